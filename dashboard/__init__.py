@@ -1,0 +1,1 @@
+"""CX Lens: customer-experience dashboard library (DuckDB metrics, plotly charts, ingest)."""

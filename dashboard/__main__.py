@@ -1,0 +1,68 @@
+"""Command line: `python -m dashboard sample|bench ...`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from dashboard import config
+
+
+def _sample(args: argparse.Namespace) -> int:
+    from dashboard import sample
+
+    spec = sample.SampleSpec(args.customers, args.seed).validate()
+    tables = sample.generate(spec)
+    paths = sample.write(tables, args.out)
+    for path, (name, table) in zip(paths, tables.items(), strict=True):
+        print(f"{name:<13} {table.num_rows:>10,} rows  {path.stat().st_size / 1e6:6.2f} MB  {path}")
+    if args.publish:
+        from dashboard.store import Store
+
+        store = Store(config.database_path())
+        version = sample.publish(store, args.out, args.publish)
+        print(f"published as {version.label}")
+    return 0
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from benchmarks import harness
+
+    return harness.main(args)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line and run one sub-command; exit code 0 ok, 1 problem in the data, 2 bad usage."""
+    parser = argparse.ArgumentParser(prog="python -m dashboard", description="CX Lens command line")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("sample", help="generate the synthetic utility sample as Parquet files")
+    p.add_argument("--customers", type=int, default=20_000, help="customer rows, prospects included (default 20,000)")
+    p.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    p.add_argument("--out", type=Path, default=config.SAMPLE_DIR, help="folder for the Parquet files (default data/sample)")
+    p.add_argument("--publish", metavar="DATASET", help="also publish the files as a new version of DATASET")
+    p.set_defaults(run=_sample)
+
+    p = sub.add_parser("bench", help="time each view's queries against DuckDB's own scan and plain pandas")
+    p.add_argument("--customers", type=int, default=100_000, help="customers in the generated dataset")
+    p.add_argument("--views", default="all", help="comma-separated views to time (default all)")
+    p.add_argument("--repeat", type=int, default=5, help="timed runs per query (median reported)")
+    p.add_argument("--workdir", type=Path, default=None, help="where to keep the generated data (default a temp dir)")
+    p.set_defaults(run=_bench)
+
+    args = parser.parse_args(argv)
+    from dashboard.store import StoreError
+
+    try:
+        return args.run(args)
+    except StoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Plotly figure builders: a small DataFrame in, a go.Figure out."""

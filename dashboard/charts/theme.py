@@ -1,0 +1,74 @@
+"""One colour-blind-safe palette and a projector-friendly plotly template, used by every chart."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import plotly.io as pio
+
+from dashboard.contract import CHANNELS, JOURNEY_STAGES, RELATIONSHIP_STAGES
+
+# Okabe-Ito, safe for the common colour-vision deficiencies, then Paul Tol's muted extras.
+PALETTE = (
+    "#0072B2",  # blue
+    "#E69F00",  # orange
+    "#009E73",  # bluish green
+    "#CC79A7",  # reddish purple
+    "#56B4E9",  # sky blue
+    "#D55E00",  # vermillion
+    "#F0E442",  # yellow
+    "#332288",  # indigo
+    "#882255",  # wine
+    "#44AA99",  # teal
+    "#999933",  # olive
+)
+GREY = "#8C8C8C"
+INK = "#1F2937"
+GOOD, BAD = "#009E73", "#D55E00"
+
+
+def _assign(labels: tuple[str, ...]) -> dict[str, str]:
+    return {label: PALETTE[i % len(PALETTE)] for i, label in enumerate(labels)}
+
+
+CHANNEL_COLOURS = _assign(CHANNELS.labels)
+JOURNEY_STAGE_COLOURS = _assign(JOURNEY_STAGES.labels)
+RELATIONSHIP_STAGE_COLOURS = {
+    **_assign(RELATIONSHIP_STAGES.labels[:5]),
+    "at risk": "#E69F00",
+    "defected": "#D55E00",
+}
+RELATIONSHIP_STAGE_COLOURS["first purchase"] = "#56B4E9"
+RELATIONSHIP_STAGE_COLOURS["loyal"] = "#009E73"
+
+
+def colour_for(label: str, kind: str = "channel") -> str:
+    """The one colour a channel, journey stage or relationship stage has on every page (grey when unknown)."""
+    table = {"channel": CHANNEL_COLOURS, "journey_stage": JOURNEY_STAGE_COLOURS, "relationship_stage": RELATIONSHIP_STAGE_COLOURS}
+    return table[kind].get(str(label).lower(), GREY)
+
+
+TEMPLATE_NAME = "cxlens"
+FONT_SIZE = 16
+
+pio.templates[TEMPLATE_NAME] = go.layout.Template(
+    layout=go.Layout(
+        font={"family": "Source Sans Pro, Arial, sans-serif", "size": FONT_SIZE, "color": INK},
+        title={"font": {"size": FONT_SIZE + 4}, "x": 0, "xanchor": "left"},
+        colorway=list(PALETTE),
+        paper_bgcolor="white",
+        plot_bgcolor="white",
+        margin={"l": 60, "r": 30, "t": 60, "b": 50},
+        xaxis={"showgrid": False, "linecolor": "#BBBBBB", "ticks": "outside", "tickfont": {"size": FONT_SIZE - 1}},
+        yaxis={"gridcolor": "#E5E7EB", "zerolinecolor": "#BBBBBB", "tickfont": {"size": FONT_SIZE - 1}},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "right", "x": 1, "font": {"size": FONT_SIZE - 1}},
+        hoverlabel={"font": {"size": FONT_SIZE}},
+    )
+)
+
+
+def styled(fig: go.Figure, *, title: str | None = None, height: int = 420) -> go.Figure:
+    """fig with the CX Lens template, an optional title and a height that reads on a projector."""
+    fig.update_layout(template=TEMPLATE_NAME, height=height)
+    if title:
+        fig.update_layout(title_text=title)
+    return fig

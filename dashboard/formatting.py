@@ -1,0 +1,61 @@
+"""How numbers, money and percentages are written on screen and in exports."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class NumberFormat:
+    """Currency symbol, thousands and decimal separators, chosen per dataset."""
+
+    currency: str = "$"
+    thousands: str = ","
+    decimal: str = "."
+
+    def validate(self) -> NumberFormat:
+        """Self when the separators differ and are short; ValueError otherwise."""
+        if self.thousands == self.decimal:
+            raise ValueError("the thousands and decimal separators must differ")
+        if len(self.currency) > 4 or len(self.thousands) > 1 or len(self.decimal) != 1:
+            raise ValueError("currency up to 4 characters; separators one character")
+        return self
+
+    def number(self, value: float | None, decimals: int = 0) -> str:
+        """value with thousands separators and fixed decimals; an em dash for missing."""
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return "—"
+        text = f"{value:,.{decimals}f}"
+        return text.replace(",", "\0").replace(".", self.decimal).replace("\0", self.thousands)
+
+    def money(self, value: float | None, decimals: int | None = None) -> str:
+        """value as currency; large values shortened to K, M, B with two significant decimals."""
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return "—"
+        sign = "-" if value < 0 else ""
+        size = abs(value)
+        if decimals is None:
+            for cut, suffix in ((1e9, "B"), (1e6, "M"), (1e4, "K")):
+                if size >= cut:
+                    return f"{sign}{self.currency}{self.number(size / cut, 2)}{suffix}"
+            decimals = 0 if size >= 100 else 2
+        return f"{sign}{self.currency}{self.number(size, decimals)}"
+
+    def pct(self, share: float | None, decimals: int = 1) -> str:
+        """A share (0.2654) as a percentage (26.5 %)."""
+        if share is None or (isinstance(share, float) and math.isnan(share)):
+            return "—"
+        return f"{self.number(share * 100, decimals)} %"
+
+    def value(self, value: float | None, kind: str) -> str:
+        """value written according to its kind: count, money, pct, number or score."""
+        if kind == "count":
+            return self.number(value, 0)
+        if kind == "money":
+            return self.money(value)
+        if kind == "pct":
+            return self.pct(value, 2)
+        if kind == "score":
+            return self.number(value, 2)
+        return self.number(value, 2)

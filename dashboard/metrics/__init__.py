@@ -1,0 +1,1 @@
+"""Metric definitions: SQL over a published version, each returning a small DataFrame."""

@@ -1,0 +1,247 @@
+"""Overview KPIs and the monthly trend, read from small tables prepared at publish time."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+import pandas as pd
+
+from dashboard.metrics.scope import NOT_SET, Filters, month_start, next_month
+from dashboard.store import Version
+
+KPIS: tuple[tuple[str, str, str, str], ...] = (
+    # key, label, kind, definition
+    (
+        "customers",
+        "Customers",
+        "count",
+        "Customers in the selected segments and regions who were customers at some time in the period: "
+        "signed up by its end and not defected before its start. Prospects are not counted.",
+    ),
+    (
+        "active_customers",
+        "Active customers",
+        "count",
+        "Customers (as counted in the first tile) who had not defected by the end of the period.",
+    ),
+    (
+        "churn_rate",
+        "Churn rate",
+        "pct",
+        "Customers who defected during the period ÷ customers. Defected = churned flag set or a churn date; "
+        "a churned flag without a date counts in every period.",
+    ),
+    (
+        "revenue",
+        "Revenue",
+        "money",
+        "Sum of transaction amounts in the period for customers in the selected segments and regions "
+        "(refunds and cancellations are negative; transactions of IDs not in the customers table count with segment "
+        "and region (not set)).",
+    ),
+    ("revenue_per_customer", "Revenue per customer", "money", "Revenue ÷ customers."),
+    (
+        "contacts_per_customer",
+        "Contacts per customer",
+        "number",
+        "Touchpoints of customers (interactions, company- and customer-started; prospects' excluded) in the period ÷ customers.",
+    ),
+    (
+        "cost_to_serve",
+        "Cost to serve",
+        "money",
+        "Sum of the costs of customers' touchpoints plus transaction costs (billing, payment handling) in the period; "
+        "prospects excluded.",
+    ),
+    (
+        "mean_satisfaction",
+        "Mean satisfaction",
+        "score",
+        "Mean of the customers' satisfaction scores, over customers (as counted in the first tile) who have one.",
+    ),
+)
+
+
+def prepare(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
+    """Build the overview's tables: customers, transactions and touchpoints counted by segment, region and month."""
+    customers, transactions, interactions = (version.table(t) for t in ("customers", "transactions", "interactions"))
+    prospect_by_activity = "tx.customer_id is null" if version.has("transactions") else "false"
+    cur.execute(
+        f"""
+        create table {version.table("ov_customers")} as
+        with tx as (select distinct customer_id from {transactions})
+        select coalesce(c.segment, ?) as segment,
+               coalesce(c.region, ?) as region,
+               cast(date_trunc('month', c.signup_date) as date) as signup_month,
+               cast(date_trunc('month', c.churn_date) as date) as churn_month,
+               coalesce(c.churned, false) or c.churn_date is not null as churned,
+               coalesce(lower(c.stage) = 'prospect', false) or {prospect_by_activity} as is_prospect,
+               count(*) as n,
+               sum(c.satisfaction) as satisfaction_sum,
+               count(c.satisfaction) as satisfaction_n
+        from {customers} c
+        left join tx on tx.customer_id = c.customer_id
+        group by all
+        """,
+        [NOT_SET, NOT_SET],
+    )
+    for name, source, measures in (
+        ("ov_tx_monthly", transactions, "sum(e.amount) as revenue, count(*) as events, sum(e.cost) as cost"),
+        ("ov_ix_monthly", interactions, "count(*) as events, sum(e.cost) as cost"),
+    ):
+        cur.execute(
+            f"""
+            create table {version.table(name)} as
+            with prospects as (
+                select c.customer_id
+                from {customers} c
+                left join (select distinct customer_id from {transactions}) tx on tx.customer_id = c.customer_id
+                where coalesce(lower(c.stage) = 'prospect', false) or {prospect_by_activity}
+            )
+            select coalesce(c.segment, ?) as segment,
+                   coalesce(c.region, ?) as region,
+                   cast(date_trunc('month', e.ts) as date) as month,
+                   p.customer_id is not null as is_prospect,
+                   {measures}
+            from {source} e
+            left join {customers} c on c.customer_id = e.customer_id
+            left join prospects p on p.customer_id = e.customer_id
+            group by all
+            """,
+            [NOT_SET, NOT_SET],
+        )
+
+
+def _customer_scope(version: Version, filters: Filters) -> tuple[str, list]:
+    """Select of ov_customers rows in scope: not prospects, matching the dimensions, customers during the period."""
+    where, params = filters.dimension_sql()
+    sql = f"select * from {version.table('ov_customers')} where not is_prospect and {where}"
+    if filters.month_to:
+        sql += " and (signup_month is null or signup_month <= ?)"
+        params.append(filters.month_to)
+    if filters.month_from:
+        sql += " and not (churned and churn_month is not null and churn_month < ?)"
+        params.append(filters.month_from)
+    return sql, params
+
+
+def _monthly_sql(version: Version, table: str, filters: Filters) -> tuple[str, list]:
+    """Select of a prepared monthly table's rows in scope (dimensions and months)."""
+    where, params = filters.dimension_sql()
+    sql = f"select * from {version.table(table)} where not is_prospect and {where}"
+    if filters.month_from:
+        sql += " and month >= ?"
+        params.append(filters.month_from)
+    if filters.month_to:
+        sql += " and month <= ?"
+        params.append(filters.month_to)
+    return sql, params
+
+
+def kpis(cur: duckdb.DuckDBPyConnection, version: Version, filters: Filters) -> pd.DataFrame:
+    """One row per KPI (key, label, kind, value, definition, available); value is None where the data lacks it."""
+    filters = filters.validate()
+    scope_sql, scope_params = _customer_scope(version, filters)
+    churn_cut = "and (churn_month is null or churn_month <= ?)" if filters.month_to else ""
+    churn_params = [filters.month_to] if filters.month_to else []
+    tx_sql, tx_params = _monthly_sql(version, "ov_tx_monthly", filters)
+    ix_sql, ix_params = _monthly_sql(version, "ov_ix_monthly", filters)
+    row = cur.execute(
+        f"""
+        with scope as ({scope_sql}),
+             tx as ({tx_sql}),
+             ix as ({ix_sql})
+        select (select coalesce(sum(n), 0) from scope) as customers,
+               (select coalesce(sum(n), 0) from scope where churned {churn_cut}) as defected,
+               (select sum(satisfaction_sum) / nullif(sum(satisfaction_n), 0) from scope) as mean_satisfaction,
+               (select coalesce(sum(revenue), 0) from tx) as revenue,
+               (select coalesce(sum(cost), 0) from tx) as tx_cost,
+               (select coalesce(sum(events), 0) from ix) as contacts,
+               (select coalesce(sum(cost), 0) from ix) as ix_cost
+        """,
+        scope_params + tx_params + ix_params + churn_params,
+    ).fetchall()[0]
+    customers, defected, mean_sat, revenue, tx_cost, contacts, ix_cost = row
+    has_tx, has_ix = version.has("transactions"), version.has("interactions")
+    has_churn = version.has("customers", "churned") or version.has("customers", "churn_date")
+    has_cost = version.has("transactions", "cost") or version.has("interactions", "cost")
+    per = (lambda x: x / customers) if customers else (lambda x: None)
+    values = {
+        "customers": (customers, True),
+        "active_customers": (customers - defected if has_churn else customers, True),
+        "churn_rate": (per(defected) if has_churn else None, has_churn),
+        "revenue": (revenue if has_tx else None, has_tx),
+        "revenue_per_customer": (per(revenue) if has_tx else None, has_tx),
+        "contacts_per_customer": (per(contacts) if has_ix else None, has_ix),
+        "cost_to_serve": ((tx_cost or 0) + (ix_cost or 0) if has_cost else None, has_cost),
+        "mean_satisfaction": (mean_sat, version.has("customers", "satisfaction")),
+    }
+    rows = []
+    for key, label, kind, definition in KPIS:
+        value, available = values[key]
+        rows.append(
+            {
+                "key": key,
+                "label": label,
+                "kind": kind,
+                "value": None if value is None else float(value),
+                "definition": definition,
+                "available": available,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def monthly_trend(cur: duckdb.DuckDBPyConnection, version: Version, filters: Filters) -> pd.DataFrame:
+    """Revenue (sum of amounts) and contacts (touchpoints) per calendar month in scope, oldest first."""
+    filters = filters.validate()
+    tx_sql, tx_params = _monthly_sql(version, "ov_tx_monthly", filters)
+    ix_sql, ix_params = _monthly_sql(version, "ov_ix_monthly", filters)
+    return cur.execute(
+        f"""
+        with tx as (select month, sum(revenue) as revenue from ({tx_sql}) group by month),
+             ix as (select month, sum(events) as contacts from ({ix_sql}) group by month)
+        select coalesce(tx.month, ix.month) as month,
+               coalesce(tx.revenue, 0) as revenue,
+               coalesce(ix.contacts, 0) as contacts
+        from tx full outer join ix on tx.month = ix.month
+        order by month
+        """,
+        tx_params + ix_params,
+    ).df()
+
+
+def dimension_values(cur: duckdb.DuckDBPyConnection, version: Version, _spec: object = None) -> pd.DataFrame:
+    """Segments and regions of the version's customers with how many customers carry each (dimension, value, customers)."""
+    return cur.execute(
+        f"""
+        select 'segment' as dimension, segment as value, sum(n) as customers
+        from {version.table("ov_customers")} group by segment
+        union all
+        select 'region', region, sum(n) from {version.table("ov_customers")} group by region
+        order by dimension, customers desc, value
+        """
+    ).df()
+
+
+def month_span(cur: duckdb.DuckDBPyConnection, version: Version, _spec: object = None) -> pd.DataFrame:
+    """First and last month with any transaction or touchpoint (one row; nulls when the version has no events)."""
+    return cur.execute(
+        f"""
+        select min(month) as first_month, max(month) as last_month from (
+            select month from {version.table("ov_tx_monthly")}
+            union all
+            select month from {version.table("ov_ix_monthly")}
+        )
+        """
+    ).df()
+
+
+def months_between(first: date, last: date) -> list[date]:
+    """First days of every month from first to last, inclusive."""
+    months, current = [], month_start(first)
+    while current <= last:
+        months.append(current)
+        current = next_month(current)
+    return months

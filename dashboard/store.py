@@ -1,0 +1,446 @@
+"""The DuckDB database: named datasets with versions, settings, one connection, atomic publish."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from dashboard import contract
+
+SCHEMA_VERSION = 1
+_DATASET_NAME = re.compile(r"^[\w][\w .\-()]{0,59}$")
+_LOCK_MESSAGE = "Could not set lock on file"
+
+
+class StoreError(RuntimeError):
+    """A problem with the database that the user can act on; its message is one line."""
+
+
+class DatabaseBusy(StoreError):
+    """Another process holds the database file."""
+
+
+@dataclass(frozen=True)
+class SqlSource:
+    """A table to publish given as a select statement with parameters."""
+
+    sql: str
+    params: tuple = ()
+
+
+@dataclass(frozen=True)
+class Version:
+    """One published version of a dataset: its id, number within the dataset, and what it holds."""
+
+    version_id: int
+    dataset: str
+    number: int
+    created_at: datetime
+    row_counts: Mapping[str, int] = field(default_factory=dict, hash=False, compare=False)
+    columns: Mapping[str, tuple[str, ...]] = field(default_factory=dict, hash=False, compare=False)
+    source_files: tuple[Mapping[str, Any], ...] = field(default=(), hash=False, compare=False)
+    note: str = field(default="", compare=False)
+
+    @property
+    def schema(self) -> str:
+        """The schema that holds this version's tables."""
+        return f"v{int(self.version_id)}"
+
+    def table(self, name: str) -> str:
+        """Quoted, schema-qualified name of one of this version's tables."""
+        if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
+            raise ValueError(f"bad table name {name!r}")
+        return f'"{self.schema}"."{name}"'
+
+    def has(self, table: str, column: str | None = None) -> bool:
+        """Whether the published files provided table (with rows) or, given column, that column."""
+        if column is None:
+            return self.row_counts.get(table, 0) > 0
+        return self.row_counts.get(table, 0) > 0 and column in self.columns.get(table, ())
+
+    @property
+    def behaviours(self) -> tuple[str, ...]:
+        """Behaviour keys carried as b_ flag columns of customers."""
+        return tuple(contract.behaviour_keys(list(self.columns.get("customers", ()))))
+
+    @property
+    def label(self) -> str:
+        """Short human label: dataset, version number and time."""
+        return f"{self.dataset} v{self.number} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+_DDL = """
+create table if not exists meta (key varchar, value varchar);
+create sequence if not exists version_seq start 1;
+create table if not exists datasets (
+    name varchar not null,
+    active_version bigint,
+    created_at timestamp not null
+);
+create table if not exists versions (
+    version_id bigint not null,
+    dataset varchar not null,
+    number integer not null,
+    created_at timestamp not null,
+    row_counts json,
+    columns json,
+    source_files json,
+    note varchar
+);
+create table if not exists settings (
+    dataset varchar not null,
+    key varchar not null,
+    value json,
+    updated_at timestamp not null
+);
+"""
+
+
+def check_dataset_name(name: str) -> str:
+    """name, stripped, if it is a valid dataset name; StoreError saying what is allowed otherwise."""
+    cleaned = (name or "").strip()
+    if not _DATASET_NAME.fullmatch(cleaned):
+        raise StoreError(
+            f"dataset name {name!r} is not allowed: use 1 to 60 letters, digits, spaces, dots, dashes, underscores or brackets"
+        )
+    return cleaned
+
+
+class Store:
+    """The dashboard's database: one connection per process, a cursor per query, one write lock."""
+
+    def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._con = duckdb.connect(str(self.path), read_only=read_only)
+        except duckdb.IOException as exc:
+            if _LOCK_MESSAGE in str(exc):
+                pid = re.search(r"PID (\d+)", str(exc))
+                holder = f" (process {pid.group(1)})" if pid else ""
+                raise DatabaseBusy(
+                    f"the database {self.path} is in use by another process{holder}: the dashboard is running; "
+                    "stop it or upload from the Data page"
+                ) from None
+            raise StoreError(f"cannot open the database {self.path}: {str(exc).splitlines()[0]}") from None
+        self.write_lock = threading.RLock()
+        self.restricted = False
+        if not read_only:
+            with self.write_lock, self.cursor() as cur:
+                cur.execute(_DDL)
+                if cur.execute("select count(*) from meta where key = 'schema_version'").fetchall()[0][0] == 0:
+                    cur.execute("insert into meta values ('schema_version', ?)", [str(SCHEMA_VERSION)])
+
+    # -- connections -------------------------------------------------------------------------
+
+    @contextmanager
+    def cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A fresh cursor for one query or one transaction; closed afterwards."""
+        cur = self._con.cursor()
+        try:
+            yield cur
+        finally:
+            cur.close()
+
+    def query_df(self, sql: str, params: list | tuple | dict | None = None) -> pd.DataFrame:
+        """Run one parameterised query on its own cursor and return the result as a DataFrame."""
+        with self.cursor() as cur:
+            return cur.execute(sql, params or []).df()
+
+    def restrict(self, allowed_dirs: list[str | Path]) -> None:
+        """Forbid file access outside allowed_dirs for the rest of the process, and lock the configuration."""
+        dirs = [str(Path(d).resolve()).rstrip("/") + "/" for d in allowed_dirs]
+        literal = "[" + ", ".join("'" + d.replace("'", "''") + "'" for d in dirs) + "]"
+        with self.write_lock, self.cursor() as cur:
+            cur.execute(f"set allowed_directories = {literal}")
+            cur.execute("set enable_external_access = false")
+            cur.execute("set lock_configuration = true")
+        self.restricted = True
+
+    def close(self) -> None:
+        """Close the connection (tests and command-line runs)."""
+        self._con.close()
+
+    # -- datasets and versions ---------------------------------------------------------------
+
+    def datasets(self) -> pd.DataFrame:
+        """One row per dataset: name, active version id and number, number of versions, created time."""
+        return self.query_df(
+            """
+            select d.name, d.active_version, av.number as active_number,
+                   (select count(*) from versions v where v.dataset = d.name) as versions,
+                   d.created_at
+            from datasets d
+            left join versions av on av.version_id = d.active_version
+            order by d.name
+            """
+        )
+
+    def dataset_names(self) -> list[str]:
+        """Names of all datasets, sorted."""
+        return self.datasets()["name"].tolist()
+
+    def versions(self, dataset: str) -> list[Version]:
+        """All versions of dataset, newest first."""
+        with self.cursor() as cur:
+            rows = cur.execute(
+                """
+                select version_id, dataset, number, created_at, row_counts, columns, source_files, note
+                from versions where dataset = ? order by number desc
+                """,
+                [dataset],
+            ).fetchall()
+        return [_version_from_row(r) for r in rows]
+
+    def version(self, version_id: int) -> Version:
+        """The version with this id (StoreError when it does not exist)."""
+        with self.cursor() as cur:
+            row = cur.execute(
+                """
+                select version_id, dataset, number, created_at, row_counts, columns, source_files, note
+                from versions where version_id = ?
+                """,
+                [int(version_id)],
+            ).fetchall()
+        row = row[0] if row else None
+        if row is None:
+            raise StoreError(f"version {version_id} does not exist")
+        return _version_from_row(row)
+
+    def active_version(self, dataset: str) -> Version | None:
+        """The version of dataset that pages read, or None when it has none."""
+        with self.cursor() as cur:
+            rows = cur.execute("select active_version from datasets where name = ?", [dataset]).fetchall()
+        row = rows[0] if rows else None
+        if row is None or row[0] is None:
+            return None
+        return self.version(row[0])
+
+    def publish(
+        self,
+        dataset: str,
+        tables: Mapping[str, pd.DataFrame | pa.Table | SqlSource],
+        *,
+        source_files: list[Mapping[str, Any]] | None = None,
+        note: str = "",
+        activate: bool = True,
+        prepare: Callable[[duckdb.DuckDBPyConnection, Version], None] | None = None,
+        progress: Callable[[str, float], None] | None = None,
+    ) -> Version:
+        """Store tables as a new version of dataset in one transaction; the previous version stays active until it commits."""
+        dataset = check_dataset_name(dataset)
+        unknown = set(tables) - set(contract.TABLES)
+        if unknown:
+            raise StoreError(f"unknown tables {sorted(unknown)}: expected customers, transactions, interactions")
+        if prepare is None:
+            from dashboard.metrics.prepared import build_all as prepare
+        report = progress or (lambda _step, _fraction: None)
+        with self.write_lock, self.cursor() as cur:
+            cur.execute("begin transaction")
+            try:
+                version_id = cur.execute("select nextval('version_seq')").fetchall()[0][0]
+                number = cur.execute("select coalesce(max(number), 0) + 1 from versions where dataset = ?", [dataset]).fetchall()[
+                    0
+                ][0]
+                schema = f"v{int(version_id)}"
+                cur.execute(f'create schema "{schema}"')
+                row_counts: dict[str, int] = {}
+                columns: dict[str, tuple[str, ...]] = {}
+                for i, spec in enumerate(contract.TABLES.values()):
+                    report(f"storing {spec.name}", i / 4)
+                    source = tables.get(spec.name)
+                    present = _create_table(cur, schema, spec, source)
+                    columns[spec.name] = present
+                    row_counts[spec.name] = cur.execute(f'select count(*) from "{schema}"."{spec.name}"').fetchall()[0][0]
+                now = datetime.now().replace(microsecond=0)
+                version = Version(version_id, dataset, number, now, row_counts, columns, tuple(source_files or ()), note)
+                report("preparing views", 3 / 4)
+                prepare(cur, version)
+                cur.execute(
+                    "insert into versions values (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        version_id,
+                        dataset,
+                        number,
+                        now,
+                        json.dumps(row_counts),
+                        json.dumps({k: list(v) for k, v in columns.items()}),
+                        json.dumps(list(source_files or []), default=str),
+                        note,
+                    ],
+                )
+                exists = cur.execute("select count(*) from datasets where name = ?", [dataset]).fetchall()[0][0]
+                if not exists:
+                    cur.execute("insert into datasets values (?, ?, ?)", [dataset, version_id if activate else None, now])
+                elif activate:
+                    cur.execute("update datasets set active_version = ? where name = ?", [version_id, dataset])
+                cur.execute("commit")
+            except BaseException:
+                cur.execute("rollback")
+                raise
+        report("published", 1.0)
+        return version
+
+    def activate(self, dataset: str, version_id: int) -> None:
+        """Make version_id the version pages read for dataset."""
+        version = self.version(version_id)
+        if version.dataset != dataset:
+            raise StoreError(f"version {version_id} belongs to {version.dataset!r}, not {dataset!r}")
+        with self.write_lock, self.cursor() as cur:
+            cur.execute("update datasets set active_version = ? where name = ?", [int(version_id), dataset])
+
+    def delete_version(self, version_id: int) -> None:
+        """Drop one version; when it was active, the newest remaining version becomes active."""
+        version = self.version(version_id)
+        with self.write_lock, self.cursor() as cur:
+            cur.execute("begin transaction")
+            try:
+                cur.execute(f'drop schema if exists "{version.schema}" cascade')
+                cur.execute("delete from versions where version_id = ?", [int(version_id)])
+                cur.execute(
+                    """
+                    update datasets set active_version = (
+                        select max(version_id) from versions where dataset = ?
+                    ) where name = ? and active_version = ?
+                    """,
+                    [version.dataset, version.dataset, int(version_id)],
+                )
+                cur.execute("commit")
+            except BaseException:
+                cur.execute("rollback")
+                raise
+
+    def delete_dataset(self, dataset: str) -> None:
+        """Drop a dataset with all its versions and settings."""
+        with self.write_lock, self.cursor() as cur:
+            ids = [r[0] for r in cur.execute("select version_id from versions where dataset = ?", [dataset]).fetchall()]
+            cur.execute("begin transaction")
+            try:
+                for version_id in ids:
+                    cur.execute(f'drop schema if exists "v{int(version_id)}" cascade')
+                for table in ("versions", "settings"):
+                    cur.execute(f"delete from {table} where dataset = ?", [dataset])
+                cur.execute("delete from datasets where name = ?", [dataset])
+                cur.execute("commit")
+            except BaseException:
+                cur.execute("rollback")
+                raise
+
+    def rename_dataset(self, old: str, new: str) -> None:
+        """Give a dataset a new name, keeping its versions and settings."""
+        new = check_dataset_name(new)
+        with self.write_lock, self.cursor() as cur:
+            if cur.execute("select count(*) from datasets where name = ?", [new]).fetchall()[0][0]:
+                raise StoreError(f"a dataset called {new!r} already exists; choose another name")
+            if not cur.execute("select count(*) from datasets where name = ?", [old]).fetchall()[0][0]:
+                raise StoreError(f"there is no dataset called {old!r}")
+            cur.execute("begin transaction")
+            try:
+                for table, col in (("datasets", "name"), ("versions", "dataset"), ("settings", "dataset")):
+                    cur.execute(f"update {table} set {col} = ? where {col} = ?", [new, old])
+                cur.execute("commit")
+            except BaseException:
+                cur.execute("rollback")
+                raise
+
+    # -- settings ----------------------------------------------------------------------------
+
+    def get_setting(self, dataset: str, key: str, default: Any = None) -> Any:
+        """The JSON value stored for dataset under key, or default."""
+        with self.cursor() as cur:
+            rows = cur.execute("select value from settings where dataset = ? and key = ?", [dataset, key]).fetchall()
+        row = rows[0] if rows else None
+        return default if row is None else json.loads(row[0])
+
+    def set_setting(self, dataset: str, key: str, value: Any) -> None:
+        """Store a JSON-serialisable value for dataset under key, replacing any earlier one."""
+        payload = json.dumps(value, default=str)
+        with self.write_lock, self.cursor() as cur:
+            cur.execute("begin transaction")
+            try:
+                cur.execute("delete from settings where dataset = ? and key = ?", [dataset, key])
+                cur.execute("insert into settings values (?, ?, ?, ?)", [dataset, key, payload, datetime.now()])
+                cur.execute("commit")
+            except BaseException:
+                cur.execute("rollback")
+                raise
+
+    def delete_setting(self, dataset: str, key: str) -> None:
+        """Remove the value stored for dataset under key."""
+        with self.write_lock, self.cursor() as cur:
+            cur.execute("delete from settings where dataset = ? and key = ?", [dataset, key])
+
+    def setting_keys(self, dataset: str, prefix: str = "") -> list[str]:
+        """Keys stored for dataset that start with prefix, sorted."""
+        with self.cursor() as cur:
+            rows = cur.execute(
+                "select key from settings where dataset = ? and starts_with(key, ?) order by key", [dataset, prefix]
+            ).fetchall()
+        return [r[0] for r in rows]
+
+
+def _version_from_row(row: tuple) -> Version:
+    version_id, dataset, number, created_at, row_counts, columns, source_files, note = row
+    cols = {k: tuple(v) for k, v in json.loads(columns or "{}").items()}
+    return Version(
+        int(version_id),
+        dataset,
+        int(number),
+        created_at,
+        json.loads(row_counts or "{}"),
+        cols,
+        tuple(json.loads(source_files or "[]")),
+        note or "",
+    )
+
+
+def _create_table(
+    cur: duckdb.DuckDBPyConnection,
+    schema: str,
+    spec: contract.Table,
+    source: pd.DataFrame | pa.Table | SqlSource | None,
+) -> tuple[str, ...]:
+    """Create schema.<table> with every contract column (nulls where the source has none); return the source's columns."""
+    target = f'"{schema}"."{spec.name}"'
+    if source is None:
+        cols = ", ".join(f'cast(null as {c.sql_type}) as "{c.name}"' for c in spec.columns)
+        cur.execute(f"create table {target} as select {cols} where false")
+        return ()
+    if isinstance(source, SqlSource):
+        relation_sql, params = f"({source.sql})", list(source.params)
+        available = [d[0] for d in cur.execute(f"select * from {relation_sql} where false", params).description]
+    else:
+        view = f"_publish_{spec.name}"
+        cur.register(view, source)
+        relation_sql, params = f'"{view}"', []
+        available = list(source.column_names if isinstance(source, pa.Table) else source.columns)
+    missing = [c for c in spec.required if c not in available]
+    if missing:
+        raise StoreError(f"{spec.name}: required columns missing: {', '.join(missing)}")
+    select = []
+    for col in spec.columns:
+        if col.name in available:
+            select.append(f'cast("{col.name}" as {col.sql_type}) as "{col.name}"')
+        else:
+            select.append(f'cast(null as {col.sql_type}) as "{col.name}"')
+    extras = []
+    if spec.name == "customers":
+        for name in available:
+            if name.startswith(contract.BEHAVIOUR_PREFIX):
+                contract.behaviour_column(name[len(contract.BEHAVIOUR_PREFIX) :])
+                select.append(f'cast("{name}" as boolean) as "{name}"')
+                extras.append(name)
+    cur.execute(f"create table {target} as select {', '.join(select)} from {relation_sql}", params)
+    present = tuple(c.name for c in spec.columns if c.name in available) + tuple(extras)
+    return present

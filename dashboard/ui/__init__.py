@@ -1,0 +1,1 @@
+"""The Streamlit side: page frame, navigation, URL state, caching. The only package that imports streamlit."""

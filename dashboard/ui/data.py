@@ -1,0 +1,50 @@
+"""The process's one database connection and cached metric calls keyed on version and spec."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import config, sample
+from dashboard.store import Store, Version
+
+
+@st.cache_resource(show_spinner="Opening the database…")
+def _open_store(path: str) -> Store:
+    """The Store for path; publishes the bundled sample into an empty database, then restricts file access."""
+    store = Store(path)
+    if config.autoload_sample() and not store.dataset_names():
+        sample.publish(store)
+    store.restrict([config.upload_dir(), config.SAMPLE_DIR])
+    return store
+
+
+def get_store() -> Store:
+    """The Store of the configured database file (one per process)."""
+    return _open_store(str(config.database_path()))
+
+
+@st.cache_data(max_entries=512, ttl=timedelta(hours=6), show_spinner=False)
+def _cached_metric(db_path: str, version_id: int, created_at: str, fn_path: str, spec: Any) -> pd.DataFrame:
+    module_name, fn_name = fn_path.split(":")
+    fn = getattr(importlib.import_module(module_name), fn_name)
+    store = _open_store(db_path)
+    version = store.version(version_id)
+    with store.cursor() as cur:
+        return fn(cur, version, spec)
+
+
+def run_metric(fn: Callable[..., pd.DataFrame], version: Version, spec: Any = None) -> pd.DataFrame:
+    """fn(cursor, version, spec), cached on the database, the version and the frozen spec (never on a frame)."""
+    fn_path = f"{fn.__module__}:{fn.__qualname__}"
+    return _cached_metric(str(get_store().path), version.version_id, version.created_at.isoformat(), fn_path, spec)
+
+
+def clear_caches() -> None:
+    """Forget cached metric results (after a publish, delete or activate)."""
+    _cached_metric.clear()

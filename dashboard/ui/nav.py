@@ -1,0 +1,48 @@
+"""The pages of the app in the order, groups and names the sidebar shows them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from streamlit.delta_generator import DeltaGenerator
+
+from dashboard.ui import state
+
+
+@dataclass(frozen=True)
+class NavPage:
+    """One page: its script, the name and icon shown, the sidebar group, and a one-line purpose."""
+
+    path: str
+    label: str
+    icon: str
+    group: str
+    purpose: str
+
+
+PAGES: tuple[NavPage, ...] = (
+    NavPage("app.py", "Overview", ":material/dashboard:", "Where we stand", "KPIs and the monthly trend"),
+)
+"""Only pages that work are listed; a new page adds itself here."""
+
+SHARED_PARAMS = ["ds", "segment", "region", "period"]
+"""URL parameters carried from page to page by the navigation links."""
+
+
+def page_for(label: str) -> NavPage:
+    """The registered page called label."""
+    for page in PAGES:
+        if page.label == label:
+            return page
+    raise KeyError(label)
+
+
+def sidebar_links(container: DeltaGenerator) -> None:
+    """Draw the navigation into container, grouped, with the shared filters carried in each link."""
+    params = state.shared_params(SHARED_PARAMS)
+    group = None
+    for page in PAGES:
+        if page.group != group:
+            group = page.group
+            container.caption(group.upper())
+        container.page_link(page.path, label=page.label, icon=page.icon, help=page.purpose, query_params=params)

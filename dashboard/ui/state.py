@@ -1,0 +1,153 @@
+"""Page state that survives page changes and reloads: kept in session state and mirrored in the URL."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import streamlit as st
+
+_MISSING = object()
+
+
+@dataclass(frozen=True)
+class Codec:
+    """How a value is written to and read from the URL's query parameters (a list of strings)."""
+
+    encode: Callable[[Any], list[str]]
+    decode: Callable[[list[str]], Any]
+
+
+def _bool_decode(values: list[str]) -> bool:
+    text = values[0].lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(text)
+
+
+TEXT = Codec(lambda v: [] if v in (None, "") else [str(v)], lambda xs: xs[0])
+TEXTS = Codec(lambda v: [str(x) for x in (v or [])], lambda xs: list(xs))
+INT = Codec(lambda v: [str(int(v))], lambda xs: int(xs[0]))
+FLOAT = Codec(lambda v: [repr(float(v))], lambda xs: float(xs[0]))
+BOOL = Codec(lambda v: ["1" if v else "0"], _bool_decode)
+RANGE = Codec(lambda v: [f"{v[0]}..{v[1]}"], lambda xs: tuple(xs[0].split("..", 1)))
+
+
+def _key(name: str) -> str:
+    return f"p:{name}"
+
+
+def _widget_key(name: str) -> str:
+    return f"w:{name}"
+
+
+def _registry() -> dict[str, tuple[Any, Codec, bool]]:
+    return st.session_state.setdefault("_state_registry", {})
+
+
+def _write_url(name: str, value: Any) -> None:
+    default, codec, always = _registry()[name]
+    encoded = [] if value == default and not always else codec.encode(value)
+    if st.query_params.get_all(name) == encoded:
+        return
+    if encoded:
+        st.query_params[name] = encoded if len(encoded) > 1 else encoded[0]
+    elif name in st.query_params:
+        del st.query_params[name]
+
+
+def value(
+    name: str,
+    default: Any,
+    codec: Codec = TEXT,
+    valid: Callable[[Any], Any] | None = None,
+    *,
+    always_in_url: bool = False,
+) -> Any:
+    """The persisted value of name: from session state, else from the URL on first use, else default.
+
+    valid, if given, returns the value made valid (e.g. options that no longer exist removed) or raises
+    ValueError to fall back to default. Defaults stay out of the URL unless always_in_url.
+    """
+    _registry()[name] = (default, codec, always_in_url)
+    key = _key(name)
+    if key not in st.session_state:
+        raw = st.query_params.get_all(name)
+        try:
+            st.session_state[key] = codec.decode(raw) if raw else default
+        except (ValueError, IndexError, TypeError):
+            st.session_state[key] = default
+    if valid is not None:
+        try:
+            st.session_state[key] = valid(st.session_state[key])
+        except (ValueError, TypeError):
+            st.session_state[key] = default
+    _write_url(name, st.session_state[key])
+    return st.session_state[key]
+
+
+def set_value(name: str, new_value: Any) -> None:
+    """Persist new_value under name and mirror it in the URL."""
+    st.session_state[_key(name)] = new_value
+    if name in _registry():
+        _write_url(name, new_value)
+    widget_key = _widget_key(name)
+    if widget_key in st.session_state and st.session_state[widget_key] != new_value:
+        del st.session_state[widget_key]
+
+
+def clear(names: list[str]) -> None:
+    """Forget the persisted values of names (session state, widget state and URL)."""
+    for name in names:
+        st.session_state.pop(_key(name), None)
+        st.session_state.pop(_widget_key(name), None)
+        if name in st.query_params:
+            del st.query_params[name]
+
+
+def widget(
+    render: Callable[..., Any],
+    label: str,
+    name: str,
+    default: Any,
+    codec: Codec = TEXT,
+    *,
+    valid: Callable[[Any], Any] | None = None,
+    always_in_url: bool = False,
+    value_arg: str = "value",
+    to_arg: Callable[[Any], Any] | None = None,
+    **kwargs: Any,
+) -> Any:
+    """Draw render(label, ...) bound to the persisted value name; a change is kept and mirrored in the URL.
+
+    The persisted value is handed to the widget through its own parameter (value_arg: "value", "default"
+    or "index" with to_arg=options.index), so Streamlit knows the widget's kind (a range slider stays a range).
+    """
+    current = value(name, default, codec, valid, always_in_url=always_in_url)
+    widget_key = _widget_key(name)
+    if widget_key in st.session_state and st.session_state[widget_key] != current:
+        del st.session_state[widget_key]
+
+    def _changed() -> None:
+        set_value(name, st.session_state[widget_key])
+
+    kwargs[value_arg] = to_arg(current) if to_arg else current
+    render(label, key=widget_key, on_change=_changed, **kwargs)
+    return st.session_state[_key(name)]
+
+
+def shared_params(names: list[str]) -> dict[str, str | list[str]]:
+    """Query parameters for the persisted values of names, for links that keep the current view."""
+    params: dict[str, str | list[str]] = {}
+    for name in names:
+        if name not in _registry() or _key(name) not in st.session_state:
+            continue
+        default, codec, always = _registry()[name]
+        current = st.session_state[_key(name)]
+        if current != default or always:
+            encoded = codec.encode(current)
+            params[name] = encoded if len(encoded) > 1 else encoded[0]
+    return params

@@ -1,0 +1,26 @@
+"""Reusable pieces of page layout: KPI tiles and charts."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from dashboard.formatting import NumberFormat
+
+
+def kpi_tiles(kpis: pd.DataFrame, number_format: NumberFormat, per_row: int = 4) -> None:
+    """One st.metric tile per KPI row (label, value written by kind, definition as help)."""
+    rows = [kpis.iloc[i : i + per_row] for i in range(0, len(kpis), per_row)]
+    for chunk in rows:
+        for column, (_, kpi) in zip(st.columns(per_row), chunk.iterrows(), strict=False):
+            value = number_format.value(kpi["value"], kpi["kind"]) if pd.notna(kpi["value"]) else "—"
+            help_text = kpi["definition"]
+            if not kpi["available"]:
+                help_text += " Not in this dataset: its files do not provide the columns this needs."
+            column.metric(kpi["label"], value, help=help_text, border=True)
+
+
+def chart(fig: go.Figure, key: str | None = None) -> None:
+    """A plotly figure at full width, with the mode bar's PNG export named after the chart."""
+    st.plotly_chart(fig, width="stretch", key=key, config={"displaylogo": False})

@@ -1,0 +1,63 @@
+"""Overview in a real browser: KPIs drawn, every navigation link works, a URL with filters restores them."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from dashboard.ui.nav import PAGES
+from tests.browser.conftest import screenshot, wait_for_app
+
+pytestmark = pytest.mark.browser
+
+
+def _kpi(page: Page, label: str) -> str:
+    tile = page.locator('[data-testid="stMetric"]').filter(has_text=label).first
+    return tile.locator('[data-testid="stMetricValue"]').inner_text()
+
+
+def test_overview_shows_kpis_and_follows_every_link(sample_server, page: Page):
+    page.goto(sample_server.url)
+    wait_for_app(page)
+    expect(page.locator('[data-testid="stMetric"]')).to_have_count(8)
+    assert _kpi(page, "Customers") == "18,636"
+    expect(page.locator(".js-plotly-plot")).to_have_count(1)
+    screenshot(page, "overview")
+    for entry in PAGES:
+        page.get_by_test_id("stSidebar").get_by_role("link", name=entry.label).click()
+        wait_for_app(page)
+        expect(page.get_by_role("heading", name=entry.label, level=1)).to_be_visible()
+        assert not page.locator('[data-testid="stException"]').count(), f"{entry.label} raised an exception"
+        screenshot(page, f"nav-{entry.label.lower().replace(' ', '-')}")
+
+
+def test_url_with_filters_is_restored_on_reload(sample_server, page: Page):
+    page.goto(f"{sample_server.url}/?ds=sample&segment=Commercial&period=2024-01..2024-06")
+    wait_for_app(page)
+    sidebar = page.get_by_test_id("stSidebar")
+    expect(sidebar.get_by_text("Commercial")).to_be_visible()
+    expect(sidebar.get_by_text("Jan 2024")).to_be_visible()
+    expect(sidebar.get_by_text("Jun 2024")).to_be_visible()
+    commercial = _kpi(page, "Customers")
+    assert int(commercial.replace(",", "")) < 2000
+    page.reload()
+    wait_for_app(page)
+    assert _kpi(page, "Customers") == commercial
+    assert re.search(r"segment=Commercial", page.url)
+    screenshot(page, "overview-filtered")
+
+
+def test_choosing_a_segment_in_the_browser_updates_kpis_and_url(sample_server, page: Page):
+    page.goto(sample_server.url)
+    wait_for_app(page)
+    before = _kpi(page, "Customers")
+    sidebar = page.get_by_test_id("stSidebar")
+    sidebar.locator('[data-testid="stMultiSelect"]').first.click()
+    page.get_by_role("option", name="Small business").click()
+    page.keyboard.press("Escape")
+    wait_for_app(page)
+    after = _kpi(page, "Customers")
+    assert after != before
+    assert "segment=Small+business" in page.url or "segment=Small%20business" in page.url

@@ -1,0 +1,78 @@
+"""Shared fixtures: a database with the bundled sample, a database with the tiny hand-made dataset."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import streamlit as st
+
+from dashboard import config, sample
+from dashboard.store import Store
+from tests.tiny import tiny_tables
+
+ROOT = Path(__file__).resolve().parent.parent
+SCREENSHOTS = ROOT / "tests" / "screenshots"
+
+
+@pytest.fixture(scope="session")
+def sample_db_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database file holding the bundled sample as dataset "sample" (built once, never written to)."""
+    path = tmp_path_factory.mktemp("sampledb") / "sample.duckdb"
+    store = Store(path)
+    sample.publish(store)
+    store.close()
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_db_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database file holding the tiny hand-made dataset as dataset "tiny"."""
+    path = tmp_path_factory.mktemp("tinydb") / "tiny.duckdb"
+    store = Store(path)
+    store.publish("tiny", tiny_tables())
+    store.close()
+    return path
+
+
+def _use_copy(source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    _clear_streamlit_caches()
+    target = tmp_path / "cxlens.duckdb"
+    shutil.copy(source, target)
+    monkeypatch.setenv("CXLENS_DB", str(target))
+    monkeypatch.setenv("CXLENS_UPLOAD_DIR", str(tmp_path / "uploads"))
+    monkeypatch.setenv("CXLENS_NO_SAMPLE", "1")
+    return target
+
+
+@pytest.fixture
+def app_sample_db(sample_db_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private copy of the sample database, made the app's database for this test."""
+    return _use_copy(sample_db_file, tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def app_tiny_db(tiny_db_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private copy of the tiny database, made the app's database for this test."""
+    return _use_copy(tiny_db_file, tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    """An empty store in a temporary file, closed after the test."""
+    s = Store(tmp_path / "store.duckdb")
+    yield s
+    s.close()
+
+
+def _clear_streamlit_caches() -> None:
+    """Forget cached connections and results, so nothing leaks from one app test to the next."""
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+@pytest.fixture(scope="session")
+def sample_tables() -> dict:
+    """The committed sample as pandas frames."""
+    return {name: table.to_pandas() for name, table in sample.read(config.SAMPLE_DIR).items()}

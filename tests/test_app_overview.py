@@ -1,0 +1,130 @@
+"""The Overview page through Streamlit's AppTest: renders, filters change KPIs, URL state restores them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from dashboard.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+LABELS = [
+    "Customers",
+    "Active customers",
+    "Churn rate",
+    "Revenue",
+    "Revenue per customer",
+    "Contacts per customer",
+    "Cost to serve",
+    "Mean satisfaction",
+]
+
+
+def _app() -> AppTest:
+    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+
+
+def _param(at: AppTest, name: str) -> list[str]:
+    value = at.query_params.get(name, [])
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_overview_renders_the_kpis_and_trend_on_the_sample(app_sample_db):
+    at = _app().run()
+    assert not at.exception
+    assert [m.label for m in at.metric] == LABELS
+    values = _metrics(at)
+    assert values["Customers"] == "18,636"
+    assert values["Churn rate"].endswith("%")
+    assert all(m.help for m in at.metric), "every KPI states its definition"
+    assert len(at.get("plotly_chart")) == 1
+    assert at.selectbox(key="w:ds").value == "sample"
+
+
+def test_choosing_a_segment_changes_the_kpis_to_the_hand_checked_values(app_tiny_db):
+    at = _app().run()
+    assert _metrics(at)["Customers"] == "4"
+    at.multiselect(key="w:segment").set_value(["Business"]).run()
+    assert not at.exception
+    # C and D are the Business customers; D left in March (see tests/test_overview_metrics.py)
+    assert _metrics(at) == {
+        "Customers": "2",
+        "Active customers": "1",
+        "Churn rate": "50.00 %",
+        "Revenue": "$1,250",
+        "Revenue per customer": "$625",
+        "Contacts per customer": "1.50",
+        "Cost to serve": "$30.30",
+        "Mean satisfaction": "5.00",
+    }
+    assert _param(at, "segment") == ["Business"]
+
+
+def test_filters_in_the_url_are_restored(app_tiny_db):
+    at = _app()
+    at.query_params["segment"] = "Business"
+    at.query_params["period"] = "2024-03..2024-03"
+    at.run()
+    assert not at.exception
+    assert at.multiselect(key="w:segment").value == ["Business"]
+    assert at.select_slider(key="w:period").value == ("2024-03", "2024-03")
+    values = _metrics(at)
+    assert values["Customers"] == "2"
+    assert values["Revenue"] == "$750"
+
+
+def test_moving_the_months_slider_narrows_the_period(app_tiny_db):
+    at = _app().run()
+    at.select_slider(key="w:period").set_value(("2024-03", "2024-03")).run()
+    assert _metrics(at)["Customers"] == "3"
+    assert _param(at, "period") == ["2024-03..2024-03"]
+    at.button[0].click().run()  # Reset filters
+    assert _metrics(at)["Customers"] == "4"
+    assert "period" not in at.query_params
+
+
+def test_bad_url_values_fall_back_to_defaults(app_tiny_db):
+    at = _app()
+    at.query_params["segment"] = "<script>alert(1)</script>"
+    at.query_params["period"] = "2031-01..1999-12"
+    at.query_params["ds"] = "no such dataset"
+    at.run()
+    assert not at.exception
+    assert _metrics(at)["Customers"] == "4"
+    assert at.selectbox(key="w:ds").value == "tiny"
+
+
+def test_switching_dataset_resets_the_filters(app_tiny_db):
+    store = Store(app_tiny_db)
+    from tests.tiny import tiny_tables
+
+    tables = tiny_tables()
+    tables["customers"] = tables["customers"].iloc[:2]
+    store.publish("zeta", tables)
+    store.close()
+    at = _app().run()
+    at.multiselect(key="w:segment").set_value(["Business"]).run()
+    at.selectbox(key="w:ds").set_value("zeta").run()
+    assert not at.exception
+    assert at.multiselect(key="w:segment").value == []
+    assert _metrics(at)["Customers"] == "2"
+    assert _param(at, "ds") == ["zeta"]
+
+
+def test_empty_database_tells_a_new_user_what_to_do(tmp_path, monkeypatch):
+    monkeypatch.setenv("CXLENS_DB", str(tmp_path / "empty.duckdb"))
+    monkeypatch.setenv("CXLENS_UPLOAD_DIR", str(tmp_path / "uploads"))
+    monkeypatch.setenv("CXLENS_NO_SAMPLE", "1")
+    at = _app().run()
+    assert not at.exception
+    assert "No data yet" in at.info[0].value
+    assert not at.metric
+    load = next(b for b in at.button if b.label == "Load the bundled sample")
+    load.click().run()
+    assert not at.exception
+    assert _metrics(at)["Customers"] == "18,636"

@@ -1,0 +1,116 @@
+"""The bundled sample: deterministic, committed as generated, and calibrated to the articles."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from dashboard import config, sample
+
+
+def _digests(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.glob("*.parquet"))}
+
+
+def test_same_seed_gives_identical_files(tmp_path: Path):
+    spec = sample.SampleSpec(customers=1500, seed=11)
+    sample.write(sample.generate(spec), tmp_path / "a")
+    sample.write(sample.generate(spec), tmp_path / "b")
+    assert _digests(tmp_path / "a") == _digests(tmp_path / "b")
+    sample.write(sample.generate(sample.SampleSpec(customers=1500, seed=12)), tmp_path / "c")
+    assert _digests(tmp_path / "a") != _digests(tmp_path / "c")
+
+
+def test_committed_sample_equals_the_generators_output():
+    generated = sample.generate(sample.SampleSpec())
+    committed = sample.read(config.SAMPLE_DIR)
+    for name, table in generated.items():
+        assert committed[name].equals(table), f"data/sample/{name}.parquet differs from `python -m dashboard sample`"
+
+
+def test_sample_is_small_enough_to_commit():
+    total = sum(p.stat().st_size for p in config.SAMPLE_DIR.glob("*.parquet"))
+    assert total <= 15 * 1024 * 1024
+
+
+@pytest.fixture(scope="module")
+def facts(sample_tables) -> pd.DataFrame:
+    customers = sample_tables["customers"]
+    billed = set(sample_tables["transactions"]["customer_id"])
+    return customers[customers["customer_id"].isin(billed)].copy()
+
+
+def test_shape_of_the_company(sample_tables, facts):
+    assert 18_000 <= len(facts) <= 19_500  # about 20,000 rows, a few hundred of them prospects
+    bills = sample_tables["transactions"]
+    months = pd.to_datetime(bills["ts"]).dt.to_period("M")
+    assert months.min() == pd.Period("2023-01") and months.max() == pd.Period("2025-12")
+    touch = sample_tables["interactions"]
+    assert set(touch["channel"]) == {"phone", "ivr", "web", "app", "email", "chat", "social", "store", "mail", "field"}
+    assert set(touch["stage"]) == {
+        "awareness",
+        "consideration",
+        "purchase",
+        "onboarding",
+        "usage",
+        "billing",
+        "support",
+        "complaint",
+        "renewal",
+        "exit",
+    }
+    assert facts["churn_reason"].notna().sum() == facts["churned"].sum()
+    assert facts["referrals"].sum() > 0 and facts["acquisition_cost"].gt(0).all()
+
+
+def test_e_billing_adoption_is_16_percent_of_active_customers(facts):
+    active = facts[~facts["churned"]]
+    assert active["b_e_billing"].mean() == pytest.approx(0.16, abs=0.0005)
+
+
+def test_call_centre_contact_costs_12_to_15_dollars(sample_tables):
+    touch = sample_tables["interactions"]
+    calls = touch[(touch["channel"] == "phone") & (touch["initiated_by"] == "customer")]
+    assert calls["cost"].between(12, 15).all()
+    assert len(calls) > 10_000
+
+
+def test_about_two_thirds_of_touchpoints_are_started_by_customers(sample_tables):
+    share = (sample_tables["interactions"]["initiated_by"] == "customer").mean()
+    assert 0.63 <= share <= 0.70
+
+
+def test_more_perfect_behaviours_go_with_higher_satisfaction(facts):
+    flags = [c for c in facts.columns if c.startswith("b_")]
+    count = facts[flags].sum(axis=1).clip(upper=4)
+    means = facts.groupby(count)["satisfaction"].mean()
+    assert list(means.index) == [0, 1, 2, 3, 4]
+    assert np.all(np.diff(means.to_numpy()) > 0.2)
+
+
+def test_slow_or_repeated_complaint_handling_precedes_defection(sample_tables, facts):
+    touch = sample_tables["interactions"]
+    complaints = touch[touch["stage"] == "complaint"].copy()
+    complaints["days"] = (complaints["resolved_ts"] - complaints["ts"]).dt.total_seconds() / 86400
+    per_customer = complaints.groupby("customer_id").agg(contacts=("ts", "size"), slowest=("days", "max"))
+    bad = per_customer[(per_customer["contacts"] > 1) | (per_customer["slowest"] > 5)].index
+    good = per_customer.index.difference(bad)
+    churn = facts.set_index("customer_id")["churned"]
+    assert churn.loc[bad].mean() > churn.loc[good].mean() + 0.08
+    leavers = facts[facts["churn_reason"] == "Poor complaint handling"]
+    last_complaint = complaints.groupby("customer_id")["ts"].max()
+    lead_days = (
+        pd.to_datetime(leavers.set_index("customer_id")["churn_date"]) - last_complaint.loc[leavers["customer_id"]]
+    ).dt.days
+    assert lead_days.ge(0).all() and lead_days.median() < 120
+
+
+def test_complaints_have_resolution_times_and_some_are_unresolved(sample_tables):
+    complaints = sample_tables["interactions"].query("stage == 'complaint'")
+    assert complaints["resolved_ts"].notna().mean() > 0.9
+    assert (~complaints["resolved"].astype(bool)).sum() > 0
+    assert (complaints["resolved_ts"].dropna() >= complaints.loc[complaints["resolved_ts"].notna(), "ts"]).all()
