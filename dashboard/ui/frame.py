@@ -29,6 +29,8 @@ class PageContext:
     version: Version | None
     filters: Filters
     number_format: NumberFormat
+    presenting: bool = False
+    """Presentation mode: pages leave out editing controls when True."""
 
     def metric(self, fn: Callable[..., pd.DataFrame], spec: Any = None) -> pd.DataFrame:
         """fn's result for the active version, cached; spec defaults to the shared filters."""
@@ -55,7 +57,8 @@ def page(title: str, *, needs_data: bool = True, intro: str | None = None) -> Pa
     if intro:
         st.caption(intro)
     number_format = NumberFormat(**store.get_setting(dataset, "number_format", {})) if dataset else NumberFormat()
-    ctx = PageContext(store, dataset, version, filters, number_format)
+    presenting = bool(state.value("present", False, state.BOOL))
+    ctx = PageContext(store, dataset, version, filters, number_format, presenting)
     if needs_data and version is None:
         empty_state(store)
         st.stop()

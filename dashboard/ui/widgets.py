@@ -6,6 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from dashboard import export
 from dashboard.formatting import NumberFormat
 
 
@@ -24,3 +25,24 @@ def kpi_tiles(kpis: pd.DataFrame, number_format: NumberFormat, per_row: int = 4)
 def chart(fig: go.Figure, key: str | None = None) -> None:
     """A plotly figure at full width, with the mode bar's PNG export named after the chart."""
     st.plotly_chart(fig, width="stretch", key=key, config={"displaylogo": False})
+
+
+def download_buttons(frame: pd.DataFrame, filename: str, *, key: str, label: str = "Download") -> None:
+    """CSV and Excel download buttons for frame, both formula-safe (text cells cannot run as formulas)."""
+    left, right = st.columns(2)
+    left.download_button(
+        f"{label} CSV",
+        export.csv_bytes(frame),
+        file_name=f"{filename}.csv",
+        mime="text/csv",
+        key=f"{key}_csv",
+        icon=":material/download:",
+    )
+    right.download_button(
+        f"{label} Excel",
+        export.excel_bytes({filename: frame}),
+        file_name=f"{filename}.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        key=f"{key}_xlsx",
+        icon=":material/table_view:",
+    )
