@@ -128,3 +128,31 @@ def test_empty_database_tells_a_new_user_what_to_do(tmp_path, monkeypatch):
     load.click().run()
     assert not at.exception
     assert _metrics(at)["Customers"] == "18,636"
+
+
+def test_database_held_by_another_process_gives_one_clear_line(tmp_path, monkeypatch):
+    import subprocess
+    import sys
+
+    path = tmp_path / "held.duckdb"
+    monkeypatch.setenv("CXLENS_DB", str(path))
+    monkeypatch.setenv("CXLENS_NO_SAMPLE", "1")
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, time; c = duckdb.connect({str(path)!r}); print('ready', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        at = _app().run()
+        assert not at.exception
+        assert "in use by another process" in at.error[0].value
+        assert "\n" not in at.error[0].value
+    finally:
+        holder.kill()
+        holder.wait()
+        holder.stdout.close()
