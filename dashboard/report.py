@@ -85,7 +85,9 @@ class Report:
                 )
                 parts.append(f"<div class='kpis'>{tiles}</div>")
             elif kind == "figure":
-                fig_html = payload.to_html(full_html=False, include_plotlyjs=not plotly_js_included, config={"displaylogo": False})
+                fig_html = payload.to_html(
+                    full_html=False, include_plotlyjs=not plotly_js_included, config={"displaylogo": False}
+                )
                 plotly_js_included = True
                 parts.append(f"<div class='figure'>{fig_html}</div>")
             elif kind == "table":
