@@ -15,7 +15,7 @@ from dashboard.formatting import NumberFormat
 from dashboard.metrics import overview
 from dashboard.metrics.scope import Filters
 from dashboard.store import Store, StoreError, Version
-from dashboard.ui import data, nav, state
+from dashboard.ui import data, nav, present, state
 
 FILTER_NAMES = ["segment", "region", "period"]
 
@@ -47,17 +47,20 @@ def page(title: str, *, needs_data: bool = True, intro: str | None = None) -> Pa
         st.error(f"CX Lens cannot open its database: {exc}")
         st.stop()
     st.sidebar.markdown("## :material/insights: CX Lens")
+    present.toggle(st.sidebar)
     links = st.sidebar.container()
     st.sidebar.divider()
     dataset = _dataset_picker(store)
     version = store.active_version(dataset) if dataset else None
     filters = _filters(version) if version else Filters()
     nav.sidebar_links(links)
+    presenting = present.presenting()
+    if presenting:
+        present.apply(title)
     st.title(f"{title}")
     if intro:
         st.caption(intro)
     number_format = NumberFormat(**store.get_setting(dataset, "number_format", {})) if dataset else NumberFormat()
-    presenting = bool(state.value("present", False, state.BOOL))
     ctx = PageContext(store, dataset, version, filters, number_format, presenting)
     if needs_data and version is None:
         empty_state(store)

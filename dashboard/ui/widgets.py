@@ -8,6 +8,7 @@ import streamlit as st
 
 from dashboard import export
 from dashboard.formatting import NumberFormat
+from dashboard.ui import present
 
 
 def kpi_tiles(kpis: pd.DataFrame, number_format: NumberFormat, per_row: int = 4) -> None:
@@ -23,7 +24,11 @@ def kpi_tiles(kpis: pd.DataFrame, number_format: NumberFormat, per_row: int = 4)
 
 
 def chart(fig: go.Figure, key: str | None = None) -> None:
-    """A plotly figure at full width, with the mode bar's PNG export named after the chart."""
+    """A plotly figure at full width (larger type in presentation mode)."""
+    if present.presenting():
+        size = present.CHART_FONT_SIZE
+        fig = go.Figure(fig).update_layout(font_size=size, legend_font_size=size - 2, title_font_size=size + 3)
+        fig.update_xaxes(tickfont_size=size - 2).update_yaxes(tickfont_size=size - 2)
     st.plotly_chart(fig, width="stretch", key=key, config={"displaylogo": False})
 
 
