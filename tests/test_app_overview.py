@@ -156,3 +156,13 @@ def test_database_held_by_another_process_gives_one_clear_line(tmp_path, monkeyp
         holder.kill()
         holder.wait()
         holder.stdout.close()
+
+
+def test_the_page_report_holds_what_the_page_shows(app_tiny_db):
+    at = _app().run()
+    at.multiselect(key="w:segment").set_value(["Business"]).run()
+    page = at.session_state["_page_report"].to_html()
+    assert "CX Lens · Overview" in page
+    assert "segment Business" in page
+    assert "$1,250" in page
+    assert page.count('class="plotly-graph-div"') == 1

@@ -15,7 +15,7 @@ from dashboard.formatting import NumberFormat
 from dashboard.metrics import overview
 from dashboard.metrics.scope import Filters
 from dashboard.store import Store, StoreError, Version
-from dashboard.ui import data, nav, present, state
+from dashboard.ui import data, nav, present, report, state
 
 FILTER_NAMES = ["segment", "region", "period"]
 
@@ -61,6 +61,8 @@ def page(title: str, *, needs_data: bool = True, intro: str | None = None) -> Pa
     if intro:
         st.caption(intro)
     number_format = NumberFormat(**store.get_setting(dataset, "number_format", {})) if dataset else NumberFormat()
+    if version is not None:
+        report.start(title, f"Dataset {version.label} · {filters.describe()}")
     ctx = PageContext(store, dataset, version, filters, number_format, presenting)
     if needs_data and version is None:
         empty_state(store)

@@ -14,6 +14,11 @@ html { font-size: 20px; }
 .block-container, [data-testid="stMainBlockContainer"] { padding-top: 1.5rem !important; max-width: 100% !important; }
 [data-testid="stMetricValue"] { font-size: 2.9rem !important; }
 [data-testid="stMetricLabel"] p { font-size: 1.15rem !important; }
+@media (max-width: 1500px) {
+  html { font-size: 18px; }
+  [data-testid="stMetricValue"] { font-size: 2.1rem !important; }
+  [data-testid="stMetricLabel"] p { font-size: 1rem !important; }
+}
 </style>
 """
 CHART_FONT_SIZE = 21
