@@ -166,3 +166,17 @@ def test_the_page_report_holds_what_the_page_shows(app_tiny_db):
     assert "segment Business" in page
     assert "$1,250" in page
     assert page.count('class="plotly-graph-div"') == 1
+
+
+def test_number_format_chosen_per_dataset_applies_to_the_kpis(app_tiny_db):
+    at = _app().run()
+    at.text_input[0].set_value("€")
+    at.selectbox[1].set_value("dot (1.234)")
+    at.selectbox[2].set_value("comma (0,5)")
+    at.button(key="FormSubmitter:number_format_form-Save for this dataset").click().run()
+    assert not at.exception
+    values = _metrics(at)
+    assert values["Revenue"] == "€1.610"
+    assert values["Contacts per customer"] == "2,00"
+    assert values["Churn rate"] == "50,00 %"
+    assert Store(app_tiny_db).get_setting("tiny", "number_format") == {"currency": "€", "thousands": ".", "decimal": ","}

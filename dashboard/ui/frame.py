@@ -15,7 +15,7 @@ from dashboard.formatting import NumberFormat
 from dashboard.metrics import overview
 from dashboard.metrics.scope import Filters
 from dashboard.store import Store, StoreError, Version
-from dashboard.ui import data, nav, present, report, state
+from dashboard.ui import data, nav, present, report, settings, state
 
 FILTER_NAMES = ["segment", "region", "period"]
 
@@ -60,7 +60,9 @@ def page(title: str, *, needs_data: bool = True, intro: str | None = None) -> Pa
     st.title(f"{title}")
     if intro:
         st.caption(intro)
-    number_format = NumberFormat(**store.get_setting(dataset, "number_format", {})) if dataset else NumberFormat()
+    number_format = _number_format(store, dataset)
+    if dataset and not presenting:
+        settings.number_format_editor(store, dataset, number_format)
     if version is not None:
         report.start(title, f"Dataset {version.label} · {filters.describe()}")
     ctx = PageContext(store, dataset, version, filters, number_format, presenting)
@@ -68,6 +70,16 @@ def page(title: str, *, needs_data: bool = True, intro: str | None = None) -> Pa
         empty_state(store)
         st.stop()
     return ctx
+
+
+def _number_format(store: Store, dataset: str | None) -> NumberFormat:
+    """The dataset's saved number format, or the default when none is saved or the saved one is invalid."""
+    if not dataset:
+        return NumberFormat()
+    try:
+        return NumberFormat(**store.get_setting(dataset, "number_format", {})).validate()
+    except (TypeError, ValueError):
+        return NumberFormat()
 
 
 def _dataset_picker(store: Store) -> str | None:
