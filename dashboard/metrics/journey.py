@@ -295,3 +295,36 @@ def has_stages(labels_frame: pd.DataFrame) -> bool:
     """Whether the touchpoints carry journey stages (any stage label other than the blank one)."""
     stages = labels_frame.loc[labels_frame["kind"] == "stage", "label"]
     return bool((stages != NO_STAGE).any())
+
+
+HOTSPOTS: tuple[tuple[str, str, str, bool, str], ...] = (
+    # key, label, lanes column, higher is worse, base column
+    ("satisfaction", "Lowest satisfaction", "satisfaction", False, "sat_n"),
+    ("effort", "Highest effort", "effort", True, "effort_n"),
+    ("repeat_rate", "Most repeat contacts", "repeat_rate", True, "repeat_base"),
+    ("sla_breach_share", "Most SLA breaches", "sla_breach_share", True, "sla_base"),
+)
+
+
+def hotspots(lanes: pd.DataFrame, min_base: int = DEFAULT_MIN_BASE) -> pd.DataFrame:
+    """Where the experience breaks: for satisfaction, effort, repeats and SLA breaches, the worst stage with min_base behind."""
+    rows = []
+    for key, label, column, worse_high, base in HOTSPOTS:
+        data = lanes[(lanes[base] >= min_base) & lanes[column].notna()] if len(lanes) else lanes
+        if data.empty:
+            rows.append({"key": key, "label": label, "stage": None, "value": None, "base": 0, "overall": None})
+            continue
+        worst = data.sort_values([column, "stage_code"], ascending=[not worse_high, True]).iloc[0]
+        weights = data[base].astype(float)
+        overall = float((data[column].astype(float) * weights).sum() / weights.sum()) if weights.sum() else None
+        rows.append(
+            {
+                "key": key,
+                "label": label,
+                "stage": worst["stage"],
+                "value": float(worst[column]),
+                "base": int(worst[base]),
+                "overall": overall,
+            }
+        )
+    return pd.DataFrame(rows)
