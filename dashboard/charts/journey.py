@@ -14,6 +14,7 @@ from dashboard.formatting import NumberFormat
 from dashboard.metrics.journey import HEATMAP_METRICS, PAIN_POINTS
 
 PAIN_LABELS = {key: label for key, label, _ in PAIN_POINTS}
+PAIN_SHORT = {"low_satisfaction": "Low sat.", "repeat_contacts": "Repeats", "sla_breaches": "SLA miss"}
 AMBER = "#E69F00"
 REDS = [[0.0, "#FFF5EB"], [0.5, "#FDAE6B"], [1.0, "#D55E00"]]
 BLUES = [[0.0, "#F0F7FC"], [1.0, "#0072B2"]]
@@ -31,9 +32,9 @@ def _short(value: float | None, number_format: NumberFormat) -> str:
     """A count written short for a chart label: 950, 12.3K, 1.2M."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
-    for cut, suffix in ((1e6, "M"), (1e4, "K")):
+    for cut, unit, suffix in ((1e6, 1e6, "M"), (1e4, 1e3, "K")):
         if abs(value) >= cut:
-            return number_format.number(value / cut, 1) + suffix
+            return number_format.number(value / unit, 1) + suffix
     return number_format.number(value, 0)
 
 
@@ -52,13 +53,13 @@ def journey_map(
     stages = lanes["stage"].tolist()
     has_emotion = lanes["satisfaction"].notna().any() or lanes["effort"].notna().any()
     has_cost = lanes["cost_per_contact"].notna().any()
-    rows = [("volume", "Touchpoints", 0.9), ("mix", "Channel mix", 1.0)]
+    rows = [("volume", "Touchpoints<br>and customers", 0.8), ("mix", "Channel mix", 1.0)]
     if has_emotion:
-        rows.append(("emotion", "Emotion line<br>(satisfaction, effort)", 1.2))
-    rows.append(("next", "Median time to<br>next stage", 0.36))
+        rows.append(("emotion", "Emotion line", 1.2))
+    rows.append(("next", "Median time<br>to next stage", 0.34))
     if has_cost:
-        rows.append(("cost", "Cost per contact", 0.36))
-    rows.append(("pain", "Top pain point", 0.5))
+        rows.append(("cost", "Cost per<br>contact", 0.34))
+    rows.append(("pain", "Top pain point", 0.48))
     fig = make_subplots(
         rows=len(rows),
         cols=1,
@@ -70,12 +71,13 @@ def journey_map(
     fig.add_bar(
         x=stages,
         y=lanes["touchpoints"],
-        marker_color=[colour_for(s, "journey_stage") for s in stages],
+        marker_color="#4B5563",
         text=[
             f"{_short(tp, number_format)}<br>{_short(c, number_format)} cust."
             for tp, c in zip(lanes["touchpoints"], lanes["customers"], strict=True)
         ],
         textposition="outside",
+        textfont={"size": FONT_SIZE - 2},
         cliponaxis=False,
         customdata=lanes[["customers"]].to_numpy(),
         hovertemplate="%{x}<br>%{y:,.0f} touchpoints<br>%{customdata[0]:,.0f} customers<extra></extra>",
@@ -93,13 +95,11 @@ def journey_map(
             marker_color=colour_for(label, "channel"),
             customdata=part[["touchpoints"]].to_numpy(),
             hovertemplate=f"%{{x}} · {label}<br>%{{y:.0%}} of the stage's touchpoints (%{{customdata[0]:,.0f}})<extra></extra>",
-            legendgroup="channels",
-            legendgrouptitle_text="Channel",
             row=index["mix"],
             col=1,
         )
     fig.update_layout(barmode="stack")
-    fig.update_yaxes(tickformat=".0%", range=[0, 1], dtick=0.5, row=index["mix"], col=1)
+    fig.update_yaxes(tickformat=".0%", range=[0, 1], dtick=0.5, tickfont_size=FONT_SIZE - 3, row=index["mix"], col=1)
     if has_emotion:
         _emotion(fig, lanes, index["emotion"])
     _text_lane(
@@ -122,18 +122,45 @@ def journey_map(
             "cost per contact",
         )
     pain_text = [
-        f"<b>{PAIN_LABELS[p]}</b><br>{number_format.pct(v, 0)}" if isinstance(p, str) else "—"
+        f"<b>{PAIN_SHORT[p]}</b><br>{number_format.pct(v, 0)}" if isinstance(p, str) else "—"
         for p, v in zip(lanes["pain"], lanes["pain_value"], strict=True)
     ]
     _text_lane(fig, index["pain"], stages, lanes["pain_value"], pain_text, REDS, "worst share", zmax=0.5)
     for key, title, _ in rows:
-        fig.update_yaxes(title_text=title, title_font_size=FONT_SIZE - 1, title_standoff=8, row=index[key], col=1)
-    fig.update_xaxes(side="top", tickfont_size=FONT_SIZE + 1, row=1, col=1, showticklabels=True)
-    fig.update_xaxes(categoryorder="array", categoryarray=stages)
+        axis = fig.layout[f"yaxis{'' if index[key] == 1 else index[key]}"]
+        low, high = axis.domain
+        fig.add_annotation(
+            text=f"<b>{title}</b>",
+            xref="paper",
+            yref="paper",
+            x=0,
+            xshift=-48,
+            y=(low + high) / 2,
+            xanchor="right",
+            yanchor="middle",
+            align="right",
+            showarrow=False,
+            font={"size": FONT_SIZE - 1, "color": INK},
+        )
+    crowded = len(stages) > 6
+    ticktext = [f"<b>{s}</b>" if not crowded or i % 2 == 0 else f"<b>{s}</b><br> " for i, s in enumerate(stages)]
+    ticktext = [t if not crowded or i % 2 else f" <br>{t}" for i, t in enumerate(ticktext)]
+    fig.update_xaxes(categoryorder="array", categoryarray=stages, tickangle=0, showticklabels=False)
+    fig.update_xaxes(
+        side="top",
+        showticklabels=True,
+        tickmode="array",
+        tickvals=stages,
+        ticktext=ticktext,
+        tickfont_size=FONT_SIZE,
+        ticks="",
+        row=1,
+        col=1,
+    )
     fig.update_layout(
-        legend={"orientation": "v", "x": 1.01, "xanchor": "left", "y": 0.62, "yanchor": "top"},
-        margin={"l": 150, "r": 130, "t": 70, "b": 20},
-        bargap=0.25,
+        legend={"orientation": "h", "x": 0, "xanchor": "left", "y": -0.01, "yanchor": "top", "traceorder": "normal"},
+        margin={"l": 190, "r": 20, "t": 70, "b": 10},
+        bargap=0.22,
     )
     return styled(fig, height=200 + 130 * len(rows))
 
@@ -160,8 +187,6 @@ def _emotion(fig: go.Figure, lanes: pd.DataFrame, row: int) -> None:
             customdata=lanes[["sat_n"]].to_numpy(),
             hovertemplate="%{x}<br>mean satisfaction %{y:.2f} (%{customdata[0]:,.0f} ratings)<extra></extra>",
             connectgaps=True,
-            legendgroup="emotion",
-            legendgrouptitle_text="Emotion line",
             row=row,
             col=1,
         )
@@ -177,12 +202,11 @@ def _emotion(fig: go.Figure, lanes: pd.DataFrame, row: int) -> None:
             customdata=lanes[["effort_n"]].to_numpy(),
             hovertemplate="%{x}<br>mean effort %{y:.2f} (%{customdata[0]:,.0f} ratings)<extra></extra>",
             connectgaps=True,
-            legendgroup="emotion",
             row=row,
             col=1,
         )
     top = max(5.0, float(np.nanmax(pd.concat([sat, effort]).to_numpy(dtype=float))) if len(lanes) else 5.0)
-    fig.update_yaxes(range=[0.6, top + 0.9], dtick=1, row=row, col=1)
+    fig.update_yaxes(range=[0.6, top + 0.9], dtick=1, tickfont_size=FONT_SIZE - 3, row=row, col=1)
 
 
 def _text_lane(
@@ -336,24 +360,29 @@ def sankey(frame: pd.DataFrame, nodes_kind: str, number_format: NumberFormat = N
 
 
 def repeat_by_stage(lanes: pd.DataFrame, number_format: NumberFormat = NumberFormat(), *, repeat_days: int = 7) -> go.Figure:
-    """Repeat-contact rate per stage (the complement of first-contact resolution), the worst stage in red."""
-    data = lanes[lanes["repeat_rate"].notna()]
+    """Repeat-contact rate per stage (the complement of first-contact resolution), stages top to bottom, the worst in red."""
+    data = lanes[lanes["repeat_rate"].notna()].iloc[::-1]
     worst = data["repeat_rate"].max() if len(data) else None
     fig = go.Figure(
         go.Bar(
-            x=data["stage"],
-            y=data["repeat_rate"],
+            y=data["stage"],
+            x=data["repeat_rate"],
+            orientation="h",
             marker_color=[BAD if v == worst and v > 0 else GREY for v in data["repeat_rate"]],
-            text=[number_format.pct(v, 0) for v in data["repeat_rate"]],
+            text=[
+                f"{number_format.pct(v, 0)} of {_short(n, number_format)}"
+                for v, n in zip(data["repeat_rate"], data["repeat_base"], strict=True)
+            ],
             textposition="outside",
             cliponaxis=False,
             customdata=data[["repeats", "repeat_base"]].to_numpy(),
-            hovertemplate="%{x}<br>%{customdata[0]:,.0f} of %{customdata[1]:,.0f} contacts repeated<extra></extra>",
+            hovertemplate="%{y}<br>%{customdata[0]:,.0f} of %{customdata[1]:,.0f} contacts repeated<extra></extra>",
         )
     )
     top = float(data["repeat_rate"].max()) if len(data) else 0.1
-    fig.update_yaxes(tickformat=".0%", range=[0, max(top * 1.25, 0.05)], title_text="Repeated")
-    return styled(fig, title=f"Contacts repeated within {repeat_days} days, by stage", height=380)
+    fig.update_xaxes(tickformat=".0%", range=[0, max(top * 1.45, 0.05)], title_text="Contacts repeated")
+    fig.update_layout(margin={"l": 130})
+    return styled(fig, title=f"Repeat contacts within {repeat_days} days, by stage", height=max(300, 90 + 36 * len(data)))
 
 
 def resolution_histogram(days: pd.DataFrame, *, sla_days: int, subject: str = "complaints") -> go.Figure:
@@ -373,6 +402,9 @@ def resolution_histogram(days: pd.DataFrame, *, sla_days: int, subject: str = "c
         fig.add_bar(
             x=["unresolved"],
             y=[unresolved],
+            text=[f"{unresolved:,} unresolved"],
+            textposition="outside",
+            cliponaxis=False,
             marker_color=INK,
             hovertemplate="%{y:,.0f} unresolved<extra></extra>",
             showlegend=False,
@@ -384,7 +416,7 @@ def resolution_histogram(days: pd.DataFrame, *, sla_days: int, subject: str = "c
         annotation_position="top right",
     )
     fig.update_xaxes(type="category", title_text="Days to resolution")
-    fig.update_yaxes(title_text=subject.capitalize(), tickformat=",.0f", type="log" if len(resolved) else "linear")
+    fig.update_yaxes(title_text=f"{subject.capitalize()} (log scale)", tickformat=",.0f", type="log")
     return styled(fig, title=f"How long {subject} take to resolve", height=380)
 
 
@@ -430,11 +462,9 @@ def switches(pairs: pd.DataFrame, number_format: NumberFormat = NumberFormat(), 
             hovertemplate="%{y}<br>%{x:,.0f} contacts switched channel<extra></extra>",
         )
     )
-    fig.update_xaxes(
-        title_text="Contacts followed by the same reason on another channel", range=[0, float(data["switches"].max() or 1) * 1.3]
-    )
-    fig.update_layout(margin={"l": 240})
-    return styled(fig, title="Channel switching", height=max(300, 60 + 42 * len(data)))
+    fig.update_xaxes(title_text="Contacts", range=[0, float(data["switches"].max() or 1) * 1.35])
+    fig.update_layout(margin={"l": 250, "r": 100})
+    return styled(fig, title="Same reason, another channel, within the window", height=max(300, 90 + 40 * len(data)))
 
 
 def drill_bars(options: pd.DataFrame, kind: str, selected: str | None = None) -> go.Figure:

@@ -221,7 +221,7 @@ def _with_pain_points(frame: pd.DataFrame, min_base: int) -> pd.DataFrame:
     frame["sla_breach_share"] = _share(frame["sla_breaches"].astype(float), frame["sla_base"].astype(float), min_base)
     shares = frame[["low_sat_share", "repeat_rate", "sla_breach_share"]].astype(float)
     keys = [key for key, _, _ in PAIN_POINTS]
-    has_any = shares.notna().any(axis=1)
+    has_any = (shares.fillna(0) > 0).any(axis=1)
     worst = shares.fillna(-1.0).to_numpy().argmax(axis=1) if len(frame) else []
     frame["pain"] = [keys[i] if ok else None for i, ok in zip(worst, has_any, strict=True)]
     frame["pain_value"] = shares.max(axis=1, skipna=True).where(has_any)

@@ -228,7 +228,7 @@ def _gaps(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
         create table {t("jr_cases")} as
         select x.cust_key, x.segment, x.region, x.churned, x.month, x.stage_code, x.channel_code, x.ts, x.tp_id,
                x.is_contact, g.prev_gap_s, g.next_gap_s, x.resolved,
-               greatest(epoch(x.resolved_ts - x.ts), 0) as resolution_s
+               case when x.resolved_ts is not null then greatest(epoch(x.resolved_ts - x.ts), 0) end as resolution_s
         from {t("jr_touch")} x
         join {t("jr_labels")} l on l.kind = 'stage' and l.code = x.stage_code
         left join {t("jr_gaps")} g on g.tp_id = x.tp_id

@@ -55,18 +55,18 @@ MEASURES: tuple[tuple[str, str, str, str], ...] = (
     ),
     (
         "resolution_p90",
-        "90th percentile resolution",
+        "P90 resolution",
         "days",
         "Nine in ten complaints with a resolution time were resolved within this many days.",
     ),
     (
         "within_sla",
-        "Resolved within SLA",
+        "Within SLA",
         "pct",
         "Complaints resolved within the SLA (days) ÷ complaints with a known outcome (resolved with a time, or "
         "unresolved); unresolved complaints count as outside the SLA.",
     ),
-    ("unresolved", "Unresolved complaints", "count", "Complaints not marked resolved and without a resolution time."),
+    ("unresolved", "Unresolved", "count", "Complaints not marked resolved and without a resolution time."),
 )
 
 GROUPS: tuple[tuple[str, str], ...] = (

@@ -122,25 +122,25 @@ def render_hotspots(ctx: PageContext, spec: JourneySpec) -> None:
     spots = journey.hotspots(lanes, spec.min_base)
     nf = ctx.number_format
     for column, spot in zip(st.columns(len(spots)), spots.itertuples(index=False), strict=True):
-        if spot.stage is None:
-            column.metric(spot.label, "—", help="Not enough ratings, contacts or cases in this dataset and scope.", border=True)
-            continue
-        if spot.key in ("satisfaction", "effort"):
-            value = f"{spot.stage} · {nf.number(spot.value, 1)}"
-            delta = f"{nf.number(spot.value - spot.overall, 1)} vs all stages" if spot.overall is not None else None
-        else:
-            value = f"{spot.stage} · {nf.pct(spot.value, 0)}"
-            delta = f"{nf.number((spot.value - spot.overall) * 100, 0)} pts vs all stages" if spot.overall is not None else None
-        inverse = "inverse" if spot.key != "satisfaction" else "normal"
-        column.metric(
-            spot.label,
-            value,
-            delta=delta,
-            delta_color=inverse,
-            help=f"Worst journey stage with at least {spec.min_base} behind it ({nf.number(spot.base, 0)} here). "
-            + _hotspot_help(spot.key, spec),
-            border=True,
-        )
+        with column.container(border=True, height="stretch"):
+            why = f"Worst journey stage with at least {spec.min_base} behind it. " + _hotspot_help(spot.key, spec)
+            st.caption(spot.label, help=why)
+            if spot.stage is None:
+                st.markdown("#### —")
+                st.caption("Not enough ratings, contacts or cases for these filters, or not in this dataset.")
+                continue
+            st.markdown(f"#### :red[{plain(spot.stage)}]")
+            if spot.key in ("satisfaction", "effort"):
+                value, overall = nf.number(spot.value, 1), nf.number(spot.overall, 1)
+                unit = " / 5" if spot.value <= 5 else ""
+            else:
+                value, overall, unit = nf.pct(spot.value, 0), nf.pct(spot.overall, 0), ""
+            st.markdown(f"**{value}**{unit} · all stages {overall}")
+
+
+def plain(text: str) -> str:
+    """Uploaded text made safe for st.markdown: every markdown control character escaped."""
+    return "".join("\\" + ch if ch in "\\`*_{}[]()#+-.!|<>~:$" else ch for ch in str(text))
 
 
 def _hotspot_help(key: str, spec: JourneySpec) -> str:
@@ -248,7 +248,7 @@ def render_heatmap(ctx: PageContext, spec: JourneySpec) -> None:
     st.subheader("Touchpoints by stage and channel", anchor=False)
     keys = list(HEATMAP_METRICS)
     metric = state.widget(
-        st.selectbox,
+        st.columns([1, 2])[0].selectbox,
         "Colour the cells by",
         "j_metric",
         "touchpoints",
@@ -398,7 +398,7 @@ def render_drilldown(ctx: PageContext, spec: JourneySpec, path_spec: PathSpec) -
         return
     values = list(names)
     value = state.widget(
-        st.selectbox,
+        st.columns([1, 1] if kind == "variant" else [1, 2])[0].selectbox,
         "Variant" if kind == "variant" else journey_drill.DRILL_KINDS[kind],
         "j_dval",
         values[0],
@@ -418,7 +418,7 @@ def render_drilldown(ctx: PageContext, spec: JourneySpec, path_spec: PathSpec) -
     total = int(people["total"].iloc[0])
     nf = ctx.number_format
     st.markdown(
-        f"**{nf.number(total, 0)} customers** behind {names[value]}"
+        f"**{nf.number(total, 0)} customers** behind {plain(names[value])}"
         + (f"; the {len(people)} with most touchpoints there are listed." if total > len(people) else ".")
     )
     listed = people.drop(columns=["total"])
@@ -440,7 +440,7 @@ def render_drilldown(ctx: PageContext, spec: JourneySpec, path_spec: PathSpec) -
     )
     ids = listed["customer_id"].tolist()
     chosen = state.widget(
-        st.selectbox,
+        st.columns([1, 2])[0].selectbox,
         "Customer timeline",
         "j_cust",
         ids[0],
