@@ -255,7 +255,9 @@ def test_fold_paths_conserves_customers():
     ended = rng.integers(1, 6, size=500)
     for i, stop in enumerate(ended):
         codes[i, stop:] = 0
-    node_frame, link_frame = fold_paths(codes, np.ones(500, dtype=np.int64), 3)
+    node_frame, link_frame = fold_paths(codes, None, 3)
+    weighted, _ = fold_paths(codes[:250], np.full(250, 2), 3)
+    assert weighted.groupby("step")["customers"].sum().tolist() == [2 * (ended[:250] > k).sum() for k in range(5)]
     per_step = node_frame.groupby("step")["customers"].sum()
     assert per_step.tolist() == [(ended > k).sum() for k in range(5)]
     assert (link_frame.groupby("step").size() <= 3 + 4).all()  # top 3 kept, at most one "→ Other" per source

@@ -106,59 +106,68 @@ def node_labels(cur: duckdb.DuckDBPyConnection, version: Version, nodes: str) ->
     return out
 
 
-def fold_paths(codes: np.ndarray, weights: np.ndarray, top_links: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+def fold_paths(codes: np.ndarray, weights: np.ndarray | None, top_links: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Step-indexed nodes and links from paths (rows of node codes, 0 = ended), keeping the top links per step.
 
     Step 1 keeps its top_links biggest nodes; the rest become Other. At each next step, the links from the
     (already folded) node at step i to the raw node at step i+1 are ranked by customers (ties by codes) and
     the top_links kept; customers on any other link go to Other at step i+1 and continue from there. Each
     customer is therefore in exactly one node per step reached, and flows are conserved.
-    Returns nodes (step, code, customers) and links (step, source, target, customers), step = source's step.
+    weights: customers per row (None = one each). Returns nodes (step, code, customers) and links
+    (step, source, target, customers), step = the source's step.
     """
     rows, steps = codes.shape
-    weights = np.asarray(weights, dtype=np.int64)
     if rows == 0:
         return (
             pd.DataFrame({"step": [], "code": [], "customers": []}, dtype="int64"),
             pd.DataFrame({"step": [], "source": [], "target": [], "customers": []}, dtype="int64"),
         )
-    distinct = np.unique(codes[codes > 0])
-    dense = np.searchsorted(distinct, codes) + 1  # dense index 1..L for real codes
-    dense[codes <= 0] = 0
+    present = np.bincount(np.maximum(codes, 0).ravel())
+    present[0] = 0
+    distinct = np.flatnonzero(present)  # the real codes in use, ascending
+    lookup = np.zeros(len(present), dtype=np.int32)
+    lookup[distinct] = np.arange(1, len(distinct) + 1, dtype=np.int32)
+    columns = [lookup[np.maximum(codes[:, k], 0)] for k in range(steps)]  # dense 1..L, 0 = ended; contiguous
     size = len(distinct) + 2  # 0 = ended, 1..L = labels, L+1 = Other
     other = size - 1
     decode = np.concatenate(([0], distinct, [OTHER]))
 
-    first = dense[:, 0]
-    totals = np.bincount(first, weights=weights, minlength=size)
+    def count(keys: np.ndarray, minlength: int, mask: np.ndarray | None = None) -> np.ndarray:
+        if mask is not None:
+            keys = keys[mask]
+        if weights is None:
+            return np.bincount(keys, minlength=minlength)
+        return np.bincount(keys, weights if mask is None else weights[mask], minlength).astype(np.int64)
+
+    totals = count(columns[0], size).astype(np.int64)
     totals[0] = 0
-    keep_first = _top(totals, top_links)
-    current = np.where(np.isin(first, keep_first) | (first == 0), first, other)
-    node_frames = [_nodes(1, current, weights, size, decode)]
+    keep = np.zeros(size, dtype=bool)
+    keep[_top(totals, top_links)] = True
+    keep[0] = True
+    current = np.where(keep[columns[0]], columns[0], other).astype(np.int32)
+    node_frames = [_nodes(1, count(current, size), decode)]
     link_frames = []
     for i in range(1, steps):
-        nxt = dense[:, i]
-        alive = (nxt > 0) & (current > 0)
+        nxt = columns[i]
+        alive = nxt > 0  # a path only continues while it has touchpoints
         pair = current * size + nxt
-        counts = np.bincount(pair[alive], weights=weights[alive], minlength=size * size)
-        kept = _top(counts, top_links)
-        stays = np.isin(pair, kept)
-        mapped = np.where(alive, np.where(stays, nxt, other), 0)
-        folded = current * size + mapped
-        link_counts = np.bincount(folded[alive], weights=weights[alive], minlength=size * size)
-        present = np.flatnonzero(link_counts)
+        kept = np.zeros(size * size, dtype=bool)
+        kept[_top(count(pair, size * size, alive), top_links)] = True
+        mapped = np.where(alive, np.where(kept[pair], nxt, other), 0).astype(np.int32)
+        link_counts = count(current * size + mapped, size * size, alive)
+        found = np.flatnonzero(link_counts)
         link_frames.append(
             pd.DataFrame(
                 {
                     "step": i,
-                    "source": decode[present // size],
-                    "target": decode[present % size],
-                    "customers": link_counts[present].astype(np.int64),
+                    "source": decode[found // size],
+                    "target": decode[found % size],
+                    "customers": link_counts[found].astype(np.int64),
                 }
             )
         )
         current = mapped
-        node_frames.append(_nodes(i + 1, current, weights, size, decode))
+        node_frames.append(_nodes(i + 1, count(current, size), decode))
     nodes = pd.concat(node_frames, ignore_index=True)
     links = pd.concat(link_frames, ignore_index=True) if link_frames else pd.DataFrame()
     return nodes, links.sort_values(["step", "customers", "source", "target"], ascending=[True, False, True, True])
@@ -171,8 +180,7 @@ def _top(counts: np.ndarray, k: int) -> np.ndarray:
     return positive[order[:k]]
 
 
-def _nodes(step: int, current: np.ndarray, weights: np.ndarray, size: int, decode: np.ndarray) -> pd.DataFrame:
-    counts = np.bincount(current, weights=weights, minlength=size)
+def _nodes(step: int, counts: np.ndarray, decode: np.ndarray) -> pd.DataFrame:
     present = np.flatnonzero(counts)
     present = present[present > 0]
     return pd.DataFrame({"step": step, "code": decode[present], "customers": counts[present].astype(np.int64)})
@@ -188,9 +196,12 @@ def sankey(cur: duckdb.DuckDBPyConnection, version: Version, spec: PathSpec) -> 
     """
     spec = spec.validate()
     sql, params = _scoped_paths(version, spec.filters, spec.steps, spec.nodes)
-    arrays = cur.execute(sql, params).fetchnumpy()
-    codes = np.column_stack([np.asarray(arrays[f"x{k}"], dtype=np.int64) for k in range(1, spec.steps + 1)])
-    nodes, links = fold_paths(codes, np.ones(len(codes), dtype=np.int64), spec.top_links)
+    xs = ", ".join(f"x{k}" for k in range(1, spec.steps + 1))
+    # identical paths folded into one weighted row first: a few thousand rows instead of a million for most settings
+    arrays = cur.execute(f"select {xs}, count(*) as customers from ({sql}) group by all", params).fetchnumpy()
+    codes = np.column_stack([np.asarray(arrays[f"x{k}"], dtype=np.int32) for k in range(1, spec.steps + 1)])
+    codes = codes.reshape(len(arrays["customers"]), spec.steps)
+    nodes, links = fold_paths(codes, np.asarray(arrays["customers"], dtype=np.int64), spec.top_links)
     names = node_labels(cur, version, spec.nodes)
     node_rows = pd.DataFrame(
         {
