@@ -174,7 +174,8 @@ def nodes(frame: pd.DataFrame) -> set[tuple]:
 
 def test_sankey_by_stage_shows_loops(tiny):
     frame = run(tiny, journey_paths.sankey, PathSpec(steps=4, nodes="stage", top_links=10))
-    # A: complaint, complaint, billing, complaint; B: usage, usage, complaint; C: renewal; D: complaint, complaint, exit; X: awareness
+    # A: complaint, complaint, billing, complaint; B: usage, usage, complaint; C: renewal;
+    # D: complaint, complaint, exit; X: awareness
     assert nodes(frame) == {
         (1, "awareness", 1),
         (1, "usage", 1),
