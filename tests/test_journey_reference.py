@@ -15,7 +15,7 @@ from dashboard.store import Store
 
 SCOPES = {
     "everyone": Filters(),
-    "small business in the north and east, 2024": Filters(("Small business",), ("North", "East"), date(2024, 1, 1), date(2024, 12, 1)),
+    "small business, north and east, 2024": Filters(("Small business",), ("North", "East"), date(2024, 1, 1), date(2024, 12, 1)),
     "from July 2025": Filters(month_from=date(2025, 7, 1)),
 }
 
