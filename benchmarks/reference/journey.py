@@ -14,34 +14,8 @@ from dashboard.metrics.scope import NOT_SET, Filters
 DAY = pd.Timedelta(days=1)
 
 
-_ORDERED: dict[int, pd.DataFrame] = {}
-
-
-def ordered(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Every touchpoint with its file row number, segment, region and churn, ordered per customer by time then row.
-
-    Built once per set of tables (like the prepared tables DuckDB builds at publish), so a filter change in
-    the pandas reference does not pay for the sort either.
-    """
-    key = id(tables["interactions"])
-    if key not in _ORDERED:
-        _ORDERED.clear()
-        _ORDERED[key] = _order(tables)
-    return _ORDERED[key]
-
-
 def touchpoints(tables: dict[str, pd.DataFrame], filters: Filters) -> pd.DataFrame:
-    """In-scope touchpoints (segment, region; all months) in per-customer order."""
-    ix = ordered(tables)
-    keep = pd.Series(True, index=ix.index)
-    if filters.segments:
-        keep &= ix["segment"].isin(filters.segments)
-    if filters.regions:
-        keep &= ix["region"].isin(filters.regions)
-    return ix[keep]
-
-
-def _order(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """In-scope touchpoints (segment, region; all months) with a file row number, in per-customer order (time, then row)."""
     ix = tables["interactions"].reset_index(drop=True)
     ix = ix[ix["customer_id"].notna() & ix["ts"].notna()].copy()
     ix["row"] = ix.index
@@ -49,6 +23,12 @@ def _order(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     ix = ix.merge(dims, on="customer_id", how="left")
     ix["segment"] = ix["segment"].fillna(NOT_SET)
     ix["region"] = ix["region"].fillna(NOT_SET)
+    keep = pd.Series(True, index=ix.index)
+    if filters.segments:
+        keep &= ix["segment"].isin(filters.segments)
+    if filters.regions:
+        keep &= ix["region"].isin(filters.regions)
+    ix = ix[keep].copy()
     ix["defected"] = ix["churned"].fillna(False).astype(bool) | ix["churn_date"].notna()
     ix["ts"] = pd.to_datetime(ix["ts"])
     return ix.sort_values(["customer_id", "ts", "row"], kind="stable").reset_index(drop=True)

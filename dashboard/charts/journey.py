@@ -468,7 +468,7 @@ def switches(pairs: pd.DataFrame, number_format: NumberFormat = NumberFormat(), 
 
 
 def drill_bars(options: pd.DataFrame, kind: str, selected: str | None = None) -> go.Figure:
-    """Customers per stage or channel as bars to click; the selected one outlined."""
+    """Customers per stage or channel as bars; the one drilled into outlined."""
     data = options[options["kind"] == kind]
     colour_kind = "journey_stage" if kind == "stage" else "channel"
     fig = go.Figure(
@@ -482,7 +482,6 @@ def drill_bars(options: pd.DataFrame, kind: str, selected: str | None = None) ->
         )
     )
     fig.update_yaxes(title_text="Customers", tickformat=",.0f")
-    fig.update_layout(clickmode="event+select", dragmode=False)
     return styled(fig, height=320)
 
 

@@ -11,6 +11,9 @@ Tables (all prefixed `jr_`):
   then unknown labels alphabetically, then "(no stage)"); 0 means "no touchpoint" in paths.
 - `jr_people`: one row per customer with touchpoints: integer key, segment, region, churned.
 - `jr_touch`: one row per touchpoint with its step (1 = the customer's first touchpoint), month and codes.
+
+The big tables are stored sorted by segment, region and month, so DuckDB skips the row groups a filter
+rules out (min/max per row group) instead of scanning them.
 - `jr_reach`: customers per (stage, channel), per stage and per channel, counted once per customer and
   month with the month of their previous touchpoint there, so that distinct customers over any range of
   months is a plain sum (a customer counts in the first month of the range in which they appear).
@@ -80,7 +83,7 @@ def prepare(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
         join {t("jr_labels")} sl on sl.kind = 'stage' and sl.label = coalesce(i.stage, ?)
         join {t("jr_labels")} cl on cl.kind = 'channel' and cl.label = coalesce(i.channel, ?)
         window w as (partition by p.cust_key order by i.ts, i.tp_id)
-        order by p.cust_key, step
+        order by p.segment, p.region, month, stage_code
         """,
         [NO_STAGE, NO_CHANNEL],
     )
@@ -233,7 +236,7 @@ def _gaps(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
         join {t("jr_labels")} l on l.kind = 'stage' and l.code = x.stage_code
         left join {t("jr_gaps")} g on g.tp_id = x.tp_id
         where l.label = 'complaint' or x.resolved_ts is not null
-        order by x.month
+        order by x.segment, x.region, x.month
         """
     )
 
@@ -250,7 +253,7 @@ def _visits(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
             where prev_stage_code is null or prev_stage_code <> stage_code
         )
         where days_to_next is not null
-        order by stage_code, month
+        order by segment, region, month
         """,
         [DAY_S],
     )
@@ -283,6 +286,6 @@ def _paths(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
             window o as (partition by cust_key order by step)
         )
         where prev_month is null or prev_month <> month
-        order by prev_month nulls first, month
+        order by segment, region, prev_month nulls first, month
         """
     )

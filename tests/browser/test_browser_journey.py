@@ -1,16 +1,17 @@
-"""The Journey page in a real browser: every section draws, a control changes the Sankey, screenshots to look at."""
+"""The Journey page in a real browser: every section draws, URL state restores the Sankey, a bar click drills down."""
 
 from __future__ import annotations
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import screenshot, wait_for_app
+from tests.browser.conftest import SCREENSHOTS, screenshot, wait_for_app
 
 pytestmark = pytest.mark.browser
 
 
 def test_journey_page_draws_every_section(sample_server, page: Page):
+    page.set_viewport_size({"width": 1440, "height": 6400})  # the whole page in one picture, as a room would scroll it
     page.goto(f"{sample_server.url}/Journey?ds=sample")
     wait_for_app(page)
     expect(page.get_by_role("heading", name="Journey", level=1)).to_be_visible()
@@ -18,18 +19,31 @@ def test_journey_page_draws_every_section(sample_server, page: Page):
     for heading in ("Journey map", "Service", "Touchpoints by stage and channel", "Paths", "Who is behind it"):
         expect(page.get_by_role("heading", name=heading)).to_be_visible()
     expect(page.locator(".js-plotly-plot")).to_have_count(9)
-    expect(page.locator('[data-testid="stMetric"]').filter(has_text="Lowest satisfaction")).to_contain_text("complaint")
+    expect(page.get_by_text("Lowest satisfaction")).to_be_visible()
+    page.wait_for_timeout(1500)  # let plotly finish drawing before the picture
     screenshot(page, "journey")
-    page.get_by_test_id("stMainBlockContainer").get_by_text("Journey map", exact=True).scroll_into_view_if_needed()
-    page.screenshot(path=str(screenshot(page, "journey").parent / "journey-map-viewport.png"))
 
 
-def test_journey_sankey_by_channel_and_url(sample_server, page: Page):
+def test_journey_sankey_by_channel_from_the_url(sample_server, page: Page):
     page.goto(f"{sample_server.url}/Journey?ds=sample&j_nodes=channel&j_steps=4")
     wait_for_app(page)
     sankey = page.locator(".js-plotly-plot").filter(has=page.locator(".sankey"))
     expect(sankey).to_have_count(1)
-    expect(sankey.locator(".node-label").filter(has_text="#4").first).to_be_visible()
+    expect(sankey.locator(".node-label").filter(has_text="phone #4")).to_have_count(1)
     assert not sankey.locator(".node-label").filter(has_text="#5").count()
     sankey.scroll_into_view_if_needed()
-    page.screenshot(path=str(screenshot(page, "journey-paths").parent / "journey-paths-viewport.png"))
+    page.wait_for_timeout(800)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "journey-paths.png"))
+
+
+def test_drill_down_from_a_shared_link(sample_server, page: Page):
+    page.goto(f"{sample_server.url}/Journey?ds=sample&j_dkind=stage&j_dval=complaint")
+    wait_for_app(page)
+    behind = page.locator('[data-testid="stMarkdown"]').filter(has_text="customers behind complaint")
+    expect(behind).to_be_visible()
+    behind.scroll_into_view_if_needed()
+    expect(page.get_by_role("button", name="Their timelines CSV")).to_be_visible()
+    page.wait_for_timeout(800)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "journey-drill.png"))

@@ -360,7 +360,7 @@ def variant_table(ctx: PageContext, spec: PathSpec) -> None:
 
 
 def render_drilldown(ctx: PageContext, spec: JourneySpec, path_spec: PathSpec) -> None:
-    """Choose a stage, channel or variant (selectbox or a click on a bar) and see the customers behind it with timelines."""
+    """Choose a stage, channel or variant (bars show how many customers each has) and see the customers behind it."""
     st.subheader("Who is behind it", anchor=False)
     labels = ctx.metric(journey.labels)
     kinds = [k for k in journey_drill.DRILL_KINDS if k != "stage" or journey.has_stages(labels)]
@@ -384,16 +384,7 @@ def render_drilldown(ctx: PageContext, spec: JourneySpec, path_spec: PathSpec) -
         options = ctx.metric(journey_drill.options, spec)
         options = options[options["kind"] == kind]
         names = {label: label for label in options["label"]}
-        chart_key = f"j_drill_bars_{kind}"
-        event = st.plotly_chart(
-            charts.drill_bars(options, kind, st.session_state.get("p:j_dval")),
-            width="stretch",
-            key=chart_key,
-            on_select="rerun",
-            selection_mode="points",
-            config={"displaylogo": False},
-        )
-        _apply_bar_click(event, chart_key, names)
+        widgets.chart(charts.drill_bars(options, kind, st.session_state.get("p:j_dval")), key=f"j_drill_bars_{kind}")
     if not names:
         st.info("Nothing to drill into for these filters.")
         return
@@ -409,7 +400,7 @@ def render_drilldown(ctx: PageContext, spec: JourneySpec, path_spec: PathSpec) -
         to_arg=values.index,
         options=values,
         format_func=lambda v: names[v],
-        help="Or click a bar above.",
+        help="The customers behind it are listed below, most touchpoints there first.",
     )
     drill = journey_drill.DrillSpec(path_spec.filters, kind, value, path_spec.steps, path_spec.nodes, 200)
     people = ctx.metric(journey_drill.customers_behind, drill)
@@ -486,16 +477,3 @@ def lazy_download_buttons(make_frame, filename: str, *, key: str, label: str) ->
         key=f"{key}_xlsx",
         icon=":material/table_view:",
     )
-
-
-def _apply_bar_click(event, chart_key: str, names: dict[str, str]) -> None:
-    """Make a newly clicked bar the drill-down value (a selection already applied is not applied again)."""
-    points = (event or {}).get("selection", {}).get("points", []) if isinstance(event, dict) else []
-    if not points:
-        points = getattr(getattr(event, "selection", None), "points", []) or []
-    clicked = points[0].get("x") if points else None
-    last_key = f"_applied_{chart_key}"
-    if clicked and clicked in names and st.session_state.get(last_key) != clicked:
-        st.session_state[last_key] = clicked
-        state.set_value("j_dval", clicked)
-        state.clear(["j_cust"])
