@@ -384,7 +384,6 @@ def render_drilldown(ctx: PageContext, spec: JourneySpec, path_spec: PathSpec) -
         options = ctx.metric(journey_drill.options, spec)
         options = options[options["kind"] == kind]
         names = {label: label for label in options["label"]}
-        widgets.chart(charts.drill_bars(options, kind, st.session_state.get("p:j_dval")), key=f"j_drill_bars_{kind}")
     if not names:
         st.info("Nothing to drill into for these filters.")
         return
@@ -402,6 +401,8 @@ def render_drilldown(ctx: PageContext, spec: JourneySpec, path_spec: PathSpec) -
         format_func=lambda v: names[v],
         help="The customers behind it are listed below, most touchpoints there first.",
     )
+    if kind != "variant":
+        widgets.chart(charts.drill_bars(options, kind, value), key=f"j_drill_bars_{kind}")
     drill = journey_drill.DrillSpec(path_spec.filters, kind, value, path_spec.steps, path_spec.nodes, 200)
     people = ctx.metric(journey_drill.customers_behind, drill)
     if people.empty:
@@ -421,6 +422,8 @@ def render_drilldown(ctx: PageContext, spec: JourneySpec, path_spec: PathSpec) -
         height=300,
         column_config={
             "customer_id": "Customer",
+            "segment": "Segment",
+            "region": "Region",
             "churned": st.column_config.CheckboxColumn("Churned"),
             "touchpoints": st.column_config.NumberColumn("Touchpoints", format="localized"),
             "first_ts": st.column_config.DatetimeColumn("First", format="D MMM YYYY"),
