@@ -22,6 +22,13 @@ class NavPage:
 
 PAGES: tuple[NavPage, ...] = (
     NavPage("app.py", "Overview", ":material/dashboard:", "Where we stand", "KPIs and the monthly trend"),
+    NavPage(
+        "pages/1_Journey.py",
+        "Journey",
+        ":material/route:",
+        "Experience",
+        "Journey map, paths, service measures and the customers behind them",
+    ),
 )
 """Only pages that work are listed; a new page adds itself here."""
 
