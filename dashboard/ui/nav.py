@@ -22,6 +22,13 @@ class NavPage:
 
 PAGES: tuple[NavPage, ...] = (
     NavPage("app.py", "Overview", ":material/dashboard:", "Where we stand", "KPIs and the monthly trend"),
+    NavPage(
+        "pages/5_Defection.py",
+        "Defection",
+        ":material/person_remove:",
+        "Value",
+        "Who is leaving, why, and what it costs in lifetime value",
+    ),
 )
 """Only pages that work are listed; a new page adds itself here."""
 

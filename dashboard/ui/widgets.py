@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
@@ -27,12 +29,23 @@ def chart(fig: go.Figure, key: str | None = None) -> None:
     st.plotly_chart(fig, width="stretch", key=key, config={"displaylogo": False})
 
 
-def download_buttons(frame: pd.DataFrame, filename: str, *, key: str, label: str = "Download") -> None:
-    """CSV and Excel download buttons for frame, both formula-safe (text cells cannot run as formulas)."""
+def download_buttons(
+    frame: pd.DataFrame | Callable[[], pd.DataFrame], filename: str, *, key: str, label: str = "Download"
+) -> None:
+    """CSV and Excel download buttons for frame, both formula-safe (text cells cannot run as formulas).
+
+    frame may be a function returning the frame: it then runs only when a button is clicked (large exports).
+    """
+    if callable(frame):
+        make = frame
+        csv_data = lambda: export.csv_bytes(make())  # noqa: E731
+        excel_data = lambda: export.excel_bytes({filename: make()})  # noqa: E731
+    else:
+        csv_data, excel_data = export.csv_bytes(frame), export.excel_bytes({filename: frame})
     left, right = st.columns(2)
     left.download_button(
         f"{label} CSV",
-        export.csv_bytes(frame),
+        csv_data,
         file_name=f"{filename}.csv",
         mime="text/csv",
         key=f"{key}_csv",
@@ -40,7 +53,7 @@ def download_buttons(frame: pd.DataFrame, filename: str, *, key: str, label: str
     )
     right.download_button(
         f"{label} Excel",
-        export.excel_bytes({filename: frame}),
+        excel_data,
         file_name=f"{filename}.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key=f"{key}_xlsx",
