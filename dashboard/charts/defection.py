@@ -99,7 +99,9 @@ def reasons_pareto(frame: pd.DataFrame) -> go.Figure:
         secondary_y=True,
     )
     fig.update_yaxes(title_text="Customers who left", tickformat=",.0f", rangemode="tozero", secondary_y=False)
-    fig.update_yaxes(tickformat=".0%", range=[0, 1.05], showgrid=False, secondary_y=True, title_text="Cumulative share")
+    fig.update_yaxes(
+        tickformat=".0%", range=[0, 1.05], dtick=0.25, showgrid=False, secondary_y=True, title_text="Cumulative share"
+    )
     return styled(fig, title="Why customers left (Pareto)", height=440)
 
 

@@ -23,7 +23,8 @@ MIN_REPEAT_BUYERS = 100
 MIN_HISTORY_WEEKS = 26.0
 """Shortest span from the first purchase in the data to the as-of day for which CX Lens fits BG/NBD."""
 LOG_BOUND = 12.0
-"""Fitted parameters are searched between e^-12 and e^12; a result on that edge is reported (see `on_edge`)."""
+"""Fitted parameters are searched between e^-12 and e^12; a result within EDGE of that limit is reported (`on_edge`)."""
+EDGE = 0.1
 
 
 # -- simple lifetime value -----------------------------------------------------------------
@@ -155,7 +156,7 @@ def fit_bgnbd(x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> BgNbd:
         if best is None or result.fun < best.fun:
             best = result
     r, alpha, a, b = (float(v) for v in np.exp(best.x))
-    on_edge = bool(np.any(np.abs(best.x) >= LOG_BOUND - 1e-6))
+    on_edge = bool(np.any(np.abs(best.x) >= LOG_BOUND - EDGE))
     converged = (bool(best.success) or on_edge) and bool(np.isfinite(best.fun))
     return BgNbd(r, alpha, a, b, -best.fun * total, int(total), converged, on_edge)
 
@@ -300,7 +301,7 @@ def fit_gamma_gamma(x: np.ndarray, zbar: np.ndarray) -> GammaGamma:
         if best is None or result.fun < best.fun:
             best = result
     p, q, g = (float(v) for v in np.exp(best.x))
-    on_edge = bool(np.any(np.abs(best.x) >= LOG_BOUND - 1e-6))
+    on_edge = bool(np.any(np.abs(best.x) >= LOG_BOUND - EDGE))
     converged = (bool(best.success) or on_edge) and bool(np.isfinite(best.fun))
     return GammaGamma(p, q, g, -best.fun * len(x), len(x), converged, on_edge)
 

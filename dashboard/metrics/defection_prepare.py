@@ -33,6 +33,8 @@ HORIZON_YEARS = 10
 """Expected purchases if alive are kept for the next 1..10 years."""
 REPEAT_WINDOW_DAYS = 30
 """A complaint repeats an earlier one when the same customer raised the same reason within this many days."""
+GAMMA_GAMMA_SAMPLE = 100_000
+"""Gamma-Gamma is fitted on a random sample of this many repeat buyers when there are more (seeded, so repeatable)."""
 SHORT_HISTORY_DAYS = 91
 """Annual spend of a customer with less than a year of history is scaled up from at least this many days."""
 
@@ -62,7 +64,8 @@ def prepare(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
                cast(? as double) as log_likelihood, cast(? as bigint) as buyers, cast(? as bigint) as repeat_buyers,
                cast(? as double) as history_weeks,
                cast(? as double) as p, cast(? as double) as q, cast(? as double) as gamma,
-               cast(? as double) as gg_log_likelihood, cast(? as double) as spend_frequency_correlation,
+               cast(? as double) as gg_log_likelihood, cast(? as bigint) as gg_customers,
+               cast(? as double) as spend_frequency_correlation,
                cast(? as double) as seconds
         """,
         [
@@ -72,7 +75,8 @@ def prepare(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
             json.dumps(fit["problems"]),
             json.dumps(fit.get("warnings", [])),
             *(fit.get(k) for k in ("r", "alpha", "a", "b", "log_likelihood", "buyers", "repeat_buyers", "history_weeks")),
-            *(fit.get(k) for k in ("p", "q", "gamma", "gg_log_likelihood", "spend_frequency_correlation", "seconds")),
+            *(fit.get(k) for k in ("p", "q", "gamma", "gg_log_likelihood", "gg_customers", "spend_frequency_correlation")),
+            fit.get("seconds"),
         ],
     )
 
@@ -188,7 +192,11 @@ def _fit_models(cur: duckdb.DuckDBPyConnection, version: Version, as_of: date) -
     else:
         bg = clv.fit_bgnbd(x, t_x, T)
         repeat = (x > 0) & (zbar > 0)
-        gg = clv.fit_gamma_gamma(x[repeat], zbar[repeat])
+        fit_rows = np.flatnonzero(repeat)
+        if len(fit_rows) > GAMMA_GAMMA_SAMPLE:
+            fit_rows = np.sort(np.random.default_rng(0).choice(fit_rows, GAMMA_GAMMA_SAMPLE, replace=False))
+        gg = clv.fit_gamma_gamma(x[fit_rows], zbar[fit_rows])
+        out["gg_customers"] = gg.customers
         out.update(r=bg.r, alpha=bg.alpha, a=bg.a, b=bg.b, log_likelihood=bg.log_likelihood)
         out.update(p=gg.p, q=gg.q, gamma=gg.gamma, gg_log_likelihood=gg.log_likelihood)
         warnings = []
