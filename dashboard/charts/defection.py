@@ -64,8 +64,8 @@ def rates_by_group(frame: pd.DataFrame, dimension: str) -> go.Figure:
         marker_color=AT_RISK,
         text=[f"{r:.1%}" if pd.notna(r) else "" for r in rows["at_risk_share"]],
         textposition="outside",
-        customdata=rows[["at_risk", "current_customers"]].to_numpy(),
-        hovertemplate="%{x}<br>%{y:.1%} at risk (%{customdata[0]:,} of %{customdata[1]:,} current customers)<extra></extra>",
+        customdata=rows[["at_risk", "customers_now"]].to_numpy(),
+        hovertemplate="%{x}<br>%{y:.1%} at risk (%{customdata[0]:,} of %{customdata[1]:,} customers now)<extra></extra>",
     )
     fig.update_layout(barmode="group", bargap=0.25)
     fig.update_yaxes(tickformat=".0%", rangemode="tozero", title_text="Share of customers")

@@ -300,7 +300,8 @@ def availability(cur: duckdb.DuckDBPyConnection, version: Version, _spec: object
             "bgnbd",
             "BG/NBD and Gamma-Gamma fit",
             fitted,
-            f"{fit['repeat_buyers'] or 0:,.0f} repeat buyers over {fit['history_weeks'] or 0:,.0f} weeks: {fit['status']}",
+            f"{_number(fit['repeat_buyers']):,.0f} repeat buyers over {_number(fit['history_weeks']):,.0f} weeks: "
+            f"{fit['status']}",
         ),
         (
             "complaints",
@@ -313,6 +314,11 @@ def availability(cur: duckdb.DuckDBPyConnection, version: Version, _spec: object
         ("cohorts", "Signup or first-purchase dates", bool(counts["with_start"]), f"{counts['with_start']:,} customers"),
     ]
     return pd.DataFrame(rows, columns=["key", "label", "available", "detail"])
+
+
+def _number(value: object) -> float:
+    """value as a float, 0 when missing."""
+    return 0.0 if value is None or pd.isna(value) else float(value)
 
 
 def default_definition(available: pd.DataFrame) -> Definition:
@@ -511,7 +517,7 @@ def complaint_follow_up(cur: duckdb.DuckDBPyConnection, version: Version, spec: 
                                        and date_diff('day', last_purchase, cast(? as date)) >= ?
                                   then cast(last_purchase + to_days(cast(? as integer)) as date) end) as defect_date
                 from bad
-                where first_bad <= cast(? as date) - to_days(cast(? as integer))
+                where cast(first_bad as date) <= cast(? as date) - to_days(cast(? as integer))
             )
             select count(*) filter (where defect_date is null or defect_date >= cast(first_bad as date)) as complainers,
                    count(*) filter (where defect_date >= cast(first_bad as date)

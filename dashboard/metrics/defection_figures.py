@@ -149,7 +149,7 @@ def lifetime_value_setting(frame: pd.DataFrame, when: str) -> dict | None:
 
 def breakdown_from(summary: pd.DataFrame, spec: DefectionSpec) -> pd.DataFrame:
     """Per segment, stage and number of behaviours: customers and defected in the period, defection rate, at risk now,
-    current customers, at-risk share, revenue at risk and lifetime value lost (dimension, value, ...), in order."""
+    customers whose contract has not ended (customers_now), at-risk share, revenue at risk and lifetime value lost (dimension, value, ...), in order."""
     frames = []
     for dimension in BREAKDOWNS:
         if dimension == "stage" and spec.stage_source is None:
@@ -164,26 +164,26 @@ def breakdown_from(summary: pd.DataFrame, spec: DefectionSpec) -> pd.DataFrame:
             in_n=summary["n"] * summary["in_period"],
             defected_n=summary["n"] * summary["defected_in_period"],
             at_risk_n=summary["n"] * (summary["status"] == "at risk"),
-            current_n=summary["n"] * summary["current"],
+            staying_n=summary["n"] * (summary["status"] != "left"),
             lost=summary["value_sum"] * ((summary["status"] == "left") & summary["defected_in_period"]),
         )
         grouped = part.groupby("value", sort=False).agg(
             customers=("in_n", "sum"),
             defected=("defected_n", "sum"),
             at_risk=("at_risk_n", "sum"),
-            current_customers=("current_n", "sum"),
+            customers_now=("staying_n", "sum"),
             revenue_at_risk=("revenue_at_risk", "sum"),
             value_lost=("lost", "sum"),
         )
         grouped = grouped.reset_index().assign(dimension=dimension)
         frames.append(_ordered(grouped, dimension))
-    columns = ["dimension", "value", "customers", "defected", "rate", "at_risk", "current_customers", "at_risk_share"]
+    columns = ["dimension", "value", "customers", "defected", "rate", "at_risk", "customers_now", "at_risk_share"]
     columns += ["revenue_at_risk", "value_lost"]
     if not frames:
         return pd.DataFrame(columns=columns)
     frame = pd.concat(frames, ignore_index=True)
     frame["rate"] = frame["defected"] / frame["customers"].where(frame["customers"] > 0)
-    frame["at_risk_share"] = frame["at_risk"] / frame["current_customers"].where(frame["current_customers"] > 0)
+    frame["at_risk_share"] = frame["at_risk"] / frame["customers_now"].where(frame["customers_now"] > 0)
     return frame[columns]
 
 
@@ -316,7 +316,7 @@ def implied_years_from(timeline: pd.DataFrame) -> pd.DataFrame:
 # -- retention -------------------------------------------------------------------------------
 
 
-def retention_from(timeline: pd.DataFrame, cohort: str = "year") -> pd.DataFrame:
+def retention_from(timeline: pd.DataFrame, cohort: str = "year", min_observed: int = MIN_OBSERVED) -> pd.DataFrame:
     """Kaplan-Meier share of each signup cohort not yet defected k months after joining (cohort, cohort_start, months,
     retained, observed, customers); customers who joined before the data starts and undated leavers are left out.
 
@@ -339,7 +339,7 @@ def retention_from(timeline: pd.DataFrame, cohort: str = "year") -> pd.DataFrame
         exits = group.groupby("months")["n"].sum()
         observed, retained = size, 1.0
         for k in range(int(group["months"].max()) + 1):
-            if observed < max(MIN_OBSERVED, 0.05 * size):
+            if observed < max(min_observed, 0.05 * size):
                 break
             rows.append((_cohort_label(cohort_start, cohort), cohort_start, k, retained, observed, size))
             retained *= 1 - events.get(k, 0) / observed

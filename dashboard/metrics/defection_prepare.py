@@ -214,10 +214,15 @@ def _fit_models(cur: duckdb.DuckDBPyConnection, version: Version, as_of: date) -
                 f"the parameters are not meaningful on their own, but the purchase rate ({bg.r / bg.alpha:.3f} a week) "
                 "and the probabilities alive are"
             )
-        if gg.on_edge:
+        if gg.on_edge and gg.p >= gg.q:
             warnings.append(
                 "spend per purchase hardly varies within a customer, so the Gamma-Gamma fit reached its limit; "
                 "expected spend stays close to each customer's own average"
+            )
+        elif gg.on_edge:
+            warnings.append(
+                "average spend hardly differs between customers, so the Gamma-Gamma fit reached its limit; "
+                "every customer's expected spend stays close to the overall average"
             )
         out["warnings"] = warnings
         if not bg.converged:
