@@ -22,9 +22,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def telco(tmp_path_factory):
     raw = pd.read_csv(FIXTURES / "telco_customer_churn.csv", dtype=str)
-    customers = pd.DataFrame(
-        {"customer_id": raw["customerID"], "segment": raw["Contract"], "churned": raw["Churn"].eq("Yes")}
-    )
+    customers = pd.DataFrame({"customer_id": raw["customerID"], "segment": raw["Contract"], "churned": raw["Churn"].eq("Yes")})
     store = Store(tmp_path_factory.mktemp("telco") / "telco.duckdb")
     version = store.publish("telco", {"customers": customers})
     yield store, version

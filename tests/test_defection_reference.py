@@ -58,9 +58,9 @@ def test_sample_tells_the_complaint_story(sample_store, sample_tables):
         follow = d.complaint_follow_up(cur, version, d.follow_up_spec(spec)).iloc[0]
         reasons = f.reasons(cur, version, spec)
         handling = f.defection_by_handling(cur, version, spec).set_index("handling")["rate"]
-        behaviours = f.breakdown(
-            cur, version, d.DefectionSpec(behaviour_source=d.fallback_behaviour_source(version))
-        ).set_index(["dimension", "value"])["rate"]
+        behaviours = f.breakdown(cur, version, d.DefectionSpec(behaviour_source=d.fallback_behaviour_source(version))).set_index(
+            ["dimension", "value"]
+        )["rate"]
     assert follow["chance_used"] == pytest.approx(reference.complaint_chance(sample_tables, spec), rel=1e-12)
     # the sample's story: poor complaint handling is the commonest reason; slow or unresolved complaints drive defection
     assert reasons.iloc[0]["reason"] == "Poor complaint handling"

@@ -35,30 +35,37 @@ def defection_tables() -> dict[str, pd.DataFrame]:
             ).date,
             "stage": ["loyal", "defected", "repeat", "repeat", "first purchase", "defected", "advocate", "prospect"],
             "churned": [False, True, False, False, False, True, False, False],
-            "churn_date": [None, pd.Timestamp("2024-07-10").date(), None, None, None, pd.Timestamp("2024-03-20").date(), None, None],
+            "churn_date": pd.to_datetime([None, "2024-07-10", None, None, None, "2024-03-20", None, None]).date,
             "churn_reason": [None, "-Price rise", None, None, None, "Poor complaint handling", None, None],
             "b_autopay": [True, False, False, True, False, False, True, False],
             "b_e_billing": [True, False, False, False, False, False, True, False],
         }
     )
-    rows = (
-        _monthly("A", 15, range(1, 12), 100.0)
-        + [("A", "2024-12-31", 100.0)]
-        + _monthly("B", 15, range(1, 7), 50.0)
-        + _monthly("C", 15, range(1, 10), 200.0)
-        + _monthly("D", 15, range(1, 9), 150.0)
-        + [("D", "2024-11-15", 150.0)]
-        + _monthly("E", 5, range(6, 13), 80.0)
-        + [("F", "2024-02-10", 300.0)]
-        + _monthly("G", 1, range(1, 13), 500.0)
-    )
+    rows = [
+        *_monthly("A", 15, range(1, 12), 100.0),
+        ("A", "2024-12-31", 100.0),
+        *_monthly("B", 15, range(1, 7), 50.0),
+        *_monthly("C", 15, range(1, 10), 200.0),
+        *_monthly("D", 15, range(1, 9), 150.0),
+        ("D", "2024-11-15", 150.0),
+        *_monthly("E", 5, range(6, 13), 80.0),
+        ("F", "2024-02-10", 300.0),
+        *_monthly("G", 1, range(1, 13), 500.0),
+    ]
     transactions = pd.DataFrame(rows, columns=["customer_id", "ts", "amount"])
     transactions["ts"] = pd.to_datetime(transactions["ts"]) + pd.Timedelta(hours=10)
     interactions = pd.DataFrame(
         {
             "customer_id": ["A", "A", "E", "F", "G", "G"],
             "ts": pd.to_datetime(
-                ["2024-04-10 09:00", "2024-04-20 09:00", "2024-12-01 09:00", "2024-03-01 09:00", "2024-05-02 09:00", "2024-08-01 09:00"]
+                [
+                    "2024-04-10 09:00",
+                    "2024-04-20 09:00",
+                    "2024-12-01 09:00",
+                    "2024-03-01 09:00",
+                    "2024-05-02 09:00",
+                    "2024-08-01 09:00",
+                ]
             ),
             "channel": ["phone", "phone", "email", "phone", "chat", "web"],
             "stage": ["complaint", "complaint", "complaint", "complaint", "complaint", "usage"],

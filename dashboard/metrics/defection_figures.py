@@ -149,7 +149,8 @@ def lifetime_value_setting(frame: pd.DataFrame, when: str) -> dict | None:
 
 def breakdown_from(summary: pd.DataFrame, spec: DefectionSpec) -> pd.DataFrame:
     """Per segment, stage and number of behaviours: customers and defected in the period, defection rate, at risk now,
-    customers whose contract has not ended (customers_now), at-risk share, revenue at risk and lifetime value lost (dimension, value, ...), in order."""
+    customers whose contract has not ended (customers_now), at-risk share, revenue at risk and lifetime value lost
+    (dimension, value, ...), in order."""
     frames = []
     for dimension in BREAKDOWNS:
         if dimension == "stage" and spec.stage_source is None:

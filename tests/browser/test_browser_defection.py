@@ -25,7 +25,7 @@ def test_defection_page_tells_the_story_and_a_rule_can_be_switched_off(sample_se
     assert _kpi(page, "Defected") == "4,400"
     assert _kpi(page, "At risk now") == "297"
     expect(page.get_by_text("The commonest reason is “Poor complaint handling”")).to_be_visible()
-    expect(page.locator(".js-plotly-plot")).to_have_count(9)  # monthly, segment and behaviour tabs, Pareto, complaints (2), money (2), retention
+    expect(page.locator(".js-plotly-plot")).to_have_count(9)  # monthly, 2 tabs, Pareto, 2 complaints, 2 money, retention
     expect(page.locator('[data-testid="stDataFrame"]')).to_have_count(2)  # what the page needs; who to call
     screenshot(page, "defection")
 
