@@ -79,24 +79,32 @@ def complaints(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return rows
 
 
+def histories(frame: pd.DataFrame, as_of: pd.Timestamp) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each row's repeat purchases x, time of the last t_x and time observed T, in weeks from the first purchase."""
+    x = frame["purchase_days"].to_numpy(float) - 1
+    t_x = (frame["last_purchase"] - frame["first_purchase"]).dt.days.to_numpy(float) / 7
+    T = (as_of - frame["first_purchase"]).dt.days.to_numpy(float) / 7
+    return x, t_x, T
+
+
 def fit(tables: dict[str, pd.DataFrame]) -> clv.BgNbd:
     """BG/NBD fitted on every buyer's (x, t_x, T) in weeks, rebuilt with pandas."""
     frame, as_of, _ = customers_with_purchases(tables)
-    buyers = frame[frame["purchase_days"] > 0]
-    x = buyers["purchase_days"].to_numpy(float) - 1
-    t_x = (buyers["last_purchase"] - buyers["first_purchase"]).dt.days.to_numpy(float) / 7
-    T = (as_of - buyers["first_purchase"]).dt.days.to_numpy(float) / 7
-    return clv.fit_bgnbd(x, t_x, T)
+    return clv.fit_bgnbd(*histories(frame[frame["purchase_days"] > 0], as_of))
 
 
 def statuses(tables: dict[str, pd.DataFrame], spec: DefectionSpec) -> pd.DataFrame:
     """Per customer: the rules that fired, status, defection date and the money, as the Defection view defines them.
 
-    P(defect) of the purchase rules is 1 here (use a spec whose definition has no probability-alive rule, on data
-    where purchase-rule customers have left, or compare revenue at risk with spec.complaint_chance set).
+    P(defect) of the purchase rules is 1 − the probability alive of a BG/NBD fitted here (the data must support
+    a fit); the lifetime value is the simple one.
     """
     d, v, filters = spec.definition, spec.valuation, spec.filters.validate()
-    frame, as_of, bought = customers_with_purchases(tables)
+    everyone, as_of, bought = customers_with_purchases(tables)
+    model = None
+    if d.alive or d.lapse or d.drop:
+        model = clv.fit_bgnbd(*histories(everyone[everyone["purchase_days"] > 0], as_of))
+    frame = everyone
     if filters.segments:
         frame = frame[frame["segment"].isin(filters.segments)]
     if filters.regions:
@@ -114,7 +122,12 @@ def statuses(tables: dict[str, pd.DataFrame], spec: DefectionSpec) -> pd.DataFra
     frame["fired_lapse"] = d.lapse & (idle >= d.lapse_days).fillna(False)
     drop = (seen >= min(d.baseline_months, d.recent_months)) & (base >= MIN_BASELINE_PURCHASES)
     frame["fired_drop"] = d.drop & (drop & (recent_rate < d.drop_pct / 100 * base / seen)).fillna(False)
-    frame["fired_alive"] = False
+    p_alive = np.full(len(frame), np.nan)
+    if model is not None:
+        buyers = frame["purchase_days"].fillna(0).to_numpy() > 0
+        p_alive[buyers] = clv.p_alive(model, *histories(frame[buyers], as_of))
+    frame["p_alive"] = p_alive
+    frame["fired_alive"] = d.alive & (frame["p_alive"] < d.alive_pct / 100).fillna(False)
     window = complaints(tables)
     bad = window[
         (window["ts"] > as_of - pd.Timedelta(days=d.complaint_days))
@@ -136,7 +149,9 @@ def statuses(tables: dict[str, pd.DataFrame], spec: DefectionSpec) -> pd.DataFra
         1.0,
         np.where(
             frame["status"] == "at risk",
-            np.maximum(np.where(purchase_rule, 1.0, 0.0), np.where(frame["fired_complaint"], chance, 0.0)),
+            np.maximum(
+                np.where(purchase_rule, (1 - frame["p_alive"]).fillna(1.0), 0.0), np.where(frame["fired_complaint"], chance, 0.0)
+            ),
             np.nan,
         ),
     )
