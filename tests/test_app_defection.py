@@ -247,3 +247,27 @@ def test_switching_dataset_forgets_the_other_datasets_choices(tiny_db):
     at.selectbox(key="w:ds").set_value("shop").run()
     assert not at.exception
     assert at.number_input(key="w:d_days").value == 90 and "d_days" not in at.query_params
+
+
+def test_page_works_with_customers_only_or_transactions_only(tmp_path, monkeypatch):
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    db = tmp_path / "partial.duckdb"
+    store = Store(db)
+    store.publish("customers only", {"customers": defection_tables()["customers"]})
+    store.publish("purchases only", {"transactions": shop_tables()["transactions"]})
+    store.close()
+    monkeypatch.setenv("CXLENS_DB", str(db))
+    monkeypatch.setenv("CXLENS_UPLOAD_DIR", str(tmp_path / "uploads"))
+    monkeypatch.setenv("CXLENS_NO_SAMPLE", "1")
+    at = _page(ds="customers only")
+    assert not at.exception
+    # B and F churned of the 7 customers (P is a prospect); no purchases, so no lifetime value and no list to value
+    assert _tiles(at)["Defection rate"] == "28.57 %" and _tiles(at)["Revenue at risk"] == "—"
+    assert any("Lifetime value needs transactions" in i.value for i in at.info)
+    assert at.toggle(key="w:d_lapse").disabled and at.toggle(key="w:d_complaint").disabled
+    at = _page(ds="purchases only")
+    assert not at.exception
+    assert at.toggle(key="w:d_contract").disabled and not at.toggle(key="w:d_alive").disabled
+    assert any("No churn reasons" in i.value for i in at.info)
+    assert int(_tiles(at)["At risk now"].replace(",", "")) > 0

@@ -35,6 +35,8 @@ REPEAT_WINDOW_DAYS = 30
 """A complaint repeats an earlier one when the same customer raised the same reason within this many days."""
 GAMMA_GAMMA_SAMPLE = 100_000
 """Gamma-Gamma is fitted on a random sample of this many repeat buyers when there are more (seeded, so repeatable)."""
+MIN_DROPOUT = 1e-4
+"""A fitted mean drop-out probability per purchase a/(a+b) below this means the data shows no one leaving."""
 SHORT_HISTORY_DAYS = 91
 """Annual spend of a customer with less than a year of history is scaled up from at least this many days."""
 
@@ -208,10 +210,11 @@ def _fit_models(cur: duckdb.DuckDBPyConnection, version: Version, as_of: date) -
                     f"spend per purchase and number of purchases are correlated ({correlation:+.2f}); Gamma-Gamma assumes "
                     "they are independent, so expected spend is less reliable"
                 )
-        if bg.on_edge:
+        rates_on_edge = max(abs(np.log(bg.r)), abs(np.log(bg.alpha))) >= clv.LOG_BOUND - clv.EDGE
+        if rates_on_edge:
             warnings.append(
                 "customers buy at nearly the same rhythm (regular bills), so the BG/NBD fit reached its limit: "
-                f"the parameters are not meaningful on their own, but the purchase rate ({bg.r / bg.alpha:.3f} a week) "
+                f"r and α are not meaningful on their own, but the purchase rate ({bg.r / bg.alpha:.3f} a week) "
                 "and the probabilities alive are"
             )
         if gg.on_edge and gg.p >= gg.q:
@@ -228,6 +231,13 @@ def _fit_models(cur: duckdb.DuckDBPyConnection, version: Version, as_of: date) -
         if not bg.converged:
             out["status"] = "BG/NBD did not converge"
             out["problems"] = ["the BG/NBD fit did not settle; the purchase pattern does not suit the model"]
+        elif bg.a / (bg.a + bg.b) < MIN_DROPOUT:
+            out["status"] = "no drop-out seen"
+            out["problems"] = [
+                f"the BG/NBD fit sees no customer drop out in {history_weeks:,.0f} weeks (mean drop-out probability "
+                f"{bg.a / (bg.a + bg.b):.1e} per purchase): the history is too short to tell who has left, so the "
+                "probability alive would be 100 % for everyone"
+            ]
         elif not gg.converged or gg.q <= 1:
             out["status"] = "Gamma-Gamma did not converge"
             out["problems"] = ["the Gamma-Gamma spend fit did not settle on usable parameters (q must exceed 1)"]
