@@ -271,3 +271,13 @@ def test_page_works_with_customers_only_or_transactions_only(tmp_path, monkeypat
     assert at.toggle(key="w:d_contract").disabled and not at.toggle(key="w:d_alive").disabled
     assert any("No churn reasons" in i.value for i in at.info)
     assert int(_tiles(at)["At risk now"].replace(",", "")) > 0
+
+
+def test_sidebar_filters_apply_to_the_page(tiny_db):
+    at = _page()
+    at.multiselect(key="w:segment").set_value(["Business"]).run()
+    tiles = _tiles(at)
+    assert tiles["Defection rate"] == "33.33 %" and tiles["At risk now"] == "2"  # C of C, D, G; C and D at risk
+    at.select_slider(key="w:period").set_value(("2024-07", "2024-12")).run()
+    assert _tiles(at)["Defection rate"] == "33.33 %"  # C lapsed in December; all three were customers then
+    assert not at.exception

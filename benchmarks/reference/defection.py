@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard.metrics import clv
-from dashboard.metrics.defection import (
+from dashboard.metrics.defection_spec import (
     DAYS_PER_MONTH,
     FOLLOW_UP_DAYS,
     MIN_BASELINE_PURCHASES,

@@ -17,8 +17,8 @@ import pandas as pd
 from dashboard.contract import RELATIONSHIP_STAGES
 from dashboard.formatting import NumberFormat
 from dashboard.metrics import defection
-from dashboard.metrics.defection import NOT_SET, DefectionSpec, Valuation
-from dashboard.metrics.scope import Filters, month_start
+from dashboard.metrics.defection_spec import DefectionSpec, Valuation
+from dashboard.metrics.scope import NOT_SET, Filters, month_start
 from dashboard.store import Version
 
 KPIS: tuple[tuple[str, str, str, str], ...] = (
