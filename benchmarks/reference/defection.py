@@ -44,8 +44,8 @@ def customers_with_purchases(tables: dict[str, pd.DataFrame]) -> tuple[pd.DataFr
     frame = customers.merge(per, left_on="customer_id", right_index=True, how="left")
     signup = pd.to_datetime(frame["signup_date"]) if "signup_date" in frame else pd.NaT
     frame["start_date"] = pd.concat([signup, frame["first_purchase"]], axis=1).min(axis=1)
-    last = days.merge(frame[["customer_id", "last_purchase"]], on="customer_id")
-    in_year = last[(last["day"] > last["last_purchase"] - pd.Timedelta(days=365)) & (last["day"] <= last["last_purchase"])]
+    last = days["customer_id"].map(per["last_purchase"])
+    in_year = days[(days["day"] > last - pd.Timedelta(days=365)) & (days["day"] <= last)]
     spend_year = in_year.groupby("customer_id")["amount"].sum()
     frame["spend_last_year"] = frame["customer_id"].map(spend_year)
     history = (frame["last_purchase"] - frame["start_date"]).dt.days
@@ -142,7 +142,9 @@ def statuses(tables: dict[str, pd.DataFrame], spec: DefectionSpec) -> pd.DataFra
     frame["defect_date"] = pd.concat(
         [frame["churn_date"].where(frame["fired_contract"]), lapse_date.where(frame["fired_lapse"])], axis=1
     ).min(axis=1)
-    chance = spec.complaint_chance if spec.complaint_chance is not None else complaint_chance(tables, spec)
+    chance = spec.complaint_chance
+    if chance is None:
+        chance = _complaint_chance(everyone, as_of, window, d)
     purchase_rule = frame[["fired_lapse", "fired_drop", "fired_alive"]].any(axis=1)
     frame["p_defect"] = np.where(
         frame["status"] == "left",
@@ -163,11 +165,13 @@ def statuses(tables: dict[str, pd.DataFrame], spec: DefectionSpec) -> pd.DataFra
 
 def complaint_chance(tables: dict[str, pd.DataFrame], spec: DefectionSpec) -> float:
     """Share of customers with a badly handled complaint a year or more before the as-of day who left within a year of it."""
-    d = spec.definition
+    frame, as_of, _ = customers_with_purchases(tables)
+    return _complaint_chance(frame, as_of, complaints(tables), spec.definition)
+
+
+def _complaint_chance(frame: pd.DataFrame, as_of: pd.Timestamp, rows: pd.DataFrame, d) -> float:
     if not (d.contract or d.lapse):
         return 1.0  # without a rule that dates a defection, nobody can be seen to leave: every complainer counts
-    frame, as_of, _ = customers_with_purchases(tables)
-    rows = complaints(tables)
     bad = rows[(rows["resolution_days"] > d.sla_days) | rows["unresolved"] | rows["repeated"]]
     first = bad.groupby("customer_id")["ts"].min().dt.normalize()
     first = first[first <= as_of - pd.Timedelta(days=FOLLOW_UP_DAYS)]
