@@ -16,7 +16,7 @@ import streamlit as st
 from dashboard.charts import defection as charts
 from dashboard.metrics import clv, defection
 from dashboard.metrics import defection_figures as figures
-from dashboard.ui import state, widgets
+from dashboard.ui import report, state, widgets
 from dashboard.ui.frame import PageContext
 from dashboard.ui.views.defection_controls import (
     LIFETIME_VALUE_KEY,
@@ -83,6 +83,10 @@ def render_headline(ctx: PageContext, view: DefectionView) -> None:
     story = figures.story(kpi_frame, figures.reasons_from(view.summary), ctx.number_format)
     if story:
         st.info("  \n".join(escape(line) for line in story), icon=":material/campaign:")
+    if (page_report := report.current()) is not None:
+        page_report.text(f"Defected or at risk when: {spec.definition.describe()}. Status on {as_of}.", "Definition")
+        if story:
+            page_report.text(" ".join(story), "The story")
     widgets.kpi_tiles(kpi_frame, ctx.number_format, per_row=3)
 
 
@@ -349,6 +353,8 @@ def render_at_risk_list(ctx: PageContext, view: DefectionView) -> None:
     for column in ("value_if_retained", "revenue_at_risk"):
         config[column] = st.column_config.NumberColumn(config[column]["label"], format=money)
     st.dataframe(table, hide_index=True, width="stretch", column_config=config, key="d_list")
+    if (page_report := report.current()) is not None:
+        page_report.table(export_frame(rows), f"Who to call: {defection.SHOWS[show]}")
     store, version, everyone_spec = ctx.store, ctx.version, replace(list_spec, limit=None)
 
     def everyone() -> pd.DataFrame:
