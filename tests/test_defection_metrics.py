@@ -372,3 +372,16 @@ def test_no_transactions_no_purchase_rules(tmp_path: Path):
         monthly = f.rates_by_month(cur, version, spec).set_index("month")
         assert monthly["defected"].sum() == 2 and monthly.loc[date(2024, 7, 1), "defected"] == 1
     store.close()
+
+
+def test_complaint_handling_in_a_period_counts_that_periods_complaints(cur, version):
+    # March to June: F's slow complaint (Mar), A's repeated one (Apr), G's quick one (May); E's (Dec) is outside
+    spec = replace(spec_for(version), filters=Filters(month_from=date(2024, 3, 1), month_to=date(2024, 6, 1)))
+    rows = f.defection_by_handling(cur, version, spec).set_index("handling")
+    assert rows["customers"].to_dict() == {
+        "Resolved slowly": 1,
+        "Repeated contact": 1,
+        "Resolved at first contact": 1,
+        "No complaint": 4,
+    }
+    assert rows.loc["Resolved slowly", "rate"] == 1.0 and rows.loc["No complaint", "rate"] == 0.0  # F left 20 Mar

@@ -226,7 +226,8 @@ def status_sql(
     base = f"""
         select c.customer_id, c.customer_key, c.segment, c.region, c.start_date, c.churned, c.churn_date, c.churn_reason,
                c.first_purchase, c.last_purchase, c.purchase_days, c.annual_spend, c.p_alive, c.bg_expected,
-               c.gg_spend, c.revenue, {group_cols}
+               c.gg_spend, c.revenue, c.complaints, c.complaint_unresolved, c.complaint_slowest_days,
+               c.complaint_repeated, {group_cols}
                c.purchases_back[?] as recent_purchases,
                c.purchases_back[?] - c.purchases_back[?] as baseline_purchases,
                cast(cast(? as date) - to_months(cast(? as integer)) as date) as recent_start,
@@ -426,22 +427,16 @@ def summary(cur: duckdb.DuckDBPyConnection, version: Version, spec: DefectionSpe
     spec = spec.validate()
     sql, params = scoped_sql(cur, version, spec, groups=True)
     _, undiscounted, undiscounted_params = _value_sql(spec.valuation, discounted=False)
-    period, period_params = spec.filters.period_sql("ts")
+    worst, handled_cte, handled_join, handling_params = _handling_sql(version, spec)
     return cur.execute(
         f"""
-        with handled as (
-            select customer_key,
-                   max(case when unresolved then 4 when resolution_days > ? then 3 when repeated then 2 else 1 end) as worst
-            from {version.table("df_complaints")}
-            where {period}
-            group by customer_key
-        ),
+        with {handled_cte}
         people as (
             select s.*, not s.defected and s.status <> 'left' as current,
-                   case h.worst when 4 then ? when 3 then ? when 2 then ? when 1 then ? else ? end as handling,
+                   case {worst} when 4 then ? when 3 then ? when 2 then ? when 1 then ? else ? end as handling,
                    {undiscounted} as undiscounted
             from ({sql}) s
-            left join handled h on h.customer_key = s.customer_key
+            {handled_join}
         )
         select segment, stage, behaviours, status, main_reason, in_period, defected_in_period, current, handling,
                count(*) as n,
@@ -457,8 +452,32 @@ def summary(cur: duckdb.DuckDBPyConnection, version: Version, spec: DefectionSpe
         group by all
         order by all
         """,
-        [spec.definition.sla_days, *period_params, *HANDLING, NO_COMPLAINT, *undiscounted_params, *params],
+        [*handling_params, *HANDLING, NO_COMPLAINT, *undiscounted_params, *params],
     ).df()
+
+
+def _handling_sql(version: Version, spec: DefectionSpec) -> tuple[str, str, str, list]:
+    """SQL for a customer's worst complaint handling (4 unresolved, 3 slow, 2 repeated, 1 first contact, null none):
+    (expression, CTE, join, parameters in query order).
+
+    Without a months filter it reads the whole complaint history kept on df_customers (no join); with one, it
+    classes the complaints of the period in a small grouped table joined on the customer key.
+    """
+    filters = spec.filters
+    if not (filters.month_from or filters.month_to):
+        worst = """(case when s.complaints = 0 then null when s.complaint_unresolved then 4
+                         when s.complaint_slowest_days > ? then 3 when s.complaint_repeated then 2 else 1 end)"""
+        return worst, "", "", [spec.definition.sla_days]
+    period, period_params = filters.period_sql("ts")
+    cte = f"""handled as (
+            select customer_key,
+                   max(case when unresolved then 4 when resolution_days > ? then 3 when repeated then 2 else 1 end) as worst
+            from {version.table("df_complaints")}
+            where {period}
+            group by customer_key
+        ),"""
+    join = "left join handled h on h.customer_key = s.customer_key"
+    return "h.worst", cte, join, [spec.definition.sla_days, *period_params]
 
 
 def timeline_spec(spec: DefectionSpec) -> DefectionSpec:

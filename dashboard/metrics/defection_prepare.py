@@ -52,6 +52,7 @@ def prepare(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
         fit = _fit_models(cur, version, as_of)
     _customers(cur, version, as_of, has_tx)
     _complaints(cur, version)
+    _complaint_history(cur, version)
     if has_tx:
         cur.execute(f"drop table {version.table('df_summary')}")
         cur.execute("drop view if exists _df_models")
@@ -312,6 +313,32 @@ def _customers(cur: duckdb.DuckDBPyConnection, version: Version, as_of: date | N
         """,
         [NOT_SET, NOT_SET],
     )
+
+
+def _complaint_history(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
+    """Add each customer's whole complaint history to df_customers: complaints, any unresolved, the slowest
+    resolution in days, any repeated; the page then needs no join to class customers by complaint handling."""
+    customers, complaints = version.table("df_customers"), version.table("df_complaints")
+    cur.execute(
+        f"""
+        create table {version.table("df_customers_new")} as
+        select c.*,
+               coalesce(h.complaints, 0) as complaints,
+               coalesce(h.any_unresolved, false) as complaint_unresolved,
+               h.slowest_days as complaint_slowest_days,
+               coalesce(h.any_repeated, false) as complaint_repeated
+        from {customers} c
+        left join (
+            select customer_key, count(*) as complaints, bool_or(unresolved) as any_unresolved,
+                   max(resolution_days) as slowest_days, bool_or(repeated) as any_repeated
+            from {complaints}
+            group by customer_key
+        ) h on h.customer_key = c.customer_key
+        order by c.customer_key
+        """
+    )
+    cur.execute(f"drop table {customers}")
+    cur.execute(f"alter table {version.table('df_customers_new')} rename to df_customers")
 
 
 def _complaints(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
