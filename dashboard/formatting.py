@@ -36,9 +36,10 @@ class NumberFormat:
         sign = "-" if value < 0 else ""
         size = abs(value)
         if decimals is None:
-            for cut, suffix in ((1e9, "B"), (1e6, "M"), (1e4, "K")):
+            # cuts sit just below the next unit so that 999,999 reads $1.00M, not $1,000.00K
+            for cut, unit, suffix in ((999_995_000, 1e9, "B"), (999_995, 1e6, "M"), (1e4, 1e3, "K")):
                 if size >= cut:
-                    return f"{sign}{self.currency}{self.number(size / cut, 2)}{suffix}"
+                    return f"{sign}{self.currency}{self.number(size / unit, 2)}{suffix}"
             decimals = 0 if size >= 100 else 2
         return f"{sign}{self.currency}{self.number(size, decimals)}"
 

@@ -29,6 +29,13 @@ PAGES: tuple[NavPage, ...] = (
         "Experience",
         "Journey map, paths, service measures and the customers behind them",
     ),
+    NavPage(
+        "pages/5_Defection.py",
+        "Defection",
+        ":material/person_remove:",
+        "Value",
+        "Who is leaving, why, and what it costs in lifetime value",
+    ),
 )
 """Only pages that work are listed; a new page adds itself here."""
 

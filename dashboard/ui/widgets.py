@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
@@ -53,14 +55,26 @@ def chart(fig: go.Figure, key: str | None = None, **plotly_kwargs) -> object:
     return event
 
 
-def download_buttons(frame: pd.DataFrame, filename: str, *, key: str, label: str = "Download") -> None:
-    """CSV and Excel download buttons for frame, both formula-safe (text cells cannot run as formulas); table in the report."""
-    if (page_report := report.current()) is not None:
-        page_report.table(frame, filename)
+def download_buttons(
+    frame: pd.DataFrame | Callable[[], pd.DataFrame], filename: str, *, key: str, label: str = "Download"
+) -> None:
+    """CSV and Excel download buttons for frame, both formula-safe (text cells cannot run as formulas); table in the report.
+
+    frame may be a function returning the frame: the file is then built only when a button is clicked (large
+    exports), and the report leaves the table out.
+    """
+    if callable(frame):
+        make = frame
+        csv_data = lambda: export.csv_bytes(make())  # noqa: E731
+        excel_data = lambda: export.excel_bytes({filename: make()})  # noqa: E731
+    else:
+        if (page_report := report.current()) is not None:
+            page_report.table(frame, filename)
+        csv_data, excel_data = export.csv_bytes(frame), export.excel_bytes({filename: frame})
     left, right = st.columns(2)
     left.download_button(
         f"{label} CSV",
-        export.csv_bytes(frame),
+        csv_data,
         file_name=f"{filename}.csv",
         mime="text/csv",
         key=f"{key}_csv",
@@ -68,7 +82,7 @@ def download_buttons(frame: pd.DataFrame, filename: str, *, key: str, label: str
     )
     right.download_button(
         f"{label} Excel",
-        export.excel_bytes({filename: frame}),
+        excel_data,
         file_name=f"{filename}.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key=f"{key}_xlsx",

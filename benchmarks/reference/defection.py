@@ -1,0 +1,227 @@
+"""The Defection view's headline figures computed with plain pandas from the raw tables.
+
+Independent of the SQL: it rebuilds each customer's purchase days, windows, annual spend, complaints and the
+rules from the three raw tables, then counts. Only the model formulas (dashboard.metrics.clv) are shared.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from dashboard.metrics import clv
+from dashboard.metrics.defection_spec import (
+    DAYS_PER_MONTH,
+    FOLLOW_UP_DAYS,
+    MIN_BASELINE_PURCHASES,
+    MIN_FOLLOW_UP_CUSTOMERS,
+    DefectionSpec,
+)
+from dashboard.metrics.scope import NOT_SET, Filters
+
+SHORT_HISTORY_DAYS = 91
+REPEAT_WINDOW_DAYS = 30
+
+
+def customers_with_purchases(tables: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, pd.Timestamp, pd.DataFrame]:
+    """One row per customer (prospects excluded) with first and last purchase, purchase days and annual spend; the
+    as-of day; and the purchase days (customer_id, day, amount). A purchase is a day with a positive net amount."""
+    customers, tx = tables["customers"].copy(), tables["transactions"]
+    day = pd.to_datetime(tx["ts"]).dt.normalize()
+    as_of = day.max()
+    days = tx.assign(day=day).groupby(["customer_id", "day"], as_index=False)["amount"].sum()
+    days = days[days["day"] <= as_of]
+    bought = days[days["amount"] > 0]
+    per = bought.groupby("customer_id").agg(
+        first_purchase=("day", "min"), last_purchase=("day", "max"), purchase_days=("day", "size")
+    )
+    first_spend = bought.sort_values("day").groupby("customer_id")["amount"].first()
+    per["repeat_spend"] = (bought.groupby("customer_id")["amount"].sum() - first_spend) / (per["purchase_days"] - 1).where(
+        per["purchase_days"] > 1
+    )
+    is_prospect = customers["stage"].astype("string").str.lower().eq("prospect").fillna(False) if "stage" in customers else False
+    customers = customers[~is_prospect & customers["customer_id"].isin(set(tx["customer_id"]))]
+    frame = customers.merge(per, left_on="customer_id", right_index=True, how="left")
+    signup = pd.to_datetime(frame["signup_date"]) if "signup_date" in frame else pd.NaT
+    frame["start_date"] = pd.concat([signup, frame["first_purchase"]], axis=1).min(axis=1)
+    last = days["customer_id"].map(per["last_purchase"])
+    in_year = days[(days["day"] > last - pd.Timedelta(days=365)) & (days["day"] <= last)]
+    spend_year = in_year.groupby("customer_id")["amount"].sum()
+    frame["spend_last_year"] = frame["customer_id"].map(spend_year)
+    history = (frame["last_purchase"] - frame["start_date"]).dt.days
+    full_year = frame["start_date"] <= frame["last_purchase"] - pd.Timedelta(days=365)
+    frame["annual_spend"] = np.where(
+        full_year, frame["spend_last_year"], frame["spend_last_year"] * 365 / np.maximum(history, SHORT_HISTORY_DAYS)
+    )
+    frame["churned_any"] = frame["churned"].fillna(False).astype(bool) | frame["churn_date"].notna()
+    frame["churn_date"] = pd.to_datetime(frame["churn_date"])
+    frame["segment"] = frame["segment"].fillna(NOT_SET)
+    frame["region"] = frame["region"].fillna(NOT_SET)
+    return frame.reset_index(drop=True), as_of, bought
+
+
+def _window_count(frame: pd.DataFrame, bought: pd.DataFrame, after: pd.Timestamp, upto: pd.Timestamp) -> np.ndarray:
+    inside = bought[(bought["day"] > after) & (bought["day"] <= upto)]
+    return frame["customer_id"].map(inside.groupby("customer_id").size()).fillna(0).to_numpy()
+
+
+def complaints(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Complaint touchpoints with resolution days, unresolved and repeated flags."""
+    ix = tables["interactions"]
+    rows = ix[ix["stage"].astype("string").str.lower() == "complaint"].copy()
+    rows["ts"] = pd.to_datetime(rows["ts"])
+    rows["reason"] = rows["reason"].fillna(NOT_SET)
+    rows["resolution_days"] = (pd.to_datetime(rows["resolved_ts"]) - rows["ts"]).dt.total_seconds() / 86400
+    rows["unresolved"] = rows["resolved"].eq(False)
+    rows = rows.sort_values("ts")
+    previous = rows.groupby(["customer_id", "reason"])["ts"].shift()
+    rows["repeated"] = (previous >= rows["ts"] - pd.Timedelta(days=REPEAT_WINDOW_DAYS)).fillna(False)
+    return rows
+
+
+def histories(frame: pd.DataFrame, as_of: pd.Timestamp) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each row's repeat purchases x, time of the last t_x and time observed T, in weeks from the first purchase."""
+    x = frame["purchase_days"].to_numpy(float) - 1
+    t_x = (frame["last_purchase"] - frame["first_purchase"]).dt.days.to_numpy(float) / 7
+    T = (as_of - frame["first_purchase"]).dt.days.to_numpy(float) / 7
+    return x, t_x, T
+
+
+def fit(tables: dict[str, pd.DataFrame]) -> clv.BgNbd:
+    """BG/NBD fitted on every buyer's (x, t_x, T) in weeks, rebuilt with pandas."""
+    frame, as_of, _ = customers_with_purchases(tables)
+    return clv.fit_bgnbd(*histories(frame[frame["purchase_days"] > 0], as_of))
+
+
+def statuses(tables: dict[str, pd.DataFrame], spec: DefectionSpec) -> pd.DataFrame:
+    """Per customer: the rules that fired, status, defection date and the money, as the Defection view defines them.
+
+    P(defect) of the purchase rules is 1 − the probability alive of a BG/NBD fitted here (the data must support
+    a fit); the lifetime value is the simple one.
+    """
+    d, v, filters = spec.definition, spec.valuation, spec.filters.validate()
+    everyone, as_of, bought = customers_with_purchases(tables)
+    model = None
+    if d.alive or d.lapse or d.drop:
+        model = clv.fit_bgnbd(*histories(everyone[everyone["purchase_days"] > 0], as_of))
+    frame = everyone
+    if filters.segments:
+        frame = frame[frame["segment"].isin(filters.segments)]
+    if filters.regions:
+        frame = frame[frame["region"].isin(filters.regions)]
+    recent_start = as_of - pd.DateOffset(months=d.recent_months)
+    baseline_start = as_of - pd.DateOffset(months=d.recent_months + d.baseline_months)
+    recent = _window_count(frame, bought, recent_start, as_of)
+    base = _window_count(frame, bought, baseline_start, recent_start)
+    seen_from = frame["first_purchase"].where(frame["first_purchase"] > baseline_start, baseline_start)
+    seen = ((recent_start - seen_from).dt.days / DAYS_PER_MONTH).where(frame["first_purchase"] < recent_start)
+    recent_rate = recent / d.recent_months
+    frame = frame.assign(recent_rate=recent_rate, baseline_rate=base / seen)
+    frame["fired_contract"] = d.contract & frame["churned_any"]
+    idle = (as_of - frame["last_purchase"]).dt.days
+    frame["fired_lapse"] = d.lapse & (idle >= d.lapse_days).fillna(False)
+    drop = (seen >= min(d.baseline_months, d.recent_months)) & (base >= MIN_BASELINE_PURCHASES)
+    frame["fired_drop"] = d.drop & (drop & (recent_rate < d.drop_pct / 100 * base / seen)).fillna(False)
+    p_alive = np.full(len(frame), np.nan)
+    if model is not None:
+        buyers = frame["purchase_days"].fillna(0).to_numpy() > 0
+        p_alive[buyers] = clv.p_alive(model, *histories(frame[buyers], as_of))
+    frame["p_alive"] = p_alive
+    frame["fired_alive"] = d.alive & (frame["p_alive"] < d.alive_pct / 100).fillna(False)
+    window = complaints(tables)
+    bad = window[
+        (window["ts"] > as_of - pd.Timedelta(days=d.complaint_days))
+        & (window["ts"] < as_of + pd.Timedelta(days=1))
+        & ((window["resolution_days"] > d.sla_days) | window["unresolved"] | window["repeated"])
+    ]
+    frame["fired_complaint"] = d.complaint & frame["customer_id"].isin(set(bad["customer_id"]))
+    warning = frame[["fired_lapse", "fired_drop", "fired_alive", "fired_complaint"]].any(axis=1)
+    frame["status"] = np.where(frame["fired_contract"], "left", np.where(warning, "at risk", "active"))
+    frame["defected"] = frame["fired_contract"] | frame["fired_lapse"]
+    lapse_date = frame["last_purchase"] + pd.Timedelta(days=d.lapse_days)
+    frame["defect_date"] = pd.concat(
+        [frame["churn_date"].where(frame["fired_contract"]), lapse_date.where(frame["fired_lapse"])], axis=1
+    ).min(axis=1)
+    chance = spec.complaint_chance
+    if chance is None:
+        chance = _complaint_chance(everyone, as_of, window, d)
+    purchase_rule = frame[["fired_lapse", "fired_drop", "fired_alive"]].any(axis=1)
+    frame["p_defect"] = np.where(
+        frame["status"] == "left",
+        1.0,
+        np.where(
+            frame["status"] == "at risk",
+            np.maximum(
+                np.where(purchase_rule, (1 - frame["p_alive"]).fillna(1.0), 0.0), np.where(frame["fired_complaint"], chance, 0.0)
+            ),
+            np.nan,
+        ),
+    )
+    frame["value_if_retained"] = frame["annual_spend"] * v.margin * clv.annuity_factor(v.years, v.discount)
+    frame["revenue_at_risk"] = np.where(frame["status"] == "at risk", frame["p_defect"] * frame["value_if_retained"], np.nan)
+    frame["in_period"], frame["defected_in_period"] = _period(frame, filters)
+    return frame
+
+
+def complaint_chance(tables: dict[str, pd.DataFrame], spec: DefectionSpec) -> float:
+    """Share of customers with a badly handled complaint a year or more before the as-of day who left within a year of it."""
+    frame, as_of, _ = customers_with_purchases(tables)
+    return _complaint_chance(frame, as_of, complaints(tables), spec.definition)
+
+
+def _complaint_chance(frame: pd.DataFrame, as_of: pd.Timestamp, rows: pd.DataFrame, d) -> float:
+    if not (d.contract or d.lapse):
+        return 1.0  # without a rule that dates a defection, nobody can be seen to leave: every complainer counts
+    bad = rows[(rows["resolution_days"] > d.sla_days) | rows["unresolved"] | rows["repeated"]]
+    first = bad.groupby("customer_id")["ts"].min().dt.normalize()
+    first = first[first <= as_of - pd.Timedelta(days=FOLLOW_UP_DAYS)]
+    people = frame.set_index("customer_id").reindex(first.index)
+    churn = people["churn_date"].where(d.contract & people["churned_any"].fillna(False).astype(bool))
+    idle = (as_of - people["last_purchase"]).dt.days
+    lapse = (people["last_purchase"] + pd.Timedelta(days=d.lapse_days)).where(d.lapse & (idle >= d.lapse_days))
+    defect = pd.concat([churn, lapse], axis=1).min(axis=1)
+    followed = defect.isna() | (defect >= first)
+    left = (defect >= first) & (defect <= first + pd.Timedelta(days=FOLLOW_UP_DAYS))
+    if followed.sum() < MIN_FOLLOW_UP_CUSTOMERS:
+        return 1.0
+    return float(left.sum() / followed.sum())
+
+
+def _period(frame: pd.DataFrame, filters: Filters) -> tuple[pd.Series, pd.Series]:
+    in_period = pd.Series(True, index=frame.index)
+    if filters.month_to:
+        in_period &= frame["start_date"].isna() | (frame["start_date"] < pd.Timestamp(filters.period_end))
+    if filters.month_from:
+        before = frame["defect_date"] < pd.Timestamp(filters.month_from)
+        in_period &= ~(frame["defected"] & frame["defect_date"].notna() & before)
+    defected = in_period & frame["defected"]
+    if filters.month_from or filters.month_to:
+        lo = pd.Timestamp(filters.month_from) if filters.month_from else pd.Timestamp.min
+        hi = pd.Timestamp(filters.period_end) if filters.month_to else pd.Timestamp.max
+        defected &= frame["defect_date"].isna() | ((frame["defect_date"] >= lo) & (frame["defect_date"] < hi))
+    return in_period, defected
+
+
+def kpis(tables: dict[str, pd.DataFrame], spec: DefectionSpec) -> dict[str, float]:
+    """Defection rate, defected, at risk, revenue at risk, value lost and lifetime value per current customer (None
+    where the definition has no rule that dates a defection, or for value lost no contract rule)."""
+    frame = statuses(tables, spec)
+    customers = frame["in_period"].sum()
+    current = ~frame["defected"] & (frame["status"] != "left")
+    left = (frame["status"] == "left") & frame["defected_in_period"]
+    dated = spec.definition.contract or spec.definition.lapse
+    return {
+        "defection_rate": frame["defected_in_period"].sum() / customers if customers and dated else None,
+        "defected": float(frame["defected_in_period"].sum()) if dated else None,
+        "at_risk": float((frame["status"] == "at risk").sum()),
+        "revenue_at_risk": float(frame["revenue_at_risk"].sum()),
+        "value_lost": float(frame.loc[left, "value_if_retained"].sum()) if spec.definition.contract else None,
+        "lifetime_value": float(frame.loc[current, "value_if_retained"].mean()),
+    }
+
+
+def defection_by_segment(tables: dict[str, pd.DataFrame], spec: DefectionSpec) -> pd.Series:
+    """Defection rate in the period per segment."""
+    frame = statuses(tables, spec)
+    scope = frame[frame["in_period"]]
+    return scope.groupby("segment")["defected_in_period"].mean()

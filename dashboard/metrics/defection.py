@@ -1,0 +1,606 @@
+"""Defection: who has left or is about to, why, and what it costs, read from the df_ tables prepared at publish.
+
+A customer's status is assessed on the as-of day (the last day with a transaction) by the rules the
+business chooses:
+
+- contract ended: the churned flag is set or there is a churn date;
+- no purchase for N days (default 90);
+- own-baseline drop: purchases per month in the recent window (default the last 3 months) below X %
+  (default 50 %) of the customer's own rate in the baseline before it (default the 12 months before);
+- low probability alive: BG/NBD probability alive below a threshold (default 50 %);
+- badly handled complaint: a complaint in the last N days (default 90) resolved after more than S days
+  (default 5), left unresolved, or repeating an earlier complaint.
+
+The first two are defections with a date (the churn date; the last purchase + N days) and feed the rates,
+monthly chart and retention curves. A customer whose contract has not ended but who matches any other rule
+is **at risk**. Revenue at risk = Σ over at-risk customers of P(defect) × remaining lifetime value.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+from datetime import date
+
+import duckdb
+import pandas as pd
+
+from dashboard.metrics import clv
+from dashboard.metrics.defection_spec import (
+    DAYS_PER_MONTH,
+    FOLLOW_UP_DAYS,
+    LIST_LIMIT,
+    METHOD_LABELS,
+    METHODS,
+    MIN_BASELINE_PURCHASES,
+    MIN_FOLLOW_UP_CUSTOMERS,
+    NO_REASON,
+    RULE_LABELS,
+    RULES,
+    SILENT_PER_COMPLAINT,
+    WARNING_ORDER,
+    DefectionSpec,
+    Definition,
+    SubQuery,
+    Valuation,
+    fallback_behaviour_source,
+    fallback_stage_source,
+)
+from dashboard.metrics.scope import NOT_SET, Filters, month_start
+from dashboard.store import Version
+
+__all__ = [
+    "HANDLING",
+    "LIST_LIMIT",
+    "METHODS",
+    "METHOD_LABELS",
+    "NO_COMPLAINT",
+    "RULES",
+    "RULE_LABELS",
+    "SHOWS",
+    "SILENT_PER_COMPLAINT",
+    "SORTS",
+    "DefectionSpec",
+    "Definition",
+    "ListSpec",
+    "SubQuery",
+    "Valuation",
+    "as_of_day",
+    "at_risk_list",
+    "availability",
+    "complaint_counts",
+    "complaint_follow_up",
+    "default_definition",
+    "fallback_behaviour_source",
+    "fallback_stage_source",
+    "fit_summary",
+    "follow_up_spec",
+    "scoped_sql",
+    "status_sql",
+    "summary",
+    "timeline",
+    "timeline_spec",
+]
+"""The queries below, and the specs they take (defined in defection_spec, re-exported here)."""
+
+# -- what the data holds ------------------------------------------------------------------------
+
+
+def fit_summary(cur: duckdb.DuckDBPyConnection, version: Version, _spec: object = None) -> pd.DataFrame:
+    """The as-of day, what the data holds for BG/NBD and Gamma-Gamma, and the fitted parameters (one row)."""
+    frame = cur.execute(f"select * from {version.table('df_fit')}").df()
+    frame["problems"] = frame["problems"].map(json.loads)
+    frame["warnings"] = frame["warnings"].map(json.loads)
+    return frame
+
+
+def availability(cur: duckdb.DuckDBPyConnection, version: Version, _spec: object = None) -> pd.DataFrame:
+    """What the page can show for this dataset: one row per need (key, label, available, detail)."""
+    fit = fit_summary(cur, version).iloc[0]
+    counts = (
+        cur.execute(
+            f"""
+        select count(*) as customers,
+               count(*) filter (where churned) as churned,
+               count(*) filter (where churned and churn_date is not null) as dated,
+               count(*) filter (where churned and churn_reason is not null) as reasons,
+               count(*) filter (where purchase_days > 0) as buyers,
+               count(*) filter (where start_date is not null) as with_start,
+               (select count(*) from {version.table("df_complaints")}) as complaints
+        from {version.table("df_customers")}
+        """
+        )
+        .df()
+        .iloc[0]
+    )
+    has_contract = version.has("customers", "churned") or version.has("customers", "churn_date")
+    fitted = fit["status"] == "fitted"
+    rows = [
+        ("contract", "Churned flag or churn date", has_contract, f"{counts['churned']:,} customers have left"),
+        ("churn_dates", "Churn dates", bool(counts["dated"]), f"{counts['dated']:,} of the leavers have a churn date"),
+        ("reasons", "Churn reasons", bool(counts["reasons"]), f"{counts['reasons']:,} leavers give a reason"),
+        ("transactions", "Purchases (transactions)", bool(counts["buyers"]), f"{counts['buyers']:,} customers have bought"),
+        (
+            "bgnbd",
+            "BG/NBD and Gamma-Gamma fit",
+            fitted,
+            f"{_number(fit['repeat_buyers']):,.0f} repeat buyers over {_number(fit['history_weeks']):,.0f} weeks: "
+            f"{fit['status']}",
+        ),
+        (
+            "complaints",
+            "Complaints (touchpoints at the complaint stage)",
+            bool(counts["complaints"]),
+            f"{counts['complaints']:,} complaint touchpoints",
+        ),
+        ("stages", "Relationship stage", version.has("customers", "stage"), "from the customers' stage column"),
+        ("behaviours", "Perfect-customer behaviours", bool(version.behaviours), ", ".join(version.behaviours) or "none"),
+        ("cohorts", "Signup or first-purchase dates", bool(counts["with_start"]), f"{counts['with_start']:,} customers"),
+    ]
+    return pd.DataFrame(rows, columns=["key", "label", "available", "detail"])
+
+
+def _number(value: object) -> float:
+    """value as a float, 0 when missing."""
+    return 0.0 if value is None or pd.isna(value) else float(value)
+
+
+def default_definition(available: pd.DataFrame) -> Definition:
+    """The definition a dataset starts with: every rule its data supports switched on."""
+    has = dict(zip(available["key"], available["available"], strict=True))
+    return Definition(
+        contract=bool(has["contract"]),
+        lapse=bool(has["transactions"]),
+        drop=bool(has["transactions"]),
+        alive=bool(has["bgnbd"]),
+        complaint=bool(has["complaints"]),
+    )
+
+
+# -- the per-customer status ------------------------------------------------------------------
+
+
+def as_of_day(cur: duckdb.DuckDBPyConnection, version: Version) -> date | None:
+    """The day statuses are assessed on (the last day with a transaction, else touchpoint, else churn date)."""
+    value = cur.execute(f"select as_of from {version.table('df_fit')}").fetchall()[0][0]
+    return pd.Timestamp(value).date() if value is not None else None
+
+
+def _value_sql(valuation: Valuation, *, discounted: bool = True) -> tuple[str, str, list]:
+    """SQL for a customer's value if retained and expected value today, and the parameters of one of them.
+
+    Both expressions take the same parameters, in the same order; the caller repeats them for each use.
+    Simple: annual spend × margin × annuity factor (the same whether or not they are expected to stay).
+    Probabilistic: Gamma-Gamma spend × margin × Σ_k (purchases expected in year k if alive) ÷ (1 + rate)^k, and
+    the expected value multiplies that by the probability alive.
+    """
+    rate = valuation.discount if discounted else 0.0
+    if valuation.method == "simple":
+        return "annual_spend * ?", "annual_spend * ?", [valuation.margin * clv.annuity_factor(valuation.years, rate)]
+    terms, params = [], []
+    for k in range(1, valuation.horizon_years + 1):
+        previous = f" - bg_expected[{k - 1}]" if k > 1 else ""
+        terms.append(f"(bg_expected[{k}]{previous}) * ?")
+        params.append(valuation.margin * (1 + rate) ** -k)
+    if_alive = f"gg_spend * ({' + '.join(terms)})"
+    return if_alive, f"p_alive * {if_alive}", params
+
+
+def status_sql(
+    cur: duckdb.DuckDBPyConnection, version: Version, spec: DefectionSpec, *, groups: bool = False
+) -> tuple[str, list]:
+    """Select of one row per customer in the selected segments and regions, with the rules that fired and the money.
+
+    Columns: customer_id, segment, region, start_date, churn_date, churn_reason, last_purchase, annual_spend,
+    p_alive, recent_rate, baseline_rate, fired_<rule> for every rule, status ('left', 'at risk' or 'active'),
+    defected (contract ended or no purchase for N days), defect_date (null for a churned flag without a date),
+    undated, main_reason, p_defect, value_if_retained, expected_value, revenue_at_risk; with groups, also
+    stage (from spec.stage_source) and behaviours (from spec.behaviour_source).
+    """
+    d, v = spec.definition, spec.valuation
+    as_of = as_of_day(cur, version) or date.today()
+    recent, baseline = d.recent_months, d.recent_months + d.baseline_months
+    complaint_chance = spec.complaint_chance
+    if complaint_chance is None:
+        complaint_chance = float(complaint_follow_up(cur, version, follow_up_spec(spec)).iloc[0]["chance_used"])
+    params: list = []
+
+    group_cols = join_sql = ""
+    join_params: list = []
+    if groups:
+        columns = []
+        for alias, source, missing, column in (
+            ("st", spec.stage_source, "cast(null as varchar)", "stage"),
+            ("bh", spec.behaviour_source, "cast(null as integer)", "behaviours"),
+        ):
+            if source is None:
+                columns.append(missing)
+            elif source.inline in ("stage", "behaviours"):
+                columns.append(f"c.{source.inline}")
+            else:
+                columns.append(f"{alias}.{column}")
+                join_sql += f" left join ({source.sql}) {alias} on {alias}.customer_id = c.customer_id"
+                join_params += list(source.params)
+        group_cols = f"coalesce(cast({columns[0]} as varchar), ?) as stage, {columns[1]} as behaviours,"
+        params.append(NOT_SET)
+    base = f"""
+        select c.customer_id, c.customer_key, c.segment, c.region, c.start_date, c.churned, c.churn_date, c.churn_reason,
+               c.first_purchase, c.last_purchase, c.purchase_days, c.annual_spend, c.p_alive, c.bg_expected,
+               c.gg_spend, c.revenue, c.complaints, c.complaint_unresolved, c.complaint_slowest_days,
+               c.complaint_repeated, {group_cols}
+               c.purchases_back[?] as recent_purchases,
+               c.purchases_back[?] - c.purchases_back[?] as baseline_purchases,
+               cast(cast(? as date) - to_months(cast(? as integer)) as date) as recent_start,
+               cast(cast(? as date) - to_months(cast(? as integer)) as date) as baseline_start
+        from {version.table("df_customers")} c
+        {join_sql}
+    """
+    params += [recent, baseline, recent, as_of, recent, as_of, baseline, *join_params]
+    where, where_params = spec.filters.dimension_sql("c.segment", "c.region")
+    base += f" where {where}"
+    params += where_params
+
+    rates = """
+        select *, recent_purchases / ? as recent_rate,
+               case when first_purchase < recent_start
+                    then date_diff('day', greatest(first_purchase, baseline_start), recent_start) / ? end as baseline_months_seen
+        from base
+    """
+    params += [float(recent), DAYS_PER_MONTH]
+
+    rules = f"""
+        select *,
+               baseline_purchases / nullif(baseline_months_seen, 0) as baseline_rate,
+               ? and churned as fired_contract,
+               ? and last_purchase is not null and date_diff('day', last_purchase, cast(? as date)) >= ? as fired_lapse,
+               ? and coalesce(baseline_months_seen >= ? and baseline_purchases >= ?
+                              and recent_rate < ? * baseline_purchases / baseline_months_seen, false) as fired_drop,
+               ? and coalesce(p_alive < ?, false) as fired_alive,
+               ? and customer_key in (
+                   select customer_key from {version.table("df_complaints")}
+                   where ts > cast(? as date) - to_days(cast(? as integer)) and ts < cast(? as date) + interval 1 day
+                     and (resolution_days > ? or unresolved or repeated)
+               ) as fired_complaint
+        from rates
+    """
+    params += [d.contract, d.lapse, as_of, d.lapse_days]
+    params += [d.drop, float(min(d.baseline_months, d.recent_months)), MIN_BASELINE_PURCHASES, d.drop_pct / 100]
+    params += [d.alive, d.alive_pct / 100]
+    params += [d.complaint, as_of, d.complaint_days, as_of, d.sla_days]
+
+    status = """
+        select *,
+               case when fired_contract then 'left'
+                    when fired_lapse or fired_drop or fired_alive or fired_complaint then 'at risk'
+                    else 'active' end as status,
+               fired_contract or fired_lapse as defected,
+               least(case when fired_contract then churn_date end,
+                     case when fired_lapse then cast(last_purchase + to_days(cast(? as integer)) as date) end) as defect_date
+        from rules
+    """
+    params.append(d.lapse_days)
+
+    if_alive_sql, expected_sql, value_params = _value_sql(v)
+    money = f"""
+        select *,
+               defected and defect_date is null as undated,
+               case when status = 'left' then coalesce(churn_reason, ?)
+                    when fired_complaint then ? when fired_lapse then ? when fired_drop then ? when fired_alive then ?
+               end as main_reason,
+               case when status = 'left' then 1.0
+                    when status = 'at risk' then greatest(
+                        case when fired_lapse or fired_drop or fired_alive then coalesce(1 - p_alive, 1.0) end,
+                        case when fired_complaint then ? end)
+               end as p_defect,
+               {if_alive_sql} as value_if_retained,
+               {expected_sql} as expected_value
+        from status
+    """
+    params += [NO_REASON, *(RULE_LABELS[k] for k in WARNING_ORDER), complaint_chance, *value_params, *value_params]
+
+    sql = f"""
+        with base as ({base}), rates as ({rates}), rules as ({rules}), status as ({status}), money as ({money})
+        select *, case when status = 'at risk' then p_defect * value_if_retained end as revenue_at_risk
+        from money
+    """
+    return sql, params
+
+
+def follow_up_spec(spec: DefectionSpec) -> DefectionSpec:
+    """The part of spec the complaint follow-up depends on (all customers; dated rules and the resolution target)."""
+    d = spec.definition
+    return DefectionSpec(definition=Definition(contract=d.contract, lapse=d.lapse, lapse_days=d.lapse_days, sla_days=d.sla_days))
+
+
+def complaint_follow_up(cur: duckdb.DuckDBPyConnection, version: Version, spec: DefectionSpec) -> pd.DataFrame:
+    """Share of customers with a badly handled complaint who left within a year of it (dated rules), and the chance used.
+
+    One row: complainers (with a full year of follow-up before the as-of day), left_within_year, observed share,
+    chance_used (the observed share when at least 30 complainers can be followed, else 1.0) and basis (words).
+    """
+    d = spec.definition
+    as_of = as_of_day(cur, version)
+    empty = {"complainers": 0, "left_within_year": 0, "observed": None}
+    if as_of is None or not (d.contract or d.lapse):
+        row = empty
+    else:
+        where, params = spec.filters.dimension_sql()
+        row = (
+            cur.execute(
+                f"""
+            with bad as (
+                select min(ts) as first_bad, any_value(churned) as churned, any_value(churn_date) as churn_date,
+                       any_value(last_purchase) as last_purchase
+                from {version.table("df_complaints")}
+                where {where} and (resolution_days > ? or unresolved or repeated)
+                group by customer_key
+            ),
+            people as (
+                select first_bad,
+                       least(case when ? and churned then churn_date end,
+                             case when ? and last_purchase is not null
+                                       and date_diff('day', last_purchase, cast(? as date)) >= ?
+                                  then cast(last_purchase + to_days(cast(? as integer)) as date) end) as defect_date
+                from bad
+                where cast(first_bad as date) <= cast(? as date) - to_days(cast(? as integer))
+            )
+            select count(*) filter (where defect_date is null or defect_date >= cast(first_bad as date)) as complainers,
+                   count(*) filter (where defect_date >= cast(first_bad as date)
+                                     and defect_date <= cast(first_bad as date) + to_days(cast(? as integer))) as left_within_year
+            from people
+            """,
+                [
+                    *params,
+                    d.sla_days,
+                    d.contract,
+                    d.lapse,
+                    as_of,
+                    d.lapse_days,
+                    d.lapse_days,
+                    as_of,
+                    FOLLOW_UP_DAYS,
+                    FOLLOW_UP_DAYS,
+                ],
+            )
+            .df()
+            .iloc[0]
+            .to_dict()
+        )
+        row["observed"] = row["left_within_year"] / row["complainers"] if row["complainers"] else None
+    enough = row["complainers"] >= MIN_FOLLOW_UP_CUSTOMERS and row["observed"] is not None
+    chance = row["observed"] if enough else 1.0
+    basis = (
+        f"{row['left_within_year']:,} of {row['complainers']:,} customers with a badly handled complaint left within a year"
+        if enough
+        else "too few complainers can be followed for a year, so every flagged complainer is assumed lost"
+    )
+    return pd.DataFrame([{**row, "chance_used": chance, "basis": basis}])
+
+
+# -- the queries behind the page's figures ----------------------------------------------------
+
+
+def _period(filters: Filters) -> tuple[str, str, list]:
+    """SQL for (in the period, defected during the period) over status rows, with their parameters (in_period first)."""
+    in_parts, in_params = ["true"], []
+    if filters.month_to:
+        in_parts.append("(start_date is null or start_date < ?)")
+        in_params.append(filters.period_end)
+    if filters.month_from:
+        in_parts.append("not (defected and defect_date is not null and defect_date < ?)")
+        in_params.append(filters.month_from)
+    in_period = " and ".join(in_parts)
+    out_parts, out_params = [in_period, "defected"], list(in_params)
+    if filters.month_from or filters.month_to:
+        lo, hi = filters.month_from or date(1, 1, 1), filters.period_end or date(9999, 1, 1)
+        out_parts.append("(defect_date is null or (defect_date >= ? and defect_date < ?))")
+        out_params += [lo, hi]
+    return in_period, " and ".join(f"({p})" for p in out_parts), in_params + out_params
+
+
+def scoped_sql(
+    cur: duckdb.DuckDBPyConnection, version: Version, spec: DefectionSpec, *, groups: bool = False
+) -> tuple[str, list]:
+    """status_sql with in_period (a customer at some time in the selected months) and defected_in_period."""
+    spec = spec.validate()
+    sql, params = status_sql(cur, version, spec, groups=groups)
+    in_period, defected_in_period, period_params = _period(spec.filters)
+    return (
+        f"select *, {in_period} as in_period, {defected_in_period} as defected_in_period from ({sql})",
+        period_params + params,
+    )
+
+
+HANDLING = ("Unresolved", "Resolved slowly", "Repeated contact", "Resolved at first contact")
+NO_COMPLAINT = "No complaint"
+
+
+def summary(cur: duckdb.DuckDBPyConnection, version: Version, spec: DefectionSpec) -> pd.DataFrame:
+    """Customers counted by segment, stage, behaviours, status, main reason, period flags and complaint handling,
+    with the money summed: the one scan of the customers every headline figure, breakdown and reason chart reads.
+
+    Columns: segment, stage, behaviours, status, main_reason, in_period, defected_in_period, current (contract not
+    ended and not lapsed), handling (worst handling of the customer's complaints in the period, or "No complaint"),
+    n, revenue_at_risk, value_sum (Σ value if retained), expected_sum and expected_n (lifetime value today),
+    undiscounted_sum, spend_sum, alive_sum and alive_n (over customers with a lifetime value).
+    """
+    spec = spec.validate()
+    sql, params = scoped_sql(cur, version, spec, groups=True)
+    _, undiscounted, undiscounted_params = _value_sql(spec.valuation, discounted=False)
+    worst, handled_cte, handled_join, handling_params = _handling_sql(version, spec)
+    return cur.execute(
+        f"""
+        with {handled_cte}
+        people as (
+            select s.*, not s.defected and s.status <> 'left' as current,
+                   case {worst} when 4 then ? when 3 then ? when 2 then ? when 1 then ? else ? end as handling,
+                   {undiscounted} as undiscounted
+            from ({sql}) s
+            {handled_join}
+        )
+        select segment, stage, behaviours, status, main_reason, in_period, defected_in_period, current, handling,
+               count(*) as n,
+               coalesce(sum(revenue_at_risk), 0) as revenue_at_risk,
+               coalesce(sum(value_if_retained), 0) as value_sum,
+               coalesce(sum(expected_value), 0) as expected_sum,
+               count(expected_value) as expected_n,
+               coalesce(sum(undiscounted) filter (where expected_value is not null), 0) as undiscounted_sum,
+               coalesce(sum(annual_spend) filter (where expected_value is not null), 0) as spend_sum,
+               coalesce(sum(p_alive) filter (where expected_value is not null), 0) as alive_sum,
+               count(p_alive) filter (where expected_value is not null) as alive_n
+        from people
+        group by all
+        order by all
+        """,
+        [*handling_params, *HANDLING, NO_COMPLAINT, *undiscounted_params, *params],
+    ).df()
+
+
+def _handling_sql(version: Version, spec: DefectionSpec) -> tuple[str, str, str, list]:
+    """SQL for a customer's worst complaint handling (4 unresolved, 3 slow, 2 repeated, 1 first contact, null none):
+    (expression, CTE, join, parameters in query order).
+
+    Without a months filter it reads the whole complaint history kept on df_customers (no join); with one, it
+    classes the complaints of the period in a small grouped table joined on the customer key.
+    """
+    filters = spec.filters
+    if not (filters.month_from or filters.month_to):
+        worst = """(case when s.complaints = 0 then null when s.complaint_unresolved then 4
+                         when s.complaint_slowest_days > ? then 3 when s.complaint_repeated then 2 else 1 end)"""
+        return worst, "", "", [spec.definition.sla_days]
+    period, period_params = filters.period_sql("ts")
+    cte = f"""handled as (
+            select customer_key,
+                   max(case when unresolved then 4 when resolution_days > ? then 3 when repeated then 2 else 1 end) as worst
+            from {version.table("df_complaints")}
+            where {period}
+            group by customer_key
+        ),"""
+    join = "left join handled h on h.customer_key = s.customer_key"
+    return "h.worst", cte, join, [spec.definition.sla_days, *period_params]
+
+
+def timeline_spec(spec: DefectionSpec) -> DefectionSpec:
+    """The part of spec the timeline depends on: segments, regions and the definition (not months, not money)."""
+    filters = Filters(spec.filters.segments, spec.filters.regions)
+    return DefectionSpec(filters=filters, definition=spec.definition, complaint_chance=spec.complaint_chance)
+
+
+def timeline(cur: duckdb.DuckDBPyConnection, version: Version, spec: DefectionSpec) -> pd.DataFrame:
+    """Customers with a dated (or no) defection counted by start month, defection month and months from joining to
+    defection (or to the as-of day when still here), for the monthly rates, retention curves and expected years.
+
+    Columns: start_month (null when unknown; customers who joined before the data starts share the month before it),
+    in_window (joined on or after the first day of data), defect_month, months, event (defected), n, exposure_days
+    (days as a customer from the first day of data to the defection or the as-of day).
+    """
+    spec = timeline_spec(spec).validate()
+    fit = cur.execute(f"select as_of, history_start from {version.table('df_fit')}").fetchall()[0]
+    as_of, history_start = fit
+    if as_of is None or history_start is None:
+        return pd.DataFrame(columns=["start_month", "in_window", "defect_month", "months", "event", "n", "exposure_days"])
+    sql, params = status_sql(cur, version, spec)
+    before = month_start(pd.Timestamp(history_start).date())
+    before = date(before.year - (before.month == 1), (before.month - 2) % 12 + 1, 1)
+    return cur.execute(
+        f"""
+        select case when start_date is null then null
+                    when start_date < cast(? as date) then cast(? as date)
+                    else cast(date_trunc('month', start_date) as date) end as start_month,
+               coalesce(start_date >= cast(? as date), false) as in_window,
+               cast(date_trunc('month', defect_date) as date) as defect_month,
+               cast(floor(date_diff('day', start_date, coalesce(defect_date, cast(? as date))) / ?) as integer) as months,
+               defect_date is not null as event,
+               count(*) as n,
+               sum(greatest(date_diff('day', greatest(coalesce(start_date, cast(? as date)), cast(? as date)),
+                                      coalesce(defect_date, cast(? as date))), 0)) as exposure_days
+        from ({sql})
+        where not undated
+        group by all
+        order by all
+        """,
+        [history_start, before, history_start, as_of, DAYS_PER_MONTH, history_start, history_start, as_of, *params],
+    ).df()
+
+
+def complaint_counts(cur: duckdb.DuckDBPyConnection, version: Version, filters: Filters) -> pd.DataFrame:
+    """Complaint touchpoints and complaining customers in the selected segments, regions and months (one row)."""
+    filters = filters.validate()
+    where, params = filters.dimension_sql()
+    period, period_params = filters.period_sql("ts")
+    return cur.execute(
+        f"""
+        select count(*) as complaints, count(distinct customer_id) as complainers
+        from {version.table("df_complaints")}
+        where {where} and {period}
+        """,
+        params + period_params,
+    ).df()
+
+
+SORTS: dict[str, tuple[str, str]] = {
+    "revenue_at_risk": ("Revenue at risk", "coalesce(revenue_at_risk, value_if_retained) desc nulls last"),
+    "lifetime_value": ("Lifetime value", "value_if_retained desc nulls last"),
+    "p_defect": ("Chance of leaving", "p_defect desc nulls last, value_if_retained desc nulls last"),
+    "last_purchase": ("Longest since last purchase", "last_purchase asc nulls last"),
+    "drop": ("Biggest drop against own baseline", "recent_rate / nullif(baseline_rate, 0) asc nulls last"),
+}
+SHOWS: dict[str, str] = {
+    "at risk": "Still customers, at risk",
+    "left": "Already left (in the selected months)",
+    "all": "Both",
+}
+
+
+@dataclass(frozen=True)
+class ListSpec:
+    """The at-risk list: which customers (show), in which order (sort), how many rows (limit; None = all)."""
+
+    base: DefectionSpec = field(default_factory=DefectionSpec)
+    show: str = "at risk"
+    sort: str = "revenue_at_risk"
+    limit: int | None = LIST_LIMIT
+
+    def validate(self) -> ListSpec:
+        """Self when show and sort are known and limit positive; ValueError otherwise."""
+        if self.show not in SHOWS:
+            raise ValueError(f"show must be one of {', '.join(SHOWS)}")
+        if self.sort not in SORTS:
+            raise ValueError(f"sort must be one of {', '.join(SORTS)}")
+        if self.limit is not None and self.limit < 1:
+            raise ValueError("limit must be positive")
+        return replace(self, base=self.base.validate())
+
+
+def at_risk_list(cur: duckdb.DuckDBPyConnection, version: Version, spec: ListSpec) -> pd.DataFrame:
+    """The customers who match the definition (at risk now, left in the period, or both), sorted, at most limit rows.
+
+    Columns: customer_id, status, rules (every rule that fired), main_reason, last_purchase, days_since_purchase,
+    baseline_rate and recent_rate (purchases per month), p_alive, p_defect, value_if_retained (lifetime value),
+    revenue_at_risk, annual_spend, segment, region, stage, behaviours, churn_date, churn_reason, and matches (the
+    number of customers the list holds before the limit).
+    """
+    spec = spec.validate()
+    sql, params = scoped_sql(cur, version, spec.base, groups=True)
+    as_of = as_of_day(cur, version) or date.today()
+    keep = {
+        "at risk": "status = 'at risk'",
+        "left": "status = 'left' and defected_in_period",
+        "all": "(status = 'at risk' or (status = 'left' and defected_in_period))",
+    }[spec.show]
+    labels = ", ".join(f"case when fired_{key} then ? end" for key, _ in RULES)
+    limit = "limit ?" if spec.limit else ""
+    return cur.execute(
+        f"""
+        select customer_id, status, concat_ws(', ', {labels}) as rules, main_reason,
+               last_purchase, date_diff('day', last_purchase, cast(? as date)) as days_since_purchase,
+               baseline_rate, recent_rate, p_alive, p_defect, value_if_retained, revenue_at_risk, annual_spend,
+               segment, region, stage, behaviours, churn_date, churn_reason,
+               count(*) over () as matches
+        from ({sql})
+        where {keep}
+        order by {SORTS[spec.sort][1]}, customer_id
+        {limit}
+        """,
+        [*(label for _, label in RULES), as_of, *params, *([spec.limit] if spec.limit else [])],
+    ).df()

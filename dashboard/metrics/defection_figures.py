@@ -1,0 +1,465 @@
+"""The Defection page's figures, derived from the two small frames the queries return (summary and timeline).
+
+Each `*_from` function turns a summary or timeline frame into the small frame a chart or tile draws; each
+figure also has a metric function `fn(cur, version, spec)` that runs the query and the derivation, for tests
+and for pages that show one figure on its own.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from datetime import date
+
+import duckdb
+import pandas as pd
+
+from dashboard.contract import RELATIONSHIP_STAGES
+from dashboard.formatting import NumberFormat
+from dashboard.metrics import defection
+from dashboard.metrics.defection_spec import DefectionSpec, Valuation
+from dashboard.metrics.scope import NOT_SET, Filters, month_start
+from dashboard.store import Version
+
+KPIS: tuple[tuple[str, str, str, str], ...] = (
+    (
+        "defection_rate",
+        "Defection rate",
+        "pct",
+        "Customers who defected during the selected months ÷ customers during them. Defected = contract ended (churned "
+        "flag or churn date) or no purchase for N days, as the definition says; a churned flag without a date counts "
+        "in every period.",
+    ),
+    ("defected", "Defected", "count", "Customers who defected during the selected months (see Defection rate)."),
+    (
+        "at_risk",
+        "At risk now",
+        "count",
+        "Customers whose contract has not ended and who match another rule of the definition (no purchase for N days, "
+        "own-baseline drop, low probability alive, badly handled complaint) on the as-of day. The months filter does "
+        "not apply.",
+    ),
+    (
+        "revenue_at_risk",
+        "Revenue at risk",
+        "money",
+        "Σ over at-risk customers of P(defect) × remaining lifetime value. P(defect) is 1 − BG/NBD probability alive "
+        "for the purchase rules (1 without a fit) and the observed share of badly handled complainers who left within "
+        "a year for the complaint rule; the higher applies.",
+    ),
+    (
+        "value_lost",
+        "Lifetime value lost",
+        "money",
+        "Σ remaining lifetime value of the customers whose contract ended during the selected months: what they would "
+        "have been worth had they stayed.",
+    ),
+    (
+        "lifetime_value",
+        "Lifetime value per customer",
+        "money",
+        "Mean lifetime value of current customers (contract not ended, not lapsed) by the chosen method, discounted.",
+    ),
+)
+BREAKDOWNS = ("segment", "stage", "behaviours")
+COHORT_UNITS = ("year", "quarter", "month")
+MIN_OBSERVED = 10
+"""A retention curve stops when fewer customers than this (or than 5 % of the cohort) are still observed."""
+
+
+def _sum(frame: pd.DataFrame, column: str, mask: pd.Series | None = None) -> float:
+    values = frame[column] if mask is None else frame.loc[mask, column]
+    return float(values.sum())
+
+
+# -- headline --------------------------------------------------------------------------------
+
+
+def kpis_from(summary: pd.DataFrame, spec: DefectionSpec) -> pd.DataFrame:
+    """One row per headline figure (key, label, kind, value, definition, available), from a summary frame."""
+    d = spec.definition
+    customers = _sum(summary, "n", summary["in_period"])
+    defected = _sum(summary, "n", summary["defected_in_period"])
+    current = summary["current"]
+    expected_n = _sum(summary, "expected_n", current)
+    has_defection = d.contract or d.lapse
+    has_value = expected_n > 0
+    left = (summary["status"] == "left") & summary["defected_in_period"]
+    values = {
+        "defection_rate": (defected / customers if customers and has_defection else None, has_defection),
+        "defected": (defected if has_defection else None, has_defection),
+        "at_risk": (_sum(summary, "n", summary["status"] == "at risk"), bool(d.rules)),
+        "revenue_at_risk": (_sum(summary, "revenue_at_risk") if has_value else None, has_value),
+        "value_lost": (_sum(summary, "value_sum", left) if has_value and d.contract else None, has_value and d.contract),
+        "lifetime_value": (_sum(summary, "expected_sum", current) / expected_n if has_value else None, has_value),
+    }
+    rows = []
+    for key, label, kind, definition in KPIS:
+        value, available = values[key]
+        rows.append(
+            {"key": key, "label": label, "kind": kind, "value": value, "definition": definition, "available": bool(available)}
+        )
+    return pd.DataFrame(rows)
+
+
+def lifetime_value_from(summary: pd.DataFrame, valuation: Valuation) -> pd.DataFrame:
+    """One row: current customers with a lifetime value, their mean annual spend and margin, mean lifetime value
+    undiscounted and discounted, the total, and the mean probability alive (None without a BG/NBD fit)."""
+    current = summary[summary["current"]]
+    n = float(current["expected_n"].sum())
+    alive_n = float(current["alive_n"].sum())
+    spend = float(current["spend_sum"].sum()) / n if n else None
+    return pd.DataFrame(
+        [
+            {
+                "customers": int(n),
+                "annual_spend": spend,
+                "annual_margin": spend * valuation.margin if spend is not None else None,
+                "discounted": float(current["expected_sum"].sum()) / n if n else None,
+                "undiscounted": float(current["undiscounted_sum"].sum()) / n if n else None,
+                "total": float(current["expected_sum"].sum()) if n else None,
+                "p_alive": float(current["alive_sum"].sum()) / alive_n if alive_n else None,
+                "method": valuation.method,
+                "years": valuation.years if valuation.method == "simple" else float(valuation.horizon_years),
+                "discount_pct": valuation.discount_pct,
+                "margin_pct": valuation.margin_pct,
+                "describe": valuation.describe(),
+            }
+        ]
+    )
+
+
+def lifetime_value_setting(frame: pd.DataFrame, when: str) -> dict | None:
+    """The value stored as defection.lifetime_value for the What-if page, from a lifetime_value row (None without one)."""
+    row = frame.iloc[0]
+    if row["discounted"] is None or pd.isna(row["discounted"]):
+        return None
+    detail = f"mean over {row['customers']:,} current customers: {row['describe']}; undiscounted {row['undiscounted']:,.2f}"
+    return {
+        "value": round(float(row["discounted"]), 2),
+        "method": row["method"],
+        "detail": detail,
+        "updated": when,
+        "undiscounted": round(float(row["undiscounted"]), 2),
+    }
+
+
+# -- who is leaving --------------------------------------------------------------------------
+
+
+def breakdown_from(summary: pd.DataFrame, spec: DefectionSpec) -> pd.DataFrame:
+    """Per segment, stage and number of behaviours: customers and defected in the period, defection rate, at risk now,
+    customers whose contract has not ended (customers_now), at-risk share, revenue at risk and lifetime value lost
+    (dimension, value, ...), in order."""
+    frames = []
+    for dimension in BREAKDOWNS:
+        if dimension == "stage" and spec.stage_source is None:
+            continue
+        if dimension == "behaviours" and spec.behaviour_source is None:
+            continue
+        keys = summary[dimension].astype("object").where(summary[dimension].notna(), NOT_SET)
+        if dimension == "behaviours":
+            keys = [NOT_SET if pd.isna(v) or v == NOT_SET else str(int(v)) for v in summary[dimension]]
+        part = summary.assign(
+            value=keys,
+            in_n=summary["n"] * summary["in_period"],
+            defected_n=summary["n"] * summary["defected_in_period"],
+            at_risk_n=summary["n"] * (summary["status"] == "at risk"),
+            staying_n=summary["n"] * (summary["status"] != "left"),
+            lost=summary["value_sum"] * ((summary["status"] == "left") & summary["defected_in_period"]),
+        )
+        grouped = part.groupby("value", sort=False).agg(
+            customers=("in_n", "sum"),
+            defected=("defected_n", "sum"),
+            at_risk=("at_risk_n", "sum"),
+            customers_now=("staying_n", "sum"),
+            revenue_at_risk=("revenue_at_risk", "sum"),
+            value_lost=("lost", "sum"),
+        )
+        grouped = grouped.reset_index().assign(dimension=dimension)
+        frames.append(_ordered(grouped, dimension))
+    columns = ["dimension", "value", "customers", "defected", "rate", "at_risk", "customers_now", "at_risk_share"]
+    columns += ["revenue_at_risk", "value_lost"]
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    frame = pd.concat(frames, ignore_index=True)
+    frame["rate"] = frame["defected"] / frame["customers"].where(frame["customers"] > 0)
+    frame["at_risk_share"] = frame["at_risk"] / frame["customers_now"].where(frame["customers_now"] > 0)
+    return frame[columns]
+
+
+def _ordered(frame: pd.DataFrame, dimension: str) -> pd.DataFrame:
+    """Segments by size, stages in the relationship order, behaviour counts ascending; (not set) last."""
+    if dimension == "behaviours":
+        key = [int(v) if v != NOT_SET else 999 for v in frame["value"]]
+    elif dimension == "stage":
+        rank = {label: i for i, label in enumerate(RELATIONSHIP_STAGES.labels)}
+        key = [rank.get(str(v).lower(), 900 if v != NOT_SET else 999) for v in frame["value"]]
+    else:
+        key = [-c if v != NOT_SET else 1 for v, c in zip(frame["value"], frame["customers"], strict=True)]
+    return frame.assign(_key=key).sort_values(["_key", "value"]).drop(columns="_key")
+
+
+def rates_by_month_from(timeline: pd.DataFrame, fit: pd.DataFrame, filters: Filters) -> pd.DataFrame:
+    """Per calendar month: customers at its start (joined by its end, not defected before it), defected in it, rate."""
+    columns = ["month", "customers", "defected", "rate"]
+    row = fit.iloc[0]
+    if timeline.empty or pd.isna(row["as_of"]) or pd.isna(row["history_start"]):
+        return pd.DataFrame(columns=columns)
+    first = month_start(pd.Timestamp(row["history_start"]).date())
+    last = month_start(pd.Timestamp(row["as_of"]).date())
+    filters = filters.validate()
+    first = max(first, filters.month_from) if filters.month_from else first
+    last = min(last, filters.month_to) if filters.month_to else last
+    months = pd.date_range(first, last, freq="MS")
+    if len(months) == 0:
+        return pd.DataFrame(columns=columns)
+    start = pd.to_datetime(timeline["start_month"])
+    defect = pd.to_datetime(timeline["defect_month"])
+    n = timeline["n"].to_numpy()
+    rows = []
+    for month in months:
+        present = (start.isna() | (start <= month)) & (defect.isna() | (defect >= month))
+        rows.append((month.date(), int(n[present.to_numpy()].sum()), int(n[(defect == month).to_numpy()].sum())))
+    frame = pd.DataFrame(rows, columns=["month", "customers", "defected"])
+    frame["rate"] = frame["defected"] / frame["customers"].where(frame["customers"] > 0)
+    return frame
+
+
+# -- why -------------------------------------------------------------------------------------
+
+
+def reasons_from(summary: pd.DataFrame) -> pd.DataFrame:
+    """Pareto of churn reasons: leavers in the period by reason, most frequent first, with share, cumulative share and
+    lifetime value lost; empty when no leaver gives a reason."""
+    columns = ["reason", "customers", "value_lost", "share", "cumulative_share"]
+    left = summary[(summary["status"] == "left") & summary["defected_in_period"]]
+    if left.empty or (left["main_reason"] == defection.NO_REASON).all():
+        return pd.DataFrame(columns=columns)
+    frame = (
+        left.groupby("main_reason")
+        .agg(customers=("n", "sum"), value_lost=("value_sum", "sum"))
+        .reset_index()
+        .rename(columns={"main_reason": "reason"})
+        .sort_values(["customers", "reason"], ascending=[False, True], ignore_index=True)
+    )
+    frame["share"] = frame["customers"] / frame["customers"].sum()
+    frame["cumulative_share"] = frame["share"].cumsum()
+    return frame[columns]
+
+
+def handling_from(summary: pd.DataFrame) -> pd.DataFrame:
+    """Defection rate in the period by how the customer's complaints in the period were handled (the worst counts)."""
+    scope = summary[summary["in_period"]]
+    frame = (
+        scope.assign(defected_n=scope["n"] * scope["defected_in_period"])
+        .groupby("handling")
+        .agg(customers=("n", "sum"), defected=("defected_n", "sum"))
+        .reset_index()
+    )
+    order = {h: i for i, h in enumerate((*defection.HANDLING, defection.NO_COMPLAINT))}
+    frame = frame.assign(_order=frame["handling"].map(order)).sort_values("_order").drop(columns="_order")
+    frame["rate"] = frame["defected"] / frame["customers"].where(frame["customers"] > 0)
+    return frame.reset_index(drop=True)
+
+
+def complaints_from(counts: pd.DataFrame, summary: pd.DataFrame, silent_per_complaint: float) -> pd.DataFrame:
+    """One row: complaints and complainers in the period, silent customers = complainers × the multiplier (an
+    assumption), customers in the period, and whether complainers + silent exceed them."""
+    row = counts.iloc[0]
+    customers = int(_sum(summary, "n", summary["in_period"]))
+    silent = float(row["complainers"]) * silent_per_complaint
+    return pd.DataFrame(
+        [
+            {
+                "complaints": int(row["complaints"]),
+                "complainers": int(row["complainers"]),
+                "silent_per_complaint": float(silent_per_complaint),
+                "silent": silent,
+                "customers": customers,
+                "exceeds_customers": bool(silent + row["complainers"] > customers),
+            }
+        ]
+    )
+
+
+# -- what it costs ---------------------------------------------------------------------------
+
+
+def value_by_reason_from(summary: pd.DataFrame) -> pd.DataFrame:
+    """Money by reason: lifetime value lost with leavers in the period (by churn reason) and revenue at risk now (by
+    the main rule that flagged the customer); columns kind ('lost' or 'at risk'), reason, customers, value."""
+    left = summary[(summary["status"] == "left") & summary["defected_in_period"]]
+    risk = summary[summary["status"] == "at risk"]
+    parts = [
+        left.groupby("main_reason").agg(customers=("n", "sum"), value=("value_sum", "sum")).reset_index().assign(kind="lost"),
+        risk.groupby("main_reason")
+        .agg(customers=("n", "sum"), value=("revenue_at_risk", "sum"))
+        .reset_index()
+        .assign(kind="at risk"),
+    ]
+    frame = pd.concat(parts, ignore_index=True).rename(columns={"main_reason": "reason"})
+    frame = frame.sort_values(["kind", "value", "reason"], ascending=[False, False, True], ignore_index=True)
+    return frame[["kind", "reason", "customers", "value"]]
+
+
+def implied_years_from(timeline: pd.DataFrame) -> pd.DataFrame:
+    """Expected years as a customer implied by the data: 1 ÷ annual defection rate, the rate being dated defections
+    per customer-year observed (one row: annual_rate, years; None without defections)."""
+    if timeline.empty:
+        return pd.DataFrame([{"annual_rate": None, "years": None}])
+    exposure_years = float(timeline["exposure_days"].sum()) / 365.25
+    defections = float(timeline.loc[timeline["event"], "n"].sum())
+    rate = defections / exposure_years if exposure_years and defections else None
+    return pd.DataFrame([{"annual_rate": rate, "years": 1 / rate if rate else None}])
+
+
+# -- retention -------------------------------------------------------------------------------
+
+
+def retention_from(timeline: pd.DataFrame, cohort: str = "year", min_observed: int = MIN_OBSERVED) -> pd.DataFrame:
+    """Kaplan-Meier share of each signup cohort not yet defected k months after joining (cohort, cohort_start, months,
+    retained, observed, customers); customers who joined before the data starts and undated leavers are left out.
+
+    A customer still here on the as-of day is observed until then (censored): the share retained at month k is
+    Π over earlier months j of (1 − defections in month j ÷ customers still observed at its start).
+    """
+    if cohort not in COHORT_UNITS:
+        raise ValueError(f"cohort must be one of {', '.join(COHORT_UNITS)}")
+    columns = ["cohort", "cohort_start", "months", "retained", "observed", "customers"]
+    inside = timeline[timeline["in_window"] & timeline["months"].notna()]
+    if inside.empty:
+        return pd.DataFrame(columns=columns)
+    starts = pd.to_datetime(inside["start_month"])
+    freq = {"year": "Y", "quarter": "Q", "month": "M"}[cohort]
+    inside = inside.assign(cohort_start=starts.dt.to_period(freq).dt.start_time.dt.date)
+    rows = []
+    for cohort_start, group in inside.groupby("cohort_start", sort=True):
+        size = int(group["n"].sum())
+        events = group[group["event"]].groupby("months")["n"].sum()
+        exits = group.groupby("months")["n"].sum()
+        observed, retained = size, 1.0
+        for k in range(int(group["months"].max()) + 1):
+            if observed < max(min_observed, 0.05 * size):
+                break
+            rows.append((_cohort_label(cohort_start, cohort), cohort_start, k, retained, observed, size))
+            retained *= 1 - events.get(k, 0) / observed
+            observed -= int(exits.get(k, 0))
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _cohort_label(start: date, unit: str) -> str:
+    if unit == "year":
+        return f"{start:%Y}"
+    if unit == "quarter":
+        return f"{start:%Y} Q{(start.month - 1) // 3 + 1}"
+    return f"{start:%b %Y}"
+
+
+# -- the story -------------------------------------------------------------------------------
+
+
+def story(kpi_frame: pd.DataFrame, reason_frame: pd.DataFrame, number_format: NumberFormat) -> list[str]:
+    """Two or three sentences a facilitator can read out: how many leave, the top reason, what is at risk."""
+    values = {k: v for k, v in zip(kpi_frame["key"], kpi_frame["value"], strict=True) if v is not None and not math.isnan(v)}
+    lines = []
+    if "defection_rate" in values:
+        lines.append(
+            f"{number_format.number(values['defected'])} customers defected in the selected months: "
+            f"{number_format.pct(values['defection_rate'])} of the customers we had."
+        )
+    if not reason_frame.empty:
+        top = reason_frame.iloc[0]
+        lines.append(f"The commonest reason is “{top['reason']}”: {number_format.pct(top['share'])} of the leavers.")
+    if "revenue_at_risk" in values and values.get("at_risk"):
+        lines.append(
+            f"{number_format.number(values['at_risk'])} customers are at risk now, putting "
+            f"{number_format.money(values['revenue_at_risk'])} of lifetime value at risk."
+        )
+    return lines
+
+
+# -- metric functions (query + derivation) -----------------------------------------------------
+
+
+def kpis(cur: duckdb.DuckDBPyConnection, version: Version, spec: DefectionSpec) -> pd.DataFrame:
+    """The headline figures (see kpis_from)."""
+    return kpis_from(defection.summary(cur, version, spec), spec)
+
+
+def breakdown(cur: duckdb.DuckDBPyConnection, version: Version, spec: DefectionSpec) -> pd.DataFrame:
+    """Defection and risk by segment, stage and number of behaviours (see breakdown_from)."""
+    return breakdown_from(defection.summary(cur, version, spec), spec)
+
+
+def reasons(cur: duckdb.DuckDBPyConnection, version: Version, spec: DefectionSpec) -> pd.DataFrame:
+    """Pareto of churn reasons (see reasons_from)."""
+    return reasons_from(defection.summary(cur, version, spec))
+
+
+def value_by_reason(cur: duckdb.DuckDBPyConnection, version: Version, spec: DefectionSpec) -> pd.DataFrame:
+    """Lifetime value lost and revenue at risk by reason (see value_by_reason_from)."""
+    return value_by_reason_from(defection.summary(cur, version, spec))
+
+
+def defection_by_handling(cur: duckdb.DuckDBPyConnection, version: Version, spec: DefectionSpec) -> pd.DataFrame:
+    """Defection rate by complaint handling (see handling_from)."""
+    return handling_from(defection.summary(cur, version, spec))
+
+
+def lifetime_value(cur: duckdb.DuckDBPyConnection, version: Version, spec: DefectionSpec) -> pd.DataFrame:
+    """Mean lifetime value of current customers (see lifetime_value_from)."""
+    spec = spec.validate()
+    return lifetime_value_from(defection.summary(cur, version, spec), spec.valuation)
+
+
+def rates_by_month(cur: duckdb.DuckDBPyConnection, version: Version, spec: DefectionSpec) -> pd.DataFrame:
+    """Monthly defection rates (see rates_by_month_from)."""
+    timeline = defection.timeline(cur, version, spec)
+    return rates_by_month_from(timeline, defection.fit_summary(cur, version), spec.filters)
+
+
+def implied_years(cur: duckdb.DuckDBPyConnection, version: Version, spec: DefectionSpec) -> pd.DataFrame:
+    """Expected years implied by the defection rate (see implied_years_from)."""
+    return implied_years_from(defection.timeline(cur, version, spec))
+
+
+@dataclass(frozen=True)
+class RetentionSpec:
+    """Retention curves by cohort of customers who joined in the same year, quarter or month."""
+
+    base: DefectionSpec = field(default_factory=DefectionSpec)
+    cohort: str = "year"
+
+    def validate(self) -> RetentionSpec:
+        """Self when cohort is year, quarter or month; ValueError otherwise."""
+        if self.cohort not in COHORT_UNITS:
+            raise ValueError(f"cohort must be one of {', '.join(COHORT_UNITS)}")
+        return replace(self, base=self.base.validate())
+
+
+def retention(cur: duckdb.DuckDBPyConnection, version: Version, spec: RetentionSpec) -> pd.DataFrame:
+    """Retention curves by signup cohort (see retention_from)."""
+    spec = spec.validate()
+    return retention_from(defection.timeline(cur, version, spec.base), spec.cohort)
+
+
+@dataclass(frozen=True)
+class ComplaintSpec:
+    """Complaints in the period and the silent customers behind them (silent_per_complaint is an assumption)."""
+
+    base: DefectionSpec = field(default_factory=DefectionSpec)
+    silent_per_complaint: float = defection.SILENT_PER_COMPLAINT
+
+    def validate(self) -> ComplaintSpec:
+        """Self when the multiplier is between 0 and 1,000; ValueError otherwise."""
+        if not 0 <= self.silent_per_complaint <= 1000:
+            raise ValueError("the number of silent customers per complainer must be between 0 and 1,000")
+        return replace(self, base=self.base.validate())
+
+
+def complaints(cur: duckdb.DuckDBPyConnection, version: Version, spec: ComplaintSpec) -> pd.DataFrame:
+    """Complainers and the silent customers behind them (see complaints_from)."""
+    spec = spec.validate()
+    counts = defection.complaint_counts(cur, version, spec.base.filters)
+    return complaints_from(counts, defection.summary(cur, version, spec.base), spec.silent_per_complaint)

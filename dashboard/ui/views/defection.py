@@ -1,0 +1,396 @@
+"""The Defection page's sections: who is leaving, why, what it costs, who to call, retention, data needs.
+
+Each render function draws one section from a PageContext and the DefectionView that `controls` returns, so
+the workshop Story page can reuse them: `view = controls(ctx)` then any `render_*(ctx, view)`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from datetime import datetime
+
+import pandas as pd
+import streamlit as st
+
+from dashboard.charts import defection as charts
+from dashboard.metrics import clv, defection
+from dashboard.metrics import defection_figures as figures
+from dashboard.ui import report, state, widgets
+from dashboard.ui.frame import PageContext
+from dashboard.ui.views.defection_controls import (
+    LIFETIME_VALUE_KEY,
+    SILENT_KEY,
+    DefectionView,
+    controls,
+    in_range,
+    one_of,
+    save_bar,
+    valuation_editor,
+)
+
+__all__ = [
+    "controls",
+    "render_at_risk_list",
+    "render_data_needs",
+    "render_headline",
+    "render_retention",
+    "render_what_it_costs",
+    "render_who_is_leaving",
+    "render_why",
+    "save_bar",
+]
+
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
+
+
+def escape(text: object) -> str:
+    """Text with Markdown characters escaped, so a label from the data cannot become a link, image or formula."""
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", str(text))
+
+
+def render_data_needs(ctx: PageContext, view: DefectionView) -> None:
+    """What the page needs from the data, what this dataset has, and why a model was not fitted."""
+    fit = view.fit
+    if fit["problems"] and view.available["transactions"]:
+        st.warning(
+            "**No BG/NBD fit:** " + escape("; ".join(fit["problems"])) + ". The probability-alive rule and the "
+            "probabilistic lifetime value are off; the simple lifetime value still works.",
+            icon=":material/warning:",
+        )
+    with st.expander("What this page needs from the data", icon=":material/checklist:"):
+        frame = ctx.metric(defection.availability).copy()
+        frame["available"] = frame["available"].map({True: "yes", False: "no"})
+        st.dataframe(
+            frame[["label", "available", "detail"]],
+            hide_index=True,
+            width="stretch",
+            column_config={"label": "Need", "available": "In this dataset", "detail": "Detail"},
+        )
+        st.caption(
+            f"BG/NBD and Gamma-Gamma are fitted at publish when the data has at least {clv.MIN_REPEAT_BUYERS} repeat "
+            f"buyers over at least {clv.MIN_HISTORY_WEEKS:.0f} weeks; otherwise the page says so instead of fitting "
+            "silently. A purchase is a day on which the customer's transactions add up to more than zero."
+        )
+
+
+def render_headline(ctx: PageContext, view: DefectionView) -> None:
+    """The definition in words, the as-of day, the story in two or three sentences, and the KPI tiles."""
+    spec = view.spec
+    as_of = pd.Timestamp(view.fit["as_of"]).strftime("%d %b %Y") if pd.notna(view.fit["as_of"]) else "—"
+    st.caption(f"**Defected or at risk when:** {spec.definition.describe()}. Status on {as_of}, the last day in the data.")
+    kpi_frame = figures.kpis_from(view.summary, spec)
+    story = figures.story(kpi_frame, figures.reasons_from(view.summary), ctx.number_format)
+    if story:
+        st.info("  \n".join(escape(line) for line in story), icon=":material/campaign:")
+    if (page_report := report.current()) is not None:
+        page_report.text(f"Defected or at risk when: {spec.definition.describe()}. Status on {as_of}.", "Definition")
+        if story:
+            page_report.text(" ".join(story), "The story")
+    widgets.kpi_tiles(kpi_frame, ctx.number_format, per_row=3)
+
+
+BREAKDOWN_TITLES = {"segment": "By segment", "stage": "By relationship stage", "behaviours": "By perfect-customer behaviours"}
+
+
+def render_who_is_leaving(ctx: PageContext, view: DefectionView) -> None:
+    """Defection by month, and by segment, relationship stage and number of perfect-customer behaviours."""
+    st.header("Who is leaving", divider="gray")
+    monthly = figures.rates_by_month_from(view.timeline, ctx.metric(defection.fit_summary), view.spec.filters)
+    if monthly.empty or monthly["defected"].sum() == 0:
+        st.info(
+            "No monthly chart: it needs dated defections (churn dates, or the no-purchase rule with transactions).",
+            icon=":material/calendar_month:",
+        )
+    else:
+        widgets.chart(charts.monthly_rates(monthly, ctx.number_format), key="d_chart_monthly")
+    groups = figures.breakdown_from(view.summary, view.spec)
+    for tab, dimension in zip(st.tabs(list(BREAKDOWN_TITLES.values())), BREAKDOWN_TITLES, strict=True):
+        with tab:
+            if (groups["dimension"] == dimension).any():
+                widgets.chart(charts.rates_by_group(groups, dimension), key=f"d_chart_{dimension}")
+            elif dimension == "stage":
+                st.info("No relationship stage in this dataset: map a stage column (the Funnel page derives stages).")
+            else:
+                st.info("No perfect-customer behaviours in this dataset: b_ flag columns (see the Behaviours page).")
+
+
+def render_why(ctx: PageContext, view: DefectionView) -> None:
+    """Reasons as a Pareto chart, complaints and the silent customers behind them, defection by complaint handling."""
+    st.header("Why they leave", divider="gray")
+    spec = view.spec
+    reasons = figures.reasons_from(view.summary)
+    if reasons.empty:
+        st.info("No churn reasons in this dataset: a churn_reason column shows why customers leave.")
+    else:
+        widgets.chart(charts.reasons_pareto(reasons), key="d_chart_pareto")
+    if not view.available["complaints"]:
+        st.info("No complaints in this dataset: touchpoints at the journey stage “complaint” show how handling drives defection.")
+        return
+    saved_silent = int(ctx.store.get_setting(ctx.dataset, SILENT_KEY, defection.SILENT_PER_COMPLAINT))
+    left, right = st.columns([1, 2])
+    with left:
+        silent = state.widget(
+            st.number_input,
+            "Assumption: for every customer who complains, this many say nothing",
+            "d_silent",
+            saved_silent,
+            state.INT,
+            valid=in_range(0, 1000),
+            min_value=0,
+            max_value=1000,
+            step=1,
+            help="26 comes from Lee Resources International, quoted in the complaint article. It is an assumption, not "
+            "a measurement: set it to what your own research says.",
+        )
+        editing = not ctx.presenting and silent != saved_silent
+        if editing and st.button("Save this assumption for the dataset", key="d_save_silent", icon=":material/save:"):
+            ctx.store.set_setting(ctx.dataset, SILENT_KEY, int(silent))
+            state.clear(["d_silent"])
+            st.rerun()
+    counts = ctx.metric(defection.complaint_counts, spec.filters)
+    complaints = figures.complaints_from(counts, view.summary, float(silent))
+    row = complaints.iloc[0]
+    nf = ctx.number_format
+    with right:
+        st.markdown(
+            f"**{nf.number(row['complainers'])}** customers complained in the selected months "
+            f"({nf.number(row['complaints'])} complaint touchpoints). With **{silent:g}** silent customers for each "
+            f"(an assumption), about **{nf.number(row['silent'])}** more had a problem and said nothing."
+        )
+        if row["exceeds_customers"]:
+            st.warning(
+                f"Complainers and silent customers together exceed the {nf.number(row['customers'])} customers in scope: "
+                "the multiplier does not fit this business or period. Lower it, or narrow the months.",
+                icon=":material/warning:",
+            )
+        widgets.chart(charts.complaint_iceberg(complaints), key="d_chart_iceberg")
+    if spec.definition.contract or spec.definition.lapse:
+        widgets.chart(charts.defection_by_handling(figures.handling_from(view.summary)), key="d_chart_handling")
+        follow = view.follow_up
+        if follow["observed"] is not None and pd.notna(follow["observed"]):
+            st.caption(
+                f"Followed for a year: {escape(follow['basis'])} ({nf.pct(follow['observed'])}). That share is the chance "
+                "of leaving used for customers flagged only by the complaint rule."
+            )
+
+
+def render_what_it_costs(ctx: PageContext, view: DefectionView) -> None:
+    """Lifetime value (method, margin, years, discount) and what defection costs by reason and by segment."""
+    st.header("What it costs", divider="gray")
+    if not view.available["transactions"]:
+        st.info("Lifetime value needs transactions (what customers spend); this dataset has none.", icon=":material/payments:")
+        return
+    if not ctx.presenting:
+        valuation_editor(view)
+    spec, nf = view.spec, ctx.number_format
+    valuation = spec.valuation
+    ltv = figures.lifetime_value_from(view.summary, valuation).iloc[0]
+    if valuation.method == "simple":
+        implied = figures.implied_years_from(view.timeline).iloc[0]
+        hint = ""
+        if implied["years"] is not None and pd.notna(implied["years"]):
+            hint = (
+                f" Customers here defect at {escape(nf.pct(implied['annual_rate']))} a year, which implies about "
+                f"{implied['years']:.1f} years."
+            )
+        st.markdown(
+            f"A current customer spends **{escape(nf.money(ltv['annual_spend']))}** a year on average; at "
+            f"{valuation.margin_pct:g} % margin over {valuation.years:g} years that is "
+            f"**{escape(nf.money(ltv['undiscounted']))}** (undiscounted), **{escape(nf.money(ltv['discounted']))}** in "
+            f"today's money at {valuation.discount_pct:g} % a year.{hint}"
+        )
+    else:
+        _bgnbd_panel(ctx, view, ltv)
+    _store_lifetime_value(ctx, view)
+    left, right = st.columns(2)
+    with left:
+        by_reason = figures.value_by_reason_from(view.summary)
+        if by_reason.empty:
+            st.info("Nobody has left or is at risk under this definition.")
+        else:
+            widgets.chart(charts.value_by_reason(by_reason, nf), key="d_chart_value_reason")
+    with right:
+        widgets.chart(charts.value_by_segment(figures.breakdown_from(view.summary, spec), nf), key="d_chart_value_segment")
+
+
+def _bgnbd_panel(ctx: PageContext, view: DefectionView, ltv: pd.Series) -> None:
+    """The probabilistic lifetime value, the fitted parameters and the model's warnings."""
+    fit, nf, valuation = view.fit, ctx.number_format, view.spec.valuation
+    st.markdown(
+        f"Expected lifetime value of a current customer over the next {valuation.horizon_years} years: "
+        f"**{escape(nf.money(ltv['undiscounted']))}** (undiscounted), **{escape(nf.money(ltv['discounted']))}** in "
+        f"today's money at {valuation.discount_pct:g} % a year; mean probability alive {escape(nf.pct(ltv['p_alive']))}."
+    )
+    with st.expander("Model parameters (maximum likelihood, fitted at publish)", icon=":material/functions:"):
+        params = pd.DataFrame(
+            [
+                ("BG/NBD", "r", fit["r"], "shape of the purchase rates across customers"),
+                ("BG/NBD", "α", fit["alpha"], "scale of the purchase rates (weeks)"),
+                ("BG/NBD", "a", fit["a"], "drop-out probability: Beta shape a"),
+                ("BG/NBD", "b", fit["b"], "drop-out probability: Beta shape b"),
+                ("BG/NBD", "log-likelihood", fit["log_likelihood"], f"{fit['buyers']:,.0f} buyers"),
+                ("Gamma-Gamma", "p", fit["p"], "shape of the spend per purchase"),
+                ("Gamma-Gamma", "q", fit["q"], "shape of the average spend across customers"),
+                ("Gamma-Gamma", "γ", fit["gamma"], "scale of the average spend"),
+            ],
+            columns=["model", "parameter", "value", "meaning"],
+        )
+        value_format = {"value": st.column_config.NumberColumn(format="%.4g")}
+        st.dataframe(params, hide_index=True, width="stretch", column_config=value_format)
+    for warning in fit["warnings"]:
+        st.warning(escape(warning[0].upper() + warning[1:]) + ".", icon=":material/info:")
+
+
+def _store_lifetime_value(ctx: PageContext, view: DefectionView) -> None:
+    """Keep the dataset's lifetime value per customer for the What-if page (all segments and regions; written on change)."""
+    if ctx.presenting or view.spec.filters.segments or view.spec.filters.regions:
+        return
+    frame = figures.lifetime_value_from(view.summary, view.spec.valuation)
+    value = figures.lifetime_value_setting(frame, datetime.now().replace(microsecond=0).isoformat())
+    if value is None:
+        return
+    stored = ctx.store.get_setting(ctx.dataset, LIFETIME_VALUE_KEY)
+    if isinstance(stored, dict) and all(stored.get(k) == value[k] for k in ("value", "method", "detail")):
+        return
+    ctx.store.set_setting(ctx.dataset, LIFETIME_VALUE_KEY, value)
+
+
+LIST_COLUMNS = {
+    "customer_id": st.column_config.TextColumn("Customer"),
+    "rules": st.column_config.TextColumn("Rule that fired", width="medium"),
+    "revenue_at_risk": st.column_config.NumberColumn("Revenue at risk"),
+    "value_if_retained": st.column_config.NumberColumn("Lifetime value"),
+    "p_defect": st.column_config.NumberColumn("Chance of leaving (%)", format="%.0f"),
+    "last_purchase": st.column_config.DateColumn("Last purchase", format="D MMM YYYY"),
+    "days_since_purchase": st.column_config.NumberColumn("Days since", format="%d"),
+    "baseline_rate": st.column_config.NumberColumn("Baseline / month", format="%.2f"),
+    "recent_rate": st.column_config.NumberColumn("Recent / month", format="%.2f"),
+    "p_alive": st.column_config.NumberColumn("P(alive) (%)", format="%.0f"),
+    "segment": st.column_config.TextColumn("Segment"),
+    "stage": st.column_config.TextColumn("Stage"),
+    "status": st.column_config.TextColumn("Status"),
+    "churn_reason": st.column_config.TextColumn("Churn reason"),
+}
+EXPORT_NAMES = {
+    "customer_id": "customer_id",
+    "status": "status",
+    "rules": "rules_fired",
+    "main_reason": "main_reason",
+    "last_purchase": "last_purchase",
+    "days_since_purchase": "days_since_last_purchase",
+    "baseline_rate": "baseline_purchases_per_month",
+    "recent_rate": "recent_purchases_per_month",
+    "p_alive": "probability_alive",
+    "p_defect": "probability_of_defecting",
+    "value_if_retained": "lifetime_value",
+    "revenue_at_risk": "revenue_at_risk",
+    "annual_spend": "annual_spend",
+    "segment": "segment",
+    "region": "region",
+    "stage": "stage",
+    "behaviours": "perfect_behaviours",
+    "churn_date": "churn_date",
+    "churn_reason": "churn_reason",
+}
+
+
+def export_frame(rows: pd.DataFrame) -> pd.DataFrame:
+    """The at-risk list as downloaded: every column, with names that read in a spreadsheet."""
+    return rows[list(EXPORT_NAMES)].rename(columns=EXPORT_NAMES)
+
+
+def render_at_risk_list(ctx: PageContext, view: DefectionView) -> None:
+    """Who to call: the customers who match, with the rule that fired and the money; sortable; CSV and Excel export."""
+    st.header("Who to call", divider="gray")
+    left, right = st.columns(2)
+    show_keys, sort_keys = list(defection.SHOWS), list(defection.SORTS)
+    with left:
+        show = state.widget(
+            st.selectbox,
+            "Customers",
+            "d_show",
+            "at risk",
+            state.TEXT,
+            valid=one_of(show_keys),
+            value_arg="index",
+            to_arg=show_keys.index,
+            options=show_keys,
+            format_func=defection.SHOWS.get,
+        )
+    with right:
+        sort = state.widget(
+            st.selectbox,
+            "Sorted by",
+            "d_sort",
+            "revenue_at_risk",
+            state.TEXT,
+            valid=one_of(sort_keys),
+            value_arg="index",
+            to_arg=sort_keys.index,
+            options=sort_keys,
+            format_func=lambda key: defection.SORTS[key][0],
+        )
+    list_spec = defection.ListSpec(view.spec, show, sort)
+    rows = ctx.metric(defection.at_risk_list, list_spec)
+    if rows.empty:
+        st.info("No customer matches the definition here.", icon=":material/check_circle:")
+        return
+    matches = int(rows["matches"].iloc[0])
+    st.caption(
+        f"{ctx.number_format.number(matches)} customers match; the first {min(matches, defection.LIST_LIMIT):,} are "
+        "shown. Click a column heading to sort the table; the downloads hold every customer who matches."
+    )
+    table = rows[[c for c in LIST_COLUMNS if c in rows.columns]].assign(
+        p_defect=rows["p_defect"] * 100, p_alive=rows["p_alive"] * 100
+    )
+    hidden = ["stage"] if view.spec.stage_source is None else []
+    hidden += ["status"] if show != "all" else []
+    hidden += ["churn_reason"] if show == "at risk" else []
+    table = table.drop(columns=hidden)
+    config = dict(LIST_COLUMNS)
+    money = ctx.number_format.currency.replace("%", "%%") + "%,d"
+    for column in ("value_if_retained", "revenue_at_risk"):
+        config[column] = st.column_config.NumberColumn(config[column]["label"], format=money)
+    st.dataframe(table, hide_index=True, width="stretch", column_config=config, key="d_list")
+    if (page_report := report.current()) is not None:
+        page_report.table(export_frame(rows), f"Who to call: {defection.SHOWS[show]}")
+    store, version, everyone_spec = ctx.store, ctx.version, replace(list_spec, limit=None)
+
+    def everyone() -> pd.DataFrame:
+        with store.cursor() as cur:
+            return export_frame(defection.at_risk_list(cur, version, everyone_spec))
+
+    filename = re.sub(r"[^A-Za-z0-9_.-]+", "-", f"defection-{show}-{ctx.dataset}").strip("-")
+    widgets.download_buttons(everyone, filename, key="d_download", label="Download the list as")
+
+
+def render_retention(ctx: PageContext, view: DefectionView) -> None:
+    """Retention curves by signup cohort (Kaplan-Meier), with the cohort size chosen."""
+    st.header("Retention by signup cohort", divider="gray")
+    units = list(figures.COHORT_UNITS)
+    cohort = state.widget(
+        st.segmented_control,
+        "Cohorts of customers who joined in the same",
+        "d_cohort",
+        "year",
+        state.TEXT,
+        valid=one_of(units),
+        value_arg="default",
+        options=units,
+        format_func=str.title,
+        required=True,
+    )
+    curves = figures.retention_from(view.timeline, cohort or "year")
+    if curves.empty:
+        st.info(
+            "No retention curves: they need signup (or first-purchase) dates within the data and dated defections.",
+            icon=":material/timeline:",
+        )
+        return
+    widgets.chart(charts.retention_curves(curves), key="d_chart_retention")
+    st.caption(
+        "Share of each cohort not yet defected k months after joining (Kaplan-Meier: a customer still here on the as-of "
+        "day counts until then). Customers who joined before the data starts are left out: their early months are not "
+        "in the data."
+    )

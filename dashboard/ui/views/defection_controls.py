@@ -1,0 +1,329 @@
+"""The Defection page's controls: the definition and lifetime-value settings, kept in the URL and saved per dataset.
+
+Every control is a `state.widget` with a URL name starting with d_. The values start from the dataset's saved
+definition (setting defection.definition) and valuation (defection.valuation); the save bar stores what is
+shown as the dataset's own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import pandas as pd
+import streamlit as st
+
+from dashboard.metrics import defection
+from dashboard.metrics.defection_prepare import HORIZON_YEARS
+from dashboard.ui import state
+from dashboard.ui.frame import PageContext
+
+DEFINITION_KEY = "defection.definition"
+VALUATION_KEY = "defection.valuation"
+SILENT_KEY = "defection.silent_per_complaint"
+LIFETIME_VALUE_KEY = "defection.lifetime_value"
+"""Read by the What-if page as its default lifetime value: {"value", "method", "detail", "updated", "undiscounted"}."""
+
+
+@dataclass(frozen=True)
+class Control:
+    """One control: URL name, the Definition or Valuation field it sets, its kind, label and range."""
+
+    name: str
+    field: str
+    kind: str  # toggle, int, float, slider, radio
+    label: str
+    low: float = 0
+    high: float = 0
+    step: float = 1
+    needs: str | None = None
+    """The availability key without which the control is disabled."""
+    rule: str | None = None
+    """The rule toggle this parameter belongs to: disabled while the rule is off."""
+    help: str | None = None
+
+
+DEFINITION_CONTROLS: tuple[tuple[Control, ...], tuple[Control, ...]] = (
+    (
+        Control(
+            "d_contract",
+            "contract",
+            "toggle",
+            "Contract ended: churned flag or churn date",
+            needs="contract",
+            help="Contractual businesses: the customer cancelled. Needs a churned or churn_date column.",
+        ),
+        Control(
+            "d_lapse",
+            "lapse",
+            "toggle",
+            "No purchase for N days",
+            needs="transactions",
+            help="Non-contractual businesses: the customer counts as gone N days after their last purchase.",
+        ),
+        Control("d_days", "lapse_days", "int", "N: days without a purchase", 1, 3650, 10, rule="lapse"),
+        Control(
+            "d_complaint",
+            "complaint",
+            "toggle",
+            "Badly handled complaint",
+            needs="complaints",
+            help="A complaint in the last days (below) resolved later than the target, still unresolved, or repeating "
+            "one of the same reason from the 30 days before.",
+        ),
+        Control("d_cdays", "complaint_days", "int", "Complaint in the last (days)", 1, 730, 15, rule="complaint"),
+        Control("d_sla", "sla_days", "float", "Resolution target (days)", 0, 365, 1, rule="complaint"),
+    ),
+    (
+        Control(
+            "d_drop",
+            "drop",
+            "toggle",
+            "Own-baseline drop",
+            needs="transactions",
+            help="The family that now eats elsewhere half the time: purchases per month in the recent window fall below "
+            "X % of the customer's own rate in the baseline before it.",
+        ),
+        Control("d_drop_pct", "drop_pct", "slider", "X: recent rate below this share of the baseline (%)", 5, 95, 5, rule="drop"),
+        Control("d_recent", "recent_months", "int", "Recent window (months)", 1, 12, 1, rule="drop"),
+        Control("d_base", "baseline_months", "int", "Baseline before it (months)", 1, 24, 1, rule="drop"),
+        Control(
+            "d_alive",
+            "alive",
+            "toggle",
+            "Low probability alive (BG/NBD)",
+            needs="bgnbd",
+            help="The BG/NBD model's probability that the customer still buys from you, from their number of purchases, "
+            "the time of the last one and how long we have known them.",
+        ),
+        Control("d_alive_pct", "alive_pct", "slider", "Probability alive below (%)", 5, 95, 5, rule="alive"),
+    ),
+)
+VALUATION_CONTROLS: tuple[Control, ...] = (
+    Control("d_margin", "margin_pct", "float", "Margin (% of revenue)", 1, 100, 1, help="100 % counts revenue."),
+    Control("d_years", "years", "float", "Expected years as a customer", 0.5, 50, 0.5),
+    Control("d_horizon", "horizon_years", "slider", "Horizon (years)", 1, HORIZON_YEARS, 1),
+    Control("d_discount", "discount_pct", "float", "Discount rate (% a year)", 0, 50, 0.5),
+)
+NEEDS_LABEL = {
+    "contract": " (needs a churned flag or churn date)",
+    "transactions": " (needs transactions)",
+    "complaints": " (needs complaint touchpoints)",
+    "bgnbd": " (no BG/NBD fit: see what the page needs)",
+}
+DEFINITION_NAMES = tuple(c.name for column in DEFINITION_CONTROLS for c in column)
+VALUATION_NAMES = ("d_method", *(c.name for c in VALUATION_CONTROLS))
+VIEW_NAMES = ("d_silent", "d_show", "d_sort", "d_cohort")
+ALL_NAMES = DEFINITION_NAMES + VALUATION_NAMES + VIEW_NAMES
+CODECS = {"toggle": state.BOOL, "int": state.INT, "slider": state.INT, "float": state.FLOAT}
+
+
+@dataclass(frozen=True)
+class DefectionView:
+    """What the controls chose and what every section draws from (frames cached on the version and spec)."""
+
+    spec: defection.DefectionSpec
+    available: dict[str, bool]
+    saved_definition: defection.Definition
+    saved_valuation: defection.Valuation
+    fit: pd.Series
+    follow_up: pd.Series
+    summary: pd.DataFrame
+    timeline: pd.DataFrame
+
+
+def in_range(lo: float, hi: float) -> Callable[[float], float]:
+    """A state validator keeping values between lo and hi (ValueError otherwise, so the default is used)."""
+
+    def check(value: float) -> float:
+        if not lo <= value <= hi:
+            raise ValueError(value)
+        return value
+
+    return check
+
+
+def one_of(options: list[str]) -> Callable[[str], str]:
+    """A state validator keeping only values among options."""
+
+    def check(value: str) -> str:
+        if value not in options:
+            raise ValueError(value)
+        return value
+
+    return check
+
+
+def _default(control: Control, saved: object) -> object:
+    value = getattr(saved, control.field)
+    return int(value) if control.kind in ("int", "slider") else value
+
+
+def _from_state(controls: tuple[Control, ...], saved: object) -> dict:
+    """The values of controls held in the page state (URL), without drawing widgets."""
+    values = {}
+    for control in controls:
+        valid = None if control.kind == "toggle" else in_range(control.low, control.high)
+        raw = state.value(control.name, _default(control, saved), CODECS[control.kind], valid)
+        values[control.field] = type(getattr(saved, control.field))(raw)
+    return values
+
+
+def _draw(control: Control, saved: object, available: dict[str, bool], values: dict) -> object:
+    """Draw one control bound to its state; return its value."""
+    missing = control.needs is not None and not available.get(control.needs, False)
+    off = control.rule is not None and not values.get(control.rule, True)
+    label = control.label + (NEEDS_LABEL[control.needs] if missing else "")
+    common = {"disabled": missing or off, "help": control.help}
+    default, codec = _default(control, saved), CODECS[control.kind]
+    if control.kind == "toggle":
+        return state.widget(st.toggle, label, control.name, default, codec, **common)
+    valid = in_range(control.low, control.high)
+    if control.kind == "slider":
+        bounds = {"min_value": int(control.low), "max_value": int(control.high), "step": int(control.step)}
+        return state.widget(st.slider, label, control.name, default, codec, valid=valid, **bounds, **common)
+    if control.kind == "int":
+        bounds = {"min_value": int(control.low), "max_value": int(control.high), "step": int(control.step)}
+    else:
+        bounds = {"min_value": float(control.low), "max_value": float(control.high), "step": float(control.step)}
+        bounds["format"] = "%.1f"
+    return state.widget(st.number_input, label, control.name, default, codec, valid=valid, **bounds, **common)
+
+
+def _forget_other_dataset(ctx: PageContext) -> None:
+    """Drop the page's choices when the dataset changed: each dataset has its own saved definition."""
+    if st.session_state.get("_defection_dataset") not in (None, ctx.dataset):
+        state.clear(list(ALL_NAMES))
+    st.session_state["_defection_dataset"] = ctx.dataset
+
+
+def group_sources(ctx: PageContext) -> tuple[defection.SubQuery | None, defection.SubQuery | None]:
+    """The per-customer (stage, behaviour count) subqueries of the stage and behaviour breakdowns.
+
+    Wiring point for the Funnel and Behaviours views: until they are merged these are the fallbacks (the
+    customers' stage column; the count of true b_ flags). Replace them with
+    SubQuery(*stages.customer_stage_sql(version, model, as_of)) selecting (customer_id, stage) and
+    SubQuery(*behaviours.customer_behaviours_sql(version, catalogue, filters)) reduced to (customer_id, behaviours).
+    """
+    return defection.fallback_stage_source(ctx.version), defection.fallback_behaviour_source(ctx.version)
+
+
+def controls(ctx: PageContext) -> DefectionView:
+    """Draw the definition editor (not when presenting) and gather everything the sections draw from."""
+    _forget_other_dataset(ctx)
+    available_frame = ctx.metric(defection.availability)
+    available = dict(zip(available_frame["key"], available_frame["available"], strict=True))
+    saved = defection.Definition.from_setting(
+        ctx.store.get_setting(ctx.dataset, DEFINITION_KEY), defection.default_definition(available_frame)
+    )
+    saved_valuation = defection.Valuation.from_setting(ctx.store.get_setting(ctx.dataset, VALUATION_KEY))
+    if not available["bgnbd"] and saved_valuation.method == "bgnbd":
+        saved_valuation = replace(saved_valuation, method="simple")
+    if ctx.presenting:
+        values = _from_state(tuple(c for column in DEFINITION_CONTROLS for c in column), saved)
+    else:
+        with st.expander("**Definition of a defected customer**", icon=":material/rule:"):
+            values = _definition_editor(saved, available)
+    definition = _checked(saved, values, available)
+    valuation = _valuation_from_state(saved_valuation, available)
+    stage_source, behaviour_source = group_sources(ctx)
+    spec = defection.DefectionSpec(ctx.filters, definition, valuation, stage_source, behaviour_source)
+    follow_up = ctx.metric(defection.complaint_follow_up, defection.follow_up_spec(spec)).iloc[0]
+    spec = replace(spec, complaint_chance=float(follow_up["chance_used"]))
+    return DefectionView(
+        spec=spec,
+        available=available,
+        saved_definition=saved,
+        saved_valuation=saved_valuation,
+        fit=ctx.metric(defection.fit_summary).iloc[0],
+        follow_up=follow_up,
+        summary=ctx.metric(defection.summary, spec),
+        timeline=ctx.metric(defection.timeline, defection.timeline_spec(spec)),
+    )
+
+
+def _definition_editor(saved: defection.Definition, available: dict[str, bool]) -> dict:
+    """Toggles and parameters of every rule in two columns; returns their values."""
+    st.caption(
+        "Define defection for your business. The first two rules date a defection (they feed the rates, the monthly "
+        "chart and the retention curves); the others flag customers who are still here but slipping away."
+    )
+    values: dict = {}
+    for column, controls_in_column in zip(st.columns(2), DEFINITION_CONTROLS, strict=True):
+        with column:
+            for control in controls_in_column:
+                values[control.field] = type(getattr(saved, control.field))(_draw(control, saved, available, values))
+    return values
+
+
+def _checked(saved: defection.Definition, values: dict, available: dict[str, bool]) -> defection.Definition:
+    """The definition the values describe, with rules the data cannot support switched off; saved when invalid."""
+    for control in (c for column in DEFINITION_CONTROLS for c in column):
+        if control.kind == "toggle" and control.needs and not available.get(control.needs, False):
+            values[control.field] = False
+    try:
+        return replace(saved, **values).validate()
+    except ValueError as exc:
+        st.error(f"{exc}; the saved definition is used instead.", icon=":material/error:")
+        return saved
+
+
+def _valuation_from_state(saved: defection.Valuation, available: dict[str, bool]) -> defection.Valuation:
+    """The valuation held in the page state (URL); the probabilistic method only when a BG/NBD fit exists."""
+    methods = list(defection.METHODS) if available["bgnbd"] else ["simple"]
+    values = _from_state(VALUATION_CONTROLS, saved)
+    values["method"] = state.value("d_method", saved.method, state.TEXT, one_of(methods))
+    try:
+        return replace(saved, **values).validate()
+    except (TypeError, ValueError):
+        state.clear(list(VALUATION_NAMES))
+        return saved
+
+
+def valuation_editor(view: DefectionView) -> None:
+    """Method, margin, years or horizon, and discount rate, in one row (their values are read at the top)."""
+    saved = view.saved_valuation
+    methods = list(defection.METHODS) if view.available["bgnbd"] else ["simple"]
+    cols = st.columns(4)
+    with cols[0]:
+        method = state.widget(
+            st.radio,
+            "Lifetime value",
+            "d_method",
+            saved.method,
+            state.TEXT,
+            valid=one_of(methods),
+            value_arg="index",
+            to_arg=methods.index,
+            options=methods,
+            format_func=defection.METHOD_LABELS.get,
+        )
+    shown = {"simple": ("d_margin", "d_years", "d_discount"), "bgnbd": ("d_margin", "d_horizon", "d_discount")}[method]
+    controls_shown = [c for name in shown for c in VALUATION_CONTROLS if c.name == name]
+    for column, control in zip(cols[1:], controls_shown, strict=True):
+        with column:
+            _draw(control, saved, view.available, {})
+
+
+def save_bar(ctx: PageContext, view: DefectionView) -> None:
+    """Save the definition and valuation shown as the dataset's own, or go back to the saved ones."""
+    if ctx.presenting:
+        return
+    definition, valuation = view.spec.definition, view.spec.valuation
+    changed = definition != view.saved_definition or valuation != view.saved_valuation
+    if not changed:
+        return
+    left, right, _ = st.columns([3, 3, 2])
+    label = "Save this definition for the dataset"
+    if left.button(label, icon=":material/save:", key="d_save", help="Stored with the dataset: everyone who opens it sees it."):
+        ctx.store.set_setting(ctx.dataset, DEFINITION_KEY, definition.to_setting())
+        ctx.store.set_setting(ctx.dataset, VALUATION_KEY, valuation.to_setting())
+        state.clear(list(DEFINITION_NAMES + VALUATION_NAMES))
+        st.rerun()
+    right.button(
+        "Back to the saved definition",
+        icon=":material/undo:",
+        key="d_revert",
+        on_click=state.clear,
+        args=(list(DEFINITION_NAMES + VALUATION_NAMES),),
+    )

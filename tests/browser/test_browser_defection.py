@@ -1,0 +1,39 @@
+"""Defection in a real browser: the story, the charts and the list drawn; a rule switched off from the definition."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import screenshot, wait_for_app
+
+pytestmark = pytest.mark.browser
+
+
+def _kpi(page: Page, label: str) -> str:
+    tile = page.locator('[data-testid="stMetric"]').filter(has_text=label).first
+    return tile.locator('[data-testid="stMetricValue"]').inner_text()
+
+
+def test_defection_page_tells_the_story_and_a_rule_can_be_switched_off(sample_server, page: Page):
+    page.set_viewport_size({"width": 1440, "height": 5400})  # the whole page in one screenshot
+    page.goto(f"{sample_server.url}/Defection")
+    wait_for_app(page)
+    expect(page.get_by_role("heading", name="Defection", level=1)).to_be_visible()
+    assert not page.locator('[data-testid="stException"]').count()
+    expect(page.locator('[data-testid="stMetric"]')).to_have_count(6)
+    assert _kpi(page, "Defected") == "4,400"
+    assert _kpi(page, "At risk now") == "297"
+    expect(page.get_by_text("The commonest reason is “Poor complaint handling”")).to_be_visible()
+    expect(page.locator(".js-plotly-plot")).to_have_count(9)  # monthly, 2 tabs, Pareto, 2 complaints, 2 money, retention
+    expect(page.locator('[data-testid="stDataFrame"]')).to_have_count(2)  # what the page needs; who to call
+    screenshot(page, "defection")
+
+    page.get_by_text("Definition of a defected customer").click()
+    page.get_by_text("Badly handled complaint").first.click()
+    wait_for_app(page)
+    expect(page.locator('[data-testid="stMetric"]').filter(has_text="At risk now")).to_contain_text("0")
+    assert _kpi(page, "At risk now") == "0"
+    assert "d_complaint=0" in page.url
+    expect(page.get_by_role("button", name="Save this definition for the dataset")).to_be_visible()
+    screenshot(page, "defection-no-complaint-rule")

@@ -1,0 +1,286 @@
+"""The Defection page through Streamlit's AppTest: every control changes what it should, and lives in the URL.
+
+Figures on the tiny dataset are those worked out in tests/test_defection_metrics.py: 7 customers; B, C, F
+defected (3/7 = 42.86 %); C, D, E at risk; lifetime value 10 years at 10 %.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from dashboard.store import Store
+from tests.tiny_defection import defection_tables, shop_tables
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGE = "pages/5_Defection.py"
+
+
+@pytest.fixture(scope="module")
+def tiny_file(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("dtiny") / "tiny.duckdb"
+    store = Store(path)
+    store.publish("tiny", defection_tables())
+    store.publish("shop", shop_tables())
+    store.close()
+    return path
+
+
+@pytest.fixture
+def tiny_db(tiny_file, tmp_path, monkeypatch) -> Path:
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    target = tmp_path / "cxlens.duckdb"
+    shutil.copy(tiny_file, target)
+    monkeypatch.setenv("CXLENS_DB", str(target))
+    monkeypatch.setenv("CXLENS_UPLOAD_DIR", str(tmp_path / "uploads"))
+    monkeypatch.setenv("CXLENS_NO_SAMPLE", "1")
+    return target
+
+
+def _page(**params: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.switch_page(PAGE)
+    for name, value in {"ds": "tiny", **params}.items():
+        at.query_params[name] = value
+    return at.run()
+
+
+def _tiles(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def _param(at: AppTest, name: str) -> list[str]:
+    value = at.query_params.get(name, [])
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _chart(at: AppTest, title: str) -> dict:
+    for chart in at.get("plotly_chart"):
+        spec = json.loads(chart.proto.spec)
+        if spec["layout"].get("title", {}).get("text") == title:
+            return spec
+    raise AssertionError(f"no chart titled {title!r}")
+
+
+def _setting(db: Path, dataset: str, key: str):
+    store = Store(db)
+    try:
+        return store.get_setting(dataset, key)
+    finally:
+        store.close()
+
+
+def test_page_draws_the_story_on_the_tiny_dataset(tiny_db):
+    at = _page()
+    assert not at.exception
+    tiles = _tiles(at)
+    assert tiles["Defection rate"] == "42.86 %" and tiles["Defected"] == "3" and tiles["At risk now"] == "3"
+    assert all(m.help for m in at.metric)
+    assert any("3 customers defected" in i.value for i in at.info)
+    # BG/NBD is not fitted on 7 customers: the page says why instead of fitting silently
+    assert any("No BG/NBD fit" in w.value and "only 6 customers bought more than once" in w.value for w in at.warning)
+    assert at.toggle(key="w:d_alive").disabled
+    pareto = _chart(at, "Why customers left (Pareto)")
+    assert pareto["data"][0]["x"] == ["-Price rise", "Poor complaint handling"]
+    assert sorted(b.proto.id.split("-")[-1] for b in at.get("download_button") if "d_download" in b.proto.id) == [
+        "d_download_csv",
+        "d_download_xlsx",
+    ]
+    # the lifetime value for the What-if page: mean over A, D, E, G, discounted
+    stored = _setting(tiny_db, "tiny", "defection.lifetime_value")
+    assert stored["method"] == "simple" and stored["value"] == pytest.approx(15112.13, abs=0.01)
+
+
+def test_rule_toggles_change_the_figures_and_the_url(tiny_db):
+    at = _page()
+    at.toggle(key="w:d_contract").set_value(False).run()
+    # B and F still lapsed (no purchase for 90 days) but their contracts no longer count: they are at risk instead
+    assert _tiles(at)["Defected"] == "3" and _tiles(at)["At risk now"] == "5"
+    assert _param(at, "d_contract") == ["0"]
+    at.toggle(key="w:d_contract").set_value(True).run()
+    at.toggle(key="w:d_lapse").set_value(False).run()
+    assert _tiles(at)["Defection rate"] == "28.57 %"  # B and F of 7; C no longer defected
+    at.toggle(key="w:d_lapse").set_value(True).run()
+    at.toggle(key="w:d_drop").set_value(False).run()
+    assert _tiles(at)["At risk now"] == "2"  # D only dropped; C still lapsed, E still complained
+    at.toggle(key="w:d_drop").set_value(True).run()
+    at.toggle(key="w:d_complaint").set_value(False).run()
+    assert _tiles(at)["At risk now"] == "2"  # E only complained
+    assert not at.exception
+
+
+def test_rule_parameters_change_the_figures(tiny_db):
+    at = _page()
+    at.number_input(key="w:d_days").set_value(200).run()
+    assert _tiles(at)["Defection rate"] == "28.57 %" and _param(at, "d_days") == ["200"]
+    at.number_input(key="w:d_days").set_value(90).run()
+    at.slider(key="w:d_drop_pct").set_value(30).run()
+    assert _tiles(at)["At risk now"] == "2" and _param(at, "d_drop_pct") == ["30"]  # D's 0.33 > 0.3 × 0.94
+    at.slider(key="w:d_drop_pct").set_value(50).run()
+    at.number_input(key="w:d_base").set_value(1).run()
+    # one month of baseline holds fewer than 2 purchases for everyone: nobody is judged on a drop; C lapsed, E complained
+    assert _tiles(at)["At risk now"] == "2"
+    at.number_input(key="w:d_base").set_value(12).run()
+    at.number_input(key="w:d_recent").set_value(1).run()
+    # last month: D, C bought nothing (C already lapsed); A, E, G bought once as usual
+    assert _tiles(at)["At risk now"] == "3" and _param(at, "d_recent") == ["1"]
+    at.number_input(key="w:d_cdays").set_value(2).run()
+    assert _tiles(at)["At risk now"] == "2"  # E's complaint of 1 Dec is outside the last 2 days
+    at.number_input(key="w:d_cdays").set_value(365).run()
+    assert _tiles(at)["At risk now"] == "4"  # A's repeated April complaint now counts
+    before = _chart(at, "Defection by how complaints were handled")["data"][0]["x"]
+    at.number_input(key="w:d_sla").set_value(12.0).run()
+    after = _chart(at, "Defection by how complaints were handled")["data"][0]["x"]
+    assert "Resolved slowly" in before and "Resolved slowly" not in after  # F's 10-day complaint is now on time
+    assert not at.exception
+
+
+def test_saving_the_definition_stores_it_for_the_dataset(tiny_db):
+    at = _page()
+    assert not [b for b in at.button if b.key == "d_save"]  # nothing to save before a change
+    at.number_input(key="w:d_days").set_value(200).run()
+    at.button(key="d_save").click().run()
+    assert _setting(tiny_db, "tiny", "defection.definition")["lapse_days"] == 200
+    assert "d_days" not in at.query_params  # the saved value is now the default
+    assert at.number_input(key="w:d_days").value == 200
+    at.number_input(key="w:d_days").set_value(30).run()
+    at.button(key="d_revert").click().run()
+    assert at.number_input(key="w:d_days").value == 200 and _tiles(at)["Defection rate"] == "28.57 %"
+
+
+def test_valuation_controls(tiny_db):
+    at = _page()
+    assert _tiles(at)["Lifetime value per customer"] == "$15.11K"
+    at.number_input(key="w:d_margin").set_value(50.0).run()
+    assert _tiles(at)["Lifetime value per customer"] == "$7,556"
+    at.number_input(key="w:d_discount").set_value(0.0).run()
+    # undiscounted: mean annual spend 2,459.43 × 50 % × 10 years
+    assert _tiles(at)["Lifetime value per customer"] == "$12.30K"
+    at.number_input(key="w:d_years").set_value(5.0).run()
+    assert _tiles(at)["Lifetime value per customer"] == "$6,149"
+    assert _param(at, "d_margin") == ["50.0"] and _param(at, "d_years") == ["5.0"]
+    assert at.radio(key="w:d_method").options == ["Simple: annual margin × years"]  # no fit, no probabilistic method
+
+
+def test_probabilistic_method_and_alive_rule_on_a_fitted_shop(tiny_db):
+    at = _page(ds="shop")
+    assert not at.exception
+    assert not at.toggle(key="w:d_alive").disabled
+    at_risk = _tiles(at)["At risk now"]
+    at.toggle(key="w:d_alive").set_value(False).run()
+    at.toggle(key="w:d_lapse").set_value(False).run()
+    at.toggle(key="w:d_drop").set_value(False).run()
+    assert _tiles(at)["At risk now"] == "0"
+    at.toggle(key="w:d_alive").set_value(True).run()
+    assert _tiles(at)["At risk now"] != "0"
+    at.slider(key="w:d_alive_pct").set_value(95).run()
+    assert int(_tiles(at)["At risk now"]) > 0 and _param(at, "d_alive_pct") == ["95"]
+    at.radio(key="w:d_method").set_value("bgnbd").run()
+    simple_free = _tiles(at)["Lifetime value per customer"]
+    assert _param(at, "d_method") == ["bgnbd"]
+    assert any(e.label.startswith("Model parameters") for e in at.expander)
+    at.slider(key="w:d_horizon").set_value(2).run()
+    assert _tiles(at)["Lifetime value per customer"] != simple_free and _param(at, "d_horizon") == ["2"]
+    assert at_risk and not at.exception
+
+
+def test_silent_multiplier_is_an_editable_assumption(tiny_db):
+    at = _page()
+    assert any("about **104** more" in m.value for m in at.markdown)  # 4 complainers × 26
+    assert any("exceed the 7 customers" in w.value for w in at.warning)
+    at.number_input(key="w:d_silent").set_value(1).run()
+    assert any("about **4** more" in m.value for m in at.markdown) and _param(at, "d_silent") == ["1"]
+    iceberg = _chart(at, "Customers with a problem: those who told us and those who did not")
+    assert iceberg["data"][0]["x"] == [4, 4]
+    at.button(key="d_save_silent").click().run()
+    assert _setting(tiny_db, "tiny", "defection.silent_per_complaint") == 1
+
+
+def test_list_controls_choose_and_sort_the_customers(tiny_db):
+    at = _page()
+    table = at.dataframe[-1].value
+    assert table["customer_id"].tolist() == ["C", "D", "E"]
+    at.selectbox(key="w:d_show").set_value("left").run()
+    assert at.dataframe[-1].value["customer_id"].tolist() == ["F", "B"] and _param(at, "d_show") == ["left"]
+    at.selectbox(key="w:d_sort").set_value("last_purchase").run()
+    assert at.dataframe[-1].value["customer_id"].tolist() == ["F", "B"]  # 10 Feb before 15 Jun
+    at.selectbox(key="w:d_show").set_value("all").run()
+    assert at.dataframe[-1].value["customer_id"].tolist() == ["F", "B", "C", "D", "E"]
+    assert _param(at, "d_sort") == ["last_purchase"]
+
+
+def test_cohort_control_on_the_sample(app_sample_db):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.switch_page(PAGE)
+    at.run()
+    assert not at.exception
+    years = _chart(at, "Retention by signup cohort")
+    assert [trace["name"].split(" ")[0] for trace in years["data"]] == ["2023", "2024", "2025"]
+    at.segmented_control(key="w:d_cohort").set_value("quarter").run()
+    quarters = _chart(at, "Retention by signup cohort")
+    assert quarters["data"][0]["name"].startswith("2023 Q1") and len(quarters["data"]) == 12
+    assert _param(at, "d_cohort") == ["quarter"]
+    assert _tiles(at)["Defected"] == "4,400"
+
+
+def test_url_values_are_restored_and_bad_ones_ignored(tiny_db):
+    at = _page(d_days="200", d_show="left", d_sort="nonsense", d_drop_pct="7000")
+    assert not at.exception
+    assert at.number_input(key="w:d_days").value == 200 and _tiles(at)["Defection rate"] == "28.57 %"
+    assert at.selectbox(key="w:d_show").value == "left"
+    assert at.selectbox(key="w:d_sort").value == "revenue_at_risk" and at.slider(key="w:d_drop_pct").value == 50
+
+
+def test_presentation_mode_leaves_out_the_editors(tiny_db):
+    at = _page(present="1", d_days="200")
+    assert not at.exception
+    assert not [t for t in at.toggle if t.key.startswith("w:d_")] and not [b for b in at.button if b.key == "d_save"]
+    assert _tiles(at)["Defection rate"] == "28.57 %"  # the URL's definition still applies
+
+
+def test_switching_dataset_forgets_the_other_datasets_choices(tiny_db):
+    at = _page()
+    at.number_input(key="w:d_days").set_value(200).run()
+    at.selectbox(key="w:ds").set_value("shop").run()
+    assert not at.exception
+    assert at.number_input(key="w:d_days").value == 90 and "d_days" not in at.query_params
+
+
+def test_page_works_with_customers_only_or_transactions_only(tmp_path, monkeypatch):
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    db = tmp_path / "partial.duckdb"
+    store = Store(db)
+    store.publish("customers only", {"customers": defection_tables()["customers"]})
+    store.publish("purchases only", {"transactions": shop_tables()["transactions"]})
+    store.close()
+    monkeypatch.setenv("CXLENS_DB", str(db))
+    monkeypatch.setenv("CXLENS_UPLOAD_DIR", str(tmp_path / "uploads"))
+    monkeypatch.setenv("CXLENS_NO_SAMPLE", "1")
+    at = _page(ds="customers only")
+    assert not at.exception
+    # B and F churned of the 7 customers (P is a prospect); no purchases, so no lifetime value and no list to value
+    assert _tiles(at)["Defection rate"] == "28.57 %" and _tiles(at)["Revenue at risk"] == "—"
+    assert any("Lifetime value needs transactions" in i.value for i in at.info)
+    assert at.toggle(key="w:d_lapse").disabled and at.toggle(key="w:d_complaint").disabled
+    at = _page(ds="purchases only")
+    assert not at.exception
+    assert at.toggle(key="w:d_contract").disabled and not at.toggle(key="w:d_alive").disabled
+    assert any("No churn reasons" in i.value for i in at.info)
+    assert int(_tiles(at)["At risk now"].replace(",", "")) > 0
+
+
+def test_sidebar_filters_apply_to_the_page(tiny_db):
+    at = _page()
+    at.multiselect(key="w:segment").set_value(["Business"]).run()
+    tiles = _tiles(at)
+    assert tiles["Defection rate"] == "33.33 %" and tiles["At risk now"] == "2"  # C of C, D, G; C and D at risk
+    at.select_slider(key="w:period").set_value(("2024-07", "2024-12")).run()
+    assert _tiles(at)["Defection rate"] == "33.33 %"  # C lapsed in December; all three were customers then
+    assert not at.exception

@@ -1,0 +1,387 @@
+"""Defection figures on the tiny hand-made dataset (tests/tiny_defection.py), every answer worked out by hand.
+
+As of 31 Dec 2024 (the last purchase, A's). Windows: recent = after 30 Sep 2024; baseline = the 12 months
+before, after 30 Sep 2023. A month in the baseline is 365.25 / 12 = 30.4375 days. Lifetime value (simple, 100 %
+margin, 10 years at 10 %): annual spend × (1 − 1.1^−10) / 0.1 = annual spend × 6.1445671.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from dashboard import export
+from dashboard.metrics import defection as d
+from dashboard.metrics import defection_figures as f
+from dashboard.metrics.scope import Filters
+from dashboard.store import Store
+from tests.tiny_defection import defection_tables
+
+ANNUITY = 6.1445671
+# annual spend: a full year of spend up to the last purchase, or scaled up to a year from the days since joining
+SPEND = {
+    "A": 1200.0,  # 12 × 100 between 1 Jan and 31 Dec
+    "B": 300 * 365 / 166,  # 6 × 50 over 1 Jan – 15 Jun (166 days) = 659.64
+    "C": 1800 * 365 / 258,  # 9 × 200 over 1 Jan – 15 Sep (258 days) = 2,546.51
+    "D": 1350 * 365 / 319,  # 9 × 150 over 1 Jan – 15 Nov (319 days) = 1,544.67
+    "E": 560 * 365 / 187,  # 7 × 80 over 1 Jun – 5 Dec (187 days) = 1,093.05
+    "F": 300 * 365 / 91,  # one purchase 9 days after joining: at least 91 days count = 1,203.30
+    "G": 6000.0,  # 12 × 500, joined 2023
+}
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory) -> tuple[Store, object]:
+    store = Store(tmp_path_factory.mktemp("defection") / "tiny.duckdb")
+    version = store.publish("tiny", defection_tables())
+    yield store, version
+    store.close()
+
+
+@pytest.fixture
+def cur(tiny):
+    store, _ = tiny
+    with store.cursor() as cursor:
+        yield cursor
+
+
+@pytest.fixture
+def version(tiny):
+    return tiny[1]
+
+
+def spec_for(version, **definition) -> d.DefectionSpec:
+    return d.DefectionSpec(
+        definition=d.Definition(**{"alive": False, **definition}),
+        stage_source=d.fallback_stage_source(version),
+        behaviour_source=d.fallback_behaviour_source(version),
+    )
+
+
+def status(cur, version, spec) -> pd.DataFrame:
+    sql, params = d.scoped_sql(cur, version, spec, groups=True)
+    return cur.execute(f"select * from ({sql}) order by customer_id", params).df().set_index("customer_id")
+
+
+# -- prepared tables -------------------------------------------------------------------------
+
+
+def test_prepared_customers_hold_the_purchase_summary(cur, version):
+    rows = cur.execute(f"select * from {version.table('df_customers')} order by customer_id").df().set_index("customer_id")
+    assert list(rows.index) == ["A", "B", "C", "D", "E", "F", "G"]  # P, the prospect, is not a customer
+    assert rows.loc["A", "purchase_days"] == 12 and rows.loc["F", "purchase_days"] == 1
+    assert rows.loc["G", "start_date"] == pd.Timestamp("2023-06-01")  # joined before its first purchase
+    assert rows.loc["D", "last_purchase"] == pd.Timestamp("2024-11-15")
+    for customer, spend in SPEND.items():
+        assert rows.loc[customer, "annual_spend"] == pytest.approx(spend), customer
+    # mean spend of the purchases after the first: D 8 × 150 / 8; F has none
+    assert rows.loc["D", "repeat_spend"] == 150.0 and pd.isna(rows.loc["F", "repeat_spend"])
+    # purchases in the last 3 months (after 30 Sep): A Oct 15, Nov 15, Dec 31; D Nov 15; C none
+    assert [list(rows.loc[c, "purchases_back"])[2] for c in "ACD"] == [3, 0, 1]
+    # behaviours: A and G have autopay and e-billing, D autopay only
+    assert rows["behaviours"].to_dict() == {"A": 2, "B": 0, "C": 0, "D": 1, "E": 0, "F": 0, "G": 2}
+
+
+def test_too_little_data_gives_a_warning_not_a_fit(cur, version):
+    fit = d.fit_summary(cur, version).iloc[0]
+    assert fit["status"] == "not enough data"
+    assert fit["as_of"] == pd.Timestamp("2024-12-31") and fit["history_start"] == pd.Timestamp("2024-01-01")
+    # six customers bought more than once (all but F); 52 weeks of history is enough, 6 repeat buyers are not
+    assert fit["repeat_buyers"] == 6 and fit["problems"] == [
+        "only 6 customers bought more than once; the models need at least 100 repeat buyers"
+    ]
+    available = d.availability(cur, version).set_index("key")["available"]
+    assert not available["bgnbd"] and available["complaints"] and available["stages"]
+    assert d.default_definition(d.availability(cur, version)) == d.Definition(alive=False)
+
+
+def test_complaints_are_prepared_with_resolution_and_repeats(cur, version):
+    rows = cur.execute(f"select customer_id, resolution_days, unresolved, repeated from {version.table('df_complaints')}").df()
+    # G's usage touchpoint is not a complaint; A's second complaint about the same thing 10 days later repeats it
+    assert sorted(rows["customer_id"]) == ["A", "A", "E", "F", "G"]
+    assert rows["repeated"].sum() == 1 and rows["unresolved"].sum() == 1  # E's
+    assert rows.loc[rows["customer_id"] == "F", "resolution_days"].iloc[0] == pytest.approx(10.0)
+
+
+# -- the rules ---------------------------------------------------------------------------------
+
+
+def test_each_rule_fires_for_the_customers_worked_out_by_hand(cur, version):
+    rows = status(cur, version, spec_for(version))
+    fired = {c: [rule for rule, _ in d.RULES if rows.loc[c, f"fired_{rule}"]] for c in rows.index}
+    assert fired == {
+        "A": [],  # 3 purchases in 3 months (1.0/month) against 9 over 8.51 months (1.06/month): not below half
+        "B": ["contract", "lapse", "drop"],  # left 10 Jul; last purchase 15 Jun; none recently
+        "C": ["lapse", "drop"],  # 107 days since 15 Sep; 0 recently against 1.06/month
+        "D": ["drop"],  # 1 purchase in 3 months (0.33/month) < 50 % × 8 / 8.51 (0.94/month)
+        "E": ["complaint"],  # unresolved complaint on 1 Dec, within 90 days; 3 recent against 4 over 3.84 months
+        "F": ["contract", "lapse"],  # one baseline purchase is too few to judge a drop
+        "G": [],
+    }
+    assert rows["status"].to_dict() == {
+        "A": "active",
+        "B": "left",
+        "C": "at risk",
+        "D": "at risk",
+        "E": "at risk",
+        "F": "left",
+        "G": "active",
+    }
+    assert rows.loc["D", "recent_rate"] == pytest.approx(1 / 3)
+    assert rows.loc["D", "baseline_rate"] == pytest.approx(8 / (259 / 30.4375))  # 15 Jan – 30 Sep = 259 days
+    # defection dates: the churn date, or the last purchase + 90 days (C: 15 Sep + 90 = 14 Dec), the earlier
+    assert rows["defect_date"].dropna().to_dict() == {
+        "B": pd.Timestamp("2024-07-10"),
+        "C": pd.Timestamp("2024-12-14"),
+        "F": pd.Timestamp("2024-03-20"),
+    }
+
+
+def test_rule_parameters_move_the_verdicts(cur, version):
+    # 200 days without a purchase: C (107 days) no longer lapses, B (199 days) neither
+    rows = status(cur, version, spec_for(version, lapse_days=200))
+    assert not rows.loc["C", "fired_lapse"] and not rows.loc["B", "fired_lapse"]
+    # a drop below 30 % of the baseline: D's 0.33 is above 0.3 × 0.94 = 0.28, so D is no longer flagged
+    assert not status(cur, version, spec_for(version, drop_pct=30))["fired_drop"]["D"]
+    # a 2-day complaint window misses E's complaint of 1 Dec
+    assert not status(cur, version, spec_for(version, complaint_days=2))["fired_complaint"].any()
+    # rules switched off fire for nobody
+    rows = status(cur, version, spec_for(version, contract=False, lapse=False, drop=False, complaint=False))
+    assert (rows["status"] == "active").all()
+
+
+def test_definition_validates_stores_and_describes_itself():
+    definition = d.Definition(lapse_days=60, drop_pct=40.0)
+    assert d.Definition.from_setting(definition.to_setting()) == definition
+    assert d.Definition.from_setting({"lapse_days": "45", "unknown": 1}).lapse_days == 45
+    assert d.Definition.from_setting({"recent_months": 30}) == d.Definition()  # 30 + 12 > 36 months: invalid
+    assert d.Definition.from_setting(None, d.Definition(alive=False)) == d.Definition(alive=False)
+    with pytest.raises(ValueError, match="3,650"):
+        d.Definition(lapse_days=0).validate()
+    assert "no purchase for 60 days" in definition.describe()
+    assert "below 40 %" in definition.describe()
+    assert d.Definition(False, False, drop=False, alive=False, complaint=False).describe() == "no rule chosen"
+    assert d.Valuation.from_setting({"method": "nonsense"}) == d.Valuation()
+
+
+# -- headline figures --------------------------------------------------------------------------
+
+
+def test_headline_figures(cur, version):
+    kpis = f.kpis(cur, version, spec_for(version)).set_index("key")["value"]
+    assert kpis["defection_rate"] == pytest.approx(3 / 7)  # B, C, F of the 7 customers
+    assert kpis["defected"] == 3 and kpis["at_risk"] == 3  # C, D, E
+    # revenue at risk: C, D, E, each with P(defect) 1 (no BG/NBD fit; too few complainers to observe the rate)
+    assert kpis["revenue_at_risk"] == pytest.approx((SPEND["C"] + SPEND["D"] + SPEND["E"]) * ANNUITY, rel=1e-6)
+    # value lost with B and F, who left
+    assert kpis["value_lost"] == pytest.approx((SPEND["B"] + SPEND["F"]) * ANNUITY, rel=1e-6)
+    # lifetime value per current customer: A, D, E, G (C has lapsed)
+    mean_spend = (SPEND["A"] + SPEND["D"] + SPEND["E"] + SPEND["G"]) / 4
+    assert kpis["lifetime_value"] == pytest.approx(mean_spend * ANNUITY, rel=1e-6)
+    ltv = f.lifetime_value(cur, version, spec_for(version)).iloc[0]
+    assert ltv["customers"] == 4 and ltv["undiscounted"] == pytest.approx(mean_spend * 10)
+
+
+def test_the_months_filter_counts_defections_in_the_period(cur, version):
+    # March to June 2024: all 7 were customers at some time then (F left on 20 Mar, inside the period)
+    spec = replace(spec_for(version), filters=Filters(month_from=date(2024, 3, 1), month_to=date(2024, 6, 1)))
+    kpis = f.kpis(cur, version, spec).set_index("key")["value"]
+    assert kpis["defected"] == 1  # F on 20 Mar
+    assert kpis["defection_rate"] == pytest.approx(1 / 7)
+    # from July: F left before, so 6 customers; B (Jul) and C (Dec) defected
+    spec = replace(spec_for(version), filters=Filters(month_from=date(2024, 7, 1)))
+    kpis = f.kpis(cur, version, spec).set_index("key")["value"]
+    assert kpis["defection_rate"] == pytest.approx(2 / 6)
+    assert kpis["value_lost"] == pytest.approx(SPEND["B"] * ANNUITY, rel=1e-6)
+
+
+def test_segment_filter(cur, version):
+    spec = replace(spec_for(version), filters=Filters(segments=("Business",)))
+    kpis = f.kpis(cur, version, spec).set_index("key")["value"]
+    assert kpis["defection_rate"] == pytest.approx(1 / 3) and kpis["at_risk"] == 2  # C of C, D, G; at risk C, D
+
+
+def test_monthly_rates(cur, version):
+    monthly = f.rates_by_month(cur, version, spec_for(version)).set_index("month")
+    # customers at the start of a month: joined by its end, not defected before it (G joined in 2023)
+    # Jan: A B C D G = 5; Feb: + F = 6; Mar: 6, F leaves; Apr–May: 5; Jun: + E = 6; Jul: 6, B leaves; Aug–Dec: 5
+    assert monthly["customers"].tolist() == [5, 6, 6, 5, 5, 6, 6, 5, 5, 5, 5, 5]
+    assert monthly["defected"].tolist() == [0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 1]
+    assert monthly.loc[date(2024, 3, 1), "rate"] == pytest.approx(1 / 6)
+    assert monthly.loc[date(2024, 12, 1), "rate"] == pytest.approx(1 / 5)
+
+
+def test_breakdowns_by_segment_stage_and_behaviours(cur, version):
+    rows = f.breakdown(cur, version, spec_for(version))
+    by = {(r.dimension, r.value): r for r in rows.itertuples()}
+    home, business = by[("segment", "Home")], by[("segment", "Business")]
+    assert (home.customers, home.defected, home.at_risk, home.customers_now) == (4, 2, 1, 2)  # A B E F; B F; E; A E
+    assert (business.customers, business.defected, business.at_risk, business.customers_now) == (3, 1, 2, 3)
+    assert business.at_risk_share == pytest.approx(2 / 3)
+    assert home.value_lost == pytest.approx((SPEND["B"] + SPEND["F"]) * ANNUITY, rel=1e-6)
+    assert business.revenue_at_risk == pytest.approx((SPEND["C"] + SPEND["D"]) * ANNUITY, rel=1e-6)
+    # stages in relationship order; the two "defected" customers both left
+    stages = rows[rows["dimension"] == "stage"]
+    assert stages["value"].tolist() == ["first purchase", "repeat", "loyal", "advocate", "defected"]
+    assert by[("stage", "defected")].rate == 1.0
+    # behaviours: none (B C E F) 3 of 4 defected; one (D) 0 of 1; two (A G) 0 of 2
+    behaviours = rows[rows["dimension"] == "behaviours"].set_index("value")
+    assert behaviours["rate"].to_dict() == {"0": 0.75, "1": 0.0, "2": 0.0}
+
+
+def test_an_injected_stage_source_replaces_the_fallback(cur, version):
+    # what the Funnel view will inject: any per-customer (customer_id, stage) select with parameters
+    stage = d.SubQuery(
+        f"select customer_id, case when customer_id in (?, ?) then 'loyal' else 'repeat' end as stage "
+        f"from {version.table('df_customers')}",
+        ("A", "G"),
+    )
+    spec = replace(spec_for(version), stage_source=stage)
+    rows = f.breakdown(cur, version, spec)
+    stages = rows[rows["dimension"] == "stage"].set_index("value")
+    assert stages["customers"].to_dict() == {"repeat": 5, "loyal": 2}
+    assert stages.loc["repeat", "defected"] == 3
+    # without sources the stage and behaviour breakdowns are left out
+    bare = f.breakdown(cur, version, replace(spec, stage_source=None, behaviour_source=None))
+    assert set(bare["dimension"]) == {"segment"}
+
+
+# -- why ----------------------------------------------------------------------------------------
+
+
+def test_reasons_pareto(cur, version):
+    reasons = f.reasons(cur, version, spec_for(version))
+    assert reasons["reason"].tolist() == ["-Price rise", "Poor complaint handling"]  # 1 each, by name
+    assert reasons["cumulative_share"].tolist() == [0.5, 1.0]
+    assert reasons["value_lost"].sum() == pytest.approx((SPEND["B"] + SPEND["F"]) * ANNUITY, rel=1e-6)
+
+
+def test_value_by_reason_separates_lost_from_at_risk(cur, version):
+    rows = f.value_by_reason(cur, version, spec_for(version)).set_index(["kind", "reason"])["value"]
+    assert rows[("lost", "Poor complaint handling")] == pytest.approx(SPEND["F"] * ANNUITY, rel=1e-6)
+    # main reason of an at-risk customer: the complaint first, then no purchase, drop, low probability alive
+    assert rows[("at risk", "No purchase for N days")] == pytest.approx(SPEND["C"] * ANNUITY, rel=1e-6)
+    assert rows[("at risk", "Own-baseline drop")] == pytest.approx(SPEND["D"] * ANNUITY, rel=1e-6)
+    assert rows[("at risk", "Badly handled complaint")] == pytest.approx(SPEND["E"] * ANNUITY, rel=1e-6)
+
+
+def test_complaints_and_the_silent_multiplier(cur, version):
+    row = f.complaints(cur, version, f.ComplaintSpec(spec_for(version), 26)).iloc[0]
+    # 5 complaint touchpoints by A (2), E, F, G: 4 complainers × 26 = 104 silent, more than the 7 customers
+    assert (row["complaints"], row["complainers"], row["silent"], row["exceeds_customers"]) == (5, 4, 104.0, True)
+    row = f.complaints(cur, version, f.ComplaintSpec(spec_for(version), 0.5)).iloc[0]
+    assert row["silent"] == 2.0 and not row["exceeds_customers"]
+    with pytest.raises(ValueError):
+        f.ComplaintSpec(silent_per_complaint=-1).validate()
+
+
+def test_defection_by_complaint_handling(cur, version):
+    rows = f.defection_by_handling(cur, version, spec_for(version)).set_index("handling")
+    # E unresolved (stayed), F slow (left), A repeated (stayed), G first contact (stayed); B C D never complained
+    assert rows["customers"].tolist() == [1, 1, 1, 1, 3]
+    assert rows["rate"].tolist() == [0.0, 1.0, 0.0, 0.0, pytest.approx(2 / 3)]
+
+
+def test_complaint_follow_up_needs_enough_complainers(cur, version):
+    follow = d.complaint_follow_up(cur, version, d.follow_up_spec(spec_for(version))).iloc[0]
+    # no complaint is a year older than 31 Dec 2024, so nobody can be followed for a year: 100 % is assumed
+    assert follow["complainers"] == 0 and follow["chance_used"] == 1.0
+    assert "assumed lost" in follow["basis"]
+
+
+# -- retention ----------------------------------------------------------------------------------
+
+
+def test_retention_curve_by_kaplan_meier(cur, version):
+    timeline = d.timeline(cur, version, spec_for(version))
+    curve = f.retention_from(timeline, "year", min_observed=1)
+    # 2024 cohort A B C D E F (G joined before the data): months to defection or to 31 Dec
+    # F 1 (left), B 6 (left), E 6 (still here), C 11 (lapsed), A 11, D 11 (still here)
+    # S = 1 until F's month; then 5/6; after month 6: 5/6 × (1 − 1/5) = 2/3
+    assert curve["cohort"].unique().tolist() == ["2024"]
+    assert curve["retained"].round(4).tolist() == [1, 1] + [0.8333] * 5 + [0.6667] * 5
+    assert curve["observed"].tolist() == [6, 6] + [5] * 5 + [3] * 5
+    assert f.retention_from(timeline, "year").empty  # fewer than 10 customers: too few to draw
+    quarters = f.retention_from(timeline, "quarter", min_observed=1)
+    assert quarters["cohort"].unique().tolist() == ["2024 Q1", "2024 Q2"]  # E joined in June
+    implied = f.implied_years_from(timeline).iloc[0]
+    assert implied["annual_rate"] == pytest.approx(3 / (timeline["exposure_days"].sum() / 365.25))
+
+
+# -- the at-risk list -----------------------------------------------------------------------------
+
+
+def test_at_risk_list_sorted_and_complete(cur, version):
+    rows = d.at_risk_list(cur, version, d.ListSpec(spec_for(version)))
+    assert rows["customer_id"].tolist() == ["C", "D", "E"]  # revenue at risk, highest first
+    assert rows["rules"].tolist() == ["No purchase for N days, Own-baseline drop", "Own-baseline drop", "Badly handled complaint"]
+    assert rows["matches"].tolist() == [3, 3, 3]
+    assert rows.loc[0, "days_since_purchase"] == 107
+    by_last = d.at_risk_list(cur, version, d.ListSpec(spec_for(version), sort="last_purchase"))
+    assert by_last["customer_id"].tolist() == ["C", "D", "E"]
+    left = d.at_risk_list(cur, version, d.ListSpec(spec_for(version), show="left", sort="lifetime_value"))
+    assert left["customer_id"].tolist() == ["F", "B"]  # F's value (1,203/yr) above B's (660/yr)
+    everyone = d.at_risk_list(cur, version, d.ListSpec(spec_for(version), show="all", limit=2))
+    assert len(everyone) == 2 and everyone["matches"].iloc[0] == 5
+    with pytest.raises(ValueError):
+        d.ListSpec(sort="nonsense").validate()
+
+
+def test_the_list_exports_as_formula_safe_csv(cur, version):
+    from dashboard.ui.views.defection import export_frame
+
+    rows = d.at_risk_list(cur, version, d.ListSpec(spec_for(version), show="left", limit=None))
+    text = export.csv_bytes(export_frame(rows)).decode("utf-8-sig")
+    frame = pd.read_csv(io.StringIO(text))
+    # B's churn reason "-Price rise" would run as a formula in a spreadsheet: it is written with an apostrophe
+    assert frame.loc[frame["customer_id"] == "B", "churn_reason"].iloc[0] == "'-Price rise"
+    assert "rules_fired" in frame.columns and "revenue_at_risk" in frame.columns
+
+
+def test_lifetime_value_setting_for_the_what_if_page(cur, version):
+    frame = f.lifetime_value(cur, version, spec_for(version))
+    value = f.lifetime_value_setting(frame, "2024-12-31T12:00:00")
+    assert value["method"] == "simple" and value["updated"] == "2024-12-31T12:00:00"
+    assert value["value"] == pytest.approx(frame.iloc[0]["discounted"], abs=0.01)
+    assert "4 current customers" in value["detail"]
+
+
+def test_bgnbd_valuation_is_empty_without_a_fit(cur, version):
+    spec = replace(spec_for(version), valuation=d.Valuation(method="bgnbd"))
+    kpis = f.kpis(cur, version, spec).set_index("key")
+    assert not kpis.loc["lifetime_value", "available"] and pd.isna(kpis.loc["lifetime_value", "value"])
+
+
+def test_no_transactions_no_purchase_rules(tmp_path: Path):
+    tables = defection_tables()
+    store = Store(tmp_path / "t.duckdb")
+    version = store.publish("customers only", {"customers": tables["customers"]})
+    with store.cursor() as cur:
+        available = d.availability(cur, version).set_index("key")["available"]
+        assert available["contract"] and not available["transactions"] and not available["complaints"]
+        spec = d.DefectionSpec(definition=d.default_definition(d.availability(cur, version)))
+        kpis = f.kpis(cur, version, spec).set_index("key")["value"]
+        # all 8 rows are customers without transactions (P is a prospect by stage): B and F churned of 7
+        assert kpis["defection_rate"] == pytest.approx(2 / 7)
+        # dated leavers only: F in March, B in July; the months run from the first signup to the last churn date
+        monthly = f.rates_by_month(cur, version, spec).set_index("month")
+        assert monthly["defected"].sum() == 2 and monthly.loc[date(2024, 7, 1), "defected"] == 1
+    store.close()
+
+
+def test_complaint_handling_in_a_period_counts_that_periods_complaints(cur, version):
+    # March to June: F's slow complaint (Mar), A's repeated one (Apr), G's quick one (May); E's (Dec) is outside
+    spec = replace(spec_for(version), filters=Filters(month_from=date(2024, 3, 1), month_to=date(2024, 6, 1)))
+    rows = f.defection_by_handling(cur, version, spec).set_index("handling")
+    assert rows["customers"].to_dict() == {
+        "Resolved slowly": 1,
+        "Repeated contact": 1,
+        "Resolved at first contact": 1,
+        "No complaint": 4,
+    }
+    assert rows.loc["Resolved slowly", "rate"] == 1.0 and rows.loc["No complaint", "rate"] == 0.0  # F left 20 Mar
