@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 from collections.abc import Callable
+from types import ModuleType
 
 import duckdb
 
@@ -23,9 +24,24 @@ def build_all(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
         prepare(cur, version)
 
 
+def _modules_used(module: ModuleType, seen: dict[str, ModuleType]) -> None:
+    """Add module and every dashboard module it uses (imported modules, functions, classes), recursively."""
+    if module.__name__ in seen:
+        return
+    seen[module.__name__] = module
+    for value in vars(module).values():
+        owner = value if isinstance(value, ModuleType) else inspect.getmodule(value)
+        if owner is not None and owner.__name__.startswith("dashboard."):
+            _modules_used(owner, seen)
+
+
 def fingerprint() -> str:
-    """Hash of the source of every module with a prepare step: a version built by other code is rebuilt on start."""
-    digest = hashlib.sha256()
+    """Hash of the source of every dashboard module the prepare steps use: a version built by other code is rebuilt."""
+    seen: dict[str, ModuleType] = {}
     for prepare in PREPARERS:
-        digest.update(inspect.getsource(inspect.getmodule(prepare)).encode())
+        _modules_used(inspect.getmodule(prepare), seen)
+    digest = hashlib.sha256()
+    for name in sorted(seen):
+        digest.update(name.encode())
+        digest.update(inspect.getsource(seen[name]).encode())
     return digest.hexdigest()[:16]
