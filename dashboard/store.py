@@ -6,7 +6,7 @@ import json
 import re
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -136,6 +136,12 @@ class Store:
             raise StoreError(f"cannot open the database {self.path}: {str(exc).splitlines()[0]}") from None
         self.write_lock = threading.RLock()
         self.restricted = False
+        # Made before restrict() locks the configuration: DuckDB tracks a running query's progress only on
+        # a connection with the progress bar enabled, and that setting cannot be changed once locked.
+        self._progress_cursor = self._con.cursor()
+        self._progress_cursor.execute("set enable_progress_bar = true")
+        self._progress_cursor.execute("set enable_progress_bar_print = false")
+        self._progress_lock = threading.Lock()
         if not read_only:
             with self.write_lock, self.cursor() as cur:
                 cur.execute(_DDL)
@@ -152,6 +158,12 @@ class Store:
             yield cur
         finally:
             cur.close()
+
+    @contextmanager
+    def progress_cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The one cursor whose query_progress() reports on its running query (long reads and publishes); one user at a time."""
+        with self._progress_lock:
+            yield self._progress_cursor
 
     def query_df(self, sql: str, params: list | tuple | dict | None = None) -> pd.DataFrame:
         """Run one parameterised query on its own cursor and return the result as a DataFrame."""
@@ -170,6 +182,7 @@ class Store:
 
     def close(self) -> None:
         """Close the connection (tests and command-line runs)."""
+        self._progress_cursor.close()
         self._con.close()
 
     # -- datasets and versions ---------------------------------------------------------------
@@ -237,8 +250,12 @@ class Store:
         activate: bool = True,
         prepare: Callable[[duckdb.DuckDBPyConnection, Version], None] | None = None,
         progress: Callable[[str, float], None] | None = None,
+        cursor: duckdb.DuckDBPyConnection | None = None,
     ) -> Version:
-        """Store tables as a new version of dataset in one transaction; the previous version stays active until it commits."""
+        """Store tables as a new version of dataset in one transaction; the previous version stays active until it commits.
+
+        cursor, when given, runs the publish (e.g. the progress cursor, or one whose temporary tables the sources read).
+        """
         dataset = check_dataset_name(dataset)
         unknown = set(tables) - set(contract.TABLES)
         if unknown:
@@ -246,7 +263,7 @@ class Store:
         if prepare is None:
             from dashboard.metrics.prepared import build_all as prepare
         report = progress or (lambda _step, _fraction: None)
-        with self.write_lock, self.cursor() as cur:
+        with self.write_lock, nullcontext(cursor) if cursor is not None else self.cursor() as cur:
             cur.execute("begin transaction")
             try:
                 version_id = cur.execute("select nextval('version_seq')").fetchall()[0][0]

@@ -22,6 +22,13 @@ class NavPage:
 
 PAGES: tuple[NavPage, ...] = (
     NavPage("app.py", "Overview", ":material/dashboard:", "Where we stand", "KPIs and the monthly trend"),
+    NavPage(
+        "pages/9_Data.py",
+        "Data",
+        ":material/upload_file:",
+        "Data",
+        "Upload extracts, map and check them, publish; manage datasets and mapping templates",
+    ),
 )
 """Only pages that work are listed; a new page adds itself here."""
 

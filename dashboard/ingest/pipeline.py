@@ -1,0 +1,453 @@
+"""An upload from files to a published version: read, map, stage, validate, publish; the same steps for the Data page and the CLI.
+
+upload = Upload(store)
+upload.add_files("transactions", [IncomingFile(path, "orders.csv")])
+report = upload.check()          # stages every table and validates; nothing is published yet
+if report.ok:
+    version = upload.publish("shop")
+upload.close()                   # drops staged tables and temporary files
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import pandas as pd
+
+from dashboard import config, contract
+from dashboard.ingest import encoding as enc
+from dashboard.ingest import progress as prog
+from dashboard.ingest import templates, vocab
+from dashboard.ingest.errors import IngestError, NotUtf8
+from dashboard.ingest.mapping import SATISFACTION_SCALES, Mapping, TableMapping, fingerprint, merge_template, suggest
+from dashboard.ingest.report import BLOCKING, Problem, Report, TableReport
+from dashboard.ingest.sources import ReadOptions, SourceFile, open_source, sample
+from dashboard.ingest.stage import (
+    INVALID_ENCODING,
+    STAGING_DB,
+    StagedFile,
+    TablePlan,
+    ensure_staging,
+    plan_table,
+    samples_by_header,
+    stage_file,
+)
+from dashboard.ingest.sql import Sql, ident, join, sql
+from dashboard.ingest.validate import Options, label_counts, rejected_rows, staged_sql, validate
+from dashboard.store import SqlSource, Store, StoreError, Version, check_dataset_name
+
+TABLES = tuple(contract.TABLES)
+"""The tables an upload may hold, in the order they are read and shown."""
+
+
+@dataclass(frozen=True)
+class IncomingFile:
+    """A file to read: where it is, the name the user knows it by, and its SHA-256 when already computed."""
+
+    path: Path
+    name: str
+    sha256: str | None = None
+
+
+class Upload:
+    """One upload: the files of each table, their mapping, the staged rows and the validation report."""
+
+    def __init__(self, store: Store, workdir: Path | None = None, *, today: date | None = None) -> None:
+        self.store = store
+        self.workdir = Path(workdir) if workdir else config.upload_dir()
+        self.token = uuid.uuid4().hex[:10]
+        self.today = today
+        self.sources: dict[str, list[SourceFile]] = {}
+        self.samples: dict[str, dict[str, list[str]]] = {}
+        self.preview_rows: dict[str, list[tuple]] = {}
+        self.mapping = Mapping()
+        self.mapping_notes: dict[str, list[str]] = {}
+        self.templates_applied: dict[str, dict] = {}
+        self.plans: dict[str, TablePlan] = {}
+        self.staged: dict[str, list[StagedFile]] = {}
+        self.report: Report | None = None
+        self.read_errors: dict[str, Problem] = {}
+        self._staged_keys: dict[str, str] = {}
+        self._owned: dict[str, list[Path]] = {}
+
+    # -- files --------------------------------------------------------------------------------
+
+    def add_files(
+        self,
+        table: str,
+        files: list[IncomingFile],
+        read: ReadOptions | None = None,
+        *,
+        owned: bool = False,
+        mapping: TableMapping | None = None,
+        progress: prog.Progress | None = None,
+    ) -> list[SourceFile]:
+        """Read a table's files (replacing earlier ones) and choose its mapping: the one given, a template, or a suggestion.
+
+        owned files (uploads copied to the upload folder) are deleted by close(). A file that cannot be read is
+        kept as a blocking problem (read_errors) naming it, so the report says what to do.
+        """
+        if table not in TABLES:
+            raise IngestError(f"unknown table {table!r}: choose customers, transactions or interactions")
+        self.remove_table(table)
+        self._owned[table] = [f.path for f in files] if owned else []
+        if not files:
+            return []
+        given = mapping or self.mapping.tables.get(table)
+        read = read or (given.read if given else ReadOptions())
+        sources: list[SourceFile] = []
+        merged: dict[str, list[str]] = {}
+        try:
+            with self.store.progress_cursor() as cur:
+                ensure_staging(cur)
+                for k, incoming in enumerate(files):
+                    step = prog.part(progress, k / len(files), (k + 1) / len(files))
+                    source = open_source(
+                        cur,
+                        incoming.path,
+                        incoming.name,
+                        read,
+                        self.workdir,
+                        sha256=incoming.sha256,
+                        progress=step,
+                    )
+                    try:
+                        file_rows = sample(cur, source)
+                    except NotUtf8:
+                        if read.encoding != "auto":
+                            raise
+                        source = self._decoded(cur, source, read, step)
+                        file_rows = sample(cur, source)
+                    sources.append(source)
+                    kept = file_rows if len(files) == 1 else file_rows[:5000]
+                    for header, values in samples_by_header(source, kept).items():
+                        merged.setdefault(header, []).extend(values)
+                    if k == 0:
+                        self.preview_rows[table] = file_rows[:50]
+        except IngestError as exc:
+            for source in sources:
+                source.remove_temp_files()
+            self.read_errors[table] = Problem(table, BLOCKING, "unreadable_file", str(exc), "Upload the file again as described.")
+            return []
+        self.sources[table] = sources
+        self.samples[table] = merged
+        self.mapping_notes[table] = _header_notes(sources)
+        if mapping is not None:
+            chosen = mapping.copy(read=read)
+        elif table in self.mapping.tables and self.mapping.tables[table].columns:
+            chosen = self.mapping.tables[table].copy(read=read)
+        else:
+            chosen = self._template_or_suggestion(table, sources[0], read)
+        self.mapping.tables[table] = chosen
+        self.report = None
+        return sources
+
+    def _template_or_suggestion(self, table: str, first: SourceFile, read: ReadOptions) -> TableMapping:
+        saved = templates.find(self.store, table, fingerprint(first.headers))
+        if saved is not None:
+            mapped, notes = merge_template(saved.mapping, first.headers)
+            self.templates_applied[table] = {"name": saved.name, "saved_at": saved.saved_at}
+            self.mapping_notes[table] = [
+                f"mapping template '{saved.name}' applied (saved {saved.saved_at:%d %b %Y %H:%M})",
+                *notes,
+            ]
+            return mapped.copy(read=read)
+        with self.store.progress_cursor() as cur:
+            return suggest(table, first.headers, self.samples[table], cur, today=self.today).copy(read=read)
+
+    def headers(self, table: str) -> list[str]:
+        """Column names of a table's files (the first file's order, then any the others add)."""
+        names: list[str] = []
+        for source in self.sources.get(table, []):
+            names.extend(h for h in source.headers if h not in names)
+        return names
+
+    def tables(self) -> list[str]:
+        """Tables with files, in contract order."""
+        return [t for t in TABLES if self.sources.get(t)]
+
+    def raw_preview(self, table: str, rows: int = 10) -> pd.DataFrame:
+        """The first rows of the table's first file as the file holds them (text, with the file's own column names)."""
+        source = self.sources[table][0]
+        data = self.preview_rows.get(table, [])[:rows]
+        return pd.DataFrame([[_as_text(v) for v in row] for row in data], columns=list(source.headers))
+
+    def remove_table(self, table: str) -> None:
+        """Forget a table's files: staged rows, temporary files and uploaded copies."""
+        self._drop_staged(table)
+        for source in self.sources.pop(table, []):
+            source.remove_temp_files()
+        for path in self._owned.pop(table, []):
+            Path(path).unlink(missing_ok=True)
+        self.samples.pop(table, None)
+        self.preview_rows.pop(table, None)
+        self.plans.pop(table, None)
+        self.read_errors.pop(table, None)
+        self.templates_applied.pop(table, None)
+        self.report = None
+
+    # -- mapping ------------------------------------------------------------------------------
+
+    def set_mapping(self, table: str, mapping: TableMapping) -> None:
+        """Use mapping for table from now on (the report must be made again)."""
+        self.mapping.tables[table] = mapping
+        self.report = None
+
+    def set_satisfaction_scale(self, scale: str) -> None:
+        """The scale satisfaction scores are on (CSAT 1-5 or NPS 0-10)."""
+        if scale and scale not in SATISFACTION_SCALES:
+            raise IngestError(f"unknown satisfaction scale {scale!r}: choose {', '.join(SATISFACTION_SCALES)}")
+        self.mapping.satisfaction_scale = scale
+        self.report = None
+
+    def suggested_scale(self) -> str:
+        """CSAT 1-5 when every satisfaction value in the samples is within 1 to 5, else NPS 0-10 (the analyst confirms)."""
+        values = []
+        for table in ("customers", "interactions"):
+            header = self.mapping.tables.get(table, TableMapping(table)).columns.get("satisfaction")
+            if header:
+                for value in self.samples.get(table, {}).get(header, []):
+                    try:
+                        values.append(float(str(value).replace(",", ".")))
+                    except ValueError:
+                        pass
+        return "NPS 0-10" if values and (max(values) > 5 or min(values) < 1) else "CSAT 1-5"
+
+    def labels(self, table: str, target: str) -> list[tuple[str, int]]:
+        """The file's labels of a label column with row counts (from the staged rows; empty until checked)."""
+        if table not in self.staged or not self._is_current(table):
+            return []
+        with self.store.progress_cursor() as cur:
+            return label_counts(cur, self.staged[table], target)
+
+    # -- checking -----------------------------------------------------------------------------
+
+    def check(self, options: Options | None = None, progress: prog.Progress | None = None) -> Report:
+        """Stage every table whose plan changed and validate everything: the report shown before anything is published."""
+        options = options or Options()
+        if not options.satisfaction_scale and self.mapping.satisfaction_scale:
+            options = Options(options.max_bad_share, options.now, self.mapping.satisfaction_scale)
+        tables = self.tables()
+        with self.store.progress_cursor() as cur:
+            ensure_staging(cur)
+            for i, table in enumerate(tables):
+                step = prog.part(progress, i / max(1, len(tables)), (i + 1) / max(1, len(tables)))
+                self._check_table(cur, table, step)
+            report = validate(cur, self.plans, self.staged, options)
+        for table, problem in self.read_errors.items():
+            report.tables.setdefault(table, TableReport(table)).problems.insert(0, problem)
+        if not tables and not self.read_errors:
+            report.problems.append(
+                Problem("", BLOCKING, "no_files", "No file uploaded: there is nothing to publish", "Upload a file.")
+            )
+        self.report = report
+        if progress:
+            progress("checked", 1.0)
+        return report
+
+    def _check_table(self, cur, table: str, progress: prog.Progress) -> None:
+        mapping = self.mapping.tables[table]
+        plan = plan_table(cur, table, self.sources[table], mapping, self.samples[table])
+        self.plans[table] = plan
+        if plan.blocked:
+            self._drop_staged(table)
+            return
+        if self._staged_keys.get(table) == plan.key and table in self.staged:
+            return
+        self._drop_staged(table)
+        staged = []
+        for k, file_plan in enumerate(plan.files):
+            step = prog.part(progress, k / len(plan.files), (k + 1) / len(plan.files))
+            name = f"u{self.token}_{table}_{k}"
+            staged_file = prog.run(
+                cur, lambda fp=file_plan, n=name: stage_file(cur, fp, n), step, f"reading {file_plan.source.name}"
+            )
+            if _encoding_rejects(staged_file) and mapping.read.encoding == "auto" and file_plan.source.format == "csv":
+                staged_file = self._restage_decoded(cur, table, k, name, step)
+            staged.append(staged_file)
+        self.staged[table] = staged
+        self._staged_keys[table] = self.plans[table].key
+
+    def _decoded(self, cur, old: SourceFile, read: ReadOptions, progress: prog.Progress | None) -> SourceFile:
+        """The file opened again, decoded in Python with the encoding the whole file shows (DuckDB found it is not UTF-8)."""
+        report = progress or prog.silent
+        found = enc.detect_full(old.path, progress=lambda f: report(f"checking the encoding of {old.name}", f))
+        options = ReadOptions(found.name, read.delimiter, read.header, read.sheet)
+        fresh = open_source(cur, old.path, old.name, options, self.workdir, progress=progress)
+        fresh.digest = old.digest
+        fresh.notes = (f"{old.name} is {found.label} ({found.reason}); CX Lens decoded it",) + tuple(
+            n for n in fresh.notes if "CX Lens decoded it" not in n
+        )
+        old.remove_temp_files()
+        return fresh
+
+    def _restage_decoded(self, cur, table: str, k: int, name: str, progress: prog.Progress) -> StagedFile:
+        """Read a file DuckDB found not to be UTF-8 again, decoded in Python with the encoding the whole file shows."""
+        self.sources[table][k] = self._decoded(cur, self.sources[table][k], self.mapping.tables[table].read, progress)
+        fresh = self.sources[table][k]
+        plan = plan_table(cur, table, self.sources[table], self.mapping.tables[table], self.samples[table])
+        self.plans[table] = plan
+        return prog.run(cur, lambda: stage_file(cur, plan.files[k], name), progress, f"reading {fresh.name}")
+
+    def _is_current(self, table: str) -> bool:
+        plan = self.plans.get(table)
+        return plan is not None and not plan.blocked and self._staged_keys.get(table) == plan.key
+
+    def _drop_staged(self, table: str) -> None:
+        staged = self.staged.pop(table, [])
+        self._staged_keys.pop(table, None)
+        if staged:
+            with self.store.cursor() as cur:
+                for f in staged:
+                    cur.execute(f"drop table if exists {STAGING_DB}.{ident(f.table)}")
+
+    def preview(self, table: str, rows: int = 10) -> pd.DataFrame:
+        """The first rows as they will be published (after checking): contract columns, labels mapped, with the file row."""
+        if not self._is_current(table):
+            return pd.DataFrame()
+        select = self._table_select(table, with_row=True)
+        with self.store.progress_cursor() as cur:
+            frame = cur.execute(f"select * from ({select.text}) order by _file, _row limit ?", [*select.params, rows]).df()
+        frame.insert(0, "row", frame.pop("_row"))
+        return frame.drop(columns=["_file"])
+
+    def rejected(self, table: str) -> pd.DataFrame:
+        """Every row of table left out of the publish: file, row, why, and the row's values as the file held them."""
+        if not self._is_current(table):
+            return pd.DataFrame(columns=["file", "row", "problem"])
+        with self.store.progress_cursor() as cur:
+            records = rejected_rows(cur, self.plans[table], self.staged[table])
+        frame = pd.DataFrame.from_records(records)
+        return frame if not frame.empty else pd.DataFrame(columns=["file", "row", "problem"])
+
+    # -- publishing ---------------------------------------------------------------------------
+
+    def _table_select(self, table: str, with_row: bool = False) -> Sql:
+        """The rows of table to publish: good staged rows with labels mapped (customers: the first row of each ID)."""
+        plan, staged = self.plans[table], self.staged[table]
+        names = [t for t, _ in plan.targets]
+        columns = []
+        for name in names:
+            vocabulary = vocab.vocabulary_for(table, name)
+            if vocabulary is None:
+                columns.append(Sql(ident(name)))
+                continue
+            with self.store.cursor() as cur:
+                counts = label_counts(cur, staged, name)
+            resolved = vocab.resolve(vocabulary, [label for label, _ in counts], plan.mapping.labels.get(name, {}))
+            columns.append(sql(f"{{}} as {ident(name)}", vocab.mapping_sql(ident(name), resolved)))
+        rows = sql("select {}, _file, _row from (" + staged_sql(staged) + ")", join(columns))
+        if table == "customers":
+            rows = sql("select * from ({}) qualify row_number() over (partition by customer_id order by _file, _row) = 1", rows)
+        if with_row:
+            return rows
+        return sql("select " + ", ".join(ident(n) for n in names) + " from ({})", rows)
+
+    def publish(
+        self,
+        dataset: str,
+        *,
+        note: str = "",
+        new_dataset: bool = False,
+        activate: bool = True,
+        save_templates: bool = True,
+        progress: prog.Progress | None = None,
+    ) -> Version:
+        """Publish the checked upload as a new version of dataset (or a new dataset); nothing changes if it fails.
+
+        Customers: the customers file's rows (first row per ID) plus IDs seen only in transactions or
+        interactions (blank attributes); without a customers file, the distinct IDs of the other tables.
+        """
+        dataset = check_dataset_name(dataset)
+        if new_dataset and dataset in self.store.dataset_names():
+            raise StoreError(f"a dataset called {dataset!r} already exists: choose another name or publish a new version of it")
+        if self.report is None or any(not self._is_current(t) for t in self.tables()):
+            raise IngestError("the files or the mapping changed since the last check: check again before publishing")
+        if not self.report.ok:
+            raise IngestError(f"the report has {len(self.report.blocking)} blocking problems: fix them before publishing")
+        if not self.tables():
+            raise IngestError("no file uploaded: there is nothing to publish")
+        tables = {t: self._publish_source(t) for t in TABLES if self._publish_source(t) is not None}
+        files = [{"table": t, **s.describe(), "rows": r} for t in self.tables() for s, r in self._file_rows(t)]
+        with self.store.progress_cursor() as cur:
+            version = prog.run(
+                cur,
+                lambda: self.store.publish(dataset, tables, source_files=files, note=note, activate=activate, cursor=cur),
+                progress,
+                "publishing",
+            )
+        scale = self.mapping.satisfaction_scale or (self.suggested_scale() if self._has_satisfaction() else "")
+        if scale:
+            self.store.set_setting(dataset, "satisfaction_scale", scale)
+        self.store.set_setting(dataset, "ingest.mapping", self.mapping.to_json())
+        if save_templates:
+            for table in self.tables():
+                templates.save(self.store, table, self.sources[table][0].headers, self.mapping.tables[table], dataset)
+        return version
+
+    def _has_satisfaction(self) -> bool:
+        return any(
+            "satisfaction" in self.mapping.tables[t].targets() for t in ("customers", "interactions") if t in self.mapping.tables
+        )
+
+    def _publish_source(self, table: str) -> SqlSource | None:
+        if table in self.staged:
+            select = self._table_select(table)
+            if table != "customers":
+                return SqlSource(select.text, select.params)
+            events = [f for t in ("transactions", "interactions") for f in self.staged.get(t, [])]
+            if not events:
+                return SqlSource(select.text, select.params)
+            ids = staged_sql(events, "customer_id")
+            text = (
+                f"select * from ({select.text}) union all by name "
+                f"select distinct customer_id from ({ids}) where customer_id not in (select customer_id from ({select.text}))"
+            )
+            return SqlSource(text, select.params + select.params)
+        if table == "customers":
+            events = [f for t in ("transactions", "interactions") for f in self.staged.get(t, [])]
+            if events:
+                return SqlSource(f"select distinct customer_id from ({staged_sql(events, 'customer_id')})")
+        return None
+
+    def _file_rows(self, table: str) -> list[tuple[SourceFile, int]]:
+        return [(f.plan.source, f.rows + f.read_rejects_total) for f in self.staged.get(table, [])]
+
+    def close(self) -> None:
+        """Drop every staged table and delete temporary files and uploaded copies."""
+        for table in list(TABLES):
+            self.remove_table(table)
+
+
+def _header_notes(sources: list[SourceFile]) -> list[str]:
+    if len(sources) < 2:
+        return []
+    first = set(sources[0].headers)
+    notes = []
+    for source in sources[1:]:
+        if set(source.headers) != first:
+            missing = sorted(first - set(source.headers))
+            extra = sorted(set(source.headers) - first)
+            notes.append(
+                f"{source.name} has other columns than {sources[0].name}"
+                + (f"; missing {', '.join(missing)}" if missing else "")
+                + (f"; extra {', '.join(extra)}" if extra else "")
+            )
+    return notes
+
+
+def _encoding_rejects(staged: StagedFile) -> bool:
+    return any(r.error.startswith(INVALID_ENCODING) for r in staged.read_rejects)
+
+
+def _as_text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    return str(value)

@@ -1,0 +1,542 @@
+"""Validation: what the staged rows show, as problems with counts, examples (file and row) and what to do.
+
+Blocking: a required column not mapped, an ambiguous date or number format, required values that cannot
+be read in more than the allowed share of rows, a file with no data rows, nothing left to publish.
+Warnings: rows without a customer ID, duplicate customer IDs, customer IDs missing from the customers
+file, future dates, zero amounts, unmapped labels, blanks in numeric columns, values that cannot be read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import duckdb
+
+from dashboard import contract
+from dashboard.ingest import vocab
+from dashboard.ingest.mapping import SATISFACTION_SCALES
+from dashboard.ingest.report import BLOCKING, NOTE, WARNING, Example, FileSummary, Problem, Report, TableReport
+from dashboard.ingest.sniff import DELIMITERS, FORMAT_LABELS
+from dashboard.ingest.sources import SourceFile
+from dashboard.ingest.stage import STAGING_DB, Check, StagedFile, TablePlan
+from dashboard.ingest.sql import ident
+
+MAX_BAD_SHARE = 0.01
+"""Default: a required column whose unreadable values exceed this share of rows blocks the publish."""
+
+EXAMPLES = 5
+
+_WHAT = {
+    contract.NUMBER: "numbers",
+    contract.INTEGER: "whole numbers",
+    contract.DATE: "dates",
+    contract.TIMESTAMP: "dates and times",
+    contract.BOOLEAN: "yes/no values",
+    contract.TEXT: "text",
+}
+
+
+@dataclass(frozen=True)
+class Options:
+    """Validation settings: the share of unreadable required values that blocks, the clock, the satisfaction scale."""
+
+    max_bad_share: float = MAX_BAD_SHARE
+    now: datetime | None = None
+    satisfaction_scale: str = ""
+
+    def validate(self) -> Options:
+        """Self when the settings make sense; ValueError otherwise."""
+        if not 0 <= self.max_bad_share <= 1:
+            raise ValueError("the share of unreadable values allowed must be between 0 and 1")
+        if self.satisfaction_scale and self.satisfaction_scale not in SATISFACTION_SCALES:
+            raise ValueError(f"unknown satisfaction scale {self.satisfaction_scale!r}")
+        return self
+
+
+def staged_sql(staged: list[StagedFile], columns: str = "*", good_only: bool = True) -> str:
+    """A union of a table's staged files (good rows only, unless asked), with _file and _row columns."""
+    parts = []
+    for f in staged:
+        where = f"where (_problems & {f.plan.reject_mask}) = 0" if good_only else ""
+        parts.append(
+            f"select {f.plan.index} as _file, {f.row_sql()} as _row, {columns} from {STAGING_DB}.{ident(f.table)} {where}"
+        )
+    return " union all ".join(parts)
+
+
+def _source_values(source: SourceFile, src: list | None, columns: Sequence[int]) -> str:
+    """The raw values that show a problem: one value, or header=value pairs; the start of the row when no column is named."""
+    if not src:
+        return ""
+    headers = [*source.headers, "(extra field)"]
+    if not columns:
+        filled = [i for i, v in enumerate(src) if v not in (None, "")][:3]
+        count = sum(1 for v in src[: len(source.headers)] if v is not None)
+        start = ", ".join(f"{headers[i]}={src[i]!r}" for i in filled)
+        return f"{count} of {len(source.headers)} fields" + (f" ({start})" if start else "")
+    if len(columns) == 1:
+        value = src[columns[0]] if columns[0] < len(src) else None
+        return "blank" if value in (None, "") or not str(value).strip() else repr(value)
+    return ", ".join(f"{headers[i]}={src[i]!r}" for i in columns if i < len(src))
+
+
+def _context(source: SourceFile, src: list | None) -> str:
+    """A few of the row's values, so a row without the value concerned can be found."""
+    if not src:
+        return ""
+    filled = [i for i, v in enumerate(src[: len(source.headers)]) if v not in (None, "") and str(v).strip()][:3]
+    return ", ".join(f"{source.headers[i]}={src[i]!r}" for i in filled)
+
+
+def _check_message(table: str, check: Check, count: int, rows: int, plan: TablePlan, source: SourceFile) -> tuple[str, str]:
+    """The message and the action for a check that rows failed."""
+    target, mapping = check.target, plan.mapping
+    header = mapping.columns.get(target, "")
+    where = f"column '{header}'" if header else (f"rule {mapping.source_of(target)}" if target else "")
+    share = f" ({count / rows:.1%} of rows)" if rows else ""
+    target_type = dict(plan.targets).get(target, contract.TEXT)
+    if check.code == "blank_id":
+        return (
+            f"{source.name}: {count:,} rows have no customer ID ({where}){share}; they are left out",
+            "Download the rejected rows to see them. Fill in the customer ID at the source if these rows matter.",
+        )
+    if check.code == "blank_required":
+        return (
+            f"{source.name}: {count:,} rows have no {target} ({where}){share}; they are left out",
+            f"Fill in {target} at the source, or map another column to {target}.",
+        )
+    if check.code in ("unreadable_required", "unreadable"):
+        style = ""
+        if header and header in plan.dates:
+            style = f", read as {plan.dates[header].label}"
+        elif target_type in (contract.NUMBER, contract.INTEGER):
+            style = f", read with '{plan.number.decimal}' as decimal separator"
+        kept = "they are left out" if check.rejects else "they are published blank"
+        return (
+            f"{source.name}: {count:,} values of {where} cannot be read as {_WHAT[target_type]} for {target}{style}{share}; {kept}",
+            "Check the format chosen for this column (dates: day or month first; numbers: decimal separator), "
+            "or correct the values at the source.",
+        )
+    if check.code == "blank_number":
+        return (
+            f"{source.name}: {count:,} rows have no value in {where} for {target}{share}; published blank "
+            "and left out of sums and averages",
+            "Nothing to do if the value is really unknown for these rows.",
+        )
+    if check.code == "short_row":
+        return (
+            f"{source.name}: {count:,} rows have fewer fields than the header's {len(source.headers)}{share}; they are left out",
+            "Check the delimiter chosen for this file, and whether these rows were cut short when the file was exported.",
+        )
+    if check.code == "long_row":
+        return (
+            f"{source.name}: {count:,} rows have more fields than the header's {len(source.headers)}{share}; they are left out",
+            "Check the delimiter chosen for this file; a value holding the delimiter must be in double quotes.",
+        )
+    if check.code == "unmapped_blank":
+        return (
+            f"{source.name}: column '{check.detail}' holds numbers but {count:,} rows are blank{share}; "
+            "CX Lens does not use this column",
+            "Nothing to do unless you map this column.",
+        )
+    return f"{source.name}: {count:,} rows failed {check.code}", ""
+
+
+def validate(
+    cur: duckdb.DuckDBPyConnection,
+    plans: dict[str, TablePlan],
+    staged: dict[str, list[StagedFile]],
+    options: Options = Options(),
+) -> Report:
+    """The report on staged tables: per table rows read, rejected and published, and every problem found."""
+    options = options.validate()
+    now = options.now or datetime.now()
+    report = Report()
+    for table, plan in plans.items():
+        table_report = TableReport(table)
+        report.tables[table] = table_report
+        table_report.problems.extend(plan.problems)
+        for source in plan.sources:
+            for note in source.notes:
+                table_report.problems.append(Problem(table, NOTE, "reading", note))
+        for f in staged.get(table, []):
+            _file_checks(cur, f, plan, table_report, options)
+        if not plan.blocked and staged.get(table):
+            _data_checks(cur, table, plan, staged[table], table_report, now, options)
+            _label_checks(cur, table, plan, staged[table], table_report)
+    _customer_checks(cur, plans, staged, report)
+    for table_report in report.tables.values():
+        if table_report.read and not table_report.published and not any(p.blocking for p in table_report.problems):
+            table_report.problems.append(
+                Problem(
+                    table_report.table,
+                    BLOCKING,
+                    "nothing_left",
+                    f"{table_report.table}: every one of the {table_report.read:,} rows read is rejected, so nothing would be published",
+                    "Look at the problems above: the mapping is probably wrong (e.g. the customer ID mapped to an empty column).",
+                    table_report.read,
+                )
+            )
+    return report
+
+
+def _file_checks(cur: duckdb.DuckDBPyConnection, f: StagedFile, plan: TablePlan, out: TableReport, options: Options) -> None:
+    source, checks = f.plan.source, f.plan.checks
+    name = f"{STAGING_DB}.{ident(f.table)}"
+    read = f.rows + f.read_rejects_total
+    details = ", ".join(
+        x for x in (source.encoding, _delimiter_label(source), f"sheet '{source.sheet}'" if source.sheet else "") if x
+    )
+    out.files.append(FileSummary(source.name, source.size, FORMAT_LABELS[source.format], details, read))
+    out.read += read
+    if read == 0:
+        out.problems.append(
+            Problem(
+                plan.table,
+                BLOCKING,
+                "no_rows",
+                f"{source.name} has a header row but no data rows",
+                "Export the data again: the file holds only column names.",
+                0,
+            )
+        )
+        return
+    row_sql = f.row_sql()
+    parts = ["count(*)", f"count(*) filter (where (_problems & {f.plan.reject_mask}) <> 0)"]
+    for check in checks:
+        parts.append(f"count(*) filter (where (_problems & {check.mask}) <> 0)")
+        parts.append(
+            f"min_by(struct_pack(r := {row_sql}, s := _src), {row_sql}, {EXAMPLES}) filter (where (_problems & {check.mask}) <> 0)"
+        )
+    row = cur.execute(f"select {', '.join(parts)} from {name}").fetchall()[0]
+    rejected = row[1] + f.read_rejects_total
+    out.rejected += rejected
+    for k, check in enumerate(checks):
+        count, samples = row[2 + 2 * k], row[3 + 2 * k] or []
+        if not count:
+            continue
+        message, action = _check_message(plan.table, check, count, f.rows, plan, source)
+        examples = []
+        for sample in samples:
+            value = _source_values(source, sample["s"], check.columns)
+            if check.code in ("blank_id", "blank_required") or value == "blank":
+                context = _context(source, sample["s"])
+                value = f"blank ({context})" if context else "blank"
+            examples.append(Example(source.name, int(sample["r"]), value))
+        severity = WARNING
+        too_many = count > options.max_bad_share * f.rows
+        if check.rejects and check.code not in ("blank_id",) and too_many:
+            severity = BLOCKING
+            action = (f"More than {options.max_bad_share:.0%} of rows: CX Lens does not publish this. " + action).strip()
+        header = plan.mapping.columns.get(check.target, check.detail)
+        out.problems.append(
+            Problem(plan.table, severity, check.code, message, action, count, header, tuple(examples), check.rejects)
+        )
+    if f.read_rejects_total:
+        examples = tuple(
+            Example(source.name, r.line, f"{r.error.split(':')[0].lower()}: {r.text[:120]!r}") for r in f.read_rejects[:EXAMPLES]
+        )
+        severity = BLOCKING if f.read_rejects_total > options.max_bad_share * read else WARNING
+        out.problems.append(
+            Problem(
+                plan.table,
+                severity,
+                "unreadable_lines",
+                f"{source.name}: {f.read_rejects_total:,} lines cannot be read (e.g. more fields than the header, a quote never "
+                "closed, bytes that are not text); they are left out",
+                "Check the delimiter and encoding chosen for this file; download the rejected rows to see the lines.",
+                f.read_rejects_total,
+                "",
+                examples,
+                True,
+            )
+        )
+
+
+def _delimiter_label(source: SourceFile) -> str:
+    return f"{DELIMITERS[source.delimiter]} separated" if source.delimiter else ""
+
+
+def _data_checks(
+    cur: duckdb.DuckDBPyConnection,
+    table: str,
+    plan: TablePlan,
+    staged: list[StagedFile],
+    out: TableReport,
+    now: datetime,
+    options: Options,
+) -> None:
+    """Checks on the typed values of the rows to be published: future dates, amounts, satisfaction scale, resolution order."""
+    targets = dict(plan.targets)
+    conditions: list[tuple[str, str, str, str, list]] = []  # code, target, condition, severity, params
+    for target, target_type in targets.items():
+        if target_type == contract.TIMESTAMP:
+            conditions.append(("future_dates", target, f"{ident(target)} > ?", WARNING, [now]))
+        elif target_type == contract.DATE:
+            conditions.append(("future_dates", target, f"{ident(target)} > ?", WARNING, [now.date()]))
+    if "amount" in targets:
+        conditions.append(("negative_amounts", "amount", "amount < 0", NOTE, []))
+        conditions.append(("zero_amounts", "amount", "amount = 0", WARNING, []))
+    if "satisfaction" in targets:
+        low, high = SATISFACTION_SCALES.get(options.satisfaction_scale or "", (None, None))
+        if low is not None:
+            conditions.append(("out_of_scale", "satisfaction", "(satisfaction < ? or satisfaction > ?)", WARNING, [low, high]))
+    if "resolved_ts" in targets and "ts" in targets:
+        conditions.append(("resolved_before", "resolved_ts", "resolved_ts < ts", WARNING, []))
+    if not conditions:
+        return
+    for f in staged:
+        source = f.plan.source
+        parts, params = [], []
+        for _code, target, condition, _severity, values in conditions:
+            parts.append(f"count(*) filter (where {condition})")
+            params.extend(values)
+            parts.append(
+                f"min_by(struct_pack(r := _row, v := cast({ident(target)} as varchar)), _row, {EXAMPLES}) filter (where {condition})"
+            )
+            params.extend(values)
+        row = cur.execute(f"select {', '.join(parts)} from ({staged_sql([f])})", params).fetchall()[0]
+        for k, (code, target, _condition, severity, values) in enumerate(conditions):
+            count, samples = row[2 * k], row[2 * k + 1] or []
+            if not count:
+                continue
+            header = plan.mapping.columns.get(target, "")
+            where = f"'{header}'" if header else plan.mapping.source_of(target)
+            message, action = _data_message(code, source.name, count, target, where, now, options, values)
+            examples = tuple(Example(source.name, int(s["r"]), repr(s["v"])) for s in samples)
+            out.problems.append(Problem(table, severity, code, message, action, count, header, examples))
+
+
+def _data_message(
+    code: str, file: str, count: int, target: str, where: str, now: datetime, options: Options, values: list
+) -> tuple[str, str]:
+    if code == "future_dates":
+        return (
+            f"{file}: {count:,} rows have {target} ({where}) after today ({now:%d %b %Y}); they are published as they are",
+            "Check the date format chosen for this column (day first or month first) and the source system's clock.",
+        )
+    if code == "negative_amounts":
+        return (
+            f"{file}: {count:,} rows have a negative amount ({where}): refunds and cancellations, published as negative amounts",
+            "Nothing to do: revenue counts them as money going back.",
+        )
+    if code == "zero_amounts":
+        return (
+            f"{file}: {count:,} rows have an amount of zero ({where}); they are published and count as purchases",
+            "Check whether these are free items, samples or data errors.",
+        )
+    if code == "out_of_scale":
+        low, high = values
+        return (
+            f"{file}: {count:,} satisfaction scores ({where}) are outside the {options.satisfaction_scale} scale ({low:g} to {high:g})",
+            "Check the satisfaction scale chosen for this dataset (CSAT 1-5 or NPS 0-10).",
+        )
+    if code == "resolved_before":
+        return (
+            f"{file}: {count:,} touchpoints were resolved ({where}) before they started; published as they are",
+            "Check that the resolution and contact time columns are the right way round.",
+        )
+    return f"{file}: {count:,} rows: {code}", ""
+
+
+def _label_checks(
+    cur: duckdb.DuckDBPyConnection, table: str, plan: TablePlan, staged: list[StagedFile], out: TableReport
+) -> None:
+    for target in plan.label_targets:
+        vocabulary = vocab.vocabulary_for(table, target)
+        counts = label_counts(cur, staged, target)
+        resolved = vocab.resolve(vocabulary, [label for label, _ in counts], plan.mapping.labels.get(target, {}))
+        unknown = vocab.unknown(vocabulary, resolved)
+        header = plan.mapping.columns.get(target, "")
+        if len(counts) > vocab.MAX_LABELS:
+            out.problems.append(
+                Problem(
+                    table,
+                    WARNING,
+                    "too_many_labels",
+                    f"{table}: '{header}' holds more than {vocab.MAX_LABELS} different values for {target}; is it the right column?",
+                    f"Check which column is mapped to {target}.",
+                    len(counts),
+                    header,
+                )
+            )
+        if unknown:
+            by_label = dict(counts)
+            rows = sum(by_label[label] for label in unknown)
+            shown = ", ".join(f"'{label}' ({by_label[label]:,} rows)" for label in unknown[:8])
+            more = f" and {len(unknown) - 8} more" if len(unknown) > 8 else ""
+            out.problems.append(
+                Problem(
+                    table,
+                    WARNING,
+                    "unmapped_labels",
+                    f"{table}: {len(unknown)} labels of '{header}' are not {vocabulary.name} CX Lens knows: {shown}{more}; "
+                    "they are published as they are",
+                    f"Map them to {', '.join(vocabulary.labels)} in the label mapping, or keep them.",
+                    rows,
+                    header,
+                )
+            )
+
+
+def label_counts(cur: duckdb.DuckDBPyConnection, staged: list[StagedFile], target: str) -> list[tuple[str, int]]:
+    """The file labels of a label column with their row counts, most frequent first (blank labels left out)."""
+    if not staged:
+        return []
+    rows = cur.execute(
+        f"""
+        select {ident(target)} as label, count(*) as n from ({staged_sql(staged)})
+        where {ident(target)} is not null group by 1 order by n desc, label limit ?
+        """,
+        [vocab.MAX_LABELS + 1],
+    ).fetchall()
+    return [(r[0], int(r[1])) for r in rows]
+
+
+def _customer_checks(
+    cur: duckdb.DuckDBPyConnection,
+    plans: dict[str, TablePlan],
+    staged: dict[str, list[StagedFile]],
+    report: Report,
+) -> None:
+    """Duplicate customer IDs; IDs in transactions or interactions missing from customers (added); customers built from IDs."""
+    usable = {t: staged.get(t, []) for t, p in plans.items() if not p.blocked and staged.get(t)}
+    events = [f for t in ("transactions", "interactions") for f in usable.get(t, [])]
+    customers = usable.get("customers", [])
+    if customers:
+        out = report.tables["customers"]
+        dup = cur.execute(
+            f"""
+            with c as (
+                select customer_id, _file, _row,
+                       row_number() over (partition by customer_id order by _file, _row) as k
+                from ({staged_sql(customers, "customer_id")})
+            )
+            select count(distinct customer_id) filter (where k > 1), count(*) filter (where k > 1),
+                   min_by(struct_pack(f := _file, r := _row, v := customer_id), _file * 1e12 + _row, {EXAMPLES}) filter (where k > 1)
+            from c
+            """
+        ).fetchall()[0]
+        ids, extra, samples = dup[0], dup[1], dup[2] or []
+        if extra:
+            names = {f.plan.index: f.plan.source.name for f in customers}
+            out.rejected += extra
+            out.problems.append(
+                Problem(
+                    "customers",
+                    WARNING,
+                    "duplicate_ids",
+                    f"customers: {ids:,} customer IDs appear more than once ({extra:,} extra rows); the first row of each is kept, "
+                    "the others are left out",
+                    "Download the rejected rows to see the repeats; remove them at the source if the first row is not the right one.",
+                    extra,
+                    plans["customers"].mapping.columns.get("customer_id", ""),
+                    tuple(Example(names[s["f"]], int(s["r"]), repr(s["v"])) for s in samples),
+                    True,
+                )
+            )
+    if events and customers:
+        row = cur.execute(
+            f"""
+            with ids as (select distinct customer_id from ({staged_sql(customers, "customer_id")})),
+                 ev as (select customer_id from ({staged_sql(events, "customer_id")}))
+            select count(distinct ev.customer_id), count(*), list(distinct ev.customer_id)[1:{EXAMPLES}]
+            from ev anti join ids using (customer_id)
+            """
+        ).fetchall()[0]
+        missing, rows, samples = row[0], row[1], row[2] or []
+        if missing:
+            out = report.tables["customers"]
+            out.added = missing
+            out.problems.append(
+                Problem(
+                    "customers",
+                    WARNING,
+                    "added_customers",
+                    f"customers: {missing:,} customer IDs in transactions or interactions ({rows:,} rows) are not in the customers "
+                    "file; they are added as customers with blank attributes so no transaction or touchpoint is dropped",
+                    "Check that the customers file is complete (or is the extract of the same date as the others).",
+                    missing,
+                    "customer_id",
+                    tuple(Example("", 0, repr(v)) for v in sorted(samples)),
+                )
+            )
+    elif events and not plans.get("customers"):
+        built = cur.execute(f"select count(distinct customer_id) from ({staged_sql(events, 'customer_id')})").fetchall()[0][0]
+        out = report.tables.setdefault("customers", TableReport("customers"))
+        out.added = built
+        out.problems.append(
+            Problem(
+                "customers",
+                NOTE,
+                "built_customers",
+                f"customers: no customers file, so the customers table is built from the {built:,} distinct customer IDs "
+                "in transactions and interactions (with blank attributes)",
+                "Upload a customers file to add segments, regions, sign-up dates, churn and behaviours.",
+                built,
+            )
+        )
+
+
+def rejected_rows(
+    cur: duckdb.DuckDBPyConnection, plan: TablePlan, staged: list[StagedFile], limit: int | None = None
+) -> list[dict]:
+    """Every row left out of a table, as dicts: file, row, reasons, then the row's original values by header."""
+    out: list[dict] = []
+    for f in staged:
+        source, mask = f.plan.source, f.plan.reject_mask
+        reasons = {c.mask: _reason(c, plan) for c in f.plan.checks if c.rejects}
+        for reject in f.read_rejects:
+            out.append({"file": source.name, "row": reject.line, "problem": reject.error, "raw line": reject.text})
+        if not mask:
+            continue
+        rows = cur.execute(
+            f"""
+            select {f.row_sql()} as r, _problems, _src from {STAGING_DB}.{ident(f.table)}
+            where (_problems & ?) <> 0 order by r limit ?
+            """,
+            [mask, limit or 2**62],
+        ).fetchall()
+        for row_number, problems, src in rows:
+            record = {"file": source.name, "row": int(row_number)}
+            record["problem"] = "; ".join(text for bit, text in reasons.items() if problems & bit)
+            for header, value in zip([*source.headers, "(extra field)"], src or [], strict=False):
+                if header == "(extra field)" and value is None:
+                    continue
+                record[header] = value
+            out.append(record)
+    if plan.table == "customers" and staged:
+        rows = cur.execute(
+            f"""
+            select _file, _row, customer_id from (
+                select _file, _row, customer_id,
+                       row_number() over (partition by customer_id order by _file, _row) as k
+                from ({staged_sql(staged, "customer_id")})
+            ) where k > 1 order by _file, _row
+            """
+        ).fetchall()
+        names = {f.plan.index: f.plan.source.name for f in staged}
+        for file_index, row_number, customer_id in rows:
+            out.append(
+                {
+                    "file": names[file_index],
+                    "row": int(row_number),
+                    "problem": f"customer ID {customer_id} already on an earlier row",
+                    "customer_id": customer_id,
+                }
+            )
+    return out
+
+
+def _reason(check: Check, plan: TablePlan) -> str:
+    header = plan.mapping.columns.get(check.target, "")
+    where = f" ('{header}')" if header else ""
+    return {
+        "blank_id": f"no customer ID{where}",
+        "blank_required": f"no {check.target}{where}",
+        "unreadable_required": f"{check.target}{where} cannot be read",
+        "short_row": "fewer fields than the header",
+        "long_row": "more fields than the header",
+    }.get(check.code, check.code)
