@@ -139,8 +139,11 @@ class Store:
         # Made before restrict() locks the configuration: DuckDB tracks a running query's progress only on
         # a connection with the progress bar enabled, and that setting cannot be changed once locked.
         self._progress_cursor = self._con.cursor()
-        self._progress_cursor.execute("set enable_progress_bar = true")
-        self._progress_cursor.execute("set enable_progress_bar_print = false")
+        try:
+            self._progress_cursor.execute("set enable_progress_bar = true")
+            self._progress_cursor.execute("set enable_progress_bar_print = false")
+        except duckdb.Error:
+            pass  # another Store of this process locked the shared configuration: progress is then shown by steps only
         self._progress_lock = threading.Lock()
         if not read_only:
             with self.write_lock, self.cursor() as cur:

@@ -65,8 +65,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-templates", action="store_true", help="neither apply nor save mapping templates")
 
 
-def run(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """Run the ingest command; returns the exit code."""
+    out, err = out or sys.stdout, err or sys.stderr
     from dashboard.store import DatabaseBusy, Store, StoreError, check_dataset_name
 
     try:
@@ -226,11 +227,11 @@ def print_report(report: Report, upload: Upload, out: TextIO) -> None:
     labels = {BLOCKING: "BLOCKING", "warning": "warning", NOTE: "note"}
     for problem in report.problems:
         print(f"{labels[problem.severity]:<9} {problem.message}", file=out)
-    for table, t in report.tables.items():
+    for i, (table, t) in enumerate(report.tables.items()):
         files = "; ".join(
             f"{f.name} ({f.size / 1e6:,.1f} MB, {f.format}{', ' + f.details if f.details else ''})" for f in t.files
         )
-        print(f"\n{table}" + (f": {files}" if files else ""), file=out)
+        print(("\n" if i or report.problems else "") + table + (f": {files}" if files else ""), file=out)
         if t.files:
             check = "✓" if t.balanced else "✗"
             print(

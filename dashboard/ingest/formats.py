@@ -312,13 +312,12 @@ def guess_dates(cur: duckdb.DuckDBPyConnection, values: Sequence[str]) -> DateGu
     if "iso" in winners:
         return DateGuess(DateStyle("iso"), (), share)
     if "day-first" in winners and "month-first" in winners:
+        # both orders read the sample alike: the rest of the file may still tell them apart (the caller checks it)
         differs = cur.execute(
             "select v from unnest(?) t(v) where try_strptime(v, ?) is distinct from try_strptime(v, ?) limit 1",
             [values, used["day-first"], used["month-first"]],
         ).fetchall()
-        if differs:
-            return DateGuess(None, ("day-first", "month-first"), share, differs[0][0])
-        winners = ["day-first"]
+        return DateGuess(None, ("day-first", "month-first"), share, differs[0][0] if differs else values[0])
     order = winners[0]
     return DateGuess(DateStyle(order, tuple(used[order])), (), share)
 

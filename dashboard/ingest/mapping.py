@@ -239,8 +239,9 @@ def suggest(
     number = formats.guess_numbers([v for vs in samples.values() for v in vs[:200]]).style
     columns = {}
     for target, header in contract.auto_map(table, list(headers)).items():
-        target_type = contract.TABLES[table].column(target).type
-        if _fits(target_type, samples.get(header, []), number, cur):
+        column = contract.TABLES[table].column(target)
+        # a required column named as such stays mapped (the report shows its bad values); an optional one must fit
+        if column.required or _fits(column.type, samples.get(header, []), number, cur):
             columns[target] = header
     rules: list[Rule] = []
     norm = _by_norm(headers)

@@ -176,7 +176,10 @@ def plan_table(
                     required,
                 )
             )
+    misread = {s.name for s in sources if _delimiter_hint(s)}
     for source in sources:
+        if source.name in misread:
+            continue  # its columns are wrong as a whole: the delimiter problem says so
         needed = list(mapping.columns.values()) + [h for r in mapping.rules for h in r.sources()]
         for header in dict.fromkeys(needed):
             if header not in source.headers:
@@ -293,25 +296,34 @@ def _date_styles(
 def _settle_on_whole_files(
     cur: duckdb.DuckDBPyConnection, sources: list[SourceFile], header: str, guess: formats.DateGuess
 ) -> formats.DateGuess:
-    """Day-first or month-first decided over every value of the column (the sample could not tell them apart)."""
+    """Day first or month first, decided over every value of the column (the sample could not tell them apart).
+
+    The order that reads more values wins; when both read every value, they must give the same dates
+    everywhere (day = month) for the answer to be day first, else the analyst is asked.
+    """
     day = formats.style_for("day-first").formats
     month = formats.style_for("month-first").formats
     failures = {"day-first": 0, "month-first": 0}
+    example = ""
     for source in sources:
         col = source.column_for(header)
-        relation = source.relation()
+        relation = source.relation(lenient=True)
         row = cur.execute(
             f"""
             select count(*) filter (where try_strptime(trim({col}), ?) is null),
-                   count(*) filter (where try_strptime(trim({col}), ?) is null)
+                   count(*) filter (where try_strptime(trim({col}), ?) is null),
+                   min({col}) filter (where try_strptime(trim({col}), ?) is distinct from try_strptime(trim({col}), ?))
             from {relation.text} where {col} is not null and trim({col}) <> ''
             """,
-            [day, month, *relation.params],
+            [day, month, day, month, *relation.params],
         ).fetchall()[0]
         failures["day-first"] += row[0]
         failures["month-first"] += row[1]
+        example = example or (row[2] or "")
     if failures["day-first"] == failures["month-first"]:
-        return guess
+        if example:
+            return formats.DateGuess(None, guess.ambiguous, guess.parsed_share, example)
+        return formats.DateGuess(formats.style_for("day-first"), (), guess.parsed_share)
     order = min(failures, key=failures.get)
     return formats.DateGuess(formats.style_for(order), (), guess.parsed_share)
 

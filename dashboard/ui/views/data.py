@@ -149,6 +149,7 @@ def render_upload(ctx: PageContext) -> None:
         st.info("Upload at least one file to map its columns.", icon=":material/upload_file:")
         return
     st.subheader("2 · Columns")
+    report = _check(upload)
     tabs = st.tabs(
         [f"{TABLE_TEXT[t][0]} ({len(upload.sources[t])} file{'s' if len(upload.sources[t]) > 1 else ''})" for t in tables]
     )
@@ -157,7 +158,7 @@ def render_upload(ctx: PageContext) -> None:
             _mapping_for(upload, table)
     _satisfaction_scale(upload)
     st.subheader("3 · Validation report")
-    report = _check(upload)
+    report = _check(upload)  # again: a choice just made above (the satisfaction scale) may call for it
     if report is None:
         return
     render_report(upload, report, ctx)
@@ -166,6 +167,7 @@ def render_upload(ctx: PageContext) -> None:
 
 
 def _files_for(upload: Upload, table: str) -> None:
+    """The table's uploader; new files (or changed read settings) are read at once, then their read settings shown."""
     title, row = TABLE_TEXT[table]
     files = st.file_uploader(
         f"{title}: {row}",
@@ -175,21 +177,20 @@ def _files_for(upload: Upload, table: str) -> None:
         help=f"The {table} extract. Column names in the first row (Excel: the first full row).",
     )
     files = files or []
-    read = upload.mapping.tables.get(table, TableMapping(table)).read
-    if files and (upload.sources.get(table) or table in upload.read_errors):
-        read = _read_settings(upload, table, read)
+    read = st.session_state.get(f"d_read_{table}_{_gen()}", ReadOptions())
     ids = (tuple(f.file_id for f in files), read)
-    if st.session_state.get(f"d_ids_{table}") == ids:
-        return
-    st.session_state[f"d_ids_{table}"] = ids
-    if not files:
-        upload.remove_table(table)
-        return
-    bar = _Bar(f"Reading {len(files)} {table} file(s)…")
-    incoming = [_save_upload(f) for f in files]
-    upload.add_files(table, incoming, read, owned=True, progress=bar)
-    bar.done()
-    st.session_state[f"d_mapgen_{table}"] = st.session_state.get(f"d_mapgen_{table}", 0) + 1
+    if st.session_state.get(f"d_ids_{table}") != ids:
+        st.session_state[f"d_ids_{table}"] = ids
+        if not files:
+            upload.remove_table(table)
+            return
+        bar = _Bar(f"Reading {len(files)} {table} file(s)…")
+        incoming = [_save_upload(f) for f in files]
+        upload.add_files(table, incoming, read, owned=True, progress=bar)
+        bar.done()
+        st.session_state[f"d_mapgen_{table}"] = st.session_state.get(f"d_mapgen_{table}", 0) + 1
+    if files:
+        _read_settings(upload, table, read)
 
 
 def _save_upload(uploaded) -> IncomingFile:
@@ -205,43 +206,55 @@ def _save_upload(uploaded) -> IncomingFile:
     return IncomingFile(path, uploaded.name, digest.hexdigest())
 
 
-def _read_settings(upload: Upload, table: str, read: ReadOptions) -> ReadOptions:
-    """The read settings of a table's files (detected values shown; changing one reads the files again)."""
+def _read_settings(upload: Upload, table: str, read: ReadOptions) -> None:
+    """The read settings of a table's files, detected values shown; a change reads the files again on the next run."""
     sources = upload.sources.get(table, [])
     first = sources[0] if sources else None
     summary = "; ".join(_file_line(s) for s in sources) or "the file could not be read"
+    state_key = f"d_read_{table}_{_gen()}"
+    keys = {name: f"d_{name}_{table}_{_gen()}" for name in ("enc", "delim", "header", "sheet")}
+
+    def _changed() -> None:
+        st.session_state[state_key] = ReadOptions(
+            st.session_state[keys["enc"]],
+            st.session_state[keys["delim"]],
+            st.session_state[keys["header"]],
+            st.session_state.get(keys["sheet"], read.sheet) or "",
+        )
+
     with st.expander(f"Read settings · {summary}", expanded=table in upload.read_errors):
         left, middle, right = st.columns(3)
         encodings = ["auto", *enc.LABELS]
         detected = f"auto ({first.encoding})" if first and first.encoding else "auto"
-        encoding = left.selectbox(
+        left.selectbox(
             "Encoding",
             encodings,
             index=encodings.index(read.encoding),
             format_func=lambda e: detected if e == "auto" else enc.LABELS[e],
-            key=f"d_enc_{table}_{_gen()}",
+            key=keys["enc"],
+            on_change=_changed,
         )
         delimiters = ["auto", *sniff.DELIMITERS]
         shown = f"auto ({sniff.DELIMITERS[first.delimiter]})" if first and first.delimiter else "auto"
-        delimiter = middle.selectbox(
+        middle.selectbox(
             "Delimiter",
             delimiters,
             index=delimiters.index(read.delimiter),
             format_func=lambda d: shown if d == "auto" else sniff.DELIMITERS[d],
-            key=f"d_delim_{table}_{_gen()}",
+            key=keys["delim"],
+            on_change=_changed,
         )
-        header = right.checkbox("First row holds column names", value=read.header, key=f"d_header_{table}_{_gen()}")
-        sheet = read.sheet
+        right.checkbox("First row holds column names", value=read.header, key=keys["header"], on_change=_changed)
         if first and first.sheets:
             options = ["", *first.sheets]
-            sheet = left.selectbox(
+            left.selectbox(
                 "Sheet",
                 options,
                 index=options.index(read.sheet) if read.sheet in options else 0,
-                format_func=lambda s: f"first with data ({first.sheet})" if s == "" else s,
-                key=f"d_sheet_{table}_{_gen()}",
+                format_func=lambda s: f"first with a table ({first.sheet})" if s == "" else s,
+                key=keys["sheet"],
+                on_change=_changed,
             )
-    return ReadOptions(encoding, delimiter, header, sheet)
 
 
 def _file_line(source) -> str:
