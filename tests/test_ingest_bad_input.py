@@ -83,7 +83,7 @@ def test_ragged_rows_are_rejected_with_their_rows(store: Store, tmp_path: Path, 
     upload, report = run_upload(store, tmp_path, {"transactions": [path]})
     try:
         found = problems(report, "transactions")
-        assert found["short_row"].message.startswith("ragged.csv: 1 rows have fewer fields than the header's 4")
+        assert found["short_row"].message.startswith("ragged.csv: 1 row has fewer fields than the header's 4")
         assert [e.row for e in found["short_row"].examples] == [51]
         assert "3 of 4 fields" in found["short_row"].examples[0].value
         assert [e.row for e in found["long_row"].examples] == [121]
@@ -119,7 +119,7 @@ def test_large_file_with_one_bad_row_at_the_end(store: Store, tmp_path: Path, pu
     upload, report = run_upload(store, tmp_path, {"transactions": [path]})
     try:
         bad = problems(report, "transactions")["unreadable_required"]
-        assert bad.message.startswith("big.csv: 1 values of column 'date' cannot be read as dates and times for ts, read as ISO")
+        assert bad.message.startswith("big.csv: 1 value of column 'date' cannot be read as dates and times for ts, read as ISO")
         assert bad.examples[0].row == 100_002 and bad.examples[0].value == "'2024-02-30'"
         assert not bad.blocking
         version = upload.publish("shop")

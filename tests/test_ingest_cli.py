@@ -38,7 +38,7 @@ def test_publishes_and_prints_the_report(db: Path, tmp_path: Path, capsys):
     out, err = capsys.readouterr()
     assert code == 0, out + err
     assert "read 5 · published 4 · rejected 1   (published + rejected = read ✓)" in out
-    assert "orders.csv: 1 rows have no customer ID (column 'customer_id') (20.0% of rows); they are left out" in out
+    assert "orders.csv: 1 row has no customer ID (column 'customer_id') (20.0% of rows); it is left out" in out
     assert "e.g. orders.csv row 6: blank (date='2024-04-01', amount='5', channel='web')" in out
     assert out.strip().splitlines()[-1].startswith("published shop v1: customers 3 · transactions 4 · interactions 0")
     assert "… reading orders.csv" in err  # progress, one line per step when not on a terminal

@@ -43,7 +43,7 @@ def test_headers_map_by_synonyms_and_labels_by_vocabulary(store: Store, tmp_path
     ]
     assert [(r[5], r[6], r[8]) for r in rows] == [("customer", True, 4.0), ("customer", False, 2.0), ("company", True, None)]
     unknown = problems(report, "interactions")["unmapped_labels"]  # ... and reported
-    assert unknown.message.startswith("interactions: 1 labels of 'Medium' are not channels CX Lens knows: 'Kiosk' (1 rows)")
+    assert unknown.message.startswith("interactions: 1 label of 'Medium' is not among the channels CX Lens knows: 'Kiosk' (1 row)")
     assert problems(report, "interactions")["blank_number"].count == 1  # the blank CSAT
     assert store.get_setting("shop", "satisfaction_scale") == "CSAT 1-5"
 
@@ -155,7 +155,7 @@ def test_rules_build_flags_amounts_dates_and_constants(store: Store, tmp_path: P
     try:
         bad = problems(report, "customers")["unreadable"]
         assert bad.message.startswith(
-            "c.csv: 1 values of rule signup_date = 2024-12-31 minus Months months cannot be read as dates"
+            "c.csv: 1 value of rule signup_date = 2024-12-31 minus Months months cannot be read as dates"
         )
         assert bad.examples[0].row == 4 and bad.examples[0].value == "'x'"
         added = problems(report, "customers")["added_customers"]
@@ -191,7 +191,7 @@ def test_duplicate_customer_ids_keep_the_first_row_and_reject_the_rest(store: St
     upload, report = run_upload(store, tmp_path, {"customers": [write(tmp_path, "c.csv", content)]})
     try:
         dup = problems(report, "customers")["duplicate_ids"]
-        assert dup.message.startswith("customers: 1 customer IDs appear more than once (2 extra rows)")
+        assert dup.message.startswith("customers: 1 customer ID appears more than once (2 extra rows)")
         assert [(e.row, e.value) for e in dup.examples] == [(4, "'A'"), (5, "'A'")]
         table = report.tables["customers"]
         assert (table.read, table.published, table.rejected) == (4, 2, 2)

@@ -71,6 +71,7 @@ class Upload:
         self.report: Report | None = None
         self.read_errors: dict[str, Problem] = {}
         self._staged_keys: dict[str, str] = {}
+        self._label_cache: dict[tuple, list[tuple[str, int]]] = {}
         self._owned: dict[str, list[Path]] = {}
 
     # -- files --------------------------------------------------------------------------------
@@ -221,7 +222,14 @@ class Upload:
         if table not in self.staged or not self._is_current(table):
             return []
         with self.store.progress_cursor() as cur:
-            return label_counts(cur, self.staged[table], target)
+            return self._labels(cur, table, target)
+
+    def _labels(self, cur, table: str, target: str) -> list[tuple[str, int]]:
+        """Label counts of a staged table's label column, counted once per staging."""
+        key = (table, target, self._staged_keys.get(table))
+        if key not in self._label_cache:
+            self._label_cache[key] = label_counts(cur, self.staged[table], target)
+        return self._label_cache[key]
 
     # -- checking -----------------------------------------------------------------------------
 
@@ -236,7 +244,7 @@ class Upload:
             for i, table in enumerate(tables):
                 step = prog.part(progress, i / max(1, len(tables)), (i + 1) / max(1, len(tables)))
                 self._check_table(cur, table, step)
-            report = validate(cur, self.plans, self.staged, options)
+            report = validate(cur, self.plans, self.staged, options, labels=lambda t, target: self._labels(cur, t, target))
         for table, problem in self.read_errors.items():
             report.tables.setdefault(table, TableReport(table)).problems.insert(0, problem)
         if not tables and not self.read_errors:
@@ -336,7 +344,7 @@ class Upload:
                 columns.append(Sql(ident(name)))
                 continue
             with self.store.cursor() as cur:
-                counts = label_counts(cur, staged, name)
+                counts = self._labels(cur, table, name)
             resolved = vocab.resolve(vocabulary, [label for label, _ in counts], plan.mapping.labels.get(name, {}))
             columns.append(sql(f"{{}} as {ident(name)}", vocab.mapping_sql(ident(name), resolved)))
         rows = sql("select {}, _file, _row from (" + staged_sql(staged) + ")", join(columns))

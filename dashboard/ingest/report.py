@@ -5,6 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 BLOCKING, WARNING, NOTE = "blocking", "warning", "note"
+
+
+def n(count: int, noun: str, plural: str | None = None) -> str:
+    """count and noun, the noun in the plural unless count is 1: "1 row", "1,234 rows"."""
+    return f"{count:,} {noun if count == 1 else (plural or noun + 's')}"
+
+
+def verb(count: int, one: str, many: str) -> str:
+    """The verb agreeing with count: verb(1, "has", "have") is "has"."""
+    return one if count == 1 else many
+
+
 """Severities: blocking stops the publish; a warning is published as described; a note is for information."""
 
 

@@ -8,7 +8,7 @@ file, future dates, zero amounts, unmapped labels, blanks in numeric columns, va
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,7 +17,7 @@ import duckdb
 from dashboard import contract
 from dashboard.ingest import vocab
 from dashboard.ingest.mapping import SATISFACTION_SCALES
-from dashboard.ingest.report import BLOCKING, NOTE, WARNING, Example, FileSummary, Problem, Report, TableReport
+from dashboard.ingest.report import BLOCKING, NOTE, WARNING, Example, FileSummary, Problem, Report, TableReport, n, verb
 from dashboard.ingest.sniff import DELIMITERS, FORMAT_LABELS
 from dashboard.ingest.sources import SourceFile
 from dashboard.ingest.stage import STAGING_DB, Check, StagedFile, TablePlan
@@ -90,6 +90,10 @@ def _context(source: SourceFile, src: list | None) -> str:
     return ", ".join(f"{source.headers[i]}={src[i]!r}" for i in filled)
 
 
+def _left_out(count: int) -> str:
+    return "it is left out" if count == 1 else "they are left out"
+
+
 def _check_message(table: str, check: Check, count: int, rows: int, plan: TablePlan, source: SourceFile) -> tuple[str, str]:
     """The message and the action for a check that rows failed."""
     target, mapping = check.target, plan.mapping
@@ -99,12 +103,12 @@ def _check_message(table: str, check: Check, count: int, rows: int, plan: TableP
     target_type = dict(plan.targets).get(target, contract.TEXT)
     if check.code == "blank_id":
         return (
-            f"{source.name}: {count:,} rows have no customer ID ({where}){share}; they are left out",
+            f"{source.name}: {n(count, 'row')} {verb(count, 'has', 'have')} no customer ID ({where}){share}; {_left_out(count)}",
             "Download the rejected rows to see them. Fill in the customer ID at the source if these rows matter.",
         )
     if check.code == "blank_required":
         return (
-            f"{source.name}: {count:,} rows have no {target} ({where}){share}; they are left out",
+            f"{source.name}: {n(count, 'row')} {verb(count, 'has', 'have')} no {target} ({where}){share}; {_left_out(count)}",
             f"Fill in {target} at the source, or map another column to {target}.",
         )
     if check.code in ("unreadable_required", "unreadable"):
@@ -113,31 +117,31 @@ def _check_message(table: str, check: Check, count: int, rows: int, plan: TableP
             style = f", read as {plan.dates[header].label}"
         elif target_type in (contract.NUMBER, contract.INTEGER):
             style = f", read with '{plan.number.decimal}' as decimal separator"
-        kept = "they are left out" if check.rejects else "they are published blank"
+        kept = _left_out(count) if check.rejects else "published blank"
         return (
-            f"{source.name}: {count:,} values of {where} cannot be read as {_WHAT[target_type]} for {target}{style}{share}; {kept}",
+            f"{source.name}: {n(count, 'value')} of {where} cannot be read as {_WHAT[target_type]} for {target}{style}{share}; {kept}",
             "Check the format chosen for this column (dates: day or month first; numbers: decimal separator), "
             "or correct the values at the source.",
         )
     if check.code == "blank_number":
         return (
-            f"{source.name}: {count:,} rows have no value in {where} for {target}{share}; published blank "
+            f"{source.name}: {n(count, 'row')} {verb(count, 'has', 'have')} no value in {where} for {target}{share}; published blank "
             "and left out of sums and averages",
             "Nothing to do if the value is really unknown for these rows.",
         )
     if check.code == "short_row":
         return (
-            f"{source.name}: {count:,} rows have fewer fields than the header's {len(source.headers)}{share}; they are left out",
+            f"{source.name}: {n(count, 'row')} {verb(count, 'has', 'have')} fewer fields than the header's {len(source.headers)}{share}; {_left_out(count)}",
             "Check the delimiter chosen for this file, and whether these rows were cut short when the file was exported.",
         )
     if check.code == "long_row":
         return (
-            f"{source.name}: {count:,} rows have more fields than the header's {len(source.headers)}{share}; they are left out",
+            f"{source.name}: {n(count, 'row')} {verb(count, 'has', 'have')} more fields than the header's {len(source.headers)}{share}; {_left_out(count)}",
             "Check the delimiter chosen for this file; a value holding the delimiter must be in double quotes.",
         )
     if check.code == "unmapped_blank":
         return (
-            f"{source.name}: column '{check.detail}' holds numbers but {count:,} rows are blank{share}; "
+            f"{source.name}: column '{check.detail}' holds numbers but {n(count, 'row')} {verb(count, 'is', 'are')} blank{share}; "
             "CX Lens does not use this column",
             "Nothing to do unless you map this column.",
         )
@@ -149,8 +153,12 @@ def validate(
     plans: dict[str, TablePlan],
     staged: dict[str, list[StagedFile]],
     options: Options = Options(),
+    labels: Callable[[str, str], list[tuple[str, int]]] | None = None,
 ) -> Report:
-    """The report on staged tables: per table rows read, rejected and published, and every problem found."""
+    """The report on staged tables: per table rows read, rejected and published, and every problem found.
+
+    labels(table, target), when given, returns a label column's counts (the caller may have them already).
+    """
     options = options.validate()
     now = options.now or datetime.now()
     report = Report()
@@ -165,7 +173,7 @@ def validate(
             _file_checks(cur, f, plan, table_report, options)
         if not plan.blocked and staged.get(table):
             _data_checks(cur, table, plan, staged[table], table_report, now, options)
-            _label_checks(cur, table, plan, staged[table], table_report)
+            _label_checks(cur, table, plan, staged[table], table_report, labels)
     _customer_checks(cur, plans, staged, report)
     for table_report in report.tables.values():
         if table_report.read and not table_report.published and not any(p.blocking for p in table_report.problems):
@@ -203,28 +211,26 @@ def _file_checks(cur: duckdb.DuckDBPyConnection, f: StagedFile, plan: TablePlan,
             )
         )
         return
-    row_sql = f.row_sql()
-    parts = ["count(*)", f"count(*) filter (where (_problems & {f.plan.reject_mask}) <> 0)"]
-    for check in checks:
-        parts.append(f"count(*) filter (where (_problems & {check.mask}) <> 0)")
-        parts.append(
-            f"min_by(struct_pack(r := {row_sql}, s := _src), {row_sql}, {EXAMPLES}) filter (where (_problems & {check.mask}) <> 0)"
-        )
-    row = cur.execute(f"select {', '.join(parts)} from {name}").fetchall()[0]
-    rejected = row[1] + f.read_rejects_total
+    # one pass: how many rows carry each combination of problems (almost all carry none)
+    combos = cur.execute(f"select _problems, count(*) from {name} group by 1").fetchall()
+    rejected = sum(c for mask, c in combos if mask & f.plan.reject_mask) + f.read_rejects_total
     out.rejected += rejected
-    for k, check in enumerate(checks):
-        count, samples = row[2 + 2 * k], row[3 + 2 * k] or []
+    row_sql = f.row_sql()
+    for check in checks:
+        count = sum(c for mask, c in combos if mask & check.mask)
         if not count:
             continue
         message, action = _check_message(plan.table, check, count, f.rows, plan, source)
+        samples = cur.execute(
+            f"select {row_sql}, _src from {name} where (_problems & ?) <> 0 order by rowid limit ?", [check.mask, EXAMPLES]
+        ).fetchall()
         examples = []
-        for sample in samples:
-            value = _source_values(source, sample["s"], check.columns)
+        for row_number, src in samples:
+            value = _source_values(source, src, check.columns)
             if check.code in ("blank_id", "blank_required") or value == "blank":
-                context = _context(source, sample["s"])
+                context = _context(source, src)
                 value = f"blank ({context})" if context else "blank"
-            examples.append(Example(source.name, int(sample["r"]), value))
+            examples.append(Example(source.name, int(row_number), value))
         severity = WARNING
         too_many = count > options.max_bad_share * f.rows
         if check.rejects and check.code not in ("blank_id",) and too_many:
@@ -244,7 +250,7 @@ def _file_checks(cur: duckdb.DuckDBPyConnection, f: StagedFile, plan: TablePlan,
                 plan.table,
                 severity,
                 "unreadable_lines",
-                f"{source.name}: {f.read_rejects_total:,} lines cannot be read (e.g. more fields than the header, a quote never "
+                f"{source.name}: {n(f.read_rejects_total, 'line')} cannot be read (e.g. more fields than the header, a quote never "
                 "closed, bytes that are not text); they are left out",
                 "Check the delimiter and encoding chosen for this file; download the rejected rows to see the lines.",
                 f.read_rejects_total,
@@ -289,24 +295,34 @@ def _data_checks(
         return
     for f in staged:
         source = f.plan.source
+        name = f"{STAGING_DB}.{ident(f.table)}"
+        good = f"(_problems & {f.plan.reject_mask}) = 0"
         parts, params = [], []
-        for _code, target, condition, _severity, values in conditions:
+        for _code, _target, condition, _severity, values in conditions:
             parts.append(f"count(*) filter (where {condition})")
             params.extend(values)
-            parts.append(
-                f"min_by(struct_pack(r := _row, v := cast({ident(target)} as varchar)), _row, {EXAMPLES}) filter (where {condition})"
-            )
-            params.extend(values)
-        row = cur.execute(f"select {', '.join(parts)} from ({staged_sql([f])})", params).fetchall()[0]
-        for k, (code, target, _condition, severity, values) in enumerate(conditions):
-            count, samples = row[2 * k], row[2 * k + 1] or []
+        counts = cur.execute(f"select {', '.join(parts)} from {name} where {good}", params).fetchall()[0]
+        for count, (code, target, condition, severity, values) in zip(counts, conditions, strict=True):
             if not count:
                 continue
+            samples = cur.execute(
+                f"select {f.row_sql()}, {ident(target)} from {name} where {good} and {condition} order by rowid limit ?",
+                [*values, EXAMPLES],
+            ).fetchall()
             header = plan.mapping.columns.get(target, "")
             where = f"'{header}'" if header else plan.mapping.source_of(target)
             message, action = _data_message(code, source.name, count, target, where, now, options, values)
-            examples = tuple(Example(source.name, int(s["r"]), repr(s["v"])) for s in samples)
+            examples = tuple(Example(source.name, int(r), _shown(v)) for r, v in samples)
             out.problems.append(Problem(table, severity, code, message, action, count, header, examples))
+
+
+def _shown(value: object) -> str:
+    """A typed value as shown in an example: numbers without float noise, times without empty seconds."""
+    if isinstance(value, float):
+        return f"{value:.10g}"
+    if isinstance(value, datetime):
+        return f"{value:%Y-%m-%d %H:%M:%S}" if value.second or value.microsecond else f"{value:%Y-%m-%d %H:%M}"
+    return str(value)
 
 
 def _data_message(
@@ -314,39 +330,44 @@ def _data_message(
 ) -> tuple[str, str]:
     if code == "future_dates":
         return (
-            f"{file}: {count:,} rows have {target} ({where}) after today ({now:%d %b %Y}); they are published as they are",
+            f"{file}: {n(count, 'row')} {verb(count, 'has', 'have')} {target} ({where}) after today ({now:%d %b %Y}); published as they are",
             "Check the date format chosen for this column (day first or month first) and the source system's clock.",
         )
     if code == "negative_amounts":
         return (
-            f"{file}: {count:,} rows have a negative amount ({where}): refunds and cancellations, published as negative amounts",
+            f"{file}: {n(count, 'row')} {verb(count, 'has', 'have')} a negative amount ({where}): refunds and cancellations, published as negative amounts",
             "Nothing to do: revenue counts them as money going back.",
         )
     if code == "zero_amounts":
         return (
-            f"{file}: {count:,} rows have an amount of zero ({where}); they are published and count as purchases",
+            f"{file}: {n(count, 'row')} {verb(count, 'has', 'have')} an amount of zero ({where}); published, and counted as purchases",
             "Check whether these are free items, samples or data errors.",
         )
     if code == "out_of_scale":
         low, high = values
         return (
-            f"{file}: {count:,} satisfaction scores ({where}) are outside the {options.satisfaction_scale} scale ({low:g} to {high:g})",
+            f"{file}: {n(count, 'satisfaction score')} ({where}) {verb(count, 'is', 'are')} outside the {options.satisfaction_scale} scale ({low:g} to {high:g})",
             "Check the satisfaction scale chosen for this dataset (CSAT 1-5 or NPS 0-10).",
         )
     if code == "resolved_before":
         return (
-            f"{file}: {count:,} touchpoints were resolved ({where}) before they started; published as they are",
+            f"{file}: {n(count, 'touchpoint')} {verb(count, 'was', 'were')} resolved ({where}) before {verb(count, 'it', 'they')} started; published as they are",
             "Check that the resolution and contact time columns are the right way round.",
         )
     return f"{file}: {count:,} rows: {code}", ""
 
 
 def _label_checks(
-    cur: duckdb.DuckDBPyConnection, table: str, plan: TablePlan, staged: list[StagedFile], out: TableReport
+    cur: duckdb.DuckDBPyConnection,
+    table: str,
+    plan: TablePlan,
+    staged: list[StagedFile],
+    out: TableReport,
+    labels: Callable[[str, str], list[tuple[str, int]]] | None,
 ) -> None:
     for target in plan.label_targets:
         vocabulary = vocab.vocabulary_for(table, target)
-        counts = label_counts(cur, staged, target)
+        counts = labels(table, target) if labels else label_counts(cur, staged, target)
         resolved = vocab.resolve(vocabulary, [label for label, _ in counts], plan.mapping.labels.get(target, {}))
         unknown = vocab.unknown(vocabulary, resolved)
         header = plan.mapping.columns.get(target, "")
@@ -365,15 +386,15 @@ def _label_checks(
         if unknown:
             by_label = dict(counts)
             rows = sum(by_label[label] for label in unknown)
-            shown = ", ".join(f"'{label}' ({by_label[label]:,} rows)" for label in unknown[:8])
+            shown = ", ".join(f"'{label}' ({n(by_label[label], 'row')})" for label in unknown[:8])
             more = f" and {len(unknown) - 8} more" if len(unknown) > 8 else ""
             out.problems.append(
                 Problem(
                     table,
                     WARNING,
                     "unmapped_labels",
-                    f"{table}: {len(unknown)} labels of '{header}' are not {vocabulary.name} CX Lens knows: {shown}{more}; "
-                    "they are published as they are",
+                    f"{table}: {n(len(unknown), 'label')} of '{header}' {verb(len(unknown), 'is', 'are')} not among the {vocabulary.name} CX Lens knows: {shown}{more}; "
+                    "published as they are",
                     f"Map them to {', '.join(vocabulary.labels)} in the label mapping, or keep them.",
                     rows,
                     header,
@@ -428,7 +449,7 @@ def _customer_checks(
                     "customers",
                     WARNING,
                     "duplicate_ids",
-                    f"customers: {ids:,} customer IDs appear more than once ({extra:,} extra rows); the first row of each is kept, "
+                    f"customers: {n(ids, 'customer ID')} {verb(ids, 'appears', 'appear')} more than once ({n(extra, 'extra row')}); the first row of each is kept, "
                     "the others are left out",
                     "Download the rejected rows to see the repeats; remove them at the source if the first row is not the right one.",
                     extra,
@@ -455,7 +476,7 @@ def _customer_checks(
                     "customers",
                     WARNING,
                     "added_customers",
-                    f"customers: {missing:,} customer IDs in transactions or interactions ({rows:,} rows) are not in the customers "
+                    f"customers: {n(missing, 'customer ID')} in transactions or interactions ({n(rows, 'row')}) {verb(missing, 'is', 'are')} not in the customers "
                     "file; they are added as customers with blank attributes so no transaction or touchpoint is dropped",
                     "Check that the customers file is complete (or is the extract of the same date as the others).",
                     missing,
