@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
+import inspect
 from collections.abc import Callable
 
 import duckdb
 
-from dashboard.metrics import overview
+from dashboard.metrics import journey_prepare, overview
 from dashboard.store import Version
 
 Preparer = Callable[[duckdb.DuckDBPyConnection, Version], None]
 
-PREPARERS: tuple[Preparer, ...] = (overview.prepare,)
+PREPARERS: tuple[Preparer, ...] = (overview.prepare, journey_prepare.prepare)
 """Each view's prepare step, run in order; a view that reads prepared tables adds its step here."""
 
 
@@ -19,3 +21,11 @@ def build_all(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
     """Run every view's prepare step for a version being published."""
     for prepare in PREPARERS:
         prepare(cur, version)
+
+
+def fingerprint() -> str:
+    """Hash of the source of every module with a prepare step: a version built by other code is rebuilt on start."""
+    digest = hashlib.sha256()
+    for prepare in PREPARERS:
+        digest.update(inspect.getsource(inspect.getmodule(prepare)).encode())
+    return digest.hexdigest()[:16]

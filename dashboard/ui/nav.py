@@ -23,6 +23,13 @@ class NavPage:
 PAGES: tuple[NavPage, ...] = (
     NavPage("app.py", "Overview", ":material/dashboard:", "Where we stand", "KPIs and the monthly trend"),
     NavPage(
+        "pages/1_Journey.py",
+        "Journey",
+        ":material/route:",
+        "Experience",
+        "Journey map, paths, service measures and the customers behind them",
+    ),
+    NavPage(
         "pages/9_Data.py",
         "Data",
         ":material/upload_file:",
@@ -32,7 +39,7 @@ PAGES: tuple[NavPage, ...] = (
 )
 """Only pages that work are listed; a new page adds itself here."""
 
-SHARED_PARAMS = ["ds", "segment", "region", "period"]
+SHARED_PARAMS = ["ds", "segment", "region", "period", "present"]
 """URL parameters carried from page to page by the navigation links."""
 
 

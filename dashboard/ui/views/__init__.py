@@ -1,0 +1,1 @@
+"""Page sections that draw things, reusable by the workshop Story page."""
