@@ -40,6 +40,16 @@ class SqlSource:
 
 
 @dataclass(frozen=True)
+class Prebuilt:
+    """A table a publish's stage hook already made in the version's schema, with every contract column in order.
+
+    present names the contract columns (and b_ flags) the files really provided; the others hold nulls.
+    """
+
+    present: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Version:
     """One published version of a dataset: its id, number within the dataset, and what it holds."""
 
@@ -255,15 +265,19 @@ class Store:
         prepare: Callable[[duckdb.DuckDBPyConnection, Version], None] | None = None,
         progress: Callable[[str, float], None] | None = None,
         cursor: duckdb.DuckDBPyConnection | None = None,
+        stage: Callable[[duckdb.DuckDBPyConnection, str], Mapping[str, SqlSource | Prebuilt]] | None = None,
     ) -> Version:
         """Store tables as a new version of dataset in one transaction; the previous version stays active until it commits.
 
         cursor, when given, runs the publish (e.g. the progress cursor, or one whose temporary tables the sources read).
+        stage, when given, runs inside the transaction once the version's schema exists: stage(cursor, schema) may build
+        tables there (returned as Prebuilt) or give more sources; raising anything rolls the whole publish back.
         """
         dataset = check_dataset_name(dataset)
         unknown = set(tables) - set(contract.TABLES)
         if unknown:
             raise StoreError(f"unknown tables {sorted(unknown)}: expected customers, transactions, interactions")
+        tables = dict(tables)
         fingerprint = None
         if prepare is None:
             from dashboard.metrics.prepared import build_all as prepare
@@ -280,6 +294,9 @@ class Store:
                 ][0]
                 schema = f"v{int(version_id)}"
                 cur.execute(f'create schema "{schema}"')
+                if stage is not None:
+                    report("reading and checking the files", 0.0)
+                    tables.update(stage(cur, schema))
                 row_counts: dict[str, int] = {}
                 columns: dict[str, tuple[str, ...]] = {}
                 for i, spec in enumerate(contract.TABLES.values()):
@@ -467,10 +484,17 @@ def _create_table(
     cur: duckdb.DuckDBPyConnection,
     schema: str,
     spec: contract.Table,
-    source: pd.DataFrame | pa.Table | SqlSource | None,
+    source: pd.DataFrame | pa.Table | SqlSource | Prebuilt | None,
 ) -> tuple[str, ...]:
     """Create schema.<table> with every contract column (nulls where the source has none); return the source's columns."""
     target = f'"{schema}"."{spec.name}"'
+    if isinstance(source, Prebuilt):
+        made = [d[0] for d in cur.execute(f"select * from {target} where false").description]
+        if made[: len(spec.columns)] != list(spec.names):
+            raise StoreError(f"{spec.name}: a prebuilt table must hold the contract columns in order, not {made}")
+        for name in made[len(spec.columns) :]:
+            contract.behaviour_column(name[len(contract.BEHAVIOUR_PREFIX) :])  # only b_ flags may follow
+        return tuple(c for c in (*spec.names, *made[len(spec.columns) :]) if c in source.present)
     if source is None:
         cols = ", ".join(f'cast(null as {c.sql_type}) as "{c.name}"' for c in spec.columns)
         cur.execute(f"create table {target} as select {cols} where false")

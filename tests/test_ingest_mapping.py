@@ -43,7 +43,9 @@ def test_headers_map_by_synonyms_and_labels_by_vocabulary(store: Store, tmp_path
     ]
     assert [(r[5], r[6], r[8]) for r in rows] == [("customer", True, 4.0), ("customer", False, 2.0), ("company", True, None)]
     unknown = problems(report, "interactions")["unmapped_labels"]  # ... and reported
-    assert unknown.message.startswith("interactions: 1 label of 'Medium' is not among the channels CX Lens knows: 'Kiosk' (1 row)")
+    assert unknown.message.startswith(
+        "interactions: 1 label of 'Medium' is not among the channels CX Lens knows: 'Kiosk' (1 row)"
+    )
     assert problems(report, "interactions")["blank_number"].count == 1  # the blank CSAT
     assert store.get_setting("shop", "satisfaction_scale") == "CSAT 1-5"
 

@@ -19,7 +19,7 @@ from dashboard import config, contract
 from dashboard.export import csv_bytes
 from dashboard.ingest.errors import IngestError
 from dashboard.ingest.mapping import SATISFACTION_SCALES, Mapping, TableMapping
-from dashboard.ingest.pipeline import IncomingFile, Upload
+from dashboard.ingest.pipeline import Blocked, IncomingFile, Upload
 from dashboard.ingest.report import BLOCKING, NOTE, Report
 from dashboard.ingest.rules import Rule
 from dashboard.ingest.sources import ReadOptions
@@ -178,45 +178,53 @@ def _ingest(upload: Upload, dataset: str, files, mapping_data: dict, args, out: 
         section = mapping_data.get(table) or {}
         read = ReadOptions.from_json(section.get("read")) if section else None
         incoming = [IncomingFile(p, p.name) for p in files[table]]
-        upload.add_files(table, incoming, read, progress=bar.part(i / len(tables) * 0.2, (i + 1) / len(tables) * 0.2))
+        upload.add_files(table, incoming, read, progress=bar.part(i / len(tables) * 0.1, (i + 1) / len(tables) * 0.1))
         if section and table in upload.mapping.tables:
             upload.set_mapping(table, _overlay(upload.mapping.tables[table], section))
     scale = args.satisfaction_scale or mapping_data.get("satisfaction_scale", "")
     if scale:
         upload.set_satisfaction_scale(scale)
-    report = upload.check(Options(args.max_bad_share, None, scale), progress=bar.part(0.2, 0.7))
-    bar.clear()
     if args.save_mapping:
         args.save_mapping.write_text(json.dumps(upload.mapping.to_json(), indent=2, ensure_ascii=False), encoding="utf-8")
-        print(f"mapping written to {args.save_mapping}", file=out)
-    print_report(report, upload, out)
-    if args.rejected_dir:
-        _write_rejected(upload, report, dataset, args.rejected_dir, out)
-    if not report.ok:
-        print(f"nothing published: {len(report.blocking)} blocking problem(s) above", file=out)
+
+    def show(report: Report, cur) -> None:
+        bar.clear()
+        if args.save_mapping:
+            print(f"mapping written to {args.save_mapping}", file=out)
+        print_report(report, upload, out)
+        if args.rejected_dir:
+            _write_rejected(upload, report, dataset, args.rejected_dir, out, cur)
+
+    try:
+        version = upload.publish_direct(
+            dataset,
+            options=Options(args.max_bad_share, None, scale),
+            note=args.note,
+            new_dataset=args.new_dataset,
+            save_templates=not args.no_templates,
+            check_only=args.check,
+            on_report=show,
+            progress=bar.part(0.1, 1.0),
+        )
+    except Blocked as exc:
+        bar.clear()
+        print(f"nothing published: {len(exc.report.blocking)} blocking problem(s) above", file=out)
         return EXIT_DATA
-    if args.check:
+    bar.clear()
+    if version is None:
         print("check only: nothing published (leave out --check to publish)", file=out)
         return EXIT_OK
-    version = upload.publish(
-        dataset,
-        note=args.note,
-        new_dataset=args.new_dataset,
-        save_templates=not args.no_templates,
-        progress=bar.part(0.7, 1.0),
-    )
-    bar.clear()
     counts = " · ".join(f"{t} {n:,}" for t, n in version.row_counts.items())
     print(f"published {version.dataset} v{version.number}: {counts} ({time.perf_counter() - start:.1f} s)", file=out)
     return EXIT_OK
 
 
-def _write_rejected(upload: Upload, report: Report, dataset: str, folder: Path, out: TextIO) -> None:
+def _write_rejected(upload: Upload, report: Report, dataset: str, folder: Path, out: TextIO, cur) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for table, table_report in report.tables.items():
         if not table_report.rejected or table not in upload.staged:
             continue
-        frame = upload.rejected(table)
+        frame = upload.rejected(table, cur)
         path = folder / f"{dataset}-{table}-rejected.csv"
         path.write_bytes(csv_bytes(frame))
         print(f"{len(frame):,} rejected {table} rows written to {path}", file=out)

@@ -11,10 +11,13 @@ upload.close()                   # drops staged tables and temporary files
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 
 from dashboard import config, contract
@@ -30,17 +33,34 @@ from dashboard.ingest.stage import (
     STAGING_DB,
     StagedFile,
     TablePlan,
+    StagedTable,
     ensure_staging,
     plan_table,
     samples_by_header,
-    stage_file,
+    stage_table,
 )
 from dashboard.ingest.sql import Sql, ident, join, sql
-from dashboard.ingest.validate import Options, label_counts, rejected_rows, staged_sql, validate
-from dashboard.store import SqlSource, Store, StoreError, Version, check_dataset_name
+from dashboard.ingest.validate import Options, label_counts, rejected_rows, validate
+from dashboard.store import Prebuilt, SqlSource, Store, StoreError, Version, check_dataset_name
 
 TABLES = tuple(contract.TABLES)
 """The tables an upload may hold, in the order they are read and shown."""
+
+
+class Blocked(IngestError):
+    """Publishing stopped because the report has blocking problems; nothing was published."""
+
+    def __init__(self, report: Report) -> None:
+        super().__init__(f"{len(report.blocking)} blocking problem(s): nothing published")
+        self.report = report
+
+
+class CheckOnly(Exception):
+    """Raised inside a check-only publish so that the transaction rolls back after the report was made."""
+
+    def __init__(self, report: Report) -> None:
+        super().__init__("checked only")
+        self.report = report
 
 
 @dataclass(frozen=True)
@@ -67,7 +87,7 @@ class Upload:
         self.mapping_notes: dict[str, list[str]] = {}
         self.templates_applied: dict[str, dict] = {}
         self.plans: dict[str, TablePlan] = {}
-        self.staged: dict[str, list[StagedFile]] = {}
+        self.staged: dict[str, StagedTable] = {}
         self.report: Report | None = None
         self.read_errors: dict[str, Problem] = {}
         self._staged_keys: dict[str, str] = {}
@@ -266,18 +286,26 @@ class Upload:
         if self._staged_keys.get(table) == plan.key and table in self.staged:
             return
         self._drop_staged(table)
-        staged = []
-        for k, file_plan in enumerate(plan.files):
-            step = prog.part(progress, k / len(plan.files), (k + 1) / len(plan.files))
-            name = f"u{self.token}_{table}_{k}"
-            staged_file = prog.run(
-                cur, lambda fp=file_plan, n=name: stage_file(cur, fp, n), step, f"reading {file_plan.source.name}"
-            )
-            if _encoding_rejects(staged_file) and mapping.read.encoding == "auto" and file_plan.source.format == "csv":
-                staged_file = self._restage_decoded(cur, table, k, name, step)
-            staged.append(staged_file)
+        name = f"{STAGING_DB}.{ident(f'u{self.token}_{table}')}"
+        staged = stage_table(cur, plan, name, progress)
+        if self._redecode(cur, table, staged, progress):
+            plan = self.plans[table]
+            staged = stage_table(cur, plan, name, progress)
         self.staged[table] = staged
-        self._staged_keys[table] = self.plans[table].key
+        self._staged_keys[table] = plan.key
+
+    def _redecode(self, cur, table: str, staged: StagedTable, progress: prog.Progress | None) -> bool:
+        """Decode in Python the files DuckDB found not to be UTF-8 (encoding left to detection); whether any was."""
+        if self.mapping.tables[table].read.encoding != "auto":
+            return False
+        redone = False
+        for k, f in enumerate(staged.files):
+            if f.plan.source.format == "csv" and _encoding_rejects(f):
+                self.sources[table][k] = self._decoded(cur, self.sources[table][k], self.mapping.tables[table].read, progress)
+                redone = True
+        if redone:
+            self.plans[table] = plan_table(cur, table, self.sources[table], self.mapping.tables[table], self.samples[table])
+        return redone
 
     def _decoded(self, cur, old: SourceFile, read: ReadOptions, progress: prog.Progress | None) -> SourceFile:
         """The file opened again, decoded in Python with the encoding the whole file shows (DuckDB found it is not UTF-8)."""
@@ -292,25 +320,16 @@ class Upload:
         old.remove_temp_files()
         return fresh
 
-    def _restage_decoded(self, cur, table: str, k: int, name: str, progress: prog.Progress) -> StagedFile:
-        """Read a file DuckDB found not to be UTF-8 again, decoded in Python with the encoding the whole file shows."""
-        self.sources[table][k] = self._decoded(cur, self.sources[table][k], self.mapping.tables[table].read, progress)
-        fresh = self.sources[table][k]
-        plan = plan_table(cur, table, self.sources[table], self.mapping.tables[table], self.samples[table])
-        self.plans[table] = plan
-        return prog.run(cur, lambda: stage_file(cur, plan.files[k], name), progress, f"reading {fresh.name}")
-
     def _is_current(self, table: str) -> bool:
         plan = self.plans.get(table)
         return plan is not None and not plan.blocked and self._staged_keys.get(table) == plan.key
 
     def _drop_staged(self, table: str) -> None:
-        staged = self.staged.pop(table, [])
+        staged = self.staged.pop(table, None)
         self._staged_keys.pop(table, None)
-        if staged:
+        if staged is not None and staged.name.startswith(STAGING_DB):
             with self.store.cursor() as cur:
-                for f in staged:
-                    cur.execute(f"drop table if exists {STAGING_DB}.{ident(f.table)}")
+                cur.execute(f"drop table if exists {staged.name}")
 
     def preview(self, table: str, rows: int = 10) -> pd.DataFrame:
         """The first rows as they will be published (after checking): contract columns, labels mapped, with the file row."""
@@ -318,38 +337,45 @@ class Upload:
             return pd.DataFrame()
         select = self._table_select(table, with_row=True)
         with self.store.progress_cursor() as cur:
-            frame = cur.execute(f"select * from ({select.text}) order by _file, _row limit ?", [*select.params, rows]).df()
+            frame = cur.execute(f"select * from ({select.text}) order by _i limit ?", [*select.params, rows]).df()
         frame.insert(0, "row", frame.pop("_row"))
-        return frame.drop(columns=["_file"])
+        return frame.drop(columns=["_i"])
 
-    def rejected(self, table: str) -> pd.DataFrame:
-        """Every row of table left out of the publish: file, row, why, and the row's values as the file held them."""
+    def rejected(self, table: str, cur: duckdb.DuckDBPyConnection | None = None) -> pd.DataFrame:
+        """Every row of table left out of the publish: file, row, why, and the row's values as the file held them.
+
+        cur: the cursor to read with, when the caller holds the progress cursor (inside publish_direct's on_report).
+        """
         if not self._is_current(table):
             return pd.DataFrame(columns=["file", "row", "problem"])
-        with self.store.progress_cursor() as cur:
-            records = rejected_rows(cur, self.plans[table], self.staged[table])
+        with nullcontext(cur) if cur is not None else self.store.progress_cursor() as reader:
+            records = rejected_rows(reader, self.staged[table])
         frame = pd.DataFrame.from_records(records)
         return frame if not frame.empty else pd.DataFrame(columns=["file", "row", "problem"])
 
     # -- publishing ---------------------------------------------------------------------------
 
+    def _resolved_labels(self, cur, table: str, name: str) -> dict[str, str]:
+        """File label -> published label for a label column of a staged table (analyst's choice, synonym, or itself)."""
+        vocabulary = vocab.vocabulary_for(table, name)
+        counts = self._labels(cur, table, name)
+        return vocab.resolve(vocabulary, [label for label, _ in counts], self.plans[table].mapping.labels.get(name, {}))
+
     def _table_select(self, table: str, with_row: bool = False) -> Sql:
-        """The rows of table to publish: good staged rows with labels mapped (customers: the first row of each ID)."""
+        """The rows of table to publish: the mapped columns of good staged rows, labels mapped (customers: first row per ID)."""
         plan, staged = self.plans[table], self.staged[table]
         names = [t for t, _ in plan.targets]
         columns = []
-        for name in names:
-            vocabulary = vocab.vocabulary_for(table, name)
-            if vocabulary is None:
-                columns.append(Sql(ident(name)))
-                continue
-            with self.store.cursor() as cur:
-                counts = self._labels(cur, table, name)
-            resolved = vocab.resolve(vocabulary, [label for label, _ in counts], plan.mapping.labels.get(name, {}))
-            columns.append(sql(f"{{}} as {ident(name)}", vocab.mapping_sql(ident(name), resolved)))
-        rows = sql("select {}, _file, _row from (" + staged_sql(staged) + ")", join(columns))
+        with self.store.cursor() as cur:
+            for name in names:
+                if vocab.vocabulary_for(table, name) is None:
+                    columns.append(Sql(ident(name)))
+                else:
+                    resolved = self._resolved_labels(cur, table, name)
+                    columns.append(sql(f"{{}} as {ident(name)}", vocab.mapping_sql(ident(name), resolved)))
+        rows = sql(f"select {{}}, rowid as _i, {staged.row_sql()} as _row from {staged.name} where not _rejected", join(columns))
         if table == "customers":
-            rows = sql("select * from ({}) qualify row_number() over (partition by customer_id order by _file, _row) = 1", rows)
+            rows = sql("select * from ({}) qualify row_number() over (partition by customer_id order by _i) = 1", rows)
         if with_row:
             return rows
         return sql("select " + ", ".join(ident(n) for n in names) + " from ({})", rows)
@@ -387,6 +413,140 @@ class Upload:
                 progress,
                 "publishing",
             )
+        self._after_publish(dataset, save_templates)
+        return version
+
+    def publish_direct(
+        self,
+        dataset: str,
+        *,
+        options: Options | None = None,
+        note: str = "",
+        new_dataset: bool = False,
+        activate: bool = True,
+        save_templates: bool = True,
+        check_only: bool = False,
+        on_report: Callable[[Report, duckdb.DuckDBPyConnection], None] | None = None,
+        progress: prog.Progress | None = None,
+    ) -> Version | None:
+        """Read, check and publish in one transaction, the files staged straight into the new version (the command line's way).
+
+        Nothing is staged twice, so this is the fast way for large files. on_report(report, cursor) sees the report
+        (and may read rejected rows with the cursor) before anything is committed; blocking problems raise Blocked and
+        check_only returns None, both rolling everything back so the active version stays as it was.
+        """
+        dataset = check_dataset_name(dataset)
+        if new_dataset and dataset in self.store.dataset_names():
+            raise StoreError(f"a dataset called {dataset!r} already exists: choose another name or publish a new version of it")
+        options = options or Options(satisfaction_scale=self.mapping.satisfaction_scale)
+        files: list[dict] = []  # filled by the stage step, read by the store once the tables are made
+
+        def stage(cur: duckdb.DuckDBPyConnection, schema: str) -> dict[str, SqlSource | Prebuilt]:
+            report = self._stage_in(cur, schema, options, progress)
+            if on_report:
+                on_report(report, cur)
+            if not report.ok:
+                raise Blocked(report)
+            if check_only:
+                raise CheckOnly(report)
+            files.extend({"table": t, **s.describe(), "rows": r} for t in self.tables() for s, r in self._file_rows(t))
+            return self._finalise_all(cur, schema)
+
+        try:
+            with self.store.progress_cursor() as cur:
+                version = prog.run(
+                    cur,
+                    lambda: self.store.publish(
+                        dataset, {}, source_files=files, note=note, activate=activate, cursor=cur, stage=stage
+                    ),
+                    progress,
+                    "publishing",
+                )
+        except CheckOnly:
+            return None
+        finally:
+            self.staged, self._staged_keys = {}, {}  # the staged tables were the version's own: published or rolled back
+        self._after_publish(dataset, save_templates)
+        return version
+
+    def _stage_in(self, cur, schema: str, options: Options, progress: prog.Progress | None) -> Report:
+        """Plan and stage every table into schema (inside the publish transaction) and validate them."""
+        tables = self.tables()
+        self.staged, self._staged_keys = {}, {}
+        for i, table in enumerate(tables):
+            step = prog.part(progress, i / max(1, len(tables)), (i + 1) / max(1, len(tables)))
+            plan = plan_table(cur, table, self.sources[table], self.mapping.tables[table], self.samples[table])
+            self.plans[table] = plan
+            if plan.blocked:
+                continue
+            name = f'"{schema}".{ident(table)}'
+            staged = stage_table(cur, plan, name, step)
+            if self._redecode(cur, table, staged, step):
+                staged = stage_table(cur, self.plans[table], name, step)
+            self.staged[table] = staged
+            self._staged_keys[table] = self.plans[table].key
+        report = validate(cur, self.plans, self.staged, options, labels=lambda t, target: self._labels(cur, t, target))
+        for table, problem in self.read_errors.items():
+            report.tables.setdefault(table, TableReport(table)).problems.insert(0, problem)
+        if not tables and not self.read_errors:
+            report.problems.append(
+                Problem("", BLOCKING, "no_files", "No file uploaded: there is nothing to publish", "Upload a file.")
+            )
+        self.report = report
+        return report
+
+    def _finalise_all(self, cur, schema: str) -> dict[str, SqlSource | Prebuilt]:
+        """Turn the staged tables into the version's tables: labels mapped, rejected rows and helper columns dropped."""
+        out: dict[str, SqlSource | Prebuilt] = {}
+        events = [t for t in ("transactions", "interactions") if t in self.staged]
+        for table in events:
+            self._finalise(cur, table)
+            out[table] = Prebuilt(self.plans[table].present)
+        ids = " union ".join(f'select customer_id from "{schema}".{ident(t)}' for t in events)
+        if "customers" in self.staged:
+            self._finalise(cur, "customers")
+            name = self.staged["customers"].name
+            if events:
+                cur.execute(
+                    f"""
+                    insert into {name} (customer_id)
+                    select distinct customer_id from ({ids}) where customer_id not in (select customer_id from {name})
+                    """
+                )
+            out["customers"] = Prebuilt(self.plans["customers"].present)
+        elif events:
+            out["customers"] = SqlSource(f"select distinct customer_id from ({ids})")
+        return out
+
+    def _finalise(self, cur, table: str) -> None:
+        staged, plan = self.staged[table], self.plans[table]
+        name = staged.name
+        for target in plan.label_targets:
+            changes = {raw: final for raw, final in self._resolved_labels(cur, table, target).items() if raw != final}
+            if changes:
+                case = vocab.mapping_sql(ident(target), changes)
+                marks = ", ".join("?" for _ in changes)
+                cur.execute(
+                    f"update {name} set {ident(target)} = {case.text} where {ident(target)} in ({marks})",
+                    [*case.params, *changes],
+                )
+        if table == "customers":
+            cur.execute(
+                f"""
+                delete from {name} where rowid in (
+                    select rowid from (
+                        select rowid, row_number() over (partition by customer_id order by rowid) as k
+                        from {name} where not _rejected
+                    ) where k > 1
+                )
+                """
+            )
+        cur.execute(f"delete from {name} where _rejected")
+        for helper in ("_problems", "_rejected", "_src", *(["_row"] if plan.has_row else [])):
+            cur.execute(f"alter table {name} drop column {helper}")
+
+    def _after_publish(self, dataset: str, save_templates: bool) -> None:
+        """Settings and templates saved with a publish: satisfaction scale, the mapping, a template per table."""
         scale = self.mapping.satisfaction_scale or (self.suggested_scale() if self._has_satisfaction() else "")
         if scale:
             self.store.set_setting(dataset, "satisfaction_scale", scale)
@@ -394,7 +554,6 @@ class Upload:
         if save_templates:
             for table in self.tables():
                 templates.save(self.store, table, self.sources[table][0].headers, self.mapping.tables[table], dataset)
-        return version
 
     def _has_satisfaction(self) -> bool:
         return any(
@@ -402,27 +561,25 @@ class Upload:
         )
 
     def _publish_source(self, table: str) -> SqlSource | None:
+        events = [self.staged[t] for t in ("transactions", "interactions") if t in self.staged]
         if table in self.staged:
             select = self._table_select(table)
-            if table != "customers":
+            if table != "customers" or not events:
                 return SqlSource(select.text, select.params)
-            events = [f for t in ("transactions", "interactions") for f in self.staged.get(t, [])]
-            if not events:
-                return SqlSource(select.text, select.params)
-            ids = staged_sql(events, "customer_id")
+            ids = " union ".join(f"select customer_id from {e.name} where not _rejected" for e in events)
             text = (
                 f"select * from ({select.text}) union all by name "
                 f"select distinct customer_id from ({ids}) where customer_id not in (select customer_id from ({select.text}))"
             )
             return SqlSource(text, select.params + select.params)
-        if table == "customers":
-            events = [f for t in ("transactions", "interactions") for f in self.staged.get(t, [])]
-            if events:
-                return SqlSource(f"select distinct customer_id from ({staged_sql(events, 'customer_id')})")
+        if table == "customers" and events:
+            ids = " union ".join(f"select customer_id from {e.name} where not _rejected" for e in events)
+            return SqlSource(f"select distinct customer_id from ({ids})")
         return None
 
     def _file_rows(self, table: str) -> list[tuple[SourceFile, int]]:
-        return [(f.plan.source, f.rows + f.read_rejects_total) for f in self.staged.get(table, [])]
+        staged = self.staged.get(table)
+        return [(f.plan.source, f.rows + f.read_rejects_total) for f in (staged.files if staged else [])]
 
     def close(self) -> None:
         """Drop every staged table and delete temporary files and uploaded copies."""
@@ -448,6 +605,7 @@ def _header_notes(sources: list[SourceFile]) -> list[str]:
 
 
 def _encoding_rejects(staged: StagedFile) -> bool:
+    """Whether DuckDB met bytes that are not UTF-8 while reading the file."""
     return any(r.error.startswith(INVALID_ENCODING) for r in staged.read_rejects)
 
 

@@ -103,6 +103,21 @@ class TablePlan:
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     @property
+    def flags(self) -> list[str]:
+        """Behaviour flag targets (customers only), in the order they are stored."""
+        return [t for t, _ in self.targets if t.startswith(contract.BEHAVIOUR_PREFIX)]
+
+    @property
+    def has_row(self) -> bool:
+        """Whether a file carries its own row numbers (Excel), so the staged table keeps a _row column."""
+        return any(s.has_row_column for s in self.sources)
+
+    @property
+    def present(self) -> tuple[str, ...]:
+        """Contract columns and flags the mapping fills, as recorded with a published version."""
+        return tuple(t for t, _ in self.targets)
+
+    @property
     def label_targets(self) -> list[str]:
         """Targets whose values are vocabulary labels (mapped at publish)."""
         return [t for t, _ in self.targets if vocabulary_for(self.table, t) is not None]
@@ -390,13 +405,27 @@ def _file_plan(index: int, source: SourceFile, plan: TablePlan, samples: dict[st
         raw_cols.append(Sql("_row"))
     level1.extend(raw_cols)
     mask = " + ".join(f"(case when {c.condition} then {c.mask} else 0 end)" for c in checks) or "0"
-    targets_out = ", ".join(ident(t) for t, _ in plan.targets)
+    reject_mask = sum(c.mask for c in checks if c.rejects)
+    filled = dict(plan.targets)
+    out = [
+        f"cast({ident(c.name)} as {c.sql_type}) as {ident(c.name)}"
+        if c.name in filled
+        else f"cast(null as {c.sql_type}) as {ident(c.name)}"
+        for c in spec.columns
+    ]
+    out += [f"cast({ident(flag)} as boolean) as {ident(flag)}" for flag in plan.flags]
     src_list = ", ".join(
         f"cast({c} as varchar)" for c in [*source.columns, *([f"c{len(source.columns)}"] if source.format == sniff.CSV else [])]
     )
-    row_out = ", _row" if source.has_row_column else ""
+    out += [
+        "_problems",
+        f"(_problems & {reject_mask}) <> 0 as _rejected",
+        f"case when _problems <> 0 then [{src_list}] end as _src",
+    ]
+    if plan.has_row:
+        out.append("_row" if source.has_row_column else "cast(null as bigint) as _row")
     outer = f"""
-        select {targets_out}, _problems, case when _problems <> 0 then [{src_list}] end as _src{row_out}
+        select {", ".join(out)}
         from (select *, cast({mask} as bigint) as _problems from ({{}}))
         """
     return FilePlan(index, source, join(level1), outer, tuple(checks))
@@ -413,13 +442,18 @@ class ReadReject:
 
 @dataclass
 class StagedFile:
-    """A staged file: its table name in the staging database, rows staged, and lines rejected while reading."""
+    """One file's rows in its table's staged table: where they start (rowid), how many, and lines rejected while reading."""
 
     plan: FilePlan
-    table: str
+    offset: int
     rows: int
     read_rejects: list[ReadReject] = field(default_factory=list)
     read_rejects_total: int = 0
+
+    @property
+    def name(self) -> str:
+        """The file's name as uploaded."""
+        return self.plan.source.name
 
     @property
     def accepted_before(self) -> list[int]:
@@ -427,49 +461,96 @@ class StagedFile:
         base = self.plan.source.row_base
         return [max(0, r.line - base - k) for k, r in enumerate(sorted(self.read_rejects, key=lambda r: r.line))]
 
-    def row_number(self, position: int) -> int:
-        """The file row (header = row 1) of the staged row at 0-based position."""
-        shift = sum(1 for a in self.accepted_before if a <= position)
-        return position + self.plan.source.row_base + shift
+    def where(self) -> str:
+        """SQL condition selecting this file's rows of the staged table."""
+        return f"(rowid >= {int(self.offset)} and rowid < {int(self.offset + self.rows)})"
 
     def row_sql(self) -> str:
-        """SQL of each staged row's file row number (Excel rows carry theirs)."""
+        """SQL of each of this file's staged rows' file row number (header = row 1; Excel rows carry theirs)."""
         if self.plan.source.has_row_column:
             return "_row"
+        position = f"(rowid - {int(self.offset)})"
         base = int(self.plan.source.row_base)
         if not self.read_rejects:
-            return f"(rowid + {base})"
+            return f"({position} + {base})"
         shifts = ", ".join(str(int(a)) for a in self.accepted_before)
-        return f"(rowid + {base} + len(list_filter([{shifts}], lambda a: a <= rowid)))"
+        return f"({position} + {base} + len(list_filter([{shifts}], lambda a: a <= {position})))"
+
+
+@dataclass
+class StagedTable:
+    """A table's files staged one after the other in one table: its qualified name, its plan and its files."""
+
+    name: str
+    plan: TablePlan
+    files: list[StagedFile] = field(default_factory=list)
+
+    @property
+    def rows(self) -> int:
+        """Rows staged from every file."""
+        return sum(f.rows for f in self.files)
+
+    def row_sql(self) -> str:
+        """SQL of every staged row's row number in its own file."""
+        if len(self.files) == 1:
+            return self.files[0].row_sql()
+        whens = " ".join(f"when rowid < {int(f.offset + f.rows)} then {f.row_sql()}" for f in self.files)
+        return f"(case {whens} end)"
+
+    def file_sql(self) -> str:
+        """SQL of every staged row's file index (0 for the first file)."""
+        if len(self.files) == 1:
+            return "0"
+        whens = " ".join(f"when rowid < {int(f.offset + f.rows)} then {i}" for i, f in enumerate(self.files))
+        return f"(case {whens} end)"
 
 
 INVALID_ENCODING = "INVALID ENCODING"
 """DuckDB's reject error type for bytes that are not UTF-8."""
 
 
-def stage_file(cur: duckdb.DuckDBPyConnection, plan: FilePlan, name: str) -> StagedFile:
-    """Run a file's staging select into STAGING_DB.<name>; lines DuckDB cannot read are kept as read rejects."""
-    target = f"{STAGING_DB}.{ident(name)}"
-    source = plan.source
-    rejects = (f"{name}_rej", f"{name}_scan") if source.format == sniff.CSV else None
-    select = plan.select(rejects)
-    try:
-        cur.execute(f"create or replace table {target} as {select.text}", list(select.params))
-    except duckdb.Error as exc:
-        raise IngestError(read_error_message(source, exc)) from None
-    rows = cur.execute(f"select count(*) from {target}").fetchall()[0][0]
-    staged = StagedFile(plan, name, rows)
-    if rejects:
-        rej_table, scan_table = (ident(r) for r in rejects)
-        total = cur.execute(f"select count(distinct line) from temp.{rej_table}").fetchall()[0][0]
-        rows_rej = cur.execute(
-            f"""
-            select line, any_value(error_type), any_value(error_message), any_value(csv_line)
-            from temp.{rej_table} group by line order by line limit 100000
-            """
-        ).fetchall()
-        cur.execute(f"drop table if exists temp.{rej_table}")
-        cur.execute(f"drop table if exists temp.{scan_table}")
-        staged.read_rejects = [ReadReject(int(r[0]), f"{r[1]}: {r[2]}", r[3] or "") for r in rows_rej]
-        staged.read_rejects_total = int(total)
+def stage_table(cur: duckdb.DuckDBPyConnection, plan: TablePlan, name: str, progress=None) -> StagedTable:
+    """Stage the plan's files one after the other into the table name (qualified); lines DuckDB cannot read are kept aside."""
+    from dashboard.ingest import progress as prog
+
+    staged = StagedTable(name, plan)
+    rejects_base = "rej_" + hashlib.sha256(name.encode()).hexdigest()[:12]
+    for k, file_plan in enumerate(plan.files):
+        step = prog.part(progress, k / len(plan.files), (k + 1) / len(plan.files))
+        source = file_plan.source
+        rejects = (f"{rejects_base}_{k}", f"{rejects_base}_{k}_scan") if source.format == sniff.CSV else None
+        select = file_plan.select(rejects)
+        statement = f"create or replace table {name} as {select.text}" if k == 0 else f"insert into {name} {select.text}"
+        previous_last = staged.files[-1].offset + staged.files[-1].rows - 1 if staged.files and staged.rows else None
+        try:
+            prog.run(
+                cur,
+                lambda st=statement, se=select: cur.execute(st, list(se.params)),
+                step if progress else None,
+                f"reading {source.name}",
+            )
+        except duckdb.Error as exc:
+            raise IngestError(read_error_message(source, exc)) from None
+        # rows are numbered by rowid, which starts at 0 in a committed table but far higher inside an open transaction
+        first, total = cur.execute(f"select min(rowid), count(*) from {name}").fetchall()[0]
+        offset = (previous_last + 1) if previous_last is not None else (first or 0)
+        staged_file = StagedFile(file_plan, offset, total - staged.rows)
+        if rejects:
+            _collect_rejects(cur, staged_file, rejects)
+        staged.files.append(staged_file)
     return staged
+
+
+def _collect_rejects(cur: duckdb.DuckDBPyConnection, staged_file: StagedFile, rejects: tuple[str, str]) -> None:
+    rej_table, scan_table = (ident(r) for r in rejects)
+    total = cur.execute(f"select count(distinct line) from temp.{rej_table}").fetchall()[0][0]
+    rows = cur.execute(
+        f"""
+        select line, any_value(error_type), any_value(error_message), any_value(csv_line)
+        from temp.{rej_table} group by line order by line limit 100000
+        """
+    ).fetchall()
+    cur.execute(f"drop table if exists temp.{rej_table}")
+    cur.execute(f"drop table if exists temp.{scan_table}")
+    staged_file.read_rejects = [ReadReject(int(r[0]), f"{r[1]}: {r[2]}", r[3] or "") for r in rows]
+    staged_file.read_rejects_total = int(total)

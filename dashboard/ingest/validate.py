@@ -20,8 +20,8 @@ from dashboard.ingest.mapping import SATISFACTION_SCALES
 from dashboard.ingest.report import BLOCKING, NOTE, WARNING, Example, FileSummary, Problem, Report, TableReport, n, verb
 from dashboard.ingest.sniff import DELIMITERS, FORMAT_LABELS
 from dashboard.ingest.sources import SourceFile
-from dashboard.ingest.stage import STAGING_DB, Check, StagedFile, TablePlan
 from dashboard.ingest.sql import ident
+from dashboard.ingest.stage import Check, StagedFile, StagedTable, TablePlan
 
 MAX_BAD_SHARE = 0.01
 """Default: a required column whose unreadable values exceed this share of rows blocks the publish."""
@@ -53,17 +53,6 @@ class Options:
         if self.satisfaction_scale and self.satisfaction_scale not in SATISFACTION_SCALES:
             raise ValueError(f"unknown satisfaction scale {self.satisfaction_scale!r}")
         return self
-
-
-def staged_sql(staged: list[StagedFile], columns: str = "*", good_only: bool = True) -> str:
-    """A union of a table's staged files (good rows only, unless asked), with _file and _row columns."""
-    parts = []
-    for f in staged:
-        where = f"where (_problems & {f.plan.reject_mask}) = 0" if good_only else ""
-        parts.append(
-            f"select {f.plan.index} as _file, {f.row_sql()} as _row, {columns} from {STAGING_DB}.{ident(f.table)} {where}"
-        )
-    return " union all ".join(parts)
 
 
 def _source_values(source: SourceFile, src: list | None, columns: Sequence[int]) -> str:
@@ -151,7 +140,7 @@ def _check_message(table: str, check: Check, count: int, rows: int, plan: TableP
 def validate(
     cur: duckdb.DuckDBPyConnection,
     plans: dict[str, TablePlan],
-    staged: dict[str, list[StagedFile]],
+    staged: dict[str, StagedTable],
     options: Options = Options(),
     labels: Callable[[str, str], list[tuple[str, int]]] | None = None,
 ) -> Report:
@@ -169,11 +158,14 @@ def validate(
         for source in plan.sources:
             for note in source.notes:
                 table_report.problems.append(Problem(table, NOTE, "reading", note))
-        for f in staged.get(table, []):
-            _file_checks(cur, f, plan, table_report, options)
-        if not plan.blocked and staged.get(table):
-            _data_checks(cur, table, plan, staged[table], table_report, now, options)
-            _label_checks(cur, table, plan, staged[table], table_report, labels)
+        staged_table = staged.get(table)
+        if staged_table is None:
+            continue
+        for f in staged_table.files:
+            _file_checks(cur, staged_table, f, plan, table_report, options)
+        if not plan.blocked:
+            _data_checks(cur, table, plan, staged_table, table_report, now, options)
+            _label_checks(cur, table, plan, staged_table, table_report, labels)
     _customer_checks(cur, plans, staged, report)
     for table_report in report.tables.values():
         if table_report.read and not table_report.published and not any(p.blocking for p in table_report.problems):
@@ -182,7 +174,8 @@ def validate(
                     table_report.table,
                     BLOCKING,
                     "nothing_left",
-                    f"{table_report.table}: every one of the {table_report.read:,} rows read is rejected, so nothing would be published",
+                    f"{table_report.table}: every one of the {n(table_report.read, 'row')} read is rejected, so nothing "
+                    "would be published",
                     "Look at the problems above: the mapping is probably wrong (e.g. the customer ID mapped to an empty column).",
                     table_report.read,
                 )
@@ -190,9 +183,10 @@ def validate(
     return report
 
 
-def _file_checks(cur: duckdb.DuckDBPyConnection, f: StagedFile, plan: TablePlan, out: TableReport, options: Options) -> None:
+def _file_checks(
+    cur: duckdb.DuckDBPyConnection, staged: StagedTable, f: StagedFile, plan: TablePlan, out: TableReport, options: Options
+) -> None:
     source, checks = f.plan.source, f.plan.checks
-    name = f"{STAGING_DB}.{ident(f.table)}"
     read = f.rows + f.read_rejects_total
     details = ", ".join(
         x for x in (source.encoding, _delimiter_label(source), f"sheet '{source.sheet}'" if source.sheet else "") if x
@@ -212,17 +206,16 @@ def _file_checks(cur: duckdb.DuckDBPyConnection, f: StagedFile, plan: TablePlan,
         )
         return
     # one pass: how many rows carry each combination of problems (almost all carry none)
-    combos = cur.execute(f"select _problems, count(*) from {name} group by 1").fetchall()
-    rejected = sum(c for mask, c in combos if mask & f.plan.reject_mask) + f.read_rejects_total
-    out.rejected += rejected
-    row_sql = f.row_sql()
+    combos = cur.execute(f"select _problems, count(*) from {staged.name} where {f.where()} group by 1").fetchall()
+    out.rejected += sum(c for mask, c in combos if mask & f.plan.reject_mask) + f.read_rejects_total
     for check in checks:
         count = sum(c for mask, c in combos if mask & check.mask)
         if not count:
             continue
         message, action = _check_message(plan.table, check, count, f.rows, plan, source)
         samples = cur.execute(
-            f"select {row_sql}, _src from {name} where (_problems & ?) <> 0 order by rowid limit ?", [check.mask, EXAMPLES]
+            f"select {f.row_sql()}, _src from {staged.name} where {f.where()} and (_problems & ?) <> 0 order by rowid limit ?",
+            [check.mask, EXAMPLES],
         ).fetchall()
         examples = []
         for row_number, src in samples:
@@ -232,8 +225,7 @@ def _file_checks(cur: duckdb.DuckDBPyConnection, f: StagedFile, plan: TablePlan,
                 value = f"blank ({context})" if context else "blank"
             examples.append(Example(source.name, int(row_number), value))
         severity = WARNING
-        too_many = count > options.max_bad_share * f.rows
-        if check.rejects and check.code not in ("blank_id",) and too_many:
+        if check.rejects and check.code != "blank_id" and count > options.max_bad_share * f.rows:
             severity = BLOCKING
             action = (f"More than {options.max_bad_share:.0%} of rows: CX Lens does not publish this. " + action).strip()
         header = plan.mapping.columns.get(check.target, check.detail)
@@ -250,8 +242,8 @@ def _file_checks(cur: duckdb.DuckDBPyConnection, f: StagedFile, plan: TablePlan,
                 plan.table,
                 severity,
                 "unreadable_lines",
-                f"{source.name}: {n(f.read_rejects_total, 'line')} cannot be read (e.g. more fields than the header, a quote never "
-                "closed, bytes that are not text); they are left out",
+                f"{source.name}: {n(f.read_rejects_total, 'line')} cannot be read (e.g. more fields than the header, a quote "
+                "never closed, bytes that are not text); they are left out",
                 "Check the delimiter and encoding chosen for this file; download the rejected rows to see the lines.",
                 f.read_rejects_total,
                 "",
@@ -269,7 +261,7 @@ def _data_checks(
     cur: duckdb.DuckDBPyConnection,
     table: str,
     plan: TablePlan,
-    staged: list[StagedFile],
+    staged: StagedTable,
     out: TableReport,
     now: datetime,
     options: Options,
@@ -293,26 +285,26 @@ def _data_checks(
         conditions.append(("resolved_before", "resolved_ts", "resolved_ts < ts", WARNING, []))
     if not conditions:
         return
-    for f in staged:
-        source = f.plan.source
-        name = f"{STAGING_DB}.{ident(f.table)}"
-        good = f"(_problems & {f.plan.reject_mask}) = 0"
+    for f in staged.files:
+        if not f.rows:
+            continue
+        good = f"{f.where()} and not _rejected"
         parts, params = [], []
         for _code, _target, condition, _severity, values in conditions:
             parts.append(f"count(*) filter (where {condition})")
             params.extend(values)
-        counts = cur.execute(f"select {', '.join(parts)} from {name} where {good}", params).fetchall()[0]
+        counts = cur.execute(f"select {', '.join(parts)} from {staged.name} where {good}", params).fetchall()[0]
         for count, (code, target, condition, severity, values) in zip(counts, conditions, strict=True):
             if not count:
                 continue
             samples = cur.execute(
-                f"select {f.row_sql()}, {ident(target)} from {name} where {good} and {condition} order by rowid limit ?",
+                f"select {f.row_sql()}, {ident(target)} from {staged.name} where {good} and {condition} order by rowid limit ?",
                 [*values, EXAMPLES],
             ).fetchall()
             header = plan.mapping.columns.get(target, "")
             where = f"'{header}'" if header else plan.mapping.source_of(target)
-            message, action = _data_message(code, source.name, count, target, where, now, options, values)
-            examples = tuple(Example(source.name, int(r), _shown(v)) for r, v in samples)
+            message, action = _data_message(code, f.name, count, target, where, now, options, values)
+            examples = tuple(Example(f.name, int(r), _shown(v)) for r, v in samples)
             out.problems.append(Problem(table, severity, code, message, action, count, header, examples))
 
 
@@ -361,7 +353,7 @@ def _label_checks(
     cur: duckdb.DuckDBPyConnection,
     table: str,
     plan: TablePlan,
-    staged: list[StagedFile],
+    staged: StagedTable,
     out: TableReport,
     labels: Callable[[str, str], list[tuple[str, int]]] | None,
 ) -> None:
@@ -393,8 +385,8 @@ def _label_checks(
                     table,
                     WARNING,
                     "unmapped_labels",
-                    f"{table}: {n(len(unknown), 'label')} of '{header}' {verb(len(unknown), 'is', 'are')} not among the {vocabulary.name} CX Lens knows: {shown}{more}; "
-                    "published as they are",
+                    f"{table}: {n(len(unknown), 'label')} of '{header}' {verb(len(unknown), 'is', 'are')} not among the "
+                    f"{vocabulary.name} CX Lens knows: {shown}{more}; published as they are",
                     f"Map them to {', '.join(vocabulary.labels)} in the label mapping, or keep them.",
                     rows,
                     header,
@@ -402,67 +394,69 @@ def _label_checks(
             )
 
 
-def label_counts(cur: duckdb.DuckDBPyConnection, staged: list[StagedFile], target: str) -> list[tuple[str, int]]:
+def label_counts(cur: duckdb.DuckDBPyConnection, staged: StagedTable, target: str) -> list[tuple[str, int]]:
     """The file labels of a label column with their row counts, most frequent first (blank labels left out)."""
-    if not staged:
-        return []
     rows = cur.execute(
         f"""
-        select {ident(target)} as label, count(*) as n from ({staged_sql(staged)})
-        where {ident(target)} is not null group by 1 order by n desc, label limit ?
+        select {ident(target)} as label, count(*) as n from {staged.name}
+        where not _rejected and {ident(target)} is not null group by 1 order by n desc, label limit ?
         """,
         [vocab.MAX_LABELS + 1],
     ).fetchall()
     return [(r[0], int(r[1])) for r in rows]
 
 
+def _where_is(staged: StagedTable, rowid: int) -> StagedFile:
+    return next(f for f in staged.files if f.offset <= rowid < f.offset + f.rows)
+
+
 def _customer_checks(
     cur: duckdb.DuckDBPyConnection,
     plans: dict[str, TablePlan],
-    staged: dict[str, list[StagedFile]],
+    staged: dict[str, StagedTable],
     report: Report,
 ) -> None:
     """Duplicate customer IDs; IDs in transactions or interactions missing from customers (added); customers built from IDs."""
-    usable = {t: staged.get(t, []) for t, p in plans.items() if not p.blocked and staged.get(t)}
-    events = [f for t in ("transactions", "interactions") for f in usable.get(t, [])]
-    customers = usable.get("customers", [])
-    if customers:
+    usable = {t: staged[t] for t, p in plans.items() if not p.blocked and t in staged}
+    events = [usable[t] for t in ("transactions", "interactions") if t in usable]
+    customers = usable.get("customers")
+    if customers is not None:
         out = report.tables["customers"]
         dup = cur.execute(
             f"""
             with c as (
-                select customer_id, _file, _row,
-                       row_number() over (partition by customer_id order by _file, _row) as k
-                from ({staged_sql(customers, "customer_id")})
+                select customer_id, rowid as i, {customers.row_sql()} as r,
+                       row_number() over (partition by customer_id order by rowid) as k
+                from {customers.name} where not _rejected
             )
             select count(distinct customer_id) filter (where k > 1), count(*) filter (where k > 1),
-                   min_by(struct_pack(f := _file, r := _row, v := customer_id), _file * 1e12 + _row, {EXAMPLES}) filter (where k > 1)
+                   min_by(struct_pack(i := i, r := r, v := customer_id), i, {EXAMPLES}) filter (where k > 1)
             from c
             """
         ).fetchall()[0]
         ids, extra, samples = dup[0], dup[1], dup[2] or []
         if extra:
-            names = {f.plan.index: f.plan.source.name for f in customers}
             out.rejected += extra
             out.problems.append(
                 Problem(
                     "customers",
                     WARNING,
                     "duplicate_ids",
-                    f"customers: {n(ids, 'customer ID')} {verb(ids, 'appears', 'appear')} more than once ({n(extra, 'extra row')}); the first row of each is kept, "
-                    "the others are left out",
+                    f"customers: {n(ids, 'customer ID')} {verb(ids, 'appears', 'appear')} more than once ({n(extra, 'extra row')}); "
+                    "the first row of each is kept, the others are left out",
                     "Download the rejected rows to see the repeats; remove them at the source if the first row is not the right one.",
                     extra,
                     plans["customers"].mapping.columns.get("customer_id", ""),
-                    tuple(Example(names[s["f"]], int(s["r"]), repr(s["v"])) for s in samples),
+                    tuple(Example(_where_is(customers, s["i"]).name, int(s["r"]), repr(s["v"])) for s in samples),
                     True,
                 )
             )
-    if events and customers:
+    if events and customers is not None:
+        event_ids = " union all ".join(f"select customer_id from {e.name} where not _rejected" for e in events)
         row = cur.execute(
             f"""
-            with ids as (select distinct customer_id from ({staged_sql(customers, "customer_id")})),
-                 ev as (select customer_id from ({staged_sql(events, "customer_id")}))
+            with ids as (select distinct customer_id from {customers.name} where not _rejected),
+                 ev as ({event_ids})
             select count(distinct ev.customer_id), count(*), list(distinct ev.customer_id)[1:{EXAMPLES}]
             from ev anti join ids using (customer_id)
             """
@@ -476,16 +470,18 @@ def _customer_checks(
                     "customers",
                     WARNING,
                     "added_customers",
-                    f"customers: {n(missing, 'customer ID')} in transactions or interactions ({n(rows, 'row')}) {verb(missing, 'is', 'are')} not in the customers "
-                    "file; they are added as customers with blank attributes so no transaction or touchpoint is dropped",
+                    f"customers: {n(missing, 'customer ID')} in transactions or interactions ({n(rows, 'row')}) "
+                    f"{verb(missing, 'is', 'are')} not in the customers file; added as customers with blank attributes so no "
+                    "transaction or touchpoint is dropped",
                     "Check that the customers file is complete (or is the extract of the same date as the others).",
                     missing,
                     "customer_id",
                     tuple(Example("", 0, repr(v)) for v in sorted(samples)),
                 )
             )
-    elif events and not plans.get("customers"):
-        built = cur.execute(f"select count(distinct customer_id) from ({staged_sql(events, 'customer_id')})").fetchall()[0][0]
+    elif events and "customers" not in plans:
+        event_ids = " union ".join(f"select customer_id from {e.name} where not _rejected" for e in events)
+        built = cur.execute(f"select count(distinct customer_id) from ({event_ids})").fetchall()[0][0]
         out = report.tables.setdefault("customers", TableReport("customers"))
         out.added = built
         out.problems.append(
@@ -493,7 +489,7 @@ def _customer_checks(
                 "customers",
                 NOTE,
                 "built_customers",
-                f"customers: no customers file, so the customers table is built from the {built:,} distinct customer IDs "
+                f"customers: no customers file, so the customers table is built from the {n(built, 'distinct customer ID')} "
                 "in transactions and interactions (with blank attributes)",
                 "Upload a customers file to add segments, regions, sign-up dates, churn and behaviours.",
                 built,
@@ -501,24 +497,19 @@ def _customer_checks(
         )
 
 
-def rejected_rows(
-    cur: duckdb.DuckDBPyConnection, plan: TablePlan, staged: list[StagedFile], limit: int | None = None
-) -> list[dict]:
+def rejected_rows(cur: duckdb.DuckDBPyConnection, staged: StagedTable) -> list[dict]:
     """Every row left out of a table, as dicts: file, row, reasons, then the row's original values by header."""
+    plan = staged.plan
     out: list[dict] = []
-    for f in staged:
-        source, mask = f.plan.source, f.plan.reject_mask
+    for f in staged.files:
+        source = f.plan.source
         reasons = {c.mask: _reason(c, plan) for c in f.plan.checks if c.rejects}
         for reject in f.read_rejects:
             out.append({"file": source.name, "row": reject.line, "problem": reject.error, "raw line": reject.text})
-        if not mask:
+        if not f.rows:
             continue
         rows = cur.execute(
-            f"""
-            select {f.row_sql()} as r, _problems, _src from {STAGING_DB}.{ident(f.table)}
-            where (_problems & ?) <> 0 order by r limit ?
-            """,
-            [mask, limit or 2**62],
+            f"select {f.row_sql()} as r, _problems, _src from {staged.name} where {f.where()} and _rejected order by rowid"
         ).fetchall()
         for row_number, problems, src in rows:
             record = {"file": source.name, "row": int(row_number)}
@@ -528,21 +519,20 @@ def rejected_rows(
                     continue
                 record[header] = value
             out.append(record)
-    if plan.table == "customers" and staged:
+    if plan.table == "customers":
         rows = cur.execute(
             f"""
-            select _file, _row, customer_id from (
-                select _file, _row, customer_id,
-                       row_number() over (partition by customer_id order by _file, _row) as k
-                from ({staged_sql(staged, "customer_id")})
-            ) where k > 1 order by _file, _row
+            select i, r, customer_id from (
+                select rowid as i, {staged.row_sql()} as r, customer_id,
+                       row_number() over (partition by customer_id order by rowid) as k
+                from {staged.name} where not _rejected
+            ) where k > 1 order by i
             """
         ).fetchall()
-        names = {f.plan.index: f.plan.source.name for f in staged}
-        for file_index, row_number, customer_id in rows:
+        for rowid, row_number, customer_id in rows:
             out.append(
                 {
-                    "file": names[file_index],
+                    "file": _where_is(staged, rowid).name,
                     "row": int(row_number),
                     "problem": f"customer ID {customer_id} already on an earlier row",
                     "customer_id": customer_id,
