@@ -20,7 +20,7 @@ from dashboard.export import csv_bytes
 from dashboard.ingest.errors import IngestError
 from dashboard.ingest.mapping import SATISFACTION_SCALES, Mapping, TableMapping
 from dashboard.ingest.pipeline import Blocked, IncomingFile, Upload
-from dashboard.ingest.report import BLOCKING, NOTE, Report
+from dashboard.ingest.report import BLOCKING, NOTE, Report, file_size
 from dashboard.ingest.rules import Rule
 from dashboard.ingest.sources import ReadOptions
 from dashboard.ingest.validate import MAX_BAD_SHARE, Options
@@ -237,7 +237,7 @@ def print_report(report: Report, upload: Upload, out: TextIO) -> None:
         print(f"{labels[problem.severity]:<9} {problem.message}", file=out)
     for i, (table, t) in enumerate(report.tables.items()):
         files = "; ".join(
-            f"{f.name} ({f.size / 1e6:,.1f} MB, {f.format}{', ' + f.details if f.details else ''})" for f in t.files
+            f"{f.name} ({file_size(f.size)}, {f.format}{', ' + f.details if f.details else ''})" for f in t.files
         )
         print(("\n" if i or report.problems else "") + table + (f": {files}" if files else ""), file=out)
         if t.files:

@@ -12,6 +12,14 @@ def n(count: int, noun: str, plural: str | None = None) -> str:
     return f"{count:,} {noun if count == 1 else (plural or noun + 's')}"
 
 
+def file_size(size: int) -> str:
+    """A file size as people write it: 172 bytes, 12.3 KB, 971.2 KB, 1.2 GB."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
+        if size >= scale:
+            return f"{size / scale:,.1f} {unit}"
+    return f"{size} bytes"
+
+
 def verb(count: int, one: str, many: str) -> str:
     """The verb agreeing with count: verb(1, "has", "have") is "has"."""
     return one if count == 1 else many

@@ -24,7 +24,7 @@ from dashboard.ingest import encoding as enc
 from dashboard.ingest.errors import IngestError
 from dashboard.ingest.mapping import SATISFACTION_SCALES, TableMapping
 from dashboard.ingest.pipeline import IncomingFile, Upload
-from dashboard.ingest.report import BLOCKING, NOTE, WARNING, Problem, Report
+from dashboard.ingest.report import BLOCKING, NOTE, WARNING, Problem, Report, file_size
 from dashboard.ingest.sources import ReadOptions
 from dashboard.store import Store, StoreError
 from dashboard.ui import data, frame, state
@@ -225,7 +225,7 @@ def _read_settings(upload: Upload, table: str, read: ReadOptions) -> None:
     with st.expander(f"Read settings · {summary}", expanded=table in upload.read_errors):
         left, middle, right = st.columns(3)
         encodings = ["auto", *enc.LABELS]
-        detected = f"auto ({first.encoding})" if first and first.encoding else "auto"
+        detected = f"detected: {first.encoding}" if first and first.encoding else "detect"
         left.selectbox(
             "Encoding",
             encodings,
@@ -235,7 +235,7 @@ def _read_settings(upload: Upload, table: str, read: ReadOptions) -> None:
             on_change=_changed,
         )
         delimiters = ["auto", *sniff.DELIMITERS]
-        shown = f"auto ({sniff.DELIMITERS[first.delimiter]})" if first and first.delimiter else "auto"
+        shown = f"detected: {sniff.DELIMITERS[first.delimiter]}" if first and first.delimiter else "detect"
         middle.selectbox(
             "Delimiter",
             delimiters,
@@ -251,14 +251,14 @@ def _read_settings(upload: Upload, table: str, read: ReadOptions) -> None:
                 "Sheet",
                 options,
                 index=options.index(read.sheet) if read.sheet in options else 0,
-                format_func=lambda s: f"first with a table ({first.sheet})" if s == "" else s,
+                format_func=lambda s: f"first with a table: {first.sheet}" if s == "" else s,
                 key=keys["sheet"],
                 on_change=_changed,
             )
 
 
 def _file_line(source) -> str:
-    parts = [source.name, f"{source.size / 1e6:,.1f} MB", sniff.FORMAT_LABELS[source.format]]
+    parts = [source.name, file_size(source.size), sniff.FORMAT_LABELS[source.format]]
     if source.encoding:
         parts.append(source.encoding)
     if source.delimiter:
@@ -330,7 +330,7 @@ def _column_select(upload, table, mapping: TableMapping, target: str, column, he
         help=f"{column.description} ({column.type})",
     )
     if rule:
-        where.caption(f"= {rule.describe()}")
+        where.caption(f"from a rule: {rule.describe().split(' = ', 1)[1]}")
     elif current != NOT_MAPPED:
         values = [v for v in samples.get(current, [])[:4]]
         where.caption("e.g. " + ", ".join(_short(v) for v in values) if values else "(blank in the first rows)")
@@ -413,9 +413,13 @@ def _derived(upload: Upload, table: str, headers: list[str]) -> None:
         a, b, c = st.columns(3)
         target = a.selectbox("Column", targets, key=_map_key(table, "rule_target"))
         kind = b.selectbox("Rule", list(rules.KINDS), format_func=rules.KINDS.get, key=_map_key(table, "rule_kind"))
-        source = c.selectbox("From column", ["", *headers], key=_map_key(table, "rule_source"))
+        source = c.selectbox(
+            "From column", ["", *headers], format_func=lambda h: h or "(none)", key=_map_key(table, "rule_source")
+        )
         d, e = st.columns(2)
-        other = d.selectbox("Second column (for ×)", ["", *headers], key=_map_key(table, "rule_other"))
+        other = d.selectbox(
+            "Second column (for ×)", ["", *headers], format_func=lambda h: h or "(none)", key=_map_key(table, "rule_other")
+        )
         value = e.text_input("Value (text, number, or reference date YYYY-MM-DD)", key=_map_key(table, "rule_value"))
         if st.form_submit_button("Add rule", icon=":material/add:"):
             try:
@@ -447,7 +451,7 @@ def _formats(upload: Upload, table: str, headers: list[str]) -> None:
     for where, header in zip(columns, text_dates, strict=False):
         orders = ["auto", *formats.DATE_ORDERS]
         detected = plan.dates.get(header) if plan else None
-        auto = f"auto ({detected.label})" if detected else "auto"
+        auto = f"detected: {detected.label}" if detected else "detect"
         key = _map_key(table, f"date_{header}")
 
         def _changed(header: str = header, key: str = key) -> None:
@@ -469,7 +473,7 @@ def _formats(upload: Upload, table: str, headers: list[str]) -> None:
     if numeric:
         where = columns[len(text_dates)] if len(text_dates) < len(columns) else columns[-1]
         decimals = ["auto", ".", ","]
-        auto = f"auto ('{plan.number.decimal}')" if plan and plan.files else "auto"
+        auto = (f"detected: {'dot (12.50)' if plan.number.decimal == '.' else 'comma (12,50)'}") if plan and plan.files else "detect"
         key = _map_key(table, "decimal")
 
         def _decimal_changed() -> None:
