@@ -99,7 +99,7 @@ def run_ingest(csv: Path, folder: Path) -> dict:
 
     def checked(report, _cur) -> None:
         marks["checked"] = time.perf_counter()
-        assert report.ok, [p.message for p in report.blocking]  # noqa: S101 - a benchmark of a clean file
+        assert report.ok, [p.message for p in report.blocking]
 
     original = store.publish
 
@@ -167,19 +167,26 @@ def main(argv: list[str] | None = None) -> int:
     floor = statistics.median(r["seconds"] for r in floors)
     ingest = statistics.median(r["seconds"] for r in ingests)
     phases = {k: statistics.median(r[k] for r in ingests) for k in ("read_and_check", "store", "prepare")}
-    agree = all(r["figures"] == floors[0]["figures"] for r in ingests) and all(r["figures"] == floors[0]["figures"] for r in floors)
+    agree = all(r["figures"] == floors[0]["figures"] for r in ingests) and all(
+        r["figures"] == floors[0]["figures"] for r in floors
+    )
     print()
     print("| measure | seconds (median) | × floor | peak MB |")
     print("|---|---:|---:|---:|")
     print(f"| floor: DuckDB `read_csv` into a table | {floor:.2f} | 1.00× | {max(r['peak_mb'] for r in floors):,.0f} |")
     print(f"| ingest, everything (CLI path) | {ingest:.2f} | {ingest / floor:.2f}× | {max(r['peak_mb'] for r in ingests):,.0f} |")
-    print(f"| · read, convert and check every row, report | {phases['read_and_check']:.2f} | {phases['read_and_check'] / floor:.2f}× | |")
+    print(
+        f"| · read, convert and check every row, report | {phases['read_and_check']:.2f} | "
+        f"{phases['read_and_check'] / floor:.2f}× | |"
+    )
     print(f"| · store the version's tables (customers built) | {phases['store']:.2f} | | |")
     print(f"| · prepare the views' tables | {phases['prepare']:.2f} | | |")
     ingest_only = ingest - phases["prepare"]
     print(f"| ingest without the views' prepared tables | {ingest_only:.2f} | {ingest_only / floor:.2f}× | |")
     print()
-    print(f"figures agree with the floor table (rows, customers, sum of amounts, first and last time): {'yes' if agree else 'NO'}")
+    print(
+        f"figures agree with the floor table (rows, customers, sum of amounts, first and last time): {'yes' if agree else 'NO'}"
+    )
     print(f"floor figures: {floors[0]['figures']}; customers published: {ingests[0]['customers']:,}")
     return 0 if agree else 1
 

@@ -165,7 +165,7 @@ def test_column_names_with_quotes_semicolons_and_sql(store: Store, tmp_path: Pat
     writer.writerow(["C1", "2024-01-05", "10"])
     writer.writerow(["C2", "2024-01-06", "20"])
     path = write(tmp_path, "odd.csv", buffer.getvalue())
-    upload, report = run_upload(store, tmp_path, {"transactions": [path]})
+    upload, _report = run_upload(store, tmp_path, {"transactions": [path]})
     try:
         assert upload.headers("transactions") == headers
         mapping = upload.mapping.tables["transactions"].copy(
@@ -190,7 +190,7 @@ def test_cells_starting_with_formula_characters_stay_text_and_are_neutralised_in
         "@C3,2024-01-07,5,-minus\n"
         ",2024-01-08,7,=1+1\n"
     )
-    upload, report = run_upload(store, tmp_path, {"transactions": [write(tmp_path, "formulas.csv", content)]})
+    upload, _report = run_upload(store, tmp_path, {"transactions": [write(tmp_path, "formulas.csv", content)]})
     try:
         rejected = upload.rejected("transactions")
         assert rejected["product"].tolist() == ["=1+1"]
@@ -223,7 +223,7 @@ def test_unknown_mapping_column_and_missing_required_column_are_named(store: Sto
 
 
 def test_a_publish_that_fails_midway_leaves_the_active_version(store: Store, tmp_path: Path, published, monkeypatch):
-    upload, report = run_upload(store, tmp_path, {"transactions": [write(tmp_path, "march.csv", TRANSACTIONS_CSV * 1)]})
+    upload, _report = run_upload(store, tmp_path, {"transactions": [write(tmp_path, "march.csv", TRANSACTIONS_CSV * 1)]})
     from dashboard.metrics import prepared
 
     def failing(cur, version):

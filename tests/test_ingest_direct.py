@@ -93,7 +93,7 @@ def test_excel_rows(store: Store, tmp_path: Path):
     book.active.append([None, "2024-02-01", 5])
     path = tmp_path / "x.xlsx"
     book.save(path)
-    version, summary = _both_ways(store, tmp_path, {"transactions": [path]})
+    _version, summary = _both_ways(store, tmp_path, {"transactions": [path]})
     assert summary["transactions"][:2] == (21, 1)
 
 

@@ -64,7 +64,11 @@ def test_yes_no_values():
 @pytest.mark.parametrize(
     ("order", "values", "expected"),
     [
-        ("iso", ["2024-03-01", " 2024-03-01 10:30:00 ", "2024-03-01T10:30:00"], [datetime(2024, 3, 1), datetime(2024, 3, 1, 10, 30)]),
+        (
+            "iso",
+            ["2024-03-01", " 2024-03-01 10:30:00 ", "2024-03-01T10:30:00"],
+            [datetime(2024, 3, 1), datetime(2024, 3, 1, 10, 30)],
+        ),
         ("day-first", ["01/03/2024", "1.3.2024 10:30"], [datetime(2024, 3, 1), datetime(2024, 3, 1, 10, 30)]),
         ("month-first", ["03/01/2024", "3/1/2024 10:30 AM"], [datetime(2024, 3, 1), datetime(2024, 3, 1, 10, 30)]),
         ("compact", ["20240301", "20240301103000"], [datetime(2024, 3, 1), datetime(2024, 3, 1, 10, 30)]),
@@ -76,7 +80,10 @@ def test_dates_in_each_order(order: str, values: list[str], expected: list[datet
 
 
 def test_kinds_of_duckdb_types():
-    assert [formats.kind_of(t) for t in ("VARCHAR", "BIGINT", "DECIMAL(10,2)", "DOUBLE", "BOOLEAN", "DATE", "TIMESTAMP_NS", "STRUCT(a INTEGER)")] == [
+    assert [
+        formats.kind_of(t)
+        for t in ("VARCHAR", "BIGINT", "DECIMAL(10,2)", "DOUBLE", "BOOLEAN", "DATE", "TIMESTAMP_NS", "STRUCT(a INTEGER)")
+    ] == [
         "text",
         "integer",
         "float",

@@ -97,7 +97,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
         store.restrict(sorted(folders))
         upload = Upload(store, workdir)
         if args.no_templates:
-            upload._template_or_suggestion = _suggestion_only(upload)  # noqa: SLF001 - the CLI's one switch
+            upload._template_or_suggestion = _suggestion_only(upload)
         try:
             return _ingest(upload, dataset, files, mapping, args, out, err, bar)
         finally:
@@ -236,14 +236,13 @@ def print_report(report: Report, upload: Upload, out: TextIO) -> None:
     for problem in report.problems:
         print(f"{labels[problem.severity]:<9} {problem.message}", file=out)
     for i, (table, t) in enumerate(report.tables.items()):
-        files = "; ".join(
-            f"{f.name} ({file_size(f.size)}, {f.format}{', ' + f.details if f.details else ''})" for f in t.files
-        )
+        files = "; ".join(f"{f.name} ({file_size(f.size)}, {f.format}{', ' + f.details if f.details else ''})" for f in t.files)
         print(("\n" if i or report.problems else "") + table + (f": {files}" if files else ""), file=out)
         if t.files:
             check = "✓" if t.balanced else "✗"
             print(
-                f"  read {t.read:,} · published {t.published:,} · rejected {t.rejected:,}   (published + rejected = read {check})",
+                f"  read {t.read:,} · published {t.published:,} · rejected {t.rejected:,}   (published + rejected = "
+                f"read {check})",
                 file=out,
             )
         if t.added:

@@ -60,7 +60,8 @@ def read_head(path: Path, size: int = HEAD_BYTES) -> bytes:
 
 
 def detect(head: bytes, name: str) -> Encoding:
-    """The encoding of a text file from its first bytes: byte-order mark, UTF-16 zero bytes, UTF-8, else Windows-1252 or Latin-1."""
+    """The encoding of a text file from its first bytes: byte-order mark, UTF-16 zero bytes, UTF-8, else Windows-1252 "
+    "or Latin-1."""
     for bom, encoding in _BOMS:
         if head.startswith(bom):
             return Encoding(encoding, len(bom), "byte-order mark")
@@ -138,7 +139,8 @@ def rewrite_utf8(
     name: str = "",
     progress: Callable[[float], None] | None = None,
 ) -> None:
-    """Write source as UTF-8 to target, streaming; with split_whitespace, runs of spaces become one tab (for space-aligned files)."""
+    """Write source as UTF-8 to target, streaming; with split_whitespace, runs of spaces become one tab (for "
+    "space-aligned files)."""
     python_name = "utf-8" if encoding.name == "utf-8-sig" else encoding.name
     decoder = codecs.getincrementaldecoder(python_name)("strict")
     total = max(1, source.stat().st_size)

@@ -93,7 +93,8 @@ def cell_ref(row: int, col: int) -> str:
 
 
 def _header_index(rows: list[list[object]]) -> int | None:
-    """The first row holding at least half as many filled cells as the fullest of the first rows (title rows above are skipped)."""
+    """The first row holding at least half as many filled cells as the fullest of the first rows (title rows above are "
+    "skipped)."""
     counts = [sum(1 for v in row if cell_text(v) is not None) for row in rows]
     most = max(counts, default=0)
     if most == 0:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from contextlib import nullcontext
+from contextlib import nullcontext, suppress
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -28,18 +28,18 @@ from dashboard.ingest.errors import IngestError, NotUtf8
 from dashboard.ingest.mapping import SATISFACTION_SCALES, Mapping, TableMapping, fingerprint, merge_template, suggest
 from dashboard.ingest.report import BLOCKING, Problem, Report, TableReport
 from dashboard.ingest.sources import ReadOptions, SourceFile, open_source, sample
+from dashboard.ingest.sql import Sql, ident, join, sql
 from dashboard.ingest.stage import (
     INVALID_ENCODING,
     STAGING_DB,
     StagedFile,
-    TablePlan,
     StagedTable,
+    TablePlan,
     ensure_staging,
     plan_table,
     samples_by_header,
     stage_table,
 )
-from dashboard.ingest.sql import Sql, ident, join, sql
 from dashboard.ingest.validate import Options, label_counts, rejected_rows, validate
 from dashboard.store import Prebuilt, SqlSource, Store, StoreError, Version, check_dataset_name
 
@@ -231,10 +231,8 @@ class Upload:
             header = self.mapping.tables.get(table, TableMapping(table)).columns.get("satisfaction")
             if header:
                 for value in self.samples.get(table, {}).get(header, []):
-                    try:
+                    with suppress(ValueError):
                         values.append(float(str(value).replace(",", ".")))
-                    except ValueError:
-                        pass
         return "NPS 0-10" if values and (max(values) > 5 or min(values) < 1) else "CSAT 1-5"
 
     def labels(self, table: str, target: str) -> list[tuple[str, int]]:
@@ -314,8 +312,9 @@ class Upload:
         options = ReadOptions(found.name, read.delimiter, read.header, read.sheet)
         fresh = open_source(cur, old.path, old.name, options, self.workdir, progress=progress)
         fresh.digest = old.digest
-        fresh.notes = (f"{old.name} is {found.label} ({found.reason}); CX Lens decoded it",) + tuple(
-            n for n in fresh.notes if "CX Lens decoded it" not in n
+        fresh.notes = (
+            f"{old.name} is {found.label} ({found.reason}); CX Lens decoded it",
+            *(n for n in fresh.notes if "CX Lens decoded it" not in n),
         )
         old.remove_temp_files()
         return fresh

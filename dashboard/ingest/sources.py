@@ -194,7 +194,8 @@ def open_source(
     sha256: str | None = None,
     progress: Progress | None = None,
 ) -> SourceFile:
-    """Detect what path holds and prepare it for DuckDB (rewritten as UTF-8 or Parquet where needed); IngestError for bad files."""
+    """Detect what path holds and prepare it for DuckDB (rewritten as UTF-8 or Parquet where needed); IngestError for "
+    "bad files."""
     options = options.validate()
     path = Path(path)
     size = path.stat().st_size
@@ -380,7 +381,7 @@ def read_error_message(source: SourceFile, exc: Exception) -> str:
     first = text.splitlines()[0] if text else type(exc).__name__
     line = ""
     for part in text.splitlines():
-        if "Line:" in part or "line" in part.lower() and any(ch.isdigit() for ch in part):
+        if "Line:" in part or ("line" in part.lower() and any(ch.isdigit() for ch in part)):
             line = part.strip()
             break
     detail = f" ({line})" if line and line not in first else ""

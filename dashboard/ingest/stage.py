@@ -87,7 +87,7 @@ class TablePlan:
     sources: list[SourceFile] = field(default_factory=list)
     targets: list[tuple[str, str]] = field(default_factory=list)
     files: list[FilePlan] = field(default_factory=list)
-    number: formats.NumberStyle = formats.NumberStyle()
+    number: formats.NumberStyle = field(default_factory=formats.NumberStyle)
     dates: dict[str, formats.DateStyle] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
 
@@ -258,7 +258,8 @@ def _number_style(table: str, mapping: TableMapping, samples: dict[str, list[str
             _problem(
                 table,
                 "ambiguous_numbers",
-                f"{table}: numbers like '{guess.ambiguous_example}' could mean {guess.ambiguous_example.replace(',', '').replace('.', '')} "
+                f"{table}: numbers like '{guess.ambiguous_example}' could mean "
+                f"{guess.ambiguous_example.replace(',', '').replace('.', '')} "
                 f"or a decimal fraction; CX Lens does not guess",
                 "Choose the decimal separator for this table ('.' or ',').",
                 example=guess.ambiguous_example,
@@ -297,7 +298,8 @@ def _date_styles(
                 _problem(
                     table,
                     "ambiguous_dates",
-                    f"{table}: dates in '{header}' like '{guess.example}' could be day first or month first; CX Lens does not guess",
+                    f"{table}: dates in '{header}' like '{guess.example}' could be day first or month first; CX Lens "
+                    "does not guess",
                     f"Choose how '{header}' writes dates: day first (31/12/2024) or month first (12/31/2024).",
                     header,
                     guess.example,

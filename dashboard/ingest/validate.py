@@ -108,29 +108,34 @@ def _check_message(table: str, check: Check, count: int, rows: int, plan: TableP
             style = f", read with '{plan.number.decimal}' as decimal separator"
         kept = _left_out(count) if check.rejects else "published blank"
         return (
-            f"{source.name}: {n(count, 'value')} of {where} cannot be read as {_WHAT[target_type]} for {target}{style}{share}; {kept}",
+            f"{source.name}: {n(count, 'value')} of {where} cannot be read as {_WHAT[target_type]} for "
+            f"{target}{style}{share}; {kept}",
             "Check the format chosen for this column (dates: day or month first; numbers: decimal separator), "
             "or correct the values at the source.",
         )
     if check.code == "blank_number":
         return (
-            f"{source.name}: {n(count, 'row')} {verb(count, 'has', 'have')} no value in {where} for {target}{share}; published blank "
+            f"{source.name}: {n(count, 'row')} {verb(count, 'has', 'have')} no value in {where} for {target}{share}; "
+            "published blank "
             "and left out of sums and averages",
             "Nothing to do if the value is really unknown for these rows.",
         )
     if check.code == "short_row":
         return (
-            f"{source.name}: {n(count, 'row')} {verb(count, 'has', 'have')} fewer fields than the header's {len(source.headers)}{share}; {_left_out(count)}",
+            f"{source.name}: {n(count, 'row')} {verb(count, 'has', 'have')} fewer fields than the header's "
+            f"{len(source.headers)}{share}; {_left_out(count)}",
             "Check the delimiter chosen for this file, and whether these rows were cut short when the file was exported.",
         )
     if check.code == "long_row":
         return (
-            f"{source.name}: {n(count, 'row')} {verb(count, 'has', 'have')} more fields than the header's {len(source.headers)}{share}; {_left_out(count)}",
+            f"{source.name}: {n(count, 'row')} {verb(count, 'has', 'have')} more fields than the header's "
+            f"{len(source.headers)}{share}; {_left_out(count)}",
             "Check the delimiter chosen for this file; a value holding the delimiter must be in double quotes.",
         )
     if check.code == "unmapped_blank":
         return (
-            f"{source.name}: column '{check.detail}' holds numbers but {n(count, 'row')} {verb(count, 'is', 'are')} blank{share}; "
+            f"{source.name}: column '{check.detail}' holds numbers but {n(count, 'row')} {verb(count, 'is', 'are')} "
+            f"blank{share}; "
             "CX Lens does not use this column",
             "Nothing to do unless you map this column.",
         )
@@ -322,28 +327,33 @@ def _data_message(
 ) -> tuple[str, str]:
     if code == "future_dates":
         return (
-            f"{file}: {n(count, 'row')} {verb(count, 'has', 'have')} {target} ({where}) after today ({now:%d %b %Y}); published as they are",
+            f"{file}: {n(count, 'row')} {verb(count, 'has', 'have')} {target} ({where}) after today ({now:%d %b %Y}); "
+            "published as they are",
             "Check the date format chosen for this column (day first or month first) and the source system's clock.",
         )
     if code == "negative_amounts":
         return (
-            f"{file}: {n(count, 'row')} {verb(count, 'has', 'have')} a negative amount ({where}): refunds and cancellations, published as negative amounts",
+            f"{file}: {n(count, 'row')} {verb(count, 'has', 'have')} a negative amount ({where}): refunds and "
+            "cancellations, published as negative amounts",
             "Nothing to do: revenue counts them as money going back.",
         )
     if code == "zero_amounts":
         return (
-            f"{file}: {n(count, 'row')} {verb(count, 'has', 'have')} an amount of zero ({where}); published, and counted as purchases",
+            f"{file}: {n(count, 'row')} {verb(count, 'has', 'have')} an amount of zero ({where}); published, and "
+            "counted as purchases",
             "Check whether these are free items, samples or data errors.",
         )
     if code == "out_of_scale":
         low, high = values
         return (
-            f"{file}: {n(count, 'satisfaction score')} ({where}) {verb(count, 'is', 'are')} outside the {options.satisfaction_scale} scale ({low:g} to {high:g})",
+            f"{file}: {n(count, 'satisfaction score')} ({where}) {verb(count, 'is', 'are')} outside the "
+            f"{options.satisfaction_scale} scale ({low:g} to {high:g})",
             "Check the satisfaction scale chosen for this dataset (CSAT 1-5 or NPS 0-10).",
         )
     if code == "resolved_before":
         return (
-            f"{file}: {n(count, 'touchpoint')} {verb(count, 'was', 'were')} resolved ({where}) before {verb(count, 'it', 'they')} started; published as they are",
+            f"{file}: {n(count, 'touchpoint')} {verb(count, 'was', 'were')} resolved ({where}) before "
+            f"{verb(count, 'it', 'they')} started; published as they are",
             "Check that the resolution and contact time columns are the right way round.",
         )
     return f"{file}: {count:,} rows: {code}", ""
@@ -369,7 +379,8 @@ def _label_checks(
                     table,
                     WARNING,
                     "too_many_labels",
-                    f"{table}: '{header}' holds more than {vocab.MAX_LABELS} different values for {target}; is it the right column?",
+                    f"{table}: '{header}' holds more than {vocab.MAX_LABELS} different values for {target}; is it the "
+                    "right column?",
                     f"Check which column is mapped to {target}.",
                     len(counts),
                     header,
@@ -442,9 +453,11 @@ def _customer_checks(
                     "customers",
                     WARNING,
                     "duplicate_ids",
-                    f"customers: {n(ids, 'customer ID')} {verb(ids, 'appears', 'appear')} more than once ({n(extra, 'extra row')}); "
+                    f"customers: {n(ids, 'customer ID')} {verb(ids, 'appears', 'appear')} more than once "
+                    f"({n(extra, 'extra row')}); "
                     "the first row of each is kept, the others are left out",
-                    "Download the rejected rows to see the repeats; remove them at the source if the first row is not the right one.",
+                    "Download the rejected rows to see the repeats; remove them at the source if the first row is not "
+                    "the right one.",
                     extra,
                     plans["customers"].mapping.columns.get("customer_id", ""),
                     tuple(Example(_where_is(customers, s["i"]).name, int(s["r"]), repr(s["v"])) for s in samples),

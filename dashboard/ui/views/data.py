@@ -13,14 +13,13 @@ import re
 import time
 import uuid
 from datetime import timedelta
-from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
 from dashboard import config, contract, export
-from dashboard.ingest import formats, rules, sniff, templates, vocab
 from dashboard.ingest import encoding as enc
+from dashboard.ingest import formats, rules, sniff, templates, vocab
 from dashboard.ingest.errors import IngestError
 from dashboard.ingest.mapping import SATISFACTION_SCALES, TableMapping
 from dashboard.ingest.pipeline import IncomingFile, Upload
@@ -473,7 +472,9 @@ def _formats(upload: Upload, table: str, headers: list[str]) -> None:
     if numeric:
         where = columns[len(text_dates)] if len(text_dates) < len(columns) else columns[-1]
         decimals = ["auto", ".", ","]
-        auto = (f"detected: {'dot (12.50)' if plan.number.decimal == '.' else 'comma (12,50)'}") if plan and plan.files else "detect"
+        auto = (
+            (f"detected: {'dot (12.50)' if plan.number.decimal == '.' else 'comma (12,50)'}") if plan and plan.files else "detect"
+        )
         key = _map_key(table, "decimal")
 
         def _decimal_changed() -> None:
@@ -605,7 +606,8 @@ def render_report(upload: Upload, report: Report, ctx: PageContext) -> None:
                 )
                 check = "✓" if t.balanced else "✗ (please report this)"
                 st.caption(
-                    f"published + rejected = read: {fmt.number(t.published)} + {fmt.number(t.rejected)} = {fmt.number(t.read)} {check}"
+                    f"published + rejected = read: {fmt.number(t.published)} + {fmt.number(t.rejected)} = "
+                    f"{fmt.number(t.read)} {check}"
                 )
             elif t.added:
                 st.metric("Customers built from IDs", fmt.number(t.added))
