@@ -31,6 +31,8 @@ from dashboard.ui.frame import PageContext
 
 SECTIONS = ("Upload", "Datasets", "Templates")
 NOT_MAPPED = "— not mapped —"
+DETECT = "detect"
+"""How an automatic choice is shown in a box (the label must not change from run to run: Streamlit matches it)."""
 FROM_RULE = "— from a rule —"
 KEEP_LABEL = "(keep as is)"
 TABLE_TEXT = {
@@ -224,22 +226,22 @@ def _read_settings(upload: Upload, table: str, read: ReadOptions) -> None:
     with st.expander(f"Read settings · {summary}", expanded=table in upload.read_errors):
         left, middle, right = st.columns(3)
         encodings = ["auto", *enc.LABELS]
-        detected = f"detected: {first.encoding}" if first and first.encoding else "detect"
         left.selectbox(
             "Encoding",
             encodings,
             index=encodings.index(read.encoding),
-            format_func=lambda e: detected if e == "auto" else enc.LABELS[e],
+            format_func=lambda e: DETECT if e == "auto" else enc.LABELS[e],
+            help=f"Detected: {first.encoding}." if first and first.encoding else None,
             key=keys["enc"],
             on_change=_changed,
         )
         delimiters = ["auto", *sniff.DELIMITERS]
-        shown = f"detected: {sniff.DELIMITERS[first.delimiter]}" if first and first.delimiter else "detect"
         middle.selectbox(
             "Delimiter",
             delimiters,
             index=delimiters.index(read.delimiter),
-            format_func=lambda d: shown if d == "auto" else sniff.DELIMITERS[d],
+            format_func=lambda d: DETECT if d == "auto" else sniff.DELIMITERS[d],
+            help=f"Detected: {sniff.DELIMITERS[first.delimiter]}." if first and first.delimiter else None,
             key=keys["delim"],
             on_change=_changed,
         )
@@ -250,7 +252,8 @@ def _read_settings(upload: Upload, table: str, read: ReadOptions) -> None:
                 "Sheet",
                 options,
                 index=options.index(read.sheet) if read.sheet in options else 0,
-                format_func=lambda s: f"first with a table: {first.sheet}" if s == "" else s,
+                format_func=lambda s: "the first that holds a table" if s == "" else s,
+                help=f"Reading '{first.sheet}'.",
                 key=keys["sheet"],
                 on_change=_changed,
             )
@@ -450,7 +453,6 @@ def _formats(upload: Upload, table: str, headers: list[str]) -> None:
     for where, header in zip(columns, text_dates, strict=False):
         orders = ["auto", *formats.DATE_ORDERS]
         detected = plan.dates.get(header) if plan else None
-        auto = f"detected: {detected.label}" if detected else "detect"
         key = _map_key(table, f"date_{header}")
 
         def _changed(header: str = header, key: str = key) -> None:
@@ -465,16 +467,15 @@ def _formats(upload: Upload, table: str, headers: list[str]) -> None:
             f"Dates in '{header}'",
             orders,
             index=orders.index(mapping.dates.get(header, "auto")),
-            format_func=lambda o, auto=auto: auto if o == "auto" else formats.DATE_ORDERS[o],
+            format_func=lambda o: DETECT if o == "auto" else formats.DATE_ORDERS[o],
             key=key,
             on_change=_changed,
         )
+        if detected is not None and header not in mapping.dates:
+            where.caption(f"Detected: {detected.label}")
     if numeric:
         where = columns[len(text_dates)] if len(text_dates) < len(columns) else columns[-1]
         decimals = ["auto", ".", ","]
-        auto = (
-            (f"detected: {'dot (12.50)' if plan.number.decimal == '.' else 'comma (12,50)'}") if plan and plan.files else "detect"
-        )
         key = _map_key(table, "decimal")
 
         def _decimal_changed() -> None:
@@ -484,10 +485,12 @@ def _formats(upload: Upload, table: str, headers: list[str]) -> None:
             "Decimal separator",
             decimals,
             index=decimals.index(mapping.decimal),
-            format_func=lambda d: auto if d == "auto" else {".": "dot (12.50)", ",": "comma (12,50)"}[d],
+            format_func=lambda d: DETECT if d == "auto" else {".": "dot (12.50)", ",": "comma (12,50)"}[d],
             key=key,
             on_change=_decimal_changed,
         )
+        if plan and plan.files and mapping.decimal == "auto":
+            where.caption(f"Detected: {'dot (12.50)' if plan.number.decimal == '.' else 'comma (12,50)'}")
 
 
 def _labels(upload: Upload, table: str) -> None:
