@@ -743,8 +743,8 @@ def render_datasets(ctx: PageContext) -> None:
                 {
                     "table": f.get("table", ""),
                     "file": f.get("name", ""),
-                    "size (MB)": round(float(f.get("bytes", 0)) / 1e6, 2),
-                    "rows": f.get("rows"),
+                    "size": file_size(int(f.get("bytes", 0) or 0)),
+                    "rows": fmt.number(f.get("rows")) if f.get("rows") is not None else "",
                     "read as": ", ".join(str(f[k]) for k in ("format", "encoding", "delimiter", "sheet") if f.get(k)),
                     "SHA-256": f.get("sha256", ""),
                 }
