@@ -1,4 +1,4 @@
-"""Command line: `python -m dashboard sample|bench ...`."""
+"""Command line: `python -m dashboard ingest|sample|bench ...`."""
 
 from __future__ import annotations
 
@@ -26,6 +26,12 @@ def _sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ingest(args: argparse.Namespace) -> int:
+    from dashboard.ingest import cli
+
+    return cli.run(args)
+
+
 def _bench(args: argparse.Namespace) -> int:
     from benchmarks import harness
 
@@ -36,6 +42,18 @@ def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run one sub-command; exit code 0 ok, 1 problem in the data, 2 bad usage."""
     parser = argparse.ArgumentParser(prog="python -m dashboard", description="CX Lens command line")
     sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser(
+        "ingest",
+        help="read, map, validate and publish your files (exit 0 published, 1 data problem or database busy, 2 bad usage)",
+        description="Read, map and validate files as the Data page does, and publish them as a new version of a dataset. "
+        "Exit codes: 0 published (or --check passed); 1 nothing published: blocking problems in the data (report printed), "
+        "the database is in use by the running app, or the publish failed; 2 bad usage.",
+    )
+    from dashboard.ingest import cli as ingest_cli
+
+    ingest_cli.add_arguments(p)
+    p.set_defaults(run=_ingest)
 
     p = sub.add_parser("sample", help="generate the synthetic utility sample as Parquet files")
     p.add_argument("--customers", type=int, default=20_000, help="customer rows, prospects included (default 20,000)")

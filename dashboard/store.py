@@ -6,7 +6,7 @@ import json
 import re
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -37,6 +37,16 @@ class SqlSource:
 
     sql: str
     params: tuple = ()
+
+
+@dataclass(frozen=True)
+class Prebuilt:
+    """A table a publish's stage hook already made in the version's schema, with every contract column in order.
+
+    present names the contract columns (and b_ flags) the files really provided; the others hold nulls.
+    """
+
+    present: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -137,6 +147,15 @@ class Store:
             raise StoreError(f"cannot open the database {self.path}: {str(exc).splitlines()[0]}") from None
         self.write_lock = threading.RLock()
         self.restricted = False
+        # Made before restrict() locks the configuration: DuckDB tracks a running query's progress only on
+        # a connection with the progress bar enabled, and that setting cannot be changed once locked.
+        self._progress_cursor = self._con.cursor()
+        try:
+            self._progress_cursor.execute("set enable_progress_bar = true")
+            self._progress_cursor.execute("set enable_progress_bar_print = false")
+        except duckdb.Error:
+            pass  # another Store of this process locked the shared configuration: progress is then shown by steps only
+        self._progress_lock = threading.Lock()
         if not read_only:
             with self.write_lock, self.cursor() as cur:
                 cur.execute(_DDL)
@@ -153,6 +172,12 @@ class Store:
             yield cur
         finally:
             cur.close()
+
+    @contextmanager
+    def progress_cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The one cursor whose query_progress() reports on its running query (long reads and publishes); one user at a time."""
+        with self._progress_lock:
+            yield self._progress_cursor
 
     def query_df(self, sql: str, params: list | tuple | dict | None = None) -> pd.DataFrame:
         """Run one parameterised query on its own cursor and return the result as a DataFrame."""
@@ -171,6 +196,7 @@ class Store:
 
     def close(self) -> None:
         """Close the connection (tests and command-line runs)."""
+        self._progress_cursor.close()
         self._con.close()
 
     # -- datasets and versions ---------------------------------------------------------------
@@ -238,12 +264,20 @@ class Store:
         activate: bool = True,
         prepare: Callable[[duckdb.DuckDBPyConnection, Version], None] | None = None,
         progress: Callable[[str, float], None] | None = None,
+        cursor: duckdb.DuckDBPyConnection | None = None,
+        stage: Callable[[duckdb.DuckDBPyConnection, str], Mapping[str, SqlSource | Prebuilt]] | None = None,
     ) -> Version:
-        """Store tables as a new version of dataset in one transaction; the previous version stays active until it commits."""
+        """Store tables as a new version of dataset in one transaction; the previous version stays active until it commits.
+
+        cursor, when given, runs the publish (e.g. the progress cursor, or one whose temporary tables the sources read).
+        stage, when given, runs inside the transaction once the version's schema exists: stage(cursor, schema) may build
+        tables there (returned as Prebuilt) or give more sources; raising anything rolls the whole publish back.
+        """
         dataset = check_dataset_name(dataset)
         unknown = set(tables) - set(contract.TABLES)
         if unknown:
             raise StoreError(f"unknown tables {sorted(unknown)}: expected customers, transactions, interactions")
+        tables = dict(tables)
         fingerprint = None
         if prepare is None:
             from dashboard.metrics.prepared import build_all as prepare
@@ -251,7 +285,7 @@ class Store:
 
             fingerprint = prepared_fingerprint()
         report = progress or (lambda _step, _fraction: None)
-        with self.write_lock, self.cursor() as cur:
+        with self.write_lock, nullcontext(cursor) if cursor is not None else self.cursor() as cur:
             cur.execute("begin transaction")
             try:
                 version_id = cur.execute("select nextval('version_seq')").fetchall()[0][0]
@@ -260,6 +294,9 @@ class Store:
                 ][0]
                 schema = f"v{int(version_id)}"
                 cur.execute(f'create schema "{schema}"')
+                if stage is not None:
+                    report("reading and checking the files", 0.0)
+                    tables.update(stage(cur, schema))
                 row_counts: dict[str, int] = {}
                 columns: dict[str, tuple[str, ...]] = {}
                 for i, spec in enumerate(contract.TABLES.values()):
@@ -447,10 +484,17 @@ def _create_table(
     cur: duckdb.DuckDBPyConnection,
     schema: str,
     spec: contract.Table,
-    source: pd.DataFrame | pa.Table | SqlSource | None,
+    source: pd.DataFrame | pa.Table | SqlSource | Prebuilt | None,
 ) -> tuple[str, ...]:
     """Create schema.<table> with every contract column (nulls where the source has none); return the source's columns."""
     target = f'"{schema}"."{spec.name}"'
+    if isinstance(source, Prebuilt):
+        made = [d[0] for d in cur.execute(f"select * from {target} where false").description]
+        if made[: len(spec.columns)] != list(spec.names):
+            raise StoreError(f"{spec.name}: a prebuilt table must hold the contract columns in order, not {made}")
+        for name in made[len(spec.columns) :]:
+            contract.behaviour_column(name[len(contract.BEHAVIOUR_PREFIX) :])  # only b_ flags may follow
+        return tuple(c for c in (*spec.names, *made[len(spec.columns) :]) if c in source.present)
     if source is None:
         cols = ", ".join(f'cast(null as {c.sql_type}) as "{c.name}"' for c in spec.columns)
         cur.execute(f"create table {target} as select {cols} where false")

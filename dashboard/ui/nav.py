@@ -36,6 +36,13 @@ PAGES: tuple[NavPage, ...] = (
         "Value",
         "Who is leaving, why, and what it costs in lifetime value",
     ),
+    NavPage(
+        "pages/9_Data.py",
+        "Data",
+        ":material/upload_file:",
+        "Data",
+        "Upload extracts, map and check them, publish; manage datasets and mapping templates",
+    ),
 )
 """Only pages that work are listed; a new page adds itself here."""
 

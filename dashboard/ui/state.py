@@ -128,8 +128,13 @@ def widget(
     """
     current = value(name, default, codec, valid, always_in_url=always_in_url)
     widget_key = _widget_key(name)
-    if widget_key in st.session_state and st.session_state[widget_key] != current:
-        del st.session_state[widget_key]
+    shown = st.session_state.get(widget_key, _MISSING)
+    rendered = st.session_state.setdefault("_state_rendered", set())
+    if (shown is not _MISSING and shown != current) or (shown is _MISSING and name in rendered):
+        # A keyed widget keeps its identity from run to run, so the browser goes on showing its old choice (and sends
+        # it back on the next click) unless told otherwise: setting the widget's state before drawing it does that.
+        st.session_state[widget_key] = current
+    rendered.add(name)
 
     def _changed() -> None:
         set_value(name, st.session_state[widget_key])

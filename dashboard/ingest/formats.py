@@ -1,0 +1,423 @@
+"""Reading values: identifiers, numbers, dates and yes/no flags as SQL over a file's column, and detecting their formats.
+
+A file column arrives either as text (CSV, Excel, JSON strings) or already typed (Parquet, JSON numbers).
+Each converter returns the SQL of the typed value and of "the cell is blank"; a cell that is not blank
+and whose value comes out null could not be read.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import duckdb
+
+from dashboard import contract
+from dashboard.ingest.sql import Sql, lit, sql
+
+TEXT, INTEGER, FLOAT, BOOL, DATE, TIMESTAMP, OTHER = "text", "integer", "float", "bool", "date", "timestamp", "other"
+
+_INTEGER_TYPES = (
+    "TINYINT",
+    "SMALLINT",
+    "INTEGER",
+    "BIGINT",
+    "HUGEINT",
+    "UTINYINT",
+    "USMALLINT",
+    "UINTEGER",
+    "UBIGINT",
+    "UHUGEINT",
+)
+
+
+def kind_of(duckdb_type: str) -> str:
+    """The kind of value a DuckDB column type holds: text, integer, float, bool, date, timestamp or other."""
+    name = duckdb_type.upper()
+    if name == "VARCHAR":
+        return TEXT
+    if name in _INTEGER_TYPES:
+        return INTEGER
+    if name in ("DOUBLE", "FLOAT", "REAL") or name.startswith("DECIMAL"):
+        return FLOAT
+    if name == "BOOLEAN":
+        return BOOL
+    if name == "DATE":
+        return DATE
+    if name.startswith("TIMESTAMP"):
+        return TIMESTAMP
+    return OTHER
+
+
+TRUE_WORDS = ("1", "true", "t", "yes", "y", "on")
+FALSE_WORDS = ("0", "false", "f", "no", "n", "off")
+
+
+@dataclass(frozen=True)
+class Converted:
+    """SQL for a converted value and for "the source cell is blank"."""
+
+    value: Sql
+    blank: Sql
+
+
+def blank_sql(col: str, kind: str) -> Sql:
+    """Whether the cell is empty: null, or text that is only spaces."""
+    if kind == TEXT:  # trim only what starts with a space: trimming every value costs a third of a read
+        return Sql(f"({col} is null or {col} = '' or (starts_with({col}, ' ') and trim({col}) = ''))")
+    return Sql(f"({col} is null)")
+
+
+# -- text and identifiers ---------------------------------------------------------------------
+
+
+def text_value(col: str, kind: str) -> Converted:
+    """The cell as trimmed text (blank → null); whole floats without ".0"."""
+    if kind == TEXT:
+        value = Sql(_trimmed(col))
+    elif kind == FLOAT:
+        value = Sql(
+            f"case when {col} = trunc({col}) and abs({col}) < 1e15 then cast(cast({col} as bigint) as varchar) "
+            f"else cast({col} as varchar) end"
+        )
+    elif kind == BOOL:
+        value = Sql(f"case when {col} then 'true' when not {col} then 'false' end")
+    else:
+        value = Sql(f"cast({col} as varchar)")
+    return Converted(value, blank_sql(col, kind))
+
+
+def identifier_value(col: str, kind: str) -> Converted:
+    """The cell as an identifier: text, with 17850.0 written as 17850."""
+    text = text_value(col, kind)
+    if kind != TEXT:
+        return text
+    value = Sql(
+        f"case when contains({col}, '.') then nullif(regexp_replace(trim({col}), '^(-?[0-9]+)\\.0+$', '\\1'), '') "
+        f"else {_trimmed(col)} end"
+    )
+    return Converted(value, text.blank)
+
+
+def _trimmed(col: str) -> str:
+    """SQL of text without surrounding spaces, blank as null (trimming only what needs it: trim costs a third of a read)."""
+    return f"case when starts_with({col}, ' ') or ends_with({col}, ' ') then nullif(trim({col}), '') else nullif({col}, '') end"
+
+
+# -- numbers ----------------------------------------------------------------------------------
+
+DECIMALS = (".", ",")
+THOUSANDS = ("", ",", ".", " ", "'")
+THOUSANDS_LABELS = {"": "none", ",": "comma (1,234.5)", ".": "dot (1.234,5)", " ": "space (1 234,5)", "'": "apostrophe (1'234.5)"}
+
+
+@dataclass(frozen=True)
+class NumberStyle:
+    """How numbers are written: the decimal separator and the thousands separator ("" for none)."""
+
+    decimal: str = "."
+    thousands: str = ""
+
+    def validate(self) -> NumberStyle:
+        """Self when the separators are known and differ; ValueError otherwise."""
+        if self.decimal not in DECIMALS or self.thousands not in THOUSANDS or self.decimal == self.thousands:
+            raise ValueError(f"unknown number style: decimal {self.decimal!r}, thousands {self.thousands!r}")
+        return self
+
+    @property
+    def label(self) -> str:
+        """How the style is shown: an example number."""
+        sample = "1" + (self.thousands or "") + "234" + self.decimal + "56"
+        return sample
+
+
+def _clean_number_text(col: str, style: NumberStyle) -> Sql:
+    """The text of a number with thousands separators removed and the decimal separator made a dot."""
+    expr, params = col, []
+    if style.thousands == " ":
+        expr = f"replace(replace(replace({expr}, ' ', ''), chr(160), ''), chr(8239), '')"
+    elif style.thousands:
+        expr, params = f"replace({expr}, ?, '')", [style.thousands]
+    if style.decimal == ",":
+        expr = f"replace({expr}, ',', '.')"
+    return Sql(expr, tuple(params))
+
+
+def number_value(col: str, kind: str, style: NumberStyle = NumberStyle()) -> Converted:
+    """The cell as a number (double); text read with style, currency signs allowed; yes/no and dates are not numbers."""
+    if kind in (INTEGER, FLOAT):
+        return Converted(Sql(f"cast({col} as double)"), blank_sql(col, kind))
+    if kind != TEXT:
+        return Converted(Sql("cast(null as double)"), blank_sql(col, kind))
+    cleaned = _clean_number_text(col, style)
+    value = sql(
+        "coalesce(try_cast({} as double), try_cast(regexp_replace({}, '[\\s$€£¥₹]', '', 'g') as double))",
+        cleaned,
+        cleaned,
+    )
+    return Converted(value, blank_sql(col, kind))
+
+
+def integer_value(col: str, kind: str, style: NumberStyle = NumberStyle()) -> Converted:
+    """The cell as a whole number (bigint); a number with a fraction cannot be read."""
+    number = number_value(col, kind, style)
+    value = sql("case when {} = round({}) then cast({} as bigint) end", number.value, number.value, number.value)
+    return Converted(value, number.blank)
+
+
+# -- yes/no -----------------------------------------------------------------------------------
+
+
+def bool_value(col: str, kind: str) -> Converted:
+    """The cell as a yes/no flag: Yes/No, Y/N, 1/0, true/false, on/off (any case)."""
+    if kind == BOOL:
+        return Converted(Sql(col), blank_sql(col, kind))
+    if kind in (INTEGER, FLOAT):
+        return Converted(Sql(f"case when {col} = 1 then true when {col} = 0 then false end"), blank_sql(col, kind))
+    if kind != TEXT:
+        return Converted(Sql("cast(null as boolean)"), blank_sql(col, kind))
+    word = f"lower(trim({col}))"
+    value = sql(
+        f"case when list_contains({{}}, {word}) then true when list_contains({{}}, {word}) then false end",
+        lit(list(TRUE_WORDS)),
+        lit(list(FALSE_WORDS)),
+    )
+    return Converted(value, blank_sql(col, kind))
+
+
+# -- dates ------------------------------------------------------------------------------------
+
+_TIMES = ("", " %H:%M", " %H:%M:%S", " %H:%M:%S.%f", " %I:%M %p", " %I:%M:%S %p", "T%H:%M", "T%H:%M:%S")
+_SEPARATORS = ("/", "-", ".")
+
+
+def _family(order: str) -> tuple[str, ...]:
+    formats = []
+    for year in ("%Y", "%y"):
+        for sep in _SEPARATORS:
+            parts = {"day-first": ("%d", "%m", year), "month-first": ("%m", "%d", year), "year-first": (year, "%m", "%d")}[order]
+            if order == "year-first" and year == "%y":
+                continue
+            for time in _TIMES:
+                formats.append(sep.join(parts) + time)
+    return tuple(formats)
+
+
+DATE_ORDERS = {
+    "iso": "ISO (2024-12-31)",
+    "day-first": "day first (31/12/2024)",
+    "month-first": "month first (12/31/2024)",
+    "year-first": "year first with / or . (2024/12/31)",
+    "compact": "compact (20241231)",
+}
+"""How dates may be written, with the example shown to users."""
+
+DATE_FORMATS: dict[str, tuple[str, ...]] = {
+    "iso": (),  # DuckDB's own ISO 8601 reading
+    "day-first": _family("day-first"),
+    "month-first": _family("month-first"),
+    "year-first": _family("year-first"),
+    "compact": ("%Y%m%d", "%Y%m%d%H%M%S", "%Y%m%d %H%M%S", "%Y%m%d %H:%M:%S"),
+}
+
+
+@dataclass(frozen=True)
+class DateStyle:
+    """How a column's dates are written: the order's name and the strptime formats tried, in order."""
+
+    order: str = "iso"
+    formats: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        """How the style is shown to users."""
+        return DATE_ORDERS[self.order]
+
+
+def timestamp_value(col: str, kind: str, style: DateStyle = DateStyle()) -> Converted:
+    """The cell as a timestamp, text read with style (ISO by DuckDB itself, others by their formats)."""
+    if kind in (DATE, TIMESTAMP):
+        return Converted(Sql(f"cast({col} as timestamp)"), blank_sql(col, kind))
+    if kind == INTEGER and style.order == "compact":
+        text = f"cast({col} as varchar)"
+        return Converted(sql(f"try_strptime({text}, {{}})", lit(list(style.formats))), blank_sql(col, kind))
+    if kind != TEXT:
+        return Converted(Sql("cast(null as timestamp)"), blank_sql(col, kind))
+    if style.order == "iso" or not style.formats:
+        return Converted(Sql(f"try_cast({col} as timestamp)"), blank_sql(col, kind))  # DuckDB's cast ignores spaces
+    return Converted(sql(f"try_strptime(trim({col}), {{}})", lit(list(style.formats))), blank_sql(col, kind))
+
+
+def date_value(col: str, kind: str, style: DateStyle = DateStyle()) -> Converted:
+    """The cell as a date (the day of timestamp_value)."""
+    stamp = timestamp_value(col, kind, style)
+    return Converted(sql("cast({} as date)", stamp.value), stamp.blank)
+
+
+def convert(
+    col: str, kind: str, target_type: str, *, number: NumberStyle, date: DateStyle, identifier: bool = False
+) -> Converted:
+    """The cell converted to a contract type (text, number, integer, date, timestamp, boolean)."""
+    if target_type == contract.TEXT:
+        return identifier_value(col, kind) if identifier else text_value(col, kind)
+    if target_type == contract.NUMBER:
+        return number_value(col, kind, number)
+    if target_type == contract.INTEGER:
+        return integer_value(col, kind, number)
+    if target_type == contract.DATE:
+        return date_value(col, kind, date)
+    if target_type == contract.TIMESTAMP:
+        return timestamp_value(col, kind, date)
+    if target_type == contract.BOOLEAN:
+        return bool_value(col, kind)
+    raise ValueError(f"unknown contract type {target_type!r}")
+
+
+# -- detection on a sample of values ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DateGuess:
+    """What a sample of a column's values says about its dates: the style chosen, or the orders it cannot tell apart."""
+
+    style: DateStyle | None
+    ambiguous: tuple[str, ...] = ()
+    parsed_share: float = 0.0
+    example: str = ""
+
+
+def guess_dates(cur: duckdb.DuckDBPyConnection, values: Sequence[str]) -> DateGuess:
+    """The date order that reads the most of values; day-first against month-first reading them differently is ambiguous."""
+    values = [v.strip() for v in values if v is not None and v.strip()]
+    if not values:
+        return DateGuess(None)
+    counts: dict[str, int] = {}
+    used: dict[str, list[str]] = {}
+    row = cur.execute("select count(try_cast(v as timestamp)) from unnest(?) t(v)", [values]).fetchall()[0]
+    if row[0] == len(values):
+        return DateGuess(DateStyle("iso"), (), 1.0)  # every value is ISO 8601: nothing else to try
+    counts["iso"] = row[0]
+    used["iso"] = []
+    for order, formats in DATE_FORMATS.items():
+        if order == "iso":
+            continue
+        per_format = cur.execute(
+            "select "
+            + ", ".join("count(try_strptime(v, ?))" for _ in formats)
+            + ", count(try_strptime(v, ?)) from unnest(?) t(v)",
+            [*formats, list(formats), values],
+        ).fetchall()[0]
+        counts[order] = per_format[-1]
+        used[order] = [f for f, n in sorted(zip(formats, per_format[:-1], strict=True), key=lambda x: -x[1]) if n > 0]
+    best = max(counts.values())
+    if best == 0:
+        return DateGuess(None, (), 0.0)
+    winners = [order for order, n in counts.items() if n == best]
+    share = best / len(values)
+    if "iso" in winners:
+        return DateGuess(DateStyle("iso"), (), share)
+    if "day-first" in winners and "month-first" in winners:
+        # both orders read the sample alike: the rest of the file may still tell them apart (the caller checks it)
+        differs = cur.execute(
+            "select v from unnest(?) t(v) where try_strptime(v, ?) is distinct from try_strptime(v, ?) limit 1",
+            [values, used["day-first"], used["month-first"]],
+        ).fetchall()
+        return DateGuess(None, ("day-first", "month-first"), share, differs[0][0] if differs else values[0])
+    order = winners[0]
+    return DateGuess(DateStyle(order, tuple(used[order])), (), share)
+
+
+def style_for(order: str, cur: duckdb.DuckDBPyConnection | None = None, values: Sequence[str] = ()) -> DateStyle:
+    """The DateStyle for an order the user chose; formats narrowed to those that read values, when given."""
+    if order not in DATE_ORDERS:
+        raise ValueError(f"unknown date order {order!r}; choose one of {', '.join(DATE_ORDERS)}")
+    formats = DATE_FORMATS[order]
+    if cur is not None and formats and values:
+        clean = [v.strip() for v in values if v and v.strip()]
+        if clean:
+            counts = cur.execute(
+                "select " + ", ".join("count(try_strptime(v, ?))" for _ in formats) + " from unnest(?) t(v)",
+                [*formats, clean],
+            ).fetchall()[0]
+            narrowed = tuple(f for f, n in sorted(zip(formats, counts, strict=True), key=lambda x: -x[1]) if n > 0)
+            formats = narrowed or formats
+    return DateStyle(order, formats)
+
+
+_DOT_DECIMAL = re.compile(r"^[+-]?\d*\.\d+$")
+_COMMA_DECIMAL = re.compile(r"^[+-]?\d*,\d+$")
+_COMMA_GROUPS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
+_DOT_GROUPS = re.compile(r"^[+-]?\d{1,3}(\.\d{3})+(,\d+)?$")
+_SPACE_GROUPS = re.compile(r"^[+-]?\d{1,3}([ \u00a0\u202f]\d{3})+(,\d+|\.\d+)?$")
+_APOSTROPHE_GROUPS = re.compile(r"^[+-]?\d{1,3}('\d{3})+(\.\d+)?$")
+_AMBIGUOUS_GROUP = re.compile(r"^[+-]?\d{1,3}[.,]\d{3}$")
+_CURRENCY = re.compile(r"[$€£¥₹]")
+
+
+@dataclass(frozen=True)
+class NumberGuess:
+    """What sample values say about how numbers are written: the style, or an example that could be read two ways."""
+
+    style: NumberStyle
+    ambiguous_example: str = ""
+
+
+def guess_numbers(values: Sequence[str]) -> NumberGuess:
+    """The decimal and thousands separators that read values; "1,234" alone (1234 or 1.234?) is ambiguous."""
+    dot = comma = comma_groups = dot_groups = space_groups = apostrophe_groups = 0
+    ambiguous = ""
+    for raw in values:
+        if raw is None:
+            continue
+        text = _CURRENCY.sub("", raw).strip()
+        if not text:
+            continue
+        if _AMBIGUOUS_GROUP.match(text):
+            ambiguous = ambiguous or raw
+            continue
+        if _DOT_DECIMAL.match(text):
+            dot += 1
+        elif _COMMA_DECIMAL.match(text):
+            comma += 1
+        elif _COMMA_GROUPS.match(text):
+            comma_groups += 1
+        elif _DOT_GROUPS.match(text):
+            dot_groups += 1
+        elif _SPACE_GROUPS.match(text):
+            space_groups += 1
+        elif _APOSTROPHE_GROUPS.match(text):
+            apostrophe_groups += 1
+    if comma + dot_groups > dot + comma_groups:
+        thousands = "." if dot_groups else (" " if space_groups else "")
+        return NumberGuess(NumberStyle(",", thousands))
+    if dot + comma_groups + apostrophe_groups > 0 or not ambiguous:
+        thousands = "," if comma_groups else ("'" if apostrophe_groups else (" " if space_groups else ""))
+        return NumberGuess(NumberStyle(".", thousands))
+    return NumberGuess(NumberStyle(".", ""), ambiguous)
+
+
+def looks_numeric(values: Sequence[str], style: NumberStyle) -> bool:
+    """Whether nearly all (95 %) of the non-blank values read as numbers in style, and there are some."""
+    clean = [v for v in values if v is not None and v.strip()]
+    if len(clean) < 5:
+        return False
+    ok = 0
+    for value in clean:
+        text = _CURRENCY.sub("", value).strip()
+        if style.thousands:
+            text = text.replace(style.thousands, "")
+        if style.decimal == ",":
+            text = text.replace(",", ".")
+        try:
+            float(text)
+            ok += 1
+        except ValueError:
+            pass
+    return ok >= 0.95 * len(clean)
+
+
+def looks_boolean(values: Sequence[str]) -> bool:
+    """Whether every non-blank value is a yes/no word (and there are some)."""
+    clean = {v.strip().lower() for v in values if v is not None and v.strip()}
+    return bool(clean) and clean <= set(TRUE_WORDS) | set(FALSE_WORDS)

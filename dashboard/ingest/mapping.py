@@ -1,0 +1,307 @@
+"""The mapping of a file's columns to the contract: columns, derived rules, labels, formats; JSON for templates and the CLI.
+
+A mapping file (``--mapping M.json``) holds one section per table::
+
+    {
+      "satisfaction_scale": "CSAT 1-5",
+      "customers": {
+        "read": {"delimiter": ",", "encoding": "auto"},
+        "columns": {"customer_id": "customerID", "segment": "Contract", "churned": "Churn",
+                    "b_e_billing": "PaperlessBilling"},
+        "rules": [{"target": "b_autopay", "kind": "ends_with", "source": "PaymentMethod", "value": "(automatic)"},
+                  {"target": "signup_date", "kind": "months_before", "source": "tenure", "value": "2024-12-31"}],
+        "labels": {"stage": {"Lead": "prospect"}},
+        "dates": {"JoinDate": "day-first"},
+        "decimal": ".", "thousands": ","
+      }
+    }
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date
+
+from dashboard import contract
+from dashboard.ingest import formats
+from dashboard.ingest.errors import IngestError
+from dashboard.ingest.rules import Rule, target_type_of
+from dashboard.ingest.sources import ReadOptions
+
+SATISFACTION_SCALES = {"CSAT 1-5": (1.0, 5.0), "NPS 0-10": (0.0, 10.0)}
+"""Satisfaction scales an analyst chooses between, with their lowest and highest score."""
+
+BEHAVIOUR_SYNONYMS = {
+    "e_billing": ("paperlessbilling", "ebilling", "ebill", "paperless", "electronicbilling", "emailbilling", "onlinebilling"),
+    "autopay": ("autopay", "automaticpayment", "autopayment", "directdebit", "recurringpayment", "autodebit"),
+    "budget_billing": ("budgetbilling", "levelbilling", "equalpayments", "budgetplan", "equalbilling"),
+    "smart_meter": ("smartmeter", "hassmartmeter", "ami"),
+    "load_control": ("loadcontrol", "demandresponse", "loadcontrolequipment"),
+    "efficient_equipment": ("efficientequipment", "energyefficient", "efficientappliances", "highefficiency"),
+}
+"""Header names that, holding yes/no values, become a behaviour flag b_<key>."""
+
+_PAYMENT_METHOD = ("paymentmethod", "paymenttype", "paymode", "paymentmode", "paymentchannel")
+_QUANTITY = ("quantity", "qty", "units", "numberofunits", "count", "numberofcds", "numberofitems")
+_UNIT_PRICE = ("unitprice", "price", "priceeach", "itemprice", "unitcost")
+_TENURE = ("tenure", "tenuremonths", "monthsactive", "monthsascustomer", "customermonths", "lengthofservice")
+_FIXED_KEYS = {"read", "columns", "rules", "labels", "dates", "decimal", "thousands"}
+
+
+@dataclass
+class TableMapping:
+    """How one table's files map to the contract: columns, rules, label choices, formats and read options."""
+
+    table: str
+    columns: dict[str, str] = field(default_factory=dict)
+    """Contract column (or behaviour flag b_<key>) -> file column."""
+    rules: list[Rule] = field(default_factory=list)
+    labels: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Contract column -> {file label: vocabulary label, or "" to keep the file's label}."""
+    dates: dict[str, str] = field(default_factory=dict)
+    """File column -> date order chosen (iso, day-first, month-first, year-first, compact)."""
+    decimal: str = "auto"
+    thousands: str = "auto"
+    read: ReadOptions = field(default_factory=ReadOptions)
+
+    def targets(self) -> list[str]:
+        """Every target this mapping fills (mapped columns and rules), contract order first, then behaviour flags."""
+        filled = set(self.columns) | {r.target for r in self.rules}
+        spec = contract.TABLES[self.table]
+        ordered = [c for c in spec.names if c in filled]
+        return ordered + sorted(t for t in filled if t not in spec.names)
+
+    def source_of(self, target: str) -> str:
+        """How a target is filled, in words: the file column, or the rule."""
+        if target in self.columns:
+            return self.columns[target]
+        for rule in self.rules:
+            if rule.target == target:
+                return rule.describe()
+        return ""
+
+    def validate(self) -> TableMapping:
+        """Self when every target and rule makes sense for the table; IngestError naming the problem otherwise."""
+        for target in self.columns:
+            target_type_of(self.table, target)
+        seen: set[str] = set(self.columns)
+        for rule in self.rules:
+            rule.validate(self.table)
+            if rule.target in seen:
+                raise IngestError(f"{self.table}: {rule.target} is filled twice (by a column and a rule, or two rules): keep one")
+            seen.add(rule.target)
+        for header, order in self.dates.items():
+            if order not in formats.DATE_ORDERS:
+                raise IngestError(
+                    f"{self.table}: date order {order!r} for '{header}' is not one of {', '.join(formats.DATE_ORDERS)}"
+                )
+        if self.decimal not in ("auto", *formats.DECIMALS):
+            raise IngestError(f"{self.table}: decimal separator {self.decimal!r} must be auto, '.' or ','")
+        if self.thousands not in ("auto", *formats.THOUSANDS):
+            raise IngestError(f"{self.table}: thousands separator {self.thousands!r} must be auto, '', ',', '.', ' ' or \"'\"")
+        self.read.validate()
+        return self
+
+    def to_json(self) -> dict:
+        """The mapping as a JSON-ready dict."""
+        return {
+            "read": self.read.to_json(),
+            "columns": dict(self.columns),
+            "rules": [r.to_json() for r in self.rules],
+            "labels": {k: dict(v) for k, v in self.labels.items() if v},
+            "dates": dict(self.dates),
+            "decimal": self.decimal,
+            "thousands": self.thousands,
+        }
+
+    @classmethod
+    def from_json(cls, table: str, data: dict) -> TableMapping:
+        """A table mapping from a dict written by to_json; IngestError naming the key that is wrong."""
+        if not isinstance(data, dict):
+            raise IngestError(f"mapping for {table} must be an object with columns, rules, labels, dates")
+        unknown = set(data) - _FIXED_KEYS
+        if unknown:
+            raise IngestError(f"mapping for {table}: unknown keys {sorted(unknown)}; use {', '.join(sorted(_FIXED_KEYS))}")
+        columns = data.get("columns", {})
+        if not isinstance(columns, dict) or not all(isinstance(v, str) for v in columns.values()):
+            raise IngestError(f"mapping for {table}: columns must map contract column names to file column names")
+        rules = data.get("rules", [])
+        if not isinstance(rules, list):
+            raise IngestError(f"mapping for {table}: rules must be a list")
+        labels = data.get("labels", {})
+        if not isinstance(labels, dict) or not all(isinstance(v, dict) for v in labels.values()):
+            raise IngestError(f"mapping for {table}: labels must map a column to {{file label: vocabulary label}}")
+        return cls(
+            table=table,
+            columns={str(k): str(v) for k, v in columns.items()},
+            rules=[Rule.from_json(r) for r in rules],
+            labels={str(k): {str(a): str(b) for a, b in v.items()} for k, v in labels.items()},
+            dates={str(k): str(v) for k, v in (data.get("dates") or {}).items()},
+            decimal=str(data.get("decimal", "auto")),
+            thousands=str(data.get("thousands", "auto")),
+            read=ReadOptions.from_json(data.get("read")),
+        ).validate()
+
+    def copy(self, **changes) -> TableMapping:
+        """A copy with changes (dicts and lists copied, so the original stays as it was)."""
+        fresh = replace(
+            self,
+            columns=dict(self.columns),
+            rules=list(self.rules),
+            labels={k: dict(v) for k, v in self.labels.items()},
+            dates=dict(self.dates),
+        )
+        return replace(fresh, **changes) if changes else fresh
+
+
+@dataclass
+class Mapping:
+    """The whole upload's mapping: one TableMapping per table, and the satisfaction scale."""
+
+    tables: dict[str, TableMapping] = field(default_factory=dict)
+    satisfaction_scale: str = ""
+
+    def to_json(self) -> dict:
+        """The mapping as a JSON-ready dict (the format of --mapping files)."""
+        data: dict = {name: tm.to_json() for name, tm in self.tables.items()}
+        if self.satisfaction_scale:
+            data["satisfaction_scale"] = self.satisfaction_scale
+        return data
+
+    def dumps(self) -> str:
+        """The mapping as stable JSON text (also its cache key)."""
+        return json.dumps(self.to_json(), sort_keys=True, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, data: object) -> Mapping:
+        """A mapping from a parsed --mapping file; IngestError naming what is wrong."""
+        if not isinstance(data, dict):
+            raise IngestError("a mapping file must hold a JSON object with customers, transactions and/or interactions")
+        unknown = set(data) - set(contract.TABLES) - {"satisfaction_scale"}
+        if unknown:
+            raise IngestError(
+                f"mapping file: unknown keys {sorted(unknown)}; use customers, transactions, interactions, satisfaction_scale"
+            )
+        scale = str(data.get("satisfaction_scale", "") or "")
+        if scale and scale not in SATISFACTION_SCALES:
+            raise IngestError(f"mapping file: satisfaction_scale must be one of {', '.join(SATISFACTION_SCALES)}")
+        tables = {name: TableMapping.from_json(name, data[name]) for name in contract.TABLES if name in data}
+        return cls(tables, scale)
+
+
+def fingerprint(headers: Sequence[str]) -> str:
+    """A short hash of a header row (names trimmed and lower-cased, in order): the key of a mapping template."""
+    text = "\x1f".join(str(h).strip().lower() for h in headers)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+# -- suggestions ----------------------------------------------------------------------------
+
+
+def _by_norm(headers: Sequence[str]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for header in headers:
+        found.setdefault(contract.normalise(header), header)
+    return found
+
+
+def _fits(target_type: str, values: list[str], number: formats.NumberStyle, cur) -> bool:
+    """Whether sample values can fill a column of target_type (so an automatic mapping is not obviously wrong)."""
+    clean = [v for v in values if v is not None and str(v).strip()]
+    if not clean:
+        return True
+    if target_type in (contract.NUMBER, contract.INTEGER):
+        return formats.looks_numeric(clean, number) or len(clean) < 5
+    if target_type == contract.BOOLEAN:
+        return formats.looks_boolean(clean)
+    if target_type in (contract.DATE, contract.TIMESTAMP):
+        guess = formats.guess_dates(cur, clean[:2000])
+        return bool(guess.ambiguous) or guess.parsed_share >= 0.9
+    return True
+
+
+def suggest(
+    table: str,
+    headers: Sequence[str],
+    samples: dict[str, list[str]],
+    cur,
+    *,
+    today: date | None = None,
+) -> TableMapping:
+    """An automatic mapping: headers by the contract's synonyms (when their values fit), behaviour flags and common rules.
+
+    samples maps each header to some of its values as text (typed values already written as text).
+    """
+    number = formats.guess_numbers([v for vs in samples.values() for v in vs[:200]]).style
+    columns = {}
+    for target, header in contract.auto_map(table, list(headers)).items():
+        column = contract.TABLES[table].column(target)
+        # a required column named as such stays mapped (the report shows its bad values); an optional one must fit
+        if column.required or _fits(column.type, samples.get(header, []), number, cur):
+            columns[target] = header
+    rules: list[Rule] = []
+    norm = _by_norm(headers)
+    used = set(columns.values())
+    if table == "customers":
+        for key, synonyms in BEHAVIOUR_SYNONYMS.items():
+            for synonym in synonyms:
+                header = norm.get(synonym)
+                if header and header not in used and formats.looks_boolean(samples.get(header, [])):
+                    columns[contract.behaviour_column(key)] = header
+                    used.add(header)
+                    break
+        autopay = contract.behaviour_column("autopay")
+        if autopay not in columns:
+            rule = _autopay_rule(norm, samples, autopay)
+            if rule:
+                rules.append(rule)
+        if "signup_date" not in columns:
+            tenure = next((norm[s] for s in _TENURE if s in norm), None)
+            if tenure and formats.looks_numeric(samples.get(tenure, []), number):
+                reference = (today or date.today()).isoformat()
+                rules.append(Rule("signup_date", "months_before", tenure, reference))
+    if table == "transactions" and "amount" not in columns:
+        quantity = next((norm[s] for s in _QUANTITY if s in norm), None)
+        price = next((norm[s] for s in _UNIT_PRICE if s in norm), None)
+        if quantity and price:
+            rules.append(Rule("amount", "product", quantity, other=price))
+    return TableMapping(table, columns, rules)
+
+
+def _autopay_rule(norm: dict[str, str], samples: dict[str, list[str]], target: str) -> Rule | None:
+    """autopay from a payment-method column whose values say which methods are automatic."""
+    for synonym in _PAYMENT_METHOD:
+        header = norm.get(synonym)
+        if not header:
+            continue
+        values = {str(v).strip() for v in samples.get(header, []) if v}
+        if any(v.lower().endswith("(automatic)") for v in values):
+            return Rule(target, "ends_with", header, "(automatic)")
+        if any(re.search(r"\bautomatic\b|direct debit|autopay", v.lower()) for v in values):
+            return Rule(target, "contains", header, "automatic")
+    return None
+
+
+def merge_template(template: TableMapping, headers: Sequence[str]) -> tuple[TableMapping, list[str]]:
+    """A template's mapping kept to what these headers can fill; and notes on what was dropped."""
+    present = set(headers)
+    notes = []
+    columns = {}
+    for target, header in template.columns.items():
+        if header in present:
+            columns[target] = header
+        else:
+            notes.append(f"the template maps {target} to '{header}', which this file does not have")
+    rules = []
+    for rule in template.rules:
+        missing = [h for h in rule.sources() if h not in present]
+        if missing:
+            notes.append(f"the template's rule {rule.describe()} reads {', '.join(missing)}, which this file does not have")
+        else:
+            rules.append(rule)
+    dates = {h: o for h, o in template.dates.items() if h in present}
+    return template.copy(columns=columns, rules=rules, dates=dates), notes

@@ -1,0 +1,388 @@
+"""Uploaded files: format, encoding, delimiter and header detected, prepared for DuckDB, with size and SHA-256.
+
+A source file ends up as something DuckDB reads by path with generated column names c0, c1, ... (the
+file's own header names are kept in Python only, never put into SQL): delimited text as read_csv with
+every column as text, Parquet and JSON lines with their own types, an Excel sheet written out as Parquet.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from dashboard.ingest import encoding as enc
+from dashboard.ingest import excel, sniff
+from dashboard.ingest.errors import IngestError, NotUtf8
+from dashboard.ingest.sql import Sql
+
+NULL_MARK = "\x01\x02"
+"""What DuckDB would read as NULL in a CSV: a value no file holds, so an empty field reads as '' and a missing one as NULL."""
+
+Progress = Callable[[str, float], None]
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """How to read a table's files; "auto" means detect. sheet "" means the first sheet that holds data."""
+
+    encoding: str = "auto"
+    delimiter: str = "auto"
+    header: bool = True
+    sheet: str = ""
+
+    def validate(self) -> ReadOptions:
+        """Self when every option is one CX Lens knows; IngestError naming the option otherwise."""
+        if self.encoding != "auto" and self.encoding not in enc.LABELS:
+            raise IngestError(f"unknown encoding {self.encoding!r}: choose auto or one of {', '.join(enc.LABELS)}")
+        if self.delimiter != "auto" and self.delimiter not in sniff.DELIMITERS:
+            names = ", ".join(repr(d) for d in sniff.DELIMITERS)
+            raise IngestError(f"unknown delimiter {self.delimiter!r}: choose auto or one of {names}")
+        return self
+
+    def to_json(self) -> dict:
+        """The options as a JSON-ready dict."""
+        return {"encoding": self.encoding, "delimiter": self.delimiter, "header": self.header, "sheet": self.sheet}
+
+    @classmethod
+    def from_json(cls, data: dict | None) -> ReadOptions:
+        """Options from a dict written by to_json (missing keys take their defaults)."""
+        data = data or {}
+        unknown = set(data) - {"encoding", "delimiter", "header", "sheet"}
+        if unknown:
+            raise IngestError(f"unknown read options {sorted(unknown)}: use encoding, delimiter, header, sheet")
+        return cls(
+            str(data.get("encoding", "auto")),
+            str(data.get("delimiter", "auto")),
+            bool(data.get("header", True)),
+            str(data.get("sheet", "") or ""),
+        ).validate()
+
+
+class _Digest:
+    """SHA-256 of a file, computed in a background thread (hashlib releases the GIL) while the file is read."""
+
+    def __init__(self, path: Path, known: str | None = None) -> None:
+        self._value = known
+        self._thread = None
+        if known is None:
+            self._thread = threading.Thread(target=self._run, args=(path,), daemon=True)
+            self._thread.start()
+
+    def _run(self, path: Path) -> None:
+        digest = hashlib.sha256()
+        with open(path, "rb") as handle:
+            while chunk := handle.read(8 << 20):
+                digest.update(chunk)
+        self._value = digest.hexdigest()
+
+    def value(self) -> str:
+        if self._thread is not None:
+            self._thread.join()
+        return self._value or ""
+
+
+@dataclass
+class SourceFile:
+    """One uploaded file, ready to read: where DuckDB reads it, its columns (display names and types) and what was detected."""
+
+    name: str
+    path: Path
+    size: int
+    format: str
+    read_path: Path
+    headers: tuple[str, ...]
+    types: tuple[str, ...]
+    row_base: int = 2
+    """Row number of the first data row (a spreadsheet's numbering: the header is row 1); Excel files carry their own."""
+    has_row_column: bool = False
+    encoding: str = ""
+    delimiter: str = ""
+    sheet: str = ""
+    sheets: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    likely_delimiter: str = ""
+    json_format: str = "newline_delimited"
+    temp_files: tuple[Path, ...] = ()
+    digest: _Digest | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def sha256(self) -> str:
+        """SHA-256 of the file as uploaded."""
+        return self.digest.value() if self.digest else ""
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Generated names of the file's columns as DuckDB reads them: c0, c1, ..."""
+        return tuple(f"c{i}" for i in range(len(self.headers)))
+
+    def column_for(self, header: str) -> str:
+        """The generated column name for a display header (IngestError naming the file's columns when it has none)."""
+        try:
+            return f"c{self.headers.index(header)}"
+        except ValueError:
+            shown = ", ".join(f"'{h}'" for h in self.headers[:30])
+            raise IngestError(f"{self.name} has no column '{header}'; its columns are: {shown}") from None
+
+    def type_of(self, header: str) -> str:
+        """DuckDB type of a column as read."""
+        return self.types[self.headers.index(header)]
+
+    def relation(self, rejects: tuple[str, str] | None = None, *, lenient: bool = False) -> Sql:
+        """SQL of a table function reading the file with columns c0.. (plus c<n> catching extra fields, and _row for Excel).
+
+        rejects names the tables that keep lines DuckDB cannot read; lenient skips them (for samples only).
+        """
+        if self.format == sniff.CSV:
+            names = [*self.columns, f"c{len(self.headers)}"]  # one more than the header: rows with an extra field show there
+            options = (
+                "header = ?, auto_detect = false, delim = ?, quote = '\"', escape = '\"', columns = ?, "
+                "null_padding = true, nullstr = ?, max_line_size = 10000000"
+            )
+            params: list = [
+                str(self.read_path),
+                self.row_base == 2,
+                self._duckdb_delimiter(),
+                dict.fromkeys(names, "VARCHAR"),
+                NULL_MARK,
+            ]
+            if rejects:
+                options += ", store_rejects = true, rejects_table = ?, rejects_scan = ?"
+                params += list(rejects)
+            elif lenient:
+                options += ", ignore_errors = true"
+            return Sql(f"read_csv(?, {options})", tuple(params))
+        if self.format == sniff.EXCEL:
+            return Sql("read_parquet(?)", (str(self.read_path),))
+        alias = ", ".join(self.columns)
+        if self.format == sniff.PARQUET:
+            return Sql(f"read_parquet(?) as src({alias})", (str(self.read_path),))
+        return Sql(f"read_json(?, format = ?, sample_size = -1) as src({alias})", (str(self.read_path), self.json_format))
+
+    def _duckdb_delimiter(self) -> str:
+        return "\t" if self.delimiter == sniff.WHITESPACE else self.delimiter
+
+    def describe(self) -> dict:
+        """What is recorded with a published version about this file."""
+        record = {"name": self.name, "bytes": self.size, "sha256": self.sha256, "format": sniff.FORMAT_LABELS[self.format]}
+        if self.encoding:
+            record["encoding"] = self.encoding
+        if self.delimiter:
+            record["delimiter"] = sniff.DELIMITERS.get(self.delimiter, self.delimiter)
+        if self.sheet:
+            record["sheet"] = self.sheet
+        return record
+
+    def remove_temp_files(self) -> None:
+        """Delete the files written while preparing this one."""
+        for temp in self.temp_files:
+            temp.unlink(missing_ok=True)
+
+
+def open_source(
+    cur: duckdb.DuckDBPyConnection,
+    path: Path,
+    name: str,
+    options: ReadOptions,
+    workdir: Path,
+    *,
+    sha256: str | None = None,
+    progress: Progress | None = None,
+) -> SourceFile:
+    """Detect what path holds and prepare it for DuckDB (rewritten as UTF-8 or Parquet where needed); IngestError for "
+    "bad files."""
+    options = options.validate()
+    path = Path(path)
+    size = path.stat().st_size
+    head = enc.read_head(path)
+    fmt = sniff.detect_format(head, name)
+    digest = _Digest(path, sha256)
+    report = progress or (lambda _step, _fraction: None)
+    if fmt == sniff.CSV:
+        source = _open_text(path, name, size, head, options, workdir, report)
+    elif fmt == sniff.EXCEL:
+        source = _open_excel(path, name, size, options, workdir, report)
+    else:
+        source = _open_typed(cur, path, name, size, fmt, head)
+    source.digest = digest
+    if sniff.EXTENSIONS.get(sniff.extension(name)) not in (None, fmt):
+        kind = sniff.FORMAT_LABELS[fmt]
+        source.notes = (f"{name} is a {kind} file despite its name; it is read as {kind}", *source.notes)
+    return source
+
+
+def _temp_path(workdir: Path, suffix: str) -> Path:
+    workdir.mkdir(parents=True, exist_ok=True)
+    return workdir / f"cxlens-{uuid.uuid4().hex[:12]}{suffix}"
+
+
+def _open_text(
+    path: Path, name: str, size: int, head: bytes, options: ReadOptions, workdir: Path, report: Progress
+) -> SourceFile:
+    if options.encoding == "auto":
+        encoding = enc.detect(head, name)
+    else:
+        bom = enc.detect(head, name) if head[:3] == b"\xef\xbb\xbf" or head[:2] in (b"\xff\xfe", b"\xfe\xff") else None
+        chosen = options.encoding
+        if chosen == "utf-8" and bom and bom.name == "utf-8-sig":
+            chosen = "utf-8-sig"
+        encoding = enc.Encoding(chosen, bom.bom if bom and bom.name == chosen else 0, "chosen")
+    python_name = "utf-8" if encoding.name == "utf-8-sig" else encoding.name
+    text = head[encoding.bom :].decode(python_name, errors="replace")
+    if not text.strip():
+        raise IngestError(f"{name} is empty (it holds no text): export the data again and upload the new file")
+    binary_at = enc.looks_binary(text)
+    if binary_at is not None:
+        raise IngestError(f"{name} is not a text file (it holds binary data near character {binary_at:,}): {enc.WHAT_TO_UPLOAD}")
+    found = sniff.layout(text, options.delimiter)
+    notes: list[str] = []
+    read_path, temp_files = path, []
+    if encoding.needs_rewrite or found.delimiter == sniff.WHITESPACE:
+        read_path = _temp_path(workdir, ".csv")
+        temp_files.append(read_path)
+        enc.rewrite_utf8(
+            path,
+            read_path,
+            encoding,
+            split_whitespace=found.delimiter == sniff.WHITESPACE,
+            name=name,
+            progress=lambda f: report(f"decoding {name}", f),
+        )
+    if encoding.needs_rewrite:
+        notes.append(f"{name} is {encoding.label} ({encoding.reason}); CX Lens decoded it")
+    first = list(found.first_row)
+    if not first:
+        raise IngestError(f"{name} is empty (no header row): export the data again with column names in the first row")
+    if options.header:
+        headers, header_notes = sniff.unique_headers(first)
+        notes.extend(header_notes)
+    else:
+        headers = [f"column {i}" for i in range(1, len(first) + 1)]
+    return SourceFile(
+        name=name,
+        path=path,
+        size=size,
+        format=sniff.CSV,
+        read_path=read_path,
+        headers=tuple(headers),
+        types=("VARCHAR",) * len(headers),
+        row_base=2 if options.header else 1,
+        encoding=encoding.label,
+        delimiter=found.delimiter,
+        notes=tuple(notes),
+        likely_delimiter=found.likely_delimiter,
+        temp_files=tuple(temp_files),
+    )
+
+
+def _open_excel(path: Path, name: str, size: int, options: ReadOptions, workdir: Path, report: Progress) -> SourceFile:
+    workbook = excel.open_workbook(path, name)
+    try:
+        sheets = excel.sheet_names(workbook)
+    finally:
+        workbook.close()
+    if options.sheet and options.sheet not in sheets:
+        raise IngestError(f"{name} has no sheet called '{options.sheet}'; its sheets are: {', '.join(sheets)}")
+    candidates = [options.sheet] if options.sheet else sheets
+    target = _temp_path(workdir, ".parquet")
+    read, first_read, last_error = None, None, None
+    for sheet in candidates:
+        try:
+            read = excel.read_sheet(path, name, sheet, target, progress=lambda f: report(f"reading {name}", f))
+        except IngestError as exc:
+            if options.sheet:
+                raise
+            last_error = exc
+            continue
+        if options.sheet or sum(1 for h in read.header if h) >= 2:
+            break  # the first sheet that holds a table (two or more named columns), unless one was chosen
+        first_read = first_read or read
+        read = None
+    if read is None and first_read is not None:
+        read = excel.read_sheet(path, name, first_read.sheet, target)
+    if read is None:
+        raise last_error or IngestError(f"{name} has no sheets with data")
+    headers, header_notes = sniff.unique_headers(list(read.header)) if options.header else ([], [])
+    if not options.header:
+        headers = [f"column {i}" for i in range(1, len(read.header) + 1)]
+    notes = list(read.notes) + header_notes
+    if len(sheets) > 1:
+        others = [s for s in sheets if s != read.sheet]
+        notes.insert(0, f"{name} has {len(sheets)} sheets; reading '{read.sheet}' (choose another: {', '.join(others)})")
+    return SourceFile(
+        name=name,
+        path=path,
+        size=size,
+        format=sniff.EXCEL,
+        read_path=target,
+        headers=tuple(headers),
+        types=("VARCHAR",) * len(headers),
+        row_base=read.header_row + 1,
+        has_row_column=True,
+        sheet=read.sheet,
+        sheets=tuple(sheets),
+        notes=tuple(notes),
+        temp_files=(target,),
+    )
+
+
+def _open_typed(cur: duckdb.DuckDBPyConnection, path: Path, name: str, size: int, fmt: str, head: bytes) -> SourceFile:
+    json_format = "newline_delimited"
+    if fmt == sniff.PARQUET:
+        relation = Sql("select * from read_parquet(?)", (str(path),))
+    else:
+        json_format = "auto" if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"[") else "newline_delimited"
+        relation = Sql("select * from read_json(?, format = ?, sample_size = -1)", (str(path), json_format))
+    try:
+        description = cur.execute(f"describe {relation.text}", list(relation.params)).fetchall()
+    except duckdb.Error as exc:
+        kind = sniff.FORMAT_LABELS[fmt]
+        reason = str(exc).splitlines()[0]
+        raise IngestError(f"{name} could not be read as {kind}: {reason}") from None
+    names = [row[0] for row in description]
+    types = [row[1] for row in description]
+    if not names:
+        raise IngestError(f"{name} holds no columns: export the data again")
+    headers, notes = sniff.unique_headers(names)
+    return SourceFile(
+        name=name,
+        path=path,
+        size=size,
+        format=fmt,
+        read_path=path,
+        headers=tuple(headers),
+        types=tuple(types),
+        row_base=1,
+        notes=tuple(notes),
+        json_format=json_format,
+    )
+
+
+def sample(cur: duckdb.DuckDBPyConnection, source: SourceFile, rows: int = 20_000) -> list[tuple]:
+    """The first rows of the file as tuples of its columns (c0..), for previews and format detection."""
+    cols = ", ".join(source.columns)
+    relation = source.relation(lenient=True)
+    try:
+        return cur.execute(f"select {cols} from {relation.text} limit ?", [*relation.params, rows]).fetchall()
+    except duckdb.Error as exc:
+        if "Invalid unicode" in str(exc) and source.format == sniff.CSV:
+            raise NotUtf8(read_error_message(source, exc)) from None
+        raise IngestError(read_error_message(source, exc)) from None
+
+
+def read_error_message(source: SourceFile, exc: Exception) -> str:
+    """A DuckDB read error as one line naming the file, the line and what to do."""
+    text = str(exc)
+    first = text.splitlines()[0] if text else type(exc).__name__
+    line = ""
+    for part in text.splitlines():
+        if "Line:" in part or ("line" in part.lower() and any(ch.isdigit() for ch in part)):
+            line = part.strip()
+            break
+    detail = f" ({line})" if line and line not in first else ""
+    return f"{source.name} could not be read: {first}{detail}; check the delimiter and encoding chosen for it"

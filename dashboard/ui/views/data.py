@@ -1,0 +1,859 @@
+"""The Data page's sections: upload (files, mapping, validation report, publish), datasets, mapping templates.
+
+Uploaded files are copied to the upload folder (the only folder the app's database may read), read by
+path, and deleted when the upload is published or discarded. Nothing is published until the analyst
+has seen the validation report and pressed Publish.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+import uuid
+from datetime import timedelta
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import config, contract, export
+from dashboard.ingest import encoding as enc
+from dashboard.ingest import formats, rules, sniff, templates, vocab
+from dashboard.ingest.errors import IngestError
+from dashboard.ingest.mapping import SATISFACTION_SCALES, TableMapping
+from dashboard.ingest.pipeline import IncomingFile, Upload
+from dashboard.ingest.report import BLOCKING, NOTE, WARNING, Problem, Report, file_size
+from dashboard.ingest.sources import ReadOptions
+from dashboard.store import Store, StoreError
+from dashboard.ui import data, frame, state
+from dashboard.ui.frame import PageContext
+
+SECTIONS = ("Upload", "Datasets", "Templates")
+NOT_MAPPED = "— not mapped —"
+DETECT = "detect"
+"""How an automatic choice is shown in a box (the label must not change from run to run: Streamlit matches it)."""
+FROM_RULE = "— from a rule —"
+KEEP_LABEL = "(keep as is)"
+TABLE_TEXT = {
+    "customers": ("Customers", "one row per customer, prospects included"),
+    "transactions": ("Transactions", "one row per purchase, bill or payment"),
+    "interactions": ("Interactions", "one row per touchpoint: call, email, visit, web session..."),
+}
+ACCEPTED = sorted({ext.lstrip(".") for ext in sniff.EXTENSIONS})
+IDLE_UPLOADS = timedelta(hours=2)
+_UPLOAD_KEY = "d_upload"
+
+
+def section_picker(ctx: PageContext) -> str:
+    """The section shown (kept in the URL as d_view)."""
+
+    def _valid(value: str) -> str:
+        if value not in SECTIONS:
+            raise ValueError(value)
+        return value
+
+    return state.widget(
+        st.segmented_control,
+        "Section",
+        "d_view",
+        "Upload",
+        state.TEXT,
+        valid=_valid,
+        value_arg="default",
+        options=list(SECTIONS),
+        required=True,
+        label_visibility="collapsed",
+    )
+
+
+# -- the upload in session state ----------------------------------------------------------------
+
+
+@st.cache_resource(show_spinner=False)
+def _open_uploads() -> dict[str, tuple[Upload, float]]:
+    """Uploads of every session in this process, with when each was last used (idle ones are closed)."""
+    return {}
+
+
+def _upload(store: Store) -> Upload:
+    """This session's upload (made on first use); uploads idle for two hours in any session are closed."""
+    registry = _open_uploads()
+    now = time.time()
+    for token, (other, used) in list(registry.items()):
+        if now - used > IDLE_UPLOADS.total_seconds():
+            other.close()
+            registry.pop(token, None)
+    upload = st.session_state.get(_UPLOAD_KEY)
+    if upload is None or upload.store is not store or upload.token not in registry:
+        upload = Upload(store, config.upload_dir())
+        st.session_state[_UPLOAD_KEY] = upload
+        st.session_state["d_gen"] = st.session_state.get("d_gen", 0) + 1
+    registry[upload.token] = (upload, now)
+    return upload
+
+
+def _discard(upload: Upload) -> None:
+    upload.close()
+    _open_uploads().pop(upload.token, None)
+    st.session_state.pop(_UPLOAD_KEY, None)
+    st.session_state["d_gen"] = st.session_state.get("d_gen", 0) + 1
+    for key in [k for k in st.session_state if str(k).startswith("d_ids_")]:
+        del st.session_state[key]
+
+
+def _gen() -> int:
+    """A number in widget keys that changes when a new upload starts, so its widgets start fresh."""
+    return st.session_state.get("d_gen", 0)
+
+
+class _Bar:
+    """A Streamlit progress bar fed by the ingest library's progress callback (redrawn at most ten times a second)."""
+
+    def __init__(self, text: str) -> None:
+        self.bar = st.progress(0.0, text=text)
+        self.last = 0.0
+
+    def __call__(self, step: str, fraction: float) -> None:
+        now = time.monotonic()
+        if now - self.last >= 0.1 or fraction >= 1:
+            self.last = now
+            self.bar.progress(max(0.0, min(1.0, fraction)), text=step)
+
+    def done(self) -> None:
+        self.bar.empty()
+
+
+# -- upload section -----------------------------------------------------------------------------
+
+
+def render_upload(ctx: PageContext) -> None:
+    """Upload files per table, map them, read the validation report and publish."""
+    _show_last_publish()
+    if ctx.presenting:
+        st.info("Uploading is an editing task: leave presentation mode to bring new data.")
+        return
+    upload = _upload(ctx.store)
+    st.subheader("1 · Files")
+    st.caption(
+        "CSV, TSV or pipe-separated text (any common encoding), Excel (.xlsx), Parquet or JSON lines, up to 1 GB each in the "
+        "browser (larger through the command line). Several files for one table are appended. Only the transactions or only "
+        "the customers are enough to start."
+    )
+    for table in contract.TABLES:
+        _files_for(upload, table)
+    tables = upload.tables()
+    failed = [t for t in contract.TABLES if t in upload.read_errors]
+    for table in failed:
+        st.error(upload.read_errors[table].message, icon=":material/error:")
+    if not tables:
+        st.info("Upload at least one file to map its columns.", icon=":material/upload_file:")
+        return
+    st.subheader("2 · Columns")
+    report = _check(upload)
+    tabs = st.tabs(
+        [f"{TABLE_TEXT[t][0]} ({len(upload.sources[t])} file{'s' if len(upload.sources[t]) > 1 else ''})" for t in tables]
+    )
+    for tab, table in zip(tabs, tables, strict=True):
+        with tab:
+            _mapping_for(upload, table)
+    _satisfaction_scale(upload)
+    st.subheader("3 · Validation report")
+    report = _check(upload)  # again: a choice just made above (the satisfaction scale) may call for it
+    if report is None:
+        return
+    render_report(upload, report, ctx)
+    st.subheader("4 · Publish")
+    _publish(upload, report, ctx)
+
+
+def _files_for(upload: Upload, table: str) -> None:
+    """The table's uploader; new files (or changed read settings) are read at once, then their read settings shown."""
+    title, row = TABLE_TEXT[table]
+    files = st.file_uploader(
+        f"{title}: {row}",
+        type=ACCEPTED,
+        accept_multiple_files=True,
+        key=f"d_up_{table}_{_gen()}",
+        help=f"The {table} extract. Column names in the first row (Excel: the first full row).",
+    )
+    files = files or []
+    read = st.session_state.get(f"d_read_{table}_{_gen()}", ReadOptions())
+    ids = (tuple(f.file_id for f in files), read)
+    if st.session_state.get(f"d_ids_{table}") != ids:
+        st.session_state[f"d_ids_{table}"] = ids
+        if not files:
+            upload.remove_table(table)
+            return
+        bar = _Bar(f"Reading {len(files)} {table} file(s)…")
+        incoming = [_save_upload(f) for f in files]
+        upload.add_files(table, incoming, read, owned=True, progress=bar)
+        bar.done()
+        st.session_state[f"d_mapgen_{table}"] = st.session_state.get(f"d_mapgen_{table}", 0) + 1
+    if files:
+        _read_settings(upload, table, read)
+
+
+def _save_upload(uploaded) -> IncomingFile:
+    """Copy an uploaded file to the upload folder (hashing it on the way) and return it as an IncomingFile."""
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", uploaded.name)[-80:] or "upload"
+    path = config.upload_dir() / f"{uuid.uuid4().hex[:12]}-{safe}"
+    digest = hashlib.sha256()
+    uploaded.seek(0)
+    with open(path, "wb") as out:
+        while chunk := uploaded.read(8 << 20):
+            digest.update(chunk)
+            out.write(chunk)
+    return IncomingFile(path, uploaded.name, digest.hexdigest())
+
+
+def _read_settings(upload: Upload, table: str, read: ReadOptions) -> None:
+    """The read settings of a table's files, detected values shown; a change reads the files again on the next run."""
+    sources = upload.sources.get(table, [])
+    first = sources[0] if sources else None
+    summary = "; ".join(_file_line(s) for s in sources) or "the file could not be read"
+    state_key = f"d_read_{table}_{_gen()}"
+    keys = {name: f"d_{name}_{table}_{_gen()}" for name in ("enc", "delim", "header", "sheet")}
+
+    def _changed() -> None:
+        st.session_state[state_key] = ReadOptions(
+            st.session_state[keys["enc"]],
+            st.session_state[keys["delim"]],
+            st.session_state[keys["header"]],
+            st.session_state.get(keys["sheet"], read.sheet) or "",
+        )
+
+    with st.expander(f"Read settings · {summary}", expanded=table in upload.read_errors):
+        left, middle, right = st.columns(3)
+        encodings = ["auto", *enc.LABELS]
+        left.selectbox(
+            "Encoding",
+            encodings,
+            index=encodings.index(read.encoding),
+            format_func=lambda e: DETECT if e == "auto" else enc.LABELS[e],
+            help=f"Detected: {first.encoding}." if first and first.encoding else None,
+            key=keys["enc"],
+            on_change=_changed,
+        )
+        delimiters = ["auto", *sniff.DELIMITERS]
+        middle.selectbox(
+            "Delimiter",
+            delimiters,
+            index=delimiters.index(read.delimiter),
+            format_func=lambda d: DETECT if d == "auto" else sniff.DELIMITERS[d],
+            help=f"Detected: {sniff.DELIMITERS[first.delimiter]}." if first and first.delimiter else None,
+            key=keys["delim"],
+            on_change=_changed,
+        )
+        right.checkbox("First row holds column names", value=read.header, key=keys["header"], on_change=_changed)
+        if first and first.sheets:
+            options = ["", *first.sheets]
+            left.selectbox(
+                "Sheet",
+                options,
+                index=options.index(read.sheet) if read.sheet in options else 0,
+                format_func=lambda s: "the first that holds a table" if s == "" else s,
+                help=f"Reading '{first.sheet}'.",
+                key=keys["sheet"],
+                on_change=_changed,
+            )
+
+
+def _file_line(source) -> str:
+    parts = [source.name, file_size(source.size), sniff.FORMAT_LABELS[source.format]]
+    if source.encoding:
+        parts.append(source.encoding)
+    if source.delimiter:
+        parts.append(sniff.DELIMITERS[source.delimiter])
+    if source.sheet:
+        parts.append(f"sheet '{source.sheet}'")
+    return " · ".join(parts)
+
+
+def _map_key(table: str, name: str) -> str:
+    return f"d_{name}_{table}_{_gen()}_{st.session_state.get(f'd_mapgen_{table}', 0)}"
+
+
+def _mapping_for(upload: Upload, table: str) -> None:
+    """Column mapping, behaviour flags, derived columns, formats and labels of one table."""
+    mapping = upload.mapping.tables[table]
+    for note in upload.mapping_notes.get(table, []):
+        st.caption(f":material/info: {note}")
+    with st.expander("What the file holds (first rows)"):
+        st.dataframe(upload.raw_preview(table, 8), hide_index=True)
+    headers = upload.headers(table)
+    samples = upload.samples.get(table, {})
+    spec = contract.TABLES[table]
+    st.markdown("**Columns** · required ones are marked ✱; an unmapped optional column is simply left out")
+    grid = st.columns(2)
+    for i, column in enumerate(spec.columns):
+        _column_select(upload, table, mapping, column.name, column, headers, samples, grid[i % 2])
+    if table == "customers":
+        _behaviours(upload, table, headers)
+    _derived(upload, table, headers)
+    _formats(upload, table, headers)
+    _labels(upload, table)
+    st.download_button(
+        "Download this mapping (JSON, for the command line)",
+        json.dumps(upload.mapping.to_json(), indent=2, ensure_ascii=False).encode("utf-8"),
+        file_name="cxlens-mapping.json",
+        mime="application/json",
+        key=_map_key(table, "mapjson"),
+        icon=":material/data_object:",
+        on_click="ignore",
+    )
+
+
+def _column_select(upload, table, mapping: TableMapping, target: str, column, headers, samples, where) -> None:
+    rule = next((r for r in mapping.rules if r.target == target), None)
+    options = [NOT_MAPPED, *([FROM_RULE] if rule else []), *headers]
+    current = FROM_RULE if rule else mapping.columns.get(target, NOT_MAPPED)
+    if current not in options:
+        current = NOT_MAPPED
+    label = f"{target} ✱" if column.required else target
+    key = _map_key(table, f"map_{target}")
+
+    def _changed() -> None:
+        chosen = st.session_state[key]
+        fresh = upload.mapping.tables[table].copy()
+        fresh.rules = [r for r in fresh.rules if r.target != target or chosen == FROM_RULE]
+        if chosen in (NOT_MAPPED, FROM_RULE):
+            fresh.columns.pop(target, None)
+        else:
+            fresh.columns[target] = chosen
+        upload.set_mapping(table, fresh)
+
+    where.selectbox(
+        label,
+        options,
+        index=options.index(current),
+        key=key,
+        on_change=_changed,
+        help=f"{column.description} ({column.type})",
+    )
+    if rule:
+        where.caption(f"from a rule: {rule.describe().split(' = ', 1)[1]}")
+    elif current != NOT_MAPPED:
+        values = [v for v in samples.get(current, [])[:4]]
+        where.caption("e.g. " + ", ".join(_short(v) for v in values) if values else "(blank in the first rows)")
+
+
+def _short(value: str, width: int = 24) -> str:
+    text = str(value)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _behaviours(upload: Upload, table: str, headers: list[str]) -> None:
+    mapping = upload.mapping.tables[table]
+    st.markdown("**Behaviour flags** · yes/no per customer (e-billing, automatic payment, ...), named b_<name>")
+    flags = [t for t in mapping.targets() if t.startswith(contract.BEHAVIOUR_PREFIX)]
+    for target in flags:
+        left, right = st.columns([5, 1])
+        left.markdown(f"`{target}` = {_source_words(mapping, target)}")
+        if right.button("Remove", key=_map_key(table, f"rm_{target}"), icon=":material/delete:"):
+            _remove_target(upload, table, target)
+            st.rerun()
+    with st.form(_map_key(table, "add_flag"), clear_on_submit=True, border=True):
+        st.caption("Add a behaviour flag")
+        a, b, c, d = st.columns([2, 2, 2, 2])
+        key = a.text_input("Name (lowercase, e.g. e_billing)", key=_map_key(table, "flag_key"))
+        source = b.selectbox("From column", headers, key=_map_key(table, "flag_source"))
+        kinds = ["yes_no", *rules.FLAG_KINDS]
+        kind = c.selectbox(
+            "Rule",
+            kinds,
+            format_func=lambda k: "holds yes/no" if k == "yes_no" else rules.FLAG_KINDS[k],
+            key=_map_key(table, "flag_kind"),
+        )
+        value = d.text_input("Value (for comparisons)", key=_map_key(table, "flag_value"))
+        if st.form_submit_button("Add flag", icon=":material/add:"):
+            try:
+                target = contract.behaviour_column(key.strip())
+                fresh = upload.mapping.tables[table].copy()
+                fresh.columns.pop(target, None)
+                fresh.rules = [r for r in fresh.rules if r.target != target]
+                if kind == "yes_no":
+                    fresh.columns[target] = source
+                else:
+                    fresh.rules.append(rules.Rule(target, kind, source, value))
+                upload.set_mapping(table, fresh.validate())
+                st.rerun()
+            except (ValueError, IngestError) as exc:
+                st.error(str(exc), icon=":material/error:")
+
+
+def _source_words(mapping: TableMapping, target: str) -> str:
+    if target in mapping.columns:
+        return f"column '{mapping.columns[target]}' (yes/no)"
+    rule = next(r for r in mapping.rules if r.target == target)
+    return rule.describe().split(" = ", 1)[1]
+
+
+def _remove_target(upload: Upload, table: str, target: str) -> None:
+    fresh = upload.mapping.tables[table].copy()
+    fresh.columns.pop(target, None)
+    fresh.rules = [r for r in fresh.rules if r.target != target]
+    upload.set_mapping(table, fresh)
+    st.session_state[f"d_mapgen_{table}"] = st.session_state.get(f"d_mapgen_{table}", 0) + 1
+
+
+def _derived(upload: Upload, table: str, headers: list[str]) -> None:
+    mapping = upload.mapping.tables[table]
+    st.markdown(
+        "**Derived columns** · computed by a rule, e.g. amount = Quantity × UnitPrice, sign-up = tenure months before a date"
+    )
+    derived = [r for r in mapping.rules if not r.target.startswith(contract.BEHAVIOUR_PREFIX)]
+    for rule in derived:
+        left, right = st.columns([5, 1])
+        left.markdown(f"`{rule.target}` = {rule.describe().split(' = ', 1)[1]}")
+        if right.button("Remove", key=_map_key(table, f"rmrule_{rule.target}"), icon=":material/delete:"):
+            _remove_target(upload, table, rule.target)
+            st.rerun()
+    targets = [c.name for c in contract.TABLES[table].columns if c.name != "customer_id"]
+    with st.form(_map_key(table, "add_rule"), clear_on_submit=True, border=True):
+        st.caption("Add a derived column (it replaces the column's mapping)")
+        a, b, c = st.columns(3)
+        target = a.selectbox("Column", targets, key=_map_key(table, "rule_target"))
+        kind = b.selectbox("Rule", list(rules.KINDS), format_func=rules.KINDS.get, key=_map_key(table, "rule_kind"))
+        source = c.selectbox(
+            "From column", ["", *headers], format_func=lambda h: h or "(none)", key=_map_key(table, "rule_source")
+        )
+        d, e = st.columns(2)
+        other = d.selectbox(
+            "Second column (for ×)", ["", *headers], format_func=lambda h: h or "(none)", key=_map_key(table, "rule_other")
+        )
+        value = e.text_input("Value (text, number, or reference date YYYY-MM-DD)", key=_map_key(table, "rule_value"))
+        if st.form_submit_button("Add rule", icon=":material/add:"):
+            try:
+                fresh = upload.mapping.tables[table].copy()
+                fresh.columns.pop(target, None)
+                fresh.rules = [r for r in fresh.rules if r.target != target]
+                fresh.rules.append(rules.Rule(target, kind, source, value, other))
+                upload.set_mapping(table, fresh.validate())
+                st.session_state[f"d_mapgen_{table}"] = st.session_state.get(f"d_mapgen_{table}", 0) + 1
+                st.rerun()
+            except (ValueError, IngestError) as exc:
+                st.error(str(exc), icon=":material/error:")
+
+
+def _formats(upload: Upload, table: str, headers: list[str]) -> None:
+    mapping = upload.mapping.tables[table]
+    plan = upload.plans.get(table)
+    date_headers = [
+        h for t, h in mapping.columns.items() if rules.target_type_of(table, t) in (contract.DATE, contract.TIMESTAMP)
+    ]
+    text_dates = [
+        h for h in dict.fromkeys(date_headers) if any(s.type_of(h) == "VARCHAR" for s in upload.sources[table] if h in s.headers)
+    ]
+    numeric = any(rules.target_type_of(table, t) in (contract.NUMBER, contract.INTEGER) for t in mapping.targets())
+    if not text_dates and not numeric:
+        return
+    st.markdown("**Formats** · how the file writes dates and numbers (detected; an ambiguous one must be chosen)")
+    columns = st.columns(max(2, len(text_dates) + 1))
+    for where, header in zip(columns, text_dates, strict=False):
+        orders = ["auto", *formats.DATE_ORDERS]
+        detected = plan.dates.get(header) if plan else None
+        key = _map_key(table, f"date_{header}")
+
+        def _changed(header: str = header, key: str = key) -> None:
+            fresh = upload.mapping.tables[table].copy()
+            if st.session_state[key] == "auto":
+                fresh.dates.pop(header, None)
+            else:
+                fresh.dates[header] = st.session_state[key]
+            upload.set_mapping(table, fresh)
+
+        where.selectbox(
+            f"Dates in '{header}'",
+            orders,
+            index=orders.index(mapping.dates.get(header, "auto")),
+            format_func=lambda o: DETECT if o == "auto" else formats.DATE_ORDERS[o],
+            key=key,
+            on_change=_changed,
+        )
+        if detected is not None and header not in mapping.dates:
+            where.caption(f"Detected: {detected.label}")
+    if numeric:
+        where = columns[len(text_dates)] if len(text_dates) < len(columns) else columns[-1]
+        decimals = ["auto", ".", ","]
+        key = _map_key(table, "decimal")
+
+        def _decimal_changed() -> None:
+            upload.set_mapping(table, upload.mapping.tables[table].copy(decimal=st.session_state[key]))
+
+        where.selectbox(
+            "Decimal separator",
+            decimals,
+            index=decimals.index(mapping.decimal),
+            format_func=lambda d: DETECT if d == "auto" else {".": "dot (12.50)", ",": "comma (12,50)"}[d],
+            key=key,
+            on_change=_decimal_changed,
+        )
+        if plan and plan.files and mapping.decimal == "auto":
+            where.caption(f"Detected: {'dot (12.50)' if plan.number.decimal == '.' else 'comma (12,50)'}")
+
+
+def _labels(upload: Upload, table: str) -> None:
+    mapping = upload.mapping.tables[table]
+    for target in mapping.targets():
+        vocabulary = vocab.vocabulary_for(table, target)
+        if vocabulary is None:
+            continue
+        counts = upload.labels(table, target)
+        st.markdown(f"**Labels of {target}** · the file's labels mapped to CX Lens's {vocabulary.name}")
+        if not counts:
+            st.caption("Shown after the files are checked.")
+            continue
+        chosen = mapping.labels.get(target, {})
+        resolved = vocab.resolve(vocabulary, [label for label, _ in counts], chosen)
+        shown = counts[: vocab.MAX_LABELS]
+        frame_in = pd.DataFrame(
+            {
+                "label in the file": [label for label, _ in shown],
+                "rows": [n for _, n in shown],
+                "published as": [resolved[label] if resolved[label] in vocabulary.labels else KEEP_LABEL for label, _ in shown],
+            }
+        )
+        edited = st.data_editor(
+            frame_in,
+            key=_map_key(table, f"labels_{target}"),
+            hide_index=True,
+            disabled=["label in the file", "rows"],
+            column_config={
+                "published as": st.column_config.SelectboxColumn(options=[*vocabulary.labels, KEEP_LABEL], required=True),
+                "rows": st.column_config.NumberColumn(format="localized"),
+            },
+        )
+        new_choice = {}
+        for raw, final in zip(edited["label in the file"], edited["published as"], strict=True):
+            automatic = resolved[raw] if resolved[raw] in vocabulary.labels else KEEP_LABEL
+            if final != automatic or raw in chosen:
+                new_choice[raw] = vocab.KEEP if final == KEEP_LABEL else final
+        if new_choice != chosen:
+            fresh = upload.mapping.tables[table].copy()
+            fresh.labels[target] = new_choice
+            upload.set_mapping(table, fresh)
+            st.rerun()
+
+
+def _satisfaction_scale(upload: Upload) -> None:
+    if not any(
+        "satisfaction" in upload.mapping.tables[t].targets() for t in upload.tables() if t in ("customers", "interactions")
+    ):
+        return
+    scales = list(SATISFACTION_SCALES)
+    current = upload.mapping.satisfaction_scale or upload.suggested_scale()
+    if not upload.mapping.satisfaction_scale:
+        upload.set_satisfaction_scale(current)
+    key = f"d_scale_{_gen()}"
+
+    def _changed() -> None:
+        upload.set_satisfaction_scale(st.session_state[key])
+
+    st.radio(
+        "Satisfaction scores are on the scale",
+        scales,
+        index=scales.index(current),
+        key=key,
+        horizontal=True,
+        on_change=_changed,
+        help="CSAT: 1 (very dissatisfied) to 5 (very satisfied). NPS: 0 to 10 (likelihood to recommend).",
+    )
+
+
+def _check(upload: Upload) -> Report | None:
+    """The validation report for the current files and mapping (checked again only when they changed)."""
+    if upload.report is not None:
+        return upload.report
+    bar = _Bar("Checking every row…")
+    try:
+        report = upload.check(progress=bar)
+    except IngestError as exc:
+        bar.done()
+        st.error(str(exc), icon=":material/error:")
+        return None
+    bar.done()
+    return report
+
+
+# -- the validation report ----------------------------------------------------------------------
+
+
+def render_report(upload: Upload, report: Report, ctx: PageContext) -> None:
+    """Per table: rows read, published and rejected, then every problem with examples and what to do."""
+    counts = report.counts()
+    if report.ok:
+        st.success(
+            f"Nothing blocks publishing · {counts[WARNING]} warning(s) · {counts[NOTE]} note(s). Read them, then publish.",
+            icon=":material/check_circle:",
+        )
+    else:
+        st.error(
+            f"{counts[BLOCKING]} blocking problem(s): fix them (mapping, formats or files) before publishing.",
+            icon=":material/block:",
+        )
+    fmt = ctx.number_format
+    for problem in report.problems:
+        _problem(problem)
+    for table, t in report.tables.items():
+        with st.container(border=True):
+            st.markdown(f"#### {TABLE_TEXT[table][0]}")
+            if t.files:
+                a, b, c, d = st.columns(4)
+                a.metric("Rows read", fmt.number(t.read), border=False)
+                b.metric("To publish", fmt.number(t.published), border=False)
+                c.metric("Rejected", fmt.number(t.rejected), border=False)
+                d.metric(
+                    "Customers added" if table == "customers" else "Files",
+                    fmt.number(t.added) if table == "customers" else len(t.files),
+                )
+                check = "✓" if t.balanced else "✗ (please report this)"
+                st.caption(
+                    f"published + rejected = read: {fmt.number(t.published)} + {fmt.number(t.rejected)} = "
+                    f"{fmt.number(t.read)} {check}"
+                )
+            elif t.added:
+                st.metric("Customers built from IDs", fmt.number(t.added))
+            for problem in t.problems:
+                _problem(problem)
+            if t.rejected and table in upload.staged:
+                st.download_button(
+                    f"Download the {fmt.number(t.rejected)} rejected rows (CSV)",
+                    data=lambda table=table: export.csv_bytes(upload.rejected(table)),
+                    file_name=f"rejected-{table}.csv",
+                    mime="text/csv",
+                    key=f"d_rej_{table}_{_gen()}",
+                    icon=":material/download:",
+                    on_click="ignore",
+                )
+            preview = upload.preview(table) if table in upload.staged else pd.DataFrame()
+            if not preview.empty:
+                with st.expander("First rows as they will be published"):
+                    st.dataframe(preview, hide_index=True)
+
+
+def _problem(problem: Problem) -> None:
+    show = {BLOCKING: st.error, WARNING: st.warning, NOTE: st.info}[problem.severity]
+    icon = {BLOCKING: ":material/block:", WARNING: ":material/warning:", NOTE: ":material/info:"}[problem.severity]
+    lines = [problem.message]
+    if problem.examples:
+        lines.append("Examples: " + "; ".join(e.describe() for e in problem.examples))
+    if problem.action and problem.severity != NOTE:
+        lines.append(f"What to do: {problem.action}")
+    show("  \n".join(_escape(line) for line in lines), icon=icon)
+
+
+def _escape(text: str) -> str:
+    """Text from a file shown literally in markdown (no emphasis, links or HTML)."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$])", r"\\\1", text)
+
+
+# -- publishing ---------------------------------------------------------------------------------
+
+
+def _publish(upload: Upload, report: Report, ctx: PageContext) -> None:
+    names = ctx.store.dataset_names()
+    kinds = ["New version of a dataset", "New dataset"] if names else ["New dataset"]
+    kind = st.radio("Publish as", kinds, horizontal=True, key=f"d_target_{_gen()}")
+    if kind == "New dataset":
+        dataset = st.text_input(
+            "Name of the new dataset", key=f"d_newname_{_gen()}", max_chars=60, placeholder="e.g. Retail 2011"
+        )
+    else:
+        default = names.index(ctx.dataset) if ctx.dataset in names else 0
+        dataset = st.selectbox("Dataset", names, index=default, key=f"d_dataset_{_gen()}")
+    note = st.text_input("Note (optional, shown with the version)", key=f"d_note_{_gen()}", placeholder="e.g. March extract")
+    left, right = st.columns([1, 1])
+    go = left.button("Publish", type="primary", disabled=not report.ok, icon=":material/publish:", key=f"d_publish_{_gen()}")
+    if right.button("Discard this upload", icon=":material/delete_sweep:", key=f"d_discard_{_gen()}"):
+        _discard(upload)
+        st.rerun()
+    if not report.ok:
+        st.caption("Publishing is possible once nothing blocks.")
+    if not go:
+        return
+    bar = _Bar("Publishing…")
+    try:
+        version = upload.publish(dataset or "", note=note, new_dataset=kind == "New dataset", progress=bar)
+    except (IngestError, StoreError) as exc:
+        bar.done()
+        st.error(str(exc), icon=":material/error:")
+        return
+    bar.done()
+    counts = ", ".join(f"{ctx.number_format.number(n)} {t}" for t, n in version.row_counts.items())
+    st.session_state["d_published"] = (
+        f"Published {version.dataset} version {version.number}: {counts}. The mapping is saved as a template."
+    )
+    _discard(upload)
+    data.clear_caches()
+    state.set_value("ds", version.dataset)
+    state.clear(frame.FILTER_NAMES)
+    st.rerun()
+
+
+def _show_last_publish() -> None:
+    message = st.session_state.pop("d_published", None)
+    if message:
+        st.success(message, icon=":material/check_circle:")
+        st.page_link("app.py", label="See the Overview of the new data", icon=":material/dashboard:")
+
+
+# -- datasets section ---------------------------------------------------------------------------
+
+
+def render_datasets(ctx: PageContext) -> None:
+    """Every dataset with its versions, source files and row counts; activate, rename and delete with confirmation."""
+    store, fmt = ctx.store, ctx.number_format
+    datasets = store.datasets()
+    if datasets.empty:
+        st.info("No dataset yet: upload files in the Upload section.", icon=":material/inbox:")
+        return
+    shown = pd.DataFrame(
+        {
+            "dataset": datasets["name"],
+            "active version": datasets["active_number"].astype("Int64"),
+            "versions": datasets["versions"],
+            "created": pd.to_datetime(datasets["created_at"]).dt.strftime("%d %b %Y %H:%M"),
+        }
+    )
+    st.dataframe(shown, hide_index=True)
+    names = datasets["name"].tolist()
+    chosen = st.selectbox("Dataset", names, index=names.index(ctx.dataset) if ctx.dataset in names else 0, key="d_manage")
+    versions = store.versions(chosen)
+    active = store.active_version(chosen)
+    rows = []
+    for v in versions:
+        rows.append(
+            {
+                "version": v.number,
+                "active": "✓" if active and v.version_id == active.version_id else "",
+                "published": f"{v.created_at:%d %b %Y %H:%M}",
+                **{t: fmt.number(v.row_counts.get(t, 0)) for t in contract.TABLES},
+                "files": len(v.source_files),
+                "note": v.note,
+            }
+        )
+    st.dataframe(pd.DataFrame(rows), hide_index=True)
+    numbers = [v.number for v in versions]
+    pick = st.selectbox("Version", numbers, index=0, key=f"d_version_{chosen}", format_func=lambda n: f"version {n}")
+    version = next(v for v in versions if v.number == pick)
+    if version.source_files:
+        files = pd.DataFrame(
+            [
+                {
+                    "table": f.get("table", ""),
+                    "file": f.get("name", ""),
+                    "size": file_size(int(f.get("bytes", 0) or 0)),
+                    "rows": fmt.number(f.get("rows")) if f.get("rows") is not None else "",
+                    "read as": ", ".join(str(f[k]) for k in ("format", "encoding", "delimiter", "sheet") if f.get(k)),
+                    "SHA-256": f.get("sha256", ""),
+                }
+                for f in version.source_files
+            ]
+        )
+        st.caption(f"Source files of version {version.number}")
+        st.dataframe(files, hide_index=True)
+    if ctx.presenting:
+        return
+    _dataset_actions(ctx, chosen, version, active)
+
+
+def _dataset_actions(ctx: PageContext, dataset: str, version, active) -> None:
+    store = ctx.store
+    a, b, c = st.columns(3)
+    is_active = active is not None and version.version_id == active.version_id
+    if a.button(f"Make version {version.number} active", disabled=is_active, key="d_activate", icon=":material/check:"):
+        store.activate(dataset, version.version_id)
+        data.clear_caches()
+        st.rerun()
+    if b.button(f"Delete version {version.number}…", key="d_delversion", icon=":material/delete:"):
+        st.session_state["d_confirm"] = ("version", dataset, version.version_id, version.number)
+    if c.button(f"Delete dataset {dataset}…", key="d_deldataset", icon=":material/delete_forever:"):
+        st.session_state["d_confirm"] = ("dataset", dataset, None, len(store.versions(dataset)))
+    with st.form("d_rename_form", border=False):
+        new_name = st.text_input("New name", value=dataset, key="d_newname", max_chars=60)
+        if st.form_submit_button("Rename", icon=":material/edit:"):
+            try:
+                store.rename_dataset(dataset, new_name)
+            except StoreError as exc:
+                st.error(str(exc), icon=":material/error:")
+            else:
+                if ctx.dataset == dataset:
+                    state.set_value("ds", new_name.strip())
+                data.clear_caches()
+                st.rerun()
+    _confirm_delete(ctx)
+
+
+def _confirm_delete(ctx: PageContext) -> None:
+    pending = st.session_state.get("d_confirm")
+    if not pending:
+        return
+    what, dataset, version_id, number = pending
+    if what == "version":
+        text = f"Delete version {number} of {dataset}? Its tables are dropped; this cannot be undone."
+    else:
+        text = f"Delete the dataset {dataset} with its {number} version(s) and settings? This cannot be undone."
+    st.warning(_escape(text), icon=":material/warning:")
+    yes, no = st.columns(2)
+    if yes.button("Yes, delete", type="primary", key="d_confirm_yes", icon=":material/delete_forever:"):
+        if what == "version":
+            ctx.store.delete_version(version_id)
+        else:
+            ctx.store.delete_dataset(dataset)
+            if ctx.dataset == dataset:
+                state.clear(["ds", *frame.FILTER_NAMES])
+        st.session_state.pop("d_confirm", None)
+        data.clear_caches()
+        st.rerun()
+    if no.button("Cancel", key="d_confirm_no"):
+        st.session_state.pop("d_confirm", None)
+        st.rerun()
+
+
+# -- templates section --------------------------------------------------------------------------
+
+
+def render_templates(ctx: PageContext) -> None:
+    """Saved mapping templates: which table and header each is for, when saved; download or delete."""
+    saved = templates.all_templates(ctx.store)
+    st.caption(
+        "A template is saved at every publish, keyed by the file's header row; when a file with the same header is "
+        "uploaded again (next month's extract), its mapping is applied automatically."
+    )
+    if not saved:
+        st.info("No template yet: publish an upload and its mapping is saved here.", icon=":material/bookmarks:")
+        return
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "template": t.name,
+                    "table": t.table,
+                    "columns in the header": ", ".join(t.headers[:8]) + (" …" if len(t.headers) > 8 else ""),
+                    "mapped": ", ".join(t.mapping.targets()),
+                    "saved": f"{t.saved_at:%d %b %Y %H:%M}",
+                }
+                for t in saved
+            ]
+        ),
+        hide_index=True,
+    )
+    if ctx.presenting:
+        return
+    names = {t.key: f"{t.name} ({t.table}, {t.saved_at:%d %b %Y})" for t in saved}
+    key = st.selectbox("Template", list(names), format_func=names.get, key="d_template")
+    template = next(t for t in saved if t.key == key)
+    left, right = st.columns(2)
+    left.download_button(
+        "Download as a mapping file (JSON)",
+        json.dumps({template.table: template.mapping.to_json()}, indent=2, ensure_ascii=False).encode("utf-8"),
+        file_name=f"cxlens-mapping-{template.table}.json",
+        mime="application/json",
+        key="d_template_json",
+        icon=":material/data_object:",
+        on_click="ignore",
+    )
+    if right.button("Delete this template", key="d_template_delete", icon=":material/delete:"):
+        templates.delete(ctx.store, template.key)
+        st.rerun()
