@@ -1,0 +1,578 @@
+"""The relationship-stage model: the seven ordered stages, the editable rules that assign them, and every customer's
+stage on any date, read from small per-customer tables prepared at publish time.
+
+Other views use it through three functions:
+
+    model = stages.load_model(store, dataset)              # the dataset's saved model, or the default
+    sql, params = stages.customer_stage_sql(version, model, as_of=None)
+    cur.execute(f"with st as ({sql}) select stage, count(*) from st group by stage", params)
+
+`customer_stage_sql` selects `(customer_id, stage)` for every customer known on `as_of` (signed up, or first seen,
+by then; None = the last day of the data); `stage` is the stage's display name and `model.names` gives their order.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields, replace
+from datetime import date
+from typing import Any
+
+import duckdb
+
+from dashboard.contract import RELATIONSHIP_STAGES, normalise
+from dashboard.metrics.scope import NOT_SET, Filters
+from dashboard.store import Store, Version
+
+ROLES = ("prospect", "first_purchase", "repeat", "loyal", "advocate", "at_risk", "defected")
+"""What each stage stands for, whatever it is called; the rules refer to these."""
+LADDER = ROLES[:5]
+OFF_RAMPS = ROLES[5:]
+CODE = {role: i for i, role in enumerate(ROLES)}
+"""Integer code of each role in SQL results."""
+DEFAULT_NAMES = dict(zip(ROLES, RELATIONSHIP_STAGES.labels, strict=True))
+NEW = "not yet known"
+"""Label for customers who were not yet known on the earlier date of a comparison."""
+
+MIN_GAP_DAYS = 14
+"""Shortest gap between purchases kept at publish; recency rules must be at least this many days."""
+MAX_NAME = 40
+
+SETTING_STAGES, SETTING_RULES, SETTING_SOURCE = "funnel.stages", "funnel.rules", "funnel.source"
+SOURCES = {
+    "auto": "the stage column when the data has one, otherwise the rules",
+    "column": "the stage column (the rules where it is blank or unknown)",
+    "rules": "the rules",
+}
+
+
+@dataclass(frozen=True)
+class StageRules:
+    """Thresholds that put a customer in a stage; a threshold of 0 switches that part of a rule off."""
+
+    repeat_purchases: int = 2
+    repeat_tenure_days: int = 90
+    repeat_join: str = "or"
+    loyal_purchases: int = 12
+    loyal_tenure_days: int = 730
+    loyal_join: str = "or"
+    advocate_referrals: int = 1
+    advocate_from: str = "loyal"
+    at_risk_days: int = 90
+    at_risk_complaints: int = 2
+    at_risk_complaint_days: int = 90
+    defected_days: int = 365
+    defected_on_churn: bool = True
+
+    def validate(self) -> StageRules:
+        """Self when every threshold is in range; ValueError naming the first one that is not."""
+        limits = {
+            "repeat_purchases": (0, 1000),
+            "loyal_purchases": (0, 1000),
+            "repeat_tenure_days": (0, 36_500),
+            "loyal_tenure_days": (0, 36_500),
+            "advocate_referrals": (0, 10_000),
+            "at_risk_complaints": (0, 1000),
+            "at_risk_complaint_days": (1, 3650),
+            "at_risk_days": (0, 3650),
+            "defected_days": (0, 3650),
+        }
+        for name, (lo, hi) in limits.items():
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+                raise ValueError(f"{name.replace('_', ' ')} must be a whole number from {lo} to {hi}")
+        for name in ("at_risk_days", "defected_days"):
+            if 0 < getattr(self, name) < MIN_GAP_DAYS:
+                raise ValueError(f"{name.replace('_', ' ')} must be 0 (off) or at least {MIN_GAP_DAYS}")
+        if self.at_risk_days and self.defected_days and self.defected_days <= self.at_risk_days:
+            raise ValueError("a customer must go without buying longer to count as defected than as at risk")
+        if self.repeat_join not in ("or", "and") or self.loyal_join not in ("or", "and"):
+            raise ValueError("rules join their conditions with 'or' or 'and'")
+        if self.advocate_from not in ("first_purchase", "repeat", "loyal"):
+            raise ValueError("advocates must first reach first purchase, repeat or loyal")
+        if not isinstance(self.defected_on_churn, bool):
+            raise ValueError("defected on churn must be true or false")
+        return self
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> StageRules:
+        """Rules from a saved dict; unknown keys ignored, missing keys at their defaults."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in known}).validate()
+
+
+DEFAULT_ORDER: tuple[tuple[str, str], ...] = tuple((role, DEFAULT_NAMES[role]) for role in ROLES)
+
+
+@dataclass(frozen=True)
+class StageModel:
+    """The stages in display order as (role, name) pairs, the rules, and where stages come from (auto, column, rules)."""
+
+    stages: tuple[tuple[str, str], ...] = DEFAULT_ORDER
+    rules: StageRules = StageRules()
+    source: str = "auto"
+
+    def validate(self) -> StageModel:
+        """Self when the stages are the seven roles, prospect first and the off-ramps last, with distinct names."""
+        roles = [role for role, _ in self.stages]
+        if sorted(roles) != sorted(ROLES):
+            raise ValueError("the stage list must hold each of the seven stages once")
+        if roles[0] != "prospect" or tuple(roles[-2:]) != OFF_RAMPS:
+            raise ValueError("prospect comes first and at risk, defected come last; the stages between can be reordered")
+        names = [str(name).strip() for _, name in self.stages]
+        if any(not name or len(name) > MAX_NAME for name in names):
+            raise ValueError(f"every stage needs a name of 1 to {MAX_NAME} characters")
+        if len({normalise(name) for name in names}) != len(names) or any(not normalise(n) for n in names):
+            raise ValueError("stage names must differ from each other (ignoring case, spaces and punctuation)")
+        if self.source not in SOURCES:
+            raise ValueError(f"stage source must be one of {', '.join(SOURCES)}")
+        self.rules.validate()
+        return replace(self, stages=tuple((role, str(name).strip()) for role, name in self.stages))
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Stage names in display order."""
+        return tuple(name for _, name in self.stages)
+
+    @property
+    def roles(self) -> tuple[str, ...]:
+        """Roles in display order."""
+        return tuple(role for role, _ in self.stages)
+
+    def name(self, role: str) -> str:
+        """The display name of role."""
+        return dict(self.stages)[role]
+
+    @property
+    def ladder(self) -> tuple[str, ...]:
+        """Ladder roles, lowest first (prospect to the top stage)."""
+        return tuple(role for role in self.roles if role in LADDER)
+
+    def rank(self, role: str) -> int:
+        """Height of a stage for moved up / down: ladder position 0, 1, ...; at risk -1; defected -2."""
+        if role in OFF_RAMPS:
+            return -1 - OFF_RAMPS.index(role)
+        return self.ladder.index(role)
+
+    def names_by_code(self) -> list[str]:
+        """Display names indexed by role code (the order of ROLES)."""
+        return [self.name(role) for role in ROLES]
+
+
+DEFAULT_MODEL = StageModel()
+
+
+# -- settings ------------------------------------------------------------------------------------
+
+
+def load_model(store: Store, dataset: str | None) -> StageModel:
+    """The dataset's saved stage model (names, order, rules, source); the default for anything unsaved or invalid."""
+    if not dataset:
+        return DEFAULT_MODEL
+    stages = store.get_setting(dataset, SETTING_STAGES, None)
+    rules = store.get_setting(dataset, SETTING_RULES, None)
+    source = store.get_setting(dataset, SETTING_SOURCE, DEFAULT_MODEL.source)
+    model = DEFAULT_MODEL
+    try:
+        if stages:
+            model = replace(model, stages=tuple((str(role), str(name)) for role, name in stages))
+        if rules:
+            model = replace(model, rules=StageRules.from_dict(rules))
+        model = replace(model, source=str(source))
+        return model.validate()
+    except (ValueError, TypeError, json.JSONDecodeError):
+        return DEFAULT_MODEL
+
+
+def save_model(store: Store, dataset: str, model: StageModel) -> StageModel:
+    """Validate model and save its names and order, rules and source for dataset."""
+    model = model.validate()
+    store.set_setting(dataset, SETTING_STAGES, [list(pair) for pair in model.stages])
+    store.set_setting(dataset, SETTING_RULES, asdict(model.rules))
+    store.set_setting(dataset, SETTING_SOURCE, model.source)
+    return model
+
+
+def reset_model(store: Store, dataset: str) -> None:
+    """Forget the dataset's saved model, so the default applies."""
+    for key in (SETTING_STAGES, SETTING_RULES, SETTING_SOURCE):
+        store.delete_setting(dataset, key)
+
+
+# -- prepare at publish --------------------------------------------------------------------------
+
+
+def prepare(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
+    """Build the rule-independent tables stages are computed from: data span, one row per customer, purchase gaps,
+    monthly money per customer, and touchpoints without a cost counted by channel."""
+    customers, transactions, interactions = (version.table(t) for t in ("customers", "transactions", "interactions"))
+    has_tx = version.has("transactions")
+    cur.execute(
+        f"""
+        create table {version.table("fn_span")} as
+        with tx as (select min(cast(ts as date)) as lo, max(cast(ts as date)) as hi from {transactions}),
+             ix as (select min(cast(ts as date)) as lo, max(cast(ts as date)) as hi from {interactions}),
+             cu as (select min(signup_date) as lo, greatest(max(signup_date), max(churn_date)) as hi from {customers})
+        select tx.lo as tx_start,
+               coalesce(least(tx.lo, ix.lo), cu.lo) as data_start,
+               coalesce(greatest(tx.hi, ix.hi, (select max(churn_date) from {customers})), cu.hi) as data_end
+        from tx, ix, cu
+        """
+    )
+    since = (
+        "case when p.first_p is null then null "
+        "when c.signup_date < (select tx_start from span) then c.signup_date else p.first_p end"
+        if has_tx
+        else "coalesce(c.signup_date, (select data_start from span))"
+    )
+    cur.execute(
+        f"""
+        create table {version.table("fn_customers")} as
+        with span as (select * from {version.table("fn_span")}),
+             ids as (select customer_id, cast(row_number() over (order by customer_id) as integer) as ck from {customers}),
+             days as (
+                 select customer_id, cast(ts as date) as day, sum(amount) as amount
+                 from {transactions} group by all
+             ),
+             p as (
+                 select customer_id, list(day order by day) as pdays, min(day) as first_p, max(day) as last_p,
+                        count(*) as n_purchases
+                 from days where amount > 0 group by customer_id
+             ),
+             k as (
+                 select customer_id, list(cast(ts as date) order by ts) as cdays
+                 from {interactions} where lower(stage) = 'complaint' group by customer_id
+             ),
+             base as (
+                 select ids.ck, c.customer_id,
+                        coalesce(c.segment, ?) as segment, coalesce(c.region, ?) as region,
+                        c.signup_date as lead_date,
+                        {since} as since,
+                        coalesce(least(c.signup_date, p.first_p), (select data_start from span)) as exists_from,
+                        p.pdays, p.first_p, p.last_p, coalesce(p.n_purchases, 0) as n_purchases,
+                        c.churn_date, coalesce(c.churned, false) as churned_flag,
+                        c.referrals, c.acquisition_cost,
+                        c.stage as stage_raw,
+                        case when c.stage is not null then regexp_replace(lower(c.stage), '[^0-9a-z]+', '', 'g') end
+                            as stage_label,
+                        k.cdays
+                 from {customers} c
+                 join ids using (customer_id)
+                 left join p using (customer_id)
+                 left join k using (customer_id)
+             )
+        select * exclude (churn_date, churned_flag),
+               churn_date,
+               coalesce(churn_date, case when churned_flag then coalesce(last_p + 1, exists_from) end) as churn_at
+        from base
+        order by ck
+        """,
+        [NOT_SET, NOT_SET],
+    )
+    cur.execute(
+        f"""
+        create table {version.table("fn_gaps")} as
+        select ck, from_day, to_day, to_day - from_day as gap
+        from (
+            select ck, day as from_day, lead(day) over (partition by ck order by day) as to_day
+            from (select ck, unnest(pdays) as day from {version.table("fn_customers")} where pdays is not null)
+        )
+        where to_day - from_day > ?
+        order by gap
+        """,
+        [MIN_GAP_DAYS],
+    )
+    cur.execute(
+        f"""
+        create table {version.table("fn_monthly")} as
+        with ids as (select customer_id, ck from {version.table("fn_customers")}),
+             tx as (
+                 select customer_id, cast(date_trunc('month', ts) as date) as month,
+                        sum(amount) as spend, coalesce(sum(cost), 0) as tx_cost
+                 from {transactions} group by all
+             ),
+             ix as (
+                 select customer_id, cast(date_trunc('month', ts) as date) as month,
+                        coalesce(sum(cost), 0) as ix_cost, count(*) as contacts
+                 from {interactions} group by all
+             )
+        select ids.ck, month,
+               coalesce(tx.spend, 0) as spend,
+               coalesce(tx.tx_cost, 0) + coalesce(ix.ix_cost, 0) as known_cost,
+               coalesce(ix.contacts, 0) as contacts
+        from tx full outer join ix using (customer_id, month)
+        join ids using (customer_id)
+        order by month
+        """
+    )
+    cur.execute(
+        f"""
+        create table {version.table("fn_nocost")} as
+        select ids.ck, cast(date_trunc('month', i.ts) as date) as month, lower(i.channel) as channel, count(*) as contacts
+        from {interactions} i
+        join (select customer_id, ck from {version.table("fn_customers")}) ids using (customer_id)
+        where i.cost is null
+        group by all
+        order by month
+        """
+    )
+
+
+PREPARED_TABLES = ("fn_span", "fn_customers", "fn_gaps", "fn_monthly", "fn_nocost")
+
+
+def is_prepared(cur: duckdb.DuckDBPyConnection, version: Version) -> bool:
+    """Whether the version holds every table this module prepares (versions published before it existed do not)."""
+    rows = cur.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name in (select unnest(?))",
+        [version.schema, list(PREPARED_TABLES)],
+    ).fetchall()
+    return rows[0][0] == len(PREPARED_TABLES)
+
+
+def ensure_prepared(store: Store, version: Version) -> None:
+    """Build this module's tables for a version published before they existed (once, under the write lock)."""
+    with store.cursor() as cur:
+        if is_prepared(cur, version):
+            return
+    with store.write_lock, store.cursor() as cur:
+        if is_prepared(cur, version):
+            return
+        cur.execute("begin transaction")
+        try:
+            for name in PREPARED_TABLES:
+                cur.execute(f"drop table if exists {version.table(name)}")
+            prepare(cur, version)
+            cur.execute("commit")
+        except BaseException:
+            cur.execute("rollback")
+            raise
+
+
+# -- dates ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Span:
+    """First transaction day, first and last day of the data."""
+
+    tx_start: date | None
+    data_start: date | None
+    data_end: date | None
+
+
+def span(cur: duckdb.DuckDBPyConnection, version: Version) -> Span:
+    """The data span recorded at publish."""
+    row = cur.execute(f"select tx_start, data_start, data_end from {version.table('fn_span')}").fetchall()[0]
+    return Span(*row)
+
+
+def month_end(month: date) -> date:
+    """Last day of month's month."""
+    from dashboard.metrics.scope import next_month
+
+    return date.fromordinal(next_month(month).toordinal() - 1)
+
+
+# -- SQL -----------------------------------------------------------------------------------------
+
+
+def _rule_values(model: StageModel, version: Version) -> list[tuple[str, str, Any]]:
+    """(column, sql type, value) of the one-row `rule` relation every stage query reads its thresholds from."""
+    rules = model.rules
+    recency = [d for d in (rules.at_risk_days, rules.defected_days) if d]
+    values: list[tuple[str, str, Any]] = [
+        ("repeat_purchases", "integer", rules.repeat_purchases),
+        ("repeat_tenure_days", "integer", rules.repeat_tenure_days),
+        ("loyal_purchases", "integer", rules.loyal_purchases),
+        ("loyal_tenure_days", "integer", rules.loyal_tenure_days),
+        ("advocate_referrals", "integer", rules.advocate_referrals),
+        ("at_risk_days", "integer", rules.at_risk_days),
+        ("at_risk_complaints", "integer", rules.at_risk_complaints),
+        ("at_risk_complaint_days", "integer", rules.at_risk_complaint_days),
+        ("defected_days", "integer", rules.defected_days),
+        ("min_gap", "integer", min(recency) if recency else 1_000_000),
+        ("names", "varchar[]", model.names_by_code()),
+    ]
+    for role in ROLES:
+        values.append((f"labels_{role}", "varchar[]", stage_labels(model, role)))
+    return values
+
+
+def stage_labels(model: StageModel, role: str) -> list[str]:
+    """Normalised stage-column labels read as role: its current name, its default name and the vocabulary's synonyms."""
+    labels = {normalise(model.name(role)), normalise(DEFAULT_NAMES[role])}
+    labels.update(normalise(word) for word in RELATIONSHIP_STAGES.synonyms.get(DEFAULT_NAMES[role], ()))
+    taken = {normalise(name) for r, name in model.stages if r != role}
+    return sorted(label for label in labels if label and (label == normalise(model.name(role)) or label not in taken))
+
+
+def _entry_sql(model: StageModel, version: Version) -> dict[str, str]:
+    """SQL for the day each ladder role's own rule is first met (null = not met), reading columns of fn_customers c."""
+    rules = model.rules
+    has_tx = version.has("transactions")
+
+    def threshold(prefix: str, join: str) -> str:
+        purchases, tenure = getattr(rules, f"{prefix}_purchases"), getattr(rules, f"{prefix}_tenure_days")
+        count_part = f"c.pdays[rule.{prefix}_purchases]" if (purchases and has_tx) else ("null" if purchases else None)
+        tenure_part = f"c.since + rule.{prefix}_tenure_days" if tenure else None
+        parts = [p for p in (count_part, tenure_part) if p is not None]
+        if not parts:
+            return "c.since"
+        if len(parts) == 1:
+            inner = parts[0]
+        elif join == "or":
+            inner = f"least({parts[0]}, {parts[1]})"
+        else:
+            inner = f"case when {parts[0]} is null or {parts[1]} is null then null else greatest({parts[0]}, {parts[1]}) end"
+        return f"case when c.since is null or ({inner}) is null then null else greatest(c.since, {inner}) end"
+
+    entries = {
+        "prospect": "c.exists_from",
+        "first_purchase": "c.since",
+        "repeat": threshold("repeat", rules.repeat_join),
+        "loyal": threshold("loyal", rules.loyal_join),
+    }
+    if rules.advocate_referrals and version.has("customers", "referrals"):
+        entries["advocate"] = f"case when c.referrals >= rule.advocate_referrals then {entries[rules.advocate_from]} end"
+    else:
+        entries["advocate"] = "cast(null as date)"
+    return entries
+
+
+def reached_sql(model: StageModel, version: Version) -> dict[str, str]:
+    """SQL for the day each ladder stage was reached: its own rule or the rule of any stage above it first met."""
+    own = _entry_sql(model, version)
+    ladder = model.ladder
+    reached = {}
+    for i, role in enumerate(ladder):
+        above = [own[r] for r in ladder[i:]]
+        reached[role] = above[0] if len(above) == 1 else f"least({', '.join(above)})"
+    return reached
+
+
+def _stage_case(model: StageModel, version: Version, day: str, suffix: str, *, use_column: bool) -> str:
+    """SQL CASE giving the role code of fn_customers row c at the end of day (a SQL date expression)."""
+    rules = model.rules
+    own = _entry_sql(model, version)
+    lines = []
+    if use_column:
+        for role in ROLES:
+            lines.append(f"when list_contains(rule.labels_{role}, c.stage_label) then {CODE[role]}")
+    if rules.defected_on_churn:
+        lines.append(f"when c.churn_at <= {day} then {CODE['defected']}")
+    lines.append(f"when c.since is null or c.since > {day} then {CODE['prospect']}")
+    if rules.defected_days:
+        lines.append(f"when c.last_p < {day} - rule.defected_days or coalesce(g.lapsed{suffix}, false) then {CODE['defected']}")
+    if rules.at_risk_days:
+        lines.append(f"when c.last_p < {day} - rule.at_risk_days or coalesce(g.risk{suffix}, false) then {CODE['at_risk']}")
+    if rules.at_risk_complaints:
+        lines.append(
+            f"when len(list_filter(c.cdays, lambda x: x > {day} - rule.at_risk_complaint_days and x <= {day})) "
+            f">= rule.at_risk_complaints then {CODE['at_risk']}"
+        )
+    climbing = [role for role in model.ladder if role != "prospect"]
+    for role in reversed(climbing[1:]):
+        lines.append(f"when {own[role]} <= {day} then {CODE[role]}")
+    lines.append(f"else {CODE[climbing[0]]}")
+    return "case " + " ".join(lines) + " end"
+
+
+def _gap_flags_sql(version: Version, days: Mapping[str, str]) -> str:
+    """Per customer: whether each date falls in a purchase gap long enough to be at risk or lapsed (inner gaps only)."""
+    flags = []
+    for suffix, day in days.items():
+        flags.append(f"bool_or(rule.at_risk_days > 0 and g.from_day + rule.at_risk_days < {day} and {day} < g.to_day)")
+        flags[-1] += f" as risk{suffix}"
+        flags.append(f"bool_or(rule.defected_days > 0 and g.from_day + rule.defected_days < {day} and {day} < g.to_day)")
+        flags[-1] += f" as lapsed{suffix}"
+    return f"""
+        select g.ck, {", ".join(flags)}
+        from {version.table("fn_gaps")} g, rule
+        where g.gap > rule.min_gap
+        group by g.ck
+    """
+
+
+@dataclass(frozen=True)
+class StagedSql:
+    """A select of fn_customers rows in scope with stage codes on some dates: its SQL, parameters and date columns."""
+
+    sql: str
+    params: list
+    dates: tuple[str, ...]
+
+
+def staged_sql(
+    version: Version,
+    model: StageModel,
+    dates: Mapping[str, date | None],
+    filters: Filters = Filters(),
+    *,
+    column_for: tuple[str, ...] = (),
+    reached: bool = False,
+    known_on: str | None = None,
+) -> StagedSql:
+    """Select fn_customers columns plus, for each named date (None = end of data), the day `day_<name>` and the stage
+    code `s_<name>` (null when the customer was not yet known then); with reached, `r_<role>` (the day each ladder
+    stage was reached). Stage-column labels are used for the dates named in column_for when the model allows it.
+    known_on names a date: only customers known by then are kept."""
+    model = model.validate()
+    names = list(dates)
+    rule_cols = _rule_values(model, version)
+    params: list = [value for _, _, value in rule_cols]
+    rule_select = [f"cast(? as {sql_type}) as {col}" for col, sql_type, _ in rule_cols]
+    for name in names:
+        _check_name(name)
+        rule_select.append(
+            f"least(coalesce(cast(? as date), (select data_end from {version.table('fn_span')})), "
+            f"(select data_end from {version.table('fn_span')})) as day_{name}"
+        )
+        params.append(dates[name])
+    use_column = model.source in ("auto", "column") and version.has("customers", "stage")
+    day_cols = {f"_{n}": f"rule.day_{n}" for n in names}
+    columns = []
+    for name in names:
+        day = f"rule.day_{name}"
+        case = _stage_case(model, version, day, f"_{name}", use_column=use_column and name in column_for)
+        columns.append(f"rule.day_{name}, case when c.exists_from <= {day} then {case} end as s_{name}")
+    if reached:
+        for role, sql in reached_sql(model, version).items():
+            columns.append(f"{sql} as r_{role}")
+    where, dim_params = filters.dimension_sql()
+    if known_on is not None:
+        where += f" and c.exists_from <= rule.day_{known_on}"
+    sql = f"""
+        with rule as (select {", ".join(rule_select)}),
+             g as ({_gap_flags_sql(version, day_cols)})
+        select c.*, {", ".join(columns)}
+        from {version.table("fn_customers")} c
+        cross join rule
+        left join g using (ck)
+        where {where}
+    """
+    return StagedSql(sql, params + dim_params, tuple(names))
+
+
+def _check_name(name: str) -> None:
+    if not name.isidentifier() or not name.islower():
+        raise ValueError(f"bad date name {name!r}")
+
+
+def customer_stage_sql(version: Version, model: StageModel, as_of: date | None = None) -> tuple[str, list]:
+    """Select (customer_id, stage) for every customer known on as_of (None = the last day of the data): the stage's
+    display name at the end of that day, by the model's rules (or its stage column, for the last day of the data)."""
+    model = model.validate()
+    staged = staged_sql(version, model, {"d": as_of}, column_for=("d",), known_on="d")
+    sql = f"""
+        select customer_id, names[s_d + 1] as stage
+        from ({staged.sql}) s
+        cross join (select cast(? as varchar[]) as names)
+    """
+    return sql, [*staged.params, model.names_by_code()]
+
+
+def uses_column(model: StageModel, version: Version) -> bool:
+    """Whether current stages come from the data's stage column (on the last day of the data)."""
+    return model.source in ("auto", "column") and version.has("customers", "stage")
