@@ -132,6 +132,8 @@ def _direct_cost(
     cur: duckdb.DuckDBPyConnection, version: Version, staged_sql: str, params: list, cohort_col: str, window: Window, spec
 ) -> pd.Series:
     """Touchpoints without a cost, priced at the per-channel defaults, per stage code of cohort_col in the window."""
+    if not has_costless_touchpoints(cur, version):
+        return pd.Series(dtype=float)
     frame = cur.execute(
         f"""
         select s.{cohort_col} as code, n.channel, sum(n.contacts) as contacts
@@ -148,6 +150,18 @@ def _direct_cost(
     return frame.groupby("code")["cost"].sum()
 
 
+def has_costless_touchpoints(cur: duckdb.DuckDBPyConnection, version: Version) -> bool:
+    """Whether any touchpoint lacks a cost of its own (the per-channel defaults then price it)."""
+    return bool(cur.execute(f"select count(*) > 0 from (select 1 from {version.table('fn_nocost')} limit 1)").fetchall()[0][0])
+
+
+def costless_touchpoints(cur: duckdb.DuckDBPyConnection, version: Version, _spec: object = None) -> pd.DataFrame:
+    """Touchpoints without a cost of their own, per channel (what the per-channel defaults price)."""
+    return cur.execute(
+        f"select channel, sum(contacts) as touchpoints from {version.table('fn_nocost')} group by channel order by channel"
+    ).df()
+
+
 def stage_economics(cur: duckdb.DuckDBPyConnection, version: Version, spec: EconomicsSpec) -> pd.DataFrame:
     """Per stage, for the customers in it the day before the window opened: customers; retention rate (share not
     defected by the window's end; customer stages only); spend per customer (sum of amounts in the window); referral
@@ -158,27 +172,29 @@ def stage_economics(cur: duckdb.DuckDBPyConnection, version: Version, spec: Econ
     model = spec.model
     current, _, _ = windows(cur, version, spec)
     staged = stages.staged_sql(version, model, {"s": current.day_before, "e": current.end}, spec.filters, known_on="s")
-    people = cur.execute(
+    both = cur.execute(
         f"""
-        select s_s as code, count(*) as customers,
-               count(*) filter (where s_e <> ?) as retained,
-               count(*) filter (where referrals >= 1) as referrers,
-               count(referrals) as referrals_known,
-               avg(acquisition_cost) as marketing_cost
-        from ({staged.sql}) s
-        group by s_s
+        with s as materialized ({staged.sql}),
+             people as (
+                 select s_s as code, count(*) as customers,
+                        count(*) filter (where s_e <> ?) as retained,
+                        count(*) filter (where referrals >= 1) as referrers,
+                        count(referrals) as referrals_known,
+                        avg(acquisition_cost) as marketing_cost
+                 from s group by s_s
+             ),
+             money as (
+                 select s.s_s as code, sum(m.spend) as spend, sum(m.known_cost) as known_cost
+                 from {version.table("fn_monthly")} m join s using (ck)
+                 where m.month >= ? and m.month <= ?
+                 group by s.s_s
+             )
+        select * from people left join money using (code)
         """,
-        [CODE["defected"], *staged.params],
+        [*staged.params, CODE["defected"], current.start, current.end],
     ).df()
-    money = cur.execute(
-        f"""
-        select s.s_s as code, sum(m.spend) as spend, sum(m.known_cost) as known_cost
-        from {version.table("fn_monthly")} m join ({staged.sql}) s using (ck)
-        where m.month >= ? and m.month <= ?
-        group by s.s_s
-        """,
-        [*staged.params, current.start, current.end],
-    ).df()
+    people = both[["code", "customers", "retained", "referrers", "referrals_known", "marketing_cost"]]
+    money = both[["code", "spend", "known_cost"]].fillna(0.0)
     defaults = _direct_cost(cur, version, staged.sql, staged.params, "s_s", current, spec)
     people = people.set_index("code")
     money = money.set_index("code")
@@ -223,10 +239,11 @@ def stage_economics(cur: duckdb.DuckDBPyConnection, version: Version, spec: Econ
     return frame
 
 
-CHECKS: tuple[tuple[str, str, str, str, str], ...] = (
-    # key, label, kind, the good direction, definition
+CHECKS: tuple[tuple[str, str, str, str, str, str], ...] = (
+    # key, label, short label, kind, the good direction, definition
     (
         "retention",
+        "Retention",
         "Retention",
         "pct",
         "up",
@@ -236,6 +253,7 @@ CHECKS: tuple[tuple[str, str, str, str, str], ...] = (
     (
         "spend",
         "Spend per customer",
+        "Spend",
         "money",
         "up",
         "What those customers spent in the window (sum of transaction amounts, refunds negative) ÷ their number.",
@@ -243,6 +261,7 @@ CHECKS: tuple[tuple[str, str, str, str, str], ...] = (
     (
         "referrals",
         "Referral rate",
+        "Referrals",
         "pct",
         "up",
         "Of the customers at the window's end, the share who have referred at least one customer. Referrals carry no "
@@ -251,6 +270,7 @@ CHECKS: tuple[tuple[str, str, str, str, str], ...] = (
     (
         "marketing",
         "Marketing cost per new customer",
+        "Marketing cost",
         "money",
         "down",
         "Acquisition cost of everyone who signed up (became a lead) in the window ÷ customers whose first purchase "
@@ -259,6 +279,7 @@ CHECKS: tuple[tuple[str, str, str, str, str], ...] = (
     (
         "direct",
         "Direct cost per customer",
+        "Direct cost",
         "money",
         "down",
         "Touchpoint and transaction costs of the window's starting customers in the window (per-channel defaults "
@@ -275,50 +296,59 @@ def five_checks(cur: duckdb.DuckDBPyConnection, version: Version, spec: Economic
     dates = {"a": previous.day_before, "b": current.day_before, "c": current.end}
     staged = stages.staged_sql(version, spec.model, dates, spec.filters)
     not_customer = ", ".join(str(c) for c in NOT_CUSTOMERS)
-    people = cur.execute(
+    row = cur.execute(
         f"""
-        select
-            count(*) filter (where s_a not in ({not_customer})) as cohort_p,
-            count(*) filter (where s_a not in ({not_customer}) and s_b <> ?) as retained_p,
-            count(*) filter (where s_b not in ({not_customer})) as cohort_c,
-            count(*) filter (where s_b not in ({not_customer}) and s_c <> ?) as retained_c,
-            count(*) filter (where s_b not in ({not_customer}) and referrals >= 1) as referrers_p,
-            count(*) filter (where s_b not in ({not_customer}) and referrals is not null) as referrals_known_p,
-            count(*) filter (where s_c not in ({not_customer}) and referrals >= 1) as referrers_c,
-            count(*) filter (where s_c not in ({not_customer}) and referrals is not null) as referrals_known_c,
-            sum(acquisition_cost) filter (where lead_date between ? and ?) as acquisition_p,
-            sum(acquisition_cost) filter (where lead_date between ? and ?) as acquisition_c,
-            count(*) filter (where since between greatest(?, tx_start) and ?) as new_p,
-            count(*) filter (where since between greatest(?, tx_start) and ?) as new_c
-        from ({staged.sql}) s, (select tx_start from {version.table("fn_span")}) span
+        with s as materialized ({staged.sql}),
+             span as (select tx_start from {version.table("fn_span")}),
+             people as (
+                 select
+                     count(*) filter (where s_a not in ({not_customer})) as cohort_p,
+                     count(*) filter (where s_a not in ({not_customer}) and s_b <> ?) as retained_p,
+                     count(*) filter (where s_b not in ({not_customer})) as cohort_c,
+                     count(*) filter (where s_b not in ({not_customer}) and s_c <> ?) as retained_c,
+                     count(*) filter (where s_b not in ({not_customer}) and referrals >= 1) as referrers_p,
+                     count(*) filter (where s_b not in ({not_customer}) and referrals is not null) as referrals_known_p,
+                     count(*) filter (where s_c not in ({not_customer}) and referrals >= 1) as referrers_c,
+                     count(*) filter (where s_c not in ({not_customer}) and referrals is not null) as referrals_known_c,
+                     sum(acquisition_cost) filter (where lead_date between ? and ?) as acquisition_p,
+                     sum(acquisition_cost) filter (where lead_date between ? and ?) as acquisition_c,
+                     count(*) filter (where since between greatest(?, span.tx_start) and ?) as new_p,
+                     count(*) filter (where since between greatest(?, span.tx_start) and ?) as new_c
+                 from s, span
+             ),
+             money as (
+                 select sum(m.spend) filter (where m.month < ? and s.s_a not in ({not_customer})) as spend_p,
+                        sum(m.known_cost) filter (where m.month < ? and s.s_a not in ({not_customer})) as cost_p,
+                        sum(m.spend) filter (where m.month >= ? and s.s_b not in ({not_customer})) as spend_c,
+                        sum(m.known_cost) filter (where m.month >= ? and s.s_b not in ({not_customer})) as cost_c
+                 from {version.table("fn_monthly")} m join s using (ck)
+                 where m.month >= ? and m.month <= ?
+             )
+        select * from people, money
         """,
         [
-            CODE["defected"],
-            CODE["defected"],
-            previous.start,
-            previous.end,
-            current.start,
-            current.end,
-            previous.start,
-            previous.end,
-            current.start,
-            current.end,
             *staged.params,
+            CODE["defected"],
+            CODE["defected"],
+            previous.start,
+            previous.end,
+            current.start,
+            current.end,
+            previous.start,
+            previous.end,
+            current.start,
+            current.end,
+            current.start,
+            current.start,
+            current.start,
+            current.start,
+            previous.start,
+            current.end,
         ],
     ).df()
-    values = people.iloc[0].to_dict()
-    money = cur.execute(
-        f"""
-        select sum(m.spend) filter (where m.month < ? and s.s_a not in ({not_customer})) as spend_p,
-               sum(m.known_cost) filter (where m.month < ? and s.s_a not in ({not_customer})) as cost_p,
-               sum(m.spend) filter (where m.month >= ? and s.s_b not in ({not_customer})) as spend_c,
-               sum(m.known_cost) filter (where m.month >= ? and s.s_b not in ({not_customer})) as cost_c
-        from {version.table("fn_monthly")} m join ({staged.sql}) s using (ck)
-        where m.month >= ? and m.month <= ?
-        """,
-        [current.start, current.start, current.start, current.start, *staged.params, previous.start, current.end],
-    ).df()
-    values.update({k: (0.0 if pd.isna(v) else float(v)) for k, v in money.iloc[0].to_dict().items()})
+    values = row.iloc[0].to_dict()
+    for key in ("spend_p", "cost_p", "spend_c", "cost_c"):
+        values[key] = 0.0 if pd.isna(values[key]) else float(values[key])
     for suffix, cohort_col, window in (("p", "s_a", previous), ("c", "s_b", current)):
         extra = _direct_cost(cur, version, _cohort_only(staged.sql, cohort_col), staged.params, cohort_col, window, spec)
         values[f"cost_{suffix}"] += float(extra.sum()) if len(extra) else 0.0
@@ -346,7 +376,7 @@ def five_checks(cur: duckdb.DuckDBPyConnection, version: Version, spec: Economic
         ),
     }
     rows = []
-    for key, label, kind, good, definition in CHECKS:
+    for key, label, short, kind, good, definition in CHECKS:
         now, before = figures[key]
         if not has_previous:
             before = None
@@ -356,6 +386,7 @@ def five_checks(cur: duckdb.DuckDBPyConnection, version: Version, spec: Economic
             {
                 "key": key,
                 "label": label,
+                "short": short,
                 "kind": kind,
                 "good": good,
                 "current": now,

@@ -343,12 +343,12 @@ class DrillSpec:
 
 
 def customer_columns_sql(day: str) -> str:
-    """The columns a drill-down shows for fn_customers row s, with purchases counted up to day (a SQL date)."""
+    """The columns a drill-down shows for staged row s and its fn_customers row c, with purchases counted up to day."""
     return f"""
         s.customer_id, s.segment, s.region, s.lead_date as signup_date, s.since as customer_since,
-        len(list_filter(s.pdays, lambda x: x <= {day})) as purchases,
-        list_max(list_filter(s.pdays, lambda x: x <= {day})) as last_purchase,
-        {day} - list_max(list_filter(s.pdays, lambda x: x <= {day})) as days_since_purchase,
+        len(list_filter(c.pdays, lambda x: x <= {day})) as purchases,
+        list_max(list_filter(c.pdays, lambda x: x <= {day})) as last_purchase,
+        {day} - list_max(list_filter(c.pdays, lambda x: x <= {day})) as days_since_purchase,
         s.referrals, s.acquisition_cost, s.churn_date
     """
 
@@ -361,11 +361,11 @@ def stage_customers(cur: duckdb.DuckDBPyConnection, version: Version, spec: Dril
     limit = "limit ?" if spec.limit else ""
     frame = cur.execute(
         f"""
+        with chosen as (select * from ({staged.sql}) s0 where s0.s_d = ? order by s0.customer_id {limit})
         select {customer_columns_sql("s.day_d")}, s.stage_raw as stage_in_data
-        from ({staged.sql}) s
-        where s.s_d = ?
+        from chosen s
+        join {version.table("fn_customers")} c on c.ck = s.ck
         order by s.customer_id
-        {limit}
         """,
         [*staged.params, CODE[spec.role], *([spec.limit] if spec.limit else [])],
     ).df()

@@ -127,16 +127,20 @@ def cell_customers(cur: duckdb.DuckDBPyConnection, version: Version, spec: CellS
     spec = spec.validate()
     move = spec.move
     staged = stages.staged_sql(version, move.model, {"a": move.date_from, "b": move.date_to}, move.filters, known_on="b")
-    from_condition = "s.s_a is null" if spec.from_role == "new" else "s.s_a = ?"
+    from_condition = "s0.s_a is null" if spec.from_role == "new" else "s0.s_a = ?"
     params = [] if spec.from_role == "new" else [CODE[spec.from_role]]
     limit = "limit ?" if spec.limit else ""
     frame = cur.execute(
         f"""
+        with chosen as (
+            select * from ({staged.sql}) s0
+            where {from_condition} and s0.s_b = ?
+            order by s0.customer_id {limit}
+        )
         select {customer_columns_sql("s.day_b")}, s.s_a, s.s_b
-        from ({staged.sql}) s
-        where {from_condition} and s.s_b = ?
+        from chosen s
+        join {version.table("fn_customers")} c on c.ck = s.ck
         order by s.customer_id
-        {limit}
         """,
         [*staged.params, *params, CODE[spec.to_role], *([spec.limit] if spec.limit else [])],
     ).df()
@@ -188,17 +192,21 @@ def time_in_stage(cur: duckdb.DuckDBPyConnection, version: Version, spec: TimeSp
         )
     spells_sql, spells_params = _off_ramp_spells_sql(version, model)
     row_sql = " union all ".join([*ladder_parts, spells_sql])
-    frame = cur.execute(
+    result = cur.execute(
         f"""
-        with s as ({staged.sql}),
+        with s as materialized ({staged.sql}),
              span as (select data_start from {version.table("fn_span")}),
-             spells as ({row_sql})
-        select role, median(days) as median_days, count(*) as spells from spells group by role
+             spells as ({row_sql}),
+             per_role as (select role, median(days) as median_days, count(*) as spells from spells group by role),
+             now as (select s_d, count(*) as customers from s group by s_d)
+        select 'spells' as part, role, median_days, spells, null as s_d, null as customers from per_role
+        union all
+        select 'now', null, null, null, s_d, customers from now
         """,
         [*staged.params, *spells_params],
     ).df()
-    counts = cur.execute(f"select s_d, count(*) from ({staged.sql}) s group by s_d", staged.params).fetchall()
-    now = {ROLES[int(code)]: n for code, n in counts if code is not None}
+    frame = result[result["part"] == "spells"]
+    now = {ROLES[int(code)]: int(n) for code, n in zip(result["s_d"], result["customers"], strict=True) if pd.notna(code)}
     found = frame.set_index("role")
     rows = []
     for role, name in model.stages:
@@ -248,12 +256,14 @@ def _off_ramp_spells_sql(version: Version, model: StageModel) -> tuple[str, list
         params += [rules.at_risk_days, lapse, rules.at_risk_days, rules.at_risk_days, lapse, rules.at_risk_days]
     if rules.at_risk_complaints:
         parts.append(
-            """
+            f"""
             select ck, day_d, start_day, least(end_day, churn_at) as end_day
             from (
                 select s.ck, s.day_d, s.since, s.churn_at, k.day as start_day,
                        lag(k.day, ? - 1) over (partition by s.ck order by k.day) + ? as end_day
-                from (select ck, unnest(cdays) as day from s where cdays is not null) k join s using (ck)
+                from (
+                    select ck, unnest(cdays) as day from {version.table("fn_customers")} where cdays is not null
+                ) k join s using (ck)
             )
             where end_day is not null and since is not null and start_day >= since
             """

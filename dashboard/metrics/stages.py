@@ -20,6 +20,7 @@ from datetime import date
 from typing import Any
 
 import duckdb
+import pandas as pd
 
 from dashboard.contract import RELATIONSHIP_STAGES, normalise
 from dashboard.metrics.scope import NOT_SET, Filters
@@ -368,6 +369,12 @@ def span(cur: duckdb.DuckDBPyConnection, version: Version) -> Span:
     return Span(*row)
 
 
+def span_frame(cur: duckdb.DuckDBPyConnection, version: Version, _spec: object = None) -> pd.DataFrame:
+    """The data span as a one-row frame: first transaction day, first and last day of the data."""
+    found = span(cur, version)
+    return pd.DataFrame([{"tx_start": found.tx_start, "data_start": found.data_start, "data_end": found.data_end}])
+
+
 def month_end(month: date) -> date:
     """Last day of month's month."""
     from dashboard.metrics.scope import next_month
@@ -442,41 +449,54 @@ def _entry_sql(model: StageModel, version: Version) -> dict[str, str]:
 
 
 def reached_sql(model: StageModel, version: Version) -> dict[str, str]:
-    """SQL for the day each ladder stage was reached: its own rule or the rule of any stage above it first met."""
-    own = _entry_sql(model, version)
+    """SQL (over the entry columns e_<role> of a staged base row b) for the day each ladder stage was reached: its own
+    rule or the rule of any stage above it first met."""
     ladder = model.ladder
     reached = {}
     for i, role in enumerate(ladder):
-        above = [own[r] for r in ladder[i:]]
+        above = [f"b.e_{r}" for r in ladder[i:]]
         reached[role] = above[0] if len(above) == 1 else f"least({', '.join(above)})"
     return reached
 
 
-def _stage_case(model: StageModel, version: Version, day: str, suffix: str, *, use_column: bool) -> str:
-    """SQL CASE giving the role code of fn_customers row c at the end of day (a SQL date expression)."""
+FIXED = 100
+"""Offset marking a stage code that purchase gaps cannot change (stage column, churn date, prospect)."""
+
+
+def _stage_case(model: StageModel, version: Version, name: str, *, use_column: bool) -> str:
+    """SQL CASE giving the role code of staged base row b at the end of day_<name>, before purchase gaps inside the
+    history are looked at: codes from the stage column, a churn date or being a prospect come with FIXED added;
+    recency is judged on the last purchase of all (see _final_code for the gaps)."""
     rules = model.rules
-    own = _entry_sql(model, version)
+    day = f"rule.day_{name}"
     lines = []
     if use_column:
         for role in ROLES:
-            lines.append(f"when list_contains(rule.labels_{role}, c.stage_label) then {CODE[role]}")
+            lines.append(f"when list_contains(rule.labels_{role}, b.stage_label) then {FIXED + CODE[role]}")
     if rules.defected_on_churn:
-        lines.append(f"when c.churn_at <= {day} then {CODE['defected']}")
-    lines.append(f"when c.since is null or c.since > {day} then {CODE['prospect']}")
+        lines.append(f"when b.churn_at <= {day} then {FIXED + CODE['defected']}")
+    lines.append(f"when b.since is null or b.since > {day} then {FIXED + CODE['prospect']}")
     if rules.defected_days:
-        lines.append(f"when c.last_p < {day} - rule.defected_days or coalesce(g.lapsed{suffix}, false) then {CODE['defected']}")
+        lines.append(f"when b.last_p < {day} - rule.defected_days then {CODE['defected']}")
     if rules.at_risk_days:
-        lines.append(f"when c.last_p < {day} - rule.at_risk_days or coalesce(g.risk{suffix}, false) then {CODE['at_risk']}")
+        lines.append(f"when b.last_p < {day} - rule.at_risk_days then {CODE['at_risk']}")
     if rules.at_risk_complaints:
-        lines.append(
-            f"when len(list_filter(c.cdays, lambda x: x > {day} - rule.at_risk_complaint_days and x <= {day})) "
-            f">= rule.at_risk_complaints then {CODE['at_risk']}"
-        )
+        lines.append(f"when b.k_{name} >= rule.at_risk_complaints then {CODE['at_risk']}")
     climbing = [role for role in model.ladder if role != "prospect"]
     for role in reversed(climbing[1:]):
-        lines.append(f"when {own[role]} <= {day} then {CODE[role]}")
+        lines.append(f"when b.e_{role} <= {day} then {CODE[role]}")
     lines.append(f"else {CODE[climbing[0]]}")
     return "case " + " ".join(lines) + " end"
+
+
+def _final_code(pre: str, suffix: str) -> str:
+    """The stage code once a date inside a long purchase gap is known: lapsed beats at risk, which beats any ladder stage;
+    fixed codes stay."""
+    return (
+        f"case when {pre} is null then null when {pre} >= {FIXED} then {pre} - {FIXED} "
+        f"when coalesce(g.lapsed{suffix}, false) or {pre} = {CODE['defected']} then {CODE['defected']} "
+        f"when coalesce(g.risk{suffix}, false) then {CODE['at_risk']} else {pre} end"
+    )
 
 
 def _gap_flags_sql(version: Version, days: Mapping[str, str]) -> str:
@@ -493,6 +513,26 @@ def _gap_flags_sql(version: Version, days: Mapping[str, str]) -> str:
         where g.gap > rule.min_gap
         group by g.ck
     """
+
+
+CARRIED = (
+    "ck",
+    "customer_id",
+    "segment",
+    "region",
+    "lead_date",
+    "since",
+    "exists_from",
+    "first_p",
+    "last_p",
+    "n_purchases",
+    "churn_at",
+    "churn_date",
+    "referrals",
+    "acquisition_cost",
+    "stage_raw",
+)
+"""fn_customers columns a staged select carries (the purchase and complaint lists stay behind: join on ck for them)."""
 
 
 @dataclass(frozen=True)
@@ -514,10 +554,13 @@ def staged_sql(
     reached: bool = False,
     known_on: str | None = None,
 ) -> StagedSql:
-    """Select fn_customers columns plus, for each named date (None = end of data), the day `day_<name>` and the stage
-    code `s_<name>` (null when the customer was not yet known then); with reached, `r_<role>` (the day each ladder
-    stage was reached). Stage-column labels are used for the dates named in column_for when the model allows it.
-    known_on names a date: only customers known by then are kept."""
+    """Select the CARRIED columns of fn_customers plus, for each named date (None = end of data), the day `day_<name>`
+    and the stage code `s_<name>` (null when the customer was not yet known then); with reached, `r_<role>` (the day
+    each ladder stage was reached). Stage-column labels are used for the dates named in column_for when the model
+    allows it. known_on names a date: only customers known by then are kept.
+
+    The lists (purchase days, complaint days) are read once, in the first step; the join with the purchase gaps
+    carries narrow columns only, so a million customers stay well under a second."""
     model = model.validate()
     names = list(dates)
     rule_cols = _rule_values(model, version)
@@ -530,27 +573,46 @@ def staged_sql(
             f"(select data_end from {version.table('fn_span')})) as day_{name}"
         )
         params.append(dates[name])
-    use_column = model.source in ("auto", "column") and version.has("customers", "stage")
-    day_cols = {f"_{n}": f"rule.day_{n}" for n in names}
-    columns = []
+    use_column = uses_column(model, version)
+    entries = _entry_sql(model, version)
+    base_columns = [f"{sql} as e_{role}" for role, sql in entries.items()]
+    if model.rules.at_risk_complaints:
+        for name in names:
+            day = f"rule.day_{name}"
+            base_columns.append(
+                f"len(list_filter(c.cdays, lambda x: x > {day} - rule.at_risk_complaint_days and x <= {day})) as k_{name}"
+            )
+    pre_columns, final_columns = [], []
     for name in names:
         day = f"rule.day_{name}"
-        case = _stage_case(model, version, day, f"_{name}", use_column=use_column and name in column_for)
-        columns.append(f"rule.day_{name}, case when c.exists_from <= {day} then {case} end as s_{name}")
+        case = _stage_case(model, version, name, use_column=use_column and name in column_for)
+        pre_columns.append(f"{day}, case when b.exists_from <= {day} then {case} end as p_{name}")
+        final_columns.append(f"pre.day_{name}, {_final_code(f'pre.p_{name}', f'_{name}')} as s_{name}")
     if reached:
         for role, sql in reached_sql(model, version).items():
-            columns.append(f"{sql} as r_{role}")
+            pre_columns.append(f"{sql} as r_{role}")
+            final_columns.append(f"pre.r_{role}")
     where, dim_params = filters.dimension_sql()
     if known_on is not None:
         where += f" and c.exists_from <= rule.day_{known_on}"
+    carried = ", ".join(f"c.{col}" for col in CARRIED)
     sql = f"""
         with rule as (select {", ".join(rule_select)}),
-             g as ({_gap_flags_sql(version, day_cols)})
-        select c.*, {", ".join(columns)}
-        from {version.table("fn_customers")} c
-        cross join rule
+             g as ({_gap_flags_sql(version, {f"_{n}": f"rule.day_{n}" for n in names})}),
+             base as (
+                 select {carried}, c.stage_label, {", ".join(base_columns)}
+                 from {version.table("fn_customers")} c
+                 cross join rule
+                 where {where}
+             ),
+             pre as (
+                 select {", ".join(f"b.{col}" for col in CARRIED)}, {", ".join(pre_columns)}
+                 from base b
+                 cross join rule
+             )
+        select {", ".join(f"pre.{col}" for col in CARRIED)}, {", ".join(final_columns)}
+        from pre
         left join g using (ck)
-        where {where}
     """
     return StagedSql(sql, params + dim_params, tuple(names))
 
@@ -576,3 +638,97 @@ def customer_stage_sql(version: Version, model: StageModel, as_of: date | None =
 def uses_column(model: StageModel, version: Version) -> bool:
     """Whether current stages come from the data's stage column (on the last day of the data)."""
     return model.source in ("auto", "column") and version.has("customers", "stage")
+
+
+# -- the rules in words ----------------------------------------------------------------------------
+
+
+def _days(n: int) -> str:
+    """n days, with the years when n is a whole number of them."""
+    text = f"{n:,} day{'s' if n != 1 else ''}"
+    if n >= 365 and n % 365 == 0:
+        years = n // 365
+        text += f" ({years} year{'s' if years != 1 else ''})"
+    return text
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _times(n: int, word: str) -> str:
+    return f"{n:,} {word}{'s' if n != 1 else ''}"
+
+
+def describe_rules(model: StageModel, version: Version | None = None) -> list[tuple[str, str, str]]:
+    """The rules in force in plain words: (role, stage name, sentence), in display order, saying where the data lacks
+    what a rule needs."""
+    model = model.validate()
+    rules = model.rules
+    has = (lambda table, column=None: True) if version is None else version.has
+    has_tx = has("transactions")
+    has_refs = has("customers", "referrals")
+    has_churn = has("customers", "churned") or has("customers", "churn_date")
+    has_complaints = has("interactions", "stage")
+    name = model.name
+
+    def threshold(prefix: str) -> str:
+        purchases, tenure = getattr(rules, f"{prefix}_purchases"), getattr(rules, f"{prefix}_tenure_days")
+        join = getattr(rules, f"{prefix}_join")
+        parts = []
+        if purchases:
+            parts.append(f"at least {_times(purchases, 'purchase')}" + ("" if has_tx else " (no transactions: never met)"))
+        if tenure:
+            parts.append(f"a customer for at least {_days(tenure)}")
+        if not parts:
+            return "every customer who has bought"
+        return _sentence(f" {join} ".join(parts))
+
+    sentences = {
+        "prospect": "Known (a lead or signed up) but no purchase yet.",
+        "first_purchase": f"Has bought, but meets none of the rules of the stages above {name('first_purchase')}.",
+        "repeat": threshold("repeat") + ".",
+        "loyal": threshold("loyal") + ".",
+    }
+    if not rules.advocate_referrals:
+        sentences["advocate"] = "Switched off (referrals threshold 0): nobody is an advocate."
+    elif not has_refs:
+        sentences["advocate"] = "This dataset has no referrals column, so nobody is an advocate."
+    else:
+        sentences["advocate"] = (
+            f"Has referred at least {_times(rules.advocate_referrals, 'customer')} "
+            f"and meets the rule of {name(rules.advocate_from)}."
+        )
+    risk = []
+    if rules.at_risk_days:
+        risk.append(f"no purchase for more than {_days(rules.at_risk_days)}" + ("" if has_tx else " (no transactions)"))
+    if rules.at_risk_complaints:
+        text = f"at least {_times(rules.at_risk_complaints, 'complaint')} within {_days(rules.at_risk_complaint_days)}"
+        risk.append(text + ("" if has_complaints else " (no journey stages on touchpoints: never met)"))
+    sentences["at_risk"] = (_sentence(" or ".join(risk)) + ".") if risk else "Switched off: nobody is at risk."
+    defected = []
+    if rules.defected_on_churn:
+        defected.append("a churn flag or churn date" + ("" if has_churn else " (none in this dataset)"))
+    if rules.defected_days:
+        defected.append(f"no purchase for more than {_days(rules.defected_days)}")
+    sentences["defected"] = (_sentence(" or ".join(defected)) + ".") if defected else "Switched off: nobody is defected."
+    return [(role, stage, sentences[role]) for role, stage in model.stages]
+
+
+def describe_basics(model: StageModel, version: Version | None = None) -> list[str]:
+    """How the rules are applied, in plain words."""
+    notes = [
+        f"Each customer is in the highest stage whose rule they meet; {model.name('defected')} comes first, then "
+        f"{model.name('prospect')}, then {model.name('at_risk')}.",
+        "A purchase is a day with transactions adding up to more than zero (refunds do not count).",
+        "A customer since: the signup date for customers who signed up before the transactions begin (their older "
+        "purchases are not in the data), otherwise the first purchase.",
+        "Referrals carry no date, so a customer who has referred counts as such on every date.",
+    ]
+    if version is not None and uses_column(model, version):
+        notes.insert(
+            0,
+            "Stages on the last day of the data come from the data's stage column (labels matched to the names below "
+            "or their usual synonyms); the rules place customers where the column is blank and on every earlier date.",
+        )
+    return notes

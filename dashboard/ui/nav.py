@@ -22,6 +22,13 @@ class NavPage:
 
 PAGES: tuple[NavPage, ...] = (
     NavPage("app.py", "Overview", ":material/dashboard:", "Where we stand", "KPIs and the monthly trend"),
+    NavPage(
+        "pages/2_Funnel.py",
+        "Funnel",
+        ":material/filter_alt:",
+        "Experience",
+        "Relationship stages: conversion, movement up and down, and what each stage is worth",
+    ),
 )
 """Only pages that work are listed; a new page adds itself here."""
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
@@ -45,4 +47,28 @@ def download_buttons(frame: pd.DataFrame, filename: str, *, key: str, label: str
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key=f"{key}_xlsx",
         icon=":material/table_view:",
+    )
+
+
+def lazy_download_buttons(fetch: Callable[[], pd.DataFrame], filename: str, *, key: str, label: str = "Download") -> None:
+    """CSV and Excel download buttons whose (formula-safe) files are built from fetch() only when clicked, so a large
+    export never slows the page down."""
+    left, right = st.columns(2)
+    left.download_button(
+        f"{label} CSV",
+        lambda: export.csv_bytes(fetch()),
+        file_name=f"{filename}.csv",
+        mime="text/csv",
+        key=f"{key}_csv",
+        icon=":material/download:",
+        on_click="ignore",
+    )
+    right.download_button(
+        f"{label} Excel",
+        lambda: export.excel_bytes({filename[:31]: fetch()}),
+        file_name=f"{filename}.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        key=f"{key}_xlsx",
+        icon=":material/table_view:",
+        on_click="ignore",
     )
