@@ -98,6 +98,7 @@ create table if not exists versions (
     source_files json,
     note varchar
 );
+alter table versions add column if not exists prepared varchar;
 create table if not exists settings (
     dataset varchar not null,
     key varchar not null,
@@ -243,8 +244,12 @@ class Store:
         unknown = set(tables) - set(contract.TABLES)
         if unknown:
             raise StoreError(f"unknown tables {sorted(unknown)}: expected customers, transactions, interactions")
+        fingerprint = None
         if prepare is None:
             from dashboard.metrics.prepared import build_all as prepare
+            from dashboard.metrics.prepared import fingerprint as prepared_fingerprint
+
+            fingerprint = prepared_fingerprint()
         report = progress or (lambda _step, _fraction: None)
         with self.write_lock, self.cursor() as cur:
             cur.execute("begin transaction")
@@ -268,7 +273,11 @@ class Store:
                 report("preparing views", 3 / 4)
                 prepare(cur, version)
                 cur.execute(
-                    "insert into versions values (?, ?, ?, ?, ?, ?, ?, ?)",
+                    """
+                    insert into versions (version_id, dataset, number, created_at, row_counts, columns,
+                                          source_files, note, prepared)
+                    values (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
                     [
                         version_id,
                         dataset,
@@ -278,6 +287,7 @@ class Store:
                         json.dumps({k: list(v) for k, v in columns.items()}),
                         json.dumps(list(source_files or []), default=str),
                         note,
+                        fingerprint,
                     ],
                 )
                 exists = cur.execute("select count(*) from datasets where name = ?", [dataset]).fetchall()[0][0]
@@ -291,6 +301,34 @@ class Store:
                 raise
         report("published", 1.0)
         return version
+
+    def ensure_prepared(self, fingerprint: str, prepare: Callable[[duckdb.DuckDBPyConnection, Version], None]) -> list[int]:
+        """Rebuild the prepared tables of every version built by other code than fingerprint; return their ids."""
+        with self.cursor() as cur:
+            stale = [
+                r[0]
+                for r in cur.execute(
+                    "select version_id from versions where prepared is distinct from ? order by version_id", [fingerprint]
+                ).fetchall()
+            ]
+        for version_id in stale:
+            version = self.version(version_id)
+            with self.write_lock, self.cursor() as cur:
+                cur.execute("begin transaction")
+                try:
+                    derived = cur.execute(
+                        "select table_name from duckdb_tables() where schema_name = ? and table_name not in (?, ?, ?)",
+                        [version.schema, *contract.TABLES],
+                    ).fetchall()
+                    for (table,) in derived:
+                        cur.execute(f"drop table {version.table(table)}")
+                    prepare(cur, version)
+                    cur.execute("update versions set prepared = ? where version_id = ?", [fingerprint, version_id])
+                    cur.execute("commit")
+                except BaseException:
+                    cur.execute("rollback")
+                    raise
+        return stale
 
     def activate(self, dataset: str, version_id: int) -> None:
         """Make version_id the version pages read for dataset."""

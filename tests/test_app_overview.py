@@ -128,3 +128,55 @@ def test_empty_database_tells_a_new_user_what_to_do(tmp_path, monkeypatch):
     load.click().run()
     assert not at.exception
     assert _metrics(at)["Customers"] == "18,636"
+
+
+def test_database_held_by_another_process_gives_one_clear_line(tmp_path, monkeypatch):
+    import subprocess
+    import sys
+
+    path = tmp_path / "held.duckdb"
+    monkeypatch.setenv("CXLENS_DB", str(path))
+    monkeypatch.setenv("CXLENS_NO_SAMPLE", "1")
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, time; c = duckdb.connect({str(path)!r}); print('ready', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        at = _app().run()
+        assert not at.exception
+        assert "in use by another process" in at.error[0].value
+        assert "\n" not in at.error[0].value
+    finally:
+        holder.kill()
+        holder.wait()
+        holder.stdout.close()
+
+
+def test_the_page_report_holds_what_the_page_shows(app_tiny_db):
+    at = _app().run()
+    at.multiselect(key="w:segment").set_value(["Business"]).run()
+    page = at.session_state["_page_report"].to_html()
+    assert "CX Lens · Overview" in page
+    assert "segment Business" in page
+    assert "$1,250" in page
+    assert page.count('class="plotly-graph-div"') == 1
+
+
+def test_number_format_chosen_per_dataset_applies_to_the_kpis(app_tiny_db):
+    at = _app().run()
+    at.text_input[0].set_value("€")
+    at.selectbox[1].set_value("dot (1.234)")
+    at.selectbox[2].set_value("comma (0,5)")
+    at.button(key="FormSubmitter:number_format_form-Save for this dataset").click().run()
+    assert not at.exception
+    values = _metrics(at)
+    assert values["Revenue"] == "€1.610"
+    assert values["Contacts per customer"] == "2,00"
+    assert values["Churn rate"] == "50,00 %"
+    assert Store(app_tiny_db).get_setting("tiny", "number_format") == {"currency": "€", "thousands": ".", "decimal": ","}

@@ -173,3 +173,15 @@ def test_second_process_gets_one_line_not_a_traceback(tmp_path: Path):
         holder.kill()
         holder.wait()
         holder.stdout.close()
+
+
+def test_versions_prepared_by_older_code_are_rebuilt(store: Store):
+    version = store.publish("tiny", tiny_tables())
+    assert store.ensure_prepared(prepared.fingerprint(), prepared.build_all) == []
+    with store.cursor() as cur:
+        cur.execute(f"drop table {version.table('ov_tx_monthly')}")
+        cur.execute("update versions set prepared = 'older code'")
+    assert store.ensure_prepared(prepared.fingerprint(), prepared.build_all) == [version.version_id]
+    with store.cursor() as cur:
+        assert cur.execute(f"select sum(revenue) from {version.table('ov_tx_monthly')}").fetchall()[0][0] == 1610.0
+    assert store.ensure_prepared(prepared.fingerprint(), prepared.build_all) == []

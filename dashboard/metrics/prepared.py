@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import inspect
 from collections.abc import Callable
 
 import duckdb
@@ -19,3 +21,11 @@ def build_all(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
     """Run every view's prepare step for a version being published."""
     for prepare in PREPARERS:
         prepare(cur, version)
+
+
+def fingerprint() -> str:
+    """Hash of the source of every module with a prepare step: a version built by other code is rebuilt on start."""
+    digest = hashlib.sha256()
+    for prepare in PREPARERS:
+        digest.update(inspect.getsource(inspect.getmodule(prepare)).encode())
+    return digest.hexdigest()[:16]

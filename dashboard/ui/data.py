@@ -11,15 +11,17 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import config, sample
+from dashboard.metrics import prepared
 from dashboard.store import Store, Version
 
 
 @st.cache_resource(show_spinner="Opening the database…")
 def _open_store(path: str) -> Store:
-    """The Store for path; publishes the bundled sample into an empty database, then restricts file access."""
+    """The Store for path: sample published into an empty database, prepared tables up to date, file access restricted."""
     store = Store(path)
     if config.autoload_sample() and not store.dataset_names():
         sample.publish(store)
+    store.ensure_prepared(prepared.fingerprint(), prepared.build_all)
     store.restrict([config.upload_dir(), config.SAMPLE_DIR])
     return store
 

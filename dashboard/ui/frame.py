@@ -15,7 +15,7 @@ from dashboard.formatting import NumberFormat
 from dashboard.metrics import overview
 from dashboard.metrics.scope import Filters
 from dashboard.store import Store, StoreError, Version
-from dashboard.ui import data, nav, state
+from dashboard.ui import data, nav, present, report, settings, state
 
 FILTER_NAMES = ["segment", "region", "period"]
 
@@ -47,22 +47,39 @@ def page(title: str, *, needs_data: bool = True, intro: str | None = None) -> Pa
         st.error(f"CX Lens cannot open its database: {exc}")
         st.stop()
     st.sidebar.markdown("## :material/insights: CX Lens")
+    present.toggle(st.sidebar)
     links = st.sidebar.container()
     st.sidebar.divider()
     dataset = _dataset_picker(store)
     version = store.active_version(dataset) if dataset else None
     filters = _filters(version) if version else Filters()
     nav.sidebar_links(links)
+    presenting = present.presenting()
+    if presenting:
+        present.apply(title)
     st.title(f"{title}")
     if intro:
         st.caption(intro)
-    number_format = NumberFormat(**store.get_setting(dataset, "number_format", {})) if dataset else NumberFormat()
-    presenting = bool(state.value("present", False, state.BOOL))
+    number_format = _number_format(store, dataset)
+    if dataset and not presenting:
+        settings.number_format_editor(store, dataset, number_format)
+    if version is not None:
+        report.start(title, f"Dataset {version.label} · {filters.describe()}")
     ctx = PageContext(store, dataset, version, filters, number_format, presenting)
     if needs_data and version is None:
         empty_state(store)
         st.stop()
     return ctx
+
+
+def _number_format(store: Store, dataset: str | None) -> NumberFormat:
+    """The dataset's saved number format, or the default when none is saved or the saved one is invalid."""
+    if not dataset:
+        return NumberFormat()
+    try:
+        return NumberFormat(**store.get_setting(dataset, "number_format", {})).validate()
+    except (TypeError, ValueError):
+        return NumberFormat()
 
 
 def _dataset_picker(store: Store) -> str | None:

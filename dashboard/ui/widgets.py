@@ -9,12 +9,15 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import export
+from dashboard.charts import export as chart_export
 from dashboard.formatting import NumberFormat
+from dashboard.ui import present, report
 
 
 def kpi_tiles(kpis: pd.DataFrame, number_format: NumberFormat, per_row: int = 4) -> None:
-    """One st.metric tile per KPI row (label, value written by kind, definition as help)."""
+    """One st.metric tile per KPI row (label, value written by kind, definition as help); also added to the report."""
     rows = [kpis.iloc[i : i + per_row] for i in range(0, len(kpis), per_row)]
+    shown = []
     for chunk in rows:
         for column, (_, kpi) in zip(st.columns(per_row), chunk.iterrows(), strict=False):
             value = number_format.value(kpi["value"], kpi["kind"]) if pd.notna(kpi["value"]) else "—"
@@ -22,15 +25,40 @@ def kpi_tiles(kpis: pd.DataFrame, number_format: NumberFormat, per_row: int = 4)
             if not kpi["available"]:
                 help_text += " Not in this dataset: its files do not provide the columns this needs."
             column.metric(kpi["label"], value, help=help_text, border=True)
+            shown.append((kpi["label"], value, help_text))
+    if (page_report := report.current()) is not None:
+        page_report.kpis(shown)
 
 
-def chart(fig: go.Figure, key: str | None = None) -> None:
-    """A plotly figure at full width, with the mode bar's PNG export named after the chart."""
-    st.plotly_chart(fig, width="stretch", key=key, config={"displaylogo": False})
+def chart(fig: go.Figure, key: str | None = None, **plotly_kwargs) -> object:
+    """A plotly figure at full width (larger type in presentation mode), a PNG download, and a place in the report."""
+    if (page_report := report.current()) is not None:
+        page_report.figure(fig)
+    presenting = present.presenting()
+    if presenting:
+        size = present.CHART_FONT_SIZE
+        fig = go.Figure(fig).update_layout(font_size=size, legend_font_size=size - 2, title_font_size=size + 3)
+        fig.update_xaxes(tickfont_size=size - 2).update_yaxes(tickfont_size=size - 2)
+    event = st.plotly_chart(fig, width="stretch", key=key, config={"displaylogo": False}, **plotly_kwargs)
+    if key and not presenting:
+        st.download_button(
+            "PNG",
+            data=lambda: chart_export.png_bytes(fig),
+            file_name=f"{key}.png",
+            mime="image/png",
+            key=f"{key}__png",
+            type="tertiary",
+            icon=":material/image:",
+            help="Download this chart as a PNG image (1600 px wide).",
+            on_click="ignore",
+        )
+    return event
 
 
 def download_buttons(frame: pd.DataFrame, filename: str, *, key: str, label: str = "Download") -> None:
-    """CSV and Excel download buttons for frame, both formula-safe (text cells cannot run as formulas)."""
+    """CSV and Excel download buttons for frame, both formula-safe (text cells cannot run as formulas); table in the report."""
+    if (page_report := report.current()) is not None:
+        page_report.table(frame, filename)
     left, right = st.columns(2)
     left.download_button(
         f"{label} CSV",

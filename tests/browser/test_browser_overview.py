@@ -61,3 +61,48 @@ def test_choosing_a_segment_in_the_browser_updates_kpis_and_url(sample_server, p
     after = _kpi(page, "Customers")
     assert after != before
     assert "segment=Small+business" in page.url or "segment=Small%20business" in page.url
+
+
+def test_html_report_downloads_and_opens_with_its_charts(sample_server, page: Page, browser, tmp_path):
+    page.goto(f"{sample_server.url}/?ds=sample&segment=Commercial")
+    wait_for_app(page)
+    with page.expect_download() as download_info:
+        page.get_by_test_id("stSidebar").get_by_role("button", name="Download report (HTML)").click()
+    path = tmp_path / "report.html"
+    download_info.value.save_as(path)
+    assert download_info.value.suggested_filename.startswith("cxlens-overview-")
+    offline = browser.new_context(offline=True)
+    report_page = offline.new_page()
+    report_page.goto(path.as_uri())
+    expect(report_page.locator(".js-plotly-plot")).to_have_count(1)
+    expect(report_page.get_by_text("segment Commercial")).to_be_visible()
+    expect(report_page.locator(".kpi")).to_have_count(8)
+    report_page.screenshot(path=str(screenshot(page, "overview-page").parent / "overview-report.png"), full_page=True)
+    offline.close()
+
+
+def test_chart_downloads_as_png(sample_server, page: Page, tmp_path):
+    page.goto(sample_server.url)
+    wait_for_app(page)
+    with page.expect_download(timeout=60_000) as download_info:
+        page.get_by_role("button", name="PNG", exact=True).first.click()
+    path = tmp_path / "chart.png"
+    download_info.value.save_as(path)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_presentation_mode_hides_the_sidebar_at_projector_sizes(sample_server, browser):
+    for width, height in ((1920, 1080), (1280, 720)):
+        context = browser.new_context(viewport={"width": width, "height": height})
+        pg = context.new_page()
+        pg.goto(f"{sample_server.url}/?present=1")
+        wait_for_app(pg)
+        expect(pg.get_by_test_id("stSidebar")).to_be_hidden()
+        expect(pg.get_by_role("button", name="Exit presentation")).to_be_visible()
+        expect(pg.get_by_role("button", name="PNG", exact=True)).to_have_count(0)
+        screenshot(pg, f"overview-present-{width}x{height}")
+        pg.get_by_role("button", name="Exit presentation").click()
+        wait_for_app(pg)
+        expect(pg.get_by_test_id("stSidebar")).to_be_visible()
+        assert "present" not in pg.url
+        context.close()

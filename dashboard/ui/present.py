@@ -1,0 +1,58 @@
+"""Presentation mode: no sidebar or editing controls, larger type, charts full width, for a projector."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard.ui import nav, state
+
+PRESENT_CSS = """
+<style>
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stExpandSidebarButton"],
+[data-testid="stSidebarCollapseButton"], header[data-testid="stHeader"] { display: none !important; }
+html { font-size: 20px; }
+.block-container, [data-testid="stMainBlockContainer"] { padding-top: 1.5rem !important; max-width: 100% !important; }
+[data-testid="stMetricValue"] { font-size: 2.9rem !important; }
+[data-testid="stMetricLabel"] p { font-size: 1.15rem !important; }
+@media (max-width: 1500px) {
+  html { font-size: 18px; }
+  [data-testid="stMetricValue"] { font-size: 2.1rem !important; }
+  [data-testid="stMetricLabel"] p { font-size: 1rem !important; }
+}
+</style>
+"""
+CHART_FONT_SIZE = 21
+
+
+def presenting() -> bool:
+    """Whether presentation mode is on (the sidebar toggle, or ?present=1 in the URL)."""
+    return bool(state.value("present", False, state.BOOL))
+
+
+def toggle(container) -> None:
+    """The sidebar switch that turns presentation mode on."""
+    state.widget(
+        container.toggle,
+        "Presentation mode",
+        "present",
+        False,
+        state.BOOL,
+        help="Hide the sidebar and editing controls, enlarge the type, draw charts full width. Also ?present=1 in the URL.",
+    )
+
+
+def apply(current_label: str) -> None:
+    """Style the page for a projector and draw a slim bar with the pages and a way back out."""
+    st.html(PRESENT_CSS)
+    params = {**state.shared_params(nav.SHARED_PARAMS), "present": "1"}
+    pages = [p for p in nav.PAGES if p.group != "Data"]
+    columns = st.columns([*([1] * len(pages)), 1.3], vertical_alignment="center")
+    for column, page in zip(columns, pages, strict=False):
+        column.page_link(page.path, label=page.label, icon=page.icon, query_params=params, disabled=page.label == current_label)
+    columns[-1].button(
+        "Exit presentation",
+        icon=":material/close_fullscreen:",
+        on_click=state.set_value,
+        args=("present", False),
+        key="exit_presentation",
+    )
