@@ -217,7 +217,7 @@ def prepare(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
              cu as (select min(signup_date) as lo, greatest(max(signup_date), max(churn_date)) as hi from {customers})
         select tx.lo as tx_start,
                coalesce(least(tx.lo, ix.lo), cu.lo) as data_start,
-               coalesce(greatest(tx.hi, ix.hi, (select max(churn_date) from {customers})), cu.hi) as data_end
+               greatest(coalesce(greatest(tx.hi, ix.hi), cu.hi), (select max(churn_date) from {customers})) as data_end
         from tx, ix, cu
         """
     )
@@ -318,37 +318,6 @@ def prepare(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
         order by month
         """
     )
-
-
-PREPARED_TABLES = ("fn_span", "fn_customers", "fn_gaps", "fn_monthly", "fn_nocost")
-
-
-def is_prepared(cur: duckdb.DuckDBPyConnection, version: Version) -> bool:
-    """Whether the version holds every table this module prepares (versions published before it existed do not)."""
-    rows = cur.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name in (select unnest(?))",
-        [version.schema, list(PREPARED_TABLES)],
-    ).fetchall()
-    return rows[0][0] == len(PREPARED_TABLES)
-
-
-def ensure_prepared(store: Store, version: Version) -> None:
-    """Build this module's tables for a version published before they existed (once, under the write lock)."""
-    with store.cursor() as cur:
-        if is_prepared(cur, version):
-            return
-    with store.write_lock, store.cursor() as cur:
-        if is_prepared(cur, version):
-            return
-        cur.execute("begin transaction")
-        try:
-            for name in PREPARED_TABLES:
-                cur.execute(f"drop table if exists {version.table(name)}")
-            prepare(cur, version)
-            cur.execute("commit")
-        except BaseException:
-            cur.execute("rollback")
-            raise
 
 
 # -- dates ---------------------------------------------------------------------------------------

@@ -33,8 +33,7 @@ def _md(text: str) -> str:
 
 
 def stage_model(ctx: PageContext) -> StageModel:
-    """The dataset's stage model, after making sure the version has the tables stages are computed from."""
-    stages.ensure_prepared(ctx.store, ctx.version)
+    """The dataset's saved stage model (names, order, rules, source), or the default."""
     return stages.load_model(ctx.store, ctx.dataset)
 
 
