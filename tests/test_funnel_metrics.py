@@ -316,7 +316,9 @@ def test_model_validation():
         StageRules(at_risk_days=200, defected_days=100).validate()
     with pytest.raises(ValueError, match="whole number"):
         StageRules(repeat_purchases=-1).validate()
-    assert replace(DEFAULT_MODEL, stages=(("prospect", "  Lead "), *stages.DEFAULT_ORDER[1:])).validate().name("prospect") == "Lead"
+    assert (
+        replace(DEFAULT_MODEL, stages=(("prospect", "  Lead "), *stages.DEFAULT_ORDER[1:])).validate().name("prospect") == "Lead"
+    )
 
 
 def test_model_is_saved_per_dataset(store: Store):
