@@ -8,6 +8,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
+from dashboard import export
 from dashboard.metrics import economics, funnel, movement, stages
 from dashboard.metrics.scope import Filters
 from dashboard.metrics.stages import DEFAULT_MODEL, StageModel, StageRules
@@ -404,3 +405,16 @@ def test_customers_without_transactions_are_staged_by_tenure(store: Store):
     }
     words = {role: text for role, _, text in stages.describe_rules(DEFAULT_MODEL, version)}
     assert "no transactions" in words["repeat"]
+
+
+def test_drill_down_exports_are_formula_safe(store: Store):
+    tables = funnel_tables()
+    for name in ("customers", "transactions", "interactions"):
+        tables[name]["customer_id"] = tables[name]["customer_id"].replace({"C": "=HYPERLINK(1)"})
+    tables["customers"]["segment"] = tables["customers"]["segment"].replace({"Business": "+Business"})
+    version = store.publish("unsafe", tables)
+    with store.cursor() as cur:
+        frame = funnel.stage_customers(cur, version, funnel.DrillSpec(DEFAULT_MODEL, Filters(), "at_risk", limit=None))
+    text = export.csv_bytes(frame).decode("utf-8-sig")
+    assert "'=HYPERLINK(1)" in text and "'+Business" in text
+    assert "\n=HYPERLINK" not in text and ",=HYPERLINK" not in text

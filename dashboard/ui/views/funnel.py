@@ -432,7 +432,7 @@ def render_checks(ctx: PageContext, spec: economics.EconomicsSpec) -> None:
         if not attrs.get("has_previous"):
             help_text += " The data does not reach back to the start of the previous window."
         col.metric(
-            f"{question} {verdict}",
+            f"{question} {verdict}".strip(),
             value,
             delta=delta,
             delta_color="normal" if row.good == "up" else "inverse",
