@@ -192,10 +192,11 @@ def test_economics_window_and_checks(app_funnel_db):
     at = _open(_page(), "Economics")
     at.radio(key="w:f_econ").set_value(3).run()
     tiles = _tiles(at)
+    deltas = {m.label: m.delta for m in at.metric}
     # see test_five_checks_against_the_previous_three_months: spend 280 -> 200, marketing 90 -> 150
-    assert tiles["Spend up? No"] == "$200"
-    assert tiles["Marketing cost down? No"] == "$150"
-    assert tiles["Retention up?"] == "100.00 %"  # unchanged: neither yes nor no
+    assert (tiles["Spend up?"], deltas["Spend up?"]) == ("$200", "-$80.00 · no")
+    assert (tiles["Marketing down?"], deltas["Marketing down?"]) == ("$150", "+$60.00 · no")
+    assert (tiles["Retention up?"], deltas["Retention up?"]) == ("100.00 %", "+0.0 pts · unchanged")
     assert _param(at, "f_econ") == ["3"]
     table = at.dataframe[0].value.set_index("Stage")
     assert table.loc["repeat", "Spend per customer"] == "$300"

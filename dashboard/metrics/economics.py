@@ -270,7 +270,7 @@ CHECKS: tuple[tuple[str, str, str, str, str, str], ...] = (
     (
         "marketing",
         "Marketing cost per new customer",
-        "Marketing cost",
+        "Marketing",
         "money",
         "down",
         "Acquisition cost of everyone who signed up (became a lead) in the window ÷ customers whose first purchase "

@@ -417,25 +417,22 @@ def render_checks(ctx: PageContext, spec: economics.EconomicsSpec) -> None:
     nf = ctx.number_format
     cols = st.columns(5)
     for col, row in zip(cols, checks.itertuples(), strict=True):
-        verdict = {True: "Yes", False: "No"}.get(row.better, "")
+        verdict = {True: "yes", False: "no"}.get(row.better, "unchanged")
         question = f"{row.short} {row.good}?"
         value = nf.value(row.current, row.kind) if row.current is not None and pd.notna(row.current) else "—"
         delta = None
         if row.change is not None and pd.notna(row.change):
-            delta = (
-                f"{'+' if row.change >= 0 else '-'}{nf.number(abs(row.change) * 100, 1)} pts"
-                if row.kind == "pct"
-                else f"{'+' if row.change >= 0 else '-'}{nf.money(abs(row.change))}"
-            )
+            size = f"{nf.number(abs(row.change) * 100, 1)} pts" if row.kind == "pct" else nf.money(abs(row.change))
+            delta = f"{'-' if row.change < 0 else '+'}{size} · {verdict}"
         previous = nf.value(row.previous, row.kind) if row.previous is not None and pd.notna(row.previous) else "—"
         help_text = f"{row.definition} Previous window: {previous}."
         if not attrs.get("has_previous"):
             help_text += " The data does not reach back to the start of the previous window."
         col.metric(
-            f"{question} {verdict}".strip(),
+            question,
             value,
             delta=delta,
-            delta_color="normal" if row.good == "up" else "inverse",
+            delta_color="off" if row.better is None else "normal" if row.good == "up" else "inverse",
             help=help_text,
             border=True,
         )
