@@ -306,3 +306,13 @@ def test_presentation_mode_leaves_the_editors_out(app_funnel_db):
     assert "Stage rules" not in [t.label for t in at.tabs]
     at = _open(at, "Economics")
     assert not [n for n in at.number_input if n.key and n.key.startswith("f_set_")]
+
+
+def test_the_page_report_holds_the_checks_and_the_table(app_funnel_db):
+    at = _open(_page(f_econ="3"), "Economics")
+    page = at.session_state["_page_report"].to_html()
+    assert "CX Lens · Funnel" in page
+    assert "The five checks: Oct 2024 to Dec 2024 against Jul 2024 to Sep 2024" in page
+    assert "Spend up?" in page and "-$80.00 · no" in page
+    assert "What each stage is worth" in page
+    assert page.count('class="plotly-graph-div"') == 1

@@ -690,8 +690,8 @@ def describe_basics(model: StageModel, version: Version | None = None) -> list[s
         f"Each customer is in the highest stage whose rule they meet; {model.name('defected')} comes first, then "
         f"{model.name('prospect')}, then {model.name('at_risk')}.",
         "A purchase is a day with transactions adding up to more than zero (refunds do not count).",
-        "A customer since: the signup date for customers who signed up before the transactions begin (their older "
-        "purchases are not in the data), otherwise the first purchase.",
+        "Time as a customer counts from the first purchase, or from the signup date for customers who signed up "
+        "before the transactions begin (their older purchases are not in the data).",
         "Referrals carry no date, so a customer who has referred counts as such on every date.",
     ]
     if version is not None and uses_column(model, version):

@@ -15,7 +15,7 @@ from dashboard.contract import CHANNELS
 from dashboard.metrics import economics, funnel, movement, stages
 from dashboard.metrics.scope import month_start
 from dashboard.metrics.stages import DEFAULT_NAMES, LADDER, NEW, OFF_RAMPS, ROLES, StageModel, StageRules
-from dashboard.ui import state, widgets
+from dashboard.ui import report, state, widgets
 from dashboard.ui.frame import PageContext
 
 TABS = ("Funnel", "Sales funnel", "Movement", "Economics", "Stage rules")
@@ -27,6 +27,17 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
 def _md(text: str) -> str:
     """text with Markdown punctuation escaped, so names typed by users show as typed."""
     return _MD_SPECIAL.sub(r"\\\1", str(text))
+
+
+def _tiles_to_report(rows: list[tuple[str, str, str]]) -> None:
+    """Add tiles (label, value, definition) to the page's HTML report."""
+    if (page_report := report.current()) is not None:
+        page_report.kpis(rows)
+
+
+def _heading_to_report(text: str) -> None:
+    if (page_report := report.current()) is not None:
+        page_report.heading(text)
 
 
 # -- model and tabs --------------------------------------------------------------------------------
@@ -118,8 +129,10 @@ def render_rules_in_words(ctx: PageContext, model: StageModel, *, expanded: bool
     """The stage rules in force, in plain words."""
     source = "the stage column" if stages.uses_column(model, ctx.version) else "the rules"
     with st.expander(f"How customers are put in stages (now: {source})", expanded=expanded, icon=":material/rule:"):
-        lines = [f"- **{_md(name)}**: {_md(sentence)}" for _, name, sentence in stages.describe_rules(model, ctx.version)]
-        st.markdown("\n".join(lines))
+        described = stages.describe_rules(model, ctx.version)
+        st.markdown("\n".join(f"- **{_md(name)}**: {_md(sentence)}" for _, name, sentence in described))
+        if (page_report := report.current()) is not None:
+            page_report.text("\n".join(f"{name}: {sentence}" for _, name, sentence in described), "Stage rules in force")
         st.caption(" ".join(stages.describe_basics(model, ctx.version)))
         if stages.uses_column(model, ctx.version):
             unmatched = ctx.metric(funnel.unmatched_labels, funnel.StageSpec(model))
@@ -267,6 +280,14 @@ def render_sales_funnel(ctx: PageContext) -> None:
         help="Over the leads with a closed window who ordered.",
         border=True,
     )
+    _heading_to_report("Sales funnel")
+    _tiles_to_report(
+        [
+            ("Leads with a closed window", nf.number(attrs.get("leads", 0)), steps.iloc[0]["definition"]),
+            (f"Converted within {window} days", nf.pct(attrs.get("conversion")), "First orders within the window ÷ leads."),
+            ("Median days to first order", "—" if median is None else nf.number(median), "Over the leads who ordered."),
+        ]
+    )
     left, right = st.columns(2)
     with left:
         widgets.chart(charts.sales_funnel_chart(steps, nf), key="f_sales_chart")
@@ -342,6 +363,17 @@ def render_movement(ctx: PageContext, model: StageModel) -> None:
         strict=True,
     ):
         col.metric(label, nf.number(value), border=True)
+    _heading_to_report(f"Movement from the end of {_month_day(period[0]):%b %Y} to the end of {_month_day(period[1]):%b %Y}")
+    _tiles_to_report(
+        [
+            (label, nf.number(value), "")
+            for label, value in zip(
+                ("Moved up", "Stayed", "Moved down", "New since the first date"),
+                (totals[movement.UP], totals[movement.SAME], totals[movement.DOWN], new),
+                strict=True,
+            )
+        ]
+    )
     first, second = (f"the end of {_month_day(m):%b %Y}" for m in period)
     widgets.chart(charts.transition_heatmap(matrix, nf, first, second), key="f_matrix_chart")
     widgets.chart(charts.movement_bars(summary, nf), key="f_movement_chart")
@@ -416,6 +448,7 @@ def render_checks(ctx: PageContext, spec: economics.EconomicsSpec) -> None:
     st.caption(f"{attrs.get('window')} against {attrs.get('previous_window')}.")
     nf = ctx.number_format
     cols = st.columns(5)
+    shown = []
     for col, row in zip(cols, checks.itertuples(), strict=True):
         verdict = {True: "yes", False: "no"}.get(row.better, "unchanged")
         question = f"{row.short} {row.good}?"
@@ -436,6 +469,9 @@ def render_checks(ctx: PageContext, spec: economics.EconomicsSpec) -> None:
             help=help_text,
             border=True,
         )
+        shown.append((question, f"{value} ({delta})" if delta else value, help_text))
+    _heading_to_report(f"The five checks: {attrs.get('window')} against {attrs.get('previous_window')}")
+    _tiles_to_report(shown)
 
 
 def render_economics(ctx: PageContext, spec: economics.EconomicsSpec) -> None:
@@ -478,6 +514,8 @@ def render_economics(ctx: PageContext, spec: economics.EconomicsSpec) -> None:
             "ROI": st.column_config.TextColumn(help="(Margin − marketing cost) ÷ marketing cost."),
         },
     )
+    if (page_report := report.current()) is not None:
+        page_report.table(shown, f"What each stage is worth ({frame.attrs.get('window')})")
     widgets.chart(charts.economics_bars(frame, nf), key="f_econ_chart")
 
 
