@@ -23,7 +23,7 @@ def role_colour(role: str) -> str:
 def _legend_below(fig: go.Figure, bottom: int = 90) -> None:
     """Put the legend under the plot, so it never runs into a left-aligned title on a half-width chart."""
     fig.update_layout(
-        legend={"orientation": "h", "x": 0, "xanchor": "left", "y": -0.12, "yanchor": "top"},
+        legend={"orientation": "h", "x": 0, "xanchor": "left", "y": -0.16, "yanchor": "top"},
         margin={"b": bottom},
     )
 
@@ -51,8 +51,7 @@ def stage_funnel(counts: pd.DataFrame, nf: NumberFormat = NumberFormat()) -> go.
             text=text,
             textinfo="text",
             textposition=positions,
-            textfont={"size": 15},
-            insidetextfont={"color": "white", "size": 15},
+            insidetextfont={"color": "white"},
             marker={"color": [role_colour(r) for r in ladder["role"]]},
             connector={"fillcolor": "#EEF0F3", "line": {"width": 0}},
             hovertemplate="%{y}: %{x:,.0f} reached<extra></extra>",
@@ -77,7 +76,9 @@ def stages_now(counts: pd.DataFrame, nf: NumberFormat = NumberFormat()) -> go.Fi
             hovertemplate="%{y}: %{x:,.0f} customers<extra></extra>",
         )
     )
-    fig.update_xaxes(showticklabels=False, showgrid=False, range=[0, max(1, float(order["customers"].max())) * 1.6])
+    fig.update_xaxes(
+        showticklabels=False, showgrid=False, showline=False, ticks="", range=[0, max(1, float(order["customers"].max())) * 1.6]
+    )
     fig.update_layout(margin={"l": 140, "r": 20, "t": 60, "b": 30})
     return styled(fig, title="In each stage now", height=400)
 
@@ -147,7 +148,7 @@ def sales_funnel_chart(steps: pd.DataFrame, nf: NumberFormat = NumberFormat()) -
             x=steps["customers"],
             text=[f"{nf.number(c)} · {_pct(nf, s)}" for c, s in zip(steps["customers"], steps["of_leads"], strict=True)],
             textinfo="text",
-            insidetextfont={"color": "white", "size": 16},
+            insidetextfont={"color": "white"},
             marker={"color": colours[: len(steps)]},
             connector={"fillcolor": "#EEF0F3", "line": {"width": 0}},
             hovertemplate="%{y}: %{x:,.0f}<extra></extra>",
@@ -200,7 +201,6 @@ def transition_heatmap(
             y=rows,
             text=text,
             texttemplate="%{text}",
-            textfont={"size": 14},
             customdata=counts.to_numpy(),
             colorscale=[[0, "#FFFFFF"], [1, PALETTE[0]]],
             zmin=0,
