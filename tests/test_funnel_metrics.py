@@ -418,3 +418,14 @@ def test_drill_down_exports_are_formula_safe(store: Store):
     text = export.csv_bytes(frame).decode("utf-8-sig")
     assert "'=HYPERLINK(1)" in text and "'+Business" in text
     assert "\n=HYPERLINK" not in text and ",=HYPERLINK" not in text
+
+
+def test_time_in_stage_with_lapsing_and_winning_back(tiny):
+    model = replace(DEFAULT_MODEL, rules=replace(StageRules(), defected_days=120))
+    frame = _run(tiny, movement.time_in_stage, movement.TimeSpec(model)).set_index("role")
+    # Defected after 120 days without a purchase. G (Jan 5, then Jun 20): at risk from Apr 5 until lapsing on May 5
+    # (30 days), defected until buying again on Jun 20 (46 days). D (last Aug 10) and M (Aug 5) are at risk for 30
+    # days, then lapse for good; C is still at risk from her complaints.
+    assert frame.loc["at_risk", ["median_days", "spells"]].tolist() == [30, 3]
+    assert frame.loc["defected", ["median_days", "spells", "in_stage_now"]].tolist() == [46, 1, 3]
+    assert _stages_on(tiny, date(2024, 5, 31), model)["G"] == "defected"

@@ -174,7 +174,7 @@ def stage_economics(cur: duckdb.DuckDBPyConnection, version: Version, spec: Econ
     staged = stages.staged_sql(version, model, {"s": current.day_before, "e": current.end}, spec.filters, known_on="s")
     both = cur.execute(
         f"""
-        with s as materialized ({staged.sql}),
+        with s as materialized (select ck, s_s, s_e, referrals, acquisition_cost from ({staged.sql}) s0),
              people as (
                  select s_s as code, count(*) as customers,
                         count(*) filter (where s_e <> ?) as retained,
@@ -298,7 +298,9 @@ def five_checks(cur: duckdb.DuckDBPyConnection, version: Version, spec: Economic
     not_customer = ", ".join(str(c) for c in NOT_CUSTOMERS)
     row = cur.execute(
         f"""
-        with s as materialized ({staged.sql}),
+        with s as materialized (
+                 select ck, s_a, s_b, s_c, referrals, acquisition_cost, lead_date, since from ({staged.sql}) s0
+             ),
              span as (select tx_start from {version.table("fn_span")}),
              people as (
                  select

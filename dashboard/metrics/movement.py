@@ -191,10 +191,11 @@ def time_in_stage(cur: duckdb.DuckDBPyConnection, version: Version, spec: TimeSp
             """
         )
     spells_sql, spells_params = _off_ramp_spells_sql(version, model)
+    keep = ", ".join(["ck", "lead_date", "last_p", "since", "churn_at", "day_d", "s_d", *(f"r_{role}" for role in ladder)])
     row_sql = " union all ".join([*ladder_parts, spells_sql])
     result = cur.execute(
         f"""
-        with s as materialized ({staged.sql}),
+        with s as materialized (select {keep} from ({staged.sql}) s0),
              span as (select data_start from {version.table("fn_span")}),
              spells as ({row_sql}),
              per_role as (select role, median(days) as median_days, count(*) as spells from spells group by role),
@@ -262,13 +263,13 @@ def _off_ramp_spells_sql(version: Version, model: StageModel) -> tuple[str, list
                 select s.ck, s.day_d, s.since, s.churn_at, k.day as start_day,
                        lag(k.day, ? - 1) over (partition by s.ck order by k.day) + ? as end_day
                 from (
-                    select ck, unnest(cdays) as day from {version.table("fn_customers")} where cdays is not null
+                    select ck, unnest(cdays) as day from {version.table("fn_customers")} where len(cdays) >= ?
                 ) k join s using (ck)
             )
             where end_day is not null and since is not null and start_day >= since
             """
         )
-        params += [rules.at_risk_complaints, rules.at_risk_complaint_days]
+        params += [rules.at_risk_complaints, rules.at_risk_complaint_days, rules.at_risk_complaints]
     selects = []
     if parts:
         selects.append(
