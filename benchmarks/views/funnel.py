@@ -1,8 +1,8 @@
 """Funnel benchmark: every control change on the page runs the metrics of the open tab that change with it.
 
 A case's DuckDB side is exactly what a rerun recomputes (Streamlit's cache off); its pandas side computes the
-same figures from the raw tables with benchmarks/reference/funnel.py, after the same rule-independent per-customer
-preparation (purchase days, complaint days, monthly money) done once, as the publish step does for DuckDB."""
+same figures from the raw tables in memory with benchmarks/reference/funnel.py (purchase days, complaint days and
+monthly money included, as a plain pandas dashboard would on every change)."""
 
 from __future__ import annotations
 
@@ -49,7 +49,10 @@ def _matrix_agree(matrix: pd.DataFrame, expected: pd.DataFrame) -> bool:
 
 def cases(ctx: BenchContext) -> list[Case]:
     """One case per control on the Funnel page (and a filter change on each tab)."""
-    prep = reference.prepare(ctx.frames())
+
+    def fresh() -> reference.Prepared:
+        """The reference's per-customer preparation from the raw tables (redone in every pandas case)."""
+        return reference.prepare(ctx.frames())
 
     def run(*calls):
         with ctx.store.cursor() as cur:
@@ -64,6 +67,7 @@ def cases(ctx: BenchContext) -> list[Case]:
         )
 
     def funnel_pandas(model, filters, by="segment", target="first_purchase", role="at_risk"):
+        prep = fresh()
         return (
             reference.stage_counts(prep, model, None, filters),
             reference.reached(prep, model, None, filters),
@@ -109,21 +113,21 @@ def cases(ctx: BenchContext) -> list[Case]:
         Case(
             "Breakdown by region",
             lambda: run((funnel.breakdown, funnel.BreakdownSpec(DEFAULT_MODEL, Filters(), "region"))),
-            lambda: reference.breakdown(prep, DEFAULT_MODEL, None, "region"),
+            lambda: reference.breakdown(fresh(), DEFAULT_MODEL, None, "region"),
             "",
             lambda sql, ref: _breakdown_agree(sql[0], ref),
         ),
         Case(
             "Cohort target: loyal",
             lambda: run((funnel.cohorts, funnel.CohortSpec(DEFAULT_MODEL, Filters(), "loyal"))),
-            lambda: reference.cohorts(prep, DEFAULT_MODEL, None, "loyal"),
+            lambda: reference.cohorts(fresh(), DEFAULT_MODEL, None, "loyal"),
             "",
             lambda sql, ref: _cohorts_agree(sql[0], ref),
         ),
         Case(
             "Drill-down stage: loyal",
             lambda: run((funnel.stage_customers, funnel.DrillSpec(DEFAULT_MODEL, Filters(), "loyal"))),
-            lambda: reference.stage_customers(prep, DEFAULT_MODEL, None, "loyal"),
+            lambda: reference.stage_customers(fresh(), DEFAULT_MODEL, None, "loyal"),
             "",
             lambda sql, ref: sql[0]["customer_id"].tolist() == ref,
         ),
@@ -134,7 +138,7 @@ def cases(ctx: BenchContext) -> list[Case]:
                 (movement.cell_customers, movement.CellSpec(move, "loyal", "defected")),
                 (movement.time_in_stage, movement.TimeSpec(DEFAULT_MODEL, Filters())),
             ),
-            lambda: reference.transition_matrix(prep, DEFAULT_MODEL, MOVE_FROM, MOVE_TO),
+            lambda: reference.transition_matrix(fresh(), DEFAULT_MODEL, MOVE_FROM, MOVE_TO),
             "",
             lambda sql, ref: _matrix_agree(sql[0], ref),
         ),
@@ -147,14 +151,14 @@ def cases(ctx: BenchContext) -> list[Case]:
                     movement.CellSpec(replace(move, date_from=date(2024, 6, 30), date_to=date(2025, 6, 30)), "loyal", "defected"),
                 ),
             ),
-            lambda: reference.transition_matrix(prep, DEFAULT_MODEL, date(2024, 6, 30), date(2025, 6, 30)),
+            lambda: reference.transition_matrix(fresh(), DEFAULT_MODEL, date(2024, 6, 30), date(2025, 6, 30)),
             "",
             lambda sql, ref: _matrix_agree(sql[0], ref),
         ),
         Case(
             "Matrix cell: repeat to loyal",
             lambda: run((movement.cell_customers, movement.CellSpec(move, "repeat", "loyal"))),
-            lambda: reference.transition_matrix(prep, DEFAULT_MODEL, MOVE_FROM, MOVE_TO),
+            lambda: reference.transition_matrix(fresh(), DEFAULT_MODEL, MOVE_FROM, MOVE_TO),
             "",
             lambda sql, ref: (
                 len(sql[0])
@@ -167,7 +171,7 @@ def cases(ctx: BenchContext) -> list[Case]:
                 (funnel.sales_funnel, funnel.SalesSpec(Filters(), 30)),
                 (funnel.sales_by_month, funnel.SalesSpec(Filters(), 30)),
             ),
-            lambda: reference.sales_funnel(prep, 30),
+            lambda: reference.sales_funnel(fresh(), 30),
             "",
             lambda sql, ref: tuple(int(x) for x in sql[0]["customers"]) == ref,
         ),
@@ -178,8 +182,8 @@ def cases(ctx: BenchContext) -> list[Case]:
         result.append(
             Case(
                 f"Economics window: {months} months",
-                lambda spec=spec: run((economics.stage_economics, spec), (economics.five_checks, spec)),
-                lambda start=start: reference.economics(prep, DEFAULT_MODEL, start, date(2025, 12, 31)),
+                lambda spec=spec: _economics(run((economics.window_economics, spec))[0], spec, ctx),
+                lambda start=start: reference.economics(fresh(), DEFAULT_MODEL, start, date(2025, 12, 31)),
                 "",
                 _economics_agree,
             )
@@ -193,6 +197,11 @@ def cases(ctx: BenchContext) -> list[Case]:
         ("interactions", ("customer_id", "ts", "stage", "cost")),
     )
     return [replace(case, floor_sql=floor) for case in result]
+
+
+def _economics(aggregates: pd.DataFrame, spec: economics.EconomicsSpec, ctx: BenchContext) -> tuple:
+    """What the Economics tab shows from one aggregate query: the stage table and the five checks."""
+    return economics.stage_table(aggregates, spec, ctx.version), economics.checks_table(aggregates, ctx.version)
 
 
 def _economics_agree(sql, ref: pd.DataFrame) -> bool:

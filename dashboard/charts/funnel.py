@@ -248,8 +248,8 @@ def time_in_stage_bars(frame: pd.DataFrame, nf: NumberFormat = NumberFormat()) -
     shown = frame.iloc[::-1]
     medians = shown["median_days"].astype(float)
     text = [
-        (f"{nf.number(m)} days · {nf.number(n)} spells" if pd.notna(m) else f"no completed spells · {nf.number(now)} in it now")
-        for m, n, now in zip(medians, shown["spells"], shown["in_stage_now"], strict=True)
+        (f"{nf.number(m)} days · {nf.number(n)} spells" if pd.notna(m) else "no completed spells")
+        for m, n in zip(medians, shown["spells"], strict=True)
     ]
     fig = go.Figure(
         go.Bar(

@@ -128,28 +128,6 @@ def _add_months(day: date, months: int) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
-def _direct_cost(
-    cur: duckdb.DuckDBPyConnection, version: Version, staged_sql: str, params: list, cohort_col: str, window: Window, spec
-) -> pd.Series:
-    """Touchpoints without a cost, priced at the per-channel defaults, per stage code of cohort_col in the window."""
-    if not has_costless_touchpoints(cur, version):
-        return pd.Series(dtype=float)
-    frame = cur.execute(
-        f"""
-        select s.{cohort_col} as code, n.channel, sum(n.contacts) as contacts
-        from {version.table("fn_nocost")} n join ({staged_sql}) s using (ck)
-        where n.month >= ? and n.month <= ?
-        group by all
-        """,
-        [*params, window.start, window.end],
-    ).df()
-    if frame.empty:
-        return pd.Series(dtype=float)
-    costs = dict(spec.channel_costs)
-    frame["cost"] = frame["contacts"] * frame["channel"].map(lambda c: costs.get(c, costs.get("other", 0.0)))
-    return frame.groupby("code")["cost"].sum()
-
-
 def has_costless_touchpoints(cur: duckdb.DuckDBPyConnection, version: Version) -> bool:
     """Whether any touchpoint lacks a cost of its own (the per-channel defaults then price it)."""
     return bool(cur.execute(f"select count(*) > 0 from (select 1 from {version.table('fn_nocost')} limit 1)").fetchall()[0][0])
@@ -162,60 +140,157 @@ def costless_touchpoints(cur: duckdb.DuckDBPyConnection, version: Version, _spec
     ).df()
 
 
-def stage_economics(cur: duckdb.DuckDBPyConnection, version: Version, spec: EconomicsSpec) -> pd.DataFrame:
+AGGREGATES = (
+    "customers",
+    "retained",
+    "referrers",
+    "referrals_known",
+    "acquisition_sum",
+    "acquisition_n",
+    "spend",
+    "known_cost",
+    "costless",
+)
+
+
+def window_economics(cur: duckdb.DuckDBPyConnection, version: Version, spec: EconomicsSpec) -> pd.DataFrame:
+    """The sums the economics figures are made of, for the current window ("c") and the one before ("p"): per stage on
+    the day before the window (code), the customers, those not defected at its end (retained), referrers, those with a
+    known referral count, acquisition cost (sum and count), spend, known direct cost and touchpoints without a cost
+    priced at the channel defaults; and one row per window (code -1) with the customers at its end who are neither
+    prospects nor defected, their referrers, acquisition cost of those who signed up in it and customers whose first
+    purchase fell in it. One pass over the customers and the monthly money."""
+    spec = spec.validate()
+    current, previous, has_previous = windows(cur, version, spec)
+    dates = {"a": previous.day_before, "b": current.day_before, "c": current.end}
+    staged = stages.staged_sql(version, spec.model, dates, spec.filters)
+    not_customer = ", ".join(str(c) for c in NOT_CUSTOMERS)
+    defected = CODE["defected"]
+    frame = cur.execute(
+        f"""
+        with s as materialized (
+                 select ck, s_a, s_b, s_c, referrals, acquisition_cost, lead_date, since from ({staged.sql}) s0
+             ),
+             span as (select tx_start from {version.table("fn_span")}),
+             cohorts as (
+                 select 'p' as w, s_a as code, s_b as at_end, * exclude (s_a, s_b, s_c) from s where s_a is not null
+                 union all
+                 select 'c', s_b, s_c, * exclude (s_a, s_b, s_c) from s where s_b is not null
+             ),
+             people as (
+                 select w, code, count(*) as customers,
+                        count(*) filter (where at_end <> {defected}) as retained,
+                        count(*) filter (where referrals >= 1) as referrers,
+                        count(referrals) as referrals_known,
+                        sum(acquisition_cost) as acquisition_sum,
+                        count(acquisition_cost) as acquisition_n
+                 from cohorts group by all
+             ),
+             money as (
+                 select case when m.month < ? then 'p' else 'c' end as w,
+                        case when m.month < ? then s.s_a else s.s_b end as code,
+                        sum(m.spend) as spend, sum(m.known_cost) as known_cost
+                 from {version.table("fn_monthly")} m join s using (ck)
+                 where m.month >= ? and m.month <= ?
+                 group by all
+             ),
+             ends as (
+                 select 'p' as w, -1 as code,
+                        count(*) filter (where s_b not in ({not_customer})) as customers,
+                        count(*) filter (where s_b not in ({not_customer}) and referrals >= 1) as referrers,
+                        count(*) filter (where s_b not in ({not_customer}) and referrals is not null) as referrals_known,
+                        sum(acquisition_cost) filter (where lead_date between ? and ?) as acquisition_sum,
+                        count(*) filter (where since between greatest(?, (select tx_start from span)) and ?) as new_customers
+                 from s
+                 union all
+                 select 'c', -1,
+                        count(*) filter (where s_c not in ({not_customer})),
+                        count(*) filter (where s_c not in ({not_customer}) and referrals >= 1),
+                        count(*) filter (where s_c not in ({not_customer}) and referrals is not null),
+                        sum(acquisition_cost) filter (where lead_date between ? and ?),
+                        count(*) filter (where since between greatest(?, (select tx_start from span)) and ?)
+                 from s
+             )
+        select p.w as window, p.code, p.customers, p.retained, p.referrers, p.referrals_known, p.acquisition_sum,
+               p.acquisition_n, coalesce(m.spend, 0) as spend, coalesce(m.known_cost, 0) as known_cost,
+               null as new_customers
+        from people p left join money m using (w, code)
+        union all
+        select w, code, customers, null, referrers, referrals_known, acquisition_sum, null, null, null, new_customers
+        from ends
+        order by 1, 2
+        """,
+        [
+            *staged.params,
+            current.start,
+            current.start,
+            previous.start,
+            current.end,
+            previous.start,
+            previous.end,
+            previous.start,
+            previous.end,
+            current.start,
+            current.end,
+            current.start,
+            current.end,
+        ],
+    ).df()
+    frame["costless"] = 0.0
+    if has_costless_touchpoints(cur, version):
+        priced = _costless_cost(cur, version, staged, spec, current, previous)
+        frame = frame.merge(priced, on=["window", "code"], how="left", suffixes=("_zero", ""))
+        frame["costless"] = frame["costless"].fillna(0.0)
+        frame = frame.drop(columns=["costless_zero"])
+    frame.attrs.update({"window": current.label(), "previous_window": previous.label(), "has_previous": has_previous})
+    return frame
+
+
+def _costless_cost(cur, version: Version, staged, spec: EconomicsSpec, current: Window, previous: Window) -> pd.DataFrame:
+    """Touchpoints without a cost, priced at the per-channel defaults, per window and stage on the day before it."""
+    counts = cur.execute(
+        f"""
+        select case when n.month < ? then 'p' else 'c' end as window,
+               case when n.month < ? then s.s_a else s.s_b end as code,
+               n.channel, sum(n.contacts) as contacts
+        from {version.table("fn_nocost")} n join ({staged.sql}) s using (ck)
+        where n.month >= ? and n.month <= ?
+        group by all
+        """,
+        [current.start, current.start, *staged.params, previous.start, current.end],
+    ).df()
+    costs = dict(spec.channel_costs)
+    counts["costless"] = counts["contacts"] * counts["channel"].map(lambda c: costs.get(c, costs.get("other", 0.0)))
+    return counts.dropna(subset=["code"]).groupby(["window", "code"], as_index=False)["costless"].sum()
+
+
+def stage_table(aggregates: pd.DataFrame, spec: EconomicsSpec, version: Version) -> pd.DataFrame:
     """Per stage, for the customers in it the day before the window opened: customers; retention rate (share not
     defected by the window's end; customer stages only); spend per customer (sum of amounts in the window); referral
     rate (share who referred at least one customer); marketing cost per customer (mean acquisition cost); direct cost
     per customer (touchpoint and transaction costs in the window, per-channel defaults where a touchpoint has none);
     margin per customer (spend × gross margin − direct cost); ROI ((margin − marketing cost) ÷ marketing cost)."""
-    spec = spec.validate()
-    model = spec.model
-    current, _, _ = windows(cur, version, spec)
-    staged = stages.staged_sql(version, model, {"s": current.day_before, "e": current.end}, spec.filters, known_on="s")
-    both = cur.execute(
-        f"""
-        with s as materialized (select ck, s_s, s_e, referrals, acquisition_cost from ({staged.sql}) s0),
-             people as (
-                 select s_s as code, count(*) as customers,
-                        count(*) filter (where s_e <> ?) as retained,
-                        count(*) filter (where referrals >= 1) as referrers,
-                        count(referrals) as referrals_known,
-                        avg(acquisition_cost) as marketing_cost
-                 from s group by s_s
-             ),
-             money as (
-                 select s.s_s as code, sum(m.spend) as spend, sum(m.known_cost) as known_cost
-                 from {version.table("fn_monthly")} m join s using (ck)
-                 where m.month >= ? and m.month <= ?
-                 group by s.s_s
-             )
-        select * from people left join money using (code)
-        """,
-        [*staged.params, CODE["defected"], current.start, current.end],
-    ).df()
-    people = both[["code", "customers", "retained", "referrers", "referrals_known", "marketing_cost"]]
-    money = both[["code", "spend", "known_cost"]].fillna(0.0)
-    defaults = _direct_cost(cur, version, staged.sql, staged.params, "s_s", current, spec)
-    people = people.set_index("code")
-    money = money.set_index("code")
+    current = aggregates[(aggregates["window"] == "c") & (aggregates["code"] >= 0)].set_index("code")
     has_referrals = version.has("customers", "referrals")
     has_acquisition = version.has("customers", "acquisition_cost")
     rows = []
-    for role, name in model.stages:
+    for role, name in spec.model.stages:
         code = CODE[role]
-        n = int(people.loc[code, "customers"]) if code in people.index else 0
-        spend = float(money.loc[code, "spend"]) if code in money.index else 0.0
-        cost = (float(money.loc[code, "known_cost"]) if code in money.index else 0.0) + float(defaults.get(code, 0.0))
-        row = {"stage": name, "role": role, "customers": n}
-        if n:
-            marketing = people.loc[code, "marketing_cost"] if has_acquisition else None
-            marketing = None if marketing is None or pd.isna(marketing) else float(marketing)
-            known_refs = int(people.loc[code, "referrals_known"])
+        row = {"stage": name, "role": role, "customers": 0}
+        if code in current.index and current.loc[code, "customers"]:
+            found = current.loc[code]
+            n = int(found["customers"])
+            spend = float(found["spend"])
+            cost = float(found["known_cost"]) + float(found["costless"])
+            acquired = int(found["acquisition_n"]) if pd.notna(found["acquisition_n"]) else 0
+            marketing = float(found["acquisition_sum"]) / acquired if has_acquisition and acquired else None
+            known_refs = int(found["referrals_known"])
             margin = spend / n * spec.gross_margin - cost / n
             row.update(
-                retention=None if code in NOT_CUSTOMERS else int(people.loc[code, "retained"]) / n,
+                customers=n,
+                retention=None if code in NOT_CUSTOMERS else int(found["retained"]) / n,
                 spend_per_customer=spend / n,
-                referral_rate=int(people.loc[code, "referrers"]) / known_refs if has_referrals and known_refs else None,
+                referral_rate=int(found["referrers"]) / known_refs if has_referrals and known_refs else None,
                 marketing_cost=marketing,
                 direct_cost=cost / n,
                 margin=margin,
@@ -235,8 +310,14 @@ def stage_economics(cur: duckdb.DuckDBPyConnection, version: Version, spec: Econ
         "roi",
     ]
     frame = pd.DataFrame(rows).reindex(columns=columns)
-    frame.attrs["window"] = current.label()
+    frame.attrs["window"] = aggregates.attrs.get("window")
     return frame
+
+
+def stage_economics(cur: duckdb.DuckDBPyConnection, version: Version, spec: EconomicsSpec) -> pd.DataFrame:
+    """The per-stage economics of the window (see stage_table)."""
+    spec = spec.validate()
+    return stage_table(window_economics(cur, version, spec), spec, version)
 
 
 CHECKS: tuple[tuple[str, str, str, str, str, str], ...] = (
@@ -288,102 +369,41 @@ CHECKS: tuple[tuple[str, str, str, str, str, str], ...] = (
 )
 
 
-def five_checks(cur: duckdb.DuckDBPyConnection, version: Version, spec: EconomicsSpec) -> pd.DataFrame:
+def checks_table(aggregates: pd.DataFrame, version: Version) -> pd.DataFrame:
     """One row per check: its value in the window and in the window before, the change, and whether it moved the good
     way (retention, spend and referrals up; marketing and direct cost down)."""
-    spec = spec.validate()
-    current, previous, has_previous = windows(cur, version, spec)
-    dates = {"a": previous.day_before, "b": current.day_before, "c": current.end}
-    staged = stages.staged_sql(version, spec.model, dates, spec.filters)
-    not_customer = ", ".join(str(c) for c in NOT_CUSTOMERS)
-    row = cur.execute(
-        f"""
-        with s as materialized (
-                 select ck, s_a, s_b, s_c, referrals, acquisition_cost, lead_date, since from ({staged.sql}) s0
-             ),
-             span as (select tx_start from {version.table("fn_span")}),
-             people as (
-                 select
-                     count(*) filter (where s_a not in ({not_customer})) as cohort_p,
-                     count(*) filter (where s_a not in ({not_customer}) and s_b <> ?) as retained_p,
-                     count(*) filter (where s_b not in ({not_customer})) as cohort_c,
-                     count(*) filter (where s_b not in ({not_customer}) and s_c <> ?) as retained_c,
-                     count(*) filter (where s_b not in ({not_customer}) and referrals >= 1) as referrers_p,
-                     count(*) filter (where s_b not in ({not_customer}) and referrals is not null) as referrals_known_p,
-                     count(*) filter (where s_c not in ({not_customer}) and referrals >= 1) as referrers_c,
-                     count(*) filter (where s_c not in ({not_customer}) and referrals is not null) as referrals_known_c,
-                     sum(acquisition_cost) filter (where lead_date between ? and ?) as acquisition_p,
-                     sum(acquisition_cost) filter (where lead_date between ? and ?) as acquisition_c,
-                     count(*) filter (where since between greatest(?, span.tx_start) and ?) as new_p,
-                     count(*) filter (where since between greatest(?, span.tx_start) and ?) as new_c
-                 from s, span
-             ),
-             money as (
-                 select sum(m.spend) filter (where m.month < ? and s.s_a not in ({not_customer})) as spend_p,
-                        sum(m.known_cost) filter (where m.month < ? and s.s_a not in ({not_customer})) as cost_p,
-                        sum(m.spend) filter (where m.month >= ? and s.s_b not in ({not_customer})) as spend_c,
-                        sum(m.known_cost) filter (where m.month >= ? and s.s_b not in ({not_customer})) as cost_c
-                 from {version.table("fn_monthly")} m join s using (ck)
-                 where m.month >= ? and m.month <= ?
-             )
-        select * from people, money
-        """,
-        [
-            *staged.params,
-            CODE["defected"],
-            CODE["defected"],
-            previous.start,
-            previous.end,
-            current.start,
-            current.end,
-            previous.start,
-            previous.end,
-            current.start,
-            current.end,
-            current.start,
-            current.start,
-            current.start,
-            current.start,
-            previous.start,
-            current.end,
-        ],
-    ).df()
-    values = row.iloc[0].to_dict()
-    for key in ("spend_p", "cost_p", "spend_c", "cost_c"):
-        values[key] = 0.0 if pd.isna(values[key]) else float(values[key])
-    for suffix, cohort_col, window in (("p", "s_a", previous), ("c", "s_b", current)):
-        extra = _direct_cost(cur, version, _cohort_only(staged.sql, cohort_col), staged.params, cohort_col, window, spec)
-        values[f"cost_{suffix}"] += float(extra.sum()) if len(extra) else 0.0
+    figures = {}
+    for window in ("c", "p"):
+        part = aggregates[aggregates["window"] == window]
+        cohort = part[part["code"].isin([CODE[r] for r in ("first_purchase", "repeat", "loyal", "advocate", "at_risk")])]
+        ends = part[part["code"] == -1]
+        size = float(cohort["customers"].sum())
+        end = ends.iloc[0] if len(ends) else None
 
-    def ratio(num: float | None, den: float | None) -> float | None:
-        return None if num is None or pd.isna(num) or not den else float(num) / float(den)
+        def ratio(num: float | None, den: float | None) -> float | None:
+            return None if num is None or pd.isna(num) or not den or pd.isna(den) else float(num) / float(den)
 
-    has_refs = version.has("customers", "referrals")
-    has_acq = version.has("customers", "acquisition_cost")
-    has_money = version.has("transactions") or version.has("interactions")
-    figures = {
-        "retention": (ratio(values["retained_c"], values["cohort_c"]), ratio(values["retained_p"], values["cohort_p"])),
-        "spend": (ratio(values["spend_c"], values["cohort_c"]), ratio(values["spend_p"], values["cohort_p"])),
-        "referrals": (
-            ratio(values["referrers_c"], values["referrals_known_c"]) if has_refs else None,
-            ratio(values["referrers_p"], values["referrals_known_p"]) if has_refs else None,
-        ),
-        "marketing": (
-            ratio(values["acquisition_c"], values["new_c"]) if has_acq else None,
-            ratio(values["acquisition_p"], values["new_p"]) if has_acq else None,
-        ),
-        "direct": (
-            ratio(values["cost_c"], values["cohort_c"]) if has_money else None,
-            ratio(values["cost_p"], values["cohort_p"]) if has_money else None,
-        ),
+        figures[window] = {
+            "retention": ratio(cohort["retained"].sum(), size),
+            "spend": ratio(cohort["spend"].sum(), size),
+            "referrals": ratio(end["referrers"], end["referrals_known"]) if end is not None else None,
+            "marketing": ratio(end["acquisition_sum"], end["new_customers"]) if end is not None else None,
+            "direct": ratio(cohort["known_cost"].sum() + cohort["costless"].sum(), size),
+        }
+    available = {
+        "retention": True,
+        "spend": version.has("transactions"),
+        "referrals": version.has("customers", "referrals"),
+        "marketing": version.has("customers", "acquisition_cost"),
+        "direct": version.has("transactions") or version.has("interactions"),
     }
+    has_previous = bool(aggregates.attrs.get("has_previous"))
     rows = []
     for key, label, short, kind, good, definition in CHECKS:
-        now, before = figures[key]
-        if not has_previous:
-            before = None
+        now = figures["c"][key] if available[key] else None
+        before = figures["p"][key] if available[key] and has_previous else None
         change = None if now is None or before is None else now - before
-        better = None if change is None or change == 0 else (change > 0) == (good == "up")
+        better = None if change is None or abs(change) < 1e-12 else (change > 0) == (good == "up")
         rows.append(
             {
                 "key": key,
@@ -399,11 +419,11 @@ def five_checks(cur: duckdb.DuckDBPyConnection, version: Version, spec: Economic
             }
         )
     frame = pd.DataFrame(rows)
-    frame.attrs.update({"window": current.label(), "previous_window": previous.label(), "has_previous": has_previous})
+    frame.attrs.update({k: aggregates.attrs.get(k) for k in ("window", "previous_window", "has_previous")})
     return frame
 
 
-def _cohort_only(staged_sql: str, cohort_col: str) -> str:
-    """The staged select restricted to customers (not prospects or defected) in cohort_col."""
-    not_customer = ", ".join(str(c) for c in NOT_CUSTOMERS)
-    return f"select * from ({staged_sql}) s0 where s0.{cohort_col} not in ({not_customer})"
+def five_checks(cur: duckdb.DuckDBPyConnection, version: Version, spec: EconomicsSpec) -> pd.DataFrame:
+    """The five checks of the window against the window before (see checks_table)."""
+    spec = spec.validate()
+    return checks_table(window_economics(cur, version, spec), version)

@@ -174,10 +174,10 @@ MEASURES = {
 def time_in_stage(cur: duckdb.DuckDBPyConnection, version: Version, spec: TimeSpec) -> pd.DataFrame:
     """Per stage: the median length in days of spells that began inside the data and ended by the as-of date (ladder
     stages: until a higher stage was reached; at risk: until the next purchase or defection; defected: until won
-    back), how many spells that is, and how many customers are in the stage on the as-of date."""
+    back), and how many spells that is."""
     spec = spec.validate()
     model = spec.model
-    staged = stages.staged_sql(version, model, {"d": spec.as_of}, spec.filters, reached=True, known_on="d")
+    staged = stages.staged_sql(version, model, {"d": spec.as_of}, spec.filters, reached=True, known_on="d", codes=False)
     ladder = model.ladder
     ladder_parts = []
     for i, role in enumerate(ladder[:-1]):
@@ -191,23 +191,17 @@ def time_in_stage(cur: duckdb.DuckDBPyConnection, version: Version, spec: TimeSp
             """
         )
     spells_sql, spells_params = _off_ramp_spells_sql(version, model)
-    keep = ", ".join(["ck", "lead_date", "last_p", "since", "churn_at", "day_d", "s_d", *(f"r_{role}" for role in ladder)])
+    keep = ", ".join(["ck", "lead_date", "last_p", "since", "churn_at", "day_d", *(f"r_{role}" for role in ladder)])
     row_sql = " union all ".join([*ladder_parts, spells_sql])
-    result = cur.execute(
+    frame = cur.execute(
         f"""
         with s as materialized (select {keep} from ({staged.sql}) s0),
              span as (select data_start from {version.table("fn_span")}),
-             spells as ({row_sql}),
-             per_role as (select role, median(days) as median_days, count(*) as spells from spells group by role),
-             now as (select s_d, count(*) as customers from s group by s_d)
-        select 'spells' as part, role, median_days, spells, null as s_d, null as customers from per_role
-        union all
-        select 'now', null, null, null, s_d, customers from now
+             spells as ({row_sql})
+        select role, median(days) as median_days, count(*) as spells from spells group by role
         """,
         [*staged.params, *spells_params],
     ).df()
-    frame = result[result["part"] == "spells"]
-    now = {ROLES[int(code)]: int(n) for code, n in zip(result["s_d"], result["customers"], strict=True) if pd.notna(code)}
     found = frame.set_index("role")
     rows = []
     for role, name in model.stages:
@@ -222,7 +216,6 @@ def time_in_stage(cur: duckdb.DuckDBPyConnection, version: Version, spec: TimeSp
                 "role": role,
                 "median_days": float(found.loc[role, "median_days"]) if has else None,
                 "spells": int(found.loc[role, "spells"]) if has else 0,
-                "in_stage_now": int(now.get(role, 0)),
                 "measure": measure,
             }
         )

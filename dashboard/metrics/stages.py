@@ -385,45 +385,57 @@ def stage_labels(model: StageModel, role: str) -> list[str]:
 
 
 def _entry_sql(model: StageModel, version: Version) -> dict[str, str]:
-    """SQL for the day each ladder role's own rule is first met (null = not met), reading columns of fn_customers c."""
+    """SQL for the day each ladder role's own rule is first met (null = not met), reading fn_customers columns (alias c).
+
+    No entry can fall before the customer's since day: the k-th purchase comes on or after the first, and since + days
+    is later than since. The advocate's entry reads other entries, so it comes from _advocate_sql over a base row."""
     rules = model.rules
     has_tx = version.has("transactions")
 
     def threshold(prefix: str, join: str) -> str:
         purchases, tenure = getattr(rules, f"{prefix}_purchases"), getattr(rules, f"{prefix}_tenure_days")
-        count_part = f"c.pdays[rule.{prefix}_purchases]" if (purchases and has_tx) else ("null" if purchases else None)
+        count_part = (
+            f"c.pdays[rule.{prefix}_purchases]" if (purchases and has_tx) else ("cast(null as date)" if purchases else None)
+        )
         tenure_part = f"c.since + rule.{prefix}_tenure_days" if tenure else None
         parts = [p for p in (count_part, tenure_part) if p is not None]
         if not parts:
             return "c.since"
         if len(parts) == 1:
-            inner = parts[0]
-        elif join == "or":
-            inner = f"least({parts[0]}, {parts[1]})"
-        else:
-            inner = f"case when {parts[0]} is null or {parts[1]} is null then null else greatest({parts[0]}, {parts[1]}) end"
-        return f"case when c.since is null or ({inner}) is null then null else greatest(c.since, {inner}) end"
+            return parts[0]
+        if join == "or":
+            return f"least({parts[0]}, {parts[1]})"
+        return f"case when {parts[0]} is null or {parts[1]} is null then null else greatest({parts[0]}, {parts[1]}) end"
 
-    entries = {
+    return {
         "prospect": "c.exists_from",
         "first_purchase": "c.since",
         "repeat": threshold("repeat", rules.repeat_join),
         "loyal": threshold("loyal", rules.loyal_join),
     }
+
+
+def _advocate_sql(model: StageModel, version: Version) -> str:
+    """SQL (over a base row b with entry columns e_<role>) for the day the advocate rule is first met."""
+    rules = model.rules
     if rules.advocate_referrals and version.has("customers", "referrals"):
-        entries["advocate"] = f"case when c.referrals >= rule.advocate_referrals then {entries[rules.advocate_from]} end"
-    else:
-        entries["advocate"] = "cast(null as date)"
-    return entries
+        return f"case when b.referrals >= rule.advocate_referrals then b.e_{rules.advocate_from} end"
+    return "cast(null as date)"
+
+
+def _entry_columns(model: StageModel, version: Version) -> dict[str, str]:
+    """SQL for every ladder role's entry over a base row b."""
+    return {**{role: f"b.e_{role}" for role in LADDER if role != "advocate"}, "advocate": _advocate_sql(model, version)}
 
 
 def reached_sql(model: StageModel, version: Version) -> dict[str, str]:
-    """SQL (over the entry columns e_<role> of a staged base row b) for the day each ladder stage was reached: its own
-    rule or the rule of any stage above it first met."""
+    """SQL (over a staged base row b) for the day each ladder stage was reached: its own rule or the rule of any
+    stage above it first met."""
+    own = _entry_columns(model, version)
     ladder = model.ladder
     reached = {}
     for i, role in enumerate(ladder):
-        above = [f"b.e_{r}" for r in ladder[i:]]
+        above = [own[r] for r in ladder[i:]]
         reached[role] = above[0] if len(above) == 1 else f"least({', '.join(above)})"
     return reached
 
@@ -451,9 +463,10 @@ def _stage_case(model: StageModel, version: Version, name: str, *, use_column: b
         lines.append(f"when b.last_p < {day} - rule.at_risk_days then {CODE['at_risk']}")
     if rules.at_risk_complaints:
         lines.append(f"when b.k_{name} >= rule.at_risk_complaints then {CODE['at_risk']}")
+    own = _entry_columns(model, version)
     climbing = [role for role in model.ladder if role != "prospect"]
     for role in reversed(climbing[1:]):
-        lines.append(f"when b.e_{role} <= {day} then {CODE[role]}")
+        lines.append(f"when {own[role]} <= {day} then {CODE[role]}")
     lines.append(f"else {CODE[climbing[0]]}")
     return "case " + " ".join(lines) + " end"
 
@@ -522,11 +535,12 @@ def staged_sql(
     column_for: tuple[str, ...] = (),
     reached: bool = False,
     known_on: str | None = None,
+    codes: bool = True,
 ) -> StagedSql:
     """Select the CARRIED columns of fn_customers plus, for each named date (None = end of data), the day `day_<name>`
-    and the stage code `s_<name>` (null when the customer was not yet known then); with reached, `r_<role>` (the day
-    each ladder stage was reached). Stage-column labels are used for the dates named in column_for when the model
-    allows it. known_on names a date: only customers known by then are kept.
+    and (unless codes is False) the stage code `s_<name>` (null when the customer was not yet known then); with
+    reached, `r_<role>` (the day each ladder stage was reached). Stage-column labels are used for the dates named in
+    column_for when the model allows it. known_on names a date: only customers known by then are kept.
 
     The lists (purchase days, complaint days) are read once, in the first step; the join with the purchase gaps
     carries narrow columns only, so a million customers stay well under a second."""
@@ -545,7 +559,7 @@ def staged_sql(
     use_column = uses_column(model, version)
     entries = _entry_sql(model, version)
     base_columns = [f"{sql} as e_{role}" for role, sql in entries.items()]
-    if model.rules.at_risk_complaints:
+    if model.rules.at_risk_complaints and codes:
         for name in names:
             day = f"rule.day_{name}"
             base_columns.append(
@@ -554,6 +568,10 @@ def staged_sql(
     pre_columns, final_columns = [], []
     for name in names:
         day = f"rule.day_{name}"
+        if not codes:
+            pre_columns.append(day)
+            final_columns.append(f"pre.day_{name}")
+            continue
         case = _stage_case(model, version, name, use_column=use_column and name in column_for)
         pre_columns.append(f"{day}, case when b.exists_from <= {day} then {case} end as p_{name}")
         final_columns.append(f"pre.day_{name}, {_final_code(f'pre.p_{name}', f'_{name}')} as s_{name}")
@@ -565,9 +583,10 @@ def staged_sql(
     if known_on is not None:
         where += f" and c.exists_from <= rule.day_{known_on}"
     carried = ", ".join(f"c.{col}" for col in CARRIED)
+    gaps = f"g as ({_gap_flags_sql(version, {f'_{n}': f'rule.day_{n}' for n in names})})," if codes else ""
     sql = f"""
         with rule as (select {", ".join(rule_select)}),
-             g as ({_gap_flags_sql(version, {f"_{n}": f"rule.day_{n}" for n in names})}),
+             {gaps}
              base as (
                  select {carried}, c.stage_label, {", ".join(base_columns)}
                  from {version.table("fn_customers")} c
@@ -581,7 +600,7 @@ def staged_sql(
              )
         select {", ".join(f"pre.{col}" for col in CARRIED)}, {", ".join(final_columns)}
         from pre
-        left join g using (ck)
+        {"left join g using (ck)" if codes else ""}
     """
     return StagedSql(sql, params + dim_params, tuple(names))
 

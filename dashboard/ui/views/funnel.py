@@ -442,7 +442,7 @@ def economics_spec(ctx: PageContext, model: StageModel) -> economics.EconomicsSp
 
 def render_checks(ctx: PageContext, spec: economics.EconomicsSpec) -> None:
     """The five checks as tiles: each figure in the window against the window before, and whether it moved the good way."""
-    checks = ctx.metric(economics.five_checks, spec)
+    checks = economics.checks_table(ctx.metric(economics.window_economics, spec), ctx.version)
     attrs = checks.attrs
     st.subheader("The five checks")
     st.caption(f"{attrs.get('window')} against {attrs.get('previous_window')}.")
@@ -476,7 +476,7 @@ def render_checks(ctx: PageContext, spec: economics.EconomicsSpec) -> None:
 
 def render_economics(ctx: PageContext, spec: economics.EconomicsSpec) -> None:
     """Economics per stage: the table and the margin chart."""
-    frame = ctx.metric(economics.stage_economics, spec)
+    frame = economics.stage_table(ctx.metric(economics.window_economics, spec), spec, ctx.version)
     nf = ctx.number_format
     st.subheader("What each stage is worth")
     st.caption(
