@@ -429,3 +429,34 @@ def test_time_in_stage_with_lapsing_and_winning_back(tiny):
     assert frame.loc["at_risk", ["median_days", "spells"]].tolist() == [30, 3]
     assert frame.loc["defected", ["median_days", "spells"]].tolist() == [46, 1]
     assert _stages_on(tiny, date(2024, 5, 31), model)["G"] == "defected"
+
+
+def test_at_risk_spells_merge_complaint_and_recency_periods(store: Store):
+    # K buys on the 15th of every month of 2024 and complains on Mar 1, Mar 20 and Jun 1. L buys on Jan 10, then
+    # from May 20 monthly, and complains on Mar 25. Both signed up in 2020 (loyal by tenure throughout).
+    customers = pd.DataFrame({"customer_id": ["K", "L"], "signup_date": [date(2020, 1, 1)] * 2})
+    days = [("K", pd.Timestamp(2024, m, 15)) for m in range(1, 13)] + [("L", pd.Timestamp(2024, 1, 10))]
+    days += [("L", pd.Timestamp(2024, m, 20)) for m in range(5, 13)]
+    transactions = pd.DataFrame(days, columns=["customer_id", "ts"]).assign(amount=50.0)
+    interactions = pd.DataFrame(
+        {
+            "customer_id": ["K", "K", "K", "L"],
+            "ts": pd.to_datetime(["2024-03-01", "2024-03-20", "2024-06-01", "2024-03-25"]),
+            "channel": "phone",
+            "stage": "complaint",
+        }
+    )
+    version = store.publish("spells", {"customers": customers, "transactions": transactions, "interactions": interactions})
+
+    def at_risk(**rules) -> list:
+        model = replace(DEFAULT_MODEL, rules=replace(StageRules(), **rules))
+        with store.cursor() as cur:
+            frame = movement.time_in_stage(cur, version, movement.TimeSpec(model)).set_index("role")
+        return frame.loc["at_risk", ["median_days", "spells"]].tolist()
+
+    # Two complaints within 30 days: only K's Mar 1 and Mar 20 qualify, at risk from Mar 20 to Mar 31 (11 days).
+    # L's gap (Jan 10 to May 20, 131 days) makes L at risk from Apr 10 until buying on May 20 (40 days).
+    assert at_risk(at_risk_complaints=2, at_risk_complaint_days=30) == [25.5, 2]
+    # One complaint is enough: K from Mar 1 to Apr 19 (two windows merged, 49 days) and Jun 1 to Jul 1 (30 days);
+    # L's complaint window (Mar 25 to Apr 24) runs into the gap: at risk from Mar 25 to May 20 (56 days)
+    assert at_risk(at_risk_complaints=1, at_risk_complaint_days=30) == [49, 3]

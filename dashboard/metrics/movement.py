@@ -249,20 +249,24 @@ def _off_ramp_spells_sql(version: Version, model: StageModel) -> tuple[str, list
         )
         params += [rules.at_risk_days, lapse, rules.at_risk_days, rules.at_risk_days, lapse, rules.at_risk_days]
     if rules.at_risk_complaints:
+        # the j-th complaint (j >= K) opens a window that lasts until C days after complaint j - K + 1; built with list
+        # functions per customer (no window function over every complaint), keeping only windows that are not empty
         parts.append(
             f"""
-            select ck, day_d, start_day, least(end_day, churn_at) as end_day
+            select ck, day_d, k.w.start_day, least(k.w.end_day, churn_at) as end_day
             from (
-                select s.ck, s.day_d, s.since, s.churn_at, k.day as start_day,
-                       lag(k.day, ? - 1) over (partition by s.ck order by k.day) + ? as end_day
-                from (
-                    select ck, unnest(cdays) as day from {version.table("fn_customers")} where len(cdays) >= ?
-                ) k join s using (ck)
-            )
-            where end_day is not null and since is not null and start_day >= since
+                select s.ck, s.day_d, s.since, s.churn_at,
+                       unnest(list_transform(
+                           range(?, len(c.cdays) + 1),
+                           lambda j: {{'start_day': c.cdays[j], 'end_day': c.cdays[j - ? + 1] + ?}}
+                       )) as w
+                from {version.table("fn_customers")} c join s using (ck)
+                where len(c.cdays) >= ?
+            ) k
+            where k.w.end_day > k.w.start_day and since is not null and k.w.start_day >= since
             """
         )
-        params += [rules.at_risk_complaints, rules.at_risk_complaint_days, rules.at_risk_complaints]
+        params += [rules.at_risk_complaints, rules.at_risk_complaints, rules.at_risk_complaint_days, rules.at_risk_complaints]
     selects = []
     if parts:
         selects.append(
