@@ -8,12 +8,12 @@ from collections.abc import Callable
 
 import duckdb
 
-from dashboard.metrics import overview, stages
+from dashboard.metrics import journey_prepare, overview, stages
 from dashboard.store import Version
 
 Preparer = Callable[[duckdb.DuckDBPyConnection, Version], None]
 
-PREPARERS: tuple[Preparer, ...] = (overview.prepare, stages.prepare)
+PREPARERS: tuple[Preparer, ...] = (overview.prepare, journey_prepare.prepare, stages.prepare)
 """Each view's prepare step, run in order; a view that reads prepared tables adds its step here."""
 
 

@@ -23,6 +23,13 @@ class NavPage:
 PAGES: tuple[NavPage, ...] = (
     NavPage("app.py", "Overview", ":material/dashboard:", "Where we stand", "KPIs and the monthly trend"),
     NavPage(
+        "pages/1_Journey.py",
+        "Journey",
+        ":material/route:",
+        "Experience",
+        "Journey map, paths, service measures and the customers behind them",
+    ),
+    NavPage(
         "pages/2_Funnel.py",
         "Funnel",
         ":material/filter_alt:",

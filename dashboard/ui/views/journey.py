@@ -1,0 +1,482 @@
+"""Sections of the Journey page: controls, hotspots, journey map, service measures, heatmap, paths, drill-down."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import export
+from dashboard.charts import journey as charts
+from dashboard.contract import JOURNEY_STAGES
+from dashboard.metrics import customers, journey, journey_drill, journey_paths, journey_service
+from dashboard.metrics.journey import HEATMAP_METRICS, JourneySpec
+from dashboard.metrics.journey_paths import NODE_KINDS, PathSpec, VariantSpec
+from dashboard.metrics.journey_prepare import MAX_STEPS, MAX_WINDOW_DAYS
+from dashboard.ui import state, widgets
+from dashboard.ui.frame import PageContext
+
+REPEAT_KEY, SLA_KEY = "journey.repeat_days", "journey.sla_days"
+NEEDED = (
+    "**customer_id**, **ts** and **channel** (required), and for the full picture **stage** (journey stage), "
+    "**reason**, **initiated_by**, **resolved**, **resolved_ts**, **satisfaction**, **effort** and **cost**"
+)
+
+
+def _one_of(options: list[str]):
+    """A validator keeping a value that is one of options (ValueError otherwise, so the default is used)."""
+
+    def check(value: str) -> str:
+        if value not in options:
+            raise ValueError(value)
+        return value
+
+    return check
+
+
+def _between(low: int, high: int):
+    """A validator keeping a whole number from low to high (ValueError otherwise)."""
+
+    def check(value: int) -> int:
+        if not low <= int(value) <= high:
+            raise ValueError(value)
+        return int(value)
+
+    return check
+
+
+def has_touchpoints(ctx: PageContext) -> bool:
+    """Whether the dataset has touchpoints; when not, say what to upload and which columns matter."""
+    if ctx.version is not None and ctx.version.has("interactions"):
+        return True
+    st.info(
+        "**This dataset has no touchpoints**, so there is no journey to draw. Upload an interactions file "
+        f"(one row per touchpoint) with {NEEDED}.",
+        icon=":material/route:",
+    )
+    return False
+
+
+def missing_notice(ctx: PageContext) -> None:
+    """Name the lanes and measures the dataset's missing optional columns leave out."""
+    missing = journey.missing_columns(ctx.version)
+    if missing:
+        items = "\n".join(f"- no `{column}`: {what}" for what, column in missing)
+        st.warning(f"Shown without what these missing interactions columns would add:\n{items}", icon=":material/info:")
+
+
+def _days_widget(ctx: PageContext, label: str, name: str, key: str, default: int, help_text: str, column) -> int:
+    saved = int(ctx.store.get_setting(ctx.dataset, key, default))
+    with column:
+        value = state.widget(
+            st.number_input,
+            label,
+            name,
+            saved,
+            state.INT,
+            valid=_between(1, MAX_WINDOW_DAYS),
+            min_value=1,
+            max_value=MAX_WINDOW_DAYS,
+            step=1,
+            help=help_text,
+        )
+    return int(value)
+
+
+def controls(ctx: PageContext) -> JourneySpec:
+    """The repeat window and SLA (days), kept in the URL, with a button saving them as the dataset's defaults."""
+    left, middle, right = st.columns([1, 1, 2], vertical_alignment="bottom")
+    repeat_days = _days_widget(
+        ctx,
+        "Repeat window (days)",
+        "j_repeat",
+        REPEAT_KEY,
+        journey.DEFAULT_REPEAT_DAYS,
+        "A contact is repeated when the same customer contacts again with the same reason within this many days. "
+        "Drives first-contact resolution, repeat contacts, channel switching and the pain points.",
+        left,
+    )
+    sla_days = _days_widget(
+        ctx,
+        "Complaint SLA (days)",
+        "j_sla",
+        SLA_KEY,
+        journey.DEFAULT_SLA_DAYS,
+        "A complaint is inside the SLA when it is resolved within this many days of being made.",
+        middle,
+    )
+    saved = (
+        int(ctx.store.get_setting(ctx.dataset, REPEAT_KEY, journey.DEFAULT_REPEAT_DAYS)),
+        int(ctx.store.get_setting(ctx.dataset, SLA_KEY, journey.DEFAULT_SLA_DAYS)),
+    )
+    changed = not ctx.presenting and (repeat_days, sla_days) != saved
+    if changed and right.button("Save as this dataset's defaults", icon=":material/save:", key="j_save_defaults"):
+        ctx.store.set_setting(ctx.dataset, REPEAT_KEY, repeat_days)
+        ctx.store.set_setting(ctx.dataset, SLA_KEY, sla_days)
+        st.toast("Saved: everyone opening this dataset starts from these windows.")
+        st.rerun()
+    return JourneySpec(ctx.filters, repeat_days, sla_days)
+
+
+def render_hotspots(ctx: PageContext, spec: JourneySpec) -> None:
+    """Four tiles naming where the experience breaks: lowest satisfaction, highest effort, most repeats, most SLA breaches."""
+    lanes = ctx.metric(journey.stage_lanes, spec)
+    spots = journey.hotspots(lanes, spec.min_base)
+    nf = ctx.number_format
+    for column, spot in zip(st.columns(len(spots)), spots.itertuples(index=False), strict=True):
+        with column.container(border=True, height="stretch"):
+            why = f"Worst journey stage with at least {spec.min_base} behind it. " + _hotspot_help(spot.key, spec)
+            st.caption(spot.label, help=why)
+            if spot.stage is None:
+                st.markdown("#### —")
+                st.caption("Not enough ratings, contacts or cases for these filters, or not in this dataset.")
+                continue
+            st.markdown(f"#### :red[{plain(spot.stage)}]")
+            if spot.key in ("satisfaction", "effort"):
+                value, overall = nf.number(spot.value, 1), nf.number(spot.overall, 1)
+                unit = " / 5" if spot.value <= 5 else ""
+            else:
+                value, overall, unit = nf.pct(spot.value, 0), nf.pct(spot.overall, 0), ""
+            st.markdown(f"**{value}**{unit} · all stages {overall}")
+
+
+def plain(text: str) -> str:
+    """Uploaded text made safe for st.markdown: every markdown control character escaped."""
+    return "".join("\\" + ch if ch in "\\`*_{}[]()#+-.!|<>~:$" else ch for ch in str(text))
+
+
+def _hotspot_help(key: str, spec: JourneySpec) -> str:
+    return {
+        "satisfaction": "Mean satisfaction of the stage's rated touchpoints.",
+        "effort": "Mean effort score of the stage's rated touchpoints (higher is harder).",
+        "repeat_rate": f"Customer-started contacts followed by another with the same reason within {spec.repeat_days} days.",
+        "sla_breach_share": f"Cases not resolved within {spec.sla_days} days (unresolved included), of cases opened.",
+    }[key]
+
+
+def render_journey_map(ctx: PageContext, spec: JourneySpec) -> None:
+    """The computed journey map: a column per stage, lanes underneath."""
+    labels = ctx.metric(journey.labels)
+    st.subheader("Journey map", anchor=False)
+    if not journey.has_stages(labels):
+        st.info("The touchpoints carry no journey stage (`stage`), so there is no map by stage; paths by channel work below.")
+        return
+    lanes = ctx.metric(journey.stage_lanes, spec)
+    if lanes.empty:
+        st.info("No touchpoints for these filters.")
+        return
+    st.caption(
+        "One column per journey stage. **Touchpoints** and customers with one; **channel mix** of the stage's "
+        "touchpoints; the **emotion line**: mean satisfaction (green ≥ 3.75, amber, red < 3) and mean effort (dashed, "
+        "higher is harder) of rated touchpoints; **median time** from entering a stage to the next stage; **cost per "
+        f"contact**; the **top pain point**: the worst of low satisfaction, repeat contacts (within {spec.repeat_days} "
+        f"days) and SLA breaches ({spec.sla_days} days), with at least {spec.min_base} ratings, contacts or cases behind it."
+    )
+    mix = ctx.metric(journey.channel_mix, spec)
+    widgets.chart(charts.journey_map(lanes, mix, ctx.number_format), key="j_map")
+
+
+def render_service(ctx: PageContext, spec: JourneySpec) -> None:
+    """Service measures as tiles (each with its definition), then repeats by stage, resolution times, churn, switching."""
+    st.subheader("Service", anchor=False)
+    table = ctx.metric(journey_service.measures, spec)
+    nf = ctx.number_format
+    first, second = table.iloc[:4], table.iloc[4:]
+    for chunk in (first, second):
+        for column, (_, row) in zip(st.columns(len(chunk)), chunk.iterrows(), strict=True):
+            column.metric(row["label"], _measure_text(row, nf), help=_measure_help(row, nf), border=True)
+    lanes = ctx.metric(journey.stage_lanes, spec)
+    left, right = st.columns(2)
+    with left:
+        if lanes["repeat_rate"].notna().any():
+            widgets.chart(charts.repeat_by_stage(lanes, nf, repeat_days=spec.repeat_days), key="j_repeat_chart")
+        else:
+            st.info("No repeat contacts to show: they need `reason` and customer-started contacts.")
+    with right:
+        days = ctx.metric(journey_service.resolution_days, spec)
+        if days["day"].ge(0).any():
+            subject = "complaints" if table.loc[table["key"] == "complaints", "label"].iloc[0] == "Complaints" else "cases"
+            widgets.chart(charts.resolution_histogram(days, sla_days=spec.sla_days, subject=subject), key="j_sla_chart")
+        else:
+            st.info("No resolution times to show: they need complaints with `resolved_ts`.")
+    left, right = st.columns(2)
+    with left:
+        groups = ctx.metric(journey_service.complaint_churn, spec)
+        if groups.loc[groups["group"] != "none", "customers"].sum() and _has_churn(ctx):
+            widgets.chart(charts.complaint_churn(groups, nf), key="j_churn_chart")
+            st.caption(
+                "Customers with a touchpoint in the period, by what happened to their complaints: all resolved at first "
+                f"contact (resolved, no contact with the same reason within {spec.repeat_days} days), at least one not, "
+                "or no complaint. Churned = churned flag or churn date."
+            )
+        else:
+            st.info("Churn after a complaint needs complaints (stage `complaint`) and churn (`churned` or `churn_date`).")
+    with right:
+        pairs = ctx.metric(journey_service.switches, spec)
+        if len(pairs):
+            widgets.chart(charts.switches(pairs, nf), key="j_switch_chart")
+        else:
+            st.info("No channel switches for these filters.")
+
+
+def _has_churn(ctx: PageContext) -> bool:
+    return ctx.version.has("customers", "churned") or ctx.version.has("customers", "churn_date")
+
+
+def _measure_text(row: pd.Series, nf) -> str:
+    value = row["value"]
+    if value is None or pd.isna(value):
+        return "—"
+    if row["kind"] == "pct":
+        return nf.pct(value, 1)
+    if row["kind"] == "days":
+        return f"{nf.number(value, 1)} days"
+    if row["key"] == "unresolved":
+        return nf.number(row["numerator"], 0)
+    return nf.number(value, 0)
+
+
+def _measure_help(row: pd.Series, nf) -> str:
+    text = row["definition"]
+    if row["denominator"] is not None and pd.notna(row["denominator"]):
+        text += f" Here: {nf.number(row['numerator'], 0)} of {nf.number(row['denominator'], 0)}."
+    if not row["available"]:
+        text += " Not in this dataset: its files do not provide the columns this needs."
+    return text
+
+
+def render_heatmap(ctx: PageContext, spec: JourneySpec) -> None:
+    """Stage × channel heatmap with a metric picker."""
+    st.subheader("Touchpoints by stage and channel", anchor=False)
+    keys = list(HEATMAP_METRICS)
+    metric = state.widget(
+        st.columns([1, 2])[0].selectbox,
+        "Colour the cells by",
+        "j_metric",
+        "touchpoints",
+        state.TEXT,
+        valid=_one_of(keys),
+        value_arg="index",
+        to_arg=keys.index,
+        options=keys,
+        format_func=lambda k: HEATMAP_METRICS[k][0],
+    )
+    cells = ctx.metric(journey.cells, spec)
+    if cells.empty:
+        st.info("No touchpoints for these filters.")
+        return
+    widgets.chart(charts.heatmap(cells, metric, ctx.number_format, min_base=spec.min_base), key="j_heatmap")
+    st.caption(
+        f"Means and rates are left blank where fewer than {spec.min_base} ratings or contacts stand behind them. "
+        f"Repeat-contact rate: contacts followed by one with the same reason within {spec.repeat_days} days."
+    )
+
+
+def path_controls(ctx: PageContext, labels: pd.DataFrame) -> PathSpec:
+    """Touchpoints per customer, what a node is, and links kept per step."""
+    kinds = list(NODE_KINDS) if journey.has_stages(labels) else ["channel"]
+    left, middle, right = st.columns(3)
+    with left:
+        steps = state.widget(
+            st.slider,
+            "Touchpoints per customer",
+            "j_steps",
+            5,
+            state.INT,
+            valid=_between(2, MAX_STEPS),
+            min_value=2,
+            max_value=MAX_STEPS,
+        )
+    with middle:
+        nodes = state.widget(
+            st.radio,
+            "Nodes by",
+            "j_nodes",
+            kinds[0],
+            state.TEXT,
+            valid=_one_of(kinds),
+            value_arg="index",
+            to_arg=kinds.index,
+            options=kinds,
+            format_func=lambda k: NODE_KINDS[k],
+            horizontal=True,
+        )
+    with right:
+        top = state.widget(
+            st.slider,
+            "Links kept per step",
+            "j_top",
+            8,
+            state.INT,
+            valid=_between(1, 30),
+            min_value=1,
+            max_value=30,
+            help="The biggest links at each step; customers on the other links go to 'Other' and continue from there.",
+        )
+    return PathSpec(ctx.filters, int(steps), nodes, int(top))
+
+
+def render_paths(ctx: PageContext) -> PathSpec:
+    """The Sankey of each customer's first N touchpoints and the top journey variants."""
+    st.subheader("Paths", anchor=False)
+    labels = ctx.metric(journey.labels)
+    spec = path_controls(ctx, labels)
+    frame = ctx.metric(journey_paths.sankey, spec)
+    nodes = frame[frame["kind"] == "node"]
+    if nodes.empty:
+        st.info("No touchpoints for these filters.")
+        return spec
+    customers_n = int(nodes.loc[nodes["step"] == 1, "customers"].sum())
+    widgets.chart(charts.sankey(frame, spec.nodes, ctx.number_format), key="j_sankey")
+    st.caption(
+        f"**Counts customers**, not transitions: each of the {ctx.number_format.number(customers_n, 0)} customers with a "
+        f"touchpoint in the period is one ribbon through their first {spec.steps} touchpoints (from their first one in "
+        "the period; ties on time in file order). Nodes are numbered by step, so loops show (phone #1 → ivr #2 → phone #3); "
+        f"a customer with fewer touchpoints stops early. The {spec.top_links} biggest links per step are kept; customers "
+        "on the others go to **Other** and continue from there."
+    )
+    variant_table(ctx, spec)
+    return spec
+
+
+def variant_table(ctx: PageContext, spec: PathSpec) -> None:
+    """Top journey variants with customers, share, median duration and churn, exportable."""
+    st.markdown(f"**Top journey variants** (first {spec.steps} touchpoints, by {NODE_KINDS[spec.nodes].lower()})")
+    frame = ctx.metric(journey_paths.variants, VariantSpec(spec.filters, spec.steps, spec.nodes, 20))
+    shown = frame.drop(columns=["codes"])
+    st.dataframe(
+        shown,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "variant": st.column_config.TextColumn("Variant", width="large"),
+            "touchpoints": st.column_config.NumberColumn("Steps", format="%d"),
+            "customers": st.column_config.NumberColumn("Customers", format="localized"),
+            "share": st.column_config.ProgressColumn("Share", format="percent", min_value=0.0, max_value=1.0),
+            "median_days": st.column_config.NumberColumn("Median duration (days)", format="%.1f"),
+            "churn_rate": st.column_config.NumberColumn("Churn rate", format="percent"),
+        },
+    )
+    widgets.download_buttons(shown, "journey-variants", key="j_variants_dl", label="Variants")
+
+
+def render_drilldown(ctx: PageContext, spec: JourneySpec, path_spec: PathSpec) -> None:
+    """Choose a stage, channel or variant (bars show how many customers each has) and see the customers behind it."""
+    st.subheader("Who is behind it", anchor=False)
+    labels = ctx.metric(journey.labels)
+    kinds = [k for k in journey_drill.DRILL_KINDS if k != "stage" or journey.has_stages(labels)]
+    kind = state.widget(
+        st.radio,
+        "Drill into",
+        "j_dkind",
+        kinds[0],
+        state.TEXT,
+        valid=_one_of(kinds),
+        value_arg="index",
+        to_arg=kinds.index,
+        options=kinds,
+        format_func=lambda k: journey_drill.DRILL_KINDS[k],
+        horizontal=True,
+    )
+    if kind == "variant":
+        variants = ctx.metric(journey_paths.variants, VariantSpec(path_spec.filters, path_spec.steps, path_spec.nodes, 20))
+        names = dict(zip(variants["codes"], variants["variant"], strict=True))
+    else:
+        options = ctx.metric(journey_drill.options, spec)
+        options = options[options["kind"] == kind]
+        names = {label: label for label in options["label"]}
+    if not names:
+        st.info("Nothing to drill into for these filters.")
+        return
+    values = list(names)
+    value = state.widget(
+        st.columns([1, 1] if kind == "variant" else [1, 2])[0].selectbox,
+        "Variant" if kind == "variant" else journey_drill.DRILL_KINDS[kind],
+        "j_dval",
+        values[0],
+        state.TEXT,
+        valid=_one_of(values),
+        value_arg="index",
+        to_arg=values.index,
+        options=values,
+        format_func=lambda v: names[v],
+        help="The customers behind it are listed below, most touchpoints there first.",
+    )
+    if kind != "variant":
+        widgets.chart(charts.drill_bars(options, kind, value), key=f"j_drill_bars_{kind}")
+    drill = journey_drill.DrillSpec(path_spec.filters, kind, value, path_spec.steps, path_spec.nodes, 200)
+    people = ctx.metric(journey_drill.customers_behind, drill)
+    if people.empty:
+        st.info("No customers behind it for these filters.")
+        return
+    total = int(people["total"].iloc[0])
+    nf = ctx.number_format
+    st.markdown(
+        f"**{nf.number(total, 0)} customers** behind {plain(names[value])}"
+        + (f"; the {len(people)} with most touchpoints there are listed." if total > len(people) else ".")
+    )
+    listed = people.drop(columns=["total"])
+    st.dataframe(
+        listed,
+        hide_index=True,
+        width="stretch",
+        height=300,
+        column_config={
+            "customer_id": "Customer",
+            "segment": "Segment",
+            "region": "Region",
+            "churned": st.column_config.CheckboxColumn("Churned"),
+            "touchpoints": st.column_config.NumberColumn("Touchpoints", format="localized"),
+            "first_ts": st.column_config.DatetimeColumn("First", format="D MMM YYYY"),
+            "last_ts": st.column_config.DatetimeColumn("Last", format="D MMM YYYY"),
+            "satisfaction": st.column_config.NumberColumn("Satisfaction", format="%.1f"),
+            "effort": st.column_config.NumberColumn("Effort", format="%.1f"),
+            "cost": st.column_config.NumberColumn("Cost", format="%.2f"),
+        },
+    )
+    ids = listed["customer_id"].tolist()
+    chosen = state.widget(
+        st.columns([1, 2])[0].selectbox,
+        "Customer timeline",
+        "j_cust",
+        ids[0],
+        state.TEXT,
+        valid=_one_of(ids),
+        value_arg="index",
+        to_arg=ids.index,
+        options=ids,
+    )
+    events = ctx.metric(customers.timeline, customers.TimelineSpec((chosen,)))
+    stage_order = list(JOURNEY_STAGES.labels)
+    widgets.chart(charts.timeline(events, stage_order), key="j_timeline")
+    with st.expander(f"Timeline of {chosen} as a table"):
+        st.dataframe(events, hide_index=True, width="stretch")
+    st.caption("Exports are formula-safe: text that starts with =, +, - or @ cannot run as a spreadsheet formula.")
+    widgets.download_buttons(listed, "journey-customers", key="j_people_dl", label="Customers")
+    spec_all = customers.TimelineSpec(tuple(ids))
+
+    def timelines() -> pd.DataFrame:
+        with ctx.store.cursor() as cur:
+            return customers.timeline(cur, ctx.version, spec_all)
+
+    lazy_download_buttons(timelines, "journey-customer-timelines", key="j_timelines_dl", label="Their timelines")
+
+
+def lazy_download_buttons(make_frame, filename: str, *, key: str, label: str) -> None:
+    """CSV and Excel download buttons whose formula-safe file is only built when clicked (for big exports)."""
+    left, right = st.columns(2)
+    left.download_button(
+        f"{label} CSV",
+        lambda: export.csv_bytes(make_frame()),
+        file_name=f"{filename}.csv",
+        mime="text/csv",
+        key=f"{key}_csv",
+        icon=":material/download:",
+    )
+    right.download_button(
+        f"{label} Excel",
+        lambda: export.excel_bytes({filename: make_frame()}),
+        file_name=f"{filename}.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        key=f"{key}_xlsx",
+        icon=":material/table_view:",
+    )

@@ -1,0 +1,24 @@
+"""Overview sections: the KPI tiles and the monthly trend."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard.charts import overview as overview_charts
+from dashboard.metrics import overview
+from dashboard.ui import widgets
+from dashboard.ui.frame import PageContext
+
+
+def render_kpis(ctx: PageContext) -> None:
+    """The eight KPI tiles for the active dataset and filters, each with its definition."""
+    widgets.kpi_tiles(ctx.metric(overview.kpis), ctx.number_format)
+
+
+def render_trend(ctx: PageContext, key: str = "overview_trend") -> None:
+    """Revenue and contacts per month, or a note when the dataset has no events."""
+    trend = ctx.metric(overview.monthly_trend)
+    if trend.empty:
+        st.info("No transactions or touchpoints in this dataset, so there is no monthly trend to draw.")
+    else:
+        widgets.chart(overview_charts.monthly_trend(trend, ctx.number_format), key=key)

@@ -1,0 +1,49 @@
+"""The Journey page in a real browser: every section draws, URL state restores the Sankey, a bar click drills down."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import SCREENSHOTS, screenshot, wait_for_app
+
+pytestmark = pytest.mark.browser
+
+
+def test_journey_page_draws_every_section(sample_server, page: Page):
+    page.set_viewport_size({"width": 1440, "height": 6400})  # the whole page in one picture, as a room would scroll it
+    page.goto(f"{sample_server.url}/Journey?ds=sample")
+    wait_for_app(page)
+    expect(page.get_by_role("heading", name="Journey", level=1)).to_be_visible()
+    assert not page.locator('[data-testid="stException"]').count()
+    for heading in ("Journey map", "Service", "Touchpoints by stage and channel", "Paths", "Who is behind it"):
+        expect(page.get_by_role("heading", name=heading)).to_be_visible(timeout=30_000)
+    expect(page.locator(".js-plotly-plot")).to_have_count(9, timeout=30_000)  # charts draw after the script ends
+    expect(page.get_by_text("Lowest satisfaction")).to_be_visible(timeout=30_000)
+    page.wait_for_timeout(1500)  # let plotly finish drawing before the picture
+    screenshot(page, "journey")
+
+
+def test_journey_sankey_by_channel_from_the_url(sample_server, page: Page):
+    page.goto(f"{sample_server.url}/Journey?ds=sample&j_nodes=channel&j_steps=4")
+    wait_for_app(page)
+    sankey = page.locator(".js-plotly-plot").filter(has=page.locator(".sankey"))
+    expect(sankey).to_have_count(1, timeout=30_000)
+    expect(sankey.locator(".node-label").filter(has_text="phone #4")).to_have_count(1, timeout=30_000)
+    assert not sankey.locator(".node-label").filter(has_text="#5").count()
+    sankey.scroll_into_view_if_needed()
+    page.wait_for_timeout(800)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "journey-paths.png"))
+
+
+def test_drill_down_from_a_shared_link(sample_server, page: Page):
+    page.goto(f"{sample_server.url}/Journey?ds=sample&j_dkind=stage&j_dval=complaint")
+    wait_for_app(page)
+    behind = page.locator('[data-testid="stMarkdown"]').filter(has_text="customers behind complaint")
+    expect(behind).to_be_visible(timeout=30_000)
+    behind.scroll_into_view_if_needed()
+    expect(page.get_by_role("button", name="Their timelines CSV")).to_be_visible(timeout=30_000)
+    page.wait_for_timeout(800)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "journey-drill.png"))
