@@ -460,3 +460,28 @@ def test_at_risk_spells_merge_complaint_and_recency_periods(store: Store):
     # One complaint is enough: K from Mar 1 to Apr 19 (two windows merged, 49 days) and Jun 1 to Jul 1 (30 days);
     # L's complaint window (Mar 25 to Apr 24) runs into the gap: at risk from Mar 25 to May 20 (56 days)
     assert at_risk(at_risk_complaints=1, at_risk_complaint_days=30) == [49, 3]
+
+
+def test_customer_stage_sql_is_a_two_column_select_other_views_can_join(tiny):
+    store, version = tiny
+    sql, params = stages.customer_stage_sql(version, stages.load_model(store, "fn"), DEC)
+    with store.cursor() as cur:
+        result = cur.execute(
+            f"""
+            with st as ({sql})
+            select st.stage, count(*) as n, sum(c.acquisition_cost) as cost
+            from st join {version.table("customers")} c using (customer_id)
+            group by st.stage order by st.stage
+            """,
+            params,
+        ).fetchall()
+        columns = [d[0] for d in cur.execute(f"select * from ({sql}) limit 0", params).description]
+    assert columns == ["customer_id", "stage"]
+    assert result == [
+        ("advocate", 1, 250.0),
+        ("at risk", 3, 340.0),  # D 80 + C 200 + M 60
+        ("defected", 1, 300.0),
+        ("loyal", 1, 100.0),
+        ("prospect", 2, 50.0),
+        ("repeat", 2, 240.0),  # G 90 + N 150
+    ]
