@@ -31,6 +31,7 @@ def funnel_db_file(tmp_path_factory) -> Path:
     with_stage = funnel_tables()
     with_stage["customers"]["stage"] = ["Member", "Lapsing", None, "Lead", "Champion", "VIP", "loyal", None, "lead", "new"]
     store.publish("staged", with_stage)
+    store.publish("customers only", {"customers": funnel_tables()["customers"]})
     no_leads = funnel_tables()
     no_leads["customers"] = no_leads["customers"][~no_leads["customers"]["customer_id"].isin(["P", "Q"])]
     store.publish("no leads", no_leads)
@@ -316,3 +317,14 @@ def test_the_page_report_holds_the_checks_and_the_table(app_funnel_db):
     assert "Spend up?" in page and "-$80.00 · no" in page
     assert "What each stage is worth" in page
     assert page.count('class="plotly-graph-div"') == 1
+
+
+def test_every_tab_works_on_customers_alone(app_funnel_db):
+    at = _page("customers only")
+    assert _charts(at)[0]["data"][0]["x"][0] == 10
+    for tab in ("Sales funnel", "Movement", "Economics", "Stage rules"):
+        at = _open(at, tab)
+    sales = _open(at, "Sales funnel")
+    assert "needs transactions" in sales.info[0].value
+    words = _open(at, "Stage rules").expander[0].markdown[0].value
+    assert "no transactions" in words

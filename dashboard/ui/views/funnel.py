@@ -239,6 +239,11 @@ def _slug(text: str) -> str:
 
 def render_sales_funnel(ctx: PageContext) -> None:
     """Leads (prospects) to first orders within a conversion window, when the dataset has prospects."""
+    if not ctx.version.has("transactions"):
+        st.info(
+            "The sales funnel needs transactions: without them nobody can be seen placing a first order.", icon=":material/info:"
+        )
+        return
     found = ctx.metric(funnel.has_prospects, None)
     if int(found.iloc[0]["prospects"]) == 0:
         st.info(
