@@ -33,6 +33,9 @@ MODELS = {
         ),
     ),
 }
+MODELS["long"] = replace(  # a threshold above the 24 purchase days kept as columns reads the list
+    DEFAULT_MODEL, rules=replace(StageRules(), repeat_purchases=3, repeat_tenure_days=0, loyal_purchases=30, loyal_tenure_days=0)
+)
 DATES = [None, date(2023, 3, 31), date(2024, 6, 30), date(2025, 2, 28)]
 
 

@@ -166,7 +166,10 @@ def cohorts(cur: duckdb.DuckDBPyConnection, version: Version, spec: CohortSpec) 
     only months that had ended by the as-of date are shown."""
     spec = spec.validate()
     as_of = StageSpec(spec.model, spec.filters).as_of
-    staged = stages.staged_sql(version, spec.model, {"d": as_of}, spec.filters, reached=True, known_on="d")
+    inside = f"c.lead_date >= (select data_start from {version.table('fn_span')})"
+    staged = stages.staged_sql(
+        version, spec.model, {"d": as_of}, spec.filters, reached=True, known_on="d", codes=False, only=inside
+    )
     period, period_params = spec.filters.period_sql("s.lead_date")
     frame = cur.execute(
         f"""

@@ -36,6 +36,9 @@ DEFAULT_NAMES = dict(zip(ROLES, RELATIONSHIP_STAGES.labels, strict=True))
 NEW = "not yet known"
 """Label for customers who were not yet known on the earlier date of a comparison."""
 
+NTH_COLUMNS = 24
+"""The first purchase days kept as columns p_1 .. p_24 besides the list: a purchase threshold up to 24 reads one
+narrow column instead of every customer's list of purchase days."""
 MIN_GAP_DAYS = 14
 """Shortest gap between purchases kept at publish; recency rules must be at least this many days."""
 MAX_NAME = 40
@@ -252,6 +255,7 @@ def prepare(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
                         {since} as since,
                         coalesce(least(c.signup_date, p.first_p), (select data_start from span)) as exists_from,
                         p.pdays, p.first_p, p.last_p, coalesce(p.n_purchases, 0) as n_purchases,
+                        {", ".join(f"p.pdays[{k}] as p_{k}" for k in range(1, NTH_COLUMNS + 1))},
                         c.churn_date, coalesce(c.churned, false) as churned_flag,
                         c.referrals, c.acquisition_cost,
                         c.stage as stage_raw,
@@ -394,9 +398,14 @@ def _entry_sql(model: StageModel, version: Version) -> dict[str, str]:
 
     def threshold(prefix: str, join: str) -> str:
         purchases, tenure = getattr(rules, f"{prefix}_purchases"), getattr(rules, f"{prefix}_tenure_days")
-        count_part = (
-            f"c.pdays[rule.{prefix}_purchases]" if (purchases and has_tx) else ("cast(null as date)" if purchases else None)
-        )
+        if not purchases:
+            count_part = None
+        elif not has_tx:
+            count_part = "cast(null as date)"
+        elif purchases <= NTH_COLUMNS:
+            count_part = f"c.p_{int(purchases)}"  # a prepared column: the k-th purchase day
+        else:
+            count_part = f"c.pdays[rule.{prefix}_purchases]"
         tenure_part = f"c.since + rule.{prefix}_tenure_days" if tenure else None
         parts = [p for p in (count_part, tenure_part) if p is not None]
         if not parts:
@@ -536,11 +545,13 @@ def staged_sql(
     reached: bool = False,
     known_on: str | None = None,
     codes: bool = True,
+    only: str | None = None,
 ) -> StagedSql:
     """Select the CARRIED columns of fn_customers plus, for each named date (None = end of data), the day `day_<name>`
     and (unless codes is False) the stage code `s_<name>` (null when the customer was not yet known then); with
     reached, `r_<role>` (the day each ladder stage was reached). Stage-column labels are used for the dates named in
-    column_for when the model allows it. known_on names a date: only customers known by then are kept.
+    column_for when the model allows it. known_on names a date: only customers known by then are kept; only is a
+    further condition (fixed SQL over fn_customers c, never user text) applied before any stage is worked out.
 
     The lists (purchase days, complaint days) are read once, in the first step; the join with the purchase gaps
     carries narrow columns only, so a million customers stay well under a second."""
@@ -582,6 +593,8 @@ def staged_sql(
     where, dim_params = filters.dimension_sql()
     if known_on is not None:
         where += f" and c.exists_from <= rule.day_{known_on}"
+    if only:
+        where += f" and ({only})"
     carried = ", ".join(f"c.{col}" for col in CARRIED)
     gaps = f"g as ({_gap_flags_sql(version, {f'_{n}': f'rule.day_{n}' for n in names})})," if codes else ""
     sql = f"""
