@@ -32,13 +32,14 @@ def _assign(labels: tuple[str, ...]) -> dict[str, str]:
 
 CHANNEL_COLOURS = _assign(CHANNELS.labels)
 JOURNEY_STAGE_COLOURS = _assign(JOURNEY_STAGES.labels)
-RELATIONSHIP_STAGE_COLOURS = {
-    **_assign(RELATIONSHIP_STAGES.labels[:5]),
-    "at risk": "#E69F00",
-    "defected": "#D55E00",
-}
-RELATIONSHIP_STAGE_COLOURS["first purchase"] = "#56B4E9"
-RELATIONSHIP_STAGE_COLOURS["loyal"] = "#009E73"
+RELATIONSHIP_STAGE_COLOURS = dict(
+    zip(
+        RELATIONSHIP_STAGES.labels,
+        # prospect to advocate as a progression (sky, blue, teal, green, purple); the off-ramps warm (orange, vermillion)
+        ("#56B4E9", "#0072B2", "#44AA99", "#009E73", "#CC79A7", "#E69F00", "#D55E00"),
+        strict=True,
+    )
+)
 
 
 def colour_for(label: str, kind: str = "channel") -> str:

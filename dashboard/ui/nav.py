@@ -30,6 +30,13 @@ PAGES: tuple[NavPage, ...] = (
         "Journey map, paths, service measures and the customers behind them",
     ),
     NavPage(
+        "pages/2_Funnel.py",
+        "Funnel",
+        ":material/filter_alt:",
+        "Experience",
+        "Relationship stages: conversion, movement up and down, and what each stage is worth",
+    ),
+    NavPage(
         "pages/5_Defection.py",
         "Defection",
         ":material/person_remove:",

@@ -88,3 +88,32 @@ def download_buttons(
         key=f"{key}_xlsx",
         icon=":material/table_view:",
     )
+
+
+EXCEL_MAX_ROWS = 1_048_575
+"""Rows a worksheet holds below its header."""
+
+
+def lazy_download_buttons(fetch: Callable[[], pd.DataFrame], filename: str, *, key: str, label: str = "Download") -> None:
+    """CSV and Excel download buttons whose (formula-safe) files are built from fetch() only when clicked, so a large
+    export never slows the page down. Excel stops at its sheet limit of 1,048,575 rows; the CSV holds every row."""
+    left, right = st.columns(2)
+    left.download_button(
+        f"{label} CSV",
+        lambda: export.csv_bytes(fetch()),
+        file_name=f"{filename}.csv",
+        mime="text/csv",
+        key=f"{key}_csv",
+        icon=":material/download:",
+        on_click="ignore",
+    )
+    right.download_button(
+        f"{label} Excel",
+        lambda: export.excel_bytes({filename[:31]: fetch().head(EXCEL_MAX_ROWS)}),
+        file_name=f"{filename}.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        key=f"{key}_xlsx",
+        icon=":material/table_view:",
+        on_click="ignore",
+        help="An Excel sheet holds at most 1,048,575 rows; the CSV holds every row.",
+    )

@@ -1,0 +1,298 @@
+"""Funnel page charts: the stage funnel, stages now, breakdown, cohorts, sales funnel, movement, time in stage,
+economics. Colours follow the stage's role, so a renamed stage keeps its colour."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from dashboard.charts.theme import BAD, GOOD, GREY, INK, PALETTE, colour_for, styled
+from dashboard.formatting import NumberFormat
+from dashboard.metrics.movement import DOWN, SAME, UP
+from dashboard.metrics.stages import DEFAULT_NAMES
+
+
+def role_colour(role: str) -> str:
+    """The colour of a stage on every chart, from what the stage stands for (grey for 'not yet known')."""
+    if role == "new":
+        return GREY
+    return colour_for(DEFAULT_NAMES.get(role, role), "relationship_stage")
+
+
+def _legend_below(fig: go.Figure, bottom: int = 90) -> None:
+    """Put the legend under the plot, so it never runs into a left-aligned title on a half-width chart."""
+    fig.update_layout(
+        legend={"orientation": "h", "x": 0, "xanchor": "left", "y": -0.16, "yanchor": "top"},
+        margin={"b": bottom},
+    )
+
+
+def _pct(nf: NumberFormat, share: float | None, decimals: int = 1) -> str:
+    return nf.pct(None if share is None or pd.isna(share) else float(share), decimals)
+
+
+def stage_funnel(counts: pd.DataFrame, nf: NumberFormat = NumberFormat()) -> go.Figure:
+    """The ladder as a funnel: customers who had reached each stage (or a higher one), with conversion of the first
+    stage and of the previous one."""
+    ladder = counts[counts["kind"] == "ladder"]
+    text, positions = [], []
+    widest = float(ladder["reached"].max() or 1)
+    for i, r in enumerate(ladder.itertuples()):
+        line = nf.number(r.reached)
+        if i:
+            line += f" · {_pct(nf, r.of_first)} of first<br>{_pct(nf, r.of_previous)} of previous"
+        text.append(line)
+        positions.append("inside" if (r.reached or 0) >= 0.45 * widest else "outside")
+    fig = go.Figure(
+        go.Funnel(
+            y=ladder["stage"],
+            x=ladder["reached"],
+            text=text,
+            textinfo="text",
+            textposition=positions,
+            insidetextfont={"color": "white"},
+            marker={"color": [role_colour(r) for r in ladder["role"]]},
+            connector={"fillcolor": "#EEF0F3", "line": {"width": 0}},
+            hovertemplate="%{y}: %{x:,.0f} reached<extra></extra>",
+        )
+    )
+    fig.update_layout(margin={"l": 140, "r": 30, "t": 60, "b": 30})
+    return styled(fig, title="Reached each stage (or a higher one)", height=440)
+
+
+def stages_now(counts: pd.DataFrame, nf: NumberFormat = NumberFormat()) -> go.Figure:
+    """Customers in each stage on the as-of date, off-ramps included, with their share of all known customers."""
+    order = counts.iloc[::-1]
+    fig = go.Figure(
+        go.Bar(
+            y=order["stage"],
+            x=order["customers"],
+            orientation="h",
+            marker={"color": [role_colour(r) for r in order["role"]]},
+            text=[f"{nf.number(c)}  ({_pct(nf, s)})" for c, s in zip(order["customers"], order["share"], strict=True)],
+            textposition="outside",
+            cliponaxis=False,
+            hovertemplate="%{y}: %{x:,.0f} customers<extra></extra>",
+        )
+    )
+    fig.update_xaxes(
+        showticklabels=False, showgrid=False, showline=False, ticks="", range=[0, max(1, float(order["customers"].max())) * 1.6]
+    )
+    fig.update_layout(margin={"l": 140, "r": 20, "t": 60, "b": 30})
+    return styled(fig, title="In each stage now", height=400)
+
+
+def breakdown_bars(frame: pd.DataFrame, by: str, nf: NumberFormat = NumberFormat()) -> go.Figure:
+    """One 100 % bar per segment or region value (largest first, Other last), split into stages."""
+    values = list(dict.fromkeys(frame["value"]))
+    fig = go.Figure()
+    for (role, stage), part in frame.groupby(["role", "stage"], sort=False):
+        part = part.set_index("value").reindex(values)
+        fig.add_bar(
+            y=values,
+            x=part["share"].fillna(0),
+            name=stage,
+            orientation="h",
+            marker_color=role_colour(role),
+            customdata=part["customers"].fillna(0),
+            hovertemplate=f"%{{y}} · {stage}: %{{customdata:,.0f}} (%{{x:.1%}})<extra></extra>",
+        )
+    fig.update_layout(barmode="stack", legend={"traceorder": "normal"})
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(tickformat=".0%", range=[0, 1])
+    height = max(320, 90 + 34 * len(values))
+    fig.update_layout(margin={"l": 150, "r": 30, "t": 90, "b": 40})
+    return styled(fig, title=f"Stages by {by}", height=height)
+
+
+def cohort_heatmap(frame: pd.DataFrame, target: str, nf: NumberFormat = NumberFormat(), max_months: int = 12) -> go.Figure:
+    """Signup months (rows, newest first) by months since signup (columns, up to max_months): share of the cohort that
+    had reached the target stage; percentages are written in the cells when there are few enough to read."""
+    shown = frame[frame["months"] <= max_months]
+    table = shown.pivot_table(index="cohort", columns="months", values="share", aggfunc="first").sort_index(ascending=False)
+    sizes = shown.groupby("cohort")["cohort_size"].first()
+    labels = [f"{pd.Timestamp(c):%b %Y} ({nf.number(sizes[c])})" for c in table.index]
+    readable = len(labels) <= 24
+    text = [[("" if pd.isna(v) or not readable else f"{v:.0%}") for v in row] for row in table.to_numpy()]
+    fig = go.Figure(
+        go.Heatmap(
+            z=table.to_numpy(),
+            x=[str(int(c)) for c in table.columns],
+            y=labels,
+            text=text,
+            texttemplate="%{text}",
+            textfont={"size": 13},
+            colorscale=[[0, "#F3F4F6"], [1, PALETTE[0]]],
+            zmin=0,
+            zmax=1,
+            colorbar={"title": "reached", "tickformat": ".0%"},
+            hovertemplate="%{y}, month %{x}: %{z:.1%}<extra></extra>",
+            xgap=1,
+            ygap=1,
+        )
+    )
+    fig.update_xaxes(title_text="months since signup (0 = the signup month)", showgrid=False, dtick=1)
+    fig.update_yaxes(showgrid=False)
+    height = max(360, 140 + (24 if readable else 16) * len(labels))
+    fig.update_layout(margin={"l": 160, "r": 30, "t": 60, "b": 70})
+    return styled(fig, title=f"Share of each signup month that reached {target}", height=height)
+
+
+def sales_funnel_chart(steps: pd.DataFrame, nf: NumberFormat = NumberFormat()) -> go.Figure:
+    """Leads, those who placed a first order, and those who did so within the conversion window."""
+    colours = [PALETTE[4], PALETTE[0], PALETTE[2]]
+    fig = go.Figure(
+        go.Funnel(
+            y=steps["step"],
+            x=steps["customers"],
+            text=[f"{nf.number(c)} · {_pct(nf, s)}" for c, s in zip(steps["customers"], steps["of_leads"], strict=True)],
+            textinfo="text",
+            insidetextfont={"color": "white"},
+            marker={"color": colours[: len(steps)]},
+            connector={"fillcolor": "#EEF0F3", "line": {"width": 0}},
+            hovertemplate="%{y}: %{x:,.0f}<extra></extra>",
+        )
+    )
+    fig.update_layout(margin={"l": 220, "r": 30, "t": 60, "b": 30})
+    return styled(fig, title="From leads to first orders", height=320)
+
+
+def sales_monthly(frame: pd.DataFrame, window_days: int, nf: NumberFormat = NumberFormat()) -> go.Figure:
+    """Leads per month (bars) and the share that ordered within the window (line, months whose windows have closed)."""
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    fig.add_bar(
+        x=frame["month"],
+        y=frame["leads"],
+        name="Leads",
+        marker_color=PALETTE[4],
+        hovertemplate="%{x|%b %Y}: %{y:,.0f} leads<extra></extra>",
+    )
+    fig.add_scatter(
+        x=frame["month"],
+        y=frame["conversion"],
+        name=f"Ordered within {window_days} days",
+        mode="lines+markers",
+        line={"color": PALETTE[2], "width": 3},
+        hovertemplate="%{x|%b %Y}: %{y:.1%}<extra></extra>",
+        secondary_y=True,
+    )
+    fig.update_yaxes(title_text="Leads", tickformat=",.0f", secondary_y=False)
+    fig.update_yaxes(title_text="Converted", tickformat=".0%", range=[0, 1.05], dtick=0.25, showgrid=False, secondary_y=True)
+    fig.update_xaxes(tickformat="%b %Y")
+    _legend_below(fig)
+    return styled(fig, title="Leads and conversion by month of signup", height=400)
+
+
+def transition_heatmap(
+    matrix: pd.DataFrame, nf: NumberFormat = NumberFormat(), first: str = "the first date", second: str = "the second date"
+) -> go.Figure:
+    """Stage on the first date (rows) by stage on the second (columns): customers, shaded by share of the row."""
+    rows = list(dict.fromkeys(matrix.sort_values("from_order")["from_stage"]))
+    cols = list(dict.fromkeys(matrix.sort_values("to_order")["to_stage"]))
+    counts = matrix.pivot_table(index="from_stage", columns="to_stage", values="customers", aggfunc="sum", fill_value=0)
+    counts = counts.reindex(index=rows, columns=cols, fill_value=0)
+    shares = counts.div(counts.sum(axis=1).replace(0, 1), axis=0)
+    text = [[(nf.number(v) if v else "") for v in row] for row in counts.to_numpy()]
+    fig = go.Figure(
+        go.Heatmap(
+            z=shares.to_numpy(),
+            x=cols,
+            y=rows,
+            text=text,
+            texttemplate="%{text}",
+            customdata=counts.to_numpy(),
+            colorscale=[[0, "#FFFFFF"], [1, PALETTE[0]]],
+            zmin=0,
+            zmax=1,
+            colorbar={"title": "share of row", "tickformat": ".0%"},
+            hovertemplate="from %{y} to %{x}: %{customdata:,.0f} (%{z:.1%} of the row)<extra></extra>",
+            xgap=2,
+            ygap=2,
+        )
+    )
+    fig.update_xaxes(title_text=f"stage at {second}", showgrid=False, tickangle=0)
+    fig.update_yaxes(title_text=f"stage at {first}", autorange="reversed", showgrid=False)
+    fig.update_layout(margin={"l": 170, "r": 30, "t": 60, "b": 70})
+    return styled(fig, title="Where customers went: rows add up to 100 %", height=max(440, 130 + 46 * len(rows)))
+
+
+def movement_bars(summary: pd.DataFrame, nf: NumberFormat = NumberFormat()) -> go.Figure:
+    """Per stage on the first date: the shares that moved down, stayed and moved up by the second date."""
+    fig = go.Figure()
+    for label, share, colour in ((DOWN, "down_share", BAD), (SAME, "same_share", "#D1D5DB"), (UP, "up_share", GOOD)):
+        fig.add_bar(
+            y=summary["stage"],
+            x=summary[share],
+            name=label,
+            orientation="h",
+            marker_color=colour,
+            customdata=summary[label],
+            text=[_pct(nf, v, 0) if v >= 0.06 else "" for v in summary[share]],
+            textposition="inside",
+            insidetextanchor="middle",
+            hovertemplate=f"%{{y}}: %{{customdata:,.0f}} {label} (%{{x:.1%}})<extra></extra>",
+        )
+    fig.update_layout(barmode="stack")
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(tickformat=".0%", range=[0, 1])
+    fig.update_layout(margin={"l": 150, "r": 30, "t": 60})
+    _legend_below(fig, 100)
+    return styled(
+        fig, title="Moved up, stayed or moved down, by stage at the first date", height=max(360, 150 + 40 * len(summary))
+    )
+
+
+def time_in_stage_bars(frame: pd.DataFrame, nf: NumberFormat = NumberFormat()) -> go.Figure:
+    """Median days in each stage, with how many completed spells the median rests on."""
+    shown = frame.iloc[::-1]
+    medians = shown["median_days"].astype(float)
+    text = [
+        (f"{nf.number(m)} days · {nf.number(n)} spells" if pd.notna(m) else "no completed spells")
+        for m, n in zip(medians, shown["spells"], strict=True)
+    ]
+    fig = go.Figure(
+        go.Bar(
+            y=shown["stage"],
+            x=medians.fillna(0),
+            orientation="h",
+            marker={"color": [role_colour(r) for r in shown["role"]]},
+            text=text,
+            textposition="outside",
+            cliponaxis=False,
+            customdata=shown["measure"],
+            hovertemplate="%{y}: %{x:,.0f} days<br>%{customdata}<extra></extra>",
+        )
+    )
+    top = float(medians.max()) if medians.notna().any() else 1.0
+    fig.update_xaxes(title_text="median days", range=[0, top * 1.6 + 1])
+    fig.update_layout(margin={"l": 140, "r": 30, "t": 60, "b": 50})
+    return styled(fig, title="Median time in each stage", height=400)
+
+
+def economics_bars(frame: pd.DataFrame, nf: NumberFormat = NumberFormat()) -> go.Figure:
+    """Per stage: margin per customer over the window (bars), with marketing cost per customer as a marker."""
+    shown = frame[frame["customers"] > 0]
+    fig = go.Figure()
+    fig.add_bar(
+        x=shown["stage"],
+        y=shown["margin"],
+        name="Margin per customer",
+        marker={"color": [role_colour(r) for r in shown["role"]]},
+        text=[nf.money(v) for v in shown["margin"]],
+        textposition="outside",
+        cliponaxis=False,
+        hovertemplate="%{x}: margin %{y:,.2f} per customer<extra></extra>",
+    )
+    if shown["marketing_cost"].notna().any():
+        fig.add_scatter(
+            x=shown["stage"],
+            y=shown["marketing_cost"],
+            name="Marketing cost per customer",
+            mode="markers",
+            marker={"symbol": "line-ew-open", "size": 40, "color": INK, "line": {"width": 4, "color": INK}},
+            hovertemplate="%{x}: marketing cost %{y:,.2f} per customer<extra></extra>",
+        )
+    fig.update_yaxes(title_text=f"per customer ({nf.currency})", tickprefix=nf.currency)
+    _legend_below(fig, 110)
+    return styled(fig, title="Margin and marketing cost per customer, by stage", height=460)

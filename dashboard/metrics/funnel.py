@@ -1,0 +1,397 @@
+"""The relationship-stage funnel: customers per stage with conversion, breakdown by segment or region, signup
+cohorts, the sales funnel from leads to first orders, and the customers behind any stage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date
+
+import duckdb
+import pandas as pd
+
+from dashboard.metrics import stages
+from dashboard.metrics.scope import Filters
+from dashboard.metrics.stages import CODE, DEFAULT_MODEL, LADDER, OFF_RAMPS, ROLES, StageModel
+from dashboard.store import Version
+
+TOP_VALUES = 25
+OTHER = "Other"
+BREAKDOWN_DIMENSIONS = ("segment", "region")
+DRILL_LIMIT = 1000
+"""Rows of a drill-down shown on screen; the download holds them all."""
+
+
+@dataclass(frozen=True)
+class StageSpec:
+    """The stage model and the shared filters; stages are taken at the end of the last selected month."""
+
+    model: StageModel = DEFAULT_MODEL
+    filters: Filters = Filters()
+
+    def validate(self) -> StageSpec:
+        """Self with the model and filters validated."""
+        return replace(self, model=self.model.validate(), filters=self.filters.validate())
+
+    @property
+    def as_of(self) -> date | None:
+        """Last day of the last selected month (None = the last day of the data)."""
+        return stages.month_end(self.filters.month_to) if self.filters.month_to else None
+
+
+def _names(model: StageModel) -> list[str]:
+    return model.names_by_code()
+
+
+def stage_counts(cur: duckdb.DuckDBPyConnection, version: Version, spec: StageSpec) -> pd.DataFrame:
+    """Per stage in display order: customers in it at the as-of date, their share of all known customers, and for ladder
+    stages those who had reached it (or a higher stage) by then, as a share of the first stage and of the previous one."""
+    spec = spec.validate()
+    model = spec.model
+    staged = stages.staged_sql(version, model, {"d": spec.as_of}, spec.filters, column_for=("d",), reached=True, known_on="d")
+    from_column = stages.uses_column(model, version)
+    if from_column:
+        # A stage column carries no history: a customer has reached every ladder stage up to the current one,
+        # and those now at risk or defected have reached first purchase.
+        reach = []
+        for role in model.ladder:
+            higher = [CODE[r] for r in model.ladder[model.ladder.index(role) :]]
+            if model.ladder.index(role) <= 1:
+                higher += [CODE[r] for r in OFF_RAMPS]
+            reach.append(f"count(*) filter (where s_d in ({', '.join(str(c) for c in higher)})) as reached_{role}")
+    else:
+        reach = [f"count(*) filter (where r_{role} <= day_d) as reached_{role}" for role in model.ladder]
+    counts = [f"count(*) filter (where s_d = {CODE[role]}) as now_{role}" for role in ROLES]
+    row = cur.execute(
+        f"select count(*) as known, {', '.join(counts + reach)} from ({staged.sql}) s",
+        staged.params,
+    ).fetchall()[0]
+    values = dict(zip(["known", *[f"now_{r}" for r in ROLES], *[f"reached_{r}" for r in model.ladder]], row, strict=True))
+    known = values["known"]
+    first = values[f"reached_{model.ladder[0]}"]
+    rows, previous = [], None
+    for role, name in model.stages:
+        now = values[f"now_{role}"]
+        item = {
+            "stage": name,
+            "role": role,
+            "kind": "off-ramp" if role in OFF_RAMPS else "ladder",
+            "customers": now,
+            "share": now / known if known else None,
+            "reached": None,
+            "of_first": None,
+            "of_previous": None,
+        }
+        if role in LADDER:
+            reached = values[f"reached_{role}"]
+            item["reached"] = reached
+            item["of_first"] = reached / first if first else None
+            item["of_previous"] = reached / previous if previous else (1.0 if previous is None and reached else None)
+            previous = reached
+        rows.append(item)
+    frame = pd.DataFrame(rows)
+    frame.attrs["known"] = known
+    return frame
+
+
+@dataclass(frozen=True)
+class BreakdownSpec:
+    """Stage counts split by segment or region (the largest values, the rest as Other)."""
+
+    model: StageModel = DEFAULT_MODEL
+    filters: Filters = Filters()
+    by: str = "segment"
+    top: int = TOP_VALUES
+
+    def validate(self) -> BreakdownSpec:
+        """Self with model and filters validated; ValueError for an unknown dimension."""
+        if self.by not in BREAKDOWN_DIMENSIONS:
+            raise ValueError(f"break down by one of {', '.join(BREAKDOWN_DIMENSIONS)}")
+        if not 1 <= self.top <= 100:
+            raise ValueError("top must be 1 to 100")
+        return replace(self, model=self.model.validate(), filters=self.filters.validate())
+
+
+def breakdown(cur: duckdb.DuckDBPyConnection, version: Version, spec: BreakdownSpec) -> pd.DataFrame:
+    """Customers per (segment or region value, stage) at the as-of date; values beyond the largest `top` are summed into
+    Other; share = the stage's customers / the value's customers."""
+    spec = spec.validate()
+    as_of = StageSpec(spec.model, spec.filters).as_of
+    staged = stages.staged_sql(version, spec.model, {"d": as_of}, spec.filters, column_for=("d",), known_on="d")
+    by = spec.by  # checked against BREAKDOWN_DIMENSIONS above
+    frame = cur.execute(
+        f"""
+        with counts as (select {by} as value, s_d as code, count(*) as customers from ({staged.sql}) s group by all),
+             totals as (
+                 select value, sum(customers) as total,
+                        row_number() over (order by sum(customers) desc, value) as place
+                 from counts group by value
+             )
+        select case when t.place <= ? then c.value else ? end as value, c.code, sum(c.customers) as customers,
+               min(t.place) as place
+        from counts c join totals t using (value)
+        group by all
+        """,
+        [*staged.params, spec.top, OTHER],
+    ).df()
+    names = _names(spec.model)
+    frame["stage"] = [names[int(c)] for c in frame["code"]]
+    frame["role"] = [ROLES[int(c)] for c in frame["code"]]
+    totals = frame.groupby("value")["customers"].transform("sum")
+    frame["share"] = frame["customers"] / totals
+    frame["value_total"] = totals
+    order = {role: i for i, role in enumerate(spec.model.roles)}
+    frame["stage_order"] = frame["role"].map(order)
+    frame = frame.sort_values(["place", "stage_order"]).reset_index(drop=True)
+    return frame[["value", "stage", "role", "customers", "share", "value_total"]]
+
+
+@dataclass(frozen=True)
+class CohortSpec:
+    """Signup-month cohorts followed until they reach a target ladder stage."""
+
+    model: StageModel = DEFAULT_MODEL
+    filters: Filters = Filters()
+    target: str = "first_purchase"
+
+    def validate(self) -> CohortSpec:
+        """Self with model and filters validated; ValueError unless target is a ladder stage above prospect."""
+        if self.target not in LADDER[1:]:
+            raise ValueError("the cohort target must be a ladder stage above prospect")
+        return replace(self, model=self.model.validate(), filters=self.filters.validate())
+
+
+def cohorts(cur: duckdb.DuckDBPyConnection, version: Version, spec: CohortSpec) -> pd.DataFrame:
+    """Per signup month (customers and leads who signed up inside the data and the selected months) and months since
+    signup (0 = the signup month): the share of the cohort that had reached the target stage by the end of that month;
+    only months that had ended by the as-of date are shown."""
+    spec = spec.validate()
+    as_of = StageSpec(spec.model, spec.filters).as_of
+    inside = f"c.lead_date >= (select data_start from {version.table('fn_span')})"
+    staged = stages.staged_sql(
+        version, spec.model, {"d": as_of}, spec.filters, reached=True, known_on="d", codes=False, only=inside
+    )
+    period, period_params = spec.filters.period_sql("s.lead_date")
+    frame = cur.execute(
+        f"""
+        with s as (select * from ({staged.sql}) s0),
+             cohort as (
+                 select cast(date_trunc('month', s.lead_date) as date) as cohort,
+                        case when s.r_{spec.target} <= s.day_d
+                             then datediff('month', date_trunc('month', s.lead_date), s.r_{spec.target}) end as months,
+                        s.day_d as as_of
+                 from s
+                 where s.lead_date is not null
+                   and s.lead_date >= (select data_start from {version.table("fn_span")})
+                   and {period}
+             )
+        select cohort, months, any_value(as_of) as as_of, count(*) as customers from cohort group by all order by all
+        """,
+        [*staged.params, *period_params],
+    ).df()
+    columns = ["cohort", "months", "cohort_size", "reached", "share"]
+    if frame.empty:
+        return pd.DataFrame(columns=columns)
+    as_of_day = pd.Timestamp(frame["as_of"].max())
+    rows = []
+    for cohort, group in frame.groupby("cohort", sort=True):
+        size = int(group["customers"].sum())
+        by_month = group.dropna(subset=["months"]).set_index("months")["customers"]
+        start = pd.Timestamp(cohort)
+        observed = (as_of_day.year - start.year) * 12 + as_of_day.month - start.month
+        reached = 0
+        for months in range(observed + 1):
+            reached += int(by_month.get(months, 0))
+            rows.append({"cohort": start, "months": months, "cohort_size": size, "reached": reached, "share": reached / size})
+    return pd.DataFrame(rows, columns=columns)
+
+
+@dataclass(frozen=True)
+class SalesSpec:
+    """Leads (signed up in the selected months) and whether they placed a first order within the conversion window."""
+
+    filters: Filters = Filters()
+    window_days: int = 90
+
+    def validate(self) -> SalesSpec:
+        """Self with the filters validated; ValueError unless the window is 1 to 730 days."""
+        if not 1 <= self.window_days <= 730:
+            raise ValueError("the conversion window must be 1 to 730 days")
+        return replace(self, filters=self.filters.validate())
+
+
+def _leads_sql(version: Version, spec: SalesSpec) -> tuple[str, list]:
+    """Leads in scope: customers whose signup (lead) date falls inside the data and the selected months, with their
+    first order and whether the conversion window had closed by the as-of date."""
+    where, params = spec.filters.dimension_sql()
+    period, period_params = spec.filters.period_sql("lead_date")
+    as_of = stages.month_end(spec.filters.month_to) if spec.filters.month_to else None
+    sql = f"""
+        with span as (
+            select data_start, least(coalesce(cast(? as date), data_end), data_end) as as_of
+            from {version.table("fn_span")}
+        )
+        select customer_id, segment, region, lead_date, first_p as first_order,
+               case when first_p is not null and first_p <= span.as_of then greatest(first_p - lead_date, 0) end
+                   as days_to_order,
+               lead_date + cast(? as integer) <= span.as_of as window_closed,
+               span.as_of
+        from {version.table("fn_customers")}, span
+        where lead_date is not null and lead_date >= span.data_start and lead_date <= span.as_of
+          and {where} and {period}
+    """
+    return sql, [as_of, spec.window_days, *params, *period_params]
+
+
+def has_prospects(cur: duckdb.DuckDBPyConnection, version: Version, _spec: object = None) -> pd.DataFrame:
+    """One row: leads with a signup date and no purchase (prospects), and leads with a signup date inside the data."""
+    return cur.execute(
+        f"""
+        select count(*) filter (where first_p is null and lead_date is not null) as prospects,
+               count(*) filter (where lead_date >= (select data_start from {version.table("fn_span")})) as leads
+        from {version.table("fn_customers")}
+        """
+    ).df()
+
+
+def sales_funnel(cur: duckdb.DuckDBPyConnection, version: Version, spec: SalesSpec) -> pd.DataFrame:
+    """The steps from leads to first orders, over leads whose conversion window had closed by the as-of date: leads,
+    those who placed a first order (at any time), those who placed it within the window; conversion = within ÷ leads.
+    attrs hold the leads still inside their window and the median days from lead to first order."""
+    spec = spec.validate()
+    sql, params = _leads_sql(version, spec)
+    row = cur.execute(
+        f"""
+        select count(*) filter (where window_closed) as leads,
+               count(*) filter (where window_closed and days_to_order is not null) as ordered,
+               count(*) filter (where window_closed and days_to_order <= ?) as within,
+               count(*) filter (where not window_closed) as open_leads,
+               count(*) filter (where not window_closed and days_to_order is not null) as open_ordered,
+               median(days_to_order) filter (where window_closed) as median_days
+        from ({sql}) l
+        """,
+        [spec.window_days, *params],
+    ).fetchall()[0]
+    leads, ordered, within, open_leads, open_ordered, median_days = row
+    window = spec.window_days
+    steps = [
+        (
+            "leads",
+            "Leads",
+            leads,
+            f"Customers and prospects who signed up (became a lead) in the selected months, at least {window} days "
+            "before the as-of date.",
+        ),
+        ("ordered", "Placed a first order", ordered, "Those leads who bought by the as-of date, however long it took."),
+        (
+            "within",
+            f"First order within {window} days",
+            within,
+            f"Those leads whose first purchase came within {window} days of signing up.",
+        ),
+    ]
+    frame = pd.DataFrame(
+        [
+            {"key": key, "step": label, "customers": value, "of_leads": value / leads if leads else None, "definition": text}
+            for key, label, value, text in steps
+        ]
+    )
+    frame.attrs.update(
+        {
+            "conversion": within / leads if leads else None,
+            "median_days": None if median_days is None else float(median_days),
+            "open_leads": open_leads,
+            "open_ordered": open_ordered,
+            "window_days": window,
+        }
+    )
+    return frame
+
+
+def sales_by_month(cur: duckdb.DuckDBPyConnection, version: Version, spec: SalesSpec) -> pd.DataFrame:
+    """Per lead month: leads, leads whose window had closed, first orders within the window, and conversion
+    (within ÷ closed; none while no window of the month has closed)."""
+    spec = spec.validate()
+    sql, params = _leads_sql(version, spec)
+    frame = cur.execute(
+        f"""
+        select cast(date_trunc('month', lead_date) as date) as month,
+               count(*) as leads,
+               count(*) filter (where window_closed) as closed,
+               count(*) filter (where window_closed and days_to_order <= ?) as within
+        from ({sql}) l
+        group by all order by month
+        """,
+        [spec.window_days, *params],
+    ).df()
+    frame["conversion"] = (frame["within"] / frame["closed"]).where(frame["closed"] > 0)
+    return frame
+
+
+@dataclass(frozen=True)
+class DrillSpec:
+    """The customers in one stage at the as-of date (limit = rows returned; None = all, for the download)."""
+
+    model: StageModel = DEFAULT_MODEL
+    filters: Filters = Filters()
+    role: str = "loyal"
+    limit: int | None = DRILL_LIMIT
+
+    def validate(self) -> DrillSpec:
+        """Self with model and filters validated; ValueError for an unknown stage or a bad limit."""
+        if self.role not in ROLES:
+            raise ValueError(f"unknown stage {self.role!r}")
+        if self.limit is not None and not 1 <= self.limit <= 1_000_000_000:
+            raise ValueError("limit must be positive")
+        return replace(self, model=self.model.validate(), filters=self.filters.validate())
+
+
+def customer_columns_sql(day: str) -> str:
+    """The columns a drill-down shows for staged row s and its fn_customers row c, with purchases counted up to day."""
+    return f"""
+        s.customer_id, s.segment, s.region, s.lead_date as signup_date, s.since as customer_since,
+        len(list_filter(c.pdays, lambda x: x <= {day})) as purchases,
+        list_max(list_filter(c.pdays, lambda x: x <= {day})) as last_purchase,
+        {day} - list_max(list_filter(c.pdays, lambda x: x <= {day})) as days_since_purchase,
+        s.referrals, s.acquisition_cost, s.churn_date
+    """
+
+
+def stage_customers(cur: duckdb.DuckDBPyConnection, version: Version, spec: DrillSpec) -> pd.DataFrame:
+    """The customers in the chosen stage at the as-of date, by customer id, with what the rules read about them."""
+    spec = spec.validate()
+    as_of = StageSpec(spec.model, spec.filters).as_of
+    staged = stages.staged_sql(version, spec.model, {"d": as_of}, spec.filters, column_for=("d",), known_on="d")
+    limit = "limit ?" if spec.limit else ""
+    frame = cur.execute(
+        f"""
+        with chosen as (select * from ({staged.sql}) s0 where s0.s_d = ? order by s0.customer_id {limit})
+        select {customer_columns_sql("s.day_d")}, s.stage_raw as stage_in_data
+        from chosen s
+        join {version.table("fn_customers")} c on c.ck = s.ck
+        order by s.customer_id
+        """,
+        [*staged.params, CODE[spec.role], *([spec.limit] if spec.limit else [])],
+    ).df()
+    frame.insert(3, "stage", spec.model.name(spec.role))
+    if not version.has("customers", "stage"):
+        frame = frame.drop(columns=["stage_in_data"])
+    return frame
+
+
+def unmatched_labels(cur: duckdb.DuckDBPyConnection, version: Version, spec: StageSpec) -> pd.DataFrame:
+    """Stage-column labels that match no stage name or synonym, with how many customers carry each (their stage comes
+    from the rules)."""
+    model = spec.validate().model
+    if not version.has("customers", "stage"):
+        return pd.DataFrame(columns=["label", "customers"])
+    known = sorted({label for role in ROLES for label in stages.stage_labels(model, role)})
+    return cur.execute(
+        f"""
+        select any_value(stage_raw) as label, count(*) as customers
+        from {version.table("fn_customers")}
+        where stage_label is not null and not list_contains(cast(? as varchar[]), stage_label)
+        group by stage_label
+        order by customers desc, label
+        """,
+        [known],
+    ).df()

@@ -1,0 +1,51 @@
+"""The Funnel page in a real browser: every tab draws, a control changes the view, screenshots to look at."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import screenshot, wait_for_app
+
+pytestmark = pytest.mark.browser
+
+
+def _tab(page: Page, label: str) -> None:
+    page.get_by_role("tab", name=label).click()
+    wait_for_app(page)
+    assert not page.locator('[data-testid="stException"]').count(), f"{label} raised an exception"
+
+
+def test_funnel_page_tabs_and_screenshots(sample_server, page: Page):
+    page.set_viewport_size({"width": 1440, "height": 2200})
+    page.goto(f"{sample_server.url}/Funnel?ds=sample")
+    wait_for_app(page)
+    expect(page.get_by_role("heading", name="Funnel", level=1)).to_be_visible()
+    expect(page.locator(".js-plotly-plot")).to_have_count(4)  # funnel, stages now, breakdown, cohorts
+    expect(page.get_by_text("Reached each stage (or a higher one)")).to_be_visible()
+    assert not page.locator('[data-testid="stException"]').count()
+    screenshot(page, "funnel")
+
+    page.get_by_test_id("stRadioGroup").get_by_text("Region", exact=True).click()  # the breakdown radio
+    wait_for_app(page)
+    expect(page.get_by_text("Stages by region")).to_be_visible()
+    assert "f_by=region" in page.url
+
+    _tab(page, "Movement")
+    expect(page.get_by_text("Where customers went: rows add up to 100 %")).to_be_visible()
+    expect(page.locator('[data-testid="stMetric"]')).to_have_count(4)
+    screenshot(page, "funnel-movement")
+
+    _tab(page, "Economics")
+    expect(page.locator('[data-testid="stMetric"]')).to_have_count(5)
+    expect(page.get_by_text("What each stage is worth")).to_be_visible()
+    screenshot(page, "funnel-economics")
+
+    _tab(page, "Sales funnel")
+    expect(page.get_by_text("From leads to first orders")).to_be_visible()
+    screenshot(page, "funnel-sales")
+
+    _tab(page, "Stage rules")
+    expect(page.get_by_text("Stage names and order")).to_be_visible()
+    screenshot(page, "funnel-rules")
+    assert "f_tab=Stage+rules" in page.url or "f_tab=Stage%20rules" in page.url
