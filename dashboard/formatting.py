@@ -36,9 +36,9 @@ class NumberFormat:
         sign = "-" if value < 0 else ""
         size = abs(value)
         if decimals is None:
-            for cut, suffix in ((1e9, "B"), (1e6, "M"), (1e4, "K")):
+            for cut, unit, suffix in ((1e9, 1e9, "B"), (1e6, 1e6, "M"), (1e4, 1e3, "K")):
                 if size >= cut:
-                    return f"{sign}{self.currency}{self.number(size / cut, 2)}{suffix}"
+                    return f"{sign}{self.currency}{self.number(size / unit, 2)}{suffix}"
             decimals = 0 if size >= 100 else 2
         return f"{sign}{self.currency}{self.number(size, decimals)}"
 

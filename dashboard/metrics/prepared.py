@@ -6,12 +6,12 @@ from collections.abc import Callable
 
 import duckdb
 
-from dashboard.metrics import overview
+from dashboard.metrics import behaviours, overview
 from dashboard.store import Version
 
 Preparer = Callable[[duckdb.DuckDBPyConnection, Version], None]
 
-PREPARERS: tuple[Preparer, ...] = (overview.prepare,)
+PREPARERS: tuple[Preparer, ...] = (overview.prepare, behaviours.prepare)
 """Each view's prepare step, run in order; a view that reads prepared tables adds its step here."""
 
 

@@ -22,6 +22,14 @@ class NavPage:
 
 PAGES: tuple[NavPage, ...] = (
     NavPage("app.py", "Overview", ":material/dashboard:", "Where we stand", "KPIs and the monthly trend"),
+    NavPage(
+        "pages/3_Behaviours.py",
+        "Behaviours",
+        ":material/verified:",
+        "Value",
+        "Perfect-customer behaviours against best-in-class and the money in the gap",
+    ),
+    NavPage("pages/4_What-if.py", "What-if", ":material/tune:", "Value", "Sliders that move adoption and show the savings"),
 )
 """Only pages that work are listed; a new page adds itself here."""
 

@@ -1,0 +1,285 @@
+"""Behaviours charts: adoption against best-in-class, savings potential, adoption by segment, behaviours and satisfaction."""
+
+from __future__ import annotations
+
+import html
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from dashboard.charts.theme import BAD, GOOD, GREY, INK, PALETTE, styled
+from dashboard.formatting import NumberFormat
+
+CURRENT, BEST = PALETTE[0], PALETTE[1]
+ESTIMATE_COLOUR = "#9DC3E6"
+SMALL_COLOUR = "#C8C8C8"
+
+
+def label(text: object) -> str:
+    """User text made safe for a plotly label (plotly reads a few HTML tags in text)."""
+    return html.escape(str(text), quote=False)
+
+
+def behaviour_colours(keys: list[str] | tuple[str, ...]) -> dict[str, str]:
+    """One colour per behaviour key, by catalogue order, the same on every behaviour and what-if chart."""
+    return {key: PALETTE[i % len(PALETTE)] for i, key in enumerate(keys)}
+
+
+def _height(rows: int, per_row: int = 46, extra: int = 150) -> int:
+    return max(300, extra + per_row * rows)
+
+
+def adoption_vs_best(adoption: pd.DataFrame, number_format: NumberFormat = NumberFormat()) -> go.Figure:
+    """Current adoption (bar) against best-in-class (diamond) per behaviour, largest savings potential on top."""
+    rows = adoption[adoption["current"].notna()].iloc[::-1]
+    names = [
+        label(n) + (" (estimate)" if s == "estimate" else "") for n, s in zip(rows["behaviour"], rows["status"], strict=True)
+    ]
+    fmt = number_format
+    fig = go.Figure()
+    fig.add_bar(
+        y=names,
+        x=rows["current"] * 100,
+        orientation="h",
+        name="Adoption today",
+        marker_color=[ESTIMATE_COLOUR if s == "estimate" else CURRENT for s in rows["status"]],
+        text=[fmt.pct(v) for v in rows["current"]],
+        textposition="inside",
+        insidetextanchor="end",
+        textfont={"color": "white", "size": 15},
+        hovertemplate="%{y}<br>Adoption today %{x:.1f} %<extra></extra>",
+    )
+    best = rows[rows["best_in_class"].notna()]
+    best_names = [n for n, b in zip(names, rows["best_in_class"], strict=True) if pd.notna(b)]
+    fig.add_scatter(
+        y=best_names,
+        x=best["best_in_class"] * 100,
+        mode="markers+text",
+        name="Best-in-class",
+        marker={"symbol": "diamond", "size": 16, "color": BEST, "line": {"color": INK, "width": 1}},
+        text=[_gap_text(g, fmt) for g in best["gap"]],
+        textposition="middle right",
+        textfont={"size": 14, "color": INK},
+        hovertemplate="%{y}<br>Best-in-class %{x:.1f} %<extra></extra>",
+    )
+    fig.update_xaxes(title_text="Share of customers in scope", range=[0, 112], ticksuffix=" %", dtick=20)
+    fig.update_yaxes(automargin=True)
+    fig.update_layout(barmode="overlay", bargap=0.35)
+    return styled(fig, title="Adoption today against best-in-class", height=_height(len(rows)))
+
+
+def _gap_text(gap: float, fmt: NumberFormat) -> str:
+    if pd.isna(gap):
+        return ""
+    points = fmt.number(abs(gap) * 100, 1)
+    return f"  gap {points} pts" if gap > 0 else "  at or above"
+
+
+def savings_potential(adoption: pd.DataFrame, number_format: NumberFormat = NumberFormat()) -> go.Figure:
+    """Savings potential a year per behaviour (customers in scope × gap × saving), sorted by money; assumptions hatched."""
+    rows = adoption[adoption["potential"].notna()].sort_values("potential").reset_index(drop=True)
+    fmt = number_format
+    names = [label(n) for n in rows["behaviour"]]
+    fig = go.Figure()
+    fig.add_bar(
+        y=names,
+        x=rows["potential"],
+        orientation="h",
+        name="Savings potential a year",
+        marker={
+            "color": [GOOD] * len(rows),
+            "pattern": {"shape": ["/" if a else "" for a in rows["assumption"]], "fgcolor": "white", "solidity": 0.25},
+        },
+        text=[fmt.money(v) + (" · assumption" if a else "") for v, a in zip(rows["potential"], rows["assumption"], strict=True)],
+        textposition="outside",
+        cliponaxis=False,
+        textfont={"size": 15},
+        hovertemplate=f"%{{y}}<br>{fmt.currency}%{{x:,.0f}} a year<extra></extra>",
+    )
+    top = float(rows["potential"].max()) if len(rows) else 0.0
+    fig.update_xaxes(
+        title_text=f"Savings a year at best-in-class ({fmt.currency})",
+        tickprefix=fmt.currency,
+        range=[0, top * 1.35 if top > 0 else 1],
+    )
+    fig.update_yaxes(automargin=True)
+    return styled(fig, title="Savings potential a year, if adoption reached best-in-class", height=_height(len(rows)))
+
+
+def adoption_heatmap(by_group: pd.DataFrame, dimension: str, number_format: NumberFormat = NumberFormat()) -> go.Figure:
+    """Adoption today per behaviour (rows) and segment or region (columns), as a heatmap with the share in each cell."""
+    groups = list(dict.fromkeys(by_group["group"]))
+    behaviours = list(dict.fromkeys(by_group["behaviour"]))
+    table = by_group.pivot_table(index="behaviour", columns="group", values="current", aggfunc="first", sort=False)
+    table = table.reindex(index=behaviours[::-1], columns=groups)
+    text = [[number_format.pct(v) for v in row] for row in table.to_numpy()]
+    fig = go.Figure(
+        go.Heatmap(
+            z=table.to_numpy() * 100,
+            x=[label(g) for g in groups],
+            y=[label(b) for b in table.index],
+            text=text,
+            texttemplate="%{text}",
+            textfont={"size": 15},
+            colorscale=[[0, "#F7FBFF"], [1, CURRENT]],
+            zmin=0,
+            zmax=100,
+            colorbar={"title": {"text": "Adoption"}, "ticksuffix": " %"},
+            hovertemplate="%{y}<br>%{x}: %{text}<extra></extra>",
+        )
+    )
+    fig.update_yaxes(automargin=True)
+    fig.update_xaxes(side="top")
+    return styled(fig, title=f"Adoption today by {dimension}", height=_height(len(behaviours), 44, 170))
+
+
+def potential_by_group(
+    by_group: pd.DataFrame, dimension: str, keys: list[str], number_format: NumberFormat = NumberFormat()
+) -> go.Figure:
+    """Savings potential a year per segment or region, stacked by behaviour; the group with most money first."""
+    fmt = number_format
+    colours = behaviour_colours(keys)
+    groups = list(dict.fromkeys(by_group["group"]))
+    fig = go.Figure()
+    for key, rows in by_group.groupby("key", sort=False):
+        rows = rows.set_index("group").reindex(groups)
+        fig.add_bar(
+            x=[label(g) for g in groups],
+            y=rows["potential"].fillna(0.0),
+            name=label(rows["behaviour"].dropna().iloc[0]),
+            marker_color=colours.get(key, GREY),
+            hovertemplate=f"%{{x}}<br>%{{fullData.name}}: {fmt.currency}%{{y:,.0f}} a year<extra></extra>",
+        )
+    totals = by_group.groupby("group", sort=False)["potential"].sum().reindex(groups)
+    fig.add_scatter(
+        x=[label(g) for g in groups],
+        y=totals,
+        mode="text",
+        text=[fmt.money(v) for v in totals],
+        textposition="top center",
+        textfont={"size": 15},
+        showlegend=False,
+        hoverinfo="skip",
+    )
+    fig.update_layout(barmode="stack", legend={"orientation": "h", "y": -0.2, "yanchor": "top", "x": 0, "xanchor": "left"})
+    top = float(totals.max()) if len(totals) else 0.0
+    fig.update_yaxes(title_text=f"Savings potential a year ({fmt.currency})", tickprefix=fmt.currency, range=[0, top * 1.15 or 1])
+    return styled(fig, title=f"Savings potential a year by {dimension}", height=520)
+
+
+def count_groups(groups: pd.DataFrame, scale: str = "", number_format: NumberFormat = NumberFormat()) -> go.Figure:
+    """Mean satisfaction (with its 95 % confidence interval) and churn rate by number of behaviours shown.
+
+    Groups of fewer than 30 customers are grey and labelled.
+    """
+    fmt = number_format
+    fig = make_subplots(
+        rows=1,
+        cols=2,
+        subplot_titles=("Mean satisfaction (95 % confidence interval)", "Churn rate during the period"),
+        horizontal_spacing=0.1,
+    )
+    x = [str(n) for n in groups["behaviours"]]
+    small = groups["small"].astype(bool)
+    sat_colour = [SMALL_COLOUR if s else CURRENT for s in small]
+    churn_colour = [SMALL_COLOUR if s else BAD for s in small]
+    has_sat = groups["mean_satisfaction"].notna().any()
+    if has_sat:
+        upper = (groups["ci_high"] - groups["mean_satisfaction"]).fillna(0.0)
+        lower = (groups["mean_satisfaction"] - groups["ci_low"]).fillna(0.0)
+        fig.add_bar(
+            x=x,
+            y=groups["mean_satisfaction"],
+            marker_color=sat_colour,
+            error_y={"type": "data", "array": upper, "arrayminus": lower, "color": INK, "thickness": 1.5, "width": 6},
+            text=[_sat_text(m, s, fmt) for m, s in zip(groups["mean_satisfaction"], small, strict=True)],
+            textposition="inside",
+            insidetextanchor="start",
+            textfont={"size": 14},
+            name="Mean satisfaction",
+            customdata=list(zip(groups["customers"], groups["ci_low"], groups["ci_high"], strict=True)),
+            hovertemplate="%{x} behaviours<br>mean %{y:.2f} (%{customdata[1]:.2f} to %{customdata[2]:.2f})"
+            "<br>%{customdata[0]:,} customers<extra></extra>",
+            showlegend=False,
+            row=1,
+            col=1,
+        )
+    fig.add_bar(
+        x=x,
+        y=groups["churn_rate"] * 100,
+        marker_color=churn_colour,
+        text=[
+            (fmt.pct(c) if pd.notna(c) else "") + ("<br>n < 30" if s else "")
+            for c, s in zip(groups["churn_rate"], small, strict=True)
+        ],
+        textposition="outside",
+        cliponaxis=False,
+        textfont={"size": 14},
+        name="Churn rate",
+        customdata=groups["customers"],
+        hovertemplate="%{x} behaviours<br>churn %{y:.1f} %<br>%{customdata:,} customers<extra></extra>",
+        showlegend=False,
+        row=1,
+        col=2,
+    )
+    fig.update_xaxes(title_text="Number of behaviours shown", type="category")
+    fig.update_yaxes(title_text=f"Mean satisfaction{f' ({scale})' if scale else ''}", row=1, col=1)
+    top_churn = float((groups["churn_rate"] * 100).max()) if groups["churn_rate"].notna().any() else 1.0
+    fig.update_yaxes(title_text="Churn rate", ticksuffix=" %", range=[0, top_churn * 1.25 or 1], row=1, col=2)
+    if not has_sat:
+        fig.add_annotation(
+            text="No satisfaction scores in this dataset",
+            xref="x domain",
+            yref="y domain",
+            x=0.5,
+            y=0.5,
+            showarrow=False,
+            font={"size": 16, "color": GREY},
+        )
+    if small.any():
+        fig.add_annotation(
+            text="Grey: fewer than 30 customers, too few to read",
+            xref="paper",
+            yref="paper",
+            x=0,
+            y=-0.2,
+            showarrow=False,
+            xanchor="left",
+            font={"size": 14, "color": GREY},
+        )
+    fig.update_annotations(font_size=16, selector={"text": "Mean satisfaction (95 % confidence interval)"})
+    fig.update_annotations(font_size=16, selector={"text": "Churn rate during the period"})
+    return styled(fig, title="More behaviours, happier and more loyal customers?", height=470)
+
+
+def _sat_text(mean: float, small: bool, fmt: NumberFormat) -> str:
+    if pd.isna(mean):
+        return ""
+    return fmt.number(mean, 2) + ("<br>n < 30" if small else "")
+
+
+def churn_with_without(churn: pd.DataFrame, number_format: NumberFormat = NumberFormat()) -> go.Figure:
+    """Churn rate of customers with and without each behaviour, side by side."""
+    fmt = number_format
+    rows = churn.iloc[::-1]
+    names = [label(n) for n in rows["behaviour"]]
+    fig = go.Figure()
+    for column, name, colour in (("churn_without", "Without it", BAD), ("churn_with", "With it", GOOD)):
+        fig.add_bar(
+            y=names,
+            x=rows[column] * 100,
+            orientation="h",
+            name=name,
+            marker_color=colour,
+            text=[fmt.pct(v, 2) for v in rows[column]],
+            textposition="outside",
+            cliponaxis=False,
+            textfont={"size": 14},
+            hovertemplate=f"%{{y}}<br>{name}: %{{x:.2f}} %<extra></extra>",
+        )
+    top = float((churn[["churn_with", "churn_without"]].max().max() or 0) * 100) if len(churn) else 1.0
+    fig.update_layout(barmode="group", bargap=0.25, legend={"traceorder": "reversed"})
+    fig.update_xaxes(title_text="Churn rate during the period", ticksuffix=" %", range=[0, (top or 1) * 1.3])
+    fig.update_yaxes(automargin=True)
+    return styled(fig, title="Churn with and without each behaviour", height=_height(len(rows), 60))
