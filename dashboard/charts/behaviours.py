@@ -30,14 +30,24 @@ def _height(rows: int, per_row: int = 46, extra: int = 150) -> int:
     return max(300, extra + per_row * rows)
 
 
-def adoption_vs_best(adoption: pd.DataFrame, number_format: NumberFormat = NumberFormat()) -> go.Figure:
-    """Current adoption (bar) against best-in-class (diamond) per behaviour, largest savings potential on top."""
+def adoption_and_potential(adoption: pd.DataFrame, number_format: NumberFormat = NumberFormat()) -> go.Figure:
+    """Left: adoption today (bar) against best-in-class (diamond); right: savings potential a year. Largest money on top.
+
+    Estimated adoptions are pale; savings resting on assumed figures are hatched and labelled "assumption".
+    """
+    fmt = number_format
     rows = adoption[adoption["current"].notna()].iloc[::-1]
     names = [
         label(n) + (" (estimate)" if s == "estimate" else "") for n, s in zip(rows["behaviour"], rows["status"], strict=True)
     ]
-    fmt = number_format
-    fig = go.Figure()
+    fig = make_subplots(
+        rows=1,
+        cols=2,
+        shared_yaxes=True,
+        column_widths=[0.56, 0.44],
+        horizontal_spacing=0.03,
+        subplot_titles=("Adoption today and best-in-class", "Savings potential a year at best-in-class"),
+    )
     fig.add_bar(
         y=names,
         x=rows["current"] * 100,
@@ -49,62 +59,71 @@ def adoption_vs_best(adoption: pd.DataFrame, number_format: NumberFormat = Numbe
         insidetextanchor="end",
         textfont={"color": "white", "size": 15},
         hovertemplate="%{y}<br>Adoption today %{x:.1f} %<extra></extra>",
+        row=1,
+        col=1,
     )
-    best = rows[rows["best_in_class"].notna()]
-    best_names = [n for n, b in zip(names, rows["best_in_class"], strict=True) if pd.notna(b)]
+    has_best = rows["best_in_class"].notna()
     fig.add_scatter(
-        y=best_names,
-        x=best["best_in_class"] * 100,
+        y=[n for n, b in zip(names, has_best, strict=True) if b],
+        x=rows.loc[has_best, "best_in_class"] * 100,
         mode="markers+text",
         name="Best-in-class",
-        marker={"symbol": "diamond", "size": 16, "color": BEST, "line": {"color": INK, "width": 1}},
-        text=[_gap_text(g, fmt) for g in best["gap"]],
+        marker={"symbol": "diamond", "size": 17, "color": BEST, "line": {"color": INK, "width": 1}},
+        text=[_gap_text(g, fmt) for g in rows.loc[has_best, "gap"]],
         textposition="middle right",
         textfont={"size": 14, "color": INK},
         hovertemplate="%{y}<br>Best-in-class %{x:.1f} %<extra></extra>",
+        row=1,
+        col=1,
     )
-    fig.update_xaxes(title_text="Share of customers in scope", range=[0, 112], ticksuffix=" %", dtick=20)
+    potential = rows["potential"]
+    fig.add_bar(
+        y=names,
+        x=potential.fillna(0.0),
+        orientation="h",
+        name="Savings potential a year",
+        marker={
+            "color": GOOD,
+            "pattern": {
+                "shape": ["/" if a else "" for a in rows["assumption"]],
+                "fillmode": "overlay",
+                "fgcolor": "white",
+                "fgopacity": 0.7,
+                "solidity": 0.3,
+            },
+        },
+        text=[_potential_text(v, a, fmt) for v, a in zip(potential, rows["assumption"], strict=True)],
+        textposition="outside",
+        cliponaxis=False,
+        textfont={"size": 14},
+        hovertemplate=f"%{{y}}<br>{fmt.currency}%{{x:,.0f}} a year<extra></extra>",
+        showlegend=False,
+        row=1,
+        col=2,
+    )
+    top = float(potential.max()) if potential.notna().any() else 0.0
+    fig.update_xaxes(title_text="Share of customers in scope", range=[0, 125], ticksuffix=" %", dtick=20, row=1, col=1)
+    fig.update_xaxes(
+        title_text=f"{fmt.currency} a year", tickprefix=fmt.currency, range=[0, top * 1.6 if top > 0 else 1], row=1, col=2
+    )
     fig.update_yaxes(automargin=True)
-    fig.update_layout(barmode="overlay", bargap=0.35)
-    return styled(fig, title="Adoption today against best-in-class", height=_height(len(rows)))
+    fig.update_layout(
+        barmode="overlay", bargap=0.3, legend={"orientation": "h", "y": -0.12, "yanchor": "top", "x": 0, "xanchor": "left"}
+    )
+    fig.update_annotations(font_size=17)
+    return styled(fig, title="Where the money is: adoption gaps priced", height=_height(len(rows), 52, 170))
 
 
 def _gap_text(gap: float, fmt: NumberFormat) -> str:
     if pd.isna(gap):
         return ""
-    points = fmt.number(abs(gap) * 100, 1)
-    return f"  gap {points} pts" if gap > 0 else "  at or above"
+    return f"  gap {fmt.number(gap * 100, 1)} pts" if gap > 0 else "  at or above"
 
 
-def savings_potential(adoption: pd.DataFrame, number_format: NumberFormat = NumberFormat()) -> go.Figure:
-    """Savings potential a year per behaviour (customers in scope × gap × saving), sorted by money; assumptions hatched."""
-    rows = adoption[adoption["potential"].notna()].sort_values("potential").reset_index(drop=True)
-    fmt = number_format
-    names = [label(n) for n in rows["behaviour"]]
-    fig = go.Figure()
-    fig.add_bar(
-        y=names,
-        x=rows["potential"],
-        orientation="h",
-        name="Savings potential a year",
-        marker={
-            "color": [GOOD] * len(rows),
-            "pattern": {"shape": ["/" if a else "" for a in rows["assumption"]], "fgcolor": "white", "solidity": 0.25},
-        },
-        text=[fmt.money(v) + (" · assumption" if a else "") for v, a in zip(rows["potential"], rows["assumption"], strict=True)],
-        textposition="outside",
-        cliponaxis=False,
-        textfont={"size": 15},
-        hovertemplate=f"%{{y}}<br>{fmt.currency}%{{x:,.0f}} a year<extra></extra>",
-    )
-    top = float(rows["potential"].max()) if len(rows) else 0.0
-    fig.update_xaxes(
-        title_text=f"Savings a year at best-in-class ({fmt.currency})",
-        tickprefix=fmt.currency,
-        range=[0, top * 1.35 if top > 0 else 1],
-    )
-    fig.update_yaxes(automargin=True)
-    return styled(fig, title="Savings potential a year, if adoption reached best-in-class", height=_height(len(rows)))
+def _potential_text(value: float, assumption: bool, fmt: NumberFormat) -> str:
+    if pd.isna(value):
+        return "no best-in-class"
+    return fmt.money(value) + (" · assumption" if assumption else "")
 
 
 def adoption_heatmap(by_group: pd.DataFrame, dimension: str, number_format: NumberFormat = NumberFormat()) -> go.Figure:
@@ -130,7 +149,6 @@ def adoption_heatmap(by_group: pd.DataFrame, dimension: str, number_format: Numb
         )
     )
     fig.update_yaxes(automargin=True)
-    fig.update_xaxes(side="top")
     return styled(fig, title=f"Adoption today by {dimension}", height=_height(len(behaviours), 44, 170))
 
 
@@ -162,10 +180,10 @@ def potential_by_group(
         showlegend=False,
         hoverinfo="skip",
     )
-    fig.update_layout(barmode="stack", legend={"orientation": "h", "y": -0.2, "yanchor": "top", "x": 0, "xanchor": "left"})
+    fig.update_layout(barmode="stack", legend={"orientation": "v", "y": 1, "yanchor": "top", "x": 1.02, "xanchor": "left"})
     top = float(totals.max()) if len(totals) else 0.0
     fig.update_yaxes(title_text=f"Savings potential a year ({fmt.currency})", tickprefix=fmt.currency, range=[0, top * 1.15 or 1])
-    return styled(fig, title=f"Savings potential a year by {dimension}", height=520)
+    return styled(fig, title=f"Savings potential a year by {dimension}, if each reached best-in-class", height=480)
 
 
 def count_groups(groups: pd.DataFrame, scale: str = "", number_format: NumberFormat = NumberFormat()) -> go.Figure:
@@ -250,7 +268,7 @@ def count_groups(groups: pd.DataFrame, scale: str = "", number_format: NumberFor
         )
     fig.update_annotations(font_size=16, selector={"text": "Mean satisfaction (95 % confidence interval)"})
     fig.update_annotations(font_size=16, selector={"text": "Churn rate during the period"})
-    return styled(fig, title="More behaviours, happier and more loyal customers?", height=470)
+    return styled(fig, title="Satisfaction and churn by number of behaviours shown", height=470)
 
 
 def _sat_text(mean: float, small: bool, fmt: NumberFormat) -> str:

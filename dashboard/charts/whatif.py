@@ -44,11 +44,10 @@ def headline(value: float, caption: str, number_format: NumberFormat = NumberFor
     return styled(fig, height=190)
 
 
-def waterfall(frame: pd.DataFrame, keys: list[str], number_format: NumberFormat = NumberFormat()) -> go.Figure:
+def waterfall(frame: pd.DataFrame, number_format: NumberFormat = NumberFormat()) -> go.Figure:
     """Annual savings built up behaviour by behaviour (largest first) to the total."""
     fmt = number_format
     moved = frame[frame["annual_saving"] > 0].sort_values("annual_saving", ascending=False)
-    colours = behaviour_colours(keys)
     names = [label(n) for n in moved["behaviour"]]
     total = whatif.total_saving(frame)
     fig = go.Figure(
@@ -76,9 +75,11 @@ def waterfall(frame: pd.DataFrame, keys: list[str], number_format: NumberFormat 
             showarrow=False,
             font={"size": 18, "color": GREY},
         )
-    fig.update_yaxes(title_text=f"Savings a year ({fmt.currency})", tickprefix=fmt.currency, range=[0, max(total, 1) * 1.18])
+    fig.update_yaxes(
+        title_text=f"Savings a year ({fmt.currency})", tickprefix=fmt.currency, tickformat=".3~s", range=[0, max(total, 1) * 1.18]
+    )
     fig.update_xaxes(tickangle=0, automargin=True)
-    fig.update_layout(showlegend=False, meta={"colours": [colours.get(k, GREY) for k in moved["key"]]})
+    fig.update_layout(showlegend=False)
     return styled(fig, title="Annual savings by behaviour", height=460)
 
 
@@ -98,35 +99,52 @@ def projection(proj: pd.DataFrame, keys: list[str], ramp_years: int, number_form
             hovertemplate=f"Year %{{x}}<br>%{{fullData.name}}: {fmt.currency}%{{y:,.0f}}<extra></extra>",
         )
     years = proj.drop_duplicates("year")
+    year_totals = proj.groupby("year", sort=True)["saving"].sum()
+    fig.add_scatter(
+        x=year_totals.index,
+        y=year_totals.to_numpy(),
+        mode="text",
+        text=[whatif.money_headline(v, fmt) for v in year_totals],
+        textposition="top center",
+        textfont={"size": 15},
+        showlegend=False,
+        hoverinfo="skip",
+    )
     fig.add_scatter(
         x=years["year"],
         y=years["cumulative"],
-        name="Running total",
-        mode="lines+markers+text",
-        line={"color": INK, "width": 3},
-        text=[whatif.money_headline(v, fmt) for v in years["cumulative"]],
-        textposition="top left",
-        textfont={"size": 14},
+        name="Running total (right axis)",
+        mode="lines+markers",
+        line={"color": INK, "width": 3, "dash": "dot"},
+        marker={"size": 9},
         yaxis="y2",
         hovertemplate=f"Year %{{x}}<br>running total {fmt.currency}%{{y:,.0f}}<extra></extra>",
     )
+    top_year = float(year_totals.max()) if len(year_totals) else 0.0
     top = float(years["cumulative"].max()) if len(years) else 0.0
     fig.update_layout(
         barmode="stack",
-        yaxis={"title": {"text": f"Savings in the year ({fmt.currency})"}, "tickprefix": fmt.currency, "rangemode": "tozero"},
+        yaxis={
+            "title": {"text": f"Savings in the year ({fmt.currency})"},
+            "tickprefix": fmt.currency,
+            "tickformat": ".3~s",
+            "range": [0, max(top_year, 1) * 1.2],
+        },
         yaxis2={
             "title": {"text": "Running total"},
             "overlaying": "y",
             "side": "right",
             "showgrid": False,
             "tickprefix": fmt.currency,
-            "range": [0, max(top, 1) * 1.15],
+            "tickformat": ".3~s",
+            "rangemode": "tozero",
         },
         legend={"orientation": "h", "y": -0.18, "yanchor": "top", "x": 0, "xanchor": "left"},
     )
-    fig.update_xaxes(title_text="Year", dtick=1)
-    ramp = "at once" if ramp_years <= 1 else f"in equal steps over {ramp_years} years"
-    return styled(fig, title=f"Savings year by year (targets reached {ramp})", height=500)
+    ramp = "at once" if ramp_years <= 1 else f"in year {ramp_years}"
+    fig.update_xaxes(title_text=f"Year (targets reached {ramp})", dtick=1)
+    total = whatif.money_headline(top, fmt)
+    return styled(fig, title=f"Year by year: {total} over {len(years)} years", height=500)
 
 
 def compare(scenarios: list[whatif.Scenario], keys: list[str], number_format: NumberFormat = NumberFormat()) -> go.Figure:

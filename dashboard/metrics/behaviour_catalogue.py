@@ -196,6 +196,9 @@ class Catalogue:
     scope: str = "auto"
     name: str = ""
     notes: tuple[str, ...] = field(default=(), compare=False)
+    """Where the catalogue's figures come from, in words (kept with it)."""
+    problems: tuple[str, ...] = field(default=(), compare=False)
+    """Why a stored catalogue could not be used, shown as a warning (not stored)."""
 
     def validate(self) -> Catalogue:
         """Self with every behaviour checked; CatalogueError on duplicates or a bad entry."""
@@ -244,6 +247,7 @@ class Catalogue:
         return {
             "name": self.name,
             "scope": self.scope,
+            "notes": list(self.notes),
             "behaviours": [_behaviour_json(b) for b in self.behaviours],
         }
 
@@ -353,7 +357,7 @@ def load_catalogue(store: Any, dataset: str, flag_columns: tuple[str, ...] | lis
             catalogue = catalogue_from_json(stored)
         except CatalogueError as exc:
             catalogue = replace(
-                default_catalogue(), notes=(f"The saved catalogue could not be read ({exc}); the default one is shown.",)
+                default_catalogue(), problems=(f"The saved catalogue could not be read ({exc}); the default one is shown.",)
             )
     return with_data_flags(catalogue, flag_columns)
 

@@ -28,7 +28,7 @@ ARTICLE_LIFETIME_VALUE = 7000.0
 """The article's regular customer worth $7,000 over ten years: an assumption until the Defection page sets one."""
 PRESETS = {
     "current": "Current",
-    "halfway": "Halfway to best-in-class",
+    "halfway": "Halfway",
     "best": "Best-in-class",
 }
 MAX_SCENARIOS = 50

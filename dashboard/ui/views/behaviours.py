@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 import streamlit as st
@@ -92,8 +92,8 @@ def behaviour_data(ctx: PageContext) -> BehaviourData:
 def render_scope(ctx: PageContext, data: BehaviourData) -> None:
     """KPI tiles (customers in scope, behaviours measured, savings potential) and the scope in words."""
     fmt = ctx.number_format
-    for note in data.catalogue.notes:
-        st.warning(note, icon=":material/warning:")
+    for problem in data.catalogue.problems:
+        st.warning(problem, icon=":material/warning:")
     measured = int((data.adoption["status"] == "measured").sum()) if len(data.adoption) else 0
     priced = data.adoption["potential"].dropna()
     left, middle, right = st.columns(3)
@@ -131,13 +131,13 @@ def adoption_display(adoption: pd.DataFrame, fmt: NumberFormat) -> pd.DataFrame:
         rows.append(
             {
                 "Behaviour": r.behaviour,
-                "How it is measured": r.how_measured if r.status == "measured" else r.note,
                 "Adoption today": current,
                 "Best-in-class": "—" if pd.isna(r.best_in_class) else fmt.pct(r.best_in_class, 1),
                 "Gap": "—" if pd.isna(r.gap) else f"{fmt.number(r.gap * 100, 1)} pts",
                 "Saving per customer a year": fmt.money(r.saving, 2),
                 "Savings potential a year": "—" if pd.isna(r.potential) else fmt.money(r.potential, 0),
-                "Figures": "Assumption: replace with your own" if r.assumption else _source(r),
+                "Figures": "Assumption: replace" if r.assumption else _source(r),
+                "How it is measured": r.how_measured if r.status == "measured" else r.note,
             }
         )
     return pd.DataFrame(rows)
@@ -170,20 +170,25 @@ def render_adoption(ctx: PageContext, data: BehaviourData) -> None:
     if data.adoption.empty:
         st.info("The catalogue is empty: add a behaviour in the catalogue editor below.")
         return
-    st.dataframe(adoption_display(data.adoption, fmt), hide_index=True, width="stretch", key="b_adoption_table")
+    if data.adoption["current"].notna().any():
+        widgets.chart(charts.adoption_and_potential(data.adoption, fmt), key="b_adoption_chart")
+    st.dataframe(
+        adoption_display(data.adoption, fmt),
+        hide_index=True,
+        width="stretch",
+        key="b_adoption_table",
+        column_config={
+            "Behaviour": st.column_config.TextColumn(width="medium"),
+            "Figures": st.column_config.TextColumn(width="medium"),
+            "How it is measured": st.column_config.TextColumn(width="large"),
+        },
+    )
     if data.adoption["assumption"].any():
         st.caption(
             "Figures marked **Assumption** are placeholders from the default utility catalogue: replace them with "
             "your own cost data and benchmarks in the catalogue editor below. Only e-billing's $11 and 84 % come "
             "from the article.".replace("$", "\\$")
         )
-    left, right = st.columns(2)
-    with left:
-        if data.adoption["current"].notna().any():
-            widgets.chart(charts.adoption_vs_best(data.adoption, fmt), key="b_adoption_chart")
-    with right:
-        if data.adoption["potential"].notna().any():
-            widgets.chart(charts.savings_potential(data.adoption, fmt), key="b_potential_chart")
     widgets.download_buttons(adoption_export(data.adoption), "behaviour_adoption", key="b_adoption_dl", label="Adoption table")
 
 
@@ -210,11 +215,8 @@ def render_by_group(ctx: PageContext, data: BehaviourData) -> None:
         return
     if by_group["group"].nunique() < 2:
         st.caption(f"Every customer in scope has the same {dimension} ({md(by_group['group'].iloc[0])}).")
-    left, right = st.columns(2)
-    with left:
-        widgets.chart(charts.adoption_heatmap(by_group, dimension, fmt), key="b_group_heatmap")
-    with right:
-        widgets.chart(charts.potential_by_group(by_group, dimension, list(data.catalogue.keys), fmt), key="b_group_potential")
+    widgets.chart(charts.adoption_heatmap(by_group, dimension, fmt), key="b_group_heatmap")
+    widgets.chart(charts.potential_by_group(by_group, dimension, list(data.catalogue.keys), fmt), key="b_group_potential")
     table = by_group.assign(
         current=by_group["current"].astype(float) * 100, best_in_class=by_group["best_in_class"].astype(float) * 100
     ).rename(
@@ -292,16 +294,13 @@ def render_churn(ctx: PageContext, data: BehaviourData) -> None:
             ],
         }
     )
-    left, right = st.columns([3, 2])
-    with left:
-        st.dataframe(display, hide_index=True, width="stretch", key="b_churn_table")
-        st.caption(
-            "Over the customers of the period. Churn with it = customers showing the behaviour who defected during the "
-            "period ÷ customers showing it; without it likewise. Churn gap = without − with: an association, not proof "
-            "that the behaviour keeps customers."
-        )
-    with right:
-        widgets.chart(charts.churn_with_without(churn, fmt), key="b_churn_chart")
+    widgets.chart(charts.churn_with_without(churn, fmt), key="b_churn_chart")
+    st.dataframe(display, hide_index=True, width="stretch", key="b_churn_table")
+    st.caption(
+        "Over the customers of the period. Churn with it = customers showing the behaviour who defected during the "
+        "period ÷ customers showing it; without it likewise. Churn gap = without − with: an association, not proof "
+        "that the behaviour keeps customers."
+    )
     widgets.download_buttons(churn.drop(columns=["key"]), "churn_by_behaviour", key="b_churn_dl", label="Churn table")
 
 
@@ -444,7 +443,7 @@ def _reset(ctx: PageContext, data: BehaviourData) -> None:
 
 def _save_scope(ctx: PageContext, data: BehaviourData) -> None:
     catalogue = load_catalogue(ctx.store, ctx.dataset, data.flag_columns)
-    save_catalogue(ctx.store, ctx.dataset, Catalogue(catalogue.behaviours, st.session_state[f"{_E}scope"], catalogue.name))
+    save_catalogue(ctx.store, ctx.dataset, replace(catalogue, scope=st.session_state[f"{_E}scope"]))
     _forget_whatif(catalogue.keys)
 
 
@@ -455,6 +454,8 @@ def render_catalogue_editor(ctx: PageContext, data: BehaviourData) -> None:
     if message:
         (st.success if message[0] == "success" else st.error)(message[1])
     with st.expander("Edit the catalogue: add your own behaviours, replace the assumptions", expanded=message is not None):
+        for note in data.catalogue.notes:
+            st.caption(md(note))
         st.session_state[f"{_E}scope"] = data.catalogue.scope
         st.radio(
             "Customers in scope for adoption",

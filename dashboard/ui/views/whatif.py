@@ -19,6 +19,8 @@ from dashboard.ui.views.behaviours import BehaviourData, md, money_md
 
 SLIDER_STEP = 0.1
 """Slider steps in percentage points."""
+ROW = [3, 6, 2, 2]
+"""Widths of a behaviour's row: name, slider, saving per customer, what it saves a year."""
 GENERIC_NAMES = ["w_base", "w_years", "w_ramp", "w_ret", "w_ltv", "w_pre", "w_cmp"]
 
 
@@ -117,10 +119,29 @@ def render_whatif(ctx: PageContext, data: BehaviourData) -> WhatIf:
 
     presets, base_col = st.columns([3, 2])
     with presets:
+        st.markdown("**Presets**")
+        buttons = st.columns(3)
+        icons = {"current": ":material/undo:", "halfway": ":material/adjust:", "best": ":material/emoji_events:"}
+        helps = {
+            "current": "Every chosen behaviour back to today's adoption.",
+            "halfway": "Every chosen behaviour halfway from today to best-in-class.",
+            "best": "Every chosen behaviour at best-in-class.",
+        }
+        chosen = state.value("w_pre", list(keys), state.TEXTS, valid=lambda v: [k for k in keys if k in v])
+        for column, (preset, text) in zip(buttons, whatif.PRESETS.items(), strict=True):
+            column.button(
+                text,
+                key=f"w_preset_{preset}",
+                on_click=_apply_preset,
+                args=(preset, items, chosen),
+                width="stretch",
+                icon=icons[preset],
+                help=helps[preset],
+            )
         names = {lever.key: lever.behaviour for lever in items}
-        chosen = state.widget(
+        state.widget(
             st.multiselect,
-            "Presets move",
+            "Presets move these behaviours",
             "w_pre",
             list(keys),
             state.TEXTS,
@@ -130,16 +151,6 @@ def render_whatif(ctx: PageContext, data: BehaviourData) -> WhatIf:
             format_func=lambda k: names.get(k, k),
             help="The behaviours the preset buttons set; the others keep their sliders.",
         )
-        buttons = st.columns(3)
-        for column, (preset, text) in zip(buttons, whatif.PRESETS.items(), strict=True):
-            column.button(
-                text,
-                key=f"w_preset_{preset}",
-                on_click=_apply_preset,
-                args=(preset, items, chosen),
-                width="stretch",
-                icon={"current": ":material/undo:", "halfway": ":material/adjust:", "best": ":material/emoji_events:"}[preset],
-            )
     with base_col:
         dataset_base = data.base
         base = state.widget(
@@ -156,18 +167,25 @@ def render_whatif(ctx: PageContext, data: BehaviourData) -> WhatIf:
             format="%.0f",
             help="Customers the change in adoption applies to. From the dataset by default; type another number to override.",
         )
-        base = dataset_base if base is None else float(base)
-        if base == dataset_base and state.value("w_base", None, state.FLOAT) is None:
+        overridden = base is not None
+        base = float(base) if overridden else dataset_base
+        if not overridden:
             st.caption(f"From the dataset: {fmt.number(dataset_base)} customers in scope ({md(data.scope_text)}).")
         else:
             st.caption(f"Entered here: {fmt.number(base)} customers. The dataset has {fmt.number(dataset_base)}.")
             st.button("Use the dataset's customer base", key="w_base_reset", on_click=state.set_value, args=("w_base", None))
 
-    st.markdown("##### Target adoption and saving per customer")
     targets: dict[str, float | None] = {}
     savings: dict[str, float] = {}
+    if items:
+        header = st.columns(ROW, vertical_alignment="bottom")
+        header[0].markdown("**Behaviour**")
+        header[1].markdown("**Target adoption** (from today to 100 %)")
+        header[2].markdown(f"**Saving** ({md(fmt.currency)} per customer a year)")
+        header[3].markdown("**Saves a year**")
     for lever in items:
-        targets[lever.key], savings[lever.key] = _lever_row(ctx, lever)
+        target_pct, savings[lever.key] = _lever_row(ctx, lever, base)
+        targets[lever.key] = None if target_pct is None else target_pct / 100
     if unpriced:
         st.caption(
             "Not priced (no data and no estimated adoption): "
@@ -175,7 +193,7 @@ def render_whatif(ctx: PageContext, data: BehaviourData) -> WhatIf:
             + ". Add an estimate on the Behaviours page."
         )
 
-    years_col, ramp_col, _ = st.columns([1, 1, 2])
+    years_col, ramp_col, toggle_col, ltv_col = st.columns([1, 1, 1.2, 1], vertical_alignment="bottom")
     with years_col:
         years = state.widget(
             st.number_input,
@@ -201,29 +219,33 @@ def render_whatif(ctx: PageContext, data: BehaviourData) -> WhatIf:
             step=1,
             help="Adoption climbs in equal steps and reaches the targets in this year; 1 = at once.",
         )
-    include_retained = state.widget(
-        st.toggle,
-        "Show retained revenue (customers kept × lifetime value), apart from cost savings",
-        "w_ret",
-        True,
-        state.BOOL,
-    )
+    with toggle_col:
+        include_retained = state.widget(
+            st.toggle,
+            "Show retained revenue",
+            "w_ret",
+            True,
+            state.BOOL,
+            help="Customers kept (customers moved × churn gap) × lifetime value, shown apart from the cost savings.",
+        )
     ltv_default = lifetime_value_default(ctx)
     ltv = ltv_default.value
     if include_retained:
-        stored_ltv = state.widget(
-            st.number_input,
-            f"Lifetime value of a customer ({fmt.currency})",
-            "w_ltv",
-            None,
-            state.FLOAT,
-            valid=_valid_money,
-            to_arg=lambda v: ltv_default.value if v is None else float(v),
-            min_value=0.0,
-            max_value=1e8,
-            step=100.0,
-            format="%.2f",
-        )
+        with ltv_col:
+            stored_ltv = state.widget(
+                st.number_input,
+                f"Lifetime value of a customer ({fmt.currency})",
+                "w_ltv",
+                None,
+                state.FLOAT,
+                valid=_valid_money,
+                to_arg=lambda v: ltv_default.value if v is None else float(v),
+                min_value=0.0,
+                max_value=1e8,
+                step=100.0,
+                format="%.2f",
+                help=f"Default: {ltv_default.source}.",
+            )
         ltv = ltv_default.value if stored_ltv is None else float(stored_ltv)
 
     frame = whatif.breakdown(items, base, targets, savings, ltv if include_retained else None)
@@ -232,20 +254,20 @@ def render_whatif(ctx: PageContext, data: BehaviourData) -> WhatIf:
         name="Current sliders",
         levers=tuple(replace(lever, saving=savings[lever.key]) for lever in items),
         base=float(base),
-        targets=tuple((k, v / 100) for k, v in targets.items() if v is not None),
+        targets=tuple((k, v) for k, v in targets.items() if v is not None),
         savings=(),
         years=int(years),
         ramp_years=int(ramp),
         lifetime_value=ltv if include_retained else None,
         include_retained=bool(include_retained),
-        base_overridden=state.value("w_base", None, state.FLOAT) is not None,
+        base_overridden=overridden,
         context=f"{ctx.version.label}; {ctx.filters.describe()}",
     )
     with head:
         _headline(ctx, frame, base, proj, int(years))
     left, right = st.columns(2)
     with left:
-        widgets.chart(charts.waterfall(frame, list(keys), fmt), key="w_waterfall")
+        widgets.chart(charts.waterfall(frame, fmt), key="w_waterfall")
     with right:
         widgets.chart(charts.projection(proj, list(keys), int(ramp), fmt), key="w_projection")
     if include_retained:
@@ -263,16 +285,20 @@ def _valid_int(lo: int, hi: int):
     return _valid
 
 
-def _lever_row(ctx: PageContext, lever: whatif.Lever) -> tuple[float | None, float]:
-    """One behaviour's slider (target adoption, current to 100 %) and saving per customer; returns (target %, saving)."""
+def _lever_row(ctx: PageContext, lever: whatif.Lever, base: float) -> tuple[float | None, float]:
+    """One behaviour's slider (target adoption, today to 100 %), saving per customer and what it saves a year.
+
+    Returns (target in %, or None for today's adoption; saving per customer).
+    """
     fmt = ctx.number_format
     current_pct = lever.current * 100
     lo = _slider_floor(lever)
     best = "unknown" if lever.best_in_class is None else fmt.pct(lever.best_in_class)
     estimate = " (estimate)" if lever.status == "estimate" else ""
-    name_col, slider_col, saving_col = st.columns([2, 5, 2], vertical_alignment="center")
+    name_col, slider_col, saving_col, result_col = st.columns(ROW, vertical_alignment="center")
     with name_col:
-        st.markdown(f"**{md(lever.behaviour)}**")
+        badge = " :orange-badge[assumption]" if lever.assumption else ""
+        st.markdown(f"**{md(lever.behaviour)}**{badge}")
         st.caption(f"Today {fmt.pct(lever.current)}{estimate} · best-in-class {best}")
     with slider_col:
         if lo >= 100.0 - SLIDER_STEP / 2:
@@ -294,10 +320,9 @@ def _lever_row(ctx: PageContext, lever: whatif.Lever) -> tuple[float | None, flo
                 label_visibility="collapsed",
             )
     with saving_col:
-        assumption = " · assumption" if lever.assumption else ""
-        saving = state.widget(
+        stored = state.widget(
             st.number_input,
-            f"Saving per customer a year ({fmt.currency}){assumption}",
+            f"Saving per customer a year: {md(lever.behaviour)}",
             f"w_s_{lever.key}",
             None,
             state.FLOAT,
@@ -307,10 +332,17 @@ def _lever_row(ctx: PageContext, lever: whatif.Lever) -> tuple[float | None, flo
             max_value=1e7,
             step=0.5,
             format="%.2f",
+            label_visibility="collapsed",
             help="Money saved per adopting customer per year. From the catalogue by default"
             + ("; the catalogue's figure is an assumption to replace." if lever.assumption else "."),
         )
-    return target, lever.saving if saving is None else float(saving)
+    saving = lever.saving if stored is None else float(stored)
+    share = None if target is None else target / 100
+    row = whatif.breakdown([lever], base, {lever.key: share}, {lever.key: saving})
+    amount = whatif.total_saving(row)
+    with result_col:
+        st.markdown(f"**{money_md(whatif.money_full(amount, fmt))}**" if amount > 0 else "—")
+    return target, saving
 
 
 def _headline(ctx: PageContext, frame: pd.DataFrame, base: float, proj: pd.DataFrame, years: int) -> None:
