@@ -107,6 +107,9 @@ def test_flags_of_the_data_missing_from_the_catalogue_are_added():
     assert added.measure == bc.Measure("flag", column="b_paperless_statements")
     assert (added.saving, added.best_in_class, added.assumption) == (0.0, None, True)
     assert len(catalogue.behaviours) == 9
+    assert bc.unused_flags(bc.default_catalogue(), ["b_e_billing", "b_paperless_statements", "segment"]) == [
+        "b_paperless_statements"
+    ]
 
 
 def test_each_dataset_keeps_its_own_catalogue(tmp_path):
@@ -114,7 +117,9 @@ def test_each_dataset_keeps_its_own_catalogue(tmp_path):
     assert bc.load_catalogue(store, "a") == bc.default_catalogue()
     mine = bc.default_catalogue().without("smart_meter")
     bc.save_catalogue(store, "a", mine)
-    assert bc.load_catalogue(store, "a").keys == mine.keys
+    # a saved catalogue is kept as saved: the unused b_smart_meter flag is not added back
+    assert bc.load_catalogue(store, "a", ["b_smart_meter"]).keys == mine.keys
+    assert bc.load_catalogue(store, "new", ["b_smart_meter", "b_x"]).keys[-1] == "x"
     assert bc.load_catalogue(store, "b").keys == bc.default_catalogue().keys
     store.set_setting("b", bc.SETTING, {"behaviours": [{"key": "BAD"}]})
     broken = bc.load_catalogue(store, "b")

@@ -348,18 +348,21 @@ def with_data_flags(catalogue: Catalogue, flag_columns: tuple[str, ...] | list[s
 
 
 def load_catalogue(store: Any, dataset: str, flag_columns: tuple[str, ...] | list[str] = ()) -> Catalogue:
-    """The dataset's stored catalogue (or the default one), plus any b_ flag column of the data it does not measure."""
+    """The dataset's stored catalogue; until it has one, the default catalogue plus any b_ flag column it does not measure."""
     stored = store.get_setting(dataset, SETTING, None)
     if stored is None:
-        catalogue = default_catalogue()
-    else:
-        try:
-            catalogue = catalogue_from_json(stored)
-        except CatalogueError as exc:
-            catalogue = replace(
-                default_catalogue(), problems=(f"The saved catalogue could not be read ({exc}); the default one is shown.",)
-            )
-    return with_data_flags(catalogue, flag_columns)
+        return with_data_flags(default_catalogue(), flag_columns)
+    try:
+        return catalogue_from_json(stored)
+    except CatalogueError as exc:
+        problem = f"The saved catalogue could not be read ({exc}); the default one is shown."
+        return replace(with_data_flags(default_catalogue(), flag_columns), problems=(problem,))
+
+
+def unused_flags(catalogue: Catalogue, flag_columns: tuple[str, ...] | list[str]) -> list[str]:
+    """b_ flag columns of the data that no behaviour of the catalogue measures."""
+    used = {b.measure.column for b in catalogue.behaviours if b.measure.kind == FLAG}
+    return [c for c in flag_columns if c.startswith(contract.BEHAVIOUR_PREFIX) and c not in used]
 
 
 def save_catalogue(store: Any, dataset: str, catalogue: Catalogue) -> Catalogue:

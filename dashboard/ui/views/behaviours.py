@@ -30,6 +30,8 @@ from dashboard.metrics.behaviour_catalogue import (
     load_catalogue,
     reset_catalogue,
     save_catalogue,
+    unused_flags,
+    with_data_flags,
 )
 from dashboard.ui import state, widgets
 from dashboard.ui.frame import PageContext
@@ -441,6 +443,13 @@ def _reset(ctx: PageContext, data: BehaviourData) -> None:
     st.session_state[f"{_E}message"] = ("success", "The default catalogue applies again.")
 
 
+def _add_flags(ctx: PageContext, data: BehaviourData) -> None:
+    catalogue = load_catalogue(ctx.store, ctx.dataset, data.flag_columns)
+    grown = save_catalogue(ctx.store, ctx.dataset, with_data_flags(catalogue, data.flag_columns))
+    added = [b.name for b in grown.behaviours if b.key not in catalogue.keys]
+    st.session_state[f"{_E}message"] = ("success", f"Added {', '.join(added)}: enter their savings and best-in-class.")
+
+
 def _save_scope(ctx: PageContext, data: BehaviourData) -> None:
     catalogue = load_catalogue(ctx.store, ctx.dataset, data.flag_columns)
     save_catalogue(ctx.store, ctx.dataset, replace(catalogue, scope=st.session_state[f"{_E}scope"]))
@@ -456,6 +465,10 @@ def render_catalogue_editor(ctx: PageContext, data: BehaviourData) -> None:
     with st.expander("Edit the catalogue: add your own behaviours, replace the assumptions", expanded=message is not None):
         for note in data.catalogue.notes:
             st.caption(md(note))
+        unused = unused_flags(data.catalogue, data.flag_columns)
+        if unused:
+            st.info(f"Flag columns in the data that no behaviour measures: {md(', '.join(unused))}.")
+            st.button("Add them as behaviours", key=f"{_E}add_flags", on_click=_add_flags, args=(ctx, data))
         st.session_state[f"{_E}scope"] = data.catalogue.scope
         st.radio(
             "Customers in scope for adoption",
