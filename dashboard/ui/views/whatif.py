@@ -181,7 +181,7 @@ def render_whatif(ctx: PageContext, data: BehaviourData) -> WhatIf:
         header = st.columns(ROW, vertical_alignment="bottom")
         header[0].markdown("**Behaviour**")
         header[1].markdown("**Target adoption** (from today to 100 %)")
-        header[2].markdown(f"**Saving** ({md(fmt.currency)} per customer a year)")
+        header[2].markdown(f"**Saving** ({md(fmt.currency)} a year)", help="Saved per adopting customer per year.")
         header[3].markdown("**Saves a year**")
     for lever in items:
         target_pct, savings[lever.key] = _lever_row(ctx, lever, base)
