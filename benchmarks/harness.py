@@ -27,7 +27,7 @@ from dashboard import sample
 from dashboard.store import Store, Version
 
 WORK = Path(__file__).resolve().parent / ".work"
-VIEWS = ("overview",)
+VIEWS = ("overview", "behaviours", "whatif")
 """Views with a benchmark module in benchmarks/views/; a new view adds its name here."""
 
 

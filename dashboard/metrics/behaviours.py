@@ -327,41 +327,64 @@ def summary(cur: duckdb.DuckDBPyConnection, version: Version, spec: BehaviourSpe
     behaviours). Columns: customers (of the period), defected (during it), in_scope (customers in scope for
     adoption), sat_n / sat_mean / sat_sd (satisfaction), and per measured behaviour: "adopters:<key>" (in scope
     and showing it), "with:<key>" (customers of the period showing it), "with_defected:<key>", "sat_with:<key>"
-    and "sat_without:<key>".
+    and "sat_without:<key>" (mean satisfaction of those with and without it).
     """
     sql, params, keys = _flags_sql(version, spec)
     per_key = []
     for key in keys:
         per_key += [
-            f'count(*) filter (where in_scope and b_{key}) as "adopters:{key}"',
-            f'count(*) filter (where b_{key}) as "with:{key}"',
-            f'count(*) filter (where b_{key} and defected) as "with_defected:{key}"',
-            f'avg(satisfaction) filter (where b_{key}) as "sat_with:{key}"',
-            f'avg(satisfaction) filter (where not b_{key}) as "sat_without:{key}"',
+            f'sum(cast(in_scope and b_{key} as integer)) as "adopters:{key}"',
+            f'sum(cast(b_{key} as integer)) as "with:{key}"',
+            f'sum(cast(b_{key} and defected as integer)) as "with_defected:{key}"',
+            f'sum(case when b_{key} then satisfaction end) as "sat_with_sum:{key}"',
+            f'sum(cast(b_{key} and satisfaction is not null as integer)) as "sat_with_n:{key}"',
         ]
-    frame = cur.execute(
+    # one pass over the customers into the finest groups; the totals by dimension are sums of these (a few hundred rows)
+    cube = cur.execute(
         f"""
         with f as ({sql})
-        select case when grouping(segment) = 0 then 'segment'
-                    when grouping(region) = 0 then 'region'
-                    when grouping(n_behaviours) = 0 then 'count'
-                    else 'all' end as dimension,
-               coalesce(segment, region, cast(n_behaviours as varchar), 'all') as value,
-               n_behaviours,
+        select segment, region, n_behaviours,
                count(*) as customers,
-               count(*) filter (where defected) as defected,
-               count(*) filter (where in_scope) as in_scope,
+               sum(cast(defected as integer)) as defected,
+               sum(cast(in_scope as integer)) as in_scope,
                count(satisfaction) as sat_n,
-               avg(satisfaction) as sat_mean,
-               stddev_samp(satisfaction) as sat_sd
+               sum(satisfaction) as sat_sum,
+               sum(satisfaction * satisfaction) as sat_sq
                {"".join(", " + col for col in per_key)}
         from f
-        group by grouping sets ((), (segment), (region), (n_behaviours))
-        order by dimension, n_behaviours, value
+        group by segment, region, n_behaviours
         """,
         params,
     ).df()
-    return frame
+    return _roll_up(cube, keys)
+
+
+def _roll_up(cube: pd.DataFrame, keys: tuple[str, ...]) -> pd.DataFrame:
+    """The finest groups summed to the total and to each segment, region and number of behaviours, with means."""
+    measures = [c for c in cube.columns if c not in ("segment", "region", "n_behaviours")]
+    cube = cube.astype({m: "float64" for m in measures}).fillna({m: 0.0 for m in measures})
+    total = cube[measures].sum().to_frame().T.assign(dimension="all", value="all", n_behaviours=pd.NA)
+    parts = [total]
+    for dimension in ("segment", "region", "n_behaviours"):
+        grouped = cube.groupby(dimension, sort=True)[measures].sum().reset_index()
+        label = "count" if dimension == "n_behaviours" else dimension
+        grouped = grouped.assign(dimension=label, value=grouped[dimension].astype(str))
+        if dimension != "n_behaviours":
+            grouped = grouped.drop(columns=[dimension]).assign(n_behaviours=pd.NA)
+        parts.append(grouped)
+    out = pd.concat(parts, ignore_index=True)
+    n = out["sat_n"]
+    out["sat_mean"] = (out["sat_sum"] / n).where(n > 0)
+    variance = ((out["sat_sq"] - out["sat_sum"] ** 2 / n) / (n - 1)).where(n > 1)
+    out["sat_sd"] = variance.clip(lower=0.0) ** 0.5
+    for key in keys:
+        with_n = out[f"sat_with_n:{key}"]
+        without_n = n - with_n
+        out[f"sat_with:{key}"] = (out[f"sat_with_sum:{key}"] / with_n).where(with_n > 0)
+        out[f"sat_without:{key}"] = ((out["sat_sum"] - out[f"sat_with_sum:{key}"]) / without_n).where(without_n > 0)
+    out["n_behaviours"] = out["n_behaviours"].astype("Int64")
+    first = ["dimension", "value", "n_behaviours"]
+    return out[first + [c for c in out.columns if c not in first]].reset_index(drop=True)
 
 
 def summary_keys(frame: pd.DataFrame) -> tuple[str, ...]:
