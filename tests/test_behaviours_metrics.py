@@ -189,7 +189,9 @@ def test_a_rule_needing_a_number_says_so(tiny):
 
 def test_customer_behaviours_sql_for_the_defection_view(tiny):
     store, version = tiny
-    sql, params = bh.customer_behaviours_sql(version, DEFAULT, Filters())
+    catalogue = bh.catalogue_for(store, version)  # the default until the dataset saves its own
+    assert catalogue == DEFAULT and bh.flag_columns(version) == ("b_e_billing", "b_autopay")
+    sql, params = bh.customer_behaviours_sql(version, catalogue, Filters())
     frame = store.query_df(sql, params)
     # the four measured behaviours, in catalogue order; the others have no column
     measured = ["b_no_call_centre", "b_self_service", "b_autopay", "b_e_billing"]

@@ -55,9 +55,12 @@ def adoption_and_potential(adoption: pd.DataFrame, number_format: NumberFormat =
         name="Adoption today",
         marker_color=[ESTIMATE_COLOUR if s == "estimate" else CURRENT for s in rows["status"]],
         text=[fmt.pct(v) for v in rows["current"]],
-        textposition="inside",
+        textposition=["inside" if v >= 0.12 else "outside" for v in rows["current"]],
+        textangle=0,
         insidetextanchor="end",
-        textfont={"color": "white", "size": 15},
+        insidetextfont={"color": "white", "size": 15},
+        outsidetextfont={"color": INK, "size": 15},
+        cliponaxis=False,
         hovertemplate="%{y}<br>Adoption today %{x:.1f} %<extra></extra>",
         row=1,
         col=1,
@@ -102,7 +105,9 @@ def adoption_and_potential(adoption: pd.DataFrame, number_format: NumberFormat =
         col=2,
     )
     top = float(potential.max()) if potential.notna().any() else 0.0
-    fig.update_xaxes(title_text="Share of customers in scope", range=[0, 125], ticksuffix=" %", dtick=20, row=1, col=1)
+    fig.update_xaxes(
+        title_text="Share of customers in scope", range=[0, 128], ticksuffix=" %", tickvals=[0, 20, 40, 60, 80, 100], row=1, col=1
+    )
     fig.update_xaxes(
         title_text=f"{fmt.currency} a year", tickprefix=fmt.currency, range=[0, top * 1.6 if top > 0 else 1], row=1, col=2
     )

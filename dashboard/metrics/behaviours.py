@@ -40,9 +40,9 @@ from dashboard.metrics.behaviour_catalogue import (
     load_catalogue,
 )
 from dashboard.metrics.scope import NOT_SET, Filters
-from dashboard.store import Version
+from dashboard.store import Store, Version
 
-__all__ = ["customer_behaviours_sql", "load_catalogue", "prepare", "summary"]
+__all__ = ["catalogue_for", "customer_behaviours_sql", "load_catalogue", "prepare", "summary"]
 
 SMALL_GROUP = 30
 """Groups of fewer customers are greyed and labelled: their mean and churn rate are too noisy to read."""
@@ -305,6 +305,16 @@ def _flags_sql(version: Version, spec: BehaviourSpec) -> tuple[str, list, tuple[
         from flags
     """
     return sql, [*cust_params, *contact_params, *flag_params], keys
+
+
+def flag_columns(version: Version) -> tuple[str, ...]:
+    """The b_ flag columns of the version's customers table."""
+    return tuple(c for c in version.columns.get("customers", ()) if c.startswith(contract.BEHAVIOUR_PREFIX))
+
+
+def catalogue_for(store: Store, version: Version) -> Catalogue:
+    """The behaviour catalogue in force for version's dataset (as the Behaviours page shows it)."""
+    return load_catalogue(store, version.dataset, flag_columns(version))
 
 
 def customer_behaviours_sql(version: Version, catalogue: Catalogue, filters: Filters = Filters()) -> tuple[str, list]:

@@ -69,7 +69,7 @@ class BehaviourData:
 def behaviour_data(ctx: PageContext) -> BehaviourData:
     """The catalogue of the active dataset and its figures (one cached query per version, filters and measures)."""
     version = ctx.version
-    flag_columns = tuple(c for c in version.columns.get("customers", ()) if c.startswith(contract.BEHAVIOUR_PREFIX))
+    flag_columns = bh.flag_columns(version)
     catalogue = load_catalogue(ctx.store, ctx.dataset, flag_columns)
     summary = ctx.metric(bh.summary, bh.BehaviourSpec.of(catalogue, ctx.filters))
     total = summary[summary["dimension"] == "all"]
@@ -181,6 +181,10 @@ def render_adoption(ctx: PageContext, data: BehaviourData) -> None:
         key="b_adoption_table",
         column_config={
             "Behaviour": st.column_config.TextColumn(width="medium"),
+            **{
+                name: st.column_config.TextColumn(width="small")
+                for name in ("Adoption today", "Best-in-class", "Gap", "Saving per customer a year")
+            },
             "Figures": st.column_config.TextColumn(width="medium"),
             "How it is measured": st.column_config.TextColumn(width="large"),
         },
