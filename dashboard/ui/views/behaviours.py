@@ -409,7 +409,7 @@ def _behaviour_from_editor(catalogue: Catalogue) -> Behaviour:
 
 def _forget_whatif(keys: list[str] | tuple[str, ...]) -> None:
     """Drop What-if values kept for these behaviours, so the What-if page starts from the new catalogue."""
-    state.clear([f"w_{part}_{key}" for key in keys for part in ("t", "s")])
+    state.clear([*(f"w_{part}_{key}" for key in keys for part in ("t", "s")), "w_pre"])
 
 
 def _save(ctx: PageContext, data: BehaviourData) -> None:
