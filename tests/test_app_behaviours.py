@@ -79,7 +79,7 @@ def test_the_page_shows_adoption_against_best_in_class_on_the_sample(app_sample_
         "Adoption today by segment",
         "Savings potential a year by segment, if each reached best-in-class",
         "Satisfaction and churn by number of behaviours shown",
-        "Churn with and without each behaviour",
+        "Share who left during the period, with and without each behaviour",
     ]
     groups = _table(at, "Behaviours shown")
     assert groups["Customers"].tolist()[0] == "2,588"

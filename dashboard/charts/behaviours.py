@@ -106,7 +106,12 @@ def adoption_and_potential(adoption: pd.DataFrame, number_format: NumberFormat =
     )
     top = float(potential.max()) if potential.notna().any() else 0.0
     fig.update_xaxes(
-        title_text="Share of customers in scope", range=[0, 128], ticksuffix=" %", tickvals=[0, 20, 40, 60, 80, 100], row=1, col=1
+        title_text="Share of customers in scope",
+        range=[0, 128],
+        tickvals=[0, 20, 40, 60, 80, 100],
+        ticktext=[f"{v} %" for v in (0, 20, 40, 60, 80, 100)],
+        row=1,
+        col=1,
     )
     fig.update_xaxes(
         title_text=f"{fmt.currency} a year", tickprefix=fmt.currency, range=[0, top * 1.6 if top > 0 else 1], row=1, col=2
@@ -305,4 +310,4 @@ def churn_with_without(churn: pd.DataFrame, number_format: NumberFormat = Number
     fig.update_layout(barmode="group", bargap=0.25, legend={"traceorder": "reversed"})
     fig.update_xaxes(title_text="Churn rate during the period", ticksuffix=" %", range=[0, (top or 1) * 1.3])
     fig.update_yaxes(automargin=True)
-    return styled(fig, title="Churn with and without each behaviour", height=_height(len(rows), 60))
+    return styled(fig, title="Share who left during the period, with and without each behaviour", height=_height(len(rows), 60))

@@ -181,10 +181,6 @@ def render_adoption(ctx: PageContext, data: BehaviourData) -> None:
         key="b_adoption_table",
         column_config={
             "Behaviour": st.column_config.TextColumn(width="medium"),
-            **{
-                name: st.column_config.TextColumn(width="small")
-                for name in ("Adoption today", "Best-in-class", "Gap", "Saving per customer a year")
-            },
             "Figures": st.column_config.TextColumn(width="medium"),
             "How it is measured": st.column_config.TextColumn(width="large"),
         },
