@@ -242,3 +242,16 @@ def test_real_telco_data_reproduces_the_published_figures(telco_db):
         "15.98 %",
         "34.67 %",
     ]
+
+
+def test_an_empty_catalogue_says_what_to_do_on_both_pages(app_sample_db):
+    from dashboard.metrics.behaviour_catalogue import Catalogue, save_catalogue
+
+    store = Store(app_sample_db)
+    save_catalogue(store, "sample", Catalogue())
+    store.close()
+    at = _app()
+    assert any("The catalogue is empty" in i.value for i in at.info)
+    assert any("b\\_e\\_billing" in i.value for i in at.info)  # the data's flags are offered back
+    _run(at.switch_page("pages/4_What-if.py"))
+    assert any("No behaviour has a current adoption yet" in i.value for i in at.info)
