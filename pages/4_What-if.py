@@ -9,5 +9,4 @@ ctx = frame.page(
     "Presets set every chosen behaviour to today, halfway to best-in-class, or best-in-class.",
 )
 data = behaviours.behaviour_data(ctx)
-current = whatif.render_whatif(ctx, data)
-whatif.render_scenarios(ctx, current)
+whatif.render_interactive(ctx, data)

@@ -41,7 +41,7 @@ def cases(ctx: BenchContext) -> list[Case]:
         total = whatif.total_saving(frame)
         charts.headline(total, "a year in cost savings")
         charts.waterfall(frame)
-        charts.projection(proj, list(CATALOGUE.keys), 3)
+        charts.projection(proj, 3)
         return total
 
     def rescan(chosen):

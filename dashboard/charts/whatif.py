@@ -83,32 +83,26 @@ def waterfall(frame: pd.DataFrame, number_format: NumberFormat = NumberFormat())
     return styled(fig, title="Annual savings by behaviour", height=460)
 
 
-def projection(proj: pd.DataFrame, keys: list[str], ramp_years: int, number_format: NumberFormat = NumberFormat()) -> go.Figure:
-    """Savings per year stacked by behaviour while adoption ramps up to the targets, with the running total as a line."""
+def projection(proj: pd.DataFrame, ramp_years: int, number_format: NumberFormat = NumberFormat()) -> go.Figure:
+    """Savings per year while adoption ramps up to the targets (bars, labelled), with the running total as a line.
+
+    The split by behaviour is the waterfall's job; one bar series keeps this chart quick to draw on every slider move.
+    """
     fmt = number_format
-    colours = behaviour_colours(keys)
+    years = proj.groupby("year", sort=True).agg(saving=("saving", "sum"), cumulative=("cumulative", "first")).reset_index()
+    reached = proj.groupby("year", sort=True)["reached"].first().reindex(years["year"]).to_numpy() if len(proj) else []
     fig = go.Figure()
-    shown = proj.groupby("key", sort=False)["saving"].sum()
-    for key in [k for k in shown.index if shown[k] > 0]:
-        rows = proj[proj["key"] == key]
-        fig.add_bar(
-            x=rows["year"],
-            y=rows["saving"],
-            name=label(rows["behaviour"].iloc[0]),
-            marker_color=colours.get(key, GREY),
-            hovertemplate=f"Year %{{x}}<br>%{{fullData.name}}: {fmt.currency}%{{y:,.0f}}<extra></extra>",
-        )
-    years = proj.drop_duplicates("year")
-    year_totals = proj.groupby("year", sort=True)["saving"].sum()
-    fig.add_scatter(
-        x=year_totals.index,
-        y=year_totals.to_numpy(),
-        mode="text",
-        text=[whatif.money_headline(v, fmt) for v in year_totals],
-        textposition="top center",
+    fig.add_bar(
+        x=years["year"],
+        y=years["saving"],
+        name="Savings in the year",
+        marker_color=GOOD,
+        text=[whatif.money_headline(v, fmt) for v in years["saving"]],
+        textposition="outside",
+        cliponaxis=False,
         textfont={"size": 15},
-        showlegend=False,
-        hoverinfo="skip",
+        customdata=[round(r * 100) for r in reached],
+        hovertemplate=f"Year %{{x}}: {fmt.currency}%{{y:,.0f}} (%{{customdata}} % of the change reached)<extra></extra>",
     )
     fig.add_scatter(
         x=years["year"],
@@ -120,10 +114,9 @@ def projection(proj: pd.DataFrame, keys: list[str], ramp_years: int, number_form
         yaxis="y2",
         hovertemplate=f"Year %{{x}}<br>running total {fmt.currency}%{{y:,.0f}}<extra></extra>",
     )
-    top_year = float(year_totals.max()) if len(year_totals) else 0.0
+    top_year = float(years["saving"].max()) if len(years) else 0.0
     top = float(years["cumulative"].max()) if len(years) else 0.0
     fig.update_layout(
-        barmode="stack",
         yaxis={
             "title": {"text": f"Savings in the year ({fmt.currency})"},
             "tickprefix": fmt.currency,
@@ -140,11 +133,12 @@ def projection(proj: pd.DataFrame, keys: list[str], ramp_years: int, number_form
             "rangemode": "tozero",
         },
         legend={"orientation": "h", "y": -0.18, "yanchor": "top", "x": 0, "xanchor": "left"},
+        xaxis={
+            "title": {"text": f"Year (targets reached {'at once' if ramp_years <= 1 else f'in year {ramp_years}'})"},
+            "dtick": 1,
+        },
     )
-    ramp = "at once" if ramp_years <= 1 else f"in year {ramp_years}"
-    fig.update_xaxes(title_text=f"Year (targets reached {ramp})", dtick=1)
-    total = whatif.money_headline(top, fmt)
-    return styled(fig, title=f"Year by year: {total} over {len(years)} years", height=500)
+    return styled(fig, title=f"Year by year: {whatif.money_headline(top, fmt)} over {len(years)} years", height=500)
 
 
 def compare(scenarios: list[whatif.Scenario], keys: list[str], number_format: NumberFormat = NumberFormat()) -> go.Figure:

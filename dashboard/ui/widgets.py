@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
@@ -27,12 +29,26 @@ def chart(fig: go.Figure, key: str | None = None) -> None:
     st.plotly_chart(fig, width="stretch", key=key, config={"displaylogo": False})
 
 
-def download_buttons(frame: pd.DataFrame, filename: str, *, key: str, label: str = "Download") -> None:
-    """CSV and Excel download buttons for frame, both formula-safe (text cells cannot run as formulas)."""
+def download_buttons(
+    frame: pd.DataFrame | Callable[[], pd.DataFrame],
+    filename: str,
+    *,
+    key: str,
+    label: str = "Download",
+    deferred: bool = False,
+) -> None:
+    """CSV and Excel download buttons for frame, both formula-safe (text cells cannot run as formulas).
+
+    deferred: build the table (frame may then be a function returning it) and write the files only when a button
+    is clicked, so a page that reruns often (sliders) does not build an Excel file on every run.
+    """
+    table = frame if callable(frame) else (lambda: frame)
+    csv = (lambda: export.csv_bytes(table())) if deferred else export.csv_bytes(table())
+    xlsx = (lambda: export.excel_bytes({filename: table()})) if deferred else export.excel_bytes({filename: table()})
     left, right = st.columns(2)
     left.download_button(
         f"{label} CSV",
-        export.csv_bytes(frame),
+        csv,
         file_name=f"{filename}.csv",
         mime="text/csv",
         key=f"{key}_csv",
@@ -40,7 +56,7 @@ def download_buttons(frame: pd.DataFrame, filename: str, *, key: str, label: str
     )
     right.download_button(
         f"{label} Excel",
-        export.excel_bytes({filename: frame}),
+        xlsx,
         file_name=f"{filename}.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key=f"{key}_xlsx",

@@ -191,7 +191,9 @@ def render_adoption(ctx: PageContext, data: BehaviourData) -> None:
             "your own cost data and benchmarks in the catalogue editor below. Only e-billing's $11 and 84 % come "
             "from the article.".replace("$", "\\$")
         )
-    widgets.download_buttons(adoption_export(data.adoption), "behaviour_adoption", key="b_adoption_dl", label="Adoption table")
+    widgets.download_buttons(
+        adoption_export(data.adoption), "behaviour_adoption", key="b_adoption_dl", label="Adoption table", deferred=True
+    )
 
 
 def render_by_group(ctx: PageContext, data: BehaviourData) -> None:
@@ -230,7 +232,9 @@ def render_by_group(ctx: PageContext, data: BehaviourData) -> None:
             "group_potential": f"{dimension} savings potential a year",
         }
     )
-    widgets.download_buttons(table.drop(columns=["key"]), f"behaviours_by_{dimension}", key="b_group_dl", label="By " + dimension)
+    widgets.download_buttons(
+        table.drop(columns=["key"]), f"behaviours_by_{dimension}", key="b_group_dl", label="By " + dimension, deferred=True
+    )
 
 
 def _valid_dimension(value: str) -> str:
@@ -303,7 +307,9 @@ def render_churn(ctx: PageContext, data: BehaviourData) -> None:
         "period ÷ customers showing it; without it likewise. Churn gap = without − with: an association, not proof "
         "that the behaviour keeps customers."
     )
-    widgets.download_buttons(churn.drop(columns=["key"]), "churn_by_behaviour", key="b_churn_dl", label="Churn table")
+    widgets.download_buttons(
+        churn.drop(columns=["key"]), "churn_by_behaviour", key="b_churn_dl", label="Churn table", deferred=True
+    )
 
 
 # -- the catalogue editor -----------------------------------------------------------------------------------------

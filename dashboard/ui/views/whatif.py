@@ -4,6 +4,7 @@ revenue and saved scenarios. A slider change runs no query: the adoption figures
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -106,173 +107,11 @@ class WhatIf:
     dataset_base: float
 
 
-def render_whatif(ctx: PageContext, data: BehaviourData) -> WhatIf:
-    """Presets, customer base, one slider and saving per behaviour, and the money figure at the top; returns the what-if."""
-    fmt = ctx.number_format
-    items = whatif.levers(data.adoption, data.churn)
-    keys = tuple(lever.key for lever in items)
-    _forget_on_dataset_change(ctx, data.catalogue.keys)
-    head = st.container()
-    unpriced = data.adoption[data.adoption["current"].isna()]["behaviour"].tolist() if len(data.adoption) else []
-    if not items:
-        st.info("No behaviour has a current adoption yet: measure one in the data or enter an estimate on the Behaviours page.")
-
-    presets, base_col = st.columns([3, 2])
-    with presets:
-        st.markdown("**Presets**")
-        buttons = st.columns(3)
-        icons = {"current": ":material/undo:", "halfway": ":material/adjust:", "best": ":material/emoji_events:"}
-        helps = {
-            "current": "Every chosen behaviour back to today's adoption.",
-            "halfway": "Every chosen behaviour halfway from today to best-in-class.",
-            "best": "Every chosen behaviour at best-in-class.",
-        }
-        chosen = state.value("w_pre", list(keys), state.TEXTS, valid=lambda v: [k for k in keys if k in v])
-        for column, (preset, text) in zip(buttons, whatif.PRESETS.items(), strict=True):
-            column.button(
-                text,
-                key=f"w_preset_{preset}",
-                on_click=_apply_preset,
-                args=(preset, items, chosen),
-                width="stretch",
-                icon=icons[preset],
-                help=helps[preset],
-            )
-        names = {lever.key: lever.behaviour for lever in items}
-        state.widget(
-            st.multiselect,
-            "Presets move these behaviours",
-            "w_pre",
-            list(keys),
-            state.TEXTS,
-            valid=lambda v: [k for k in keys if k in v],
-            value_arg="default",
-            options=list(keys),
-            format_func=lambda k: names.get(k, k),
-            help="The behaviours the preset buttons set; the others keep their sliders.",
-        )
-    with base_col:
-        dataset_base = data.base
-        base = state.widget(
-            st.number_input,
-            "Customer base",
-            "w_base",
-            None,
-            state.FLOAT,
-            valid=_valid_money,
-            to_arg=lambda v: float(dataset_base) if v is None else float(v),
-            min_value=0.0,
-            max_value=1e10,
-            step=1000.0,
-            format="%.0f",
-            help="Customers the change in adoption applies to. From the dataset by default; type another number to override.",
-        )
-        overridden = base is not None
-        base = float(base) if overridden else dataset_base
-        if not overridden:
-            st.caption(f"From the dataset: {fmt.number(dataset_base)} customers in scope ({md(data.scope_text)}).")
-        else:
-            st.caption(f"Entered here: {fmt.number(base)} customers. The dataset has {fmt.number(dataset_base)}.")
-            st.button("Use the dataset's customer base", key="w_base_reset", on_click=state.set_value, args=("w_base", None))
-
-    targets: dict[str, float | None] = {}
-    savings: dict[str, float] = {}
-    if items:
-        header = st.columns(ROW, vertical_alignment="bottom")
-        header[0].markdown("**Behaviour**")
-        header[1].markdown("**Target adoption** (from today to 100 %)")
-        header[2].markdown(f"**Saving** ({md(fmt.currency)} a year)", help="Saved per adopting customer per year.")
-        header[3].markdown("**Saves a year**")
-    for lever in items:
-        target_pct, savings[lever.key] = _lever_row(ctx, lever, base)
-        targets[lever.key] = None if target_pct is None else target_pct / 100
-    if unpriced:
-        st.caption(
-            "Not priced (no data and no estimated adoption): "
-            + ", ".join(md(n) for n in unpriced)
-            + ". Add an estimate on the Behaviours page."
-        )
-
-    years_col, ramp_col, toggle_col, ltv_col = st.columns([1, 1, 1.2, 1], vertical_alignment="bottom")
-    with years_col:
-        years = state.widget(
-            st.number_input,
-            "Years to project",
-            "w_years",
-            5,
-            state.INT,
-            valid=_valid_int(1, 10),
-            min_value=1,
-            max_value=10,
-            step=1,
-        )
-    with ramp_col:
-        ramp = state.widget(
-            st.number_input,
-            "Years to reach the targets",
-            "w_ramp",
-            3,
-            state.INT,
-            valid=_valid_int(1, 10),
-            min_value=1,
-            max_value=10,
-            step=1,
-            help="Adoption climbs in equal steps and reaches the targets in this year; 1 = at once.",
-        )
-    with toggle_col:
-        include_retained = state.widget(
-            st.toggle,
-            "Show retained revenue",
-            "w_ret",
-            True,
-            state.BOOL,
-            help="Customers kept (customers moved × churn gap) × lifetime value, shown apart from the cost savings.",
-        )
-    ltv_default = lifetime_value_default(ctx)
-    ltv = ltv_default.value
-    if include_retained:
-        with ltv_col:
-            stored_ltv = state.widget(
-                st.number_input,
-                f"Lifetime value of a customer ({fmt.currency})",
-                "w_ltv",
-                None,
-                state.FLOAT,
-                valid=_valid_money,
-                to_arg=lambda v: ltv_default.value if v is None else float(v),
-                min_value=0.0,
-                max_value=1e8,
-                step=100.0,
-                format="%.2f",
-                help=f"Default: {ltv_default.source}.",
-            )
-        ltv = ltv_default.value if stored_ltv is None else float(stored_ltv)
-
-    frame = whatif.breakdown(items, base, targets, savings, ltv if include_retained else None)
-    proj = whatif.projection(frame, int(years), int(ramp))
-    scenario = whatif.Scenario(
-        name="Current sliders",
-        levers=tuple(replace(lever, saving=savings[lever.key]) for lever in items),
-        base=float(base),
-        targets=tuple((k, v) for k, v in targets.items() if v is not None),
-        savings=(),
-        years=int(years),
-        ramp_years=int(ramp),
-        lifetime_value=ltv if include_retained else None,
-        include_retained=bool(include_retained),
-        base_overridden=overridden,
-        context=f"{ctx.version.label}; {ctx.filters.describe()}",
-    )
-    with head:
-        _headline(ctx, frame, base, proj, int(years))
-    left, right = st.columns(2)
-    with left:
-        widgets.chart(charts.waterfall(frame, fmt), key="w_waterfall")
-    with right:
-        widgets.chart(charts.projection(proj, list(keys), int(ramp), fmt), key="w_projection")
-    if include_retained:
-        _retained(ctx, data, frame, ltv, ltv_default, stored_default=state.value("w_ltv", None, state.FLOAT) is None)
-    return WhatIf(items, frame, scenario, dataset_base)
+@st.fragment
+def render_interactive(ctx: PageContext, data: BehaviourData) -> None:
+    """The What-if's sliders, figures and scenarios as one fragment: a slider change reruns only this part of the
+    page (not the sidebar, not the adoption figures, which come from the cache)."""
+    render_scenarios(ctx, render_whatif(ctx, data))
 
 
 def _valid_int(lo: int, hi: int):
@@ -285,14 +124,200 @@ def _valid_int(lo: int, hi: int):
     return _valid
 
 
-def _lever_row(ctx: PageContext, lever: whatif.Lever, base: float) -> tuple[float | None, float]:
-    """One behaviour's slider (target adoption, today to 100 %), saving per customer and what it saves a year.
+@dataclass(frozen=True)
+class _Control:
+    """A persisted What-if value: read before anything is drawn (so the money comes first), drawn later as a widget."""
 
-    Returns (target in %, or None for today's adoption; saving per customer).
-    """
+    name: str
+    default: Any
+    codec: state.Codec
+    valid: Callable[[Any], Any] | None = None
+
+    def read(self) -> Any:
+        return state.value(self.name, self.default, self.codec, self.valid)
+
+    def draw(self, render: Callable[..., Any], label: str, **kwargs: Any) -> Any:
+        return state.widget(render, label, self.name, self.default, self.codec, valid=self.valid, **kwargs)
+
+
+BASE = _Control("w_base", None, state.FLOAT, _valid_money)
+YEARS = _Control("w_years", 5, state.INT, _valid_int(1, 10))
+RAMP = _Control("w_ramp", 3, state.INT, _valid_int(1, 10))
+RETAINED = _Control("w_ret", True, state.BOOL)
+LIFETIME_VALUE = _Control("w_ltv", None, state.FLOAT, _valid_money)
+
+
+def _target(lever: whatif.Lever) -> _Control:
+    return _Control(f"w_t_{lever.key}", None, state.FLOAT, _valid_target(_slider_floor(lever)))
+
+
+def _saving(lever: whatif.Lever) -> _Control:
+    return _Control(f"w_s_{lever.key}", None, state.FLOAT, _valid_money)
+
+
+def _has_slider(lever: whatif.Lever) -> bool:
+    return _slider_floor(lever) < 100.0 - SLIDER_STEP / 2
+
+
+def render_whatif(ctx: PageContext, data: BehaviourData) -> WhatIf:
+    """The money figure first (with the sum in words), then presets, customer base, one slider and saving per
+    behaviour, years and ramp-up, the waterfall and projection, and retained revenue; returns the what-if."""
+    fmt = ctx.number_format
+    items = whatif.levers(data.adoption, data.churn)
+    _forget_on_dataset_change(ctx, data.catalogue.keys)
+
+    # every input as persisted (the callbacks of the last change have run): the money is computed and drawn before
+    # any widget, so it reaches the screen first
+    dataset_base = data.base
+    stored_base = BASE.read()
+    base = dataset_base if stored_base is None else float(stored_base)
+    targets: dict[str, float | None] = {}
+    for lever in items:
+        pct = _target(lever).read() if _has_slider(lever) else None
+        targets[lever.key] = None if pct is None else pct / 100
+    savings = {lever.key: _stored_or(_saving(lever).read(), lever.saving) for lever in items}
+    years, ramp, include_retained = int(YEARS.read()), int(RAMP.read()), bool(RETAINED.read())
+    ltv_default = lifetime_value_default(ctx)
+    stored_ltv = LIFETIME_VALUE.read() if include_retained else None
+    ltv = _stored_or(stored_ltv, ltv_default.value)
+    frame = whatif.breakdown(items, base, targets, savings, ltv if include_retained else None)
+    proj = whatif.projection(frame, years, ramp)
+    _headline(ctx, frame, base, proj, years)
+
+    unpriced = data.adoption[data.adoption["current"].isna()]["behaviour"].tolist() if len(data.adoption) else []
+    if not items:
+        st.info("No behaviour has a current adoption yet: measure one in the data or enter an estimate on the Behaviours page.")
+    presets, base_col = st.columns([3, 2])
+    with presets:
+        _presets(items)
+    with base_col:
+        BASE.draw(
+            st.number_input,
+            "Customer base",
+            to_arg=lambda v: float(dataset_base) if v is None else float(v),
+            min_value=0.0,
+            max_value=1e10,
+            step=1000.0,
+            format="%.0f",
+            help="Customers the change in adoption applies to. From the dataset by default; type another number to override.",
+        )
+        if stored_base is None:
+            st.caption(f"From the dataset: {fmt.number(dataset_base)} customers in scope ({md(data.scope_text)}).")
+        else:
+            st.caption(f"Entered here: {fmt.number(base)} customers. The dataset has {fmt.number(dataset_base)}.")
+            st.button("Use the dataset's customer base", key="w_base_reset", on_click=state.set_value, args=("w_base", None))
+
+    if items:
+        header = st.columns(ROW, vertical_alignment="bottom")
+        header[0].markdown("**Behaviour**")
+        header[1].markdown("**Target adoption** (from today to 100 %)")
+        header[2].markdown(f"**Saving** ({md(fmt.currency)} a year)", help="Saved per adopting customer per year.")
+        header[3].markdown("**Saves a year**")
+    saved = dict(zip(frame["key"], frame["annual_saving"], strict=True))
+    for lever in items:
+        _lever_row(ctx, lever, saved[lever.key])
+    if unpriced:
+        st.caption(
+            "Not priced (no data and no estimated adoption): "
+            + ", ".join(md(n) for n in unpriced)
+            + ". Add an estimate on the Behaviours page."
+        )
+
+    years_col, ramp_col, toggle_col, ltv_col = st.columns([1, 1, 1.2, 1], vertical_alignment="bottom")
+    with years_col:
+        YEARS.draw(st.number_input, "Years to project", min_value=1, max_value=10, step=1)
+    with ramp_col:
+        RAMP.draw(
+            st.number_input,
+            "Years to reach the targets",
+            min_value=1,
+            max_value=10,
+            step=1,
+            help="Adoption climbs in equal steps and reaches the targets in this year; 1 = at once.",
+        )
+    with toggle_col:
+        RETAINED.draw(
+            st.toggle,
+            "Show retained revenue",
+            help="Customers kept (customers moved × churn gap) × lifetime value, shown apart from the cost savings.",
+        )
+    if include_retained:
+        with ltv_col:
+            LIFETIME_VALUE.draw(
+                st.number_input,
+                f"Lifetime value of a customer ({fmt.currency})",
+                to_arg=lambda v: ltv_default.value if v is None else float(v),
+                min_value=0.0,
+                max_value=1e8,
+                step=100.0,
+                format="%.2f",
+                help=f"Default: {ltv_default.source}.",
+            )
+
+    left, right = st.columns(2)
+    with left:
+        widgets.chart(charts.waterfall(frame, fmt), key="w_waterfall")
+    with right:
+        widgets.chart(charts.projection(proj, ramp, fmt), key="w_projection")
+    if include_retained:
+        _retained(ctx, data, frame, ltv, ltv_default, stored_default=stored_ltv is None)
+    scenario = whatif.Scenario(
+        name="Current sliders",
+        levers=tuple(replace(lever, saving=savings[lever.key]) for lever in items),
+        base=float(base),
+        targets=tuple((k, v) for k, v in targets.items() if v is not None),
+        years=years,
+        ramp_years=ramp,
+        lifetime_value=ltv if include_retained else None,
+        include_retained=include_retained,
+        base_overridden=stored_base is not None,
+        context=f"{ctx.version.label}; {ctx.filters.describe()}",
+    )
+    return WhatIf(items, frame, scenario, dataset_base)
+
+
+def _stored_or(stored: Any, default: float) -> float:
+    return default if stored is None else float(stored)
+
+
+def _presets(items: tuple[whatif.Lever, ...]) -> None:
+    """The three preset buttons and the choice of behaviours they move."""
+    keys = [lever.key for lever in items]
+    st.markdown("**Presets**")
+    buttons = st.columns(3)
+    icons = {"current": ":material/undo:", "halfway": ":material/adjust:", "best": ":material/emoji_events:"}
+    helps = {
+        "current": "Every chosen behaviour back to today's adoption.",
+        "halfway": "Every chosen behaviour halfway from today to best-in-class.",
+        "best": "Every chosen behaviour at best-in-class.",
+    }
+    chosen_control = _Control("w_pre", keys, state.TEXTS, lambda v: [k for k in keys if k in v])
+    chosen = chosen_control.read()
+    for column, (preset, text) in zip(buttons, whatif.PRESETS.items(), strict=True):
+        column.button(
+            text,
+            key=f"w_preset_{preset}",
+            on_click=_apply_preset,
+            args=(preset, items, chosen),
+            width="stretch",
+            icon=icons[preset],
+            help=helps[preset],
+        )
+    names = {lever.key: lever.behaviour for lever in items}
+    chosen_control.draw(
+        st.multiselect,
+        "Presets move these behaviours",
+        value_arg="default",
+        options=keys,
+        format_func=lambda k: names.get(k, k),
+        help="The behaviours the preset buttons set; the others keep their sliders.",
+    )
+
+
+def _lever_row(ctx: PageContext, lever: whatif.Lever, saves: float) -> None:
+    """One behaviour's slider (target adoption, today to 100 %), saving per customer and what it saves a year."""
     fmt = ctx.number_format
     current_pct = lever.current * 100
-    lo = _slider_floor(lever)
     best = "unknown" if lever.best_in_class is None else fmt.pct(lever.best_in_class)
     estimate = " (estimate)" if lever.status == "estimate" else ""
     name_col, slider_col, saving_col, result_col = st.columns(ROW, vertical_alignment="center")
@@ -301,32 +326,23 @@ def _lever_row(ctx: PageContext, lever: whatif.Lever, base: float) -> tuple[floa
         st.markdown(f"**{md(lever.behaviour)}**{badge}")
         st.caption(f"Today {fmt.pct(lever.current)}{estimate} · best-in-class {best}")
     with slider_col:
-        if lo >= 100.0 - SLIDER_STEP / 2:
+        if not _has_slider(lever):
             st.caption("Already at 100 %: nothing left to move.")
-            target = None
         else:
-            target = state.widget(
+            _target(lever).draw(
                 st.slider,
                 f"Target adoption: {md(lever.behaviour)}",
-                f"w_t_{lever.key}",
-                None,
-                state.FLOAT,
-                valid=_valid_target(lo),
                 to_arg=lambda v: current_pct if v is None else float(v),
-                min_value=lo,
+                min_value=_slider_floor(lever),
                 max_value=100.0,
                 step=SLIDER_STEP,
                 format="%.1f %%",
                 label_visibility="collapsed",
             )
     with saving_col:
-        stored = state.widget(
+        _saving(lever).draw(
             st.number_input,
             f"Saving per customer a year: {md(lever.behaviour)}",
-            f"w_s_{lever.key}",
-            None,
-            state.FLOAT,
-            valid=_valid_money,
             to_arg=lambda v: lever.saving if v is None else float(v),
             min_value=0.0,
             max_value=1e7,
@@ -336,13 +352,8 @@ def _lever_row(ctx: PageContext, lever: whatif.Lever, base: float) -> tuple[floa
             help="Money saved per adopting customer per year. From the catalogue by default"
             + ("; the catalogue's figure is an assumption to replace." if lever.assumption else "."),
         )
-    saving = lever.saving if stored is None else float(stored)
-    share = None if target is None else target / 100
-    row = whatif.breakdown([lever], base, {lever.key: share}, {lever.key: saving})
-    amount = whatif.total_saving(row)
     with result_col:
-        st.markdown(f"**{money_md(whatif.money_full(amount, fmt))}**" if amount > 0 else "—")
-    return target, saving
+        st.markdown(f"**{money_md(whatif.money_full(saves, fmt))}**" if saves > 0 else "—")
 
 
 def _headline(ctx: PageContext, frame: pd.DataFrame, base: float, proj: pd.DataFrame, years: int) -> None:
@@ -506,7 +517,13 @@ def render_scenarios(ctx: PageContext, current: WhatIf) -> None:
             args=(ctx, current.scenario),
             width="stretch",
         )
-    widgets.download_buttons(whatif.scenario_table(current.scenario), "whatif_current", key="w_current_dl", label="These sliders")
+    widgets.download_buttons(
+        lambda: whatif.scenario_table(current.scenario),
+        "whatif_current",
+        key="w_current_dl",
+        label="These sliders",
+        deferred=True,
+    )
     scenarios = whatif.load_scenarios(ctx.store, ctx.dataset)
     if not scenarios:
         st.caption("No saved scenarios yet for this dataset.")
@@ -542,8 +559,13 @@ def render_scenarios(ctx: PageContext, current: WhatIf) -> None:
         st.dataframe(_compare_display(table, fmt), hide_index=True, width="stretch", key="w_cmp_table")
         keys = list(dict.fromkeys(lever.key for s in picked for lever in s.levers))
         widgets.chart(charts.compare(picked, keys, fmt), key="w_cmp_chart")
-        export = pd.concat([whatif.scenario_table(s) for s in picked], ignore_index=True)
-        widgets.download_buttons(export, "whatif_scenarios", key="w_cmp_dl", label="Compared scenarios")
+        widgets.download_buttons(
+            lambda: pd.concat([whatif.scenario_table(s) for s in picked], ignore_index=True),
+            "whatif_scenarios",
+            key="w_cmp_dl",
+            label="Compared scenarios",
+            deferred=True,
+        )
     pick_col, load_col, delete_col = st.columns([3, 1, 1], vertical_alignment="bottom")
     selected_name = pick_col.selectbox("Saved scenario", names, key="w_scn_pick")
     selected = next(s for s in scenarios if s.name == selected_name)
@@ -564,4 +586,6 @@ def render_scenarios(ctx: PageContext, current: WhatIf) -> None:
             args=(ctx, selected.name),
             width="stretch",
         )
-    widgets.download_buttons(whatif.scenario_table(selected), "whatif_scenario", key="w_scn_dl", label=f"“{md(selected.name)}”")
+    widgets.download_buttons(
+        lambda: whatif.scenario_table(selected), "whatif_scenario", key="w_scn_dl", label=f"“{md(selected.name)}”", deferred=True
+    )
