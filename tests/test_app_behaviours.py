@@ -255,3 +255,43 @@ def test_an_empty_catalogue_says_what_to_do_on_both_pages(app_sample_db):
     assert any("b\\_e\\_billing" in i.value for i in at.info)  # the data's flags are offered back
     _run(at.switch_page("pages/4_What-if.py"))
     assert any("No behaviour has a current adoption yet" in i.value for i in at.info)
+
+
+def test_the_remaining_editor_controls(app_sample_db):
+    at = _app()
+    # a flag measure on another column, with an estimate for when the data cannot measure it
+    _run(at.selectbox(key="bh_edit_pick").set_value("budget_billing"))
+    assert at.selectbox(key="bh_edit_flag_column").value == "b_budget_billing"
+    _run(at.selectbox(key="bh_edit_flag_column").set_value("b_smart_meter"))
+    _run(at.checkbox(key="bh_edit_bic_known").uncheck())  # best-in-class unknown: no potential
+    _run(at.checkbox(key="bh_edit_assumption").uncheck())
+    at.text_input(key="bh_edit_saving_source").input("Finance, billing cost study 2025")
+    at.text_input(key="bh_edit_bic_source").input("")
+    _run(at.button(key="bh_edit_save").click())
+    row = _adoption(at).loc["Seasonal (budget) billing"]
+    assert row[["Adoption today", "Best-in-class", "Savings potential a year"]].tolist() == ["32.53 %", "—", "—"]
+    assert row["How it is measured"] == "flag b_smart_meter is yes"
+    assert row["Figures"] == "Source: Finance, billing cost study 2025"
+    # derived channels: self-service counted on the web only
+    _run(at.selectbox(key="bh_edit_pick").set_value("self_service"))
+    _run(at.multiselect(key="bh_edit_channels").set_value(["web"]))
+    _run(at.button(key="bh_edit_save").click())
+    assert "own contacts on web" in _adoption(at).loc["Self-service", "How it is measured"]
+    # a flag the data lack, with an estimate to fall back on
+    store = Store(app_sample_db)
+    from dashboard.metrics.behaviour_catalogue import Behaviour, Measure, load_catalogue, save_catalogue
+
+    catalogue = load_catalogue(store, "sample")
+    save_catalogue(
+        store, "sample", catalogue.upsert(Behaviour("paper_free", "Paper-free", Measure("flag", column="b_paper_free")))
+    )
+    store.close()
+    _run(at)
+    assert _adoption(at).loc["Paper-free", "Adoption today"] == "—"
+    _run(at.selectbox(key="bh_edit_pick").set_value("paper_free"))
+    _run(at.checkbox(key="bh_edit_use_estimate").check())
+    at.number_input(key="bh_edit_estimate_pct").set_value(30.0)
+    _run(at.button(key="bh_edit_save").click())
+    row = _adoption(at).loc["Paper-free"]
+    assert row["Adoption today"] == "30.00 % (estimate)"
+    assert row["How it is measured"].startswith("Estimated adoption: the customers table has no column b_paper_free")
