@@ -491,7 +491,7 @@ def render_catalogue_editor(ctx: PageContext, data: BehaviourData) -> None:
         st.selectbox(
             "Behaviour",
             options,
-            format_func=lambda k: "➕ New behaviour" if k == _NEW else names.get(k, k),
+            format_func=lambda k: "+ New behaviour" if k == _NEW else names.get(k, k),
             key=f"{_E}pick",
             on_change=_load_editor,
             args=(data,),
