@@ -9,12 +9,18 @@ from types import ModuleType
 
 import duckdb
 
-from dashboard.metrics import defection_prepare, journey_prepare, overview, stages
+from dashboard.metrics import behaviours, defection_prepare, journey_prepare, overview, stages
 from dashboard.store import Version
 
 Preparer = Callable[[duckdb.DuckDBPyConnection, Version], None]
 
-PREPARERS: tuple[Preparer, ...] = (overview.prepare, journey_prepare.prepare, stages.prepare, defection_prepare.prepare)
+PREPARERS: tuple[Preparer, ...] = (
+    overview.prepare,
+    journey_prepare.prepare,
+    stages.prepare,
+    behaviours.prepare,
+    defection_prepare.prepare,
+)
 """Each view's prepare step, run in order; a view that reads prepared tables adds its step here."""
 
 

@@ -37,6 +37,14 @@ PAGES: tuple[NavPage, ...] = (
         "Relationship stages: conversion, movement up and down, and what each stage is worth",
     ),
     NavPage(
+        "pages/3_Behaviours.py",
+        "Behaviours",
+        ":material/verified:",
+        "Value",
+        "Perfect-customer behaviours against best-in-class and the money in the gap",
+    ),
+    NavPage("pages/4_What-if.py", "What-if", ":material/tune:", "Value", "Sliders that move adoption and show the savings"),
+    NavPage(
         "pages/5_Defection.py",
         "Defection",
         ":material/person_remove:",

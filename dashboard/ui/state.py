@@ -89,21 +89,32 @@ def value(
     return st.session_state[key]
 
 
+def _push_to_browser(name: str) -> None:
+    """Mark name's widget to be given its value through session state when next drawn.
+
+    A keyed widget whose state is merely deleted is drawn again from its value parameter on the server, but the
+    browser keeps showing (and later sends back) the old value; a value set through session state reaches it.
+    """
+    st.session_state.pop(_widget_key(name), None)
+    st.session_state.setdefault("_state_push", set()).add(name)
+
+
 def set_value(name: str, new_value: Any) -> None:
-    """Persist new_value under name and mirror it in the URL."""
+    """Persist new_value under name and mirror it in the URL (its widget shows it when next drawn)."""
     st.session_state[_key(name)] = new_value
     if name in _registry():
         _write_url(name, new_value)
     widget_key = _widget_key(name)
     if widget_key in st.session_state and st.session_state[widget_key] != new_value:
-        del st.session_state[widget_key]
+        _push_to_browser(name)
 
 
 def clear(names: list[str]) -> None:
     """Forget the persisted values of names (session state, widget state and URL)."""
     for name in names:
         st.session_state.pop(_key(name), None)
-        st.session_state.pop(_widget_key(name), None)
+        if _widget_key(name) in st.session_state:
+            _push_to_browser(name)
         if name in st.query_params:
             del st.query_params[name]
 
@@ -128,13 +139,11 @@ def widget(
     """
     current = value(name, default, codec, valid, always_in_url=always_in_url)
     widget_key = _widget_key(name)
-    shown = st.session_state.get(widget_key, _MISSING)
-    rendered = st.session_state.setdefault("_state_rendered", set())
-    if (shown is not _MISSING and shown != current) or (shown is _MISSING and name in rendered):
-        # A keyed widget keeps its identity from run to run, so the browser goes on showing its old choice (and sends
-        # it back on the next click) unless told otherwise: setting the widget's state before drawing it does that.
-        st.session_state[widget_key] = current
-    rendered.add(name)
+    shown = current if value_arg == "index" or to_arg is None else to_arg(current)
+    pushes = st.session_state.setdefault("_state_push", set())
+    if name in pushes or (widget_key in st.session_state and st.session_state[widget_key] != shown):
+        st.session_state[widget_key] = shown
+        pushes.discard(name)
 
     def _changed() -> None:
         set_value(name, st.session_state[widget_key])

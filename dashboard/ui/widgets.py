@@ -55,22 +55,35 @@ def chart(fig: go.Figure, key: str | None = None, **plotly_kwargs) -> object:
     return event
 
 
-def download_buttons(
-    frame: pd.DataFrame | Callable[[], pd.DataFrame], filename: str, *, key: str, label: str = "Download"
-) -> None:
-    """CSV and Excel download buttons for frame, both formula-safe (text cells cannot run as formulas); table in the report.
+EXCEL_MAX_ROWS = 1_048_575
+"""Rows a worksheet holds below its header."""
 
-    frame may be a function returning the frame: the file is then built only when a button is clicked (large
-    exports), and the report leaves the table out.
+
+def download_buttons(
+    frame: pd.DataFrame | Callable[[], pd.DataFrame],
+    filename: str,
+    *,
+    key: str,
+    label: str = "Download",
+    deferred: bool = False,
+) -> None:
+    """CSV and Excel download buttons for frame, both formula-safe (text cells cannot run as formulas).
+
+    A DataFrame also goes into the HTML report. When frame is a function returning the frame, or deferred is set,
+    the files are built only when a button is clicked, so a large export or a page that reruns often (sliders)
+    never pays for them. Excel stops at its sheet limit of 1,048,575 rows; the CSV holds every row.
     """
-    if callable(frame):
-        make = frame
-        csv_data = lambda: export.csv_bytes(make())  # noqa: E731
-        excel_data = lambda: export.excel_bytes({filename: make()})  # noqa: E731
-    else:
-        if (page_report := report.current()) is not None:
-            page_report.table(frame, filename)
-        csv_data, excel_data = export.csv_bytes(frame), export.excel_bytes({filename: frame})
+    if not callable(frame) and (page_report := report.current()) is not None:
+        page_report.table(frame, filename)
+    table = frame if callable(frame) else (lambda: frame)
+    sheet = filename[:31]
+    lazy = deferred or callable(frame)
+    csv_data = (lambda: export.csv_bytes(table())) if lazy else export.csv_bytes(table())
+    excel_data = (
+        (lambda: export.excel_bytes({sheet: table().head(EXCEL_MAX_ROWS)}))
+        if lazy
+        else export.excel_bytes({sheet: table().head(EXCEL_MAX_ROWS)})
+    )
     left, right = st.columns(2)
     left.download_button(
         f"{label} CSV",
@@ -79,37 +92,11 @@ def download_buttons(
         mime="text/csv",
         key=f"{key}_csv",
         icon=":material/download:",
-    )
-    right.download_button(
-        f"{label} Excel",
-        excel_data,
-        file_name=f"{filename}.xlsx",
-        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        key=f"{key}_xlsx",
-        icon=":material/table_view:",
-    )
-
-
-EXCEL_MAX_ROWS = 1_048_575
-"""Rows a worksheet holds below its header."""
-
-
-def lazy_download_buttons(fetch: Callable[[], pd.DataFrame], filename: str, *, key: str, label: str = "Download") -> None:
-    """CSV and Excel download buttons whose (formula-safe) files are built from fetch() only when clicked, so a large
-    export never slows the page down. Excel stops at its sheet limit of 1,048,575 rows; the CSV holds every row."""
-    left, right = st.columns(2)
-    left.download_button(
-        f"{label} CSV",
-        lambda: export.csv_bytes(fetch()),
-        file_name=f"{filename}.csv",
-        mime="text/csv",
-        key=f"{key}_csv",
-        icon=":material/download:",
         on_click="ignore",
     )
     right.download_button(
         f"{label} Excel",
-        lambda: export.excel_bytes({filename[:31]: fetch().head(EXCEL_MAX_ROWS)}),
+        excel_data,
         file_name=f"{filename}.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key=f"{key}_xlsx",

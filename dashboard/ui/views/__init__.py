@@ -1,1 +1,1 @@
-"""Page sections that draw things, reusable by the workshop Story page."""
+"""Page sections that draw things, one module per view, reusable by the workshop Story page."""

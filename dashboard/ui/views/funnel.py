@@ -227,7 +227,7 @@ def _download_all(ctx: PageContext, fn, spec, filename: str, key: str) -> None:
         with store.cursor() as cur:
             return fn(cur, version, spec)
 
-    widgets.lazy_download_buttons(fetch, filename, key=key, label="Download all")
+    widgets.download_buttons(fetch, filename, key=key, label="Download all")
 
 
 def _slug(text: str) -> str:

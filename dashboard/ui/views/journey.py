@@ -5,7 +5,6 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import export
 from dashboard.charts import journey as charts
 from dashboard.contract import JOURNEY_STAGES
 from dashboard.metrics import customers, journey, journey_drill, journey_paths, journey_service
@@ -458,25 +457,4 @@ def render_drilldown(ctx: PageContext, spec: JourneySpec, path_spec: PathSpec) -
         with ctx.store.cursor() as cur:
             return customers.timeline(cur, ctx.version, spec_all)
 
-    lazy_download_buttons(timelines, "journey-customer-timelines", key="j_timelines_dl", label="Their timelines")
-
-
-def lazy_download_buttons(make_frame, filename: str, *, key: str, label: str) -> None:
-    """CSV and Excel download buttons whose formula-safe file is only built when clicked (for big exports)."""
-    left, right = st.columns(2)
-    left.download_button(
-        f"{label} CSV",
-        lambda: export.csv_bytes(make_frame()),
-        file_name=f"{filename}.csv",
-        mime="text/csv",
-        key=f"{key}_csv",
-        icon=":material/download:",
-    )
-    right.download_button(
-        f"{label} Excel",
-        lambda: export.excel_bytes({filename: make_frame()}),
-        file_name=f"{filename}.xlsx",
-        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        key=f"{key}_xlsx",
-        icon=":material/table_view:",
-    )
+    widgets.download_buttons(timelines, "journey-customer-timelines", key="j_timelines_dl", label="Their timelines")

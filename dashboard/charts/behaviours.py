@@ -1,0 +1,313 @@
+"""Behaviours charts: adoption against best-in-class, savings potential, adoption by segment, behaviours and satisfaction."""
+
+from __future__ import annotations
+
+import html
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from dashboard.charts.theme import BAD, GOOD, GREY, INK, PALETTE, styled
+from dashboard.formatting import NumberFormat
+
+CURRENT, BEST = PALETTE[0], PALETTE[1]
+ESTIMATE_COLOUR = "#9DC3E6"
+SMALL_COLOUR = "#C8C8C8"
+
+
+def label(text: object) -> str:
+    """User text made safe for a plotly label (plotly reads a few HTML tags in text)."""
+    return html.escape(str(text), quote=False)
+
+
+def behaviour_colours(keys: list[str] | tuple[str, ...]) -> dict[str, str]:
+    """One colour per behaviour key, by catalogue order, the same on every behaviour and what-if chart."""
+    return {key: PALETTE[i % len(PALETTE)] for i, key in enumerate(keys)}
+
+
+def _height(rows: int, per_row: int = 46, extra: int = 150) -> int:
+    return max(300, extra + per_row * rows)
+
+
+def adoption_and_potential(adoption: pd.DataFrame, number_format: NumberFormat = NumberFormat()) -> go.Figure:
+    """Left: adoption today (bar) against best-in-class (diamond); right: savings potential a year. Largest money on top.
+
+    Estimated adoptions are pale; savings resting on assumed figures are hatched and labelled "assumption".
+    """
+    fmt = number_format
+    rows = adoption[adoption["current"].notna()].iloc[::-1]
+    names = [
+        label(n) + (" (estimate)" if s == "estimate" else "") for n, s in zip(rows["behaviour"], rows["status"], strict=True)
+    ]
+    fig = make_subplots(
+        rows=1,
+        cols=2,
+        shared_yaxes=True,
+        column_widths=[0.56, 0.44],
+        horizontal_spacing=0.03,
+        subplot_titles=("Adoption today and best-in-class", "Savings potential a year at best-in-class"),
+    )
+    fig.add_bar(
+        y=names,
+        x=rows["current"] * 100,
+        orientation="h",
+        name="Adoption today",
+        marker_color=[ESTIMATE_COLOUR if s == "estimate" else CURRENT for s in rows["status"]],
+        text=[fmt.pct(v) for v in rows["current"]],
+        textposition=["inside" if v >= 0.12 else "outside" for v in rows["current"]],
+        textangle=0,
+        insidetextanchor="end",
+        insidetextfont={"color": "white", "size": 15},
+        outsidetextfont={"color": INK, "size": 15},
+        cliponaxis=False,
+        hovertemplate="%{y}<br>Adoption today %{x:.1f} %<extra></extra>",
+        row=1,
+        col=1,
+    )
+    has_best = rows["best_in_class"].notna()
+    fig.add_scatter(
+        y=[n for n, b in zip(names, has_best, strict=True) if b],
+        x=rows.loc[has_best, "best_in_class"] * 100,
+        mode="markers+text",
+        name="Best-in-class",
+        marker={"symbol": "diamond", "size": 17, "color": BEST, "line": {"color": INK, "width": 1}},
+        text=[_gap_text(g, fmt) for g in rows.loc[has_best, "gap"]],
+        textposition="middle right",
+        textfont={"size": 14, "color": INK},
+        hovertemplate="%{y}<br>Best-in-class %{x:.1f} %<extra></extra>",
+        row=1,
+        col=1,
+    )
+    potential = rows["potential"]
+    fig.add_bar(
+        y=names,
+        x=potential.fillna(0.0),
+        orientation="h",
+        name="Savings potential a year",
+        marker={
+            "color": GOOD,
+            "pattern": {
+                "shape": ["/" if a else "" for a in rows["assumption"]],
+                "fillmode": "overlay",
+                "fgcolor": "white",
+                "fgopacity": 0.7,
+                "solidity": 0.3,
+            },
+        },
+        text=[_potential_text(v, a, fmt) for v, a in zip(potential, rows["assumption"], strict=True)],
+        textposition="outside",
+        cliponaxis=False,
+        textfont={"size": 14},
+        hovertemplate=f"%{{y}}<br>{fmt.currency}%{{x:,.0f}} a year<extra></extra>",
+        showlegend=False,
+        row=1,
+        col=2,
+    )
+    top = float(potential.max()) if potential.notna().any() else 0.0
+    fig.update_xaxes(
+        title_text="Share of customers in scope",
+        range=[0, 128],
+        tickvals=[0, 20, 40, 60, 80, 100],
+        ticktext=[f"{v} %" for v in (0, 20, 40, 60, 80, 100)],
+        row=1,
+        col=1,
+    )
+    fig.update_xaxes(
+        title_text=f"{fmt.currency} a year", tickprefix=fmt.currency, range=[0, top * 1.6 if top > 0 else 1], row=1, col=2
+    )
+    fig.update_yaxes(automargin=True)
+    fig.update_layout(
+        barmode="overlay", bargap=0.3, legend={"orientation": "h", "y": -0.12, "yanchor": "top", "x": 0, "xanchor": "left"}
+    )
+    fig.update_annotations(font_size=17)
+    return styled(fig, title="Where the money is: adoption gaps priced", height=_height(len(rows), 52, 170))
+
+
+def _gap_text(gap: float, fmt: NumberFormat) -> str:
+    if pd.isna(gap):
+        return ""
+    return f"  gap {fmt.number(gap * 100, 1)} pts" if gap > 0 else "  at or above"
+
+
+def _potential_text(value: float, assumption: bool, fmt: NumberFormat) -> str:
+    if pd.isna(value):
+        return "no best-in-class"
+    return fmt.money(value) + (" · assumption" if assumption else "")
+
+
+def adoption_heatmap(by_group: pd.DataFrame, dimension: str, number_format: NumberFormat = NumberFormat()) -> go.Figure:
+    """Adoption today per behaviour (rows) and segment or region (columns), as a heatmap with the share in each cell."""
+    groups = list(dict.fromkeys(by_group["group"]))
+    behaviours = list(dict.fromkeys(by_group["behaviour"]))
+    table = by_group.pivot_table(index="behaviour", columns="group", values="current", aggfunc="first", sort=False)
+    table = table.reindex(index=behaviours[::-1], columns=groups)
+    text = [[number_format.pct(v) for v in row] for row in table.to_numpy()]
+    fig = go.Figure(
+        go.Heatmap(
+            z=table.to_numpy() * 100,
+            x=[label(g) for g in groups],
+            y=[label(b) for b in table.index],
+            text=text,
+            texttemplate="%{text}",
+            textfont={"size": 15},
+            colorscale=[[0, "#F7FBFF"], [1, CURRENT]],
+            zmin=0,
+            zmax=100,
+            colorbar={"title": {"text": "Adoption"}, "ticksuffix": " %"},
+            hovertemplate="%{y}<br>%{x}: %{text}<extra></extra>",
+        )
+    )
+    fig.update_yaxes(automargin=True)
+    return styled(fig, title=f"Adoption today by {dimension}", height=_height(len(behaviours), 44, 170))
+
+
+def potential_by_group(
+    by_group: pd.DataFrame, dimension: str, keys: list[str], number_format: NumberFormat = NumberFormat()
+) -> go.Figure:
+    """Savings potential a year per segment or region, stacked by behaviour; the group with most money first."""
+    fmt = number_format
+    colours = behaviour_colours(keys)
+    groups = list(dict.fromkeys(by_group["group"]))
+    fig = go.Figure()
+    for key, rows in by_group.groupby("key", sort=False):
+        rows = rows.set_index("group").reindex(groups)
+        fig.add_bar(
+            x=[label(g) for g in groups],
+            y=rows["potential"].fillna(0.0),
+            name=label(rows["behaviour"].dropna().iloc[0]),
+            marker_color=colours.get(key, GREY),
+            hovertemplate=f"%{{x}}<br>%{{fullData.name}}: {fmt.currency}%{{y:,.0f}} a year<extra></extra>",
+        )
+    totals = by_group.groupby("group", sort=False)["potential"].sum().reindex(groups)
+    fig.add_scatter(
+        x=[label(g) for g in groups],
+        y=totals,
+        mode="text",
+        text=[fmt.money(v) for v in totals],
+        textposition="top center",
+        textfont={"size": 15},
+        showlegend=False,
+        hoverinfo="skip",
+    )
+    fig.update_layout(barmode="stack", legend={"orientation": "v", "y": 1, "yanchor": "top", "x": 1.02, "xanchor": "left"})
+    top = float(totals.max()) if len(totals) else 0.0
+    fig.update_yaxes(title_text=f"Savings potential a year ({fmt.currency})", tickprefix=fmt.currency, range=[0, top * 1.15 or 1])
+    return styled(fig, title=f"Savings potential a year by {dimension}, if each reached best-in-class", height=480)
+
+
+def count_groups(groups: pd.DataFrame, scale: str = "", number_format: NumberFormat = NumberFormat()) -> go.Figure:
+    """Mean satisfaction (with its 95 % confidence interval) and churn rate by number of behaviours shown.
+
+    Groups of fewer than 30 customers are grey and labelled.
+    """
+    fmt = number_format
+    fig = make_subplots(
+        rows=1,
+        cols=2,
+        subplot_titles=("Mean satisfaction (95 % confidence interval)", "Churn rate during the period"),
+        horizontal_spacing=0.1,
+    )
+    x = [str(n) for n in groups["behaviours"]]
+    small = groups["small"].astype(bool)
+    sat_colour = [SMALL_COLOUR if s else CURRENT for s in small]
+    churn_colour = [SMALL_COLOUR if s else BAD for s in small]
+    has_sat = groups["mean_satisfaction"].notna().any()
+    if has_sat:
+        upper = (groups["ci_high"] - groups["mean_satisfaction"]).fillna(0.0)
+        lower = (groups["mean_satisfaction"] - groups["ci_low"]).fillna(0.0)
+        fig.add_bar(
+            x=x,
+            y=groups["mean_satisfaction"],
+            marker_color=sat_colour,
+            error_y={"type": "data", "array": upper, "arrayminus": lower, "color": INK, "thickness": 1.5, "width": 6},
+            text=[_sat_text(m, s, fmt) for m, s in zip(groups["mean_satisfaction"], small, strict=True)],
+            textposition="inside",
+            insidetextanchor="start",
+            textfont={"size": 14},
+            name="Mean satisfaction",
+            customdata=list(zip(groups["customers"], groups["ci_low"], groups["ci_high"], strict=True)),
+            hovertemplate="%{x} behaviours<br>mean %{y:.2f} (%{customdata[1]:.2f} to %{customdata[2]:.2f})"
+            "<br>%{customdata[0]:,} customers<extra></extra>",
+            showlegend=False,
+            row=1,
+            col=1,
+        )
+    fig.add_bar(
+        x=x,
+        y=groups["churn_rate"] * 100,
+        marker_color=churn_colour,
+        text=[
+            (fmt.pct(c) if pd.notna(c) else "") + ("<br>n < 30" if s else "")
+            for c, s in zip(groups["churn_rate"], small, strict=True)
+        ],
+        textposition="outside",
+        cliponaxis=False,
+        textfont={"size": 14},
+        name="Churn rate",
+        customdata=groups["customers"],
+        hovertemplate="%{x} behaviours<br>churn %{y:.1f} %<br>%{customdata:,} customers<extra></extra>",
+        showlegend=False,
+        row=1,
+        col=2,
+    )
+    fig.update_xaxes(title_text="Number of behaviours shown", type="category")
+    fig.update_yaxes(title_text=f"Mean satisfaction{f' ({scale})' if scale else ''}", row=1, col=1)
+    top_churn = float((groups["churn_rate"] * 100).max()) if groups["churn_rate"].notna().any() else 1.0
+    fig.update_yaxes(title_text="Churn rate", ticksuffix=" %", range=[0, top_churn * 1.25 or 1], row=1, col=2)
+    if not has_sat:
+        fig.add_annotation(
+            text="No satisfaction scores in this dataset",
+            xref="x domain",
+            yref="y domain",
+            x=0.5,
+            y=0.5,
+            showarrow=False,
+            font={"size": 16, "color": GREY},
+        )
+    if small.any():
+        fig.add_annotation(
+            text="Grey: fewer than 30 customers, too few to read",
+            xref="paper",
+            yref="paper",
+            x=0,
+            y=-0.2,
+            showarrow=False,
+            xanchor="left",
+            font={"size": 14, "color": GREY},
+        )
+    fig.update_annotations(font_size=16, selector={"text": "Mean satisfaction (95 % confidence interval)"})
+    fig.update_annotations(font_size=16, selector={"text": "Churn rate during the period"})
+    return styled(fig, title="Satisfaction and churn by number of behaviours shown", height=470)
+
+
+def _sat_text(mean: float, small: bool, fmt: NumberFormat) -> str:
+    if pd.isna(mean):
+        return ""
+    return fmt.number(mean, 2) + ("<br>n < 30" if small else "")
+
+
+def churn_with_without(churn: pd.DataFrame, number_format: NumberFormat = NumberFormat()) -> go.Figure:
+    """Churn rate of customers with and without each behaviour, side by side."""
+    fmt = number_format
+    rows = churn.iloc[::-1]
+    names = [label(n) for n in rows["behaviour"]]
+    fig = go.Figure()
+    for column, name, colour in (("churn_without", "Without it", BAD), ("churn_with", "With it", GOOD)):
+        fig.add_bar(
+            y=names,
+            x=rows[column] * 100,
+            orientation="h",
+            name=name,
+            marker_color=colour,
+            text=[fmt.pct(v, 2) for v in rows[column]],
+            textposition="outside",
+            cliponaxis=False,
+            textfont={"size": 14},
+            hovertemplate=f"%{{y}}<br>{name}: %{{x:.2f}} %<extra></extra>",
+        )
+    top = float((churn[["churn_with", "churn_without"]].max().max() or 0) * 100) if len(churn) else 1.0
+    fig.update_layout(barmode="group", bargap=0.25, legend={"traceorder": "reversed"})
+    fig.update_xaxes(title_text="Churn rate during the period", ticksuffix=" %", range=[0, (top or 1) * 1.3])
+    fig.update_yaxes(automargin=True)
+    return styled(fig, title="Share who left during the period, with and without each behaviour", height=_height(len(rows), 60))

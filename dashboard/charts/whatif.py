@@ -1,0 +1,180 @@
+"""What-if charts: the headline money figure, the waterfall by behaviour, the multi-year projection, scenarios compared."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from dashboard.charts.behaviours import behaviour_colours, label
+from dashboard.charts.theme import GOOD, GREY, INK, PALETTE, styled
+from dashboard.formatting import NumberFormat
+from dashboard.metrics import whatif
+
+HEADLINE_SIZE = 104
+
+
+def headline(value: float, caption: str, number_format: NumberFormat = NumberFormat(), colour: str = GOOD) -> go.Figure:
+    """The money figure as the largest text on the page ($3.47M), with a one-line caption under it."""
+    fig = go.Figure()
+    fig.add_annotation(
+        text=whatif.money_headline(value, number_format),
+        x=0,
+        y=0.62,
+        xref="paper",
+        yref="paper",
+        xanchor="left",
+        yanchor="middle",
+        showarrow=False,
+        font={"size": HEADLINE_SIZE, "color": colour, "family": "Source Sans Pro, Arial, sans-serif"},
+    )
+    fig.add_annotation(
+        text=label(caption),
+        x=0,
+        y=0.02,
+        xref="paper",
+        yref="paper",
+        xanchor="left",
+        yanchor="bottom",
+        showarrow=False,
+        font={"size": 22, "color": INK},
+    )
+    fig.update_xaxes(visible=False, range=[0, 1])
+    fig.update_yaxes(visible=False, range=[0, 1])
+    fig.update_layout(margin={"l": 0, "r": 0, "t": 0, "b": 0}, hovermode=False, meta={"value": value})
+    return styled(fig, height=190)
+
+
+def waterfall(frame: pd.DataFrame, number_format: NumberFormat = NumberFormat()) -> go.Figure:
+    """Annual savings built up behaviour by behaviour (largest first) to the total."""
+    fmt = number_format
+    moved = frame[frame["annual_saving"] > 0].sort_values("annual_saving", ascending=False)
+    names = [label(n) for n in moved["behaviour"]]
+    total = whatif.total_saving(frame)
+    fig = go.Figure(
+        go.Waterfall(
+            x=[*names, "Total"],
+            y=[*moved["annual_saving"], total],
+            measure=["relative"] * len(moved) + ["total"],
+            text=[whatif.money_headline(v, fmt) for v in [*moved["annual_saving"], total]],
+            textposition="outside",
+            textfont={"size": 16},
+            cliponaxis=False,
+            connector={"line": {"color": "#BBBBBB", "dash": "dot"}},
+            increasing={"marker": {"color": GOOD}},
+            totals={"marker": {"color": INK}},
+            hovertemplate=f"%{{x}}<br>{fmt.currency}%{{y:,.0f}} a year<extra></extra>",
+        )
+    )
+    if moved.empty:
+        fig.add_annotation(
+            text="Move a slider above today's adoption to see savings",
+            xref="paper",
+            yref="paper",
+            x=0.5,
+            y=0.5,
+            showarrow=False,
+            font={"size": 18, "color": GREY},
+        )
+    fig.update_yaxes(
+        title_text=f"Savings a year ({fmt.currency})", tickprefix=fmt.currency, tickformat=".3~s", range=[0, max(total, 1) * 1.18]
+    )
+    fig.update_xaxes(tickangle=0, automargin=True)
+    fig.update_layout(showlegend=False)
+    return styled(fig, title="Annual savings by behaviour", height=460)
+
+
+def projection(proj: pd.DataFrame, ramp_years: int, number_format: NumberFormat = NumberFormat()) -> go.Figure:
+    """Savings per year while adoption ramps up to the targets (bars, labelled), with the running total as a line.
+
+    The split by behaviour is the waterfall's job; one bar series keeps this chart quick to draw on every slider move.
+    """
+    fmt = number_format
+    years = proj.groupby("year", sort=True).agg(saving=("saving", "sum"), cumulative=("cumulative", "first")).reset_index()
+    reached = proj.groupby("year", sort=True)["reached"].first().reindex(years["year"]).to_numpy() if len(proj) else []
+    fig = go.Figure()
+    fig.add_bar(
+        x=years["year"],
+        y=years["saving"],
+        name="Savings in the year",
+        marker_color=GOOD,
+        text=[whatif.money_headline(v, fmt) for v in years["saving"]],
+        textposition="outside",
+        cliponaxis=False,
+        textfont={"size": 15},
+        customdata=[round(r * 100) for r in reached],
+        hovertemplate=f"Year %{{x}}: {fmt.currency}%{{y:,.0f}} (%{{customdata}} % of the change reached)<extra></extra>",
+    )
+    fig.add_scatter(
+        x=years["year"],
+        y=years["cumulative"],
+        name="Running total (right axis)",
+        mode="lines+markers",
+        line={"color": INK, "width": 3, "dash": "dot"},
+        marker={"size": 9},
+        yaxis="y2",
+        hovertemplate=f"Year %{{x}}<br>running total {fmt.currency}%{{y:,.0f}}<extra></extra>",
+    )
+    top_year = float(years["saving"].max()) if len(years) else 0.0
+    top = float(years["cumulative"].max()) if len(years) else 0.0
+    fig.update_layout(
+        yaxis={
+            "title": {"text": f"Savings in the year ({fmt.currency})"},
+            "tickprefix": fmt.currency,
+            "tickformat": ".3~s",
+            "range": [0, max(top_year, 1) * 1.2],
+        },
+        yaxis2={
+            "title": {"text": "Running total"},
+            "overlaying": "y",
+            "side": "right",
+            "showgrid": False,
+            "tickprefix": fmt.currency,
+            "tickformat": ".3~s",
+            "rangemode": "tozero",
+        },
+        legend={"orientation": "h", "y": -0.18, "yanchor": "top", "x": 0, "xanchor": "left"},
+        xaxis={
+            "title": {"text": f"Year (targets reached {'at once' if ramp_years <= 1 else f'in year {ramp_years}'})"},
+            "dtick": 1,
+        },
+    )
+    return styled(fig, title=f"Year by year: {whatif.money_headline(top, fmt)} over {len(years)} years", height=500)
+
+
+def compare(scenarios: list[whatif.Scenario], keys: list[str], number_format: NumberFormat = NumberFormat()) -> go.Figure:
+    """Total annual savings per saved scenario, stacked by behaviour, with the total above each bar."""
+    fmt = number_format
+    colours = behaviour_colours(keys)
+    names = [label(s.name) for s in scenarios]
+    frames = [s.frame().set_index("key") for s in scenarios]
+    fig = go.Figure()
+    seen: list[tuple[str, str]] = []
+    for frame in frames:
+        for key, row in frame.iterrows():
+            if (key, row["behaviour"]) not in seen:
+                seen.append((key, row["behaviour"]))
+    for i, (key, behaviour) in enumerate(seen):
+        values = [float(f.at[key, "annual_saving"]) if key in f.index else 0.0 for f in frames]
+        if not any(v > 0 for v in values):
+            continue
+        fig.add_bar(
+            x=names,
+            y=values,
+            name=label(behaviour),
+            marker_color=colours.get(key, PALETTE[i % len(PALETTE)]),
+            hovertemplate=f"%{{x}}<br>%{{fullData.name}}: {fmt.currency}%{{y:,.0f}} a year<extra></extra>",
+        )
+    totals = [whatif.total_saving(f) for f in frames]
+    fig.add_scatter(
+        x=names,
+        y=totals,
+        mode="text",
+        text=[whatif.money_headline(v, fmt) for v in totals],
+        textposition="top center",
+        textfont={"size": 17},
+        showlegend=False,
+        hoverinfo="skip",
+    )
+    fig.update_layout(barmode="stack", legend={"orientation": "h", "y": -0.15, "yanchor": "top", "x": 0, "xanchor": "left"})
+    fig.update_yaxes(title_text=f"Savings a year ({fmt.currency})", tickprefix=fmt.currency, range=[0, max([*totals, 1]) * 1.18])
+    return styled(fig, title="Scenarios side by side: annual savings", height=480)

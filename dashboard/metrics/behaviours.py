@@ -1,0 +1,620 @@
+"""Perfect-customer behaviours: adoption against best-in-class, savings potential, and how behaviours go with
+satisfaction and churn.
+
+Two populations, both for the selected segments, regions and months (prospects never count):
+
+- **customers of the period**: signed up by the end of the period and not defected before its start
+  (the Overview's "Customers"). Churn and satisfaction comparisons are made over them.
+- **customers in scope** for adoption (the catalogue's scope): by default the customers still active at the
+  end of the period when the data say when customers left (a churn date), otherwise every customer of the
+  period (a snapshot such as the telco file, where a churned flag marks customers lost during it).
+
+adoption of a behaviour = customers in scope showing it ÷ customers in scope.
+
+Derived behaviours read customer-started touchpoints (initiated_by not "company"; all touchpoints when the
+data do not say who started them) in calendar months, up to each customer's last month as a customer within
+the period: the month they left, or the period's last month (the data's last month when no period is set).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date
+
+import duckdb
+import pandas as pd
+from scipy import stats
+
+from dashboard import contract
+from dashboard.metrics.behaviour_catalogue import (
+    DERIVED,
+    ESTIMATE,
+    FLAG,
+    NO_CONTACT,
+    RULE,
+    SCOPES,
+    SELF_SERVICE,
+    Catalogue,
+    Measure,
+    load_catalogue,
+)
+from dashboard.metrics.scope import NOT_SET, Filters
+from dashboard.store import Store, Version
+
+__all__ = ["catalogue_for", "customer_behaviours_sql", "load_catalogue", "prepare", "summary"]
+
+SMALL_GROUP = 30
+"""Groups of fewer customers are greyed and labelled: their mean and churn rate are too noisy to read."""
+CONFIDENCE = 0.95
+
+
+def prepare(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
+    """Build bh_customers (customers numbered, with prospect and defected flags), bh_contacts and bh_span."""
+    customers, transactions, interactions = (version.table(t) for t in ("customers", "transactions", "interactions"))
+    prospect_by_activity = "tx.customer_id is null" if version.has("transactions") else "false"
+    cur.execute(
+        f"""
+        create table {version.table("bh_customers")} as
+        with tx as (select distinct customer_id from {transactions})
+        select row_number() over () as cid,
+               c.*,
+               coalesce(lower(c.stage) = 'prospect', false) or {prospect_by_activity} as is_prospect,
+               coalesce(c.churned, false) or c.churn_date is not null as defected
+        from {customers} c
+        left join tx on tx.customer_id = c.customer_id
+        """
+    )
+    # customer-started touchpoints counted per customer, calendar month and channel
+    cur.execute(
+        f"""
+        create table {version.table("bh_contacts")} as
+        select c.cid,
+               cast(year(i.ts) * 12 + month(i.ts) - 1 as integer) as month_index,
+               lower(trim(i.channel)) as channel,
+               cast(count(*) as integer) as n
+        from {interactions} i
+        join {version.table("bh_customers")} c on c.customer_id = i.customer_id
+        where coalesce(lower(trim(i.initiated_by)), 'customer') <> 'company' and i.ts is not null
+        group by all
+        """
+    )
+    cur.execute(
+        f"""
+        create table {version.table("bh_span")} as
+        select cast(max(year(ts) * 12 + month(ts) - 1) as integer) as last_month_index
+        from (select max(ts) as ts from {transactions} union all select max(ts) from {interactions})
+        """
+    )
+
+
+def month_index(value: date) -> int:
+    """Months since year 0 of value's month (January 2024 = 2024 × 12), the unit derived windows count in."""
+    return value.year * 12 + value.month - 1
+
+
+@dataclass(frozen=True)
+class BehaviourSpec:
+    """What the behaviour figures depend on: the shared filters, how each behaviour is measured, and the scope."""
+
+    filters: Filters = Filters()
+    measures: tuple[tuple[str, Measure], ...] = ()
+    scope: str = "auto"
+
+    def validate(self) -> BehaviourSpec:
+        """Self with filters and measures checked; ValueError otherwise."""
+        if self.scope not in SCOPES:
+            raise ValueError(f"scope {self.scope!r} is not one of {', '.join(SCOPES)}")
+        for key, _measure in self.measures:
+            contract.behaviour_column(key)
+        return BehaviourSpec(self.filters.validate(), tuple((k, m.validate()) for k, m in self.measures), self.scope)
+
+    @classmethod
+    def of(cls, catalogue: Catalogue, filters: Filters = Filters()) -> BehaviourSpec:
+        """The spec for a catalogue (only its measures and scope) and the shared filters."""
+        return cls(filters, catalogue.measures(), catalogue.scope)
+
+
+def resolve_scope(scope: str, version: Version) -> str:
+    """The scope in force: "active" or "period" ("auto" is "active" when the data carry churn dates)."""
+    if scope == "auto":
+        return "active" if version.has("customers", "churn_date") else "period"
+    return scope
+
+
+def scope_text(scope: str, version: Version) -> str:
+    """Which customers adoption is measured over, in words."""
+    resolved = resolve_scope(scope, version)
+    if resolved == "active":
+        why = " (the data say when customers left)" if scope == "auto" else ""
+        return f"active customers at the end of the period{why}"
+    why = " (the data do not say when customers left, so those marked churned count too)" if scope == "auto" else ""
+    return f"every customer of the period, including those who left during it{why}"
+
+
+def measurable(measure: Measure, version: Version) -> tuple[bool, str]:
+    """Whether the version's data can measure this behaviour, and if not, why (in words)."""
+    customer_columns = version.columns.get("customers", ())
+    if measure.kind == FLAG:
+        if measure.column in customer_columns:
+            return True, ""
+        return False, f"the customers table has no column {measure.column}"
+    if measure.kind == RULE:
+        if measure.column in customer_columns:
+            if measure.operator in ("is true", "is false") and _column_type(measure.column) != contract.BOOLEAN:
+                return False, f"{measure.column} is not a yes/no column"
+            return True, ""
+        return False, f"the customers table has no column {measure.column}"
+    if measure.kind in DERIVED:
+        if version.has("interactions"):
+            return True, ""
+        return False, "the dataset has no touchpoints (interactions)"
+    return False, "no data behind it"
+
+
+def measured_keys(spec: BehaviourSpec, version: Version) -> tuple[str, ...]:
+    """Keys of the spec's behaviours that the version's data can measure, in catalogue order."""
+    return tuple(key for key, measure in spec.measures if measurable(measure, version)[0])
+
+
+def _column_type(column: str) -> str:
+    if column.startswith(contract.BEHAVIOUR_PREFIX):
+        return contract.BOOLEAN
+    try:
+        return contract.CUSTOMERS.column(column).type
+    except KeyError:
+        return contract.TEXT
+
+
+def _rule_sql(measure: Measure) -> tuple[str, list]:
+    """SQL condition (with params) for a rule on a customers column; the column is checked and quoted by the caller."""
+    col = f'c."{measure.column}"'
+    kind, op, value = _column_type(measure.column), measure.operator, measure.value.strip()
+    if op == "is true":
+        return f"{col} = true", []
+    if op == "is false":
+        return f"{col} = false", []
+    if op == "is set":
+        return f"{col} is not null", []
+    if op in (">=", ">", "<=", "<"):
+        if kind in (contract.NUMBER, contract.INTEGER):
+            return f"{col} {op} ?", [_number(value, measure)]
+        if kind == contract.DATE:
+            return f"{col} {op} ?", [_date(value, measure)]
+        return f"lower(cast({col} as varchar)) {op} lower(?)", [value]
+    if kind in (contract.NUMBER, contract.INTEGER) and op in ("equals", "not equals"):
+        return f"{col} {'=' if op == 'equals' else '<>'} ?", [_number(value, measure)]
+    text = f"lower(cast({col} as varchar))"
+    if op == "equals":
+        return f"{text} = lower(?)", [value]
+    if op == "not equals":
+        return f"{text} <> lower(?)", [value]
+    if op == "one of":
+        items = [v.strip() for v in value.split(",") if v.strip()]
+        return f"{text} in ({', '.join('lower(?)' for _ in items)})", items
+    if op == "starts with":
+        return f"starts_with({text}, lower(?))", [value]
+    if op == "ends with":
+        return f"ends_with({text}, lower(?))", [value]
+    return f"contains({text}, lower(?))", [value]
+
+
+def _number(value: str, measure: Measure) -> float:
+    try:
+        return float(value.replace(",", ""))
+    except ValueError:
+        raise ValueError(f"the rule on {measure.column} needs a number, not {value!r}") from None
+
+
+def _date(value: str, measure: Measure) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"the rule on {measure.column} needs a date like 2024-01-31, not {value!r}") from None
+
+
+def _flags_sql(version: Version, spec: BehaviourSpec) -> tuple[str, list, tuple[str, ...]]:
+    """Select of the customers of the period, one row each, with their attributes and one boolean per measured behaviour.
+
+    Columns: cid, customer_id, segment, region, satisfaction, defected (defected during the period), active (still a
+    customer at its end), in_scope (counted for adoption), b_<key> per measured behaviour, n_behaviours.
+    Returns (sql, params, measured keys).
+    """
+    spec = spec.validate()
+    filters = spec.filters
+    keys = measured_keys(spec, version)
+    measures = dict(spec.measures)
+    where, params = filters.dimension_sql("c.segment", "c.region")
+    cond = [f"not c.is_prospect and {where}"]
+    if filters.month_to:
+        cond.append("(c.signup_date is null or c.signup_date < ?)")
+        params.append(filters.period_end)
+    if filters.month_from:
+        cond.append("not (c.defected and c.churn_date is not null and c.churn_date < ?)")
+        params.append(filters.month_from)
+    defected = "c.defected"
+    defected_params: list = []
+    if filters.month_to:
+        defected = "c.defected and (c.churn_date is null or c.churn_date < ?)"
+        defected_params = [filters.period_end]
+    end_month = "?" if filters.month_to else f"(select last_month_index from {version.table('bh_span')})"
+    end_params = [month_index(filters.month_to)] if filters.month_to else []
+    in_scope = "not defected" if resolve_scope(spec.scope, version) == "active" else "true"
+    cust_sql = f"""
+        select c.*,
+               coalesce(c.segment, ?) as segment_label,
+               coalesce(c.region, ?) as region_label,
+               ({defected}) as defected_in_period,
+               case when ({defected}) and c.churn_date is not null
+                    then year(c.churn_date) * 12 + month(c.churn_date) - 1
+                    else {end_month} end as end_month
+        from {version.table("bh_customers")} c
+        where {" and ".join(cond)}
+    """
+    cust_params = [NOT_SET, NOT_SET, *defected_params, *defected_params, *end_params, *params]
+
+    derived = [k for k in keys if measures[k].kind in DERIVED]
+    contact_cols, contact_params = [], []
+    for key in derived:
+        m = measures[key]
+        window = "and k.month_index > c.end_month - ?" if m.months else ""
+        window_params = [m.months] if m.months else []
+        marks = ", ".join("?" for _ in m.channels)
+        contact_cols.append(f"sum(k.n) filter (where k.channel in ({marks}) {window}) as on_{key}")
+        contact_params += [*m.channels, *window_params]
+        if m.kind == SELF_SERVICE:
+            contact_cols.append(f"sum(k.n) filter (where true {window}) as all_{key}")
+            contact_params += window_params
+    flag_cols, flag_params = [], []
+    for key in keys:
+        m = measures[key]
+        if m.kind == FLAG:
+            expr, expr_params = f'c."{m.column}"', []
+        elif m.kind == RULE:
+            expr, expr_params = _rule_sql(m)
+        elif m.kind == NO_CONTACT:
+            expr, expr_params = f"coalesce(k.on_{key}, 0) <= ?", [m.max_contacts]
+        else:
+            expr, expr_params = f"k.on_{key} >= ? * k.all_{key}", [m.min_share]
+        flag_cols.append(f"coalesce({expr}, false) as b_{key}")
+        flag_params += expr_params
+
+    contacts_cte = ""
+    contacts_join = ""
+    if contact_cols:
+        contacts_cte = f""",
+        contacts as (
+            select k.cid, {", ".join(contact_cols)}
+            from {version.table("bh_contacts")} k
+            join cust c on c.cid = k.cid
+            where k.month_index <= c.end_month
+            group by k.cid
+        )"""
+        contacts_join = "left join contacts k on k.cid = c.cid"
+    count_expr = " + ".join(f"cast(b_{k} as integer)" for k in keys) or "0"
+    sql = f"""
+        with cust as ({cust_sql}){contacts_cte},
+        flags as (
+            select c.cid, c.customer_id, c.segment_label as segment, c.region_label as region, c.satisfaction,
+                   c.defected_in_period as defected, not c.defected_in_period as active
+                   {"".join(", " + col for col in flag_cols)}
+            from cust c
+            {contacts_join}
+        )
+        select *, ({in_scope}) as in_scope, {count_expr} as n_behaviours
+        from flags
+    """
+    return sql, [*cust_params, *contact_params, *flag_params], keys
+
+
+def flag_columns(version: Version) -> tuple[str, ...]:
+    """The b_ flag columns of the version's customers table."""
+    return tuple(c for c in version.columns.get("customers", ()) if c.startswith(contract.BEHAVIOUR_PREFIX))
+
+
+def catalogue_for(store: Store, version: Version) -> Catalogue:
+    """The behaviour catalogue in force for version's dataset (as the Behaviours page shows it)."""
+    return load_catalogue(store, version.dataset, flag_columns(version))
+
+
+def customer_behaviours_sql(version: Version, catalogue: Catalogue, filters: Filters = Filters()) -> tuple[str, list]:
+    """Select (customer_id, n_behaviours, b_<key> per measured behaviour) over the customers of the period.
+
+    For other views (Defection): every customer of the period in the selected segments, regions and months,
+    including those who left during it; prospects excluded. b_<key> is true when the customer shows the behaviour
+    (a missing value counts as not showing it); n_behaviours counts the measured behaviours shown. Behaviours the
+    data cannot measure (and estimates) have no column.
+    """
+    sql, params, keys = _flags_sql(version, BehaviourSpec.of(catalogue, filters))
+    columns = ", ".join(["customer_id", "n_behaviours", *(f"b_{k}" for k in keys)])
+    return f"select {columns} from ({sql}) order by customer_id", params
+
+
+def summary(cur: duckdb.DuckDBPyConnection, version: Version, spec: BehaviourSpec) -> pd.DataFrame:
+    """Counts over the customers of the period, in total and by segment, region and number of behaviours shown.
+
+    One row per (dimension, value): dimension is "all", "segment", "region" or "count" (value = number of
+    behaviours). Columns: customers (of the period), defected (during it), in_scope (customers in scope for
+    adoption), sat_n / sat_mean / sat_sd (satisfaction), and per measured behaviour: "adopters:<key>" (in scope
+    and showing it), "with:<key>" (customers of the period showing it), "with_defected:<key>", "sat_with:<key>"
+    and "sat_without:<key>" (mean satisfaction of those with and without it).
+    """
+    sql, params, keys = _flags_sql(version, spec)
+    per_key = []
+    for key in keys:
+        per_key += [
+            f'sum(cast(in_scope and b_{key} as integer)) as "adopters:{key}"',
+            f'sum(cast(b_{key} as integer)) as "with:{key}"',
+            f'sum(cast(b_{key} and defected as integer)) as "with_defected:{key}"',
+            f'sum(case when b_{key} then satisfaction end) as "sat_with_sum:{key}"',
+            f'sum(cast(b_{key} and satisfaction is not null as integer)) as "sat_with_n:{key}"',
+        ]
+    # one pass over the customers into the finest groups; the totals by dimension are sums of these (a few hundred rows)
+    cube = cur.execute(
+        f"""
+        with f as ({sql})
+        select segment, region, n_behaviours,
+               count(*) as customers,
+               sum(cast(defected as integer)) as defected,
+               sum(cast(in_scope as integer)) as in_scope,
+               count(satisfaction) as sat_n,
+               sum(satisfaction) as sat_sum,
+               sum(satisfaction * satisfaction) as sat_sq
+               {"".join(", " + col for col in per_key)}
+        from f
+        group by segment, region, n_behaviours
+        """,
+        params,
+    ).df()
+    return _roll_up(cube, keys)
+
+
+def _roll_up(cube: pd.DataFrame, keys: tuple[str, ...]) -> pd.DataFrame:
+    """The finest groups summed to the total and to each segment, region and number of behaviours, with means."""
+    measures = [c for c in cube.columns if c not in ("segment", "region", "n_behaviours")]
+    cube = cube.astype({m: "float64" for m in measures}).fillna({m: 0.0 for m in measures})
+    total = cube[measures].sum().to_frame().T.assign(dimension="all", value="all", n_behaviours=pd.NA)
+    parts = [total]
+    for dimension in ("segment", "region", "n_behaviours"):
+        grouped = cube.groupby(dimension, sort=True)[measures].sum().reset_index()
+        label = "count" if dimension == "n_behaviours" else dimension
+        grouped = grouped.assign(dimension=label, value=grouped[dimension].astype(str))
+        if dimension != "n_behaviours":
+            grouped = grouped.drop(columns=[dimension]).assign(n_behaviours=pd.NA)
+        parts.append(grouped)
+    out = pd.concat(parts, ignore_index=True)
+    n = out["sat_n"]
+    out["sat_mean"] = (out["sat_sum"] / n).where(n > 0)
+    variance = ((out["sat_sq"] - out["sat_sum"] ** 2 / n) / (n - 1)).where(n > 1)
+    out["sat_sd"] = variance.clip(lower=0.0) ** 0.5
+    for key in keys:
+        with_n = out[f"sat_with_n:{key}"]
+        without_n = n - with_n
+        out[f"sat_with:{key}"] = (out[f"sat_with_sum:{key}"] / with_n).where(with_n > 0)
+        out[f"sat_without:{key}"] = ((out["sat_sum"] - out[f"sat_with_sum:{key}"]) / without_n).where(without_n > 0)
+    out["n_behaviours"] = out["n_behaviours"].astype("Int64")
+    first = ["dimension", "value", "n_behaviours"]
+    return out[first + [c for c in out.columns if c not in first]].reset_index(drop=True)
+
+
+def summary_keys(frame: pd.DataFrame) -> tuple[str, ...]:
+    """Behaviour keys the summary frame holds counts for."""
+    return tuple(c[len("with_defected:") :] for c in frame.columns if c.startswith("with_defected:"))
+
+
+# -- figures derived from the summary (pure arithmetic on a small frame, no query) ---------------------------------
+
+
+def _row(frame: pd.DataFrame, dimension: str = "all", value: str = "all") -> pd.Series | None:
+    rows = frame[(frame["dimension"] == dimension) & (frame["value"] == value)]
+    return None if rows.empty else rows.iloc[0]
+
+
+def _share(part: float, whole: float) -> float | None:
+    return float(part) / float(whole) if whole else None
+
+
+def adoption_table(frame: pd.DataFrame, catalogue: Catalogue, version: Version) -> pd.DataFrame:
+    """One row per catalogue behaviour: adoption today, best-in-class, the gap and the savings potential.
+
+    current = adopters in scope ÷ customers in scope (or the estimate, for behaviours the data cannot measure);
+    gap = best-in-class − current; potential = customers in scope × max(gap, 0) × saving per adopting customer
+    per year. Sorted by potential, largest first; behaviours without a current adoption or best-in-class last.
+    status is "measured", "estimate" or "no data"; note says why a behaviour is not measured.
+    """
+    keys = set(summary_keys(frame))
+    total = _row(frame)
+    base = float(total["in_scope"]) if total is not None else 0.0
+    rows = []
+    for order, b in enumerate(catalogue.behaviours):
+        reason = measurable(b.measure, version)[1]
+        if b.key in keys and total is not None:
+            adopters = float(total[f"adopters:{b.key}"])
+            current, status, note = _share(adopters, base), "measured", ""
+        elif b.estimated_adoption is not None:
+            adopters, current, status = b.estimated_adoption * base, b.estimated_adoption, "estimate"
+            note = f"Estimated adoption: {reason}" if b.measure.kind != ESTIMATE else "Estimated adoption: no data behind it"
+        else:
+            adopters, current, status = None, None, "no data"
+            note = f"Not measured: {reason}; enter an estimated adoption to price it"
+        gap = None if current is None or b.best_in_class is None else b.best_in_class - current
+        rows.append(
+            {
+                "key": b.key,
+                "behaviour": b.name,
+                "status": status,
+                "how_measured": b.measure.describe(),
+                "note": note,
+                "customers_in_scope": base,
+                "adopters": adopters,
+                "current": current,
+                "best_in_class": b.best_in_class,
+                "gap": gap,
+                "saving": b.saving,
+                "potential": None if gap is None else base * max(gap, 0.0) * b.saving,
+                "best_in_class_source": b.best_in_class_source,
+                "saving_source": b.saving_source,
+                "assumption": b.assumption,
+                "order": order,
+            }
+        )
+    out = pd.DataFrame(rows, columns=[*ADOPTION_COLUMNS, "order"])
+    out["_sort"] = out["potential"].astype(float).fillna(-1.0)
+    out = out.sort_values(["_sort", "order"], ascending=[False, True]).drop(columns=["_sort", "order"])
+    return out.reset_index(drop=True)
+
+
+ADOPTION_COLUMNS = (
+    "key",
+    "behaviour",
+    "status",
+    "how_measured",
+    "note",
+    "customers_in_scope",
+    "adopters",
+    "current",
+    "best_in_class",
+    "gap",
+    "saving",
+    "potential",
+    "best_in_class_source",
+    "saving_source",
+    "assumption",
+)
+
+
+def adoption_by(frame: pd.DataFrame, catalogue: Catalogue, dimension: str = "segment") -> pd.DataFrame:
+    """Adoption and savings potential per behaviour within each segment (or region), measured behaviours only.
+
+    One row per (group, behaviour): customers in scope of the group, adopters, current adoption, best-in-class,
+    potential = group's customers in scope × max(best-in-class − group's adoption, 0) × saving. Groups sorted by
+    their total potential, largest first.
+    """
+    if dimension not in ("segment", "region"):
+        raise ValueError("break down by segment or region")
+    keys = set(summary_keys(frame))
+    rows = []
+    for _, group in frame[frame["dimension"] == dimension].iterrows():
+        base = float(group["in_scope"])
+        for b in catalogue.behaviours:
+            if b.key not in keys:
+                continue
+            current = _share(group[f"adopters:{b.key}"], base)
+            gap = None if current is None or b.best_in_class is None else b.best_in_class - current
+            rows.append(
+                {
+                    "group": group["value"],
+                    "key": b.key,
+                    "behaviour": b.name,
+                    "customers_in_scope": base,
+                    "adopters": float(group[f"adopters:{b.key}"]),
+                    "current": current,
+                    "best_in_class": b.best_in_class,
+                    "potential": None if gap is None else base * max(gap, 0.0) * b.saving,
+                }
+            )
+    columns = ["group", "key", "behaviour", "customers_in_scope", "adopters", "current", "best_in_class", "potential"]
+    out = pd.DataFrame(rows, columns=columns)
+    if out.empty:
+        return out
+    totals = out.groupby("group")["potential"].sum(min_count=1).fillna(0.0)
+    out["group_potential"] = out["group"].map(totals)
+    return out.sort_values(["group_potential", "group", "potential"], ascending=[False, True, False]).reset_index(drop=True)
+
+
+def behaviour_count_groups(frame: pd.DataFrame) -> pd.DataFrame:
+    """Customers of the period grouped by how many measured behaviours they show.
+
+    Per group: customers, mean satisfaction with its 95 % confidence interval (Student's t: mean ± t × sd ÷ √n),
+    churn rate = defected during the period ÷ customers, and small = fewer than 30 customers.
+    """
+    groups = frame[frame["dimension"] == "count"].sort_values("n_behaviours")
+    rows = []
+    for _, g in groups.iterrows():
+        n_sat = int(g["sat_n"])
+        mean = None if n_sat == 0 else float(g["sat_mean"])
+        half = None
+        if n_sat >= 2 and pd.notna(g["sat_sd"]):
+            half = float(stats.t.ppf(0.5 + CONFIDENCE / 2, n_sat - 1) * g["sat_sd"] / math.sqrt(n_sat))
+        customers = int(g["customers"])
+        rows.append(
+            {
+                "behaviours": int(g["n_behaviours"]),
+                "customers": customers,
+                "satisfaction_n": n_sat,
+                "mean_satisfaction": mean,
+                "ci_low": None if half is None else mean - half,
+                "ci_high": None if half is None else mean + half,
+                "defected": int(g["defected"]),
+                "churn_rate": _share(g["defected"], customers),
+                "small": customers < SMALL_GROUP,
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "behaviours",
+            "customers",
+            "satisfaction_n",
+            "mean_satisfaction",
+            "ci_low",
+            "ci_high",
+            "defected",
+            "churn_rate",
+            "small",
+        ],
+    )
+
+
+def churn_by_behaviour(frame: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
+    """Per measured behaviour, over the customers of the period: churn rate and mean satisfaction with and without it.
+
+    share_with = customers showing it ÷ customers of the period; churn_with = defected among them ÷ them;
+    churn_without likewise for those not showing it; churn_gap = churn_without − churn_with (positive when adopters
+    leave less).
+    """
+    total = _row(frame)
+    keys = set(summary_keys(frame))
+    rows = []
+    for b in catalogue.behaviours:
+        if b.key not in keys or total is None:
+            continue
+        customers, defected = float(total["customers"]), float(total["defected"])
+        with_n, with_def = float(total[f"with:{b.key}"]), float(total[f"with_defected:{b.key}"])
+        without_n, without_def = customers - with_n, defected - with_def
+        churn_with, churn_without = _share(with_def, with_n), _share(without_def, without_n)
+        rows.append(
+            {
+                "key": b.key,
+                "behaviour": b.name,
+                "customers": customers,
+                "with": with_n,
+                "share_with": _share(with_n, customers),
+                "churn_with": churn_with,
+                "without": without_n,
+                "churn_without": churn_without,
+                "churn_gap": None if churn_with is None or churn_without is None else churn_without - churn_with,
+                "satisfaction_with": _float(total[f"sat_with:{b.key}"]),
+                "satisfaction_without": _float(total[f"sat_without:{b.key}"]),
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "key",
+            "behaviour",
+            "customers",
+            "with",
+            "share_with",
+            "churn_with",
+            "without",
+            "churn_without",
+            "churn_gap",
+            "satisfaction_with",
+            "satisfaction_without",
+        ],
+    )
+
+
+def _float(value: object) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)

@@ -1,0 +1,18 @@
+"""Behaviours: perfect-customer behaviours against best-in-class, what closing the gap is worth, and who shows them."""
+
+from dashboard.ui import frame
+from dashboard.ui.views import behaviours as view
+
+ctx = frame.page(
+    "Behaviours",
+    intro="Behaviours that make customers cheaper to serve: adoption today against best-in-class, the money in the gap, "
+    "and how customers with more of them feel and stay.",
+)
+data = view.behaviour_data(ctx)
+view.render_scope(ctx, data)
+view.render_adoption(ctx, data)
+view.render_by_group(ctx, data)
+view.render_count_groups(ctx, data)
+view.render_churn(ctx, data)
+if not ctx.presenting:
+    view.render_catalogue_editor(ctx, data)

@@ -1,0 +1,80 @@
+"""Behaviours and What-if in a real browser: moving a slider changes the money figure and the URL; presets move the
+sliders the browser shows; reset filters resets the widgets; screenshots."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import screenshot, wait_for_app
+
+pytestmark = pytest.mark.browser
+
+TALL = {"width": 1440, "height": 2600}
+
+
+def _headline(page: Page):
+    """The big money figure: the first annotation of the What-if's headline chart."""
+    return page.locator(".st-key-w_headline .annotation-text").first
+
+
+def test_moving_a_slider_and_the_presets_show_the_new_total(sample_server, page: Page):
+    page.set_viewport_size(TALL)
+    page.goto(f"{sample_server.url}/What-if?ds=sample&w_base=463904.0&w_pre=e_billing")
+    wait_for_app(page)
+    expect(_headline(page)).to_have_text("$0")
+    main = page.get_by_test_id("stMain")
+    main.get_by_role("slider").first.focus()  # e-billing: the most money comes first
+    page.keyboard.press("End")  # to 100 %
+    wait_for_app(page)
+    # 463,904 customers x (100 % - 16.00 %) x $11 = $4,286,387 (the sample's adoption is 2,278 / 14,236)
+    expect(_headline(page)).to_have_text("$4.286M")
+    assert page.get_by_text(re.compile(r"^Total annual savings: ")).inner_text() == "Total annual savings: $4,286,387 a year"
+    assert "w_t_e_billing=100.0" in page.url
+    screenshot(page, "whatif-slider-moved")
+    for _ in range(10):  # ten steps of 0.1 point down: 99.0 %
+        page.keyboard.press("ArrowLeft")
+    wait_for_app(page)
+    expect(_headline(page)).to_have_text("$4.235M")
+    assert "w_t_e_billing=99.0" in page.url
+    # the halfway preset moves the slider the browser shows, and it stays there when another control changes
+    page.get_by_role("button", name="Halfway").click()
+    wait_for_app(page)
+    expect(_headline(page)).to_have_text("$1.735M")
+    expect(main.get_by_test_id("stSliderThumbValue").first).to_have_text("50.0 %")
+    screenshot(page, "whatif-halfway")
+    main.get_by_test_id("stNumberInput").filter(has_text="Years to project").get_by_test_id("stNumberInputStepUp").click()
+    wait_for_app(page)
+    expect(_headline(page)).to_have_text("$1.735M")
+    assert "w_years=6" in page.url and "w_t_e_billing=50.0" in page.url
+
+
+def test_reset_filters_resets_the_widgets_in_the_browser(sample_server, page: Page):
+    page.goto(f"{sample_server.url}/?ds=sample&segment=Commercial&period=2024-01..2024-06")
+    wait_for_app(page)
+    sidebar = page.get_by_test_id("stSidebar")
+    sidebar.get_by_role("button", name="Reset filters").click()
+    wait_for_app(page)
+    expect(sidebar.get_by_test_id("stSliderThumbValue")).to_have_text(["Jan 2023", "Dec 2025"])
+    sidebar.locator('[data-testid="stMultiSelect"]').nth(1).click()
+    page.get_by_role("option", name="North").click()
+    page.keyboard.press("Escape")
+    wait_for_app(page)
+    assert "segment=" not in page.url and "period=" not in page.url and "region=North" in page.url
+
+
+def test_behaviours_page_draws_its_tables_and_charts(sample_server, page: Page):
+    page.set_viewport_size({"width": 1440, "height": 4800})
+    page.goto(f"{sample_server.url}/Behaviours?ds=sample")
+    wait_for_app(page)
+    expect(page.get_by_role("heading", name="Behaviours", level=1)).to_be_visible()
+    expect(page.locator(".js-plotly-plot")).to_have_count(5)
+    assert not page.locator('[data-testid="stException"]').count()
+    screenshot(page, "behaviours")
+    page.set_viewport_size({"width": 1280, "height": 800})  # a projector
+    page.goto(f"{sample_server.url}/What-if?ds=sample&w_base=463904.0&w_t_e_billing=84.0")
+    wait_for_app(page)
+    expect(_headline(page)).to_have_text("$3.47M")
+    screenshot(page, "whatif-projector")

@@ -1,0 +1,251 @@
+"""The What-if page through AppTest: the article's worked example by moving widgets, presets, every control, the URL,
+retained revenue and scenarios."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard.metrics import whatif
+from dashboard.store import Store
+from tests.tiny_behaviours import worked_example_tables
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGE = "pages/4_What-if.py"
+
+
+def _app(query: dict[str, str] | None = None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.switch_page(PAGE)
+    for name, value in (query or {}).items():
+        at.query_params[name] = value
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _headline(at: AppTest) -> tuple[str, float]:
+    """The money figure as drawn on the page (text) and the number behind it."""
+    for chart in at.get("plotly_chart"):
+        spec = json.loads(chart.proto.spec)
+        meta = spec["layout"].get("meta") or {}
+        if "value" in meta:
+            return spec["layout"]["annotations"][0]["text"], meta["value"]
+    raise AssertionError("no headline figure on the page")
+
+
+def _markdown(at: AppTest) -> str:
+    """Every markdown and caption text on the page."""
+    return "\n".join([*(m.value for m in at.markdown), *(c.value for c in at.caption)])
+
+
+def _values(array) -> list[float]:
+    """A plotly JSON array as numbers (plotly writes numeric arrays as typed base64 data)."""
+    if isinstance(array, dict) and "bdata" in array:
+        return np.frombuffer(base64.b64decode(array["bdata"]), dtype=np.dtype(array["dtype"])).tolist()
+    return list(array)
+
+
+def _table(at: AppTest, first_column: str) -> pd.DataFrame:
+    """The dataframe on the page whose first column is first_column."""
+    for frame in at.dataframe:
+        if frame.value.columns[0] == first_column:
+            return frame.value
+    raise AssertionError(f"no table starting with {first_column!r}")
+
+
+def _param(at: AppTest, name: str) -> list[str]:
+    value = at.query_params.get(name, [])
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _run(changed) -> AppTest:
+    """Run the app after a widget change (changed: the widget, or the AppTest itself); fail on any exception."""
+    at = changed.run()
+    assert not at.exception, at.exception
+    return at
+
+
+@pytest.fixture
+def worked_db(tmp_path, monkeypatch):
+    """A database whose only dataset has 25 customers, 4 on e-billing: exactly 16 %."""
+    from tests.conftest import _clear_streamlit_caches
+
+    _clear_streamlit_caches()
+    path = tmp_path / "worked.duckdb"
+    store = Store(path)
+    store.publish("worked example", worked_example_tables())
+    store.close()
+    monkeypatch.setenv("CXLENS_DB", str(path))
+    monkeypatch.setenv("CXLENS_UPLOAD_DIR", str(tmp_path / "uploads"))
+    monkeypatch.setenv("CXLENS_NO_SAMPLE", "1")
+    return path
+
+
+def test_the_worked_example_exactly_by_moving_widgets(worked_db):
+    at = _app()
+    assert _headline(at)[0] == "$0"
+    assert at.slider(key="w:w_t_e_billing").value == pytest.approx(16.0)
+    _run(at.number_input(key="w:w_base").set_value(463_904))
+    _run(at.slider(key="w:w_t_e_billing").set_value(84.0))
+    # 463,904 customers x (84 % - 16 %) x $11 = $3,470,001.92
+    text, value = _headline(at)
+    assert (text, value) == ("$3.47M", pytest.approx(3_470_001.92))
+    page = _markdown(at)
+    assert "Total annual savings: \\$3,470,002 a year" in page
+    assert "463,904 customers × (84.0 % − 16.0 %) × \\$11.00 a customer = \\$3,470,002 a year" in page
+    assert _param(at, "w_t_e_billing") == ["84.0"] and _param(at, "w_base") == ["463904.0"]
+    # the halfway preset: 16 % -> 50 %: $1,735,000.96
+    _run(at.button(key="w_preset_halfway").click())
+    assert at.slider(key="w:w_t_e_billing").value == pytest.approx(50.0)
+    assert _headline(at) == ("$1.735M", pytest.approx(1_735_000.96))
+    assert "\\$1,735,001 a year" in _markdown(at)
+    _run(at.button(key="w_preset_best").click())
+    assert _headline(at)[0] == "$3.47M"
+    _run(at.button(key="w_preset_current").click())
+    assert _headline(at)[0] == "$0"
+    assert "w_t_e_billing" not in at.query_params
+
+
+def test_the_worked_example_on_the_sample_with_the_presets_on_e_billing_only(app_sample_db):
+    at = _app()
+    _run(at.number_input(key="w:w_base").set_value(463_904))
+    _run(at.multiselect(key="w:w_pre").set_value(["e_billing"]))
+    _run(at.button(key="w_preset_best").click())
+    # the sample's e-billing adoption is 16.00 % (2,278 of 14,236 active customers): $3.47M
+    assert _headline(at)[0] == "$3.47M"
+    assert at.slider(key="w:w_t_no_call_centre").value == pytest.approx(45.85, abs=0.01)  # not moved
+    _run(at.button(key="w_preset_halfway").click())
+    assert at.slider(key="w:w_t_e_billing").value == pytest.approx(50.0, abs=0.001)
+    assert _headline(at)[0] == "$1.735M"
+
+
+def test_a_copied_link_restores_the_sliders_exactly(worked_db):
+    at = _app({"w_t_e_billing": "84.0", "w_base": "463904.0", "w_s_e_billing": "12.0", "w_years": "3", "w_ramp": "1"})
+    assert at.slider(key="w:w_t_e_billing").value == 84.0
+    assert at.number_input(key="w:w_s_e_billing").value == 12.0
+    # 463,904 x 0.68 x 12 = $3,785,456.64; three years at once: x 3
+    assert _headline(at) == ("$3.785M", pytest.approx(3_785_456.64))
+    assert "Over 3 years with the ramp-up: \\$11,356,370" in _markdown(at)
+
+
+def test_bad_values_in_the_link_fall_back(worked_db):
+    at = _app({"w_t_e_billing": "banana", "w_base": "-5", "w_years": "99"})
+    assert at.slider(key="w:w_t_e_billing").value == pytest.approx(16.0)
+    assert at.number_input(key="w:w_base").value == 25
+    assert at.number_input(key="w:w_years").value == 5
+
+
+def test_saving_base_years_and_ramp_controls(worked_db):
+    at = _app()
+    _run(at.slider(key="w:w_t_e_billing").set_value(56.0))  # 25 x 0.40 = 10 customers moved
+    assert _headline(at)[1] == pytest.approx(110.0)  # x $11
+    _run(at.number_input(key="w:w_s_e_billing").set_value(20.0))
+    assert _headline(at)[1] == pytest.approx(200.0)
+    _run(at.number_input(key="w:w_base").set_value(1000))
+    assert _headline(at)[1] == pytest.approx(8000.0)  # 1,000 x 0.40 x 20
+    assert "Entered here: 1,000 customers. The dataset has 25." in "\n".join(c.value for c in at.caption)
+    _run(at.number_input(key="w:w_years").set_value(2))
+    _run(at.number_input(key="w:w_ramp").set_value(2))
+    # year 1 half the change, year 2 all of it: 4,000 + 8,000
+    assert "Over 2 years with the ramp-up: \\$12,000" in _markdown(at)
+    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    projection = next(s for s in specs if "Year by year" in s["layout"].get("title", {}).get("text", ""))
+    assert _values(projection["data"][0]["y"]) == pytest.approx([4000, 8000])
+    _run(at.button(key="w_base_reset").click())
+    assert _headline(at)[1] == pytest.approx(200.0)
+    assert "w_base" not in at.query_params
+
+
+def test_retained_revenue_is_shown_apart_and_can_be_switched_off(worked_db):
+    at = _app()
+    _run(at.slider(key="w:w_t_e_billing").set_value(56.0))
+    # churn: e-billing customers U00-U03 never left; 5 of the 21 others did -> gap 5/21;
+    # 10 customers moved x 5/21 = 2.38 kept x $7,000 (the article's figure) = $16,667
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Customers kept"] == "2"
+    assert metrics["Retained revenue"] == "$16.67K"
+    assert "article's regular customer worth \\$7,000" in "\n".join(c.value for c in at.caption)
+    _run(at.number_input(key="w:w_ltv").set_value(1000.0))
+    assert {m.label: m.value for m in at.metric}["Retained revenue"] == "$2,381"
+    _run(at.toggle(key="w:w_ret").set_value(False))
+    assert "Retained revenue" not in {m.label for m in at.metric}
+    assert _param(at, "w_ret") == ["0"]
+    assert _headline(at)[1] == pytest.approx(110.0)  # cost savings unchanged
+
+
+def test_lifetime_value_from_the_defection_page_is_the_default(worked_db):
+    store = Store(worked_db)
+    store.set_setting("worked example", whatif.LIFETIME_VALUE_SETTING, {"value": 2100.0, "method": "BG/NBD, 5 years"})
+    store.close()
+    at = _app()
+    assert at.number_input(key="w:w_ltv").value == 2100.0
+    assert "from the Defection page \\(BG/NBD, 5 years\\)" in "\n".join(c.value for c in at.caption)
+
+
+def test_scenarios_save_list_compare_load_and_delete(worked_db):
+    at = _app()
+    _run(at.button(key="w_preset_halfway").click())
+    at.text_input(key="w_scn_name").input("Halfway")
+    _run(at.button(key="w_scn_save").click())
+    assert "Saved “Halfway”." in [s.value for s in at.success]
+    _run(at.button(key="w_preset_best").click())
+    at.text_input(key="w_scn_name").input("Best-in-class")
+    _run(at.button(key="w_scn_save").click())
+    listing = _table(at, "Scenario")
+    assert listing["Scenario"].tolist() == ["Halfway", "Best-in-class"]
+    assert listing["Annual savings"].tolist() == ["$94", "$187"]  # 25 x 0.34 x 11 = 93.5; 25 x 0.68 x 11 = 187
+    _run(at.multiselect(key="w:w_cmp").set_value(["Halfway", "Best-in-class"]))
+    table = _table(at, "Figure").set_index("Figure")
+    assert list(table.columns) == ["Halfway", "Best-in-class"]
+    assert table.loc["E-billing: target adoption %"].tolist() == ["50.0 %", "84.0 %"]
+    assert table.loc["Total annual savings"].tolist() == ["$94", "$187"]
+    assert _param(at, "w_cmp") == ["Halfway", "Best-in-class"]
+    _run(at.button(key="w_preset_current").click())
+    _run(at.selectbox(key="w_scn_pick").set_value("Halfway"))
+    _run(at.button(key="w_scn_load").click())
+    assert at.slider(key="w:w_t_e_billing").value == pytest.approx(50.0)
+    assert _headline(at)[1] == pytest.approx(93.5)
+    _run(at.selectbox(key="w_scn_pick").set_value("Best-in-class"))
+    _run(at.button(key="w_scn_delete").click())
+    assert _table(at, "Scenario")["Scenario"].tolist() == ["Halfway"]
+    assert _param(at, "w_cmp") == ["Halfway"]
+    labels = [b.label for b in at.get("download_button")]
+    assert "These sliders CSV" in labels and "“Halfway” Excel" in labels
+
+
+def test_an_empty_name_is_refused(worked_db):
+    at = _app()
+    _run(at.button(key="w_scn_save").click())
+    assert any("name" in e.value for e in at.error)
+
+
+def test_presentation_mode_hides_editing_controls(worked_db):
+    store = Store(worked_db)
+    whatif.save_scenario(store, "worked example", whatif.Scenario("Kept", (), 25.0))
+    store.close()
+    at = _app({"present": "1"})
+    keys = {b.key for b in at.button}
+    assert "w_scn_save" not in keys and "w_scn_delete" not in keys
+    assert {"w_preset_halfway", "w_scn_load"} <= keys  # executives still move sliders and load scenarios
+
+
+def test_a_dataset_with_nothing_to_price_says_what_to_do(tmp_path, monkeypatch):
+    from tests.conftest import _clear_streamlit_caches
+
+    _clear_streamlit_caches()
+    store = Store(tmp_path / "none.duckdb")
+    store.publish("no flags", {"customers": worked_example_tables()["customers"].drop(columns=["b_e_billing"])})
+    store.close()
+    monkeypatch.setenv("CXLENS_DB", str(tmp_path / "none.duckdb"))
+    monkeypatch.setenv("CXLENS_NO_SAMPLE", "1")
+    at = _app()
+    assert any("No behaviour has a current adoption yet" in i.value for i in at.info)
+    assert _headline(at)[0] == "$0"
+    assert "Not priced" in "\n".join(c.value for c in at.caption)
