@@ -121,7 +121,7 @@ def load_notes(store: Any, dataset: str) -> dict[str, str]:
 
 
 def decision_lines(text: str) -> list[str]:
-    """The decisions in the Decisions notes: one per non-blank line, list markers ("-", "*", "•", "1.") taken off."""
+    """The decisions in the Decisions notes: one per non-blank line, list markers ("-", "*", "•", "1." to "99.") taken off."""
     lines = []
     for raw in text.splitlines():
         line = raw.strip()
@@ -129,14 +129,14 @@ def decision_lines(text: str) -> list[str]:
             if line.startswith(marker):
                 line = line[len(marker) :].strip()
         head, dot, rest = line.partition(". ")
-        if dot and head.isdigit():
+        if dot and head.isdigit() and len(head) <= 2:  # "3. Report back", not "2024. A year"
             line = rest.strip()
         if line:
             lines.append(line)
     return lines
 
 
-SUMMARY_COLUMNS = ["step", "key", "label", "kind", "value", "definition", "available"]
+SUMMARY_COLUMNS = ["step", "key", "label", "detail", "kind", "value", "definition", "available"]
 
 
 def summary_figures(
@@ -146,7 +146,9 @@ def summary_figures(
     whatif_saving: float | None,
     defection_kpis: pd.DataFrame | None,
 ) -> pd.DataFrame:
-    """The headline figures of steps 1 to 5 as KPI rows (step, key, label, kind, value, definition, available).
+    """The headline figures of steps 1 to 5 as KPI rows (step, key, label, detail, kind, value, definition, available).
+
+    detail is text from the data that goes with the label (the journey stage named), empty otherwise.
 
     overview_kpis and defection_kpis are the frames of metrics.overview.kpis and metrics.defection_figures.kpis_from;
     hotspots that of metrics.journey.hotspots (None without touchpoints); savings_potential the behaviours' total
@@ -167,6 +169,7 @@ def summary_figures(
                         "step": step,
                         "key": key,
                         "label": kpi["label"],
+                        "detail": "",
                         "kind": kpi["kind"],
                         "value": None if value is None or pd.isna(value) else float(value),
                         "definition": kpi["definition"],
@@ -182,7 +185,8 @@ def summary_figures(
                 {
                     "step": "journey",
                     "key": "worst_satisfaction",
-                    "label": f"Lowest satisfaction: {spot.iloc[0]['stage']}",
+                    "label": "Lowest satisfaction",
+                    "detail": str(spot.iloc[0]["stage"]),
                     "kind": "score",
                     "value": float(spot.iloc[0]["value"]),
                     "definition": "Mean satisfaction of the rated touchpoints of the journey stage where it is lowest "
@@ -195,6 +199,7 @@ def summary_figures(
             "step": "behaviours",
             "key": "savings_potential",
             "label": "Savings potential a year",
+            "detail": "",
             "kind": "money",
             "value": savings_potential,
             "definition": "Sum over behaviours of customers in scope × (best-in-class − adoption today, when positive) × "
@@ -207,6 +212,7 @@ def summary_figures(
             "step": "whatif",
             "key": "whatif_saving",
             "label": "Savings at the What-if sliders",
+            "detail": "",
             "kind": "money",
             "value": whatif_saving,
             "definition": "Annual savings = customers × (target adoption − adoption today) × saving per adopting customer "

@@ -3,9 +3,5 @@
 from dashboard.ui import frame
 from dashboard.ui.views import story
 
-ctx = frame.page(
-    "Story",
-    intro="Six steps for a workshop: where we stand, journey pain points, perfect behaviours, what-if, defection, "
-    "decisions. Each step shows the live figures; notes are saved with the dataset.",
-)
+ctx = frame.page("Story")
 story.render(ctx)

@@ -27,6 +27,11 @@ from dashboard.ui.views import behaviours, defection, defection_controls, journe
 
 STEP_NAME = "s_step"
 """URL name of the step shown (1 to 6)."""
+INTRO = (
+    "Six steps for a workshop: where we stand, journey pain points, perfect behaviours, what-if, defection, decisions. "
+    "Each step shows the live figures for the dataset and filters in the sidebar; the notes under each step are saved "
+    "with the dataset and go into the HTML report."
+)
 _ASCII_PUNCTUATION = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
 
 
@@ -66,10 +71,8 @@ def step_picker(ctx: PageContext) -> int:
     )
 
 
-def previous_next(number: int, where: str) -> None:
-    """Previous and Next buttons (also in presentation mode: the facilitator needs them); where keeps keys apart."""
-    left, middle, right = st.columns([1, 3, 1], vertical_alignment="center")
-    left.button(
+def _previous(number: int, where: str, container) -> None:
+    container.button(
         "Previous",
         key=f"s_prev_{where}",
         icon=":material/arrow_back:",
@@ -78,11 +81,12 @@ def previous_next(number: int, where: str) -> None:
         disabled=number <= 1,
         width="stretch",
     )
-    if where == "bottom":
-        middle.caption(story.indicator(number), text_alignment="center")
+
+
+def _next(number: int, where: str, container) -> None:
     following = story.step_at(number + 1).title if number < story.STEP_COUNT else ""
-    right.button(
-        "Next" if not following else f"Next: {following}",
+    container.button(
+        f"Next: {following}" if following else "Next",
         key=f"s_next_{where}",
         icon=":material/arrow_forward:",
         icon_position="right",
@@ -95,10 +99,14 @@ def previous_next(number: int, where: str) -> None:
 
 
 def render_header(ctx: PageContext, number: int) -> None:
-    """The step indicator, the step's title and what to say, and the way to the page with the full analysis."""
+    """The step indicator and title beside Previous and Next, what to say, and the way to the page behind the step."""
     step = story.step_at(number)
-    st.caption(story.indicator(number))
-    st.header(step.title, anchor=False)
+    title_col, previous_col, next_col = st.columns([5, 1.4, 2.2], vertical_alignment="bottom")
+    with title_col:
+        st.caption(story.indicator(number))
+        st.header(step.title, anchor=False)
+    _previous(number, "top", previous_col)
+    _next(number, "top", next_col)
     st.markdown(f"**{step.lead}**" if ctx.presenting else f":material/record_voice_over: {step.lead}")
     if (page_report := report.current()) is not None:
         page_report.heading(story.indicator(number))
@@ -112,6 +120,14 @@ def render_header(ctx: PageContext, number: int) -> None:
             query_params=state.shared_params(nav.SHARED_PARAMS),
             help=target.purpose,
         )
+
+
+def render_footer(number: int) -> None:
+    """Previous and Next again under the step, with the indicator between them."""
+    previous_col, middle, next_col = st.columns([1.4, 5, 2.2], vertical_alignment="center")
+    _previous(number, "bottom", previous_col)
+    middle.caption(story.indicator(number), text_alignment="center")
+    _next(number, "bottom", next_col)
 
 
 # -- notes --------------------------------------------------------------------------------------------------------
@@ -280,8 +296,10 @@ def figure_tiles(ctx: PageContext, figures: pd.DataFrame, per_row: int = 3) -> N
             help_text = figure["definition"]
             if not figure["available"]:
                 help_text += " Not available for this dataset or these filters."
-            column.metric(plain_markdown(figure["label"]), value, help=help_text, border=True)
-            shown.append((figure["label"], value, help_text))
+            detail = figure["detail"]
+            label = figure["label"] + (f": {plain_markdown(detail)}" if detail else "")
+            column.metric(label, value, help=help_text, border=True)
+            shown.append((figure["label"] + (f": {detail}" if detail else ""), value, help_text))
     if (page_report := report.current()) is not None:
         page_report.kpis(shown)
 
@@ -319,12 +337,13 @@ STEP_RENDERERS = {
 
 def render(ctx: PageContext) -> int:
     """The whole story page: picker, header, the step's live sections, its notes, Previous and Next. Returns the step."""
+    if not ctx.presenting:
+        st.caption(INTRO)
     number = step_picker(ctx)
-    previous_next(number, "top")
     render_header(ctx, number)
     step = story.step_at(number)
     STEP_RENDERERS[step.key](ctx)
     st.divider()
     render_notes(ctx, step)
-    previous_next(number, "bottom")
+    render_footer(number)
     return number
