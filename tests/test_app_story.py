@@ -37,7 +37,7 @@ def _param(at: AppTest, name: str) -> list[str]:
 
 
 def _step(at: AppTest) -> str:
-    """The step indicator at the top of the step."""
+    """The step indicator (above the step, and beside Previous and Next under it)."""
     return next(c.value for c in at.caption if c.value.startswith("Step "))
 
 

@@ -103,7 +103,8 @@ def render_header(ctx: PageContext, number: int) -> None:
     step = story.step_at(number)
     title_col, previous_col, next_col = st.columns([5, 1.4, 2.2], vertical_alignment="bottom")
     with title_col:
-        st.caption(story.indicator(number))
+        if not ctx.presenting:  # on a projector the highlighted picker says it, and the room sees the chart sooner
+            st.caption(story.indicator(number))
         st.header(step.title, anchor=False)
     _previous(number, "top", previous_col)
     _next(number, "top", next_col)
