@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import threading
@@ -366,6 +367,27 @@ class Store:
                     cur.execute("rollback")
                     raise
         return stale
+
+    def materialise(self, version: Version, prefix: str, sql: str, params: list | tuple = ()) -> str:
+        """The qualified name of a table in version's schema that holds sql's result: built on first use and kept
+        (dropped with the version, or when its prepared tables are rebuilt), so a per-customer select that many
+        queries join is computed once. The name carries a digest of sql and params."""
+        if not re.fullmatch(r"[a-z][a-z0-9_]{0,20}", prefix):
+            raise StoreError(f"bad table prefix {prefix!r}")
+        digest = hashlib.sha256(json.dumps([sql, list(params)], default=str).encode()).hexdigest()[:16]
+        name = f"{prefix}_{digest}"
+        if not self._has_table(version, name):
+            with self.write_lock, self.cursor() as cur:
+                if not self._has_table(version, name, cur):
+                    cur.execute(f"create table {version.table(name)} as {sql}", list(params))
+        return version.table(name)
+
+    def _has_table(self, version: Version, name: str, cur: duckdb.DuckDBPyConnection | None = None) -> bool:
+        with nullcontext(cur) if cur is not None else self.cursor() as c:
+            found = c.execute(
+                "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?", [version.schema, name]
+            ).fetchall()
+        return found[0][0] > 0
 
     def activate(self, dataset: str, version_id: int) -> None:
         """Make version_id the version pages read for dataset."""

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from dashboard.metrics import behaviours, defection_sources, stages
 from dashboard.metrics import defection as d
 from dashboard.metrics import defection_figures as f
 from dashboard.metrics.behaviour_catalogue import Catalogue
-from dashboard.store import Store
+from dashboard.store import Store, StoreError
 from tests.tiny_defection import defection_tables
 
 
@@ -58,3 +59,22 @@ def test_each_customer_gets_the_funnel_stage_and_the_behaviours_count(tiny):
 def test_no_behaviour_source_when_the_catalogue_measures_nothing(tiny):
     _, version = tiny
     assert defection_sources.behaviour_source(version, Catalogue(())) is None
+
+
+def test_a_source_kept_as_a_table_gives_the_same_breakdown_and_is_built_once(tiny):
+    store, version = tiny
+    source = defection_sources.stage_source(version, stages.load_model(store, "tiny"))
+    table = store.materialise(version, "df_stage", source.sql, source.params)
+    assert store.materialise(version, "df_stage", source.sql, source.params) == table  # found, not built again
+    live = d.DefectionSpec(definition=d.Definition(alive=False), stage_source=source)
+    kept = d.DefectionSpec(definition=d.Definition(alive=False), stage_source=defection_sources.kept(table, "stage"))
+    with store.cursor() as cur:
+        by_live = f.breakdown(cur, version, live)
+        by_kept = f.breakdown(cur, version, kept)
+        tables = cur.execute(
+            "select count(*) from duckdb_tables() where schema_name = ? and table_name like 'df_stage_%'", [version.schema]
+        ).fetchall()[0][0]
+    assert tables == 1
+    pd.testing.assert_frame_equal(by_live, by_kept)
+    with pytest.raises(StoreError):
+        store.materialise(version, "Bad-name; drop", source.sql, source.params)

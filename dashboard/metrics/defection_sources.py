@@ -21,9 +21,16 @@ def stage_source(version: Version, model: StageModel) -> SubQuery:
 
 
 def behaviour_source(version: Version, catalogue: Catalogue, filters: Filters = Filters()) -> SubQuery | None:
-    """Number of the catalogue's measured behaviours each customer shows (as the Behaviours page counts them); None
-    when the data measure none of them."""
+    """Number of the catalogue's measured behaviours each customer shows (as the Behaviours page counts them over
+    filters; by default over all the data, every customer); None when the data measure none of them."""
     if not behaviours.measured_keys(behaviours.BehaviourSpec.of(catalogue, filters), version):
         return None
     sql, params = behaviours.customer_behaviours_sql(version, catalogue, filters)
     return SubQuery(f"select customer_id, n_behaviours as behaviours from ({sql})", tuple(params))
+
+
+def kept(table: str, column: str) -> SubQuery:
+    """The source reading (customer_id, column) from a table that holds a source's result (Store.materialise)."""
+    if column not in ("stage", "behaviours"):
+        raise ValueError(f"unknown group column {column!r}")
+    return SubQuery(f"select customer_id, {column} from {table}")

@@ -199,11 +199,16 @@ def _forget_other_dataset(ctx: PageContext) -> None:
 
 def group_sources(ctx: PageContext) -> tuple[defection.SubQuery | None, defection.SubQuery | None]:
     """The per-customer (stage, behaviour count) subqueries of the stage and behaviour breakdowns: the dataset's stage
-    model (Funnel page) and behaviour catalogue (Behaviours page), so both pages and this one agree."""
-    version = ctx.version
-    stage = defection_sources.stage_source(version, stages.load_model(ctx.store, ctx.dataset))
-    catalogue = behaviours.catalogue_for(ctx.store, version)
-    return stage, defection_sources.behaviour_source(version, catalogue, ctx.filters)
+    model (Funnel page) and behaviour catalogue (Behaviours page), so both pages and this one agree. Each is kept as
+    a table of the version on first use, so the page's queries join it instead of working it out again."""
+    version, store = ctx.version, ctx.store
+    stage = defection_sources.stage_source(version, stages.load_model(store, ctx.dataset))
+    counted = defection_sources.behaviour_source(version, behaviours.catalogue_for(store, version))
+    stage_table = store.materialise(version, "df_stage", stage.sql, stage.params)
+    if counted is None:
+        return defection_sources.kept(stage_table, "stage"), None
+    counted_table = store.materialise(version, "df_behaviours", counted.sql, counted.params)
+    return defection_sources.kept(stage_table, "stage"), defection_sources.kept(counted_table, "behaviours")
 
 
 def controls(ctx: PageContext) -> DefectionView:
