@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard.ui import nav, state
@@ -22,6 +23,8 @@ html { font-size: 20px; }
 </style>
 """
 CHART_FONT_SIZE = 21
+LEGEND_ROW_PX = 34
+"""Height of one row of a horizontal legend at the presentation font size."""
 
 
 def presenting() -> bool:
@@ -56,3 +59,19 @@ def apply(current_label: str) -> None:
         args=("present", False),
         key="exit_presentation",
     )
+
+
+def enlarged(fig: go.Figure) -> go.Figure:
+    """A copy of fig with projector-sized type; a legend set below the plot moves to the bottom edge of the figure.
+
+    A legend placed below the plot in plot-height units runs into the x-axis title once the type is larger, so it is
+    anchored to the bottom of the whole figure instead, with room made for it in the bottom margin.
+    """
+    size = CHART_FONT_SIZE
+    fig = go.Figure(fig).update_layout(font_size=size, legend_font_size=size - 2, title_font_size=size + 3)
+    fig.update_xaxes(tickfont_size=size - 2).update_yaxes(tickfont_size=size - 2)
+    legend = fig.layout.legend
+    if legend.y is not None and legend.y < 0 and legend.yref in (None, "paper"):
+        fig.update_layout(legend={"yref": "container", "y": 0, "yanchor": "bottom"})
+        fig.update_layout(margin_b=(fig.layout.margin.b or 50) + LEGEND_ROW_PX, height=(fig.layout.height or 420) + LEGEND_ROW_PX)
+    return fig
