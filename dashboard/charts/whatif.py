@@ -79,7 +79,8 @@ def waterfall(frame: pd.DataFrame, number_format: NumberFormat = NumberFormat())
         title_text=f"Savings a year ({fmt.currency})", tickprefix=fmt.currency, tickformat=".3~s", range=[0, max(total, 1) * 1.18]
     )
     if total <= 0:
-        fig.update_yaxes(tickvals=[0], ticktext=[f"{fmt.currency}0"])  # no money yet: one $0 tick, not fractions of a dollar in SI units ($800m)
+        # no money yet: one $0 tick, not fractions of a dollar in SI units ($800m)
+        fig.update_yaxes(tickvals=[0], ticktext=[f"{fmt.currency}0"])
     fig.update_xaxes(tickangle=0, automargin=True)
     fig.update_layout(showlegend=False)
     return styled(fig, title="Annual savings by behaviour", height=460)

@@ -34,7 +34,6 @@ QUERY = {
 }
 
 
-
 def screens(page: Page, name: str, height: int) -> int:
     """Save the page screen by screen as the room sees it when scrolling; returns how many were saved."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
