@@ -93,6 +93,13 @@ def _main_slider(page: Page):
     return page.get_by_test_id("stMain").get_by_role("slider").first
 
 
+def _table_text(page: Page, header: str) -> str:
+    """The text of the first table with a column called header, once drawn."""
+    table = page.locator('[data-testid="stDataFrame"]').filter(has_text=header).first
+    table.wait_for()
+    return table.inner_text()
+
+
 def _whatif_slider(page: Page) -> None:
     slider = _main_slider(page)
     slider.focus()
@@ -152,7 +159,7 @@ CASES = (
     Case(
         "Data",
         lambda p: _segment_and(p, lambda q: click_segment(q, "Datasets")),
-        lambda p: {**_base(p), "section": active_segment(p), "tables": p.locator('[data-testid="stDataFrame"]').count()},
+        lambda p: {**_base(p), "section": active_segment(p), "versions": _table_text(p, "published")},
         ("segment=Commercial", "d_view=Datasets"),
         "Delete version 1",
     ),
