@@ -1,7 +1,7 @@
 """Real public data through the Defection view: telco churn by contract; Online Retail's own-baseline at-risk list.
 
-Until the ingest path is merged, the files are turned into contract tables with pandas here, the way the
-Data page will map them, and published with store.publish.
+The files go through the same ingest path as a user's upload (automatic mapping; the analyst picks Contract as
+the telco segment) and are published as a dataset.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import pytest
 from dashboard.metrics import defection as d
 from dashboard.metrics import defection_figures as f
 from dashboard.store import Store
+from tests.ingest_helpers import publish, run_upload
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 pytestmark = pytest.mark.slow
@@ -21,10 +22,16 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def telco(tmp_path_factory):
-    raw = pd.read_csv(FIXTURES / "telco_customer_churn.csv", dtype=str)
-    customers = pd.DataFrame({"customer_id": raw["customerID"], "segment": raw["Contract"], "churned": raw["Churn"].eq("Yes")})
-    store = Store(tmp_path_factory.mktemp("telco") / "telco.duckdb")
-    version = store.publish("telco", {"customers": customers})
+    folder = tmp_path_factory.mktemp("telco")
+    store = Store(folder / "telco.duckdb")
+    upload, _ = run_upload(store, folder, {"customers": [FIXTURES / "telco_customer_churn.csv"]})
+    try:
+        mapping = upload.mapping.tables["customers"]
+        upload.set_mapping("customers", mapping.copy(columns={**mapping.columns, "segment": "Contract"}))
+        assert upload.check().ok
+        version = upload.publish("telco")
+    finally:
+        upload.close()
     yield store, version
     store.close()
 
@@ -50,6 +57,10 @@ def test_telco_churn_by_contract(telco):
 
 @pytest.fixture(scope="module")
 def retail(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("retail")
+    store = Store(folder / "retail.duckdb")
+    version, _ = publish(store, folder, {"transactions": [FIXTURES / "online_retail.parquet"]}, dataset="retail")
+    # the raw lines again, for working out one customer's figures by hand
     raw = pd.read_parquet(FIXTURES / "online_retail.parquet")
     raw = raw[raw["CustomerID"].notna()]
     transactions = pd.DataFrame(
@@ -57,12 +68,8 @@ def retail(tmp_path_factory):
             "customer_id": raw["CustomerID"].astype("int64").astype(str),  # 17850.0 -> "17850"
             "ts": raw["InvoiceDate"],
             "amount": raw["Quantity"] * raw["UnitPrice"],
-            "transaction_id": raw["InvoiceNo"],
-            "product": raw["StockCode"],
         }
     )
-    store = Store(tmp_path_factory.mktemp("retail") / "retail.duckdb")
-    version = store.publish("retail", {"transactions": transactions})
     yield store, version, transactions
     store.close()
 

@@ -8,7 +8,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from dashboard.charts.theme import BAD, GOOD, GREY, INK, PALETTE, styled
+from dashboard.charts.theme import BAD, GOOD, GREY, INK, PALETTE, empty_note, styled
 from dashboard.formatting import NumberFormat
 
 CURRENT, BEST = PALETTE[0], PALETTE[1]
@@ -256,15 +256,7 @@ def count_groups(groups: pd.DataFrame, scale: str = "", number_format: NumberFor
     top_churn = float((groups["churn_rate"] * 100).max()) if groups["churn_rate"].notna().any() else 1.0
     fig.update_yaxes(title_text="Churn rate", ticksuffix=" %", range=[0, top_churn * 1.25 or 1], row=1, col=2)
     if not has_sat:
-        fig.add_annotation(
-            text="No satisfaction scores in this dataset",
-            xref="x domain",
-            yref="y domain",
-            x=0.5,
-            y=0.5,
-            showarrow=False,
-            font={"size": 16, "color": GREY},
-        )
+        empty_note(fig, "No satisfaction scores in this dataset", domain="x domain")
     if small.any():
         fig.add_annotation(
             text="Grey: fewer than 30 customers, too few to read",

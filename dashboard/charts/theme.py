@@ -73,3 +73,11 @@ def styled(fig: go.Figure, *, title: str | None = None, height: int = 420) -> go
     if title:
         fig.update_layout(title_text=title)
     return fig
+
+
+def empty_note(fig: go.Figure, text: str, *, domain: str = "paper", size: int = 16) -> go.Figure:
+    """fig with text centred in grey over its plot area (domain "paper", or an axis domain such as "x domain"), saying
+    why there is nothing to draw."""
+    ref_x, ref_y = (domain, domain.replace("x", "y")) if domain != "paper" else ("paper", "paper")
+    fig.add_annotation(text=text, xref=ref_x, yref=ref_y, x=0.5, y=0.5, showarrow=False, font={"size": size, "color": GREY})
+    return fig

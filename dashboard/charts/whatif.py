@@ -6,7 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard.charts.behaviours import behaviour_colours, label
-from dashboard.charts.theme import GOOD, GREY, INK, PALETTE, styled
+from dashboard.charts.theme import GOOD, INK, PALETTE, empty_note, styled
 from dashboard.formatting import NumberFormat
 from dashboard.metrics import whatif
 
@@ -66,15 +66,7 @@ def waterfall(frame: pd.DataFrame, number_format: NumberFormat = NumberFormat())
         )
     )
     if moved.empty:
-        fig.add_annotation(
-            text="Move a slider above today's adoption to see savings",
-            xref="paper",
-            yref="paper",
-            x=0.5,
-            y=0.5,
-            showarrow=False,
-            font={"size": 18, "color": GREY},
-        )
+        empty_note(fig, "Move a slider above today's adoption to see savings", size=18)
     fig.update_yaxes(
         title_text=f"Savings a year ({fmt.currency})", tickprefix=fmt.currency, tickformat=".3~s", range=[0, max(total, 1) * 1.18]
     )

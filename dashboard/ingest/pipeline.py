@@ -262,14 +262,7 @@ class Upload:
             for i, table in enumerate(tables):
                 step = prog.part(progress, i / max(1, len(tables)), (i + 1) / max(1, len(tables)))
                 self._check_table(cur, table, step)
-            report = validate(cur, self.plans, self.staged, options, labels=lambda t, target: self._labels(cur, t, target))
-        for table, problem in self.read_errors.items():
-            report.tables.setdefault(table, TableReport(table)).problems.insert(0, problem)
-        if not tables and not self.read_errors:
-            report.problems.append(
-                Problem("", BLOCKING, "no_files", "No file uploaded: there is nothing to publish", "Upload a file.")
-            )
-        self.report = report
+            report = self._validated(cur, options, tables)
         if progress:
             progress("checked", 1.0)
         return report
@@ -484,6 +477,10 @@ class Upload:
                 staged = stage_table(cur, self.plans[table], name, step)
             self.staged[table] = staged
             self._staged_keys[table] = self.plans[table].key
+        return self._validated(cur, options, tables)
+
+    def _validated(self, cur, options: Options, tables: list[str]) -> Report:
+        """Validate the staged tables, put unreadable files first and block when no file came; kept as self.report."""
         report = validate(cur, self.plans, self.staged, options, labels=lambda t, target: self._labels(cur, t, target))
         for table, problem in self.read_errors.items():
             report.tables.setdefault(table, TableReport(table)).problems.insert(0, problem)

@@ -203,7 +203,7 @@ def _fit_models(cur: duckdb.DuckDBPyConnection, version: Version, as_of: date) -
         out.update(r=bg.r, alpha=bg.alpha, a=bg.a, b=bg.b, log_likelihood=bg.log_likelihood)
         out.update(p=gg.p, q=gg.q, gamma=gg.gamma, gg_log_likelihood=gg.log_likelihood)
         warnings = []
-        if repeat.sum() > 2:
+        if repeat.sum() > 2 and np.ptp(x[repeat]) > 0 and np.ptp(zbar[repeat]) > 0:  # no correlation with a constant
             correlation = float(np.corrcoef(x[repeat], zbar[repeat])[0, 1])
             out["spend_frequency_correlation"] = correlation
             if abs(correlation) > 0.3:

@@ -52,6 +52,13 @@ PAGES: tuple[NavPage, ...] = (
         "Who is leaving, why, and what it costs in lifetime value",
     ),
     NavPage(
+        "pages/8_Story.py",
+        "Story",
+        ":material/slideshow:",
+        "Workshop",
+        "A guided walk for a workshop, step by step from where we stand to the decisions, with notes per step",
+    ),
+    NavPage(
         "pages/9_Data.py",
         "Data",
         ":material/upload_file:",

@@ -34,3 +34,17 @@ def start(title: str, subtitle: str) -> Report:
 def current() -> Report | None:
     """The report of the page being drawn (None outside a page run)."""
     return st.session_state.get(_KEY)
+
+
+def fragment_part(name: str) -> None:
+    """Start fragment name's part of the page report: a rerun of the fragment alone replaces what its previous run
+    added (a fragment must come last on its page), instead of adding it again."""
+    page_report = current()
+    if page_report is None:
+        return
+    marks = st.session_state.setdefault("_report_fragment_marks", {})
+    mark = marks.get(name)
+    if mark is not None and mark[0] is page_report:
+        del page_report.sections[mark[1] :]
+    else:
+        marks[name] = (page_report, len(page_report.sections))

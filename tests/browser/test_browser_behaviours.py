@@ -20,7 +20,7 @@ def _headline(page: Page):
     return page.locator(".st-key-w_headline .annotation-text").first
 
 
-def test_moving_a_slider_and_the_presets_show_the_new_total(sample_server, page: Page):
+def test_moving_a_slider_and_the_presets_show_the_new_total(sample_server, page: Page, browser, tmp_path):
     page.set_viewport_size(TALL)
     page.goto(f"{sample_server.url}/What-if?ds=sample&w_base=463904.0&w_pre=e_billing")
     wait_for_app(page)
@@ -49,6 +49,28 @@ def test_moving_a_slider_and_the_presets_show_the_new_total(sample_server, page:
     wait_for_app(page)
     expect(_headline(page)).to_have_text("$1.735M")
     assert "w_years=6" in page.url and "w_t_e_billing=50.0" in page.url
+    # the report holds the page once, however often the sliders' fragment reran: as many charts as a fresh load
+    after_moves = _report_charts(page, browser, tmp_path / "moved.html")
+    page.goto(page.url)
+    wait_for_app(page)
+    expect(_headline(page)).to_have_text("$1.735M")
+    fresh = _report_charts(page, browser, tmp_path / "fresh.html")
+    assert after_moves == fresh >= 2
+
+
+def _report_charts(page: Page, browser, path) -> int:
+    """Download the page's HTML report to path, open it offline and count its drawn plotly charts."""
+    with page.expect_download() as download:
+        page.get_by_test_id("stSidebar").get_by_role("button", name="Download report (HTML)").click()
+    download.value.save_as(path)
+    offline = browser.new_context(offline=True)
+    try:
+        report_page = offline.new_page()
+        report_page.goto(path.as_uri())
+        report_page.wait_for_selector(".js-plotly-plot .main-svg", timeout=30_000)
+        return report_page.locator(".js-plotly-plot").count()
+    finally:
+        offline.close()
 
 
 def test_reset_filters_resets_the_widgets_in_the_browser(sample_server, page: Page):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 import pandas as pd
 import streamlit as st
 
-from dashboard.metrics import defection
+from dashboard.metrics import behaviours, defection, defection_sources, stages
 from dashboard.metrics.defection_prepare import HORIZON_YEARS
 from dashboard.ui import state
 from dashboard.ui.frame import PageContext
@@ -198,14 +198,12 @@ def _forget_other_dataset(ctx: PageContext) -> None:
 
 
 def group_sources(ctx: PageContext) -> tuple[defection.SubQuery | None, defection.SubQuery | None]:
-    """The per-customer (stage, behaviour count) subqueries of the stage and behaviour breakdowns.
-
-    Wiring point for the Funnel and Behaviours views: until they are merged these are the fallbacks (the
-    customers' stage column; the count of true b_ flags). Replace them with
-    SubQuery(*stages.customer_stage_sql(version, model, as_of)) selecting (customer_id, stage) and
-    SubQuery(*behaviours.customer_behaviours_sql(version, catalogue, filters)) reduced to (customer_id, behaviours).
-    """
-    return defection.fallback_stage_source(ctx.version), defection.fallback_behaviour_source(ctx.version)
+    """The per-customer (stage, behaviour count) subqueries of the stage and behaviour breakdowns: the dataset's stage
+    model (Funnel page) and behaviour catalogue (Behaviours page), so both pages and this one agree."""
+    version = ctx.version
+    stage = defection_sources.stage_source(version, stages.load_model(ctx.store, ctx.dataset))
+    catalogue = behaviours.catalogue_for(ctx.store, version)
+    return stage, defection_sources.behaviour_source(version, catalogue, ctx.filters)
 
 
 def controls(ctx: PageContext) -> DefectionView:

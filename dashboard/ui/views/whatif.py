@@ -14,7 +14,7 @@ import streamlit as st
 from dashboard.charts import whatif as charts
 from dashboard.charts.theme import GOOD, GREY
 from dashboard.metrics import whatif
-from dashboard.ui import state, widgets
+from dashboard.ui import report, state, widgets
 from dashboard.ui.frame import PageContext
 from dashboard.ui.views.behaviours import BehaviourData, md, money_md
 
@@ -111,6 +111,7 @@ class WhatIf:
 def render_interactive(ctx: PageContext, data: BehaviourData) -> None:
     """The What-if's sliders, figures and scenarios as one fragment: a slider change reruns only this part of the
     page (not the sidebar, not the adoption figures, which come from the cache)."""
+    report.fragment_part("whatif")
     render_scenarios(ctx, render_whatif(ctx, data), data.catalogue.keys)
 
 

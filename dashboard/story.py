@@ -1,0 +1,224 @@
+"""The workshop story: its six steps, the notes kept with a dataset, and the figures the last step sums up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+NOTES_PREFIX = "story.notes."
+"""Dataset setting holding a step's notes: story.notes.<step key>, a plain string."""
+MAX_NOTE_CHARS = 5000
+"""Longest note kept (a few paragraphs; the box stops there)."""
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of the story: its key (for notes), title, what the facilitator says, and the page it comes from."""
+
+    key: str
+    title: str
+    lead: str
+    page: str
+    """Label of the page (in dashboard/ui/nav.py) that shows the full analysis behind the step."""
+    notes_label: str = "Notes"
+    notes_hint: str = "What the room said, questions to follow up…"
+
+
+STEPS: tuple[Step, ...] = (
+    Step(
+        "where_we_stand",
+        "Where we stand",
+        "Start from the facts everyone agrees on: how many customers we have, how many we lose, what they bring in "
+        "and what serving them costs.",
+        "Overview",
+    ),
+    Step(
+        "journey",
+        "Journey pain points",
+        "Walk the journey stage by stage: this is where customers struggle, repeat themselves and wait for us.",
+        "Journey",
+    ),
+    Step(
+        "behaviours",
+        "Perfect behaviours",
+        "Some customers are cheaper to serve and happier: this is how many show each behaviour today against the "
+        "best in class, and the money in the gap.",
+        "Behaviours",
+    ),
+    Step(
+        "whatif",
+        "What-if",
+        "Move a slider and watch the money: customers × change in adoption × saving per customer, a year.",
+        "What-if",
+    ),
+    Step(
+        "defection",
+        "Defection",
+        "Who has left or is about to, and what it costs in lifetime value: the revenue at risk if we do nothing.",
+        "Defection",
+    ),
+    Step(
+        "decisions",
+        "Decisions",
+        "The figures we saw, what the room noted at each step, and what we decide to do next.",
+        "Overview",
+        notes_label="Decisions and actions",
+        notes_hint="One decision or action a line, with an owner and a date: e.g. Move e-billing to 50 % by Q4 (Ana).",
+    ),
+)
+STEP_COUNT = len(STEPS)
+
+
+def step_number(value: Any) -> int:
+    """A step number from 1 to STEP_COUNT (ValueError otherwise, so a bad URL falls back to the first step)."""
+    number = int(value)
+    if not 1 <= number <= STEP_COUNT:
+        raise ValueError(value)
+    return number
+
+
+def step_at(number: int) -> Step:
+    """The step numbered number (1-based)."""
+    return STEPS[step_number(number) - 1]
+
+
+def indicator(number: int) -> str:
+    """The step indicator: "Step 2 of 6 · Journey pain points"."""
+    return f"Step {number} of {STEP_COUNT} · {step_at(number).title}"
+
+
+def notes_key(step_key: str) -> str:
+    """The dataset setting holding the notes of step_key."""
+    if step_key not in {s.key for s in STEPS}:
+        raise KeyError(step_key)
+    return NOTES_PREFIX + step_key
+
+
+def clean_note(text: Any) -> str:
+    """A note as stored: a string without trailing blanks, at most MAX_NOTE_CHARS characters."""
+    return str(text or "").rstrip()[:MAX_NOTE_CHARS]
+
+
+def load_note(store: Any, dataset: str, step_key: str) -> str:
+    """The saved notes of step_key for dataset; empty when none (or when the saved value is not text)."""
+    value = store.get_setting(dataset, notes_key(step_key), "")
+    return clean_note(value) if isinstance(value, str) else ""
+
+
+def save_note(store: Any, dataset: str, step_key: str, text: Any) -> str:
+    """Save the notes of step_key with dataset (only when they changed); returns the note as stored."""
+    note = clean_note(text)
+    if note != load_note(store, dataset, step_key):
+        store.set_setting(dataset, notes_key(step_key), note)
+    return note
+
+
+def load_notes(store: Any, dataset: str) -> dict[str, str]:
+    """Every step's saved notes for dataset, by step key, in story order (empty strings included)."""
+    return {s.key: load_note(store, dataset, s.key) for s in STEPS}
+
+
+def decision_lines(text: str) -> list[str]:
+    """The decisions in the Decisions notes: one per non-blank line, list markers ("-", "*", "•", "1." to "99.") taken off."""
+    lines = []
+    for raw in text.splitlines():
+        line = raw.strip()
+        for marker in ("- ", "* ", "• "):
+            if line.startswith(marker):
+                line = line[len(marker) :].strip()
+        head, dot, rest = line.partition(". ")
+        if dot and head.isdigit() and len(head) <= 2:  # "3. Report back", not "2024. A year"
+            line = rest.strip()
+        if line:
+            lines.append(line)
+    return lines
+
+
+SUMMARY_COLUMNS = ["step", "key", "label", "detail", "kind", "value", "definition", "available"]
+
+
+def summary_figures(
+    overview_kpis: pd.DataFrame,
+    hotspots: pd.DataFrame | None,
+    savings_potential: float | None,
+    whatif_saving: float | None,
+    defection_kpis: pd.DataFrame | None,
+) -> pd.DataFrame:
+    """The headline figures of steps 1 to 5 as KPI rows (step, key, label, detail, kind, value, definition, available).
+
+    detail is text from the data that goes with the label (the journey stage named), empty otherwise.
+
+    overview_kpis and defection_kpis are the frames of metrics.overview.kpis and metrics.defection_figures.kpis_from;
+    hotspots that of metrics.journey.hotspots (None without touchpoints); savings_potential the behaviours' total
+    potential at best-in-class; whatif_saving the annual saving at the What-if sliders (None when nothing is priced).
+    """
+    rows: list[dict[str, Any]] = []
+
+    def pick(frame: pd.DataFrame | None, step: str, keys: tuple[str, ...]) -> None:
+        if frame is None:
+            return
+        for key in keys:
+            found = frame[frame["key"] == key]
+            if len(found):
+                kpi = found.iloc[0]
+                value = kpi["value"]
+                rows.append(
+                    {
+                        "step": step,
+                        "key": key,
+                        "label": kpi["label"],
+                        "detail": "",
+                        "kind": kpi["kind"],
+                        "value": None if value is None or pd.isna(value) else float(value),
+                        "definition": kpi["definition"],
+                        "available": bool(kpi["available"]),
+                    }
+                )
+
+    pick(overview_kpis, "where_we_stand", ("customers", "churn_rate", "revenue", "cost_to_serve"))
+    if hotspots is not None:
+        spot = hotspots[hotspots["key"] == "satisfaction"]
+        if len(spot) and spot.iloc[0]["stage"] is not None:
+            rows.append(
+                {
+                    "step": "journey",
+                    "key": "worst_satisfaction",
+                    "label": "Lowest satisfaction",
+                    "detail": str(spot.iloc[0]["stage"]),
+                    "kind": "score",
+                    "value": float(spot.iloc[0]["value"]),
+                    "definition": "Mean satisfaction of the rated touchpoints of the journey stage where it is lowest "
+                    "(a stage needs enough ratings behind it; see the Journey page).",
+                    "available": True,
+                }
+            )
+    rows.append(
+        {
+            "step": "behaviours",
+            "key": "savings_potential",
+            "label": "Savings potential a year",
+            "detail": "",
+            "kind": "money",
+            "value": savings_potential,
+            "definition": "Sum over behaviours of customers in scope × (best-in-class − adoption today, when positive) × "
+            "saving per adopting customer per year.",
+            "available": savings_potential is not None,
+        }
+    )
+    rows.append(
+        {
+            "step": "whatif",
+            "key": "whatif_saving",
+            "label": "Savings at the What-if sliders",
+            "detail": "",
+            "kind": "money",
+            "value": whatif_saving,
+            "definition": "Annual savings = customers × (target adoption − adoption today) × saving per adopting customer "
+            "per year, summed over behaviours, at the targets the What-if sliders are set to.",
+            "available": whatif_saving is not None,
+        }
+    )
+    pick(defection_kpis, "defection", ("at_risk", "revenue_at_risk"))
+    return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)

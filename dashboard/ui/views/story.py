@@ -1,0 +1,350 @@
+"""The workshop Story: six steps that each draw the live sections of another page, with notes kept per dataset.
+
+A facilitator walks the room through where we stand, the journey's pain points, the perfect behaviours, the what-if,
+defection and the decisions. One step is drawn at a time (so the sections' widget keys never meet); the step lives
+in the URL as s_step, and the controls a step reuses keep their own pages' URL names (j_, w_, d_).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import story
+from dashboard.metrics import journey as journey_metrics
+from dashboard.metrics import overview as overview_metrics
+from dashboard.metrics import whatif as whatif_metrics
+from dashboard.metrics.defection_figures import kpis_from
+from dashboard.metrics.journey import JourneySpec
+from dashboard.metrics.journey_prepare import MAX_WINDOW_DAYS
+from dashboard.ui import nav, report, state
+from dashboard.ui.frame import PageContext
+from dashboard.ui.views import behaviours, defection, defection_controls, journey, overview, whatif
+
+STEP_NAME = "s_step"
+"""URL name of the step shown (1 to 6)."""
+INTRO = (
+    "Six steps for a workshop: where we stand, journey pain points, perfect behaviours, what-if, defection, decisions. "
+    "Each step shows the live figures for the dataset and filters in the sidebar; the notes under each step are saved "
+    "with the dataset and go into the HTML report."
+)
+_ASCII_PUNCTUATION = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
+
+
+def plain_markdown(text: object) -> str:
+    """Text for st.markdown that shows exactly as typed: every ASCII punctuation character backslash-escaped (no
+    formatting, links, HTML, maths or emoji codes), leading spaces kept (no code blocks), line breaks kept."""
+    lines = []
+    for line in str(text).splitlines():
+        body = line.lstrip(" \t")
+        indent = "\u00a0" * (len(line) - len(body))
+        lines.append(indent + "".join("\\" + ch if ch in _ASCII_PUNCTUATION else ch for ch in body))
+    return "  \n".join(lines)
+
+
+# -- navigation ---------------------------------------------------------------------------------------------------
+
+
+def step_picker(ctx: PageContext) -> int:
+    """The step indicator and picker (one button per step), kept in the URL as s_step; returns the step number."""
+    numbers = list(range(1, story.STEP_COUNT + 1))
+    return int(
+        state.widget(
+            st.segmented_control,
+            "Step",
+            STEP_NAME,
+            1,
+            state.INT,
+            valid=story.step_number,
+            value_arg="default",
+            options=numbers,
+            format_func=lambda n: f"{n} · {story.step_at(n).title}",
+            selection_mode="single",
+            required=True,
+            label_visibility="collapsed",
+            width="stretch",
+        )
+    )
+
+
+def _previous(number: int, where: str, container) -> None:
+    container.button(
+        "Previous",
+        key=f"s_prev_{where}",
+        icon=":material/arrow_back:",
+        on_click=state.set_value,
+        args=(STEP_NAME, number - 1),
+        disabled=number <= 1,
+        width="stretch",
+    )
+
+
+def _next(number: int, where: str, container) -> None:
+    following = story.step_at(number + 1).title if number < story.STEP_COUNT else ""
+    container.button(
+        f"Next: {following}" if following else "Next",
+        key=f"s_next_{where}",
+        icon=":material/arrow_forward:",
+        icon_position="right",
+        type="primary",
+        on_click=state.set_value,
+        args=(STEP_NAME, number + 1),
+        disabled=number >= story.STEP_COUNT,
+        width="stretch",
+    )
+
+
+def render_header(ctx: PageContext, number: int) -> None:
+    """The step indicator and title beside Previous and Next, what to say, and the way to the page behind the step."""
+    step = story.step_at(number)
+    title_col, previous_col, next_col = st.columns([5, 1.4, 2.2], vertical_alignment="bottom")
+    with title_col:
+        if not ctx.presenting:  # on a projector the highlighted picker says it, and the room sees the chart sooner
+            st.caption(story.indicator(number))
+        st.header(step.title, anchor=False)
+    _previous(number, "top", previous_col)
+    _next(number, "top", next_col)
+    st.markdown(f"**{step.lead}**" if ctx.presenting else f":material/record_voice_over: {step.lead}")
+    if (page_report := report.current()) is not None:
+        page_report.heading(story.indicator(number))
+        page_report.text(step.lead, "What to say")
+    if not ctx.presenting and step.key != "decisions":
+        target = nav.page_for(step.page)
+        st.page_link(
+            target.path,
+            label=f"The full {target.label} page",
+            icon=target.icon,
+            query_params=state.shared_params(nav.SHARED_PARAMS),
+            help=target.purpose,
+        )
+
+
+def render_footer(number: int) -> None:
+    """Previous and Next again under the step, with the indicator between them."""
+    previous_col, middle, next_col = st.columns([1.4, 5, 2.2], vertical_alignment="center")
+    _previous(number, "bottom", previous_col)
+    middle.caption(story.indicator(number), text_alignment="center")
+    _next(number, "bottom", next_col)
+
+
+# -- notes --------------------------------------------------------------------------------------------------------
+
+
+def _note_widget_key(ctx: PageContext, step_key: str) -> str:
+    return f"s_note:{ctx.dataset}:{step_key}"
+
+
+def _save_note(ctx: PageContext, step_key: str) -> None:
+    """on_change of a notes box: write what it holds to the dataset's settings."""
+    story.save_note(ctx.store, ctx.dataset, step_key, st.session_state.get(_note_widget_key(ctx, step_key), ""))
+
+
+def show_note(label: str, note: str) -> None:
+    """A saved note, read-only, as plain text (never Markdown or HTML)."""
+    with st.container(border=True):
+        st.markdown(f"**{plain_markdown(label)}**")
+        st.text(note, width="stretch")
+
+
+def render_notes(ctx: PageContext, step: story.Step) -> str:
+    """The step's notes box, saved with the dataset when it changes; read-only in presentation mode. Returns the note."""
+    note = story.load_note(ctx.store, ctx.dataset, step.key)
+    if note and (page_report := report.current()) is not None:
+        page_report.text(note, step.notes_label)
+    if ctx.presenting:
+        if step.key == "decisions":
+            decisions = story.decision_lines(note)
+            text = "\n".join(f"{i}. {line}" for i, line in enumerate(decisions, start=1))
+            if text:
+                show_note(step.notes_label, text)
+            else:
+                st.caption("No decisions written yet.")
+        elif note:
+            show_note(step.notes_label, note)
+        return note
+    st.text_area(
+        step.notes_label,
+        value=note,
+        key=_note_widget_key(ctx, step.key),
+        max_chars=story.MAX_NOTE_CHARS,
+        height=140,
+        placeholder=step.notes_hint,
+        on_change=_save_note,
+        args=(ctx, step.key),
+        help=f"Saved with the dataset “{ctx.dataset}” as soon as you click outside the box (or press Ctrl+Enter); "
+        "everyone who opens the dataset sees it, presentation mode shows it read-only, and it goes into the HTML report.",
+    )
+    return note
+
+
+# -- the steps ----------------------------------------------------------------------------------------------------
+
+
+def _between(low: int, high: int):
+    def check(value: Any) -> int:
+        number = int(value)
+        if not low <= number <= high:
+            raise ValueError(value)
+        return number
+
+    return check
+
+
+def journey_spec(ctx: PageContext) -> JourneySpec:
+    """The Journey page's repeat window and SLA as the state holds them (URL j_repeat, j_sla; else the dataset's)."""
+    repeat_saved = int(ctx.store.get_setting(ctx.dataset, journey.REPEAT_KEY, journey_metrics.DEFAULT_REPEAT_DAYS))
+    sla_saved = int(ctx.store.get_setting(ctx.dataset, journey.SLA_KEY, journey_metrics.DEFAULT_SLA_DAYS))
+    repeat = state.value("j_repeat", repeat_saved, state.INT, _between(1, MAX_WINDOW_DAYS))
+    sla = state.value("j_sla", sla_saved, state.INT, _between(1, MAX_WINDOW_DAYS))
+    return JourneySpec(ctx.filters, int(repeat), int(sla))
+
+
+def step_where_we_stand(ctx: PageContext) -> None:
+    """Step 1: the Overview's KPI tiles and monthly trend."""
+    overview.render_kpis(ctx)
+    overview.render_trend(ctx, key="s_trend")
+
+
+def step_journey(ctx: PageContext) -> None:
+    """Step 2: the Journey's four hotspots and the journey map (the repeat window and SLA editable unless presenting)."""
+    if not journey.has_touchpoints(ctx):
+        return
+    if ctx.presenting:
+        spec = journey_spec(ctx)
+    else:
+        journey.missing_notice(ctx)
+        spec = journey.controls(ctx)
+    journey.render_hotspots(ctx, spec)
+    journey.render_journey_map(ctx, spec)
+
+
+def step_behaviours(ctx: PageContext) -> None:
+    """Step 3: adoption against best-in-class with the money in the gap, and customers by number of behaviours."""
+    data = behaviours.behaviour_data(ctx)
+    behaviours.render_adoption(ctx, data)
+    behaviours.render_count_groups(ctx, data)
+
+
+def step_whatif(ctx: PageContext) -> None:
+    """Step 4: the What-if's money figure, presets and sliders, waterfall and projection (the same URL names as there)."""
+    whatif.render_whatif(ctx, behaviours.behaviour_data(ctx))
+
+
+def step_defection(ctx: PageContext) -> None:
+    """Step 5: defection's headline (definition, story, KPI tiles) and what it costs."""
+    view = defection.controls(ctx)
+    defection.save_bar(ctx, view)
+    defection.render_headline(ctx, view)
+    defection.render_what_it_costs(ctx, view)
+
+
+def whatif_saving(ctx: PageContext, data: behaviours.BehaviourData) -> float | None:
+    """The annual saving at the What-if sliders as the state holds them (w_t_<behaviour>, w_s_<behaviour>, w_base)."""
+    levers = whatif_metrics.levers(data.adoption, data.churn)
+    if not levers:
+        return None
+
+    def money(value: Any) -> float | None:
+        if value is None:
+            return None
+        number = float(value)
+        if not math.isfinite(number) or number < 0:
+            raise ValueError(value)
+        return number
+
+    stored_base = state.value("w_base", None, state.FLOAT, money)
+    targets, savings = {}, {}
+    for lever in levers:
+        pct = state.value(f"w_t_{lever.key}", None, state.FLOAT, money)
+        targets[lever.key] = None if pct is None else min(pct, 100.0) / 100
+        saving = state.value(f"w_s_{lever.key}", None, state.FLOAT, money)
+        savings[lever.key] = lever.saving if saving is None else saving
+    base = data.base if stored_base is None else stored_base
+    return whatif_metrics.total_saving(whatif_metrics.breakdown(levers, base, targets, savings))
+
+
+def decision_figures(ctx: PageContext) -> pd.DataFrame:
+    """The headline figures of steps 1 to 5 for the current dataset, filters and controls (see story.summary_figures)."""
+    overview_kpis = ctx.metric(overview_metrics.kpis)
+    hotspots = None
+    if ctx.version.has("interactions"):
+        spec = journey_spec(ctx)
+        hotspots = journey_metrics.hotspots(ctx.metric(journey_metrics.stage_lanes, spec), spec.min_base)
+    data = behaviours.behaviour_data(ctx)
+    potential = data.adoption["potential"].dropna() if len(data.adoption) else pd.Series(dtype=float)
+    view = defection_controls.controls(replace(ctx, presenting=True))  # the definition from the state, no editor drawn
+    return story.summary_figures(
+        overview_kpis,
+        hotspots,
+        float(potential.sum()) if len(potential) else None,
+        whatif_saving(ctx, data),
+        kpis_from(view.summary, view.spec),
+    )
+
+
+def figure_tiles(ctx: PageContext, figures: pd.DataFrame, per_row: int = 3) -> None:
+    """The figures as tiles, each with its definition under the ?, grouped as the steps they come from; also reported."""
+    nf = ctx.number_format
+    shown = []
+    rows = [figures.iloc[i : i + per_row] for i in range(0, len(figures), per_row)]
+    for chunk in rows:
+        for column, (_, figure) in zip(st.columns(per_row), chunk.iterrows(), strict=False):
+            value = "—" if figure["value"] is None or pd.isna(figure["value"]) else nf.value(figure["value"], figure["kind"])
+            help_text = figure["definition"]
+            if not figure["available"]:
+                help_text += " Not available for this dataset or these filters."
+            detail = figure["detail"]
+            label = figure["label"] + (f": {plain_markdown(detail)}" if detail else "")
+            column.metric(label, value, help=help_text, border=True)
+            shown.append((figure["label"] + (f": {detail}" if detail else ""), value, help_text))
+    if (page_report := report.current()) is not None:
+        page_report.kpis(shown)
+
+
+def step_decisions(ctx: PageContext) -> None:
+    """Step 6: the figures the story showed, every step's notes, and the decisions (the notes of this step)."""
+    st.subheader("The figures we saw", anchor=False)
+    figure_tiles(ctx, decision_figures(ctx))
+    st.caption(
+        "Computed now for the filters in force and the controls as the steps left them (the What-if sliders, the "
+        "Journey windows, the Defection definition)."
+    )
+    st.subheader("What the room noted", anchor=False)
+    notes = story.load_notes(ctx.store, ctx.dataset)
+    written = [(s, notes[s.key]) for s in story.STEPS if s.key != "decisions" and notes[s.key]]
+    if not written:
+        st.caption("No notes yet: type them in the box under each step.")
+    for column, (step, note) in zip(st.columns(2) * len(written), written, strict=False):
+        number = story.STEPS.index(step) + 1
+        with column:
+            show_note(f"{number} · {step.title}", note)
+        if (page_report := report.current()) is not None:
+            page_report.text(note, f"Notes: {number} · {step.title}")
+
+
+STEP_RENDERERS = {
+    "where_we_stand": step_where_we_stand,
+    "journey": step_journey,
+    "behaviours": step_behaviours,
+    "whatif": step_whatif,
+    "defection": step_defection,
+    "decisions": step_decisions,
+}
+
+
+def render(ctx: PageContext) -> int:
+    """The whole story page: picker, header, the step's live sections, its notes, Previous and Next. Returns the step."""
+    if not ctx.presenting:
+        st.caption(INTRO)
+    number = step_picker(ctx)
+    render_header(ctx, number)
+    step = story.step_at(number)
+    STEP_RENDERERS[step.key](ctx)
+    st.divider()
+    render_notes(ctx, step)
+    render_footer(number)
+    return number

@@ -1,0 +1,241 @@
+"""The Story page through AppTest: every step on the sample, Previous/Next/picker and the URL, notes saved with the
+dataset and shown as plain text, presentation mode, the report, and a dataset without touchpoints or transactions."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard.store import Store
+from tests.tiny import tiny_tables
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGE = "pages/8_Story.py"
+TITLES = ["Where we stand", "Journey pain points", "Perfect behaviours", "What-if", "Defection", "Decisions"]
+
+
+def _page(params: dict[str, str] | None = None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    for name, value in (params or {}).items():
+        at.query_params[name] = value
+    at.switch_page(PAGE)
+    return _run(at)
+
+
+def _run(changed) -> AppTest:
+    at = changed.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _param(at: AppTest, name: str) -> list[str]:
+    value = at.query_params.get(name, [])
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _step(at: AppTest) -> str:
+    """The step indicator (above the step, and beside Previous and Next under it)."""
+    return next(c.value for c in at.caption if c.value.startswith("Step "))
+
+
+def _headers(at: AppTest) -> list[str]:
+    return [h.value for h in at.header]
+
+
+def _metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def _texts(at: AppTest) -> list[str]:
+    return [t.value for t in at.text]
+
+
+def _headline_money(at: AppTest) -> float:
+    for chart in at.get("plotly_chart"):
+        meta = json.loads(chart.proto.spec)["layout"].get("meta") or {}
+        if "value" in meta:
+            return meta["value"]
+    raise AssertionError("no What-if headline figure")
+
+
+def _note(db: Path, step_key: str) -> object:
+    store = Store(db)
+    try:
+        return store.get_setting("sample", f"story.notes.{step_key}")
+    finally:
+        store.close()
+
+
+def _set_notes(db: Path, notes: dict[str, str], dataset: str = "sample") -> None:
+    store = Store(db)
+    for key, text in notes.items():
+        store.set_setting(dataset, f"story.notes.{key}", text)
+    store.close()
+
+
+def test_every_step_renders_its_live_sections_on_the_sample(app_sample_db):
+    expected_charts = {1: 1, 2: 1, 3: 2, 4: 3, 5: 2, 6: 0}
+    for number, title in enumerate(TITLES, start=1):
+        at = _page({"s_step": str(number)})
+        assert _step(at) == f"Step {number} of 6 · {title}"
+        assert title in _headers(at)
+        assert at.button_group(key="w:s_step").value == number
+        assert len(at.get("plotly_chart")) == expected_charts[number], title
+        assert len(at.text_area) == 1, "one notes box per step"
+        metrics = _metrics(at)
+        if number == 1:
+            assert metrics["Customers"] == "18,636"
+        if number == 2:
+            assert "Journey map" in [s.value for s in at.subheader]
+            assert at.number_input(key="w:j_repeat").value == 7
+        if number == 3:
+            assert "Adoption today against best-in-class" in [s.value for s in at.subheader]
+        if number == 4:
+            assert _headline_money(at) == 0  # sliders at today's adoption
+            assert at.slider(key="w:w_t_e_billing").value == pytest.approx(16.0, abs=0.01)
+        if number == 5:
+            assert metrics["At risk now"] == "297"
+        if number == 6:
+            assert metrics["Customers"] == "18,636" and metrics["At risk now"] == "297"
+            assert "Savings at the What-if sliders" in metrics
+            assert metrics["Lowest satisfaction: complaint"] == "2.55"
+
+
+def test_next_previous_and_the_picker_move_the_step_and_the_url(app_sample_db):
+    at = _page()
+    assert _step(at) == "Step 1 of 6 · Where we stand"
+    assert at.button(key="s_prev_top").disabled and at.button(key="s_prev_bottom").disabled
+    at = _run(at.button(key="s_next_top").click())
+    assert _step(at) == "Step 2 of 6 · Journey pain points"
+    assert _param(at, "s_step") == ["2"]
+    at = _run(at.button(key="s_next_bottom").click())
+    assert _step(at) == "Step 3 of 6 · Perfect behaviours"
+    assert _param(at, "s_step") == ["3"]
+    assert at.button_group(key="w:s_step").value == 3
+    at = _run(at.button(key="s_prev_top").click())
+    assert _step(at) == "Step 2 of 6 · Journey pain points"
+    at = _run(at.button_group(key="w:s_step").set_value(6))
+    assert _step(at) == "Step 6 of 6 · Decisions"
+    assert _param(at, "s_step") == ["6"]
+    assert at.button(key="s_next_top").disabled and at.button(key="s_next_bottom").disabled
+    at = _run(at.button(key="s_prev_bottom").click())
+    assert _step(at) == "Step 5 of 6 · Defection"
+    at = _run(at.button_group(key="w:s_step").set_value(1))
+    assert "s_step" not in at.query_params  # the first step is the default
+
+
+def test_the_step_in_the_url_is_restored_and_bad_values_fall_back(app_sample_db):
+    at = _page({"s_step": "4", "w_t_e_billing": "50"})
+    assert _step(at) == "Step 4 of 6 · What-if"
+    # the What-if's own URL names work on the story: 14,236 x (50 % - 16 %) x $11 = $53,243
+    assert _headline_money(at) == pytest.approx(14_236 * (0.50 - 0.16) * 11, rel=1e-3)
+    for bad in ("0", "7", "two", "<b>3</b>"):
+        assert _step(_page({"s_step": bad})) == "Step 1 of 6 · Where we stand"
+
+
+def test_a_control_moved_in_a_step_keeps_its_page_url_name_and_feeds_the_decisions(app_sample_db):
+    at = _page({"s_step": "4"})
+    at = _run(at.button(key="w_preset_halfway").click())
+    halfway = _headline_money(at)
+    assert halfway > 0
+    assert float(_param(at, "w_t_e_billing")[0]) == pytest.approx(50.0, abs=0.01)
+    at = _run(at.button(key="s_next_top").click())
+    at = _run(at.button(key="s_next_top").click())
+    assert _step(at) == "Step 6 of 6 · Decisions"
+    shown = _metrics(at)["Savings at the What-if sliders"]
+    assert shown.startswith("$") and shown.endswith("K")
+    assert float(shown[1:-1]) == pytest.approx(halfway / 1000, abs=0.01)
+
+
+def test_a_note_is_saved_with_the_dataset_and_shown_in_a_fresh_session(app_sample_db):
+    at = _page({"s_step": "2"})
+    box = at.text_area(key="s_note:sample:journey")
+    assert box.value == "" and box.label == "Notes"
+    at = _run(box.input("Complaints wait too long.\nAsk Ana for the SLA data."))
+    assert _note(app_sample_db, "journey") == "Complaints wait too long.\nAsk Ana for the SLA data."
+    assert _note(app_sample_db, "where_we_stand") is None
+    fresh = _page({"s_step": "2"})
+    assert fresh.text_area(key="s_note:sample:journey").value == "Complaints wait too long.\nAsk Ana for the SLA data."
+    other = _page({"s_step": "3"})
+    assert other.text_area(key="s_note:sample:behaviours").value == ""
+
+
+def test_notes_are_plain_text_never_markdown_or_html(app_sample_db):
+    note = "<b>x</b> **not bold** [link](https://example.com) :red[no colour] $x^2$"
+    _set_notes(app_sample_db, {"where_we_stand": note, "decisions": "- <i>Act</i>\n- Second"})
+    at = _page({"s_step": "1", "present": "1"})
+    assert note in _texts(at)
+    assert not any("<b>" in m.value for m in at.markdown)
+    at = _page({"s_step": "6", "present": "1"})
+    assert note in _texts(at)
+    assert "1. <i>Act</i>\n2. Second" in _texts(at)
+    at = _page({"s_step": "1"})
+    assert at.text_area(key="s_note:sample:where_we_stand").value == note
+
+
+def test_presentation_mode_shows_notes_read_only_and_keeps_previous_and_next(app_sample_db):
+    _set_notes(app_sample_db, {"journey": "Billing is where it hurts."})
+    at = _page({"s_step": "2", "present": "1"})
+    assert len(at.text_area) == 0, "no editing in presentation mode"
+    assert "Billing is where it hurts." in _texts(at)
+    assert not [b for b in at.button if b.key and b.key.startswith("j_save")]
+    assert {"s_prev_top", "s_next_top", "s_prev_bottom", "s_next_bottom"} <= {b.key for b in at.button}
+    at = _run(at.button(key="s_next_top").click())
+    assert _step(at) == "Step 3 of 6 · Perfect behaviours"
+    assert _param(at, "present") == ["1"] and _param(at, "s_step") == ["3"]
+    at = _run(at.button(key="s_prev_bottom").click())
+    assert _step(at) == "Step 2 of 6 · Journey pain points"
+    at = _page({"s_step": "5", "present": "1"})
+    assert not [e for e in at.expander if "Definition" in e.label]  # the definition editor stays out
+    at = _page({"s_step": "6", "present": "1"})
+    assert "No decisions written yet." in [c.value for c in at.caption]
+
+
+def test_the_report_holds_the_step_its_charts_and_every_note(app_sample_db):
+    _set_notes(app_sample_db, {"journey": "Complaints <script>x</script>", "decisions": "Fix the SLA"})
+    at = _page({"s_step": "2"})
+    html = at.session_state["_page_report"].to_html()
+    assert "Step 2 of 6 · Journey pain points" in html
+    assert "Complaints &lt;script&gt;x&lt;/script&gt;" in html and "<script>x</script>" not in html
+    assert html.count("class='figure'") == 1  # the journey map
+    at = _page({"s_step": "6"})
+    html = at.session_state["_page_report"].to_html()
+    assert "Notes: 2 · Journey pain points" in html and "Fix the SLA" in html
+    assert html.count("class='kpi'") == 9
+
+
+def test_a_dataset_without_touchpoints_or_transactions_walks_through_every_step(tmp_path, monkeypatch):
+    from tests.conftest import _clear_streamlit_caches
+
+    _clear_streamlit_caches()
+    store = Store(tmp_path / "customers-only.duckdb")
+    store.publish("customers only", {"customers": tiny_tables()["customers"]})
+    store.close()
+    monkeypatch.setenv("CXLENS_DB", str(tmp_path / "customers-only.duckdb"))
+    monkeypatch.setenv("CXLENS_UPLOAD_DIR", str(tmp_path / "uploads"))
+    monkeypatch.setenv("CXLENS_NO_SAMPLE", "1")
+    infos = {}
+    for number in range(1, 7):
+        at = _page({"s_step": str(number)})
+        assert _step(at).startswith(f"Step {number} of 6")
+        infos[number] = " ".join(i.value for i in at.info)
+    assert "no monthly trend" in infos[1]
+    assert "no touchpoints" in infos[2]
+    assert "Lifetime value needs transactions" in infos[5]
+    at = _run(at.text_area(key="s_note:customers only:decisions").input("Get the billing extract"))
+    store = Store(tmp_path / "customers-only.duckdb")
+    assert store.get_setting("customers only", "story.notes.decisions") == "Get the billing extract"
+    store.close()
+
+
+def test_plain_markdown_leaves_nothing_for_markdown_to_interpret():
+    from dashboard.ui.views.story import plain_markdown
+
+    assert plain_markdown("# Title") == "\\# Title"
+    assert plain_markdown("a <b>x</b> [l](u) :red[r] $m$ 1. b") == (
+        "a \\<b\\>x\\<\\/b\\> \\[l\\]\\(u\\) \\:red\\[r\\] \\$m\\$ 1\\. b"
+    )
+    assert plain_markdown("one\n    indented\n===") == "one  \n\u00a0\u00a0\u00a0\u00a0indented  \n\\=\\=\\="
