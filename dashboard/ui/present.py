@@ -49,7 +49,9 @@ def apply(current_label: str) -> None:
     st.html(PRESENT_CSS)
     params = {**state.shared_params(nav.SHARED_PARAMS), "present": "1"}
     pages = [p for p in nav.PAGES if p.group != "Data"]
-    columns = st.columns([*([1] * len(pages)), 1.3], vertical_alignment="center")
+    # widths follow the labels, so the longest ("Behaviours") is not cut at 1280 px with every page listed
+    widths = [len(page.label) + 3 for page in pages] + [len("Exit presentation") + 3]
+    columns = st.columns(widths, vertical_alignment="center", gap="small")
     for column, page in zip(columns, pages, strict=False):
         column.page_link(page.path, label=page.label, icon=page.icon, query_params=params, disabled=page.label == current_label)
     columns[-1].button(
