@@ -186,7 +186,7 @@ def test_datasets_activate_rename_and_delete_with_confirmation(app_tiny_db: Path
     versions = at.dataframe[1].value
     assert versions["version"].tolist() == [2, 1] and versions["active"].tolist() == ["✓", ""]
     assert at.dataframe[2].value["file"].tolist() == ["c.csv"]
-    _widget(at.selectbox, "d_version_tiny").set_value(1).run()
+    _widget(at.selectbox, "w:d_version").set_value(1).run()
     _button(at, "Make version 1 active").click().run()
     assert not at.exception
     assert at.dataframe[1].value["active"].tolist() == ["", "✓"]

@@ -24,7 +24,7 @@ def monthly_rates(frame: pd.DataFrame, number_format: NumberFormat = NumberForma
         x=frame["month"],
         y=frame["defected"],
         name="Defected",
-        marker_color=PALETTE[4],
+        marker_color=LOST,  # the colour of the "defected" stage on every page
         hovertemplate="%{x|%b %Y}<br>%{y:,.0f} customers defected<extra></extra>",
     )
     fig.add_scatter(
@@ -32,7 +32,7 @@ def monthly_rates(frame: pd.DataFrame, number_format: NumberFormat = NumberForma
         y=frame["rate"],
         name="Defection rate",
         mode="lines+markers",
-        line={"color": LOST, "width": 3},
+        line={"color": INK, "width": 3},
         hovertemplate="%{x|%b %Y}<br>%{y:.2%} of customers at the start of the month<extra></extra>",
         secondary_y=True,
     )

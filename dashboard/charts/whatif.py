@@ -70,6 +70,9 @@ def waterfall(frame: pd.DataFrame, number_format: NumberFormat = NumberFormat())
     fig.update_yaxes(
         title_text=f"Savings a year ({fmt.currency})", tickprefix=fmt.currency, tickformat=".3~s", range=[0, max(total, 1) * 1.18]
     )
+    if total <= 0:
+        # no money yet: one $0 tick, not fractions of a dollar in SI units ($800m)
+        fig.update_yaxes(tickvals=[0], ticktext=[f"{fmt.currency}0"])
     fig.update_xaxes(tickangle=0, automargin=True)
     fig.update_layout(showlegend=False)
     return styled(fig, title="Annual savings by behaviour", height=460)
@@ -130,6 +133,9 @@ def projection(proj: pd.DataFrame, ramp_years: int, number_format: NumberFormat 
             "dtick": 1,
         },
     )
+    if top <= 0:
+        zero = {"tickvals": [0], "ticktext": [f"{fmt.currency}0"]}
+        fig.update_layout(yaxis=zero, yaxis2={**zero, "range": [0, 1]})
     return styled(fig, title=f"Year by year: {whatif.money_headline(top, fmt)} over {len(years)} years", height=500)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard.ui import nav, state
@@ -22,6 +23,8 @@ html { font-size: 20px; }
 </style>
 """
 CHART_FONT_SIZE = 21
+LEGEND_ROW_PX = 34
+"""Height of one row of a horizontal legend at the presentation font size."""
 
 
 def presenting() -> bool:
@@ -46,7 +49,9 @@ def apply(current_label: str) -> None:
     st.html(PRESENT_CSS)
     params = {**state.shared_params(nav.SHARED_PARAMS), "present": "1"}
     pages = [p for p in nav.PAGES if p.group != "Data"]
-    columns = st.columns([*([1] * len(pages)), 1.3], vertical_alignment="center")
+    # widths follow the labels, so the longest ("Behaviours") is not cut at 1280 px with every page listed
+    widths = [len(page.label) + 3 for page in pages] + [len("Exit presentation") + 3]
+    columns = st.columns(widths, vertical_alignment="center", gap="small")
     for column, page in zip(columns, pages, strict=False):
         column.page_link(page.path, label=page.label, icon=page.icon, query_params=params, disabled=page.label == current_label)
     columns[-1].button(
@@ -56,3 +61,19 @@ def apply(current_label: str) -> None:
         args=("present", False),
         key="exit_presentation",
     )
+
+
+def enlarged(fig: go.Figure) -> go.Figure:
+    """A copy of fig with projector-sized type; a legend set below the plot moves to the bottom edge of the figure.
+
+    A legend placed below the plot in plot-height units runs into the x-axis title once the type is larger, so it is
+    anchored to the bottom of the whole figure instead, with room made for it in the bottom margin.
+    """
+    size = CHART_FONT_SIZE
+    fig = go.Figure(fig).update_layout(font_size=size, legend_font_size=size - 2, title_font_size=size + 3)
+    fig.update_xaxes(tickfont_size=size - 2).update_yaxes(tickfont_size=size - 2)
+    legend = fig.layout.legend
+    if legend.y is not None and legend.y < 0 and legend.yref in (None, "paper"):
+        fig.update_layout(legend={"yref": "container", "y": 0, "yanchor": "bottom"})
+        fig.update_layout(margin_b=(fig.layout.margin.b or 50) + LEGEND_ROW_PX, height=(fig.layout.height or 420) + LEGEND_ROW_PX)
+    return fig

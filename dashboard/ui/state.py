@@ -153,6 +153,25 @@ def widget(
     return st.session_state[_key(name)]
 
 
+def tabs(labels: list[str], name: str, default: str | None = None) -> list[Any]:
+    """st.tabs whose chosen tab is persisted under name (and so in the URL); tab.open tells which one is shown."""
+
+    def _valid(label: str) -> str:
+        if label not in labels:
+            raise ValueError(label)
+        return label
+
+    current = value(name, default or labels[0], TEXT, _valid)
+    widget_key = _widget_key(name)
+    if widget_key in st.session_state and st.session_state[widget_key] != current:
+        del st.session_state[widget_key]
+
+    def _changed() -> None:
+        set_value(name, st.session_state[widget_key])
+
+    return list(st.tabs(labels, default=current, key=widget_key, on_change=_changed))
+
+
 def shared_params(names: list[str]) -> dict[str, str | list[str]]:
     """Query parameters for the persisted values of names, for links that keep the current view."""
     params: dict[str, str | list[str]] = {}

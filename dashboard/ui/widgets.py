@@ -36,9 +36,7 @@ def chart(fig: go.Figure, key: str | None = None, **plotly_kwargs) -> object:
         page_report.figure(fig)
     presenting = present.presenting()
     if presenting:
-        size = present.CHART_FONT_SIZE
-        fig = go.Figure(fig).update_layout(font_size=size, legend_font_size=size - 2, title_font_size=size + 3)
-        fig.update_xaxes(tickfont_size=size - 2).update_yaxes(tickfont_size=size - 2)
+        fig = present.enlarged(fig)
     event = st.plotly_chart(fig, width="stretch", key=key, config={"displaylogo": False}, **plotly_kwargs)
     if key and not presenting:
         st.download_button(
@@ -75,6 +73,8 @@ def download_buttons(
     """
     if not callable(frame) and (page_report := report.current()) is not None:
         page_report.table(frame, filename)
+    if present.presenting():
+        return  # in front of a room the buttons are clutter; the HTML report and normal mode still offer the data
     table = frame if callable(frame) else (lambda: frame)
     sheet = filename[:31]
     lazy = deferred or callable(frame)

@@ -199,7 +199,7 @@ def render_adoption(ctx: PageContext, data: BehaviourData) -> None:
 def render_by_group(ctx: PageContext, data: BehaviourData) -> None:
     """Adoption and savings potential by segment or region."""
     fmt = ctx.number_format
-    st.subheader("By segment")
+    st.subheader("By segment or region")
     dimension = state.widget(
         st.segmented_control,
         "Break down by",

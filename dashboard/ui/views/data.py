@@ -12,6 +12,7 @@ import json
 import re
 import time
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 
 import pandas as pd
@@ -43,6 +44,17 @@ TABLE_TEXT = {
 ACCEPTED = sorted({ext.lstrip(".") for ext in sniff.EXTENSIONS})
 IDLE_UPLOADS = timedelta(hours=2)
 _UPLOAD_KEY = "d_upload"
+
+
+def _one_of(options: list) -> Callable[[object], object]:
+    """A state validator: the value when it is one of options, else ValueError (falls back to the default)."""
+
+    def _valid(value: object) -> object:
+        if value not in options:
+            raise ValueError(value)
+        return value
+
+    return _valid
 
 
 def section_picker(ctx: PageContext) -> str:
@@ -718,7 +730,20 @@ def render_datasets(ctx: PageContext) -> None:
     )
     st.dataframe(shown, hide_index=True)
     names = datasets["name"].tolist()
-    chosen = st.selectbox("Dataset", names, index=names.index(ctx.dataset) if ctx.dataset in names else 0, key="d_manage")
+    chosen = state.widget(
+        st.selectbox,
+        "Dataset",
+        "d_manage",
+        ctx.dataset if ctx.dataset in names else names[0],
+        state.TEXT,
+        valid=_one_of(names),
+        value_arg="index",
+        to_arg=names.index,
+        options=names,
+    )
+    if st.session_state.get("_d_manage_shown") not in (None, chosen):
+        state.clear(["d_version"])  # version numbers belong to the dataset they were picked in
+    st.session_state["_d_manage_shown"] = chosen
     versions = store.versions(chosen)
     active = store.active_version(chosen)
     rows = []
@@ -735,7 +760,18 @@ def render_datasets(ctx: PageContext) -> None:
         )
     st.dataframe(pd.DataFrame(rows), hide_index=True)
     numbers = [v.number for v in versions]
-    pick = st.selectbox("Version", numbers, index=0, key=f"d_version_{chosen}", format_func=lambda n: f"version {n}")
+    pick = state.widget(
+        st.selectbox,
+        "Version",
+        "d_version",
+        numbers[0],
+        state.INT,
+        valid=_one_of(numbers),
+        value_arg="index",
+        to_arg=numbers.index,
+        options=numbers,
+        format_func=lambda n: f"version {n}",
+    )
     version = next(v for v in versions if v.number == pick)
     if version.source_files:
         files = pd.DataFrame(

@@ -105,7 +105,8 @@ def render_who_is_leaving(ctx: PageContext, view: DefectionView) -> None:
     else:
         widgets.chart(charts.monthly_rates(monthly, ctx.number_format), key="d_chart_monthly")
     groups = figures.breakdown_from(view.summary, view.spec)
-    for tab, dimension in zip(st.tabs(list(BREAKDOWN_TITLES.values())), BREAKDOWN_TITLES, strict=True):
+    titles = list(BREAKDOWN_TITLES.values())
+    for tab, dimension in zip(state.tabs(titles, "d_by"), BREAKDOWN_TITLES, strict=True):
         with tab:
             if (groups["dimension"] == dimension).any():
                 widgets.chart(charts.rates_by_group(groups, dimension), key=f"d_chart_{dimension}")

@@ -112,7 +112,7 @@ def render_interactive(ctx: PageContext, data: BehaviourData) -> None:
     """The What-if's sliders, figures and scenarios as one fragment: a slider change reruns only this part of the
     page (not the sidebar, not the adoption figures, which come from the cache)."""
     report.fragment_part("whatif")
-    render_scenarios(ctx, render_whatif(ctx, data))
+    render_scenarios(ctx, render_whatif(ctx, data), data.catalogue.keys)
 
 
 def _valid_int(lo: int, hi: int):
@@ -499,8 +499,11 @@ def _compare_display(table: pd.DataFrame, fmt) -> pd.DataFrame:
     return out.rename(columns={"figure": "Figure"})
 
 
-def render_scenarios(ctx: PageContext, current: WhatIf) -> None:
-    """Save the sliders as a named scenario; list, compare side by side, load, delete and export scenarios."""
+def render_scenarios(ctx: PageContext, current: WhatIf, catalogue_keys: tuple[str, ...] | list[str] = ()) -> None:
+    """Save the sliders as a named scenario; list, compare side by side, load, delete and export scenarios.
+
+    catalogue_keys (the behaviour catalogue's order) give each behaviour the colour it has on the Behaviours page.
+    """
     fmt = ctx.number_format
     st.subheader("Scenarios")
     message = st.session_state.pop("w_scn_message", None)
@@ -558,7 +561,7 @@ def render_scenarios(ctx: PageContext, current: WhatIf) -> None:
         if len(picked) == 1:
             st.caption("Choose one more scenario to compare side by side.")
         st.dataframe(_compare_display(table, fmt), hide_index=True, width="stretch", key="w_cmp_table")
-        keys = list(dict.fromkeys(lever.key for s in picked for lever in s.levers))
+        keys = list(dict.fromkeys([*catalogue_keys, *(lever.key for s in picked for lever in s.levers)]))
         widgets.chart(charts.compare(picked, keys, fmt), key="w_cmp_chart")
         widgets.download_buttons(
             lambda: pd.concat([whatif.scenario_table(s) for s in picked], ignore_index=True),
