@@ -64,13 +64,14 @@ def test_no_behaviour_source_when_the_catalogue_measures_nothing(tiny):
 def test_a_source_kept_as_a_table_gives_the_same_breakdown_and_is_built_once(tiny):
     store, version = tiny
     source = defection_sources.stage_source(version, stages.load_model(store, "tiny"))
-    table = store.materialise(version, "df_stage", source.sql, source.params)
-    assert store.materialise(version, "df_stage", source.sql, source.params) == table  # found, not built again
+    kept = defection_sources.keep(store, version, source, "stage")
+    assert defection_sources.keep(store, version, source, "stage") == kept  # found, not built again
+    assert kept.key == "customer_key"
     live = d.DefectionSpec(definition=d.Definition(alive=False), stage_source=source)
-    kept = d.DefectionSpec(definition=d.Definition(alive=False), stage_source=defection_sources.kept(table, "stage"))
+    from_table = d.DefectionSpec(definition=d.Definition(alive=False), stage_source=kept)
     with store.cursor() as cur:
         by_live = f.breakdown(cur, version, live)
-        by_kept = f.breakdown(cur, version, kept)
+        by_kept = f.breakdown(cur, version, from_table)
         tables = cur.execute(
             "select count(*) from duckdb_tables() where schema_name = ? and table_name like 'df_stage_%'", [version.schema]
         ).fetchall()[0][0]

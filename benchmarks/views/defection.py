@@ -123,14 +123,10 @@ def _page_base(ctx: BenchContext) -> defection.DefectionSpec:
     started = time.perf_counter()
     stage = defection_sources.stage_source(version, stages.load_model(store, version.dataset))
     counted = defection_sources.behaviour_source(version, behaviours.catalogue_for(store, version))
-    stage_table = store.materialise(version, "df_stage", stage.sql, stage.params)
-    counted_table = store.materialise(version, "df_behaviours", counted.sql, counted.params)
+    kept_stage = defection_sources.keep(store, version, stage, "stage")
+    kept_count = defection_sources.keep(store, version, counted, "behaviours")
     print(f"defection: stage and behaviour tables built on first open in {time.perf_counter() - started:.1f} s", flush=True)
-    return replace(
-        BASE,
-        stage_source=defection_sources.kept(stage_table, "stage"),
-        behaviour_source=defection_sources.kept(counted_table, "behaviours"),
-    )
+    return replace(BASE, stage_source=kept_stage, behaviour_source=kept_count)
 
 
 def _fit_case(ctx: BenchContext) -> Case:

@@ -219,7 +219,8 @@ def status_sql(
                 columns.append(f"c.{source.inline}")
             else:
                 columns.append(f"{alias}.{column}")
-                join_sql += f" left join ({source.sql}) {alias} on {alias}.customer_id = c.customer_id"
+                key = source.key if source.key in ("customer_id", "customer_key") else "customer_id"
+                join_sql += f" left join ({source.sql}) {alias} on {alias}.{key} = c.{key}"
                 join_params += list(source.params)
         group_cols = f"coalesce(cast({columns[0]} as varchar), ?) as stage, {columns[1]} as behaviours,"
         params.append(NOT_SET)

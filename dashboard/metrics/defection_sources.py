@@ -11,7 +11,7 @@ from dashboard.metrics.behaviour_catalogue import Catalogue
 from dashboard.metrics.defection_spec import SubQuery
 from dashboard.metrics.scope import Filters
 from dashboard.metrics.stages import StageModel
-from dashboard.store import Version
+from dashboard.store import Store, Version
 
 
 def stage_source(version: Version, model: StageModel) -> SubQuery:
@@ -29,8 +29,32 @@ def behaviour_source(version: Version, catalogue: Catalogue, filters: Filters = 
     return SubQuery(f"select customer_id, n_behaviours as behaviours from ({sql})", tuple(params))
 
 
+def keyed(version: Version, source: SubQuery, column: str) -> SubQuery:
+    """source re-keyed on df_customers' integer customer_key, ordered by it: the select to keep as a table."""
+    _check_column(column)
+    return SubQuery(
+        f"""
+        select c.customer_key, s.{column}
+        from {version.table("df_customers")} c join ({source.sql}) s on s.customer_id = c.customer_id
+        order by c.customer_key
+        """,
+        source.params,
+    )
+
+
+def keep(store: Store, version: Version, source: SubQuery, column: str) -> SubQuery:
+    """source kept as a table of the version (built on first use, keyed on customer_key), and the select reading it:
+    the defection queries then join a small integer-keyed table instead of working the source out again."""
+    select = keyed(version, source, column)
+    return kept(store.materialise(version, f"df_{column}", select.sql, select.params), column)
+
+
 def kept(table: str, column: str) -> SubQuery:
-    """The source reading (customer_id, column) from a table that holds a source's result (Store.materialise)."""
+    """The source reading (customer_key, column) from a table that holds a keyed() select (Store.materialise)."""
+    _check_column(column)
+    return SubQuery(f"select customer_key, {column} from {table}", key="customer_key")
+
+
+def _check_column(column: str) -> None:
     if column not in ("stage", "behaviours"):
         raise ValueError(f"unknown group column {column!r}")
-    return SubQuery(f"select customer_id, {column} from {table}")

@@ -198,12 +198,14 @@ class SubQuery:
     """A per-customer subquery and its parameters, injected into the defection queries.
 
     inline names a df_customers column that already holds the value: the queries then read it directly
-    instead of joining the subquery (the fallbacks below do this; a real builder leaves it None).
+    instead of joining the subquery (the fallbacks below do this; a real builder leaves it None). key is the column
+    the subquery is joined on: customer_id, or df_customers' integer customer_key (faster).
     """
 
     sql: str
     params: tuple = ()
     inline: str | None = None
+    key: str = "customer_id"
 
 
 @dataclass(frozen=True)

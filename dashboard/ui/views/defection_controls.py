@@ -204,11 +204,8 @@ def group_sources(ctx: PageContext) -> tuple[defection.SubQuery | None, defectio
     version, store = ctx.version, ctx.store
     stage = defection_sources.stage_source(version, stages.load_model(store, ctx.dataset))
     counted = defection_sources.behaviour_source(version, behaviours.catalogue_for(store, version))
-    stage_table = store.materialise(version, "df_stage", stage.sql, stage.params)
-    if counted is None:
-        return defection_sources.kept(stage_table, "stage"), None
-    counted_table = store.materialise(version, "df_behaviours", counted.sql, counted.params)
-    return defection_sources.kept(stage_table, "stage"), defection_sources.kept(counted_table, "behaviours")
+    kept_stage = defection_sources.keep(store, version, stage, "stage")
+    return kept_stage, None if counted is None else defection_sources.keep(store, version, counted, "behaviours")
 
 
 def controls(ctx: PageContext) -> DefectionView:
