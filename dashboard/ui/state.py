@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -170,6 +170,43 @@ def tabs(labels: list[str], name: str, default: str | None = None) -> list[Any]:
         set_value(name, st.session_state[widget_key])
 
     return list(st.tabs(labels, default=current, key=widget_key, on_change=_changed))
+
+
+def one_of(options: Sequence[Any]) -> Callable[[Any], Any]:
+    """A validator for value(): the value when it is one of options, else ValueError (so the default is used)."""
+
+    def check(value: Any) -> Any:
+        if value not in options:
+            raise ValueError(value)
+        return value
+
+    return check
+
+
+def choice(
+    render: Callable[..., Any],
+    label: str,
+    name: str,
+    options: Sequence[Any],
+    default: Any,
+    codec: Codec = TEXT,
+    **kwargs: Any,
+) -> Any:
+    """A single-choice widget (selectbox, radio) over options bound to name, like widget(); a value from the URL or
+    an earlier run that is no longer among the options falls back to default."""
+    options = list(options)
+    return widget(
+        render,
+        label,
+        name,
+        default,
+        codec,
+        valid=one_of(options),
+        value_arg="index",
+        to_arg=options.index,
+        options=options,
+        **kwargs,
+    )
 
 
 def shared_params(names: list[str]) -> dict[str, str | list[str]]:

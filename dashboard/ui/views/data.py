@@ -12,7 +12,6 @@ import json
 import re
 import time
 import uuid
-from collections.abc import Callable
 from datetime import timedelta
 
 import pandas as pd
@@ -44,17 +43,6 @@ TABLE_TEXT = {
 ACCEPTED = sorted({ext.lstrip(".") for ext in sniff.EXTENSIONS})
 IDLE_UPLOADS = timedelta(hours=2)
 _UPLOAD_KEY = "d_upload"
-
-
-def _one_of(options: list) -> Callable[[object], object]:
-    """A state validator: the value when it is one of options, else ValueError (falls back to the default)."""
-
-    def _valid(value: object) -> object:
-        if value not in options:
-            raise ValueError(value)
-        return value
-
-    return _valid
 
 
 def section_picker(ctx: PageContext) -> str:
@@ -730,16 +718,12 @@ def render_datasets(ctx: PageContext) -> None:
     )
     st.dataframe(shown, hide_index=True)
     names = datasets["name"].tolist()
-    chosen = state.widget(
+    chosen = state.choice(
         st.selectbox,
         "Dataset",
         "d_manage",
+        names,
         ctx.dataset if ctx.dataset in names else names[0],
-        state.TEXT,
-        valid=_one_of(names),
-        value_arg="index",
-        to_arg=names.index,
-        options=names,
     )
     if st.session_state.get("_d_manage_shown") not in (None, chosen):
         state.clear(["d_version"])  # version numbers belong to the dataset they were picked in
@@ -760,16 +744,13 @@ def render_datasets(ctx: PageContext) -> None:
         )
     st.dataframe(pd.DataFrame(rows), hide_index=True)
     numbers = [v.number for v in versions]
-    pick = state.widget(
+    pick = state.choice(
         st.selectbox,
         "Version",
         "d_version",
+        numbers,
         numbers[0],
         state.INT,
-        valid=_one_of(numbers),
-        value_arg="index",
-        to_arg=numbers.index,
-        options=numbers,
         format_func=lambda n: f"version {n}",
     )
     version = next(v for v in versions if v.number == pick)

@@ -24,7 +24,6 @@ from dashboard.ui.views.defection_controls import (
     DefectionView,
     controls,
     in_range,
-    one_of,
     save_bar,
     valuation_editor,
 )
@@ -307,29 +306,21 @@ def render_at_risk_list(ctx: PageContext, view: DefectionView) -> None:
     left, right = st.columns(2)
     show_keys, sort_keys = list(defection.SHOWS), list(defection.SORTS)
     with left:
-        show = state.widget(
+        show = state.choice(
             st.selectbox,
             "Customers",
             "d_show",
+            show_keys,
             "at risk",
-            state.TEXT,
-            valid=one_of(show_keys),
-            value_arg="index",
-            to_arg=show_keys.index,
-            options=show_keys,
             format_func=defection.SHOWS.get,
         )
     with right:
-        sort = state.widget(
+        sort = state.choice(
             st.selectbox,
             "Sorted by",
             "d_sort",
+            sort_keys,
             "revenue_at_risk",
-            state.TEXT,
-            valid=one_of(sort_keys),
-            value_arg="index",
-            to_arg=sort_keys.index,
-            options=sort_keys,
             format_func=lambda key: defection.SORTS[key][0],
         )
     list_spec = defection.ListSpec(view.spec, show, sort)
@@ -376,7 +367,7 @@ def render_retention(ctx: PageContext, view: DefectionView) -> None:
         "d_cohort",
         "year",
         state.TEXT,
-        valid=one_of(units),
+        valid=state.one_of(units),
         value_arg="default",
         options=units,
         format_func=str.title,

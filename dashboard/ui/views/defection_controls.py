@@ -143,17 +143,6 @@ def in_range(lo: float, hi: float) -> Callable[[float], float]:
     return check
 
 
-def one_of(options: list[str]) -> Callable[[str], str]:
-    """A state validator keeping only values among options."""
-
-    def check(value: str) -> str:
-        if value not in options:
-            raise ValueError(value)
-        return value
-
-    return check
-
-
 def _default(control: Control, saved: object) -> object:
     value = getattr(saved, control.field)
     return int(value) if control.kind in ("int", "slider") else value
@@ -272,7 +261,7 @@ def _valuation_from_state(saved: defection.Valuation, available: dict[str, bool]
     """The valuation held in the page state (URL); the probabilistic method only when a BG/NBD fit exists."""
     methods = list(defection.METHODS) if available["bgnbd"] else ["simple"]
     values = _from_state(VALUATION_CONTROLS, saved)
-    values["method"] = state.value("d_method", saved.method, state.TEXT, one_of(methods))
+    values["method"] = state.value("d_method", saved.method, state.TEXT, state.one_of(methods))
     try:
         return replace(saved, **values).validate()
     except (TypeError, ValueError):
@@ -286,16 +275,12 @@ def valuation_editor(view: DefectionView) -> None:
     methods = list(defection.METHODS) if view.available["bgnbd"] else ["simple"]
     cols = st.columns(4)
     with cols[0]:
-        method = state.widget(
+        method = state.choice(
             st.radio,
             "Lifetime value",
             "d_method",
+            methods,
             saved.method,
-            state.TEXT,
-            valid=one_of(methods),
-            value_arg="index",
-            to_arg=methods.index,
-            options=methods,
             format_func=defection.METHOD_LABELS.get,
         )
     shown = {"simple": ("d_margin", "d_years", "d_discount"), "bgnbd": ("d_margin", "d_horizon", "d_discount")}[method]

@@ -148,16 +148,12 @@ def render_rules_in_words(ctx: PageContext, model: StageModel, *, expanded: bool
 def render_breakdown(ctx: PageContext, model: StageModel) -> None:
     """Stages by segment or region: the largest 25 values, the rest as Other."""
     st.subheader("By segment or region")
-    by = state.widget(
+    by = state.choice(
         st.radio,
         "Break down by",
         "f_by",
+        list(funnel.BREAKDOWN_DIMENSIONS),
         "segment",
-        state.TEXT,
-        valid=_one_of(funnel.BREAKDOWN_DIMENSIONS),
-        value_arg="index",
-        to_arg=list(funnel.BREAKDOWN_DIMENSIONS).index,
-        options=list(funnel.BREAKDOWN_DIMENSIONS),
         format_func=str.capitalize,
         horizontal=True,
         help=f"The {funnel.TOP_VALUES} values with the most customers each get a bar; the rest are summed as Other.",
@@ -167,15 +163,6 @@ def render_breakdown(ctx: PageContext, model: StageModel) -> None:
         st.info("No customers to break down.")
         return
     widgets.chart(charts.breakdown_bars(frame, by, ctx.number_format), key="f_breakdown_chart")
-
-
-def _one_of(options) -> object:
-    def _valid(value):
-        if value not in options:
-            raise ValueError(value)
-        return value
-
-    return _valid
 
 
 def render_cohorts(ctx: PageContext, model: StageModel) -> None:
@@ -258,7 +245,7 @@ def render_sales_funnel(ctx: PageContext) -> None:
         "f_window",
         90,
         state.INT,
-        valid=_one_of(SALES_WINDOWS),
+        valid=state.one_of(SALES_WINDOWS),
         options=list(SALES_WINDOWS),
     )
     spec = funnel.SalesSpec(ctx.filters, window)
@@ -422,16 +409,13 @@ def render_time_in_stage(ctx: PageContext, model: StageModel) -> None:
 
 def economics_spec(ctx: PageContext, model: StageModel) -> economics.EconomicsSpec:
     """The economics window control, with the dataset's gross margin and channel costs."""
-    window = state.widget(
+    window = state.choice(
         st.radio,
         "Window",
         "f_econ",
+        list(economics.WINDOWS),
         12,
         state.INT,
-        valid=_one_of(economics.WINDOWS),
-        value_arg="index",
-        to_arg=list(economics.WINDOWS).index,
-        options=list(economics.WINDOWS),
         format_func=lambda n: f"{n} months",
         horizontal=True,
         help="Months ending with the last month selected in the sidebar, compared with the same number of months before.",

@@ -21,17 +21,6 @@ NEEDED = (
 )
 
 
-def _one_of(options: list[str]):
-    """A validator keeping a value that is one of options (ValueError otherwise, so the default is used)."""
-
-    def check(value: str) -> str:
-        if value not in options:
-            raise ValueError(value)
-        return value
-
-    return check
-
-
 def _between(low: int, high: int):
     """A validator keeping a whole number from low to high (ValueError otherwise)."""
 
@@ -247,16 +236,12 @@ def render_heatmap(ctx: PageContext, spec: JourneySpec) -> None:
     """Stage × channel heatmap with a metric picker."""
     st.subheader("Touchpoints by stage and channel", anchor=False)
     keys = list(HEATMAP_METRICS)
-    metric = state.widget(
+    metric = state.choice(
         st.columns([1, 2])[0].selectbox,
         "Colour the cells by",
         "j_metric",
+        keys,
         "touchpoints",
-        state.TEXT,
-        valid=_one_of(keys),
-        value_arg="index",
-        to_arg=keys.index,
-        options=keys,
         format_func=lambda k: HEATMAP_METRICS[k][0],
     )
     cells = ctx.metric(journey.cells, spec)
@@ -286,16 +271,12 @@ def path_controls(ctx: PageContext, labels: pd.DataFrame) -> PathSpec:
             max_value=MAX_STEPS,
         )
     with middle:
-        nodes = state.widget(
+        nodes = state.choice(
             st.radio,
             "Nodes by",
             "j_nodes",
+            kinds,
             kinds[0],
-            state.TEXT,
-            valid=_one_of(kinds),
-            value_arg="index",
-            to_arg=kinds.index,
-            options=kinds,
             format_func=lambda k: NODE_KINDS[k],
             horizontal=True,
         )
@@ -363,16 +344,12 @@ def render_drilldown(ctx: PageContext, spec: JourneySpec, path_spec: PathSpec) -
     st.subheader("Who is behind it", anchor=False)
     labels = ctx.metric(journey.labels)
     kinds = [k for k in journey_drill.DRILL_KINDS if k != "stage" or journey.has_stages(labels)]
-    kind = state.widget(
+    kind = state.choice(
         st.radio,
         "Drill into",
         "j_dkind",
+        kinds,
         kinds[0],
-        state.TEXT,
-        valid=_one_of(kinds),
-        value_arg="index",
-        to_arg=kinds.index,
-        options=kinds,
         format_func=lambda k: journey_drill.DRILL_KINDS[k],
         horizontal=True,
     )
@@ -387,16 +364,12 @@ def render_drilldown(ctx: PageContext, spec: JourneySpec, path_spec: PathSpec) -
         st.info("Nothing to drill into for these filters.")
         return
     values = list(names)
-    value = state.widget(
+    value = state.choice(
         st.columns([1, 1] if kind == "variant" else [1, 2])[0].selectbox,
         "Variant" if kind == "variant" else journey_drill.DRILL_KINDS[kind],
         "j_dval",
+        values,
         values[0],
-        state.TEXT,
-        valid=_one_of(values),
-        value_arg="index",
-        to_arg=values.index,
-        options=values,
         format_func=lambda v: names[v],
         help="The customers behind it are listed below, most touchpoints there first.",
     )
@@ -433,16 +406,12 @@ def render_drilldown(ctx: PageContext, spec: JourneySpec, path_spec: PathSpec) -
         },
     )
     ids = listed["customer_id"].tolist()
-    chosen = state.widget(
+    chosen = state.choice(
         st.columns([1, 2])[0].selectbox,
         "Customer timeline",
         "j_cust",
+        ids,
         ids[0],
-        state.TEXT,
-        valid=_one_of(ids),
-        value_arg="index",
-        to_arg=ids.index,
-        options=ids,
     )
     events = ctx.metric(customers.timeline, customers.TimelineSpec((chosen,)))
     stage_order = list(JOURNEY_STAGES.labels)
