@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pandas as pd
 import pytest
 
@@ -79,3 +81,39 @@ def test_a_source_kept_as_a_table_gives_the_same_breakdown_and_is_built_once(tin
     pd.testing.assert_frame_equal(by_live, by_kept)
     with pytest.raises(StoreError):
         store.materialise(version, "Bad-name; drop", source.sql, source.params)
+
+
+def test_the_page_takes_stages_a_year_before_and_names_those_who_joined_since(tmp_path):
+    tables = defection_tables()
+    tables["customers"] = tables["customers"].drop(columns=["stage"])  # stages then come from the Funnel's rules
+    store = Store(tmp_path / "rules.duckdb")
+    version = store.publish("rules", tables)
+    stage, counted, day = defection_sources.page_sources(store, version, "rules")
+    # as of 31 Dec 2024 (A's last purchase): stages on 1 Jan 2024, when only A-D (joining that day) and G had joined
+    assert day == date(2024, 1, 1)
+    assert counted is not None and stage.key == "customer_key"
+    with store.cursor() as cur:
+        spec = d.DefectionSpec(definition=d.Definition(alive=False), stage_source=stage)
+        sql, params = d.scoped_sql(cur, version, spec, groups=True)
+        stages_then = dict(cur.execute(f"select customer_id, stage from ({sql})", params).fetchall())
+        known = dict(cur.execute(*stages.customer_stage_sql(version, stages.load_model(store, "rules"), day)).fetchall())
+        now = dict(cur.execute(*stages.customer_stage_sql(version, stages.load_model(store, "rules"))).fetchall())
+    store.close()
+    assert set(stages_then) == set("ABCDEFG")
+    for customer, stage_then in stages_then.items():
+        assert stage_then == known.get(customer, defection_sources.NOT_YET)
+    assert stages_then["E"] == stages_then["F"] == defection_sources.NOT_YET  # joined in 2024, after 1 Jan
+    assert "defected" not in stages_then.values()  # nobody had left a year before
+    # A-D signed up that day with no purchase yet; G (joined June 2023, monthly buyer) had bought more than once
+    assert [stages_then[c] for c in "ABCDG"] == ["prospect"] * 4 + ["repeat"]
+    assert now["B"] == "defected"  # whereas today B (who left) is in the stage "defected"
+
+
+def test_a_stage_column_gives_stages_as_they_stand(tiny):
+    store, version = tiny
+    stage, _, day = defection_sources.page_sources(store, version, "tiny")
+    assert day is None
+    with store.cursor() as cur:
+        spec = d.DefectionSpec(definition=d.Definition(alive=False), stage_source=stage)
+        sql, params = d.scoped_sql(cur, version, spec, groups=True)
+        assert dict(cur.execute(f"select customer_id, stage from ({sql})", params).fetchall())["B"] == "defected"

@@ -17,7 +17,7 @@ import numpy as np
 
 from benchmarks.harness import BenchContext, Case
 from benchmarks.reference import defection as reference
-from dashboard.metrics import behaviours, clv, defection, defection_sources, stages
+from dashboard.metrics import clv, defection, defection_sources
 from dashboard.metrics import defection_figures as figures
 from dashboard.metrics.scope import Filters
 
@@ -117,16 +117,12 @@ def cases(ctx: BenchContext) -> list[Case]:
 
 
 def _page_base(ctx: BenchContext) -> defection.DefectionSpec:
-    """The spec the page opens with: stage and behaviour count per customer from the Funnel's default stage model and
-    the default behaviour catalogue, kept as tables of the version on first use (that one-off build is printed)."""
-    version, store = ctx.version, ctx.store
+    """The spec the page opens with: the stage and behaviour sources of defection_sources.page_sources, kept as tables
+    of the version on first use (that one-off build is printed)."""
     started = time.perf_counter()
-    stage = defection_sources.stage_source(version, stages.load_model(store, version.dataset))
-    counted = defection_sources.behaviour_source(version, behaviours.catalogue_for(store, version))
-    kept_stage = defection_sources.keep(store, version, stage, "stage")
-    kept_count = defection_sources.keep(store, version, counted, "behaviours")
+    stage, counted, _ = defection_sources.page_sources(ctx.store, ctx.version, ctx.version.dataset)
     print(f"defection: stage and behaviour tables built on first open in {time.perf_counter() - started:.1f} s", flush=True)
-    return replace(BASE, stage_source=kept_stage, behaviour_source=kept_count)
+    return replace(BASE, stage_source=stage, behaviour_source=counted)
 
 
 def _fit_case(ctx: BenchContext) -> Case:

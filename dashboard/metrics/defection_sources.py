@@ -6,18 +6,48 @@ their per-customer selects instead of keeping rules of its own.
 
 from __future__ import annotations
 
-from dashboard.metrics import behaviours, stages
+from datetime import date, timedelta
+
+from dashboard.metrics import behaviours, defection, stages
 from dashboard.metrics.behaviour_catalogue import Catalogue
 from dashboard.metrics.defection_spec import SubQuery
 from dashboard.metrics.scope import Filters
 from dashboard.metrics.stages import StageModel
 from dashboard.store import Store, Version
 
+STAGE_LOOKBACK_DAYS = 365
+"""The page breaks defection down by the stage customers held this many days before the as-of day: their stage now
+would say only that those who left are in the stage "defected"."""
 
-def stage_source(version: Version, model: StageModel) -> SubQuery:
-    """Stage per customer on the last day of the data, by the dataset's stage model (as the Funnel page shows it)."""
-    sql, params = stages.customer_stage_sql(version, model)
+NOT_YET = "not yet a customer"
+"""The stage shown for customers who joined after the day stages are taken on."""
+
+
+def stage_source(version: Version, model: StageModel, as_of: date | None = None) -> SubQuery:
+    """Stage per customer on as_of (None = the last day of the data), by the dataset's stage model (as the Funnel
+    page shows it)."""
+    sql, params = stages.customer_stage_sql(version, model, as_of)
     return SubQuery(sql, tuple(params))
+
+
+def stage_day(as_of: date) -> date:
+    """The day the Defection page takes stages on: STAGE_LOOKBACK_DAYS before the as-of day."""
+    return as_of - timedelta(days=STAGE_LOOKBACK_DAYS)
+
+
+def page_sources(store: Store, version: Version, dataset: str) -> tuple[SubQuery, SubQuery | None, date | None]:
+    """What the Defection page breaks down by, kept as tables of the version: each customer's stage a year before the
+    as-of day (Funnel stage model; their stage now when it comes from the data's stage column), the number of
+    behaviours they show (Behaviours catalogue, all the data), and the day the stages are taken on (None: now)."""
+    model = stages.load_model(store, dataset)
+    day = None
+    if not stages.uses_column(model, version):  # a stage column says only where customers stand now
+        with store.cursor() as cur:
+            as_of = defection.as_of_day(cur, version)
+        day = stage_day(as_of) if as_of is not None else None
+    stage = keep(store, version, stage_source(version, model, day), "stage")
+    counted = behaviour_source(version, behaviours.catalogue_for(store, version))
+    return stage, None if counted is None else keep(store, version, counted, "behaviours"), day
 
 
 def behaviour_source(version: Version, catalogue: Catalogue, filters: Filters = Filters()) -> SubQuery | None:
@@ -32,6 +62,15 @@ def behaviour_source(version: Version, catalogue: Catalogue, filters: Filters = 
 def keyed(version: Version, source: SubQuery, column: str) -> SubQuery:
     """source re-keyed on df_customers' integer customer_key, ordered by it: the select to keep as a table."""
     _check_column(column)
+    if column == "stage":  # every customer: those unknown on the stage day joined later
+        return SubQuery(
+            f"""
+            select c.customer_key, coalesce(s.stage, ?) as stage
+            from {version.table("df_customers")} c left join ({source.sql}) s on s.customer_id = c.customer_id
+            order by c.customer_key
+            """,
+            (NOT_YET, *source.params),
+        )
     return SubQuery(
         f"""
         select c.customer_key, s.{column}

@@ -155,13 +155,7 @@ def widget(
 
 def tabs(labels: list[str], name: str, default: str | None = None) -> list[Any]:
     """st.tabs whose chosen tab is persisted under name (and so in the URL); tab.open tells which one is shown."""
-
-    def _valid(label: str) -> str:
-        if label not in labels:
-            raise ValueError(label)
-        return label
-
-    current = value(name, default or labels[0], TEXT, _valid)
+    current = value(name, default or labels[0], TEXT, one_of(labels))
     widget_key = _widget_key(name)
     if widget_key in st.session_state and st.session_state[widget_key] != current:
         del st.session_state[widget_key]

@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.charts import defection as charts
-from dashboard.metrics import clv, defection
+from dashboard.metrics import clv, defection, defection_sources
 from dashboard.metrics import defection_figures as figures
 from dashboard.ui import report, state, widgets
 from dashboard.ui.frame import PageContext
@@ -107,6 +107,14 @@ def render_who_is_leaving(ctx: PageContext, view: DefectionView) -> None:
     titles = list(BREAKDOWN_TITLES.values())
     for tab, dimension in zip(state.tabs(titles, "d_by"), BREAKDOWN_TITLES, strict=True):
         with tab:
+            if dimension == "stage":
+                st.caption(
+                    f"Each customer's relationship stage on {view.stage_day:%d %b %Y}, a year before the last day of "
+                    f"the data, by the Funnel page's stage rules; “{defection_sources.NOT_YET}” joined after that day "
+                    "(their stage today would only say that those who left are in the stage “defected”)."
+                    if view.stage_day is not None
+                    else "Each customer's stage as the data's stage column gives it today."
+                )
             if (groups["dimension"] == dimension).any():
                 widgets.chart(charts.rates_by_group(groups, dimension), key=f"d_chart_{dimension}")
             elif dimension == "stage":

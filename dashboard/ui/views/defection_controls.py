@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import date
 
 import pandas as pd
 import streamlit as st
 
-from dashboard.metrics import behaviours, defection, defection_sources, stages
+from dashboard.metrics import defection, defection_sources
 from dashboard.metrics.defection_prepare import HORIZON_YEARS
 from dashboard.ui import state
 from dashboard.ui.frame import PageContext
@@ -130,6 +131,7 @@ class DefectionView:
     follow_up: pd.Series
     summary: pd.DataFrame
     timeline: pd.DataFrame
+    stage_day: date | None = None  # the day stages are taken on (None: the data's own stage column, as it stands)
 
 
 def in_range(lo: float, hi: float) -> Callable[[float], float]:
@@ -186,17 +188,6 @@ def _forget_other_dataset(ctx: PageContext) -> None:
     st.session_state["_defection_dataset"] = ctx.dataset
 
 
-def group_sources(ctx: PageContext) -> tuple[defection.SubQuery | None, defection.SubQuery | None]:
-    """The per-customer (stage, behaviour count) subqueries of the stage and behaviour breakdowns: the dataset's stage
-    model (Funnel page) and behaviour catalogue (Behaviours page), so both pages and this one agree. Each is kept as
-    a table of the version on first use, so the page's queries join it instead of working it out again."""
-    version, store = ctx.version, ctx.store
-    stage = defection_sources.stage_source(version, stages.load_model(store, ctx.dataset))
-    counted = defection_sources.behaviour_source(version, behaviours.catalogue_for(store, version))
-    kept_stage = defection_sources.keep(store, version, stage, "stage")
-    return kept_stage, None if counted is None else defection_sources.keep(store, version, counted, "behaviours")
-
-
 def controls(ctx: PageContext) -> DefectionView:
     """Draw the definition editor (not when presenting) and gather everything the sections draw from."""
     _forget_other_dataset(ctx)
@@ -215,7 +206,8 @@ def controls(ctx: PageContext) -> DefectionView:
             values = _definition_editor(saved, available)
     definition = _checked(saved, values, available)
     valuation = _valuation_from_state(saved_valuation, available)
-    stage_source, behaviour_source = group_sources(ctx)
+    # stages a year back (Funnel model), behaviours (catalogue): kept as tables of the version on first use
+    stage_source, behaviour_source, stage_day = defection_sources.page_sources(ctx.store, ctx.version, ctx.dataset)
     spec = defection.DefectionSpec(ctx.filters, definition, valuation, stage_source, behaviour_source)
     follow_up = ctx.metric(defection.complaint_follow_up, defection.follow_up_spec(spec)).iloc[0]
     spec = replace(spec, complaint_chance=float(follow_up["chance_used"]))
@@ -228,6 +220,7 @@ def controls(ctx: PageContext) -> DefectionView:
         follow_up=follow_up,
         summary=ctx.metric(defection.summary, spec),
         timeline=ctx.metric(defection.timeline, defection.timeline_spec(spec)),
+        stage_day=stage_day,
     )
 
 
