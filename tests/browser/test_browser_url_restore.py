@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from dashboard.ui.nav import PAGES
 from tests.browser.conftest import AppServer, wait_for_app
@@ -35,9 +36,21 @@ def sidebar_choices(page: Page, index: int) -> list[str]:
 
 
 def choose_in_sidebar(page: Page, index: int, option: str) -> None:
-    page.get_by_test_id("stSidebar").locator('[data-testid="stMultiSelect"]').nth(index).locator("input").click()
-    page.keyboard.type(option)  # typing opens the list reliably (a click alone sometimes only focuses it)
-    page.get_by_role("option", name=option).first.click()
+    box = page.get_by_test_id("stSidebar").locator('[data-testid="stMultiSelect"]').nth(index).locator("input")
+    choice = page.get_by_role("option", name=option).first
+    for attempt in range(3):  # on a loaded machine the list can miss the first keystrokes while the app reruns
+        box.click()
+        page.keyboard.type(option)  # typing opens the list (a click alone sometimes only focuses the box)
+        try:
+            choice.wait_for(timeout=10_000)
+            break
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
+            page.keyboard.press("Escape")
+            box.fill("")
+            wait_for_app(page)
+    choice.click()
     page.keyboard.press("Escape")
     wait_for_app(page)
 
