@@ -284,3 +284,12 @@ def test_sidebar_filters_apply_to_the_page(tiny_db):
     at.select_slider(key="w:period").set_value(("2024-07", "2024-12")).run()
     assert _tiles(at)["Defection rate"] == "33.33 %"  # C lapsed in December; all three were customers then
     assert not at.exception
+
+
+def test_missing_values_show_as_a_dash_not_the_word_none(tiny_db):
+    """A customer without a segment or a stage shows "—" in the list (Streamlit would print None)."""
+    at = _page()
+    at.selectbox(key="w:d_show").set_value("all").run()
+    table = at.dataframe[-1]
+    assert table.value.isna().any().any(), "the tiny list has no missing value to show"
+    assert all(frame.proto.placeholder == "—" for frame in at.dataframe)

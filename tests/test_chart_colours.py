@@ -192,3 +192,13 @@ def test_highlight_charts_use_no_identity_colour():
     fig = journey.repeat_by_stage(_lanes())
     colours = {c.upper() for trace in fig.data for c in trace.marker.color}
     assert colours <= {GREY.upper(), BAD.upper()}
+
+
+def test_channels_outside_the_vocabulary_are_told_apart_and_keep_their_colour():
+    """Two channels a company added ("kiosk", "whatsapp") get different, stable, non-grey colours; "other" stays grey."""
+    added = ["kiosk", "whatsapp", "partner portal"]
+    colours = [colour_for(c, "channel") for c in added]
+    assert len(set(colours)) == len(added) and GREY not in colours
+    assert colours == [colour_for(c.upper(), "channel") for c in added]  # the same on every chart and every run
+    assert not set(colours) & {colour_for(c, "channel") for c in CHANNELS_SHOWN}
+    assert colour_for("", "channel") == GREY and colour_for("not yet a customer", "relationship_stage") == GREY

@@ -265,7 +265,7 @@ def time_in_stage_bars(frame: pd.DataFrame, nf: NumberFormat = NumberFormat()) -
         )
     )
     top = float(medians.max()) if medians.notna().any() else 1.0
-    fig.update_xaxes(title_text="median days", range=[0, top * 1.6 + 1])
+    fig.update_xaxes(title_text="median days", range=[0, top * 1.6 + 1], tickformat=",.0f")
     fig.update_layout(margin={"l": 140, "r": 30, "t": 60, "b": 50})
     return styled(fig, title="Median time in each stage", height=400)
 
@@ -293,6 +293,6 @@ def economics_bars(frame: pd.DataFrame, nf: NumberFormat = NumberFormat()) -> go
             marker={"symbol": "line-ew-open", "size": 40, "color": INK, "line": {"width": 4, "color": INK}},
             hovertemplate="%{x}: marketing cost %{y:,.2f} per customer<extra></extra>",
         )
-    fig.update_yaxes(title_text=f"per customer ({nf.currency})", tickprefix=nf.currency)
+    fig.update_yaxes(title_text=f"per customer ({nf.currency})", tickprefix=nf.currency, tickformat=",.0f")
     _legend_below(fig, 110)
     return styled(fig, title="Margin and marketing cost per customer, by stage", height=460)

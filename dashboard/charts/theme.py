@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zlib
+
 import plotly.graph_objects as go
 import plotly.io as pio
 
@@ -22,6 +24,9 @@ PALETTE = (
     "#999933",  # olive
 )
 GREY = "#8C8C8C"
+EXTRA = ("#117733", "#88CCEE", "#DDCC77", "#AA4499", "#661100", "#6699CC", "#AA4466", "#4477AA")
+"""Paul Tol's colours not in PALETTE: a channel or journey stage outside the vocabulary gets one by its name."""
+UNNAMED = frozenset({"", "other", "unknown", "none", "nan", "(blank)"})
 INK = "#1F2937"
 GOOD, BAD = "#009E73", "#D55E00"
 
@@ -43,9 +48,14 @@ RELATIONSHIP_STAGE_COLOURS = dict(
 
 
 def colour_for(label: str, kind: str = "channel") -> str:
-    """The one colour a channel, journey stage or relationship stage has on every page (grey when unknown)."""
+    """A label's one colour on every page; off-vocabulary channels and journey stages by name from EXTRA, else grey."""
+    key = str(label).strip().lower()
     table = {"channel": CHANNEL_COLOURS, "journey_stage": JOURNEY_STAGE_COLOURS, "relationship_stage": RELATIONSHIP_STAGE_COLOURS}
-    return table[kind].get(str(label).lower(), GREY)
+    if key in table[kind]:
+        return table[kind][key]
+    if kind == "relationship_stage" or key in UNNAMED:
+        return GREY
+    return EXTRA[zlib.crc32(key.encode()) % len(EXTRA)]
 
 
 TEMPLATE_NAME = "cxlens"

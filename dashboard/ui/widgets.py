@@ -30,6 +30,17 @@ def kpi_tiles(kpis: pd.DataFrame, number_format: NumberFormat, per_row: int = 4)
         page_report.kpis(shown)
 
 
+MISSING = "—"
+"""What a table shows in a cell with no value (Streamlit's default prints the word None)."""
+
+
+def table(data: object, **options) -> object:
+    """st.dataframe with the app's defaults: no index column, and a dash where a value is missing."""
+    options.setdefault("hide_index", True)
+    options.setdefault("placeholder", MISSING)
+    return st.dataframe(data, **options)
+
+
 def chart(fig: go.Figure, key: str | None = None, **plotly_kwargs) -> object:
     """A plotly figure at full width (larger type in presentation mode), a PNG download, and a place in the report."""
     if (page_report := report.current()) is not None:

@@ -174,9 +174,8 @@ def render_adoption(ctx: PageContext, data: BehaviourData) -> None:
         return
     if data.adoption["current"].notna().any():
         widgets.chart(charts.adoption_and_potential(data.adoption, fmt), key="b_adoption_chart")
-    st.dataframe(
+    widgets.table(
         adoption_display(data.adoption, fmt),
-        hide_index=True,
         width="stretch",
         key="b_adoption_table",
         column_config={
@@ -266,7 +265,7 @@ def render_count_groups(ctx: PageContext, data: BehaviourData) -> None:
             "Note": ["Fewer than 30 customers: too few to read" if s else "" for s in groups["small"]],
         }
     )
-    st.dataframe(display, hide_index=True, width="stretch", key="b_count_table")
+    widgets.table(display, width="stretch", key="b_count_table")
     st.caption(
         f"Over the {fmt.number(data.customers)} customers of the period (those who left during it included), counting "
         "the behaviours measured in the data. Satisfaction: the customer's score; interval: mean ± Student's t × "
@@ -301,7 +300,7 @@ def render_churn(ctx: PageContext, data: BehaviourData) -> None:
         }
     )
     widgets.chart(charts.churn_with_without(churn, fmt), key="b_churn_chart")
-    st.dataframe(display, hide_index=True, width="stretch", key="b_churn_table")
+    widgets.table(display, width="stretch", key="b_churn_table")
     st.caption(
         "Over the customers of the period. Churn with it = customers showing the behaviour who defected during the "
         "period ÷ customers showing it; without it likewise. Churn gap = without − with: an association, not proof "

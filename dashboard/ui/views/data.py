@@ -26,7 +26,7 @@ from dashboard.ingest.pipeline import IncomingFile, Upload
 from dashboard.ingest.report import BLOCKING, NOTE, WARNING, Problem, Report, file_size
 from dashboard.ingest.sources import ReadOptions
 from dashboard.store import Store, StoreError
-from dashboard.ui import data, frame, state
+from dashboard.ui import data, frame, state, widgets
 from dashboard.ui.frame import PageContext
 
 SECTIONS = ("Upload", "Datasets", "Templates")
@@ -280,7 +280,7 @@ def _mapping_for(upload: Upload, table: str) -> None:
     for note in upload.mapping_notes.get(table, []):
         st.caption(f":material/info: {note}")
     with st.expander("What the file holds (first rows)"):
-        st.dataframe(upload.raw_preview(table, 8), hide_index=True)
+        widgets.table(upload.raw_preview(table, 8))
     headers = upload.headers(table)
     samples = upload.samples.get(table, {})
     spec = contract.TABLES[table]
@@ -629,7 +629,7 @@ def render_report(upload: Upload, report: Report, ctx: PageContext) -> None:
             preview = upload.preview(table) if table in upload.staged else pd.DataFrame()
             if not preview.empty:
                 with st.expander("First rows as they will be published"):
-                    st.dataframe(preview, hide_index=True)
+                    widgets.table(preview)
 
 
 def _problem(problem: Problem) -> None:
@@ -716,7 +716,7 @@ def render_datasets(ctx: PageContext) -> None:
             "created": pd.to_datetime(datasets["created_at"]).dt.strftime("%d %b %Y %H:%M"),
         }
     )
-    st.dataframe(shown, hide_index=True)
+    widgets.table(shown)
     names = datasets["name"].tolist()
     chosen = state.choice(
         st.selectbox,
@@ -742,7 +742,7 @@ def render_datasets(ctx: PageContext) -> None:
                 "note": v.note,
             }
         )
-    st.dataframe(pd.DataFrame(rows), hide_index=True)
+    widgets.table(pd.DataFrame(rows))
     numbers = [v.number for v in versions]
     pick = state.choice(
         st.selectbox,
@@ -769,7 +769,7 @@ def render_datasets(ctx: PageContext) -> None:
             ]
         )
         st.caption(f"Source files of version {version.number}")
-        st.dataframe(files, hide_index=True)
+        widgets.table(files)
     if ctx.presenting:
         return
     _dataset_actions(ctx, chosen, version, active)
@@ -841,7 +841,7 @@ def render_templates(ctx: PageContext) -> None:
     if not saved:
         st.info("No template yet: publish an upload and its mapping is saved here.", icon=":material/bookmarks:")
         return
-    st.dataframe(
+    widgets.table(
         pd.DataFrame(
             [
                 {
@@ -854,7 +854,6 @@ def render_templates(ctx: PageContext) -> None:
                 for t in saved
             ]
         ),
-        hide_index=True,
     )
     if ctx.presenting:
         return

@@ -60,9 +60,8 @@ def render_data_needs(ctx: PageContext, view: DefectionView) -> None:
     with st.expander("What this page needs from the data", icon=":material/checklist:"):
         frame = ctx.metric(defection.availability).copy()
         frame["available"] = frame["available"].map({True: "yes", False: "no"})
-        st.dataframe(
+        widgets.table(
             frame[["label", "available", "detail"]],
-            hide_index=True,
             width="stretch",
             column_config={"label": "Need", "available": "In this dataset", "detail": "Detail"},
         )
@@ -245,7 +244,7 @@ def _bgnbd_panel(ctx: PageContext, view: DefectionView, ltv: pd.Series) -> None:
             columns=["model", "parameter", "value", "meaning"],
         )
         value_format = {"value": st.column_config.NumberColumn(format="%.4g")}
-        st.dataframe(params, hide_index=True, width="stretch", column_config=value_format)
+        widgets.table(params, width="stretch", column_config=value_format)
     for warning in fit["warnings"]:
         st.warning(escape(warning[0].upper() + warning[1:]) + ".", icon=":material/info:")
 
@@ -352,7 +351,7 @@ def render_at_risk_list(ctx: PageContext, view: DefectionView) -> None:
     money = ctx.number_format.currency.replace("%", "%%") + "%,d"
     for column in ("value_if_retained", "revenue_at_risk"):
         config[column] = st.column_config.NumberColumn(config[column]["label"], format=money)
-    st.dataframe(table, hide_index=True, width="stretch", column_config=config, key="d_list")
+    widgets.table(table, width="stretch", column_config=config, key="d_list")
     if (page_report := report.current()) is not None:
         page_report.table(export_frame(rows), f"Who to call: {defection.SHOWS[show]}")
     store, version, everyone_spec = ctx.store, ctx.version, replace(list_spec, limit=None)

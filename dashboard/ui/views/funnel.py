@@ -142,7 +142,7 @@ def render_rules_in_words(ctx: PageContext, model: StageModel, *, expanded: bool
                     "by the rules. Rename a stage on the Stage rules tab to use a label.",
                     icon=":material/label_off:",
                 )
-                st.dataframe(unmatched, hide_index=True, width="content")
+                widgets.table(unmatched, width="content")
 
 
 def render_breakdown(ctx: PageContext, model: StageModel) -> None:
@@ -193,7 +193,7 @@ def render_stage_drill(ctx: PageContext, model: StageModel, counts: pd.DataFrame
     frame = ctx.metric(funnel.stage_customers, spec)
     shown = f"showing the first {ctx.number_format.number(len(frame))} by customer id" if total > len(frame) else "all shown"
     st.caption(f"{ctx.number_format.number(total)} customers in {model.name(role)} on the as-of date; {shown}.")
-    st.dataframe(frame, hide_index=True, width="stretch", height=300, column_config=_date_columns(frame))
+    widgets.table(frame, width="stretch", height=300, column_config=_date_columns(frame))
     _download_all(ctx, funnel.stage_customers, replace(spec, limit=None), f"funnel-{_slug(model.name(role))}", "f_stage_dl")
 
 
@@ -387,7 +387,7 @@ def render_cell_drill(ctx: PageContext, model: StageModel, move: movement.MoveSp
         if len(frame) >= funnel.DRILL_LIMIT
         else f"{ctx.number_format.number(len(frame))} customers."
     )
-    st.dataframe(frame, hide_index=True, width="stretch", height=300, column_config=_date_columns(frame))
+    widgets.table(frame, width="stretch", height=300, column_config=_date_columns(frame))
     name = f"movement-{_slug(NEW if from_role == 'new' else model.name(from_role))}-to-{_slug(model.name(to_role))}"
     _download_all(ctx, movement.cell_customers, replace(spec, limit=None), name, "f_cell_dl")
 
@@ -486,9 +486,8 @@ def render_economics(ctx: PageContext, spec: economics.EconomicsSpec) -> None:
             "ROI": [nf.pct(v, 0) for v in _values(frame["roi"])],
         }
     )
-    st.dataframe(
+    widgets.table(
         shown,
-        hide_index=True,
         width="stretch",
         column_config={
             "Retention": st.column_config.TextColumn(help="Share of the stage's customers not defected by the window's end."),

@@ -323,9 +323,8 @@ def variant_table(ctx: PageContext, spec: PathSpec) -> None:
     st.markdown(f"**Top journey variants** (first {spec.steps} touchpoints, by {NODE_KINDS[spec.nodes].lower()})")
     frame = ctx.metric(journey_paths.variants, VariantSpec(spec.filters, spec.steps, spec.nodes, 20))
     shown = frame.drop(columns=["codes"])
-    st.dataframe(
+    widgets.table(
         shown,
-        hide_index=True,
         width="stretch",
         column_config={
             "variant": st.column_config.TextColumn("Variant", width="large"),
@@ -387,9 +386,8 @@ def render_drilldown(ctx: PageContext, spec: JourneySpec, path_spec: PathSpec) -
         + (f"; the {len(people)} with most touchpoints there are listed." if total > len(people) else ".")
     )
     listed = people.drop(columns=["total"])
-    st.dataframe(
+    widgets.table(
         listed,
-        hide_index=True,
         width="stretch",
         height=300,
         column_config={
@@ -417,7 +415,7 @@ def render_drilldown(ctx: PageContext, spec: JourneySpec, path_spec: PathSpec) -
     stage_order = list(JOURNEY_STAGES.labels)
     widgets.chart(charts.timeline(events, stage_order), key="j_timeline")
     with st.expander(f"Timeline of {chosen} as a table"):
-        st.dataframe(events, hide_index=True, width="stretch")
+        widgets.table(events, width="stretch")
     st.caption("Exports are formula-safe: text that starts with =, +, - or @ cannot run as a spreadsheet formula.")
     widgets.download_buttons(listed, "journey-customers", key="j_people_dl", label="Customers")
     spec_all = customers.TimelineSpec(tuple(ids))

@@ -425,7 +425,7 @@ def _retained(
     )
     moved = frame[frame["change"] > 0]
     if not moved.empty:
-        st.dataframe(
+        widgets.table(
             pd.DataFrame(
                 {
                     "Behaviour": moved["behaviour"],
@@ -435,7 +435,6 @@ def _retained(
                     "Retained revenue": [fmt.money(v, 0) for v in moved["retained_revenue"]],
                 }
             ),
-            hide_index=True,
             width="stretch",
             key="w_retained_table",
         )
@@ -542,7 +541,7 @@ def render_scenarios(ctx: PageContext, current: WhatIf, catalogue_keys: tuple[st
             "Saved with": [s.context for s in scenarios],
         }
     )
-    st.dataframe(listing, hide_index=True, width="stretch", key="w_scn_list")
+    widgets.table(listing, width="stretch", key="w_scn_list")
     names = [s.name for s in scenarios]
     chosen = state.widget(
         st.multiselect,
@@ -560,7 +559,7 @@ def render_scenarios(ctx: PageContext, current: WhatIf, catalogue_keys: tuple[st
         table = whatif.compare(picked)
         if len(picked) == 1:
             st.caption("Choose one more scenario to compare side by side.")
-        st.dataframe(_compare_display(table, fmt), hide_index=True, width="stretch", key="w_cmp_table")
+        widgets.table(_compare_display(table, fmt), width="stretch", key="w_cmp_table")
         keys = list(dict.fromkeys([*catalogue_keys, *(lever.key for s in picked for lever in s.levers)]))
         widgets.chart(charts.compare(picked, keys, fmt), key="w_cmp_chart")
         widgets.download_buttons(
