@@ -44,6 +44,7 @@ E_BILLING_SHARE = 0.16
 
 CHURN_REASONS = ("Price", "Moved home", "Competitor offer", "Billing problems", "Outage", "Other")
 CHURN_REASON_SHARE = (0.34, 0.22, 0.2, 0.1, 0.06, 0.08)
+CONSIDERATION_REASONS = ("Quote", "Compare tariffs", "Switching question", "Payment options")
 COMPLAINT_REASONS = ("Billing error", "High bill", "Outage", "Meter reading", "Payment problem", "Smart meter install")
 COMPLAINT_REASON_SHARE = (0.3, 0.24, 0.16, 0.12, 0.1, 0.08)
 
@@ -263,6 +264,7 @@ def generate(spec: SampleSpec = SampleSpec()) -> dict[str, pa.Table]:
         kind="acquisition",
     )
     cons_n = rng.poisson(1.2, len(lead))
+    reason_rng = np.random.default_rng((spec.seed, 1))  # its own stream: the draws after it stay as they were
     k_cust = np.repeat(lead, cons_n)
     k_ts = signup[k_cust] - (rng.uniform(0.5, 5, len(k_cust)) * DAY).astype(np.int64)
     k_channel = np.array(["web", "phone", "chat", "store"], dtype=object)[
@@ -273,7 +275,9 @@ def generate(spec: SampleSpec = SampleSpec()) -> dict[str, pa.Table]:
         ts=k_ts,
         channel=k_channel,
         stage="consideration",
-        reason="Quote",
+        reason=np.array(CONSIDERATION_REASONS, dtype=object)[
+            _pick(reason_rng, CONSIDERATION_REASONS, (0.45, 0.25, 0.18, 0.12), len(k_cust))
+        ],
         initiated_by="customer",
         resolved=1,
         cost=_cost(rng, k_channel, CONTACT_COST),

@@ -22,6 +22,8 @@ from dashboard import contract
 SCHEMA_VERSION = 1
 _DATASET_NAME = re.compile(r"^[\w][\w .\-()]{0,59}$")
 _LOCK_MESSAGE = "Could not set lock on file"
+KEPT_PER_PREFIX = 4
+"""Kept tables (Store.materialise) per prefix and version: the newest few rule sets or catalogues answer at once."""
 
 
 class StoreError(RuntimeError):
@@ -371,7 +373,7 @@ class Store:
     def materialise(self, version: Version, prefix: str, sql: str, params: list | tuple = ()) -> str:
         """The qualified name of a table in version's schema that holds sql's result: built on first use and kept
         (dropped with the version, or when its prepared tables are rebuilt), so a per-customer select that many
-        queries join is computed once. The name carries a digest of sql and params."""
+        queries join is computed once. The name carries a digest of sql and params; the newest KEPT_PER_PREFIX stay."""
         if not re.fullmatch(r"[a-z][a-z0-9_]{0,20}", prefix):
             raise StoreError(f"bad table prefix {prefix!r}")
         digest = hashlib.sha256(json.dumps([sql, list(params)], default=str).encode()).hexdigest()[:16]
@@ -380,7 +382,18 @@ class Store:
             with self.write_lock, self.cursor() as cur:
                 if not self._has_table(version, name, cur):
                     cur.execute(f"create table {version.table(name)} as {sql}", list(params))
+                    self._prune_kept(version, prefix, cur)
         return version.table(name)
+
+    def _prune_kept(self, version: Version, prefix: str, cur: duckdb.DuckDBPyConnection) -> None:
+        """Drop all but the KEPT_PER_PREFIX newest kept tables of prefix in version (older rule sets, older catalogues)."""
+        names = cur.execute(
+            "select table_name from duckdb_tables() where schema_name = ? and regexp_full_match(table_name, ?) "
+            "order by table_oid desc",
+            [version.schema, re.escape(prefix) + "_[0-9a-f]{16}"],
+        ).fetchall()
+        for (old,) in names[KEPT_PER_PREFIX:]:
+            cur.execute(f"drop table if exists {version.table(old)}")
 
     def _has_table(self, version: Version, name: str, cur: duckdb.DuckDBPyConnection | None = None) -> bool:
         with nullcontext(cur) if cur is not None else self.cursor() as c:

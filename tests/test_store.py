@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from dashboard.metrics import prepared
-from dashboard.store import DatabaseBusy, SqlSource, Store, StoreError, check_dataset_name
+from dashboard.store import KEPT_PER_PREFIX, DatabaseBusy, SqlSource, Store, StoreError, check_dataset_name
 from tests.tiny import tiny_tables
 
 
@@ -185,3 +185,29 @@ def test_versions_prepared_by_older_code_are_rebuilt(store: Store):
     with store.cursor() as cur:
         assert cur.execute(f"select sum(revenue) from {version.table('ov_tx_monthly')}").fetchall()[0][0] == 1610.0
     assert store.ensure_prepared(prepared.fingerprint(), prepared.build_all) == []
+
+
+def test_kept_tables_hold_their_select_and_only_the_newest_few_stay(store: Store):
+    """Editing the stage rules again and again keeps the newest KEPT_PER_PREFIX kept tables, not one per edit forever."""
+    version = store.publish("tiny", tiny_tables())
+
+    def keep(prefix: str, n: int) -> str:
+        return store.materialise(version, prefix, f"select customer_id, ? as k from {version.table('customers')}", [n])
+
+    def kept(prefix: str) -> set[str]:
+        with store.cursor() as cur:
+            rows = cur.execute(
+                "select table_name from duckdb_tables() where schema_name = ? and starts_with(table_name, ?)",
+                [version.schema, prefix + "_"],
+            ).fetchall()
+        return {version.table(r[0]) for r in rows}
+
+    names = [keep("df_stage", n) for n in range(KEPT_PER_PREFIX + 2)]
+    assert len(set(names)) == KEPT_PER_PREFIX + 2
+    assert kept("df_stage") == set(names[-KEPT_PER_PREFIX:])
+    assert keep("df_stage", KEPT_PER_PREFIX + 1) == names[-1]  # the same select finds its table again
+    with store.cursor() as cur:
+        assert cur.execute(f"select sum(k) from {names[-1]}").fetchall()[0][0] == 5 * (KEPT_PER_PREFIX + 1)
+    behaviours = keep("df_behaviours", 0)
+    assert kept("df_behaviours") == {behaviours} and kept("df_stage") == set(names[-KEPT_PER_PREFIX:])
+    assert keep("df_stage", 0) == names[0] and names[0] in kept("df_stage")  # an old rule set is rebuilt when asked
