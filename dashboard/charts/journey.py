@@ -462,7 +462,7 @@ def switches(pairs: pd.DataFrame, number_format: NumberFormat = NumberFormat(), 
             hovertemplate="%{y}<br>%{x:,.0f} contacts switched channel<extra></extra>",
         )
     )
-    fig.update_xaxes(title_text="Contacts", tickformat=",.0f", range=[0, float(data["switches"].max() or 1) * 1.35])
+    fig.update_xaxes(title_text="Contacts", tickformat=",.0f", nticks=4, range=[0, float(data["switches"].max() or 1) * 1.35])
     fig.update_layout(margin={"l": 250, "r": 100})
     return styled(fig, title="Same reason, another channel, within the window", height=max(300, 90 + 40 * len(data)))
 
