@@ -7,7 +7,6 @@ in the URL as s_step, and the controls a step reuses keep their own pages' URL n
 
 from __future__ import annotations
 
-import math
 from dataclasses import replace
 from typing import Any
 
@@ -243,27 +242,11 @@ def step_defection(ctx: PageContext) -> None:
 
 
 def whatif_saving(ctx: PageContext, data: behaviours.BehaviourData) -> float | None:
-    """The annual saving at the What-if sliders as the state holds them (w_t_<behaviour>, w_s_<behaviour>, w_base)."""
+    """The annual saving at the What-if sliders as the state holds them, read as the What-if page reads them."""
     levers = whatif_metrics.levers(data.adoption, data.churn)
     if not levers:
         return None
-
-    def money(value: Any) -> float | None:
-        if value is None:
-            return None
-        number = float(value)
-        if not math.isfinite(number) or number < 0:
-            raise ValueError(value)
-        return number
-
-    stored_base = state.value("w_base", None, state.FLOAT, money)
-    targets, savings = {}, {}
-    for lever in levers:
-        pct = state.value(f"w_t_{lever.key}", None, state.FLOAT, money)
-        targets[lever.key] = None if pct is None else min(pct, 100.0) / 100
-        saving = state.value(f"w_s_{lever.key}", None, state.FLOAT, money)
-        savings[lever.key] = lever.saving if saving is None else saving
-    base = data.base if stored_base is None else stored_base
+    base, targets, savings = whatif.inputs_from_state(levers, data.base)
     return whatif_metrics.total_saving(whatif_metrics.breakdown(levers, base, targets, savings))
 
 

@@ -160,6 +160,20 @@ def _has_slider(lever: whatif.Lever) -> bool:
     return _slider_floor(lever) < 100.0 - SLIDER_STEP / 2
 
 
+def inputs_from_state(
+    items: tuple[whatif.Lever, ...], dataset_base: float
+) -> tuple[float, dict[str, float | None], dict[str, float]]:
+    """Customer base, target adoption (0-1, None = today) and saving per behaviour as the What-if's state holds them."""
+    stored_base = BASE.read()
+    base = dataset_base if stored_base is None else float(stored_base)
+    targets: dict[str, float | None] = {}
+    for lever in items:
+        pct = _target(lever).read() if _has_slider(lever) else None
+        targets[lever.key] = None if pct is None else pct / 100
+    savings = {lever.key: _stored_or(_saving(lever).read(), lever.saving) for lever in items}
+    return base, targets, savings
+
+
 def render_whatif(ctx: PageContext, data: BehaviourData) -> WhatIf:
     """The money figure first (with the sum in words), then presets, customer base, one slider and saving per
     behaviour, years and ramp-up, the waterfall and projection, and retained revenue; returns the what-if."""
@@ -170,13 +184,8 @@ def render_whatif(ctx: PageContext, data: BehaviourData) -> WhatIf:
     # every input as persisted (the callbacks of the last change have run): the money is computed and drawn before
     # any widget, so it reaches the screen first
     dataset_base = data.base
-    stored_base = BASE.read()
-    base = dataset_base if stored_base is None else float(stored_base)
-    targets: dict[str, float | None] = {}
-    for lever in items:
-        pct = _target(lever).read() if _has_slider(lever) else None
-        targets[lever.key] = None if pct is None else pct / 100
-    savings = {lever.key: _stored_or(_saving(lever).read(), lever.saving) for lever in items}
+    base, targets, savings = inputs_from_state(items, dataset_base)
+    base_overridden = BASE.read() is not None
     years, ramp, include_retained = int(YEARS.read()), int(RAMP.read()), bool(RETAINED.read())
     ltv_default = lifetime_value_default(ctx)
     stored_ltv = LIFETIME_VALUE.read() if include_retained else None
@@ -202,7 +211,7 @@ def render_whatif(ctx: PageContext, data: BehaviourData) -> WhatIf:
             format="%.0f",
             help="Customers the change in adoption applies to. From the dataset by default; type another number to override.",
         )
-        if stored_base is None:
+        if not base_overridden:
             st.caption(f"From the dataset: {fmt.number(dataset_base)} customers in scope ({md(data.scope_text)}).")
         else:
             st.caption(f"Entered here: {fmt.number(base)} customers. The dataset has {fmt.number(dataset_base)}.")
@@ -271,7 +280,7 @@ def render_whatif(ctx: PageContext, data: BehaviourData) -> WhatIf:
         ramp_years=ramp,
         lifetime_value=ltv if include_retained else None,
         include_retained=include_retained,
-        base_overridden=stored_base is not None,
+        base_overridden=base_overridden,
         context=f"{ctx.version.label}; {ctx.filters.describe()}",
     )
     return WhatIf(items, frame, scenario, dataset_base)
