@@ -36,7 +36,8 @@ def tiny_db_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def _use_copy(source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def use_copy(source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private copy of the database file source, made the app's database (no sample, uploads under tmp_path)."""
     _clear_streamlit_caches()
     target = tmp_path / "cxlens.duckdb"
     shutil.copy(source, target)
@@ -49,13 +50,13 @@ def _use_copy(source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 @pytest.fixture
 def app_sample_db(sample_db_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A private copy of the sample database, made the app's database for this test."""
-    return _use_copy(sample_db_file, tmp_path, monkeypatch)
+    return use_copy(sample_db_file, tmp_path, monkeypatch)
 
 
 @pytest.fixture
 def app_tiny_db(tiny_db_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A private copy of the tiny database, made the app's database for this test."""
-    return _use_copy(tiny_db_file, tmp_path, monkeypatch)
+    return use_copy(tiny_db_file, tmp_path, monkeypatch)
 
 
 @pytest.fixture

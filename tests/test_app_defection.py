@@ -7,7 +7,6 @@ defected (3/7 = 42.86 %); C, D, E at risk; lifetime value 10 years at 10 %.
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from dashboard.store import Store
+from tests.conftest import use_copy
 from tests.tiny_defection import defection_tables, shop_tables
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,14 +33,7 @@ def tiny_file(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def tiny_db(tiny_file, tmp_path, monkeypatch) -> Path:
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    target = tmp_path / "cxlens.duckdb"
-    shutil.copy(tiny_file, target)
-    monkeypatch.setenv("CXLENS_DB", str(target))
-    monkeypatch.setenv("CXLENS_UPLOAD_DIR", str(tmp_path / "uploads"))
-    monkeypatch.setenv("CXLENS_NO_SAMPLE", "1")
-    return target
+    return use_copy(tiny_file, tmp_path, monkeypatch)
 
 
 def _page(**params: str) -> AppTest:

@@ -6,17 +6,16 @@ from __future__ import annotations
 
 import base64
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from dashboard.metrics import economics, stages
 from dashboard.store import Store
 from dashboard.ui import data
+from tests.conftest import use_copy
 from tests.funnel_tiny import funnel_tables
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,14 +40,7 @@ def funnel_db_file(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def app_funnel_db(funnel_db_file, tmp_path, monkeypatch) -> Path:
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    target = tmp_path / "cxlens.duckdb"
-    shutil.copy(funnel_db_file, target)
-    monkeypatch.setenv("CXLENS_DB", str(target))
-    monkeypatch.setenv("CXLENS_UPLOAD_DIR", str(tmp_path / "uploads"))
-    monkeypatch.setenv("CXLENS_NO_SAMPLE", "1")
-    return target
+    return use_copy(funnel_db_file, tmp_path, monkeypatch)
 
 
 def _page(ds: str | None = "fn", **params: str) -> AppTest:
