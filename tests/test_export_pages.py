@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard import export
 from dashboard.store import Store
 from dashboard.ui import widgets
-from tests.conftest import _use_copy
+from tests.conftest import use_copy
 from tests.tiny import tiny_tables
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -75,7 +75,7 @@ def _cells(book: openpyxl.Workbook):
 def test_every_page_table_opens_in_excel_without_formulas(
     label: str, hostile_db_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
-    _use_copy(hostile_db_file, tmp_path, monkeypatch)
+    use_copy(hostile_db_file, tmp_path, monkeypatch)
     tables = _exported_tables(PAGES[label], QUERY.get(label, {}), monkeypatch)
     assert tables, f"{label} offers no table to download"
     texts = []
