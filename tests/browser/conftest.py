@@ -13,7 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "tests" / "screenshots"
@@ -119,6 +120,48 @@ def wait_for_app(page: Page, timeout: float = 60_000) -> None:
     page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout)
     page.wait_for_timeout(300)
     page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout)
+
+
+def _sidebar_multiselect(page: Page, index: int) -> Locator:
+    return page.get_by_test_id("stSidebar").locator('[data-testid="stMultiSelect"]').nth(index)
+
+
+def sidebar_choices(page: Page, index: int) -> list[str]:
+    """The values chosen in the sidebar's index-th multiselect (0 segment, 1 region)."""
+    tags = _sidebar_multiselect(page, index).locator("[data-tag]")  # one per value (Streamlit 1.67, react-aria)
+    return sorted(tags.nth(i).get_attribute("aria-label") or "" for i in range(tags.count()))
+
+
+def shows_choice(page: Page, index: int, option: str, timeout: float = 10_000) -> bool:
+    """Whether the sidebar's index-th multiselect shows option's tag within timeout ms (its tags are drawn after the
+    script has finished, later still on a loaded machine)."""
+    try:
+        _sidebar_multiselect(page, index).locator(f'[data-tag][aria-label="{option}"]').wait_for(timeout=timeout)
+    except PlaywrightTimeout:
+        return False
+    return True
+
+
+def choose_in_sidebar(page: Page, index: int, option: str) -> None:
+    """Add option to the sidebar's index-th multiselect and wait until the app has taken it (its tag is shown)."""
+    box = _sidebar_multiselect(page, index).locator("input")
+    choice = page.get_by_role("option", name=option).first
+    for attempt in range(3):  # on a loaded machine a rerun can swallow keystrokes or close the list under the click
+        box.click()
+        page.keyboard.type(option)  # typing opens the list (a click alone sometimes only focuses the box)
+        try:
+            choice.wait_for(timeout=10_000)
+            choice.click()
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
+        page.keyboard.press("Escape")
+        wait_for_app(page)
+        if shows_choice(page, index, option):
+            return
+        box.fill("")
+        wait_for_app(page)
+    raise AssertionError(f"{option!r} was not taken by sidebar multiselect {index}: {sidebar_choices(page, index)}")
 
 
 def screenshot(page: Page, name: str) -> Path:

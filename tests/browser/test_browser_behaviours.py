@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import screenshot, wait_for_app
+from tests.browser.conftest import choose_in_sidebar, screenshot, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -80,10 +80,7 @@ def test_reset_filters_resets_the_widgets_in_the_browser(sample_server, page: Pa
     sidebar.get_by_role("button", name="Reset filters").click()
     wait_for_app(page)
     expect(sidebar.get_by_test_id("stSliderThumbValue")).to_have_text(["Jan 2023", "Dec 2025"])
-    sidebar.locator('[data-testid="stMultiSelect"]').nth(1).click()
-    page.get_by_role("option", name="North").click()
-    page.keyboard.press("Escape")
-    wait_for_app(page)
+    choose_in_sidebar(page, 1, "North")
     assert "segment=" not in page.url and "period=" not in page.url and "region=North" in page.url
 
 

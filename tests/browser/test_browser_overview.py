@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from dashboard.ui.nav import PAGES
-from tests.browser.conftest import screenshot, wait_for_app
+from tests.browser.conftest import choose_in_sidebar, screenshot, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -53,12 +53,7 @@ def test_choosing_a_segment_in_the_browser_updates_kpis_and_url(sample_server, p
     page.goto(sample_server.url)
     wait_for_app(page)
     before = _kpi(page, "Customers")
-    sidebar = page.get_by_test_id("stSidebar")
-    sidebar.locator('[data-testid="stMultiSelect"]').first.locator("input").click()
-    page.keyboard.type("Small business")  # typing opens the list reliably (a click alone sometimes only focuses it)
-    page.get_by_role("option", name="Small business").first.click()
-    page.keyboard.press("Escape")
-    wait_for_app(page)
+    choose_in_sidebar(page, 0, "Small business")
     after = _kpi(page, "Customers")
     assert after != before
     assert "segment=Small+business" in page.url or "segment=Small%20business" in page.url

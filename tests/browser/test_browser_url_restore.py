@@ -10,10 +10,9 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from dashboard.ui.nav import PAGES
-from tests.browser.conftest import AppServer, wait_for_app
+from tests.browser.conftest import AppServer, choose_in_sidebar, shows_choice, sidebar_choices, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -27,32 +26,6 @@ def url_path(label: str) -> str:
 def metric(page: Page, label: str) -> str:
     tile = page.locator('[data-testid="stMetric"]').filter(has_text=label).first
     return tile.locator('[data-testid="stMetricValue"]').inner_text()
-
-
-def sidebar_choices(page: Page, index: int) -> list[str]:
-    """The values chosen in the sidebar's index-th multiselect (0 segment, 1 region)."""
-    box = page.get_by_test_id("stSidebar").locator('[data-testid="stMultiSelect"]').nth(index)
-    return sorted(t.strip() for t in box.locator('[data-baseweb="tag"]').all_inner_texts())
-
-
-def choose_in_sidebar(page: Page, index: int, option: str) -> None:
-    box = page.get_by_test_id("stSidebar").locator('[data-testid="stMultiSelect"]').nth(index).locator("input")
-    choice = page.get_by_role("option", name=option).first
-    for attempt in range(3):  # on a loaded machine the list can miss the first keystrokes while the app reruns
-        box.click()
-        page.keyboard.type(option)  # typing opens the list (a click alone sometimes only focuses the box)
-        try:
-            choice.wait_for(timeout=10_000)
-            break
-        except PlaywrightTimeout:
-            if attempt == 2:
-                raise
-            page.keyboard.press("Escape")
-            box.fill("")
-            wait_for_app(page)
-    choice.click()
-    page.keyboard.press("Escape")
-    wait_for_app(page)
 
 
 def checked_radio(page: Page, group: str) -> str:
@@ -193,6 +166,7 @@ def test_url_restores_the_view_in_a_fresh_browser_and_the_report_opens(
     wait_for_app(page)
     case.change(page)
     shown = case.view(page)
+    assert shown["segment"] == ["Commercial"], f"{case.label}: the sidebar does not show the chosen segment: {shown}"
     shared_url = page.url
     for part in case.url_has:
         assert part in shared_url, f"{case.label}: {part!r} missing from {shared_url}"
@@ -202,6 +176,9 @@ def test_url_restores_the_view_in_a_fresh_browser_and_the_report_opens(
     restored = fresh.new_page()
     restored.goto(shared_url)
     wait_for_app(restored)
+    for index, name in enumerate(("segment", "region")):
+        for option in shown[name]:
+            assert shows_choice(restored, index, option, timeout=30_000), f"{case.label}: restored sidebar lost {option}"
     assert not restored.locator('[data-testid="stException"]').count()
     assert case.view(restored) == shown
     expect(restored.get_by_text(case.editing).first).to_be_attached()
