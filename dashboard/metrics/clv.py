@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import minimize
+from scipy.optimize import OptimizeResult, minimize
 from scipy.special import betaln, digamma, gammaln, hyp2f1, roots_jacobi
 
 WEEKS_PER_YEAR = 365.25 / 7
@@ -134,6 +134,23 @@ def _bgnbd_objective(log_params: np.ndarray, data: Compressed, total: float) -> 
     return -float(np.dot(w, ll)) / total, -grad / total
 
 
+def _best_fit(objective, starts: tuple[list[float], ...], args: tuple) -> OptimizeResult:
+    """The lowest of L-BFGS-B minimisations of objective (value and gradient over log-parameters) from each start."""
+    fits = [
+        minimize(
+            objective,
+            np.log(start),
+            args=args,
+            jac=True,
+            method="L-BFGS-B",
+            bounds=[(-LOG_BOUND, LOG_BOUND)] * len(start),
+            options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-10},
+        )
+        for start in starts
+    ]
+    return min(fits, key=lambda fit: fit.fun)
+
+
 def fit_bgnbd(x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> BgNbd:
     """BG/NBD parameters by maximum likelihood (L-BFGS-B on log-parameters, analytic gradient)."""
     check_history(x, t_x, T)
@@ -142,19 +159,7 @@ def fit_bgnbd(x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> BgNbd:
     if total == 0:
         raise ValueError("no customers to fit")
     scale = max(float(np.mean(T)), 1e-6)
-    best = None
-    for start in (np.log([1.0, scale, 1.0, 1.0]), np.log([0.5, scale / 2, 0.5, 2.0])):
-        result = minimize(
-            _bgnbd_objective,
-            start,
-            args=(data, total),
-            jac=True,
-            method="L-BFGS-B",
-            bounds=[(-LOG_BOUND, LOG_BOUND)] * 4,
-            options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-10},
-        )
-        if best is None or result.fun < best.fun:
-            best = result
+    best = _best_fit(_bgnbd_objective, ([1.0, scale, 1.0, 1.0], [0.5, scale / 2, 0.5, 2.0]), (data, total))
     r, alpha, a, b = (float(v) for v in np.exp(best.x))
     on_edge = bool(np.any(np.abs(best.x) >= LOG_BOUND - EDGE))
     converged = (bool(best.success) or on_edge) and bool(np.isfinite(best.fun))
@@ -287,19 +292,7 @@ def fit_gamma_gamma(x: np.ndarray, zbar: np.ndarray) -> GammaGamma:
     if np.any(x < 1) or np.any(~(zbar > 0)):
         raise ValueError("Gamma-Gamma needs repeat buyers (x ≥ 1) with a positive mean spend")
     scale = float(np.mean(zbar))
-    best = None
-    for start in (np.log([1.0, 2.0, scale]), np.log([5.0, 3.0, scale * 2])):
-        result = minimize(
-            _gg_objective,
-            start,
-            args=(x, zbar),
-            jac=True,
-            method="L-BFGS-B",
-            bounds=[(-LOG_BOUND, LOG_BOUND)] * 3,
-            options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-10},
-        )
-        if best is None or result.fun < best.fun:
-            best = result
+    best = _best_fit(_gg_objective, ([1.0, 2.0, scale], [5.0, 3.0, scale * 2]), (x, zbar))
     p, q, g = (float(v) for v in np.exp(best.x))
     on_edge = bool(np.any(np.abs(best.x) >= LOG_BOUND - EDGE))
     converged = (bool(best.success) or on_edge) and bool(np.isfinite(best.fun))
