@@ -38,6 +38,23 @@ def _bench(args: argparse.Namespace) -> int:
     return harness.main(args)
 
 
+def _hash_password(args: argparse.Namespace) -> int:
+    import getpass
+
+    from dashboard import access
+
+    role = access.Role.parse(args.role)
+    if sys.stdin.isatty():
+        password = getpass.getpass(f"Password for the {role.label} role: ")
+        if getpass.getpass("Again: ") != password:
+            print("error: the two passwords differ", file=sys.stderr)
+            return 2
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    print(f"{access.PASSWORD_ENV.format(role=role.name)}='{access.hash_password(password)}'")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run one sub-command; exit code 0 ok, 1 problem in the data, 2 bad usage."""
     parser = argparse.ArgumentParser(prog="python -m dashboard", description="CX Lens command line")
@@ -68,6 +85,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeat", type=int, default=5, help="timed runs per query (median reported)")
     p.add_argument("--workdir", type=Path, default=None, help="where to keep the generated data (default a temp dir)")
     p.set_defaults(run=_bench)
+
+    p = sub.add_parser(
+        "hash-password",
+        help="print the hash of a role's password for password sign-in (read from the terminal or one line of stdin)",
+    )
+    p.add_argument("role", choices=["viewer", "analyst", "admin"], help="the role this password signs in as")
+    p.set_defaults(run=_hash_password)
 
     args = parser.parse_args(argv)
     from dashboard.store import StoreError

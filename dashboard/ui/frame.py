@@ -11,11 +11,12 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import sample
+from dashboard.access import Action
 from dashboard.formatting import NumberFormat
 from dashboard.metrics import overview
 from dashboard.metrics.scope import Filters
 from dashboard.store import Store, StoreError, Version
-from dashboard.ui import data, nav, present, report, settings, state
+from dashboard.ui import auth, data, nav, present, report, settings, state
 
 FILTER_NAMES = ["segment", "region", "period"]
 
@@ -41,6 +42,7 @@ def page(title: str, *, needs_data: bool = True, intro: str | None = None) -> Pa
     """Set up a page: config, sidebar, dataset and filters; with needs_data and no dataset, show the empty state and stop."""
     entry = nav.page_for(title)
     st.set_page_config(page_title=f"{title} · CX Lens", page_icon=entry.icon, layout="wide", initial_sidebar_state="expanded")
+    auth.gate()
     try:
         store = data.get_store()
     except StoreError as exc:
@@ -61,7 +63,7 @@ def page(title: str, *, needs_data: bool = True, intro: str | None = None) -> Pa
     if intro:
         st.caption(intro)
     number_format = _number_format(store, dataset)
-    if dataset and not presenting:
+    if dataset and not presenting and auth.can(Action.EDIT):
         settings.number_format_editor(store, dataset, number_format)
     if version is not None:
         report.start(title, f"Dataset {version.label} · {filters.describe()}")
@@ -185,7 +187,10 @@ def empty_state(store: Store) -> None:
         "synthetic utility company to look around, or bring your own extracts.",
         icon=":material/inbox:",
     )
-    if st.button("Load the bundled sample", type="primary", icon=":material/download:"):
+    if not auth.can(Action.PUBLISH):
+        st.caption("An analyst or admin can load the sample or upload data.")
+        return
+    if st.button("Load the bundled sample", type="primary", icon=":material/download:") and auth.require(Action.PUBLISH):
         with st.spinner("Publishing the sample…"):
             sample.publish(store)
         data.clear_caches()

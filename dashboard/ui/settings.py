@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from dashboard.access import Action
 from dashboard.formatting import NumberFormat
 from dashboard.store import Store
+from dashboard.ui import auth
 
 SEPARATORS = {"comma (1,234)": ",", "dot (1.234)": ".", "space (1 234)": " ", "apostrophe (1'234)": "'", "none (1234)": ""}
 DECIMALS = {"dot (0.5)": ".", "comma (0,5)": ","}
@@ -28,6 +30,7 @@ def number_format_editor(store: Store, dataset: str, current: NumberFormat) -> N
             except ValueError as exc:
                 st.error(str(exc))
             else:
-                store.set_setting(dataset, "number_format", chosen.__dict__)
-                st.rerun()
+                if auth.require(Action.EDIT):
+                    store.set_setting(dataset, "number_format", chosen.__dict__)
+                    st.rerun()
         st.caption(f"Example: {current.money(1234567.891, 2)} · {current.pct(0.1234)}")

@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import contract
+from dashboard.access import Action
 from dashboard.charts import behaviours as charts
 from dashboard.formatting import NumberFormat
 from dashboard.metrics import behaviours as bh
@@ -33,7 +34,7 @@ from dashboard.metrics.behaviour_catalogue import (
     unused_flags,
     with_data_flags,
 )
-from dashboard.ui import state, widgets
+from dashboard.ui import auth, state, widgets
 from dashboard.ui.frame import PageContext
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>$:])")
@@ -414,6 +415,8 @@ def _forget_whatif(keys: list[str] | tuple[str, ...]) -> None:
 
 
 def _save(ctx: PageContext, data: BehaviourData) -> None:
+    if not auth.require(Action.EDIT):
+        return
     catalogue = load_catalogue(ctx.store, ctx.dataset, data.flag_columns)
     try:
         behaviour = _behaviour_from_editor(catalogue)
@@ -428,6 +431,8 @@ def _save(ctx: PageContext, data: BehaviourData) -> None:
 
 
 def _delete(ctx: PageContext, data: BehaviourData) -> None:
+    if not auth.require(Action.EDIT):
+        return
     pick = st.session_state.get(f"{_E}pick", _NEW)
     catalogue = load_catalogue(ctx.store, ctx.dataset, data.flag_columns)
     if pick not in catalogue.keys:
@@ -441,6 +446,8 @@ def _delete(ctx: PageContext, data: BehaviourData) -> None:
 
 
 def _reset(ctx: PageContext, data: BehaviourData) -> None:
+    if not auth.require(Action.EDIT):
+        return
     reset_catalogue(ctx.store, ctx.dataset)
     _forget_whatif(data.catalogue.keys)
     st.session_state[f"{_E}pick"] = _NEW
@@ -449,6 +456,8 @@ def _reset(ctx: PageContext, data: BehaviourData) -> None:
 
 
 def _add_flags(ctx: PageContext, data: BehaviourData) -> None:
+    if not auth.require(Action.EDIT):
+        return
     catalogue = load_catalogue(ctx.store, ctx.dataset, data.flag_columns)
     grown = save_catalogue(ctx.store, ctx.dataset, with_data_flags(catalogue, data.flag_columns))
     added = [b.name for b in grown.behaviours if b.key not in catalogue.keys]
@@ -456,6 +465,8 @@ def _add_flags(ctx: PageContext, data: BehaviourData) -> None:
 
 
 def _save_scope(ctx: PageContext, data: BehaviourData) -> None:
+    if not auth.require(Action.EDIT):
+        return
     catalogue = load_catalogue(ctx.store, ctx.dataset, data.flag_columns)
     save_catalogue(ctx.store, ctx.dataset, replace(catalogue, scope=st.session_state[f"{_E}scope"]))
     _forget_whatif(catalogue.keys)
@@ -463,6 +474,8 @@ def _save_scope(ctx: PageContext, data: BehaviourData) -> None:
 
 def render_catalogue_editor(ctx: PageContext, data: BehaviourData) -> None:
     """Edit the dataset's behaviour catalogue: scope, add, change, delete, restore the default. Saved at once."""
+    if not auth.can(Action.EDIT):
+        return
     st.subheader("The behaviour catalogue")
     message = st.session_state.pop(f"{_E}message", None)
     if message:

@@ -17,7 +17,8 @@ from datetime import timedelta
 import pandas as pd
 import streamlit as st
 
-from dashboard import config, contract, export
+from dashboard import access, config, contract, export
+from dashboard.access import Action
 from dashboard.ingest import encoding as enc
 from dashboard.ingest import formats, rules, sniff, templates, vocab
 from dashboard.ingest.errors import IngestError
@@ -26,7 +27,7 @@ from dashboard.ingest.pipeline import IncomingFile, Upload
 from dashboard.ingest.report import BLOCKING, NOTE, WARNING, Problem, Report, file_size
 from dashboard.ingest.sources import ReadOptions
 from dashboard.store import Store, StoreError
-from dashboard.ui import data, frame, state, widgets
+from dashboard.ui import auth, data, frame, state, widgets
 from dashboard.ui.frame import PageContext
 
 SECTIONS = ("Upload", "Datasets", "Templates")
@@ -46,7 +47,8 @@ _UPLOAD_KEY = "d_upload"
 
 
 def section_picker(ctx: PageContext) -> str:
-    """The section shown (kept in the URL as d_view)."""
+    """The section shown (kept in the URL as d_view), under one line saying who may do what here."""
+    auth.notice()
 
     def _valid(value: str) -> str:
         if value not in SECTIONS:
@@ -133,6 +135,9 @@ def render_upload(ctx: PageContext) -> None:
     if ctx.presenting:
         st.info("Uploading is an editing task: leave presentation mode to bring new data.")
         return
+    if not auth.can(Action.UPLOAD):
+        st.info(access.refusal(auth.role(), Action.UPLOAD), icon=":material/lock:")
+        return
     upload = _upload(ctx.store)
     st.subheader("1 · Files")
     st.caption(
@@ -184,6 +189,8 @@ def _files_for(upload: Upload, table: str) -> None:
         st.session_state[f"d_ids_{table}"] = ids
         if not files:
             upload.remove_table(table)
+            return
+        if not auth.require(Action.UPLOAD):
             return
         bar = _Bar(f"Reading {len(files)} {table} file(s)…")
         incoming = [_save_upload(f) for f in files]
@@ -670,7 +677,7 @@ def _publish(upload: Upload, report: Report, ctx: PageContext) -> None:
         st.rerun()
     if not report.ok:
         st.caption("Publishing is possible once nothing blocks.")
-    if not go:
+    if not go or not auth.require(Action.PUBLISH):
         return
     bar = _Bar("Publishing…")
     try:
@@ -770,7 +777,7 @@ def render_datasets(ctx: PageContext) -> None:
         )
         st.caption(f"Source files of version {version.number}")
         widgets.table(files)
-    if ctx.presenting:
+    if ctx.presenting or not auth.can(Action.PUBLISH):
         return
     _dataset_actions(ctx, chosen, version, active)
 
@@ -779,17 +786,21 @@ def _dataset_actions(ctx: PageContext, dataset: str, version, active) -> None:
     store = ctx.store
     a, b, c = st.columns(3)
     is_active = active is not None and version.version_id == active.version_id
-    if a.button(f"Make version {version.number} active", disabled=is_active, key="d_activate", icon=":material/check:"):
+    activate = a.button(f"Make version {version.number} active", disabled=is_active, key="d_activate", icon=":material/check:")
+    if activate and auth.require(Action.PUBLISH):
         store.activate(dataset, version.version_id)
         data.clear_caches()
         st.rerun()
-    if b.button(f"Delete version {version.number}…", key="d_delversion", icon=":material/delete:"):
-        st.session_state["d_confirm"] = ("version", dataset, version.version_id, version.number)
-    if c.button(f"Delete dataset {dataset}…", key="d_deldataset", icon=":material/delete_forever:"):
-        st.session_state["d_confirm"] = ("dataset", dataset, None, len(store.versions(dataset)))
+    if not auth.can(Action.DELETE):
+        c.caption(access.refusal(auth.role(), Action.DELETE))
+    else:
+        if b.button(f"Delete version {version.number}…", key="d_delversion", icon=":material/delete:"):
+            st.session_state["d_confirm"] = ("version", dataset, version.version_id, version.number)
+        if c.button(f"Delete dataset {dataset}…", key="d_deldataset", icon=":material/delete_forever:"):
+            st.session_state["d_confirm"] = ("dataset", dataset, None, len(store.versions(dataset)))
     with st.form("d_rename_form", border=False):
         new_name = st.text_input("New name", value=dataset, key="d_newname", max_chars=60)
-        if st.form_submit_button("Rename", icon=":material/edit:"):
+        if st.form_submit_button("Rename", icon=":material/edit:") and auth.require(Action.PUBLISH):
             try:
                 store.rename_dataset(dataset, new_name)
             except StoreError as exc:
@@ -814,13 +825,15 @@ def _confirm_delete(ctx: PageContext) -> None:
     st.warning(_escape(text), icon=":material/warning:")
     yes, no = st.columns(2)
     if yes.button("Yes, delete", type="primary", key="d_confirm_yes", icon=":material/delete_forever:"):
+        st.session_state.pop("d_confirm", None)
+        if not auth.require(Action.DELETE):
+            return
         if what == "version":
             ctx.store.delete_version(version_id)
         else:
             ctx.store.delete_dataset(dataset)
             if ctx.dataset == dataset:
                 state.clear(["ds", *frame.FILTER_NAMES])
-        st.session_state.pop("d_confirm", None)
         data.clear_caches()
         st.rerun()
     if no.button("Cancel", key="d_confirm_no"):
@@ -870,6 +883,8 @@ def render_templates(ctx: PageContext) -> None:
         icon=":material/data_object:",
         on_click="ignore",
     )
-    if right.button("Delete this template", key="d_template_delete", icon=":material/delete:"):
+    if not auth.can(Action.EDIT):
+        return
+    if right.button("Delete this template", key="d_template_delete", icon=":material/delete:") and auth.require(Action.EDIT):
         templates.delete(ctx.store, template.key)
         st.rerun()

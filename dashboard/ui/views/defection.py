@@ -13,10 +13,11 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
+from dashboard.access import Action
 from dashboard.charts import defection as charts
 from dashboard.metrics import clv, defection, defection_sources
 from dashboard.metrics import defection_figures as figures
-from dashboard.ui import report, state, widgets
+from dashboard.ui import auth, report, state, widgets
 from dashboard.ui.frame import PageContext
 from dashboard.ui.views.defection_controls import (
     LIFETIME_VALUE_KEY,
@@ -150,8 +151,9 @@ def render_why(ctx: PageContext, view: DefectionView) -> None:
             help="26 comes from Lee Resources International, quoted in the complaint article. It is an assumption, not "
             "a measurement: set it to what your own research says.",
         )
-        editing = not ctx.presenting and silent != saved_silent
-        if editing and st.button("Save this assumption for the dataset", key="d_save_silent", icon=":material/save:"):
+        editing = not ctx.presenting and auth.can(Action.EDIT) and silent != saved_silent
+        saving = editing and st.button("Save this assumption for the dataset", key="d_save_silent", icon=":material/save:")
+        if saving and auth.require(Action.EDIT):
             ctx.store.set_setting(ctx.dataset, SILENT_KEY, int(silent))
             state.clear(["d_silent"])
             st.rerun()
@@ -251,7 +253,7 @@ def _bgnbd_panel(ctx: PageContext, view: DefectionView, ltv: pd.Series) -> None:
 
 def _store_lifetime_value(ctx: PageContext, view: DefectionView) -> None:
     """Keep the dataset's lifetime value per customer for the What-if page (all segments and regions; written on change)."""
-    if ctx.presenting or view.spec.filters.segments or view.spec.filters.regions:
+    if ctx.presenting or view.spec.filters.segments or view.spec.filters.regions or not auth.can(Action.EDIT):
         return
     frame = figures.lifetime_value_from(view.summary, view.spec.valuation)
     value = figures.lifetime_value_setting(frame, datetime.now().replace(microsecond=0).isoformat())

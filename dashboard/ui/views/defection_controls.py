@@ -14,9 +14,10 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
+from dashboard.access import Action
 from dashboard.metrics import defection, defection_sources
 from dashboard.metrics.defection_prepare import HORIZON_YEARS
-from dashboard.ui import state
+from dashboard.ui import auth, state
 from dashboard.ui.frame import PageContext
 
 DEFINITION_KEY = "defection.definition"
@@ -285,7 +286,7 @@ def valuation_editor(view: DefectionView) -> None:
 
 def save_bar(ctx: PageContext, view: DefectionView) -> None:
     """Save the definition and valuation shown as the dataset's own, or go back to the saved ones."""
-    if ctx.presenting:
+    if ctx.presenting or not auth.can(Action.EDIT):
         return
     definition, valuation = view.spec.definition, view.spec.valuation
     changed = definition != view.saved_definition or valuation != view.saved_valuation
@@ -293,7 +294,9 @@ def save_bar(ctx: PageContext, view: DefectionView) -> None:
         return
     left, right, _ = st.columns([3, 3, 2])
     label = "Save this definition for the dataset"
-    if left.button(label, icon=":material/save:", key="d_save", help="Stored with the dataset: everyone who opens it sees it."):
+    hint = "Stored with the dataset: everyone who opens it sees it."
+    saving = left.button(label, icon=":material/save:", key="d_save", help=hint)
+    if saving and auth.require(Action.EDIT):
         ctx.store.set_setting(ctx.dataset, DEFINITION_KEY, definition.to_setting())
         ctx.store.set_setting(ctx.dataset, VALUATION_KEY, valuation.to_setting())
         state.clear(list(DEFINITION_NAMES + VALUATION_NAMES))

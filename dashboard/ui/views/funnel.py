@@ -10,12 +10,13 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
+from dashboard.access import Action
 from dashboard.charts import funnel as charts
 from dashboard.contract import CHANNELS
 from dashboard.metrics import economics, funnel, movement, stages
 from dashboard.metrics.scope import month_start
 from dashboard.metrics.stages import DEFAULT_NAMES, LADDER, NEW, OFF_RAMPS, ROLES, StageModel, StageRules
-from dashboard.ui import report, state, widgets
+from dashboard.ui import auth, report, state, widgets
 from dashboard.ui.frame import PageContext
 
 TABS = ("Funnel", "Sales funnel", "Movement", "Economics", "Stage rules")
@@ -50,7 +51,7 @@ def stage_model(ctx: PageContext) -> StageModel:
 
 def page_tabs(ctx: PageContext) -> dict[str, object]:
     """The page's tabs (the rules editor left out when presenting); only the open one runs its queries."""
-    labels = [t for t in TABS if not (ctx.presenting and t == "Stage rules")]
+    labels = [t for t in TABS if not ((ctx.presenting or not auth.can(Action.EDIT)) and t == "Stage rules")]
 
     def _valid(value: str) -> str:
         if value not in labels:
@@ -513,7 +514,7 @@ def _values(series: pd.Series) -> list[float | None]:
 
 def render_cost_settings(ctx: PageContext, spec: economics.EconomicsSpec) -> None:
     """Editors for the gross margin and the per-channel touchpoint costs (saved for the dataset)."""
-    if ctx.presenting:
+    if ctx.presenting or not auth.can(Action.EDIT):
         return
     costless = ctx.metric(economics.costless_touchpoints, None)
     with st.expander("Gross margin and cost per touchpoint", icon=":material/payments:"):
@@ -552,6 +553,8 @@ def render_cost_settings(ctx: PageContext, spec: economics.EconomicsSpec) -> Non
 
 
 def _save_costs(ctx: PageContext) -> None:
+    if not auth.require(Action.EDIT):
+        return
     costs = {c: float(st.session_state[f"f_set_cost_{c}"]) for c in CHANNELS.labels}
     try:
         economics.validate_channel_costs(economics.channel_cost_items(costs))
@@ -567,6 +570,8 @@ def _save_costs(ctx: PageContext) -> None:
 
 
 def _reset_costs(ctx: PageContext) -> None:
+    if not auth.require(Action.EDIT):
+        return
     ctx.store.delete_setting(ctx.dataset, economics.SETTING_CHANNEL_COSTS)
     ctx.store.delete_setting(ctx.dataset, economics.SETTING_GROSS_MARGIN)
     for key in [k for k in st.session_state if str(k).startswith("f_set_")]:
@@ -587,7 +592,7 @@ def _flash(key: str) -> None:
 
 def render_model_editor(ctx: PageContext, model: StageModel) -> None:
     """Edit, for this dataset: where stages come from, stage names and order, and the rules."""
-    if ctx.presenting:
+    if ctx.presenting or not auth.can(Action.EDIT):
         return
     _flash("f_model_msg")
     render_rules_in_words(ctx, model, expanded=True)
@@ -703,6 +708,8 @@ def _save_rules(ctx: PageContext, model: StageModel) -> None:
 
 
 def _save_model(ctx: PageContext, candidate: StageModel, message: str) -> None:
+    if not auth.require(Action.EDIT):
+        return
     try:
         stages.save_model(ctx.store, ctx.dataset, candidate)
     except ValueError as exc:
@@ -713,6 +720,8 @@ def _save_model(ctx: PageContext, candidate: StageModel, message: str) -> None:
 
 
 def _reset_model(ctx: PageContext) -> None:
+    if not auth.require(Action.EDIT):
+        return
     stages.reset_model(ctx.store, ctx.dataset)
     st.session_state["f_model_msg"] = ("success", "Default stages and rules restored.")
     _forget_editor()

@@ -5,13 +5,14 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from dashboard.access import Action
 from dashboard.charts import journey as charts
 from dashboard.contract import JOURNEY_STAGES
 from dashboard.metrics import customers, journey, journey_drill, journey_paths, journey_service
 from dashboard.metrics.journey import HEATMAP_METRICS, JourneySpec
 from dashboard.metrics.journey_paths import NODE_KINDS, PathSpec, VariantSpec
 from dashboard.metrics.journey_prepare import MAX_STEPS, MAX_WINDOW_DAYS
-from dashboard.ui import state, widgets
+from dashboard.ui import auth, state, widgets
 from dashboard.ui.frame import PageContext
 
 REPEAT_KEY, SLA_KEY = "journey.repeat_days", "journey.sla_days"
@@ -96,8 +97,9 @@ def controls(ctx: PageContext) -> JourneySpec:
         int(ctx.store.get_setting(ctx.dataset, REPEAT_KEY, journey.DEFAULT_REPEAT_DAYS)),
         int(ctx.store.get_setting(ctx.dataset, SLA_KEY, journey.DEFAULT_SLA_DAYS)),
     )
-    changed = not ctx.presenting and (repeat_days, sla_days) != saved
-    if changed and right.button("Save as this dataset's defaults", icon=":material/save:", key="j_save_defaults"):
+    changed = not ctx.presenting and auth.can(Action.EDIT) and (repeat_days, sla_days) != saved
+    saving = changed and right.button("Save as this dataset's defaults", icon=":material/save:", key="j_save_defaults")
+    if saving and auth.require(Action.EDIT):
         ctx.store.set_setting(ctx.dataset, REPEAT_KEY, repeat_days)
         ctx.store.set_setting(ctx.dataset, SLA_KEY, sla_days)
         st.toast("Saved: everyone opening this dataset starts from these windows.")

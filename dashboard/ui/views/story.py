@@ -14,13 +14,14 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import story
+from dashboard.access import Action
 from dashboard.metrics import journey as journey_metrics
 from dashboard.metrics import overview as overview_metrics
 from dashboard.metrics import whatif as whatif_metrics
 from dashboard.metrics.defection_figures import kpis_from
 from dashboard.metrics.journey import JourneySpec
 from dashboard.metrics.journey_prepare import MAX_WINDOW_DAYS
-from dashboard.ui import nav, report, state
+from dashboard.ui import auth, nav, report, state
 from dashboard.ui.frame import PageContext
 from dashboard.ui.views import behaviours, defection, defection_controls, journey, overview, whatif
 
@@ -139,6 +140,8 @@ def _note_widget_key(ctx: PageContext, step_key: str) -> str:
 
 def _save_note(ctx: PageContext, step_key: str) -> None:
     """on_change of a notes box: write what it holds to the dataset's settings."""
+    if not auth.require(Action.EDIT):
+        return
     story.save_note(ctx.store, ctx.dataset, step_key, st.session_state.get(_note_widget_key(ctx, step_key), ""))
 
 
@@ -154,7 +157,7 @@ def render_notes(ctx: PageContext, step: story.Step) -> str:
     note = story.load_note(ctx.store, ctx.dataset, step.key)
     if note and (page_report := report.current()) is not None:
         page_report.text(note, step.notes_label)
-    if ctx.presenting:
+    if ctx.presenting or not auth.can(Action.EDIT):
         if step.key == "decisions":
             decisions = story.decision_lines(note)
             text = "\n".join(f"{i}. {line}" for i, line in enumerate(decisions, start=1))

@@ -11,10 +11,11 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from dashboard.access import Action
 from dashboard.charts import whatif as charts
 from dashboard.charts.theme import GOOD, GREY
 from dashboard.metrics import whatif
-from dashboard.ui import report, state, widgets
+from dashboard.ui import auth, report, state, widgets
 from dashboard.ui.frame import PageContext
 from dashboard.ui.views.behaviours import BehaviourData, md, money_md
 
@@ -475,6 +476,8 @@ def _load_scenario(scenario: whatif.Scenario, items: tuple[whatif.Lever, ...]) -
 
 
 def _save_current(ctx: PageContext, current: whatif.Scenario) -> None:
+    if not auth.require(Action.EDIT):
+        return
     name = str(st.session_state.get("w_scn_name") or "").strip()
     try:
         whatif.save_scenario(ctx.store, ctx.dataset, replace(current, name=name, saved_at=""))
@@ -486,6 +489,8 @@ def _save_current(ctx: PageContext, current: whatif.Scenario) -> None:
 
 
 def _delete(ctx: PageContext, name: str) -> None:
+    if not auth.require(Action.EDIT):
+        return
     whatif.delete_scenario(ctx.store, ctx.dataset, name)
     st.session_state["w_scn_message"] = ("success", f"Deleted “{name}”.")
 
@@ -517,7 +522,8 @@ def render_scenarios(ctx: PageContext, current: WhatIf, catalogue_keys: tuple[st
     message = st.session_state.pop("w_scn_message", None)
     if message:
         (st.success if message[0] == "success" else st.error)(message[1])
-    if not ctx.presenting:
+    editing = not ctx.presenting and auth.can(Action.EDIT)
+    if editing:
         name_col, save_col = st.columns([3, 1], vertical_alignment="bottom")
         name_col.text_input("Scenario name", key="w_scn_name", max_chars=60, placeholder="e.g. Halfway on e-billing")
         save_col.button(
@@ -589,7 +595,7 @@ def render_scenarios(ctx: PageContext, current: WhatIf, catalogue_keys: tuple[st
         args=(selected, current.items),
         width="stretch",
     )
-    if not ctx.presenting:
+    if editing:
         delete_col.button(
             "Delete scenario",
             key="w_scn_delete",
