@@ -79,7 +79,6 @@ def gate() -> Role:
         else:
             _identity_provider_sign_in()
         st.stop()
-    _signed_in_bar(config, current)
     return current
 
 
@@ -117,13 +116,18 @@ def _identity_provider_sign_in() -> None:
             st.error(f"Sign-in with the identity provider is not set up correctly: {exc}", icon=":material/error:")
 
 
-def _signed_in_bar(config: access.AccessConfig, current: Role) -> None:
+def signed_in_bar() -> None:
+    """Who is signed in, with what role, and a Sign out button, at the foot of the sidebar (nothing when sign-in is off)."""
+    config = settings()
+    current = role()
+    if config.mode is Mode.OFF or current is None:
+        return
     who = str(st.user.get("email") or "") if config.mode is Mode.IDENTITY_PROVIDER else ""
     shown = re.sub(r"([^\w@ ])", r"\\\1", who)  # the address as text, never as markdown
     text = f"Signed in as **{current.label}**" + (f" ({shown})" if shown else "")
-    left, right = st.sidebar.columns([3, 2], vertical_alignment="center")
-    left.caption(text)
-    right.button("Sign out", key="auth_sign_out", on_click=_sign_out, args=(config,), icon=":material/logout:")
+    st.sidebar.divider()
+    st.sidebar.caption(text)
+    st.sidebar.button("Sign out", key="auth_sign_out", on_click=_sign_out, args=(config,), icon=":material/logout:")
 
 
 def _sign_out(config: access.AccessConfig) -> None:

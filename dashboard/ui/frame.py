@@ -56,6 +56,7 @@ def page(title: str, *, needs_data: bool = True, intro: str | None = None) -> Pa
     version = store.active_version(dataset) if dataset else None
     filters = _filters(version) if version else Filters()
     nav.sidebar_links(links)
+    auth.signed_in_bar()
     presenting = present.presenting()
     if presenting:
         present.apply(title)
