@@ -43,7 +43,8 @@ def role() -> Role | None:
     if config.mode is Mode.OFF:
         return Role.ADMIN
     if config.mode is Mode.PASSWORD:
-        return st.session_state.get(_ROLE_KEY)
+        signed_in = st.session_state.get(_ROLE_KEY)
+        return signed_in if signed_in in config.passwords else None  # a role whose password was removed is closed
     if not st.user.is_logged_in:
         return None
     return config.role_for(st.user.to_dict())
