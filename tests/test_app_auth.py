@@ -6,10 +6,14 @@ import ast
 from pathlib import Path
 
 import pytest
+import streamlit as st
+from streamlit.runtime.secrets import Secrets
 from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1.util import patch_config_options
 
 from dashboard import access, story
 from dashboard.store import Store
+from dashboard.ui import auth
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORDS = {"viewer": "see-only", "analyst": "map-and-publish", "admin": "may-delete"}
@@ -67,6 +71,27 @@ def test_with_sign_in_on_nothing_shows_until_signed_in(password_sign_in: Path):
     assert at.title[0].value == "Sign in to CX Lens"
     assert not at.dataframe and not at.file_uploader and not at.sidebar.selectbox
     assert at.selectbox(key="auth_role_choice").options == ["viewer", "analyst", "admin"]
+
+
+def test_a_plain_text_password_keeps_the_app_closed(app_tiny_db: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("CXLENS_PASSWORD_ADMIN", "letmein")
+    at = _data_page({"d_view": "Datasets"})
+    assert not at.exception
+    assert "Sign-in is misconfigured, so CX Lens stays closed" in _text(at.error)
+    assert "hash-password" in _text(at.error)
+    assert not at.dataframe and not at.button
+
+
+def test_an_unreadable_secrets_file_is_an_error_not_sign_in_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    broken, missing = tmp_path / "secrets.toml", tmp_path / "none.toml"
+    broken.write_text("[auth\nclient_id = ")
+    monkeypatch.setattr(st, "secrets", Secrets())  # a fresh, unparsed copy of Streamlit's secrets
+    with patch_config_options({"secrets.files": [str(missing)]}):
+        assert auth._secrets() == {}  # no file: sign-in off
+    monkeypatch.setattr(st, "secrets", Secrets())
+    with patch_config_options({"secrets.files": [str(missing), str(broken)]}), pytest.raises(ValueError) as refused:
+        auth._secrets()
+    assert str(refused.value) == f"{broken} cannot be read (see the server log)"
 
 
 def test_a_wrong_password_is_refused(password_sign_in: Path):

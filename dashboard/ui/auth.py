@@ -10,10 +10,12 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import streamlit as st
-from streamlit.errors import StreamlitAuthError
+from streamlit import config as streamlit_config
+from streamlit.errors import StreamlitAuthError, StreamlitSecretNotFoundError
 
 from dashboard import access
 from dashboard.access import Action, Mode, Role
@@ -25,10 +27,13 @@ FAILED_SIGN_IN_PAUSE_S = 1.0
 
 
 def _secrets() -> Mapping[str, Any]:
-    """Streamlit's secrets (secrets.toml), or nothing when there is no secrets file."""
+    """Streamlit's secrets (secrets.toml), or nothing when there is no secrets file; ValueError when one cannot be read."""
     try:
-        return st.secrets.to_dict() if st.secrets.load_if_toml_exists() else {}
-    except (FileNotFoundError, OSError):
+        return st.secrets.to_dict()
+    except StreamlitSecretNotFoundError:
+        unreadable = [p for p in streamlit_config.get_option("secrets.files") if Path(p).is_file()]
+        if unreadable:  # a broken file must not turn sign-in off
+            raise ValueError(f"{unreadable[0]} cannot be read (see the server log)") from None
         return {}
 
 
