@@ -225,3 +225,28 @@ def test_every_function_in_the_ui_that_writes_asks_auth_first():
                 unguarded.append(f"{rel}:{fn.name} calls {sorted(called & WRITES)}")
     assert len(writers) >= 15  # the check sees the real writers (save, delete, publish, notes, settings...)
     assert unguarded == []
+
+
+EDITING = {
+    "pages/2_Funnel.py": lambda at: "Stage rules" in [t.label for t in at.tabs],
+    "pages/3_Behaviours.py": lambda at: "Save behaviour" in _labels(at),
+    "pages/4_What-if.py": lambda at: "Save scenario" in _labels(at),
+    "pages/8_Story.py": lambda at: len(at.text_area) == 1,
+    "app.py": lambda at: any(e.label == "Number format" for e in at.sidebar.get("expander")),
+}
+"""Per page, whether its editing controls are drawn (stage rules, catalogue, scenarios, notes, number format)."""
+
+
+@pytest.mark.parametrize(("role", "editing"), [("viewer", False), ("analyst", True)])
+def test_editing_controls_on_every_page_follow_the_role(
+    app_sample_db: Path, monkeypatch: pytest.MonkeyPatch, role: str, editing: bool
+):
+    for name, password in PASSWORDS.items():
+        monkeypatch.setenv(f"CXLENS_PASSWORD_{name.upper()}", access.hash_password(password, SALT))
+    at = _sign_in(AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run(), role)
+    shown = {}
+    for page, drawn in EDITING.items():
+        at.switch_page(page).run()
+        assert not at.exception, page
+        shown[page] = drawn(at)
+    assert shown == dict.fromkeys(EDITING, editing)

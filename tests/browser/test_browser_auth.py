@@ -120,6 +120,8 @@ def test_an_admins_link_gives_a_viewer_only_viewing(auth_server: AppServer, brow
         wait_for_app(other)
         _sign_in(other, "viewer")
         expect(other.get_by_text("You are signed in as viewer").first).to_be_visible()
+        expect(other.get_by_test_id("stDataFrame").first).to_be_visible(timeout=30_000)  # the link's section: Datasets
+        assert "d_view=Datasets" in other.url
         assert _buttons(other, *DATASET_BUTTONS) == dict.fromkeys(DATASET_BUTTONS, 0)
     finally:
         viewer.close()
