@@ -132,3 +132,16 @@ def test_by_default_the_app_listens_on_localhost_only_with_the_agent_api_off():
 
 def test_secrets_files_are_never_committed():
     assert ".streamlit/secrets.toml" in (ROOT / ".gitignore").read_text().splitlines()
+
+
+def test_the_command_line_prints_a_hash_of_the_password_it_reads(monkeypatch, capsys):
+    import io
+
+    from dashboard.__main__ import main
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("open sesame\n"))
+    assert main(["hash-password", "analyst"]) == 0
+    name, _, quoted = capsys.readouterr().out.strip().partition("=")
+    assert name == "CXLENS_PASSWORD_ANALYST"
+    assert access.verify_password("open sesame", quoted.strip("'"))
+    assert not access.verify_password("open sesame\n", quoted.strip("'"))
