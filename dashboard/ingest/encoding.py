@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from dashboard.ingest import limits
 from dashboard.ingest.errors import IngestError
 
 LABELS = {
@@ -57,6 +58,47 @@ def read_head(path: Path, size: int = HEAD_BYTES) -> bytes:
     """The first size bytes of path."""
     with open(path, "rb") as handle:
         return handle.read(size)
+
+
+def read_header_head(path: Path, name: str) -> bytes:
+    """The first HEAD_BYTES of path, or, when the first line is longer, that whole line and HEAD_BYTES more;
+    IngestError when the first line (the header row) is longer than MAX_HEADER_BYTES."""
+    head = read_head(path)
+    if len(head) < HEAD_BYTES or b"\n" in head or b"\r" in head:
+        return head
+    data = read_head(path, limits.MAX_HEADER_BYTES + HEAD_BYTES)
+    ends = [i for i in (data.find(b"\n"), data.find(b"\r")) if i >= 0]
+    end = min(ends) if ends else len(data)
+    if end > limits.MAX_HEADER_BYTES:
+        raise limits.refuse(
+            name,
+            f"its first line (the header row) is longer than {limits.size_text(limits.MAX_HEADER_BYTES)}, which",
+            limits.size_text(limits.MAX_HEADER_BYTES),
+            "check that it is a delimited text file with one row per line; export only the columns CX Lens needs",
+        )
+    return data[: end + HEAD_BYTES]
+
+
+LF, CRLF, CR, MIXED = "LF", "CRLF", "CR", "mixed"
+LINE_ENDINGS = {LF: "Unix (LF)", CRLF: "Windows (CRLF)", CR: "old Mac (CR only)", MIXED: "mixed Windows and Unix"}
+"""Line endings a text file may use, with the names shown to users."""
+
+
+def line_endings(path: Path) -> str:
+    """How the lines of a UTF-8 (or single-byte) file end, over the whole file: LF, CRLF, CR or mixed (streamed)."""
+    cr = crlf = lf = 0
+    with open(path, "rb") as handle:
+        while chunk := handle.read(CHUNK_BYTES):
+            if chunk.endswith(b"\r"):
+                chunk += handle.read(1)  # keep a CRLF cut by the chunk together
+            returns = chunk.count(b"\r")
+            feeds = chunk.count(b"\n")
+            pairs = chunk.count(b"\r\n") if returns else 0
+            cr, crlf, lf = cr + returns - pairs, crlf + pairs, lf + feeds - pairs
+    kinds = [kind for kind, count in ((LF, lf), (CRLF, crlf), (CR, cr)) if count]
+    if len(kinds) > 1:
+        return MIXED
+    return kinds[0] if kinds else LF
 
 
 def detect(head: bytes, name: str) -> Encoding:
@@ -139,12 +181,12 @@ def rewrite_utf8(
     name: str = "",
     progress: Callable[[float], None] | None = None,
 ) -> None:
-    """Write source as UTF-8 to target, streaming; with split_whitespace, runs of spaces become one tab (for "
-    "space-aligned files)."""
+    """Write source as UTF-8 to target, streaming, every line ending made LF; with split_whitespace, runs of spaces "
+    "become one tab (for space-aligned files)."""
     python_name = "utf-8" if encoding.name == "utf-8-sig" else encoding.name
     decoder = codecs.getincrementaldecoder(python_name)("strict")
     total = max(1, source.stat().st_size)
-    done, line, pending = 0, 1, ""
+    done, line, pending, pending_cr = 0, 1, "", ""
     with open(source, "rb") as src, open(target, "w", encoding="utf-8", newline="") as dst:
         src.seek(encoding.bom)
         done = encoding.bom
@@ -159,6 +201,11 @@ def rewrite_utf8(
                     f"{name or source.name}: byte 0x{exc.object[exc.start]:02X} near line {bad_line:,} is not valid "
                     f"{encoding.label}: choose another encoding for this file"
                 ) from None
+            text = pending_cr + text
+            pending_cr = ""
+            if text.endswith("\r") and not final:
+                text, pending_cr = text[:-1], "\r"  # its LF may start the next chunk
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
             if split_whitespace:
                 text = pending + text
                 if not final:

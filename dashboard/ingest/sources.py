@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 
 from dashboard.ingest import encoding as enc
-from dashboard.ingest import excel, sniff
+from dashboard.ingest import excel, limits, sniff
 from dashboard.ingest.errors import IngestError, NotUtf8
 from dashboard.ingest.sql import Sql
 
@@ -198,7 +198,7 @@ def open_source(
     "bad files."""
     options = options.validate()
     path = Path(path)
-    size = path.stat().st_size
+    size = limits.check_file_size(path, name)
     head = enc.read_head(path)
     fmt = sniff.detect_format(head, name)
     digest = _Digest(path, sha256)
@@ -210,6 +210,7 @@ def open_source(
     else:
         source = _open_typed(cur, path, name, size, fmt, head)
     source.digest = digest
+    limits.check_columns(name, len(source.headers))
     if sniff.EXTENSIONS.get(sniff.extension(name)) not in (None, fmt):
         kind = sniff.FORMAT_LABELS[fmt]
         source.notes = (f"{name} is a {kind} file despite its name; it is read as {kind}", *source.notes)
@@ -224,6 +225,7 @@ def _temp_path(workdir: Path, suffix: str) -> Path:
 def _open_text(
     path: Path, name: str, size: int, head: bytes, options: ReadOptions, workdir: Path, report: Progress
 ) -> SourceFile:
+    head = enc.read_header_head(path, name)
     if options.encoding == "auto":
         encoding = enc.detect(head, name)
     else:
@@ -233,7 +235,7 @@ def _open_text(
             chosen = "utf-8-sig"
         encoding = enc.Encoding(chosen, bom.bom if bom and bom.name == chosen else 0, "chosen")
     python_name = "utf-8" if encoding.name == "utf-8-sig" else encoding.name
-    text = head[encoding.bom :].decode(python_name, errors="replace")
+    text = head[encoding.bom :].decode(python_name, errors="replace").replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         raise IngestError(f"{name} is empty (it holds no text): export the data again and upload the new file")
     binary_at = enc.looks_binary(text)
@@ -242,7 +244,10 @@ def _open_text(
     found = sniff.layout(text, options.delimiter)
     notes: list[str] = []
     read_path, temp_files = path, []
-    if encoding.needs_rewrite or found.delimiter == sniff.WHITESPACE:
+    endings = enc.LF if encoding.needs_rewrite else enc.line_endings(path)
+    if endings in (enc.CR, enc.MIXED):
+        notes.append(f"{name} has {enc.LINE_ENDINGS[endings]} line endings; CX Lens read every line as one row")
+    if encoding.needs_rewrite or found.delimiter == sniff.WHITESPACE or endings in (enc.CR, enc.MIXED):
         read_path = _temp_path(workdir, ".csv")
         temp_files.append(read_path)
         enc.rewrite_utf8(
@@ -334,6 +339,7 @@ def _open_excel(path: Path, name: str, size: int, options: ReadOptions, workdir:
 def _open_typed(cur: duckdb.DuckDBPyConnection, path: Path, name: str, size: int, fmt: str, head: bytes) -> SourceFile:
     json_format = "newline_delimited"
     if fmt == sniff.PARQUET:
+        check_parquet(path, name, size)
         relation = Sql("select * from read_parquet(?)", (str(path),))
     else:
         json_format = "auto" if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"[") else "newline_delimited"
@@ -361,6 +367,47 @@ def _open_typed(cur: duckdb.DuckDBPyConnection, path: Path, name: str, size: int
         notes=tuple(notes),
         json_format=json_format,
     )
+
+
+def check_parquet(path: Path, name: str, size: int) -> None:
+    """IngestError when a Parquet file's footer declares more than the limits (footer size, columns, rows, bytes a row
+    group unpacks to), checked from the footer before any row is read."""
+    import pyarrow.parquet as pq
+
+    with open(path, "rb") as handle:
+        handle.seek(max(0, size - 8))
+        tail = handle.read(8)
+    footer = int.from_bytes(tail[:4], "little") if len(tail) == 8 and tail[4:] == b"PAR1" else -1
+    if footer < 0 or footer > size - 12:
+        raise IngestError(f"{name} could not be read as Parquet (its footer is missing or damaged): export the data again")
+    if footer > limits.MAX_PARQUET_FOOTER_BYTES:
+        raise limits.refuse(
+            name,
+            f"its Parquet footer is {limits.size_text(footer)}, which",
+            limits.size_text(limits.MAX_PARQUET_FOOTER_BYTES),
+            "export fewer columns or write it with fewer row groups",
+        )
+    try:
+        meta = pq.read_metadata(path)
+    except Exception as exc:  # pyarrow raises its own error types for every kind of damage
+        raise IngestError(f"{name} could not be read as Parquet ({str(exc)[:160]}): export the data again") from None
+    limits.check_columns(name, meta.num_columns)
+    if meta.num_rows > limits.MAX_PARQUET_ROWS:
+        raise limits.refuse(
+            name,
+            f"it declares {meta.num_rows:,} rows, which",
+            f"{limits.MAX_PARQUET_ROWS:,} rows",
+            "split it into several files and load them one version at a time",
+        )
+    for i in range(meta.num_row_groups):
+        unpacked = meta.row_group(i).total_byte_size
+        if unpacked > limits.MAX_ROW_GROUP_BYTES:
+            raise limits.refuse(
+                name,
+                f"its row group {i + 1} unpacks to {limits.size_text(unpacked)}, which",
+                limits.size_text(limits.MAX_ROW_GROUP_BYTES),
+                "write it again with smaller row groups (e.g. pyarrow's row_group_size=1,000,000)",
+            )
 
 
 def sample(cur: duckdb.DuckDBPyConnection, source: SourceFile, rows: int = 20_000) -> list[tuple]:
