@@ -1,0 +1,307 @@
+"""Hostile and unlucky files: each is refused with a clear message (file, limit, what to do) or read correctly, and the
+process reading it survives. Every file is made here; the Excel cases run the reader in a subprocess, so a crash of
+the Excel reader fails the test instead of killing pytest."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from dashboard.ingest import limits
+from dashboard.store import Store
+from tests.ingest_helpers import TRANSACTIONS_CSV, publish, run_upload, write
+
+ROOT = Path(__file__).resolve().parent.parent
+_NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+_HEADER_ROW = (
+    '<row r="1"><c r="A1" t="inlineStr"><is><t>customer_id</t></is></c><c r="B1" t="inlineStr"><is><t>date</t></is></c>'
+    '<c r="C1" t="inlineStr"><is><t>amount</t></is></c></row>'
+)
+_DATA_ROW = (
+    '<row r="2"><c r="A2" t="inlineStr"><is><t>C1</t></is></c><c r="B2" t="inlineStr"><is><t>2024-01-05</t></is></c>'
+    '<c r="C2"><v>100</v></c></row>'
+)
+
+
+def _xlsx(path: Path, sheet_data: str, *, root: str = "worksheet", extra: str = "") -> Path:
+    """A minimal workbook with one sheet 'Sheet1' whose <sheetData> holds sheet_data."""
+    rels_ns = "http://schemas.openxmlformats.org/package/2006/relationships"
+    doc = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    parts = {
+        "[Content_Types].xml": (
+            '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="xml" ContentType="application/xml"/>'
+            '<Override PartName="/xl/workbook.xml" '
+            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+            '<Override PartName="/xl/worksheets/sheet1.xml" '
+            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>'
+        ),
+        "_rels/.rels": f'<?xml version="1.0"?><Relationships xmlns="{rels_ns}"><Relationship Id="rId1" '
+        f'Type="{doc}/officeDocument" Target="xl/workbook.xml"/></Relationships>',
+        "xl/workbook.xml": f'<?xml version="1.0"?><workbook {_NS} xmlns:r="{doc}"><sheets>'
+        '<sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>',
+        "xl/_rels/workbook.xml.rels": f'<?xml version="1.0"?><Relationships xmlns="{rels_ns}"><Relationship Id="rId1" '
+        f'Type="{doc}/worksheet" Target="worksheets/sheet1.xml"/></Relationships>',
+    }
+    if root == "worksheet":
+        sheet = f'<?xml version="1.0"?><worksheet {_NS}>{extra}<sheetData>{sheet_data}</sheetData></worksheet>'
+    else:  # the same elements under a namespace prefix
+        sheet = (
+            f'<?xml version="1.0"?><x:worksheet xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+            f"<x:sheetData>{sheet_data}</x:sheetData></x:worksheet>"
+        )
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, text in parts.items():
+            archive.writestr(name, text)
+        archive.writestr("xl/worksheets/sheet1.xml", sheet)
+    return path
+
+
+_READ_IN_CHILD = """
+import json, sys
+from pathlib import Path
+from dashboard.ingest.pipeline import IncomingFile, Upload
+from dashboard.store import Store
+store = Store(Path(sys.argv[1]))
+upload = Upload(store, Path(sys.argv[2]))
+upload.add_files("transactions", [IncomingFile(Path(sys.argv[3]), Path(sys.argv[3]).name)])
+error = upload.read_errors.get("transactions")
+print(json.dumps({"error": error.message if error else "", "headers": upload.headers("transactions")}))
+upload.close()
+store.close()
+"""
+
+
+def _read_in_child(tmp_path: Path, path: Path) -> dict:
+    """Read path as the Data page does, in a subprocess: its outcome (the error shown, the headers read)."""
+    done = subprocess.run(
+        [sys.executable, "-c", _READ_IN_CHILD, str(tmp_path / "child.duckdb"), str(tmp_path / "work"), str(path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, f"the reader died (exit {done.returncode}): {done.stderr[-800:]}"
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "CXLENS_DB": str(tmp_path / "cli.duckdb"), "CXLENS_UPLOAD_DIR": str(tmp_path / "uploads")}
+    return subprocess.run(
+        [sys.executable, "-m", "dashboard", "ingest", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def _one_clear_line(done: subprocess.CompletedProcess, *expected: str) -> None:
+    """The command failed with one line on stderr holding every expected part, and no traceback."""
+    assert done.returncode in (1, 2), (done.returncode, done.stderr[-800:])
+    assert "Traceback" not in done.stderr and "panicked" not in done.stderr, done.stderr[-800:]
+    lines = [line for line in done.stderr.splitlines() if line.strip() and not line.startswith("…")]
+    assert len(lines) == 1, lines
+    for part in expected:
+        assert part in lines[0], lines[0]
+
+
+# -- Excel: declared extents -------------------------------------------------------------------
+
+_FAR = '<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>'
+
+
+@pytest.mark.parametrize(
+    ("case", "sheet_data", "root"),
+    [
+        ("a cell at XFD1048576", _HEADER_ROW + _FAR, "worksheet"),
+        ("cells without references", _HEADER_ROW + '<row r="1048576">' + "<c><v>1</v></c>" * 16_384 + "</row>", "worksheet"),
+        ("single-quoted reference", _HEADER_ROW + "<row r='1048576'><c r='XFD1048576'><v>1</v></c></row>", "worksheet"),
+        (
+            "reference hidden behind another attribute",
+            _HEADER_ROW + "<row r=\"2\"><c foo=' r=\"A2\"' r='XFD1048576'><v>1</v></c></row>",
+            "worksheet",
+        ),
+        (
+            "'>' inside an attribute",
+            _HEADER_ROW + '<row r="2"><c foo=">" r="XFD1048576"><v>1</v></c></row>',
+            "worksheet",
+        ),
+        (
+            "namespace prefix",
+            '<x:row r="1"><x:c r="A1"><x:v>1</x:v></x:c></x:row><x:row r="1048576"><x:c r="XFD1048576"><x:v>1</x:v>'
+            "</x:c></x:row>",
+            "prefixed",
+        ),
+    ],
+)
+def test_sheet_spanning_the_whole_grid_is_refused_before_the_excel_reader_allocates(
+    tmp_path: Path, case: str, sheet_data: str, root: str
+):
+    path = _xlsx(tmp_path / "far.xlsx", sheet_data, root=root)
+    assert path.stat().st_size < 70_000
+    outcome = _read_in_child(tmp_path, path)
+    assert outcome["error"].startswith("far.xlsx: sheet 'Sheet1' spans A1:XFD1048576 (1,048,576 rows × 16,384 columns")
+    assert "over CX Lens's limit (20,000,000 cells)" in outcome["error"]
+    assert "save the sheet as CSV" in outcome["error"]
+
+
+def test_a_repeated_cell_reference_is_refused(tmp_path: Path):
+    path = _xlsx(tmp_path / "dup.xlsx", _HEADER_ROW + '<row r="2"><c r="A2" r="XFD1048576"><v>1</v></c></row>')
+    outcome = _read_in_child(tmp_path, path)
+    assert "dup.xlsx could not be read as an Excel workbook (attribute r repeated)" in outcome["error"]
+
+
+def test_comments_in_a_sheet_are_refused(tmp_path: Path):
+    """A comment could hide a row tag from the scan while the Excel reader skips it: Excel never writes one there."""
+    sheet = _HEADER_ROW + '<row r="1048576"><!-- <row r="2"> --><c><v>1</v></c></row>'
+    outcome = _read_in_child(tmp_path, _xlsx(tmp_path / "comment.xlsx", sheet))
+    assert "comment.xlsx could not be read as an Excel workbook (comments, CDATA or a DOCTYPE in the sheet)" in outcome["error"]
+
+
+def test_empty_formatted_cell_far_away_does_not_count(tmp_path: Path):
+    """Formatting without a value (<c r=".." s="1"/>) is no data: the workbook is read, its table found."""
+    sheet = _HEADER_ROW + _DATA_ROW + '<row r="1048576"><c r="XFD1048576" s="0"/></row>'
+    outcome = _read_in_child(tmp_path, _xlsx(tmp_path / "styled.xlsx", sheet))
+    assert outcome == {"error": "", "headers": ["customer_id", "date", "amount"]}
+
+
+def test_zip_bomb_workbook_is_refused_from_its_zip_directory(tmp_path: Path):
+    """A sheet part that packs over 100 times (here 24 MB of spaces into about 25 KB) is refused before it is unpacked."""
+    path = _xlsx(tmp_path / "bomb.xlsx", _HEADER_ROW + _DATA_ROW + " " * 24_000_000)
+    assert path.stat().st_size < 100_000
+    outcome = _read_in_child(tmp_path, path)
+    assert outcome["error"].startswith("bomb.xlsx: its part 'xl/worksheets/sheet1.xml' unpacks from ")
+    assert "to 24.0 MB" in outcome["error"] and "over CX Lens's limit (100 times)" in outcome["error"]
+    assert "zip bomb" in outcome["error"]
+
+
+def test_hostile_workbook_on_the_command_line_is_one_line(tmp_path: Path):
+    path = _xlsx(tmp_path / "far.xlsx", _HEADER_ROW + _FAR)
+    done = _cli(tmp_path, "--dataset", "shop", "--transactions", str(path), "--check")
+    assert done.returncode == 1, done.stderr[-800:]
+    assert "Traceback" not in done.stdout + done.stderr and "panicked" not in done.stderr
+    blocking = [line for line in done.stdout.splitlines() if line.startswith("  BLOCKING")]
+    assert len(blocking) == 1 and "far.xlsx: sheet 'Sheet1' spans A1:XFD1048576" in blocking[0], done.stdout
+    assert "nothing published: 1 blocking problem(s) above" in done.stdout
+
+
+# -- text files --------------------------------------------------------------------------------
+
+
+def test_header_row_over_64_kib_is_read_whole(store: Store, tmp_path: Path):
+    """3,000 columns with 30-character names: an 96 KB header, every name kept and the data under them read."""
+    extra = [f"attribute_{i:05d}_with_a_long_name" for i in range(3000)]
+    header = ",".join(["customer_id", "date", "amount", *extra])
+    row = ",".join(["C1", "2024-01-05", "100.00", *("x" for _ in extra)])
+    path = write(tmp_path, "wide.csv", f"{header}\n{row}\n")
+    assert len(header) > 64 * 1024
+    _version, report = publish(store, tmp_path, {"transactions": [path]})
+    assert report.tables["transactions"].published == 1
+    upload, _ = run_upload(store, tmp_path, {"transactions": [path]})
+    try:
+        headers = upload.headers("transactions")
+    finally:
+        upload.close()
+    assert len(headers) == 3003 and headers[-1] == "attribute_02999_with_a_long_name"
+
+
+def test_header_row_over_the_limit_is_refused(store: Store, tmp_path: Path):
+    path = write(tmp_path, "oneline.csv", "a," * (limits.MAX_HEADER_BYTES // 2 + 10))
+    upload, report = run_upload(store, tmp_path, {"transactions": [path]})
+    upload.close()
+    [problem] = report.blocking
+    assert problem.message == (
+        "oneline.csv: its first line (the header row) is longer than 1.0 MB, which is over CX Lens's limit (1.0 MB): "
+        "check that it is a delimited text file with one row per line; export only the columns CX Lens needs"
+    )
+
+
+def test_mixed_windows_and_unix_line_endings_are_read(store: Store, tmp_path: Path):
+    """A Windows export (CRLF) appended to a Unix one (LF): all six rows, amounts read, a note says how."""
+    windows = "C4,2024-04-01,10.00,Web\r\nC5,2024-04-02,11.50,Web\r\n"
+    path = write(tmp_path, "appended.csv", TRANSACTIONS_CSV + windows)
+    version, report = publish(store, tmp_path, {"transactions": [path]})
+    table = report.tables["transactions"]
+    assert (table.read, table.published, table.rejected) == (6, 6, 0)
+    with store.cursor() as cur:
+        total = cur.execute(f"select sum(amount), max(channel) from {version.table('transactions')}").fetchall()[0]
+    assert total == (pytest.approx(280.5 + 21.5), "web")
+    notes = [p.message for p in table.problems if p.code == "reading"]
+    assert "appended.csv has mixed Windows and Unix line endings; CX Lens read every line as one row" in notes
+
+
+def test_cr_only_line_endings_are_read(store: Store, tmp_path: Path):
+    """An Excel for Mac export: lines end in CR alone; four rows, 280.50 in all."""
+    path = write(tmp_path, "mac.csv", TRANSACTIONS_CSV.replace("\n", "\r"))
+    version, report = publish(store, tmp_path, {"transactions": [path]})
+    assert report.tables["transactions"].published == 4
+    with store.cursor() as cur:
+        assert cur.execute(f"select sum(amount) from {version.table('transactions')}").fetchall()[0][0] == pytest.approx(280.5)
+
+
+def test_cr_only_windows_1252_file_is_read(store: Store, tmp_path: Path):
+    """Decoded and line endings fixed in the same streamed rewrite: the accented name is kept."""
+    content = "customer_id,date,amount,product\rC1,2024-01-05,10.00,Crème\rC2,2024-01-06,5.00,Café\r"
+    path = write(tmp_path, "mac1252.csv", content, encoding="cp1252")
+    version, _report = publish(store, tmp_path, {"transactions": [path]})
+    with store.cursor() as cur:
+        products = cur.execute(f"select product from {version.table('transactions')} order by 1").fetchall()
+    assert products == [("Café",), ("Crème",)]
+
+
+# -- Parquet and JSON ---------------------------------------------------------------------------
+
+
+def test_parquet_with_too_many_rows_declared_is_refused_from_its_footer(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr(limits, "MAX_PARQUET_ROWS", 3)
+    path = tmp_path / "rows.parquet"
+    pq.write_table(pa.table({"customer_id": ["C1"] * 4, "amount": [1.0] * 4}), path)
+    upload, report = run_upload(store, tmp_path, {"transactions": [path]})
+    upload.close()
+    [problem] = report.blocking
+    assert problem.message.startswith("rows.parquet: it declares 4 rows, which is over CX Lens's limit (3 rows)")
+
+
+def test_parquet_with_too_many_columns_is_refused(store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(limits, "MAX_COLUMNS", 5)
+    path = tmp_path / "wide.parquet"
+    pq.write_table(pa.table({f"c{i}": [1] for i in range(6)}), path)
+    upload, report = run_upload(store, tmp_path, {"transactions": [path]})
+    upload.close()
+    [problem] = report.blocking
+    assert problem.message == (
+        "wide.parquet: it has 6 columns, which is over CX Lens's limit (5 columns): export only the columns CX Lens needs"
+    )
+
+
+def test_parquet_footer_that_lies_about_its_length_is_refused(store: Store, tmp_path: Path):
+    path = tmp_path / "lying.parquet"
+    path.write_bytes(b"PAR1" + b"\x00" * 100 + (2**31).to_bytes(4, "little") + b"PAR1")
+    upload, report = run_upload(store, tmp_path, {"transactions": [path]})
+    upload.close()
+    [problem] = report.blocking
+    assert (
+        problem.message == "lying.parquet could not be read as Parquet (its footer is missing or damaged): export the data again"
+    )
+
+
+def test_json_nested_100000_deep_is_refused(store: Store, tmp_path: Path):
+    path = write(tmp_path, "deep.jsonl", '{"customer_id": "C1", "x": ' + "[" * 100_000 + "]" * 100_000 + "}\n")
+    upload, report = run_upload(store, tmp_path, {"transactions": [path]})
+    upload.close()
+    [problem] = report.blocking
+    assert problem.message.startswith("deep.jsonl could not be read as JSON lines")
+    assert "maximum recursion depth" in problem.message
