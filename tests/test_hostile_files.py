@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -305,3 +307,54 @@ def test_json_nested_100000_deep_is_refused(store: Store, tmp_path: Path):
     [problem] = report.blocking
     assert problem.message.startswith("deep.jsonl could not be read as JSON lines")
     assert "maximum recursion depth" in problem.message
+
+
+# -- the command line: one clear line, never a traceback --------------------------------------------
+
+
+def test_mapping_nested_100000_deep_is_one_line(tmp_path: Path):
+    mapping = write(tmp_path, "deep.json", '{"transactions": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    orders = write(tmp_path, "orders.csv", TRANSACTIONS_CSV)
+    done = _cli(tmp_path, "--dataset", "shop", "--transactions", str(orders), "--mapping", str(mapping))
+    _one_clear_line(done, f"error: mapping file {mapping} nests deeper than 64 levels, over CX Lens's limit")
+    assert done.returncode == 2
+
+
+def test_mapping_that_is_not_an_object_is_one_line(tmp_path: Path):
+    mapping = write(tmp_path, "list.json", "[1, 2]")
+    orders = write(tmp_path, "orders.csv", TRANSACTIONS_CSV)
+    done = _cli(tmp_path, "--dataset", "shop", "--transactions", str(orders), "--mapping", str(mapping))
+    _one_clear_line(done, "must hold an object (one section per table), not list")
+
+
+def test_publish_into_a_database_whose_folder_is_not_writable_says_why(tmp_path: Path):
+    """The database file is writable but its folder is not (no write-ahead log can be made): the command says so in one
+    line, as the Data page does, instead of DuckDB's "cannot rollback - no transaction is active"; version 1 stays."""
+    folder = Path(tempfile.mkdtemp(prefix="cxlens-ro-"))
+    try:
+        folder.chmod(0o755)
+        orders = write(folder, "orders.csv", TRANSACTIONS_CSV)
+        orders.chmod(0o644)
+        env = {**os.environ, "CXLENS_DB": str(folder / "db.duckdb"), "CXLENS_UPLOAD_DIR": str(folder / "up")}
+        args = [sys.executable, "-m", "dashboard", "ingest", "--dataset", "shop", "--transactions", str(orders)]
+        first = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+        assert first.returncode == 0, first.stderr[-800:]
+        (folder / "db.duckdb").chmod(0o666)
+        if os.geteuid() == 0:  # root writes anywhere: run the command as nobody, for whom the folder is read-only
+            args = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *args]
+        else:
+            folder.chmod(0o555)
+        done = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+        folder.chmod(0o755)
+        _one_clear_line(
+            done,
+            f"error: nothing published: the database {folder / 'db.duckdb'} could not be written (Cannot open file",
+            'db.duckdb.wal": Permission denied); check that the file and its folder are writable',
+        )
+        store = Store(folder / "db.duckdb", read_only=True)
+        try:
+            assert [v.number for v in store.versions("shop")] == [1]
+        finally:
+            store.close()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

@@ -7,6 +7,7 @@ server's memory. The Data page and `python -m dashboard ingest` go through the s
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from dashboard.ingest.errors import IngestError
@@ -45,8 +46,11 @@ MAX_PARQUET_ROWS = 500_000_000
 MAX_ROW_GROUP_BYTES = 2 * GIB
 """Most bytes one Parquet row group may declare unpacked (a row group is decoded whole)."""
 
+MAX_MAPPING_BYTES = 10 * MIB
+"""Largest mapping file (--mapping); one CX Lens writes is a few kilobytes."""
+
 MAX_JSON_DEPTH = 64
-"""Deepest nesting of objects and lists in a mapping file or a JSON data file's first record."""
+"""Deepest nesting of objects and lists in a mapping file (JSON data files: DuckDB's own limit of 128 applies)."""
 
 OVER = "is over CX Lens's limit"
 
@@ -108,3 +112,25 @@ def json_depth_over(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
         elif ch in "]}":
             depth -= 1
     return False
+
+
+# -- values: what a published value may be (checked on every row before publishing) -------------
+
+EARLIEST_DATE = date(1900, 1, 1)
+"""Dates before this are not plausible in customer data (0224-03-15 for 2024-03-15, 0001-01-01 for "no date")."""
+
+YEARS_AHEAD = 5
+"""Dates more than this many years after today are not plausible (9999-12-31 for "no end")."""
+
+MAX_ABS_NUMBER = 1e12
+"""Numbers (amounts, costs, scores, counts) beyond ± this, and NaN or infinity, are not plausible."""
+
+
+def date_window(today: date | None = None) -> tuple[date, date]:
+    """The plausible dates: from EARLIEST_DATE to YEARS_AHEAD years after today (inclusive)."""
+    today = today or date.today()
+    try:
+        latest = today.replace(year=today.year + YEARS_AHEAD)
+    except ValueError:  # 29 February
+        latest = today.replace(year=today.year + YEARS_AHEAD, day=28)
+    return EARLIEST_DATE, latest

@@ -269,7 +269,7 @@ class Upload:
 
     def _check_table(self, cur, table: str, progress: prog.Progress) -> None:
         mapping = self.mapping.tables[table]
-        plan = plan_table(cur, table, self.sources[table], mapping, self.samples[table])
+        plan = plan_table(cur, table, self.sources[table], mapping, self.samples[table], self.today)
         self.plans[table] = plan
         if plan.blocked:
             self._drop_staged(table)
@@ -295,7 +295,9 @@ class Upload:
                 self.sources[table][k] = self._decoded(cur, self.sources[table][k], self.mapping.tables[table].read, progress)
                 redone = True
         if redone:
-            self.plans[table] = plan_table(cur, table, self.sources[table], self.mapping.tables[table], self.samples[table])
+            self.plans[table] = plan_table(
+                cur, table, self.sources[table], self.mapping.tables[table], self.samples[table], self.today
+            )
         return redone
 
     def _decoded(self, cur, old: SourceFile, read: ReadOptions, progress: prog.Progress | None) -> SourceFile:
@@ -467,7 +469,7 @@ class Upload:
         self.staged, self._staged_keys = {}, {}
         for i, table in enumerate(tables):
             step = prog.part(progress, i / max(1, len(tables)), (i + 1) / max(1, len(tables)))
-            plan = plan_table(cur, table, self.sources[table], self.mapping.tables[table], self.samples[table])
+            plan = plan_table(cur, table, self.sources[table], self.mapping.tables[table], self.samples[table], self.today)
             self.plans[table] = plan
             if plan.blocked:
                 continue

@@ -15,7 +15,7 @@ from datetime import datetime
 import duckdb
 
 from dashboard import contract
-from dashboard.ingest import vocab
+from dashboard.ingest import limits, vocab
 from dashboard.ingest.mapping import SATISFACTION_SCALES
 from dashboard.ingest.report import BLOCKING, NOTE, WARNING, Example, FileSummary, Problem, Report, TableReport, n, verb
 from dashboard.ingest.sniff import DELIMITERS, FORMAT_LABELS
@@ -119,6 +119,27 @@ def _check_message(table: str, check: Check, count: int, rows: int, plan: TableP
             "published blank "
             "and left out of sums and averages",
             "Nothing to do if the value is really unknown for these rows.",
+        )
+    if check.code in ("implausible_date", "implausible_number"):
+        first, last = plan.window
+        if check.code == "implausible_date":
+            what = (
+                f"{_WHAT[target_type]} outside {first:%Y-%m-%d} to {last:%Y-%m-%d} (e.g. 0224 for 2024, 9999-12-31 for no date)"
+            )
+            action = (
+                "Correct the dates at the source (a mistyped year, or a placeholder for 'no date': leave such cells empty), "
+                "or check the date format chosen for this column."
+            )
+        else:
+            what = f"not plausible numbers (NaN, infinity, or beyond ±{limits.MAX_ABS_NUMBER:,.0f})"
+            action = (
+                "Correct the values at the source; check the decimal separator chosen for this table and that the right "
+                "column is mapped."
+            )
+        kept = _left_out(count) if check.rejects else "published blank"
+        return (
+            f"{source.name}: {n(count, 'value')} of {where} for {target} {verb(count, 'is', 'are')} {what}{share}; {kept}",
+            action,
         )
     if check.code == "short_row":
         return (
@@ -563,4 +584,6 @@ def _reason(check: Check, plan: TablePlan) -> str:
         "unreadable_required": f"{check.target}{where} cannot be read",
         "short_row": "fewer fields than the header",
         "long_row": "more fields than the header",
+        "implausible_date": f"{check.target}{where} is a date outside {plan.window[0]:%Y-%m-%d} to {plan.window[1]:%Y-%m-%d}",
+        "implausible_number": f"{check.target}{where} is NaN, infinite or beyond ±{limits.MAX_ABS_NUMBER:,.0f}",
     }.get(check.code, check.code)
