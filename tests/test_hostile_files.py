@@ -17,8 +17,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from dashboard.ingest import limits
-from dashboard.store import Store
+from dashboard.ingest import limits, uploads
+from dashboard.ingest.pipeline import IncomingFile, Upload
+from dashboard.store import Store, StoreError
 from tests.ingest_helpers import TRANSACTIONS_CSV, publish, run_upload, write
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -358,3 +359,76 @@ def test_publish_into_a_database_whose_folder_is_not_writable_says_why(tmp_path:
             store.close()
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+# -- clean-up of uploaded copies --------------------------------------------------------------------
+
+
+def _dead_pid() -> int:
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    return int(done.stdout)
+
+
+def _leftovers(folder: Path) -> dict[str, Path]:
+    """One file of each kind in folder: a dead process's copy, this process's untracked copy, an older-scheme copy from
+    before this process, one from after it, and a file CX Lens did not write."""
+    folder.mkdir(parents=True, exist_ok=True)
+    files = {
+        "dead": folder / f"{_dead_pid()}-0123456789ab-orders.csv",
+        "mine_untracked": folder / f"{os.getpid()}-0123456789ab-orders.csv",
+        "earlier_old": folder / "0123456789ab-orders.csv",
+        "earlier_new": folder / "cxlens-0123456789ab.parquet",
+        "not_ours": folder / "notes.txt",
+    }
+    for path in files.values():
+        path.write_bytes(b"x" * 1000)
+    old = uploads.PROCESS_STARTED - 3600
+    os.utime(files["earlier_old"], (old, old))
+    return files
+
+
+def test_sweep_removes_only_copies_no_one_uses(tmp_path: Path):
+    folder = tmp_path / "uploads"
+    files = _leftovers(folder)
+    in_use = uploads.new_path(folder, "march.csv")
+    in_use.write_bytes(b"y")
+    removed = uploads.sweep(folder)
+    assert sorted(removed) == sorted(files[k].name for k in ("dead", "mine_untracked", "earlier_old"))
+    assert sorted(p.name for p in folder.iterdir()) == sorted([in_use.name, files["earlier_new"].name, files["not_ours"].name])
+    uploads.discard(in_use)
+    assert not in_use.exists()
+
+
+def test_a_failed_publish_sweeps_leftovers_and_close_removes_its_own(store: Store, tmp_path: Path, monkeypatch):
+    folder = tmp_path / "uploads"
+    files = _leftovers(folder)
+    copy = uploads.new_path(folder, "orders.csv")
+    copy.write_text(TRANSACTIONS_CSV)
+    upload = Upload(store, folder)
+    upload.add_files("transactions", [IncomingFile(copy, "orders.csv")], owned=True)
+    assert upload.check().ok
+
+    def fail(*_args, **_kwargs):
+        raise StoreError("nothing published: the disk is full")
+
+    monkeypatch.setattr(store, "publish", fail)
+    with pytest.raises(StoreError):
+        upload.publish("shop")
+    assert not files["dead"].exists() and not files["mine_untracked"].exists() and not files["earlier_old"].exists()
+    assert copy.exists()  # still this upload's: the analyst may publish again
+    upload.close()
+    assert sorted(p.name for p in folder.iterdir()) == sorted([files["earlier_new"].name, files["not_ours"].name])
+
+
+def test_app_start_sweeps_the_upload_folder(tiny_db_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """The first page anyone opens (here the Overview) opens the store once per process, and sweeps there."""
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import use_copy
+
+    use_copy(tiny_db_file, tmp_path, monkeypatch)
+    files = _leftovers(tmp_path / "uploads")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    assert not at.exception
+    assert not files["dead"].exists() and not files["earlier_old"].exists()
+    assert files["not_ours"].exists() and files["earlier_new"].exists()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import threading
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +16,7 @@ from pathlib import Path
 import duckdb
 
 from dashboard.ingest import encoding as enc
-from dashboard.ingest import excel, limits, sniff
+from dashboard.ingest import excel, limits, sniff, uploads
 from dashboard.ingest.errors import IngestError, NotUtf8
 from dashboard.ingest.sql import Sql
 
@@ -181,7 +180,7 @@ class SourceFile:
     def remove_temp_files(self) -> None:
         """Delete the files written while preparing this one."""
         for temp in self.temp_files:
-            temp.unlink(missing_ok=True)
+            uploads.discard(temp)
 
 
 def open_source(
@@ -218,8 +217,7 @@ def open_source(
 
 
 def _temp_path(workdir: Path, suffix: str) -> Path:
-    workdir.mkdir(parents=True, exist_ok=True)
-    return workdir / f"cxlens-{uuid.uuid4().hex[:12]}{suffix}"
+    return uploads.new_path(workdir, f"cxlens{suffix}")
 
 
 def _open_text(
