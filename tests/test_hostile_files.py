@@ -20,7 +20,7 @@ import pytest
 from dashboard.ingest import limits, uploads
 from dashboard.ingest.pipeline import IncomingFile, Upload
 from dashboard.store import Store, StoreError
-from tests.ingest_helpers import TRANSACTIONS_CSV, publish, run_upload, write
+from tests.ingest_helpers import TRANSACTIONS_CSV, publish, run_upload, table_rows, write
 
 ROOT = Path(__file__).resolve().parent.parent
 _NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
@@ -432,3 +432,72 @@ def test_app_start_sweeps_the_upload_folder(tiny_db_file: Path, tmp_path: Path, 
     assert not at.exception
     assert not files["dead"].exists() and not files["earlier_old"].exists()
     assert files["not_ours"].exists() and files["earlier_new"].exists()
+
+
+# -- workbooks whose extents cannot be read first (.ods, .xlsb, .xls): read in a child with capped memory ---------
+
+
+def _ods(path: Path, rows: str) -> Path:
+    """A minimal OpenDocument spreadsheet with one sheet 'Sheet1' holding rows (table:table-row elements)."""
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?><office:document-content '
+        'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2"><office:body>'
+        f'<office:spreadsheet><table:table table:name="Sheet1">{rows}</table:table></office:spreadsheet></office:body>'
+        "</office:document-content>"
+    )
+    manifest = (
+        '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
+        'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
+        '<manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+        '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>'
+    )
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("content.xml", content, compress_type=zipfile.ZIP_DEFLATED)
+        archive.writestr("META-INF/manifest.xml", manifest, compress_type=zipfile.ZIP_DEFLATED)
+    return path
+
+
+def _ods_row(*values: str) -> str:
+    cells = "".join(f'<table:table-cell office:value-type="string"><text:p>{v}</text:p></table:table-cell>' for v in values)
+    return f"<table:table-row>{cells}</table:table-row>"
+
+
+def _far_ods_rows(rows: int, cols: int) -> str:
+    return (
+        _ods_row("customer_id", "date", "amount")
+        + f'<table:table-row table:number-rows-repeated="{rows - 2}"><table:table-cell/></table:table-row>'
+        + f'<table:table-row><table:table-cell table:number-columns-repeated="{cols - 1}"/>'
+        + '<table:table-cell office:value-type="float" office:value="1"><text:p>1</text:p></table:table-cell></table:table-row>'
+    )
+
+
+def test_ods_is_read_in_a_child_process(store: Store, tmp_path: Path):
+    path = _ods(tmp_path / "orders.ods", _ods_row("customer_id", "date", "amount") + _ods_row("C1", "2024-01-05", "12.5"))
+    version, report = publish(store, tmp_path, {"transactions": [path]})
+    assert report.tables["transactions"].published == 1
+    assert [r[2] for r in table_rows(store, version, "transactions")] == [12.5]
+
+
+def test_ods_spanning_the_whole_grid_is_refused(store: Store, tmp_path: Path):
+    path = _ods(tmp_path / "far.ods", _far_ods_rows(1_048_576, 16_384))
+    assert path.stat().st_size < 2_000
+    upload, report = run_upload(store, tmp_path, {"transactions": [path]})
+    upload.close()
+    [problem] = report.blocking
+    assert problem.message.startswith("far.ods could not be opened as an Excel workbook (Cell limit exceeded")
+
+
+def test_ods_over_the_reader_memory_cap_is_refused_and_the_server_survives(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """25,000,000 cells (about 800 MB for the Excel reader) against a cap of 300 MB: the child stops, the message says so."""
+    monkeypatch.setattr(limits, "MAX_READER_BYTES", 300 * limits.MIB)
+    path = _ods(tmp_path / "big.ods", _far_ods_rows(5_000, 5_000))
+    upload, report = run_upload(store, tmp_path, {"transactions": [path]})
+    upload.close()
+    [problem] = report.blocking
+    assert problem.message.startswith("big.ods: reading it needed more memory than allowed or failed (the Excel reader")
+    assert "over CX Lens's limit (314.6 MB of memory): save the sheet as CSV" in problem.message

@@ -6,8 +6,13 @@ of each data row (_row), so that it is read like any other file afterwards and r
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import math
 import re
+import resource
+import subprocess
+import sys
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -236,6 +241,105 @@ def _write_rows(data, header_at, start_row, start_col, width, fill, target, tota
                     progress(min(1.0, i / total))
         flush()
     return written, empty
+
+
+def read_table(
+    path: Path,
+    name: str,
+    chosen: str,
+    target: Path,
+    progress: Callable[[float], None] | None = None,
+) -> tuple[list[str], SheetRead]:
+    """The workbook's sheet names and the sheet read to target: the chosen one, else the first that holds a table (two or
+    more named columns), else the first with anything; IngestError when none can be read."""
+    workbook = open_workbook(path, name)
+    try:
+        sheets = sheet_names(workbook)
+    finally:
+        workbook.close()
+    if chosen and chosen not in sheets:
+        raise IngestError(f"{name} has no sheet called '{chosen}'; its sheets are: {', '.join(sheets)}")
+    read, first_read, last_error = None, None, None
+    for sheet in [chosen] if chosen else sheets:
+        try:
+            read = read_sheet(path, name, sheet, target, progress=progress)
+        except IngestError as exc:
+            if chosen:
+                raise
+            last_error = exc
+            continue
+        if chosen or sum(1 for h in read.header if h) >= 2:
+            break
+        first_read = first_read or read
+        read = None
+    if read is None and first_read is not None:
+        read = read_sheet(path, name, first_read.sheet, target)
+    if read is None:
+        raise last_error or IngestError(f"{name} has no sheets with data")
+    return sheets, read
+
+
+def scannable(path: Path) -> bool:
+    """Whether the workbook is .xlsx or .xlsm, whose sheets' extents check_sheet reads from their XML before reading."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return "xl/workbook.xml" in archive.namelist()
+    except (zipfile.BadZipFile, OSError):
+        return False
+
+
+def read_table_isolated(path: Path, name: str, chosen: str, target: Path) -> tuple[list[str], SheetRead]:
+    """read_table in a child process whose memory is capped at MAX_READER_BYTES (and time at MAX_READ_SECONDS): for
+    workbooks whose extents cannot be read before the Excel reader runs (.xls, .xlsb, .ods), so a hostile one can only
+    make the child fail."""
+    check_workbook(path, name)
+    command = [
+        sys.executable,
+        "-m",
+        "dashboard.ingest.excel",
+        str(Path(path).resolve()),
+        name,
+        chosen,
+        str(Path(target).resolve()),
+        str(limits.MAX_READER_BYTES),
+    ]
+    try:
+        done = subprocess.run(
+            command, capture_output=True, text=True, timeout=limits.MAX_READ_SECONDS, cwd=Path(__file__).resolve().parents[2]
+        )
+    except subprocess.TimeoutExpired:
+        raise limits.refuse(
+            name, "reading it took longer than allowed, which", f"{limits.MAX_READ_SECONDS // 60} minutes", _AS_CSV
+        ) from None
+    lines = done.stdout.strip().splitlines()
+    if done.returncode != 0 or not lines:
+        raise limits.refuse(
+            name,
+            f"reading it needed more memory than allowed or failed (the Excel reader stopped with code {done.returncode}), which",
+            f"{limits.size_text(limits.MAX_READER_BYTES)} of memory",
+            _AS_CSV,
+        )
+    answer = json.loads(lines[-1])
+    if "error" in answer:
+        raise IngestError(answer["error"])
+    read = answer["read"]
+    return answer["sheets"], SheetRead(
+        read["sheet"], tuple(read["header"]), read["header_row"], read["rows"], tuple(read["notes"])
+    )
+
+
+_AS_CSV = "save the sheet as CSV (or .xlsx) from Excel and upload that"
+
+
+def _child(argv: list[str]) -> None:
+    """The child process of read_table_isolated: memory capped, one line of JSON out."""
+    path, name, chosen, target, memory = argv
+    resource.setrlimit(resource.RLIMIT_DATA, (int(memory), int(memory)))
+    try:
+        sheets, read = read_table(Path(path), name, chosen, Path(target))
+        print(json.dumps({"sheets": sheets, "read": dataclasses.asdict(read)}))
+    except IngestError as exc:
+        print(json.dumps({"error": str(exc)}))
 
 
 # -- formulas (xlsx only: calamine reads the values Excel saved with them) ---------------------
@@ -544,3 +648,7 @@ def check_sheet(path: Path, name: str, sheet: str) -> None:
             "delete the cells outside the table (select the rows and columns past it, Delete, save), or save the sheet "
             "as CSV and upload that",
         )
+
+
+if __name__ == "__main__":
+    _child(sys.argv[1:])

@@ -27,6 +27,13 @@ MAX_SHEET_CELLS = 20_000_000
 """Most cells in the used range of an Excel sheet (rows × columns from the first to the last filled cell): the Excel
 reader holds the whole range in memory, about 32 bytes a cell."""
 
+MAX_READER_BYTES = 4 * GIB
+"""Memory the Excel reader may take for a workbook whose extents cannot be read first (.xls, .xlsb, .ods): it runs in a
+child process capped at this."""
+
+MAX_READ_SECONDS = 30 * 60
+"""Longest such a child process may read."""
+
 MAX_UNPACKED_BYTES = 2 * GIB
 """Most bytes an Excel workbook (a zip) may unpack to, all its parts together, as its zip directory declares."""
 

@@ -284,32 +284,16 @@ def _open_text(
 
 
 def _open_excel(path: Path, name: str, size: int, options: ReadOptions, workdir: Path, report: Progress) -> SourceFile:
-    workbook = excel.open_workbook(path, name)
-    try:
-        sheets = excel.sheet_names(workbook)
-    finally:
-        workbook.close()
-    if options.sheet and options.sheet not in sheets:
-        raise IngestError(f"{name} has no sheet called '{options.sheet}'; its sheets are: {', '.join(sheets)}")
-    candidates = [options.sheet] if options.sheet else sheets
     target = _temp_path(workdir, ".parquet")
-    read, first_read, last_error = None, None, None
-    for sheet in candidates:
-        try:
-            read = excel.read_sheet(path, name, sheet, target, progress=lambda f: report(f"reading {name}", f))
-        except IngestError as exc:
-            if options.sheet:
-                raise
-            last_error = exc
-            continue
-        if options.sheet or sum(1 for h in read.header if h) >= 2:
-            break  # the first sheet that holds a table (two or more named columns), unless one was chosen
-        first_read = first_read or read
-        read = None
-    if read is None and first_read is not None:
-        read = excel.read_sheet(path, name, first_read.sheet, target)
-    if read is None:
-        raise last_error or IngestError(f"{name} has no sheets with data")
+    try:
+        if excel.scannable(path):
+            sheets, read = excel.read_table(path, name, options.sheet, target, progress=lambda f: report(f"reading {name}", f))
+        else:
+            report(f"reading {name}", 0.0)
+            sheets, read = excel.read_table_isolated(path, name, options.sheet, target)
+    except BaseException:
+        uploads.discard(target)
+        raise
     headers, header_notes = sniff.unique_headers(list(read.header)) if options.header else ([], [])
     if not options.header:
         headers = [f"column {i}" for i in range(1, len(read.header) + 1)]
