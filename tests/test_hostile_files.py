@@ -501,3 +501,48 @@ def test_ods_over_the_reader_memory_cap_is_refused_and_the_server_survives(
     [problem] = report.blocking
     assert problem.message.startswith("big.ods: reading it needed more memory than allowed or failed (the Excel reader")
     assert "over CX Lens's limit (314.6 MB of memory): save the sheet as CSV" in problem.message
+
+
+_DATA_PAGE_IN_CHILD = """
+import json, sys
+from pathlib import Path
+from streamlit.testing.v1 import AppTest
+at = AppTest.from_file("app.py", default_timeout=120)
+at.switch_page("pages/9_Data.py")
+at.run()
+hostile = Path(sys.argv[1])
+at.file_uploader[1].set_value((hostile.name, hostile.read_bytes(), "application/octet-stream")).run()
+first = {"exception": bool(at.exception), "errors": [e.value for e in at.error]}
+at.file_uploader[1].set_value(("orders.csv", sys.argv[2].encode(), "text/csv")).run()
+then = {"exception": bool(at.exception), "successes": [s.value for s in at.success]}
+print(json.dumps({"hostile": first, "then": then, "left": sorted(p.name for p in Path(sys.argv[3]).iterdir())}))
+"""
+
+
+def test_data_page_shows_the_refusal_and_goes_on(tmp_path: Path):
+    """The Data page with a 1.6 KB sheet reaching XFD1048576 (in a child process, so a crash fails the test): one
+    clear error, no exception, the same session then reads a good file, and the refused copy is gone."""
+    path = _xlsx(tmp_path / "far.xlsx", _HEADER_ROW + _FAR)
+    uploads_dir = tmp_path / "uploads"
+    env = {
+        **os.environ,
+        "CXLENS_DB": str(tmp_path / "page.duckdb"),
+        "CXLENS_UPLOAD_DIR": str(uploads_dir),
+        "CXLENS_NO_SAMPLE": "1",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", _DATA_PAGE_IN_CHILD, str(path), TRANSACTIONS_CSV, str(uploads_dir)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, f"the app died (exit {done.returncode}): {done.stderr[-800:]}"
+    outcome = json.loads(done.stdout.strip().splitlines()[-1])
+    assert not outcome["hostile"]["exception"]
+    [error] = outcome["hostile"]["errors"]
+    assert "sheet 'Sheet1' spans A1:XFD1048576" in error.replace("\\", "")
+    assert not outcome["then"]["exception"]
+    assert any("Nothing blocks publishing" in s for s in outcome["then"]["successes"])
+    assert len(outcome["left"]) == 1 and outcome["left"][0].endswith("-orders.csv")  # far.xlsx's copy is gone

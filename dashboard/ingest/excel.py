@@ -347,15 +347,25 @@ def _child(argv: list[str]) -> None:
 _FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[ >/]")
 
 
+_MAX_INDEX_PART = 16 << 20
+
+
+def _small_part(archive: zipfile.ZipFile, member: str) -> bytes:
+    """A part read whole (the workbook's list of sheets and its relationships): ValueError when it declares over 16 MB."""
+    if archive.getinfo(member).file_size > _MAX_INDEX_PART:
+        raise ValueError(f"its part {member} is over 16 MB")
+    return archive.read(member)
+
+
 def _sheet_xml_path(archive: zipfile.ZipFile, sheet: str) -> str | None:
-    workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+    workbook = ElementTree.fromstring(_small_part(archive, "xl/workbook.xml"))
     rel_id = None
     for node in workbook.iter(f"{_MAIN_NS}sheet"):
         if node.get("name") == sheet:
             rel_id = node.get(f"{_REL_NS}id")
     if rel_id is None:
         return None
-    rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    rels = ElementTree.fromstring(_small_part(archive, "xl/_rels/workbook.xml.rels"))
     for rel in rels.iter(f"{_PKG_REL_NS}Relationship"):
         if rel.get("Id") == rel_id:
             target = rel.get("Target", "")
@@ -386,7 +396,7 @@ def formula_notes(path: Path, sheet: str) -> list[str]:
                         if value is None or value.text is None:
                             missing.append(node.get("r", "?"))
                     node.clear()
-    except (zipfile.BadZipFile, KeyError, ElementTree.ParseError):
+    except (zipfile.BadZipFile, KeyError, ValueError, ElementTree.ParseError):
         return []
     notes = [f"sheet '{sheet}': {formulas:,} cells hold formulas; CX Lens reads the values Excel saved with them"]
     if missing:
