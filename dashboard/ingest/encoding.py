@@ -92,8 +92,10 @@ def line_endings(path: Path) -> str:
             if chunk.endswith(b"\r"):
                 chunk += handle.read(1)  # keep a CRLF cut by the chunk together
             returns = chunk.count(b"\r")
-            feeds = chunk.count(b"\n")
-            pairs = chunk.count(b"\r\n") if returns else 0
+            if not returns:  # the common case: no CR at all, only whether there are LFs matters
+                lf += b"\n" in chunk
+                continue
+            feeds, pairs = chunk.count(b"\n"), chunk.count(b"\r\n")
             cr, crlf, lf = cr + returns - pairs, crlf + pairs, lf + feeds - pairs
     kinds = [kind for kind, count in ((LF, lf), (CRLF, crlf), (CR, cr)) if count]
     if len(kinds) > 1:
