@@ -19,6 +19,7 @@ import pytest
 
 from dashboard.ingest import limits, uploads
 from dashboard.ingest.pipeline import IncomingFile, Upload
+from dashboard.ingest.sources import ReadOptions
 from dashboard.store import Store, StoreError
 from tests.ingest_helpers import TRANSACTIONS_CSV, publish, run_upload, table_rows, write
 
@@ -546,3 +547,48 @@ def test_data_page_shows_the_refusal_and_goes_on(tmp_path: Path):
     assert not outcome["then"]["exception"]
     assert any("Nothing blocks publishing" in s for s in outcome["then"]["successes"])
     assert len(outcome["left"]) == 1 and outcome["left"][0].endswith("-orders.csv")  # far.xlsx's copy is gone
+
+
+def test_workbook_of_many_empty_sheets_is_not_read_sheet_by_sheet(store: Store, tmp_path: Path):
+    """60 empty sheets and the table on the 60th: the first 50 are tried, then the analyst is asked to choose."""
+    import xlsxwriter
+
+    path = tmp_path / "many.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    for i in range(59):
+        book.add_worksheet(f"empty {i + 1}")
+    last = book.add_worksheet("data")
+    for r, row in enumerate([("customer_id", "date", "amount"), ("C1", "2024-01-05", 10)]):
+        last.write_row(r, 0, row)
+    book.close()
+    upload, report = run_upload(store, tmp_path, {"transactions": [path]})
+    upload.close()
+    [problem] = report.blocking
+    assert problem.message == (
+        "many.xlsx: none of its first 50 sheets (of 60) holds a table: choose the sheet in Read settings (command line: "
+        '"read": {"sheet": ...} in the mapping file)'
+    )
+    upload, report = run_upload(store, tmp_path, {"transactions": [path]}, read={"transactions": ReadOptions(sheet="data")})
+    upload.close()
+    assert report.ok and report.tables["transactions"].published == 1
+
+
+def test_text_file_with_more_columns_than_the_limit_is_refused(store: Store, tmp_path: Path):
+    content = ",".join(f"c{i}" for i in range(20_000)) + "\n" + ",".join("1" for _ in range(20_000)) + "\n"
+    upload, report = run_upload(store, tmp_path, {"transactions": [write(tmp_path, "wide.csv", content)]})
+    upload.close()
+    [problem] = report.blocking
+    assert problem.message == (
+        "wide.csv: it has 20,000 columns, which is over CX Lens's limit (16,384 columns): export only the columns CX Lens needs"
+    )
+
+
+def test_a_line_over_10_mb_is_a_rejected_line(store: Store, tmp_path: Path):
+    """One 20 MB field: DuckDB's line limit leaves that line out, named with its line number; the rest is read."""
+    content = TRANSACTIONS_CSV + "C9,2024-01-01,5," + "x" * 20_000_000 + "\n"
+    upload, report = run_upload(store, tmp_path, {"transactions": [write(tmp_path, "long.csv", content)]})
+    upload.close()
+    table = report.tables["transactions"]
+    assert (table.read, table.published, table.rejected) == (5, 4, 1)
+    problem = next(p for p in table.problems if p.code == "unreadable_lines")
+    assert problem.examples[0].row == 6

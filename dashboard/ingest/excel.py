@@ -260,7 +260,7 @@ def read_table(
     if chosen and chosen not in sheets:
         raise IngestError(f"{name} has no sheet called '{chosen}'; its sheets are: {', '.join(sheets)}")
     read, first_read, last_error = None, None, None
-    for sheet in [chosen] if chosen else sheets:
+    for sheet in [chosen] if chosen else sheets[: limits.MAX_SHEETS_TRIED]:
         try:
             read = read_sheet(path, name, sheet, target, progress=progress)
         except IngestError as exc:
@@ -274,6 +274,11 @@ def read_table(
         read = None
     if read is None and first_read is not None:
         read = read_sheet(path, name, first_read.sheet, target)
+    if read is None and len(sheets) > limits.MAX_SHEETS_TRIED:
+        raise IngestError(
+            f"{name}: none of its first {limits.MAX_SHEETS_TRIED} sheets (of {len(sheets):,}) holds a table: choose the sheet "
+            'in Read settings (command line: "read": {"sheet": ...} in the mapping file)'
+        )
     if read is None:
         raise last_error or IngestError(f"{name} has no sheets with data")
     return sheets, read

@@ -34,6 +34,9 @@ child process capped at this."""
 MAX_READ_SECONDS = 30 * 60
 """Longest such a child process may read."""
 
+MAX_SHEETS_TRIED = 50
+"""Sheets tried, in order, when looking for the first that holds a table (each is read to know); choose one beyond."""
+
 MAX_UNPACKED_BYTES = 2 * GIB
 """Most bytes an Excel workbook (a zip) may unpack to, all its parts together, as its zip directory declares."""
 
