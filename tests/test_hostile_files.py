@@ -592,3 +592,30 @@ def test_a_line_over_10_mb_is_a_rejected_line(store: Store, tmp_path: Path):
     assert (table.read, table.published, table.rejected) == (5, 4, 1)
     problem = next(p for p in table.problems if p.code == "unreadable_lines")
     assert problem.examples[0].row == 6
+
+
+def test_sheet_xml_not_in_utf8_is_refused(tmp_path: Path):
+    """The scan reads the sheet's bytes as UTF-8, what Excel writes; a UTF-16 sheet could hide its cells from it."""
+    path = tmp_path / "utf16.xlsx"
+    _xlsx(path, _HEADER_ROW + _DATA_ROW)
+    text = f'<?xml version="1.0" encoding="UTF-16"?><worksheet {_NS}><sheetData>{_HEADER_ROW + _FAR}</sheetData></worksheet>'
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(tmp_path / "out.xlsx", "w") as target:
+        for item in source.infolist():
+            data = text.encode("utf-16") if item.filename.endswith("sheet1.xml") else source.read(item)
+            target.writestr(item, data)
+    outcome = _read_in_child(tmp_path, tmp_path / "out.xlsx")
+    assert "out.xlsx could not be read as an Excel workbook (the sheet's XML is not UTF-8)" in outcome["error"]
+
+
+def test_two_sheets_of_the_same_name_are_refused(tmp_path: Path):
+    """Which of two same-named sheets a reader takes is anyone's guess: the scan could check one and the reader read the
+    other."""
+    path = _xlsx(tmp_path / "twins.xlsx", _HEADER_ROW + _DATA_ROW)
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(tmp_path / "twins2.xlsx", "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "xl/workbook.xml":
+                data = data.replace(b"</sheets>", b'<sheet name="Sheet1" sheetId="2" r:id="rId1"/></sheets>')
+            target.writestr(item, data)
+    outcome = _read_in_child(tmp_path, tmp_path / "twins2.xlsx")
+    assert "twins2.xlsx could not be read as an Excel workbook (two sheets called 'Sheet1')" in outcome["error"]

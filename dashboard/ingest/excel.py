@@ -363,21 +363,23 @@ def _small_part(archive: zipfile.ZipFile, member: str) -> bytes:
 
 
 def _sheet_xml_path(archive: zipfile.ZipFile, sheet: str) -> str | None:
+    """The zip member holding the sheet's XML; ValueError when the sheet's name or relationship appears twice (which of
+    them a reader takes is then anyone's guess)."""
     workbook = ElementTree.fromstring(_small_part(archive, "xl/workbook.xml"))
-    rel_id = None
-    for node in workbook.iter(f"{_MAIN_NS}sheet"):
-        if node.get("name") == sheet:
-            rel_id = node.get(f"{_REL_NS}id")
-    if rel_id is None:
+    ids = [node.get(f"{_REL_NS}id") for node in workbook.iter(f"{_MAIN_NS}sheet") if node.get("name") == sheet]
+    if len(ids) > 1:
+        raise ValueError(f"two sheets called '{sheet[:40]}'")
+    if not ids or ids[0] is None:
         return None
     rels = ElementTree.fromstring(_small_part(archive, "xl/_rels/workbook.xml.rels"))
-    for rel in rels.iter(f"{_PKG_REL_NS}Relationship"):
-        if rel.get("Id") == rel_id:
-            target = rel.get("Target", "")
-            if target.startswith("/"):
-                return target.lstrip("/")
-            return str(PurePosixPath("xl") / target)
-    return None
+    targets = [rel.get("Target", "") for rel in rels.iter(f"{_PKG_REL_NS}Relationship") if rel.get("Id") == ids[0]]
+    if len(targets) > 1:
+        raise ValueError(f"relationship {ids[0][:20]} given twice")
+    if not targets:
+        return None
+    if targets[0].startswith("/"):
+        return targets[0].lstrip("/")
+    return str(PurePosixPath("xl") / targets[0])
 
 
 def formula_notes(path: Path, sheet: str) -> list[str]:
@@ -426,6 +428,7 @@ _CANON_LETTERS = re.compile(rb'<c r="([A-Z]{1,3})[0-9]{1,7}"')
 _CANON_ROWS = re.compile(rb'<c r="[A-Z]{1,3}([0-9]{1,7})"')
 _ROW_R = re.compile(rb"<row\s[^>]*?\br=[\"']")
 _PREFIXED = re.compile(rb":(?:c|row)[\s/>]")
+_XML_ENCODING = re.compile(rb"(?:\xef\xbb\xbf)?\s*<\?xml[^>]*?\bencoding\s*=\s*[\"']([^\"']*)[\"']")
 _OTHER_R = (b'xmlns:r="', b'header="', b'footer="')
 _SPACED_R = (b"r =", b"r\t=", b"r\n=", b"r\r=")
 _TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|c)(?=[\s/>])((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>")
@@ -525,7 +528,12 @@ def _chunks(handle) -> Iterator[bytes]:
     comments, CDATA or a DOCTYPE (Excel writes none in a sheet, and they could hide or fake cells) or a tag or text
     longer than 4 MB."""
     carry = b""
-    while data := handle.read(_SCAN_BYTES):
+    start = handle.read(_SCAN_BYTES)
+    declared = _XML_ENCODING.match(start)
+    if b"\x00" in start[:4096] or (declared and declared.group(1).lower() not in (b"utf-8", b"utf8")):
+        raise ValueError("the sheet's XML is not UTF-8")  # the scan reads bytes as UTF-8 (what Excel writes)
+    while data := start or handle.read(_SCAN_BYTES):
+        start = b""
         data = carry + data
         cut = data.rfind(b"<")
         data, carry = (data[:cut], data[cut:]) if cut > 0 else (b"", data)
