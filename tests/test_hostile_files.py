@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from dashboard.ingest import limits, uploads
+from dashboard.ingest import excel, limits, uploads
 from dashboard.ingest.pipeline import IncomingFile, Upload
 from dashboard.ingest.sources import ReadOptions
 from dashboard.store import Store, StoreError
@@ -619,3 +619,16 @@ def test_two_sheets_of_the_same_name_are_refused(tmp_path: Path):
             target.writestr(item, data)
     outcome = _read_in_child(tmp_path, tmp_path / "twins2.xlsx")
     assert "twins2.xlsx could not be read as an Excel workbook (two sheets called 'Sheet1')" in outcome["error"]
+
+
+def test_workbook_named_otherwise_is_read_in_the_capped_child(store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """The Excel reader picks a workbook's format by its name: an .xlsx saved as orders.csv (or .ods) is not scanned as
+    .xlsx but read in the child, whose memory cap holds whatever it turns out to be."""
+    path = _xlsx(tmp_path / "orders.xlsx", _HEADER_ROW + _DATA_ROW)
+    renamed = path.rename(tmp_path / "orders.csv")
+    calls = []
+    real = excel.read_table_isolated
+    monkeypatch.setattr(excel, "read_table_isolated", lambda *a: calls.append(a[1]) or real(*a))
+    version, _report = publish(store, tmp_path, {"transactions": [renamed]})
+    assert calls == ["orders.csv"]
+    assert [r[2] for r in table_rows(store, version, "transactions")] == [100.0]

@@ -285,12 +285,16 @@ def read_table(
 
 
 def scannable(path: Path) -> bool:
-    """Whether the workbook is .xlsx or .xlsm, whose sheets' extents check_sheet reads from their XML before reading."""
+    """Whether the workbook is .xlsx or .xlsm by name and by content (the Excel reader picks its format by the name), so
+    check_sheet reads its sheets' extents from their XML before reading; anything else is read in a capped child."""
+    if Path(path).suffix.lower() not in (".xlsx", ".xlsm"):
+        return False
     try:
         with zipfile.ZipFile(path) as archive:
-            return "xl/workbook.xml" in archive.namelist()
+            names = set(archive.namelist())
     except (zipfile.BadZipFile, OSError):
         return False
+    return "xl/workbook.xml" in names and "xl/workbook.bin" not in names and "content.xml" not in names
 
 
 def read_table_isolated(path: Path, name: str, chosen: str, target: Path) -> tuple[list[str], SheetRead]:
