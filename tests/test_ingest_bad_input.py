@@ -319,3 +319,24 @@ def test_implausible_optional_values_are_published_blank(store: Store, tmp_path:
         ("C2", True, None, None),
         ("C3", True, None, 2),
     ]
+
+
+def test_implausible_typed_values_from_parquet_are_rejected(store: Store, tmp_path: Path):
+    """Parquet brings its own types: a NaN amount and a timestamp in year 1 are caught as in text files."""
+    import datetime as dt
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "typed.parquet"
+    stamps = [dt.datetime(2024, 1, 5), dt.datetime(1, 1, 1), dt.datetime(2024, 1, 6)]
+    pq.write_table(pa.table({"customer_id": ["C1", "C2", "C3"], "ts": stamps, "amount": [10.0, 5.0, float("nan")]}), path)
+    upload, report = run_upload(store, tmp_path, {"transactions": [path]})
+    try:
+        table = report.tables["transactions"]
+        assert (table.read, table.rejected) == (3, 2)
+        found = problems(report, "transactions")
+        assert found["implausible_date"].examples[0].row == 2 and found["implausible_number"].examples[0].row == 3
+        assert found["implausible_date"].severity == "blocking"  # 1 of 3 rows is over the 1 % allowed
+    finally:
+        upload.close()
