@@ -25,7 +25,7 @@ from tests.ingest_helpers import TRANSACTIONS_CSV, publish, run_upload, table_ro
 
 ROOT = Path(__file__).resolve().parent.parent
 _NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
-_HEADER_ROW = (
+HEADER_ROW = (
     '<row r="1"><c r="A1" t="inlineStr"><is><t>customer_id</t></is></c><c r="B1" t="inlineStr"><is><t>date</t></is></c>'
     '<c r="C1" t="inlineStr"><is><t>amount</t></is></c></row>'
 )
@@ -35,7 +35,7 @@ _DATA_ROW = (
 )
 
 
-def _xlsx(path: Path, sheet_data: str, *, root: str = "worksheet", extra: str = "") -> Path:
+def make_xlsx(path: Path, sheet_data: str, *, root: str = "worksheet", extra: str = "") -> Path:
     """A minimal workbook with one sheet 'Sheet1' whose <sheetData> holds sheet_data."""
     rels_ns = "http://schemas.openxmlformats.org/package/2006/relationships"
     doc = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -122,23 +122,23 @@ def _one_clear_line(done: subprocess.CompletedProcess, *expected: str) -> None:
 
 # -- Excel: declared extents -------------------------------------------------------------------
 
-_FAR = '<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>'
+FAR_ROW = '<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>'
 
 
 @pytest.mark.parametrize(
     ("case", "sheet_data", "root"),
     [
-        ("a cell at XFD1048576", _HEADER_ROW + _FAR, "worksheet"),
-        ("cells without references", _HEADER_ROW + '<row r="1048576">' + "<c><v>1</v></c>" * 16_384 + "</row>", "worksheet"),
-        ("single-quoted reference", _HEADER_ROW + "<row r='1048576'><c r='XFD1048576'><v>1</v></c></row>", "worksheet"),
+        ("a cell at XFD1048576", HEADER_ROW + FAR_ROW, "worksheet"),
+        ("cells without references", HEADER_ROW + '<row r="1048576">' + "<c><v>1</v></c>" * 16_384 + "</row>", "worksheet"),
+        ("single-quoted reference", HEADER_ROW + "<row r='1048576'><c r='XFD1048576'><v>1</v></c></row>", "worksheet"),
         (
             "reference hidden behind another attribute",
-            _HEADER_ROW + "<row r=\"2\"><c foo=' r=\"A2\"' r='XFD1048576'><v>1</v></c></row>",
+            HEADER_ROW + "<row r=\"2\"><c foo=' r=\"A2\"' r='XFD1048576'><v>1</v></c></row>",
             "worksheet",
         ),
         (
             "'>' inside an attribute",
-            _HEADER_ROW + '<row r="2"><c foo=">" r="XFD1048576"><v>1</v></c></row>',
+            HEADER_ROW + '<row r="2"><c foo=">" r="XFD1048576"><v>1</v></c></row>',
             "worksheet",
         ),
         (
@@ -152,7 +152,7 @@ _FAR = '<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>'
 def test_sheet_spanning_the_whole_grid_is_refused_before_the_excel_reader_allocates(
     tmp_path: Path, case: str, sheet_data: str, root: str
 ):
-    path = _xlsx(tmp_path / "far.xlsx", sheet_data, root=root)
+    path = make_xlsx(tmp_path / "far.xlsx", sheet_data, root=root)
     assert path.stat().st_size < 70_000
     outcome = _read_in_child(tmp_path, path)
     assert outcome["error"].startswith("far.xlsx: sheet 'Sheet1' spans A1:XFD1048576 (1,048,576 rows × 16,384 columns")
@@ -161,28 +161,28 @@ def test_sheet_spanning_the_whole_grid_is_refused_before_the_excel_reader_alloca
 
 
 def test_a_repeated_cell_reference_is_refused(tmp_path: Path):
-    path = _xlsx(tmp_path / "dup.xlsx", _HEADER_ROW + '<row r="2"><c r="A2" r="XFD1048576"><v>1</v></c></row>')
+    path = make_xlsx(tmp_path / "dup.xlsx", HEADER_ROW + '<row r="2"><c r="A2" r="XFD1048576"><v>1</v></c></row>')
     outcome = _read_in_child(tmp_path, path)
     assert "dup.xlsx could not be read as an Excel workbook (attribute r repeated)" in outcome["error"]
 
 
 def test_comments_in_a_sheet_are_refused(tmp_path: Path):
     """A comment could hide a row tag from the scan while the Excel reader skips it: Excel never writes one there."""
-    sheet = _HEADER_ROW + '<row r="1048576"><!-- <row r="2"> --><c><v>1</v></c></row>'
-    outcome = _read_in_child(tmp_path, _xlsx(tmp_path / "comment.xlsx", sheet))
+    sheet = HEADER_ROW + '<row r="1048576"><!-- <row r="2"> --><c><v>1</v></c></row>'
+    outcome = _read_in_child(tmp_path, make_xlsx(tmp_path / "comment.xlsx", sheet))
     assert "comment.xlsx could not be read as an Excel workbook (comments, CDATA or a DOCTYPE in the sheet)" in outcome["error"]
 
 
 def test_empty_formatted_cell_far_away_does_not_count(tmp_path: Path):
     """Formatting without a value (<c r=".." s="1"/>) is no data: the workbook is read, its table found."""
-    sheet = _HEADER_ROW + _DATA_ROW + '<row r="1048576"><c r="XFD1048576" s="0"/></row>'
-    outcome = _read_in_child(tmp_path, _xlsx(tmp_path / "styled.xlsx", sheet))
+    sheet = HEADER_ROW + _DATA_ROW + '<row r="1048576"><c r="XFD1048576" s="0"/></row>'
+    outcome = _read_in_child(tmp_path, make_xlsx(tmp_path / "styled.xlsx", sheet))
     assert outcome == {"error": "", "headers": ["customer_id", "date", "amount"]}
 
 
 def test_zip_bomb_workbook_is_refused_from_its_zip_directory(tmp_path: Path):
     """A sheet part that packs over 100 times (here 24 MB of spaces into about 25 KB) is refused before it is unpacked."""
-    path = _xlsx(tmp_path / "bomb.xlsx", _HEADER_ROW + _DATA_ROW + " " * 24_000_000)
+    path = make_xlsx(tmp_path / "bomb.xlsx", HEADER_ROW + _DATA_ROW + " " * 24_000_000)
     assert path.stat().st_size < 100_000
     outcome = _read_in_child(tmp_path, path)
     assert outcome["error"].startswith("bomb.xlsx: its part 'xl/worksheets/sheet1.xml' unpacks from ")
@@ -191,7 +191,7 @@ def test_zip_bomb_workbook_is_refused_from_its_zip_directory(tmp_path: Path):
 
 
 def test_hostile_workbook_on_the_command_line_is_one_line(tmp_path: Path):
-    path = _xlsx(tmp_path / "far.xlsx", _HEADER_ROW + _FAR)
+    path = make_xlsx(tmp_path / "far.xlsx", HEADER_ROW + FAR_ROW)
     done = _cli(tmp_path, "--dataset", "shop", "--transactions", str(path), "--check")
     assert done.returncode == 1, done.stderr[-800:]
     assert "Traceback" not in done.stdout + done.stderr and "panicked" not in done.stderr
@@ -523,7 +523,7 @@ print(json.dumps({"hostile": first, "then": then, "left": sorted(p.name for p in
 def test_data_page_shows_the_refusal_and_goes_on(tmp_path: Path):
     """The Data page with a 1.6 KB sheet reaching XFD1048576 (in a child process, so a crash fails the test): one
     clear error, no exception, the same session then reads a good file, and the refused copy is gone."""
-    path = _xlsx(tmp_path / "far.xlsx", _HEADER_ROW + _FAR)
+    path = make_xlsx(tmp_path / "far.xlsx", HEADER_ROW + FAR_ROW)
     uploads_dir = tmp_path / "uploads"
     env = {
         **os.environ,
@@ -597,8 +597,8 @@ def test_a_line_over_10_mb_is_a_rejected_line(store: Store, tmp_path: Path):
 def test_sheet_xml_not_in_utf8_is_refused(tmp_path: Path):
     """The scan reads the sheet's bytes as UTF-8, what Excel writes; a UTF-16 sheet could hide its cells from it."""
     path = tmp_path / "utf16.xlsx"
-    _xlsx(path, _HEADER_ROW + _DATA_ROW)
-    text = f'<?xml version="1.0" encoding="UTF-16"?><worksheet {_NS}><sheetData>{_HEADER_ROW + _FAR}</sheetData></worksheet>'
+    make_xlsx(path, HEADER_ROW + _DATA_ROW)
+    text = f'<?xml version="1.0" encoding="UTF-16"?><worksheet {_NS}><sheetData>{HEADER_ROW + FAR_ROW}</sheetData></worksheet>'
     with zipfile.ZipFile(path) as source, zipfile.ZipFile(tmp_path / "out.xlsx", "w") as target:
         for item in source.infolist():
             data = text.encode("utf-16") if item.filename.endswith("sheet1.xml") else source.read(item)
@@ -610,7 +610,7 @@ def test_sheet_xml_not_in_utf8_is_refused(tmp_path: Path):
 def test_two_sheets_of_the_same_name_are_refused(tmp_path: Path):
     """Which of two same-named sheets a reader takes is anyone's guess: the scan could check one and the reader read the
     other."""
-    path = _xlsx(tmp_path / "twins.xlsx", _HEADER_ROW + _DATA_ROW)
+    path = make_xlsx(tmp_path / "twins.xlsx", HEADER_ROW + _DATA_ROW)
     with zipfile.ZipFile(path) as source, zipfile.ZipFile(tmp_path / "twins2.xlsx", "w") as target:
         for item in source.infolist():
             data = source.read(item)
@@ -624,7 +624,7 @@ def test_two_sheets_of_the_same_name_are_refused(tmp_path: Path):
 def test_workbook_named_otherwise_is_read_in_the_capped_child(store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """The Excel reader picks a workbook's format by its name: an .xlsx saved as orders.csv (or .ods) is not scanned as
     .xlsx but read in the child, whose memory cap holds whatever it turns out to be."""
-    path = _xlsx(tmp_path / "orders.xlsx", _HEADER_ROW + _DATA_ROW)
+    path = make_xlsx(tmp_path / "orders.xlsx", HEADER_ROW + _DATA_ROW)
     renamed = path.rename(tmp_path / "orders.csv")
     calls = []
     real = excel.read_table_isolated
