@@ -632,3 +632,15 @@ def test_workbook_named_otherwise_is_read_in_the_capped_child(store: Store, tmp_
     version, _report = publish(store, tmp_path, {"transactions": [renamed]})
     assert calls == ["orders.csv"]
     assert [r[2] for r in table_rows(store, version, "transactions")] == [100.0]
+
+
+def test_rejected_rows_download_is_capped(store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """The download is built in memory: at most MAX_REJECTED_ROWS rows, the first ones in file order."""
+    monkeypatch.setattr(limits, "MAX_REJECTED_ROWS", 3)
+    content = "customer_id,date,amount\n" + "".join(f"C{i},2024-01-05,\n" for i in range(10))
+    upload, report = run_upload(store, tmp_path, {"transactions": [write(tmp_path, "blank.csv", content)]})
+    try:
+        assert report.tables["transactions"].rejected == 10
+        assert upload.rejected("transactions")["row"].tolist() == [2, 3, 4]
+    finally:
+        upload.close()

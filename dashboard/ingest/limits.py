@@ -56,6 +56,9 @@ MAX_PARQUET_ROWS = 500_000_000
 MAX_ROW_GROUP_BYTES = 2 * GIB
 """Most bytes one Parquet row group may declare unpacked (a row group is decoded whole)."""
 
+MAX_REJECTED_ROWS = 1_000_000
+"""Most rows in a rejected-rows download (the Data page's button, --rejected-dir): it is built in memory."""
+
 MAX_MAPPING_BYTES = 10 * MIB
 """Largest mapping file (--mapping); one CX Lens writes is a few kilobytes."""
 

@@ -531,8 +531,10 @@ def _customer_checks(
         )
 
 
-def rejected_rows(cur: duckdb.DuckDBPyConnection, staged: StagedTable) -> list[dict]:
-    """Every row left out of a table, as dicts: file, row, reasons, then the row's original values by header."""
+def rejected_rows(cur: duckdb.DuckDBPyConnection, staged: StagedTable, most: int | None = None) -> list[dict]:
+    """The rows left out of a table, as dicts: file, row, reasons, then the row's original values by header; the first
+    most of them (limits.MAX_REJECTED_ROWS: a download is built in memory)."""
+    most = limits.MAX_REJECTED_ROWS if most is None else most
     plan = staged.plan
     out: list[dict] = []
     for f in staged.files:
@@ -543,7 +545,9 @@ def rejected_rows(cur: duckdb.DuckDBPyConnection, staged: StagedTable) -> list[d
         if not f.rows:
             continue
         rows = cur.execute(
-            f"select {f.row_sql()} as r, _problems, _src from {staged.name} where {f.where()} and _rejected order by rowid"
+            f"select {f.row_sql()} as r, _problems, _src from {staged.name} where {f.where()} and _rejected order by rowid "
+            "limit ?",
+            [max(0, most - len(out))],
         ).fetchall()
         for row_number, problems, src in rows:
             record = {"file": source.name, "row": int(row_number)}
@@ -560,8 +564,9 @@ def rejected_rows(cur: duckdb.DuckDBPyConnection, staged: StagedTable) -> list[d
                 select rowid as i, {staged.row_sql()} as r, customer_id,
                        row_number() over (partition by customer_id order by rowid) as k
                 from {staged.name} where not _rejected
-            ) where k > 1 order by i
-            """
+            ) where k > 1 order by i limit ?
+            """,
+            [max(0, most - len(out))],
         ).fetchall()
         for rowid, row_number, customer_id in rows:
             out.append(
@@ -572,7 +577,7 @@ def rejected_rows(cur: duckdb.DuckDBPyConnection, staged: StagedTable) -> list[d
                     "customer_id": customer_id,
                 }
             )
-    return out
+    return out[:most]
 
 
 def _reason(check: Check, plan: TablePlan) -> str:
