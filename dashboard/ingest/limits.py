@@ -56,6 +56,9 @@ MAX_PARQUET_ROWS = 500_000_000
 MAX_ROW_GROUP_BYTES = 2 * GIB
 """Most bytes one Parquet row group may declare unpacked (a row group is decoded whole)."""
 
+MAX_SAMPLE_CELLS = 2_000_000
+"""Most values held from a file's first rows for previews and format detection (20,000 rows, fewer for wide files)."""
+
 MAX_REJECTED_ROWS = 1_000_000
 """Most rows in a rejected-rows download (the Data page's button, --rejected-dir): it is built in memory."""
 

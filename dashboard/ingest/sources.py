@@ -393,7 +393,9 @@ def check_parquet(path: Path, name: str, size: int) -> None:
 
 
 def sample(cur: duckdb.DuckDBPyConnection, source: SourceFile, rows: int = 20_000) -> list[tuple]:
-    """The first rows of the file as tuples of its columns (c0..), for previews and format detection."""
+    """The first rows of the file as tuples of its columns (c0..), for previews and format detection; fewer for a wide
+    file, so that at most limits.MAX_SAMPLE_CELLS values are held."""
+    rows = min(rows, max(100, limits.MAX_SAMPLE_CELLS // max(1, len(source.columns))))
     cols = ", ".join(source.columns)
     relation = source.relation(lenient=True)
     try:
