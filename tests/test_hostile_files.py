@@ -242,7 +242,28 @@ def test_mixed_windows_and_unix_line_endings_are_read(store: Store, tmp_path: Pa
         total = cur.execute(f"select sum(amount), max(channel) from {version.table('transactions')}").fetchall()[0]
     assert total == (pytest.approx(280.5 + 21.5), "web")
     notes = [p.message for p in table.problems if p.code == "reading"]
-    assert "appended.csv has mixed Windows and Unix line endings; CX Lens read every line as one row" in notes
+    assert (
+        "appended.csv has mixed Windows and Unix line endings (between rows or inside quoted cells); CX Lens made them all "
+        "LF and read every line as one row"
+    ) in notes
+
+
+@pytest.mark.parametrize(
+    ("ending", "inside"),
+    [("\r\n", "\n"), ("\n", "\r\n"), ("\n", "\n")],
+    ids=["windows-with-lf-in-cells", "unix-with-crlf-in-cells", "unix-with-lf-in-cells"],
+)
+def test_multi_line_cells_with_the_other_line_ending_are_read(store: Store, tmp_path: Path, ending: str, inside: str):
+    """Excel on Windows ends rows with CRLF and breaks lines inside a cell with LF: DuckDB refused such files, and any
+    file with a line break in a quoted cell (its parallel reader cannot): they are read in one thread."""
+    content = ending.join(
+        ["customer_id,date,amount,product", f'C1,2024-01-05,10.00,"line one{inside}line two"', "C2,2024-01-06,5.00,plain", ""]
+    )
+    version, report = publish(store, tmp_path, {"transactions": [write(tmp_path, "cells.csv", content)]})
+    assert report.tables["transactions"].published == 2
+    with store.cursor() as cur:
+        products = cur.execute(f"select product from {version.table('transactions')} order by customer_id").fetchall()
+    assert products == [("line one\nline two",), ("plain",)]
 
 
 def test_cr_only_line_endings_are_read(store: Store, tmp_path: Path):

@@ -107,6 +107,8 @@ class SourceFile:
     notes: tuple[str, ...] = ()
     likely_delimiter: str = ""
     json_format: str = "newline_delimited"
+    quoted_breaks: bool = False
+    """Whether a quoted cell holds a line break: DuckDB then reads the file in one thread (its parallel reader cannot)."""
     temp_files: tuple[Path, ...] = ()
     digest: _Digest | None = field(default=None, repr=False, compare=False)
 
@@ -143,6 +145,8 @@ class SourceFile:
                 "header = ?, auto_detect = false, delim = ?, quote = '\"', escape = '\"', columns = ?, "
                 "null_padding = true, nullstr = ?, max_line_size = 10000000"
             )
+            if self.quoted_breaks:
+                options += ", parallel = false"
             params: list = [
                 str(self.read_path),
                 self.row_base == 2,
@@ -242,9 +246,13 @@ def _open_text(
     found = sniff.layout(text, options.delimiter)
     notes: list[str] = []
     read_path, temp_files = path, []
-    endings = enc.LF if encoding.needs_rewrite else enc.line_endings(path)
+    lines = enc.Lines() if encoding.needs_rewrite else enc.scan_lines(path)
+    endings = lines.endings
     if endings in (enc.CR, enc.MIXED):
-        notes.append(f"{name} has {enc.LINE_ENDINGS[endings]} line endings; CX Lens read every line as one row")
+        notes.append(
+            f"{name} has {enc.LINE_ENDINGS[endings]} line endings (between rows or inside quoted cells); CX Lens made "
+            "them all LF and read every line as one row"
+        )
     if encoding.needs_rewrite or found.delimiter == sniff.WHITESPACE or endings in (enc.CR, enc.MIXED):
         read_path = _temp_path(workdir, ".csv")
         temp_files.append(read_path)
@@ -258,6 +266,7 @@ def _open_text(
         )
     if encoding.needs_rewrite:
         notes.append(f"{name} is {encoding.label} ({encoding.reason}); CX Lens decoded it")
+        lines = enc.scan_lines(read_path)  # now UTF-8 with LF line endings: are there line breaks inside quoted cells?
     first = list(found.first_row)
     if not first:
         raise IngestError(f"{name} is empty (no header row): export the data again with column names in the first row")
@@ -280,6 +289,7 @@ def _open_text(
         notes=tuple(notes),
         likely_delimiter=found.likely_delimiter,
         temp_files=tuple(temp_files),
+        quoted_breaks=lines.quoted_breaks,
     )
 
 
