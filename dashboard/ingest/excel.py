@@ -465,7 +465,7 @@ def _zip_directory_declared(path: Path) -> tuple[int, int] | None:
 
 def check_workbook(path: Path, name: str) -> None:
     """IngestError when the workbook (a zip) declares more than the limits: too many parts, too many bytes unpacked, or a
-    part that shrinks like a zip bomb. Old .xls files (not zips) are bounded by their format (65,536 × 256 cells)."""
+    part that shrinks like a zip bomb. Old .xls files (not zips) are read in the capped child (read_table_isolated)."""
     path = Path(path)
     if not zipfile.is_zipfile(path):
         return
@@ -645,7 +645,7 @@ def used_range(open_stream: Callable[[], BinaryIO], *, filled_only: bool = False
 
 def check_sheet(path: Path, name: str, sheet: str) -> None:
     """IngestError when the sheet's used range (from its XML, streamed) is over MAX_SHEET_CELLS; .xlsx and .xlsm only
-    (other workbooks are bounded by check_workbook and their format)."""
+    (other workbooks are read by read_table_isolated, in a child process with capped memory)."""
     path = Path(path)
     if not zipfile.is_zipfile(path):
         return
