@@ -395,8 +395,9 @@ def _file_plan(index: int, source: SourceFile, plan: TablePlan, samples: dict[st
         implausible = _implausible_sql(name, target_type, plan.window)
         if implausible:
             code = "implausible_date" if target_type in (contract.DATE, contract.TIMESTAMP) else "implausible_number"
+            before = len(checks)
             add_check(code, target, used, implausible, required)
-            if not required:
+            if not required and len(checks) > before:
                 blanked[target] = checks[-1].mask  # an optional value that is not plausible is published blank
     used_headers = set(mapping.columns.values()) | {h for r in mapping.rules for h in r.sources()}
     raw_cols = [Sql(c) for c in source.columns]
