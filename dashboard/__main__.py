@@ -102,8 +102,22 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {_first_line(exc)}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("interrupted: nothing published", file=sys.stderr)
+        return 130
+    except SystemExit:
+        raise
+    except BaseException as exc:  # never a traceback on the command line (BaseException: the Excel reader's panics)
+        print(f"error: {_first_line(exc)} ({type(exc).__name__}; nothing published)", file=sys.stderr)
+        return 1
+
+
+def _first_line(exc: BaseException) -> str:
+    """The first line of an error's message (its type's name when it has none), at most 300 characters."""
+    text = str(exc).strip()
+    return (text.splitlines()[0] if text else type(exc).__name__)[:300]
 
 
 if __name__ == "__main__":

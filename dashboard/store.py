@@ -7,7 +7,7 @@ import json
 import re
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -24,6 +24,27 @@ _DATASET_NAME = re.compile(r"^[\w][\w .\-()]{0,59}$")
 _LOCK_MESSAGE = "Could not set lock on file"
 KEPT_PER_PREFIX = 4
 """Kept tables (Store.materialise) per prefix and version: the newest few rule sets or catalogues answer at once."""
+
+
+_WRITE_ERRORS = (duckdb.IOException, duckdb.TransactionException, duckdb.OutOfMemoryException, duckdb.PermissionException)
+"""Errors of writing to the database file (permissions, disk space, memory) rather than of the data."""
+
+
+def _rollback(cur: duckdb.DuckDBPyConnection) -> None:
+    """Roll back the open transaction; a failed commit has rolled back already (DuckDB then has no transaction to roll
+    back, and saying so would hide the real error)."""
+    with suppress(duckdb.TransactionException):
+        cur.execute("rollback")
+
+
+def write_failure(path: Path, exc: BaseException) -> str:
+    """One line on a publish the database file could not take: the real cause and what to do."""
+    cause = (str(exc).splitlines() or [type(exc).__name__])[0]
+    cause = cause.replace("TransactionContext Error: Failed to commit: ", "")
+    return (
+        f"nothing published: the database {path} could not be written ({cause}); check that the file and its folder "
+        "are writable and the disk has space — the previous version is still active"
+    )
 
 
 class StoreError(RuntimeError):
@@ -336,8 +357,10 @@ class Store:
                 elif activate:
                     cur.execute("update datasets set active_version = ? where name = ?", [version_id, dataset])
                 cur.execute("commit")
-            except BaseException:
-                cur.execute("rollback")
+            except BaseException as exc:
+                _rollback(cur)
+                if isinstance(exc, _WRITE_ERRORS):
+                    raise StoreError(write_failure(self.path, exc)) from None
                 raise
         report("published", 1.0)
         return version
@@ -366,7 +389,7 @@ class Store:
                     cur.execute("update versions set prepared = ? where version_id = ?", [fingerprint, version_id])
                     cur.execute("commit")
                 except BaseException:
-                    cur.execute("rollback")
+                    _rollback(cur)
                     raise
         return stale
 
@@ -428,7 +451,7 @@ class Store:
                 )
                 cur.execute("commit")
             except BaseException:
-                cur.execute("rollback")
+                _rollback(cur)
                 raise
 
     def delete_dataset(self, dataset: str) -> None:
@@ -444,7 +467,7 @@ class Store:
                 cur.execute("delete from datasets where name = ?", [dataset])
                 cur.execute("commit")
             except BaseException:
-                cur.execute("rollback")
+                _rollback(cur)
                 raise
 
     def rename_dataset(self, old: str, new: str) -> None:
@@ -461,7 +484,7 @@ class Store:
                     cur.execute(f"update {table} set {col} = ? where {col} = ?", [new, old])
                 cur.execute("commit")
             except BaseException:
-                cur.execute("rollback")
+                _rollback(cur)
                 raise
 
     # -- settings ----------------------------------------------------------------------------
@@ -483,7 +506,7 @@ class Store:
                 cur.execute("insert into settings values (?, ?, ?, ?)", [dataset, key, payload, datetime.now()])
                 cur.execute("commit")
             except BaseException:
-                cur.execute("rollback")
+                _rollback(cur)
                 raise
 
     def delete_setting(self, dataset: str, key: str) -> None:

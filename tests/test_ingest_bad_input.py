@@ -236,3 +236,107 @@ def test_a_publish_that_fails_midway_leaves_the_active_version(store: Store, tmp
     finally:
         upload.close()
     _untouched(store, published)
+
+
+# -- values no page can show: checked before publish ----------------------------------------------
+
+
+def _transactions(rows: list[tuple[str, str]]) -> str:
+    """A transactions file: 400 good rows (C0..C399, 2024-01-05, 1.00 each), then rows of (date, amount)."""
+    good = [f"C{i},2024-01-05,1.00,Web" for i in range(400)]
+    bad = [f"X{i},{d},{a},Web" for i, (d, a) in enumerate(rows)]
+    return "customer_id,date,amount,channel\n" + "\n".join(good + bad) + "\n"
+
+
+def test_implausible_dates_are_rejected_with_their_rows(store: Store, tmp_path: Path, published):
+    content = _transactions([("0224-03-15", "5.00"), ("0001-01-01", "5.00"), ("9999-12-31", "5.00")])
+    version, report = publish(store, tmp_path, {"transactions": [write(tmp_path, "dates.csv", content)]}, dataset="dated")
+    table = report.tables["transactions"]
+    assert (table.read, table.published, table.rejected) == (403, 400, 3)
+    problem = problems(report, "transactions")["implausible_date"]
+    assert problem.severity == "warning" and problem.count == 3 and problem.rejects
+    assert problem.message == (
+        "dates.csv: 3 values of column 'date' for ts are dates and times outside 1900-01-01 to 2030-06-30 (e.g. 0224 for "
+        "2024, 9999-12-31 for no date) (0.7% of rows); they are left out"
+    )
+    assert [e.describe() for e in problem.examples] == [
+        "dates.csv row 402: '0224-03-15'",
+        "dates.csv row 403: '0001-01-01'",
+        "dates.csv row 404: '9999-12-31'",
+    ]
+    assert sum(r[2] for r in table_rows(store, version, "transactions")) == pytest.approx(400.0)
+    upload, _ = run_upload(store, tmp_path, {"transactions": [write(tmp_path, "dates.csv", content)]})
+    try:
+        rejected = upload.rejected("transactions")
+    finally:
+        upload.close()
+    assert rejected["problem"].tolist() == ["ts ('date') is a date outside 1900-01-01 to 2030-06-30"] * 3
+    assert rejected["row"].tolist() == [402, 403, 404]
+    _untouched(store, published)
+
+
+def test_non_finite_and_absurd_amounts_are_rejected(store: Store, tmp_path: Path, published):
+    content = _transactions([("2024-02-01", "NaN"), ("2024-02-01", "inf"), ("2024-02-01", "1e308"), ("2024-02-01", "-2e12")])
+    version, report = publish(store, tmp_path, {"transactions": [write(tmp_path, "amounts.csv", content)]}, dataset="amounts")
+    table = report.tables["transactions"]
+    assert (table.read, table.published, table.rejected) == (404, 400, 4)
+    problem = problems(report, "transactions")["implausible_number"]
+    assert problem.count == 4 and "(NaN, infinity, or beyond ±1,000,000,000,000)" in problem.message
+    assert [e.value for e in problem.examples] == ["'NaN'", "'inf'", "'1e308'", "'-2e12'"]
+    with store.cursor() as cur:
+        total = cur.execute(f"select sum(amount), count(*) from {version.table('transactions')}").fetchall()[0]
+    assert total == (pytest.approx(400.0), 400)
+    _untouched(store, published)
+
+
+def test_a_column_of_placeholder_dates_blocks(store: Store, tmp_path: Path, published):
+    content = "customer_id,date,amount\n" + "".join(f"C{i},0001-01-01,1.00\n" for i in range(10))
+    messages = _blocked(store, tmp_path, {"transactions": [write(tmp_path, "placeholder.csv", content)]})
+    assert any(m.startswith("placeholder.csv: 10 values of column 'date' for ts are dates and times outside") for m in messages)
+    _untouched(store, published)
+
+
+def test_implausible_optional_values_are_published_blank(store: Store, tmp_path: Path):
+    """A sign-up date of 9999-12-31 and an acquisition cost of inf: the customer is kept, those two values blank."""
+    content = (
+        "customer_id,signup_date,acquisition_cost,referrals\n"
+        "C1,2023-04-01,12.50,1\n"
+        "C2,9999-12-31,inf,1e308\n"
+        "C3,1899-12-31,-1e13,2\n"
+    )
+    version, report = publish(store, tmp_path, {"customers": [write(tmp_path, "crm.csv", content)]})
+    found = problems(report, "customers")
+    assert found["implausible_date"].count == 2 and found["implausible_date"].message.endswith("; published blank")
+    assert found["implausible_number"].count == 2
+    assert found["unreadable"].count == 1  # referrals 1e308 is no whole number
+    assert report.tables["customers"].published == 3
+    with store.cursor() as cur:
+        rows = cur.execute(
+            f"select customer_id, signup_date, acquisition_cost, referrals from {version.table('customers')} order by 1"
+        ).fetchall()
+    assert [(r[0], r[1] is None, r[2], r[3]) for r in rows] == [
+        ("C1", False, 12.5, 1),
+        ("C2", True, None, None),
+        ("C3", True, None, 2),
+    ]
+
+
+def test_implausible_typed_values_from_parquet_are_rejected(store: Store, tmp_path: Path):
+    """Parquet brings its own types: a NaN amount and a timestamp in year 1 are caught as in text files."""
+    import datetime as dt
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "typed.parquet"
+    stamps = [dt.datetime(2024, 1, 5), dt.datetime(1, 1, 1), dt.datetime(2024, 1, 6)]
+    pq.write_table(pa.table({"customer_id": ["C1", "C2", "C3"], "ts": stamps, "amount": [10.0, 5.0, float("nan")]}), path)
+    upload, report = run_upload(store, tmp_path, {"transactions": [path]})
+    try:
+        table = report.tables["transactions"]
+        assert (table.read, table.rejected) == (3, 2)
+        found = problems(report, "transactions")
+        assert found["implausible_date"].examples[0].row == 2 and found["implausible_number"].examples[0].row == 3
+        assert found["implausible_date"].severity == "blocking"  # 1 of 3 rows is over the 1 % allowed
+    finally:
+        upload.close()

@@ -17,6 +17,7 @@ from typing import TextIO
 
 from dashboard import config, contract
 from dashboard.export import csv_bytes
+from dashboard.ingest import limits
 from dashboard.ingest.errors import IngestError
 from dashboard.ingest.mapping import SATISFACTION_SCALES, Mapping, TableMapping
 from dashboard.ingest.pipeline import Blocked, IncomingFile, Upload
@@ -138,11 +139,24 @@ def _read_mapping(path: Path | None) -> dict:
     if path is None:
         return {}
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        if path.stat().st_size > limits.MAX_MAPPING_BYTES:
+            raise UsageError(
+                f"mapping file {path} is {limits.size_text(path.stat().st_size)}, over CX Lens's limit "
+                f"({limits.size_text(limits.MAX_MAPPING_BYTES)}): a mapping is a few kilobytes; download one from the Data page"
+            )
+        text = path.read_text(encoding="utf-8")
+        if limits.json_depth_over(text):
+            raise UsageError(
+                f"mapping file {path} nests deeper than {limits.MAX_JSON_DEPTH} levels, over CX Lens's limit: it is not a "
+                "mapping CX Lens writes; download one from the Data page or write one with --save-mapping"
+            )
+        data = json.loads(text)
     except FileNotFoundError:
         raise UsageError(f"mapping file not found: {path}") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise UsageError(f"mapping file {path} is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise UsageError(f"mapping file {path} must hold an object (one section per table), not {type(data).__name__}")
     try:
         Mapping.from_json({k: v for k, v in data.items() if k == "satisfaction_scale" or "columns" in (v or {})})
         for table in contract.TABLES:

@@ -160,9 +160,9 @@ def number_value(col: str, kind: str, style: NumberStyle = NumberStyle()) -> Con
 
 
 def integer_value(col: str, kind: str, style: NumberStyle = NumberStyle()) -> Converted:
-    """The cell as a whole number (bigint); a number with a fraction cannot be read."""
+    """The cell as a whole number (bigint); a number with a fraction, or beyond bigint (1e308, NaN), cannot be read."""
     number = number_value(col, kind, style)
-    value = sql("case when {} = round({}) then cast({} as bigint) end", number.value, number.value, number.value)
+    value = sql("case when {} = round({}) then try_cast({} as bigint) end", number.value, number.value, number.value)
     return Converted(value, number.blank)
 
 

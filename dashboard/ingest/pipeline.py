@@ -23,7 +23,7 @@ import pandas as pd
 from dashboard import config, contract
 from dashboard.ingest import encoding as enc
 from dashboard.ingest import progress as prog
-from dashboard.ingest import templates, vocab
+from dashboard.ingest import templates, uploads, vocab
 from dashboard.ingest.errors import IngestError, NotUtf8
 from dashboard.ingest.mapping import SATISFACTION_SCALES, Mapping, TableMapping, fingerprint, merge_template, suggest
 from dashboard.ingest.report import BLOCKING, Problem, Report, TableReport
@@ -202,7 +202,7 @@ class Upload:
         for source in self.sources.pop(table, []):
             source.remove_temp_files()
         for path in self._owned.pop(table, []):
-            Path(path).unlink(missing_ok=True)
+            uploads.discard(path)
         self.samples.pop(table, None)
         self.preview_rows.pop(table, None)
         self.plans.pop(table, None)
@@ -269,7 +269,7 @@ class Upload:
 
     def _check_table(self, cur, table: str, progress: prog.Progress) -> None:
         mapping = self.mapping.tables[table]
-        plan = plan_table(cur, table, self.sources[table], mapping, self.samples[table])
+        plan = plan_table(cur, table, self.sources[table], mapping, self.samples[table], self.today)
         self.plans[table] = plan
         if plan.blocked:
             self._drop_staged(table)
@@ -295,7 +295,9 @@ class Upload:
                 self.sources[table][k] = self._decoded(cur, self.sources[table][k], self.mapping.tables[table].read, progress)
                 redone = True
         if redone:
-            self.plans[table] = plan_table(cur, table, self.sources[table], self.mapping.tables[table], self.samples[table])
+            self.plans[table] = plan_table(
+                cur, table, self.sources[table], self.mapping.tables[table], self.samples[table], self.today
+            )
         return redone
 
     def _decoded(self, cur, old: SourceFile, read: ReadOptions, progress: prog.Progress | None) -> SourceFile:
@@ -398,13 +400,16 @@ class Upload:
             raise IngestError("no file uploaded: there is nothing to publish")
         tables = {t: self._publish_source(t) for t in TABLES if self._publish_source(t) is not None}
         files = [{"table": t, **s.describe(), "rows": r} for t in self.tables() for s, r in self._file_rows(t)]
-        with self.store.progress_cursor() as cur:
-            version = prog.run(
-                cur,
-                lambda: self.store.publish(dataset, tables, source_files=files, note=note, activate=activate, cursor=cur),
-                progress,
-                "publishing",
-            )
+        try:
+            with self.store.progress_cursor() as cur:
+                version = prog.run(
+                    cur,
+                    lambda: self.store.publish(dataset, tables, source_files=files, note=note, activate=activate, cursor=cur),
+                    progress,
+                    "publishing",
+                )
+        finally:
+            uploads.sweep(self.workdir)  # copies left by anyone's abandoned or killed uploads; this one's stay until close()
         self._after_publish(dataset, save_templates)
         return version
 
@@ -458,6 +463,7 @@ class Upload:
             return None
         finally:
             self.staged, self._staged_keys = {}, {}  # the staged tables were the version's own: published or rolled back
+            uploads.sweep(self.workdir)
         self._after_publish(dataset, save_templates)
         return version
 
@@ -467,7 +473,7 @@ class Upload:
         self.staged, self._staged_keys = {}, {}
         for i, table in enumerate(tables):
             step = prog.part(progress, i / max(1, len(tables)), (i + 1) / max(1, len(tables)))
-            plan = plan_table(cur, table, self.sources[table], self.mapping.tables[table], self.samples[table])
+            plan = plan_table(cur, table, self.sources[table], self.mapping.tables[table], self.samples[table], self.today)
             self.plans[table] = plan
             if plan.blocked:
                 continue

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import threading
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +16,7 @@ from pathlib import Path
 import duckdb
 
 from dashboard.ingest import encoding as enc
-from dashboard.ingest import excel, sniff
+from dashboard.ingest import excel, limits, sniff, uploads
 from dashboard.ingest.errors import IngestError, NotUtf8
 from dashboard.ingest.sql import Sql
 
@@ -108,6 +107,8 @@ class SourceFile:
     notes: tuple[str, ...] = ()
     likely_delimiter: str = ""
     json_format: str = "newline_delimited"
+    quoted_breaks: bool = False
+    """Whether a quoted cell holds a line break: DuckDB then reads the file in one thread (its parallel reader cannot)."""
     temp_files: tuple[Path, ...] = ()
     digest: _Digest | None = field(default=None, repr=False, compare=False)
 
@@ -144,6 +145,8 @@ class SourceFile:
                 "header = ?, auto_detect = false, delim = ?, quote = '\"', escape = '\"', columns = ?, "
                 "null_padding = true, nullstr = ?, max_line_size = 10000000"
             )
+            if self.quoted_breaks:
+                options += ", parallel = false"
             params: list = [
                 str(self.read_path),
                 self.row_base == 2,
@@ -181,7 +184,7 @@ class SourceFile:
     def remove_temp_files(self) -> None:
         """Delete the files written while preparing this one."""
         for temp in self.temp_files:
-            temp.unlink(missing_ok=True)
+            uploads.discard(temp)
 
 
 def open_source(
@@ -198,7 +201,7 @@ def open_source(
     "bad files."""
     options = options.validate()
     path = Path(path)
-    size = path.stat().st_size
+    size = limits.check_file_size(path, name)
     head = enc.read_head(path)
     fmt = sniff.detect_format(head, name)
     digest = _Digest(path, sha256)
@@ -210,6 +213,7 @@ def open_source(
     else:
         source = _open_typed(cur, path, name, size, fmt, head)
     source.digest = digest
+    limits.check_columns(name, len(source.headers))
     if sniff.EXTENSIONS.get(sniff.extension(name)) not in (None, fmt):
         kind = sniff.FORMAT_LABELS[fmt]
         source.notes = (f"{name} is a {kind} file despite its name; it is read as {kind}", *source.notes)
@@ -217,13 +221,13 @@ def open_source(
 
 
 def _temp_path(workdir: Path, suffix: str) -> Path:
-    workdir.mkdir(parents=True, exist_ok=True)
-    return workdir / f"cxlens-{uuid.uuid4().hex[:12]}{suffix}"
+    return uploads.new_path(workdir, f"cxlens{suffix}")
 
 
 def _open_text(
     path: Path, name: str, size: int, head: bytes, options: ReadOptions, workdir: Path, report: Progress
 ) -> SourceFile:
+    head = enc.read_header_head(path, name)
     if options.encoding == "auto":
         encoding = enc.detect(head, name)
     else:
@@ -233,7 +237,7 @@ def _open_text(
             chosen = "utf-8-sig"
         encoding = enc.Encoding(chosen, bom.bom if bom and bom.name == chosen else 0, "chosen")
     python_name = "utf-8" if encoding.name == "utf-8-sig" else encoding.name
-    text = head[encoding.bom :].decode(python_name, errors="replace")
+    text = head[encoding.bom :].decode(python_name, errors="replace").replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         raise IngestError(f"{name} is empty (it holds no text): export the data again and upload the new file")
     binary_at = enc.looks_binary(text)
@@ -242,7 +246,14 @@ def _open_text(
     found = sniff.layout(text, options.delimiter)
     notes: list[str] = []
     read_path, temp_files = path, []
-    if encoding.needs_rewrite or found.delimiter == sniff.WHITESPACE:
+    lines = enc.Lines() if encoding.needs_rewrite else enc.scan_lines(path)
+    endings = lines.endings
+    if endings in (enc.CR, enc.MIXED):
+        notes.append(
+            f"{name} has {enc.LINE_ENDINGS[endings]} line endings (between rows or inside quoted cells); CX Lens made "
+            "them all LF and read every line as one row"
+        )
+    if encoding.needs_rewrite or found.delimiter == sniff.WHITESPACE or endings in (enc.CR, enc.MIXED):
         read_path = _temp_path(workdir, ".csv")
         temp_files.append(read_path)
         enc.rewrite_utf8(
@@ -255,6 +266,7 @@ def _open_text(
         )
     if encoding.needs_rewrite:
         notes.append(f"{name} is {encoding.label} ({encoding.reason}); CX Lens decoded it")
+        lines = enc.scan_lines(read_path)  # now UTF-8 with LF line endings: are there line breaks inside quoted cells?
     first = list(found.first_row)
     if not first:
         raise IngestError(f"{name} is empty (no header row): export the data again with column names in the first row")
@@ -277,36 +289,21 @@ def _open_text(
         notes=tuple(notes),
         likely_delimiter=found.likely_delimiter,
         temp_files=tuple(temp_files),
+        quoted_breaks=lines.quoted_breaks,
     )
 
 
 def _open_excel(path: Path, name: str, size: int, options: ReadOptions, workdir: Path, report: Progress) -> SourceFile:
-    workbook = excel.open_workbook(path, name)
-    try:
-        sheets = excel.sheet_names(workbook)
-    finally:
-        workbook.close()
-    if options.sheet and options.sheet not in sheets:
-        raise IngestError(f"{name} has no sheet called '{options.sheet}'; its sheets are: {', '.join(sheets)}")
-    candidates = [options.sheet] if options.sheet else sheets
     target = _temp_path(workdir, ".parquet")
-    read, first_read, last_error = None, None, None
-    for sheet in candidates:
-        try:
-            read = excel.read_sheet(path, name, sheet, target, progress=lambda f: report(f"reading {name}", f))
-        except IngestError as exc:
-            if options.sheet:
-                raise
-            last_error = exc
-            continue
-        if options.sheet or sum(1 for h in read.header if h) >= 2:
-            break  # the first sheet that holds a table (two or more named columns), unless one was chosen
-        first_read = first_read or read
-        read = None
-    if read is None and first_read is not None:
-        read = excel.read_sheet(path, name, first_read.sheet, target)
-    if read is None:
-        raise last_error or IngestError(f"{name} has no sheets with data")
+    try:
+        if excel.scannable(path):
+            sheets, read = excel.read_table(path, name, options.sheet, target, progress=lambda f: report(f"reading {name}", f))
+        else:
+            report(f"reading {name}", 0.0)
+            sheets, read = excel.read_table_isolated(path, name, options.sheet, target)
+    except BaseException:
+        uploads.discard(target)
+        raise
     headers, header_notes = sniff.unique_headers(list(read.header)) if options.header else ([], [])
     if not options.header:
         headers = [f"column {i}" for i in range(1, len(read.header) + 1)]
@@ -334,6 +331,7 @@ def _open_excel(path: Path, name: str, size: int, options: ReadOptions, workdir:
 def _open_typed(cur: duckdb.DuckDBPyConnection, path: Path, name: str, size: int, fmt: str, head: bytes) -> SourceFile:
     json_format = "newline_delimited"
     if fmt == sniff.PARQUET:
+        check_parquet(path, name, size)
         relation = Sql("select * from read_parquet(?)", (str(path),))
     else:
         json_format = "auto" if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"[") else "newline_delimited"
@@ -363,8 +361,51 @@ def _open_typed(cur: duckdb.DuckDBPyConnection, path: Path, name: str, size: int
     )
 
 
+def check_parquet(path: Path, name: str, size: int) -> None:
+    """IngestError when a Parquet file's footer declares more than the limits (footer size, columns, rows, bytes a row
+    group unpacks to), checked from the footer before any row is read."""
+    import pyarrow.parquet as pq
+
+    with open(path, "rb") as handle:
+        handle.seek(max(0, size - 8))
+        tail = handle.read(8)
+    footer = int.from_bytes(tail[:4], "little") if len(tail) == 8 and tail[4:] == b"PAR1" else -1
+    if footer < 0 or footer > size - 12:
+        raise IngestError(f"{name} could not be read as Parquet (its footer is missing or damaged): export the data again")
+    if footer > limits.MAX_PARQUET_FOOTER_BYTES:
+        raise limits.refuse(
+            name,
+            f"its Parquet footer is {limits.size_text(footer)}, which",
+            limits.size_text(limits.MAX_PARQUET_FOOTER_BYTES),
+            "export fewer columns or write it with fewer row groups",
+        )
+    try:
+        meta = pq.read_metadata(path)
+    except Exception as exc:  # pyarrow raises its own error types for every kind of damage
+        raise IngestError(f"{name} could not be read as Parquet ({str(exc)[:160]}): export the data again") from None
+    limits.check_columns(name, meta.num_columns)
+    if meta.num_rows > limits.MAX_PARQUET_ROWS:
+        raise limits.refuse(
+            name,
+            f"it declares {meta.num_rows:,} rows, which",
+            f"{limits.MAX_PARQUET_ROWS:,} rows",
+            "split it into several files and load them one version at a time",
+        )
+    for i in range(meta.num_row_groups):
+        unpacked = meta.row_group(i).total_byte_size
+        if unpacked > limits.MAX_ROW_GROUP_BYTES:
+            raise limits.refuse(
+                name,
+                f"its row group {i + 1} unpacks to {limits.size_text(unpacked)}, which",
+                limits.size_text(limits.MAX_ROW_GROUP_BYTES),
+                "write it again with smaller row groups (e.g. pyarrow's row_group_size=1,000,000)",
+            )
+
+
 def sample(cur: duckdb.DuckDBPyConnection, source: SourceFile, rows: int = 20_000) -> list[tuple]:
-    """The first rows of the file as tuples of its columns (c0..), for previews and format detection."""
+    """The first rows of the file as tuples of its columns (c0..), for previews and format detection; fewer for a wide
+    file, so that at most limits.MAX_SAMPLE_CELLS values are held."""
+    rows = min(rows, max(100, limits.MAX_SAMPLE_CELLS // max(1, len(source.columns))))
     cols = ", ".join(source.columns)
     relation = source.relation(lenient=True)
     try:

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from datetime import date
 
 import duckdb
 
 from dashboard import contract
-from dashboard.ingest import formats, sniff
+from dashboard.ingest import formats, limits, sniff
 from dashboard.ingest.errors import IngestError
 from dashboard.ingest.mapping import TableMapping
 from dashboard.ingest.report import BLOCKING, Example, Problem
@@ -90,6 +91,8 @@ class TablePlan:
     number: formats.NumberStyle = field(default_factory=formats.NumberStyle)
     dates: dict[str, formats.DateStyle] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    window: tuple[date, date] = field(default_factory=limits.date_window)
+    """The plausible dates (limits.date_window): others are rejected (required columns) or published blank."""
 
     @property
     def blocked(self) -> bool:
@@ -157,9 +160,10 @@ def plan_table(
     sources: list[SourceFile],
     mapping: TableMapping,
     samples: dict[str, list[str]],
+    today: date | None = None,
 ) -> TablePlan:
     """Decide formats and build each file's staging select; blocking problems for what cannot be staged."""
-    plan = TablePlan(table, mapping, list(sources))
+    plan = TablePlan(table, mapping, list(sources), window=limits.date_window(today))
     try:
         mapping.validate()
     except IngestError as exc:
@@ -350,6 +354,7 @@ def _file_plan(index: int, source: SourceFile, plan: TablePlan, samples: dict[st
     columns = {h: (c, formats.kind_of(t)) for h, c, t in zip(source.headers, source.columns, source.types, strict=True)}
     level1: list[Sql] = []
     checks: list[Check] = []
+    blanked: dict[str, int] = {}
 
     def add_check(code: str, target: str, cols: tuple[int, ...], condition: str, rejects: bool, detail: str = "") -> None:
         if len(checks) < MAX_CHECKS:
@@ -387,6 +392,13 @@ def _file_plan(index: int, source: SourceFile, plan: TablePlan, samples: dict[st
             add_check(code, target, used, f"(not _blank{i} and {name} is null)", required)
         if direct and not required and target_type in (contract.NUMBER, contract.INTEGER):
             add_check("blank_number", target, used, f"_blank{i}", False)
+        implausible = _implausible_sql(name, target_type, plan.window)
+        if implausible:
+            code = "implausible_date" if target_type in (contract.DATE, contract.TIMESTAMP) else "implausible_number"
+            before = len(checks)
+            add_check(code, target, used, implausible, required)
+            if not required and len(checks) > before:
+                blanked[target] = checks[-1].mask  # an optional value that is not plausible is published blank
     used_headers = set(mapping.columns.values()) | {h for r in mapping.rules for h in r.sources()}
     raw_cols = [Sql(c) for c in source.columns]
     if source.format == sniff.CSV:
@@ -410,7 +422,7 @@ def _file_plan(index: int, source: SourceFile, plan: TablePlan, samples: dict[st
     reject_mask = sum(c.mask for c in checks if c.rejects)
     filled = dict(plan.targets)
     out = [
-        f"cast({ident(c.name)} as {c.sql_type}) as {ident(c.name)}"
+        f"cast({_kept(ident(c.name), blanked.get(c.name))} as {c.sql_type}) as {ident(c.name)}"
         if c.name in filled
         else f"cast(null as {c.sql_type}) as {ident(c.name)}"
         for c in spec.columns
@@ -431,6 +443,22 @@ def _file_plan(index: int, source: SourceFile, plan: TablePlan, samples: dict[st
         from (select *, cast({mask} as bigint) as _problems from ({{}}))
         """
     return FilePlan(index, source, join(level1), outer, tuple(checks))
+
+
+def _implausible_sql(name: str, target_type: str, window: tuple[date, date]) -> str:
+    """SQL condition: the converted value is outside what customer data holds (dates outside the window; numbers NaN,
+    infinite or beyond ± MAX_ABS_NUMBER); "" for types without such a check."""
+    if target_type in (contract.DATE, contract.TIMESTAMP):
+        first, last = window
+        return f"({name} < date '{first.isoformat()}' or {name} >= date '{last.isoformat()}' + interval 1 day)"
+    if target_type in (contract.NUMBER, contract.INTEGER):
+        return f"(not isfinite(cast({name} as double)) or abs(cast({name} as double)) > {limits.MAX_ABS_NUMBER:.0f})"
+    return ""
+
+
+def _kept(name: str, mask: int | None) -> str:
+    """The column's value, or null on rows where the check with mask (an implausible optional value) failed."""
+    return name if mask is None else f"case when (_problems & {int(mask)}) = 0 then {name} end"
 
 
 @dataclass

@@ -15,7 +15,7 @@ from datetime import datetime
 import duckdb
 
 from dashboard import contract
-from dashboard.ingest import vocab
+from dashboard.ingest import limits, vocab
 from dashboard.ingest.mapping import SATISFACTION_SCALES
 from dashboard.ingest.report import BLOCKING, NOTE, WARNING, Example, FileSummary, Problem, Report, TableReport, n, verb
 from dashboard.ingest.sniff import DELIMITERS, FORMAT_LABELS
@@ -119,6 +119,27 @@ def _check_message(table: str, check: Check, count: int, rows: int, plan: TableP
             "published blank "
             "and left out of sums and averages",
             "Nothing to do if the value is really unknown for these rows.",
+        )
+    if check.code in ("implausible_date", "implausible_number"):
+        first, last = plan.window
+        if check.code == "implausible_date":
+            what = (
+                f"{_WHAT[target_type]} outside {first:%Y-%m-%d} to {last:%Y-%m-%d} (e.g. 0224 for 2024, 9999-12-31 for no date)"
+            )
+            action = (
+                "Correct the dates at the source (a mistyped year, or a placeholder for 'no date': leave such cells empty), "
+                "or check the date format chosen for this column."
+            )
+        else:
+            what = f"not plausible numbers (NaN, infinity, or beyond ±{limits.MAX_ABS_NUMBER:,.0f})"
+            action = (
+                "Correct the values at the source; check the decimal separator chosen for this table and that the right "
+                "column is mapped."
+            )
+        kept = _left_out(count) if check.rejects else "published blank"
+        return (
+            f"{source.name}: {n(count, 'value')} of {where} for {target} {verb(count, 'is', 'are')} {what}{share}; {kept}",
+            action,
         )
     if check.code == "short_row":
         return (
@@ -510,8 +531,10 @@ def _customer_checks(
         )
 
 
-def rejected_rows(cur: duckdb.DuckDBPyConnection, staged: StagedTable) -> list[dict]:
-    """Every row left out of a table, as dicts: file, row, reasons, then the row's original values by header."""
+def rejected_rows(cur: duckdb.DuckDBPyConnection, staged: StagedTable, most: int | None = None) -> list[dict]:
+    """The rows left out of a table, as dicts: file, row, reasons, then the row's original values by header; the first
+    most of them (limits.MAX_REJECTED_ROWS: a download is built in memory)."""
+    most = limits.MAX_REJECTED_ROWS if most is None else most
     plan = staged.plan
     out: list[dict] = []
     for f in staged.files:
@@ -522,7 +545,9 @@ def rejected_rows(cur: duckdb.DuckDBPyConnection, staged: StagedTable) -> list[d
         if not f.rows:
             continue
         rows = cur.execute(
-            f"select {f.row_sql()} as r, _problems, _src from {staged.name} where {f.where()} and _rejected order by rowid"
+            f"select {f.row_sql()} as r, _problems, _src from {staged.name} where {f.where()} and _rejected order by rowid "
+            "limit ?",
+            [max(0, most - len(out))],
         ).fetchall()
         for row_number, problems, src in rows:
             record = {"file": source.name, "row": int(row_number)}
@@ -539,8 +564,9 @@ def rejected_rows(cur: duckdb.DuckDBPyConnection, staged: StagedTable) -> list[d
                 select rowid as i, {staged.row_sql()} as r, customer_id,
                        row_number() over (partition by customer_id order by rowid) as k
                 from {staged.name} where not _rejected
-            ) where k > 1 order by i
-            """
+            ) where k > 1 order by i limit ?
+            """,
+            [max(0, most - len(out))],
         ).fetchall()
         for rowid, row_number, customer_id in rows:
             out.append(
@@ -551,7 +577,7 @@ def rejected_rows(cur: duckdb.DuckDBPyConnection, staged: StagedTable) -> list[d
                     "customer_id": customer_id,
                 }
             )
-    return out
+    return out[:most]
 
 
 def _reason(check: Check, plan: TablePlan) -> str:
@@ -563,4 +589,6 @@ def _reason(check: Check, plan: TablePlan) -> str:
         "unreadable_required": f"{check.target}{where} cannot be read",
         "short_row": "fewer fields than the header",
         "long_row": "more fields than the header",
+        "implausible_date": f"{check.target}{where} is a date outside {plan.window[0]:%Y-%m-%d} to {plan.window[1]:%Y-%m-%d}",
+        "implausible_number": f"{check.target}{where} is NaN, infinite or beyond ±{limits.MAX_ABS_NUMBER:,.0f}",
     }.get(check.code, check.code)

@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import config, sample
+from dashboard.ingest import uploads
 from dashboard.metrics import prepared
 from dashboard.store import Store, Version
 
@@ -23,6 +24,7 @@ def _open_store(path: str) -> Store:
         sample.publish(store)
     store.ensure_prepared(prepared.fingerprint(), prepared.build_all)
     store.restrict([config.upload_dir(), config.SAMPLE_DIR])
+    uploads.sweep(config.upload_dir())  # once per server process: copies left by earlier processes (killed publishes)
     return store
 
 

@@ -11,7 +11,6 @@ import hashlib
 import json
 import re
 import time
-import uuid
 from datetime import timedelta
 
 import pandas as pd
@@ -20,7 +19,7 @@ import streamlit as st
 from dashboard import access, config, contract, export
 from dashboard.access import Action
 from dashboard.ingest import encoding as enc
-from dashboard.ingest import formats, rules, sniff, templates, vocab
+from dashboard.ingest import formats, rules, sniff, templates, uploads, vocab
 from dashboard.ingest.errors import IngestError
 from dashboard.ingest.mapping import SATISFACTION_SCALES, TableMapping
 from dashboard.ingest.pipeline import IncomingFile, Upload
@@ -203,8 +202,7 @@ def _files_for(upload: Upload, table: str) -> None:
 
 def _save_upload(uploaded) -> IncomingFile:
     """Copy an uploaded file to the upload folder (hashing it on the way) and return it as an IncomingFile."""
-    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", uploaded.name)[-80:] or "upload"
-    path = config.upload_dir() / f"{uuid.uuid4().hex[:12]}-{safe}"
+    path = uploads.new_path(config.upload_dir(), uploaded.name)
     digest = hashlib.sha256()
     uploaded.seek(0)
     with open(path, "wb") as out:
