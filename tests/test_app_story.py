@@ -232,7 +232,7 @@ def test_a_dataset_without_touchpoints_or_transactions_walks_through_every_step(
 
 
 def test_plain_markdown_leaves_nothing_for_markdown_to_interpret():
-    from dashboard.ui.views.story import plain_markdown
+    from dashboard.escape import markdown_text as plain_markdown
 
     assert plain_markdown("# Title") == "\\# Title"
     assert plain_markdown("a <b>x</b> [l](u) :red[r] $m$ 1. b") == (

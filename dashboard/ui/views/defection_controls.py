@@ -14,6 +14,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
+from dashboard.escape import markdown_text
 from dashboard.metrics import defection, defection_sources
 from dashboard.metrics.defection_prepare import HORIZON_YEARS
 from dashboard.ui import state
@@ -246,7 +247,7 @@ def _checked(saved: defection.Definition, values: dict, available: dict[str, boo
     try:
         return replace(saved, **values).validate()
     except ValueError as exc:
-        st.error(f"{exc}; the saved definition is used instead.", icon=":material/error:")
+        st.error(f"{markdown_text(exc)}; the saved definition is used instead.", icon=":material/error:")
         return saved
 
 
