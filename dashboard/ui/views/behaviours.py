@@ -455,7 +455,7 @@ def render_catalogue_editor(ctx: PageContext, data: BehaviourData) -> None:
     st.subheader("The behaviour catalogue")
     message = st.session_state.pop(f"{_E}message", None)
     if message:
-        (st.success if message[0] == "success" else st.error)(message[1])
+        (st.success if message[0] == "success" else st.error)(markdown_text(message[1]))
     with st.expander("Edit the catalogue: add your own behaviours, replace the assumptions", expanded=message is not None):
         for note in data.catalogue.notes:
             st.caption(markdown_text(note))
