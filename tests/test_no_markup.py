@@ -134,3 +134,32 @@ def test_no_page_renders_hostile_text_as_markup(app_hostile_db: Path, page: str)
         plain = [text for _, text in _markdown_strings(at, PLAIN)]
         shown = " ".join([*(text for _, text in markdown), *texts, *plain])
         assert "evil\\.example" in shown or "&lt;a href=" in shown or "evil.example" in " ".join(plain)
+
+
+HOSTILE_CSV = (
+    'customer_id,segment,region,"![](https://evil.example/h.png)",<b>Evil</b>\n'
+    '"![](https://evil.example/a.png)","<a href=""https://evil.example/login"">Session expired</a>",'
+    '[r](https://evil.example/r),"<img src=""https://evil.example/i.png"">","<span style=""font-size:80px"">big</span>"\n'
+    'C2,"=HYPERLINK(""https://evil.example"",""x"")",North,yes,"<script>alert(1)</script>"\n'
+)
+
+
+def test_an_uploaded_file_with_hostile_headers_and_values_is_shown_as_text_on_the_data_page(app_hostile_db: Path):
+    at = _open("pages/9_Data.py", {})
+    at.file_uploader[0].set_value(("<b>Evil</b>.csv", HOSTILE_CSV.encode(), "text/csv")).run()
+    assert not at.exception, [e.value for e in at.exception]
+    markdown = _markdown_strings(at)
+    assert [(where, text) for where, text in markdown if LIVE_MARKDOWN.search(_unescaped(text))] == []
+    examples = [text for where, text in markdown if text.startswith("e.g. ")]
+    # the mapping boxes show the file's first values (cut at 24 characters), escaped: read as in the file
+    assert "e.g. \\!\\[\\]\\(https\\:\\/\\/evil\\.exampl…, C2" in examples
+    assert _plain(examples) == [
+        "e.g. ![](https://evil.exampl…, C2",
+        "e.g. [r](https://evil.exampl…, North",
+        'e.g. <a href="https://evil.e…, =HYPERLINK("https://evi…',
+    ]
+
+
+def _plain(markdown: list[str]) -> list[str]:
+    """markdown as the reader sees it: each backslash escape replaced by the character it escapes."""
+    return [re.sub(r"\\(.)", r"\1", text) for text in markdown]
