@@ -163,3 +163,13 @@ def test_an_uploaded_file_with_hostile_headers_and_values_is_shown_as_text_on_th
 def _plain(markdown: list[str]) -> list[str]:
     """markdown as the reader sees it: each backslash escape replaced by the character it escapes."""
     return [re.sub(r"\\(.)", r"\1", text) for text in markdown]
+
+
+def test_a_scenario_saved_under_a_hostile_name_is_confirmed_and_listed_as_text(app_hostile_db: Path):
+    at = _open("pages/4_What-if.py", {})
+    at.text_input(key="w_scn_name").set_value("![](//evil.example/s) <a href=//evil.example>x</a>")
+    at.button(key="w_scn_save").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    markdown = _markdown_strings(at)
+    assert [(where, text) for where, text in markdown if LIVE_MARKDOWN.search(_unescaped(text))] == []
+    assert _plain([e.value for e in at.success]) == ["Saved “![](//evil.example/s) <a href=//evil.example>x</a>”."]

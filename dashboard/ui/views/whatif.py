@@ -511,7 +511,7 @@ def render_scenarios(ctx: PageContext, current: WhatIf, catalogue_keys: tuple[st
     st.subheader("Scenarios")
     message = st.session_state.pop("w_scn_message", None)
     if message:
-        (st.success if message[0] == "success" else st.error)(message[1])
+        (st.success if message[0] == "success" else st.error)(markdown_text(message[1]))
     if not ctx.presenting:
         name_col, save_col = st.columns([3, 1], vertical_alignment="bottom")
         name_col.text_input("Scenario name", key="w_scn_name", max_chars=60, placeholder="e.g. Halfway on e-billing")
