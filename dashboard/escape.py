@@ -14,15 +14,32 @@ from dashboard.formatting import NumberFormat
 _ASCII_PUNCTUATION = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
 
 
+# Streamlit's Markdown turns bare https://..., www.... and e-mail addresses into links after reading the escapes, so
+# backslashes do not stop them: an invisible word joiner goes inside each (after "://"'s colon, after "www", after @).
+WORD_JOINER = "\u2060"
+
+
 def markdown_text(text: object) -> str:
     """text for st.markdown, captions, alerts and widget labels, shown as typed: every ASCII punctuation character
-    backslash-escaped, leading spaces kept as no-break spaces (no code block), each line break kept as a break."""
+    backslash-escaped, a word joiner inside what would be a bare link, leading spaces kept as no-break spaces (no code
+    block), each line break kept as a break."""
     lines = []
     for line in str(text).splitlines() or [""]:
         body = line.lstrip(" \t")
         indent = "\u00a0" * (len(line) - len(body))
-        lines.append(indent + "".join("\\" + ch if ch in _ASCII_PUNCTUATION else ch for ch in body))
+        lines.append(indent + "".join(_markdown_char(body, i) for i in range(len(body))))
     return "  \n".join(lines)
+
+
+def _markdown_char(body: str, i: int) -> str:
+    ch, following = body[i], body[i + 1 : i + 2]
+    out = "\\" + ch if ch in _ASCII_PUNCTUATION else ch
+    links = (
+        (ch == ":" and following == "/")
+        or (ch == "@" and (following.isalnum() or following in ("-", "_")))
+        or (following == "." and body[max(0, i - 2) : i + 1].lower() == "www")
+    )
+    return out + WORD_JOINER if links else out
 
 
 def plotly_text(text: object) -> str:

@@ -35,6 +35,8 @@ ORDINARY = {"chat": "Phone & Chat"}
 LIVE_TAG = re.compile(r"<(a|img|span)\b[^<>]*(evil\.example|font-size:80px)|<script>alert|<[bi]>Evil", re.IGNORECASE)
 # Markdown that would become an image or a link, once the escaped characters are taken out.
 LIVE_MARKDOWN = re.compile(r"!\[|\]\(|<(a|img|span|script|b|i)\b", re.IGNORECASE)
+# A bare address that Markdown would link by itself (GFM autolinks), in the text as read (escapes taken as read).
+LIVE_AUTOLINK = re.compile(r"https?://|www\.|[\w.+-]@[\w-]", re.IGNORECASE)
 
 
 def hostile(value: str, i: int) -> str:

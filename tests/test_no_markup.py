@@ -14,9 +14,10 @@ import pytest
 from google.protobuf.message import Message
 from streamlit.testing.v1 import AppTest
 
+from dashboard.escape import WORD_JOINER
 from dashboard.store import Store
 from tests.conftest import use_copy
-from tests.hostile import DATASET, LIVE_MARKDOWN, LIVE_TAG, publish_hostile
+from tests.hostile import DATASET, LIVE_AUTOLINK, LIVE_MARKDOWN, LIVE_TAG, publish_hostile
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = {
@@ -120,6 +121,8 @@ def test_no_page_renders_hostile_text_as_markup(app_hostile_db: Path, page: str)
     markdown = _markdown_strings(at)
     live = [(where, text) for where, text in markdown if LIVE_MARKDOWN.search(_unescaped(text))]
     assert live == []
+    linked = [(where, text) for where, text in markdown if LIVE_AUTOLINK.search(_plain([text])[0])]
+    assert linked == []
 
     charts = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
     texts = [text for spec in charts for text in _plotly_strings(spec)]
@@ -152,8 +155,8 @@ def test_an_uploaded_file_with_hostile_headers_and_values_is_shown_as_text_on_th
     assert [(where, text) for where, text in markdown if LIVE_MARKDOWN.search(_unescaped(text))] == []
     examples = [text for where, text in markdown if text.startswith("e.g. ")]
     # the mapping boxes show the file's first values (cut at 24 characters), escaped: read as in the file
-    assert "e.g. \\!\\[\\]\\(https\\:\\/\\/evil\\.exampl…, C2" in examples
-    assert _plain(examples) == [
+    assert "e.g. \\!\\[\\]\\(https\\:\u2060\\/\\/evil\\.exampl…, C2" in examples
+    assert _as_read(examples) == [
         "e.g. ![](https://evil.exampl…, C2",
         "e.g. [r](https://evil.exampl…, North",
         'e.g. <a href="https://evil.e…, =HYPERLINK("https://evi…',
@@ -161,8 +164,13 @@ def test_an_uploaded_file_with_hostile_headers_and_values_is_shown_as_text_on_th
 
 
 def _plain(markdown: list[str]) -> list[str]:
-    """markdown as the reader sees it: each backslash escape replaced by the character it escapes."""
+    """markdown with each backslash escape replaced by the character it escapes (word joiners kept)."""
     return [re.sub(r"\\(.)", r"\1", text) for text in markdown]
+
+
+def _as_read(markdown: list[str]) -> list[str]:
+    """markdown as the reader sees it: escapes read, the invisible word joiners gone."""
+    return [text.replace(WORD_JOINER, "") for text in _plain(markdown)]
 
 
 def test_a_scenario_saved_under_a_hostile_name_is_confirmed_and_listed_as_text(app_hostile_db: Path):
@@ -172,4 +180,4 @@ def test_a_scenario_saved_under_a_hostile_name_is_confirmed_and_listed_as_text(a
     assert not at.exception, [e.value for e in at.exception]
     markdown = _markdown_strings(at)
     assert [(where, text) for where, text in markdown if LIVE_MARKDOWN.search(_unescaped(text))] == []
-    assert _plain([e.value for e in at.success]) == ["Saved “![](//evil.example/s) <a href=//evil.example>x</a>”."]
+    assert _as_read([e.value for e in at.success]) == ["Saved “![](//evil.example/s) <a href=//evil.example>x</a>”."]
