@@ -90,7 +90,7 @@ def render_scope(ctx: PageContext, data: BehaviourData) -> None:
     left.metric(
         "Customers in scope",
         fmt.number(data.base),
-        help=f"Adoption is measured over {data.scope_text}, in the selected segments, regions and months. "
+        help=f"Adoption is measured over {markdown_text(data.scope_text)}, in the selected segments, regions and months. "
         "Prospects never count. Change the scope in the catalogue editor below.",
         border=True,
     )

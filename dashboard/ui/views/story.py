@@ -161,7 +161,7 @@ def render_notes(ctx: PageContext, step: story.Step) -> str:
         placeholder=step.notes_hint,
         on_change=_save_note,
         args=(ctx, step.key),
-        help=f"Saved with the dataset “{ctx.dataset}” as soon as you click outside the box (or press Ctrl+Enter); "
+        help=f"Saved with the dataset “{markdown_text(ctx.dataset)}” as soon as you click outside the box (or press Ctrl+Enter); "
         "everyone who opens the dataset sees it, presentation mode shows it read-only, and it goes into the HTML report.",
     )
     return note

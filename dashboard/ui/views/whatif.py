@@ -262,7 +262,7 @@ def render_whatif(ctx: PageContext, data: BehaviourData) -> WhatIf:
                 max_value=1e8,
                 step=100.0,
                 format="%.2f",
-                help=f"Default: {ltv_default.source}.",
+                help=f"Default: {markdown_text(ltv_default.source)}.",
             )
 
     left, right = st.columns(2)
