@@ -199,7 +199,7 @@ def test_scenarios_save_list_compare_load_and_delete(worked_db):
     _run(at.button(key="w_preset_halfway").click())
     at.text_input(key="w_scn_name").input("Halfway")
     _run(at.button(key="w_scn_save").click())
-    assert "Saved “Halfway”." in [s.value for s in at.success]
+    assert "Saved “Halfway”." in _unescaped(s.value for s in at.success)
     _run(at.button(key="w_preset_best").click())
     at.text_input(key="w_scn_name").input("Best-in-class")
     _run(at.button(key="w_scn_save").click())
