@@ -28,6 +28,13 @@ HOSTILE = (
     "{v} :red[alarm] $x^2$ **bold** <script>alert(1)</script>",
     "{v} https://evil.example/bare www.evil.example",
 )
+HOSTILE_CSV = (
+    'customer_id,segment,region,"![](https://evil.example/h.png)",<b>Evil</b>\n'
+    '"![](https://evil.example/a.png)","<a href=""https://evil.example/login"">Session expired</a>",'
+    '[r](https://evil.example/r),"<img src=""https://evil.example/i.png"">","<span style=""font-size:80px"">big</span>"\n'
+    'C2,"=HYPERLINK(""https://evil.example"",""x"")",North,yes,"<script>alert(1)</script>"\n'
+)
+"""A customers file with hostile headers and values, for the Data page's upload."""
 ORDINARY = {"chat": "Phone & Chat"}
 """Ordinary text with a markup character, which must still read right on screen."""
 

@@ -17,7 +17,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard.escape import WORD_JOINER
 from dashboard.store import Store
 from tests.conftest import use_copy
-from tests.hostile import DATASET, LIVE_AUTOLINK, LIVE_MARKDOWN, LIVE_TAG, publish_hostile
+from tests.hostile import DATASET, HOSTILE_CSV, LIVE_AUTOLINK, LIVE_MARKDOWN, LIVE_TAG, publish_hostile
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = {
@@ -137,14 +137,6 @@ def test_no_page_renders_hostile_text_as_markup(app_hostile_db: Path, page: str)
         plain = [text for _, text in _markdown_strings(at, PLAIN)]
         shown = " ".join([*(text for _, text in markdown), *texts, *plain])
         assert "evil\\.example" in shown or "&lt;a href=" in shown or "evil.example" in " ".join(plain)
-
-
-HOSTILE_CSV = (
-    'customer_id,segment,region,"![](https://evil.example/h.png)",<b>Evil</b>\n'
-    '"![](https://evil.example/a.png)","<a href=""https://evil.example/login"">Session expired</a>",'
-    '[r](https://evil.example/r),"<img src=""https://evil.example/i.png"">","<span style=""font-size:80px"">big</span>"\n'
-    'C2,"=HYPERLINK(""https://evil.example"",""x"")",North,yes,"<script>alert(1)</script>"\n'
-)
 
 
 def test_an_uploaded_file_with_hostile_headers_and_values_is_shown_as_text_on_the_data_page(app_hostile_db: Path):

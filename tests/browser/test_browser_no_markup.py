@@ -7,11 +7,11 @@ from collections.abc import Iterator
 from urllib.parse import quote, urlparse
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from dashboard.store import Store
 from tests.browser.conftest import AppServer, screenshot, start_server, wait_for_app
-from tests.hostile import DATASET, ORDINARY, publish_hostile
+from tests.hostile import DATASET, HOSTILE_CSV, ORDINARY, publish_hostile
 
 pytestmark = pytest.mark.browser
 
@@ -99,3 +99,23 @@ def test_a_hostile_segment_is_drawn_as_its_characters_on_an_axis(hostile_server:
     _open(page, hostile_server, "Defection")
     labels = page.evaluate("() => [...document.querySelectorAll('.js-plotly-plot svg text')].map(t => t.textContent)")
     assert any('<a href="https://evil.example/login">' in label for label in labels), sorted(set(labels))[:60]
+
+
+def test_an_uploaded_file_with_hostile_text_is_shown_as_text_under_the_mapping_boxes(hostile_server, page: Page, tmp_path):
+    page.set_viewport_size({"width": 1440, "height": 3000})
+    requests = _open(page, hostile_server, "Data")
+    upload = tmp_path / "hostile.csv"
+    upload.write_text(HOSTILE_CSV)
+    uploader = page.get_by_test_id("stFileUploader").filter(has_text="Customers")
+    uploader.locator('input[type="file"]').set_input_files(str(upload))
+    wait_for_app(page)
+    examples = page.get_by_test_id("stCaptionContainer").filter(has_text="e.g.")
+    expect(examples.first).to_be_visible(timeout=30_000)
+    page.wait_for_timeout(1000)
+    shown = [text.replace("\u2060", "") for text in examples.all_inner_texts()]
+    assert "e.g. ![](https://evil.exampl…, C2" in shown
+    assert 'e.g. <a href="https://evil.e…, =HYPERLINK("https://evi…' in shown
+    assert page.evaluate(_LIVE_FROM_DATA) == []
+    left = [url for url in requests if urlparse(url).scheme in ("http", "https")]
+    assert [url for url in left if urlparse(url).hostname not in LOCAL_HOSTS and not url.startswith(STREAMLIT_FAVICON)] == []
+    screenshot(page, "no-markup-data-upload")
