@@ -176,8 +176,8 @@ def render_adoption(ctx: PageContext, data: BehaviourData) -> None:
     if data.adoption["assumption"].any():
         st.caption(
             "Figures marked **Assumption** are placeholders from the default utility catalogue: replace them with "
-            "your own cost data and benchmarks in the catalogue editor below. Only e-billing's $11 and 84 % come "
-            "from the article.".replace("$", "\\$")
+            "your own cost data and benchmarks in the catalogue editor below. Only e-billing's \\$11 and 84 % come "
+            "from the article."
         )
     widgets.download_buttons(
         adoption_export(data.adoption), "behaviour_adoption", key="b_adoption_dl", label="Adoption table", deferred=True
