@@ -57,7 +57,7 @@ def plotly_frame(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for position in range(out.shape[1]):
         column = out.iloc[:, position]
-        if column.map(lambda v: isinstance(v, str)).any():
+        if _may_hold_text(column.dtype):
             out.isetitem(position, column.map(_plotly_value))
     out.index = _plotly_index(out.index)
     out.attrs = {key: _plotly_value(value) for key, value in frame.attrs.items()}
@@ -86,6 +86,12 @@ def _plotly_value(value: object) -> object:
 
 
 def _plotly_index(index: pd.Index) -> pd.Index:
-    if isinstance(index, pd.MultiIndex) or not index.map(lambda v: isinstance(v, str)).any():
+    if isinstance(index, pd.MultiIndex) or not _may_hold_text(index.dtype):
         return index
     return index.map(_plotly_value)
+
+
+def _may_hold_text(dtype: object) -> bool:
+    """False for number, boolean and date columns, which cannot hold text (skipped: charts get large numeric frames)."""
+    types = pd.api.types
+    return not (types.is_numeric_dtype(dtype) or types.is_bool_dtype(dtype) or types.is_datetime64_any_dtype(dtype))
