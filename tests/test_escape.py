@@ -122,3 +122,14 @@ def test_every_public_chart_builder_draws_data_as_text():
     assert len(builders) >= 30
     assert [(m, n) for m, n, fn in builders if not getattr(fn, "draws_data_as_text", False)] == []
     assert theme.draws_data_as_text(lambda label: label)("<b>") == "&lt;b&gt;"
+
+
+@pytest.mark.parametrize("symbol", ["<b>", "**", "[x]", "![", "~~", ":a:", "&lt;", "`"])
+def test_a_currency_symbol_that_could_be_markup_is_refused(symbol: str):
+    with pytest.raises(ValueError, match="currency symbol cannot hold"):
+        NumberFormat(currency=symbol).validate()
+
+
+@pytest.mark.parametrize("symbol", ["$", "€", "£", "R$", "kr.", "CHF", "zł", ""])
+def test_ordinary_currency_symbols_are_kept(symbol: str):
+    assert NumberFormat(currency=symbol).validate().currency == symbol
