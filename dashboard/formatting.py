@@ -5,6 +5,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+MARKUP_CHARACTERS = frozenset("\\`*_{}[]()<>#!|~:&^=\"'")
+"""Characters a currency symbol may not hold: it is written unescaped into st.metric values, which Streamlit reads as
+Markdown ($ stays allowed: one money figure alone is not maths)."""
+
 
 @dataclass(frozen=True)
 class NumberFormat:
@@ -20,6 +24,8 @@ class NumberFormat:
             raise ValueError("the thousands and decimal separators must differ")
         if len(self.currency) > 4 or len(self.thousands) > 1 or len(self.decimal) != 1:
             raise ValueError("currency up to 4 characters; separators one character")
+        if any(ch in MARKUP_CHARACTERS for ch in self.currency):
+            raise ValueError(f"the currency symbol cannot hold any of {' '.join(sorted(MARKUP_CHARACTERS))}")
         return self
 
     def number(self, value: float | None, decimals: int = 0) -> str:

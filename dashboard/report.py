@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import pandas as pd
 import plotly.graph_objects as go
 
+from dashboard.escape import html_text
 from dashboard.export import safe_frame
 
 _STYLE = """
@@ -65,22 +65,22 @@ class Report:
         when = (generated or datetime.now()).strftime("%d %b %Y %H:%M")
         parts = [
             "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
-            f"<title>{html.escape(self.title)}</title><style>{_STYLE}</style></head><body>",
-            f"<h1>{html.escape(self.title)}</h1>",
-            f"<div class='meta'>{html.escape(self.subtitle)}<br>Generated {html.escape(when)} by CX Lens</div>",
+            f"<title>{html_text(self.title)}</title><style>{_STYLE}</style></head><body>",
+            f"<h1>{html_text(self.title)}</h1>",
+            f"<div class='meta'>{html_text(self.subtitle)}<br>Generated {html_text(when)} by CX Lens</div>",
         ]
         plotly_js_included = False
         for kind, payload, title in self.sections:
             if title and kind != "heading":
-                parts.append(f"<h3>{html.escape(title)}</h3>")
+                parts.append(f"<h3>{html_text(title)}</h3>")
             if kind == "heading":
-                parts.append(f"<h2>{html.escape(str(payload))}</h2>")
+                parts.append(f"<h2>{html_text(str(payload))}</h2>")
             elif kind == "kpis":
                 tiles = "".join(
                     "<div class='kpi'>"
-                    f"<div class='label'>{html.escape(label)}</div>"
-                    f"<div class='value'>{html.escape(value)}</div>"
-                    f"<div class='definition'>{html.escape(definition)}</div></div>"
+                    f"<div class='label'>{html_text(label)}</div>"
+                    f"<div class='value'>{html_text(value)}</div>"
+                    f"<div class='definition'>{html_text(definition)}</div></div>"
                     for label, value, definition in payload
                 )
                 parts.append(f"<div class='kpis'>{tiles}</div>")
@@ -93,7 +93,7 @@ class Report:
             elif kind == "table":
                 parts.append(safe_frame(payload).to_html(index=False, escape=True, border=0, na_rep="—"))
             elif kind == "text":
-                parts.append(f"<div class='note'>{html.escape(str(payload))}</div>")
+                parts.append(f"<div class='note'>{html_text(str(payload))}</div>")
         parts.append("<footer>Figures as shown on screen at the time of export; definitions in the CX Lens README.</footer>")
         parts.append("</body></html>")
         return "".join(parts)

@@ -229,13 +229,3 @@ def test_a_dataset_without_touchpoints_or_transactions_walks_through_every_step(
     store = Store(tmp_path / "customers-only.duckdb")
     assert store.get_setting("customers only", "story.notes.decisions") == "Get the billing extract"
     store.close()
-
-
-def test_plain_markdown_leaves_nothing_for_markdown_to_interpret():
-    from dashboard.ui.views.story import plain_markdown
-
-    assert plain_markdown("# Title") == "\\# Title"
-    assert plain_markdown("a <b>x</b> [l](u) :red[r] $m$ 1. b") == (
-        "a \\<b\\>x\\<\\/b\\> \\[l\\]\\(u\\) \\:red\\[r\\] \\$m\\$ 1\\. b"
-    )
-    assert plain_markdown("one\n    indented\n===") == "one  \n\u00a0\u00a0\u00a0\u00a0indented  \n\\=\\=\\="

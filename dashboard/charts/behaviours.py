@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-import html
-
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from dashboard.charts.theme import BAD, GOOD, GREY, INK, PALETTE, empty_note, styled
+from dashboard.charts.theme import BAD, GOOD, GREY, INK, PALETTE, draws_data_as_text, empty_note, styled
 from dashboard.formatting import NumberFormat
 
 CURRENT, BEST = PALETTE[0], PALETTE[1]
 ESTIMATE_COLOUR = "#9DC3E6"
 SMALL_COLOUR = "#C8C8C8"
-
-
-def label(text: object) -> str:
-    """User text made safe for a plotly label (plotly reads a few HTML tags in text)."""
-    return html.escape(str(text), quote=False)
 
 
 def behaviour_colours(keys: list[str] | tuple[str, ...]) -> dict[str, str]:
@@ -30,6 +23,7 @@ def _height(rows: int, per_row: int = 46, extra: int = 150) -> int:
     return max(300, extra + per_row * rows)
 
 
+@draws_data_as_text
 def adoption_and_potential(adoption: pd.DataFrame, number_format: NumberFormat = NumberFormat()) -> go.Figure:
     """Left: adoption today (bar) against best-in-class (diamond); right: savings potential a year. Largest money on top.
 
@@ -37,9 +31,7 @@ def adoption_and_potential(adoption: pd.DataFrame, number_format: NumberFormat =
     """
     fmt = number_format
     rows = adoption[adoption["current"].notna()].iloc[::-1]
-    names = [
-        label(n) + (" (estimate)" if s == "estimate" else "") for n, s in zip(rows["behaviour"], rows["status"], strict=True)
-    ]
+    names = [n + (" (estimate)" if s == "estimate" else "") for n, s in zip(rows["behaviour"], rows["status"], strict=True)]
     fig = make_subplots(
         rows=1,
         cols=2,
@@ -136,6 +128,7 @@ def _potential_text(value: float, assumption: bool, fmt: NumberFormat) -> str:
     return fmt.money(value) + (" · assumption" if assumption else "")
 
 
+@draws_data_as_text
 def adoption_heatmap(by_group: pd.DataFrame, dimension: str, number_format: NumberFormat = NumberFormat()) -> go.Figure:
     """Adoption today per behaviour (rows) and segment or region (columns), as a heatmap with the share in each cell."""
     groups = list(dict.fromkeys(by_group["group"]))
@@ -146,8 +139,8 @@ def adoption_heatmap(by_group: pd.DataFrame, dimension: str, number_format: Numb
     fig = go.Figure(
         go.Heatmap(
             z=table.to_numpy() * 100,
-            x=[label(g) for g in groups],
-            y=[label(b) for b in table.index],
+            x=groups,
+            y=list(table.index),
             text=text,
             texttemplate="%{text}",
             textfont={"size": 15},
@@ -162,6 +155,7 @@ def adoption_heatmap(by_group: pd.DataFrame, dimension: str, number_format: Numb
     return styled(fig, title=f"Adoption today by {dimension}", height=_height(len(behaviours), 44, 170))
 
 
+@draws_data_as_text
 def potential_by_group(
     by_group: pd.DataFrame, dimension: str, keys: list[str], number_format: NumberFormat = NumberFormat()
 ) -> go.Figure:
@@ -173,15 +167,15 @@ def potential_by_group(
     for key, rows in by_group.groupby("key", sort=False):
         rows = rows.set_index("group").reindex(groups)
         fig.add_bar(
-            x=[label(g) for g in groups],
+            x=groups,
             y=rows["potential"].fillna(0.0),
-            name=label(rows["behaviour"].dropna().iloc[0]),
+            name=rows["behaviour"].dropna().iloc[0],
             marker_color=colours.get(key, GREY),
             hovertemplate=f"%{{x}}<br>%{{fullData.name}}: {fmt.currency}%{{y:,.0f}} a year<extra></extra>",
         )
     totals = by_group.groupby("group", sort=False)["potential"].sum().reindex(groups)
     fig.add_scatter(
-        x=[label(g) for g in groups],
+        x=groups,
         y=totals,
         mode="text",
         text=[fmt.money(v) for v in totals],
@@ -196,6 +190,7 @@ def potential_by_group(
     return styled(fig, title=f"Savings potential a year by {dimension}, if each reached best-in-class", height=480)
 
 
+@draws_data_as_text
 def count_groups(groups: pd.DataFrame, scale: str = "", number_format: NumberFormat = NumberFormat()) -> go.Figure:
     """Mean satisfaction (with its 95 % confidence interval) and churn rate by number of behaviours shown.
 
@@ -279,11 +274,12 @@ def _sat_text(mean: float, small: bool, fmt: NumberFormat) -> str:
     return fmt.number(mean, 2) + ("<br>n < 30" if small else "")
 
 
+@draws_data_as_text
 def churn_with_without(churn: pd.DataFrame, number_format: NumberFormat = NumberFormat()) -> go.Figure:
     """Churn rate of customers with and without each behaviour, side by side."""
     fmt = number_format
     rows = churn.iloc[::-1]
-    names = [label(n) for n in rows["behaviour"]]
+    names = list(rows["behaviour"])
     fig = go.Figure()
     for column, name, colour in (("churn_without", "Without it", BAD), ("churn_with", "With it", GOOD)):
         fig.add_bar(

@@ -6,7 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from dashboard.charts.theme import BAD, GREY, INK, PALETTE, colour_for, styled
+from dashboard.charts.theme import BAD, GREY, INK, PALETTE, colour_for, draws_data_as_text, styled
 from dashboard.formatting import NumberFormat
 
 LOST, AT_RISK = BAD, "#E69F00"
@@ -17,6 +17,7 @@ GROUP_TITLES = {
 }
 
 
+@draws_data_as_text
 def monthly_rates(frame: pd.DataFrame, number_format: NumberFormat = NumberFormat()) -> go.Figure:
     """Customers who defected each month as bars (left axis) and the monthly defection rate as a line (right axis)."""
     fig = make_subplots(specs=[[{"secondary_y": True}]])
@@ -42,6 +43,7 @@ def monthly_rates(frame: pd.DataFrame, number_format: NumberFormat = NumberForma
     return styled(fig, title="Customers defecting each month", height=420)
 
 
+@draws_data_as_text
 def rates_by_group(frame: pd.DataFrame, dimension: str) -> go.Figure:
     """Defection rate in the period and the at-risk share now, one pair of bars per group value."""
     rows = frame[frame["dimension"] == dimension]
@@ -77,6 +79,7 @@ def rates_by_group(frame: pd.DataFrame, dimension: str) -> go.Figure:
     return styled(fig, title=GROUP_TITLES[dimension], height=420)
 
 
+@draws_data_as_text
 def reasons_pareto(frame: pd.DataFrame) -> go.Figure:
     """Leavers by churn reason, most frequent first (bars), with the cumulative share of leavers (line, right axis)."""
     fig = make_subplots(specs=[[{"secondary_y": True}]])
@@ -105,6 +108,7 @@ def reasons_pareto(frame: pd.DataFrame) -> go.Figure:
     return styled(fig, title="Why customers left (Pareto)", height=440)
 
 
+@draws_data_as_text
 def complaint_iceberg(frame: pd.DataFrame) -> go.Figure:
     """Customers who complained against the silent customers the multiplier assumes behind them (horizontal bars)."""
     row = frame.iloc[0]
@@ -123,6 +127,7 @@ def complaint_iceberg(frame: pd.DataFrame) -> go.Figure:
     return styled(fig, title="Customers with a problem: those who told us and those who did not", height=260)
 
 
+@draws_data_as_text
 def defection_by_handling(frame: pd.DataFrame) -> go.Figure:
     """Defection rate by how the customer's complaints were handled, worst first."""
     colours = {
@@ -146,6 +151,7 @@ def defection_by_handling(frame: pd.DataFrame) -> go.Figure:
     return styled(fig, title="Defection by how complaints were handled", height=400)
 
 
+@draws_data_as_text
 def value_by_reason(frame: pd.DataFrame, number_format: NumberFormat = NumberFormat()) -> go.Figure:
     """Lifetime value lost (leavers, by churn reason) and revenue at risk (by main rule), largest at the top."""
     rows = frame.sort_values("value")
@@ -170,6 +176,7 @@ def value_by_reason(frame: pd.DataFrame, number_format: NumberFormat = NumberFor
     return styled(fig, title="What it costs, by reason", height=height)
 
 
+@draws_data_as_text
 def value_by_segment(frame: pd.DataFrame, number_format: NumberFormat = NumberFormat()) -> go.Figure:
     """Lifetime value lost and revenue at risk per segment, stacked."""
     rows = frame[frame["dimension"] == "segment"]
@@ -187,6 +194,7 @@ def value_by_segment(frame: pd.DataFrame, number_format: NumberFormat = NumberFo
     return styled(fig, title="What it costs, by segment", height=400)
 
 
+@draws_data_as_text
 def retention_curves(frame: pd.DataFrame) -> go.Figure:
     """Share of each signup cohort not yet defected, by months since joining (one line per cohort)."""
     fig = go.Figure()

@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from dashboard.charts.theme import BAD, GOOD, GREY, INK, PALETTE, colour_for, styled
+from dashboard.charts.theme import BAD, GOOD, GREY, INK, PALETTE, colour_for, draws_data_as_text, styled
 from dashboard.formatting import NumberFormat
 from dashboard.metrics.movement import DOWN, SAME, UP
 from dashboard.metrics.stages import DEFAULT_NAMES
@@ -32,6 +32,7 @@ def _pct(nf: NumberFormat, share: float | None, decimals: int = 1) -> str:
     return nf.pct(None if share is None or pd.isna(share) else float(share), decimals)
 
 
+@draws_data_as_text
 def stage_funnel(counts: pd.DataFrame, nf: NumberFormat = NumberFormat()) -> go.Figure:
     """The ladder as a funnel: customers who had reached each stage (or a higher one), with conversion of the first
     stage and of the previous one."""
@@ -61,6 +62,7 @@ def stage_funnel(counts: pd.DataFrame, nf: NumberFormat = NumberFormat()) -> go.
     return styled(fig, title="Reached each stage (or a higher one)", height=440)
 
 
+@draws_data_as_text
 def stages_now(counts: pd.DataFrame, nf: NumberFormat = NumberFormat()) -> go.Figure:
     """Customers in each stage on the as-of date, off-ramps included, with their share of all known customers."""
     order = counts.iloc[::-1]
@@ -83,6 +85,7 @@ def stages_now(counts: pd.DataFrame, nf: NumberFormat = NumberFormat()) -> go.Fi
     return styled(fig, title="In each stage now", height=400)
 
 
+@draws_data_as_text
 def breakdown_bars(frame: pd.DataFrame, by: str, nf: NumberFormat = NumberFormat()) -> go.Figure:
     """One 100 % bar per segment or region value (largest first, Other last), split into stages."""
     values = list(dict.fromkeys(frame["value"]))
@@ -106,6 +109,7 @@ def breakdown_bars(frame: pd.DataFrame, by: str, nf: NumberFormat = NumberFormat
     return styled(fig, title=f"Stages by {by}", height=height)
 
 
+@draws_data_as_text
 def cohort_heatmap(frame: pd.DataFrame, target: str, nf: NumberFormat = NumberFormat(), max_months: int = 12) -> go.Figure:
     """Signup months (rows, newest first) by months since signup (columns, up to max_months): share of the cohort that
     had reached the target stage; percentages are written in the cells when there are few enough to read."""
@@ -139,6 +143,7 @@ def cohort_heatmap(frame: pd.DataFrame, target: str, nf: NumberFormat = NumberFo
     return styled(fig, title=f"Share of each signup month that reached {target}", height=height)
 
 
+@draws_data_as_text
 def sales_funnel_chart(steps: pd.DataFrame, nf: NumberFormat = NumberFormat()) -> go.Figure:
     """Leads, those who placed a first order, and those who did so within the conversion window."""
     colours = [PALETTE[4], PALETTE[0], PALETTE[2]]
@@ -158,6 +163,7 @@ def sales_funnel_chart(steps: pd.DataFrame, nf: NumberFormat = NumberFormat()) -
     return styled(fig, title="From leads to first orders", height=320)
 
 
+@draws_data_as_text
 def sales_monthly(frame: pd.DataFrame, window_days: int, nf: NumberFormat = NumberFormat()) -> go.Figure:
     """Leads per month (bars) and the share that ordered within the window (line, months whose windows have closed)."""
     fig = make_subplots(specs=[[{"secondary_y": True}]])
@@ -184,6 +190,7 @@ def sales_monthly(frame: pd.DataFrame, window_days: int, nf: NumberFormat = Numb
     return styled(fig, title="Leads and conversion by month of signup", height=400)
 
 
+@draws_data_as_text
 def transition_heatmap(
     matrix: pd.DataFrame, nf: NumberFormat = NumberFormat(), first: str = "the first date", second: str = "the second date"
 ) -> go.Figure:
@@ -217,6 +224,7 @@ def transition_heatmap(
     return styled(fig, title="Where customers went: rows add up to 100 %", height=max(440, 130 + 46 * len(rows)))
 
 
+@draws_data_as_text
 def movement_bars(summary: pd.DataFrame, nf: NumberFormat = NumberFormat()) -> go.Figure:
     """Per stage on the first date: the shares that moved down, stayed and moved up by the second date."""
     fig = go.Figure()
@@ -243,6 +251,7 @@ def movement_bars(summary: pd.DataFrame, nf: NumberFormat = NumberFormat()) -> g
     )
 
 
+@draws_data_as_text
 def time_in_stage_bars(frame: pd.DataFrame, nf: NumberFormat = NumberFormat()) -> go.Figure:
     """Median days in each stage, with how many completed spells the median rests on."""
     shown = frame.iloc[::-1]
@@ -270,6 +279,7 @@ def time_in_stage_bars(frame: pd.DataFrame, nf: NumberFormat = NumberFormat()) -
     return styled(fig, title="Median time in each stage", height=400)
 
 
+@draws_data_as_text
 def economics_bars(frame: pd.DataFrame, nf: NumberFormat = NumberFormat()) -> go.Figure:
     """Per stage: margin per customer over the window (bars), with marketing cost per customer as a marker."""
     shown = frame[frame["customers"] > 0]

@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from dashboard.charts.theme import BAD, FONT_SIZE, GOOD, GREY, INK, PALETTE, colour_for, styled
+from dashboard.charts.theme import BAD, FONT_SIZE, GOOD, GREY, INK, PALETTE, colour_for, draws_data_as_text, styled
 from dashboard.formatting import NumberFormat
 from dashboard.metrics.journey import HEATMAP_METRICS, PAIN_POINTS
 
@@ -44,6 +44,7 @@ def _days(value: float | None, number_format: NumberFormat) -> str:
     return f"{number_format.number(value, 1 if value < 10 else 0)} d"
 
 
+@draws_data_as_text
 def journey_map(
     lanes: pd.DataFrame,
     mix: pd.DataFrame,
@@ -240,6 +241,7 @@ def _text_lane(
     fig.update_yaxes(showticklabels=False, showgrid=False, row=row, col=1)
 
 
+@draws_data_as_text
 def heatmap(cells: pd.DataFrame, metric: str, number_format: NumberFormat = NumberFormat(), *, min_base: int = 20) -> go.Figure:
     """Stage (rows) × channel (columns) coloured by the chosen metric; means and rates with fewer than min_base left blank."""
     label, kind, worse_high = HEATMAP_METRICS[metric]
@@ -298,6 +300,7 @@ def heatmap(cells: pd.DataFrame, metric: str, number_format: NumberFormat = Numb
     return styled(fig, height=max(360, 70 + 44 * len(stages)))
 
 
+@draws_data_as_text
 def sankey(frame: pd.DataFrame, nodes_kind: str, number_format: NumberFormat = NumberFormat()) -> go.Figure:
     """The step-indexed Sankey: a column of nodes per step ("phone #1"), ribbons counting customers."""
     nodes = frame[frame["kind"] == "node"].sort_values(["step", "source_code"]).reset_index(drop=True)
@@ -359,6 +362,7 @@ def sankey(frame: pd.DataFrame, nodes_kind: str, number_format: NumberFormat = N
     return styled(fig, height=620 if nodes_kind != "both" else 720)
 
 
+@draws_data_as_text
 def repeat_by_stage(lanes: pd.DataFrame, number_format: NumberFormat = NumberFormat(), *, repeat_days: int = 7) -> go.Figure:
     """Repeat-contact rate per stage (the complement of first-contact resolution), stages top to bottom, the worst in red."""
     data = lanes[lanes["repeat_rate"].notna()].iloc[::-1]
@@ -385,6 +389,7 @@ def repeat_by_stage(lanes: pd.DataFrame, number_format: NumberFormat = NumberFor
     return styled(fig, title=f"Repeat contacts within {repeat_days} days, by stage", height=max(300, 90 + 36 * len(data)))
 
 
+@draws_data_as_text
 def resolution_histogram(days: pd.DataFrame, *, sla_days: int, subject: str = "complaints") -> go.Figure:
     """Complaints by whole days to resolution, inside the SLA in green and outside in vermillion; unresolved apart."""
     resolved = days[days["day"] >= 0]
@@ -420,6 +425,7 @@ def resolution_histogram(days: pd.DataFrame, *, sla_days: int, subject: str = "c
     return styled(fig, title=f"How long {subject} take to resolve", height=380)
 
 
+@draws_data_as_text
 def complaint_churn(groups: pd.DataFrame, number_format: NumberFormat = NumberFormat()) -> go.Figure:
     """Churn rate side by side: complaint resolved at first contact, not resolved at first contact, no complaint."""
     colours = {"fcr": GOOD, "not_fcr": BAD, "none": GREY}
@@ -444,6 +450,7 @@ def complaint_churn(groups: pd.DataFrame, number_format: NumberFormat = NumberFo
     return styled(fig, title="Churn after a complaint", height=380)
 
 
+@draws_data_as_text
 def switches(pairs: pd.DataFrame, number_format: NumberFormat = NumberFormat(), *, top: int = 8) -> go.Figure:
     """The biggest channel switches (stage: from → to) as horizontal bars."""
     data = pairs.head(top).iloc[::-1]
@@ -467,6 +474,7 @@ def switches(pairs: pd.DataFrame, number_format: NumberFormat = NumberFormat(), 
     return styled(fig, title="Same reason, another channel, within the window", height=max(300, 90 + 40 * len(data)))
 
 
+@draws_data_as_text
 def drill_bars(options: pd.DataFrame, kind: str, selected: str | None = None) -> go.Figure:
     """Customers per stage or channel as bars; the one drilled into outlined."""
     data = options[options["kind"] == kind]
@@ -485,6 +493,7 @@ def drill_bars(options: pd.DataFrame, kind: str, selected: str | None = None) ->
     return styled(fig, height=320)
 
 
+@draws_data_as_text
 def timeline(events: pd.DataFrame, stage_order: list[str]) -> go.Figure:
     """One customer's touchpoints (by stage, coloured by channel) and transactions over time."""
     touch = events[events["kind"] == "touchpoint"]

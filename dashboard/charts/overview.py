@@ -6,10 +6,11 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from dashboard.charts.theme import PALETTE, styled
+from dashboard.charts.theme import PALETTE, draws_data_as_text, styled
 from dashboard.formatting import NumberFormat
 
 
+@draws_data_as_text
 def monthly_trend(trend: pd.DataFrame, number_format: NumberFormat = NumberFormat()) -> go.Figure:
     """Revenue per month as bars (left axis) with contacts per month as a line (right axis)."""
     fig = make_subplots(specs=[[{"secondary_y": True}]])

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import zlib
+from collections.abc import Callable
 
 import plotly.graph_objects as go
 import plotly.io as pio
 
 from dashboard.contract import CHANNELS, JOURNEY_STAGES, RELATIONSHIP_STAGES
+from dashboard.escape import plotly_value
 
 # Okabe-Ito, safe for the common colour-vision deficiencies, then Paul Tol's muted extras.
 PALETTE = (
@@ -91,3 +94,15 @@ def empty_note(fig: go.Figure, text: str, *, domain: str = "paper", size: int = 
     ref_x, ref_y = (domain, domain.replace("x", "y")) if domain != "paper" else ("paper", "paper")
     fig.add_annotation(text=text, xref=ref_x, yref=ref_y, x=0.5, y=0.5, showarrow=False, font={"size": size, "color": GREY})
     return fig
+
+
+def draws_data_as_text(builder: Callable[..., go.Figure]) -> Callable[..., go.Figure]:
+    """builder with every argument's text (frames, series, strings, lists, the currency symbol) escaped for Plotly
+    first, so a label from the data is drawn as text on axes, legends, hovers, titles and annotations."""
+
+    @functools.wraps(builder)
+    def escaped(*args: object, **kwargs: object) -> go.Figure:
+        return builder(*map(plotly_value, args), **{name: plotly_value(value) for name, value in kwargs.items()})
+
+    escaped.draws_data_as_text = True
+    return escaped

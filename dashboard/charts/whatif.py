@@ -5,14 +5,16 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard.charts.behaviours import behaviour_colours, label
-from dashboard.charts.theme import GOOD, INK, PALETTE, empty_note, styled
+from dashboard.charts.behaviours import behaviour_colours
+from dashboard.charts.theme import GOOD, INK, PALETTE, draws_data_as_text, empty_note, styled
+from dashboard.escape import plotly_text
 from dashboard.formatting import NumberFormat
 from dashboard.metrics import whatif
 
 HEADLINE_SIZE = 104
 
 
+@draws_data_as_text
 def headline(value: float, caption: str, number_format: NumberFormat = NumberFormat(), colour: str = GOOD) -> go.Figure:
     """The money figure as the largest text on the page ($3.47M), with a one-line caption under it."""
     fig = go.Figure()
@@ -28,7 +30,7 @@ def headline(value: float, caption: str, number_format: NumberFormat = NumberFor
         font={"size": HEADLINE_SIZE, "color": colour, "family": "Source Sans Pro, Arial, sans-serif"},
     )
     fig.add_annotation(
-        text=label(caption),
+        text=caption,
         x=0,
         y=0.02,
         xref="paper",
@@ -44,11 +46,12 @@ def headline(value: float, caption: str, number_format: NumberFormat = NumberFor
     return styled(fig, height=190)
 
 
+@draws_data_as_text
 def waterfall(frame: pd.DataFrame, number_format: NumberFormat = NumberFormat()) -> go.Figure:
     """Annual savings built up behaviour by behaviour (largest first) to the total."""
     fmt = number_format
     moved = frame[frame["annual_saving"] > 0].sort_values("annual_saving", ascending=False)
-    names = [label(n) for n in moved["behaviour"]]
+    names = list(moved["behaviour"])
     total = whatif.total_saving(frame)
     fig = go.Figure(
         go.Waterfall(
@@ -78,6 +81,7 @@ def waterfall(frame: pd.DataFrame, number_format: NumberFormat = NumberFormat())
     return styled(fig, title="Annual savings by behaviour", height=460)
 
 
+@draws_data_as_text
 def projection(proj: pd.DataFrame, ramp_years: int, number_format: NumberFormat = NumberFormat()) -> go.Figure:
     """Savings per year while adoption ramps up to the targets (bars, labelled), with the running total as a line.
 
@@ -139,11 +143,12 @@ def projection(proj: pd.DataFrame, ramp_years: int, number_format: NumberFormat 
     return styled(fig, title=f"Year by year: {whatif.money_headline(top, fmt)} over {len(years)} years", height=500)
 
 
+@draws_data_as_text
 def compare(scenarios: list[whatif.Scenario], keys: list[str], number_format: NumberFormat = NumberFormat()) -> go.Figure:
     """Total annual savings per saved scenario, stacked by behaviour, with the total above each bar."""
     fmt = number_format
     colours = behaviour_colours(keys)
-    names = [label(s.name) for s in scenarios]
+    names = [plotly_text(s.name) for s in scenarios]  # scenarios are objects: their text is escaped here
     frames = [s.frame().set_index("key") for s in scenarios]
     fig = go.Figure()
     seen: list[tuple[str, str]] = []
@@ -158,7 +163,7 @@ def compare(scenarios: list[whatif.Scenario], keys: list[str], number_format: Nu
         fig.add_bar(
             x=names,
             y=values,
-            name=label(behaviour),
+            name=plotly_text(behaviour),
             marker_color=colours.get(key, PALETTE[i % len(PALETTE)]),
             hovertemplate=f"%{{x}}<br>%{{fullData.name}}: {fmt.currency}%{{y:,.0f}} a year<extra></extra>",
         )

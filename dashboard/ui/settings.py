@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard.access import Action
+from dashboard.escape import markdown_text
 from dashboard.formatting import NumberFormat
 from dashboard.store import Store
 from dashboard.ui import auth
@@ -33,4 +34,4 @@ def number_format_editor(store: Store, dataset: str, current: NumberFormat) -> N
                 if auth.require(Action.EDIT):
                     store.set_setting(dataset, "number_format", chosen.__dict__)
                     st.rerun()
-        st.caption(f"Example: {current.money(1234567.891, 2)} · {current.pct(0.1234)}")
+        st.caption(f"Example: {markdown_text(current.money(1234567.891, 2))} · {markdown_text(current.pct(0.1234))}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 
 import pandas as pd
@@ -11,6 +10,7 @@ import streamlit as st
 from dashboard import contract
 from dashboard.access import Action
 from dashboard.charts import behaviours as charts
+from dashboard.escape import markdown_text
 from dashboard.formatting import NumberFormat
 from dashboard.metrics import behaviours as bh
 from dashboard.metrics.behaviour_catalogue import (
@@ -36,18 +36,6 @@ from dashboard.metrics.behaviour_catalogue import (
 )
 from dashboard.ui import auth, state, widgets
 from dashboard.ui.frame import PageContext
-
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>$:])")
-
-
-def md(text: object) -> str:
-    """User or data text escaped for st.markdown, so it shows as typed (no links, images, maths or formatting)."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
-
-
-def money_md(text: str) -> str:
-    """A money string with its dollar signs escaped (st.markdown reads $...$ as maths)."""
-    return text.replace("$", "\\$")
 
 
 @dataclass(frozen=True)
@@ -103,7 +91,7 @@ def render_scope(ctx: PageContext, data: BehaviourData) -> None:
     left.metric(
         "Customers in scope",
         fmt.number(data.base),
-        help=f"Adoption is measured over {data.scope_text}, in the selected segments, regions and months. "
+        help=f"Adoption is measured over {markdown_text(data.scope_text)}, in the selected segments, regions and months. "
         "Prospects never count. Change the scope in the catalogue editor below.",
         border=True,
     )
@@ -122,7 +110,8 @@ def render_scope(ctx: PageContext, data: BehaviourData) -> None:
         border=True,
     )
     st.caption(
-        f"Adoption = customers showing the behaviour ÷ customers in scope: {md(data.scope_text)}; {md(ctx.filters.describe())}."
+        "Adoption = customers showing the behaviour ÷ customers in scope: "
+        f"{markdown_text(data.scope_text)}; {markdown_text(ctx.filters.describe())}."
     )
 
 
@@ -188,8 +177,8 @@ def render_adoption(ctx: PageContext, data: BehaviourData) -> None:
     if data.adoption["assumption"].any():
         st.caption(
             "Figures marked **Assumption** are placeholders from the default utility catalogue: replace them with "
-            "your own cost data and benchmarks in the catalogue editor below. Only e-billing's $11 and 84 % come "
-            "from the article.".replace("$", "\\$")
+            "your own cost data and benchmarks in the catalogue editor below. Only e-billing's \\$11 and 84 % come "
+            "from the article."
         )
     widgets.download_buttons(
         adoption_export(data.adoption), "behaviour_adoption", key="b_adoption_dl", label="Adoption table", deferred=True
@@ -218,7 +207,7 @@ def render_by_group(ctx: PageContext, data: BehaviourData) -> None:
         st.info("No behaviour is measured in the data, so there is nothing to break down.")
         return
     if by_group["group"].nunique() < 2:
-        st.caption(f"Every customer in scope has the same {dimension} ({md(by_group['group'].iloc[0])}).")
+        st.caption(f"Every customer in scope has the same {dimension} ({markdown_text(by_group['group'].iloc[0])}).")
     widgets.chart(charts.adoption_heatmap(by_group, dimension, fmt), key="b_group_heatmap")
     widgets.chart(charts.potential_by_group(by_group, dimension, list(data.catalogue.keys), fmt), key="b_group_potential")
     table = by_group.assign(
@@ -479,13 +468,13 @@ def render_catalogue_editor(ctx: PageContext, data: BehaviourData) -> None:
     st.subheader("The behaviour catalogue")
     message = st.session_state.pop(f"{_E}message", None)
     if message:
-        (st.success if message[0] == "success" else st.error)(message[1])
+        (st.success if message[0] == "success" else st.error)(markdown_text(message[1]))
     with st.expander("Edit the catalogue: add your own behaviours, replace the assumptions", expanded=message is not None):
         for note in data.catalogue.notes:
-            st.caption(md(note))
+            st.caption(markdown_text(note))
         unused = unused_flags(data.catalogue, data.flag_columns)
         if unused:
-            st.info(f"Flag columns in the data that no behaviour measures: {md(', '.join(unused))}.")
+            st.info(f"Flag columns in the data that no behaviour measures: {markdown_text(', '.join(unused))}.")
             st.button("Add them as behaviours", key=f"{_E}add_flags", on_click=_add_flags, args=(ctx, data))
         st.session_state[f"{_E}scope"] = data.catalogue.scope
         st.radio(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import time
 from datetime import timedelta
 
@@ -18,6 +17,7 @@ import streamlit as st
 
 from dashboard import access, config, contract, export
 from dashboard.access import Action
+from dashboard.escape import markdown_text
 from dashboard.ingest import encoding as enc
 from dashboard.ingest import formats, rules, sniff, templates, uploads, vocab
 from dashboard.ingest.errors import IngestError
@@ -149,7 +149,7 @@ def render_upload(ctx: PageContext) -> None:
     tables = upload.tables()
     failed = [t for t in contract.TABLES if t in upload.read_errors]
     for table in failed:
-        st.error(upload.read_errors[table].message, icon=":material/error:")
+        st.error(markdown_text(upload.read_errors[table].message), icon=":material/error:")
     if not tables:
         st.info("Upload at least one file to map its columns.", icon=":material/upload_file:")
         return
@@ -228,7 +228,7 @@ def _read_settings(upload: Upload, table: str, read: ReadOptions) -> None:
             st.session_state.get(keys["sheet"], read.sheet) or "",
         )
 
-    with st.expander(f"Read settings · {summary}", expanded=table in upload.read_errors):
+    with st.expander(f"Read settings · {markdown_text(summary)}", expanded=table in upload.read_errors):
         left, middle, right = st.columns(3)
         encodings = ["auto", *enc.LABELS]
         left.selectbox(
@@ -258,7 +258,7 @@ def _read_settings(upload: Upload, table: str, read: ReadOptions) -> None:
                 options,
                 index=options.index(read.sheet) if read.sheet in options else 0,
                 format_func=lambda s: "the first that holds a table" if s == "" else s,
-                help=f"Reading '{first.sheet}'.",
+                help=f"Reading '{markdown_text(first.sheet)}'.",
                 key=keys["sheet"],
                 on_change=_changed,
             )
@@ -283,7 +283,7 @@ def _mapping_for(upload: Upload, table: str) -> None:
     """Column mapping, behaviour flags, derived columns, formats and labels of one table."""
     mapping = upload.mapping.tables[table]
     for note in upload.mapping_notes.get(table, []):
-        st.caption(f":material/info: {note}")
+        st.caption(f":material/info: {markdown_text(note)}")
     with st.expander("What the file holds (first rows)"):
         widgets.table(upload.raw_preview(table, 8))
     headers = upload.headers(table)
@@ -337,10 +337,10 @@ def _column_select(upload, table, mapping: TableMapping, target: str, column, he
         help=f"{column.description} ({column.type})",
     )
     if rule:
-        where.caption(f"from a rule: {rule.describe().split(' = ', 1)[1]}")
+        where.caption(f"from a rule: {markdown_text(rule.describe().split(' = ', 1)[1])}")
     elif current != NOT_MAPPED:
         values = [v for v in samples.get(current, [])[:4]]
-        where.caption("e.g. " + ", ".join(_short(v) for v in values) if values else "(blank in the first rows)")
+        where.caption("e.g. " + ", ".join(markdown_text(_short(v)) for v in values) if values else "(blank in the first rows)")
 
 
 def _short(value: str, width: int = 24) -> str:
@@ -354,7 +354,7 @@ def _behaviours(upload: Upload, table: str, headers: list[str]) -> None:
     flags = [t for t in mapping.targets() if t.startswith(contract.BEHAVIOUR_PREFIX)]
     for target in flags:
         left, right = st.columns([5, 1])
-        left.markdown(f"`{target}` = {_source_words(mapping, target)}")
+        left.markdown(f"`{target}` = {markdown_text(_source_words(mapping, target))}")
         if right.button("Remove", key=_map_key(table, f"rm_{target}"), icon=":material/delete:"):
             _remove_target(upload, table, target)
             st.rerun()
@@ -384,7 +384,7 @@ def _behaviours(upload: Upload, table: str, headers: list[str]) -> None:
                 upload.set_mapping(table, fresh.validate())
                 st.rerun()
             except (ValueError, IngestError) as exc:
-                st.error(str(exc), icon=":material/error:")
+                st.error(markdown_text(exc), icon=":material/error:")
 
 
 def _source_words(mapping: TableMapping, target: str) -> str:
@@ -410,7 +410,7 @@ def _derived(upload: Upload, table: str, headers: list[str]) -> None:
     derived = [r for r in mapping.rules if not r.target.startswith(contract.BEHAVIOUR_PREFIX)]
     for rule in derived:
         left, right = st.columns([5, 1])
-        left.markdown(f"`{rule.target}` = {rule.describe().split(' = ', 1)[1]}")
+        left.markdown(f"`{rule.target}` = {markdown_text(rule.describe().split(' = ', 1)[1])}")
         if right.button("Remove", key=_map_key(table, f"rmrule_{rule.target}"), icon=":material/delete:"):
             _remove_target(upload, table, rule.target)
             st.rerun()
@@ -438,7 +438,7 @@ def _derived(upload: Upload, table: str, headers: list[str]) -> None:
                 st.session_state[f"d_mapgen_{table}"] = st.session_state.get(f"d_mapgen_{table}", 0) + 1
                 st.rerun()
             except (ValueError, IngestError) as exc:
-                st.error(str(exc), icon=":material/error:")
+                st.error(markdown_text(exc), icon=":material/error:")
 
 
 def _formats(upload: Upload, table: str, headers: list[str]) -> None:
@@ -469,7 +469,7 @@ def _formats(upload: Upload, table: str, headers: list[str]) -> None:
             upload.set_mapping(table, fresh)
 
         where.selectbox(
-            f"Dates in '{header}'",
+            f"Dates in '{markdown_text(header)}'",
             orders,
             index=orders.index(mapping.dates.get(header, "auto")),
             format_func=lambda o: DETECT if o == "auto" else formats.DATE_ORDERS[o],
@@ -575,7 +575,7 @@ def _check(upload: Upload) -> Report | None:
         report = upload.check(progress=bar)
     except IngestError as exc:
         bar.done()
-        st.error(str(exc), icon=":material/error:")
+        st.error(markdown_text(exc), icon=":material/error:")
         return None
     bar.done()
     return report
@@ -645,12 +645,7 @@ def _problem(problem: Problem) -> None:
         lines.append("Examples: " + "; ".join(e.describe() for e in problem.examples))
     if problem.action and problem.severity != NOTE:
         lines.append(f"What to do: {problem.action}")
-    show("  \n".join(_escape(line) for line in lines), icon=icon)
-
-
-def _escape(text: str) -> str:
-    """Text from a file shown literally in markdown (no emphasis, links or HTML)."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$])", r"\\\1", text)
+    show("  \n".join(markdown_text(line) for line in lines), icon=icon)
 
 
 # -- publishing ---------------------------------------------------------------------------------
@@ -682,7 +677,7 @@ def _publish(upload: Upload, report: Report, ctx: PageContext) -> None:
         version = upload.publish(dataset or "", note=note, new_dataset=kind == "New dataset", progress=bar)
     except (IngestError, StoreError) as exc:
         bar.done()
-        st.error(str(exc), icon=":material/error:")
+        st.error(markdown_text(exc), icon=":material/error:")
         return
     bar.done()
     counts = ", ".join(f"{ctx.number_format.number(n)} {t}" for t, n in version.row_counts.items())
@@ -699,7 +694,7 @@ def _publish(upload: Upload, report: Report, ctx: PageContext) -> None:
 def _show_last_publish() -> None:
     message = st.session_state.pop("d_published", None)
     if message:
-        st.success(message, icon=":material/check_circle:")
+        st.success(markdown_text(message), icon=":material/check_circle:")
         st.page_link("app.py", label="See the Overview of the new data", icon=":material/dashboard:")
 
 
@@ -794,7 +789,7 @@ def _dataset_actions(ctx: PageContext, dataset: str, version, active) -> None:
     else:
         if b.button(f"Delete version {version.number}…", key="d_delversion", icon=":material/delete:"):
             st.session_state["d_confirm"] = ("version", dataset, version.version_id, version.number)
-        if c.button(f"Delete dataset {dataset}…", key="d_deldataset", icon=":material/delete_forever:"):
+        if c.button(f"Delete dataset {markdown_text(dataset)}…", key="d_deldataset", icon=":material/delete_forever:"):
             st.session_state["d_confirm"] = ("dataset", dataset, None, len(store.versions(dataset)))
     with st.form("d_rename_form", border=False):
         new_name = st.text_input("New name", value=dataset, key="d_newname", max_chars=60)
@@ -802,7 +797,7 @@ def _dataset_actions(ctx: PageContext, dataset: str, version, active) -> None:
             try:
                 store.rename_dataset(dataset, new_name)
             except StoreError as exc:
-                st.error(str(exc), icon=":material/error:")
+                st.error(markdown_text(exc), icon=":material/error:")
             else:
                 if ctx.dataset == dataset:
                     state.set_value("ds", new_name.strip())
@@ -820,7 +815,7 @@ def _confirm_delete(ctx: PageContext) -> None:
         text = f"Delete version {number} of {dataset}? Its tables are dropped; this cannot be undone."
     else:
         text = f"Delete the dataset {dataset} with its {number} version(s) and settings? This cannot be undone."
-    st.warning(_escape(text), icon=":material/warning:")
+    st.warning(markdown_text(text), icon=":material/warning:")
     yes, no = st.columns(2)
     if yes.button("Yes, delete", type="primary", key="d_confirm_yes", icon=":material/delete_forever:"):
         st.session_state.pop("d_confirm", None)

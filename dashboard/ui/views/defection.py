@@ -15,6 +15,7 @@ import streamlit as st
 
 from dashboard.access import Action
 from dashboard.charts import defection as charts
+from dashboard.escape import markdown_text
 from dashboard.metrics import clv, defection, defection_sources
 from dashboard.metrics import defection_figures as figures
 from dashboard.ui import auth, report, state, widgets
@@ -41,20 +42,13 @@ __all__ = [
     "save_bar",
 ]
 
-_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
-
-
-def escape(text: object) -> str:
-    """Text with Markdown characters escaped, so a label from the data cannot become a link, image or formula."""
-    return _MARKDOWN_SPECIALS.sub(r"\\\1", str(text))
-
 
 def render_data_needs(ctx: PageContext, view: DefectionView) -> None:
     """What the page needs from the data, what this dataset has, and why a model was not fitted."""
     fit = view.fit
     if fit["problems"] and view.available["transactions"]:
         st.warning(
-            "**No BG/NBD fit:** " + escape("; ".join(fit["problems"])) + ". The probability-alive rule and the "
+            "**No BG/NBD fit:** " + markdown_text("; ".join(fit["problems"])) + ". The probability-alive rule and the "
             "probabilistic lifetime value are off; the simple lifetime value still works.",
             icon=":material/warning:",
         )
@@ -77,11 +71,13 @@ def render_headline(ctx: PageContext, view: DefectionView) -> None:
     """The definition in words, the as-of day, the story in two or three sentences, and the KPI tiles."""
     spec = view.spec
     as_of = pd.Timestamp(view.fit["as_of"]).strftime("%d %b %Y") if pd.notna(view.fit["as_of"]) else "—"
-    st.caption(f"**Defected or at risk when:** {spec.definition.describe()}. Status on {as_of}, the last day in the data.")
+    st.caption(
+        f"**Defected or at risk when:** {markdown_text(spec.definition.describe())}. Status on {as_of}, the last day in the data."
+    )
     kpi_frame = figures.kpis_from(view.summary, spec)
     story = figures.story(kpi_frame, figures.reasons_from(view.summary), ctx.number_format)
     if story:
-        st.info("  \n".join(escape(line) for line in story), icon=":material/campaign:")
+        st.info("  \n".join(markdown_text(line) for line in story), icon=":material/campaign:")
     if (page_report := report.current()) is not None:
         page_report.text(f"Defected or at risk when: {spec.definition.describe()}. Status on {as_of}.", "Definition")
         if story:
@@ -179,7 +175,7 @@ def render_why(ctx: PageContext, view: DefectionView) -> None:
         follow = view.follow_up
         if follow["observed"] is not None and pd.notna(follow["observed"]):
             st.caption(
-                f"Followed for a year: {escape(follow['basis'])} ({nf.pct(follow['observed'])}). That share is the chance "
+                f"Followed for a year: {markdown_text(follow['basis'])} ({nf.pct(follow['observed'])}). That share is the chance "
                 "of leaving used for customers flagged only by the complaint rule."
             )
 
@@ -200,13 +196,14 @@ def render_what_it_costs(ctx: PageContext, view: DefectionView) -> None:
         hint = ""
         if implied["years"] is not None and pd.notna(implied["years"]):
             hint = (
-                f" Customers here defect at {escape(nf.pct(implied['annual_rate']))} a year, which implies about "
+                f" Customers here defect at {markdown_text(nf.pct(implied['annual_rate']))} a year, which implies about "
                 f"{implied['years']:.1f} years."
             )
         st.markdown(
-            f"A current customer spends **{escape(nf.money(ltv['annual_spend']))}** a year on average; at "
+            f"A current customer spends **{markdown_text(nf.money(ltv['annual_spend']))}** a year on average; at "
             f"{valuation.margin_pct:g} % margin over {valuation.years:g} years that is "
-            f"**{escape(nf.money(ltv['undiscounted']))}** (undiscounted), **{escape(nf.money(ltv['discounted']))}** in "
+            f"**{markdown_text(nf.money(ltv['undiscounted']))}** (undiscounted), "
+            f"**{markdown_text(nf.money(ltv['discounted']))}** in "
             f"today's money at {valuation.discount_pct:g} % a year.{hint}"
         )
     else:
@@ -228,8 +225,8 @@ def _bgnbd_panel(ctx: PageContext, view: DefectionView, ltv: pd.Series) -> None:
     fit, nf, valuation = view.fit, ctx.number_format, view.spec.valuation
     st.markdown(
         f"Expected lifetime value of a current customer over the next {valuation.horizon_years} years: "
-        f"**{escape(nf.money(ltv['undiscounted']))}** (undiscounted), **{escape(nf.money(ltv['discounted']))}** in "
-        f"today's money at {valuation.discount_pct:g} % a year; mean probability alive {escape(nf.pct(ltv['p_alive']))}."
+        f"**{markdown_text(nf.money(ltv['undiscounted']))}** (undiscounted), **{markdown_text(nf.money(ltv['discounted']))}** in "
+        f"today's money at {valuation.discount_pct:g} % a year; mean probability alive {markdown_text(nf.pct(ltv['p_alive']))}."
     )
     with st.expander("Model parameters (maximum likelihood, fitted at publish)", icon=":material/functions:"):
         params = pd.DataFrame(
@@ -248,7 +245,7 @@ def _bgnbd_panel(ctx: PageContext, view: DefectionView, ltv: pd.Series) -> None:
         value_format = {"value": st.column_config.NumberColumn(format="%.4g")}
         widgets.table(params, width="stretch", column_config=value_format)
     for warning in fit["warnings"]:
-        st.warning(escape(warning[0].upper() + warning[1:]) + ".", icon=":material/info:")
+        st.warning(markdown_text(warning[0].upper() + warning[1:]) + ".", icon=":material/info:")
 
 
 def _store_lifetime_value(ctx: PageContext, view: DefectionView) -> None:

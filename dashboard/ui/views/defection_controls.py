@@ -15,6 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.access import Action
+from dashboard.escape import markdown_text
 from dashboard.metrics import defection, defection_sources
 from dashboard.metrics.defection_prepare import HORIZON_YEARS
 from dashboard.ui import auth, state
@@ -247,7 +248,7 @@ def _checked(saved: defection.Definition, values: dict, available: dict[str, boo
     try:
         return replace(saved, **values).validate()
     except ValueError as exc:
-        st.error(f"{exc}; the saved definition is used instead.", icon=":material/error:")
+        st.error(f"{markdown_text(exc)}; the saved definition is used instead.", icon=":material/error:")
         return saved
 
 

@@ -13,6 +13,7 @@ import streamlit as st
 from dashboard.access import Action
 from dashboard.charts import funnel as charts
 from dashboard.contract import CHANNELS
+from dashboard.escape import markdown_text
 from dashboard.metrics import economics, funnel, movement, stages
 from dashboard.metrics.scope import month_start
 from dashboard.metrics.stages import DEFAULT_NAMES, LADDER, NEW, OFF_RAMPS, ROLES, StageModel, StageRules
@@ -22,12 +23,6 @@ from dashboard.ui.frame import PageContext
 TABS = ("Funnel", "Sales funnel", "Movement", "Economics", "Stage rules")
 SALES_WINDOWS = (7, 14, 30, 60, 90, 180, 365)
 JOINS = ["or", "and"]
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
-
-
-def _md(text: str) -> str:
-    """text with Markdown punctuation escaped, so names typed by users show as typed."""
-    return _MD_SPECIAL.sub(r"\\\1", str(text))
 
 
 def _tiles_to_report(rows: list[tuple[str, str, str]]) -> None:
@@ -131,10 +126,10 @@ def render_rules_in_words(ctx: PageContext, model: StageModel, *, expanded: bool
     source = "the stage column" if stages.uses_column(model, ctx.version) else "the rules"
     with st.expander(f"How customers are put in stages (now: {source})", expanded=expanded, icon=":material/rule:"):
         described = stages.describe_rules(model, ctx.version)
-        st.markdown("\n".join(f"- **{_md(name)}**: {_md(sentence)}" for _, name, sentence in described))
+        st.markdown("\n".join(f"- **{markdown_text(name)}**: {markdown_text(sentence)}" for _, name, sentence in described))
         if (page_report := report.current()) is not None:
             page_report.text("\n".join(f"{name}: {sentence}" for _, name, sentence in described), "Stage rules in force")
-        st.caption(" ".join(stages.describe_basics(model, ctx.version)))
+        st.caption(markdown_text(" ".join(stages.describe_basics(model, ctx.version))))
         if stages.uses_column(model, ctx.version):
             unmatched = ctx.metric(funnel.unmatched_labels, funnel.StageSpec(model))
             if not unmatched.empty:
@@ -193,7 +188,7 @@ def render_stage_drill(ctx: PageContext, model: StageModel, counts: pd.DataFrame
     spec = funnel.DrillSpec(model, ctx.filters, role)
     frame = ctx.metric(funnel.stage_customers, spec)
     shown = f"showing the first {ctx.number_format.number(len(frame))} by customer id" if total > len(frame) else "all shown"
-    st.caption(f"{ctx.number_format.number(total)} customers in {model.name(role)} on the as-of date; {shown}.")
+    st.caption(f"{ctx.number_format.number(total)} customers in {markdown_text(model.name(role))} on the as-of date; {shown}.")
     widgets.table(frame, width="stretch", height=300, column_config=_date_columns(frame))
     _download_all(ctx, funnel.stage_customers, replace(spec, limit=None), f"funnel-{_slug(model.name(role))}", "f_stage_dl")
 
@@ -584,7 +579,7 @@ def _flash(key: str) -> None:
     message = st.session_state.pop(key, None)
     if message:
         kind, text = message
-        (st.error if kind == "error" else st.success)(text)
+        (st.error if kind == "error" else st.success)(markdown_text(text))
 
 
 # -- stage rules tab -------------------------------------------------------------------------------
@@ -632,16 +627,16 @@ def render_model_editor(ctx: PageContext, model: StageModel) -> None:
         st.caption("A threshold of 0 switches that part of a rule off.")
         left, mid, right = st.columns(3)
         with left:
-            st.markdown(f"**{_md(model.name('repeat'))}**")
+            st.markdown(f"**{markdown_text(model.name('repeat'))}**")
             st.number_input("Purchases, at least", 0, 1000, rules.repeat_purchases, key="f_set_repeat_purchases")
             st.radio("Join", ["or", "and"], index=JOINS.index(rules.repeat_join), horizontal=True, key="f_set_repeat_join")
             st.number_input("A customer for at least (days)", 0, 36_500, rules.repeat_tenure_days, key="f_set_repeat_tenure_days")
-            st.markdown(f"**{_md(model.name('loyal'))}**")
+            st.markdown(f"**{markdown_text(model.name('loyal'))}**")
             st.number_input("Purchases, at least", 0, 1000, rules.loyal_purchases, key="f_set_loyal_purchases")
             st.radio("Join", JOINS, index=JOINS.index(rules.loyal_join), horizontal=True, key="f_set_loyal_join")
             st.number_input("A customer for at least (days)", 0, 36_500, rules.loyal_tenure_days, key="f_set_loyal_tenure_days")
         with mid:
-            st.markdown(f"**{_md(model.name('advocate'))}**")
+            st.markdown(f"**{markdown_text(model.name('advocate'))}**")
             st.number_input("Customers referred, at least", 0, 10_000, rules.advocate_referrals, key="f_set_advocate_referrals")
             bases = ["first_purchase", "repeat", "loyal"]
             st.selectbox(
@@ -651,7 +646,7 @@ def render_model_editor(ctx: PageContext, model: StageModel) -> None:
                 format_func=model.name,
                 key="f_set_advocate_from",
             )
-            st.markdown(f"**{_md(model.name('at_risk'))}**")
+            st.markdown(f"**{markdown_text(model.name('at_risk'))}**")
             st.number_input(
                 "No purchase for more than (days)",
                 0,
@@ -663,7 +658,7 @@ def render_model_editor(ctx: PageContext, model: StageModel) -> None:
             st.number_input("Or complaints, at least", 0, 1000, rules.at_risk_complaints, key="f_set_at_risk_complaints")
             st.number_input("Within (days)", 1, 3650, rules.at_risk_complaint_days, key="f_set_at_risk_complaint_days")
         with right:
-            st.markdown(f"**{_md(model.name('defected'))}**")
+            st.markdown(f"**{markdown_text(model.name('defected'))}**")
             st.checkbox("A churn flag or churn date", value=rules.defected_on_churn, key="f_set_defected_on_churn")
             st.number_input(
                 "Or no purchase for more than (days)",

@@ -8,6 +8,7 @@ import streamlit as st
 from dashboard.access import Action
 from dashboard.charts import journey as charts
 from dashboard.contract import JOURNEY_STAGES
+from dashboard.escape import markdown_text
 from dashboard.metrics import customers, journey, journey_drill, journey_paths, journey_service
 from dashboard.metrics.journey import HEATMAP_METRICS, JourneySpec
 from dashboard.metrics.journey_paths import NODE_KINDS, PathSpec, VariantSpec
@@ -120,18 +121,13 @@ def render_hotspots(ctx: PageContext, spec: JourneySpec) -> None:
                 st.markdown("#### —")
                 st.caption("Not enough ratings, contacts or cases for these filters, or not in this dataset.")
                 continue
-            st.markdown(f"#### :red[{plain(spot.stage)}]")
+            st.markdown(f"#### :red[{markdown_text(spot.stage)}]")
             if spot.key in ("satisfaction", "effort"):
                 value, overall = nf.number(spot.value, 1), nf.number(spot.overall, 1)
                 unit = " / 5" if spot.value <= 5 else ""
             else:
                 value, overall, unit = nf.pct(spot.value, 0), nf.pct(spot.overall, 0), ""
             st.markdown(f"**{value}**{unit} · all stages {overall}")
-
-
-def plain(text: str) -> str:
-    """Uploaded text made safe for st.markdown: every markdown control character escaped."""
-    return "".join("\\" + ch if ch in "\\`*_{}[]()#+-.!|<>~:$" else ch for ch in str(text))
 
 
 def _hotspot_help(key: str, spec: JourneySpec) -> str:
@@ -384,7 +380,7 @@ def render_drilldown(ctx: PageContext, spec: JourneySpec, path_spec: PathSpec) -
     total = int(people["total"].iloc[0])
     nf = ctx.number_format
     st.markdown(
-        f"**{nf.number(total, 0)} customers** behind {plain(names[value])}"
+        f"**{nf.number(total, 0)} customers** behind {markdown_text(names[value])}"
         + (f"; the {len(people)} with most touchpoints there are listed." if total > len(people) else ".")
     )
     listed = people.drop(columns=["total"])
@@ -416,7 +412,7 @@ def render_drilldown(ctx: PageContext, spec: JourneySpec, path_spec: PathSpec) -
     events = ctx.metric(customers.timeline, customers.TimelineSpec((chosen,)))
     stage_order = list(JOURNEY_STAGES.labels)
     widgets.chart(charts.timeline(events, stage_order), key="j_timeline")
-    with st.expander(f"Timeline of {chosen} as a table"):
+    with st.expander(f"Timeline of {markdown_text(chosen)} as a table"):
         widgets.table(events, width="stretch")
     st.caption("Exports are formula-safe: text that starts with =, +, - or @ cannot run as a spreadsheet formula.")
     widgets.download_buttons(listed, "journey-customers", key="j_people_dl", label="Customers")

@@ -15,6 +15,7 @@ import streamlit as st
 
 from dashboard import story
 from dashboard.access import Action
+from dashboard.escape import markdown_text
 from dashboard.metrics import journey as journey_metrics
 from dashboard.metrics import overview as overview_metrics
 from dashboard.metrics import whatif as whatif_metrics
@@ -32,20 +33,6 @@ INTRO = (
     "Each step shows the live figures for the dataset and filters in the sidebar; the notes under each step are saved "
     "with the dataset and go into the HTML report."
 )
-_ASCII_PUNCTUATION = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
-
-
-def plain_markdown(text: object) -> str:
-    """Text for st.markdown that shows exactly as typed: every ASCII punctuation character backslash-escaped (no
-    formatting, links, HTML, maths or emoji codes), leading spaces kept (no code blocks), line breaks kept."""
-    lines = []
-    for line in str(text).splitlines():
-        body = line.lstrip(" \t")
-        indent = "\u00a0" * (len(line) - len(body))
-        lines.append(indent + "".join("\\" + ch if ch in _ASCII_PUNCTUATION else ch for ch in body))
-    return "  \n".join(lines)
-
-
 # -- navigation ---------------------------------------------------------------------------------------------------
 
 
@@ -148,7 +135,7 @@ def _save_note(ctx: PageContext, step_key: str) -> None:
 def show_note(label: str, note: str) -> None:
     """A saved note, read-only, as plain text (never Markdown or HTML)."""
     with st.container(border=True):
-        st.markdown(f"**{plain_markdown(label)}**")
+        st.markdown(f"**{markdown_text(label)}**")
         st.text(note, width="stretch")
 
 
@@ -177,7 +164,7 @@ def render_notes(ctx: PageContext, step: story.Step) -> str:
         placeholder=step.notes_hint,
         on_change=_save_note,
         args=(ctx, step.key),
-        help=f"Saved with the dataset “{ctx.dataset}” as soon as you click outside the box (or press Ctrl+Enter); "
+        help=f"Saved with the dataset “{markdown_text(ctx.dataset)}” as soon as you click outside the box (or press Ctrl+Enter); "
         "everyone who opens the dataset sees it, presentation mode shows it read-only, and it goes into the HTML report.",
     )
     return note
@@ -284,7 +271,7 @@ def figure_tiles(ctx: PageContext, figures: pd.DataFrame, per_row: int = 3) -> N
             if not figure["available"]:
                 help_text += " Not available for this dataset or these filters."
             detail = figure["detail"]
-            label = figure["label"] + (f": {plain_markdown(detail)}" if detail else "")
+            label = figure["label"] + (f": {markdown_text(detail)}" if detail else "")
             column.metric(label, value, help=help_text, border=True)
             shown.append((figure["label"] + (f": {detail}" if detail else ""), value, help_text))
     if (page_report := report.current()) is not None:

@@ -14,10 +14,11 @@ import streamlit as st
 from dashboard.access import Action
 from dashboard.charts import whatif as charts
 from dashboard.charts.theme import GOOD, GREY
+from dashboard.escape import markdown_text
 from dashboard.metrics import whatif
 from dashboard.ui import auth, report, state, widgets
 from dashboard.ui.frame import PageContext
-from dashboard.ui.views.behaviours import BehaviourData, md, money_md
+from dashboard.ui.views.behaviours import BehaviourData
 
 SLIDER_STEP = 0.1
 """Slider steps in percentage points."""
@@ -213,7 +214,7 @@ def render_whatif(ctx: PageContext, data: BehaviourData) -> WhatIf:
             help="Customers the change in adoption applies to. From the dataset by default; type another number to override.",
         )
         if not base_overridden:
-            st.caption(f"From the dataset: {fmt.number(dataset_base)} customers in scope ({md(data.scope_text)}).")
+            st.caption(f"From the dataset: {fmt.number(dataset_base)} customers in scope ({markdown_text(data.scope_text)}).")
         else:
             st.caption(f"Entered here: {fmt.number(base)} customers. The dataset has {fmt.number(dataset_base)}.")
             st.button("Use the dataset's customer base", key="w_base_reset", on_click=state.set_value, args=("w_base", None))
@@ -222,7 +223,7 @@ def render_whatif(ctx: PageContext, data: BehaviourData) -> WhatIf:
         header = st.columns(ROW, vertical_alignment="bottom")
         header[0].markdown("**Behaviour**")
         header[1].markdown("**Target adoption** (from today to 100 %)")
-        header[2].markdown(f"**Saving** ({md(fmt.currency)} a year)", help="Saved per adopting customer per year.")
+        header[2].markdown(f"**Saving** ({markdown_text(fmt.currency)} a year)", help="Saved per adopting customer per year.")
         header[3].markdown("**Saves a year**")
     saved = dict(zip(frame["key"], frame["annual_saving"], strict=True))
     for lever in items:
@@ -230,7 +231,7 @@ def render_whatif(ctx: PageContext, data: BehaviourData) -> WhatIf:
     if unpriced:
         st.caption(
             "Not priced (no data and no estimated adoption): "
-            + ", ".join(md(n) for n in unpriced)
+            + ", ".join(markdown_text(n) for n in unpriced)
             + ". Add an estimate on the Behaviours page."
         )
 
@@ -262,7 +263,7 @@ def render_whatif(ctx: PageContext, data: BehaviourData) -> WhatIf:
                 max_value=1e8,
                 step=100.0,
                 format="%.2f",
-                help=f"Default: {ltv_default.source}.",
+                help=f"Default: {markdown_text(ltv_default.source)}.",
             )
 
     left, right = st.columns(2)
@@ -334,7 +335,7 @@ def _lever_row(ctx: PageContext, lever: whatif.Lever, saves: float) -> None:
     name_col, slider_col, saving_col, result_col = st.columns(ROW, vertical_alignment="center")
     with name_col:
         badge = " :orange-badge[assumption]" if lever.assumption else ""
-        st.markdown(f"**{md(lever.behaviour)}**{badge}")
+        st.markdown(f"**{markdown_text(lever.behaviour)}**{badge}")
         st.caption(f"Today {fmt.pct(lever.current)}{estimate} · best-in-class {best}")
     with slider_col:
         if not _has_slider(lever):
@@ -342,7 +343,7 @@ def _lever_row(ctx: PageContext, lever: whatif.Lever, saves: float) -> None:
         else:
             _target(lever).draw(
                 st.slider,
-                f"Target adoption: {md(lever.behaviour)}",
+                f"Target adoption: {markdown_text(lever.behaviour)}",
                 to_arg=lambda v: current_pct if v is None else float(v),
                 min_value=_slider_floor(lever),
                 max_value=100.0,
@@ -353,7 +354,7 @@ def _lever_row(ctx: PageContext, lever: whatif.Lever, saves: float) -> None:
     with saving_col:
         _saving(lever).draw(
             st.number_input,
-            f"Saving per customer a year: {md(lever.behaviour)}",
+            f"Saving per customer a year: {markdown_text(lever.behaviour)}",
             to_arg=lambda v: lever.saving if v is None else float(v),
             min_value=0.0,
             max_value=1e7,
@@ -364,7 +365,7 @@ def _lever_row(ctx: PageContext, lever: whatif.Lever, saves: float) -> None:
             + ("; the catalogue's figure is an assumption to replace." if lever.assumption else "."),
         )
     with result_col:
-        st.markdown(f"**{money_md(whatif.money_full(saves, fmt))}**" if saves > 0 else "—")
+        st.markdown(f"**{markdown_text(whatif.money_full(saves, fmt))}**" if saves > 0 else "—")
 
 
 def _headline(ctx: PageContext, frame: pd.DataFrame, base: float, proj: pd.DataFrame, years: int) -> None:
@@ -381,23 +382,17 @@ def _headline(ctx: PageContext, frame: pd.DataFrame, base: float, proj: pd.DataF
             config={"displayModeBar": False, "staticPlot": True},
         )
     with words_col:
-        st.markdown(f"**Total annual savings: {money_md(whatif.money_full(total, fmt))} a year**")
+        st.markdown(f"**Total annual savings: {markdown_text(whatif.money_full(total, fmt))} a year**")
         lines = whatif.formula_lines(frame, base, fmt)
         if lines:
-            st.markdown("\n".join(f"- {money_md(md_line(line))}" for line in lines))
+            st.markdown("\n".join(f"- {markdown_text(line)}" for line in lines))
         else:
             st.markdown("Move a slider or pick a preset to see what closing the gap is worth.")
         cumulative = float(proj["cumulative"].max()) if len(proj) else 0.0
         st.caption(
             "Annual savings = customers × (target adoption − adoption today) × saving per adopting customer per year, "
-            f"summed over behaviours. Over {years} years with the ramp-up: {money_md(whatif.money_full(cumulative, fmt))}."
+            f"summed over behaviours. Over {years} years with the ramp-up: {markdown_text(whatif.money_full(cumulative, fmt))}."
         )
-
-
-def md_line(line: str) -> str:
-    """A formula line with the behaviour name (before the first colon) escaped for markdown."""
-    name, _, rest = line.partition(": ")
-    return f"{md(name)}: {rest}"
 
 
 def _retained(
@@ -413,9 +408,9 @@ def _retained(
     fmt = ctx.number_format
     st.subheader("Retained revenue, apart from cost savings")
     if stored_default:
-        st.caption(f"Lifetime value {money_md(fmt.money(ltv, 0))}: {md(ltv_default.source)}.")
+        st.caption(f"Lifetime value {markdown_text(fmt.money(ltv, 0))}: {markdown_text(ltv_default.source)}.")
     else:
-        st.caption(f"Lifetime value entered here: {money_md(fmt.money(ltv, 0))}.")
+        st.caption(f"Lifetime value entered here: {markdown_text(fmt.money(ltv, 0))}.")
     if not data.has_churn:
         st.info("This dataset does not say which customers left, so there is no churn gap to price.")
         return
@@ -521,7 +516,7 @@ def render_scenarios(ctx: PageContext, current: WhatIf, catalogue_keys: tuple[st
     st.subheader("Scenarios")
     message = st.session_state.pop("w_scn_message", None)
     if message:
-        (st.success if message[0] == "success" else st.error)(message[1])
+        (st.success if message[0] == "success" else st.error)(markdown_text(message[1]))
     editing = not ctx.presenting and auth.can(Action.EDIT)
     if editing:
         name_col, save_col = st.columns([3, 1], vertical_alignment="bottom")
@@ -605,5 +600,9 @@ def render_scenarios(ctx: PageContext, current: WhatIf, catalogue_keys: tuple[st
             width="stretch",
         )
     widgets.download_buttons(
-        lambda: whatif.scenario_table(selected), "whatif_scenario", key="w_scn_dl", label=f"“{md(selected.name)}”", deferred=True
+        lambda: whatif.scenario_table(selected),
+        "whatif_scenario",
+        key="w_scn_dl",
+        label=f"“{markdown_text(selected.name)}”",
+        deferred=True,
     )

@@ -1,0 +1,121 @@
+"""Hostile text in every column, every page in a real browser: nothing from the data becomes a link, an image,
+styled text or a request that leaves this machine; ordinary text with a markup character reads right."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from urllib.parse import quote, urlparse
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from dashboard.store import Store
+from tests.browser.conftest import AppServer, screenshot, start_server, wait_for_app
+from tests.hostile import DATASET, HOSTILE_CSV, ORDINARY, publish_hostile
+
+pytestmark = pytest.mark.browser
+
+PAGES = [
+    "",
+    "Journey",
+    "Journey?j_nodes=channel&j_dkind=reason",
+    "Funnel",
+    "Behaviours",
+    "What-if",
+    "Defection",
+    *(f"Story?s_step={n}" for n in range(1, 7)),
+    "Data",
+]
+LOCAL_HOSTS = {"localhost", "127.0.0.1"}
+STREAMLIT_FAVICON = "https://fonts.gstatic.com/s/i/short-term/release/materialsymbolsrounded/"
+"""Streamlit itself fetches a page icon given as ":material/...:" from Google Fonts (set_page_config); not data."""
+
+# Every element with an attribute that would load or link something from the data, or style it.
+_LIVE_FROM_DATA = """() => {
+  const names = ["href", "xlink:href", "src", "srcset", "action", "formaction", "poster", "data", "background"];
+  const found = [];
+  for (const el of document.querySelectorAll("*")) {
+    for (const attr of el.attributes) {
+      const linked = names.includes(attr.name) && attr.value.includes("evil.example");
+      const styled = attr.name === "style" && attr.value.replace(/\\s/g, "").includes("font-size:80px");
+      if (linked || styled) {
+        const box = el.parentElement && el.parentElement.closest("[data-testid]");
+        found.push((box ? box.dataset.testid + " " : "") + el.tagName + " " + attr.name + "=" + attr.value);
+      }
+    }
+  }
+  return found;
+}"""
+
+
+@pytest.fixture(scope="module")
+def hostile_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
+    folder = tmp_path_factory.mktemp("hostile")
+    source = folder / "source.duckdb"
+    store = Store(source)
+    publish_hostile(store)
+    store.close()
+    server = start_server(source, folder / "server")
+    yield server
+    server.stop()
+
+
+def _open(page: Page, server: AppServer, path: str) -> list[str]:
+    """Open path on the hostile dataset; the URLs of every request the page made."""
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    joiner = "&" if "?" in path else "?"
+    page.goto(f"{server.url}/{path}{joiner}ds={quote(DATASET)}")
+    wait_for_app(page)
+    page.wait_for_timeout(2500)  # plotly draws after the script ends
+    wait_for_app(page)
+    return requests
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_no_page_turns_hostile_text_into_links_images_styles_or_requests(hostile_server: AppServer, page: Page, path):
+    page.set_viewport_size({"width": 1440, "height": 4000})
+    requests = _open(page, hostile_server, path)
+    assert not page.locator('[data-testid="stException"]').count()
+    left = [url for url in requests if urlparse(url).scheme in ("http", "https", "ws", "wss")]
+    assert left, "no request was recorded"
+    assert [url for url in left if urlparse(url).hostname not in LOCAL_HOSTS and not url.startswith(STREAMLIT_FAVICON)] == []
+    assert page.evaluate(_LIVE_FROM_DATA) == []
+    text = page.evaluate("() => document.body.textContent")
+    assert "&amp;" not in text and "&lt;" not in text  # entities are decoded on screen, never shown
+    if path.startswith("Journey"):
+        screenshot(page, "no-markup-" + path.split("?")[0].lower())
+
+
+def test_ordinary_text_with_an_ampersand_reads_as_typed_on_a_chart(hostile_server: AppServer, page: Page):
+    _open(page, hostile_server, "Journey")
+    labels = page.evaluate("() => [...document.querySelectorAll('.js-plotly-plot svg text')].map(t => t.textContent)")
+    ordinary = ORDINARY["chat"]
+    assert any(ordinary in label for label in labels), sorted(set(labels))[:40]
+    assert not [label for label in labels if "&amp;" in label or "&lt;" in label]
+
+
+def test_a_hostile_segment_is_drawn_as_its_characters_on_an_axis(hostile_server: AppServer, page: Page):
+    _open(page, hostile_server, "Defection")
+    labels = page.evaluate("() => [...document.querySelectorAll('.js-plotly-plot svg text')].map(t => t.textContent)")
+    assert any('<a href="https://evil.example/login">' in label for label in labels), sorted(set(labels))[:60]
+
+
+def test_an_uploaded_file_with_hostile_text_is_shown_as_text_under_the_mapping_boxes(hostile_server, page: Page, tmp_path):
+    page.set_viewport_size({"width": 1440, "height": 3000})
+    requests = _open(page, hostile_server, "Data")
+    upload = tmp_path / "hostile.csv"
+    upload.write_text(HOSTILE_CSV)
+    uploader = page.get_by_test_id("stFileUploader").filter(has_text="Customers")
+    uploader.locator('input[type="file"]').set_input_files(str(upload))
+    wait_for_app(page)
+    examples = page.get_by_test_id("stCaptionContainer").filter(has_text="e.g.")
+    expect(examples.first).to_be_visible(timeout=30_000)
+    page.wait_for_timeout(1000)
+    shown = [text.replace("\u2060", "") for text in examples.all_inner_texts()]
+    assert "e.g. ![](https://evil.exampl…, C2" in shown
+    assert 'e.g. <a href="https://evil.e…, =HYPERLINK("https://evi…' in shown
+    assert page.evaluate(_LIVE_FROM_DATA) == []
+    left = [url for url in requests if urlparse(url).scheme in ("http", "https")]
+    assert [url for url in left if urlparse(url).hostname not in LOCAL_HOSTS and not url.startswith(STREAMLIT_FAVICON)] == []
+    screenshot(page, "no-markup-data-upload")
