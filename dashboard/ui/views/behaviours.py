@@ -35,6 +35,7 @@ from dashboard.metrics.behaviour_catalogue import (
 )
 from dashboard.ui import state, widgets
 from dashboard.ui.frame import PageContext
+from dashboard.ui.sections import guarded
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>$:])")
 
@@ -66,6 +67,7 @@ class BehaviourData:
     flag_columns: tuple[str, ...]
 
 
+@guarded("Behaviour figures")
 def behaviour_data(ctx: PageContext) -> BehaviourData:
     """The catalogue of the active dataset and its figures (one cached query per version, filters and measures)."""
     version = ctx.version
@@ -91,6 +93,7 @@ def behaviour_data(ctx: PageContext) -> BehaviourData:
 # -- read-only sections -------------------------------------------------------------------------------------------
 
 
+@guarded("Scope")
 def render_scope(ctx: PageContext, data: BehaviourData) -> None:
     """KPI tiles (customers in scope, behaviours measured, savings potential) and the scope in words."""
     fmt = ctx.number_format
@@ -165,6 +168,7 @@ def adoption_export(adoption: pd.DataFrame) -> pd.DataFrame:
     return out.rename(columns={"current": "adoption today %", "best_in_class": "best-in-class %", "gap": "gap (points)"})
 
 
+@guarded("Adoption against best-in-class")
 def render_adoption(ctx: PageContext, data: BehaviourData) -> None:
     """Adoption today against best-in-class, the gap and the savings potential, sorted by money."""
     fmt = ctx.number_format
@@ -195,6 +199,7 @@ def render_adoption(ctx: PageContext, data: BehaviourData) -> None:
     )
 
 
+@guarded("Adoption by group")
 def render_by_group(ctx: PageContext, data: BehaviourData) -> None:
     """Adoption and savings potential by segment or region."""
     fmt = ctx.number_format
@@ -242,6 +247,7 @@ def _valid_dimension(value: str) -> str:
     return value
 
 
+@guarded("Customers by number of behaviours")
 def render_count_groups(ctx: PageContext, data: BehaviourData) -> None:
     """Customers grouped by the number of behaviours they show: mean satisfaction with its interval, churn rate."""
     fmt = ctx.number_format
@@ -275,6 +281,7 @@ def render_count_groups(ctx: PageContext, data: BehaviourData) -> None:
     )
 
 
+@guarded("Behaviours and churn")
 def render_churn(ctx: PageContext, data: BehaviourData) -> None:
     """Churn rate and satisfaction with and without each behaviour."""
     fmt = ctx.number_format
@@ -461,6 +468,7 @@ def _save_scope(ctx: PageContext, data: BehaviourData) -> None:
     _forget_whatif(catalogue.keys)
 
 
+@guarded("Behaviour catalogue")
 def render_catalogue_editor(ctx: PageContext, data: BehaviourData) -> None:
     """Edit the dataset's behaviour catalogue: scope, add, change, delete, restore the default. Saved at once."""
     st.subheader("The behaviour catalogue")

@@ -18,6 +18,7 @@ from dashboard.metrics import clv, defection, defection_sources
 from dashboard.metrics import defection_figures as figures
 from dashboard.ui import report, state, widgets
 from dashboard.ui.frame import PageContext
+from dashboard.ui.sections import guarded
 from dashboard.ui.views.defection_controls import (
     LIFETIME_VALUE_KEY,
     SILENT_KEY,
@@ -48,6 +49,7 @@ def escape(text: object) -> str:
     return _MARKDOWN_SPECIALS.sub(r"\\\1", str(text))
 
 
+@guarded("What the data supports")
 def render_data_needs(ctx: PageContext, view: DefectionView) -> None:
     """What the page needs from the data, what this dataset has, and why a model was not fitted."""
     fit = view.fit
@@ -72,6 +74,7 @@ def render_data_needs(ctx: PageContext, view: DefectionView) -> None:
         )
 
 
+@guarded("Defection headline")
 def render_headline(ctx: PageContext, view: DefectionView) -> None:
     """The definition in words, the as-of day, the story in two or three sentences, and the KPI tiles."""
     spec = view.spec
@@ -91,6 +94,7 @@ def render_headline(ctx: PageContext, view: DefectionView) -> None:
 BREAKDOWN_TITLES = {"segment": "By segment", "stage": "By relationship stage", "behaviours": "By perfect-customer behaviours"}
 
 
+@guarded("Who is leaving")
 def render_who_is_leaving(ctx: PageContext, view: DefectionView) -> None:
     """Defection by month, and by segment, relationship stage and number of perfect-customer behaviours."""
     st.header("Who is leaving", divider="gray")
@@ -122,6 +126,7 @@ def render_who_is_leaving(ctx: PageContext, view: DefectionView) -> None:
                 st.info("No perfect-customer behaviours in this dataset: b_ flag columns (see the Behaviours page).")
 
 
+@guarded("Why they leave")
 def render_why(ctx: PageContext, view: DefectionView) -> None:
     """Reasons as a Pareto chart, complaints and the silent customers behind them, defection by complaint handling."""
     st.header("Why they leave", divider="gray")
@@ -182,6 +187,7 @@ def render_why(ctx: PageContext, view: DefectionView) -> None:
             )
 
 
+@guarded("What it costs")
 def render_what_it_costs(ctx: PageContext, view: DefectionView) -> None:
     """Lifetime value (method, margin, years, discount) and what defection costs by reason and by segment."""
     st.header("What it costs", divider="gray")
@@ -307,6 +313,7 @@ def export_frame(rows: pd.DataFrame) -> pd.DataFrame:
     return rows[list(EXPORT_NAMES)].rename(columns=EXPORT_NAMES)
 
 
+@guarded("At-risk customers")
 def render_at_risk_list(ctx: PageContext, view: DefectionView) -> None:
     """Who to call: the customers who match, with the rule that fired and the money; sortable; CSV and Excel export."""
     st.header("Who to call", divider="gray")
@@ -364,6 +371,7 @@ def render_at_risk_list(ctx: PageContext, view: DefectionView) -> None:
     widgets.download_buttons(everyone, filename, key="d_download", label="Download the list as")
 
 
+@guarded("Retention")
 def render_retention(ctx: PageContext, view: DefectionView) -> None:
     """Retention curves by signup cohort (Kaplan-Meier), with the cohort size chosen."""
     st.header("Retention by signup cohort", divider="gray")

@@ -17,6 +17,7 @@ from dashboard.metrics.scope import month_start
 from dashboard.metrics.stages import DEFAULT_NAMES, LADDER, NEW, OFF_RAMPS, ROLES, StageModel, StageRules
 from dashboard.ui import report, state, widgets
 from dashboard.ui.frame import PageContext
+from dashboard.ui.sections import guarded
 
 TABS = ("Funnel", "Sales funnel", "Movement", "Economics", "Stage rules")
 SALES_WINDOWS = (7, 14, 30, 60, 90, 180, 365)
@@ -43,11 +44,13 @@ def _heading_to_report(text: str) -> None:
 # -- model and tabs --------------------------------------------------------------------------------
 
 
+@guarded("Stage model")
 def stage_model(ctx: PageContext) -> StageModel:
     """The dataset's saved stage model (names, order, rules, source), or the default."""
     return stages.load_model(ctx.store, ctx.dataset)
 
 
+@guarded("Funnel tabs", stop=True)
 def page_tabs(ctx: PageContext) -> dict[str, object]:
     """The page's tabs (the rules editor left out when presenting); only the open one runs its queries."""
     labels = [t for t in TABS if not (ctx.presenting and t == "Stage rules")]
@@ -103,6 +106,7 @@ def _role_picker(label: str, name: str, roles: list[str], default: str, model: S
 # -- funnel tab ------------------------------------------------------------------------------------
 
 
+@guarded("Stage funnel")
 def render_stage_funnel(ctx: PageContext, model: StageModel) -> pd.DataFrame:
     """The funnel of stages reached and the stages now, side by side, with the as-of date; returns the counts."""
     spec = funnel.StageSpec(model, ctx.filters)
@@ -125,6 +129,7 @@ def render_stage_funnel(ctx: PageContext, model: StageModel) -> pd.DataFrame:
     return counts
 
 
+@guarded("Stage rules in words")
 def render_rules_in_words(ctx: PageContext, model: StageModel, *, expanded: bool = False) -> None:
     """The stage rules in force, in plain words."""
     source = "the stage column" if stages.uses_column(model, ctx.version) else "the rules"
@@ -145,6 +150,7 @@ def render_rules_in_words(ctx: PageContext, model: StageModel, *, expanded: bool
                 widgets.table(unmatched, width="content")
 
 
+@guarded("Breakdown")
 def render_breakdown(ctx: PageContext, model: StageModel) -> None:
     """Stages by segment or region: the largest 25 values, the rest as Other."""
     st.subheader("By segment or region")
@@ -165,6 +171,7 @@ def render_breakdown(ctx: PageContext, model: StageModel) -> None:
     widgets.chart(charts.breakdown_bars(frame, by, ctx.number_format), key="f_breakdown_chart")
 
 
+@guarded("Cohorts")
 def render_cohorts(ctx: PageContext, model: StageModel) -> None:
     """Signup-month cohorts: the share that reached a chosen stage, month by month."""
     st.subheader("Cohorts by signup month")
@@ -184,6 +191,7 @@ def render_cohorts(ctx: PageContext, model: StageModel) -> None:
     widgets.chart(charts.cohort_heatmap(frame, model.name(target), ctx.number_format), key="f_cohort_chart")
 
 
+@guarded("Stage drill-down")
 def render_stage_drill(ctx: PageContext, model: StageModel, counts: pd.DataFrame) -> None:
     """The customers of one stage, on screen (first rows) and as formula-safe CSV or Excel (all rows)."""
     st.subheader("Customers in a stage")
@@ -224,6 +232,7 @@ def _slug(text: str) -> str:
 # -- sales funnel tab ------------------------------------------------------------------------------
 
 
+@guarded("Sales funnel")
 def render_sales_funnel(ctx: PageContext) -> None:
     """Leads (prospects) to first orders within a conversion window, when the dataset has prospects."""
     if not ctx.version.has("transactions"):
@@ -311,6 +320,7 @@ def _month_day(month: str) -> date:
     return stages.month_end(date(int(month[:4]), int(month[5:]), 1))
 
 
+@guarded("Movement")
 def render_movement(ctx: PageContext, model: StageModel) -> None:
     """The transition matrix between two month ends, who moved up, stayed or moved down, and a cell's customers."""
     months = _month_options(ctx)
@@ -392,6 +402,7 @@ def render_cell_drill(ctx: PageContext, model: StageModel, move: movement.MoveSp
     _download_all(ctx, movement.cell_customers, replace(spec, limit=None), name, "f_cell_dl")
 
 
+@guarded("Time in stage")
 def render_time_in_stage(ctx: PageContext, model: StageModel) -> None:
     """Median time spent in each stage."""
     st.subheader("Time in each stage")
@@ -407,6 +418,7 @@ def render_time_in_stage(ctx: PageContext, model: StageModel) -> None:
 # -- economics tab ---------------------------------------------------------------------------------
 
 
+@guarded("Economics settings")
 def economics_spec(ctx: PageContext, model: StageModel) -> economics.EconomicsSpec:
     """The economics window control, with the dataset's gross margin and channel costs."""
     window = state.choice(
@@ -429,6 +441,7 @@ def economics_spec(ctx: PageContext, model: StageModel) -> economics.EconomicsSp
     )
 
 
+@guarded("Economics checks")
 def render_checks(ctx: PageContext, spec: economics.EconomicsSpec) -> None:
     """The five checks as tiles: each figure in the window against the window before, and whether it moved the good way."""
     checks = economics.checks_table(ctx.metric(economics.window_economics, spec), ctx.version)
@@ -463,6 +476,7 @@ def render_checks(ctx: PageContext, spec: economics.EconomicsSpec) -> None:
     _tiles_to_report(shown)
 
 
+@guarded("Stage economics")
 def render_economics(ctx: PageContext, spec: economics.EconomicsSpec) -> None:
     """Economics per stage: the table and the margin chart."""
     frame = economics.stage_table(ctx.metric(economics.window_economics, spec), spec, ctx.version)
@@ -511,6 +525,7 @@ def _values(series: pd.Series) -> list[float | None]:
     return [None if pd.isna(v) else float(v) for v in series]
 
 
+@guarded("Cost settings")
 def render_cost_settings(ctx: PageContext, spec: economics.EconomicsSpec) -> None:
     """Editors for the gross margin and the per-channel touchpoint costs (saved for the dataset)."""
     if ctx.presenting:
@@ -585,6 +600,7 @@ def _flash(key: str) -> None:
 # -- stage rules tab -------------------------------------------------------------------------------
 
 
+@guarded("Stage rules editor")
 def render_model_editor(ctx: PageContext, model: StageModel) -> None:
     """Edit, for this dataset: where stages come from, stage names and order, and the rules."""
     if ctx.presenting:

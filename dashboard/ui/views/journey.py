@@ -13,6 +13,7 @@ from dashboard.metrics.journey_paths import NODE_KINDS, PathSpec, VariantSpec
 from dashboard.metrics.journey_prepare import MAX_STEPS, MAX_WINDOW_DAYS
 from dashboard.ui import state, widgets
 from dashboard.ui.frame import PageContext
+from dashboard.ui.sections import guarded
 
 REPEAT_KEY, SLA_KEY = "journey.repeat_days", "journey.sla_days"
 NEEDED = (
@@ -32,6 +33,7 @@ def _between(low: int, high: int):
     return check
 
 
+@guarded("Touchpoint check")
 def has_touchpoints(ctx: PageContext) -> bool:
     """Whether the dataset has touchpoints; when not, say what to upload and which columns matter."""
     if ctx.version is not None and ctx.version.has("interactions"):
@@ -44,6 +46,7 @@ def has_touchpoints(ctx: PageContext) -> bool:
     return False
 
 
+@guarded("Missing-columns notice")
 def missing_notice(ctx: PageContext) -> None:
     """Name the lanes and measures the dataset's missing optional columns leave out."""
     missing = journey.missing_columns(ctx.version)
@@ -70,6 +73,7 @@ def _days_widget(ctx: PageContext, label: str, name: str, key: str, default: int
     return int(value)
 
 
+@guarded("Journey controls")
 def controls(ctx: PageContext) -> JourneySpec:
     """The repeat window and SLA (days), kept in the URL, with a button saving them as the dataset's defaults."""
     left, middle, right = st.columns([1, 1, 2], vertical_alignment="bottom")
@@ -105,6 +109,7 @@ def controls(ctx: PageContext) -> JourneySpec:
     return JourneySpec(ctx.filters, repeat_days, sla_days)
 
 
+@guarded("Hotspots")
 def render_hotspots(ctx: PageContext, spec: JourneySpec) -> None:
     """Four tiles naming where the experience breaks: lowest satisfaction, highest effort, most repeats, most SLA breaches."""
     lanes = ctx.metric(journey.stage_lanes, spec)
@@ -141,6 +146,7 @@ def _hotspot_help(key: str, spec: JourneySpec) -> str:
     }[key]
 
 
+@guarded("Journey map")
 def render_journey_map(ctx: PageContext, spec: JourneySpec) -> None:
     """The computed journey map: a column per stage, lanes underneath."""
     labels = ctx.metric(journey.labels)
@@ -163,6 +169,7 @@ def render_journey_map(ctx: PageContext, spec: JourneySpec) -> None:
     widgets.chart(charts.journey_map(lanes, mix, ctx.number_format), key="j_map")
 
 
+@guarded("Service and complaints")
 def render_service(ctx: PageContext, spec: JourneySpec) -> None:
     """Service measures as tiles (each with its definition), then repeats by stage, resolution times, churn, switching."""
     st.subheader("Service", anchor=False)
@@ -232,6 +239,7 @@ def _measure_help(row: pd.Series, nf) -> str:
     return text
 
 
+@guarded("Stage by channel heatmap")
 def render_heatmap(ctx: PageContext, spec: JourneySpec) -> None:
     """Stage × channel heatmap with a metric picker."""
     st.subheader("Touchpoints by stage and channel", anchor=False)
@@ -295,6 +303,7 @@ def path_controls(ctx: PageContext, labels: pd.DataFrame) -> PathSpec:
     return PathSpec(ctx.filters, int(steps), nodes, int(top))
 
 
+@guarded("Customer paths")
 def render_paths(ctx: PageContext) -> PathSpec:
     """The Sankey of each customer's first N touchpoints and the top journey variants."""
     st.subheader("Paths", anchor=False)
@@ -338,6 +347,7 @@ def variant_table(ctx: PageContext, spec: PathSpec) -> None:
     widgets.download_buttons(shown, "journey-variants", key="j_variants_dl", label="Variants")
 
 
+@guarded("Drill-down")
 def render_drilldown(ctx: PageContext, spec: JourneySpec, path_spec: PathSpec) -> None:
     """Choose a stage, channel or variant (bars show how many customers each has) and see the customers behind it."""
     st.subheader("Who is behind it", anchor=False)

@@ -22,6 +22,7 @@ from dashboard.metrics.journey import JourneySpec
 from dashboard.metrics.journey_prepare import MAX_WINDOW_DAYS
 from dashboard.ui import nav, report, state
 from dashboard.ui.frame import PageContext
+from dashboard.ui.sections import section
 from dashboard.ui.views import behaviours, defection, defection_controls, journey, overview, whatif
 
 STEP_NAME = "s_step"
@@ -326,8 +327,10 @@ def render(ctx: PageContext) -> int:
     number = step_picker(ctx)
     render_header(ctx, number)
     step = story.step_at(number)
-    STEP_RENDERERS[step.key](ctx)
+    with section(step.title):
+        STEP_RENDERERS[step.key](ctx)
     st.divider()
-    render_notes(ctx, step)
+    with section("Notes"):
+        render_notes(ctx, step)
     render_footer(number)
     return number

@@ -16,6 +16,7 @@ from dashboard.charts.theme import GOOD, GREY
 from dashboard.metrics import whatif
 from dashboard.ui import report, state, widgets
 from dashboard.ui.frame import PageContext
+from dashboard.ui.sections import guarded
 from dashboard.ui.views.behaviours import BehaviourData, md, money_md
 
 SLIDER_STEP = 0.1
@@ -108,6 +109,7 @@ class WhatIf:
 
 
 @st.fragment
+@guarded("What-if")
 def render_interactive(ctx: PageContext, data: BehaviourData) -> None:
     """The What-if's sliders, figures and scenarios as one fragment: a slider change reruns only this part of the
     page (not the sidebar, not the adoption figures, which come from the cache)."""
@@ -174,6 +176,7 @@ def inputs_from_state(
     return base, targets, savings
 
 
+@guarded("What-if sliders and savings")
 def render_whatif(ctx: PageContext, data: BehaviourData) -> WhatIf:
     """The money figure first (with the sum in words), then presets, customer base, one slider and saving per
     behaviour, years and ramp-up, the waterfall and projection, and retained revenue; returns the what-if."""
@@ -507,6 +510,7 @@ def _compare_display(table: pd.DataFrame, fmt) -> pd.DataFrame:
     return out.rename(columns={"figure": "Figure"})
 
 
+@guarded("Saved scenarios")
 def render_scenarios(ctx: PageContext, current: WhatIf, catalogue_keys: tuple[str, ...] | list[str] = ()) -> None:
     """Save the sliders as a named scenario; list, compare side by side, load, delete and export scenarios.
 

@@ -1,0 +1,187 @@
+"""Pages that cannot be bricked: hostile values stored straight into a published version (no ingest checks), broken
+stored settings and a failing section; every page opens under AppTest with no exception and no nan/None/NaT/inf text."""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard.store import Store
+from tests.conftest import use_copy
+from tests.tiny import tiny_tables
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = ["app.py", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "pages").glob("*.py"))]
+BAD_WORDS = re.compile(r"(?<![\w.])(nan|NaN|None|NaT|inf|-inf|Infinity)(?![\w])")
+FAILED_SECTION = "could not be shown (error E-"
+
+
+def _text(values: list[str]) -> pd.DataFrame:
+    """A column of text that the store casts to the contract's type (so DuckDB parses 'infinity', 'nan', year 294247)."""
+    return pd.Series(values, dtype="object")
+
+
+def _with_rows(tables: dict[str, pd.DataFrame], extra: dict[str, dict[str, list]]) -> dict[str, pd.DataFrame]:
+    """tiny's tables as text with extra rows appended (every value a string or None, so nothing is checked on the way)."""
+    out = {}
+    for name, frame in tables.items():
+        frame = frame.astype(object).where(frame.notna(), None)
+        frame = frame.map(lambda v: None if v is None else str(v))
+        rows = pd.DataFrame({k: _text(v) for k, v in extra.get(name, {}).items()})
+        out[name] = pd.concat([frame, rows], ignore_index=True).astype(object)
+    return out
+
+
+def _far_dates() -> dict[str, pd.DataFrame]:
+    """Dates outside years 1000-9999 in every date and timestamp column."""
+    days = ["0224-03-15", "0001-01-01", "9999-12-31"]
+    return _with_rows(
+        tiny_tables(),
+        {
+            "customers": {
+                "customer_id": ["F1", "F2", "F3"],
+                "signup_date": days,
+                "churned": ["true", "true", "false"],
+                "churn_date": days,
+            },
+            "transactions": {"customer_id": ["F1", "F2", "F3"], "ts": days, "amount": ["10", "20", "30"]},
+            "interactions": {
+                "customer_id": ["F1", "F2", "F3"],
+                "ts": days,
+                "channel": ["phone"] * 3,
+                "stage": ["complaint"] * 3,
+                "resolved_ts": days[::-1],
+            },
+        },
+    )
+
+
+def _extreme_dates() -> dict[str, pd.DataFrame]:
+    """DuckDB's extreme values that a publish accepts: its largest timestamp, year 1, and infinite dates (its largest
+    date, smallest timestamp and infinite timestamps make the publish itself fail and roll back: they cannot be stored)."""
+    stamps = ["294247-01-10 04:00:54.775806", "0001-01-01 00:00:00", "294247-01-09 00:00:00", "0001-01-02 00:00:00"]
+    days = ["9999-12-31", "0001-01-01", "infinity", "-infinity"]
+    ids = ["X1", "X2", "X3", "X4"]
+    return _with_rows(
+        tiny_tables(),
+        {
+            "customers": {"customer_id": ids, "signup_date": days, "churn_date": days, "churned": ["true"] * 4},
+            "transactions": {"customer_id": ids, "ts": stamps, "amount": ["10"] * 4},
+            "interactions": {"customer_id": ids, "ts": stamps, "channel": ["web"] * 4, "resolved_ts": stamps},
+        },
+    )
+
+
+def _bad_amounts() -> dict[str, pd.DataFrame]:
+    """NaN, inf, -inf and 1e308 as amounts, costs, satisfaction and effort."""
+    bad = ["nan", "inf", "-inf", "1e308"]
+    ids = ["A", "B", "C", "D"]
+    return _with_rows(
+        tiny_tables(),
+        {
+            "customers": {"customer_id": ["N1", "N2", "N3", "N4"], "satisfaction": bad, "acquisition_cost": bad},
+            "transactions": {"customer_id": ids, "ts": ["2024-02-15"] * 4, "amount": bad, "cost": bad},
+            "interactions": {
+                "customer_id": ids,
+                "ts": ["2024-02-20 10:00"] * 4,
+                "channel": ["phone"] * 4,
+                "satisfaction": bad,
+                "effort": bad,
+                "cost": bad,
+            },
+        },
+    )
+
+
+def _blank_text() -> dict[str, pd.DataFrame]:
+    """Empty strings in every text column and null customer ids on events."""
+    return _with_rows(
+        tiny_tables(),
+        {
+            "customers": {"customer_id": [""], "segment": [""], "region": [""], "churn_reason": [""], "stage": [""]},
+            "transactions": {"customer_id": [None, ""], "ts": ["2024-02-15"] * 2, "amount": ["5", "6"], "product": ["", ""]},
+            "interactions": {
+                "customer_id": [None, ""],
+                "ts": ["2024-02-20 10:00"] * 2,
+                "channel": ["", ""],
+                "stage": ["", None],
+                "reason": ["", ""],
+            },
+        },
+    )
+
+
+BROKEN_SETTINGS = {
+    "number_format": "4-01",
+    "journey.repeat_days": "4-01",
+    "journey.sla_days": 1e308,
+    "defection.definition": "4-01",
+    "defection.valuation": {"margin": "lots", "years": None},
+    "defection.silent_per_complaint": "x",
+    "defection.lifetime_value": {"value": "nan"},
+    "satisfaction_scale": 7,
+    "behaviours.catalogue": "4-01",
+    "whatif.scenarios": [{"name": None}, "4-01"],
+    "funnel.stages": "4-01",
+    "funnel.rules": {"x": "4-01"},
+    "funnel.source": 42,
+    "funnel.channel_costs": "4-01",
+    "funnel.gross_margin": "4-01",
+}
+
+DATASETS = {"far_dates": _far_dates, "extreme_dates": _extreme_dates, "bad_amounts": _bad_amounts, "blank_text": _blank_text}
+
+
+@pytest.fixture(scope="session")
+def hostile_db_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One database: a dataset per kind of hostile value (published straight into the store), and "settings", the
+    tiny dataset with a broken value stored under every setting key the pages read."""
+    path = tmp_path_factory.mktemp("hostiledb") / "hostile.duckdb"
+    store = Store(path)
+    for name, make in DATASETS.items():
+        store.publish(name, make())
+    store.publish("settings", tiny_tables())
+    for key, value in BROKEN_SETTINGS.items():
+        store.set_setting("settings", key, value)
+    store.close()
+    return path
+
+
+def open_page(page: str, params: dict[str, str] | None = None) -> AppTest:
+    """page run once under AppTest (through the entry point, as a user's link would), with params in the URL."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    for name, value in (params or {}).items():
+        at.query_params[name] = value
+    if page != "app.py":
+        at.switch_page(page)
+    return at.run()
+
+
+def visible_text(at: AppTest) -> list[str]:
+    """Every piece of text a user reads: titles, markdown, captions, alerts, metric labels and values, toasts."""
+    texts = []
+    for kind in ("title", "header", "subheader", "markdown", "caption", "text", "info", "warning", "error", "success", "toast"):
+        texts += [str(e.value) for e in at.get(kind)]
+    for m in at.metric:
+        texts += [str(m.label), str(m.value)]
+    return texts
+
+
+@pytest.mark.parametrize("dataset", [*DATASETS, "settings"])
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_opens_on_hostile_stored_values(hostile_db_file, tmp_path, monkeypatch, caplog, page, dataset):
+    use_copy(hostile_db_file, tmp_path, monkeypatch)
+    with caplog.at_level(logging.ERROR, logger="cxlens"):
+        at = open_page(page, {"ds": dataset})
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.selectbox(key="w:ds").value == dataset
+    failed = [t for t in visible_text(at) if FAILED_SECTION in t]
+    logged = [r.getMessage() for r in caplog.records]
+    assert not failed, (failed, logged)
+    bad = [t for t in visible_text(at) if BAD_WORDS.search(t)]
+    assert not bad, bad
