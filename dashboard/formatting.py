@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from dashboard.metrics.scope import as_date
+
 
 @dataclass(frozen=True)
 class NumberFormat:
@@ -60,3 +62,15 @@ class NumberFormat:
         if kind == "score":
             return self.number(value, 2)
         return self.number(value, 2)
+
+
+def day(value: object) -> str:
+    """A date as "15 Mar 2024" (four-digit year); an em dash when missing or beyond what Python's dates hold."""
+    found = as_date(value)
+    return "—" if found is None else f"{found.day:02d} {found:%b} {found.year:04d}"
+
+
+def month(value: object) -> str:
+    """A month as "Mar 2024" (four-digit year); an em dash when missing or beyond what Python's dates hold."""
+    found = as_date(value)
+    return "—" if found is None else f"{found:%b} {found.year:04d}"

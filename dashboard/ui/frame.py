@@ -13,7 +13,7 @@ import streamlit as st
 from dashboard import sample
 from dashboard.formatting import NumberFormat
 from dashboard.metrics import overview
-from dashboard.metrics.scope import Filters
+from dashboard.metrics.scope import Filters, as_date
 from dashboard.store import Store, StoreError, Version
 from dashboard.ui import data, nav, present, report, sections, settings, state
 
@@ -154,7 +154,7 @@ def _filters(version: Version) -> Filters:
             placeholder="All",
         )
     month_from = month_to = None
-    months = month_options(span)
+    months = month_options(span.iloc[0]["first_month"], span.iloc[0]["last_month"])
     if isinstance(months, str):
         st.sidebar.caption(months)
     elif months:
@@ -179,7 +179,7 @@ def _filters(version: Version) -> Filters:
             )
         else:
             period = full
-        month_from, month_to = month_start(period[0]), month_start(period[1])
+        month_from, month_to = month_from_key(period[0]), month_from_key(period[1])
     if any(chosen.values()) or (month_from and (month_key(month_from), month_key(month_to)) != full):
         st.sidebar.button("Reset filters", on_click=state.clear, args=(FILTER_NAMES,), icon=":material/filter_alt_off:")
     return Filters(tuple(chosen["segment"]), tuple(chosen["region"]), month_from, month_to).validate()
@@ -190,7 +190,7 @@ def month_key(day: date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
 
 
-def month_start(key: str) -> date:
+def month_from_key(key: str) -> date:
     """The first day of the month written YYYY-MM (as month_key writes it); ValueError if it is not one."""
     year, _, month = key.rpartition("-")
     return date(int(year), int(month), 1)
@@ -199,18 +199,18 @@ def month_start(key: str) -> date:
 def month_label(key: str) -> str:
     """A YYYY-MM month as "Mar 2024" (the key itself if it does not parse)."""
     try:
-        day = month_start(key)
+        day = month_from_key(key)
     except ValueError:
         return key
     return f"{day:%b} {day.year:04d}"
 
 
-def month_options(span: pd.DataFrame) -> list[str] | str:
-    """The months the Months filter offers (YYYY-MM), [] without dated events, or why the filter is off: a span that
-    runs outside years MONTH_FILTER_YEARS or over MAX_FILTER_MONTHS months (dates that look wrong) gets no filter."""
-    first, last = _as_date(span.iloc[0]["first_month"]), _as_date(span.iloc[0]["last_month"])
+def month_options(first_day: Any, last_day: Any) -> list[str] | str:
+    """The months from first_day to last_day a month picker offers (YYYY-MM), [] when either is missing, or why there
+    is no picker: a span outside years MONTH_FILTER_YEARS or over MAX_FILTER_MONTHS months (dates that look wrong)."""
+    first, last = as_date(first_day), as_date(last_day)
     if first is None or last is None:
-        missing = span[["first_month", "last_month"]].isna().all(axis=None)
+        missing = pd.isna(first_day) or pd.isna(last_day)
         return [] if missing else _MONTHS_UNREADABLE
     lo, hi = MONTH_FILTER_YEARS
     length = (last.year - first.year) * 12 + last.month - first.month + 1
@@ -223,20 +223,8 @@ MONTH_FILTER_YEARS = (1000, 9998)
 """Years a month filter can run over (Python dates end in 9999; a month after it cannot be written)."""
 MAX_FILTER_MONTHS = 1200
 """The longest month filter: a hundred years of months; a longer span means some dates are wrong."""
-_MONTHS_UNREADABLE = "Month filter off: some dates lie beyond what can be shown. Check the date columns on the Data page."
-_MONTHS_OFF = (
-    "Month filter off: the dates run from {first} to {last}, which looks wrong. Check the date columns on the Data page."
-)
-
-
-def _as_date(value: Any) -> date | None:
-    """value (a date, datetime or timestamp) as a date; None when missing or outside what Python's dates can hold."""
-    if value is None or (not isinstance(value, date) and pd.isna(value)):
-        return None
-    try:
-        return pd.Timestamp(value).date() if not isinstance(value, date) else date(value.year, value.month, value.day)
-    except (ValueError, OverflowError, NotImplementedError):
-        return None
+_MONTHS_UNREADABLE = "No month choice: some dates lie beyond what can be shown. Check the date columns on the Data page."
+_MONTHS_OFF = "No month choice: the dates run from {first} to {last}, which looks wrong. Check the date columns on the Data page."
 
 
 def empty_state(store: Store) -> None:

@@ -50,6 +50,15 @@ def log_failure(name: str, exc: BaseException) -> str:
     return eid
 
 
+def notice(text: str) -> None:
+    """One small notice where it is drawn: a value (from the URL or the database) was not usable and was replaced."""
+    shown = st.session_state.setdefault("_notices_shown", set())
+    if text in shown:
+        return
+    shown.add(text)
+    st.toast(text, icon=":material/info:")
+
+
 @contextmanager
 def section(name: str, *, stop: bool = False) -> Iterator[None]:
     """Draw a part of a page; if it raises, replace what it drew by one line naming it and an error id.

@@ -1,4 +1,4 @@
-"""Per-dataset display settings edited from the sidebar: the number format."""
+"""Per-dataset settings: the number format edited from the sidebar, and stored numbers read safely."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import streamlit as st
 
 from dashboard.formatting import NumberFormat
 from dashboard.store import Store
+from dashboard.ui import sections
 
 SEPARATORS = {"comma (1,234)": ",", "dot (1.234)": ".", "space (1 234)": " ", "apostrophe (1'234)": "'", "none (1234)": ""}
 DECIMALS = {"dot (0.5)": ".", "comma (0,5)": ","}
@@ -31,3 +32,17 @@ def number_format_editor(store: Store, dataset: str, current: NumberFormat) -> N
                 store.set_setting(dataset, "number_format", chosen.__dict__)
                 st.rerun()
         st.caption(f"Example: {current.money(1234567.891, 2)} · {current.pct(0.1234)}")
+
+
+def stored_int(store: Store, dataset: str | None, key: str, default: int, lo: int, hi: int, what: str) -> int:
+    """The whole number stored for dataset under key when it is one from lo to hi; else default, with one notice
+    saying that the saved value (what) could not be read (a stored value never stops a page)."""
+    stored = store.get_setting(dataset, key, default) if dataset else default
+    try:
+        number = float(stored)
+        if not (number.is_integer() and lo <= number <= hi) or isinstance(stored, bool):
+            raise ValueError(stored)
+    except (TypeError, ValueError, OverflowError):
+        sections.notice(f"The saved {what} could not be read; using {default} until it is saved again.")
+        return default
+    return int(number)

@@ -13,10 +13,11 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
+from dashboard import formatting
 from dashboard.charts import defection as charts
 from dashboard.metrics import clv, defection, defection_sources
 from dashboard.metrics import defection_figures as figures
-from dashboard.ui import report, state, widgets
+from dashboard.ui import report, settings, state, widgets
 from dashboard.ui.frame import PageContext
 from dashboard.ui.sections import guarded
 from dashboard.ui.views.defection_controls import (
@@ -78,7 +79,7 @@ def render_data_needs(ctx: PageContext, view: DefectionView) -> None:
 def render_headline(ctx: PageContext, view: DefectionView) -> None:
     """The definition in words, the as-of day, the story in two or three sentences, and the KPI tiles."""
     spec = view.spec
-    as_of = pd.Timestamp(view.fit["as_of"]).strftime("%d %b %Y") if pd.notna(view.fit["as_of"]) else "—"
+    as_of = formatting.day(view.fit["as_of"])
     st.caption(f"**Defected or at risk when:** {spec.definition.describe()}. Status on {as_of}, the last day in the data.")
     kpi_frame = figures.kpis_from(view.summary, spec)
     story = figures.story(kpi_frame, figures.reasons_from(view.summary), ctx.number_format)
@@ -112,7 +113,7 @@ def render_who_is_leaving(ctx: PageContext, view: DefectionView) -> None:
         with tab:
             if dimension == "stage":
                 st.caption(
-                    f"Each customer's relationship stage on {view.stage_day:%d %b %Y}, a year before the last day of "
+                    f"Each customer's relationship stage on {formatting.day(view.stage_day)}, a year before the last day of "
                     f"the data, by the Funnel page's stage rules; “{defection_sources.NOT_YET}” joined after that day "
                     "(their stage today would only say that those who left are in the stage “defected”)."
                     if view.stage_day is not None
@@ -139,7 +140,9 @@ def render_why(ctx: PageContext, view: DefectionView) -> None:
     if not view.available["complaints"]:
         st.info("No complaints in this dataset: touchpoints at the journey stage “complaint” show how handling drives defection.")
         return
-    saved_silent = int(ctx.store.get_setting(ctx.dataset, SILENT_KEY, defection.SILENT_PER_COMPLAINT))
+    saved_silent = settings.stored_int(
+        ctx.store, ctx.dataset, SILENT_KEY, int(defection.SILENT_PER_COMPLAINT), 0, 1000, "silent customers per complaint"
+    )
     left, right = st.columns([1, 2])
     with left:
         silent = state.widget(

@@ -10,13 +10,13 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
+from dashboard import formatting
 from dashboard.charts import funnel as charts
 from dashboard.contract import CHANNELS
 from dashboard.metrics import economics, funnel, movement, stages
-from dashboard.metrics.scope import month_start
 from dashboard.metrics.stages import DEFAULT_NAMES, LADDER, NEW, OFF_RAMPS, ROLES, StageModel, StageRules
 from dashboard.ui import report, state, widgets
-from dashboard.ui.frame import PageContext
+from dashboard.ui.frame import PageContext, month_from_key, month_label, month_options
 from dashboard.ui.sections import guarded
 
 TABS = ("Funnel", "Sales funnel", "Movement", "Economics", "Stage rules")
@@ -114,7 +114,7 @@ def render_stage_funnel(ctx: PageContext, model: StageModel) -> pd.DataFrame:
     as_of = spec.as_of or ctx.metric(stages.span_frame, None).iloc[0]["data_end"]
     known = counts.attrs.get("known", int(counts["customers"].sum()))
     st.caption(
-        f"{ctx.number_format.number(known)} customers and prospects known on {pd.Timestamp(as_of):%d %b %Y} "
+        f"{ctx.number_format.number(known)} customers and prospects known on {formatting.day(as_of)} "
         f"(the end of the last month selected in the sidebar). Conversion is shown of the first stage and of the "
         "previous stage."
     )
@@ -304,26 +304,22 @@ def render_sales_funnel(ctx: PageContext) -> None:
 # -- movement tab ----------------------------------------------------------------------------------
 
 
-def _month_options(ctx: PageContext) -> list[str]:
+def _month_options(ctx: PageContext) -> list[str] | str:
     span = ctx.metric(stages.span_frame, None).iloc[0]
-    if pd.isna(span["data_start"]) or pd.isna(span["data_end"]):
-        return []
-    first, last = pd.Timestamp(span["data_start"]).date(), pd.Timestamp(span["data_end"]).date()
-    months, current = [], month_start(first)
-    while current <= last:
-        months.append(current.strftime("%Y-%m"))
-        current = date(current.year + current.month // 12, current.month % 12 + 1, 1)
-    return months
+    return month_options(span["data_start"], span["data_end"])
 
 
 def _month_day(month: str) -> date:
-    return stages.month_end(date(int(month[:4]), int(month[5:]), 1))
+    return stages.month_end(month_from_key(month))
 
 
 @guarded("Movement")
 def render_movement(ctx: PageContext, model: StageModel) -> None:
     """The transition matrix between two month ends, who moved up, stayed or moved down, and a cell's customers."""
     months = _month_options(ctx)
+    if isinstance(months, str):
+        st.info(months)
+        return
     if len(months) < 2:
         st.info("Movement needs at least two months of data.")
         return
@@ -343,7 +339,7 @@ def render_movement(ctx: PageContext, model: StageModel) -> None:
         state.RANGE,
         valid=_valid,
         options=months,
-        format_func=lambda m: date(int(m[:4]), int(m[5:]), 1).strftime("%b %Y"),
+        format_func=month_label,
         help="Each customer's stage at the end of the first month against the end of the second.",
     )
     move = movement.MoveSpec(model, ctx.filters, _month_day(period[0]), _month_day(period[1]))

@@ -11,11 +11,13 @@ from dashboard.metrics import customers, journey, journey_drill, journey_paths, 
 from dashboard.metrics.journey import HEATMAP_METRICS, JourneySpec
 from dashboard.metrics.journey_paths import NODE_KINDS, PathSpec, VariantSpec
 from dashboard.metrics.journey_prepare import MAX_STEPS, MAX_WINDOW_DAYS
-from dashboard.ui import state, widgets
+from dashboard.ui import settings, state, widgets
 from dashboard.ui.frame import PageContext
 from dashboard.ui.sections import guarded
 
 REPEAT_KEY, SLA_KEY = "journey.repeat_days", "journey.sla_days"
+SAVED_DAYS = {REPEAT_KEY: (journey.DEFAULT_REPEAT_DAYS, "repeat window"), SLA_KEY: (journey.DEFAULT_SLA_DAYS, "complaint SLA")}
+"""Per saved window: its default (days) and what it is called in a notice."""
 NEEDED = (
     "**customer_id**, **ts** and **channel** (required), and for the full picture **stage** (journey stage), "
     "**reason**, **initiated_by**, **resolved**, **resolved_ts**, **satisfaction**, **effort** and **cost**"
@@ -55,8 +57,15 @@ def missing_notice(ctx: PageContext) -> None:
         st.warning(f"Shown without what these missing interactions columns would add:\n{items}", icon=":material/info:")
 
 
-def _days_widget(ctx: PageContext, label: str, name: str, key: str, default: int, help_text: str, column) -> int:
-    saved = int(ctx.store.get_setting(ctx.dataset, key, default))
+def saved_days(ctx: PageContext, key: str) -> int:
+    """The dataset's saved repeat window or SLA in days (key REPEAT_KEY or SLA_KEY); the default when none is saved or
+    the saved one cannot be read."""
+    default, what = SAVED_DAYS[key]
+    return settings.stored_int(ctx.store, ctx.dataset, key, default, 1, MAX_WINDOW_DAYS, what)
+
+
+def _days_widget(ctx: PageContext, label: str, name: str, key: str, help_text: str, column) -> int:
+    saved = saved_days(ctx, key)
     with column:
         value = state.widget(
             st.number_input,
@@ -82,7 +91,6 @@ def controls(ctx: PageContext) -> JourneySpec:
         "Repeat window (days)",
         "j_repeat",
         REPEAT_KEY,
-        journey.DEFAULT_REPEAT_DAYS,
         "A contact is repeated when the same customer contacts again with the same reason within this many days. "
         "Drives first-contact resolution, repeat contacts, channel switching and the pain points.",
         left,
@@ -92,14 +100,10 @@ def controls(ctx: PageContext) -> JourneySpec:
         "Complaint SLA (days)",
         "j_sla",
         SLA_KEY,
-        journey.DEFAULT_SLA_DAYS,
         "A complaint is inside the SLA when it is resolved within this many days of being made.",
         middle,
     )
-    saved = (
-        int(ctx.store.get_setting(ctx.dataset, REPEAT_KEY, journey.DEFAULT_REPEAT_DAYS)),
-        int(ctx.store.get_setting(ctx.dataset, SLA_KEY, journey.DEFAULT_SLA_DAYS)),
-    )
+    saved = (saved_days(ctx, REPEAT_KEY), saved_days(ctx, SLA_KEY))
     changed = not ctx.presenting and (repeat_days, sla_days) != saved
     if changed and right.button("Save as this dataset's defaults", icon=":material/save:", key="j_save_defaults"):
         ctx.store.set_setting(ctx.dataset, REPEAT_KEY, repeat_days)
