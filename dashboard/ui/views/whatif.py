@@ -89,13 +89,23 @@ def _valid_target(lo: float):
     return _valid
 
 
-def _valid_money(value: Any) -> float | None:
-    if value is None:
-        return None
-    number = float(value)
-    if not math.isfinite(number) or number < 0:
-        raise ValueError(value)
-    return number
+def _money_up_to(hi: float):
+    """A validator for an amount: None stays None; a finite amount is moved into 0..hi (the widget's range, so what
+    the money is computed from is what the widget shows); anything else raises ValueError (the default is used)."""
+
+    def _valid(value: Any) -> float | None:
+        if value is None:
+            return None
+        number = float(value)
+        if not math.isfinite(number):
+            raise ValueError(value)
+        return min(max(number, 0.0), hi)
+
+    return _valid
+
+
+MAX_BASE, MAX_LIFETIME_VALUE, MAX_SAVING = 1e10, 1e8, 1e7
+"""The largest customer base, lifetime value and saving per customer the What-if's inputs take."""
 
 
 @dataclass(frozen=True)
@@ -143,11 +153,11 @@ class _Control:
         return state.widget(render, label, self.name, self.default, self.codec, valid=self.valid, **kwargs)
 
 
-BASE = _Control("w_base", None, state.FLOAT, _valid_money)
+BASE = _Control("w_base", None, state.FLOAT, _money_up_to(MAX_BASE))
 YEARS = _Control("w_years", 5, state.INT, _valid_int(1, 10))
 RAMP = _Control("w_ramp", 3, state.INT, _valid_int(1, 10))
 RETAINED = _Control("w_ret", True, state.BOOL)
-LIFETIME_VALUE = _Control("w_ltv", None, state.FLOAT, _valid_money)
+LIFETIME_VALUE = _Control("w_ltv", None, state.FLOAT, _money_up_to(MAX_LIFETIME_VALUE))
 
 
 def _target(lever: whatif.Lever) -> _Control:
@@ -155,7 +165,7 @@ def _target(lever: whatif.Lever) -> _Control:
 
 
 def _saving(lever: whatif.Lever) -> _Control:
-    return _Control(f"w_s_{lever.key}", None, state.FLOAT, _valid_money)
+    return _Control(f"w_s_{lever.key}", None, state.FLOAT, _money_up_to(MAX_SAVING))
 
 
 def _has_slider(lever: whatif.Lever) -> bool:
@@ -209,7 +219,7 @@ def render_whatif(ctx: PageContext, data: BehaviourData) -> WhatIf:
             "Customer base",
             to_arg=lambda v: float(dataset_base) if v is None else float(v),
             min_value=0.0,
-            max_value=1e10,
+            max_value=MAX_BASE,
             step=1000.0,
             format="%.0f",
             help="Customers the change in adoption applies to. From the dataset by default; type another number to override.",
@@ -261,7 +271,7 @@ def render_whatif(ctx: PageContext, data: BehaviourData) -> WhatIf:
                 f"Lifetime value of a customer ({fmt.currency})",
                 to_arg=lambda v: ltv_default.value if v is None else float(v),
                 min_value=0.0,
-                max_value=1e8,
+                max_value=MAX_LIFETIME_VALUE,
                 step=100.0,
                 format="%.2f",
                 help=f"Default: {ltv_default.source}.",
@@ -358,7 +368,7 @@ def _lever_row(ctx: PageContext, lever: whatif.Lever, saves: float) -> None:
             f"Saving per customer a year: {md(lever.behaviour)}",
             to_arg=lambda v: lever.saving if v is None else float(v),
             min_value=0.0,
-            max_value=1e7,
+            max_value=MAX_SAVING,
             step=0.5,
             format="%.2f",
             label_visibility="collapsed",
