@@ -50,13 +50,35 @@ def log_failure(name: str, exc: BaseException) -> str:
     return eid
 
 
-def notice(text: str) -> None:
-    """One small notice where it is drawn: a value (from the URL or the database) was not usable and was replaced."""
-    shown = st.session_state.setdefault("_notices_shown", set())
-    if text in shown:
+NOTICES = {
+    "link": "Values in the link that this page cannot show were reset or moved into range: {items}.",
+    "setting": "Saved settings that could not be read are replaced by their defaults until saved again: {items}.",
+}
+"""The one small notice per kind of replaced value, listing what was replaced."""
+
+
+def notice_area() -> None:
+    """Keep the top of the page for this run's notices (the frame calls it first, so notices gather in one line)."""
+    st.session_state["_notice_area"] = st.empty()
+    st.session_state["_notices"] = {}
+
+
+def notice(kind: str, item: str) -> None:
+    """Say once, in the page's notice line, that item (a URL parameter or a setting) was not usable and was replaced;
+    kind is a key of NOTICES."""
+    gathered: dict[str, list[str]] = st.session_state.setdefault("_notices", {})
+    items = gathered.setdefault(kind, [])
+    if item in items:
         return
-    shown.add(text)
-    st.toast(text, icon=":material/info:")
+    items.append(item)
+    text = "  \n".join(NOTICES[k].format(items=", ".join(v)) for k, v in gathered.items())
+    area = st.session_state.get("_notice_area")
+    try:
+        if area is None:
+            raise RuntimeError("no notice area")
+        area.caption(f":material/info: {text}")
+    except Exception:  # a fragment cannot write outside itself: a toast instead
+        st.toast(NOTICES[kind].format(items=item), icon=":material/info:")
 
 
 @contextmanager

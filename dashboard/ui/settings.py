@@ -43,6 +43,6 @@ def stored_int(store: Store, dataset: str | None, key: str, default: int, lo: in
         if not (number.is_integer() and lo <= number <= hi) or isinstance(stored, bool):
             raise ValueError(stored)
     except (TypeError, ValueError, OverflowError):
-        sections.notice(f"The saved {what} could not be read; using {default} until it is saved again.")
+        sections.notice("setting", f"{what} ({default} used)")
         return default
     return int(number)

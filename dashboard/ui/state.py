@@ -85,7 +85,7 @@ def value(
         except (ValueError, IndexError, TypeError, OverflowError):
             st.session_state[key] = default
             if from_url:
-                sections.notice(f"The link's value for {name} could not be read; the default is shown.")
+                sections.notice("link", name)
                 from_url = False
     if valid is not None:
         given = st.session_state[key]
@@ -94,7 +94,7 @@ def value(
         except (ValueError, TypeError, OverflowError):
             st.session_state[key] = default
         if from_url and not _same(st.session_state[key], given):
-            sections.notice(f"The link's value for {name} was not one this page can show; it was adjusted.")
+            sections.notice("link", name)
     _write_url(name, st.session_state[key])
     return st.session_state[key]
 
@@ -177,7 +177,7 @@ def widget(
     if lo is not None or hi is not None:  # a widget refuses a value outside its range with an exception
         inside = clamp(current, lo, hi)
         if not _same(inside, current):
-            sections.notice(f"{label}: the value was outside what this control allows and was moved inside it.")
+            sections.notice("link", name)
             set_value(name, inside)
             current = inside
     widget_key = _widget_key(name)
