@@ -187,3 +187,71 @@ def test_every_page_opens_on_hostile_stored_values(hostile_db_file, tmp_path, mo
     assert not failed, (failed, logged)
     bad = [t for t in visible_text(at) if BAD_WORDS.search(t)]
     assert not bad, bad
+
+
+def _isolated_script() -> None:
+    """Three sections: the middle one raises; the first and last must still be drawn."""
+    import streamlit as st
+
+    from dashboard.ui import sections
+
+    @sections.guarded("Broken chart")
+    def broken() -> int:
+        st.markdown("half drawn")
+        raise ZeroDivisionError("secret /srv/path detail")
+
+    @sections.guarded("Depends on the chart")
+    def after(value: int) -> None:
+        st.markdown(f"got {value}")
+
+    st.markdown("before")
+    after(broken())
+    with sections.section("Last part"):
+        st.markdown("after")
+
+
+def test_a_failing_section_shows_one_line_with_an_id_there_and_the_rest_of_the_page_works(caplog):
+    at = AppTest.from_function(_isolated_script, default_timeout=30)
+    with caplog.at_level(logging.ERROR, logger="cxlens"):
+        at.run()
+    assert not at.exception
+    assert [m.value for m in at.markdown] == ["before", "after"], "what the section drew is replaced; its dependant draws nothing"
+    (error,) = at.error
+    eid = re.search(r"error (E-[0-9A-F]{8})", error.value).group(1)
+    assert error.value.startswith("**Broken chart** could not be shown") and "\n" not in error.value
+    assert "secret" not in error.value and "ZeroDivisionError" not in error.value, "no detail reaches the user"
+    (record,) = [r for r in caplog.records if r.name == "cxlens"]
+    assert eid in record.getMessage() and "Broken chart" in record.getMessage()
+    assert record.exc_info[0] is ZeroDivisionError, "the operator's log has the traceback under the same id"
+
+
+def test_a_failure_in_the_page_frame_shows_one_line_and_stops_that_page_only(app_tiny_db, monkeypatch, caplog):
+    from dashboard.ui import nav
+
+    def broken(_container) -> None:
+        raise RuntimeError("navigation broke")
+
+    with monkeypatch.context() as patched, caplog.at_level(logging.ERROR, logger="cxlens"):
+        patched.setattr(nav, "sidebar_links", broken)
+        at = open_page("pages/1_Journey.py")
+    assert not at.exception
+    (error,) = at.error
+    (eid,) = re.findall(r"\[(E-[0-9A-F]{8})\]", caplog.text)
+    assert error.value.startswith(f"**Journey** could not be shown (error {eid})")
+    assert "navigation broke" not in error.value
+    assert not at.get("plotly_chart"), "the page stopped after its frame failed"
+    other = open_page("app.py")
+    assert not other.exception and not other.error and len(other.metric) > 0, "every other page keeps working"
+
+
+def test_a_saved_setting_that_cannot_be_read_falls_back_with_one_notice(hostile_db_file, tmp_path, monkeypatch):
+    use_copy(hostile_db_file, tmp_path, monkeypatch)
+    at = open_page("pages/1_Journey.py", {"ds": "settings"})
+    assert not at.exception
+    assert at.number_input(key="w:j_repeat").value == 7, "the stored '4-01' is replaced by the default 7 days"
+    assert at.number_input(key="w:j_sla").value == 5, "the stored 1e308 is replaced by the default"
+    notes = [c.value for c in at.caption if "Saved settings" in c.value]
+    assert notes == [
+        ":material/info: Saved settings that could not be read are replaced by their defaults until saved "
+        "again: repeat window (7 used), complaint SLA (5 used)."
+    ]
