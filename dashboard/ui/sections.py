@@ -16,6 +16,10 @@ import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
 LOG = logging.getLogger("cxlens")
+if not LOG.handlers and not logging.getLogger().handlers:  # `streamlit run` configures only its own loggers
+    _handler = logging.StreamHandler()  # the server's standard error, next to Streamlit's own messages
+    _handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    LOG.addHandler(_handler)
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -90,16 +90,16 @@ def _valid_target(lo: float):
 
 
 def _money_up_to(hi: float):
-    """A validator for an amount: None stays None; a finite amount is moved into 0..hi (the widget's range, so what
-    the money is computed from is what the widget shows); anything else raises ValueError (the default is used)."""
+    """A validator for an amount: None stays None; above hi it becomes hi (the widget's maximum, so what the money is
+    computed from is what the widget shows); a negative or non-finite one raises ValueError (the default is used)."""
 
     def _valid(value: Any) -> float | None:
         if value is None:
             return None
         number = float(value)
-        if not math.isfinite(number):
+        if not math.isfinite(number) or number < 0:
             raise ValueError(value)
-        return min(max(number, 0.0), hi)
+        return min(number, hi)
 
     return _valid
 
