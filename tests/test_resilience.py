@@ -17,6 +17,16 @@ from tests.tiny import tiny_tables
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ["app.py", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "pages").glob("*.py"))]
+VIEWS = [
+    (page, params)
+    for page in PAGES
+    for params in {
+        "pages/2_Funnel.py": [{"f_tab": tab} for tab in ("Funnel", "Sales funnel", "Movement", "Economics", "Stage rules")],
+        "pages/8_Story.py": [{"s_step": str(step)} for step in range(1, 7)],
+        "pages/9_Data.py": [{"d_view": view} for view in ("Upload", "Datasets", "Templates")],
+    }.get(page, [{}])
+]
+"""Every page, every Funnel tab, every Story step and every Data section, as (page, URL parameters)."""
 BAD_WORDS = re.compile(r"(?<![\w.])(nan|NaN|None|NaT|inf|-inf|Infinity)(?![\w])")
 FAILED_SECTION = "could not be shown (error E-"
 
@@ -174,12 +184,19 @@ def visible_text(at: AppTest) -> list[str]:
     return texts
 
 
+def view_id(view: tuple[str, dict]) -> str:
+    """A short test id for a view: the page's file name and its parameters' values."""
+    page, params = view
+    return Path(page).stem + "".join(f"-{v}" for v in params.values())
+
+
 @pytest.mark.parametrize("dataset", [*DATASETS, "settings"])
-@pytest.mark.parametrize("page", PAGES)
-def test_every_page_opens_on_hostile_stored_values(hostile_db_file, tmp_path, monkeypatch, caplog, page, dataset):
+@pytest.mark.parametrize("view", VIEWS, ids=view_id)
+def test_every_page_opens_on_hostile_stored_values(hostile_db_file, tmp_path, monkeypatch, caplog, view, dataset):
     use_copy(hostile_db_file, tmp_path, monkeypatch)
+    page, params = view
     with caplog.at_level(logging.ERROR, logger="cxlens"):
-        at = open_page(page, {"ds": dataset})
+        at = open_page(page, {"ds": dataset, **params})
     assert not at.exception, [e.value for e in at.exception]
     assert at.selectbox(key="w:ds").value == dataset
     failed = [t for t in visible_text(at) if FAILED_SECTION in t]
@@ -255,3 +272,32 @@ def test_a_saved_setting_that_cannot_be_read_falls_back_with_one_notice(hostile_
         ":material/info: Saved settings that could not be read are replaced by their defaults until saved "
         "again: repeat window (7 used), complaint SLA (5 used)."
     ]
+
+
+def _action_script() -> None:
+    """A button whose callback raises, under the frame's failed-action line."""
+    import streamlit as st
+
+    from dashboard.ui import sections
+
+    @sections.action("Save the costs")
+    def save() -> None:
+        raise PermissionError("/srv/cxlens.duckdb is read-only")
+
+    sections.show_failed_actions()
+    st.button("Save", key="save", on_click=save)
+    st.markdown("page drawn")
+
+
+def test_a_failing_button_shows_one_line_with_an_id_at_the_top_and_the_page_still_draws(caplog):
+    at = AppTest.from_function(_action_script, default_timeout=30).run()
+    assert not at.error
+    with caplog.at_level(logging.ERROR, logger="cxlens"):
+        at.button(key="save").click().run()
+    assert not at.exception
+    (error,) = at.error
+    (record,) = [r for r in caplog.records if r.name == "cxlens"]
+    eid = re.search(r"\[(E-[0-9A-F]{8})\]", record.getMessage()).group(1)
+    assert error.value == f"**Save the costs** did not complete (error {eid}). The log has the details under {eid}."
+    assert [m.value for m in at.markdown] == ["page drawn"]
+    assert not at.run().error, "the line is shown once"

@@ -13,20 +13,9 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard.ui import sections, state
 from dashboard.ui.views import whatif
-from tests.test_resilience import BAD_WORDS, FAILED_SECTION, open_page, visible_text
+from tests.test_resilience import BAD_WORDS, FAILED_SECTION, VIEWS, open_page, view_id, visible_text
 
 ROOT = Path(__file__).resolve().parent.parent
-
-VIEWS = [
-    ("app.py", {}),
-    ("pages/1_Journey.py", {}),
-    *[("pages/2_Funnel.py", {"f_tab": tab}) for tab in ("Funnel", "Sales funnel", "Movement", "Economics", "Stage rules")],
-    ("pages/3_Behaviours.py", {}),
-    ("pages/4_What-if.py", {}),
-    ("pages/5_Defection.py", {}),
-    *[("pages/8_Story.py", {"s_step": str(step)}) for step in range(1, 7)],
-    *[("pages/9_Data.py", {"d_view": view}) for view in ("Upload", "Datasets", "Templates")],
-]
 
 HOSTILE = {
     "too big": {
@@ -59,13 +48,8 @@ def link_notices(at: AppTest) -> list[str]:
     return [c.value for c in at.caption if sections.NOTICES["link"].split(":")[0] in c.value]
 
 
-def _view_id(view: tuple[str, dict]) -> str:
-    page, params = view
-    return Path(page).stem + "".join(f"-{v}" for v in params.values())
-
-
 @pytest.mark.parametrize("kind", list(HOSTILE))
-@pytest.mark.parametrize("view", VIEWS, ids=_view_id)
+@pytest.mark.parametrize("view", VIEWS, ids=view_id)
 def test_hostile_values_for_every_bound_parameter_fall_back_with_a_notice(app_tiny_db, caplog, view, kind):
     page, params = view
     names = _bound_names(open_page(page, params))

@@ -45,6 +45,7 @@ def page(title: str, *, needs_data: bool = True, intro: str | None = None) -> Pa
     entry = nav.page_for(title)
     st.set_page_config(page_title=f"{title} · CX Lens", page_icon=entry.icon, layout="wide", initial_sidebar_state="expanded")
     sections.notice_area()
+    sections.show_failed_actions()
     with sections.section(title, stop=True):
         return _page(title, needs_data=needs_data, intro=intro)
     st.stop()  # reached only if the section failed (it has stopped the page already)

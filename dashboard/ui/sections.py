@@ -121,3 +121,31 @@ def guarded(name: str, *, stop: bool = False) -> Callable[[F], F]:
         return wrapper  # type: ignore[return-value]
 
     return decorate
+
+
+def action(name: str) -> Callable[[F], F]:
+    """Decorate a button's or widget's callback as the action name: if it raises, the traceback is logged under an
+    error id and the page, when it runs next, shows one line naming the action and the id at its top."""
+
+    def decorate(fn: F) -> F:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return fn(*args, **kwargs)
+            except ScriptControlException:
+                raise
+            except Exception as exc:  # a callback's failure would otherwise reach Streamlit's own error box
+                eid = log_failure(name, exc)
+                line = f"**{name}** did not complete (error {eid}). The log has the details under {eid}."
+                st.session_state.setdefault("_failed_actions", []).append(line)
+                return None
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def show_failed_actions() -> None:
+    """The lines of actions that failed since the page last ran (the frame calls it at the top of the page)."""
+    for line in st.session_state.pop("_failed_actions", []):
+        st.error(line, icon=":material/error:")

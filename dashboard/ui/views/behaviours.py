@@ -35,7 +35,7 @@ from dashboard.metrics.behaviour_catalogue import (
 )
 from dashboard.ui import state, widgets
 from dashboard.ui.frame import PageContext
-from dashboard.ui.sections import guarded
+from dashboard.ui.sections import action, guarded
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>$:])")
 
@@ -370,6 +370,7 @@ def _editor_defaults(behaviour: Behaviour | None, data: BehaviourData) -> dict[s
     }
 
 
+@action("Open the behaviour")
 def _load_editor(data: BehaviourData) -> None:
     pick = st.session_state.get(f"{_E}pick", _NEW)
     behaviour = data.catalogue.get(pick) if pick in data.catalogue.keys else None
@@ -420,6 +421,7 @@ def _forget_whatif(keys: list[str] | tuple[str, ...]) -> None:
     state.clear([*(f"w_{part}_{key}" for key in keys for part in ("t", "s")), "w_pre"])
 
 
+@action("Save the behaviour")
 def _save(ctx: PageContext, data: BehaviourData) -> None:
     catalogue = load_catalogue(ctx.store, ctx.dataset, data.flag_columns)
     try:
@@ -434,6 +436,7 @@ def _save(ctx: PageContext, data: BehaviourData) -> None:
     st.session_state[f"{_E}message"] = ("success", f"Saved “{saved.get(behaviour.key).name}”.")
 
 
+@action("Delete the behaviour")
 def _delete(ctx: PageContext, data: BehaviourData) -> None:
     pick = st.session_state.get(f"{_E}pick", _NEW)
     catalogue = load_catalogue(ctx.store, ctx.dataset, data.flag_columns)
@@ -447,6 +450,7 @@ def _delete(ctx: PageContext, data: BehaviourData) -> None:
     st.session_state[f"{_E}message"] = ("success", f"Deleted “{name}”.")
 
 
+@action("Reset the catalogue")
 def _reset(ctx: PageContext, data: BehaviourData) -> None:
     reset_catalogue(ctx.store, ctx.dataset)
     _forget_whatif(data.catalogue.keys)
@@ -455,6 +459,7 @@ def _reset(ctx: PageContext, data: BehaviourData) -> None:
     st.session_state[f"{_E}message"] = ("success", "The default catalogue applies again.")
 
 
+@action("Add the data's flags")
 def _add_flags(ctx: PageContext, data: BehaviourData) -> None:
     catalogue = load_catalogue(ctx.store, ctx.dataset, data.flag_columns)
     grown = save_catalogue(ctx.store, ctx.dataset, with_data_flags(catalogue, data.flag_columns))
@@ -462,6 +467,7 @@ def _add_flags(ctx: PageContext, data: BehaviourData) -> None:
     st.session_state[f"{_E}message"] = ("success", f"Added {', '.join(added)}: enter their savings and best-in-class.")
 
 
+@action("Save the scope")
 def _save_scope(ctx: PageContext, data: BehaviourData) -> None:
     catalogue = load_catalogue(ctx.store, ctx.dataset, data.flag_columns)
     save_catalogue(ctx.store, ctx.dataset, replace(catalogue, scope=st.session_state[f"{_E}scope"]))

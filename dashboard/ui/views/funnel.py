@@ -17,7 +17,7 @@ from dashboard.metrics import economics, funnel, movement, stages
 from dashboard.metrics.stages import DEFAULT_NAMES, LADDER, NEW, OFF_RAMPS, ROLES, StageModel, StageRules
 from dashboard.ui import report, state, widgets
 from dashboard.ui.frame import PageContext, month_from_key, month_label, month_options
-from dashboard.ui.sections import guarded
+from dashboard.ui.sections import action, guarded
 
 TABS = ("Funnel", "Sales funnel", "Movement", "Economics", "Stage rules")
 SALES_WINDOWS = (7, 14, 30, 60, 90, 180, 365)
@@ -562,6 +562,7 @@ def render_cost_settings(ctx: PageContext, spec: economics.EconomicsSpec) -> Non
     _flash("f_costs_msg")
 
 
+@action("Save the costs")
 def _save_costs(ctx: PageContext) -> None:
     costs = {c: float(st.session_state[f"f_set_cost_{c}"]) for c in CHANNELS.labels}
     try:
@@ -577,6 +578,7 @@ def _save_costs(ctx: PageContext) -> None:
     st.session_state["f_costs_msg"] = ("success", "Costs saved for this dataset.")
 
 
+@action("Reset the costs")
 def _reset_costs(ctx: PageContext) -> None:
     ctx.store.delete_setting(ctx.dataset, economics.SETTING_CHANNEL_COSTS)
     ctx.store.delete_setting(ctx.dataset, economics.SETTING_GROSS_MARGIN)
@@ -690,6 +692,7 @@ def render_model_editor(ctx: PageContext, model: StageModel) -> None:
     )
 
 
+@action("Save the stage names")
 def _save_names(ctx: PageContext, model: StageModel) -> None:
     names = {role: str(st.session_state[f"f_set_name_{role}"]).strip() for role in ROLES}
     middle = [st.session_state[f"f_set_order_{i}"] for i in range(4)]
@@ -699,6 +702,7 @@ def _save_names(ctx: PageContext, model: StageModel) -> None:
     _save_model(ctx, candidate, "Stage names and order saved.")
 
 
+@action("Save the stage rules")
 def _save_rules(ctx: PageContext, model: StageModel) -> None:
     values = {}
     for field in StageRules.__dataclass_fields__:
@@ -724,6 +728,7 @@ def _save_model(ctx: PageContext, candidate: StageModel, message: str) -> None:
     _forget_editor()
 
 
+@action("Reset the stage rules")
 def _reset_model(ctx: PageContext) -> None:
     stages.reset_model(ctx.store, ctx.dataset)
     st.session_state["f_model_msg"] = ("success", "Default stages and rules restored.")

@@ -22,7 +22,7 @@ from dashboard.metrics.journey import JourneySpec
 from dashboard.metrics.journey_prepare import MAX_WINDOW_DAYS
 from dashboard.ui import nav, report, state
 from dashboard.ui.frame import PageContext
-from dashboard.ui.sections import section
+from dashboard.ui.sections import action, section
 from dashboard.ui.views import behaviours, defection, defection_controls, journey, overview, whatif
 
 STEP_NAME = "s_step"
@@ -138,6 +138,7 @@ def _note_widget_key(ctx: PageContext, step_key: str) -> str:
     return f"s_note:{ctx.dataset}:{step_key}"
 
 
+@action("Save the note")
 def _save_note(ctx: PageContext, step_key: str) -> None:
     """on_change of a notes box: write what it holds to the dataset's settings."""
     story.save_note(ctx.store, ctx.dataset, step_key, st.session_state.get(_note_widget_key(ctx, step_key), ""))

@@ -16,7 +16,7 @@ from dashboard.charts.theme import GOOD, GREY
 from dashboard.metrics import whatif
 from dashboard.ui import report, state, widgets
 from dashboard.ui.frame import PageContext
-from dashboard.ui.sections import guarded
+from dashboard.ui.sections import action, guarded
 from dashboard.ui.views.behaviours import BehaviourData, md, money_md
 
 SLIDER_STEP = 0.1
@@ -65,6 +65,7 @@ def _forget_on_dataset_change(ctx: PageContext, keys: tuple[str, ...]) -> None:
     st.session_state["_whatif_dataset"] = ctx.dataset
 
 
+@action("Apply the preset")
 def _apply_preset(preset: str, items: tuple[whatif.Lever, ...], chosen: list[str]) -> None:
     for lever in items:
         if lever.key in chosen:
@@ -470,6 +471,7 @@ def _retained(
 # -- scenarios ----------------------------------------------------------------------------------------------------
 
 
+@action("Load the scenario")
 def _load_scenario(scenario: whatif.Scenario, items: tuple[whatif.Lever, ...]) -> None:
     targets = dict(scenario.targets)
     stored_savings = {lever.key: lever.saving for lever in scenario.levers}
@@ -487,6 +489,7 @@ def _load_scenario(scenario: whatif.Scenario, items: tuple[whatif.Lever, ...]) -
     st.session_state["w_scn_message"] = ("success", f"Loaded “{scenario.name}” into the sliders.")
 
 
+@action("Save the scenario")
 def _save_current(ctx: PageContext, current: whatif.Scenario) -> None:
     name = str(st.session_state.get("w_scn_name") or "").strip()
     try:
@@ -498,6 +501,7 @@ def _save_current(ctx: PageContext, current: whatif.Scenario) -> None:
     st.session_state["w_scn_name"] = ""
 
 
+@action("Delete the scenario")
 def _delete(ctx: PageContext, name: str) -> None:
     whatif.delete_scenario(ctx.store, ctx.dataset, name)
     st.session_state["w_scn_message"] = ("success", f"Deleted “{name}”.")
