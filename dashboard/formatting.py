@@ -7,6 +7,19 @@ from dataclasses import dataclass
 
 from dashboard.metrics.scope import as_date
 
+HUGE = 1e15
+"""From here on a number is written in scientific notation (1.00e+308), not as hundreds of digits."""
+
+
+def shown(value: object) -> bool:
+    """Whether value is a finite number that can be written (None, NaN, inf, NaT, pd.NA and text are not)."""
+    if value is None or isinstance(value, str):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except (TypeError, ValueError, OverflowError):
+        return False
+
 
 @dataclass(frozen=True)
 class NumberFormat:
@@ -25,18 +38,22 @@ class NumberFormat:
         return self
 
     def number(self, value: float | None, decimals: int = 0) -> str:
-        """value with thousands separators and fixed decimals; an em dash for missing."""
-        if value is None or (isinstance(value, float) and math.isnan(value)):
+        """value with thousands separators and fixed decimals; an em dash for missing or not finite (NaN, inf, NaT)."""
+        if not shown(value):
             return "—"
+        if abs(value) >= HUGE:
+            return f"{value:.2e}".replace(".", self.decimal)
         text = f"{value:,.{decimals}f}"
         return text.replace(",", "\0").replace(".", self.decimal).replace("\0", self.thousands)
 
     def money(self, value: float | None, decimals: int | None = None) -> str:
-        """value as currency; large values shortened to K, M, B with two significant decimals."""
-        if value is None or (isinstance(value, float) and math.isnan(value)):
+        """value as currency; large values shortened to K, M, B with two significant decimals; a dash if not finite."""
+        if not shown(value):
             return "—"
         sign = "-" if value < 0 else ""
         size = abs(value)
+        if size >= HUGE:
+            return f"{sign}{self.currency}{self.number(size)}"
         if decimals is None:
             # cuts sit just below the next unit so that 999,999 reads $1.00M, not $1,000.00K
             for cut, unit, suffix in ((999_995_000, 1e9, "B"), (999_995, 1e6, "M"), (1e4, 1e3, "K")):
@@ -46,8 +63,8 @@ class NumberFormat:
         return f"{sign}{self.currency}{self.number(size, decimals)}"
 
     def pct(self, share: float | None, decimals: int = 1) -> str:
-        """A share (0.2654) as a percentage (26.5 %)."""
-        if share is None or (isinstance(share, float) and math.isnan(share)):
+        """A share (0.2654) as a percentage (26.5 %); a dash if missing or not finite."""
+        if not shown(share):
             return "—"
         return f"{self.number(share * 100, decimals)} %"
 

@@ -301,3 +301,22 @@ def test_a_failing_button_shows_one_line_with_an_id_at_the_top_and_the_page_stil
     assert error.value == f"**Save the costs** did not complete (error {eid}). The log has the details under {eid}."
     assert [m.value for m in at.markdown] == ["page drawn"]
     assert not at.run().error, "the line is shown once"
+
+
+def test_numbers_that_cannot_be_written_show_a_dash_and_huge_ones_stay_short():
+    from datetime import date
+
+    from dashboard import formatting
+    from dashboard.formatting import NumberFormat
+
+    nf = NumberFormat()
+    for missing in (None, float("nan"), float("inf"), float("-inf"), pd.NaT, pd.NA):
+        assert (nf.number(missing), nf.money(missing), nf.pct(missing)) == ("—", "—", "—")
+    assert nf.money(1e308) == "$1.00e+308"
+    assert nf.money(-2.5e16) == "-$2.50e+16"
+    assert NumberFormat("€", ".", ",").number(1e20) == "1,00e+20"
+    assert nf.money(999_999_999_999) == "$1,000.00B", "below the cut, money is shortened as before"
+    assert formatting.day(date(224, 3, 15)) == "15 Mar 0224"
+    assert formatting.day(pd.Timestamp("2024-03-15")) == "15 Mar 2024"
+    assert formatting.month("294247-01-10") == "—", "DuckDB hands days beyond Python's dates over as text"
+    assert formatting.day(None) == formatting.day(pd.NaT) == "—"
