@@ -320,3 +320,24 @@ def test_numbers_that_cannot_be_written_show_a_dash_and_huge_ones_stay_short():
     assert formatting.day(pd.Timestamp("2024-03-15")) == "15 Mar 2024"
     assert formatting.month("294247-01-10") == "—", "DuckDB hands days beyond Python's dates over as text"
     assert formatting.day(None) == formatting.day(pd.NaT) == "—"
+
+
+def test_every_view_function_a_page_calls_is_an_isolated_section():
+    import ast
+    import importlib
+
+    unguarded = []
+    for script in PAGES:
+        tree = ast.parse((ROOT / script).read_text())
+        modules = {}  # the name a page script gives a views module -> the module
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module == "dashboard.ui.views":
+                for alias in node.names:
+                    modules[alias.asname or alias.name] = importlib.import_module(f"dashboard.ui.views.{alias.name}")
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name):
+                module = modules.get(node.func.value.id)
+                reads_only = node.func.attr == "is_open"  # which tab is shown
+                if module is not None and not reads_only and not hasattr(getattr(module, node.func.attr), "section_name"):
+                    unguarded.append(f"{script}: {node.func.value.id}.{node.func.attr}")
+    assert not unguarded, "decorate these with sections.guarded: " + ", ".join(unguarded)

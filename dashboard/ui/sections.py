@@ -118,6 +118,7 @@ def guarded(name: str, *, stop: bool = False) -> Callable[[F], F]:
                 return fn(*args, **kwargs)
             return FAILED
 
+        wrapper.section_name = name  # type: ignore[attr-defined]  # (st.fragment's wrapper copies it)
         return wrapper  # type: ignore[return-value]
 
     return decorate

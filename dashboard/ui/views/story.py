@@ -22,7 +22,7 @@ from dashboard.metrics.journey import JourneySpec
 from dashboard.metrics.journey_prepare import MAX_WINDOW_DAYS
 from dashboard.ui import nav, report, state
 from dashboard.ui.frame import PageContext
-from dashboard.ui.sections import action, section
+from dashboard.ui.sections import action, guarded, section
 from dashboard.ui.views import behaviours, defection, defection_controls, journey, overview, whatif
 
 STEP_NAME = "s_step"
@@ -321,6 +321,7 @@ STEP_RENDERERS = {
 }
 
 
+@guarded("Story")
 def render(ctx: PageContext) -> int:
     """The whole story page: picker, header, the step's live sections, its notes, Previous and Next. Returns the step."""
     if not ctx.presenting:
