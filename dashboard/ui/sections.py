@@ -42,9 +42,10 @@ def error_id() -> str:
     return f"E-{secrets.token_hex(4).upper()}"
 
 
-def failure_line(name: str, eid: str) -> str:
-    """The one line a user sees in place of a failed section."""
-    return f"**{name}** could not be shown (error {eid}). The rest of the page works; the log has the details under {eid}."
+def failure_line(name: str, eid: str, *, stop: bool = False) -> str:
+    """The one line a user sees in place of a failed section (with stop, the rest of the page is not drawn)."""
+    rest = "Other pages work" if stop else "The rest of the page works"
+    return f"**{name}** could not be shown (error {eid}). {rest}; the log has the details under {eid}."
 
 
 def log_failure(name: str, exc: BaseException) -> str:
@@ -100,7 +101,7 @@ def section(name: str, *, stop: bool = False) -> Iterator[None]:
         raise
     except Exception as exc:  # isolating any failure is the point
         eid = log_failure(name, exc)
-        holder.error(failure_line(name, eid), icon=":material/error:")
+        holder.error(failure_line(name, eid, stop=stop), icon=":material/error:")
         if stop:
             st.stop()
 
