@@ -7,6 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from dashboard import formatting
 from dashboard.charts.theme import BAD, GOOD, GREY, INK, PALETTE, colour_for, draws_data_as_text, styled
 from dashboard.formatting import NumberFormat
 from dashboard.metrics.movement import DOWN, SAME, UP
@@ -116,7 +117,7 @@ def cohort_heatmap(frame: pd.DataFrame, target: str, nf: NumberFormat = NumberFo
     shown = frame[frame["months"] <= max_months]
     table = shown.pivot_table(index="cohort", columns="months", values="share", aggfunc="first").sort_index(ascending=False)
     sizes = shown.groupby("cohort")["cohort_size"].first()
-    labels = [f"{pd.Timestamp(c):%b %Y} ({nf.number(sizes[c])})" for c in table.index]
+    labels = [f"{formatting.month(c)} ({nf.number(sizes[c])})" for c in table.index]
     readable = len(labels) <= 24
     text = [[("" if pd.isna(v) or not readable else f"{v:.0%}") for v in row] for row in table.to_numpy()]
     fig = go.Figure(

@@ -46,7 +46,7 @@ from dashboard.metrics.defection_spec import (
     fallback_behaviour_source,
     fallback_stage_source,
 )
-from dashboard.metrics.scope import NOT_SET, Filters, month_start
+from dashboard.metrics.scope import NOT_SET, Filters, as_date, month_start
 from dashboard.store import Version
 
 __all__ = [
@@ -163,7 +163,7 @@ def default_definition(available: pd.DataFrame) -> Definition:
 def as_of_day(cur: duckdb.DuckDBPyConnection, version: Version) -> date | None:
     """The day statuses are assessed on (the last day with a transaction, else touchpoint, else churn date)."""
     value = cur.execute(f"select as_of from {version.table('df_fit')}").fetchall()[0][0]
-    return pd.Timestamp(value).date() if value is not None else None
+    return as_date(value)
 
 
 def _value_sql(valuation: Valuation, *, discounted: bool = True) -> tuple[str, str, list]:
@@ -501,7 +501,10 @@ def timeline(cur: duckdb.DuckDBPyConnection, version: Version, spec: DefectionSp
     if as_of is None or history_start is None:
         return pd.DataFrame(columns=["start_month", "in_window", "defect_month", "months", "event", "n", "exposure_days"])
     sql, params = status_sql(cur, version, spec)
-    before = month_start(pd.Timestamp(history_start).date())
+    start = as_date(history_start)
+    if start is None or as_date(as_of) is None or start.year < 2:  # dates Python cannot hold: no timeline
+        return pd.DataFrame(columns=["start_month", "in_window", "defect_month", "months", "event", "n", "exposure_days"])
+    before = month_start(start)
     before = date(before.year - (before.month == 1), (before.month - 2) % 12 + 1, 1)
     return cur.execute(
         f"""

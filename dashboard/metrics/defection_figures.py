@@ -18,7 +18,7 @@ from dashboard.contract import RELATIONSHIP_STAGES
 from dashboard.formatting import NumberFormat
 from dashboard.metrics import defection
 from dashboard.metrics.defection_spec import DefectionSpec, Valuation
-from dashboard.metrics.scope import NOT_SET, Filters, month_start
+from dashboard.metrics.scope import NOT_SET, Filters, as_date, month_start
 from dashboard.store import Version
 
 KPIS: tuple[tuple[str, str, str, str], ...] = (
@@ -204,10 +204,10 @@ def rates_by_month_from(timeline: pd.DataFrame, fit: pd.DataFrame, filters: Filt
     """Per calendar month: customers at its start (joined by its end, not defected before it), defected in it, rate."""
     columns = ["month", "customers", "defected", "rate"]
     row = fit.iloc[0]
-    if timeline.empty or pd.isna(row["as_of"]) or pd.isna(row["history_start"]):
+    history_start, as_of = as_date(row["history_start"]), as_date(row["as_of"])
+    if timeline.empty or history_start is None or as_of is None:
         return pd.DataFrame(columns=columns)
-    first = month_start(pd.Timestamp(row["history_start"]).date())
-    last = month_start(pd.Timestamp(row["as_of"]).date())
+    first, last = month_start(history_start), month_start(as_of)
     filters = filters.validate()
     first = max(first, filters.month_from) if filters.month_from else first
     last = min(last, filters.month_to) if filters.month_to else last

@@ -160,10 +160,14 @@ class CohortSpec:
         return replace(self, model=self.model.validate(), filters=self.filters.validate())
 
 
+MAX_COHORT_MONTHS = 120
+"""Cohorts are followed for at most ten years (dates centuries apart would otherwise make millions of rows)."""
+
+
 def cohorts(cur: duckdb.DuckDBPyConnection, version: Version, spec: CohortSpec) -> pd.DataFrame:
     """Per signup month (customers and leads who signed up inside the data and the selected months) and months since
     signup (0 = the signup month): the share of the cohort that had reached the target stage by the end of that month;
-    only months that had ended by the as-of date are shown."""
+    only months that had ended by the as-of date, and at most MAX_COHORT_MONTHS, are shown."""
     spec = spec.validate()
     as_of = StageSpec(spec.model, spec.filters).as_of
     inside = f"c.lead_date >= (select data_start from {version.table('fn_span')})"
@@ -197,7 +201,7 @@ def cohorts(cur: duckdb.DuckDBPyConnection, version: Version, spec: CohortSpec) 
         size = int(group["customers"].sum())
         by_month = group.dropna(subset=["months"]).set_index("months")["customers"]
         start = pd.Timestamp(cohort)
-        observed = (as_of_day.year - start.year) * 12 + as_of_day.month - start.month
+        observed = min((as_of_day.year - start.year) * 12 + as_of_day.month - start.month, MAX_COHORT_MONTHS)
         reached = 0
         for months in range(observed + 1):
             reached += int(by_month.get(months, 0))

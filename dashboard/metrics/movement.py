@@ -11,7 +11,7 @@ import pandas as pd
 
 from dashboard.metrics import stages
 from dashboard.metrics.funnel import DRILL_LIMIT, customer_columns_sql
-from dashboard.metrics.scope import Filters
+from dashboard.metrics.scope import Filters, as_date
 from dashboard.metrics.stages import CODE, DEFAULT_MODEL, LADDER, NEW, ROLES, StageModel
 from dashboard.store import Version
 
@@ -79,8 +79,8 @@ def transition_matrix(cur: duckdb.DuckDBPyConnection, version: Version, spec: Mo
     )
     out = out.sort_values(["from_order", "to_order"]).reset_index(drop=True)
     if not frame.empty:
-        out.attrs["day_from"] = pd.Timestamp(frame["day_a"].dropna().iloc[0]).date() if frame["day_a"].notna().any() else None
-        out.attrs["day_to"] = pd.Timestamp(frame["day_b"].iloc[0]).date()
+        out.attrs["day_from"] = as_date(frame["day_a"].dropna().iloc[0]) if frame["day_a"].notna().any() else None
+        out.attrs["day_to"] = as_date(frame["day_b"].iloc[0])
     return out
 
 

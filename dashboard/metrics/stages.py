@@ -23,7 +23,7 @@ import duckdb
 import pandas as pd
 
 from dashboard.contract import RELATIONSHIP_STAGES, normalise
-from dashboard.metrics.scope import NOT_SET, Filters
+from dashboard.metrics.scope import NOT_SET, Filters, as_date
 from dashboard.store import Store, Version
 
 ROLES = ("prospect", "first_purchase", "repeat", "loyal", "advocate", "at_risk", "defected")
@@ -337,9 +337,9 @@ class Span:
 
 
 def span(cur: duckdb.DuckDBPyConnection, version: Version) -> Span:
-    """The data span recorded at publish."""
+    """The data span recorded at publish (a day beyond Python's dates, which DuckDB hands over as text, is None)."""
     row = cur.execute(f"select tx_start, data_start, data_end from {version.table('fn_span')}").fetchall()[0]
-    return Span(*row)
+    return Span(*(as_date(value) for value in row))
 
 
 def span_frame(cur: duckdb.DuckDBPyConnection, version: Version, _spec: object = None) -> pd.DataFrame:

@@ -14,9 +14,9 @@ from dashboard import sample
 from dashboard.access import Action
 from dashboard.formatting import NumberFormat
 from dashboard.metrics import overview
-from dashboard.metrics.scope import Filters
+from dashboard.metrics.scope import Filters, as_date
 from dashboard.store import Store, StoreError, Version
-from dashboard.ui import auth, data, nav, present, report, settings, state
+from dashboard.ui import auth, data, nav, present, report, sections, settings, state
 
 FILTER_NAMES = ["segment", "region", "period"]
 
@@ -39,10 +39,21 @@ class PageContext:
 
 
 def page(title: str, *, needs_data: bool = True, intro: str | None = None) -> PageContext:
-    """Set up a page: config, sidebar, dataset and filters; with needs_data and no dataset, show the empty state and stop."""
+    """Set up a page: config, sidebar, dataset and filters; with needs_data and no dataset, show the empty state and stop.
+
+    If setting up fails, the page shows one line with an error id (the traceback goes to the log) and stops.
+    """
     entry = nav.page_for(title)
     st.set_page_config(page_title=f"{title} · CX Lens", page_icon=entry.icon, layout="wide", initial_sidebar_state="expanded")
     auth.gate()
+    sections.notice_area()
+    sections.show_failed_actions()
+    with sections.section(title, stop=True):
+        return _page(title, needs_data=needs_data, intro=intro)
+    st.stop()  # reached only if the section failed (it has stopped the page already)
+
+
+def _page(title: str, *, needs_data: bool, intro: str | None) -> PageContext:
     try:
         store = data.get_store()
     except StoreError as exc:
@@ -54,7 +65,10 @@ def page(title: str, *, needs_data: bool = True, intro: str | None = None) -> Pa
     st.sidebar.divider()
     dataset = _dataset_picker(store)
     version = store.active_version(dataset) if dataset else None
-    filters = _filters(version) if version else Filters()
+    filters = Filters()
+    if version:
+        with st.sidebar:
+            filters = _filters(version) or Filters()
     nav.sidebar_links(links)
     auth.signed_in_bar()
     presenting = present.presenting()
@@ -120,6 +134,7 @@ def _dataset_picker(store: Store) -> str | None:
     return current
 
 
+@sections.guarded("Filters")
 def _filters(version: Version) -> Filters:
     """Segment, region and month-range filters drawn in the sidebar; their values as a Filters spec."""
     dims = data.run_metric(overview.dimension_values, version)
@@ -144,9 +159,10 @@ def _filters(version: Version) -> Filters:
             placeholder="All",
         )
     month_from = month_to = None
-    first, last = span.iloc[0]["first_month"], span.iloc[0]["last_month"]
-    if pd.notna(first) and pd.notna(last):
-        months = [m.strftime("%Y-%m") for m in overview.months_between(pd.Timestamp(first).date(), pd.Timestamp(last).date())]
+    months = month_options(span.iloc[0]["first_month"], span.iloc[0]["last_month"])
+    if isinstance(months, str):
+        st.sidebar.caption(months)
+    elif months:
         full = (months[0], months[-1])
 
         def _valid_period(period: tuple[str, str]) -> tuple[str, str]:
@@ -164,20 +180,56 @@ def _filters(version: Version) -> Filters:
                 state.RANGE,
                 valid=_valid_period,
                 options=months,
-                format_func=lambda m: date(int(m[:4]), int(m[5:]), 1).strftime("%b %Y"),
+                format_func=month_label,
             )
         else:
             period = full
-        month_from = date(int(period[0][:4]), int(period[0][5:]), 1)
-        month_to = date(int(period[1][:4]), int(period[1][5:]), 1)
-    if any(chosen.values()) or (month_from and (month_from, month_to) != _bounds(span)):
+        month_from, month_to = month_from_key(period[0]), month_from_key(period[1])
+    if any(chosen.values()) or (month_from and (month_key(month_from), month_key(month_to)) != full):
         st.sidebar.button("Reset filters", on_click=state.clear, args=(FILTER_NAMES,), icon=":material/filter_alt_off:")
     return Filters(tuple(chosen["segment"]), tuple(chosen["region"]), month_from, month_to).validate()
 
 
-def _bounds(span: pd.DataFrame) -> tuple[date, date]:
-    first, last = span.iloc[0]["first_month"], span.iloc[0]["last_month"]
-    return pd.Timestamp(first).date(), pd.Timestamp(last).date()
+def month_key(day: date) -> str:
+    """A month as YYYY-MM, four-digit year whatever the year (strftime writes year 224 as "224")."""
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def month_from_key(key: str) -> date:
+    """The first day of the month written YYYY-MM (as month_key writes it); ValueError if it is not one."""
+    year, _, month = key.rpartition("-")
+    return date(int(year), int(month), 1)
+
+
+def month_label(key: str) -> str:
+    """A YYYY-MM month as "Mar 2024" (the key itself if it does not parse)."""
+    try:
+        day = month_from_key(key)
+    except ValueError:
+        return key
+    return f"{day:%b} {day.year:04d}"
+
+
+def month_options(first_day: Any, last_day: Any) -> list[str] | str:
+    """The months from first_day to last_day a month picker offers (YYYY-MM), [] when either is missing, or why there
+    is no picker: a span outside years MONTH_FILTER_YEARS or over MAX_FILTER_MONTHS months (dates that look wrong)."""
+    first, last = as_date(first_day), as_date(last_day)
+    if first is None or last is None:
+        missing = pd.isna(first_day) or pd.isna(last_day)
+        return [] if missing else _MONTHS_UNREADABLE
+    lo, hi = MONTH_FILTER_YEARS
+    length = (last.year - first.year) * 12 + last.month - first.month + 1
+    if first.year < lo or last.year > hi or length > MAX_FILTER_MONTHS:
+        return _MONTHS_OFF.format(first=month_label(month_key(first)), last=month_label(month_key(last)))
+    return [month_key(m) for m in overview.months_between(first, last)]
+
+
+MONTH_FILTER_YEARS = (1000, 9998)
+"""Years a month filter can run over (Python dates end in 9999; a month after it cannot be written)."""
+MAX_FILTER_MONTHS = 1200
+"""The longest month filter: a hundred years of months; a longer span means some dates are wrong."""
+_MONTHS_UNREADABLE = "No month choice: some dates lie beyond what can be shown. Check the date columns on the Data page."
+_MONTHS_OFF = "No month choice: the dates run from {first} to {last}, which looks wrong. Check the date columns on the Data page."
 
 
 def empty_state(store: Store) -> None:

@@ -8,6 +8,8 @@ from typing import Any
 
 import streamlit as st
 
+from dashboard.ui import sections
+
 _MISSING = object()
 
 
@@ -74,19 +76,52 @@ def value(
     """
     _registry()[name] = (default, codec, always_in_url)
     key = _key(name)
+    from_url = False
     if key not in st.session_state:
         raw = st.query_params.get_all(name)
+        from_url = bool(raw)
         try:
             st.session_state[key] = codec.decode(raw) if raw else default
-        except (ValueError, IndexError, TypeError):
+        except (ValueError, IndexError, TypeError, OverflowError):
             st.session_state[key] = default
+            if from_url:
+                sections.notice("link", name)
+                from_url = False
     if valid is not None:
+        given = st.session_state[key]
         try:
-            st.session_state[key] = valid(st.session_state[key])
-        except (ValueError, TypeError):
+            st.session_state[key] = valid(given)
+        except (ValueError, TypeError, OverflowError):
             st.session_state[key] = default
+        if from_url and not _same(st.session_state[key], given):
+            sections.notice("link", name)
     _write_url(name, st.session_state[key])
     return st.session_state[key]
+
+
+def _same(a: Any, b: Any) -> bool:
+    """a and b are the same value (lists compared as sets: a validator may put chosen options in their own order)."""
+    if isinstance(a, list | tuple) and isinstance(b, list | tuple) and not isinstance(a, str):
+        try:
+            return len(a) == len(b) and set(a) == set(b)
+        except TypeError:
+            return list(a) == list(b)
+    return a == b or (a != a and b != b)  # NaN equals NaN here
+
+
+def clamp(current: Any, lo: Any, hi: Any) -> Any:
+    """current (a number, or a range of two) moved inside lo..hi where it lies outside; anything else as it is."""
+    if isinstance(current, tuple | list) and not isinstance(current, str):
+        return type(current)(clamp(item, lo, hi) for item in current)
+    if isinstance(current, bool) or not isinstance(current, int | float):
+        return current
+    if current != current:  # NaN: no nearest value, so the lowest
+        return lo if lo is not None else current
+    if lo is not None and current < lo:
+        return type(current)(lo) if isinstance(current, int) and isinstance(lo, int) else lo
+    if hi is not None and current > hi:
+        return hi
+    return current
 
 
 def _push_to_browser(name: str) -> None:
@@ -138,6 +173,13 @@ def widget(
     or "index" with to_arg=options.index), so Streamlit knows the widget's kind (a range slider stays a range).
     """
     current = value(name, default, codec, valid, always_in_url=always_in_url)
+    lo, hi = kwargs.get("min_value"), kwargs.get("max_value")
+    if lo is not None or hi is not None:  # a widget refuses a value outside its range with an exception
+        inside = clamp(current, lo, hi)
+        if not _same(inside, current):
+            sections.notice("link", name)
+            set_value(name, inside)
+            current = inside
     widget_key = _widget_key(name)
     shown = current if value_arg == "index" or to_arg is None else to_arg(current)
     pushes = st.session_state.setdefault("_state_push", set())

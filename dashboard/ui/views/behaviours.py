@@ -36,6 +36,7 @@ from dashboard.metrics.behaviour_catalogue import (
 )
 from dashboard.ui import auth, state, widgets
 from dashboard.ui.frame import PageContext
+from dashboard.ui.sections import action, guarded
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ class BehaviourData:
     flag_columns: tuple[str, ...]
 
 
+@guarded("Behaviour figures")
 def behaviour_data(ctx: PageContext) -> BehaviourData:
     """The catalogue of the active dataset and its figures (one cached query per version, filters and measures)."""
     version = ctx.version
@@ -80,6 +82,7 @@ def behaviour_data(ctx: PageContext) -> BehaviourData:
 # -- read-only sections -------------------------------------------------------------------------------------------
 
 
+@guarded("Scope")
 def render_scope(ctx: PageContext, data: BehaviourData) -> None:
     """KPI tiles (customers in scope, behaviours measured, savings potential) and the scope in words."""
     fmt = ctx.number_format
@@ -155,6 +158,7 @@ def adoption_export(adoption: pd.DataFrame) -> pd.DataFrame:
     return out.rename(columns={"current": "adoption today %", "best_in_class": "best-in-class %", "gap": "gap (points)"})
 
 
+@guarded("Adoption against best-in-class")
 def render_adoption(ctx: PageContext, data: BehaviourData) -> None:
     """Adoption today against best-in-class, the gap and the savings potential, sorted by money."""
     fmt = ctx.number_format
@@ -185,6 +189,7 @@ def render_adoption(ctx: PageContext, data: BehaviourData) -> None:
     )
 
 
+@guarded("Adoption by group")
 def render_by_group(ctx: PageContext, data: BehaviourData) -> None:
     """Adoption and savings potential by segment or region."""
     fmt = ctx.number_format
@@ -232,6 +237,7 @@ def _valid_dimension(value: str) -> str:
     return value
 
 
+@guarded("Customers by number of behaviours")
 def render_count_groups(ctx: PageContext, data: BehaviourData) -> None:
     """Customers grouped by the number of behaviours they show: mean satisfaction with its interval, churn rate."""
     fmt = ctx.number_format
@@ -265,6 +271,7 @@ def render_count_groups(ctx: PageContext, data: BehaviourData) -> None:
     )
 
 
+@guarded("Behaviours and churn")
 def render_churn(ctx: PageContext, data: BehaviourData) -> None:
     """Churn rate and satisfaction with and without each behaviour."""
     fmt = ctx.number_format
@@ -353,6 +360,7 @@ def _editor_defaults(behaviour: Behaviour | None, data: BehaviourData) -> dict[s
     }
 
 
+@action("Open the behaviour")
 def _load_editor(data: BehaviourData) -> None:
     pick = st.session_state.get(f"{_E}pick", _NEW)
     behaviour = data.catalogue.get(pick) if pick in data.catalogue.keys else None
@@ -403,6 +411,7 @@ def _forget_whatif(keys: list[str] | tuple[str, ...]) -> None:
     state.clear([*(f"w_{part}_{key}" for key in keys for part in ("t", "s")), "w_pre"])
 
 
+@action("Save the behaviour")
 def _save(ctx: PageContext, data: BehaviourData) -> None:
     if not auth.require(Action.EDIT):
         return
@@ -419,6 +428,7 @@ def _save(ctx: PageContext, data: BehaviourData) -> None:
     st.session_state[f"{_E}message"] = ("success", f"Saved “{saved.get(behaviour.key).name}”.")
 
 
+@action("Delete the behaviour")
 def _delete(ctx: PageContext, data: BehaviourData) -> None:
     if not auth.require(Action.EDIT):
         return
@@ -434,6 +444,7 @@ def _delete(ctx: PageContext, data: BehaviourData) -> None:
     st.session_state[f"{_E}message"] = ("success", f"Deleted “{name}”.")
 
 
+@action("Reset the catalogue")
 def _reset(ctx: PageContext, data: BehaviourData) -> None:
     if not auth.require(Action.EDIT):
         return
@@ -444,6 +455,7 @@ def _reset(ctx: PageContext, data: BehaviourData) -> None:
     st.session_state[f"{_E}message"] = ("success", "The default catalogue applies again.")
 
 
+@action("Add the data's flags")
 def _add_flags(ctx: PageContext, data: BehaviourData) -> None:
     if not auth.require(Action.EDIT):
         return
@@ -453,6 +465,7 @@ def _add_flags(ctx: PageContext, data: BehaviourData) -> None:
     st.session_state[f"{_E}message"] = ("success", f"Added {', '.join(added)}: enter their savings and best-in-class.")
 
 
+@action("Save the scope")
 def _save_scope(ctx: PageContext, data: BehaviourData) -> None:
     if not auth.require(Action.EDIT):
         return
@@ -461,6 +474,7 @@ def _save_scope(ctx: PageContext, data: BehaviourData) -> None:
     _forget_whatif(catalogue.keys)
 
 
+@guarded("Behaviour catalogue")
 def render_catalogue_editor(ctx: PageContext, data: BehaviourData) -> None:
     """Edit the dataset's behaviour catalogue: scope, add, change, delete, restore the default. Saved at once."""
     if not auth.can(Action.EDIT):

@@ -28,6 +28,7 @@ from dashboard.ingest.sources import ReadOptions
 from dashboard.store import Store, StoreError
 from dashboard.ui import auth, data, frame, state, widgets
 from dashboard.ui.frame import PageContext
+from dashboard.ui.sections import guarded
 
 SECTIONS = ("Upload", "Datasets", "Templates")
 NOT_MAPPED = "— not mapped —"
@@ -45,6 +46,7 @@ IDLE_UPLOADS = timedelta(hours=2)
 _UPLOAD_KEY = "d_upload"
 
 
+@guarded("Data sections", stop=True)
 def section_picker(ctx: PageContext) -> str:
     """The section shown (kept in the URL as d_view), under one line saying who may do what here."""
     auth.notice()
@@ -128,6 +130,7 @@ class _Bar:
 # -- upload section -----------------------------------------------------------------------------
 
 
+@guarded("Upload")
 def render_upload(ctx: PageContext) -> None:
     """Upload files per table, map them, read the validation report and publish."""
     _show_last_publish()
@@ -701,6 +704,7 @@ def _show_last_publish() -> None:
 # -- datasets section ---------------------------------------------------------------------------
 
 
+@guarded("Datasets")
 def render_datasets(ctx: PageContext) -> None:
     """Every dataset with its versions, source files and row counts; activate, rename and delete with confirmation."""
     store, fmt = ctx.store, ctx.number_format
@@ -837,6 +841,7 @@ def _confirm_delete(ctx: PageContext) -> None:
 # -- templates section --------------------------------------------------------------------------
 
 
+@guarded("Mapping templates")
 def render_templates(ctx: PageContext) -> None:
     """Saved mapping templates: which table and header each is for, when saved; download or delete."""
     saved = templates.all_templates(ctx.store)

@@ -13,13 +13,15 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
+from dashboard import formatting
 from dashboard.access import Action
 from dashboard.charts import defection as charts
 from dashboard.escape import markdown_text
 from dashboard.metrics import clv, defection, defection_sources
 from dashboard.metrics import defection_figures as figures
-from dashboard.ui import auth, report, state, widgets
+from dashboard.ui import auth, report, settings, state, widgets
 from dashboard.ui.frame import PageContext
+from dashboard.ui.sections import guarded
 from dashboard.ui.views.defection_controls import (
     LIFETIME_VALUE_KEY,
     SILENT_KEY,
@@ -43,6 +45,7 @@ __all__ = [
 ]
 
 
+@guarded("What the data supports")
 def render_data_needs(ctx: PageContext, view: DefectionView) -> None:
     """What the page needs from the data, what this dataset has, and why a model was not fitted."""
     fit = view.fit
@@ -67,10 +70,11 @@ def render_data_needs(ctx: PageContext, view: DefectionView) -> None:
         )
 
 
+@guarded("Defection headline")
 def render_headline(ctx: PageContext, view: DefectionView) -> None:
     """The definition in words, the as-of day, the story in two or three sentences, and the KPI tiles."""
     spec = view.spec
-    as_of = pd.Timestamp(view.fit["as_of"]).strftime("%d %b %Y") if pd.notna(view.fit["as_of"]) else "—"
+    as_of = formatting.day(view.fit["as_of"])
     st.caption(
         f"**Defected or at risk when:** {markdown_text(spec.definition.describe())}. Status on {as_of}, the last day in the data."
     )
@@ -88,6 +92,7 @@ def render_headline(ctx: PageContext, view: DefectionView) -> None:
 BREAKDOWN_TITLES = {"segment": "By segment", "stage": "By relationship stage", "behaviours": "By perfect-customer behaviours"}
 
 
+@guarded("Who is leaving")
 def render_who_is_leaving(ctx: PageContext, view: DefectionView) -> None:
     """Defection by month, and by segment, relationship stage and number of perfect-customer behaviours."""
     st.header("Who is leaving", divider="gray")
@@ -105,7 +110,7 @@ def render_who_is_leaving(ctx: PageContext, view: DefectionView) -> None:
         with tab:
             if dimension == "stage":
                 st.caption(
-                    f"Each customer's relationship stage on {view.stage_day:%d %b %Y}, a year before the last day of "
+                    f"Each customer's relationship stage on {formatting.day(view.stage_day)}, a year before the last day of "
                     f"the data, by the Funnel page's stage rules; “{defection_sources.NOT_YET}” joined after that day "
                     "(their stage today would only say that those who left are in the stage “defected”)."
                     if view.stage_day is not None
@@ -119,6 +124,7 @@ def render_who_is_leaving(ctx: PageContext, view: DefectionView) -> None:
                 st.info("No perfect-customer behaviours in this dataset: b_ flag columns (see the Behaviours page).")
 
 
+@guarded("Why they leave")
 def render_why(ctx: PageContext, view: DefectionView) -> None:
     """Reasons as a Pareto chart, complaints and the silent customers behind them, defection by complaint handling."""
     st.header("Why they leave", divider="gray")
@@ -131,7 +137,9 @@ def render_why(ctx: PageContext, view: DefectionView) -> None:
     if not view.available["complaints"]:
         st.info("No complaints in this dataset: touchpoints at the journey stage “complaint” show how handling drives defection.")
         return
-    saved_silent = int(ctx.store.get_setting(ctx.dataset, SILENT_KEY, defection.SILENT_PER_COMPLAINT))
+    saved_silent = settings.stored_int(
+        ctx.store, ctx.dataset, SILENT_KEY, int(defection.SILENT_PER_COMPLAINT), 0, 1000, "silent customers per complaint"
+    )
     left, right = st.columns([1, 2])
     with left:
         silent = state.widget(
@@ -180,6 +188,7 @@ def render_why(ctx: PageContext, view: DefectionView) -> None:
             )
 
 
+@guarded("What it costs")
 def render_what_it_costs(ctx: PageContext, view: DefectionView) -> None:
     """Lifetime value (method, margin, years, discount) and what defection costs by reason and by segment."""
     st.header("What it costs", divider="gray")
@@ -306,6 +315,7 @@ def export_frame(rows: pd.DataFrame) -> pd.DataFrame:
     return rows[list(EXPORT_NAMES)].rename(columns=EXPORT_NAMES)
 
 
+@guarded("At-risk customers")
 def render_at_risk_list(ctx: PageContext, view: DefectionView) -> None:
     """Who to call: the customers who match, with the rule that fired and the money; sortable; CSV and Excel export."""
     st.header("Who to call", divider="gray")
@@ -363,6 +373,7 @@ def render_at_risk_list(ctx: PageContext, view: DefectionView) -> None:
     widgets.download_buttons(everyone, filename, key="d_download", label="Download the list as")
 
 
+@guarded("Retention")
 def render_retention(ctx: PageContext, view: DefectionView) -> None:
     """Retention curves by signup cohort (Kaplan-Meier), with the cohort size chosen."""
     st.header("Retention by signup cohort", divider="gray")

@@ -20,6 +20,7 @@ from dashboard.metrics import defection, defection_sources
 from dashboard.metrics.defection_prepare import HORIZON_YEARS
 from dashboard.ui import auth, state
 from dashboard.ui.frame import PageContext
+from dashboard.ui.sections import guarded
 
 DEFINITION_KEY = "defection.definition"
 VALUATION_KEY = "defection.valuation"
@@ -190,6 +191,7 @@ def _forget_other_dataset(ctx: PageContext) -> None:
     st.session_state["_defection_dataset"] = ctx.dataset
 
 
+@guarded("Defection definition")
 def controls(ctx: PageContext) -> DefectionView:
     """Draw the definition editor (not when presenting) and gather everything the sections draw from."""
     _forget_other_dataset(ctx)
@@ -285,6 +287,7 @@ def valuation_editor(view: DefectionView) -> None:
             _draw(control, saved, view.available, {})
 
 
+@guarded("Save bar")
 def save_bar(ctx: PageContext, view: DefectionView) -> None:
     """Save the definition and valuation shown as the dataset's own, or go back to the saved ones."""
     if ctx.presenting or not auth.can(Action.EDIT):

@@ -10,15 +10,16 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
+from dashboard import formatting
 from dashboard.access import Action
 from dashboard.charts import funnel as charts
 from dashboard.contract import CHANNELS
 from dashboard.escape import markdown_text
 from dashboard.metrics import economics, funnel, movement, stages
-from dashboard.metrics.scope import month_start
 from dashboard.metrics.stages import DEFAULT_NAMES, LADDER, NEW, OFF_RAMPS, ROLES, StageModel, StageRules
 from dashboard.ui import auth, report, state, widgets
-from dashboard.ui.frame import PageContext
+from dashboard.ui.frame import PageContext, month_from_key, month_label, month_options
+from dashboard.ui.sections import action, guarded
 
 TABS = ("Funnel", "Sales funnel", "Movement", "Economics", "Stage rules")
 SALES_WINDOWS = (7, 14, 30, 60, 90, 180, 365)
@@ -39,11 +40,13 @@ def _heading_to_report(text: str) -> None:
 # -- model and tabs --------------------------------------------------------------------------------
 
 
+@guarded("Stage model")
 def stage_model(ctx: PageContext) -> StageModel:
     """The dataset's saved stage model (names, order, rules, source), or the default."""
     return stages.load_model(ctx.store, ctx.dataset)
 
 
+@guarded("Funnel tabs", stop=True)
 def page_tabs(ctx: PageContext) -> dict[str, object]:
     """The page's tabs (the rules editor left out when presenting); only the open one runs its queries."""
     labels = [t for t in TABS if not ((ctx.presenting or not auth.can(Action.EDIT)) and t == "Stage rules")]
@@ -99,6 +102,7 @@ def _role_picker(label: str, name: str, roles: list[str], default: str, model: S
 # -- funnel tab ------------------------------------------------------------------------------------
 
 
+@guarded("Stage funnel")
 def render_stage_funnel(ctx: PageContext, model: StageModel) -> pd.DataFrame:
     """The funnel of stages reached and the stages now, side by side, with the as-of date; returns the counts."""
     spec = funnel.StageSpec(model, ctx.filters)
@@ -106,7 +110,7 @@ def render_stage_funnel(ctx: PageContext, model: StageModel) -> pd.DataFrame:
     as_of = spec.as_of or ctx.metric(stages.span_frame, None).iloc[0]["data_end"]
     known = counts.attrs.get("known", int(counts["customers"].sum()))
     st.caption(
-        f"{ctx.number_format.number(known)} customers and prospects known on {pd.Timestamp(as_of):%d %b %Y} "
+        f"{ctx.number_format.number(known)} customers and prospects known on {formatting.day(as_of)} "
         f"(the end of the last month selected in the sidebar). Conversion is shown of the first stage and of the "
         "previous stage."
     )
@@ -121,6 +125,7 @@ def render_stage_funnel(ctx: PageContext, model: StageModel) -> pd.DataFrame:
     return counts
 
 
+@guarded("Stage rules in words")
 def render_rules_in_words(ctx: PageContext, model: StageModel, *, expanded: bool = False) -> None:
     """The stage rules in force, in plain words."""
     source = "the stage column" if stages.uses_column(model, ctx.version) else "the rules"
@@ -141,6 +146,7 @@ def render_rules_in_words(ctx: PageContext, model: StageModel, *, expanded: bool
                 widgets.table(unmatched, width="content")
 
 
+@guarded("Breakdown")
 def render_breakdown(ctx: PageContext, model: StageModel) -> None:
     """Stages by segment or region: the largest 25 values, the rest as Other."""
     st.subheader("By segment or region")
@@ -161,6 +167,7 @@ def render_breakdown(ctx: PageContext, model: StageModel) -> None:
     widgets.chart(charts.breakdown_bars(frame, by, ctx.number_format), key="f_breakdown_chart")
 
 
+@guarded("Cohorts")
 def render_cohorts(ctx: PageContext, model: StageModel) -> None:
     """Signup-month cohorts: the share that reached a chosen stage, month by month."""
     st.subheader("Cohorts by signup month")
@@ -180,6 +187,7 @@ def render_cohorts(ctx: PageContext, model: StageModel) -> None:
     widgets.chart(charts.cohort_heatmap(frame, model.name(target), ctx.number_format), key="f_cohort_chart")
 
 
+@guarded("Stage drill-down")
 def render_stage_drill(ctx: PageContext, model: StageModel, counts: pd.DataFrame) -> None:
     """The customers of one stage, on screen (first rows) and as formula-safe CSV or Excel (all rows)."""
     st.subheader("Customers in a stage")
@@ -220,6 +228,7 @@ def _slug(text: str) -> str:
 # -- sales funnel tab ------------------------------------------------------------------------------
 
 
+@guarded("Sales funnel")
 def render_sales_funnel(ctx: PageContext) -> None:
     """Leads (prospects) to first orders within a conversion window, when the dataset has prospects."""
     if not ctx.version.has("transactions"):
@@ -291,25 +300,22 @@ def render_sales_funnel(ctx: PageContext) -> None:
 # -- movement tab ----------------------------------------------------------------------------------
 
 
-def _month_options(ctx: PageContext) -> list[str]:
+def _month_options(ctx: PageContext) -> list[str] | str:
     span = ctx.metric(stages.span_frame, None).iloc[0]
-    if pd.isna(span["data_start"]) or pd.isna(span["data_end"]):
-        return []
-    first, last = pd.Timestamp(span["data_start"]).date(), pd.Timestamp(span["data_end"]).date()
-    months, current = [], month_start(first)
-    while current <= last:
-        months.append(current.strftime("%Y-%m"))
-        current = date(current.year + current.month // 12, current.month % 12 + 1, 1)
-    return months
+    return month_options(span["data_start"], span["data_end"])
 
 
 def _month_day(month: str) -> date:
-    return stages.month_end(date(int(month[:4]), int(month[5:]), 1))
+    return stages.month_end(month_from_key(month))
 
 
+@guarded("Movement")
 def render_movement(ctx: PageContext, model: StageModel) -> None:
     """The transition matrix between two month ends, who moved up, stayed or moved down, and a cell's customers."""
     months = _month_options(ctx)
+    if isinstance(months, str):
+        st.info(months)
+        return
     if len(months) < 2:
         st.info("Movement needs at least two months of data.")
         return
@@ -329,7 +335,7 @@ def render_movement(ctx: PageContext, model: StageModel) -> None:
         state.RANGE,
         valid=_valid,
         options=months,
-        format_func=lambda m: date(int(m[:4]), int(m[5:]), 1).strftime("%b %Y"),
+        format_func=month_label,
         help="Each customer's stage at the end of the first month against the end of the second.",
     )
     move = movement.MoveSpec(model, ctx.filters, _month_day(period[0]), _month_day(period[1]))
@@ -388,6 +394,7 @@ def render_cell_drill(ctx: PageContext, model: StageModel, move: movement.MoveSp
     _download_all(ctx, movement.cell_customers, replace(spec, limit=None), name, "f_cell_dl")
 
 
+@guarded("Time in stage")
 def render_time_in_stage(ctx: PageContext, model: StageModel) -> None:
     """Median time spent in each stage."""
     st.subheader("Time in each stage")
@@ -403,6 +410,7 @@ def render_time_in_stage(ctx: PageContext, model: StageModel) -> None:
 # -- economics tab ---------------------------------------------------------------------------------
 
 
+@guarded("Economics settings")
 def economics_spec(ctx: PageContext, model: StageModel) -> economics.EconomicsSpec:
     """The economics window control, with the dataset's gross margin and channel costs."""
     window = state.choice(
@@ -425,6 +433,7 @@ def economics_spec(ctx: PageContext, model: StageModel) -> economics.EconomicsSp
     )
 
 
+@guarded("Economics checks")
 def render_checks(ctx: PageContext, spec: economics.EconomicsSpec) -> None:
     """The five checks as tiles: each figure in the window against the window before, and whether it moved the good way."""
     checks = economics.checks_table(ctx.metric(economics.window_economics, spec), ctx.version)
@@ -459,6 +468,7 @@ def render_checks(ctx: PageContext, spec: economics.EconomicsSpec) -> None:
     _tiles_to_report(shown)
 
 
+@guarded("Stage economics")
 def render_economics(ctx: PageContext, spec: economics.EconomicsSpec) -> None:
     """Economics per stage: the table and the margin chart."""
     frame = economics.stage_table(ctx.metric(economics.window_economics, spec), spec, ctx.version)
@@ -507,6 +517,7 @@ def _values(series: pd.Series) -> list[float | None]:
     return [None if pd.isna(v) else float(v) for v in series]
 
 
+@guarded("Cost settings")
 def render_cost_settings(ctx: PageContext, spec: economics.EconomicsSpec) -> None:
     """Editors for the gross margin and the per-channel touchpoint costs (saved for the dataset)."""
     if ctx.presenting or not auth.can(Action.EDIT):
@@ -547,6 +558,7 @@ def render_cost_settings(ctx: PageContext, spec: economics.EconomicsSpec) -> Non
     _flash("f_costs_msg")
 
 
+@action("Save the costs")
 def _save_costs(ctx: PageContext) -> None:
     if not auth.require(Action.EDIT):
         return
@@ -564,6 +576,7 @@ def _save_costs(ctx: PageContext) -> None:
     st.session_state["f_costs_msg"] = ("success", "Costs saved for this dataset.")
 
 
+@action("Reset the costs")
 def _reset_costs(ctx: PageContext) -> None:
     if not auth.require(Action.EDIT):
         return
@@ -585,6 +598,7 @@ def _flash(key: str) -> None:
 # -- stage rules tab -------------------------------------------------------------------------------
 
 
+@guarded("Stage rules editor")
 def render_model_editor(ctx: PageContext, model: StageModel) -> None:
     """Edit, for this dataset: where stages come from, stage names and order, and the rules."""
     if ctx.presenting or not auth.can(Action.EDIT):
@@ -678,6 +692,7 @@ def render_model_editor(ctx: PageContext, model: StageModel) -> None:
     )
 
 
+@action("Save the stage names")
 def _save_names(ctx: PageContext, model: StageModel) -> None:
     names = {role: str(st.session_state[f"f_set_name_{role}"]).strip() for role in ROLES}
     middle = [st.session_state[f"f_set_order_{i}"] for i in range(4)]
@@ -687,6 +702,7 @@ def _save_names(ctx: PageContext, model: StageModel) -> None:
     _save_model(ctx, candidate, "Stage names and order saved.")
 
 
+@action("Save the stage rules")
 def _save_rules(ctx: PageContext, model: StageModel) -> None:
     values = {}
     for field in StageRules.__dataclass_fields__:
@@ -714,6 +730,7 @@ def _save_model(ctx: PageContext, candidate: StageModel, message: str) -> None:
     _forget_editor()
 
 
+@action("Reset the stage rules")
 def _reset_model(ctx: PageContext) -> None:
     if not auth.require(Action.EDIT):
         return

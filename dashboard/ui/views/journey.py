@@ -13,10 +13,13 @@ from dashboard.metrics import customers, journey, journey_drill, journey_paths, 
 from dashboard.metrics.journey import HEATMAP_METRICS, JourneySpec
 from dashboard.metrics.journey_paths import NODE_KINDS, PathSpec, VariantSpec
 from dashboard.metrics.journey_prepare import MAX_STEPS, MAX_WINDOW_DAYS
-from dashboard.ui import auth, state, widgets
+from dashboard.ui import auth, settings, state, widgets
 from dashboard.ui.frame import PageContext
+from dashboard.ui.sections import guarded
 
 REPEAT_KEY, SLA_KEY = "journey.repeat_days", "journey.sla_days"
+SAVED_DAYS = {REPEAT_KEY: (journey.DEFAULT_REPEAT_DAYS, "repeat window"), SLA_KEY: (journey.DEFAULT_SLA_DAYS, "complaint SLA")}
+"""Per saved window: its default (days) and what it is called in a notice."""
 NEEDED = (
     "**customer_id**, **ts** and **channel** (required), and for the full picture **stage** (journey stage), "
     "**reason**, **initiated_by**, **resolved**, **resolved_ts**, **satisfaction**, **effort** and **cost**"
@@ -34,6 +37,7 @@ def _between(low: int, high: int):
     return check
 
 
+@guarded("Touchpoint check")
 def has_touchpoints(ctx: PageContext) -> bool:
     """Whether the dataset has touchpoints; when not, say what to upload and which columns matter."""
     if ctx.version is not None and ctx.version.has("interactions"):
@@ -46,6 +50,7 @@ def has_touchpoints(ctx: PageContext) -> bool:
     return False
 
 
+@guarded("Missing-columns notice")
 def missing_notice(ctx: PageContext) -> None:
     """Name the lanes and measures the dataset's missing optional columns leave out."""
     missing = journey.missing_columns(ctx.version)
@@ -54,8 +59,15 @@ def missing_notice(ctx: PageContext) -> None:
         st.warning(f"Shown without what these missing interactions columns would add:\n{items}", icon=":material/info:")
 
 
-def _days_widget(ctx: PageContext, label: str, name: str, key: str, default: int, help_text: str, column) -> int:
-    saved = int(ctx.store.get_setting(ctx.dataset, key, default))
+def saved_days(ctx: PageContext, key: str) -> int:
+    """The dataset's saved repeat window or SLA in days (key REPEAT_KEY or SLA_KEY); the default when none is saved or
+    the saved one cannot be read."""
+    default, what = SAVED_DAYS[key]
+    return settings.stored_int(ctx.store, ctx.dataset, key, default, 1, MAX_WINDOW_DAYS, what)
+
+
+def _days_widget(ctx: PageContext, label: str, name: str, key: str, help_text: str, column) -> int:
+    saved = saved_days(ctx, key)
     with column:
         value = state.widget(
             st.number_input,
@@ -72,6 +84,7 @@ def _days_widget(ctx: PageContext, label: str, name: str, key: str, default: int
     return int(value)
 
 
+@guarded("Journey controls")
 def controls(ctx: PageContext) -> JourneySpec:
     """The repeat window and SLA (days), kept in the URL, with a button saving them as the dataset's defaults."""
     left, middle, right = st.columns([1, 1, 2], vertical_alignment="bottom")
@@ -80,7 +93,6 @@ def controls(ctx: PageContext) -> JourneySpec:
         "Repeat window (days)",
         "j_repeat",
         REPEAT_KEY,
-        journey.DEFAULT_REPEAT_DAYS,
         "A contact is repeated when the same customer contacts again with the same reason within this many days. "
         "Drives first-contact resolution, repeat contacts, channel switching and the pain points.",
         left,
@@ -90,14 +102,10 @@ def controls(ctx: PageContext) -> JourneySpec:
         "Complaint SLA (days)",
         "j_sla",
         SLA_KEY,
-        journey.DEFAULT_SLA_DAYS,
         "A complaint is inside the SLA when it is resolved within this many days of being made.",
         middle,
     )
-    saved = (
-        int(ctx.store.get_setting(ctx.dataset, REPEAT_KEY, journey.DEFAULT_REPEAT_DAYS)),
-        int(ctx.store.get_setting(ctx.dataset, SLA_KEY, journey.DEFAULT_SLA_DAYS)),
-    )
+    saved = (saved_days(ctx, REPEAT_KEY), saved_days(ctx, SLA_KEY))
     changed = not ctx.presenting and auth.can(Action.EDIT) and (repeat_days, sla_days) != saved
     saving = changed and right.button("Save as this dataset's defaults", icon=":material/save:", key="j_save_defaults")
     if saving and auth.require(Action.EDIT):
@@ -108,6 +116,7 @@ def controls(ctx: PageContext) -> JourneySpec:
     return JourneySpec(ctx.filters, repeat_days, sla_days)
 
 
+@guarded("Hotspots")
 def render_hotspots(ctx: PageContext, spec: JourneySpec) -> None:
     """Four tiles naming where the experience breaks: lowest satisfaction, highest effort, most repeats, most SLA breaches."""
     lanes = ctx.metric(journey.stage_lanes, spec)
@@ -139,6 +148,7 @@ def _hotspot_help(key: str, spec: JourneySpec) -> str:
     }[key]
 
 
+@guarded("Journey map")
 def render_journey_map(ctx: PageContext, spec: JourneySpec) -> None:
     """The computed journey map: a column per stage, lanes underneath."""
     labels = ctx.metric(journey.labels)
@@ -161,6 +171,7 @@ def render_journey_map(ctx: PageContext, spec: JourneySpec) -> None:
     widgets.chart(charts.journey_map(lanes, mix, ctx.number_format), key="j_map")
 
 
+@guarded("Service and complaints")
 def render_service(ctx: PageContext, spec: JourneySpec) -> None:
     """Service measures as tiles (each with its definition), then repeats by stage, resolution times, churn, switching."""
     st.subheader("Service", anchor=False)
@@ -230,6 +241,7 @@ def _measure_help(row: pd.Series, nf) -> str:
     return text
 
 
+@guarded("Stage by channel heatmap")
 def render_heatmap(ctx: PageContext, spec: JourneySpec) -> None:
     """Stage × channel heatmap with a metric picker."""
     st.subheader("Touchpoints by stage and channel", anchor=False)
@@ -293,6 +305,7 @@ def path_controls(ctx: PageContext, labels: pd.DataFrame) -> PathSpec:
     return PathSpec(ctx.filters, int(steps), nodes, int(top))
 
 
+@guarded("Customer paths")
 def render_paths(ctx: PageContext) -> PathSpec:
     """The Sankey of each customer's first N touchpoints and the top journey variants."""
     st.subheader("Paths", anchor=False)
@@ -336,6 +349,7 @@ def variant_table(ctx: PageContext, spec: PathSpec) -> None:
     widgets.download_buttons(shown, "journey-variants", key="j_variants_dl", label="Variants")
 
 
+@guarded("Drill-down")
 def render_drilldown(ctx: PageContext, spec: JourneySpec, path_spec: PathSpec) -> None:
     """Choose a stage, channel or variant (bars show how many customers each has) and see the customers behind it."""
     st.subheader("Who is behind it", anchor=False)

@@ -8,13 +8,16 @@ from dashboard.charts import overview as overview_charts
 from dashboard.metrics import overview
 from dashboard.ui import widgets
 from dashboard.ui.frame import PageContext
+from dashboard.ui.sections import guarded
 
 
+@guarded("Headline figures")
 def render_kpis(ctx: PageContext) -> None:
     """The eight KPI tiles for the active dataset and filters, each with its definition."""
     widgets.kpi_tiles(ctx.metric(overview.kpis), ctx.number_format)
 
 
+@guarded("Monthly trend")
 def render_trend(ctx: PageContext, key: str = "overview_trend") -> None:
     """Revenue and contacts per month, or a note when the dataset has no events."""
     trend = ctx.metric(overview.monthly_trend)

@@ -24,6 +24,7 @@ from dashboard.metrics.journey import JourneySpec
 from dashboard.metrics.journey_prepare import MAX_WINDOW_DAYS
 from dashboard.ui import auth, nav, report, state
 from dashboard.ui.frame import PageContext
+from dashboard.ui.sections import action, guarded, section
 from dashboard.ui.views import behaviours, defection, defection_controls, journey, overview, whatif
 
 STEP_NAME = "s_step"
@@ -125,6 +126,7 @@ def _note_widget_key(ctx: PageContext, step_key: str) -> str:
     return f"s_note:{ctx.dataset}:{step_key}"
 
 
+@action("Save the note")
 def _save_note(ctx: PageContext, step_key: str) -> None:
     """on_change of a notes box: write what it holds to the dataset's settings."""
     if not auth.require(Action.EDIT):
@@ -185,8 +187,8 @@ def _between(low: int, high: int):
 
 def journey_spec(ctx: PageContext) -> JourneySpec:
     """The Journey page's repeat window and SLA as the state holds them (URL j_repeat, j_sla; else the dataset's)."""
-    repeat_saved = int(ctx.store.get_setting(ctx.dataset, journey.REPEAT_KEY, journey_metrics.DEFAULT_REPEAT_DAYS))
-    sla_saved = int(ctx.store.get_setting(ctx.dataset, journey.SLA_KEY, journey_metrics.DEFAULT_SLA_DAYS))
+    repeat_saved = journey.saved_days(ctx, journey.REPEAT_KEY)
+    sla_saved = journey.saved_days(ctx, journey.SLA_KEY)
     repeat = state.value("j_repeat", repeat_saved, state.INT, _between(1, MAX_WINDOW_DAYS))
     sla = state.value("j_sla", sla_saved, state.INT, _between(1, MAX_WINDOW_DAYS))
     return JourneySpec(ctx.filters, int(repeat), int(sla))
@@ -309,6 +311,7 @@ STEP_RENDERERS = {
 }
 
 
+@guarded("Story")
 def render(ctx: PageContext) -> int:
     """The whole story page: picker, header, the step's live sections, its notes, Previous and Next. Returns the step."""
     if not ctx.presenting:
@@ -316,8 +319,10 @@ def render(ctx: PageContext) -> int:
     number = step_picker(ctx)
     render_header(ctx, number)
     step = story.step_at(number)
-    STEP_RENDERERS[step.key](ctx)
+    with section(step.title):
+        STEP_RENDERERS[step.key](ctx)
     st.divider()
-    render_notes(ctx, step)
+    with section("Notes"):
+        render_notes(ctx, step)
     render_footer(number)
     return number

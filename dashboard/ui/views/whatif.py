@@ -18,6 +18,7 @@ from dashboard.escape import markdown_text
 from dashboard.metrics import whatif
 from dashboard.ui import auth, report, state, widgets
 from dashboard.ui.frame import PageContext
+from dashboard.ui.sections import action, guarded
 from dashboard.ui.views.behaviours import BehaviourData
 
 SLIDER_STEP = 0.1
@@ -66,6 +67,7 @@ def _forget_on_dataset_change(ctx: PageContext, keys: tuple[str, ...]) -> None:
     st.session_state["_whatif_dataset"] = ctx.dataset
 
 
+@action("Apply the preset")
 def _apply_preset(preset: str, items: tuple[whatif.Lever, ...], chosen: list[str]) -> None:
     for lever in items:
         if lever.key in chosen:
@@ -90,13 +92,23 @@ def _valid_target(lo: float):
     return _valid
 
 
-def _valid_money(value: Any) -> float | None:
-    if value is None:
-        return None
-    number = float(value)
-    if not math.isfinite(number) or number < 0:
-        raise ValueError(value)
-    return number
+def _money_up_to(hi: float):
+    """A validator for an amount: None stays None; above hi it becomes hi (the widget's maximum, so what the money is
+    computed from is what the widget shows); a negative or non-finite one raises ValueError (the default is used)."""
+
+    def _valid(value: Any) -> float | None:
+        if value is None:
+            return None
+        number = float(value)
+        if not math.isfinite(number) or number < 0:
+            raise ValueError(value)
+        return min(number, hi)
+
+    return _valid
+
+
+MAX_BASE, MAX_LIFETIME_VALUE, MAX_SAVING = 1e10, 1e8, 1e7
+"""The largest customer base, lifetime value and saving per customer the What-if's inputs take."""
 
 
 @dataclass(frozen=True)
@@ -110,6 +122,7 @@ class WhatIf:
 
 
 @st.fragment
+@guarded("What-if")
 def render_interactive(ctx: PageContext, data: BehaviourData) -> None:
     """The What-if's sliders, figures and scenarios as one fragment: a slider change reruns only this part of the
     page (not the sidebar, not the adoption figures, which come from the cache)."""
@@ -143,11 +156,11 @@ class _Control:
         return state.widget(render, label, self.name, self.default, self.codec, valid=self.valid, **kwargs)
 
 
-BASE = _Control("w_base", None, state.FLOAT, _valid_money)
+BASE = _Control("w_base", None, state.FLOAT, _money_up_to(MAX_BASE))
 YEARS = _Control("w_years", 5, state.INT, _valid_int(1, 10))
 RAMP = _Control("w_ramp", 3, state.INT, _valid_int(1, 10))
 RETAINED = _Control("w_ret", True, state.BOOL)
-LIFETIME_VALUE = _Control("w_ltv", None, state.FLOAT, _valid_money)
+LIFETIME_VALUE = _Control("w_ltv", None, state.FLOAT, _money_up_to(MAX_LIFETIME_VALUE))
 
 
 def _target(lever: whatif.Lever) -> _Control:
@@ -155,7 +168,7 @@ def _target(lever: whatif.Lever) -> _Control:
 
 
 def _saving(lever: whatif.Lever) -> _Control:
-    return _Control(f"w_s_{lever.key}", None, state.FLOAT, _valid_money)
+    return _Control(f"w_s_{lever.key}", None, state.FLOAT, _money_up_to(MAX_SAVING))
 
 
 def _has_slider(lever: whatif.Lever) -> bool:
@@ -176,6 +189,7 @@ def inputs_from_state(
     return base, targets, savings
 
 
+@guarded("What-if sliders and savings")
 def render_whatif(ctx: PageContext, data: BehaviourData) -> WhatIf:
     """The money figure first (with the sum in words), then presets, customer base, one slider and saving per
     behaviour, years and ramp-up, the waterfall and projection, and retained revenue; returns the what-if."""
@@ -208,7 +222,7 @@ def render_whatif(ctx: PageContext, data: BehaviourData) -> WhatIf:
             "Customer base",
             to_arg=lambda v: float(dataset_base) if v is None else float(v),
             min_value=0.0,
-            max_value=1e10,
+            max_value=MAX_BASE,
             step=1000.0,
             format="%.0f",
             help="Customers the change in adoption applies to. From the dataset by default; type another number to override.",
@@ -260,7 +274,7 @@ def render_whatif(ctx: PageContext, data: BehaviourData) -> WhatIf:
                 f"Lifetime value of a customer ({fmt.currency})",
                 to_arg=lambda v: ltv_default.value if v is None else float(v),
                 min_value=0.0,
-                max_value=1e8,
+                max_value=MAX_LIFETIME_VALUE,
                 step=100.0,
                 format="%.2f",
                 help=f"Default: {markdown_text(ltv_default.source)}.",
@@ -357,7 +371,7 @@ def _lever_row(ctx: PageContext, lever: whatif.Lever, saves: float) -> None:
             f"Saving per customer a year: {markdown_text(lever.behaviour)}",
             to_arg=lambda v: lever.saving if v is None else float(v),
             min_value=0.0,
-            max_value=1e7,
+            max_value=MAX_SAVING,
             step=0.5,
             format="%.2f",
             label_visibility="collapsed",
@@ -453,6 +467,7 @@ def _retained(
 # -- scenarios ----------------------------------------------------------------------------------------------------
 
 
+@action("Load the scenario")
 def _load_scenario(scenario: whatif.Scenario, items: tuple[whatif.Lever, ...]) -> None:
     targets = dict(scenario.targets)
     stored_savings = {lever.key: lever.saving for lever in scenario.levers}
@@ -470,6 +485,7 @@ def _load_scenario(scenario: whatif.Scenario, items: tuple[whatif.Lever, ...]) -
     st.session_state["w_scn_message"] = ("success", f"Loaded “{scenario.name}” into the sliders.")
 
 
+@action("Save the scenario")
 def _save_current(ctx: PageContext, current: whatif.Scenario) -> None:
     if not auth.require(Action.EDIT):
         return
@@ -483,6 +499,7 @@ def _save_current(ctx: PageContext, current: whatif.Scenario) -> None:
     st.session_state["w_scn_name"] = ""
 
 
+@action("Delete the scenario")
 def _delete(ctx: PageContext, name: str) -> None:
     if not auth.require(Action.EDIT):
         return
@@ -507,6 +524,7 @@ def _compare_display(table: pd.DataFrame, fmt) -> pd.DataFrame:
     return out.rename(columns={"figure": "Figure"})
 
 
+@guarded("Saved scenarios")
 def render_scenarios(ctx: PageContext, current: WhatIf, catalogue_keys: tuple[str, ...] | list[str] = ()) -> None:
     """Save the sliders as a named scenario; list, compare side by side, load, delete and export scenarios.
 
