@@ -7,12 +7,14 @@ Funnel and of Defection's breakdown, every Story step) and what it shows is kept
 - no figure for what the data lacks (a tile whose help says "Not in this dataset" shows "—"), and no dash standing for
   a missing value inside a sentence ("Status on —");
 - every share shown as a percentage lies within 0 to 100 %;
+- no empty chart without a note on it saying why;
 - at-risk and defected are never the same customer (by the Defection metrics);
 - a figure shown on several pages (customers, churn rate, at-risk count, revenue) is the same on all of them.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 import os
@@ -21,6 +23,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import streamlit as st
@@ -85,12 +88,38 @@ def _chart_strings(spec: object, path: str = "") -> list[tuple[str, str]]:
     return [(path, spec)] if isinstance(spec, str) else []
 
 
+def _numbers(value: object) -> list[float]:
+    """The numbers of a plotly data array: a JSON list, or a typed array ({"dtype", "bdata"} in base64)."""
+    if isinstance(value, dict) and "bdata" in value:
+        return np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"])).astype(float).tolist()
+    if isinstance(value, list):
+        return [float(v) for v in value if isinstance(v, int | float) and not isinstance(v, bool)]
+    return []
+
+
 def _chart_infinities(spec: object) -> int:
     if isinstance(spec, dict):
+        if "bdata" in spec:
+            return sum(math.isinf(v) for v in _numbers(spec))
         return sum(_chart_infinities(v) for k, v in spec.items() if k != "template")
     if isinstance(spec, list):
         return sum(_chart_infinities(v) for v in spec)
     return int(isinstance(spec, float) and math.isinf(spec))
+
+
+def _draws_something(spec: dict) -> bool:
+    """Whether any trace of the figure has a point, bar, slice or ribbon to draw."""
+    for trace in spec.get("data", []):
+        if trace.get("type") == "sankey":
+            arrays = [trace.get("link", {}).get("value")]
+        else:
+            arrays = [trace.get(k) for k in ("x", "y", "z", "values", "r", "measure")]
+        for array in arrays:
+            if isinstance(array, list) and any(v is not None for v in array):
+                return True
+            if any(not math.isnan(v) for v in _numbers(array)):
+                return True
+    return False
 
 
 def _collect(at: AppTest, where: str) -> Shown:
@@ -188,6 +217,18 @@ def _missing_texts(runs: list[Shown]) -> list[str]:
     return found
 
 
+def _empty_charts_without_reason(runs: list[Shown]) -> list[str]:
+    """Charts with nothing to draw and no note on them saying why."""
+    found = []
+    for run in runs:
+        for chart in run.charts:
+            notes = [a.get("text") for a in chart.get("layout", {}).get("annotations", []) if a.get("text")]
+            title = chart.get("layout", {}).get("title", {}).get("text", "")
+            if not _draws_something(chart) and not notes:
+                found.append(f"{run.where} · empty chart {title!r}")
+    return found
+
+
 def _unknowns_shown_as_figures(runs: list[Shown]) -> list[str]:
     """Tiles whose help says the data lacks what they need but that still show a figure, and dashes inside prose."""
     found = []
@@ -221,6 +262,7 @@ def test_page_shows_every_figure_or_says_why(shown, shape: str, page: str):
     assert not _missing_texts(runs), "a missing or infinite value is printed"
     assert not _unknowns_shown_as_figures(runs), "an unknown shown as a figure, or a dash for a missing value in a sentence"
     assert not _shares_out_of_range(runs), "a share outside 0-100 %"
+    assert not _empty_charts_without_reason(runs), "an empty chart that does not say why"
 
 
 # -- per shape: definitions that must agree ---------------------------------------------------------------------

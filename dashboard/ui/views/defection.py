@@ -75,14 +75,17 @@ def render_data_needs(ctx: PageContext, view: DefectionView) -> None:
 def render_headline(ctx: PageContext, view: DefectionView) -> None:
     """The definition in words, the as-of day, the story in two or three sentences, and the KPI tiles."""
     spec = view.spec
-    as_of = pd.Timestamp(view.fit["as_of"]).strftime("%d %b %Y") if pd.notna(view.fit["as_of"]) else "—"
-    st.caption(f"**Defected or at risk when:** {spec.definition.describe()}. Status on {as_of}, the last day in the data.")
+    if pd.notna(view.fit["as_of"]):
+        status = f"Status on {pd.Timestamp(view.fit['as_of']):%d %b %Y}, the last day in the data"
+    else:
+        status = "Status as the data gives it today: it has no dates (map `churn_date`, or add transactions or touchpoints)"
+    st.caption(f"**Defected or at risk when:** {spec.definition.describe()}. {status}.")
     kpi_frame = figures.kpis_from(view.summary, spec)
     story = figures.story(kpi_frame, figures.reasons_from(view.summary), ctx.number_format)
     if story:
         st.info("  \n".join(escape(line) for line in story), icon=":material/campaign:")
     if (page_report := report.current()) is not None:
-        page_report.text(f"Defected or at risk when: {spec.definition.describe()}. Status on {as_of}.", "Definition")
+        page_report.text(f"Defected or at risk when: {spec.definition.describe()}. {status}.", "Definition")
         if story:
             page_report.text(" ".join(story), "The story")
     widgets.kpi_tiles(kpi_frame, ctx.number_format, per_row=3)

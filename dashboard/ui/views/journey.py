@@ -306,6 +306,13 @@ def render_paths(ctx: PageContext) -> PathSpec:
         st.info("No touchpoints for these filters.")
         return spec
     customers_n = int(nodes.loc[nodes["step"] == 1, "customers"].sum())
+    if not (frame["kind"] == "link").any():
+        st.info(
+            f"No paths to draw: each of the {ctx.number_format.number(customers_n, 0)} customers has a single touchpoint "
+            "in the period, and a path needs two. The variants below still count them."
+        )
+        variant_table(ctx, spec)
+        return spec
     widgets.chart(charts.sankey(frame, spec.nodes, ctx.number_format), key="j_sankey")
     st.caption(
         f"**Counts customers**, not transitions: each of the {ctx.number_format.number(customers_n, 0)} customers with a "
