@@ -242,6 +242,15 @@ REAL: dict[str, Callable[[], Files]] = {f.__name__: f for f in (telco, cdnow, on
 SHAPES: dict[str, Callable[[], Files]] = {**TINY, **REAL}
 
 
+def says_who_left(name: str) -> bool:
+    """Whether the shape's customers file has a churn column (a churned flag or a churn date)."""
+    content = SHAPES[name]().get("customers")
+    if content is None:
+        return False
+    header = (content.read_text() if isinstance(content, Path) else content).splitlines()[0]
+    return "churn" in header.lower()
+
+
 def files_of(name: str, folder: Path) -> dict[str, list[Path]]:
     """The shape's files written under folder (real files used where they are), per table, as an upload takes them."""
     out: dict[str, list[Path]] = {}

@@ -314,3 +314,20 @@ def test_a_figure_shown_on_several_pages_is_the_same_on_all(shown, shape: str, f
                 if shown_label == label:
                     values.setdefault(value, set()).add(run.where)
     assert len(values) <= 1, f"{figure}: {values}"
+
+
+CHURN_TRACES = {"Churn rate", "With it", "Without it"}
+
+
+@pytest.mark.parametrize("shape", [name for name in shapes.SHAPES if not shapes.says_who_left(name)])
+def test_no_churn_figure_where_the_data_does_not_say_who_left(shown, shape: str):
+    found = []
+    for page in ("Overview", "Behaviours", "Story"):
+        for run in shown(shape, page):
+            tiles = [(label, value) for label, value in run.metrics if label == "Churn rate" and value != "—"]
+            found += [f"{run.where} · tile {label} = {value}" for label, value in tiles]
+            for chart in run.charts:
+                names = {t.get("name") for t in chart.get("data", []) if _draws_something({"data": [t]})}
+                found += [f"{run.where} · chart trace {n!r}" for n in names & CHURN_TRACES]
+            found += [f"{run.where} · table column {c!r}" for t in run.tables for c in t.columns if "churn" in str(c).lower()]
+    assert not found, "a churn figure on data that does not say who left"
