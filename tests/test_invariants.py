@@ -234,7 +234,8 @@ def _unknowns_shown_as_figures(runs: list[Shown]) -> list[str]:
     found = []
     for run in runs:
         for i, (kind, text) in enumerate(run.texts):
-            if kind == "metric help" and "Not in this dataset" in text and run.texts[i - 1][1] != "—":
+            unavailable = "Not in this dataset" in text or "Not available for this dataset" in text
+            if kind == "metric help" and unavailable and run.texts[i - 1][1] != "—":
                 found.append(f"{run.where} · {run.texts[i - 2][1]} = {run.texts[i - 1][1]} (not in this dataset)")
             if kind not in ("metric", "metric label") and not kind.startswith("chart") and DASH_IN_PROSE.search(text):
                 found.append(f"{run.where} · {kind}: {text[:160]!r}")
@@ -322,7 +323,7 @@ CHURN_TRACES = {"Churn rate", "With it", "Without it"}
 @pytest.mark.parametrize("shape", [name for name in shapes.SHAPES if not shapes.says_who_left(name)])
 def test_no_churn_figure_where_the_data_does_not_say_who_left(shown, shape: str):
     found = []
-    for page in ("Overview", "Behaviours", "Story"):
+    for page in ("Overview", "Journey", "Behaviours", "Story"):
         for run in shown(shape, page):
             tiles = [(label, value) for label, value in run.metrics if label == "Churn rate" and value != "—"]
             found += [f"{run.where} · tile {label} = {value}" for label, value in tiles]

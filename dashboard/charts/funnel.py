@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from dashboard.charts.theme import BAD, GOOD, GREY, INK, PALETTE, colour_for, styled
+from dashboard.charts.theme import BAD, GOOD, GREY, INK, PALETTE, colour_for, empty_note, styled
 from dashboard.formatting import NumberFormat
 from dashboard.metrics.movement import DOWN, SAME, UP
 from dashboard.metrics.stages import DEFAULT_NAMES
@@ -295,4 +295,6 @@ def economics_bars(frame: pd.DataFrame, nf: NumberFormat = NumberFormat()) -> go
         )
     fig.update_yaxes(title_text=f"per customer ({nf.currency})", tickprefix=nf.currency, tickformat=",.0f")
     _legend_below(fig, 110)
+    if shown["margin"].isna().all():
+        empty_note(fig, "No margin to show: no stage has customers with transactions in this window")
     return styled(fig, title="Margin and marketing cost per customer, by stage", height=460)

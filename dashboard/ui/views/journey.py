@@ -329,7 +329,7 @@ def variant_table(ctx: PageContext, spec: PathSpec) -> None:
     """Top journey variants with customers, share, median duration and churn, exportable."""
     st.markdown(f"**Top journey variants** (first {spec.steps} touchpoints, by {NODE_KINDS[spec.nodes].lower()})")
     frame = ctx.metric(journey_paths.variants, VariantSpec(spec.filters, spec.steps, spec.nodes, 20))
-    shown = frame.drop(columns=["codes"])
+    shown = frame.drop(columns=["codes"] if _has_churn(ctx) else ["codes", "churn_rate"])  # unknown churn is not 0
     widgets.table(
         shown,
         width="stretch",
@@ -392,7 +392,7 @@ def render_drilldown(ctx: PageContext, spec: JourneySpec, path_spec: PathSpec) -
         f"**{nf.number(total, 0)} customers** behind {plain(names[value])}"
         + (f"; the {len(people)} with most touchpoints there are listed." if total > len(people) else ".")
     )
-    listed = people.drop(columns=["total"])
+    listed = people.drop(columns=["total"] if _has_churn(ctx) else ["total", "churned"])  # unknown is not "not churned"
     widgets.table(
         listed,
         width="stretch",
