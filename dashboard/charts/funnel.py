@@ -181,6 +181,8 @@ def sales_monthly(frame: pd.DataFrame, window_days: int, nf: NumberFormat = Numb
     fig.update_yaxes(title_text="Converted", tickformat=".0%", range=[0, 1.05], dtick=0.25, showgrid=False, secondary_y=True)
     fig.update_xaxes(tickformat="%b %Y")
     _legend_below(fig)
+    if frame.empty:
+        empty_note(fig, "No leads signed up inside the data's months (it needs sign-up dates within them)")
     return styled(fig, title="Leads and conversion by month of signup", height=400)
 
 
