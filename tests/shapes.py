@@ -251,6 +251,12 @@ def says_who_left(name: str) -> bool:
     return "churn" in header.lower()
 
 
+def has_column(name: str, table: str, column: str) -> bool:
+    """Whether the shape's file for table has a column of that name (the tiny shapes use the contract's names)."""
+    content = SHAPES[name]().get(table)
+    return isinstance(content, str) and column in content.splitlines()[0].split(",")
+
+
 def files_of(name: str, folder: Path) -> dict[str, list[Path]]:
     """The shape's files written under folder (real files used where they are), per table, as an upload takes them."""
     out: dict[str, list[Path]] = {}

@@ -29,7 +29,8 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from dashboard.metrics import defection
+from dashboard.metrics import defection, journey_service
+from dashboard.metrics.journey import JourneySpec
 from dashboard.store import Store
 from tests import shapes
 
@@ -332,3 +333,24 @@ def test_no_churn_figure_where_the_data_does_not_say_who_left(shown, shape: str)
                 found += [f"{run.where} · chart trace {n!r}" for n in names & CHURN_TRACES]
             found += [f"{run.where} · table column {c!r}" for t in run.tables for c in t.columns if "churn" in str(c).lower()]
     assert not found, "a churn figure on data that does not say who left"
+
+
+@pytest.mark.parametrize("shape", [name for name in shapes.SHAPES if shapes.has_column(name, "interactions", "resolved")])
+def test_first_contact_resolution_leaves_out_contacts_marked_unresolved(battery_db, shape: str):
+    """A contact the data marks unresolved was not resolved at first contact: FCR ≤ contacts − those."""
+    store = Store(battery_db.parent / "metrics.duckdb", read_only=True)
+    try:
+        version = store.active_version(shape)
+        with store.cursor() as cur:
+            fcr = journey_service.measures(cur, version, JourneySpec()).set_index("key").loc["fcr"]
+            unresolved = cur.execute(
+                f"""
+                select count(*) from {version.table("interactions")}
+                where resolved = false and reason is not null and coalesce(initiated_by, 'customer') = 'customer'
+                """
+            ).fetchall()[0][0]
+    finally:
+        store.close()
+    assert fcr["numerator"] <= fcr["denominator"] - unresolved, (
+        f"first-contact resolution {fcr['numerator']} of {fcr['denominator']} beside {unresolved} contacts marked unresolved"
+    )
