@@ -169,7 +169,7 @@ def test_probabilistic_method_and_alive_rule_on_a_fitted_shop(tiny_db):
     at.toggle(key="w:d_alive").set_value(False).run()
     at.toggle(key="w:d_lapse").set_value(False).run()
     at.toggle(key="w:d_drop").set_value(False).run()
-    assert _tiles(at)["At risk now"] == "0"
+    assert _tiles(at)["At risk now"] == "—"  # no rule switched on: nobody can be judged at risk (unknown, not 0)
     at.toggle(key="w:d_alive").set_value(True).run()
     assert _tiles(at)["At risk now"] != "0"
     at.slider(key="w:d_alive_pct").set_value(95).run()

@@ -44,7 +44,7 @@ def customers_with_purchases(tables: dict[str, pd.DataFrame]) -> tuple[pd.DataFr
     frame = customers.merge(per, left_on="customer_id", right_index=True, how="left")
     signup = pd.to_datetime(frame["signup_date"]) if "signup_date" in frame else pd.NaT
     frame["start_date"] = pd.concat([signup, frame["first_purchase"]], axis=1).min(axis=1)
-    last = days["customer_id"].map(per["last_purchase"])
+    last = days["customer_id"].map(per["last_purchase"]) if len(per) else pd.Series(pd.NaT, index=days.index)
     in_year = days[(days["day"] > last - pd.Timedelta(days=365)) & (days["day"] <= last)]
     spend_year = in_year.groupby("customer_id")["amount"].sum()
     frame["spend_last_year"] = frame["customer_id"].map(spend_year)
@@ -96,14 +96,15 @@ def fit(tables: dict[str, pd.DataFrame]) -> clv.BgNbd:
 def statuses(tables: dict[str, pd.DataFrame], spec: DefectionSpec) -> pd.DataFrame:
     """Per customer: the rules that fired, status, defection date and the money, as the Defection view defines them.
 
-    P(defect) of the purchase rules is 1 − the probability alive of a BG/NBD fitted here (the data must support
-    a fit); the lifetime value is the simple one.
+    P(defect) of the purchase rules is 1 − the probability alive of a BG/NBD fitted here when the data supports a
+    fit (clv.data_needs), else 1; the lifetime value is the simple one.
     """
     d, v, filters = spec.definition, spec.valuation, spec.filters.validate()
     everyone, as_of, bought = customers_with_purchases(tables)
     model = None
-    if d.alive or d.lapse or d.drop:
-        model = clv.fit_bgnbd(*histories(everyone[everyone["purchase_days"] > 0], as_of))
+    x, t_x, big_t = histories(everyone[everyone["purchase_days"] > 0], as_of)
+    if (d.alive or d.lapse or d.drop) and not clv.data_needs(x, float(big_t.max()) if len(big_t) else 0.0):
+        model = clv.fit_bgnbd(x, t_x, big_t)  # only when the data supports a fit, as at publish
     frame = everyone
     if filters.segments:
         frame = frame[frame["segment"].isin(filters.segments)]

@@ -29,6 +29,13 @@ class Prepared:
     data_end: pd.Timestamp
 
 
+def _day_of(ids: pd.Series, days: pd.Series) -> pd.Series:
+    """Each id's day from days (indexed by id), NaT where it has none (pandas cannot map through an empty one)."""
+    if days.empty:
+        return pd.Series(pd.NaT, index=ids.index, dtype="datetime64[ns]")
+    return ids.map(days)
+
+
 def prepare(tables: dict[str, pd.DataFrame]) -> Prepared:
     """Purchase days (days whose amounts add up to more than zero), complaint days, customer since and churn dates."""
     customers = tables["customers"].copy()
@@ -55,8 +62,8 @@ def prepare(tables: dict[str, pd.DataFrame]) -> Prepared:
         data_end = max(data_end, churn.max())
     first = purchases.groupby("customer_id")["day"].min()
     last = purchases.groupby("customer_id")["day"].max()
-    customers["first_p"] = customers["customer_id"].map(first)
-    customers["last_p"] = customers["customer_id"].map(last)
+    customers["first_p"] = _day_of(customers["customer_id"], first)
+    customers["last_p"] = _day_of(customers["customer_id"], last)
     if len(tx):
         pre_history = signup < tx_start
         customers["since"] = customers["first_p"].where(~pre_history | customers["first_p"].isna(), signup)
@@ -97,7 +104,7 @@ def _entries(prep: Prepared, model: StageModel) -> pd.DataFrame:
 
     def kth(k: int) -> pd.Series:
         found = prep.purchases[prep.purchases["k"] == k].set_index("customer_id")["day"]
-        return c["customer_id"].map(found)
+        return _day_of(c["customer_id"], found)
 
     def threshold(prefix: str) -> pd.Series:
         purchases, tenure = getattr(rules, f"{prefix}_purchases"), getattr(rules, f"{prefix}_tenure_days")
@@ -141,7 +148,7 @@ def stages_on(prep: Prepared, model: StageModel, day: date | None, filters: Filt
         keep &= c["region"].isin(filters.regions)
     entries = _entries(prep, model)
     before = prep.purchases[prep.purchases["day"] <= d]
-    last_before = c["customer_id"].map(before.groupby("customer_id")["day"].max())
+    last_before = _day_of(c["customer_id"], before.groupby("customer_id")["day"].max())
     days_since = (d - last_before).dt.days
     recent = prep.complaints[(prep.complaints["day"] > d - rules.at_risk_complaint_days * DAY) & (prep.complaints["day"] <= d)]
     complaints = c["customer_id"].map(recent.groupby("customer_id").size()).fillna(0)

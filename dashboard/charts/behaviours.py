@@ -208,6 +208,7 @@ def count_groups(groups: pd.DataFrame, scale: str = "", number_format: NumberFor
     sat_colour = [SMALL_COLOUR if s else CURRENT for s in small]
     churn_colour = [SMALL_COLOUR if s else BAD for s in small]
     has_sat = groups["mean_satisfaction"].notna().any()
+    has_churn = groups["churn_rate"].notna().any()
     if has_sat:
         upper = (groups["ci_high"] - groups["mean_satisfaction"]).fillna(0.0)
         lower = (groups["mean_satisfaction"] - groups["ci_low"]).fillna(0.0)
@@ -228,30 +229,16 @@ def count_groups(groups: pd.DataFrame, scale: str = "", number_format: NumberFor
             row=1,
             col=1,
         )
-    fig.add_bar(
-        x=x,
-        y=groups["churn_rate"] * 100,
-        marker_color=churn_colour,
-        text=[
-            (fmt.pct(c) if pd.notna(c) else "") + ("<br>n < 30" if s else "")
-            for c, s in zip(groups["churn_rate"], small, strict=True)
-        ],
-        textposition="outside",
-        cliponaxis=False,
-        textfont={"size": 14},
-        name="Churn rate",
-        customdata=groups["customers"],
-        hovertemplate="%{x} behaviours<br>churn %{y:.1f} %<br>%{customdata:,} customers<extra></extra>",
-        showlegend=False,
-        row=1,
-        col=2,
-    )
+    if has_churn:
+        _churn_bars(fig, x, groups, churn_colour, small, fmt)
     fig.update_xaxes(title_text="Number of behaviours shown", type="category")
     fig.update_yaxes(title_text=f"Mean satisfaction{f' ({scale})' if scale else ''}", row=1, col=1)
-    top_churn = float((groups["churn_rate"] * 100).max()) if groups["churn_rate"].notna().any() else 1.0
+    top_churn = float((groups["churn_rate"] * 100).max()) if has_churn else 1.0
     fig.update_yaxes(title_text="Churn rate", ticksuffix=" %", range=[0, top_churn * 1.25 or 1], row=1, col=2)
     if not has_sat:
         empty_note(fig, "No satisfaction scores in this dataset", domain="x domain")
+    if not has_churn:
+        empty_note(fig, "No churn in this dataset: map churned or churn_date", domain="x2 domain")
     if small.any():
         fig.add_annotation(
             text="Grey: fewer than 30 customers, too few to read",
@@ -266,6 +253,30 @@ def count_groups(groups: pd.DataFrame, scale: str = "", number_format: NumberFor
     fig.update_annotations(font_size=16, selector={"text": "Mean satisfaction (95 % confidence interval)"})
     fig.update_annotations(font_size=16, selector={"text": "Churn rate during the period"})
     return styled(fig, title="Satisfaction and churn by number of behaviours shown", height=470)
+
+
+def _churn_bars(
+    fig: go.Figure, x: list[str], groups: pd.DataFrame, colour: list[str], small: pd.Series, fmt: NumberFormat
+) -> None:
+    """The churn rate per group, in the right-hand panel."""
+    fig.add_bar(
+        x=x,
+        y=groups["churn_rate"] * 100,
+        marker_color=colour,
+        text=[
+            (fmt.pct(c) if pd.notna(c) else "") + ("<br>n < 30" if s else "")
+            for c, s in zip(groups["churn_rate"], small, strict=True)
+        ],
+        textposition="outside",
+        cliponaxis=False,
+        textfont={"size": 14},
+        name="Churn rate",
+        customdata=groups["customers"],
+        hovertemplate="%{x} behaviours<br>churn %{y:.1f} %<br>%{customdata:,} customers<extra></extra>",
+        showlegend=False,
+        row=1,
+        col=2,
+    )
 
 
 def _sat_text(mean: float, small: bool, fmt: NumberFormat) -> str:

@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from dashboard import formatting
-from dashboard.charts.theme import BAD, GOOD, GREY, INK, PALETTE, colour_for, draws_data_as_text, styled
+from dashboard.charts.theme import BAD, GOOD, GREY, INK, PALETTE, colour_for, draws_data_as_text, empty_note, styled
 from dashboard.formatting import NumberFormat
 from dashboard.metrics.movement import DOWN, SAME, UP
 from dashboard.metrics.stages import DEFAULT_NAMES
@@ -188,6 +188,8 @@ def sales_monthly(frame: pd.DataFrame, window_days: int, nf: NumberFormat = Numb
     fig.update_yaxes(title_text="Converted", tickformat=".0%", range=[0, 1.05], dtick=0.25, showgrid=False, secondary_y=True)
     fig.update_xaxes(tickformat="%b %Y")
     _legend_below(fig)
+    if frame.empty:
+        empty_note(fig, "No leads signed up inside the data's months (it needs sign-up dates within them)")
     return styled(fig, title="Leads and conversion by month of signup", height=400)
 
 
@@ -306,4 +308,6 @@ def economics_bars(frame: pd.DataFrame, nf: NumberFormat = NumberFormat()) -> go
         )
     fig.update_yaxes(title_text=f"per customer ({nf.currency})", tickprefix=nf.currency, tickformat=",.0f")
     _legend_below(fig, 110)
+    if shown["margin"].isna().all():
+        empty_note(fig, "No margin to show: no stage has customers with transactions in this window")
     return styled(fig, title="Margin and marketing cost per customer, by stage", height=460)

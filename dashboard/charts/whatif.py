@@ -140,6 +140,9 @@ def projection(proj: pd.DataFrame, ramp_years: int, number_format: NumberFormat 
     if top <= 0:
         zero = {"tickvals": [0], "ticktext": [f"{fmt.currency}0"]}
         fig.update_layout(yaxis=zero, yaxis2={**zero, "range": [0, 1]})
+    if years.empty:
+        empty_note(fig, "Nothing to project: no behaviour with a saving is measured in this dataset")
+        return styled(fig, title="Year by year", height=500)
     return styled(fig, title=f"Year by year: {whatif.money_headline(top, fmt)} over {len(years)} years", height=500)
 
 

@@ -88,7 +88,7 @@ def kpis_from(summary: pd.DataFrame, spec: DefectionSpec) -> pd.DataFrame:
     values = {
         "defection_rate": (defected / customers if customers and has_defection else None, has_defection),
         "defected": (defected if has_defection else None, has_defection),
-        "at_risk": (_sum(summary, "n", summary["status"] == "at risk"), bool(d.rules)),
+        "at_risk": (_sum(summary, "n", summary["status"] == "at risk") if d.rules else None, bool(d.rules)),
         "revenue_at_risk": (_sum(summary, "revenue_at_risk") if has_value else None, has_value),
         "value_lost": (_sum(summary, "value_sum", left) if has_value and d.contract else None, has_value and d.contract),
         "lifetime_value": (_sum(summary, "expected_sum", current) / expected_n if has_value else None, has_value),

@@ -20,7 +20,8 @@ rules out (min/max per row group) instead of scanning them.
 - `jr_cube`: touchpoints, satisfaction, effort and cost sums by segment, region, month, stage, channel, initiator.
 - `jr_repeat`: customer-started contacts with a reason by segment, region, month, stage, channel, days to the
   next contact of the same customer and reason (rounded up, up to MAX_WINDOW_DAYS) and that contact's channel.
-- `jr_cases`: complaint-stage touchpoints and touchpoints with a resolution time, one row each, with the gaps
+- `jr_cases`: complaint-stage touchpoints, touchpoints with a resolution time and those marked unresolved (an order
+  never delivered is a case as much as one delivered late), one row each, with the gaps
   to the previous and next contact of the same customer and reason, resolved flag and resolution time.
 - `jr_visits`: one row per stage visit (a run of consecutive touchpoints in one stage) that is followed by
   another stage, with the days from the visit's first touchpoint to the next stage's first touchpoint.
@@ -235,7 +236,7 @@ def _gaps(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
         from {t("jr_touch")} x
         join {t("jr_labels")} l on l.kind = 'stage' and l.code = x.stage_code
         left join {t("jr_gaps")} g on g.tp_id = x.tp_id
-        where l.label = 'complaint' or x.resolved_ts is not null
+        where l.label = 'complaint' or x.resolved_ts is not null or not coalesce(x.resolved, true)
         order by x.segment, x.region, x.month
         """
     )

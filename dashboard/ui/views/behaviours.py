@@ -56,6 +56,9 @@ class BehaviourData:
     flag_columns: tuple[str, ...]
 
 
+NO_CHURN = "No churn figures: this dataset does not say which customers left (map a `churned` flag or a `churn_date`)."
+
+
 @guarded("Behaviour figures")
 def behaviour_data(ctx: PageContext) -> BehaviourData:
     """The catalogue of the active dataset and its figures (one cached query per version, filters and measures)."""
@@ -64,16 +67,21 @@ def behaviour_data(ctx: PageContext) -> BehaviourData:
     catalogue = load_catalogue(ctx.store, ctx.dataset, flag_columns)
     summary = ctx.metric(bh.summary, bh.BehaviourSpec.of(catalogue, ctx.filters))
     total = summary[summary["dimension"] == "all"]
+    has_churn = version.has("customers", "churned") or version.has("customers", "churn_date")
+    churn, groups = bh.churn_by_behaviour(summary, catalogue), bh.behaviour_count_groups(summary)
+    if not has_churn:  # nobody is known to have left: churn is unknown, not 0
+        churn = churn.assign(churn_with=float("nan"), churn_without=float("nan"), churn_gap=float("nan"))
+        groups = groups.assign(churn_rate=float("nan"))
     return BehaviourData(
         catalogue=catalogue,
         summary=summary,
         adoption=bh.adoption_table(summary, catalogue, version),
-        churn=bh.churn_by_behaviour(summary, catalogue),
-        groups=bh.behaviour_count_groups(summary),
+        churn=churn,
+        groups=groups,
         scope_text=bh.scope_text(catalogue.scope, version),
         base=float(total["in_scope"].iloc[0]) if len(total) else 0.0,
         customers=float(total["customers"].iloc[0]) if len(total) else 0.0,
-        has_churn=version.has("customers", "churned") or version.has("customers", "churn_date"),
+        has_churn=has_churn,
         has_satisfaction=version.has("customers", "satisfaction"),
         flag_columns=flag_columns,
     )
@@ -257,7 +265,7 @@ def render_count_groups(ctx: PageContext, data: BehaviourData) -> None:
                 "—" if pd.isna(lo) else f"{fmt.number(lo, 2)} to {fmt.number(hi, 2)}"
                 for lo, hi in zip(groups["ci_low"], groups["ci_high"], strict=True)
             ],
-            "Churn rate": [fmt.pct(v, 2) for v in groups["churn_rate"]],
+            **({"Churn rate": [fmt.pct(v, 2) for v in groups["churn_rate"]]} if data.has_churn else {}),
             "Note": ["Fewer than 30 customers: too few to read" if s else "" for s in groups["small"]],
         }
     )
@@ -267,7 +275,7 @@ def render_count_groups(ctx: PageContext, data: BehaviourData) -> None:
         "the behaviours measured in the data. Satisfaction: the customer's score; interval: mean ± Student's t × "
         "standard deviation ÷ √n. Churn rate: customers who defected during the period ÷ customers."
         + ("" if data.has_satisfaction else " This dataset has no satisfaction scores.")
-        + ("" if data.has_churn else " This dataset does not say which customers left, so churn is 0.")
+        + ("" if data.has_churn else f" {NO_CHURN}")
     )
 
 
@@ -281,7 +289,8 @@ def render_churn(ctx: PageContext, data: BehaviourData) -> None:
         st.info("No behaviour is measured in the data.")
         return
     if not data.has_churn:
-        st.info("This dataset does not say which customers left (no churned flag or churn date).")
+        st.info(NO_CHURN)
+        return
     display = pd.DataFrame(
         {
             "Behaviour": churn["behaviour"],

@@ -75,15 +75,17 @@ def render_headline(ctx: PageContext, view: DefectionView) -> None:
     """The definition in words, the as-of day, the story in two or three sentences, and the KPI tiles."""
     spec = view.spec
     as_of = formatting.day(view.fit["as_of"])
-    st.caption(
-        f"**Defected or at risk when:** {markdown_text(spec.definition.describe())}. Status on {as_of}, the last day in the data."
-    )
+    if as_of != "—":
+        status = f"Status on {as_of}, the last day in the data"
+    else:
+        status = "Status as the data gives it today: it has no dates (map `churn_date`, or add transactions or touchpoints)"
+    st.caption(f"**Defected or at risk when:** {markdown_text(spec.definition.describe())}. {status}.")
     kpi_frame = figures.kpis_from(view.summary, spec)
     story = figures.story(kpi_frame, figures.reasons_from(view.summary), ctx.number_format)
     if story:
         st.info("  \n".join(markdown_text(line) for line in story), icon=":material/campaign:")
     if (page_report := report.current()) is not None:
-        page_report.text(f"Defected or at risk when: {spec.definition.describe()}. Status on {as_of}.", "Definition")
+        page_report.text(f"Defected or at risk when: {spec.definition.describe()}. {status}.", "Definition")
         if story:
             page_report.text(" ".join(story), "The story")
     widgets.kpi_tiles(kpi_frame, ctx.number_format, per_row=3)

@@ -109,10 +109,14 @@ def render_stage_funnel(ctx: PageContext, model: StageModel) -> pd.DataFrame:
     counts = ctx.metric(funnel.stage_counts, spec)
     as_of = spec.as_of or ctx.metric(stages.span_frame, None).iloc[0]["data_end"]
     known = counts.attrs.get("known", int(counts["customers"].sum()))
+    when = (
+        f"on {formatting.day(as_of)} (the end of the last month selected in the sidebar)"
+        if formatting.day(as_of) != "—"
+        else "(the data has no dates, so stages are as they stand; map `signup_date`, or add transactions or touchpoints)"
+    )
     st.caption(
-        f"{ctx.number_format.number(known)} customers and prospects known on {formatting.day(as_of)} "
-        f"(the end of the last month selected in the sidebar). Conversion is shown of the first stage and of the "
-        "previous stage."
+        f"{ctx.number_format.number(known)} customers and prospects known {when}. Conversion is shown of the first stage "
+        "and of the previous stage."
     )
     if known == 0:
         st.info("No customers in the selected segments and regions by this date.")

@@ -317,6 +317,13 @@ def render_paths(ctx: PageContext) -> PathSpec:
         st.info("No touchpoints for these filters.")
         return spec
     customers_n = int(nodes.loc[nodes["step"] == 1, "customers"].sum())
+    if not (frame["kind"] == "link").any():
+        st.info(
+            f"No paths to draw: each of the {ctx.number_format.number(customers_n, 0)} customers has a single touchpoint "
+            "in the period, and a path needs two. The variants below still count them."
+        )
+        variant_table(ctx, spec)
+        return spec
     widgets.chart(charts.sankey(frame, spec.nodes, ctx.number_format), key="j_sankey")
     st.caption(
         f"**Counts customers**, not transitions: each of the {ctx.number_format.number(customers_n, 0)} customers with a "
@@ -333,7 +340,7 @@ def variant_table(ctx: PageContext, spec: PathSpec) -> None:
     """Top journey variants with customers, share, median duration and churn, exportable."""
     st.markdown(f"**Top journey variants** (first {spec.steps} touchpoints, by {NODE_KINDS[spec.nodes].lower()})")
     frame = ctx.metric(journey_paths.variants, VariantSpec(spec.filters, spec.steps, spec.nodes, 20))
-    shown = frame.drop(columns=["codes"])
+    shown = frame.drop(columns=["codes"] if _has_churn(ctx) else ["codes", "churn_rate"])  # unknown churn is not 0
     widgets.table(
         shown,
         width="stretch",
@@ -397,7 +404,7 @@ def render_drilldown(ctx: PageContext, spec: JourneySpec, path_spec: PathSpec) -
         f"**{nf.number(total, 0)} customers** behind {markdown_text(names[value])}"
         + (f"; the {len(people)} with most touchpoints there are listed." if total > len(people) else ".")
     )
-    listed = people.drop(columns=["total"])
+    listed = people.drop(columns=["total"] if _has_churn(ctx) else ["total", "churned"])  # unknown is not "not churned"
     widgets.table(
         listed,
         width="stretch",
