@@ -39,7 +39,10 @@ def test_headline_figures_agree_with_pandas(sample_store, sample_tables, name):
     with sample_store.cursor() as cur:
         got = f.kpis(cur, version, spec).set_index("key")["value"].to_dict()
         by_segment = f.breakdown(cur, version, spec)
+        bound = f.risk_bound_from(d.summary(cur, version, spec)).iloc[0]
     expected = reference.kpis(sample_tables, spec)
+    assert bound["bound"] == pytest.approx(reference.revenue_at_risk_bound(sample_tables, spec), rel=1e-9)
+    assert bound["revenue_at_risk"] <= bound["bound"] * (1 + 1e-12)
     for key, value in expected.items():
         if value is None:
             assert got[key] is None or got[key] != got[key], key  # missing on both sides

@@ -17,6 +17,7 @@ from dashboard.metrics.defection_spec import (
     MIN_FOLLOW_UP_CUSTOMERS,
     DefectionSpec,
 )
+from dashboard.metrics.money import MAX_YEARS
 from dashboard.metrics.scope import NOT_SET, Filters
 
 SHORT_HISTORY_DAYS = 91
@@ -136,8 +137,9 @@ def statuses(tables: dict[str, pd.DataFrame], spec: DefectionSpec) -> pd.DataFra
     ]
     frame["fired_complaint"] = d.complaint & frame["customer_id"].isin(set(bad["customer_id"]))
     warning = frame[["fired_lapse", "fired_drop", "fired_alive", "fired_complaint"]].any(axis=1)
-    frame["status"] = np.where(frame["fired_contract"], "left", np.where(warning, "at risk", "active"))
     frame["defected"] = frame["fired_contract"] | frame["fired_lapse"]
+    # defected (contract ended or lapsed) customers have left: never also at risk
+    frame["status"] = np.where(frame["defected"], "left", np.where(warning, "at risk", "active"))
     lapse_date = frame["last_purchase"] + pd.Timedelta(days=d.lapse_days)
     frame["defect_date"] = pd.concat(
         [frame["churn_date"].where(frame["fired_contract"]), lapse_date.where(frame["fired_lapse"])], axis=1
@@ -158,7 +160,10 @@ def statuses(tables: dict[str, pd.DataFrame], spec: DefectionSpec) -> pd.DataFra
         ),
     )
     frame["value_if_retained"] = frame["annual_spend"] * v.margin * clv.annuity_factor(v.years, v.discount)
-    frame["revenue_at_risk"] = np.where(frame["status"] == "at risk", frame["p_defect"] * frame["value_if_retained"], np.nan)
+    at_risk = frame["status"] == "at risk"
+    margin_years = frame["annual_spend"] * v.margin * min(v.years, MAX_YEARS)
+    frame["risk_bound"] = np.where(at_risk, frame["p_defect"] * margin_years, np.nan)
+    frame["revenue_at_risk"] = np.where(at_risk, frame["p_defect"] * frame["value_if_retained"], np.nan)
     frame["in_period"], frame["defected_in_period"] = _period(frame, filters)
     return frame
 
@@ -204,10 +209,10 @@ def _period(frame: pd.DataFrame, filters: Filters) -> tuple[pd.Series, pd.Series
 
 def kpis(tables: dict[str, pd.DataFrame], spec: DefectionSpec) -> dict[str, float]:
     """Defection rate, defected, at risk, revenue at risk, value lost and lifetime value per current customer (None
-    where the definition has no rule that dates a defection, or for value lost no contract rule)."""
+    where the definition has no rule that dates a defection)."""
     frame = statuses(tables, spec)
     customers = frame["in_period"].sum()
-    current = ~frame["defected"] & (frame["status"] != "left")
+    current = frame["status"] != "left"
     left = (frame["status"] == "left") & frame["defected_in_period"]
     dated = spec.definition.contract or spec.definition.lapse
     return {
@@ -215,7 +220,7 @@ def kpis(tables: dict[str, pd.DataFrame], spec: DefectionSpec) -> dict[str, floa
         "defected": float(frame["defected_in_period"].sum()) if dated else None,
         "at_risk": float((frame["status"] == "at risk").sum()),
         "revenue_at_risk": float(frame["revenue_at_risk"].sum()),
-        "value_lost": float(frame.loc[left, "value_if_retained"].sum()) if spec.definition.contract else None,
+        "value_lost": float(frame.loc[left, "value_if_retained"].sum()) if dated else None,
         "lifetime_value": float(frame.loc[current, "value_if_retained"].mean()),
     }
 
@@ -225,3 +230,8 @@ def defection_by_segment(tables: dict[str, pd.DataFrame], spec: DefectionSpec) -
     frame = statuses(tables, spec)
     scope = frame[frame["in_period"]]
     return scope.groupby("segment")["defected_in_period"].mean()
+
+
+def revenue_at_risk_bound(tables: dict[str, pd.DataFrame], spec: DefectionSpec) -> float:
+    """Σ over at-risk customers of P(defect) × annual spend × margin × min(expected years, MAX_YEARS)."""
+    return float(statuses(tables, spec)["risk_bound"].sum())

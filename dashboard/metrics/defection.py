@@ -12,8 +12,10 @@ business chooses:
   (default 5), left unresolved, or repeating an earlier complaint.
 
 The first two are defections with a date (the churn date; the last purchase + N days) and feed the rates,
-monthly chart and retention curves. A customer whose contract has not ended but who matches any other rule
-is **at risk**. Revenue at risk = Σ over at-risk customers of P(defect) × remaining lifetime value.
+monthly chart and retention curves. A customer who has defected by either of them has **left**; one who has not
+but matches any other rule is **at risk**: the two never hold for the same customer (decided once, in
+`status_sql`'s status column). Revenue at risk = Σ over at-risk customers of P(defect) × remaining lifetime value,
+each at most P(defect) × annual margin × min(expected years, MAX_YEARS) (the risk_bound column).
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from dashboard.metrics.defection_spec import (
     fallback_behaviour_source,
     fallback_stage_source,
 )
+from dashboard.metrics.money import MAX_YEARS
 from dashboard.metrics.scope import NOT_SET, Filters, month_start
 from dashboard.store import Version
 
@@ -194,7 +197,8 @@ def status_sql(
     Columns: customer_id, segment, region, start_date, churn_date, churn_reason, last_purchase, annual_spend,
     p_alive, recent_rate, baseline_rate, fired_<rule> for every rule, status ('left', 'at risk' or 'active'),
     defected (contract ended or no purchase for N days), defect_date (null for a churned flag without a date),
-    undated, main_reason, p_defect, value_if_retained, expected_value, revenue_at_risk; with groups, also
+    undated, main_reason, p_defect, value_if_retained, expected_value, risk_bound (P(defect) × annual margin × min(expected
+    years, MAX_YEARS), at risk only), revenue_at_risk (at most risk_bound); with groups, also
     stage (from spec.stage_source) and behaviours (from spec.behaviour_source).
     """
     d, v = spec.definition, spec.valuation
@@ -269,10 +273,12 @@ def status_sql(
     params += [d.alive, d.alive_pct / 100]
     params += [d.complaint, as_of, d.complaint_days, as_of, d.sla_days]
 
+    # the one place that makes "left" (defected: contract ended or lapsed) and "at risk" (still a customer, slipping
+    # away) disjoint; when the staged customers table carries both flags, read them here instead
     status = """
         select *,
-               case when fired_contract then 'left'
-                    when fired_lapse or fired_drop or fired_alive or fired_complaint then 'at risk'
+               case when fired_contract or fired_lapse then 'left'
+                    when fired_drop or fired_alive or fired_complaint then 'at risk'
                     else 'active' end as status,
                fired_contract or fired_lapse as defected,
                least(case when fired_contract then churn_date end,
@@ -285,7 +291,8 @@ def status_sql(
     money = f"""
         select *,
                defected and defect_date is null as undated,
-               case when status = 'left' then coalesce(churn_reason, ?)
+               case when status = 'left' and fired_contract then coalesce(churn_reason, ?)
+                    when status = 'left' then ?
                     when fired_complaint then ? when fired_lapse then ? when fired_drop then ? when fired_alive then ?
                end as main_reason,
                case when status = 'left' then 1.0
@@ -294,14 +301,19 @@ def status_sql(
                         case when fired_complaint then ? end)
                end as p_defect,
                {if_alive_sql} as value_if_retained,
-               {expected_sql} as expected_value
+               {expected_sql} as expected_value,
+               annual_spend * ? * ? as margin_in_years
         from status
     """
-    params += [NO_REASON, *(RULE_LABELS[k] for k in WARNING_ORDER), complaint_chance, *value_params, *value_params]
+    params += [NO_REASON, RULE_LABELS["lapse"], *(RULE_LABELS[k] for k in WARNING_ORDER), complaint_chance]
+    params += [*value_params, *value_params, v.margin, min(v.expected_years, MAX_YEARS)]
 
     sql = f"""
         with base as ({base}), rates as ({rates}), rules as ({rules}), status as ({status}), money as ({money})
-        select *, case when status = 'at risk' then p_defect * value_if_retained end as revenue_at_risk
+        select * exclude (margin_in_years),
+               case when status = 'at risk' then p_defect * margin_in_years end as risk_bound,
+               case when status = 'at risk' then least(p_defect * value_if_retained, p_defect * margin_in_years)
+               end as revenue_at_risk
         from money
     """
     return sql, params
@@ -420,9 +432,9 @@ def summary(cur: duckdb.DuckDBPyConnection, version: Version, spec: DefectionSpe
     """Customers counted by segment, stage, behaviours, status, main reason, period flags and complaint handling,
     with the money summed: the one scan of the customers every headline figure, breakdown and reason chart reads.
 
-    Columns: segment, stage, behaviours, status, main_reason, in_period, defected_in_period, current (contract not
-    ended and not lapsed), handling (worst handling of the customer's complaints in the period, or "No complaint"),
-    n, revenue_at_risk, value_sum (Σ value if retained), expected_sum and expected_n (lifetime value today),
+    Columns: segment, stage, behaviours, status, main_reason, in_period, defected_in_period, current (not left: contract
+    not ended and not lapsed), handling (worst handling of the customer's complaints in the period, or "No complaint"),
+    n, revenue_at_risk, risk_bound, value_sum (Σ value if retained), expected_sum and expected_n (lifetime value today),
     undiscounted_sum, spend_sum, alive_sum and alive_n (over customers with a lifetime value).
     """
     spec = spec.validate()
@@ -433,7 +445,7 @@ def summary(cur: duckdb.DuckDBPyConnection, version: Version, spec: DefectionSpe
         f"""
         with {handled_cte}
         people as (
-            select s.*, not s.defected and s.status <> 'left' as current,
+            select s.*, s.status <> 'left' as current,
                    case {worst} when 4 then ? when 3 then ? when 2 then ? when 1 then ? else ? end as handling,
                    {undiscounted} as undiscounted
             from ({sql}) s
@@ -442,6 +454,7 @@ def summary(cur: duckdb.DuckDBPyConnection, version: Version, spec: DefectionSpe
         select segment, stage, behaviours, status, main_reason, in_period, defected_in_period, current, handling,
                count(*) as n,
                coalesce(sum(revenue_at_risk), 0) as revenue_at_risk,
+               coalesce(sum(risk_bound), 0) as risk_bound,
                coalesce(sum(value_if_retained), 0) as value_sum,
                coalesce(sum(expected_value), 0) as expected_sum,
                count(expected_value) as expected_n,

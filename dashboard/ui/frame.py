@@ -63,6 +63,7 @@ def page(title: str, *, needs_data: bool = True, intro: str | None = None) -> Pa
     number_format = _number_format(store, dataset)
     if dataset and not presenting:
         settings.number_format_editor(store, dataset, number_format)
+        settings.margin_editor(store, dataset)
     if version is not None:
         report.start(title, f"Dataset {version.label} · {filters.describe()}")
     ctx = PageContext(store, dataset, version, filters, number_format, presenting)

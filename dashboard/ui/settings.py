@@ -1,10 +1,11 @@
-"""Per-dataset display settings edited from the sidebar: the number format."""
+"""Per-dataset settings edited from the sidebar: the number format and the margin on spend."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from dashboard.formatting import NumberFormat
+from dashboard.metrics import money
 from dashboard.store import Store
 
 SEPARATORS = {"comma (1,234)": ",", "dot (1.234)": ".", "space (1 234)": " ", "apostrophe (1'234)": "'", "none (1234)": ""}
@@ -31,3 +32,39 @@ def number_format_editor(store: Store, dataset: str, current: NumberFormat) -> N
                 store.set_setting(dataset, "number_format", chosen.__dict__)
                 st.rerun()
         st.caption(f"Example: {current.money(1234567.891, 2)} · {current.pct(0.1234)}")
+
+
+MARGIN_KEY = "money_margin_pct"
+"""Session key prefix of the sidebar margin input (followed by the dataset name)."""
+
+
+def margin_editor(store: Store, dataset: str) -> None:
+    """A sidebar form setting the dataset's one margin on spend, read by Funnel, Defection and What-if (money.margin)."""
+    margin = money.load_margin(store, dataset)
+    key = f"{MARGIN_KEY}_{dataset}"
+    with st.sidebar.expander(f"Margin: {margin.pct:g} %", icon=":material/percent:"):
+        with st.form("money_margin_form", border=False):
+            st.number_input(
+                "Margin on spend (%)",
+                min_value=0.1,
+                max_value=100.0,
+                value=float(round(margin.pct, 2)),
+                step=1.0,
+                format="%.1f",
+                key=key,
+                help="Share of what customers spend that is left after the cost of what they bought. Funnel, Defection "
+                "and What-if all use it.",
+            )
+            saved = st.form_submit_button("Save for this dataset", key="money_margin_save")
+        if saved:
+            try:
+                money.save_margin(store, dataset, float(st.session_state[key]) / 100)
+            except (TypeError, ValueError) as exc:
+                st.error(str(exc))
+            else:
+                st.rerun()
+        st.caption(f"{margin.pct:g} %: {margin.source()}.")
+        if margin.saved and st.button("Back to the default", key="money_margin_reset"):
+            money.reset_margin(store, dataset)
+            st.session_state.pop(key, None)
+            st.rerun()
