@@ -43,7 +43,7 @@ class Margin:
         """Where the margin comes from, in words."""
         if self.saved:
             return "saved for this dataset"
-        return f"default {DEFAULT_MARGIN:.0%}, not yet set for this dataset"
+        return f"default {DEFAULT_MARGIN * 100:g} %, not yet set for this dataset"
 
     def describe(self) -> str:
         """The margin and its source, e.g. "30 % margin (default 30 %, not yet set for this dataset)"."""
