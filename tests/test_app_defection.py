@@ -150,7 +150,7 @@ def test_saving_the_definition_stores_it_for_the_dataset(tiny_db):
 
 def test_valuation_controls(tiny_db):
     at = _page()
-    # mean annual spend of A, D, E, G 2,459.43 × the default 30 % margin × annuity(1.7 years measured, 10 %) 1.49587
+    # mean annual spend of A, D, E, G 2,459.43 × the default 30 % margin × annuity(1.7 years measured, 10 %) 1.49582
     assert _tiles(at)["Lifetime value per customer"] == "$1,104"
     assert at.number_input(key="w:d_years").value == 1.7
     basis = next(c.value for c in at.caption if c.value.startswith("**Money basis:**"))

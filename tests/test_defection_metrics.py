@@ -347,14 +347,6 @@ def test_the_list_exports_as_formula_safe_csv(cur, version):
     assert "rules_fired" in frame.columns and "revenue_at_risk" in frame.columns
 
 
-def test_lifetime_value_setting_for_the_what_if_page(cur, version):
-    frame = f.lifetime_value(cur, version, spec_for(version))
-    value = f.lifetime_value_setting(frame, "2024-12-31T12:00:00")
-    assert value["method"] == "simple" and value["updated"] == "2024-12-31T12:00:00"
-    assert value["value"] == pytest.approx(frame.iloc[0]["discounted"], abs=0.01)
-    assert "4 current customers" in value["detail"]
-
-
 def test_bgnbd_valuation_is_empty_without_a_fit(cur, version):
     spec = replace(spec_for(version), valuation=d.Valuation(method="bgnbd"))
     kpis = f.kpis(cur, version, spec).set_index("key")

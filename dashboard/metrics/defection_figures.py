@@ -130,21 +130,6 @@ def lifetime_value_from(summary: pd.DataFrame, valuation: Valuation) -> pd.DataF
     )
 
 
-def lifetime_value_setting(frame: pd.DataFrame, when: str) -> dict | None:
-    """The value stored as defection.lifetime_value for the What-if page, from a lifetime_value row (None without one)."""
-    row = frame.iloc[0]
-    if row["discounted"] is None or pd.isna(row["discounted"]):
-        return None
-    detail = f"mean over {row['customers']:,} current customers: {row['describe']}; undiscounted {row['undiscounted']:,.2f}"
-    return {
-        "value": round(float(row["discounted"]), 2),
-        "method": row["method"],
-        "detail": detail,
-        "updated": when,
-        "undiscounted": round(float(row["undiscounted"]), 2),
-    }
-
-
 # -- who is leaving --------------------------------------------------------------------------
 
 
