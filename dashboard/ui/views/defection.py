@@ -99,10 +99,8 @@ def render_money_basis(ctx: PageContext, view: DefectionView) -> None:
     else:
         years = f"a {valuation.horizon_years}-year horizon (BG/NBD)"
     bound = figures.risk_bound_from(view.summary).iloc[0]
-    line = (
-        f"{saved.margin.pct:g} % margin ({saved.margin.source()}; set under Margin in the sidebar, shared with Funnel and "
-        f"What-if) and {years}."
-    )
+    where = "" if ctx.presenting else "; set under Margin in the sidebar, shared with Funnel and What-if"
+    line = f"{saved.margin.pct:g} % margin ({saved.margin.source()}{where}) and {years}."
     if bound["at_risk"]:
         line += (
             f" Revenue at risk ({nf.money(bound['revenue_at_risk'])}) is at most what the {nf.number(bound['at_risk'])} "

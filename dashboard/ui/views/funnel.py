@@ -470,8 +470,9 @@ def render_economics(ctx: PageContext, spec: economics.EconomicsSpec) -> None:
     st.subheader("What each stage is worth")
     st.caption(
         f"Customers by their stage on the day before the window opened; money over the window ({frame.attrs.get('window')}). "
-        f"Margin = spend × gross margin ({nf.pct(spec.gross_margin, 0)}: {money.load_margin(ctx.store, ctx.dataset).source()}, "
-        "set under Margin in the sidebar) − direct cost to serve; ROI = (margin − marketing cost) ÷ marketing cost."
+        f"Margin = spend × gross margin ({nf.pct(spec.gross_margin, 0)}: {money.load_margin(ctx.store, ctx.dataset).source()}"
+        f"{'' if ctx.presenting else ', set under Margin in the sidebar'}) − direct cost to serve; "
+        "ROI = (margin − marketing cost) ÷ marketing cost."
     )
     shown = pd.DataFrame(
         {
