@@ -155,7 +155,7 @@ def test_valuation_controls(tiny_db):
     assert at.number_input(key="w:d_years").value == 1.7
     basis = next(c.value for c in at.caption if c.value.startswith("**Money basis:**"))
     assert "30 % margin \\(default 30 %, not yet set for this dataset" in basis
-    assert "1\\.7 expected years \\(measured: customers defect at 57\\.8% a year" in basis
+    assert "1\\.7 expected years \\(measured: customers defect at 57\\.8 % a year" in basis
     at.number_input(key="w:d_discount").set_value(0.0).run()
     # undiscounted: 2,459.43 × 30 % × 1.7 years
     assert _tiles(at)["Lifetime value per customer"] == "$1,254"

@@ -64,7 +64,7 @@ def test_a_margin_saved_by_the_funnel_before_it_was_shared_still_counts(store):
 
 def test_expected_lifetime_is_one_over_the_annual_defection_rate_capped():
     assert money.expected_lifetime(0.5) == money.Lifetime(
-        2.0, 2.0, 0.5, "measured: customers defect at 50.0% a year, so 1 ÷ 0.500 = 2.0 years"
+        2.0, 2.0, 0.5, "measured: customers defect at 50.0 % a year, so 1 ÷ 0.500 = 2.0 years"
     )
     slow = money.expected_lifetime(0.04)  # 25 years measured: more than anyone can defend
     assert slow.years == 10.0 and slow.measured == 25.0 and slow.source.endswith("capped at 10")

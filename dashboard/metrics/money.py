@@ -118,7 +118,7 @@ def expected_lifetime(annual_rate: float | None) -> Lifetime:
         )
     measured = 1 / annual_rate
     years = round(min(max(measured, MIN_YEARS), MAX_YEARS), 1)
-    words = f"measured: customers defect at {annual_rate:.1%} a year, so 1 ÷ {annual_rate:.3f} = {measured:.1f} years"
+    words = f"measured: customers defect at {annual_rate * 100:.1f} % a year, so 1 ÷ {annual_rate:.3f} = {measured:.1f} years"
     if measured > MAX_YEARS:
         words += f", capped at {MAX_YEARS:g}"
     return Lifetime(years, measured, annual_rate, words)
