@@ -141,3 +141,56 @@ def test_probabilistic_revenue_at_risk_is_capped_by_the_bound(store):
 def test_expected_years_above_the_cap_are_refused():
     with pytest.raises(ValueError, match="at most 10"):
         d.Valuation(years=12).validate()
+
+
+def _dropping_shop() -> dict:
+    """40 customers buying on the 15th of every month from January 2023 who bought once in October to December 2023
+    (a drop, judged a year before the as-of day, 31 Dec 2024): L00–L09 never again (they lapse on 13 Feb 2024), K00–K29
+    bought monthly through 2024 again, K28 and K29 stopping after August and buying once more on 15 Nov 2024."""
+    import pandas as pd
+
+    rows = []
+    for i in range(40):
+        customer = f"L{i:02d}" if i < 10 else f"K{i - 10:02d}"
+        days = [f"2023-{m:02d}-15" for m in range(1, 10)] + ["2023-11-15"]
+        if customer.startswith("K"):
+            months = range(1, 9) if customer in ("K28", "K29") else range(1, 13)
+            days += [f"2024-{m:02d}-15" for m in months] + (["2024-11-15"] if customer in ("K28", "K29") else [])
+        rows += [(customer, pd.Timestamp(day) + pd.Timedelta(hours=9), 100.0) for day in days]
+    rows.append(("K00", pd.Timestamp("2024-12-31 09:00"), 100.0))  # the last day in the data
+    transactions = pd.DataFrame(rows, columns=["customer_id", "ts", "amount"])
+    customers = pd.DataFrame({"customer_id": sorted(transactions["customer_id"].unique())})
+    return {"customers": customers, "transactions": transactions}
+
+
+def test_a_drop_without_a_fit_counts_the_share_that_left_after_a_drop_a_year_earlier(tmp_path):
+    store = Store(tmp_path / "drop.duckdb")
+    version = store.publish("drop", _dropping_shop())
+    spec = d.DefectionSpec(definition=d.Definition(alive=False, complaint=False), valuation=d.Valuation(years=1.0))
+    with store.cursor() as cur:
+        assert d.fit_summary(cur, version).iloc[0]["status"] == "not enough data"  # 40 repeat buyers: no BG/NBD
+        follow = d.drop_follow_up(cur, version, d.drop_follow_up_spec(spec)).iloc[0]
+        rows = _statuses(cur, version, spec)
+    # as of 31 Dec 2023: 1 purchase in Oct–Dec against 9 over 15 Jan – 30 Sep (8.48 months): below half for all 40;
+    # 10 of them (L00–L09) lapsed within the year (15 Nov 2023 + 90 days = 13 Feb 2024)
+    assert (follow["flagged"], follow["left_within_year"], follow["chance_used"]) == (40, 10, 0.25)
+    assert "10 of 40 customers whose purchases had dropped a year ago left" in follow["basis"]
+    # now: K28 and K29 dropped (1 purchase in Oct–Dec 2024 against 8 + 1 before) and are 25 % likely to leave, not 100 %
+    risk = rows[rows["status"] == "at risk"]
+    assert risk.index.tolist() == ["K28", "K29"] and (risk["p_defect"] == 0.25).all()
+    assert (rows.loc[[f"L{i:02d}" for i in range(10)], "status"] == "left").all()
+    store.close()
+
+
+def test_the_drop_chance_agrees_with_the_pandas_reference(tmp_path):
+    from benchmarks.reference import defection as reference
+
+    tables = _dropping_shop()
+    tables["customers"] = tables["customers"].assign(segment="Shop", region="North", churned=False, churn_date=None)
+    store = Store(tmp_path / "drop.duckdb")
+    version = store.publish("drop", tables)
+    spec = d.DefectionSpec(definition=d.Definition(alive=False, complaint=False))
+    with store.cursor() as cur:
+        chance = d.drop_follow_up(cur, version, d.drop_follow_up_spec(spec)).iloc[0]["chance_used"]
+    store.close()
+    assert chance == reference.drop_chance(tables, spec) == 0.25

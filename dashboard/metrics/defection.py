@@ -28,9 +28,11 @@ import duckdb
 import pandas as pd
 
 from dashboard.metrics import clv
+from dashboard.metrics.defection_prepare import WINDOW_MONTHS
 from dashboard.metrics.defection_spec import (
     DAYS_PER_MONTH,
     FOLLOW_UP_DAYS,
+    FOLLOW_UP_MONTHS,
     LIST_LIMIT,
     METHOD_LABELS,
     METHODS,
@@ -74,6 +76,8 @@ __all__ = [
     "complaint_counts",
     "complaint_follow_up",
     "default_definition",
+    "drop_follow_up",
+    "drop_follow_up_spec",
     "fallback_behaviour_source",
     "fallback_stage_source",
     "fit_summary",
@@ -207,6 +211,9 @@ def status_sql(
     complaint_chance = spec.complaint_chance
     if complaint_chance is None:
         complaint_chance = float(complaint_follow_up(cur, version, follow_up_spec(spec)).iloc[0]["chance_used"])
+    drop_chance = spec.drop_chance
+    if drop_chance is None:
+        drop_chance = float(drop_follow_up(cur, version, drop_follow_up_spec(spec)).iloc[0]["chance_used"])
     params: list = []
 
     group_cols = join_sql = ""
@@ -297,7 +304,7 @@ def status_sql(
                end as main_reason,
                case when status = 'left' then 1.0
                     when status = 'at risk' then greatest(
-                        case when fired_lapse or fired_drop or fired_alive then coalesce(1 - p_alive, 1.0) end,
+                        case when fired_lapse or fired_drop or fired_alive then coalesce(1 - p_alive, ?) end,
                         case when fired_complaint then ? end)
                end as p_defect,
                {if_alive_sql} as value_if_retained,
@@ -305,7 +312,7 @@ def status_sql(
                annual_spend * ? * ? as margin_in_years
         from status
     """
-    params += [NO_REASON, RULE_LABELS["lapse"], *(RULE_LABELS[k] for k in WARNING_ORDER), complaint_chance]
+    params += [NO_REASON, RULE_LABELS["lapse"], *(RULE_LABELS[k] for k in WARNING_ORDER), drop_chance, complaint_chance]
     params += [*value_params, *value_params, v.margin, min(v.expected_years, MAX_YEARS)]
 
     sql = f"""
@@ -317,6 +324,107 @@ def status_sql(
         from money
     """
     return sql, params
+
+
+def drop_follow_up_spec(spec: DefectionSpec) -> DefectionSpec:
+    """The part of spec the drop follow-up depends on (segments and regions; the dated rules and the drop rule)."""
+    d = spec.definition
+    definition = Definition(
+        contract=d.contract,
+        lapse=d.lapse,
+        lapse_days=d.lapse_days,
+        drop=d.drop,
+        drop_pct=d.drop_pct,
+        recent_months=d.recent_months,
+        baseline_months=d.baseline_months,
+    )
+    return DefectionSpec(filters=Filters(spec.filters.segments, spec.filters.regions), definition=definition)
+
+
+def drop_follow_up(cur: duckdb.DuckDBPyConnection, version: Version, spec: DefectionSpec) -> pd.DataFrame:
+    """Share of the customers the own-baseline drop flagged a year before the as-of day who defected within that year.
+
+    The rule is applied as of the day 12 months before the as-of day (recent window and baseline counted back from it,
+    the baseline from the customer's first purchase); customers who had defected by then are left out. One row:
+    flagged, left_within_year, observed share, chance_used (the observed share when at least 30 flagged customers can
+    be followed, else 1.0) and basis (words). Used as the chance of leaving of a drop without a BG/NBD fit.
+    """
+    d = spec.definition
+    as_of = as_of_day(cur, version)
+    back = d.recent_months + d.baseline_months + FOLLOW_UP_MONTHS
+    row = {"flagged": 0, "left_within_year": 0, "observed": None}
+    if as_of is not None and d.drop and (d.contract or d.lapse) and back <= WINDOW_MONTHS:
+        where, params = spec.filters.dimension_sql()
+        recent, base = FOLLOW_UP_MONTHS + d.recent_months, back
+        row = (
+            cur.execute(
+                f"""
+            with past as (
+                select churned, churn_date, last_purchase, first_purchase,
+                       purchases_back[?] - purchases_back[?] as recent_purchases,
+                       purchases_back[?] - purchases_back[?] as baseline_purchases,
+                       cast(cast(? as date) - to_months(cast(? as integer)) as date) as past_as_of,
+                       cast(cast(? as date) - to_months(cast(? as integer)) as date) as recent_start,
+                       cast(cast(? as date) - to_months(cast(? as integer)) as date) as baseline_start
+                from {version.table("df_customers")}
+                where {where} and purchase_days > 0
+            ),
+            judged as (
+                select *,
+                       case when first_purchase < recent_start
+                            then date_diff('day', greatest(first_purchase, baseline_start), recent_start) / ? end as seen,
+                       least(case when ? and churned then churn_date end,
+                             case when ? and date_diff('day', last_purchase, cast(? as date)) >= ?
+                                  then cast(last_purchase + to_days(cast(? as integer)) as date) end) as defect_date
+                from past
+            ),
+            flagged as (
+                select * from judged
+                where seen >= ? and baseline_purchases >= ? and recent_purchases / ? < ? * baseline_purchases / seen
+                  and (defect_date is null or defect_date > past_as_of)
+            )
+            select count(*) as flagged, count(*) filter (where defect_date <= cast(? as date)) as left_within_year
+            from flagged
+            """,
+                [
+                    recent,
+                    FOLLOW_UP_MONTHS,
+                    base,
+                    recent,
+                    as_of,
+                    FOLLOW_UP_MONTHS,
+                    as_of,
+                    recent,
+                    as_of,
+                    base,
+                    *params,
+                    DAYS_PER_MONTH,
+                    d.contract,
+                    d.lapse,
+                    as_of,
+                    d.lapse_days,
+                    d.lapse_days,
+                    float(min(d.baseline_months, d.recent_months)),
+                    MIN_BASELINE_PURCHASES,
+                    float(d.recent_months),
+                    d.drop_pct / 100,
+                    as_of,
+                ],
+            )
+            .df()
+            .iloc[0]
+            .to_dict()
+        )
+        row["observed"] = row["left_within_year"] / row["flagged"] if row["flagged"] else None
+    enough = row["flagged"] >= MIN_FOLLOW_UP_CUSTOMERS and row["observed"] is not None
+    chance = row["observed"] if enough else 1.0
+    basis = (
+        f"{row['left_within_year']:,} of {row['flagged']:,} customers whose purchases had dropped a year ago left within "
+        "that year"
+        if enough
+        else "too few customers with a drop can be followed for a year, so each is assumed lost"
+    )
+    return pd.DataFrame([{**row, "chance_used": chance, "basis": basis}])
 
 
 def follow_up_spec(spec: DefectionSpec) -> DefectionSpec:
@@ -497,7 +605,9 @@ def _handling_sql(version: Version, spec: DefectionSpec) -> tuple[str, str, str,
 def timeline_spec(spec: DefectionSpec) -> DefectionSpec:
     """The part of spec the timeline depends on: segments, regions and the definition (not months, not money)."""
     filters = Filters(spec.filters.segments, spec.filters.regions)
-    return DefectionSpec(filters=filters, definition=spec.definition, complaint_chance=spec.complaint_chance)
+    return DefectionSpec(
+        filters=filters, definition=spec.definition, complaint_chance=spec.complaint_chance, drop_chance=spec.drop_chance
+    )
 
 
 def timeline(cur: duckdb.DuckDBPyConnection, version: Version, spec: DefectionSpec) -> pd.DataFrame:

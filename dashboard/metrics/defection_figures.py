@@ -45,8 +45,9 @@ KPIS: tuple[tuple[str, str, str, str], ...] = (
         "money",
         "Σ over at-risk customers of P(defect) × remaining lifetime value, each at most P(defect) × annual margin × "
         "min(expected years, 10): what they could still bring in. P(defect) is 1 − BG/NBD probability alive for the "
-        "purchase rules (1 without a fit) and the observed share of badly handled complainers who left within a year "
-        "for the complaint rule; the higher applies.",
+        "purchase rules (without a fit, the observed share of customers whose purchases had dropped a year earlier who "
+        "left within that year) and the observed share of badly handled complainers who left within a year for the "
+        "complaint rule; the higher applies, 1 where fewer than 30 customers can be followed.",
     ),
     (
         "value_lost",

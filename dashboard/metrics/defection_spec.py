@@ -30,6 +30,8 @@ MIN_BASELINE_PURCHASES = 2
 DAYS_PER_MONTH = 365.25 / 12
 FOLLOW_UP_DAYS = 365
 """The chance that a customer with a badly handled complaint leaves is observed over this many days after it."""
+FOLLOW_UP_MONTHS = 12
+"""The own-baseline drop is judged this many months before the as-of day to observe who of those it flagged left."""
 MIN_FOLLOW_UP_CUSTOMERS = 30
 """Fewest complainers with a full year of follow-up for the observed chance to be used (else 100 % is assumed)."""
 SILENT_PER_COMPLAINT = 26.0
@@ -233,6 +235,9 @@ class DefectionSpec:
     behaviour_source: SubQuery | None = None
     complaint_chance: float | None = None
     """P(defect) of a customer flagged only by the complaint rule; None: observed by complaint_follow_up."""
+    drop_chance: float | None = None
+    """P(defect) of a customer flagged by the own-baseline drop without a BG/NBD probability alive; None: observed by
+    drop_follow_up."""
 
     def validate(self) -> DefectionSpec:
         """Self with filters normalised; ValueError when a part is out of range."""

@@ -107,6 +107,10 @@ def render_money_basis(ctx: PageContext, view: DefectionView) -> None:
             f"customers at risk could still bring in: Σ chance of leaving × annual margin × min(expected years, "
             f"{money.MAX_YEARS:g}) = {nf.money(bound['bound'])}. Customers who have defected are never counted as at risk."
         )
+    drop = view.drop_follow_up
+    if view.spec.definition.drop and not view.available["bgnbd"]:
+        observed = f" ({nf.pct(drop['observed'])})" if drop["observed"] is not None and pd.notna(drop["observed"]) else ""
+        line += f" Chance of leaving after a drop (no BG/NBD fit): {drop['basis']}{observed}."
     st.caption("**Money basis:** " + escape(line))
     if (page_report := report.current()) is not None:
         page_report.text(line, "Money basis")

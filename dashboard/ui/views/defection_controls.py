@@ -179,8 +179,16 @@ def _number(value: object) -> float | None:
 def saved_spec(ctx: PageContext, saved: SavedMoney) -> defection.DefectionSpec:
     """The saved definition and valuation over every customer, with the observed complaint chance."""
     spec = defection.DefectionSpec(definition=saved.definition, valuation=saved.valuation)
-    follow_up = ctx.metric(defection.complaint_follow_up, defection.follow_up_spec(spec)).iloc[0]
-    return replace(spec, complaint_chance=float(follow_up["chance_used"]))
+    return with_chances(ctx, spec)[0]
+
+
+def with_chances(ctx: PageContext, spec: defection.DefectionSpec) -> tuple[defection.DefectionSpec, pd.Series, pd.Series]:
+    """spec with the observed chances of leaving after a badly handled complaint and after a drop (no BG/NBD fit), and
+    the two follow-up rows they come from."""
+    complaint = ctx.metric(defection.complaint_follow_up, defection.follow_up_spec(spec)).iloc[0]
+    drop = ctx.metric(defection.drop_follow_up, defection.drop_follow_up_spec(spec)).iloc[0]
+    spec = replace(spec, complaint_chance=float(complaint["chance_used"]), drop_chance=float(drop["chance_used"]))
+    return spec, complaint, drop
 
 
 @dataclass(frozen=True)
@@ -194,6 +202,7 @@ class DefectionView:
     money: SavedMoney
     fit: pd.Series
     follow_up: pd.Series
+    drop_follow_up: pd.Series
     summary: pd.DataFrame
     timeline: pd.DataFrame
     stage_day: date | None = None  # the day stages are taken on (None: the data's own stage column, as it stands)
@@ -275,8 +284,7 @@ def controls(ctx: PageContext) -> DefectionView:
     # stages a year back (Funnel model), behaviours (catalogue): kept as tables of the version on first use
     stage_source, behaviour_source, stage_day = defection_sources.page_sources(ctx.store, ctx.version, ctx.dataset)
     spec = defection.DefectionSpec(ctx.filters, definition, valuation, stage_source, behaviour_source)
-    follow_up = ctx.metric(defection.complaint_follow_up, defection.follow_up_spec(spec)).iloc[0]
-    spec = replace(spec, complaint_chance=float(follow_up["chance_used"]))
+    spec, follow_up, drop_follow_up = with_chances(ctx, spec)
     return DefectionView(
         spec=spec,
         available=available,
@@ -285,6 +293,7 @@ def controls(ctx: PageContext) -> DefectionView:
         money=saved_parts,
         fit=ctx.metric(defection.fit_summary).iloc[0],
         follow_up=follow_up,
+        drop_follow_up=drop_follow_up,
         summary=ctx.metric(defection.summary, spec),
         timeline=ctx.metric(defection.timeline, defection.timeline_spec(spec)),
         stage_day=stage_day,
