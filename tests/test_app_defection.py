@@ -1,7 +1,8 @@
 """The Defection page through Streamlit's AppTest: every control changes what it should, and lives in the URL.
 
 Figures on the tiny dataset are those worked out in tests/test_defection_metrics.py: 7 customers; B, C, F
-defected (3/7 = 42.86 %); C, D, E at risk; lifetime value 10 years at 10 %.
+defected (3/7 = 42.86 %); D, E at risk (C lapsed: defected, so not at risk); lifetime value at the default 30 %
+margin over the 1.7 years the data measure (3 defections in 1,895 customer-days), at 10 %.
 """
 
 from __future__ import annotations
@@ -73,38 +74,38 @@ def test_page_draws_the_story_on_the_tiny_dataset(tiny_db):
     at = _page()
     assert not at.exception
     tiles = _tiles(at)
-    assert tiles["Defection rate"] == "42.86 %" and tiles["Defected"] == "3" and tiles["At risk now"] == "3"
+    assert tiles["Defection rate"] == "42.86 %" and tiles["Defected"] == "3" and tiles["At risk now"] == "2"
     assert all(m.help for m in at.metric)
     assert any("3 customers defected" in i.value for i in at.info)
     # BG/NBD is not fitted on 7 customers: the page says why instead of fitting silently
     assert any("No BG/NBD fit" in w.value and "only 6 customers bought more than once" in w.value for w in at.warning)
     assert at.toggle(key="w:d_alive").disabled
     pareto = _chart(at, "Why customers left (Pareto)")
-    assert pareto["data"][0]["x"] == ["-Price rise", "Poor complaint handling"]
+    assert pareto["data"][0]["x"] == ["-Price rise", "No purchase for N days", "Poor complaint handling"]  # B, C, F
     assert sorted(b.proto.id.split("-")[-1] for b in at.get("download_button") if "d_download" in b.proto.id) == [
         "d_download_csv",
         "d_download_xlsx",
     ]
-    # the lifetime value for the What-if page: mean over A, D, E, G, discounted
-    stored = _setting(tiny_db, "tiny", "defection.lifetime_value")
-    assert stored["method"] == "simple" and stored["value"] == pytest.approx(15112.13, abs=0.01)
+    # the page writes no figure for other pages to read: What-if works out its own from the saved settings
+    assert _setting(tiny_db, "tiny", "defection.lifetime_value") is None
 
 
 def test_rule_toggles_change_the_figures_and_the_url(tiny_db):
     at = _page()
     at.toggle(key="w:d_contract").set_value(False).run()
-    # B and F still lapsed (no purchase for 90 days) but their contracts no longer count: they are at risk instead
-    assert _tiles(at)["Defected"] == "3" and _tiles(at)["At risk now"] == "5"
+    # B and F still lapsed (no purchase for 90 days): defected all the same, never at risk
+    assert _tiles(at)["Defected"] == "3" and _tiles(at)["At risk now"] == "2"
     assert _param(at, "d_contract") == ["0"]
     at.toggle(key="w:d_contract").set_value(True).run()
     at.toggle(key="w:d_lapse").set_value(False).run()
     assert _tiles(at)["Defection rate"] == "28.57 %"  # B and F of 7; C no longer defected
+    assert _tiles(at)["At risk now"] == "3"  # C (dropped, no longer lapsed), D, E
     at.toggle(key="w:d_lapse").set_value(True).run()
     at.toggle(key="w:d_drop").set_value(False).run()
-    assert _tiles(at)["At risk now"] == "2"  # D only dropped; C still lapsed, E still complained
+    assert _tiles(at)["At risk now"] == "1"  # D only dropped; C lapsed, E still complained
     at.toggle(key="w:d_drop").set_value(True).run()
     at.toggle(key="w:d_complaint").set_value(False).run()
-    assert _tiles(at)["At risk now"] == "2"  # E only complained
+    assert _tiles(at)["At risk now"] == "1"  # E only complained
     assert not at.exception
 
 
@@ -114,19 +115,19 @@ def test_rule_parameters_change_the_figures(tiny_db):
     assert _tiles(at)["Defection rate"] == "28.57 %" and _param(at, "d_days") == ["200"]
     at.number_input(key="w:d_days").set_value(90).run()
     at.slider(key="w:d_drop_pct").set_value(30).run()
-    assert _tiles(at)["At risk now"] == "2" and _param(at, "d_drop_pct") == ["30"]  # D's 0.33 > 0.3 × 0.94
+    assert _tiles(at)["At risk now"] == "1" and _param(at, "d_drop_pct") == ["30"]  # D's 0.33 > 0.3 × 0.94; E
     at.slider(key="w:d_drop_pct").set_value(50).run()
     at.number_input(key="w:d_base").set_value(1).run()
-    # one month of baseline holds fewer than 2 purchases for everyone: nobody is judged on a drop; C lapsed, E complained
-    assert _tiles(at)["At risk now"] == "2"
+    # one month of baseline holds fewer than 2 purchases for everyone: nobody is judged on a drop; E complained
+    assert _tiles(at)["At risk now"] == "1"
     at.number_input(key="w:d_base").set_value(12).run()
     at.number_input(key="w:d_recent").set_value(1).run()
-    # last month: D, C bought nothing (C already lapsed); A, E, G bought once as usual
-    assert _tiles(at)["At risk now"] == "3" and _param(at, "d_recent") == ["1"]
+    # last month: D, C bought nothing (C already lapsed: not at risk); A, E, G bought once as usual
+    assert _tiles(at)["At risk now"] == "2" and _param(at, "d_recent") == ["1"]
     at.number_input(key="w:d_cdays").set_value(2).run()
-    assert _tiles(at)["At risk now"] == "2"  # E's complaint of 1 Dec is outside the last 2 days
+    assert _tiles(at)["At risk now"] == "1"  # E's complaint of 1 Dec is outside the last 2 days
     at.number_input(key="w:d_cdays").set_value(365).run()
-    assert _tiles(at)["At risk now"] == "4"  # A's repeated April complaint now counts
+    assert _tiles(at)["At risk now"] == "3"  # A's repeated April complaint now counts: A, D, E
     before = _chart(at, "Defection by how complaints were handled")["data"][0]["x"]
     at.number_input(key="w:d_sla").set_value(12.0).run()
     after = _chart(at, "Defection by how complaints were handled")["data"][0]["x"]
@@ -149,15 +150,20 @@ def test_saving_the_definition_stores_it_for_the_dataset(tiny_db):
 
 def test_valuation_controls(tiny_db):
     at = _page()
-    assert _tiles(at)["Lifetime value per customer"] == "$15.11K"
-    at.number_input(key="w:d_margin").set_value(50.0).run()
-    assert _tiles(at)["Lifetime value per customer"] == "$7,556"
+    # mean annual spend of A, D, E, G 2,459.43 × the default 30 % margin × annuity(1.7 years measured, 10 %) 1.49582
+    assert _tiles(at)["Lifetime value per customer"] == "$1,104"
+    assert at.number_input(key="w:d_years").value == 1.7
+    basis = next(c.value for c in at.caption if c.value.startswith("**Money basis:**"))
+    assert "30 % margin \\(default 30 %, not yet set for this dataset" in basis
+    assert "1\\.7 expected years \\(measured: customers defect at 57\\.8 % a year" in basis
     at.number_input(key="w:d_discount").set_value(0.0).run()
-    # undiscounted: mean annual spend 2,459.43 × 50 % × 10 years
-    assert _tiles(at)["Lifetime value per customer"] == "$12.30K"
+    # undiscounted: 2,459.43 × 30 % × 1.7 years
+    assert _tiles(at)["Lifetime value per customer"] == "$1,254"
     at.number_input(key="w:d_years").set_value(5.0).run()
-    assert _tiles(at)["Lifetime value per customer"] == "$6,149"
-    assert _param(at, "d_margin") == ["50.0"] and _param(at, "d_years") == ["5.0"]
+    assert _tiles(at)["Lifetime value per customer"] == "$3,689"  # 2,459.43 × 30 % × 5
+    assert _param(at, "d_years") == ["5.0"]
+    assert any("entered on this page, not saved" in c.value for c in at.caption)
+    assert not [n for n in at.number_input if n.key == "w:d_margin"]  # the margin is set once, in the sidebar
     assert at.radio(key="w:d_method").options == ["Simple: annual margin × years"]  # no fit, no probabilistic method
 
 
@@ -198,11 +204,11 @@ def test_silent_multiplier_is_an_editable_assumption(tiny_db):
 def test_list_controls_choose_and_sort_the_customers(tiny_db):
     at = _page()
     table = at.dataframe[-1].value
-    assert table["customer_id"].tolist() == ["C", "D", "E"]
+    assert table["customer_id"].tolist() == ["D", "E"]  # C has lapsed: a defected customer, not "still a customer"
     at.selectbox(key="w:d_show").set_value("left").run()
-    assert at.dataframe[-1].value["customer_id"].tolist() == ["F", "B"] and _param(at, "d_show") == ["left"]
+    assert at.dataframe[-1].value["customer_id"].tolist() == ["C", "F", "B"] and _param(at, "d_show") == ["left"]
     at.selectbox(key="w:d_sort").set_value("last_purchase").run()
-    assert at.dataframe[-1].value["customer_id"].tolist() == ["F", "B"]  # 10 Feb before 15 Jun
+    assert at.dataframe[-1].value["customer_id"].tolist() == ["F", "B", "C"]  # 10 Feb, 15 Jun, 15 Sep
     at.selectbox(key="w:d_show").set_value("all").run()
     assert at.dataframe[-1].value["customer_id"].tolist() == ["F", "B", "C", "D", "E"]
     assert _param(at, "d_sort") == ["last_purchase"]
@@ -273,7 +279,7 @@ def test_sidebar_filters_apply_to_the_page(tiny_db):
     at = _page()
     at.multiselect(key="w:segment").set_value(["Business"]).run()
     tiles = _tiles(at)
-    assert tiles["Defection rate"] == "33.33 %" and tiles["At risk now"] == "2"  # C of C, D, G; C and D at risk
+    assert tiles["Defection rate"] == "33.33 %" and tiles["At risk now"] == "1"  # C of C, D, G; D at risk
     at.select_slider(key="w:period").set_value(("2024-07", "2024-12")).run()
     assert _tiles(at)["Defection rate"] == "33.33 %"  # C lapsed in December; all three were customers then
     assert not at.exception

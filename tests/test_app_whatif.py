@@ -185,13 +185,14 @@ def test_retained_revenue_is_shown_apart_and_can_be_switched_off(worked_db):
     assert _headline(at)[1] == pytest.approx(110.0)  # cost savings unchanged
 
 
-def test_lifetime_value_from_the_defection_page_is_the_default(worked_db):
+def test_without_purchases_the_lifetime_value_is_the_stated_assumption(worked_db):
     store = Store(worked_db)
-    store.set_setting("worked example", whatif.LIFETIME_VALUE_SETTING, {"value": 2100.0, "method": "BG/NBD, 5 years"})
+    # a figure once written by the Defection page from its unsaved controls is never read again
+    store.set_setting("worked example", "defection.lifetime_value", {"value": 25147.0, "method": "simple"})
     store.close()
     at = _app()
-    assert at.number_input(key="w:w_ltv").value == 2100.0
-    assert "from the Defection page (BG/NBD, 5 years)" in _unescaped(c.value for c in at.caption)
+    assert at.number_input(key="w:w_ltv").value == 7000.0
+    assert "this dataset has no purchases to value" in _unescaped(c.value for c in at.caption)
 
 
 def test_scenarios_save_list_compare_load_and_delete(worked_db):

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import integrate, stats
+from scipy.optimize import OptimizeResult
 
 from dashboard.metrics import clv
 
@@ -185,3 +186,25 @@ def test_data_needs_say_what_is_missing():
     assert "only 99 customers bought more than once" in problems[0]
     assert "20 weeks" in problems[1]
     assert clv.data_needs(np.ones(100), 26.0) == []
+
+
+def test_a_gamma_gamma_fit_whose_line_search_stops_at_the_optimum_is_kept():
+    # every repeat buyer of the full CDNOW master file (x, mean repeat spend) in the order publishing reads them:
+    # L-BFGS-B reaches q = 3.998 and then reports "ABNORMAL" (no step lowers a flat optimum), which once threw the fit
+    # away with "q must exceed 1" and switched off the probability-alive rule and the probabilistic lifetime value
+    data = pd.read_csv(FIXTURES / "cdnow_master_repeat_spend.csv")
+    model = clv.fit_gamma_gamma(data["x"].to_numpy(float), data["zbar"].to_numpy(float))
+    assert model.customers == 11_513
+    assert round(model.q, 3) == 3.998 and round(model.p, 2) == 5.09 and round(model.gamma, 2) == 21.26
+    assert model.converged and not model.on_edge
+    assert model.mean_spend == pytest.approx(model.p * model.gamma / (model.q - 1))  # finite: q > 1
+
+
+def test_a_fit_far_from_flat_is_not_settled():
+    def result(success: bool, jac: list[float]) -> OptimizeResult:
+        return OptimizeResult(x=np.zeros(3), fun=1.0, jac=np.array(jac), success=success)
+
+    assert clv.settled(result(True, [1.0, 0.0, 0.0]), on_edge=False)
+    assert clv.settled(result(False, [1e-8, -1e-8, 1e-9]), on_edge=False)  # stopped at a flat optimum
+    assert not clv.settled(result(False, [1e-2, 0.0, 0.0]), on_edge=False)  # stopped on a slope
+    assert not clv.settled(OptimizeResult(x=np.zeros(3), fun=np.inf, jac=np.zeros(3), success=True), on_edge=False)

@@ -1,8 +1,9 @@
 """Defection figures on the tiny hand-made dataset (tests/tiny_defection.py), every answer worked out by hand.
 
 As of 31 Dec 2024 (the last purchase, A's). Windows: recent = after 30 Sep 2024; baseline = the 12 months
-before, after 30 Sep 2023. A month in the baseline is 365.25 / 12 = 30.4375 days. Lifetime value (simple, 100 %
-margin, 10 years at 10 %): annual spend × (1 − 1.1^−10) / 0.1 = annual spend × 6.1445671.
+before, after 30 Sep 2023. A month in the baseline is 365.25 / 12 = 30.4375 days. Lifetime value (simple, the default
+30 % margin, the default 5 years at 10 %): annual spend × 0.3 × (1 − 1.1^−5) / 0.1 = annual spend × 0.3 × 3.7907868.
+Lapsed customers have left: C (no purchase for 107 days) is defected, never at risk.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from dashboard.metrics.scope import Filters
 from dashboard.store import Store
 from tests.tiny_defection import defection_tables
 
-ANNUITY = 6.1445671
+ANNUITY = 0.3 * 3.7907868
 # annual spend: a full year of spend up to the last purchase, or scaled up to a year from the days since joining
 SPEND = {
     "A": 1200.0,  # 12 × 100 between 1 Jan and 31 Dec
@@ -126,7 +127,7 @@ def test_each_rule_fires_for_the_customers_worked_out_by_hand(cur, version):
     assert rows["status"].to_dict() == {
         "A": "active",
         "B": "left",
-        "C": "at risk",
+        "C": "left",  # lapsed: defected, so not "still a customer, at risk"
         "D": "at risk",
         "E": "at risk",
         "F": "left",
@@ -175,16 +176,16 @@ def test_definition_validates_stores_and_describes_itself():
 def test_headline_figures(cur, version):
     kpis = f.kpis(cur, version, spec_for(version)).set_index("key")["value"]
     assert kpis["defection_rate"] == pytest.approx(3 / 7)  # B, C, F of the 7 customers
-    assert kpis["defected"] == 3 and kpis["at_risk"] == 3  # C, D, E
-    # revenue at risk: C, D, E, each with P(defect) 1 (no BG/NBD fit; too few complainers to observe the rate)
-    assert kpis["revenue_at_risk"] == pytest.approx((SPEND["C"] + SPEND["D"] + SPEND["E"]) * ANNUITY, rel=1e-6)
-    # value lost with B and F, who left
-    assert kpis["value_lost"] == pytest.approx((SPEND["B"] + SPEND["F"]) * ANNUITY, rel=1e-6)
+    assert kpis["defected"] == 3 and kpis["at_risk"] == 2  # B, C, F defected; D, E at risk: never the same customer
+    # revenue at risk: D, E, each with P(defect) 1 (no BG/NBD fit; too few complainers to observe the rate)
+    assert kpis["revenue_at_risk"] == pytest.approx((SPEND["D"] + SPEND["E"]) * ANNUITY, rel=1e-6)
+    # value lost with B and F, whose contracts ended, and C, who lapsed
+    assert kpis["value_lost"] == pytest.approx((SPEND["B"] + SPEND["C"] + SPEND["F"]) * ANNUITY, rel=1e-6)
     # lifetime value per current customer: A, D, E, G (C has lapsed)
     mean_spend = (SPEND["A"] + SPEND["D"] + SPEND["E"] + SPEND["G"]) / 4
     assert kpis["lifetime_value"] == pytest.approx(mean_spend * ANNUITY, rel=1e-6)
     ltv = f.lifetime_value(cur, version, spec_for(version)).iloc[0]
-    assert ltv["customers"] == 4 and ltv["undiscounted"] == pytest.approx(mean_spend * 10)
+    assert ltv["customers"] == 4 and ltv["undiscounted"] == pytest.approx(mean_spend * 0.3 * 5)
 
 
 def test_the_months_filter_counts_defections_in_the_period(cur, version):
@@ -197,13 +198,13 @@ def test_the_months_filter_counts_defections_in_the_period(cur, version):
     spec = replace(spec_for(version), filters=Filters(month_from=date(2024, 7, 1)))
     kpis = f.kpis(cur, version, spec).set_index("key")["value"]
     assert kpis["defection_rate"] == pytest.approx(2 / 6)
-    assert kpis["value_lost"] == pytest.approx(SPEND["B"] * ANNUITY, rel=1e-6)
+    assert kpis["value_lost"] == pytest.approx((SPEND["B"] + SPEND["C"]) * ANNUITY, rel=1e-6)
 
 
 def test_segment_filter(cur, version):
     spec = replace(spec_for(version), filters=Filters(segments=("Business",)))
     kpis = f.kpis(cur, version, spec).set_index("key")["value"]
-    assert kpis["defection_rate"] == pytest.approx(1 / 3) and kpis["at_risk"] == 2  # C of C, D, G; at risk C, D
+    assert kpis["defection_rate"] == pytest.approx(1 / 3) and kpis["at_risk"] == 1  # C of C, D, G; at risk D
 
 
 def test_monthly_rates(cur, version):
@@ -221,10 +222,11 @@ def test_breakdowns_by_segment_stage_and_behaviours(cur, version):
     by = {(r.dimension, r.value): r for r in rows.itertuples()}
     home, business = by[("segment", "Home")], by[("segment", "Business")]
     assert (home.customers, home.defected, home.at_risk, home.customers_now) == (4, 2, 1, 2)  # A B E F; B F; E; A E
-    assert (business.customers, business.defected, business.at_risk, business.customers_now) == (3, 1, 2, 3)
-    assert business.at_risk_share == pytest.approx(2 / 3)
+    assert (business.customers, business.defected, business.at_risk, business.customers_now) == (3, 1, 1, 2)  # C; D; D G
+    assert business.at_risk_share == pytest.approx(1 / 2)
     assert home.value_lost == pytest.approx((SPEND["B"] + SPEND["F"]) * ANNUITY, rel=1e-6)
-    assert business.revenue_at_risk == pytest.approx((SPEND["C"] + SPEND["D"]) * ANNUITY, rel=1e-6)
+    assert business.revenue_at_risk == pytest.approx(SPEND["D"] * ANNUITY, rel=1e-6)
+    assert business.value_lost == pytest.approx(SPEND["C"] * ANNUITY, rel=1e-6)
     # stages in relationship order; the two "defected" customers both left
     stages = rows[rows["dimension"] == "stage"]
     assert stages["value"].tolist() == ["first purchase", "repeat", "loyal", "advocate", "defected"]
@@ -256,16 +258,18 @@ def test_an_injected_stage_source_replaces_the_fallback(cur, version):
 
 def test_reasons_pareto(cur, version):
     reasons = f.reasons(cur, version, spec_for(version))
-    assert reasons["reason"].tolist() == ["-Price rise", "Poor complaint handling"]  # 1 each, by name
-    assert reasons["cumulative_share"].tolist() == [0.5, 1.0]
-    assert reasons["value_lost"].sum() == pytest.approx((SPEND["B"] + SPEND["F"]) * ANNUITY, rel=1e-6)
+    # 1 each, by name: B's and F's churn reasons, and C, who lapsed
+    assert reasons["reason"].tolist() == ["-Price rise", "No purchase for N days", "Poor complaint handling"]
+    assert reasons["cumulative_share"].tolist() == [pytest.approx(1 / 3), pytest.approx(2 / 3), 1.0]
+    assert reasons["value_lost"].sum() == pytest.approx((SPEND["B"] + SPEND["C"] + SPEND["F"]) * ANNUITY, rel=1e-6)
 
 
 def test_value_by_reason_separates_lost_from_at_risk(cur, version):
     rows = f.value_by_reason(cur, version, spec_for(version)).set_index(["kind", "reason"])["value"]
     assert rows[("lost", "Poor complaint handling")] == pytest.approx(SPEND["F"] * ANNUITY, rel=1e-6)
-    # main reason of an at-risk customer: the complaint first, then no purchase, drop, low probability alive
-    assert rows[("at risk", "No purchase for N days")] == pytest.approx(SPEND["C"] * ANNUITY, rel=1e-6)
+    assert rows[("lost", "No purchase for N days")] == pytest.approx(SPEND["C"] * ANNUITY, rel=1e-6)  # C lapsed
+    # main reason of an at-risk customer: the complaint first, then drop, low probability alive
+    assert ("at risk", "No purchase for N days") not in rows.index
     assert rows[("at risk", "Own-baseline drop")] == pytest.approx(SPEND["D"] * ANNUITY, rel=1e-6)
     assert rows[("at risk", "Badly handled complaint")] == pytest.approx(SPEND["E"] * ANNUITY, rel=1e-6)
 
@@ -318,14 +322,14 @@ def test_retention_curve_by_kaplan_meier(cur, version):
 
 def test_at_risk_list_sorted_and_complete(cur, version):
     rows = d.at_risk_list(cur, version, d.ListSpec(spec_for(version)))
-    assert rows["customer_id"].tolist() == ["C", "D", "E"]  # revenue at risk, highest first
-    assert rows["rules"].tolist() == ["No purchase for N days, Own-baseline drop", "Own-baseline drop", "Badly handled complaint"]
-    assert rows["matches"].tolist() == [3, 3, 3]
-    assert rows.loc[0, "days_since_purchase"] == 107
+    assert rows["customer_id"].tolist() == ["D", "E"]  # revenue at risk, highest first; C has lapsed: not listed
+    assert rows["rules"].tolist() == ["Own-baseline drop", "Badly handled complaint"]
+    assert rows["matches"].tolist() == [2, 2]
+    assert rows.loc[0, "days_since_purchase"] == 46  # 15 Nov to 31 Dec
     by_last = d.at_risk_list(cur, version, d.ListSpec(spec_for(version), sort="last_purchase"))
-    assert by_last["customer_id"].tolist() == ["C", "D", "E"]
+    assert by_last["customer_id"].tolist() == ["D", "E"]
     left = d.at_risk_list(cur, version, d.ListSpec(spec_for(version), show="left", sort="lifetime_value"))
-    assert left["customer_id"].tolist() == ["F", "B"]  # F's value (1,203/yr) above B's (660/yr)
+    assert left["customer_id"].tolist() == ["C", "F", "B"]  # C's value (2,547/yr), F's (1,203/yr), B's (660/yr)
     everyone = d.at_risk_list(cur, version, d.ListSpec(spec_for(version), show="all", limit=2))
     assert len(everyone) == 2 and everyone["matches"].iloc[0] == 5
     with pytest.raises(ValueError):
@@ -341,14 +345,6 @@ def test_the_list_exports_as_formula_safe_csv(cur, version):
     # B's churn reason "-Price rise" would run as a formula in a spreadsheet: it is written with an apostrophe
     assert frame.loc[frame["customer_id"] == "B", "churn_reason"].iloc[0] == "'-Price rise"
     assert "rules_fired" in frame.columns and "revenue_at_risk" in frame.columns
-
-
-def test_lifetime_value_setting_for_the_what_if_page(cur, version):
-    frame = f.lifetime_value(cur, version, spec_for(version))
-    value = f.lifetime_value_setting(frame, "2024-12-31T12:00:00")
-    assert value["method"] == "simple" and value["updated"] == "2024-12-31T12:00:00"
-    assert value["value"] == pytest.approx(frame.iloc[0]["discounted"], abs=0.01)
-    assert "4 current customers" in value["detail"]
 
 
 def test_bgnbd_valuation_is_empty_without_a_fit(cur, version):

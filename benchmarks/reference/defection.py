@@ -10,13 +10,16 @@ import numpy as np
 import pandas as pd
 
 from dashboard.metrics import clv
+from dashboard.metrics.defection_prepare import WINDOW_MONTHS
 from dashboard.metrics.defection_spec import (
     DAYS_PER_MONTH,
     FOLLOW_UP_DAYS,
+    FOLLOW_UP_MONTHS,
     MIN_BASELINE_PURCHASES,
     MIN_FOLLOW_UP_CUSTOMERS,
     DefectionSpec,
 )
+from dashboard.metrics.money import MAX_YEARS
 from dashboard.metrics.scope import NOT_SET, Filters
 
 SHORT_HISTORY_DAYS = 91
@@ -42,7 +45,7 @@ def customers_with_purchases(tables: dict[str, pd.DataFrame]) -> tuple[pd.DataFr
     is_prospect = customers["stage"].astype("string").str.lower().eq("prospect").fillna(False) if "stage" in customers else False
     customers = customers[~is_prospect & customers["customer_id"].isin(set(tx["customer_id"]))]
     frame = customers.merge(per, left_on="customer_id", right_index=True, how="left")
-    signup = pd.to_datetime(frame["signup_date"]) if "signup_date" in frame else pd.NaT
+    signup = pd.to_datetime(frame["signup_date"]) if "signup_date" in frame else pd.Series(pd.NaT, index=frame.index)
     frame["start_date"] = pd.concat([signup, frame["first_purchase"]], axis=1).min(axis=1)
     last = days["customer_id"].map(per["last_purchase"]) if len(per) else pd.Series(pd.NaT, index=days.index)
     in_year = days[(days["day"] > last - pd.Timedelta(days=365)) & (days["day"] <= last)]
@@ -137,8 +140,9 @@ def statuses(tables: dict[str, pd.DataFrame], spec: DefectionSpec) -> pd.DataFra
     ]
     frame["fired_complaint"] = d.complaint & frame["customer_id"].isin(set(bad["customer_id"]))
     warning = frame[["fired_lapse", "fired_drop", "fired_alive", "fired_complaint"]].any(axis=1)
-    frame["status"] = np.where(frame["fired_contract"], "left", np.where(warning, "at risk", "active"))
     frame["defected"] = frame["fired_contract"] | frame["fired_lapse"]
+    # defected (contract ended or lapsed) customers have left: never also at risk
+    frame["status"] = np.where(frame["defected"], "left", np.where(warning, "at risk", "active"))
     lapse_date = frame["last_purchase"] + pd.Timedelta(days=d.lapse_days)
     frame["defect_date"] = pd.concat(
         [frame["churn_date"].where(frame["fired_contract"]), lapse_date.where(frame["fired_lapse"])], axis=1
@@ -146,6 +150,9 @@ def statuses(tables: dict[str, pd.DataFrame], spec: DefectionSpec) -> pd.DataFra
     chance = spec.complaint_chance
     if chance is None:
         chance = _complaint_chance(everyone, as_of, window, d)
+    dropped = spec.drop_chance
+    if dropped is None:
+        dropped = _drop_chance(frame, bought, as_of, d)
     purchase_rule = frame[["fired_lapse", "fired_drop", "fired_alive"]].any(axis=1)
     frame["p_defect"] = np.where(
         frame["status"] == "left",
@@ -153,15 +160,57 @@ def statuses(tables: dict[str, pd.DataFrame], spec: DefectionSpec) -> pd.DataFra
         np.where(
             frame["status"] == "at risk",
             np.maximum(
-                np.where(purchase_rule, (1 - frame["p_alive"]).fillna(1.0), 0.0), np.where(frame["fired_complaint"], chance, 0.0)
+                np.where(purchase_rule, (1 - frame["p_alive"]).fillna(dropped), 0.0),
+                np.where(frame["fired_complaint"], chance, 0.0),
             ),
             np.nan,
         ),
     )
     frame["value_if_retained"] = frame["annual_spend"] * v.margin * clv.annuity_factor(v.years, v.discount)
-    frame["revenue_at_risk"] = np.where(frame["status"] == "at risk", frame["p_defect"] * frame["value_if_retained"], np.nan)
+    at_risk = frame["status"] == "at risk"
+    margin_years = frame["annual_spend"] * v.margin * min(v.years, MAX_YEARS)
+    frame["risk_bound"] = np.where(at_risk, frame["p_defect"] * margin_years, np.nan)
+    frame["revenue_at_risk"] = np.where(at_risk, frame["p_defect"] * frame["value_if_retained"], np.nan)
     frame["in_period"], frame["defected_in_period"] = _period(frame, filters)
     return frame
+
+
+def drop_chance(tables: dict[str, pd.DataFrame], spec: DefectionSpec) -> float:
+    """Share of the customers in the selected segments and regions whom the own-baseline drop flagged 12 months before
+    the as-of day (and who had not defected by then) who defected by the as-of day; 1 with fewer than 30 of them."""
+    frame, as_of, bought = customers_with_purchases(tables)
+    filters = spec.filters.validate()
+    if filters.segments:
+        frame = frame[frame["segment"].isin(filters.segments)]
+    if filters.regions:
+        frame = frame[frame["region"].isin(filters.regions)]
+    return _drop_chance(frame, bought, as_of, spec.definition)
+
+
+def _drop_chance(frame: pd.DataFrame, bought: pd.DataFrame, as_of: pd.Timestamp, d) -> float:
+    back = FOLLOW_UP_MONTHS + d.recent_months + d.baseline_months
+    if not d.drop or not (d.contract or d.lapse) or back > WINDOW_MONTHS:
+        return 1.0
+    past = as_of - pd.DateOffset(months=FOLLOW_UP_MONTHS)
+    recent_start = as_of - pd.DateOffset(months=FOLLOW_UP_MONTHS + d.recent_months)
+    baseline_start = as_of - pd.DateOffset(months=back)
+    frame = frame[frame["purchase_days"].fillna(0) > 0]
+    recent = _window_count(frame, bought, recent_start, past)
+    base = _window_count(frame, bought, baseline_start, recent_start)
+    seen_from = frame["first_purchase"].where(frame["first_purchase"] > baseline_start, baseline_start)
+    seen = ((recent_start - seen_from).dt.days / DAYS_PER_MONTH).where(frame["first_purchase"] < recent_start).to_numpy()
+    churn = frame["churn_date"].where(d.contract & frame["churned_any"])
+    idle = (as_of - frame["last_purchase"]).dt.days
+    lapse = (frame["last_purchase"] + pd.Timedelta(days=d.lapse_days)).where(d.lapse & (idle >= d.lapse_days))
+    defect = pd.concat([churn, lapse], axis=1).min(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        dropped = (seen >= min(d.baseline_months, d.recent_months)) & (base >= MIN_BASELINE_PURCHASES)
+        dropped &= recent / d.recent_months < d.drop_pct / 100 * base / seen
+    flagged = dropped & (defect.isna() | (defect > past)).to_numpy()
+    left = flagged & (defect <= as_of).to_numpy()
+    if flagged.sum() < MIN_FOLLOW_UP_CUSTOMERS:
+        return 1.0
+    return float(left.sum() / flagged.sum())
 
 
 def complaint_chance(tables: dict[str, pd.DataFrame], spec: DefectionSpec) -> float:
@@ -205,10 +254,10 @@ def _period(frame: pd.DataFrame, filters: Filters) -> tuple[pd.Series, pd.Series
 
 def kpis(tables: dict[str, pd.DataFrame], spec: DefectionSpec) -> dict[str, float]:
     """Defection rate, defected, at risk, revenue at risk, value lost and lifetime value per current customer (None
-    where the definition has no rule that dates a defection, or for value lost no contract rule)."""
+    where the definition has no rule that dates a defection)."""
     frame = statuses(tables, spec)
     customers = frame["in_period"].sum()
-    current = ~frame["defected"] & (frame["status"] != "left")
+    current = frame["status"] != "left"
     left = (frame["status"] == "left") & frame["defected_in_period"]
     dated = spec.definition.contract or spec.definition.lapse
     return {
@@ -216,7 +265,7 @@ def kpis(tables: dict[str, pd.DataFrame], spec: DefectionSpec) -> dict[str, floa
         "defected": float(frame["defected_in_period"].sum()) if dated else None,
         "at_risk": float((frame["status"] == "at risk").sum()),
         "revenue_at_risk": float(frame["revenue_at_risk"].sum()),
-        "value_lost": float(frame.loc[left, "value_if_retained"].sum()) if spec.definition.contract else None,
+        "value_lost": float(frame.loc[left, "value_if_retained"].sum()) if dated else None,
         "lifetime_value": float(frame.loc[current, "value_if_retained"].mean()),
     }
 
@@ -226,3 +275,8 @@ def defection_by_segment(tables: dict[str, pd.DataFrame], spec: DefectionSpec) -
     frame = statuses(tables, spec)
     scope = frame[frame["in_period"]]
     return scope.groupby("segment")["defected_in_period"].mean()
+
+
+def revenue_at_risk_bound(tables: dict[str, pd.DataFrame], spec: DefectionSpec) -> float:
+    """Σ over at-risk customers of P(defect) × annual spend × margin × min(expected years, MAX_YEARS)."""
+    return float(statuses(tables, spec)["risk_bound"].sum())

@@ -25,6 +25,10 @@ MIN_HISTORY_WEEKS = 26.0
 LOG_BOUND = 12.0
 """Fitted parameters are searched between e^-12 and e^12; a result within EDGE of that limit is reported (`on_edge`)."""
 EDGE = 0.1
+SETTLED_GRADIENT = 1e-6
+"""A fit has settled when the largest gradient of the mean log-likelihood (in log-parameters) is below this, even if
+the line search then gave up: near the optimum L-BFGS-B often stops with "ABNORMAL" because no step lowers a value
+already flat to the last bits."""
 
 
 # -- simple lifetime value -----------------------------------------------------------------
@@ -151,6 +155,18 @@ def _best_fit(objective, starts: tuple[list[float], ...], args: tuple) -> Optimi
     return min(fits, key=lambda fit: fit.fun)
 
 
+def settled(fit: OptimizeResult, on_edge: bool) -> bool:
+    """Whether a minimisation reached a usable optimum: a finite value and either scipy's own success, a parameter at the
+    search limit, or a gradient below SETTLED_GRADIENT on the parameters inside the limits."""
+    if not np.isfinite(fit.fun):
+        return False
+    if fit.success or on_edge:
+        return True
+    inside = np.abs(np.asarray(fit.x)) < LOG_BOUND - EDGE
+    gradient = np.asarray(fit.jac, float)[inside]
+    return bool(np.all(np.isfinite(gradient)) and np.max(np.abs(gradient), initial=0.0) <= SETTLED_GRADIENT)
+
+
 def fit_bgnbd(x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> BgNbd:
     """BG/NBD parameters by maximum likelihood (L-BFGS-B on log-parameters, analytic gradient)."""
     check_history(x, t_x, T)
@@ -162,8 +178,7 @@ def fit_bgnbd(x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> BgNbd:
     best = _best_fit(_bgnbd_objective, ([1.0, scale, 1.0, 1.0], [0.5, scale / 2, 0.5, 2.0]), (data, total))
     r, alpha, a, b = (float(v) for v in np.exp(best.x))
     on_edge = bool(np.any(np.abs(best.x) >= LOG_BOUND - EDGE))
-    converged = (bool(best.success) or on_edge) and bool(np.isfinite(best.fun))
-    return BgNbd(r, alpha, a, b, -best.fun * total, int(total), converged, on_edge)
+    return BgNbd(r, alpha, a, b, -best.fun * total, int(total), settled(best, on_edge), on_edge)
 
 
 def p_alive(model: BgNbd, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
@@ -295,8 +310,7 @@ def fit_gamma_gamma(x: np.ndarray, zbar: np.ndarray) -> GammaGamma:
     best = _best_fit(_gg_objective, ([1.0, 2.0, scale], [5.0, 3.0, scale * 2]), (x, zbar))
     p, q, g = (float(v) for v in np.exp(best.x))
     on_edge = bool(np.any(np.abs(best.x) >= LOG_BOUND - EDGE))
-    converged = (bool(best.success) or on_edge) and bool(np.isfinite(best.fun))
-    return GammaGamma(p, q, g, -best.fun * len(x), len(x), converged, on_edge)
+    return GammaGamma(p, q, g, -best.fun * len(x), len(x), settled(best, on_edge), on_edge)
 
 
 def expected_spend(model: GammaGamma, x: np.ndarray, zbar: np.ndarray) -> np.ndarray:

@@ -12,8 +12,10 @@ business chooses:
   (default 5), left unresolved, or repeating an earlier complaint.
 
 The first two are defections with a date (the churn date; the last purchase + N days) and feed the rates,
-monthly chart and retention curves. A customer whose contract has not ended but who matches any other rule
-is **at risk**. Revenue at risk = Σ over at-risk customers of P(defect) × remaining lifetime value.
+monthly chart and retention curves. A customer who has defected by either of them has **left**; one who has not
+but matches any other rule is **at risk**: the two never hold for the same customer (decided once, in
+`status_sql`'s status column). Revenue at risk = Σ over at-risk customers of P(defect) × remaining lifetime value,
+each at most P(defect) × annual margin × min(expected years, MAX_YEARS) (the risk_bound column).
 """
 
 from __future__ import annotations
@@ -26,9 +28,11 @@ import duckdb
 import pandas as pd
 
 from dashboard.metrics import clv
+from dashboard.metrics.defection_prepare import WINDOW_MONTHS
 from dashboard.metrics.defection_spec import (
     DAYS_PER_MONTH,
     FOLLOW_UP_DAYS,
+    FOLLOW_UP_MONTHS,
     LIST_LIMIT,
     METHOD_LABELS,
     METHODS,
@@ -46,6 +50,7 @@ from dashboard.metrics.defection_spec import (
     fallback_behaviour_source,
     fallback_stage_source,
 )
+from dashboard.metrics.money import MAX_YEARS
 from dashboard.metrics.scope import NOT_SET, Filters, as_date, month_start
 from dashboard.store import Version
 
@@ -71,6 +76,8 @@ __all__ = [
     "complaint_counts",
     "complaint_follow_up",
     "default_definition",
+    "drop_follow_up",
+    "drop_follow_up_spec",
     "fallback_behaviour_source",
     "fallback_stage_source",
     "fit_summary",
@@ -194,7 +201,8 @@ def status_sql(
     Columns: customer_id, segment, region, start_date, churn_date, churn_reason, last_purchase, annual_spend,
     p_alive, recent_rate, baseline_rate, fired_<rule> for every rule, status ('left', 'at risk' or 'active'),
     defected (contract ended or no purchase for N days), defect_date (null for a churned flag without a date),
-    undated, main_reason, p_defect, value_if_retained, expected_value, revenue_at_risk; with groups, also
+    undated, main_reason, p_defect, value_if_retained, expected_value, risk_bound (P(defect) × annual margin × min(expected
+    years, MAX_YEARS), at risk only), revenue_at_risk (at most risk_bound); with groups, also
     stage (from spec.stage_source) and behaviours (from spec.behaviour_source).
     """
     d, v = spec.definition, spec.valuation
@@ -203,6 +211,9 @@ def status_sql(
     complaint_chance = spec.complaint_chance
     if complaint_chance is None:
         complaint_chance = float(complaint_follow_up(cur, version, follow_up_spec(spec)).iloc[0]["chance_used"])
+    drop_chance = spec.drop_chance
+    if drop_chance is None:
+        drop_chance = float(drop_follow_up(cur, version, drop_follow_up_spec(spec)).iloc[0]["chance_used"])
     params: list = []
 
     group_cols = join_sql = ""
@@ -269,10 +280,12 @@ def status_sql(
     params += [d.alive, d.alive_pct / 100]
     params += [d.complaint, as_of, d.complaint_days, as_of, d.sla_days]
 
+    # the one place that makes "left" (defected: contract ended or lapsed) and "at risk" (still a customer, slipping
+    # away) disjoint; when the staged customers table carries both flags, read them here instead
     status = """
         select *,
-               case when fired_contract then 'left'
-                    when fired_lapse or fired_drop or fired_alive or fired_complaint then 'at risk'
+               case when fired_contract or fired_lapse then 'left'
+                    when fired_drop or fired_alive or fired_complaint then 'at risk'
                     else 'active' end as status,
                fired_contract or fired_lapse as defected,
                least(case when fired_contract then churn_date end,
@@ -285,26 +298,133 @@ def status_sql(
     money = f"""
         select *,
                defected and defect_date is null as undated,
-               case when status = 'left' then coalesce(churn_reason, ?)
+               case when status = 'left' and fired_contract then coalesce(churn_reason, ?)
+                    when status = 'left' then ?
                     when fired_complaint then ? when fired_lapse then ? when fired_drop then ? when fired_alive then ?
                end as main_reason,
                case when status = 'left' then 1.0
                     when status = 'at risk' then greatest(
-                        case when fired_lapse or fired_drop or fired_alive then coalesce(1 - p_alive, 1.0) end,
+                        case when fired_lapse or fired_drop or fired_alive then coalesce(1 - p_alive, ?) end,
                         case when fired_complaint then ? end)
                end as p_defect,
                {if_alive_sql} as value_if_retained,
-               {expected_sql} as expected_value
+               {expected_sql} as expected_value,
+               annual_spend * ? * ? as margin_in_years
         from status
     """
-    params += [NO_REASON, *(RULE_LABELS[k] for k in WARNING_ORDER), complaint_chance, *value_params, *value_params]
+    params += [NO_REASON, RULE_LABELS["lapse"], *(RULE_LABELS[k] for k in WARNING_ORDER), drop_chance, complaint_chance]
+    params += [*value_params, *value_params, v.margin, min(v.expected_years, MAX_YEARS)]
 
     sql = f"""
         with base as ({base}), rates as ({rates}), rules as ({rules}), status as ({status}), money as ({money})
-        select *, case when status = 'at risk' then p_defect * value_if_retained end as revenue_at_risk
+        select * exclude (margin_in_years),
+               case when status = 'at risk' then p_defect * margin_in_years end as risk_bound,
+               case when status = 'at risk' then least(p_defect * value_if_retained, p_defect * margin_in_years)
+               end as revenue_at_risk
         from money
     """
     return sql, params
+
+
+def drop_follow_up_spec(spec: DefectionSpec) -> DefectionSpec:
+    """The part of spec the drop follow-up depends on (segments and regions; the dated rules and the drop rule)."""
+    d = spec.definition
+    definition = Definition(
+        contract=d.contract,
+        lapse=d.lapse,
+        lapse_days=d.lapse_days,
+        drop=d.drop,
+        drop_pct=d.drop_pct,
+        recent_months=d.recent_months,
+        baseline_months=d.baseline_months,
+    )
+    return DefectionSpec(filters=Filters(spec.filters.segments, spec.filters.regions), definition=definition)
+
+
+def drop_follow_up(cur: duckdb.DuckDBPyConnection, version: Version, spec: DefectionSpec) -> pd.DataFrame:
+    """Share of the customers the own-baseline drop flagged a year before the as-of day who defected within that year.
+
+    The rule is applied as of the day 12 months before the as-of day (recent window and baseline counted back from it,
+    the baseline from the customer's first purchase); customers who had defected by then are left out. One row:
+    flagged, left_within_year, observed share, chance_used (the observed share when at least 30 flagged customers can
+    be followed, else 1.0) and basis (words). Used as the chance of leaving of a drop without a BG/NBD fit.
+    """
+    d = spec.definition
+    as_of = as_of_day(cur, version)
+    back = d.recent_months + d.baseline_months + FOLLOW_UP_MONTHS
+    row = {"flagged": 0, "left_within_year": 0, "observed": None}
+    if as_of is not None and d.drop and (d.contract or d.lapse) and back <= WINDOW_MONTHS:
+        where, params = spec.filters.dimension_sql()
+        recent, base = FOLLOW_UP_MONTHS + d.recent_months, back
+        row = (
+            cur.execute(
+                f"""
+            with past as (
+                select churned, churn_date, last_purchase, first_purchase,
+                       purchases_back[?] - purchases_back[?] as recent_purchases,
+                       purchases_back[?] - purchases_back[?] as baseline_purchases,
+                       cast(cast(? as date) - to_months(cast(? as integer)) as date) as past_as_of,
+                       cast(cast(? as date) - to_months(cast(? as integer)) as date) as recent_start,
+                       cast(cast(? as date) - to_months(cast(? as integer)) as date) as baseline_start
+                from {version.table("df_customers")}
+                where {where} and purchase_days > 0
+            ),
+            judged as (
+                select *,
+                       case when first_purchase < recent_start
+                            then date_diff('day', greatest(first_purchase, baseline_start), recent_start) / ? end as seen,
+                       least(case when ? and churned then churn_date end,
+                             case when ? and date_diff('day', last_purchase, cast(? as date)) >= ?
+                                  then cast(last_purchase + to_days(cast(? as integer)) as date) end) as defect_date
+                from past
+            ),
+            flagged as (
+                select * from judged
+                where seen >= ? and baseline_purchases >= ? and recent_purchases / ? < ? * baseline_purchases / seen
+                  and (defect_date is null or defect_date > past_as_of)
+            )
+            select count(*) as flagged, count(*) filter (where defect_date <= cast(? as date)) as left_within_year
+            from flagged
+            """,
+                [
+                    recent,
+                    FOLLOW_UP_MONTHS,
+                    base,
+                    recent,
+                    as_of,
+                    FOLLOW_UP_MONTHS,
+                    as_of,
+                    recent,
+                    as_of,
+                    base,
+                    *params,
+                    DAYS_PER_MONTH,
+                    d.contract,
+                    d.lapse,
+                    as_of,
+                    d.lapse_days,
+                    d.lapse_days,
+                    float(min(d.baseline_months, d.recent_months)),
+                    MIN_BASELINE_PURCHASES,
+                    float(d.recent_months),
+                    d.drop_pct / 100,
+                    as_of,
+                ],
+            )
+            .df()
+            .iloc[0]
+            .to_dict()
+        )
+        row["observed"] = row["left_within_year"] / row["flagged"] if row["flagged"] else None
+    enough = row["flagged"] >= MIN_FOLLOW_UP_CUSTOMERS and row["observed"] is not None
+    chance = row["observed"] if enough else 1.0
+    basis = (
+        f"{row['left_within_year']:,} of {row['flagged']:,} customers whose purchases had dropped a year ago left within "
+        "that year"
+        if enough
+        else "too few customers with a drop can be followed for a year, so each is assumed lost"
+    )
+    return pd.DataFrame([{**row, "chance_used": chance, "basis": basis}])
 
 
 def follow_up_spec(spec: DefectionSpec) -> DefectionSpec:
@@ -420,9 +540,9 @@ def summary(cur: duckdb.DuckDBPyConnection, version: Version, spec: DefectionSpe
     """Customers counted by segment, stage, behaviours, status, main reason, period flags and complaint handling,
     with the money summed: the one scan of the customers every headline figure, breakdown and reason chart reads.
 
-    Columns: segment, stage, behaviours, status, main_reason, in_period, defected_in_period, current (contract not
-    ended and not lapsed), handling (worst handling of the customer's complaints in the period, or "No complaint"),
-    n, revenue_at_risk, value_sum (Σ value if retained), expected_sum and expected_n (lifetime value today),
+    Columns: segment, stage, behaviours, status, main_reason, in_period, defected_in_period, current (not left: contract
+    not ended and not lapsed), handling (worst handling of the customer's complaints in the period, or "No complaint"),
+    n, revenue_at_risk, risk_bound, value_sum (Σ value if retained), expected_sum and expected_n (lifetime value today),
     undiscounted_sum, spend_sum, alive_sum and alive_n (over customers with a lifetime value).
     """
     spec = spec.validate()
@@ -433,7 +553,7 @@ def summary(cur: duckdb.DuckDBPyConnection, version: Version, spec: DefectionSpe
         f"""
         with {handled_cte}
         people as (
-            select s.*, not s.defected and s.status <> 'left' as current,
+            select s.*, s.status <> 'left' as current,
                    case {worst} when 4 then ? when 3 then ? when 2 then ? when 1 then ? else ? end as handling,
                    {undiscounted} as undiscounted
             from ({sql}) s
@@ -442,6 +562,7 @@ def summary(cur: duckdb.DuckDBPyConnection, version: Version, spec: DefectionSpe
         select segment, stage, behaviours, status, main_reason, in_period, defected_in_period, current, handling,
                count(*) as n,
                coalesce(sum(revenue_at_risk), 0) as revenue_at_risk,
+               coalesce(sum(risk_bound), 0) as risk_bound,
                coalesce(sum(value_if_retained), 0) as value_sum,
                coalesce(sum(expected_value), 0) as expected_sum,
                count(expected_value) as expected_n,
@@ -484,7 +605,9 @@ def _handling_sql(version: Version, spec: DefectionSpec) -> tuple[str, str, str,
 def timeline_spec(spec: DefectionSpec) -> DefectionSpec:
     """The part of spec the timeline depends on: segments, regions and the definition (not months, not money)."""
     filters = Filters(spec.filters.segments, spec.filters.regions)
-    return DefectionSpec(filters=filters, definition=spec.definition, complaint_chance=spec.complaint_chance)
+    return DefectionSpec(
+        filters=filters, definition=spec.definition, complaint_chance=spec.complaint_chance, drop_chance=spec.drop_chance
+    )
 
 
 def timeline(cur: duckdb.DuckDBPyConnection, version: Version, spec: DefectionSpec) -> pd.DataFrame:

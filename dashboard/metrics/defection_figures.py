@@ -16,8 +16,8 @@ import pandas as pd
 
 from dashboard.contract import RELATIONSHIP_STAGES
 from dashboard.formatting import NumberFormat
-from dashboard.metrics import defection
-from dashboard.metrics.defection_spec import DefectionSpec, Valuation
+from dashboard.metrics import defection, money
+from dashboard.metrics.defection_spec import DefectionSpec, Definition, Valuation
 from dashboard.metrics.scope import NOT_SET, Filters, as_date, month_start
 from dashboard.store import Version
 
@@ -35,24 +35,26 @@ KPIS: tuple[tuple[str, str, str, str], ...] = (
         "at_risk",
         "At risk now",
         "count",
-        "Customers whose contract has not ended and who match another rule of the definition (no purchase for N days, "
-        "own-baseline drop, low probability alive, badly handled complaint) on the as-of day. The months filter does "
-        "not apply.",
+        "Customers who have not defected (contract not ended, not N days without a purchase) and who match another "
+        "rule of the definition (own-baseline drop, low probability alive, badly handled complaint) on the as-of day: "
+        "never the same customers as Defected. The months filter does not apply.",
     ),
     (
         "revenue_at_risk",
         "Revenue at risk",
         "money",
-        "Σ over at-risk customers of P(defect) × remaining lifetime value. P(defect) is 1 − BG/NBD probability alive "
-        "for the purchase rules (1 without a fit) and the observed share of badly handled complainers who left within "
-        "a year for the complaint rule; the higher applies.",
+        "Σ over at-risk customers of P(defect) × remaining lifetime value, each at most P(defect) × annual margin × "
+        "min(expected years, 10): what they could still bring in. P(defect) is 1 − BG/NBD probability alive for the "
+        "purchase rules (without a fit, the observed share of customers whose purchases had dropped a year earlier who "
+        "left within that year) and the observed share of badly handled complainers who left within a year for the "
+        "complaint rule; the higher applies, 1 where fewer than 30 customers can be followed.",
     ),
     (
         "value_lost",
         "Lifetime value lost",
         "money",
-        "Σ remaining lifetime value of the customers whose contract ended during the selected months: what they would "
-        "have been worth had they stayed.",
+        "Σ remaining lifetime value of the customers who defected during the selected months (contract ended or no "
+        "purchase for N days): what they would have been worth had they stayed.",
     ),
     (
         "lifetime_value",
@@ -90,7 +92,7 @@ def kpis_from(summary: pd.DataFrame, spec: DefectionSpec) -> pd.DataFrame:
         "defected": (defected if has_defection else None, has_defection),
         "at_risk": (_sum(summary, "n", summary["status"] == "at risk") if d.rules else None, bool(d.rules)),
         "revenue_at_risk": (_sum(summary, "revenue_at_risk") if has_value else None, has_value),
-        "value_lost": (_sum(summary, "value_sum", left) if has_value and d.contract else None, has_value and d.contract),
+        "value_lost": (_sum(summary, "value_sum", left) if has_value and has_defection else None, has_value and has_defection),
         "lifetime_value": (_sum(summary, "expected_sum", current) / expected_n if has_value else None, has_value),
     }
     rows = []
@@ -127,21 +129,6 @@ def lifetime_value_from(summary: pd.DataFrame, valuation: Valuation) -> pd.DataF
             }
         ]
     )
-
-
-def lifetime_value_setting(frame: pd.DataFrame, when: str) -> dict | None:
-    """The value stored as defection.lifetime_value for the What-if page, from a lifetime_value row (None without one)."""
-    row = frame.iloc[0]
-    if row["discounted"] is None or pd.isna(row["discounted"]):
-        return None
-    detail = f"mean over {row['customers']:,} current customers: {row['describe']}; undiscounted {row['undiscounted']:,.2f}"
-    return {
-        "value": round(float(row["discounted"]), 2),
-        "method": row["method"],
-        "detail": detail,
-        "updated": when,
-        "undiscounted": round(float(row["undiscounted"]), 2),
-    }
 
 
 # -- who is leaving --------------------------------------------------------------------------
@@ -234,8 +221,8 @@ def reasons_from(summary: pd.DataFrame) -> pd.DataFrame:
     lifetime value lost; empty when no leaver gives a reason."""
     columns = ["reason", "customers", "value_lost", "share", "cumulative_share"]
     left = summary[(summary["status"] == "left") & summary["defected_in_period"]]
-    if left.empty or (left["main_reason"] == defection.NO_REASON).all():
-        return pd.DataFrame(columns=columns)
+    if left.empty or left["main_reason"].isin([defection.NO_REASON, defection.RULE_LABELS["lapse"]]).all():
+        return pd.DataFrame(columns=columns)  # no churn reason: lapsing is the definition, not a reason
     frame = (
         left.groupby("main_reason")
         .agg(customers=("n", "sum"), value_lost=("value_sum", "sum"))
@@ -301,6 +288,15 @@ def value_by_reason_from(summary: pd.DataFrame) -> pd.DataFrame:
     frame = pd.concat(parts, ignore_index=True).rename(columns={"main_reason": "reason"})
     frame = frame.sort_values(["kind", "value", "reason"], ascending=[False, False, True], ignore_index=True)
     return frame[["kind", "reason", "customers", "value"]]
+
+
+def risk_bound_from(summary: pd.DataFrame) -> pd.DataFrame:
+    """One row: customers at risk now, their revenue at risk and its bound, Σ P(defect) × annual margin × min(expected
+    years, money.MAX_YEARS) (what they could plausibly still bring in)."""
+    risk = summary[summary["status"] == "at risk"]
+    return pd.DataFrame(
+        [{"at_risk": int(risk["n"].sum()), "revenue_at_risk": _sum(risk, "revenue_at_risk"), "bound": _sum(risk, "risk_bound")}]
+    )
 
 
 def implied_years_from(timeline: pd.DataFrame) -> pd.DataFrame:
@@ -463,3 +459,14 @@ def complaints(cur: duckdb.DuckDBPyConnection, version: Version, spec: Complaint
     spec = spec.validate()
     counts = defection.complaint_counts(cur, version, spec.base.filters)
     return complaints_from(counts, defection.summary(cur, version, spec.base), spec.silent_per_complaint)
+
+
+def lifetime_from(timeline: pd.DataFrame) -> money.Lifetime:
+    """Expected years as a customer from a timeline: 1 ÷ the measured annual defection rate, capped (money.expected_lifetime)."""
+    rate = implied_years_from(timeline).iloc[0]["annual_rate"]
+    return money.expected_lifetime(None if rate is None or pd.isna(rate) else float(rate))
+
+
+def lifetime_spec(definition: Definition) -> DefectionSpec:
+    """The spec whose timeline measures the dataset's expected lifetime: the definition over every customer."""
+    return defection.timeline_spec(DefectionSpec(definition=definition))

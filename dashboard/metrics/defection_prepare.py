@@ -239,9 +239,14 @@ def _fit_models(cur: duckdb.DuckDBPyConnection, version: Version, as_of: date) -
                 f"{bg.a / (bg.a + bg.b):.1e} per purchase): the history is too short to tell who has left, so the "
                 "probability alive would be 100 % for everyone"
             ]
-        elif not gg.converged or gg.q <= 1:
+        elif not gg.converged:
             out["status"] = "Gamma-Gamma did not converge"
-            out["problems"] = ["the Gamma-Gamma spend fit did not settle on usable parameters (q must exceed 1)"]
+            out["problems"] = ["the Gamma-Gamma spend fit did not settle; spend per purchase does not suit the model"]
+        elif gg.q <= 1:
+            out["status"] = "Gamma-Gamma mean spend infinite"
+            out["problems"] = [
+                f"the Gamma-Gamma spend fit has q = {gg.q:.3g}; its mean spend per purchase pγ/(q − 1) needs q above 1"
+            ]
         else:
             out["status"] = "fitted"
             alive = clv.p_alive(bg, x, t_x, T)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields, replace
 
+from dashboard.metrics import money
 from dashboard.metrics.defection_prepare import HORIZON_YEARS, WINDOW_MONTHS
 from dashboard.metrics.scope import Filters
 from dashboard.store import Version
@@ -29,6 +30,8 @@ MIN_BASELINE_PURCHASES = 2
 DAYS_PER_MONTH = 365.25 / 12
 FOLLOW_UP_DAYS = 365
 """The chance that a customer with a badly handled complaint leaves is observed over this many days after it."""
+FOLLOW_UP_MONTHS = 12
+"""The own-baseline drop is judged this many months before the as-of day to observe who of those it flagged left."""
 MIN_FOLLOW_UP_CUSTOMERS = 30
 """Fewest complainers with a full year of follow-up for the observed chance to be used (else 100 % is assumed)."""
 SILENT_PER_COMPLAINT = 26.0
@@ -129,11 +132,15 @@ METHOD_LABELS = {"simple": "Simple: annual margin × years", "bgnbd": "Probabili
 
 @dataclass(frozen=True)
 class Valuation:
-    """How a customer's lifetime value is computed: the method, margin, years or horizon, and discount rate."""
+    """How a customer's lifetime value is computed: the method, margin, years or horizon, and discount rate.
+
+    The page fills margin_pct from the dataset's one margin (money.load_margin) and years from the data
+    (money.expected_lifetime) unless the analyst saved their own; the defaults here are those of money.
+    """
 
     method: str = "simple"
-    margin_pct: float = 100.0
-    years: float = 10.0
+    margin_pct: float = money.DEFAULT_MARGIN * 100
+    years: float = money.DEFAULT_YEARS
     discount_pct: float = 10.0
     horizon_years: int = 10
 
@@ -143,8 +150,8 @@ class Valuation:
             raise ValueError(f"method must be one of {', '.join(METHODS)}")
         if not 0 < self.margin_pct <= 100:
             raise ValueError("the margin must be above 0 % and at most 100 % of revenue")
-        if not 0 < self.years <= 50:
-            raise ValueError("expected years must be above 0 and at most 50")
+        if not 0 < self.years <= money.MAX_YEARS:
+            raise ValueError(f"expected years must be above 0 and at most {money.MAX_YEARS:g}")
         if not 0 <= self.discount_pct <= 50:
             raise ValueError("the discount rate must be between 0 % and 50 %")
         if not 1 <= self.horizon_years <= HORIZON_YEARS:
@@ -155,6 +162,11 @@ class Valuation:
     def margin(self) -> float:
         """Margin as a share of revenue."""
         return self.margin_pct / 100
+
+    @property
+    def expected_years(self) -> float:
+        """Years of margin a retained customer is expected to bring: the years (simple) or the horizon (BG/NBD)."""
+        return float(self.years if self.method == "simple" else self.horizon_years)
 
     @property
     def discount(self) -> float:
@@ -223,6 +235,9 @@ class DefectionSpec:
     behaviour_source: SubQuery | None = None
     complaint_chance: float | None = None
     """P(defect) of a customer flagged only by the complaint rule; None: observed by complaint_follow_up."""
+    drop_chance: float | None = None
+    """P(defect) of a customer flagged by the own-baseline drop without a BG/NBD probability alive; None: observed by
+    drop_follow_up."""
 
     def validate(self) -> DefectionSpec:
         """Self with filters normalised; ValueError when a part is out of range."""

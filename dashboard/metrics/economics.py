@@ -10,14 +10,14 @@ from datetime import date, timedelta
 import duckdb
 import pandas as pd
 
-from dashboard.metrics import stages
+from dashboard.metrics import money, stages
 from dashboard.metrics.scope import Filters, month_start
 from dashboard.metrics.stages import CODE, DEFAULT_MODEL, StageModel
 from dashboard.store import Store, Version
 
-SETTING_CHANNEL_COSTS, SETTING_GROSS_MARGIN = "funnel.channel_costs", "funnel.gross_margin"
+SETTING_CHANNEL_COSTS = "funnel.channel_costs"
 WINDOWS = (3, 6, 12)
-DEFAULT_GROSS_MARGIN = 0.30
+DEFAULT_GROSS_MARGIN = money.DEFAULT_MARGIN
 DEFAULT_CHANNEL_COSTS: dict[str, float] = {
     # cost of one touchpoint by channel, used only where a touchpoint carries no cost of its own
     "phone": 13.50,  # a call-centre contact costs $12 to $15
@@ -61,13 +61,8 @@ def validate_channel_costs(items: tuple[tuple[str, float], ...]) -> tuple[tuple[
 
 
 def load_gross_margin(store: Store, dataset: str | None) -> float:
-    """The dataset's saved gross margin on spend (share 0 to 1), or the default."""
-    value = store.get_setting(dataset, SETTING_GROSS_MARGIN, DEFAULT_GROSS_MARGIN) if dataset else DEFAULT_GROSS_MARGIN
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        return DEFAULT_GROSS_MARGIN
-    return value if 0 <= value <= 1 else DEFAULT_GROSS_MARGIN
+    """The dataset's one margin on spend (share 0 to 1, money.load_margin): the same figure Defection and What-if use."""
+    return money.load_margin(store, dataset).share
 
 
 @dataclass(frozen=True)

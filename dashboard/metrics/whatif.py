@@ -23,9 +23,8 @@ import pandas as pd
 from dashboard.formatting import NumberFormat
 
 SETTING = "whatif.scenarios"
-LIFETIME_VALUE_SETTING = "defection.lifetime_value"
 ARTICLE_LIFETIME_VALUE = 7000.0
-"""The article's regular customer worth $7,000 over ten years: an assumption until the Defection page sets one."""
+"""The article's regular customer worth $7,000 over ten years: the stated assumption when the data have no purchases."""
 PRESETS = {
     "current": "Current",
     "halfway": "Halfway",

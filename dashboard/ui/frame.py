@@ -80,6 +80,7 @@ def _page(title: str, *, needs_data: bool, intro: str | None) -> PageContext:
     number_format = _number_format(store, dataset)
     if dataset and not presenting and auth.can(Action.EDIT):
         settings.number_format_editor(store, dataset, number_format)
+        settings.margin_editor(store, dataset)
     if version is not None:
         report.start(title, f"Dataset {version.label} · {filters.describe()}")
     ctx = PageContext(store, dataset, version, filters, number_format, presenting)

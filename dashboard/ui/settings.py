@@ -1,4 +1,4 @@
-"""Per-dataset settings: the number format edited from the sidebar, and stored numbers read safely."""
+"""Per-dataset settings edited from the sidebar (the number format and the margin on spend), and stored numbers read safely."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import streamlit as st
 from dashboard.access import Action
 from dashboard.escape import markdown_text
 from dashboard.formatting import NumberFormat
+from dashboard.metrics import money
 from dashboard.store import Store
 from dashboard.ui import auth, sections
 
@@ -49,3 +50,41 @@ def stored_int(store: Store, dataset: str | None, key: str, default: int, lo: in
         sections.notice("setting", f"{what} ({default} used)")
         return default
     return int(number)
+
+
+MARGIN_KEY = "money_margin_pct"
+"""Session key prefix of the sidebar margin input (followed by the dataset name)."""
+
+
+def margin_editor(store: Store, dataset: str) -> None:
+    """A sidebar form setting the dataset's one margin on spend, read by Funnel, Defection and What-if (money.margin)."""
+    margin = money.load_margin(store, dataset)
+    key = f"{MARGIN_KEY}_{dataset}"
+    with st.sidebar.expander(f"Margin: {margin.pct:g} %", icon=":material/percent:"):
+        st.caption(markdown_text(f"{margin.pct:g} %: {margin.source()}."))
+        if not auth.can(Action.EDIT):
+            return
+        with st.form("money_margin_form", border=False):
+            st.number_input(
+                "Margin on spend (%)",
+                min_value=0.1,
+                max_value=100.0,
+                value=float(round(margin.pct, 2)),
+                step=1.0,
+                format="%.1f",
+                key=key,
+                help="Share of what customers spend that is left after the cost of what they bought. Funnel, Defection "
+                "and What-if all use it.",
+            )
+            saved = st.form_submit_button("Save for this dataset", key="money_margin_save")
+        if saved and auth.require(Action.EDIT):
+            try:
+                money.save_margin(store, dataset, float(st.session_state[key]) / 100)
+            except (TypeError, ValueError) as exc:
+                st.error(markdown_text(str(exc)))
+            else:
+                st.rerun()
+        if margin.saved and st.button("Back to the default", key="money_margin_reset") and auth.require(Action.EDIT):
+            money.reset_margin(store, dataset)
+            st.session_state.pop(key, None)
+            st.rerun()

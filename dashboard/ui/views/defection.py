@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from datetime import datetime
 
 import pandas as pd
 import streamlit as st
@@ -17,13 +16,12 @@ from dashboard import formatting
 from dashboard.access import Action
 from dashboard.charts import defection as charts
 from dashboard.escape import markdown_text
-from dashboard.metrics import clv, defection, defection_sources
+from dashboard.metrics import clv, defection, defection_sources, money
 from dashboard.metrics import defection_figures as figures
 from dashboard.ui import auth, report, settings, state, widgets
 from dashboard.ui.frame import PageContext
 from dashboard.ui.sections import guarded
 from dashboard.ui.views.defection_controls import (
-    LIFETIME_VALUE_KEY,
     SILENT_KEY,
     DefectionView,
     controls,
@@ -37,6 +35,7 @@ __all__ = [
     "render_at_risk_list",
     "render_data_needs",
     "render_headline",
+    "render_money_basis",
     "render_retention",
     "render_what_it_costs",
     "render_who_is_leaving",
@@ -89,6 +88,35 @@ def render_headline(ctx: PageContext, view: DefectionView) -> None:
         if story:
             page_report.text(" ".join(story), "The story")
     widgets.kpi_tiles(kpi_frame, ctx.number_format, per_row=3)
+    render_money_basis(ctx, view)
+
+
+def render_money_basis(ctx: PageContext, view: DefectionView) -> None:
+    """Where the money figures come from: the margin and expected years with their sources, and the bound on revenue at
+    risk (what the customers at risk could still bring in)."""
+    if not view.available["transactions"]:
+        return
+    nf, valuation, saved = ctx.number_format, view.spec.valuation, view.money
+    if valuation.method == "simple":
+        years = f"{valuation.years:g} expected years ({saved.years_source(valuation.years)})"
+    else:
+        years = f"a {valuation.horizon_years}-year horizon (BG/NBD)"
+    bound = figures.risk_bound_from(view.summary).iloc[0]
+    where = "" if ctx.presenting else "; set under Margin in the sidebar, shared with Funnel and What-if"
+    line = f"{saved.margin.pct:g} % margin ({saved.margin.source()}{where}) and {years}."
+    if bound["at_risk"]:
+        line += (
+            f" Revenue at risk ({nf.money(bound['revenue_at_risk'])}) is at most what the {nf.number(bound['at_risk'])} "
+            f"customers at risk could still bring in: Σ chance of leaving × annual margin × min(expected years, "
+            f"{money.MAX_YEARS:g}) = {nf.money(bound['bound'])}. Customers who have defected are never counted as at risk."
+        )
+    drop = view.drop_follow_up
+    if view.spec.definition.drop and not view.available["bgnbd"]:
+        observed = f" ({nf.pct(drop['observed'])})" if drop["observed"] is not None and pd.notna(drop["observed"]) else ""
+        line += f" Chance of leaving after a drop (no BG/NBD fit): {drop['basis']}{observed}."
+    st.caption("**Money basis:** " + markdown_text(line))
+    if (page_report := report.current()) is not None:
+        page_report.text(line, "Money basis")
 
 
 BREAKDOWN_TITLES = {"segment": "By segment", "stage": "By relationship stage", "behaviours": "By perfect-customer behaviours"}
@@ -202,24 +230,18 @@ def render_what_it_costs(ctx: PageContext, view: DefectionView) -> None:
     spec, nf = view.spec, ctx.number_format
     valuation = spec.valuation
     ltv = figures.lifetime_value_from(view.summary, valuation).iloc[0]
+    saved = view.money
     if valuation.method == "simple":
-        implied = figures.implied_years_from(view.timeline).iloc[0]
-        hint = ""
-        if implied["years"] is not None and pd.notna(implied["years"]):
-            hint = (
-                f" Customers here defect at {markdown_text(nf.pct(implied['annual_rate']))} a year, which implies about "
-                f"{implied['years']:.1f} years."
-            )
         st.markdown(
             f"A current customer spends **{markdown_text(nf.money(ltv['annual_spend']))}** a year on average; at "
-            f"{valuation.margin_pct:g} % margin over {valuation.years:g} years that is "
+            f"{valuation.margin_pct:g} % margin ({markdown_text(saved.margin.source())}) over {valuation.years:g} years "
+            f"({markdown_text(saved.years_source(valuation.years))}) that is "
             f"**{markdown_text(nf.money(ltv['undiscounted']))}** (undiscounted), "
             f"**{markdown_text(nf.money(ltv['discounted']))}** in "
-            f"today's money at {valuation.discount_pct:g} % a year.{hint}"
+            f"today's money at {valuation.discount_pct:g} % a year."
         )
     else:
         _bgnbd_panel(ctx, view, ltv)
-    _store_lifetime_value(ctx, view)
     left, right = st.columns(2)
     with left:
         by_reason = figures.value_by_reason_from(view.summary)
@@ -257,20 +279,6 @@ def _bgnbd_panel(ctx: PageContext, view: DefectionView, ltv: pd.Series) -> None:
         widgets.table(params, width="stretch", column_config=value_format)
     for warning in fit["warnings"]:
         st.warning(markdown_text(warning[0].upper() + warning[1:]) + ".", icon=":material/info:")
-
-
-def _store_lifetime_value(ctx: PageContext, view: DefectionView) -> None:
-    """Keep the dataset's lifetime value per customer for the What-if page (all segments and regions; written on change)."""
-    if ctx.presenting or view.spec.filters.segments or view.spec.filters.regions or not auth.can(Action.EDIT):
-        return
-    frame = figures.lifetime_value_from(view.summary, view.spec.valuation)
-    value = figures.lifetime_value_setting(frame, datetime.now().replace(microsecond=0).isoformat())
-    if value is None:
-        return
-    stored = ctx.store.get_setting(ctx.dataset, LIFETIME_VALUE_KEY)
-    if isinstance(stored, dict) and all(stored.get(k) == value[k] for k in ("value", "method", "detail")):
-        return
-    ctx.store.set_setting(ctx.dataset, LIFETIME_VALUE_KEY, value)
 
 
 LIST_COLUMNS = {

@@ -2,7 +2,8 @@
 
 Every control is a `state.widget` with a URL name starting with d_. The values start from the dataset's saved
 definition (setting defection.definition) and valuation (defection.valuation); the save bar stores what is
-shown as the dataset's own.
+shown as the dataset's own. The margin is the dataset's one margin (money.margin, set in the sidebar) and the
+expected years come from the data (money.expected_lifetime) unless the analyst saved their own.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ import streamlit as st
 
 from dashboard.access import Action
 from dashboard.escape import markdown_text
-from dashboard.metrics import defection, defection_sources
+from dashboard.metrics import defection, defection_sources, money
+from dashboard.metrics import defection_figures as figures
 from dashboard.metrics.defection_prepare import HORIZON_YEARS
 from dashboard.ui import auth, state
 from dashboard.ui.frame import PageContext
@@ -25,8 +27,6 @@ from dashboard.ui.sections import guarded
 DEFINITION_KEY = "defection.definition"
 VALUATION_KEY = "defection.valuation"
 SILENT_KEY = "defection.silent_per_complaint"
-LIFETIME_VALUE_KEY = "defection.lifetime_value"
-"""Read by the What-if page as its default lifetime value: {"value", "method", "detail", "updated", "undiscounted"}."""
 
 
 @dataclass(frozen=True)
@@ -104,8 +104,17 @@ DEFINITION_CONTROLS: tuple[tuple[Control, ...], tuple[Control, ...]] = (
     ),
 )
 VALUATION_CONTROLS: tuple[Control, ...] = (
-    Control("d_margin", "margin_pct", "float", "Margin (% of revenue)", 1, 100, 1, help="100 % counts revenue."),
-    Control("d_years", "years", "float", "Expected years as a customer", 0.5, 50, 0.5),
+    Control(
+        "d_years",
+        "years",
+        "float",
+        "Expected years as a customer",
+        money.MIN_YEARS,
+        money.MAX_YEARS,
+        0.5,
+        help=f"Measured from the data when it shows dated defections (1 ÷ annual defection rate), capped at "
+        f"{money.MAX_YEARS:g}; {money.DEFAULT_YEARS:g} years, an assumption, when it does not.",
+    ),
     Control("d_horizon", "horizon_years", "slider", "Horizon (years)", 1, HORIZON_YEARS, 1),
     Control("d_discount", "discount_pct", "float", "Discount rate (% a year)", 0, 50, 0.5),
 )
@@ -123,6 +132,69 @@ CODECS = {"toggle": state.BOOL, "int": state.INT, "slider": state.INT, "float": 
 
 
 @dataclass(frozen=True)
+class SavedMoney:
+    """The dataset's saved definition and valuation, with where the margin and the expected years come from."""
+
+    definition: defection.Definition
+    valuation: defection.Valuation
+    margin: money.Margin
+    lifetime: money.Lifetime
+    """The expected lifetime the data give for the definition (used unless years were saved)."""
+    years_saved: bool
+
+    def years_source(self, years: float) -> str:
+        """Where `years` comes from: saved, measured in the data or the default assumption, or entered on the page."""
+        if years != self.valuation.years:
+            return "entered on this page, not saved"
+        if self.years_saved:
+            return "saved for this dataset"
+        return self.lifetime.source
+
+
+def saved_money(ctx: PageContext, available_frame: pd.DataFrame | None = None) -> SavedMoney:
+    """The dataset's saved definition and valuation (never the page's unsaved controls), with the dataset's one margin
+    and, unless saved, the expected years measured in the data: what What-if's lifetime value is worked out from."""
+    if available_frame is None:
+        available_frame = ctx.metric(defection.availability)
+    available = dict(zip(available_frame["key"], available_frame["available"], strict=True))
+    definition = defection.Definition.from_setting(
+        ctx.store.get_setting(ctx.dataset, DEFINITION_KEY), defection.default_definition(available_frame)
+    )
+    margin = money.load_margin(ctx.store, ctx.dataset)
+    lifetime = figures.lifetime_from(ctx.metric(defection.timeline, figures.lifetime_spec(definition)))
+    stored = ctx.store.get_setting(ctx.dataset, VALUATION_KEY)
+    stored = {k: v for k, v in stored.items() if k != "margin_pct"} if isinstance(stored, dict) else None
+    base = defection.Valuation(margin_pct=margin.pct, years=lifetime.years)
+    valuation = replace(defection.Valuation.from_setting(stored, base), margin_pct=margin.pct)
+    years_saved = stored is not None and "years" in stored and _number(stored["years"]) == valuation.years
+    if not available["bgnbd"] and valuation.method == "bgnbd":
+        valuation = replace(valuation, method="simple")
+    return SavedMoney(definition, valuation, margin, lifetime, years_saved)
+
+
+def _number(value: object) -> float | None:
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+
+
+def saved_spec(ctx: PageContext, saved: SavedMoney) -> defection.DefectionSpec:
+    """The saved definition and valuation over every customer, with the observed complaint chance."""
+    spec = defection.DefectionSpec(definition=saved.definition, valuation=saved.valuation)
+    return with_chances(ctx, spec)[0]
+
+
+def with_chances(ctx: PageContext, spec: defection.DefectionSpec) -> tuple[defection.DefectionSpec, pd.Series, pd.Series]:
+    """spec with the observed chances of leaving after a badly handled complaint and after a drop (no BG/NBD fit), and
+    the two follow-up rows they come from."""
+    complaint = ctx.metric(defection.complaint_follow_up, defection.follow_up_spec(spec)).iloc[0]
+    drop = ctx.metric(defection.drop_follow_up, defection.drop_follow_up_spec(spec)).iloc[0]
+    spec = replace(spec, complaint_chance=float(complaint["chance_used"]), drop_chance=float(drop["chance_used"]))
+    return spec, complaint, drop
+
+
+@dataclass(frozen=True)
 class DefectionView:
     """What the controls chose and what every section draws from (frames cached on the version and spec)."""
 
@@ -130,8 +202,10 @@ class DefectionView:
     available: dict[str, bool]
     saved_definition: defection.Definition
     saved_valuation: defection.Valuation
+    money: SavedMoney
     fit: pd.Series
     follow_up: pd.Series
+    drop_follow_up: pd.Series
     summary: pd.DataFrame
     timeline: pd.DataFrame
     stage_day: date | None = None  # the day stages are taken on (None: the data's own stage column, as it stands)
@@ -197,31 +271,33 @@ def controls(ctx: PageContext) -> DefectionView:
     _forget_other_dataset(ctx)
     available_frame = ctx.metric(defection.availability)
     available = dict(zip(available_frame["key"], available_frame["available"], strict=True))
-    saved = defection.Definition.from_setting(
-        ctx.store.get_setting(ctx.dataset, DEFINITION_KEY), defection.default_definition(available_frame)
-    )
-    saved_valuation = defection.Valuation.from_setting(ctx.store.get_setting(ctx.dataset, VALUATION_KEY))
-    if not available["bgnbd"] and saved_valuation.method == "bgnbd":
-        saved_valuation = replace(saved_valuation, method="simple")
+    saved_parts = saved_money(ctx, available_frame)
+    saved, saved_valuation = saved_parts.definition, saved_parts.valuation
     if ctx.presenting:
         values = _from_state(tuple(c for column in DEFINITION_CONTROLS for c in column), saved)
     else:
         with st.expander("**Definition of a defected customer**", icon=":material/rule:"):
             values = _definition_editor(saved, available)
     definition = _checked(saved, values, available)
+    if definition != saved:  # an unsaved definition measures its own expected years, unless years were saved
+        lifetime = figures.lifetime_from(ctx.metric(defection.timeline, figures.lifetime_spec(definition)))
+        if not saved_parts.years_saved:
+            saved_valuation = replace(saved_valuation, years=lifetime.years)
+        saved_parts = replace(saved_parts, lifetime=lifetime, valuation=saved_valuation)
     valuation = _valuation_from_state(saved_valuation, available)
     # stages a year back (Funnel model), behaviours (catalogue): kept as tables of the version on first use
     stage_source, behaviour_source, stage_day = defection_sources.page_sources(ctx.store, ctx.version, ctx.dataset)
     spec = defection.DefectionSpec(ctx.filters, definition, valuation, stage_source, behaviour_source)
-    follow_up = ctx.metric(defection.complaint_follow_up, defection.follow_up_spec(spec)).iloc[0]
-    spec = replace(spec, complaint_chance=float(follow_up["chance_used"]))
+    spec, follow_up, drop_follow_up = with_chances(ctx, spec)
     return DefectionView(
         spec=spec,
         available=available,
         saved_definition=saved,
         saved_valuation=saved_valuation,
+        money=saved_parts,
         fit=ctx.metric(defection.fit_summary).iloc[0],
         follow_up=follow_up,
+        drop_follow_up=drop_follow_up,
         summary=ctx.metric(defection.summary, spec),
         timeline=ctx.metric(defection.timeline, defection.timeline_spec(spec)),
         stage_day=stage_day,
@@ -270,7 +346,7 @@ def valuation_editor(view: DefectionView) -> None:
     """Method, margin, years or horizon, and discount rate, in one row (their values are read at the top)."""
     saved = view.saved_valuation
     methods = list(defection.METHODS) if view.available["bgnbd"] else ["simple"]
-    cols = st.columns(4)
+    cols = st.columns(3)
     with cols[0]:
         method = state.choice(
             st.radio,
@@ -280,7 +356,7 @@ def valuation_editor(view: DefectionView) -> None:
             saved.method,
             format_func=defection.METHOD_LABELS.get,
         )
-    shown = {"simple": ("d_margin", "d_years", "d_discount"), "bgnbd": ("d_margin", "d_horizon", "d_discount")}[method]
+    shown = {"simple": ("d_years", "d_discount"), "bgnbd": ("d_horizon", "d_discount")}[method]
     controls_shown = [c for name in shown for c in VALUATION_CONTROLS if c.name == name]
     for column, control in zip(cols[1:], controls_shown, strict=True):
         with column:
@@ -302,7 +378,7 @@ def save_bar(ctx: PageContext, view: DefectionView) -> None:
     saving = left.button(label, icon=":material/save:", key="d_save", help=hint)
     if saving and auth.require(Action.EDIT):
         ctx.store.set_setting(ctx.dataset, DEFINITION_KEY, definition.to_setting())
-        ctx.store.set_setting(ctx.dataset, VALUATION_KEY, valuation.to_setting())
+        ctx.store.set_setting(ctx.dataset, VALUATION_KEY, valuation_setting(valuation, view.money))
         state.clear(list(DEFINITION_NAMES + VALUATION_NAMES))
         st.rerun()
     right.button(
@@ -312,3 +388,13 @@ def save_bar(ctx: PageContext, view: DefectionView) -> None:
         on_click=state.clear,
         args=(list(DEFINITION_NAMES + VALUATION_NAMES),),
     )
+
+
+def valuation_setting(valuation: defection.Valuation, saved: SavedMoney) -> dict:
+    """The valuation as stored: without the margin (the dataset's one margin) and without the years when they are the
+    ones the data give (so they follow the data after the next publish)."""
+    setting = valuation.to_setting()
+    setting.pop("margin_pct", None)
+    if valuation.years == saved.lifetime.years:
+        setting.pop("years", None)
+    return setting

@@ -15,7 +15,7 @@ from dashboard.access import Action
 from dashboard.charts import funnel as charts
 from dashboard.contract import CHANNELS
 from dashboard.escape import markdown_text
-from dashboard.metrics import economics, funnel, movement, stages
+from dashboard.metrics import economics, funnel, money, movement, stages
 from dashboard.metrics.stages import DEFAULT_NAMES, LADDER, NEW, OFF_RAMPS, ROLES, StageModel, StageRules
 from dashboard.ui import auth, report, state, widgets
 from dashboard.ui.frame import PageContext, month_from_key, month_label, month_options
@@ -480,7 +480,8 @@ def render_economics(ctx: PageContext, spec: economics.EconomicsSpec) -> None:
     st.subheader("What each stage is worth")
     st.caption(
         f"Customers by their stage on the day before the window opened; money over the window ({frame.attrs.get('window')}). "
-        f"Margin = spend × gross margin ({nf.pct(spec.gross_margin, 0)}) − direct cost to serve; "
+        f"Margin = spend × gross margin ({nf.pct(spec.gross_margin, 0)}: {money.load_margin(ctx.store, ctx.dataset).source()}"
+        f"{'' if ctx.presenting else ', set under Margin in the sidebar'}) − direct cost to serve; "
         "ROI = (margin − marketing cost) ÷ marketing cost."
     )
     shown = pd.DataFrame(
@@ -523,11 +524,11 @@ def _values(series: pd.Series) -> list[float | None]:
 
 @guarded("Cost settings")
 def render_cost_settings(ctx: PageContext, spec: economics.EconomicsSpec) -> None:
-    """Editors for the gross margin and the per-channel touchpoint costs (saved for the dataset)."""
+    """Editor for the per-channel touchpoint costs (saved for the dataset; the margin is set in the sidebar)."""
     if ctx.presenting or not auth.can(Action.EDIT):
         return
     costless = ctx.metric(economics.costless_touchpoints, None)
-    with st.expander("Gross margin and cost per touchpoint", icon=":material/payments:"):
+    with st.expander("Cost per touchpoint", icon=":material/payments:"):
         if costless.empty:
             st.caption("Every touchpoint in this dataset has its own cost; the channel defaults below only fill blanks.")
         else:
@@ -536,15 +537,6 @@ def render_cost_settings(ctx: PageContext, spec: economics.EconomicsSpec) -> Non
                 "they are priced at these defaults."
             )
         with st.form("f_costs_form"):
-            st.number_input(
-                "Gross margin on spend (%)",
-                min_value=0.0,
-                max_value=100.0,
-                value=round(spec.gross_margin * 100, 2),
-                step=1.0,
-                key="f_set_margin",
-                help="Share of spend left after the cost of the goods or energy sold; 30 % is a placeholder.",
-            )
             costs = dict(spec.channel_costs)
             cols = st.columns(4)
             for i, channel in enumerate(CHANNELS.labels):
@@ -569,14 +561,10 @@ def _save_costs(ctx: PageContext) -> None:
     costs = {c: float(st.session_state[f"f_set_cost_{c}"]) for c in CHANNELS.labels}
     try:
         economics.validate_channel_costs(economics.channel_cost_items(costs))
-        margin = float(st.session_state["f_set_margin"]) / 100
-        if not 0 <= margin <= 1:
-            raise ValueError("the gross margin must be 0 to 100 %")
     except ValueError as exc:
         st.session_state["f_costs_msg"] = ("error", str(exc))
         return
     ctx.store.set_setting(ctx.dataset, economics.SETTING_CHANNEL_COSTS, costs)
-    ctx.store.set_setting(ctx.dataset, economics.SETTING_GROSS_MARGIN, margin)
     st.session_state["f_costs_msg"] = ("success", "Costs saved for this dataset.")
 
 
@@ -585,7 +573,6 @@ def _reset_costs(ctx: PageContext) -> None:
     if not auth.require(Action.EDIT):
         return
     ctx.store.delete_setting(ctx.dataset, economics.SETTING_CHANNEL_COSTS)
-    ctx.store.delete_setting(ctx.dataset, economics.SETTING_GROSS_MARGIN)
     for key in [k for k in st.session_state if str(k).startswith("f_set_")]:
         del st.session_state[key]
     st.session_state["f_costs_msg"] = ("success", "Default costs restored.")

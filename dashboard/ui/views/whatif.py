@@ -15,10 +15,11 @@ from dashboard.access import Action
 from dashboard.charts import whatif as charts
 from dashboard.charts.theme import GOOD, GREY
 from dashboard.escape import markdown_text
-from dashboard.metrics import whatif
+from dashboard.metrics import defection_figures, whatif
 from dashboard.ui import auth, report, state, widgets
 from dashboard.ui.frame import PageContext
 from dashboard.ui.sections import action, guarded
+from dashboard.ui.views import defection_controls
 from dashboard.ui.views.behaviours import BehaviourData
 
 SLIDER_STEP = 0.1
@@ -38,19 +39,28 @@ class LifetimeValue:
 
 
 def lifetime_value_default(ctx: PageContext) -> LifetimeValue:
-    """The Defection page's lifetime value when it has stored one (defection.lifetime_value), else the article's $7,000."""
-    stored = ctx.store.get_setting(ctx.dataset, whatif.LIFETIME_VALUE_SETTING, None)
-    if isinstance(stored, dict):
-        try:
-            value = float(stored.get("value"))
-        except (TypeError, ValueError):
-            value = float("nan")
-        if math.isfinite(value) and value >= 0:
-            method = str(stored.get("method") or "method not recorded")
-            return LifetimeValue(value, f"from the Defection page ({method})", True)
+    """Lifetime value per current customer by the Defection page's saved definition and valuation, the dataset's one
+    margin and the expected years from the data (never another page's unsaved controls); the article's $7,000, marked
+    as an assumption, when the data have no purchases to value."""
+    if ctx.version is not None and ctx.version.has("transactions", "amount"):
+        saved = defection_controls.saved_money(ctx)
+        row = ctx.metric(defection_figures.lifetime_value, defection_controls.saved_spec(ctx, saved)).iloc[0]
+        value = row["discounted"]
+        if value is not None and pd.notna(value) and math.isfinite(float(value)):
+            valuation, margin = saved.valuation, saved.margin
+            years = (
+                f"{valuation.years:g} years ({saved.years_source(valuation.years)})"
+                if valuation.method == "simple"
+                else f"BG/NBD over {valuation.horizon_years} years"
+            )
+            source = (
+                f"the Defection page's saved valuation, mean over {int(row['customers']):,} current customers: annual spend "
+                f"× {margin.pct:g} % margin ({margin.source()}) × {years}, discounted at {valuation.discount_pct:g} % a year"
+            )
+            return LifetimeValue(round(float(value), 2), source, True)
     return LifetimeValue(
         whatif.ARTICLE_LIFETIME_VALUE,
-        "assumption: the article's regular customer worth $7,000 over ten years; the Defection page can set your own",
+        "assumption: the article's regular customer worth $7,000 over ten years (this dataset has no purchases to value)",
         False,
     )
 
@@ -203,9 +213,10 @@ def render_whatif(ctx: PageContext, data: BehaviourData) -> WhatIf:
     base, targets, savings = inputs_from_state(items, dataset_base)
     base_overridden = BASE.read() is not None
     years, ramp, include_retained = int(YEARS.read()), int(RAMP.read()), bool(RETAINED.read())
-    ltv_default = lifetime_value_default(ctx)
+    # the lifetime value is worked out (a few cached queries) only when retained revenue is shown
+    ltv_default = lifetime_value_default(ctx) if include_retained else None
     stored_ltv = LIFETIME_VALUE.read() if include_retained else None
-    ltv = _stored_or(stored_ltv, ltv_default.value)
+    ltv = _stored_or(stored_ltv, ltv_default.value) if ltv_default is not None else None
     frame = whatif.breakdown(items, base, targets, savings, ltv if include_retained else None)
     proj = whatif.projection(frame, years, ramp)
     _headline(ctx, frame, base, proj, years)

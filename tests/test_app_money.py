@@ -1,0 +1,99 @@
+"""One margin per dataset, set once and shown with its source by Funnel, Defection and What-if; What-if's lifetime
+value comes from the saved definition and valuation, never from the Defection page's unsaved controls.
+
+On the tiny defection dataset (tests/tiny_defection.py): the current customers A, D, E, G spend 2,459.43 a year on
+average and the data measure 1.7 expected years, so at 10 % the lifetime value is 2,459.43 × margin × 1.49582:
+$1,104 at the default 30 %, $1,655 at 45 %.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard.metrics import money
+from dashboard.store import Store
+from dashboard.ui import data
+from tests.conftest import use_copy
+from tests.tiny_defection import defection_tables
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def tiny_file(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("mtiny") / "tiny.duckdb"
+    store = Store(path)
+    store.publish("tiny", defection_tables())
+    store.close()
+    return path
+
+
+@pytest.fixture
+def tiny_db(tiny_file, tmp_path, monkeypatch) -> Path:
+    return use_copy(tiny_file, tmp_path, monkeypatch)
+
+
+def _go(at: AppTest, page: str, **state) -> AppTest:
+    at.switch_page(page)
+    for key, value in state.items():
+        at.session_state[key] = value
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _text(at: AppTest) -> str:
+    return "\n".join([*(c.value for c in at.caption), *(m.value for m in at.markdown)])
+
+
+def _whatif_ltv(at: AppTest) -> tuple[float, str]:
+    source = next(c.value for c in at.caption if c.value.startswith("Lifetime value"))
+    return at.number_input(key="w:w_ltv").value, source.replace("\\", "")  # without Markdown escapes
+
+
+def test_the_margin_set_once_is_the_one_funnel_defection_and_what_if_show(tiny_db):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params["ds"] = "tiny"
+    at = _go(at, "pages/5_Defection.py")
+    assert at.metric[-1].label == "Lifetime value per customer" and at.metric[-1].value == "$1,104"
+    assert "30 % margin \\(default 30 %, not yet set for this dataset" in _text(at)
+    at = _go(at, "pages/4_What-if.py")
+    value, source = _whatif_ltv(at)
+    assert value == pytest.approx(1103.66, abs=0.01) and "30 % margin (default 30 %" in source
+
+    # set once, in the sidebar of any page
+    at.sidebar.number_input(key="money_margin_pct_tiny").set_value(45.0)
+    at.button(key="money_margin_save").click().run()
+    assert not at.exception
+    value, source = _whatif_ltv(at)
+    assert value == pytest.approx(1655.49, abs=0.01)  # 2,459.43 × 45 % × 1.49582
+    assert "45 % margin (saved for this dataset)" in source and "1.7 years (measured" in source
+    at = _go(at, "pages/5_Defection.py")
+    assert at.metric[-1].value == "$1,655"
+    assert "45 % margin \\(saved for this dataset" in _text(at)
+    at = _go(at, "pages/2_Funnel.py", **{"p:f_tab": "Economics"})
+    assert "gross margin (45 %: saved for this dataset" in _text(at)
+    assert at.sidebar.expander[-1].label == "Margin: 45 %"
+    assert data.get_store().get_setting("tiny", money.SETTING_MARGIN) == 0.45
+
+
+def test_what_if_never_reads_the_defection_pages_unsaved_controls(tiny_db):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params["ds"] = "tiny"
+    at = _go(at, "pages/4_What-if.py")
+    before = _whatif_ltv(at)
+    at = _go(at, "pages/5_Defection.py")
+    at.number_input(key="w:d_years").set_value(10.0).run()  # unsaved: this page only
+    at.number_input(key="w:d_discount").set_value(0.0).run()
+    assert at.metric[-1].value == "$7,378"  # 2,459.43 × 30 % × 10
+    at = _go(at, "pages/4_What-if.py")
+    assert _whatif_ltv(at) == before
+    # saved, the valuation becomes the dataset's: What-if follows and says where the years come from
+    at = _go(at, "pages/5_Defection.py")
+    at.button(key="d_save").click().run()
+    at = _go(at, "pages/4_What-if.py")
+    value, source = _whatif_ltv(at)
+    assert value == pytest.approx(7378.29, abs=0.01) and "10 years (saved for this dataset)" in source
