@@ -77,3 +77,10 @@ def _clear_streamlit_caches() -> None:
 def sample_tables() -> dict:
     """The committed sample as pandas frames."""
     return {name: table.to_pandas() for name, table in sample.read(config.SAMPLE_DIR).items()}
+
+
+def as_read(texts) -> str:
+    """Markdown texts joined by newlines as a reader sees them: backslash escapes read, invisible word joiners gone."""
+    import re
+
+    return re.sub(r"\\(.)", r"\1", "\n".join(texts)).replace("\u2060", "")

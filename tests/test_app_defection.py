@@ -15,7 +15,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from dashboard.store import Store
-from tests.conftest import use_copy
+from tests.conftest import as_read, use_copy
 from tests.tiny_defection import defection_tables, shop_tables
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -153,9 +153,9 @@ def test_valuation_controls(tiny_db):
     # mean annual spend of A, D, E, G 2,459.43 × the default 30 % margin × annuity(1.7 years measured, 10 %) 1.49582
     assert _tiles(at)["Lifetime value per customer"] == "$1,104"
     assert at.number_input(key="w:d_years").value == 1.7
-    basis = next(c.value for c in at.caption if c.value.startswith("**Money basis:**"))
-    assert "30 % margin \\(default 30 %, not yet set for this dataset" in basis
-    assert "1\\.7 expected years \\(measured: customers defect at 57\\.8 % a year" in basis
+    basis = as_read([next(c.value for c in at.caption if c.value.startswith("**Money basis:**"))])
+    assert "30 % margin (default 30 %, not yet set for this dataset" in basis
+    assert "1.7 expected years (measured: customers defect at 57.8 % a year" in basis
     at.number_input(key="w:d_discount").set_value(0.0).run()
     # undiscounted: 2,459.43 × 30 % × 1.7 years
     assert _tiles(at)["Lifetime value per customer"] == "$1,254"

@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard.metrics import money
 from dashboard.store import Store
 from dashboard.ui import data
-from tests.conftest import use_copy
+from tests.conftest import as_read, use_copy
 from tests.tiny_defection import defection_tables
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,7 +46,7 @@ def _go(at: AppTest, page: str, **state) -> AppTest:
 
 
 def _text(at: AppTest) -> str:
-    return "\n".join([*(c.value for c in at.caption), *(m.value for m in at.markdown)])
+    return as_read([*(c.value for c in at.caption), *(m.value for m in at.markdown)])
 
 
 def _whatif_ltv(at: AppTest) -> tuple[float, str]:
@@ -59,7 +59,7 @@ def test_the_margin_set_once_is_the_one_funnel_defection_and_what_if_show(tiny_d
     at.query_params["ds"] = "tiny"
     at = _go(at, "pages/5_Defection.py")
     assert at.metric[-1].label == "Lifetime value per customer" and at.metric[-1].value == "$1,104"
-    assert "30 % margin \\(default 30 %, not yet set for this dataset" in _text(at)
+    assert "30 % margin (default 30 %, not yet set for this dataset" in _text(at)
     at = _go(at, "pages/4_What-if.py")
     value, source = _whatif_ltv(at)
     assert value == pytest.approx(1103.66, abs=0.01) and "30 % margin (default 30 %" in source
@@ -73,7 +73,7 @@ def test_the_margin_set_once_is_the_one_funnel_defection_and_what_if_show(tiny_d
     assert "45 % margin (saved for this dataset)" in source and "1.7 years (measured" in source
     at = _go(at, "pages/5_Defection.py")
     assert at.metric[-1].value == "$1,655"
-    assert "45 % margin \\(saved for this dataset" in _text(at)
+    assert "45 % margin (saved for this dataset" in _text(at)
     at = _go(at, "pages/2_Funnel.py", **{"p:f_tab": "Economics"})
     assert "gross margin (45 %: saved for this dataset" in _text(at)
     assert at.sidebar.expander[-1].label == "Margin: 45 %"
