@@ -162,7 +162,7 @@ def test_valuation_controls(tiny_db):
     at.number_input(key="w:d_years").set_value(5.0).run()
     assert _tiles(at)["Lifetime value per customer"] == "$3,689"  # 2,459.43 × 30 % × 5
     assert _param(at, "d_years") == ["5.0"]
-    assert any("entered on this page, not saved" in c.value for c in at.caption)
+    assert "entered on this page, not saved" in as_read(c.value for c in at.caption)
     assert not [n for n in at.number_input if n.key == "w:d_margin"]  # the margin is set once, in the sidebar
     assert at.radio(key="w:d_method").options == ["Simple: annual margin × years"]  # no fit, no probabilistic method
 
