@@ -1,0 +1,52 @@
+"""Staged tables built at publish (dbt's staging idea): each business concept is defined once here and every view
+reads it.
+
+- `stg_profile`: what the data can support (profile.DataProfile), one row.
+- `stg_customers`: prospect, purchases, defected (since when, how we know), at risk (why); see customers.py.
+- `stg_contacts`: contact, complaint, repeat, resolved, resolved at first contact; see contacts.py.
+
+The windows come from the dataset's saved definitions (definitions.Definitions; defaults from the profile).
+`restage` saves new definitions and rebuilds every prepared table of the dataset's versions, since views read these.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from dashboard.staged import contacts, customers, definitions, profile
+from dashboard.staged.definitions import Definitions, describe
+from dashboard.staged.profile import DataProfile
+from dashboard.store import Store, Version
+
+__all__ = ["DataProfile", "Definitions", "build", "describe", "load", "restage"]
+
+
+def build(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
+    """Profile a version being published and build its staged tables with the dataset's definitions."""
+    found = profile.measure(cur, version)
+    profile.store(cur, version, found)
+    chosen = definitions.load(cur, version.dataset, found)
+    customers.build(cur, version, found, chosen)
+    contacts.build(cur, version, found, chosen)
+
+
+def load(cur: duckdb.DuckDBPyConnection, version: Version) -> tuple[DataProfile, Definitions]:
+    """The version's profile and the definitions in force for its dataset."""
+    found = profile.load(cur, version)
+    return found, definitions.load(cur, version.dataset, found)
+
+
+def sentences(cur: duckdb.DuckDBPyConnection, version: Version, _spec: object = None) -> dict[str, str]:
+    """How each concept is read from this version's data, one sentence each (see definitions.describe)."""
+    return describe(*load(cur, version))
+
+
+def restage(store: Store, dataset: str, new: Definitions) -> list[int]:
+    """Save new definitions for dataset and rebuild the staged and prepared tables of each of its versions; their ids."""
+    from dashboard.metrics.prepared import build_all
+
+    store.set_setting(dataset, definitions.SETTING, new.validate().to_setting())
+    ids = [v.version_id for v in store.versions(dataset)]
+    for version_id in ids:
+        store.rebuild_prepared(version_id, build_all)
+    return ids

@@ -1,0 +1,161 @@
+"""What a published version's data can support, measured once at publish and stored with the version (stg_profile).
+
+Kinds of business, decided in this order:
+
+- contract: the data carries churn labels (a churned flag or churn dates): defection is read from them;
+- leads to deals: purchases, most people listed never bought, and few buyers bought on two days or more;
+- repeat purchase: purchases (days whose amounts add up to more than zero) with histories;
+- contacts only: neither churn labels nor purchases (touchpoints and/or a customer list).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, fields
+from datetime import date
+
+import duckdb
+
+from dashboard.store import Version
+
+CONTRACT, REPEAT_PURCHASE, LEADS_TO_DEALS, CONTACTS_ONLY = "contract", "repeat purchase", "leads to deals", "contacts only"
+KINDS = (CONTRACT, REPEAT_PURCHASE, LEADS_TO_DEALS, CONTACTS_ONLY)
+LEADS_PROSPECT_SHARE = 0.5
+"""Leads to deals: more than this share of the people listed never bought ..."""
+LEADS_REPEAT_SHARE = 0.1
+"""... and fewer than this share of buyers bought on two days or more."""
+
+
+@dataclass(frozen=True)
+class DataProfile:
+    """What one version holds: tables, purchases, dates, churn labels, touchpoint detail, kind of business, as-of day."""
+
+    has_customers: bool = False
+    has_transactions: bool = False
+    has_interactions: bool = False
+    has_purchases: bool = False
+    has_dates: bool = False
+    churn_flag: bool = False
+    churn_date: bool = False
+    stage_column: bool = False
+    signup_dates: bool = False
+    reasons: bool = False
+    resolved_flag: bool = False
+    resolved_ts: bool = False
+    complaints: bool = False
+    due_dates: bool = False
+    people: int = 0
+    buyers: int = 0
+    repeat_buyers: int = 0
+    kind: str = CONTACTS_ONLY
+    as_of: date | None = None
+
+    @property
+    def churn_labels(self) -> bool:
+        """Whether the data says who left (a churned flag or churn dates)."""
+        return self.churn_flag or self.churn_date
+
+    @property
+    def purchase_histories(self) -> bool:
+        """Whether some buyers bought on two days or more, so recency and frequency can be read."""
+        return self.repeat_buyers > 0
+
+    def to_json(self) -> str:
+        """The profile as JSON (the as-of day as ISO text)."""
+        return json.dumps(asdict(self), default=str)
+
+    @classmethod
+    def from_json(cls, text: str) -> DataProfile:
+        """A profile from to_json's text (unknown keys ignored)."""
+        values = json.loads(text)
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in values.items() if k in known}
+        if values.get("as_of"):
+            values["as_of"] = date.fromisoformat(values["as_of"])
+        return cls(**values)
+
+
+def kind_of(profile: DataProfile) -> str:
+    """The kind of business the data shows (see the module docstring for the order of the tests)."""
+    if profile.churn_labels:
+        return CONTRACT
+    if not profile.has_purchases:
+        return CONTACTS_ONLY
+    never_bought = 1 - profile.buyers / profile.people if profile.people else 0.0
+    if never_bought > LEADS_PROSPECT_SHARE and profile.repeat_buyers < LEADS_REPEAT_SHARE * profile.buyers:
+        return LEADS_TO_DEALS
+    return REPEAT_PURCHASE
+
+
+def measure(cur: duckdb.DuckDBPyConnection, version: Version) -> DataProfile:
+    """Classify a version being published from its three tables."""
+    customers, transactions, interactions = (version.table(t) for t in ("customers", "transactions", "interactions"))
+    people, buyers, repeat_buyers = cur.execute(
+        f"""
+        with ids as (
+            select customer_id from {customers} where customer_id is not null
+            union select customer_id from {transactions} where customer_id is not null
+            union select customer_id from {interactions} where customer_id is not null
+        ),
+        days as (
+            select customer_id, cast(ts as date) as day
+            from {transactions}
+            where customer_id is not null and ts is not null and amount is not null
+            group by customer_id, cast(ts as date)
+            having sum(amount) > 0
+        ),
+        buyers as (select customer_id, count(*) as purchase_days from days group by customer_id)
+        select (select count(*) from ids), (select count(*) from buyers),
+               (select count(*) from buyers where purchase_days >= 2)
+        """
+    ).fetchall()[0]
+    dated = cur.execute(
+        f"""
+        select (select count(ts) from {transactions}) + (select count(ts) from {interactions})
+               + (select count(signup_date) + count(churn_date) from {customers})
+        """
+    ).fetchall()[0][0]
+    complaints = 0
+    if version.has("interactions", "stage"):
+        complaints = cur.execute(f"select count(*) from {interactions} where lower(stage) = 'complaint'").fetchall()[0][0]
+    found = DataProfile(
+        has_customers=version.has("customers"),
+        has_transactions=version.has("transactions"),
+        has_interactions=version.has("interactions"),
+        has_purchases=buyers > 0,
+        has_dates=dated > 0,
+        churn_flag=version.has("customers", "churned"),
+        churn_date=version.has("customers", "churn_date"),
+        stage_column=version.has("customers", "stage"),
+        signup_dates=version.has("customers", "signup_date"),
+        reasons=version.has("interactions", "reason"),
+        resolved_flag=version.has("interactions", "resolved"),
+        resolved_ts=version.has("interactions", "resolved_ts"),
+        complaints=complaints > 0,
+        people=int(people),
+        buyers=int(buyers),
+        repeat_buyers=int(repeat_buyers),
+        as_of=_as_of(cur, version),
+    )
+    return DataProfile(**{**asdict(found), "kind": kind_of(found)})
+
+
+def _as_of(cur: duckdb.DuckDBPyConnection, version: Version) -> date | None:
+    """The day statuses are assessed on: the last day with a transaction, else with a touchpoint, else the last churn date."""
+    for table, expr in (("transactions", "max(ts)"), ("interactions", "max(ts)"), ("customers", "max(churn_date)")):
+        if version.has(table):
+            value = cur.execute(f"select cast({expr} as date) from {version.table(table)}").fetchall()[0][0]
+            if value is not None:
+                return value
+    return None
+
+
+def store(cur: duckdb.DuckDBPyConnection, version: Version, profile: DataProfile) -> None:
+    """Keep the profile with the version as the one-row table stg_profile."""
+    target = version.table("stg_profile")
+    cur.execute(f"create or replace table {target} as select cast(? as varchar) as profile", [profile.to_json()])
+
+
+def load(cur: duckdb.DuckDBPyConnection, version: Version) -> DataProfile:
+    """The profile stored with version at publish."""
+    return DataProfile.from_json(cur.execute(f"select profile from {version.table('stg_profile')}").fetchall()[0][0])
