@@ -52,17 +52,17 @@ CONFIDENCE = 0.95
 def prepare(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
     """Build bh_customers (customers numbered, with prospect and defected flags), bh_contacts and bh_span."""
     customers, transactions, interactions = (version.table(t) for t in ("customers", "transactions", "interactions"))
-    prospect_by_activity = "tx.customer_id is null" if version.has("transactions") else "false"
     cur.execute(
         f"""
         create table {version.table("bh_customers")} as
-        with tx as (select distinct customer_id from {transactions})
-        select row_number() over () as cid,
-               c.*,
-               coalesce(lower(c.stage) = 'prospect', false) or {prospect_by_activity} as is_prospect,
-               coalesce(c.churned, false) or c.churn_date is not null as defected
-        from {customers} c
-        left join tx on tx.customer_id = c.customer_id
+        select row_number() over (order by s.customer_id) as cid,
+               s.customer_id,
+               c.* exclude (customer_id),
+               not s.counts_as_customer as is_prospect,
+               coalesce(s.defected, false) as defected,
+               s.defected_since
+        from {version.table("stg_customers")} s
+        left join (select * from {customers} where customer_id is not null) c on c.customer_id = s.customer_id
         """
     )
     # customer-started touchpoints counted per customer, calendar month and channel
@@ -230,12 +230,12 @@ def _flags_sql(version: Version, spec: BehaviourSpec) -> tuple[str, list, tuple[
         cond.append("(c.signup_date is null or c.signup_date < ?)")
         params.append(filters.period_end)
     if filters.month_from:
-        cond.append("not (c.defected and c.churn_date is not null and c.churn_date < ?)")
+        cond.append("not (c.defected and c.defected_since is not null and c.defected_since < ?)")
         params.append(filters.month_from)
     defected = "c.defected"
     defected_params: list = []
     if filters.month_to:
-        defected = "c.defected and (c.churn_date is null or c.churn_date < ?)"
+        defected = "c.defected and (c.defected_since is null or c.defected_since < ?)"
         defected_params = [filters.period_end]
     end_month = "?" if filters.month_to else f"(select last_month_index from {version.table('bh_span')})"
     end_params = [month_index(filters.month_to)] if filters.month_to else []
@@ -245,8 +245,8 @@ def _flags_sql(version: Version, spec: BehaviourSpec) -> tuple[str, list, tuple[
                coalesce(c.segment, ?) as segment_label,
                coalesce(c.region, ?) as region_label,
                ({defected}) as defected_in_period,
-               case when ({defected}) and c.churn_date is not null
-                    then year(c.churn_date) * 12 + month(c.churn_date) - 1
+               case when ({defected}) and c.defected_since is not null
+                    then year(c.defected_since) * 12 + month(c.defected_since) - 1
                     else {end_month} end as end_month
         from {version.table("bh_customers")} c
         where {" and ".join(cond)}

@@ -47,6 +47,7 @@ from dashboard.metrics.defection_spec import (
     fallback_stage_source,
 )
 from dashboard.metrics.scope import NOT_SET, Filters, month_start
+from dashboard.staged.customers import LABEL_HOWS
 from dashboard.store import Version
 
 __all__ = [
@@ -146,14 +147,15 @@ def _number(value: object) -> float:
 
 
 def default_definition(available: pd.DataFrame) -> Definition:
-    """The definition a dataset starts with: every rule its data supports switched on."""
+    """The definition a dataset starts with: the staged definition of defected and at risk (the same on every page);
+    the early-warning rules (own-baseline drop, probability alive, badly handled complaint) are the user's to add."""
     has = dict(zip(available["key"], available["available"], strict=True))
     return Definition(
         contract=bool(has["contract"]),
         lapse=bool(has["transactions"]),
-        drop=bool(has["transactions"]),
-        alive=bool(has["bgnbd"]),
-        complaint=bool(has["complaints"]),
+        drop=False,
+        alive=False,
+        complaint=False,
     )
 
 
@@ -228,7 +230,8 @@ def status_sql(
         select c.customer_id, c.customer_key, c.segment, c.region, c.start_date, c.churned, c.churn_date, c.churn_reason,
                c.first_purchase, c.last_purchase, c.purchase_days, c.annual_spend, c.p_alive, c.bg_expected,
                c.gg_spend, c.revenue, c.complaints, c.complaint_unresolved, c.complaint_slowest_days,
-               c.complaint_repeated, {group_cols}
+               c.complaint_repeated, c.defected, c.defected_since, c.defected_how, c.at_risk, c.at_risk_why,
+               {group_cols}
                c.purchases_back[?] as recent_purchases,
                c.purchases_back[?] - c.purchases_back[?] as baseline_purchases,
                cast(cast(? as date) - to_months(cast(? as integer)) as date) as recent_start,
@@ -252,8 +255,9 @@ def status_sql(
     rules = f"""
         select *,
                baseline_purchases / nullif(baseline_months_seen, 0) as baseline_rate,
-               ? and churned as fired_contract,
-               ? and last_purchase is not null and date_diff('day', last_purchase, cast(? as date)) >= ? as fired_lapse,
+               ? and coalesce(defected and list_contains(?, defected_how), false) as fired_contract,
+               ? and coalesce(defected and not list_contains(?, defected_how), false) as fired_lapse,
+               coalesce(at_risk, false) as fired_risk,
                ? and coalesce(baseline_months_seen >= ? and baseline_purchases >= ?
                               and recent_rate < ? * baseline_purchases / baseline_months_seen, false) as fired_drop,
                ? and coalesce(p_alive < ?, false) as fired_alive,
@@ -264,40 +268,39 @@ def status_sql(
                ) as fired_complaint
         from rates
     """
-    params += [d.contract, d.lapse, as_of, d.lapse_days]
+    params += [d.contract, list(LABEL_HOWS), d.lapse, list(LABEL_HOWS)]
     params += [d.drop, float(min(d.baseline_months, d.recent_months)), MIN_BASELINE_PURCHASES, d.drop_pct / 100]
     params += [d.alive, d.alive_pct / 100]
     params += [d.complaint, as_of, d.complaint_days, as_of, d.sla_days]
 
     status = """
         select *,
-               case when fired_contract then 'left'
-                    when fired_lapse or fired_drop or fired_alive or fired_complaint then 'at risk'
+               case when fired_contract or fired_lapse then 'left'
+                    when fired_risk or fired_drop or fired_alive or fired_complaint then 'at risk'
                     else 'active' end as status,
                fired_contract or fired_lapse as defected,
-               least(case when fired_contract then churn_date end,
-                     case when fired_lapse then cast(last_purchase + to_days(cast(? as integer)) as date) end) as defect_date
+               case when fired_contract or fired_lapse then defected_since end as defect_date
         from rules
     """
-    params.append(d.lapse_days)
 
     if_alive_sql, expected_sql, value_params = _value_sql(v)
     money = f"""
         select *,
                defected and defect_date is null as undated,
                case when status = 'left' then coalesce(churn_reason, ?)
-                    when fired_complaint then ? when fired_lapse then ? when fired_drop then ? when fired_alive then ?
+                    when fired_complaint then ? when fired_risk then at_risk_why when fired_drop then ? when fired_alive then ?
                end as main_reason,
                case when status = 'left' then 1.0
                     when status = 'at risk' then greatest(
-                        case when fired_lapse or fired_drop or fired_alive then coalesce(1 - p_alive, 1.0) end,
+                        case when fired_risk or fired_drop or fired_alive then coalesce(1 - p_alive, 1.0) end,
                         case when fired_complaint then ? end)
                end as p_defect,
                {if_alive_sql} as value_if_retained,
                {expected_sql} as expected_value
         from status
     """
-    params += [NO_REASON, *(RULE_LABELS[k] for k in WARNING_ORDER), complaint_chance, *value_params, *value_params]
+    params += [NO_REASON, *(RULE_LABELS[k] for k in WARNING_ORDER if k != "lapse"), complaint_chance]
+    params += [*value_params, *value_params]
 
     sql = f"""
         with base as ({base}), rates as ({rates}), rules as ({rules}), status as ({status}), money as ({money})

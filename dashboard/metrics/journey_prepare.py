@@ -126,13 +126,13 @@ def _people(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
         create table {t("jr_people")} as
         with ids as (select distinct customer_id from {t("interactions")} where customer_id is not null and ts is not null),
              c as (
-                select customer_id, any_value(segment) as segment, any_value(region) as region,
-                       bool_or(coalesce(churned, false) or churn_date is not null) as churned
+                select customer_id, any_value(segment) as segment, any_value(region) as region
                 from {t("customers")} group by customer_id
-             )
+             ),
+             s as (select customer_id, coalesce(defected, false) as churned from {t("stg_customers")})
         select cast(row_number() over (order by ids.customer_id) as integer) as cust_key, ids.customer_id,
-               coalesce(c.segment, ?) as segment, coalesce(c.region, ?) as region, coalesce(c.churned, false) as churned
-        from ids left join c on c.customer_id = ids.customer_id
+               coalesce(c.segment, ?) as segment, coalesce(c.region, ?) as region, coalesce(s.churned, false) as churned
+        from ids left join c on c.customer_id = ids.customer_id left join s on s.customer_id = ids.customer_id
         order by cust_key
         """,
         [NOT_SET, NOT_SET],

@@ -22,8 +22,10 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from dashboard import staged
 from dashboard.contract import RELATIONSHIP_STAGES, normalise
 from dashboard.metrics.scope import NOT_SET, Filters
+from dashboard.staged.customers import LABEL_HOWS
 from dashboard.store import Store, Version
 
 ROLES = ("prospect", "first_purchase", "repeat", "loyal", "advocate", "at_risk", "defected")
@@ -184,17 +186,49 @@ def load_model(store: Store, dataset: str | None) -> StageModel:
         if rules:
             model = replace(model, rules=StageRules.from_dict(rules))
         model = replace(model, source=str(source))
-        return model.validate()
+        return _with_staged(store, dataset, model.validate())
     except (ValueError, TypeError, json.JSONDecodeError):
-        return DEFAULT_MODEL
+        return _with_staged(store, dataset, DEFAULT_MODEL)
+
+
+def _with_staged(store: Store, dataset: str, model: StageModel) -> StageModel:
+    """model with its at-risk and defected windows taken from the dataset's staged definitions (their one home)."""
+    found = staged.current(store, dataset)
+    if found is None:
+        return model
+    return replace(model, rules=replace(model.rules, **staged_rules(found))).validate()
+
+
+def staged_rules(definitions: staged.Definitions) -> dict[str, int]:
+    """The stage-rule thresholds that are the staged definitions' windows."""
+    return {
+        "at_risk_days": definitions.at_risk_days,
+        "defected_days": definitions.lapse_days,
+        "at_risk_complaints": definitions.at_risk_complaints,
+        "at_risk_complaint_days": definitions.complaint_days,
+    }
 
 
 def save_model(store: Store, dataset: str, model: StageModel) -> StageModel:
-    """Validate model and save its names and order, rules and source for dataset."""
+    """Validate model and save its names and order, rules and source for dataset; at-risk and defected windows that
+    differ from the staged definitions are saved there and the dataset is re-staged (ValueError when they cannot be)."""
     model = model.validate()
+    found = staged.current(store, dataset)
+    wanted = None
+    if found is not None:
+        r = model.rules
+        wanted = replace(
+            found,
+            at_risk_days=r.at_risk_days,
+            lapse_days=r.defected_days,
+            at_risk_complaints=r.at_risk_complaints,
+            complaint_days=r.at_risk_complaint_days,
+        ).validate()
     store.set_setting(dataset, SETTING_STAGES, [list(pair) for pair in model.stages])
     store.set_setting(dataset, SETTING_RULES, asdict(model.rules))
     store.set_setting(dataset, SETTING_SOURCE, model.source)
+    if wanted is not None and wanted != found:
+        staged.restage(store, dataset, wanted)
     return model
 
 
@@ -220,9 +254,10 @@ def prepare(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
              cu as (select min(signup_date) as lo, greatest(max(signup_date), max(churn_date)) as hi from {customers})
         select tx.lo as tx_start,
                coalesce(least(tx.lo, ix.lo), cu.lo) as data_start,
-               greatest(coalesce(greatest(tx.hi, ix.hi), cu.hi), (select max(churn_date) from {customers})) as data_end
+               cast(? as date) as data_end
         from tx, ix, cu
-        """
+        """,
+        [staged.load_profile(cur, version).as_of],
     )
     since = (
         "case when p.first_p is null then null "
@@ -256,7 +291,7 @@ def prepare(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
                         coalesce(least(c.signup_date, p.first_p), (select data_start from span)) as exists_from,
                         p.pdays, p.first_p, p.last_p, coalesce(p.n_purchases, 0) as n_purchases,
                         {", ".join(f"p.pdays[{k}] as p_{k}" for k in range(1, NTH_COLUMNS + 1))},
-                        c.churn_date, coalesce(c.churned, false) as churned_flag,
+                        c.churn_date, coalesce(list_contains(?, st.defected_how), false) as churned_flag,
                         c.referrals, c.acquisition_cost,
                         c.stage as stage_raw,
                         case when c.stage is not null then regexp_replace(lower(c.stage), '[^0-9a-z]+', '', 'g') end
@@ -264,6 +299,7 @@ def prepare(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
                         k.cdays
                  from {customers} c
                  join ids using (customer_id)
+                 join {version.table("stg_customers")} st using (customer_id)
                  left join p using (customer_id)
                  left join k using (customer_id)
              )
@@ -273,7 +309,7 @@ def prepare(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
         from base
         order by ck
         """,
-        [NOT_SET, NOT_SET],
+        [NOT_SET, NOT_SET, list(LABEL_HOWS)],
     )
     cur.execute(
         f"""

@@ -18,7 +18,7 @@ from dashboard.staged.definitions import Definitions, describe
 from dashboard.staged.profile import DataProfile
 from dashboard.store import Store, Version
 
-__all__ = ["DataProfile", "Definitions", "build", "describe", "load", "restage"]
+__all__ = ["DataProfile", "Definitions", "build", "current", "describe", "load", "load_profile", "restage", "sentences"]
 
 
 def build(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
@@ -30,6 +30,11 @@ def build(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
     contacts.build(cur, version, found, chosen)
 
 
+def load_profile(cur: duckdb.DuckDBPyConnection, version: Version, _spec: object = None) -> DataProfile:
+    """What the version's data can support, as measured at publish."""
+    return profile.load(cur, version)
+
+
 def load(cur: duckdb.DuckDBPyConnection, version: Version) -> tuple[DataProfile, Definitions]:
     """The version's profile and the definitions in force for its dataset."""
     found = profile.load(cur, version)
@@ -39,6 +44,18 @@ def load(cur: duckdb.DuckDBPyConnection, version: Version) -> tuple[DataProfile,
 def sentences(cur: duckdb.DuckDBPyConnection, version: Version, _spec: object = None) -> dict[str, str]:
     """How each concept is read from this version's data, one sentence each (see definitions.describe)."""
     return describe(*load(cur, version))
+
+
+def current(store: Store, dataset: str) -> Definitions | None:
+    """The definitions in force for dataset's active version; None when it has none."""
+    version = store.active_version(dataset)
+    if version is None:
+        return None
+    with store.cursor() as cur:
+        try:
+            return load(cur, version)[1]
+        except duckdb.CatalogException:
+            return None  # built before staging existed: its tables are rebuilt on the next start
 
 
 def restage(store: Store, dataset: str, new: Definitions) -> list[int]:

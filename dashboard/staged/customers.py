@@ -24,6 +24,9 @@ from dashboard.staged.sql import bind
 from dashboard.store import Version
 
 TABLE = "stg_customers"
+BY_FLAG, BY_DATE = "churn flag", "churn date"
+LABEL_HOWS = (BY_FLAG, BY_DATE)
+"""defected_how of a customer the data's churn labels mark as gone (any other how is a purchase lapse)."""
 
 
 def _prospect_labels() -> list[str]:
@@ -48,7 +51,7 @@ def build(cur: duckdb.DuckDBPyConnection, version: Version, profile: DataProfile
     dated = "c.churn_date is not null" if profile.churn_date else "false"
     lapsed = f"(p.last_purchase is not null and $as_of > p.last_purchase + interval {lapse} day)"
     lapsed = lapsed if profile.has_purchases else "false"
-    knows_defection = profile.churn_labels or profile.has_purchases
+    knows_defection = profile.tells_defection
     quiet = f"(p.last_purchase is not null and $as_of > p.last_purchase + interval {risk} day)"
     quiet = quiet if profile.has_purchases and knows_defection else "false"
     counts_complaints = profile.complaints and d.at_risk_complaints > 0 and knows_defection
@@ -113,8 +116,8 @@ def build(cur: duckdb.DuckDBPyConnection, version: Version, profile: DataProfile
                     when by_lapse and not by_flag then cast(last_purchase + interval {lapse} day as date)
                end as defected_since,
                case when not defected then null
-                    when by_date then 'churn date'
-                    when by_flag then 'churn flag'
+                    when by_date then $by_date
+                    when by_flag then $by_flag
                     when by_lapse then $lapse_how
                end as defected_how,
                case when defected is null or not $knows_risk then null
@@ -130,6 +133,8 @@ def build(cur: duckdb.DuckDBPyConnection, version: Version, profile: DataProfile
     """
     values = {
         "as_of": profile.as_of,
+        "by_date": BY_DATE,
+        "by_flag": BY_FLAG,
         "prospect_labels": _prospect_labels(),
         "complaints_min": d.at_risk_complaints,
         "knows_defection": knows_defection,

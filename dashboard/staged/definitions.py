@@ -12,6 +12,8 @@ import duckdb
 from dashboard.staged.profile import CONTACTS_ONLY, CONTRACT, LEADS_TO_DEALS, DataProfile
 
 SETTING = "staged.definitions"
+MIN_WINDOW = 14
+"""Shortest at-risk or lapse window in days (the Funnel keeps purchase gaps from this length)."""
 
 
 @dataclass(frozen=True)
@@ -29,8 +31,8 @@ class Definitions:
         """Self when every window is in range and at risk comes before defected; ValueError naming the first fault."""
         limits = {
             "fcr_days": (1, 365),
-            "lapse_days": (1, 3650),
-            "at_risk_days": (1, 3650),
+            "lapse_days": (MIN_WINDOW, 3650),
+            "at_risk_days": (MIN_WINDOW, 3650),
             "at_risk_complaints": (0, 1000),
             "complaint_days": (1, 3650),
         }

@@ -56,6 +56,11 @@ class DataProfile:
         return self.churn_flag or self.churn_date
 
     @property
+    def tells_defection(self) -> bool:
+        """Whether the data can tell who defected: churn labels, or purchases whose recency shows a lapse."""
+        return self.churn_labels or self.has_purchases
+
+    @property
     def purchase_histories(self) -> bool:
         """Whether some buyers bought on two days or more, so recency and frequency can be read."""
         return self.repeat_buyers > 0
@@ -141,13 +146,17 @@ def measure(cur: duckdb.DuckDBPyConnection, version: Version) -> DataProfile:
 
 
 def _as_of(cur: duckdb.DuckDBPyConnection, version: Version) -> date | None:
-    """The day statuses are assessed on: the last day with a transaction, else with a touchpoint, else the last churn date."""
-    for table, expr in (("transactions", "max(ts)"), ("interactions", "max(ts)"), ("customers", "max(churn_date)")):
-        if version.has(table):
-            value = cur.execute(f"select cast({expr} as date) from {version.table(table)}").fetchall()[0][0]
-            if value is not None:
-                return value
-    return None
+    """The day statuses are assessed on: the last day of the data (transactions, touchpoints, churn dates; signups when
+    there is nothing else), the Funnel's "now"."""
+    customers, transactions, interactions = (version.table(t) for t in ("customers", "transactions", "interactions"))
+    return cur.execute(
+        f"""
+        select coalesce(greatest((select max(cast(ts as date)) from {transactions}),
+                                 (select max(cast(ts as date)) from {interactions}),
+                                 (select max(churn_date) from {customers})),
+                        (select max(signup_date) from {customers}))
+        """
+    ).fetchall()[0][0]
 
 
 def store(cur: duckdb.DuckDBPyConnection, version: Version, profile: DataProfile) -> None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 import pandas as pd
 import streamlit as st
 
-from dashboard import contract
+from dashboard import contract, staged
 from dashboard.charts import behaviours as charts
 from dashboard.formatting import NumberFormat
 from dashboard.metrics import behaviours as bh
@@ -82,7 +82,7 @@ def behaviour_data(ctx: PageContext) -> BehaviourData:
         scope_text=bh.scope_text(catalogue.scope, version),
         base=float(total["in_scope"].iloc[0]) if len(total) else 0.0,
         customers=float(total["customers"].iloc[0]) if len(total) else 0.0,
-        has_churn=version.has("customers", "churned") or version.has("customers", "churn_date"),
+        has_churn=ctx.metric(staged.load_profile).tells_defection,
         has_satisfaction=version.has("customers", "satisfaction"),
         flag_columns=flag_columns,
     )
@@ -261,7 +261,7 @@ def render_count_groups(ctx: PageContext, data: BehaviourData) -> None:
                 "—" if pd.isna(lo) else f"{fmt.number(lo, 2)} to {fmt.number(hi, 2)}"
                 for lo, hi in zip(groups["ci_low"], groups["ci_high"], strict=True)
             ],
-            "Churn rate": [fmt.pct(v, 2) for v in groups["churn_rate"]],
+            "Churn rate": [fmt.pct(v, 2) if data.has_churn else "—" for v in groups["churn_rate"]],
             "Note": ["Fewer than 30 customers: too few to read" if s else "" for s in groups["small"]],
         }
     )
@@ -271,7 +271,7 @@ def render_count_groups(ctx: PageContext, data: BehaviourData) -> None:
         "the behaviours measured in the data. Satisfaction: the customer's score; interval: mean ± Student's t × "
         "standard deviation ÷ √n. Churn rate: customers who defected during the period ÷ customers."
         + ("" if data.has_satisfaction else " This dataset has no satisfaction scores.")
-        + ("" if data.has_churn else " This dataset does not say which customers left, so churn is 0.")
+        + ("" if data.has_churn else " This dataset does not say which customers left, so churn is not shown.")
     )
 
 

@@ -15,7 +15,7 @@ from dashboard.contract import CHANNELS
 from dashboard.metrics import economics, funnel, movement, stages
 from dashboard.metrics.scope import month_start
 from dashboard.metrics.stages import DEFAULT_NAMES, LADDER, NEW, OFF_RAMPS, ROLES, StageModel, StageRules
-from dashboard.ui import report, state, widgets
+from dashboard.ui import data, report, state, widgets
 from dashboard.ui.frame import PageContext
 
 TABS = ("Funnel", "Sales funnel", "Movement", "Economics", "Stage rules")
@@ -708,6 +708,7 @@ def _save_model(ctx: PageContext, candidate: StageModel, message: str) -> None:
     except ValueError as exc:
         st.session_state["f_model_msg"] = ("error", f"Not saved: {exc}.")
         return
+    data.clear_caches()  # a changed window re-stages the dataset: cached figures are stale
     st.session_state["f_model_msg"] = ("success", message)
     _forget_editor()
 
