@@ -287,7 +287,7 @@ def status_sql(
     money = f"""
         select *,
                defected and defect_date is null as undated,
-               case when status = 'left' then coalesce(churn_reason, ?)
+               case when status = 'left' then coalesce(churn_reason, case when fired_lapse then defected_how end, ?)
                     when fired_complaint then ? when fired_risk then at_risk_why when fired_drop then ? when fired_alive then ?
                end as main_reason,
                case when status = 'left' then 1.0
@@ -313,7 +313,7 @@ def status_sql(
 def follow_up_spec(spec: DefectionSpec) -> DefectionSpec:
     """The part of spec the complaint follow-up depends on (all customers; dated rules and the resolution target)."""
     d = spec.definition
-    return DefectionSpec(definition=Definition(contract=d.contract, lapse=d.lapse, lapse_days=d.lapse_days, sla_days=d.sla_days))
+    return DefectionSpec(definition=Definition(contract=d.contract, lapse=d.lapse, sla_days=d.sla_days))
 
 
 def complaint_follow_up(cur: duckdb.DuckDBPyConnection, version: Version, spec: DefectionSpec) -> pd.DataFrame:
@@ -333,20 +333,19 @@ def complaint_follow_up(cur: duckdb.DuckDBPyConnection, version: Version, spec: 
             cur.execute(
                 f"""
             with bad as (
-                select min(ts) as first_bad, any_value(churned) as churned, any_value(churn_date) as churn_date,
-                       any_value(last_purchase) as last_purchase
+                select customer_key, min(ts) as first_bad
                 from {version.table("df_complaints")}
                 where {where} and (resolution_days > ? or unresolved or repeated)
                 group by customer_key
             ),
             people as (
-                select first_bad,
-                       least(case when ? and churned then churn_date end,
-                             case when ? and last_purchase is not null
-                                       and date_diff('day', last_purchase, cast(? as date)) >= ?
-                                  then cast(last_purchase + to_days(cast(? as integer)) as date) end) as defect_date
-                from bad
-                where cast(first_bad as date) <= cast(? as date) - to_days(cast(? as integer))
+                select b.first_bad,
+                       case when coalesce(c.defected, false)
+                                 and (case when list_contains(?, c.defected_how) then ? else ? end)
+                            then c.defected_since end as defect_date
+                from bad b
+                join {version.table("df_customers")} c on c.customer_key = b.customer_key
+                where cast(b.first_bad as date) <= cast(? as date) - to_days(cast(? as integer))
             )
             select count(*) filter (where defect_date is null or defect_date >= cast(first_bad as date)) as complainers,
                    count(*) filter (where defect_date >= cast(first_bad as date)
@@ -356,11 +355,9 @@ def complaint_follow_up(cur: duckdb.DuckDBPyConnection, version: Version, spec: 
                 [
                     *params,
                     d.sla_days,
+                    list(LABEL_HOWS),
                     d.contract,
                     d.lapse,
-                    as_of,
-                    d.lapse_days,
-                    d.lapse_days,
                     as_of,
                     FOLLOW_UP_DAYS,
                     FOLLOW_UP_DAYS,
@@ -592,7 +589,7 @@ def at_risk_list(cur: duckdb.DuckDBPyConnection, version: Version, spec: ListSpe
         "left": "status = 'left' and defected_in_period",
         "all": "(status = 'at risk' or (status = 'left' and defected_in_period))",
     }[spec.show]
-    labels = ", ".join(f"case when fired_{key} then ? end" for key, _ in RULES)
+    labels = ", ".join([*(f"case when fired_{key} then ? end" for key, _ in RULES), "case when fired_risk then at_risk_why end"])
     limit = "limit ?" if spec.limit else ""
     return cur.execute(
         f"""

@@ -283,8 +283,10 @@ def render_churn(ctx: PageContext, data: BehaviourData) -> None:
     if churn.empty:
         st.info("No behaviour is measured in the data.")
         return
+    ctx.show_definitions("defected")
     if not data.has_churn:
-        st.info("This dataset does not say which customers left (no churned flag or churn date).")
+        st.info("This dataset does not say which customers left: churn is not shown.")
+        return
     display = pd.DataFrame(
         {
             "Behaviour": churn["behaviour"],

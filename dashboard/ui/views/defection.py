@@ -77,6 +77,7 @@ def render_headline(ctx: PageContext, view: DefectionView) -> None:
     spec = view.spec
     as_of = pd.Timestamp(view.fit["as_of"]).strftime("%d %b %Y") if pd.notna(view.fit["as_of"]) else "—"
     st.caption(f"**Defected or at risk when:** {spec.definition.describe()}. Status on {as_of}, the last day in the data.")
+    ctx.show_definitions("kind", "defected", "at_risk")
     kpi_frame = figures.kpis_from(view.summary, spec)
     story = figures.story(kpi_frame, figures.reasons_from(view.summary), ctx.number_format)
     if story:

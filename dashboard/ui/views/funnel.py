@@ -114,6 +114,7 @@ def render_stage_funnel(ctx: PageContext, model: StageModel) -> pd.DataFrame:
         f"(the end of the last month selected in the sidebar). Conversion is shown of the first stage and of the "
         "previous stage."
     )
+    ctx.show_definitions("kind", "prospect", "defected", "at_risk")
     if known == 0:
         st.info("No customers in the selected segments and regions by this date.")
         return counts

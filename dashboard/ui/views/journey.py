@@ -166,6 +166,7 @@ def render_journey_map(ctx: PageContext, spec: JourneySpec) -> None:
 def render_service(ctx: PageContext, spec: JourneySpec) -> None:
     """Service measures as tiles (each with its definition), then repeats by stage, resolution times, churn, switching."""
     st.subheader("Service", anchor=False)
+    ctx.show_definitions("repeat", "resolved")
     table = ctx.metric(journey_service.measures, spec)
     nf = ctx.number_format
     first, second = table.iloc[:4], table.iloc[4:]

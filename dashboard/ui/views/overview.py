@@ -13,6 +13,7 @@ from dashboard.ui.frame import PageContext
 def render_kpis(ctx: PageContext) -> None:
     """The eight KPI tiles for the active dataset and filters, each with its definition."""
     widgets.kpi_tiles(ctx.metric(overview.kpis), ctx.number_format)
+    ctx.show_definitions("kind", "prospect", "defected")
 
 
 def render_trend(ctx: PageContext, key: str = "overview_trend") -> None:
