@@ -230,7 +230,7 @@ def status_sql(
         select c.customer_id, c.customer_key, c.segment, c.region, c.start_date, c.churned, c.churn_date, c.churn_reason,
                c.first_purchase, c.last_purchase, c.purchase_days, c.annual_spend, c.p_alive, c.bg_expected,
                c.gg_spend, c.revenue, c.complaints, c.complaint_unresolved, c.complaint_slowest_days,
-               c.complaint_repeated, c.defected, c.defected_since, c.defected_how, c.at_risk, c.at_risk_why,
+               c.complaint_repeated, c.defected as defected_staged, c.defected_since, c.defected_how, c.at_risk, c.at_risk_why,
                {group_cols}
                c.purchases_back[?] as recent_purchases,
                c.purchases_back[?] - c.purchases_back[?] as baseline_purchases,
@@ -255,8 +255,8 @@ def status_sql(
     rules = f"""
         select *,
                baseline_purchases / nullif(baseline_months_seen, 0) as baseline_rate,
-               ? and coalesce(defected and list_contains(?, defected_how), false) as fired_contract,
-               ? and coalesce(defected and not list_contains(?, defected_how), false) as fired_lapse,
+               ? and coalesce(defected_staged and list_contains(?, defected_how), false) as fired_contract,
+               ? and coalesce(defected_staged and not list_contains(?, defected_how), false) as fired_lapse,
                coalesce(at_risk, false) as fired_risk,
                ? and coalesce(baseline_months_seen >= ? and baseline_purchases >= ?
                               and recent_rate < ? * baseline_purchases / baseline_months_seen, false) as fired_drop,
