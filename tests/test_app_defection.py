@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard.store import Store
 from tests.conftest import use_copy
-from tests.tiny_defection import defection_tables, shop_tables
+from tests.tiny_defection import defection_tables, publish_tiny, shop_tables
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = "pages/5_Defection.py"
@@ -25,7 +25,7 @@ PAGE = "pages/5_Defection.py"
 def tiny_file(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("dtiny") / "tiny.duckdb"
     store = Store(path)
-    store.publish("tiny", defection_tables())
+    publish_tiny(store)
     store.publish("shop", shop_tables())
     store.close()
     return path

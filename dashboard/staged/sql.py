@@ -16,3 +16,8 @@ def bind(sql: str, values: Mapping[str, Any]) -> dict[str, Any]:
     if missing:
         raise KeyError(f"no value for {', '.join(sorted(missing))}")
     return {name: values[name] for name in used}
+
+
+FILE_ORDER = "rowid"
+"""A touchpoint's position in the published file (DuckDB's rowid), which breaks ties between contacts at one moment;
+the one DuckDB-only feature of the staging SQL: another engine gives the column its own way."""
