@@ -11,7 +11,7 @@ Two populations, both for the selected segments, regions and months (prospects n
 
 adoption of a behaviour = customers in scope showing it ÷ customers in scope.
 
-Derived behaviours read customer-started touchpoints (initiated_by not "company"; all touchpoints when the
+Derived behaviours read contacts (stg_contacts.is_contact: customer-started touchpoints; all touchpoints when the
 data do not say who started them) in calendar months, up to each customer's last month as a customer within
 the period: the month they left, or the period's last month (the data's last month when no period is set).
 """
@@ -73,9 +73,9 @@ def prepare(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
                cast(year(i.ts) * 12 + month(i.ts) - 1 as integer) as month_index,
                lower(trim(i.channel)) as channel,
                cast(count(*) as integer) as n
-        from {interactions} i
+        from {version.table("stg_contacts")} i
         join {version.table("bh_customers")} c on c.customer_id = i.customer_id
-        where coalesce(lower(trim(i.initiated_by)), 'customer') <> 'company' and i.ts is not null
+        where i.is_contact
         group by all
         """
     )

@@ -1,13 +1,14 @@
 """stg_contacts: the one place contact, complaint, repeat, resolved and resolved at first contact are defined. One row
 per touchpoint with a customer and a time.
 
-- is_contact: started by the customer (initiated_by is customer, or not given); company-started touchpoints are not.
+- is_contact: started by the customer (initiated_by is customer; every touchpoint when the data has no initiated_by).
 - is_complaint: the touchpoint's journey stage is complaint (NULL when the data has no stage column).
 - prev_ts, next_ts, next_contact_id: the contacts of the same customer with the same reason just before and after it
   (of two contacts at the same moment, the one earlier in the file comes first); views with their own window read these.
 - repeat: a contact with a reason followed by the next within fcr_days (elapsed time); NULL for a touchpoint that is
   no contact or has no reason.
-- resolved: the resolved column when mapped, else whether resolved_ts is set, else NULL.
+- resolved: the resolved flag where it is given, else TRUE where a resolution time is given; with resolved_ts but no
+  resolved column, whether resolved_ts is set; NULL where the data says nothing.
 - resolved_at_first_contact: resolved and not repeated; NULL when either is unknown.
 """
 
@@ -28,10 +29,12 @@ def build(cur: duckdb.DuckDBPyConnection, version: Version, profile: DataProfile
     interactions = version.table("interactions")
     window = int(d.fcr_days)
     complaint = "lower(i.stage) = 'complaint'" if version.has("interactions", "stage") else "cast(null as boolean)"
-    contact = "coalesce(lower(trim(i.initiated_by)), 'customer') = 'customer'"
+    contact = "coalesce(lower(trim(i.initiated_by)) = 'customer', false)"
     if not version.has("interactions", "initiated_by"):
         contact = "true"
-    if profile.resolved_flag:
+    if profile.resolved_flag and profile.resolved_ts:
+        resolved = "coalesce(i.resolved, case when i.resolved_ts is not null then true end)"
+    elif profile.resolved_flag:
         resolved = "i.resolved"
     elif profile.resolved_ts:
         resolved = "i.resolved_ts is not null"

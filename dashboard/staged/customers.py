@@ -3,8 +3,9 @@ any table.
 
 - purchase: a day on which the customer's transactions add up to more than zero (invoice lines of one order count once;
   a day of refunds only is not a purchase).
-- is_prospect: known but never bought, or labelled prospect in the stage column; only where the data has purchases
-  (else from the stage column when there is one, else NULL: unknown). counts_as_customer = not a prospect.
+- is_prospect: known but never bought (and not marked as having left: a churn label says they were a customer), or
+  labelled prospect in the stage column; only where the data has purchases (else from the stage column when there is
+  one, else NULL: unknown). counts_as_customer = not a prospect.
 - defected: churn flag set, or a churn date, or no purchase for more than lapse_days before the as-of day; FALSE for
   prospects; NULL when the data can tell neither. defected_since: the churn date, or the last purchase + lapse_days.
 - at_risk: not defected and (no purchase for more than at_risk_days, or at least at_risk_complaints complaints within
@@ -41,14 +42,14 @@ def build(cur: duckdb.DuckDBPyConnection, version: Version, profile: DataProfile
     lapse, risk, window = int(d.lapse_days), int(d.at_risk_days), int(d.complaint_days)
     labelled = "regexp_replace(lower(c.stage), '[^0-9a-z]+', '', 'g')"
     by_stage = f"coalesce(list_contains(cast($prospect_labels as varchar[]), {labelled}), false)"
+    flag = "coalesce(c.churned, false)" if profile.churn_flag else "false"
+    dated = "c.churn_date is not null" if profile.churn_date else "false"
     if profile.has_purchases:
-        prospect = f"{by_stage} or coalesce(p.purchases, 0) = 0"
+        prospect = f"{by_stage} or (coalesce(p.purchases, 0) = 0 and not ({flag} or {dated}))"
     elif profile.stage_column:
         prospect = f"case when c.stage is null then null else {by_stage} end"
     else:
         prospect = "cast(null as boolean)"
-    flag = "coalesce(c.churned, false)" if profile.churn_flag else "false"
-    dated = "c.churn_date is not null" if profile.churn_date else "false"
     lapsed = f"(p.last_purchase is not null and $as_of > p.last_purchase + interval {lapse} day)"
     lapsed = lapsed if profile.has_purchases else "false"
     knows_defection = profile.tells_defection

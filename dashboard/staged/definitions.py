@@ -89,7 +89,10 @@ def describe(profile: DataProfile, definitions: Definitions) -> dict[str, str]:
         CONTACTS_ONLY: "Contacts only: no purchases and no churn labels in this data.",
     }.get(profile.kind, "Repeat purchases: customers' purchase histories tell who is still buying.")
     if profile.has_purchases:
-        prospect = "Prospect means: known but never bought (no day whose amounts add up to more than zero)."
+        prospect = (
+            "Prospect means: known but never bought (no day whose amounts add up to more than zero) and not marked as "
+            "having left."
+        )
     elif profile.stage_column:
         prospect = "Prospect means: the stage column says prospect (no purchases in this data)."
     else:
