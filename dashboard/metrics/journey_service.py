@@ -222,8 +222,8 @@ def complaint_churn(cur: duckdb.DuckDBPyConnection, version: Version, spec: Jour
     """Churn of customers whose complaints were all resolved at first contact, of the others, and of those without a complaint.
 
     A complaint is resolved at first contact when it is resolved and no contact with the same reason follows
-    within N days. Customers: in scope with a touchpoint in the period. churn_rate = defected (churned flag or
-    churn date) ÷ customers in the group.
+    within N days. Customers: in scope with a touchpoint in the period. churn_rate = defected (stg_customers) ÷
+    customers in the group.
     """
     spec = spec.validate()
     t = version.table

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from dashboard import staged
 from dashboard.charts import journey as charts
 from dashboard.contract import JOURNEY_STAGES
 from dashboard.metrics import customers, journey, journey_drill, journey_paths, journey_service
@@ -195,10 +196,13 @@ def render_service(ctx: PageContext, spec: JourneySpec) -> None:
             st.caption(
                 "Customers with a touchpoint in the period, by what happened to their complaints: all resolved at first "
                 f"contact (resolved, no contact with the same reason within {spec.repeat_days} days), at least one not, "
-                "or no complaint. Churned = churned flag or churn date."
+                "or no complaint. Churned = defected, as the line under Service says."
             )
         else:
-            st.info("Churn after a complaint needs complaints (stage `complaint`) and churn (`churned` or `churn_date`).")
+            st.info(
+                "Churn after a complaint needs complaints (stage `complaint`) and a way to tell who left: map `churned` or "
+                "`churn_date` in customers, or transactions with amounts."
+            )
     with right:
         pairs = ctx.metric(journey_service.switches, spec)
         if len(pairs):
@@ -208,7 +212,7 @@ def render_service(ctx: PageContext, spec: JourneySpec) -> None:
 
 
 def _has_churn(ctx: PageContext) -> bool:
-    return ctx.version.has("customers", "churned") or ctx.version.has("customers", "churn_date")
+    return ctx.metric(staged.load_profile, None).tells_defection
 
 
 def _measure_text(row: pd.Series, nf) -> str:
