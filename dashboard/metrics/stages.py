@@ -269,7 +269,10 @@ def prepare(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
         f"""
         create table {version.table("fn_customers")} as
         with span as (select * from {version.table("fn_span")}),
-             ids as (select customer_id, cast(row_number() over (order by customer_id) as integer) as ck from {customers}),
+             ids as (
+                 select customer_id, cast(row_number() over (order by customer_id) as integer) as ck
+                 from {version.table("stg_customers")}
+             ),
              days as (
                  select customer_id, cast(ts as date) as day, sum(amount) as amount
                  from {transactions} group by all
@@ -284,7 +287,7 @@ def prepare(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
                  from {interactions} where lower(stage) = 'complaint' group by customer_id
              ),
              base as (
-                 select ids.ck, c.customer_id,
+                 select ids.ck, st.customer_id,
                         coalesce(c.segment, ?) as segment, coalesce(c.region, ?) as region,
                         c.signup_date as lead_date,
                         {since} as since,
@@ -297,9 +300,9 @@ def prepare(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
                         case when c.stage is not null then regexp_replace(lower(c.stage), '[^0-9a-z]+', '', 'g') end
                             as stage_label,
                         k.cdays
-                 from {customers} c
+                 from {version.table("stg_customers")} st
                  join ids using (customer_id)
-                 join {version.table("stg_customers")} st using (customer_id)
+                 left join (select * from {customers} where customer_id is not null) c using (customer_id)
                  left join p using (customer_id)
                  left join k using (customer_id)
              )
