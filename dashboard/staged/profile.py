@@ -146,15 +146,15 @@ def measure(cur: duckdb.DuckDBPyConnection, version: Version) -> DataProfile:
 
 
 def _as_of(cur: duckdb.DuckDBPyConnection, version: Version) -> date | None:
-    """The day statuses are assessed on: the last day of the data (transactions, touchpoints, churn dates; signups when
-    there is nothing else), the Funnel's "now"."""
+    """The day statuses are assessed on, the Funnel's "now": the last day with a transaction or touchpoint (the last
+    signup or churn date when there are none), or a later churn date."""
     customers, transactions, interactions = (version.table(t) for t in ("customers", "transactions", "interactions"))
     return cur.execute(
         f"""
-        select coalesce(greatest((select max(cast(ts as date)) from {transactions}),
-                                 (select max(cast(ts as date)) from {interactions}),
-                                 (select max(churn_date) from {customers})),
-                        (select max(signup_date) from {customers}))
+        select greatest(coalesce(greatest((select max(cast(ts as date)) from {transactions}),
+                                          (select max(cast(ts as date)) from {interactions})),
+                                 (select greatest(max(signup_date), max(churn_date)) from {customers})),
+                        (select max(churn_date) from {customers}))
         """
     ).fetchall()[0][0]
 
