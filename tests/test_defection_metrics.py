@@ -263,8 +263,8 @@ def test_an_injected_stage_source_replaces_the_fallback(cur, version):
 
 def test_reasons_pareto(cur, version):
     reasons = f.reasons(cur, version, spec_for(version))
-    # 1 each, by name; C gave no reason but lapsed, and says so
-    assert reasons["reason"].tolist() == ["-Price rise", "Poor complaint handling", "no purchase for 90 days"]
+    # 1 each, by name; C lapsed without a reason
+    assert reasons["reason"].tolist() == ["(no reason given)", "-Price rise", "Poor complaint handling"]
     assert reasons["cumulative_share"].tolist() == pytest.approx([1 / 3, 2 / 3, 1.0])
     assert reasons["value_lost"].sum() == pytest.approx((SPEND["B"] + SPEND["C"] + SPEND["F"]) * ANNUITY, rel=1e-6)
 
@@ -273,7 +273,7 @@ def test_value_by_reason_separates_lost_from_at_risk(cur, version):
     rows = f.value_by_reason(cur, version, spec_for(version)).set_index(["kind", "reason"])["value"]
     assert rows[("lost", "Poor complaint handling")] == pytest.approx(SPEND["F"] * ANNUITY, rel=1e-6)
     # main reason of an at-risk customer: the complaint first, then no purchase, drop, low probability alive
-    assert rows[("lost", "no purchase for 90 days")] == pytest.approx(SPEND["C"] * ANNUITY, rel=1e-6)
+    assert rows[("lost", "(no reason given)")] == pytest.approx(SPEND["C"] * ANNUITY, rel=1e-6)
     assert rows[("at risk", "Own-baseline drop")] == pytest.approx(SPEND["D"] * ANNUITY, rel=1e-6)
     assert rows[("at risk", "Badly handled complaint")] == pytest.approx(SPEND["E"] * ANNUITY, rel=1e-6)
 

@@ -287,7 +287,7 @@ def status_sql(
     money = f"""
         select *,
                defected and defect_date is null as undated,
-               case when status = 'left' then coalesce(churn_reason, case when fired_lapse then defected_how end, ?)
+               case when status = 'left' then coalesce(churn_reason, ?)
                     when fired_complaint then ? when fired_risk then at_risk_why when fired_drop then ? when fired_alive then ?
                end as main_reason,
                case when status = 'left' then 1.0
