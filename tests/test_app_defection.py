@@ -83,7 +83,9 @@ def test_page_draws_the_story_on_the_tiny_dataset(tiny_db):
     pareto = _chart(at, "Why customers left (Pareto)")
     assert pareto["data"][0]["x"] == ["(no reason given)", "-Price rise", "Poor complaint handling"]  # C gave none
     assert any("Defected means: churn flag set" in c.value and "90 days" in c.value for c in at.caption)
-    assert sorted(b.proto.id.split("-")[-1] for b in at.get("download_button") if "d_download" in b.proto.id) == [
+    assert any("No customer matches" in i.value for i in at.info)  # nobody is staged at risk: no list to download
+    listed = _page(d_show="left")
+    assert sorted(b.proto.id.split("-")[-1] for b in listed.get("download_button") if "d_download" in b.proto.id) == [
         "d_download_csv",
         "d_download_xlsx",
     ]
