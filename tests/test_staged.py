@@ -176,3 +176,43 @@ def test_a_new_version_is_staged_with_the_saved_definition(store):
 def test_profile_round_trips_through_json():
     found = staged.DataProfile(has_purchases=True, people=3, kind=REPEAT_PURCHASE, as_of=date(2024, 1, 31))
     assert staged.DataProfile.from_json(found.to_json()) == found
+
+
+def _stages_now(store: Store, version) -> dict[str, str]:
+    from dashboard.metrics import stages
+
+    sql, params = stages.customer_stage_sql(version, stages.DEFAULT_MODEL)
+    with store.cursor() as cur:
+        return dict(cur.execute(f"select * from ({sql})", params).fetchall())
+
+
+def long_standing_buyers(churn_flags: bool) -> dict[str, pd.DataFrame]:
+    """S and T joined in 2022, before the bills begin (10 Jan 2023); S bought once (1 Jun 2024), T twice (10 Jan 2023,
+    10 Jun 2024, the last day); U joined 1 May 2024 and bought the next day; R never bought."""
+    customers = pd.DataFrame(
+        {
+            "customer_id": ["R", "S", "T", "U"],
+            "signup_date": [date(2022, 1, 1), date(2022, 1, 1), date(2022, 1, 1), date(2024, 5, 1)],
+        }
+    )
+    if churn_flags:
+        customers["churned"] = False
+    bills = pd.DataFrame(
+        {
+            "customer_id": ["T", "S", "U", "T"],
+            "ts": pd.to_datetime(["2023-01-10", "2024-06-01", "2024-05-02", "2024-06-10"]),
+            "amount": [30.0, 30.0, 30.0, 30.0],
+        }
+    )
+    return {"customers": customers, "transactions": bills}
+
+
+def test_stage_rules_follow_the_kind_of_business(store):
+    # purchase histories (no churn labels): a one-off buyer is no repeat customer however long ago they joined
+    shop = store.publish("shop", long_standing_buyers(churn_flags=False))
+    assert _profile(store, shop).kind == REPEAT_PURCHASE
+    assert _stages_now(store, shop) == {"R": "prospect", "S": "first purchase", "T": "repeat", "U": "first purchase"}
+    # a contract: two and a half years as a customer make S and T loyal (730 days of tenure), U is new
+    contract = store.publish("utility", long_standing_buyers(churn_flags=True))
+    assert _profile(store, contract).kind == CONTRACT
+    assert _stages_now(store, contract) == {"R": "prospect", "S": "loyal", "T": "loyal", "U": "first purchase"}

@@ -26,6 +26,7 @@ from dashboard import staged
 from dashboard.contract import RELATIONSHIP_STAGES, normalise
 from dashboard.metrics.scope import NOT_SET, Filters
 from dashboard.staged.customers import LABEL_HOWS
+from dashboard.staged.profile import LEADS_TO_DEALS, REPEAT_PURCHASE
 from dashboard.store import Store, Version
 
 ROLES = ("prospect", "first_purchase", "repeat", "loyal", "advocate", "at_risk", "defected")
@@ -299,7 +300,8 @@ def prepare(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
                         c.stage as stage_raw,
                         case when c.stage is not null then regexp_replace(lower(c.stage), '[^0-9a-z]+', '', 'g') end
                             as stage_label,
-                        k.cdays
+                        k.cdays,
+                        cast(? as boolean) as tenure_counts
                  from {version.table("stg_customers")} st
                  join ids using (customer_id)
                  left join (select * from {customers} where customer_id is not null) c using (customer_id)
@@ -312,7 +314,7 @@ def prepare(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
         from base
         order by ck
         """,
-        [NOT_SET, NOT_SET, list(LABEL_HOWS)],
+        [NOT_SET, NOT_SET, list(LABEL_HOWS), tenure_counts(staged.load_profile(cur, version))],
     )
     cur.execute(
         f"""
@@ -361,6 +363,12 @@ def prepare(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
         order by month
         """
     )
+
+
+def tenure_counts(profile: staged.DataProfile) -> bool:
+    """Whether time as a customer can lift a stage: in contract data and data without purchases, not where purchase
+    histories show who comes back (repeat purchase, leads to deals)."""
+    return profile.kind not in (REPEAT_PURCHASE, LEADS_TO_DEALS)
 
 
 # -- dates ---------------------------------------------------------------------------------------
@@ -445,7 +453,10 @@ def _entry_sql(model: StageModel, version: Version) -> dict[str, str]:
             count_part = f"c.p_{int(purchases)}"  # a prepared column: the k-th purchase day
         else:
             count_part = f"c.pdays[rule.{prefix}_purchases]"
-        tenure_part = f"c.since + rule.{prefix}_tenure_days" if tenure else None
+        # tenure lifts a stage only where it stands for loyalty (contracts): with purchase histories a one-off buyer
+        # is not repeat by tenure alone, so there tenure never meets an "or" and always meets an "and"
+        otherwise = "else c.since end" if join == "and" and count_part is not None else "end"
+        tenure_part = f"case when c.tenure_counts then c.since + rule.{prefix}_tenure_days {otherwise}" if tenure else None
         parts = [p for p in (count_part, tenure_part) if p is not None]
         if not parts:
             return "c.since"
