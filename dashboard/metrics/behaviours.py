@@ -522,11 +522,12 @@ def adoption_by(frame: pd.DataFrame, catalogue: Catalogue, dimension: str = "seg
     return out.sort_values(["group_potential", "group", "potential"], ascending=[False, True, False]).reset_index(drop=True)
 
 
-def behaviour_count_groups(frame: pd.DataFrame) -> pd.DataFrame:
+def behaviour_count_groups(frame: pd.DataFrame, churn_known: bool = True) -> pd.DataFrame:
     """Customers of the period grouped by how many measured behaviours they show.
 
     Per group: customers, mean satisfaction with its 95 % confidence interval (Student's t: mean ± t × sd ÷ √n),
-    churn rate = defected during the period ÷ customers, and small = fewer than 30 customers.
+    churn rate = defected during the period ÷ customers (missing when the data cannot tell defection: churn_known
+    False), and small = fewer than 30 customers.
     """
     groups = frame[frame["dimension"] == "count"].sort_values("n_behaviours")
     rows = []
@@ -546,11 +547,11 @@ def behaviour_count_groups(frame: pd.DataFrame) -> pd.DataFrame:
                 "ci_low": None if half is None else mean - half,
                 "ci_high": None if half is None else mean + half,
                 "defected": int(g["defected"]),
-                "churn_rate": _share(g["defected"], customers),
+                "churn_rate": _share(g["defected"], customers) if churn_known else None,
                 "small": customers < SMALL_GROUP,
             }
         )
-    return pd.DataFrame(
+    groups_frame = pd.DataFrame(
         rows,
         columns=[
             "behaviours",
@@ -564,6 +565,8 @@ def behaviour_count_groups(frame: pd.DataFrame) -> pd.DataFrame:
             "small",
         ],
     )
+    groups_frame["churn_rate"] = groups_frame["churn_rate"].astype(float)
+    return groups_frame
 
 
 def churn_by_behaviour(frame: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:

@@ -85,9 +85,14 @@ def describe(profile: DataProfile, definitions: Definitions) -> dict[str, str]:
     d = definitions
     kind = {
         CONTRACT: "Contract or subscription data: the data says who left.",
-        LEADS_TO_DEALS: "Leads to deals: most people listed never bought; buyers mostly bought once.",
+        LEADS_TO_DEALS: "Leads to deals: most people listed never bought; buyers mostly bought once, and time alone "
+        "makes nobody repeat or loyal.",
         CONTACTS_ONLY: "Contacts only: no purchases and no churn labels in this data.",
-    }.get(profile.kind, "Repeat purchases: customers' purchase histories tell who is still buying.")
+    }.get(
+        profile.kind,
+        "Repeat purchases: customers' purchase histories tell who is still buying; time as a customer alone makes "
+        "nobody repeat or loyal.",
+    )
     if profile.has_purchases:
         prospect = (
             "Prospect means: known but never bought (no day whose amounts add up to more than zero) and not marked as "

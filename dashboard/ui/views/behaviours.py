@@ -73,16 +73,17 @@ def behaviour_data(ctx: PageContext) -> BehaviourData:
     catalogue = load_catalogue(ctx.store, ctx.dataset, flag_columns)
     summary = ctx.metric(bh.summary, bh.BehaviourSpec.of(catalogue, ctx.filters))
     total = summary[summary["dimension"] == "all"]
+    has_churn = ctx.metric(staged.load_profile).tells_defection
     return BehaviourData(
         catalogue=catalogue,
         summary=summary,
         adoption=bh.adoption_table(summary, catalogue, version),
         churn=bh.churn_by_behaviour(summary, catalogue),
-        groups=bh.behaviour_count_groups(summary),
+        groups=bh.behaviour_count_groups(summary, churn_known=has_churn),
         scope_text=bh.scope_text(catalogue.scope, version),
         base=float(total["in_scope"].iloc[0]) if len(total) else 0.0,
         customers=float(total["customers"].iloc[0]) if len(total) else 0.0,
-        has_churn=ctx.metric(staged.load_profile).tells_defection,
+        has_churn=has_churn,
         has_satisfaction=version.has("customers", "satisfaction"),
         flag_columns=flag_columns,
     )
