@@ -19,7 +19,8 @@ rules out (min/max per row group) instead of scanning them.
   months is a plain sum (a customer counts in the first month of the range in which they appear).
 - `jr_cube`: touchpoints, satisfaction, effort and cost sums by segment, region, month, stage, channel, initiator.
 - `jr_repeat`: customer-started contacts with a reason by segment, region, month, stage, channel, days to the
-  next contact of the same customer and reason (rounded up, up to MAX_WINDOW_DAYS) and that contact's channel.
+  next contact of the same customer and reason (rounded up, up to MAX_WINDOW_DAYS), that contact's channel and
+  whether the contact was resolved (stg_contacts; null when the data does not say).
 - `jr_cases`: complaint-stage touchpoints and touchpoints with a resolution time, one row each, with the gaps
   to the previous and next contact of the same customer and reason, resolved flag and resolution time.
 - `jr_visits`: one row per stage visit (a run of consecutive touchpoints in one stage) that is followed by
@@ -207,7 +208,7 @@ def _gaps(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
         select x.tp_id, x.segment, x.region, x.month, x.stage_code, x.channel_code,
                epoch(x.ts - k.prev_ts) as prev_gap_s,
                epoch(k.next_ts - x.ts) as next_gap_s,
-               n.channel_code as next_channel_code
+               n.channel_code as next_channel_code, k.resolved
         from {t("stg_contacts")} k
         join {t("jr_touch")} x on x.tp_id = k.contact_id
         left join {t("jr_touch")} n on n.tp_id = k.next_contact_id
@@ -220,6 +221,7 @@ def _gaps(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
         select segment, region, month, stage_code, channel_code,
                cast(case when next_gap_s <= ? then ceil(next_gap_s / ?) end as smallint) as gap_day,
                case when next_gap_s <= ? then next_channel_code end as next_channel_code,
+               resolved,
                count(*) as contacts
         from {t("jr_gaps")}
         group by all
