@@ -23,11 +23,16 @@ __all__ = ["DataProfile", "Definitions", "build", "current", "describe", "load",
 
 def build(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
     """Profile a version being published and build its staged tables with the dataset's definitions."""
-    found = profile.measure(cur, version)
+    first = profile.measure(cur, version)
+    chosen = definitions.load(cur, version.dataset, first)
+    customers.build(cur, version, first, chosen)
+    found = profile.counted(cur, version, first)
+    settled = definitions.load(cur, version.dataset, found)
+    if (found.has_purchases, settled) != (first.has_purchases, chosen):
+        # rare: lead lists (longer default windows) or positive amounts that every refund cancels out
+        customers.build(cur, version, found, settled)
     profile.store(cur, version, found)
-    chosen = definitions.load(cur, version.dataset, found)
-    customers.build(cur, version, found, chosen)
-    contacts.build(cur, version, found, chosen)
+    contacts.build(cur, version, found, settled)
 
 
 def load_profile(cur: duckdb.DuckDBPyConnection, version: Version, _spec: object = None) -> DataProfile:

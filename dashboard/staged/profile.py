@@ -11,7 +11,7 @@ Kinds of business, decided in this order:
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from datetime import date
 
 import duckdb
@@ -93,33 +93,16 @@ def kind_of(profile: DataProfile) -> str:
 
 
 def measure(cur: duckdb.DuckDBPyConnection, version: Version) -> DataProfile:
-    """Classify a version being published from its three tables."""
+    """What a version being published holds, from cheap scans of its three tables; the counts of people and buyers
+    (and so the kind of business) come from stg_customers once it is built (see counted)."""
     customers, transactions, interactions = (version.table(t) for t in ("customers", "transactions", "interactions"))
-    people, buyers, repeat_buyers = cur.execute(
+    positive, dated = cur.execute(
         f"""
-        with ids as (
-            select customer_id from {customers} where customer_id is not null
-            union select customer_id from {transactions} where customer_id is not null
-            union select customer_id from {interactions} where customer_id is not null
-        ),
-        days as (
-            select customer_id, cast(ts as date) as day
-            from {transactions}
-            where customer_id is not null and ts is not null and amount is not null
-            group by customer_id, cast(ts as date)
-            having sum(amount) > 0
-        ),
-        buyers as (select customer_id, count(*) as purchase_days from days group by customer_id)
-        select (select count(*) from ids), (select count(*) from buyers),
-               (select count(*) from buyers where purchase_days >= 2)
-        """
-    ).fetchall()[0]
-    dated = cur.execute(
-        f"""
-        select (select count(ts) from {transactions}) + (select count(ts) from {interactions})
+        select (select count(*) from (select 1 from {transactions} where amount > 0 and ts is not null limit 1)),
+               (select count(ts) from {transactions}) + (select count(ts) from {interactions})
                + (select count(signup_date) + count(churn_date) from {customers})
         """
-    ).fetchall()[0][0]
+    ).fetchall()[0]
     complaints = 0
     if version.has("interactions", "stage"):
         complaints = cur.execute(f"select count(*) from {interactions} where lower(stage) = 'complaint'").fetchall()[0][0]
@@ -127,7 +110,7 @@ def measure(cur: duckdb.DuckDBPyConnection, version: Version) -> DataProfile:
         has_customers=version.has("customers"),
         has_transactions=version.has("transactions"),
         has_interactions=version.has("interactions"),
-        has_purchases=buyers > 0,
+        has_purchases=positive > 0,
         has_dates=dated > 0,
         churn_flag=version.has("customers", "churned"),
         churn_date=version.has("customers", "churn_date"),
@@ -137,12 +120,22 @@ def measure(cur: duckdb.DuckDBPyConnection, version: Version) -> DataProfile:
         resolved_flag=version.has("interactions", "resolved"),
         resolved_ts=version.has("interactions", "resolved_ts"),
         complaints=complaints > 0,
-        people=int(people),
-        buyers=int(buyers),
-        repeat_buyers=int(repeat_buyers),
         as_of=_as_of(cur, version),
     )
-    return DataProfile(**{**asdict(found), "kind": kind_of(found)})
+    return replace(found, kind=kind_of(found))
+
+
+def counted(cur: duckdb.DuckDBPyConnection, version: Version, found: DataProfile) -> DataProfile:
+    """found with the people, buyers (a day whose amounts add up to more than zero) and repeat buyers of stg_customers,
+    whether there are purchases at all, and the kind of business that follows."""
+    people, buyers, repeat_buyers = cur.execute(
+        f"""
+        select count(*), count(*) filter (where purchases > 0), count(*) filter (where purchases >= 2)
+        from {version.table("stg_customers")}
+        """
+    ).fetchall()[0]
+    found = replace(found, people=int(people), buyers=int(buyers), repeat_buyers=int(repeat_buyers), has_purchases=buyers > 0)
+    return replace(found, kind=kind_of(found))
 
 
 def _as_of(cur: duckdb.DuckDBPyConnection, version: Version) -> date | None:
