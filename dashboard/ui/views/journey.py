@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 import streamlit as st
 
@@ -12,10 +14,10 @@ from dashboard.metrics import customers, journey, journey_drill, journey_paths, 
 from dashboard.metrics.journey import HEATMAP_METRICS, JourneySpec
 from dashboard.metrics.journey_paths import NODE_KINDS, PathSpec, VariantSpec
 from dashboard.metrics.journey_prepare import MAX_STEPS, MAX_WINDOW_DAYS
-from dashboard.ui import state, widgets
+from dashboard.ui import data, state, widgets
 from dashboard.ui.frame import PageContext
 
-REPEAT_KEY, SLA_KEY = "journey.repeat_days", "journey.sla_days"
+SLA_KEY = "journey.sla_days"
 NEEDED = (
     "**customer_id**, **ts** and **channel** (required), and for the full picture **stage** (journey stage), "
     "**reason**, **initiated_by**, **resolved**, **resolved_ts**, **satisfaction**, **effort** and **cost**"
@@ -53,8 +55,8 @@ def missing_notice(ctx: PageContext) -> None:
         st.warning(f"Shown without what these missing interactions columns would add:\n{items}", icon=":material/info:")
 
 
-def _days_widget(ctx: PageContext, label: str, name: str, key: str, default: int, help_text: str, column) -> int:
-    saved = int(ctx.store.get_setting(ctx.dataset, key, default))
+def _days_widget(ctx: PageContext, label: str, name: str, key: str | None, default: int, help_text: str, column) -> int:
+    saved = int(ctx.store.get_setting(ctx.dataset, key, default)) if key else default
     with column:
         value = state.widget(
             st.number_input,
@@ -71,15 +73,24 @@ def _days_widget(ctx: PageContext, label: str, name: str, key: str, default: int
     return int(value)
 
 
+def saved_repeat_days(ctx: PageContext) -> int:
+    """The dataset's repeat window: its staged repeat definition (the default before a dataset has one)."""
+    definitions = staged.current(ctx.store, ctx.dataset)
+    return definitions.fcr_days if definitions is not None else journey.DEFAULT_REPEAT_DAYS
+
+
 def controls(ctx: PageContext) -> JourneySpec:
-    """The repeat window and SLA (days), kept in the URL, with a button saving them as the dataset's defaults."""
+    """The repeat window and SLA (days), kept in the URL, with a button saving them as the dataset's defaults: the
+    repeat window is the dataset's staged repeat definition, so saving it re-stages the dataset."""
     left, middle, right = st.columns([1, 1, 2], vertical_alignment="bottom")
+    definitions = staged.current(ctx.store, ctx.dataset)
+    staged_days = saved_repeat_days(ctx)
     repeat_days = _days_widget(
         ctx,
         "Repeat window (days)",
         "j_repeat",
-        REPEAT_KEY,
-        journey.DEFAULT_REPEAT_DAYS,
+        None,
+        staged_days,
         "A contact is repeated when the same customer contacts again with the same reason within this many days. "
         "Drives first-contact resolution, repeat contacts, channel switching and the pain points.",
         left,
@@ -93,14 +104,14 @@ def controls(ctx: PageContext) -> JourneySpec:
         "A complaint is inside the SLA when it is resolved within this many days of being made.",
         middle,
     )
-    saved = (
-        int(ctx.store.get_setting(ctx.dataset, REPEAT_KEY, journey.DEFAULT_REPEAT_DAYS)),
-        int(ctx.store.get_setting(ctx.dataset, SLA_KEY, journey.DEFAULT_SLA_DAYS)),
-    )
+    saved = (staged_days, int(ctx.store.get_setting(ctx.dataset, SLA_KEY, journey.DEFAULT_SLA_DAYS)))
     changed = not ctx.presenting and (repeat_days, sla_days) != saved
     if changed and right.button("Save as this dataset's defaults", icon=":material/save:", key="j_save_defaults"):
-        ctx.store.set_setting(ctx.dataset, REPEAT_KEY, repeat_days)
         ctx.store.set_setting(ctx.dataset, SLA_KEY, sla_days)
+        if definitions is not None and repeat_days != staged_days:
+            with st.spinner("Re-staging the dataset with the new repeat window…"):
+                staged.restage(ctx.store, ctx.dataset, replace(definitions, fcr_days=repeat_days))
+            data.clear_caches()
         st.toast("Saved: everyone opening this dataset starts from these windows.")
         st.rerun()
     return JourneySpec(ctx.filters, repeat_days, sla_days)

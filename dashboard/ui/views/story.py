@@ -195,7 +195,7 @@ def _between(low: int, high: int):
 
 def journey_spec(ctx: PageContext) -> JourneySpec:
     """The Journey page's repeat window and SLA as the state holds them (URL j_repeat, j_sla; else the dataset's)."""
-    repeat_saved = int(ctx.store.get_setting(ctx.dataset, journey.REPEAT_KEY, journey_metrics.DEFAULT_REPEAT_DAYS))
+    repeat_saved = journey.saved_repeat_days(ctx)
     sla_saved = int(ctx.store.get_setting(ctx.dataset, journey.SLA_KEY, journey_metrics.DEFAULT_SLA_DAYS))
     repeat = state.value("j_repeat", repeat_saved, state.INT, _between(1, MAX_WINDOW_DAYS))
     sla = state.value("j_sla", sla_saved, state.INT, _between(1, MAX_WINDOW_DAYS))
