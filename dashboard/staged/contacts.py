@@ -10,6 +10,9 @@ per touchpoint with a customer and a time.
 - resolved: the resolved flag where it is given, else TRUE where a resolution time is given; with resolved_ts but no
   resolved column, whether resolved_ts is set; NULL where the data says nothing.
 - resolved_at_first_contact: resolved and not repeated; NULL when either is unknown.
+
+contact_id is the touchpoint's position in the interactions table when the staged and prepared tables are built (one
+transaction: at publish, DuckDB numbers the new rows from a large offset), so it joins tables built together only.
 """
 
 from __future__ import annotations
