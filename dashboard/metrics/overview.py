@@ -87,14 +87,16 @@ def prepare(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
         """,
         [NOT_SET, NOT_SET],
     )
-    for name, source, measures in (
-        ("ov_tx_monthly", transactions, "sum(e.amount) as revenue, count(*) as events, sum(e.cost) as cost"),
-        ("ov_ix_monthly", interactions, "count(*) as events, sum(e.cost) as cost"),
+    # money is money: every transaction counts in revenue and cost, also the refunds of an ID that never bought in
+    # the data (a prospect by the staged rule); touchpoints of prospects are left out of contacts and cost to serve
+    for name, source, measures, who in (
+        ("ov_tx_monthly", transactions, "sum(e.amount) as revenue, count(*) as events, sum(e.cost) as cost", "false"),
+        ("ov_ix_monthly", interactions, "count(*) as events, sum(e.cost) as cost", "not counts_as_customer"),
     ):
         cur.execute(
             f"""
             create table {version.table(name)} as
-            with prospects as (select customer_id from {stg} where not counts_as_customer)
+            with prospects as (select customer_id from {stg} where {who})
             select coalesce(c.segment, ?) as segment,
                    coalesce(c.region, ?) as region,
                    cast(date_trunc('month', e.ts) as date) as month,
