@@ -174,7 +174,9 @@ def test_a_new_version_is_staged_with_the_saved_definition(store):
 
 
 def test_profile_round_trips_through_json():
-    found = staged.DataProfile(has_purchases=True, people=3, kind=REPEAT_PURCHASE, as_of=date(2024, 1, 31))
+    found = staged.DataProfile(
+        has_purchases=True, people=3, kind=REPEAT_PURCHASE, as_of=date(2024, 1, 31), first_day=date(2023, 12, 1)
+    )
     assert staged.DataProfile.from_json(found.to_json()) == found
 
 
@@ -216,3 +218,24 @@ def test_stage_rules_follow_the_kind_of_business(store):
     contract = store.publish("utility", long_standing_buyers(churn_flags=True))
     assert _profile(store, contract).kind == CONTRACT
     assert _stages_now(store, contract) == {"R": "prospect", "S": "loyal", "T": "loyal", "U": "first purchase"}
+
+
+def test_a_short_purchase_history_cannot_show_a_lapse(store):
+    # two months of orders (10 Jan to 1 Mar 2025, 50 days) cannot show a year without a purchase: churn is unknown
+    orders = pd.DataFrame(
+        {
+            "customer_id": ["W1", "W1", "W2"],
+            "ts": pd.to_datetime(["2025-01-10", "2025-02-10", "2025-03-01"]),
+            "amount": [120.0, 60.0, 240.0],
+        }
+    )
+    version = store.publish("web", {"transactions": orders})
+    found = _profile(store, version)
+    assert found.purchase_span_days == 50 and not found.tells_defection
+    rows = _rows(store, version, "stg_customers")
+    assert rows["defected"].isna().all() and rows["at_risk"].isna().all()
+    with store.cursor() as cur:
+        kpis = overview.kpis(cur, version, Filters()).set_index("key")
+        said = staged.sentences(cur, version)
+    assert pd.isna(kpis.loc["churn_rate", "value"])  # "—", not 0.00 %
+    assert said["defected"].startswith("Defection cannot be told yet: the purchases span 50 days, less than the 365 days")

@@ -25,10 +25,12 @@ def build(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
     """Profile a version being published and build its staged tables with the dataset's definitions."""
     first = profile.measure(cur, version)
     chosen = definitions.load(cur, version.dataset, first)
+    first = definitions.with_known_defection(first, chosen)
     customers.build(cur, version, first, chosen)
     found = profile.counted(cur, version, first)
     settled = definitions.load(cur, version.dataset, found)
-    if (found.has_purchases, settled) != (first.has_purchases, chosen):
+    found = definitions.with_known_defection(found, settled)
+    if (found.has_purchases, found.defection_known, settled) != (first.has_purchases, first.defection_known, chosen):
         # rare: lead lists (longer default windows) or positive amounts that every refund cancels out
         customers.build(cur, version, found, settled)
     profile.store(cur, version, found)

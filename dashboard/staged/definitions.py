@@ -68,6 +68,13 @@ def defaults_for(profile: DataProfile) -> Definitions:
     return Definitions()
 
 
+def with_known_defection(profile: DataProfile, d: Definitions) -> DataProfile:
+    """profile marked with whether defection can be told under d: churn labels, or purchases over a longer span
+    than the lapse window (two months of orders cannot show a year without a purchase)."""
+    known = profile.churn_labels or (profile.has_purchases and profile.purchase_span_days > d.lapse_days)
+    return replace(profile, defection_known=known)
+
+
 def load(cur: duckdb.DuckDBPyConnection, dataset: str, profile: DataProfile) -> Definitions:
     """The dataset's saved definitions, or the defaults for its profile (read on the publishing cursor)."""
     rows = cur.execute("select value from settings where dataset = ? and key = ?", [dataset, SETTING]).fetchall()
@@ -109,7 +116,13 @@ def describe(profile: DataProfile, definitions: Definitions) -> dict[str, str]:
         sources.append("a churn date (from column churn_date)")
     if profile.has_purchases:
         sources.append(f"no purchase for more than {_days(d.lapse_days)} before {profile.as_of}")
-    if sources:
+    if profile.has_purchases and not profile.tells_defection:
+        defected = (
+            f"Defection cannot be told yet: the purchases span {profile.purchase_span_days:,} days, less than the "
+            f"{_days(d.lapse_days)} without a purchase that make a customer defected; map a churned or churn_date "
+            "column in customers, or shorten the window."
+        )
+    elif sources:
         defected = "Defected means: " + ", or ".join(sources) + "."
     else:
         defected = (
@@ -117,9 +130,9 @@ def describe(profile: DataProfile, definitions: Definitions) -> dict[str, str]:
             "or transactions with amounts."
         )
     risk = []
-    if profile.has_purchases and sources:
+    if profile.has_purchases and profile.tells_defection:
         risk.append(f"no purchase for more than {_days(d.at_risk_days)}")
-    if profile.complaints and d.at_risk_complaints and sources:
+    if profile.complaints and d.at_risk_complaints and profile.tells_defection:
         risk.append(f"at least {d.at_risk_complaints} complaints within {_days(d.complaint_days)}")
     if risk:
         at_risk = "At risk means: not defected and " + ", or ".join(risk) + "."

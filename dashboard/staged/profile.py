@@ -49,6 +49,11 @@ class DataProfile:
     repeat_buyers: int = 0
     kind: str = CONTACTS_ONLY
     as_of: date | None = None
+    first_day: date | None = None
+    """The first day with a transaction: purchase histories start here."""
+    defection_known: bool = False
+    """Whether defection can be told: churn labels, or purchases over a longer span than the lapse window (set at
+    staging, with the dataset's definitions)."""
 
     @property
     def churn_labels(self) -> bool:
@@ -57,8 +62,13 @@ class DataProfile:
 
     @property
     def tells_defection(self) -> bool:
-        """Whether the data can tell who defected: churn labels, or purchases whose recency shows a lapse."""
-        return self.churn_labels or self.has_purchases
+        """Whether the data can tell who defected: churn labels, or purchases over a span longer than the lapse window."""
+        return self.defection_known
+
+    @property
+    def purchase_span_days(self) -> int:
+        """Days from the first transaction to the as-of day (0 without transactions)."""
+        return (self.as_of - self.first_day).days if self.as_of and self.first_day else 0
 
     @property
     def purchase_histories(self) -> bool:
@@ -75,8 +85,9 @@ class DataProfile:
         values = json.loads(text)
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in values.items() if k in known}
-        if values.get("as_of"):
-            values["as_of"] = date.fromisoformat(values["as_of"])
+        for key in ("as_of", "first_day"):
+            if values.get(key):
+                values[key] = date.fromisoformat(values[key])
         return cls(**values)
 
 
@@ -96,11 +107,12 @@ def measure(cur: duckdb.DuckDBPyConnection, version: Version) -> DataProfile:
     """What a version being published holds, from cheap scans of its three tables; the counts of people and buyers
     (and so the kind of business) come from stg_customers once it is built (see counted)."""
     customers, transactions, interactions = (version.table(t) for t in ("customers", "transactions", "interactions"))
-    positive, dated = cur.execute(
+    positive, dated, first_day = cur.execute(
         f"""
         select (select count(*) from (select 1 from {transactions} where amount > 0 and ts is not null limit 1)),
                (select count(ts) from {transactions}) + (select count(ts) from {interactions})
-               + (select count(signup_date) + count(churn_date) from {customers})
+               + (select count(signup_date) + count(churn_date) from {customers}),
+               (select min(cast(ts as date)) from {transactions} where amount is not null)
         """
     ).fetchall()[0]
     complaints = 0
@@ -121,6 +133,7 @@ def measure(cur: duckdb.DuckDBPyConnection, version: Version) -> DataProfile:
         resolved_ts=version.has("interactions", "resolved_ts"),
         complaints=complaints > 0,
         as_of=_as_of(cur, version),
+        first_day=first_day,
     )
     return replace(found, kind=kind_of(found))
 
