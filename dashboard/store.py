@@ -375,23 +375,31 @@ class Store:
                 ).fetchall()
             ]
         for version_id in stale:
-            version = self.version(version_id)
-            with self.write_lock, self.cursor() as cur:
-                cur.execute("begin transaction")
-                try:
-                    derived = cur.execute(
-                        "select table_name from duckdb_tables() where schema_name = ? and table_name not in (?, ?, ?)",
-                        [version.schema, *contract.TABLES],
-                    ).fetchall()
-                    for (table,) in derived:
-                        cur.execute(f"drop table {version.table(table)}")
-                    prepare(cur, version)
-                    cur.execute("update versions set prepared = ? where version_id = ?", [fingerprint, version_id])
-                    cur.execute("commit")
-                except BaseException:
-                    _rollback(cur)
-                    raise
+            self.rebuild_prepared(version_id, prepare, fingerprint)
         return stale
+
+    def rebuild_prepared(
+        self, version_id: int, prepare: Callable[[duckdb.DuckDBPyConnection, Version], None], fingerprint: str | None = None
+    ) -> None:
+        """Drop every table of the version besides its three published ones and build them again, in one transaction
+        (recording fingerprint as the code that built them, when given)."""
+        version = self.version(version_id)
+        with self.write_lock, self.cursor() as cur:
+            cur.execute("begin transaction")
+            try:
+                derived = cur.execute(
+                    "select table_name from duckdb_tables() where schema_name = ? and table_name not in (?, ?, ?)",
+                    [version.schema, *contract.TABLES],
+                ).fetchall()
+                for (table,) in derived:
+                    cur.execute(f"drop table {version.table(table)}")
+                prepare(cur, version)
+                if fingerprint is not None:
+                    cur.execute("update versions set prepared = ? where version_id = ?", [fingerprint, version_id])
+                cur.execute("commit")
+            except BaseException:
+                _rollback(cur)
+                raise
 
     def materialise(self, version: Version, prefix: str, sql: str, params: list | tuple = ()) -> str:
         """The qualified name of a table in version's schema that holds sql's result: built on first use and kept

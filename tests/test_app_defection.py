@@ -1,8 +1,9 @@
 """The Defection page through Streamlit's AppTest: every control changes what it should, and lives in the URL.
 
 Figures on the tiny dataset are those worked out in tests/test_defection_metrics.py: 7 customers; B, C, F
-defected (3/7 = 42.86 %); D, E at risk (C lapsed: defected, so not at risk); lifetime value at the default 30 %
-margin over the 1.7 years the data measure (3 defections in 1,895 customer-days), at 10 %.
+defected (3/7 = 42.86 %; C by its 90-day lapse, a saved staged definition); nobody at risk as staged, D at risk with
+the own-baseline drop switched on, E with the badly handled complaint; lifetime value at the default 30 %
+margin over the years the data measure, at 10 %.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard.store import Store
 from tests.conftest import as_read, use_copy
-from tests.tiny_defection import defection_tables, shop_tables
+from tests.tiny_defection import defection_tables, publish_tiny, shop_tables
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = "pages/5_Defection.py"
@@ -26,7 +27,7 @@ PAGE = "pages/5_Defection.py"
 def tiny_file(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("dtiny") / "tiny.duckdb"
     store = Store(path)
-    store.publish("tiny", defection_tables())
+    publish_tiny(store)
     store.publish("shop", shop_tables())
     store.close()
     return path
@@ -74,15 +75,18 @@ def test_page_draws_the_story_on_the_tiny_dataset(tiny_db):
     at = _page()
     assert not at.exception
     tiles = _tiles(at)
-    assert tiles["Defection rate"] == "42.86 %" and tiles["Defected"] == "3" and tiles["At risk now"] == "2"
+    assert tiles["Defection rate"] == "42.86 %" and tiles["Defected"] == "3" and tiles["At risk now"] == "0"
     assert all(m.help for m in at.metric)
     assert any("3 customers defected" in i.value for i in at.info)
     # BG/NBD is not fitted on 7 customers: the page says why instead of fitting silently
     assert any("No BG/NBD fit" in w.value and "only 6 customers bought more than once" in w.value for w in at.warning)
     assert at.toggle(key="w:d_alive").disabled
     pareto = _chart(at, "Why customers left (Pareto)")
-    assert pareto["data"][0]["x"] == ["-Price rise", "No purchase for N days", "Poor complaint handling"]  # B, C, F
-    assert sorted(b.proto.id.split("-")[-1] for b in at.get("download_button") if "d_download" in b.proto.id) == [
+    assert pareto["data"][0]["x"] == ["(no reason given)", "-Price rise", "Poor complaint handling"]  # C gave none
+    assert any("Defected means: churn flag set" in c.value and "90 days" in c.value for c in at.caption)
+    assert any("No customer matches" in i.value for i in at.info)  # nobody is staged at risk: no list to download
+    listed = _page(d_show="left")
+    assert sorted(b.proto.id.split("-")[-1] for b in listed.get("download_button") if "d_download" in b.proto.id) == [
         "d_download_csv",
         "d_download_xlsx",
     ]
@@ -93,36 +97,34 @@ def test_page_draws_the_story_on_the_tiny_dataset(tiny_db):
 def test_rule_toggles_change_the_figures_and_the_url(tiny_db):
     at = _page()
     at.toggle(key="w:d_contract").set_value(False).run()
-    # B and F still lapsed (no purchase for 90 days): defected all the same, never at risk
-    assert _tiles(at)["Defected"] == "3" and _tiles(at)["At risk now"] == "2"
+    # B and F left by their churn dates, which no longer count: only C, by its lapse, has defected
+    assert _tiles(at)["Defected"] == "1" and _tiles(at)["At risk now"] == "0"
     assert _param(at, "d_contract") == ["0"]
     at.toggle(key="w:d_contract").set_value(True).run()
     at.toggle(key="w:d_lapse").set_value(False).run()
     assert _tiles(at)["Defection rate"] == "28.57 %"  # B and F of 7; C no longer defected
     assert _tiles(at)["At risk now"] == "3"  # C (dropped, no longer lapsed), D, E
     at.toggle(key="w:d_lapse").set_value(True).run()
-    at.toggle(key="w:d_drop").set_value(False).run()
-    assert _tiles(at)["At risk now"] == "1"  # D only dropped; C lapsed, E still complained
     at.toggle(key="w:d_drop").set_value(True).run()
-    at.toggle(key="w:d_complaint").set_value(False).run()
-    assert _tiles(at)["At risk now"] == "1"  # E only complained
+    assert _tiles(at)["At risk now"] == "1"  # D dropped (B and C dropped too, but have left)
+    at.toggle(key="w:d_drop").set_value(False).run()
+    at.toggle(key="w:d_complaint").set_value(True).run()
+    assert _tiles(at)["At risk now"] == "1"  # E's unresolved complaint
     assert not at.exception
 
 
 def test_rule_parameters_change_the_figures(tiny_db):
-    at = _page()
-    at.number_input(key="w:d_days").set_value(200).run()
-    assert _tiles(at)["Defection rate"] == "28.57 %" and _param(at, "d_days") == ["200"]
-    at.number_input(key="w:d_days").set_value(90).run()
+    at = _page(d_drop="1", d_complaint="1")
+    assert _tiles(at)["At risk now"] == "2"  # D dropped, E complained
     at.slider(key="w:d_drop_pct").set_value(30).run()
-    assert _tiles(at)["At risk now"] == "1" and _param(at, "d_drop_pct") == ["30"]  # D's 0.33 > 0.3 × 0.94; E
+    assert _tiles(at)["At risk now"] == "1" and _param(at, "d_drop_pct") == ["30"]  # D's 0.33 > 0.3 × 0.94
     at.slider(key="w:d_drop_pct").set_value(50).run()
     at.number_input(key="w:d_base").set_value(1).run()
     # one month of baseline holds fewer than 2 purchases for everyone: nobody is judged on a drop; E complained
     assert _tiles(at)["At risk now"] == "1"
     at.number_input(key="w:d_base").set_value(12).run()
     at.number_input(key="w:d_recent").set_value(1).run()
-    # last month: D, C bought nothing (C already lapsed: not at risk); A, E, G bought once as usual
+    # last month: D bought nothing (C too, but has left); A, E, G bought once as usual
     assert _tiles(at)["At risk now"] == "2" and _param(at, "d_recent") == ["1"]
     at.number_input(key="w:d_cdays").set_value(2).run()
     assert _tiles(at)["At risk now"] == "1"  # E's complaint of 1 Dec is outside the last 2 days
@@ -138,14 +140,14 @@ def test_rule_parameters_change_the_figures(tiny_db):
 def test_saving_the_definition_stores_it_for_the_dataset(tiny_db):
     at = _page()
     assert not [b for b in at.button if b.key == "d_save"]  # nothing to save before a change
-    at.number_input(key="w:d_days").set_value(200).run()
+    at.toggle(key="w:d_drop").set_value(True).run()
     at.button(key="d_save").click().run()
-    assert _setting(tiny_db, "tiny", "defection.definition")["lapse_days"] == 200
-    assert "d_days" not in at.query_params  # the saved value is now the default
-    assert at.number_input(key="w:d_days").value == 200
-    at.number_input(key="w:d_days").set_value(30).run()
+    assert _setting(tiny_db, "tiny", "defection.definition")["drop"] is True
+    assert "d_drop" not in at.query_params  # the saved value is now the default
+    assert at.toggle(key="w:d_drop").value
+    at.toggle(key="w:d_drop").set_value(False).run()
     at.button(key="d_revert").click().run()
-    assert at.number_input(key="w:d_days").value == 200 and _tiles(at)["Defection rate"] == "28.57 %"
+    assert at.toggle(key="w:d_drop").value and _tiles(at)["At risk now"] == "1"  # D
 
 
 def test_valuation_controls(tiny_db):
@@ -171,15 +173,20 @@ def test_probabilistic_method_and_alive_rule_on_a_fitted_shop(tiny_db):
     at = _page(ds="shop")
     assert not at.exception
     assert not at.toggle(key="w:d_alive").disabled
+    # opens on the staged at risk: no purchase for more than 90 days, but not the 365 that make a lapse
+    store = Store(tiny_db)
+    try:
+        with store.cursor() as cur:
+            table = store.active_version("shop").table("stg_customers")
+            staged_risk = cur.execute(f"select count(*) from {table} where at_risk").fetchall()[0][0]
+    finally:
+        store.close()
     at_risk = _tiles(at)["At risk now"]
-    at.toggle(key="w:d_alive").set_value(False).run()
-    at.toggle(key="w:d_lapse").set_value(False).run()
-    at.toggle(key="w:d_drop").set_value(False).run()
-    assert _tiles(at)["At risk now"] == "—"  # no rule switched on: nobody can be judged at risk (unknown, not 0)
+    assert at_risk == f"{staged_risk:,}" and staged_risk > 0
     at.toggle(key="w:d_alive").set_value(True).run()
-    assert _tiles(at)["At risk now"] != "0"
     at.slider(key="w:d_alive_pct").set_value(95).run()
-    assert int(_tiles(at)["At risk now"]) > 0 and _param(at, "d_alive_pct") == ["95"]
+    # a probability alive below 95 % adds buyers who still bought recently
+    assert int(_tiles(at)["At risk now"]) > staged_risk and _param(at, "d_alive_pct") == ["95"]
     at.radio(key="w:d_method").set_value("bgnbd").run()
     simple_free = _tiles(at)["Lifetime value per customer"]
     assert _param(at, "d_method") == ["bgnbd"]
@@ -202,10 +209,11 @@ def test_silent_multiplier_is_an_editable_assumption(tiny_db):
 
 
 def test_list_controls_choose_and_sort_the_customers(tiny_db):
-    at = _page()
+    at = _page(d_drop="1", d_complaint="1")
     table = at.dataframe[-1].value
-    assert table["customer_id"].tolist() == ["D", "E"]  # C has lapsed: a defected customer, not "still a customer"
+    assert table["customer_id"].tolist() == ["D", "E"]  # revenue at risk: D 1,544.67 a year, E 1,093.05
     at.selectbox(key="w:d_show").set_value("left").run()
+    # those who left by the value they had: C 2,546.51, F 1,203.30, B 659.64 a year
     assert at.dataframe[-1].value["customer_id"].tolist() == ["C", "F", "B"] and _param(at, "d_show") == ["left"]
     at.selectbox(key="w:d_sort").set_value("last_purchase").run()
     assert at.dataframe[-1].value["customer_id"].tolist() == ["F", "B", "C"]  # 10 Feb, 15 Jun, 15 Sep
@@ -229,15 +237,15 @@ def test_cohort_control_on_the_sample(app_sample_db):
 
 
 def test_url_values_are_restored_and_bad_ones_ignored(tiny_db):
-    at = _page(d_days="200", d_show="left", d_sort="nonsense", d_drop_pct="7000")
+    at = _page(d_lapse="0", d_show="left", d_sort="nonsense", d_drop_pct="7000")
     assert not at.exception
-    assert at.number_input(key="w:d_days").value == 200 and _tiles(at)["Defection rate"] == "28.57 %"
+    assert not at.toggle(key="w:d_lapse").value and _tiles(at)["Defection rate"] == "28.57 %"
     assert at.selectbox(key="w:d_show").value == "left"
     assert at.selectbox(key="w:d_sort").value == "revenue_at_risk" and at.slider(key="w:d_drop_pct").value == 50
 
 
 def test_presentation_mode_leaves_out_the_editors(tiny_db):
-    at = _page(present="1", d_days="200")
+    at = _page(present="1", d_lapse="0")
     assert not at.exception
     assert not [t for t in at.toggle if t.key.startswith("w:d_")] and not [b for b in at.button if b.key == "d_save"]
     assert _tiles(at)["Defection rate"] == "28.57 %"  # the URL's definition still applies
@@ -245,10 +253,10 @@ def test_presentation_mode_leaves_out_the_editors(tiny_db):
 
 def test_switching_dataset_forgets_the_other_datasets_choices(tiny_db):
     at = _page()
-    at.number_input(key="w:d_days").set_value(200).run()
+    at.toggle(key="w:d_lapse").set_value(False).run()
     at.selectbox(key="w:ds").set_value("shop").run()
     assert not at.exception
-    assert at.number_input(key="w:d_days").value == 90 and "d_days" not in at.query_params
+    assert at.toggle(key="w:d_lapse").value and "d_lapse" not in at.query_params
 
 
 def test_page_works_with_customers_only_or_transactions_only(tmp_path, monkeypatch):
@@ -279,7 +287,7 @@ def test_sidebar_filters_apply_to_the_page(tiny_db):
     at = _page()
     at.multiselect(key="w:segment").set_value(["Business"]).run()
     tiles = _tiles(at)
-    assert tiles["Defection rate"] == "33.33 %" and tiles["At risk now"] == "1"  # C of C, D, G; D at risk
+    assert tiles["Defection rate"] == "33.33 %" and tiles["At risk now"] == "0"  # C of C, D, G; nobody staged at risk
     at.select_slider(key="w:period").set_value(("2024-07", "2024-12")).run()
     assert _tiles(at)["Defection rate"] == "33.33 %"  # C lapsed in December; all three were customers then
     assert not at.exception

@@ -21,7 +21,7 @@ from dashboard.metrics import defection as d
 from dashboard.metrics import defection_figures as f
 from dashboard.metrics.scope import Filters
 from dashboard.store import Store
-from tests.tiny_defection import defection_tables
+from tests.tiny_defection import defection_tables, publish_tiny
 
 ANNUITY = 0.3 * 3.7907868
 # annual spend: a full year of spend up to the last purchase, or scaled up to a year from the days since joining
@@ -39,7 +39,7 @@ SPEND = {
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory) -> tuple[Store, object]:
     store = Store(tmp_path_factory.mktemp("defection") / "tiny.duckdb")
-    version = store.publish("tiny", defection_tables())
+    version = publish_tiny(store)
     yield store, version
     store.close()
 
@@ -98,14 +98,15 @@ def test_too_little_data_gives_a_warning_not_a_fit(cur, version):
     ]
     available = d.availability(cur, version).set_index("key")["available"]
     assert not available["bgnbd"] and available["complaints"] and available["stages"]
-    assert d.default_definition(d.availability(cur, version)) == d.Definition(alive=False)
+    # churn labels and purchases: both staged reasons for defecting count; the early warnings are the user's to add
+    assert d.default_definition(d.availability(cur, version)) == d.Definition(drop=False, alive=False, complaint=False)
 
 
 def test_complaints_are_prepared_with_resolution_and_repeats(cur, version):
     rows = cur.execute(f"select customer_id, resolution_days, unresolved, repeated from {version.table('df_complaints')}").df()
-    # G's usage touchpoint is not a complaint; A's second complaint about the same thing 10 days later repeats it
+    # G's usage touchpoint is not a complaint; A's first complaint is repeated by the second, 10 days later (< 14)
     assert sorted(rows["customer_id"]) == ["A", "A", "E", "F", "G"]
-    assert rows["repeated"].sum() == 1 and rows["unresolved"].sum() == 1  # E's
+    assert rows["repeated"].sum() == 1 and rows["unresolved"].sum() == 1  # A's first; E's
     assert rows.loc[rows["customer_id"] == "F", "resolution_days"].iloc[0] == pytest.approx(10.0)
 
 
@@ -117,22 +118,24 @@ def test_each_rule_fires_for_the_customers_worked_out_by_hand(cur, version):
     fired = {c: [rule for rule, _ in d.RULES if rows.loc[c, f"fired_{rule}"]] for c in rows.index}
     assert fired == {
         "A": [],  # 3 purchases in 3 months (1.0/month) against 9 over 8.51 months (1.06/month): not below half
-        "B": ["contract", "lapse", "drop"],  # left 10 Jul; last purchase 15 Jun; none recently
-        "C": ["lapse", "drop"],  # 107 days since 15 Sep; 0 recently against 1.06/month
-        "D": ["drop"],  # 1 purchase in 3 months (0.33/month) < 50 % × 8 / 8.51 (0.94/month)
+        "B": ["contract", "drop"],  # left 10 Jul (staged: by its churn date); none recently
+        "C": ["lapse", "drop"],  # 107 days since 15 Sep > 90: defected by lapse; 0 recently against 1.06/month
+        "D": ["drop"],  # 1 purchase in 3 months (0.33/month) < 50 % × 8 / 8.51 (0.94/month); 46 days: not at risk
         "E": ["complaint"],  # unresolved complaint on 1 Dec, within 90 days; 3 recent against 4 over 3.84 months
-        "F": ["contract", "lapse"],  # one baseline purchase is too few to judge a drop
+        "F": ["contract"],  # left 20 Mar; one baseline purchase is too few to judge a drop
         "G": [],
     }
+    # a lapsed customer is not still a customer: C has left, and no one is both left and at risk
     assert rows["status"].to_dict() == {
         "A": "active",
         "B": "left",
-        "C": "left",  # lapsed: defected, so not "still a customer, at risk"
+        "C": "left",
         "D": "at risk",
         "E": "at risk",
         "F": "left",
         "G": "active",
     }
+    assert not rows["fired_risk"].any()  # nobody 60 days without a purchase but not 90; no two recent complaints
     assert rows.loc["D", "recent_rate"] == pytest.approx(1 / 3)
     assert rows.loc["D", "baseline_rate"] == pytest.approx(8 / (259 / 30.4375))  # 15 Jan – 30 Sep = 259 days
     # defection dates: the churn date, or the last purchase + 90 days (C: 15 Sep + 90 = 14 Dec), the earlier
@@ -144,9 +147,10 @@ def test_each_rule_fires_for_the_customers_worked_out_by_hand(cur, version):
 
 
 def test_rule_parameters_move_the_verdicts(cur, version):
-    # 200 days without a purchase: C (107 days) no longer lapses, B (199 days) neither
-    rows = status(cur, version, spec_for(version, lapse_days=200))
-    assert not rows.loc["C", "fired_lapse"] and not rows.loc["B", "fired_lapse"]
+    # the lapse switched off: C, who defected by lapse only, is active again; B and F still left by their churn dates
+    rows = status(cur, version, spec_for(version, lapse=False))
+    assert rows.loc["C", "status"] == "at risk"  # still an own-baseline drop
+    assert rows.loc[["B", "F"], "status"].tolist() == ["left", "left"]
     # a drop below 30 % of the baseline: D's 0.33 is above 0.3 × 0.94 = 0.28, so D is no longer flagged
     assert not status(cur, version, spec_for(version, drop_pct=30))["fired_drop"]["D"]
     # a 2-day complaint window misses E's complaint of 1 Dec
@@ -157,16 +161,18 @@ def test_rule_parameters_move_the_verdicts(cur, version):
 
 
 def test_definition_validates_stores_and_describes_itself():
-    definition = d.Definition(lapse_days=60, drop_pct=40.0)
+    definition = d.Definition(complaint_days=60, drop_pct=40.0)
     assert d.Definition.from_setting(definition.to_setting()) == definition
-    assert d.Definition.from_setting({"lapse_days": "45", "unknown": 1}).lapse_days == 45
+    # an old saved definition with its own lapse days: the lapse window now lives in the staged definitions
+    assert d.Definition.from_setting({"lapse_days": "45", "complaint_days": "30"}).complaint_days == 30
     assert d.Definition.from_setting({"recent_months": 30}) == d.Definition()  # 30 + 12 > 36 months: invalid
     assert d.Definition.from_setting(None, d.Definition(alive=False)) == d.Definition(alive=False)
-    with pytest.raises(ValueError, match="3,650"):
-        d.Definition(lapse_days=0).validate()
-    assert "no purchase for 60 days" in definition.describe()
+    with pytest.raises(ValueError, match="730"):
+        d.Definition(complaint_days=0).validate()
+    assert "no purchase for longer than the dataset's lapse window" in definition.describe()
     assert "below 40 %" in definition.describe()
-    assert d.Definition(False, False, drop=False, alive=False, complaint=False).describe() == "no rule chosen"
+    none = d.Definition(False, False, drop=False, alive=False, complaint=False)
+    assert none.describe() == "at risk as staged (see the definitions above)"
     assert d.Valuation.from_setting({"method": "nonsense"}) == d.Valuation()
 
 
@@ -176,10 +182,10 @@ def test_definition_validates_stores_and_describes_itself():
 def test_headline_figures(cur, version):
     kpis = f.kpis(cur, version, spec_for(version)).set_index("key")["value"]
     assert kpis["defection_rate"] == pytest.approx(3 / 7)  # B, C, F of the 7 customers
-    assert kpis["defected"] == 3 and kpis["at_risk"] == 2  # B, C, F defected; D, E at risk: never the same customer
+    assert kpis["defected"] == 3 and kpis["at_risk"] == 2  # D, E (C has lapsed: defected, not at risk)
     # revenue at risk: D, E, each with P(defect) 1 (no BG/NBD fit; too few complainers to observe the rate)
     assert kpis["revenue_at_risk"] == pytest.approx((SPEND["D"] + SPEND["E"]) * ANNUITY, rel=1e-6)
-    # value lost with B and F, whose contracts ended, and C, who lapsed
+    # value lost with B, C and F, who left
     assert kpis["value_lost"] == pytest.approx((SPEND["B"] + SPEND["C"] + SPEND["F"]) * ANNUITY, rel=1e-6)
     # lifetime value per current customer: A, D, E, G (C has lapsed)
     mean_spend = (SPEND["A"] + SPEND["D"] + SPEND["E"] + SPEND["G"]) / 4
@@ -222,11 +228,11 @@ def test_breakdowns_by_segment_stage_and_behaviours(cur, version):
     by = {(r.dimension, r.value): r for r in rows.itertuples()}
     home, business = by[("segment", "Home")], by[("segment", "Business")]
     assert (home.customers, home.defected, home.at_risk, home.customers_now) == (4, 2, 1, 2)  # A B E F; B F; E; A E
-    assert (business.customers, business.defected, business.at_risk, business.customers_now) == (3, 1, 1, 2)  # C; D; D G
+    # C D G; C lapsed; D at risk; D and G are still customers
+    assert (business.customers, business.defected, business.at_risk, business.customers_now) == (3, 1, 1, 2)
     assert business.at_risk_share == pytest.approx(1 / 2)
     assert home.value_lost == pytest.approx((SPEND["B"] + SPEND["F"]) * ANNUITY, rel=1e-6)
     assert business.revenue_at_risk == pytest.approx(SPEND["D"] * ANNUITY, rel=1e-6)
-    assert business.value_lost == pytest.approx(SPEND["C"] * ANNUITY, rel=1e-6)
     # stages in relationship order; the two "defected" customers both left
     stages = rows[rows["dimension"] == "stage"]
     assert stages["value"].tolist() == ["first purchase", "repeat", "loyal", "advocate", "defected"]
@@ -258,18 +264,17 @@ def test_an_injected_stage_source_replaces_the_fallback(cur, version):
 
 def test_reasons_pareto(cur, version):
     reasons = f.reasons(cur, version, spec_for(version))
-    # 1 each, by name: B's and F's churn reasons, and C, who lapsed
-    assert reasons["reason"].tolist() == ["-Price rise", "No purchase for N days", "Poor complaint handling"]
-    assert reasons["cumulative_share"].tolist() == [pytest.approx(1 / 3), pytest.approx(2 / 3), 1.0]
+    # 1 each, by name; C lapsed without a reason
+    assert reasons["reason"].tolist() == ["(no reason given)", "-Price rise", "Poor complaint handling"]
+    assert reasons["cumulative_share"].tolist() == pytest.approx([1 / 3, 2 / 3, 1.0])
     assert reasons["value_lost"].sum() == pytest.approx((SPEND["B"] + SPEND["C"] + SPEND["F"]) * ANNUITY, rel=1e-6)
 
 
 def test_value_by_reason_separates_lost_from_at_risk(cur, version):
     rows = f.value_by_reason(cur, version, spec_for(version)).set_index(["kind", "reason"])["value"]
     assert rows[("lost", "Poor complaint handling")] == pytest.approx(SPEND["F"] * ANNUITY, rel=1e-6)
-    assert rows[("lost", "No purchase for N days")] == pytest.approx(SPEND["C"] * ANNUITY, rel=1e-6)  # C lapsed
-    # main reason of an at-risk customer: the complaint first, then drop, low probability alive
-    assert ("at risk", "No purchase for N days") not in rows.index
+    # main reason of an at-risk customer: the complaint first, then no purchase, drop, low probability alive
+    assert rows[("lost", "(no reason given)")] == pytest.approx(SPEND["C"] * ANNUITY, rel=1e-6)
     assert rows[("at risk", "Own-baseline drop")] == pytest.approx(SPEND["D"] * ANNUITY, rel=1e-6)
     assert rows[("at risk", "Badly handled complaint")] == pytest.approx(SPEND["E"] * ANNUITY, rel=1e-6)
 
@@ -322,7 +327,7 @@ def test_retention_curve_by_kaplan_meier(cur, version):
 
 def test_at_risk_list_sorted_and_complete(cur, version):
     rows = d.at_risk_list(cur, version, d.ListSpec(spec_for(version)))
-    assert rows["customer_id"].tolist() == ["D", "E"]  # revenue at risk, highest first; C has lapsed: not listed
+    assert rows["customer_id"].tolist() == ["D", "E"]  # revenue at risk, highest first
     assert rows["rules"].tolist() == ["Own-baseline drop", "Badly handled complaint"]
     assert rows["matches"].tolist() == [2, 2]
     assert rows.loc[0, "days_since_purchase"] == 46  # 15 Nov to 31 Dec

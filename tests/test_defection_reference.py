@@ -15,9 +15,9 @@ from dashboard.store import Store
 
 SPECS = {
     "every rule": d.DefectionSpec(),
-    "2024, Commercial, 60 days, 40 %": d.DefectionSpec(
+    "2024, Commercial, 40 %": d.DefectionSpec(
         filters=Filters(segments=("Commercial",), month_from=date(2024, 1, 1), month_to=date(2024, 12, 1)),
-        definition=d.Definition(lapse_days=60, drop_pct=40.0, recent_months=2, baseline_months=6, alive_pct=99.0),
+        definition=d.Definition(drop_pct=40.0, recent_months=2, baseline_months=6, alive_pct=99.0),
     ),
     "complaints only, 30-day window, 3-day target, margin 25 %": d.DefectionSpec(
         definition=d.Definition(contract=False, lapse=False, drop=False, alive=False, complaint_days=30, sla_days=3),

@@ -94,7 +94,8 @@ def test_online_retail_customers_identifiers_and_rejected_rows(store: Store, tmp
     finally:
         upload.close()
     assert version.row_counts == {"customers": 4_372, "transactions": 406_829, "interactions": 0}
-    assert _kpis(store, version)["customers"] == 4_372
+    # the Overview counts customers who bought: 38 of the 4,372 IDs only ever got refunds (see test_defection_real)
+    assert _kpis(store, version)["customers"] == 4_334
     tx = version.table("transactions")
     assert _query(store, f"select count(*) from {tx} where customer_id like '%.%'")[0][0] == 0
     assert _query(store, f"select count(*) from {tx} where customer_id = '17850'")[0][0] == 312

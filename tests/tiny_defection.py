@@ -12,11 +12,28 @@
 - G (Business): joined 2023 (before the data); buys 500 on the 1st of every month; one complaint in May,
   resolved within hours.
 - P: a prospect.
+
+The dataset's staged definitions (saved before it is published, see publish_tiny): no purchase for more than 90 days
+is defected, for more than 60 days at risk; a contact repeats when another of the same reason follows within 14 days.
+So C (no purchase since 15 Sep, 107 days) has defected on 14 Dec; A's first April complaint is repeated by the second.
 """
 
 from __future__ import annotations
 
 import pandas as pd
+
+from dashboard import staged
+from dashboard.staged.definitions import SETTING
+from dashboard.store import Store, Version
+
+DEFINITIONS = staged.Definitions(fcr_days=14, lapse_days=90, at_risk_days=60)
+"""The tiny defection dataset's saved definitions (see the module docstring)."""
+
+
+def publish_tiny(store: Store, name: str = "tiny", tables: dict[str, pd.DataFrame] | None = None) -> Version:
+    """Save DEFINITIONS for dataset name, then publish the tiny defection tables (or tables) as it."""
+    store.set_setting(name, SETTING, DEFINITIONS.to_setting())
+    return store.publish(name, defection_tables() if tables is None else tables)
 
 
 def _monthly(customer: str, day: int, months: range, amount: float) -> list[tuple[str, str, float]]:

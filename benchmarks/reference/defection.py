@@ -23,7 +23,9 @@ from dashboard.metrics.money import MAX_YEARS
 from dashboard.metrics.scope import NOT_SET, Filters
 
 SHORT_HISTORY_DAYS = 91
-REPEAT_WINDOW_DAYS = 30
+LAPSE_DAYS, AT_RISK_DAYS, FCR_DAYS = 365, 90, 7
+"""The staged definitions' defaults for data with churn labels or purchases (dashboard/staged/definitions.py)."""
+AT_RISK_COMPLAINTS, COMPLAINT_DAYS = 2, 90
 
 
 def customers_with_purchases(tables: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, pd.Timestamp, pd.DataFrame]:
@@ -43,7 +45,7 @@ def customers_with_purchases(tables: dict[str, pd.DataFrame]) -> tuple[pd.DataFr
         per["purchase_days"] > 1
     )
     is_prospect = customers["stage"].astype("string").str.lower().eq("prospect").fillna(False) if "stage" in customers else False
-    customers = customers[~is_prospect & customers["customer_id"].isin(set(tx["customer_id"]))]
+    customers = customers[~is_prospect & customers["customer_id"].isin(set(bought["customer_id"]))]
     frame = customers.merge(per, left_on="customer_id", right_index=True, how="left")
     signup = pd.to_datetime(frame["signup_date"]) if "signup_date" in frame else pd.Series(pd.NaT, index=frame.index)
     frame["start_date"] = pd.concat([signup, frame["first_purchase"]], axis=1).min(axis=1)
@@ -58,9 +60,32 @@ def customers_with_purchases(tables: dict[str, pd.DataFrame]) -> tuple[pd.DataFr
     )
     frame["churned_any"] = frame["churned"].fillna(False).astype(bool) | frame["churn_date"].notna()
     frame["churn_date"] = pd.to_datetime(frame["churn_date"])
+    _staged(frame, tables, as_of)
     frame["segment"] = frame["segment"].fillna(NOT_SET)
     frame["region"] = frame["region"].fillna(NOT_SET)
     return frame.reset_index(drop=True), as_of, bought
+
+
+def _staged(frame: pd.DataFrame, tables: dict[str, pd.DataFrame], tx_as_of: pd.Timestamp) -> None:
+    """Add the staged defected (by label, else no purchase for more than LAPSE_DAYS), its date and at risk (no purchase
+    for more than AT_RISK_DAYS, or AT_RISK_COMPLAINTS complaints in COMPLAINT_DAYS), assessed on the last day of the data."""
+    ix = tables.get("interactions")
+    days = [tx_as_of, frame["churn_date"].max()]
+    if ix is not None and len(ix):
+        days.append(pd.to_datetime(ix["ts"]).dt.normalize().max())
+    as_of = max(d for d in days if pd.notna(d))
+    lapsed = as_of > frame["last_purchase"] + pd.Timedelta(days=LAPSE_DAYS)
+    frame["by_label"] = frame["churned_any"]
+    frame["by_lapse"] = lapsed & ~frame["by_label"]
+    frame["staged_since"] = frame["churn_date"].where(frame["by_label"], frame["last_purchase"] + pd.Timedelta(days=LAPSE_DAYS))
+    quiet = as_of > frame["last_purchase"] + pd.Timedelta(days=AT_RISK_DAYS)
+    recent = pd.Series(0, index=frame.index)
+    if ix is not None and len(ix):
+        k = ix[ix["stage"].astype("string").str.lower() == "complaint"]
+        day = pd.to_datetime(k["ts"]).dt.normalize()
+        k = k[(day <= as_of) & (as_of < day + pd.Timedelta(days=COMPLAINT_DAYS))]
+        recent = frame["customer_id"].map(k.groupby("customer_id").size()).fillna(0)
+    frame["staged_at_risk"] = ~(frame["by_label"] | lapsed) & (quiet | (recent >= AT_RISK_COMPLAINTS))
 
 
 def _window_count(frame: pd.DataFrame, bought: pd.DataFrame, after: pd.Timestamp, upto: pd.Timestamp) -> np.ndarray:
@@ -71,14 +96,13 @@ def _window_count(frame: pd.DataFrame, bought: pd.DataFrame, after: pd.Timestamp
 def complaints(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Complaint touchpoints with resolution days, unresolved and repeated flags."""
     ix = tables["interactions"]
-    rows = ix[ix["stage"].astype("string").str.lower() == "complaint"].copy()
-    rows["ts"] = pd.to_datetime(rows["ts"])
-    rows["reason"] = rows["reason"].fillna(NOT_SET)
+    every = ix.assign(ts=pd.to_datetime(ix["ts"]), reason=ix["reason"].fillna(NOT_SET)).reset_index(drop=True)
+    every = every.sort_values(["ts"], kind="stable")  # of two contacts at one moment, the earlier in the file first
+    following = every.groupby(["customer_id", "reason"])["ts"].shift(-1)
+    every["repeated"] = (following <= every["ts"] + pd.Timedelta(days=FCR_DAYS)).fillna(False)
+    rows = every[every["stage"].astype("string").str.lower() == "complaint"].copy()
     rows["resolution_days"] = (pd.to_datetime(rows["resolved_ts"]) - rows["ts"]).dt.total_seconds() / 86400
     rows["unresolved"] = rows["resolved"].eq(False)
-    rows = rows.sort_values("ts")
-    previous = rows.groupby(["customer_id", "reason"])["ts"].shift()
-    rows["repeated"] = (previous >= rows["ts"] - pd.Timedelta(days=REPEAT_WINDOW_DAYS)).fillna(False)
     return rows
 
 
@@ -106,8 +130,8 @@ def statuses(tables: dict[str, pd.DataFrame], spec: DefectionSpec) -> pd.DataFra
     everyone, as_of, bought = customers_with_purchases(tables)
     model = None
     x, t_x, big_t = histories(everyone[everyone["purchase_days"] > 0], as_of)
-    if (d.alive or d.lapse or d.drop) and not clv.data_needs(x, float(big_t.max()) if len(big_t) else 0.0):
-        model = clv.fit_bgnbd(x, t_x, big_t)  # only when the data supports a fit, as at publish
+    if not clv.data_needs(x, float(big_t.max()) if len(big_t) else 0.0):
+        model = clv.fit_bgnbd(x, t_x, big_t)  # only when the data supports a fit, as at publish (staged at risk may fire)
     frame = everyone
     if filters.segments:
         frame = frame[frame["segment"].isin(filters.segments)]
@@ -121,9 +145,9 @@ def statuses(tables: dict[str, pd.DataFrame], spec: DefectionSpec) -> pd.DataFra
     seen = ((recent_start - seen_from).dt.days / DAYS_PER_MONTH).where(frame["first_purchase"] < recent_start)
     recent_rate = recent / d.recent_months
     frame = frame.assign(recent_rate=recent_rate, baseline_rate=base / seen)
-    frame["fired_contract"] = d.contract & frame["churned_any"]
-    idle = (as_of - frame["last_purchase"]).dt.days
-    frame["fired_lapse"] = d.lapse & (idle >= d.lapse_days).fillna(False)
+    frame["fired_contract"] = d.contract & frame["by_label"]
+    frame["fired_lapse"] = d.lapse & frame["by_lapse"]
+    frame["fired_risk"] = frame["staged_at_risk"]
     drop = (seen >= min(d.baseline_months, d.recent_months)) & (base >= MIN_BASELINE_PURCHASES)
     frame["fired_drop"] = d.drop & (drop & (recent_rate < d.drop_pct / 100 * base / seen)).fillna(False)
     p_alive = np.full(len(frame), np.nan)
@@ -139,29 +163,28 @@ def statuses(tables: dict[str, pd.DataFrame], spec: DefectionSpec) -> pd.DataFra
         & ((window["resolution_days"] > d.sla_days) | window["unresolved"] | window["repeated"])
     ]
     frame["fired_complaint"] = d.complaint & frame["customer_id"].isin(set(bad["customer_id"]))
-    warning = frame[["fired_lapse", "fired_drop", "fired_alive", "fired_complaint"]].any(axis=1)
+    warning = frame[["fired_risk", "fired_drop", "fired_alive", "fired_complaint"]].any(axis=1)
     frame["defected"] = frame["fired_contract"] | frame["fired_lapse"]
-    # defected (contract ended or lapsed) customers have left: never also at risk
     frame["status"] = np.where(frame["defected"], "left", np.where(warning, "at risk", "active"))
-    lapse_date = frame["last_purchase"] + pd.Timedelta(days=d.lapse_days)
-    frame["defect_date"] = pd.concat(
-        [frame["churn_date"].where(frame["fired_contract"]), lapse_date.where(frame["fired_lapse"])], axis=1
-    ).min(axis=1)
+    frame["defect_date"] = frame["staged_since"].where(frame["defected"])
     chance = spec.complaint_chance
     if chance is None:
         chance = _complaint_chance(everyone, as_of, window, d)
     dropped = spec.drop_chance
     if dropped is None:
         dropped = _drop_chance(frame, bought, as_of, d)
-    purchase_rule = frame[["fired_lapse", "fired_drop", "fired_alive"]].any(axis=1)
+    purchase_rule = frame[["fired_drop", "fired_alive"]].any(axis=1)
     frame["p_defect"] = np.where(
         frame["status"] == "left",
         1.0,
         np.where(
             frame["status"] == "at risk",
-            np.maximum(
-                np.where(purchase_rule, (1 - frame["p_alive"]).fillna(dropped), 0.0),
-                np.where(frame["fired_complaint"], chance, 0.0),
+            np.maximum.reduce(
+                [
+                    np.where(frame["fired_risk"], (1 - frame["p_alive"]).fillna(1.0), 0.0),
+                    np.where(purchase_rule, (1 - frame["p_alive"]).fillna(dropped), 0.0),
+                    np.where(frame["fired_complaint"], chance, 0.0),
+                ]
             ),
             np.nan,
         ),
@@ -226,10 +249,9 @@ def _complaint_chance(frame: pd.DataFrame, as_of: pd.Timestamp, rows: pd.DataFra
     first = bad.groupby("customer_id")["ts"].min().dt.normalize()
     first = first[first <= as_of - pd.Timedelta(days=FOLLOW_UP_DAYS)]
     people = frame.set_index("customer_id").reindex(first.index)
-    churn = people["churn_date"].where(d.contract & people["churned_any"].fillna(False).astype(bool))
-    idle = (as_of - people["last_purchase"]).dt.days
-    lapse = (people["last_purchase"] + pd.Timedelta(days=d.lapse_days)).where(d.lapse & (idle >= d.lapse_days))
-    defect = pd.concat([churn, lapse], axis=1).min(axis=1)
+    label = people["by_label"].fillna(False).astype(bool)
+    counted = (d.contract & label) | (d.lapse & people["by_lapse"].fillna(False).astype(bool))
+    defect = people["staged_since"].where(counted)
     followed = defect.isna() | (defect >= first)
     left = (defect >= first) & (defect <= first + pd.Timedelta(days=FOLLOW_UP_DAYS))
     if followed.sum() < MIN_FOLLOW_UP_CUSTOMERS:

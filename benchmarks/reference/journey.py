@@ -55,19 +55,24 @@ def _contacts(ix: pd.DataFrame) -> pd.DataFrame:
 
 
 def service(tables: dict[str, pd.DataFrame], filters: Filters, repeat_days: int) -> dict[str, int]:
-    """Contacts, repeats within N days, channel switches, customer-started and initiator-known touchpoints."""
+    """Contacts, repeats within N days, resolved at first contact (resolved and not repeated) of those whose resolution
+    is known, channel switches, customer-started and initiator-known touchpoints."""
     filters = filters.validate()
     ix = touchpoints(tables, filters)
     contacts = _contacts(ix)
     contacts = contacts[_in_period(contacts, filters)]
     repeated = contacts["next_gap"] <= repeat_days * DAY
     switched = repeated & (contacts["next_channel"] != contacts["channel"])
+    timed = pd.Series(pd.array([True if t else pd.NA for t in pd.to_datetime(contacts["resolved_ts"]).notna()], "boolean"))
+    resolved = contacts["resolved"].astype("boolean").fillna(timed.set_axis(contacts.index))
     period = ix[_in_period(ix, filters)]
     initiator = period["initiated_by"].str.lower()
     return {
         "contacts": len(contacts),
         "repeats": int(repeated.sum()),
         "switches": int(switched.sum()),
+        "first_time": int((resolved.fillna(False) & ~repeated).sum()),
+        "judged": int(resolved.notna().sum()),
         "customer_started": int((initiator == "customer").sum()),
         "initiator_known": int(initiator.notna().sum()),
     }

@@ -31,7 +31,7 @@ def _changes(base: defection.DefectionSpec) -> dict[str, tuple[defection.Defecti
     everything = ("follow_up", "summary", "timeline", "list", "complaints")
     return {
         "open the page": (base, everything, {}),
-        "no purchase for 90 -> 60 days": (replace(base, definition=replace(d, lapse_days=60)), everything[:4], {}),
+        "lapse rule off": (replace(base, definition=replace(d, lapse=not d.lapse)), everything[:4], {}),
         "own-baseline drop 50 -> 40 %": (replace(base, definition=replace(d, drop_pct=40.0)), everything[1:4], {}),
         "complaint window 90 -> 30 days": (replace(base, definition=replace(d, complaint_days=30)), everything[1:4], {}),
         "probability alive below 50 -> 80 %": (replace(base, definition=replace(d, alive_pct=80.0)), everything[1:4], {}),

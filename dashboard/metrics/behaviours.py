@@ -11,7 +11,7 @@ Two populations, both for the selected segments, regions and months (prospects n
 
 adoption of a behaviour = customers in scope showing it ÷ customers in scope.
 
-Derived behaviours read customer-started touchpoints (initiated_by not "company"; all touchpoints when the
+Derived behaviours read contacts (stg_contacts.is_contact: customer-started touchpoints; all touchpoints when the
 data do not say who started them) in calendar months, up to each customer's last month as a customer within
 the period: the month they left, or the period's last month (the data's last month when no period is set).
 """
@@ -52,17 +52,17 @@ CONFIDENCE = 0.95
 def prepare(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
     """Build bh_customers (customers numbered, with prospect and defected flags), bh_contacts and bh_span."""
     customers, transactions, interactions = (version.table(t) for t in ("customers", "transactions", "interactions"))
-    prospect_by_activity = "tx.customer_id is null" if version.has("transactions") else "false"
     cur.execute(
         f"""
         create table {version.table("bh_customers")} as
-        with tx as (select distinct customer_id from {transactions})
-        select row_number() over () as cid,
-               c.*,
-               coalesce(lower(c.stage) = 'prospect', false) or {prospect_by_activity} as is_prospect,
-               coalesce(c.churned, false) or c.churn_date is not null as defected
-        from {customers} c
-        left join tx on tx.customer_id = c.customer_id
+        select row_number() over (order by s.customer_id) as cid,
+               s.customer_id,
+               c.* exclude (customer_id),
+               not s.counts_as_customer as is_prospect,
+               coalesce(s.defected, false) as defected,
+               s.defected_since
+        from {version.table("stg_customers")} s
+        left join (select * from {customers} where customer_id is not null) c on c.customer_id = s.customer_id
         """
     )
     # customer-started touchpoints counted per customer, calendar month and channel
@@ -73,9 +73,9 @@ def prepare(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
                cast(year(i.ts) * 12 + month(i.ts) - 1 as integer) as month_index,
                lower(trim(i.channel)) as channel,
                cast(count(*) as integer) as n
-        from {interactions} i
+        from {version.table("stg_contacts")} i
         join {version.table("bh_customers")} c on c.customer_id = i.customer_id
-        where coalesce(lower(trim(i.initiated_by)), 'customer') <> 'company' and i.ts is not null
+        where i.is_contact
         group by all
         """
     )
@@ -230,12 +230,12 @@ def _flags_sql(version: Version, spec: BehaviourSpec) -> tuple[str, list, tuple[
         cond.append("(c.signup_date is null or c.signup_date < ?)")
         params.append(filters.period_end)
     if filters.month_from:
-        cond.append("not (c.defected and c.churn_date is not null and c.churn_date < ?)")
+        cond.append("not (c.defected and c.defected_since is not null and c.defected_since < ?)")
         params.append(filters.month_from)
     defected = "c.defected"
     defected_params: list = []
     if filters.month_to:
-        defected = "c.defected and (c.churn_date is null or c.churn_date < ?)"
+        defected = "c.defected and (c.defected_since is null or c.defected_since < ?)"
         defected_params = [filters.period_end]
     end_month = "?" if filters.month_to else f"(select last_month_index from {version.table('bh_span')})"
     end_params = [month_index(filters.month_to)] if filters.month_to else []
@@ -245,8 +245,8 @@ def _flags_sql(version: Version, spec: BehaviourSpec) -> tuple[str, list, tuple[
                coalesce(c.segment, ?) as segment_label,
                coalesce(c.region, ?) as region_label,
                ({defected}) as defected_in_period,
-               case when ({defected}) and c.churn_date is not null
-                    then year(c.churn_date) * 12 + month(c.churn_date) - 1
+               case when ({defected}) and c.defected_since is not null
+                    then year(c.defected_since) * 12 + month(c.defected_since) - 1
                     else {end_month} end as end_month
         from {version.table("bh_customers")} c
         where {" and ".join(cond)}
@@ -522,11 +522,12 @@ def adoption_by(frame: pd.DataFrame, catalogue: Catalogue, dimension: str = "seg
     return out.sort_values(["group_potential", "group", "potential"], ascending=[False, True, False]).reset_index(drop=True)
 
 
-def behaviour_count_groups(frame: pd.DataFrame) -> pd.DataFrame:
+def behaviour_count_groups(frame: pd.DataFrame, churn_known: bool = True) -> pd.DataFrame:
     """Customers of the period grouped by how many measured behaviours they show.
 
     Per group: customers, mean satisfaction with its 95 % confidence interval (Student's t: mean ± t × sd ÷ √n),
-    churn rate = defected during the period ÷ customers, and small = fewer than 30 customers.
+    churn rate = defected during the period ÷ customers (missing when the data cannot tell defection: churn_known
+    False), and small = fewer than 30 customers.
     """
     groups = frame[frame["dimension"] == "count"].sort_values("n_behaviours")
     rows = []
@@ -546,11 +547,11 @@ def behaviour_count_groups(frame: pd.DataFrame) -> pd.DataFrame:
                 "ci_low": None if half is None else mean - half,
                 "ci_high": None if half is None else mean + half,
                 "defected": int(g["defected"]),
-                "churn_rate": _share(g["defected"], customers),
+                "churn_rate": _share(g["defected"], customers) if churn_known else None,
                 "small": customers < SMALL_GROUP,
             }
         )
-    return pd.DataFrame(
+    groups_frame = pd.DataFrame(
         rows,
         columns=[
             "behaviours",
@@ -564,6 +565,8 @@ def behaviour_count_groups(frame: pd.DataFrame) -> pd.DataFrame:
             "small",
         ],
     )
+    groups_frame["churn_rate"] = groups_frame["churn_rate"].astype(float)
+    return groups_frame
 
 
 def churn_by_behaviour(frame: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:

@@ -52,6 +52,7 @@ from dashboard.metrics.defection_spec import (
 )
 from dashboard.metrics.money import MAX_YEARS
 from dashboard.metrics.scope import NOT_SET, Filters, as_date, month_start
+from dashboard.staged.customers import LABEL_HOWS
 from dashboard.store import Version
 
 __all__ = [
@@ -153,14 +154,15 @@ def _number(value: object) -> float:
 
 
 def default_definition(available: pd.DataFrame) -> Definition:
-    """The definition a dataset starts with: every rule its data supports switched on."""
+    """The definition a dataset starts with: the staged definition of defected and at risk (the same on every page);
+    the early-warning rules (own-baseline drop, probability alive, badly handled complaint) are the user's to add."""
     has = dict(zip(available["key"], available["available"], strict=True))
     return Definition(
         contract=bool(has["contract"]),
         lapse=bool(has["transactions"]),
-        drop=bool(has["transactions"]),
-        alive=bool(has["bgnbd"]),
-        complaint=bool(has["complaints"]),
+        drop=False,
+        alive=False,
+        complaint=False,
     )
 
 
@@ -239,7 +241,8 @@ def status_sql(
         select c.customer_id, c.customer_key, c.segment, c.region, c.start_date, c.churned, c.churn_date, c.churn_reason,
                c.first_purchase, c.last_purchase, c.purchase_days, c.annual_spend, c.p_alive, c.bg_expected,
                c.gg_spend, c.revenue, c.complaints, c.complaint_unresolved, c.complaint_slowest_days,
-               c.complaint_repeated, {group_cols}
+               c.complaint_repeated, c.defected as defected_staged, c.defected_since, c.defected_how, c.at_risk, c.at_risk_why,
+               {group_cols}
                c.purchases_back[?] as recent_purchases,
                c.purchases_back[?] - c.purchases_back[?] as baseline_purchases,
                cast(cast(? as date) - to_months(cast(? as integer)) as date) as recent_start,
@@ -263,8 +266,9 @@ def status_sql(
     rules = f"""
         select *,
                baseline_purchases / nullif(baseline_months_seen, 0) as baseline_rate,
-               ? and churned as fired_contract,
-               ? and last_purchase is not null and date_diff('day', last_purchase, cast(? as date)) >= ? as fired_lapse,
+               ? and coalesce(defected_staged and list_contains(?, defected_how), false) as fired_contract,
+               ? and coalesce(defected_staged and not list_contains(?, defected_how), false) as fired_lapse,
+               coalesce(at_risk, false) as fired_risk,
                ? and coalesce(baseline_months_seen >= ? and baseline_purchases >= ?
                               and recent_rate < ? * baseline_purchases / baseline_months_seen, false) as fired_drop,
                ? and coalesce(p_alive < ?, false) as fired_alive,
@@ -275,7 +279,7 @@ def status_sql(
                ) as fired_complaint
         from rates
     """
-    params += [d.contract, d.lapse, as_of, d.lapse_days]
+    params += [d.contract, list(LABEL_HOWS), d.lapse, list(LABEL_HOWS)]
     params += [d.drop, float(min(d.baseline_months, d.recent_months)), MIN_BASELINE_PURCHASES, d.drop_pct / 100]
     params += [d.alive, d.alive_pct / 100]
     params += [d.complaint, as_of, d.complaint_days, as_of, d.sla_days]
@@ -285,26 +289,24 @@ def status_sql(
     status = """
         select *,
                case when fired_contract or fired_lapse then 'left'
-                    when fired_drop or fired_alive or fired_complaint then 'at risk'
+                    when fired_risk or fired_drop or fired_alive or fired_complaint then 'at risk'
                     else 'active' end as status,
                fired_contract or fired_lapse as defected,
-               least(case when fired_contract then churn_date end,
-                     case when fired_lapse then cast(last_purchase + to_days(cast(? as integer)) as date) end) as defect_date
+               case when fired_contract or fired_lapse then defected_since end as defect_date
         from rules
     """
-    params.append(d.lapse_days)
 
     if_alive_sql, expected_sql, value_params = _value_sql(v)
     money = f"""
         select *,
                defected and defect_date is null as undated,
-               case when status = 'left' and fired_contract then coalesce(churn_reason, ?)
-                    when status = 'left' then ?
-                    when fired_complaint then ? when fired_lapse then ? when fired_drop then ? when fired_alive then ?
+               case when status = 'left' then coalesce(churn_reason, ?)
+                    when fired_complaint then ? when fired_risk then at_risk_why when fired_drop then ? when fired_alive then ?
                end as main_reason,
                case when status = 'left' then 1.0
                     when status = 'at risk' then greatest(
-                        case when fired_lapse or fired_drop or fired_alive then coalesce(1 - p_alive, ?) end,
+                        case when fired_risk then coalesce(1 - p_alive, 1.0) end,
+                        case when fired_drop or fired_alive then coalesce(1 - p_alive, ?) end,
                         case when fired_complaint then ? end)
                end as p_defect,
                {if_alive_sql} as value_if_retained,
@@ -312,7 +314,7 @@ def status_sql(
                annual_spend * ? * ? as margin_in_years
         from status
     """
-    params += [NO_REASON, RULE_LABELS["lapse"], *(RULE_LABELS[k] for k in WARNING_ORDER), drop_chance, complaint_chance]
+    params += [NO_REASON, *(RULE_LABELS[k] for k in WARNING_ORDER if k != "lapse"), drop_chance, complaint_chance]
     params += [*value_params, *value_params, v.margin, min(v.expected_years, MAX_YEARS)]
 
     sql = f"""
@@ -430,7 +432,7 @@ def drop_follow_up(cur: duckdb.DuckDBPyConnection, version: Version, spec: Defec
 def follow_up_spec(spec: DefectionSpec) -> DefectionSpec:
     """The part of spec the complaint follow-up depends on (all customers; dated rules and the resolution target)."""
     d = spec.definition
-    return DefectionSpec(definition=Definition(contract=d.contract, lapse=d.lapse, lapse_days=d.lapse_days, sla_days=d.sla_days))
+    return DefectionSpec(definition=Definition(contract=d.contract, lapse=d.lapse, sla_days=d.sla_days))
 
 
 def complaint_follow_up(cur: duckdb.DuckDBPyConnection, version: Version, spec: DefectionSpec) -> pd.DataFrame:
@@ -450,20 +452,19 @@ def complaint_follow_up(cur: duckdb.DuckDBPyConnection, version: Version, spec: 
             cur.execute(
                 f"""
             with bad as (
-                select min(ts) as first_bad, any_value(churned) as churned, any_value(churn_date) as churn_date,
-                       any_value(last_purchase) as last_purchase
+                select customer_key, min(ts) as first_bad
                 from {version.table("df_complaints")}
                 where {where} and (resolution_days > ? or unresolved or repeated)
                 group by customer_key
             ),
             people as (
-                select first_bad,
-                       least(case when ? and churned then churn_date end,
-                             case when ? and last_purchase is not null
-                                       and date_diff('day', last_purchase, cast(? as date)) >= ?
-                                  then cast(last_purchase + to_days(cast(? as integer)) as date) end) as defect_date
-                from bad
-                where cast(first_bad as date) <= cast(? as date) - to_days(cast(? as integer))
+                select b.first_bad,
+                       case when coalesce(c.defected, false)
+                                 and (case when list_contains(?, c.defected_how) then ? else ? end)
+                            then c.defected_since end as defect_date
+                from bad b
+                join {version.table("df_customers")} c on c.customer_key = b.customer_key
+                where cast(b.first_bad as date) <= cast(? as date) - to_days(cast(? as integer))
             )
             select count(*) filter (where defect_date is null or defect_date >= cast(first_bad as date)) as complainers,
                    count(*) filter (where defect_date >= cast(first_bad as date)
@@ -473,11 +474,9 @@ def complaint_follow_up(cur: duckdb.DuckDBPyConnection, version: Version, spec: 
                 [
                     *params,
                     d.sla_days,
+                    list(LABEL_HOWS),
                     d.contract,
                     d.lapse,
-                    as_of,
-                    d.lapse_days,
-                    d.lapse_days,
                     as_of,
                     FOLLOW_UP_DAYS,
                     FOLLOW_UP_DAYS,
@@ -715,7 +714,7 @@ def at_risk_list(cur: duckdb.DuckDBPyConnection, version: Version, spec: ListSpe
         "left": "status = 'left' and defected_in_period",
         "all": "(status = 'at risk' or (status = 'left' and defected_in_period))",
     }[spec.show]
-    labels = ", ".join(f"case when fired_{key} then ? end" for key, _ in RULES)
+    labels = ", ".join([*(f"case when fired_{key} then ? end" for key, _ in RULES), "case when fired_risk then at_risk_why end"])
     limit = "limit ?" if spec.limit else ""
     return cur.execute(
         f"""

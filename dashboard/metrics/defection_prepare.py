@@ -5,8 +5,8 @@
   days, revenue, annual spend, mean repeat spend), purchase days in the last 1..36 months, and the BG/NBD
   and Gamma-Gamma results (probability alive, expected purchases in the next 1..10 years if alive,
   expected spend per purchase).
-- `df_complaints`: one row per complaint touchpoint, with its resolution time, whether it stayed
-  unresolved and whether it repeated an earlier complaint of the same customer and reason.
+- `df_complaints`: one row per complaint touchpoint of stg_contacts, with its resolution time, whether it stayed
+  unresolved and whether it was repeated (the staged definition).
 - `df_fit`: one row: the as-of day, what the data holds for the models, and the fitted parameters.
 
 A purchase is a day on which the customer's transactions add up to more than zero, so invoice lines of
@@ -31,8 +31,6 @@ WINDOW_MONTHS = 36
 """Purchase days are counted for every window of 1..36 months ending on the as-of day."""
 HORIZON_YEARS = 10
 """Expected purchases if alive are kept for the next 1..10 years."""
-REPEAT_WINDOW_DAYS = 30
-"""A complaint repeats an earlier one when the same customer raised the same reason within this many days."""
 GAMMA_GAMMA_SAMPLE = 100_000
 """Gamma-Gamma is fitted on a random sample of this many repeat buyers when there are more (seeded, so repeatable)."""
 MIN_DROPOUT = 1e-4
@@ -271,10 +269,10 @@ def _fit_models(cur: duckdb.DuckDBPyConnection, version: Version, as_of: date) -
 
 def _customers(cur: duckdb.DuckDBPyConnection, version: Version, as_of: date | None, has_tx: bool) -> None:
     """df_customers: contract fields, behaviour count and purchase summary per customer (prospects excluded)."""
-    customers = version.table("customers")
+    customers, staged = version.table("customers"), version.table("stg_customers")
+    customers = f"(select * from {customers} where customer_id is not null)"
     behaviours = [f'coalesce(c."b_{key}", false)::int' for key in version.behaviours]
     behaviour_count = " + ".join(behaviours) if behaviours else "cast(null as integer)"
-    churned = "coalesce(c.churned, false) or c.churn_date is not null"
     if has_tx:
         summary_cols = """
                s.first_purchase, s.last_purchase, coalesce(s.purchase_days, 0) as purchase_days, s.revenue,
@@ -282,10 +280,11 @@ def _customers(cur: duckdb.DuckDBPyConnection, version: Version, as_of: date | N
                m.bg_x, m.bg_t_x, m.bg_t, m.p_alive, m.bg_expected, m.gg_spend
         """
         source = f"""
-            from {customers} c
-            full outer join {version.table("df_summary")} s on s.customer_id = c.customer_id
-            left join _df_models m on m.customer_id = coalesce(c.customer_id, s.customer_id)
-            where not coalesce(lower(c.stage) = 'prospect', false) and s.customer_id is not null
+            from {staged} st
+            left join {customers} c on c.customer_id = st.customer_id
+            left join {version.table("df_summary")} s on s.customer_id = st.customer_id
+            left join _df_models m on m.customer_id = st.customer_id
+            where st.counts_as_customer
         """
     else:
         summary_cols = """
@@ -295,22 +294,22 @@ def _customers(cur: duckdb.DuckDBPyConnection, version: Version, as_of: date | N
                cast(null as double) as bg_t, cast(null as double) as p_alive, cast(null as double[]) as bg_expected,
                cast(null as double) as gg_spend
         """
-        source = f"from {customers} c where not coalesce(lower(c.stage) = 'prospect', false)"
+        source = f"from {staged} st left join {customers} c on c.customer_id = st.customer_id where st.counts_as_customer"
     first_purchase = "s.first_purchase" if has_tx else "cast(null as date)"
     cur.execute(
         f"""
         create table {version.table("df_customers")} as
-        select coalesce(c.customer_id, {"s.customer_id" if has_tx else "c.customer_id"}) as customer_id,
-               cast(row_number() over (order by coalesce(c.customer_id, {"s.customer_id" if has_tx else "c.customer_id"}))
-                    as integer) as customer_key,
+        select st.customer_id,
+               cast(row_number() over (order by st.customer_id) as integer) as customer_key,
                coalesce(c.segment, ?) as segment,
                coalesce(c.region, ?) as region,
                c.signup_date,
                least(coalesce(c.signup_date, {first_purchase}), coalesce({first_purchase}, c.signup_date)) as start_date,
                c.stage,
                {behaviour_count} as behaviours,
-               coalesce({churned}, false) as churned,
+               coalesce(st.defected, false) as churned,
                c.churn_date,
+               st.defected, st.defected_since, st.defected_how, st.at_risk, st.at_risk_why,
                c.churn_reason,
                {summary_cols}
         {source}
@@ -351,7 +350,6 @@ def _complaints(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
 
     The customer's key, segment, region and churn fields are copied in, so complaint figures need no join.
     """
-    interactions = version.table("interactions")
     has = {col: version.has("interactions", col) for col in ("stage", "reason", "resolved", "resolved_ts")}
     if not has["stage"]:
         cur.execute(
@@ -364,30 +362,17 @@ def _complaints(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
             """
         )
         return
-    reason = "coalesce(i.reason, ?)" if has["reason"] else "?"
-    resolution = "date_diff('second', i.ts, i.resolved_ts) / 86400.0" if has["resolved_ts"] else "cast(null as double)"
-    if has["resolved"]:
-        unresolved = "coalesce(not i.resolved, false)"
-    elif has["resolved_ts"]:
-        unresolved = "i.resolved_ts is null"
-    else:
-        unresolved = "false"
+    resolution = "date_diff('second', k.ts, k.resolved_ts) / 86400.0" if has["resolved_ts"] else "cast(null as double)"
     cur.execute(
         f"""
         create table {version.table("df_complaints")} as
-        with complaints as (
-            select i.customer_id, c.customer_key, c.segment, c.region, c.churned, c.churn_date, c.last_purchase,
-                   i.ts, {reason} as reason, {resolution} as resolution_days, {unresolved} as unresolved
-            from {interactions} i
-            join {version.table("df_customers")} c on c.customer_id = i.customer_id
-            where lower(i.stage) = 'complaint'
-        )
-        select *,
-               coalesce(
-                   lag(ts) over (partition by customer_id, reason order by ts) >= ts - interval {REPEAT_WINDOW_DAYS} day, false
-               ) as repeated
-        from complaints
-        order by ts
+        select k.customer_id, c.customer_key, c.segment, c.region, c.churned, c.churn_date, c.last_purchase,
+               k.ts, coalesce(k.reason, ?) as reason, {resolution} as resolution_days,
+               coalesce(not k.resolved, false) as unresolved, coalesce(k.repeat, false) as repeated
+        from {version.table("stg_contacts")} k
+        join {version.table("df_customers")} c on c.customer_id = k.customer_id
+        where k.is_complaint
+        order by k.ts, k.contact_id
         """,
         [NOT_SET],
     )

@@ -46,11 +46,12 @@ LIST_LIMIT = 200
 
 @dataclass(frozen=True)
 class Definition:
-    """Which rules define a defected or at-risk customer, and their parameters."""
+    """Which rules define a defected or at-risk customer, and their parameters. Defected (by churn label or by a purchase
+    lapse) and the staged at-risk come from stg_customers, whose windows are the dataset's staged definitions; contract
+    and lapse choose which of the staged reasons for defecting count; drop, alive and complaint add early warnings."""
 
     contract: bool = True
     lapse: bool = True
-    lapse_days: int = 90
     drop: bool = True
     drop_pct: float = 50.0
     recent_months: int = 3
@@ -64,7 +65,6 @@ class Definition:
     def validate(self) -> Definition:
         """Self when every parameter is in range; ValueError saying which one is not."""
         checks = (
-            (1 <= self.lapse_days <= 3650, "days without a purchase must be between 1 and 3,650"),
             (1 <= self.drop_pct <= 99, "the own-baseline threshold must be between 1 % and 99 %"),
             (1 <= self.recent_months <= 12, "the recent window must be 1 to 12 months"),
             (1 <= self.baseline_months <= 24, "the baseline must be 1 to 24 months"),
@@ -110,7 +110,7 @@ class Definition:
         if self.contract:
             parts.append("their contract ended (churned flag or churn date)")
         if self.lapse:
-            parts.append(f"no purchase for {self.lapse_days:,} days")
+            parts.append("no purchase for longer than the dataset's lapse window")
         if self.drop:
             parts.append(
                 f"purchases in the last {self.recent_months} months below {self.drop_pct:g} % of their own rate "
@@ -123,7 +123,8 @@ class Definition:
                 f"a complaint in the last {self.complaint_days} days resolved after more than {self.sla_days:g} days, "
                 "unresolved or repeated"
             )
-        return "; or ".join(parts) if parts else "no rule chosen"
+        parts.append("at risk as staged (see the definitions above)")
+        return "; or ".join(parts)
 
 
 METHODS = ("simple", "bgnbd")

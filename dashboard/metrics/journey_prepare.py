@@ -19,7 +19,8 @@ rules out (min/max per row group) instead of scanning them.
   months is a plain sum (a customer counts in the first month of the range in which they appear).
 - `jr_cube`: touchpoints, satisfaction, effort and cost sums by segment, region, month, stage, channel, initiator.
 - `jr_repeat`: customer-started contacts with a reason by segment, region, month, stage, channel, days to the
-  next contact of the same customer and reason (rounded up, up to MAX_WINDOW_DAYS) and that contact's channel.
+  next contact of the same customer and reason (rounded up, up to MAX_WINDOW_DAYS), that contact's channel and
+  whether the contact was resolved (stg_contacts; null when the data does not say).
 - `jr_cases`: complaint-stage touchpoints, touchpoints with a resolution time and those marked unresolved (an order
   never delivered is a case as much as one delivered late), one row each, with the gaps
   to the previous and next contact of the same customer and reason, resolved flag and resolution time.
@@ -66,7 +67,6 @@ def prepare(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
     has_initiator = version.has("interactions", "initiated_by")
     _labels(cur, version)
     _people(cur, version)
-    contact = "lower(trim(i.initiated_by)) = 'customer'" if has_initiator else "true"
     initiator = "nullif(lower(trim(i.initiated_by)), '')" if has_initiator else "cast(null as varchar)"
     cur.execute(
         f"""
@@ -74,13 +74,14 @@ def prepare(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
         select p.cust_key, p.segment, p.region, p.churned,
                i.tp_id, i.ts, cast(date_trunc('month', i.ts) as date) as month,
                sl.code as stage_code, cl.code as channel_code,
-               i.reason, {initiator} as initiator, coalesce({contact}, false) as is_contact,
+               i.reason, {initiator} as initiator, k.is_contact,
                i.satisfaction, i.effort, i.cost,
-               coalesce(i.resolved, i.resolved_ts is not null) as resolved, i.resolved_ts,
+               coalesce(k.resolved, false) as resolved, i.resolved_ts,
                row_number() over w as step,
                lag(sl.code) over w as prev_stage_code
         from (select rowid as tp_id, * from {ix} where ts is not null and customer_id is not null) i
         join {t("jr_people")} p on p.customer_id = i.customer_id
+        join {t("stg_contacts")} k on k.contact_id = i.tp_id
         join {t("jr_labels")} sl on sl.kind = 'stage' and sl.label = coalesce(i.stage, ?)
         join {t("jr_labels")} cl on cl.kind = 'channel' and cl.label = coalesce(i.channel, ?)
         window w as (partition by p.cust_key order by i.ts, i.tp_id)
@@ -127,13 +128,13 @@ def _people(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
         create table {t("jr_people")} as
         with ids as (select distinct customer_id from {t("interactions")} where customer_id is not null and ts is not null),
              c as (
-                select customer_id, any_value(segment) as segment, any_value(region) as region,
-                       bool_or(coalesce(churned, false) or churn_date is not null) as churned
+                select customer_id, any_value(segment) as segment, any_value(region) as region
                 from {t("customers")} group by customer_id
-             )
+             ),
+             s as (select customer_id, coalesce(defected, false) as churned from {t("stg_customers")})
         select cast(row_number() over (order by ids.customer_id) as integer) as cust_key, ids.customer_id,
-               coalesce(c.segment, ?) as segment, coalesce(c.region, ?) as region, coalesce(c.churned, false) as churned
-        from ids left join c on c.customer_id = ids.customer_id
+               coalesce(c.segment, ?) as segment, coalesce(c.region, ?) as region, coalesce(s.churned, false) as churned
+        from ids left join c on c.customer_id = ids.customer_id left join s on s.customer_id = ids.customer_id
         order by cust_key
         """,
         [NOT_SET, NOT_SET],
@@ -200,18 +201,19 @@ def _cube(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
 
 
 def _gaps(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
-    """Per customer-started contact with a reason: seconds to the previous and next contact with the same reason."""
+    """Per contact with a reason: seconds to the previous and next contact with the same reason (stg_contacts' neighbours)."""
     t = version.table
     cur.execute(
         f"""
         create table {t("jr_gaps")} as
-        select tp_id, segment, region, month, stage_code, channel_code,
-               epoch(ts - lag(ts) over r) as prev_gap_s,
-               epoch(lead(ts) over r - ts) as next_gap_s,
-               lead(channel_code) over r as next_channel_code
-        from {t("jr_touch")}
-        where is_contact and reason is not null
-        window r as (partition by cust_key, reason order by ts, tp_id)
+        select x.tp_id, x.segment, x.region, x.month, x.stage_code, x.channel_code,
+               epoch(x.ts - k.prev_ts) as prev_gap_s,
+               epoch(k.next_ts - x.ts) as next_gap_s,
+               n.channel_code as next_channel_code, k.resolved
+        from {t("stg_contacts")} k
+        join {t("jr_touch")} x on x.tp_id = k.contact_id
+        left join {t("jr_touch")} n on n.tp_id = k.next_contact_id
+        where k.repeat is not null
         """
     )
     cur.execute(
@@ -220,6 +222,7 @@ def _gaps(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
         select segment, region, month, stage_code, channel_code,
                cast(case when next_gap_s <= ? then ceil(next_gap_s / ?) end as smallint) as gap_day,
                case when next_gap_s <= ? then next_channel_code end as next_channel_code,
+               resolved,
                count(*) as contacts
         from {t("jr_gaps")}
         group by all

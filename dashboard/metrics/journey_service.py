@@ -24,8 +24,9 @@ MEASURES: tuple[tuple[str, str, str, str], ...] = (
         "fcr",
         "First-contact resolution",
         "pct",
-        "Customer-started contacts not followed by another contact of the same customer with the same reason "
-        "within N days ÷ such contacts.",
+        "Customer-started contacts resolved (the resolved flag, else a resolution time) and not followed by another "
+        "contact of the same customer with the same reason within N days ÷ such contacts whose resolution is known. "
+        "Needs a resolved or resolved_ts column.",
     ),
     ("repeat_rate", "Repeat-contact rate", "pct", "Contacts followed by another with the same reason within N days ÷ contacts."),
     (
@@ -97,6 +98,8 @@ def measures(cur: duckdb.DuckDBPyConnection, version: Version, spec: JourneySpec
         with rep as (
             select coalesce(sum(contacts), 0) as contacts,
                    coalesce(sum(contacts) filter (where gap_day <= ?), 0) as repeats,
+                   coalesce(sum(contacts) filter (where resolved and (gap_day is null or gap_day > ?)), 0) as first_time,
+                   coalesce(sum(contacts) filter (where resolved is not null), 0) as judged,
                    coalesce(sum(contacts) filter (where gap_day <= ? and next_channel_code <> channel_code), 0) as switches
             from {t("jr_repeat")} where {where}
         ),
@@ -117,15 +120,30 @@ def measures(cur: duckdb.DuckDBPyConnection, version: Version, spec: JourneySpec
         )
         select * from rep, cube, cases
         """,
-        [spec.repeat_days, spec.repeat_days, *params, *params, DAY_S, DAY_S, sla_s, *params, codes, window_s],
+        [spec.repeat_days, spec.repeat_days, spec.repeat_days, *params, *params, DAY_S, DAY_S, sla_s, *params, codes, window_s],
     ).fetchall()[0]
-    (contacts, repeats, switches, started, known, complaints, timed, median, p90, within, known_outcome, unresolved) = row
+    (
+        contacts,
+        repeats,
+        first_time,
+        judged,
+        switches,
+        started,
+        known,
+        complaints,
+        timed,
+        median,
+        p90,
+        within,
+        known_outcome,
+        unresolved,
+    ) = row
     has = version.has
     has_reason = has("interactions", "reason")
     has_times = has("interactions", "resolved_ts") and timed > 0
     has_outcome = has("interactions", "resolved") or has("interactions", "resolved_ts")
     values = {
-        "fcr": (contacts - repeats, contacts, has_reason),
+        "fcr": (first_time, judged, has_reason and has_outcome),
         "repeat_rate": (repeats, contacts, has_reason),
         "channel_switching": (switches, contacts, has_reason),
         "customer_started": (started, known, has("interactions", "initiated_by")),
@@ -222,8 +240,8 @@ def complaint_churn(cur: duckdb.DuckDBPyConnection, version: Version, spec: Jour
     """Churn of customers whose complaints were all resolved at first contact, of the others, and of those without a complaint.
 
     A complaint is resolved at first contact when it is resolved and no contact with the same reason follows
-    within N days. Customers: in scope with a touchpoint in the period. churn_rate = defected (churned flag or
-    churn date) ÷ customers in the group.
+    within N days. Customers: in scope with a touchpoint in the period. churn_rate = defected (stg_customers) ÷
+    customers in the group.
     """
     spec = spec.validate()
     t = version.table

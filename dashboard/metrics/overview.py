@@ -7,6 +7,7 @@ from datetime import date
 import duckdb
 import pandas as pd
 
+from dashboard import staged
 from dashboard.metrics.scope import NOT_SET, Filters, month_start, next_month
 from dashboard.store import Version
 
@@ -29,8 +30,9 @@ KPIS: tuple[tuple[str, str, str, str], ...] = (
         "churn_rate",
         "Churn rate",
         "pct",
-        "Customers who defected during the period ÷ customers. Defected = churned flag set or a churn date; "
-        "a churned flag without a date counts in every period.",
+        "Customers who defected during the period ÷ customers. Defected as the data allows (stated above the tiles): "
+        "churned flag set, a churn date, or no purchase for the dataset's lapse days; a churned flag without a date "
+        "counts in every period.",
     ),
     (
         "revenue",
@@ -66,39 +68,35 @@ KPIS: tuple[tuple[str, str, str, str], ...] = (
 def prepare(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
     """Build the overview's tables: customers, transactions and touchpoints counted by segment, region and month."""
     customers, transactions, interactions = (version.table(t) for t in ("customers", "transactions", "interactions"))
-    prospect_by_activity = "tx.customer_id is null" if version.has("transactions") else "false"
+    stg = version.table("stg_customers")
     cur.execute(
         f"""
         create table {version.table("ov_customers")} as
-        with tx as (select distinct customer_id from {transactions})
         select coalesce(c.segment, ?) as segment,
                coalesce(c.region, ?) as region,
                cast(date_trunc('month', c.signup_date) as date) as signup_month,
-               cast(date_trunc('month', c.churn_date) as date) as churn_month,
-               coalesce(c.churned, false) or c.churn_date is not null as churned,
-               coalesce(lower(c.stage) = 'prospect', false) or {prospect_by_activity} as is_prospect,
+               cast(date_trunc('month', s.defected_since) as date) as churn_month,
+               coalesce(s.defected, false) as churned,
+               not s.counts_as_customer as is_prospect,
                count(*) as n,
                sum(c.satisfaction) as satisfaction_sum,
                count(c.satisfaction) as satisfaction_n
-        from {customers} c
-        left join tx on tx.customer_id = c.customer_id
+        from {stg} s
+        left join (select * from {customers} where customer_id is not null) c on c.customer_id = s.customer_id
         group by all
         """,
         [NOT_SET, NOT_SET],
     )
-    for name, source, measures in (
-        ("ov_tx_monthly", transactions, "sum(e.amount) as revenue, count(*) as events, sum(e.cost) as cost"),
-        ("ov_ix_monthly", interactions, "count(*) as events, sum(e.cost) as cost"),
+    # money is money: every transaction counts in revenue and cost, also the refunds of an ID that never bought in
+    # the data (a prospect by the staged rule); touchpoints of prospects are left out of contacts and cost to serve
+    for name, source, measures, who in (
+        ("ov_tx_monthly", transactions, "sum(e.amount) as revenue, count(*) as events, sum(e.cost) as cost", "false"),
+        ("ov_ix_monthly", interactions, "count(*) as events, sum(e.cost) as cost", "not counts_as_customer"),
     ):
         cur.execute(
             f"""
             create table {version.table(name)} as
-            with prospects as (
-                select c.customer_id
-                from {customers} c
-                left join (select distinct customer_id from {transactions}) tx on tx.customer_id = c.customer_id
-                where coalesce(lower(c.stage) = 'prospect', false) or {prospect_by_activity}
-            )
+            with prospects as (select customer_id from {stg} where {who})
             select coalesce(c.segment, ?) as segment,
                    coalesce(c.region, ?) as region,
                    cast(date_trunc('month', e.ts) as date) as month,
@@ -164,7 +162,7 @@ def kpis(cur: duckdb.DuckDBPyConnection, version: Version, filters: Filters) -> 
     ).fetchall()[0]
     customers, defected, mean_sat, revenue, tx_cost, contacts, ix_cost = row
     has_tx, has_ix = version.has("transactions"), version.has("interactions")
-    has_churn = version.has("customers", "churned") or version.has("customers", "churn_date")
+    has_churn = staged.load_profile(cur, version).tells_defection
     has_cost = version.has("transactions", "cost") or version.has("interactions", "cost")
     per = (lambda x: x / customers) if customers else (lambda x: None)
     values = {

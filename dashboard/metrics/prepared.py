@@ -9,19 +9,22 @@ from types import ModuleType
 
 import duckdb
 
+from dashboard import staged
 from dashboard.metrics import behaviours, defection_prepare, journey_prepare, overview, stages
 from dashboard.store import Version
 
 Preparer = Callable[[duckdb.DuckDBPyConnection, Version], None]
 
 PREPARERS: tuple[Preparer, ...] = (
+    staged.build,
     overview.prepare,
     journey_prepare.prepare,
     stages.prepare,
     behaviours.prepare,
     defection_prepare.prepare,
 )
-"""Each view's prepare step, run in order; a view that reads prepared tables adds its step here."""
+"""The staged definitions first, then each view's prepare step (which reads them); a view that reads prepared tables
+adds its step here."""
 
 
 def build_all(cur: duckdb.DuckDBPyConnection, version: Version) -> None:

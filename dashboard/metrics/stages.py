@@ -22,8 +22,11 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from dashboard import staged
 from dashboard.contract import RELATIONSHIP_STAGES, normalise
 from dashboard.metrics.scope import NOT_SET, Filters, as_date
+from dashboard.staged.customers import LABEL_HOWS
+from dashboard.staged.profile import LEADS_TO_DEALS, REPEAT_PURCHASE
 from dashboard.store import Store, Version
 
 ROLES = ("prospect", "first_purchase", "repeat", "loyal", "advocate", "at_risk", "defected")
@@ -184,17 +187,49 @@ def load_model(store: Store, dataset: str | None) -> StageModel:
         if rules:
             model = replace(model, rules=StageRules.from_dict(rules))
         model = replace(model, source=str(source))
-        return model.validate()
+        return _with_staged(store, dataset, model.validate())
     except (ValueError, TypeError, json.JSONDecodeError):
-        return DEFAULT_MODEL
+        return _with_staged(store, dataset, DEFAULT_MODEL)
+
+
+def _with_staged(store: Store, dataset: str, model: StageModel) -> StageModel:
+    """model with its at-risk and defected windows taken from the dataset's staged definitions (their one home)."""
+    found = staged.current(store, dataset)
+    if found is None:
+        return model
+    return replace(model, rules=replace(model.rules, **staged_rules(found))).validate()
+
+
+def staged_rules(definitions: staged.Definitions) -> dict[str, int]:
+    """The stage-rule thresholds that are the staged definitions' windows."""
+    return {
+        "at_risk_days": definitions.at_risk_days,
+        "defected_days": definitions.lapse_days,
+        "at_risk_complaints": definitions.at_risk_complaints,
+        "at_risk_complaint_days": definitions.complaint_days,
+    }
 
 
 def save_model(store: Store, dataset: str, model: StageModel) -> StageModel:
-    """Validate model and save its names and order, rules and source for dataset."""
+    """Validate model and save its names and order, rules and source for dataset; at-risk and defected windows that
+    differ from the staged definitions are saved there and the dataset is re-staged (ValueError when they cannot be)."""
     model = model.validate()
+    found = staged.current(store, dataset)
+    wanted = None
+    if found is not None:
+        r = model.rules
+        wanted = replace(
+            found,
+            at_risk_days=r.at_risk_days,
+            lapse_days=r.defected_days,
+            at_risk_complaints=r.at_risk_complaints,
+            complaint_days=r.at_risk_complaint_days,
+        ).validate()
     store.set_setting(dataset, SETTING_STAGES, [list(pair) for pair in model.stages])
     store.set_setting(dataset, SETTING_RULES, asdict(model.rules))
     store.set_setting(dataset, SETTING_SOURCE, model.source)
+    if wanted is not None and wanted != found:
+        staged.restage(store, dataset, wanted)
     return model
 
 
@@ -220,9 +255,10 @@ def prepare(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
              cu as (select min(signup_date) as lo, greatest(max(signup_date), max(churn_date)) as hi from {customers})
         select tx.lo as tx_start,
                coalesce(least(tx.lo, ix.lo), cu.lo) as data_start,
-               greatest(coalesce(greatest(tx.hi, ix.hi), cu.hi), (select max(churn_date) from {customers})) as data_end
+               cast(? as date) as data_end
         from tx, ix, cu
-        """
+        """,
+        [staged.load_profile(cur, version).as_of],
     )
     since = (
         "case when p.first_p is null then null "
@@ -234,7 +270,10 @@ def prepare(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
         f"""
         create table {version.table("fn_customers")} as
         with span as (select * from {version.table("fn_span")}),
-             ids as (select customer_id, cast(row_number() over (order by customer_id) as integer) as ck from {customers}),
+             ids as (
+                 select customer_id, cast(row_number() over (order by customer_id) as integer) as ck
+                 from {version.table("stg_customers")}
+             ),
              days as (
                  select customer_id, cast(ts as date) as day, sum(amount) as amount
                  from {transactions} group by all
@@ -249,21 +288,23 @@ def prepare(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
                  from {interactions} where lower(stage) = 'complaint' group by customer_id
              ),
              base as (
-                 select ids.ck, c.customer_id,
+                 select ids.ck, st.customer_id,
                         coalesce(c.segment, ?) as segment, coalesce(c.region, ?) as region,
                         c.signup_date as lead_date,
                         {since} as since,
                         coalesce(least(c.signup_date, p.first_p), (select data_start from span)) as exists_from,
                         p.pdays, p.first_p, p.last_p, coalesce(p.n_purchases, 0) as n_purchases,
                         {", ".join(f"p.pdays[{k}] as p_{k}" for k in range(1, NTH_COLUMNS + 1))},
-                        c.churn_date, coalesce(c.churned, false) as churned_flag,
+                        c.churn_date, coalesce(list_contains(?, st.defected_how), false) as churned_flag,
                         c.referrals, c.acquisition_cost,
                         c.stage as stage_raw,
                         case when c.stage is not null then regexp_replace(lower(c.stage), '[^0-9a-z]+', '', 'g') end
                             as stage_label,
-                        k.cdays
-                 from {customers} c
+                        k.cdays,
+                        cast(? as boolean) as tenure_counts
+                 from {version.table("stg_customers")} st
                  join ids using (customer_id)
+                 left join (select * from {customers} where customer_id is not null) c using (customer_id)
                  left join p using (customer_id)
                  left join k using (customer_id)
              )
@@ -273,7 +314,7 @@ def prepare(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
         from base
         order by ck
         """,
-        [NOT_SET, NOT_SET],
+        [NOT_SET, NOT_SET, list(LABEL_HOWS), tenure_counts(staged.load_profile(cur, version))],
     )
     cur.execute(
         f"""
@@ -322,6 +363,12 @@ def prepare(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
         order by month
         """
     )
+
+
+def tenure_counts(profile: staged.DataProfile) -> bool:
+    """Whether time as a customer can lift a stage: in contract data and data without purchases, not where purchase
+    histories show who comes back (repeat purchase, leads to deals)."""
+    return profile.kind not in (REPEAT_PURCHASE, LEADS_TO_DEALS)
 
 
 # -- dates ---------------------------------------------------------------------------------------
@@ -406,7 +453,10 @@ def _entry_sql(model: StageModel, version: Version) -> dict[str, str]:
             count_part = f"c.p_{int(purchases)}"  # a prepared column: the k-th purchase day
         else:
             count_part = f"c.pdays[rule.{prefix}_purchases]"
-        tenure_part = f"c.since + rule.{prefix}_tenure_days" if tenure else None
+        # tenure lifts a stage only where it stands for loyalty (contracts): with purchase histories a one-off buyer
+        # is not repeat by tenure alone, so there tenure never meets an "or" and always meets an "and"
+        otherwise = "else c.since end" if join == "and" and count_part is not None else "end"
+        tenure_part = f"case when c.tenure_counts then c.since + rule.{prefix}_tenure_days {otherwise}" if tenure else None
         parts = [p for p in (count_part, tenure_part) if p is not None]
         if not parts:
             return "c.since"

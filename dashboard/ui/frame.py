@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboard import sample
+from dashboard import sample, staged
 from dashboard.access import Action
 from dashboard.formatting import NumberFormat
 from dashboard.metrics import overview
@@ -36,6 +36,12 @@ class PageContext:
     def metric(self, fn: Callable[..., pd.DataFrame], spec: Any = None) -> pd.DataFrame:
         """fn's result for the active version, cached; spec defaults to the shared filters."""
         return data.run_metric(fn, self.version, self.filters if spec is None else spec)
+
+    def show_definitions(self, *concepts: str) -> None:
+        """One caption saying how each concept (kind, prospect, defected, at_risk, repeat, resolved) is read from this
+        data, or what is missing and which column to map: the staged definitions in words."""
+        said = data.run_metric(staged.sentences, self.version, None)
+        st.caption(" ".join(said[concept] for concept in concepts))
 
 
 def page(title: str, *, needs_data: bool = True, intro: str | None = None) -> PageContext:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 import pandas as pd
 import streamlit as st
 
-from dashboard import contract
+from dashboard import contract, staged
 from dashboard.access import Action
 from dashboard.charts import behaviours as charts
 from dashboard.escape import markdown_text
@@ -67,8 +67,8 @@ def behaviour_data(ctx: PageContext) -> BehaviourData:
     catalogue = load_catalogue(ctx.store, ctx.dataset, flag_columns)
     summary = ctx.metric(bh.summary, bh.BehaviourSpec.of(catalogue, ctx.filters))
     total = summary[summary["dimension"] == "all"]
-    has_churn = version.has("customers", "churned") or version.has("customers", "churn_date")
-    churn, groups = bh.churn_by_behaviour(summary, catalogue), bh.behaviour_count_groups(summary)
+    has_churn = ctx.metric(staged.load_profile).tells_defection
+    churn, groups = bh.churn_by_behaviour(summary, catalogue), bh.behaviour_count_groups(summary, churn_known=has_churn)
     if not has_churn:  # nobody is known to have left: churn is unknown, not 0
         churn = churn.assign(churn_with=float("nan"), churn_without=float("nan"), churn_gap=float("nan"))
         groups = groups.assign(churn_rate=float("nan"))
@@ -288,6 +288,7 @@ def render_churn(ctx: PageContext, data: BehaviourData) -> None:
     if churn.empty:
         st.info("No behaviour is measured in the data.")
         return
+    ctx.show_definitions("defected")
     if not data.has_churn:
         st.info(NO_CHURN)
         return

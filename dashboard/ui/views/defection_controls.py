@@ -63,17 +63,17 @@ DEFINITION_CONTROLS: tuple[tuple[Control, ...], tuple[Control, ...]] = (
             "toggle",
             "No purchase for N days",
             needs="transactions",
-            help="Non-contractual businesses: the customer counts as gone N days after their last purchase.",
+            help="Non-contractual businesses: the customer counts as gone once the dataset's lapse window has passed "
+            "since their last purchase (the window is the dataset's saved definition, edited with the Funnel's rules).",
         ),
-        Control("d_days", "lapse_days", "int", "N: days without a purchase", 1, 3650, 10, rule="lapse"),
         Control(
             "d_complaint",
             "complaint",
             "toggle",
             "Badly handled complaint",
             needs="complaints",
-            help="A complaint in the last days (below) resolved later than the target, still unresolved, or repeating "
-            "one of the same reason from the 30 days before.",
+            help="A complaint in the last days (below) resolved later than the target, still unresolved, or repeated "
+            "(another contact of the same reason within the dataset's repeat window).",
         ),
         Control("d_cdays", "complaint_days", "int", "Complaint in the last (days)", 1, 730, 15, rule="complaint"),
         Control("d_sla", "sla_days", "float", "Resolution target (days)", 0, 365, 1, rule="complaint"),

@@ -17,7 +17,7 @@ from dashboard.contract import CHANNELS
 from dashboard.escape import markdown_text
 from dashboard.metrics import economics, funnel, money, movement, stages
 from dashboard.metrics.stages import DEFAULT_NAMES, LADDER, NEW, OFF_RAMPS, ROLES, StageModel, StageRules
-from dashboard.ui import auth, report, state, widgets
+from dashboard.ui import auth, data, report, state, widgets
 from dashboard.ui.frame import PageContext, month_from_key, month_label, month_options
 from dashboard.ui.sections import action, guarded
 
@@ -118,6 +118,7 @@ def render_stage_funnel(ctx: PageContext, model: StageModel) -> pd.DataFrame:
         f"{ctx.number_format.number(known)} customers and prospects known {when}. Conversion is shown of the first stage "
         "and of the previous stage."
     )
+    ctx.show_definitions("kind", "prospect", "defected", "at_risk")
     if known == 0:
         st.info("No customers in the selected segments and regions by this date.")
         return counts
@@ -717,6 +718,7 @@ def _save_model(ctx: PageContext, candidate: StageModel, message: str) -> None:
     except ValueError as exc:
         st.session_state["f_model_msg"] = ("error", f"Not saved: {exc}.")
         return
+    data.clear_caches()  # a changed window re-stages the dataset: cached figures are stale
     st.session_state["f_model_msg"] = ("success", message)
     _forget_editor()
 

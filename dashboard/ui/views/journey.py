@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 import streamlit as st
 
+from dashboard import staged
 from dashboard.access import Action
 from dashboard.charts import journey as charts
 from dashboard.contract import JOURNEY_STAGES
@@ -13,12 +16,12 @@ from dashboard.metrics import customers, journey, journey_drill, journey_paths, 
 from dashboard.metrics.journey import HEATMAP_METRICS, JourneySpec
 from dashboard.metrics.journey_paths import NODE_KINDS, PathSpec, VariantSpec
 from dashboard.metrics.journey_prepare import MAX_STEPS, MAX_WINDOW_DAYS
-from dashboard.ui import auth, settings, state, widgets
+from dashboard.ui import auth, data, settings, state, widgets
 from dashboard.ui.frame import PageContext
 from dashboard.ui.sections import guarded
 
-REPEAT_KEY, SLA_KEY = "journey.repeat_days", "journey.sla_days"
-SAVED_DAYS = {REPEAT_KEY: (journey.DEFAULT_REPEAT_DAYS, "repeat window"), SLA_KEY: (journey.DEFAULT_SLA_DAYS, "complaint SLA")}
+SLA_KEY = "journey.sla_days"
+SAVED_DAYS = {SLA_KEY: (journey.DEFAULT_SLA_DAYS, "complaint SLA")}
 """Per saved window: its default (days) and what it is called in a notice."""
 NEEDED = (
     "**customer_id**, **ts** and **channel** (required), and for the full picture **stage** (journey stage), "
@@ -60,14 +63,13 @@ def missing_notice(ctx: PageContext) -> None:
 
 
 def saved_days(ctx: PageContext, key: str) -> int:
-    """The dataset's saved repeat window or SLA in days (key REPEAT_KEY or SLA_KEY); the default when none is saved or
-    the saved one cannot be read."""
+    """The dataset's saved SLA in days (key SLA_KEY); the default when none is saved or the saved one cannot be read."""
     default, what = SAVED_DAYS[key]
     return settings.stored_int(ctx.store, ctx.dataset, key, default, 1, MAX_WINDOW_DAYS, what)
 
 
-def _days_widget(ctx: PageContext, label: str, name: str, key: str, help_text: str, column) -> int:
-    saved = saved_days(ctx, key)
+def _days_widget(ctx: PageContext, label: str, name: str, key: str | None, default: int, help_text: str, column) -> int:
+    saved = saved_days(ctx, key) if key else default
     with column:
         value = state.widget(
             st.number_input,
@@ -84,15 +86,25 @@ def _days_widget(ctx: PageContext, label: str, name: str, key: str, help_text: s
     return int(value)
 
 
+def saved_repeat_days(ctx: PageContext) -> int:
+    """The dataset's repeat window: its staged repeat definition (the default before a dataset has one)."""
+    definitions = staged.current(ctx.store, ctx.dataset)
+    return definitions.fcr_days if definitions is not None else journey.DEFAULT_REPEAT_DAYS
+
+
 @guarded("Journey controls")
 def controls(ctx: PageContext) -> JourneySpec:
-    """The repeat window and SLA (days), kept in the URL, with a button saving them as the dataset's defaults."""
+    """The repeat window and SLA (days), kept in the URL, with a button saving them as the dataset's defaults: the
+    repeat window is the dataset's staged repeat definition, so saving it re-stages the dataset."""
     left, middle, right = st.columns([1, 1, 2], vertical_alignment="bottom")
+    definitions = staged.current(ctx.store, ctx.dataset)
+    staged_days = saved_repeat_days(ctx)
     repeat_days = _days_widget(
         ctx,
         "Repeat window (days)",
         "j_repeat",
-        REPEAT_KEY,
+        None,
+        staged_days,
         "A contact is repeated when the same customer contacts again with the same reason within this many days. "
         "Drives first-contact resolution, repeat contacts, channel switching and the pain points.",
         left,
@@ -102,15 +114,19 @@ def controls(ctx: PageContext) -> JourneySpec:
         "Complaint SLA (days)",
         "j_sla",
         SLA_KEY,
+        journey.DEFAULT_SLA_DAYS,
         "A complaint is inside the SLA when it is resolved within this many days of being made.",
         middle,
     )
-    saved = (saved_days(ctx, REPEAT_KEY), saved_days(ctx, SLA_KEY))
+    saved = (staged_days, saved_days(ctx, SLA_KEY))
     changed = not ctx.presenting and auth.can(Action.EDIT) and (repeat_days, sla_days) != saved
     saving = changed and right.button("Save as this dataset's defaults", icon=":material/save:", key="j_save_defaults")
     if saving and auth.require(Action.EDIT):
-        ctx.store.set_setting(ctx.dataset, REPEAT_KEY, repeat_days)
         ctx.store.set_setting(ctx.dataset, SLA_KEY, sla_days)
+        if definitions is not None and repeat_days != staged_days:
+            with st.spinner("Re-staging the dataset with the new repeat window…"):
+                staged.restage(ctx.store, ctx.dataset, replace(definitions, fcr_days=repeat_days))
+            data.clear_caches()
         st.toast("Saved: everyone opening this dataset starts from these windows.")
         st.rerun()
     return JourneySpec(ctx.filters, repeat_days, sla_days)
@@ -175,6 +191,7 @@ def render_journey_map(ctx: PageContext, spec: JourneySpec) -> None:
 def render_service(ctx: PageContext, spec: JourneySpec) -> None:
     """Service measures as tiles (each with its definition), then repeats by stage, resolution times, churn, switching."""
     st.subheader("Service", anchor=False)
+    ctx.show_definitions("repeat", "resolved")
     table = ctx.metric(journey_service.measures, spec)
     nf = ctx.number_format
     first, second = table.iloc[:4], table.iloc[4:]
@@ -203,10 +220,13 @@ def render_service(ctx: PageContext, spec: JourneySpec) -> None:
             st.caption(
                 "Customers with a touchpoint in the period, by what happened to their complaints: all resolved at first "
                 f"contact (resolved, no contact with the same reason within {spec.repeat_days} days), at least one not, "
-                "or no complaint. Churned = churned flag or churn date."
+                "or no complaint. Churned = defected, as the line under Service says."
             )
         else:
-            st.info("Churn after a complaint needs complaints (stage `complaint`) and churn (`churned` or `churn_date`).")
+            st.info(
+                "Churn after a complaint needs complaints (stage `complaint`) and a way to tell who left: map `churned` or "
+                "`churn_date` in customers, or transactions with amounts."
+            )
     with right:
         pairs = ctx.metric(journey_service.switches, spec)
         if len(pairs):
@@ -216,7 +236,7 @@ def render_service(ctx: PageContext, spec: JourneySpec) -> None:
 
 
 def _has_churn(ctx: PageContext) -> bool:
-    return ctx.version.has("customers", "churned") or ctx.version.has("customers", "churn_date")
+    return ctx.metric(staged.load_profile, None).tells_defection
 
 
 def _measure_text(row: pd.Series, nf) -> str:

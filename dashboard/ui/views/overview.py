@@ -15,6 +15,7 @@ from dashboard.ui.sections import guarded
 def render_kpis(ctx: PageContext) -> None:
     """The eight KPI tiles for the active dataset and filters, each with its definition."""
     widgets.kpi_tiles(ctx.metric(overview.kpis), ctx.number_format)
+    ctx.show_definitions("kind", "prospect", "defected")
 
 
 @guarded("Monthly trend")

@@ -187,7 +187,7 @@ def _between(low: int, high: int):
 
 def journey_spec(ctx: PageContext) -> JourneySpec:
     """The Journey page's repeat window and SLA as the state holds them (URL j_repeat, j_sla; else the dataset's)."""
-    repeat_saved = journey.saved_days(ctx, journey.REPEAT_KEY)
+    repeat_saved = journey.saved_repeat_days(ctx)
     sla_saved = journey.saved_days(ctx, journey.SLA_KEY)
     repeat = state.value("j_repeat", repeat_saved, state.INT, _between(1, MAX_WINDOW_DAYS))
     sla = state.value("j_sla", sla_saved, state.INT, _between(1, MAX_WINDOW_DAYS))

@@ -1,0 +1,147 @@
+"""stg_customers: the one place prospect, purchase, defected and at risk are defined. One row per customer id seen in
+any table.
+
+- purchase: a day on which the customer's transactions add up to more than zero (invoice lines of one order count once;
+  a day of refunds only is not a purchase).
+- is_prospect: known but never bought (and not marked as having left: a churn label says they were a customer), or
+  labelled prospect in the stage column; only where the data has purchases (else from the stage column when there is
+  one, else NULL: unknown). counts_as_customer = not a prospect.
+- defected: churn flag set, or a churn date, or no purchase for more than lapse_days before the as-of day; FALSE for
+  prospects; NULL when the data can tell neither. defected_since: the churn date, or the last purchase + lapse_days.
+- at_risk: not defected and (no purchase for more than at_risk_days, or at least at_risk_complaints complaints within
+  complaint_days before the as-of day); never TRUE when defected; NULL when defection or risk cannot be told.
+
+Windows are elapsed time (`as_of > last_purchase + interval N day`), so the SQL means the same on any engine.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from dashboard.contract import RELATIONSHIP_STAGES, normalise
+from dashboard.staged.definitions import Definitions
+from dashboard.staged.profile import DataProfile
+from dashboard.staged.sql import bind
+from dashboard.store import Version
+
+TABLE = "stg_customers"
+BY_FLAG, BY_DATE = "churn flag", "churn date"
+LABEL_HOWS = (BY_FLAG, BY_DATE)
+"""defected_how of a customer the data's churn labels mark as gone (any other how is a purchase lapse)."""
+
+
+def _prospect_labels() -> list[str]:
+    """Stage-column labels read as prospect: the default name and its synonyms, normalised."""
+    name = RELATIONSHIP_STAGES.labels[0]
+    return sorted({normalise(name), *(normalise(w) for w in RELATIONSHIP_STAGES.synonyms.get(name, ()))})
+
+
+def build(cur: duckdb.DuckDBPyConnection, version: Version, profile: DataProfile, d: Definitions) -> None:
+    """Create stg_customers for a version being published (or re-staged)."""
+    customers, transactions, interactions = (version.table(t) for t in ("customers", "transactions", "interactions"))
+    lapse, risk, window = int(d.lapse_days), int(d.at_risk_days), int(d.complaint_days)
+    labelled = "regexp_replace(lower(c.stage), '[^0-9a-z]+', '', 'g')"
+    by_stage = f"coalesce(list_contains(cast($prospect_labels as varchar[]), {labelled}), false)"
+    flag = "coalesce(c.churned, false)" if profile.churn_flag else "false"
+    dated = "c.churn_date is not null" if profile.churn_date else "false"
+    if profile.has_purchases:
+        prospect = f"{by_stage} or (coalesce(p.purchases, 0) = 0 and not ({flag} or {dated}))"
+    elif profile.stage_column:
+        prospect = f"case when c.stage is null then null else {by_stage} end"
+    else:
+        prospect = "cast(null as boolean)"
+    lapsed = f"(p.last_purchase is not null and $as_of > p.last_purchase + interval {lapse} day)"
+    lapsed = lapsed if profile.has_purchases else "false"
+    knows_defection = profile.tells_defection
+    quiet = f"(p.last_purchase is not null and $as_of > p.last_purchase + interval {risk} day)"
+    quiet = quiet if profile.has_purchases and knows_defection else "false"
+    counts_complaints = profile.complaints and d.at_risk_complaints > 0 and knows_defection
+    complaining = "coalesce(k.recent, 0) >= $complaints_min" if counts_complaints else "false"
+    knows_risk = knows_defection and (profile.has_purchases or (profile.complaints and d.at_risk_complaints > 0))
+    complaint_rows = (
+        f"""
+        select customer_id, count(*) filter (
+                   where cast(ts as date) <= $as_of and $as_of < cast(ts as date) + interval {window} day
+               ) as recent
+        from {interactions} where lower(stage) = 'complaint' and customer_id is not null group by customer_id
+        """
+        if profile.complaints
+        else f"select cast(null as varchar) as customer_id, 0 as recent from {interactions} where false"
+    )
+    sql = f"""
+        create or replace table {version.table(TABLE)} as
+        with ids as (
+            select customer_id from {customers} where customer_id is not null
+            union select customer_id from {transactions} where customer_id is not null
+            union select customer_id from {interactions} where customer_id is not null
+        ),
+        days as (
+            select customer_id, cast(ts as date) as day, sum(amount) as amount
+            from {transactions}
+            where customer_id is not null and ts is not null and amount is not null
+            group by customer_id, cast(ts as date)
+        ),
+        p as (
+            select customer_id,
+                   min(day) filter (where amount > 0) as first_purchase,
+                   max(day) filter (where amount > 0) as last_purchase,
+                   count(*) filter (where amount > 0) as purchases,
+                   sum(amount) as revenue
+            from days group by customer_id
+        ),
+        k as ({complaint_rows}),
+        flags as (
+            select ids.customer_id, p.first_purchase, p.last_purchase, coalesce(p.purchases, 0) as purchases,
+                   coalesce(p.revenue, 0) as revenue, c.churn_date,
+                   {prospect} as is_prospect,
+                   {flag} as by_flag, {dated} as by_date, {lapsed} as by_lapse,
+                   {quiet} as by_quiet, {complaining} as by_complaints
+            from ids
+            left join (select * from {customers} where customer_id is not null) c on c.customer_id = ids.customer_id
+            left join p on p.customer_id = ids.customer_id
+            left join k on k.customer_id = ids.customer_id
+        ),
+        defection as (
+            select *,
+                   case when coalesce(is_prospect, false) then false
+                        when by_flag or by_date or by_lapse then true
+                        when $knows_defection then false
+                   end as defected
+            from flags
+        )
+        select customer_id, is_prospect, not coalesce(is_prospect, false) as counts_as_customer,
+               first_purchase, last_purchase, purchases, revenue,
+               defected,
+               case when not defected then null
+                    when by_date then churn_date
+                    when by_lapse and not by_flag then cast(last_purchase + interval {lapse} day as date)
+               end as defected_since,
+               case when not defected then null
+                    when by_date then $by_date
+                    when by_flag then $by_flag
+                    when by_lapse then $lapse_how
+               end as defected_how,
+               case when defected is null or not $knows_risk then null
+                    when defected then false
+                    else by_quiet or by_complaints
+               end as at_risk,
+               case when defected or defected is null then null
+                    when by_quiet then $quiet_how
+                    when by_complaints then $complaints_how
+               end as at_risk_why
+        from defection
+        order by customer_id
+    """
+    values = {
+        "as_of": profile.as_of,
+        "by_date": BY_DATE,
+        "by_flag": BY_FLAG,
+        "prospect_labels": _prospect_labels(),
+        "complaints_min": d.at_risk_complaints,
+        "knows_defection": knows_defection,
+        "knows_risk": knows_risk,
+        "lapse_how": f"no purchase for {lapse} days",
+        "quiet_how": f"no purchase for {risk} days",
+        "complaints_how": f"{d.at_risk_complaints} complaints in {window} days",
+    }
+    cur.execute(sql, bind(sql, values))
