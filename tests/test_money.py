@@ -16,7 +16,7 @@ from dashboard.metrics import clv, economics, money
 from dashboard.metrics import defection as d
 from dashboard.metrics import defection_figures as f
 from dashboard.store import Store
-from tests.tiny_defection import defection_tables, shop_tables
+from tests.tiny_defection import publish_tiny, shop_tables
 
 SPEND_D, SPEND_E = 1350 * 365 / 319, 560 * 365 / 187  # annual spend of D and E (see test_defection_metrics)
 
@@ -24,7 +24,7 @@ SPEND_D, SPEND_E = 1350 * 365 / 319, 560 * 365 / 187  # annual spend of D and E 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
     store = Store(tmp_path_factory.mktemp("money") / "money.duckdb")
-    store.publish("tiny", defection_tables())
+    publish_tiny(store)  # saved definitions: a 90-day lapse, so C lapsed on 14 Dec
     store.publish("shop", shop_tables())
     yield store
     store.close()

@@ -222,10 +222,8 @@ def _drop_chance(frame: pd.DataFrame, bought: pd.DataFrame, as_of: pd.Timestamp,
     base = _window_count(frame, bought, baseline_start, recent_start)
     seen_from = frame["first_purchase"].where(frame["first_purchase"] > baseline_start, baseline_start)
     seen = ((recent_start - seen_from).dt.days / DAYS_PER_MONTH).where(frame["first_purchase"] < recent_start).to_numpy()
-    churn = frame["churn_date"].where(d.contract & frame["churned_any"])
-    idle = (as_of - frame["last_purchase"]).dt.days
-    lapse = (frame["last_purchase"] + pd.Timedelta(days=d.lapse_days)).where(d.lapse & (idle >= d.lapse_days))
-    defect = pd.concat([churn, lapse], axis=1).min(axis=1)
+    counted = (d.contract & frame["by_label"]) | (d.lapse & frame["by_lapse"].fillna(False).astype(bool))
+    defect = frame["staged_since"].where(counted)
     with np.errstate(invalid="ignore", divide="ignore"):
         dropped = (seen >= min(d.baseline_months, d.recent_months)) & (base >= MIN_BASELINE_PURCHASES)
         dropped &= recent / d.recent_months < d.drop_pct / 100 * base / seen

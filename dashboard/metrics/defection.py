@@ -334,7 +334,6 @@ def drop_follow_up_spec(spec: DefectionSpec) -> DefectionSpec:
     definition = Definition(
         contract=d.contract,
         lapse=d.lapse,
-        lapse_days=d.lapse_days,
         drop=d.drop,
         drop_pct=d.drop_pct,
         recent_months=d.recent_months,
@@ -362,7 +361,7 @@ def drop_follow_up(cur: duckdb.DuckDBPyConnection, version: Version, spec: Defec
             cur.execute(
                 f"""
             with past as (
-                select churned, churn_date, last_purchase, first_purchase,
+                select defected, defected_how, defected_since, first_purchase,
                        purchases_back[?] - purchases_back[?] as recent_purchases,
                        purchases_back[?] - purchases_back[?] as baseline_purchases,
                        cast(cast(? as date) - to_months(cast(? as integer)) as date) as past_as_of,
@@ -375,9 +374,9 @@ def drop_follow_up(cur: duckdb.DuckDBPyConnection, version: Version, spec: Defec
                 select *,
                        case when first_purchase < recent_start
                             then date_diff('day', greatest(first_purchase, baseline_start), recent_start) / ? end as seen,
-                       least(case when ? and churned then churn_date end,
-                             case when ? and date_diff('day', last_purchase, cast(? as date)) >= ?
-                                  then cast(last_purchase + to_days(cast(? as integer)) as date) end) as defect_date
+                       case when coalesce(defected, false)
+                                 and (case when list_contains(?, defected_how) then ? else ? end)
+                            then defected_since end as defect_date
                 from past
             ),
             flagged as (
@@ -401,11 +400,9 @@ def drop_follow_up(cur: duckdb.DuckDBPyConnection, version: Version, spec: Defec
                     base,
                     *params,
                     DAYS_PER_MONTH,
+                    list(LABEL_HOWS),
                     d.contract,
                     d.lapse,
-                    as_of,
-                    d.lapse_days,
-                    d.lapse_days,
                     float(min(d.baseline_months, d.recent_months)),
                     MIN_BASELINE_PURCHASES,
                     float(d.recent_months),
