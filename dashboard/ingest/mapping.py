@@ -13,6 +13,11 @@ A mapping file (``--mapping M.json``) holds one section per table::
         "labels": {"stage": {"Lead": "prospect"}},
         "dates": {"JoinDate": "day-first"},
         "decimal": ".", "thousands": ","
+      },
+      "interactions": {
+        "columns": {"customer_id": "Caller", "ts": "Call date", "channel": "Received via"},
+        "times": {"ts": "Call time"},
+        "dates": {"Call date": "month-name"}
       }
     }
 """
@@ -49,7 +54,7 @@ _PAYMENT_METHOD = ("paymentmethod", "paymenttype", "paymode", "paymentmode", "pa
 _QUANTITY = ("quantity", "qty", "units", "numberofunits", "count", "numberofcds", "numberofitems")
 _UNIT_PRICE = ("unitprice", "price", "priceeach", "itemprice", "unitcost")
 _TENURE = ("tenure", "tenuremonths", "monthsactive", "monthsascustomer", "customermonths", "lengthofservice")
-_FIXED_KEYS = {"read", "columns", "rules", "labels", "dates", "decimal", "thousands"}
+_FIXED_KEYS = {"read", "columns", "rules", "labels", "dates", "times", "decimal", "thousands"}
 
 
 @dataclass
@@ -63,10 +68,12 @@ class TableMapping:
     labels: dict[str, dict[str, str]] = field(default_factory=dict)
     """Contract column -> {file label: vocabulary label, or "" to keep the file's label}."""
     dates: dict[str, str] = field(default_factory=dict)
-    """File column -> date order chosen (iso, day-first, month-first, year-first, compact)."""
+    """File column -> date order chosen (iso, day-first, month-first, year-first, compact, month-name, yy-mm-dd)."""
     decimal: str = "auto"
     thousands: str = "auto"
     read: ReadOptions = field(default_factory=ReadOptions)
+    times: dict[str, str] = field(default_factory=dict)
+    """Timestamp target -> file column holding its time of day (ts = the mapped date + this time)."""
 
     def targets(self) -> list[str]:
         """Every target this mapping fills (mapped columns and rules), contract order first, then behaviour flags."""
@@ -99,6 +106,11 @@ class TableMapping:
                 raise IngestError(
                     f"{self.table}: date order {order!r} for '{header}' is not one of {', '.join(formats.DATE_ORDERS)}"
                 )
+        for target, header in self.times.items():
+            if target not in self.columns or target_type_of(self.table, target) != contract.TIMESTAMP:
+                raise IngestError(
+                    f"{self.table}: a time column ('{header}') goes with a mapped date and time column; {target} is not one"
+                )
         if self.decimal not in ("auto", *formats.DECIMALS):
             raise IngestError(f"{self.table}: decimal separator {self.decimal!r} must be auto, '.' or ','")
         if self.thousands not in ("auto", *formats.THOUSANDS):
@@ -114,6 +126,7 @@ class TableMapping:
             "rules": [r.to_json() for r in self.rules],
             "labels": {k: dict(v) for k, v in self.labels.items() if v},
             "dates": dict(self.dates),
+            **({"times": dict(self.times)} if self.times else {}),
             "decimal": self.decimal,
             "thousands": self.thousands,
         }
@@ -141,6 +154,7 @@ class TableMapping:
             rules=[Rule.from_json(r) for r in rules],
             labels={str(k): {str(a): str(b) for a, b in v.items()} for k, v in labels.items()},
             dates={str(k): str(v) for k, v in (data.get("dates") or {}).items()},
+            times={str(k): str(v) for k, v in (data.get("times") or {}).items()},
             decimal=str(data.get("decimal", "auto")),
             thousands=str(data.get("thousands", "auto")),
             read=ReadOptions.from_json(data.get("read")),
@@ -154,6 +168,7 @@ class TableMapping:
             rules=list(self.rules),
             labels={k: dict(v) for k, v in self.labels.items()},
             dates=dict(self.dates),
+            times=dict(self.times),
         )
         return replace(fresh, **changes) if changes else fresh
 
@@ -304,4 +319,5 @@ def merge_template(template: TableMapping, headers: Sequence[str]) -> tuple[Tabl
         else:
             rules.append(rule)
     dates = {h: o for h, o in template.dates.items() if h in present}
-    return template.copy(columns=columns, rules=rules, dates=dates), notes
+    times = {t: h for t, h in template.times.items() if h in present and t in columns}
+    return template.copy(columns=columns, rules=rules, dates=dates, times=times), notes

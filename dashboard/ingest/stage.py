@@ -199,7 +199,7 @@ def plan_table(
     for source in sources:
         if source.name in misread:
             continue  # its columns are wrong as a whole: the delimiter problem says so
-        needed = list(mapping.columns.values()) + [h for r in mapping.rules for h in r.sources()]
+        needed = [*mapping.columns.values(), *mapping.times.values(), *(h for r in mapping.rules for h in r.sources())]
         for header in dict.fromkeys(needed):
             if header not in source.headers:
                 shown = ", ".join(f"'{h}'" for h in source.headers[:20])
@@ -376,6 +376,10 @@ def _file_plan(index: int, source: SourceFile, plan: TablePlan, samples: dict[st
                 identifier=target in IDENTIFIERS and not as_label,
             )
             used = (source.headers.index(header),)
+            if target in mapping.times:
+                time_col, time_kind = columns[mapping.times[target]]
+                converted = formats.with_time(converted, formats.time_of_day(time_col, time_kind))
+                used = (*used, source.headers.index(mapping.times[target]))
             direct = True
         else:
             rule = next(r for r in mapping.rules if r.target == target)
@@ -399,7 +403,7 @@ def _file_plan(index: int, source: SourceFile, plan: TablePlan, samples: dict[st
             add_check(code, target, used, implausible, required)
             if not required and len(checks) > before:
                 blanked[target] = checks[-1].mask  # an optional value that is not plausible is published blank
-    used_headers = set(mapping.columns.values()) | {h for r in mapping.rules for h in r.sources()}
+    used_headers = set(mapping.columns.values()) | set(mapping.times.values()) | {h for r in mapping.rules for h in r.sources()}
     raw_cols = [Sql(c) for c in source.columns]
     if source.format == sniff.CSV:
         last, extra = source.columns[-1], f"c{len(source.columns)}"

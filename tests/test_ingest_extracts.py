@@ -1,0 +1,130 @@
+"""Extracts as systems export them: two-digit years, month names, a date and a time column, durations (issue 14)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from dashboard import contract
+from dashboard.ingest import formats
+from dashboard.ingest.mapping import Mapping, TableMapping, merge_template
+from dashboard.store import Store
+from tests.ingest_helpers import problems, publish, run_upload, table_rows, write
+
+
+def _read(values: list[str], style: formats.DateStyle) -> list[datetime | None]:
+    con = duckdb.connect()
+    value = formats.timestamp_value("x", formats.TEXT, style).value
+    return [r[0] for r in con.execute(f"select {value.text} from (select unnest(?) x)", [*value.params, values]).fetchall()]
+
+
+def test_two_digit_years_follow_the_stated_pivot_not_the_year_22():
+    con = duckdb.connect()
+    guess = formats.guess_dates(con, ["22-04-15", "13-05-16", "01-12-99"])
+    assert guess.style is not None and guess.style.order == "day-first"
+    assert _read(["22-04-15", "13-05-16", "01-12-99", "31-01-68", "31-01-69"], guess.style) == [
+        datetime(2015, 4, 22),
+        datetime(2016, 5, 13),
+        datetime(1999, 12, 1),
+        datetime(2068, 1, 31),  # 00-68 → 2000s
+        datetime(1969, 1, 31),  # 69-99 → 1900s
+    ]
+    month_first = formats.guess_dates(con, ["04/22/15", "05/13/16"])
+    assert month_first.style is not None and month_first.style.order == "month-first"
+    assert _read(["04/22/15", "05/13/2016"], month_first.style) == [datetime(2015, 4, 22), datetime(2016, 5, 13)]
+    # yy-mm-dd is never guessed (22-04-15 would read both ways) but can be chosen
+    assert _read(["15-04-22", "99-12-01"], formats.style_for("yy-mm-dd")) == [datetime(2015, 4, 22), datetime(1999, 12, 1)]
+
+
+def test_day_and_month_first_two_digit_years_that_cannot_be_told_apart_are_asked(store: Store, tmp_path: Path):
+    path = write(tmp_path, "tx.csv", "customer_id,date,amount\nC1,01-02-15,10\nC2,03-04-15,20\n")
+    upload, report = run_upload(store, tmp_path, {"transactions": [path]})
+    upload.close()
+    assert "ambiguous_dates" in problems(report, "transactions")
+
+
+def test_month_names_in_seven_languages():
+    values = ["22-Apr-15", "3 mars 2021", "15. Okt 2022", "4 de marzo de 2020", "April 22, 2015", "1 mei 2019", "7 dez 2018",
+              "12 giugno 2017", "22 Apr 2015 14:30"]  # fmt: skip
+    guess = formats.guess_dates(duckdb.connect(), values)
+    assert guess.style is not None and guess.style.order == "month-name"
+    assert _read(values, guess.style) == [
+        datetime(2015, 4, 22),
+        datetime(2021, 3, 3),
+        datetime(2022, 10, 15),
+        datetime(2020, 3, 4),
+        datetime(2015, 4, 22),
+        datetime(2019, 5, 1),
+        datetime(2018, 12, 7),
+        datetime(2017, 6, 12),
+        datetime(2015, 4, 22, 14, 30),
+    ]
+    assert _read(["Smarch 3 2020"], guess.style) == [None]
+
+
+def test_durations_are_seconds():
+    con = duckdb.connect()
+    value = formats.number_value("x", formats.TEXT).value
+    rows = con.execute(f"select {value.text} from (select unnest(?) x)", [*value.params, ["1:02:03", "02:30", "45", "1:75"]])
+    assert [r[0] for r in rows.fetchall()] == [3723.0, 150.0, 45.0, None]
+    assert formats.looks_numeric(["0:45", "1:02:03", "12:00", "3:10", "0:05"], formats.NumberStyle())
+
+
+CALLS = (
+    "Caller;Call date;Call time;Received via;Handling\n"
+    "C1;22-Apr-15;09:15;Phone;4:05\n"
+    "C1;23-Apr-15;2:30 PM;Web form;1:00:00\n"
+    "C2;3-May-15;;Postal mail;30\n"
+)
+
+
+def _calls_mapping() -> TableMapping:
+    return TableMapping(
+        "interactions",
+        columns={"customer_id": "Caller", "ts": "Call date", "channel": "Received via", "cost": "Handling"},
+        times={"ts": "Call time"},
+    )
+
+
+def test_a_date_column_and_a_time_column_make_one_timestamp(store: Store, tmp_path: Path):
+    path = write(tmp_path, "calls.csv", CALLS)
+    version, _ = publish(store, tmp_path, {"interactions": [path]}, mappings={"interactions": _calls_mapping()})
+    rows = table_rows(store, version, "interactions", "ts")
+    names = contract.INTERACTIONS.names
+    got = [(r[names.index("ts")], r[names.index("cost")]) for r in rows]
+    # a blank time keeps the day at 00:00; durations (M:SS, H:MM:SS, plain seconds) are seconds
+    assert got == [(datetime(2015, 4, 22, 9, 15), 245.0), (datetime(2015, 4, 23, 14, 30), 3600.0), (datetime(2015, 5, 3), 30.0)]
+
+
+def test_a_date_and_time_from_excel_and_parquet(store: Store, tmp_path: Path):
+    frame = pd.DataFrame(
+        {
+            "Caller": ["C1", "C2"],
+            "Call date": ["15. Okt 2022", "3 mars 2021"],
+            "Call time": ["08:00:30", "17:45"],
+            "Received via": ["Phone", "Fax"],
+        }
+    )
+    mapping = TableMapping(
+        "interactions", columns={"customer_id": "Caller", "ts": "Call date", "channel": "Received via"}, times={"ts": "Call time"}
+    )
+    frame.to_excel(tmp_path / "calls.xlsx", index=False)
+    frame.to_parquet(tmp_path / "calls.parquet")
+    for name in ("calls.xlsx", "calls.parquet"):
+        version, _ = publish(store, tmp_path, {"interactions": [tmp_path / name]}, mappings={"interactions": mapping})
+        ts = sorted(r[contract.INTERACTIONS.names.index("ts")] for r in table_rows(store, version, "interactions"))
+        assert ts == [datetime(2021, 3, 3, 17, 45), datetime(2022, 10, 15, 8, 0, 30)], name
+
+
+def test_time_columns_live_in_the_mapping_file_and_templates():
+    mapping = Mapping.from_json({"interactions": {**_calls_mapping().to_json(), "dates": {"Call date": "month-name"}}})
+    table = mapping.tables["interactions"]
+    assert table.times == {"ts": "Call time"} and table.dates == {"Call date": "month-name"}
+    assert Mapping.from_json(mapping.to_json()).tables["interactions"].times == {"ts": "Call time"}
+    kept, _ = merge_template(table, ["Caller", "Call date", "Call time", "Received via", "Handling"])
+    assert kept.times == {"ts": "Call time"}
+    dropped, _ = merge_template(table, ["Caller", "Call date", "Received via", "Handling"])
+    assert dropped.times == {}
