@@ -481,6 +481,10 @@ def _formats(upload: Upload, table: str, headers: list[str]) -> None:
         )
         if detected is not None and header not in mapping.dates:
             where.caption(f"Detected: {detected.label}")
+        _time_column(where, upload, table, headers, header)
+    if text_dates:
+        rule = formats.TWO_DIGIT_YEARS.split(": ", 1)[1]
+        st.caption(f"Two-digit years: {rule}; a misread year falls outside the date window and blocks publishing.")
     if numeric:
         where = columns[len(text_dates)] if len(text_dates) < len(columns) else columns[-1]
         decimals = ["auto", ".", ","]
@@ -499,6 +503,36 @@ def _formats(upload: Upload, table: str, headers: list[str]) -> None:
         )
         if plan and plan.files and mapping.decimal == "auto":
             where.caption(f"Detected: {'dot (12.50)' if plan.number.decimal == '.' else 'comma (12,50)'}")
+
+
+def _time_column(where, upload: Upload, table: str, headers: list[str], date_header: str) -> None:
+    """For a date and time target read from date_header: the column holding its time of day, if any (ts = date + time)."""
+    mapping = upload.mapping.tables[table]
+    target = next(
+        (t for t, h in mapping.columns.items() if h == date_header and rules.target_type_of(table, t) == contract.TIMESTAMP), None
+    )
+    if target is None:
+        return
+    options = ["", *(h for h in headers if h != date_header)]
+    current = mapping.times.get(target, "")
+    key = _map_key(table, f"time_{target}")
+
+    def _changed() -> None:
+        fresh = upload.mapping.tables[table].copy()
+        if st.session_state[key]:
+            fresh.times[target] = st.session_state[key]
+        else:
+            fresh.times.pop(target, None)
+        upload.set_mapping(table, fresh)
+
+    where.selectbox(
+        f"Time of day for {target}",
+        options,
+        index=options.index(current) if current in options else 0,
+        format_func=lambda h: h or "in the same column",
+        key=key,
+        on_change=_changed,
+    )
 
 
 def _labels(upload: Upload, table: str) -> None:
