@@ -128,3 +128,46 @@ def test_time_columns_live_in_the_mapping_file_and_templates():
     assert kept.times == {"ts": "Call time"}
     dropped, _ = merge_template(table, ["Caller", "Call date", "Received via", "Handling"])
     assert dropped.times == {}
+
+
+# -- identifiers: anonymous IDs -----------------------------------------------------------------
+
+SALES = "customer_id,date,amount\nC1,2024-01-05,100\n0,2024-01-06,40\nC2,2024-01-07,60\nunknown,2024-01-08,25\n,2024-01-09,5\n"
+"""Two customers (160 between them) and three anonymous sales (0, unknown, a blank ID: 70)."""
+
+CONTACTS = "customer_id,date,channel\nC1,2024-02-01,Phone\n0,2024-02-02,Phone\nANONYMOUS,2024-02-03,Email\nC2,2024-02-04,Email\n"
+
+
+def test_anonymous_ids_are_proposed_counted_and_no_customers(store: Store, tmp_path: Path):
+    from dashboard.metrics import journey, overview
+    from dashboard.metrics.scope import Filters
+
+    sales, contacts = write(tmp_path, "sales.csv", SALES), write(tmp_path, "contacts.csv", CONTACTS)
+    upload, report = run_upload(store, tmp_path, {"transactions": [sales], "interactions": [contacts]})
+    try:
+        # proposed because the sample holds "0" and "unknown"; a blank ID is one of them
+        assert "0" in upload.mapping.tables["transactions"].anonymous and "" in upload.mapping.tables["transactions"].anonymous
+        assert report.ok, [p.message for p in report.blocking]
+        assert problems(report, "transactions")["anonymous_id"].count == 3
+        assert "not as customers" in problems(report, "transactions")["anonymous_id"].message
+        assert problems(report, "interactions")["anonymous_id"].count == 2
+        version = upload.publish("shop")
+    finally:
+        upload.close()
+    assert sorted(r[0] for r in table_rows(store, version, "customers")) == ["C1", "C2"]
+    tx = table_rows(store, version, "transactions", "ts")
+    assert [r[0] for r in tx] == ["C1", None, "C2", None, None]  # stored as customer_id null
+    with store.cursor() as cur:
+        kpis = overview.kpis(cur, version, Filters())
+        summary = journey.summary(cur, version, journey.JourneySpec())
+    k = dict(zip(kpis["key"], kpis["value"], strict=True))
+    assert k["customers"] == 2  # not 4: the anonymous rows are nobody
+    assert k["revenue"] == 230.0  # 160 from customers + 70 anonymous still counts in totals
+    assert int(summary["customers"][0]) == 2
+
+
+def test_anonymous_ids_live_in_the_mapping_file():
+    data = {"interactions": {"columns": {"customer_id": "Caller"}, "anonymous": ["0", "", "walk-in"]}}
+    mapping = Mapping.from_json(data)
+    assert mapping.tables["interactions"].anonymous == ["0", "", "walk-in"]
+    assert mapping.to_json()["interactions"]["anonymous"] == ["0", "", "walk-in"]

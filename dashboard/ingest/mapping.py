@@ -54,7 +54,9 @@ _PAYMENT_METHOD = ("paymentmethod", "paymenttype", "paymode", "paymentmode", "pa
 _QUANTITY = ("quantity", "qty", "units", "numberofunits", "count", "numberofcds", "numberofitems")
 _UNIT_PRICE = ("unitprice", "price", "priceeach", "itemprice", "unitcost")
 _TENURE = ("tenure", "tenuremonths", "monthsactive", "monthsascustomer", "customermonths", "lengthofservice")
-_FIXED_KEYS = {"read", "columns", "rules", "labels", "dates", "times", "decimal", "thousands"}
+ANONYMOUS_IDS = ("0", "", "anonymous", "anon", "unknown", "n/a", "na", "-", "none", "null", "guest", "walk-in")
+"""Customer IDs that usually mean "no known customer"; proposed (and editable) when a sample of IDs holds one."""
+_FIXED_KEYS = {"read", "columns", "rules", "labels", "dates", "times", "anonymous", "decimal", "thousands"}
 
 
 @dataclass
@@ -74,6 +76,9 @@ class TableMapping:
     read: ReadOptions = field(default_factory=ReadOptions)
     times: dict[str, str] = field(default_factory=dict)
     """Timestamp target -> file column holding its time of day (ts = the mapped date + this time)."""
+    anonymous: list[str] = field(default_factory=list)
+    """Customer IDs that name no customer (transactions and interactions): such rows are published with customer_id
+    null: they count in channel and stage totals, not as customers. "" stands for a blank ID."""
 
     def targets(self) -> list[str]:
         """Every target this mapping fills (mapped columns and rules), contract order first, then behaviour flags."""
@@ -111,6 +116,8 @@ class TableMapping:
                 raise IngestError(
                     f"{self.table}: a time column ('{header}') goes with a mapped date and time column; {target} is not one"
                 )
+        if self.anonymous and self.table == "customers":
+            raise IngestError("customers: anonymous IDs are for transactions and interactions (a customers row is a customer)")
         if self.decimal not in ("auto", *formats.DECIMALS):
             raise IngestError(f"{self.table}: decimal separator {self.decimal!r} must be auto, '.' or ','")
         if self.thousands not in ("auto", *formats.THOUSANDS):
@@ -127,6 +134,7 @@ class TableMapping:
             "labels": {k: dict(v) for k, v in self.labels.items() if v},
             "dates": dict(self.dates),
             **({"times": dict(self.times)} if self.times else {}),
+            **({"anonymous": list(self.anonymous)} if self.anonymous else {}),
             "decimal": self.decimal,
             "thousands": self.thousands,
         }
@@ -155,6 +163,7 @@ class TableMapping:
             labels={str(k): {str(a): str(b) for a, b in v.items()} for k, v in labels.items()},
             dates={str(k): str(v) for k, v in (data.get("dates") or {}).items()},
             times={str(k): str(v) for k, v in (data.get("times") or {}).items()},
+            anonymous=[str(v) for v in (data.get("anonymous") or [])],
             decimal=str(data.get("decimal", "auto")),
             thousands=str(data.get("thousands", "auto")),
             read=ReadOptions.from_json(data.get("read")),
@@ -169,6 +178,7 @@ class TableMapping:
             labels={k: dict(v) for k, v in self.labels.items()},
             dates=dict(self.dates),
             times=dict(self.times),
+            anonymous=list(self.anonymous),
         )
         return replace(fresh, **changes) if changes else fresh
 
@@ -279,12 +289,17 @@ def suggest(
             if tenure and formats.looks_numeric(samples.get(tenure, []), number):
                 reference = (today or date.today()).isoformat()
                 rules.append(Rule("signup_date", "months_before", tenure, reference))
+    anonymous: list[str] = []
+    if table != "customers" and "customer_id" in columns:
+        ids = {str(v).strip().lower() for v in samples.get(columns["customer_id"], [])}
+        if ids & (set(ANONYMOUS_IDS) - {""}):
+            anonymous = list(ANONYMOUS_IDS)
     if table == "transactions" and "amount" not in columns:
         quantity = next((norm[s] for s in _QUANTITY if s in norm), None)
         price = next((norm[s] for s in _UNIT_PRICE if s in norm), None)
         if quantity and price:
             rules.append(Rule("amount", "product", quantity, other=price))
-    return TableMapping(table, columns, rules)
+    return TableMapping(table, columns, rules, anonymous=anonymous)
 
 
 def _autopay_rule(norm: dict[str, str], samples: dict[str, list[str]], target: str) -> Rule | None:

@@ -21,7 +21,7 @@ from dashboard.ingest.mapping import TableMapping
 from dashboard.ingest.report import BLOCKING, Example, Problem
 from dashboard.ingest.rules import rule_sql, target_type_of
 from dashboard.ingest.sources import SourceFile, read_error_message
-from dashboard.ingest.sql import Sql, ident, join, sql
+from dashboard.ingest.sql import Sql, ident, join, lit, sql
 from dashboard.ingest.vocab import vocabulary_for
 
 STAGING_DB = "cxlens_staging"
@@ -386,6 +386,18 @@ def _file_plan(index: int, source: SourceFile, plan: TablePlan, samples: dict[st
             converted = rule_sql(rule, table, columns, plan.number)
             used = tuple(source.headers.index(h) for h in rule.sources())
             direct = False
+        if target == "customer_id" and mapping.anonymous:
+            # an anonymous ID (0, unknown, a blank when listed) is published as null: the row counts, it is no customer
+            words = [w.strip().lower() for w in mapping.anonymous]
+            anonymous = sql("coalesce(list_contains({}, lower({})), false)", lit(words), converted.value)
+            if "" in words:
+                anonymous = sql("({} or {})", anonymous, converted.blank)
+            level1.append(sql("{} as _anon", anonymous))
+            converted = formats.Converted(
+                sql("case when {} then null else {} end", anonymous, converted.value),
+                sql("({} and not {})", converted.blank, anonymous),
+            )
+            add_check("anonymous_id", target, used, "_anon", False)
         level1.append(sql(f"{{}} as {name}", converted.value))
         level1.append(sql(f"{{}} as _blank{i}", converted.blank))
         if required:
