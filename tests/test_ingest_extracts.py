@@ -171,3 +171,24 @@ def test_anonymous_ids_live_in_the_mapping_file():
     mapping = Mapping.from_json(data)
     assert mapping.tables["interactions"].anonymous == ["0", "", "walk-in"]
     assert mapping.to_json()["interactions"]["anonymous"] == ["0", "", "walk-in"]
+
+
+def test_an_id_from_the_row_number_or_from_two_columns(store: Store, tmp_path: Path):
+    from dashboard.ingest.rules import Rule
+
+    campaign = write(tmp_path, "campaign.csv", "Name,Signed up\nAda,2024-01-02\nBen,2024-01-03\nAda,2024-01-04\n")
+    rows_as_ids = TableMapping("customers", {"signup_date": "Signed up"}, [Rule("customer_id", "row_number")])
+    version, _ = publish(store, tmp_path, {"customers": [campaign]}, mappings={"customers": rows_as_ids})
+    assert [r[0] for r in table_rows(store, version, "customers", "customer_id")] == ["1", "2", "3"]
+
+    orders = write(tmp_path, "orders.xlsx", b"")
+    pd.DataFrame({"Store": ["S1", "S1", "S2"], "Till": [7, 8, 7], "When": ["2024-01-05"] * 3, "Total": [10, 20, 30]}).to_excel(
+        orders, index=False
+    )
+    combined = TableMapping(
+        "transactions", {"ts": "When", "amount": "Total"}, [Rule("customer_id", "combine", "Store", other="Till")]
+    )
+    version, _ = publish(store, tmp_path, {"transactions": [orders]}, mappings={"transactions": combined}, dataset="tills")
+    assert sorted(r[0] for r in table_rows(store, version, "transactions")) == ["S1 | 7", "S1 | 8", "S2 | 7"]
+    data = Mapping.from_json({"transactions": combined.to_json()}).tables["transactions"]
+    assert data.rules == combined.rules

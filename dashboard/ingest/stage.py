@@ -383,7 +383,8 @@ def _file_plan(index: int, source: SourceFile, plan: TablePlan, samples: dict[st
             direct = True
         else:
             rule = next(r for r in mapping.rules if r.target == target)
-            converted = rule_sql(rule, table, columns, plan.number)
+            prefix = f"{index + 1}-" if len(plan.sources) > 1 else ""
+            converted = rule_sql(rule, table, columns, plan.number, prefix)
             used = tuple(source.headers.index(h) for h in rule.sources())
             direct = False
         if target == "customer_id" and mapping.anonymous:

@@ -300,6 +300,7 @@ def _mapping_for(upload: Upload, table: str) -> None:
         _behaviours(upload, table, headers)
     _derived(upload, table, headers)
     _formats(upload, table, headers)
+    _anonymous_ids(upload, table)
     _labels(upload, table)
     st.download_button(
         "Download this mapping (JSON, for the command line)",
@@ -503,6 +504,28 @@ def _formats(upload: Upload, table: str, headers: list[str]) -> None:
         )
         if plan and plan.files and mapping.decimal == "auto":
             where.caption(f"Detected: {'dot (12.50)' if plan.number.decimal == '.' else 'comma (12,50)'}")
+
+
+def _anonymous_ids(upload: Upload, table: str) -> None:
+    """The customer IDs that name nobody (0, unknown, blank): their rows count in totals, not as customers."""
+    mapping = upload.mapping.tables[table]
+    if table == "customers" or "customer_id" not in mapping.columns:
+        return
+    key = _map_key(table, "anonymous")
+    shown = ", ".join(w if w else "blank" for w in mapping.anonymous)
+
+    def _changed() -> None:
+        words = [w.strip() for w in str(st.session_state[key]).split(",") if w.strip()]
+        anonymous = list(dict.fromkeys("" if w.lower() == "blank" else w for w in words))
+        upload.set_mapping(table, upload.mapping.tables[table].copy(anonymous=anonymous))
+
+    st.text_input(
+        "Anonymous customer IDs (comma-separated; 'blank' for an empty ID)",
+        value=shown,
+        key=key,
+        on_change=_changed,
+        help="Rows with these IDs count in channel and stage totals but are no customer (stored with no customer ID).",
+    )
 
 
 def _time_column(where, upload: Upload, table: str, headers: list[str], date_header: str) -> None:
