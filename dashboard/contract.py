@@ -141,6 +141,20 @@ CUSTOMERS = Table(
             ("acquisitioncost", "cac", "costofacquisition", "marketingcost"),
             "cost of acquiring the customer",
         ),
+        Column(
+            "churn_category",
+            TEXT,
+            False,
+            ("churncategory", "churntype", "churngroup", "reasoncategory", "cancellationcategory", "attritioncategory"),
+            "the kind of reason the customer left (a category above churn_reason)",
+        ),
+        Column(
+            "lifetime_value",
+            NUMBER,
+            False,
+            ("ltv", "clv", "cltv", "lifetimevalue", "customerlifetimevalue", "customervalue", "totallifetimevalue"),
+            "the company's own lifetime value of the customer (shown beside CX Lens's estimate)",
+        ),
     ),
 )
 

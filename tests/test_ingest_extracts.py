@@ -192,3 +192,31 @@ def test_an_id_from_the_row_number_or_from_two_columns(store: Store, tmp_path: P
     assert sorted(r[0] for r in table_rows(store, version, "transactions")) == ["S1 | 7", "S1 | 8", "S2 | 7"]
     data = Mapping.from_json({"transactions": combined.to_json()}).tables["transactions"]
     assert data.rules == combined.rules
+
+
+# -- contract: the company's own lifetime value and a churn category ------------------------------
+
+TELCO = (
+    "Customer ID,Churn,Churn Category,Churn Reason,CLTV,Contract\n"
+    "A,No,,,4000,Month-to-month\nB,Yes,Competitor,Better offer,2500,One year\nC,No,,,6000,Two year\nD,No,,,,Two year\n"
+)
+"""Three current customers (A 4,000 and C 6,000 with a value, D without) and B, who left for a competitor."""
+
+
+def test_lifetime_value_and_churn_category_are_recognised_and_shown_for_current_customers(store: Store, tmp_path: Path):
+    from dashboard.metrics import defection_figures
+    from dashboard.metrics.scope import Filters
+
+    path = write(tmp_path, "telco.csv", TELCO)
+    upload, report = run_upload(store, tmp_path, {"customers": [path]})
+    try:
+        assert report.ok, [p.message for p in report.blocking]
+        columns = upload.mapping.tables["customers"].columns
+        assert columns["lifetime_value"] == "CLTV" and columns["churn_category"] == "Churn Category"
+        assert columns["churn_reason"] == "Churn Reason"
+        version = upload.publish("telco")
+    finally:
+        upload.close()
+    with store.cursor() as cur:
+        own = defection_figures.company_lifetime_value(cur, version, Filters())
+    assert own.to_dict("records") == [{"customers": 2, "mean": 5000.0, "total": 10000.0}]

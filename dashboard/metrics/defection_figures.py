@@ -463,3 +463,20 @@ def complaints(cur: duckdb.DuckDBPyConnection, version: Version, spec: Complaint
     spec = spec.validate()
     counts = defection.complaint_counts(cur, version, spec.base.filters)
     return complaints_from(counts, defection.summary(cur, version, spec.base), spec.silent_per_complaint)
+
+
+def company_lifetime_value(cur: duckdb.DuckDBPyConnection, version: Version, filters: Filters) -> pd.DataFrame:
+    """One row: current customers in scope (not churned, no churn date) with the company's own lifetime value
+    (customers.lifetime_value), their mean and total; no rows when the dataset does not carry it."""
+    if not version.has("customers", "lifetime_value"):
+        return pd.DataFrame(columns=["customers", "mean", "total"])
+    where, params = filters.validate().dimension_sql()
+    churned = "coalesce(churned, false)" if version.has("customers", "churned") else "false"
+    return cur.execute(
+        f"""
+        select count(lifetime_value) as customers, avg(lifetime_value) as mean, coalesce(sum(lifetime_value), 0) as total
+        from {version.table("customers")}
+        where not {churned} and churn_date is null and {where}
+        """,
+        params,
+    ).df()
