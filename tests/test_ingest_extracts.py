@@ -220,3 +220,130 @@ def test_lifetime_value_and_churn_category_are_recognised_and_shown_for_current_
     with store.cursor() as cur:
         own = defection_figures.company_lifetime_value(cur, version, Filters())
     assert own.to_dict("records") == [{"customers": 2, "mean": 5000.0, "total": 10000.0}]
+
+
+# -- recognition: one export per family ----------------------------------------------------------
+
+
+def _suggested(table: str, rows: list[dict]) -> TableMapping:
+    from dashboard.ingest.mapping import suggest
+
+    headers = list(rows[0])
+    samples = {h: [str(r[h]) for r in rows if r[h] != ""] for h in headers}
+    return suggest(table, headers, samples, duckdb.connect())
+
+
+def _labels(vocabulary: contract.Vocabulary, labels: list[str]) -> dict[str, str | None]:
+    return {label: vocabulary.map_label(label) for label in labels}
+
+
+def test_complaint_register_cfpb():
+    rows = [
+        {"Date received": "2023-05-01", "Product": "Mortgage", "Issue": "Trouble during payment process", "State": "CA",
+         "Submitted via": "Web", "Company response to consumer": "Closed with explanation", "Timely response?": "Yes",
+         "Complaint ID": "6931"},
+        {"Date received": "2023-05-02", "Product": "Credit card", "Issue": "Fees or interest", "State": "TX",
+         "Submitted via": "Referral", "Company response to consumer": "In progress", "Timely response?": "No",
+         "Complaint ID": "6932"},
+    ]  # fmt: skip
+    mapping = _suggested("interactions", rows)
+    assert mapping.columns["ts"] == "Date received"
+    assert mapping.columns["channel"] == "Submitted via"
+    assert mapping.columns["reason"] == "Issue"
+    assert "resolved" not in mapping.columns  # "Closed with explanation" is no yes/no
+    assert _labels(contract.CHANNELS, ["Web", "Referral", "Phone", "Postal mail", "Fax", "Email", "Web Referral"]) == {
+        "Web": "web",
+        "Referral": "other",
+        "Phone": "phone",
+        "Postal mail": "mail",
+        "Fax": "mail",
+        "Email": "email",
+        "Web Referral": "web",
+    }
+    assert _suggested("customers", [{"Customer ID": "1", "State": "CA"}]).columns["region"] == "State"
+
+
+def test_e_commerce_orders_olist():
+    payments = [
+        {"order_id": "e481f5", "payment_sequential": "1", "payment_type": "credit_card", "payment_value": "99.33",
+         "customer_unique_id": "861eff", "order_purchase_timestamp": "2017-10-02 10:56:33"},
+    ]  # fmt: skip
+    mapping = _suggested("transactions", payments)
+    assert mapping.columns == {
+        "customer_id": "customer_unique_id",
+        "ts": "order_purchase_timestamp",
+        "amount": "payment_value",
+        "transaction_id": "order_id",
+    }
+    customers = [{"customer_unique_id": "861eff", "customer_zip_code_prefix": "14409", "customer_state": "SP"}]
+    assert _suggested("customers", customers).columns == {"customer_id": "customer_unique_id", "region": "customer_state"}
+
+
+def test_crm_account_export():
+    rows = [
+        {"Account ID": "001A", "Industry": "Retail", "Billing State/Province": "NY", "Created Date": "2021-03-04",
+         "Lifecycle Stage": "Lead", "CLTV": "5400"},
+        {"Account ID": "001B", "Industry": "Energy", "Billing State/Province": "WA", "Created Date": "2020-01-09",
+         "Lifecycle Stage": "Customer", "CLTV": "1200"},
+    ]  # fmt: skip
+    assert _suggested("customers", rows).columns == {
+        "customer_id": "Account ID",
+        "segment": "Industry",
+        "region": "Billing State/Province",
+        "signup_date": "Created Date",
+        "stage": "Lifecycle Stage",
+        "lifetime_value": "CLTV",
+    }
+
+
+def test_billing_export():
+    rows = [{"Account Number": "77-1", "Bill Date": "2024-01-31", "Invoice Amount": "84.20", "Invoice No": "B-100"}]
+    assert _suggested("transactions", rows).columns == {
+        "customer_id": "Account Number",
+        "ts": "Bill Date",
+        "amount": "Invoice Amount",
+        "transaction_id": "Invoice No",
+    }
+
+
+def test_ticketing_export_status_is_no_relationship_stage():
+    rows = [
+        {"Requester ID": "u1", "Created at": "2024-02-01 09:00", "Channel": "Web form", "Status": "Open", "Solved at": "",
+         "Satisfaction Score": "4"},
+        {"Requester ID": "u2", "Created at": "2024-02-01 10:00", "Channel": "Email", "Status": "Solved",
+         "Solved at": "2024-02-02 10:00", "Satisfaction Score": "5"},
+        {"Requester ID": "u3", "Created at": "2024-02-02 11:00", "Channel": "Phone", "Status": "Closed",
+         "Solved at": "2024-02-03 10:00", "Satisfaction Score": "2"},
+        {"Requester ID": "u4", "Created at": "2024-02-02 12:00", "Channel": "Chat", "Status": "New", "Solved at": "",
+         "Satisfaction Score": "3"},
+    ]  # fmt: skip
+    tickets = _suggested("interactions", rows)
+    assert tickets.columns["customer_id"] == "Requester ID" and tickets.columns["resolved_ts"] == "Solved at"
+    assert tickets.columns["channel"] == "Channel" and tickets.columns["satisfaction"] == "Satisfaction Score"
+    # a customers file with a ticket-like status: Open/Closed/Solved/New is not a relationship stage
+    statuses = [{"Customer ID": f"c{i}", "Status": s} for i, s in enumerate(["Open", "Closed", "Solved", "New"])]
+    assert "stage" not in _suggested("customers", statuses).columns
+    stages = [{"Customer ID": f"c{i}", "Status": s} for i, s in enumerate(["Lead", "Loyal", "Churned", "Gold"])]
+    assert _suggested("customers", stages).columns["stage"] == "Status"
+    # a text column is not a number field
+    assert "satisfaction" not in _suggested("customers", [{"Customer ID": f"c{i}", "Rating": "good"} for i in range(6)]).columns
+
+
+def test_contact_centre_log():
+    rows = [
+        {"Caller ID": "0", "Call Date": "22-Apr-15", "Call Start Time": "09:12:00", "Received via": "Customer care call",
+         "Call Direction": "Inbound", "Reason for call": "Billing"},
+        {"Caller ID": "4411", "Call Date": "23-Apr-15", "Call Start Time": "10:40:00", "Received via": "Postal mail",
+         "Call Direction": "Outbound", "Reason for call": "Move"},
+    ]  # fmt: skip
+    mapping = _suggested("interactions", rows)
+    assert mapping.columns == {
+        "customer_id": "Caller ID",
+        "ts": "Call Date",
+        "channel": "Received via",
+        "reason": "Reason for call",
+        "initiated_by": "Call Direction",
+    }
+    assert mapping.times == {"ts": "Call Start Time"}  # the day from one column, the time of day from the other
+    assert mapping.anonymous and "0" in mapping.anonymous
+    assert contract.CHANNELS.map_label("Customer care call") == "phone"

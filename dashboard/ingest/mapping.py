@@ -32,7 +32,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 
 from dashboard import contract
-from dashboard.ingest import formats
+from dashboard.ingest import formats, vocab
 from dashboard.ingest.errors import IngestError
 from dashboard.ingest.rules import Rule, target_type_of
 from dashboard.ingest.sources import ReadOptions
@@ -249,6 +249,33 @@ def _fits(target_type: str, values: list[str], number: formats.NumberStyle, cur)
     return True
 
 
+_TIME_OF_DAY = re.compile(r"^\d{1,2}[:.]\d{2}([:.]\d{2}(\.\d+)?)?\s*([AaPp]\.?[Mm]\.?)?$")
+
+
+def _time_columns(table: str, columns: dict[str, str], headers: Sequence[str], samples: dict[str, list[str]]) -> dict[str, str]:
+    """ts -> a column named like a time whose values are all times of day, when ts's own column holds dates alone."""
+    header = columns.get("ts")
+    if table == "customers" or header is None or any(":" in v for v in samples.get(header, [])[:200]):
+        return {}
+    used = set(columns.values())
+    for candidate in headers:
+        values = [v.strip() for v in samples.get(candidate, [])[:200] if v.strip()]
+        named = candidate not in used and "time" in contract.normalise(candidate)
+        if named and values and all(_TIME_OF_DAY.match(v) for v in values):
+            return {"ts": candidate}
+    return {}
+
+
+def _labels_fit(table: str, target: str, values: list[str]) -> bool:
+    """Whether a column's labels belong to target's vocabulary: at least half its distinct labels are recognised
+    (a ticket status, Open/Closed/Solved, is no relationship stage); true for targets without a vocabulary."""
+    vocabulary = vocab.vocabulary_for(table, target)
+    labels = {str(v).strip() for v in values if v is not None and str(v).strip()}
+    if vocabulary is None or not labels or len(labels) > vocab.MAX_LABELS:
+        return vocabulary is None or not labels
+    return len(vocab.auto_labels(vocabulary, sorted(labels))) >= len(labels) / 2
+
+
 def suggest(
     table: str,
     headers: Sequence[str],
@@ -266,7 +293,8 @@ def suggest(
     for target, header in contract.auto_map(table, list(headers)).items():
         column = contract.TABLES[table].column(target)
         # a required column named as such stays mapped (the report shows its bad values); an optional one must fit
-        if column.required or _fits(column.type, samples.get(header, []), number, cur):
+        values = samples.get(header, [])
+        if column.required or (_fits(column.type, values, number, cur) and _labels_fit(table, target, values)):
             columns[target] = header
     rules: list[Rule] = []
     norm = _by_norm(headers)
@@ -289,6 +317,7 @@ def suggest(
             if tenure and formats.looks_numeric(samples.get(tenure, []), number):
                 reference = (today or date.today()).isoformat()
                 rules.append(Rule("signup_date", "months_before", tenure, reference))
+    times = _time_columns(table, columns, headers, samples)
     anonymous: list[str] = []
     if table != "customers" and "customer_id" in columns:
         ids = {str(v).strip().lower() for v in samples.get(columns["customer_id"], [])}
@@ -299,7 +328,7 @@ def suggest(
         price = next((norm[s] for s in _UNIT_PRICE if s in norm), None)
         if quantity and price:
             rules.append(Rule("amount", "product", quantity, other=price))
-    return TableMapping(table, columns, rules, anonymous=anonymous)
+    return TableMapping(table, columns, rules, times=times, anonymous=anonymous)
 
 
 def _autopay_rule(norm: dict[str, str], samples: dict[str, list[str]], target: str) -> Rule | None:
