@@ -347,3 +347,61 @@ def test_contact_centre_log():
     assert mapping.times == {"ts": "Call Start Time"}  # the day from one column, the time of day from the other
     assert mapping.anonymous and "0" in mapping.anonymous
     assert contract.CHANNELS.map_label("Customer care call") == "phone"
+
+
+# -- the mapping file and templates: next month's extract in one step -------------------------------
+
+MONTH_MAPPING = {
+    "interactions": {
+        "columns": {"customer_id": "Caller ID", "ts": "Call Date", "channel": "Received via", "cost": "Handling"},
+        "times": {"ts": "Call Start Time"},
+        "dates": {"Call Date": "month-name"},
+        "anonymous": ["0", "", "unknown"],
+        "labels": {"channel": {"Customer care call": "phone"}},
+    }
+}
+"""The README's example mapping (interactions part)."""
+
+
+def _month(folder: Path, name: str, rows: list[str]) -> Path:
+    return write(folder, name, "Caller ID,Call Date,Call Start Time,Received via,Handling\n" + "\n".join(rows) + "\n")
+
+
+def test_next_months_extract_goes_through_in_one_step_with_the_mapping_file(tmp_path: Path, monkeypatch):
+    import json
+
+    from dashboard.__main__ import main
+
+    monkeypatch.setenv("CXLENS_DB", str(tmp_path / "cli.duckdb"))
+    mapping_file = write(tmp_path, "calls.json", json.dumps(MONTH_MAPPING))
+    april = _month(tmp_path, "april.csv", ["C1,22-Apr-15,09:15,Customer care call,4:05", "0,23-Apr-15,10:00,Fax,1:00"])
+    may = _month(tmp_path, "may.csv", ["C2,3 mai 2015,2:30 PM,Email,30", "unknown,4 mai 2015,11:00,Web form,0:10"])
+    for path in (april, may):
+        assert main(["ingest", "--dataset", "calls", "--interactions", str(path), "--mapping", str(mapping_file)]) == 0
+    store = Store(tmp_path / "cli.duckdb")
+    try:
+        version = store.active_version("calls")
+        rows = table_rows(store, version, "interactions", "ts")
+        customers = table_rows(store, version, "customers")
+    finally:
+        store.close()
+    names = contract.INTERACTIONS.names
+    got = [tuple(r[names.index(c)] for c in ("customer_id", "ts", "channel", "cost")) for r in rows]
+    assert got == [
+        ("C2", datetime(2015, 5, 3, 14, 30), "email", 30.0),
+        (None, datetime(2015, 5, 4, 11, 0), "web", 10.0),
+    ]
+    assert [r[0] for r in customers] == ["C2"]
+
+
+def test_a_saved_template_keeps_times_and_anonymous_ids(store: Store, tmp_path: Path):
+    from dashboard.ingest import templates
+
+    mapping = Mapping.from_json(MONTH_MAPPING).tables["interactions"]
+    headers = ["Caller ID", "Call Date", "Call Start Time", "Received via", "Handling"]
+    templates.save(store, "interactions", headers, mapping, "calls")
+    from dashboard.ingest.mapping import fingerprint
+
+    found = templates.find(store, "interactions", fingerprint(headers))
+    assert found is not None
+    assert found.mapping.times == {"ts": "Call Start Time"} and found.mapping.anonymous == ["0", "", "unknown"]
