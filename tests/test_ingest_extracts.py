@@ -23,7 +23,9 @@ def _read(values: list[str], style: formats.DateStyle) -> list[datetime | None]:
 
 def test_two_digit_years_follow_the_stated_pivot_not_the_year_22():
     con = duckdb.connect()
-    guess = formats.guess_dates(con, ["22-04-15", "13-05-16", "01-12-99"])
+    # a few months of data: read day first, the years are 2015 and 2016; read year first they would be 2022, 2013, ...
+    sample = ["22-04-15", "13-05-16", "01-12-15", "05-06-15", "30-09-16"]
+    guess = formats.guess_dates(con, sample)
     assert guess.style is not None and guess.style.order == "day-first"
     assert _read(["22-04-15", "13-05-16", "01-12-99", "31-01-68", "31-01-69"], guess.style) == [
         datetime(2015, 4, 22),
@@ -35,8 +37,12 @@ def test_two_digit_years_follow_the_stated_pivot_not_the_year_22():
     month_first = formats.guess_dates(con, ["04/22/15", "05/13/16"])
     assert month_first.style is not None and month_first.style.order == "month-first"
     assert _read(["04/22/15", "05/13/2016"], month_first.style) == [datetime(2015, 4, 22), datetime(2016, 5, 13)]
-    # yy-mm-dd is never guessed (22-04-15 would read both ways) but can be chosen
-    assert _read(["15-04-22", "99-12-01"], formats.style_for("yy-mm-dd")) == [datetime(2015, 4, 22), datetime(1999, 12, 1)]
+    # the same values year first: the years are few that way round
+    year_first = formats.guess_dates(con, ["15-04-22", "16-05-13", "15-12-01", "15-06-05", "16-09-30"])
+    assert year_first.style is not None and year_first.style.order == "yy-mm-dd"
+    assert _read(["15-04-22", "99-12-01"], year_first.style) == [datetime(2015, 4, 22), datetime(1999, 12, 1)]
+    # nothing tells dd-mm-yy from yy-mm-dd: asked
+    assert formats.guess_dates(con, ["22-04-15", "13-05-16"]).ambiguous == ("day-first", "yy-mm-dd")
 
 
 def test_day_and_month_first_two_digit_years_that_cannot_be_told_apart_are_asked(store: Store, tmp_path: Path):
@@ -44,6 +50,11 @@ def test_day_and_month_first_two_digit_years_that_cannot_be_told_apart_are_asked
     upload, report = run_upload(store, tmp_path, {"transactions": [path]})
     upload.close()
     assert "ambiguous_dates" in problems(report, "transactions")
+    path = write(tmp_path, "tx2.csv", "customer_id,date,amount\nC1,22-04-15,10\nC2,13-05-16,20\n")
+    upload, report = run_upload(store, tmp_path, {"transactions": [path]})
+    upload.close()
+    problem = problems(report, "transactions")["ambiguous_dates"]
+    assert "day first (31/12/2024) or two-digit year first (24-12-31)" in problem.message
 
 
 def test_month_names_in_seven_languages():

@@ -278,8 +278,10 @@ DATE_FORMATS: dict[str, tuple[str, ...]] = {
     "yy-mm-dd": _two_digit_year_first(),
 }
 
-GUESSED_ORDERS = ("iso", "day-first", "month-first", "year-first", "compact", "month-name")
-"""Orders detection tries; yy-mm-dd is only ever chosen (almost every dd-mm-yy date also reads as yy-mm-dd)."""
+GUESSED_ORDERS = ("iso", "day-first", "month-first", "year-first", "compact", "month-name", "yy-mm-dd")
+"""Orders detection tries. Almost every dd-mm-yy date also reads as yy-mm-dd: when both read a sample, the reading
+with clearly fewer distinct years wins (a few months of data span one or two years, not thirty), else the analyst
+is asked."""
 
 
 @dataclass(frozen=True)
@@ -424,8 +426,30 @@ def guess_dates(cur: duckdb.DuckDBPyConnection, values: Sequence[str]) -> DateGu
             [values, used["day-first"], used["month-first"]],
         ).fetchall()
         return DateGuess(None, ("day-first", "month-first"), share, differs[0][0] if differs else values[0])
+    if "yy-mm-dd" in winners and "year-first" in winners:
+        winners.remove("year-first")  # a four-digit year pattern reading 99/12/01 as the year 99
+    others = [o for o in ("day-first", "month-first") if o in winners]
+    if "yy-mm-dd" in winners and others:
+        return _year_last_or_first(cur, values, others[0], used, share)
     order = winners[0]
     return DateGuess(DateStyle(order, tuple(used[order])), (), share)
+
+
+def _year_last_or_first(
+    cur: duckdb.DuckDBPyConnection, values: list[str], other: str, used: dict[str, list[str]], share: float
+) -> DateGuess:
+    """dd-mm-yy (or mm-dd-yy) against yy-mm-dd: the reading with at most half the other's distinct years, else asked."""
+    row = cur.execute(
+        "select count(distinct year(try_strptime(v, ?))), count(distinct year(try_strptime(v, ?))),"
+        " min(v) filter (where try_strptime(v, ?) is distinct from try_strptime(v, ?)) from unnest(?) t(v)",
+        [used[other], used["yy-mm-dd"], used[other], used["yy-mm-dd"], values],
+    ).fetchall()[0]
+    last, first, example = row
+    if last * 2 <= first:
+        return DateGuess(DateStyle(other, tuple(used[other])), (), share)
+    if first * 2 <= last:
+        return DateGuess(DateStyle("yy-mm-dd", tuple(used["yy-mm-dd"])), (), share)
+    return DateGuess(None, (other, "yy-mm-dd"), share, example or values[0])
 
 
 def style_for(order: str, cur: duckdb.DuckDBPyConnection | None = None, values: Sequence[str] = ()) -> DateStyle:

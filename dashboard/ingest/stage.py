@@ -295,16 +295,17 @@ def _date_styles(
             styles[header] = formats.DateStyle("iso")
             continue
         guess = formats.guess_dates(cur, values)
-        if guess.ambiguous:
+        if guess.ambiguous == ("day-first", "month-first"):
             guess = _settle_on_whole_files(cur, sources, header, guess)
         if guess.ambiguous:
+            first, second = (formats.DATE_ORDERS[o] for o in guess.ambiguous)
+            words = "day first or month first" if guess.ambiguous == ("day-first", "month-first") else f"{first} or {second}"
             plan.problems.append(
                 _problem(
                     table,
                     "ambiguous_dates",
-                    f"{table}: dates in '{header}' like '{guess.example}' could be day first or month first; CX Lens "
-                    "does not guess",
-                    f"Choose how '{header}' writes dates: day first (31/12/2024) or month first (12/31/2024).",
+                    f"{table}: dates in '{header}' like '{guess.example}' could be {words}; CX Lens does not guess",
+                    f"Choose how '{header}' writes dates: {first} or {second}.",
                     header,
                     guess.example,
                 )
