@@ -90,6 +90,7 @@ _CUSTOMER_ID_SYNONYMS = (
     "subscriberid",
     "requesterid",
     "callerid",
+    "caller",
     "buyerid",
 )
 
