@@ -261,3 +261,15 @@ def test_a_time_of_day_column_is_proposed_and_can_be_changed(empty_db: Path):
     time_box.set_value("").run()
     assert not at.exception
     assert next(s for s in at.selectbox if s.label == "Time of day for ts").value == ""
+
+
+def test_a_file_without_ids_gets_them_from_the_row_number(empty_db: Path):
+    campaign = "Name,Signed up\nAda,2024-01-02\nBen,2024-01-03\n"
+    at = _data_page()
+    at.file_uploader[CUSTOMERS].set_value(("campaign.csv", campaign.encode(), "text/csv")).run()
+    assert "no column is mapped to customer_id" in _texts(at.error)
+    _widget(at.selectbox, "d_rule_target_customers").set_value("customer_id")
+    _widget(at.selectbox, "d_rule_kind_customers").set_value("row_number")
+    next(b for b in at.button if b.label == "Add rule").click().run()
+    assert not at.exception
+    assert "Nothing blocks publishing" in _texts(at.success)

@@ -409,7 +409,8 @@ def _remove_target(upload: Upload, table: str, target: str) -> None:
 def _derived(upload: Upload, table: str, headers: list[str]) -> None:
     mapping = upload.mapping.tables[table]
     st.markdown(
-        "**Derived columns** · computed by a rule, e.g. amount = Quantity × UnitPrice, sign-up = tenure months before a date"
+        "**Derived columns** · computed by a rule, e.g. amount = Quantity × UnitPrice, sign-up = tenure months before a "
+        "date, customer_id = the row number (a file without IDs) or two columns joined"
     )
     derived = [r for r in mapping.rules if not r.target.startswith(contract.BEHAVIOUR_PREFIX)]
     for rule in derived:
@@ -418,7 +419,7 @@ def _derived(upload: Upload, table: str, headers: list[str]) -> None:
         if right.button("Remove", key=_map_key(table, f"rmrule_{rule.target}"), icon=":material/delete:"):
             _remove_target(upload, table, rule.target)
             st.rerun()
-    targets = [c.name for c in contract.TABLES[table].columns if c.name != "customer_id"]
+    targets = list(contract.TABLES[table].names)  # customer_id too: from the row number or two columns joined
     with st.form(_map_key(table, "add_rule"), clear_on_submit=True, border=True):
         st.caption("Add a derived column (it replaces the column's mapping)")
         a, b, c = st.columns(3)
@@ -429,7 +430,10 @@ def _derived(upload: Upload, table: str, headers: list[str]) -> None:
         )
         d, e = st.columns(2)
         other = d.selectbox(
-            "Second column (for ×)", ["", *headers], format_func=lambda h: h or "(none)", key=_map_key(table, "rule_other")
+            "Second column (for × or joined)",
+            ["", *headers],
+            format_func=lambda h: h or "(none)",
+            key=_map_key(table, "rule_other"),
         )
         value = e.text_input("Value (text, number, or reference date YYYY-MM-DD)", key=_map_key(table, "rule_value"))
         if st.form_submit_button("Add rule", icon=":material/add:"):
