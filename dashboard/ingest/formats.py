@@ -154,7 +154,7 @@ def number_value(col: str, kind: str, style: NumberStyle = NumberStyle()) -> Con
     cleaned = _clean_number_text(col, style)
     value = sql(
         "coalesce(try_cast({} as double), try_cast(regexp_replace({}, '[\\s$€£¥₹]', '', 'g') as double), "
-        + duration_seconds(f"trim({col})")
+        + duration_seconds(col)
         + ")",
         cleaned,
         cleaned,
@@ -338,13 +338,15 @@ def with_time(stamp: Converted, time: Converted) -> Converted:
 _DURATION = "'^\\d+:[0-5]\\d(:[0-5]\\d)?$'"
 
 
-def duration_seconds(text: str) -> str:
-    """SQL of a duration written H:MM:SS or MM:SS (from trimmed text) as a number of seconds; null for anything else."""
+def duration_seconds(col: str) -> str:
+    """SQL of a duration written H:MM:SS or MM:SS (spaces around allowed) as a number of seconds; null for anything else."""
+    text = f"trim({col})"
     parts = f"string_split({text}, ':')"
+    # contains() first: only cells with a colon pay for the pattern (numbers are read at full speed)
     return (
-        f"case when regexp_matches({text}, {_DURATION}) then "
+        f"case when contains({col}, ':') then case when regexp_matches({text}, {_DURATION}) then "
         f"case when len({parts}) = 3 then cast({parts}[1] as double) * 3600 + cast({parts}[2] as double) * 60 "
-        f"+ cast({parts}[3] as double) else cast({parts}[1] as double) * 60 + cast({parts}[2] as double) end end"
+        f"+ cast({parts}[3] as double) else cast({parts}[1] as double) * 60 + cast({parts}[2] as double) end end end"
     )
 
 
