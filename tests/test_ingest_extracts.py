@@ -175,6 +175,11 @@ def test_anonymous_ids_are_proposed_counted_and_no_customers(store: Store, tmp_p
     assert k["customers"] == 2  # not 4: the anonymous rows are nobody
     assert k["revenue"] == 230.0  # 160 from customers + 70 anonymous still counts in totals
     assert int(summary["customers"][0]) == 2
+    assert int(summary["touchpoints"][0]) == 4  # the two anonymous contacts count in the touchpoint totals
+    with store.cursor() as cur:
+        mix = journey.channel_mix(cur, version, journey.JourneySpec())
+    # phone: C1 and the caller "0"; email: "ANONYMOUS" and C2
+    assert dict(zip(mix["channel"], mix["touchpoints"], strict=True)) == {"phone": 2.0, "email": 2.0}
 
 
 def test_anonymous_ids_live_in_the_mapping_file():
