@@ -343,6 +343,7 @@ def test_ticketing_export_status_is_no_relationship_stage():
     assert _suggested("customers", stages).columns["stage"] == "Status"
     # a text column is not a number field
     assert "satisfaction" not in _suggested("customers", [{"Customer ID": f"c{i}", "Rating": "good"} for i in range(6)]).columns
+    assert "satisfaction" not in _suggested("customers", [{"Customer ID": "c1", "Rating": "good"}]).columns
 
 
 def test_contact_centre_log():

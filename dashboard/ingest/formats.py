@@ -524,10 +524,10 @@ def guess_numbers(values: Sequence[str]) -> NumberGuess:
     return NumberGuess(NumberStyle(".", ""), ambiguous)
 
 
-def looks_numeric(values: Sequence[str], style: NumberStyle) -> bool:
-    """Whether nearly all (95 %) of the non-blank values read as numbers in style, and there are some."""
+def looks_numeric(values: Sequence[str], style: NumberStyle, least: int = 5) -> bool:
+    """Whether nearly all (95 %) of the non-blank values read as numbers in style, and there are at least least."""
     clean = [v for v in values if v is not None and v.strip()]
-    if len(clean) < 5:
+    if len(clean) < least:
         return False
     ok = 0
     for value in clean:

@@ -17,7 +17,8 @@ A mapping file (``--mapping M.json``) holds one section per table::
       "interactions": {
         "columns": {"customer_id": "Caller", "ts": "Call date", "channel": "Received via"},
         "times": {"ts": "Call time"},
-        "dates": {"Call date": "month-name"}
+        "dates": {"Call date": "month-name"},
+        "anonymous": ["0", "", "unknown"]
       }
     }
 """
@@ -240,7 +241,7 @@ def _fits(target_type: str, values: list[str], number: formats.NumberStyle, cur)
     if not clean:
         return True
     if target_type in (contract.NUMBER, contract.INTEGER):
-        return formats.looks_numeric(clean, number) or len(clean) < 5
+        return formats.looks_numeric(clean, number, least=1)  # a few values too: "good" is no satisfaction score
     if target_type == contract.BOOLEAN:
         return formats.looks_boolean(clean)
     if target_type in (contract.DATE, contract.TIMESTAMP):
