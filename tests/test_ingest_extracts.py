@@ -422,3 +422,24 @@ def test_a_saved_template_keeps_times_and_anonymous_ids(store: Store, tmp_path: 
     found = templates.find(store, "interactions", fingerprint(headers))
     assert found is not None
     assert found.mapping.times == {"ts": "Call Start Time"} and found.mapping.anonymous == ["0", "", "unknown"]
+
+
+def test_excel_time_cells_are_times_of_day_and_durations(store: Store, tmp_path: Path):
+    import datetime as dt
+
+    frame = pd.DataFrame(
+        {
+            "Caller": ["C1", "C2"],
+            "Call date": [dt.date(2024, 3, 1), dt.date(2024, 3, 2)],
+            "Call time": [dt.time(9, 15), dt.time(16, 40, 5)],
+            "Received via": ["Phone", "Email"],
+            "Handling": [dt.time(0, 4, 5), dt.time(1, 0, 0)],
+        }
+    )
+    frame.to_excel(tmp_path / "calls.xlsx", index=False)
+    version, _ = publish(
+        store, tmp_path, {"interactions": [tmp_path / "calls.xlsx"]}, mappings={"interactions": _calls_mapping()}
+    )
+    names = contract.INTERACTIONS.names
+    got = sorted((r[names.index("ts")], r[names.index("cost")]) for r in table_rows(store, version, "interactions"))
+    assert got == [(datetime(2024, 3, 1, 9, 15), 245.0), (datetime(2024, 3, 2, 16, 40, 5), 3600.0)]

@@ -17,6 +17,7 @@ from dashboard import contract
 from dashboard.ingest.sql import Sql, join, lit, sql
 
 TEXT, INTEGER, FLOAT, BOOL, DATE, TIMESTAMP, OTHER = "text", "integer", "float", "bool", "date", "timestamp", "other"
+TIME, DURATION = "time", "duration"
 
 _INTEGER_TYPES = (
     "TINYINT",
@@ -33,7 +34,7 @@ _INTEGER_TYPES = (
 
 
 def kind_of(duckdb_type: str) -> str:
-    """The kind of value a DuckDB column type holds: text, integer, float, bool, date, timestamp or other."""
+    """The kind of value a DuckDB column type holds: text, integer, float, bool, date, timestamp, time, duration or other."""
     name = duckdb_type.upper()
     if name == "VARCHAR":
         return TEXT
@@ -47,6 +48,10 @@ def kind_of(duckdb_type: str) -> str:
         return DATE
     if name.startswith("TIMESTAMP"):
         return TIMESTAMP
+    if name == "TIME":
+        return TIME
+    if name == "INTERVAL":
+        return DURATION
     return OTHER
 
 
@@ -149,6 +154,8 @@ def number_value(col: str, kind: str, style: NumberStyle = NumberStyle()) -> Con
     yes/no and dates are not numbers."""
     if kind in (INTEGER, FLOAT):
         return Converted(Sql(f"cast({col} as double)"), blank_sql(col, kind))
+    if kind in (TIME, DURATION):  # an Excel cell formatted as a time (0:04:05), a Parquet interval: seconds
+        return Converted(Sql(f"cast(epoch({col}) as double)"), blank_sql(col, kind))
     if kind != TEXT:
         return Converted(Sql("cast(null as double)"), blank_sql(col, kind))
     cleaned = _clean_number_text(col, style)
@@ -318,6 +325,8 @@ TIME_FORMATS = ("%I:%M %p", "%I:%M:%S %p", "%I %p", "%H.%M", "%H.%M.%S")
 
 def time_of_day(col: str, kind: str) -> Converted:
     """The cell as a time of day: 14:30, 14:30:15, 2:30 PM, 14.30; a timestamp's time."""
+    if kind == TIME:
+        return Converted(Sql(col), blank_sql(col, kind))
     if kind == TIMESTAMP:
         return Converted(Sql(f"cast({col} as time)"), blank_sql(col, kind))
     if kind != TEXT:
