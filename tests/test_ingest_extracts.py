@@ -174,6 +174,8 @@ def test_anonymous_ids_are_proposed_counted_and_no_customers(store: Store, tmp_p
     k = dict(zip(kpis["key"], kpis["value"], strict=True))
     assert k["customers"] == 2  # not 4: the anonymous rows are nobody
     assert k["revenue"] == 230.0  # 160 from customers + 70 anonymous still counts in totals
+    assert k["revenue_per_customer"] == 80.0  # 160 ÷ 2: per customer is what customers did
+    assert k["contacts_per_customer"] == 1.0  # C1's and C2's contacts ÷ 2; the two anonymous ones are nobody's
     assert int(summary["customers"][0]) == 2
     assert int(summary["touchpoints"][0]) == 4  # the two anonymous contacts count in the touchpoint totals
     with store.cursor() as cur:
