@@ -229,3 +229,47 @@ def test_presentation_mode_leaves_out_uploading(app_tiny_db: Path):
     assert not at.exception
     assert not at.file_uploader
     assert "leave presentation mode" in _texts(at.info)
+
+
+def _all_text(at: AppTest) -> str:
+    return _texts([*at.markdown, *at.warning, *at.info, *at.success, *at.caption])
+
+
+def test_anonymous_ids_are_proposed_and_edited_on_the_page(empty_db: Path):
+    sales = "customer_id,date,amount\nC1,2024-01-05,100\n0,2024-01-06,40\nC2,2024-01-07,60\nunknown,2024-01-08,25\n"
+    at = _data_page()
+    at.file_uploader[TRANSACTIONS].set_value(("sales.csv", sales.encode(), "text/csv")).run()
+    assert not at.exception
+    box = _widget(at.text_input, "d_anonymous_transactions")
+    assert box.value.startswith("0, blank, anonymous")
+    assert "2 rows have an anonymous customer ID" in _all_text(at)
+    box.set_value("0").run()  # "unknown" is a real customer's ID here, the analyst says
+    assert not at.exception
+    assert _widget(at.text_input, "d_anonymous_transactions").value == "0"
+    assert "1 row has an anonymous customer ID" in _all_text(at)
+
+
+def test_a_time_of_day_column_is_proposed_and_can_be_changed(empty_db: Path):
+    calls = "Caller,Call date,Call time,Received via\nC1,22-Apr-15,09:15,Phone\nC2,23-Apr-15,2:30 PM,Web form\n"
+    at = _data_page()
+    at.file_uploader[INTERACTIONS].set_value(("calls.csv", calls.encode(), "text/csv")).run()
+    assert not at.exception
+    time_box = next(s for s in at.selectbox if s.label == "Time of day for ts")
+    assert time_box.value == "Call time"
+    assert "Nothing blocks publishing" in _texts(at.success)
+    assert "Two-digit years: 00-68 are read as 2000-2068" in _texts(at.caption)
+    time_box.set_value("").run()
+    assert not at.exception
+    assert next(s for s in at.selectbox if s.label == "Time of day for ts").value == ""
+
+
+def test_a_file_without_ids_gets_them_from_the_row_number(empty_db: Path):
+    campaign = "Name,Signed up\nAda,2024-01-02\nBen,2024-01-03\n"
+    at = _data_page()
+    at.file_uploader[CUSTOMERS].set_value(("campaign.csv", campaign.encode(), "text/csv")).run()
+    assert "no column is mapped to customer_id" in _texts(at.error)
+    _widget(at.selectbox, "d_rule_target_customers").set_value("customer_id")
+    _widget(at.selectbox, "d_rule_kind_customers").set_value("row_number")
+    next(b for b in at.button if b.label == "Add rule").click().run()
+    assert not at.exception
+    assert "Nothing blocks publishing" in _texts(at.success)

@@ -301,3 +301,22 @@ def test_missing_values_show_as_a_dash_not_the_word_none(tiny_db):
     table = at.dataframe[-1]
     assert table.value.isna().any().any(), "the tiny list has no missing value to show"
     assert all(frame.proto.placeholder == "—" for frame in at.dataframe)
+
+
+def test_the_companys_own_lifetime_value_is_shown_beside_the_estimate(tmp_path, monkeypatch):
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    db = tmp_path / "ltv.duckdb"
+    tables = defection_tables()
+    # A and C are current customers with the company's value (mean 2,000); B left, so its 500 is not counted
+    tables["customers"]["lifetime_value"] = [1000.0, 500.0, 3000.0, None, None, None, None, None]
+    store = Store(db)
+    store.publish("tiny", tables)
+    store.close()
+    monkeypatch.setenv("CXLENS_DB", str(db))
+    monkeypatch.setenv("CXLENS_UPLOAD_DIR", str(tmp_path / "uploads"))
+    monkeypatch.setenv("CXLENS_NO_SAMPLE", "1")
+    at = _page()
+    assert not at.exception
+    line = next(m.value for m in at.markdown if "company's own lifetime value" in m.value)
+    assert "$2,000" in line.replace("\\", "") and "over 2 customers" in line

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 import duckdb
 
 from dashboard import contract
-from dashboard.ingest.sql import Sql, lit, sql
+from dashboard.ingest.sql import Sql, join, lit, sql
 
 TEXT, INTEGER, FLOAT, BOOL, DATE, TIMESTAMP, OTHER = "text", "integer", "float", "bool", "date", "timestamp", "other"
+TIME, DURATION = "time", "duration"
 
 _INTEGER_TYPES = (
     "TINYINT",
@@ -33,7 +34,7 @@ _INTEGER_TYPES = (
 
 
 def kind_of(duckdb_type: str) -> str:
-    """The kind of value a DuckDB column type holds: text, integer, float, bool, date, timestamp or other."""
+    """The kind of value a DuckDB column type holds: text, integer, float, bool, date, timestamp, time, duration or other."""
     name = duckdb_type.upper()
     if name == "VARCHAR":
         return TEXT
@@ -47,6 +48,10 @@ def kind_of(duckdb_type: str) -> str:
         return DATE
     if name.startswith("TIMESTAMP"):
         return TIMESTAMP
+    if name == "TIME":
+        return TIME
+    if name == "INTERVAL":
+        return DURATION
     return OTHER
 
 
@@ -145,14 +150,19 @@ def _clean_number_text(col: str, style: NumberStyle) -> Sql:
 
 
 def number_value(col: str, kind: str, style: NumberStyle = NumberStyle()) -> Converted:
-    """The cell as a number (double); text read with style, currency signs allowed; yes/no and dates are not numbers."""
+    """The cell as a number (double); text read with style, currency signs allowed, durations (H:MM:SS, MM:SS) in seconds;
+    yes/no and dates are not numbers."""
     if kind in (INTEGER, FLOAT):
         return Converted(Sql(f"cast({col} as double)"), blank_sql(col, kind))
+    if kind in (TIME, DURATION):  # an Excel cell formatted as a time (0:04:05), a Parquet interval: seconds
+        return Converted(Sql(f"cast(epoch({col}) as double)"), blank_sql(col, kind))
     if kind != TEXT:
         return Converted(Sql("cast(null as double)"), blank_sql(col, kind))
     cleaned = _clean_number_text(col, style)
     value = sql(
-        "coalesce(try_cast({} as double), try_cast(regexp_replace({}, '[\\s$€£¥₹]', '', 'g') as double))",
+        "coalesce(try_cast({} as double), try_cast(regexp_replace({}, '[\\s$€£¥₹]', '', 'g') as double), "
+        + duration_seconds(col)
+        + ")",
         cleaned,
         cleaned,
     )
@@ -194,7 +204,8 @@ _SEPARATORS = ("/", "-", ".")
 
 def _family(order: str) -> tuple[str, ...]:
     formats = []
-    for year in ("%Y", "%y"):
+    # two-digit years first: "%Y" would read 22-04-15 as the year 15, "%y" cannot read a four-digit year
+    for year in ("%y", "%Y"):
         for sep in _SEPARATORS:
             parts = {"day-first": ("%d", "%m", year), "month-first": ("%m", "%d", year), "year-first": (year, "%m", "%d")}[order]
             if order == "year-first" and year == "%y":
@@ -204,12 +215,63 @@ def _family(order: str) -> tuple[str, ...]:
     return tuple(formats)
 
 
+def _two_digit_year_first() -> tuple[str, ...]:
+    return tuple(sep.join(("%y", "%m", "%d")) + time for sep in _SEPARATORS for time in _TIMES)
+
+
+TWO_DIGIT_YEARS = "two-digit years: 00-68 are read as 2000-2068, 69-99 as 1969-1999"
+"""The pivot rule for two-digit years (DuckDB's and POSIX strptime's); a misread year falls outside the date window."""
+
+MONTH_NAMES: dict[str, int] = {}
+"""Month names and abbreviations (lowercase, without their dot) in English, German, French, Spanish, Italian, Dutch and
+Portuguese -> the month's number."""
+for _month, _names in enumerate(
+    (
+        "january jan januar jänner janvier janv enero ene gennaio gen januari janeiro",
+        "february feb februar feber février fevrier févr fevr febrero febbraio februari fevereiro fev",
+        "march mar märz maerz mär mrz mars marzo maart mrt março marco",
+        "april apr avril avr abril abr aprile",
+        "may mai mayo maggio mag mei maio",
+        "june jun juni juin junio giugno giu juno junho",
+        "july jul juli juillet juil julio luglio lug julho",
+        "august aug août aout agosto ago augustus",
+        "september sep sept septembre septiembre setiembre settembre set setembro",
+        "october oct oktober okt octobre octubre ottobre ott outubro out",
+        "november nov novembre noviembre novembro",
+        "december dec dezember dez décembre déc diciembre dic dicembre dezembro",
+    ),
+    start=1,
+):
+    for _name in _names.split():
+        MONTH_NAMES.setdefault(_name, _month)
+
+_MONTH_NAME_DATES = ("%d-M%m-%y", "%d-M%m-%Y", "M%m-%d-%y", "M%m-%d-%Y", "%Y-M%m-%d")
+_MONTH_NAME_TIMES = ("", "-%H:%M", "-%H:%M:%S")
+
+
+def date_text(order: str, expr: str) -> Sql:
+    """SQL of the text that order's formats read: the trimmed cell; for month names, the name made "M<number>" and
+    separators (spaces, dots, commas, slashes, dashes) one dash, so "15. Okt 2022" reads as "15-M10-2022"."""
+    if order != "month-name":
+        return Sql(f"trim({expr})")
+    text = f"regexp_replace(regexp_replace(lower(trim({expr})), '[\\s.,/-]+', '-', 'g'), '(^|-)(de|del|di)(-|$)', '-', 'g')"
+    name = f"regexp_extract({text}, '\\pL+')"
+    number = f"list_position(?, {name})"
+    return Sql(
+        f"case when {number} is not null "
+        f"then regexp_replace({text}, '\\pL+', 'M' || lpad(cast((?)[{number}] as varchar), 2, '0')) end",
+        (list(MONTH_NAMES), list(MONTH_NAMES.values()), list(MONTH_NAMES)),
+    )
+
+
 DATE_ORDERS = {
     "iso": "ISO (2024-12-31)",
     "day-first": "day first (31/12/2024)",
     "month-first": "month first (12/31/2024)",
     "year-first": "year first with / or . (2024/12/31)",
     "compact": "compact (20241231)",
+    "month-name": "with month names (22-Apr-15, 3 mars 2021, 15. Okt 2022)",
+    "yy-mm-dd": "two-digit year first (24-12-31)",
 }
 """How dates may be written, with the example shown to users."""
 
@@ -219,7 +281,14 @@ DATE_FORMATS: dict[str, tuple[str, ...]] = {
     "month-first": _family("month-first"),
     "year-first": _family("year-first"),
     "compact": ("%Y%m%d", "%Y%m%d%H%M%S", "%Y%m%d %H%M%S", "%Y%m%d %H:%M:%S"),
+    "month-name": tuple(d + t for d in _MONTH_NAME_DATES for t in _MONTH_NAME_TIMES),
+    "yy-mm-dd": _two_digit_year_first(),
 }
+
+GUESSED_ORDERS = ("iso", "day-first", "month-first", "year-first", "compact", "month-name", "yy-mm-dd")
+"""Orders detection tries. Almost every dd-mm-yy date also reads as yy-mm-dd: when both read a sample, the reading
+with clearly fewer distinct years wins (a few months of data span one or two years, not thirty), else the analyst
+is asked."""
 
 
 @dataclass(frozen=True)
@@ -246,7 +315,48 @@ def timestamp_value(col: str, kind: str, style: DateStyle = DateStyle()) -> Conv
         return Converted(Sql("cast(null as timestamp)"), blank_sql(col, kind))
     if style.order == "iso" or not style.formats:
         return Converted(Sql(f"try_cast({col} as timestamp)"), blank_sql(col, kind))  # DuckDB's cast ignores spaces
-    return Converted(sql(f"try_strptime(trim({col}), {{}})", lit(list(style.formats))), blank_sql(col, kind))
+    text = date_text(style.order, col)
+    return Converted(sql("try_strptime({}, {})", text, lit(list(style.formats))), blank_sql(col, kind))
+
+
+TIME_FORMATS = ("%I:%M %p", "%I:%M:%S %p", "%I %p", "%H.%M", "%H.%M.%S")
+"""Times of day DuckDB's own cast does not read (it reads 14:30 and 14:30:00.5)."""
+
+
+def time_of_day(col: str, kind: str) -> Converted:
+    """The cell as a time of day: 14:30, 14:30:15, 2:30 PM, 14.30; a timestamp's time."""
+    if kind == TIME:
+        return Converted(Sql(col), blank_sql(col, kind))
+    if kind == TIMESTAMP:
+        return Converted(Sql(f"cast({col} as time)"), blank_sql(col, kind))
+    if kind != TEXT:
+        return Converted(Sql(f"try_cast(cast({col} as varchar) as time)"), blank_sql(col, kind))
+    value = sql(
+        f"coalesce(try_cast(trim({col}) as time), cast(try_strptime(upper(trim({col})), {{}}) as time))",
+        lit(list(TIME_FORMATS)),
+    )
+    return Converted(value, blank_sql(col, kind))
+
+
+def with_time(stamp: Converted, time: Converted) -> Converted:
+    """A date and a time of day in another column as one timestamp (ts = date + time); a blank time keeps the date's own."""
+    value = sql("case when {} then {} else cast({} as date) + {} end", time.blank, stamp.value, stamp.value, time.value)
+    return Converted(value, stamp.blank)
+
+
+_DURATION = "'^\\d+:[0-5]\\d(:[0-5]\\d)?$'"
+
+
+def duration_seconds(col: str) -> str:
+    """SQL of a duration written H:MM:SS or MM:SS (spaces around allowed) as a number of seconds; null for anything else."""
+    text = f"trim({col})"
+    parts = f"string_split({text}, ':')"
+    # contains() first: only cells with a colon pay for the pattern (numbers are read at full speed)
+    return (
+        f"case when contains({col}, ':') then case when regexp_matches({text}, {_DURATION}) then "
+        f"case when len({parts}) = 3 then cast({parts}[1] as double) * 3600 + cast({parts}[2] as double) * 60 "
+        f"+ cast({parts}[3] as double) else cast({parts}[1] as double) * 60 + cast({parts}[2] as double) end end end"
+    )
 
 
 def date_value(col: str, kind: str, style: DateStyle = DateStyle()) -> Converted:
@@ -294,22 +404,25 @@ def guess_dates(cur: duckdb.DuckDBPyConnection, values: Sequence[str]) -> DateGu
         return DateGuess(None)
     counts: dict[str, int] = {}
     used: dict[str, list[str]] = {}
-    row = cur.execute("select count(try_cast(v as timestamp)) from unnest(?) t(v)", [values]).fetchall()[0]
+    # ISO only with a four-digit year first: DuckDB casts 22-04-15 to the year 22
+    iso = "select count(try_cast(v as timestamp)) filter (where regexp_matches(v, '^\\d{4}')) from unnest(?) t(v)"
+    row = cur.execute(iso, [values]).fetchall()[0]
     if row[0] == len(values):
         return DateGuess(DateStyle("iso"), (), 1.0)  # every value is ISO 8601: nothing else to try
     counts["iso"] = row[0]
     used["iso"] = []
-    for order, formats in DATE_FORMATS.items():
+    for order in GUESSED_ORDERS:
         if order == "iso":
             continue
-        per_format = cur.execute(
-            "select "
-            + ", ".join("count(try_strptime(v, ?))" for _ in formats)
-            + ", count(try_strptime(v, ?)) from unnest(?) t(v)",
-            [*formats, list(formats), values],
-        ).fetchall()[0]
+        formats = DATE_FORMATS[order]
+        text = date_text(order, "v")
+        counts_sql = join([sql("count(try_strptime({}, {}))", text, lit(f)) for f in formats])
+        query = sql(
+            "select {}, count(try_strptime({}, {})) from unnest({}) t(v)", counts_sql, text, lit(list(formats)), lit(values)
+        )
+        per_format = cur.execute(query.text, list(query.params)).fetchall()[0]
         counts[order] = per_format[-1]
-        used[order] = [f for f, n in sorted(zip(formats, per_format[:-1], strict=True), key=lambda x: -x[1]) if n > 0]
+        used[order] = [f for f, n in zip(formats, per_format[:-1], strict=True) if n > 0]  # in order: "%y" before "%Y"
     best = max(counts.values())
     if best == 0:
         return DateGuess(None, (), 0.0)
@@ -324,8 +437,30 @@ def guess_dates(cur: duckdb.DuckDBPyConnection, values: Sequence[str]) -> DateGu
             [values, used["day-first"], used["month-first"]],
         ).fetchall()
         return DateGuess(None, ("day-first", "month-first"), share, differs[0][0] if differs else values[0])
+    if "yy-mm-dd" in winners and "year-first" in winners:
+        winners.remove("year-first")  # a four-digit year pattern reading 99/12/01 as the year 99
+    others = [o for o in ("day-first", "month-first") if o in winners]
+    if "yy-mm-dd" in winners and others:
+        return _year_last_or_first(cur, values, others[0], used, share)
     order = winners[0]
     return DateGuess(DateStyle(order, tuple(used[order])), (), share)
+
+
+def _year_last_or_first(
+    cur: duckdb.DuckDBPyConnection, values: list[str], other: str, used: dict[str, list[str]], share: float
+) -> DateGuess:
+    """dd-mm-yy (or mm-dd-yy) against yy-mm-dd: the reading with at most half the other's distinct years, else asked."""
+    row = cur.execute(
+        "select count(distinct year(try_strptime(v, ?))), count(distinct year(try_strptime(v, ?))),"
+        " min(v) filter (where try_strptime(v, ?) is distinct from try_strptime(v, ?)) from unnest(?) t(v)",
+        [used[other], used["yy-mm-dd"], used[other], used["yy-mm-dd"], values],
+    ).fetchall()[0]
+    last, first, example = row
+    if last * 2 <= first:
+        return DateGuess(DateStyle(other, tuple(used[other])), (), share)
+    if first * 2 <= last:
+        return DateGuess(DateStyle("yy-mm-dd", tuple(used["yy-mm-dd"])), (), share)
+    return DateGuess(None, (other, "yy-mm-dd"), share, example or values[0])
 
 
 def style_for(order: str, cur: duckdb.DuckDBPyConnection | None = None, values: Sequence[str] = ()) -> DateStyle:
@@ -336,11 +471,11 @@ def style_for(order: str, cur: duckdb.DuckDBPyConnection | None = None, values: 
     if cur is not None and formats and values:
         clean = [v.strip() for v in values if v and v.strip()]
         if clean:
-            counts = cur.execute(
-                "select " + ", ".join("count(try_strptime(v, ?))" for _ in formats) + " from unnest(?) t(v)",
-                [*formats, clean],
-            ).fetchall()[0]
-            narrowed = tuple(f for f, n in sorted(zip(formats, counts, strict=True), key=lambda x: -x[1]) if n > 0)
+            text = date_text(order, "v")
+            counts_sql = join([sql("count(try_strptime({}, {}))", text, lit(f)) for f in formats])
+            query = sql("select {} from unnest({}) t(v)", counts_sql, lit(clean))
+            counts = cur.execute(query.text, list(query.params)).fetchall()[0]
+            narrowed = tuple(f for f, n in zip(formats, counts, strict=True) if n > 0)
             formats = narrowed or formats
     return DateStyle(order, formats)
 
@@ -353,6 +488,7 @@ _SPACE_GROUPS = re.compile(r"^[+-]?\d{1,3}([ \u00a0\u202f]\d{3})+(,\d+|\.\d+)?$"
 _APOSTROPHE_GROUPS = re.compile(r"^[+-]?\d{1,3}('\d{3})+(\.\d+)?$")
 _AMBIGUOUS_GROUP = re.compile(r"^[+-]?\d{1,3}[.,]\d{3}$")
 _CURRENCY = re.compile(r"[$€£¥₹]")
+_DURATION_TEXT = re.compile(r"^\d+:[0-5]\d(:[0-5]\d)?$")
 
 
 @dataclass(frozen=True)
@@ -397,10 +533,10 @@ def guess_numbers(values: Sequence[str]) -> NumberGuess:
     return NumberGuess(NumberStyle(".", ""), ambiguous)
 
 
-def looks_numeric(values: Sequence[str], style: NumberStyle) -> bool:
-    """Whether nearly all (95 %) of the non-blank values read as numbers in style, and there are some."""
+def looks_numeric(values: Sequence[str], style: NumberStyle, least: int = 5) -> bool:
+    """Whether nearly all (95 %) of the non-blank values read as numbers in style, and there are at least least."""
     clean = [v for v in values if v is not None and v.strip()]
-    if len(clean) < 5:
+    if len(clean) < least:
         return False
     ok = 0
     for value in clean:
@@ -413,7 +549,7 @@ def looks_numeric(values: Sequence[str], style: NumberStyle) -> bool:
             float(text)
             ok += 1
         except ValueError:
-            pass
+            ok += bool(_DURATION_TEXT.match(value.strip()))
     return ok >= 0.95 * len(clean)
 
 

@@ -13,6 +13,12 @@ A mapping file (``--mapping M.json``) holds one section per table::
         "labels": {"stage": {"Lead": "prospect"}},
         "dates": {"JoinDate": "day-first"},
         "decimal": ".", "thousands": ","
+      },
+      "interactions": {
+        "columns": {"customer_id": "Caller", "ts": "Call date", "channel": "Received via"},
+        "times": {"ts": "Call time"},
+        "dates": {"Call date": "month-name"},
+        "anonymous": ["0", "", "unknown"]
       }
     }
 """
@@ -27,7 +33,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 
 from dashboard import contract
-from dashboard.ingest import formats
+from dashboard.ingest import formats, vocab
 from dashboard.ingest.errors import IngestError
 from dashboard.ingest.rules import Rule, target_type_of
 from dashboard.ingest.sources import ReadOptions
@@ -49,7 +55,9 @@ _PAYMENT_METHOD = ("paymentmethod", "paymenttype", "paymode", "paymentmode", "pa
 _QUANTITY = ("quantity", "qty", "units", "numberofunits", "count", "numberofcds", "numberofitems")
 _UNIT_PRICE = ("unitprice", "price", "priceeach", "itemprice", "unitcost")
 _TENURE = ("tenure", "tenuremonths", "monthsactive", "monthsascustomer", "customermonths", "lengthofservice")
-_FIXED_KEYS = {"read", "columns", "rules", "labels", "dates", "decimal", "thousands"}
+ANONYMOUS_IDS = ("0", "", "anonymous", "anon", "unknown", "n/a", "na", "-", "none", "null", "guest", "walk-in")
+"""Customer IDs that usually mean "no known customer"; proposed (and editable) when a sample of IDs holds one."""
+_FIXED_KEYS = {"read", "columns", "rules", "labels", "dates", "times", "anonymous", "decimal", "thousands"}
 
 
 @dataclass
@@ -63,10 +71,15 @@ class TableMapping:
     labels: dict[str, dict[str, str]] = field(default_factory=dict)
     """Contract column -> {file label: vocabulary label, or "" to keep the file's label}."""
     dates: dict[str, str] = field(default_factory=dict)
-    """File column -> date order chosen (iso, day-first, month-first, year-first, compact)."""
+    """File column -> date order chosen (iso, day-first, month-first, year-first, compact, month-name, yy-mm-dd)."""
     decimal: str = "auto"
     thousands: str = "auto"
     read: ReadOptions = field(default_factory=ReadOptions)
+    times: dict[str, str] = field(default_factory=dict)
+    """Timestamp target -> file column holding its time of day (ts = the mapped date + this time)."""
+    anonymous: list[str] = field(default_factory=list)
+    """Customer IDs that name no customer (transactions and interactions): such rows are published with customer_id
+    null: they count in channel and stage totals, not as customers. "" stands for a blank ID."""
 
     def targets(self) -> list[str]:
         """Every target this mapping fills (mapped columns and rules), contract order first, then behaviour flags."""
@@ -99,6 +112,13 @@ class TableMapping:
                 raise IngestError(
                     f"{self.table}: date order {order!r} for '{header}' is not one of {', '.join(formats.DATE_ORDERS)}"
                 )
+        for target, header in self.times.items():
+            if target not in self.columns or target_type_of(self.table, target) != contract.TIMESTAMP:
+                raise IngestError(
+                    f"{self.table}: a time column ('{header}') goes with a mapped date and time column; {target} is not one"
+                )
+        if self.anonymous and self.table == "customers":
+            raise IngestError("customers: anonymous IDs are for transactions and interactions (a customers row is a customer)")
         if self.decimal not in ("auto", *formats.DECIMALS):
             raise IngestError(f"{self.table}: decimal separator {self.decimal!r} must be auto, '.' or ','")
         if self.thousands not in ("auto", *formats.THOUSANDS):
@@ -114,6 +134,8 @@ class TableMapping:
             "rules": [r.to_json() for r in self.rules],
             "labels": {k: dict(v) for k, v in self.labels.items() if v},
             "dates": dict(self.dates),
+            **({"times": dict(self.times)} if self.times else {}),
+            **({"anonymous": list(self.anonymous)} if self.anonymous else {}),
             "decimal": self.decimal,
             "thousands": self.thousands,
         }
@@ -141,6 +163,8 @@ class TableMapping:
             rules=[Rule.from_json(r) for r in rules],
             labels={str(k): {str(a): str(b) for a, b in v.items()} for k, v in labels.items()},
             dates={str(k): str(v) for k, v in (data.get("dates") or {}).items()},
+            times={str(k): str(v) for k, v in (data.get("times") or {}).items()},
+            anonymous=[str(v) for v in (data.get("anonymous") or [])],
             decimal=str(data.get("decimal", "auto")),
             thousands=str(data.get("thousands", "auto")),
             read=ReadOptions.from_json(data.get("read")),
@@ -154,6 +178,8 @@ class TableMapping:
             rules=list(self.rules),
             labels={k: dict(v) for k, v in self.labels.items()},
             dates=dict(self.dates),
+            times=dict(self.times),
+            anonymous=list(self.anonymous),
         )
         return replace(fresh, **changes) if changes else fresh
 
@@ -215,13 +241,40 @@ def _fits(target_type: str, values: list[str], number: formats.NumberStyle, cur)
     if not clean:
         return True
     if target_type in (contract.NUMBER, contract.INTEGER):
-        return formats.looks_numeric(clean, number) or len(clean) < 5
+        return formats.looks_numeric(clean, number, least=1)  # a few values too: "good" is no satisfaction score
     if target_type == contract.BOOLEAN:
         return formats.looks_boolean(clean)
     if target_type in (contract.DATE, contract.TIMESTAMP):
         guess = formats.guess_dates(cur, clean[:2000])
         return bool(guess.ambiguous) or guess.parsed_share >= 0.9
     return True
+
+
+_TIME_OF_DAY = re.compile(r"^\d{1,2}[:.]\d{2}([:.]\d{2}(\.\d+)?)?\s*([AaPp]\.?[Mm]\.?)?$")
+
+
+def _time_columns(table: str, columns: dict[str, str], headers: Sequence[str], samples: dict[str, list[str]]) -> dict[str, str]:
+    """ts -> a column named like a time whose values are all times of day, when ts's own column holds dates alone."""
+    header = columns.get("ts")
+    if table == "customers" or header is None or any(":" in v for v in samples.get(header, [])[:200]):
+        return {}
+    used = set(columns.values())
+    for candidate in headers:
+        values = [v.strip() for v in samples.get(candidate, [])[:200] if v.strip()]
+        named = candidate not in used and "time" in contract.normalise(candidate)
+        if named and values and all(_TIME_OF_DAY.match(v) for v in values):
+            return {"ts": candidate}
+    return {}
+
+
+def _labels_fit(table: str, target: str, values: list[str]) -> bool:
+    """Whether a column's labels belong to target's vocabulary: at least half its distinct labels are recognised
+    (a ticket status, Open/Closed/Solved, is no relationship stage); true for targets without a vocabulary."""
+    vocabulary = vocab.vocabulary_for(table, target)
+    labels = {str(v).strip() for v in values if v is not None and str(v).strip()}
+    if vocabulary is None or not labels or len(labels) > vocab.MAX_LABELS:
+        return vocabulary is None or not labels
+    return len(vocab.auto_labels(vocabulary, sorted(labels))) >= len(labels) / 2
 
 
 def suggest(
@@ -241,7 +294,8 @@ def suggest(
     for target, header in contract.auto_map(table, list(headers)).items():
         column = contract.TABLES[table].column(target)
         # a required column named as such stays mapped (the report shows its bad values); an optional one must fit
-        if column.required or _fits(column.type, samples.get(header, []), number, cur):
+        values = samples.get(header, [])
+        if column.required or (_fits(column.type, values, number, cur) and _labels_fit(table, target, values)):
             columns[target] = header
     rules: list[Rule] = []
     norm = _by_norm(headers)
@@ -264,12 +318,18 @@ def suggest(
             if tenure and formats.looks_numeric(samples.get(tenure, []), number):
                 reference = (today or date.today()).isoformat()
                 rules.append(Rule("signup_date", "months_before", tenure, reference))
+    times = _time_columns(table, columns, headers, samples)
+    anonymous: list[str] = []
+    if table != "customers" and "customer_id" in columns:
+        ids = {str(v).strip().lower() for v in samples.get(columns["customer_id"], [])}
+        if ids & (set(ANONYMOUS_IDS) - {""}):
+            anonymous = list(ANONYMOUS_IDS)
     if table == "transactions" and "amount" not in columns:
         quantity = next((norm[s] for s in _QUANTITY if s in norm), None)
         price = next((norm[s] for s in _UNIT_PRICE if s in norm), None)
         if quantity and price:
             rules.append(Rule("amount", "product", quantity, other=price))
-    return TableMapping(table, columns, rules)
+    return TableMapping(table, columns, rules, times=times, anonymous=anonymous)
 
 
 def _autopay_rule(norm: dict[str, str], samples: dict[str, list[str]], target: str) -> Rule | None:
@@ -304,4 +364,5 @@ def merge_template(template: TableMapping, headers: Sequence[str]) -> tuple[Tabl
         else:
             rules.append(rule)
     dates = {h: o for h, o in template.dates.items() if h in present}
-    return template.copy(columns=columns, rules=rules, dates=dates), notes
+    times = {t: h for t, h in template.times.items() if h in present and t in columns}
+    return template.copy(columns=columns, rules=rules, dates=dates, times=times), notes

@@ -512,12 +512,13 @@ class Upload:
                 cur.execute(
                     f"""
                     insert into {name} (customer_id)
-                    select distinct customer_id from ({ids}) where customer_id not in (select customer_id from {name})
+                    select distinct customer_id from ({ids})
+                    where customer_id is not null and customer_id not in (select customer_id from {name})
                     """
                 )
             out["customers"] = Prebuilt(self.plans["customers"].present)
         elif events:
-            out["customers"] = SqlSource(f"select distinct customer_id from ({ids})")
+            out["customers"] = SqlSource(f"select distinct customer_id from ({ids}) where customer_id is not null")
         return out
 
     def _finalise(self, cur, table: str) -> None:
@@ -571,12 +572,13 @@ class Upload:
             ids = " union ".join(f"select customer_id from {e.name} where not _rejected" for e in events)
             text = (
                 f"select * from ({select.text}) union all by name "
-                f"select distinct customer_id from ({ids}) where customer_id not in (select customer_id from ({select.text}))"
+                f"select distinct customer_id from ({ids}) where customer_id is not null "
+                f"and customer_id not in (select customer_id from ({select.text}))"
             )
             return SqlSource(text, select.params + select.params)
         if table == "customers" and events:
             ids = " union ".join(f"select customer_id from {e.name} where not _rejected" for e in events)
-            return SqlSource(f"select distinct customer_id from ({ids})")
+            return SqlSource(f"select distinct customer_id from ({ids}) where customer_id is not null")
         return None
 
     def _file_rows(self, table: str) -> list[tuple[SourceFile, int]]:

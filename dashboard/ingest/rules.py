@@ -29,6 +29,8 @@ KINDS = {
     "product": "× another column (number)",
     "months_before": "months before a reference date (date)",
     "constant": "the same value on every row",
+    "combine": "joined with another column (an ID made of two columns)",
+    "row_number": "the row's number in its file (an ID for files without one)",
 }
 """Every rule kind with the words shown to users."""
 
@@ -36,7 +38,11 @@ _OUTPUT = {kind: contract.BOOLEAN for kind in FLAG_KINDS} | {
     "product": contract.NUMBER,
     "months_before": contract.DATE,
     "constant": "",
+    "combine": contract.TEXT,
+    "row_number": contract.TEXT,
 }
+ID_KINDS = ("combine", "row_number")
+"""Rules that can make an identifier (customer_id, transaction_id)."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +63,10 @@ class Rule:
             return f"{self.target} = {self.value} minus {self.source} months"
         if self.kind == "constant":
             return f"{self.target} = '{self.value}' on every row"
+        if self.kind == "combine":
+            return f"{self.target} = {self.source} | {self.other}"
+        if self.kind == "row_number":
+            return f"{self.target} = the row number in its file"
         return f"{self.target} = {self.source} {KINDS[self.kind]} '{self.value}'"
 
     def sources(self) -> tuple[str, ...]:
@@ -88,8 +98,10 @@ class Rule:
         if self.kind not in KINDS:
             raise IngestError(f"{where}: unknown kind {self.kind!r}; choose one of {', '.join(KINDS)}")
         target_type = target_type_of(table, self.target)
-        if self.target == "customer_id":
-            raise IngestError(f"{where}: the customer ID must come from a column of the file, not from a rule")
+        if self.target == "customer_id" and self.kind not in ID_KINDS:
+            raise IngestError(f"{where}: the customer ID comes from a column, two columns joined, or the row number")
+        if self.kind in ID_KINDS and target_type != contract.TEXT:
+            raise IngestError(f"{where}: '{KINDS[self.kind]}' gives an identifier (text), but {self.target} is {target_type}")
         output = _OUTPUT[self.kind]
         if output == contract.BOOLEAN and target_type != contract.BOOLEAN:
             raise IngestError(f"{where}: '{KINDS[self.kind]}' gives yes/no, but {self.target} is {target_type}")
@@ -97,10 +109,12 @@ class Rule:
             raise IngestError(f"{where}: a product gives a number, but {self.target} is {target_type}")
         if output == contract.DATE and target_type not in (contract.DATE, contract.TIMESTAMP):
             raise IngestError(f"{where}: months before a date gives a date, but {self.target} is {target_type}")
-        if self.kind != "constant" and not self.source:
+        if self.kind not in ("constant", "row_number") and not self.source:
             raise IngestError(f"{where}: choose the column the rule reads")
         if self.kind == "product" and not self.other:
             raise IngestError(f"{where}: choose the second column to multiply by")
+        if self.kind == "combine" and not self.other:
+            raise IngestError(f"{where}: choose the second column to join")
         if self.kind in ("equals", "one_of", "contains", "starts_with", "ends_with") and not self.value.strip():
             raise IngestError(f"{where}: enter the text to compare with")
         if self.kind == "at_least":
@@ -167,13 +181,24 @@ def rule_sql(
     table: str,
     columns: dict[str, tuple[str, str]],
     number: formats.NumberStyle,
+    row_prefix: str = "",
 ) -> formats.Converted:
-    """The rule's value and "its inputs are blank" as SQL; columns maps each header the rule reads to (column, kind)."""
+    """The rule's value and "its inputs are blank" as SQL; columns maps each header the rule reads to (column, kind).
+
+    A row number is the row's place in the read (1 for the first data row), after row_prefix (the file, when several)."""
     target_type = target_type_of(table, rule.target)
+    if rule.kind == "row_number":
+        return formats.Converted(sql("{} || cast(row_number() over () as varchar)", lit(row_prefix)), Sql("false"))
     if rule.kind == "constant":
         constant = _constant(rule.value, target_type, rule.target)
         return formats.Converted(sql(f"cast({{}} as {contract.SQL_TYPES[target_type]})", lit(constant)), Sql("false"))
     col, kind = columns[rule.source]
+    if rule.kind == "combine":
+        first, second = formats.identifier_value(col, kind), formats.identifier_value(*columns[rule.other])
+        value = sql(
+            "case when not ({} and {}) then concat_ws(' | ', {}, {}) end", first.blank, second.blank, first.value, second.value
+        )
+        return formats.Converted(value, sql("({} and {})", first.blank, second.blank))
     if rule.kind in ("equals", "one_of", "contains", "starts_with", "ends_with"):
         text = formats.text_value(col, kind)
         lowered = sql("lower({})", text.value)

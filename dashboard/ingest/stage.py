@@ -21,7 +21,7 @@ from dashboard.ingest.mapping import TableMapping
 from dashboard.ingest.report import BLOCKING, Example, Problem
 from dashboard.ingest.rules import rule_sql, target_type_of
 from dashboard.ingest.sources import SourceFile, read_error_message
-from dashboard.ingest.sql import Sql, ident, join, sql
+from dashboard.ingest.sql import Sql, ident, join, lit, sql
 from dashboard.ingest.vocab import vocabulary_for
 
 STAGING_DB = "cxlens_staging"
@@ -199,7 +199,7 @@ def plan_table(
     for source in sources:
         if source.name in misread:
             continue  # its columns are wrong as a whole: the delimiter problem says so
-        needed = list(mapping.columns.values()) + [h for r in mapping.rules for h in r.sources()]
+        needed = [*mapping.columns.values(), *mapping.times.values(), *(h for r in mapping.rules for h in r.sources())]
         for header in dict.fromkeys(needed):
             if header not in source.headers:
                 shown = ", ".join(f"'{h}'" for h in source.headers[:20])
@@ -295,16 +295,17 @@ def _date_styles(
             styles[header] = formats.DateStyle("iso")
             continue
         guess = formats.guess_dates(cur, values)
-        if guess.ambiguous:
+        if guess.ambiguous == ("day-first", "month-first"):
             guess = _settle_on_whole_files(cur, sources, header, guess)
         if guess.ambiguous:
+            first, second = (formats.DATE_ORDERS[o] for o in guess.ambiguous)
+            words = "day first or month first" if guess.ambiguous == ("day-first", "month-first") else f"{first} or {second}"
             plan.problems.append(
                 _problem(
                     table,
                     "ambiguous_dates",
-                    f"{table}: dates in '{header}' like '{guess.example}' could be day first or month first; CX Lens "
-                    "does not guess",
-                    f"Choose how '{header}' writes dates: day first (31/12/2024) or month first (12/31/2024).",
+                    f"{table}: dates in '{header}' like '{guess.example}' could be {words}; CX Lens does not guess",
+                    f"Choose how '{header}' writes dates: {first} or {second}.",
                     header,
                     guess.example,
                 )
@@ -376,12 +377,29 @@ def _file_plan(index: int, source: SourceFile, plan: TablePlan, samples: dict[st
                 identifier=target in IDENTIFIERS and not as_label,
             )
             used = (source.headers.index(header),)
+            if target in mapping.times:
+                time_col, time_kind = columns[mapping.times[target]]
+                converted = formats.with_time(converted, formats.time_of_day(time_col, time_kind))
+                used = (*used, source.headers.index(mapping.times[target]))
             direct = True
         else:
             rule = next(r for r in mapping.rules if r.target == target)
-            converted = rule_sql(rule, table, columns, plan.number)
+            prefix = f"{index + 1}-" if len(plan.sources) > 1 else ""
+            converted = rule_sql(rule, table, columns, plan.number, prefix)
             used = tuple(source.headers.index(h) for h in rule.sources())
             direct = False
+        if target == "customer_id" and mapping.anonymous:
+            # an anonymous ID (0, unknown, a blank when listed) is published as null: the row counts, it is no customer
+            words = [w.strip().lower() for w in mapping.anonymous]
+            anonymous = sql("coalesce(list_contains({}, lower({})), false)", lit(words), converted.value)
+            if "" in words:
+                anonymous = sql("({} or {})", anonymous, converted.blank)
+            level1.append(sql("{} as _anon", anonymous))
+            converted = formats.Converted(
+                sql("case when {} then null else {} end", anonymous, converted.value),
+                sql("({} and not {})", converted.blank, anonymous),
+            )
+            add_check("anonymous_id", target, used, "_anon", False)
         level1.append(sql(f"{{}} as {name}", converted.value))
         level1.append(sql(f"{{}} as _blank{i}", converted.blank))
         if required:
@@ -399,7 +417,7 @@ def _file_plan(index: int, source: SourceFile, plan: TablePlan, samples: dict[st
             add_check(code, target, used, implausible, required)
             if not required and len(checks) > before:
                 blanked[target] = checks[-1].mask  # an optional value that is not plausible is published blank
-    used_headers = set(mapping.columns.values()) | {h for r in mapping.rules for h in r.sources()}
+    used_headers = set(mapping.columns.values()) | set(mapping.times.values()) | {h for r in mapping.rules for h in r.sources()}
     raw_cols = [Sql(c) for c in source.columns]
     if source.format == sniff.CSV:
         last, extra = source.columns[-1], f"c{len(source.columns)}"

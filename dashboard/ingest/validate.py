@@ -95,6 +95,13 @@ def _check_message(table: str, check: Check, count: int, rows: int, plan: TableP
             f"{source.name}: {n(count, 'row')} {verb(count, 'has', 'have')} no customer ID ({where}){share}; {_left_out(count)}",
             "Download the rejected rows to see them. Fill in the customer ID at the source if these rows matter.",
         )
+    if check.code == "anonymous_id":
+        words = ", ".join(repr(w) if w else "blank" for w in mapping.anonymous[:6])
+        return (
+            f"{source.name}: {n(count, 'row')} {verb(count, 'has', 'have')} an anonymous customer ID ({where}: {words}){share}; "
+            "they count in channel and stage totals but not as customers",
+            "Edit the list of anonymous IDs if one of these is a real customer.",
+        )
     if check.code == "blank_required":
         return (
             f"{source.name}: {n(count, 'row')} {verb(count, 'has', 'have')} no {target} ({where}){share}; {_left_out(count)}",

@@ -470,3 +470,20 @@ def lifetime_from(timeline: pd.DataFrame) -> money.Lifetime:
 def lifetime_spec(definition: Definition) -> DefectionSpec:
     """The spec whose timeline measures the dataset's expected lifetime: the definition over every customer."""
     return defection.timeline_spec(DefectionSpec(definition=definition))
+
+
+def company_lifetime_value(cur: duckdb.DuckDBPyConnection, version: Version, filters: Filters) -> pd.DataFrame:
+    """One row: current customers in scope (not staged as defected) with the company's own lifetime value
+    (customers.lifetime_value), their mean and total; no rows when the dataset does not carry it."""
+    if not version.has("customers", "lifetime_value"):
+        return pd.DataFrame(columns=["customers", "mean", "total"])
+    where, params = filters.validate().dimension_sql("c.segment", "c.region")
+    return cur.execute(
+        f"""
+        select count(lifetime_value) as customers, avg(lifetime_value) as mean, coalesce(sum(lifetime_value), 0) as total
+        from {version.table("customers")} c
+        join {version.table("stg_customers")} s using (customer_id)
+        where not coalesce(s.defected, false) and {where}
+        """,
+        params,
+    ).df()

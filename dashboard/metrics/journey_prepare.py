@@ -106,11 +106,11 @@ def _labels(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
         with raw as (
             select 'stage' as kind, coalesce(stage, ?) as label, bool_and(stage is null) as blank,
                    min(list_position(?, stage)) as pos, count(*) as touchpoints, count(resolved_ts) as timed
-            from {ix} where ts is not null and customer_id is not null group by 2
+            from {ix} where ts is not null group by 2
             union all
             select 'channel', coalesce(channel, ?), bool_and(channel is null), min(list_position(?, channel)),
                    count(*), count(resolved_ts)
-            from {ix} where ts is not null and customer_id is not null group by 2
+            from {ix} where ts is not null group by 2
         )
         select kind, label,
                cast(row_number() over (partition by kind order by blank, pos is null, pos, label) as smallint) as code,
@@ -193,11 +193,34 @@ def _cube(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
                    as sat_low,
                sum(effort) as effort_sum, count(effort) as effort_n,
                sum(cost) as cost_sum, count(cost) as cost_n
-        from {t("jr_touch")}
+        from (
+            select segment, region, month, stage_code, channel_code, initiator, is_contact, satisfaction, effort, cost
+            from {t("jr_touch")}
+            union all
+            {_anonymous_touchpoints(version)}
+        )
         group by all
         order by month
-        """
+        """,
+        [NOT_SET, NOT_SET, NO_STAGE, NO_CHANNEL],
     )
+
+
+def _anonymous_touchpoints(version: Version) -> str:
+    """Select of touchpoints with no customer (an anonymous ID, published as null), in jr_touch's cube columns: they
+    count in the stage and channel totals of jr_cube, and in nothing that follows a customer (paths, repeats, reach)."""
+    t = version.table
+    has_initiator = version.has("interactions", "initiated_by")
+    contact = "lower(trim(i.initiated_by)) = 'customer'" if has_initiator else "true"
+    initiator = "nullif(lower(trim(i.initiated_by)), '')" if has_initiator else "cast(null as varchar)"
+    return f"""
+            select ? as segment, ? as region, cast(date_trunc('month', i.ts) as date) as month,
+                   sl.code as stage_code, cl.code as channel_code, {initiator} as initiator,
+                   coalesce({contact}, false) as is_contact, i.satisfaction, i.effort, i.cost
+            from {t("interactions")} i
+            join {t("jr_labels")} sl on sl.kind = 'stage' and sl.label = coalesce(i.stage, ?)
+            join {t("jr_labels")} cl on cl.kind = 'channel' and cl.label = coalesce(i.channel, ?)
+            where i.ts is not null and i.customer_id is null"""
 
 
 def _gaps(cur: duckdb.DuckDBPyConnection, version: Version) -> None:

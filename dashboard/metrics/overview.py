@@ -42,7 +42,7 @@ KPIS: tuple[tuple[str, str, str, str], ...] = (
         "(refunds and cancellations are negative; transactions of IDs not in the customers table count with segment "
         "and region (not set)).",
     ),
-    ("revenue_per_customer", "Revenue per customer", "money", "Revenue ÷ customers."),
+    ("revenue_per_customer", "Revenue per customer", "money", "Revenue of customers ÷ customers (anonymous sales left out)."),
     (
         "contacts_per_customer",
         "Contacts per customer",
@@ -101,6 +101,7 @@ def prepare(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
                    coalesce(c.region, ?) as region,
                    cast(date_trunc('month', e.ts) as date) as month,
                    p.customer_id is not null as is_prospect,
+                   e.customer_id is null as anonymous,
                    {measures}
             from {source} e
             left join {customers} c on c.customer_id = e.customer_id
@@ -154,13 +155,14 @@ def kpis(cur: duckdb.DuckDBPyConnection, version: Version, filters: Filters) -> 
                (select coalesce(sum(n), 0) from scope where churned {churn_cut}) as defected,
                (select sum(satisfaction_sum) / nullif(sum(satisfaction_n), 0) from scope) as mean_satisfaction,
                (select coalesce(sum(revenue), 0) from tx) as revenue,
+               (select coalesce(sum(revenue) filter (where not anonymous), 0) from tx) as customer_revenue,
                (select coalesce(sum(cost), 0) from tx) as tx_cost,
-               (select coalesce(sum(events), 0) from ix) as contacts,
+               (select coalesce(sum(events) filter (where not anonymous), 0) from ix) as customer_contacts,
                (select coalesce(sum(cost), 0) from ix) as ix_cost
         """,
         scope_params + tx_params + ix_params + churn_params,
     ).fetchall()[0]
-    customers, defected, mean_sat, revenue, tx_cost, contacts, ix_cost = row
+    customers, defected, mean_sat, revenue, customer_revenue, tx_cost, customer_contacts, ix_cost = row
     has_tx, has_ix = version.has("transactions"), version.has("interactions")
     has_churn = staged.load_profile(cur, version).tells_defection
     has_cost = version.has("transactions", "cost") or version.has("interactions", "cost")
@@ -170,8 +172,9 @@ def kpis(cur: duckdb.DuckDBPyConnection, version: Version, filters: Filters) -> 
         "active_customers": (customers - defected if has_churn else customers, True),
         "churn_rate": (per(defected) if has_churn else None, has_churn),
         "revenue": (revenue if has_tx else None, has_tx),
-        "revenue_per_customer": (per(revenue) if has_tx else None, has_tx),
-        "contacts_per_customer": (per(contacts) if has_ix else None, has_ix),
+        # per customer: what customers did (anonymous rows count in the totals, not per customer)
+        "revenue_per_customer": (per(customer_revenue) if has_tx else None, has_tx),
+        "contacts_per_customer": (per(customer_contacts) if has_ix else None, has_ix),
         "cost_to_serve": ((tx_cost or 0) + (ix_cost or 0) if has_cost else None, has_cost),
         "mean_satisfaction": (mean_sat, version.has("customers", "satisfaction")),
     }

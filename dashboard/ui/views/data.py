@@ -300,6 +300,7 @@ def _mapping_for(upload: Upload, table: str) -> None:
         _behaviours(upload, table, headers)
     _derived(upload, table, headers)
     _formats(upload, table, headers)
+    _anonymous_ids(upload, table)
     _labels(upload, table)
     st.download_button(
         "Download this mapping (JSON, for the command line)",
@@ -408,7 +409,8 @@ def _remove_target(upload: Upload, table: str, target: str) -> None:
 def _derived(upload: Upload, table: str, headers: list[str]) -> None:
     mapping = upload.mapping.tables[table]
     st.markdown(
-        "**Derived columns** · computed by a rule, e.g. amount = Quantity × UnitPrice, sign-up = tenure months before a date"
+        "**Derived columns** · computed by a rule, e.g. amount = Quantity × UnitPrice, sign-up = tenure months before a "
+        "date, customer_id = the row number (a file without IDs) or two columns joined"
     )
     derived = [r for r in mapping.rules if not r.target.startswith(contract.BEHAVIOUR_PREFIX)]
     for rule in derived:
@@ -417,7 +419,7 @@ def _derived(upload: Upload, table: str, headers: list[str]) -> None:
         if right.button("Remove", key=_map_key(table, f"rmrule_{rule.target}"), icon=":material/delete:"):
             _remove_target(upload, table, rule.target)
             st.rerun()
-    targets = [c.name for c in contract.TABLES[table].columns if c.name != "customer_id"]
+    targets = list(contract.TABLES[table].names)  # customer_id too: from the row number or two columns joined
     with st.form(_map_key(table, "add_rule"), clear_on_submit=True, border=True):
         st.caption("Add a derived column (it replaces the column's mapping)")
         a, b, c = st.columns(3)
@@ -428,7 +430,10 @@ def _derived(upload: Upload, table: str, headers: list[str]) -> None:
         )
         d, e = st.columns(2)
         other = d.selectbox(
-            "Second column (for ×)", ["", *headers], format_func=lambda h: h or "(none)", key=_map_key(table, "rule_other")
+            "Second column (for × or joined)",
+            ["", *headers],
+            format_func=lambda h: h or "(none)",
+            key=_map_key(table, "rule_other"),
         )
         value = e.text_input("Value (text, number, or reference date YYYY-MM-DD)", key=_map_key(table, "rule_value"))
         if st.form_submit_button("Add rule", icon=":material/add:"):
@@ -481,6 +486,10 @@ def _formats(upload: Upload, table: str, headers: list[str]) -> None:
         )
         if detected is not None and header not in mapping.dates:
             where.caption(f"Detected: {detected.label}")
+        _time_column(where, upload, table, headers, header)
+    if text_dates:
+        rule = formats.TWO_DIGIT_YEARS.split(": ", 1)[1]
+        st.caption(f"Two-digit years: {rule}; a misread year falls outside the date window and blocks publishing.")
     if numeric:
         where = columns[len(text_dates)] if len(text_dates) < len(columns) else columns[-1]
         decimals = ["auto", ".", ","]
@@ -499,6 +508,58 @@ def _formats(upload: Upload, table: str, headers: list[str]) -> None:
         )
         if plan and plan.files and mapping.decimal == "auto":
             where.caption(f"Detected: {'dot (12.50)' if plan.number.decimal == '.' else 'comma (12,50)'}")
+
+
+def _anonymous_ids(upload: Upload, table: str) -> None:
+    """The customer IDs that name nobody (0, unknown, blank): their rows count in totals, not as customers."""
+    mapping = upload.mapping.tables[table]
+    if table == "customers" or "customer_id" not in mapping.columns:
+        return
+    key = _map_key(table, "anonymous")
+    shown = ", ".join(w if w else "blank" for w in mapping.anonymous)
+
+    def _changed() -> None:
+        words = [w.strip() for w in str(st.session_state[key]).split(",") if w.strip()]
+        anonymous = list(dict.fromkeys("" if w.lower() == "blank" else w for w in words))
+        upload.set_mapping(table, upload.mapping.tables[table].copy(anonymous=anonymous))
+
+    st.text_input(
+        "Anonymous customer IDs (comma-separated; 'blank' for an empty ID)",
+        value=shown,
+        key=key,
+        on_change=_changed,
+        help="Rows with these IDs count in channel and stage totals but are no customer (stored with no customer ID).",
+    )
+
+
+def _time_column(where, upload: Upload, table: str, headers: list[str], date_header: str) -> None:
+    """For a date and time target read from date_header: the column holding its time of day, if any (ts = date + time)."""
+    mapping = upload.mapping.tables[table]
+    target = next(
+        (t for t, h in mapping.columns.items() if h == date_header and rules.target_type_of(table, t) == contract.TIMESTAMP), None
+    )
+    if target is None:
+        return
+    options = ["", *(h for h in headers if h != date_header)]
+    current = mapping.times.get(target, "")
+    key = _map_key(table, f"time_{target}")
+
+    def _changed() -> None:
+        fresh = upload.mapping.tables[table].copy()
+        if st.session_state[key]:
+            fresh.times[target] = st.session_state[key]
+        else:
+            fresh.times.pop(target, None)
+        upload.set_mapping(table, fresh)
+
+    where.selectbox(
+        f"Time of day for {target}",
+        options,
+        index=options.index(current) if current in options else 0,
+        format_func=lambda h: h or "in the same column",
+        key=key,
+        on_change=_changed,
+    )
 
 
 def _labels(upload: Upload, table: str) -> None:

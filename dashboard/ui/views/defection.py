@@ -243,6 +243,13 @@ def render_what_it_costs(ctx: PageContext, view: DefectionView) -> None:
         )
     else:
         _bgnbd_panel(ctx, view, ltv)
+    own = ctx.metric(figures.company_lifetime_value)
+    if not own.empty and own["customers"].iloc[0]:
+        st.markdown(
+            f"The company's own lifetime value (mapped from the customers file): "
+            f"**{markdown_text(nf.money(own['mean'].iloc[0]))}** per current customer on average, "
+            f"over {int(own['customers'].iloc[0]):,} customers."
+        )
     left, right = st.columns(2)
     with left:
         by_reason = figures.value_by_reason_from(view.summary)
