@@ -39,6 +39,7 @@ import duckdb
 
 from dashboard.contract import CHANNELS, JOURNEY_STAGES
 from dashboard.metrics.scope import NOT_SET
+from dashboard.staged import contacts as staged_contacts
 from dashboard.store import Version
 
 MAX_STEPS = 10
@@ -211,12 +212,12 @@ def _anonymous_touchpoints(version: Version) -> str:
     count in the stage and channel totals of jr_cube, and in nothing that follows a customer (paths, repeats, reach)."""
     t = version.table
     has_initiator = version.has("interactions", "initiated_by")
-    contact = "lower(trim(i.initiated_by)) = 'customer'" if has_initiator else "true"
+    contact = staged_contacts.contact_sql(version)
     initiator = "nullif(lower(trim(i.initiated_by)), '')" if has_initiator else "cast(null as varchar)"
     return f"""
             select ? as segment, ? as region, cast(date_trunc('month', i.ts) as date) as month,
                    sl.code as stage_code, cl.code as channel_code, {initiator} as initiator,
-                   coalesce({contact}, false) as is_contact, i.satisfaction, i.effort, i.cost
+                   {contact} as is_contact, i.satisfaction, i.effort, i.cost
             from {t("interactions")} i
             join {t("jr_labels")} sl on sl.kind = 'stage' and sl.label = coalesce(i.stage, ?)
             join {t("jr_labels")} cl on cl.kind = 'channel' and cl.label = coalesce(i.channel, ?)

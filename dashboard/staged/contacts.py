@@ -27,14 +27,20 @@ from dashboard.store import Version
 TABLE = "stg_contacts"
 
 
+def contact_sql(version: Version, alias: str = "i") -> str:
+    """SQL of "this touchpoint is a contact" over interactions aliased alias: started by the customer (initiated_by is
+    customer), every touchpoint when the data has no initiated_by. The one definition, also for anonymous touchpoints."""
+    if not version.has("interactions", "initiated_by"):
+        return "true"
+    return f"coalesce(lower(trim({alias}.initiated_by)) = 'customer', false)"
+
+
 def build(cur: duckdb.DuckDBPyConnection, version: Version, profile: DataProfile, d: Definitions) -> None:
     """Create stg_contacts for a version being published (or re-staged)."""
     interactions = version.table("interactions")
     window = int(d.fcr_days)
     complaint = "lower(i.stage) = 'complaint'" if version.has("interactions", "stage") else "cast(null as boolean)"
-    contact = "coalesce(lower(trim(i.initiated_by)) = 'customer', false)"
-    if not version.has("interactions", "initiated_by"):
-        contact = "true"
+    contact = contact_sql(version)
     if profile.resolved_flag and profile.resolved_ts:
         resolved = "coalesce(i.resolved, case when i.resolved_ts is not null then true end)"
     elif profile.resolved_flag:
