@@ -29,6 +29,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from dashboard import staged
 from dashboard.metrics import defection, journey_service
 from dashboard.metrics.journey import JourneySpec
 from dashboard.store import Store
@@ -321,8 +322,24 @@ def test_a_figure_shown_on_several_pages_is_the_same_on_all(shown, shape: str, f
 CHURN_TRACES = {"Churn rate", "With it", "Without it"}
 
 
+def _tells_defection(battery_db: Path, shape: str) -> bool:
+    """The staged profile's word on whether shape's data can tell who left (churn labels, or purchases over a span
+    longer than the lapse window)."""
+    store = Store(battery_db.parent / "metrics.duckdb", read_only=True)
+    try:
+        with store.cursor() as cur:
+            return staged.load_profile(cur, store.active_version(shape)).tells_defection
+    finally:
+        store.close()
+
+
 @pytest.mark.parametrize("shape", [name for name in shapes.SHAPES if not shapes.says_who_left(name)])
-def test_no_churn_figure_where_the_data_does_not_say_who_left(shown, shape: str):
+def test_no_churn_figure_where_the_data_does_not_say_who_left(battery_db, shown, shape: str):
+    """Where the staged profile says defection cannot be told, no page shows a churn figure. A purchase lapse over
+    enough history is one way of telling who left (cdnow, online_retail): there a churn figure is right, so they are
+    skipped here and held to the same figure on every page by test_a_figure_shown_on_several_pages_is_the_same_on_all."""
+    if _tells_defection(battery_db, shape):
+        pytest.skip("the staged profile tells defection from a purchase lapse over a long enough history")
     found = []
     for page in ("Overview", "Journey", "Behaviours", "Story"):
         for run in shown(shape, page):

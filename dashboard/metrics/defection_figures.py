@@ -14,6 +14,7 @@ from datetime import date
 import duckdb
 import pandas as pd
 
+from dashboard import staged
 from dashboard.contract import RELATIONSHIP_STAGES
 from dashboard.formatting import NumberFormat
 from dashboard.metrics import defection, money
@@ -77,14 +78,16 @@ def _sum(frame: pd.DataFrame, column: str, mask: pd.Series | None = None) -> flo
 # -- headline --------------------------------------------------------------------------------
 
 
-def kpis_from(summary: pd.DataFrame, spec: DefectionSpec) -> pd.DataFrame:
-    """One row per headline figure (key, label, kind, value, definition, available), from a summary frame."""
+def kpis_from(summary: pd.DataFrame, spec: DefectionSpec, *, tells_defection: bool = True) -> pd.DataFrame:
+    """One row per headline figure (key, label, kind, value, definition, available), from a summary frame.
+    tells_defection is the staged profile's: where the data cannot tell who left, the defection figures are not
+    available (shown as "—", never 0), whatever rules the definition switches on."""
     d = spec.definition
     customers = _sum(summary, "n", summary["in_period"])
     defected = _sum(summary, "n", summary["defected_in_period"])
     current = summary["current"]
     expected_n = _sum(summary, "expected_n", current)
-    has_defection = d.contract or d.lapse
+    has_defection = (d.contract or d.lapse) and tells_defection
     has_value = expected_n > 0
     left = (summary["status"] == "left") & summary["defected_in_period"]
     values = {
@@ -379,8 +382,9 @@ def story(kpi_frame: pd.DataFrame, reason_frame: pd.DataFrame, number_format: Nu
 
 
 def kpis(cur: duckdb.DuckDBPyConnection, version: Version, spec: DefectionSpec) -> pd.DataFrame:
-    """The headline figures (see kpis_from)."""
-    return kpis_from(defection.summary(cur, version, spec), spec)
+    """The headline figures (see kpis_from), defection read as the version's staged profile allows."""
+    tells = staged.load_profile(cur, version).tells_defection
+    return kpis_from(defection.summary(cur, version, spec), spec, tells_defection=tells)
 
 
 def breakdown(cur: duckdb.DuckDBPyConnection, version: Version, spec: DefectionSpec) -> pd.DataFrame:

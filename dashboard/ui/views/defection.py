@@ -80,7 +80,7 @@ def render_headline(ctx: PageContext, view: DefectionView) -> None:
         status = "Status as the data gives it today: it has no dates (map `churn_date`, or add transactions or touchpoints)"
     st.caption(f"**Defected or at risk when:** {markdown_text(spec.definition.describe())}. {status}.")
     ctx.show_definitions("kind", "defected", "at_risk")
-    kpi_frame = figures.kpis_from(view.summary, spec)
+    kpi_frame = figures.kpis_from(view.summary, spec, tells_defection=view.tells_defection)
     story = figures.story(kpi_frame, figures.reasons_from(view.summary), ctx.number_format)
     if story:
         st.info("  \n".join(markdown_text(line) for line in story), icon=":material/campaign:")

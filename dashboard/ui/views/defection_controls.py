@@ -15,6 +15,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
+from dashboard import staged
 from dashboard.access import Action
 from dashboard.escape import markdown_text
 from dashboard.metrics import defection, defection_sources, money
@@ -209,6 +210,7 @@ class DefectionView:
     summary: pd.DataFrame
     timeline: pd.DataFrame
     stage_day: date | None = None  # the day stages are taken on (None: the data's own stage column, as it stands)
+    tells_defection: bool = True  # the staged profile's: False shows the defection figures as "—"
 
 
 def in_range(lo: float, hi: float) -> Callable[[float], float]:
@@ -301,6 +303,7 @@ def controls(ctx: PageContext) -> DefectionView:
         summary=ctx.metric(defection.summary, spec),
         timeline=ctx.metric(defection.timeline, defection.timeline_spec(spec)),
         stage_day=stage_day,
+        tells_defection=ctx.metric(staged.load_profile, None).tells_defection,
     )
 
 

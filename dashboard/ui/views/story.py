@@ -257,7 +257,7 @@ def decision_figures(ctx: PageContext) -> pd.DataFrame:
         hotspots,
         float(potential.sum()) if len(potential) else None,
         whatif_saving(ctx, data),
-        kpis_from(view.summary, view.spec),
+        kpis_from(view.summary, view.spec, tells_defection=view.tells_defection),
     )
 
 
