@@ -8,7 +8,7 @@ from datetime import date
 
 import pandas as pd
 
-from benchmarks.reference.overview import _prospects
+from benchmarks.reference import staged
 from dashboard.metrics.behaviour_catalogue import FLAG, NO_CONTACT, RULE, SELF_SERVICE, Catalogue, Measure
 from dashboard.metrics.scope import NOT_SET, Filters
 
@@ -59,14 +59,14 @@ def _rule(customers: pd.DataFrame, m: Measure) -> pd.Series:
 def customer_flags(tables: dict[str, pd.DataFrame], catalogue: Catalogue, filters: Filters = Filters()) -> pd.DataFrame:
     """One row per customer of the period: segment, region, satisfaction, defected, active, in_scope, b_<key>, n_behaviours."""
     filters = filters.validate()
-    customers = tables["customers"].copy()
+    # every ID seen anywhere, with the staged prospect, defected and defected-since (label date or lapse date)
+    customers, _ = staged.customers(tables)
     transactions, interactions = tables["transactions"], tables["interactions"]
-    prospects = _prospects(tables)
-    churned = customers["churned"].fillna(False).astype(bool) if "churned" in customers else False
+    prospects = set(customers.loc[customers["is_prospect"], "customer_id"])
     no_dates = pd.Series(pd.NaT, index=customers.index)
-    churn_date = pd.to_datetime(customers["churn_date"]) if "churn_date" in customers else no_dates
+    churn_date = pd.to_datetime(customers["defected_since"])
     signup = pd.to_datetime(customers["signup_date"]) if "signup_date" in customers else no_dates
-    defected = churned | churn_date.notna()
+    defected = customers["defected"].astype("boolean").fillna(False).astype(bool)
     customers["segment"] = customers["segment"].fillna(NOT_SET) if "segment" in customers else NOT_SET
     customers["region"] = customers["region"].fillna(NOT_SET) if "region" in customers else NOT_SET
     keep = ~customers["customer_id"].isin(prospects)

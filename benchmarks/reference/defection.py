@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from benchmarks.reference import staged
 from dashboard.metrics import clv
 from dashboard.metrics.defection_prepare import WINDOW_MONTHS
 from dashboard.metrics.defection_spec import (
@@ -44,8 +45,11 @@ def customers_with_purchases(tables: dict[str, pd.DataFrame]) -> tuple[pd.DataFr
     per["repeat_spend"] = (bought.groupby("customer_id")["amount"].sum() - first_spend) / (per["purchase_days"] - 1).where(
         per["purchase_days"] > 1
     )
-    is_prospect = customers["stage"].astype("string").str.lower().eq("prospect").fillna(False) if "stage" in customers else False
-    customers = customers[~is_prospect & customers["customer_id"].isin(set(bought["customer_id"]))]
+    # the customers are the staged ones: every ID seen anywhere but prospects (a churned ID that never bought included)
+    everyone, _ = staged.customers(tables)
+    customers = everyone.loc[~everyone["is_prospect"]].drop(
+        columns=["is_prospect", "purchases", "last_purchase", "defected", "defected_since"]
+    )
     frame = customers.merge(per, left_on="customer_id", right_index=True, how="left")
     signup = pd.to_datetime(frame["signup_date"]) if "signup_date" in frame else pd.Series(pd.NaT, index=frame.index)
     frame["start_date"] = pd.concat([signup, frame["first_purchase"]], axis=1).min(axis=1)
@@ -279,7 +283,7 @@ def kpis(tables: dict[str, pd.DataFrame], spec: DefectionSpec) -> dict[str, floa
     customers = frame["in_period"].sum()
     current = frame["status"] != "left"
     left = (frame["status"] == "left") & frame["defected_in_period"]
-    dated = spec.definition.contract or spec.definition.lapse
+    dated = (spec.definition.contract or spec.definition.lapse) and staged.customers(tables)[1]  # unknown: "—", not 0
     return {
         "defection_rate": frame["defected_in_period"].sum() / customers if customers and dated else None,
         "defected": float(frame["defected_in_period"].sum()) if dated else None,
