@@ -265,12 +265,14 @@ def test_a_saved_setting_that_cannot_be_read_falls_back_with_one_notice(hostile_
     use_copy(hostile_db_file, tmp_path, monkeypatch)
     at = open_page("pages/1_Journey.py", {"ds": "settings"})
     assert not at.exception
-    assert at.number_input(key="w:j_repeat").value == 7, "the stored '4-01' is replaced by the default 7 days"
+    # the repeat window is the dataset's staged definition (fcr_days, 7 by default), no longer the journey.repeat_days
+    # setting: the stored '4-01' there is not read, so only the SLA is named as replaced
+    assert at.number_input(key="w:j_repeat").value == 7, "the staged repeat window, 7 days by default"
     assert at.number_input(key="w:j_sla").value == 5, "the stored 1e308 is replaced by the default"
     notes = [c.value for c in at.caption if "Saved settings" in c.value]
     assert notes == [
         ":material/info: Saved settings that could not be read are replaced by their defaults until saved "
-        "again: repeat window (7 used), complaint SLA (5 used)."
+        "again: complaint SLA (5 used)."
     ]
 
 

@@ -21,7 +21,7 @@ import duckdb
 
 from dashboard.staged.definitions import Definitions
 from dashboard.staged.profile import DataProfile
-from dashboard.staged.sql import FILE_ORDER
+from dashboard.staged.sql import FILE_ORDER, known_time
 from dashboard.store import Version
 
 TABLE = "stg_contacts"
@@ -49,14 +49,16 @@ def build(cur: duckdb.DuckDBPyConnection, version: Version, profile: DataProfile
         resolved = "i.resolved_ts is not null"
     else:
         resolved = "cast(null as boolean)"
+    resolved_ts = known_time("i.resolved_ts") if profile.resolved_ts else "i.resolved_ts"
     cur.execute(
         f"""
         create or replace table {version.table(TABLE)} as
         with touchpoints as (
-            select {FILE_ORDER} as contact_id, i.customer_id, i.ts, i.channel, i.stage, i.reason,
-                   {contact} as is_contact, {complaint} as is_complaint, i.resolved_ts, {resolved} as resolved
+            select {FILE_ORDER} as contact_id, i.customer_id, {known_time("i.ts")} as ts, i.channel, i.stage, i.reason,
+                   {contact} as is_contact, {complaint} as is_complaint, {resolved_ts} as resolved_ts,
+                   {resolved} as resolved
             from {interactions} i
-            where i.customer_id is not null and i.ts is not null
+            where i.customer_id is not null and {known_time("i.ts")} is not null
         ),
         judged as (
             select contact_id, customer_id, ts, prev_ts, next_ts, next_contact_id,

@@ -21,7 +21,7 @@ import duckdb
 from dashboard.contract import RELATIONSHIP_STAGES, normalise
 from dashboard.staged.definitions import Definitions
 from dashboard.staged.profile import DataProfile
-from dashboard.staged.sql import bind
+from dashboard.staged.sql import bind, known_day
 from dashboard.store import Version
 
 TABLE = "stg_customers"
@@ -43,7 +43,8 @@ def build(cur: duckdb.DuckDBPyConnection, version: Version, profile: DataProfile
     labelled = "regexp_replace(lower(c.stage), '[^0-9a-z]+', '', 'g')"
     by_stage = f"coalesce(list_contains(cast($prospect_labels as varchar[]), {labelled}), false)"
     flag = "coalesce(c.churned, false)" if profile.churn_flag else "false"
-    dated = "c.churn_date is not null" if profile.churn_date else "false"
+    churn_date = known_day("c.churn_date") if profile.churn_date else "cast(null as date)"
+    dated = f"{churn_date} is not null" if profile.churn_date else "false"
     if profile.has_purchases:
         prospect = f"{by_stage} or (coalesce(p.purchases, 0) = 0 and not ({flag} or {dated}))"
     elif profile.stage_column:
@@ -61,9 +62,11 @@ def build(cur: duckdb.DuckDBPyConnection, version: Version, profile: DataProfile
     complaint_rows = (
         f"""
         select customer_id, count(*) filter (
-                   where cast(ts as date) <= $as_of and $as_of < cast(ts as date) + interval {window} day
+                   where day <= $as_of and $as_of < day + interval {window} day
                ) as recent
-        from {interactions} where lower(stage) = 'complaint' and customer_id is not null group by customer_id
+        from (select customer_id, {known_day("ts")} as day from {interactions}
+              where lower(stage) = 'complaint' and customer_id is not null)
+        group by customer_id
         """
         if profile.complaints
         else f"select cast(null as varchar) as customer_id, 0 as recent from {interactions} where false"
@@ -76,10 +79,10 @@ def build(cur: duckdb.DuckDBPyConnection, version: Version, profile: DataProfile
             union select customer_id from {interactions} where customer_id is not null
         ),
         days as (
-            select customer_id, cast(ts as date) as day, sum(amount) as amount
+            select customer_id, {known_day("ts")} as day, sum(amount) as amount
             from {transactions}
-            where customer_id is not null and ts is not null and amount is not null
-            group by customer_id, cast(ts as date)
+            where customer_id is not null and {known_day("ts")} is not null and amount is not null
+            group by all
         ),
         p as (
             select customer_id,
@@ -92,7 +95,7 @@ def build(cur: duckdb.DuckDBPyConnection, version: Version, profile: DataProfile
         k as ({complaint_rows}),
         flags as (
             select ids.customer_id, p.first_purchase, p.last_purchase, coalesce(p.purchases, 0) as purchases,
-                   coalesce(p.revenue, 0) as revenue, c.churn_date,
+                   coalesce(p.revenue, 0) as revenue, {churn_date} as churn_date,
                    {prospect} as is_prospect,
                    {flag} as by_flag, {dated} as by_date, {lapsed} as by_lapse,
                    {quiet} as by_quiet, {complaining} as by_complaints

@@ -16,6 +16,7 @@ from datetime import date
 
 import duckdb
 
+from dashboard.staged.sql import known_day
 from dashboard.store import Version
 
 CONTRACT, REPEAT_PURCHASE, LEADS_TO_DEALS, CONTACTS_ONLY = "contract", "repeat purchase", "leads to deals", "contacts only"
@@ -112,7 +113,7 @@ def measure(cur: duckdb.DuckDBPyConnection, version: Version) -> DataProfile:
         select (select count(*) from (select 1 from {transactions} where amount > 0 and ts is not null limit 1)),
                (select count(ts) from {transactions}) + (select count(ts) from {interactions})
                + (select count(signup_date) + count(churn_date) from {customers}),
-               (select min(cast(ts as date)) from {transactions} where amount is not null)
+               (select min({known_day("ts")}) from {transactions} where amount is not null)
         """
     ).fetchall()[0]
     complaints = 0
@@ -153,14 +154,15 @@ def counted(cur: duckdb.DuckDBPyConnection, version: Version, found: DataProfile
 
 def _as_of(cur: duckdb.DuckDBPyConnection, version: Version) -> date | None:
     """The day statuses are assessed on, the Funnel's "now": the last day with a transaction or touchpoint (the last
-    signup or churn date when there are none), or a later churn date."""
+    signup or churn date when there are none), or a later churn date (days outside sql.KNOWN_DAYS do not count)."""
     customers, transactions, interactions = (version.table(t) for t in ("customers", "transactions", "interactions"))
+    signup, churned = known_day("signup_date"), known_day("churn_date")
     return cur.execute(
         f"""
-        select greatest(coalesce(greatest((select max(cast(ts as date)) from {transactions}),
-                                          (select max(cast(ts as date)) from {interactions})),
-                                 (select greatest(max(signup_date), max(churn_date)) from {customers})),
-                        (select max(churn_date) from {customers}))
+        select greatest(coalesce(greatest((select max({known_day("ts")}) from {transactions}),
+                                          (select max({known_day("ts")}) from {interactions})),
+                                 (select greatest(max({signup}), max({churned})) from {customers})),
+                        (select max({churned}) from {customers}))
         """
     ).fetchall()[0][0]
 
