@@ -22,11 +22,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, timedelta
 
 import duckdb
 import pandas as pd
 
+from dashboard import staged
 from dashboard.metrics import clv
 from dashboard.metrics.defection_prepare import WINDOW_MONTHS
 from dashboard.metrics.defection_spec import (
@@ -612,7 +613,8 @@ def timeline(cur: duckdb.DuckDBPyConnection, version: Version, spec: DefectionSp
 
     Columns: start_month (null when unknown; customers who joined before the data starts share the month before it),
     in_window (joined on or after the first day of data), defect_month, months, event (defected), n, exposure_days
-    (days as a customer from the first day of data to the defection or the as-of day).
+    (days as a customer from the first day a defection can be seen, see _lapse_observable_from, to the defection or the
+    as-of day).
     """
     spec = timeline_spec(spec).validate()
     fit = cur.execute(f"select as_of, history_start from {version.table('df_fit')}").fetchall()[0]
@@ -625,6 +627,7 @@ def timeline(cur: duckdb.DuckDBPyConnection, version: Version, spec: DefectionSp
         return pd.DataFrame(columns=["start_month", "in_window", "defect_month", "months", "event", "n", "exposure_days"])
     before = month_start(start)
     before = date(before.year - (before.month == 1), (before.month - 2) % 12 + 1, 1)
+    observed_from = _lapse_observable_from(cur, version, spec, start)
     return cur.execute(
         f"""
         select case when start_date is null then null
@@ -642,8 +645,25 @@ def timeline(cur: duckdb.DuckDBPyConnection, version: Version, spec: DefectionSp
         group by all
         order by all
         """,
-        [history_start, before, history_start, as_of, DAYS_PER_MONTH, history_start, history_start, as_of, *params],
+        [history_start, before, history_start, as_of, DAYS_PER_MONTH, history_start, observed_from, as_of, *params],
     ).df()
+
+
+def _lapse_observable_from(cur: duckdb.DuckDBPyConnection, version: Version, spec: DefectionSpec, start: date) -> date:
+    """The first day a defection can be seen: the first day of data, or, when only purchase lapses tell who left (no
+    churn labels), that day plus the staged lapse window: a lapse is dated last purchase + lapse_days, so none can fall
+    earlier, and customer-time before it would count as a year without defections that could not have been seen (one
+    year of orders with a 365-day lapse would measure a rate of a few percent from the eight days that can show one)."""
+    try:
+        found, chosen = staged.load(cur, version)
+    except duckdb.CatalogException:
+        return start
+    if found.churn_labels or not spec.definition.lapse:
+        return start
+    try:
+        return start + timedelta(days=int(chosen.lapse_days))
+    except OverflowError:
+        return start
 
 
 def complaint_counts(cur: duckdb.DuckDBPyConnection, version: Version, filters: Filters) -> pd.DataFrame:
