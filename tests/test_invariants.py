@@ -334,12 +334,9 @@ def _tells_defection(battery_db: Path, shape: str) -> bool:
 
 
 @pytest.mark.parametrize("shape", [name for name in shapes.SHAPES if not shapes.says_who_left(name)])
-def test_no_churn_figure_where_the_data_does_not_say_who_left(battery_db, shown, shape: str):
-    """Where the staged profile says defection cannot be told, no page shows a churn figure. A purchase lapse over
-    enough history is one way of telling who left (cdnow, online_retail): there a churn figure is right, so they are
-    skipped here and held to the same figure on every page by test_a_figure_shown_on_several_pages_is_the_same_on_all."""
-    if _tells_defection(battery_db, shape):
-        pytest.skip("the staged profile tells defection from a purchase lapse over a long enough history")
+def test_a_churn_figure_only_where_the_staged_profile_tells_who_left(battery_db, shown, shape: str):
+    """Data without churn labels: where the staged profile says defection cannot be told, no page shows a churn figure;
+    where a purchase lapse over enough history tells it (cdnow, online_retail), the Overview shows the churn rate."""
     found = []
     for page in ("Overview", "Journey", "Behaviours", "Story"):
         for run in shown(shape, page):
@@ -349,7 +346,11 @@ def test_no_churn_figure_where_the_data_does_not_say_who_left(battery_db, shown,
                 names = {t.get("name") for t in chart.get("data", []) if _draws_something({"data": [t]})}
                 found += [f"{run.where} · chart trace {n!r}" for n in names & CHURN_TRACES]
             found += [f"{run.where} · table column {c!r}" for t in run.tables for c in t.columns if "churn" in str(c).lower()]
-    assert not found, "a churn figure on data that does not say who left"
+    if _tells_defection(battery_db, shape):
+        overview = [value for run in shown(shape, "Overview") for label, value in run.metrics if label == "Churn rate"]
+        assert overview and all(v != "—" for v in overview), "the lapse tells who left, yet the Overview shows no churn"
+    else:
+        assert not found, "a churn figure on data that does not say who left"
 
 
 @pytest.mark.parametrize("shape", [name for name in shapes.SHAPES if shapes.has_column(name, "interactions", "resolved")])
