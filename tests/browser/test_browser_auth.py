@@ -84,6 +84,8 @@ def test_analyst_may_upload_and_publish_but_not_delete(auth_server: AppServer, f
     _open_data(page, auth_server, "Datasets")  # a reload keeps no sign-in: the role lives in the session
     _sign_in(page, "analyst")
     expect(page.get_by_role("button", name="Rename")).to_be_visible(timeout=30_000)
+    # the version picker's buttons draw after the rename form on a loaded machine: wait for them before counting
+    expect(page.get_by_role("button", name="Make version 1 active")).to_be_visible(timeout=30_000)
     assert _buttons(page, *DATASET_BUTTONS) == {
         "Make version 1 active": 1,
         "Rename": 1,
@@ -101,6 +103,7 @@ def test_admin_sees_delete(auth_server: AppServer, fresh_page: Page):
     expect(page.get_by_text("Wrong password for the admin role.")).to_be_visible()
     _sign_in(page, "admin")
     expect(page.get_by_role("button", name="Delete dataset tiny…")).to_be_visible(timeout=30_000)
+    expect(page.get_by_role("button", name="Make version 1 active")).to_be_visible(timeout=30_000)
     assert _buttons(page, *DATASET_BUTTONS) == dict.fromkeys(DATASET_BUTTONS, 1)
     screenshot(page, "auth-admin-datasets")
 
