@@ -416,15 +416,20 @@ def drop_follow_up(cur: duckdb.DuckDBPyConnection, version: Version, spec: Defec
             .to_dict()
         )
         row["observed"] = row["left_within_year"] / row["flagged"] if row["flagged"] else None
-    enough = row["flagged"] >= MIN_FOLLOW_UP_CUSTOMERS and row["observed"] is not None
-    chance = row["observed"] if enough else 1.0
-    basis = (
-        f"{row['left_within_year']:,} of {row['flagged']:,} customers whose purchases had dropped a year ago left within "
-        "that year"
-        if enough
-        else "too few customers with a drop can be followed for a year, so each is assumed lost"
+    return _follow_up_row(
+        row,
+        "flagged",
+        "customers whose purchases had dropped a year ago left within that year",
+        "too few customers with a drop can be followed for a year, so each is assumed lost",
     )
-    return pd.DataFrame([{**row, "chance_used": chance, "basis": basis}])
+
+
+def _follow_up_row(row: dict, followed: str, observed_words: str, assumed_words: str) -> pd.DataFrame:
+    """row with chance_used: the observed share of the followed customers who left within a year when at least
+    MIN_FOLLOW_UP_CUSTOMERS can be followed, else 1.0 (each assumed lost); and basis, the same in words."""
+    enough = row[followed] >= MIN_FOLLOW_UP_CUSTOMERS and row["observed"] is not None
+    basis = f"{row['left_within_year']:,} of {row[followed]:,} {observed_words}" if enough else assumed_words
+    return pd.DataFrame([{**row, "chance_used": row["observed"] if enough else 1.0, "basis": basis}])
 
 
 def follow_up_spec(spec: DefectionSpec) -> DefectionSpec:
@@ -485,14 +490,12 @@ def complaint_follow_up(cur: duckdb.DuckDBPyConnection, version: Version, spec: 
             .to_dict()
         )
         row["observed"] = row["left_within_year"] / row["complainers"] if row["complainers"] else None
-    enough = row["complainers"] >= MIN_FOLLOW_UP_CUSTOMERS and row["observed"] is not None
-    chance = row["observed"] if enough else 1.0
-    basis = (
-        f"{row['left_within_year']:,} of {row['complainers']:,} customers with a badly handled complaint left within a year"
-        if enough
-        else "too few complainers can be followed for a year, so every flagged complainer is assumed lost"
+    return _follow_up_row(
+        row,
+        "complainers",
+        "customers with a badly handled complaint left within a year",
+        "too few complainers can be followed for a year, so every flagged complainer is assumed lost",
     )
-    return pd.DataFrame([{**row, "chance_used": chance, "basis": basis}])
 
 
 # -- the queries behind the page's figures ----------------------------------------------------
