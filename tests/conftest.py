@@ -84,3 +84,14 @@ def as_read(texts) -> str:
     import re
 
     return re.sub(r"\\(.)", r"\1", "\n".join(texts)).replace("\u2060", "")
+
+
+def data_page(query: dict | None = None):
+    """The Data page run through AppTest from the entry point, with query as its URL parameters."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=120)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    at.switch_page("pages/9_Data.py")
+    return at.run()

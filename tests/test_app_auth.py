@@ -14,6 +14,7 @@ from streamlit.testing.v1.util import patch_config_options
 from dashboard import access, story
 from dashboard.store import Store
 from dashboard.ui import auth
+from tests.conftest import data_page as _data_page
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORDS = {"viewer": "see-only", "analyst": "map-and-publish", "admin": "may-delete"}
@@ -26,14 +27,6 @@ def password_sign_in(app_tiny_db: Path, monkeypatch: pytest.MonkeyPatch) -> Path
     for role, password in PASSWORDS.items():
         monkeypatch.setenv(f"CXLENS_PASSWORD_{role.upper()}", access.hash_password(password, SALT))
     return app_tiny_db
-
-
-def _data_page(query: dict | None = None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    for key, value in (query or {}).items():
-        at.query_params[key] = value
-    at.switch_page("pages/9_Data.py")
-    return at.run()
 
 
 def _sign_in(at: AppTest, role: str, password: str | None = None) -> AppTest:

@@ -9,19 +9,12 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard.store import Store
+from tests.conftest import data_page as _data_page
 from tests.ingest_helpers import TRANSACTIONS_CSV
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
 CUSTOMERS, TRANSACTIONS, INTERACTIONS = 0, 1, 2
-
-
-def _data_page(query: dict | None = None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    for key, value in (query or {}).items():
-        at.query_params[key] = value
-    at.switch_page("pages/9_Data.py")
-    return at.run()
 
 
 def _widget(items, prefix: str):
