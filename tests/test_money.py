@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pandas as pd
 import pytest
 
 from dashboard.metrics import clv, economics, money
@@ -194,3 +195,20 @@ def test_the_drop_chance_agrees_with_the_pandas_reference(tmp_path):
         chance = d.drop_follow_up(cur, version, d.drop_follow_up_spec(spec)).iloc[0]["chance_used"]
     store.close()
     assert chance == reference.drop_chance(tables, spec) == 0.25
+
+
+def test_at_risk_is_unknown_not_zero_where_the_data_cannot_tell_who_left():
+    """Two weeks of purchases cannot show a lapse: with only the default rules on, at risk and revenue at risk are
+    unknown (shown as "—"), never 0; switching on an early-warning rule makes them judged again."""
+    summary = pd.DataFrame(
+        {
+            "n": [3], "in_period": [True], "defected_in_period": [False], "current": [True], "expected_n": [3],
+            "expected_sum": [300.0], "status": ["active"], "revenue_at_risk": [0.0], "value_sum": [0.0],
+        }
+    )  # fmt: skip
+    spec = d.DefectionSpec(definition=d.Definition(drop=False, alive=False, complaint=False))
+    unknown = f.kpis_from(summary, spec, tells_defection=False).set_index("key")
+    assert pd.isna(unknown.loc["at_risk", "value"]) and not unknown.loc["at_risk", "available"]
+    assert pd.isna(unknown.loc["revenue_at_risk", "value"]) and pd.isna(unknown.loc["defected", "value"])
+    judged = f.kpis_from(summary, replace(spec, definition=d.Definition(drop=True)), tells_defection=False).set_index("key")
+    assert judged.loc["at_risk", "value"] == 0 and judged.loc["revenue_at_risk", "value"] == 0

@@ -283,12 +283,15 @@ def kpis(tables: dict[str, pd.DataFrame], spec: DefectionSpec) -> dict[str, floa
     customers = frame["in_period"].sum()
     current = frame["status"] != "left"
     left = (frame["status"] == "left") & frame["defected_in_period"]
-    dated = (spec.definition.contract or spec.definition.lapse) and staged.customers(tables)[1]  # unknown: "—", not 0
+    d = spec.definition
+    tells = staged.customers(tables)[1]
+    dated = (d.contract or d.lapse) and tells  # unknown: "—", not 0
+    judged = bool(d.rules) and (tells or d.drop or d.alive or d.complaint)  # at risk needs a way to tell, or a warning rule
     return {
         "defection_rate": frame["defected_in_period"].sum() / customers if customers and dated else None,
         "defected": float(frame["defected_in_period"].sum()) if dated else None,
-        "at_risk": float((frame["status"] == "at risk").sum()),
-        "revenue_at_risk": float(frame["revenue_at_risk"].sum()),
+        "at_risk": float((frame["status"] == "at risk").sum()) if judged else None,
+        "revenue_at_risk": float(frame["revenue_at_risk"].sum()) if judged else None,
         "value_lost": float(frame.loc[left, "value_if_retained"].sum()) if dated else None,
         "lifetime_value": float(frame.loc[current, "value_if_retained"].mean()),
     }

@@ -90,11 +90,14 @@ def kpis_from(summary: pd.DataFrame, spec: DefectionSpec, *, tells_defection: bo
     has_defection = (d.contract or d.lapse) and tells_defection
     has_value = expected_n > 0
     left = (summary["status"] == "left") & summary["defected_in_period"]
+    # at risk is known when the staged definition can tell it (it needs a way to tell defection) or an early-warning
+    # rule the analyst switched on judges it; otherwise it is unknown ("—"), not 0
+    has_risk = bool(d.rules) and (tells_defection or d.drop or d.alive or d.complaint)
     values = {
         "defection_rate": (defected / customers if customers and has_defection else None, has_defection),
         "defected": (defected if has_defection else None, has_defection),
-        "at_risk": (_sum(summary, "n", summary["status"] == "at risk") if d.rules else None, bool(d.rules)),
-        "revenue_at_risk": (_sum(summary, "revenue_at_risk") if has_value else None, has_value),
+        "at_risk": (_sum(summary, "n", summary["status"] == "at risk") if has_risk else None, has_risk),
+        "revenue_at_risk": (_sum(summary, "revenue_at_risk") if has_value and has_risk else None, has_value and has_risk),
         "value_lost": (_sum(summary, "value_sum", left) if has_value and has_defection else None, has_value and has_defection),
         "lifetime_value": (_sum(summary, "expected_sum", current) / expected_n if has_value else None, has_value),
     }
