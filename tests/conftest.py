@@ -7,10 +7,18 @@ from pathlib import Path
 
 import pytest
 import streamlit as st
+from hypothesis import HealthCheck, settings
 
 from dashboard import config, sample
 from dashboard.store import Store
 from tests.tiny import tiny_tables
+
+# property tests (tests/test_properties.py): the same 25 examples on every run, so a red suite always means a change
+# broke something; `pytest tests/test_properties.py --hypothesis-profile=explore` draws 500 fresh ones to hunt for more
+_QUIET = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+settings.register_profile("repeatable", max_examples=25, deadline=None, derandomize=True, suppress_health_check=_QUIET)
+settings.register_profile("explore", max_examples=500, deadline=None, suppress_health_check=_QUIET)
+settings.load_profile("repeatable")
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "tests" / "screenshots"

@@ -212,3 +212,29 @@ def test_at_risk_is_unknown_not_zero_where_the_data_cannot_tell_who_left():
     assert pd.isna(unknown.loc["revenue_at_risk", "value"]) and pd.isna(unknown.loc["defected", "value"])
     judged = f.kpis_from(summary, replace(spec, definition=d.Definition(drop=True)), tells_defection=False).set_index("key")
     assert judged.loc["at_risk", "value"] == 0 and judged.loc["revenue_at_risk", "value"] == 0
+
+
+def test_a_customer_whose_refunds_outweigh_their_purchases_has_nothing_at_risk(tmp_path):
+    """Refunded $20, bought $9.50 the next day, then complained and was never answered: at risk, but with a net spend
+    of −$10.50 there is no revenue to lose; the figure is $0, not a negative amount (seen: −$63.17)."""
+    customers = pd.DataFrame(
+        {"customer_id": ["C0"], "segment": ["Home"], "region": ["North"], "signup_date": [pd.Timestamp("2024-01-01")],
+         "churned": [False], "churn_date": [None]}
+    )  # fmt: skip
+    transactions = pd.DataFrame(
+        {"customer_id": ["C0", "C0"], "ts": pd.to_datetime(["2024-01-01", "2024-01-02"]), "amount": [-20.0, 9.5]}
+    )
+    interactions = pd.DataFrame(
+        {"customer_id": ["C0"], "ts": pd.to_datetime(["2024-04-02"]), "channel": ["phone"], "stage": ["complaint"],
+         "resolved": [False]}
+    )  # fmt: skip
+    store = Store(tmp_path / "refunds.duckdb")
+    version = store.publish("refunds", {"customers": customers, "transactions": transactions, "interactions": interactions})
+    spec = d.DefectionSpec(definition=d.Definition(lapse=False, alive=False), valuation=d.Valuation(method="simple"))
+    with store.cursor() as cur:
+        rows = _statuses(cur, version, spec)
+        kpis = f.kpis(cur, version, spec).set_index("key")
+    store.close()
+    assert rows.loc["C0", "status"] == "at risk" and rows.loc["C0", "annual_spend"] < 0
+    assert rows.loc["C0", "revenue_at_risk"] == 0 and rows.loc["C0", "risk_bound"] == 0
+    assert kpis.loc["revenue_at_risk", "value"] == 0

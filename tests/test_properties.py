@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from benchmarks.reference import behaviours as ref_behaviours
@@ -31,9 +31,7 @@ from dashboard.metrics.scope import Filters
 from dashboard.metrics.stages import DEFAULT_MODEL
 from dashboard.store import Store
 
-SETTINGS = settings(
-    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
-)
+SETTINGS = settings()  # the profile tests/conftest.py loads: repeatable by default, `--hypothesis-profile=explore`
 START = datetime(2024, 1, 1)
 SEGMENTS = ["Home", "Business", None]
 CHANNELS = ["phone", "web", "email", "chat"]

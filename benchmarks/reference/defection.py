@@ -196,8 +196,10 @@ def statuses(tables: dict[str, pd.DataFrame], spec: DefectionSpec) -> pd.DataFra
     frame["value_if_retained"] = frame["annual_spend"] * v.margin * clv.annuity_factor(v.years, v.discount)
     at_risk = frame["status"] == "at risk"
     margin_years = frame["annual_spend"] * v.margin * min(v.years, MAX_YEARS)
-    frame["risk_bound"] = np.where(at_risk, frame["p_defect"] * margin_years, np.nan)
-    frame["revenue_at_risk"] = np.where(at_risk, frame["p_defect"] * frame["value_if_retained"], np.nan)
+    # a customer whose refunds outweigh their purchases has nothing at risk; none counts above the bound
+    frame["risk_bound"] = np.where(at_risk, frame["p_defect"] * margin_years.clip(lower=0), np.nan)
+    at_stake = np.minimum(frame["value_if_retained"], margin_years).clip(lower=0)
+    frame["revenue_at_risk"] = np.where(at_risk, frame["p_defect"] * at_stake, np.nan)
     frame["in_period"], frame["defected_in_period"] = _period(frame, filters)
     return frame
 

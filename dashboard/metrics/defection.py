@@ -15,7 +15,8 @@ The first two are defections with a date (the churn date; the last purchase + N 
 monthly chart and retention curves. A customer who has defected by either of them has **left**; one who has not
 but matches any other rule is **at risk**: the two never hold for the same customer (decided once, in
 `status_sql`'s status column). Revenue at risk = Σ over at-risk customers of P(defect) × remaining lifetime value,
-each at most P(defect) × annual margin × min(expected years, MAX_YEARS) (the risk_bound column).
+each at most P(defect) × annual margin × min(expected years, MAX_YEARS) (the risk_bound column) and never below 0
+(a customer whose refunds outweigh their purchases has nothing at risk).
 """
 
 from __future__ import annotations
@@ -204,8 +205,8 @@ def status_sql(
     Columns: customer_id, segment, region, start_date, churn_date, churn_reason, last_purchase, annual_spend,
     p_alive, recent_rate, baseline_rate, fired_<rule> for every rule, status ('left', 'at risk' or 'active'),
     defected (contract ended or no purchase for N days), defect_date (null for a churned flag without a date),
-    undated, main_reason, p_defect, value_if_retained, expected_value, risk_bound (P(defect) × annual margin × min(expected
-    years, MAX_YEARS), at risk only), revenue_at_risk (at most risk_bound); with groups, also
+    undated, main_reason, p_defect, value_if_retained, expected_value, risk_bound (P(defect) × max(annual margin, 0) ×
+    min(expected years, MAX_YEARS), at risk only), revenue_at_risk (between 0 and risk_bound); with groups, also
     stage (from spec.stage_source) and behaviours (from spec.behaviour_source).
     """
     d, v = spec.definition, spec.valuation
@@ -321,9 +322,9 @@ def status_sql(
     sql = f"""
         with base as ({base}), rates as ({rates}), rules as ({rules}), status as ({status}), money as ({money})
         select * exclude (margin_in_years),
-               case when status = 'at risk' then p_defect * margin_in_years end as risk_bound,
-               case when status = 'at risk' then least(p_defect * value_if_retained, p_defect * margin_in_years)
-               end as revenue_at_risk
+               case when status = 'at risk' then p_defect * greatest(margin_in_years, 0) end as risk_bound,
+               case when status = 'at risk'
+                    then p_defect * greatest(least(value_if_retained, margin_in_years), 0) end as revenue_at_risk
         from money
     """
     return sql, params

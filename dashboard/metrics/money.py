@@ -125,5 +125,6 @@ def expected_lifetime(annual_rate: float | None) -> Lifetime:
 
 
 def revenue_at_risk_bound(p_leaving: float, annual_margin: float, years: float) -> float:
-    """The most a customer's revenue at risk can be: P(leaving) × annual margin × min(expected years, MAX_YEARS)."""
-    return p_leaving * annual_margin * min(years, MAX_YEARS)
+    """The most a customer's revenue at risk can be: P(leaving) × max(annual margin, 0) × min(expected years, MAX_YEARS)
+    (a customer whose refunds outweigh their purchases has nothing at risk)."""
+    return p_leaving * max(annual_margin, 0.0) * min(years, MAX_YEARS)
