@@ -179,6 +179,8 @@ def _overlay(base: TableMapping, section: dict) -> TableMapping:
         changes["columns"] = full.columns
     if "rules" in section:
         changes["rules"] = [Rule.from_json(r) for r in section["rules"]]
+    if "join" in section:
+        changes["join"] = full.join
     for key in ("labels", "dates", "decimal", "thousands"):
         if key in section:
             changes[key] = getattr(full, key)

@@ -102,6 +102,14 @@ def _check_message(table: str, check: Check, count: int, rows: int, plan: TableP
             "they count in channel and stage totals but not as customers",
             "Edit the list of anonymous IDs if one of these is a real customer.",
         )
+    if check.code == "lookup_unmatched":
+        on = source.headers[check.columns[0]]
+        return (
+            f"{source.name}: {n(count, 'row')} {verb(count, 'has', 'have')} a {on} that {check.detail} does not hold, so "
+            f"{verb(count, 'its', 'their')} looked-up columns are unknown{share}; {_left_out(count)}",
+            f"Upload the {check.detail} extract that covers these rows, or check the key columns picked for the lookup; "
+            "download the rejected rows to see them.",
+        )
     if check.code == "blank_required":
         return (
             f"{source.name}: {n(count, 'row')} {verb(count, 'has', 'have')} no {target} ({where}){share}; {_left_out(count)}",
@@ -588,6 +596,9 @@ def rejected_rows(cur: duckdb.DuckDBPyConnection, staged: StagedTable, most: int
 
 
 def _reason(check: Check, plan: TablePlan) -> str:
+    if check.code == "lookup_unmatched":
+        on = plan.sources[0].headers[check.columns[0]] if plan.sources else "key"
+        return f"no row of {check.detail} has this row's {on}"
     header = plan.mapping.columns.get(check.target, "")
     where = f" ('{header}')" if header else ""
     return {

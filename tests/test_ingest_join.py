@@ -1,0 +1,247 @@
+"""Several files of one table: joined on a key the analyst picks, or looked up through a key (issue 14, item 1)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from dashboard.ingest.errors import IngestError
+from dashboard.ingest.joinspec import JoinFile, JoinSpec
+from dashboard.ingest.mapping import Mapping, TableMapping
+from dashboard.ingest.report import BLOCKING, WARNING
+from tests.ingest_helpers import problems, publish, run_upload, table_rows, write
+
+STATUS = "customerID,Contract,Churn\nC1,Month-to-month,Yes\nC2,One year,No\nC3,Two year,No\nC4,Month-to-month,No\n"
+"""Four customers' status; C4 has no services row."""
+SERVICES = "CustID,PaperlessBilling,Contract\nC1,Yes,x\nC2,No,y\nC3,Yes,z\nC9,Yes,w\n"
+"""Services of C1-C3 and of C9, whom the status sheet lacks; its own Contract column clashes with the status one."""
+
+
+def _customers_mapping(**join) -> TableMapping:
+    return TableMapping(
+        "customers",
+        columns={"customer_id": "customerID", "segment": "Contract", "churned": "Churn", "b_e_billing": "PaperlessBilling"},
+        join=JoinSpec("customerID", (JoinFile("CustID"),), **join),
+    )
+
+
+def test_customers_split_over_three_files_are_joined_on_the_key(store, tmp_path: Path) -> None:
+    status = write(tmp_path, "status.csv", STATUS)
+    services = write(tmp_path, "services.csv", SERVICES)
+    demo = tmp_path / "demographics.parquet"
+    pd.DataFrame({"customerID": ["C3", "C1", "C2"], "State": ["NY", "CA", "TX"]}).to_parquet(demo)
+    mapping = _customers_mapping().copy(columns={**_customers_mapping().columns, "region": "State"})
+    version, report = publish(store, tmp_path, {"customers": [status, services, demo]}, mappings={"customers": mapping})
+    rows = table_rows(store, version, "customers", "customer_id")
+    got = {r[0]: r for r in rows}
+    assert sorted(got) == ["C1", "C2", "C3", "C4"]  # C9 is only in services: reported, not published
+    with store.cursor() as cur:
+        frame = cur.execute(
+            f"select customer_id, segment, region, churned, b_e_billing from {version.table('customers')} order by 1"
+        ).fetchall()
+    assert frame == [
+        ("C1", "Month-to-month", "CA", True, True),
+        ("C2", "One year", "TX", False, False),
+        ("C3", "Two year", "NY", False, True),
+        ("C4", "Month-to-month", None, False, None),
+    ]
+    notes = [p.message for p in report.tables["customers"].problems if p.code == "join_match"]
+    assert notes[0] == (
+        "services.csv joined to status.csv on customerID = CustID: 3 rows of 4 of status.csv matched (75.0%); "
+        "1 only in status.csv; 1 only in services.csv"
+    )
+    assert "3 rows of 4 of status.csv matched (75.0%); 1 only in status.csv; 0 only in demographics.parquet" in notes[1]
+    assert report.ok
+
+
+def test_a_clashing_column_of_a_joined_file_is_renamed_by_its_position(store, tmp_path: Path) -> None:
+    upload, _ = run_upload(
+        store,
+        tmp_path,
+        {"customers": [write(tmp_path, "status.csv", STATUS), write(tmp_path, "services.csv", SERVICES)]},
+        mappings={"customers": _customers_mapping()},
+    )
+    try:
+        assert upload.headers("customers") == ["customerID", "Contract", "Churn", "PaperlessBilling", "Contract (2)"]
+    finally:
+        upload.close()
+
+
+def test_unmatched_rows_of_both_files_are_reported_and_downloadable(store, tmp_path: Path) -> None:
+    upload, report = run_upload(
+        store,
+        tmp_path,
+        {"customers": [write(tmp_path, "status.csv", STATUS), write(tmp_path, "services.csv", SERVICES)]},
+        mappings={"customers": _customers_mapping()},
+    )
+    try:
+        warning = problems(report, "customers")["join_unmatched"]
+        assert warning.severity == WARNING
+        assert warning.count == 2
+        assert [(e.file, e.row) for e in warning.examples] == [("status.csv", 5), ("services.csv", 5)]
+        frame = upload.unmatched("customers")
+        assert frame[["file", "row"]].values.tolist() == [["status.csv", 5], ["services.csv", 5]]
+        assert (
+            frame.loc[0, "problem"] == "no row of services.csv has CustID 'C4'; published with the columns of services.csv blank"
+        )
+        assert frame.loc[1, "problem"] == "status.csv has no row with customerID 'C9'; not published"
+        assert frame.loc[1, "PaperlessBilling"] == "Yes"
+    finally:
+        upload.close()
+
+
+def test_a_repeated_key_in_a_joined_file_blocks_naming_file_column_and_rows(store, tmp_path: Path) -> None:
+    services = write(tmp_path, "services.csv", SERVICES + "C2,Yes,again\n")
+    upload, report = run_upload(
+        store,
+        tmp_path,
+        {"customers": [write(tmp_path, "status.csv", STATUS), services]},
+        mappings={"customers": _customers_mapping()},
+    )
+    try:
+        repeated = problems(report, "customers")["join_repeated_keys"]
+        assert repeated.severity == BLOCKING
+        assert repeated.column == "CustID"
+        assert "services.csv: 1 row repeats a CustID already on an earlier row (e.g. 'C2' on rows 3, 6)" in repeated.message
+        assert not report.ok
+    finally:
+        upload.close()
+
+
+def test_first_row_per_key_is_used_when_the_analyst_says_so(store, tmp_path: Path) -> None:
+    services = write(tmp_path, "services.csv", SERVICES + "C2,Yes,again\n")
+    mapping = _customers_mapping(duplicates="first")
+    version, report = publish(
+        store, tmp_path, {"customers": [write(tmp_path, "status.csv", STATUS), services]}, mappings={"customers": mapping}
+    )
+    assert problems(report, "customers")["join_repeated_keys"].severity == WARNING
+    with store.cursor() as cur:
+        c2 = cur.execute(f"select b_e_billing from {version.table('customers')} where customer_id = 'C2'").fetchall()
+    assert c2 == [(False,)]  # the first C2 row of services.csv says No
+
+
+def test_a_missing_key_column_blocks_naming_the_file_and_column(store, tmp_path: Path) -> None:
+    mapping = _customers_mapping().copy(join=JoinSpec("customerID", (JoinFile("Customer"),)))
+    upload, report = run_upload(
+        store,
+        tmp_path,
+        {"customers": [write(tmp_path, "status.csv", STATUS), write(tmp_path, "services.csv", SERVICES)]},
+        mappings={"customers": mapping},
+    )
+    try:
+        bad = problems(report, "customers")["bad_join"]
+        assert bad.severity == BLOCKING
+        assert bad.message.startswith("services.csv has no column 'Customer' (its key for the join)")
+    finally:
+        upload.close()
+
+
+def test_sheets_of_one_workbook_are_joined(store, tmp_path: Path) -> None:
+    book = tmp_path / "customers.xlsx"
+    with pd.ExcelWriter(book) as writer:
+        pd.DataFrame({"customerID": ["C1", "C2"], "Churn": ["Yes", "No"]}).to_excel(writer, sheet_name="Status", index=False)
+        pd.DataFrame({"Customer ID": ["C2", "C1"], "Contract": ["One year", "Monthly"]}).to_excel(
+            writer, sheet_name="Services", index=False
+        )
+    mapping = TableMapping(
+        "customers",
+        columns={"customer_id": "customerID", "churned": "Churn", "segment": "Contract"},
+        join=JoinSpec("customerID", (JoinFile("Customer ID"),), sheets=("Status", "Services")),
+    )
+    version, report = publish(store, tmp_path, {"customers": [book]}, mappings={"customers": mapping})
+    with store.cursor() as cur:
+        rows = cur.execute(f"select customer_id, churned, segment from {version.table('customers')} order by 1").fetchall()
+    assert rows == [("C1", True, "Monthly"), ("C2", False, "One year")]
+    note = problems(report, "customers")["join_match"].message
+    assert note.startswith("customers.xlsx, sheet 'Services' joined to customers.xlsx, sheet 'Status'")
+    assert "2 rows of 2" in note
+
+
+PAYMENTS = "PaymentID,OrderID,Paid\nP1,O1,10.00\nP2,O2,20.00\nP3,O9,30.00\nP4,O1,5.00\n"
+"""Four payments: P3's order O9 is not in the orders file."""
+ORDERS = "Order ID,Customer,Order date\nO1,C1,2024-01-05\nO2,C2,2024-02-10\nO3,C3,2024-03-01\n"
+
+
+def _payments_mapping() -> TableMapping:
+    return TableMapping(
+        "transactions",
+        columns={"transaction_id": "PaymentID", "amount": "Paid", "customer_id": "Customer", "ts": "Order date"},
+        join=JoinSpec("OrderID", (JoinFile("Order ID", how="lookup"),)),
+    )
+
+
+def test_payments_take_customer_and_date_from_orders_and_unmatched_are_rejected(store, tmp_path: Path) -> None:
+    payments, orders = write(tmp_path, "payments.csv", PAYMENTS), write(tmp_path, "orders.csv", ORDERS)
+    upload, report = run_upload(
+        store, tmp_path, {"transactions": [payments, orders]}, mappings={"transactions": _payments_mapping()}
+    )
+    try:
+        table = report.tables["transactions"]
+        assert (table.read, table.published, table.rejected) == (4, 3, 1)  # nothing dropped silently
+        lost = problems(report, "transactions")["lookup_unmatched"]
+        assert lost.message.startswith("payments.csv: 1 row has a OrderID that orders.csv does not hold")
+        assert [(e.file, e.row, e.value) for e in lost.examples] == [("payments.csv", 4, "'O9'")]
+        rejected = upload.rejected("transactions")
+        assert rejected[["file", "row", "problem"]].values.tolist() == [
+            ["payments.csv", 4, "no row of orders.csv has this row's OrderID"]
+        ]
+        assert lost.severity == BLOCKING  # 25 % of rows is over the 1 % allowed by default
+    finally:
+        upload.close()
+
+
+def test_lookup_publishes_the_matched_payments(store, tmp_path: Path) -> None:
+    payments = write(tmp_path, "payments.csv", PAYMENTS.replace("P3,O9", "P3,O3"))
+    version, report = publish(
+        store,
+        tmp_path,
+        {"transactions": [payments, write(tmp_path, "orders.csv", ORDERS)]},
+        mappings={"transactions": _payments_mapping()},
+    )
+    with store.cursor() as cur:
+        rows = cur.execute(
+            f"select transaction_id, customer_id, cast(ts as date)::varchar, amount from {version.table('transactions')} "
+            "order by 1"
+        ).fetchall()
+    assert rows == [
+        ("P1", "C1", "2024-01-05", 10.0),
+        ("P2", "C2", "2024-02-10", 20.0),
+        ("P3", "C3", "2024-03-01", 30.0),
+        ("P4", "C1", "2024-01-05", 5.0),
+    ]
+    assert problems(report, "transactions")["join_match"].message == (
+        "orders.csv looked up in payments.csv on OrderID = Order ID: 4 rows of 4 of payments.csv matched (100.0%); "
+        "0 only in payments.csv; 0 only in orders.csv"
+    )
+
+
+def test_join_settings_round_trip_through_the_mapping_json() -> None:
+    mapping = Mapping({"transactions": _payments_mapping()})
+    again = Mapping.from_json(mapping.to_json())
+    assert again.tables["transactions"].join == JoinSpec("OrderID", (JoinFile("Order ID", how="lookup"),))
+    assert mapping.to_json()["transactions"]["join"] == {
+        "key": "OrderID",
+        "files": [{"key": "Order ID", "how": "lookup"}],
+        "duplicates": "block",
+    }
+
+
+@pytest.mark.parametrize(
+    ("join", "says"),
+    [
+        ({"key": "id", "file": []}, "unknown keys ['file']"),
+        ({"files": []}, "key must be the first file's key column"),
+        ({"key": "id", "files": [{"key": "x", "how": "merge"}]}, "how 'merge'; use join or lookup"),
+        ({"key": "id", "files": [{"key": "x", "by": "y"}]}, "file 2 has unknown keys ['by']"),
+        ({"key": "id", "duplicates": "last"}, "duplicates 'last' must be block or first"),
+        ({"key": "id", "sheets": ["One"]}, "a join needs two or more"),
+        ({"key": "", "files": []}, "name the first file's key column"),
+        ("id", "join must be an object"),
+    ],
+)
+def test_the_mapping_json_join_is_validated_strictly(join, says: str) -> None:
+    with pytest.raises(IngestError, match=None) as caught:
+        Mapping.from_json({"customers": {"columns": {"customer_id": "id"}, "join": join}})
+    assert says in str(caught.value)
