@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -245,3 +246,53 @@ def test_the_mapping_json_join_is_validated_strictly(join, says: str) -> None:
     with pytest.raises(IngestError, match=None) as caught:
         Mapping.from_json({"customers": {"columns": {"customer_id": "id"}, "join": join}})
     assert says in str(caught.value)
+
+
+def test_the_command_line_joins_and_looks_up_from_one_mapping_file(tmp_path: Path, monkeypatch, capsys) -> None:
+    from dashboard.__main__ import main
+    from dashboard.store import Store
+
+    db = tmp_path / "cli.duckdb"
+    monkeypatch.setenv("CXLENS_DB", str(db))
+    status, services = write(tmp_path, "status.csv", STATUS), write(tmp_path, "services.csv", SERVICES)
+    payments = write(tmp_path, "payments.csv", PAYMENTS.replace("P3,O9", "P3,O3"))
+    orders = write(tmp_path, "orders.csv", ORDERS)
+    mapping = Mapping({"customers": _customers_mapping(), "transactions": _payments_mapping()}).to_json()
+    path = write(tmp_path, "mapping.json", json.dumps(mapping))
+    args = ["ingest", "--dataset", "shop", "--mapping", str(path), "--rejected-dir", str(tmp_path / "out")]
+    code = main([*args, "--customers", str(status), str(services), "--transactions", str(payments), str(orders)])
+    out, err = capsys.readouterr()
+    assert code == 0, out + err
+    assert "3 rows of 4 of status.csv matched (75.0%); 1 only in status.csv; 1 only in services.csv" in out
+    assert "4 rows of 4 of payments.csv matched (100.0%)" in out
+    unmatched = pd.read_csv(tmp_path / "out" / "shop-customers-unmatched.csv")
+    assert unmatched[["file", "row"]].values.tolist() == [["status.csv", 5], ["services.csv", 5]]
+    store = Store(db)
+    try:
+        version = store.active_version("shop")
+        with store.cursor() as cur:
+            paid = cur.execute(
+                f"select customer_id, sum(amount) from {version.table('transactions')} group by 1 order by 1"
+            ).fetchall()
+            e_billing = cur.execute(f"select count(*) from {version.table('customers')} where b_e_billing").fetchall()
+    finally:
+        store.close()
+    assert paid == [("C1", 15.0), ("C2", 20.0), ("C3", 30.0)]
+    assert e_billing == [(2,)]  # C1 and C3 (C9 is only in services.csv)
+
+
+def test_next_months_files_go_through_with_the_saved_template(store, tmp_path: Path) -> None:
+    status, services = write(tmp_path, "status.csv", STATUS), write(tmp_path, "services.csv", SERVICES)
+    publish(store, tmp_path, {"customers": [status, services]}, mappings={"customers": _customers_mapping()})
+    later = tmp_path / "later"
+    later.mkdir()
+    march = write(later, "status-march.csv", STATUS + "C5,One year,No\n")
+    march_services = write(later, "services-march.csv", SERVICES + "C5,Yes,v\n")
+    upload, report = run_upload(store, later, {"customers": [march, march_services]})  # no mapping given
+    try:
+        assert upload.mapping.tables["customers"].join == JoinSpec("customerID", (JoinFile("CustID"),))
+        assert upload.mapping.tables["customers"].columns["b_e_billing"] == "PaperlessBilling"
+        assert "4 rows of 5 of status-march.csv matched (80.0%)" in problems(report, "customers")["join_match"].message
+        assert report.ok
+    finally:
+        upload.close()

@@ -44,7 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             type=Path,
             default=[],
             metavar="FILE",
-            help=f"{table} file(s): CSV/TSV/pipe, Excel, Parquet or JSON lines; several are appended",
+            help=f"{table} file(s): CSV/TSV/pipe, Excel, Parquet or JSON lines; appended, or joined by the mapping",
         )
     parser.add_argument("--mapping", type=Path, help="mapping file (JSON) as downloaded from the Data page; see the README")
     parser.add_argument("--new-dataset", action="store_true", help="refuse to add a version to an existing dataset")
@@ -237,6 +237,12 @@ def _ingest(upload: Upload, dataset: str, files, mapping_data: dict, args, out: 
 
 def _write_rejected(upload: Upload, report: Report, dataset: str, folder: Path, out: TextIO, cur) -> None:
     folder.mkdir(parents=True, exist_ok=True)
+    for table in upload.tables():
+        unmatched = upload.unmatched(table)
+        if len(unmatched):
+            path = folder / f"{dataset}-{table}-unmatched.csv"
+            path.write_bytes(csv_bytes(unmatched))
+            print(f"{len(unmatched):,} {table} rows without a match in the join written to {path}", file=out)
     for table, table_report in report.tables.items():
         if not table_report.rejected or table not in upload.staged:
             continue
