@@ -296,3 +296,67 @@ def test_next_months_files_go_through_with_the_saved_template(store, tmp_path: P
         assert report.ok
     finally:
         upload.close()
+
+
+def test_an_order_on_two_rows_of_the_lookup_file_blocks(store, tmp_path: Path) -> None:
+    orders = write(tmp_path, "orders.csv", ORDERS + "O1,C7,2024-04-01\n")
+    payments = write(tmp_path, "payments.csv", PAYMENTS.replace("P3,O9", "P3,O3"))
+    upload, report = run_upload(
+        store, tmp_path, {"transactions": [payments, orders]}, mappings={"transactions": _payments_mapping()}
+    )
+    try:
+        repeated = problems(report, "transactions")["join_repeated_keys"]
+        assert repeated.severity == BLOCKING
+        assert "orders.csv: 1 row repeats a Order ID already on an earlier row (e.g. 'O1' on rows 2, 5)" in repeated.message
+    finally:
+        upload.close()
+
+
+def test_a_rule_that_reads_no_value_blocks_naming_file_and_rule(store, tmp_path: Path) -> None:
+    from dashboard.ingest.rules import Rule
+
+    customers = write(tmp_path, "c.csv", "customer_id,Tenure,Paper\nA,long,maybe\nB,short,perhaps\nC,,\n")
+    mapping = TableMapping(
+        "customers",
+        columns={"customer_id": "customer_id", "b_e_billing": "Paper"},
+        rules=[Rule("signup_date", "months_before", "Tenure", "2024-12-31")],
+    )
+    upload, report = run_upload(store, tmp_path, {"customers": [customers]}, mappings={"customers": mapping})
+    try:
+        blocking = [p for p in report.blocking if p.code == "unreadable"]
+        assert sorted(p.column for p in blocking) == ["", "Paper"]  # the rule is named in the message, with its column
+        messages = " | ".join(p.message for p in blocking)
+        assert "c.csv: not one of the 2 values of rule" in messages
+        assert "c.csv: not one of the 2 values of column 'Paper' can be read as yes/no values for b_e_billing" in messages
+        assert not report.ok
+    finally:
+        upload.close()
+
+
+def test_an_optional_column_with_some_readable_values_still_only_warns(store, tmp_path: Path) -> None:
+    customers = write(tmp_path, "c.csv", "customer_id,Paper\nA,Yes\nB,perhaps\n")
+    mapping = TableMapping("customers", columns={"customer_id": "customer_id", "b_e_billing": "Paper"})
+    upload, report = run_upload(store, tmp_path, {"customers": [customers]}, mappings={"customers": mapping})
+    try:
+        assert problems(report, "customers")["unreadable"].severity == WARNING
+        assert report.ok
+    finally:
+        upload.close()
+
+
+def test_two_excel_workbooks_are_joined_with_their_own_row_numbers(store, tmp_path: Path) -> None:
+    status, services = tmp_path / "status.xlsx", tmp_path / "services.xlsx"
+    pd.DataFrame({"customerID": ["1", "2", "3"], "Churn": ["Yes", "No", "No"]}).to_excel(status, index=False)
+    pd.DataFrame({"CustID": [2, 4], "PaperlessBilling": ["Yes", "No"]}).to_excel(services, index=False)  # numbers: 2 = "2"
+    mapping = TableMapping(
+        "customers",
+        columns={"customer_id": "customerID", "churned": "Churn", "b_e_billing": "PaperlessBilling"},
+        join=JoinSpec("customerID", (JoinFile("CustID"),)),
+    )
+    upload, report = run_upload(store, tmp_path, {"customers": [status, services]}, mappings={"customers": mapping})
+    try:
+        frame = upload.unmatched("customers")
+        assert frame[["file", "row"]].values.tolist() == [["status.xlsx", 2], ["status.xlsx", 4], ["services.xlsx", 3]]
+        assert "1 row of 3 of status.xlsx matched (33.3%)" in problems(report, "customers")["join_match"].message
+    finally:
+        upload.close()
