@@ -312,6 +312,8 @@ class Upload:
             return
         self.samples[table] = samples_by_header(state.source, rows)
         self.preview_rows[table] = rows[:50]
+        appended_only = set(_header_notes(files))  # "other columns than the first file" is what a join expects
+        self.mapping_notes[table] = [n for n in self.mapping_notes.get(table, []) if n not in appended_only]
 
     def _drop_join(self, table: str) -> None:
         """Forget the table's join: its joined file, the sheets opened for it, its problem; the files' own samples back."""

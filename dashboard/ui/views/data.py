@@ -333,8 +333,8 @@ def _mapping_for(upload: Upload, table: str) -> None:
 
 APPEND, JOIN_MODE = "Append them (the files hold the same columns)", "Join them on key columns"
 HOW_TEXT = {
-    JOIN: "join: add its columns (rows without a match keep blanks)",
-    LOOKUP: "lookup: take its columns (rows without a match are rejected)",
+    JOIN: "join (add its columns)",
+    LOOKUP: "lookup (reject rows without a match)",
 }
 
 
@@ -422,6 +422,8 @@ def _join_form_files(upload: Upload, table: str, sources, sheets, spec: JoinSpec
         how = b.selectbox(
             "How it comes in",
             list(HOW_TEXT),
+            help="join: its columns are added; rows of the first file without a match keep them blank. lookup: rows of "
+            "the first file without a match are rejected (listed in the report and the rejected rows).",
             index=list(HOW_TEXT).index(member.how) if member else 0,
             format_func=HOW_TEXT.get,
             key=_map_key(table, f"jh{position}"),
