@@ -118,3 +118,27 @@ def test_two_customer_files_joined_on_the_page(empty_db: Path) -> None:
     labels = [b.label for b in at.get("download_button")]
     assert "Download the 2 unmatched rows (CSV)" in labels
     assert "Nothing blocks publishing" in text
+
+
+def test_a_templates_join_with_one_file_says_so_and_can_be_taken_back(empty_db: Path) -> None:
+    from dashboard.ingest import templates
+    from dashboard.ingest.joinspec import JoinFile, JoinSpec
+    from dashboard.ingest.mapping import TableMapping
+    from dashboard.store import Store
+
+    store = Store(empty_db)
+    try:
+        joined = TableMapping("customers", {"customer_id": "customerID"}, join=JoinSpec("customerID", (JoinFile("CustID"),)))
+        templates.save(store, "customers", ["customerID", "Contract", "Churn"], joined, "telco")
+    finally:
+        store.close()
+    at = data_page()
+    at.file_uploader[CUSTOMERS].set_value(("status.csv", STATUS, "text/csv")).run()
+    assert not at.exception
+    assert "customers: the mapping joins files on 'customerID' but only status.csv came" in _text(at)
+    assert next(b for b in at.button if b.label == "Publish").disabled
+    _widget(at.radio, "d_join_mode_customers").set_value("Append them (the files hold the same columns)")
+    next(b for b in at.button if b.label == "Apply").click().run()
+    assert not at.exception
+    assert "only status.csv came" not in _text(at)
+    assert "Nothing blocks publishing" in _text(at)

@@ -266,7 +266,7 @@ def _file_checks(
                 value = f"blank ({context})" if context else "blank"
             examples.append(Example(source.name, int(row_number), value))
         severity = WARNING
-        if check.rejects and check.code != "blank_id" and count > options.max_bad_share * f.rows:
+        if check.rejects and check.code not in ("blank_id", "lookup_unmatched") and count > options.max_bad_share * f.rows:
             severity = BLOCKING
             action = (f"More than {options.max_bad_share:.0%} of rows: CX Lens does not publish this. " + action).strip()
         if _nothing_readable(cur, staged, f, plan, check, count):

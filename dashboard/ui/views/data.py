@@ -343,9 +343,9 @@ def _join_settings(upload: Upload, table: str) -> None:
     then the match rates and the unmatched rows to download."""
     sources = upload.sources.get(table, [])
     sheets = sources[0].sheets if len(sources) == 1 else ()
-    if len(sources) < 2 and len(sheets) < 2:
-        return
     spec = upload.mapping.tables[table].join
+    if len(sources) < 2 and len(sheets) < 2 and spec is None:
+        return  # a join (from a template) with too few files stays shown, so it can be taken back
     problem = upload.join_errors.get(table)
     title = "Files: joined on a key" if spec else "Files: appended"
     with st.expander(title, expanded=spec is not None or problem is not None):
