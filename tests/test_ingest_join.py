@@ -361,3 +361,21 @@ def test_two_excel_workbooks_are_joined_with_their_own_row_numbers(store, tmp_pa
         assert "1 row of 3 of status.xlsx matched (33.3%)" in problems(report, "customers")["join_match"].message
     finally:
         upload.close()
+
+
+def test_the_command_line_refuses_a_bad_join_naming_it(tmp_path: Path, monkeypatch, capsys) -> None:
+    from dashboard.__main__ import main
+
+    monkeypatch.setenv("CXLENS_DB", str(tmp_path / "cli.duckdb"))
+    status, services = write(tmp_path, "status.csv", STATUS), write(tmp_path, "services.csv", SERVICES)
+    bad = {
+        "customers": {
+            "columns": {"customer_id": "customerID"},
+            "join": {"key": "customerID", "files": [{"key": "CustID", "how": "merge"}]},
+        }
+    }
+    path = write(tmp_path, "mapping.json", json.dumps(bad))
+    code = main(["ingest", "--dataset", "shop", "--mapping", str(path), "--customers", str(status), str(services)])
+    _, err = capsys.readouterr()
+    assert code == 2
+    assert "mapping.json: customers: join: file 2 has how 'merge'; use join or lookup" in err
