@@ -54,3 +54,32 @@ def test_join_two_customer_files_then_visit_datasets_and_come_back(data_server, 
     expect(page.get_by_text("Kept from before: status.csv, services.csv").first).to_be_visible(timeout=30_000)
     expect(page.get_by_text("2 rows of 3 of status.csv matched (66.7%)").first).to_be_visible()
     screenshot(page, "data-join-kept")
+
+
+ORDERS = "customer_id,date,amount,channel\nC1,2024-01-05,100.00,Web\nC2,2024-01-20,80.00,Store\n"
+
+
+def test_a_change_on_the_transactions_tab_keeps_that_tab(data_server, page: Page, tmp_path: Path):
+    page.goto(data_server.url)
+    wait_for_app(page)
+    page.get_by_test_id("stSidebar").get_by_role("link", name="Data").click()
+    wait_for_app(page)
+    status, orders = tmp_path / "status.csv", tmp_path / "orders.csv"
+    status.write_text(STATUS)
+    orders.write_text(ORDERS)
+    page.get_by_test_id("stFileUploader").filter(has_text="Customers").locator('input[type="file"]').set_input_files(str(status))
+    wait_for_app(page)
+    uploader = page.get_by_test_id("stFileUploader").filter(has_text="Transactions")
+    uploader.locator('input[type="file"]').set_input_files(str(orders))
+    wait_for_app(page)
+    tab = page.get_by_role("tab", name="Transactions")
+    tab.click()
+    wait_for_app(page)
+    product = page.get_by_role("combobox", name="product", exact=True)
+    product.click()
+    page.keyboard.press("ArrowDown")  # opens the list of the file's columns
+    page.get_by_role("option", name="channel", exact=True).click()
+    wait_for_app(page)
+    expect(page.get_by_role("tab", name="Transactions")).to_have_attribute("aria-selected", "true", timeout=30_000)
+    expect(page.get_by_role("combobox", name="product", exact=True)).to_be_visible()
+    screenshot(page, "data-tab-kept")
