@@ -100,6 +100,11 @@ def _need(source: SourceFile, label: str, header: str, what: str) -> int:
     return source.headers.index(header)
 
 
+def _beside(name: str, suffix: str) -> str:
+    """The name of a helper table next to a quoted staging table: cxlens_staging."jx_1" -> cxlens_staging."jx_1k"."""
+    return f'{name[:-1]}{suffix}"'
+
+
 def _key_sql(alias: str, source: SourceFile, index: int) -> str:
     """SQL of a file's key cell as an identifier (text, 17850.0 written as 17850, blank as null)."""
     kind = formats.kind_of(source.types[index])
@@ -142,7 +147,7 @@ def build(
                 raise IngestError(f"{member.name} could not be read for the join: {str(exc).splitlines()[0]}") from None
         return _joined(cur, table, members, labels, spec, temp, target)
     finally:
-        for name in temp:
+        for name in [*temp, *(_beside(t, s) for t in temp[1:] for s in ("k", "f"))]:
             cur.execute(f"drop table if exists {name}")
 
 
@@ -165,12 +170,15 @@ def _joined(
         on_index = _need(base, labels[0], on, f"the key {label} is matched on")
         key_index = _need(member, label, settings.key, "its key for the join")
         alias = f"d{position}"
-        keyed = (
-            f"(select *, {_key_sql('m', member, key_index)} as _k, {_position_sql(cur, temp[position], member, 'm')} as _p "
-            f"from {temp[position]} m)"
+        # the file's keys and row numbers, and its first row per key, made once and read by every count below
+        keyed, first_per_key = _beside(temp[position], "k"), _beside(temp[position], "f")
+        cur.execute(
+            f"create or replace table {keyed} as select *, {_key_sql('m', member, key_index)} as _k, "
+            f"{_position_sql(cur, temp[position], member, 'm')} as _p from {temp[position]} m"
         )
-        first_per_key = (
-            f"(select * from {keyed} where _k is not null qualify row_number() over (partition by _k order by _p) = 1)"
+        cur.execute(
+            f"create or replace table {first_per_key} as select * from {keyed} where _k is not null "
+            "qualify row_number() over (partition by _k order by _p) = 1"
         )
         base_key = _key_sql("b", base, on_index)
         joins.append(f"left join {first_per_key} {alias} on {base_key} = {alias}._k")
