@@ -142,3 +142,16 @@ def test_a_templates_join_with_one_file_says_so_and_can_be_taken_back(empty_db: 
     assert not at.exception
     assert "only status.csv came" not in _text(at)
     assert "Nothing blocks publishing" in _text(at)
+
+
+def test_the_analyst_chooses_which_file_comes_first(empty_db: Path) -> None:
+    at = data_page()
+    at.file_uploader[CUSTOMERS].set_value([("services.csv", SERVICES, "text/csv"), ("status.csv", STATUS, "text/csv")]).run()
+    _widget(at.selectbox, "d_join_first_customers").set_value("status.csv").run()
+    assert not at.exception
+    _widget(at.radio, "d_join_mode_customers").set_value("Join them on key columns")
+    _widget(at.selectbox, "d_join_key_customers").set_value("customerID")
+    _widget(at.selectbox, "d_jk1_customers").set_value("CustID")
+    next(b for b in at.button if b.label == "Apply").click().run()
+    assert not at.exception
+    assert "services.csv joined to status.csv on customerID = CustID: 2 rows of 3 of status.csv matched" in _text(at)

@@ -379,3 +379,18 @@ def test_the_command_line_refuses_a_bad_join_naming_it(tmp_path: Path, monkeypat
     _, err = capsys.readouterr()
     assert code == 2
     assert "mapping.json: customers: join: file 2 has how 'merge'; use join or lookup" in err
+
+
+def test_next_months_files_in_another_order_still_find_the_template(store, tmp_path: Path) -> None:
+    status, services = write(tmp_path, "status.csv", STATUS), write(tmp_path, "services.csv", SERVICES)
+    publish(store, tmp_path, {"customers": [status, services]}, mappings={"customers": _customers_mapping()})
+    later = tmp_path / "later"
+    later.mkdir()
+    march_services, march = write(later, "services-march.csv", SERVICES), write(later, "status-march.csv", STATUS)
+    upload, report = run_upload(store, later, {"customers": [march_services, march]})  # services picked first this time
+    try:
+        assert [s.name for s in upload.sources["customers"]] == ["status-march.csv", "services-march.csv"]
+        assert upload.mapping.tables["customers"].join == JoinSpec("customerID", (JoinFile("CustID"),))
+        assert "3 rows of 4 of status-march.csv matched (75.0%)" in problems(report, "customers")["join_match"].message
+    finally:
+        upload.close()

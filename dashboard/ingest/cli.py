@@ -99,6 +99,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
         upload = Upload(store, workdir)
         if args.no_templates:
             upload._template_or_suggestion = _suggestion_only(upload)
+            upload._template_file_first = lambda table: None
         try:
             return _ingest(upload, dataset, files, mapping, args, out, err, bar)
         finally:

@@ -169,7 +169,8 @@ class Upload:
         elif table in self.mapping.tables and self.mapping.tables[table].columns:
             chosen = self.mapping.tables[table].copy(read=read)
         else:
-            chosen = self._template_or_suggestion(table, sources[0], read)
+            self._template_file_first(table)
+            chosen = self._template_or_suggestion(table, self.sources[table][0], read)
         self.mapping.tables[table] = chosen
         self._apply_join(table)
         self.report = None
@@ -262,6 +263,31 @@ class Upload:
         if source is None or not source.unmatched:
             return pd.DataFrame(columns=["file", "row", "problem"])
         return pd.DataFrame.from_records(list(source.unmatched))
+
+    def set_first_file(self, table: str, name: str) -> None:
+        """Make the file called name the table's first (a join keeps the first file's rows; a template is saved under its
+        header); the join, if any, is built again."""
+        sources = self.sources.get(table, [])
+        index = next((i for i, s in enumerate(sources) if s.name == name), None)
+        if index is None:
+            raise IngestError(f"{table}: no file called {name!r} was uploaded")
+        if index == 0:
+            return
+        sources.insert(0, sources.pop(index))
+        with self.store.progress_cursor() as cur:
+            self._raw_preview[table] = sample(cur, sources[0], 50)
+        self.preview_rows[table] = self._raw_preview[table]
+        self._drop_join(table)
+        self._apply_join(table)  # built again in the new order
+        self.report = None
+
+    def _template_file_first(self, table: str) -> None:
+        """Put first the file whose header has a saved template with a join (next month's files may come in any order)."""
+        for source in self.sources[table][1:]:
+            saved = templates.find(self.store, table, fingerprint(source.headers))
+            if saved is not None and saved.mapping.join is not None:
+                self.set_first_file(table, source.name)
+                return
 
     def _planned_sources(self, table: str) -> list[SourceFile]:
         """The files staging reads: the joined file when the table's files are joined, else the files themselves."""

@@ -349,6 +349,8 @@ def _join_settings(upload: Upload, table: str) -> None:
     problem = upload.join_errors.get(table)
     title = "Files: joined on a key" if spec else "Files: appended"
     with st.expander(title, expanded=spec is not None or problem is not None):
+        if len(sources) > 1:
+            _first_file(upload, table, sources)
         with st.form(_map_key(table, "join"), border=False):
             mode = st.radio(
                 "The files of this table", [APPEND, JOIN_MODE], index=1 if spec else 0, key=_map_key(table, "join_mode")
@@ -373,6 +375,24 @@ def _join_settings(upload: Upload, table: str) -> None:
         if problem is not None:
             st.error(markdown_text(f"{problem.message} What to do: {problem.action}"), icon=":material/block:")
         _join_result(upload, table)
+
+
+def _first_file(upload: Upload, table: str, sources) -> None:
+    """Which file comes first: a join keeps its rows (the others add columns or are looked up), a template goes by its header."""
+    names = [s.name for s in sources]
+    key = _map_key(table, "join_first")
+
+    def _changed() -> None:
+        upload.set_first_file(table, st.session_state[key])
+        st.session_state[f"d_mapgen_{table}"] = st.session_state.get(f"d_mapgen_{table}", 0) + 1
+
+    st.selectbox(
+        "First file (a join keeps its rows; the others are matched to it)",
+        names,
+        index=0,
+        key=key,
+        on_change=_changed,
+    )
 
 
 def _join_form_files(upload: Upload, table: str, sources, sheets, spec: JoinSpec | None) -> dict:
