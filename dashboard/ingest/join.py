@@ -204,7 +204,6 @@ def _joined(
         cur.execute(f"copy ({select}) to '{path}' (format parquet)")
     except duckdb.Error as exc:
         raise IngestError(f"{table}: the joined files could not be written: {str(exc).splitlines()[0]}") from None
-    rows_note = "; ".join(f"{s.label} {'looked up' if s.how == LOOKUP else 'joined'} on {s.on} = {s.key}" for s in stats)
     return JoinedSource(
         name=base.name,
         path=base.path,
@@ -216,7 +215,7 @@ def _joined(
         row_base=base.row_base,
         has_row_column=True,
         sheet=base.sheet,
-        notes=(*(note for m in members for note in m.notes), f"{labels[0]}: {rows_note}"),
+        notes=tuple(note for m in members for note in m.notes),  # the match rates are the join's own report lines
         temp_files=(Path(target),),
         members=tuple(members),
         labels=tuple(labels),
