@@ -394,3 +394,34 @@ def test_next_months_files_in_another_order_still_find_the_template(store, tmp_p
         assert "3 rows of 4 of status-march.csv matched (75.0%)" in problems(report, "customers")["join_match"].message
     finally:
         upload.close()
+
+
+def test_a_file_matched_on_another_column_of_the_first_file(store, tmp_path: Path) -> None:
+    payments = write(tmp_path, "payments.csv", "PaymentID,OrderID,Paid,Branch\nP1,O1,10,B1\nP2,O2,20,B2\nP3,O3,30,B1\n")
+    branches = write(tmp_path, "branches.csv", "Code,Region\nB1,North\nB2,South\n")
+    mapping = TableMapping(
+        "transactions",
+        columns={
+            "transaction_id": "PaymentID",
+            "amount": "Paid",
+            "customer_id": "Customer",
+            "ts": "Order date",
+            "channel": "Region",
+        },
+        join=JoinSpec("OrderID", (JoinFile("Order ID", how="lookup"), JoinFile("Code", on="Branch"))),
+    )
+    version, report = publish(
+        store,
+        tmp_path,
+        {"transactions": [payments, write(tmp_path, "orders.csv", ORDERS), branches]},
+        mappings={"transactions": mapping},
+    )
+    with store.cursor() as cur:
+        rows = cur.execute(
+            f"select transaction_id, customer_id, channel from {version.table('transactions')} order by 1"
+        ).fetchall()
+    assert rows == [("P1", "C1", "North"), ("P2", "C2", "South"), ("P3", "C3", "North")]
+    notes = [p.message for p in report.tables["transactions"].problems if p.code == "join_match"]
+    assert notes[1].startswith(
+        "branches.csv joined to payments.csv on Branch = Code: 3 rows of 3 of payments.csv matched (100.0%)"
+    )
