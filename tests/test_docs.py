@@ -193,6 +193,19 @@ def test_every_figure_the_documents_quote_is_the_one_the_app_shows(shown):
     assert not wrong, "\n".join(wrong)
 
 
+def test_the_overview_tiles_on_screen_are_the_ones_the_guide_quotes(app_sample_db):
+    from streamlit.testing.v1 import AppTest
+
+    quoted = {}
+    for line in (DOCS / "overview.md").read_text().splitlines():
+        found = re.match(r"\| ([A-Z][^|]+?) \| <!--fig:overview\.[a-z_]+-->(.*?)<!--/fig--> \|", line)
+        if found:
+            quoted[found.group(1)] = found.group(2)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    assert not at.exception, at.exception
+    assert len(quoted) == 8 and {m.label: m.value for m in at.metric} == quoted
+
+
 def test_the_worked_examples_quote_the_figures_users_ask_about(shown):
     # the article's arithmetic and the sample's differ by $86: 2,278 / 14,236 = 16.002 %, not 16 %
     assert shown["whatif.article.best"] == "$3,470,002" and shown["whatif.sample.best"] == "$3,469,916"
