@@ -4,7 +4,8 @@ README's first commands are `make run` and `make test`; the speed table quotes b
 
 A figure is marked where it is quoted, `<!--fig:overview.customers-->18,636<!--/fig-->`; a figure another test checks
 is marked `<!--test:tests/test_x.py-->59.22 %<!--/test-->`. After a change that moves a figure on purpose,
-`python -m tests.test_docs --write` rewrites the marked figures from the metrics (then read the diff).
+`python -m tests.test_docs --write` rewrites the marked figures from the metrics (then read the diff);
+`python -m tests.test_docs --screenshot` takes the README's screenshot again from a running app.
 """
 
 from __future__ import annotations
@@ -386,7 +387,37 @@ def write_figures() -> list[str]:
     return changes
 
 
+def take_screenshot() -> Path:
+    """Take the README's screenshot again: the Overview on the bundled sample at 1440×900, from a running app, with
+    Debian's chromium."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, start_server, wait_for_app
+
+    with tempfile.TemporaryDirectory() as folder:
+        store = Store(Path(folder) / "sample.duckdb")
+        sample.publish(store)
+        store.close()
+        server = start_server(Path(folder) / "sample.duckdb", Path(folder) / "server")
+        try:
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+                page = browser.new_page(viewport={"width": 1440, "height": 900})
+                page.goto(server.url)
+                page.wait_for_selector(".js-plotly-plot", timeout=120_000)
+                wait_for_app(page, timeout=120_000)
+                page.wait_for_timeout(2_000)  # the chart's own drawing
+                page.screenshot(path=str(SCREENSHOT))
+                browser.close()
+        finally:
+            server.stop()
+    return SCREENSHOT
+
+
 if __name__ == "__main__":
-    if sys.argv[1:] != ["--write"]:
-        sys.exit("usage: python -m tests.test_docs --write")
-    print("\n".join(write_figures()) or "every marked figure is already the one the app shows")
+    if sys.argv[1:] == ["--write"]:
+        print("\n".join(write_figures()) or "every marked figure is already the one the app shows")
+    elif sys.argv[1:] == ["--screenshot"]:
+        print(f"{take_screenshot().relative_to(ROOT)}: look at it before committing")
+    else:
+        sys.exit("usage: python -m tests.test_docs --write | --screenshot")
