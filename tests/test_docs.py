@@ -46,10 +46,11 @@ def documents() -> list[Path]:
     return [ROOT / "README.md", *sorted(DOCS.glob("*.md"))]
 
 
-def prose(text: str) -> str:
-    """text without fenced code blocks and inline code (what a reader sees as prose), line breaks kept."""
+def prose(text: str, inline_code: bool = False) -> str:
+    """text without fenced code blocks and (unless inline_code) inline code: what a reader sees as prose, line breaks
+    kept."""
     text = re.sub(r"^```.*?^```", lambda m: "\n" * m.group(0).count("\n"), text, flags=re.S | re.M)
-    return re.sub(r"`[^`\n]*`", "", text)
+    return text if inline_code else re.sub(r"`[^`\n]*`", "", text)
 
 
 def marks(kind: str) -> Iterator[tuple[str, int, str, str]]:
@@ -231,7 +232,7 @@ def slugs(path: Path) -> set[str]:
     """GitHub's anchors for the headings of a Markdown file (lower case, punctuation dropped, spaces to hyphens)."""
     seen: dict[str, int] = {}
     out = set()
-    for line in prose(path.read_text()).splitlines():
+    for line in prose(path.read_text(), inline_code=True).splitlines():
         heading = re.match(r"#{1,6}\s+(.*)", line)
         if not heading:
             continue
