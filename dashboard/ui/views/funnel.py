@@ -630,7 +630,7 @@ def render_model_editor(ctx: PageContext, model: StageModel) -> None:
     rules = model.rules
     with st.form("f_rules_form"):
         st.markdown("**Rules**")
-        st.caption("A threshold of 0 switches that part of a rule off.")
+        st.caption("A threshold of 0 switches that part of a rule off (not the days without a purchase: every page uses them).")
         left, mid, right = st.columns(3)
         with left:
             st.markdown(f"**{markdown_text(model.name('repeat'))}**")
@@ -655,11 +655,11 @@ def render_model_editor(ctx: PageContext, model: StageModel) -> None:
             st.markdown(f"**{markdown_text(model.name('at_risk'))}**")
             st.number_input(
                 "No purchase for more than (days)",
-                0,
+                stages.MIN_GAP_DAYS,
                 3650,
                 rules.at_risk_days,
                 key="f_set_at_risk_days",
-                help=f"0 switches it off; otherwise at least {stages.MIN_GAP_DAYS}.",
+                help=f"{stages.MIN_GAP_DAYS} to 3,650 days, shorter than the defected days; the same window on every page.",
             )
             st.number_input("Or complaints, at least", 0, 1000, rules.at_risk_complaints, key="f_set_at_risk_complaints")
             st.number_input("Within (days)", 1, 3650, rules.at_risk_complaint_days, key="f_set_at_risk_complaint_days")
@@ -668,11 +668,11 @@ def render_model_editor(ctx: PageContext, model: StageModel) -> None:
             st.checkbox("A churn flag or churn date", value=rules.defected_on_churn, key="f_set_defected_on_churn")
             st.number_input(
                 "Or no purchase for more than (days)",
-                0,
+                stages.MIN_GAP_DAYS,
                 3650,
                 rules.defected_days,
                 key="f_set_defected_days",
-                help="0 switches it off; otherwise longer than the at-risk days.",
+                help=f"{stages.MIN_GAP_DAYS} to 3,650 days, longer than the at-risk days; the same window on every page.",
             )
         st.form_submit_button("Save rules", on_click=_save_rules, args=(ctx, model), icon=":material/save:")
     st.button(
