@@ -185,11 +185,15 @@ def render_cohorts(ctx: PageContext, model: StageModel) -> None:
         model,
         help="Customers and leads who signed up inside the data and the selected months, grouped by signup month.",
     )
+    if stages.uses_column(model, ctx.version):
+        st.info(funnel.COHORTS_NEED_RULES, icon=":material/info:")
+        return
     frame = ctx.metric(funnel.cohorts, funnel.CohortSpec(model, ctx.filters, target))
     if frame.empty:
         st.info("No customer or lead signed up inside the data in the selected months, so there are no cohorts to follow.")
         return
     widgets.chart(charts.cohort_heatmap(frame, model.name(target), ctx.number_format), key="f_cohort_chart")
+    st.caption(funnel.COHORTS_VERSUS_FUNNEL)
 
 
 @guarded("Stage drill-down")
