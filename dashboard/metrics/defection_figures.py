@@ -402,6 +402,11 @@ def breakdown(cur: duckdb.DuckDBPyConnection, version: Version, spec: DefectionS
     return breakdown_from(defection.summary(cur, version, spec), spec, tells_defection=tells)
 
 
+def risk_bound(cur: duckdb.DuckDBPyConnection, version: Version, spec: DefectionSpec) -> pd.DataFrame:
+    """Customers at risk, their revenue at risk and its stated bound (see risk_bound_from)."""
+    return risk_bound_from(defection.summary(cur, version, spec))
+
+
 def reasons(cur: duckdb.DuckDBPyConnection, version: Version, spec: DefectionSpec) -> pd.DataFrame:
     """Pareto of churn reasons (see reasons_from)."""
     return reasons_from(defection.summary(cur, version, spec))
