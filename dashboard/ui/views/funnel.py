@@ -10,7 +10,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from dashboard import formatting
+from dashboard import formatting, staged
 from dashboard.access import Action
 from dashboard.charts import funnel as charts
 from dashboard.contract import CHANNELS
@@ -109,8 +109,9 @@ def render_stage_funnel(ctx: PageContext, model: StageModel) -> pd.DataFrame:
     counts = ctx.metric(funnel.stage_counts, spec)
     as_of = spec.as_of or ctx.metric(stages.span_frame, None).iloc[0]["data_end"]
     known = counts.attrs.get("known", int(counts["customers"].sum()))
+    chosen = "the end of the last month selected in the sidebar" if spec.as_of else "the last day with any data"
     when = (
-        f"on {formatting.day(as_of)} (the end of the last month selected in the sidebar)"
+        f"on {formatting.day(as_of)} ({chosen})"
         if formatting.day(as_of) != "—"
         else "(the data has no dates, so stages are as they stand; map `signup_date`, or add transactions or touchpoints)"
     )
@@ -126,7 +127,16 @@ def render_stage_funnel(ctx: PageContext, model: StageModel) -> pd.DataFrame:
     with left:
         widgets.chart(charts.stage_funnel(counts, ctx.number_format), key="f_funnel_chart")
     with right:
-        widgets.chart(charts.stages_now(counts, ctx.number_format), key="f_now_chart")
+        now = counts
+        if not ctx.metric(staged.load_profile, None).tells_defection:
+            # nobody is placed at risk or defected where the data cannot tell who left: no 0 bars standing for unknown
+            now = counts[counts["kind"] != "off-ramp"]
+        widgets.chart(charts.stages_now(now, ctx.number_format), key="f_now_chart")
+        if len(now) < len(counts):
+            st.caption(
+                f"No {markdown_text(model.name('at_risk'))} or {markdown_text(model.name('defected'))} bars: who left "
+                "cannot be told from this data (see the definitions above)."
+            )
     return counts
 
 
@@ -201,6 +211,10 @@ def render_stage_drill(ctx: PageContext, model: StageModel, counts: pd.DataFrame
     """The customers of one stage, on screen (first rows) and as formula-safe CSV or Excel (all rows)."""
     st.subheader("Customers in a stage")
     role = _role_picker("Stage", "f_stage", list(model.roles), "at_risk", model)
+    if role in OFF_RAMPS and not ctx.metric(staged.load_profile, None).tells_defection:
+        said = ctx.metric(staged.sentences, None)
+        st.info(f"Nobody is placed in {markdown_text(model.name(role))}: {markdown_text(said['defected'])}")
+        return
     total = int(counts.loc[counts["role"] == role, "customers"].sum()) if not counts.empty else 0
     spec = funnel.DrillSpec(model, ctx.filters, role)
     frame = ctx.metric(funnel.stage_customers, spec)
