@@ -170,7 +170,10 @@ def stages_on(prep: Prepared, model: StageModel, day: date | None, filters: Filt
         # the staged as-of day: at risk and defected are the staged answer every page reads (its default windows,
         # whatever the model's), and nobody is either where the data cannot tell who left
         if prep.tells_defection:
-            assign(c["churn_at"] <= d, "defected")
+            # a churn flag or date says they have left by now (a flag's stand-in day, the day after the last purchase,
+            # may fall after the last day of the data)
+            flagged = c["churned"].astype("boolean").fillna(False).astype(bool)
+            assign(flagged | pd.to_datetime(c["churn_date"]).notna(), "defected")
             assign(days_since > STAGED_LAPSE_DAYS, "defected")
             staged_recent = prep.complaints[
                 (prep.complaints["day"] > d - STAGED_COMPLAINT_DAYS * DAY) & (prep.complaints["day"] <= d)
