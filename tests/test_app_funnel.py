@@ -264,15 +264,17 @@ def test_edit_rules_and_restore_the_defaults(app_funnel_db):
 
 def test_invalid_rules_are_not_saved(app_funnel_db):
     at = _open(_page(), "Stage rules")
-    at.number_input(key="f_set_at_risk_days").set_value(5)
+    # the at-risk days cannot go below the staged window's 14 (the control's minimum); defected before at risk is refused
+    assert at.number_input(key="f_set_at_risk_days").min == stages.MIN_GAP_DAYS == 14
+    at.number_input(key="f_set_at_risk_days").set_value(120)
     at.number_input(key="f_set_at_risk_complaints").set_value(0)
     at.number_input(key="f_set_at_risk_complaint_days").set_value(30)
-    at.number_input(key="f_set_defected_days").set_value(400)
+    at.number_input(key="f_set_defected_days").set_value(100)
     at.number_input(key="f_set_repeat_purchases").set_value(3)
     at.number_input(key="f_set_repeat_tenure_days").set_value(60)
     at.number_input(key="f_set_advocate_referrals").set_value(2)
     next(b for b in at.button if b.label == "Save rules").click().run()
-    assert any("at least 14" in e.value for e in at.error)
+    assert any("longer to count as defected" in e.value for e in at.error)
     assert stages.load_model(_store(), "fn") == stages.DEFAULT_MODEL
 
 

@@ -105,12 +105,13 @@ def test_sample_revenue_at_risk_stays_within_what_at_risk_customers_could_spend(
 
 def test_drop_chance_agrees_with_pandas_on_the_sample(sample_store, sample_tables):
     version = sample_store.active_version("sample")
-    # monthly bills rarely halve (nobody is flagged at 50 %); below 90 % of their own rate, 253 customers a year ago
+    # monthly bills rarely halve (nobody is flagged at 50 %); below 90 % of their own rate, 208 customers a year before
+    # the as-of day (the last day of any data, 31 Dec 2025; the last bill's day gave 253)
     spec = d.DefectionSpec(definition=d.Definition(drop_pct=90.0))
     with sample_store.cursor() as cur:
         follow = d.drop_follow_up(cur, version, d.drop_follow_up_spec(spec)).iloc[0]
         segment = replace(spec, filters=Filters(segments=("Commercial",)))
         commercial = d.drop_follow_up(cur, version, d.drop_follow_up_spec(segment)).iloc[0]
-    assert (follow["flagged"], follow["left_within_year"]) == (253, 28)
+    assert (follow["flagged"], follow["left_within_year"]) == (208, 24)
     assert follow["chance_used"] == pytest.approx(reference.drop_chance(sample_tables, spec), rel=1e-12)
     assert commercial["chance_used"] == pytest.approx(reference.drop_chance(sample_tables, segment), rel=1e-12)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 
 import pandas as pd
 import pytest
@@ -283,13 +283,15 @@ def test_edited_rules_change_the_stages(tiny):
     found = _stages_on(tiny, DEC, model)
     assert found["N"] == "first purchase"
     assert found["G"] == "loyal"
-    # at risk switched off entirely, and advocates need only repeat
-    quiet = replace(DEFAULT_MODEL, rules=replace(StageRules(), at_risk_days=0, at_risk_complaints=0, advocate_from="repeat"))
-    found = _stages_on(tiny, DEC, quiet)
+    # at risk only after 364 days without a purchase (the window cannot be switched off: it is the staged one) and
+    # no complaint rule, and advocates need only repeat; on Dec 30, since on the last day of the data (the staged as-of
+    # day) the off-ramps are the staged answer, whatever an unsaved model says
+    quiet = replace(DEFAULT_MODEL, rules=replace(StageRules(), at_risk_days=364, at_risk_complaints=0, advocate_from="repeat"))
+    found = _stages_on(tiny, DEC - timedelta(days=1), quiet)
     assert found["D"] == "loyal" and found["C"] == "loyal" and found["M"] == "repeat"
     # defected after 120 days without a purchase: D (143 days) and M (148) lapse
     lapsed = replace(DEFAULT_MODEL, rules=replace(StageRules(), defected_days=120))
-    found = _stages_on(tiny, DEC, lapsed)
+    found = _stages_on(tiny, DEC - timedelta(days=1), lapsed)
     assert (found["D"], found["M"], found["C"]) == ("defected", "defected", "at risk")
 
 
@@ -311,8 +313,10 @@ def test_model_validation():
         replace(DEFAULT_MODEL, stages=tuple(reversed(stages.DEFAULT_ORDER))).validate()
     with pytest.raises(ValueError, match="differ"):
         replace(DEFAULT_MODEL, stages=(("prospect", "Lead"), ("first_purchase", "lead"), *stages.DEFAULT_ORDER[2:])).validate()
-    with pytest.raises(ValueError, match="at risk days must be 0"):
+    with pytest.raises(ValueError, match="at risk days must be a whole number from 14"):
         StageRules(at_risk_days=5).validate()
+    with pytest.raises(ValueError, match="at risk days must be a whole number from 14"):
+        StageRules(at_risk_days=0).validate()  # the staged window: never off
     with pytest.raises(ValueError, match="longer to count as defected"):
         StageRules(at_risk_days=200, defected_days=100).validate()
     with pytest.raises(ValueError, match="whole number"):
@@ -352,7 +356,9 @@ def test_a_stage_column_is_used_on_the_last_day(store: Store):
         sql, params = stages.customer_stage_sql(version, model)
         found = dict(cur.execute(f"select * from ({sql})", params).fetchall())
         # labels by synonym: Member/loyal -> loyal, Lapsing -> at risk, Lead -> prospect, Champion -> advocate,
-        # new -> first purchase; blanks (X, N) and the unknown VIP (G) by the rules
+        # new -> first purchase; blanks (X, N) and the unknown VIP (G) by the rules; but at risk and defected are the
+        # staged answer that every page reads: C ("loyal", two complaints in December) and M ("new", no purchase since
+        # Aug 5) are at risk
         assert found == {
             "U": "loyal",
             "D": "at risk",
@@ -360,10 +366,10 @@ def test_a_stage_column_is_used_on_the_last_day(store: Store):
             "P": "prospect",
             "A": "advocate",
             "G": "repeat",
-            "C": "loyal",
+            "C": "at risk",
             "N": "repeat",
             "Q": "prospect",
-            "M": "first purchase",
+            "M": "at risk",
         }
         unmatched = funnel.unmatched_labels(cur, version, funnel.StageSpec(model))
         assert unmatched.values.tolist() == [["VIP", 1]]
@@ -380,7 +386,8 @@ def test_a_stage_column_is_used_on_the_last_day(store: Store):
         counts = funnel.stage_counts(cur, version, funnel.StageSpec(model)).set_index("role")
         # from the column, reached = the current stage or higher; at risk and defected have reached first purchase
         assert counts.loc["first_purchase", "reached"] == 8
-        assert counts.loc["loyal", "reached"] == 3
+        # U and A (C, labelled loyal, is at risk now: the column carries no history, so only first purchase is known)
+        assert counts.loc["loyal", "reached"] == 2
 
 
 def test_customers_without_transactions_are_staged_by_tenure(store: Store):

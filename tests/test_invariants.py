@@ -30,10 +30,12 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from dashboard import staged
-from dashboard.metrics import defection, journey_service
+from dashboard.metrics import defection, defection_figures, journey_service, stages
 from dashboard.metrics.journey import JourneySpec
+from dashboard.metrics.money import MAX_YEARS
 from dashboard.store import Store
 from tests import shapes
+from tests.figures_by_page import shared_figures
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow
@@ -298,6 +300,67 @@ def test_at_risk_and_defected_are_never_the_same_customer(battery_db, shape: str
     assert both == 0, f"{both} customers both defected ({defected}) and at risk ({at_risk})"
 
 
+@pytest.mark.parametrize("shape", list(shapes.SHAPES))
+def test_at_risk_and_defected_are_disjoint_in_the_staged_table_and_the_funnel(battery_db, shape: str):
+    """stg_customers never marks one customer both; the Funnel's at-risk and defected customers on the as-of day are
+    exactly the staged ones (so the Funnel's stages are disjoint by the same answer)."""
+    store = Store(battery_db.parent / "metrics.duckdb", read_only=True)
+    try:
+        version = store.active_version(shape)
+        model = stages.load_model(store, shape)
+        with store.cursor() as cur:
+            both, risky, lost = cur.execute(
+                f"""
+                select count(*) filter (where at_risk and defected),
+                       list(customer_id order by customer_id) filter (where at_risk),
+                       list(customer_id order by customer_id) filter (where defected)
+                from {version.table("stg_customers")}
+                """
+            ).fetchall()[0]
+            sql, params = stages.customer_stage_sql(version, model)
+            by_stage = cur.execute(
+                f"""
+                select list(customer_id order by customer_id) filter (where stage = ?),
+                       list(customer_id order by customer_id) filter (where stage = ?)
+                from ({sql})
+                """,
+                [model.name("at_risk"), model.name("defected"), *params],
+            ).fetchall()[0]
+    finally:
+        store.close()
+    assert both == 0
+    assert (by_stage[0] or [], by_stage[1] or []) == (risky or [], lost or [])
+
+
+@pytest.mark.parametrize("shape", list(shapes.SHAPES))
+def test_revenue_at_risk_is_within_its_stated_bound(battery_db, shape: str):
+    """Per customer at risk, 0 ≤ revenue at risk ≤ P(defect) × annual margin × min(expected years, MAX_YEARS), worked
+    out here from the customer's annual spend, the margin and the years (the bound the Money basis line states); the
+    tile's total is within the stated total bound; nobody else carries revenue at risk."""
+    store = Store(battery_db.parent / "metrics.duckdb", read_only=True)
+    try:
+        version = store.active_version(shape)
+        with store.cursor() as cur:
+            spec = defection.DefectionSpec(definition=defection.default_definition(defection.availability(cur, version)))
+            spec = spec.validate()
+            sql, params = defection.status_sql(cur, version, spec)
+            rows = cur.execute(f"select status, p_defect, annual_spend, revenue_at_risk from ({sql})", params).df()
+            tiles = defection_figures.kpis(cur, version, spec).set_index("key")["value"]
+            stated = defection_figures.risk_bound(cur, version, spec).iloc[0]
+    finally:
+        store.close()
+    v = spec.valuation
+    at_risk = rows[rows["status"] == "at risk"]
+    years = min(v.expected_years, MAX_YEARS)
+    bound = at_risk["p_defect"] * (at_risk["annual_spend"].fillna(0) * v.margin * years).clip(lower=0)
+    assert ((at_risk["p_defect"] >= 0) & (at_risk["p_defect"] <= 1)).all()
+    assert (at_risk["revenue_at_risk"].fillna(0) >= 0).all()
+    assert (at_risk["revenue_at_risk"].fillna(0) <= bound + 1e-6).all(), "a customer's revenue at risk above its bound"
+    assert rows.loc[rows["status"] != "at risk", "revenue_at_risk"].isna().all()
+    if tiles["revenue_at_risk"] is not None and not pd.isna(tiles["revenue_at_risk"]):
+        assert tiles["revenue_at_risk"] <= stated["bound"] + 1e-6 <= bound.sum() + 2e-6
+
+
 SHARED_FIGURES = {
     "customers": {("Overview", "Customers"), ("Story", "Customers")},
     "churn rate": {("Overview", "Churn rate"), ("Story", "Churn rate"), ("Defection", "Defection rate")},
@@ -317,6 +380,36 @@ def test_a_figure_shown_on_several_pages_is_the_same_on_all(shown, shape: str, f
                 if shown_label == label:
                     values.setdefault(value, set()).add(run.where)
     assert len(values) <= 1, f"{figure}: {values}"
+
+
+def _known(value: object) -> bool:
+    return value is not None and not pd.isna(value)
+
+
+@pytest.mark.parametrize("shape", list(shapes.SHAPES))
+def test_customers_defected_at_risk_and_churn_are_one_number_on_every_page(battery_db, shape: str):
+    """By the metric functions the pages call (Overview tiles, the Behaviours summary, the Defection tiles, the Funnel's
+    stage counts; Story shows the Overview and Defection tiles): customers, defected, at risk and churn are one number
+    each, the staged one. Where the data cannot tell who left, Overview and Defection show no churn, defected or at risk
+    figure and nobody sits in the Funnel's off-ramps."""
+    store = Store(battery_db.parent / "metrics.duckdb", read_only=True)
+    try:
+        figures = shared_figures(store, shape)
+        with store.cursor() as cur:
+            profile = staged.load_profile(cur, store.active_version(shape))
+    finally:
+        store.close()
+    base, over, beh, lost, fun = (figures[k] for k in ("staged", "overview", "behaviours", "defection", "funnel"))
+    assert base["customers"] == over["customers"] == beh["customers"]
+    if profile.has_dates:  # without any date nobody is known on a day, and the Funnel says so instead of counting
+        assert fun["customers"] == base["customers"]
+    if profile.tells_defection:
+        assert base["defected"] == over["defected"] == beh["defected"] == lost["defected"] == fun["defected"]
+        assert base["at_risk"] == lost["at_risk"] == fun["at_risk"]
+        assert over["churn"] == pytest.approx(beh["churn"]) == pytest.approx(lost["churn"])
+    else:
+        assert not any(_known(v) for v in (over["churn"], lost["defected"], lost["at_risk"], lost["churn"]))
+        assert base["defected"] == base["at_risk"] == fun["defected"] == fun["at_risk"] == 0
 
 
 CHURN_TRACES = {"Churn rate", "With it", "Without it"}

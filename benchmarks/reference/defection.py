@@ -31,10 +31,11 @@ AT_RISK_COMPLAINTS, COMPLAINT_DAYS = 2, 90
 
 def customers_with_purchases(tables: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, pd.Timestamp, pd.DataFrame]:
     """One row per customer (prospects excluded) with first and last purchase, purchase days and annual spend; the
-    as-of day; and the purchase days (customer_id, day, amount). A purchase is a day with a positive net amount."""
+    as-of day (the staged one: the last day of any data); and the purchase days (customer_id, day, amount). A purchase is
+    a day with a positive net amount."""
     customers, tx = tables["customers"].copy(), tables["transactions"]
     day = pd.to_datetime(tx["ts"]).dt.normalize()
-    as_of = day.max()
+    as_of = staged.as_of(tables)  # the one as-of day of every page: the last day of any data, not of the purchases
     days = tx.assign(day=day).groupby(["customer_id", "day"], as_index=False)["amount"].sum()
     days = days[days["day"] <= as_of]
     bought = days[days["amount"] > 0]

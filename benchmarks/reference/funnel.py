@@ -10,10 +10,13 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from benchmarks.reference import staged
 from dashboard.metrics.scope import NOT_SET, Filters
 from dashboard.metrics.stages import StageModel
 
 DAY = np.timedelta64(1, "D")
+STAGED_LAPSE_DAYS, STAGED_AT_RISK_DAYS, STAGED_COMPLAINTS, STAGED_COMPLAINT_DAYS = 365, 90, 2, 90
+"""The staged definitions' defaults (dashboard/staged/definitions.py): on the as-of day they place at risk and defected."""
 
 
 @dataclass
@@ -27,6 +30,7 @@ class Prepared:
     tx_start: pd.Timestamp | None
     data_start: pd.Timestamp | None
     data_end: pd.Timestamp
+    tells_defection: bool = True
 
 
 def _day_of(ids: pd.Series, days: pd.Series) -> pd.Series:
@@ -90,7 +94,8 @@ def prepare(tables: dict[str, pd.DataFrame]) -> Prepared:
         monthly = monthly.groupby(["customer_id", "month"], as_index=False)[["spend", "cost"]].sum()
     else:
         monthly = tx_m
-    return Prepared(customers, purchases, complaints, monthly, tx_start, data_start, data_end)
+    tells = staged.customers(tables)[1]
+    return Prepared(customers, purchases, complaints, monthly, tx_start, data_start, data_end, tells)
 
 
 def _entries(prep: Prepared, model: StageModel) -> pd.DataFrame:
@@ -161,15 +166,32 @@ def stages_on(prep: Prepared, model: StageModel, day: date | None, filters: Filt
         role[hit] = value
         decided |= hit
 
-    if rules.defected_on_churn:
-        assign(c["churn_at"] <= d, "defected")
-    assign(c["since"].isna() | (c["since"] > d), "prospect")
-    if rules.defected_days:
-        assign(days_since > rules.defected_days, "defected")
-    if rules.at_risk_days:
-        assign(days_since > rules.at_risk_days, "at_risk")
-    if rules.at_risk_complaints:
-        assign(complaints >= rules.at_risk_complaints, "at_risk")
+    if d == prep.data_end:
+        # the staged as-of day: at risk and defected are the staged answer every page reads (its default windows,
+        # whatever the model's), and nobody is either where the data cannot tell who left
+        if prep.tells_defection:
+            # a churn flag or date says they have left by now (a flag's stand-in day, the day after the last purchase,
+            # may fall after the last day of the data)
+            flagged = c["churned"].astype("boolean").fillna(False).astype(bool)
+            assign(flagged | pd.to_datetime(c["churn_date"]).notna(), "defected")
+            assign(days_since > STAGED_LAPSE_DAYS, "defected")
+            staged_recent = prep.complaints[
+                (prep.complaints["day"] > d - STAGED_COMPLAINT_DAYS * DAY) & (prep.complaints["day"] <= d)
+            ]
+            staged_complaints = c["customer_id"].map(staged_recent.groupby("customer_id").size()).fillna(0)
+            quiet = (days_since > STAGED_AT_RISK_DAYS) | (staged_complaints >= STAGED_COMPLAINTS)
+            assign(quiet & c["since"].notna(), "at_risk")
+        assign(c["since"].isna() | (c["since"] > d), "prospect")
+    else:
+        if rules.defected_on_churn:
+            assign(c["churn_at"] <= d, "defected")
+        assign(c["since"].isna() | (c["since"] > d), "prospect")
+        if rules.defected_days:
+            assign(days_since > rules.defected_days, "defected")
+        if rules.at_risk_days:
+            assign(days_since > rules.at_risk_days, "at_risk")
+        if rules.at_risk_complaints:
+            assign(complaints >= rules.at_risk_complaints, "at_risk")
     climbing = [r for r in model.ladder if r != "prospect"]
     for r in reversed(climbing[1:]):
         assign(entries[r] <= d, r)

@@ -123,10 +123,15 @@ def availability(cur: duckdb.DuckDBPyConnection, version: Version, _spec: object
         .df()
         .iloc[0]
     )
-    has_contract = version.has("customers", "churned") or version.has("customers", "churn_date")
+    has_contract = staged.load_profile(cur, version).labels_who_left  # churn labels, or the stage column's off-ramps
     fitted = fit["status"] == "fitted"
     rows = [
-        ("contract", "Churned flag or churn date", has_contract, f"{counts['churned']:,} customers have left"),
+        (
+            "contract",
+            "Churned flag, churn date or a stage column saying who left",
+            has_contract,
+            f"{counts['churned']:,} customers have left",
+        ),
         ("churn_dates", "Churn dates", bool(counts["dated"]), f"{counts['dated']:,} of the leavers have a churn date"),
         ("reasons", "Churn reasons", bool(counts["reasons"]), f"{counts['reasons']:,} leavers give a reason"),
         ("transactions", "Purchases (transactions)", bool(counts["buyers"]), f"{counts['buyers']:,} customers have bought"),
@@ -172,7 +177,7 @@ def default_definition(available: pd.DataFrame) -> Definition:
 
 
 def as_of_day(cur: duckdb.DuckDBPyConnection, version: Version) -> date | None:
-    """The day statuses are assessed on (the last day with a transaction, else touchpoint, else churn date)."""
+    """The day statuses are assessed on: the staged as-of day (the last day with any data), the same on every page."""
     value = cur.execute(f"select as_of from {version.table('df_fit')}").fetchall()[0][0]
     return as_date(value)
 

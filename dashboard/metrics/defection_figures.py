@@ -140,12 +140,13 @@ def lifetime_value_from(summary: pd.DataFrame, valuation: Valuation) -> pd.DataF
 # -- who is leaving --------------------------------------------------------------------------
 
 
-def breakdown_from(summary: pd.DataFrame, spec: DefectionSpec) -> pd.DataFrame:
+def breakdown_from(summary: pd.DataFrame, spec: DefectionSpec, *, tells_defection: bool = True) -> pd.DataFrame:
     """Per segment, stage and number of behaviours: customers and defected in the period, defection rate, at risk now,
     customers whose contract has not ended (customers_now), at-risk share, revenue at risk and lifetime value lost
-    (dimension, value, ...), in order."""
+    (dimension, value, ...), in order; no rows where the data cannot tell who left (tells_defection, the staged
+    profile's), whose rates would read 0 % for "unknown"."""
     frames = []
-    for dimension in BREAKDOWNS:
+    for dimension in BREAKDOWNS if tells_defection else ():
         if dimension == "stage" and spec.stage_source is None:
             continue
         if dimension == "behaviours" and spec.behaviour_source is None:
@@ -241,9 +242,10 @@ def reasons_from(summary: pd.DataFrame) -> pd.DataFrame:
     return frame[columns]
 
 
-def handling_from(summary: pd.DataFrame) -> pd.DataFrame:
-    """Defection rate in the period by how the customer's complaints in the period were handled (the worst counts)."""
-    scope = summary[summary["in_period"]]
+def handling_from(summary: pd.DataFrame, *, tells_defection: bool = True) -> pd.DataFrame:
+    """Defection rate in the period by how the customer's complaints in the period were handled (the worst counts); no
+    rows where the data cannot tell who left."""
+    scope = summary[summary["in_period"] & tells_defection]
     frame = (
         scope.assign(defected_n=scope["n"] * scope["defected_in_period"])
         .groupby("handling")
@@ -279,10 +281,11 @@ def complaints_from(counts: pd.DataFrame, summary: pd.DataFrame, silent_per_comp
 # -- what it costs ---------------------------------------------------------------------------
 
 
-def value_by_reason_from(summary: pd.DataFrame) -> pd.DataFrame:
+def value_by_reason_from(summary: pd.DataFrame, *, tells_defection: bool = True) -> pd.DataFrame:
     """Money by reason: lifetime value lost with leavers in the period (by churn reason) and revenue at risk now (by
-    the main rule that flagged the customer); columns kind ('lost' or 'at risk'), reason, customers, value."""
-    left = summary[(summary["status"] == "left") & summary["defected_in_period"]]
+    the main rule that flagged the customer); columns kind ('lost' or 'at risk'), reason, customers, value; no 'lost'
+    rows where the data cannot tell who left."""
+    left = summary[(summary["status"] == "left") & summary["defected_in_period"] & tells_defection]
     risk = summary[summary["status"] == "at risk"]
     parts = [
         left.groupby("main_reason").agg(customers=("n", "sum"), value=("value_sum", "sum")).reset_index().assign(kind="lost"),
@@ -319,17 +322,20 @@ def implied_years_from(timeline: pd.DataFrame) -> pd.DataFrame:
 # -- retention -------------------------------------------------------------------------------
 
 
-def retention_from(timeline: pd.DataFrame, cohort: str = "year", min_observed: int = MIN_OBSERVED) -> pd.DataFrame:
+def retention_from(
+    timeline: pd.DataFrame, cohort: str = "year", min_observed: int = MIN_OBSERVED, *, tells_defection: bool = True
+) -> pd.DataFrame:
     """Kaplan-Meier share of each signup cohort not yet defected k months after joining (cohort, cohort_start, months,
     retained, observed, customers); customers who joined before the data starts and undated leavers are left out.
 
     A customer still here on the as-of day is observed until then (censored): the share retained at month k is
-    Π over earlier months j of (1 − defections in month j ÷ customers still observed at its start).
+    Π over earlier months j of (1 − defections in month j ÷ customers still observed at its start). No curves where the
+    data cannot tell who left (they would read 100 % retained for "unknown").
     """
     if cohort not in COHORT_UNITS:
         raise ValueError(f"cohort must be one of {', '.join(COHORT_UNITS)}")
     columns = ["cohort", "cohort_start", "months", "retained", "observed", "customers"]
-    inside = timeline[timeline["in_window"] & timeline["months"].notna()]
+    inside = timeline[timeline["in_window"] & timeline["months"].notna() & tells_defection]
     if inside.empty:
         return pd.DataFrame(columns=columns)
     starts = pd.to_datetime(inside["start_month"])
@@ -392,7 +398,13 @@ def kpis(cur: duckdb.DuckDBPyConnection, version: Version, spec: DefectionSpec) 
 
 def breakdown(cur: duckdb.DuckDBPyConnection, version: Version, spec: DefectionSpec) -> pd.DataFrame:
     """Defection and risk by segment, stage and number of behaviours (see breakdown_from)."""
-    return breakdown_from(defection.summary(cur, version, spec), spec)
+    tells = staged.load_profile(cur, version).tells_defection
+    return breakdown_from(defection.summary(cur, version, spec), spec, tells_defection=tells)
+
+
+def risk_bound(cur: duckdb.DuckDBPyConnection, version: Version, spec: DefectionSpec) -> pd.DataFrame:
+    """Customers at risk, their revenue at risk and its stated bound (see risk_bound_from)."""
+    return risk_bound_from(defection.summary(cur, version, spec))
 
 
 def reasons(cur: duckdb.DuckDBPyConnection, version: Version, spec: DefectionSpec) -> pd.DataFrame:
@@ -402,12 +414,14 @@ def reasons(cur: duckdb.DuckDBPyConnection, version: Version, spec: DefectionSpe
 
 def value_by_reason(cur: duckdb.DuckDBPyConnection, version: Version, spec: DefectionSpec) -> pd.DataFrame:
     """Lifetime value lost and revenue at risk by reason (see value_by_reason_from)."""
-    return value_by_reason_from(defection.summary(cur, version, spec))
+    tells = staged.load_profile(cur, version).tells_defection
+    return value_by_reason_from(defection.summary(cur, version, spec), tells_defection=tells)
 
 
 def defection_by_handling(cur: duckdb.DuckDBPyConnection, version: Version, spec: DefectionSpec) -> pd.DataFrame:
     """Defection rate by complaint handling (see handling_from)."""
-    return handling_from(defection.summary(cur, version, spec))
+    tells = staged.load_profile(cur, version).tells_defection
+    return handling_from(defection.summary(cur, version, spec), tells_defection=tells)
 
 
 def lifetime_value(cur: duckdb.DuckDBPyConnection, version: Version, spec: DefectionSpec) -> pd.DataFrame:
@@ -444,7 +458,8 @@ class RetentionSpec:
 def retention(cur: duckdb.DuckDBPyConnection, version: Version, spec: RetentionSpec) -> pd.DataFrame:
     """Retention curves by signup cohort (see retention_from)."""
     spec = spec.validate()
-    return retention_from(defection.timeline(cur, version, spec.base), spec.cohort)
+    tells = staged.load_profile(cur, version).tells_defection
+    return retention_from(defection.timeline(cur, version, spec.base), spec.cohort, tells_defection=tells)
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,10 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from dashboard import staged
 from dashboard.metrics import clv
 from dashboard.metrics.scope import NOT_SET
+from dashboard.staged.sql import day_total
 from dashboard.store import Version
 
 WINDOW_MONTHS = 36
@@ -83,13 +85,8 @@ def prepare(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
 
 
 def _as_of(cur: duckdb.DuckDBPyConnection, version: Version) -> date | None:
-    """The day statuses are assessed on: the last day with a transaction, else with a touchpoint, else the last churn date."""
-    for table, expr in (("transactions", "max(ts)"), ("interactions", "max(ts)"), ("customers", "max(churn_date)")):
-        if version.has(table):
-            value = cur.execute(f"select cast({expr} as date) from {version.table(table)}").fetchall()[0][0]
-            if value is not None:
-                return value
-    return None
+    """The day statuses are assessed on: the staged as-of day, one for every page (see staged.profile)."""
+    return staged.load_profile(cur, version).as_of
 
 
 def _history_start(cur: duckdb.DuckDBPyConnection, version: Version) -> date | None:
@@ -113,7 +110,7 @@ def _purchase_summary(cur: duckdb.DuckDBPyConnection, version: Version, as_of: d
         f"""
         create table {version.table("df_summary")} as
         with days as (
-            select customer_id, cast(ts as date) as day, sum(amount) as amount
+            select customer_id, cast(ts as date) as day, {day_total()} as amount
             from {version.table("transactions")}
             where customer_id is not null and amount is not null and cast(ts as date) <= ?
             group by all

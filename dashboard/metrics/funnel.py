@@ -164,11 +164,27 @@ MAX_COHORT_MONTHS = 120
 """Cohorts are followed for at most ten years (dates centuries apart would otherwise make millions of rows)."""
 
 
+COHORTS_NEED_RULES = (
+    "Stages come from the data's stage column, which says where each customer stands today but not when they got "
+    "there, so cohorts cannot be followed month by month (the rules would contradict the funnel above). To follow "
+    "cohorts, choose “the rules” as the stage source under Stage rules."
+)
+COHORTS_VERSUS_FUNNEL = (
+    "Cohorts follow the customers and leads who signed up inside the data; the funnel above counts everyone known on the "
+    "as-of day, including customers who joined before the data begins, so its shares can differ."
+)
+
+
 def cohorts(cur: duckdb.DuckDBPyConnection, version: Version, spec: CohortSpec) -> pd.DataFrame:
     """Per signup month (customers and leads who signed up inside the data and the selected months) and months since
-    signup (0 = the signup month): the share of the cohort that had reached the target stage by the end of that month;
-    only months that had ended by the as-of date, and at most MAX_COHORT_MONTHS, are shown."""
+    signup (0 = the signup month): the share of the cohort that had reached the target stage by the end of that month,
+    by the same reach dates as stage_counts; only months that had ended by the as-of date, and at most
+    MAX_COHORT_MONTHS, are shown. Empty where the stages come from a stage column (COHORTS_NEED_RULES): it has no dates,
+    and the rules' dates would contradict the funnel's column-based reach."""
     spec = spec.validate()
+    columns = ["cohort", "months", "cohort_size", "reached", "share"]
+    if stages.uses_column(spec.model, version):
+        return pd.DataFrame(columns=columns)
     as_of = StageSpec(spec.model, spec.filters).as_of
     inside = f"c.lead_date >= (select data_start from {version.table('fn_span')})"
     staged = stages.staged_sql(
@@ -192,7 +208,6 @@ def cohorts(cur: duckdb.DuckDBPyConnection, version: Version, spec: CohortSpec) 
         """,
         [*staged.params, *period_params],
     ).df()
-    columns = ["cohort", "months", "cohort_size", "reached", "share"]
     if frame.empty:
         return pd.DataFrame(columns=columns)
     as_of_day = pd.Timestamp(frame["as_of"].max())

@@ -26,7 +26,9 @@ from dashboard import staged
 from dashboard.contract import RELATIONSHIP_STAGES, normalise
 from dashboard.metrics.scope import NOT_SET, Filters, as_date
 from dashboard.staged.customers import LABEL_HOWS
+from dashboard.staged.definitions import MIN_WINDOW
 from dashboard.staged.profile import LEADS_TO_DEALS, REPEAT_PURCHASE
+from dashboard.staged.sql import day_total
 from dashboard.store import Store, Version
 
 ROLES = ("prospect", "first_purchase", "repeat", "loyal", "advocate", "at_risk", "defected")
@@ -42,8 +44,9 @@ NEW = "not yet known"
 NTH_COLUMNS = 24
 """The first purchase days kept as columns p_1 .. p_24 besides the list: a purchase threshold up to 24 reads one
 narrow column instead of every customer's list of purchase days."""
-MIN_GAP_DAYS = 14
-"""Shortest gap between purchases kept at publish; recency rules must be at least this many days."""
+MIN_GAP_DAYS = MIN_WINDOW
+"""Shortest gap between purchases kept at publish: the staged at-risk and lapse windows' minimum (one rule, one
+range)."""
 MAX_NAME = 40
 
 SETTING_STAGES, SETTING_RULES, SETTING_SOURCE = "funnel.stages", "funnel.rules", "funnel.source"
@@ -56,7 +59,8 @@ SOURCES = {
 
 @dataclass(frozen=True)
 class StageRules:
-    """Thresholds that put a customer in a stage; a threshold of 0 switches that part of a rule off."""
+    """Thresholds that put a customer in a stage; a threshold of 0 switches that part of a rule off, except the at-risk
+    and defected days: they are the staged definitions' windows (at least MIN_GAP_DAYS, never off)."""
 
     repeat_purchases: int = 2
     repeat_tenure_days: int = 90
@@ -82,17 +86,14 @@ class StageRules:
             "advocate_referrals": (0, 10_000),
             "at_risk_complaints": (0, 1000),
             "at_risk_complaint_days": (1, 3650),
-            "at_risk_days": (0, 3650),
-            "defected_days": (0, 3650),
+            "at_risk_days": (MIN_GAP_DAYS, 3650),
+            "defected_days": (MIN_GAP_DAYS, 3650),
         }
         for name, (lo, hi) in limits.items():
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
                 raise ValueError(f"{name.replace('_', ' ')} must be a whole number from {lo} to {hi}")
-        for name in ("at_risk_days", "defected_days"):
-            if 0 < getattr(self, name) < MIN_GAP_DAYS:
-                raise ValueError(f"{name.replace('_', ' ')} must be 0 (off) or at least {MIN_GAP_DAYS}")
-        if self.at_risk_days and self.defected_days and self.defected_days <= self.at_risk_days:
+        if self.defected_days <= self.at_risk_days:
             raise ValueError("a customer must go without buying longer to count as defected than as at risk")
         if self.repeat_join not in ("or", "and") or self.loyal_join not in ("or", "and"):
             raise ValueError("rules join their conditions with 'or' or 'and'")
@@ -104,9 +105,12 @@ class StageRules:
 
     @classmethod
     def from_dict(cls, values: Mapping[str, Any]) -> StageRules:
-        """Rules from a saved dict; unknown keys ignored, missing keys at their defaults."""
+        """Rules from a saved dict; unknown keys ignored, missing keys at their defaults (so are at-risk or defected days
+        of 0, saved when 0 switched them off)."""
         known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in values.items() if k in known}).validate()
+        kept = {k: v for k, v in values.items() if k in known}
+        kept = {k: v for k, v in kept.items() if not (k in ("at_risk_days", "defected_days") and v == 0)}
+        return cls(**kept).validate()
 
 
 DEFAULT_ORDER: tuple[tuple[str, str], ...] = tuple((role, DEFAULT_NAMES[role]) for role in ROLES)
@@ -275,7 +279,7 @@ def prepare(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
                  from {version.table("stg_customers")}
              ),
              days as (
-                 select customer_id, cast(ts as date) as day, sum(amount) as amount
+                 select customer_id, cast(ts as date) as day, {day_total()} as amount
                  from {transactions} group by all
              ),
              p as (
@@ -301,7 +305,8 @@ def prepare(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
                         case when c.stage is not null then regexp_replace(lower(c.stage), '[^0-9a-z]+', '', 'g') end
                             as stage_label,
                         k.cdays,
-                        cast(? as boolean) as tenure_counts
+                        cast(? as boolean) as tenure_counts,
+                        st.defected as st_defected, st.at_risk as st_at_risk
                  from {version.table("stg_customers")} st
                  join ids using (customer_id)
                  left join (select * from {customers} where customer_id is not null) c using (customer_id)
@@ -509,19 +514,27 @@ def _stage_case(model: StageModel, version: Version, name: str, *, use_column: b
     recency is judged on the last purchase of all (see _final_code for the gaps)."""
     rules = model.rules
     day = f"rule.day_{name}"
-    lines = []
+    # on the staged as-of day the off-ramps are stg_customers' answer (read by every page), the rules' only on earlier
+    # days: staged defected or at risk places the customer there; otherwise (not, or cannot be told) neither
+    now = f"{day} = rule.staged_day"
+    lines = [
+        f"when {now} and b.st_defected then {FIXED + CODE['defected']}",
+        f"when {now} and b.st_at_risk then {FIXED + CODE['at_risk']}",
+    ]
+    later = f"{day} < rule.staged_day and "
     if use_column:
         for role in ROLES:
-            lines.append(f"when list_contains(rule.labels_{role}, b.stage_label) then {FIXED + CODE[role]}")
+            off_ramp = later if role in OFF_RAMPS else ""
+            lines.append(f"when {off_ramp}list_contains(rule.labels_{role}, b.stage_label) then {FIXED + CODE[role]}")
     if rules.defected_on_churn:
-        lines.append(f"when b.churn_at <= {day} then {FIXED + CODE['defected']}")
+        lines.append(f"when {later}b.churn_at <= {day} then {FIXED + CODE['defected']}")
     lines.append(f"when b.since is null or b.since > {day} then {FIXED + CODE['prospect']}")
     if rules.defected_days:
-        lines.append(f"when b.last_p < {day} - rule.defected_days then {CODE['defected']}")
+        lines.append(f"when {later}b.last_p < {day} - rule.defected_days then {CODE['defected']}")
     if rules.at_risk_days:
-        lines.append(f"when b.last_p < {day} - rule.at_risk_days then {CODE['at_risk']}")
+        lines.append(f"when {later}b.last_p < {day} - rule.at_risk_days then {CODE['at_risk']}")
     if rules.at_risk_complaints:
-        lines.append(f"when b.k_{name} >= rule.at_risk_complaints then {CODE['at_risk']}")
+        lines.append(f"when {later}b.k_{name} >= rule.at_risk_complaints then {CODE['at_risk']}")
     own = _entry_columns(model, version)
     climbing = [role for role in model.ladder if role != "prospect"]
     for role in reversed(climbing[1:]):
@@ -610,6 +623,7 @@ def staged_sql(
     rule_cols = _rule_values(model, version)
     params: list = [value for _, _, value in rule_cols]
     rule_select = [f"cast(? as {sql_type}) as {col}" for col, sql_type, _ in rule_cols]
+    rule_select.append(f"(select data_end from {version.table('fn_span')}) as staged_day")
     for name in names:
         _check_name(name)
         rule_select.append(
@@ -651,7 +665,7 @@ def staged_sql(
         with rule as (select {", ".join(rule_select)}),
              {gaps}
              base as (
-                 select {carried}, c.stage_label, {", ".join(base_columns)}
+                 select {carried}, c.stage_label, c.st_defected, c.st_at_risk, {", ".join(base_columns)}
                  from {version.table("fn_customers")} c
                  cross join rule
                  where {where}

@@ -3,13 +3,15 @@ any table.
 
 - purchase: a day on which the customer's transactions add up to more than zero (invoice lines of one order count once;
   a day of refunds only is not a purchase).
-- is_prospect: known but never bought (and not marked as having left: a churn label says they were a customer), or
-  labelled prospect in the stage column; only where the data has purchases (else from the stage column when there is
-  one, else NULL: unknown). counts_as_customer = not a prospect.
-- defected: churn flag set, or a churn date, or no purchase for more than lapse_days before the as-of day; FALSE for
-  prospects; NULL when the data can tell neither. defected_since: the churn date, or the last purchase + lapse_days.
-- at_risk: not defected and (no purchase for more than at_risk_days, or at least at_risk_complaints complaints within
-  complaint_days before the as-of day); never TRUE when defected; NULL when defection or risk cannot be told.
+- is_prospect: known but never bought (and not marked as having left: a churn label or the stage column's "defected"
+  says they were a customer), or labelled prospect in the stage column; only where the data has purchases (else from
+  the stage column when there is one, else NULL: unknown). counts_as_customer = not a prospect.
+- defected: churn flag set, or a churn date, or the stage column says defected, or no purchase for more than lapse_days
+  before the as-of day; FALSE for prospects; NULL when the data can tell neither. defected_since: the churn date, or the
+  last purchase + lapse_days.
+- at_risk: not defected and (the stage column says at risk, or no purchase for more than at_risk_days, or at least
+  at_risk_complaints complaints within complaint_days before the as-of day); never TRUE when defected; NULL when
+  defection or risk cannot be told.
 
 Windows are elapsed time (`as_of > last_purchase + interval N day`), so the SQL means the same on any engine.
 """
@@ -18,22 +20,17 @@ from __future__ import annotations
 
 import duckdb
 
-from dashboard.contract import RELATIONSHIP_STAGES, normalise
+from dashboard.contract import RELATIONSHIP_STAGES
 from dashboard.staged.definitions import Definitions
-from dashboard.staged.profile import DataProfile
-from dashboard.staged.sql import bind, known_day
+from dashboard.staged.profile import DataProfile, stage_labels
+from dashboard.staged.sql import bind, day_total, known_day
 from dashboard.store import Version
 
 TABLE = "stg_customers"
-BY_FLAG, BY_DATE = "churn flag", "churn date"
-LABEL_HOWS = (BY_FLAG, BY_DATE)
-"""defected_how of a customer the data's churn labels mark as gone (any other how is a purchase lapse)."""
-
-
-def _prospect_labels() -> list[str]:
-    """Stage-column labels read as prospect: the default name and its synonyms, normalised."""
-    name = RELATIONSHIP_STAGES.labels[0]
-    return sorted({normalise(name), *(normalise(w) for w in RELATIONSHIP_STAGES.synonyms.get(name, ()))})
+BY_FLAG, BY_DATE, BY_STAGE = "churn flag", "churn date", "stage column"
+LABEL_HOWS = (BY_FLAG, BY_DATE, BY_STAGE)
+"""defected_how of a customer the data's labels mark as gone (any other how is a purchase lapse)."""
+PROSPECT, AT_RISK, DEFECTED = (RELATIONSHIP_STAGES.labels[i] for i in (0, 5, 6))
 
 
 def build(cur: duckdb.DuckDBPyConnection, version: Version, profile: DataProfile, d: Definitions) -> None:
@@ -42,11 +39,15 @@ def build(cur: duckdb.DuckDBPyConnection, version: Version, profile: DataProfile
     lapse, risk, window = int(d.lapse_days), int(d.at_risk_days), int(d.complaint_days)
     labelled = "regexp_replace(lower(c.stage), '[^0-9a-z]+', '', 'g')"
     by_stage = f"coalesce(list_contains(cast($prospect_labels as varchar[]), {labelled}), false)"
+    column_left, column_risk = "false", "false"
+    if profile.stage_off_ramps:
+        column_left = f"coalesce(list_contains(cast($defected_labels as varchar[]), {labelled}), false)"
+        column_risk = f"coalesce(list_contains(cast($at_risk_labels as varchar[]), {labelled}), false)"
     flag = "coalesce(c.churned, false)" if profile.churn_flag else "false"
     churn_date = known_day("c.churn_date") if profile.churn_date else "cast(null as date)"
     dated = f"{churn_date} is not null" if profile.churn_date else "false"
     if profile.has_purchases:
-        prospect = f"{by_stage} or (coalesce(p.purchases, 0) = 0 and not ({flag} or {dated}))"
+        prospect = f"{by_stage} or (coalesce(p.purchases, 0) = 0 and not ({flag} or {dated} or {column_left}))"
     elif profile.stage_column:
         prospect = f"case when c.stage is null then null else {by_stage} end"
     else:
@@ -58,7 +59,9 @@ def build(cur: duckdb.DuckDBPyConnection, version: Version, profile: DataProfile
     quiet = quiet if profile.has_purchases and knows_defection else "false"
     counts_complaints = profile.complaints and d.at_risk_complaints > 0 and knows_defection
     complaining = "coalesce(k.recent, 0) >= $complaints_min" if counts_complaints else "false"
-    knows_risk = knows_defection and (profile.has_purchases or (profile.complaints and d.at_risk_complaints > 0))
+    knows_risk = knows_defection and (
+        profile.has_purchases or profile.stage_off_ramps or (profile.complaints and d.at_risk_complaints > 0)
+    )
     complaint_rows = (
         f"""
         select customer_id, count(*) filter (
@@ -79,7 +82,7 @@ def build(cur: duckdb.DuckDBPyConnection, version: Version, profile: DataProfile
             union select customer_id from {interactions} where customer_id is not null
         ),
         days as (
-            select customer_id, {known_day("ts")} as day, sum(amount) as amount
+            select customer_id, {known_day("ts")} as day, {day_total()} as amount
             from {transactions}
             where customer_id is not null and {known_day("ts")} is not null and amount is not null
             group by all
@@ -97,8 +100,8 @@ def build(cur: duckdb.DuckDBPyConnection, version: Version, profile: DataProfile
             select ids.customer_id, p.first_purchase, p.last_purchase, coalesce(p.purchases, 0) as purchases,
                    coalesce(p.revenue, 0) as revenue, {churn_date} as churn_date,
                    {prospect} as is_prospect,
-                   {flag} as by_flag, {dated} as by_date, {lapsed} as by_lapse,
-                   {quiet} as by_quiet, {complaining} as by_complaints
+                   {flag} as by_flag, {dated} as by_date, {column_left} as by_stage, {lapsed} as by_lapse,
+                   {column_risk} as by_stage_risk, {quiet} as by_quiet, {complaining} as by_complaints
             from ids
             left join (select * from {customers} where customer_id is not null) c on c.customer_id = ids.customer_id
             left join p on p.customer_id = ids.customer_id
@@ -107,7 +110,7 @@ def build(cur: duckdb.DuckDBPyConnection, version: Version, profile: DataProfile
         defection as (
             select *,
                    case when coalesce(is_prospect, false) then false
-                        when by_flag or by_date or by_lapse then true
+                        when by_flag or by_date or by_stage or by_lapse then true
                         when $knows_defection then false
                    end as defected
             from flags
@@ -117,18 +120,20 @@ def build(cur: duckdb.DuckDBPyConnection, version: Version, profile: DataProfile
                defected,
                case when not defected then null
                     when by_date then churn_date
-                    when by_lapse and not by_flag then cast(last_purchase + interval {lapse} day as date)
+                    when by_lapse and not (by_flag or by_stage) then cast(last_purchase + interval {lapse} day as date)
                end as defected_since,
                case when not defected then null
                     when by_date then $by_date
                     when by_flag then $by_flag
+                    when by_stage then $by_stage
                     when by_lapse then $lapse_how
                end as defected_how,
                case when defected is null or not $knows_risk then null
                     when defected then false
-                    else by_quiet or by_complaints
+                    else by_stage_risk or by_quiet or by_complaints
                end as at_risk,
                case when defected or defected is null then null
+                    when by_stage_risk then $by_stage
                     when by_quiet then $quiet_how
                     when by_complaints then $complaints_how
                end as at_risk_why
@@ -139,7 +144,10 @@ def build(cur: duckdb.DuckDBPyConnection, version: Version, profile: DataProfile
         "as_of": profile.as_of,
         "by_date": BY_DATE,
         "by_flag": BY_FLAG,
-        "prospect_labels": _prospect_labels(),
+        "by_stage": BY_STAGE,
+        "prospect_labels": stage_labels(PROSPECT),
+        "at_risk_labels": stage_labels(AT_RISK),
+        "defected_labels": stage_labels(DEFECTED),
         "complaints_min": d.at_risk_complaints,
         "knows_defection": knows_defection,
         "knows_risk": knows_risk,

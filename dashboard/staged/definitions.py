@@ -69,9 +69,9 @@ def defaults_for(profile: DataProfile) -> Definitions:
 
 
 def with_known_defection(profile: DataProfile, d: Definitions) -> DataProfile:
-    """profile marked with whether defection can be told under d: churn labels, or purchases over a longer span
-    than the lapse window (two months of orders cannot show a year without a purchase)."""
-    known = profile.churn_labels or (profile.has_purchases and profile.purchase_span_days > d.lapse_days)
+    """profile marked with whether defection can be told under d: churn labels or a stage column that labels who left,
+    or purchases over a longer span than the lapse window (two months of orders cannot show a year without a purchase)."""
+    known = profile.labels_who_left or (profile.has_purchases and profile.purchase_span_days > d.lapse_days)
     return replace(profile, defection_known=known)
 
 
@@ -114,6 +114,8 @@ def describe(profile: DataProfile, definitions: Definitions) -> dict[str, str]:
         sources.append("churn flag set (from column churned)")
     if profile.churn_date:
         sources.append("a churn date (from column churn_date)")
+    if profile.stage_off_ramps:
+        sources.append("the stage column says defected")
     if profile.has_purchases:
         sources.append(f"no purchase for more than {_days(d.lapse_days)} before {profile.as_of}")
     if profile.has_purchases and not profile.tells_defection:
@@ -132,6 +134,8 @@ def describe(profile: DataProfile, definitions: Definitions) -> dict[str, str]:
     risk = []
     if profile.has_purchases and profile.tells_defection:
         risk.append(f"no purchase for more than {_days(d.at_risk_days)}")
+    if profile.stage_off_ramps:
+        risk.append("the stage column says at risk")
     if profile.complaints and d.at_risk_complaints and profile.tells_defection:
         risk.append(f"at least {d.at_risk_complaints} complaints within {_days(d.complaint_days)}")
     if risk:

@@ -16,6 +16,7 @@ from datetime import date
 
 import duckdb
 
+from dashboard.contract import RELATIONSHIP_STAGES, normalise
 from dashboard.staged.sql import known_day
 from dashboard.store import Version
 
@@ -39,6 +40,8 @@ class DataProfile:
     churn_flag: bool = False
     churn_date: bool = False
     stage_column: bool = False
+    stage_off_ramps: bool = False
+    """Whether the stage column labels some customers at risk or defected (it then says who left)."""
     signup_dates: bool = False
     reasons: bool = False
     resolved_flag: bool = False
@@ -60,6 +63,11 @@ class DataProfile:
     def churn_labels(self) -> bool:
         """Whether the data says who left (a churned flag or churn dates)."""
         return self.churn_flag or self.churn_date
+
+    @property
+    def labels_who_left(self) -> bool:
+        """Whether the data labels who left: churn labels, or a stage column with at-risk or defected labels."""
+        return self.churn_labels or self.stage_off_ramps
 
     @property
     def tells_defection(self) -> bool:
@@ -92,6 +100,11 @@ class DataProfile:
         return cls(**values)
 
 
+def stage_labels(name: str) -> list[str]:
+    """Stage-column labels read as the relationship stage of that default name: the name and its synonyms, normalised."""
+    return sorted({normalise(name), *(normalise(w) for w in RELATIONSHIP_STAGES.synonyms.get(name, ()))})
+
+
 def kind_of(profile: DataProfile) -> str:
     """The kind of business the data shows (see the module docstring for the order of the tests)."""
     if profile.churn_labels:
@@ -116,6 +129,13 @@ def measure(cur: duckdb.DuckDBPyConnection, version: Version) -> DataProfile:
                (select min({known_day("ts")}) from {transactions} where amount is not null)
         """
     ).fetchall()[0]
+    off_ramps = 0
+    if version.has("customers", "stage"):
+        labelled = "regexp_replace(lower(stage), '[^0-9a-z]+', '', 'g')"
+        off_ramps = cur.execute(
+            f"select count(*) from {customers} where list_contains(cast(? as varchar[]), {labelled})",
+            [[*stage_labels("at risk"), *stage_labels("defected")]],
+        ).fetchall()[0][0]
     complaints = 0
     if version.has("interactions", "stage"):
         complaints = cur.execute(f"select count(*) from {interactions} where lower(stage) = 'complaint'").fetchall()[0][0]
@@ -128,6 +148,7 @@ def measure(cur: duckdb.DuckDBPyConnection, version: Version) -> DataProfile:
         churn_flag=version.has("customers", "churned"),
         churn_date=version.has("customers", "churn_date"),
         stage_column=version.has("customers", "stage"),
+        stage_off_ramps=off_ramps > 0,
         signup_dates=version.has("customers", "signup_date"),
         reasons=version.has("interactions", "reason"),
         resolved_flag=version.has("interactions", "resolved"),

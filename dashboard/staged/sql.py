@@ -40,3 +40,13 @@ def known_time(expr: str) -> str:
     """SQL of expr (a timestamp), NULL when its day lies outside KNOWN_DAYS."""
     first, last = KNOWN_DAYS
     return f"case when cast({expr} as date) between date '{first}' and date '{last}' then {expr} end"
+
+
+CENTS = 2
+"""Decimals a day's money is rounded to before its sign is read: 9.5 + (−9.5) in floating point can leave −1.8e-15,
+whose sign would decide purchase or refund."""
+
+
+def day_total(expr: str = "amount") -> str:
+    """SQL of the sum of expr over a group (a customer's day), rounded to cents, so a zero or sign test reads money."""
+    return f"round(sum({expr}), {CENTS})"

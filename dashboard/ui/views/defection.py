@@ -12,7 +12,7 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
-from dashboard import formatting
+from dashboard import formatting, staged
 from dashboard.access import Action
 from dashboard.charts import defection as charts
 from dashboard.escape import markdown_text
@@ -135,6 +135,9 @@ def render_who_is_leaving(ctx: PageContext, view: DefectionView) -> None:
         )
     else:
         widgets.chart(charts.monthly_rates(monthly, ctx.number_format), key="d_chart_monthly")
+    if not view.tells_defection:
+        _cannot_tell_who_left(ctx, "no breakdown by segment, stage or behaviours")
+        return
     groups = figures.breakdown_from(view.summary, view.spec)
     titles = list(BREAKDOWN_TITLES.values())
     for tab, dimension in zip(state.tabs(titles, "d_by"), BREAKDOWN_TITLES, strict=True):
@@ -209,7 +212,9 @@ def render_why(ctx: PageContext, view: DefectionView) -> None:
                 icon=":material/warning:",
             )
         widgets.chart(charts.complaint_iceberg(complaints), key="d_chart_iceberg")
-    if spec.definition.contract or spec.definition.lapse:
+    if not view.tells_defection:
+        _cannot_tell_who_left(ctx, "no defection rate by how complaints were handled")
+    elif spec.definition.contract or spec.definition.lapse:
         widgets.chart(charts.defection_by_handling(figures.handling_from(view.summary)), key="d_chart_handling")
         follow = view.follow_up
         if follow["observed"] is not None and pd.notna(follow["observed"]):
@@ -250,15 +255,28 @@ def render_what_it_costs(ctx: PageContext, view: DefectionView) -> None:
             f"**{markdown_text(nf.money(own['mean'].iloc[0]))}** per current customer on average, "
             f"over {int(own['customers'].iloc[0]):,} customers."
         )
+    by_reason = figures.value_by_reason_from(view.summary, tells_defection=view.tells_defection)
+    if not view.tells_defection and by_reason.empty:
+        _cannot_tell_who_left(ctx, "no value lost or at risk by reason or segment")
+        return
     left, right = st.columns(2)
     with left:
-        by_reason = figures.value_by_reason_from(view.summary)
         if by_reason.empty:
             st.info("Nobody has left or is at risk under this definition.")
         else:
             widgets.chart(charts.value_by_reason(by_reason, nf), key="d_chart_value_reason")
     with right:
-        widgets.chart(charts.value_by_segment(figures.breakdown_from(view.summary, spec), nf), key="d_chart_value_segment")
+        by_segment = figures.breakdown_from(view.summary, spec, tells_defection=view.tells_defection)
+        if by_segment.empty:
+            _cannot_tell_who_left(ctx, "no value by segment")
+        else:
+            widgets.chart(charts.value_by_segment(by_segment, nf), key="d_chart_value_segment")
+
+
+def _cannot_tell_who_left(ctx: PageContext, what: str) -> None:
+    """One line where the data cannot tell who left: what is not shown, and the staged sentence on what to map."""
+    said = ctx.metric(staged.sentences, None)["defected"]
+    st.info(f"{what[:1].upper()}{what[1:]}: {markdown_text(said)}", icon=":material/help:")
 
 
 def _bgnbd_panel(ctx: PageContext, view: DefectionView, ltv: pd.Series) -> None:
@@ -408,6 +426,9 @@ def render_retention(ctx: PageContext, view: DefectionView) -> None:
         format_func=str.title,
         required=True,
     )
+    if not view.tells_defection:
+        _cannot_tell_who_left(ctx, "no retention curves")
+        return
     curves = figures.retention_from(view.timeline, cohort or "year")
     if curves.empty:
         st.info(

@@ -10,7 +10,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from dashboard import formatting
+from dashboard import formatting, staged
 from dashboard.access import Action
 from dashboard.charts import funnel as charts
 from dashboard.contract import CHANNELS
@@ -109,8 +109,9 @@ def render_stage_funnel(ctx: PageContext, model: StageModel) -> pd.DataFrame:
     counts = ctx.metric(funnel.stage_counts, spec)
     as_of = spec.as_of or ctx.metric(stages.span_frame, None).iloc[0]["data_end"]
     known = counts.attrs.get("known", int(counts["customers"].sum()))
+    chosen = "the end of the last month selected in the sidebar" if spec.as_of else "the last day with any data"
     when = (
-        f"on {formatting.day(as_of)} (the end of the last month selected in the sidebar)"
+        f"on {formatting.day(as_of)} ({chosen})"
         if formatting.day(as_of) != "—"
         else "(the data has no dates, so stages are as they stand; map `signup_date`, or add transactions or touchpoints)"
     )
@@ -126,7 +127,16 @@ def render_stage_funnel(ctx: PageContext, model: StageModel) -> pd.DataFrame:
     with left:
         widgets.chart(charts.stage_funnel(counts, ctx.number_format), key="f_funnel_chart")
     with right:
-        widgets.chart(charts.stages_now(counts, ctx.number_format), key="f_now_chart")
+        now = counts
+        if not ctx.metric(staged.load_profile, None).tells_defection:
+            # nobody is placed at risk or defected where the data cannot tell who left: no 0 bars standing for unknown
+            now = counts[counts["kind"] != "off-ramp"]
+        widgets.chart(charts.stages_now(now, ctx.number_format), key="f_now_chart")
+        if len(now) < len(counts):
+            st.caption(
+                f"No {markdown_text(model.name('at_risk'))} or {markdown_text(model.name('defected'))} bars: who left "
+                "cannot be told from this data (see the definitions above)."
+            )
     return counts
 
 
@@ -185,11 +195,15 @@ def render_cohorts(ctx: PageContext, model: StageModel) -> None:
         model,
         help="Customers and leads who signed up inside the data and the selected months, grouped by signup month.",
     )
+    if stages.uses_column(model, ctx.version):
+        st.info(funnel.COHORTS_NEED_RULES, icon=":material/info:")
+        return
     frame = ctx.metric(funnel.cohorts, funnel.CohortSpec(model, ctx.filters, target))
     if frame.empty:
         st.info("No customer or lead signed up inside the data in the selected months, so there are no cohorts to follow.")
         return
     widgets.chart(charts.cohort_heatmap(frame, model.name(target), ctx.number_format), key="f_cohort_chart")
+    st.caption(funnel.COHORTS_VERSUS_FUNNEL)
 
 
 @guarded("Stage drill-down")
@@ -197,6 +211,10 @@ def render_stage_drill(ctx: PageContext, model: StageModel, counts: pd.DataFrame
     """The customers of one stage, on screen (first rows) and as formula-safe CSV or Excel (all rows)."""
     st.subheader("Customers in a stage")
     role = _role_picker("Stage", "f_stage", list(model.roles), "at_risk", model)
+    if role in OFF_RAMPS and not ctx.metric(staged.load_profile, None).tells_defection:
+        said = ctx.metric(staged.sentences, None)
+        st.info(f"Nobody is placed in {markdown_text(model.name(role))}: {markdown_text(said['defected'])}")
+        return
     total = int(counts.loc[counts["role"] == role, "customers"].sum()) if not counts.empty else 0
     spec = funnel.DrillSpec(model, ctx.filters, role)
     frame = ctx.metric(funnel.stage_customers, spec)
@@ -630,7 +648,7 @@ def render_model_editor(ctx: PageContext, model: StageModel) -> None:
     rules = model.rules
     with st.form("f_rules_form"):
         st.markdown("**Rules**")
-        st.caption("A threshold of 0 switches that part of a rule off.")
+        st.caption("A threshold of 0 switches that part of a rule off (not the days without a purchase: every page uses them).")
         left, mid, right = st.columns(3)
         with left:
             st.markdown(f"**{markdown_text(model.name('repeat'))}**")
@@ -655,11 +673,11 @@ def render_model_editor(ctx: PageContext, model: StageModel) -> None:
             st.markdown(f"**{markdown_text(model.name('at_risk'))}**")
             st.number_input(
                 "No purchase for more than (days)",
-                0,
+                stages.MIN_GAP_DAYS,
                 3650,
                 rules.at_risk_days,
                 key="f_set_at_risk_days",
-                help=f"0 switches it off; otherwise at least {stages.MIN_GAP_DAYS}.",
+                help=f"{stages.MIN_GAP_DAYS} to 3,650 days, shorter than the defected days; the same window on every page.",
             )
             st.number_input("Or complaints, at least", 0, 1000, rules.at_risk_complaints, key="f_set_at_risk_complaints")
             st.number_input("Within (days)", 1, 3650, rules.at_risk_complaint_days, key="f_set_at_risk_complaint_days")
@@ -668,11 +686,11 @@ def render_model_editor(ctx: PageContext, model: StageModel) -> None:
             st.checkbox("A churn flag or churn date", value=rules.defected_on_churn, key="f_set_defected_on_churn")
             st.number_input(
                 "Or no purchase for more than (days)",
-                0,
+                stages.MIN_GAP_DAYS,
                 3650,
                 rules.defected_days,
                 key="f_set_defected_days",
-                help="0 switches it off; otherwise longer than the at-risk days.",
+                help=f"{stages.MIN_GAP_DAYS} to 3,650 days, longer than the at-risk days; the same window on every page.",
             )
         st.form_submit_button("Save rules", on_click=_save_rules, args=(ctx, model), icon=":material/save:")
     st.button(
