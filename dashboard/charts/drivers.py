@@ -7,14 +7,18 @@ import plotly.graph_objects as go
 
 from dashboard.charts.theme import GREY, INK, PALETTE, draws_data_as_text, empty_note, styled
 
+LABELLED = 8
+"""Drivers named on the importance chart (the largest differences); the others are named on hover."""
 KIND_COLOURS = {"behaviour": PALETTE[0], "journey pain": PALETTE[5], "attribute": PALETTE[2], "tenure": PALETTE[3]}
 
 
 @draws_data_as_text
 def importance_performance(table: pd.DataFrame, outcome: str) -> go.Figure:
     """Each driver as a point: how common its bad side is (prevalence, x) against how much higher the outcome rate is
-    with it (difference in percentage points, y); the top right is what to fix first."""
+    with it (difference in percentage points, y); the top right is what to fix first. The LABELLED drivers with the
+    largest differences are named on the chart."""
     rows = table[table["kind"] != "all"]
+    named = set(rows["difference"].abs().sort_values(ascending=False).index[:LABELLED])
     fig = styled(go.Figure(), title=f"What goes with {outcome}: how strongly, and how common", height=520)
     if rows.empty:
         return empty_note(fig, "No driver splits these customers: every driver is shown by all of them or by none.")
@@ -24,11 +28,12 @@ def importance_performance(table: pd.DataFrame, outcome: str) -> go.Figure:
             y=group["difference"] * 100,
             mode="markers+text",
             name=str(kind),
-            text=group["driver"],
+            text=[d if i in named else "" for i, d in zip(group.index, group["driver"], strict=True)],
+            customdata=group["driver"],
             textposition="top center",
             textfont={"size": 13, "color": INK},
             marker={"size": 14, "color": KIND_COLOURS.get(str(kind), GREY), "line": {"color": INK, "width": 1}},
-            hovertemplate="%{text}<br>%{x:.1f} % of customers<br>%{y:+.1f} points<extra></extra>",
+            hovertemplate="%{customdata}<br>%{x:.1f} % of customers<br>%{y:+.1f} points<extra></extra>",
             cliponaxis=False,
         )
     fig.add_hline(y=0, line={"color": GREY, "width": 1})
