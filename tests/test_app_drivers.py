@@ -62,6 +62,10 @@ def test_the_outcome_is_kept_in_the_url_and_low_satisfaction_states_its_threshol
     assert at.query_params["dr_outcome"] == "low satisfaction"
     assert any("Low satisfaction means a score of at most 2" in m.value for m in at.markdown)
     assert any("choose Defection" in i.value for i in at.info)
+    at.number_input(key="w:dr_low").set_value(3.0).run()
+    assert not at.exception, at.exception
+    assert at.query_params["dr_low"] == "3.0"
+    assert any("Low satisfaction means a score of at most 3.0" in m.value for m in at.markdown)
     again = _app({"dr_outcome": "conversion"})
     assert any("people known (leads and customers)" in m.value for m in again.markdown)
 

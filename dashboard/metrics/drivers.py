@@ -102,6 +102,14 @@ def default_threshold(max_score: float | None) -> float:
     return 6.0 if max_score is not None and max_score > 5 else 2.0
 
 
+def satisfaction_scale(cur: duckdb.DuckDBPyConnection, version: Version, _spec: object = None) -> pd.DataFrame:
+    """One row: the highest satisfaction score in customers (None without scores) and the default low threshold."""
+    high = None
+    if version.has("customers", "satisfaction"):
+        high = cur.execute(f"select max(satisfaction) from {version.table('customers')}").fetchone()[0]
+    return pd.DataFrame([{"max_score": high, "threshold": default_threshold(high)}])
+
+
 def availability(cur: duckdb.DuckDBPyConnection, version: Version, _spec: object = None) -> pd.DataFrame:
     """Per outcome: whether the data can tell it and, when not, what is missing (one sentence)."""
     found = staged_profile.load(cur, version)
@@ -225,8 +233,8 @@ def customer_frame(cur: duckdb.DuckDBPyConnection, version: Version, spec: Drive
         if spec.outcome == DEFECTION:
             outcome = "f.defected"
         else:
-            high = cur.execute(f"select max(satisfaction) from {version.table('customers')}").fetchone()[0]
-            threshold = spec.low_satisfaction if spec.low_satisfaction is not None else default_threshold(high)
+            scale = satisfaction_scale(cur, version).iloc[0]
+            threshold = spec.low_satisfaction if spec.low_satisfaction is not None else float(scale["threshold"])
             facts["threshold"] = threshold
             outcome = "case when c.satisfaction is null then null else c.satisfaction <= ? end"
             params = [float(threshold), *params]

@@ -66,18 +66,18 @@ def controls(ctx: PageContext) -> DriverView:
     )
     threshold = None
     if outcome == drivers.LOW_SATISFACTION and can[outcome]:
+        by_scale = float(ctx.metric(drivers.satisfaction_scale).iloc[0]["threshold"])
         threshold = state.widget(
             st.number_input,
             "Low satisfaction means a score of at most",
             "dr_low",
-            0.0,
+            by_scale,
             state.FLOAT,
             min_value=0.0,
             max_value=10.0,
             step=1.0,
-            help="0 = by the scale: at most 2 on a 1-5 scale, at most 6 (detractors) on a 0-10 scale.",
+            help="By default at most 2 on a 1-5 scale, at most 6 (detractors) on a 0-10 scale.",
         )
-        threshold = threshold or None
     catalogue = bh.catalogue_for(ctx.store, ctx.version)
     spec = drivers.DriverSpec(ctx.filters, outcome, threshold, catalogue)
     table = ctx.metric(drivers.effects, spec) if can[outcome] else pd.DataFrame(columns=drivers.COLUMNS)
