@@ -144,6 +144,8 @@ class Driver:
     name: str
     kind: str
     group: str = ""
+    level: str = ""
+    """The attribute's value this driver stands for (attributes and tenure)."""
 
 
 def _pain_sql(version: Version, found: staged_profile.DataProfile, filters: Filters) -> tuple[str, list, list[Driver]]:
@@ -152,7 +154,7 @@ def _pain_sql(version: Version, found: staged_profile.DataProfile, filters: Filt
     period, params = filters.period_sql("ts")
     cost = (
         f"""(select customer_id, sum(cost) as cost from {version.table("interactions")}
-             where cost is not null and {period} group by customer_id)"""
+             where isfinite(cost) and {period} group by customer_id)"""
         if version.has("interactions", "cost")
         else "(select cast(null as varchar) as customer_id, cast(null as double) as cost where false)"
     )
@@ -299,7 +301,7 @@ def customer_frame(cur: duckdb.DuckDBPyConnection, version: Version, spec: Drive
         for i, level in enumerate(sorted(counts.index[:MAX_LEVELS], key=lambda v: (-counts[v], v))):
             col = f"att_{attr}_{i}"
             out[col] = (values == level).to_numpy()
-            drivers.append(Driver(col, f"{label} is {level}", ATTRIBUTE, attr))
+            drivers.append(Driver(col, f"{label} is {level}", ATTRIBUTE, attr, str(level)))
     if spec.outcome != CONVERSION and "signup_date" in frame and found.as_of is not None:
         start = pd.to_datetime(frame["signup_date"], errors="coerce")
         end = pd.to_datetime(frame["defected_since"], errors="coerce").fillna(pd.Timestamp(found.as_of))
@@ -309,7 +311,7 @@ def customer_frame(cur: duckdb.DuckDBPyConnection, version: Version, spec: Drive
                 inside = (days >= lo) & (days < hi if hi is not None else True)
                 col = f"ten_{lo}"
                 out[col] = inside.fillna(False).to_numpy()
-                drivers.append(Driver(col, f"customer for {label}", TENURE, "tenure"))
+                drivers.append(Driver(col, f"customer for {label}", TENURE, "tenure", label))
     out["cost"] = frame["cost"].astype(float) if "cost" in frame else np.nan
     return out, drivers, facts
 
@@ -417,6 +419,8 @@ def effects_from(frame: pd.DataFrame, drivers: list[Driver], model_rows: int = M
     y = frame["outcome"].to_numpy(dtype=bool)
     has_cost = bool(frame["cost"].notna().any()) if n else False
     cost = frame["cost"].fillna(0.0).to_numpy(dtype=float) if has_cost else None
+    if cost is not None and not np.isfinite(cost).all():  # sums past the largest double
+        cost = None
     tested = [d for d in drivers if 0 < int(frame[d.column].sum()) < n]
     adjusted, fitted = _adjusted(frame, tested, model_rows) if n else ({}, 0)
     rows = []
@@ -424,7 +428,8 @@ def effects_from(frame: pd.DataFrame, drivers: list[Driver], model_rows: int = M
         x = frame[d.column].to_numpy(dtype=bool)
         a, b = int((x & y).sum()), int((x & ~y).sum())
         c, e = int((~x & y).sum()), int((~x & ~y).sum())
-        row = {"column": d.column, "driver": d.name, "kind": d.kind, "customers": n, "exposed": a + b}
+        row = {"column": d.column, "driver": d.name, "kind": d.kind, "attribute": d.group, "level": d.level}
+        row.update({"customers": n, "exposed": a + b})
         row.update({"prevalence": (a + b) / n, "outcomes": a + c, "outcome_with": a})
         row.update(two_by_two(a, b, c, e))
         adj = adjusted.get(d.column)
@@ -435,7 +440,8 @@ def effects_from(frame: pd.DataFrame, drivers: list[Driver], model_rows: int = M
     for row, p in zip(rows, holm([r["p"] for r in rows]), strict=True):
         row["p_holm"] = p
     rows.sort(key=lambda r: (-abs(r["difference"]), r["driver"]))
-    total = {"column": "all", "driver": "all customers", "kind": "all", "customers": n, "exposed": n, "prevalence": 1.0}
+    total = {"column": "all", "driver": "all customers", "kind": "all", "attribute": "", "level": ""}
+    total.update({"customers": n, "exposed": n, "prevalence": 1.0})
     total.update({"outcomes": int(y.sum()), "rate_with": y.mean() if n else None, "model_rows": fitted})
     total["cost_with"] = float(cost.mean()) if cost is not None else None
     return pd.DataFrame([total, *rows], columns=COLUMNS)
@@ -445,6 +451,8 @@ COLUMNS = [
     "column",
     "driver",
     "kind",
+    "attribute",
+    "level",
     "customers",
     "exposed",
     "prevalence",
