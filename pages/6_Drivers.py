@@ -11,4 +11,5 @@ ctx = frame.page(
 choice = view.controls(ctx)
 view.render_effects(ctx, choice)
 view.render_adjusted(ctx, choice)
+view.render_tipping(ctx, choice)
 view.render_worth(ctx, choice)

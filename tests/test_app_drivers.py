@@ -53,6 +53,8 @@ def test_the_sample_shows_defection_drivers_with_money_and_the_caveat(app_sample
     assert all(v.startswith("$") for v in worth["Lifetime value at stake"])
     assert any("Association, not proven cause" in w.value and "holdout" in w.value for w in at.warning)
     assert any("Holm" in c.value for c in at.caption)
+    tips = _table(at, "Measure", "At least")
+    assert "days to resolve the slowest complaint" in tips.index
 
 
 def test_the_outcome_is_kept_in_the_url_and_low_satisfaction_states_its_threshold(app_sample_db):

@@ -194,3 +194,20 @@ def test_low_satisfaction_reads_the_scale_and_conversion_counts_leads(sample_cur
     assert conversion.loc[0, "customers"] == len(people)
     assert conversion.loc[0, "rate_with"] == pytest.approx(people.mean())
     assert not conversion["driver"].str.startswith("main product").any(), "leads buy no product: no driver of buying"
+
+
+def test_the_tipping_point_is_the_split_where_the_rate_changes_most():
+    # 50 customers without contacts (5 leave), 20 with one (2 leave), 30 with three (18 leave):
+    # at least 1: 40 % against 10 % (30 points); at least 3: 60 % against 7/70 = 10 % (50 points) -> 3
+    contacts = [0] * 50 + [1] * 20 + [3] * 30
+    left = [True] * 5 + [False] * 45 + [True] * 2 + [False] * 18 + [True] * 18 + [False] * 12
+    frame = pd.DataFrame({"outcome": left, "n_contacts": np.array(contacts, dtype=float)})
+    tips = drivers.tipping_from(frame)
+    assert list(tips["measure"]) == ["contacts"]
+    row = tips.iloc[0]
+    assert (row["threshold"], row["beyond"], row["share_beyond"]) == (3.0, 30, 0.3)
+    assert (row["rate_beyond"], row["rate_below"]) == pytest.approx((0.6, 0.1))
+    assert row["npv"] == pytest.approx(0.9)
+    assert row["sensitivity"] == pytest.approx(18 / 25)
+    # fewer than MIN_SIDE customers on a side: no tipping point
+    assert drivers.tipping_from(frame.head(40)).empty

@@ -313,7 +313,75 @@ def customer_frame(cur: duckdb.DuckDBPyConnection, version: Version, spec: Drive
                 out[col] = inside.fillna(False).to_numpy()
                 drivers.append(Driver(col, f"customer for {label}", TENURE, "tenure", label))
     out["cost"] = frame["cost"].astype(float) if "cost" in frame else np.nan
+    for column, _name, needs in MEASURES:
+        if needs(found) and column in frame:
+            out[f"n_{column}"] = frame[column].astype(float).to_numpy()
     return out, drivers, facts
+
+
+# -- tipping points -----------------------------------------------------------------------------------------------
+
+MEASURES = (
+    ("contacts", "contacts", lambda p: p.has_interactions),
+    ("complaints", "complaints", lambda p: p.complaints),
+    ("resolve_days", "days to resolve the slowest complaint", lambda p: p.complaints and p.resolved_ts),
+)
+"""Count and duration measures per customer a tipping point is looked for in: frame column, name, data needed."""
+MIN_SIDE = 30
+"""A tipping point leaves at least this many customers on each side."""
+MAX_CUTS = 60
+
+
+def tipping_from(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per count or duration measure: the threshold t where the outcome rate changes most, i.e. the split "at least t"
+    against "below t" with the largest difference in outcome rate either way (difference = rate beyond − rate below),
+    among splits leaving MIN_SIDE customers on each side
+    (customers without a duration are below any t). Columns: measure, threshold, beyond (customers at or past it),
+    share_beyond, rate_beyond (= positive predictive value), rate_below, npv (= 1 − rate below), sensitivity (share of
+    the outcomes that lie beyond it). Measures with no such split are left out."""
+    rows = []
+    y = frame["outcome"].to_numpy(dtype=bool)
+    for column, name, _needs in MEASURES:
+        key = f"n_{column}"
+        if key not in frame:
+            continue
+        values = frame[key].fillna(-np.inf).to_numpy(dtype=float)
+        known = values[np.isfinite(values)]
+        cuts = np.unique(known[known > 0])
+        if len(cuts) > MAX_CUTS:
+            cuts = np.unique(np.quantile(known[known > 0], np.linspace(0, 1, MAX_CUTS)))
+        best = None
+        for cut in cuts:
+            beyond = values >= cut
+            n1 = int(beyond.sum())
+            if n1 < MIN_SIDE or len(values) - n1 < MIN_SIDE:
+                continue
+            rate_beyond, rate_below = y[beyond].mean(), y[~beyond].mean()
+            if best is None or abs(rate_beyond - rate_below) > abs(best[0]):
+                best = (rate_beyond - rate_below, float(cut), n1, rate_beyond, rate_below, y[beyond].sum())
+        if best is None:
+            continue
+        gap, cut, n1, rate_beyond, rate_below, hits = best
+        rows.append(
+            {
+                "measure": name,
+                "threshold": cut,
+                "beyond": n1,
+                "share_beyond": n1 / len(values),
+                "rate_beyond": float(rate_beyond),
+                "rate_below": float(rate_below),
+                "difference": float(gap),
+                "npv": float(1 - rate_below),
+                "sensitivity": float(hits / y.sum()) if y.sum() else None,
+            }
+        )
+    columns = ["measure", "threshold", "beyond", "share_beyond", "rate_beyond", "rate_below", "difference", "npv", "sensitivity"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def tipping_points(cur: duckdb.DuckDBPyConnection, version: Version, spec: DriverSpec) -> pd.DataFrame:
+    """The tipping points of the spec's outcome (see tipping_from)."""
+    return tipping_from(customer_frame(cur, version, spec)[0])
 
 
 # -- effects -----------------------------------------------------------------------------------------------------

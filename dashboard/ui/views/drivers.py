@@ -184,6 +184,43 @@ def render_adjusted(ctx: PageContext, view: DriverView) -> None:
     )
 
 
+@guarded("Tipping points")
+def render_tipping(ctx: PageContext, view: DriverView) -> None:
+    """Per count or duration measure: the threshold where the outcome rate changes most, with the predictive values."""
+    if not view.available or int(view.table.iloc[0]["customers"]) == 0:
+        return
+    st.subheader("Tipping points")
+    tips = ctx.metric(drivers.tipping_points, view.spec)
+    if tips.empty:
+        st.info(
+            "No tipping point: it needs touchpoints (contacts, complaints, resolution times) and at least "
+            f"{drivers.MIN_SIDE} customers on each side of a threshold."
+        )
+        return
+    fmt = ctx.number_format
+    display = pd.DataFrame(
+        {
+            "Measure": tips["measure"],
+            "At least": [fmt.number(v, 0 if float(v).is_integer() else 2) for v in tips["threshold"]],
+            "Customers at or past it": [
+                f"{fmt.number(n)} ({fmt.pct(s)})" for n, s in zip(tips["beyond"], tips["share_beyond"], strict=True)
+            ],
+            f"{OUTCOME_LABELS[view.spec.outcome]} rate past / below it": [
+                f"{fmt.pct(a)} / {fmt.pct(b)}" for a, b in zip(tips["rate_beyond"], tips["rate_below"], strict=True)
+            ],
+            "Positive predictive value": [fmt.pct(v) for v in tips["rate_beyond"]],
+            "Negative predictive value": [fmt.pct(v) for v in tips["npv"]],
+            "Share of the outcomes past it": [fmt.pct(v) for v in tips["sensitivity"]],
+        }
+    )
+    widgets.table(display, width="stretch", key="dr_tipping")
+    st.caption(
+        "The threshold is where the outcome rate changes most: of every split into customers at or past a value and "
+        f"those below it (at least {drivers.MIN_SIDE} on each side), the one with the largest difference in rate, "
+        "either way. Positive predictive value = the rate past it; negative = the share without the outcome below it."
+    )
+
+
 @guarded("What fixing it is worth")
 def render_worth(ctx: PageContext, view: DriverView) -> None:
     """Per fixable driver: customers exposed × difference in defection rate × lifetime value, and cost to serve."""
