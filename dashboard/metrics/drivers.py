@@ -21,6 +21,8 @@
 from __future__ import annotations
 
 import math
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import duckdb
@@ -46,6 +48,8 @@ MODEL_ROWS = 50_000
 MAX_LEVELS = 8
 """Attribute levels tested per column (the most common); an attribute with more is read as an identifier and skipped."""
 RIDGE = 1e-4
+MAX_LOG_ODDS = 20.0
+"""An adjusted odds ratio whose interval reaches past e^±20 is not shown: the data separate the outcome on it."""
 Z95 = float(stats.norm.ppf(0.975))
 NO_CATALOGUE = Catalogue()
 TENURE_BANDS = (
@@ -148,9 +152,43 @@ class Driver:
     """The attribute's value this driver stands for (attributes and tenure)."""
 
 
+PAIN_TABLE = "dr_pain"
+
+
+def prepare(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
+    """Build dr_pain at publish: each customer's journey pain over all months (see _pain_sql), so a page without a month
+    filter never aggregates the touchpoints again."""
+    sql, params = _pain_select(version, Filters())
+    cur.execute(f"create or replace table {version.table(PAIN_TABLE)} as {sql}", params)
+
+
 def _pain_sql(version: Version, found: staged_profile.DataProfile, filters: Filters) -> tuple[str, list, list[Driver]]:
     """Per customer: contacts, complaints, complaints not resolved at first contact, slowest complaint resolution in
-    days, repeat contacts, channels contacted on, cost of their touchpoints; and the pain drivers the data supports."""
+    days, repeat contacts, channels contacted on, cost of their touchpoints (from dr_pain without a month filter); and
+    the pain drivers the data supports."""
+    if filters.month_from or filters.month_to:
+        sql, params = _pain_select(version, filters)
+    else:
+        sql, params = f"select * from {version.table(PAIN_TABLE)}", []
+    drivers = []
+    if found.has_interactions:
+        drivers += [
+            Driver("pain_monthly", "at least one contact a month", PAIN),
+            Driver("pain_switch", "contacted on two channels or more", PAIN),
+        ]
+    if found.complaints:
+        drivers.append(Driver("pain_complaint", "made a complaint", PAIN))
+        if found.reasons and (found.resolved_flag or found.resolved_ts):
+            drivers.append(Driver("pain_not_fcr", "a complaint not resolved at first contact", PAIN))
+        if found.resolved_ts:
+            drivers.append(Driver("pain_slow", f"a complaint took over {SLOW_DAYS} days to resolve", PAIN))
+    if found.reasons:
+        drivers.append(Driver("pain_repeat", "a repeat contact", PAIN))
+    return sql, params, drivers
+
+
+def _pain_select(version: Version, filters: Filters) -> tuple[str, list]:
+    """Select of each customer's journey pain within the months of filters (see _pain_sql)."""
     period, params = filters.period_sql("ts")
     cost = (
         f"""(select customer_id, sum(cost) as cost from {version.table("interactions")}
@@ -174,22 +212,7 @@ def _pain_sql(version: Version, found: staged_profile.DataProfile, filters: Filt
         select coalesce(p.customer_id, k.customer_id) as customer_id, p.* exclude (customer_id), k.cost
         from p full join {cost} k on k.customer_id = p.customer_id
     """
-    params = params + (params if version.has("interactions", "cost") else [])
-    drivers = []
-    if found.has_interactions:
-        drivers += [
-            Driver("pain_monthly", "at least one contact a month", PAIN),
-            Driver("pain_switch", "contacted on two channels or more", PAIN),
-        ]
-    if found.complaints:
-        drivers.append(Driver("pain_complaint", "made a complaint", PAIN))
-        if found.reasons and (found.resolved_flag or found.resolved_ts):
-            drivers.append(Driver("pain_not_fcr", "a complaint not resolved at first contact", PAIN))
-        if found.resolved_ts:
-            drivers.append(Driver("pain_slow", f"a complaint took over {SLOW_DAYS} days to resolve", PAIN))
-    if found.reasons:
-        drivers.append(Driver("pain_repeat", "a repeat contact", PAIN))
-    return sql, params, drivers
+    return sql, params + (params if version.has("interactions", "cost") else [])
 
 
 def _contact_months(cur: duckdb.DuckDBPyConnection, version: Version, filters: Filters) -> float:
@@ -207,6 +230,35 @@ def _attribute_columns(version: Version) -> list[str]:
     found = [c for c in ("segment", "region") if c in columns]
     found += [c for c in columns if c not in KNOWN_COLUMNS and not c.startswith("b_")]
     return found
+
+
+_FRAMES: OrderedDict[tuple, tuple[pd.DataFrame, list[Driver], dict]] = OrderedDict()
+_FRAMES_LOCK = threading.Lock()
+KEPT_FRAMES = 2
+"""Customer frames kept in the process: the driver table and the tipping points of one view read the same frame."""
+
+
+def shared_frame(cur: duckdb.DuckDBPyConnection, version: Version, spec: DriverSpec) -> tuple[pd.DataFrame, list[Driver], dict]:
+    """customer_frame, kept for the last KEPT_FRAMES (database file, version, spec) so the two figures of a view build
+    it once; callers must not change it."""
+    path = cur.execute("select path from duckdb_databases() where database_name = current_database()").fetchone()
+    key = (path[0] if path else None, version.version_id, str(version.created_at), spec.validate())
+    with _FRAMES_LOCK:
+        if key in _FRAMES:
+            _FRAMES.move_to_end(key)
+            return _FRAMES[key]
+    built = customer_frame(cur, version, spec)
+    with _FRAMES_LOCK:
+        _FRAMES[key] = built
+        while len(_FRAMES) > KEPT_FRAMES:
+            _FRAMES.popitem(last=False)
+    return built
+
+
+def clear_frames() -> None:
+    """Forget the kept customer frames (with the metric caches: after a publish, re-staging or a catalogue change)."""
+    with _FRAMES_LOCK:
+        _FRAMES.clear()
 
 
 def customer_frame(cur: duckdb.DuckDBPyConnection, version: Version, spec: DriverSpec) -> tuple[pd.DataFrame, list[Driver], dict]:
@@ -381,7 +433,7 @@ def tipping_from(frame: pd.DataFrame) -> pd.DataFrame:
 
 def tipping_points(cur: duckdb.DuckDBPyConnection, version: Version, spec: DriverSpec) -> pd.DataFrame:
     """The tipping points of the spec's outcome (see tipping_from)."""
-    return tipping_from(customer_frame(cur, version, spec)[0])
+    return tipping_from(shared_frame(cur, version, spec)[0])
 
 
 # -- effects -----------------------------------------------------------------------------------------------------
@@ -474,7 +526,9 @@ def _adjusted(frame: pd.DataFrame, drivers: list[Driver], rows: int) -> tuple[di
     beta, se = logistic(x, y)
     found = {}
     for j, d in enumerate(used, start=1):
-        found[d.column] = (math.exp(beta[j]), math.exp(beta[j] - Z95 * se[j]), math.exp(beta[j] + Z95 * se[j]))
+        low, high = beta[j] - Z95 * se[j], beta[j] + Z95 * se[j]
+        if max(abs(low), abs(high)) <= MAX_LOG_ODDS:  # beyond: a driver that (almost) decides the outcome alone
+            found[d.column] = (math.exp(beta[j]), math.exp(low), math.exp(high))
     return found, len(sample)
 
 
@@ -548,7 +602,7 @@ COLUMNS = [
 def effects(cur: duckdb.DuckDBPyConnection, version: Version, spec: DriverSpec) -> pd.DataFrame:
     """The driver table of the spec's outcome (see effects_from), with the facts behind it as columns of the "all" row:
     threshold (low satisfaction) and contact_months."""
-    frame, drivers, facts = customer_frame(cur, version, spec)
+    frame, drivers, facts = shared_frame(cur, version, spec)
     table = effects_from(frame, drivers, spec.model_rows)
     for key, value in facts.items():
         table[key] = None
