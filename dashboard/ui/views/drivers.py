@@ -256,5 +256,6 @@ def render_worth(ctx: PageContext, view: DriverView) -> None:
         f"({fmt.money(ltv.value)}, {markdown_text(ltv.source)}). "
         + ("Extra cost to serve = mean touchpoint cost with − without, per customer over the period. " if has_cost else "")
         + "Touchpoint costs are not in this data, so the cost to serve is not compared. " * (not has_cost)
+        + "Customers are on several drivers at once, so the figures overlap: do not add them up."
     )
     st.warning(f"**Association, not proven cause.** {HOLDOUT}", icon=":material/science:")
