@@ -306,10 +306,9 @@ def customer_frame(cur: duckdb.DuckDBPyConnection, version: Version, spec: Drive
         if version.has("transactions", "product")
         else "(select cast(null as varchar) as customer_id, cast(null as varchar) as main_product where false)"
     )
-    staged_cols = "s.defected_since"
     frame = cur.execute(
         f"""
-        select base.*, pain.* exclude (customer_id), pr.main_product, {staged_cols}
+        select base.*, pain.* exclude (customer_id), pr.main_product, s.defected_since
         from ({base_sql}) base
         left join ({pain_sql}) pain using (customer_id)
         left join {product} pr using (customer_id)
@@ -320,11 +319,10 @@ def customer_frame(cur: duckdb.DuckDBPyConnection, version: Version, spec: Drive
         [*params, *pain_params],
     ).df()
     out = pd.DataFrame({"customer_id": frame["customer_id"].astype(str), "outcome": frame["outcome"].astype(bool)})
-    for key in keys:
-        name = spec.catalogue.get(key).name
-        col = f"beh_{key}"
-        out[col] = ~frame[f"b_{key}"].fillna(False).astype(bool)
-        drivers.insert(0, Driver(col, f"without {name}", BEHAVIOUR))
+    shown_by = [Driver(f"beh_{key}", f"without {spec.catalogue.get(key).name}", BEHAVIOUR) for key in keys]
+    for key, d in zip(keys, shown_by, strict=True):
+        out[d.column] = ~frame[f"b_{key}"].fillna(False).astype(bool)
+    drivers = [*shown_by, *drivers]
     months = _contact_months(cur, version, filters) if found.has_interactions else 1.0
     facts["contact_months"] = months
 
