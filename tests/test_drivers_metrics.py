@@ -211,3 +211,13 @@ def test_the_tipping_point_is_the_split_where_the_rate_changes_most():
     assert row["sensitivity"] == pytest.approx(18 / 25)
     # fewer than MIN_SIDE customers on a side: no tipping point
     assert drivers.tipping_from(frame.head(40)).empty
+
+
+def test_a_driver_that_decides_the_outcome_alone_gets_no_adjusted_odds_ratio_and_a_finite_crude_one():
+    # every complainer left and nobody else did: the regression cannot estimate it (separation)
+    rows = [(True, True, False)] * 40 + [(False, False, True)] * 40 + [(False, False, False)] * 20
+    table = drivers.effects_from(*_frame(rows)).set_index("driver")
+    row = table.loc["made a complaint"]
+    assert row["rate_with"] == 1.0 and row["rate_without"] == 0.0
+    assert row["odds_ratio"] == pytest.approx(40.5 * 60.5 / (0.5 * 0.5))  # Haldane's half in every cell
+    assert pd.isna(row["adjusted_or"])
