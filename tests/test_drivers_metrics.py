@@ -221,3 +221,9 @@ def test_a_driver_that_decides_the_outcome_alone_gets_no_adjusted_odds_ratio_and
     assert row["rate_with"] == 1.0 and row["rate_without"] == 0.0
     assert row["odds_ratio"] == pytest.approx(40.5 * 60.5 / (0.5 * 0.5))  # Haldane's half in every cell
     assert pd.isna(row["adjusted_or"])
+
+
+def test_a_driver_as_a_lever_keeps_customers_on_it_times_share_fixed_times_the_gap():
+    # 200 customers on it, half fixed, 20 points more defection among them: 20 kept, × $7,000 = $140,000
+    assert drivers.lever(200, 0.2, 0.5, 7000.0) == pytest.approx({"kept": 20.0, "value": 140_000.0})
+    assert drivers.lever(200, -0.1, 1.0, 7000.0) == {"kept": 0.0, "value": 0.0}  # the bad side leaves less: no lever

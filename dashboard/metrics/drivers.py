@@ -619,3 +619,11 @@ def worth(table: pd.DataFrame, lifetime_value: float) -> pd.DataFrame:
     return rows.sort_values(["worth", "driver"], ascending=[False, True]).reset_index(drop=True)[
         ["driver", "kind", "exposed", "rate_with", "rate_without", "difference", "extra_defectors", "worth", "cost_difference"]
     ]
+
+
+def lever(exposed: float, difference: float, share: float, lifetime_value: float) -> dict[str, float]:
+    """A driver fixed for a share of the customers on it, if the association held: customers kept = customers on it ×
+    share fixed × difference in defection rate (none when the bad side goes with less defection); value = customers kept
+    × lifetime value per customer."""
+    kept = exposed * share * max(difference, 0.0)
+    return {"kept": kept, "value": kept * lifetime_value}

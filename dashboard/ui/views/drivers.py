@@ -259,3 +259,38 @@ def render_worth(ctx: PageContext, view: DriverView) -> None:
         + "Customers are on several drivers at once, so the figures overlap: do not add them up."
     )
     st.warning(f"**Association, not proven cause.** {HOLDOUT}", icon=":material/science:")
+
+
+@guarded("A driver as a lever")
+def render_lever(ctx: PageContext) -> None:
+    """For the What-if: pick a behaviour or journey-pain driver of defection and the share of its customers fixed; the
+    customers kept and their lifetime value, if the association held."""
+    available = ctx.metric(drivers.availability)
+    if not bool(available.set_index("outcome").loc[drivers.DEFECTION, "available"]):
+        return
+    spec = drivers.DriverSpec(ctx.filters, drivers.DEFECTION, None, bh.catalogue_for(ctx.store, ctx.version))
+    ltv = whatif_view.lifetime_value_default(ctx)
+    worth = drivers.worth(ctx.metric(drivers.effects, spec), ltv.value)
+    st.subheader("A driver as a lever")
+    if worth.empty:
+        st.caption("No behaviour or journey-pain driver goes with more defection here (see the Drivers page).")
+        return
+    fmt = ctx.number_format
+    names = list(worth["driver"])
+    left, right = st.columns(2)
+    with left:
+        chosen = state.choice(st.selectbox, "Driver to fix", "wd_driver", names, names[0], help="From the Drivers page.")
+    with right:
+        share = state.widget(
+            st.slider, "Share of its customers fixed (%)", "wd_share", 50, state.INT, min_value=0, max_value=100, step=5
+        )
+    row = worth[worth["driver"] == chosen].iloc[0]
+    result = drivers.lever(float(row["exposed"]), float(row["difference"]), share / 100, ltv.value)
+    kept_col, value_col = st.columns(2)
+    kept_col.metric("Customers kept", fmt.number(result["kept"]), border=True)
+    value_col.metric("Lifetime value kept", fmt.money(result["value"]), border=True)
+    st.caption(
+        f"Customers kept = {fmt.number(row['exposed'])} customers on it × {share} % fixed × "
+        f"{fmt.number(row['difference'] * 100, 1)} points more defection among them; value = × {fmt.money(ltv.value)} "
+        f"lifetime value ({markdown_text(ltv.source)}). **Association, not proven cause.** {HOLDOUT}"
+    )
