@@ -287,8 +287,8 @@ def render_lever(ctx: PageContext) -> None:
     row = worth[worth["driver"] == chosen].iloc[0]
     result = drivers.lever(float(row["exposed"]), float(row["difference"]), share / 100, ltv.value)
     kept_col, value_col = st.columns(2)
-    kept_col.metric("Customers kept", fmt.number(result["kept"]), border=True)
-    value_col.metric("Lifetime value kept", fmt.money(result["value"]), border=True)
+    kept_col.metric("Customers kept by fixing it", fmt.number(result["kept"]), border=True)
+    value_col.metric("Lifetime value kept by fixing it", fmt.money(result["value"]), border=True)
     st.caption(
         f"Customers kept = {fmt.number(row['exposed'])} customers on it × {share} % fixed × "
         f"{fmt.number(row['difference'] * 100, 1)} points more defection among them; value = × {fmt.money(ltv.value)} "
