@@ -1,4 +1,4 @@
-"""The workshop story: its six steps, the notes kept with a dataset, and the figures the last step sums up."""
+"""The workshop story: its seven steps, the notes kept with a dataset, and the figures the last step sums up."""
 
 from __future__ import annotations
 
@@ -58,6 +58,12 @@ STEPS: tuple[Step, ...] = (
         "Defection",
         "Who has left or is about to, and what it costs in lifetime value: the revenue at risk if we do nothing.",
         "Defection",
+    ),
+    Step(
+        "drivers",
+        "What drives it",
+        "What goes with customers leaving or being unhappy, how common it is, and what fixing it is worth.",
+        "Drivers",
     ),
     Step(
         "decisions",

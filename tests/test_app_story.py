@@ -14,7 +14,15 @@ from tests.tiny import tiny_tables
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = "pages/8_Story.py"
-TITLES = ["Where we stand", "Journey pain points", "Perfect behaviours", "What-if", "Defection", "Decisions"]
+TITLES = [
+    "Where we stand",
+    "Journey pain points",
+    "Perfect behaviours",
+    "What-if",
+    "Defection",
+    "What drives it",
+    "Decisions",
+]
 
 
 def _page(params: dict[str, str] | None = None) -> AppTest:
@@ -77,10 +85,10 @@ def _set_notes(db: Path, notes: dict[str, str], dataset: str = "sample") -> None
 
 
 def test_every_step_renders_its_live_sections_on_the_sample(app_sample_db):
-    expected_charts = {1: 1, 2: 1, 3: 2, 4: 3, 5: 2, 6: 0}
+    expected_charts = {1: 1, 2: 1, 3: 2, 4: 3, 5: 2, 6: 1, 7: 0}
     for number, title in enumerate(TITLES, start=1):
         at = _page({"s_step": str(number)})
-        assert _step(at) == f"Step {number} of 6 · {title}"
+        assert _step(at) == f"Step {number} of 7 · {title}"
         assert title in _headers(at)
         assert at.button_group(key="w:s_step").value == number
         assert len(at.get("plotly_chart")) == expected_charts[number], title
@@ -100,6 +108,8 @@ def test_every_step_renders_its_live_sections_on_the_sample(app_sample_db):
             # the staged at risk, as on the Funnel: 290 customers with two complaints within 90 days of 31 Dec 2025
             assert metrics["At risk now"] == "290"
         if number == 6:
+            assert "What fixing it is worth" in [s.value for s in at.subheader]
+        if number == 7:
             assert metrics["Customers"] == "18,636" and metrics["At risk now"] == "290"
             assert "Savings at the What-if sliders" in metrics
             assert metrics["Lowest satisfaction: complaint"] == "2.55"
@@ -107,34 +117,34 @@ def test_every_step_renders_its_live_sections_on_the_sample(app_sample_db):
 
 def test_next_previous_and_the_picker_move_the_step_and_the_url(app_sample_db):
     at = _page()
-    assert _step(at) == "Step 1 of 6 · Where we stand"
+    assert _step(at) == "Step 1 of 7 · Where we stand"
     assert at.button(key="s_prev_top").disabled and at.button(key="s_prev_bottom").disabled
     at = _run(at.button(key="s_next_top").click())
-    assert _step(at) == "Step 2 of 6 · Journey pain points"
+    assert _step(at) == "Step 2 of 7 · Journey pain points"
     assert _param(at, "s_step") == ["2"]
     at = _run(at.button(key="s_next_bottom").click())
-    assert _step(at) == "Step 3 of 6 · Perfect behaviours"
+    assert _step(at) == "Step 3 of 7 · Perfect behaviours"
     assert _param(at, "s_step") == ["3"]
     assert at.button_group(key="w:s_step").value == 3
     at = _run(at.button(key="s_prev_top").click())
-    assert _step(at) == "Step 2 of 6 · Journey pain points"
-    at = _run(at.button_group(key="w:s_step").set_value(6))
-    assert _step(at) == "Step 6 of 6 · Decisions"
-    assert _param(at, "s_step") == ["6"]
+    assert _step(at) == "Step 2 of 7 · Journey pain points"
+    at = _run(at.button_group(key="w:s_step").set_value(7))
+    assert _step(at) == "Step 7 of 7 · Decisions"
+    assert _param(at, "s_step") == ["7"]
     assert at.button(key="s_next_top").disabled and at.button(key="s_next_bottom").disabled
     at = _run(at.button(key="s_prev_bottom").click())
-    assert _step(at) == "Step 5 of 6 · Defection"
+    assert _step(at) == "Step 6 of 7 · What drives it"
     at = _run(at.button_group(key="w:s_step").set_value(1))
     assert "s_step" not in at.query_params  # the first step is the default
 
 
 def test_the_step_in_the_url_is_restored_and_bad_values_fall_back(app_sample_db):
     at = _page({"s_step": "4", "w_t_e_billing": "50"})
-    assert _step(at) == "Step 4 of 6 · What-if"
+    assert _step(at) == "Step 4 of 7 · What-if"
     # the What-if's own URL names work on the story: 14,236 x (50 % - 16 %) x $11 = $53,243
     assert _headline_money(at) == pytest.approx(14_236 * (0.50 - 0.16) * 11, rel=1e-3)
-    for bad in ("0", "7", "two", "<b>3</b>"):
-        assert _step(_page({"s_step": bad})) == "Step 1 of 6 · Where we stand"
+    for bad in ("0", "8", "two", "<b>3</b>"):
+        assert _step(_page({"s_step": bad})) == "Step 1 of 7 · Where we stand"
 
 
 def test_a_control_moved_in_a_step_keeps_its_page_url_name_and_feeds_the_decisions(app_sample_db):
@@ -143,9 +153,9 @@ def test_a_control_moved_in_a_step_keeps_its_page_url_name_and_feeds_the_decisio
     halfway = _headline_money(at)
     assert halfway > 0
     assert float(_param(at, "w_t_e_billing")[0]) == pytest.approx(50.0, abs=0.01)
-    at = _run(at.button(key="s_next_top").click())
-    at = _run(at.button(key="s_next_top").click())
-    assert _step(at) == "Step 6 of 6 · Decisions"
+    for _ in range(3):
+        at = _run(at.button(key="s_next_top").click())
+    assert _step(at) == "Step 7 of 7 · Decisions"
     shown = _metrics(at)["Savings at the What-if sliders"]
     assert shown.startswith("$") and shown.endswith("K")
     assert float(shown[1:-1]) == pytest.approx(halfway / 1000, abs=0.01)
@@ -170,7 +180,7 @@ def test_notes_are_plain_text_never_markdown_or_html(app_sample_db):
     at = _page({"s_step": "1", "present": "1"})
     assert note in _texts(at)
     assert not any("<b>" in m.value for m in at.markdown)
-    at = _page({"s_step": "6", "present": "1"})
+    at = _page({"s_step": "7", "present": "1"})
     assert note in _texts(at)
     assert "1. <i>Act</i>\n2. Second" in _texts(at)
     at = _page({"s_step": "1"})
@@ -185,13 +195,13 @@ def test_presentation_mode_shows_notes_read_only_and_keeps_previous_and_next(app
     assert not [b for b in at.button if b.key and b.key.startswith("j_save")]
     assert {"s_prev_top", "s_next_top", "s_prev_bottom", "s_next_bottom"} <= {b.key for b in at.button}
     at = _run(at.button(key="s_next_top").click())
-    assert _step(at) == "Step 3 of 6 · Perfect behaviours"
+    assert _step(at) == "Step 3 of 7 · Perfect behaviours"
     assert _param(at, "present") == ["1"] and _param(at, "s_step") == ["3"]
     at = _run(at.button(key="s_prev_bottom").click())
-    assert _step(at) == "Step 2 of 6 · Journey pain points"
+    assert _step(at) == "Step 2 of 7 · Journey pain points"
     at = _page({"s_step": "5", "present": "1"})
     assert not [e for e in at.expander if "Definition" in e.label]  # the definition editor stays out
-    at = _page({"s_step": "6", "present": "1"})
+    at = _page({"s_step": "7", "present": "1"})
     assert "No decisions written yet." in [c.value for c in at.caption]
 
 
@@ -199,10 +209,10 @@ def test_the_report_holds_the_step_its_charts_and_every_note(app_sample_db):
     _set_notes(app_sample_db, {"journey": "Complaints <script>x</script>", "decisions": "Fix the SLA"})
     at = _page({"s_step": "2"})
     html = at.session_state["_page_report"].to_html()
-    assert "Step 2 of 6 · Journey pain points" in html
+    assert "Step 2 of 7 · Journey pain points" in html
     assert "Complaints &lt;script&gt;x&lt;/script&gt;" in html and "<script>x</script>" not in html
     assert html.count("class='figure'") == 1  # the journey map
-    at = _page({"s_step": "6"})
+    at = _page({"s_step": "7"})
     html = at.session_state["_page_report"].to_html()
     assert "Notes: 2 · Journey pain points" in html and "Fix the SLA" in html
     assert html.count("class='kpi'") == 9
@@ -219,9 +229,9 @@ def test_a_dataset_without_touchpoints_or_transactions_walks_through_every_step(
     monkeypatch.setenv("CXLENS_UPLOAD_DIR", str(tmp_path / "uploads"))
     monkeypatch.setenv("CXLENS_NO_SAMPLE", "1")
     infos = {}
-    for number in range(1, 7):
+    for number in range(1, 8):
         at = _page({"s_step": str(number)})
-        assert _step(at).startswith(f"Step {number} of 6")
+        assert _step(at).startswith(f"Step {number} of 7")
         infos[number] = " ".join(i.value for i in at.info)
     assert "no monthly trend" in infos[1]
     assert "no touchpoints" in infos[2]

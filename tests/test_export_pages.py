@@ -24,6 +24,7 @@ PAGES = {
     "Behaviours": "pages/3_Behaviours.py",
     "What-if": "pages/4_What-if.py",
     "Defection": "pages/5_Defection.py",
+    "Drivers": "pages/6_Drivers.py",
 }
 """Pages with table exports (the Overview and the Data page export none)."""
 

@@ -47,6 +47,7 @@ PAGES = {
     "Behaviours": "pages/3_Behaviours.py",
     "What-if": "pages/4_What-if.py",
     "Defection": "pages/5_Defection.py",
+    "Drivers": "pages/6_Drivers.py",
     "Story": "pages/8_Story.py",
     "Data": "pages/9_Data.py",
 }
@@ -57,7 +58,8 @@ VIEWS: dict[str, list[dict[str, str]]] = {
     "Behaviours": [{}],
     "What-if": [{}],
     "Defection": [{"d_by": tab} for tab in ("By segment", "By relationship stage", "By perfect-customer behaviours")],
-    "Story": [{"s_step": str(n)} for n in range(1, 7)],
+    "Drivers": [{"dr_outcome": outcome} for outcome in ("defection", "low satisfaction", "conversion")],
+    "Story": [{"s_step": str(n)} for n in range(1, 8)],
     "Data": [{}],
 }
 """The query parameters of each run of a page: one per tab or step, so every section is drawn once."""

@@ -22,7 +22,8 @@ VIEWS = [
     for page in PAGES
     for params in {
         "pages/2_Funnel.py": [{"f_tab": tab} for tab in ("Funnel", "Sales funnel", "Movement", "Economics", "Stage rules")],
-        "pages/8_Story.py": [{"s_step": str(step)} for step in range(1, 7)],
+        "pages/6_Drivers.py": [{"dr_outcome": o} for o in ("defection", "low satisfaction", "conversion")],
+        "pages/8_Story.py": [{"s_step": str(step)} for step in range(1, 8)],
         "pages/9_Data.py": [{"d_view": view} for view in ("Upload", "Datasets", "Templates")],
     }.get(page, [{}])
 ]

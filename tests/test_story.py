@@ -10,16 +10,17 @@ from dashboard.store import Store
 from dashboard.ui import nav
 
 
-def test_six_steps_in_workshop_order_each_from_a_registered_page():
+def test_seven_steps_in_workshop_order_each_from_a_registered_page():
     assert [s.title for s in story.STEPS] == [
         "Where we stand",
         "Journey pain points",
         "Perfect behaviours",
         "What-if",
         "Defection",
+        "What drives it",
         "Decisions",
     ]
-    assert len({s.key for s in story.STEPS}) == story.STEP_COUNT == 6
+    assert len({s.key for s in story.STEPS}) == story.STEP_COUNT == 7
     for step in story.STEPS:
         assert nav.page_for(step.page)
         assert step.lead.endswith(".") and len(step.lead) < 200, "one sentence to say"
@@ -28,12 +29,12 @@ def test_six_steps_in_workshop_order_each_from_a_registered_page():
     assert nav.page_for("Story").group == "Workshop"
 
 
-def test_step_numbers_outside_one_to_six_are_refused():
+def test_step_numbers_outside_one_to_seven_are_refused():
     assert story.step_number("3") == 3
-    for bad in ("0", "7", "-1", "x", None):
+    for bad in ("0", "8", "-1", "x", None):
         with pytest.raises((ValueError, TypeError)):
             story.step_number(bad)
-    assert story.indicator(2) == "Step 2 of 6 · Journey pain points"
+    assert story.indicator(2) == "Step 2 of 7 · Journey pain points"
 
 
 def test_notes_are_saved_per_dataset_and_step(store: Store, sample_tables):

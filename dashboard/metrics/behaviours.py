@@ -621,3 +621,9 @@ def churn_by_behaviour(frame: pd.DataFrame, catalogue: Catalogue) -> pd.DataFram
 
 def _float(value: object) -> float | None:
     return None if value is None or pd.isna(value) else float(value)
+
+
+def customers_of_period_sql(version: Version, catalogue: Catalogue, filters: Filters = Filters()) -> tuple[str, list, tuple]:
+    """Select of the customers of the period with defected (during it) and b_<key> per measured behaviour, as the
+    Behaviours page counts them (see _flags_sql); (sql, params, measured keys). For Drivers."""
+    return _flags_sql(version, BehaviourSpec.of(catalogue, filters))

@@ -10,7 +10,7 @@ from types import ModuleType
 import duckdb
 
 from dashboard import staged
-from dashboard.metrics import behaviours, defection_prepare, journey_prepare, overview, stages
+from dashboard.metrics import behaviours, defection_prepare, drivers, journey_prepare, overview, stages
 from dashboard.store import Version
 
 Preparer = Callable[[duckdb.DuckDBPyConnection, Version], None]
@@ -22,6 +22,7 @@ PREPARERS: tuple[Preparer, ...] = (
     stages.prepare,
     behaviours.prepare,
     defection_prepare.prepare,
+    drivers.prepare,
 )
 """The staged definitions first, then each view's prepare step (which reads them); a view that reads prepared tables
 adds its step here."""

@@ -12,7 +12,7 @@ import streamlit as st
 
 from dashboard import config, sample
 from dashboard.ingest import uploads
-from dashboard.metrics import prepared
+from dashboard.metrics import drivers, prepared
 from dashboard.store import Store, Version
 
 
@@ -52,3 +52,4 @@ def run_metric(fn: Callable[..., pd.DataFrame], version: Version, spec: Any = No
 def clear_caches() -> None:
     """Forget cached metric results (after a publish, delete or activate)."""
     _cached_metric.clear()
+    drivers.clear_frames()

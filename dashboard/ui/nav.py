@@ -52,6 +52,13 @@ PAGES: tuple[NavPage, ...] = (
         "Who is leaving, why, and what it costs in lifetime value",
     ),
     NavPage(
+        "pages/6_Drivers.py",
+        "Drivers",
+        ":material/troubleshoot:",
+        "Value",
+        "What drives defection, low satisfaction and conversion, and what fixing it is worth",
+    ),
+    NavPage(
         "pages/8_Story.py",
         "Story",
         ":material/slideshow:",

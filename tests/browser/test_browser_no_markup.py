@@ -23,7 +23,8 @@ PAGES = [
     "Behaviours",
     "What-if",
     "Defection",
-    *(f"Story?s_step={n}" for n in range(1, 7)),
+    "Drivers",
+    *(f"Story?s_step={n}" for n in range(1, 8)),
     "Data",
 ]
 LOCAL_HOSTS = {"localhost", "127.0.0.1"}

@@ -23,6 +23,7 @@ EDITING = {
     "Behaviours": ("Edit the catalogue", "The behaviour catalogue"),
     "What-if": ("Save scenario", "Scenario name", "Delete scenario"),
     "Defection": ("Definition of a defected customer", "Save this definition for the dataset"),
+    "Drivers": ("Driver table CSV",),
     "Data": ("Delete version 1", "Make version 1 active", "Rename"),
 }
 """Per page, text of the editing controls it shows outside presentation mode (with the changes in QUERY below)."""

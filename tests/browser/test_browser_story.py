@@ -31,29 +31,29 @@ def _open(page: Page, url: str) -> None:
 
 
 def _indicator(page: Page) -> str:
-    return page.get_by_text(re.compile(r"^Step \d of 6 · ")).first.inner_text()
+    return page.get_by_text(re.compile(r"^Step \d of 7 · ")).first.inner_text()
 
 
 def test_next_and_previous_move_the_step_and_a_link_reopens_it(story_server, page: Page):
     _open(page, f"{story_server.url}/Story")
     expect(page.get_by_role("heading", name="Story", level=1)).to_be_visible()
-    assert _indicator(page) == "Step 1 of 6 · Where we stand"
+    assert _indicator(page) == "Step 1 of 7 · Where we stand"
     expect(page.locator('[data-testid="stMetric"]')).to_have_count(8)
     page.get_by_role("button", name="Next: Journey pain points").first.click()
     wait_for_app(page)
-    assert _indicator(page) == "Step 2 of 6 · Journey pain points"
+    assert _indicator(page) == "Step 2 of 7 · Journey pain points"
     assert "s_step=2" in page.url
     expect(page.get_by_role("heading", name="Journey map")).to_be_visible()
     page.reload()
     wait_for_app(page)
-    assert _indicator(page) == "Step 2 of 6 · Journey pain points"
+    assert _indicator(page) == "Step 2 of 7 · Journey pain points"
     page.get_by_role("button", name="Previous").first.click()
     wait_for_app(page)
-    assert _indicator(page) == "Step 1 of 6 · Where we stand"
+    assert _indicator(page) == "Step 1 of 7 · Where we stand"
     assert "s_step" not in page.url
     page.get_by_role("radio", name="5 · Defection").click()  # the step picker
     wait_for_app(page)
-    assert _indicator(page) == "Step 5 of 6 · Defection"
+    assert _indicator(page) == "Step 5 of 7 · Defection"
     assert "s_step=5" in page.url
 
 
@@ -78,7 +78,7 @@ def test_a_typed_note_is_saved_and_shown_as_plain_text_to_the_next_visitor(story
     expect(other.get_by_text(NOTE, exact=True)).to_be_visible()
     main = other.get_by_test_id("stMain")
     assert main.locator("b", has_text="x").count() == 0 and main.locator("strong", has_text="hurts").count() == 0
-    _open(other, f"{story_server.url}/Story?s_step=6&present=1")
+    _open(other, f"{story_server.url}/Story?s_step=7&present=1")
     expect(other.get_by_text(NOTE, exact=True)).to_be_visible()
     fresh.close()
 
@@ -97,7 +97,7 @@ def test_presentation_mode_at_projector_sizes(story_server, browser: Browser, wi
 
     page.get_by_role("button", name="Next: Journey pain points").first.click()
     wait_for_app(page)
-    assert _indicator(page) == "Step 2 of 6 · Journey pain points"
+    assert _indicator(page) == "Step 2 of 7 · Journey pain points"
     assert "present=1" in page.url and "s_step=2" in page.url
     expect(page.locator(".js-plotly-plot")).to_have_count(1)
     screenshot(page, f"story-present-step2-{width}x{height}")

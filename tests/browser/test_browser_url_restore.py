@@ -143,6 +143,13 @@ CASES = (
         "Definition of a defected customer",
     ),
     Case(
+        "Drivers",
+        lambda p: _segment_and(p, lambda q: _radio(q, "Outcome", "Low satisfaction")),
+        lambda p: {**_base(p), "outcome": checked_radio(p, "Outcome"), "table": _table_text(p, "Rate with")},
+        ("segment=Commercial", "dr_outcome=low+satisfaction"),
+        "Driver table CSV",
+    ),
+    Case(
         "Data",
         lambda p: _segment_and(p, lambda q: click_segment(q, "Datasets")),
         lambda p: {**_base(p), "section": active_segment(p), "versions": _table_text(p, "published")},

@@ -1,7 +1,7 @@
-"""The workshop Story: six steps that each draw the live sections of another page, with notes kept per dataset.
+"""The workshop Story: seven steps that each draw the live sections of another page, with notes kept per dataset.
 
 A facilitator walks the room through where we stand, the journey's pain points, the perfect behaviours, the what-if,
-defection and the decisions. One step is drawn at a time (so the sections' widget keys never meet); the step lives
+defection, what drives it and the decisions. One step is drawn at a time (so the sections' widget keys never meet); the step lives
 in the URL as s_step, and the controls a step reuses keep their own pages' URL names (j_, w_, d_).
 """
 
@@ -25,12 +25,13 @@ from dashboard.metrics.journey_prepare import MAX_WINDOW_DAYS
 from dashboard.ui import auth, nav, report, state
 from dashboard.ui.frame import PageContext
 from dashboard.ui.sections import action, guarded, section
-from dashboard.ui.views import behaviours, defection, defection_controls, journey, overview, whatif
+from dashboard.ui.views import behaviours, defection, defection_controls, drivers, journey, overview, whatif
 
 STEP_NAME = "s_step"
-"""URL name of the step shown (1 to 6)."""
+"""URL name of the step shown (1 to 7)."""
 INTRO = (
-    "Six steps for a workshop: where we stand, journey pain points, perfect behaviours, what-if, defection, decisions. "
+    "Seven steps for a workshop: where we stand, journey pain points, perfect behaviours, what-if, defection, what "
+    "drives it, decisions. "
     "Each step shows the live figures for the dataset and filters in the sidebar; the notes under each step are saved "
     "with the dataset and go into the HTML report."
 )
@@ -233,6 +234,13 @@ def step_defection(ctx: PageContext) -> None:
     defection.render_what_it_costs(ctx, view)
 
 
+def step_drivers(ctx: PageContext) -> None:
+    """Step 6: the Drivers' outcome picker, importance against performance with the table, and what fixing it is worth."""
+    view = drivers.controls(ctx)
+    drivers.render_effects(ctx, view)
+    drivers.render_worth(ctx, view)
+
+
 def whatif_saving(ctx: PageContext, data: behaviours.BehaviourData) -> float | None:
     """The annual saving at the What-if sliders as the state holds them, read as the What-if page reads them."""
     levers = whatif_metrics.levers(data.adoption, data.churn)
@@ -281,7 +289,7 @@ def figure_tiles(ctx: PageContext, figures: pd.DataFrame, per_row: int = 3) -> N
 
 
 def step_decisions(ctx: PageContext) -> None:
-    """Step 6: the figures the story showed, every step's notes, and the decisions (the notes of this step)."""
+    """Step 7: the figures the story showed, every step's notes, and the decisions (the notes of this step)."""
     st.subheader("The figures we saw", anchor=False)
     figure_tiles(ctx, decision_figures(ctx))
     st.caption(
@@ -307,6 +315,7 @@ STEP_RENDERERS = {
     "behaviours": step_behaviours,
     "whatif": step_whatif,
     "defection": step_defection,
+    "drivers": step_drivers,
     "decisions": step_decisions,
 }
 

@@ -1,0 +1,15 @@
+"""Drivers: what goes with defection, low satisfaction and conversion, and what fixing it is worth."""
+
+from dashboard.ui import frame
+from dashboard.ui.views import drivers as view
+
+ctx = frame.page(
+    "Drivers",
+    intro="What goes with defection, low satisfaction or conversion, how strongly once the others are taken into "
+    "account, and what fixing it is worth.",
+)
+choice = view.controls(ctx)
+view.render_effects(ctx, choice)
+view.render_adjusted(ctx, choice)
+view.render_tipping(ctx, choice)
+view.render_worth(ctx, choice)

@@ -1,0 +1,27 @@
+"""Drivers in a real browser: the sample's defection drivers drawn, the outcome picked by a click lands in the URL;
+screenshots."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import screenshot, wait_for_app
+
+pytestmark = pytest.mark.browser
+
+
+def test_the_drivers_page_draws_the_chart_and_the_outcome_goes_into_the_url(sample_server, page: Page):
+    page.set_viewport_size({"width": 1440, "height": 3000})
+    page.goto(f"{sample_server.url}/Drivers?ds=sample")
+    wait_for_app(page, timeout=120_000)
+    main = page.get_by_test_id("stMain")
+    expect(main.get_by_text("What fixing it is worth", exact=True)).to_be_visible()
+    expect(main.get_by_text("Association, not proven cause.")).to_be_visible()
+    assert main.locator(".js-plotly-plot").count() == 2
+    screenshot(page, "drivers-defection")
+    main.get_by_text("Low satisfaction", exact=True).click()
+    wait_for_app(page, timeout=120_000)
+    assert "dr_outcome=low+satisfaction" in page.url or "dr_outcome=low%20satisfaction" in page.url
+    expect(main.get_by_text("Low satisfaction means a score of at most 2.0.", exact=False)).to_be_visible()
+    screenshot(page, "drivers-low-satisfaction")

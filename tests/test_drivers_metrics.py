@@ -1,0 +1,229 @@
+"""Drivers metrics: hand-worked 2×2 tables, Holm's correction, the logistic regression on cases worked by hand, a
+pandas reference for the headline table on the sample, and the money on a driver."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from dashboard.metrics import behaviours, drivers
+from dashboard.store import Store
+
+
+def test_a_two_by_two_table_worked_by_hand():
+    # 100 exposed, 20 with the outcome; 100 not exposed, 10 with it
+    got = drivers.two_by_two(20, 80, 10, 90)
+    assert got["rate_with"] == 0.2 and got["rate_without"] == 0.1
+    assert got["difference"] == pytest.approx(0.1)
+    # Wald: se = sqrt(.2 × .8 / 100 + .1 × .9 / 100) = 0.05
+    assert got["difference_low"] == pytest.approx(0.1 - 1.959964 * 0.05, abs=1e-6)
+    assert got["difference_high"] == pytest.approx(0.1 + 1.959964 * 0.05, abs=1e-6)
+    # odds ratio 20 × 90 / (80 × 10) = 2.25; Woolf se of its log = sqrt(1/20 + 1/80 + 1/10 + 1/90) = 5/12
+    assert got["odds_ratio"] == pytest.approx(2.25)
+    assert got["or_low"] == pytest.approx(2.25 * math.exp(-1.959964 * 5 / 12), rel=1e-6)
+    assert got["or_high"] == pytest.approx(2.25 * math.exp(1.959964 * 5 / 12), rel=1e-6)
+    assert (round(got["or_low"], 2), round(got["or_high"], 2)) == (0.99, 5.09)
+    # z = ln 2.25 ÷ (5/12) = 1.9462, two-sided p = 0.0516
+    assert got["p"] == pytest.approx(0.0516, abs=1e-4)
+
+
+def test_an_empty_cell_gets_haldanes_half_in_every_cell():
+    # nobody exposed has the outcome: 0.5 × 5.5 / (10.5 × 5.5) = 1/21, se = sqrt(1/0.5 + 1/10.5 + 2/5.5)
+    got = drivers.two_by_two(0, 10, 5, 5)
+    assert got["rate_with"] == 0.0 and got["rate_without"] == 0.5
+    assert got["odds_ratio"] == pytest.approx(1 / 21)
+    se = math.sqrt(2 + 1 / 10.5 + 2 / 5.5)
+    assert got["or_high"] == pytest.approx(math.exp(math.log(1 / 21) + 1.959964 * se), rel=1e-6)
+    assert all(math.isfinite(got[k]) for k in ("odds_ratio", "or_low", "or_high", "p"))
+
+
+def test_holm_multiplies_the_k_th_smallest_p_by_m_minus_k_plus_one_and_keeps_the_order():
+    # sorted: .005 × 4 = .02; .01 × 3 = .03; .03 × 2 = .06; .04 × 1 = .04, raised to .06 to keep the order
+    assert drivers.holm([0.01, 0.04, 0.03, 0.005]) == pytest.approx([0.03, 0.06, 0.06, 0.02])
+    assert drivers.holm([0.5, 0.9]) == [1.0, 1.0]
+    assert drivers.holm([]) == []
+
+
+def test_the_regression_on_one_driver_gives_the_tables_odds_ratio_and_woolf_interval():
+    x = np.array([1] * 100 + [0] * 100, dtype=float)[:, None]
+    y = np.array([1] * 20 + [0] * 80 + [1] * 10 + [0] * 90, dtype=float)
+    beta, se = drivers.logistic(x, y)
+    assert math.exp(beta[1]) == pytest.approx(2.25, rel=1e-3)
+    assert se[1] == pytest.approx(5 / 12, rel=1e-3)
+    assert math.exp(beta[0]) == pytest.approx(10 / 90, rel=1e-3)  # the odds without the driver
+
+
+def test_the_regression_finds_no_link_where_there_is_none_and_recovers_a_known_effect():
+    # perfect independence: 30 % with the outcome whether exposed or not
+    x = np.array([1] * 100 + [0] * 100, dtype=float)[:, None]
+    y = np.array(([1] * 30 + [0] * 70) * 2, dtype=float)
+    beta, _ = drivers.logistic(x, y)
+    assert math.exp(beta[1]) == pytest.approx(1.0, abs=1e-6)
+    # a synthetic effect: log-odds = -1 + 0.8 x1 - 0.5 x2, x1 and x2 correlated
+    rng = np.random.default_rng(7)
+    x1 = rng.random(40_000) < 0.4
+    x2 = rng.random(40_000) < np.where(x1, 0.6, 0.3)
+    eta = -1 + 0.8 * x1 - 0.5 * x2
+    y = (rng.random(40_000) < 1 / (1 + np.exp(-eta))).astype(float)
+    beta, se = drivers.logistic(np.column_stack([x1, x2]).astype(float), y)
+    assert beta[1] == pytest.approx(0.8, abs=3 * se[1]) and beta[2] == pytest.approx(-0.5, abs=3 * se[2])
+    assert se[1] < 0.04
+
+
+def _frame(rows: list[tuple[bool, bool, bool]]) -> tuple[pd.DataFrame, list[drivers.Driver]]:
+    frame = pd.DataFrame(rows, columns=["outcome", "pain_complaint", "pain_repeat"])
+    frame["cost"] = np.nan
+    return frame, [
+        drivers.Driver("pain_complaint", "made a complaint", drivers.PAIN),
+        drivers.Driver("pain_repeat", "r", drivers.PAIN),
+    ]
+
+
+def test_the_table_leaves_out_a_driver_everyone_shows_and_puts_the_population_first():
+    # 4 complainers, 3 of whom left; 6 others, 1 of whom left; everyone repeated (cannot split)
+    rows = [(True, True, True)] * 3 + [(False, True, True)] + [(True, False, True)] + [(False, False, True)] * 5
+    table = drivers.effects_from(*_frame(rows))
+    assert list(table["driver"]) == ["all customers", "made a complaint"]
+    total, row = table.iloc[0], table.iloc[1]
+    assert (total["customers"], total["outcomes"], total["rate_with"]) == (10, 4, 0.4)
+    assert (row["exposed"], row["prevalence"], row["rate_with"]) == (4, 0.4, 0.75)
+    assert row["rate_without"] == pytest.approx(1 / 6)
+    assert row["odds_ratio"] == pytest.approx(3 * 5 / (1 * 1))
+    assert row["p_holm"] == pytest.approx(row["p"])  # one driver tested
+    assert row["adjusted_or"] == pytest.approx(15, rel=0.02)  # alone in the model: the crude odds ratio
+
+
+def test_money_on_a_driver_is_customers_times_the_gap_times_lifetime_value():
+    table = pd.DataFrame(
+        [
+            {"driver": "all customers", "kind": "all", "exposed": 1000, "difference": None, "cost_with": 5.0},
+            {
+                "driver": "made a complaint",
+                "kind": drivers.PAIN,
+                "exposed": 200,
+                "rate_with": 0.3,
+                "rate_without": 0.1,
+                "difference": 0.2,
+                "cost_with": 40.0,
+                "cost_without": 10.0,
+            },
+            {
+                "driver": "segment is Home",
+                "kind": drivers.ATTRIBUTE,
+                "exposed": 500,
+                "rate_with": 0.3,
+                "rate_without": 0.1,
+                "difference": 0.2,
+                "cost_with": 9.0,
+                "cost_without": 9.0,
+            },
+            {
+                "driver": "without E-billing",
+                "kind": drivers.BEHAVIOUR,
+                "exposed": 300,
+                "rate_with": 0.1,
+                "rate_without": 0.2,
+                "difference": -0.1,
+                "cost_with": 9.0,
+                "cost_without": 9.0,
+            },
+        ]
+    )
+    worth = drivers.worth(table, 7000.0)
+    # 200 complainers × 20 points × $7,000 = $280,000; an attribute is no lever; a protective side is worth nothing
+    assert list(worth["driver"]) == ["made a complaint"]
+    assert worth.loc[0, "extra_defectors"] == pytest.approx(40)
+    assert worth.loc[0, "worth"] == pytest.approx(280_000)
+    assert worth.loc[0, "cost_difference"] == pytest.approx(30)
+
+
+@pytest.fixture
+def sample_cursor(sample_db_file: Path):
+    store = Store(sample_db_file)
+    version = store.active_version("sample")
+    with store.cursor() as cur:
+        yield cur, version, behaviours.catalogue_for(store, version)
+    store.close()
+
+
+def test_the_headline_table_agrees_with_a_pandas_reference_on_the_sample(sample_cursor):
+    cur, version, catalogue = sample_cursor
+    table = drivers.effects(cur, version, drivers.DriverSpec(catalogue=catalogue)).set_index("driver")
+    people = cur.execute(f"select customer_id, counts_as_customer, defected from {version.table('stg_customers')}").df()
+    contacts = cur.execute(
+        f"select customer_id, is_complaint, repeat, resolved_at_first_contact from {version.table('stg_contacts')}"
+    ).df()
+    customers = people[people["counts_as_customer"]].copy()
+    customers["left"] = customers["defected"].fillna(False).astype(bool)
+    complaints = contacts[contacts["is_complaint"].fillna(False).astype(bool)]
+    unresolved = complaints[complaints["resolved_at_first_contact"].eq(False)]
+    repeats = contacts[contacts["repeat"].fillna(False).astype(bool)]
+    for name, who in (
+        ("made a complaint", complaints),
+        ("a complaint not resolved at first contact", unresolved),
+        ("a repeat contact", repeats),
+    ):
+        exposed = customers["customer_id"].isin(set(who["customer_id"]))
+        row = table.loc[name]
+        assert row["customers"] == len(customers)
+        assert row["exposed"] == exposed.sum()
+        assert row["rate_with"] == pytest.approx(customers.loc[exposed, "left"].mean())
+        assert row["rate_without"] == pytest.approx(customers.loc[~exposed, "left"].mean())
+    assert table.loc["all customers", "rate_with"] == pytest.approx(customers["left"].mean())
+    significant = table[table["p_holm"] < 0.05]
+    assert "a complaint not resolved at first contact" in significant.index
+
+
+def test_low_satisfaction_reads_the_scale_and_conversion_counts_leads(sample_cursor):
+    cur, version, catalogue = sample_cursor
+    low = drivers.effects(cur, version, drivers.DriverSpec(outcome=drivers.LOW_SATISFACTION, catalogue=catalogue))
+    assert low.loc[0, "threshold"] == 2.0  # a 1-5 scale
+    scores = cur.execute(
+        f"""select c.satisfaction from {version.table("customers")} c
+            join {version.table("stg_customers")} s using (customer_id)
+            where s.counts_as_customer and c.satisfaction is not null"""
+    ).df()["satisfaction"]
+    assert low.loc[0, "customers"] == len(scores)
+    assert low.loc[0, "rate_with"] == pytest.approx((scores <= 2).mean())
+    conversion = drivers.effects(cur, version, drivers.DriverSpec(outcome=drivers.CONVERSION, catalogue=catalogue))
+    people = cur.execute(f"select counts_as_customer from {version.table('stg_customers')}").df()["counts_as_customer"]
+    assert conversion.loc[0, "customers"] == len(people)
+    assert conversion.loc[0, "rate_with"] == pytest.approx(people.mean())
+    assert not conversion["driver"].str.startswith("main product").any(), "leads buy no product: no driver of buying"
+
+
+def test_the_tipping_point_is_the_split_where_the_rate_changes_most():
+    # 50 customers without contacts (5 leave), 20 with one (2 leave), 30 with three (18 leave):
+    # at least 1: 40 % against 10 % (30 points); at least 3: 60 % against 7/70 = 10 % (50 points) -> 3
+    contacts = [0] * 50 + [1] * 20 + [3] * 30
+    left = [True] * 5 + [False] * 45 + [True] * 2 + [False] * 18 + [True] * 18 + [False] * 12
+    frame = pd.DataFrame({"outcome": left, "n_contacts": np.array(contacts, dtype=float)})
+    tips = drivers.tipping_from(frame)
+    assert list(tips["measure"]) == ["contacts"]
+    row = tips.iloc[0]
+    assert (row["threshold"], row["beyond"], row["share_beyond"]) == (3.0, 30, 0.3)
+    assert (row["rate_beyond"], row["rate_below"]) == pytest.approx((0.6, 0.1))
+    assert row["npv"] == pytest.approx(0.9)
+    assert row["sensitivity"] == pytest.approx(18 / 25)
+    # fewer than MIN_SIDE customers on a side: no tipping point
+    assert drivers.tipping_from(frame.head(40)).empty
+
+
+def test_a_driver_that_decides_the_outcome_alone_gets_no_adjusted_odds_ratio_and_a_finite_crude_one():
+    # every complainer left and nobody else did: the regression cannot estimate it (separation)
+    rows = [(True, True, False)] * 40 + [(False, False, True)] * 40 + [(False, False, False)] * 20
+    table = drivers.effects_from(*_frame(rows)).set_index("driver")
+    row = table.loc["made a complaint"]
+    assert row["rate_with"] == 1.0 and row["rate_without"] == 0.0
+    assert row["odds_ratio"] == pytest.approx(40.5 * 60.5 / (0.5 * 0.5))  # Haldane's half in every cell
+    assert pd.isna(row["adjusted_or"])
+
+
+def test_a_driver_as_a_lever_keeps_customers_on_it_times_share_fixed_times_the_gap():
+    # 200 customers on it, half fixed, 20 points more defection among them: 20 kept, × $7,000 = $140,000
+    assert drivers.lever(200, 0.2, 0.5, 7000.0) == pytest.approx({"kept": 20.0, "value": 140_000.0})
+    assert drivers.lever(200, -0.1, 1.0, 7000.0) == {"kept": 0.0, "value": 0.0}  # the bad side leaves less: no lever
