@@ -1,4 +1,5 @@
-"""One colour-blind-safe palette and a projector-friendly plotly template, used by every chart."""
+"""One colour-blind-safe palette and a projector-friendly plotly template, used by every chart (identity colours for
+channels and stages live in dashboard/charts/palettes.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from collections.abc import Callable
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from dashboard.contract import CHANNELS, JOURNEY_STAGES, RELATIONSHIP_STAGES
+from dashboard.charts import palettes
 from dashboard.escape import plotly_value
 
 # Okabe-Ito, safe for the common colour-vision deficiencies, then Paul Tol's muted extras.
@@ -26,39 +27,29 @@ PALETTE = (
     "#44AA99",  # teal
     "#999933",  # olive
 )
-GREY = "#8C8C8C"
-EXTRA = ("#117733", "#88CCEE", "#DDCC77", "#AA4499", "#661100", "#6699CC", "#AA4466", "#4477AA")
-"""Paul Tol's colours not in PALETTE: a channel or journey stage outside the vocabulary gets one by its name."""
+GREY = palettes.GREY
+EXTRA = palettes.CHANNEL_EXTRA + palettes.STAGE_EXTRA
+"""Colours for labels outside the vocabularies (channels and stages each from their own palette)."""
 UNNAMED = frozenset({"", "other", "unknown", "none", "nan", "(blank)"})
 INK = "#1F2937"
 GOOD, BAD = "#009E73", "#D55E00"
 
-
-def _assign(labels: tuple[str, ...]) -> dict[str, str]:
-    return {label: PALETTE[i % len(PALETTE)] for i, label in enumerate(labels)}
-
-
-CHANNEL_COLOURS = _assign(CHANNELS.labels)
-JOURNEY_STAGE_COLOURS = _assign(JOURNEY_STAGES.labels)
-RELATIONSHIP_STAGE_COLOURS = dict(
-    zip(
-        RELATIONSHIP_STAGES.labels,
-        # prospect to advocate as a progression (sky, blue, teal, green, purple); the off-ramps warm (orange, vermillion)
-        ("#56B4E9", "#0072B2", "#44AA99", "#009E73", "#CC79A7", "#E69F00", "#D55E00"),
-        strict=True,
-    )
-)
+CHANNEL_COLOURS = palettes.CHANNEL_COLOURS
+JOURNEY_STAGE_COLOURS = palettes.JOURNEY_STAGE_COLOURS
+RELATIONSHIP_STAGE_COLOURS = palettes.RELATIONSHIP_STAGE_COLOURS
 
 
 def colour_for(label: str, kind: str = "channel") -> str:
-    """A label's one colour on every page; off-vocabulary channels and journey stages by name from EXTRA, else grey."""
+    """A label's one colour on every page, from the channel or the stage palette (never both); off-vocabulary channels
+    and journey stages by name from their palette's extras, else grey."""
     key = str(label).strip().lower()
     table = {"channel": CHANNEL_COLOURS, "journey_stage": JOURNEY_STAGE_COLOURS, "relationship_stage": RELATIONSHIP_STAGE_COLOURS}
     if key in table[kind]:
         return table[kind][key]
     if kind == "relationship_stage" or key in UNNAMED:
         return GREY
-    return EXTRA[zlib.crc32(key.encode()) % len(EXTRA)]
+    extra = palettes.CHANNEL_EXTRA if kind == "channel" else palettes.STAGE_EXTRA
+    return extra[zlib.crc32(key.encode()) % len(extra)]
 
 
 TEMPLATE_NAME = "cxlens"
