@@ -70,6 +70,10 @@ def test_page_renders_every_section_on_the_sample(app_sample_db):
     assert not at.warning, "the sample has every optional column"
     hotspots = " ".join(md.value for md in at.markdown)
     assert ":red[complaint]" in hotspots
+    # on the sample complaint is worst on all four measures: the tiles say so once and each names the next worst
+    assert "**complaint** is the worst stage on every measure below" in hotspots
+    assert hotspots.count("Next worst: **") == 4
+    assert "Next worst: **complaint**" not in hotspots
 
 
 def test_repeat_window_changes_fcr_goes_to_url_and_saves_as_default(app_sample_db):
