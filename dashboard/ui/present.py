@@ -14,7 +14,9 @@ PRESENT_CSS = """
 [data-testid="stSidebarCollapseButton"], header[data-testid="stHeader"] { display: none !important; }
 html { font-size: 20px; }
 [data-testid="stCaptionContainer"], [data-testid="stWidgetLabel"] p, [data-testid="stMarkdownContainer"] p,
-[data-testid="stPageLink"] p, button p, [data-testid="stExpander"] summary p { font-size: max(1rem, 16px) !important; }
+button p, [data-testid="stExpander"] summary p { font-size: max(1rem, 16px) !important; }
+[data-testid="stPageLink"] p { font-size: 16px !important; }
+[data-testid="stPageLink"] a { padding-left: 0.1rem; padding-right: 0.1rem; gap: 0.3rem; }
 .block-container, [data-testid="stMainBlockContainer"] { padding-top: 1.5rem !important; max-width: 100% !important; }
 [data-testid="stMetricValue"] { font-size: 2.9rem !important; }
 [data-testid="stMetricLabel"] p { font-size: 1.15rem !important; }

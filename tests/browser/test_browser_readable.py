@@ -1,6 +1,6 @@
 """The room's view in a real browser at 1280×720 and 1920×1080: What-if opens on money, keeps its total on screen
 while the last slider moves and takes a typed target; in presentation mode no text is under 16 px; no tile's label
-or value is cut. Screenshots in tests/screenshots/readable-*.png."""
+or value, page link or button is cut. Screenshots in tests/screenshots/readable-*.png."""
 
 from __future__ import annotations
 
@@ -34,7 +34,8 @@ SMALL_TEXT = """() => {
   return small;
 }"""
 CUT_TILES = """() => [...document.querySelectorAll(
-  '[data-testid=stMetricValue] div, [data-testid=stMetricLabel] p, [data-testid=stMetricLabel] div'
+  '[data-testid=stMetricValue] div, [data-testid=stMetricLabel] p, [data-testid=stMetricLabel] div, ' +
+  '[data-testid=stPageLink] p, [data-testid=stButton] p'
 )].filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent.trim())"""
 
 
@@ -91,7 +92,7 @@ def test_presentation_text_is_at_least_16_px_and_no_tile_is_cut(sample_server, p
             page.goto(f"{sample_server.url}/{path}?ds=sample{present}")
             wait_for_app(page)
             page.wait_for_timeout(1500)  # charts draw after the script has finished
-            assert page.evaluate(CUT_TILES) == [], f"{name} {width}px{present}: tile cut"
+            assert page.evaluate(CUT_TILES) == [], f"{name} {width}px{present}: tile, link or button cut"
             if present:
                 assert page.evaluate(SMALL_TEXT) == [], f"{name} {width}px: text under 16 px in presentation mode"
                 _shot(page, f"present-{name}-{width}")

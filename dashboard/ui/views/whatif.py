@@ -457,7 +457,7 @@ def _lever_row(ctx: PageContext, lever: whatif.Lever, saves: float) -> None:
 STICKY_KEY = "w_sticky"
 STICKY_CSS = """
 <style>
-[data-testid="stLayoutWrapper"]:has(> .st-key-w_sticky) { position: sticky; top: %s; z-index: 990; box-shadow: 0 -4rem 0 white; }
+[data-testid="stLayoutWrapper"]:has(> .st-key-w_sticky) { position: sticky; top: %s; z-index: 990; }
 .st-key-w_sticky { background: white; padding: 0.25rem 0 0.5rem 0; border-bottom: 1px solid #E5E7EB; }
 </style>
 """
