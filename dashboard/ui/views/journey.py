@@ -157,8 +157,10 @@ def render_hotspots(ctx: PageContext, spec: JourneySpec) -> None:
             unit = " / 5" if spot.key in ("satisfaction", "effort") and spot.value <= 5 else ""
             overall = _spot_value(spot.key, spot.overall, nf)
             st.markdown(f"**{_spot_value(spot.key, spot.value, nf)}**{unit} · all stages {overall}")
-            if spot.runner_up is not None:
+            if isinstance(spot.runner_up, str):
                 st.markdown(f"Next worst: **{markdown_text(spot.runner_up)}** {_spot_value(spot.key, spot.runner_up_value, nf)}")
+            else:
+                st.caption(f"No other stage has {spec.min_base} or more behind it to compare.")
 
 
 def _spot_value(key: str, value: float | None, nf) -> str:
