@@ -75,6 +75,7 @@ def value(
     ValueError to fall back to default. Defaults stay out of the URL unless always_in_url.
     """
     _registry()[name] = (default, codec, always_in_url)
+    _settle_twins(name)
     key = _key(name)
     from_url = False
     if key not in st.session_state:
@@ -97,6 +98,18 @@ def value(
             sections.notice("link", name)
     _write_url(name, st.session_state[key])
     return st.session_state[key]
+
+
+def _settle_twins(name: str) -> None:
+    """Apply a value typed into name's twin widget, unless its main widget moved in the same run: a slider moved by
+    quick key presses reruns while the browser still sends the twin's old value, which must not undo the move."""
+    moved = st.session_state.get("_twin_moved", set())
+    typed = st.session_state.get("_twin_typed", {})
+    if name in typed:
+        value_typed = typed.pop(name)
+        if name not in moved:
+            set_value(name, value_typed)
+    moved.discard(name)
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -192,6 +205,10 @@ def widget(
             pushes.discard(name)
 
     def _changed() -> None:
+        if twin:  # applied when the value is next read, unless the main widget moved in the same run
+            st.session_state.setdefault("_twin_typed", {})[name] = st.session_state[widget_key]
+            return
+        st.session_state.setdefault("_twin_moved", set()).add(name)
         set_value(name, st.session_state[widget_key])
 
     kwargs[value_arg] = to_arg(current) if to_arg else current
