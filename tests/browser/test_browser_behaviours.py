@@ -96,7 +96,9 @@ def test_behaviours_page_draws_its_tables_and_charts(sample_server, page: Page):
     assert not page.locator('[data-testid="stException"]').count()
     screenshot(page, "behaviours")
     page.set_viewport_size({"width": 1280, "height": 800})  # a projector
-    page.goto(f"{sample_server.url}/What-if?ds=sample&w_base=463904.0&w_t_e_billing=84.0")
+    page.goto(f"{sample_server.url}/What-if?ds=sample")
+    wait_for_app(page)
+    page.get_by_role("button", name="Article").click()  # the article's example: one click
     wait_for_app(page)
     expect(_headline(page)).to_have_text("$3.47M")
     screenshot(page, "whatif-projector")
