@@ -126,9 +126,9 @@ def test_adding_a_behaviour_with_no_data_prices_it_at_once(app_sample_db):
     store.close()
     assert stored["behaviours"][-1]["measure"] == {"kind": "estimate"}
     assert stored["behaviours"][-1]["estimated_adoption"] == 0.2
-    # the What-if page has a slider for it at once
+    # the What-if page has a slider for it at once, opening at its best-in-class
     _run(at.switch_page("pages/4_What-if.py"))
-    assert at.slider(key="w:w_t_reads_its_own_meter").value == pytest.approx(20.0)
+    assert at.slider(key="w:w_t_reads_its_own_meter").value == pytest.approx(50.0)
 
 
 def test_editing_deleting_and_restoring_the_catalogue(app_sample_db):

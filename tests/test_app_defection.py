@@ -199,12 +199,16 @@ def test_probabilistic_method_and_alive_rule_on_a_fitted_shop(tiny_db):
 
 def test_silent_multiplier_is_an_editable_assumption(tiny_db):
     at = _page()
-    assert any("about **104** more" in m.value for m in at.markdown)  # 4 complainers × 26
-    assert any("exceed the 7 customers" in w.value for w in at.warning)
+    # 4 complainers × 26 = 104, but only 7 - 4 = 3 customers did not complain: the figure stops at 3, said in a line
+    assert any("about **3** more" in m.value for m in at.markdown)
+    assert any("26 for each complainer would be 104" in c.value for c in at.caption)
+    assert not [w for w in at.warning if "complain" in w.value], [w.value for w in at.warning]
     at.number_input(key="w:d_silent").set_value(1).run()
-    assert any("about **4** more" in m.value for m in at.markdown) and _param(at, "d_silent") == ["1"]
+    # 4 × 1 = 4, still more than the 3 who did not complain
+    assert any("about **3** more" in m.value for m in at.markdown) and _param(at, "d_silent") == ["1"]
+    assert any("1 for each complainer would be 4" in c.value for c in at.caption)
     iceberg = _chart(at, "Customers with a problem: those who told us and those who did not")
-    assert iceberg["data"][0]["x"] == [4, 4]
+    assert iceberg["data"][0]["x"] == [3, 4]
     at.button(key="d_save_silent").click().run()
     assert _setting(tiny_db, "tiny", "defection.silent_per_complaint") == 1
 

@@ -70,6 +70,12 @@ def test_page_renders_every_section_on_the_sample(app_sample_db):
     assert not at.warning, "the sample has every optional column"
     hotspots = " ".join(md.value for md in at.markdown)
     assert ":red[complaint]" in hotspots
+    # on the sample complaint is worst on all four measures: the tiles say so once and each names the next worst
+    assert "**complaint** is the worst stage on every measure below" in hotspots
+    # only complaints have cases, so the SLA tile has no next worst and says why (it once read "Next worst: nan —")
+    assert hotspots.count("Next worst: **") == 3
+    assert "Next worst: **complaint**" not in hotspots and "nan" not in hotspots
+    assert any("No other stage has 20 or more behind it" in c.value for c in at.caption)
 
 
 def test_repeat_window_changes_fcr_goes_to_url_and_saves_as_default(app_sample_db):

@@ -202,3 +202,28 @@ def test_channels_outside_the_vocabulary_are_told_apart_and_keep_their_colour():
     assert colours == [colour_for(c.upper(), "channel") for c in added]  # the same on every chart and every run
     assert not set(colours) & {colour_for(c, "channel") for c in CHANNELS_SHOWN}
     assert colour_for("", "channel") == GREY and colour_for("not yet a customer", "relationship_stage") == GREY
+
+
+def test_no_colour_is_both_a_channel_and_a_stage():
+    """The same colour was a channel on one chart and a stage on the next (issue 15): the palettes share only grey."""
+    from dashboard.charts import palettes
+
+    assert not palettes.channel_colours() & palettes.stage_colours()
+    drawn_channels = {colour_for(c, "channel").upper() for c in [*CHANNELS.labels, "kiosk", "whatsapp", "partner portal"]}
+    drawn_stages = {colour_for(s, "journey_stage").upper() for s in [*JOURNEY_STAGES.labels, "moving house", "dispute"]}
+    drawn_stages |= {colour_for(s, "relationship_stage").upper() for s in RELATIONSHIP_STAGES.labels}
+    assert drawn_channels & drawn_stages <= {GREY.upper()}
+    # within a kind every label has its own colour ("other" is the grey of unknown)
+    named_channels = [colour_for(c, "channel") for c in CHANNELS.labels if c != "other"]
+    assert len(set(named_channels)) == len(named_channels) and GREY not in named_channels
+    assert len({colour_for(s, "journey_stage") for s in JOURNEY_STAGES.labels}) == len(JOURNEY_STAGES.labels)
+    assert len({colour_for(s, "relationship_stage") for s in RELATIONSHIP_STAGES.labels}) == len(RELATIONSHIP_STAGES.labels)
+
+
+def test_every_chart_draws_channels_and_stages_from_their_own_palettes():
+    from dashboard.charts import palettes
+
+    for name, fig in FIGURES.items():
+        for label, colour in identity_colours(fig):
+            allowed = palettes.channel_colours() if KINDS[label] == "channel" else palettes.stage_colours()
+            assert colour.upper() in allowed | {GREY.upper()}, (name, label, colour)

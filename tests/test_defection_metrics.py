@@ -281,10 +281,12 @@ def test_value_by_reason_separates_lost_from_at_risk(cur, version):
 
 def test_complaints_and_the_silent_multiplier(cur, version):
     row = f.complaints(cur, version, f.ComplaintSpec(spec_for(version), 26)).iloc[0]
-    # 5 complaint touchpoints by A (2), E, F, G: 4 complainers × 26 = 104 silent, more than the 7 customers
-    assert (row["complaints"], row["complainers"], row["silent"], row["exceeds_customers"]) == (5, 4, 104.0, True)
+    # 5 complaint touchpoints by A (2), E, F, G: 4 complainers × 26 = 104 silent, more than the 7 customers: silent
+    # customers are customers, so at most the 7 - 4 = 3 who did not complain
+    assert (row["complaints"], row["complainers"], row["silent"], row["capped"]) == (5, 4, 3.0, True)
+    assert row["silent_uncapped"] == 104.0
     row = f.complaints(cur, version, f.ComplaintSpec(spec_for(version), 0.5)).iloc[0]
-    assert row["silent"] == 2.0 and not row["exceeds_customers"]
+    assert row["silent"] == 2.0 and not row["capped"]
     with pytest.raises(ValueError):
         f.ComplaintSpec(silent_per_complaint=-1).validate()
 

@@ -297,6 +297,10 @@ def test_hotspots_name_the_worst_stages(tiny):
     # repeats: usage 1 of 2 and complaint 3 of 6 tie at 50 %; the earlier stage in the journey is named
     assert (spots.loc["repeat_rate", "stage"], spots.loc["repeat_rate", "value"]) == ("usage", 0.5)
     assert spots.loc["sla_breach_share", "stage"] == "complaint"
+    # each names the next worst too: satisfaction billing 3.0 after complaint 2.0; repeats complaint 50 % after usage
+    assert (spots.loc["satisfaction", "runner_up"], spots.loc["satisfaction", "runner_up_value"]) == ("billing", 3.0)
+    assert (spots.loc["effort", "runner_up"], spots.loc["effort", "runner_up_value"]) == ("usage", 1.5)
+    assert (spots.loc["repeat_rate", "runner_up"], spots.loc["repeat_rate", "runner_up_value"]) == ("complaint", 0.5)
 
 
 def test_specs_reject_out_of_range_values():

@@ -19,14 +19,14 @@ AUTOPAY = whatif.Lever("autopay", "Automatic payment", current=0.43, best_in_cla
 def test_the_articles_worked_example():
     # 463,904 customers x (84 % - 16 %) x $11 = 463,904 x 0.68 x 11 = $3,470,001.92
     best = whatif.breakdown([E_BILLING], 463_904, {"e_billing": 0.84})
-    assert whatif.total_saving(best) == pytest.approx(3_470_001.92)
+    assert whatif.total_saving(best) == 3_470_002  # $3,470,001.92 to the dollar
     assert whatif.money_headline(whatif.total_saving(best)) == "$3.47M"
     assert whatif.money_full(whatif.total_saving(best)) == "$3,470,002"
     # halfway: 16 % + (84 % - 16 %) / 2 = 50 %; 463,904 x 0.34 x 11 = $1,735,000.96
     halfway = whatif.preset_target(E_BILLING, "halfway")
     assert halfway == pytest.approx(0.50)
     saving = whatif.total_saving(whatif.breakdown([E_BILLING], 463_904, {"e_billing": halfway}))
-    assert saving == pytest.approx(1_735_000.96)
+    assert saving == 1_735_001  # $1,735,000.96 to the dollar
     assert whatif.money_headline(saving) == "$1.735M"
     assert whatif.money_full(saving) == "$1,735,001"
 
@@ -79,6 +79,39 @@ def test_formula_in_words_names_each_behaviour_moved():
     assert whatif.formula_lines(frame, 463_904) == [
         "E-billing: 463,904 customers × (84.0 % − 16.0 %) × $11.00 a customer = $3,470,002 a year"
     ]
+
+
+def test_formula_terms_are_shown_precisely_enough_to_give_the_figure_to_the_dollar():
+    # the sample's e-billing: 2,278 of 14,236 customers = 16.001686 %; with the article's 463,904 customers at 84 %:
+    # 463,904 x 0.67998314 x 11 = $3,469,915.69 -> $3,469,916. Shown as 16.0 % it worked out by hand to $3,470,002
+    sample = whatif.Lever("e_billing", "E-billing", current=2278 / 14236, best_in_class=0.84, saving=11.0)
+    frame = whatif.breakdown([sample], 463_904, {"e_billing": 0.84})
+    assert whatif.total_saving(frame) == 3_469_916
+    assert whatif.formula_lines(frame, 463_904) == [
+        "E-billing: 463,904 customers × (84.0 % − 16.00169 %) × $11.00 a customer = $3,469,916 a year"
+    ]
+    # 16.0017 % is not enough: 463,904 x (84 - 16.0017) / 100 x 11 = $3,469,915.13 -> $3,469,915
+    assert round(463_904 * (84 - 16.0017) / 100 * 11) == 3_469_915
+    assert round(463_904 * (84 - 16.00169) / 100 * 11) == 3_469_916
+
+
+def test_several_lines_add_up_to_the_total_to_the_dollar():
+    # e-billing 1,000 x 0.2 x 11 = 2,200; autopay 1,000 x (0.4333 - 0.43) x 6 = 19.98 -> 20
+    autopay = whatif.Lever("autopay", "Automatic payment", current=0.43, best_in_class=0.70, saving=6.0)
+    frame = whatif.breakdown([E_BILLING, autopay], 1000, {"e_billing": 0.36, "autopay": 0.4333})
+    assert frame["annual_saving"].tolist() == [2200, 20]
+    lines = whatif.formula_lines(frame, 1000)
+    assert lines[1] == "Automatic payment: 1,000 customers × (43.33 % − 43.0 %) × $6.00 a customer = $20 a year"
+    assert lines[2] == "Total: $2,200 + $20 = $2,220 a year"
+    assert whatif.total_saving(frame) == 2220
+
+
+def test_the_articles_example_moves_only_e_billing():
+    targets = whatif.article_targets([E_BILLING, AUTOPAY])
+    assert targets == {"e_billing": 0.84, "autopay": 0.43}
+    assert whatif.article_targets([AUTOPAY]) is None
+    frame = whatif.breakdown([E_BILLING, AUTOPAY], whatif.ARTICLE_BASE, targets)
+    assert whatif.money_headline(whatif.total_saving(frame)) == "$3.47M"
 
 
 @pytest.mark.parametrize(

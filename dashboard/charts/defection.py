@@ -9,7 +9,7 @@ from plotly.subplots import make_subplots
 from dashboard.charts.theme import BAD, GREY, INK, PALETTE, colour_for, draws_data_as_text, styled
 from dashboard.formatting import NumberFormat
 
-LOST, AT_RISK = BAD, "#E69F00"
+LOST, AT_RISK = colour_for("defected", "relationship_stage"), colour_for("at risk", "relationship_stage")
 GROUP_TITLES = {
     "segment": "Defection by segment",
     "stage": "Defection by relationship stage",

@@ -1,4 +1,5 @@
-"""One colour-blind-safe palette and a projector-friendly plotly template, used by every chart."""
+"""One colour-blind-safe palette and a projector-friendly plotly template, used by every chart (identity colours for
+channels and stages live in dashboard/charts/palettes.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from collections.abc import Callable
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from dashboard.contract import CHANNELS, JOURNEY_STAGES, RELATIONSHIP_STAGES
+from dashboard.charts import palettes
 from dashboard.escape import plotly_value
 
 # Okabe-Ito, safe for the common colour-vision deficiencies, then Paul Tol's muted extras.
@@ -26,39 +27,29 @@ PALETTE = (
     "#44AA99",  # teal
     "#999933",  # olive
 )
-GREY = "#8C8C8C"
-EXTRA = ("#117733", "#88CCEE", "#DDCC77", "#AA4499", "#661100", "#6699CC", "#AA4466", "#4477AA")
-"""Paul Tol's colours not in PALETTE: a channel or journey stage outside the vocabulary gets one by its name."""
+GREY = palettes.GREY
+EXTRA = palettes.CHANNEL_EXTRA + palettes.STAGE_EXTRA
+"""Colours for labels outside the vocabularies (channels and stages each from their own palette)."""
 UNNAMED = frozenset({"", "other", "unknown", "none", "nan", "(blank)"})
 INK = "#1F2937"
 GOOD, BAD = "#009E73", "#D55E00"
 
-
-def _assign(labels: tuple[str, ...]) -> dict[str, str]:
-    return {label: PALETTE[i % len(PALETTE)] for i, label in enumerate(labels)}
-
-
-CHANNEL_COLOURS = _assign(CHANNELS.labels)
-JOURNEY_STAGE_COLOURS = _assign(JOURNEY_STAGES.labels)
-RELATIONSHIP_STAGE_COLOURS = dict(
-    zip(
-        RELATIONSHIP_STAGES.labels,
-        # prospect to advocate as a progression (sky, blue, teal, green, purple); the off-ramps warm (orange, vermillion)
-        ("#56B4E9", "#0072B2", "#44AA99", "#009E73", "#CC79A7", "#E69F00", "#D55E00"),
-        strict=True,
-    )
-)
+CHANNEL_COLOURS = palettes.CHANNEL_COLOURS
+JOURNEY_STAGE_COLOURS = palettes.JOURNEY_STAGE_COLOURS
+RELATIONSHIP_STAGE_COLOURS = palettes.RELATIONSHIP_STAGE_COLOURS
 
 
 def colour_for(label: str, kind: str = "channel") -> str:
-    """A label's one colour on every page; off-vocabulary channels and journey stages by name from EXTRA, else grey."""
+    """A label's one colour on every page, from the channel or the stage palette (never both); off-vocabulary channels
+    and journey stages by name from their palette's extras, else grey."""
     key = str(label).strip().lower()
     table = {"channel": CHANNEL_COLOURS, "journey_stage": JOURNEY_STAGE_COLOURS, "relationship_stage": RELATIONSHIP_STAGE_COLOURS}
     if key in table[kind]:
         return table[kind][key]
     if kind == "relationship_stage" or key in UNNAMED:
         return GREY
-    return EXTRA[zlib.crc32(key.encode()) % len(EXTRA)]
+    extra = palettes.CHANNEL_EXTRA if kind == "channel" else palettes.STAGE_EXTRA
+    return extra[zlib.crc32(key.encode()) % len(extra)]
 
 
 TEMPLATE_NAME = "cxlens"
@@ -85,6 +76,30 @@ def styled(fig: go.Figure, *, title: str | None = None, height: int = 420) -> go
     fig.update_layout(template=TEMPLATE_NAME, height=height)
     if title:
         fig.update_layout(title_text=title)
+    return fig
+
+
+PRESENTATION_MIN_PX = 16
+"""The smallest text on a chart in presentation mode (read from the back of a room)."""
+
+
+def presentation_fonts(fig: go.Figure, size: int = 21) -> go.Figure:
+    """fig with projector-sized text: body size, ticks, legend and axis titles size − 2, titles size + 3, and every
+    trace label, annotation and colour-bar text at least PRESENTATION_MIN_PX (axis ticks were about 11 px)."""
+    small = size - 2
+    fig.update_layout(font_size=size, legend_font_size=small, legend_title_font_size=small, title_font_size=size + 3)
+    fig.update_xaxes(tickfont_size=small, title_font_size=small).update_yaxes(tickfont_size=small, title_font_size=small)
+    for trace in fig.data:
+        for part in ("textfont", "insidetextfont", "outsidetextfont"):
+            if part in trace:
+                given = trace[part].size
+                trace[part].size = max(given, small) if isinstance(given, int | float) else small
+        if "marker" in trace and "colorbar" in trace.marker:
+            trace.marker.colorbar.tickfont.size = small
+        if "colorbar" in trace:
+            trace.colorbar.tickfont.size = small
+    for note in fig.layout.annotations:
+        note.font.size = max(note.font.size or size, PRESENTATION_MIN_PX + 2)
     return fig
 
 

@@ -11,7 +11,8 @@ from dashboard.escape import plotly_text
 from dashboard.formatting import NumberFormat
 from dashboard.metrics import whatif
 
-HEADLINE_SIZE = 104
+HEADLINE_SIZE = 76
+"""Pixels of the money figure: the largest text on the page, in a band short enough to stay on screen at 1280×720."""
 
 
 @draws_data_as_text
@@ -21,7 +22,7 @@ def headline(value: float, caption: str, number_format: NumberFormat = NumberFor
     fig.add_annotation(
         text=whatif.money_headline(value, number_format),
         x=0,
-        y=0.62,
+        y=0.66,
         xref="paper",
         yref="paper",
         xanchor="left",
@@ -38,12 +39,12 @@ def headline(value: float, caption: str, number_format: NumberFormat = NumberFor
         xanchor="left",
         yanchor="bottom",
         showarrow=False,
-        font={"size": 22, "color": INK},
+        font={"size": 18, "color": INK},
     )
     fig.update_xaxes(visible=False, range=[0, 1])
     fig.update_yaxes(visible=False, range=[0, 1])
     fig.update_layout(margin={"l": 0, "r": 0, "t": 0, "b": 0}, hovermode=False, meta={"value": value})
-    return styled(fig, height=190)
+    return styled(fig, height=124)
 
 
 @draws_data_as_text

@@ -259,20 +259,25 @@ def handling_from(summary: pd.DataFrame, *, tells_defection: bool = True) -> pd.
 
 
 def complaints_from(counts: pd.DataFrame, summary: pd.DataFrame, silent_per_complaint: float) -> pd.DataFrame:
-    """One row: complaints and complainers in the period, silent customers = complainers × the multiplier (an
-    assumption), customers in the period, and whether complainers + silent exceed them."""
+    """One row: complaints and complainers in the period; silent customers = complainers × the multiplier (an
+    assumption), at most the customers in the period who did not complain (silent customers are customers: the
+    sample's 9,340 complainers × 26 gave 242,840 against 18,636 customers); the uncapped product, and whether the cap
+    applied (capped)."""
     row = counts.iloc[0]
     customers = int(_sum(summary, "n", summary["in_period"]))
-    silent = float(row["complainers"]) * silent_per_complaint
+    complainers = int(row["complainers"])
+    wanted = float(complainers) * silent_per_complaint
+    room = float(max(customers - complainers, 0))
     return pd.DataFrame(
         [
             {
                 "complaints": int(row["complaints"]),
-                "complainers": int(row["complainers"]),
+                "complainers": complainers,
                 "silent_per_complaint": float(silent_per_complaint),
-                "silent": silent,
+                "silent": min(wanted, room),
+                "silent_uncapped": wanted,
                 "customers": customers,
-                "exceeds_customers": bool(silent + row["complainers"] > customers),
+                "capped": bool(wanted > room),
             }
         ]
     )

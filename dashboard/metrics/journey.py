@@ -307,14 +307,29 @@ HOTSPOTS: tuple[tuple[str, str, str, bool, str], ...] = (
 
 
 def hotspots(lanes: pd.DataFrame, min_base: int = DEFAULT_MIN_BASE) -> pd.DataFrame:
-    """Where the experience breaks: for satisfaction, effort, repeats and SLA breaches, the worst stage with min_base behind."""
+    """Where the experience breaks: for satisfaction, effort, repeats and SLA breaches, the worst stage with min_base
+    behind, and the next worst (runner_up, runner_up_value: None when no other stage has min_base behind), so a stage
+    that is worst on every measure still leaves each tile something to say."""
     rows = []
     for key, label, column, worse_high, base in HOTSPOTS:
         data = lanes[(lanes[base] >= min_base) & lanes[column].notna()] if len(lanes) else lanes
         if data.empty:
-            rows.append({"key": key, "label": label, "stage": None, "value": None, "base": 0, "overall": None})
+            rows.append(
+                {
+                    "key": key,
+                    "label": label,
+                    "stage": None,
+                    "value": None,
+                    "base": 0,
+                    "overall": None,
+                    "runner_up": None,
+                    "runner_up_value": None,
+                }
+            )
             continue
-        worst = data.sort_values([column, "stage_code"], ascending=[not worse_high, True]).iloc[0]
+        ranked = data.sort_values([column, "stage_code"], ascending=[not worse_high, True])
+        worst = ranked.iloc[0]
+        second = ranked.iloc[1] if len(ranked) > 1 else None
         weights = data[base].astype(float)
         overall = float((data[column].astype(float) * weights).sum() / weights.sum()) if weights.sum() else None
         rows.append(
@@ -325,6 +340,8 @@ def hotspots(lanes: pd.DataFrame, min_base: int = DEFAULT_MIN_BASE) -> pd.DataFr
                 "value": float(worst[column]),
                 "base": int(worst[base]),
                 "overall": overall,
+                "runner_up": None if second is None else second["stage"],
+                "runner_up_value": None if second is None else float(second[column]),
             }
         )
     return pd.DataFrame(rows)

@@ -1,8 +1,10 @@
 """The savings what-if: pure arithmetic on adoption figures already computed (no query, so a slider answers at once).
 
 annual saving of a behaviour = customer base × (target adoption − current adoption) × saving per adopting
-customer per year; targets below the current adoption count as the current adoption (no negative savings).
-Worked example: 463,904 customers × (84 % − 16 %) × $11 = $3,470,002 a year; halfway (to 50 %) $1,735,001.
+customer per year, to the whole currency unit (so the behaviours' lines shown add up to the total exactly); targets
+below the current adoption count as the current adoption (no negative savings).
+Worked example: 463,904 customers × (84 % − 16 %) × $11 = $3,470,001.92, so $3,470,002 a year; halfway (to 50 %)
+$1,735,001.
 
 retained customers of a behaviour = customer base × (target − current) × churn gap, where the churn gap is the
 churn rate of customers without the behaviour minus that of customers with it, over the selected period;
@@ -16,6 +18,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import pandas as pd
@@ -31,6 +34,9 @@ PRESETS = {
     "best": "Best-in-class",
 }
 MAX_SCENARIOS = 50
+ARTICLE_BASE = 463_904
+"""The article's customer base: with e-billing moved from 16 % to its best-in-class 84 % at $11 a customer, $3.47M."""
+ARTICLE_BEHAVIOUR = "e_billing"
 
 
 @dataclass(frozen=True)
@@ -84,6 +90,14 @@ def preset_target(lever: Lever, preset: str) -> float:
     return lever.best_in_class
 
 
+def article_targets(items: tuple[Lever, ...] | list[Lever]) -> dict[str, float] | None:
+    """The article's worked example on these levers: e-billing at best-in-class, every other behaviour at today's
+    adoption (None when there is no e-billing lever with a best-in-class to move to)."""
+    if not any(lever.key == ARTICLE_BEHAVIOUR and lever.best_in_class is not None for lever in items):
+        return None
+    return {lever.key: preset_target(lever, "best" if lever.key == ARTICLE_BEHAVIOUR else "current") for lever in items}
+
+
 def clip_target(lever: Lever, target: float | None) -> float:
     """target kept between the current adoption and 100 % (None = current)."""
     if target is None or not math.isfinite(target):
@@ -108,6 +122,11 @@ BREAKDOWN_COLUMNS = [
 ]
 
 
+def whole(amount: float) -> float:
+    """amount to the whole currency unit, halves away from zero ($1,735,000.50 → $1,735,001)."""
+    return float(Decimal(repr(float(amount))).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
 def breakdown(
     items: tuple[Lever, ...] | list[Lever],
     base: float,
@@ -115,8 +134,9 @@ def breakdown(
     savings: Mapping[str, float] | None = None,
     lifetime_value: float | None = None,
 ) -> pd.DataFrame:
-    """Per behaviour: change in adoption, customers moved = base × change, annual saving = customers moved × saving,
-    retained customers = customers moved × churn gap, retained revenue = retained customers × lifetime value.
+    """Per behaviour: change in adoption, customers moved = base × change, annual saving = customers moved × saving
+    (to the whole currency unit), retained customers = customers moved × churn gap, retained revenue = retained
+    customers × lifetime value.
 
     targets and savings are keyed by behaviour; a missing target means the current adoption, a missing saving the
     catalogue's. Rows in lever order.
@@ -138,7 +158,7 @@ def breakdown(
                 "change": change,
                 "saving": saving,
                 "customers_moved": moved,
-                "annual_saving": moved * saving,
+                "annual_saving": whole(moved * saving),
                 "churn_gap": lever.churn_gap,
                 "retained_customers": retained,
                 "retained_revenue": None if retained is None or lifetime_value is None else retained * float(lifetime_value),
@@ -150,7 +170,7 @@ def breakdown(
 
 
 def total_saving(frame: pd.DataFrame) -> float:
-    """Total annual savings: the sum of the behaviours' annual savings."""
+    """Total annual savings: the sum of the behaviours' annual savings (each to the whole currency unit)."""
     return float(frame["annual_saving"].sum()) if len(frame) else 0.0
 
 
@@ -217,17 +237,51 @@ def money_full(value: float, number_format: NumberFormat = NumberFormat()) -> st
     return number_format.money(value, 0)
 
 
+MAX_SHOWN_DECIMALS = 6
+"""The most decimals a percentage in the formula line is shown with (enough for the shown terms to give the figure)."""
+
+
+def _shown(value: float, decimals: int, least: int, fmt: NumberFormat) -> tuple[str, Decimal]:
+    """value rounded to decimals, written with trailing zeros trimmed down to least decimals; with the value as shown."""
+    exact = Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    digits = decimals
+    while digits > least and exact == exact.quantize(Decimal(1).scaleb(-(digits - 1)), rounding=ROUND_HALF_UP):
+        digits -= 1
+    return fmt.number(float(exact), digits), exact
+
+
+def formula_terms(item: Any, base: float, fmt: NumberFormat = NumberFormat()) -> tuple[str, str, str, str]:
+    """The customers, target %, today's % and saving of one behaviour's line, each shown with the fewest decimals (at
+    least the usual ones) for which customers × (target − today) × saving, worked by hand, gives its annual saving to
+    the whole currency unit."""
+    for decimals in range(1, MAX_SHOWN_DECIMALS + 1):
+        customers, base_shown = _shown(base, max(decimals - 1, 0), 0, fmt)
+        target, target_shown = _shown(item.target * 100, decimals, 1, fmt)
+        today, today_shown = _shown(item.current * 100, decimals, 1, fmt)
+        saving, saving_shown = _shown(item.saving, decimals + 1, 2, fmt)
+        by_hand = base_shown * (target_shown - today_shown) / 100 * saving_shown
+        if by_hand.quantize(Decimal(1), rounding=ROUND_HALF_UP) == Decimal(repr(float(item.annual_saving))):
+            break
+    return customers, target, today, saving
+
+
 def formula_lines(frame: pd.DataFrame, base: float, number_format: NumberFormat = NumberFormat()) -> list[str]:
-    """The sum in words, one line per behaviour moved: customers × change in adoption × saving = annual saving."""
+    """The sum in words, one line per behaviour moved: customers × (target − today) × saving = annual saving, with
+    each term shown precisely enough to give that saving by hand; then the lines added up to the total when several."""
     fmt = number_format
     lines = []
+    amounts = []
     for item in frame.itertuples(index=False):
         if item.change <= 0:
             continue
+        customers, target, today, saving = formula_terms(item, base, fmt)
         lines.append(
-            f"{item.behaviour}: {fmt.number(base)} customers × ({fmt.pct(item.target)} − {fmt.pct(item.current)}) "
-            f"× {fmt.money(item.saving, 2)} a customer = {money_full(item.annual_saving, fmt)} a year"
+            f"{item.behaviour}: {customers} customers × ({target} % − {today} %) "
+            f"× {fmt.currency}{saving} a customer = {money_full(item.annual_saving, fmt)} a year"
         )
+        amounts.append(item.annual_saving)
+    if len(amounts) > 1:
+        lines.append(f"Total: {' + '.join(money_full(a, fmt) for a in amounts)} = {money_full(sum(amounts), fmt)} a year")
     return lines
 
 

@@ -78,6 +78,7 @@ def _page(title: str, *, needs_data: bool, intro: str | None) -> PageContext:
     nav.sidebar_links(links)
     auth.signed_in_bar()
     presenting = present.presenting()
+    present.readable()
     if presenting:
         present.apply(title)
     st.title(f"{title}")

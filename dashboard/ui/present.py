@@ -5,6 +5,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
+from dashboard.charts import theme
 from dashboard.ui import nav, state
 
 PRESENT_CSS = """
@@ -12,19 +13,38 @@ PRESENT_CSS = """
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stExpandSidebarButton"],
 [data-testid="stSidebarCollapseButton"], header[data-testid="stHeader"] { display: none !important; }
 html { font-size: 20px; }
+[data-testid="stCaptionContainer"], [data-testid="stWidgetLabel"] p, [data-testid="stMarkdownContainer"] p,
+button p, [data-testid="stExpander"] summary p { font-size: max(1rem, 16px) !important; }
+[data-testid="stPageLink"] p { font-size: 16px !important; }
+[data-testid="stPageLink"] a { padding-left: 0.1rem; padding-right: 0.1rem; gap: 0.3rem; }
 .block-container, [data-testid="stMainBlockContainer"] { padding-top: 1.5rem !important; max-width: 100% !important; }
 [data-testid="stMetricValue"] { font-size: 2.9rem !important; }
 [data-testid="stMetricLabel"] p { font-size: 1.15rem !important; }
 @media (max-width: 1500px) {
-  html { font-size: 18px; }
+  html { font-size: 19px; }
   [data-testid="stMetricValue"] { font-size: 2.1rem !important; }
   [data-testid="stMetricLabel"] p { font-size: 1rem !important; }
 }
 </style>
 """
+READABLE_CSS = """
+<style>
+[data-testid="stMetricLabel"] p, [data-testid="stMetricLabel"] div, [data-testid="stMetricValue"] div {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important; }
+[data-testid="stMetricLabel"] { height: auto !important; }
+[data-testid="stMetricValue"] { font-size: clamp(1.35rem, 2.3vw, 2.25rem); line-height: 1.2; }
+</style>
+"""
+"""On every page: a tile's label wraps and its value shrinks to the tile, never cut with an ellipsis
+("Revenue per cust…", "0.2 d…" at 1280 px)."""
 CHART_FONT_SIZE = 21
 LEGEND_ROW_PX = 34
 """Height of one row of a horizontal legend at the presentation font size."""
+
+
+def readable() -> None:
+    """Style every page so that tile labels and values are never cut."""
+    st.html(READABLE_CSS)
 
 
 def presenting() -> bool:
@@ -70,8 +90,7 @@ def enlarged(fig: go.Figure) -> go.Figure:
     anchored to the bottom of the whole figure instead, with room made for it in the bottom margin.
     """
     size = CHART_FONT_SIZE
-    fig = go.Figure(fig).update_layout(font_size=size, legend_font_size=size - 2, title_font_size=size + 3)
-    fig.update_xaxes(tickfont_size=size - 2).update_yaxes(tickfont_size=size - 2)
+    fig = theme.presentation_fonts(go.Figure(fig), size)
     legend = fig.layout.legend
     if legend.y is not None and legend.y < 0 and legend.yref in (None, "paper"):
         fig.update_layout(legend={"yref": "container", "y": 0, "yanchor": "bottom"})

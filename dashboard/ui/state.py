@@ -75,6 +75,7 @@ def value(
     ValueError to fall back to default. Defaults stay out of the URL unless always_in_url.
     """
     _registry()[name] = (default, codec, always_in_url)
+    _settle_twins(name)
     key = _key(name)
     from_url = False
     if key not in st.session_state:
@@ -97,6 +98,18 @@ def value(
             sections.notice("link", name)
     _write_url(name, st.session_state[key])
     return st.session_state[key]
+
+
+def _settle_twins(name: str) -> None:
+    """Apply a value typed into name's twin widget, unless its main widget moved in the same run: a slider moved by
+    quick key presses reruns while the browser still sends the twin's old value, which must not undo the move."""
+    moved = st.session_state.get("_twin_moved", set())
+    typed = st.session_state.get("_twin_typed", {})
+    if name in typed:
+        value_typed = typed.pop(name)
+        if name not in moved:
+            set_value(name, value_typed)
+    moved.discard(name)
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -135,7 +148,7 @@ def _push_to_browser(name: str) -> None:
 
 
 def set_value(name: str, new_value: Any) -> None:
-    """Persist new_value under name and mirror it in the URL (its widget shows it when next drawn)."""
+    """Persist new_value under name and mirror it in the URL (its widgets show it when next drawn)."""
     st.session_state[_key(name)] = new_value
     if name in _registry():
         _write_url(name, new_value)
@@ -165,12 +178,15 @@ def widget(
     always_in_url: bool = False,
     value_arg: str = "value",
     to_arg: Callable[[Any], Any] | None = None,
+    twin: str = "",
     **kwargs: Any,
 ) -> Any:
     """Draw render(label, ...) bound to the persisted value name; a change is kept and mirrored in the URL.
 
     The persisted value is handed to the widget through its own parameter (value_arg: "value", "default"
     or "index" with to_arg=options.index), so Streamlit knows the widget's kind (a range slider stays a range).
+    twin, when given, names a second widget bound to the same value (a typed box beside a slider): it has its own
+    widget key, the same URL name, and each shows what the other set.
     """
     current = value(name, default, codec, valid, always_in_url=always_in_url)
     lo, hi = kwargs.get("min_value"), kwargs.get("max_value")
@@ -180,14 +196,19 @@ def widget(
             sections.notice("link", name)
             set_value(name, inside)
             current = inside
-    widget_key = _widget_key(name)
+    widget_key = _widget_key(name) + (f"#{twin}" if twin else "")
     shown = current if value_arg == "index" or to_arg is None else to_arg(current)
     pushes = st.session_state.setdefault("_state_push", set())
-    if name in pushes or (widget_key in st.session_state and st.session_state[widget_key] != shown):
+    if (name in pushes and not twin) or (widget_key in st.session_state and st.session_state[widget_key] != shown):
         st.session_state[widget_key] = shown
-        pushes.discard(name)
+        if not twin:
+            pushes.discard(name)
 
     def _changed() -> None:
+        if twin:  # applied when the value is next read, unless the main widget moved in the same run
+            st.session_state.setdefault("_twin_typed", {})[name] = st.session_state[widget_key]
+            return
+        st.session_state.setdefault("_twin_moved", set()).add(name)
         set_value(name, st.session_state[widget_key])
 
     kwargs[value_arg] = to_arg(current) if to_arg else current

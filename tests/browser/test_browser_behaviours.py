@@ -22,9 +22,12 @@ def _headline(page: Page):
 
 def test_moving_a_slider_and_the_presets_show_the_new_total(sample_server, page: Page, browser, tmp_path):
     page.set_viewport_size(TALL)
-    page.goto(f"{sample_server.url}/What-if?ds=sample&w_base=463904.0&w_pre=e_billing")
+    page.goto(f"{sample_server.url}/What-if?ds=sample&w_pre=e_billing")
     wait_for_app(page)
-    expect(_headline(page)).to_have_text("$0")
+    # the article's example in one click: 463,904 customers, e-billing at best-in-class, the rest at today
+    page.get_by_role("button", name="Article").click()
+    wait_for_app(page)
+    expect(_headline(page)).to_have_text("$3.47M")
     main = page.get_by_test_id("stMain")
     main.get_by_role("slider").first.focus()  # e-billing: the most money comes first
     page.keyboard.press("End")  # to 100 %
@@ -93,7 +96,9 @@ def test_behaviours_page_draws_its_tables_and_charts(sample_server, page: Page):
     assert not page.locator('[data-testid="stException"]').count()
     screenshot(page, "behaviours")
     page.set_viewport_size({"width": 1280, "height": 800})  # a projector
-    page.goto(f"{sample_server.url}/What-if?ds=sample&w_base=463904.0&w_t_e_billing=84.0")
+    page.goto(f"{sample_server.url}/What-if?ds=sample")
+    wait_for_app(page)
+    page.get_by_role("button", name="Article").click()  # the article's example: one click
     wait_for_app(page)
     expect(_headline(page)).to_have_text("$3.47M")
     screenshot(page, "whatif-projector")

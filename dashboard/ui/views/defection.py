@@ -205,11 +205,12 @@ def render_why(ctx: PageContext, view: DefectionView) -> None:
             f"({nf.number(row['complaints'])} complaint touchpoints). With **{silent:g}** silent customers for each "
             f"(an assumption), about **{nf.number(row['silent'])}** more had a problem and said nothing."
         )
-        if row["exceeds_customers"]:
-            st.warning(
-                f"Complainers and silent customers together exceed the {nf.number(row['customers'])} customers in scope: "
-                "the multiplier does not fit this business or period. Lower it, or narrow the months.",
-                icon=":material/warning:",
+        if row["capped"]:
+            st.caption(
+                f"{silent:g} for each complainer would be {nf.number(row['silent_uncapped'])}, more than the "
+                f"{nf.number(row['customers'] - row['complainers'])} customers in scope who did not complain, so the "
+                "figure stops there: silent customers are customers. The multiplier fits a business where few complain; "
+                "set your own research's figure."
             )
         widgets.chart(charts.complaint_iceberg(complaints), key="d_chart_iceberg")
     if not view.tells_defection:

@@ -134,10 +134,17 @@ def controls(ctx: PageContext) -> JourneySpec:
 
 @guarded("Hotspots")
 def render_hotspots(ctx: PageContext, spec: JourneySpec) -> None:
-    """Four tiles naming where the experience breaks: lowest satisfaction, highest effort, most repeats, most SLA breaches."""
+    """Four tiles naming where the experience breaks: lowest satisfaction, highest effort, most repeats, most SLA
+    breaches; each also names the next worst stage, so a stage that is worst on every measure leaves them something
+    to say."""
     lanes = ctx.metric(journey.stage_lanes, spec)
     spots = journey.hotspots(lanes, spec.min_base)
     nf = ctx.number_format
+    named = [s for s in spots["stage"] if s is not None]
+    if len(named) > 1 and len(set(named)) == 1:
+        st.markdown(
+            f"**{markdown_text(named[0])}** is the worst stage on every measure below; each tile also names the next worst."
+        )
     for column, spot in zip(st.columns(len(spots)), spots.itertuples(index=False), strict=True):
         with column.container(border=True, height="stretch"):
             why = f"Worst journey stage with at least {spec.min_base} behind it. " + _hotspot_help(spot.key, spec)
@@ -147,12 +154,18 @@ def render_hotspots(ctx: PageContext, spec: JourneySpec) -> None:
                 st.caption("Not enough ratings, contacts or cases for these filters, or not in this dataset.")
                 continue
             st.markdown(f"#### :red[{markdown_text(spot.stage)}]")
-            if spot.key in ("satisfaction", "effort"):
-                value, overall = nf.number(spot.value, 1), nf.number(spot.overall, 1)
-                unit = " / 5" if spot.value <= 5 else ""
+            unit = " / 5" if spot.key in ("satisfaction", "effort") and spot.value <= 5 else ""
+            overall = _spot_value(spot.key, spot.overall, nf)
+            st.markdown(f"**{_spot_value(spot.key, spot.value, nf)}**{unit} · all stages {overall}")
+            if isinstance(spot.runner_up, str):
+                st.markdown(f"Next worst: **{markdown_text(spot.runner_up)}** {_spot_value(spot.key, spot.runner_up_value, nf)}")
             else:
-                value, overall, unit = nf.pct(spot.value, 0), nf.pct(spot.overall, 0), ""
-            st.markdown(f"**{value}**{unit} · all stages {overall}")
+                st.caption(f"No other stage has {spec.min_base} or more behind it to compare.")
+
+
+def _spot_value(key: str, value: float | None, nf) -> str:
+    """A hotspot's figure: a mean score to one decimal, a rate as a whole percentage."""
+    return nf.number(value, 1) if key in ("satisfaction", "effort") else nf.pct(value, 0)
 
 
 def _hotspot_help(key: str, spec: JourneySpec) -> str:

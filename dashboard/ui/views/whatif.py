@@ -24,8 +24,8 @@ from dashboard.ui.views.behaviours import BehaviourData
 
 SLIDER_STEP = 0.1
 """Slider steps in percentage points."""
-ROW = [3, 6, 2, 2]
-"""Widths of a behaviour's row: name, slider, saving per customer, what it saves a year."""
+ROW = [3, 5, 2, 2, 2]
+"""Widths of a behaviour's row: name, slider, the target typed, saving per customer, what it saves a year."""
 GENERIC_NAMES = ["w_base", "w_years", "w_ramp", "w_ret", "w_ltv", "w_pre", "w_cmp"]
 
 
@@ -77,12 +77,25 @@ def _forget_on_dataset_change(ctx: PageContext, keys: tuple[str, ...]) -> None:
     st.session_state["_whatif_dataset"] = ctx.dataset
 
 
+def _stored_target(lever: whatif.Lever, target: float) -> float | None:
+    """What a target is kept as: None when it is the default (best-in-class), else the percentage."""
+    return None if target == whatif.preset_target(lever, "best") else target * 100
+
+
 @action("Apply the preset")
 def _apply_preset(preset: str, items: tuple[whatif.Lever, ...], chosen: list[str]) -> None:
     for lever in items:
         if lever.key in chosen:
-            target = whatif.preset_target(lever, preset)
-            state.set_value(f"w_t_{lever.key}", None if target == lever.current else target * 100)
+            state.set_value(f"w_t_{lever.key}", _stored_target(lever, whatif.preset_target(lever, preset)))
+
+
+@action("Apply the article's example")
+def _apply_article(items: tuple[whatif.Lever, ...]) -> None:
+    targets = whatif.article_targets(items) or {}
+    for lever in items:
+        state.set_value(f"w_t_{lever.key}", _stored_target(lever, targets.get(lever.key, lever.current)))
+    state.set_value(f"w_s_{whatif.ARTICLE_BEHAVIOUR}", None)
+    state.set_value("w_base", float(whatif.ARTICLE_BASE))
 
 
 def _slider_floor(lever: whatif.Lever) -> float:
@@ -113,6 +126,17 @@ def _money_up_to(hi: float):
         if not math.isfinite(number) or number < 0:
             raise ValueError(value)
         return min(number, hi)
+
+    return _valid
+
+
+def _whole_up_to(hi: float):
+    """_money_up_to for a count: the number rounded to a whole (a customer base is whole customers)."""
+    valid = _money_up_to(hi)
+
+    def _valid(value: Any) -> float | None:
+        number = valid(value)
+        return None if number is None else float(round(number))
 
     return _valid
 
@@ -166,7 +190,12 @@ class _Control:
         return state.widget(render, label, self.name, self.default, self.codec, valid=self.valid, **kwargs)
 
 
-BASE = _Control("w_base", None, state.FLOAT, _money_up_to(MAX_BASE))
+def _best_pct(lever: whatif.Lever) -> float:
+    """The target a behaviour opens on: best-in-class (today's adoption when there is none or it is already above)."""
+    return whatif.preset_target(lever, "best") * 100
+
+
+BASE = _Control("w_base", None, state.FLOAT, _whole_up_to(MAX_BASE))
 YEARS = _Control("w_years", 5, state.INT, _valid_int(1, 10))
 RAMP = _Control("w_ramp", 3, state.INT, _valid_int(1, 10))
 RETAINED = _Control("w_ret", True, state.BOOL)
@@ -188,13 +217,17 @@ def _has_slider(lever: whatif.Lever) -> bool:
 def inputs_from_state(
     items: tuple[whatif.Lever, ...], dataset_base: float
 ) -> tuple[float, dict[str, float | None], dict[str, float]]:
-    """Customer base, target adoption (0-1, None = today) and saving per behaviour as the What-if's state holds them."""
+    """Customer base, target adoption (0-1; best-in-class until moved) and saving per behaviour as the What-if's state
+    holds them."""
     stored_base = BASE.read()
     base = dataset_base if stored_base is None else float(stored_base)
     targets: dict[str, float | None] = {}
     for lever in items:
-        pct = _target(lever).read() if _has_slider(lever) else None
-        targets[lever.key] = None if pct is None else pct / 100
+        if not _has_slider(lever):
+            targets[lever.key] = None
+            continue
+        pct = _target(lever).read()
+        targets[lever.key] = whatif.preset_target(lever, "best") if pct is None else pct / 100
     savings = {lever.key: _stored_or(_saving(lever).read(), lever.saving) for lever in items}
     return base, targets, savings
 
@@ -224,9 +257,7 @@ def render_whatif(ctx: PageContext, data: BehaviourData) -> WhatIf:
     unpriced = data.adoption[data.adoption["current"].isna()]["behaviour"].tolist() if len(data.adoption) else []
     if not items:
         st.info("No behaviour has a current adoption yet: measure one in the data or enter an estimate on the Behaviours page.")
-    presets, base_col = st.columns([3, 2])
-    with presets:
-        _presets(items)
+    base_col = _presets(items)
     with base_col:
         BASE.draw(
             st.number_input,
@@ -247,9 +278,10 @@ def render_whatif(ctx: PageContext, data: BehaviourData) -> WhatIf:
     if items:
         header = st.columns(ROW, vertical_alignment="bottom")
         header[0].markdown("**Behaviour**")
-        header[1].markdown("**Target adoption** (from today to 100 %)")
-        header[2].markdown(f"**Saving** ({markdown_text(fmt.currency)} a year)", help="Saved per adopting customer per year.")
-        header[3].markdown("**Saves a year**")
+        header[1].markdown("**Target adoption** (drag, today to 100 %)")
+        header[2].markdown("**or type it** (%)")
+        header[3].markdown(f"**Saving** ({markdown_text(fmt.currency)} a year)", help="Saved per adopting customer per year.")
+        header[4].markdown("**Saves a year**")
     saved = dict(zip(frame["key"], frame["annual_saving"], strict=True))
     for lever in items:
         _lever_row(ctx, lever, saved[lever.key])
@@ -317,11 +349,11 @@ def _stored_or(stored: Any, default: float) -> float:
     return default if stored is None else float(stored)
 
 
-def _presets(items: tuple[whatif.Lever, ...]) -> None:
-    """The three preset buttons and the choice of behaviours they move."""
+def _presets(items: tuple[whatif.Lever, ...]) -> Any:
+    """The preset buttons across the page, then the choice of behaviours they move; returns the column beside that
+    choice (free for the customer base)."""
     keys = [lever.key for lever in items]
     st.markdown("**Presets**")
-    buttons = st.columns(3)
     icons = {"current": ":material/undo:", "halfway": ":material/adjust:", "best": ":material/emoji_events:"}
     helps = {
         "current": "Every chosen behaviour back to today's adoption.",
@@ -330,7 +362,9 @@ def _presets(items: tuple[whatif.Lever, ...]) -> None:
     }
     chosen_control = _Control("w_pre", keys, state.TEXTS, lambda v: [k for k in keys if k in v])
     chosen = chosen_control.read()
-    for column, (preset, text) in zip(buttons, whatif.PRESETS.items(), strict=True):
+    article = whatif.article_targets(items) is not None
+    buttons = st.columns(4 if article else 3)
+    for column, (preset, text) in zip(buttons, whatif.PRESETS.items(), strict=False):
         column.button(
             text,
             key=f"w_preset_{preset}",
@@ -340,28 +374,41 @@ def _presets(items: tuple[whatif.Lever, ...]) -> None:
             icon=icons[preset],
             help=helps[preset],
         )
+    if article:
+        buttons[3].button(
+            "Article",
+            key="w_preset_article",
+            on_click=_apply_article,
+            args=(items,),
+            width="stretch",
+            icon=":material/menu_book:",
+            help=f"The article's worked example: {whatif.ARTICLE_BASE:,} customers, e-billing from today to best-in-class "
+            "at the catalogue's saving, every other behaviour at today ($3.47M when today is 16 % and best-in-class 84 %).",
+        )
     names = {lever.key: lever.behaviour for lever in items}
+    choice_col, base_col = st.columns([3, 2])
     chosen_control.draw(
-        st.multiselect,
+        choice_col.multiselect,
         "Presets move these behaviours",
         value_arg="default",
         options=keys,
         format_func=lambda k: names.get(k, k),
         help="The behaviours the preset buttons set; the others keep their sliders.",
     )
+    return base_col
 
 
 def _lever_row(ctx: PageContext, lever: whatif.Lever, saves: float) -> None:
     """One behaviour's slider (target adoption, today to 100 %), saving per customer and what it saves a year."""
     fmt = ctx.number_format
-    current_pct = lever.current * 100
     best = "unknown" if lever.best_in_class is None else fmt.pct(lever.best_in_class)
     estimate = " (estimate)" if lever.status == "estimate" else ""
-    name_col, slider_col, saving_col, result_col = st.columns(ROW, vertical_alignment="center")
+    name_col, slider_col, typed_col, saving_col, result_col = st.columns(ROW, vertical_alignment="center")
     with name_col:
         badge = " :orange-badge[assumption]" if lever.assumption else ""
         st.markdown(f"**{markdown_text(lever.behaviour)}**{badge}")
         st.caption(f"Today {fmt.pct(lever.current)}{estimate} · best-in-class {best}")
+    opens_at = _best_pct(lever)
     with slider_col:
         if not _has_slider(lever):
             st.caption("Already at 100 %: nothing left to move.")
@@ -369,12 +416,26 @@ def _lever_row(ctx: PageContext, lever: whatif.Lever, saves: float) -> None:
             _target(lever).draw(
                 st.slider,
                 f"Target adoption: {markdown_text(lever.behaviour)}",
-                to_arg=lambda v: current_pct if v is None else float(v),
+                to_arg=lambda v: opens_at if v is None else float(v),
                 min_value=_slider_floor(lever),
                 max_value=100.0,
                 step=SLIDER_STEP,
                 format="%.1f %%",
                 label_visibility="collapsed",
+            )
+    with typed_col:
+        if _has_slider(lever):
+            _target(lever).draw(
+                st.number_input,
+                f"Target adoption typed: {markdown_text(lever.behaviour)}",
+                to_arg=lambda v: opens_at if v is None else float(v),
+                twin="typed",
+                min_value=_slider_floor(lever),
+                max_value=100.0,
+                step=SLIDER_STEP,
+                format="%.1f",
+                label_visibility="collapsed",
+                help=f"Target adoption in percent, {fmt.number(_slider_floor(lever), 1)} to 100; the slider follows.",
             )
     with saving_col:
         _saving(lever).draw(
@@ -393,30 +454,51 @@ def _lever_row(ctx: PageContext, lever: whatif.Lever, saves: float) -> None:
         st.markdown(f"**{markdown_text(whatif.money_full(saves, fmt))}**" if saves > 0 else "—")
 
 
+STICKY_KEY = "w_sticky"
+STICKY_CSS = """
+<style>
+[data-testid="stLayoutWrapper"]:has(> .st-key-w_sticky) { position: sticky; top: %s; z-index: 990; }
+.st-key-w_sticky { background: white; padding: 0.25rem 0 0.5rem 0; border-bottom: 1px solid #E5E7EB; }
+</style>
+"""
+"""The headline stays at the top of the screen while the sliders below it scroll (under Streamlit's header bar,
+which presentation mode hides). Streamlit 1.67 wraps a keyed container in a stLayoutWrapper of the same height, so
+the wrapper is what sticks."""
+
+
 def _headline(ctx: PageContext, frame: pd.DataFrame, base: float, proj: pd.DataFrame, years: int) -> None:
-    """The total annual savings as the largest figure on the page, the sum in words beside it, and the projection total."""
+    """The total annual savings as the largest figure on the page, kept in view while the sliders scroll, the sum in
+    words under it, and the projection total."""
     fmt = ctx.number_format
     total = whatif.total_saving(frame)
     moved = int((frame["change"] > 0).sum()) if len(frame) else 0
     caption = "a year in cost savings" + (f" · {moved} behaviour{'s' if moved != 1 else ''} moved" if moved else "")
-    figure_col, words_col = st.columns([3, 2], vertical_alignment="center")
-    with figure_col:
-        st.plotly_chart(
-            charts.headline(total, caption, fmt, GOOD if total > 0 else GREY),
-            key="w_headline",
-            config={"displayModeBar": False, "staticPlot": True},
-        )
-    with words_col:
-        st.markdown(f"**Total annual savings: {markdown_text(whatif.money_full(total, fmt))} a year**")
-        lines = whatif.formula_lines(frame, base, fmt)
+    cumulative = float(proj["cumulative"].max()) if len(proj) else 0.0
+    st.html(STICKY_CSS % ("0" if ctx.presenting else "3.75rem"))
+    with st.container(key=STICKY_KEY):
+        figure_col, words_col = st.columns([3, 2], vertical_alignment="center")
+        with figure_col:
+            st.plotly_chart(
+                charts.headline(total, caption, fmt, GOOD if total > 0 else GREY),
+                key="w_headline",
+                config={"displayModeBar": False, "staticPlot": True},
+            )
+        with words_col:
+            st.markdown(f"**Total annual savings: {markdown_text(whatif.money_full(total, fmt))} a year**")
+            st.caption(
+                f"Over {years} years with the ramp-up: {markdown_text(whatif.money_full(cumulative, fmt))}. "
+                "Targets open at best-in-class; the presets below set today, halfway or best-in-class."
+            )
+    lines = whatif.formula_lines(frame, base, fmt)
+    with st.expander("How the total adds up", expanded=len(lines) <= 2, icon=":material/calculate:"):
         if lines:
             st.markdown("\n".join(f"- {markdown_text(line)}" for line in lines))
         else:
             st.markdown("Move a slider or pick a preset to see what closing the gap is worth.")
-        cumulative = float(proj["cumulative"].max()) if len(proj) else 0.0
         st.caption(
             "Annual savings = customers × (target adoption − adoption today) × saving per adopting customer per year, "
-            f"summed over behaviours. Over {years} years with the ramp-up: {markdown_text(whatif.money_full(cumulative, fmt))}."
+            "to the whole unit of currency, summed over behaviours. Percentages are shown with as many decimals as it "
+            "takes for each line to give its figure by hand."
         )
 
 
@@ -484,7 +566,7 @@ def _load_scenario(scenario: whatif.Scenario, items: tuple[whatif.Lever, ...]) -
     stored_savings = {lever.key: lever.saving for lever in scenario.levers}
     for lever in items:
         target = targets.get(lever.key)
-        state.set_value(f"w_t_{lever.key}", None if target is None or target <= lever.current else target * 100)
+        state.set_value(f"w_t_{lever.key}", _stored_target(lever, whatif.clip_target(lever, target)))
         saving = stored_savings.get(lever.key)
         state.set_value(f"w_s_{lever.key}", None if saving is None or saving == lever.saving else saving)
     state.set_value("w_base", scenario.base if scenario.base_overridden else None)
