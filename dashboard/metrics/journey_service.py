@@ -14,7 +14,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from dashboard.metrics.journey import JourneySpec, paths_scope, scope_sql
+from dashboard.metrics.journey import SLA_KNOWN, WITHIN_SLA, JourneySpec, paths_scope, scope_sql
 from dashboard.metrics.journey_prepare import DAY_S
 from dashboard.store import Version
 
@@ -64,8 +64,9 @@ MEASURES: tuple[tuple[str, str, str, str], ...] = (
         "within_sla",
         "Within SLA",
         "pct",
-        "Complaints resolved within the SLA (days) ÷ complaints with a known outcome (resolved with a time, or "
-        "unresolved); unresolved complaints count as outside the SLA.",
+        "Complaints that kept their own promise (an on-time flag, or resolved by their due date), else resolved within "
+        "the SLA (days) ÷ complaints with a known outcome (a promise, resolved with a time, or unresolved); unresolved "
+        "complaints count as outside the SLA.",
     ),
     ("unresolved", "Unresolved", "count", "Complaints not marked resolved and without a resolution time."),
 )
@@ -112,9 +113,10 @@ def measures(cur: duckdb.DuckDBPyConnection, version: Version, spec: JourneySpec
             select count(*) as complaints, count(resolution_s) as timed,
                    quantile_cont(resolution_s, 0.5) / ? as median_days,
                    quantile_cont(resolution_s, 0.9) / ? as p90_days,
-                   count(*) filter (where resolution_s <= ?) as within_sla,
-                   count(*) filter (where resolution_s is not null or not resolved) as known_outcome,
-                   count(*) filter (where not resolved) as unresolved
+                   count(*) filter (where {SLA_KNOWN} and {WITHIN_SLA}) as within_sla,
+                   count(*) filter (where {SLA_KNOWN}) as known_outcome,
+                   count(*) filter (where not resolved) as unresolved,
+                   count(*) filter (where sla_rule is not null) as promised
             from {t("jr_cases")}
             where {where} and list_contains(?, stage_code) and (prev_gap_s is null or prev_gap_s > ?)
         )
@@ -137,6 +139,7 @@ def measures(cur: duckdb.DuckDBPyConnection, version: Version, spec: JourneySpec
         within,
         known_outcome,
         unresolved,
+        promised,
     ) = row
     has = version.has
     has_reason = has("interactions", "reason")
@@ -150,7 +153,7 @@ def measures(cur: duckdb.DuckDBPyConnection, version: Version, spec: JourneySpec
         "complaints": (complaints, None, bool(codes)),
         "resolution_median": (median, None, has_times),
         "resolution_p90": (p90, None, has_times),
-        "within_sla": (within, known_outcome, has_times),
+        "within_sla": (within, known_outcome, has_times or promised > 0),
         "unresolved": (unresolved, complaints, bool(codes) and has_outcome),
     }
     rows = []
