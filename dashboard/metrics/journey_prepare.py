@@ -27,6 +27,7 @@ rules out (min/max per row group) instead of scanning them.
   to the previous and next contact of the same customer and reason, resolved flag and resolution time.
 - `jr_visits`: one row per stage visit (a run of consecutive touchpoints in one stage) that is followed by
   another stage, with the days from the visit's first touchpoint to the next stage's first touchpoint.
+- `jr_waits`: touchpoints with a wait, handling time or abandoned flag (anonymous ones too), one row each.
 - `jr_paths`: one row per customer and month with touchpoints: the first touchpoint of that month and the
   MAX_STEPS - 1 touchpoints after it (stage and channel codes, months, hours since the first), and the month
   of the customer's previous touchpoint. The paths of a period starting in month a are the rows with
@@ -99,6 +100,7 @@ def prepare(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
     _gaps(cur, version)
     _visits(cur, version)
     _paths(cur, version)
+    _waits(cur, version)
     cur.execute(f"drop table {t('jr_gaps')}")
 
 
@@ -279,6 +281,31 @@ def _gaps(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
         where x.first_step and (l.label = 'complaint' or x.resolved_ts is not null or not coalesce(x.resolved, true))
         order by x.segment, x.region, x.month
         """
+    )
+
+
+def _waits(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
+    """jr_waits: touchpoints with a wait, a handling time or an abandoned flag (anonymous callers included: they wait
+    too), one row each, for the medians and percentiles that cannot be summed up ahead."""
+    t = version.table
+    anonymous = f"""
+            select ? as segment, ? as region, cast(date_trunc('month', i.ts) as date) as month,
+                   {_measure(version, "wait_s", "double")} as wait_s, {_measure(version, "handle_s", "double")} as handle_s,
+                   {_measure(version, "abandoned", "boolean")} as abandoned
+            from {t("interactions")} i
+            where i.ts is not null and i.customer_id is null"""
+    cur.execute(
+        f"""
+        create table {t("jr_waits")} as
+        select * from (
+            select segment, region, month, wait_s, handle_s, abandoned from {t("jr_touch")}
+            union all
+            {anonymous}
+        )
+        where wait_s is not null or handle_s is not null or abandoned is not null
+        order by segment, region, month
+        """,
+        [NOT_SET, NOT_SET],
     )
 
 
