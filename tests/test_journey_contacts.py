@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 
+from dashboard.__main__ import main
 from dashboard.metrics import journey_contacts, journey_service
 from dashboard.metrics.journey import JourneySpec
 from dashboard.metrics.journey_contacts import WaitSpec
@@ -90,3 +93,96 @@ def test_within_sla_follows_each_cases_own_promise(store):
     assert rules.to_dict() == {"on-time flag": 1, "due date": 3, "days": 1}
     # Defection's badly handled complaint reads the same promise: K2 kept it (9 days), K3 broke it (2 days)
     assert broke == {"K1": True, "K2": False, "K3": True, "K4": None, "K5": True}
+
+
+CALL_LOG = (
+    "Call ID,Caller,Date,Reason,IVR start,IVR Time,Queue start,Queue Time,Abandoned,Agent start,Talk Time,Resolved\n"
+    "A,C1,2024-01-01,billing,10:00:00,0:00:30,10:01:00,0:00:40,No,10:02:00,0:05:00,Yes\n"
+    "B,C1,2024-01-03,billing,09:00:00,0:00:20,09:01:00,0:03:20,Yes,,,No\n"
+    "C,C2,2024-01-02,billing,11:00:00,0:00:10,11:01:00,0,No,11:02:00,0:01:40,Yes\n"
+)
+STEPS_MAPPING = {
+    "interactions": {
+        "columns": {"customer_id": "Caller", "contact_id": "Call ID", "ts": "Date", "reason": "Reason", "resolved": "Resolved"},
+        "steps": [
+            {"channel": "ivr", "stage": "support", "time": "IVR start", "handle_s": "IVR Time"},
+            {"channel": "phone", "stage": "support", "time": "Queue start", "wait_s": "Queue Time", "abandoned": "Abandoned"},
+            {"channel": "phone", "stage": "support", "time": "Agent start", "handle_s": "Talk Time"},
+        ],
+    }
+}
+
+
+def _published_figures(db, dataset: str):
+    found = Store(db)
+    try:
+        version = found.active_version(dataset)
+        with found.cursor() as cur:
+            m = journey_service.measures(cur, version, ALL).set_index("key")
+            w = journey_contacts.waits(cur, version, WaitSpec()).set_index("key")
+            steps = journey_contacts.steps(cur, version, ALL).iloc[0]
+            rows = cur.execute(
+                f"select contact_id, channel, strftime(ts, '%d %H:%M'), wait_s, handle_s, abandoned "
+                f"from {version.table('interactions')} order by ts"
+            ).fetchall()
+        return version, m, w, steps, rows
+    finally:
+        found.close()
+
+
+def test_a_call_log_goes_through_the_cli_one_row_to_several_steps(tmp_path, monkeypatch, capsys):
+    """Each row of the call log is one call passing IVR, queue and agent (B hung up in the queue: no agent step), its
+    times of day on the call's date, durations H:MM:SS. Published: 8 touchpoints in 3 contacts; FCR per contact 1 of 3
+    (A is repeated by B, B unresolved); waits 40, 200, 0 s: median 40, P90 40 + 0.8 × 160 = 168, 1 of 3 over a minute;
+    1 of 3 abandoned; handling 30, 300, 20, 10, 100 s: median 30. Next month the saved template does it in one step."""
+    db = tmp_path / "calls.duckdb"
+    monkeypatch.setenv("CXLENS_DB", str(db))
+    log = tmp_path / "calls.csv"
+    log.write_text(CALL_LOG)
+    mapping = tmp_path / "mapping.json"
+    mapping.write_text(json.dumps(STEPS_MAPPING))
+    saved = tmp_path / "saved.json"
+    args = ["ingest", "--dataset", "calls", "--interactions", str(log), "--mapping", str(mapping)]
+    code = main([*args, "--save-mapping", str(saved)])
+    out, err = capsys.readouterr()
+    assert code == 0, out + err
+    assert json.loads(saved.read_text())["interactions"]["steps"] == STEPS_MAPPING["interactions"]["steps"]
+    first, m, w, steps, rows = _published_figures(db, "calls")
+    assert first.number == 1
+    assert rows[:3] == [
+        ("A", "ivr", "01 10:00", None, 30.0, None),
+        ("A", "phone", "01 10:01", 40.0, None, False),
+        ("A", "phone", "01 10:02", None, 300.0, None),
+    ]
+    assert len(rows) == 8 and [r[0] for r in rows].count("B") == 2  # B never reached an agent
+    assert (steps["touchpoints"], steps["contacts"]) == (8, 3)
+    assert (m.loc["fcr", "numerator"], m.loc["fcr", "denominator"]) == (1, 3)
+    assert w.loc["wait_median", "value"] == pytest.approx(40)
+    assert w.loc["wait_p90", "value"] == pytest.approx(168)
+    assert (w.loc["waited_over", "numerator"], w.loc["waited_over", "denominator"]) == (1, 3)
+    assert (w.loc["abandoned", "numerator"], w.loc["abandoned", "denominator"]) == (1, 3)
+    assert w.loc["handle_median", "value"] == pytest.approx(30)
+
+    again = tmp_path / "february.csv"
+    again.write_text(CALL_LOG)
+    assert main(["ingest", "--dataset", "calls", "--interactions", str(again)]) == 0, capsys.readouterr()
+    second, m2, w2, steps2, _ = _published_figures(db, "calls")
+    assert second.number == 2 and (steps2["touchpoints"], steps2["contacts"]) == (8, 3)
+    assert m2.loc["fcr", "value"] == pytest.approx(1 / 3) and w2.loc["wait_p90", "value"] == pytest.approx(168)
+
+
+def test_steps_in_a_mapping_file_are_checked():
+    from dashboard.ingest.errors import IngestError
+    from dashboard.ingest.mapping import TableMapping
+
+    with pytest.raises(IngestError, match="name the step's channel"):
+        TableMapping.from_json("interactions", {"steps": [{"time": "IVR start"}]})
+    with pytest.raises(IngestError, match="at least one column of its own"):
+        TableMapping.from_json("interactions", {"steps": [{"channel": "ivr"}]})
+    with pytest.raises(IngestError, match=r"steps .* are for interactions"):
+        TableMapping.from_json("transactions", {"steps": [{"channel": "ivr", "time": "x"}]})
+    mapping = TableMapping.from_json("interactions", STEPS_MAPPING["interactions"])
+    assert mapping.to_json()["steps"] == STEPS_MAPPING["interactions"]["steps"]
+    reading = mapping.reading_steps()
+    assert reading.columns["channel"] == "Step channel" and reading.columns["contact_id"] == "Call ID"
+    assert reading.times == {"ts": "Step time of day"}

@@ -179,7 +179,7 @@ def _overlay(base: TableMapping, section: dict) -> TableMapping:
         changes["columns"] = full.columns
     if "rules" in section:
         changes["rules"] = [Rule.from_json(r) for r in section["rules"]]
-    for key in ("labels", "dates", "decimal", "thousands"):
+    for key in ("labels", "dates", "decimal", "thousands", "steps"):
         if key in section:
             changes[key] = getattr(full, key)
     return base.copy(**changes).validate()
