@@ -186,3 +186,33 @@ def test_steps_in_a_mapping_file_are_checked():
     reading = mapping.reading_steps()
     assert reading.columns["channel"] == "Step channel" and reading.columns["contact_id"] == "Call ID"
     assert reading.times == {"ts": "Step time of day"}
+
+
+def test_call_log_and_complaint_register_headers_are_recognised(store):
+    """A contact-centre export's call id, queue and talk times and abandoned flag, a ticket's due date and a complaint
+    register's "Timely response?" map to the contract when their values fit; a wait column of words does not."""
+    from dashboard.ingest.mapping import suggest
+
+    headers = ["Call ID", "Caller", "Date", "Queue Time", "Talk Time", "Abandoned", "Due Date", "Timely response?"]
+    samples = {
+        "Call ID": ["K-1", "K-2"],
+        "Caller": ["C1", "C2"],
+        "Date": ["2024-01-01 10:00", "2024-01-02 11:00"],
+        "Queue Time": ["0:00:40", "0:03:20"],
+        "Talk Time": ["300", "95"],
+        "Abandoned": ["No", "Yes"],
+        "Due Date": ["2024-01-05", "2024-01-06"],
+        "Timely response?": ["Yes", "No"],
+    }
+    with store.cursor() as cur:
+        columns = suggest("interactions", headers, samples, cur).columns
+        worded = suggest("interactions", headers, {**samples, "Queue Time": ["long", "short"]}, cur).columns
+    assert {k: columns.get(k) for k in ("contact_id", "wait_s", "handle_s", "abandoned", "due_ts", "on_time")} == {
+        "contact_id": "Call ID",
+        "wait_s": "Queue Time",
+        "handle_s": "Talk Time",
+        "abandoned": "Abandoned",
+        "due_ts": "Due Date",
+        "on_time": "Timely response?",
+    }
+    assert "wait_s" not in worded
