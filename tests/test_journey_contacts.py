@@ -216,3 +216,62 @@ def test_call_log_and_complaint_register_headers_are_recognised(store):
         "on_time": "Timely response?",
     }
     assert "wait_s" not in worded
+
+
+@pytest.mark.parametrize("anonymous", [False, True])
+def test_sql_agrees_with_the_pandas_reference_on_a_call_log(store, anonymous):
+    from benchmarks.reference import journey as reference
+    from dashboard.metrics.scope import Filters
+
+    calls = call_log(anonymous=anonymous)
+    tables = {
+        "interactions": calls.assign(initiated_by="customer", resolved_ts=pd.NaT),
+        "customers": pd.DataFrame({"customer_id": ["C1", "C2"], "segment": [None, None], "region": [None, None]}).assign(
+            churned=None, churn_date=None
+        ),
+    }
+    version = store.publish(f"reference_{anonymous}", {"interactions": calls})
+    m = _measures(store, version)
+    ref = reference.service(tables, Filters(), 7)
+    assert (m.loc["fcr", "numerator"], m.loc["fcr", "denominator"]) == (ref["first_time"], ref["judged"])
+    assert (m.loc["repeat_rate", "numerator"], m.loc["channel_switching", "numerator"]) == (ref["repeats"], ref["switches"])
+    with store.cursor() as cur:
+        w = journey_contacts.waits(cur, version, WaitSpec(over_s=30)).set_index("key")
+    ref = reference.waits(tables, Filters(), 30)
+    assert w.loc["wait_median", "value"] == pytest.approx(ref["wait_median"])
+    assert w.loc["wait_p90", "value"] == pytest.approx(ref["wait_p90"])
+    assert (w.loc["waited_over", "numerator"], w.loc["waited_over", "denominator"]) == (ref["waited_over"], ref["waited"])
+    assert (w.loc["abandoned", "numerator"], w.loc["abandoned", "denominator"]) == (ref["abandoned"], ref["flagged"])
+    assert w.loc["handle_median", "value"] == pytest.approx(ref["handle_median"])
+
+
+def test_the_journey_page_shows_contacts_waits_and_promise_rules(app_tiny_db):
+    """The call log of test_waits_handling_and_abandoned_by_hand on the page, C2's call a complaint resolved on 2 Jan
+    and due on 3 Jan: judged by its own due date."""
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import ROOT
+
+    calls = call_log(anonymous=True)
+    calls.loc[calls["contact_id"] == "C", "stage"] = "complaint"
+    calls["due_ts"] = pd.to_datetime(["2024-01-03"] * len(calls))
+    calls["resolved_ts"] = pd.to_datetime(["2024-01-02 12:00" if c == "C" else None for c in calls["contact_id"]])
+    found = Store(app_tiny_db)
+    found.publish("calls", {"interactions": calls})
+    found.close()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params["ds"] = "calls"
+    at.switch_page("pages/1_Journey.py")
+    at.run()
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["First-contact resolution"] == "33.3 %"
+    assert (metrics["Median wait"], metrics["P90 wait"], metrics["Waited over 60 s"]) == ("65 s", "2.8 min", "50.0 %")
+    assert (metrics["Abandoned"], metrics["Median handling"]) == ("50.0 %", "30 s")
+    captions = " ".join(c.value for c in at.caption)
+    assert "8 touchpoints of known customers make 3 contacts" in captions
+    assert "**Within SLA** judged 1 by their own due date." in captions
+    assert metrics["Within SLA"] == "100.0 %"
+    at.number_input(key="w:j_wait_over").set_value(100).run()
+    assert {m.label: m.value for m in at.metric}["Waited over 100 s"] == "25.0 %"
+    assert at.query_params["j_wait_over"] == ["100"] or at.query_params["j_wait_over"] == "100"

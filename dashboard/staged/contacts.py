@@ -17,8 +17,9 @@ defined. One row per touchpoint with a customer and a time.
   says nothing. resolved_ts: the contact's latest resolution time. Every step carries its contact's values.
 - resolved_at_first_contact: resolved and not repeated; NULL when either is unknown.
 - due_ts, within_promise, sla_rule: the promise a contact carries. With an on-time flag (on_time) the flag says whether
-  it was kept (sla_rule "on-time flag"); else with a due date (due_ts) it was kept when resolved by then ("due date");
-  else NULL: "within SLA" then means resolved within the fixed number of days the page sets.
+  it was kept (sla_rule "on-time flag"); else with a due date (due_ts) it was kept when resolved by then and broken when
+  resolved later or never ("due date"; unknown when resolved without a time); else NULL: "within SLA" then means
+  resolved within the fixed number of days the page sets.
 
 contact_id is the touchpoint's position in the interactions table when the staged and prepared tables are built (one
 transaction: at publish, DuckDB numbers the new rows from a large offset), so it joins tables built together only.
@@ -61,8 +62,10 @@ def _promise(version: Version) -> tuple[str, str]:
     flag, due = version.has("interactions", "on_time"), version.has("interactions", "due_ts")
     kept, rule = "cast(null as boolean)", "cast(null as varchar)"
     if due:
-        kept = "case when due_ts is not null then coalesce(resolved and resolved_ts <= due_ts, false) end"
-        rule = f"case when due_ts is not null then '{RULE_DUE}' end"
+        # resolved without a time: whether by the due date is unknown; never resolved: the promise was broken
+        kept = """case when due_ts is null then null when resolved_ts is not null then resolved_ts <= due_ts
+                       when not resolved then false end"""
+        rule = f"case when due_ts is not null and (resolved_ts is not null or not resolved) then '{RULE_DUE}' end"
     if flag:
         kept = f"coalesce(on_time, {kept})"
         rule = f"case when on_time is not null then '{RULE_FLAG}' else {rule} end"
