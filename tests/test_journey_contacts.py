@@ -170,6 +170,20 @@ def test_a_call_log_goes_through_the_cli_one_row_to_several_steps(tmp_path, monk
     assert second.number == 2 and (steps2["touchpoints"], steps2["contacts"]) == (8, 3)
     assert m2.loc["fcr", "value"] == pytest.approx(1 / 3) and w2.loc["wait_p90", "value"] == pytest.approx(168)
 
+    # the Data page's upload takes the same template through the same code: the file is read one row per step
+    from dashboard.ingest.pipeline import IncomingFile, Upload
+
+    found = Store(db)
+    upload = Upload(found, tmp_path / "uploads")
+    try:
+        upload.add_files("interactions", [IncomingFile(again, again.name)])
+        assert [s.name for s in upload.sources["interactions"]] == ["february.csv (one row per step)"]
+        assert upload.check().ok
+        assert upload.publish("calls").row_counts["interactions"] == 8
+    finally:
+        upload.close()
+        found.close()
+
 
 def test_steps_in_a_mapping_file_are_checked():
     from dashboard.ingest.errors import IngestError
