@@ -289,3 +289,13 @@ def test_the_journey_page_shows_contacts_waits_and_promise_rules(app_tiny_db):
     at.number_input(key="w:j_wait_over").set_value(100).run()
     assert {m.label: m.value for m in at.metric}["Waited over 100 s"] == "25.0 %"
     assert at.query_params["j_wait_over"] == ["100"] or at.query_params["j_wait_over"] == "100"
+
+
+def test_contacts_are_counted_once_per_call_in_the_journey_summary(store):
+    """The call log's 8 touchpoints (every one customer-started) are 3 contacts on the Journey summary."""
+    from dashboard.metrics import journey
+
+    version = store.publish("summary", {"interactions": call_log()})
+    with store.cursor() as cur:
+        summary = journey.summary(cur, version, ALL).iloc[0]
+    assert (summary["touchpoints"], summary["contacts"]) == (8, 3)

@@ -11,7 +11,8 @@ Tables (all prefixed `jr_`):
   then unknown labels alphabetically, then "(no stage)"); 0 means "no touchpoint" in paths.
 - `jr_people`: one row per customer with touchpoints: integer key, segment, region, churned.
 - `jr_touch`: one row per touchpoint with its step (1 = the customer's first touchpoint), month and codes, its
-  contact's resolution and promise (stg_contacts), and its wait, handling time (seconds) and abandoned flag.
+  contact's resolution and promise (stg_contacts), and its wait, handling time (seconds) and abandoned flag;
+  is_contact marks a contact once, at its first step (the later steps of a call are touchpoints, not contacts).
 
 The big tables are stored sorted by segment, region and month, so DuckDB skips the row groups a filter
 rules out (min/max per row group) instead of scanning them.
@@ -77,7 +78,7 @@ def prepare(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
         select p.cust_key, p.segment, p.region, p.churned,
                i.tp_id, i.ts, cast(date_trunc('month', i.ts) as date) as month,
                sl.code as stage_code, cl.code as channel_code,
-               i.reason, {initiator} as initiator, k.is_contact,
+               i.reason, {initiator} as initiator, k.is_contact and k.first_step as is_contact,
                i.satisfaction, i.effort, i.cost,
                coalesce(k.resolved, false) as resolved, k.resolved_ts, k.first_step, k.within_promise, k.sla_rule,
                {_measure(version, "wait_s", "double")} as wait_s, {_measure(version, "handle_s", "double")} as handle_s,
