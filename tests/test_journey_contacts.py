@@ -299,3 +299,14 @@ def test_contacts_are_counted_once_per_call_in_the_journey_summary(store):
     with store.cursor() as cur:
         summary = journey.summary(cur, version, ALL).iloc[0]
     assert (summary["touchpoints"], summary["contacts"]) == (8, 3)
+
+
+def test_the_staged_definitions_say_what_one_contact_is(store):
+    from dashboard import staged
+
+    version = store.publish("said", {"interactions": call_log()})
+    with store.cursor() as cur:
+        found = staged.load_profile(cur, version)
+        said = staged.sentences(cur, version)
+    assert found.contact_steps and not found.due_dates
+    assert said["repeat"].endswith("Touchpoints sharing a contact_id are one contact, counted once at its first step.")
