@@ -146,6 +146,7 @@ def test_a_call_log_goes_through_the_cli_one_row_to_several_steps(tmp_path, monk
     code = main([*args, "--save-mapping", str(saved)])
     out, err = capsys.readouterr()
     assert code == 0, out + err
+    assert "calls.csv (one row per step)" in out and "no value in column 'Step wait'" not in out
     assert json.loads(saved.read_text())["interactions"]["steps"] == STEPS_MAPPING["interactions"]["steps"]
     first, m, w, steps, rows = _published_figures(db, "calls")
     assert first.number == 1
