@@ -311,3 +311,37 @@ def test_the_staged_definitions_say_what_one_contact_is(store):
         said = staged.sentences(cur, version)
     assert found.contact_steps and not found.due_dates
     assert said["repeat"].endswith("Touchpoints sharing a contact_id are one contact, counted once at its first step.")
+
+
+def test_the_data_page_takes_steps_and_publishes_a_call_log(tmp_path, monkeypatch):
+    """On the Data page: upload the call log, type its steps, publish: 8 touchpoints, the same code as the CLI."""
+    from tests.conftest import _clear_streamlit_caches, data_page
+
+    _clear_streamlit_caches()
+    db = tmp_path / "cxlens.duckdb"
+    monkeypatch.setenv("CXLENS_DB", str(db))
+    monkeypatch.setenv("CXLENS_UPLOAD_DIR", str(tmp_path / "uploads"))
+    monkeypatch.setenv("CXLENS_NO_SAMPLE", "1")
+    at = data_page()
+    at.file_uploader[2].set_value(("calls.csv", CALL_LOG.encode(), "text/csv")).run()
+    assert not at.exception
+    box = next(t for t in at.text_area if str(t.key).startswith("d_steps_interactions"))
+    box.input("[{oops").run()
+    assert "Expecting property name" in " ".join(e.value for e in at.error)
+    box = next(t for t in at.text_area if str(t.key).startswith("d_steps_interactions"))
+    box.input(json.dumps(STEPS_MAPPING["interactions"]["steps"])).run()
+    assert not at.exception
+    assert "Nothing blocks publishing" in " ".join(s.value for s in at.success)
+    assert {m.label: m.value for m in at.metric}["To publish"] == "8"
+    at.radio[0].set_value("New dataset").run()
+    next(t for t in at.text_input if str(t.key).startswith("d_newname")).input("calls").run()
+    next(b for b in at.button if b.label == "Publish").click().run()
+    assert not at.exception
+    found = Store(db)
+    try:
+        version = found.active_version("calls")
+        with found.cursor() as cur:
+            steps = journey_contacts.steps(cur, version, ALL).iloc[0]
+        assert (steps["touchpoints"], steps["contacts"]) == (8, 3)
+    finally:
+        found.close()
