@@ -345,3 +345,23 @@ def test_the_data_page_takes_steps_and_publishes_a_call_log(tmp_path, monkeypatc
         assert (steps["touchpoints"], steps["contacts"]) == (8, 3)
     finally:
         found.close()
+
+
+def test_a_step_naming_a_missing_column_blocks_with_its_name(store, tmp_path):
+    from dashboard.ingest.mapping import TableMapping
+    from dashboard.ingest.pipeline import IncomingFile, Upload
+
+    log = tmp_path / "calls.csv"
+    log.write_text(CALL_LOG)
+    upload = Upload(store, tmp_path / "uploads")
+    try:
+        upload.add_files("interactions", [IncomingFile(log, log.name)])
+        wrong = {**STEPS_MAPPING["interactions"], "steps": [{"channel": "ivr", "time": "IVR begin"}]}
+        upload.set_mapping("interactions", TableMapping.from_json("interactions", wrong))
+        report = upload.check()
+        assert not report.ok
+        assert "step 1 reads 'IVR begin', which the file does not have" in " ".join(p.message for p in report.blocking)
+        upload.set_mapping("interactions", TableMapping.from_json("interactions", STEPS_MAPPING["interactions"]))
+        assert upload.check().ok  # put right, the same upload goes through
+    finally:
+        upload.close()
