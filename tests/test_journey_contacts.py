@@ -365,3 +365,39 @@ def test_a_step_naming_a_missing_column_blocks_with_its_name(store, tmp_path):
         assert upload.check().ok  # put right, the same upload goes through
     finally:
         upload.close()
+
+
+@pytest.mark.parametrize("kind", ["xlsx", "parquet"])
+def test_a_call_log_as_excel_or_parquet_takes_the_same_steps(store, tmp_path, kind):
+    """The CSV call log saved as a typed spreadsheet or Parquet file (dates as dates, times of day as times, durations
+    as seconds): the same 8 touchpoints, 3 contacts and waits."""
+    import io
+    from datetime import time as clock
+
+    from dashboard.ingest.mapping import TableMapping
+    from dashboard.ingest.pipeline import IncomingFile, Upload
+
+    frame = pd.read_csv(io.StringIO(CALL_LOG), dtype=str, keep_default_na=False)
+    frame["Date"] = pd.to_datetime(frame["Date"])
+    for column in ("IVR start", "Queue start", "Agent start"):
+        frame[column] = [clock.fromisoformat(v) if v else None for v in frame[column]]
+    for column in ("IVR Time", "Queue Time", "Talk Time"):
+        frame[column] = [pd.to_timedelta(v).total_seconds() if ":" in v else (float(v) if v else None) for v in frame[column]]
+    path = tmp_path / f"calls.{kind}"
+    frame.to_excel(path, index=False) if kind == "xlsx" else frame.to_parquet(path, index=False)
+    upload = Upload(store, tmp_path / "uploads")
+    try:
+        upload.add_files("interactions", [IncomingFile(path, path.name)])
+        upload.set_mapping("interactions", TableMapping.from_json("interactions", STEPS_MAPPING["interactions"]))
+        report = upload.check()
+        assert report.ok, [p.message for p in report.blocking]
+        version = upload.publish(f"calls_{kind}")
+    finally:
+        upload.close()
+    with store.cursor() as cur:
+        steps = journey_contacts.steps(cur, version, ALL).iloc[0]
+        w = journey_contacts.waits(cur, version, WaitSpec()).set_index("key")
+        first = cur.execute(f"select min(ts) from {version.table('interactions')}").fetchall()[0][0]
+    assert (steps["touchpoints"], steps["contacts"]) == (8, 3)
+    assert str(first) == "2024-01-01 10:00:00"
+    assert (w.loc["wait_p90", "value"], w.loc["handle_median", "value"]) == (pytest.approx(168), pytest.approx(30))
