@@ -13,7 +13,8 @@ import duckdb
 import pandas as pd
 
 from dashboard.metrics.journey import SLA_KNOWN, JourneySpec, scope_sql
-from dashboard.metrics.journey_service import _subject
+from dashboard.metrics.journey_prepare import DAY_S
+from dashboard.metrics.journey_service import case_subject
 from dashboard.metrics.scope import Filters
 from dashboard.staged.contacts import RULE_DUE, RULE_FLAG
 from dashboard.store import Version
@@ -99,7 +100,7 @@ def waits(cur: duckdb.DuckDBPyConnection, version: Version, spec: WaitSpec) -> p
 
 
 def steps(cur: duckdb.DuckDBPyConnection, version: Version, spec: JourneySpec) -> pd.DataFrame:
-    """One row: touchpoints of known customers and the contacts they make up (first steps), and the most steps in one."""
+    """One row: touchpoints of known customers in scope and the contacts they make up (contacts' first steps)."""
     spec = spec.validate()
     where, params = scope_sql(spec.filters)
     return cur.execute(
@@ -119,7 +120,7 @@ def sla_rules(cur: duckdb.DuckDBPyConnection, version: Version, spec: JourneySpe
     """
     spec = spec.validate()
     where, params = scope_sql(spec.filters)
-    codes, _ = _subject(cur, version)
+    codes, _ = case_subject(cur, version)
     counts = dict(
         cur.execute(
             f"""
@@ -128,7 +129,7 @@ def sla_rules(cur: duckdb.DuckDBPyConnection, version: Version, spec: JourneySpe
             where {where} and list_contains(?, stage_code) and (prev_gap_s is null or prev_gap_s > ?) and {SLA_KNOWN}
             group by all
             """,
-            [*params, codes, spec.repeat_days * 86_400.0],
+            [*params, codes, spec.repeat_days * DAY_S],
         ).fetchall()
     )
     return pd.DataFrame(

@@ -78,7 +78,7 @@ GROUPS: tuple[tuple[str, str], ...] = (
 )
 
 
-def _subject(cur: duckdb.DuckDBPyConnection, version: Version) -> tuple[list[int], str]:
+def case_subject(cur: duckdb.DuckDBPyConnection, version: Version) -> tuple[list[int], str]:
     """Stage codes whose cases the complaint measures cover, and what to call them: the complaint stage, else timed stages."""
     labels = cur.execute(f"select code, label, sla_tracked from {version.table('jr_labels')} where kind = 'stage'").fetchall()
     complaint = [int(code) for code, label, _ in labels if label == "complaint"]
@@ -92,7 +92,7 @@ def measures(cur: duckdb.DuckDBPyConnection, version: Version, spec: JourneySpec
     spec = spec.validate()
     t = version.table
     where, params = scope_sql(spec.filters)
-    codes, subject = _subject(cur, version)
+    codes, subject = case_subject(cur, version)
     window_s, sla_s = spec.repeat_days * DAY_S, spec.sla_days * DAY_S
     row = cur.execute(
         f"""
@@ -223,7 +223,7 @@ def resolution_days(cur: duckdb.DuckDBPyConnection, version: Version, spec: Jour
     """
     spec = spec.validate()
     where, params = scope_sql(spec.filters)
-    codes, _ = _subject(cur, version)
+    codes, _ = case_subject(cur, version)
     frame = cur.execute(
         f"""
         select case when resolution_s is null then -1 else least(cast(floor(resolution_s / ?) as integer), 30) end as day,
@@ -250,7 +250,7 @@ def complaint_churn(cur: duckdb.DuckDBPyConnection, version: Version, spec: Jour
     t = version.table
     where, params = scope_sql(spec.filters)
     paths_where, paths_params = paths_scope(spec.filters)
-    codes, _ = _subject(cur, version)
+    codes, _ = case_subject(cur, version)
     window_s = spec.repeat_days * DAY_S
     frame = cur.execute(
         f"""
