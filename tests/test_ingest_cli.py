@@ -202,3 +202,33 @@ def test_running_app_holding_the_database_gives_one_line_and_exit_1(tmp_path: Pa
         and "the dashboard is running; stop it or upload from the Data page" in lines[0]
     )
     assert "Traceback" not in result.stderr
+
+
+def test_a_mapping_files_time_column_and_anonymous_ids_are_used(db: Path, tmp_path: Path, capsys):
+    calls = write(
+        tmp_path,
+        "calls.csv",
+        "Caller,Call date,Hour,Received via\nC1,2024-04-22,09:15,Phone\nX0,2024-04-23,14:30,Web\nC2,2024-04-23,10:00,Web\n",
+    )
+    mapping = {
+        "interactions": {
+            "columns": {"customer_id": "Caller", "ts": "Call date", "channel": "Received via"},
+            "times": {"ts": "Hour"},  # neither is proposed by itself: the mapping file must carry them
+            "anonymous": ["X0"],
+        }
+    }
+    path = write(tmp_path, "mapping.json", json.dumps(mapping))
+    code = main(["ingest", "--dataset", "calls", "--interactions", str(calls), "--mapping", str(path)])
+    out, err = capsys.readouterr()
+    assert code == 0, out + err
+    assert "1 row has an anonymous customer ID" in out
+    store = Store(db)
+    try:
+        version = store.active_version("calls")
+        with store.cursor() as cur:
+            rows = cur.execute(
+                f"select customer_id, strftime(ts, '%H:%M') from {version.table('interactions')} order by ts"
+            ).fetchall()
+    finally:
+        store.close()
+    assert rows == [("C1", "09:15"), ("C2", "10:00"), (None, "14:30")]

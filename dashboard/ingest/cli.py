@@ -44,7 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             type=Path,
             default=[],
             metavar="FILE",
-            help=f"{table} file(s): CSV/TSV/pipe, Excel, Parquet or JSON lines; several are appended",
+            help=f"{table} file(s): CSV/TSV/pipe, Excel, Parquet or JSON lines; appended, or joined by the mapping",
         )
     parser.add_argument("--mapping", type=Path, help="mapping file (JSON) as downloaded from the Data page; see the README")
     parser.add_argument("--new-dataset", action="store_true", help="refuse to add a version to an existing dataset")
@@ -99,6 +99,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
         upload = Upload(store, workdir)
         if args.no_templates:
             upload._template_or_suggestion = _suggestion_only(upload)
+            upload._template_file_first = lambda table: None
         try:
             return _ingest(upload, dataset, files, mapping, args, out, err, bar)
         finally:
@@ -179,7 +180,9 @@ def _overlay(base: TableMapping, section: dict) -> TableMapping:
         changes["columns"] = full.columns
     if "rules" in section:
         changes["rules"] = [Rule.from_json(r) for r in section["rules"]]
-    for key in ("labels", "dates", "decimal", "thousands", "steps"):
+    if "join" in section:
+        changes["join"] = full.join
+    for key in ("labels", "dates", "times", "anonymous", "decimal", "thousands", "steps"):
         if key in section:
             changes[key] = getattr(full, key)
     return base.copy(**changes).validate()
@@ -235,6 +238,12 @@ def _ingest(upload: Upload, dataset: str, files, mapping_data: dict, args, out: 
 
 def _write_rejected(upload: Upload, report: Report, dataset: str, folder: Path, out: TextIO, cur) -> None:
     folder.mkdir(parents=True, exist_ok=True)
+    for table in upload.tables():
+        unmatched = upload.unmatched(table)
+        if len(unmatched):
+            path = folder / f"{dataset}-{table}-unmatched.csv"
+            path.write_bytes(csv_bytes(unmatched))
+            print(f"{len(unmatched):,} {table} rows without a match in the join written to {path}", file=out)
     for table, table_report in report.tables.items():
         if not table_report.rejected or table not in upload.staged:
             continue

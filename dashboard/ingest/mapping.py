@@ -38,6 +38,7 @@ from datetime import date
 from dashboard import contract
 from dashboard.ingest import formats, steps, vocab
 from dashboard.ingest.errors import IngestError
+from dashboard.ingest.joinspec import JoinSpec
 from dashboard.ingest.rules import Rule, target_type_of
 from dashboard.ingest.sources import ReadOptions
 from dashboard.ingest.steps import Step
@@ -61,7 +62,7 @@ _UNIT_PRICE = ("unitprice", "price", "priceeach", "itemprice", "unitcost")
 _TENURE = ("tenure", "tenuremonths", "monthsactive", "monthsascustomer", "customermonths", "lengthofservice")
 ANONYMOUS_IDS = ("0", "", "anonymous", "anon", "unknown", "n/a", "na", "-", "none", "null", "guest", "walk-in")
 """Customer IDs that usually mean "no known customer"; proposed (and editable) when a sample of IDs holds one."""
-_FIXED_KEYS = {"read", "columns", "rules", "labels", "dates", "times", "anonymous", "decimal", "thousands", "steps"}
+_FIXED_KEYS = {"read", "columns", "rules", "labels", "dates", "times", "anonymous", "decimal", "thousands", "join", "steps"}
 
 
 @dataclass
@@ -84,6 +85,8 @@ class TableMapping:
     anonymous: list[str] = field(default_factory=list)
     """Customer IDs that name no customer (transactions and interactions): such rows are published with customer_id
     null: they count in channel and stage totals, not as customers. "" stands for a blank ID."""
+    join: JoinSpec | None = None
+    """How the table's several files come together (joined or looked up on a key); None: they are appended."""
     steps: list[Step] = field(default_factory=list)
     """Interactions: the touchpoints one row makes (a call passing IVR, queue, agent), each with its channel and own
     columns (see dashboard/ingest/steps.py); empty: one row is one touchpoint."""
@@ -131,6 +134,8 @@ class TableMapping:
         if self.thousands not in ("auto", *formats.THOUSANDS):
             raise IngestError(f"{self.table}: thousands separator {self.thousands!r} must be auto, '', ',', '.', ' ' or \"'\"")
         self.read.validate()
+        if self.join is not None:
+            self.join.validate(self.table)
         return self
 
     def to_json(self) -> dict:
@@ -143,6 +148,7 @@ class TableMapping:
             "dates": dict(self.dates),
             **({"times": dict(self.times)} if self.times else {}),
             **({"anonymous": list(self.anonymous)} if self.anonymous else {}),
+            **({"join": self.join.to_json()} if self.join is not None else {}),
             **({"steps": [step.to_json() for step in self.steps]} if self.steps else {}),
             "decimal": self.decimal,
             "thousands": self.thousands,
@@ -177,6 +183,7 @@ class TableMapping:
             decimal=str(data.get("decimal", "auto")),
             thousands=str(data.get("thousands", "auto")),
             read=ReadOptions.from_json(data.get("read")),
+            join=JoinSpec.from_json(data["join"], table) if data.get("join") is not None else None,
         ).validate()
 
     def reading_steps(self) -> TableMapping:

@@ -22,9 +22,11 @@ import pandas as pd
 
 from dashboard import config, contract
 from dashboard.ingest import encoding as enc
+from dashboard.ingest import join as joins
 from dashboard.ingest import progress as prog
 from dashboard.ingest import steps, templates, uploads, vocab
 from dashboard.ingest.errors import IngestError, NotUtf8
+from dashboard.ingest.joinspec import JoinSpec
 from dashboard.ingest.mapping import SATISFACTION_SCALES, Mapping, TableMapping, fingerprint, merge_template, suggest
 from dashboard.ingest.report import BLOCKING, Problem, Report, TableReport
 from dashboard.ingest.sources import ReadOptions, SourceFile, open_source, sample
@@ -93,6 +95,10 @@ class Upload:
         self._staged_keys: dict[str, str] = {}
         self._label_cache: dict[tuple, list[tuple[str, int]]] = {}
         self._owned: dict[str, list[Path]] = {}
+        self.joins: dict[str, joins.JoinState] = {}
+        self.join_errors: dict[str, Problem] = {}
+        self._raw_samples: dict[str, dict[str, list[str]]] = {}
+        self._raw_preview: dict[str, list[tuple]] = {}
         self.wide: dict[str, list[SourceFile]] = {}
         """Files as uploaded, for a table whose mapping makes one row several touchpoints (self.sources: rewritten)."""
         self._steps_applied: dict[str, list] = {}
@@ -158,14 +164,18 @@ class Upload:
             return []
         self.sources[table] = sources
         self.samples[table] = merged
+        self._raw_samples[table] = merged
+        self._raw_preview[table] = self.preview_rows.get(table, [])
         self.mapping_notes[table] = _header_notes(sources)
         if mapping is not None:
             chosen = mapping.copy(read=read)
         elif table in self.mapping.tables and self.mapping.tables[table].columns:
             chosen = self.mapping.tables[table].copy(read=read)
         else:
-            chosen = self._template_or_suggestion(table, sources[0], read)
+            self._template_file_first(table)
+            chosen = self._template_or_suggestion(table, self.sources[table][0], read)
         self.mapping.tables[table] = chosen
+        self._apply_join(table)
         self.report = None
         self._apply_steps(table)
         return self.sources.get(table, [])
@@ -173,7 +183,9 @@ class Upload:
     def _template_or_suggestion(self, table: str, first: SourceFile, read: ReadOptions) -> TableMapping:
         saved = templates.find(self.store, table, fingerprint(first.headers))
         if saved is not None:
-            mapped, notes = merge_template(saved.mapping, first.headers)
+            if saved.mapping.join is not None:
+                self._build_join(table, saved.mapping.join)  # the template's columns name the joined files' headers
+            mapped, notes = merge_template(saved.mapping, self.headers(table))
             self.templates_applied[table] = {"name": saved.name, "saved_at": saved.saved_at}
             self.mapping_notes[table] = [
                 f"mapping template '{saved.name}' applied (saved {saved.saved_at:%d %b %Y %H:%M})",
@@ -184,9 +196,9 @@ class Upload:
             return suggest(table, first.headers, self.samples[table], cur, today=self.today).copy(read=read)
 
     def headers(self, table: str) -> list[str]:
-        """Column names of a table's files (the first file's order, then any the others add)."""
+        """Column names of a table's files (the first file's order, then any the others add; joined: every file's)."""
         names: list[str] = []
-        for source in self.sources.get(table, []):
+        for source in self._planned_sources(table):
             names.extend(h for h in source.headers if h not in names)
         return names
 
@@ -196,13 +208,16 @@ class Upload:
 
     def raw_preview(self, table: str, rows: int = 10) -> pd.DataFrame:
         """The first rows of the table's first file as the file holds them (text, with the file's own column names)."""
-        source = self.sources[table][0]
+        source = self._planned_sources(table)[0]
         data = self.preview_rows.get(table, [])[:rows]
         return pd.DataFrame([[_as_text(v) for v in row] for row in data], columns=list(source.headers))
 
     def remove_table(self, table: str) -> None:
         """Forget a table's files: staged rows, temporary files and uploaded copies."""
         self._drop_staged(table)
+        self._drop_join(table)
+        self._raw_samples.pop(table, None)
+        self._raw_preview.pop(table, None)
         for source in [*self.sources.pop(table, []), *self.wide.pop(table, [])]:
             source.remove_temp_files()
         self._steps_applied.pop(table, None)
@@ -218,8 +233,9 @@ class Upload:
     # -- mapping ------------------------------------------------------------------------------
 
     def set_mapping(self, table: str, mapping: TableMapping) -> None:
-        """Use mapping for table from now on (the report must be made again)."""
+        """Use mapping for table from now on (the report must be made again); a changed join is built again."""
         self.mapping.tables[table] = mapping
+        self._apply_join(table)
         self.report = None
         self._apply_steps(table)
 
@@ -279,6 +295,128 @@ class Upload:
                     self.preview_rows[table] = rows[:50]
         self.samples[table] = merged
 
+    # -- joins and lookups --------------------------------------------------------------------
+
+    def set_join(self, table: str, spec: JoinSpec | None) -> None:
+        """Join (or look up through) the table's files as spec says, or append them (None); columns the joined files
+        add are mapped by suggestion where nothing is mapped yet."""
+        current = self.mapping.tables.get(table, TableMapping(table))
+        self.set_mapping(table, current.copy(join=spec))
+        state = self.joins.get(table)
+        if spec is None or state is None or state.source is None:
+            return
+        with self.store.progress_cursor() as cur:
+            suggested = suggest(table, self.headers(table), self.samples[table], cur, today=self.today)
+        mapping = self.mapping.tables[table]
+        used = set(mapping.columns.values())
+        filled = set(mapping.targets())
+        extra = {t: h for t, h in suggested.columns.items() if t not in filled and h not in used}
+        if extra:
+            self.mapping.tables[table] = mapping.copy(columns={**mapping.columns, **extra})
+
+    def joined(self, table: str) -> joins.JoinedSource | None:
+        """The table's files as joined (match counts, problems, unmatched rows), or None when they are appended."""
+        state = self.joins.get(table)
+        return state.source if state else None
+
+    def unmatched(self, table: str) -> pd.DataFrame:
+        """Rows of a join's files that found no match (file, row, problem, values), for download; empty without a join."""
+        source = self.joined(table)
+        if source is None or not source.unmatched:
+            return pd.DataFrame(columns=["file", "row", "problem"])
+        return pd.DataFrame.from_records(list(source.unmatched))
+
+    def set_first_file(self, table: str, name: str) -> None:
+        """Make the file called name the table's first (a join keeps the first file's rows; a template is saved under its
+        header); the join, if any, is built again."""
+        sources = self.sources.get(table, [])
+        index = next((i for i, s in enumerate(sources) if s.name == name), None)
+        if index is None:
+            raise IngestError(f"{table}: no file called {name!r} was uploaded")
+        if index == 0:
+            return
+        sources.insert(0, sources.pop(index))
+        with self.store.progress_cursor() as cur:
+            self._raw_preview[table] = sample(cur, sources[0], 50)
+        self.preview_rows[table] = self._raw_preview[table]
+        self._drop_join(table)
+        self._apply_join(table)  # built again in the new order
+        self.report = None
+
+    def _template_file_first(self, table: str) -> None:
+        """Put first the file whose header has a saved template with a join (next month's files may come in any order)."""
+        for source in self.sources[table][1:]:
+            saved = templates.find(self.store, table, fingerprint(source.headers))
+            if saved is not None and saved.mapping.join is not None:
+                self.set_first_file(table, source.name)
+                return
+
+    def _planned_sources(self, table: str) -> list[SourceFile]:
+        """The files staging reads: the joined file when the table's files are joined, else the files themselves."""
+        joined = self.joined(table)
+        return [joined] if joined is not None else self.sources.get(table, [])
+
+    def _apply_join(self, table: str) -> None:
+        """Build the table's join again when its spec changed (drop it when the mapping has none)."""
+        mapping = self.mapping.tables.get(table)
+        spec = mapping.join if mapping else None
+        state = self.joins.get(table)
+        if state is not None and state.spec == spec:
+            return
+        self._drop_join(table)
+        if spec is not None and self.sources.get(table):
+            self._build_join(table, spec)
+
+    def _build_join(self, table: str, spec: JoinSpec) -> None:
+        """Join the table's files (or a workbook's sheets) as spec says; a problem naming file and column when it cannot."""
+        self._drop_join(table)
+        state = joins.JoinState(spec)
+        self.joins[table] = state
+        files = self.sources[table]
+        target = uploads.new_path(self.workdir, "cxlens-join.parquet")
+        try:
+            with self.store.progress_cursor() as cur:
+                ensure_staging(cur)
+                if spec.sheets:
+                    first = files[0]
+                    read = self.mapping.tables[table].read if table in self.mapping.tables else ReadOptions()
+                    for sheet in spec.sheets:
+                        options = ReadOptions(read.encoding, read.delimiter, read.header, sheet)
+                        state.extra.append(open_source(cur, first.path, first.name, options, self.workdir))
+                    members = list(state.extra)
+                else:
+                    members = list(files)
+                state.source = joins.build(cur, table, members, spec, target, by_sheet=bool(spec.sheets))
+                rows = sample(cur, state.source)
+        except IngestError as exc:
+            uploads.discard(target)
+            self.join_errors[table] = Problem(
+                table,
+                BLOCKING,
+                "bad_join",
+                str(exc),
+                'Pick the key column of each file in the join settings (--mapping: "join"), or upload the missing file.',
+            )
+            return
+        self.samples[table] = samples_by_header(state.source, rows)
+        self.preview_rows[table] = rows[:50]
+        appended_only = set(_header_notes(files))  # "other columns than the first file" is what a join expects
+        self.mapping_notes[table] = [n for n in self.mapping_notes.get(table, []) if n not in appended_only]
+
+    def _drop_join(self, table: str) -> None:
+        """Forget the table's join: its joined file, the sheets opened for it, its problem; the files' own samples back."""
+        state = self.joins.pop(table, None)
+        self.join_errors.pop(table, None)
+        if state is None:
+            return
+        if state.source is not None:
+            state.source.remove_temp_files()
+        for extra in state.extra:
+            extra.remove_temp_files()
+        if table in self._raw_samples:
+            self.samples[table] = self._raw_samples[table]
+            self.preview_rows[table] = self._raw_preview.get(table, [])
+
     def set_satisfaction_scale(self, scale: str) -> None:
         """The scale satisfaction scores are on (CSAT 1-5 or NPS 0-10)."""
         if scale and scale not in SATISFACTION_SCALES:
@@ -330,7 +468,7 @@ class Upload:
         return report
 
     def _check_table(self, cur, table: str, progress: prog.Progress) -> None:
-        plan = plan_table(cur, table, self.sources[table], self._planned(table), self.samples[table], self.today)
+        plan = plan_table(cur, table, self._planned_sources(table), self._planned(table), self.samples[table], self.today)
         self.plans[table] = plan
         if plan.blocked:
             self._drop_staged(table)
@@ -356,7 +494,9 @@ class Upload:
                 self.sources[table][k] = self._decoded(cur, self.sources[table][k], self.mapping.tables[table].read, progress)
                 redone = True
         if redone:
-            self.plans[table] = plan_table(cur, table, self.sources[table], self._planned(table), self.samples[table], self.today)
+            self.plans[table] = plan_table(
+                cur, table, self._planned_sources(table), self._planned(table), self.samples[table], self.today
+            )
         return redone
 
     def _decoded(self, cur, old: SourceFile, read: ReadOptions, progress: prog.Progress | None) -> SourceFile:
@@ -532,7 +672,7 @@ class Upload:
         self.staged, self._staged_keys = {}, {}
         for i, table in enumerate(tables):
             step = prog.part(progress, i / max(1, len(tables)), (i + 1) / max(1, len(tables)))
-            plan = plan_table(cur, table, self.sources[table], self._planned(table), self.samples[table], self.today)
+            plan = plan_table(cur, table, self._planned_sources(table), self._planned(table), self.samples[table], self.today)
             self.plans[table] = plan
             if plan.blocked:
                 continue
@@ -549,12 +689,23 @@ class Upload:
         report = validate(cur, self.plans, self.staged, options, labels=lambda t, target: self._labels(cur, t, target))
         for table, problem in self.read_errors.items():
             report.tables.setdefault(table, TableReport(table)).problems.insert(0, problem)
+        self._join_problems(report)
         if not tables and not self.read_errors:
             report.problems.append(
                 Problem("", BLOCKING, "no_files", "No file uploaded: there is nothing to publish", "Upload a file.")
             )
         self.report = report
         return report
+
+    def _join_problems(self, report: Report) -> None:
+        """The joins' lines in the report: a join not made (blocking), match rates, repeated keys, unmatched rows."""
+        for table, problem in self.join_errors.items():
+            report.tables.setdefault(table, TableReport(table)).problems.insert(0, problem)
+        for table in self.joins:
+            joined = self.joined(table)
+            if joined is not None:
+                problems = report.tables.setdefault(table, TableReport(table)).problems
+                problems[0:0] = list(joined.problems)
 
     def _finalise_all(self, cur, schema: str) -> dict[str, SqlSource | Prebuilt]:
         """Turn the staged tables into the version's tables: labels mapped, rejected rows and helper columns dropped."""

@@ -11,7 +11,9 @@ from dashboard.ingest.encoding import WHAT_TO_UPLOAD
 from dashboard.ingest.errors import IngestError
 
 CSV, EXCEL, PARQUET, JSONL = "csv", "excel", "parquet", "jsonl"
-FORMAT_LABELS = {CSV: "delimited text", EXCEL: "Excel workbook", PARQUET: "Parquet", JSONL: "JSON lines"}
+JOINED = "joined"
+"""Not a file format: several files joined on a key (dashboard.ingest.join), read as one."""
+FORMAT_LABELS = {CSV: "delimited text", EXCEL: "Excel workbook", PARQUET: "Parquet", JSONL: "JSON lines", JOINED: "joined files"}
 EXTENSIONS = {
     ".csv": CSV,
     ".tsv": CSV,

@@ -167,6 +167,11 @@ class SourceFile:
             return Sql(f"read_parquet(?) as src({alias})", (str(self.read_path),))
         return Sql(f"read_json(?, format = ?, sample_size = -1) as src({alias})", (str(self.read_path), self.json_format))
 
+    def row_checks(self) -> tuple[tuple[str, int, str, str], ...]:
+        """Checks the file itself asks for on every row: (code, column index, boolean column false on failing rows, detail);
+        none for a plain file (a JoinedSource rejects rows a lookup found no match for)."""
+        return ()
+
     def _duckdb_delimiter(self) -> str:
         return "\t" if self.delimiter == sniff.WHITESPACE else self.delimiter
 

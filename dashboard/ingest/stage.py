@@ -9,7 +9,7 @@ database attached to the store's connection; publishing copies the good rows int
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import duckdb
@@ -418,6 +418,9 @@ def _file_plan(index: int, source: SourceFile, plan: TablePlan, samples: dict[st
             add_check(code, target, used, implausible, required)
             if not required and len(checks) > before:
                 blanked[target] = checks[-1].mask  # an optional value that is not plausible is published blank
+    for code, column, flag, detail in source.row_checks():
+        level1.append(Sql(ident(flag)))
+        add_check(code, "", (column,), f"not {ident(flag)}", True, detail)
     used_headers = set(mapping.columns.values()) | set(mapping.times.values()) | {h for r in mapping.rules for h in r.sources()}
     raw_cols = [Sql(c) for c in source.columns]
     if source.format == sniff.CSV:
@@ -437,6 +440,10 @@ def _file_plan(index: int, source: SourceFile, plan: TablePlan, samples: dict[st
     if source.has_row_column:
         raw_cols.append(Sql("_row"))
     level1.extend(raw_cols)
+    gates = [ident(flag) for _, _, flag, _ in source.row_checks()]
+    if gates:  # a row a lookup found no match for is rejected for that alone (its looked-up columns are blank)
+        gate = " and ".join(gates)
+        checks = [c if c.code == "lookup_unmatched" else replace(c, condition=f"(({c.condition}) and {gate})") for c in checks]
     mask = " + ".join(f"(case when {c.condition} then {c.mask} else 0 end)" for c in checks) or "0"
     reject_mask = sum(c.mask for c in checks if c.rejects)
     filled = dict(plan.targets)

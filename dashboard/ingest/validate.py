@@ -102,6 +102,14 @@ def _check_message(table: str, check: Check, count: int, rows: int, plan: TableP
             "they count in channel and stage totals but not as customers",
             "Edit the list of anonymous IDs if one of these is a real customer.",
         )
+    if check.code == "lookup_unmatched":
+        on = source.headers[check.columns[0]]
+        return (
+            f"{source.name}: {n(count, 'row')} {verb(count, 'has', 'have')} a {on} that {check.detail} does not hold, so "
+            f"{verb(count, 'its', 'their')} looked-up columns are unknown{share}; {_left_out(count)}",
+            f"Upload the {check.detail} extract that covers these rows, or check the key columns picked for the lookup; "
+            "download the rejected rows to see them.",
+        )
     if check.code == "blank_required":
         return (
             f"{source.name}: {n(count, 'row')} {verb(count, 'has', 'have')} no {target} ({where}){share}; {_left_out(count)}",
@@ -258,9 +266,20 @@ def _file_checks(
                 value = f"blank ({context})" if context else "blank"
             examples.append(Example(source.name, int(row_number), value))
         severity = WARNING
-        if check.rejects and check.code != "blank_id" and count > options.max_bad_share * f.rows:
+        if check.rejects and check.code not in ("blank_id", "lookup_unmatched") and count > options.max_bad_share * f.rows:
             severity = BLOCKING
             action = (f"More than {options.max_bad_share:.0%} of rows: CX Lens does not publish this. " + action).strip()
+        if _nothing_readable(cur, staged, f, plan, check, count):
+            severity = BLOCKING
+            target_type = dict(plan.targets).get(check.target, contract.TEXT)
+            message = (
+                f"{source.name}: not one of the {n(count, 'value')} of {_where(plan, check.target)} can be read as "
+                f"{_WHAT[target_type]} for {check.target}"
+            )
+            action = (
+                f"Every value of {_where(plan, check.target)} in {source.name} is unreadable: CX Lens does not publish a "
+                f"column that is wrong throughout. Pick another column or rule for {check.target}, or remove it."
+            )
         header = plan.mapping.columns.get(check.target, check.detail)
         out.problems.append(
             Problem(plan.table, severity, check.code, message, action, count, header, tuple(examples), check.rejects)
@@ -284,6 +303,23 @@ def _file_checks(
                 True,
             )
         )
+
+
+def _where(plan: TablePlan, target: str) -> str:
+    header = plan.mapping.columns.get(target, "")
+    return f"column '{header}'" if header else f"rule {plan.mapping.source_of(target)}"
+
+
+def _nothing_readable(cur, staged: StagedTable, f: StagedFile, plan: TablePlan, check: Check, count: int) -> bool:
+    """Whether a rule or behaviour flag could read none of a file's values (every non-blank one unreadable): such a rule
+    is wrong throughout, so it blocks instead of publishing a blank column."""
+    target = check.target
+    if check.code != "unreadable" or not count:
+        return False
+    if target in plan.mapping.columns and not target.startswith(contract.BEHAVIOUR_PREFIX):
+        return False
+    readable = cur.execute(f"select count({ident(target)}) from {staged.name} where {f.where()}").fetchall()[0][0]
+    return readable == 0
 
 
 def _delimiter_label(source: SourceFile) -> str:
@@ -588,6 +624,9 @@ def rejected_rows(cur: duckdb.DuckDBPyConnection, staged: StagedTable, most: int
 
 
 def _reason(check: Check, plan: TablePlan) -> str:
+    if check.code == "lookup_unmatched":
+        on = plan.sources[0].headers[check.columns[0]] if plan.sources else "key"
+        return f"no row of {check.detail} has this row's {on}"
     header = plan.mapping.columns.get(check.target, "")
     where = f" ('{header}')" if header else ""
     return {

@@ -21,6 +21,7 @@ from dashboard.escape import markdown_text
 from dashboard.ingest import encoding as enc
 from dashboard.ingest import formats, rules, sniff, steps, templates, uploads, vocab
 from dashboard.ingest.errors import IngestError
+from dashboard.ingest.joinspec import JOIN, LOOKUP, JoinFile, JoinSpec
 from dashboard.ingest.mapping import SATISFACTION_SCALES, TableMapping
 from dashboard.ingest.pipeline import IncomingFile, Upload
 from dashboard.ingest.report import BLOCKING, NOTE, WARNING, Problem, Report, file_size
@@ -144,7 +145,8 @@ def render_upload(ctx: PageContext) -> None:
     st.subheader("1 · Files")
     st.caption(
         "CSV, TSV or pipe-separated text (any common encoding), Excel (.xlsx), Parquet or JSON lines, up to 1 GB each in the "
-        "browser (larger through the command line). Several files for one table are appended. Only the transactions or only "
+        "browser (larger through the command line). Several files for one table are appended, or joined on a key (a "
+        "customers table split over sheets; payments that take their customer from orders). Only the transactions or only "
         "the customers are enough to start."
     )
     for table in contract.TABLES:
@@ -158,9 +160,8 @@ def render_upload(ctx: PageContext) -> None:
         return
     st.subheader("2 · Columns")
     report = _check(upload)
-    tabs = st.tabs(
-        [f"{TABLE_TEXT[t][0]} ({len(upload.sources[t])} file{'s' if len(upload.sources[t]) > 1 else ''})" for t in tables]
-    )
+    # labels that do not change with the files, so the chosen tab is kept (in session state and the URL) on every rerun
+    tabs = state.tabs([TABLE_TEXT[t][0] for t in tables], "d_tab")
     for tab, table in zip(tabs, tables, strict=True):
         with tab:
             _mapping_for(upload, table)
@@ -177,16 +178,30 @@ def render_upload(ctx: PageContext) -> None:
 def _files_for(upload: Upload, table: str) -> None:
     """The table's uploader; new files (or changed read settings) are read at once, then their read settings shown."""
     title, row = TABLE_TEXT[table]
+    touched = f"d_touched_{table}"
+
+    def _touched() -> None:
+        st.session_state[touched] = True
+
     files = st.file_uploader(
         f"{title}: {row}",
         type=ACCEPTED,
         accept_multiple_files=True,
         key=f"d_up_{table}_{_gen()}",
         help=f"The {table} extract. Column names in the first row (Excel: the first full row).",
+        on_change=_touched,
     )
     files = files or []
     read = st.session_state.get(f"d_read_{table}_{_gen()}", ReadOptions())
     ids = (tuple(f.file_id for f in files), read)
+    kept = upload.sources.get(table, [])
+    if not files and kept and not st.session_state.get(touched):
+        # the uploader forgot its files while another section was shown (Streamlit drops a widget's state when it is not
+        # drawn); the upload still holds them and their mapping, so nothing is read again or lost
+        names = ", ".join(s.name for s in kept)
+        st.caption(f":material/inventory_2: Kept from before: {markdown_text(names)}. Upload files here to replace them.")
+        return
+    st.session_state.pop(touched, None)
     if st.session_state.get(f"d_ids_{table}") != ids:
         st.session_state[f"d_ids_{table}"] = ids
         if not files:
@@ -284,6 +299,9 @@ def _map_key(table: str, name: str) -> str:
 
 def _mapping_for(upload: Upload, table: str) -> None:
     """Column mapping, behaviour flags, derived columns, formats and labels of one table."""
+    n_files = len(upload.sources.get(table, []))
+    st.caption(f"{n_files} file{'s' if n_files != 1 else ''}: " + markdown_text(", ".join(s.name for s in upload.sources[table])))
+    _join_settings(upload, table)
     mapping = upload.mapping.tables[table]
     for note in upload.mapping_notes.get(table, []):
         st.caption(f":material/info: {markdown_text(note)}")
@@ -312,6 +330,179 @@ def _mapping_for(upload: Upload, table: str) -> None:
         icon=":material/data_object:",
         on_click="ignore",
     )
+
+
+APPEND, JOIN_MODE = "Append them (the files hold the same columns)", "Join them on key columns"
+HOW_TEXT = {
+    JOIN: "join (add its columns)",
+    LOOKUP: "lookup (reject rows without a match)",
+}
+
+
+def _join_settings(upload: Upload, table: str) -> None:
+    """How a table's files (or one workbook's sheets) come together: appended, or joined on key columns the analyst picks;
+    then the match rates and the unmatched rows to download."""
+    sources = upload.sources.get(table, [])
+    sheets = sources[0].sheets if len(sources) == 1 else ()
+    spec = upload.mapping.tables[table].join
+    if len(sources) < 2 and len(sheets) < 2 and spec is None:
+        return  # a join (from a template) with too few files stays shown, so it can be taken back
+    problem = upload.join_errors.get(table)
+    title = "Files: joined on a key" if spec else "Files: appended"
+    with st.expander(title, expanded=spec is not None or problem is not None):
+        if len(sources) > 1:
+            _first_file(upload, table, sources)
+        with st.form(_map_key(table, "join"), border=False):
+            mode = st.radio(
+                "The files of this table", [APPEND, JOIN_MODE], index=1 if spec else 0, key=_map_key(table, "join_mode")
+            )
+            chosen = _join_form_files(upload, table, sources, sheets, spec)
+            rules_text = {"block": "a repeated key blocks publishing", "first": "use the first row per key"}
+            duplicates = st.selectbox(
+                "A key repeated in a joined file",
+                list(rules_text),
+                index=list(rules_text).index(spec.duplicates) if spec else 0,
+                format_func=rules_text.get,
+                key=_map_key(table, "join_dups"),
+            )
+            if st.form_submit_button("Apply", icon=":material/join_left:"):
+                try:
+                    fresh = None if mode == APPEND else _join_spec(chosen, duplicates)
+                    upload.set_join(table, fresh)
+                    st.session_state[f"d_mapgen_{table}"] = st.session_state.get(f"d_mapgen_{table}", 0) + 1
+                    st.rerun()
+                except (ValueError, IngestError) as exc:
+                    st.error(markdown_text(exc), icon=":material/error:")
+        if problem is not None:
+            st.error(markdown_text(f"{problem.message} What to do: {problem.action}"), icon=":material/block:")
+        _join_result(upload, table)
+
+
+def _first_file(upload: Upload, table: str, sources) -> None:
+    """Which file comes first: a join keeps its rows (the others add columns or are looked up), a template goes by its header."""
+    names = [s.name for s in sources]
+    key = _map_key(table, "join_first")
+
+    def _changed() -> None:
+        upload.set_first_file(table, st.session_state[key])
+        st.session_state[f"d_mapgen_{table}"] = st.session_state.get(f"d_mapgen_{table}", 0) + 1
+
+    st.selectbox(
+        "First file (a join keeps its rows; the others are matched to it)",
+        names,
+        index=0,
+        key=key,
+        on_change=_changed,
+    )
+
+
+def _join_form_files(upload: Upload, table: str, sources, sheets, spec: JoinSpec | None) -> dict:
+    """The form's key boxes: the first file's key, and per other file its key, how it comes in and the column it matches."""
+    first = sources[0]
+    by_sheet = len(sources) == 1
+    picked_sheets: list[str] = []
+    if by_sheet:
+        picked_sheets = st.multiselect(
+            f"Sheets of {markdown_text(first.name)} to join, the first one first",
+            list(sheets),
+            default=[s for s in (spec.sheets if spec else ()) if s in sheets],
+            key=_map_key(table, "join_sheets"),
+        )
+    first_headers = list(first.headers)
+    key_default = spec.key if spec else upload.mapping.tables[table].columns.get("customer_id")
+    key = st.selectbox(
+        f"Key column of {markdown_text(first.name)}" + (" (the first sheet)" if by_sheet else ""),
+        first_headers,
+        index=first_headers.index(key_default) if key_default in first_headers else None,
+        placeholder="choose the key column",
+        key=_map_key(table, "join_key"),
+    )
+    others = []
+    count = max(0, len(picked_sheets) - 1) if by_sheet else len(sources) - 1
+    for position in range(1, count + 1):
+        member = spec.member(position) if spec else None
+        a, b, c = st.columns(3)
+        if by_sheet:
+            name = picked_sheets[position]
+            their_key = a.text_input(
+                f"Key column of sheet '{markdown_text(name)}'",
+                value=member.key if member else (key or ""),
+                key=_map_key(table, f"jk{position}"),
+            )
+        else:
+            name = sources[position].name
+            headers = list(sources[position].headers)
+            guess = member.key if member else next((h for h in headers if key and h.strip().lower() == key.strip().lower()), None)
+            their_key = a.selectbox(
+                f"Key column of {markdown_text(name)}",
+                headers,
+                index=headers.index(guess) if guess in headers else None,
+                placeholder="choose its key column",
+                key=_map_key(table, f"jk{position}"),
+            )
+        how = b.selectbox(
+            "How it comes in",
+            list(HOW_TEXT),
+            help="join: its columns are added; rows of the first file without a match keep them blank. lookup: rows of "
+            "the first file without a match are rejected (listed in the report and the rejected rows).",
+            index=list(HOW_TEXT).index(member.how) if member else 0,
+            format_func=HOW_TEXT.get,
+            key=_map_key(table, f"jh{position}"),
+        )
+        on = c.selectbox(
+            "Matched with the first file's column",
+            ["", *first_headers],
+            index=(["", *first_headers].index(member.on) if member and member.on in first_headers else 0),
+            format_func=lambda h: h or "its key column (above)",
+            key=_map_key(table, f"jo{position}"),
+        )
+        others.append((name, their_key, how, on))
+    return {"key": key, "others": others, "sheets": picked_sheets, "by_sheet": by_sheet}
+
+
+def _join_spec(chosen: dict, duplicates: str) -> JoinSpec:
+    """The join the form describes; ValueError naming the box left empty."""
+    if not chosen["key"]:
+        raise ValueError("Choose the key column of the first file, then press Apply.")
+    if chosen["by_sheet"] and len(chosen["sheets"]) < 2:
+        raise ValueError("Choose two or more sheets to join.")
+    files = []
+    for name, their_key, how, on in chosen["others"]:
+        if not their_key:
+            raise ValueError(f"Choose the key column of {name}, then press Apply.")
+        files.append(JoinFile(their_key, on, how))
+    return JoinSpec(chosen["key"], tuple(files), tuple(chosen["sheets"]), duplicates).validate()
+
+
+def _join_result(upload: Upload, table: str) -> None:
+    """Per joined file: rows matched, only in the first file, only in it, repeated keys; the unmatched rows to download."""
+    joined = upload.joined(table)
+    if joined is None:
+        return
+    rows = [
+        {
+            "file": s.label,
+            "how": s.how,
+            "matched on": f"{s.on} = {s.key}",
+            "rows of the first file matched": s.matched,
+            "only in the first file": s.only_first,
+            "only in this file": s.only_here,
+            "repeated keys": s.repeated,
+        }
+        for s in joined.stats
+    ]
+    widgets.table(pd.DataFrame(rows))
+    unmatched = upload.unmatched(table)
+    if len(unmatched):
+        st.download_button(
+            f"Download the {len(unmatched):,} unmatched rows (CSV)",
+            data=lambda table=table: export.csv_bytes(upload.unmatched(table)),
+            file_name=f"unmatched-{table}.csv",
+            mime="text/csv",
+            key=_map_key(table, "unmatched"),
+            icon=":material/download:",
+            on_click="ignore",
+        )
 
 
 def _column_select(upload, table, mapping: TableMapping, target: str, column, headers, samples, where) -> None:
@@ -363,11 +554,15 @@ def _behaviours(upload: Upload, table: str, headers: list[str]) -> None:
         if right.button("Remove", key=_map_key(table, f"rm_{target}"), icon=":material/delete:"):
             _remove_target(upload, table, target)
             st.rerun()
-    with st.form(_map_key(table, "add_flag"), clear_on_submit=True, border=True):
+    # no box has a default column and the form is not cleared on submit: Enter in the name box must not add a flag bound
+    # to the first column, and a refused flag keeps what was typed
+    with st.form(_map_key(table, "add_flag"), border=True):
         st.caption("Add a behaviour flag")
         a, b, c, d = st.columns([2, 2, 2, 2])
         key = a.text_input("Name (lowercase, e.g. e_billing)", key=_map_key(table, "flag_key"))
-        source = b.selectbox("From column", headers, key=_map_key(table, "flag_source"))
+        source = b.selectbox(
+            "From column", headers, index=None, placeholder="choose a column", key=_map_key(table, "flag_source")
+        )
         kinds = ["yes_no", *rules.FLAG_KINDS]
         kind = c.selectbox(
             "Rule",
@@ -378,6 +573,8 @@ def _behaviours(upload: Upload, table: str, headers: list[str]) -> None:
         value = d.text_input("Value (for comparisons)", key=_map_key(table, "flag_value"))
         if st.form_submit_button("Add flag", icon=":material/add:"):
             try:
+                if not key.strip() or source is None:
+                    raise ValueError("Name the flag and choose the column it comes from, then press Add flag.")
                 target = contract.behaviour_column(key.strip())
                 fresh = upload.mapping.tables[table].copy()
                 fresh.columns.pop(target, None)
@@ -387,6 +584,7 @@ def _behaviours(upload: Upload, table: str, headers: list[str]) -> None:
                 else:
                     fresh.rules.append(rules.Rule(target, kind, source, value))
                 upload.set_mapping(table, fresh.validate())
+                st.session_state[f"d_mapgen_{table}"] = st.session_state.get(f"d_mapgen_{table}", 0) + 1  # a fresh form
                 st.rerun()
             except (ValueError, IngestError) as exc:
                 st.error(markdown_text(exc), icon=":material/error:")
@@ -421,11 +619,18 @@ def _derived(upload: Upload, table: str, headers: list[str]) -> None:
             _remove_target(upload, table, rule.target)
             st.rerun()
     targets = list(contract.TABLES[table].names)  # customer_id too: from the row number or two columns joined
-    with st.form(_map_key(table, "add_rule"), clear_on_submit=True, border=True):
+    with st.form(_map_key(table, "add_rule"), border=True):
         st.caption("Add a derived column (it replaces the column's mapping)")
         a, b, c = st.columns(3)
-        target = a.selectbox("Column", targets, key=_map_key(table, "rule_target"))
-        kind = b.selectbox("Rule", list(rules.KINDS), format_func=rules.KINDS.get, key=_map_key(table, "rule_kind"))
+        target = a.selectbox("Column", targets, index=None, placeholder="choose a column", key=_map_key(table, "rule_target"))
+        kind = b.selectbox(
+            "Rule",
+            list(rules.KINDS),
+            index=None,
+            placeholder="choose a rule",
+            format_func=rules.KINDS.get,
+            key=_map_key(table, "rule_kind"),
+        )
         source = c.selectbox(
             "From column", ["", *headers], format_func=lambda h: h or "(none)", key=_map_key(table, "rule_source")
         )
@@ -439,6 +644,8 @@ def _derived(upload: Upload, table: str, headers: list[str]) -> None:
         value = e.text_input("Value (text, number, or reference date YYYY-MM-DD)", key=_map_key(table, "rule_value"))
         if st.form_submit_button("Add rule", icon=":material/add:"):
             try:
+                if target is None or kind is None:
+                    raise ValueError("Choose the column to fill and the rule, then press Add rule.")
                 fresh = upload.mapping.tables[table].copy()
                 fresh.columns.pop(target, None)
                 fresh.rules = [r for r in fresh.rules if r.target != target]
