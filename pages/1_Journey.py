@@ -14,6 +14,8 @@ if view.has_touchpoints(ctx):
     view.render_hotspots(ctx, spec)
     view.render_journey_map(ctx, spec)
     view.render_service(ctx, spec)
+    view.render_contacts(ctx, spec)
+    view.render_waits(ctx)
     view.render_heatmap(ctx, spec)
     path_spec = view.render_paths(ctx)
     view.render_drilldown(ctx, spec, path_spec)

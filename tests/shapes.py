@@ -121,35 +121,44 @@ def leads_and_deals() -> Files:
 
 
 def orders_with_due_dates() -> Files:
-    """Orders and their delivery touchpoints: delivered (resolved, with the day) or never delivered (unresolved)."""
+    """Orders and their delivery touchpoints: delivered (resolved, with the day) or never delivered (unresolved), each
+    promised by the 25th of its month (due_ts); one carries the system's own on-time flag instead of a due date."""
     orders = [f"D{i},2024-0{1 + i % 4}-0{i % 9 + 1},{40 + 3 * i:.2f}" for i in range(1, 9)]
     deliveries = []
     for i in range(1, 9):
         day = f"2024-0{1 + i % 4}-0{i % 9 + 1}"
+        due, flag = (f"{day[:-2]}25 18:00", "") if i != 1 else ("", "true")
         if i % 3:
-            deliveries.append(f"D{i},{day} 12:00,field,onboarding,delivery,company,true,{day[:-2]}2{i % 9}")
+            deliveries.append(f"D{i},{day} 12:00,field,onboarding,delivery,company,true,{day[:-2]}2{i % 9},{due},{flag}")
         else:
-            deliveries.append(f"D{i},{day} 12:00,field,onboarding,delivery,company,false,")
+            deliveries.append(f"D{i},{day} 12:00,field,onboarding,delivery,company,false,,{due},{flag}")
     return {
         "transactions": _csv("customer_id,date,amount", orders),
-        "interactions": _csv("customer_id,ts,channel,stage,reason,initiated_by,resolved,resolved_ts", deliveries),
+        "interactions": _csv("customer_id,ts,channel,stage,reason,initiated_by,resolved,resolved_ts,due_ts,on_time", deliveries),
     }
 
 
 def contacts_with_several_steps() -> Files:
-    """Customers walking several journey steps over channels, with repeats, resolutions, effort and satisfaction."""
+    """Customers walking several journey steps over channels, with repeats, resolutions, effort and satisfaction; each
+    phone contact is one call of two steps sharing a contact_id (IVR, then an agent after a wait), one abandoned."""
     steps = [("awareness", "web"), ("consideration", "chat"), ("purchase", "store"), ("billing", "phone"), ("support", "phone")]
     rows = []
     for i in range(1, 7):
         for k, (stage, channel) in enumerate(steps[: 2 + i % 4]):
             resolved = "true" if (i + k) % 3 else "false"
             day = f"2024-0{1 + k}-{10 + i:02d}"
-            rows.append(f"P{i},{day} 09:00,{channel},{stage},question {k},customer,{resolved},{1 + k},{2 + i % 3}")
+            contact = f"P{i}-{k}"
+            tail = f"customer,{resolved}"
+            if channel == "phone":
+                rows.append(f"P{i},{day} 08:58,ivr,{stage},question {k},{tail},,,{contact},,45,")
+                abandoned = "true" if resolved == "false" else "false"
+                scores = f"{1 + k},{2 + i % 3}"
+                rows.append(f"P{i},{day} 09:00,{channel},{stage},question {k},{tail},{scores},{contact},{20 * i},240,{abandoned}")
+            else:
+                rows.append(f"P{i},{day} 09:00,{channel},{stage},question {k},{tail},{1 + k},{2 + i % 3},{contact},,,")
     buys = [f"P{i},2024-03-{10 + i:02d},{99.0 + i:.2f}" for i in range(1, 7) if i % 2]
-    return {
-        "transactions": _csv("customer_id,date,amount", buys),
-        "interactions": _csv("customer_id,ts,channel,stage,reason,initiated_by,resolved,satisfaction,effort", rows),
-    }
+    header = "customer_id,ts,channel,stage,reason,initiated_by,resolved,satisfaction,effort,contact_id,wait_s,handle_s,abandoned"
+    return {"transactions": _csv("customer_id,date,amount", buys), "interactions": _csv(header, rows)}
 
 
 def complaints_without_resolution() -> Files:

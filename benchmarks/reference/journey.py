@@ -1,8 +1,8 @@
 """The Journey page's headline figures computed with plain pandas from the raw tables (what most dashboards do).
 
 Same definitions as dashboard/metrics/journey*.py: touchpoints ordered per customer by time, ties by row
-order in the file; repeats = next contact of the same customer and reason within N days; paths = each
-customer's first N touchpoints in the period.
+order in the file; touchpoints sharing a contact_id are one contact (its first step); repeats = next contact of the
+same customer and reason within N days; paths = each customer's first N touchpoints in the period.
 """
 
 from __future__ import annotations
@@ -43,8 +43,28 @@ def _in_period(frame: pd.DataFrame, filters: Filters) -> pd.Series:
     return keep
 
 
+def first_steps(ix: pd.DataFrame) -> pd.DataFrame:
+    """One row per contact: touchpoints sharing a customer and a contact_id are one contact, read at its first step
+    (time, then row) with the first reason given, resolved when any step says so, the latest resolution time, the
+    earliest due date and every step's on-time flag; without contact_id, ix itself."""
+    if "contact_id" not in ix.columns:
+        return ix
+    ix = ix.copy()
+    ix["key"] = ix["contact_id"].where(ix["contact_id"].notna() & (ix["contact_id"].astype(str).str.strip() != ""))
+    ix["key"] = ("=" + ix["key"].astype(str)).where(ix["key"].notna(), "#" + ix["row"].astype(str))
+    ordered = ix.sort_values(["customer_id", "key", "ts", "row"], kind="stable")
+    group = ordered.groupby(["customer_id", "key"], sort=False)
+    first = group.head(1).set_index(["customer_id", "key"])
+    first["reason"] = group["reason"].first()
+    first["resolved"] = group["resolved"].agg(lambda v: v.dropna().any() if v.notna().any() else pd.NA)
+    if "resolved_ts" in ix.columns:
+        first["resolved_ts"] = group["resolved_ts"].max()
+    return first.reset_index().sort_values(["customer_id", "ts", "row"], kind="stable").reset_index(drop=True)
+
+
 def _contacts(ix: pd.DataFrame) -> pd.DataFrame:
     """Customer-started contacts with a reason, with the gap to the previous and next one of the same customer and reason."""
+    ix = first_steps(ix)
     contacts = ix[(ix["initiated_by"].str.lower() == "customer") & ix["reason"].notna()].copy()
     contacts = contacts.sort_values(["customer_id", "reason", "ts", "row"], kind="stable")
     group = contacts.groupby(["customer_id", "reason"], sort=False)
@@ -149,3 +169,31 @@ def stages(tables: dict[str, pd.DataFrame], filters: Filters) -> pd.DataFrame:
             "satisfaction": grouped["satisfaction"].mean(),
         }
     )
+
+
+def waits(tables: dict[str, pd.DataFrame], filters: Filters, over_s: float) -> dict[str, float]:
+    """Median and P90 wait, waits over over_s of waits, abandoned of flagged, median handling: every touchpoint in the
+    period (anonymous ones too; segment and region filters leave them out unless "(not set)" is chosen)."""
+    filters = filters.validate()
+    ix = tables["interactions"]
+    ix = ix[ix["ts"].notna()].copy()
+    ix["ts"] = pd.to_datetime(ix["ts"])
+    dims = tables["customers"].drop_duplicates("customer_id")[["customer_id", "segment", "region"]]
+    ix = ix.merge(dims, on="customer_id", how="left")
+    for dim, chosen in (("segment", filters.segments), ("region", filters.regions)):
+        ix[dim] = ix[dim].fillna(NOT_SET)
+        if chosen:
+            ix = ix[ix[dim].isin(chosen)]
+    ix = ix[_in_period(ix, filters)]
+    wait = ix["wait_s"].where(ix["wait_s"] >= 0).dropna() if "wait_s" in ix else pd.Series(dtype=float)
+    handle = ix["handle_s"].where(ix["handle_s"] >= 0).dropna() if "handle_s" in ix else pd.Series(dtype=float)
+    flags = ix["abandoned"].dropna().astype(bool) if "abandoned" in ix else pd.Series(dtype=bool)
+    return {
+        "wait_median": float(wait.median()),
+        "wait_p90": float(wait.quantile(0.9)),
+        "waited_over": int((wait > over_s).sum()),
+        "waited": len(wait),
+        "abandoned": int(flags.sum()),
+        "flagged": len(flags),
+        "handle_median": float(handle.median()),
+    }

@@ -182,7 +182,7 @@ def _overlay(base: TableMapping, section: dict) -> TableMapping:
         changes["rules"] = [Rule.from_json(r) for r in section["rules"]]
     if "join" in section:
         changes["join"] = full.join
-    for key in ("labels", "dates", "times", "anonymous", "decimal", "thousands"):
+    for key in ("labels", "dates", "times", "anonymous", "decimal", "thousands", "steps"):
         if key in section:
             changes[key] = getattr(full, key)
     return base.copy(**changes).validate()

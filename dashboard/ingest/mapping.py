@@ -18,9 +18,12 @@ A mapping file (``--mapping M.json``) holds one section per table::
         "columns": {"customer_id": "Caller", "ts": "Call date", "channel": "Received via"},
         "times": {"ts": "Call time"},
         "dates": {"Call date": "month-name"},
-        "anonymous": ["0", "", "unknown"]
+        "anonymous": ["0", "", "unknown"],
+        "steps": [{"channel": "ivr", "time": "IVR start"}, {"channel": "phone", "time": "Agent start", "handle_s": "Talk Time"}]
       }
     }
+
+"steps" makes one row several touchpoints (dashboard/ingest/steps.py).
 """
 
 from __future__ import annotations
@@ -33,11 +36,12 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 
 from dashboard import contract
-from dashboard.ingest import formats, vocab
+from dashboard.ingest import formats, steps, vocab
 from dashboard.ingest.errors import IngestError
 from dashboard.ingest.joinspec import JoinSpec
 from dashboard.ingest.rules import Rule, target_type_of
 from dashboard.ingest.sources import ReadOptions
+from dashboard.ingest.steps import Step
 
 SATISFACTION_SCALES = {"CSAT 1-5": (1.0, 5.0), "NPS 0-10": (0.0, 10.0)}
 """Satisfaction scales an analyst chooses between, with their lowest and highest score."""
@@ -58,7 +62,7 @@ _UNIT_PRICE = ("unitprice", "price", "priceeach", "itemprice", "unitcost")
 _TENURE = ("tenure", "tenuremonths", "monthsactive", "monthsascustomer", "customermonths", "lengthofservice")
 ANONYMOUS_IDS = ("0", "", "anonymous", "anon", "unknown", "n/a", "na", "-", "none", "null", "guest", "walk-in")
 """Customer IDs that usually mean "no known customer"; proposed (and editable) when a sample of IDs holds one."""
-_FIXED_KEYS = {"read", "columns", "rules", "labels", "dates", "times", "anonymous", "decimal", "thousands", "join"}
+_FIXED_KEYS = {"read", "columns", "rules", "labels", "dates", "times", "anonymous", "decimal", "thousands", "join", "steps"}
 
 
 @dataclass
@@ -83,6 +87,9 @@ class TableMapping:
     null: they count in channel and stage totals, not as customers. "" stands for a blank ID."""
     join: JoinSpec | None = None
     """How the table's several files come together (joined or looked up on a key); None: they are appended."""
+    steps: list[Step] = field(default_factory=list)
+    """Interactions: the touchpoints one row makes (a call passing IVR, queue, agent), each with its channel and own
+    columns (see dashboard/ingest/steps.py); empty: one row is one touchpoint."""
 
     def targets(self) -> list[str]:
         """Every target this mapping fills (mapped columns and rules), contract order first, then behaviour flags."""
@@ -142,6 +149,7 @@ class TableMapping:
             **({"times": dict(self.times)} if self.times else {}),
             **({"anonymous": list(self.anonymous)} if self.anonymous else {}),
             **({"join": self.join.to_json()} if self.join is not None else {}),
+            **({"steps": [step.to_json() for step in self.steps]} if self.steps else {}),
             "decimal": self.decimal,
             "thousands": self.thousands,
         }
@@ -171,11 +179,19 @@ class TableMapping:
             dates={str(k): str(v) for k, v in (data.get("dates") or {}).items()},
             times={str(k): str(v) for k, v in (data.get("times") or {}).items()},
             anonymous=[str(v) for v in (data.get("anonymous") or [])],
+            steps=steps.parse(data.get("steps"), table),
             decimal=str(data.get("decimal", "auto")),
             thousands=str(data.get("thousands", "auto")),
             read=ReadOptions.from_json(data.get("read")),
             join=JoinSpec.from_json(data["join"], table) if data.get("join") is not None else None,
         ).validate()
+
+    def reading_steps(self) -> TableMapping:
+        """The mapping that reads the files rewritten one row per step (steps.explode); self without steps."""
+        if not self.steps:
+            return self
+        columns, times, dates = steps.with_step_columns(self.columns, self.times, self.dates, self.steps)
+        return self.copy(columns=columns, times=times, dates=dates)
 
     def copy(self, **changes) -> TableMapping:
         """A copy with changes (dicts and lists copied, so the original stays as it was)."""
@@ -187,6 +203,7 @@ class TableMapping:
             dates=dict(self.dates),
             times=dict(self.times),
             anonymous=list(self.anonymous),
+            steps=list(self.steps),
         )
         return replace(fresh, **changes) if changes else fresh
 

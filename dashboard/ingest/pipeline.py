@@ -24,7 +24,7 @@ from dashboard import config, contract
 from dashboard.ingest import encoding as enc
 from dashboard.ingest import join as joins
 from dashboard.ingest import progress as prog
-from dashboard.ingest import templates, uploads, vocab
+from dashboard.ingest import steps, templates, uploads, vocab
 from dashboard.ingest.errors import IngestError, NotUtf8
 from dashboard.ingest.joinspec import JoinSpec
 from dashboard.ingest.mapping import SATISFACTION_SCALES, Mapping, TableMapping, fingerprint, merge_template, suggest
@@ -99,6 +99,9 @@ class Upload:
         self.join_errors: dict[str, Problem] = {}
         self._raw_samples: dict[str, dict[str, list[str]]] = {}
         self._raw_preview: dict[str, list[tuple]] = {}
+        self.wide: dict[str, list[SourceFile]] = {}
+        """Files as uploaded, for a table whose mapping makes one row several touchpoints (self.sources: rewritten)."""
+        self._steps_applied: dict[str, list] = {}
 
     # -- files --------------------------------------------------------------------------------
 
@@ -174,7 +177,8 @@ class Upload:
         self.mapping.tables[table] = chosen
         self._apply_join(table)
         self.report = None
-        return sources
+        self._apply_steps(table)
+        return self.sources.get(table, [])
 
     def _template_or_suggestion(self, table: str, first: SourceFile, read: ReadOptions) -> TableMapping:
         saved = templates.find(self.store, table, fingerprint(first.headers))
@@ -214,8 +218,9 @@ class Upload:
         self._drop_join(table)
         self._raw_samples.pop(table, None)
         self._raw_preview.pop(table, None)
-        for source in self.sources.pop(table, []):
+        for source in [*self.sources.pop(table, []), *self.wide.pop(table, [])]:
             source.remove_temp_files()
+        self._steps_applied.pop(table, None)
         for path in self._owned.pop(table, []):
             uploads.discard(path)
         self.samples.pop(table, None)
@@ -232,6 +237,63 @@ class Upload:
         self.mapping.tables[table] = mapping
         self._apply_join(table)
         self.report = None
+        self._apply_steps(table)
+
+    def _planned(self, table: str) -> TableMapping:
+        """The mapping staging reads the table's files with: with steps, the one that reads the rewritten files."""
+        mapping = self.mapping.tables[table]
+        return mapping.reading_steps() if self.wide.get(table) else mapping
+
+    def _apply_steps(self, table: str) -> None:
+        """Make the table's files one row per step when its mapping has steps (steps.explode), or take back the files
+        as uploaded when it no longer has; a problem with the steps blocks the table with a message saying so."""
+        mapping = self.mapping.tables.get(table)
+        wanted = [s.to_json() for s in mapping.steps] if mapping else []
+        applied = self._steps_applied.get(table, [])
+        if wanted == applied and (bool(wanted) == bool(self.wide.get(table))):
+            return
+        wide = self.wide.pop(table, None)
+        if wide is not None:
+            for source in self.sources.get(table, []):
+                source.remove_temp_files()
+            self.sources[table] = wide
+        self._steps_applied.pop(table, None)
+        self._drop_staged(table)
+        self.read_errors.pop(table, None)
+        if not wanted or not self.sources.get(table):
+            self._resample(table)
+            return
+        wide = self.sources[table]
+        long: list[SourceFile] = []
+        try:
+            with self.store.progress_cursor() as cur:
+                for source in wide:
+                    out = uploads.new_path(self.workdir, "cxlens-steps.parquet")
+                    steps.explode(cur, source, mapping.steps, mapping.columns, out)
+                    found = open_source(cur, out, f"{source.name} (one row per step)", ReadOptions(), self.workdir)
+                    found.temp_files = (*found.temp_files, out)
+                    long.append(found)
+        except IngestError as exc:
+            for source in long:
+                source.remove_temp_files()
+            self.read_errors[table] = Problem(table, BLOCKING, "bad_steps", str(exc), "Correct the steps in the mapping.")
+            return
+        self.wide[table] = wide
+        self.sources[table] = long
+        self._steps_applied[table] = wanted
+        self._resample(table)
+
+    def _resample(self, table: str) -> None:
+        """Samples and preview rows of the table's current files (after they were rewritten or taken back)."""
+        merged: dict[str, list[str]] = {}
+        with self.store.progress_cursor() as cur:
+            for k, source in enumerate(self.sources.get(table, [])):
+                rows = sample(cur, source)
+                for header, values in samples_by_header(source, rows).items():
+                    merged.setdefault(header, []).extend(values)
+                if k == 0:
+                    self.preview_rows[table] = rows[:50]
+        self.samples[table] = merged
 
     # -- joins and lookups --------------------------------------------------------------------
 
@@ -406,8 +468,7 @@ class Upload:
         return report
 
     def _check_table(self, cur, table: str, progress: prog.Progress) -> None:
-        mapping = self.mapping.tables[table]
-        plan = plan_table(cur, table, self._planned_sources(table), mapping, self.samples[table], self.today)
+        plan = plan_table(cur, table, self._planned_sources(table), self._planned(table), self.samples[table], self.today)
         self.plans[table] = plan
         if plan.blocked:
             self._drop_staged(table)
@@ -434,7 +495,7 @@ class Upload:
                 redone = True
         if redone:
             self.plans[table] = plan_table(
-                cur, table, self._planned_sources(table), self.mapping.tables[table], self.samples[table], self.today
+                cur, table, self._planned_sources(table), self._planned(table), self.samples[table], self.today
             )
         return redone
 
@@ -611,9 +672,7 @@ class Upload:
         self.staged, self._staged_keys = {}, {}
         for i, table in enumerate(tables):
             step = prog.part(progress, i / max(1, len(tables)), (i + 1) / max(1, len(tables)))
-            plan = plan_table(
-                cur, table, self._planned_sources(table), self.mapping.tables[table], self.samples[table], self.today
-            )
+            plan = plan_table(cur, table, self._planned_sources(table), self._planned(table), self.samples[table], self.today)
             self.plans[table] = plan
             if plan.blocked:
                 continue
@@ -707,7 +766,8 @@ class Upload:
         self.store.set_setting(dataset, "ingest.mapping", self.mapping.to_json())
         if save_templates:
             for table in self.tables():
-                templates.save(self.store, table, self.sources[table][0].headers, self.mapping.tables[table], dataset)
+                headers = (self.wide.get(table) or self.sources[table])[0].headers  # a call log's own, not its steps'
+                templates.save(self.store, table, headers, self.mapping.tables[table], dataset)
 
     def _has_satisfaction(self) -> bool:
         return any(

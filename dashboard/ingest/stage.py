@@ -408,7 +408,8 @@ def _file_plan(index: int, source: SourceFile, plan: TablePlan, samples: dict[st
         if target_type != contract.TEXT:
             code = "unreadable_required" if required else "unreadable"
             add_check(code, target, used, f"(not _blank{i} and {name} is null)", required)
-        if direct and not required and target_type in (contract.NUMBER, contract.INTEGER):
+        by_step = plan.mapping.steps and target in ("wait_s", "handle_s")  # a step without a wait has none: no news
+        if direct and not required and target_type in (contract.NUMBER, contract.INTEGER) and not by_step:
             add_check("blank_number", target, used, f"_blank{i}", False)
         implausible = _implausible_sql(name, target_type, plan.window)
         if implausible:

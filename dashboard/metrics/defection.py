@@ -8,7 +8,8 @@ business chooses:
 - own-baseline drop: purchases per month in the recent window (default the last 3 months) below X %
   (default 50 %) of the customer's own rate in the baseline before it (default the 12 months before);
 - low probability alive: BG/NBD probability alive below a threshold (default 50 %);
-- badly handled complaint: a complaint in the last N days (default 90) resolved after more than S days
+- badly handled complaint: a complaint in the last N days (default 90) that broke its own promise (stg_contacts:
+  an on-time flag or a due date), else, without a promise, resolved after more than S days
   (default 5), left unresolved, or repeating an earlier complaint.
 
 The first two are defections with a date (the churn date; the last purchase + N days) and feed the rates,
@@ -247,7 +248,7 @@ def status_sql(
     base = f"""
         select c.customer_id, c.customer_key, c.segment, c.region, c.start_date, c.churned, c.churn_date, c.churn_reason,
                c.first_purchase, c.last_purchase, c.purchase_days, c.annual_spend, c.p_alive, c.bg_expected,
-               c.gg_spend, c.revenue, c.complaints, c.complaint_unresolved, c.complaint_slowest_days,
+               c.gg_spend, c.revenue, c.complaints, c.complaint_unresolved, c.complaint_slowest_days, c.complaint_broken_promise,
                c.complaint_repeated, c.defected as defected_staged, c.defected_since, c.defected_how, c.at_risk, c.at_risk_why,
                {group_cols}
                c.purchases_back[?] as recent_purchases,
@@ -282,7 +283,7 @@ def status_sql(
                ? and customer_key in (
                    select customer_key from {version.table("df_complaints")}
                    where ts > cast(? as date) - to_days(cast(? as integer)) and ts < cast(? as date) + interval 1 day
-                     and (resolution_days > ? or unresolved or repeated)
+                     and (coalesce(broke_promise, resolution_days > ?) or unresolved or repeated)
                ) as fired_complaint
         from rates
     """
@@ -463,7 +464,7 @@ def complaint_follow_up(cur: duckdb.DuckDBPyConnection, version: Version, spec: 
             with bad as (
                 select customer_key, min(ts) as first_bad
                 from {version.table("df_complaints")}
-                where {where} and (resolution_days > ? or unresolved or repeated)
+                where {where} and (coalesce(broke_promise, resolution_days > ?) or unresolved or repeated)
                 group by customer_key
             ),
             people as (
@@ -594,12 +595,14 @@ def _handling_sql(version: Version, spec: DefectionSpec) -> tuple[str, str, str,
     filters = spec.filters
     if not (filters.month_from or filters.month_to):
         worst = """(case when s.complaints = 0 then null when s.complaint_unresolved then 4
-                         when s.complaint_slowest_days > ? then 3 when s.complaint_repeated then 2 else 1 end)"""
+                         when s.complaint_broken_promise or s.complaint_slowest_days > ? then 3
+                         when s.complaint_repeated then 2 else 1 end)"""
         return worst, "", "", [spec.definition.sla_days]
     period, period_params = filters.period_sql("ts")
     cte = f"""handled as (
             select customer_key,
-                   max(case when unresolved then 4 when resolution_days > ? then 3 when repeated then 2 else 1 end) as worst
+                   max(case when unresolved then 4 when coalesce(broke_promise, resolution_days > ?) then 3
+                            when repeated then 2 else 1 end) as worst
             from {version.table("df_complaints")}
             where {period}
             group by customer_key

@@ -5,8 +5,9 @@
   days, revenue, annual spend, mean repeat spend), purchase days in the last 1..36 months, and the BG/NBD
   and Gamma-Gamma results (probability alive, expected purchases in the next 1..10 years if alive,
   expected spend per purchase).
-- `df_complaints`: one row per complaint touchpoint of stg_contacts, with its resolution time, whether it stayed
-  unresolved and whether it was repeated (the staged definition).
+- `df_complaints`: one row per complaint contact of stg_contacts (its first step), with its resolution time, whether
+  it stayed unresolved, whether it was repeated and whether it broke its own promise (the staged definitions; NULL
+  without a promise, when the fixed resolution target applies).
 - `df_fit`: one row: the as-of day, what the data holds for the models, and the fitted parameters.
 
 A purchase is a day on which the customer's transactions add up to more than zero, so invoice lines of
@@ -327,11 +328,13 @@ def _complaint_history(cur: duckdb.DuckDBPyConnection, version: Version) -> None
                coalesce(h.complaints, 0) as complaints,
                coalesce(h.any_unresolved, false) as complaint_unresolved,
                h.slowest_days as complaint_slowest_days,
+               coalesce(h.any_broken_promise, false) as complaint_broken_promise,
                coalesce(h.any_repeated, false) as complaint_repeated
         from {customers} c
         left join (
             select customer_key, count(*) as complaints, bool_or(unresolved) as any_unresolved,
-                   max(resolution_days) as slowest_days, bool_or(repeated) as any_repeated
+                   max(resolution_days) filter (where broke_promise is null) as slowest_days,
+                   bool_or(broke_promise) as any_broken_promise, bool_or(repeated) as any_repeated
             from {complaints}
             group by customer_key
         ) h on h.customer_key = c.customer_key
@@ -354,7 +357,7 @@ def _complaints(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
             create table {version.table("df_complaints")} (
                 customer_id varchar, customer_key integer, segment varchar, region varchar, churned boolean,
                 churn_date date, last_purchase date, ts timestamp, reason varchar, resolution_days double,
-                unresolved boolean, repeated boolean
+                unresolved boolean, repeated boolean, broke_promise boolean
             )
             """
         )
@@ -365,10 +368,11 @@ def _complaints(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
         create table {version.table("df_complaints")} as
         select k.customer_id, c.customer_key, c.segment, c.region, c.churned, c.churn_date, c.last_purchase,
                k.ts, coalesce(k.reason, ?) as reason, {resolution} as resolution_days,
-               coalesce(not k.resolved, false) as unresolved, coalesce(k.repeat, false) as repeated
+               coalesce(not k.resolved, false) as unresolved, coalesce(k.repeat, false) as repeated,
+               not k.within_promise as broke_promise
         from {version.table("stg_contacts")} k
         join {version.table("df_customers")} c on c.customer_id = k.customer_id
-        where k.is_complaint
+        where k.is_complaint and k.first_step
         order by k.ts, k.contact_id
         """,
         [NOT_SET],

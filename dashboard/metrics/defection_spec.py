@@ -120,8 +120,8 @@ class Definition:
             parts.append(f"BG/NBD probability alive below {self.alive_pct:g} %")
         if self.complaint:
             parts.append(
-                f"a complaint in the last {self.complaint_days} days resolved after more than {self.sla_days:g} days, "
-                "unresolved or repeated"
+                f"a complaint in the last {self.complaint_days} days that broke its own promise (its due date or "
+                f"on-time flag) or, without one, was resolved after more than {self.sla_days:g} days; unresolved or repeated"
             )
         parts.append("at risk as staged (see the definitions above)")
         return "; or ".join(parts)

@@ -45,6 +45,13 @@ HEATMAP_METRICS: dict[str, tuple[str, str, bool]] = {
 }
 
 
+WITHIN_SLA = "coalesce(within_promise, resolution_s <= ?, false)"
+"""SQL over jr_cases: a case is within the SLA when it kept its own promise (stg_contacts.within_promise: its on-time
+flag, or resolved by its due date), else when resolved within the SLA days (one ? parameter: the SLA in seconds)."""
+SLA_KNOWN = "(within_promise is not null or resolution_s is not null or not resolved)"
+"""SQL over jr_cases: the case's SLA outcome is known (a promise, a resolution time, or marked unresolved)."""
+
+
 def _check_days(value: int, name: str) -> int:
     if not isinstance(value, int) or not 1 <= value <= MAX_WINDOW_DAYS:
         raise ValueError(f"{name} must be a whole number of days from 1 to {MAX_WINDOW_DAYS}")
@@ -179,8 +186,8 @@ def stage_lanes(cur: duckdb.DuckDBPyConnection, version: Version, spec: JourneyS
         ),
         cases as (
             select c.stage_code,
-                   count(*) filter (where resolution_s is not null or not resolved) as sla_base,
-                   count(*) filter (where not resolved or resolution_s > ?) as sla_breaches
+                   count(*) filter (where {SLA_KNOWN}) as sla_base,
+                   count(*) filter (where {SLA_KNOWN} and not {WITHIN_SLA}) as sla_breaches
             from {t("jr_cases")} c
             join {t("jr_labels")} l on l.kind = 'stage' and l.code = c.stage_code and l.sla_tracked
             where {where} and (prev_gap_s is null or prev_gap_s > ?)

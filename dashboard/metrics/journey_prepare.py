@@ -10,7 +10,9 @@ Tables (all prefixed `jr_`):
 - `jr_labels`: stage and channel labels with a small integer code each (stages in the vocabulary's order,
   then unknown labels alphabetically, then "(no stage)"); 0 means "no touchpoint" in paths.
 - `jr_people`: one row per customer with touchpoints: integer key, segment, region, churned.
-- `jr_touch`: one row per touchpoint with its step (1 = the customer's first touchpoint), month and codes.
+- `jr_touch`: one row per touchpoint with its step (1 = the customer's first touchpoint), month and codes, its
+  contact's resolution and promise (stg_contacts), and its wait, handling time (seconds) and abandoned flag;
+  is_contact marks a contact once, at its first step (the later steps of a call are touchpoints, not contacts).
 
 The big tables are stored sorted by segment, region and month, so DuckDB skips the row groups a filter
 rules out (min/max per row group) instead of scanning them.
@@ -21,11 +23,12 @@ rules out (min/max per row group) instead of scanning them.
 - `jr_repeat`: customer-started contacts with a reason by segment, region, month, stage, channel, days to the
   next contact of the same customer and reason (rounded up, up to MAX_WINDOW_DAYS), that contact's channel and
   whether the contact was resolved (stg_contacts; null when the data does not say).
-- `jr_cases`: complaint-stage touchpoints, touchpoints with a resolution time and those marked unresolved (an order
-  never delivered is a case as much as one delivered late), one row each, with the gaps
+- `jr_cases`: contacts (first steps) at the complaint stage, with a resolution time or marked unresolved (an order
+  never delivered is a case as much as one delivered late), one row each, with their promise (stg_contacts), the gaps
   to the previous and next contact of the same customer and reason, resolved flag and resolution time.
 - `jr_visits`: one row per stage visit (a run of consecutive touchpoints in one stage) that is followed by
   another stage, with the days from the visit's first touchpoint to the next stage's first touchpoint.
+- `jr_waits`: touchpoints with a wait, handling time or abandoned flag (anonymous ones too), one row each.
 - `jr_paths`: one row per customer and month with touchpoints: the first touchpoint of that month and the
   MAX_STEPS - 1 touchpoints after it (stage and channel codes, months, hours since the first), and the month
   of the customer's previous touchpoint. The paths of a period starting in month a are the rows with
@@ -75,9 +78,11 @@ def prepare(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
         select p.cust_key, p.segment, p.region, p.churned,
                i.tp_id, i.ts, cast(date_trunc('month', i.ts) as date) as month,
                sl.code as stage_code, cl.code as channel_code,
-               i.reason, {initiator} as initiator, k.is_contact,
+               i.reason, {initiator} as initiator, k.is_contact and k.first_step as is_contact,
                i.satisfaction, i.effort, i.cost,
-               coalesce(k.resolved, false) as resolved, i.resolved_ts,
+               coalesce(k.resolved, false) as resolved, k.resolved_ts, k.first_step, k.within_promise, k.sla_rule,
+               {_measure(version, "wait_s", "double")} as wait_s, {_measure(version, "handle_s", "double")} as handle_s,
+               {_measure(version, "abandoned", "boolean")} as abandoned,
                row_number() over w as step,
                lag(sl.code) over w as prev_stage_code
         from (select rowid as tp_id, * from {ix} where ts is not null and customer_id is not null) i
@@ -96,21 +101,31 @@ def prepare(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
     _gaps(cur, version)
     _visits(cur, version)
     _paths(cur, version)
+    _waits(cur, version)
     cur.execute(f"drop table {t('jr_gaps')}")
+
+
+def _measure(version: Version, column: str, sql_type: str) -> str:
+    """SQL of an optional interactions column over alias i (NULL when the data has none); negative times are unknown."""
+    if not version.has("interactions", column):
+        return f"cast(null as {sql_type})"
+    return f"case when i.{column} >= 0 then i.{column} end" if sql_type == "double" else f"i.{column}"
 
 
 def _labels(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
     ix = version.table("interactions")
+    # a stage is SLA-tracked when its touchpoints carry a resolution time or a promise (a due date, an on-time flag)
+    timed = " + ".join(f"count({c})" for c in ("resolved_ts", "due_ts", "on_time") if version.has("interactions", c)) or "0"
     cur.execute(
         f"""
         create table {version.table("jr_labels")} as
         with raw as (
             select 'stage' as kind, coalesce(stage, ?) as label, bool_and(stage is null) as blank,
-                   min(list_position(?, stage)) as pos, count(*) as touchpoints, count(resolved_ts) as timed
+                   min(list_position(?, stage)) as pos, count(*) as touchpoints, {timed} as timed
             from {ix} where ts is not null group by 2
             union all
             select 'channel', coalesce(channel, ?), bool_and(channel is null), min(list_position(?, channel)),
-                   count(*), count(resolved_ts)
+                   count(*), {timed}
             from {ix} where ts is not null group by 2
         )
         select kind, label,
@@ -259,13 +274,39 @@ def _gaps(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
         create table {t("jr_cases")} as
         select x.cust_key, x.segment, x.region, x.churned, x.month, x.stage_code, x.channel_code, x.ts, x.tp_id,
                x.is_contact, g.prev_gap_s, g.next_gap_s, x.resolved,
-               case when x.resolved_ts is not null then greatest(epoch(x.resolved_ts - x.ts), 0) end as resolution_s
+               case when x.resolved_ts is not null then greatest(epoch(x.resolved_ts - x.ts), 0) end as resolution_s,
+               x.within_promise, x.sla_rule
         from {t("jr_touch")} x
         join {t("jr_labels")} l on l.kind = 'stage' and l.code = x.stage_code
         left join {t("jr_gaps")} g on g.tp_id = x.tp_id
-        where l.label = 'complaint' or x.resolved_ts is not null or not coalesce(x.resolved, true)
+        where x.first_step and (l.label = 'complaint' or x.resolved_ts is not null or not coalesce(x.resolved, true))
         order by x.segment, x.region, x.month
         """
+    )
+
+
+def _waits(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
+    """jr_waits: touchpoints with a wait, a handling time or an abandoned flag (anonymous callers included: they wait
+    too), one row each, for the medians and percentiles that cannot be summed up ahead."""
+    t = version.table
+    anonymous = f"""
+            select ? as segment, ? as region, cast(date_trunc('month', i.ts) as date) as month,
+                   {_measure(version, "wait_s", "double")} as wait_s, {_measure(version, "handle_s", "double")} as handle_s,
+                   {_measure(version, "abandoned", "boolean")} as abandoned
+            from {t("interactions")} i
+            where i.ts is not null and i.customer_id is null"""
+    cur.execute(
+        f"""
+        create table {t("jr_waits")} as
+        select * from (
+            select segment, region, month, wait_s, handle_s, abandoned from {t("jr_touch")}
+            union all
+            {anonymous}
+        )
+        where wait_s is not null or handle_s is not null or abandoned is not null
+        order by segment, region, month
+        """,
+        [NOT_SET, NOT_SET],
     )
 
 

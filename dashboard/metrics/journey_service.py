@@ -14,7 +14,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from dashboard.metrics.journey import JourneySpec, paths_scope, scope_sql
+from dashboard.metrics.journey import SLA_KNOWN, WITHIN_SLA, JourneySpec, paths_scope, scope_sql
 from dashboard.metrics.journey_prepare import DAY_S
 from dashboard.store import Version
 
@@ -64,8 +64,9 @@ MEASURES: tuple[tuple[str, str, str, str], ...] = (
         "within_sla",
         "Within SLA",
         "pct",
-        "Complaints resolved within the SLA (days) ÷ complaints with a known outcome (resolved with a time, or "
-        "unresolved); unresolved complaints count as outside the SLA.",
+        "Complaints that kept their own promise (an on-time flag, or resolved by their due date), else resolved within "
+        "the SLA (days) ÷ complaints with a known outcome (a promise, resolved with a time, or unresolved); unresolved "
+        "complaints count as outside the SLA.",
     ),
     ("unresolved", "Unresolved", "count", "Complaints not marked resolved and without a resolution time."),
 )
@@ -77,7 +78,7 @@ GROUPS: tuple[tuple[str, str], ...] = (
 )
 
 
-def _subject(cur: duckdb.DuckDBPyConnection, version: Version) -> tuple[list[int], str]:
+def case_subject(cur: duckdb.DuckDBPyConnection, version: Version) -> tuple[list[int], str]:
     """Stage codes whose cases the complaint measures cover, and what to call them: the complaint stage, else timed stages."""
     labels = cur.execute(f"select code, label, sla_tracked from {version.table('jr_labels')} where kind = 'stage'").fetchall()
     complaint = [int(code) for code, label, _ in labels if label == "complaint"]
@@ -91,7 +92,7 @@ def measures(cur: duckdb.DuckDBPyConnection, version: Version, spec: JourneySpec
     spec = spec.validate()
     t = version.table
     where, params = scope_sql(spec.filters)
-    codes, subject = _subject(cur, version)
+    codes, subject = case_subject(cur, version)
     window_s, sla_s = spec.repeat_days * DAY_S, spec.sla_days * DAY_S
     row = cur.execute(
         f"""
@@ -112,9 +113,10 @@ def measures(cur: duckdb.DuckDBPyConnection, version: Version, spec: JourneySpec
             select count(*) as complaints, count(resolution_s) as timed,
                    quantile_cont(resolution_s, 0.5) / ? as median_days,
                    quantile_cont(resolution_s, 0.9) / ? as p90_days,
-                   count(*) filter (where resolution_s <= ?) as within_sla,
-                   count(*) filter (where resolution_s is not null or not resolved) as known_outcome,
-                   count(*) filter (where not resolved) as unresolved
+                   count(*) filter (where {SLA_KNOWN} and {WITHIN_SLA}) as within_sla,
+                   count(*) filter (where {SLA_KNOWN}) as known_outcome,
+                   count(*) filter (where not resolved) as unresolved,
+                   count(*) filter (where sla_rule is not null) as promised
             from {t("jr_cases")}
             where {where} and list_contains(?, stage_code) and (prev_gap_s is null or prev_gap_s > ?)
         )
@@ -137,6 +139,7 @@ def measures(cur: duckdb.DuckDBPyConnection, version: Version, spec: JourneySpec
         within,
         known_outcome,
         unresolved,
+        promised,
     ) = row
     has = version.has
     has_reason = has("interactions", "reason")
@@ -150,7 +153,7 @@ def measures(cur: duckdb.DuckDBPyConnection, version: Version, spec: JourneySpec
         "complaints": (complaints, None, bool(codes)),
         "resolution_median": (median, None, has_times),
         "resolution_p90": (p90, None, has_times),
-        "within_sla": (within, known_outcome, has_times),
+        "within_sla": (within, known_outcome, has_times or promised > 0),
         "unresolved": (unresolved, complaints, bool(codes) and has_outcome),
     }
     rows = []
@@ -220,7 +223,7 @@ def resolution_days(cur: duckdb.DuckDBPyConnection, version: Version, spec: Jour
     """
     spec = spec.validate()
     where, params = scope_sql(spec.filters)
-    codes, _ = _subject(cur, version)
+    codes, _ = case_subject(cur, version)
     frame = cur.execute(
         f"""
         select case when resolution_s is null then -1 else least(cast(floor(resolution_s / ?) as integer), 30) end as day,
@@ -247,7 +250,7 @@ def complaint_churn(cur: duckdb.DuckDBPyConnection, version: Version, spec: Jour
     t = version.table
     where, params = scope_sql(spec.filters)
     paths_where, paths_params = paths_scope(spec.filters)
-    codes, _ = _subject(cur, version)
+    codes, _ = case_subject(cur, version)
     window_s = spec.repeat_days * DAY_S
     frame = cur.execute(
         f"""

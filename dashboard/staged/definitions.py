@@ -152,6 +152,8 @@ def describe(profile: DataProfile, definitions: Definitions) -> dict[str, str]:
         )
     else:
         repeat = "Repeat contacts cannot be told: map a reason column in interactions."
+    if profile.has_interactions and profile.contact_steps:
+        repeat += " Touchpoints sharing a contact_id are one contact, counted once at its first step."
     if profile.resolved_flag:
         resolved = (
             f"Resolved at first contact means: resolved (from column resolved) and not repeated within {_days(d.fcr_days)}."

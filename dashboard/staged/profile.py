@@ -48,6 +48,9 @@ class DataProfile:
     resolved_ts: bool = False
     complaints: bool = False
     due_dates: bool = False
+    """Whether touchpoints carry a promise: a due date (due_ts) or an on-time flag (on_time)."""
+    contact_steps: bool = False
+    """Whether touchpoints carry a contact_id, so several of them can be one contact."""
     people: int = 0
     buyers: int = 0
     repeat_buyers: int = 0
@@ -154,6 +157,8 @@ def measure(cur: duckdb.DuckDBPyConnection, version: Version) -> DataProfile:
         resolved_flag=version.has("interactions", "resolved"),
         resolved_ts=version.has("interactions", "resolved_ts"),
         complaints=complaints > 0,
+        due_dates=version.has("interactions", "due_ts") or version.has("interactions", "on_time"),
+        contact_steps=version.has("interactions", "contact_id"),
         as_of=_as_of(cur, version),
         first_day=first_day,
     )

@@ -19,7 +19,7 @@ from dashboard import access, config, contract, export
 from dashboard.access import Action
 from dashboard.escape import markdown_text
 from dashboard.ingest import encoding as enc
-from dashboard.ingest import formats, rules, sniff, templates, uploads, vocab
+from dashboard.ingest import formats, rules, sniff, steps, templates, uploads, vocab
 from dashboard.ingest.errors import IngestError
 from dashboard.ingest.joinspec import JOIN, LOOKUP, JoinFile, JoinSpec
 from dashboard.ingest.mapping import SATISFACTION_SCALES, TableMapping
@@ -319,6 +319,7 @@ def _mapping_for(upload: Upload, table: str) -> None:
     _derived(upload, table, headers)
     _formats(upload, table, headers)
     _anonymous_ids(upload, table)
+    _steps(upload, table)
     _labels(upload, table)
     st.download_button(
         "Download this mapping (JSON, for the command line)",
@@ -737,6 +738,46 @@ def _anonymous_ids(upload: Upload, table: str) -> None:
         on_change=_changed,
         help="Rows with these IDs count in channel and stage totals but are no customer (stored with no customer ID).",
     )
+
+
+STEPS_EXAMPLE = (
+    '[{"channel": "ivr", "time": "IVR start", "handle_s": "IVR Time"},\n'
+    ' {"channel": "phone", "time": "Queue start", "wait_s": "Queue Time", "abandoned": "Abandoned"},\n'
+    ' {"channel": "phone", "time": "Agent start", "handle_s": "Talk Time"}]'
+)
+
+
+def _steps(upload: Upload, table: str) -> None:
+    """One row, several touchpoints (a call log): the steps as the mapping file writes them (JSON), checked on entry."""
+    if table != "interactions":
+        return
+    mapping = upload.mapping.tables[table]
+    key, error_key = _map_key(table, "steps"), _map_key(table, "steps_error")
+
+    def _changed() -> None:
+        text = str(st.session_state[key]).strip()
+        try:
+            found = steps.parse(json.loads(text) if text else [], table)
+        except (ValueError, IngestError) as exc:  # JSON that does not parse is a ValueError
+            st.session_state[error_key] = str(exc)
+            return
+        st.session_state.pop(error_key, None)
+        upload.set_mapping(table, upload.mapping.tables[table].copy(steps=found))
+
+    with st.expander("One row, several touchpoints (call logs)", expanded=bool(mapping.steps)):
+        st.caption(
+            "When each row is one call passing IVR, queue and agent, list its steps: each step's channel (and stage) and "
+            "its own columns: ts (date and time) or time (time of day on the date mapped to ts), wait_s, handle_s, "
+            "abandoned. Every other mapped column is shared by the row's steps; channel, ts and those measures then come "
+            "from the steps, and the row's number is its contact_id when none is mapped. Leave empty for one touchpoint "
+            "per row."
+        )
+        shown = json.dumps([s.to_json() for s in mapping.steps], indent=1, ensure_ascii=False) if mapping.steps else ""
+        st.text_area("Steps (JSON)", value=shown, key=key, on_change=_changed, placeholder=STEPS_EXAMPLE, height=140)
+        if error_key in st.session_state:
+            st.error(markdown_text(st.session_state[error_key]), icon=":material/error:")
+        elif mapping.steps and upload.wide.get(table):
+            st.caption(f"Read one row per step reached: up to {len(mapping.steps)} touchpoints per row.")
 
 
 def _time_column(where, upload: Upload, table: str, headers: list[str], date_header: str) -> None:

@@ -12,8 +12,9 @@ from dashboard.access import Action
 from dashboard.charts import journey as charts
 from dashboard.contract import JOURNEY_STAGES
 from dashboard.escape import markdown_text
-from dashboard.metrics import customers, journey, journey_drill, journey_paths, journey_service
+from dashboard.metrics import customers, journey, journey_contacts, journey_drill, journey_paths, journey_service
 from dashboard.metrics.journey import HEATMAP_METRICS, JourneySpec
+from dashboard.metrics.journey_contacts import DEFAULT_WAIT_OVER_S, MAX_WAIT_OVER_S, WaitSpec
 from dashboard.metrics.journey_paths import NODE_KINDS, PathSpec, VariantSpec
 from dashboard.metrics.journey_prepare import MAX_STEPS, MAX_WINDOW_DAYS
 from dashboard.ui import auth, data, settings, state, widgets
@@ -246,6 +247,80 @@ def render_service(ctx: PageContext, spec: JourneySpec) -> None:
             widgets.chart(charts.switches(pairs, nf), key="j_switch_chart")
         else:
             st.info("No channel switches for these filters.")
+
+
+@guarded("Contacts and promises")
+def render_contacts(ctx: PageContext, spec: JourneySpec) -> None:
+    """Two lines: what one contact is (several steps sharing a contact_id, or each touchpoint), and which rule judged
+    each case of Within SLA (its on-time flag, its due date, or the fixed days) with how many cases each."""
+    nf = ctx.number_format
+    steps = ctx.metric(journey_contacts.steps, spec).iloc[0]
+    if ctx.version.has("interactions", "contact_id"):
+        st.caption(
+            f"**Contacts:** {nf.number(steps['touchpoints'], 0)} touchpoints of known customers make "
+            f"{nf.number(steps['contacts'], 0)} contacts (steps sharing a `contact_id`); first-contact resolution, "
+            "repeats, switching and complaints count contacts, each at its first step."
+        )
+    else:
+        st.caption(
+            "**Contacts:** every touchpoint is a contact of its own; map a `contact_id` (a call or case ID) so the steps "
+            "of one call (IVR, queue, agent) count once."
+        )
+    rules = ctx.metric(journey_contacts.sla_rules, spec).set_index("rule")["cases"]
+    promised = int(rules.drop("days").sum())
+    if not rules.sum():
+        return
+    if promised:
+        parts = [f"{nf.number(rules[rule], 0)} by their own {rule}" for rule in rules.index if rule != "days" and rules[rule]]
+        if rules["days"]:
+            parts.append(f"{nf.number(rules['days'], 0)} without a promise by the fixed {spec.sla_days} days")
+        st.caption("**Within SLA** judged " + ", ".join(parts) + ".")
+    else:
+        st.caption(
+            f"**Within SLA** means resolved within {spec.sla_days} days for all {nf.number(rules['days'], 0)} cases: map "
+            "`due_ts` (a due date) or `on_time` (an on-time flag) to judge each case by its own promise."
+        )
+
+
+@guarded("Waiting and handling")
+def render_waits(ctx: PageContext) -> None:
+    """Wait, handling and abandonment tiles where the data has them; one line naming what is missing where not."""
+    needs = ("wait_s", "handle_s", "abandoned")
+    if not any(ctx.version.has("interactions", c) for c in needs):
+        st.caption(
+            "**Waiting and handling times** need `wait_s`, `handle_s` or `abandoned` (a call log's Queue Time, Talk "
+            "Time, Abandoned): not in this dataset."
+        )
+        return
+    st.markdown("**Waiting and handling**")
+    over = state.widget(
+        st.columns([1, 3])[0].number_input,
+        "Long wait (seconds)",
+        "j_wait_over",
+        DEFAULT_WAIT_OVER_S,
+        state.INT,
+        valid=_between(1, MAX_WAIT_OVER_S),
+        min_value=1,
+        max_value=MAX_WAIT_OVER_S,
+        step=10,
+        help="A touchpoint that waited longer than this counts in 'Waited over'.",
+    )
+    table = ctx.metric(journey_contacts.waits, WaitSpec(ctx.filters, int(over)))
+    nf = ctx.number_format
+    for column, (_, row) in zip(st.columns(len(table)), table.iterrows(), strict=True):
+        column.metric(row["label"], _wait_text(row, nf), help=_measure_help(row, nf), border=True)
+    missing = sorted({row.needs for row in table.itertuples() if not row.available})
+    if missing:
+        st.caption("Not in this dataset: " + ", ".join(f"`{c}`" for c in missing) + ", so the tiles that need it show —.")
+
+
+def _wait_text(row: pd.Series, nf) -> str:
+    value = row["value"]
+    if value is None or pd.isna(value):
+        return "—"
+    if row["kind"] == "pct":
+        return nf.pct(value, 1)
+    return f"{nf.number(value, 0)} s" if value < 120 else f"{nf.number(value / 60, 1)} min"
 
 
 def _has_churn(ctx: PageContext) -> bool:
