@@ -188,9 +188,10 @@ def follow_link(page: Page, probe: Probe, label: str) -> Sample:
     return probe.timed(link.click)
 
 
-def move_slider(page: Page, probe: Probe, index: int = 0) -> Sample:
-    """Timed: one step right on the main area's index-th slider (keyboard, as a person would nudge it)."""
-    thumb = page.get_by_test_id("stMain").get_by_role("slider").nth(index)
+def move_slider(page: Page, probe: Probe, label: str | None = None) -> Sample:
+    """Timed: one step right on the slider called label, else the main area's first (keyboard, as a person nudges it)."""
+    sliders = page.get_by_test_id("stMain").get_by_test_id("stSlider")
+    thumb = (sliders.filter(has_text=label) if label else sliders).first.get_by_role("slider")
     thumb.focus()
     return probe.timed(lambda: page.keyboard.press("ArrowRight"))
 
@@ -255,6 +256,8 @@ def run_size(browser: Browser, db: Path, repeat: int, folder: Path) -> tuple[dic
                 add("Defection definition change", toggle(page, probe, "Own-baseline drop", DEFINITION))
                 continue
             add(f"{label} segment filter", choose_segment(page, probe))
+            if label == "Journey":
+                add("Journey Sankey control (touchpoints per customer)", move_slider(page, probe, "Touchpoints per customer"))
             open_page(page, url(server, path, region=region))
             add(f"{label} filter again, answer cached", choose_segment(page, probe))
         context.close()

@@ -15,5 +15,4 @@ if view.has_touchpoints(ctx):
     view.render_journey_map(ctx, spec)
     view.render_service(ctx, spec)
     view.render_heatmap(ctx, spec)
-    path_spec = view.render_paths(ctx)
-    view.render_drilldown(ctx, spec, path_spec)
+    view.render_paths_and_drilldown(ctx, spec)
