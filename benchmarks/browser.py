@@ -224,11 +224,26 @@ def run_size(browser: Browser, db: Path, repeat: int, folder: Path) -> tuple[dic
         kb, cpu = sample_.bytes_in / 1000, sample_.server_cpu_ms
         print(f"  {name}: {sample_.wait_ms:,.0f} ms, {kb:,.1f} kB, cpu {cpu:,.0f} ms", flush=True)
 
+    servers: list[Server] = []
+    try:
+        _actions(browser, db, repeat, folder, add, servers)
+        return results, {"server_peak_mb": servers[-1].rss_mb()}
+    finally:
+        for started in servers:
+            started.stop()
+
+
+def _actions(
+    browser: Browser, db: Path, repeat: int, folder: Path, add: Callable[[str, Sample], None], servers: list[Server]
+) -> None:
+    """Run every action repeat times, each new server appended to servers (the caller stops them)."""
     server = None
     for i in range(repeat):  # cold start: a new server process each time, its first page
         if server:
             server.stop()
+            servers.remove(server)
         server = Server(db, folder / f"server{i}")
+        servers.append(server)
         context = browser.new_context(viewport={"width": 1440, "height": 900})
         page = context.new_page()
         probe = Probe(page, server)
@@ -261,9 +276,6 @@ def run_size(browser: Browser, db: Path, repeat: int, folder: Path) -> tuple[dic
             open_page(page, url(server, path, region=region))
             add(f"{label} filter again, answer cached", choose_segment(page, probe))
         context.close()
-    memory = {"server_peak_mb": server.rss_mb()}
-    server.stop()
-    return results, memory
 
 
 def prepared_db(customers: int, workdir: Path) -> Path:
@@ -323,6 +335,7 @@ def main(argv: list[str] | None = None) -> int:
             tables.append(report(customers, results) + f"\n\nServer peak resident memory: {memory['server_peak_mb']:,.0f} MB.")
             raw[customers] = {name: [s.__dict__ for s in samples] for name, samples in results.items()}
             print(tables[-1], flush=True)
+            (workdir / f"browser-{args.label}.json").write_text(json.dumps(raw, indent=1))
         browser.close()
     (workdir / f"browser-{args.label}.json").write_text(json.dumps(raw, indent=1))
     print("\n\n".join(tables))
