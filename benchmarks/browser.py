@@ -34,6 +34,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from benchmarks import harness
 from dashboard import sample
+from dashboard.metrics import prepared
 from dashboard.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -291,6 +292,11 @@ def prepared_db(customers: int, workdir: Path) -> Path:
         store.close()
         building.rename(db)
         print(f"published {customers:,} customers in {time.perf_counter() - start:.1f} s", flush=True)
+    store = Store(db)  # a database kept from earlier code gets this code's prepared tables now, not at the cold start
+    start = time.perf_counter()
+    if store.ensure_prepared(prepared.fingerprint(), prepared.build_all):
+        print(f"prepared tables rebuilt for this code in {time.perf_counter() - start:.1f} s", flush=True)
+    store.close()
     return db
 
 
