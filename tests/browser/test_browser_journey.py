@@ -77,3 +77,17 @@ def test_a_sankey_control_reruns_only_the_paths_and_keeps_every_figure(sample_se
     expect(page.locator(".js-plotly-plot")).to_have_count(9)  # and every chart above is still drawn
     expect(page.get_by_role("heading", name="Journey map")).to_be_visible()
     assert not page.locator('[data-testid="stException"]').count()
+
+
+def test_a_table_download_is_built_when_clicked(sample_server, page: Page, tmp_path):
+    page.goto(f"{sample_server.url}/Journey?ds=sample&j_nodes=channel&j_steps=3")
+    wait_for_app(page)
+    button = page.get_by_role("button", name="Variants CSV")
+    button.scroll_into_view_if_needed()
+    with page.expect_download(timeout=60_000) as download_info:
+        button.click()
+    path = tmp_path / "variants.csv"
+    download_info.value.save_as(path)
+    header, first = path.read_text(encoding="utf-8-sig").splitlines()[:2]
+    assert header.split(",")[:3] == ["variant", "touchpoints", "customers"]
+    assert " → " in first.split(",")[0] and int(first.split(",")[1]) == 3  # the most common path of three channels
