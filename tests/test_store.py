@@ -211,3 +211,48 @@ def test_kept_tables_hold_their_select_and_only_the_newest_few_stay(store: Store
     behaviours = keep("df_behaviours", 0)
     assert kept("df_behaviours") == {behaviours} and kept("df_stage") == set(names[-KEPT_PER_PREFIX:])
     assert keep("df_stage", 0) == names[0] and names[0] in kept("df_stage")  # an old rule set is rebuilt when asked
+
+
+def test_the_database_has_a_memory_ceiling_and_spills_into_a_folder_beside_it(tmp_path: Path, monkeypatch):
+    monkeypatch.delenv("CXLENS_MEMORY_LIMIT", raising=False)
+    monkeypatch.delenv("CXLENS_TEMP_DIR", raising=False)
+    store = Store(tmp_path / "m.duckdb")
+    limit, folder = store.query_df("select current_setting('memory_limit'), current_setting('temp_directory')").iloc[0]
+    store.close()
+    assert limit == "1.8 GiB"  # "2GB" as DuckDB writes it (2 × 10^9 bytes), not DuckDB's 80 % of the machine
+    assert folder == str(tmp_path / "m.duckdb.tmp")
+    monkeypatch.setenv("CXLENS_MEMORY_LIMIT", "100MB")
+    monkeypatch.setenv("CXLENS_TEMP_DIR", str(tmp_path / "spill"))
+    store = Store(tmp_path / "n.duckdb")
+    store.restrict([tmp_path / "uploads"])
+    with store.cursor() as cur:  # a sort of about 250 MB of text under a 100 MB ceiling, file access restricted
+        cur.execute("create table big as select i, md5(i::varchar) || md5((i + 1)::varchar) as t from range(2000000) r(i)")
+        rows, last = cur.execute("select count(*), max(t) from (select t from big order by t)").fetchall()[0]
+    spilled = (tmp_path / "spill").is_dir()  # DuckDB makes the folder on the first spill and removes it on close
+    store.close()
+    assert rows == 2_000_000 and len(last) == 64
+    assert spilled
+
+
+def test_remembered_reads_see_every_write_through_any_store_of_the_file(tmp_path: Path):
+    reader, writer = Store(tmp_path / "r.duckdb"), Store(tmp_path / "r.duckdb")
+    assert reader.dataset_names() == [] and reader.get_setting("tiny", "colour", "none") == "none"
+    v1 = writer.publish("tiny", tiny_tables())
+    assert reader.dataset_names() == ["tiny"] and reader.active_version("tiny") == v1
+    writer.set_setting("tiny", "colour", {"name": "teal"})
+    assert reader.get_setting("tiny", "colour") == {"name": "teal"}
+    reader.get_setting("tiny", "colour")["name"] = "changed by a caller"  # a caller's change is not remembered
+    assert reader.get_setting("tiny", "colour") == {"name": "teal"}
+    v2 = writer.publish("tiny", tiny_tables())
+    assert reader.active_version("tiny") == v2
+    writer.activate("tiny", v1.version_id)
+    assert reader.active_version("tiny") == v1
+    writer.delete_setting("tiny", "colour")
+    assert reader.get_setting("tiny", "colour", "gone") == "gone"
+    writer.rename_dataset("tiny", "small")
+    assert reader.dataset_names() == ["small"] and reader.active_version("tiny") is None
+    writer.delete_version(v1.version_id)
+    assert reader.active_version("small") == Store.version(reader, v2.version_id)
+    writer.delete_dataset("small")
+    assert reader.dataset_names() == [] and reader.active_version("small") is None
+    reader.close()

@@ -47,3 +47,47 @@ def test_drill_down_from_a_shared_link(sample_server, page: Page):
     page.wait_for_timeout(800)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "journey-drill.png"))
+
+
+def test_a_sankey_control_reruns_only_the_paths_and_keeps_every_figure(sample_server, page: Page):
+    page.set_viewport_size({"width": 1440, "height": 6400})
+    received: list[bytes] = []
+    page.on(
+        "websocket",
+        lambda ws: ws.on(
+            "framereceived", lambda payload: received.append(bytes(payload, "utf-8") if isinstance(payload, str) else payload)
+        ),
+    )
+    page.goto(f"{sample_server.url}/Journey?ds=sample&j_nodes=channel&j_steps=3")
+    wait_for_app(page)
+    expect(page.locator(".js-plotly-plot")).to_have_count(9, timeout=30_000)
+    sankey = page.locator(".js-plotly-plot").filter(has=page.locator(".sankey"))
+    expect(sankey.locator(".node-label").filter(has_text="phone #3")).to_have_count(1, timeout=30_000)
+    assert any(b"Journey map" in frame for frame in received)  # a full run sends the journey map's heading
+    received.clear()
+    slider = page.get_by_test_id("stSlider").filter(has_text="Touchpoints per customer").get_by_role("slider")
+    slider.focus()
+    page.keyboard.press("ArrowRight")
+    expect(sankey.locator(".node-label").filter(has_text="phone #4")).to_have_count(1, timeout=30_000)
+    wait_for_app(page)
+    assert "j_steps=4" in page.url
+    sent = b"".join(received)
+    assert b"phone #4" in sent  # the new Sankey came over the wire ...
+    assert b"Journey map" not in sent and b"Touchpoints by stage and channel" not in sent  # ... the page above did not
+    expect(page.locator(".js-plotly-plot")).to_have_count(9)  # and every chart above is still drawn
+    expect(page.get_by_role("heading", name="Journey map")).to_be_visible()
+    assert not page.locator('[data-testid="stException"]').count()
+
+
+def test_a_table_download_is_built_when_clicked(sample_server, page: Page, tmp_path):
+    page.goto(f"{sample_server.url}/Journey?ds=sample&j_nodes=channel&j_steps=3")
+    wait_for_app(page)
+    button = page.get_by_role("button", name="Variants CSV")
+    button.scroll_into_view_if_needed()
+    with page.expect_download(timeout=60_000) as download_info:
+        button.click()
+    path = tmp_path / "variants.csv"
+    download_info.value.save_as(path)
+    header, first = path.read_text(encoding="utf-8-sig").splitlines()[:2]
+    assert header.split(",")[:3] == ["variant", "touchpoints", "customers"]
+    assert " → " in first.split(",")[0] and int(first.split(",")[1]) == 3  # the most common path of three channels

@@ -17,7 +17,7 @@ from dashboard.metrics.journey import HEATMAP_METRICS, JourneySpec
 from dashboard.metrics.journey_contacts import DEFAULT_WAIT_OVER_S, MAX_WAIT_OVER_S, WaitSpec
 from dashboard.metrics.journey_paths import NODE_KINDS, PathSpec, VariantSpec
 from dashboard.metrics.journey_prepare import MAX_STEPS, MAX_WINDOW_DAYS
-from dashboard.ui import auth, data, settings, state, widgets
+from dashboard.ui import auth, data, report, settings, state, widgets
 from dashboard.ui.frame import PageContext
 from dashboard.ui.sections import guarded
 
@@ -411,6 +411,16 @@ def path_controls(ctx: PageContext, labels: pd.DataFrame) -> PathSpec:
             help="The biggest links at each step; customers on the other links go to 'Other' and continue from there.",
         )
     return PathSpec(ctx.filters, int(steps), nodes, int(top))
+
+
+@st.fragment
+@guarded("Paths and drill-down")
+def render_paths_and_drilldown(ctx: PageContext, spec: JourneySpec) -> None:
+    """The Sankey, the variants and the drill-down as one fragment (the last part of the page): their controls (steps,
+    nodes, links, what to drill into, the customer) rerun only this part, not the journey map, heatmap and service
+    measures above, which their controls do not change."""
+    report.fragment_part("journey_paths")
+    render_drilldown(ctx, spec, render_paths(ctx))
 
 
 @guarded("Customer paths")

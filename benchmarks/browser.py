@@ -1,0 +1,359 @@
+"""What a person waits: every page's main actions timed in headless Chromium against `streamlit run`.
+
+For each action: the time from the action (a click or key press) until the app is idle again with the changed
+figures drawn (Streamlit's script state back to notRunning after a run, then two animation frames), the time from the
+browser's rerun request (the first websocket frame it sends) to the same point, the bytes the server sent over the
+websocket for it, and the server process's CPU time (user + system, from /proc) spent on it. Medians of --repeat.
+
+Each repeat starts from a different region filter (North, South, ...), so a "first open" or "filter change" finds
+nothing cached; the "cached" case repeats the same change in a new session, so every answer comes from the cache.
+
+    python -m benchmarks.browser --customers 20000 100000 --repeat 5 --workdir /tmp/bench
+
+Not a test: nothing here asserts on time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlencode
+
+from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+from benchmarks import harness
+from dashboard import sample
+from dashboard.metrics import prepared
+from dashboard.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-dev-shm-usage"]
+DATASET = "bench"
+REGIONS = ("North", "South", "West", "East", "Central")
+"""One region per repeat: each repeat's first open and filter change finds nothing cached."""
+SEGMENT = "Small business"
+DEFINITION = "Definition of a defected customer"
+TICKS = os.sysconf("SC_CLK_TCK")
+
+# Counts every change of Streamlit's script state to "running" (a page or fragment run), however short.
+_OBSERVE_RUNS = """
+window.__runs = 0;
+new MutationObserver((records) => {
+  for (const r of records) {
+    if (r.target.getAttribute && r.target.getAttribute('data-test-script-state') === 'running') window.__runs += 1;
+  }
+}).observe(document, {subtree: true, attributes: true, attributeFilter: ['data-test-script-state']});
+"""
+_IDLE = "(n) => window.__runs > n && document.querySelector('[data-testid=\"stApp\"]')?.dataset.testScriptState === 'notRunning'"
+_TWO_FRAMES = "() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))"
+
+
+class Server:
+    """`streamlit run app.py` on a private copy of a database, on a free port."""
+
+    def __init__(self, source_db: Path, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        db = folder / "cxlens.duckdb"
+        shutil.copy(source_db, db)
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.url = f"http://localhost:{self.port}"
+        env = {**os.environ, "CXLENS_DB": str(db), "CXLENS_UPLOAD_DIR": str(folder / "uploads"), "CXLENS_NO_SAMPLE": "1"}
+        self.log = open(folder / "streamlit.log", "w")  # noqa: SIM115
+        cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(self.port), "--server.headless", "true"]
+        self.process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            try:
+                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError("streamlit did not start within 120 s")
+
+    def cpu_s(self) -> float:
+        """The server process's user + system CPU seconds so far."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / TICKS
+
+    def rss_mb(self) -> float:
+        """The server's peak resident set size in MB."""
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+        return 0.0
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.log.close()
+
+
+@dataclass
+class Sample:
+    """One timed action."""
+
+    wait_ms: float
+    from_request_ms: float
+    bytes_in: int
+    server_cpu_ms: float
+
+
+@dataclass
+class Probe:
+    """Watches one page's websocket: frames and bytes the server sent, when the browser last sent."""
+
+    page: Page
+    server: Server
+    received: int = 0
+    sent_at: list[float] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.page.add_init_script(_OBSERVE_RUNS)
+        self.page.on("websocket", self._socket)
+
+    def _socket(self, ws) -> None:
+        ws.on("framereceived", lambda payload: self._received(payload))
+        ws.on("framesent", lambda _payload: self.sent_at.append(time.perf_counter()))
+
+    def _received(self, payload: str | bytes) -> None:
+        self.received += len(payload)
+
+    def runs(self) -> int:
+        return self.page.evaluate("() => window.__runs || 0")
+
+    def timed(self, act: Callable[[], None], timeout_ms: float = 180_000) -> Sample:
+        """Do act and wait until a run it caused has finished and the result is drawn."""
+        runs = self.runs()
+        received, cpu, sends = self.received, self.server.cpu_s(), len(self.sent_at)
+        start = time.perf_counter()
+        act()
+        self.page.wait_for_function(_IDLE, arg=runs, polling="raf", timeout=timeout_ms)
+        self.page.evaluate(_TWO_FRAMES)
+        end = time.perf_counter()
+        request = self.sent_at[sends] if len(self.sent_at) > sends else start
+        return Sample((end - start) * 1000, (end - request) * 1000, self.received - received, (self.server.cpu_s() - cpu) * 1000)
+
+
+def wait_idle(page: Page) -> None:
+    """Wait until the app has finished its run and drawn it (twice over: a rerun can follow the first)."""
+    for _ in range(2):
+        page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=180_000)
+        page.wait_for_timeout(250)
+
+
+def url(server: Server, path: str = "", **params: str) -> str:
+    """The app's URL for a page path (e.g. "Journey") with the dataset and params."""
+    return f"{server.url}/{path}?" + urlencode({"ds": DATASET, **params})
+
+
+def open_page(page: Page, address: str) -> None:
+    page.goto(address)
+    wait_idle(page)
+
+
+def choose_segment(page: Page, probe: Probe, option: str = SEGMENT) -> Sample:
+    """Timed: pick option in the sidebar's segment filter (the list is opened and typed into before the clock starts)."""
+    box = page.get_by_test_id("stSidebar").locator('[data-testid="stMultiSelect"]').nth(0).locator("input")
+    box.click()
+    page.keyboard.type(option)
+    choice = page.get_by_role("option", name=option).first
+    choice.wait_for(timeout=30_000)
+    sample_ = probe.timed(choice.click)
+    page.keyboard.press("Escape")
+    return sample_
+
+
+def follow_link(page: Page, probe: Probe, label: str) -> Sample:
+    """Timed: click the sidebar's link to a page."""
+    link = page.get_by_test_id("stSidebar").get_by_role("link", name=label, exact=True)
+    return probe.timed(link.click)
+
+
+def move_slider(page: Page, probe: Probe, label: str | None = None) -> Sample:
+    """Timed: one step right on the slider called label, else the main area's first (keyboard, as a person nudges it)."""
+    sliders = page.get_by_test_id("stMain").get_by_test_id("stSlider")
+    thumb = (sliders.filter(has_text=label) if label else sliders).first.get_by_role("slider")
+    thumb.focus()
+    return probe.timed(lambda: page.keyboard.press("ArrowRight"))
+
+
+def step_number(page: Page, probe: Probe, label: str) -> Sample:
+    """Timed: click the + of the number input called label."""
+    box = page.get_by_test_id("stNumberInput").filter(has_text=label).first
+    return probe.timed(box.get_by_test_id("stNumberInputStepUp").click)
+
+
+def toggle(page: Page, probe: Probe, label: str, inside: str | None = None) -> Sample:
+    """Timed: flip the toggle called label (inside the expander called inside, opened first)."""
+    switch = page.get_by_test_id("stCheckbox").filter(has_text=label).first.locator("label")
+    if inside and not switch.is_visible():
+        page.get_by_test_id("stExpander").filter(has_text=inside).first.locator("summary").first.click()
+        switch.wait_for(state="visible")
+    return probe.timed(switch.click)
+
+
+PAGES = {"Journey": "Journey", "Funnel": "Funnel", "Behaviours": "Behaviours", "What-if": "What-if", "Defection": "Defection"}
+"""Sidebar label -> URL path of each page measured."""
+
+
+def run_size(browser: Browser, db: Path, repeat: int, folder: Path) -> tuple[dict[str, list[Sample]], dict]:
+    """Every action at one size; the samples per action and the server's peak memory."""
+    results: dict[str, list[Sample]] = {}
+
+    def add(name: str, sample_: Sample) -> None:
+        results.setdefault(name, []).append(sample_)
+        kb, cpu = sample_.bytes_in / 1000, sample_.server_cpu_ms
+        print(f"  {name}: {sample_.wait_ms:,.0f} ms, {kb:,.1f} kB, cpu {cpu:,.0f} ms", flush=True)
+
+    servers: list[Server] = []
+    try:
+        _actions(browser, db, repeat, folder, add, servers)
+        return results, {"server_peak_mb": servers[-1].rss_mb()}
+    finally:
+        for started in servers:
+            started.stop()
+
+
+def _actions(
+    browser: Browser, db: Path, repeat: int, folder: Path, add: Callable[[str, Sample], None], servers: list[Server]
+) -> None:
+    """Run every action repeat times, each new server appended to servers (the caller stops them)."""
+    server = None
+    for i in range(repeat):  # cold start: a new server process each time, its first page
+        if server:
+            server.stop()
+            servers.remove(server)
+        server = Server(db, folder / f"server{i}")
+        servers.append(server)
+        context = browser.new_context(viewport={"width": 1440, "height": 900})
+        page = context.new_page()
+        probe = Probe(page, server)
+        add("cold start to Overview figures", probe.timed(lambda page=page, server=server: page.goto(url(server))))
+        context.close()
+    assert server is not None
+    for i in range(repeat):
+        context = browser.new_context(viewport={"width": 1440, "height": 900})
+        try:
+            _one_repeat(context.new_page(), server, REGIONS[i % len(REGIONS)], add)
+        except PlaywrightTimeout as exc:  # a lost click on a loaded machine: the repeat's other samples stand
+            print(f"  repeat {i + 1}: an action did not finish ({str(exc).splitlines()[0]}); its remaining actions skipped")
+        context.close()
+
+
+def _one_repeat(page: Page, server: Server, region: str, add: Callable[[str, Sample], None]) -> None:
+    """Every page's actions once, in one browser session starting from region."""
+    probe = Probe(page, server)
+    open_page(page, url(server, region=region))
+    add("Overview segment filter", choose_segment(page, probe))
+    open_page(page, url(server, region=region))
+    add("Overview filter again, answer cached", choose_segment(page, probe))
+    for label, path in PAGES.items():
+        open_page(page, url(server, region=region))
+        add(f"{label} first open", follow_link(page, probe, label))
+        if label == "What-if":
+            add("What-if slider move", move_slider(page, probe))
+            add("What-if slider move", move_slider(page, probe))
+            continue
+        if label == "Defection":
+            add("Defection definition change", toggle(page, probe, "Own-baseline drop", DEFINITION))
+            add("Defection definition change", toggle(page, probe, "Own-baseline drop", DEFINITION))
+            continue
+        add(f"{label} segment filter", choose_segment(page, probe))
+        if label == "Journey":
+            add("Journey Sankey control (touchpoints per customer)", move_slider(page, probe, "Touchpoints per customer"))
+        open_page(page, url(server, path, region=region))
+        add(f"{label} filter again, answer cached", choose_segment(page, probe))
+
+
+def prepared_db(customers: int, workdir: Path) -> Path:
+    """A database with the sample of customers published as dataset "bench" (built once and kept in workdir)."""
+    db = workdir / f"browser-n{customers}.duckdb"
+    if not db.exists():
+        folder = harness.dataset_folder(customers, 1, workdir)
+        building = db.with_suffix(".building")
+        building.unlink(missing_ok=True)
+        store = Store(building)
+        start = time.perf_counter()
+        sample.publish(store, folder, DATASET)
+        store.close()
+        building.rename(db)
+        print(f"published {customers:,} customers in {time.perf_counter() - start:.1f} s", flush=True)
+    store = Store(db)  # a database kept from earlier code gets this code's prepared tables now, not at the cold start
+    start = time.perf_counter()
+    if store.ensure_prepared(prepared.fingerprint(), prepared.build_all):
+        print(f"prepared tables rebuilt for this code in {time.perf_counter() - start:.1f} s", flush=True)
+    store.close()
+    return db
+
+
+def report(customers: int, results: dict[str, list[Sample]]) -> str:
+    """A markdown table of medians."""
+    lines = [
+        f"**{customers:,} customers**",
+        "",
+        "| action | waits (ms) | from the rerun request (ms) | sent per rerun (kB) | server CPU (ms) | n |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for name, samples in results.items():
+        keys = ("wait_ms", "from_request_ms", "bytes_in", "server_cpu_ms")
+        med = {k: statistics.median(getattr(s, k) for s in samples) for k in keys}
+        lines.append(
+            f"| {name} | {med['wait_ms']:,.0f} | {med['from_request_ms']:,.0f} | {med['bytes_in'] / 1000:,.1f} "
+            f"| {med['server_cpu_ms']:,.0f} | {len(samples)} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, nargs="+", default=[20_000, 100_000])
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--workdir", type=Path, default=harness.WORK)
+    parser.add_argument("--label", default="run", help="name of the JSON file of raw samples written to workdir")
+    args = parser.parse_args(argv)
+    workdir = args.workdir.resolve()
+    workdir.mkdir(parents=True, exist_ok=True)
+    tables = []
+    raw = {}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        for customers in args.customers:
+            db = prepared_db(customers, workdir)
+            print(f"{customers:,} customers, median of {args.repeat}", flush=True)
+            folder = workdir / f"browser-run-n{customers}"
+            shutil.rmtree(folder, ignore_errors=True)
+            results, memory = run_size(browser, db, args.repeat, folder)
+            shutil.rmtree(folder, ignore_errors=True)
+            tables.append(report(customers, results) + f"\n\nServer peak resident memory: {memory['server_peak_mb']:,.0f} MB.")
+            raw[customers] = {name: [s.__dict__ for s in samples] for name, samples in results.items()}
+            print(tables[-1], flush=True)
+            (workdir / f"browser-{args.label}.json").write_text(json.dumps(raw, indent=1))
+        browser.close()
+    (workdir / f"browser-{args.label}.json").write_text(json.dumps(raw, indent=1))
+    print("\n\n".join(tables))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
