@@ -164,7 +164,7 @@ def test_the_page_report_holds_what_the_page_shows(app_tiny_db):
     at.multiselect(key="w:segment").set_value(["Business"]).run()
     page = at.session_state["_page_report"].to_html()
     assert "CX Lens · Overview" in page
-    assert "segment Business" in page
+    assert "segments: Business" in page
     assert "$1,250" in page
     assert page.count('class="plotly-graph-div"') == 1
 

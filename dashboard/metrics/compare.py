@@ -1,0 +1,142 @@
+"""Compared with when: the earlier period a page's headline figures are set against, and the change in each figure."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date
+
+import pandas as pd
+
+from dashboard.formatting import NumberFormat, shown
+from dashboard.metrics.scope import Filters, as_date, month_start
+
+MODES: dict[str, str] = {
+    "previous": "Previous period of the same length",
+    "year": "Same months a year earlier",
+    "none": "No comparison",
+}
+"""The comparisons a user can pick (kept in the URL as vs), in the order offered; the first is the default."""
+DEFAULT_MODE = "previous"
+
+
+def add_months(day: date, months: int) -> date:
+    """The first day of the month months after (before, when negative) day's month."""
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def month_count(first: date, last: date) -> int:
+    """Months from first's month to last's month, both counted (Jan to Mar = 3)."""
+    return (last.year - first.year) * 12 + last.month - first.month + 1
+
+
+def _month(day: date) -> str:
+    return f"{day:%b} {day.year:04d}"
+
+
+def period_words(first: date, last: date) -> str:
+    """A month range in words: "Mar 2024", or "Jan 2024 to Mar 2024"."""
+    return _month(first) if (first.year, first.month) == (last.year, last.month) else f"{_month(first)} to {_month(last)}"
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The earlier period the figures are compared with: its Filters (same segments and regions, earlier months), or
+    None with one line saying why there is no comparison."""
+
+    mode: str = DEFAULT_MODE
+    filters: Filters | None = None
+    why_not: str = ""
+
+    @property
+    def label(self) -> str:
+        """Short text for a tile's change: "vs Oct 2023 to Dec 2023"; empty when there is no comparison."""
+        if self.filters is None or self.filters.month_from is None or self.filters.month_to is None:
+            return ""
+        return "vs " + period_words(self.filters.month_from, self.filters.month_to)
+
+    def describe(self) -> str:
+        """The comparison in words, for the context line and exports."""
+        if self.mode == "none":
+            return "no comparison"
+        if self.filters is None:
+            return "no comparison (" + self.why_not.rstrip(".") + ")"
+        return "compared with " + self.label.removeprefix("vs ")
+
+
+def earlier_period(filters: Filters, first_month: object, last_month: object, mode: str = DEFAULT_MODE) -> Comparison:
+    """The period to compare filters' months with: the months just before, as many as are chosen ("previous"), or the
+    same months twelve months earlier ("year"); no comparison when the data has no dates or does not reach back to
+    every month of that earlier period (a part-covered period would show a fake fall)."""
+    if mode not in MODES:
+        raise ValueError(f"unknown comparison {mode!r}")
+    if mode == "none":
+        return Comparison("none")
+    first, last = as_date(first_month), as_date(last_month)
+    if first is None or last is None:
+        return Comparison(mode, why_not="No change shown: the data has no dates, so there is no earlier period.")
+    lo = month_start(filters.month_from or first)
+    hi = month_start(filters.month_to or last)
+    shift = month_count(lo, hi) if mode == "previous" else 12
+    earlier_lo, earlier_hi = add_months(lo, -shift), add_months(hi, -shift)
+    if earlier_lo < month_start(first):
+        return Comparison(
+            mode,
+            why_not=f"No change shown: the data starts in {_month(first)}, so it does not cover "
+            f"{period_words(earlier_lo, earlier_hi)}.",
+        )
+    return Comparison(mode, replace(filters, month_from=earlier_lo, month_to=earlier_hi).validate())
+
+
+@dataclass(frozen=True)
+class Change:
+    """One figure's change against the earlier period: the text for the tile, its description and colour rule."""
+
+    text: str
+    description: str
+    lower_is_better: bool
+
+
+def change_text(now: object, before: object, kind: str, number_format: NumberFormat) -> str | None:
+    """now − before written by kind with its sign ("+$1.20K", "-3", "+1.50 pts" for shares), "0" when unchanged;
+    None when either value is missing or not finite (never a fake 0)."""
+    if not (shown(now) and shown(before)):
+        return None
+    change = float(now) - float(before)
+    if change == 0:
+        return "0"
+    sign = "+" if change > 0 else "-"
+    size = abs(change)
+    if kind == "pct":
+        return f"{sign}{number_format.number(size * 100, 2)} pts"
+    if kind == "money":
+        return sign + number_format.money(size)
+    if kind == "count":
+        return sign + number_format.number(size, 0)
+    return sign + number_format.number(size, 2)
+
+
+def changes(
+    current: pd.DataFrame,
+    earlier: pd.DataFrame,
+    comparison: Comparison,
+    number_format: NumberFormat,
+    lower_is_better: frozenset[str] = frozenset(),
+) -> dict[str, Change]:
+    """Per KPI key (frames with key, kind and value, as the metrics return them): the change from earlier to current,
+    left out where either value is missing."""
+    before = dict(zip(earlier["key"], earlier["value"], strict=True))
+    out = {}
+    for _, row in current.iterrows():
+        text = change_text(row["value"], before.get(row["key"]), row["kind"], number_format)
+        if text is not None:
+            out[row["key"]] = Change(text, comparison.label, row["key"] in lower_is_better)
+    return out
+
+
+OVERVIEW_LOWER_IS_BETTER = frozenset({"churn_rate", "contacts_per_customer", "cost_to_serve"})
+"""Overview KPIs where a fall is good news (the change is coloured green when it goes down)."""
+
+
+NO_COMPARISON = Comparison("none")
+"""No comparison chosen: figures are shown without a change."""
