@@ -65,7 +65,7 @@ class ViewContext:
         """A copy of fig with the context line as its subtitle (escaped: dataset names and filters come from uploads)."""
         fig = go.Figure(fig)
         top = fig.layout.margin.t
-        fig.update_layout(title_subtitle_text=plotly_text(self.line()), title_subtitle_font_size=12)
+        fig.update_layout(title_subtitle_text=plotly_text(self.line()), title_subtitle_font_size=14)
         if not fig.layout.title.text:
             fig.update_layout(title_text=" ")
         return fig.update_layout(margin_t=max(top or 0, 90))
