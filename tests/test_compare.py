@@ -101,7 +101,7 @@ def test_overview_march_against_february_by_hand(tiny):
     assert texts["cost_to_serve"] == "+$7.50"
     # satisfaction: Feb (4 + 2 + 5) / 3; Mar (4 + 5) / 2
     assert texts["mean_satisfaction"] == "+0.83"
-    lower = {key for key, change in changes.items() if change.lower_is_better}
+    lower = {key for key, change in changes.items() if change.colour == "inverse"}
     assert lower == {"churn_rate", "contacts_per_customer", "cost_to_serve"}
     assert {change.description for change in changes.values()} == {"vs Feb 2024"}
 

@@ -621,3 +621,21 @@ def churn_by_behaviour(frame: pd.DataFrame, catalogue: Catalogue) -> pd.DataFram
 
 def _float(value: object) -> float | None:
     return None if value is None or pd.isna(value) else float(value)
+
+
+def headline(adoption: pd.DataFrame, base: float) -> pd.DataFrame:
+    """The page's headline figures (key, kind, value): customers in scope, and the savings potential a year = Σ of the
+    behaviours' potential (None when no behaviour is priced)."""
+    priced = adoption["potential"].dropna() if len(adoption) else pd.Series(dtype=float)
+    return pd.DataFrame(
+        [
+            {"key": "customers_in_scope", "kind": "count", "value": float(base)},
+            {"key": "savings_potential", "kind": "money", "value": float(priced.sum()) if len(priced) else None},
+        ]
+    )
+
+
+def in_scope(summary: pd.DataFrame) -> float:
+    """Customers in scope, from summary's "all" row (0 when there is none)."""
+    total = summary[summary["dimension"] == "all"]
+    return float(total["in_scope"].iloc[0]) if len(total) else 0.0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -90,11 +91,12 @@ def earlier_period(filters: Filters, first_month: object, last_month: object, mo
 
 @dataclass(frozen=True)
 class Change:
-    """One figure's change against the earlier period: the text for the tile, its description and colour rule."""
+    """One figure's change against the earlier period: the text for the tile, its description and how it is coloured:
+    "normal" (up is good, green), "inverse" (down is good) or "off" (neither: grey)."""
 
     text: str
     description: str
-    lower_is_better: bool
+    colour: str = "normal"
 
 
 def change_text(now: object, before: object, kind: str, number_format: NumberFormat) -> str | None:
@@ -113,7 +115,13 @@ def change_text(now: object, before: object, kind: str, number_format: NumberFor
         return sign + number_format.money(size)
     if kind == "count":
         return sign + number_format.number(size, 0)
+    if kind == "days":
+        return f"{sign}{number_format.number(size, 1)} days"
     return sign + number_format.number(size, 2)
+
+
+def _value(row: pd.Series) -> object:
+    return row["value"]
 
 
 def changes(
@@ -122,15 +130,23 @@ def changes(
     comparison: Comparison,
     number_format: NumberFormat,
     lower_is_better: frozenset[str] = frozenset(),
+    neutral: frozenset[str] = frozenset(),
+    figure: Callable[[pd.Series], object] = _value,
+    only: frozenset[str] | None = None,
 ) -> dict[str, Change]:
-    """Per KPI key (frames with key, kind and value, as the metrics return them): the change from earlier to current,
-    left out where either value is missing."""
-    before = dict(zip(earlier["key"], earlier["value"], strict=True))
+    """Per KPI key (frames with key, kind and the figure shown, value unless figure picks another column, as the
+    metrics return them; only these keys when given): the change from earlier to current, left out where either
+    figure is missing."""
+    before = {row["key"]: figure(row) for _, row in earlier.iterrows()}
     out = {}
     for _, row in current.iterrows():
-        text = change_text(row["value"], before.get(row["key"]), row["kind"], number_format)
+        if only is not None and row["key"] not in only:
+            continue
+        text = change_text(figure(row), before.get(row["key"]), row["kind"], number_format)
         if text is not None:
-            out[row["key"]] = Change(text, comparison.label, row["key"] in lower_is_better)
+            key = row["key"]
+            colour = "off" if key in neutral else "inverse" if key in lower_is_better else "normal"
+            out[key] = Change(text, comparison.label, colour)
     return out
 
 
@@ -140,3 +156,14 @@ OVERVIEW_LOWER_IS_BETTER = frozenset({"churn_rate", "contacts_per_customer", "co
 
 NO_COMPARISON = Comparison("none")
 """No comparison chosen: figures are shown without a change."""
+
+
+JOURNEY_LOWER_IS_BETTER = frozenset(
+    {"repeat_rate", "channel_switching", "complaints", "resolution_median", "resolution_p90", "unresolved"}
+)
+"""Journey service measures where a fall is good news."""
+JOURNEY_NEUTRAL = frozenset({"customer_started"})
+"""Journey service measures that are neither better nor worse when they move."""
+
+DEFECTION_PERIOD_FIGURES = frozenset({"defection_rate", "defected", "value_lost"})
+"""Defection tiles that belong to the chosen months (at risk and lifetime value are as of the last day: no change)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -42,14 +43,23 @@ class PageContext:
         return data.run_metric(fn, self.version, self.filters if spec is None else spec)
 
     def changes(
-        self, fn: Callable[..., pd.DataFrame], current: pd.DataFrame, lower_is_better: frozenset[str] = frozenset()
+        self, fn: Callable[..., pd.DataFrame], current: pd.DataFrame, spec: Any = None, **rules: Any
     ) -> dict[str, compare.Change]:
-        """Change of each KPI in current (fn's result for the shared filters) against fn's result for the comparison
-        period: the same definition called with the earlier months; {} when there is no comparison."""
-        if self.comparison.filters is None:
+        """Change of each KPI in current (fn's result for spec, default the shared filters) against fn's result for the
+        comparison period: the same definition and spec, only its filters' months earlier; {} when there is no
+        comparison. rules: compare.changes' lower_is_better, neutral and figure."""
+        earlier_spec = self.earlier(spec)
+        if earlier_spec is None:
             return {}
-        earlier = self.metric(fn, self.comparison.filters)
-        return compare.changes(current, earlier, self.comparison, self.number_format, lower_is_better)
+        return compare.changes(current, self.metric(fn, earlier_spec), self.comparison, self.number_format, **rules)
+
+    def earlier(self, spec: Any = None) -> Any:
+        """spec (default the shared filters) with its filters' months moved to the comparison period; None when there
+        is no comparison."""
+        earlier_filters = self.comparison.filters
+        if earlier_filters is None:
+            return None
+        return earlier_filters if spec is None else dataclasses.replace(spec, filters=earlier_filters)
 
     def show_definitions(self, *concepts: str) -> None:
         """One caption saying how each concept (kind, prospect, defected, at_risk, repeat, resolved) is read from this

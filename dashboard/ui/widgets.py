@@ -34,26 +34,26 @@ def kpi_tiles(
             if not kpi["available"]:
                 help_text += " Not in this dataset: its files do not provide the columns this needs."
             change = changes.get(kpi.get("key"))
-            if change is None:
-                column.metric(kpi["label"], value, help=help_text, border=True)
-            else:
-                column.metric(
-                    kpi["label"],
-                    value,
-                    delta=change.text,
-                    delta_color="inverse" if change.lower_is_better else "normal",
-                    delta_description=change.description,
-                    help=help_text,
-                    border=True,
-                )
-                help_text = f"Change {change.description}: {change.text}. {help_text}"
-            shown.append((kpi["label"], value, help_text))
+            column.metric(kpi["label"], value, help=help_text, border=True, **delta(change))
+            shown.append((kpi["label"], value, with_change(help_text, change)))
     if comparison is not None and comparison.why_not:
         st.caption(comparison.why_not)
     if (page_report := report.current()) is not None:
         page_report.kpis(shown)
         if comparison is not None and comparison.why_not:
             page_report.text(comparison.why_not)
+
+
+def delta(change: Change | None) -> dict[str, str]:
+    """st.metric's delta arguments for change (its text, colour rule and "vs ..." description); none without one."""
+    if change is None:
+        return {}
+    return {"delta": change.text, "delta_color": change.colour, "delta_description": change.description}
+
+
+def with_change(definition: str, change: Change | None) -> str:
+    """A tile's definition for the report, led by its change when it has one."""
+    return definition if change is None else f"Change {change.description}: {change.text}. {definition}"
 
 
 MISSING = "—"

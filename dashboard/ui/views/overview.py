@@ -16,7 +16,7 @@ def render_kpis(ctx: PageContext) -> None:
     """The eight KPI tiles for the active dataset and filters, each with its definition and its change against the
     comparison period."""
     kpis = ctx.metric(overview.kpis)
-    changes = ctx.changes(overview.kpis, kpis, compare.OVERVIEW_LOWER_IS_BETTER)
+    changes = ctx.changes(overview.kpis, kpis, lower_is_better=compare.OVERVIEW_LOWER_IS_BETTER)
     widgets.kpi_tiles(kpis, ctx.number_format, changes=changes, comparison=ctx.comparison)
     ctx.show_definitions("kind", "prospect", "defected")
 
