@@ -155,3 +155,48 @@ def test_every_export_names_its_context(app_db, page: str, monkeypatch: pytest.M
             assert about["Segments"] == HOSTILE_SEGMENT
             assert about["Months"] == "Mar 2024"
             assert about["Compared with"] == "compared with Feb 2024"
+
+
+def _tiles(at: AppTest) -> dict[str, tuple[str, str, str]]:
+    """label -> (change, its description, better or worse: GREEN, RED or GRAY), "" where the tile has no change."""
+    return {
+        m.label: (m.proto.delta, m.proto.delta_description, Metric.MetricColor.Name(m.proto.color) if m.proto.delta else "")
+        for m in at.metric
+    }
+
+
+def test_journey_service_tiles_march_against_february(app_db):
+    tiles = _tiles(_run("Journey", {"period": "2024-03..2024-03"}))
+    # complaint-stage contacts: B on 1 and 3 February, D on 21 March; fewer complaints is better
+    assert tiles["Complaints"] == ("-1", "vs Feb 2024", "GREEN")
+    # the tiny data has no reason, resolution or initiator: those tiles show "—" and no change, never a fake 0
+    assert tiles["First-contact resolution"] == tiles["Within SLA"] == ("", "", "")
+
+
+def test_behaviours_headline_march_against_february(app_db):
+    tiles = _tiles(_run("Behaviours", {"period": "2024-03..2024-03"}))
+    # active customers at the end of the month: Feb A and C (B left on 10 Feb), Mar A and C (D left on 30 Mar)
+    assert tiles["Customers in scope"] == ("0", "vs Feb 2024", "GRAY")
+    # both e-billing in both months: the same gap, the same potential
+    assert tiles["Savings potential a year"] == ("0", "vs Feb 2024", "GRAY")
+    assert tiles["Behaviours measured in the data"] == ("", "", "")
+
+
+def test_defection_period_tiles_march_against_february(app_db):
+    tiles = _tiles(_run("Defection", {"period": "2024-03..2024-03"}))
+    # Feb: A, B, C with B leaving; Mar: A, C, D with D leaving: one of three both times
+    assert tiles["Defection rate"] == ("0", "vs Feb 2024", "GRAY")
+    assert tiles["Defected"] == ("0", "vs Feb 2024", "GRAY")
+    # more value lost is worse, whatever its size
+    assert tiles["Lifetime value lost"][0].startswith("+") and tiles["Lifetime value lost"][2] == "RED"
+    # at risk and lifetime value are as of the last day in the data: the months do not move them, so no change
+    assert tiles["At risk now"] == tiles["Revenue at risk"] == tiles["Lifetime value per customer"] == ("", "", "")
+
+
+def test_sales_funnel_tiles_march_against_february(app_db):
+    tiles = _tiles(_run("Funnel", {"period": "2024-03..2024-03", "f_tab": "Sales funnel", "f_window": "7"}))
+    # leads of February: C (signed up 1 Feb, first order 3 Feb: 2 days) and P (20 Feb, never ordered);
+    # of March: D (15 Mar, first order 20 Mar: 5 days). Conversion within 7 days 1/2 then 1/1, median 2 then 5 days
+    assert tiles["Leads with a closed window"] == ("-1", "vs Feb 2024", "GRAY")  # more or fewer leads: neither
+    assert tiles["Converted within 7 days"] == ("+50.00 pts", "vs Feb 2024", "GREEN")
+    assert tiles["Median days to first order"] == ("+3.0 days", "vs Feb 2024", "RED")
