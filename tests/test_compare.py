@@ -11,6 +11,7 @@ from dashboard.formatting import NumberFormat
 from dashboard.metrics import compare, overview
 from dashboard.metrics.scope import Filters
 from dashboard.store import Store
+from tests import shapes
 from tests.tiny import tiny_tables
 
 JAN, FEB, MAR = date(2024, 1, 1), date(2024, 2, 1), date(2024, 3, 1)
@@ -111,3 +112,26 @@ def test_a_figure_missing_in_either_period_has_no_change():
     before = pd.DataFrame({"key": ["a", "b"], "kind": ["count", "count"], "value": [None, 2.0]})
     comparison = compare.Comparison("previous", Filters(month_from=FEB, month_to=FEB))
     assert compare.changes(now, before, comparison, NF) == {}
+
+
+@pytest.mark.parametrize(
+    ("shape", "why_not"),
+    [
+        ("single_month", "No change shown: the data starts in Mar 2024, so it does not cover Feb 2024."),
+        ("customers_only_without_dates", "No change shown: the data has no dates, so there is no earlier period."),
+    ],
+)
+def test_shapes_without_an_earlier_period_say_why(tmp_path, shape: str, why_not: str):
+    path = shapes.publish_all(tmp_path / "shapes.duckdb", tmp_path, [shape])
+    store = Store(path)
+    version = store.active_version(shape)
+    with store.cursor() as cur:
+        span = overview.month_span(cur, version).iloc[0]
+    # the page's default months are all the data holds: March 2024 alone, or none without dates
+    months = Filters(month_from=MAR, month_to=MAR) if shape == "single_month" else Filters()
+    for mode in ("previous", "year"):
+        found = compare.earlier_period(months, span["first_month"], span["last_month"], mode)
+        assert found.filters is None and found.label == ""
+        if mode == "previous" or shape != "single_month":
+            assert found.why_not == why_not
+    store.close()
