@@ -46,6 +46,13 @@ def test_no_comparison_when_the_data_does_not_reach_back():
     assert compare.earlier_period(Filters(month_from=FEB, month_to=MAR), JAN, MAR).filters is None
 
 
+def test_no_comparison_before_the_first_year():
+    # dates that look wrong (the sidebar offers no month choice, so the months are the data's whole span)
+    found = compare.earlier_period(Filters(), date(1, 1, 1), date(9999, 12, 1))
+    assert found.filters is None
+    assert found.why_not == "No change shown: the data starts in Jan 0001, with nothing before it."
+
+
 def test_no_comparison_without_dates_or_when_switched_off():
     no_dates = compare.earlier_period(Filters(), None, None)
     assert no_dates.filters is None

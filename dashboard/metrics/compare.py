@@ -79,7 +79,10 @@ def earlier_period(filters: Filters, first_month: object, last_month: object, mo
     lo = month_start(filters.month_from or first)
     hi = month_start(filters.month_to or last)
     shift = month_count(lo, hi) if mode == "previous" else 12
-    earlier_lo, earlier_hi = add_months(lo, -shift), add_months(hi, -shift)
+    try:
+        earlier_lo, earlier_hi = add_months(lo, -shift), add_months(hi, -shift)
+    except ValueError:  # before year 1: dates that look wrong (the month filter says so)
+        return Comparison(mode, why_not=f"No change shown: the data starts in {_month(first)}, with nothing before it.")
     if earlier_lo < month_start(first):
         return Comparison(
             mode,
