@@ -22,13 +22,17 @@ def test_previous_period_is_as_many_months_just_before():
     chosen = Filters(segments=("Home",), month_from=date(2024, 4, 1), month_to=date(2024, 6, 1))
     found = compare.earlier_period(chosen, date(2023, 1, 1), date(2024, 6, 1))
     assert found.filters == Filters(("Home",), (), JAN, MAR)
-    assert found.label == "vs Jan 2024 to Mar 2024"
+    assert found.label == "vs Jan–Mar 2024"
     assert found.describe() == "compared with Jan 2024 to Mar 2024"
 
 
 def test_previous_period_crosses_the_year():
     found = compare.earlier_period(Filters(month_from=JAN, month_to=FEB), date(2023, 1, 1), MAR)
     assert (found.filters.month_from, found.filters.month_to) == (date(2023, 11, 1), date(2023, 12, 1))
+    assert found.label == "vs Nov–Dec 2023"
+    across = compare.earlier_period(Filters(month_from=FEB, month_to=MAR), date(2023, 1, 1), MAR)
+    assert across.label == "vs Dec 2023–Jan 2024"
+    assert across.describe() == "compared with Dec 2023 to Jan 2024"
 
 
 def test_same_months_a_year_earlier():

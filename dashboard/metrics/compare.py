@@ -40,6 +40,15 @@ def period_words(first: date, last: date) -> str:
     return _month(first) if (first.year, first.month) == (last.year, last.month) else f"{_month(first)} to {_month(last)}"
 
 
+def short_period(first: date, last: date) -> str:
+    """A month range as short as it reads: "Mar 2024", "Jul–Sep 2025", "Dec 2024–Feb 2025" (fits under a tile)."""
+    if (first.year, first.month) == (last.year, last.month):
+        return _month(first)
+    if first.year == last.year:
+        return f"{first:%b}–{_month(last)}"
+    return f"{_month(first)}–{_month(last)}"
+
+
 @dataclass(frozen=True)
 class Comparison:
     """The earlier period the figures are compared with: its Filters (same segments and regions, earlier months), or
@@ -51,18 +60,18 @@ class Comparison:
 
     @property
     def label(self) -> str:
-        """Short text for a tile's change: "vs Oct 2023 to Dec 2023"; empty when there is no comparison."""
+        """Short text for a tile's change: "vs Oct–Dec 2023"; empty when there is no comparison."""
         if self.filters is None or self.filters.month_from is None or self.filters.month_to is None:
             return ""
-        return "vs " + period_words(self.filters.month_from, self.filters.month_to)
+        return "vs " + short_period(self.filters.month_from, self.filters.month_to)
 
     def describe(self) -> str:
         """The comparison in words, for the context line and exports."""
         if self.mode == "none":
             return "no comparison"
-        if self.filters is None:
+        if self.filters is None or self.filters.month_from is None or self.filters.month_to is None:
             return "no comparison (" + self.why_not.rstrip(".") + ")"
-        return "compared with " + self.label.removeprefix("vs ")
+        return "compared with " + period_words(self.filters.month_from, self.filters.month_to)
 
 
 def earlier_period(filters: Filters, first_month: object, last_month: object, mode: str = DEFAULT_MODE) -> Comparison:

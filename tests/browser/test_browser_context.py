@@ -34,9 +34,10 @@ def test_presenting_a_quarter_says_which_and_against_what(label: str, sample_ser
         assert box is not None and box["y"] < height / 2, "the context line is in the first half of the first screen"
         deltas = main.locator('[data-testid="stMetricDelta"]')
         expect(deltas).to_have_count(PAGES[label], timeout=60_000)
-        for i in range(deltas.count()):
-            delta = deltas.nth(i)
-            assert delta.evaluate("e => e.scrollWidth <= e.clientWidth + 1"), f"{label}: a change is cut at {width} px"
+        said = main.locator('[data-testid="stMetricDeltaDescription"]')
+        expect(said.first).to_have_text("vs Jul–Sep 2025")
+        for shown in (*deltas.all(), *said.all()):
+            assert shown.evaluate("e => e.scrollWidth <= e.clientWidth + 1"), f"{label}: {shown.inner_text()} cut at {width} px"
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / f"context-{label.lower()}-{width}x{height}.png"))
         context.close()
