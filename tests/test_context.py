@@ -25,10 +25,9 @@ def test_the_line_names_dataset_version_filters_months_and_comparison():
         "Acme <b>=1+1</b> v3 (published 2024-04-02 09:30) · segments: Home · regions: North, South · Mar 2024 · "
         "compared with Feb 2024"
     )
-    everyone = ViewContext(VERSION, Filters(), Comparison("previous", why_not="No change shown: the data has no dates."))
-    assert everyone.line().endswith(
-        "segments: all · regions: all · all months (no dates) · no comparison (No change shown: the data has no dates)"
-    )
+    no_dates = Comparison("previous", None, "No change shown: the data has no dates.", "no dates")
+    everyone = ViewContext(VERSION, Filters(), no_dates)
+    assert everyone.line().endswith("segments: all · regions: all · all months (no dates) · no comparison (no dates)")
 
 
 def test_file_names_carry_dataset_version_and_a_digest_of_the_scope():

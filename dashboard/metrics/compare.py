@@ -57,6 +57,8 @@ class Comparison:
     mode: str = DEFAULT_MODE
     filters: Filters | None = None
     why_not: str = ""
+    why_not_short: str = ""
+    """why_not in a few words, for the context line."""
 
     @property
     def label(self) -> str:
@@ -70,8 +72,11 @@ class Comparison:
         if self.mode == "none":
             return "no comparison"
         if self.filters is None or self.filters.month_from is None or self.filters.month_to is None:
-            return "no comparison (" + self.why_not.rstrip(".") + ")"
+            return f"no comparison ({self.why_not_short or 'none possible'})"
         return "compared with " + period_words(self.filters.month_from, self.filters.month_to)
+
+
+_NOT_BACK = "the data does not reach back that far"
 
 
 def earlier_period(filters: Filters, first_month: object, last_month: object, mode: str = DEFAULT_MODE) -> Comparison:
@@ -84,19 +89,20 @@ def earlier_period(filters: Filters, first_month: object, last_month: object, mo
         return Comparison("none")
     first, last = as_date(first_month), as_date(last_month)
     if first is None or last is None:
-        return Comparison(mode, why_not="No change shown: the data has no dates, so there is no earlier period.")
+        return Comparison(mode, None, "No change shown: the data has no dates, so there is no earlier period.", "no dates")
     lo = month_start(filters.month_from or first)
     hi = month_start(filters.month_to or last)
     shift = month_count(lo, hi) if mode == "previous" else 12
     try:
         earlier_lo, earlier_hi = add_months(lo, -shift), add_months(hi, -shift)
     except ValueError:  # before year 1: dates that look wrong (the month filter says so)
-        return Comparison(mode, why_not=f"No change shown: the data starts in {_month(first)}, with nothing before it.")
+        return Comparison(mode, None, f"No change shown: the data starts in {_month(first)}, with nothing before it.", _NOT_BACK)
     if earlier_lo < month_start(first):
         return Comparison(
             mode,
-            why_not=f"No change shown: the data starts in {_month(first)}, so it does not cover "
-            f"{period_words(earlier_lo, earlier_hi)}.",
+            None,
+            f"No change shown: the data starts in {_month(first)}, so it does not cover {period_words(earlier_lo, earlier_hi)}.",
+            _NOT_BACK,
         )
     return Comparison(mode, replace(filters, month_from=earlier_lo, month_to=earlier_hi).validate())
 
