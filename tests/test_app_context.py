@@ -200,3 +200,16 @@ def test_sales_funnel_tiles_march_against_february(app_db):
     assert tiles["Leads with a closed window"] == ("-1", "vs Feb 2024", "GRAY")  # more or fewer leads: neither
     assert tiles["Converted within 7 days"] == ("+50.00 pts", "vs Feb 2024", "GREEN")
     assert tiles["Median days to first order"] == ("+3.0 days", "vs Feb 2024", "RED")
+
+
+def test_months_the_user_picks_are_in_the_url(app_db):
+    at = _run("Overview", {"period": "2024-03..2024-03", "vs": "pick", "vs_months": "2024-01..2024-02"})
+    # revenue of January (A 100, B 80) and February (700) is 880; March 730
+    assert _tiles(at)["Revenue"] == ("-$150", "vs Jan–Feb 2024", "RED")
+    at.select_slider(key="w:vs_months").set_value(("2024-01", "2024-01")).run()
+    assert at.query_params["vs_months"] in ("2024-01..2024-01", ["2024-01..2024-01"])
+    assert _tiles(at)["Revenue"] == ("+$550", "vs Jan 2024", "GREEN")  # 730 against 180
+    # the months offered first are the previous period's (February), which stay out of the URL
+    at = _run("Overview", {"period": "2024-03..2024-03", "vs": "pick"})
+    assert _tiles(at)["Revenue"] == ("+$30.00", "vs Feb 2024", "GREEN")
+    assert "vs_months" not in at.query_params

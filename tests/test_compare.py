@@ -147,3 +147,13 @@ def test_shapes_without_an_earlier_period_say_why(tmp_path, shape: str, why_not:
         if mode == "previous" or shape != "single_month":
             assert found.why_not == why_not
     store.close()
+
+
+def test_months_picked_by_the_user_any_length_inside_the_data():
+    march = Filters(("Home",), (), MAR, MAR)
+    found = compare.earlier_period(march, JAN, MAR, "pick", (JAN, FEB))
+    assert found.filters == Filters(("Home",), (), JAN, FEB) and found.label == "vs Jan–Feb 2024"
+    outside = compare.earlier_period(march, JAN, MAR, "pick", (date(2023, 12, 1), FEB))
+    assert outside.filters is None
+    assert outside.why_not == "No change shown: pick months inside the data under Compare with."
+    assert compare.earlier_period(march, JAN, MAR, "pick", None).filters is None

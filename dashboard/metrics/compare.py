@@ -14,6 +14,7 @@ from dashboard.metrics.scope import Filters, as_date, month_start
 MODES: dict[str, str] = {
     "previous": "Previous period of the same length",
     "year": "Same months a year earlier",
+    "pick": "Months I pick",
     "none": "No comparison",
 }
 """The comparisons a user can pick (kept in the URL as vs), in the order offered; the first is the default."""
@@ -79,10 +80,17 @@ class Comparison:
 _NOT_BACK = "the data does not reach back that far"
 
 
-def earlier_period(filters: Filters, first_month: object, last_month: object, mode: str = DEFAULT_MODE) -> Comparison:
-    """The period to compare filters' months with: the months just before, as many as are chosen ("previous"), or the
-    same months twelve months earlier ("year"); no comparison when the data has no dates or does not reach back to
-    every month of that earlier period (a part-covered period would show a fake fall)."""
+def earlier_period(
+    filters: Filters,
+    first_month: object,
+    last_month: object,
+    mode: str = DEFAULT_MODE,
+    picked: tuple[date, date] | None = None,
+) -> Comparison:
+    """The period to compare filters' months with: the months just before, as many as are chosen ("previous"), the
+    same months twelve months earlier ("year") or the months picked ("pick", any length inside the data); no
+    comparison when the data has no dates or does not reach back to every month of that earlier period (a
+    part-covered period would show a fake fall)."""
     if mode not in MODES:
         raise ValueError(f"unknown comparison {mode!r}")
     if mode == "none":
@@ -90,6 +98,10 @@ def earlier_period(filters: Filters, first_month: object, last_month: object, mo
     first, last = as_date(first_month), as_date(last_month)
     if first is None or last is None:
         return Comparison(mode, None, "No change shown: the data has no dates, so there is no earlier period.", "no dates")
+    if mode == "pick":
+        if picked is None or not (month_start(first) <= month_start(picked[0]) <= month_start(picked[1]) <= last):
+            return Comparison(mode, None, "No change shown: pick months inside the data under Compare with.", "none picked")
+        return Comparison(mode, replace(filters, month_from=picked[0], month_to=picked[1]).validate())
     lo = month_start(filters.month_from or first)
     hi = month_start(filters.month_to or last)
     shift = month_count(lo, hi) if mode == "previous" else 12
