@@ -71,7 +71,7 @@ def test_html_report_downloads_and_opens_with_its_charts(sample_server, page: Pa
     report_page = offline.new_page()
     report_page.goto(path.as_uri())
     expect(report_page.locator(".js-plotly-plot")).to_have_count(1)
-    expect(report_page.get_by_text("segment Commercial")).to_be_visible()
+    expect(report_page.get_by_text("segments: Commercial")).to_be_visible()
     expect(report_page.locator(".kpi")).to_have_count(8)
     report_page.screenshot(path=str(screenshot(page, "overview-page").parent / "overview-report.png"), full_page=True)
     offline.close()
