@@ -66,7 +66,7 @@ def test_html_report_downloads_and_opens_with_its_charts(sample_server, page: Pa
         page.get_by_test_id("stSidebar").get_by_role("button", name="Download report (HTML)").click()
     path = tmp_path / "report.html"
     download_info.value.save_as(path)
-    assert download_info.value.suggested_filename.startswith("cxlens-overview-")
+    assert download_info.value.suggested_filename.startswith("cxlens-overview_sample-v1_")
     offline = browser.new_context(offline=True)
     report_page = offline.new_page()
     report_page.goto(path.as_uri())
