@@ -164,7 +164,7 @@ def test_the_page_report_holds_what_the_page_shows(app_tiny_db):
     at.multiselect(key="w:segment").set_value(["Business"]).run()
     page = at.session_state["_page_report"].to_html()
     assert "CX Lens · Overview" in page
-    assert "segment Business" in page
+    assert "segments: Business" in page
     assert "$1,250" in page
     assert page.count('class="plotly-graph-div"') == 1
 
@@ -172,8 +172,9 @@ def test_the_page_report_holds_what_the_page_shows(app_tiny_db):
 def test_number_format_chosen_per_dataset_applies_to_the_kpis(app_tiny_db):
     at = _app().run()
     at.text_input[0].set_value("€")
-    at.selectbox[1].set_value("dot (1.234)")
-    at.selectbox[2].set_value("comma (0,5)")
+    boxes = {box.label: box for box in at.selectbox}
+    boxes["Thousands separator"].set_value("dot (1.234)")
+    boxes["Decimal separator"].set_value("comma (0,5)")
     at.button(key="FormSubmitter:number_format_form-Save for this dataset").click().run()
     assert not at.exception
     values = _metrics(at)

@@ -627,3 +627,21 @@ def customers_of_period_sql(version: Version, catalogue: Catalogue, filters: Fil
     """Select of the customers of the period with defected (during it) and b_<key> per measured behaviour, as the
     Behaviours page counts them (see _flags_sql); (sql, params, measured keys). For Drivers."""
     return _flags_sql(version, BehaviourSpec.of(catalogue, filters))
+
+
+def headline(adoption: pd.DataFrame, base: float) -> pd.DataFrame:
+    """The page's headline figures (key, kind, value): customers in scope, and the savings potential a year = Σ of the
+    behaviours' potential (None when no behaviour is priced)."""
+    priced = adoption["potential"].dropna() if len(adoption) else pd.Series(dtype=float)
+    return pd.DataFrame(
+        [
+            {"key": "customers_in_scope", "kind": "count", "value": float(base)},
+            {"key": "savings_potential", "kind": "money", "value": float(priced.sum()) if len(priced) else None},
+        ]
+    )
+
+
+def in_scope(summary: pd.DataFrame) -> float:
+    """Customers in scope, from summary's "all" row (0 when there is none)."""
+    total = summary[summary["dimension"] == "all"]
+    return float(total["in_scope"].iloc[0]) if len(total) else 0.0

@@ -414,3 +414,16 @@ def unmatched_labels(cur: duckdb.DuckDBPyConnection, version: Version, spec: Sta
         """,
         [known],
     ).df()
+
+
+def sales_headline(steps: pd.DataFrame) -> pd.DataFrame:
+    """The sales funnel's headline figures (key, kind, value) from sales_funnel's frame: leads with a closed window,
+    conversion within the window and median days to the first order (None where there is none)."""
+    leads = float(steps.iloc[0]["customers"]) if len(steps) else 0.0
+    return pd.DataFrame(
+        [
+            {"key": "leads", "kind": "count", "value": leads},
+            {"key": "conversion", "kind": "pct", "value": steps.attrs.get("conversion")},
+            {"key": "median_days", "kind": "days", "value": steps.attrs.get("median_days")},
+        ]
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -12,11 +13,13 @@ import streamlit as st
 
 from dashboard import sample, staged
 from dashboard.access import Action
+from dashboard.context import ViewContext
 from dashboard.formatting import NumberFormat
-from dashboard.metrics import overview
+from dashboard.metrics import compare, overview
 from dashboard.metrics.scope import Filters, as_date
 from dashboard.store import Store, StoreError, Version
 from dashboard.ui import auth, data, nav, present, report, sections, settings, state
+from dashboard.ui import context as view_context
 
 FILTER_NAMES = ["segment", "region", "period"]
 
@@ -32,10 +35,31 @@ class PageContext:
     number_format: NumberFormat
     presenting: bool = False
     """Presentation mode: pages leave out editing controls when True."""
+    comparison: compare.Comparison = compare.NO_COMPARISON
+    """The earlier period headline figures are compared with (its filters None when there is no comparison)."""
 
     def metric(self, fn: Callable[..., pd.DataFrame], spec: Any = None) -> pd.DataFrame:
         """fn's result for the active version, cached; spec defaults to the shared filters."""
         return data.run_metric(fn, self.version, self.filters if spec is None else spec)
+
+    def changes(
+        self, fn: Callable[..., pd.DataFrame], current: pd.DataFrame, spec: Any = None, **rules: Any
+    ) -> dict[str, compare.Change]:
+        """Change of each KPI in current (fn's result for spec, default the shared filters) against fn's result for the
+        comparison period: the same definition and spec, only its filters' months earlier; {} when there is no
+        comparison. rules: compare.changes' lower_is_better, neutral and figure."""
+        earlier_spec = self.earlier(spec)
+        if earlier_spec is None:
+            return {}
+        return compare.changes(current, self.metric(fn, earlier_spec), self.comparison, self.number_format, **rules)
+
+    def earlier(self, spec: Any = None) -> Any:
+        """spec (default the shared filters) with its filters' months moved to the comparison period; None when there
+        is no comparison."""
+        earlier_filters = self.comparison.filters
+        if earlier_filters is None:
+            return None
+        return earlier_filters if spec is None else dataclasses.replace(spec, filters=earlier_filters)
 
     def show_definitions(self, *concepts: str) -> None:
         """One caption saying how each concept (kind, prospect, defected, at_risk, repeat, resolved) is read from this
@@ -72,9 +96,11 @@ def _page(title: str, *, needs_data: bool, intro: str | None) -> PageContext:
     dataset = _dataset_picker(store)
     version = store.active_version(dataset) if dataset else None
     filters = Filters()
+    comparison = compare.NO_COMPARISON
     if version:
         with st.sidebar:
             filters = _filters(version) or Filters()
+            comparison = view_context.comparison(version, filters)
     nav.sidebar_links(links)
     auth.signed_in_bar()
     presenting = present.presenting()
@@ -82,6 +108,10 @@ def _page(title: str, *, needs_data: bool, intro: str | None) -> PageContext:
     if presenting:
         present.apply(title)
     st.title(f"{title}")
+    if version is not None:
+        view_context.show(ViewContext(version, filters, comparison))
+    else:
+        view_context.forget()
     if intro:
         st.caption(intro)
     number_format = _number_format(store, dataset)
@@ -89,8 +119,8 @@ def _page(title: str, *, needs_data: bool, intro: str | None) -> PageContext:
         settings.number_format_editor(store, dataset, number_format)
         settings.margin_editor(store, dataset)
     if version is not None:
-        report.start(title, f"Dataset {version.label} · {filters.describe()}")
-    ctx = PageContext(store, dataset, version, filters, number_format, presenting)
+        report.start(title, ViewContext(version, filters, comparison).line())
+    ctx = PageContext(store, dataset, version, filters, number_format, presenting, comparison)
     if needs_data and version is None:
         empty_state(store)
         st.stop()

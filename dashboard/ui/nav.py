@@ -75,7 +75,7 @@ PAGES: tuple[NavPage, ...] = (
 )
 """Only pages that work are listed; a new page adds itself here."""
 
-SHARED_PARAMS = ["ds", "segment", "region", "period", "present"]
+SHARED_PARAMS = ["ds", "segment", "region", "period", "vs", "vs_months", "present"]
 """URL parameters carried from page to page by the navigation links."""
 
 

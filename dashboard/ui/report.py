@@ -8,6 +8,7 @@ from datetime import datetime
 import streamlit as st
 
 from dashboard.report import Report
+from dashboard.ui import context
 
 _KEY = "_page_report"
 
@@ -20,7 +21,7 @@ def start(title: str, subtitle: str) -> Report:
     st.sidebar.download_button(
         "Download report (HTML)",
         data=report.to_html,
-        file_name=f"cxlens-{slug}-{datetime.now():%Y%m%d-%H%M}.html",
+        file_name=f"{context.file_name(f'cxlens-{slug}')}-{datetime.now():%Y%m%d-%H%M}.html",
         mime="text/html",
         icon=":material/description:",
         help="This page as one HTML file: KPIs, interactive charts, tables, notes, dataset version and date. "

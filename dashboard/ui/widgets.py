@@ -11,11 +11,20 @@ import streamlit as st
 from dashboard import export
 from dashboard.charts import export as chart_export
 from dashboard.formatting import NumberFormat
-from dashboard.ui import present, report
+from dashboard.metrics.compare import Change, Comparison
+from dashboard.ui import context, present, report
 
 
-def kpi_tiles(kpis: pd.DataFrame, number_format: NumberFormat, per_row: int = 4) -> None:
-    """One st.metric tile per KPI row (label, value written by kind, definition as help); also added to the report."""
+def kpi_tiles(
+    kpis: pd.DataFrame,
+    number_format: NumberFormat,
+    per_row: int = 4,
+    changes: dict[str, Change] | None = None,
+    comparison: Comparison | None = None,
+) -> None:
+    """One st.metric tile per KPI row (label, value written by kind, definition as help), with its change against the
+    comparison period where changes has one (green when it goes the good way); also added to the report."""
+    changes = changes or {}
     rows = [kpis.iloc[i : i + per_row] for i in range(0, len(kpis), per_row)]
     shown = []
     for chunk in rows:
@@ -24,10 +33,27 @@ def kpi_tiles(kpis: pd.DataFrame, number_format: NumberFormat, per_row: int = 4)
             help_text = kpi["definition"]
             if not kpi["available"]:
                 help_text += " Not in this dataset: its files do not provide the columns this needs."
-            column.metric(kpi["label"], value, help=help_text, border=True)
-            shown.append((kpi["label"], value, help_text))
+            change = changes.get(kpi.get("key"))
+            column.metric(kpi["label"], value, help=help_text, border=True, **delta(change))
+            shown.append((kpi["label"], value, with_change(help_text, change)))
+    if comparison is not None and comparison.why_not:
+        st.caption(comparison.why_not)
     if (page_report := report.current()) is not None:
         page_report.kpis(shown)
+        if comparison is not None and comparison.why_not:
+            page_report.text(comparison.why_not)
+
+
+def delta(change: Change | None) -> dict[str, str]:
+    """st.metric's delta arguments for change (its text, colour rule and "vs ..." description); none without one."""
+    if change is None:
+        return {}
+    return {"delta": change.text, "delta_color": change.colour, "delta_description": change.description}
+
+
+def with_change(definition: str, change: Change | None) -> str:
+    """A tile's definition for the report, led by its change when it has one."""
+    return definition if change is None else f"Change {change.description}: {change.text}. {definition}"
 
 
 MISSING = "—"
@@ -50,10 +76,11 @@ def chart(fig: go.Figure, key: str | None = None, **plotly_kwargs) -> object:
         fig = present.enlarged(fig)
     event = st.plotly_chart(fig, width="stretch", key=key, config={"displaylogo": False}, **plotly_kwargs)
     if key and not presenting:
+        view = context.current()
         st.download_button(
             "PNG",
-            data=lambda: chart_export.png_bytes(fig),
-            file_name=f"{key}.png",
+            data=lambda: chart_export.png_bytes(view.stamped(fig) if view is not None else fig),
+            file_name=f"{context.file_name(key)}.png",
             mime="image/png",
             key=f"{key}__png",
             type="tertiary",
@@ -90,13 +117,16 @@ def download_buttons(
         return  # in front of a room the buttons are clutter; the HTML report and normal mode still offer the data
     table = frame if callable(frame) else (lambda: frame)
     sheet = filename[:31]
+    view = context.current()
+    about = {} if view is None else {"Context": view.frame()}
 
     def csv_data() -> bytes:
         return export.csv_bytes(table())
 
     def excel_data() -> bytes:
-        return export.excel_bytes({sheet: table().head(EXCEL_MAX_ROWS)})
+        return export.excel_bytes({sheet: table().head(EXCEL_MAX_ROWS), **about})
 
+    filename = context.file_name(filename)
     left, right = st.columns(2)
     left.download_button(
         f"{label} CSV",

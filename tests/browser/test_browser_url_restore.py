@@ -199,7 +199,7 @@ def test_url_restores_the_view_in_a_fresh_browser_and_the_report_opens(
     report = offline.new_page()
     report.goto(report_file.as_uri())
     expect(report.get_by_role("heading", name=f"CX Lens · {case.label}", level=1)).to_be_visible()
-    expect(report.get_by_text("segment Commercial")).to_be_visible()
+    expect(report.get_by_text("segments: Commercial")).to_be_visible()
     if case.label != "Data":  # the Data page draws tables, no charts
         charts = report.locator(".js-plotly-plot")
         expect(charts.first).to_be_visible()

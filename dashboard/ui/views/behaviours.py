@@ -13,6 +13,7 @@ from dashboard.charts import behaviours as charts
 from dashboard.escape import markdown_text
 from dashboard.formatting import NumberFormat
 from dashboard.metrics import behaviours as bh
+from dashboard.metrics import compare
 from dashboard.metrics.behaviour_catalogue import (
     DERIVED,
     ESTIMATE,
@@ -79,7 +80,7 @@ def behaviour_data(ctx: PageContext) -> BehaviourData:
         churn=churn,
         groups=groups,
         scope_text=bh.scope_text(catalogue.scope, version),
-        base=float(total["in_scope"].iloc[0]) if len(total) else 0.0,
+        base=bh.in_scope(summary),
         customers=float(total["customers"].iloc[0]) if len(total) else 0.0,
         has_churn=has_churn,
         has_satisfaction=version.has("customers", "satisfaction"),
@@ -97,7 +98,9 @@ def render_scope(ctx: PageContext, data: BehaviourData) -> None:
     for problem in data.catalogue.problems:
         st.warning(problem, icon=":material/warning:")
     measured = int((data.adoption["status"] == "measured").sum()) if len(data.adoption) else 0
-    priced = data.adoption["potential"].dropna()
+    headline = bh.headline(data.adoption, data.base)
+    potential = headline.set_index("key").loc["savings_potential", "value"]
+    changes = _changes(ctx, data, headline)
     left, middle, right = st.columns(3)
     left.metric(
         "Customers in scope",
@@ -105,6 +108,7 @@ def render_scope(ctx: PageContext, data: BehaviourData) -> None:
         help=f"Adoption is measured over {markdown_text(data.scope_text)}, in the selected segments, regions and months. "
         "Prospects never count. Change the scope in the catalogue editor below.",
         border=True,
+        **widgets.delta(changes.get("customers_in_scope")),
     )
     middle.metric(
         "Behaviours measured in the data",
@@ -115,14 +119,35 @@ def render_scope(ctx: PageContext, data: BehaviourData) -> None:
     )
     right.metric(
         "Savings potential a year",
-        fmt.money(float(priced.sum())) if len(priced) else "—",
+        fmt.money(potential) if pd.notna(potential) else "—",
         help="Sum over behaviours of customers in scope × (best-in-class − adoption today, when positive) × saving "
         "per adopting customer per year. Figures marked as assumptions are placeholders to replace.",
         border=True,
+        **widgets.delta(changes.get("savings_potential")),
     )
+    if ctx.comparison.why_not:
+        st.caption(ctx.comparison.why_not)
     st.caption(
         "Adoption = customers showing the behaviour ÷ customers in scope: "
         f"{markdown_text(data.scope_text)}; {markdown_text(ctx.filters.describe())}."
+    )
+
+
+def _changes(ctx: PageContext, data: BehaviourData, headline: pd.DataFrame) -> dict[str, compare.Change]:
+    """The headline's change against the comparison period: the same catalogue and scope over the earlier months (a
+    smaller savings potential is good news: the gap has narrowed)."""
+    earlier_filters = ctx.earlier()
+    if earlier_filters is None:
+        return {}
+    summary = ctx.metric(bh.summary, bh.BehaviourSpec.of(data.catalogue, earlier_filters))
+    earlier = bh.headline(bh.adoption_table(summary, data.catalogue, ctx.version), bh.in_scope(summary))
+    return compare.changes(
+        headline,
+        earlier,
+        ctx.comparison,
+        ctx.number_format,
+        lower_is_better=frozenset({"savings_potential"}),
+        neutral=frozenset({"customers_in_scope"}),
     )
 
 

@@ -16,7 +16,7 @@ from dashboard import formatting, staged
 from dashboard.access import Action
 from dashboard.charts import defection as charts
 from dashboard.escape import markdown_text
-from dashboard.metrics import clv, defection, defection_sources, money
+from dashboard.metrics import clv, compare, defection, defection_sources, money
 from dashboard.metrics import defection_figures as figures
 from dashboard.ui import auth, report, settings, state, widgets
 from dashboard.ui.frame import PageContext
@@ -88,8 +88,18 @@ def render_headline(ctx: PageContext, view: DefectionView) -> None:
         page_report.text(f"Defected or at risk when: {spec.definition.describe()}. {status}.", "Definition")
         if story:
             page_report.text(" ".join(story), "The story")
-    widgets.kpi_tiles(kpi_frame, ctx.number_format, per_row=3)
+    widgets.kpi_tiles(kpi_frame, ctx.number_format, per_row=3, changes=_changes(ctx, view, kpi_frame), comparison=ctx.comparison)
     render_money_basis(ctx, view)
+
+
+def _changes(ctx: PageContext, view: DefectionView, kpi_frame: pd.DataFrame) -> dict[str, compare.Change]:
+    """The period tiles' change against the comparison period: the same definition over the earlier months."""
+    earlier_spec = ctx.earlier(view.spec)
+    if earlier_spec is None:
+        return {}
+    earlier = figures.kpis_from(ctx.metric(defection.summary, earlier_spec), earlier_spec, tells_defection=view.tells_defection)
+    period = compare.DEFECTION_PERIOD_FIGURES
+    return compare.changes(kpi_frame, earlier, ctx.comparison, ctx.number_format, lower_is_better=period, only=period)
 
 
 def render_money_basis(ctx: PageContext, view: DefectionView) -> None:

@@ -15,7 +15,7 @@ from dashboard.access import Action
 from dashboard.charts import funnel as charts
 from dashboard.contract import CHANNELS
 from dashboard.escape import markdown_text
-from dashboard.metrics import economics, funnel, money, movement, stages
+from dashboard.metrics import compare, economics, funnel, money, movement, stages
 from dashboard.metrics.stages import DEFAULT_NAMES, LADDER, NEW, OFF_RAMPS, ROLES, StageModel, StageRules
 from dashboard.ui import auth, data, report, state, widgets
 from dashboard.ui.frame import PageContext, month_from_key, month_label, month_options
@@ -280,18 +280,33 @@ def render_sales_funnel(ctx: PageContext) -> None:
     steps = ctx.metric(funnel.sales_funnel, spec)
     attrs = steps.attrs
     nf = ctx.number_format
+    earlier_spec = ctx.earlier(spec)
+    changes = (
+        {}
+        if earlier_spec is None
+        else compare.changes(
+            funnel.sales_headline(steps),
+            funnel.sales_headline(ctx.metric(funnel.sales_funnel, earlier_spec)),
+            ctx.comparison,
+            nf,
+            lower_is_better=frozenset({"median_days"}),
+            neutral=frozenset({"leads"}),
+        )
+    )
     cols = st.columns(3)
     cols[0].metric(
         "Leads with a closed window",
         nf.number(attrs.get("leads", int(steps.iloc[0]["customers"]))),
         help=steps.iloc[0]["definition"],
         border=True,
+        **widgets.delta(changes.get("leads")),
     )
     cols[1].metric(
         f"Converted within {window} days",
         nf.pct(attrs.get("conversion")),
         help="First orders within the window ÷ leads whose window had closed by the as-of date.",
         border=True,
+        **widgets.delta(changes.get("conversion")),
     )
     median = attrs.get("median_days")
     cols[2].metric(
@@ -299,7 +314,10 @@ def render_sales_funnel(ctx: PageContext) -> None:
         "—" if median is None else nf.number(median),
         help="Over the leads with a closed window who ordered.",
         border=True,
+        **widgets.delta(changes.get("median_days")),
     )
+    if ctx.comparison.why_not:
+        st.caption(ctx.comparison.why_not)
     _heading_to_report("Sales funnel")
     _tiles_to_report(
         [

@@ -12,7 +12,7 @@ from dashboard.access import Action
 from dashboard.charts import journey as charts
 from dashboard.contract import JOURNEY_STAGES
 from dashboard.escape import markdown_text
-from dashboard.metrics import customers, journey, journey_contacts, journey_drill, journey_paths, journey_service
+from dashboard.metrics import compare, customers, journey, journey_contacts, journey_drill, journey_paths, journey_service
 from dashboard.metrics.journey import HEATMAP_METRICS, JourneySpec
 from dashboard.metrics.journey_contacts import DEFAULT_WAIT_OVER_S, MAX_WAIT_OVER_S, WaitSpec
 from dashboard.metrics.journey_paths import NODE_KINDS, PathSpec, VariantSpec
@@ -208,10 +208,21 @@ def render_service(ctx: PageContext, spec: JourneySpec) -> None:
     ctx.show_definitions("repeat", "resolved")
     table = ctx.metric(journey_service.measures, spec)
     nf = ctx.number_format
+    changes = ctx.changes(
+        journey_service.measures,
+        table,
+        spec,
+        lower_is_better=compare.JOURNEY_LOWER_IS_BETTER,
+        neutral=compare.JOURNEY_NEUTRAL,
+        figure=_measure_figure,
+    )
     first, second = table.iloc[:4], table.iloc[4:]
     for chunk in (first, second):
         for column, (_, row) in zip(st.columns(len(chunk)), chunk.iterrows(), strict=True):
-            column.metric(row["label"], _measure_text(row, nf), help=_measure_help(row, nf), border=True)
+            change = changes.get(row["key"])
+            column.metric(row["label"], _measure_text(row, nf), help=_measure_help(row, nf), border=True, **widgets.delta(change))
+    if ctx.comparison.why_not:
+        st.caption(ctx.comparison.why_not)
     lanes = ctx.metric(journey.stage_lanes, spec)
     left, right = st.columns(2)
     with left:
@@ -325,6 +336,13 @@ def _wait_text(row: pd.Series, nf) -> str:
 
 def _has_churn(ctx: PageContext) -> bool:
     return ctx.metric(staged.load_profile, None).tells_defection
+
+
+def _measure_figure(row: pd.Series) -> object:
+    """The number a service tile shows: the count of unresolved complaints, every other measure's value."""
+    if not row["available"]:
+        return None
+    return row["numerator"] if row["key"] == "unresolved" else row["value"]
 
 
 def _measure_text(row: pd.Series, nf) -> str:

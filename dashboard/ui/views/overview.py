@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard.charts import overview as overview_charts
-from dashboard.metrics import overview
+from dashboard.metrics import compare, overview
 from dashboard.ui import widgets
 from dashboard.ui.frame import PageContext
 from dashboard.ui.sections import guarded
@@ -13,8 +13,11 @@ from dashboard.ui.sections import guarded
 
 @guarded("Headline figures")
 def render_kpis(ctx: PageContext) -> None:
-    """The eight KPI tiles for the active dataset and filters, each with its definition."""
-    widgets.kpi_tiles(ctx.metric(overview.kpis), ctx.number_format)
+    """The eight KPI tiles for the active dataset and filters, each with its definition and its change against the
+    comparison period."""
+    kpis = ctx.metric(overview.kpis)
+    changes = ctx.changes(overview.kpis, kpis, lower_is_better=compare.OVERVIEW_LOWER_IS_BETTER)
+    widgets.kpi_tiles(kpis, ctx.number_format, changes=changes, comparison=ctx.comparison)
     ctx.show_definitions("kind", "prospect", "defected")
 
 
