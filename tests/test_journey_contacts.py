@@ -401,3 +401,29 @@ def test_a_call_log_as_excel_or_parquet_takes_the_same_steps(store, tmp_path, ki
     assert (steps["touchpoints"], steps["contacts"]) == (8, 3)
     assert str(first) == "2024-01-01 10:00:00"
     assert (w.loc["wait_p90", "value"], w.loc["handle_median", "value"]) == (pytest.approx(168), pytest.approx(30))
+
+
+def test_problems_in_a_call_log_name_the_row_of_the_file_as_uploaded(tmp_path):
+    """B's call is row 3 of calls.csv (the header is row 1). Its date cannot be read, so both its steps (IVR, queue) are
+    rejected; C's queue time (row 4) cannot be read as a duration. Rewritten one row per step, B's steps are rows 5 and 6
+    and C's queue row 8 of the long file: the report and the rejected rows must say 3 and 4, the rows the analyst finds."""
+    from dashboard.ingest.mapping import Mapping
+    from dashboard.ingest.pipeline import IncomingFile, Upload
+
+    log = tmp_path / "calls.csv"
+    log.write_text(CALL_LOG.replace("B,C1,2024-01-03", "B,C1,2024-13-45").replace("11:01:00,0,No", "11:01:00,soon,No"))
+    store = Store(tmp_path / "rows.duckdb")
+    upload = Upload(store, tmp_path / "uploads")
+    try:
+        upload.mapping = Mapping.from_json(STEPS_MAPPING)
+        upload.add_files("interactions", [IncomingFile(log, log.name)], mapping=upload.mapping.tables["interactions"])
+        report = upload.check()
+        examples = {p.code: [(e.file, e.row) for e in p.examples] for p in report.all_problems() if p.examples}
+        bad_date = next(rows for code, rows in examples.items() if ("calls.csv (one row per step)", 3) in rows)
+        assert set(bad_date) == {("calls.csv (one row per step)", 3)}
+        assert any(rows == [("calls.csv (one row per step)", 4)] for rows in examples.values()), examples
+        rejected = upload.rejected("interactions")
+        assert sorted(rejected["row"].tolist()) == [3, 3]
+    finally:
+        upload.close()
+        store.close()

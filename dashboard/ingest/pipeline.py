@@ -271,6 +271,7 @@ class Upload:
                     out = uploads.new_path(self.workdir, "cxlens-steps.parquet")
                     steps.explode(cur, source, mapping.steps, mapping.columns, out)
                     found = open_source(cur, out, f"{source.name} (one row per step)", ReadOptions(), self.workdir)
+                    found = steps.open_long(found, source)
                     found.temp_files = (*found.temp_files, out)
                     long.append(found)
         except IngestError as exc:
