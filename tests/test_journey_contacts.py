@@ -427,3 +427,47 @@ def test_problems_in_a_call_log_name_the_row_of_the_file_as_uploaded(tmp_path):
     finally:
         upload.close()
         store.close()
+
+
+ACCOUNT_CALLS = (
+    "Call ID,Account,Date,Reason,IVR start,IVR Time,Queue start,Queue Time,Abandoned,Agent start,Talk Time,Resolved\n"
+    "A,AC1,2024-01-01,billing,10:00:00,0:00:30,10:01:00,0:00:40,No,10:02:00,0:05:00,Yes\n"
+    "B,AC1,2024-01-03,billing,09:00:00,0:00:20,09:01:00,0:03:20,Yes,,,No\n"
+    "C,AC2,2024-01-02,billing,11:00:00,0:00:10,11:01:00,0,No,11:02:00,0:01:40,Yes\n"
+    "D,AC9,2024-01-04,billing,12:00:00,0:00:10,12:01:00,0:00:05,No,12:02:00,0:01:00,Yes\n"
+)
+"""The call log of CALL_LOG with an account instead of the caller, and call D from account AC9, which accounts.csv lacks."""
+ACCOUNTS = "Account No,Customer\nAC1,C1\nAC2,C2\nAC3,C3\n"
+
+
+def test_a_call_log_whose_caller_comes_by_lookup_through_an_accounts_file(tmp_path, monkeypatch, capsys):
+    """Steps and a lookup on one table: each call's customer comes from accounts.csv through its account. A, B, C
+    publish as in the plain call log (8 touchpoints, 3 contacts, FCR 1 of 3, median wait 40 s); D's account AC9 is not
+    in accounts.csv, so its three steps are rejected and the report names calls.csv row 5, D's own row."""
+    db = tmp_path / "calls.duckdb"
+    monkeypatch.setenv("CXLENS_DB", str(db))
+    log, accounts = tmp_path / "calls.csv", tmp_path / "accounts.csv"
+    log.write_text(ACCOUNT_CALLS)
+    accounts.write_text(ACCOUNTS)
+    section = dict(STEPS_MAPPING["interactions"])
+    section["columns"] = {**section["columns"], "customer_id": "Customer"}
+    section["join"] = {"key": "Account", "files": [{"key": "Account No", "how": "lookup"}]}
+    mapping = tmp_path / "mapping.json"
+    mapping.write_text(json.dumps({"interactions": section}))
+    out_dir = tmp_path / "out"
+    args = ["ingest", "--dataset", "calls", "--interactions", str(log), str(accounts), "--mapping", str(mapping)]
+    code = main([*args, "--rejected-dir", str(out_dir)])
+    out, err = capsys.readouterr()
+    assert code == 0, out + err
+    said = "3 rows have a Account that accounts.csv does not hold, so their looked-up columns are unknown"
+    assert said in out and "(the steps of 1 row of calls.csv)" in out, out
+    assert out.count("e.g. calls.csv (one row per step) row 5: 'AC9'") == 1, out  # D's steps: one row of the file
+    _, m, w, steps, rows = _published_figures(db, "calls")
+    assert (steps["touchpoints"], steps["contacts"]) == (8, 3)
+    assert {r[0] for r in rows} == {"A", "B", "C"}
+    assert (m.loc["fcr", "numerator"], m.loc["fcr", "denominator"]) == (1, 3)
+    assert w.loc["wait_median", "value"] == pytest.approx(40)
+    rejected = pd.read_csv(out_dir / "calls-interactions-rejected.csv")
+    assert rejected[["file", "row"]].values.tolist() == [["calls.csv (one row per step)", 5]] * 3  # D's three steps
+    unmatched = pd.read_csv(out_dir / "calls-interactions-unmatched.csv")  # each file's own row: D's call, AC3's account
+    assert unmatched[["file", "row"]].values.tolist() == [["calls.csv", 5], ["accounts.csv", 4]]

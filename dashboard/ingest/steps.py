@@ -23,7 +23,8 @@ own), so the report and the rejected rows name the row the analyst can find (ope
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from dataclasses import fields as fields_of
 from pathlib import Path
 
 import duckdb
@@ -31,6 +32,7 @@ import pyarrow.parquet as pq
 
 from dashboard.ingest.errors import IngestError
 from dashboard.ingest.sources import SourceFile
+from dashboard.ingest.sql import ident
 
 OWN = ("ts", "time", "wait_s", "handle_s", "abandoned")
 """What a step can read from its own file column."""
@@ -146,6 +148,7 @@ def explode(cur: duckdb.DuckDBPyConnection, source: SourceFile, steps: list[Step
     relation = source.relation(lenient=False)
     contact = source.column_for(columns["contact_id"]) if columns.get("contact_id") in source.headers else None
     row = "cast(_row as bigint)" if source.has_row_column else f"_n + {int(source.row_base) - 1}"
+    flags = [flag for _, _, flag, _ in source.row_checks()]  # a lookup's match flags: its unmatched rows stay rejected
     parts, params = [], []
     for k, step in enumerate(steps, start=1):
         own = {t: source.column_for(h) for t, h in step.own.items()}
@@ -161,10 +164,11 @@ def explode(cur: duckdb.DuckDBPyConnection, source: SourceFile, steps: list[Step
         params += [step.channel, step.stage or None]
         reached = " or ".join(f"nullif(trim(cast({c} as varchar)), '') is not null" for c in own.values())
         select.append(row)
+        select += [f"cast({ident(flag)} as boolean)" for flag in flags]
         parts.append(f"select {', '.join(select)}, _n, {k} as _step from src where {reached}")
     targets = ("contact_id", "channel", "stage", "ts", "time", "wait_s", "handle_s", "abandoned")
     names = [h for _, h in kept] + [STEP_HEADERS[t] for t in targets]
-    aliases = ", ".join('"' + n.replace('"', '""') + '"' for n in [*names, ROW_COLUMN, "_n", "_step"])
+    aliases = ", ".join('"' + n.replace('"', '""') + '"' for n in [*names, ROW_COLUMN, *flags, "_n", "_step"])
     query = f"""
         with src as (select *, row_number() over () as _n from {relation.text})
         select * exclude (_n, _step) from ({" union all ".join(parts)}) as long({aliases})
@@ -178,11 +182,35 @@ def explode(cur: duckdb.DuckDBPyConnection, source: SourceFile, steps: list[Step
     return table.num_rows
 
 
-def open_long(found: SourceFile, wide: SourceFile) -> SourceFile:
-    """The long file as opened (found) read with its ROW_COLUMN as each row's number in wide, the file as uploaded."""
-    if not found.headers or found.headers[-1] != ROW_COLUMN:
+@dataclass
+class LongSource(SourceFile):
+    """A file rewritten one row per step: rows numbered as in the file as uploaded, and the checks that file asks for
+    (a lookup's unmatched rows are rejected) on every step of the row."""
+
+    checks: tuple[tuple[str, int, str, str], ...] = ()
+    wide: SourceFile | None = None
+    """The file as uploaded (or joined), which a version records."""
+
+    def row_checks(self) -> tuple[tuple[str, int, str, str], ...]:
+        """The wide file's row checks, on the long file's columns."""
+        return self.checks
+
+    def describe(self) -> dict:
+        """The file as uploaded, as recorded with a version."""
+        return self.wide.describe() if self.wide is not None else super().describe()
+
+
+def open_long(found: SourceFile, wide: SourceFile) -> LongSource:
+    """The long file as opened (found) read with its ROW_COLUMN as each row's number in wide, the file as uploaded, and
+    wide's row checks on their flag columns (written after ROW_COLUMN)."""
+    if ROW_COLUMN not in found.headers:
         raise IngestError(f"{wide.name}: its steps were written without their row numbers")
-    return replace(found, headers=found.headers[:-1], types=found.types[:-1], has_row_column=True, row_base=wide.row_base)
+    end = found.headers.index(ROW_COLUMN)
+    headers = found.headers[:end]
+    checks = tuple((code, headers.index(wide.headers[col]), flag, detail) for code, col, flag, detail in wide.row_checks())
+    fields = {f.name: getattr(found, f.name) for f in fields_of(SourceFile)}
+    fields.update(headers=headers, types=found.types[:end], has_row_column=True, row_base=wide.row_base)
+    return LongSource(**fields, checks=checks, wide=wide)
 
 
 def _own_text(own: dict[str, str], target: str) -> str:

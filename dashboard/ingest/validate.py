@@ -15,7 +15,7 @@ from datetime import datetime
 import duckdb
 
 from dashboard import contract
-from dashboard.ingest import limits, vocab
+from dashboard.ingest import limits, steps, vocab
 from dashboard.ingest.mapping import SATISFACTION_SCALES
 from dashboard.ingest.report import BLOCKING, NOTE, WARNING, Example, FileSummary, Problem, Report, TableReport, n, verb
 from dashboard.ingest.sniff import DELIMITERS, FORMAT_LABELS
@@ -254,10 +254,15 @@ def _file_checks(
         if not count:
             continue
         message, action = _check_message(plan.table, check, count, f.rows, plan, source)
-        samples = cur.execute(
-            f"select {f.row_sql()}, _src from {staged.name} where {f.where()} and (_problems & ?) <> 0 order by rowid limit ?",
-            [check.mask, EXAMPLES],
-        ).fetchall()
+        failing = (
+            f"select {f.row_sql()} as r, _src as s, rowid as k from {staged.name} where {f.where()} and (_problems & ?) <> 0"
+        )
+        examples_sql = f"{failing} order by rowid limit ?"
+        if isinstance(source, steps.LongSource) and source.wide is not None:  # the steps of a row share its row number
+            (rows_of,) = cur.execute(f"select count(distinct r) from ({failing})", [check.mask]).fetchone()
+            message += f" (the steps of {n(rows_of, 'row')} of {source.wide.name})"
+            examples_sql = f"select r, arg_min(s, k) from ({failing}) group by r order by min(k) limit ?"
+        samples = [row[:2] for row in cur.execute(examples_sql, [check.mask, EXAMPLES]).fetchall()]
         examples = []
         for row_number, src in samples:
             value = _source_values(source, src, check.columns)
