@@ -471,3 +471,36 @@ def test_a_call_log_whose_caller_comes_by_lookup_through_an_accounts_file(tmp_pa
     assert rejected[["file", "row"]].values.tolist() == [["calls.csv (one row per step)", 5]] * 3  # D's three steps
     unmatched = pd.read_csv(out_dir / "calls-interactions-unmatched.csv")  # each file's own row: D's call, AC3's account
     assert unmatched[["file", "row"]].values.tolist() == [["calls.csv", 5], ["accounts.csv", 4]]
+
+
+def test_steps_and_a_lookup_set_in_either_order_on_the_data_page(tmp_path):
+    """On the Data page the analyst may give the steps before the lookup or after it: either way the call log is joined
+    to accounts.csv first and split into steps after, so A, B and C publish as 8 touchpoints and D (account AC9) is
+    rejected; taking the steps away again reads one touchpoint per call (3 published)."""
+    from dashboard.ingest.mapping import TableMapping
+    from dashboard.ingest.pipeline import IncomingFile, Upload
+
+    log, accounts = tmp_path / "calls.csv", tmp_path / "accounts.csv"
+    log.write_text(ACCOUNT_CALLS)
+    accounts.write_text(ACCOUNTS)
+    section = dict(STEPS_MAPPING["interactions"])
+    section["columns"] = {**section["columns"], "customer_id": "Customer"}
+    section["join"] = {"key": "Account", "files": [{"key": "Account No", "how": "lookup"}]}
+    full = TableMapping.from_json("interactions", section)
+    store = Store(tmp_path / "order.duckdb")
+    upload = Upload(store, tmp_path / "uploads")
+    try:
+        files = [IncomingFile(log, log.name), IncomingFile(accounts, accounts.name)]
+        for first in (full.copy(join=None), full.copy(steps=[])):
+            upload.add_files("interactions", files, mapping=first)
+            upload.set_mapping("interactions", full)
+            report = upload.check()
+            table = report.tables["interactions"]
+            assert report.ok and (table.published, table.rejected) == (8, 3), [p.message for p in report.all_problems()]
+        no_steps = full.copy(steps=[], columns={**full.columns, "channel": "Reason"})
+        upload.set_mapping("interactions", no_steps)
+        table = upload.check().tables["interactions"]
+        assert (table.published, table.rejected) == (3, 1)
+    finally:
+        upload.close()
+        store.close()
