@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 import pandas as pd
@@ -501,6 +502,31 @@ def test_steps_and_a_lookup_set_in_either_order_on_the_data_page(tmp_path):
         upload.set_mapping("interactions", no_steps)
         table = upload.check().tables["interactions"]
         assert (table.published, table.rejected) == (3, 1)
+    finally:
+        upload.close()
+        store.close()
+
+
+def test_problems_in_an_excel_call_log_name_the_sheet_row(tmp_path):
+    """The call log in a workbook whose table starts under a title (header on row 3): B's call is row 5 of the sheet,
+    and its unreadable date is reported on row 5 for both its steps (the row Excel shows), not on a row of the steps."""
+    from dashboard.ingest.mapping import Mapping
+    from dashboard.ingest.pipeline import IncomingFile, Upload
+
+    frame = pd.read_csv(io.StringIO(CALL_LOG.replace("B,C1,2024-01-03", "B,C1,not a date")), dtype=str)
+    path = tmp_path / "calls.xlsx"
+    with pd.ExcelWriter(path) as writer:
+        pd.DataFrame([["Call log export"]]).to_excel(writer, index=False, header=False)
+        frame.to_excel(writer, index=False, startrow=2)
+    store = Store(tmp_path / "xlsx.duckdb")
+    upload = Upload(store, tmp_path / "uploads")
+    try:
+        upload.mapping = Mapping.from_json(STEPS_MAPPING)
+        upload.add_files("interactions", [IncomingFile(path, path.name)], mapping=upload.mapping.tables["interactions"])
+        report = upload.check()
+        rows = {(e.file, e.row) for p in report.all_problems() for e in p.examples if "not a date" in e.value}
+        assert rows == {("calls.xlsx (one row per step)", 5)}, [p.message for p in report.all_problems()]
+        assert upload.rejected("interactions")["row"].tolist() == [5, 5]
     finally:
         upload.close()
         store.close()
