@@ -270,3 +270,26 @@ def test_the_pandas_reference_agrees_with_the_sql_on_the_sample(sample_tables, t
         full = bh.adoption_table(bh.summary(cur, version, bh.BehaviourSpec.of(DEFAULT)), DEFAULT, version)
     assert round(full.set_index("key").loc["e_billing", "current"] * 100, 2) == 16.00
     store.close()
+
+
+def test_the_steps_of_one_call_count_as_one_contact(store):
+    """The tiny call log: C1 makes calls A (IVR, queue, agent) and B (IVR, queue), C2 call C (IVR, queue, agent). Per
+    contact, on its first step's channel: C1 2 contacts, both on ivr; C2 1, on ivr. "At most 1 contact on ivr or
+    phone": C1 no (2), C2 yes (1); "at least half on ivr": both yes (2/2, 1/1). Counted per step (no contact id) C2
+    has 3 touchpoints on ivr or phone, and ivr is 2 of C1's 5 and 1 of C2's 3: both behaviours no for both."""
+    from dashboard.metrics.behaviour_catalogue import NO_CONTACT, SELF_SERVICE
+    from tests.journey_contacts_tiny import call_log
+
+    calls = Measure(NO_CONTACT, channels=("ivr", "phone"), max_contacts=1)
+    ivr = Measure(SELF_SERVICE, channels=("ivr",), min_share=0.5)
+    catalogue = Catalogue((Behaviour("few_calls", "Few calls", calls), Behaviour("ivr", "IVR first", ivr)))
+    customers = pd.DataFrame({"customer_id": ["C1", "C2"]})
+    for name, log, few, first in (
+        ("per contact", call_log(), [False, True], [True, True]),
+        ("per step", call_log().drop(columns=["contact_id"]), [False, False], [False, False]),
+    ):
+        version = store.publish(name, {"customers": customers, "interactions": log})
+        sql, params = bh.customer_behaviours_sql(version, catalogue)
+        frame = store.query_df(sql, params).set_index("customer_id").loc[["C1", "C2"]]
+        assert frame["b_few_calls"].tolist() == few, name
+        assert frame["b_ivr"].tolist() == first, name

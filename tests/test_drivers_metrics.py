@@ -227,3 +227,23 @@ def test_a_driver_as_a_lever_keeps_customers_on_it_times_share_fixed_times_the_g
     # 200 customers on it, half fixed, 20 points more defection among them: 20 kept, × $7,000 = $140,000
     assert drivers.lever(200, 0.2, 0.5, 7000.0) == pytest.approx({"kept": 20.0, "value": 140_000.0})
     assert drivers.lever(200, -0.1, 1.0, 7000.0) == {"kept": 0.0, "value": 0.0}  # the bad side leaves less: no lever
+
+
+def test_the_steps_of_one_call_are_one_contact_on_one_channel(store):
+    """The tiny call log: C1 makes calls A (IVR, queue, agent) and B (IVR, queue), C2 call C (IVR, queue, agent), every
+    call starting at the IVR. Per contact: C1 2 contacts, C2 1, each on one channel (ivr), so nobody "contacted on two
+    channels or more". Counted per step (no contact id): 5 and 3, and both on ivr and phone."""
+    from tests.journey_contacts_tiny import call_log
+
+    customers = pd.DataFrame({"customer_id": ["C1", "C2"]})
+    for name, log, contacts, switched in (
+        ("per contact", call_log(), [2, 1], [False, False]),
+        ("per step", call_log().drop(columns=["contact_id"]), [5, 3], [True, True]),
+    ):
+        version = store.publish(name, {"customers": customers, "interactions": log})
+        with store.cursor() as cur:
+            frame, found, _facts = drivers.customer_frame(cur, version, drivers.DriverSpec())
+        frame = frame.set_index("customer_id").loc[["C1", "C2"]]
+        assert frame["n_contacts"].tolist() == contacts, name
+        assert frame["pain_switch"].tolist() == switched, name
+        assert "pain_switch" in {d.column for d in found}

@@ -445,3 +445,39 @@ def test_excel_time_cells_are_times_of_day_and_durations(store: Store, tmp_path:
     names = contract.INTERACTIONS.names
     got = sorted((r[names.index("ts")], r[names.index("cost")]) for r in table_rows(store, version, "interactions"))
     assert got == [(datetime(2024, 3, 1, 9, 15), 245.0), (datetime(2024, 3, 2, 16, 40, 5), 3600.0)]
+
+
+def test_a_date_column_misread_as_year_0022_blocks_naming_file_column_and_rows(store: Store, tmp_path: Path):
+    """dd-mm-yy dates read with a four-digit year first (the mapping says year-first): 22-04-15 is 15 Apr 0022, 13-05-16
+    16 May 0013, 01-12-15 15 Dec 0001. Every call date of the required ts is outside the plausible window, so the report
+    blocks, naming the file, the column and rows 2-4, and says what to do; publishing refuses and nothing is published.
+    Read day first, as the guess reads it, the same file publishes 2015 and 2016."""
+    import pytest
+
+    from dashboard.ingest.errors import IngestError
+
+    content = "customer_id,Date,channel\nC1,22-04-15,phone\nC2,13-05-16,email\nC3,01-12-15,web\n"
+    path = write(tmp_path, "calls.csv", content)
+    columns = {"customer_id": "customer_id", "ts": "Date", "channel": "channel"}
+    misread = TableMapping("interactions", columns=columns, dates={"Date": "year-first"})
+    upload, report = run_upload(store, tmp_path, {"interactions": [path]}, mappings={"interactions": misread})
+    try:
+        assert not report.ok
+        problem = problems(report, "interactions")["implausible_date"]
+        assert problem.blocking and problem.count == 3
+        assert problem.message.startswith("calls.csv: 3 values of column 'Date' for ts are dates and times outside 1900-01-01")
+        assert [e.describe() for e in problem.examples] == [
+            "calls.csv row 2: '22-04-15'",
+            "calls.csv row 3: '13-05-16'",
+            "calls.csv row 4: '01-12-15'",
+        ]
+        assert "check the date format chosen for this column" in problem.action
+        with pytest.raises(IngestError):
+            upload.publish("calls")
+    finally:
+        upload.close()
+    assert store.active_version("calls") is None
+    day_first = TableMapping("interactions", columns=columns, dates={"Date": "day-first"})
+    version, _ = publish(store, tmp_path, {"interactions": [path]}, mappings={"interactions": day_first}, dataset="calls")
+    years = sorted(r[0] for r in store.query_df(f"select year(ts) from {version.table('interactions')}").itertuples(index=False))
+    assert years == [2015, 2015, 2016]

@@ -425,3 +425,21 @@ def test_a_file_matched_on_another_column_of_the_first_file(store, tmp_path: Pat
     assert notes[1].startswith(
         "branches.csv joined to payments.csv on Branch = Code: 3 rows of 3 of payments.csv matched (100.0%)"
     )
+
+
+def test_a_bad_value_looked_up_from_another_file_names_that_file_and_its_own_row(store, tmp_path: Path) -> None:
+    """The order dates come from orders.csv: O2's date (orders.csv row 3) is 0224-02-10, a mistyped 2024. Payment P2
+    (payments.csv row 3) takes it, so it is rejected, and the example names orders.csv row 3, the cell to correct; a bad
+    amount of the payments file itself (P4's 'lots', payments.csv row 5) still names payments.csv."""
+    payments = write(tmp_path, "payments.csv", PAYMENTS.replace("P3,O9", "P3,O3").replace("P4,O1,5.00", "P4,O1,lots"))
+    orders = write(tmp_path, "orders.csv", ORDERS.replace("O2,C2,2024-02-10", "O2,C2,0224-02-10"))
+    upload, report = run_upload(
+        store, tmp_path, {"transactions": [payments, orders]}, mappings={"transactions": _payments_mapping()}
+    )
+    try:
+        found = problems(report, "transactions")
+        assert [(e.file, e.row, e.value) for e in found["implausible_date"].examples] == [("orders.csv", 3, "'0224-02-10'")]
+        unreadable = [p for p in report.tables["transactions"].problems if p.column == "Paid"]
+        assert [(e.file, e.row) for p in unreadable for e in p.examples] == [("payments.csv", 5)]
+    finally:
+        upload.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 import pandas as pd
@@ -401,3 +402,131 @@ def test_a_call_log_as_excel_or_parquet_takes_the_same_steps(store, tmp_path, ki
     assert (steps["touchpoints"], steps["contacts"]) == (8, 3)
     assert str(first) == "2024-01-01 10:00:00"
     assert (w.loc["wait_p90", "value"], w.loc["handle_median", "value"]) == (pytest.approx(168), pytest.approx(30))
+
+
+def test_problems_in_a_call_log_name_the_row_of_the_file_as_uploaded(tmp_path):
+    """B's call is row 3 of calls.csv (the header is row 1). Its date cannot be read, so both its steps (IVR, queue) are
+    rejected; C's queue time (row 4) cannot be read as a duration. Rewritten one row per step, B's steps are rows 5 and 6
+    and C's queue row 8 of the long file: the report and the rejected rows must say 3 and 4, the rows the analyst finds."""
+    from dashboard.ingest.mapping import Mapping
+    from dashboard.ingest.pipeline import IncomingFile, Upload
+
+    log = tmp_path / "calls.csv"
+    log.write_text(CALL_LOG.replace("B,C1,2024-01-03", "B,C1,2024-13-45").replace("11:01:00,0,No", "11:01:00,soon,No"))
+    store = Store(tmp_path / "rows.duckdb")
+    upload = Upload(store, tmp_path / "uploads")
+    try:
+        upload.mapping = Mapping.from_json(STEPS_MAPPING)
+        upload.add_files("interactions", [IncomingFile(log, log.name)], mapping=upload.mapping.tables["interactions"])
+        report = upload.check()
+        examples = {p.code: [(e.file, e.row) for e in p.examples] for p in report.all_problems() if p.examples}
+        bad_date = next(rows for code, rows in examples.items() if ("calls.csv (one row per step)", 3) in rows)
+        assert set(bad_date) == {("calls.csv (one row per step)", 3)}
+        assert any(rows == [("calls.csv (one row per step)", 4)] for rows in examples.values()), examples
+        rejected = upload.rejected("interactions")
+        assert sorted(rejected["row"].tolist()) == [3, 3]
+    finally:
+        upload.close()
+        store.close()
+
+
+ACCOUNT_CALLS = (
+    "Call ID,Account,Date,Reason,IVR start,IVR Time,Queue start,Queue Time,Abandoned,Agent start,Talk Time,Resolved\n"
+    "A,AC1,2024-01-01,billing,10:00:00,0:00:30,10:01:00,0:00:40,No,10:02:00,0:05:00,Yes\n"
+    "B,AC1,2024-01-03,billing,09:00:00,0:00:20,09:01:00,0:03:20,Yes,,,No\n"
+    "C,AC2,2024-01-02,billing,11:00:00,0:00:10,11:01:00,0,No,11:02:00,0:01:40,Yes\n"
+    "D,AC9,2024-01-04,billing,12:00:00,0:00:10,12:01:00,0:00:05,No,12:02:00,0:01:00,Yes\n"
+)
+"""The call log of CALL_LOG with an account instead of the caller, and call D from account AC9, which accounts.csv lacks."""
+ACCOUNTS = "Account No,Customer\nAC1,C1\nAC2,C2\nAC3,C3\n"
+
+
+def test_a_call_log_whose_caller_comes_by_lookup_through_an_accounts_file(tmp_path, monkeypatch, capsys):
+    """Steps and a lookup on one table: each call's customer comes from accounts.csv through its account. A, B, C
+    publish as in the plain call log (8 touchpoints, 3 contacts, FCR 1 of 3, median wait 40 s); D's account AC9 is not
+    in accounts.csv, so its three steps are rejected and the report names calls.csv row 5, D's own row."""
+    db = tmp_path / "calls.duckdb"
+    monkeypatch.setenv("CXLENS_DB", str(db))
+    log, accounts = tmp_path / "calls.csv", tmp_path / "accounts.csv"
+    log.write_text(ACCOUNT_CALLS)
+    accounts.write_text(ACCOUNTS)
+    section = dict(STEPS_MAPPING["interactions"])
+    section["columns"] = {**section["columns"], "customer_id": "Customer"}
+    section["join"] = {"key": "Account", "files": [{"key": "Account No", "how": "lookup"}]}
+    mapping = tmp_path / "mapping.json"
+    mapping.write_text(json.dumps({"interactions": section}))
+    out_dir = tmp_path / "out"
+    args = ["ingest", "--dataset", "calls", "--interactions", str(log), str(accounts), "--mapping", str(mapping)]
+    code = main([*args, "--rejected-dir", str(out_dir)])
+    out, err = capsys.readouterr()
+    assert code == 0, out + err
+    said = "3 rows have a Account that accounts.csv does not hold, so their looked-up columns are unknown"
+    assert said in out and "(the steps of 1 row of calls.csv)" in out, out
+    assert out.count("e.g. calls.csv (one row per step) row 5: 'AC9'") == 1, out  # D's steps: one row of the file
+    _, m, w, steps, rows = _published_figures(db, "calls")
+    assert (steps["touchpoints"], steps["contacts"]) == (8, 3)
+    assert {r[0] for r in rows} == {"A", "B", "C"}
+    assert (m.loc["fcr", "numerator"], m.loc["fcr", "denominator"]) == (1, 3)
+    assert w.loc["wait_median", "value"] == pytest.approx(40)
+    rejected = pd.read_csv(out_dir / "calls-interactions-rejected.csv")
+    assert rejected[["file", "row"]].values.tolist() == [["calls.csv (one row per step)", 5]] * 3  # D's three steps
+    unmatched = pd.read_csv(out_dir / "calls-interactions-unmatched.csv")  # each file's own row: D's call, AC3's account
+    assert unmatched[["file", "row"]].values.tolist() == [["calls.csv", 5], ["accounts.csv", 4]]
+
+
+def test_steps_and_a_lookup_set_in_either_order_on_the_data_page(tmp_path):
+    """On the Data page the analyst may give the steps before the lookup or after it: either way the call log is joined
+    to accounts.csv first and split into steps after, so A, B and C publish as 8 touchpoints and D (account AC9) is
+    rejected; taking the steps away again reads one touchpoint per call (3 published)."""
+    from dashboard.ingest.mapping import TableMapping
+    from dashboard.ingest.pipeline import IncomingFile, Upload
+
+    log, accounts = tmp_path / "calls.csv", tmp_path / "accounts.csv"
+    log.write_text(ACCOUNT_CALLS)
+    accounts.write_text(ACCOUNTS)
+    section = dict(STEPS_MAPPING["interactions"])
+    section["columns"] = {**section["columns"], "customer_id": "Customer"}
+    section["join"] = {"key": "Account", "files": [{"key": "Account No", "how": "lookup"}]}
+    full = TableMapping.from_json("interactions", section)
+    store = Store(tmp_path / "order.duckdb")
+    upload = Upload(store, tmp_path / "uploads")
+    try:
+        files = [IncomingFile(log, log.name), IncomingFile(accounts, accounts.name)]
+        for first in (full.copy(join=None), full.copy(steps=[])):
+            upload.add_files("interactions", files, mapping=first)
+            upload.set_mapping("interactions", full)
+            report = upload.check()
+            table = report.tables["interactions"]
+            assert report.ok and (table.published, table.rejected) == (8, 3), [p.message for p in report.all_problems()]
+        no_steps = full.copy(steps=[], columns={**full.columns, "channel": "Reason"})
+        upload.set_mapping("interactions", no_steps)
+        table = upload.check().tables["interactions"]
+        assert (table.published, table.rejected) == (3, 1)
+    finally:
+        upload.close()
+        store.close()
+
+
+def test_problems_in_an_excel_call_log_name_the_sheet_row(tmp_path):
+    """The call log in a workbook whose table starts under a title (header on row 3): B's call is row 5 of the sheet,
+    and its unreadable date is reported on row 5 for both its steps (the row Excel shows), not on a row of the steps."""
+    from dashboard.ingest.mapping import Mapping
+    from dashboard.ingest.pipeline import IncomingFile, Upload
+
+    frame = pd.read_csv(io.StringIO(CALL_LOG.replace("B,C1,2024-01-03", "B,C1,not a date")), dtype=str)
+    path = tmp_path / "calls.xlsx"
+    with pd.ExcelWriter(path) as writer:
+        pd.DataFrame([["Call log export"]]).to_excel(writer, index=False, header=False)
+        frame.to_excel(writer, index=False, startrow=2)
+    store = Store(tmp_path / "xlsx.duckdb")
+    upload = Upload(store, tmp_path / "uploads")
+    try:
+        upload.mapping = Mapping.from_json(STEPS_MAPPING)
+        upload.add_files("interactions", [IncomingFile(path, path.name)], mapping=upload.mapping.tables["interactions"])
+        report = upload.check()
+        rows = {(e.file, e.row) for p in report.all_problems() for e in p.examples if "not a date" in e.value}
+        assert rows == {("calls.xlsx (one row per step)", 5)}, [p.message for p in report.all_problems()]
+        assert upload.rejected("interactions")["row"].tolist() == [5, 5]
+    finally:
+        upload.close()
+        store.close()

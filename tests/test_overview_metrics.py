@@ -135,3 +135,18 @@ def test_sample_dimensions_and_span(sample_store):
     assert set(dims.loc[dims.dimension == "region", "value"]) == {"North", "South", "East", "West", "Central"}
     assert pd.Timestamp(span.iloc[0]["first_month"]) == pd.Timestamp("2023-01-01")
     assert pd.Timestamp(span.iloc[0]["last_month"]) == pd.Timestamp("2025-12-01")
+
+
+def test_contacts_per_customer_counts_a_call_of_several_steps_once(store):
+    """The tiny call log: C1 makes calls A (IVR, queue, agent) and B (IVR, queue), C2 call C (IVR, queue, agent), all
+    in January 2024: 3 contacts of 2 customers = 1.5 per customer, 3 in January; counted per step (no contact id) the
+    same 8 touchpoints are 8 contacts, 4 per customer."""
+    from tests.journey_contacts_tiny import call_log
+
+    customers = pd.DataFrame({"customer_id": ["C1", "C2"]})
+    for name, log, per_customer in (("per contact", call_log(), 1.5), ("per step", call_log().drop(columns=["contact_id"]), 4.0)):
+        version = store.publish(name, {"customers": customers, "interactions": log})
+        assert _kpis(store, version, Filters())["contacts_per_customer"] == pytest.approx(per_customer), name
+        with store.cursor() as cur:
+            trend = overview.monthly_trend(cur, version, Filters())
+        assert trend["contacts"].tolist() == [per_customer * 2], name

@@ -348,3 +348,36 @@ class JoinState:
     source: JoinedSource | None = None
     extra: list[SourceFile] = field(default_factory=list)
     """Files opened for the join only (the sheets of one workbook): deleted with it."""
+
+
+def member_of(joined: JoinedSource, headers: list[str]) -> int | None:
+    """Position of the joined or looked-up file every one of headers (columns of joined) came from; None when some come
+    from the first file, from several files, or are not joined columns."""
+    owners = [0] * len(joined.members[0].headers)
+    for position, member in enumerate(joined.members[1:], start=1):
+        owners += [position] * (len(member.headers) - 1)  # every column but its key
+    if not headers or any(h not in joined.headers[: len(owners)] for h in headers):
+        return None
+    found = {owners[joined.headers.index(h)] for h in headers}
+    return found.pop() or None if len(found) == 1 else None
+
+
+def member_rows(cur: duckdb.DuckDBPyConnection, joined: JoinedSource, position: int, values: list[str]) -> dict[str, int]:
+    """For each first-file key value (as the file holds it), the row number in the file at position of the row the join
+    took for it (its first row with that key); values without one are left out, and so is everything when the file
+    cannot be read again."""
+    member, stats = joined.members[position], joined.stats[position - 1]
+    key = _key_sql("m", member, member.headers.index(stats.key))
+    pos = "m._row" if member.has_row_column else f"(row_number() over () + {int(member.row_base) - 1})"
+    wanted = formats.identifier_value("u.v", formats.TEXT).value.text
+    relation = member.relation()
+    try:
+        rows = cur.execute(
+            f"""select u.v, min(m.p) from (select unnest(?::varchar[]) as v) u
+                join (select {key} as k, {pos} as p from {relation.text} m) m on m.k = {wanted}
+                group by u.v""",
+            [list(values), *relation.params],
+        ).fetchall()
+    except duckdb.Error:
+        return {}
+    return {str(v): int(p) for v, p in rows}

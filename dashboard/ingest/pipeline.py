@@ -102,6 +102,8 @@ class Upload:
         self.wide: dict[str, list[SourceFile]] = {}
         """Files as uploaded, for a table whose mapping makes one row several touchpoints (self.sources: rewritten)."""
         self._steps_applied: dict[str, list] = {}
+        self._long_joined: dict[str, SourceFile] = {}
+        """A joined table's file rewritten one row per step (a join comes first, then the steps: steps.explode)."""
 
     # -- files --------------------------------------------------------------------------------
 
@@ -242,13 +244,17 @@ class Upload:
     def _planned(self, table: str) -> TableMapping:
         """The mapping staging reads the table's files with: with steps, the one that reads the rewritten files."""
         mapping = self.mapping.tables[table]
-        return mapping.reading_steps() if self.wide.get(table) else mapping
+        return mapping.reading_steps() if self.wide.get(table) or table in self._long_joined else mapping
 
     def _apply_steps(self, table: str) -> None:
         """Make the table's files one row per step when its mapping has steps (steps.explode), or take back the files
         as uploaded when it no longer has; a problem with the steps blocks the table with a message saying so."""
         mapping = self.mapping.tables.get(table)
         wanted = [s.to_json() for s in mapping.steps] if mapping else []
+        joined = self.joined(table)
+        if joined is not None or table in self._long_joined:
+            self._apply_steps_joined(table, wanted, joined)
+            return
         applied = self._steps_applied.get(table, [])
         if wanted == applied and (bool(wanted) == bool(self.wide.get(table))):
             return
@@ -271,6 +277,7 @@ class Upload:
                     out = uploads.new_path(self.workdir, "cxlens-steps.parquet")
                     steps.explode(cur, source, mapping.steps, mapping.columns, out)
                     found = open_source(cur, out, f"{source.name} (one row per step)", ReadOptions(), self.workdir)
+                    found = steps.open_long(found, source)
                     found.temp_files = (*found.temp_files, out)
                     long.append(found)
         except IngestError as exc:
@@ -282,6 +289,49 @@ class Upload:
         self.sources[table] = long
         self._steps_applied[table] = wanted
         self._resample(table)
+
+    def _apply_steps_joined(self, table: str, wanted: list, joined: joins.JoinedSource | None) -> None:
+        """Steps on joined files: the files stay as uploaded (the join reads them) and the joined file is rewritten one
+        row per step; a problem with the steps blocks the table with a message saying so."""
+        long = self._long_joined.get(table)
+        if long is not None and getattr(long, "wide", None) is joined and self._steps_applied.get(table) == wanted:
+            return
+        wide = self.wide.pop(table, None)
+        if wide is not None:  # steps made on the files before they were joined: take the files back
+            for source in self.sources.get(table, []):
+                source.remove_temp_files()
+            self.sources[table] = wide
+            self._drop_join(table)
+            self._apply_join(table)
+            joined = self.joined(table)
+        self._drop_long_joined(table)
+        self._drop_staged(table)
+        self.read_errors.pop(table, None)
+        if not wanted or joined is None:
+            return
+        out = uploads.new_path(self.workdir, "cxlens-steps.parquet")
+        try:
+            with self.store.progress_cursor() as cur:
+                steps.explode(cur, joined, self.mapping.tables[table].steps, self.mapping.tables[table].columns, out)
+                found = open_source(cur, out, f"{joined.name} (one row per step)", ReadOptions(), self.workdir)
+                found.temp_files = (*found.temp_files, out)
+                long = steps.open_long(found, joined)
+                rows = sample(cur, long)
+        except IngestError as exc:
+            uploads.discard(out)
+            self.read_errors[table] = Problem(table, BLOCKING, "bad_steps", str(exc), "Correct the steps in the mapping.")
+            return
+        self._long_joined[table] = long
+        self._steps_applied[table] = wanted
+        self.samples[table] = samples_by_header(long, rows)
+        self.preview_rows[table] = rows[:50]
+
+    def _drop_long_joined(self, table: str) -> None:
+        """Forget a joined table's file rewritten one row per step."""
+        long = self._long_joined.pop(table, None)
+        self._steps_applied.pop(table, None)
+        if long is not None:
+            long.remove_temp_files()
 
     def _resample(self, table: str) -> None:
         """Samples and preview rows of the table's current files (after they were rewritten or taken back)."""
@@ -353,6 +403,8 @@ class Upload:
 
     def _planned_sources(self, table: str) -> list[SourceFile]:
         """The files staging reads: the joined file when the table's files are joined, else the files themselves."""
+        if table in self._long_joined:
+            return [self._long_joined[table]]
         joined = self.joined(table)
         return [joined] if joined is not None else self.sources.get(table, [])
 
@@ -407,6 +459,7 @@ class Upload:
         """Forget the table's join: its joined file, the sheets opened for it, its problem; the files' own samples back."""
         state = self.joins.pop(table, None)
         self.join_errors.pop(table, None)
+        self._drop_long_joined(table)
         if state is None:
             return
         if state.source is not None:

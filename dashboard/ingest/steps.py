@@ -17,11 +17,14 @@ reason, resolved, ...) is shared by the row's steps::
 Before staging, each file is rewritten long (one row per step the row reached: a step whose own columns are all blank
 is not a touchpoint) with the columns in STEP_HEADERS, and the mapping points at them (with_step_columns). Without a
 contact_id the row's number in the file is the contact id, so the steps of one call are one contact (stg_contacts).
+The long file's last column, ROW_COLUMN, is each step's row number in the file as uploaded (an Excel or joined file's
+own), so the report and the rejected rows name the row the analyst can find (open_long).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from dataclasses import fields as fields_of
 from pathlib import Path
 
 import duckdb
@@ -29,6 +32,7 @@ import pyarrow.parquet as pq
 
 from dashboard.ingest.errors import IngestError
 from dashboard.ingest.sources import SourceFile
+from dashboard.ingest.sql import ident
 
 OWN = ("ts", "time", "wait_s", "handle_s", "abandoned")
 """What a step can read from its own file column."""
@@ -44,6 +48,8 @@ STEP_HEADERS = {
     "abandoned": "Step abandoned",
 }
 """Columns of the rewritten (long) file: what each step row carries, named so no export's own header clashes."""
+ROW_COLUMN = "_row"
+"""The long file's last column: the row's number in the file as uploaded (as SourceFile.has_row_column reads it)."""
 
 
 @dataclass(frozen=True)
@@ -121,7 +127,7 @@ def with_step_columns(
 
 def check(steps: list[Step], columns: dict[str, str], headers: tuple[str, ...]) -> None:
     """IngestError when a step's column is not in the file, a step has no start, or the file already has a step header."""
-    clash = set(STEP_HEADERS.values()) & set(headers)
+    clash = {*STEP_HEADERS.values(), ROW_COLUMN} & set(headers)
     if clash:
         raise IngestError(f"the file already has a column called {sorted(clash)[0]!r}: rename it to use steps")
     shared_ts = columns.get("ts")
@@ -134,12 +140,15 @@ def check(steps: list[Step], columns: dict[str, str], headers: tuple[str, ...]) 
 
 
 def explode(cur: duckdb.DuckDBPyConnection, source: SourceFile, steps: list[Step], columns: dict[str, str], out: Path) -> int:
-    """Write source long to out (Parquet, text columns): one row per step reached, kept columns first; rows written."""
+    """Write source long to out (Parquet, text columns): one row per step reached, kept columns first, ROW_COLUMN (the
+    row's number in source) last; rows written."""
     check(steps, columns, source.headers)
     used = {h for s in steps for h in s.own.values()} - set(columns.values())
     kept = [(source.column_for(h), h) for h in source.headers if h not in used]
     relation = source.relation(lenient=False)
     contact = source.column_for(columns["contact_id"]) if columns.get("contact_id") in source.headers else None
+    row = "cast(_row as bigint)" if source.has_row_column else f"_n + {int(source.row_base) - 1}"
+    flags = [flag for _, _, flag, _ in source.row_checks()]  # a lookup's match flags: its unmatched rows stay rejected
     parts, params = [], []
     for k, step in enumerate(steps, start=1):
         own = {t: source.column_for(h) for t, h in step.own.items()}
@@ -154,10 +163,12 @@ def explode(cur: duckdb.DuckDBPyConnection, source: SourceFile, steps: list[Step
         ]
         params += [step.channel, step.stage or None]
         reached = " or ".join(f"nullif(trim(cast({c} as varchar)), '') is not null" for c in own.values())
+        select.append(row)
+        select += [f"cast({ident(flag)} as boolean)" for flag in flags]
         parts.append(f"select {', '.join(select)}, _n, {k} as _step from src where {reached}")
     targets = ("contact_id", "channel", "stage", "ts", "time", "wait_s", "handle_s", "abandoned")
     names = [h for _, h in kept] + [STEP_HEADERS[t] for t in targets]
-    aliases = ", ".join('"' + n.replace('"', '""') + '"' for n in [*names, "_n", "_step"])
+    aliases = ", ".join('"' + n.replace('"', '""') + '"' for n in [*names, ROW_COLUMN, *flags, "_n", "_step"])
     query = f"""
         with src as (select *, row_number() over () as _n from {relation.text})
         select * exclude (_n, _step) from ({" union all ".join(parts)}) as long({aliases})
@@ -169,6 +180,37 @@ def explode(cur: duckdb.DuckDBPyConnection, source: SourceFile, steps: list[Step
         raise IngestError(f"{source.name}: its steps could not be read: {str(exc).splitlines()[0]}") from None
     pq.write_table(table, out)
     return table.num_rows
+
+
+@dataclass
+class LongSource(SourceFile):
+    """A file rewritten one row per step: rows numbered as in the file as uploaded, and the checks that file asks for
+    (a lookup's unmatched rows are rejected) on every step of the row."""
+
+    checks: tuple[tuple[str, int, str, str], ...] = ()
+    wide: SourceFile | None = None
+    """The file as uploaded (or joined), which a version records."""
+
+    def row_checks(self) -> tuple[tuple[str, int, str, str], ...]:
+        """The wide file's row checks, on the long file's columns."""
+        return self.checks
+
+    def describe(self) -> dict:
+        """The file as uploaded, as recorded with a version."""
+        return self.wide.describe() if self.wide is not None else super().describe()
+
+
+def open_long(found: SourceFile, wide: SourceFile) -> LongSource:
+    """The long file as opened (found) read with its ROW_COLUMN as each row's number in wide, the file as uploaded, and
+    wide's row checks on their flag columns (written after ROW_COLUMN)."""
+    if ROW_COLUMN not in found.headers:
+        raise IngestError(f"{wide.name}: its steps were written without their row numbers")
+    end = found.headers.index(ROW_COLUMN)
+    headers = found.headers[:end]
+    checks = tuple((code, headers.index(wide.headers[col]), flag, detail) for code, col, flag, detail in wide.row_checks())
+    fields = {f.name: getattr(found, f.name) for f in fields_of(SourceFile)}
+    fields.update(headers=headers, types=found.types[:end], has_row_column=True, row_base=wide.row_base)
+    return LongSource(**fields, checks=checks, wide=wide)
 
 
 def _own_text(own: dict[str, str], target: str) -> str:

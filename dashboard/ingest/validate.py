@@ -15,7 +15,7 @@ from datetime import datetime
 import duckdb
 
 from dashboard import contract
-from dashboard.ingest import limits, vocab
+from dashboard.ingest import join, limits, steps, vocab
 from dashboard.ingest.mapping import SATISFACTION_SCALES
 from dashboard.ingest.report import BLOCKING, NOTE, WARNING, Example, FileSummary, Problem, Report, TableReport, n, verb
 from dashboard.ingest.sniff import DELIMITERS, FORMAT_LABELS
@@ -69,6 +69,28 @@ def _source_values(source: SourceFile, src: list | None, columns: Sequence[int])
         value = src[columns[0]] if columns[0] < len(src) else None
         return "blank" if value in (None, "") or not str(value).strip() else repr(value)
     return ", ".join(f"{headers[i]}={src[i]!r}" for i in columns if i < len(src))
+
+
+def _from_joined_files(
+    cur: duckdb.DuckDBPyConnection, source: SourceFile, columns: Sequence[int], samples: list, examples: list[Example]
+) -> list[Example]:
+    """Examples of a problem in columns that all came from one joined or looked-up file, named by that file and its own
+    row (found through the first file's key); the examples as they are otherwise."""
+    wide = source.wide if isinstance(source, steps.LongSource) else source
+    if not isinstance(wide, join.JoinedSource) or not columns:
+        return examples
+    position = join.member_of(wide, [source.headers[i] for i in columns if i < len(source.headers)])
+    if position is None:
+        return examples
+    label, on = wide.labels[position], wide.stats[position - 1].on
+    if on not in source.headers:
+        return examples
+    keys = [src[source.headers.index(on)] if src else None for _, src in samples]
+    rows = join.member_rows(cur, wide, position, [str(k) for k in keys if k is not None])
+    return [
+        Example(label, rows[str(k)], e.value) if k is not None and str(k) in rows else e
+        for k, e in zip(keys, examples, strict=True)
+    ]
 
 
 def _context(source: SourceFile, src: list | None) -> str:
@@ -254,10 +276,15 @@ def _file_checks(
         if not count:
             continue
         message, action = _check_message(plan.table, check, count, f.rows, plan, source)
-        samples = cur.execute(
-            f"select {f.row_sql()}, _src from {staged.name} where {f.where()} and (_problems & ?) <> 0 order by rowid limit ?",
-            [check.mask, EXAMPLES],
-        ).fetchall()
+        failing = (
+            f"select {f.row_sql()} as r, _src as s, rowid as k from {staged.name} where {f.where()} and (_problems & ?) <> 0"
+        )
+        examples_sql = f"{failing} order by rowid limit ?"
+        if isinstance(source, steps.LongSource) and source.wide is not None:  # the steps of a row share its row number
+            (rows_of,) = cur.execute(f"select count(distinct r) from ({failing})", [check.mask]).fetchone()
+            message += f" (the steps of {n(rows_of, 'row')} of {source.wide.name})"
+            examples_sql = f"select r, arg_min(s, k) from ({failing}) group by r order by min(k) limit ?"
+        samples = [row[:2] for row in cur.execute(examples_sql, [check.mask, EXAMPLES]).fetchall()]
         examples = []
         for row_number, src in samples:
             value = _source_values(source, src, check.columns)
@@ -265,6 +292,7 @@ def _file_checks(
                 context = _context(source, src)
                 value = f"blank ({context})" if context else "blank"
             examples.append(Example(source.name, int(row_number), value))
+        examples = _from_joined_files(cur, source, check.columns, samples, examples)
         severity = WARNING
         if check.rejects and check.code not in ("blank_id", "lookup_unmatched") and count > options.max_bad_share * f.rows:
             severity = BLOCKING

@@ -12,8 +12,10 @@ Two populations, both for the selected segments, regions and months (prospects n
 adoption of a behaviour = customers in scope showing it ÷ customers in scope.
 
 Derived behaviours read contacts (stg_contacts.is_contact: customer-started touchpoints; all touchpoints when the
-data do not say who started them) in calendar months, up to each customer's last month as a customer within
-the period: the month they left, or the period's last month (the data's last month when no period is set).
+data do not say who started them), each counted once, on its first step's channel (the IVR, queue and agent steps of
+one call are one contact, on ivr: stg_contacts.first_step) in calendar months, up to each customer's last month as a
+customer within the period: the month they left, or the period's last month (the data's last month when no period is
+set).
 """
 
 from __future__ import annotations
@@ -65,7 +67,7 @@ def prepare(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
         left join (select * from {customers} where customer_id is not null) c on c.customer_id = s.customer_id
         """
     )
-    # customer-started touchpoints counted per customer, calendar month and channel
+    # customer-started contacts (once each, at their first step) counted per customer, calendar month and channel
     cur.execute(
         f"""
         create table {version.table("bh_contacts")} as
@@ -75,7 +77,7 @@ def prepare(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
                cast(count(*) as integer) as n
         from {version.table("stg_contacts")} i
         join {version.table("bh_customers")} c on c.customer_id = i.customer_id
-        where i.is_contact
+        where i.is_contact and i.first_step
         group by all
         """
     )

@@ -5,7 +5,9 @@
   conversion = a lead who became a customer (the staged prospect rule: bought at least once), over everyone known.
 - Driver: a yes/no per customer, its "bad side": a catalogue behaviour not shown; journey pain from stg_contacts (a
   complaint, a complaint not resolved at first contact, a complaint taking more than SLOW_DAYS days to resolve, a
-  repeat contact, contacts on two channels or more, at least one contact a month over the months the touchpoints span);
+  repeat contact, contacts on two channels or more, at least one contact a month over the months the touchpoints span;
+  contacts, complaints and their channels are counted per contact, on its first step: the IVR, queue and agent steps
+  of one call are one contact on one channel);
   an attribute level (segment, region, main product, any other text column of customers); a tenure band.
 - Effect, from the 2×2 table a = exposed with the outcome, b = exposed without, c = not exposed with, d = neither:
   prevalence = (a + b) ÷ n; rate with = a ÷ (a + b); rate without = c ÷ (c + d); difference = rate with − rate
@@ -199,12 +201,12 @@ def _pain_select(version: Version, filters: Filters) -> tuple[str, list]:
     sql = f"""
         with p as (
             select customer_id,
-                   count(*) filter (where is_contact) as contacts,
-                   count(*) filter (where is_complaint) as complaints,
+                   count(*) filter (where is_contact and first_step) as contacts,
+                   count(*) filter (where is_complaint and first_step) as complaints,
                    count(*) filter (where is_complaint and not resolved_at_first_contact) as complaints_not_fcr,
                    max(epoch(resolved_ts - ts) / 86400.0) filter (where is_complaint and resolved_ts >= ts) as resolve_days,
                    count(*) filter (where repeat) as repeats,
-                   count(distinct lower(trim(channel))) filter (where is_contact) as channels
+                   count(distinct lower(trim(channel))) filter (where is_contact and first_step) as channels
             from {version.table("stg_contacts")}
             where {period}
             group by customer_id

@@ -47,7 +47,8 @@ KPIS: tuple[tuple[str, str, str, str], ...] = (
         "contacts_per_customer",
         "Contacts per customer",
         "number",
-        "Touchpoints of customers (interactions, company- and customer-started; prospects' excluded) in the period ÷ customers.",
+        "Contacts of customers (interactions, company- and customer-started, each counted once: the IVR, queue and agent "
+        "steps of one call are one contact; prospects' excluded) in the period ÷ customers.",
     ),
     (
         "cost_to_serve",
@@ -88,10 +89,19 @@ def prepare(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
         [NOT_SET, NOT_SET],
     )
     # money is money: every transaction counts in revenue and cost, also the refunds of an ID that never bought in
-    # the data (a prospect by the staged rule); touchpoints of prospects are left out of contacts and cost to serve
-    for name, source, measures, who in (
-        ("ov_tx_monthly", transactions, "sum(e.amount) as revenue, count(*) as events, sum(e.cost) as cost", "false"),
-        ("ov_ix_monthly", interactions, "count(*) as events, sum(e.cost) as cost", "not counts_as_customer"),
+    # the data (a prospect by the staged rule); touchpoints of prospects are left out of contacts and cost to serve.
+    # A contact counts once, at its first step (stg_contacts.first_step); a touchpoint stg_contacts leaves out (no
+    # customer or no time) is a contact of its own.
+    steps = f"left join {version.table('stg_contacts')} k on k.contact_id = e.rowid"
+    for name, source, measures, who, join in (
+        ("ov_tx_monthly", transactions, "sum(e.amount) as revenue, count(*) as events, sum(e.cost) as cost", "false", ""),
+        (
+            "ov_ix_monthly",
+            interactions,
+            "count(*) filter (where coalesce(k.first_step, true)) as events, sum(e.cost) as cost",
+            "not counts_as_customer",
+            steps,
+        ),
     ):
         cur.execute(
             f"""
@@ -106,6 +116,7 @@ def prepare(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
             from {source} e
             left join {customers} c on c.customer_id = e.customer_id
             left join prospects p on p.customer_id = e.customer_id
+            {join}
             group by all
             """,
             [NOT_SET, NOT_SET],
@@ -195,7 +206,7 @@ def kpis(cur: duckdb.DuckDBPyConnection, version: Version, filters: Filters) -> 
 
 
 def monthly_trend(cur: duckdb.DuckDBPyConnection, version: Version, filters: Filters) -> pd.DataFrame:
-    """Revenue (sum of amounts) and contacts (touchpoints) per calendar month in scope, oldest first."""
+    """Revenue (sum of amounts) and contacts (each once, at its first step) per calendar month in scope, oldest first."""
     filters = filters.validate()
     tx_sql, tx_params = _monthly_sql(version, "ov_tx_monthly", filters)
     ix_sql, ix_params = _monthly_sql(version, "ov_ix_monthly", filters)
