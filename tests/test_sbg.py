@@ -9,7 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from dashboard import staged
 from dashboard.metrics import calibration, clv, sbg
+from dashboard.store import Store
 
 REGULAR = [1000, 631, 468, 382, 326, 289, 262, 241]
 HIGH_END = [1000, 869, 743, 653, 593, 551, 517, 491]
@@ -153,3 +155,72 @@ def test_bgnbd_holdout_on_a_known_population():
     assert totals["predicted"] == pytest.approx(totals["actual"], rel=0.1)
     assert check.mape < 25
     assert isinstance(check.model, clv.BgNbd)
+
+
+# -- on published versions -------------------------------------------------------------------
+
+
+def _contract_customers(customers: int = 4000, seed: int = 3) -> pd.DataFrame:
+    """Contract customers signing up over two years whose lifetimes in months follow sBG with α 0.8, β 2.5."""
+    rng = np.random.default_rng(seed)
+    start = pd.Timestamp("2022-01-01") + pd.to_timedelta(rng.integers(0, 730, customers), unit="D")
+    months = np.minimum(rng.geometric(rng.beta(0.8, 2.5, customers)), 100)
+    end = start + pd.to_timedelta(months * 30.4375 - rng.uniform(1, 29, customers), unit="D")
+    left = end <= pd.Timestamp("2024-12-31")
+    return pd.DataFrame(
+        {
+            "customer_id": [f"c{i}" for i in range(customers)],
+            "signup_date": start.date,
+            "churned": left,
+            "churn_date": np.where(left, end.date, None),
+        }
+    )
+
+
+def test_sbg_check_on_a_published_contract_dataset(tmp_path):
+    store = Store(tmp_path / "contract.duckdb")
+    try:
+        version = store.publish("contract", {"customers": _contract_customers()})
+        with store.cursor() as cur:
+            check = calibration.sbg_check(cur, version)
+            no_purchases = calibration.bgnbd_check(cur, version)
+    finally:
+        store.close()
+    assert (check["problem"] == "").all()
+    assert check["detail"].iloc[0].startswith("α 0.77, β 2.49 over 4,000 customers by month")
+    assert check["period"].iloc[0] == "0" and check["actual"].iloc[0] == 1.0 and check["predicted"].iloc[0] == 1.0
+    assert check["mape"].iloc[0] < 15  # the thin tail (few customers at risk beyond 30 months) is noisy
+    assert check["fitted_on"].iloc[0] == "months 1 to 17" and check["checked_on"].iloc[0] == "months 18 to 35"
+    assert no_purchases["problem"].tolist() == ["the data has no purchases (transactions)"]
+
+
+def test_checks_say_why_when_the_data_cannot_support_them(sample_db_file):
+    store = Store(sample_db_file, read_only=True)
+    try:
+        version = store.active_version("sample")
+        with store.cursor() as cur:
+            kind = staged.load_profile(cur, version).kind
+            sbg_frame = calibration.sbg_check(cur, version)
+            bg_frame = calibration.bgnbd_check(cur, version)
+    finally:
+        store.close()
+    # the bundled sample: contracts with signup dates over decades (so years) and purchases (so BG/NBD too)
+    assert kind == "contract"
+    assert (sbg_frame["problem"] == "").all() and sbg_frame["fitted_on"].iloc[0].startswith("years 1 to ")
+    assert bg_frame["period"].tolist() == ["0", "1", "2", "3", "4", "5", "6", "7+"] and (bg_frame["problem"] == "").all()
+    for frame in (sbg_frame, bg_frame):
+        assert frame[["actual", "predicted", "mape"]].notna().all().all()
+
+
+def test_sbg_check_says_why_without_signup_dates(tmp_path):
+    store = Store(tmp_path / "nodates.duckdb")
+    try:
+        customers = _contract_customers(200).drop(columns=["signup_date"])
+        version = store.publish("nodates", {"customers": customers})
+        with store.cursor() as cur:
+            check = calibration.sbg_check(cur, version)
+    finally:
+        store.close()
+    assert check["problem"].tolist() == [
+        "customers have no signup date, so how long each was a customer is unknown (map `signup_date`)"
+    ]

@@ -14,10 +14,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+import duckdb
 import numpy as np
 import pandas as pd
 
+from dashboard import staged
 from dashboard.metrics import clv, sbg
+from dashboard.staged.profile import CONTRACT
+from dashboard.staged.sql import day_total
+from dashboard.store import Version
 
 TOP_GROUP = 7
 """Calibration repeat purchases of 7 or more are one group (as in Fader, Hardie & Lee 2005, figure 4)."""
@@ -119,3 +124,135 @@ def sbg_holdout(lost: np.ndarray, still: np.ndarray, split: int, unit: str = "pe
         f"{unit}s 1 to {split}",
         f"{unit}s {split + 1} to {int(frame['period'].max())}",
     )
+
+
+# -- on a published version ------------------------------------------------------------------
+
+DAYS_PER_MONTH = 365.25 / 12
+MAX_MONTHS = 120
+"""Tenures up to this many months are counted in months; longer histories in years."""
+SAMPLE_CUSTOMERS = 50_000
+"""The BG/NBD check is fitted on a seeded sample of this many buyers when there are more (a check, not the valuation)."""
+CHECK_COLUMNS = ["period", "actual", "predicted", "calibration", "mape", "fitted_on", "checked_on", "detail", "problem"]
+
+
+def _problem(text: str) -> pd.DataFrame:
+    """A check frame of one row that only says why the check cannot be made."""
+    return pd.DataFrame([{c: (text if c == "problem" else None) for c in CHECK_COLUMNS}])
+
+
+def _frame(check: Holdout, detail: str, x_name: str, rows: pd.DataFrame) -> pd.DataFrame:
+    """The check frame: the compared points (x_name as period) with the error figure and the wording beside them."""
+    out = pd.DataFrame(
+        {
+            "period": rows[x_name].astype(str).to_numpy(),
+            "actual": rows["actual"].to_numpy(float),
+            "predicted": rows["predicted"].to_numpy(float),
+            "calibration": rows["calibration"].to_numpy(bool),
+        }
+    )
+    return out.assign(mape=check.mape, fitted_on=check.calibration, checked_on=check.holdout, detail=detail, problem="")
+
+
+def contract_tenures(cur: duckdb.DuckDBPyConnection, version: Version) -> tuple[np.ndarray, np.ndarray, str, int]:
+    """Each contract customer's whole periods as a customer and whether they left, the period unit, and how many
+    leavers have no churn date (left out: when they left is unknown). A leaver's period is the one their churn date
+    falls in (at least 1); a customer still there counts the whole periods from the start to the as-of day."""
+    rows = cur.execute(
+        f"""
+        select date_diff('day', start_date, coalesce(case when defected then defected_since end, as_of)) as days,
+               coalesce(defected, false) as left_, defected and defected_since is null as undated
+        from {version.table("df_customers")}, (select as_of from {version.table("df_fit")})
+        where start_date is not null and defected is not null
+        """
+    ).fetchnumpy()
+    days, left, undated = (np.asarray(rows[k]) for k in ("days", "left_", "undated"))
+    keep = ~undated.astype(bool) & (days >= 0)
+    days, left = days[keep].astype(float), left[keep].astype(bool)
+    unit, length = ("month", DAYS_PER_MONTH)
+    if len(days) and days.max() / DAYS_PER_MONTH > MAX_MONTHS:
+        unit, length = ("year", 365.25)
+    periods = np.where(left, np.maximum(np.ceil(days / length), 1), np.floor(days / length)).astype(int)
+    return periods, left, unit, int(undated.sum())
+
+
+def sbg_check(cur: duckdb.DuckDBPyConnection, version: Version, _spec: object = None) -> pd.DataFrame:
+    """The sBG calibration-then-holdout check on a contract version: share still a customer after each period, fitted
+    on the first half of the periods (at least MIN_PERIODS), predicted and Kaplan-Meier actual; or one row saying why
+    the data cannot support it."""
+    found = staged.load_profile(cur, version)
+    if found.kind != CONTRACT:
+        return _problem(f"the data is {found.kind}, not contracts with churn labels, so the contract model does not apply")
+    if not version.has("customers", "signup_date"):
+        return _problem("customers have no signup date, so how long each was a customer is unknown (map `signup_date`)")
+    periods, left, unit, undated = contract_tenures(cur, version)
+    if not len(periods):
+        return _problem("no customer has both a start date and a known status")
+    lost, still = sbg.tenure_counts(periods, left)
+    survivors = sbg.kaplan_meier(lost, still) * len(periods)
+    survivors = survivors[~np.isnan(survivors)]
+    problems = sbg.data_needs(survivors)
+    if len(survivors) - 1 < 2 * sbg.MIN_PERIODS:
+        problems.append(f"the check needs {2 * sbg.MIN_PERIODS} {unit}s of tenure, {sbg.MIN_PERIODS} to fit and as many to check")
+    if undated and undated * 2 > int(left.sum()) + undated:
+        problems.append(f"{undated:,} leavers have no churn date, most of them; map `churn_date`")
+    if problems:
+        return _problem("; ".join(problems))
+    last = len(survivors) - 1
+    try:
+        check = sbg_holdout(
+            lost[:last], np.concatenate([still[:last], [still[last:].sum()]]), max(sbg.MIN_PERIODS, last // 2), unit
+        )
+    except ValueError as err:
+        return _problem(str(err))
+    note = f"; {undated:,} leavers without a churn date left out" if undated else ""
+    detail = f"α {check.model.alpha:.3g}, β {check.model.beta:.3g} over {len(periods):,} customers by {unit}{note}"
+    return _frame(check, detail, "period", check.frame)
+
+
+def purchase_days(cur: duckdb.DuckDBPyConnection, version: Version) -> pd.DataFrame:
+    """One row per sampled buyer and purchase day (a day whose amounts add up to more than zero), up to the as-of day."""
+    return cur.execute(
+        f"""
+        with days as (
+            select customer_id, cast(ts as date) as day
+            from {version.table("transactions")}
+            where customer_id is not null and amount is not null
+            group by all having {day_total()} > 0
+        ),
+        chosen as (
+            select customer_id from (select distinct customer_id from days)
+            using sample reservoir({SAMPLE_CUSTOMERS} rows) repeatable (7)
+        )
+        select d.customer_id, d.day from days d join chosen using (customer_id)
+        where d.day <= (select as_of from {version.table("df_fit")})
+        """
+    ).df()
+
+
+def bgnbd_check(cur: duckdb.DuckDBPyConnection, version: Version, _spec: object = None) -> pd.DataFrame:
+    """The BG/NBD calibration-then-holdout check: fitted on the first half of the purchase history, mean repeat purchases
+    per customer in the second half by calibration repeat purchases 0..7+, predicted and actual; or one row saying why
+    the data cannot support it."""
+    if not version.has("transactions"):
+        return _problem("the data has no purchases (transactions)")
+    days = purchase_days(cur, version)
+    if days.empty:
+        return _problem("no customer has a purchase day")
+    first, last = pd.Timestamp(days["day"].min()), pd.Timestamp(days["day"].max())
+    split = first + (last - first) / 2
+    histories = purchase_histories(days, split.date(), last.date())
+    holdout_weeks = (last - split.normalize()).days / 7
+    problems = clv.data_needs(histories["x"].to_numpy(), float(histories["T"].max()))
+    if problems:
+        return _problem("fitted on the first half of the history, " + "; ".join(problems))
+    check = bgnbd_holdout(histories, holdout_weeks)
+    if not check.model.converged:
+        return _problem("the BG/NBD fit on the first half of the history did not settle")
+    rows = check.frame.assign(calibration=False)
+    sampled = f" (a sample of {SAMPLE_CUSTOMERS:,} buyers)" if len(histories) >= SAMPLE_CUSTOMERS else ""
+    detail = (
+        f"fitted on purchases up to {split.date():%d %b %Y}{sampled}, checked on the {holdout_weeks:,.0f} weeks after; "
+        f"{int(rows['customers'].sum()):,} customers"
+    )
+    return _frame(check, detail, "label", rows)
