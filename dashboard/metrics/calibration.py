@@ -92,7 +92,7 @@ def bgnbd_holdout(histories: pd.DataFrame, holdout_weeks: float) -> Holdout:
         frame,
         mape(frame["predicted"], frame["actual"]),
         model,
-        f"{len(x):,} customers' purchases up to week {float(T.max()):,.0f} of the cohort",
+        f"purchases in the first {float(T.max()):,.0f} weeks",
         f"the next {holdout_weeks:,.0f} weeks",
     )
 
@@ -157,13 +157,16 @@ def _frame(check: Holdout, detail: str, x_name: str, rows: pd.DataFrame) -> pd.D
 def contract_tenures(cur: duckdb.DuckDBPyConnection, version: Version) -> tuple[np.ndarray, np.ndarray, str, int]:
     """Each contract customer's whole periods as a customer and whether they left, the period unit, and how many
     leavers have no churn date (left out: when they left is unknown). A leaver's period is the one their churn date
-    falls in (at least 1); a customer still there counts the whole periods from the start to the as-of day."""
+    falls in (at least 1); a customer still there counts the whole periods from the start to the as-of day. Customers
+    who joined before the data starts are left out (their early periods are not in the data), as on the retention
+    curves."""
     rows = cur.execute(
         f"""
         select date_diff('day', start_date, coalesce(case when defected then defected_since end, as_of)) as days,
                coalesce(defected, false) as left_, defected and defected_since is null as undated
-        from {version.table("df_customers")}, (select as_of from {version.table("df_fit")})
+        from {version.table("df_customers")}, (select as_of, history_start from {version.table("df_fit")})
         where start_date is not null and defected is not null
+          and (history_start is null or start_date >= history_start)
         """
     ).fetchnumpy()
     days, left, undated = (np.asarray(rows[k]) for k in ("days", "left_", "undated"))
@@ -205,8 +208,11 @@ def sbg_check(cur: duckdb.DuckDBPyConnection, version: Version, _spec: object = 
         )
     except ValueError as err:
         return _problem(str(err))
+    if np.isnan(check.mape):
+        return _problem("nobody is left to observe in the later periods, so there is nothing to check against")
     note = f"; {undated:,} leavers without a churn date left out" if undated else ""
-    detail = f"α {check.model.alpha:.3g}, β {check.model.beta:.3g} over {len(periods):,} customers by {unit}{note}"
+    alpha, beta = (f"{v:,.2f}" if v < 1000 else f"{v:,.0f}" for v in (check.model.alpha, check.model.beta))
+    detail = f"α {alpha}, β {beta} over {len(periods):,} customers by {unit}{note}"
     return _frame(check, detail, "period", check.frame)
 
 
@@ -249,10 +255,11 @@ def bgnbd_check(cur: duckdb.DuckDBPyConnection, version: Version, _spec: object 
     check = bgnbd_holdout(histories, holdout_weeks)
     if not check.model.converged:
         return _problem("the BG/NBD fit on the first half of the history did not settle")
+    if np.isnan(check.mape):
+        return _problem("nobody bought in the second half of the history, so there is nothing to check against")
     rows = check.frame.assign(calibration=False)
     sampled = f" (a sample of {SAMPLE_CUSTOMERS:,} buyers)" if len(histories) >= SAMPLE_CUSTOMERS else ""
     detail = (
-        f"fitted on purchases up to {split.date():%d %b %Y}{sampled}, checked on the {holdout_weeks:,.0f} weeks after; "
-        f"{int(rows['customers'].sum()):,} customers"
+        f"history split on {split.date():%d %b %Y}; {int(rows['customers'].sum()):,} customers who had bought by then{sampled}"
     )
     return _frame(check, detail, "label", rows)
