@@ -224,3 +224,20 @@ def test_sbg_check_says_why_without_signup_dates(tmp_path):
     assert check["problem"].tolist() == [
         "customers have no signup date, so how long each was a customer is unknown (map `signup_date`)"
     ]
+
+
+def test_check_charts_draw_predicted_against_actual():
+    from dashboard.charts import calibration as charts
+
+    still = np.zeros(8)
+    still[-1] = 241
+    check = calibration.sbg_holdout(-np.diff(REGULAR), still, split=4, unit="year")
+    fig = charts.survival_check(check.frame.assign(period=check.frame["period"].astype(str)), "year")
+    assert [trace.name for trace in fig.data] == ["Actual", "Predicted (sBG)"]
+    assert list(fig.data[0].y) == pytest.approx(np.array(REGULAR) / 1000)
+    assert fig.layout.shapes[0].x1 == 4  # the calibration years shaded
+    bars = charts.purchases_check(
+        pd.DataFrame({"period": ["0", "7+"], "actual": [0.2, 3.0], "predicted": [0.25, 2.5], "calibration": False})
+    )
+    assert [list(trace.x) for trace in bars.data] == [["0", "7+"], ["0", "7+"]]
+    assert list(bars.data[1].y) == [0.25, 2.5]
