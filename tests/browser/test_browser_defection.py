@@ -21,12 +21,15 @@ def test_defection_page_tells_the_story_and_a_rule_can_be_switched_on(sample_ser
     wait_for_app(page)
     expect(page.get_by_role("heading", name="Defection", level=1)).to_be_visible()
     assert not page.locator('[data-testid="stException"]').count()
-    expect(page.locator('[data-testid="stMetric"]')).to_have_count(6, timeout=30_000)  # slow on a loaded machine
+    # 6 KPI tiles and the two model checks' errors (MAPE)
+    expect(page.locator('[data-testid="stMetric"]')).to_have_count(8, timeout=30_000)  # slow on a loaded machine
     assert _kpi(page, "Defected") == "4,400"
     assert _kpi(page, "At risk now") == "290"  # staged: two complaints within 90 days, as on the Funnel
     expect(page.get_by_text("The commonest reason is “Poor complaint handling”")).to_be_visible()
-    # monthly, 3 breakdown tabs (segment; stage from the Funnel model; behaviours), Pareto, 2 complaints, 2 money, retention
-    expect(page.locator(".js-plotly-plot")).to_have_count(10, timeout=30_000)
+    # monthly, 3 breakdown tabs (segment; stage from the Funnel model; behaviours), Pareto, 2 complaints, 2 money, retention,
+    # and the two model checks (sBG and BG/NBD predicted against actual)
+    expect(page.locator(".js-plotly-plot")).to_have_count(12, timeout=30_000)
+    expect(page.get_by_text("Error over months 18 to 35 (MAPE)")).to_be_visible()
     expect(page.locator('[data-testid="stDataFrame"]')).to_have_count(2)  # what the page needs; who to call
     screenshot(page, "defection")
 

@@ -14,9 +14,10 @@ import streamlit as st
 
 from dashboard import formatting, staged
 from dashboard.access import Action
+from dashboard.charts import calibration as calibration_charts
 from dashboard.charts import defection as charts
 from dashboard.escape import markdown_text
-from dashboard.metrics import clv, compare, defection, defection_sources, money
+from dashboard.metrics import calibration, clv, compare, defection, defection_sources, money
 from dashboard.metrics import defection_figures as figures
 from dashboard.ui import auth, report, settings, state, widgets
 from dashboard.ui.frame import PageContext
@@ -35,6 +36,7 @@ __all__ = [
     "render_at_risk_list",
     "render_data_needs",
     "render_headline",
+    "render_model_check",
     "render_money_basis",
     "render_retention",
     "render_what_it_costs",
@@ -453,3 +455,37 @@ def render_retention(ctx: PageContext, view: DefectionView) -> None:
         "day counts until then). Customers who joined before the data starts are left out: their early months are not "
         "in the data."
     )
+
+
+@guarded("Does the lifetime value predict?")
+def render_model_check(ctx: PageContext, view: DefectionView) -> None:
+    """The calibration-then-holdout checks of the lifetime-value models: fit on the earlier part, predicted against actual
+    in the later part, with the mean absolute percentage error; one line why where the data cannot support one."""
+    st.header("Does the lifetime value predict?", divider="gray")
+    st.caption(
+        "Each model is fitted on the earlier part of the data only and asked to predict the later part; the error is the "
+        "mean absolute percentage error (MAPE) between predicted and actual over the later part. Small errors mean the "
+        "model's lifetime value can be trusted on this data."
+    )
+    contract, purchases = st.columns(2)
+    with contract:
+        _model_check(ctx, calibration.sbg_check, "Contract model (shifted-beta-geometric)", "sbg")
+    with purchases:
+        _model_check(ctx, calibration.bgnbd_check, "Purchase model (BG/NBD)", "bgnbd")
+
+
+def _model_check(ctx: PageContext, metric, title: str, key: str) -> None:
+    """One model's check: the chart and the error, or one line why it cannot be made."""
+    st.subheader(title)
+    frame = ctx.metric(metric)
+    first = frame.iloc[0]
+    if first["problem"]:
+        st.info(f"No check: {markdown_text(first['problem'])}.", icon=":material/rule:")
+        return
+    if key == "sbg":
+        unit = "year" if str(first["fitted_on"]).startswith("year") else "month"
+        widgets.chart(calibration_charts.survival_check(frame, unit), key="d_chart_check_sbg")
+    else:
+        widgets.chart(calibration_charts.purchases_check(frame), key="d_chart_check_bgnbd")
+    st.metric(f"Error over {first['checked_on']} (MAPE)", f"{first['mape']:.1f} %")
+    st.caption(markdown_text(f"Fitted on {first['fitted_on']}; {first['detail']}."))
