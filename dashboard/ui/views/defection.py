@@ -17,9 +17,8 @@ from dashboard.access import Action
 from dashboard.charts import defection as charts
 from dashboard.charts import reasons_over_time as reason_charts
 from dashboard.escape import markdown_text
-from dashboard.metrics import clv, compare, defection, defection_sources, money
+from dashboard.metrics import clv, compare, defection, defection_sources, money, reasons_over_time
 from dashboard.metrics import defection_figures as figures
-from dashboard.metrics import reasons_over_time
 from dashboard.ui import auth, report, settings, state, widgets
 from dashboard.ui.frame import PageContext
 from dashboard.ui.sections import guarded
