@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from streamlit.testing.v1 import AppTest
 
 from benchmarks.reference import reasons_over_time as reference
 from dashboard.charts.reasons_over_time import cumulative_incidence
 from dashboard.metrics import reasons_over_time as rot
 from dashboard.metrics.scope import Filters
 from dashboard.store import Store
+from tests.conftest import use_copy
+
+ROOT = Path(__file__).resolve().parent.parent
 
 # Five customers, two reasons, one still here. Days from start: A leaves at 1 (price), B is still here at 2 (the as-of
 # day), C leaves at 3 (moved), D at 3 (price), E at 5 (moved). By hand:
@@ -133,3 +140,29 @@ def test_the_cifs_add_up_to_one_minus_kaplan_meier_at_every_time(rows):
     for t, s in km.items():
         assert total[t] == pytest.approx(1 - s, abs=1e-12)
         assert frame.loc[frame["time"] == t, "survival"].iloc[-1] == pytest.approx(s, abs=1e-12)
+
+
+def _defection_page(dataset: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.switch_page("pages/5_Defection.py")
+    at.query_params["ds"] = dataset
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_the_defection_page_draws_when_each_reason_bites(tmp_path, monkeypatch):
+    store = Store(tmp_path / "source.duckdb")
+    store.publish("tiny", _tiny())
+    store.publish("undated", {"customers": _tiny()["customers"].assign(churn_date=None)})
+    store.close()
+    use_copy(tmp_path / "source.duckdb", tmp_path, monkeypatch)
+    at = _defection_page("tiny")
+    assert "When each reason bites" in [h.value for h in at.header]
+    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    curves = next(s for s in specs if s["layout"]["title"]["text"].startswith("When each reason bites"))
+    assert [t["name"] for t in curves["data"]] == ["Moved", "Price"]
+    assert any("of 6 customers (4 dated defections)" in c.value and "1 customer is left out" in c.value for c in at.caption)
+    # churn flags without dates: no curve, one line saying what is missing
+    undated = _defection_page("undated")
+    assert any("No dated defections with a start" in i.value for i in undated.info)

@@ -262,7 +262,12 @@ def render_reasons_over_time(ctx: PageContext, view: DefectionView) -> None:
         f"customers ({nf.number(seen['defected'])} dated defections). Competing risks (Aalen-Johansen): a customer who "
         "left for one reason cannot leave for another, and one still here counts until the as-of day, so the lines add "
         "up to the share who have left for any reason. A steep early line is a reason that bites in the first months."
-        + (f" {nf.number(left_out)} customers are left out: no start date, or a defection without a date." if left_out else "")
+        + (
+            f" {nf.number(left_out)} {'customer is' if left_out == 1 else 'customers are'} left out: no start date, or a "
+            "defection without a date."
+            if left_out
+            else ""
+        )
     )
 
 
