@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from dashboard.metrics import behaviours as bh
@@ -54,3 +55,25 @@ def test_the_documented_churn_gaps_to_two_decimals(telco):
     # every payment method stands on its own too: electronic check 1,071 of 2,365 (45.29 %)
     assert pct("payment method is Electronic check") == 45.29
     assert pct("payment method is Credit card (automatic)") == 15.24
+
+
+def test_a_kept_attribute_is_a_driver_and_a_churn_category_is_not(tmp_path):
+    customers = pd.DataFrame(
+        {
+            "customer_id": ["A", "B", "C", "D"],
+            "churned": [True, True, False, False],
+            "churn_category": ["Price", "Price", None, None],  # known only for those who left: no driver
+            "a_plan": ["Basic", "Basic", "Basic", "Premium"],
+        }
+    )
+    store = Store(tmp_path / "kept.duckdb")
+    try:
+        version = store.publish("kept", {"customers": customers})
+        with store.cursor() as cur:
+            table = dr.effects(cur, version, dr.DriverSpec()).set_index("driver")
+    finally:
+        store.close()
+    assert not [d for d in table.index if "churn category" in d]
+    # Basic: 2 of 3 left (66.67 %) against 0 of 1 on Premium
+    assert round(100 * float(table.loc["plan is Basic", "rate_with"]), 2) == 66.67
+    assert float(table.loc["plan is Basic", "rate_without"]) == 0.0

@@ -59,20 +59,9 @@ TENURE_BANDS = (
     (730, 1826, "2 to 5 years"),
     (1826, None, "5 years or more"),
 )
-KNOWN_COLUMNS = {
-    "customer_id",
-    "segment",
-    "region",
-    "signup_date",
-    "stage",
-    "satisfaction",
-    "churned",
-    "churn_date",
-    "churn_reason",
-    "referrals",
-    "acquisition_cost",
-    "lifetime_value",
-}
+KNOWN_COLUMNS = frozenset(contract.CUSTOMERS.names)
+"""Contract columns of customers: none is read as an attribute level (segment and region are added by name; a churn
+reason or category is known only for those who left, so it would separate the outcome by itself)."""
 OUTCOME_WORDS = {
     DEFECTION: "defected during the period",
     LOW_SATISFACTION: "low satisfaction",
