@@ -61,13 +61,15 @@ def counts_sql(version: Version, found: staged_profile.DataProfile, filters: Fil
     seg = "c.segment" if "segment" in columns else "null"
     reg = "c.region" if "region" in columns else "null"
     where, params = filters.dimension_sql(seg, reg)
+    wanted = ["customer_id", *(c for c in ("signup_date", "segment", "region", "churn_category", "churn_reason") if c in columns)]
     sql = f"""
         with base as (
             select coalesce({start}, s.first_purchase) as start, s.defected,
                    case when s.defected then s.defected_since else cast(? as date) end as stop,
                    case when s.defected then coalesce(nullif(trim(cast({reason} as varchar)), ''), ?) end as reason
             from {version.table("stg_customers")} s
-            left join (select * from {version.table("customers")} where customer_id is not null) c using (customer_id)
+            left join (select {", ".join(wanted)} from {version.table("customers")} where customer_id is not null) c
+                using (customer_id)
             where s.counts_as_customer and s.defected is not null and {where}
         ),
         timed as (
@@ -89,33 +91,43 @@ def _pooled(counts: pd.DataFrame) -> pd.DataFrame:
     return out.groupby(["time", "reason"], dropna=False, as_index=False)["n"].sum()
 
 
+def reason_counts(cur: duckdb.DuckDBPyConnection, version: Version, filters: Filters = Filters()) -> pd.DataFrame:
+    """Customers per tenure day and reason (counts_sql): the small frame the curves and the coverage are read from."""
+    found = staged_profile.load(cur, version)
+    if found.as_of is None or not version.has("customers"):
+        return pd.DataFrame({"time": [], "reason": [], "n": [], "dated": []})
+    sql, params = counts_sql(version, found, filters)
+    return cur.execute(sql, params).df()
+
+
+def curves_from(counts: pd.DataFrame) -> pd.DataFrame:
+    """The cumulative incidence per reason (time, reason, cif, survival) from reason_counts; empty without dated
+    defections."""
+    dated = counts[counts["dated"].astype(bool)].drop(columns="dated")
+    dated = dated.assign(reason=dated["reason"].astype(object).where(dated["reason"].notna(), None))
+    return aalen_johansen(_pooled(dated))
+
+
+def coverage_from(counts: pd.DataFrame) -> pd.DataFrame:
+    """One row: customers, defected (dated, with a start), left_out (no start, an undated defection or a stop before
+    the start), with_reason (dated defections with a reason)."""
+    dated = counts["dated"].astype(bool)
+    left = dated & counts["reason"].notna()
+    row = {
+        "customers": int(counts["n"].sum()),
+        "defected": int(counts.loc[left, "n"].sum()),
+        "left_out": int(counts.loc[~dated, "n"].sum()),
+        "with_reason": int(counts.loc[left & (counts["reason"] != NO_REASON), "n"].sum()),
+    }
+    return pd.DataFrame([row])
+
+
 def reasons_over_time(cur: duckdb.DuckDBPyConnection, version: Version, filters: Filters = Filters()) -> pd.DataFrame:
     """Cumulative incidence of defection per reason by days since the customer started (Aalen-Johansen; see the module
     docstring): time, reason, cif, survival. Empty when the data has no dated defections."""
-    found = staged_profile.load(cur, version)
-    if found.as_of is None or not version.has("customers"):
-        return pd.DataFrame(columns=COLUMNS)
-    sql, params = counts_sql(version, found, filters)
-    counts = cur.execute(sql, params).df()
-    counts = counts[counts["dated"]].drop(columns="dated")
-    counts["reason"] = counts["reason"].astype(object).where(counts["reason"].notna(), None)
-    return aalen_johansen(_pooled(counts))
+    return curves_from(reason_counts(cur, version, filters))
 
 
 def coverage(cur: duckdb.DuckDBPyConnection, version: Version, filters: Filters = Filters()) -> pd.DataFrame:
-    """One row: customers, defected (dated, with a start), left_out (no start, an undated defection or a stop before
-    the start), with_reason (dated defections with a reason)."""
-    found = staged_profile.load(cur, version)
-    row = {"customers": 0, "defected": 0, "left_out": 0, "with_reason": 0}
-    if found.as_of is not None and version.has("customers"):
-        sql, params = counts_sql(version, found, filters)
-        counts = cur.execute(sql, params).df()
-        dated = counts[counts["dated"]]
-        left = dated["reason"].notna()
-        row = {
-            "customers": int(counts["n"].sum()),
-            "defected": int(dated.loc[left, "n"].sum()),
-            "left_out": int(counts.loc[~counts["dated"], "n"].sum()),
-            "with_reason": int(dated.loc[left & (dated["reason"] != NO_REASON), "n"].sum()),
-        }
-    return pd.DataFrame([row])
+    """coverage_from the reason counts of version and filters."""
+    return coverage_from(reason_counts(cur, version, filters))

@@ -242,8 +242,8 @@ def render_reasons_over_time(ctx: PageContext, view: DefectionView) -> None:
     """Cumulative incidence per churn reason by months since the customer started (competing risks)."""
     st.header("When each reason bites", divider="gray")
     filters = view.spec.filters
-    curves = ctx.metric(reasons_over_time.reasons_over_time, filters)
-    seen = ctx.metric(reasons_over_time.coverage, filters).iloc[0]
+    counts = ctx.metric(reasons_over_time.reason_counts, filters)
+    curves, seen = reasons_over_time.curves_from(counts), reasons_over_time.coverage_from(counts).iloc[0]
     if curves.empty:
         st.info(
             "No dated defections with a start: this needs the day each customer left (a churn date, or purchases that "
