@@ -6,21 +6,32 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from dashboard.metrics import behaviours as bh
 from dashboard.metrics import drivers as dr
 from dashboard.store import Store
+from tests.conftest import use_copy
 from tests.ingest_helpers import publish
+
+ROOT = Path(__file__).resolve().parent.parent
 
 TELCO = Path(__file__).resolve().parent / "fixtures" / "telco_customer_churn.csv"
 
 
 @pytest.fixture(scope="module")
-def telco(tmp_path_factory):
+def telco_file(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("telco")
     store = Store(folder / "telco.duckdb")
-    version, _ = publish(store, folder, {"customers": [TELCO]}, dataset="telco")
-    yield store, version
+    publish(store, folder, {"customers": [TELCO]}, dataset="telco")
+    store.close()
+    return folder / "telco.duckdb"
+
+
+@pytest.fixture(scope="module")
+def telco(telco_file):
+    store = Store(telco_file, read_only=True)
+    yield store, store.active_version("telco")
     store.close()
 
 
@@ -77,3 +88,16 @@ def test_a_kept_attribute_is_a_driver_and_a_churn_category_is_not(tmp_path):
     # Basic: 2 of 3 left (66.67 %) against 0 of 1 on Premium
     assert round(100 * float(table.loc["plan is Basic", "rate_with"]), 2) == 66.67
     assert float(table.loc["plan is Basic", "rate_without"]) == 0.0
+
+
+def test_the_drivers_page_shows_the_contract_gap(telco_file, tmp_path, monkeypatch):
+    use_copy(telco_file, tmp_path, monkeypatch)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.switch_page("pages/6_Drivers.py")
+    at.query_params["ds"] = "telco"
+    at.run()
+    assert not at.exception, at.exception
+    table = next(f.value for f in at.dataframe if list(f.value.columns)[:2] == ["Driver", "Kind"]).set_index("Driver")
+    shown = {lvl: table.loc[f"contract is {lvl}", "Rate with"] for lvl in ("Month-to-month", "One year", "Two year")}
+    assert shown == {"Month-to-month": "42.7 %", "One year": "11.3 %", "Two year": "2.8 %"}
+    assert table.loc["contract is Month-to-month", "Kind"] == "attribute"
