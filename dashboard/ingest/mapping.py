@@ -6,7 +6,7 @@ A mapping file (``--mapping M.json``) holds one section per table::
       "satisfaction_scale": "CSAT 1-5",
       "customers": {
         "read": {"delimiter": ",", "encoding": "auto"},
-        "columns": {"customer_id": "customerID", "segment": "Contract", "churned": "Churn",
+        "columns": {"customer_id": "customerID", "a_contract": "Contract", "churned": "Churn",
                     "b_e_billing": "PaperlessBilling"},
         "rules": [{"target": "b_autopay", "kind": "ends_with", "source": "PaymentMethod", "value": "(automatic)"},
                   {"target": "signup_date", "kind": "months_before", "source": "tenure", "value": "2024-12-31"}],
