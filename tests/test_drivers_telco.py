@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard.metrics import behaviours as bh
 from dashboard.metrics import drivers as dr
 from dashboard.store import Store
-from tests.conftest import use_copy
+from tests.conftest import data_page, use_copy
 from tests.ingest_helpers import publish
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -101,3 +101,30 @@ def test_the_drivers_page_shows_the_contract_gap(telco_file, tmp_path, monkeypat
     shown = {lvl: table.loc[f"contract is {lvl}", "Rate with"] for lvl in ("Month-to-month", "One year", "Two year")}
     assert shown == {"Month-to-month": "42.7 %", "One year": "11.3 %", "Two year": "2.8 %"}
     assert table.loc["contract is Month-to-month", "Kind"] == "attribute"
+
+
+def test_the_data_page_lists_kept_attributes_and_keeps_another(tmp_path, monkeypatch):
+    Store(tmp_path / "empty.duckdb").close()
+    use_copy(tmp_path / "empty.duckdb", tmp_path, monkeypatch)
+    at = data_page()
+    at.file_uploader[0].set_value(("telco.csv", TELCO.read_bytes(), "text/csv")).run()
+    assert not at.exception, at.exception
+
+    def kept() -> list[str]:
+        return [m.value for m in at.markdown if m.value.startswith("`a_")]
+
+    assert kept() == [
+        "`a_contract` = column 'Contract'",
+        "`a_internet_service` = column 'InternetService'",
+        "`a_payment_method` = column 'PaymentMethod'",
+    ]
+    next(b for b in at.button if str(b.key).startswith("d_rm_a_internet_service_customers")).click().run()
+    next(w for w in at.text_input if str(w.key).startswith("d_attr_key_customers")).input("gender")
+    next(w for w in at.selectbox if str(w.key).startswith("d_attr_source_customers")).set_value("gender")
+    next(b for b in at.button if b.label == "Keep attribute").click().run()
+    assert not at.exception, at.exception
+    assert kept() == [
+        "`a_contract` = column 'Contract'",
+        "`a_gender` = column 'gender'",
+        "`a_payment_method` = column 'PaymentMethod'",
+    ]
