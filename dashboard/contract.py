@@ -25,6 +25,9 @@ SQL_TYPES = {
 
 BEHAVIOUR_PREFIX = "b_"
 """Behaviour flags are boolean columns of `customers` named b_<behaviour key>."""
+ATTRIBUTE_PREFIX = "a_"
+"""Kept attributes are text columns of `customers` named a_<key>: a mapped column the contract does not name (contract
+type, payment method), stored with the customer so Drivers can test its levels."""
 
 
 @dataclass(frozen=True)
@@ -596,6 +599,22 @@ def behaviour_column(key: str) -> str:
     if not re.fullmatch(r"[a-z][a-z0-9_]{0,62}", key):
         raise ValueError(f"behaviour key {key!r} must be lowercase letters, digits and underscores")
     return BEHAVIOUR_PREFIX + key
+
+
+def attribute_column(key: str) -> str:
+    """The customers column that holds a kept attribute called key."""
+    if not re.fullmatch(r"[a-z][a-z0-9_]{0,62}", key):
+        raise ValueError(f"attribute key {key!r} must be lowercase letters, digits and underscores")
+    return ATTRIBUTE_PREFIX + key
+
+
+def extra_column_type(name: str) -> str | None:
+    """The type of a customers column beyond the contract: boolean for a b_ flag, text for an a_ attribute, else None."""
+    for prefix, kind, check in ((BEHAVIOUR_PREFIX, BOOLEAN, behaviour_column), (ATTRIBUTE_PREFIX, TEXT, attribute_column)):
+        if name.startswith(prefix):
+            check(name[len(prefix) :])
+            return kind
+    return None
 
 
 def behaviour_keys(columns: list[str]) -> list[str]:

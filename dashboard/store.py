@@ -610,7 +610,8 @@ def _create_table(
         if made[: len(spec.columns)] != list(spec.names):
             raise StoreError(f"{spec.name}: a prebuilt table must hold the contract columns in order, not {made}")
         for name in made[len(spec.columns) :]:
-            contract.behaviour_column(name[len(contract.BEHAVIOUR_PREFIX) :])  # only b_ flags may follow
+            if contract.extra_column_type(name) is None:  # only b_ flags and a_ attributes may follow
+                raise StoreError(f"{spec.name}: column {name!r} is not in the contract (nor a b_ flag or a_ attribute)")
         return tuple(c for c in (*spec.names, *made[len(spec.columns) :]) if c in source.present)
     if source is None:
         cols = ", ".join(f'cast(null as {c.sql_type}) as "{c.name}"' for c in spec.columns)
@@ -636,9 +637,9 @@ def _create_table(
     extras = []
     if spec.name == "customers":
         for name in available:
-            if name.startswith(contract.BEHAVIOUR_PREFIX):
-                contract.behaviour_column(name[len(contract.BEHAVIOUR_PREFIX) :])
-                select.append(f'cast("{name}" as boolean) as "{name}"')
+            kind = contract.extra_column_type(name)
+            if kind is not None:
+                select.append(f'cast("{name}" as {contract.SQL_TYPES[kind]}) as "{name}"')
                 extras.append(name)
     cur.execute(f"create table {target} as select {', '.join(select)} from {relation_sql}", params)
     present = tuple(c.name for c in spec.columns if c.name in available) + tuple(extras)

@@ -6,7 +6,7 @@ A mapping file (``--mapping M.json``) holds one section per table::
       "satisfaction_scale": "CSAT 1-5",
       "customers": {
         "read": {"delimiter": ",", "encoding": "auto"},
-        "columns": {"customer_id": "customerID", "segment": "Contract", "churned": "Churn",
+        "columns": {"customer_id": "customerID", "a_contract": "Contract", "churned": "Churn",
                     "b_e_billing": "PaperlessBilling"},
         "rules": [{"target": "b_autopay", "kind": "ends_with", "source": "PaymentMethod", "value": "(automatic)"},
                   {"target": "signup_date", "kind": "months_before", "source": "tenure", "value": "2024-12-31"}],
@@ -56,6 +56,15 @@ BEHAVIOUR_SYNONYMS = {
 }
 """Header names that, holding yes/no values, become a behaviour flag b_<key>."""
 
+ATTRIBUTE_SYNONYMS = {
+    "contract": ("contract", "contracttype", "contractterm", "contractlength", "plantype", "subscriptiontype", "term"),
+    "payment_method": ("paymentmethod", "paymenttype", "paymode", "paymentmode"),
+    "internet_service": ("internetservice", "internettype", "broadband", "connectiontype"),
+}
+"""Header names that, holding a handful of text values, are kept with the customer as attribute a_<key> (Drivers
+tests each value)."""
+MAX_ATTRIBUTE_VALUES = 32
+"""A kept attribute has at most this many distinct values in the sample (more reads as free text or an identifier)."""
 _PAYMENT_METHOD = ("paymentmethod", "paymenttype", "paymode", "paymentmode", "paymentchannel")
 _QUANTITY = ("quantity", "qty", "units", "numberofunits", "count", "numberofcds", "numberofitems")
 _UNIT_PRICE = ("unitprice", "price", "priceeach", "itemprice", "unitcost")
@@ -332,6 +341,12 @@ def suggest(
                     columns[contract.behaviour_column(key)] = header
                     used.add(header)
                     break
+        for key, synonyms in ATTRIBUTE_SYNONYMS.items():
+            header = next((norm[s] for s in synonyms if s in norm and norm[s] not in used), None)
+            values = {str(v).strip() for v in samples.get(header, []) if v is not None and str(v).strip()} if header else set()
+            if header and 2 <= len(values) <= MAX_ATTRIBUTE_VALUES and not formats.looks_boolean(list(values)):
+                columns[contract.attribute_column(key)] = header
+                used.add(header)
         autopay = contract.behaviour_column("autopay")
         if autopay not in columns:
             rule = _autopay_rule(norm, samples, autopay)

@@ -135,12 +135,18 @@ def target_type_of(table: str, target: str) -> str:
         except ValueError as exc:
             raise IngestError(f"customers: behaviour {target!r}: {exc}") from None
         return contract.BOOLEAN
+    if target.startswith(contract.ATTRIBUTE_PREFIX) and table == "customers":
+        try:
+            contract.attribute_column(target[len(contract.ATTRIBUTE_PREFIX) :])
+        except ValueError as exc:
+            raise IngestError(f"customers: attribute {target!r}: {exc}") from None
+        return contract.TEXT
     try:
         return spec.column(target).type
     except KeyError:
         raise IngestError(
             f"{table} has no column {target!r}; its columns are {', '.join(spec.names)}"
-            + (" and behaviour flags b_<name>" if table == "customers" else "")
+            + (" and behaviour flags b_<name> and attributes a_<name>" if table == "customers" else "")
         ) from None
 
 

@@ -111,6 +111,11 @@ class TablePlan:
         return [t for t, _ in self.targets if t.startswith(contract.BEHAVIOUR_PREFIX)]
 
     @property
+    def attributes(self) -> list[str]:
+        """Kept attribute targets a_<key> (customers only), stored as text after the flags."""
+        return [t for t, _ in self.targets if t.startswith(contract.ATTRIBUTE_PREFIX)]
+
+    @property
     def has_row(self) -> bool:
         """Whether a file carries its own row numbers (Excel), so the staged table keeps a _row column."""
         return any(s.has_row_column for s in self.sources)
@@ -454,6 +459,7 @@ def _file_plan(index: int, source: SourceFile, plan: TablePlan, samples: dict[st
         for c in spec.columns
     ]
     out += [f"cast({ident(flag)} as boolean) as {ident(flag)}" for flag in plan.flags]
+    out += [f"cast({ident(a)} as varchar) as {ident(a)}" for a in plan.attributes]
     src_list = ", ".join(
         f"cast({c} as varchar)" for c in [*source.columns, *([f"c{len(source.columns)}"] if source.format == sniff.CSV else [])]
     )

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from dashboard import contract
 from dashboard.metrics import behaviours
 from dashboard.metrics.behaviour_catalogue import Catalogue
 from dashboard.metrics.scope import NOT_SET, Filters
@@ -60,20 +61,9 @@ TENURE_BANDS = (
     (730, 1826, "2 to 5 years"),
     (1826, None, "5 years or more"),
 )
-KNOWN_COLUMNS = {
-    "customer_id",
-    "segment",
-    "region",
-    "signup_date",
-    "stage",
-    "satisfaction",
-    "churned",
-    "churn_date",
-    "churn_reason",
-    "referrals",
-    "acquisition_cost",
-    "lifetime_value",
-}
+KNOWN_COLUMNS = frozenset(contract.CUSTOMERS.names)
+"""Contract columns of customers: none is read as an attribute level (segment and region are added by name; a churn
+reason or category is known only for those who left, so it would separate the outcome by itself)."""
 OUTCOME_WORDS = {
     DEFECTION: "defected during the period",
     LOW_SATISFACTION: "low satisfaction",
@@ -227,7 +217,8 @@ def _contact_months(cur: duckdb.DuckDBPyConnection, version: Version, filters: F
 
 
 def _attribute_columns(version: Version) -> list[str]:
-    """Customers' text columns read as attributes: segment, region and any mapped column the contract does not know."""
+    """Customers' text columns read as attributes: segment, region and any mapped column the contract does not know (the
+    kept a_<key> attributes: contract type, payment method)."""
     columns = version.columns.get("customers", ())
     found = [c for c in ("segment", "region") if c in columns]
     found += [c for c in columns if c not in KNOWN_COLUMNS and not c.startswith("b_")]
@@ -349,7 +340,7 @@ def customer_frame(cur: duckdb.DuckDBPyConnection, version: Version, spec: Drive
         counts = values.value_counts()
         if len(counts) < 2 or len(counts) > 4 * MAX_LEVELS:
             continue
-        label = attr.replace("_", " ")
+        label = attr.removeprefix(contract.ATTRIBUTE_PREFIX).replace("_", " ")
         for i, level in enumerate(sorted(counts.index[:MAX_LEVELS], key=lambda v: (-counts[v], v))):
             col = f"att_{attr}_{i}"
             out[col] = (values == level).to_numpy()

@@ -316,6 +316,7 @@ def _mapping_for(upload: Upload, table: str) -> None:
         _column_select(upload, table, mapping, column.name, column, headers, samples, grid[i % 2])
     if table == "customers":
         _behaviours(upload, table, headers)
+        _attributes(upload, table, headers)
     _derived(upload, table, headers)
     _formats(upload, table, headers)
     _anonymous_ids(upload, table)
@@ -585,6 +586,39 @@ def _behaviours(upload: Upload, table: str, headers: list[str]) -> None:
                     fresh.rules.append(rules.Rule(target, kind, source, value))
                 upload.set_mapping(table, fresh.validate())
                 st.session_state[f"d_mapgen_{table}"] = st.session_state.get(f"d_mapgen_{table}", 0) + 1  # a fresh form
+                st.rerun()
+            except (ValueError, IngestError) as exc:
+                st.error(markdown_text(exc), icon=":material/error:")
+
+
+def _attributes(upload: Upload, table: str, headers: list[str]) -> None:
+    """Kept attributes a_<name>: text columns stored with the customer (contract, payment method) for Drivers."""
+    mapping = upload.mapping.tables[table]
+    st.markdown(
+        "**Kept attributes** · text columns kept with the customer (contract type, payment method, ...), named a_<name>; "
+        "Drivers compares the defection of each value"
+    )
+    kept = [t for t in mapping.targets() if t.startswith(contract.ATTRIBUTE_PREFIX)]
+    for target in kept:
+        left, right = st.columns([5, 1])
+        left.markdown(f"`{target}` = column '{markdown_text(mapping.columns.get(target, ''))}'")
+        if right.button("Remove", key=_map_key(table, f"rm_{target}"), icon=":material/delete:"):
+            _remove_target(upload, table, target)
+            st.rerun()
+    with st.form(_map_key(table, "add_attribute"), border=True):
+        a, b = st.columns(2)
+        key = a.text_input("Name (lowercase, e.g. contract)", key=_map_key(table, "attr_key"))
+        source = b.selectbox(
+            "From column", headers, index=None, placeholder="choose a column", key=_map_key(table, "attr_source")
+        )
+        if st.form_submit_button("Keep attribute", icon=":material/add:"):
+            try:
+                if not key.strip() or source is None:
+                    raise ValueError("Name the attribute and choose the column it comes from, then press Keep attribute.")
+                fresh = upload.mapping.tables[table].copy()
+                fresh.columns[contract.attribute_column(key.strip())] = source
+                upload.set_mapping(table, fresh.validate())
+                st.session_state[f"d_mapgen_{table}"] = st.session_state.get(f"d_mapgen_{table}", 0) + 1
                 st.rerun()
             except (ValueError, IngestError) as exc:
                 st.error(markdown_text(exc), icon=":material/error:")

@@ -16,8 +16,9 @@ from dashboard import formatting, staged
 from dashboard.access import Action
 from dashboard.charts import calibration as calibration_charts
 from dashboard.charts import defection as charts
+from dashboard.charts import reasons_over_time as reason_charts
 from dashboard.escape import markdown_text
-from dashboard.metrics import calibration, clv, compare, defection, defection_sources, money
+from dashboard.metrics import calibration, clv, compare, defection, defection_sources, money, reasons_over_time
 from dashboard.metrics import defection_figures as figures
 from dashboard.ui import auth, report, settings, state, widgets
 from dashboard.ui.frame import PageContext
@@ -38,6 +39,7 @@ __all__ = [
     "render_headline",
     "render_model_check",
     "render_money_basis",
+    "render_reasons_over_time",
     "render_retention",
     "render_what_it_costs",
     "render_who_is_leaving",
@@ -235,6 +237,40 @@ def render_why(ctx: PageContext, view: DefectionView) -> None:
                 f"Followed for a year: {markdown_text(follow['basis'])} ({nf.pct(follow['observed'])}). That share is the chance "
                 "of leaving used for customers flagged only by the complaint rule."
             )
+
+
+@guarded("When each reason bites")
+def render_reasons_over_time(ctx: PageContext, view: DefectionView) -> None:
+    """Cumulative incidence per churn reason by months since the customer started (competing risks)."""
+    st.header("When each reason bites", divider="gray")
+    filters = view.spec.filters
+    counts = ctx.metric(reasons_over_time.reason_counts, filters)
+    curves, seen = reasons_over_time.curves_from(counts), reasons_over_time.coverage_from(counts).iloc[0]
+    if curves.empty:
+        st.info(
+            "No dated defections with a start: this needs the day each customer left (a churn date, or purchases that "
+            "lapse) and the day they started (a signup date or a first purchase).",
+            icon=":material/timeline:",
+        )
+        return
+    if int(seen["with_reason"]) == 0:
+        st.info("No churn reasons on the dated defections: map a churn_reason (or churn_category) column.")
+        return
+    widgets.chart(reason_charts.cumulative_incidence(curves), key="d_chart_reasons_time")
+    nf = ctx.number_format
+    left_out = int(seen["left_out"])
+    st.caption(
+        f"Share of customers who had left for each reason k months after they started, of {nf.number(seen['customers'])} "
+        f"customers ({nf.number(seen['defected'])} dated defections). Competing risks (Aalen-Johansen): a customer who "
+        "left for one reason cannot leave for another, and one still here counts until the as-of day, so the lines add "
+        "up to the share who have left for any reason. A steep early line is a reason that bites in the first months."
+        + (
+            f" {nf.number(left_out)} {'customer is' if left_out == 1 else 'customers are'} left out: no start date, or a "
+            "defection without a date."
+            if left_out
+            else ""
+        )
+    )
 
 
 @guarded("What it costs")

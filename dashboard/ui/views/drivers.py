@@ -146,7 +146,8 @@ def render_effects(ctx: PageContext, view: DriverView) -> None:
     if len(view.table) == 1:
         st.info(
             "No driver splits these customers (each is shown by all of them or none). Drivers come from the behaviour "
-            "catalogue, touchpoints (complaints, repeats, resolution), segment, region, products and signup dates."
+            "catalogue, touchpoints (complaints, repeats, resolution), segment, region, kept attributes (contract, payment "
+            "method), products and signup dates."
         )
         return
     widgets.chart(charts.importance_performance(view.table, view.words), key="dr_ip_chart")
@@ -156,7 +157,8 @@ def render_effects(ctx: PageContext, view: DriverView) -> None:
     )
     widgets.table(effect_display(view.table, fmt), width="stretch", key="dr_table")
     st.caption(
-        "Rate with = customers on the driver with the outcome ÷ customers on the driver; without likewise for the rest. "
+        "Rate with = customers on the driver with the outcome ÷ customers on the driver; without likewise for the rest "
+        "(an attribute's level, such as a contract type, against every other level together). "
         "Difference with a 95 % Wald interval; odds ratio with a 95 % Woolf interval (0.5 added to every cell of a "
         f"table with an empty cell). {CORRECTION}"
     )

@@ -1,0 +1,42 @@
+"""When each defection reason bites: cumulative incidence per reason by months since the customer started."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from dashboard.charts import palettes
+from dashboard.charts.theme import PALETTE, draws_data_as_text, styled
+from dashboard.metrics.reasons_over_time import NO_REASON, OTHER
+
+DAYS_PER_MONTH = 365.25 / 12
+
+
+def reason_colours(reasons: list[str]) -> dict[str, str]:
+    """A colour per reason: the categorical palette in order of the lines, grey for pooled or missing reasons."""
+    named = [r for r in reasons if r not in (OTHER, NO_REASON)]
+    colours = {r: PALETTE[i % len(PALETTE)] for i, r in enumerate(named)}
+    return {**colours, OTHER: palettes.GREY, NO_REASON: palettes.GREY}
+
+
+@draws_data_as_text
+def cumulative_incidence(frame: pd.DataFrame) -> go.Figure:
+    """One step line per reason: the share of customers who have left for it k months after starting (competing
+    risks: the lines add up to the share who have left for any reason)."""
+    fig = go.Figure()
+    reasons = list(dict.fromkeys(frame["reason"]))
+    colours = reason_colours(reasons)
+    for reason in reasons:
+        rows = frame[frame["reason"] == reason].sort_values("time", kind="stable")
+        fig.add_scatter(
+            x=rows["time"] / DAYS_PER_MONTH,
+            y=rows["cif"],
+            name=str(reason),
+            mode="lines",
+            line={"shape": "hv", "width": 2.5, "color": colours[reason], "dash": "dot" if reason == NO_REASON else "solid"},
+            hovertemplate="%{fullData.name}<br>%{x:.0f} months after starting<br>%{y:.1%} had left for it<extra></extra>",
+        )
+    fig.update_xaxes(title_text="Months since the customer started", rangemode="tozero")
+    fig.update_yaxes(title_text="Share of customers who left for it", tickformat=".0%", rangemode="tozero")
+    fig = styled(fig, title="When each reason bites (cumulative incidence)", height=480)
+    return fig.update_layout(legend={"orientation": "h", "yanchor": "top", "y": -0.3, "xanchor": "left", "x": 0})
