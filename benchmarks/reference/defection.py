@@ -36,7 +36,9 @@ def customers_with_purchases(tables: dict[str, pd.DataFrame]) -> tuple[pd.DataFr
     customers, tx = tables["customers"].copy(), tables["transactions"]
     day = pd.to_datetime(tx["ts"]).dt.normalize()
     as_of = staged.as_of(tables)  # the one as-of day of every page: the last day of any data, not of the purchases
-    days = tx.assign(day=day).groupby(["customer_id", "day"], as_index=False)["amount"].sum()
+    days = (
+        tx.assign(day=day).groupby(["customer_id", "day"], as_index=False)["amount"].sum().round({"amount": 2})
+    )  # cents, as staged.sql.day_total
     days = days[days["day"] <= as_of]
     bought = days[days["amount"] > 0]
     per = bought.groupby("customer_id").agg(

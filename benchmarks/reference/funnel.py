@@ -53,7 +53,9 @@ def prepare(tables: dict[str, pd.DataFrame]) -> Prepared:
     signup = pd.to_datetime(customers["signup_date"])
     tx_day = pd.to_datetime(tx["ts"]).dt.normalize()
     ix_day = pd.to_datetime(ix["ts"]).dt.normalize() if len(ix) else pd.Series(dtype="datetime64[ns]")
-    daily = tx.assign(day=tx_day).groupby(["customer_id", "day"], as_index=False)["amount"].sum()
+    daily = (
+        tx.assign(day=tx_day).groupby(["customer_id", "day"], as_index=False)["amount"].sum().round({"amount": 2})
+    )  # cents, as staged.sql.day_total
     purchases = daily[daily["amount"] > 0][["customer_id", "day"]].sort_values(["customer_id", "day"])
     purchases["k"] = purchases.groupby("customer_id").cumcount() + 1
     tx_start = tx_day.min() if len(tx) else None

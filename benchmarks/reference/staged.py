@@ -34,7 +34,9 @@ def purchase_days(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
         return pd.DataFrame({"customer_id": [], "day": pd.Series([], dtype="datetime64[ns]"), "amount": []})
     tx = tx[tx["customer_id"].notna() & tx["ts"].notna() & tx["amount"].notna()]
     days = tx.assign(day=pd.to_datetime(tx["ts"]).dt.normalize())
-    return days.groupby(["customer_id", "day"], as_index=False)["amount"].sum()
+    return (
+        days.groupby(["customer_id", "day"], as_index=False)["amount"].sum().round({"amount": 2})
+    )  # cents, as staged.sql.day_total
 
 
 def as_of(tables: dict[str, pd.DataFrame]) -> pd.Timestamp | None:
