@@ -302,3 +302,39 @@ def test_unsaved_defection_controls_never_reach_the_story_or_what_if(tiny_defect
     at.switch_page("pages/4_What-if.py")
     at = _run(at)
     assert at.number_input(key="w:w_ltv").value == pytest.approx(1103.66, abs=0.01)
+
+
+def _tiles(at: AppTest) -> dict[str, tuple[str, str, str]]:
+    from streamlit.proto.Metric_pb2 import Metric
+
+    return {m.label: (m.value, m.proto.delta, Metric.MetricColor.Name(m.proto.color) if m.proto.delta else "") for m in at.metric}
+
+
+def test_the_decisions_tiles_show_the_change_against_the_earlier_period_as_the_pages_do(app_tiny_db):
+    at = _page({"s_step": "7", "period": "2024-03..2024-03"})
+    tiles = _tiles(at)
+    # hand-worked in tests/test_compare.py: revenue 730 in March against 700 in February, same customers; a higher cost
+    # to serve ($30 against $22.50) is worse, so red
+    assert tiles["Revenue"][1:] == ("+$30.00", "GREEN")
+    assert tiles["Customers"][1] == "0"
+    assert tiles["Cost to serve"][1:] == ("+$7.50", "RED")
+    assert {m.label: m.proto.delta_description for m in at.metric}["Revenue"] == "vs Feb 2024"
+    html = at.session_state["_page_report"].to_html()
+    assert "Change vs Feb 2024: +$30.00." in html
+    # one way: the same changes as step 1 (the Overview tiles) and the Behaviours page's savings potential
+    step1 = _tiles(_page({"s_step": "1", "period": "2024-03..2024-03"}))
+    for label in ("Customers", "Churn rate", "Revenue", "Cost to serve"):
+        assert tiles[label] == step1[label], label
+    at.switch_page("pages/3_Behaviours.py")
+    behaviours_page = _tiles(_run(at))
+    assert tiles["Savings potential a year"] == behaviours_page["Savings potential a year"]
+    # the figures as of the last day (at risk) have no change, as on the Defection page
+    assert tiles["At risk now"][1] == "" and tiles["Savings at the What-if sliders"][1] == ""
+
+
+def test_the_decisions_tiles_say_why_there_is_no_change(app_tiny_db):
+    at = _page({"s_step": "7"})  # all three months: the three before are not in the data
+    assert all(not m.proto.delta for m in at.metric)
+    assert "No change shown: the data starts in Jan 2024, so it does not cover Oct 2023 to Dec 2023." in [
+        c.value for c in at.caption
+    ]
