@@ -33,7 +33,8 @@ def importance_performance(table: pd.DataFrame, outcome: str) -> go.Figure:
             name=str(kind),
             text=[d if i in named else "" for i, d in zip(group.index, group["driver"], strict=True)],
             customdata=group["driver"],
-            textposition="top center",
+            # names run right of the points near the left edge and left of those near the right, never off the chart
+            textposition=["top right" if x < 25 else "top left" if x > 75 else "top center" for x in group["prevalence"] * 100],
             textfont={"size": 13, "color": INK},
             marker={"size": 14, "color": KIND_COLOURS.get(str(kind), GREY), "line": {"color": INK, "width": 1}},
             hovertemplate="%{customdata}<br>%{x:.1f} % of customers<br>%{y:+.1f} points<extra></extra>",
