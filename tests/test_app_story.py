@@ -242,3 +242,99 @@ def test_a_dataset_without_touchpoints_or_transactions_walks_through_every_step(
     store = Store(tmp_path / "customers-only.duckdb")
     assert store.get_setting("customers only", "story.notes.decisions") == "Get the billing extract"
     store.close()
+
+
+@pytest.fixture(scope="module")
+def tiny_defection_file(tmp_path_factory) -> Path:
+    from tests.tiny_defection import publish_tiny
+
+    path = tmp_path_factory.mktemp("stiny") / "tiny.duckdb"
+    store = Store(path)
+    publish_tiny(store)  # saved definitions: a 90-day lapse, as tests/test_app_money.py's hand-worked figures assume
+    store.close()
+    return path
+
+
+def _story_money(at: AppTest) -> dict[str, str]:
+    """Lifetime value and revenue at risk as steps 4, 5 and 7 show them (step 4 picked, then Next)."""
+    at.switch_page(PAGE)
+    at = _run(at)
+    at = _run(at.button_group(key="w:s_step").set_value(4))
+    assert _step(at) == "Step 4 of 7 · What-if"
+    shown = {"4 lifetime value": f"{at.number_input(key='w:w_ltv').value:.2f}"}
+    at = _run(at.button(key="s_next_top").click())
+    assert _step(at) == "Step 5 of 7 · Defection"
+    step5 = _metrics(at)
+    shown |= {"5 lifetime value": step5["Lifetime value per customer"], "5 revenue at risk": step5["Revenue at risk"]}
+    shown["5 says"] = " ".join(c.value for c in at.caption)
+    for _ in range(2):
+        at = _run(at.button(key="s_next_top").click())
+    assert _step(at) == "Step 7 of 7 · Decisions"
+    shown["7 revenue at risk"] = _metrics(at)["Revenue at risk"]
+    return shown
+
+
+def test_unsaved_defection_controls_never_reach_the_story_or_what_if(tiny_defection_file, tmp_path, monkeypatch):
+    # tiny defection data (tests/test_app_money.py): current customers spend 2,459.43 a year, the data measure 1.7
+    # years, so at the default 30 % margin and 10 % discount the lifetime value is 2,459.43 × 30 % × 1.49582 = $1,104
+    from tests.conftest import use_copy
+
+    use_copy(tiny_defection_file, tmp_path, monkeypatch)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params["ds"] = "tiny"
+    before = _story_money(at)
+    assert before["4 lifetime value"] == "1103.66" and before["5 lifetime value"] == "$1,104"
+    assert before["5 revenue at risk"] == before["7 revenue at risk"]
+    assert "saved definition" in before["5 says"] and "unsaved changes" not in before["5 says"]
+
+    at.switch_page("pages/5_Defection.py")
+    at = _run(at)
+    at = _run(at.number_input(key="w:d_years").set_value(10.0))  # unsaved: the Defection page only
+    at = _run(at.number_input(key="w:d_discount").set_value(0.0))
+    assert _metrics(at)["Lifetime value per customer"] == "$7,378"  # 2,459.43 × 30 % × 10, on this page
+    at = _run(at.toggle(key="w:d_lapse").set_value(False))  # and the definition: other customers count as current
+    assert _metrics(at)["Lifetime value per customer"] != "$7,378"
+    assert any(c.value.startswith(":material/edit_note: **Unsaved changes:**") for c in at.caption)
+
+    after = _story_money(at)
+    assert {k: v for k, v in after.items() if k != "5 says"} == {k: v for k, v in before.items() if k != "5 says"}
+    assert "The Defection page has unsaved changes" in after["5 says"]
+    at.switch_page("pages/4_What-if.py")
+    at = _run(at)
+    assert at.number_input(key="w:w_ltv").value == pytest.approx(1103.66, abs=0.01)
+
+
+def _tiles(at: AppTest) -> dict[str, tuple[str, str, str]]:
+    from streamlit.proto.Metric_pb2 import Metric
+
+    return {m.label: (m.value, m.proto.delta, Metric.MetricColor.Name(m.proto.color) if m.proto.delta else "") for m in at.metric}
+
+
+def test_the_decisions_tiles_show_the_change_against_the_earlier_period_as_the_pages_do(app_tiny_db):
+    at = _page({"s_step": "7", "period": "2024-03..2024-03"})
+    tiles = _tiles(at)
+    # hand-worked in tests/test_compare.py: revenue 730 in March against 700 in February, same customers; a higher cost
+    # to serve ($30 against $22.50) is worse, so red
+    assert tiles["Revenue"][1:] == ("+$30.00", "GREEN")
+    assert tiles["Customers"][1] == "0"
+    assert tiles["Cost to serve"][1:] == ("+$7.50", "RED")
+    assert {m.label: m.proto.delta_description for m in at.metric}["Revenue"] == "vs Feb 2024"
+    html = at.session_state["_page_report"].to_html()
+    assert "Change vs Feb 2024: +$30.00." in html
+    # one way: the same changes as step 1 (the Overview tiles) and the Behaviours page's savings potential
+    step1 = _tiles(_page({"s_step": "1", "period": "2024-03..2024-03"}))
+    for label in ("Customers", "Churn rate", "Revenue", "Cost to serve"):
+        assert tiles[label] == step1[label], label
+    at.switch_page("pages/3_Behaviours.py")
+    behaviours_page = _tiles(_run(at))
+    assert tiles["Savings potential a year"] == behaviours_page["Savings potential a year"]
+    # the figures as of the last day (at risk) have no change, as on the Defection page
+    assert tiles["At risk now"][1] == "" and tiles["Savings at the What-if sliders"][1] == ""
+
+
+def test_the_decisions_tiles_say_why_there_is_no_change(app_tiny_db):
+    at = _page({"s_step": "7"})  # all three months: the three before are not in the data
+    assert all(not m.proto.delta for m in at.metric)
+    assert "No change shown: the data starts in Jan 2024, so it does not cover Oct 2023 to Dec 2023." in [
+        c.value for c in at.caption
+    ]

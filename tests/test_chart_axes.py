@@ -5,6 +5,7 @@ Plotly's default prints 1500 as "1500" and 12000 as "12k"; in front of a room "1
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from tests.test_chart_colours import FIGURES
@@ -26,3 +27,26 @@ def _titled_value_axes(fig) -> list[tuple[str, str | None]]:
 def test_value_axes_group_thousands(name: str):
     bare = [axis for axis, fmt in _titled_value_axes(FIGURES[name]) if not fmt or not ("," in fmt or "%" in fmt)]
     assert not bare, f"{name}: axes print raw numbers: {bare}"
+
+
+def test_the_odds_ratio_axis_names_its_ticks_so_none_is_drawn_small():
+    from dashboard.charts.drivers import log_ticks
+
+    # intervals from 0.3 to 4.2 (an infinite bound and a missing one left out): 1-2-5 over the whole decades 0.1 to 100
+    assert log_ticks(pd.Series([0.3, 4.2, float("inf"), None])) == [0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0]
+    assert log_ticks(pd.Series([], dtype=float)) == [1.0]
+
+
+def test_driver_names_run_into_the_chart_never_off_its_edges():
+    from dashboard.charts.drivers import importance_performance
+
+    table = pd.DataFrame(
+        {
+            "kind": ["journey pain", "journey pain", "journey pain"],
+            "driver": ["near the left edge", "in the middle", "near the right edge"],
+            "prevalence": [0.02, 0.5, 0.93],
+            "difference": [0.10, 0.03, 0.01],
+        }
+    )
+    (trace,) = importance_performance(table, "defection").data
+    assert list(trace.textposition) == ["top right", "top center", "top left"]

@@ -50,3 +50,11 @@ def test_every_chart_text_is_at_least_16_px_in_presentation():
         assert min(_sizes(enlarged)) >= theme.PRESENTATION_MIN_PX, _sizes(enlarged)
         assert enlarged.layout.xaxis.tickfont.size == enlarged.layout.yaxis.tickfont.size == 19
         assert enlarged.layout.xaxis.title.font.size == 19
+
+
+def test_presentation_draws_no_colour_bar_a_chart_does_not_have():
+    # a plain bar chart has no colour bar; a heatmap keeps its own, with its ticks enlarged
+    bars = theme.presentation_fonts(go.Figure([go.Bar(x=["a"], y=[1], marker_color="#C0392B")]))
+    assert "colorbar" not in bars.to_plotly_json()["data"][0].get("marker", {})
+    heat = theme.presentation_fonts(go.Figure([go.Heatmap(z=[[1, 2]], colorbar={"title": {"text": "Mean"}})]))
+    assert heat.data[0].colorbar.tickfont.size == 19

@@ -94,9 +94,10 @@ def presentation_fonts(fig: go.Figure, size: int = 21) -> go.Figure:
             if part in trace:
                 given = trace[part].size
                 trace[part].size = max(given, small) if isinstance(given, int | float) else small
-        if "marker" in trace and "colorbar" in trace.marker:
+        # only where a colour bar is drawn: setting one on a plain bar's marker makes plotly.js draw a stray one
+        if "marker" in trace and "colorbar" in trace.marker and trace.marker.showscale:
             trace.marker.colorbar.tickfont.size = small
-        if "colorbar" in trace:
+        if "colorbar" in trace and trace.showscale is not False:
             trace.colorbar.tickfont.size = small
     for note in fig.layout.annotations:
         note.font.size = max(note.font.size or size, PRESENTATION_MIN_PX + 2)

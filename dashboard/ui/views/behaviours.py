@@ -100,7 +100,7 @@ def render_scope(ctx: PageContext, data: BehaviourData) -> None:
     measured = int((data.adoption["status"] == "measured").sum()) if len(data.adoption) else 0
     headline = bh.headline(data.adoption, data.base)
     potential = headline.set_index("key").loc["savings_potential", "value"]
-    changes = _changes(ctx, data, headline)
+    changes = headline_changes(ctx, data, headline)
     left, middle, right = st.columns(3)
     left.metric(
         "Customers in scope",
@@ -133,7 +133,7 @@ def render_scope(ctx: PageContext, data: BehaviourData) -> None:
     )
 
 
-def _changes(ctx: PageContext, data: BehaviourData, headline: pd.DataFrame) -> dict[str, compare.Change]:
+def headline_changes(ctx: PageContext, data: BehaviourData, headline: pd.DataFrame) -> dict[str, compare.Change]:
     """The headline's change against the comparison period: the same catalogue and scope over the earlier months (a
     smaller savings potential is good news: the gap has narrowed)."""
     earlier_filters = ctx.earlier()

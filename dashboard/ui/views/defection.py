@@ -274,13 +274,14 @@ def render_reasons_over_time(ctx: PageContext, view: DefectionView) -> None:
 
 
 @guarded("What it costs")
-def render_what_it_costs(ctx: PageContext, view: DefectionView) -> None:
-    """Lifetime value (method, margin, years, discount) and what defection costs by reason and by segment."""
+def render_what_it_costs(ctx: PageContext, view: DefectionView, *, editable: bool = True) -> None:
+    """Lifetime value (method, margin, years, discount; their editor unless presenting or not editable) and what
+    defection costs by reason and by segment."""
     st.header("What it costs", divider="gray")
     if not view.available["transactions"]:
         st.info("Lifetime value needs transactions (what customers spend); this dataset has none.", icon=":material/payments:")
         return
-    if not ctx.presenting:
+    if editable and not ctx.presenting:
         valuation_editor(view)
     spec, nf = view.spec, ctx.number_format
     valuation = spec.valuation

@@ -287,6 +287,56 @@ def controls(ctx: PageContext) -> DefectionView:
             saved_valuation = replace(saved_valuation, years=lifetime.years)
         saved_parts = replace(saved_parts, lifetime=lifetime, valuation=saved_valuation)
     valuation = _valuation_from_state(saved_valuation, available)
+    return _view(ctx, available, saved_parts, definition, valuation, saved_valuation)
+
+
+@guarded("Defection definition")
+def saved_view(ctx: PageContext) -> DefectionView:
+    """Everything the sections draw from by the dataset's saved definition and valuation only, never the page's unsaved
+    controls: what the Story's steps show, so What-if, Defection and Decisions there give one lifetime value."""
+    available_frame = ctx.metric(defection.availability)
+    available = dict(zip(available_frame["key"], available_frame["available"], strict=True))
+    saved_parts = saved_money(ctx, available_frame)
+    return _view(ctx, available, saved_parts, saved_parts.definition, saved_parts.valuation, saved_parts.valuation)
+
+
+def unsaved(ctx: PageContext) -> bool:
+    """Whether the Defection page's controls (as the state holds them) differ from the dataset's saved definition or
+    valuation (False while they still hold another dataset's choices, which this page drops when it opens)."""
+    if st.session_state.get("_defection_dataset") not in (None, ctx.dataset):
+        return False
+    available_frame = ctx.metric(defection.availability)
+    available = dict(zip(available_frame["key"], available_frame["available"], strict=True))
+    saved = saved_money(ctx, available_frame)
+    values = _from_state(tuple(c for column in DEFINITION_CONTROLS for c in column), saved.definition)
+    for control in (c for column in DEFINITION_CONTROLS for c in column):
+        if control.kind == "toggle" and control.needs and not available.get(control.needs, False):
+            values[control.field] = False
+    try:
+        definition = replace(saved.definition, **values).validate()
+    except ValueError:
+        definition = saved.definition
+    valuation = saved.valuation
+    if definition != saved.definition:
+        return True
+    methods = list(defection.METHODS) if available["bgnbd"] else ["simple"]
+    chosen = _from_state(VALUATION_CONTROLS, valuation)
+    chosen["method"] = state.value("d_method", valuation.method, state.TEXT, state.one_of(methods))
+    try:
+        return replace(valuation, **chosen).validate() != valuation
+    except (TypeError, ValueError):
+        return False
+
+
+def _view(
+    ctx: PageContext,
+    available: dict[str, bool],
+    saved_parts: SavedMoney,
+    definition: defection.Definition,
+    valuation: defection.Valuation,
+    saved_valuation: defection.Valuation,
+) -> DefectionView:
+    """The view for definition and valuation under the shared filters, with the saved ones to compare against."""
     # stages a year back (Funnel model), behaviours (catalogue): kept as tables of the version on first use
     stage_source, behaviour_source, stage_day = defection_sources.page_sources(ctx.store, ctx.version, ctx.dataset)
     spec = defection.DefectionSpec(ctx.filters, definition, valuation, stage_source, behaviour_source)
@@ -294,7 +344,7 @@ def controls(ctx: PageContext) -> DefectionView:
     return DefectionView(
         spec=spec,
         available=available,
-        saved_definition=saved,
+        saved_definition=saved_parts.definition,
         saved_valuation=saved_valuation,
         money=saved_parts,
         fit=ctx.metric(defection.fit_summary).iloc[0],
@@ -375,6 +425,10 @@ def save_bar(ctx: PageContext, view: DefectionView) -> None:
     changed = definition != view.saved_definition or valuation != view.saved_valuation
     if not changed:
         return
+    st.caption(
+        ":material/edit_note: **Unsaved changes:** this page shows them; What-if and the Story keep using the dataset's "
+        "saved definition and valuation until you save."
+    )
     left, right, _ = st.columns([3, 3, 2])
     label = "Save this definition for the dataset"
     hint = "Stored with the dataset: everyone who opens it sees it."

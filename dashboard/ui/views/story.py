@@ -7,7 +7,6 @@ in the URL as s_step, and the controls a step reuses keep their own pages' URL n
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 import pandas as pd
@@ -16,13 +15,15 @@ import streamlit as st
 from dashboard import story
 from dashboard.access import Action
 from dashboard.escape import markdown_text
+from dashboard.metrics import behaviours as behaviour_metrics
+from dashboard.metrics import compare
 from dashboard.metrics import journey as journey_metrics
 from dashboard.metrics import overview as overview_metrics
 from dashboard.metrics import whatif as whatif_metrics
 from dashboard.metrics.defection_figures import kpis_from
 from dashboard.metrics.journey import JourneySpec
 from dashboard.metrics.journey_prepare import MAX_WINDOW_DAYS
-from dashboard.ui import auth, nav, report, state
+from dashboard.ui import auth, nav, report, state, widgets
 from dashboard.ui.frame import PageContext
 from dashboard.ui.sections import action, guarded, section
 from dashboard.ui.views import behaviours, defection, defection_controls, drivers, journey, overview, whatif
@@ -226,12 +227,20 @@ def step_whatif(ctx: PageContext) -> None:
     whatif.render_whatif(ctx, behaviours.behaviour_data(ctx))
 
 
+SAVED_DEFINITION_NOTE = (
+    "By the dataset's saved definition and valuation, the ones What-if and the Decisions step use, so the lifetime "
+    "value and revenue at risk are the same figures on every step."
+)
+UNSAVED_NOTE = "The Defection page has unsaved changes: they show there only, until someone saves them."
+
+
 def step_defection(ctx: PageContext) -> None:
-    """Step 5: defection's headline (definition, story, KPI tiles) and what it costs."""
-    view = defection.controls(ctx)
-    defection.save_bar(ctx, view)
+    """Step 5: defection's headline (definition, story, KPI tiles) and what it costs, by the saved definition only."""
+    view = defection_controls.saved_view(ctx)
+    if not ctx.presenting:
+        st.caption(SAVED_DEFINITION_NOTE + (" " + UNSAVED_NOTE if defection_controls.unsaved(ctx) else ""))
     defection.render_headline(ctx, view)
-    defection.render_what_it_costs(ctx, view)
+    defection.render_what_it_costs(ctx, view, editable=False)
 
 
 def step_drivers(ctx: PageContext) -> None:
@@ -250,28 +259,40 @@ def whatif_saving(ctx: PageContext, data: behaviours.BehaviourData) -> float | N
     return whatif_metrics.total_saving(whatif_metrics.breakdown(levers, base, targets, savings))
 
 
-def decision_figures(ctx: PageContext) -> pd.DataFrame:
-    """The headline figures of steps 1 to 5 for the current dataset, filters and controls (see story.summary_figures)."""
+def decision_figures(ctx: PageContext) -> tuple[pd.DataFrame, dict[str, compare.Change]]:
+    """The headline figures of steps 1 to 5 for the current dataset, filters and controls (see story.summary_figures),
+    and their change against the comparison period where their own page shows one (the Overview tiles and the savings
+    potential; the journey's worst stage, the sliders' saving and the at-risk figures, as of the last day, have none)."""
     overview_kpis = ctx.metric(overview_metrics.kpis)
     hotspots = None
     if ctx.version.has("interactions"):
         spec = journey_spec(ctx)
         hotspots = journey_metrics.hotspots(ctx.metric(journey_metrics.stage_lanes, spec), spec.min_base)
     data = behaviours.behaviour_data(ctx)
-    potential = data.adoption["potential"].dropna() if len(data.adoption) else pd.Series(dtype=float)
-    view = defection_controls.controls(replace(ctx, presenting=True))  # the definition from the state, no editor drawn
-    return story.summary_figures(
+    headline = behaviour_metrics.headline(data.adoption, data.base)
+    potential = headline.set_index("key").loc["savings_potential", "value"]
+    view = defection_controls.saved_view(ctx)  # the saved definition, as steps 4 and 5 use it
+    figures = story.summary_figures(
         overview_kpis,
         hotspots,
-        float(potential.sum()) if len(potential) else None,
+        None if potential is None or pd.isna(potential) else float(potential),
         whatif_saving(ctx, data),
         kpis_from(view.summary, view.spec, tells_defection=view.tells_defection),
     )
+    changes = ctx.changes(overview_metrics.kpis, overview_kpis, lower_is_better=compare.OVERVIEW_LOWER_IS_BETTER)
+    savings = behaviours.headline_changes(ctx, data, headline).get("savings_potential")
+    if savings is not None:
+        changes["savings_potential"] = savings
+    return figures, {key: change for key, change in changes.items() if key in set(figures["key"])}
 
 
-def figure_tiles(ctx: PageContext, figures: pd.DataFrame, per_row: int = 3) -> None:
-    """The figures as tiles, each with its definition under the ?, grouped as the steps they come from; also reported."""
+def figure_tiles(
+    ctx: PageContext, figures: pd.DataFrame, changes: dict[str, compare.Change] | None = None, per_row: int = 3
+) -> None:
+    """The figures as tiles, each with its definition under the ? and its change against the comparison period where
+    changes has one (as the pages show it), grouped as the steps they come from; also reported."""
     nf = ctx.number_format
+    changes = changes or {}
     shown = []
     rows = [figures.iloc[i : i + per_row] for i in range(0, len(figures), per_row)]
     for chunk in rows:
@@ -282,19 +303,24 @@ def figure_tiles(ctx: PageContext, figures: pd.DataFrame, per_row: int = 3) -> N
                 help_text += " Not available for this dataset or these filters."
             detail = figure["detail"]
             label = figure["label"] + (f": {markdown_text(detail)}" if detail else "")
-            column.metric(label, value, help=help_text, border=True)
-            shown.append((figure["label"] + (f": {detail}" if detail else ""), value, help_text))
+            change = changes.get(figure["key"])
+            column.metric(label, value, help=help_text, border=True, **widgets.delta(change))
+            shown.append((figure["label"] + (f": {detail}" if detail else ""), value, widgets.with_change(help_text, change)))
+    if ctx.comparison.why_not:
+        st.caption(ctx.comparison.why_not)
     if (page_report := report.current()) is not None:
         page_report.kpis(shown)
+        if ctx.comparison.why_not:
+            page_report.text(ctx.comparison.why_not)
 
 
 def step_decisions(ctx: PageContext) -> None:
     """Step 7: the figures the story showed, every step's notes, and the decisions (the notes of this step)."""
     st.subheader("The figures we saw", anchor=False)
-    figure_tiles(ctx, decision_figures(ctx))
+    figure_tiles(ctx, *decision_figures(ctx))
     st.caption(
         "Computed now for the filters in force and the controls as the steps left them (the What-if sliders, the "
-        "Journey windows, the Defection definition)."
+        "Journey windows); defection by the dataset's saved definition, as in steps 4 and 5."
     )
     st.subheader("What the room noted", anchor=False)
     notes = story.load_notes(ctx.store, ctx.dataset)

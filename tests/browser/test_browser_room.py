@@ -1,0 +1,65 @@
+"""Proof for the room (issue 15): every page and every Story step in presentation mode, on the sample filtered to
+one segment and the last quarter, at 1280×720 and 1920×1080. On each: the context line is on the first screen,
+no tile label or value, change, page link or button is cut, and no text is under 16 px.
+Screenshots in tests/screenshots/room-<page>-<width>.png (the first screen) and room-<page>-<width>-whole.png
+(the whole page) for a person to look at."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from dashboard.story import STEP_COUNT
+from tests.browser.conftest import SCREENSHOTS, AppServer, wait_for_app
+from tests.browser.test_browser_readable import CUT_TILES, SMALL_TEXT
+from tests.browser.test_browser_url_restore import url_path
+
+pytestmark = pytest.mark.browser
+
+SIZES = ((1280, 720), (1920, 1080))
+FILTERS = "present=1&period=2025-10..2025-12&segment=Residential"
+CONTEXT = "segments: Residential · regions: all · Oct 2025 to Dec 2025 · compared with Jul 2025 to Sep 2025"
+PAGES = ("Overview", "Journey", "Funnel", "Behaviours", "What-if", "Defection", "Drivers", "Data")
+SHOWN = [(label, "") for label in PAGES] + [("Story", f"&s_step={n}") for n in range(1, STEP_COUNT + 1)]
+CUT_CHANGES = """() => [...document.querySelectorAll(
+  '[data-testid=stMetricDelta] div, [data-testid=stMetricDeltaDescription]'
+)].filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent.trim())"""
+
+
+def _check(page: Page, name: str, width: int, height: int) -> list[str]:
+    """What is wrong on the page as drawn (empty when nothing); takes its screenshot."""
+    wait_for_app(page)
+    page.wait_for_timeout(1500)  # charts draw after the script has finished
+    main = page.get_by_test_id("stMain")
+    line = main.get_by_text(CONTEXT)
+    expect(line).to_be_visible()
+    box = line.bounding_box()
+    problems = []
+    if box is None or box["y"] + box["height"] > height:
+        problems.append(f"{name} {width}px: the context line is not on the first screen")
+    problems += [f"{name} {width}px: cut: {text}" for text in page.evaluate(CUT_TILES) + page.evaluate(CUT_CHANGES)]
+    problems += [f"{name} {width}px: under 16 px: {text}" for text in page.evaluate(SMALL_TEXT)]
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"room-{name}-{width}.png"))  # the first screen, as the room sees it
+    # the whole page (Streamlit scrolls inside its own container, so a full-page shot needs a tall window)
+    tall = page.evaluate("document.querySelector('[data-testid=stMain]').scrollHeight")
+    page.set_viewport_size({"width": width, "height": min(int(tall), 9000)})
+    page.wait_for_timeout(800)
+    page.screenshot(path=str(SCREENSHOTS / f"room-{name}-{width}-whole.png"))
+    page.set_viewport_size({"width": width, "height": height})
+    return problems
+
+
+@pytest.mark.parametrize(("width", "height"), SIZES)
+def test_every_page_and_story_step_reads_from_the_back_of_the_room(
+    sample_server: AppServer, browser: Browser, width: int, height: int
+):
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    problems = []
+    for label, extra in SHOWN:
+        page.goto(f"{sample_server.url}/{url_path(label)}?{FILTERS}{extra}")
+        name = label.lower().replace("-", "") + (f"-step{extra.rsplit('=', 1)[1]}" if extra else "")
+        problems += _check(page, name, width, height)
+    context.close()
+    assert problems == [], "\n".join(problems)
