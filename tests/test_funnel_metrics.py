@@ -492,3 +492,19 @@ def test_customer_stage_sql_is_a_two_column_select_other_views_can_join(tiny):
         ("prospect", 2, 50.0),
         ("repeat", 2, 240.0),  # G 90 + N 150
     ]
+
+
+def test_a_call_of_several_steps_without_a_cost_is_priced_once(tmp_path):
+    """Three calls passing IVR, queue and agent (8 touchpoints, none with a cost): the channel defaults price 3
+    contacts, each at its first step's channel (IVR), not 8 touchpoints."""
+    from dashboard.metrics import economics
+    from dashboard.store import Store
+    from tests.journey_contacts_tiny import call_log
+
+    customers = pd.DataFrame({"customer_id": ["C1", "C2"], "signup_date": pd.to_datetime(["2023-06-01", "2023-06-01"])})
+    store = Store(tmp_path / "calls.duckdb")
+    version = store.publish("calls", {"customers": customers, "interactions": call_log()})
+    with store.cursor() as cur:
+        costless = economics.costless_touchpoints(cur, version)
+    store.close()
+    assert dict(zip(costless["channel"], costless["touchpoints"], strict=True)) == {"ivr": 3}

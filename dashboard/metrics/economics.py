@@ -129,7 +129,8 @@ def has_costless_touchpoints(cur: duckdb.DuckDBPyConnection, version: Version) -
 
 
 def costless_touchpoints(cur: duckdb.DuckDBPyConnection, version: Version, _spec: object = None) -> pd.DataFrame:
-    """Touchpoints without a cost of their own, per channel (what the per-channel defaults price)."""
+    """Contacts without a cost of their own, per channel of their first step (what the per-channel defaults price:
+    the steps of one call are one contact, priced once)."""
     return cur.execute(
         f"select channel, sum(contacts) as touchpoints from {version.table('fn_nocost')} group by channel order by channel"
     ).df()

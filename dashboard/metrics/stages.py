@@ -360,11 +360,14 @@ def prepare(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
     cur.execute(
         f"""
         create table {version.table("fn_nocost")} as
-        select ids.ck, cast(date_trunc('month', i.ts) as date) as month, lower(i.channel) as channel, count(*) as contacts
+        select ids.ck, cast(date_trunc('month', i.ts) as date) as month, lower(i.channel) as channel,
+               count(*) filter (where coalesce(k.first_step, true)) as contacts
         from {interactions} i
         join (select customer_id, ck from {version.table("fn_customers")}) ids using (customer_id)
+        left join {version.table("stg_contacts")} k on k.contact_id = i.rowid
         where i.cost is null
         group by all
+        having count(*) filter (where coalesce(k.first_step, true)) > 0
         order by month
         """
     )

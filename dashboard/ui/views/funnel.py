@@ -570,8 +570,9 @@ def render_cost_settings(ctx: PageContext, spec: economics.EconomicsSpec) -> Non
             st.caption("Every touchpoint in this dataset has its own cost; the channel defaults below only fill blanks.")
         else:
             st.caption(
-                f"{ctx.number_format.number(int(costless['touchpoints'].sum()))} touchpoints have no cost of their own; "
-                "they are priced at these defaults."
+                f"{ctx.number_format.number(int(costless['touchpoints'].sum()))} contacts have no cost of their own; "
+                "each is priced once at the default of its first step's channel (the IVR, queue and agent steps of "
+                "one call are one contact)."
             )
         with st.form("f_costs_form"):
             costs = dict(spec.channel_costs)
