@@ -50,3 +50,21 @@ def test_driver_names_run_into_the_chart_never_off_its_edges():
     )
     (trace,) = importance_performance(table, "defection").data
     assert list(trace.textposition) == ["top right", "top center", "top left"]
+
+
+def test_a_titled_chart_puts_its_legend_on_a_line_under_the_title():
+    """At half a page wide "What it costs, by segment" ran into its legend: the title now sits on the first line
+    and the legend on its own line under it (in pixels from the top of the figure), left-aligned."""
+    import plotly.graph_objects as go
+
+    from dashboard.charts.theme import styled
+
+    two = go.Figure([go.Bar(x=["a"], y=[1], name="Lost"), go.Bar(x=["a"], y=[2], name="At risk")])
+    fig = styled(two, title="What it costs, by segment", height=400)
+    assert fig.layout.title.yref == "container" and fig.layout.title.y == 1
+    assert fig.layout.legend.yref == "container" and (1 - fig.layout.legend.y) * 400 == pytest.approx(44)
+    assert fig.layout.legend.x == 0 and fig.layout.margin.t == 96
+    one = styled(go.Figure([go.Bar(x=["a"], y=[1])]), title="One series", height=400)
+    assert one.layout.legend.y is None and one.layout.margin.t is None  # no legend: the template's 60 px top
+    placed = go.Figure([go.Bar(x=["a"], y=[1]), go.Bar(x=["a"], y=[2])]).update_layout(legend_y=-0.3)
+    assert styled(placed, title="Placed by its builder").layout.legend.y == -0.3

@@ -64,7 +64,7 @@ pio.templates[TEMPLATE_NAME] = go.layout.Template(
         plot_bgcolor="white",
         margin={"l": 60, "r": 30, "t": 60, "b": 50},
         xaxis={"showgrid": False, "linecolor": "#BBBBBB", "ticks": "outside", "tickfont": {"size": FONT_SIZE - 1}},
-        yaxis={"gridcolor": "#E5E7EB", "zerolinecolor": "#BBBBBB", "tickfont": {"size": FONT_SIZE - 1}},
+        yaxis={"gridcolor": "#E5E7EB", "zerolinecolor": "#BBBBBB", "tickfont": {"size": FONT_SIZE - 1}, "automargin": True},
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "right", "x": 1, "font": {"size": FONT_SIZE - 1}},
         hoverlabel={"font": {"size": FONT_SIZE}},
     )
@@ -76,7 +76,23 @@ def styled(fig: go.Figure, *, title: str | None = None, height: int = 420) -> go
     fig.update_layout(template=TEMPLATE_NAME, height=height)
     if title:
         fig.update_layout(title_text=title)
+        if _legend_in_template_place(fig):
+            # the title on the first line and the legend on its own line under it, so a long title never runs into
+            # the legend when the chart is half a page wide
+            fig.update_layout(
+                title={"yref": "container", "y": 1, "yanchor": "top", "pad": {"t": 10}},
+                legend={"yref": "container", "y": 1 - 44 / height, "yanchor": "top", "xanchor": "left", "x": 0},
+                margin_t=96,
+            )
     return fig
+
+
+def _legend_in_template_place(fig: go.Figure) -> bool:
+    """Whether fig draws a legend (more than one named trace, or asked for) that its builder did not place itself."""
+    if fig.layout.showlegend is False or fig.layout.legend.y is not None:
+        return False
+    shown = [trace for trace in fig.data if trace.showlegend is not False and trace.type not in ("sankey", "table")]
+    return fig.layout.showlegend is True or len(shown) > 1
 
 
 PRESENTATION_MIN_PX = 16
