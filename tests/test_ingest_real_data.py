@@ -36,7 +36,15 @@ def test_telco_churn_behaviours_and_blank_total_charges(store: Store, tmp_path: 
     try:
         mapping = upload.mapping.tables["customers"]
         # what the automatic mapping found, as a user sees it on the Data page
-        assert mapping.columns == {"customer_id": "customerID", "churned": "Churn", "b_e_billing": "PaperlessBilling"}
+        assert mapping.columns == {
+            "customer_id": "customerID",
+            "churned": "Churn",
+            "b_e_billing": "PaperlessBilling",
+            # kept with the customer as attributes (a handful of text values each), for the Drivers page
+            "a_contract": "Contract",
+            "a_internet_service": "InternetService",
+            "a_payment_method": "PaymentMethod",
+        }
         assert [r.describe() for r in mapping.rules] == [
             "b_autopay = PaymentMethod ends with '(automatic)'",
             "signup_date = 2025-06-30 minus tenure months",

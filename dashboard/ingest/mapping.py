@@ -101,11 +101,13 @@ class TableMapping:
     columns (see dashboard/ingest/steps.py); empty: one row is one touchpoint."""
 
     def targets(self) -> list[str]:
-        """Every target this mapping fills (mapped columns and rules), contract order first, then behaviour flags."""
+        """Every target this mapping fills (mapped columns and rules): contract order first, then behaviour flags, then
+        kept attributes, each by name (the order they are stored in, whether published from the page or the CLI)."""
         filled = set(self.columns) | {r.target for r in self.rules}
         spec = contract.TABLES[self.table]
         ordered = [c for c in spec.names if c in filled]
-        return ordered + sorted(t for t in filled if t not in spec.names)
+        extra = (t for t in filled if t not in spec.names)
+        return ordered + sorted(extra, key=lambda t: (t.startswith(contract.ATTRIBUTE_PREFIX), t))
 
     def source_of(self, target: str) -> str:
         """How a target is filled, in words: the file column, or the rule."""

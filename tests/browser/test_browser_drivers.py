@@ -16,12 +16,13 @@ def test_the_drivers_page_draws_the_chart_and_the_outcome_goes_into_the_url(samp
     page.goto(f"{sample_server.url}/Drivers?ds=sample")
     wait_for_app(page, timeout=120_000)
     main = page.get_by_test_id("stMain")
-    expect(main.get_by_text("What fixing it is worth", exact=True)).to_be_visible()
-    expect(main.get_by_text("Association, not proven cause.")).to_be_visible()
-    assert main.locator(".js-plotly-plot").count() == 2
+    # wait for what is read: on a loaded machine the charts are drawn after the script has finished
+    expect(main.get_by_text("What fixing it is worth", exact=True)).to_be_visible(timeout=30_000)
+    expect(main.get_by_text("Association, not proven cause.")).to_be_visible(timeout=30_000)
+    expect(main.locator(".js-plotly-plot")).to_have_count(2, timeout=30_000)
     screenshot(page, "drivers-defection")
     main.get_by_text("Low satisfaction", exact=True).click()
     wait_for_app(page, timeout=120_000)
     assert "dr_outcome=low+satisfaction" in page.url or "dr_outcome=low%20satisfaction" in page.url
-    expect(main.get_by_text("Low satisfaction means a score of at most 2.0.", exact=False)).to_be_visible()
+    expect(main.get_by_text("Low satisfaction means a score of at most 2.0.", exact=False)).to_be_visible(timeout=30_000)
     screenshot(page, "drivers-low-satisfaction")
