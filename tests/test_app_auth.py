@@ -220,6 +220,31 @@ def test_every_function_in_the_ui_that_writes_asks_auth_first():
     assert unguarded == []
 
 
+SETTINGS_LAYER = "dashboard/ui/settings.py"
+
+
+def _decorator_names(fn: ast.FunctionDef) -> set[str]:
+    return {d.func.id for d in fn.decorator_list if isinstance(d, ast.Call) and isinstance(d.func, ast.Name)}
+
+
+def test_pages_write_settings_only_through_the_settings_layer_and_only_on_a_users_action():
+    # issue 17: Defection wrote a setting while it rendered, and views called store.set_setting directly
+    direct, while_drawing, layer_calls = [], [], []
+    for path in sorted((ROOT / "dashboard" / "ui").rglob("*.py")):
+        rel = path.relative_to(ROOT).as_posix()
+        for fn in (n for n in ast.walk(ast.parse(path.read_text())) if isinstance(n, ast.FunctionDef)):
+            called = _called(fn)
+            if rel != SETTINGS_LAYER and called & {"set_setting", "delete_setting"}:
+                direct.append(f"{rel}:{fn.name}")
+            if rel.startswith("dashboard/ui/views/") and called & {"save_setting", "forget_setting"}:
+                layer_calls.append(f"{rel}:{fn.name}")
+                if "action" not in _decorator_names(fn):  # a button's callback runs before the page is drawn
+                    while_drawing.append(f"{rel}:{fn.name}")
+    assert direct == [], "only ui/settings.py calls the store's setting writers"
+    assert len(layer_calls) >= 4  # Journey's windows, Defection's definition and assumption, Funnel's costs
+    assert while_drawing == [], "a view saves settings only in an @action callback, never while it draws"
+
+
 EDITING = {
     "pages/2_Funnel.py": lambda at: "Stage rules" in [t.label for t in at.tabs],
     "pages/3_Behaviours.py": lambda at: "Save behaviour" in _labels(at),

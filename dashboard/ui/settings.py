@@ -1,4 +1,5 @@
-"""Per-dataset settings edited from the sidebar (the number format and the margin on spend), and stored numbers read safely."""
+"""The one way the pages write a dataset's settings (save_setting, forget_setting: only on a user's action, after
+the role check), the sidebar's settings editors (number format, margin on spend), and stored numbers read safely."""
 
 from __future__ import annotations
 
@@ -10,6 +11,24 @@ from dashboard.formatting import NumberFormat
 from dashboard.metrics import money
 from dashboard.store import Store
 from dashboard.ui import auth, sections
+
+
+def save_setting(store: Store, dataset: str, key: str, value: object) -> bool:
+    """Store value as dataset's setting key when the signed-in user may edit (else one refusal on the page and
+    nothing stored); True when stored. Called from a button's or form's callback, never while a page is drawn."""
+    if not auth.require(Action.EDIT):
+        return False
+    store.set_setting(dataset, key, value)
+    return True
+
+
+def forget_setting(store: Store, dataset: str, key: str) -> bool:
+    """Remove dataset's setting key (so its default applies) when the user may edit; True when removed."""
+    if not auth.require(Action.EDIT):
+        return False
+    store.delete_setting(dataset, key)
+    return True
+
 
 SEPARATORS = {"comma (1,234)": ",", "dot (1.234)": ".", "space (1 234)": " ", "apostrophe (1'234)": "'", "none (1234)": ""}
 DECIMALS = {"dot (0.5)": ".", "comma (0,5)": ","}
@@ -32,8 +51,7 @@ def number_format_editor(store: Store, dataset: str, current: NumberFormat) -> N
             except ValueError as exc:
                 st.error(str(exc))
             else:
-                if auth.require(Action.EDIT):
-                    store.set_setting(dataset, "number_format", chosen.__dict__)
+                if save_setting(store, dataset, "number_format", chosen.__dict__):
                     st.rerun()
         st.caption(f"Example: {markdown_text(current.money(1234567.891, 2))} · {markdown_text(current.pct(0.1234))}")
 

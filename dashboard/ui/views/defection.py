@@ -22,7 +22,7 @@ from dashboard.metrics import calibration, clv, compare, defection, defection_so
 from dashboard.metrics import defection_figures as figures
 from dashboard.ui import auth, report, settings, state, widgets
 from dashboard.ui.frame import PageContext
-from dashboard.ui.sections import guarded
+from dashboard.ui.sections import action, guarded
 from dashboard.ui.views.defection_controls import (
     SILENT_KEY,
     DefectionView,
@@ -172,6 +172,13 @@ def render_who_is_leaving(ctx: PageContext, view: DefectionView) -> None:
                 st.info("No perfect-customer behaviours in this dataset: b_ flag columns (see the Behaviours page).")
 
 
+@action("Save the assumption")
+def _save_silent(ctx: PageContext, silent: int) -> None:
+    """The Save button's callback: the silent customers per complaint as the dataset's setting."""
+    if settings.save_setting(ctx.store, ctx.dataset, SILENT_KEY, silent):
+        state.clear(["d_silent"])
+
+
 @guarded("Why they leave")
 def render_why(ctx: PageContext, view: DefectionView) -> None:
     """Reasons as a Pareto chart, complaints and the silent customers behind them, defection by complaint handling."""
@@ -204,11 +211,14 @@ def render_why(ctx: PageContext, view: DefectionView) -> None:
             "a measurement: set it to what your own research says.",
         )
         editing = not ctx.presenting and auth.can(Action.EDIT) and silent != saved_silent
-        saving = editing and st.button("Save this assumption for the dataset", key="d_save_silent", icon=":material/save:")
-        if saving and auth.require(Action.EDIT):
-            ctx.store.set_setting(ctx.dataset, SILENT_KEY, int(silent))
-            state.clear(["d_silent"])
-            st.rerun()
+        if editing:
+            st.button(
+                "Save this assumption for the dataset",
+                key="d_save_silent",
+                icon=":material/save:",
+                on_click=_save_silent,
+                args=(ctx, int(silent)),
+            )
     counts = ctx.metric(defection.complaint_counts, spec.filters)
     complaints = figures.complaints_from(counts, view.summary, float(silent))
     row = complaints.iloc[0]

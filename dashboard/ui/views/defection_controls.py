@@ -21,9 +21,9 @@ from dashboard.escape import markdown_text
 from dashboard.metrics import defection, defection_sources, money
 from dashboard.metrics import defection_figures as figures
 from dashboard.metrics.defection_prepare import HORIZON_YEARS
-from dashboard.ui import auth, state
+from dashboard.ui import auth, settings, state
 from dashboard.ui.frame import PageContext
-from dashboard.ui.sections import guarded
+from dashboard.ui.sections import action, guarded
 
 DEFINITION_KEY = "defection.definition"
 VALUATION_KEY = "defection.valuation"
@@ -432,12 +432,8 @@ def save_bar(ctx: PageContext, view: DefectionView) -> None:
     left, right, _ = st.columns([3, 3, 2])
     label = "Save this definition for the dataset"
     hint = "Stored with the dataset: everyone who opens it sees it."
-    saving = left.button(label, icon=":material/save:", key="d_save", help=hint)
-    if saving and auth.require(Action.EDIT):
-        ctx.store.set_setting(ctx.dataset, DEFINITION_KEY, definition.to_setting())
-        ctx.store.set_setting(ctx.dataset, VALUATION_KEY, valuation_setting(valuation, view.money))
-        state.clear(list(DEFINITION_NAMES + VALUATION_NAMES))
-        st.rerun()
+    saved = (definition.to_setting(), valuation_setting(valuation, view.money))
+    left.button(label, icon=":material/save:", key="d_save", help=hint, on_click=_save_definition, args=(ctx, *saved))
     right.button(
         "Back to the saved definition",
         icon=":material/undo:",
@@ -445,6 +441,15 @@ def save_bar(ctx: PageContext, view: DefectionView) -> None:
         on_click=state.clear,
         args=(list(DEFINITION_NAMES + VALUATION_NAMES),),
     )
+
+
+@action("Save the definition")
+def _save_definition(ctx: PageContext, definition: dict, valuation: dict) -> None:
+    """The Save button's callback: store the definition and valuation shown (What-if and the Story read them through
+    saved_money) and let the controls start from them again."""
+    if settings.save_setting(ctx.store, ctx.dataset, DEFINITION_KEY, definition):
+        settings.save_setting(ctx.store, ctx.dataset, VALUATION_KEY, valuation)
+        state.clear(list(DEFINITION_NAMES + VALUATION_NAMES))
 
 
 def valuation_setting(valuation: defection.Valuation, saved: SavedMoney) -> dict:

@@ -17,7 +17,7 @@ from dashboard.contract import CHANNELS
 from dashboard.escape import markdown_text
 from dashboard.metrics import compare, economics, funnel, money, movement, stages
 from dashboard.metrics.stages import DEFAULT_NAMES, LADDER, NEW, OFF_RAMPS, ROLES, StageModel, StageRules
-from dashboard.ui import auth, data, report, state, widgets
+from dashboard.ui import auth, data, report, settings, state, widgets
 from dashboard.ui.frame import PageContext, month_from_key, month_label, month_options
 from dashboard.ui.sections import action, guarded
 
@@ -594,23 +594,20 @@ def render_cost_settings(ctx: PageContext, spec: economics.EconomicsSpec) -> Non
 
 @action("Save the costs")
 def _save_costs(ctx: PageContext) -> None:
-    if not auth.require(Action.EDIT):
-        return
     costs = {c: float(st.session_state[f"f_set_cost_{c}"]) for c in CHANNELS.labels}
     try:
         economics.validate_channel_costs(economics.channel_cost_items(costs))
     except ValueError as exc:
         st.session_state["f_costs_msg"] = ("error", str(exc))
         return
-    ctx.store.set_setting(ctx.dataset, economics.SETTING_CHANNEL_COSTS, costs)
-    st.session_state["f_costs_msg"] = ("success", "Costs saved for this dataset.")
+    if settings.save_setting(ctx.store, ctx.dataset, economics.SETTING_CHANNEL_COSTS, costs):
+        st.session_state["f_costs_msg"] = ("success", "Costs saved for this dataset.")
 
 
 @action("Reset the costs")
 def _reset_costs(ctx: PageContext) -> None:
-    if not auth.require(Action.EDIT):
+    if not settings.forget_setting(ctx.store, ctx.dataset, economics.SETTING_CHANNEL_COSTS):
         return
-    ctx.store.delete_setting(ctx.dataset, economics.SETTING_CHANNEL_COSTS)
     for key in [k for k in st.session_state if str(k).startswith("f_set_")]:
         del st.session_state[key]
     st.session_state["f_costs_msg"] = ("success", "Default costs restored.")

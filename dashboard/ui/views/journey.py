@@ -19,7 +19,7 @@ from dashboard.metrics.journey_paths import NODE_KINDS, PathSpec, VariantSpec
 from dashboard.metrics.journey_prepare import MAX_STEPS, MAX_WINDOW_DAYS
 from dashboard.ui import auth, data, report, settings, state, widgets
 from dashboard.ui.frame import PageContext
-from dashboard.ui.sections import guarded
+from dashboard.ui.sections import action, guarded
 
 SLA_KEY = "journey.sla_days"
 SAVED_DAYS = {SLA_KEY: (journey.DEFAULT_SLA_DAYS, "complaint SLA")}
@@ -98,7 +98,6 @@ def controls(ctx: PageContext) -> JourneySpec:
     """The repeat window and SLA (days), kept in the URL, with a button saving them as the dataset's defaults: the
     repeat window is the dataset's staged repeat definition, so saving it re-stages the dataset."""
     left, middle, right = st.columns([1, 1, 2], vertical_alignment="bottom")
-    definitions = staged.current(ctx.store, ctx.dataset)
     staged_days = saved_repeat_days(ctx)
     repeat_days = _days_widget(
         ctx,
@@ -121,16 +120,29 @@ def controls(ctx: PageContext) -> JourneySpec:
     )
     saved = (staged_days, saved_days(ctx, SLA_KEY))
     changed = not ctx.presenting and auth.can(Action.EDIT) and (repeat_days, sla_days) != saved
-    saving = changed and right.button("Save as this dataset's defaults", icon=":material/save:", key="j_save_defaults")
-    if saving and auth.require(Action.EDIT):
-        ctx.store.set_setting(ctx.dataset, SLA_KEY, sla_days)
-        if definitions is not None and repeat_days != staged_days:
-            with st.spinner("Re-staging the dataset with the new repeat window…"):
-                staged.restage(ctx.store, ctx.dataset, replace(definitions, fcr_days=repeat_days))
-            data.clear_caches()
-        st.toast("Saved: everyone opening this dataset starts from these windows.")
-        st.rerun()
+    if changed:
+        right.button(
+            "Save as this dataset's defaults",
+            icon=":material/save:",
+            key="j_save_defaults",
+            on_click=_save_windows,
+            args=(ctx, repeat_days, sla_days),
+        )
     return JourneySpec(ctx.filters, repeat_days, sla_days)
+
+
+@action("Save the windows")
+def _save_windows(ctx: PageContext, repeat_days: int, sla_days: int) -> None:
+    """The Save button's callback: the SLA as the dataset's setting and, when it changed, the repeat window as its
+    staged repeat definition (which re-stages the dataset)."""
+    if not settings.save_setting(ctx.store, ctx.dataset, SLA_KEY, sla_days):
+        return
+    definitions = staged.current(ctx.store, ctx.dataset)
+    if definitions is not None and repeat_days != definitions.fcr_days:
+        with st.spinner("Re-staging the dataset with the new repeat window…"):
+            staged.restage(ctx.store, ctx.dataset, replace(definitions, fcr_days=repeat_days))
+        data.clear_caches()
+    st.toast("Saved: everyone opening this dataset starts from these windows.")
 
 
 @guarded("Hotspots")
