@@ -57,12 +57,11 @@ def test_the_chosen_table_tab_is_kept_when_its_mapping_changes(empty_db: Path) -
     at.file_uploader[CUSTOMERS].set_value(("status.csv", STATUS, "text/csv")).run()
     at.file_uploader[TRANSACTIONS].set_value(("orders.csv", TRANSACTIONS_CSV.encode(), "text/csv")).run()
     assert [t.label for t in at.tabs] == ["Customers", "Transactions"]  # labels that do not change with the files
-    at.session_state["w:d_tab"] = "Transactions"  # what a click on the tab leaves (AppTest cannot click a tab)
-    at.session_state["p:d_tab"] = "Transactions"
+    at.session_state["d_tab"] = "Transactions"  # what a click on the tab leaves (AppTest cannot click a tab)
     at.run()
     _widget(at.selectbox, "d_map_product_transactions").set_value("channel").run()
     assert not at.exception
-    assert at.session_state["p:d_tab"] == "Transactions"
+    assert at.session_state["d_tab"] == "Transactions"
     assert at.query_params["d_tab"] in (["Transactions"], "Transactions")
 
 

@@ -89,7 +89,7 @@ def _tiles(at: AppTest) -> dict[str, str]:
 
 
 def _open(at: AppTest, tab: str) -> AppTest:
-    at.session_state["p:f_tab"] = tab
+    at.session_state["f_tab"] = tab
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at

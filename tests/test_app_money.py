@@ -74,7 +74,7 @@ def test_the_margin_set_once_is_the_one_funnel_defection_and_what_if_show(tiny_d
     at = _go(at, "pages/5_Defection.py")
     assert at.metric[-1].value == "$1,655"
     assert "45 % margin (saved for this dataset" in _text(at)
-    at = _go(at, "pages/2_Funnel.py", **{"p:f_tab": "Economics"})
+    at = _go(at, "pages/2_Funnel.py", **{"f_tab": "Economics"})
     assert "gross margin (45 %: saved for this dataset" in _text(at)
     assert at.sidebar.expander[-1].label == "Margin: 45 %"
     assert data.get_store().get_setting("tiny", money.SETTING_MARGIN) == 0.45

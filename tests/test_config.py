@@ -10,4 +10,3 @@ def test_streamlit_config_parses_and_hides_the_default_page_list():
     config = tomllib.loads(CONFIG.read_text())
     assert config["client"]["showSidebarNavigation"] is False
     assert config["server"]["maxUploadSize"] == 1024
-    assert config["global"]["disableWidgetStateDuplicationWarning"] is True

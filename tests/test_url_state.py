@@ -6,9 +6,11 @@ from __future__ import annotations
 import logging
 import tomllib
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from streamlit import config as st_config
+from streamlit.elements.lib import policies
 from streamlit.testing.v1 import AppTest
 
 from dashboard.ui import sections, state
@@ -110,3 +112,38 @@ def test_users_never_see_error_details():
     settings = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
     assert settings["client"]["showErrorDetails"] == "none"
     assert settings["client"]["showErrorDetails"] in {o.value for o in st_config.ShowErrorDetailsConfigOptions}
+
+
+def test_a_value_the_page_sets_reaches_its_widget_without_streamlits_duplicate_state_warning(app_tiny_db, monkeypatch):
+    # issue 17: the warning was silenced in config.toml; now a value handed over through session state is not also
+    # passed as the widget's value. The check only runs under a server, so the test stands one in for it.
+    warnings: list[str] = []
+    monkeypatch.setattr(policies, "runtime", SimpleNamespace(exists=lambda: True))
+    monkeypatch.setattr(policies, "_shown_default_value_warning", False)
+    monkeypatch.setattr(policies._LOGGER, "warning", lambda message, *args, **_: warnings.append(message % args))
+    at = open_page("pages/4_What-if.py")
+    best = at.slider(key="w:w_t_no_call_centre").value
+    at.button(key="w_preset_current").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    today = at.slider(key="w:w_t_no_call_centre").value
+    assert today != best == 75.0  # the preset moved the slider off best-in-class
+    assert at.number_input(key="w:w_t_no_call_centre#typed").value == today  # and its typed twin with it
+    assert warnings == []
+    settings = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert "disableWidgetStateDuplicationWarning" not in settings.get("global", {}), "nothing silenced"
+
+
+
+def test_tabs_are_bound_to_the_link_by_streamlit_and_a_bad_label_opens_the_first_with_a_notice(app_tiny_db):
+    # a link written before the tabs were bound by Streamlit (f_tab=<label>) opens the same tab
+    at = open_page("pages/2_Funnel.py", {"f_tab": "Movement"})
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.session_state["f_tab"] == "Movement" and "Moved up" in [m.label for m in at.metric]  # only it runs
+    assert link_notices(at) == []
+    for hostile in ("![](//evil.example/a)", "x" * 100_000):
+        at = open_page("pages/2_Funnel.py", {"f_tab": hostile})
+        assert not at.exception
+        assert at.session_state["f_tab"] == "Funnel" and "Moved up" not in [m.label for m in at.metric]
+        assert link_notices(at) == [":material/info: " + sections.NOTICES["link"].format(items="f_tab")]
+        assert "f_tab" not in at.query_params, "Streamlit drops the bad value from the link"
+        assert not [t for t in visible_text(at) if "evil.example" in t or "xxxx" in t]

@@ -199,7 +199,8 @@ def widget(
     widget_key = _widget_key(name) + (f"#{twin}" if twin else "")
     shown = current if value_arg == "index" or to_arg is None else to_arg(current)
     pushes = st.session_state.setdefault("_state_push", set())
-    if (name in pushes and not twin) or (widget_key in st.session_state and st.session_state[widget_key] != shown):
+    pushed = (name in pushes and not twin) or (widget_key in st.session_state and st.session_state[widget_key] != shown)
+    if pushed:  # a value changed by the page (preset, reset, loaded scenario) reaches the browser through session state
         st.session_state[widget_key] = shown
         if not twin:
             pushes.discard(name)
@@ -211,22 +212,42 @@ def widget(
         st.session_state.setdefault("_twin_moved", set()).add(name)
         set_value(name, st.session_state[widget_key])
 
-    kwargs[value_arg] = to_arg(current) if to_arg else current
+    if not pushed:  # a pushed value is the widget's value already; passing it too would draw Streamlit's warning
+        kwargs[value_arg] = to_arg(current) if to_arg else current
+    elif shown is None and value_arg == "value":  # an emptied box stays empty (None is no default: no warning)
+        kwargs[value_arg] = None
     render(label, key=widget_key, on_change=_changed, **kwargs)
     return st.session_state[_key(name)]
 
 
-def tabs(labels: list[str], name: str, default: str | None = None) -> list[Any]:
-    """st.tabs whose chosen tab is persisted under name (and so in the URL); tab.open tells which one is shown."""
-    current = value(name, default or labels[0], TEXT, one_of(labels))
-    widget_key = _widget_key(name)
-    if widget_key in st.session_state and st.session_state[widget_key] != current:
-        del st.session_state[widget_key]
+@dataclass(frozen=True)
+class Control:
+    """The one control model: a persisted value (URL name, default, codec, validator), read before anything is drawn
+    (read) and drawn later as a widget bound to it (draw)."""
 
-    def _changed() -> None:
-        set_value(name, st.session_state[widget_key])
+    name: str
+    default: Any
+    codec: Codec = TEXT
+    valid: Callable[[Any], Any] | None = None
 
-    return list(st.tabs(labels, default=current, key=widget_key, on_change=_changed))
+    def read(self) -> Any:
+        """The value the page state (and so the URL) holds, without drawing a widget."""
+        return value(self.name, self.default, self.codec, self.valid)
+
+    def draw(self, render: Callable[..., Any], label: str, **kwargs: Any) -> Any:
+        """Draw render(label, ...) bound to the value (see widget()); return the value."""
+        return widget(render, label, self.name, self.default, self.codec, valid=self.valid, **kwargs)
+
+
+def tabs(labels: list[str], name: str) -> list[Any]:
+    """st.tabs bound by Streamlit to the URL parameter name (the open tab's label; the first tab is left out of the
+    URL); tab.open tells which one is shown. A label not among labels (an old or hand-made link) opens the first tab
+    with the link notice (Streamlit drops it from the URL)."""
+    asked = st.query_params.get(name)
+    containers = st.tabs(labels, key=name, bind="query-params")
+    if asked is not None and asked not in labels:
+        sections.notice("link", name)
+    return list(containers)
 
 
 def one_of(options: Sequence[Any]) -> Callable[[Any], Any]:

@@ -31,8 +31,8 @@ SILENT_KEY = "defection.silent_per_complaint"
 
 
 @dataclass(frozen=True)
-class Control:
-    """One control: URL name, the Definition or Valuation field it sets, its kind, label and range."""
+class Field:
+    """A Definition or Valuation field the page edits: its URL name, kind, label and range (control() binds it)."""
 
     name: str
     field: str
@@ -47,10 +47,17 @@ class Control:
     """The rule toggle this parameter belongs to: disabled while the rule is off."""
     help: str | None = None
 
+    def control(self, saved: object) -> state.Control:
+        """The field bound to its URL name, starting from its value in saved (a Definition or Valuation)."""
+        default = getattr(saved, self.field)
+        default = int(default) if self.kind in ("int", "slider") else default
+        valid = None if self.kind == "toggle" else in_range(self.low, self.high)
+        return state.Control(self.name, default, CODECS[self.kind], valid)
 
-DEFINITION_CONTROLS: tuple[tuple[Control, ...], tuple[Control, ...]] = (
+
+DEFINITION_CONTROLS: tuple[tuple[Field, ...], tuple[Field, ...]] = (
     (
-        Control(
+        Field(
             "d_contract",
             "contract",
             "toggle",
@@ -58,7 +65,7 @@ DEFINITION_CONTROLS: tuple[tuple[Control, ...], tuple[Control, ...]] = (
             needs="contract",
             help="Contractual businesses: the customer cancelled. Needs a churned or churn_date column.",
         ),
-        Control(
+        Field(
             "d_lapse",
             "lapse",
             "toggle",
@@ -67,7 +74,7 @@ DEFINITION_CONTROLS: tuple[tuple[Control, ...], tuple[Control, ...]] = (
             help="Non-contractual businesses: the customer counts as gone once the dataset's lapse window has passed "
             "since their last purchase (the window is the dataset's saved definition, edited with the Funnel's rules).",
         ),
-        Control(
+        Field(
             "d_complaint",
             "complaint",
             "toggle",
@@ -76,11 +83,11 @@ DEFINITION_CONTROLS: tuple[tuple[Control, ...], tuple[Control, ...]] = (
             help="A complaint in the last days (below) resolved later than the target, still unresolved, or repeated "
             "(another contact of the same reason within the dataset's repeat window).",
         ),
-        Control("d_cdays", "complaint_days", "int", "Complaint in the last (days)", 1, 730, 15, rule="complaint"),
-        Control("d_sla", "sla_days", "float", "Resolution target (days)", 0, 365, 1, rule="complaint"),
+        Field("d_cdays", "complaint_days", "int", "Complaint in the last (days)", 1, 730, 15, rule="complaint"),
+        Field("d_sla", "sla_days", "float", "Resolution target (days)", 0, 365, 1, rule="complaint"),
     ),
     (
-        Control(
+        Field(
             "d_drop",
             "drop",
             "toggle",
@@ -89,10 +96,10 @@ DEFINITION_CONTROLS: tuple[tuple[Control, ...], tuple[Control, ...]] = (
             help="The family that now eats elsewhere half the time: purchases per month in the recent window fall below "
             "X % of the customer's own rate in the baseline before it.",
         ),
-        Control("d_drop_pct", "drop_pct", "slider", "X: recent rate below this share of the baseline (%)", 5, 95, 5, rule="drop"),
-        Control("d_recent", "recent_months", "int", "Recent window (months)", 1, 12, 1, rule="drop"),
-        Control("d_base", "baseline_months", "int", "Baseline before it (months)", 1, 24, 1, rule="drop"),
-        Control(
+        Field("d_drop_pct", "drop_pct", "slider", "X: recent rate below this share of the baseline (%)", 5, 95, 5, rule="drop"),
+        Field("d_recent", "recent_months", "int", "Recent window (months)", 1, 12, 1, rule="drop"),
+        Field("d_base", "baseline_months", "int", "Baseline before it (months)", 1, 24, 1, rule="drop"),
+        Field(
             "d_alive",
             "alive",
             "toggle",
@@ -101,11 +108,11 @@ DEFINITION_CONTROLS: tuple[tuple[Control, ...], tuple[Control, ...]] = (
             help="The BG/NBD model's probability that the customer still buys from you, from their number of purchases, "
             "the time of the last one and how long we have known them.",
         ),
-        Control("d_alive_pct", "alive_pct", "slider", "Probability alive below (%)", 5, 95, 5, rule="alive"),
+        Field("d_alive_pct", "alive_pct", "slider", "Probability alive below (%)", 5, 95, 5, rule="alive"),
     ),
 )
-VALUATION_CONTROLS: tuple[Control, ...] = (
-    Control(
+VALUATION_CONTROLS: tuple[Field, ...] = (
+    Field(
         "d_years",
         "years",
         "float",
@@ -116,8 +123,8 @@ VALUATION_CONTROLS: tuple[Control, ...] = (
         help=f"Measured from the data when it shows dated defections (1 ÷ annual defection rate), capped at "
         f"{money.MAX_YEARS:g}; {money.DEFAULT_YEARS:g} years, an assumption, when it does not.",
     ),
-    Control("d_horizon", "horizon_years", "slider", "Horizon (years)", 1, HORIZON_YEARS, 1),
-    Control("d_discount", "discount_pct", "float", "Discount rate (% a year)", 0, 50, 0.5),
+    Field("d_horizon", "horizon_years", "slider", "Horizon (years)", 1, HORIZON_YEARS, 1),
+    Field("d_discount", "discount_pct", "float", "Discount rate (% a year)", 0, 50, 0.5),
 )
 NEEDS_LABEL = {
     "contract": " (needs a churned flag or churn date)",
@@ -224,40 +231,25 @@ def in_range(lo: float, hi: float) -> Callable[[float], float]:
     return check
 
 
-def _default(control: Control, saved: object) -> object:
-    value = getattr(saved, control.field)
-    return int(value) if control.kind in ("int", "slider") else value
+def _from_state(fields: tuple[Field, ...], saved: object) -> dict:
+    """The values of fields held in the page state (URL), without drawing widgets."""
+    return {f.field: type(getattr(saved, f.field))(f.control(saved).read()) for f in fields}
 
 
-def _from_state(controls: tuple[Control, ...], saved: object) -> dict:
-    """The values of controls held in the page state (URL), without drawing widgets."""
-    values = {}
-    for control in controls:
-        valid = None if control.kind == "toggle" else in_range(control.low, control.high)
-        raw = state.value(control.name, _default(control, saved), CODECS[control.kind], valid)
-        values[control.field] = type(getattr(saved, control.field))(raw)
-    return values
-
-
-def _draw(control: Control, saved: object, available: dict[str, bool], values: dict) -> object:
-    """Draw one control bound to its state; return its value."""
-    missing = control.needs is not None and not available.get(control.needs, False)
-    off = control.rule is not None and not values.get(control.rule, True)
-    label = control.label + (NEEDS_LABEL[control.needs] if missing else "")
-    common = {"disabled": missing or off, "help": control.help}
-    default, codec = _default(control, saved), CODECS[control.kind]
-    if control.kind == "toggle":
-        return state.widget(st.toggle, label, control.name, default, codec, **common)
-    valid = in_range(control.low, control.high)
-    if control.kind == "slider":
-        bounds = {"min_value": int(control.low), "max_value": int(control.high), "step": int(control.step)}
-        return state.widget(st.slider, label, control.name, default, codec, valid=valid, **bounds, **common)
-    if control.kind == "int":
-        bounds = {"min_value": int(control.low), "max_value": int(control.high), "step": int(control.step)}
+def _draw(field: Field, saved: object, available: dict[str, bool], values: dict) -> object:
+    """Draw one field's widget bound to its state; return its value."""
+    missing = field.needs is not None and not available.get(field.needs, False)
+    off = field.rule is not None and not values.get(field.rule, True)
+    label = field.label + (NEEDS_LABEL[field.needs] if missing else "")
+    common = {"disabled": missing or off, "help": field.help}
+    control = field.control(saved)
+    if field.kind == "toggle":
+        return control.draw(st.toggle, label, **common)
+    if field.kind in ("slider", "int"):
+        bounds = {"min_value": int(field.low), "max_value": int(field.high), "step": int(field.step)}
     else:
-        bounds = {"min_value": float(control.low), "max_value": float(control.high), "step": float(control.step)}
-        bounds["format"] = "%.1f"
-    return state.widget(st.number_input, label, control.name, default, codec, valid=valid, **bounds, **common)
+        bounds = {"min_value": float(field.low), "max_value": float(field.high), "step": float(field.step), "format": "%.1f"}
+    return control.draw(st.slider if field.kind == "slider" else st.number_input, label, **bounds, **common)
 
 
 def _forget_other_dataset(ctx: PageContext) -> None:

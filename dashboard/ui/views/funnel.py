@@ -50,21 +50,7 @@ def stage_model(ctx: PageContext) -> StageModel:
 def page_tabs(ctx: PageContext) -> dict[str, object]:
     """The page's tabs (the rules editor left out when presenting); only the open one runs its queries."""
     labels = [t for t in TABS if not ((ctx.presenting or not auth.can(Action.EDIT)) and t == "Stage rules")]
-
-    def _valid(value: str) -> str:
-        if value not in labels:
-            raise ValueError(value)
-        return value
-
-    current = state.value("f_tab", labels[0], state.TEXT, _valid)
-    key = "w:f_tab"
-    if key in st.session_state and st.session_state[key] != current:
-        del st.session_state[key]
-
-    def _changed() -> None:
-        state.set_value("f_tab", st.session_state[key])
-
-    containers = st.tabs(labels, default=current, key=key, on_change=_changed)
+    containers = state.tabs(labels, "f_tab")
     return dict(zip(labels, containers, strict=True))
 
 

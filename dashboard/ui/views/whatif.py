@@ -4,7 +4,6 @@ revenue and saved scenarios. A slider change runs no query: the adoption figures
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -174,40 +173,24 @@ def _valid_int(lo: int, hi: int):
     return _valid
 
 
-@dataclass(frozen=True)
-class _Control:
-    """A persisted What-if value: read before anything is drawn (so the money comes first), drawn later as a widget."""
-
-    name: str
-    default: Any
-    codec: state.Codec
-    valid: Callable[[Any], Any] | None = None
-
-    def read(self) -> Any:
-        return state.value(self.name, self.default, self.codec, self.valid)
-
-    def draw(self, render: Callable[..., Any], label: str, **kwargs: Any) -> Any:
-        return state.widget(render, label, self.name, self.default, self.codec, valid=self.valid, **kwargs)
-
-
 def _best_pct(lever: whatif.Lever) -> float:
     """The target a behaviour opens on: best-in-class (today's adoption when there is none or it is already above)."""
     return whatif.preset_target(lever, "best") * 100
 
 
-BASE = _Control("w_base", None, state.FLOAT, _whole_up_to(MAX_BASE))
-YEARS = _Control("w_years", 5, state.INT, _valid_int(1, 10))
-RAMP = _Control("w_ramp", 3, state.INT, _valid_int(1, 10))
-RETAINED = _Control("w_ret", True, state.BOOL)
-LIFETIME_VALUE = _Control("w_ltv", None, state.FLOAT, _money_up_to(MAX_LIFETIME_VALUE))
+BASE = state.Control("w_base", None, state.FLOAT, _whole_up_to(MAX_BASE))
+YEARS = state.Control("w_years", 5, state.INT, _valid_int(1, 10))
+RAMP = state.Control("w_ramp", 3, state.INT, _valid_int(1, 10))
+RETAINED = state.Control("w_ret", True, state.BOOL)
+LIFETIME_VALUE = state.Control("w_ltv", None, state.FLOAT, _money_up_to(MAX_LIFETIME_VALUE))
 
 
-def _target(lever: whatif.Lever) -> _Control:
-    return _Control(f"w_t_{lever.key}", None, state.FLOAT, _valid_target(_slider_floor(lever)))
+def _target(lever: whatif.Lever) -> state.Control:
+    return state.Control(f"w_t_{lever.key}", None, state.FLOAT, _valid_target(_slider_floor(lever)))
 
 
-def _saving(lever: whatif.Lever) -> _Control:
-    return _Control(f"w_s_{lever.key}", None, state.FLOAT, _money_up_to(MAX_SAVING))
+def _saving(lever: whatif.Lever) -> state.Control:
+    return state.Control(f"w_s_{lever.key}", None, state.FLOAT, _money_up_to(MAX_SAVING))
 
 
 def _has_slider(lever: whatif.Lever) -> bool:
@@ -360,7 +343,7 @@ def _presets(items: tuple[whatif.Lever, ...]) -> Any:
         "halfway": "Every chosen behaviour halfway from today to best-in-class.",
         "best": "Every chosen behaviour at best-in-class.",
     }
-    chosen_control = _Control("w_pre", keys, state.TEXTS, lambda v: [k for k in keys if k in v])
+    chosen_control = state.Control("w_pre", keys, state.TEXTS, lambda v: [k for k in keys if k in v])
     chosen = chosen_control.read()
     article = whatif.article_targets(items) is not None
     buttons = st.columns(4 if article else 3)
