@@ -133,7 +133,6 @@ def test_a_value_the_page_sets_reaches_its_widget_without_streamlits_duplicate_s
     assert "disableWidgetStateDuplicationWarning" not in settings.get("global", {}), "nothing silenced"
 
 
-
 def test_tabs_are_bound_to_the_link_by_streamlit_and_a_bad_label_opens_the_first_with_a_notice(app_tiny_db):
     # a link written before the tabs were bound by Streamlit (f_tab=<label>) opens the same tab
     at = open_page("pages/2_Funnel.py", {"f_tab": "Movement"})
