@@ -146,3 +146,12 @@ def test_tabs_are_bound_to_the_link_by_streamlit_and_a_bad_label_opens_the_first
         assert link_notices(at) == [":material/info: " + sections.NOTICES["link"].format(items="f_tab")]
         assert "f_tab" not in at.query_params, "Streamlit drops the bad value from the link"
         assert not [t for t in visible_text(at) if "evil.example" in t or "xxxx" in t]
+
+
+def test_the_open_tab_comes_back_after_visiting_another_page(app_tiny_db):
+    at = open_page("pages/2_Funnel.py", {"f_tab": "Movement"})
+    at.switch_page("pages/1_Journey.py").run()
+    del at.query_params["f_tab"]  # as the sidebar's link: it carries only the shared parameters
+    at.switch_page("pages/2_Funnel.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.session_state["f_tab"] == "Movement" and "Moved up" in [m.label for m in at.metric]
