@@ -234,13 +234,13 @@ def test_pages_write_settings_only_through_the_settings_layer_and_only_on_a_user
         rel = path.relative_to(ROOT).as_posix()
         for fn in (n for n in ast.walk(ast.parse(path.read_text())) if isinstance(n, ast.FunctionDef)):
             called = _called(fn)
-            if rel != SETTINGS_LAYER and called & {"set_setting", "delete_setting"}:
+            if rel != SETTINGS_LAYER and called & {"get_setting", "set_setting", "delete_setting"}:
                 direct.append(f"{rel}:{fn.name}")
             if rel.startswith("dashboard/ui/views/") and called & {"save_setting", "forget_setting"}:
                 layer_calls.append(f"{rel}:{fn.name}")
                 if "action" not in _decorator_names(fn):  # a button's callback runs before the page is drawn
                     while_drawing.append(f"{rel}:{fn.name}")
-    assert direct == [], "only ui/settings.py calls the store's setting writers"
+    assert direct == [], "only ui/settings.py calls the store's setting readers and writers"
     assert len(layer_calls) >= 4  # Journey's windows, Defection's definition and assumption, Funnel's costs
     assert while_drawing == [], "a view saves settings only in an @action callback, never while it draws"
 

@@ -132,7 +132,7 @@ def _number_format(store: Store, dataset: str | None) -> NumberFormat:
     if not dataset:
         return NumberFormat()
     try:
-        return NumberFormat(**store.get_setting(dataset, "number_format", {})).validate()
+        return NumberFormat(**settings.stored(store, dataset, "number_format", {})).validate()
     except (TypeError, ValueError):
         return NumberFormat()
 

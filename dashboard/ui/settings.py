@@ -13,6 +13,12 @@ from dashboard.store import Store
 from dashboard.ui import auth, sections
 
 
+def stored(store: Store, dataset: str, key: str, default: object = None) -> object:
+    """The dataset's setting key as saved (default when none is): what every page reads, so What-if and the Story
+    see Defection's definition only once it is saved."""
+    return store.get_setting(dataset, key, default)
+
+
 def save_setting(store: Store, dataset: str, key: str, value: object) -> bool:
     """Store value as dataset's setting key when the signed-in user may edit (else one refusal on the page and
     nothing stored); True when stored. Called from a button's or form's callback, never while a page is drawn."""
@@ -59,11 +65,11 @@ def number_format_editor(store: Store, dataset: str, current: NumberFormat) -> N
 def stored_int(store: Store, dataset: str | None, key: str, default: int, lo: int, hi: int, what: str) -> int:
     """The whole number stored for dataset under key when it is one from lo to hi; else default, with one notice
     saying that the saved value (what) could not be read (a stored value never stops a page)."""
-    stored = store.get_setting(dataset, key, default) if dataset else default
+    saved = stored(store, dataset, key, default) if dataset else default
     try:
-        number = float(stored)
-        if not (number.is_integer() and lo <= number <= hi) or isinstance(stored, bool):
-            raise ValueError(stored)
+        number = float(saved)
+        if not (number.is_integer() and lo <= number <= hi) or isinstance(saved, bool):
+            raise ValueError(saved)
     except (TypeError, ValueError, OverflowError):
         sections.notice("setting", f"{what} ({default} used)")
         return default

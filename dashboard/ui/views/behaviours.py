@@ -35,7 +35,7 @@ from dashboard.metrics.behaviour_catalogue import (
     unused_flags,
     with_data_flags,
 )
-from dashboard.ui import auth, state, widgets
+from dashboard.ui import auth, settings, state, widgets
 from dashboard.ui.frame import PageContext
 from dashboard.ui.sections import action, guarded
 
@@ -279,7 +279,7 @@ def render_count_groups(ctx: PageContext, data: BehaviourData) -> None:
     if groups.empty:
         st.info("No customers in the selected segments, regions and months.")
         return
-    scale = ctx.store.get_setting(ctx.dataset, "satisfaction_scale", "")
+    scale = settings.stored(ctx.store, ctx.dataset, "satisfaction_scale", "")
     widgets.chart(charts.count_groups(groups, scale, fmt), key="b_count_chart")
     display = pd.DataFrame(
         {

@@ -166,11 +166,11 @@ def saved_money(ctx: PageContext, available_frame: pd.DataFrame | None = None) -
         available_frame = ctx.metric(defection.availability)
     available = dict(zip(available_frame["key"], available_frame["available"], strict=True))
     definition = defection.Definition.from_setting(
-        ctx.store.get_setting(ctx.dataset, DEFINITION_KEY), defection.default_definition(available_frame)
+        settings.stored(ctx.store, ctx.dataset, DEFINITION_KEY), defection.default_definition(available_frame)
     )
     margin = money.load_margin(ctx.store, ctx.dataset)
     lifetime = figures.lifetime_from(ctx.metric(defection.timeline, figures.lifetime_spec(definition)))
-    stored = ctx.store.get_setting(ctx.dataset, VALUATION_KEY)
+    stored = settings.stored(ctx.store, ctx.dataset, VALUATION_KEY)
     stored = {k: v for k, v in stored.items() if k != "margin_pct"} if isinstance(stored, dict) else None
     base = defection.Valuation(margin_pct=margin.pct, years=lifetime.years)
     valuation = replace(defection.Valuation.from_setting(stored, base), margin_pct=margin.pct)
