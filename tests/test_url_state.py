@@ -155,3 +155,13 @@ def test_the_open_tab_comes_back_after_visiting_another_page(app_tiny_db):
     at.switch_page("pages/2_Funnel.py").run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.session_state["f_tab"] == "Movement" and "Moved up" in [m.label for m in at.metric]
+
+
+def test_links_in_the_formats_streamlits_own_binding_would_drop_still_open_the_same_view(app_tiny_db):
+    # why the widgets are not bound by Streamlit (docs/development.md): its binding reads a toggle only as true/false,
+    # an option by its shown label and a range as a repeated parameter; links made so far say d_drop=1, j_nodes=channel
+    at = open_page("pages/5_Defection.py", {"d_drop": "1"})
+    assert not at.exception and at.toggle(key="w:d_drop").value is True and link_notices(at) == []
+    at = open_page("pages/1_Journey.py", {"j_nodes": "channel"})
+    assert not at.exception and at.radio(key="w:j_nodes").value == "channel" and link_notices(at) == []
+    assert at.query_params["j_nodes"] == "channel", "and the link keeps saying it the same way"
