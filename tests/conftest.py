@@ -44,11 +44,13 @@ def tiny_db_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def use_copy(source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A private copy of the database file source, made the app's database (no sample, uploads under tmp_path)."""
+def use_copy(source: Path | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private copy of the database file source (None: no file yet, an empty database), made the app's database
+    (no sample, uploads under tmp_path)."""
     _clear_streamlit_caches()
     target = tmp_path / "cxlens.duckdb"
-    shutil.copy(source, target)
+    if source is not None:
+        shutil.copy(source, target)
     monkeypatch.setenv("CXLENS_DB", str(target))
     monkeypatch.setenv("CXLENS_UPLOAD_DIR", str(tmp_path / "uploads"))
     monkeypatch.setenv("CXLENS_NO_SAMPLE", "1")
@@ -65,6 +67,12 @@ def app_sample_db(sample_db_file: Path, tmp_path: Path, monkeypatch: pytest.Monk
 def app_tiny_db(tiny_db_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A private copy of the tiny database, made the app's database for this test."""
     return use_copy(tiny_db_file, tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def empty_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty database (no file yet), made the app's database for this test."""
+    return use_copy(None, tmp_path, monkeypatch)
 
 
 @pytest.fixture
@@ -92,6 +100,25 @@ def as_read(texts) -> str:
     import re
 
     return re.sub(r"\\(.)", r"\1", "\n".join(texts)).replace("\u2060", "")
+
+
+def keyed(widgets, prefix: str):
+    """The first of an AppTest's widgets whose key starts with prefix (keys carry a table or dataset suffix)."""
+    found = [w for w in widgets if str(w.key).startswith(prefix)]
+    assert found, f"no widget with a key starting {prefix!r}"
+    return found[0]
+
+
+def shown_text(elements) -> str:
+    """The AppTest elements' text joined by " | ", markdown escapes removed (file text is shown literally)."""
+    import re
+
+    return re.sub(r"\\(.)", r"\1", " | ".join(str(e.value) for e in elements))
+
+
+def page_text(at) -> str:
+    """Everything an AppTest run wrote as markdown, captions and alerts, as shown_text reads it."""
+    return shown_text([e for kind in ("markdown", "caption", "info", "warning", "error", "success") for e in at.get(kind)])
 
 
 def data_page(query: dict | None = None):
