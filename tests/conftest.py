@@ -22,6 +22,7 @@ settings.load_profile("repeatable")
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "tests" / "screenshots"
+TELCO = ROOT / "tests" / "fixtures" / "telco_customer_churn.csv"
 
 
 @pytest.fixture(scope="session")
@@ -42,6 +43,21 @@ def tiny_db_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     store.publish("tiny", tiny_tables())
     store.close()
     return path
+
+
+@pytest.fixture(scope="session")
+def telco_db_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database file holding the whole IBM telco file as dataset "telco", published with the automatic mapping as an
+    upload on the Data page does (built once per session, never written to: copy it or open it read-only)."""
+    from tests.ingest_helpers import publish
+
+    folder = tmp_path_factory.mktemp("telcodb")
+    store = Store(folder / "telco.duckdb")
+    try:
+        publish(store, folder, {"customers": [TELCO]}, dataset="telco")
+    finally:
+        store.close()
+    return folder / "telco.duckdb"
 
 
 def use_copy(source: Path | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
