@@ -60,6 +60,19 @@ def telco_db_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder / "telco.duckdb"
 
 
+@pytest.fixture(scope="session")
+def real_db_file(telco_db_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database file holding the real files of tests/shapes.py (telco, cdnow, online_retail), each published as its
+    own dataset with the automatic mapping, as tests/shapes.py publishes a shape (built once per session from
+    telco_db_file, never written to)."""
+    from tests import shapes
+
+    folder = tmp_path_factory.mktemp("realdb")
+    path = folder / "real.duckdb"
+    shutil.copy(telco_db_file, path)
+    return shapes.publish_all(path, folder, [name for name in shapes.REAL if name != "telco"])
+
+
 def use_copy(source: Path | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A private copy of the database file source (None: no file yet, an empty database), made the app's database
     (no sample, uploads under tmp_path)."""
