@@ -138,6 +138,17 @@ def keyed(widgets, prefix: str):
     return found[0]
 
 
+def add_rule(at, target: str, kind: str, source: str | None = None, value: str | None = None):
+    """Fill the Data page's rule form (the column to fill, the rule, its source column and value) and press Add rule."""
+    keyed(at.selectbox, "d_rule_target").set_value(target)
+    keyed(at.selectbox, "d_rule_kind").set_value(kind)
+    if source is not None:
+        keyed(at.selectbox, "d_rule_source").set_value(source)
+    if value is not None:
+        keyed(at.text_input, "d_rule_value").input(value)
+    return next(b for b in at.button if b.label == "Add rule").click().run()
+
+
 def shown_text(elements) -> str:
     """The AppTest elements' text joined by " | ", markdown escapes removed (file text is shown literally)."""
     import re

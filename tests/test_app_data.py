@@ -7,8 +7,8 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from dashboard.store import Store
+from tests.conftest import add_rule, keyed, shown_text
 from tests.conftest import data_page as _data_page
-from tests.conftest import keyed, shown_text
 from tests.ingest_helpers import TRANSACTIONS_CSV
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -115,17 +115,11 @@ def test_behaviour_flag_and_derived_column_forms(empty_db: Path):
     next(b for b in at.button if b.label == "Add flag").click().run()
     assert not at.exception
     assert any("b_e_billing" in m.value for m in at.markdown)
-    keyed(at.selectbox, "d_rule_target").set_value("signup_date")
-    keyed(at.selectbox, "d_rule_kind").set_value("months_before")
-    keyed(at.selectbox, "d_rule_source").set_value("Months")
-    keyed(at.text_input, "d_rule_value").input("2024-12-31")
-    next(b for b in at.button if b.label == "Add rule").click().run()
+    add_rule(at, "signup_date", "months_before", "Months", "2024-12-31")
     assert not at.exception
     assert keyed(at.selectbox, "d_map_signup_date_customers").value == "— from a rule —"
     # a bad rule is refused with the reason
-    keyed(at.selectbox, "d_rule_target").set_value("region")
-    keyed(at.selectbox, "d_rule_kind").set_value("product")
-    next(b for b in at.button if b.label == "Add rule").click().run()
+    add_rule(at, "region", "product")
     assert "a product gives a number, but region is text" in shown_text(at.error)
     keyed(at.button, "d_rm_b_e_billing").click().run()
     assert not any("b_e_billing" in m.value for m in at.markdown)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.conftest import data_page, keyed, page_text
+from tests.conftest import add_rule, data_page, keyed, page_text
 from tests.ingest_helpers import TRANSACTIONS_CSV
 
 CUSTOMERS, TRANSACTIONS = 0, 1
@@ -65,11 +65,7 @@ def test_a_rule_whose_values_are_all_unreadable_blocks_publishing(empty_db: Path
     content = b"customer_id,Tenure\nA,long\nB,short\n"
     at.file_uploader[CUSTOMERS].set_value(("c.csv", content, "text/csv")).run()
     if keyed(at.selectbox, "d_map_signup_date_customers").value != "— from a rule —":
-        keyed(at.selectbox, "d_rule_target").set_value("signup_date")
-        keyed(at.selectbox, "d_rule_kind").set_value("months_before")
-        keyed(at.selectbox, "d_rule_source").set_value("Tenure")
-        keyed(at.text_input, "d_rule_value").input("2024-12-31")
-        next(b for b in at.button if b.label == "Add rule").click().run()
+        add_rule(at, "signup_date", "months_before", "Tenure", "2024-12-31")
     assert not at.exception
     text = page_text(at)
     assert "c.csv: not one of the 2 values of rule" in text
