@@ -17,14 +17,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
-import socket
 import statistics
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,16 +32,13 @@ from benchmarks import harness
 from dashboard import sample
 from dashboard.metrics import prepared
 from dashboard.store import Store
+from tests.browser.server import CHROMIUM, CHROMIUM_ARGS, AppServer
 
-ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-dev-shm-usage"]
 DATASET = "bench"
 REGIONS = ("North", "South", "West", "East", "Central")
 """One region per repeat: each repeat's first open and filter change finds nothing cached."""
 SEGMENT = "Small business"
 DEFINITION = "Definition of a defected customer"
-TICKS = os.sysconf("SC_CLK_TCK")
 
 # Counts every change of Streamlit's script state to "running" (a page or fragment run), however short.
 _OBSERVE_RUNS = """
@@ -61,52 +53,14 @@ _IDLE = "(n) => window.__runs > n && document.querySelector('[data-testid=\"stAp
 _TWO_FRAMES = "() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))"
 
 
-class Server:
+class Server(AppServer):
     """`streamlit run app.py` on a private copy of a database, on a free port."""
 
     def __init__(self, source_db: Path, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         db = folder / "cxlens.duckdb"
         shutil.copy(source_db, db)
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.url = f"http://localhost:{self.port}"
-        env = {**os.environ, "CXLENS_DB": str(db), "CXLENS_UPLOAD_DIR": str(folder / "uploads"), "CXLENS_NO_SAMPLE": "1"}
-        self.log = open(folder / "streamlit.log", "w")  # noqa: SIM115
-        cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(self.port), "--server.headless", "true"]
-        self.process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            try:
-                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.2)
-        self.stop()
-        raise RuntimeError("streamlit did not start within 120 s")
-
-    def cpu_s(self) -> float:
-        """The server process's user + system CPU seconds so far."""
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / TICKS
-
-    def rss_mb(self) -> float:
-        """The server's peak resident set size in MB."""
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-        return 0.0
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.log.close()
+        super().__init__(db, folder / "uploads", start_timeout_s=120)
 
 
 @dataclass

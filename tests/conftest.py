@@ -22,6 +22,7 @@ settings.load_profile("repeatable")
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "tests" / "screenshots"
+TELCO = ROOT / "tests" / "fixtures" / "telco_customer_churn.csv"
 
 
 @pytest.fixture(scope="session")
@@ -44,11 +45,41 @@ def tiny_db_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def use_copy(source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A private copy of the database file source, made the app's database (no sample, uploads under tmp_path)."""
+@pytest.fixture(scope="session")
+def telco_db_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database file holding the whole IBM telco file as dataset "telco", published with the automatic mapping as an
+    upload on the Data page does (built once per session, never written to: copy it or open it read-only)."""
+    from tests.ingest_helpers import publish
+
+    folder = tmp_path_factory.mktemp("telcodb")
+    store = Store(folder / "telco.duckdb")
+    try:
+        publish(store, folder, {"customers": [TELCO]}, dataset="telco")
+    finally:
+        store.close()
+    return folder / "telco.duckdb"
+
+
+@pytest.fixture(scope="session")
+def real_db_file(telco_db_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database file holding the real files of tests/shapes.py (telco, cdnow, online_retail), each published as its
+    own dataset with the automatic mapping, as tests/shapes.py publishes a shape (built once per session from
+    telco_db_file, never written to)."""
+    from tests import shapes
+
+    folder = tmp_path_factory.mktemp("realdb")
+    path = folder / "real.duckdb"
+    shutil.copy(telco_db_file, path)
+    return shapes.publish_all(path, folder, [name for name in shapes.REAL if name != "telco"])
+
+
+def use_copy(source: Path | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private copy of the database file source (None: no file yet, an empty database), made the app's database
+    (no sample, uploads under tmp_path)."""
     _clear_streamlit_caches()
     target = tmp_path / "cxlens.duckdb"
-    shutil.copy(source, target)
+    if source is not None:
+        shutil.copy(source, target)
     monkeypatch.setenv("CXLENS_DB", str(target))
     monkeypatch.setenv("CXLENS_UPLOAD_DIR", str(tmp_path / "uploads"))
     monkeypatch.setenv("CXLENS_NO_SAMPLE", "1")
@@ -65,6 +96,12 @@ def app_sample_db(sample_db_file: Path, tmp_path: Path, monkeypatch: pytest.Monk
 def app_tiny_db(tiny_db_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A private copy of the tiny database, made the app's database for this test."""
     return use_copy(tiny_db_file, tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def empty_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty database (no file yet), made the app's database for this test."""
+    return use_copy(None, tmp_path, monkeypatch)
 
 
 @pytest.fixture
@@ -92,6 +129,36 @@ def as_read(texts) -> str:
     import re
 
     return re.sub(r"\\(.)", r"\1", "\n".join(texts)).replace("\u2060", "")
+
+
+def keyed(widgets, prefix: str):
+    """The first of an AppTest's widgets whose key starts with prefix (keys carry a table or dataset suffix)."""
+    found = [w for w in widgets if str(w.key).startswith(prefix)]
+    assert found, f"no widget with a key starting {prefix!r}"
+    return found[0]
+
+
+def add_rule(at, target: str, kind: str, source: str | None = None, value: str | None = None):
+    """Fill the Data page's rule form (the column to fill, the rule, its source column and value) and press Add rule."""
+    keyed(at.selectbox, "d_rule_target").set_value(target)
+    keyed(at.selectbox, "d_rule_kind").set_value(kind)
+    if source is not None:
+        keyed(at.selectbox, "d_rule_source").set_value(source)
+    if value is not None:
+        keyed(at.text_input, "d_rule_value").input(value)
+    return next(b for b in at.button if b.label == "Add rule").click().run()
+
+
+def shown_text(elements) -> str:
+    """The AppTest elements' text joined by " | ", markdown escapes removed (file text is shown literally)."""
+    import re
+
+    return re.sub(r"\\(.)", r"\1", " | ".join(str(e.value) for e in elements))
+
+
+def page_text(at) -> str:
+    """Everything an AppTest run wrote as markdown, captions and alerts, as shown_text reads it."""
+    return shown_text([e for kind in ("markdown", "caption", "info", "warning", "error", "success") for e in at.get(kind)])
 
 
 def data_page(query: dict | None = None):

@@ -10,10 +10,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard.store import Store
-from tests.ingest_helpers import publish
+from tests.conftest import use_copy
 
 ROOT = Path(__file__).resolve().parent.parent
-TELCO = ROOT / "tests" / "fixtures" / "telco_customer_churn.csv"
 PAGE = "pages/3_Behaviours.py"
 
 
@@ -199,20 +198,14 @@ def test_presentation_mode_hides_the_editor(app_sample_db):
 
 
 @pytest.fixture
-def telco_db(tmp_path, monkeypatch):
+def telco_db(telco_db_file, tmp_path, monkeypatch):
     """The whole telco file uploaded: e-billing from PaperlessBilling, autopay from PaymentMethod ending "(automatic)"."""
-    from tests.conftest import _clear_streamlit_caches
-
-    _clear_streamlit_caches()
-    path = tmp_path / "telco.duckdb"
-    store = Store(path)
-    # the same path as an upload on the Data page: e-billing and autopay are mapped automatically
-    version, _ = publish(store, tmp_path, {"customers": [TELCO]}, dataset="telco")
-    assert {"b_e_billing", "b_autopay"} <= set(version.columns["customers"])
-    store.close()
-    monkeypatch.setenv("CXLENS_DB", str(path))
-    monkeypatch.setenv("CXLENS_UPLOAD_DIR", str(tmp_path / "uploads"))
-    monkeypatch.setenv("CXLENS_NO_SAMPLE", "1")
+    path = use_copy(telco_db_file, tmp_path, monkeypatch)
+    store = Store(path, read_only=True)
+    try:  # the same path as an upload on the Data page: e-billing and autopay are mapped automatically
+        assert {"b_e_billing", "b_autopay"} <= set(store.active_version("telco").columns["customers"])
+    finally:
+        store.close()
     return path
 
 

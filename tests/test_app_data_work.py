@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
-import pytest
-
-from tests.conftest import data_page
+from tests.conftest import add_rule, data_page, keyed, page_text
 from tests.ingest_helpers import TRANSACTIONS_CSV
 
 CUSTOMERS, TRANSACTIONS = 0, 1
@@ -15,40 +12,17 @@ STATUS = b"customerID,Contract,Churn\nC1,Month-to-month,Yes\nC2,One year,No\nC3,
 SERVICES = b"CustID,PaperlessBilling\nC1,Yes\nC3,No\nC9,Yes\n"
 
 
-@pytest.fixture
-def empty_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    from tests.conftest import _clear_streamlit_caches
-
-    _clear_streamlit_caches()
-    path = tmp_path / "cxlens.duckdb"
-    monkeypatch.setenv("CXLENS_DB", str(path))
-    monkeypatch.setenv("CXLENS_UPLOAD_DIR", str(tmp_path / "uploads"))
-    monkeypatch.setenv("CXLENS_NO_SAMPLE", "1")
-    return path
-
-
-def _widget(items, prefix: str):
-    found = [w for w in items if str(w.key).startswith(prefix)]
-    assert found, f"no widget with a key starting {prefix!r}"
-    return found[0]
-
-
-def _text(at) -> str:
-    parts = [e.value for kind in ("markdown", "caption", "info", "warning", "error", "success") for e in at.get(kind)]
-    return re.sub(r"\\(.)", r"\1", " | ".join(str(p) for p in parts))
-
-
 def test_upload_then_datasets_then_upload_keeps_the_files_and_the_mapping(empty_db: Path) -> None:
     at = data_page()
     at.file_uploader[TRANSACTIONS].set_value(("orders.csv", TRANSACTIONS_CSV.encode(), "text/csv")).run()
-    _widget(at.selectbox, "d_map_product_transactions").set_value("channel").run()
+    keyed(at.selectbox, "d_map_product_transactions").set_value("channel").run()
     at.segmented_control[0].set_value("Datasets").run()
     assert not at.exception
     at.segmented_control[0].set_value("Upload").run()
     assert not at.exception
-    assert "Kept from before: orders.csv" in _text(at)
-    assert _widget(at.selectbox, "d_map_product_transactions").value == "channel"  # the analyst's choice, not a fresh guess
-    assert "Nothing blocks publishing" in _text(at)
+    assert "Kept from before: orders.csv" in page_text(at)
+    assert keyed(at.selectbox, "d_map_product_transactions").value == "channel"  # the analyst's choice, not a fresh guess
+    assert "Nothing blocks publishing" in page_text(at)
     assert not next(b for b in at.button if b.label == "Publish").disabled
 
 
@@ -59,7 +33,7 @@ def test_the_chosen_table_tab_is_kept_when_its_mapping_changes(empty_db: Path) -
     assert [t.label for t in at.tabs] == ["Customers", "Transactions"]  # labels that do not change with the files
     at.session_state["d_tab"] = "Transactions"  # what a click on the tab leaves (AppTest cannot click a tab)
     at.run()
-    _widget(at.selectbox, "d_map_product_transactions").set_value("channel").run()
+    keyed(at.selectbox, "d_map_product_transactions").set_value("channel").run()
     assert not at.exception
     assert at.session_state["d_tab"] == "Transactions"
     assert at.query_params["d_tab"] in (["Transactions"], "Transactions")
@@ -68,35 +42,31 @@ def test_the_chosen_table_tab_is_kept_when_its_mapping_changes(empty_db: Path) -
 def test_enter_in_the_flag_name_adds_nothing_and_keeps_the_name(empty_db: Path) -> None:
     at = data_page()
     at.file_uploader[CUSTOMERS].set_value(("status.csv", STATUS, "text/csv")).run()
-    _widget(at.text_input, "d_flag_key").input("e_billing")
+    keyed(at.text_input, "d_flag_key").input("e_billing")
     next(b for b in at.button if b.label == "Add flag").click().run()  # what Enter in the name box does: submit the form
     assert not at.exception
-    assert "Name the flag and choose the column it comes from" in _text(at)
+    assert "Name the flag and choose the column it comes from" in page_text(at)
     assert not any("b_e_billing" in m.value for m in at.markdown)  # no flag bound to a column nobody chose
-    assert _widget(at.text_input, "d_flag_key").value == "e_billing"
+    assert keyed(at.text_input, "d_flag_key").value == "e_billing"
 
 
 def test_a_rule_needs_its_column_and_kind_chosen(empty_db: Path) -> None:
     at = data_page()
     at.file_uploader[CUSTOMERS].set_value(("status.csv", STATUS, "text/csv")).run()
-    _widget(at.text_input, "d_rule_value").input("2024-12-31")
+    keyed(at.text_input, "d_rule_value").input("2024-12-31")
     next(b for b in at.button if b.label == "Add rule").click().run()
-    assert "Choose the column to fill and the rule" in _text(at)
-    assert _widget(at.text_input, "d_rule_value").value == "2024-12-31"
+    assert "Choose the column to fill and the rule" in page_text(at)
+    assert keyed(at.text_input, "d_rule_value").value == "2024-12-31"
 
 
 def test_a_rule_whose_values_are_all_unreadable_blocks_publishing(empty_db: Path) -> None:
     at = data_page()
     content = b"customer_id,Tenure\nA,long\nB,short\n"
     at.file_uploader[CUSTOMERS].set_value(("c.csv", content, "text/csv")).run()
-    if _widget(at.selectbox, "d_map_signup_date_customers").value != "— from a rule —":
-        _widget(at.selectbox, "d_rule_target").set_value("signup_date")
-        _widget(at.selectbox, "d_rule_kind").set_value("months_before")
-        _widget(at.selectbox, "d_rule_source").set_value("Tenure")
-        _widget(at.text_input, "d_rule_value").input("2024-12-31")
-        next(b for b in at.button if b.label == "Add rule").click().run()
+    if keyed(at.selectbox, "d_map_signup_date_customers").value != "— from a rule —":
+        add_rule(at, "signup_date", "months_before", "Tenure", "2024-12-31")
     assert not at.exception
-    text = _text(at)
+    text = page_text(at)
     assert "c.csv: not one of the 2 values of rule" in text
     assert "Pick another column or rule for signup_date, or remove it" in text
     assert next(b for b in at.button if b.label == "Publish").disabled
@@ -106,12 +76,12 @@ def test_two_customer_files_joined_on_the_page(empty_db: Path) -> None:
     at = data_page()
     at.file_uploader[CUSTOMERS].set_value([("status.csv", STATUS, "text/csv"), ("services.csv", SERVICES, "text/csv")]).run()
     assert not at.exception
-    _widget(at.radio, "d_join_mode_customers").set_value("Join them on key columns")
-    assert _widget(at.selectbox, "d_join_key_customers").value == "customerID"  # the column mapped to customer_id
-    _widget(at.selectbox, "d_jk1_customers").set_value("CustID")
+    keyed(at.radio, "d_join_mode_customers").set_value("Join them on key columns")
+    assert keyed(at.selectbox, "d_join_key_customers").value == "customerID"  # the column mapped to customer_id
+    keyed(at.selectbox, "d_jk1_customers").set_value("CustID")
     next(b for b in at.button if b.label == "Apply").click().run()
     assert not at.exception
-    text = _text(at)
+    text = page_text(at)
     assert "services.csv joined to status.csv on customerID = CustID: 2 rows of 3 of status.csv matched (66.7%)" in text
     assert "b_e_billing = column 'PaperlessBilling' (yes/no)" in text.replace("`", "")  # the joined column, suggested
     labels = [b.label for b in at.get("download_button")]
@@ -134,23 +104,23 @@ def test_a_templates_join_with_one_file_says_so_and_can_be_taken_back(empty_db: 
     at = data_page()
     at.file_uploader[CUSTOMERS].set_value(("status.csv", STATUS, "text/csv")).run()
     assert not at.exception
-    assert "customers: the mapping joins files on 'customerID' but only status.csv came" in _text(at)
+    assert "customers: the mapping joins files on 'customerID' but only status.csv came" in page_text(at)
     assert next(b for b in at.button if b.label == "Publish").disabled
-    _widget(at.radio, "d_join_mode_customers").set_value("Append them (the files hold the same columns)")
+    keyed(at.radio, "d_join_mode_customers").set_value("Append them (the files hold the same columns)")
     next(b for b in at.button if b.label == "Apply").click().run()
     assert not at.exception
-    assert "only status.csv came" not in _text(at)
-    assert "Nothing blocks publishing" in _text(at)
+    assert "only status.csv came" not in page_text(at)
+    assert "Nothing blocks publishing" in page_text(at)
 
 
 def test_the_analyst_chooses_which_file_comes_first(empty_db: Path) -> None:
     at = data_page()
     at.file_uploader[CUSTOMERS].set_value([("services.csv", SERVICES, "text/csv"), ("status.csv", STATUS, "text/csv")]).run()
-    _widget(at.selectbox, "d_join_first_customers").set_value("status.csv").run()
+    keyed(at.selectbox, "d_join_first_customers").set_value("status.csv").run()
     assert not at.exception
-    _widget(at.radio, "d_join_mode_customers").set_value("Join them on key columns")
-    _widget(at.selectbox, "d_join_key_customers").set_value("customerID")
-    _widget(at.selectbox, "d_jk1_customers").set_value("CustID")
+    keyed(at.radio, "d_join_mode_customers").set_value("Join them on key columns")
+    keyed(at.selectbox, "d_join_key_customers").set_value("customerID")
+    keyed(at.selectbox, "d_jk1_customers").set_value("CustID")
     next(b for b in at.button if b.label == "Apply").click().run()
     assert not at.exception
-    assert "services.csv joined to status.csv on customerID = CustID: 2 rows of 3 of status.csv matched" in _text(at)
+    assert "services.csv joined to status.csv on customerID = CustID: 2 rows of 3 of status.csv matched" in page_text(at)

@@ -9,12 +9,9 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard.store import Store
 from tests.conftest import use_copy
-from tests.ingest_helpers import publish
 
 ROOT = Path(__file__).resolve().parent.parent
-TELCO = ROOT / "tests" / "fixtures" / "telco_customer_churn.csv"
 PAGE = "pages/6_Drivers.py"
 
 
@@ -73,12 +70,8 @@ def test_the_outcome_is_kept_in_the_url_and_low_satisfaction_states_its_threshol
     assert any("people known (leads and customers)" in m.value for m in again.markdown)
 
 
-def test_an_outcome_the_data_cannot_tell_says_what_is_missing(tmp_path, monkeypatch):
-    db = tmp_path / "telco.duckdb"
-    store = Store(db)
-    publish(store, tmp_path, {"customers": [TELCO]}, dataset="telco")
-    store.close()
-    use_copy(db, tmp_path, monkeypatch)
+def test_an_outcome_the_data_cannot_tell_says_what_is_missing(telco_db_file, tmp_path, monkeypatch):
+    use_copy(telco_db_file, tmp_path, monkeypatch)
     at = _app({"ds": "telco"})
     table = _table(at, "Driver", "Kind")
     # the telco file's documented churn gaps: no automatic payment 34.67 % against 15.98 %; paperless 33.57 % against 16.33 %

@@ -16,7 +16,7 @@ from dashboard import staged
 from dashboard.metrics import defection as d
 from dashboard.metrics import defection_figures as f
 from dashboard.store import Store
-from tests.ingest_helpers import publish, run_upload
+from tests.ingest_helpers import run_upload
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 pytestmark = pytest.mark.slow
@@ -58,10 +58,9 @@ def test_telco_churn_by_contract(telco):
 
 
 @pytest.fixture(scope="module")
-def retail(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("retail")
-    store = Store(folder / "retail.duckdb")
-    version, _ = publish(store, folder, {"transactions": [FIXTURES / "online_retail.parquet"]}, dataset="retail")
+def retail(real_db_file):
+    store = Store(real_db_file, read_only=True)  # the whole file published with the automatic mapping
+    version = store.active_version("online_retail")
     # the raw lines again, for working out one customer's figures by hand
     raw = pd.read_parquet(FIXTURES / "online_retail.parquet")
     raw = raw[raw["CustomerID"].notna()]

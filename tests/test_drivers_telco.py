@@ -11,26 +11,14 @@ from streamlit.testing.v1 import AppTest
 from dashboard.metrics import behaviours as bh
 from dashboard.metrics import drivers as dr
 from dashboard.store import Store
-from tests.conftest import data_page, use_copy
-from tests.ingest_helpers import publish
+from tests.conftest import TELCO, data_page, use_copy
 
 ROOT = Path(__file__).resolve().parent.parent
 
-TELCO = Path(__file__).resolve().parent / "fixtures" / "telco_customer_churn.csv"
-
 
 @pytest.fixture(scope="module")
-def telco_file(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("telco")
-    store = Store(folder / "telco.duckdb")
-    publish(store, folder, {"customers": [TELCO]}, dataset="telco")
-    store.close()
-    return folder / "telco.duckdb"
-
-
-@pytest.fixture(scope="module")
-def telco(telco_file):
-    store = Store(telco_file, read_only=True)
+def telco(telco_db_file):
+    store = Store(telco_db_file, read_only=True)
     yield store, store.active_version("telco")
     store.close()
 
@@ -90,8 +78,8 @@ def test_a_kept_attribute_is_a_driver_and_a_churn_category_is_not(tmp_path):
     assert float(table.loc["plan is Basic", "rate_without"]) == 0.0
 
 
-def test_the_drivers_page_shows_the_contract_gap(telco_file, tmp_path, monkeypatch):
-    use_copy(telco_file, tmp_path, monkeypatch)
+def test_the_drivers_page_shows_the_contract_gap(telco_db_file, tmp_path, monkeypatch):
+    use_copy(telco_db_file, tmp_path, monkeypatch)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
     at.switch_page("pages/6_Drivers.py")
     at.query_params["ds"] = "telco"

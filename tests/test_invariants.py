@@ -163,10 +163,12 @@ def render(dataset: str, page: str, params: dict[str, str]) -> Shown:
 
 
 @pytest.fixture(scope="module")
-def battery_db(tmp_path_factory: pytest.TempPathFactory):
-    """Every shape published into one database, made the app's database for this module."""
+def battery_db(real_db_file: Path, tmp_path_factory: pytest.TempPathFactory):
+    """Every shape published into one database (the real files' from the session's real_db_file), made the app's
+    database for this module."""
     folder = tmp_path_factory.mktemp("shapes")
-    path = shapes.publish_all(folder / "cxlens.duckdb", folder)
+    shutil.copy(real_db_file, folder / "cxlens.duckdb")
+    path = shapes.publish_all(folder / "cxlens.duckdb", folder, [name for name in shapes.SHAPES if name not in shapes.REAL])
     shutil.copy(path, folder / "metrics.duckdb")  # for the metric checks: the app's connection has its own settings
     saved = {k: os.environ.get(k) for k in ("CXLENS_DB", "CXLENS_UPLOAD_DIR", "CXLENS_NO_SAMPLE")}
     os.environ.update(CXLENS_DB=str(path), CXLENS_UPLOAD_DIR=str(folder / "uploads"), CXLENS_NO_SAMPLE="1")

@@ -2,91 +2,20 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.browser.server import CHROMIUM, CHROMIUM_ARGS, ROOT, AppServer, start_server
+
+__all__ = ["AppServer", "start_server"]  # the browser tests import them from here
+
 SCREENSHOTS = ROOT / "tests" / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
 
 pytestmark = pytest.mark.browser
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class AppServer:
-    """A `streamlit run app.py` process on its own database file and port."""
-
-    def __init__(self, db_path: Path, upload_dir: Path) -> None:
-        self.port = _free_port()
-        self.url = f"http://localhost:{self.port}"
-        env = {
-            **os.environ,
-            "CXLENS_DB": str(db_path),
-            "CXLENS_UPLOAD_DIR": str(upload_dir),
-            "CXLENS_NO_SAMPLE": "1",
-        }
-        self.log = open(db_path.parent / "streamlit.log", "w")  # noqa: SIM115
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(self.port), "--server.headless", "true"],
-            cwd=ROOT,
-            env=env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.3)
-        self.stop()
-        raise RuntimeError("streamlit did not start within 60 s")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.log.close()
-
-
-def start_server(source_db: Path | None, folder: Path) -> AppServer:
-    """A server on a private copy of source_db (or an empty database) in folder."""
-    folder.mkdir(parents=True, exist_ok=True)
-    db = folder / "cxlens.duckdb"
-    if source_db is not None:
-        shutil.copy(source_db, db)
-    return AppServer(db, folder / "uploads")
 
 
 @pytest.fixture(scope="session")
@@ -143,25 +72,24 @@ def shows_choice(page: Page, index: int, option: str, timeout: float = 10_000) -
 
 
 def choose_in_sidebar(page: Page, index: int, option: str) -> None:
-    """Add option to the sidebar's index-th multiselect and wait until the app has taken it (its tag is shown)."""
+    """Add option to the sidebar's index-th multiselect by keyboard, as a person typing it would, and wait until the app
+    has taken it (its tag shown, the run it caused finished).
+
+    The app must be idle first: Streamlit 1.67's multiselect drops a selection made while its list is not open (its
+    select handler returns early), and a run redrawing the page can close the list between the option appearing and a
+    mouse click on it, so a clicked choice was lost without a trace under load. Typing the name and pressing Enter picks
+    the first match while the list is open, with no pointer movement or scrolling that could close it."""
+    wait_for_app(page)
     box = _sidebar_multiselect(page, index).locator("input")
-    choice = page.get_by_role("option", name=option).first
-    for attempt in range(3):  # on a loaded machine a rerun can swallow keystrokes or close the list under the click
-        box.click()
-        page.keyboard.type(option)  # typing opens the list (a click alone sometimes only focuses the box)
-        try:
-            choice.wait_for(timeout=10_000)
-            choice.click()
-        except PlaywrightTimeout:
-            if attempt == 2:
-                raise
-        page.keyboard.press("Escape")
-        wait_for_app(page)
-        if shows_choice(page, index, option):
-            return
-        box.fill("")
-        wait_for_app(page)
-    raise AssertionError(f"{option!r} was not taken by sidebar multiselect {index}: {sidebar_choices(page, index)}")
+    box.click()
+    page.keyboard.type(option)  # typing opens the list, filtered to the options matching what was typed
+    first = page.get_by_role("listbox").get_by_role("option").first
+    expect(first).to_have_text(option, timeout=10_000)  # the exact option heads the list, so Enter picks it
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")  # closes the list, which would otherwise cover the page below the sidebar
+    wait_for_app(page)
+    taken = shows_choice(page, index, option)
+    assert taken, f"{option!r} was not taken by sidebar multiselect {index}: {sidebar_choices(page, index)}"
 
 
 def screenshot(page: Page, name: str) -> Path:

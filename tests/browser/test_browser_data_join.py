@@ -17,10 +17,11 @@ STATUS = "customerID,Contract,Churn\nC1,Month-to-month,Yes\nC2,One year,No\nC3,T
 SERVICES = "CustID,PaperlessBilling\nC1,Yes\nC3,No\nC9,Yes\n"
 
 
-@pytest.fixture
-def data_server(sample_db_file: Path, tmp_path: Path):
-    """A server of its own, on a copy of the sample."""
-    server = start_server(sample_db_file, tmp_path / "server")
+@pytest.fixture(scope="module")
+def data_server(sample_db_file: Path, tmp_path_factory: pytest.TempPathFactory):
+    """A server of this module's own, on a copy of the sample: its tests upload (each in its own browser session, which
+    keeps its own upload) but never publish, so they share it."""
+    server = start_server(sample_db_file, tmp_path_factory.mktemp("join-server"))
     yield server
     server.stop()
 
