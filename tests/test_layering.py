@@ -64,9 +64,9 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("charts", "context", "report", "story"),
     ("metrics", "ingest", "sample"),
     ("staged",),
-    ("store",),
+    ("store", "export"),
     ("escape",),
-    ("formatting", "export", "contract", "config", "access"),
+    ("formatting", "contract", "config", "access"),
 )
 """The import rules, top to bottom (also in docs/development.md): a module imports only from layers below its own;
 names sharing a layer are independent (neither imports the other). "pages" is app.py and pages/; the others are
