@@ -12,6 +12,7 @@ from dashboard.metrics import defection as d
 from dashboard.metrics import defection_figures as f
 from dashboard.metrics.scope import Filters
 from dashboard.store import Store
+from tests import defection_paths
 
 SPECS = {
     "every rule": d.DefectionSpec(),
@@ -38,8 +39,8 @@ def test_headline_figures_agree_with_pandas(sample_store, sample_tables, name):
     spec = SPECS[name]
     version = sample_store.active_version("sample")
     with sample_store.cursor() as cur:
-        got = f.kpis(cur, version, spec).set_index("key")["value"].to_dict()
-        by_segment = f.breakdown(cur, version, spec)
+        got = defection_paths.kpis(cur, version, spec).set_index("key")["value"].to_dict()
+        by_segment = defection_paths.breakdown(cur, version, spec)
         bound = f.risk_bound_from(d.summary(cur, version, spec)).iloc[0]
     expected = reference.kpis(sample_tables, spec)
     assert bound["bound"] == pytest.approx(reference.revenue_at_risk_bound(sample_tables, spec), rel=1e-9)
@@ -60,11 +61,10 @@ def test_sample_tells_the_complaint_story(sample_store, sample_tables):
     spec = d.DefectionSpec()
     with sample_store.cursor() as cur:
         follow = d.complaint_follow_up(cur, version, d.follow_up_spec(spec)).iloc[0]
-        reasons = f.reasons(cur, version, spec)
-        handling = f.defection_by_handling(cur, version, spec).set_index("handling")["rate"]
-        behaviours = f.breakdown(cur, version, d.DefectionSpec(behaviour_source=d.fallback_behaviour_source(version))).set_index(
-            ["dimension", "value"]
-        )["rate"]
+        reasons = defection_paths.reasons(cur, version, spec)
+        handling = defection_paths.defection_by_handling(cur, version, spec).set_index("handling")["rate"]
+        by_behaviours = d.DefectionSpec(behaviour_source=d.fallback_behaviour_source(version))
+        behaviours = defection_paths.breakdown(cur, version, by_behaviours).set_index(["dimension", "value"])["rate"]
     assert follow["chance_used"] == pytest.approx(reference.complaint_chance(sample_tables, spec), rel=1e-12)
     # the sample's story: poor complaint handling is the commonest reason; slow or unresolved complaints drive defection
     assert reasons.iloc[0]["reason"] == "Poor complaint handling"
