@@ -219,11 +219,19 @@ def telco_db(tmp_path, monkeypatch):
 def test_real_telco_data_reproduces_the_published_figures(telco_db):
     at = _app()
     # no churn dates: adoption is over every customer of the file (7,043), those who left included
+    telco = pd.read_csv(ROOT / "tests" / "fixtures" / "telco_customer_churn.csv")
+    paperless = telco["PaperlessBilling"] == "Yes"  # e-billing: 4,171 of 7,043
+    automatic = telco["PaymentMethod"].str.endswith("(automatic)")  # bank transfer or credit card: 3,066 of 7,043
+    assert (len(telco), int(paperless.sum()), int(automatic.sum())) == (7043, 4171, 3066)
     assert _metrics(at)["Customers in scope"] == "7,043"
     assert _metrics(at)["Behaviours measured in the data"] == "2 of 8"
     table = _adoption(at)
-    assert table.loc["E-billing", "Adoption today"] == "59.22 %"  # 4,171 of 7,043
-    assert table.loc["Automatic payment", "Adoption today"] == "43.53 %"  # 3,066 of 7,043
+    assert table.loc["E-billing", "Adoption today"] == f"{paperless.mean() * 100:.2f} %" == "59.22 %"
+    assert table.loc["Automatic payment", "Adoption today"] == f"{automatic.mean() * 100:.2f} %" == "43.53 %"
+    left = telco["Churn"] == "Yes"
+    # churn with e-billing: 1,400 of 4,171 = 33.57 %; without: 469 of 2,872 = 16.33 % (from the file)
+    assert f"{left[paperless].mean() * 100:.2f} %" == "33.57 %" and f"{left[~paperless].mean() * 100:.2f} %" == "16.33 %"
+    assert f"{left[automatic].mean() * 100:.2f} %" == "15.98 %" and f"{left[~automatic].mean() * 100:.2f} %" == "34.67 %"
     assert table.loc["Smart meter", "Adoption today"] == "—"
     churn = _churn(at)
     assert churn.loc["E-billing", ["Customers with it", "Churn with it", "Churn without it"]].tolist() == [
