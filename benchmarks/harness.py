@@ -24,6 +24,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from dashboard import sample
+from dashboard.metrics import prepared  # noqa: F401  (registers the prepare step every publish runs)
 from dashboard.store import Store, Version
 
 WORK = Path(__file__).resolve().parent / ".work"

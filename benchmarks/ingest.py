@@ -86,6 +86,7 @@ def run_floor(csv: Path, folder: Path) -> dict:
 def run_ingest(csv: Path, folder: Path) -> dict:
     """The command line's ingest of the file as the transactions of a new dataset, in a fresh database file."""
     from dashboard.ingest.pipeline import IncomingFile, Upload
+    from dashboard.metrics import prepared  # noqa: F401  (registers the prepare step every publish runs)
     from dashboard.store import Store
 
     store = Store(folder / "ingest.duckdb")

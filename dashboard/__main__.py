@@ -1,4 +1,4 @@
-"""Command line: `python -m dashboard ingest|sample|bench ...`."""
+"""Command line: `python -m dashboard ingest|sample|upgrade|bench ...`."""
 
 from __future__ import annotations
 
@@ -23,6 +23,21 @@ def _sample(args: argparse.Namespace) -> int:
         store = Store(config.database_path())
         version = sample.publish(store, args.out, args.publish)
         print(f"published as {version.label}")
+    return 0
+
+
+def _upgrade(args: argparse.Namespace) -> int:
+    from dashboard.metrics import prepared
+    from dashboard.store import Store
+
+    store = Store(args.db or config.database_path())
+    stale = store.out_of_date()
+    if not stale:
+        print(f"every version is up to date (prepared schema {prepared.PREPARED_SCHEMA})")
+        return 0
+    print(f"rebuilding {len(stale)} version(s) for prepared schema {prepared.PREPARED_SCHEMA}", flush=True)
+    done = store.upgrade(lambda d, i, n: print(f"[{i}/{n}] {d.label}: {d.tables} tables, {d.seconds:.1f} s", flush=True))
+    print(f"upgraded {len(done)} version(s) in {sum(d.seconds for d in done):.1f} s")
     return 0
 
 
@@ -79,6 +94,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--publish", metavar="DATASET", help="also publish the files as a new version of DATASET")
     p.set_defaults(run=_sample)
 
+    p = sub.add_parser(
+        "upgrade",
+        help="rebuild the prepared tables of versions built by an older CX Lens (one line per version)",
+        description="Rebuild the prepared tables of every version whose prepared schema number is older than this "
+        "code's; pages of an out-of-date version say so and show nothing until this (or Data → Datasets → Upgrade) ran. "
+        "Stop the dashboard first: it holds the database file.",
+    )
+    p.add_argument("--db", type=Path, default=None, help="the database file (default the configured one)")
+    p.set_defaults(run=_upgrade)
+
     p = sub.add_parser("bench", help="time each view's queries against DuckDB's own scan and plain pandas")
     p.add_argument("--customers", type=int, default=100_000, help="customers in the generated dataset")
     p.add_argument("--views", default="all", help="comma-separated views to time (default all)")
@@ -94,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(run=_hash_password)
 
     args = parser.parse_args(argv)
+    from dashboard.metrics import prepared  # noqa: F401  (registers the prepare step every publish runs)
     from dashboard.store import StoreError
 
     try:

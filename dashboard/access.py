@@ -48,6 +48,7 @@ class Action(enum.Enum):
     PUBLISH = "publish, activate or rename datasets"
     EDIT = "change saved settings, catalogues, stage rules, scenarios and notes"
     DELETE = "delete datasets and versions"
+    UPGRADE = "rebuild the prepared tables of out-of-date versions"
 
 
 MINIMUM_ROLE: dict[Action, Role] = {
@@ -56,6 +57,7 @@ MINIMUM_ROLE: dict[Action, Role] = {
     Action.PUBLISH: Role.ANALYST,
     Action.EDIT: Role.ANALYST,
     Action.DELETE: Role.ADMIN,
+    Action.UPGRADE: Role.ADMIN,
 }
 """The lowest role that may take each action."""
 

@@ -7,9 +7,7 @@ import re
 from dataclasses import dataclass
 
 import pandas as pd
-import plotly.graph_objects as go
 
-from dashboard.escape import plotly_text
 from dashboard.metrics.compare import NO_COMPARISON, Comparison, period_words
 from dashboard.metrics.scope import Filters
 from dashboard.store import Version
@@ -60,15 +58,6 @@ class ViewContext:
     def frame(self) -> pd.DataFrame:
         """The context as a two-column table (what, value), for an export's Context sheet."""
         return pd.DataFrame(self.parts(), columns=["what", "value"])
-
-    def stamped(self, fig: go.Figure) -> go.Figure:
-        """A copy of fig with the context line as its subtitle (escaped: dataset names and filters come from uploads)."""
-        fig = go.Figure(fig)
-        top = fig.layout.margin.t
-        fig.update_layout(title_subtitle_text=plotly_text(self.line()), title_subtitle_font_size=14)
-        if not fig.layout.title.text:
-            fig.update_layout(title_text=" ")
-        return fig.update_layout(margin_t=max(top or 0, 90))
 
 
 def _slug(text: str) -> str:

@@ -1,4 +1,5 @@
-"""The one home for escaping uploaded or typed text: shown as text in Markdown, Plotly and HTML, never as markup."""
+"""The one home for escaping uploaded or typed text: shown as text in Markdown, Plotly and HTML, never as markup, and
+written to CSV and Excel as text, never as a formula."""
 
 from __future__ import annotations
 
@@ -40,6 +41,18 @@ def _markdown_char(body: str, i: int) -> str:
         or (following == "." and body[max(0, i - 2) : i + 1].lower() == "www")
     )
     return out + WORD_JOINER if links else out
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What a spreadsheet reads as the start of a formula in a text cell (tab and carriage return too: some read past them)."""
+
+
+def spreadsheet_text(value: object) -> object:
+    """value for a CSV or Excel cell: text starting with =, +, -, @, tab or carriage return gets a leading apostrophe
+    (so it stays text, never a formula); anything else, numbers included, unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def plotly_text(text: object) -> str:

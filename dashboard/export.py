@@ -7,14 +7,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value: object) -> object:
-    """Text starting with =, +, -, @, tab or carriage return, prefixed with an apostrophe; anything else unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
+from dashboard.escape import spreadsheet_text as neutralise
 
 
 def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:

@@ -4,11 +4,26 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import date
 
-from dashboard.metrics.scope import as_date
+import pandas as pd
 
 HUGE = 1e15
 """From here on a number is written in scientific notation (1.00e+308), not as hundreds of digits."""
+
+
+def as_date(value: object) -> date | None:
+    """value (a date, datetime, timestamp or ISO text) as a date; None when missing or beyond Python's dates (DuckDB
+    holds years up to 294247, pandas' timestamps only 1677 to 2262)."""
+    if value is None:
+        return None
+    try:
+        if isinstance(value, date):  # pandas' microsecond timestamps are dates too, up to year 294247
+            return date(value.year, value.month, value.day)
+        stamp = pd.Timestamp(value)
+        return None if pd.isna(stamp) else date(stamp.year, stamp.month, stamp.day)
+    except (ValueError, TypeError, OverflowError, NotImplementedError):
+        return None
 
 
 def shown(value: object) -> bool:

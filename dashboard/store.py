@@ -6,6 +6,7 @@ import hashlib
 import json
 import re
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass, field
@@ -56,6 +57,47 @@ def write_failure(path: Path, exc: BaseException) -> str:
 
 class StoreError(RuntimeError):
     """A problem with the database that the user can act on; its message is one line."""
+
+
+@dataclass(frozen=True)
+class PrepareStep:
+    """What builds a version's prepared tables (run) and the schema number they carry once built: a version whose
+    recorded number differs is out of date until `python -m dashboard upgrade` (or the Data page) rebuilds it."""
+
+    run: Callable[[duckdb.DuckDBPyConnection, Version], None]
+    schema: int
+
+    @property
+    def label(self) -> str:
+        """The text stored in versions.prepared for tables built by this step."""
+        return str(int(self.schema))
+
+
+@dataclass(frozen=True)
+class Upgraded:
+    """One version rebuilt by an upgrade: its label, how many prepared tables it now has and how long it took."""
+
+    version_id: int
+    label: str
+    tables: int
+    seconds: float
+
+
+_PREPARE_STEP: list[PrepareStep] = []
+"""The registered prepare step (dashboard.metrics.prepared registers it when imported): the store sits below the
+metrics and never imports them, so the step is handed down rather than looked up."""
+
+
+def register_prepare_step(step: PrepareStep) -> None:
+    """Make step the one publish and upgrade run when no other is given."""
+    _PREPARE_STEP[:] = [step]
+
+
+def prepare_step() -> PrepareStep:
+    """The registered prepare step; StoreError when none is (import dashboard.metrics.prepared first)."""
+    if not _PREPARE_STEP:
+        raise StoreError("no prepare step registered: import dashboard.metrics.prepared before publishing")
+    return _PREPARE_STEP[0]
 
 
 class DatabaseBusy(StoreError):
@@ -341,12 +383,10 @@ class Store:
         if unknown:
             raise StoreError(f"unknown tables {sorted(unknown)}: expected customers, transactions, interactions")
         tables = dict(tables)
-        fingerprint = None
+        schema_label = None
         if prepare is None:
-            from dashboard.metrics.prepared import build_all as prepare
-            from dashboard.metrics.prepared import fingerprint as prepared_fingerprint
-
-            fingerprint = prepared_fingerprint()
+            step = prepare_step()
+            prepare, schema_label = step.run, step.label
         report = progress or (lambda _step, _fraction: None)
         with self.write_lock, nullcontext(cursor) if cursor is not None else self.cursor() as cur:
             cur.execute("begin transaction")
@@ -387,7 +427,7 @@ class Store:
                         json.dumps({k: list(v) for k, v in columns.items()}),
                         json.dumps(list(source_files or []), default=str),
                         note,
-                        fingerprint,
+                        schema_label,
                     ],
                 )
                 exists = cur.execute("select count(*) from datasets where name = ?", [dataset]).fetchall()[0][0]
@@ -405,24 +445,48 @@ class Store:
         report("published", 1.0)
         return version
 
-    def ensure_prepared(self, fingerprint: str, prepare: Callable[[duckdb.DuckDBPyConnection, Version], None]) -> list[int]:
-        """Rebuild the prepared tables of every version built by other code than fingerprint; return their ids."""
-        with self.cursor() as cur:
-            stale = [
-                r[0]
-                for r in cur.execute(
-                    "select version_id from versions where prepared is distinct from ? order by version_id", [fingerprint]
+    def out_of_date(self, dataset: str | None = None) -> list[int]:
+        """Ids of the versions (of dataset, or all) whose prepared tables were built under another schema number."""
+        label = prepare_step().label
+
+        def read() -> list[int]:
+            with self.cursor() as cur:
+                rows = cur.execute(
+                    "select version_id from versions where prepared is distinct from ? and (? is null or dataset = ?)"
+                    " order by version_id",
+                    [label, dataset, dataset],
                 ).fetchall()
-            ]
-        for version_id in stale:
-            self.rebuild_prepared(version_id, prepare, fingerprint)
-        return stale
+            return [r[0] for r in rows]
+
+        return list(self._remember(("out_of_date", label, dataset), read))
+
+    def upgrade(self, progress: Callable[[Upgraded, int, int], None] | None = None) -> list[Upgraded]:
+        """Rebuild the prepared tables of every out-of-date version, oldest first; progress(done, i, n) after each."""
+        stale = self.out_of_date()
+        done: list[Upgraded] = []
+        for i, version_id in enumerate(stale, start=1):
+            started = time.perf_counter()
+            self.rebuild_prepared(version_id)
+            version = self.version(version_id)
+            with self.cursor() as cur:
+                tables = cur.execute(
+                    "select count(*) from duckdb_tables() where schema_name = ? and table_name not in (?, ?, ?)",
+                    [version.schema, *contract.TABLES],
+                ).fetchall()[0][0]
+            done.append(Upgraded(version_id, version.label, int(tables), time.perf_counter() - started))
+            if progress is not None:
+                progress(done[-1], i, len(stale))
+        return done
 
     def rebuild_prepared(
-        self, version_id: int, prepare: Callable[[duckdb.DuckDBPyConnection, Version], None], fingerprint: str | None = None
+        self, version_id: int, prepare: Callable[[duckdb.DuckDBPyConnection, Version], None] | None = None
     ) -> None:
-        """Drop every table of the version besides its three published ones and build them again, in one transaction
-        (recording fingerprint as the code that built them, when given)."""
+        """Drop every table of the version besides its three published ones and build them again, in one transaction;
+        with no prepare given, the registered step runs and its schema number is recorded."""
+        schema_label = None
+        if prepare is None:
+            step = prepare_step()
+            prepare, schema_label = step.run, step.label
         version = self.version(version_id)
         with self.write_lock, self.cursor() as cur:
             cur.execute("begin transaction")
@@ -434,8 +498,8 @@ class Store:
                 for (table,) in derived:
                     cur.execute(f"drop table {version.table(table)}")
                 prepare(cur, version)
-                if fingerprint is not None:
-                    cur.execute("update versions set prepared = ? where version_id = ?", [fingerprint, version_id])
+                if schema_label is not None:
+                    cur.execute("update versions set prepared = ? where version_id = ?", [schema_label, version_id])
                 cur.execute("commit")
             except BaseException:
                 _rollback(cur)

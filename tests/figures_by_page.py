@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dashboard.metrics import behaviours, defection, defection_figures, funnel, overview, stages
+from dashboard.metrics import behaviours, defection, funnel, overview, stages
 from dashboard.metrics.scope import Filters
 from dashboard.store import Store
+from tests import defection_paths
 
 
 def shared_figures(store: Store, dataset: str) -> dict[str, dict[str, float]]:
@@ -16,7 +17,7 @@ def shared_figures(store: Store, dataset: str) -> dict[str, dict[str, float]]:
         summary = behaviours.summary(cur, version, behaviours.BehaviourSpec.of(catalogue, Filters()))
         everyone = summary[summary["dimension"] == "all"].iloc[0]
         spec = defection.DefectionSpec(definition=defection.default_definition(defection.availability(cur, version)))
-        lost = defection_figures.kpis(cur, version, spec).set_index("key")["value"]
+        lost = defection_paths.kpis(cur, version, spec).set_index("key")["value"]
         model = stages.load_model(store, dataset)
         now = funnel.stage_counts(cur, version, funnel.StageSpec(model, Filters())).set_index("role")["customers"]
         staged_rows = cur.execute(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 from streamlit.testing.v1 import AppTest
 
 from dashboard.store import Store
@@ -73,8 +74,10 @@ def test_telco_through_the_page_then_the_overview_shows_its_churn(empty_db: Path
     _button(at, "Publish").click().run()
     assert not at.exception
     metrics = _overview_metrics(empty_db)
-    assert metrics["Customers"] == "7,043"
-    assert metrics["Churn rate"] == "26.54 %"
+    # the file itself: one row per customer, Churn = Yes for those who left (1,869 of 7,043 = 26.54 %)
+    telco = pd.read_csv(FIXTURES / "telco_customer_churn.csv")
+    assert metrics["Customers"] == f"{len(telco):,}" == "7,043"
+    assert metrics["Churn rate"] == f"{(telco['Churn'] == 'Yes').mean() * 100:.2f} %" == "26.54 %"
 
 
 def test_a_blocking_problem_disables_publish_until_the_format_is_chosen(empty_db: Path):

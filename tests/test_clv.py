@@ -5,13 +5,15 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import integrate, stats
 from scipy.optimize import OptimizeResult
 
-from dashboard.metrics import clv
+from dashboard.metrics import clv, defection
+from dashboard.metrics.defection_spec import Valuation
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
@@ -35,15 +37,25 @@ def cdnow_fit(cdnow) -> clv.BgNbd:
 # -- simple lifetime value -------------------------------------------------------------------
 
 
+def _simple_value(annual_margin: float, years: float, discount_pct: float) -> float:
+    """A customer's value if retained as the Defection page computes it (defection._value_sql, simple method)."""
+    if_retained, _, params = defection._value_sql(Valuation(margin_pct=100.0, years=years, discount_pct=discount_pct))
+    return (
+        duckdb.connect()
+        .execute(f"select {if_retained} from (select ? as annual_spend)", [*params, annual_margin])
+        .fetchall()[0][0]
+    )
+
+
 def test_a_regular_is_worth_7000_over_ten_years():
     # the article's restaurant regular: $700 of margin a year for ten years, undiscounted: 700 × 10 = 7,000
-    assert clv.simple_ltv(700.0, 10, 0.0) == pytest.approx(7000.0)
+    assert _simple_value(700.0, 10, 0.0) == pytest.approx(7000.0)
 
 
 def test_discounting_pays_each_year_at_its_end():
     # at 10 %: 700 × (1 − 1.1^−10) / 0.1 = 700 × 6.144567 = 4,301.20
     assert clv.annuity_factor(10, 0.10) == pytest.approx(6.1445671, abs=1e-7)
-    assert clv.simple_ltv(700.0, 10, 0.10) == pytest.approx(4301.197, abs=1e-3)
+    assert _simple_value(700.0, 10, 10.0) == pytest.approx(4301.197, abs=1e-3)
     # one year at 10 %: 1 / 1.1; half a year undiscounted: 0.5
     assert clv.annuity_factor(1, 0.10) == pytest.approx(1 / 1.1)
     assert clv.annuity_factor(0.5, 0.0) == 0.5
@@ -175,7 +187,14 @@ def test_probabilistic_ltv_multiplies_alive_purchases_spend_and_margin(cdnow_fit
     # year 1 and year 2 purchases, each discounted at 10 % to today
     year1, year2 = cumulative[0, 0], cumulative[0, 1] - cumulative[0, 0]
     by_hand = clv.p_alive(cdnow_fit, x, t_x, T)[0] * (year1 / 1.1 + year2 / 1.21) * clv.expected_spend(gg, x, zbar)[0] * 0.3
-    value = clv.probabilistic_ltv(cdnow_fit, gg, x, t_x, T, zbar, years=2, discount_rate=0.10, margin=0.3)[0]
+    # the page's own expression (defection._value_sql) over the columns the prepare step stores for this customer
+    valuation = Valuation(method="bgnbd", margin_pct=30.0, discount_pct=10.0, horizon_years=2)
+    _, expected_value, params = defection._value_sql(valuation)
+    row = {"p_alive": clv.p_alive(cdnow_fit, x, t_x, T)[0], "gg_spend": clv.expected_spend(gg, x, zbar)[0]}
+    # bg_expected holds the cumulative purchases by the end of year k at index k (DuckDB lists count from 1)
+    sql = f"select {expected_value} from (select ? as p_alive, ? as gg_spend, ?::double[] as bg_expected)"
+    listed = [float(cumulative[0, 0]), float(cumulative[0, 1])]
+    value = duckdb.connect().execute(sql, [*params, float(row["p_alive"]), float(row["gg_spend"]), listed]).fetchall()[0][0]
     assert value == pytest.approx(by_hand)
 
 

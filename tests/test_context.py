@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import io
 from datetime import date, datetime
 
-import plotly.graph_objects as go
-from PIL import Image
-
-from dashboard.charts.export import png_bytes
+from dashboard.charts import theme
 from dashboard.context import ViewContext
 from dashboard.metrics.compare import Comparison
 from dashboard.metrics.scope import Filters
@@ -47,11 +43,10 @@ def test_the_export_sheet_lists_each_part():
     assert sheet["what"].tolist() == ["Dataset", "Published", "Segments", "Regions", "Months", "Compared with"]
 
 
-def test_a_png_carries_the_line_as_its_subtitle_escaped():
-    fig = go.Figure(go.Bar(x=["a", "b"], y=[3, 4]), layout={"height": 400, "title": {"text": "Revenue"}})
-    stamped = ViewContext(VERSION, MARCH, FEBRUARY).stamped(fig)
-    assert stamped.layout.title.text == "Revenue"
-    assert stamped.layout.title.subtitle.text.startswith("Acme &lt;b&gt;=1+1&lt;/b&gt; v3 (published")
-    assert fig.layout.title.subtitle.text is None, "the figure on screen is left as it was"
-    image = Image.open(io.BytesIO(png_bytes(stamped, width=900)))
-    assert image.size == (900, 400)
+def test_the_chart_toolbar_saves_a_png_named_like_the_other_exports_at_twice_the_screen_size():
+    view = ViewContext(VERSION, MARCH, FEBRUARY)
+    config = theme.toolbar(view.file_name("ov_trend"))
+    assert config == {
+        "displaylogo": False,
+        "toImageButtonOptions": {"format": "png", "filename": f"ov-trend_acme-b-1-1-b-v3_{view.digest()}", "scale": 2},
+    }

@@ -21,6 +21,7 @@ from dashboard.metrics import defection as d
 from dashboard.metrics import defection_figures as f
 from dashboard.metrics.scope import Filters
 from dashboard.store import Store
+from tests import defection_paths
 from tests.tiny_defection import defection_tables, publish_tiny
 
 ANNUITY = 0.3 * 3.7907868
@@ -180,7 +181,7 @@ def test_definition_validates_stores_and_describes_itself():
 
 
 def test_headline_figures(cur, version):
-    kpis = f.kpis(cur, version, spec_for(version)).set_index("key")["value"]
+    kpis = defection_paths.kpis(cur, version, spec_for(version)).set_index("key")["value"]
     assert kpis["defection_rate"] == pytest.approx(3 / 7)  # B, C, F of the 7 customers
     assert kpis["defected"] == 3 and kpis["at_risk"] == 2  # D, E (C has lapsed: defected, not at risk)
     # revenue at risk: D, E, each with P(defect) 1 (no BG/NBD fit; too few complainers to observe the rate)
@@ -197,24 +198,24 @@ def test_headline_figures(cur, version):
 def test_the_months_filter_counts_defections_in_the_period(cur, version):
     # March to June 2024: all 7 were customers at some time then (F left on 20 Mar, inside the period)
     spec = replace(spec_for(version), filters=Filters(month_from=date(2024, 3, 1), month_to=date(2024, 6, 1)))
-    kpis = f.kpis(cur, version, spec).set_index("key")["value"]
+    kpis = defection_paths.kpis(cur, version, spec).set_index("key")["value"]
     assert kpis["defected"] == 1  # F on 20 Mar
     assert kpis["defection_rate"] == pytest.approx(1 / 7)
     # from July: F left before, so 6 customers; B (Jul) and C (Dec) defected
     spec = replace(spec_for(version), filters=Filters(month_from=date(2024, 7, 1)))
-    kpis = f.kpis(cur, version, spec).set_index("key")["value"]
+    kpis = defection_paths.kpis(cur, version, spec).set_index("key")["value"]
     assert kpis["defection_rate"] == pytest.approx(2 / 6)
     assert kpis["value_lost"] == pytest.approx((SPEND["B"] + SPEND["C"]) * ANNUITY, rel=1e-6)
 
 
 def test_segment_filter(cur, version):
     spec = replace(spec_for(version), filters=Filters(segments=("Business",)))
-    kpis = f.kpis(cur, version, spec).set_index("key")["value"]
+    kpis = defection_paths.kpis(cur, version, spec).set_index("key")["value"]
     assert kpis["defection_rate"] == pytest.approx(1 / 3) and kpis["at_risk"] == 1  # C of C, D, G; at risk D
 
 
 def test_monthly_rates(cur, version):
-    monthly = f.rates_by_month(cur, version, spec_for(version)).set_index("month")
+    monthly = defection_paths.rates_by_month(cur, version, spec_for(version)).set_index("month")
     # customers at the start of a month: joined by its end, not defected before it (G joined in 2023)
     # Jan: A B C D G = 5; Feb: + F = 6; Mar: 6, F leaves; Apr–May: 5; Jun: + E = 6; Jul: 6, B leaves; Aug–Dec: 5
     assert monthly["customers"].tolist() == [5, 6, 6, 5, 5, 6, 6, 5, 5, 5, 5, 5]
@@ -224,7 +225,7 @@ def test_monthly_rates(cur, version):
 
 
 def test_breakdowns_by_segment_stage_and_behaviours(cur, version):
-    rows = f.breakdown(cur, version, spec_for(version))
+    rows = defection_paths.breakdown(cur, version, spec_for(version))
     by = {(r.dimension, r.value): r for r in rows.itertuples()}
     home, business = by[("segment", "Home")], by[("segment", "Business")]
     assert (home.customers, home.defected, home.at_risk, home.customers_now) == (4, 2, 1, 2)  # A B E F; B F; E; A E
@@ -250,12 +251,12 @@ def test_an_injected_stage_source_replaces_the_fallback(cur, version):
         ("A", "G"),
     )
     spec = replace(spec_for(version), stage_source=stage)
-    rows = f.breakdown(cur, version, spec)
+    rows = defection_paths.breakdown(cur, version, spec)
     stages = rows[rows["dimension"] == "stage"].set_index("value")
     assert stages["customers"].to_dict() == {"repeat": 5, "loyal": 2}
     assert stages.loc["repeat", "defected"] == 3
     # without sources the stage and behaviour breakdowns are left out
-    bare = f.breakdown(cur, version, replace(spec, stage_source=None, behaviour_source=None))
+    bare = defection_paths.breakdown(cur, version, replace(spec, stage_source=None, behaviour_source=None))
     assert set(bare["dimension"]) == {"segment"}
 
 
@@ -263,7 +264,7 @@ def test_an_injected_stage_source_replaces_the_fallback(cur, version):
 
 
 def test_reasons_pareto(cur, version):
-    reasons = f.reasons(cur, version, spec_for(version))
+    reasons = defection_paths.reasons(cur, version, spec_for(version))
     # 1 each, by name; C lapsed without a reason
     assert reasons["reason"].tolist() == ["(no reason given)", "-Price rise", "Poor complaint handling"]
     assert reasons["cumulative_share"].tolist() == pytest.approx([1 / 3, 2 / 3, 1.0])
@@ -271,7 +272,7 @@ def test_reasons_pareto(cur, version):
 
 
 def test_value_by_reason_separates_lost_from_at_risk(cur, version):
-    rows = f.value_by_reason(cur, version, spec_for(version)).set_index(["kind", "reason"])["value"]
+    rows = defection_paths.value_by_reason(cur, version, spec_for(version)).set_index(["kind", "reason"])["value"]
     assert rows[("lost", "Poor complaint handling")] == pytest.approx(SPEND["F"] * ANNUITY, rel=1e-6)
     # main reason of an at-risk customer: the complaint first, then no purchase, drop, low probability alive
     assert rows[("lost", "(no reason given)")] == pytest.approx(SPEND["C"] * ANNUITY, rel=1e-6)
@@ -280,19 +281,17 @@ def test_value_by_reason_separates_lost_from_at_risk(cur, version):
 
 
 def test_complaints_and_the_silent_multiplier(cur, version):
-    row = f.complaints(cur, version, f.ComplaintSpec(spec_for(version), 26)).iloc[0]
+    row = defection_paths.complaints(cur, version, spec_for(version), 26).iloc[0]
     # 5 complaint touchpoints by A (2), E, F, G: 4 complainers × 26 = 104 silent, more than the 7 customers: silent
     # customers are customers, so at most the 7 - 4 = 3 who did not complain
     assert (row["complaints"], row["complainers"], row["silent"], row["capped"]) == (5, 4, 3.0, True)
     assert row["silent_uncapped"] == 104.0
-    row = f.complaints(cur, version, f.ComplaintSpec(spec_for(version), 0.5)).iloc[0]
+    row = defection_paths.complaints(cur, version, spec_for(version), 0.5).iloc[0]
     assert row["silent"] == 2.0 and not row["capped"]
-    with pytest.raises(ValueError):
-        f.ComplaintSpec(silent_per_complaint=-1).validate()
 
 
 def test_defection_by_complaint_handling(cur, version):
-    rows = f.defection_by_handling(cur, version, spec_for(version)).set_index("handling")
+    rows = defection_paths.defection_by_handling(cur, version, spec_for(version)).set_index("handling")
     # E unresolved (stayed), F slow (left), A repeated (stayed), G first contact (stayed); B C D never complained
     assert rows["customers"].tolist() == [1, 1, 1, 1, 3]
     assert rows["rate"].tolist() == [0.0, 1.0, 0.0, 0.0, pytest.approx(2 / 3)]
@@ -356,7 +355,7 @@ def test_the_list_exports_as_formula_safe_csv(cur, version):
 
 def test_bgnbd_valuation_is_empty_without_a_fit(cur, version):
     spec = replace(spec_for(version), valuation=d.Valuation(method="bgnbd"))
-    kpis = f.kpis(cur, version, spec).set_index("key")
+    kpis = defection_paths.kpis(cur, version, spec).set_index("key")
     assert not kpis.loc["lifetime_value", "available"] and pd.isna(kpis.loc["lifetime_value", "value"])
 
 
@@ -368,11 +367,11 @@ def test_no_transactions_no_purchase_rules(tmp_path: Path):
         available = d.availability(cur, version).set_index("key")["available"]
         assert available["contract"] and not available["transactions"] and not available["complaints"]
         spec = d.DefectionSpec(definition=d.default_definition(d.availability(cur, version)))
-        kpis = f.kpis(cur, version, spec).set_index("key")["value"]
+        kpis = defection_paths.kpis(cur, version, spec).set_index("key")["value"]
         # all 8 rows are customers without transactions (P is a prospect by stage): B and F churned of 7
         assert kpis["defection_rate"] == pytest.approx(2 / 7)
         # dated leavers only: F in March, B in July; the months run from the first signup to the last churn date
-        monthly = f.rates_by_month(cur, version, spec).set_index("month")
+        monthly = defection_paths.rates_by_month(cur, version, spec).set_index("month")
         assert monthly["defected"].sum() == 2 and monthly.loc[date(2024, 7, 1), "defected"] == 1
     store.close()
 
@@ -380,7 +379,7 @@ def test_no_transactions_no_purchase_rules(tmp_path: Path):
 def test_complaint_handling_in_a_period_counts_that_periods_complaints(cur, version):
     # March to June: F's slow complaint (Mar), A's repeated one (Apr), G's quick one (May); E's (Dec) is outside
     spec = replace(spec_for(version), filters=Filters(month_from=date(2024, 3, 1), month_to=date(2024, 6, 1)))
-    rows = f.defection_by_handling(cur, version, spec).set_index("handling")
+    rows = defection_paths.defection_by_handling(cur, version, spec).set_index("handling")
     assert rows["customers"].to_dict() == {
         "Resolved slowly": 1,
         "Repeated contact": 1,

@@ -16,6 +16,7 @@ from dashboard import staged
 from dashboard.metrics import defection as d
 from dashboard.metrics import defection_figures as f
 from dashboard.store import Store
+from tests import defection_paths
 from tests.ingest_helpers import run_upload
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -45,8 +46,8 @@ def test_telco_churn_by_contract(telco):
         definition = d.default_definition(available)
         assert definition.rules == ("contract",)  # no transactions, no complaints: the churned flag is the definition
         spec = d.DefectionSpec(definition=definition)
-        rates = f.breakdown(cur, version, spec).set_index("value")
-        kpis = f.kpis(cur, version, spec).set_index("key")["value"]
+        rates = defection_paths.breakdown(cur, version, spec).set_index("value")
+        kpis = defection_paths.kpis(cur, version, spec).set_index("key")["value"]
         fit = d.fit_summary(cur, version).iloc[0]
     # 1,869 of 7,043 churned; by contract 42.71 %, 11.27 %, 2.83 %
     assert kpis["defected"] == 1869 and round(kpis["defection_rate"] * 100, 2) == 26.54

@@ -9,9 +9,9 @@ import pytest
 
 from dashboard.metrics import behaviours, defection_sources, stages
 from dashboard.metrics import defection as d
-from dashboard.metrics import defection_figures as f
 from dashboard.metrics.behaviour_catalogue import Catalogue
 from dashboard.store import Store, StoreError
+from tests import defection_paths
 from tests.tiny_defection import defection_tables
 
 
@@ -39,7 +39,7 @@ def test_each_customer_gets_the_funnel_stage_and_the_behaviours_count(tiny):
         funnel = dict(cur.execute(stage_sql, stage_params).fetchall())
         count_sql, count_params = behaviours.customer_behaviours_sql(version, catalogue)
         counted = {row[0]: row[1] for row in cur.execute(count_sql, count_params).fetchall()}
-        rows = f.breakdown(cur, version, spec)
+        rows = defection_paths.breakdown(cur, version, spec)
     assert len(scoped) == 7
     # worked out from tests/tiny_defection.py under the default stage rules and the default catalogue; C's stage
     # column says repeat, but at risk is the staged answer every page reads (no purchase for 107 days > 90)
@@ -73,8 +73,8 @@ def test_a_source_kept_as_a_table_gives_the_same_breakdown_and_is_built_once(tin
     live = d.DefectionSpec(definition=d.Definition(alive=False), stage_source=source)
     from_table = d.DefectionSpec(definition=d.Definition(alive=False), stage_source=kept)
     with store.cursor() as cur:
-        by_live = f.breakdown(cur, version, live)
-        by_kept = f.breakdown(cur, version, from_table)
+        by_live = defection_paths.breakdown(cur, version, live)
+        by_kept = defection_paths.breakdown(cur, version, from_table)
         tables = cur.execute(
             "select count(*) from duckdb_tables() where schema_name = ? and table_name like 'df_stage_%'", [version.schema]
         ).fetchall()[0][0]

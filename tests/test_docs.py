@@ -82,8 +82,8 @@ def sample_figures(store: Store, dataset: str = "sample") -> dict[str, str]:
     out["sample.customers"] = out["overview.customers"]
     out["sample.defected"] = out["funnel.sample.defected.customers"]
     out["sample.at_risk"] = out["funnel.sample.at_risk.customers"]
-    out["clv.simple.700_10y"] = NF.money(clv.simple_ltv(700.0, 10, 0.0))
-    out["clv.simple.700_10y_10pct"] = NF.money(clv.simple_ltv(700.0, 10, 0.10))
+    out["clv.simple.700_10y"] = NF.money(700.0 * clv.annuity_factor(10, 0.0))  # the page's simple value: margin × annuity
+    out["clv.simple.700_10y_10pct"] = NF.money(700.0 * clv.annuity_factor(10, 0.10))
     from tests.shapes import SHAPES
 
     out["battery.shapes"] = str(len(SHAPES))

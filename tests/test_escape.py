@@ -8,8 +8,58 @@ import pandas as pd
 import pytest
 
 from dashboard.charts import theme
-from dashboard.escape import WORD_JOINER, html_text, markdown_text, plotly_frame, plotly_text, plotly_value
+from dashboard.escape import (
+    WORD_JOINER,
+    html_text,
+    markdown_text,
+    plotly_frame,
+    plotly_text,
+    plotly_value,
+    spreadsheet_text,
+)
 from dashboard.formatting import NumberFormat
+
+EVERY_CONTEXT = [
+    # typed text     Markdown (st.markdown, captions)   Plotly (labels)    HTML (report)       CSV / Excel cell
+    ("*", r"\*", "*", "*", "*"),  # emphasis
+    ("_", r"\_", "_", "_", "_"),  # emphasis
+    ("`", r"\`", "`", "`", "`"),  # code
+    ("#", r"\#", "#", "#", "#"),  # heading at a line start
+    ("[x](y)", r"\[x\]\(y\)", "[x](y)", "[x](y)", "[x](y)"),  # link
+    ("|", r"\|", "|", "|", "|"),  # table cell
+    ("~", r"\~", "~", "~", "~"),  # strike-through
+    (":red[x]", r"\:red\[x\]", ":red[x]", ":red[x]", ":red[x]"),  # Streamlit colour directive
+    ("$x$", r"\$x\$", "$x$", "$x$", "$x$"),  # LaTeX maths in st.markdown
+    ("\\", "\\\\", "\\", "\\", "\\"),  # a backslash that would escape what follows
+    ("<b>", r"\<b\>", "&lt;b&gt;", "&lt;b&gt;", "<b>"),  # HTML tag (Plotly draws <b>, <a>, <span style>)
+    ("&", r"\&", "&amp;", "&amp;", "&"),  # entity start
+    ('"', '\\"', '"', "&quot;", '"'),  # attribute quote (HTML only)
+    ("'", "\\'", "'", "&#x27;", "'"),  # attribute quote (HTML only)
+    ("a\nb", "a  \nb", "a\nb", "a\nb", "a\nb"),  # a line break stays a break in Markdown, not a paragraph
+    ("=1+1", r"\=1\+1", "=1+1", "=1+1", "'=1+1"),  # spreadsheet formula
+    ("+1", r"\+1", "+1", "+1", "'+1"),  # formula (and a Markdown list item)
+    ("-1", r"\-1", "-1", "-1", "'-1"),  # formula (and a Markdown list item)
+    ("@a", "\\@\u2060a", "@a", "@a", "'@a"),  # formula; in Markdown an e-mail link, broken by a word joiner
+    ("\tx", "\u00a0x", "\tx", "\tx", "'\tx"),  # leading tab: a code block in Markdown, a formula in some sheets
+    ("https://x.y", "https\\:\u2060\\/\\/x\\.y", "https://x.y", "https://x.y", "https://x.y"),  # bare link
+    ("plain 42 Ü", "plain 42 Ü", "plain 42 Ü", "plain 42 Ü", "plain 42 Ü"),  # nothing to escape
+]
+"""Every character that matters, in every place uploaded text goes, hand-worked: one row per character."""
+
+
+@pytest.mark.parametrize(("text", "markdown", "plotly", "html", "spreadsheet"), EVERY_CONTEXT)
+def test_every_character_that_matters_in_every_context(text, markdown, plotly, html, spreadsheet):
+    assert (markdown_text(text), plotly_text(text), html_text(text), spreadsheet_text(text)) == (
+        markdown,
+        plotly,
+        html,
+        spreadsheet,
+    )
+
+
+def test_spreadsheet_text_leaves_numbers_and_text_that_cannot_be_a_formula():
+    assert [spreadsheet_text(v) for v in (-5, 1.5, None, "a=b", " =1")] == [-5, 1.5, None, "a=b", " =1"]
+
 
 MARKDOWN_CASES = [
     ("*bold*", r"\*bold\*"),

@@ -7,7 +7,8 @@ import io
 import openpyxl
 import pandas as pd
 
-from dashboard.export import csv_bytes, excel_bytes, neutralise, safe_frame
+from dashboard.escape import spreadsheet_text as neutralise
+from dashboard.export import csv_bytes, excel_bytes, safe_frame
 
 DANGEROUS = ["=1+1", "+SUM(A1)", "-2+3", "@cmd", '=HYPERLINK("http://x","y")', "plain", "\tx"]
 

@@ -37,6 +37,16 @@ def _run(tiny, fn, spec):
         return fn(cur, version, spec)
 
 
+def _stage_economics(tiny, spec):
+    """The Funnel page's economics table, worked as the page works it (ui/views/funnel.py render_economics)."""
+    return economics.stage_table(_run(tiny, economics.window_economics, spec), spec, tiny[1])
+
+
+def _five_checks(tiny, spec):
+    """The Funnel page's five checks, worked as the page works them (ui/views/funnel.py render_checks)."""
+    return economics.checks_table(_run(tiny, economics.window_economics, spec), tiny[1])
+
+
 def test_stages_at_the_end_of_january(tiny):
     # P, N, Q and M had not signed up yet. U and G have one purchase and are newer than 90 days; X signed up in
     # June 2023 (before the transactions begin), so by tenure (over 90 days) is repeat; D and C are customers for
@@ -213,7 +223,7 @@ def test_breakdown_keeps_the_top_values_and_sums_the_rest(tiny):
 
 def test_stage_economics_over_three_months(tiny):
     spec = economics.EconomicsSpec(DEFAULT_MODEL, Filters(), window_months=3)
-    frame = _run(tiny, economics.stage_economics, spec).set_index("role")
+    frame = _stage_economics(tiny, spec).set_index("role")
     assert frame.attrs["window"] == "Oct 2024 to Dec 2024"
     # Stages on Sep 30: prospect P, Q; first purchase M; repeat U, G; loyal D, C; advocate A; defected X.
     assert frame["customers"].to_dict() == {
@@ -245,13 +255,13 @@ def test_stage_economics_over_three_months(tiny):
     assert frame.loc["first_purchase", "retention"] == pytest.approx(1.0)  # M is at risk, not defected
     assert pd.isna(frame.loc["at_risk", "spend_per_customer"])
     cheaper = replace(spec, channel_costs=economics.channel_cost_items({"phone": 3.5}), gross_margin=0.5)
-    advocate = _run(tiny, economics.stage_economics, cheaper).set_index("role").loc["advocate"]
+    advocate = _stage_economics(tiny, cheaper).set_index("role").loc["advocate"]
     assert advocate["direct_cost"] == pytest.approx(6.5)
     assert advocate["margin"] == pytest.approx(150 - 6.5)
 
 
 def test_five_checks_against_the_previous_three_months(tiny):
-    checks = _run(tiny, economics.five_checks, economics.EconomicsSpec(DEFAULT_MODEL, Filters(), 3)).set_index("key")
+    checks = _five_checks(tiny, economics.EconomicsSpec(DEFAULT_MODEL, Filters(), 3)).set_index("key")
     assert checks.attrs["previous_window"] == "Jul 2024 to Sep 2024" and checks.attrs["has_previous"]
     # Customers on Jun 30: U, D, A, G, C (X had left); on Sep 30 also M. Nobody defected in either window.
     assert checks.loc["retention", ["current", "previous"]].tolist() == [1.0, 1.0]
@@ -270,7 +280,7 @@ def test_five_checks_against_the_previous_three_months(tiny):
 
 
 def test_checks_without_an_earlier_window(tiny):
-    checks = _run(tiny, economics.five_checks, economics.EconomicsSpec(DEFAULT_MODEL, Filters(), 12))
+    checks = _five_checks(tiny, economics.EconomicsSpec(DEFAULT_MODEL, Filters(), 12))
     assert not checks.attrs["has_previous"]
     assert checks["previous"].isna().all() and checks["better"].isna().all()
 

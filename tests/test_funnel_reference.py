@@ -129,7 +129,7 @@ def test_economics_agrees(sample, prep):
     store, version = sample
     spec = economics.EconomicsSpec(DEFAULT_MODEL, Filters(), 12)
     with store.cursor() as cur:
-        frame = economics.stage_economics(cur, version, spec).set_index("role")
+        frame = economics.stage_table(economics.window_economics(cur, version, spec), spec, version).set_index("role")
     expected = reference.economics(prep, DEFAULT_MODEL, date(2025, 1, 1), date(2025, 12, 31))
     assert frame["customers"].tolist() == expected["customers"].astype(int).tolist()
     shown = frame["customers"] > 0

@@ -30,11 +30,11 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from dashboard import staged
-from dashboard.metrics import defection, defection_figures, journey_service, stages
+from dashboard.metrics import defection, journey_service, stages
 from dashboard.metrics.journey import JourneySpec
 from dashboard.metrics.money import MAX_YEARS
 from dashboard.store import Store
-from tests import shapes
+from tests import defection_paths, shapes
 from tests.figures_by_page import shared_figures
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -349,8 +349,8 @@ def test_revenue_at_risk_is_within_its_stated_bound(battery_db, shape: str):
             spec = spec.validate()
             sql, params = defection.status_sql(cur, version, spec)
             rows = cur.execute(f"select status, p_defect, annual_spend, revenue_at_risk from ({sql})", params).df()
-            tiles = defection_figures.kpis(cur, version, spec).set_index("key")["value"]
-            stated = defection_figures.risk_bound(cur, version, spec).iloc[0]
+            tiles = defection_paths.kpis(cur, version, spec).set_index("key")["value"]
+            stated = defection_paths.risk_bound(cur, version, spec).iloc[0]
     finally:
         store.close()
     v = spec.valuation

@@ -17,6 +17,7 @@ from dashboard.metrics import clv, economics, money
 from dashboard.metrics import defection as d
 from dashboard.metrics import defection_figures as f
 from dashboard.store import Store
+from tests import defection_paths
 from tests.tiny_defection import publish_tiny, shop_tables
 
 SPEND_D, SPEND_E = 1350 * 365 / 319, 560 * 365 / 187  # annual spend of D and E (see test_defection_metrics)
@@ -233,7 +234,7 @@ def test_a_customer_whose_refunds_outweigh_their_purchases_has_nothing_at_risk(t
     spec = d.DefectionSpec(definition=d.Definition(lapse=False, alive=False), valuation=d.Valuation(method="simple"))
     with store.cursor() as cur:
         rows = _statuses(cur, version, spec)
-        kpis = f.kpis(cur, version, spec).set_index("key")
+        kpis = defection_paths.kpis(cur, version, spec).set_index("key")
     store.close()
     assert rows.loc["C0", "status"] == "at risk" and rows.loc["C0", "annual_spend"] < 0
     assert rows.loc["C0", "revenue_at_risk"] == 0 and rows.loc["C0", "risk_bound"] == 0

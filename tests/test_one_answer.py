@@ -12,6 +12,7 @@ from dashboard import staged
 from dashboard.metrics import defection, defection_figures, funnel, stages
 from dashboard.metrics.scope import Filters
 from dashboard.store import Store
+from tests import defection_paths
 
 
 def _defection_spec(cur, version) -> defection.DefectionSpec:
@@ -61,7 +62,7 @@ def test_with_a_stage_column_funnel_and_defection_count_the_same_customers(store
             f"select customer_id, defected, at_risk, defected_how from {version.table('stg_customers')} order by 1"
         ).fetchall()
         counts = funnel.stage_counts(cur, version, funnel.StageSpec(model, Filters())).set_index("role")["customers"]
-        tiles = defection_figures.kpis(cur, version, _defection_spec(cur, version)).set_index("key")["value"]
+        tiles = defection_paths.kpis(cur, version, _defection_spec(cur, version)).set_index("key")["value"]
     assert [r[0] for r in rows if r[1]] == ["S3"] and rows[2][3] == "stage column"
     assert [r[0] for r in rows if r[2]] == ["S2", "S5"]
     assert (counts["defected"], counts["at_risk"]) == (1, 2)
@@ -149,9 +150,9 @@ def test_defection_breakdowns_say_who_left_cannot_be_told_instead_of_zero(store:
         spec = _defection_spec(cur, version)
         assert not staged.load_profile(cur, version).tells_defection
         summary = defection.summary(cur, version, spec)
-        groups = defection_figures.breakdown(cur, version, spec)
-        lost = defection_figures.value_by_reason(cur, version, spec)
-        handling = defection_figures.defection_by_handling(cur, version, spec)
+        groups = defection_paths.breakdown(cur, version, spec)
+        lost = defection_paths.value_by_reason(cur, version, spec)
+        handling = defection_paths.defection_by_handling(cur, version, spec)
     # the same frames where the data tells who left carry the 0 % rows the page used to show
     assert (defection_figures.breakdown_from(summary, spec)["rate"] == 0).all()
     assert groups.empty and handling.empty and (lost["kind"] != "lost").all()

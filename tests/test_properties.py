@@ -23,13 +23,13 @@ from benchmarks.reference import journey as ref_journey
 from benchmarks.reference import overview as ref_overview
 from dashboard.metrics import behaviours as bh
 from dashboard.metrics import defection as d
-from dashboard.metrics import defection_figures as figures
 from dashboard.metrics import funnel, journey_service, overview
 from dashboard.metrics.behaviour_catalogue import default_catalogue
 from dashboard.metrics.journey import JourneySpec
 from dashboard.metrics.scope import Filters
 from dashboard.metrics.stages import DEFAULT_MODEL
 from dashboard.store import Store
+from tests import defection_paths
 
 SETTINGS = settings()  # the profile tests/conftest.py loads: repeatable by default, `--hypothesis-profile=explore`
 START = datetime(2024, 1, 1)
@@ -195,7 +195,7 @@ def test_defection_headline_figures_agree_with_pandas(store, tables):
     version = _publish(store, tables)
     spec = d.DefectionSpec(valuation=d.Valuation(method="simple"))
     with store.cursor() as cur:
-        frame = figures.kpis(cur, version, spec).set_index("key")
+        frame = defection_paths.kpis(cur, version, spec).set_index("key")
     expected = ref_defection.kpis(tables, spec)
     if not frame.loc["lifetime_value", "available"]:
         # no current customer can be valued: the money figures say so rather than show $0

@@ -175,18 +175,6 @@ def test_second_process_gets_one_line_not_a_traceback(tmp_path: Path):
         holder.stdout.close()
 
 
-def test_versions_prepared_by_older_code_are_rebuilt(store: Store):
-    version = store.publish("tiny", tiny_tables())
-    assert store.ensure_prepared(prepared.fingerprint(), prepared.build_all) == []
-    with store.cursor() as cur:
-        cur.execute(f"drop table {version.table('ov_tx_monthly')}")
-        cur.execute("update versions set prepared = 'older code'")
-    assert store.ensure_prepared(prepared.fingerprint(), prepared.build_all) == [version.version_id]
-    with store.cursor() as cur:
-        assert cur.execute(f"select sum(revenue) from {version.table('ov_tx_monthly')}").fetchall()[0][0] == 1610.0
-    assert store.ensure_prepared(prepared.fingerprint(), prepared.build_all) == []
-
-
 def test_kept_tables_hold_their_select_and_only_the_newest_few_stay(store: Store):
     """Editing the stage rules again and again keeps the newest KEPT_PER_PREFIX kept tables, not one per edit forever."""
     version = store.publish("tiny", tiny_tables())

@@ -1,13 +1,19 @@
 """The Defection view's headline figures computed with plain pandas from the raw tables.
 
 Independent of the SQL: it rebuilds each customer's purchase days, windows, annual spend, complaints and the
-rules from the three raw tables, then counts. Only the model formulas (dashboard.metrics.clv) are shared.
+rules from the three raw tables, then counts. The BG/NBD fit checked against publish (fit) is its own: the
+log-likelihood written out and minimised here. The statuses share the app's fitted model and P(alive) formula
+(dashboard.metrics.clv), so their counts can be compared exactly.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
+from scipy.optimize import minimize
+from scipy.special import betaln, gammaln
 
 from benchmarks.reference import staged
 from dashboard.metrics import clv
@@ -121,10 +127,59 @@ def histories(frame: pd.DataFrame, as_of: pd.Timestamp) -> tuple[np.ndarray, np.
     return x, t_x, T
 
 
-def fit(tables: dict[str, pd.DataFrame]) -> clv.BgNbd:
-    """BG/NBD fitted on every buyer's (x, t_x, T) in weeks, rebuilt with pandas."""
+def buyer_histories(tables: dict[str, pd.DataFrame]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every buyer's (x, t_x, T) in weeks, rebuilt with pandas."""
     frame, as_of, _ = customers_with_purchases(tables)
-    return clv.fit_bgnbd(*histories(frame[frame["purchase_days"] > 0], as_of))
+    return histories(frame[frame["purchase_days"] > 0], as_of)
+
+
+@dataclass(frozen=True)
+class Fit:
+    """BG/NBD parameters and the log-likelihood at them, from the independent fit below."""
+
+    r: float
+    alpha: float
+    a: float
+    b: float
+    log_likelihood: float
+    customers: int
+
+
+def bgnbd_log_likelihood(params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> float:
+    """Sum over customers of the BG/NBD log-likelihood (Fader, Hardie and Lee 2005, eq. 6), written out here:
+    L = B(a, b+x)/B(a, b) · Γ(r+x) α^r / (Γ(r) (α+T)^(r+x))
+        + [x > 0] · B(a+1, b+x−1)/B(a, b) · Γ(r+x) α^r / (Γ(r) (α+t_x)^(r+x))."""
+    r, alpha, a, b = params
+    common = gammaln(r + x) - gammaln(r) + r * np.log(alpha) - betaln(a, b)
+    stays = betaln(a, b + x) - (r + x) * np.log(alpha + T)
+    drops = np.full_like(x, -np.inf)
+    repeat = x > 0
+    drops[repeat] = betaln(a + 1, b + x[repeat] - 1) - (r + x[repeat]) * np.log(alpha + t_x[repeat])
+    return float(np.sum(common + np.logaddexp(stays, drops)))
+
+
+def fit(tables: dict[str, pd.DataFrame]) -> Fit:
+    """BG/NBD fitted on every buyer's (x, t_x, T) in weeks, rebuilt with pandas (see fit_histories)."""
+    return fit_histories(*buyer_histories(tables))
+
+
+def fit_histories(x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> Fit:
+    """BG/NBD fitted here: Nelder-Mead (no gradient) on the log-parameters of the log-likelihood above, one customer
+    per row, restarted from its own answer until it stops improving; nothing shared with dashboard.metrics.clv's fit
+    (L-BFGS-B, analytic gradient, histories compressed, parameters bounded)."""
+    x, t_x, T = (np.asarray(v, float) for v in (x, t_x, T))
+
+    def cost(log_params: np.ndarray) -> float:
+        return -bgnbd_log_likelihood(np.exp(log_params), x, t_x, T) / len(x)
+
+    start, best = np.log([1.0, float(np.mean(T)), 1.0, 1.0]), np.inf
+    for _ in range(10):
+        found = minimize(cost, start, method="Nelder-Mead", options={"xatol": 1e-10, "fatol": 1e-13, "maxiter": 20_000})
+        if found.fun >= best - 1e-13:
+            break
+        start, best = found.x, found.fun
+    r, alpha, a, b = (float(v) for v in np.exp(start))
+    return Fit(r, alpha, a, b, -best * len(x), len(x))
 
 
 def statuses(tables: dict[str, pd.DataFrame], spec: DefectionSpec) -> pd.DataFrame:

@@ -559,13 +559,6 @@ class StagedTable:
         whens = " ".join(f"when rowid < {int(f.offset + f.rows)} then {f.row_sql()}" for f in self.files)
         return f"(case {whens} end)"
 
-    def file_sql(self) -> str:
-        """SQL of every staged row's file index (0 for the first file)."""
-        if len(self.files) == 1:
-            return "0"
-        whens = " ".join(f"when rowid < {int(f.offset + f.rows)} then {i}" for i, f in enumerate(self.files))
-        return f"(case {whens} end)"
-
 
 INVALID_ENCODING = "INVALID ENCODING"
 """DuckDB's reject error type for bytes that are not UTF-8."""

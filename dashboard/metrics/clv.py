@@ -43,11 +43,6 @@ def annuity_factor(years: float, discount_rate: float) -> float:
     return (1 - (1 + discount_rate) ** -years) / discount_rate
 
 
-def simple_ltv(annual_margin: float | np.ndarray, years: float, discount_rate: float = 0.0) -> float | np.ndarray:
-    """Lifetime value = annual margin × expected years, each year's margin discounted to today (undiscounted at rate 0)."""
-    return annual_margin * annuity_factor(years, discount_rate)
-
-
 # -- data preparation ----------------------------------------------------------------------
 
 
@@ -337,32 +332,6 @@ def yearly_expected_purchases_if_alive(
         [expected_purchases_if_alive(model, k * unit_per_year, pairs[:, 0], pairs[:, 1]) for k in range(1, years + 1)]
     )
     return distinct[inverse.ravel()]
-
-
-def discounted_purchases(cumulative: np.ndarray, discount_rate: float) -> np.ndarray:
-    """Σ over years k of the purchases expected in year k ÷ (1 + rate)^k, from cumulative yearly expectations."""
-    cumulative = np.atleast_2d(cumulative)
-    yearly = np.diff(cumulative, axis=1, prepend=0.0)
-    factors = (1 + discount_rate) ** -np.arange(1, cumulative.shape[1] + 1)
-    return yearly @ factors
-
-
-def probabilistic_ltv(
-    bg: BgNbd,
-    gg: GammaGamma,
-    x: np.ndarray,
-    t_x: np.ndarray,
-    T: np.ndarray,
-    zbar: np.ndarray,
-    *,
-    years: int,
-    discount_rate: float,
-    margin: float = 1.0,
-    unit_per_year: float = WEEKS_PER_YEAR,
-) -> np.ndarray:
-    """Expected lifetime value over the next `years` years: P(alive) × discounted purchases if alive × spend × margin."""
-    cumulative = yearly_expected_purchases_if_alive(bg, years, x, T, unit_per_year)
-    return p_alive(bg, x, t_x, T) * discounted_purchases(cumulative, discount_rate) * expected_spend(gg, x, zbar) * margin
 
 
 # -- data needs ----------------------------------------------------------------------------

@@ -8,13 +8,11 @@ and for pages that show one figure on its own.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
 from datetime import date
 
 import duckdb
 import pandas as pd
 
-from dashboard import staged
 from dashboard.contract import RELATIONSHIP_STAGES
 from dashboard.formatting import NumberFormat
 from dashboard.metrics import defection, money
@@ -395,97 +393,10 @@ def story(kpi_frame: pd.DataFrame, reason_frame: pd.DataFrame, number_format: Nu
 # -- metric functions (query + derivation) -----------------------------------------------------
 
 
-def kpis(cur: duckdb.DuckDBPyConnection, version: Version, spec: DefectionSpec) -> pd.DataFrame:
-    """The headline figures (see kpis_from), defection read as the version's staged profile allows."""
-    tells = staged.load_profile(cur, version).tells_defection
-    return kpis_from(defection.summary(cur, version, spec), spec, tells_defection=tells)
-
-
-def breakdown(cur: duckdb.DuckDBPyConnection, version: Version, spec: DefectionSpec) -> pd.DataFrame:
-    """Defection and risk by segment, stage and number of behaviours (see breakdown_from)."""
-    tells = staged.load_profile(cur, version).tells_defection
-    return breakdown_from(defection.summary(cur, version, spec), spec, tells_defection=tells)
-
-
-def risk_bound(cur: duckdb.DuckDBPyConnection, version: Version, spec: DefectionSpec) -> pd.DataFrame:
-    """Customers at risk, their revenue at risk and its stated bound (see risk_bound_from)."""
-    return risk_bound_from(defection.summary(cur, version, spec))
-
-
-def reasons(cur: duckdb.DuckDBPyConnection, version: Version, spec: DefectionSpec) -> pd.DataFrame:
-    """Pareto of churn reasons (see reasons_from)."""
-    return reasons_from(defection.summary(cur, version, spec))
-
-
-def value_by_reason(cur: duckdb.DuckDBPyConnection, version: Version, spec: DefectionSpec) -> pd.DataFrame:
-    """Lifetime value lost and revenue at risk by reason (see value_by_reason_from)."""
-    tells = staged.load_profile(cur, version).tells_defection
-    return value_by_reason_from(defection.summary(cur, version, spec), tells_defection=tells)
-
-
-def defection_by_handling(cur: duckdb.DuckDBPyConnection, version: Version, spec: DefectionSpec) -> pd.DataFrame:
-    """Defection rate by complaint handling (see handling_from)."""
-    tells = staged.load_profile(cur, version).tells_defection
-    return handling_from(defection.summary(cur, version, spec), tells_defection=tells)
-
-
 def lifetime_value(cur: duckdb.DuckDBPyConnection, version: Version, spec: DefectionSpec) -> pd.DataFrame:
     """Mean lifetime value of current customers (see lifetime_value_from)."""
     spec = spec.validate()
     return lifetime_value_from(defection.summary(cur, version, spec), spec.valuation)
-
-
-def rates_by_month(cur: duckdb.DuckDBPyConnection, version: Version, spec: DefectionSpec) -> pd.DataFrame:
-    """Monthly defection rates (see rates_by_month_from)."""
-    timeline = defection.timeline(cur, version, spec)
-    return rates_by_month_from(timeline, defection.fit_summary(cur, version), spec.filters)
-
-
-def implied_years(cur: duckdb.DuckDBPyConnection, version: Version, spec: DefectionSpec) -> pd.DataFrame:
-    """Expected years implied by the defection rate (see implied_years_from)."""
-    return implied_years_from(defection.timeline(cur, version, spec))
-
-
-@dataclass(frozen=True)
-class RetentionSpec:
-    """Retention curves by cohort of customers who joined in the same year, quarter or month."""
-
-    base: DefectionSpec = field(default_factory=DefectionSpec)
-    cohort: str = "year"
-
-    def validate(self) -> RetentionSpec:
-        """Self when cohort is year, quarter or month; ValueError otherwise."""
-        if self.cohort not in COHORT_UNITS:
-            raise ValueError(f"cohort must be one of {', '.join(COHORT_UNITS)}")
-        return replace(self, base=self.base.validate())
-
-
-def retention(cur: duckdb.DuckDBPyConnection, version: Version, spec: RetentionSpec) -> pd.DataFrame:
-    """Retention curves by signup cohort (see retention_from)."""
-    spec = spec.validate()
-    tells = staged.load_profile(cur, version).tells_defection
-    return retention_from(defection.timeline(cur, version, spec.base), spec.cohort, tells_defection=tells)
-
-
-@dataclass(frozen=True)
-class ComplaintSpec:
-    """Complaints in the period and the silent customers behind them (silent_per_complaint is an assumption)."""
-
-    base: DefectionSpec = field(default_factory=DefectionSpec)
-    silent_per_complaint: float = defection.SILENT_PER_COMPLAINT
-
-    def validate(self) -> ComplaintSpec:
-        """Self when the multiplier is between 0 and 1,000; ValueError otherwise."""
-        if not 0 <= self.silent_per_complaint <= 1000:
-            raise ValueError("the number of silent customers per complainer must be between 0 and 1,000")
-        return replace(self, base=self.base.validate())
-
-
-def complaints(cur: duckdb.DuckDBPyConnection, version: Version, spec: ComplaintSpec) -> pd.DataFrame:
-    """Complainers and the silent customers behind them (see complaints_from)."""
-    spec = spec.validate()
-    counts = defection.complaint_counts(cur, version, spec.base.filters)
-    return complaints_from(counts, defection.summary(cur, version, spec.base), spec.silent_per_complaint)
 
 
 def lifetime_from(timeline: pd.DataFrame) -> money.Lifetime:

@@ -310,12 +310,6 @@ def stage_table(aggregates: pd.DataFrame, spec: EconomicsSpec, version: Version)
     return frame
 
 
-def stage_economics(cur: duckdb.DuckDBPyConnection, version: Version, spec: EconomicsSpec) -> pd.DataFrame:
-    """The per-stage economics of the window (see stage_table)."""
-    spec = spec.validate()
-    return stage_table(window_economics(cur, version, spec), spec, version)
-
-
 CHECKS: tuple[tuple[str, str, str, str, str, str], ...] = (
     # key, label, short label, kind, the good direction, definition
     (
@@ -417,9 +411,3 @@ def checks_table(aggregates: pd.DataFrame, version: Version) -> pd.DataFrame:
     frame = pd.DataFrame(rows)
     frame.attrs.update({k: aggregates.attrs.get(k) for k in ("window", "previous_window", "has_previous")})
     return frame
-
-
-def five_checks(cur: duckdb.DuckDBPyConnection, version: Version, spec: EconomicsSpec) -> pd.DataFrame:
-    """The five checks of the window against the window before (see checks_table)."""
-    spec = spec.validate()
-    return checks_table(window_economics(cur, version, spec), version)

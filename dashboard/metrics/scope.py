@@ -5,24 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-import pandas as pd
+from dashboard.formatting import as_date  # noqa: F401  (kept here too: filters and metrics read dates with it)
 
 NOT_SET = "(not set)"
 """Label for a blank segment or region, so it can be filtered like any other value."""
-
-
-def as_date(value: object) -> date | None:
-    """value (a date, datetime, timestamp or ISO text) as a date; None when missing or beyond Python's dates (DuckDB
-    holds years up to 294247, pandas' timestamps only 1677 to 2262)."""
-    if value is None:
-        return None
-    try:
-        if isinstance(value, date):  # pandas' microsecond timestamps are dates too, up to year 294247
-            return date(value.year, value.month, value.day)
-        stamp = pd.Timestamp(value)
-        return None if pd.isna(stamp) else date(stamp.year, stamp.month, stamp.day)
-    except (ValueError, TypeError, OverflowError, NotImplementedError):
-        return None
 
 
 def month_start(value: date) -> date:

@@ -67,10 +67,8 @@ def current(store: Store, dataset: str) -> Definitions | None:
 
 def restage(store: Store, dataset: str, new: Definitions) -> list[int]:
     """Save new definitions for dataset and rebuild the staged and prepared tables of each of its versions; their ids."""
-    from dashboard.metrics.prepared import build_all
-
     store.set_setting(dataset, definitions.SETTING, new.validate().to_setting())
     ids = [v.version_id for v in store.versions(dataset)]
     for version_id in ids:
-        store.rebuild_prepared(version_id, build_all)
+        store.rebuild_prepared(version_id)  # the registered prepare step: staged first, then every view's
     return ids

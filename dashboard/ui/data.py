@@ -12,17 +12,17 @@ import streamlit as st
 
 from dashboard import config, sample
 from dashboard.ingest import uploads
-from dashboard.metrics import drivers, prepared
+from dashboard.metrics import drivers, prepared  # noqa: F401  (prepared registers the prepare step publish runs)
 from dashboard.store import Store, Version
 
 
 @st.cache_resource(show_spinner="Opening the database…")
 def _open_store(path: str) -> Store:
-    """The Store for path: sample published into an empty database, prepared tables up to date, file access restricted."""
+    """The Store for path: sample published into an empty database, file access restricted; versions built under an
+    older prepared schema are left for `python -m dashboard upgrade` (a page says so), never rebuilt on a request."""
     store = Store(path)
     if config.autoload_sample() and not store.dataset_names():
         sample.publish(store)
-    store.ensure_prepared(prepared.fingerprint(), prepared.build_all)
     store.restrict([config.upload_dir(), config.SAMPLE_DIR])
     uploads.sweep(config.upload_dir())  # once per server process: copies left by earlier processes (killed publishes)
     return store

@@ -83,6 +83,13 @@ def page(title: str, *, needs_data: bool = True, intro: str | None = None) -> Pa
     st.stop()  # reached only if the section failed (it has stopped the page already)
 
 
+OUT_OF_DATE = (
+    "This dataset's prepared tables were built by an older CX Lens: an admin rebuilds them under Data → Datasets → "
+    "Upgrade, or run `python -m dashboard upgrade`."
+)
+"""The one line a page shows instead of its figures while the active version is out of date."""
+
+
 def _page(title: str, *, needs_data: bool, intro: str | None) -> PageContext:
     try:
         store = data.get_store()
@@ -95,6 +102,9 @@ def _page(title: str, *, needs_data: bool, intro: str | None) -> PageContext:
     st.sidebar.divider()
     dataset = _dataset_picker(store)
     version = store.active_version(dataset) if dataset else None
+    out_of_date = version is not None and version.version_id in store.out_of_date(dataset)
+    if out_of_date:
+        version = None  # its prepared tables are from an older schema: nothing on this page reads them
     filters = Filters()
     comparison = compare.NO_COMPARISON
     if version:
@@ -112,6 +122,8 @@ def _page(title: str, *, needs_data: bool, intro: str | None) -> PageContext:
         view_context.show(ViewContext(version, filters, comparison))
     else:
         view_context.forget()
+    if out_of_date:
+        st.warning(OUT_OF_DATE, icon=":material/update:")
     if intro:
         st.caption(intro)
     number_format = _number_format(store, dataset)
@@ -122,7 +134,8 @@ def _page(title: str, *, needs_data: bool, intro: str | None) -> PageContext:
         report.start(title, ViewContext(version, filters, comparison).line())
     ctx = PageContext(store, dataset, version, filters, number_format, presenting, comparison)
     if needs_data and version is None:
-        empty_state(store)
+        if not out_of_date:
+            empty_state(store)
         st.stop()
     return ctx
 

@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import export
-from dashboard.charts import export as chart_export
+from dashboard.charts import theme
 from dashboard.formatting import NumberFormat
 from dashboard.metrics.compare import Change, Comparison
 from dashboard.ui import context, present, report
@@ -68,27 +68,14 @@ def table(data: object, **options) -> object:
 
 
 def chart(fig: go.Figure, key: str | None = None, **plotly_kwargs) -> object:
-    """A plotly figure at full width (larger type in presentation mode), a PNG download, and a place in the report."""
+    """A plotly figure at full width (larger type in presentation mode) and a place in the report; its toolbar's camera
+    saves it as a PNG in the browser, named like the page's other exports (no server-side renderer needed)."""
     if (page_report := report.current()) is not None:
         page_report.figure(fig)
-    presenting = present.presenting()
-    if presenting:
+    if present.presenting():
         fig = present.enlarged(fig)
-    event = st.plotly_chart(fig, width="stretch", key=key, config={"displaylogo": False}, **plotly_kwargs)
-    if key and not presenting:
-        view = context.current()
-        st.download_button(
-            "PNG",
-            data=lambda: chart_export.png_bytes(view.stamped(fig) if view is not None else fig),
-            file_name=f"{context.file_name(key)}.png",
-            mime="image/png",
-            key=f"{key}__png",
-            type="tertiary",
-            icon=":material/image:",
-            help="Download this chart as a PNG image (1600 px wide).",
-            on_click="ignore",
-        )
-    return event
+    config = theme.toolbar(context.file_name(key or "chart"))
+    return st.plotly_chart(fig, width="stretch", key=key, config=config, **plotly_kwargs)
 
 
 EXCEL_MAX_ROWS = 1_048_575

@@ -91,7 +91,6 @@ def test_presentation_mode_at_projector_sizes(story_server, browser: Browser, wi
     expect(page.get_by_test_id("stSidebar")).to_be_hidden()
     expect(page.get_by_role("button", name="Exit presentation")).to_be_visible()
     expect(page.get_by_role("textbox", name="Notes")).to_have_count(0)
-    expect(page.get_by_role("button", name="PNG", exact=True)).to_have_count(0)
     expect(page.locator('[data-testid="stMetric"]')).to_have_count(8)
     screenshot(page, f"story-present-step1-{width}x{height}")
 

@@ -1051,6 +1051,7 @@ def _show_last_publish() -> None:
 def render_datasets(ctx: PageContext) -> None:
     """Every dataset with its versions, source files and row counts; activate, rename and delete with confirmation."""
     store, fmt = ctx.store, ctx.number_format
+    _upgrade(ctx)
     datasets = store.datasets()
     if datasets.empty:
         st.info("No dataset yet: upload files in the Upload section.", icon=":material/inbox:")
@@ -1120,6 +1121,44 @@ def render_datasets(ctx: PageContext) -> None:
     if ctx.presenting or not auth.can(Action.PUBLISH):
         return
     _dataset_actions(ctx, chosen, version, active)
+
+
+def _upgrade(ctx: PageContext) -> None:
+    """How many versions have prepared tables of an older schema; for an admin, the button that rebuilds them, with one
+    line per version (name, tables, seconds) as each is done."""
+    message = st.session_state.pop("d_upgraded", None)
+    if message:
+        st.success(message, icon=":material/check_circle:")
+    stale = ctx.store.out_of_date()
+    if not stale:
+        return
+    st.warning(
+        f"{len(stale)} {'versions have' if len(stale) != 1 else 'version has'} prepared tables built by an older CX Lens: their "
+        "pages show nothing until they are rebuilt.",
+        icon=":material/update:",
+    )
+    if ctx.presenting or not auth.can(Action.UPGRADE):
+        st.caption("An admin can rebuild them here, or run `python -m dashboard upgrade` on the server.")
+        return
+    pressed = st.button("Upgrade", key="d_upgrade", icon=":material/update:", help="Rebuild the prepared tables")
+    if not pressed or not auth.require(Action.UPGRADE):
+        return
+    bar = st.progress(0.0, text=f"rebuilding {len(stale)} versions…")
+    lines = st.container()
+
+    def progress(done, i: int, n: int) -> None:
+        lines.write(markdown_text(f"{done.label}: {done.tables} tables, {done.seconds:.1f} s"))
+        bar.progress(i / n, text=f"{i} of {n} versions rebuilt")
+
+    try:
+        done = ctx.store.upgrade(progress)
+    except StoreError as exc:
+        st.error(f"Upgrade stopped: {exc}", icon=":material/error:")
+        return
+    data.clear_caches()
+    said = "; ".join(f"{d.label}: {d.tables} tables, {d.seconds:.1f} s" for d in done)
+    st.session_state["d_upgraded"] = markdown_text(f"Rebuilt {len(done)} version{'s' if len(done) != 1 else ''}: {said}.")
+    st.rerun()
 
 
 def _dataset_actions(ctx: PageContext, dataset: str, version, active) -> None:
