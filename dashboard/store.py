@@ -18,6 +18,7 @@ import pandas as pd
 import pyarrow as pa
 
 from dashboard import config, contract
+from dashboard.sql import Sql, sql
 
 SCHEMA_VERSION = 1
 _DATASET_NAME = re.compile(r"^[\w][\w .\-()]{0,59}$")
@@ -60,14 +61,6 @@ class StoreError(RuntimeError):
 
 class DatabaseBusy(StoreError):
     """Another process holds the database file."""
-
-
-@dataclass(frozen=True)
-class SqlSource:
-    """A table to publish given as a select statement with parameters."""
-
-    sql: str
-    params: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -320,7 +313,7 @@ class Store:
     def publish(
         self,
         dataset: str,
-        tables: Mapping[str, pd.DataFrame | pa.Table | SqlSource],
+        tables: Mapping[str, pd.DataFrame | pa.Table | Sql],
         *,
         source_files: list[Mapping[str, Any]] | None = None,
         note: str = "",
@@ -328,7 +321,7 @@ class Store:
         prepare: Callable[[duckdb.DuckDBPyConnection, Version], None] | None = None,
         progress: Callable[[str, float], None] | None = None,
         cursor: duckdb.DuckDBPyConnection | None = None,
-        stage: Callable[[duckdb.DuckDBPyConnection, str], Mapping[str, SqlSource | Prebuilt]] | None = None,
+        stage: Callable[[duckdb.DuckDBPyConnection, str], Mapping[str, Sql | Prebuilt]] | None = None,
     ) -> Version:
         """Store tables as a new version of dataset in one transaction; the previous version stays active until it commits.
 
@@ -442,10 +435,12 @@ class Store:
                 raise
         self._written()
 
-    def materialise(self, version: Version, prefix: str, sql: str, params: list | tuple = ()) -> str:
-        """The qualified name of a table in version's schema that holds sql's result: built on first use and kept
+    def materialise(self, version: Version, prefix: str, query: Sql) -> str:
+        """The qualified name of a table in version's schema that holds query's result: built on first use and kept
         (dropped with the version, or when its prepared tables are rebuilt), so a per-customer select that many
-        queries join is computed once. The name carries a digest of sql and params; the newest KEPT_PER_PREFIX stay."""
+        queries join is computed once. The name carries a digest of the text and params; the newest KEPT_PER_PREFIX
+        stay."""
+        sql, params = query
         if not re.fullmatch(r"[a-z][a-z0-9_]{0,20}", prefix):
             raise StoreError(f"bad table prefix {prefix!r}")
         digest = hashlib.sha256(json.dumps([sql, list(params)], default=str).encode()).hexdigest()[:16]
@@ -601,7 +596,7 @@ def _create_table(
     cur: duckdb.DuckDBPyConnection,
     schema: str,
     spec: contract.Table,
-    source: pd.DataFrame | pa.Table | SqlSource | Prebuilt | None,
+    source: pd.DataFrame | pa.Table | Sql | Prebuilt | None,
 ) -> tuple[str, ...]:
     """Create schema.<table> with every contract column (nulls where the source has none); return the source's columns."""
     target = f'"{schema}"."{spec.name}"'
@@ -617,8 +612,8 @@ def _create_table(
         cols = ", ".join(f'cast(null as {c.sql_type}) as "{c.name}"' for c in spec.columns)
         cur.execute(f"create table {target} as select {cols} where false")
         return ()
-    if isinstance(source, SqlSource):
-        relation_sql, params = f"({source.sql})", list(source.params)
+    if isinstance(source, Sql):
+        relation_sql, params = sql("({})", source)
         available = [d[0] for d in cur.execute(f"select * from {relation_sql} where false", params).description]
     else:
         view = f"_publish_{spec.name}"

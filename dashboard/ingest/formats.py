@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import duckdb
 
 from dashboard import contract
-from dashboard.ingest.sql import Sql, join, lit, sql
+from dashboard.sql import Sql, join, lit, sql
 
 TEXT, INTEGER, FLOAT, BOOL, DATE, TIMESTAMP, OTHER = "text", "integer", "float", "bool", "date", "timestamp", "other"
 TIME, DURATION = "time", "duration"

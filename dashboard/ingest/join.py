@@ -19,7 +19,7 @@ from dashboard.ingest.errors import IngestError
 from dashboard.ingest.joinspec import JOIN, LOOKUP, JoinSpec
 from dashboard.ingest.report import BLOCKING, NOTE, WARNING, Example, Problem, n, verb
 from dashboard.ingest.sources import SourceFile
-from dashboard.ingest.sql import Sql, ident
+from dashboard.sql import Sql, ident
 
 STAGING_DB = "cxlens_staging"  # stage.STAGING_DB (stage imports the mapping, which imports the join spec)
 EXAMPLES = 5

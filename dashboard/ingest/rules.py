@@ -12,7 +12,7 @@ from datetime import date
 from dashboard import contract
 from dashboard.ingest import formats
 from dashboard.ingest.errors import IngestError
-from dashboard.ingest.sql import Sql, lit, sql
+from dashboard.sql import Sql, lit, sql
 
 FLAG_KINDS = {
     "equals": "equals",

@@ -18,7 +18,7 @@ import duckdb
 from dashboard.ingest import encoding as enc
 from dashboard.ingest import excel, limits, sniff, uploads
 from dashboard.ingest.errors import IngestError, NotUtf8
-from dashboard.ingest.sql import Sql
+from dashboard.sql import Sql
 
 NULL_MARK = "\x01\x02"
 """What DuckDB would read as NULL in a CSV: a value no file holds, so an empty field reads as '' and a missing one as NULL."""

@@ -21,8 +21,8 @@ from dashboard.ingest.mapping import TableMapping
 from dashboard.ingest.report import BLOCKING, Example, Problem
 from dashboard.ingest.rules import rule_sql, target_type_of
 from dashboard.ingest.sources import SourceFile, read_error_message
-from dashboard.ingest.sql import Sql, ident, join, lit, sql
 from dashboard.ingest.vocab import vocabulary_for
+from dashboard.sql import Sql, ident, join, lit, sql
 
 STAGING_DB = "cxlens_staging"
 """The in-memory database attached to the store's connection that holds staged tables."""

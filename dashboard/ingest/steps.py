@@ -32,7 +32,7 @@ import pyarrow.parquet as pq
 
 from dashboard.ingest.errors import IngestError
 from dashboard.ingest.sources import SourceFile
-from dashboard.ingest.sql import ident
+from dashboard.sql import ident
 
 OWN = ("ts", "time", "wait_s", "handle_s", "abandoned")
 """What a step can read from its own file column."""

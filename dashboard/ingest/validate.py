@@ -20,8 +20,8 @@ from dashboard.ingest.mapping import SATISFACTION_SCALES
 from dashboard.ingest.report import BLOCKING, NOTE, WARNING, Example, FileSummary, Problem, Report, TableReport, n, verb
 from dashboard.ingest.sniff import DELIMITERS, FORMAT_LABELS
 from dashboard.ingest.sources import SourceFile
-from dashboard.ingest.sql import ident
 from dashboard.ingest.stage import Check, StagedFile, StagedTable, TablePlan
+from dashboard.sql import ident
 
 MAX_BAD_SHARE = 0.01
 """Default: a required column whose unreadable values exceed this share of rows blocks the publish."""
