@@ -167,6 +167,21 @@ def list_item(items: Sql | str, index: Sql | str) -> Sql:
     return sql("{}[{}]", items, index)
 
 
+def list_transform(items: Sql | str, var: str, expr: Sql | str) -> Sql:
+    """The list of expr for each element of items (named var in expr), in order."""
+    if not _IDENT.fullmatch(var):
+        raise ValueError(f"bad lambda variable {var!r}")
+    return sql(f"list_transform({{}}, lambda {var}: {{}})", items, expr)
+
+
+def struct_of(**fields: Sql | str) -> Sql:
+    """A struct value with the named fields (DuckDB's {'name': value, ...}); read a field as value.name."""
+    for name in fields:
+        if not _IDENT.fullmatch(name):
+            raise ValueError(f"bad field name {name!r}")
+    return Sql("{") + join([sql(f"'{name}': {{}}", value) for name, value in fields.items()]) + Sql("}")
+
+
 def unnest(items: Sql | str) -> Sql:
     """One row per element of a list."""
     return sql("unnest({})", items)

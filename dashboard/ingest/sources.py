@@ -18,7 +18,7 @@ import duckdb
 from dashboard.ingest import encoding as enc
 from dashboard.ingest import excel, limits, sniff, uploads
 from dashboard.ingest.errors import IngestError, NotUtf8
-from dashboard.sql import Sql
+from dashboard.sql import Sql, join, lit, sql
 
 NULL_MARK = "\x01\x02"
 """What DuckDB would read as NULL in a CSV: a value no file holds, so an empty field reads as '' and a missing one as NULL."""
@@ -141,25 +141,25 @@ class SourceFile:
         """
         if self.format == sniff.CSV:
             names = [*self.columns, f"c{len(self.headers)}"]  # one more than the header: rows with an extra field show there
-            options = (
-                "header = ?, auto_detect = false, delim = ?, quote = '\"', escape = '\"', columns = ?, "
-                "null_padding = true, nullstr = ?, max_line_size = 10000000"
-            )
-            if self.quoted_breaks:
-                options += ", parallel = false"
-            params: list = [
-                str(self.read_path),
-                self.row_base == 2,
-                self._duckdb_delimiter(),
-                dict.fromkeys(names, "VARCHAR"),
-                NULL_MARK,
+            options = [
+                sql("header = {}", lit(self.row_base == 2)),
+                "auto_detect = false",
+                sql("delim = {}", lit(self._duckdb_delimiter())),
+                "quote = '\"'",
+                "escape = '\"'",
+                sql("columns = {}", lit(dict.fromkeys(names, "VARCHAR"))),
+                "null_padding = true",
+                sql("nullstr = {}", lit(NULL_MARK)),
+                "max_line_size = 10000000",
             ]
+            if self.quoted_breaks:
+                options.append("parallel = false")
             if rejects:
-                options += ", store_rejects = true, rejects_table = ?, rejects_scan = ?"
-                params += list(rejects)
+                table, scan = rejects
+                options += ["store_rejects = true", sql("rejects_table = {}", lit(table)), sql("rejects_scan = {}", lit(scan))]
             elif lenient:
-                options += ", ignore_errors = true"
-            return Sql(f"read_csv(?, {options})", tuple(params))
+                options.append("ignore_errors = true")
+            return sql("read_csv({}, {})", lit(str(self.read_path)), join(options))
         if self.format == sniff.EXCEL:
             return Sql("read_parquet(?)", (str(self.read_path),))
         alias = ", ".join(self.columns)
