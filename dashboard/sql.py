@@ -71,7 +71,7 @@ def lit(value: object) -> Sql:
 def sql(template: str, *parts: Sql | str, **named: Sql | str) -> Sql:
     """Fill each {} of template with the next part and each {name} with named[name]; parameters follow the text order."""
     pieces = _HOLE.split(template)
-    text, params, position = [pieces[0]], [], 0
+    text, values, position = [pieces[0]], [], 0
     for name, after in zip(pieces[1::2], pieces[2::2], strict=True):
         if name is None:
             if position >= len(parts):
@@ -83,10 +83,10 @@ def sql(template: str, *parts: Sql | str, **named: Sql | str) -> Sql:
             raise ValueError(f"no part named {name!r}")
         fragment = as_sql(part)
         text += [fragment.text, after]
-        params.extend(fragment.params)
+        values += fragment.params
     if position != len(parts):
         raise ValueError(f"template has {position} placeholders for {len(parts)} parts")
-    return Sql("".join(text), tuple(params))
+    return Sql("".join(text), tuple(values))
 
 
 def join(parts: Iterable[Sql | str], separator: str = ", ") -> Sql:
@@ -190,3 +190,14 @@ def unnest(items: Sql | str) -> Sql:
 def days_between(start: Sql | str, end: Sql | str) -> Sql:
     """Whole days from the date start to the date end (end − start; for dates, calendar and elapsed days agree)."""
     return sql("date_diff('day', {}, {})", start, end)
+
+
+def month_boundaries(start: Sql | str, end: Sql | str) -> Sql:
+    """Calendar months from start's month to end's month (0 within one month; DuckDB's datediff('month') on the month
+    starts)."""
+    return sql("datediff('month', date_trunc('month', {}), {})", start, end)
+
+
+def list_position(items: Sql | str, item: Sql | str) -> Sql:
+    """The 1-based position of item in the list items (null when absent)."""
+    return sql("list_position({}, {})", items, item)

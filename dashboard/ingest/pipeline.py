@@ -42,7 +42,7 @@ from dashboard.ingest.stage import (
     stage_table,
 )
 from dashboard.ingest.validate import Options, label_counts, rejected_rows, validate
-from dashboard.sql import Sql, ident, join, sql
+from dashboard.sql import Sql, ident, in_list, join, lit, sql
 from dashboard.store import Prebuilt, Store, StoreError, Version, check_dataset_name
 
 TABLES = tuple(contract.TABLES)
@@ -583,7 +583,7 @@ class Upload:
             return pd.DataFrame()
         select = self._table_select(table, with_row=True)
         with self.store.progress_cursor() as cur:
-            frame = cur.execute(f"select * from ({select.text}) order by _i limit ?", [*select.params, rows]).df()
+            frame = cur.execute(*sql("select * from ({}) order by _i limit {}", select, lit(rows))).df()
         frame.insert(0, "row", frame.pop("_row"))
         return frame.drop(columns=["_i"])
 
@@ -791,11 +791,7 @@ class Upload:
             changes = {raw: final for raw, final in self._resolved_labels(cur, table, target).items() if raw != final}
             if changes:
                 case = vocab.mapping_sql(ident(target), changes)
-                marks = ", ".join("?" for _ in changes)
-                cur.execute(
-                    f"update {name} set {ident(target)} = {case.text} where {ident(target)} in ({marks})",
-                    [*case.params, *changes],
-                )
+                cur.execute(*sql(f"update {name} set {ident(target)} = {{}} where {{}}", case, in_list(ident(target), changes)))
         if table == "customers":
             cur.execute(
                 f"""

@@ -414,7 +414,7 @@ def sample(cur: duckdb.DuckDBPyConnection, source: SourceFile, rows: int = 20_00
     cols = ", ".join(source.columns)
     relation = source.relation(lenient=True)
     try:
-        return cur.execute(f"select {cols} from {relation.text} limit ?", [*relation.params, rows]).fetchall()
+        return cur.execute(*sql(f"select {cols} from {{}} limit {{}}", relation, lit(rows))).fetchall()
     except duckdb.Error as exc:
         if "Invalid unicode" in str(exc) and source.format == sniff.CSV:
             raise NotUtf8(read_error_message(source, exc)) from None

@@ -12,7 +12,7 @@ import pandas as pd
 from dashboard.metrics import stages
 from dashboard.metrics.scope import Filters
 from dashboard.metrics.stages import CODE, DEFAULT_MODEL, LADDER, OFF_RAMPS, ROLES, StageModel
-from dashboard.sql import Sql, group_by_all, list_count, list_filter, list_max, lit, sql
+from dashboard.sql import Sql, group_by_all, list_contains, list_count, list_filter, list_max, lit, month_boundaries, sql
 from dashboard.store import Version
 
 TOP_VALUES = 25
@@ -198,7 +198,7 @@ def cohorts(cur: duckdb.DuckDBPyConnection, version: Version, spec: CohortSpec) 
              cohort as (
                  select cast(date_trunc('month', s.lead_date) as date) as cohort,
                         case when s.r_{spec.target} <= s.day_d
-                             then datediff('month', date_trunc('month', s.lead_date), s.r_{spec.target}) end as months,
+                             then {month_boundaries("s.lead_date", f"s.r_{spec.target}")} end as months,
                         s.day_d as as_of
                  from s
                  where s.lead_date is not null
@@ -418,16 +418,17 @@ def unmatched_labels(cur: duckdb.DuckDBPyConnection, version: Version, spec: Sta
     if not version.has("customers", "stage"):
         return pd.DataFrame(columns=["label", "customers"])
     known = sorted({label for role in ROLES for label in stages.stage_labels(model, role)})
-    return cur.execute(
+    query = sql(
         f"""
         select any_value(stage_raw) as label, count(*) as customers
         from {version.table("fn_customers")}
-        where stage_label is not null and not list_contains(cast(? as varchar[]), stage_label)
+        where stage_label is not null and not {{}}
         group by stage_label
         order by customers desc, label
         """,
-        [known],
-    ).df()
+        list_contains(sql("cast({} as varchar[])", lit(known)), "stage_label"),
+    )
+    return cur.execute(*query).df()
 
 
 def sales_headline(steps: pd.DataFrame) -> pd.DataFrame:
