@@ -107,6 +107,11 @@ def ident(name: str) -> str:
     return f'"{name}"'
 
 
+def row_of(*values: object) -> Sql:
+    """A parenthesised row of values, each a parameter: `(?, ?, ...)` (for insert ... values)."""
+    return sql("({})", join([lit(v) for v in values]))
+
+
 def where_all(conditions: Iterable[Sql | str]) -> Sql:
     """Conditions joined by `and` (`true` when there are none)."""
     conditions = list(conditions)

@@ -18,7 +18,7 @@ import pandas as pd
 import pyarrow as pa
 
 from dashboard import config, contract
-from dashboard.sql import Sql, sql
+from dashboard.sql import Sql, in_list, lit, row_of, sql
 
 SCHEMA_VERSION = 1
 _DATASET_NAME = re.compile(r"^[\w][\w .\-()]{0,59}$")
@@ -365,29 +365,32 @@ class Store:
                 version = Version(version_id, dataset, number, now, row_counts, columns, tuple(source_files or ()), note)
                 report("preparing views", 3 / 4)
                 prepare(cur, version)
+                row = row_of(
+                    version_id,
+                    dataset,
+                    number,
+                    now,
+                    json.dumps(row_counts),
+                    json.dumps({k: list(v) for k, v in columns.items()}),
+                    json.dumps(list(source_files or []), default=str),
+                    note,
+                    fingerprint,
+                )
                 cur.execute(
-                    """
+                    *sql(
+                        """
                     insert into versions (version_id, dataset, number, created_at, row_counts, columns,
                                           source_files, note, prepared)
-                    values (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    values {}
                     """,
-                    [
-                        version_id,
-                        dataset,
-                        number,
-                        now,
-                        json.dumps(row_counts),
-                        json.dumps({k: list(v) for k, v in columns.items()}),
-                        json.dumps(list(source_files or []), default=str),
-                        note,
-                        fingerprint,
-                    ],
+                        row,
+                    )
                 )
                 exists = cur.execute("select count(*) from datasets where name = ?", [dataset]).fetchall()[0][0]
                 if not exists:
-                    cur.execute("insert into datasets values (?, ?, ?)", [dataset, version_id if activate else None, now])
+                    cur.execute(*sql("insert into datasets values {}", row_of(dataset, version_id if activate else None, now)))
                 elif activate:
-                    cur.execute("update datasets set active_version = ? where name = ?", [version_id, dataset])
+                    cur.execute(*_activate(dataset, version_id))
                 cur.execute("commit")
             except BaseException as exc:
                 _rollback(cur)
@@ -421,14 +424,19 @@ class Store:
             cur.execute("begin transaction")
             try:
                 derived = cur.execute(
-                    "select table_name from duckdb_tables() where schema_name = ? and table_name not in (?, ?, ?)",
-                    [version.schema, *contract.TABLES],
+                    *sql(
+                        "select table_name from duckdb_tables() where schema_name = {} and not {}",
+                        lit(version.schema),
+                        in_list("table_name", contract.TABLES),
+                    )
                 ).fetchall()
                 for (table,) in derived:
                     cur.execute(f"drop table {version.table(table)}")
                 prepare(cur, version)
                 if fingerprint is not None:
-                    cur.execute("update versions set prepared = ? where version_id = ?", [fingerprint, version_id])
+                    cur.execute(
+                        *sql("update versions set prepared = {} where version_id = {}", lit(fingerprint), lit(version_id))
+                    )
                 cur.execute("commit")
             except BaseException:
                 _rollback(cur)
@@ -454,19 +462,22 @@ class Store:
 
     def _prune_kept(self, version: Version, prefix: str, cur: duckdb.DuckDBPyConnection) -> None:
         """Drop all but the KEPT_PER_PREFIX newest kept tables of prefix in version (older rule sets, older catalogues)."""
-        names = cur.execute(
-            "select table_name from duckdb_tables() where schema_name = ? and regexp_full_match(table_name, ?) "
+        query = sql(
+            "select table_name from duckdb_tables() where schema_name = {} and regexp_full_match(table_name, {}) "
             "order by table_oid desc",
-            [version.schema, re.escape(prefix) + "_[0-9a-f]{16}"],
-        ).fetchall()
+            lit(version.schema),
+            lit(re.escape(prefix) + "_[0-9a-f]{16}"),
+        )
+        names = cur.execute(*query).fetchall()
         for (old,) in names[KEPT_PER_PREFIX:]:
             cur.execute(f"drop table if exists {version.table(old)}")
 
     def _has_table(self, version: Version, name: str, cur: duckdb.DuckDBPyConnection | None = None) -> bool:
         with nullcontext(cur) if cur is not None else self.cursor() as c:
-            found = c.execute(
-                "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?", [version.schema, name]
-            ).fetchall()
+            query = sql(
+                "select count(*) from duckdb_tables() where schema_name = {} and table_name = {}", lit(version.schema), lit(name)
+            )
+            found = c.execute(*query).fetchall()
         return found[0][0] > 0
 
     def activate(self, dataset: str, version_id: int) -> None:
@@ -475,7 +486,7 @@ class Store:
         if version.dataset != dataset:
             raise StoreError(f"version {version_id} belongs to {version.dataset!r}, not {dataset!r}")
         with self.write_lock, self.cursor() as cur:
-            cur.execute("update datasets set active_version = ? where name = ?", [int(version_id), dataset])
+            cur.execute(*_activate(dataset, int(version_id)))
         self._written()
 
     def delete_version(self, version_id: int) -> None:
@@ -486,14 +497,16 @@ class Store:
             try:
                 cur.execute(f'drop schema if exists "{version.schema}" cascade')
                 cur.execute("delete from versions where version_id = ?", [int(version_id)])
-                cur.execute(
+                query = sql(
                     """
                     update datasets set active_version = (
-                        select max(version_id) from versions where dataset = ?
-                    ) where name = ? and active_version = ?
+                        select max(version_id) from versions where dataset = {dataset}
+                    ) where name = {dataset} and active_version = {dropped}
                     """,
-                    [version.dataset, version.dataset, int(version_id)],
+                    dataset=lit(version.dataset),
+                    dropped=lit(int(version_id)),
                 )
+                cur.execute(*query)
                 cur.execute("commit")
             except BaseException:
                 _rollback(cur)
@@ -528,7 +541,7 @@ class Store:
             cur.execute("begin transaction")
             try:
                 for table, col in (("datasets", "name"), ("versions", "dataset"), ("settings", "dataset")):
-                    cur.execute(f"update {table} set {col} = ? where {col} = ?", [new, old])
+                    cur.execute(*sql(f"update {table} set {col} = {{}} where {col} = {{}}", lit(new), lit(old)))
                 cur.execute("commit")
             except BaseException:
                 _rollback(cur)
@@ -542,7 +555,7 @@ class Store:
 
         def read() -> list[tuple]:
             with self.cursor() as cur:
-                return cur.execute("select value from settings where dataset = ? and key = ?", [dataset, key]).fetchall()
+                return cur.execute(*sql("select value from settings where {}", _setting(dataset, key))).fetchall()
 
         rows = self._remember(("setting", dataset, key), read)
         row = rows[0] if rows else None
@@ -554,8 +567,8 @@ class Store:
         with self.write_lock, self.cursor() as cur:
             cur.execute("begin transaction")
             try:
-                cur.execute("delete from settings where dataset = ? and key = ?", [dataset, key])
-                cur.execute("insert into settings values (?, ?, ?, ?)", [dataset, key, payload, datetime.now()])
+                cur.execute(*sql("delete from settings where {}", _setting(dataset, key)))
+                cur.execute(*sql("insert into settings values {}", row_of(dataset, key, payload, datetime.now())))
                 cur.execute("commit")
             except BaseException:
                 _rollback(cur)
@@ -565,16 +578,27 @@ class Store:
     def delete_setting(self, dataset: str, key: str) -> None:
         """Remove the value stored for dataset under key."""
         with self.write_lock, self.cursor() as cur:
-            cur.execute("delete from settings where dataset = ? and key = ?", [dataset, key])
+            cur.execute(*sql("delete from settings where {}", _setting(dataset, key)))
         self._written()
 
     def setting_keys(self, dataset: str, prefix: str = "") -> list[str]:
         """Keys stored for dataset that start with prefix, sorted."""
         with self.cursor() as cur:
-            rows = cur.execute(
-                "select key from settings where dataset = ? and starts_with(key, ?) order by key", [dataset, prefix]
-            ).fetchall()
+            query = sql(
+                "select key from settings where dataset = {} and starts_with(key, {}) order by key", lit(dataset), lit(prefix)
+            )
+            rows = cur.execute(*query).fetchall()
         return [r[0] for r in rows]
+
+
+def _setting(dataset: str, key: str) -> Sql:
+    """The condition picking one setting row."""
+    return sql("dataset = {} and key = {}", lit(dataset), lit(key))
+
+
+def _activate(dataset: str, version_id: int) -> Sql:
+    """The statement making version_id the dataset's active version."""
+    return sql("update datasets set active_version = {} where name = {}", lit(version_id), lit(dataset))
 
 
 def _version_from_row(row: tuple) -> Version:

@@ -277,15 +277,19 @@ def _file_checks(
         if not count:
             continue
         message, action = _check_message(plan.table, check, count, f.rows, plan, source)
-        failing = (
-            f"select {f.row_sql()} as r, _src as s, rowid as k from {staged.name} where {f.where()} and (_problems & ?) <> 0"
+        failing = sql(
+            "select {} as r, _src as s, rowid as k from {} where {} and (_problems & {}) <> 0",
+            Sql(f.row_sql()),
+            Sql(staged.name),
+            Sql(f.where()),
+            lit(check.mask),
         )
-        examples_sql = f"{failing} order by rowid limit ?"
+        examples_sql = sql("{} order by rowid limit {}", failing, lit(EXAMPLES))
         if isinstance(source, steps.LongSource) and source.wide is not None:  # the steps of a row share its row number
-            (rows_of,) = cur.execute(f"select count(distinct r) from ({failing})", [check.mask]).fetchone()
+            (rows_of,) = cur.execute(*sql("select count(distinct r) from ({})", failing)).fetchone()
             message += f" (the steps of {n(rows_of, 'row')} of {source.wide.name})"
-            examples_sql = f"select r, arg_min(s, k) from ({failing}) group by r order by min(k) limit ?"
-        samples = [row[:2] for row in cur.execute(examples_sql, [check.mask, EXAMPLES]).fetchall()]
+            examples_sql = sql("select r, arg_min(s, k) from ({}) group by r order by min(k) limit {}", failing, lit(EXAMPLES))
+        samples = [row[:2] for row in cur.execute(*examples_sql).fetchall()]
         examples = []
         for row_number, src in samples:
             value = _source_values(source, src, check.columns)
