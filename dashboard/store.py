@@ -208,10 +208,12 @@ class Store:
         with self._progress_lock:
             yield self._progress_cursor
 
-    def query_df(self, sql: str, params: list | tuple | dict | None = None) -> pd.DataFrame:
-        """Run one parameterised query on its own cursor and return the result as a DataFrame."""
+    def query_df(self, sql: str | Sql, params: list | tuple | dict | None = None) -> pd.DataFrame:
+        """Run one parameterised query (an Sql block, or text and its parameters) on its own cursor; its rows as a
+        DataFrame."""
+        text, values = sql if isinstance(sql, Sql) else (sql, params or [])
         with self.cursor() as cur:
-            return cur.execute(sql, params or []).df()
+            return cur.execute(text, values).df()
 
     def restrict(self, allowed_dirs: list[str | Path]) -> None:
         """Forbid file access outside allowed_dirs for the rest of the process, and lock the configuration."""

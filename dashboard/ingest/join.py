@@ -142,7 +142,7 @@ def build(
         for name, member in zip(temp, members, strict=True):
             relation = member.relation()
             try:
-                cur.execute(f"create or replace table {name} as select * from {relation.text}", list(relation.params))
+                cur.execute(*sql(f"create or replace table {name} as select * from {{}}", relation))
             except duckdb.Error as exc:
                 raise IngestError(f"{member.name} could not be read for the join: {str(exc).splitlines()[0]}") from None
         return _joined(cur, table, members, labels, spec, temp, target)

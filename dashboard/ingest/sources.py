@@ -342,7 +342,7 @@ def _open_typed(cur: duckdb.DuckDBPyConnection, path: Path, name: str, size: int
         json_format = "auto" if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"[") else "newline_delimited"
         relation = Sql("select * from read_json(?, format = ?, sample_size = -1)", (str(path), json_format))
     try:
-        description = cur.execute(f"describe {relation.text}", list(relation.params)).fetchall()
+        description = cur.execute(*sql("describe {}", relation)).fetchall()
     except duckdb.Error as exc:
         kind = sniff.FORMAT_LABELS[fmt]
         reason = str(exc).splitlines()[0]

@@ -586,12 +586,12 @@ def stage_table(cur: duckdb.DuckDBPyConnection, plan: TablePlan, name: str, prog
         source = file_plan.source
         rejects = (f"{rejects_base}_{k}", f"{rejects_base}_{k}_scan") if source.format == sniff.CSV else None
         select = file_plan.select(rejects)
-        statement = f"create or replace table {name} as {select.text}" if k == 0 else f"insert into {name} {select.text}"
+        statement = sql(f"create or replace table {name} as {{}}" if k == 0 else f"insert into {name} {{}}", select)
         previous_last = staged.files[-1].offset + staged.files[-1].rows - 1 if staged.files and staged.rows else None
         try:
             prog.run(
                 cur,
-                lambda st=statement, se=select: cur.execute(st, list(se.params)),
+                lambda st=statement: cur.execute(*st),
                 step if progress else None,
                 f"reading {source.name}",
             )
