@@ -113,9 +113,9 @@ def windows(cur: duckdb.DuckDBPyConnection, version: Version, spec: EconomicsSpe
         end_day = min(end_day, stages.month_end(spec.filters.month_to))
     first = _add_months(month_start(end_day), 1 - spec.window_months)
     current = Window(first, end_day)
-    p_start = _add_months(first, -spec.window_months)
-    previous = Window(p_start, current.day_before)
-    has_previous = span.data_start is not None and p_start >= month_start(span.data_start)
+    previous_start = _add_months(first, -spec.window_months)
+    previous = Window(previous_start, current.day_before)
+    has_previous = span.data_start is not None and previous_start >= month_start(span.data_start)
     return current, previous, has_previous
 
 
