@@ -19,6 +19,7 @@ import pandas as pd
 import pyarrow as pa
 
 from dashboard import config, contract
+from dashboard.sql import Sql, in_list, lit, row_of, sql
 
 SCHEMA_VERSION = 1
 _DATASET_NAME = re.compile(r"^[\w][\w .\-()]{0,59}$")
@@ -102,14 +103,6 @@ def prepare_step() -> PrepareStep:
 
 class DatabaseBusy(StoreError):
     """Another process holds the database file."""
-
-
-@dataclass(frozen=True)
-class SqlSource:
-    """A table to publish given as a select statement with parameters."""
-
-    sql: str
-    params: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -257,10 +250,12 @@ class Store:
         with self._progress_lock:
             yield self._progress_cursor
 
-    def query_df(self, sql: str, params: list | tuple | dict | None = None) -> pd.DataFrame:
-        """Run one parameterised query on its own cursor and return the result as a DataFrame."""
+    def query_df(self, sql: str | Sql, params: list | tuple | dict | None = None) -> pd.DataFrame:
+        """Run one parameterised query (an Sql block, or text and its parameters) on its own cursor; its rows as a
+        DataFrame."""
+        text, values = sql if isinstance(sql, Sql) else (sql, params or [])
         with self.cursor() as cur:
-            return cur.execute(sql, params or []).df()
+            return cur.execute(text, values).df()
 
     def restrict(self, allowed_dirs: list[str | Path]) -> None:
         """Forbid file access outside allowed_dirs for the rest of the process, and lock the configuration."""
@@ -362,7 +357,7 @@ class Store:
     def publish(
         self,
         dataset: str,
-        tables: Mapping[str, pd.DataFrame | pa.Table | SqlSource],
+        tables: Mapping[str, pd.DataFrame | pa.Table | Sql],
         *,
         source_files: list[Mapping[str, Any]] | None = None,
         note: str = "",
@@ -370,7 +365,7 @@ class Store:
         prepare: Callable[[duckdb.DuckDBPyConnection, Version], None] | None = None,
         progress: Callable[[str, float], None] | None = None,
         cursor: duckdb.DuckDBPyConnection | None = None,
-        stage: Callable[[duckdb.DuckDBPyConnection, str], Mapping[str, SqlSource | Prebuilt]] | None = None,
+        stage: Callable[[duckdb.DuckDBPyConnection, str], Mapping[str, Sql | Prebuilt]] | None = None,
     ) -> Version:
         """Store tables as a new version of dataset in one transaction; the previous version stays active until it commits.
 
@@ -412,29 +407,32 @@ class Store:
                 version = Version(version_id, dataset, number, now, row_counts, columns, tuple(source_files or ()), note)
                 report("preparing views", 3 / 4)
                 prepare(cur, version)
+                row = row_of(
+                    version_id,
+                    dataset,
+                    number,
+                    now,
+                    json.dumps(row_counts),
+                    json.dumps({k: list(v) for k, v in columns.items()}),
+                    json.dumps(list(source_files or []), default=str),
+                    note,
+                    schema_label,
+                )
                 cur.execute(
-                    """
+                    *sql(
+                        """
                     insert into versions (version_id, dataset, number, created_at, row_counts, columns,
                                           source_files, note, prepared)
-                    values (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    values {}
                     """,
-                    [
-                        version_id,
-                        dataset,
-                        number,
-                        now,
-                        json.dumps(row_counts),
-                        json.dumps({k: list(v) for k, v in columns.items()}),
-                        json.dumps(list(source_files or []), default=str),
-                        note,
-                        schema_label,
-                    ],
+                        row,
+                    )
                 )
                 exists = cur.execute("select count(*) from datasets where name = ?", [dataset]).fetchall()[0][0]
                 if not exists:
-                    cur.execute("insert into datasets values (?, ?, ?)", [dataset, version_id if activate else None, now])
+                    cur.execute(*sql("insert into datasets values {}", row_of(dataset, version_id if activate else None, now)))
                 elif activate:
-                    cur.execute("update datasets set active_version = ? where name = ?", [version_id, dataset])
+                    cur.execute(*_activate(dataset, version_id))
                 cur.execute("commit")
             except BaseException as exc:
                 _rollback(cur)
@@ -492,24 +490,31 @@ class Store:
             cur.execute("begin transaction")
             try:
                 derived = cur.execute(
-                    "select table_name from duckdb_tables() where schema_name = ? and table_name not in (?, ?, ?)",
-                    [version.schema, *contract.TABLES],
+                    *sql(
+                        "select table_name from duckdb_tables() where schema_name = {} and not {}",
+                        lit(version.schema),
+                        in_list("table_name", contract.TABLES),
+                    )
                 ).fetchall()
                 for (table,) in derived:
                     cur.execute(f"drop table {version.table(table)}")
                 prepare(cur, version)
                 if schema_label is not None:
-                    cur.execute("update versions set prepared = ? where version_id = ?", [schema_label, version_id])
+                    cur.execute(
+                        *sql("update versions set prepared = {} where version_id = {}", lit(schema_label), lit(version_id))
+                    )
                 cur.execute("commit")
             except BaseException:
                 _rollback(cur)
                 raise
         self._written()
 
-    def materialise(self, version: Version, prefix: str, sql: str, params: list | tuple = ()) -> str:
-        """The qualified name of a table in version's schema that holds sql's result: built on first use and kept
+    def materialise(self, version: Version, prefix: str, query: Sql) -> str:
+        """The qualified name of a table in version's schema that holds query's result: built on first use and kept
         (dropped with the version, or when its prepared tables are rebuilt), so a per-customer select that many
-        queries join is computed once. The name carries a digest of sql and params; the newest KEPT_PER_PREFIX stay."""
+        queries join is computed once. The name carries a digest of the text and params; the newest KEPT_PER_PREFIX
+        stay."""
+        sql, params = query
         if not re.fullmatch(r"[a-z][a-z0-9_]{0,20}", prefix):
             raise StoreError(f"bad table prefix {prefix!r}")
         digest = hashlib.sha256(json.dumps([sql, list(params)], default=str).encode()).hexdigest()[:16]
@@ -523,19 +528,22 @@ class Store:
 
     def _prune_kept(self, version: Version, prefix: str, cur: duckdb.DuckDBPyConnection) -> None:
         """Drop all but the KEPT_PER_PREFIX newest kept tables of prefix in version (older rule sets, older catalogues)."""
-        names = cur.execute(
-            "select table_name from duckdb_tables() where schema_name = ? and regexp_full_match(table_name, ?) "
+        query = sql(
+            "select table_name from duckdb_tables() where schema_name = {} and regexp_full_match(table_name, {}) "
             "order by table_oid desc",
-            [version.schema, re.escape(prefix) + "_[0-9a-f]{16}"],
-        ).fetchall()
+            lit(version.schema),
+            lit(re.escape(prefix) + "_[0-9a-f]{16}"),
+        )
+        names = cur.execute(*query).fetchall()
         for (old,) in names[KEPT_PER_PREFIX:]:
             cur.execute(f"drop table if exists {version.table(old)}")
 
     def _has_table(self, version: Version, name: str, cur: duckdb.DuckDBPyConnection | None = None) -> bool:
         with nullcontext(cur) if cur is not None else self.cursor() as c:
-            found = c.execute(
-                "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?", [version.schema, name]
-            ).fetchall()
+            query = sql(
+                "select count(*) from duckdb_tables() where schema_name = {} and table_name = {}", lit(version.schema), lit(name)
+            )
+            found = c.execute(*query).fetchall()
         return found[0][0] > 0
 
     def activate(self, dataset: str, version_id: int) -> None:
@@ -544,7 +552,7 @@ class Store:
         if version.dataset != dataset:
             raise StoreError(f"version {version_id} belongs to {version.dataset!r}, not {dataset!r}")
         with self.write_lock, self.cursor() as cur:
-            cur.execute("update datasets set active_version = ? where name = ?", [int(version_id), dataset])
+            cur.execute(*_activate(dataset, int(version_id)))
         self._written()
 
     def delete_version(self, version_id: int) -> None:
@@ -555,14 +563,16 @@ class Store:
             try:
                 cur.execute(f'drop schema if exists "{version.schema}" cascade')
                 cur.execute("delete from versions where version_id = ?", [int(version_id)])
-                cur.execute(
+                query = sql(
                     """
                     update datasets set active_version = (
-                        select max(version_id) from versions where dataset = ?
-                    ) where name = ? and active_version = ?
+                        select max(version_id) from versions where dataset = {dataset}
+                    ) where name = {dataset} and active_version = {dropped}
                     """,
-                    [version.dataset, version.dataset, int(version_id)],
+                    dataset=lit(version.dataset),
+                    dropped=lit(int(version_id)),
                 )
+                cur.execute(*query)
                 cur.execute("commit")
             except BaseException:
                 _rollback(cur)
@@ -597,7 +607,7 @@ class Store:
             cur.execute("begin transaction")
             try:
                 for table, col in (("datasets", "name"), ("versions", "dataset"), ("settings", "dataset")):
-                    cur.execute(f"update {table} set {col} = ? where {col} = ?", [new, old])
+                    cur.execute(*sql(f"update {table} set {col} = {{}} where {col} = {{}}", lit(new), lit(old)))
                 cur.execute("commit")
             except BaseException:
                 _rollback(cur)
@@ -611,7 +621,7 @@ class Store:
 
         def read() -> list[tuple]:
             with self.cursor() as cur:
-                return cur.execute("select value from settings where dataset = ? and key = ?", [dataset, key]).fetchall()
+                return cur.execute(*sql("select value from settings where {}", _setting(dataset, key))).fetchall()
 
         rows = self._remember(("setting", dataset, key), read)
         row = rows[0] if rows else None
@@ -623,8 +633,8 @@ class Store:
         with self.write_lock, self.cursor() as cur:
             cur.execute("begin transaction")
             try:
-                cur.execute("delete from settings where dataset = ? and key = ?", [dataset, key])
-                cur.execute("insert into settings values (?, ?, ?, ?)", [dataset, key, payload, datetime.now()])
+                cur.execute(*sql("delete from settings where {}", _setting(dataset, key)))
+                cur.execute(*sql("insert into settings values {}", row_of(dataset, key, payload, datetime.now())))
                 cur.execute("commit")
             except BaseException:
                 _rollback(cur)
@@ -634,16 +644,27 @@ class Store:
     def delete_setting(self, dataset: str, key: str) -> None:
         """Remove the value stored for dataset under key."""
         with self.write_lock, self.cursor() as cur:
-            cur.execute("delete from settings where dataset = ? and key = ?", [dataset, key])
+            cur.execute(*sql("delete from settings where {}", _setting(dataset, key)))
         self._written()
 
     def setting_keys(self, dataset: str, prefix: str = "") -> list[str]:
         """Keys stored for dataset that start with prefix, sorted."""
         with self.cursor() as cur:
-            rows = cur.execute(
-                "select key from settings where dataset = ? and starts_with(key, ?) order by key", [dataset, prefix]
-            ).fetchall()
+            query = sql(
+                "select key from settings where dataset = {} and starts_with(key, {}) order by key", lit(dataset), lit(prefix)
+            )
+            rows = cur.execute(*query).fetchall()
         return [r[0] for r in rows]
+
+
+def _setting(dataset: str, key: str) -> Sql:
+    """The condition picking one setting row."""
+    return sql("dataset = {} and key = {}", lit(dataset), lit(key))
+
+
+def _activate(dataset: str, version_id: int) -> Sql:
+    """The statement making version_id the dataset's active version."""
+    return sql("update datasets set active_version = {} where name = {}", lit(version_id), lit(dataset))
 
 
 def _version_from_row(row: tuple) -> Version:
@@ -665,7 +686,7 @@ def _create_table(
     cur: duckdb.DuckDBPyConnection,
     schema: str,
     spec: contract.Table,
-    source: pd.DataFrame | pa.Table | SqlSource | Prebuilt | None,
+    source: pd.DataFrame | pa.Table | Sql | Prebuilt | None,
 ) -> tuple[str, ...]:
     """Create schema.<table> with every contract column (nulls where the source has none); return the source's columns."""
     target = f'"{schema}"."{spec.name}"'
@@ -681,8 +702,8 @@ def _create_table(
         cols = ", ".join(f'cast(null as {c.sql_type}) as "{c.name}"' for c in spec.columns)
         cur.execute(f"create table {target} as select {cols} where false")
         return ()
-    if isinstance(source, SqlSource):
-        relation_sql, params = f"({source.sql})", list(source.params)
+    if isinstance(source, Sql):
+        relation_sql, params = sql("({})", source)
         available = [d[0] for d in cur.execute(f"select * from {relation_sql} where false", params).description]
     else:
         view = f"_publish_{spec.name}"

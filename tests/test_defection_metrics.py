@@ -20,6 +20,7 @@ from dashboard import export
 from dashboard.metrics import defection as d
 from dashboard.metrics import defection_figures as f
 from dashboard.metrics.scope import Filters
+from dashboard.sql import Sql
 from dashboard.store import Store
 from tests import defection_paths
 from tests.tiny_defection import defection_tables, publish_tiny
@@ -246,9 +247,11 @@ def test_breakdowns_by_segment_stage_and_behaviours(cur, version):
 def test_an_injected_stage_source_replaces_the_fallback(cur, version):
     # what the Funnel view will inject: any per-customer (customer_id, stage) select with parameters
     stage = d.SubQuery(
-        f"select customer_id, case when customer_id in (?, ?) then 'loyal' else 'repeat' end as stage "
-        f"from {version.table('df_customers')}",
-        ("A", "G"),
+        Sql(
+            f"select customer_id, case when customer_id in (?, ?) then 'loyal' else 'repeat' end as stage "
+            f"from {version.table('df_customers')}",
+            ("A", "G"),
+        )
     )
     spec = replace(spec_for(version), stage_source=stage)
     rows = defection_paths.breakdown(cur, version, spec)

@@ -81,7 +81,7 @@ def test_a_source_kept_as_a_table_gives_the_same_breakdown_and_is_built_once(tin
     assert tables == 1
     pd.testing.assert_frame_equal(by_live, by_kept)
     with pytest.raises(StoreError):
-        store.materialise(version, "Bad-name; drop", source.sql, source.params)
+        store.materialise(version, "Bad-name; drop", source.query)
 
 
 def test_the_page_takes_stages_a_year_before_and_names_those_who_joined_since(tmp_path):

@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 
 from dashboard.metrics import prepared
-from dashboard.store import KEPT_PER_PREFIX, DatabaseBusy, SqlSource, Store, StoreError, check_dataset_name
+from dashboard.sql import Sql
+from dashboard.store import KEPT_PER_PREFIX, DatabaseBusy, Store, StoreError, check_dataset_name
 from tests.tiny import tiny_tables
 
 
@@ -84,7 +85,7 @@ def test_missing_required_column_fails_the_whole_publish(store: Store):
 def test_sql_source(store: Store):
     version = store.publish(
         "generated",
-        {"customers": SqlSource("select 'c' || range::varchar as customer_id from range(?)", (7,))},
+        {"customers": Sql("select 'c' || range::varchar as customer_id from range(?)", (7,))},
     )
     assert version.row_counts["customers"] == 7
 
@@ -180,7 +181,7 @@ def test_kept_tables_hold_their_select_and_only_the_newest_few_stay(store: Store
     version = store.publish("tiny", tiny_tables())
 
     def keep(prefix: str, n: int) -> str:
-        return store.materialise(version, prefix, f"select customer_id, ? as k from {version.table('customers')}", [n])
+        return store.materialise(version, prefix, Sql(f"select customer_id, ? as k from {version.table('customers')}", (n,)))
 
     def kept(prefix: str) -> set[str]:
         with store.cursor() as cur:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import duckdb
 
 from dashboard import contract
-from dashboard.ingest.sql import Sql, join, lit, sql
+from dashboard.sql import Sql, join, list_contains, list_item, list_position, lit, sql, unnest
 
 TEXT, INTEGER, FLOAT, BOOL, DATE, TIMESTAMP, OTHER = "text", "integer", "float", "bool", "date", "timestamp", "other"
 TIME, DURATION = "time", "duration"
@@ -189,9 +189,9 @@ def bool_value(col: str, kind: str) -> Converted:
         return Converted(Sql("cast(null as boolean)"), blank_sql(col, kind))
     word = f"lower(trim({col}))"
     value = sql(
-        f"case when list_contains({{}}, {word}) then true when list_contains({{}}, {word}) then false end",
-        lit(list(TRUE_WORDS)),
-        lit(list(FALSE_WORDS)),
+        "case when {} then true when {} then false end",
+        list_contains(lit(list(TRUE_WORDS)), Sql(word)),
+        list_contains(lit(list(FALSE_WORDS)), Sql(word)),
     )
     return Converted(value, blank_sql(col, kind))
 
@@ -254,13 +254,14 @@ def date_text(order: str, expr: str) -> Sql:
     separators (spaces, dots, commas, slashes, dashes) one dash, so "15. Okt 2022" reads as "15-M10-2022"."""
     if order != "month-name":
         return Sql(f"trim({expr})")
-    text = f"regexp_replace(regexp_replace(lower(trim({expr})), '[\\s.,/-]+', '-', 'g'), '(^|-)(de|del|di)(-|$)', '-', 'g')"
-    name = f"regexp_extract({text}, '\\pL+')"
-    number = f"list_position(?, {name})"
-    return Sql(
-        f"case when {number} is not null "
-        f"then regexp_replace({text}, '\\pL+', 'M' || lpad(cast((?)[{number}] as varchar), 2, '0')) end",
-        (list(MONTH_NAMES), list(MONTH_NAMES.values()), list(MONTH_NAMES)),
+    text = Sql(f"regexp_replace(regexp_replace(lower(trim({expr})), '[\\s.,/-]+', '-', 'g'), '(^|-)(de|del|di)(-|$)', '-', 'g')")
+    number = list_position(lit(list(MONTH_NAMES)), sql("regexp_extract({}, '\\pL+')", text))
+    month = list_item(sql("({})", lit(list(MONTH_NAMES.values()))), number)
+    return sql(
+        "case when {} is not null then regexp_replace({}, '\\pL+', 'M' || lpad(cast({} as varchar), 2, '0')) end",
+        number,
+        text,
+        month,
     )
 
 
@@ -405,8 +406,10 @@ def guess_dates(cur: duckdb.DuckDBPyConnection, values: Sequence[str]) -> DateGu
     counts: dict[str, int] = {}
     used: dict[str, list[str]] = {}
     # ISO only with a four-digit year first: DuckDB casts 22-04-15 to the year 22
-    iso = "select count(try_cast(v as timestamp)) filter (where regexp_matches(v, '^\\d{4}')) from unnest(?) t(v)"
-    row = cur.execute(iso, [values]).fetchall()[0]
+    iso = Sql("select count(try_cast(v as timestamp)) filter (where regexp_matches(v, '^\\d{4}')) from ") + sql(
+        "{} t(v)", unnest(lit(values))
+    )
+    row = cur.execute(*iso).fetchall()[0]
     if row[0] == len(values):
         return DateGuess(DateStyle("iso"), (), 1.0)  # every value is ISO 8601: nothing else to try
     counts["iso"] = row[0]
@@ -418,7 +421,7 @@ def guess_dates(cur: duckdb.DuckDBPyConnection, values: Sequence[str]) -> DateGu
         text = date_text(order, "v")
         counts_sql = join([sql("count(try_strptime({}, {}))", text, lit(f)) for f in formats])
         query = sql(
-            "select {}, count(try_strptime({}, {})) from unnest({}) t(v)", counts_sql, text, lit(list(formats)), lit(values)
+            "select {}, count(try_strptime({}, {})) from {} t(v)", counts_sql, text, lit(list(formats)), unnest(lit(values))
         )
         per_format = cur.execute(query.text, list(query.params)).fetchall()[0]
         counts[order] = per_format[-1]
@@ -432,10 +435,14 @@ def guess_dates(cur: duckdb.DuckDBPyConnection, values: Sequence[str]) -> DateGu
         return DateGuess(DateStyle("iso"), (), share)
     if "day-first" in winners and "month-first" in winners:
         # both orders read the sample alike: the rest of the file may still tell them apart (the caller checks it)
-        differs = cur.execute(
-            "select v from unnest(?) t(v) where try_strptime(v, ?) is distinct from try_strptime(v, ?) limit 1",
-            [values, used["day-first"], used["month-first"]],
-        ).fetchall()
+        query = sql(
+            "select v from {values} t(v)"
+            " where try_strptime(v, {day_first}) is distinct from try_strptime(v, {month_first}) limit 1",
+            values=unnest(lit(values)),
+            day_first=lit(used["day-first"]),
+            month_first=lit(used["month-first"]),
+        )
+        differs = cur.execute(*query).fetchall()
         return DateGuess(None, ("day-first", "month-first"), share, differs[0][0] if differs else values[0])
     if "yy-mm-dd" in winners and "year-first" in winners:
         winners.remove("year-first")  # a four-digit year pattern reading 99/12/01 as the year 99
@@ -450,11 +457,14 @@ def _year_last_or_first(
     cur: duckdb.DuckDBPyConnection, values: list[str], other: str, used: dict[str, list[str]], share: float
 ) -> DateGuess:
     """dd-mm-yy (or mm-dd-yy) against yy-mm-dd: the reading with at most half the other's distinct years, else asked."""
-    row = cur.execute(
-        "select count(distinct year(try_strptime(v, ?))), count(distinct year(try_strptime(v, ?))),"
-        " min(v) filter (where try_strptime(v, ?) is distinct from try_strptime(v, ?)) from unnest(?) t(v)",
-        [used[other], used["yy-mm-dd"], used[other], used["yy-mm-dd"], values],
-    ).fetchall()[0]
+    query = sql(
+        "select count(distinct year(try_strptime(v, {other}))), count(distinct year(try_strptime(v, {yy}))),"
+        " min(v) filter (where try_strptime(v, {other}) is distinct from try_strptime(v, {yy})) from {values} t(v)",
+        other=lit(used[other]),
+        yy=lit(used["yy-mm-dd"]),
+        values=unnest(lit(values)),
+    )
+    row = cur.execute(*query).fetchall()[0]
     last, first, example = row
     if last * 2 <= first:
         return DateGuess(DateStyle(other, tuple(used[other])), (), share)
@@ -473,7 +483,7 @@ def style_for(order: str, cur: duckdb.DuckDBPyConnection | None = None, values: 
         if clean:
             text = date_text(order, "v")
             counts_sql = join([sql("count(try_strptime({}, {}))", text, lit(f)) for f in formats])
-            query = sql("select {} from unnest({}) t(v)", counts_sql, lit(clean))
+            query = sql("select {} from {} t(v)", counts_sql, unnest(lit(clean)))
             counts = cur.execute(query.text, list(query.params)).fetchall()[0]
             narrowed = tuple(f for f, n in zip(formats, counts, strict=True) if n > 0)
             formats = narrowed or formats

@@ -19,7 +19,7 @@ from dashboard.ingest.errors import IngestError
 from dashboard.ingest.joinspec import JOIN, LOOKUP, JoinSpec
 from dashboard.ingest.report import BLOCKING, NOTE, WARNING, Example, Problem, n, verb
 from dashboard.ingest.sources import SourceFile
-from dashboard.ingest.sql import Sql, ident
+from dashboard.sql import Sql, ident, lit, select_except, sql, unnest
 
 STAGING_DB = "cxlens_staging"  # stage.STAGING_DB (stage imports the mapping, which imports the join spec)
 EXAMPLES = 5
@@ -142,7 +142,7 @@ def build(
         for name, member in zip(temp, members, strict=True):
             relation = member.relation()
             try:
-                cur.execute(f"create or replace table {name} as select * from {relation.text}", list(relation.params))
+                cur.execute(*sql(f"create or replace table {name} as select * from {{}}", relation))
             except duckdb.Error as exc:
                 raise IngestError(f"{member.name} could not be read for the join: {str(exc).splitlines()[0]}") from None
         return _joined(cur, table, members, labels, spec, temp, target)
@@ -330,9 +330,13 @@ def _unmatched(cur, temp, base, member, first, s: MemberStats, keyed, first_per_
             out.append({"file": first, "row": int(row[0]), "problem": problem, **_text_row(base.headers, row[2:])})
     if s.only_here:
         rows = cur.execute(
-            f"select k._p, k._k, k.* exclude (_k, _p) from {keyed} k "
-            f"where k._k is null or not exists (select 1 from {temp[0]} b where {base_key} = k._k) order by k._p limit ?",
-            [most],
+            *sql(
+                f"select k._p, k._k, {{}} from {keyed} k "
+                f"where k._k is null or not exists (select 1 from {temp[0]} b where {{}} = k._k) order by k._p limit {{}}",
+                select_except(["_k", "_p"], "k"),
+                Sql(base_key),
+                lit(most),
+            )
         ).fetchall()
         for row in rows:
             problem = f"{first} has no row with {s.on} {row[1]!r}; not published" if row[1] else f"blank {s.key}; not published"
@@ -372,12 +376,15 @@ def member_rows(cur: duckdb.DuckDBPyConnection, joined: JoinedSource, position: 
     wanted = formats.identifier_value("u.v", formats.TEXT).value.text
     relation = member.relation()
     try:
-        rows = cur.execute(
-            f"""select u.v, min(m.p) from (select unnest(?::varchar[]) as v) u
-                join (select {key} as k, {pos} as p from {relation.text} m) m on m.k = {wanted}
-                group by u.v""",
-            [list(values), *relation.params],
-        ).fetchall()
+        query = sql(
+            "select u.v, min(m.p) from (select {} as v) u join (select {} as k, {} as p from {} m) m on m.k = {} group by u.v",
+            unnest(sql("cast({} as varchar[])", lit(list(values)))),
+            Sql(key),
+            Sql(pos),
+            relation,
+            Sql(wanted),
+        )
+        rows = cur.execute(*query).fetchall()
     except duckdb.Error:
         return {}
     return {str(v): int(p) for v, p in rows}

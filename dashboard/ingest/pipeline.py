@@ -30,7 +30,6 @@ from dashboard.ingest.joinspec import JoinSpec
 from dashboard.ingest.mapping import SATISFACTION_SCALES, Mapping, TableMapping, fingerprint, merge_template, suggest
 from dashboard.ingest.report import BLOCKING, Problem, Report, TableReport
 from dashboard.ingest.sources import ReadOptions, SourceFile, open_source, sample
-from dashboard.ingest.sql import Sql, ident, join, sql
 from dashboard.ingest.stage import (
     INVALID_ENCODING,
     STAGING_DB,
@@ -43,7 +42,8 @@ from dashboard.ingest.stage import (
     stage_table,
 )
 from dashboard.ingest.validate import Options, label_counts, rejected_rows, validate
-from dashboard.store import Prebuilt, SqlSource, Store, StoreError, Version, check_dataset_name
+from dashboard.sql import Sql, ident, in_list, join, lit, sql
+from dashboard.store import Prebuilt, Store, StoreError, Version, check_dataset_name
 
 TABLES = tuple(contract.TABLES)
 """The tables an upload may hold, in the order they are read and shown."""
@@ -583,7 +583,7 @@ class Upload:
             return pd.DataFrame()
         select = self._table_select(table, with_row=True)
         with self.store.progress_cursor() as cur:
-            frame = cur.execute(f"select * from ({select.text}) order by _i limit ?", [*select.params, rows]).df()
+            frame = cur.execute(*sql("select * from ({}) order by _i limit {}", select, lit(rows))).df()
         frame.insert(0, "row", frame.pop("_row"))
         return frame.drop(columns=["_i"])
 
@@ -690,7 +690,7 @@ class Upload:
         options = options or Options(satisfaction_scale=self.mapping.satisfaction_scale)
         files: list[dict] = []  # filled by the stage step, read by the store once the tables are made
 
-        def stage(cur: duckdb.DuckDBPyConnection, schema: str) -> dict[str, SqlSource | Prebuilt]:
+        def stage(cur: duckdb.DuckDBPyConnection, schema: str) -> dict[str | Prebuilt]:
             report = self._stage_in(cur, schema, options, progress)
             if on_report:
                 on_report(report, cur)
@@ -760,9 +760,9 @@ class Upload:
                 problems = report.tables.setdefault(table, TableReport(table)).problems
                 problems[0:0] = list(joined.problems)
 
-    def _finalise_all(self, cur, schema: str) -> dict[str, SqlSource | Prebuilt]:
+    def _finalise_all(self, cur, schema: str) -> dict[str | Prebuilt]:
         """Turn the staged tables into the version's tables: labels mapped, rejected rows and helper columns dropped."""
-        out: dict[str, SqlSource | Prebuilt] = {}
+        out: dict[str | Prebuilt] = {}
         events = [t for t in ("transactions", "interactions") if t in self.staged]
         for table in events:
             self._finalise(cur, table)
@@ -781,7 +781,7 @@ class Upload:
                 )
             out["customers"] = Prebuilt(self.plans["customers"].present)
         elif events:
-            out["customers"] = SqlSource(f"select distinct customer_id from ({ids}) where customer_id is not null")
+            out["customers"] = Sql(f"select distinct customer_id from ({ids}) where customer_id is not null")
         return out
 
     def _finalise(self, cur, table: str) -> None:
@@ -791,11 +791,7 @@ class Upload:
             changes = {raw: final for raw, final in self._resolved_labels(cur, table, target).items() if raw != final}
             if changes:
                 case = vocab.mapping_sql(ident(target), changes)
-                marks = ", ".join("?" for _ in changes)
-                cur.execute(
-                    f"update {name} set {ident(target)} = {case.text} where {ident(target)} in ({marks})",
-                    [*case.params, *changes],
-                )
+                cur.execute(*sql(f"update {name} set {ident(target)} = {{}} where {{}}", case, in_list(ident(target), changes)))
         if table == "customers":
             cur.execute(
                 f"""
@@ -827,22 +823,22 @@ class Upload:
             "satisfaction" in self.mapping.tables[t].targets() for t in ("customers", "interactions") if t in self.mapping.tables
         )
 
-    def _publish_source(self, table: str) -> SqlSource | None:
+    def _publish_source(self, table: str) -> Sql | None:
         events = [self.staged[t] for t in ("transactions", "interactions") if t in self.staged]
         if table in self.staged:
             select = self._table_select(table)
             if table != "customers" or not events:
-                return SqlSource(select.text, select.params)
+                return select
             ids = " union ".join(f"select customer_id from {e.name} where not _rejected" for e in events)
-            text = (
-                f"select * from ({select.text}) union all by name "
+            return sql(
+                f"select * from ({{select}}) union all by name "
                 f"select distinct customer_id from ({ids}) where customer_id is not null "
-                f"and customer_id not in (select customer_id from ({select.text}))"
+                f"and customer_id not in (select customer_id from ({{select}}))",
+                select=select,
             )
-            return SqlSource(text, select.params + select.params)
         if table == "customers" and events:
             ids = " union ".join(f"select customer_id from {e.name} where not _rejected" for e in events)
-            return SqlSource(f"select distinct customer_id from ({ids}) where customer_id is not null")
+            return Sql(f"select distinct customer_id from ({ids}) where customer_id is not null")
         return None
 
     def _file_rows(self, table: str) -> list[tuple[SourceFile, int]]:

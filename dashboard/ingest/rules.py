@@ -12,7 +12,7 @@ from datetime import date
 from dashboard import contract
 from dashboard.ingest import formats
 from dashboard.ingest.errors import IngestError
-from dashboard.ingest.sql import Sql, lit, sql
+from dashboard.sql import Sql, list_contains, lit, sql
 
 FLAG_KINDS = {
     "equals": "equals",
@@ -212,7 +212,7 @@ def rule_sql(
             value = sql("{} = {}", lowered, lit(rule.value.strip().lower()))
         elif rule.kind == "one_of":
             words = [w.strip().lower() for w in rule.value.split(",") if w.strip()]
-            value = sql("list_contains({}, {})", lit(words), lowered)
+            value = list_contains(lit(words), lowered)
         else:
             function = {"contains": "contains", "starts_with": "starts_with", "ends_with": "ends_with"}[rule.kind]
             value = sql(f"{function}({{}}, {{}})", lowered, lit(rule.value.strip().lower()))

@@ -18,7 +18,7 @@ import duckdb
 from dashboard.ingest import encoding as enc
 from dashboard.ingest import excel, limits, sniff, uploads
 from dashboard.ingest.errors import IngestError, NotUtf8
-from dashboard.ingest.sql import Sql
+from dashboard.sql import Sql, join, lit, sql
 
 NULL_MARK = "\x01\x02"
 """What DuckDB would read as NULL in a CSV: a value no file holds, so an empty field reads as '' and a missing one as NULL."""
@@ -141,25 +141,25 @@ class SourceFile:
         """
         if self.format == sniff.CSV:
             names = [*self.columns, f"c{len(self.headers)}"]  # one more than the header: rows with an extra field show there
-            options = (
-                "header = ?, auto_detect = false, delim = ?, quote = '\"', escape = '\"', columns = ?, "
-                "null_padding = true, nullstr = ?, max_line_size = 10000000"
-            )
-            if self.quoted_breaks:
-                options += ", parallel = false"
-            params: list = [
-                str(self.read_path),
-                self.row_base == 2,
-                self._duckdb_delimiter(),
-                dict.fromkeys(names, "VARCHAR"),
-                NULL_MARK,
+            options = [
+                sql("header = {}", lit(self.row_base == 2)),
+                "auto_detect = false",
+                sql("delim = {}", lit(self._duckdb_delimiter())),
+                "quote = '\"'",
+                "escape = '\"'",
+                sql("columns = {}", lit(dict.fromkeys(names, "VARCHAR"))),
+                "null_padding = true",
+                sql("nullstr = {}", lit(NULL_MARK)),
+                "max_line_size = 10000000",
             ]
+            if self.quoted_breaks:
+                options.append("parallel = false")
             if rejects:
-                options += ", store_rejects = true, rejects_table = ?, rejects_scan = ?"
-                params += list(rejects)
+                table, scan = rejects
+                options += ["store_rejects = true", sql("rejects_table = {}", lit(table)), sql("rejects_scan = {}", lit(scan))]
             elif lenient:
-                options += ", ignore_errors = true"
-            return Sql(f"read_csv(?, {options})", tuple(params))
+                options.append("ignore_errors = true")
+            return sql("read_csv({}, {})", lit(str(self.read_path)), join(options))
         if self.format == sniff.EXCEL:
             return Sql("read_parquet(?)", (str(self.read_path),))
         alias = ", ".join(self.columns)
@@ -342,7 +342,7 @@ def _open_typed(cur: duckdb.DuckDBPyConnection, path: Path, name: str, size: int
         json_format = "auto" if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"[") else "newline_delimited"
         relation = Sql("select * from read_json(?, format = ?, sample_size = -1)", (str(path), json_format))
     try:
-        description = cur.execute(f"describe {relation.text}", list(relation.params)).fetchall()
+        description = cur.execute(*sql("describe {}", relation)).fetchall()
     except duckdb.Error as exc:
         kind = sniff.FORMAT_LABELS[fmt]
         reason = str(exc).splitlines()[0]
@@ -414,7 +414,7 @@ def sample(cur: duckdb.DuckDBPyConnection, source: SourceFile, rows: int = 20_00
     cols = ", ".join(source.columns)
     relation = source.relation(lenient=True)
     try:
-        return cur.execute(f"select {cols} from {relation.text} limit ?", [*relation.params, rows]).fetchall()
+        return cur.execute(*sql(f"select {cols} from {{}} limit {{}}", relation, lit(rows))).fetchall()
     except duckdb.Error as exc:
         if "Invalid unicode" in str(exc) and source.format == sniff.CSV:
             raise NotUtf8(read_error_message(source, exc)) from None

@@ -21,8 +21,8 @@ from dashboard.ingest.mapping import TableMapping
 from dashboard.ingest.report import BLOCKING, Example, Problem
 from dashboard.ingest.rules import rule_sql, target_type_of
 from dashboard.ingest.sources import SourceFile, read_error_message
-from dashboard.ingest.sql import Sql, ident, join, lit, sql
 from dashboard.ingest.vocab import vocabulary_for
+from dashboard.sql import Sql, ident, join, list_contains, list_count, lit, sql
 
 STAGING_DB = "cxlens_staging"
 """The in-memory database attached to the store's connection that holds staged tables."""
@@ -335,15 +335,19 @@ def _settle_on_whole_files(
     for source in sources:
         col = source.column_for(header)
         relation = source.relation(lenient=True)
-        row = cur.execute(
-            f"""
-            select count(*) filter (where try_strptime(trim({col}), ?) is null),
-                   count(*) filter (where try_strptime(trim({col}), ?) is null),
-                   min({col}) filter (where try_strptime(trim({col}), ?) is distinct from try_strptime(trim({col}), ?))
-            from {relation.text} where {col} is not null and trim({col}) <> ''
+        query = sql(
+            """
+            select count(*) filter (where try_strptime(trim({col}), {day}) is null),
+                   count(*) filter (where try_strptime(trim({col}), {month}) is null),
+                   min({col}) filter (where try_strptime(trim({col}), {day}) is distinct from try_strptime(trim({col}), {month}))
+            from {relation} where {col} is not null and trim({col}) <> ''
             """,
-            [day, month, day, month, *relation.params],
-        ).fetchall()[0]
+            col=Sql(col),
+            day=lit(day),
+            month=lit(month),
+            relation=relation,
+        )
+        row = cur.execute(*query).fetchall()[0]
         failures["day-first"] += row[0]
         failures["month-first"] += row[1]
         example = example or (row[2] or "")
@@ -396,7 +400,7 @@ def _file_plan(index: int, source: SourceFile, plan: TablePlan, samples: dict[st
         if target == "customer_id" and mapping.anonymous:
             # an anonymous ID (0, unknown, a blank when listed) is published as null: the row counts, it is no customer
             words = [w.strip().lower() for w in mapping.anonymous]
-            anonymous = sql("coalesce(list_contains({}, lower({})), false)", lit(words), converted.value)
+            anonymous = sql("coalesce({}, false)", list_contains(lit(words), sql("lower({})", converted.value)))
             if "" in words:
                 anonymous = sql("({} or {})", anonymous, converted.blank)
             level1.append(sql("{} as _anon", anonymous))
@@ -536,7 +540,7 @@ class StagedFile:
         if not self.read_rejects:
             return f"({position} + {base})"
         shifts = ", ".join(str(int(a)) for a in self.accepted_before)
-        return f"({position} + {base} + len(list_filter([{shifts}], lambda a: a <= {position})))"
+        return f"({position} + {base} + {list_count(f'[{shifts}]', 'a', f'a <= {position}')})"
 
 
 @dataclass
@@ -575,12 +579,12 @@ def stage_table(cur: duckdb.DuckDBPyConnection, plan: TablePlan, name: str, prog
         source = file_plan.source
         rejects = (f"{rejects_base}_{k}", f"{rejects_base}_{k}_scan") if source.format == sniff.CSV else None
         select = file_plan.select(rejects)
-        statement = f"create or replace table {name} as {select.text}" if k == 0 else f"insert into {name} {select.text}"
+        statement = sql(f"create or replace table {name} as {{}}" if k == 0 else f"insert into {name} {{}}", select)
         previous_last = staged.files[-1].offset + staged.files[-1].rows - 1 if staged.files and staged.rows else None
         try:
             prog.run(
                 cur,
-                lambda st=statement, se=select: cur.execute(st, list(se.params)),
+                lambda st=statement: cur.execute(*st),
                 step if progress else None,
                 f"reading {source.name}",
             )

@@ -32,7 +32,7 @@ import pyarrow.parquet as pq
 
 from dashboard.ingest.errors import IngestError
 from dashboard.ingest.sources import SourceFile
-from dashboard.ingest.sql import ident
+from dashboard.sql import Sql, ident, join, lit, select_except, sql
 
 OWN = ("ts", "time", "wait_s", "handle_s", "abandoned")
 """What a step can read from its own file column."""
@@ -149,33 +149,39 @@ def explode(cur: duckdb.DuckDBPyConnection, source: SourceFile, steps: list[Step
     contact = source.column_for(columns["contact_id"]) if columns.get("contact_id") in source.headers else None
     row = "cast(_row as bigint)" if source.has_row_column else f"_n + {int(source.row_base) - 1}"
     flags = [flag for _, _, flag, _ in source.row_checks()]  # a lookup's match flags: its unmatched rows stay rejected
-    parts, params = [], []
+    parts = []
     for k, step in enumerate(steps, start=1):
         own = {t: source.column_for(h) for t, h in step.own.items()}
         start = own.get("ts") or source.column_for(columns["ts"])
-        select = [f"cast({c} as varchar)" for c, _ in kept]
-        select.append(f"coalesce(nullif(trim(cast({contact} as varchar)), ''), 'row ' || _n)" if contact else "'row ' || _n")
+        # file headers are quoted text, never a template: they enter as fixed parts (Sql(...)), values as lit()
+        select = [Sql(f"cast({c} as varchar)") for c, _ in kept]
+        select.append(Sql(f"coalesce(nullif(trim(cast({contact} as varchar)), ''), 'row ' || _n)" if contact else "'row ' || _n"))
         select += [
-            "?",
-            "?",
-            f"cast({start} as varchar)",
-            *(_own_text(own, t) for t in ("time", "wait_s", "handle_s", "abandoned")),
+            lit(step.channel),
+            lit(step.stage or None),
+            Sql(f"cast({start} as varchar)"),
+            *(Sql(_own_text(own, t)) for t in ("time", "wait_s", "handle_s", "abandoned")),
         ]
-        params += [step.channel, step.stage or None]
-        reached = " or ".join(f"nullif(trim(cast({c} as varchar)), '') is not null" for c in own.values())
-        select.append(row)
-        select += [f"cast({ident(flag)} as boolean)" for flag in flags]
-        parts.append(f"select {', '.join(select)}, _n, {k} as _step from src where {reached}")
+        reached = Sql(" or ".join(f"nullif(trim(cast({c} as varchar)), '') is not null" for c in own.values()))
+        select.append(Sql(row))
+        select += [Sql(f"cast({ident(flag)} as boolean)") for flag in flags]
+        parts.append(sql(f"select {{}}, _n, {k} as _step from src where {{}}", join(select), reached))
     targets = ("contact_id", "channel", "stage", "ts", "time", "wait_s", "handle_s", "abandoned")
     names = [h for _, h in kept] + [STEP_HEADERS[t] for t in targets]
     aliases = ", ".join('"' + n.replace('"', '""') + '"' for n in [*names, ROW_COLUMN, *flags, "_n", "_step"])
-    query = f"""
-        with src as (select *, row_number() over () as _n from {relation.text})
-        select * exclude (_n, _step) from ({" union all ".join(parts)}) as long({aliases})
+    query = sql(
+        """
+        with src as (select *, row_number() over () as _n from {})
+        select {} from ({}) as long({})
         order by _n, _step
-    """
+        """,
+        relation,
+        select_except(["_n", "_step"]),
+        join(parts, " union all "),
+        Sql(aliases),
+    )
     try:
-        table = cur.sql(query, params=[*relation.params, *params]).to_arrow_table()
+        table = cur.sql(query.text, params=list(query.params)).to_arrow_table()
     except duckdb.Error as exc:
         raise IngestError(f"{source.name}: its steps could not be read: {str(exc).splitlines()[0]}") from None
     pq.write_table(table, out)

@@ -20,8 +20,9 @@ from dashboard.ingest.mapping import SATISFACTION_SCALES
 from dashboard.ingest.report import BLOCKING, NOTE, WARNING, Example, FileSummary, Problem, Report, TableReport, n, verb
 from dashboard.ingest.sniff import DELIMITERS, FORMAT_LABELS
 from dashboard.ingest.sources import SourceFile
-from dashboard.ingest.sql import ident
 from dashboard.ingest.stage import Check, StagedFile, StagedTable, TablePlan
+from dashboard.sql import Sql, ident, lit, sql
+from dashboard.sql import join as join_sql
 
 MAX_BAD_SHARE = 0.01
 """Default: a required column whose unreadable values exceed this share of rows blocks the publish."""
@@ -276,15 +277,19 @@ def _file_checks(
         if not count:
             continue
         message, action = _check_message(plan.table, check, count, f.rows, plan, source)
-        failing = (
-            f"select {f.row_sql()} as r, _src as s, rowid as k from {staged.name} where {f.where()} and (_problems & ?) <> 0"
+        failing = sql(
+            "select {} as r, _src as s, rowid as k from {} where {} and (_problems & {}) <> 0",
+            Sql(f.row_sql()),
+            Sql(staged.name),
+            Sql(f.where()),
+            lit(check.mask),
         )
-        examples_sql = f"{failing} order by rowid limit ?"
+        examples_sql = sql("{} order by rowid limit {}", failing, lit(EXAMPLES))
         if isinstance(source, steps.LongSource) and source.wide is not None:  # the steps of a row share its row number
-            (rows_of,) = cur.execute(f"select count(distinct r) from ({failing})", [check.mask]).fetchone()
+            (rows_of,) = cur.execute(*sql("select count(distinct r) from ({})", failing)).fetchone()
             message += f" (the steps of {n(rows_of, 'row')} of {source.wide.name})"
-            examples_sql = f"select r, arg_min(s, k) from ({failing}) group by r order by min(k) limit ?"
-        samples = [row[:2] for row in cur.execute(examples_sql, [check.mask, EXAMPLES]).fetchall()]
+            examples_sql = sql("select r, arg_min(s, k) from ({}) group by r order by min(k) limit {}", failing, lit(EXAMPLES))
+        samples = [row[:2] for row in cur.execute(*examples_sql).fetchall()]
         examples = []
         for row_number, src in samples:
             value = _source_values(source, src, check.columns)
@@ -365,38 +370,41 @@ def _data_checks(
 ) -> None:
     """Checks on the typed values of the rows to be published: future dates, amounts, satisfaction scale, resolution order."""
     targets = dict(plan.targets)
-    conditions: list[tuple[str, str, str, str, list]] = []  # code, target, condition, severity, params
+    conditions: list[tuple[str, str, Sql, str, list]] = []  # code, target, condition, severity, values for the message
     for target, target_type in targets.items():
         if target_type == contract.TIMESTAMP:
-            conditions.append(("future_dates", target, f"{ident(target)} > ?", WARNING, [now]))
+            conditions.append(("future_dates", target, sql(f"{ident(target)} > {{}}", lit(now)), WARNING, [now]))
         elif target_type == contract.DATE:
-            conditions.append(("future_dates", target, f"{ident(target)} > ?", WARNING, [now.date()]))
+            conditions.append(("future_dates", target, sql(f"{ident(target)} > {{}}", lit(now.date())), WARNING, [now.date()]))
     if "amount" in targets:
-        conditions.append(("negative_amounts", "amount", "amount < 0", NOTE, []))
-        conditions.append(("zero_amounts", "amount", "amount = 0", WARNING, []))
+        conditions.append(("negative_amounts", "amount", Sql("amount < 0"), NOTE, []))
+        conditions.append(("zero_amounts", "amount", Sql("amount = 0"), WARNING, []))
     if "satisfaction" in targets:
         low, high = SATISFACTION_SCALES.get(options.satisfaction_scale or "", (None, None))
         if low is not None:
-            conditions.append(("out_of_scale", "satisfaction", "(satisfaction < ? or satisfaction > ?)", WARNING, [low, high]))
+            scale = sql("(satisfaction < {} or satisfaction > {})", lit(low), lit(high))
+            conditions.append(("out_of_scale", "satisfaction", scale, WARNING, [low, high]))
     if "resolved_ts" in targets and "ts" in targets:
-        conditions.append(("resolved_before", "resolved_ts", "resolved_ts < ts", WARNING, []))
+        conditions.append(("resolved_before", "resolved_ts", Sql("resolved_ts < ts"), WARNING, []))
     if not conditions:
         return
     for f in staged.files:
         if not f.rows:
             continue
-        good = f"{f.where()} and not _rejected"
-        parts, params = [], []
-        for _code, _target, condition, _severity, values in conditions:
-            parts.append(f"count(*) filter (where {condition})")
-            params.extend(values)
-        counts = cur.execute(f"select {', '.join(parts)} from {staged.name} where {good}", params).fetchall()[0]
+        good = Sql(f"{f.where()} and not _rejected")
+        counted = join_sql([sql("count(*) filter (where {})", condition) for _, _, condition, _, _ in conditions])
+        counts = cur.execute(*sql(f"select {{}} from {staged.name} where {{}}", counted, good)).fetchall()[0]
         for count, (code, target, condition, severity, values) in zip(counts, conditions, strict=True):
             if not count:
                 continue
             samples = cur.execute(
-                f"select {f.row_sql()}, {ident(target)} from {staged.name} where {good} and {condition} order by rowid limit ?",
-                [*values, EXAMPLES],
+                *sql(
+                    f"select {{}}, {ident(target)} from {staged.name} where {{}} and {{}} order by rowid limit {{}}",
+                    Sql(f.row_sql()),
+                    good,
+                    condition,
+                    lit(EXAMPLES),
+                )
             ).fetchall()
             header = plan.mapping.columns.get(target, "")
             where = f"'{header}'" if header else plan.mapping.source_of(target)

@@ -6,7 +6,7 @@ A label that maps to nothing is kept as it is and reported; the analyst can map 
 from __future__ import annotations
 
 from dashboard import contract
-from dashboard.ingest.sql import Sql, join, lit, sql
+from dashboard.sql import Sql, join, lit, sql
 
 INITIATORS = contract.Vocabulary(
     "initiators",

@@ -42,6 +42,7 @@ from dashboard.metrics.behaviour_catalogue import (
     load_catalogue,
 )
 from dashboard.metrics.scope import NOT_SET, Filters
+from dashboard.sql import Sql, in_list, join, lit, sql, with_ctes
 from dashboard.store import Store, Version
 
 __all__ = ["catalogue_for", "customer_behaviours_sql", "load_catalogue", "prepare", "summary"]
@@ -168,37 +169,37 @@ def _column_type(column: str) -> str:
         return contract.TEXT
 
 
-def _rule_sql(measure: Measure) -> tuple[str, list]:
+def _rule_sql(measure: Measure) -> Sql:
     """SQL condition (with params) for a rule on a customers column; the column is checked and quoted by the caller."""
-    col = f'c."{measure.column}"'
+    col = Sql(f'c."{measure.column}"')
     kind, op, value = _column_type(measure.column), measure.operator, measure.value.strip()
     if op == "is true":
-        return f"{col} = true", []
+        return sql("{} = true", col)
     if op == "is false":
-        return f"{col} = false", []
+        return sql("{} = false", col)
     if op == "is set":
-        return f"{col} is not null", []
+        return sql("{} is not null", col)
     if op in (">=", ">", "<=", "<"):
         if kind in (contract.NUMBER, contract.INTEGER):
-            return f"{col} {op} ?", [_number(value, measure)]
+            return sql(f"{{}} {op} {{}}", col, lit(_number(value, measure)))
         if kind == contract.DATE:
-            return f"{col} {op} ?", [_date(value, measure)]
-        return f"lower(cast({col} as varchar)) {op} lower(?)", [value]
+            return sql(f"{{}} {op} {{}}", col, lit(_date(value, measure)))
+        return sql(f"lower(cast({{}} as varchar)) {op} lower({{}})", col, lit(value))
     if kind in (contract.NUMBER, contract.INTEGER) and op in ("equals", "not equals"):
-        return f"{col} {'=' if op == 'equals' else '<>'} ?", [_number(value, measure)]
-    text = f"lower(cast({col} as varchar))"
+        return sql(f"{{}} {'=' if op == 'equals' else '<>'} {{}}", col, lit(_number(value, measure)))
+    text = sql("lower(cast({} as varchar))", col)
     if op == "equals":
-        return f"{text} = lower(?)", [value]
+        return sql("{} = lower({})", text, lit(value))
     if op == "not equals":
-        return f"{text} <> lower(?)", [value]
+        return sql("{} <> lower({})", text, lit(value))
     if op == "one of":
         items = [v.strip() for v in value.split(",") if v.strip()]
-        return f"{text} in ({', '.join('lower(?)' for _ in items)})", items
+        return sql("{} in ({})", text, join([sql("lower({})", lit(item)) for item in items]))
     if op == "starts with":
-        return f"starts_with({text}, lower(?))", [value]
+        return sql("starts_with({}, lower({}))", text, lit(value))
     if op == "ends with":
-        return f"ends_with({text}, lower(?))", [value]
-    return f"contains({text}, lower(?))", [value]
+        return sql("ends_with({}, lower({}))", text, lit(value))
+    return sql("contains({}, lower({}))", text, lit(value))
 
 
 def _number(value: str, measure: Measure) -> float:
@@ -215,98 +216,99 @@ def _date(value: str, measure: Measure) -> date:
         raise ValueError(f"the rule on {measure.column} needs a date like 2024-01-31, not {value!r}") from None
 
 
-def _flags_sql(version: Version, spec: BehaviourSpec) -> tuple[str, list, tuple[str, ...]]:
+def _flags_sql(version: Version, spec: BehaviourSpec) -> tuple[Sql, tuple[str, ...]]:
     """Select of the customers of the period, one row each, with their attributes and one boolean per measured behaviour.
 
     Columns: cid, customer_id, segment, region, satisfaction, defected (defected during the period), active (still a
     customer at its end), in_scope (counted for adoption), b_<key> per measured behaviour, n_behaviours.
-    Returns (sql, params, measured keys).
+    Returns (the select, measured keys).
     """
     spec = spec.validate()
     filters = spec.filters
     keys = measured_keys(spec, version)
     measures = dict(spec.measures)
-    where, params = filters.dimension_sql("c.segment", "c.region")
-    cond = [f"not c.is_prospect and {where}"]
+    cond = [Sql("not c.is_prospect"), filters.dimension_sql("c.segment", "c.region")]
     if filters.month_to:
-        cond.append("(c.signup_date is null or c.signup_date < ?)")
-        params.append(filters.period_end)
+        cond.append(sql("(c.signup_date is null or c.signup_date < {})", lit(filters.period_end)))
     if filters.month_from:
-        cond.append("not (c.defected and c.defected_since is not null and c.defected_since < ?)")
-        params.append(filters.month_from)
-    defected = "c.defected"
-    defected_params: list = []
+        cond.append(sql("not (c.defected and c.defected_since is not null and c.defected_since < {})", lit(filters.month_from)))
+    defected = Sql("c.defected")
     if filters.month_to:
-        defected = "c.defected and (c.defected_since is null or c.defected_since < ?)"
-        defected_params = [filters.period_end]
-    end_month = "?" if filters.month_to else f"(select last_month_index from {version.table('bh_span')})"
-    end_params = [month_index(filters.month_to)] if filters.month_to else []
+        defected = sql("c.defected and (c.defected_since is null or c.defected_since < {})", lit(filters.period_end))
+    end_month = (
+        lit(month_index(filters.month_to))
+        if filters.month_to
+        else Sql(f"(select last_month_index from {version.table('bh_span')})")
+    )
     in_scope = "not defected" if resolve_scope(spec.scope, version) == "active" else "true"
-    cust_sql = f"""
+    cust = sql(
+        """
         select c.*,
-               coalesce(c.segment, ?) as segment_label,
-               coalesce(c.region, ?) as region_label,
+               coalesce(c.segment, {not_set}) as segment_label,
+               coalesce(c.region, {not_set}) as region_label,
                ({defected}) as defected_in_period,
                case when ({defected}) and c.defected_since is not null
                     then year(c.defected_since) * 12 + month(c.defected_since) - 1
                     else {end_month} end as end_month
-        from {version.table("bh_customers")} c
-        where {" and ".join(cond)}
-    """
-    cust_params = [NOT_SET, NOT_SET, *defected_params, *defected_params, *end_params, *params]
+        from {customers} c
+        where {cond}
+        """,
+        not_set=lit(NOT_SET),
+        defected=defected,
+        end_month=end_month,
+        customers=version.table("bh_customers"),
+        cond=join(cond, " and "),
+    )
 
     derived = [k for k in keys if measures[k].kind in DERIVED]
-    contact_cols, contact_params = [], []
+    contact_cols = []
     for key in derived:
         m = measures[key]
-        window = "and k.month_index > c.end_month - ?" if m.months else ""
-        window_params = [m.months] if m.months else []
-        marks = ", ".join("?" for _ in m.channels)
-        contact_cols.append(f"sum(k.n) filter (where k.channel in ({marks}) {window}) as on_{key}")
-        contact_params += [*m.channels, *window_params]
+        window = sql("and k.month_index > c.end_month - {}", lit(m.months)) if m.months else Sql("")
+        on_channels = in_list("k.channel", m.channels)
+        contact_cols.append(sql(f"sum(k.n) filter (where {{}} {{}}) as on_{key}", on_channels, window))
         if m.kind == SELF_SERVICE:
-            contact_cols.append(f"sum(k.n) filter (where true {window}) as all_{key}")
-            contact_params += window_params
-    flag_cols, flag_params = [], []
+            contact_cols.append(sql(f"sum(k.n) filter (where true {{}}) as all_{key}", window))
+    flag_cols = []
     for key in keys:
         m = measures[key]
         if m.kind == FLAG:
-            expr, expr_params = f'c."{m.column}"', []
+            expr = Sql(f'c."{m.column}"')
         elif m.kind == RULE:
-            expr, expr_params = _rule_sql(m)
+            expr = _rule_sql(m)
         elif m.kind == NO_CONTACT:
-            expr, expr_params = f"coalesce(k.on_{key}, 0) <= ?", [m.max_contacts]
+            expr = sql(f"coalesce(k.on_{key}, 0) <= {{}}", lit(m.max_contacts))
         else:
-            expr, expr_params = f"k.on_{key} >= ? * k.all_{key}", [m.min_share]
-        flag_cols.append(f"coalesce({expr}, false) as b_{key}")
-        flag_params += expr_params
+            expr = sql(f"k.on_{key} >= {{}} * k.all_{key}", lit(m.min_share))
+        flag_cols.append(sql(f", coalesce({{}}, false) as b_{key}", expr))
 
-    contacts_cte = ""
+    ctes = {"cust": cust}
     contacts_join = ""
     if contact_cols:
-        contacts_cte = f""",
-        contacts as (
-            select k.cid, {", ".join(contact_cols)}
+        ctes["contacts"] = sql(
+            f"""
+            select k.cid, {{}}
             from {version.table("bh_contacts")} k
             join cust c on c.cid = k.cid
             where k.month_index <= c.end_month
             group by k.cid
-        )"""
+            """,
+            join(contact_cols),
+        )
         contacts_join = "left join contacts k on k.cid = c.cid"
-    count_expr = " + ".join(f"cast(b_{k} as integer)" for k in keys) or "0"
-    sql = f"""
-        with cust as ({cust_sql}){contacts_cte},
-        flags as (
+    ctes["flags"] = sql(
+        f"""
             select c.cid, c.customer_id, c.segment_label as segment, c.region_label as region, c.satisfaction,
                    c.defected_in_period as defected, not c.defected_in_period as active
-                   {"".join(", " + col for col in flag_cols)}
+                   {{}}
             from cust c
             {contacts_join}
-        )
-        select *, ({in_scope}) as in_scope, {count_expr} as n_behaviours
-        from flags
-    """
-    return sql, [*cust_params, *contact_params, *flag_params], keys
+        """,
+        join(flag_cols, ""),
+    )
+    count_expr = " + ".join(f"cast(b_{k} as integer)" for k in keys) or "0"
+    final = f"select *, ({in_scope}) as in_scope, {count_expr} as n_behaviours from flags"
+    return with_ctes(ctes, final), keys
 
 
 def flag_columns(version: Version) -> tuple[str, ...]:
@@ -319,7 +321,7 @@ def catalogue_for(store: Store, version: Version) -> Catalogue:
     return load_catalogue(store, version.dataset, flag_columns(version))
 
 
-def customer_behaviours_sql(version: Version, catalogue: Catalogue, filters: Filters = Filters()) -> tuple[str, list]:
+def customer_behaviours_sql(version: Version, catalogue: Catalogue, filters: Filters = Filters()) -> Sql:
     """Select (customer_id, n_behaviours, b_<key> per measured behaviour) over the customers of the period.
 
     For other views (Defection): every customer of the period in the selected segments, regions and months,
@@ -327,9 +329,9 @@ def customer_behaviours_sql(version: Version, catalogue: Catalogue, filters: Fil
     (a missing value counts as not showing it); n_behaviours counts the measured behaviours shown. Behaviours the
     data cannot measure (and estimates) have no column.
     """
-    sql, params, keys = _flags_sql(version, BehaviourSpec.of(catalogue, filters))
+    flags, keys = _flags_sql(version, BehaviourSpec.of(catalogue, filters))
     columns = ", ".join(["customer_id", "n_behaviours", *(f"b_{k}" for k in keys)])
-    return f"select {columns} from ({sql}) order by customer_id", params
+    return sql(f"select {columns} from ({{}}) order by customer_id", flags)
 
 
 def summary(cur: duckdb.DuckDBPyConnection, version: Version, spec: BehaviourSpec) -> pd.DataFrame:
@@ -341,7 +343,7 @@ def summary(cur: duckdb.DuckDBPyConnection, version: Version, spec: BehaviourSpe
     and showing it), "with:<key>" (customers of the period showing it), "with_defected:<key>", "sat_with:<key>"
     and "sat_without:<key>" (mean satisfaction of those with and without it).
     """
-    sql, params, keys = _flags_sql(version, spec)
+    flags, keys = _flags_sql(version, spec)
     per_key = []
     for key in keys:
         per_key += [
@@ -353,8 +355,9 @@ def summary(cur: duckdb.DuckDBPyConnection, version: Version, spec: BehaviourSpe
         ]
     # one pass over the customers into the finest groups; the totals by dimension are sums of these (a few hundred rows)
     cube = cur.execute(
-        f"""
-        with f as ({sql})
+        *sql(
+            f"""
+        with f as ({{}})
         select segment, region, n_behaviours,
                count(*) as customers,
                sum(cast(defected as integer)) as defected,
@@ -366,7 +369,8 @@ def summary(cur: duckdb.DuckDBPyConnection, version: Version, spec: BehaviourSpe
         from f
         group by segment, region, n_behaviours
         """,
-        params,
+            flags,
+        )
     ).df()
     return _roll_up(cube, keys)
 
@@ -625,9 +629,9 @@ def _float(value: object) -> float | None:
     return None if value is None or pd.isna(value) else float(value)
 
 
-def customers_of_period_sql(version: Version, catalogue: Catalogue, filters: Filters = Filters()) -> tuple[str, list, tuple]:
+def customers_of_period_sql(version: Version, catalogue: Catalogue, filters: Filters = Filters()) -> tuple[Sql, tuple]:
     """Select of the customers of the period with defected (during it) and b_<key> per measured behaviour, as the
-    Behaviours page counts them (see _flags_sql); (sql, params, measured keys). For Drivers."""
+    Behaviours page counts them (see _flags_sql); (the select, measured keys). For Drivers."""
     return _flags_sql(version, BehaviourSpec.of(catalogue, filters))
 
 

@@ -20,6 +20,7 @@ import pandas as pd
 
 from dashboard import staged
 from dashboard.metrics import clv, sbg
+from dashboard.sql import days_between, group_by_all
 from dashboard.staged.profile import CONTRACT
 from dashboard.staged.sql import day_total
 from dashboard.store import Version
@@ -162,7 +163,7 @@ def contract_tenures(cur: duckdb.DuckDBPyConnection, version: Version) -> tuple[
     curves."""
     rows = cur.execute(
         f"""
-        select date_diff('day', start_date, coalesce(case when defected then defected_since end, as_of)) as days,
+        select {days_between("start_date", "coalesce(case when defected then defected_since end, as_of)")} as days,
                coalesce(defected, false) as left_, defected and defected_since is null as undated
         from {version.table("df_customers")}, (select as_of, history_start from {version.table("df_fit")})
         where start_date is not null and defected is not null
@@ -224,7 +225,7 @@ def purchase_days(cur: duckdb.DuckDBPyConnection, version: Version) -> pd.DataFr
             select customer_id, cast(ts as date) as day
             from {version.table("transactions")}
             where customer_id is not null and amount is not null
-            group by all having {day_total()} > 0
+            {group_by_all()} having {day_total()} > 0
         ),
         chosen as (
             select customer_id from (select distinct customer_id from days)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
+from dashboard.sql import Sql, lit, sql, unnest
 from dashboard.store import Version
 
 MAX_CUSTOMERS = 2_000
@@ -55,11 +56,11 @@ def timeline(cur: duckdb.DuckDBPyConnection, version: Version, spec: TimelineSpe
     (1 = first touchpoint), or the transaction's index among their transactions.
     """
     spec = spec.validate()
-    ids = list(spec.customer_ids)
-    tx_part = ""
-    params: list = [ids]
+    chosen = sql("customer_id in (select {})", unnest(sql("cast({} as varchar[])", lit(list(spec.customer_ids)))))
+    tx_part = Sql("")
     if spec.transactions:
-        tx_part = f"""
+        tx_part = sql(
+            f"""
             union all
             select customer_id, ts, 'transaction' as kind, 2 as kind_order, rowid as row_id,
                    cast(null as varchar) as stage, channel, cast(null as varchar) as reason,
@@ -67,10 +68,11 @@ def timeline(cur: duckdb.DuckDBPyConnection, version: Version, spec: TimelineSpe
                    cast(null as timestamp) as resolved_ts, cast(null as double) as satisfaction,
                    cast(null as double) as effort, cost, amount, product
             from {version.table("transactions")}
-            where customer_id in (select unnest(?::varchar[])) and ts is not null
-        """
-        params.append(ids)
-    return cur.execute(
+            where {{}} and ts is not null
+        """,
+            chosen,
+        )
+    query = sql(
         f"""
         select customer_id, ts, kind,
                row_number() over (partition by customer_id, kind order by ts, row_id) as step,
@@ -80,10 +82,12 @@ def timeline(cur: duckdb.DuckDBPyConnection, version: Version, spec: TimelineSpe
                    stage, channel, reason, initiated_by, resolved, resolved_ts, satisfaction, effort, cost,
                    cast(null as double) as amount, cast(null as varchar) as product
             from {version.table("interactions")}
-            where customer_id in (select unnest(?::varchar[])) and ts is not null
-            {tx_part}
+            where {{chosen}} and ts is not null
+            {{tx_part}}
         )
         order by customer_id, ts, kind_order, row_id
         """,
-        params,
-    ).df()[list(TIMELINE_COLUMNS)]
+        chosen=chosen,
+        tx_part=tx_part,
+    )
+    return cur.execute(*query).df()[list(TIMELINE_COLUMNS)]

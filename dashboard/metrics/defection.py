@@ -45,7 +45,6 @@ from dashboard.metrics.defection_spec import (
     RULE_LABELS,
     RULES,
     SILENT_PER_COMPLAINT,
-    WARNING_ORDER,
     DefectionSpec,
     Definition,
     SubQuery,
@@ -55,6 +54,18 @@ from dashboard.metrics.defection_spec import (
 )
 from dashboard.metrics.money import MAX_YEARS
 from dashboard.metrics.scope import NOT_SET, Filters, as_date, month_start
+from dashboard.sql import (
+    Sql,
+    days_between,
+    group_by_all,
+    join,
+    list_contains,
+    list_item,
+    lit,
+    select_except,
+    sql,
+    with_ctes,
+)
 from dashboard.staged.customers import LABEL_HOWS
 from dashboard.store import Version
 
@@ -183,29 +194,47 @@ def as_of_day(cur: duckdb.DuckDBPyConnection, version: Version) -> date | None:
     return as_date(value)
 
 
-def _value_sql(valuation: Valuation, *, discounted: bool = True) -> tuple[str, str, list]:
-    """SQL for a customer's value if retained and expected value today, and the parameters of one of them.
+def _value_sql(valuation: Valuation, *, discounted: bool = True) -> tuple[Sql, Sql]:
+    """SQL for a customer's value if retained and expected value today, each carrying its own parameters.
 
-    Both expressions take the same parameters, in the same order; the caller repeats them for each use.
     Simple: annual spend × margin × annuity factor (the same whether or not they are expected to stay).
     Probabilistic: Gamma-Gamma spend × margin × Σ_k (purchases expected in year k if alive) ÷ (1 + rate)^k, and
     the expected value multiplies that by the probability alive.
     """
     rate = valuation.discount if discounted else 0.0
     if valuation.method == "simple":
-        return "annual_spend * ?", "annual_spend * ?", [valuation.margin * clv.annuity_factor(valuation.years, rate)]
-    terms, params = [], []
+        value = sql("annual_spend * {}", lit(valuation.margin * clv.annuity_factor(valuation.years, rate)))
+        return value, value
+    terms = []
     for k in range(1, valuation.horizon_years + 1):
-        previous = f" - bg_expected[{k - 1}]" if k > 1 else ""
-        terms.append(f"(bg_expected[{k}]{previous}) * ?")
-        params.append(valuation.margin * (1 + rate) ** -k)
-    if_alive = f"gg_spend * ({' + '.join(terms)})"
-    return if_alive, f"p_alive * {if_alive}", params
+        expected = list_item("bg_expected", str(k))
+        if k > 1:
+            expected = sql("{} - {}", expected, list_item("bg_expected", str(k - 1)))
+        terms.append(sql("({}) * {}", expected, lit(valuation.margin * (1 + rate) ** -k)))
+    if_alive = sql("gg_spend * ({})", join(terms, " + "))
+    return if_alive, sql("p_alive * {}", if_alive)
 
 
-def status_sql(
-    cur: duckdb.DuckDBPyConnection, version: Version, spec: DefectionSpec, *, groups: bool = False
-) -> tuple[str, list]:
+def _group_columns(spec: DefectionSpec) -> tuple[Sql, Sql]:
+    """The stage and behaviours columns of status_sql's base (from spec's sources) and the joins they need."""
+    columns, joins = [], []
+    for alias, source, missing, column in (
+        ("st", spec.stage_source, "cast(null as varchar)", "stage"),
+        ("bh", spec.behaviour_source, "cast(null as integer)", "behaviours"),
+    ):
+        if source is None:
+            columns.append(missing)
+        elif source.inline in ("stage", "behaviours"):
+            columns.append(f"c.{source.inline}")
+        else:
+            columns.append(f"{alias}.{column}")
+            key = source.key if source.key in ("customer_id", "customer_key") else "customer_id"
+            joins.append(sql(f" left join ({{}}) {alias} on {alias}.{key} = c.{key}", source.query))
+    select = sql(f"coalesce(cast({columns[0]} as varchar), {{}}) as stage, {columns[1]} as behaviours,", lit(NOT_SET))
+    return select, join(joins, "")
+
+
+def status_sql(cur: duckdb.DuckDBPyConnection, version: Version, spec: DefectionSpec, *, groups: bool = False) -> Sql:
     """Select of one row per customer in the selected segments and regions, with the rules that fired and the money.
 
     Columns: customer_id, segment, region, start_date, churn_date, churn_reason, last_purchase, annual_spend,
@@ -216,7 +245,7 @@ def status_sql(
     stage (from spec.stage_source) and behaviours (from spec.behaviour_source).
     """
     d, v = spec.definition, spec.valuation
-    as_of = as_of_day(cur, version) or date.today()
+    as_of = lit(as_of_day(cur, version) or date.today())
     recent, baseline = d.recent_months, d.recent_months + d.baseline_months
     complaint_chance = spec.complaint_chance
     if complaint_chance is None:
@@ -224,77 +253,85 @@ def status_sql(
     drop_chance = spec.drop_chance
     if drop_chance is None:
         drop_chance = float(drop_follow_up(cur, version, drop_follow_up_spec(spec)).iloc[0]["chance_used"])
-    params: list = []
+    group_cols, joins = _group_columns(spec) if groups else (Sql(""), Sql(""))
 
-    group_cols = join_sql = ""
-    join_params: list = []
-    if groups:
-        columns = []
-        for alias, source, missing, column in (
-            ("st", spec.stage_source, "cast(null as varchar)", "stage"),
-            ("bh", spec.behaviour_source, "cast(null as integer)", "behaviours"),
-        ):
-            if source is None:
-                columns.append(missing)
-            elif source.inline in ("stage", "behaviours"):
-                columns.append(f"c.{source.inline}")
-            else:
-                columns.append(f"{alias}.{column}")
-                key = source.key if source.key in ("customer_id", "customer_key") else "customer_id"
-                join_sql += f" left join ({source.sql}) {alias} on {alias}.{key} = c.{key}"
-                join_params += list(source.params)
-        group_cols = f"coalesce(cast({columns[0]} as varchar), ?) as stage, {columns[1]} as behaviours,"
-        params.append(NOT_SET)
-    base = f"""
+    base = sql(
+        """
         select c.customer_id, c.customer_key, c.segment, c.region, c.start_date, c.churned, c.churn_date, c.churn_reason,
                c.first_purchase, c.last_purchase, c.purchase_days, c.annual_spend, c.p_alive, c.bg_expected,
                c.gg_spend, c.revenue, c.complaints, c.complaint_unresolved, c.complaint_slowest_days, c.complaint_broken_promise,
                c.complaint_repeated, c.defected as defected_staged, c.defected_since, c.defected_how, c.at_risk, c.at_risk_why,
                {group_cols}
-               c.purchases_back[?] as recent_purchases,
-               c.purchases_back[?] - c.purchases_back[?] as baseline_purchases,
-               cast(cast(? as date) - to_months(cast(? as integer)) as date) as recent_start,
-               cast(cast(? as date) - to_months(cast(? as integer)) as date) as baseline_start
-        from {version.table("df_customers")} c
-        {join_sql}
-    """
-    params += [recent, baseline, recent, as_of, recent, as_of, baseline, *join_params]
-    where, where_params = spec.filters.dimension_sql("c.segment", "c.region")
-    base += f" where {where}"
-    params += where_params
+               {recent_purchases} as recent_purchases,
+               {upto_baseline} - {upto_recent} as baseline_purchases,
+               cast(cast({as_of} as date) - to_months(cast({recent} as integer)) as date) as recent_start,
+               cast(cast({as_of} as date) - to_months(cast({baseline} as integer)) as date) as baseline_start
+        from {customers} c
+        {joins}
+        where {scope}
+        """,
+        group_cols=group_cols,
+        recent_purchases=list_item("c.purchases_back", lit(recent)),
+        upto_baseline=list_item("c.purchases_back", lit(baseline)),
+        upto_recent=list_item("c.purchases_back", lit(recent)),
+        as_of=as_of,
+        recent=lit(recent),
+        baseline=lit(baseline),
+        customers=version.table("df_customers"),
+        joins=joins,
+        scope=spec.filters.dimension_sql("c.segment", "c.region"),
+    )
 
-    rates = """
-        select *, recent_purchases / ? as recent_rate,
+    rates = sql(
+        """
+        select *, recent_purchases / {recent} as recent_rate,
                case when first_purchase < recent_start
-                    then date_diff('day', greatest(first_purchase, baseline_start), recent_start) / ? end as baseline_months_seen
+                    then {seen_days} / {days_per_month} end as baseline_months_seen
         from base
-    """
-    params += [float(recent), DAYS_PER_MONTH]
+        """,
+        recent=lit(float(recent)),
+        seen_days=days_between("greatest(first_purchase, baseline_start)", "recent_start"),
+        days_per_month=lit(DAYS_PER_MONTH),
+    )
 
-    rules = f"""
+    hows = lit(list(LABEL_HOWS))
+    rules = sql(
+        """
         select *,
                baseline_purchases / nullif(baseline_months_seen, 0) as baseline_rate,
-               ? and coalesce(defected_staged and list_contains(?, defected_how), false) as fired_contract,
-               ? and coalesce(defected_staged and not list_contains(?, defected_how), false) as fired_lapse,
+               {contract} and coalesce(defected_staged and {labelled}, false) as fired_contract,
+               {lapse} and coalesce(defected_staged and not {labelled}, false) as fired_lapse,
                coalesce(at_risk, false) as fired_risk,
-               ? and coalesce(baseline_months_seen >= ? and baseline_purchases >= ?
-                              and recent_rate < ? * baseline_purchases / baseline_months_seen, false) as fired_drop,
-               ? and coalesce(p_alive < ?, false) as fired_alive,
-               ? and customer_key in (
-                   select customer_key from {version.table("df_complaints")}
-                   where ts > cast(? as date) - to_days(cast(? as integer)) and ts < cast(? as date) + interval 1 day
-                     and (coalesce(broke_promise, resolution_days > ?) or unresolved or repeated)
+               {drop} and coalesce(baseline_months_seen >= {min_months} and baseline_purchases >= {min_purchases}
+                              and recent_rate < {drop_share} * baseline_purchases / baseline_months_seen, false) as fired_drop,
+               {alive} and coalesce(p_alive < {alive_share}, false) as fired_alive,
+               {complaint} and customer_key in (
+                   select customer_key from {complaints}
+                   where ts > cast({as_of} as date) - to_days(cast({complaint_days} as integer))
+                     and ts < cast({as_of} as date) + interval 1 day
+                     and (coalesce(broke_promise, resolution_days > {sla_days}) or unresolved or repeated)
                ) as fired_complaint
         from rates
-    """
-    params += [d.contract, list(LABEL_HOWS), d.lapse, list(LABEL_HOWS)]
-    params += [d.drop, float(min(d.baseline_months, d.recent_months)), MIN_BASELINE_PURCHASES, d.drop_pct / 100]
-    params += [d.alive, d.alive_pct / 100]
-    params += [d.complaint, as_of, d.complaint_days, as_of, d.sla_days]
+        """,
+        contract=lit(d.contract),
+        lapse=lit(d.lapse),
+        labelled=list_contains(hows, "defected_how"),
+        drop=lit(d.drop),
+        min_months=lit(float(min(d.baseline_months, d.recent_months))),
+        min_purchases=lit(MIN_BASELINE_PURCHASES),
+        drop_share=lit(d.drop_pct / 100),
+        alive=lit(d.alive),
+        alive_share=lit(d.alive_pct / 100),
+        complaint=lit(d.complaint),
+        complaints=version.table("df_complaints"),
+        as_of=as_of,
+        complaint_days=lit(d.complaint_days),
+        sla_days=lit(d.sla_days),
+    )
 
     # the one place that makes "left" (defected: contract ended or lapsed) and "at risk" (still a customer, slipping
     # away) disjoint; when the staged customers table carries both flags, read them here instead
-    status = """
+    status = Sql("""
         select *,
                case when fired_contract or fired_lapse then 'left'
                     when fired_risk or fired_drop or fired_alive or fired_complaint then 'at risk'
@@ -302,38 +339,51 @@ def status_sql(
                fired_contract or fired_lapse as defected,
                case when fired_contract or fired_lapse then defected_since end as defect_date
         from rules
-    """
+    """)
 
-    if_alive_sql, expected_sql, value_params = _value_sql(v)
-    money = f"""
+    if_alive, expected = _value_sql(v)
+    money = sql(
+        """
         select *,
                defected and defect_date is null as undated,
-               case when status = 'left' then coalesce(churn_reason, ?)
-                    when fired_complaint then ? when fired_risk then at_risk_why when fired_drop then ? when fired_alive then ?
+               case when status = 'left' then coalesce(churn_reason, {no_reason})
+                    when fired_complaint then {complaint_label} when fired_risk then at_risk_why
+                    when fired_drop then {drop_label} when fired_alive then {alive_label}
                end as main_reason,
                case when status = 'left' then 1.0
                     when status = 'at risk' then greatest(
                         case when fired_risk then coalesce(1 - p_alive, 1.0) end,
-                        case when fired_drop or fired_alive then coalesce(1 - p_alive, ?) end,
-                        case when fired_complaint then ? end)
+                        case when fired_drop or fired_alive then coalesce(1 - p_alive, {drop_chance}) end,
+                        case when fired_complaint then {complaint_chance} end)
                end as p_defect,
-               {if_alive_sql} as value_if_retained,
-               {expected_sql} as expected_value,
-               annual_spend * ? * ? as margin_in_years
+               {if_alive} as value_if_retained,
+               {expected} as expected_value,
+               annual_spend * {margin} * {years} as margin_in_years
         from status
-    """
-    params += [NO_REASON, *(RULE_LABELS[k] for k in WARNING_ORDER if k != "lapse"), drop_chance, complaint_chance]
-    params += [*value_params, *value_params, v.margin, min(v.expected_years, MAX_YEARS)]
+        """,
+        no_reason=lit(NO_REASON),
+        complaint_label=lit(RULE_LABELS["complaint"]),
+        drop_label=lit(RULE_LABELS["drop"]),
+        alive_label=lit(RULE_LABELS["alive"]),
+        drop_chance=lit(drop_chance),
+        complaint_chance=lit(complaint_chance),
+        if_alive=if_alive,
+        expected=expected,
+        margin=lit(v.margin),
+        years=lit(min(v.expected_years, MAX_YEARS)),
+    )
 
-    sql = f"""
-        with base as ({base}), rates as ({rates}), rules as ({rules}), status as ({status}), money as ({money})
-        select * exclude (margin_in_years),
+    final = sql(
+        """
+        select {money_columns},
                case when status = 'at risk' then p_defect * greatest(margin_in_years, 0) end as risk_bound,
                case when status = 'at risk'
                     then p_defect * greatest(least(value_if_retained, margin_in_years), 0) end as revenue_at_risk
         from money
-    """
-    return sql, params
+        """,
+        money_columns=select_except(["margin_in_years"]),
+    )
+    return with_ctes({"base": base, "rates": rates, "rules": rules, "status": status, "money": money}, final)
 
 
 def drop_follow_up_spec(spec: DefectionSpec) -> DefectionSpec:
@@ -363,65 +413,56 @@ def drop_follow_up(cur: duckdb.DuckDBPyConnection, version: Version, spec: Defec
     back = d.recent_months + d.baseline_months + FOLLOW_UP_MONTHS
     row = {"flagged": 0, "left_within_year": 0, "observed": None}
     if as_of is not None and d.drop and (d.contract or d.lapse) and back <= WINDOW_MONTHS:
-        where, params = spec.filters.dimension_sql()
-        recent, base = FOLLOW_UP_MONTHS + d.recent_months, back
-        row = (
-            cur.execute(
-                f"""
+        recent, base, as_of = FOLLOW_UP_MONTHS + d.recent_months, back, lit(as_of)
+        query = sql(
+            """
             with past as (
                 select defected, defected_how, defected_since, first_purchase,
-                       purchases_back[?] - purchases_back[?] as recent_purchases,
-                       purchases_back[?] - purchases_back[?] as baseline_purchases,
-                       cast(cast(? as date) - to_months(cast(? as integer)) as date) as past_as_of,
-                       cast(cast(? as date) - to_months(cast(? as integer)) as date) as recent_start,
-                       cast(cast(? as date) - to_months(cast(? as integer)) as date) as baseline_start
-                from {version.table("df_customers")}
-                where {where} and purchase_days > 0
+                       {upto_recent} - {upto_follow_up} as recent_purchases,
+                       {upto_base} - {upto_recent} as baseline_purchases,
+                       cast(cast({as_of} as date) - to_months(cast({follow_up} as integer)) as date) as past_as_of,
+                       cast(cast({as_of} as date) - to_months(cast({recent} as integer)) as date) as recent_start,
+                       cast(cast({as_of} as date) - to_months(cast({base} as integer)) as date) as baseline_start
+                from {customers}
+                where {scope} and purchase_days > 0
             ),
             judged as (
                 select *,
                        case when first_purchase < recent_start
-                            then date_diff('day', greatest(first_purchase, baseline_start), recent_start) / ? end as seen,
-                       case when coalesce(defected, false)
-                                 and (case when list_contains(?, defected_how) then ? else ? end)
+                            then {seen_days} / {days_per_month} end as seen,
+                       case when coalesce(defected, false) and (case when {labelled} then {contract} else {lapse} end)
                             then defected_since end as defect_date
                 from past
             ),
             flagged as (
                 select * from judged
-                where seen >= ? and baseline_purchases >= ? and recent_purchases / ? < ? * baseline_purchases / seen
+                where seen >= {min_months} and baseline_purchases >= {min_purchases}
+                  and recent_purchases / {recent_months} < {drop_share} * baseline_purchases / seen
                   and (defect_date is null or defect_date > past_as_of)
             )
-            select count(*) as flagged, count(*) filter (where defect_date <= cast(? as date)) as left_within_year
+            select count(*) as flagged, count(*) filter (where defect_date <= cast({as_of} as date)) as left_within_year
             from flagged
             """,
-                [
-                    recent,
-                    FOLLOW_UP_MONTHS,
-                    base,
-                    recent,
-                    as_of,
-                    FOLLOW_UP_MONTHS,
-                    as_of,
-                    recent,
-                    as_of,
-                    base,
-                    *params,
-                    DAYS_PER_MONTH,
-                    list(LABEL_HOWS),
-                    d.contract,
-                    d.lapse,
-                    float(min(d.baseline_months, d.recent_months)),
-                    MIN_BASELINE_PURCHASES,
-                    float(d.recent_months),
-                    d.drop_pct / 100,
-                    as_of,
-                ],
-            )
-            .df()
-            .iloc[0]
-            .to_dict()
+            upto_recent=list_item("purchases_back", lit(recent)),
+            upto_follow_up=list_item("purchases_back", lit(FOLLOW_UP_MONTHS)),
+            upto_base=list_item("purchases_back", lit(base)),
+            as_of=as_of,
+            follow_up=lit(FOLLOW_UP_MONTHS),
+            recent=lit(recent),
+            base=lit(base),
+            customers=version.table("df_customers"),
+            scope=spec.filters.dimension_sql(),
+            seen_days=days_between("greatest(first_purchase, baseline_start)", "recent_start"),
+            days_per_month=lit(DAYS_PER_MONTH),
+            labelled=list_contains(lit(list(LABEL_HOWS)), "defected_how"),
+            contract=lit(d.contract),
+            lapse=lit(d.lapse),
+            min_months=lit(float(min(d.baseline_months, d.recent_months))),
+            min_purchases=lit(MIN_BASELINE_PURCHASES),
+            recent_months=lit(float(d.recent_months)),
+            drop_share=lit(d.drop_pct / 100),
         )
+        row = cur.execute(*query).df().iloc[0].to_dict()
         row["observed"] = row["left_within_year"] / row["flagged"] if row["flagged"] else None
     return _follow_up_row(
         row,
@@ -457,45 +498,40 @@ def complaint_follow_up(cur: duckdb.DuckDBPyConnection, version: Version, spec: 
     if as_of is None or not (d.contract or d.lapse):
         row = empty
     else:
-        where, params = spec.filters.dimension_sql()
-        row = (
-            cur.execute(
-                f"""
+        follow_up = lit(FOLLOW_UP_DAYS)
+        query = sql(
+            """
             with bad as (
                 select customer_key, min(ts) as first_bad
-                from {version.table("df_complaints")}
-                where {where} and (coalesce(broke_promise, resolution_days > ?) or unresolved or repeated)
+                from {complaints}
+                where {scope} and (coalesce(broke_promise, resolution_days > {sla_days}) or unresolved or repeated)
                 group by customer_key
             ),
             people as (
                 select b.first_bad,
-                       case when coalesce(c.defected, false)
-                                 and (case when list_contains(?, c.defected_how) then ? else ? end)
+                       case when coalesce(c.defected, false) and (case when {labelled} then {contract} else {lapse} end)
                             then c.defected_since end as defect_date
                 from bad b
-                join {version.table("df_customers")} c on c.customer_key = b.customer_key
-                where cast(b.first_bad as date) <= cast(? as date) - to_days(cast(? as integer))
+                join {customers} c on c.customer_key = b.customer_key
+                where cast(b.first_bad as date) <= cast({as_of} as date) - to_days(cast({follow_up} as integer))
             )
             select count(*) filter (where defect_date is null or defect_date >= cast(first_bad as date)) as complainers,
                    count(*) filter (where defect_date >= cast(first_bad as date)
-                                     and defect_date <= cast(first_bad as date) + to_days(cast(? as integer))) as left_within_year
+                                     and defect_date <= cast(first_bad as date) + to_days(cast({follow_up} as integer)))
+                       as left_within_year
             from people
             """,
-                [
-                    *params,
-                    d.sla_days,
-                    list(LABEL_HOWS),
-                    d.contract,
-                    d.lapse,
-                    as_of,
-                    FOLLOW_UP_DAYS,
-                    FOLLOW_UP_DAYS,
-                ],
-            )
-            .df()
-            .iloc[0]
-            .to_dict()
+            complaints=version.table("df_complaints"),
+            scope=spec.filters.dimension_sql(),
+            sla_days=lit(d.sla_days),
+            labelled=list_contains(lit(list(LABEL_HOWS)), "c.defected_how"),
+            contract=lit(d.contract),
+            lapse=lit(d.lapse),
+            customers=version.table("df_customers"),
+            as_of=lit(as_of),
+            follow_up=follow_up,
         )
+        row = cur.execute(*query).df().iloc[0].to_dict()
         row["observed"] = row["left_within_year"] / row["complainers"] if row["complainers"] else None
     return _follow_up_row(
         row,
@@ -508,34 +544,30 @@ def complaint_follow_up(cur: duckdb.DuckDBPyConnection, version: Version, spec: 
 # -- the queries behind the page's figures ----------------------------------------------------
 
 
-def _period(filters: Filters) -> tuple[str, str, list]:
-    """SQL for (in the period, defected during the period) over status rows, with their parameters (in_period first)."""
-    in_parts, in_params = ["true"], []
+def _period(filters: Filters) -> tuple[Sql, Sql]:
+    """SQL for (in the period, defected during the period) over status rows, each with its parameters."""
+    in_parts = [Sql("true")]
     if filters.month_to:
-        in_parts.append("(start_date is null or start_date < ?)")
-        in_params.append(filters.period_end)
+        in_parts.append(sql("(start_date is null or start_date < {})", lit(filters.period_end)))
     if filters.month_from:
-        in_parts.append("not (defected and defect_date is not null and defect_date < ?)")
-        in_params.append(filters.month_from)
-    in_period = " and ".join(in_parts)
-    out_parts, out_params = [in_period, "defected"], list(in_params)
+        in_parts.append(sql("not (defected and defect_date is not null and defect_date < {})", lit(filters.month_from)))
+    in_period = join(in_parts, " and ")
+    out_parts = [in_period, Sql("defected")]
     if filters.month_from or filters.month_to:
         lo, hi = filters.month_from or date(1, 1, 1), filters.period_end or date(9999, 1, 1)
-        out_parts.append("(defect_date is null or (defect_date >= ? and defect_date < ?))")
-        out_params += [lo, hi]
-    return in_period, " and ".join(f"({p})" for p in out_parts), in_params + out_params
+        out_parts.append(sql("(defect_date is null or (defect_date >= {} and defect_date < {}))", lit(lo), lit(hi)))
+    return in_period, join([sql("({})", part) for part in out_parts], " and ")
 
 
-def scoped_sql(
-    cur: duckdb.DuckDBPyConnection, version: Version, spec: DefectionSpec, *, groups: bool = False
-) -> tuple[str, list]:
+def scoped_sql(cur: duckdb.DuckDBPyConnection, version: Version, spec: DefectionSpec, *, groups: bool = False) -> Sql:
     """status_sql with in_period (a customer at some time in the selected months) and defected_in_period."""
     spec = spec.validate()
-    sql, params = status_sql(cur, version, spec, groups=groups)
-    in_period, defected_in_period, period_params = _period(spec.filters)
-    return (
-        f"select *, {in_period} as in_period, {defected_in_period} as defected_in_period from ({sql})",
-        period_params + params,
+    in_period, defected_in_period = _period(spec.filters)
+    return sql(
+        "select *, {} as in_period, {} as defected_in_period from ({})",
+        in_period,
+        defected_in_period,
+        status_sql(cur, version, spec, groups=groups),
     )
 
 
@@ -553,19 +585,29 @@ def summary(cur: duckdb.DuckDBPyConnection, version: Version, spec: DefectionSpe
     undiscounted_sum, spend_sum, alive_sum and alive_n (over customers with a lifetime value).
     """
     spec = spec.validate()
-    sql, params = scoped_sql(cur, version, spec, groups=True)
-    _, undiscounted, undiscounted_params = _value_sql(spec.valuation, discounted=False)
-    worst, handled_cte, handled_join, handling_params = _handling_sql(version, spec)
-    return cur.execute(
-        f"""
-        with {handled_cte}
-        people as (
+    _, undiscounted = _value_sql(spec.valuation, discounted=False)
+    worst, handled_cte, handled_join = _handling_sql(version, spec)
+    people = sql(
+        """
             select s.*, s.status <> 'left' as current,
-                   case {worst} when 4 then ? when 3 then ? when 2 then ? when 1 then ? else ? end as handling,
+                   case {worst} when 4 then {h4} when 3 then {h3} when 2 then {h2} when 1 then {h1} else {none} end
+                       as handling,
                    {undiscounted} as undiscounted
-            from ({sql}) s
+            from ({scoped}) s
             {handled_join}
-        )
+        """,
+        worst=worst,
+        h4=lit(HANDLING[0]),
+        h3=lit(HANDLING[1]),
+        h2=lit(HANDLING[2]),
+        h1=lit(HANDLING[3]),
+        none=lit(NO_COMPLAINT),
+        undiscounted=undiscounted,
+        scoped=scoped_sql(cur, version, spec, groups=True),
+        handled_join=handled_join,
+    )
+    final = sql(
+        """
         select segment, stage, behaviours, status, main_reason, in_period, defected_in_period, current, handling,
                count(*) as n,
                coalesce(sum(revenue_at_risk), 0) as revenue_at_risk,
@@ -578,37 +620,43 @@ def summary(cur: duckdb.DuckDBPyConnection, version: Version, spec: DefectionSpe
                coalesce(sum(p_alive) filter (where expected_value is not null), 0) as alive_sum,
                count(p_alive) filter (where expected_value is not null) as alive_n
         from people
-        group by all
-        order by all
+        {group_by} order by all
         """,
-        [*handling_params, *HANDLING, NO_COMPLAINT, *undiscounted_params, *params],
-    ).df()
+        group_by=group_by_all(),
+    )
+    return cur.execute(*with_ctes({**handled_cte, "people": people}, final)).df()
 
 
-def _handling_sql(version: Version, spec: DefectionSpec) -> tuple[str, str, str, list]:
+def _handling_sql(version: Version, spec: DefectionSpec) -> tuple[Sql, dict[str, Sql], Sql]:
     """SQL for a customer's worst complaint handling (4 unresolved, 3 slow, 2 repeated, 1 first contact, null none):
-    (expression, CTE, join, parameters in query order).
+    (expression, named CTEs it needs, join).
 
     Without a months filter it reads the whole complaint history kept on df_customers (no join); with one, it
     classes the complaints of the period in a small grouped table joined on the customer key.
     """
-    filters = spec.filters
+    filters, sla_days = spec.filters, lit(spec.definition.sla_days)
     if not (filters.month_from or filters.month_to):
-        worst = """(case when s.complaints = 0 then null when s.complaint_unresolved then 4
-                         when s.complaint_broken_promise or s.complaint_slowest_days > ? then 3
-                         when s.complaint_repeated then 2 else 1 end)"""
-        return worst, "", "", [spec.definition.sla_days]
-    period, period_params = filters.period_sql("ts")
-    cte = f"""handled as (
+        worst = sql(
+            """(case when s.complaints = 0 then null when s.complaint_unresolved then 4
+                         when s.complaint_broken_promise or s.complaint_slowest_days > {} then 3
+                         when s.complaint_repeated then 2 else 1 end)""",
+            sla_days,
+        )
+        return worst, {}, Sql("")
+    handled = sql(
+        """
             select customer_key,
-                   max(case when unresolved then 4 when coalesce(broke_promise, resolution_days > ?) then 3
+                   max(case when unresolved then 4 when coalesce(broke_promise, resolution_days > {sla_days}) then 3
                             when repeated then 2 else 1 end) as worst
-            from {version.table("df_complaints")}
+            from {complaints}
             where {period}
             group by customer_key
-        ),"""
-    join = "left join handled h on h.customer_key = s.customer_key"
-    return "h.worst", cte, join, [spec.definition.sla_days, *period_params]
+        """,
+        sla_days=sla_days,
+        complaints=version.table("df_complaints"),
+        period=filters.period_sql("ts"),
+    )
+    return Sql("h.worst"), {"handled": handled}, Sql("left join handled h on h.customer_key = s.customer_key")
 
 
 def timeline_spec(spec: DefectionSpec) -> DefectionSpec:
@@ -633,32 +681,40 @@ def timeline(cur: duckdb.DuckDBPyConnection, version: Version, spec: DefectionSp
     as_of, history_start = fit
     if as_of is None or history_start is None:
         return pd.DataFrame(columns=["start_month", "in_window", "defect_month", "months", "event", "n", "exposure_days"])
-    sql, params = status_sql(cur, version, spec)
     start = as_date(history_start)
     if start is None or as_date(as_of) is None or start.year < 2:  # dates Python cannot hold: no timeline
         return pd.DataFrame(columns=["start_month", "in_window", "defect_month", "months", "event", "n", "exposure_days"])
     before = month_start(start)
     before = date(before.year - (before.month == 1), (before.month - 2) % 12 + 1, 1)
     observed_from = _lapse_observable_from(cur, version, spec, start)
-    return cur.execute(
-        f"""
+    first_day, as_of = sql("cast({} as date)", lit(history_start)), sql("cast({} as date)", lit(as_of))
+    query = sql(
+        """
         select case when start_date is null then null
-                    when start_date < cast(? as date) then cast(? as date)
+                    when start_date < {first_day} then cast({before} as date)
                     else cast(date_trunc('month', start_date) as date) end as start_month,
-               coalesce(start_date >= cast(? as date), false) as in_window,
+               coalesce(start_date >= {first_day}, false) as in_window,
                cast(date_trunc('month', defect_date) as date) as defect_month,
-               cast(floor(date_diff('day', start_date, coalesce(defect_date, cast(? as date))) / ?) as integer) as months,
+               cast(floor({days_to_end} / {days_per_month}) as integer) as months,
                defect_date is not null as event,
                count(*) as n,
-               sum(greatest(date_diff('day', greatest(coalesce(start_date, cast(? as date)), cast(? as date)),
-                                      coalesce(defect_date, cast(? as date))), 0)) as exposure_days
-        from ({sql})
+               sum(greatest({exposure}, 0)) as exposure_days
+        from ({status})
         where not undated
-        group by all
-        order by all
+        {group_by} order by all
         """,
-        [history_start, before, history_start, as_of, DAYS_PER_MONTH, history_start, observed_from, as_of, *params],
-    ).df()
+        first_day=first_day,
+        before=lit(before),
+        days_to_end=days_between("start_date", sql("coalesce(defect_date, {})", as_of)),
+        days_per_month=lit(DAYS_PER_MONTH),
+        exposure=days_between(
+            sql("greatest(coalesce(start_date, {}), cast({} as date))", first_day, lit(observed_from)),
+            sql("coalesce(defect_date, {})", as_of),
+        ),
+        status=status_sql(cur, version, spec),
+        group_by=group_by_all(),
+    )
+    return cur.execute(*query).df()
 
 
 def _lapse_observable_from(cur: duckdb.DuckDBPyConnection, version: Version, spec: DefectionSpec, start: date) -> date:
@@ -681,16 +737,17 @@ def _lapse_observable_from(cur: duckdb.DuckDBPyConnection, version: Version, spe
 def complaint_counts(cur: duckdb.DuckDBPyConnection, version: Version, filters: Filters) -> pd.DataFrame:
     """Complaint touchpoints and complaining customers in the selected segments, regions and months (one row)."""
     filters = filters.validate()
-    where, params = filters.dimension_sql()
-    period, period_params = filters.period_sql("ts")
-    return cur.execute(
-        f"""
+    query = sql(
+        """
         select count(*) as complaints, count(distinct customer_id) as complainers
-        from {version.table("df_complaints")}
-        where {where} and {period}
+        from {complaints}
+        where {scope} and {period}
         """,
-        params + period_params,
-    ).df()
+        complaints=version.table("df_complaints"),
+        scope=filters.dimension_sql(),
+        period=filters.period_sql("ts"),
+    )
+    return cur.execute(*query).df()
 
 
 SORTS: dict[str, tuple[str, str]] = {
@@ -736,26 +793,33 @@ def at_risk_list(cur: duckdb.DuckDBPyConnection, version: Version, spec: ListSpe
     number of customers the list holds before the limit).
     """
     spec = spec.validate()
-    sql, params = scoped_sql(cur, version, spec.base, groups=True)
     as_of = as_of_day(cur, version) or date.today()
     keep = {
         "at risk": "status = 'at risk'",
         "left": "status = 'left' and defected_in_period",
         "all": "(status = 'at risk' or (status = 'left' and defected_in_period))",
     }[spec.show]
-    labels = ", ".join([*(f"case when fired_{key} then ? end" for key, _ in RULES), "case when fired_risk then at_risk_why end"])
-    limit = "limit ?" if spec.limit else ""
-    return cur.execute(
+    labels = join(
+        [
+            *(sql(f"case when fired_{key} then {{}} end", lit(label)) for key, label in RULES),
+            "case when fired_risk then at_risk_why end",
+        ]
+    )
+    query = sql(
         f"""
-        select customer_id, status, concat_ws(', ', {labels}) as rules, main_reason,
-               last_purchase, date_diff('day', last_purchase, cast(? as date)) as days_since_purchase,
+        select customer_id, status, concat_ws(', ', {{labels}}) as rules, main_reason,
+               last_purchase, {{days_since}} as days_since_purchase,
                baseline_rate, recent_rate, p_alive, p_defect, value_if_retained, revenue_at_risk, annual_spend,
                segment, region, stage, behaviours, churn_date, churn_reason,
                count(*) over () as matches
-        from ({sql})
+        from ({{scoped}})
         where {keep}
         order by {SORTS[spec.sort][1]}, customer_id
-        {limit}
+        {{limit}}
         """,
-        [*(label for _, label in RULES), as_of, *params, *([spec.limit] if spec.limit else [])],
-    ).df()
+        labels=labels,
+        days_since=days_between("last_purchase", sql("cast({} as date)", lit(as_of))),
+        scoped=scoped_sql(cur, version, spec.base, groups=True),
+        limit=sql("limit {}", lit(spec.limit)) if spec.limit else "",
+    )
+    return cur.execute(*query).df()

@@ -18,6 +18,7 @@ from dashboard.formatting import NumberFormat
 from dashboard.metrics import defection, money
 from dashboard.metrics.defection_spec import DefectionSpec, Definition, Valuation
 from dashboard.metrics.scope import NOT_SET, Filters, as_date, month_start
+from dashboard.sql import sql
 from dashboard.store import Version
 
 KPIS: tuple[tuple[str, str, str, str], ...] = (
@@ -415,13 +416,13 @@ def company_lifetime_value(cur: duckdb.DuckDBPyConnection, version: Version, fil
     (customers.lifetime_value), their mean and total; no rows when the dataset does not carry it."""
     if not version.has("customers", "lifetime_value"):
         return pd.DataFrame(columns=["customers", "mean", "total"])
-    where, params = filters.validate().dimension_sql("c.segment", "c.region")
-    return cur.execute(
+    query = sql(
         f"""
         select count(lifetime_value) as customers, avg(lifetime_value) as mean, coalesce(sum(lifetime_value), 0) as total
         from {version.table("customers")} c
         join {version.table("stg_customers")} s using (customer_id)
-        where not coalesce(s.defected, false) and {where}
+        where not coalesce(s.defected, false) and {{}}
         """,
-        params,
-    ).df()
+        filters.validate().dimension_sql("c.segment", "c.region"),
+    )
+    return cur.execute(*query).df()

@@ -13,6 +13,7 @@ from dashboard.metrics.behaviour_catalogue import Catalogue
 from dashboard.metrics.defection_spec import SubQuery
 from dashboard.metrics.scope import Filters
 from dashboard.metrics.stages import StageModel
+from dashboard.sql import Sql, lit, sql
 from dashboard.store import Store, Version
 
 STAGE_LOOKBACK_DAYS = 365
@@ -26,8 +27,7 @@ NOT_YET = "not yet a customer"
 def stage_source(version: Version, model: StageModel, as_of: date | None = None) -> SubQuery:
     """Stage per customer on as_of (None = the last day of the data), by the dataset's stage model (as the Funnel
     page shows it)."""
-    sql, params = stages.customer_stage_sql(version, model, as_of)
-    return SubQuery(sql, tuple(params))
+    return SubQuery(stages.customer_stage_sql(version, model, as_of))
 
 
 def stage_day(as_of: date) -> date:
@@ -55,8 +55,8 @@ def behaviour_source(version: Version, catalogue: Catalogue, filters: Filters = 
     filters; by default over all the data, every customer); None when the data measure none of them."""
     if not behaviours.measured_keys(behaviours.BehaviourSpec.of(catalogue, filters), version):
         return None
-    sql, params = behaviours.customer_behaviours_sql(version, catalogue, filters)
-    return SubQuery(f"select customer_id, n_behaviours as behaviours from ({sql})", tuple(params))
+    counted = behaviours.customer_behaviours_sql(version, catalogue, filters)
+    return SubQuery(sql("select customer_id, n_behaviours as behaviours from ({})", counted))
 
 
 def keyed(version: Version, source: SubQuery, column: str) -> SubQuery:
@@ -64,20 +64,25 @@ def keyed(version: Version, source: SubQuery, column: str) -> SubQuery:
     _check_column(column)
     if column == "stage":  # every customer: those unknown on the stage day joined later
         return SubQuery(
-            f"""
-            select c.customer_key, coalesce(s.stage, ?) as stage
-            from {version.table("df_customers")} c left join ({source.sql}) s on s.customer_id = c.customer_id
+            sql(
+                f"""
+            select c.customer_key, coalesce(s.stage, {{}}) as stage
+            from {version.table("df_customers")} c left join ({{}}) s on s.customer_id = c.customer_id
             order by c.customer_key
             """,
-            (NOT_YET, *source.params),
+                lit(NOT_YET),
+                source.query,
+            )
         )
     return SubQuery(
-        f"""
+        sql(
+            f"""
         select c.customer_key, s.{column}
-        from {version.table("df_customers")} c join ({source.sql}) s on s.customer_id = c.customer_id
+        from {version.table("df_customers")} c join ({{}}) s on s.customer_id = c.customer_id
         order by c.customer_key
         """,
-        source.params,
+            source.query,
+        )
     )
 
 
@@ -85,13 +90,13 @@ def keep(store: Store, version: Version, source: SubQuery, column: str) -> SubQu
     """source kept as a table of the version (built on first use, keyed on customer_key), and the select reading it:
     the defection queries then join a small integer-keyed table instead of working the source out again."""
     select = keyed(version, source, column)
-    return kept(store.materialise(version, f"df_{column}", select.sql, select.params), column)
+    return kept(store.materialise(version, f"df_{column}", select.query), column)
 
 
 def kept(table: str, column: str) -> SubQuery:
     """The source reading (customer_key, column) from a table that holds a keyed() select (Store.materialise)."""
     _check_column(column)
-    return SubQuery(f"select customer_key, {column} from {table}", key="customer_key")
+    return SubQuery(Sql(f"select customer_key, {column} from {table}"), key="customer_key")
 
 
 def _check_column(column: str) -> None:

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from dashboard.metrics import money
 from dashboard.metrics.defection_prepare import HORIZON_YEARS, WINDOW_MONTHS
 from dashboard.metrics.scope import Filters
+from dashboard.sql import Sql
 from dashboard.store import Version
 
 RULES: tuple[tuple[str, str], ...] = (
@@ -208,15 +209,14 @@ class Valuation:
 
 @dataclass(frozen=True)
 class SubQuery:
-    """A per-customer subquery and its parameters, injected into the defection queries.
+    """A per-customer subquery (an Sql block: text with its parameters), injected into the defection queries.
 
     inline names a df_customers column that already holds the value: the queries then read it directly
     instead of joining the subquery (the fallbacks below do this; a real builder leaves it None). key is the column
     the subquery is joined on: customer_id, or df_customers' integer customer_key (faster).
     """
 
-    sql: str
-    params: tuple = ()
+    query: Sql
     inline: str | None = None
     key: str = "customer_id"
 
@@ -251,11 +251,11 @@ def fallback_stage_source(version: Version) -> SubQuery | None:
     """Stage per customer from the customers' own `stage` column (None when the files have none)."""
     if not version.has("customers", "stage"):
         return None
-    return SubQuery(f"select customer_id, stage from {version.table('df_customers')}", inline="stage")
+    return SubQuery(Sql(f"select customer_id, stage from {version.table('df_customers')}"), inline="stage")
 
 
 def fallback_behaviour_source(version: Version) -> SubQuery | None:
     """Number of perfect-customer behaviours per customer: the count of true b_ flag columns (None without any)."""
     if not version.behaviours:
         return None
-    return SubQuery(f"select customer_id, behaviours from {version.table('df_customers')}", inline="behaviours")
+    return SubQuery(Sql(f"select customer_id, behaviours from {version.table('df_customers')}"), inline="behaviours")

@@ -36,6 +36,7 @@ from dashboard import contract
 from dashboard.metrics import behaviours
 from dashboard.metrics.behaviour_catalogue import Catalogue
 from dashboard.metrics.scope import NOT_SET, Filters
+from dashboard.sql import Sql, group_by_all, lit, select_except, sql
 from dashboard.staged import profile as staged_profile
 from dashboard.store import Version
 
@@ -154,14 +155,14 @@ def prepare(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
     cur.execute(f"create or replace table {version.table(PAIN_TABLE)} as {sql}", params)
 
 
-def _pain_sql(version: Version, found: staged_profile.DataProfile, filters: Filters) -> tuple[str, list, list[Driver]]:
+def _pain_sql(version: Version, found: staged_profile.DataProfile, filters: Filters) -> tuple[Sql, list[Driver]]:
     """Per customer: contacts, complaints, complaints not resolved at first contact, slowest complaint resolution in
     days, repeat contacts, channels contacted on, cost of their touchpoints (from dr_pain without a month filter); and
     the pain drivers the data supports."""
     if filters.month_from or filters.month_to:
-        sql, params = _pain_select(version, filters)
+        pain = _pain_select(version, filters)
     else:
-        sql, params = f"select * from {version.table(PAIN_TABLE)}", []
+        pain = Sql(f"select * from {version.table(PAIN_TABLE)}")
     drivers = []
     if found.has_interactions:
         drivers += [
@@ -176,19 +177,22 @@ def _pain_sql(version: Version, found: staged_profile.DataProfile, filters: Filt
             drivers.append(Driver("pain_slow", f"a complaint took over {SLOW_DAYS} days to resolve", PAIN))
     if found.reasons:
         drivers.append(Driver("pain_repeat", "a repeat contact", PAIN))
-    return sql, params, drivers
+    return pain, drivers
 
 
-def _pain_select(version: Version, filters: Filters) -> tuple[str, list]:
+def _pain_select(version: Version, filters: Filters) -> Sql:
     """Select of each customer's journey pain within the months of filters (see _pain_sql)."""
-    period, params = filters.period_sql("ts")
+    period = filters.period_sql("ts")
     cost = (
-        f"""(select customer_id, sum(cost) as cost from {version.table("interactions")}
-             where isfinite(cost) and {period} group by customer_id)"""
+        sql(
+            f"""(select customer_id, sum(cost) as cost from {version.table("interactions")}
+             where isfinite(cost) and {{}} group by customer_id)""",
+            period,
+        )
         if version.has("interactions", "cost")
-        else "(select cast(null as varchar) as customer_id, cast(null as double) as cost where false)"
+        else Sql("(select cast(null as varchar) as customer_id, cast(null as double) as cost where false)")
     )
-    sql = f"""
+    query = f"""
         with p as (
             select customer_id,
                    count(*) filter (where is_contact and first_step) as contacts,
@@ -198,19 +202,19 @@ def _pain_select(version: Version, filters: Filters) -> tuple[str, list]:
                    count(*) filter (where repeat) as repeats,
                    count(distinct lower(trim(channel))) filter (where is_contact and first_step) as channels
             from {version.table("stg_contacts")}
-            where {period}
+            where {{period}}
             group by customer_id
         )
-        select coalesce(p.customer_id, k.customer_id) as customer_id, p.* exclude (customer_id), k.cost
-        from p full join {cost} k on k.customer_id = p.customer_id
+        select coalesce(p.customer_id, k.customer_id) as customer_id, {{others}}, k.cost
+        from p full join {{cost}} k on k.customer_id = p.customer_id
     """
-    return sql, params + (params if version.has("interactions", "cost") else [])
+    return sql(query, period=period, others=select_except(["customer_id"], "p"), cost=cost)
 
 
 def _contact_months(cur: duckdb.DuckDBPyConnection, version: Version, filters: Filters) -> float:
     """Months the touchpoints span (first to last, at least one) within the period."""
-    period, params = filters.period_sql("ts")
-    lo, hi = cur.execute(f"select min(ts), max(ts) from {version.table('stg_contacts')} where {period}", params).fetchone()
+    span = sql(f"select min(ts), max(ts) from {version.table('stg_contacts')} where {{}}", filters.period_sql("ts"))
+    lo, hi = cur.execute(*span).fetchone()
     if lo is None or hi is None:
         return 1.0
     return max(1.0, (hi - lo).total_seconds() / 86400 / 30.4375)
@@ -267,50 +271,59 @@ def customer_frame(cur: duckdb.DuckDBPyConnection, version: Version, spec: Drive
     picked = "".join(f', c."{c}"' for c in dict.fromkeys(wanted) if c in columns)
     if spec.outcome == CONVERSION:
         seg, reg = ("c.segment" if "segment" in columns else "null"), ("c.region" if "region" in columns else "null")
-        where, params = filters.dimension_sql(seg, reg)
-        base_sql = f"""
-            select s.customer_id, s.counts_as_customer as outcome{picked}
+        base = sql(
+            f"""
+            select s.customer_id, s.counts_as_customer as outcome{{}}
             from {version.table("stg_customers")} s
             left join (select * from {version.table("customers")} where customer_id is not null) c using (customer_id)
-            where s.is_prospect is not null and {where}
-        """
+            where s.is_prospect is not null and {{}}
+        """,
+            picked,
+            filters.dimension_sql(seg, reg),
+        )
         keys: tuple[str, ...] = ()
     else:
-        flags_sql, params, keys = behaviours.customers_of_period_sql(version, spec.catalogue, filters)
+        flags, keys = behaviours.customers_of_period_sql(version, spec.catalogue, filters)
         if spec.outcome == DEFECTION:
-            outcome = "f.defected"
+            outcome = Sql("f.defected")
         else:
             scale = satisfaction_scale(cur, version).iloc[0]
             threshold = spec.low_satisfaction if spec.low_satisfaction is not None else float(scale["threshold"])
             facts["threshold"] = threshold
-            outcome = "case when c.satisfaction is null then null else c.satisfaction <= ? end"
-            params = [float(threshold), *params]
-        base_sql = f"""
-            select f.customer_id, {outcome} as outcome{picked}
+            outcome = sql("case when c.satisfaction is null then null else c.satisfaction <= {} end", lit(float(threshold)))
+        base = sql(
+            f"""
+            select f.customer_id, {{}} as outcome{{}}
                    {"".join(f", f.b_{k}" for k in keys)}
-            from ({flags_sql}) f
+            from ({{}}) f
             left join (select * from {version.table("customers")} where customer_id is not null) c using (customer_id)
-        """
-    pain_sql, pain_params, drivers = _pain_sql(version, found, filters)
+        """,
+            outcome,
+            picked,
+            flags,
+        )
+    pain, drivers = _pain_sql(version, found, filters)
     product = (
         f"""(select customer_id, arg_max(product, n) as main_product
              from (select customer_id, product, count(*) as n from {version.table("transactions")}
-                   where product is not null and amount > 0 group by all) group by customer_id)"""
+                   where product is not null and amount > 0 {group_by_all()}) group by customer_id)"""
         if version.has("transactions", "product")
         else "(select cast(null as varchar) as customer_id, cast(null as varchar) as main_product where false)"
     )
-    frame = cur.execute(
+    query = sql(
         f"""
-        select base.*, pain.* exclude (customer_id), pr.main_product, s.defected_since
-        from ({base_sql}) base
-        left join ({pain_sql}) pain using (customer_id)
+        select base.*, {select_except(["customer_id"], "pain")}, pr.main_product, s.defected_since
+        from ({{}}) base
+        left join ({{}}) pain using (customer_id)
         left join {product} pr using (customer_id)
         left join {version.table("stg_customers")} s using (customer_id)
         where base.outcome is not null
         order by base.customer_id
         """,
-        [*params, *pain_params],
-    ).df()
+        base,
+        pain,
+    )
+    frame = cur.execute(*query).df()
     out = pd.DataFrame({"customer_id": frame["customer_id"].astype(str), "outcome": frame["outcome"].astype(bool)})
     shown_by = [Driver(f"beh_{key}", f"without {spec.catalogue.get(key).name}", BEHAVIOUR) for key in keys]
     for key, d in zip(keys, shown_by, strict=True):

@@ -13,6 +13,7 @@ import pandas as pd
 from dashboard.metrics import money, stages
 from dashboard.metrics.scope import Filters, month_start
 from dashboard.metrics.stages import CODE, DEFAULT_MODEL, StageModel
+from dashboard.sql import Sql, group_by_all, lit, select_except, sql
 from dashboard.store import Store, Version
 
 SETTING_CHANNEL_COSTS = "funnel.channel_costs"
@@ -162,16 +163,16 @@ def window_economics(cur: duckdb.DuckDBPyConnection, version: Version, spec: Eco
     staged = stages.staged_sql(version, spec.model, dates, spec.filters)
     not_customer = ", ".join(str(c) for c in NOT_CUSTOMERS)
     defected = CODE["defected"]
-    frame = cur.execute(
+    query = sql(
         f"""
         with s as materialized (
-                 select ck, s_a, s_b, s_c, referrals, acquisition_cost, lead_date, since from ({staged.sql}) s0
+                 select ck, s_a, s_b, s_c, referrals, acquisition_cost, lead_date, since from ({{staged}}) s0
              ),
              span as (select tx_start from {version.table("fn_span")}),
              cohorts as (
-                 select 'p' as w, s_a as code, s_b as at_end, * exclude (s_a, s_b, s_c) from s where s_a is not null
+                 select 'p' as w, s_a as code, s_b as at_end, {{s_rest}} from s where s_a is not null
                  union all
-                 select 'c', s_b, s_c, * exclude (s_a, s_b, s_c) from s where s_b is not null
+                 select 'c', s_b, s_c, {{s_rest}} from s where s_b is not null
              ),
              people as (
                  select w, code, count(*) as customers,
@@ -180,31 +181,32 @@ def window_economics(cur: duckdb.DuckDBPyConnection, version: Version, spec: Eco
                         count(referrals) as referrals_known,
                         sum(acquisition_cost) as acquisition_sum,
                         count(acquisition_cost) as acquisition_n
-                 from cohorts group by all
+                 from cohorts {{group_by}}
              ),
              money as (
-                 select case when m.month < ? then 'p' else 'c' end as w,
-                        case when m.month < ? then s.s_a else s.s_b end as code,
+                 select case when m.month < {{c_start}} then 'p' else 'c' end as w,
+                        case when m.month < {{c_start}} then s.s_a else s.s_b end as code,
                         sum(m.spend) as spend, sum(m.known_cost) as known_cost
                  from {version.table("fn_monthly")} m join s using (ck)
-                 where m.month >= ? and m.month <= ?
-                 group by all
+                 where m.month >= {{p_start}} and m.month <= {{c_end}}
+                 {{group_by}}
              ),
              ends as (
                  select 'p' as w, -1 as code,
                         count(*) filter (where s_b not in ({not_customer})) as customers,
                         count(*) filter (where s_b not in ({not_customer}) and referrals >= 1) as referrers,
                         count(*) filter (where s_b not in ({not_customer}) and referrals is not null) as referrals_known,
-                        sum(acquisition_cost) filter (where lead_date between ? and ?) as acquisition_sum,
-                        count(*) filter (where since between greatest(?, (select tx_start from span)) and ?) as new_customers
+                        sum(acquisition_cost) filter (where lead_date between {{p_start}} and {{p_end}}) as acquisition_sum,
+                        count(*) filter (where since between greatest({{p_start}}, (select tx_start from span)) and {{p_end}})
+                            as new_customers
                  from s
                  union all
                  select 'c', -1,
                         count(*) filter (where s_c not in ({not_customer})),
                         count(*) filter (where s_c not in ({not_customer}) and referrals >= 1),
                         count(*) filter (where s_c not in ({not_customer}) and referrals is not null),
-                        sum(acquisition_cost) filter (where lead_date between ? and ?),
-                        count(*) filter (where since between greatest(?, (select tx_start from span)) and ?)
+                        sum(acquisition_cost) filter (where lead_date between {{c_start}} and {{c_end}}),
+                        count(*) filter (where since between greatest({{c_start}}, (select tx_start from span)) and {{c_end}})
                  from s
              )
         select p.w as window, p.code, p.customers, p.retained, p.referrers, p.referrals_known, p.acquisition_sum,
@@ -216,22 +218,15 @@ def window_economics(cur: duckdb.DuckDBPyConnection, version: Version, spec: Eco
         from ends
         order by 1, 2
         """,
-        [
-            *staged.params,
-            current.start,
-            current.start,
-            previous.start,
-            current.end,
-            previous.start,
-            previous.end,
-            previous.start,
-            previous.end,
-            current.start,
-            current.end,
-            current.start,
-            current.end,
-        ],
-    ).df()
+        staged=staged,
+        s_rest=select_except(["s_a", "s_b", "s_c"]),
+        group_by=group_by_all(),
+        c_start=lit(current.start),
+        c_end=lit(current.end),
+        p_start=lit(previous.start),
+        p_end=lit(previous.end),
+    )
+    frame = cur.execute(*query).df()
     frame["costless"] = 0.0
     if has_costless_touchpoints(cur, version):
         priced = _costless_cost(cur, version, staged, spec, current, previous)
@@ -242,19 +237,24 @@ def window_economics(cur: duckdb.DuckDBPyConnection, version: Version, spec: Eco
     return frame
 
 
-def _costless_cost(cur, version: Version, staged, spec: EconomicsSpec, current: Window, previous: Window) -> pd.DataFrame:
+def _costless_cost(cur, version: Version, staged: Sql, spec: EconomicsSpec, current: Window, previous: Window) -> pd.DataFrame:
     """Touchpoints without a cost, priced at the per-channel defaults, per window and stage on the day before it."""
-    counts = cur.execute(
+    query = sql(
         f"""
-        select case when n.month < ? then 'p' else 'c' end as window,
-               case when n.month < ? then s.s_a else s.s_b end as code,
+        select case when n.month < {{c_start}} then 'p' else 'c' end as window,
+               case when n.month < {{c_start}} then s.s_a else s.s_b end as code,
                n.channel, sum(n.contacts) as contacts
-        from {version.table("fn_nocost")} n join ({staged.sql}) s using (ck)
-        where n.month >= ? and n.month <= ?
-        group by all
+        from {version.table("fn_nocost")} n join ({{staged}}) s using (ck)
+        where n.month >= {{p_start}} and n.month <= {{c_end}}
+        {{group_by}}
         """,
-        [current.start, current.start, *staged.params, previous.start, current.end],
-    ).df()
+        c_start=lit(current.start),
+        staged=staged,
+        p_start=lit(previous.start),
+        c_end=lit(current.end),
+        group_by=group_by_all(),
+    )
+    counts = cur.execute(*query).df()
     costs = dict(spec.channel_costs)
     counts["costless"] = counts["contacts"] * counts["channel"].map(lambda c: costs.get(c, costs.get("other", 0.0)))
     return counts.dropna(subset=["code"]).groupby(["window", "code"], as_index=False)["costless"].sum()

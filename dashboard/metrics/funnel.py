@@ -12,6 +12,7 @@ import pandas as pd
 from dashboard.metrics import stages
 from dashboard.metrics.scope import Filters
 from dashboard.metrics.stages import CODE, DEFAULT_MODEL, LADDER, OFF_RAMPS, ROLES, StageModel
+from dashboard.sql import Sql, group_by_all, list_contains, list_count, list_filter, list_max, lit, month_boundaries, sql
 from dashboard.store import Version
 
 TOP_VALUES = 25
@@ -61,10 +62,7 @@ def stage_counts(cur: duckdb.DuckDBPyConnection, version: Version, spec: StageSp
     else:
         reach = [f"count(*) filter (where r_{role} <= day_d) as reached_{role}" for role in model.ladder]
     counts = [f"count(*) filter (where s_d = {CODE[role]}) as now_{role}" for role in ROLES]
-    row = cur.execute(
-        f"select count(*) as known, {', '.join(counts + reach)} from ({staged.sql}) s",
-        staged.params,
-    ).fetchall()[0]
+    row = cur.execute(*sql(f"select count(*) as known, {', '.join(counts + reach)} from ({{}}) s", staged)).fetchall()[0]
     values = dict(zip(["known", *[f"now_{r}" for r in ROLES], *[f"reached_{r}" for r in model.ladder]], row, strict=True))
     known = values["known"]
     first = values[f"reached_{model.ladder[0]}"]
@@ -118,21 +116,25 @@ def breakdown(cur: duckdb.DuckDBPyConnection, version: Version, spec: BreakdownS
     as_of = StageSpec(spec.model, spec.filters).as_of
     staged = stages.staged_sql(version, spec.model, {"d": as_of}, spec.filters, column_for=("d",), known_on="d")
     by = spec.by  # checked against BREAKDOWN_DIMENSIONS above
-    frame = cur.execute(
+    query = sql(
         f"""
-        with counts as (select {by} as value, s_d as code, count(*) as customers from ({staged.sql}) s group by all),
+        with counts as (select {by} as value, s_d as code, count(*) as customers from ({{staged}}) s {{group_by}}),
              totals as (
                  select value, sum(customers) as total,
                         row_number() over (order by sum(customers) desc, value) as place
                  from counts group by value
              )
-        select case when t.place <= ? then c.value else ? end as value, c.code, sum(c.customers) as customers,
-               min(t.place) as place
+        select case when t.place <= {{top}} then c.value else {{other}} end as value, c.code,
+               sum(c.customers) as customers, min(t.place) as place
         from counts c join totals t using (value)
-        group by all
+        {{group_by}}
         """,
-        [*staged.params, spec.top, OTHER],
-    ).df()
+        staged=staged,
+        group_by=group_by_all(),
+        top=lit(spec.top),
+        other=lit(OTHER),
+    )
+    frame = cur.execute(*query).df()
     names = _names(spec.model)
     frame["stage"] = [names[int(c)] for c in frame["code"]]
     frame["role"] = [ROLES[int(c)] for c in frame["code"]]
@@ -190,24 +192,26 @@ def cohorts(cur: duckdb.DuckDBPyConnection, version: Version, spec: CohortSpec) 
     staged = stages.staged_sql(
         version, spec.model, {"d": as_of}, spec.filters, reached=True, known_on="d", codes=False, only=inside
     )
-    period, period_params = spec.filters.period_sql("s.lead_date")
-    frame = cur.execute(
+    query = sql(
         f"""
-        with s as (select * from ({staged.sql}) s0),
+        with s as (select * from ({{staged}}) s0),
              cohort as (
                  select cast(date_trunc('month', s.lead_date) as date) as cohort,
                         case when s.r_{spec.target} <= s.day_d
-                             then datediff('month', date_trunc('month', s.lead_date), s.r_{spec.target}) end as months,
+                             then {month_boundaries("s.lead_date", f"s.r_{spec.target}")} end as months,
                         s.day_d as as_of
                  from s
                  where s.lead_date is not null
                    and s.lead_date >= (select data_start from {version.table("fn_span")})
-                   and {period}
+                   and {{period}}
              )
-        select cohort, months, any_value(as_of) as as_of, count(*) as customers from cohort group by all order by all
+        select cohort, months, any_value(as_of) as as_of, count(*) as customers from cohort {{group_by}} order by all
         """,
-        [*staged.params, *period_params],
-    ).df()
+        staged=staged,
+        period=spec.filters.period_sql("s.lead_date"),
+        group_by=group_by_all(),
+    )
+    frame = cur.execute(*query).df()
     if frame.empty:
         return pd.DataFrame(columns=columns)
     as_of_day = pd.Timestamp(frame["as_of"].max())
@@ -238,27 +242,31 @@ class SalesSpec:
         return replace(self, filters=self.filters.validate())
 
 
-def _leads_sql(version: Version, spec: SalesSpec) -> tuple[str, list]:
+def _leads_sql(version: Version, spec: SalesSpec) -> Sql:
     """Leads in scope: customers whose signup (lead) date falls inside the data and the selected months, with their
     first order and whether the conversion window had closed by the as-of date."""
-    where, params = spec.filters.dimension_sql()
-    period, period_params = spec.filters.period_sql("lead_date")
     as_of = stages.month_end(spec.filters.month_to) if spec.filters.month_to else None
-    sql = f"""
+    query = f"""
         with span as (
-            select data_start, least(coalesce(cast(? as date), data_end), data_end) as as_of
+            select data_start, least(coalesce(cast({{as_of}} as date), data_end), data_end) as as_of
             from {version.table("fn_span")}
         )
         select customer_id, segment, region, lead_date, first_p as first_order,
                case when first_p is not null and first_p <= span.as_of then greatest(first_p - lead_date, 0) end
                    as days_to_order,
-               lead_date + cast(? as integer) <= span.as_of as window_closed,
+               lead_date + cast({{window}} as integer) <= span.as_of as window_closed,
                span.as_of
         from {version.table("fn_customers")}, span
         where lead_date is not null and lead_date >= span.data_start and lead_date <= span.as_of
-          and {where} and {period}
+          and {{scope}} and {{period}}
     """
-    return sql, [as_of, spec.window_days, *params, *period_params]
+    return sql(
+        query,
+        as_of=lit(as_of),
+        window=lit(spec.window_days),
+        scope=spec.filters.dimension_sql(),
+        period=spec.filters.period_sql("lead_date"),
+    )
 
 
 def has_prospects(cur: duckdb.DuckDBPyConnection, version: Version, _spec: object = None) -> pd.DataFrame:
@@ -277,19 +285,20 @@ def sales_funnel(cur: duckdb.DuckDBPyConnection, version: Version, spec: SalesSp
     those who placed a first order (at any time), those who placed it within the window; conversion = within ÷ leads.
     attrs hold the leads still inside their window and the median days from lead to first order."""
     spec = spec.validate()
-    sql, params = _leads_sql(version, spec)
-    row = cur.execute(
-        f"""
+    query = sql(
+        """
         select count(*) filter (where window_closed) as leads,
                count(*) filter (where window_closed and days_to_order is not null) as ordered,
-               count(*) filter (where window_closed and days_to_order <= ?) as within,
+               count(*) filter (where window_closed and days_to_order <= {window}) as within,
                count(*) filter (where not window_closed) as open_leads,
                count(*) filter (where not window_closed and days_to_order is not null) as open_ordered,
                median(days_to_order) filter (where window_closed) as median_days
-        from ({sql}) l
+        from ({leads}) l
         """,
-        [spec.window_days, *params],
-    ).fetchall()[0]
+        window=lit(spec.window_days),
+        leads=_leads_sql(version, spec),
+    )
+    row = cur.execute(*query).fetchall()[0]
     leads, ordered, within, open_leads, open_ordered, median_days = row
     window = spec.window_days
     steps = [
@@ -330,18 +339,20 @@ def sales_by_month(cur: duckdb.DuckDBPyConnection, version: Version, spec: Sales
     """Per lead month: leads, leads whose window had closed, first orders within the window, and conversion
     (within ÷ closed; none while no window of the month has closed)."""
     spec = spec.validate()
-    sql, params = _leads_sql(version, spec)
-    frame = cur.execute(
-        f"""
+    query = sql(
+        """
         select cast(date_trunc('month', lead_date) as date) as month,
                count(*) as leads,
                count(*) filter (where window_closed) as closed,
-               count(*) filter (where window_closed and days_to_order <= ?) as within
-        from ({sql}) l
-        group by all order by month
+               count(*) filter (where window_closed and days_to_order <= {window}) as within
+        from ({leads}) l
+        {group_by} order by month
         """,
-        [spec.window_days, *params],
-    ).df()
+        window=lit(spec.window_days),
+        leads=_leads_sql(version, spec),
+        group_by=group_by_all(),
+    )
+    frame = cur.execute(*query).df()
     frame["conversion"] = (frame["within"] / frame["closed"]).where(frame["closed"] > 0)
     return frame
 
@@ -366,11 +377,12 @@ class DrillSpec:
 
 def customer_columns_sql(day: str) -> str:
     """The columns a drill-down shows for staged row s and its fn_customers row c, with purchases counted up to day."""
+    last = list_max(list_filter("c.pdays", "x", f"x <= {day}"))
     return f"""
         s.customer_id, s.segment, s.region, s.lead_date as signup_date, s.since as customer_since,
-        len(list_filter(c.pdays, lambda x: x <= {day})) as purchases,
-        list_max(list_filter(c.pdays, lambda x: x <= {day})) as last_purchase,
-        {day} - list_max(list_filter(c.pdays, lambda x: x <= {day})) as days_since_purchase,
+        {list_count("c.pdays", "x", f"x <= {day}")} as purchases,
+        {last} as last_purchase,
+        {day} - {last} as days_since_purchase,
         s.referrals, s.acquisition_cost, s.churn_date
     """
 
@@ -380,17 +392,19 @@ def stage_customers(cur: duckdb.DuckDBPyConnection, version: Version, spec: Dril
     spec = spec.validate()
     as_of = StageSpec(spec.model, spec.filters).as_of
     staged = stages.staged_sql(version, spec.model, {"d": as_of}, spec.filters, column_for=("d",), known_on="d")
-    limit = "limit ?" if spec.limit else ""
-    frame = cur.execute(
+    query = sql(
         f"""
-        with chosen as (select * from ({staged.sql}) s0 where s0.s_d = ? order by s0.customer_id {limit})
+        with chosen as (select * from ({{staged}}) s0 where s0.s_d = {{code}} order by s0.customer_id {{limit}})
         select {customer_columns_sql("s.day_d")}, s.stage_raw as stage_in_data
         from chosen s
         join {version.table("fn_customers")} c on c.ck = s.ck
         order by s.customer_id
         """,
-        [*staged.params, CODE[spec.role], *([spec.limit] if spec.limit else [])],
-    ).df()
+        staged=staged,
+        code=lit(CODE[spec.role]),
+        limit=sql("limit {}", lit(spec.limit)) if spec.limit else "",
+    )
+    frame = cur.execute(*query).df()
     frame.insert(3, "stage", spec.model.name(spec.role))
     if not version.has("customers", "stage"):
         frame = frame.drop(columns=["stage_in_data"])
@@ -404,16 +418,17 @@ def unmatched_labels(cur: duckdb.DuckDBPyConnection, version: Version, spec: Sta
     if not version.has("customers", "stage"):
         return pd.DataFrame(columns=["label", "customers"])
     known = sorted({label for role in ROLES for label in stages.stage_labels(model, role)})
-    return cur.execute(
+    query = sql(
         f"""
         select any_value(stage_raw) as label, count(*) as customers
         from {version.table("fn_customers")}
-        where stage_label is not null and not list_contains(cast(? as varchar[]), stage_label)
+        where stage_label is not null and not {{}}
         group by stage_label
         order by customers desc, label
         """,
-        [known],
-    ).df()
+        list_contains(sql("cast({} as varchar[])", lit(known)), "stage_label"),
+    )
+    return cur.execute(*query).df()
 
 
 def sales_headline(steps: pd.DataFrame) -> pd.DataFrame:

@@ -15,6 +15,7 @@ import pandas as pd
 
 from dashboard.metrics.journey_prepare import DAY_S, MAX_WINDOW_DAYS, NO_STAGE
 from dashboard.metrics.scope import Filters
+from dashboard.sql import Sql, group_by_all, join, list_contains, lit, sql
 from dashboard.store import Version
 
 DEFAULT_REPEAT_DAYS = 7
@@ -45,9 +46,12 @@ HEATMAP_METRICS: dict[str, tuple[str, str, bool]] = {
 }
 
 
-WITHIN_SLA = "coalesce(within_promise, resolution_s <= ?, false)"
-"""SQL over jr_cases: a case is within the SLA when it kept its own promise (stg_contacts.within_promise: its on-time
-flag, or resolved by its due date), else when resolved within the SLA days (one ? parameter: the SLA in seconds)."""
+def within_sla(sla_s: float) -> Sql:
+    """SQL over jr_cases: a case is within the SLA when it kept its own promise (stg_contacts.within_promise: its on-time
+    flag, or resolved by its due date), else when resolved within sla_s seconds."""
+    return sql("coalesce(within_promise, resolution_s <= {}, false)", lit(sla_s))
+
+
 SLA_KNOWN = "(within_promise is not null or resolution_s is not null or not resolved)"
 """SQL over jr_cases: the case's SLA outcome is known (a promise, a resolution time, or marked unresolved)."""
 
@@ -76,26 +80,37 @@ class JourneySpec:
         return JourneySpec(self.filters.validate(), self.repeat_days, self.sla_days, self.min_base)
 
 
-def scope_sql(filters: Filters, month_col: str = "month") -> tuple[str, list]:
+def scope_sql(filters: Filters, month_col: str = "month") -> Sql:
     """SQL condition (with params) on a jr_ table: segment and region in scope, month within the range."""
-    where, params = filters.dimension_sql()
+    parts = [filters.dimension_sql()]
     if filters.month_from:
-        where += f" and {month_col} >= ?"
-        params.append(filters.month_from)
+        parts.append(sql(f"{month_col} >= {{}}", lit(filters.month_from)))
     if filters.month_to:
-        where += f" and {month_col} <= ?"
-        params.append(filters.month_to)
-    return where, params
+        parts.append(sql(f"{month_col} <= {{}}", lit(filters.month_to)))
+    return join(parts, " and ")
 
 
-def reach_sql(version: Version, level: str, filters: Filters) -> tuple[str, list]:
+def cases_scope(filters: Filters, codes: list[int], window_s: float) -> Sql:
+    """SQL condition on jr_cases: in scope, in one of the stages coded codes, and opening a case (no contact of the same
+    customer and reason within window_s seconds before it)."""
+    return sql(
+        "{} and {} and (prev_gap_s is null or prev_gap_s > {})",
+        scope_sql(filters),
+        list_contains(lit(codes), "stage_code"),
+        lit(window_s),
+    )
+
+
+def reach_sql(version: Version, level: str, filters: Filters) -> Sql:
     """Select of jr_reach rows that count each customer once over the month range (first month in range they appear)."""
     if level not in ("sc", "s", "c"):
         raise ValueError(level)
-    where, params = scope_sql(filters)
-    first = "(prev_month is null or prev_month < ?)" if filters.month_from else "prev_month is null"
-    params = [level, *params, *([filters.month_from] if filters.month_from else [])]
-    return f"select * from {version.table('jr_reach')} where level = ? and {where} and {first}", params
+    first = (
+        sql("(prev_month is null or prev_month < {})", lit(filters.month_from)) if filters.month_from else "prev_month is null"
+    )
+    return sql(
+        f"select * from {version.table('jr_reach')} where level = {{}} and {{}} and {{}}", lit(level), scope_sql(filters), first
+    )
 
 
 def labels(cur: duckdb.DuckDBPyConnection, version: Version, _spec: object = None) -> pd.DataFrame:
@@ -120,37 +135,35 @@ def missing_columns(version: Version) -> list[tuple[str, str]]:
 def summary(cur: duckdb.DuckDBPyConnection, version: Version, spec: JourneySpec) -> pd.DataFrame:
     """Touchpoints, customers with one, contacts, share started by customers, mean satisfaction and effort, cost (one row)."""
     spec = spec.validate()
-    where, params = scope_sql(spec.filters)
-    paths_where, paths_params = paths_scope(spec.filters)
-    return cur.execute(
+    query = sql(
         f"""
-        select (select coalesce(sum(touchpoints), 0) from {version.table("jr_cube")} where {where}) as touchpoints,
-               (select count(*) from {version.table("jr_paths")} where {paths_where}) as customers,
-               (select coalesce(sum(touchpoints) filter (where is_contact), 0) from {version.table("jr_cube")} where {where})
+        select (select coalesce(sum(touchpoints), 0) from {version.table("jr_cube")} where {{where}}) as touchpoints,
+               (select count(*) from {version.table("jr_paths")} where {{paths_where}}) as customers,
+               (select coalesce(sum(touchpoints) filter (where is_contact), 0) from {version.table("jr_cube")} where {{where}})
                    as contacts,
                (select sum(touchpoints) filter (where initiator = 'customer')
                        / nullif(sum(touchpoints) filter (where initiator is not null), 0)
-                from {version.table("jr_cube")} where {where}) as customer_started_share,
-               (select sum(sat_sum) / nullif(sum(sat_n), 0) from {version.table("jr_cube")} where {where}) as satisfaction,
-               (select sum(effort_sum) / nullif(sum(effort_n), 0) from {version.table("jr_cube")} where {where}) as effort,
-               (select coalesce(sum(cost_sum), 0) from {version.table("jr_cube")} where {where}) as cost
+                from {version.table("jr_cube")} where {{where}}) as customer_started_share,
+               (select sum(sat_sum) / nullif(sum(sat_n), 0) from {version.table("jr_cube")} where {{where}}) as satisfaction,
+               (select sum(effort_sum) / nullif(sum(effort_n), 0) from {version.table("jr_cube")} where {{where}}) as effort,
+               (select coalesce(sum(cost_sum), 0) from {version.table("jr_cube")} where {{where}}) as cost
         """,
-        [*params, *paths_params, *params, *params, *params, *params, *params],
-    ).df()
+        where=scope_sql(spec.filters),
+        paths_where=paths_scope(spec.filters),
+    )
+    return cur.execute(*query).df()
 
 
-def paths_scope(filters: Filters) -> tuple[str, list]:
+def paths_scope(filters: Filters) -> Sql:
     """Condition on jr_paths picking each in-scope customer's first row on or after the period's first month."""
-    where, params = filters.dimension_sql()
+    parts = [filters.dimension_sql()]
     if filters.month_from:
-        where += " and month >= ? and (prev_month is null or prev_month < ?)"
-        params += [filters.month_from, filters.month_from]
+        parts.append(sql("month >= {first} and (prev_month is null or prev_month < {first})", first=lit(filters.month_from)))
     else:
-        where += " and prev_month is null"
+        parts.append("prev_month is null")
     if filters.month_to:
-        where += " and month <= ?"
-        params.append(filters.month_to)
-    return where, params
+        parts.append(sql("month <= {}", lit(filters.month_to)))
+    return join(parts, " and ")
 
 
 def stage_lanes(cur: duckdb.DuckDBPyConnection, version: Version, spec: JourneySpec) -> pd.DataFrame:
@@ -166,10 +179,8 @@ def stage_lanes(cur: duckdb.DuckDBPyConnection, version: Version, spec: JourneyS
     """
     spec = spec.validate()
     t = version.table
-    where, params = scope_sql(spec.filters)
-    reach, reach_params = reach_sql(version, "s", spec.filters)
     window_s, sla_s = spec.repeat_days * DAY_S, spec.sla_days * DAY_S
-    frame = cur.execute(
+    query = sql(
         f"""
         with cube as (
             select stage_code, sum(touchpoints) as touchpoints,
@@ -177,25 +188,26 @@ def stage_lanes(cur: duckdb.DuckDBPyConnection, version: Version, spec: JourneyS
                    sum(effort_sum) / nullif(sum(effort_n), 0) as effort, sum(effort_n) as effort_n,
                    sum(cost_sum) as cost, sum(cost_sum) / nullif(sum(cost_n), 0) as cost_per_contact, sum(cost_n) as cost_n,
                    sum(touchpoints) filter (where is_contact) as contacts
-            from {t("jr_cube")} where {where} group by stage_code
+            from {t("jr_cube")} where {{where}} group by stage_code
         ),
-        reach as (select stage_code, sum(customers) as customers from ({reach}) group by stage_code),
+        reach as (select stage_code, sum(customers) as customers from ({{reach}}) group by stage_code),
         rep as (
-            select stage_code, sum(contacts) as repeat_base, coalesce(sum(contacts) filter (where gap_day <= ?), 0) as repeats
-            from {t("jr_repeat")} where {where} group by stage_code
+            select stage_code, sum(contacts) as repeat_base,
+                   coalesce(sum(contacts) filter (where gap_day <= {{repeat_days}}), 0) as repeats
+            from {t("jr_repeat")} where {{where}} group by stage_code
         ),
         cases as (
             select c.stage_code,
                    count(*) filter (where {SLA_KNOWN}) as sla_base,
-                   count(*) filter (where {SLA_KNOWN} and not {WITHIN_SLA}) as sla_breaches
+                   count(*) filter (where {SLA_KNOWN} and not {{within_sla}}) as sla_breaches
             from {t("jr_cases")} c
             join {t("jr_labels")} l on l.kind = 'stage' and l.code = c.stage_code and l.sla_tracked
-            where {where} and (prev_gap_s is null or prev_gap_s > ?)
+            where {{where}} and (prev_gap_s is null or prev_gap_s > {{window_s}})
             group by c.stage_code
         ),
         vis as (
             select stage_code, median(days_to_next) as days_to_next, count(*) as visits
-            from {t("jr_visits")} where {where} group by stage_code
+            from {t("jr_visits")} where {{where}} group by stage_code
         )
         select l.label as stage, l.code as stage_code, cube.touchpoints, coalesce(reach.customers, 0) as customers,
                cube.contacts, cube.satisfaction, cube.sat_n, cube.sat_low, cube.effort, cube.effort_n,
@@ -210,8 +222,13 @@ def stage_lanes(cur: duckdb.DuckDBPyConnection, version: Version, spec: JourneyS
         left join vis on vis.stage_code = cube.stage_code
         order by l.code
         """,
-        [*params, *reach_params, spec.repeat_days, *params, sla_s, *params, window_s, *params],
-    ).df()
+        where=scope_sql(spec.filters),
+        reach=reach_sql(version, "s", spec.filters),
+        repeat_days=lit(spec.repeat_days),
+        within_sla=within_sla(sla_s),
+        window_s=lit(window_s),
+    )
+    frame = cur.execute(*query).df()
     return _with_pain_points(frame, spec.min_base)
 
 
@@ -239,21 +256,22 @@ def channel_mix(cur: duckdb.DuckDBPyConnection, version: Version, spec: JourneyS
     """Touchpoints per stage and channel in scope, and each channel's share of its stage's touchpoints."""
     spec = spec.validate()
     t = version.table
-    where, params = scope_sql(spec.filters)
-    return cur.execute(
+    query = sql(
         f"""
         select s.label as stage, s.code as stage_code, ch.label as channel, ch.code as channel_code, x.touchpoints,
                x.touchpoints / sum(x.touchpoints) over (partition by x.stage_code) as share
         from (
             select stage_code, channel_code, sum(touchpoints) as touchpoints
-            from {t("jr_cube")} where {where} group by all
+            from {t("jr_cube")} where {{where}} {{group_by}}
         ) x
         join {t("jr_labels")} s on s.kind = 'stage' and s.code = x.stage_code
         join {t("jr_labels")} ch on ch.kind = 'channel' and ch.code = x.channel_code
         order by s.code, ch.code
         """,
-        params,
-    ).df()
+        where=scope_sql(spec.filters),
+        group_by=group_by_all(),
+    )
+    return cur.execute(*query).df()
 
 
 def cells(cur: duckdb.DuckDBPyConnection, version: Version, spec: JourneySpec) -> pd.DataFrame:
@@ -265,22 +283,20 @@ def cells(cur: duckdb.DuckDBPyConnection, version: Version, spec: JourneySpec) -
     """
     spec = spec.validate()
     t = version.table
-    where, params = scope_sql(spec.filters)
-    reach, reach_params = reach_sql(version, "sc", spec.filters)
-    return cur.execute(
+    query = sql(
         f"""
         with cube as (
             select stage_code, channel_code, sum(touchpoints) as touchpoints,
                    sum(sat_sum) / nullif(sum(sat_n), 0) as satisfaction, sum(sat_n) as sat_n,
                    sum(effort_sum) / nullif(sum(effort_n), 0) as effort, sum(effort_n) as effort_n,
                    sum(cost_sum) as cost, sum(cost_sum) / nullif(sum(cost_n), 0) as cost_per_contact, sum(cost_n) as cost_n
-            from {t("jr_cube")} where {where} group by all
+            from {t("jr_cube")} where {{where}} {{group_by}}
         ),
-        reach as (select stage_code, channel_code, sum(customers) as customers from ({reach}) group by all),
+        reach as (select stage_code, channel_code, sum(customers) as customers from ({{reach}}) {{group_by}}),
         rep as (
             select stage_code, channel_code, sum(contacts) as repeat_base,
-                   coalesce(sum(contacts) filter (where gap_day <= ?), 0) as repeats
-            from {t("jr_repeat")} where {where} group by all
+                   coalesce(sum(contacts) filter (where gap_day <= {{repeat_days}}), 0) as repeats
+            from {t("jr_repeat")} where {{where}} {{group_by}}
         )
         select s.label as stage, s.code as stage_code, ch.label as channel, ch.code as channel_code,
                cube.touchpoints, coalesce(reach.customers, 0) as customers,
@@ -294,8 +310,12 @@ def cells(cur: duckdb.DuckDBPyConnection, version: Version, spec: JourneySpec) -
         left join rep on rep.stage_code = cube.stage_code and rep.channel_code = cube.channel_code
         order by s.code, ch.code
         """,
-        [*params, *reach_params, spec.repeat_days, *params],
-    ).df()
+        where=scope_sql(spec.filters),
+        reach=reach_sql(version, "sc", spec.filters),
+        repeat_days=lit(spec.repeat_days),
+        group_by=group_by_all(),
+    )
+    return cur.execute(*query).df()
 
 
 def has_stages(labels_frame: pd.DataFrame) -> bool:

@@ -12,10 +12,11 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from dashboard.metrics.journey import SLA_KNOWN, JourneySpec, scope_sql
+from dashboard.metrics.journey import SLA_KNOWN, JourneySpec, cases_scope, scope_sql
 from dashboard.metrics.journey_prepare import DAY_S
 from dashboard.metrics.journey_service import case_subject
 from dashboard.metrics.scope import Filters
+from dashboard.sql import group_by_all, lit, sql
 from dashboard.staged.contacts import RULE_DUE, RULE_FLAG
 from dashboard.store import Version
 
@@ -55,17 +56,18 @@ class WaitSpec:
 def waits(cur: duckdb.DuckDBPyConnection, version: Version, spec: WaitSpec) -> pd.DataFrame:
     """One row per wait measure (key, label, kind, value, numerator, denominator, definition, available, needs)."""
     spec = spec.validate()
-    where, params = scope_sql(spec.filters)
-    row = cur.execute(
+    query = sql(
         f"""
         select quantile_cont(wait_s, 0.5), quantile_cont(wait_s, 0.9),
-               count(*) filter (where wait_s > ?), count(wait_s),
+               count(*) filter (where wait_s > {{over_s}}), count(wait_s),
                count(*) filter (where abandoned), count(abandoned),
                quantile_cont(handle_s, 0.5), count(handle_s)
-        from {version.table("jr_waits")} where {where}
+        from {version.table("jr_waits")} where {{where}}
         """,
-        [spec.over_s, *params],
-    ).fetchall()[0]
+        over_s=lit(spec.over_s),
+        where=scope_sql(spec.filters),
+    )
+    row = cur.execute(*query).fetchall()[0]
     median, p90, over, waited, abandoned, flagged, handle, handled = row
     values = {
         "wait_median": (median, None, waited),
@@ -102,14 +104,14 @@ def waits(cur: duckdb.DuckDBPyConnection, version: Version, spec: WaitSpec) -> p
 def steps(cur: duckdb.DuckDBPyConnection, version: Version, spec: JourneySpec) -> pd.DataFrame:
     """One row: touchpoints of known customers in scope and the contacts they make up (contacts' first steps)."""
     spec = spec.validate()
-    where, params = scope_sql(spec.filters)
-    return cur.execute(
+    query = sql(
         f"""
         select count(*) as touchpoints, count(*) filter (where first_step) as contacts
-        from {version.table("jr_touch")} where {where}
+        from {version.table("jr_touch")} where {{}}
         """,
-        params,
-    ).df()
+        scope_sql(spec.filters),
+    )
+    return cur.execute(*query).df()
 
 
 def sla_rules(cur: duckdb.DuckDBPyConnection, version: Version, spec: JourneySpec) -> pd.DataFrame:
@@ -119,19 +121,18 @@ def sla_rules(cur: duckdb.DuckDBPyConnection, version: Version, spec: JourneySpe
     the repeat window before) with a known outcome.
     """
     spec = spec.validate()
-    where, params = scope_sql(spec.filters)
     codes, _ = case_subject(cur, version)
-    counts = dict(
-        cur.execute(
-            f"""
-            select coalesce(sla_rule, 'days') as rule, count(*) as cases
-            from {version.table("jr_cases")}
-            where {where} and list_contains(?, stage_code) and (prev_gap_s is null or prev_gap_s > ?) and {SLA_KNOWN}
-            group by all
-            """,
-            [*params, codes, spec.repeat_days * DAY_S],
-        ).fetchall()
+    query = sql(
+        f"""
+        select coalesce(sla_rule, 'days') as rule, count(*) as cases
+        from {version.table("jr_cases")}
+        where {{cases}} and {SLA_KNOWN}
+        {{group_by}}
+        """,
+        cases=cases_scope(spec.filters, codes, spec.repeat_days * DAY_S),
+        group_by=group_by_all(),
     )
+    counts = dict(cur.execute(*query).fetchall())
     return pd.DataFrame(
         {"rule": [RULE_FLAG, RULE_DUE, "days"], "cases": [int(counts.get(r, 0)) for r in (RULE_FLAG, RULE_DUE, "days")]}
     )

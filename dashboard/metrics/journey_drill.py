@@ -11,6 +11,7 @@ from dashboard.metrics.journey import JourneySpec, paths_scope, reach_sql, scope
 from dashboard.metrics.journey_paths import NODE_KINDS, code_columns, variant_codes
 from dashboard.metrics.journey_prepare import MAX_STEPS
 from dashboard.metrics.scope import Filters
+from dashboard.sql import group_by_all, join, lit, sql
 from dashboard.store import Version
 
 DRILL_KINDS: dict[str, str] = {"stage": "Stage", "channel": "Channel", "variant": "Journey variant"}
@@ -46,21 +47,18 @@ def options(cur: duckdb.DuckDBPyConnection, version: Version, spec: JourneySpec)
     """Stages and channels in scope with their touchpoints and customers (distinct), in journey and vocabulary order."""
     spec = spec.validate()
     t = version.table
-    where, params = scope_sql(spec.filters)
-    stage_reach, stage_params = reach_sql(version, "s", spec.filters)
-    channel_reach, channel_params = reach_sql(version, "c", spec.filters)
-    return cur.execute(
+    query = sql(
         f"""
         with tp as (
             select 'stage' as kind, stage_code as code, sum(touchpoints) as touchpoints
-            from {t("jr_cube")} where {where} group by all
+            from {t("jr_cube")} where {{where}} {{group_by}}
             union all
-            select 'channel', channel_code, sum(touchpoints) from {t("jr_cube")} where {where} group by all
+            select 'channel', channel_code, sum(touchpoints) from {t("jr_cube")} where {{where}} {{group_by}}
         ),
         reach as (
-            select 'stage' as kind, stage_code as code, sum(customers) as customers from ({stage_reach}) group by all
+            select 'stage' as kind, stage_code as code, sum(customers) as customers from ({{stage_reach}}) {{group_by}}
             union all
-            select 'channel', channel_code, sum(customers) from ({channel_reach}) group by all
+            select 'channel', channel_code, sum(customers) from ({{channel_reach}}) {{group_by}}
         )
         select tp.kind, l.label, tp.code, tp.touchpoints, coalesce(reach.customers, 0) as customers
         from tp
@@ -68,8 +66,12 @@ def options(cur: duckdb.DuckDBPyConnection, version: Version, spec: JourneySpec)
         left join reach on reach.kind = tp.kind and reach.code = tp.code
         order by tp.kind desc, tp.code
         """,
-        [*params, *params, *stage_params, *channel_params],
-    ).df()
+        where=scope_sql(spec.filters),
+        stage_reach=reach_sql(version, "s", spec.filters),
+        channel_reach=reach_sql(version, "c", spec.filters),
+        group_by=group_by_all(),
+    )
+    return cur.execute(*query).df()
 
 
 def customers_behind(cur: duckdb.DuckDBPyConnection, version: Version, spec: DrillSpec) -> pd.DataFrame:
@@ -82,39 +84,38 @@ def customers_behind(cur: duckdb.DuckDBPyConnection, version: Version, spec: Dri
     """
     spec = spec.validate()
     t = version.table
-    where, params = scope_sql(spec.filters)
+    where = scope_sql(spec.filters)
     if spec.kind == "variant":
-        exprs, code_params = code_columns(spec.filters, spec.steps, spec.nodes)
-        paths_where, paths_params = paths_scope(spec.filters)
         codes = variant_codes(spec.value, spec.steps)
-        match = " and ".join(f"x{k} = ?" for k in range(1, spec.steps + 1))
-        chosen = f"""
-            select cust_key from (select cust_key, {", ".join(exprs)} from {t("jr_paths")} where {paths_where})
-            where {match}
-        """
-        chosen_params = [*code_params, *paths_params, *codes]
-        hits_where = f"{where} and cust_key in (select cust_key from chosen)"
-        hits_params = params
+        match = join([sql(f"x{k} = {{}}", lit(code)) for k, code in enumerate(codes, start=1)], " and ")
+        chosen = sql(
+            f"select cust_key from (select cust_key, {{}} from {t('jr_paths')} where {{}}) where {{}}",
+            code_columns(spec.filters, spec.steps, spec.nodes),
+            paths_scope(spec.filters),
+            match,
+        )
+        hits_where = sql("{} and cust_key in (select cust_key from chosen)", where)
     else:
-        chosen = f"select code from {t('jr_labels')} where kind = ? and label = ?"
-        chosen_params = [spec.kind, spec.value]
+        chosen = sql(f"select code from {t('jr_labels')} where kind = {{}} and label = {{}}", lit(spec.kind), lit(spec.value))
         column = "stage_code" if spec.kind == "stage" else "channel_code"
-        hits_where = f"{where} and {column} in (select code from chosen)"
-        hits_params = params
-    return cur.execute(
+        hits_where = sql(f"{{}} and {column} in (select code from chosen)", where)
+    query = sql(
         f"""
-        with chosen as ({chosen}),
+        with chosen as ({{chosen}}),
         hits as (
             select cust_key, count(*) as touchpoints, min(ts) as first_ts, max(ts) as last_ts,
                    avg(satisfaction) as satisfaction, avg(effort) as effort, sum(cost) as cost
-            from {t("jr_touch")} where {hits_where}
+            from {t("jr_touch")} where {{hits_where}}
             group by cust_key
         ),
-        top as (select * from hits order by touchpoints desc, cust_key limit ?)
+        top as (select * from hits order by touchpoints desc, cust_key limit {{limit}})
         select p.customer_id, p.segment, p.region, p.churned, top.touchpoints, top.first_ts, top.last_ts,
                top.satisfaction, top.effort, top.cost, (select count(*) from hits) as total
         from top join {t("jr_people")} p on p.cust_key = top.cust_key
         order by top.touchpoints desc, p.customer_id
         """,
-        [*chosen_params, *hits_params, spec.limit],
-    ).df()
+        chosen=chosen,
+        hits_where=hits_where,
+        limit=lit(spec.limit),
+    )
+    return cur.execute(*query).df()

@@ -18,6 +18,7 @@ import pandas as pd
 from dashboard.metrics.journey import paths_scope
 from dashboard.metrics.journey_prepare import MAX_STEPS
 from dashboard.metrics.scope import Filters
+from dashboard.sql import Sql, group_by_all, join, lit, sql
 from dashboard.store import Version
 
 NODE_KINDS: dict[str, str] = {"stage": "Stage", "channel": "Channel", "both": "Stage and channel"}
@@ -64,29 +65,29 @@ class VariantSpec:
         return VariantSpec(self.filters.validate(), self.steps, self.nodes, self.limit)
 
 
-def code_columns(filters: Filters, steps: int, nodes: str) -> tuple[list[str], list]:
-    """SQL expressions x1..x<steps> on jr_paths for each step's node code (0 = no touchpoint in the period), with params."""
-    exprs, params = [], []
+def code_columns(filters: Filters, steps: int, nodes: str) -> Sql:
+    """SQL select list x1..x<steps> on jr_paths: each step's node code (0 = no touchpoint in the period), with params."""
+    exprs = []
     for k in range(1, steps + 1):
         if nodes == "stage":
-            code = f"s{k}"
+            code = Sql(f"s{k}")
         elif nodes == "channel":
-            code = f"c{k}"
+            code = Sql(f"c{k}")
         else:
-            code = f"(s{k} * {_BOTH} + c{k})"
+            code = Sql(f"(s{k} * {_BOTH} + c{k})")
         if k > 1 and filters.month_to:
-            code = f"case when m{k} <= ? then {code} else 0 end"
-            params.append(filters.month_to)
-        exprs.append(f"cast({code} as integer) as x{k}")
-    return exprs, params
+            code = sql(f"case when m{k} <= {{}} then {{}} else 0 end", lit(filters.month_to), code)
+        exprs.append(sql(f"cast({{}} as integer) as x{k}", code))
+    return join(exprs)
 
 
-def _scoped_paths(version: Version, filters: Filters, steps: int, nodes: str, extra: str = "") -> tuple[str, list]:
+def _scoped_paths(version: Version, filters: Filters, steps: int, nodes: str, extra: str = "") -> Sql:
     """Select of x1..x<steps> (plus extra columns) for every customer in scope, one row each."""
-    exprs, code_params = code_columns(filters, steps, nodes)
-    where, params = paths_scope(filters)
-    select = ", ".join(exprs) + (f", {extra}" if extra else "")
-    return f"select {select} from {version.table('jr_paths')} where {where}", code_params + params
+    return sql(
+        f"select {{}}{', ' + extra if extra else ''} from {version.table('jr_paths')} where {{}}",
+        code_columns(filters, steps, nodes),
+        paths_scope(filters),
+    )
 
 
 def node_labels(cur: duckdb.DuckDBPyConnection, version: Version, nodes: str) -> dict[int, str]:
@@ -195,10 +196,14 @@ def sankey(cur: duckdb.DuckDBPyConnection, version: Version, spec: PathSpec) -> 
     target = None (node rows: step, source = node, customers).
     """
     spec = spec.validate()
-    sql, params = _scoped_paths(version, spec.filters, spec.steps, spec.nodes)
     xs = ", ".join(f"x{k}" for k in range(1, spec.steps + 1))
     # identical paths folded into one weighted row first: a few thousand rows instead of a million for most settings
-    arrays = cur.execute(f"select {xs}, count(*) as customers from ({sql}) group by all", params).fetchnumpy()
+    query = sql(
+        f"select {xs}, count(*) as customers from ({{}}) {{}}",
+        _scoped_paths(version, spec.filters, spec.steps, spec.nodes),
+        group_by_all(),
+    )
+    arrays = cur.execute(*query).fetchnumpy()
     codes = np.column_stack([np.asarray(arrays[f"x{k}"], dtype=np.int32) for k in range(1, spec.steps + 1)])
     codes = codes.reshape(len(arrays["customers"]), spec.steps)
     nodes, links = fold_paths(codes, np.asarray(arrays["customers"], dtype=np.int64), spec.top_links)
@@ -242,29 +247,31 @@ def variants(cur: duckdb.DuckDBPyConnection, version: Version, spec: VariantSpec
     """
     spec = spec.validate()
     steps = spec.steps
-    exprs, code_params = code_columns(spec.filters, steps, spec.nodes)
-    where, params = paths_scope(spec.filters)
     xs = ", ".join(f"x{k}" for k in range(1, steps + 1))
     hs = ", ".join(f"h{k}" for k in range(2, steps + 1))
-    frame = cur.execute(
+    query = sql(
         f"""
         with p as (
             select {xs}, {_duration_sql(steps)} as hours, churned
-            from (select {", ".join(exprs)}, {hs}, churned from {version.table("jr_paths")} where {where})
+            from (select {{codes}}, {hs}, churned from {version.table("jr_paths")} where {{where}})
         ),
         top as (
-            select {xs}, count(*) as customers from p group by all order by customers desc, {xs} limit ?
+            select {xs}, count(*) as customers from p {{group_by}} order by customers desc, {xs} limit {{limit}}
         )
         select {", ".join(f"top.x{k}" for k in range(1, steps + 1))}, top.customers,
                top.customers / (select count(*) from p) as share,
                median(p.hours) / 24 as median_days,
                avg(cast(p.churned as double)) as churn_rate
         from top join p using ({xs})
-        group by all
+        {{group_by}}
         order by top.customers desc, {", ".join(f"top.x{k}" for k in range(1, steps + 1))}
         """,
-        [*code_params, *params, spec.limit],
-    ).df()
+        codes=code_columns(spec.filters, steps, spec.nodes),
+        where=paths_scope(spec.filters),
+        group_by=group_by_all(),
+        limit=lit(spec.limit),
+    )
+    frame = cur.execute(*query).df()
     names = node_labels(cur, version, spec.nodes)
     code_cols = [f"x{k}" for k in range(1, steps + 1)]
     frame["variant"] = [

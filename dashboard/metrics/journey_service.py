@@ -14,8 +14,9 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from dashboard.metrics.journey import SLA_KNOWN, WITHIN_SLA, JourneySpec, paths_scope, scope_sql
+from dashboard.metrics.journey import SLA_KNOWN, JourneySpec, cases_scope, paths_scope, scope_sql, within_sla
 from dashboard.metrics.journey_prepare import DAY_S
+from dashboard.sql import group_by_all, lit, sql
 from dashboard.store import Version
 
 MEASURES: tuple[tuple[str, str, str, str], ...] = (
@@ -91,39 +92,44 @@ def measures(cur: duckdb.DuckDBPyConnection, version: Version, spec: JourneySpec
     """One row per service measure (key, label, kind, value, numerator, denominator, definition, available)."""
     spec = spec.validate()
     t = version.table
-    where, params = scope_sql(spec.filters)
     codes, subject = case_subject(cur, version)
     window_s, sla_s = spec.repeat_days * DAY_S, spec.sla_days * DAY_S
-    row = cur.execute(
+    query = sql(
         f"""
         with rep as (
             select coalesce(sum(contacts), 0) as contacts,
-                   coalesce(sum(contacts) filter (where gap_day <= ?), 0) as repeats,
-                   coalesce(sum(contacts) filter (where resolved and (gap_day is null or gap_day > ?)), 0) as first_time,
+                   coalesce(sum(contacts) filter (where gap_day <= {{days}}), 0) as repeats,
+                   coalesce(sum(contacts) filter (where resolved and (gap_day is null or gap_day > {{days}})), 0) as first_time,
                    coalesce(sum(contacts) filter (where resolved is not null), 0) as judged,
-                   coalesce(sum(contacts) filter (where gap_day <= ? and next_channel_code <> channel_code), 0) as switches
-            from {t("jr_repeat")} where {where}
+                   coalesce(sum(contacts) filter (where gap_day <= {{days}} and next_channel_code <> channel_code), 0)
+                       as switches
+            from {t("jr_repeat")} where {{where}}
         ),
         cube as (
             select coalesce(sum(touchpoints) filter (where initiator = 'customer'), 0) as customer_started,
                    coalesce(sum(touchpoints) filter (where initiator is not null), 0) as initiator_known
-            from {t("jr_cube")} where {where}
+            from {t("jr_cube")} where {{where}}
         ),
         cases as (
             select count(*) as complaints, count(resolution_s) as timed,
-                   quantile_cont(resolution_s, 0.5) / ? as median_days,
-                   quantile_cont(resolution_s, 0.9) / ? as p90_days,
-                   count(*) filter (where {SLA_KNOWN} and {WITHIN_SLA}) as within_sla,
+                   quantile_cont(resolution_s, 0.5) / {{day_s}} as median_days,
+                   quantile_cont(resolution_s, 0.9) / {{day_s}} as p90_days,
+                   count(*) filter (where {SLA_KNOWN} and {{within_sla}}) as within_sla,
                    count(*) filter (where {SLA_KNOWN}) as known_outcome,
                    count(*) filter (where not resolved) as unresolved,
                    count(*) filter (where sla_rule is not null) as promised
             from {t("jr_cases")}
-            where {where} and list_contains(?, stage_code) and (prev_gap_s is null or prev_gap_s > ?)
+            where {{cases}}
         )
         select * from rep, cube, cases
         """,
-        [spec.repeat_days, spec.repeat_days, spec.repeat_days, *params, *params, DAY_S, DAY_S, sla_s, *params, codes, window_s],
-    ).fetchall()[0]
+        days=lit(spec.repeat_days),
+        where=scope_sql(spec.filters),
+        day_s=lit(DAY_S),
+        within_sla=within_sla(sla_s),
+        cases=cases_scope(spec.filters, codes, window_s),
+    )
+    row = cur.execute(*query).fetchall()[0]
     (
         contacts,
         repeats,
@@ -190,18 +196,17 @@ def switches(cur: duckdb.DuckDBPyConnection, version: Version, spec: JourneySpec
     """
     spec = spec.validate()
     t = version.table
-    where, params = scope_sql(spec.filters)
-    return cur.execute(
+    query = sql(
         f"""
         with base as (
             select stage_code, channel_code, next_channel_code, gap_day, sum(contacts) as contacts
-            from {t("jr_repeat")} where {where} group by all
+            from {t("jr_repeat")} where {{where}} {{group_by}}
         ),
         pairs as (
             select stage_code, channel_code, next_channel_code, sum(contacts) as switches
-            from base where gap_day <= ? and next_channel_code <> channel_code group by all
+            from base where gap_day <= {{days}} and next_channel_code <> channel_code {{group_by}}
         ),
-        totals as (select stage_code, channel_code, sum(contacts) as contacts from base group by all)
+        totals as (select stage_code, channel_code, sum(contacts) as contacts from base {{group_by}})
         select s.label as stage, f.label as from_channel, n.label as to_channel, pairs.switches,
                pairs.switches / totals.contacts as rate
         from pairs
@@ -211,8 +216,11 @@ def switches(cur: duckdb.DuckDBPyConnection, version: Version, spec: JourneySpec
         join {t("jr_labels")} n on n.kind = 'channel' and n.code = pairs.next_channel_code
         order by pairs.switches desc, s.code, f.code, n.code
         """,
-        [*params, spec.repeat_days],
-    ).df()
+        where=scope_sql(spec.filters),
+        days=lit(spec.repeat_days),
+        group_by=group_by_all(),
+    )
+    return cur.execute(*query).df()
 
 
 def resolution_days(cur: duckdb.DuckDBPyConnection, version: Version, spec: JourneySpec) -> pd.DataFrame:
@@ -222,19 +230,22 @@ def resolution_days(cur: duckdb.DuckDBPyConnection, version: Version, spec: Jour
     complaint in the day: d < SLA).
     """
     spec = spec.validate()
-    where, params = scope_sql(spec.filters)
     codes, _ = case_subject(cur, version)
-    frame = cur.execute(
+    query = sql(
         f"""
-        select case when resolution_s is null then -1 else least(cast(floor(resolution_s / ?) as integer), 30) end as day,
+        select case when resolution_s is null then -1 else least(cast(floor(resolution_s / {{day_s}}) as integer), 30) end
+                   as day,
                count(*) as complaints
         from {version.table("jr_cases")}
-        where {where} and list_contains(?, stage_code) and (prev_gap_s is null or prev_gap_s > ?)
+        where {{cases}}
           and (resolution_s is not null or not resolved)
-        group by all order by day
+        {{group_by}} order by day
         """,
-        [DAY_S, *params, codes, spec.repeat_days * DAY_S],
-    ).df()
+        day_s=lit(DAY_S),
+        cases=cases_scope(spec.filters, codes, spec.repeat_days * DAY_S),
+        group_by=group_by_all(),
+    )
+    frame = cur.execute(*query).df()
     frame["within_sla"] = (frame["day"] >= 0) & (frame["day"] < spec.sla_days)
     return frame
 
@@ -248,26 +259,28 @@ def complaint_churn(cur: duckdb.DuckDBPyConnection, version: Version, spec: Jour
     """
     spec = spec.validate()
     t = version.table
-    where, params = scope_sql(spec.filters)
-    paths_where, paths_params = paths_scope(spec.filters)
     codes, _ = case_subject(cur, version)
     window_s = spec.repeat_days * DAY_S
-    frame = cur.execute(
+    query = sql(
         f"""
         with c as (
-            select cust_key, bool_and(resolved and (next_gap_s is null or next_gap_s > ?)) as fcr
+            select cust_key, bool_and(resolved and (next_gap_s is null or next_gap_s > {{window_s}})) as fcr
             from {t("jr_cases")}
-            where {where} and list_contains(?, stage_code) and (prev_gap_s is null or prev_gap_s > ?)
+            where {{cases}}
             group by cust_key
         ),
-        everyone as (select cust_key, churned from {t("jr_paths")} where {paths_where})
+        everyone as (select cust_key, churned from {t("jr_paths")} where {{paths_where}})
         select case when c.cust_key is null then 'none' when c.fcr then 'fcr' else 'not_fcr' end as grp,
                count(*) as customers, count(*) filter (where e.churned) as churned
         from everyone e left join c on c.cust_key = e.cust_key
-        group by all
+        {{group_by}}
         """,
-        [window_s, *params, codes, window_s, *paths_params],
-    ).df()
+        window_s=lit(window_s),
+        cases=cases_scope(spec.filters, codes, window_s),
+        paths_where=paths_scope(spec.filters),
+        group_by=group_by_all(),
+    )
+    frame = cur.execute(*query).df()
     counts = {row.grp: (int(row.customers), int(row.churned)) for row in frame.itertuples(index=False)}
     rows = []
     for key, label in GROUPS:

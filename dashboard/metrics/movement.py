@@ -13,6 +13,7 @@ from dashboard.metrics import stages
 from dashboard.metrics.funnel import DRILL_LIMIT, customer_columns_sql
 from dashboard.metrics.scope import Filters, as_date
 from dashboard.metrics.stages import CODE, DEFAULT_MODEL, LADDER, NEW, ROLES, StageModel
+from dashboard.sql import Sql, group_by_all, join, list_item, list_transform, lit, sql, struct_of, unnest
 from dashboard.store import Version
 
 UP, SAME, DOWN = "moved up", "stayed", "moved down"
@@ -51,11 +52,12 @@ def transition_matrix(cur: duckdb.DuckDBPyConnection, version: Version, spec: Mo
     spec = spec.validate()
     model = spec.model
     staged = stages.staged_sql(version, model, {"a": spec.date_from, "b": spec.date_to}, spec.filters, known_on="b")
-    frame = cur.execute(
-        f"select s_a, s_b, count(*) as customers, any_value(day_a) as day_a, any_value(day_b) as day_b "
-        f"from ({staged.sql}) s group by all",
-        staged.params,
-    ).df()
+    query = sql(
+        "select s_a, s_b, count(*) as customers, any_value(day_a) as day_a, any_value(day_b) as day_b from ({}) s {}",
+        staged,
+        group_by_all(),
+    )
+    frame = cur.execute(*query).df()
     names = model.names_by_code()
     order = {role: i for i, role in enumerate(model.roles)}
     rows = []
@@ -127,23 +129,25 @@ def cell_customers(cur: duckdb.DuckDBPyConnection, version: Version, spec: CellS
     spec = spec.validate()
     move = spec.move
     staged = stages.staged_sql(version, move.model, {"a": move.date_from, "b": move.date_to}, move.filters, known_on="b")
-    from_condition = "s0.s_a is null" if spec.from_role == "new" else "s0.s_a = ?"
-    params = [] if spec.from_role == "new" else [CODE[spec.from_role]]
-    limit = "limit ?" if spec.limit else ""
-    frame = cur.execute(
+    from_condition = Sql("s0.s_a is null") if spec.from_role == "new" else sql("s0.s_a = {}", lit(CODE[spec.from_role]))
+    query = sql(
         f"""
         with chosen as (
-            select * from ({staged.sql}) s0
-            where {from_condition} and s0.s_b = ?
-            order by s0.customer_id {limit}
+            select * from ({{staged}}) s0
+            where {{from_condition}} and s0.s_b = {{to_code}}
+            order by s0.customer_id {{limit}}
         )
         select {customer_columns_sql("s.day_b")}, s.s_a, s.s_b
         from chosen s
         join {version.table("fn_customers")} c on c.ck = s.ck
         order by s.customer_id
         """,
-        [*staged.params, *params, CODE[spec.to_role], *([spec.limit] if spec.limit else [])],
-    ).df()
+        staged=staged,
+        from_condition=from_condition,
+        to_code=lit(CODE[spec.to_role]),
+        limit=sql("limit {}", lit(spec.limit)) if spec.limit else "",
+    )
+    frame = cur.execute(*query).df()
     names = move.model.names_by_code()
     frame.insert(3, "stage_before", [NEW if pd.isna(c) else names[int(c)] for c in frame["s_a"]])
     frame.insert(4, "stage_after", [names[int(c)] for c in frame["s_b"]])
@@ -190,18 +194,18 @@ def time_in_stage(cur: duckdb.DuckDBPyConnection, version: Version, spec: TimeSp
             where {start} >= span.data_start and s.r_{nxt} <= s.day_d and s.r_{nxt} > {start}
             """
         )
-    spells_sql, spells_params = _off_ramp_spells_sql(version, model)
     keep = ", ".join(["ck", "lead_date", "last_p", "since", "churn_at", "day_d", *(f"r_{role}" for role in ladder)])
-    row_sql = " union all ".join([*ladder_parts, spells_sql])
-    frame = cur.execute(
+    query = sql(
         f"""
-        with s as materialized (select {keep} from ({staged.sql}) s0),
+        with s as materialized (select {keep} from ({{staged}}) s0),
              span as (select data_start from {version.table("fn_span")}),
-             spells as ({row_sql})
+             spells as ({{spells}})
         select role, median(days) as median_days, count(*) as spells from spells group by role
         """,
-        [*staged.params, *spells_params],
-    ).df()
+        staged=staged,
+        spells=join([*ladder_parts, _off_ramp_spells_sql(version, model)], " union all "),
+    )
+    frame = cur.execute(*query).df()
     found = frame.set_index("role")
     rows = []
     for role, name in model.stages:
@@ -222,7 +226,7 @@ def time_in_stage(cur: duckdb.DuckDBPyConnection, version: Version, spec: TimeSp
     return pd.DataFrame(rows)
 
 
-def _off_ramp_spells_sql(version: Version, model: StageModel) -> tuple[str, list]:
+def _off_ramp_spells_sql(version: Version, model: StageModel) -> Sql:
     """Completed at-risk and defected (lapsed) spells of the customers in s: (role, days).
 
     At risk: a purchase gap longer than the at-risk days makes the customer at risk from the day after it passes until
@@ -230,47 +234,55 @@ def _off_ramp_spells_sql(version: Version, model: StageModel) -> tuple[str, list
     them at risk from the K-th complaint until C days after the first of the K. Overlapping periods are merged.
     Defected by lapse: from the day the gap passes the defected days until the next purchase."""
     rules = model.rules
-    parts: list[str] = []
-    params: list = []
-    lapse = rules.defected_days or None  # null: least() then ignores the lapse bound
+    parts: list[Sql] = []
+    lapse = lit(rules.defected_days or None)  # null: least() then ignores the lapse bound
     if rules.at_risk_days:
         parts.append(
-            f"""
-            select s.ck, s.day_d, g.from_day + ? + 1 as start_day,
-                   least(g.to_day, g.from_day + cast(? as integer) + 1, s.churn_at) as end_day
+            sql(
+                f"""
+            select s.ck, s.day_d, g.from_day + {{at_risk}} + 1 as start_day,
+                   least(g.to_day, g.from_day + cast({{lapse}} as integer) + 1, s.churn_at) as end_day
             from {version.table("fn_gaps")} g join s using (ck)
-            where g.gap > ?
+            where g.gap > {{at_risk}}
             union all
-            select s.ck, s.day_d, s.last_p + ? + 1 as start_day,
-                   coalesce(least(s.last_p + cast(? as integer) + 1, s.churn_at), s.day_d + 1) as end_day
+            select s.ck, s.day_d, s.last_p + {{at_risk}} + 1 as start_day,
+                   coalesce(least(s.last_p + cast({{lapse}} as integer) + 1, s.churn_at), s.day_d + 1) as end_day
             from s
-            where s.last_p + ? + 1 <= s.day_d
-            """
+            where s.last_p + {{at_risk}} + 1 <= s.day_d
+            """,
+                at_risk=lit(rules.at_risk_days),
+                lapse=lapse,
+            )
         )
-        params += [rules.at_risk_days, lapse, rules.at_risk_days, rules.at_risk_days, lapse, rules.at_risk_days]
     if rules.at_risk_complaints:
         # the j-th complaint (j >= K) opens a window that lasts until C days after complaint j - K + 1; built with list
         # functions per customer (no window function over every complaint), keeping only windows that are not empty
+        count = lit(rules.at_risk_complaints)
+        window = struct_of(
+            start_day=list_item("c.cdays", "j"),
+            end_day=sql("{} + {}", list_item("c.cdays", sql("j - {} + 1", count)), lit(rules.at_risk_complaint_days)),
+        )
         parts.append(
-            f"""
+            sql(
+                f"""
             select ck, day_d, k.w.start_day, least(k.w.end_day, churn_at) as end_day
             from (
                 select s.ck, s.day_d, s.since, s.churn_at,
-                       unnest(list_transform(
-                           range(?, len(c.cdays) + 1),
-                           lambda j: {{'start_day': c.cdays[j], 'end_day': c.cdays[j - ? + 1] + ?}}
-                       )) as w
+                       {{windows}} as w
                 from {version.table("fn_customers")} c join s using (ck)
-                where len(c.cdays) >= ?
+                where len(c.cdays) >= {{count}}
             ) k
             where k.w.end_day > k.w.start_day and since is not null and k.w.start_day >= since
-            """
+            """,
+                windows=unnest(list_transform(sql("range({}, len(c.cdays) + 1)", count), "j", window)),
+                count=count,
+            )
         )
-        params += [rules.at_risk_complaints, rules.at_risk_complaints, rules.at_risk_complaint_days, rules.at_risk_complaints]
     selects = []
     if parts:
         selects.append(
-            f"""
+            sql(
+                """
             select 'at_risk' as role, island_end - island_start as days
             from (
                 select ck, min(start_day) as island_start, max(end_day) as island_end, any_value(day_d) as day_d
@@ -281,25 +293,29 @@ def _off_ramp_spells_sql(version: Version, model: StageModel) -> tuple[str, list
                     from (
                         select *, max(end_day) over (partition by ck order by start_day, end_day
                                   rows between unbounded preceding and 1 preceding) as prev_end
-                        from ({" union all ".join(parts)}) iv
+                        from ({}) iv
                         where end_day > start_day
                     )
                 )
                 group by ck, island
             ), span
             where island_start >= span.data_start and island_end <= day_d
-            """
+            """,
+                join(parts, " union all "),
+            )
         )
     if rules.defected_days:
         selects.append(
-            f"""
-            select 'defected' as role, g.to_day - (g.from_day + ? + 1) as days
+            sql(
+                f"""
+            select 'defected' as role, g.to_day - (g.from_day + {{days}} + 1) as days
             from {version.table("fn_gaps")} g join s using (ck), span
-            where g.gap > ? + 1 and g.to_day <= s.day_d and (s.churn_at is null or s.churn_at > g.to_day)
-              and g.from_day + ? + 1 >= span.data_start
-            """
+            where g.gap > {{days}} + 1 and g.to_day <= s.day_d and (s.churn_at is null or s.churn_at > g.to_day)
+              and g.from_day + {{days}} + 1 >= span.data_start
+            """,
+                days=lit(rules.defected_days),
+            )
         )
-        params += [rules.defected_days, rules.defected_days, rules.defected_days]
     if not selects:
-        return "select cast(null as varchar) as role, cast(null as integer) as days where false", []
-    return " union all ".join(selects), params
+        return Sql("select cast(null as varchar) as role, cast(null as integer) as days where false")
+    return join(selects, " union all ")

@@ -9,6 +9,7 @@ import pandas as pd
 
 from dashboard import staged
 from dashboard.metrics.scope import NOT_SET, Filters, month_start, next_month
+from dashboard.sql import Sql, lit, sql, where_all
 from dashboard.store import Version
 
 KPIS: tuple[tuple[str, str, str, str], ...] = (
@@ -123,45 +124,35 @@ def prepare(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
         )
 
 
-def _customer_scope(version: Version, filters: Filters) -> tuple[str, list]:
+def _customer_scope(version: Version, filters: Filters) -> Sql:
     """Select of ov_customers rows in scope: not prospects, matching the dimensions, customers during the period."""
-    where, params = filters.dimension_sql()
-    sql = f"select * from {version.table('ov_customers')} where not is_prospect and {where}"
+    where = [Sql("not is_prospect"), filters.dimension_sql()]
     if filters.month_to:
-        sql += " and (signup_month is null or signup_month <= ?)"
-        params.append(filters.month_to)
+        where.append(sql("(signup_month is null or signup_month <= {})", lit(filters.month_to)))
     if filters.month_from:
-        sql += " and not (churned and churn_month is not null and churn_month < ?)"
-        params.append(filters.month_from)
-    return sql, params
+        where.append(sql("not (churned and churn_month is not null and churn_month < {})", lit(filters.month_from)))
+    return sql(f"select * from {version.table('ov_customers')} where {{}}", where_all(where))
 
 
-def _monthly_sql(version: Version, table: str, filters: Filters) -> tuple[str, list]:
+def _monthly_sql(version: Version, table: str, filters: Filters) -> Sql:
     """Select of a prepared monthly table's rows in scope (dimensions and months)."""
-    where, params = filters.dimension_sql()
-    sql = f"select * from {version.table(table)} where not is_prospect and {where}"
+    where = [Sql("not is_prospect"), filters.dimension_sql()]
     if filters.month_from:
-        sql += " and month >= ?"
-        params.append(filters.month_from)
+        where.append(sql("month >= {}", lit(filters.month_from)))
     if filters.month_to:
-        sql += " and month <= ?"
-        params.append(filters.month_to)
-    return sql, params
+        where.append(sql("month <= {}", lit(filters.month_to)))
+    return sql(f"select * from {version.table(table)} where {{}}", where_all(where))
 
 
 def kpis(cur: duckdb.DuckDBPyConnection, version: Version, filters: Filters) -> pd.DataFrame:
     """One row per KPI (key, label, kind, value, definition, available); value is None where the data lacks it."""
     filters = filters.validate()
-    scope_sql, scope_params = _customer_scope(version, filters)
-    churn_cut = "and (churn_month is null or churn_month <= ?)" if filters.month_to else ""
-    churn_params = [filters.month_to] if filters.month_to else []
-    tx_sql, tx_params = _monthly_sql(version, "ov_tx_monthly", filters)
-    ix_sql, ix_params = _monthly_sql(version, "ov_ix_monthly", filters)
-    row = cur.execute(
-        f"""
-        with scope as ({scope_sql}),
-             tx as ({tx_sql}),
-             ix as ({ix_sql})
+    churn_cut = sql("and (churn_month is null or churn_month <= {})", lit(filters.month_to)) if filters.month_to else ""
+    query = sql(
+        """
+        with scope as ({scope}),
+             tx as ({tx}),
+             ix as ({ix})
         select (select coalesce(sum(n), 0) from scope) as customers,
                (select coalesce(sum(n), 0) from scope where churned {churn_cut}) as defected,
                (select sum(satisfaction_sum) / nullif(sum(satisfaction_n), 0) from scope) as mean_satisfaction,
@@ -171,8 +162,12 @@ def kpis(cur: duckdb.DuckDBPyConnection, version: Version, filters: Filters) -> 
                (select coalesce(sum(events) filter (where not anonymous), 0) from ix) as customer_contacts,
                (select coalesce(sum(cost), 0) from ix) as ix_cost
         """,
-        scope_params + tx_params + ix_params + churn_params,
-    ).fetchall()[0]
+        scope=_customer_scope(version, filters),
+        tx=_monthly_sql(version, "ov_tx_monthly", filters),
+        ix=_monthly_sql(version, "ov_ix_monthly", filters),
+        churn_cut=churn_cut,
+    )
+    row = cur.execute(*query).fetchall()[0]
     customers, defected, mean_sat, revenue, customer_revenue, tx_cost, customer_contacts, ix_cost = row
     has_tx, has_ix = version.has("transactions"), version.has("interactions")
     has_churn = staged.load_profile(cur, version).tells_defection
@@ -208,20 +203,20 @@ def kpis(cur: duckdb.DuckDBPyConnection, version: Version, filters: Filters) -> 
 def monthly_trend(cur: duckdb.DuckDBPyConnection, version: Version, filters: Filters) -> pd.DataFrame:
     """Revenue (sum of amounts) and contacts (each once, at its first step) per calendar month in scope, oldest first."""
     filters = filters.validate()
-    tx_sql, tx_params = _monthly_sql(version, "ov_tx_monthly", filters)
-    ix_sql, ix_params = _monthly_sql(version, "ov_ix_monthly", filters)
-    return cur.execute(
-        f"""
-        with tx as (select month, sum(revenue) as revenue from ({tx_sql}) group by month),
-             ix as (select month, sum(events) as contacts from ({ix_sql}) group by month)
+    query = sql(
+        """
+        with tx as (select month, sum(revenue) as revenue from ({tx}) group by month),
+             ix as (select month, sum(events) as contacts from ({ix}) group by month)
         select coalesce(tx.month, ix.month) as month,
                coalesce(tx.revenue, 0) as revenue,
                coalesce(ix.contacts, 0) as contacts
         from tx full outer join ix on tx.month = ix.month
         order by month
         """,
-        tx_params + ix_params,
-    ).df()
+        tx=_monthly_sql(version, "ov_tx_monthly", filters),
+        ix=_monthly_sql(version, "ov_ix_monthly", filters),
+    )
+    return cur.execute(*query).df()
 
 
 def dimension_values(cur: duckdb.DuckDBPyConnection, version: Version, _spec: object = None) -> pd.DataFrame:

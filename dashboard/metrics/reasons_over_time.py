@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard.metrics.scope import Filters
+from dashboard.sql import Sql, days_between, group_by_all, lit, sql
 from dashboard.staged import profile as staged_profile
 from dashboard.staged.sql import known_day
 from dashboard.store import Version
@@ -52,7 +53,7 @@ def aalen_johansen(counts: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(rows, ignore_index=True)[COLUMNS]
 
 
-def counts_sql(version: Version, found: staged_profile.DataProfile, filters: Filters) -> tuple[str, list]:
+def counts_sql(version: Version, found: staged_profile.DataProfile, filters: Filters) -> Sql:
     """Select (time, reason, n, dated): customers per tenure day and reason (reason null: still here, censored);
     dated false for customers left out (no start, undated defection, negative time), counted with time null."""
     columns = version.columns.get("customers", ())
@@ -60,25 +61,24 @@ def counts_sql(version: Version, found: staged_profile.DataProfile, filters: Fil
     start = known_day("c.signup_date") if "signup_date" in columns else "cast(null as date)"
     seg = "c.segment" if "segment" in columns else "null"
     reg = "c.region" if "region" in columns else "null"
-    where, params = filters.dimension_sql(seg, reg)
     wanted = ["customer_id", *(c for c in ("signup_date", "segment", "region", "churn_category", "churn_reason") if c in columns)]
-    sql = f"""
+    query = f"""
         with base as (
             select coalesce({start}, s.first_purchase) as start, s.defected,
-                   case when s.defected then s.defected_since else cast(? as date) end as stop,
-                   case when s.defected then coalesce(nullif(trim(cast({reason} as varchar)), ''), ?) end as reason
+                   case when s.defected then s.defected_since else cast({{as_of}} as date) end as stop,
+                   case when s.defected then coalesce(nullif(trim(cast({reason} as varchar)), ''), {{no_reason}}) end as reason
             from {version.table("stg_customers")} s
             left join (select {", ".join(wanted)} from {version.table("customers")} where customer_id is not null) c
                 using (customer_id)
-            where s.counts_as_customer and s.defected is not null and {where}
+            where s.counts_as_customer and s.defected is not null and {{scope}}
         ),
         timed as (
-            select date_diff('day', start, stop) as time, reason from base
+            select {days_between("start", "stop")} as time, reason from base
         )
         select case when time >= 0 then time end as time, reason, count(*) as n, coalesce(time >= 0, false) as dated
-        from timed group by all
+        from timed {group_by_all()}
     """
-    return sql, [found.as_of, NO_REASON, *params]
+    return sql(query, as_of=lit(found.as_of), no_reason=lit(NO_REASON), scope=filters.dimension_sql(seg, reg))
 
 
 def _pooled(counts: pd.DataFrame) -> pd.DataFrame:
@@ -96,8 +96,7 @@ def reason_counts(cur: duckdb.DuckDBPyConnection, version: Version, filters: Fil
     found = staged_profile.load(cur, version)
     if found.as_of is None or not version.has("customers"):
         return pd.DataFrame({"time": [], "reason": [], "n": [], "dated": []})
-    sql, params = counts_sql(version, found, filters)
-    return cur.execute(sql, params).df()
+    return cur.execute(*counts_sql(version, found, filters)).df()
 
 
 def curves_from(counts: pd.DataFrame) -> pd.DataFrame:

@@ -7,6 +7,8 @@ from datetime import date
 
 from dashboard.formatting import as_date  # noqa: F401  (kept here too: filters and metrics read dates with it)
 
+from dashboard.sql import Sql, in_list, join, lit, sql
+
 NOT_SET = "(not set)"
 """Label for a blank segment or region, so it can be filtered like any other value."""
 
@@ -43,25 +45,22 @@ class Filters:
         """First day after the last month in range (exclusive bound), or None."""
         return next_month(self.month_to) if self.month_to else None
 
-    def dimension_sql(self, segment_col: str = "segment", region_col: str = "region") -> tuple[str, list]:
+    def dimension_sql(self, segment_col: str = "segment", region_col: str = "region") -> Sql:
         """SQL condition (with params) keeping rows whose segment and region are in scope; blanks match NOT_SET."""
-        parts, params = ["true"], []
+        parts = [Sql("true")]
         for values, col in ((self.segments, segment_col), (self.regions, region_col)):
             if values:
-                parts.append(f"coalesce({col}, ?) in ({', '.join('?' for _ in values)})")
-                params += [NOT_SET, *values]
-        return " and ".join(parts), params
+                parts.append(in_list(sql(f"coalesce({col}, {{}})", lit(NOT_SET)), values))
+        return join(parts, " and ")
 
-    def period_sql(self, ts_col: str) -> tuple[str, list]:
+    def period_sql(self, ts_col: str) -> Sql:
         """SQL condition (with params) keeping rows whose timestamp falls in the months in range."""
-        parts, params = ["true"], []
+        parts = [Sql("true")]
         if self.month_from:
-            parts.append(f"{ts_col} >= ?")
-            params.append(self.month_from)
+            parts.append(sql(f"{ts_col} >= {{}}", lit(self.month_from)))
         if self.month_to:
-            parts.append(f"{ts_col} < ?")
-            params.append(self.period_end)
-        return " and ".join(parts), params
+            parts.append(sql(f"{ts_col} < {{}}", lit(self.period_end)))
+        return join(parts, " and ")
 
     def describe(self) -> str:
         """The filters in words, for captions and exports."""

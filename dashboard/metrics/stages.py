@@ -4,8 +4,8 @@ stage on any date, read from small per-customer tables prepared at publish time.
 Other views use it through three functions:
 
     model = stages.load_model(store, dataset)              # the dataset's saved model, or the default
-    sql, params = stages.customer_stage_sql(version, model, as_of=None)
-    cur.execute(f"with st as ({sql}) select stage, count(*) from st group by stage", params)
+    stage = stages.customer_stage_sql(version, model, as_of=None)   # an Sql block: text and parameters
+    cur.execute(*sql("with st as ({}) select stage, count(*) from st group by stage", stage))
 
 `customer_stage_sql` selects `(customer_id, stage)` for every customer known on `as_of` (signed up, or first seen,
 by then; None = the last day of the data); `stage` is the stage's display name and `model.names` gives their order.
@@ -25,6 +25,7 @@ import pandas as pd
 from dashboard import staged
 from dashboard.contract import RELATIONSHIP_STAGES, normalise
 from dashboard.metrics.scope import NOT_SET, Filters, as_date
+from dashboard.sql import Sql, join, list_contains, list_count, list_item, lit, sql
 from dashboard.staged.customers import LABEL_HOWS
 from dashboard.staged.definitions import MIN_WINDOW
 from dashboard.staged.profile import LEADS_TO_DEALS, REPEAT_PURCHASE
@@ -528,7 +529,8 @@ def _stage_case(model: StageModel, version: Version, name: str, *, use_column: b
     if use_column:
         for role in ROLES:
             off_ramp = later if role in OFF_RAMPS else ""
-            lines.append(f"when {off_ramp}list_contains(rule.labels_{role}, b.stage_label) then {FIXED + CODE[role]}")
+            holds = list_contains(f"rule.labels_{role}", "b.stage_label")
+            lines.append(f"when {off_ramp}{holds} then {FIXED + CODE[role]}")
     if rules.defected_on_churn:
         lines.append(f"when {later}b.churn_at <= {day} then {FIXED + CODE['defected']}")
     lines.append(f"when b.since is null or b.since > {day} then {FIXED + CODE['prospect']}")
@@ -592,15 +594,6 @@ CARRIED = (
 """fn_customers columns a staged select carries (the purchase and complaint lists stay behind: join on ck for them)."""
 
 
-@dataclass(frozen=True)
-class StagedSql:
-    """A select of fn_customers rows in scope with stage codes on some dates: its SQL, parameters and date columns."""
-
-    sql: str
-    params: list
-    dates: tuple[str, ...]
-
-
 def staged_sql(
     version: Version,
     model: StageModel,
@@ -612,7 +605,7 @@ def staged_sql(
     known_on: str | None = None,
     codes: bool = True,
     only: str | None = None,
-) -> StagedSql:
+) -> Sql:
     """Select the CARRIED columns of fn_customers plus, for each named date (None = end of data), the day `day_<name>`
     and (unless codes is False) the stage code `s_<name>` (null when the customer was not yet known then); with
     reached, `r_<role>` (the day each ladder stage was reached). Stage-column labels are used for the dates named in
@@ -624,24 +617,25 @@ def staged_sql(
     model = model.validate()
     names = list(dates)
     rule_cols = _rule_values(model, version)
-    params: list = [value for _, _, value in rule_cols]
-    rule_select = [f"cast(? as {sql_type}) as {col}" for col, sql_type, _ in rule_cols]
+    rule_select = [sql(f"cast({{}} as {sql_type}) as {col}", lit(value)) for col, sql_type, value in rule_cols]
     rule_select.append(f"(select data_end from {version.table('fn_span')}) as staged_day")
     for name in names:
         _check_name(name)
         rule_select.append(
-            f"least(coalesce(cast(? as date), (select data_end from {version.table('fn_span')})), "
-            f"(select data_end from {version.table('fn_span')})) as day_{name}"
+            sql(
+                f"least(coalesce(cast({{}} as date), (select data_end from {version.table('fn_span')})), "
+                f"(select data_end from {version.table('fn_span')})) as day_{name}",
+                lit(dates[name]),
+            )
         )
-        params.append(dates[name])
     use_column = uses_column(model, version)
     entries = _entry_sql(model, version)
-    base_columns = [f"{sql} as e_{role}" for role, sql in entries.items()]
+    base_columns = [f"{entry} as e_{role}" for role, entry in entries.items()]
     if model.rules.at_risk_complaints and codes:
         for name in names:
             day = f"rule.day_{name}"
             base_columns.append(
-                f"len(list_filter(c.cdays, lambda x: x > {day} - rule.at_risk_complaint_days and x <= {day})) as k_{name}"
+                f"{list_count('c.cdays', 'x', f'x > {day} - rule.at_risk_complaint_days and x <= {day}')} as k_{name}"
             )
     pre_columns, final_columns = [], []
     for name in names:
@@ -654,24 +648,24 @@ def staged_sql(
         pre_columns.append(f"{day}, case when b.exists_from <= {day} then {case} end as p_{name}")
         final_columns.append(f"pre.day_{name}, {_final_code(f'pre.p_{name}', f'_{name}')} as s_{name}")
     if reached:
-        for role, sql in reached_sql(model, version).items():
-            pre_columns.append(f"{sql} as r_{role}")
+        for role, reached_on in reached_sql(model, version).items():
+            pre_columns.append(f"{reached_on} as r_{role}")
             final_columns.append(f"pre.r_{role}")
-    where, dim_params = filters.dimension_sql()
+    where = [filters.dimension_sql()]
     if known_on is not None:
-        where += f" and c.exists_from <= rule.day_{known_on}"
+        where.append(f"c.exists_from <= rule.day_{known_on}")
     if only:
-        where += f" and ({only})"
+        where.append(f"({only})")
     carried = ", ".join(f"c.{col}" for col in CARRIED)
     gaps = f"g as ({_gap_flags_sql(version, {f'_{n}': f'rule.day_{n}' for n in names})})," if codes else ""
-    sql = f"""
-        with rule as (select {", ".join(rule_select)}),
+    query = f"""
+        with rule as (select {{rule_select}}),
              {gaps}
              base as (
                  select {carried}, c.stage_label, c.st_defected, c.st_at_risk, {", ".join(base_columns)}
                  from {version.table("fn_customers")} c
                  cross join rule
-                 where {where}
+                 where {{where}}
              ),
              pre as (
                  select {", ".join(f"b.{col}" for col in CARRIED)}, {", ".join(pre_columns)}
@@ -682,7 +676,7 @@ def staged_sql(
         from pre
         {"left join g using (ck)" if codes else ""}
     """
-    return StagedSql(sql, params + dim_params, tuple(names))
+    return sql(query, rule_select=join(rule_select), where=join(where, " and "))
 
 
 def _check_name(name: str) -> None:
@@ -690,17 +684,20 @@ def _check_name(name: str) -> None:
         raise ValueError(f"bad date name {name!r}")
 
 
-def customer_stage_sql(version: Version, model: StageModel, as_of: date | None = None) -> tuple[str, list]:
+def customer_stage_sql(version: Version, model: StageModel, as_of: date | None = None) -> Sql:
     """Select (customer_id, stage) for every customer known on as_of (None = the last day of the data): the stage's
     display name at the end of that day, by the model's rules (or its stage column, for the last day of the data)."""
     model = model.validate()
-    staged = staged_sql(version, model, {"d": as_of}, column_for=("d",), known_on="d")
-    sql = f"""
-        select customer_id, names[s_d + 1] as stage
-        from ({staged.sql}) s
-        cross join (select cast(? as varchar[]) as names)
-    """
-    return sql, [*staged.params, model.names_by_code()]
+    return sql(
+        """
+        select customer_id, {stage} as stage
+        from ({staged}) s
+        cross join (select cast({names} as varchar[]) as names)
+        """,
+        stage=list_item("names", "s_d + 1"),
+        staged=staged_sql(version, model, {"d": as_of}, column_for=("d",), known_on="d"),
+        names=lit(model.names_by_code()),
+    )
 
 
 def uses_column(model: StageModel, version: Version) -> bool:
