@@ -66,7 +66,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("staged",),
     ("store", "export"),
     ("escape",),
-    ("formatting", "contract", "config", "access"),
+    ("formatting", "contract", "config", "access", "sql"),
 )
 """The import rules, top to bottom (also in docs/development.md): a module imports only from layers below its own;
 names sharing a layer are independent (neither imports the other). "pages" is app.py and pages/; the others are

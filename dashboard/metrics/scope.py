@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import date
 
 from dashboard.formatting import as_date  # noqa: F401  (kept here too: filters and metrics read dates with it)
-
 from dashboard.sql import Sql, in_list, join, lit, sql
 
 NOT_SET = "(not set)"
