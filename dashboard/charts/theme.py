@@ -3,6 +3,7 @@ channels and stages live in dashboard/charts/palettes.py)."""
 
 from __future__ import annotations
 
+import copy
 import functools
 import zlib
 from collections.abc import Callable
@@ -87,6 +88,29 @@ def styled(fig: go.Figure, *, title: str | None = None, height: int = 420) -> go
     return fig
 
 
+@functools.cache
+def _template_json() -> dict:
+    return pio.templates[TEMPLATE_NAME].to_plotly_json()
+
+
+def built(data: list[dict], layout: dict, *, title: str | None = None, height: int = 420) -> go.Figure:
+    """A figure from plain dicts of plotly properties, styled as styled() styles one, without plotly checking each
+    property as it is set: about 2 ms against 50 to 200 ms for the same figure built through go.Figure and
+    update_layout, for charts redrawn on every slider move (their tests validate what they build)."""
+    layout = {**layout, "template": copy.deepcopy(_template_json()), "height": height}
+    if title:
+        layout["title"] = {**layout.get("title", {}), "text": title}
+        legend = layout.get("legend", {})
+        shown = [t for t in data if t.get("showlegend") is not False and t.get("type") not in ("sankey", "table")]
+        in_template_place = layout.get("showlegend") is not False and legend.get("y") is None
+        if in_template_place and (layout.get("showlegend") is True or len(shown) > 1):
+            # as styled(): the legend on its own line under the title
+            layout["title"].update({"yref": "container", "y": 1, "yanchor": "top", "pad": {"t": 10}})
+            layout["legend"] = {**legend, "yref": "container", "y": 1 - 44 / height, "yanchor": "top", "xanchor": "left", "x": 0}
+            layout["margin"] = {**layout.get("margin", {}), "t": 96}
+    return go.Figure({"data": data, "layout": layout}, _validate=False)
+
+
 def _legend_in_template_place(fig: go.Figure) -> bool:
     """Whether fig draws a legend (more than one named trace, or asked for) that its builder did not place itself."""
     if fig.layout.showlegend is False or fig.layout.legend.y is not None:
@@ -123,9 +147,15 @@ def presentation_fonts(fig: go.Figure, size: int = 21) -> go.Figure:
 def empty_note(fig: go.Figure, text: str, *, domain: str = "paper", size: int = 16) -> go.Figure:
     """fig with text centred in grey over its plot area (domain "paper", or an axis domain such as "x domain"), saying
     why there is nothing to draw."""
-    ref_x, ref_y = (domain, domain.replace("x", "y")) if domain != "paper" else ("paper", "paper")
-    fig.add_annotation(text=text, xref=ref_x, yref=ref_y, x=0.5, y=0.5, showarrow=False, font={"size": size, "color": GREY})
+    fig.add_annotation(**note(text, domain=domain, size=size))
     return fig
+
+
+def note(text: str, *, domain: str = "paper", size: int = 16) -> dict:
+    """The annotation of empty_note as a plain dict (for figures made by built())."""
+    ref_x, ref_y = (domain, domain.replace("x", "y")) if domain != "paper" else ("paper", "paper")
+    font = {"size": size, "color": GREY}
+    return {"text": text, "xref": ref_x, "yref": ref_y, "x": 0.5, "y": 0.5, "showarrow": False, "font": font}
 
 
 def draws_data_as_text(builder: Callable[..., go.Figure]) -> Callable[..., go.Figure]:
