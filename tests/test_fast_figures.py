@@ -3,6 +3,7 @@ validation accepts every property they set, and they draw the hand-worked figure
 
 from __future__ import annotations
 
+import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard.charts import theme
@@ -62,3 +63,34 @@ def test_a_built_figure_with_a_title_puts_its_legend_on_a_line_under_it_as_style
     for part in ("title", "legend", "margin"):
         assert fast[part] == slow_layout[part], part
     assert fast["height"] == slow_layout["height"] == 400
+
+
+def _counting_builder():
+    calls: list[int] = []
+
+    @theme.draws_data_as_text
+    def bars(frame: pd.DataFrame, title: str, shown=None) -> go.Figure:
+        calls.append(1)
+        return theme.styled(go.Figure(go.Bar(x=list(frame["label"]), y=list(frame["value"]))), title=title)
+
+    return bars, calls
+
+
+def test_a_chart_is_built_once_per_set_of_arguments_and_handed_out_as_a_copy():
+    bars, calls = _counting_builder()
+    frame = pd.DataFrame({"label": ["a", "<b>"], "value": [1.0, 2.0]})
+    first = bars(frame, "Sales")
+    again = bars(frame.copy(), "Sales")  # equal values in another frame: not built again
+    assert len(calls) == 1
+    assert again.to_plotly_json() == first.to_plotly_json()
+    assert list(again.data[0].x) == ["a", "&lt;b&gt;"]  # the copy is of the escaped figure
+    again.update_layout(title_text="changed by a page")  # a page changing its copy changes no later copy
+    assert bars(frame, "Sales").layout.title.text == "Sales"
+    assert len(calls) == 1
+    bars(frame.assign(value=[1.0, 3.0]), "Sales")  # another value, another title, another column name: built anew
+    bars(frame, "Sales by month")
+    bars(frame.rename(columns={"value": "value"}).assign(extra=1), "Sales")
+    assert len(calls) == 4
+    bars(frame, "Sales", shown=object())  # an argument without a fingerprint: built every time
+    bars(frame, "Sales", shown=object())
+    assert len(calls) == 6
