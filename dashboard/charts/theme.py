@@ -167,7 +167,7 @@ def note(text: str, *, domain: str = "paper", size: int = 16) -> dict:
     return {"text": text, "xref": ref_x, "yref": ref_y, "x": 0.5, "y": 0.5, "showarrow": False, "font": font}
 
 
-FIGURES_KEPT = 32
+FIGURES_KEPT = 16
 """Figures each chart builder keeps, by its arguments, to hand out again without rebuilding them."""
 
 
@@ -194,13 +194,16 @@ def draws_data_as_text(builder: Callable[..., go.Figure]) -> Callable[..., go.Fi
             if props is not None:
                 return go.Figure(copy.deepcopy(props), _validate=False)
         fig = builder(*map(plotly_value, args), **{name: plotly_value(value) for name, value in kwargs.items()})
-        if key is not None and isinstance(fig, go.Figure):
-            props = {**fig.to_dict(), "_grid_str": fig._grid_str, "_grid_ref": copy.deepcopy(fig._grid_ref)}
-            with lock:
-                kept[key] = props
-                while len(kept) > FIGURES_KEPT:
-                    kept.popitem(last=False)
-        return fig
+        if key is None or not isinstance(fig, go.Figure):
+            return fig
+        props = {**fig.to_dict(), "_grid_str": fig._grid_str, "_grid_ref": copy.deepcopy(fig._grid_ref)}
+        with lock:
+            kept[key] = props
+            while len(kept) > FIGURES_KEPT:
+                kept.popitem(last=False)
+        # the first figure handed out is a copy too: its JSON then has the same key order as every later copy, so
+        # Streamlit recognises an unchanged chart on a rerun and sends a reference instead of the whole figure again
+        return go.Figure(copy.deepcopy(props), _validate=False)
 
     escaped.draws_data_as_text = True
     return escaped
