@@ -196,7 +196,13 @@ def draws_data_as_text(builder: Callable[..., go.Figure]) -> Callable[..., go.Fi
         fig = builder(*map(plotly_value, args), **{name: plotly_value(value) for name, value in kwargs.items()})
         if key is None or not isinstance(fig, go.Figure):
             return fig
-        props = {**fig.to_dict(), "_grid_str": fig._grid_str, "_grid_ref": copy.deepcopy(fig._grid_ref)}
+        # the traces' and layout's own properties (fig.to_dict() would turn numeric arrays into base64 text)
+        props = {
+            "data": [trace.to_plotly_json() for trace in fig.data],
+            "layout": fig.layout.to_plotly_json(),
+            "_grid_str": fig._grid_str,
+            "_grid_ref": copy.deepcopy(fig._grid_ref),
+        }
         with lock:
             kept[key] = props
             while len(kept) > FIGURES_KEPT:
