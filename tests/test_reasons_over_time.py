@@ -166,3 +166,21 @@ def test_the_defection_page_draws_when_each_reason_bites(tmp_path, monkeypatch):
     # churn flags without dates: no curve, one line saying what is missing
     undated = _defection_page("undated")
     assert any("No dated defections with a start" in i.value for i in undated.info)
+
+
+def test_a_reason_line_sends_only_the_days_its_share_changes():
+    # price steps at days 1 and 3; moved at days 3 and 5; every reason had a row on every event day (0, 1, 3, 5)
+    frame = pd.DataFrame(
+        {
+            "time": [0.0, 1.0, 3.0, 5.0] * 2,
+            "reason": ["Price"] * 4 + ["Moved"] * 4,
+            "cif": [0, 3 / 15, 7 / 15, 7 / 15, 0, 0, 4 / 15, 8 / 15],
+            "survival": [1, 4 / 5, 4 / 15, 0] * 2,
+        }
+    )
+    lines = {t.name: t for t in cumulative_incidence(frame).data}
+    days = 365.25 / 12
+    # price: the start, its two steps and the last day (the line runs on flat to day 5); moved: day 1 adds nothing
+    assert [round(x * days) for x in lines["Price"].x] == [0, 1, 3, 5]
+    assert [round(x * days) for x in lines["Moved"].x] == [0, 3, 5]
+    assert list(lines["Moved"].y) == [0, 4 / 15, 8 / 15]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -19,6 +20,17 @@ def reason_colours(reasons: list[str]) -> dict[str, str]:
     return {**colours, OTHER: palettes.GREY, NO_REASON: palettes.GREY}
 
 
+def steps_only(rows: pd.DataFrame) -> pd.DataFrame:
+    """rows (one reason's curve by time) with only the first point, the points where its share changes and the last:
+    drawn as steps ("hv"), the line is the same, and a reason's line no longer sends a point for every day on which
+    any other reason lost a customer (535 kB of the Defection page at 20,000 customers, most of its page)."""
+    cif = rows["cif"].to_numpy()
+    keep = np.ones(len(rows), dtype=bool)
+    if len(rows) > 2:
+        keep[1:-1] = cif[1:-1] != cif[:-2]
+    return rows[keep]
+
+
 @draws_data_as_text
 def cumulative_incidence(frame: pd.DataFrame) -> go.Figure:
     """One step line per reason: the share of customers who have left for it k months after starting (competing
@@ -27,7 +39,7 @@ def cumulative_incidence(frame: pd.DataFrame) -> go.Figure:
     reasons = list(dict.fromkeys(frame["reason"]))
     colours = reason_colours(reasons)
     for reason in reasons:
-        rows = frame[frame["reason"] == reason].sort_values("time", kind="stable")
+        rows = steps_only(frame[frame["reason"] == reason].sort_values("time", kind="stable"))
         fig.add_scatter(
             x=rows["time"] / DAYS_PER_MONTH,
             y=rows["cif"],

@@ -3,10 +3,20 @@ channels and stages live in dashboard/charts/palettes.py)."""
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import functools
+import hashlib
+import threading
 import zlib
+from collections import OrderedDict
 from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from enum import Enum
 
+import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
@@ -87,6 +97,29 @@ def styled(fig: go.Figure, *, title: str | None = None, height: int = 420) -> go
     return fig
 
 
+@functools.cache
+def _template_json() -> dict:
+    return pio.templates[TEMPLATE_NAME].to_plotly_json()
+
+
+def built(data: list[dict], layout: dict, *, title: str | None = None, height: int = 420) -> go.Figure:
+    """A figure from plain dicts of plotly properties, styled as styled() styles one, without plotly checking each
+    property as it is set: about 2 ms against 50 to 200 ms for the same figure built through go.Figure and
+    update_layout, for charts redrawn on every slider move (their tests validate what they build)."""
+    layout = {**layout, "template": copy.deepcopy(_template_json()), "height": height}
+    if title:
+        layout["title"] = {**layout.get("title", {}), "text": title}
+        legend = layout.get("legend", {})
+        shown = [t for t in data if t.get("showlegend") is not False and t.get("type") not in ("sankey", "table")]
+        in_template_place = layout.get("showlegend") is not False and legend.get("y") is None
+        if in_template_place and (layout.get("showlegend") is True or len(shown) > 1):
+            # as styled(): the legend on its own line under the title
+            layout["title"].update({"yref": "container", "y": 1, "yanchor": "top", "pad": {"t": 10}})
+            layout["legend"] = {**legend, "yref": "container", "y": 1 - 44 / height, "yanchor": "top", "xanchor": "left", "x": 0}
+            layout["margin"] = {**layout.get("margin", {}), "t": 96}
+    return go.Figure({"data": data, "layout": layout}, _validate=False)
+
+
 def _legend_in_template_place(fig: go.Figure) -> bool:
     """Whether fig draws a legend (more than one named trace, or asked for) that its builder did not place itself."""
     if fig.layout.showlegend is False or fig.layout.legend.y is not None:
@@ -136,18 +169,113 @@ def presentation_fonts(fig: go.Figure, size: int = 21) -> go.Figure:
 def empty_note(fig: go.Figure, text: str, *, domain: str = "paper", size: int = 16) -> go.Figure:
     """fig with text centred in grey over its plot area (domain "paper", or an axis domain such as "x domain"), saying
     why there is nothing to draw."""
-    ref_x, ref_y = (domain, domain.replace("x", "y")) if domain != "paper" else ("paper", "paper")
-    fig.add_annotation(text=text, xref=ref_x, yref=ref_y, x=0.5, y=0.5, showarrow=False, font={"size": size, "color": GREY})
+    fig.add_annotation(**note(text, domain=domain, size=size))
     return fig
+
+
+def note(text: str, *, domain: str = "paper", size: int = 16) -> dict:
+    """The annotation of empty_note as a plain dict (for figures made by built())."""
+    ref_x, ref_y = (domain, domain.replace("x", "y")) if domain != "paper" else ("paper", "paper")
+    font = {"size": size, "color": GREY}
+    return {"text": text, "xref": ref_x, "yref": ref_y, "x": 0.5, "y": 0.5, "showarrow": False, "font": font}
+
+
+FIGURES_KEPT = 16
+"""Figures each chart builder keeps, by its arguments, to hand out again without rebuilding them."""
 
 
 def draws_data_as_text(builder: Callable[..., go.Figure]) -> Callable[..., go.Figure]:
     """builder with every argument's text (frames, series, strings, lists, the currency symbol) escaped for Plotly
-    first, so a label from the data is drawn as text on axes, legends, hovers, titles and annotations."""
+    first, so a label from the data is drawn as text on axes, legends, hovers, titles and annotations.
+
+    A figure is built once per set of arguments (their values, frames by content): called again with equal arguments,
+    as on a rerun whose filters did not change this chart's data, it returns a copy of the figure already built
+    without building it again (building through plotly's checked properties is about half of a cached page rerun).
+    Arguments that cannot be fingerprinted (any object other than plain values, containers, dataclasses, frames and
+    arrays of plain values) are built every time."""
+    kept: OrderedDict[bytes, dict] = OrderedDict()
+    lock = threading.Lock()
 
     @functools.wraps(builder)
     def escaped(*args: object, **kwargs: object) -> go.Figure:
-        return builder(*map(plotly_value, args), **{name: plotly_value(value) for name, value in kwargs.items()})
+        key = _fingerprint(args, kwargs)
+        if key is not None:
+            with lock:
+                props = kept.get(key)
+                if props is not None:
+                    kept.move_to_end(key)
+            if props is not None:
+                return go.Figure(copy.deepcopy(props), _validate=False)
+        fig = builder(*map(plotly_value, args), **{name: plotly_value(value) for name, value in kwargs.items()})
+        if key is None or not isinstance(fig, go.Figure):
+            return fig
+        # the traces' and layout's own properties (fig.to_dict() would turn numeric arrays into base64 text)
+        props = {
+            "data": [trace.to_plotly_json() for trace in fig.data],
+            "layout": fig.layout.to_plotly_json(),
+            "_grid_str": fig._grid_str,
+            "_grid_ref": copy.deepcopy(fig._grid_ref),
+        }
+        with lock:
+            kept[key] = props
+            while len(kept) > FIGURES_KEPT:
+                kept.popitem(last=False)
+        # the first figure handed out is a copy too: its JSON then has the same key order as every later copy, so
+        # Streamlit recognises an unchanged chart on a rerun and sends a reference instead of the whole figure again
+        return go.Figure(copy.deepcopy(props), _validate=False)
 
     escaped.draws_data_as_text = True
     return escaped
+
+
+class _Unknown(Exception):
+    """An argument whose value cannot be told by a fingerprint."""
+
+
+_PLAIN = (str, int, float, bool, type(None), date, Decimal, Enum, np.generic)
+
+
+def _fingerprint(args: tuple, kwargs: dict) -> bytes | None:
+    """A digest of the arguments' values (frames and series by content, with their columns, types, index and attrs);
+    None when one cannot be fingerprinted."""
+    digest = hashlib.blake2b(digest_size=20)
+    try:
+        _feed(args, digest)
+        _feed(kwargs, digest)
+    except (_Unknown, TypeError, ValueError):
+        return None
+    return digest.digest()
+
+
+def _feed(value: object, digest) -> None:
+    if isinstance(value, _PLAIN):
+        digest.update(f"{type(value).__name__}:{value!r};".encode())
+    elif isinstance(value, pd.DataFrame):
+        columns = [(str(name), str(dtype)) for name, dtype in value.dtypes.items()]
+        digest.update(f"frame:{value.shape}:{columns}:{list(value.index.names)}:{value.index.dtype};".encode())
+        digest.update(pd.util.hash_pandas_object(value, index=True).to_numpy().tobytes())
+        _feed(value.attrs, digest)
+    elif isinstance(value, pd.Series):
+        digest.update(f"series:{value.name!r}:{value.dtype}:{len(value)};".encode())
+        digest.update(pd.util.hash_pandas_object(value, index=True).to_numpy().tobytes())
+    elif isinstance(value, np.ndarray) and value.dtype != object:
+        digest.update(f"array:{value.dtype}:{value.shape};".encode())
+        digest.update(np.ascontiguousarray(value).tobytes())
+    elif isinstance(value, list | tuple):
+        digest.update(f"{type(value).__name__}:{len(value)}[".encode())
+        for item in value:
+            _feed(item, digest)
+        digest.update(b"]")
+    elif isinstance(value, dict):
+        digest.update(f"dict:{len(value)}{{".encode())
+        for name, item in value.items():
+            _feed(name, digest)
+            _feed(item, digest)
+        digest.update(b"}")
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        digest.update(f"{type(value).__module__}.{type(value).__qualname__}(".encode())
+        for part in dataclasses.fields(value):
+            _feed(getattr(value, part.name), digest)
+        digest.update(b")")
+    else:
+        raise _Unknown(type(value).__name__)

@@ -6,7 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard.charts.behaviours import behaviour_colours
-from dashboard.charts.theme import GOOD, INK, PALETTE, draws_data_as_text, empty_note, styled
+from dashboard.charts.theme import GOOD, INK, PALETTE, built, draws_data_as_text, note, styled
 from dashboard.escape import plotly_text
 from dashboard.formatting import NumberFormat
 from dashboard.metrics import whatif
@@ -18,33 +18,38 @@ HEADLINE_SIZE = 76
 @draws_data_as_text
 def headline(value: float, caption: str, number_format: NumberFormat = NumberFormat(), colour: str = GOOD) -> go.Figure:
     """The money figure as the largest text on the page ($3.47M), with a one-line caption under it."""
-    fig = go.Figure()
-    fig.add_annotation(
-        text=whatif.money_headline(value, number_format),
-        x=0,
-        y=0.66,
-        xref="paper",
-        yref="paper",
-        xanchor="left",
-        yanchor="middle",
-        showarrow=False,
-        font={"size": HEADLINE_SIZE, "color": colour, "family": "Source Sans Pro, Arial, sans-serif"},
-    )
-    fig.add_annotation(
-        text=caption,
-        x=0,
-        y=0.02,
-        xref="paper",
-        yref="paper",
-        xanchor="left",
-        yanchor="bottom",
-        showarrow=False,
-        font={"size": 18, "color": INK},
-    )
-    fig.update_xaxes(visible=False, range=[0, 1])
-    fig.update_yaxes(visible=False, range=[0, 1])
-    fig.update_layout(margin={"l": 0, "r": 0, "t": 0, "b": 0}, hovermode=False, meta={"value": value})
-    return styled(fig, height=124)
+    money = {
+        "text": whatif.money_headline(value, number_format),
+        "x": 0,
+        "y": 0.66,
+        "xref": "paper",
+        "yref": "paper",
+        "xanchor": "left",
+        "yanchor": "middle",
+        "showarrow": False,
+        "font": {"size": HEADLINE_SIZE, "color": colour, "family": "Source Sans Pro, Arial, sans-serif"},
+    }
+    words = {
+        "text": caption,
+        "x": 0,
+        "y": 0.02,
+        "xref": "paper",
+        "yref": "paper",
+        "xanchor": "left",
+        "yanchor": "bottom",
+        "showarrow": False,
+        "font": {"size": 18, "color": INK},
+    }
+    hidden = {"visible": False, "range": [0, 1]}
+    layout = {
+        "annotations": [money, words],
+        "xaxis": hidden,
+        "yaxis": dict(hidden),
+        "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
+        "hovermode": False,
+        "meta": {"value": float(value)},
+    }
+    return built([], layout, height=124)
 
 
 @draws_data_as_text
@@ -52,34 +57,36 @@ def waterfall(frame: pd.DataFrame, number_format: NumberFormat = NumberFormat())
     """Annual savings built up behaviour by behaviour (largest first) to the total."""
     fmt = number_format
     moved = frame[frame["annual_saving"] > 0].sort_values("annual_saving", ascending=False)
-    names = list(moved["behaviour"])
+    names = [str(n) for n in moved["behaviour"]]
     total = whatif.total_saving(frame)
-    fig = go.Figure(
-        go.Waterfall(
-            x=[*names, "Total"],
-            y=[*moved["annual_saving"], total],
-            measure=["relative"] * len(moved) + ["total"],
-            text=[whatif.money_headline(v, fmt) for v in [*moved["annual_saving"], total]],
-            textposition="outside",
-            textfont={"size": 16},
-            cliponaxis=False,
-            connector={"line": {"color": "#BBBBBB", "dash": "dot"}},
-            increasing={"marker": {"color": GOOD}},
-            totals={"marker": {"color": INK}},
-            hovertemplate=f"%{{x}}<br>{fmt.currency}%{{y:,.0f}} a year<extra></extra>",
-        )
-    )
-    if moved.empty:
-        empty_note(fig, "Move a slider above today's adoption to see savings", size=18)
-    fig.update_yaxes(
-        title_text=f"Savings a year ({fmt.currency})", tickprefix=fmt.currency, tickformat=".3~s", range=[0, max(total, 1) * 1.18]
-    )
+    values = [float(v) for v in moved["annual_saving"]] + [float(total)]
+    bars = {
+        "type": "waterfall",
+        "x": [*names, "Total"],
+        "y": values,
+        "measure": ["relative"] * len(moved) + ["total"],
+        "text": [whatif.money_headline(v, fmt) for v in values],
+        "textposition": "outside",
+        "textfont": {"size": 16},
+        "cliponaxis": False,
+        "connector": {"line": {"color": "#BBBBBB", "dash": "dot"}},
+        "increasing": {"marker": {"color": GOOD}},
+        "totals": {"marker": {"color": INK}},
+        "hovertemplate": f"%{{x}}<br>{fmt.currency}%{{y:,.0f}} a year<extra></extra>",
+    }
+    yaxis = {
+        "title": {"text": f"Savings a year ({fmt.currency})"},
+        "tickprefix": fmt.currency,
+        "tickformat": ".3~s",
+        "range": [0, max(total, 1) * 1.18],
+    }
     if total <= 0:
         # no money yet: one $0 tick, not fractions of a dollar in SI units ($800m)
-        fig.update_yaxes(tickvals=[0], ticktext=[f"{fmt.currency}0"])
-    fig.update_xaxes(tickangle=0, automargin=True)
-    fig.update_layout(showlegend=False)
-    return styled(fig, title="Annual savings by behaviour", height=460)
+        yaxis.update(tickvals=[0], ticktext=[f"{fmt.currency}0"])
+    layout = {"yaxis": yaxis, "xaxis": {"tickangle": 0, "automargin": True}, "showlegend": False}
+    if moved.empty:
+        layout["annotations"] = [note("Move a slider above today's adoption to see savings", size=18)]
+    return built([bars], layout, title="Annual savings by behaviour", height=460)
 
 
 @draws_data_as_text
@@ -89,41 +96,41 @@ def projection(proj: pd.DataFrame, ramp_years: int, number_format: NumberFormat 
     The split by behaviour is the waterfall's job; one bar series keeps this chart quick to draw on every slider move.
     """
     fmt = number_format
-    years = proj.groupby("year", sort=True).agg(saving=("saving", "sum"), cumulative=("cumulative", "first")).reset_index()
-    reached = proj.groupby("year", sort=True)["reached"].first().reindex(years["year"]).to_numpy() if len(proj) else []
-    fig = go.Figure()
-    fig.add_bar(
-        x=years["year"],
-        y=years["saving"],
-        name="Savings in the year",
-        marker_color=GOOD,
-        text=[whatif.money_headline(v, fmt) for v in years["saving"]],
-        textposition="outside",
-        cliponaxis=False,
-        textfont={"size": 15},
-        customdata=[round(r * 100) for r in reached],
-        hovertemplate=f"Year %{{x}}: {fmt.currency}%{{y:,.0f}} (%{{customdata}} % of the change reached)<extra></extra>",
-    )
-    fig.add_scatter(
-        x=years["year"],
-        y=years["cumulative"],
-        name="Running total (right axis)",
-        mode="lines+markers",
-        line={"color": INK, "width": 3, "dash": "dot"},
-        marker={"size": 9},
-        yaxis="y2",
-        hovertemplate=f"Year %{{x}}<br>running total {fmt.currency}%{{y:,.0f}}<extra></extra>",
-    )
-    top_year = float(years["saving"].max()) if len(years) else 0.0
-    top = float(years["cumulative"].max()) if len(years) else 0.0
-    fig.update_layout(
-        yaxis={
+    years, saving, cumulative, reached = _by_year(proj)
+    bars = {
+        "type": "bar",
+        "x": years,
+        "y": saving,
+        "name": "Savings in the year",
+        "marker": {"color": GOOD},
+        "text": [whatif.money_headline(v, fmt) for v in saving],
+        "textposition": "outside",
+        "cliponaxis": False,
+        "textfont": {"size": 15},
+        "customdata": [round(r * 100) for r in reached],
+        "hovertemplate": f"Year %{{x}}: {fmt.currency}%{{y:,.0f}} (%{{customdata}} % of the change reached)<extra></extra>",
+    }
+    line = {
+        "type": "scatter",
+        "x": years,
+        "y": cumulative,
+        "name": "Running total (right axis)",
+        "mode": "lines+markers",
+        "line": {"color": INK, "width": 3, "dash": "dot"},
+        "marker": {"size": 9},
+        "yaxis": "y2",
+        "hovertemplate": f"Year %{{x}}<br>running total {fmt.currency}%{{y:,.0f}}<extra></extra>",
+    }
+    top_year = max(saving, default=0.0)
+    top = max(cumulative, default=0.0)
+    layout = {
+        "yaxis": {
             "title": {"text": f"Savings in the year ({fmt.currency})"},
             "tickprefix": fmt.currency,
             "tickformat": ".3~s",
             "range": [0, max(top_year, 1) * 1.2],
         },
-        yaxis2={
+        "yaxis2": {
             "title": {"text": "Running total"},
             "overlaying": "y",
             "side": "right",
@@ -132,19 +139,33 @@ def projection(proj: pd.DataFrame, ramp_years: int, number_format: NumberFormat 
             "tickformat": ".3~s",
             "rangemode": "tozero",
         },
-        legend={"orientation": "h", "y": -0.18, "yanchor": "top", "x": 0, "xanchor": "left"},
-        xaxis={
+        "legend": {"orientation": "h", "y": -0.18, "yanchor": "top", "x": 0, "xanchor": "left"},
+        "xaxis": {
             "title": {"text": f"Year (targets reached {'at once' if ramp_years <= 1 else f'in year {ramp_years}'})"},
             "dtick": 1,
         },
-    )
+    }
     if top <= 0:
         zero = {"tickvals": [0], "ticktext": [f"{fmt.currency}0"]}
-        fig.update_layout(yaxis=zero, yaxis2={**zero, "range": [0, 1]})
-    if years.empty:
-        empty_note(fig, "Nothing to project: no behaviour with a saving is measured in this dataset")
-        return styled(fig, title="Year by year", height=500)
-    return styled(fig, title=f"Year by year: {whatif.money_headline(top, fmt)} over {len(years)} years", height=500)
+        layout["yaxis"].update(zero)
+        layout["yaxis2"].update(zero, range=[0, 1])
+    if not years:
+        layout["annotations"] = [note("Nothing to project: no behaviour with a saving is measured in this dataset")]
+        return built([bars, line], layout, title="Year by year", height=500)
+    title = f"Year by year: {whatif.money_headline(top, fmt)} over {len(years)} years"
+    return built([bars, line], layout, title=title, height=500)
+
+
+def _by_year(proj: pd.DataFrame) -> tuple[list[int], list[float], list[float], list[float]]:
+    """Per projected year (ascending): the savings in the year (summed over behaviours), the running total and the
+    share of the change reached (both the same for every behaviour of a year), as plain lists."""
+    totals: dict[int, list[float]] = {}
+    for year, saving, cumulative, reached in zip(proj["year"], proj["saving"], proj["cumulative"], proj["reached"], strict=True):
+        if int(year) not in totals:
+            totals[int(year)] = [0.0, float(cumulative), float(reached)]
+        totals[int(year)][0] += float(saving)
+    years = sorted(totals)
+    return years, [totals[y][0] for y in years], [totals[y][1] for y in years], [totals[y][2] for y in years]
 
 
 @draws_data_as_text

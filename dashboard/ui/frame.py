@@ -42,6 +42,10 @@ class PageContext:
         """fn's result for the active version, cached; spec defaults to the shared filters."""
         return data.run_metric(fn, self.version, self.filters if spec is None else spec)
 
+    def derived(self, derive: Callable[..., pd.DataFrame], fn: Callable[..., pd.DataFrame], spec: Any, *args: Any, **kwargs: Any):
+        """derive(fn's result for spec, *args, **kwargs), cached as fn's result is (not recomputed on every rerun)."""
+        return data.run_derived(derive, fn, self.version, spec, *args, **kwargs)
+
     def changes(
         self, fn: Callable[..., pd.DataFrame], current: pd.DataFrame, spec: Any = None, **rules: Any
     ) -> dict[str, compare.Change]:

@@ -61,6 +61,40 @@ def test_moving_a_slider_and_the_presets_show_the_new_total(sample_server, page:
     assert after_moves == fresh >= 2
 
 
+def test_a_slider_move_resends_only_the_what_if_and_keeps_the_rest_of_the_page_drawn(sample_server, page: Page):
+    page.set_viewport_size(TALL)
+    received: list[bytes] = []
+    page.on(
+        "websocket",
+        lambda ws: ws.on(
+            "framereceived", lambda payload: received.append(bytes(payload, "utf-8") if isinstance(payload, str) else payload)
+        ),
+    )
+    page.goto(f"{sample_server.url}/What-if?ds=sample&w_pre=e_billing")
+    wait_for_app(page)
+    page.get_by_role("button", name="Article").click()
+    wait_for_app(page)
+    expect(_headline(page)).to_have_text("$3.47M")
+    lever = page.get_by_role("heading", name="A driver as a lever")
+    expect(lever).to_be_visible()
+    charts = page.locator(".js-plotly-plot").count()
+    sent = b"".join(received)
+    assert b"A driver as a lever" in sent and b"Presets set every chosen behaviour" in sent  # a full run sends them
+    received.clear()
+    page.get_by_test_id("stMain").get_by_role("slider").first.focus()  # e-billing
+    page.keyboard.press("End")
+    expect(_headline(page)).to_have_text("$4.286M")  # 463,904 x (100 % - 16.00 %) x $11 = $4,286,387
+    wait_for_app(page)
+    sent = b"".join(received)
+    assert b"$4.286M" in sent  # the new money figure came over the wire ...
+    # ... the page's intro, the sidebar and the driver lever below the What-if did not: they were not rerun
+    assert b"Presets set every chosen behaviour" not in sent and b"Presentation mode" not in sent
+    assert b"A driver as a lever" not in sent
+    expect(lever).to_be_visible()  # and they are still on screen
+    expect(page.locator(".js-plotly-plot")).to_have_count(charts)
+    assert not page.locator('[data-testid="stException"]').count()
+
+
 def _report_charts(page: Page, browser, path) -> int:
     """Download the page's HTML report to path, open it offline and count its drawn plotly charts."""
     with page.expect_download() as download:

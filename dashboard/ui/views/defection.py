@@ -84,8 +84,8 @@ def render_headline(ctx: PageContext, view: DefectionView) -> None:
         status = "Status as the data gives it today: it has no dates (map `churn_date`, or add transactions or touchpoints)"
     st.caption(f"**Defected or at risk when:** {markdown_text(spec.definition.describe())}. {status}.")
     ctx.show_definitions("kind", "defected", "at_risk")
-    kpi_frame = figures.kpis_from(view.summary, spec, tells_defection=view.tells_defection)
-    story = figures.story(kpi_frame, figures.reasons_from(view.summary), ctx.number_format)
+    kpi_frame = ctx.derived(figures.kpis_from, defection.summary, spec, spec, tells_defection=view.tells_defection)
+    story = figures.story(kpi_frame, ctx.derived(figures.reasons_from, defection.summary, spec), ctx.number_format)
     if story:
         st.info("  \n".join(markdown_text(line) for line in story), icon=":material/campaign:")
     if (page_report := report.current()) is not None:
@@ -101,7 +101,7 @@ def _changes(ctx: PageContext, view: DefectionView, kpi_frame: pd.DataFrame) -> 
     earlier_spec = ctx.earlier(view.spec)
     if earlier_spec is None:
         return {}
-    earlier = figures.kpis_from(ctx.metric(defection.summary, earlier_spec), earlier_spec, tells_defection=view.tells_defection)
+    earlier = ctx.derived(figures.kpis_from, defection.summary, earlier_spec, earlier_spec, tells_defection=view.tells_defection)
     period = compare.DEFECTION_PERIOD_FIGURES
     return compare.changes(kpi_frame, earlier, ctx.comparison, ctx.number_format, lower_is_better=period, only=period)
 
@@ -116,7 +116,7 @@ def render_money_basis(ctx: PageContext, view: DefectionView) -> None:
         years = f"{valuation.years:g} expected years ({saved.years_source(valuation.years)})"
     else:
         years = f"a {valuation.horizon_years}-year horizon (BG/NBD)"
-    bound = figures.risk_bound_from(view.summary).iloc[0]
+    bound = ctx.derived(figures.risk_bound_from, defection.summary, view.spec).iloc[0]
     where = "" if ctx.presenting else "; set under Margin in the sidebar, shared with Funnel and What-if"
     line = f"{saved.margin.pct:g} % margin ({saved.margin.source()}{where}) and {years}."
     if bound["at_risk"]:
@@ -152,7 +152,7 @@ def render_who_is_leaving(ctx: PageContext, view: DefectionView) -> None:
     if not view.tells_defection:
         _cannot_tell_who_left(ctx, "no breakdown by segment, stage or behaviours")
         return
-    groups = figures.breakdown_from(view.summary, view.spec)
+    groups = ctx.derived(figures.breakdown_from, defection.summary, view.spec, view.spec)
     titles = list(BREAKDOWN_TITLES.values())
     for tab, dimension in zip(state.tabs(titles, "d_by"), BREAKDOWN_TITLES, strict=True):
         with tab:
@@ -184,7 +184,7 @@ def render_why(ctx: PageContext, view: DefectionView) -> None:
     """Reasons as a Pareto chart, complaints and the silent customers behind them, defection by complaint handling."""
     st.header("Why they leave", divider="gray")
     spec = view.spec
-    reasons = figures.reasons_from(view.summary)
+    reasons = ctx.derived(figures.reasons_from, defection.summary, view.spec)
     if reasons.empty:
         st.info("No churn reasons in this dataset: a churn_reason column shows why customers leave.")
     else:
@@ -240,7 +240,9 @@ def render_why(ctx: PageContext, view: DefectionView) -> None:
     if not view.tells_defection:
         _cannot_tell_who_left(ctx, "no defection rate by how complaints were handled")
     elif spec.definition.contract or spec.definition.lapse:
-        widgets.chart(charts.defection_by_handling(figures.handling_from(view.summary)), key="d_chart_handling")
+        widgets.chart(
+            charts.defection_by_handling(ctx.derived(figures.handling_from, defection.summary, view.spec)), key="d_chart_handling"
+        )
         follow = view.follow_up
         if follow["observed"] is not None and pd.notna(follow["observed"]):
             st.caption(
@@ -254,8 +256,8 @@ def render_reasons_over_time(ctx: PageContext, view: DefectionView) -> None:
     """Cumulative incidence per churn reason by months since the customer started (competing risks)."""
     st.header("When each reason bites", divider="gray")
     filters = view.spec.filters
-    counts = ctx.metric(reasons_over_time.reason_counts, filters)
-    curves, seen = reasons_over_time.curves_from(counts), reasons_over_time.coverage_from(counts).iloc[0]
+    curves = ctx.derived(reasons_over_time.curves_from, reasons_over_time.reason_counts, filters)
+    seen = ctx.derived(reasons_over_time.coverage_from, reasons_over_time.reason_counts, filters).iloc[0]
     if curves.empty:
         st.info(
             "No dated defections with a start: this needs the day each customer left (a churn date, or purchases that "
@@ -295,7 +297,7 @@ def render_what_it_costs(ctx: PageContext, view: DefectionView, *, editable: boo
         valuation_editor(view)
     spec, nf = view.spec, ctx.number_format
     valuation = spec.valuation
-    ltv = figures.lifetime_value_from(view.summary, valuation).iloc[0]
+    ltv = ctx.derived(figures.lifetime_value_from, defection.summary, spec, valuation).iloc[0]
     saved = view.money
     if valuation.method == "simple":
         st.markdown(
@@ -315,7 +317,7 @@ def render_what_it_costs(ctx: PageContext, view: DefectionView, *, editable: boo
             f"**{markdown_text(nf.money(own['mean'].iloc[0]))}** per current customer on average, "
             f"over {int(own['customers'].iloc[0]):,} customers."
         )
-    by_reason = figures.value_by_reason_from(view.summary, tells_defection=view.tells_defection)
+    by_reason = ctx.derived(figures.value_by_reason_from, defection.summary, spec, tells_defection=view.tells_defection)
     if not view.tells_defection and by_reason.empty:
         _cannot_tell_who_left(ctx, "no value lost or at risk by reason or segment")
         return
@@ -326,7 +328,7 @@ def render_what_it_costs(ctx: PageContext, view: DefectionView, *, editable: boo
         else:
             widgets.chart(charts.value_by_reason(by_reason, nf), key="d_chart_value_reason")
     with right:
-        by_segment = figures.breakdown_from(view.summary, spec, tells_defection=view.tells_defection)
+        by_segment = ctx.derived(figures.breakdown_from, defection.summary, spec, spec, tells_defection=view.tells_defection)
         if by_segment.empty:
             _cannot_tell_who_left(ctx, "no value by segment")
         else:
@@ -489,7 +491,7 @@ def render_retention(ctx: PageContext, view: DefectionView) -> None:
     if not view.tells_defection:
         _cannot_tell_who_left(ctx, "no retention curves")
         return
-    curves = figures.retention_from(view.timeline, cohort or "year")
+    curves = ctx.derived(figures.retention_from, defection.timeline, defection.timeline_spec(view.spec), cohort or "year")
     if curves.empty:
         st.info(
             "No retention curves: they need signup (or first-purchase) dates within the data and dated defections.",

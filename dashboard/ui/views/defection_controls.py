@@ -8,8 +8,9 @@ expected years come from the data (money.expected_lifetime) unless the analyst s
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import pandas as pd
@@ -214,10 +215,21 @@ class DefectionView:
     fit: pd.Series
     follow_up: pd.Series
     drop_follow_up: pd.Series
-    summary: pd.DataFrame
-    timeline: pd.DataFrame
+    ctx: PageContext = field(repr=False, compare=False)
     stage_day: date | None = None  # the day stages are taken on (None: the data's own stage column, as it stands)
     tells_defection: bool = True  # the staged profile's: False shows the defection figures as "—"
+
+    # the per-customer frames are read from the cache only when a section asks for them: most draw figures derived
+    # from them and cached on their own (ctx.derived), and reading a frame of every customer back costs on each rerun
+    @functools.cached_property
+    def summary(self) -> pd.DataFrame:
+        """Per customer under spec (defection.summary)."""
+        return self.ctx.metric(defection.summary, self.spec)
+
+    @functools.cached_property
+    def timeline(self) -> pd.DataFrame:
+        """Per customer: the dates the definition's rules date a defection on (defection.timeline)."""
+        return self.ctx.metric(defection.timeline, defection.timeline_spec(self.spec))
 
 
 def in_range(lo: float, hi: float) -> Callable[[float], float]:
@@ -342,8 +354,7 @@ def _view(
         fit=ctx.metric(defection.fit_summary).iloc[0],
         follow_up=follow_up,
         drop_follow_up=drop_follow_up,
-        summary=ctx.metric(defection.summary, spec),
-        timeline=ctx.metric(defection.timeline, defection.timeline_spec(spec)),
+        ctx=ctx,
         stage_day=stage_day,
         tells_defection=ctx.metric(staged.load_profile, None).tells_defection,
     )

@@ -154,13 +154,20 @@ class WhatIf:
     dataset_base: float
 
 
-@st.fragment
 @guarded("What-if")
 def render_interactive(ctx: PageContext, data: BehaviourData) -> None:
+    """The What-if's sliders, figures and scenarios; the lifetime value offered for retained revenue is worked out
+    here, once per page run, not on every slider move (nothing in the What-if changes what it is worked out from)."""
+    _interactive(ctx, data, lifetime_value_default(ctx) if RETAINED.read() else None)
+
+
+@st.fragment
+@guarded("What-if")
+def _interactive(ctx: PageContext, data: BehaviourData, ltv_default: LifetimeValue | None) -> None:
     """The What-if's sliders, figures and scenarios as one fragment: a slider change reruns only this part of the
-    page (not the sidebar, not the adoption figures, which come from the cache)."""
+    page (not the sidebar, not the adoption figures, not the driver lever below)."""
     report.fragment_part("whatif")
-    render_scenarios(ctx, render_whatif(ctx, data), data.catalogue.keys)
+    render_scenarios(ctx, render_whatif(ctx, data, ltv_default), data.catalogue.keys)
 
 
 def _valid_int(lo: int, hi: int):
@@ -216,9 +223,10 @@ def inputs_from_state(
 
 
 @guarded("What-if sliders and savings")
-def render_whatif(ctx: PageContext, data: BehaviourData) -> WhatIf:
+def render_whatif(ctx: PageContext, data: BehaviourData, ltv_default: LifetimeValue | None = None) -> WhatIf:
     """The money figure first (with the sum in words), then presets, customer base, one slider and saving per
-    behaviour, years and ramp-up, the waterfall and projection, and retained revenue; returns the what-if."""
+    behaviour, years and ramp-up, the waterfall and projection, and retained revenue; returns the what-if.
+    ltv_default is the lifetime value offered when already worked out (it is worked out here otherwise)."""
     fmt = ctx.number_format
     items = whatif.levers(data.adoption, data.churn)
     _forget_on_dataset_change(ctx, data.catalogue.keys)
@@ -230,7 +238,10 @@ def render_whatif(ctx: PageContext, data: BehaviourData) -> WhatIf:
     base_overridden = BASE.read() is not None
     years, ramp, include_retained = int(YEARS.read()), int(RAMP.read()), bool(RETAINED.read())
     # the lifetime value is worked out (a few cached queries) only when retained revenue is shown
-    ltv_default = lifetime_value_default(ctx) if include_retained else None
+    if not include_retained:
+        ltv_default = None
+    elif ltv_default is None:
+        ltv_default = lifetime_value_default(ctx)
     stored_ltv = LIFETIME_VALUE.read() if include_retained else None
     ltv = _stored_or(stored_ltv, ltv_default.value) if ltv_default is not None else None
     frame = whatif.breakdown(items, base, targets, savings, ltv if include_retained else None)
