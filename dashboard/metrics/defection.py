@@ -30,7 +30,7 @@ import duckdb
 import pandas as pd
 
 from dashboard import staged
-from dashboard.metrics import clv
+from dashboard.metrics import calibration, clv
 from dashboard.metrics.defection_prepare import WINDOW_MONTHS
 from dashboard.metrics.defection_spec import (
     DAYS_PER_MONTH,
@@ -52,6 +52,7 @@ from dashboard.metrics.defection_spec import (
     Valuation,
     fallback_behaviour_source,
     fallback_stage_source,
+    methods_available,
 )
 from dashboard.metrics.money import MAX_YEARS
 from dashboard.metrics.scope import NOT_SET, Filters, as_date, month_start
@@ -79,6 +80,7 @@ __all__ = [
     "availability",
     "complaint_counts",
     "complaint_follow_up",
+    "contract_model",
     "default_definition",
     "drop_follow_up",
     "drop_follow_up_spec",
@@ -86,6 +88,7 @@ __all__ = [
     "fallback_stage_source",
     "fit_summary",
     "follow_up_spec",
+    "methods_available",
     "scoped_sql",
     "status_sql",
     "summary",
@@ -126,6 +129,7 @@ def availability(cur: duckdb.DuckDBPyConnection, version: Version, _spec: object
     )
     has_contract = staged.load_profile(cur, version).labels_who_left  # churn labels, or the stage column's off-ramps
     fitted = fit["status"] == "fitted"
+    contract = calibration.contract_model(cur, version)
     rows = [
         (
             "contract",
@@ -143,6 +147,7 @@ def availability(cur: duckdb.DuckDBPyConnection, version: Version, _spec: object
             f"{_number(fit['repeat_buyers']):,.0f} repeat buyers over {_number(fit['history_weeks']):,.0f} weeks: "
             f"{fit['status']}",
         ),
+        ("sbg", "Contract retention fit (shifted-beta-geometric)", contract.model is not None, contract.describe()),
         (
             "complaints",
             "Complaints (touchpoints at the complaint stage)",
@@ -154,6 +159,25 @@ def availability(cur: duckdb.DuckDBPyConnection, version: Version, _spec: object
         ("cohorts", "Signup or first-purchase dates", bool(counts["with_start"]), f"{counts['with_start']:,} customers"),
     ]
     return pd.DataFrame(rows, columns=["key", "label", "available", "detail"])
+
+
+def contract_model(cur: duckdb.DuckDBPyConnection, version: Version, _spec: object = None) -> pd.DataFrame:
+    """One row on the contract lifetime value's sBG fit (calibration.contract_model): available, α, β, period unit,
+    customers fitted on, the fit in words (or why there is none)."""
+    found = calibration.contract_model(cur, version)
+    fitted = found.model is not None
+    return pd.DataFrame(
+        [
+            {
+                "available": fitted,
+                "alpha": found.model.alpha if fitted else None,
+                "beta": found.model.beta if fitted else None,
+                "unit": found.unit,
+                "customers": found.customers,
+                "describe": found.describe(),
+            }
+        ]
+    )
 
 
 def _number(value: object) -> float:
@@ -183,17 +207,27 @@ def as_of_day(cur: duckdb.DuckDBPyConnection, version: Version) -> date | None:
     return as_date(value)
 
 
-def _value_sql(valuation: Valuation, *, discounted: bool = True) -> tuple[str, str, list]:
+def _value_sql(
+    valuation: Valuation, *, discounted: bool = True, contract: calibration.ContractModel | None = None
+) -> tuple[str, str, list]:
     """SQL for a customer's value if retained and expected value today, and the parameters of one of them.
 
     Both expressions take the same parameters, in the same order; the caller repeats them for each use.
     Simple: annual spend × margin × annuity factor (the same whether or not they are expected to stay).
     Probabilistic: Gamma-Gamma spend × margin × Σ_k (purchases expected in year k if alive) ÷ (1 + rate)^k, and
     the expected value multiplies that by the probability alive.
+    Contract (sBG, needs `contract` and the sbg_period column of status_sql): annual spend × margin × period length ×
+    the discounted renewals still expected after the customer's tenure in periods (the same whether or not at risk: the
+    chance of leaving is in the renewals).
     """
     rate = valuation.discount if discounted else 0.0
     if valuation.method == "simple":
         return "annual_spend * ?", "annual_spend * ?", [valuation.margin * clv.annuity_factor(valuation.years, rate)]
+    if valuation.method == "sbg":
+        if contract is None or contract.model is None:
+            raise ValueError(f"the contract lifetime value needs a shifted-beta-geometric fit: {contract and contract.problem}")
+        value = "annual_spend * list_extract(cast(? as double[]), sbg_period + 1)"
+        return value, value, [contract.value_factors(valuation.margin, rate, valuation.horizon_years)]
     terms, params = [], []
     for k in range(1, valuation.horizon_years + 1):
         previous = f" - bg_expected[{k - 1}]" if k > 1 else ""
@@ -245,12 +279,21 @@ def status_sql(
                 join_params += list(source.params)
         group_cols = f"coalesce(cast({columns[0]} as varchar), ?) as stage, {columns[1]} as behaviours,"
         params.append(NOT_SET)
+    contract = calibration.contract_model(cur, version) if v.method == "sbg" else None
+    period_col, period_params = "", []
+    if contract is not None and contract.model is not None:
+        # whole periods as a customer up to leaving or the as-of day (no start date: valued as a new customer)
+        period_col = """cast(least(?, greatest(0, coalesce(floor(date_diff('day', c.start_date,
+                            coalesce(case when c.defected then c.defected_since end, cast(? as date))) / ?), 0)))
+                        as integer) as sbg_period,"""
+        period_params = [contract.periods, as_of, contract.period_years * 365.25]
     base = f"""
         select c.customer_id, c.customer_key, c.segment, c.region, c.start_date, c.churned, c.churn_date, c.churn_reason,
                c.first_purchase, c.last_purchase, c.purchase_days, c.annual_spend, c.p_alive, c.bg_expected,
                c.gg_spend, c.revenue, c.complaints, c.complaint_unresolved, c.complaint_slowest_days, c.complaint_broken_promise,
                c.complaint_repeated, c.defected as defected_staged, c.defected_since, c.defected_how, c.at_risk, c.at_risk_why,
                {group_cols}
+               {period_col}
                c.purchases_back[?] as recent_purchases,
                c.purchases_back[?] - c.purchases_back[?] as baseline_purchases,
                cast(cast(? as date) - to_months(cast(? as integer)) as date) as recent_start,
@@ -258,7 +301,7 @@ def status_sql(
         from {version.table("df_customers")} c
         {join_sql}
     """
-    params += [recent, baseline, recent, as_of, recent, as_of, baseline, *join_params]
+    params += [*period_params, recent, baseline, recent, as_of, recent, as_of, baseline, *join_params]
     where, where_params = spec.filters.dimension_sql("c.segment", "c.region")
     base += f" where {where}"
     params += where_params
@@ -304,7 +347,7 @@ def status_sql(
         from rules
     """
 
-    if_alive_sql, expected_sql, value_params = _value_sql(v)
+    if_alive_sql, expected_sql, value_params = _value_sql(v, contract=contract)
     money = f"""
         select *,
                defected and defect_date is null as undated,
@@ -554,7 +597,8 @@ def summary(cur: duckdb.DuckDBPyConnection, version: Version, spec: DefectionSpe
     """
     spec = spec.validate()
     sql, params = scoped_sql(cur, version, spec, groups=True)
-    _, undiscounted, undiscounted_params = _value_sql(spec.valuation, discounted=False)
+    contract = calibration.contract_model(cur, version) if spec.valuation.method == "sbg" else None
+    _, undiscounted, undiscounted_params = _value_sql(spec.valuation, discounted=False, contract=contract)
     worst, handled_cte, handled_join, handling_params = _handling_sql(version, spec)
     return cur.execute(
         f"""
