@@ -3,7 +3,9 @@
 - Outcome: defection = the staged `defected` during the period (customers of the period, as on Behaviours); low
   satisfaction = a customer's satisfaction at most the threshold (2 on a 1-5 scale, 6 on a 0-10 scale unless chosen);
   conversion = a lead who became a customer (the staged prospect rule: bought at least once), over everyone known.
-- Driver: a yes/no per customer, its "bad side": a catalogue behaviour not shown; journey pain from stg_contacts (a
+- Driver: a yes/no per customer, its "bad side", compared with the other side (both in plain words): a catalogue
+  behaviour not shown ("no automatic payment" against "automatic payment"; a behaviour named "No call-centre contact"
+  has "call-centre contact" as its bad side); journey pain from stg_contacts (a
   complaint, a complaint not resolved at first contact, a complaint taking more than SLOW_DAYS days to resolve, a
   repeat contact, contacts on two channels or more, at least one contact a month over the months the touchpoints span;
   contacts, complaints and their channels are counted per contact, on its first step: the IVR, queue and agent steps
@@ -142,6 +144,28 @@ class Driver:
     group: str = ""
     level: str = ""
     """The attribute's value this driver stands for (attributes and tenure)."""
+    against: str = ""
+    """The other side in plain words: who the driver's customers are compared with."""
+
+
+NEGATIONS = ("no ", "not ", "never ", "without ")
+
+
+def _lower_first(text: str) -> str:
+    """text with its first letter lowercased unless it starts an acronym (SMS, BG/NBD)."""
+    return text[:1].lower() + text[1:] if text[:2] != text[:2].upper() else text
+
+
+def behaviour_sides(name: str) -> tuple[str, str]:
+    """A behaviour's bad side and good side in plain words: "No call-centre contact" → ("call-centre contact",
+    "no call-centre contact"); "Automatic payment" → ("no automatic payment", "automatic payment"). A name that already
+    says "no", "not", "never" or "without" loses it on the bad side instead of gaining a double negation."""
+    clean = " ".join(name.split())
+    good = _lower_first(clean)
+    for word in NEGATIONS:
+        if clean.lower().startswith(word) and len(clean) > len(word):
+            return _lower_first(clean[len(word) :]), good
+    return f"no {good}", good
 
 
 PAIN_TABLE = "dr_pain"
@@ -165,17 +189,22 @@ def _pain_sql(version: Version, found: staged_profile.DataProfile, filters: Filt
     drivers = []
     if found.has_interactions:
         drivers += [
-            Driver("pain_monthly", "at least one contact a month", PAIN),
-            Driver("pain_switch", "contacted on two channels or more", PAIN),
+            Driver("pain_monthly", "at least one contact a month", PAIN, against="fewer contacts"),
+            Driver("pain_switch", "contacted on two channels or more", PAIN, against="one channel or no contact"),
         ]
     if found.complaints:
-        drivers.append(Driver("pain_complaint", "made a complaint", PAIN))
+        drivers.append(Driver("pain_complaint", "made a complaint", PAIN, against="no complaint"))
         if found.reasons and (found.resolved_flag or found.resolved_ts):
-            drivers.append(Driver("pain_not_fcr", "a complaint not resolved at first contact", PAIN))
+            drivers.append(Driver("pain_not_fcr", "a complaint not resolved at first contact", PAIN, against="complaints resolved at first contact, or none"))
         if found.resolved_ts:
-            drivers.append(Driver("pain_slow", f"a complaint took over {SLOW_DAYS} days to resolve", PAIN))
+            drivers.append(Driver(
+                    "pain_slow",
+                    f"a complaint took over {SLOW_DAYS} days to resolve",
+                    PAIN,
+                    against=f"complaints resolved within {SLOW_DAYS} days, or none",
+                ))
     if found.reasons:
-        drivers.append(Driver("pain_repeat", "a repeat contact", PAIN))
+        drivers.append(Driver("pain_repeat", "a repeat contact", PAIN, against="no repeat contact"))
     return sql, params, drivers
 
 
@@ -312,7 +341,11 @@ def customer_frame(cur: duckdb.DuckDBPyConnection, version: Version, spec: Drive
         [*params, *pain_params],
     ).df()
     out = pd.DataFrame({"customer_id": frame["customer_id"].astype(str), "outcome": frame["outcome"].astype(bool)})
-    shown_by = [Driver(f"beh_{key}", f"without {spec.catalogue.get(key).name}", BEHAVIOUR) for key in keys]
+    shown_by = [
+        Driver(f"beh_{key}", bad, BEHAVIOUR, against=good)
+        for key in keys
+        for bad, good in [behaviour_sides(spec.catalogue.get(key).name)]
+    ]
     for key, d in zip(keys, shown_by, strict=True):
         out[d.column] = ~frame[f"b_{key}"].fillna(False).astype(bool)
     drivers = [*shown_by, *drivers]
@@ -344,7 +377,7 @@ def customer_frame(cur: duckdb.DuckDBPyConnection, version: Version, spec: Drive
         for i, level in enumerate(sorted(counts.index[:MAX_LEVELS], key=lambda v: (-counts[v], v))):
             col = f"att_{attr}_{i}"
             out[col] = (values == level).to_numpy()
-            drivers.append(Driver(col, f"{label} is {level}", ATTRIBUTE, attr, str(level)))
+            drivers.append(Driver(col, f"{label} is {level}", ATTRIBUTE, attr, str(level), f"any other {label}"))
     if spec.outcome != CONVERSION and "signup_date" in frame and found.as_of is not None:
         start = pd.to_datetime(frame["signup_date"], errors="coerce")
         end = pd.to_datetime(frame["defected_since"], errors="coerce").fillna(pd.Timestamp(found.as_of))
@@ -354,7 +387,7 @@ def customer_frame(cur: duckdb.DuckDBPyConnection, version: Version, spec: Drive
                 inside = (days >= lo) & (days < hi if hi is not None else True)
                 col = f"ten_{lo}"
                 out[col] = inside.fillna(False).to_numpy()
-                drivers.append(Driver(col, f"customer for {label}", TENURE, "tenure", label))
+                drivers.append(Driver(col, f"customer for {label}", TENURE, "tenure", label, "any other tenure"))
     out["cost"] = frame["cost"].astype(float) if "cost" in frame else np.nan
     for column, _name, needs in MEASURES:
         if needs(found) and column in frame:
@@ -542,6 +575,7 @@ def effects_from(frame: pd.DataFrame, drivers: list[Driver], model_rows: int = M
         a, b = int((x & y).sum()), int((x & ~y).sum())
         c, e = int((~x & y).sum()), int((~x & ~y).sum())
         row = {"column": d.column, "driver": d.name, "kind": d.kind, "attribute": d.group, "level": d.level}
+        row["against"] = d.against or f"not {d.name}"
         row.update({"customers": n, "exposed": a + b})
         row.update({"prevalence": (a + b) / n, "outcomes": a + c, "outcome_with": a})
         row.update(two_by_two(a, b, c, e))
@@ -553,7 +587,7 @@ def effects_from(frame: pd.DataFrame, drivers: list[Driver], model_rows: int = M
     for row, p in zip(rows, holm([r["p"] for r in rows]), strict=True):
         row["p_holm"] = p
     rows.sort(key=lambda r: (-abs(r["difference"]), r["driver"]))
-    total = {"column": "all", "driver": "all customers", "kind": "all", "attribute": "", "level": ""}
+    total = {"column": "all", "driver": "all customers", "kind": "all", "attribute": "", "level": "", "against": ""}
     total.update({"customers": n, "exposed": n, "prevalence": 1.0})
     total.update({"outcomes": int(y.sum()), "rate_with": y.mean() if n else None, "model_rows": fitted})
     total["cost_with"] = float(cost.mean()) if cost is not None else None
@@ -563,6 +597,7 @@ def effects_from(frame: pd.DataFrame, drivers: list[Driver], model_rows: int = M
 COLUMNS = [
     "column",
     "driver",
+    "against",
     "kind",
     "attribute",
     "level",
@@ -606,11 +641,24 @@ def worth(table: pd.DataFrame, lifetime_value: float) -> pd.DataFrame:
     lifetime value per customer (worth), and the difference in cost to serve per customer (None without costs);
     largest worth first."""
     rows = table[(table["kind"].isin(FIXABLE)) & (table["difference"] > 0)].copy()
+    if "against" not in rows:
+        rows["against"] = [f"not {d}" for d in rows["driver"]]
     rows["worth"] = rows["exposed"] * rows["difference"] * lifetime_value
     rows["extra_defectors"] = rows["exposed"] * rows["difference"]
     rows["cost_difference"] = rows["cost_with"] - rows["cost_without"] if rows["cost_with"].notna().any() else None
     return rows.sort_values(["worth", "driver"], ascending=[False, True]).reset_index(drop=True)[
-        ["driver", "kind", "exposed", "rate_with", "rate_without", "difference", "extra_defectors", "worth", "cost_difference"]
+        [
+            "driver",
+            "against",
+            "kind",
+            "exposed",
+            "rate_with",
+            "rate_without",
+            "difference",
+            "extra_defectors",
+            "worth",
+            "cost_difference",
+        ]
     ]
 
 
