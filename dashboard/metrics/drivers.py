@@ -195,14 +195,23 @@ def _pain_sql(version: Version, found: staged_profile.DataProfile, filters: Filt
     if found.complaints:
         drivers.append(Driver("pain_complaint", "made a complaint", PAIN, against="no complaint"))
         if found.reasons and (found.resolved_flag or found.resolved_ts):
-            drivers.append(Driver("pain_not_fcr", "a complaint not resolved at first contact", PAIN, against="complaints resolved at first contact, or none"))
+            drivers.append(
+                Driver(
+                    "pain_not_fcr",
+                    "a complaint not resolved at first contact",
+                    PAIN,
+                    against="complaints resolved at first contact, or none",
+                )
+            )
         if found.resolved_ts:
-            drivers.append(Driver(
+            drivers.append(
+                Driver(
                     "pain_slow",
                     f"a complaint took over {SLOW_DAYS} days to resolve",
                     PAIN,
                     against=f"complaints resolved within {SLOW_DAYS} days, or none",
-                ))
+                )
+            )
     if found.reasons:
         drivers.append(Driver("pain_repeat", "a repeat contact", PAIN, against="no repeat contact"))
     return sql, params, drivers
