@@ -84,7 +84,7 @@ def test_an_outcome_the_data_cannot_tell_says_what_is_missing(tmp_path, monkeypa
     # the telco file's documented churn gaps: no automatic payment 34.67 % against 15.98 %; paperless 33.57 % against 16.33 %
     autopay = table.loc["no automatic payment"]
     assert (autopay["Rate with"], autopay["Rate without"]) == ("34.7 %", "16.0 %")
-    paper = table.loc["no e-billing"]
+    paper = table.loc["no E-billing"]
     assert (paper["Rate with"], paper["Rate without"]) == ("16.3 %", "33.6 %")
     sat = _app({"ds": "telco", "dr_outcome": "low satisfaction"})
     assert any("map a satisfaction column" in i.value for i in sat.info)

@@ -122,7 +122,7 @@ def test_money_on_a_driver_is_customers_times_the_gap_times_lifetime_value():
                 "cost_without": 9.0,
             },
             {
-                "driver": "no e-billing",
+                "driver": "no E-billing",
                 "kind": drivers.BEHAVIOUR,
                 "exposed": 300,
                 "rate_with": 0.1,

@@ -62,7 +62,7 @@ def test_the_documented_churn_gaps_to_two_decimals(telco):
     # automatic payment: 490 of 3,066 left (15.98 %) against 1,379 of 3,977 paying by hand (34.67 %)
     assert (pct("no automatic payment"), pct("no automatic payment", "rate_without")) == (34.67, 15.98)
     # paperless billing: 1,400 of 4,171 (33.57 %) against 469 of 2,872 on paper (16.33 %)
-    assert (pct("no e-billing"), pct("no e-billing", "rate_without")) == (16.33, 33.57)
+    assert (pct("no E-billing"), pct("no E-billing", "rate_without")) == (16.33, 33.57)
     # every payment method stands on its own too: electronic check 1,071 of 2,365 (45.29 %)
     assert pct("payment method is Electronic check") == 45.29
     assert pct("payment method is Credit card (automatic)") == 15.24

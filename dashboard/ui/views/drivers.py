@@ -154,7 +154,8 @@ def render_effects(ctx: PageContext, view: DriverView) -> None:
     widgets.chart(charts.importance_performance(view.table, view.words), key="dr_ip_chart")
     st.caption(
         "Each point is a driver: across, how many customers are on its bad side; up, how much higher the "
-        f"{view.words} rate is among them than among the rest. Top right: common and strongly linked, look there first."
+        f"{view.words} rate is among them than among the rest. Top right: common and strongly linked, look there first. "
+        "The strongest are named where the name fits; point at the others for theirs."
     )
     widgets.table(effect_display(view.table, fmt), width="stretch", key="dr_table")
     st.caption(
