@@ -49,7 +49,7 @@ def test_the_sample_shows_defection_drivers_with_money_and_the_caveat(app_sample
     assert float(row["Rate with"].rstrip(" %")) > float(row["Rate without"].rstrip(" %"))
     assert any("how strongly, and how common" in t for t in _titles(at))
     assert any("adjusted for the others" in t for t in _titles(at))
-    worth = _table(at, "Driver", "Customers on it")
+    worth = _table(at, "Driver", "Compared with")
     assert "a complaint not resolved at first contact" in worth.index
     assert all(v.startswith("$") for v in worth["Lifetime value at stake"])
     assert any("Association, not proven cause" in w.value and "holdout" in w.value for w in at.warning)
