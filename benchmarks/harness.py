@@ -27,7 +27,7 @@ from dashboard import sample
 from dashboard.store import Store, Version
 
 WORK = Path(__file__).resolve().parent / ".work"
-VIEWS = ("overview", "journey", "funnel", "behaviours", "whatif", "defection")
+VIEWS = ("overview", "journey", "funnel", "behaviours", "whatif", "defection", "drivers")
 """Views with a benchmark module in benchmarks/views/; a new view adds its name here."""
 
 

@@ -169,13 +169,28 @@ def behaviour_sides(name: str) -> tuple[str, str]:
 
 
 PAIN_TABLE = "dr_pain"
+PRODUCT_TABLE = "dr_product"
 
 
 def prepare(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
-    """Build dr_pain at publish: each customer's journey pain over all months (see _pain_sql), so a page without a month
-    filter never aggregates the touchpoints again."""
+    """Build at publish dr_pain, each customer's journey pain over all months (see _pain_sql), so a page without a month
+    filter never aggregates the touchpoints again; and dr_product, each buyer's main product (the one bought most
+    often), so no page aggregates the transactions for it."""
     sql, params = _pain_select(version, Filters())
     cur.execute(f"create or replace table {version.table(PAIN_TABLE)} as {sql}", params)
+    cur.execute(f"create or replace table {version.table(PRODUCT_TABLE)} as {_product_select(version)}")
+
+
+def _product_select(version: Version) -> str:
+    """Select of (customer_id, main_product): the product of most purchase lines per buyer (none without products)."""
+    if not version.has("transactions", "product"):
+        return "select cast(null as varchar) as customer_id, cast(null as varchar) as main_product where false"
+    return f"""
+        select customer_id, arg_max(product, n) as main_product
+        from (select customer_id, product, count(*) as n from {version.table("transactions")}
+              where product is not null and amount > 0 group by all)
+        group by customer_id
+    """
 
 
 def _pain_sql(version: Version, found: staged_profile.DataProfile, filters: Filters) -> tuple[str, list, list[Driver]]:
@@ -330,13 +345,7 @@ def customer_frame(cur: duckdb.DuckDBPyConnection, version: Version, spec: Drive
             left join (select * from {version.table("customers")} where customer_id is not null) c using (customer_id)
         """
     pain_sql, pain_params, drivers = _pain_sql(version, found, filters)
-    product = (
-        f"""(select customer_id, arg_max(product, n) as main_product
-             from (select customer_id, product, count(*) as n from {version.table("transactions")}
-                   where product is not null and amount > 0 group by all) group by customer_id)"""
-        if version.has("transactions", "product")
-        else "(select cast(null as varchar) as customer_id, cast(null as varchar) as main_product where false)"
-    )
+    product = version.table(PRODUCT_TABLE)
     frame = cur.execute(
         f"""
         select base.*, pain.* exclude (customer_id), pr.main_product, s.defected_since
@@ -518,20 +527,22 @@ def holm(p_values: list[float]) -> list[float]:
 
 def logistic(x: np.ndarray, y: np.ndarray, ridge: float = RIDGE, max_iter: int = 50) -> tuple[np.ndarray, np.ndarray]:
     """Coefficients (intercept first) and their standard errors of a logistic regression of y on x, by Newton-Raphson
-    (IRLS) with ridge × ‖β‖² (intercept not penalised) added to minus the log-likelihood."""
-    design = np.column_stack([np.ones(len(x)), x]).astype(float)
+    (IRLS) with ridge × ‖β‖² (intercept not penalised) added to minus the log-likelihood. Customers with the same drivers
+    are one row weighted by their number (the same likelihood, fewer rows: yes/no drivers repeat a lot)."""
+    rows, counts, hits = _grouped(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
+    design = np.column_stack([np.ones(len(rows)), rows])
     k = design.shape[1]
     penalty = np.full(k, 2 * ridge)
     penalty[0] = 0.0
     beta = np.zeros(k)
-    mean = y.mean()
+    mean = hits.sum() / counts.sum()
     beta[0] = math.log(mean / (1 - mean)) if 0 < mean < 1 else 0.0
     hessian = np.eye(k)
     for _ in range(max_iter):
         eta = np.clip(design @ beta, -30, 30)
         prob = 1 / (1 + np.exp(-eta))
-        weight = prob * (1 - prob)
-        gradient = design.T @ (y - prob) - penalty * beta
+        weight = counts * prob * (1 - prob)
+        gradient = design.T @ (hits - counts * prob) - penalty * beta
         hessian = (design * weight[:, None]).T @ design + np.diag(penalty)
         step = np.linalg.solve(hessian, gradient)
         beta = beta + step
@@ -539,6 +550,19 @@ def logistic(x: np.ndarray, y: np.ndarray, ridge: float = RIDGE, max_iter: int =
             break
     covariance = np.linalg.pinv(hessian)
     return beta, np.sqrt(np.clip(np.diag(covariance), 0, None))
+
+
+def _grouped(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct rows of x, how many customers have each, and how many of them have the outcome."""
+    if x.shape[1] <= 62 and np.isin(x, (0.0, 1.0)).all():  # yes/no drivers: one integer per row
+        keys = x.astype(np.int64) @ (np.int64(1) << np.arange(x.shape[1], dtype=np.int64))
+        _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        rows = x[first]
+    else:
+        rows, inverse = np.unique(x, axis=0, return_inverse=True)
+    inverse = inverse.ravel()
+    counts = np.bincount(inverse, minlength=len(rows)).astype(float)
+    return rows, counts, np.bincount(inverse, weights=y, minlength=len(rows))
 
 
 def _adjusted(frame: pd.DataFrame, drivers: list[Driver], rows: int) -> tuple[dict[str, tuple[float, float, float]], int]:
