@@ -387,15 +387,19 @@ def customer_frame(cur: duckdb.DuckDBPyConnection, version: Version, spec: Drive
     if spec.outcome != CONVERSION and "main_product" in frame and frame["main_product"].notna().any():  # leads buy none
         attributes.append("main_product")
     for attr in attributes:
-        values = frame[attr].astype("string").fillna(NOT_SET if attr in ("segment", "region") else "(none)")
-        counts = values.value_counts()
-        if len(counts) < 2 or len(counts) > 4 * MAX_LEVELS:
+        # levels as integer codes (a hash pass, not a string comparison per level); a missing value is a level too
+        codes, uniques = pd.factorize(frame[attr].astype("string"), use_na_sentinel=True)
+        names = [str(v) for v in uniques] + [NOT_SET if attr in ("segment", "region") else "(none)"]
+        codes = np.where(codes < 0, len(uniques), codes)
+        counts = np.bincount(codes, minlength=len(names))
+        present = [j for j in range(len(names)) if counts[j]]
+        if len(present) < 2 or len(present) > 4 * MAX_LEVELS:
             continue
         label = attr.removeprefix(contract.ATTRIBUTE_PREFIX).replace("_", " ")
-        for i, level in enumerate(sorted(counts.index[:MAX_LEVELS], key=lambda v: (-counts[v], v))):
+        for i, j in enumerate(sorted(present, key=lambda j: (-counts[j], names[j]))[:MAX_LEVELS]):
             col = f"att_{attr}_{i}"
-            out[col] = (values == level).to_numpy()
-            drivers.append(Driver(col, f"{label} is {level}", ATTRIBUTE, attr, str(level), f"any other {label}"))
+            out[col] = codes == j
+            drivers.append(Driver(col, f"{label} is {names[j]}", ATTRIBUTE, attr, names[j], f"any other {label}"))
     if spec.outcome != CONVERSION and "signup_date" in frame and found.as_of is not None:
         start = pd.to_datetime(frame["signup_date"], errors="coerce")
         end = pd.to_datetime(frame["defected_since"], errors="coerce").fillna(pd.Timestamp(found.as_of))
@@ -444,29 +448,32 @@ def tipping_from(frame: pd.DataFrame) -> pd.DataFrame:
         cuts = np.unique(known[known > 0])
         if len(cuts) > MAX_CUTS:
             cuts = np.unique(np.quantile(known[known > 0], np.linspace(0, 1, MAX_CUTS)))
-        best = None
-        for cut in cuts:
-            beyond = values >= cut
-            n1 = int(beyond.sum())
-            if n1 < MIN_SIDE or len(values) - n1 < MIN_SIDE:
-                continue
-            rate_beyond, rate_below = y[beyond].mean(), y[~beyond].mean()
-            if best is None or abs(rate_beyond - rate_below) > abs(best[0]):
-                best = (rate_beyond - rate_below, float(cut), n1, rate_beyond, rate_below, y[beyond].sum())
-        if best is None:
+        # every cut at once: values sorted, outcomes counted cumulatively, the customers below a cut found by bisection
+        order = np.argsort(values, kind="stable")
+        ordered, hits_up_to = values[order], np.concatenate([[0], np.cumsum(y[order])])
+        below = np.searchsorted(ordered, cuts, side="left")
+        beyond = len(values) - below
+        valid = (beyond >= MIN_SIDE) & (len(values) - beyond >= MIN_SIDE)
+        if not valid.any():
             continue
-        gap, cut, n1, rate_beyond, rate_below, hits = best
+        hits_below = hits_up_to[below]
+        hits_beyond = hits_up_to[-1] - hits_below
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rate_beyond, rate_below = hits_beyond / beyond, hits_below / below
+        gaps = np.where(valid, rate_beyond - rate_below, 0.0)
+        best = int(np.argmax(np.where(valid, np.abs(gaps), -1.0)))  # the first cut of the largest gap
+        n1 = int(beyond[best])
         rows.append(
             {
                 "measure": name,
-                "threshold": cut,
+                "threshold": float(cuts[best]),
                 "beyond": n1,
                 "share_beyond": n1 / len(values),
-                "rate_beyond": float(rate_beyond),
-                "rate_below": float(rate_below),
-                "difference": float(gap),
-                "npv": float(1 - rate_below),
-                "sensitivity": float(hits / y.sum()) if y.sum() else None,
+                "rate_beyond": float(rate_beyond[best]),
+                "rate_below": float(rate_below[best]),
+                "difference": float(gaps[best]),
+                "npv": float(1 - rate_below[best]),
+                "sensitivity": float(hits_beyond[best] / y.sum()) if y.sum() else None,
             }
         )
     columns = ["measure", "threshold", "beyond", "share_beyond", "rate_beyond", "rate_below", "difference", "npv", "sensitivity"]
