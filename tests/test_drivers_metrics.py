@@ -243,7 +243,7 @@ def test_the_steps_of_one_call_are_one_contact_on_one_channel(store):
         version = store.publish(name, {"customers": customers, "interactions": log})
         with store.cursor() as cur:
             frame, found, _facts = drivers.customer_frame(cur, version, drivers.DriverSpec())
-        frame = frame.set_index("customer_id").loc[["C1", "C2"]]
+        assert len(frame) == 2  # one row per customer, in customer order: C1, C2
         assert frame["n_contacts"].tolist() == contacts, name
         assert frame["pain_switch"].tolist() == switched, name
         assert "pain_switch" in {d.column for d in found}

@@ -169,7 +169,10 @@ def behaviour_sides(name: str) -> tuple[str, str]:
 
 
 PAIN_TABLE = "dr_pain"
+PAIN_COLUMNS = ("contacts", "complaints", "complaints_not_fcr", "resolve_days", "repeats", "channels", "cost")
+"""The columns of dr_pain besides customer_id (see _pain_select)."""
 PRODUCT_TABLE = "dr_product"
+CUSTOMER_TABLE = "dr_customers"
 
 
 def prepare(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
@@ -179,6 +182,27 @@ def prepare(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
     sql, params = _pain_select(version, Filters())
     cur.execute(f"create or replace table {version.table(PAIN_TABLE)} as {sql}", params)
     cur.execute(f"create or replace table {version.table(PRODUCT_TABLE)} as {_product_select(version)}")
+    # the driver table's fixed part, one row per person in the behaviours' numbering (bh_customers.cid): attributes,
+    # signup and satisfaction, when they left, journey pain over all months and main product; a change on the page
+    # joins it to the customers of its period by that integer and reads no other table
+    picked = "".join(f', b."{c}"' for c in _frame_columns(version))
+    cur.execute(
+        f"""
+        create or replace table {version.table(CUSTOMER_TABLE)} as
+        select b.cid{picked}, b.defected_since, p.* exclude (customer_id), pr.main_product
+        from {version.table("bh_customers")} b
+        left join {version.table(PAIN_TABLE)} p on p.customer_id = b.customer_id
+        left join {version.table(PRODUCT_TABLE)} pr on pr.customer_id = b.customer_id
+        order by b.cid
+        """
+    )
+
+
+def _frame_columns(version: Version) -> list[str]:
+    """Customers' columns the driver table reads: the attributes, signup date and satisfaction."""
+    columns = version.columns.get("customers", ())
+    wanted = [*_attribute_columns(version), "signup_date", "satisfaction"]
+    return [c for c in dict.fromkeys(wanted) if c in columns]
 
 
 def _product_select(version: Version) -> str:
@@ -316,19 +340,30 @@ def customer_frame(cur: duckdb.DuckDBPyConnection, version: Version, spec: Drive
     filters = spec.filters
     facts: dict = {}
     columns = version.columns.get("customers", ())
-    wanted = [*_attribute_columns(version), "signup_date", "satisfaction"]
-    picked = "".join(f', c."{c}"' for c in dict.fromkeys(wanted) if c in columns)
+    keys: tuple[str, ...] = ()
+    pain_sql, pain_params, drivers = _pain_sql(version, found, filters)
     if spec.outcome == CONVERSION:
+        picked = "".join(f', c."{c}"' for c in _frame_columns(version))
         seg, reg = ("c.segment" if "segment" in columns else "null"), ("c.region" if "region" in columns else "null")
         where, params = filters.dimension_sql(seg, reg)
-        base_sql = f"""
-            select s.customer_id, s.counts_as_customer as outcome{picked}
-            from {version.table("stg_customers")} s
-            left join (select * from {version.table("customers")} where customer_id is not null) c using (customer_id)
-            where s.is_prospect is not null and {where}
+        sql = f"""
+            with base as (
+                select s.customer_id, s.counts_as_customer as outcome{picked}
+                from {version.table("stg_customers")} s
+                left join (select * from {version.table("customers")} where customer_id is not null) c using (customer_id)
+                where s.is_prospect is not null and {where}
+            )
+            select base.*, pain.* exclude (customer_id), pr.main_product, s.defected_since
+            from base
+            left join ({pain_sql}) pain using (customer_id)
+            left join {version.table(PRODUCT_TABLE)} pr using (customer_id)
+            left join {version.table("stg_customers")} s using (customer_id)
+            where base.outcome is not null
+            order by base.customer_id
         """
-        keys: tuple[str, ...] = ()
+        params = [*params, *pain_params]
     else:
+        # the customers of the period with their behaviours, joined by integer to the table prepared at publish
         flags_sql, params, keys = behaviours.customers_of_period_sql(version, spec.catalogue, filters)
         if spec.outcome == DEFECTION:
             outcome = "f.defected"
@@ -336,29 +371,22 @@ def customer_frame(cur: duckdb.DuckDBPyConnection, version: Version, spec: Drive
             scale = satisfaction_scale(cur, version).iloc[0]
             threshold = spec.low_satisfaction if spec.low_satisfaction is not None else float(scale["threshold"])
             facts["threshold"] = threshold
-            outcome = "case when c.satisfaction is null then null else c.satisfaction <= ? end"
+            outcome = "case when d.satisfaction is null then null else d.satisfaction <= ? end"
             params = [float(threshold), *params]
-        base_sql = f"""
-            select f.customer_id, {outcome} as outcome{picked}
-                   {"".join(f", f.b_{k}" for k in keys)}
+        monthly = bool(filters.month_from or filters.month_to)
+        fixed = "d.* exclude (cid" + (", " + ", ".join(PAIN_COLUMNS) + ")" if monthly else ")")
+        sql = f"""
+            select {outcome} as outcome, {fixed}{"".join(f", f.b_{k}" for k in keys)}
+                   {", pain.* exclude (customer_id)" if monthly else ""}
             from ({flags_sql}) f
-            left join (select * from {version.table("customers")} where customer_id is not null) c using (customer_id)
+            join {version.table(CUSTOMER_TABLE)} d on d.cid = f.cid
+            {f"left join ({pain_sql}) pain on pain.customer_id = f.customer_id" if monthly else ""}
+            where outcome is not null
+            order by f.cid
         """
-    pain_sql, pain_params, drivers = _pain_sql(version, found, filters)
-    product = version.table(PRODUCT_TABLE)
-    frame = cur.execute(
-        f"""
-        select base.*, pain.* exclude (customer_id), pr.main_product, s.defected_since
-        from ({base_sql}) base
-        left join ({pain_sql}) pain using (customer_id)
-        left join {product} pr using (customer_id)
-        left join {version.table("stg_customers")} s using (customer_id)
-        where base.outcome is not null
-        order by base.customer_id
-        """,
-        [*params, *pain_params],
-    ).df()
-    out = pd.DataFrame({"customer_id": frame["customer_id"].astype(str), "outcome": frame["outcome"].astype(bool)})
+        params = [*params, *(pain_params if monthly else [])]
+    frame = cur.execute(sql, params).df()
+    out = pd.DataFrame({"outcome": frame["outcome"].astype(bool)})
     shown_by = [
         Driver(f"beh_{key}", bad, BEHAVIOUR, against=good)
         for key in keys
