@@ -185,17 +185,38 @@ def prepare(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
     # the driver table's fixed part, one row per person in the behaviours' numbering (bh_customers.cid): attributes,
     # signup and satisfaction, when they left, journey pain over all months and main product; a change on the page
     # joins it to the customers of its period by that integer and reads no other table
-    picked = "".join(f', b."{c}"' for c in _frame_columns(version))
+    text = set(_attribute_columns(version))
+    picked = "".join(f", {_as_enum(cur, version, c) if c in text else f'b.{_quoted(c)}'}" for c in _frame_columns(version))
+    product = _as_enum(cur, version, "main_product", version.table(PRODUCT_TABLE), "pr")
     cur.execute(
         f"""
         create or replace table {version.table(CUSTOMER_TABLE)} as
-        select b.cid{picked}, b.defected_since, p.* exclude (customer_id), pr.main_product
+        select b.cid{picked}, b.defected_since, p.* exclude (customer_id), {product}
         from {version.table("bh_customers")} b
         left join {version.table(PAIN_TABLE)} p on p.customer_id = b.customer_id
         left join {version.table(PRODUCT_TABLE)} pr on pr.customer_id = b.customer_id
         order by b.cid
         """
     )
+
+
+def _quoted(name: str) -> str:
+    """name as a quoted SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _as_enum(cur: duckdb.DuckDBPyConnection, version: Version, column: str, table: str | None = None, alias: str = "b") -> str:
+    """SQL selecting alias.column as an ENUM of its values when it has at most 4 × MAX_LEVELS of them (it then reaches
+    pandas as a categorical, without a Python string per customer), else as it is."""
+    source = table or version.table("bh_customers")
+    name = _quoted(column)
+    values = cur.execute(
+        f"select distinct cast({name} as varchar) from {source} where {name} is not null limit {4 * MAX_LEVELS + 1}"
+    ).fetchall()
+    if not values or len(values) > 4 * MAX_LEVELS:
+        return f"{alias}.{name}"
+    levels = ", ".join("'" + str(v[0]).replace("'", "''") + "'" for v in sorted(values, key=lambda v: str(v[0])))
+    return f"cast(cast({alias}.{name} as varchar) as enum({levels})) as {name}"
 
 
 def _frame_columns(version: Version) -> list[str]:
@@ -416,7 +437,11 @@ def customer_frame(cur: duckdb.DuckDBPyConnection, version: Version, spec: Drive
         attributes.append("main_product")
     for attr in attributes:
         # levels as integer codes (a hash pass, not a string comparison per level); a missing value is a level too
-        codes, uniques = pd.factorize(frame[attr].astype("string"), use_na_sentinel=True)
+        column = frame[attr]
+        if isinstance(column.dtype, pd.CategoricalDtype):  # prepared as an enum: the codes are there already
+            codes, uniques = column.cat.codes.to_numpy(), list(column.cat.categories)
+        else:
+            codes, uniques = pd.factorize(column.astype("string"), use_na_sentinel=True)
         names = [str(v) for v in uniques] + [NOT_SET if attr in ("segment", "region") else "(none)"]
         codes = np.where(codes < 0, len(uniques), codes)
         counts = np.bincount(codes, minlength=len(names))
