@@ -627,26 +627,30 @@ def _grouped(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.n
 
 def _adjusted(frame: pd.DataFrame, drivers: list[Driver], rows: int) -> tuple[dict[str, tuple[float, float, float]], int]:
     """Adjusted odds ratio and 95 % interval per driver in the model, and the rows it was fitted on."""
-    sample = frame.sample(n=rows, random_state=0) if len(frame) > rows else frame
-    y = sample["outcome"].to_numpy(dtype=float)
-    if len(sample) < 10 or y.min() == y.max():
+    # a fixed random sample of the rows (seeded, in frame order), read column by column: no copy of the whole frame
+    n = len(frame)
+    pick = np.sort(np.random.default_rng(0).choice(n, rows, replace=False)) if n > rows else np.arange(n)
+    y = frame["outcome"].to_numpy(dtype=float)[pick]
+    if len(y) < 10 or y.min() == y.max():
         return {}, 0
+    columns = {d.column: frame[d.column].to_numpy(dtype=bool)[pick] for d in drivers}
+    sums = {column: int(values.sum()) for column, values in columns.items()}
     groups: dict[str, list[Driver]] = {}
     for d in drivers:
         if d.group:
             groups.setdefault(d.group, []).append(d)
-    reference = {max(levels, key=lambda d: sample[d.column].sum()).column for levels in groups.values()}
-    used = [d for d in drivers if d.column not in reference and 0 < sample[d.column].sum() < len(sample)]
+    reference = {max(levels, key=lambda d: sums[d.column]).column for levels in groups.values()}
+    used = [d for d in drivers if d.column not in reference and 0 < sums[d.column] < len(y)]
     if not used:
         return {}, 0
-    x = sample[[d.column for d in used]].to_numpy(dtype=float)
+    x = np.column_stack([columns[d.column] for d in used]).astype(float)
     beta, se = logistic(x, y)
     found = {}
     for j, d in enumerate(used, start=1):
         low, high = beta[j] - Z95 * se[j], beta[j] + Z95 * se[j]
         if max(abs(low), abs(high)) <= MAX_LOG_ODDS:  # beyond: a driver that (almost) decides the outcome alone
             found[d.column] = (math.exp(beta[j]), math.exp(low), math.exp(high))
-    return found, len(sample)
+    return found, len(y)
 
 
 def effects_from(frame: pd.DataFrame, drivers: list[Driver], model_rows: int = MODEL_ROWS) -> pd.DataFrame:
