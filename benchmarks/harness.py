@@ -28,7 +28,7 @@ from dashboard.metrics import prepared  # noqa: F401  (registers the prepare ste
 from dashboard.store import Store, Version
 
 WORK = Path(__file__).resolve().parent / ".work"
-VIEWS = ("overview", "journey", "funnel", "behaviours", "whatif", "defection")
+VIEWS = ("overview", "journey", "funnel", "behaviours", "whatif", "defection", "drivers")
 """Views with a benchmark module in benchmarks/views/; a new view adds its name here."""
 
 

@@ -327,3 +327,31 @@ def test_the_companys_own_lifetime_value_is_shown_beside_the_estimate(tmp_path, 
     assert not at.exception
     line = next(m.value for m in at.markdown if "company's own lifetime value" in m.value)
     assert "$2,000" in line.replace("\\", "") and "over 2 customers" in line
+
+
+def test_the_contract_lifetime_value_on_the_sample_and_what_if_takes_it_once_saved(app_sample_db):
+    """The sample is contract data with signup dates: the sBG method is offered; chosen, it values customers by the
+    renewals still expected; saved, What-if's lifetime value comes from it."""
+    at = _page(ds="sample")
+    assert not at.exception, at.exception
+    assert at.radio(key="w:d_method").options[-1] == "Contract: shifted-beta-geometric retention"
+    simple = _tiles(at)["Lifetime value per customer"]
+    at.radio(key="w:d_method").set_value("sbg").run()
+    assert not at.exception, at.exception
+    assert _param(at, "d_method") == ["sbg"]
+    assert _tiles(at)["Lifetime value per customer"].startswith("$") and _tiles(at)["Lifetime value per customer"] != simple
+    assert any("renewals still expected after their tenure" in m.value for m in at.markdown)
+    assert "Shifted-beta-geometric retention fitted on every contract" in as_read([c.value for c in at.caption])
+    store = Store(app_sample_db)
+    try:
+        store.set_setting("sample", "defection.valuation", {"method": "sbg", "horizon_years": 10, "discount_pct": 10.0})
+    finally:
+        store.close()
+    whatif = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    whatif.switch_page("pages/4_What-if.py")
+    whatif.query_params["ds"] = "sample"
+    whatif.run()
+    assert not whatif.exception, whatif.exception
+    assert "contract retention (shifted-beta-geometric) over 10 years" in as_read(
+        [c.value for c in whatif.caption] + [m.value for m in whatif.markdown]
+    )

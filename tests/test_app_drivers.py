@@ -46,7 +46,7 @@ def test_the_sample_shows_defection_drivers_with_money_and_the_caveat(app_sample
     assert float(row["Rate with"].rstrip(" %")) > float(row["Rate without"].rstrip(" %"))
     assert any("how strongly, and how common" in t for t in _titles(at))
     assert any("adjusted for the others" in t for t in _titles(at))
-    worth = _table(at, "Driver", "Customers on it")
+    worth = _table(at, "Driver", "Compared with")
     assert "a complaint not resolved at first contact" in worth.index
     assert all(v.startswith("$") for v in worth["Lifetime value at stake"])
     assert any("Association, not proven cause" in w.value and "holdout" in w.value for w in at.warning)
@@ -75,9 +75,9 @@ def test_an_outcome_the_data_cannot_tell_says_what_is_missing(telco_db_file, tmp
     at = _app({"ds": "telco"})
     table = _table(at, "Driver", "Kind")
     # the telco file's documented churn gaps: no automatic payment 34.67 % against 15.98 %; paperless 33.57 % against 16.33 %
-    autopay = table.loc["without Automatic payment"]
+    autopay = table.loc["no automatic payment"]
     assert (autopay["Rate with"], autopay["Rate without"]) == ("34.7 %", "16.0 %")
-    paper = table.loc["without E-billing"]
+    paper = table.loc["no E-billing"]
     assert (paper["Rate with"], paper["Rate without"]) == ("16.3 %", "33.6 %")
     sat = _app({"ds": "telco", "dr_outcome": "low satisfaction"})
     assert any("map a satisfaction column" in i.value for i in sat.info)

@@ -49,7 +49,45 @@ def test_driver_names_run_into_the_chart_never_off_its_edges():
         }
     )
     (trace,) = importance_performance(table, "defection").data
+    assert list(trace.text) == list(table["driver"])  # room for all three
     assert list(trace.textposition) == ["top right", "top center", "top left"]
+
+
+def test_driver_names_never_run_into_each_other_or_a_point():
+    """Seen on the sample: "a complaint took over 7 days to resolve" ran into "no self-service" and "no automatic
+    payment" into "no smart meter". Names are placed most important first where their box is clear of the names placed
+    and of every point; a name that fits nowhere is left to the hover."""
+    from dashboard.charts import drivers as charts
+
+    table = pd.DataFrame(
+        {
+            "kind": ["journey pain", "behaviour", "journey pain", "behaviour", "behaviour", "behaviour", "attribute"],
+            "driver": [
+                "call-centre contact",
+                "no self-service",
+                "a complaint took over 7 days to resolve",
+                "a complaint not resolved at first contact",
+                "no automatic payment",
+                "no smart meter",
+                "segment is Residential",
+            ],
+            "prevalence": [0.61, 0.33, 0.06, 0.21, 0.59, 0.69, 0.78],
+            "difference": [0.23, 0.21, 0.19, 0.13, 0.063, 0.055, 0.043],
+        }
+    )
+    fig = charts.importance_performance(table, "defection")
+    named = [(x, y, t, p) for tr in fig.data for x, y, t, p in zip(tr.x, tr.y, tr.text, tr.textposition, strict=True) if t]
+    assert len(named) >= 4 and "call-centre contact" in [n[2] for n in named]
+    boxes = charts.label_boxes(*(list(v) for v in zip(*named, strict=True)), tuple(fig.layout.yaxis.range))
+    for i, (left, bottom, right, top) in enumerate(boxes):
+        assert left >= 0 and right <= charts.PLOT_WIDTH and bottom >= 0 and top <= charts.PLOT_HEIGHT
+        for other in boxes[i + 1 :]:
+            assert not (left < other[2] and other[0] < right and bottom < other[3] and other[1] < top)
+    px, py = charts._pixels(list(table["prevalence"] * 100), list(table["difference"] * 100), tuple(fig.layout.yaxis.range))
+    for (left, bottom, right, top), name in zip(boxes, [n[2] for n in named], strict=True):
+        mine = list(table["driver"]).index(name)
+        for j, (x, y) in enumerate(zip(px, py, strict=True)):
+            assert j == mine or not (left - 8 < x < right + 8 and bottom - 8 < y < top + 8), (name, j)
 
 
 def test_a_titled_chart_puts_its_legend_on_a_line_under_the_title():

@@ -14,6 +14,7 @@ from scipy.optimize import OptimizeResult
 
 from dashboard.metrics import clv, defection
 from dashboard.metrics.defection_spec import Valuation
+from dashboard.sql import lit, sql
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
@@ -39,12 +40,9 @@ def cdnow_fit(cdnow) -> clv.BgNbd:
 
 def _simple_value(annual_margin: float, years: float, discount_pct: float) -> float:
     """A customer's value if retained as the Defection page computes it (defection._value_sql, simple method)."""
-    if_retained, _, params = defection._value_sql(Valuation(margin_pct=100.0, years=years, discount_pct=discount_pct))
-    return (
-        duckdb.connect()
-        .execute(f"select {if_retained} from (select ? as annual_spend)", [*params, annual_margin])
-        .fetchall()[0][0]
-    )
+    if_retained, _ = defection._value_sql(Valuation(margin_pct=100.0, years=years, discount_pct=discount_pct))
+    query = sql("select {} from (select {} as annual_spend)", if_retained, lit(annual_margin))
+    return duckdb.connect().execute(*query).fetchall()[0][0]
 
 
 def test_a_regular_is_worth_7000_over_ten_years():
@@ -189,12 +187,18 @@ def test_probabilistic_ltv_multiplies_alive_purchases_spend_and_margin(cdnow_fit
     by_hand = clv.p_alive(cdnow_fit, x, t_x, T)[0] * (year1 / 1.1 + year2 / 1.21) * clv.expected_spend(gg, x, zbar)[0] * 0.3
     # the page's own expression (defection._value_sql) over the columns the prepare step stores for this customer
     valuation = Valuation(method="bgnbd", margin_pct=30.0, discount_pct=10.0, horizon_years=2)
-    _, expected_value, params = defection._value_sql(valuation)
+    _, expected_value = defection._value_sql(valuation)
     row = {"p_alive": clv.p_alive(cdnow_fit, x, t_x, T)[0], "gg_spend": clv.expected_spend(gg, x, zbar)[0]}
     # bg_expected holds the cumulative purchases by the end of year k at index k (DuckDB lists count from 1)
-    sql = f"select {expected_value} from (select ? as p_alive, ? as gg_spend, ?::double[] as bg_expected)"
     listed = [float(cumulative[0, 0]), float(cumulative[0, 1])]
-    value = duckdb.connect().execute(sql, [*params, float(row["p_alive"]), float(row["gg_spend"]), listed]).fetchall()[0][0]
+    query = sql(
+        "select {} from (select {} as p_alive, {} as gg_spend, cast({} as double[]) as bg_expected)",
+        expected_value,
+        lit(float(row["p_alive"])),
+        lit(float(row["gg_spend"])),
+        lit(listed),
+    )
+    value = duckdb.connect().execute(*query).fetchall()[0][0]
     assert value == pytest.approx(by_hand)
 
 

@@ -122,7 +122,7 @@ def test_money_on_a_driver_is_customers_times_the_gap_times_lifetime_value():
                 "cost_without": 9.0,
             },
             {
-                "driver": "without E-billing",
+                "driver": "no E-billing",
                 "kind": drivers.BEHAVIOUR,
                 "exposed": 300,
                 "rate_with": 0.1,
@@ -243,7 +243,14 @@ def test_the_steps_of_one_call_are_one_contact_on_one_channel(store):
         version = store.publish(name, {"customers": customers, "interactions": log})
         with store.cursor() as cur:
             frame, found, _facts = drivers.customer_frame(cur, version, drivers.DriverSpec())
-        frame = frame.set_index("customer_id").loc[["C1", "C2"]]
+        assert len(frame) == 2  # one row per customer, in customer order: C1, C2
         assert frame["n_contacts"].tolist() == contacts, name
         assert frame["pain_switch"].tolist() == switched, name
         assert "pain_switch" in {d.column for d in found}
+
+
+def test_each_behaviour_driver_names_both_sides_without_a_double_negation():
+    assert drivers.behaviour_sides("No call-centre contact") == ("call-centre contact", "no call-centre contact")
+    assert drivers.behaviour_sides("Automatic payment") == ("no automatic payment", "automatic payment")
+    assert drivers.behaviour_sides("Never  late") == ("late", "never late")
+    assert drivers.behaviour_sides("SMS reminders") == ("no SMS reminders", "SMS reminders")

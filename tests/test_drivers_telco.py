@@ -48,9 +48,9 @@ def test_the_documented_churn_gaps_to_two_decimals(telco):
     # each level is read against the rest: month-to-month's rest is 214 of 3,168 (6.76 %)
     assert pct("contract is Month-to-month", "rate_without") == 6.76
     # automatic payment: 490 of 3,066 left (15.98 %) against 1,379 of 3,977 paying by hand (34.67 %)
-    assert (pct("without Automatic payment"), pct("without Automatic payment", "rate_without")) == (34.67, 15.98)
+    assert (pct("no automatic payment"), pct("no automatic payment", "rate_without")) == (34.67, 15.98)
     # paperless billing: 1,400 of 4,171 (33.57 %) against 469 of 2,872 on paper (16.33 %)
-    assert (pct("without E-billing"), pct("without E-billing", "rate_without")) == (16.33, 33.57)
+    assert (pct("no E-billing"), pct("no E-billing", "rate_without")) == (16.33, 33.57)
     # every payment method stands on its own too: electronic check 1,071 of 2,365 (45.29 %)
     assert pct("payment method is Electronic check") == 45.29
     assert pct("payment method is Credit card (automatic)") == 15.24
@@ -116,3 +116,22 @@ def test_the_data_page_lists_kept_attributes_and_keeps_another(tmp_path, monkeyp
         "`a_gender` = column 'gender'",
         "`a_payment_method` = column 'PaymentMethod'",
     ]
+
+
+def test_the_telco_snapshot_gets_a_contract_lifetime_model_and_its_holdout_check(telco):
+    """The telco file flags who left in its last month without dates: each leaver leaves in the month of their tenure.
+    Month 1: 380 of the 7,032 customers with a tenure of at least one month left, so 1 − 380 / 7,032 = 94.60 % stay."""
+    from dashboard.metrics import calibration
+    from dashboard.metrics import defection as dfn
+
+    store, version = telco
+    with store.cursor() as cur:
+        model = calibration.contract_model(cur, version)
+        check = calibration.sbg_check(cur, version)
+        available = dfn.availability(cur, version).set_index("key")["available"]
+    assert model.model is not None and (model.unit, model.customers, model.periods) == ("month", 7043, 72)
+    assert bool(available["sbg"]) and dfn.methods_available(available.to_dict()) == ["simple", "sbg"]
+    assert (check["problem"] == "").all()
+    assert check.loc[check["period"] == "1", "actual"].iloc[0] == pytest.approx(1 - 380 / 7032)
+    assert (check["fitted_on"].iloc[0], check["checked_on"].iloc[0]) == ("months 1 to 36", "months 37 to 72")
+    assert check["mape"].iloc[0] < 10

@@ -241,3 +241,63 @@ def test_check_charts_draw_predicted_against_actual():
     )
     assert [list(trace.x) for trace in bars.data] == [["0", "7+"], ["0", "7+"]]
     assert list(bars.data[1].y) == [0.25, 2.5]
+
+
+# -- the contract lifetime value (Valuation method "sbg") -----------------------------------------
+
+
+def test_contract_value_factors_hand_worked():
+    """α = β = 1: S(t) = 1 / (1 + t), so S(n + k) / S(n) = (1 + n) / (1 + n + k). Yearly periods, a 2-year horizon,
+    50 % margin: n = 0 gives 0.5 × (1/2 + 1/3) = 5/12; n = 1, 0.5 × (2/3 + 2/4) = 7/12; n = 2, 0.5 × (3/4 + 3/5) = 27/40;
+    at 10 % a year n = 0 gives 0.5 × (1/2 ÷ 1.1 + 1/3 ÷ 1.21) = 0.365014."""
+    model = calibration.ContractModel(sbg.Sbg(1.0, 1.0, 0.0, 100, 3), unit="year", customers=100, periods=2)
+    assert model.value_factors(0.5, 0.0, 2) == pytest.approx([5 / 12, 7 / 12, 27 / 40])
+    assert model.value_factors(0.5, 0.10, 2)[0] == pytest.approx(0.365014, abs=1e-6)
+    monthly = calibration.ContractModel(sbg.Sbg(1.0, 1.0, 0.0, 100, 3), unit="month", customers=100, periods=0)
+    # a month is 1/12 of a year: 12 monthly renewals of one month's margin each over a 1-year horizon
+    assert monthly.value_factors(1.0, 0.0, 1) == pytest.approx([sum(1 / (1 + k) for k in range(1, 13)) / 12])
+
+
+def test_the_contract_method_is_offered_only_with_a_contract_fit():
+    from dashboard.metrics import defection
+
+    assert defection.methods_available({"bgnbd": True, "sbg": True}) == ["simple", "bgnbd", "sbg"]
+    assert defection.methods_available({"bgnbd": False, "sbg": True}) == ["simple", "sbg"]
+    assert defection.methods_available({"bgnbd": True, "sbg": False}) == ["simple", "bgnbd"]
+
+
+def test_the_contract_lifetime_value_on_the_sample(sample_db_file):
+    """Each customer's value if retained = annual spend × margin × Σ_k S(n+k)/S(n) ÷ 1.1^(k/12) ÷ 12 over the 120 months
+    of a 10-year horizon, n their whole months as a customer up to leaving or the as-of day; it feeds the lifetime
+    value, revenue at risk and value lost like the other methods."""
+    from dashboard.metrics import defection
+    from dashboard.metrics import defection_figures as figures
+
+    store = Store(sample_db_file, read_only=True)
+    try:
+        version = store.active_version("sample")
+        with store.cursor() as cur:
+            available = defection.availability(cur, version).set_index("key")
+            fit = calibration.contract_model(cur, version)
+            spec = defection.DefectionSpec(valuation=defection.Valuation(method="sbg", margin_pct=30, horizon_years=10))
+            sql, params = defection.status_sql(cur, version, spec)
+            rows = cur.execute(
+                f"select start_date, defect_date, annual_spend, value_if_retained, status from ({sql}) "
+                "where annual_spend > 0 and start_date is not null order by customer_id limit 40",
+                params,
+            ).df()
+            as_of = defection.as_of_day(cur, version)
+            ltv = figures.lifetime_value(cur, version, spec).iloc[0]
+            summary = defection.summary(cur, version, spec)
+    finally:
+        store.close()
+    assert bool(available.loc["sbg", "available"]) and fit.unit == "month"
+    survive = sbg.survival(fit.model.alpha, fit.model.beta, fit.periods + 130)
+    k = np.arange(1, 121)
+    for row in rows.itertuples():
+        end = row.defect_date if row.status == "left" and pd.notna(row.defect_date) else as_of
+        n = min(int((pd.Timestamp(end) - pd.Timestamp(row.start_date)).days // (365.25 / 12)), fit.periods)
+        expected = row.annual_spend * 0.30 / 12 * np.sum(survive[n + k] / survive[n] / 1.1 ** (k / 12))
+        assert row.value_if_retained == pytest.approx(expected, rel=1e-9)
+    assert ltv["method"] == "sbg" and 0 < ltv["discounted"] < ltv["undiscounted"]
+    assert summary["revenue_at_risk"].sum() > 0 and np.isfinite(summary["value_sum"]).all()

@@ -11,38 +11,125 @@ import plotly.graph_objects as go
 from dashboard.charts.theme import GREY, INK, PALETTE, draws_data_as_text, empty_note, styled
 
 LABELLED = 8
-"""Drivers named on the importance chart (the largest differences); the others are named on hover."""
+"""Drivers that may be named on the importance chart (the largest differences, where a name fits without running into
+another name or a point); the others are named on hover."""
 KIND_COLOURS = {"behaviour": PALETTE[0], "journey pain": PALETTE[5], "attribute": PALETTE[2], "tenure": PALETTE[3]}
+PLOT_WIDTH, PLOT_HEIGHT = 600.0, 360.0
+"""The plotting area the names are placed for, in pixels: a little smaller than the chart on a laptop at full width,
+so names placed apart stay apart when it is wider."""
+CHAR_WIDTH, TEXT_HEIGHT, MARKER_RADIUS = 7.6, 17.0, 8.0
+"""Pixels per character and per line of a 13 px name, and a marker's radius with its outline and a margin."""
+X_RANGE = (0.0, 105.0)
+POSITIONS = {
+    # textposition: (x offset of the box's left edge as a share of its width, pixels; y of its bottom, share, pixels)
+    "top center": (-0.5, 0.0, 0.0, MARKER_RADIUS),
+    "bottom center": (-0.5, 0.0, -1.0, -MARKER_RADIUS),
+    "top right": (0.0, 3.0, 0.0, 3.0),
+    "top left": (-1.0, -3.0, 0.0, 3.0),
+    "middle right": (0.0, MARKER_RADIUS + 2, -0.5, 0.0),
+    "middle left": (-1.0, -MARKER_RADIUS - 2, -0.5, 0.0),
+    "bottom right": (0.0, 3.0, -1.0, -3.0),
+    "bottom left": (-1.0, -3.0, -1.0, -3.0),
+}
+
+
+def y_range(differences: pd.Series) -> tuple[float, float]:
+    """The y axis in points: the differences and 0, with a tenth of the span (at least 2 points) above and below."""
+    values = [0.0, *(float(v) for v in differences if pd.notna(v) and math.isfinite(float(v)))]
+    low, high = min(values), max(values)
+    pad = max((high - low) * 0.1, 2.0)
+    return low - pad, high + pad
+
+
+def label_boxes(x: list[float], y: list[float], names: list[str], positions: list[str | None], y_span: tuple[float, float]):
+    """The pixel box (left, bottom, right, top) of each placed name (None where a point is not named), in PLOT_WIDTH ×
+    PLOT_HEIGHT with y upward."""
+    boxes = []
+    for px, py, name, where in zip(*_pixels(x, y, y_span), names, positions, strict=True):
+        if where is None:
+            boxes.append(None)
+            continue
+        w, h = CHAR_WIDTH * len(name), TEXT_HEIGHT
+        fx, dx, fy, dy = POSITIONS[where]
+        left, bottom = px + fx * w + dx, py + fy * h + dy
+        boxes.append((left, bottom, left + w, bottom + h))
+    return boxes
+
+
+def _pixels(x: list[float], y: list[float], y_span: tuple[float, float]) -> tuple[list[float], list[float]]:
+    """Points in pixels of the plotting area."""
+    (x0, x1), (y0, y1) = X_RANGE, y_span
+    return (
+        [(v - x0) / (x1 - x0) * PLOT_WIDTH for v in x],
+        [(v - y0) / (y1 - y0) * PLOT_HEIGHT for v in y],
+    )
+
+
+def place_labels(x: list[float], y: list[float], names: list[str], order: list[int], y_span: tuple[float, float]) -> list:
+    """A textposition per point, or None where it stays unnamed: in `order` (most important first, at most LABELLED),
+    the first position (above a point over the zero line, below one under it, then beside it) whose box stays inside
+    the plotting area and clear of every point and every name already placed."""
+    px, py = _pixels(x, y, y_span)
+    placed: list[tuple[float, float, float, float]] = []
+    chosen: list[str | None] = [None] * len(x)
+
+    def clear(box: tuple[float, float, float, float], own: int) -> bool:
+        left, bottom, right, top = box
+        if left < 0 or right > PLOT_WIDTH or bottom < 0 or top > PLOT_HEIGHT:
+            return False
+        if any(left < b[2] and b[0] < right and bottom < b[3] and b[1] < top for b in placed):
+            return False
+        return not any(
+            j != own
+            and left - MARKER_RADIUS < px[j] < right + MARKER_RADIUS
+            and bottom - MARKER_RADIUS < py[j] < top + MARKER_RADIUS
+            for j in range(len(x))
+        )
+
+    for i in order[:LABELLED]:
+        vertical = ("top", "bottom") if y[i] >= 0 else ("bottom", "top")
+        side = ("right", "left") if x[i] < 50 else ("left", "right")
+        tries = [f"{vertical[0]} center", f"{vertical[0]} {side[0]}", f"{vertical[0]} {side[1]}", f"middle {side[0]}"]
+        tries += [f"middle {side[1]}", f"{vertical[1]} center", f"{vertical[1]} {side[0]}", f"{vertical[1]} {side[1]}"]
+        for where in tries:
+            box = label_boxes([x[i]], [y[i]], [names[i]], [where], y_span)[0]
+            if clear(box, i):
+                chosen[i] = where
+                placed.append(box)
+                break
+    return chosen
 
 
 @draws_data_as_text
 def importance_performance(table: pd.DataFrame, outcome: str) -> go.Figure:
     """Each driver as a point: how common its bad side is (prevalence, x) against how much higher the outcome rate is
-    with it (difference in percentage points, y); the top right is what to fix first. The LABELLED drivers with the
-    largest differences are named on the chart."""
+    with it (difference in percentage points, y); the top right is what to fix first. Of the LABELLED drivers with the
+    largest differences, those whose name fits clear of the other names and points are named on the chart."""
     rows = table[table["kind"] != "all"]
-    named = set(rows["difference"].abs().sort_values(ascending=False).index[:LABELLED])
     fig = styled(go.Figure(), title=f"What goes with {outcome}: how strongly, and how common", height=520)
     if rows.empty:
         return empty_note(fig, "No driver splits these customers: every driver is shown by all of them or by none.")
+    span = y_range(rows["difference"] * 100)
+    xs, ys = list(rows["prevalence"] * 100), list(rows["difference"] * 100)
+    order = sorted(range(len(rows)), key=lambda i: -abs(ys[i]) if math.isfinite(ys[i]) else 0.0)
+    where = dict(zip(rows.index, place_labels(xs, ys, list(rows["driver"]), order, span), strict=True))
     for kind, group in rows.groupby("kind", sort=True):
         fig.add_scatter(
             x=group["prevalence"] * 100,
             y=group["difference"] * 100,
             mode="markers+text",
             name=str(kind),
-            text=[d if i in named else "" for i, d in zip(group.index, group["driver"], strict=True)],
+            text=[d if where[i] else "" for i, d in zip(group.index, group["driver"], strict=True)],
             customdata=group["driver"],
-            # names run right of the points near the left edge and left of those near the right, never off the chart
-            textposition=["top right" if x < 25 else "top left" if x > 75 else "top center" for x in group["prevalence"] * 100],
+            textposition=[where[i] or "top center" for i in group.index],
             textfont={"size": 13, "color": INK},
             marker={"size": 14, "color": KIND_COLOURS.get(str(kind), GREY), "line": {"color": INK, "width": 1}},
             hovertemplate="%{customdata}<br>%{x:.1f} % of customers<br>%{y:+.1f} points<extra></extra>",
             cliponaxis=False,
         )
     fig.add_hline(y=0, line={"color": GREY, "width": 1})
-    fig.update_xaxes(title_text="Customers on the bad side (%)", range=[0, 105], ticksuffix=" %")
-    fig.update_yaxes(title_text=f"Difference in {outcome} rate (points)")
+    fig.update_xaxes(title_text="Customers on the bad side (%)", range=list(X_RANGE), ticksuffix=" %")
+    fig.update_yaxes(title_text=f"Difference in {outcome} rate (points)", range=list(span))
     return fig
 
 

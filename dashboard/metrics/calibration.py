@@ -11,6 +11,7 @@ The error figure is the mean absolute percentage error (MAPE) over the compared 
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import date
 
@@ -160,7 +161,8 @@ def contract_tenures(cur: duckdb.DuckDBPyConnection, version: Version) -> tuple[
     leavers have no churn date (left out: when they left is unknown). A leaver's period is the one their churn date
     falls in (at least 1); a customer still there counts the whole periods from the start to the as-of day. Customers
     who joined before the data starts are left out (their early periods are not in the data), as on the retention
-    curves."""
+    curves. A snapshot (leavers flagged but none dated, as the telco file's Churn = left within the last month) counts
+    each leaver as leaving by the as-of day, and every tenure in whole periods rounded to the nearest."""
     rows = cur.execute(
         f"""
         select {days_between("start_date", "coalesce(case when defected then defected_since end, as_of)")} as days,
@@ -171,11 +173,16 @@ def contract_tenures(cur: duckdb.DuckDBPyConnection, version: Version) -> tuple[
         """
     ).fetchnumpy()
     days, left, undated = (np.asarray(rows[k]) for k in ("days", "left_", "undated"))
-    keep = ~undated.astype(bool) & (days >= 0)
+    undated = undated.astype(bool)
+    snapshot = bool(undated.any()) and not bool((left.astype(bool) & ~undated).any())
+    keep = (~undated | snapshot) & (days >= 0)
     days, left = days[keep].astype(float), left[keep].astype(bool)
     unit, length = ("month", DAYS_PER_MONTH)
     if len(days) and days.max() / DAYS_PER_MONTH > MAX_MONTHS:
         unit, length = ("year", 365.25)
+    if snapshot:  # tenure in whole periods (e.g. a tenure column in months): rounding undoes the calendar's uneven months
+        periods = np.where(left, np.maximum(np.round(days / length), 1), np.round(days / length)).astype(int)
+        return periods, left, unit, 0
     periods = np.where(left, np.maximum(np.ceil(days / length), 1), np.floor(days / length)).astype(int)
     return periods, left, unit, int(undated.sum())
 
@@ -215,6 +222,87 @@ def sbg_check(cur: duckdb.DuckDBPyConnection, version: Version, _spec: object = 
     alpha, beta = (f"{v:,.2f}" if v < 1000 else f"{v:,.0f}" for v in (check.model.alpha, check.model.beta))
     detail = f"α {alpha}, β {beta} over {len(periods):,} customers by {unit}{note}"
     return _frame(check, detail, "period", check.frame)
+
+
+@dataclass(frozen=True)
+class ContractModel:
+    """The sBG model fitted on every contract customer's tenure (the Contract lifetime value), or why there is none."""
+
+    model: sbg.Sbg | None
+    unit: str = "month"
+    customers: int = 0
+    periods: int = 0
+    """The longest tenure in the table, in periods: later tenures are valued as this one."""
+    problem: str = ""
+
+    @property
+    def period_years(self) -> float:
+        """Length of one period in years."""
+        return 1 / 12 if self.unit == "month" else 1.0
+
+    def value_factors(self, margin: float, discount: float, horizon_years: int) -> list[float]:
+        """For tenure n = 0..periods: margin × period length in years × DERL(n), the renewals still to come within
+        horizon_years, each discounted at the yearly rate turned per period, (1 + rate)^(period in years) − 1; times
+        annual spend, a retained customer's lifetime value."""
+        if self.model is None:
+            raise ValueError(self.problem or "no contract model")
+        rate = (1 + discount) ** self.period_years - 1
+        horizon = max(1, round(horizon_years / self.period_years))
+        derl = sbg.derl(self.model, np.arange(self.periods + 1), rate, horizon)
+        return [float(v) for v in margin * self.period_years * derl]
+
+    def describe(self) -> str:
+        """The fit in a few words."""
+        if self.model is None:
+            return self.problem
+        alpha, beta = (f"{v:,.2f}" if v < 1000 else f"{v:,.0f}" for v in (self.model.alpha, self.model.beta))
+        return f"α {alpha}, β {beta} over {self.customers:,} customers by {self.unit}"
+
+
+_CONTRACT_MODELS: dict[tuple, ContractModel] = {}
+_CONTRACT_LOCK = threading.Lock()
+
+
+def contract_model(cur: duckdb.DuckDBPyConnection, version: Version) -> ContractModel:
+    """The sBG fit on every contract customer's whole periods (contract_tenures), kept per database file and version;
+    a model of None with the problem in words where the data cannot support it."""
+    path = cur.execute("select path from duckdb_databases() where database_name = current_database()").fetchone()
+    key = (path[0] if path else None, version.version_id, str(version.created_at))
+    with _CONTRACT_LOCK:
+        if key in _CONTRACT_MODELS:
+            return _CONTRACT_MODELS[key]
+    found = _contract_model(cur, version)
+    with _CONTRACT_LOCK:
+        if len(_CONTRACT_MODELS) > 16:
+            _CONTRACT_MODELS.clear()
+        _CONTRACT_MODELS[key] = found
+    return found
+
+
+def _contract_model(cur: duckdb.DuckDBPyConnection, version: Version) -> ContractModel:
+    """contract_model, uncached."""
+    found = staged.load_profile(cur, version)
+    if found.kind != CONTRACT:
+        return ContractModel(None, problem=f"the data is {found.kind}, not contracts with churn labels")
+    if not version.has("customers", "signup_date"):
+        return ContractModel(None, problem="customers have no signup date, so how long each was a customer is unknown")
+    periods, left, unit, undated = contract_tenures(cur, version)
+    if not len(periods):
+        return ContractModel(None, unit, problem="no customer has both a start date and a known status")
+    lost, still = sbg.tenure_counts(periods, left)
+    survivors = sbg.kaplan_meier(lost, still) * len(periods)
+    problems = sbg.data_needs(survivors[~np.isnan(survivors)])
+    if undated and undated * 2 > int(left.sum()) + undated:
+        problems.append(f"{undated:,} leavers have no churn date, most of them")
+    if problems:
+        return ContractModel(None, unit, len(periods), problem="; ".join(problems))
+    try:
+        model = sbg.fit_counts(lost, still)
+    except ValueError as err:
+        return ContractModel(None, unit, len(periods), problem=str(err))
+    if not model.converged:
+        return ContractModel(None, unit, len(periods), problem="the shifted-beta-geometric fit did not settle")
+    return ContractModel(model, unit, len(periods), int(periods.max()))
 
 
 def purchase_days(cur: duckdb.DuckDBPyConnection, version: Version) -> pd.DataFrame:

@@ -30,7 +30,7 @@ import duckdb
 import pandas as pd
 
 from dashboard import staged
-from dashboard.metrics import clv
+from dashboard.metrics import calibration, clv
 from dashboard.metrics.defection_prepare import WINDOW_MONTHS
 from dashboard.metrics.defection_spec import (
     DAYS_PER_MONTH,
@@ -51,6 +51,7 @@ from dashboard.metrics.defection_spec import (
     Valuation,
     fallback_behaviour_source,
     fallback_stage_source,
+    methods_available,
 )
 from dashboard.metrics.money import MAX_YEARS
 from dashboard.metrics.scope import NOT_SET, Filters, as_date, month_start
@@ -90,6 +91,7 @@ __all__ = [
     "availability",
     "complaint_counts",
     "complaint_follow_up",
+    "contract_model",
     "default_definition",
     "drop_follow_up",
     "drop_follow_up_spec",
@@ -97,6 +99,7 @@ __all__ = [
     "fallback_stage_source",
     "fit_summary",
     "follow_up_spec",
+    "methods_available",
     "scoped_sql",
     "status_sql",
     "summary",
@@ -137,6 +140,7 @@ def availability(cur: duckdb.DuckDBPyConnection, version: Version, _spec: object
     )
     has_contract = staged.load_profile(cur, version).labels_who_left  # churn labels, or the stage column's off-ramps
     fitted = fit["status"] == "fitted"
+    contract = calibration.contract_model(cur, version)
     rows = [
         (
             "contract",
@@ -154,6 +158,7 @@ def availability(cur: duckdb.DuckDBPyConnection, version: Version, _spec: object
             f"{_number(fit['repeat_buyers']):,.0f} repeat buyers over {_number(fit['history_weeks']):,.0f} weeks: "
             f"{fit['status']}",
         ),
+        ("sbg", "Contract retention fit (shifted-beta-geometric)", contract.model is not None, contract.describe()),
         (
             "complaints",
             "Complaints (touchpoints at the complaint stage)",
@@ -165,6 +170,25 @@ def availability(cur: duckdb.DuckDBPyConnection, version: Version, _spec: object
         ("cohorts", "Signup or first-purchase dates", bool(counts["with_start"]), f"{counts['with_start']:,} customers"),
     ]
     return pd.DataFrame(rows, columns=["key", "label", "available", "detail"])
+
+
+def contract_model(cur: duckdb.DuckDBPyConnection, version: Version, _spec: object = None) -> pd.DataFrame:
+    """One row on the contract lifetime value's sBG fit (calibration.contract_model): available, α, β, period unit,
+    customers fitted on, the fit in words (or why there is none)."""
+    found = calibration.contract_model(cur, version)
+    fitted = found.model is not None
+    return pd.DataFrame(
+        [
+            {
+                "available": fitted,
+                "alpha": found.model.alpha if fitted else None,
+                "beta": found.model.beta if fitted else None,
+                "unit": found.unit,
+                "customers": found.customers,
+                "describe": found.describe(),
+            }
+        ]
+    )
 
 
 def _number(value: object) -> float:
@@ -194,16 +218,27 @@ def as_of_day(cur: duckdb.DuckDBPyConnection, version: Version) -> date | None:
     return as_date(value)
 
 
-def _value_sql(valuation: Valuation, *, discounted: bool = True) -> tuple[Sql, Sql]:
+def _value_sql(
+    valuation: Valuation, *, discounted: bool = True, contract: calibration.ContractModel | None = None
+) -> tuple[Sql, Sql]:
     """SQL for a customer's value if retained and expected value today, each carrying its own parameters.
 
     Simple: annual spend × margin × annuity factor (the same whether or not they are expected to stay).
     Probabilistic: Gamma-Gamma spend × margin × Σ_k (purchases expected in year k if alive) ÷ (1 + rate)^k, and
     the expected value multiplies that by the probability alive.
+    Contract (sBG, needs `contract` and the sbg_period column of status_sql): annual spend × margin × period length ×
+    the discounted renewals still expected after the customer's tenure in periods (the same whether or not at risk: the
+    chance of leaving is in the renewals).
     """
     rate = valuation.discount if discounted else 0.0
     if valuation.method == "simple":
         value = sql("annual_spend * {}", lit(valuation.margin * clv.annuity_factor(valuation.years, rate)))
+        return value, value
+    if valuation.method == "sbg":
+        if contract is None or contract.model is None:
+            raise ValueError(f"the contract lifetime value needs a shifted-beta-geometric fit: {contract and contract.problem}")
+        factors = sql("cast({} as double[])", lit(contract.value_factors(valuation.margin, rate, valuation.horizon_years)))
+        value = sql("annual_spend * {}", list_item(factors, "sbg_period + 1"))
         return value, value
     terms = []
     for k in range(1, valuation.horizon_years + 1):
@@ -254,6 +289,18 @@ def status_sql(cur: duckdb.DuckDBPyConnection, version: Version, spec: Defection
     if drop_chance is None:
         drop_chance = float(drop_follow_up(cur, version, drop_follow_up_spec(spec)).iloc[0]["chance_used"])
     group_cols, joins = _group_columns(spec) if groups else (Sql(""), Sql(""))
+    contract = calibration.contract_model(cur, version) if v.method == "sbg" else None
+    period_col = Sql("")
+    if contract is not None and contract.model is not None:
+        # whole periods as a customer up to leaving or the as-of day (no start date: valued as a new customer)
+        left_or_today = sql("coalesce(case when c.defected then c.defected_since end, cast({} as date))", as_of)
+        elapsed = days_between("c.start_date", left_or_today)
+        period_col = sql(
+            "cast(least({}, greatest(0, coalesce(floor({} / {}), 0))) as integer) as sbg_period,",
+            lit(contract.periods),
+            elapsed,
+            lit(contract.period_years * 365.25),
+        )
 
     base = sql(
         """
@@ -262,6 +309,7 @@ def status_sql(cur: duckdb.DuckDBPyConnection, version: Version, spec: Defection
                c.gg_spend, c.revenue, c.complaints, c.complaint_unresolved, c.complaint_slowest_days, c.complaint_broken_promise,
                c.complaint_repeated, c.defected as defected_staged, c.defected_since, c.defected_how, c.at_risk, c.at_risk_why,
                {group_cols}
+               {period_col}
                {recent_purchases} as recent_purchases,
                {upto_baseline} - {upto_recent} as baseline_purchases,
                cast(cast({as_of} as date) - to_months(cast({recent} as integer)) as date) as recent_start,
@@ -271,6 +319,7 @@ def status_sql(cur: duckdb.DuckDBPyConnection, version: Version, spec: Defection
         where {scope}
         """,
         group_cols=group_cols,
+        period_col=period_col,
         recent_purchases=list_item("c.purchases_back", lit(recent)),
         upto_baseline=list_item("c.purchases_back", lit(baseline)),
         upto_recent=list_item("c.purchases_back", lit(recent)),
@@ -341,7 +390,7 @@ def status_sql(cur: duckdb.DuckDBPyConnection, version: Version, spec: Defection
         from rules
     """)
 
-    if_alive, expected = _value_sql(v)
+    if_alive, expected = _value_sql(v, contract=contract)
     money = sql(
         """
         select *,
@@ -585,7 +634,8 @@ def summary(cur: duckdb.DuckDBPyConnection, version: Version, spec: DefectionSpe
     undiscounted_sum, spend_sum, alive_sum and alive_n (over customers with a lifetime value).
     """
     spec = spec.validate()
-    _, undiscounted = _value_sql(spec.valuation, discounted=False)
+    contract = calibration.contract_model(cur, version) if spec.valuation.method == "sbg" else None
+    _, undiscounted = _value_sql(spec.valuation, discounted=False, contract=contract)
     worst, handled_cte, handled_join = _handling_sql(version, spec)
     people = sql(
         """

@@ -128,8 +128,20 @@ class Definition:
         return "; or ".join(parts)
 
 
-METHODS = ("simple", "bgnbd")
-METHOD_LABELS = {"simple": "Simple: annual margin × years", "bgnbd": "Probabilistic: BG/NBD + Gamma-Gamma"}
+METHODS = ("simple", "bgnbd", "sbg")
+METHOD_LABELS = {
+    "simple": "Simple: annual margin × years",
+    "bgnbd": "Probabilistic: BG/NBD + Gamma-Gamma",
+    "sbg": "Contract: shifted-beta-geometric retention",
+}
+METHOD_NEEDS = {"bgnbd": "bgnbd", "sbg": "sbg"}
+"""The availability key (defection.availability) each method beyond the simple one needs."""
+
+
+def methods_available(available: dict[str, bool]) -> list[str]:
+    """The lifetime-value methods the data supports, in METHODS order: simple always; BG/NBD with a purchase-model fit;
+    sBG with a contract fit (churn labels and tenures, see calibration.contract_model)."""
+    return [m for m in METHODS if m not in METHOD_NEEDS or bool(available.get(METHOD_NEEDS[m], False))]
 
 
 @dataclass(frozen=True)
@@ -167,7 +179,7 @@ class Valuation:
 
     @property
     def expected_years(self) -> float:
-        """Years of margin a retained customer is expected to bring: the years (simple) or the horizon (BG/NBD)."""
+        """Years of margin a retained customer is expected to bring: the years (simple) or the horizon (BG/NBD, sBG)."""
         return float(self.years if self.method == "simple" else self.horizon_years)
 
     @property
@@ -200,6 +212,12 @@ class Valuation:
             return (
                 f"annual spend × {self.margin_pct:g} % margin × {self.years:g} years, "
                 f"discounted at {self.discount_pct:g} % a year"
+            )
+        if self.method == "sbg":
+            return (
+                f"annual spend × {self.margin_pct:g} % margin × the contract renewals still expected over "
+                f"{self.horizon_years} years (shifted-beta-geometric retention from the customer's tenure), discounted at "
+                f"{self.discount_pct:g} % a year"
             )
         return (
             f"BG/NBD expected purchases over {self.horizon_years} years × Gamma-Gamma spend × {self.margin_pct:g} % margin, "

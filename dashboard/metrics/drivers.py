@@ -3,7 +3,9 @@
 - Outcome: defection = the staged `defected` during the period (customers of the period, as on Behaviours); low
   satisfaction = a customer's satisfaction at most the threshold (2 on a 1-5 scale, 6 on a 0-10 scale unless chosen);
   conversion = a lead who became a customer (the staged prospect rule: bought at least once), over everyone known.
-- Driver: a yes/no per customer, its "bad side": a catalogue behaviour not shown; journey pain from stg_contacts (a
+- Driver: a yes/no per customer, its "bad side", compared with the other side (both in plain words): a catalogue
+  behaviour not shown ("no automatic payment" against "automatic payment"; a behaviour named "No call-centre contact"
+  has "call-centre contact" as its bad side); journey pain from stg_contacts (a
   complaint, a complaint not resolved at first contact, a complaint taking more than SLOW_DAYS days to resolve, a
   repeat contact, contacts on two channels or more, at least one contact a month over the months the touchpoints span;
   contacts, complaints and their channels are counted per contact, on its first step: the IVR, queue and agent steps
@@ -143,16 +145,98 @@ class Driver:
     group: str = ""
     level: str = ""
     """The attribute's value this driver stands for (attributes and tenure)."""
+    against: str = ""
+    """The other side in plain words: who the driver's customers are compared with."""
+
+
+NEGATIONS = ("no ", "not ", "never ", "without ")
+
+
+def _lower_first(text: str) -> str:
+    """text with its first letter lowercased unless it starts an acronym (SMS, BG/NBD)."""
+    return text[:1].lower() + text[1:] if text[:2] != text[:2].upper() else text
+
+
+def behaviour_sides(name: str) -> tuple[str, str]:
+    """A behaviour's bad side and good side in plain words: "No call-centre contact" → ("call-centre contact",
+    "no call-centre contact"); "Automatic payment" → ("no automatic payment", "automatic payment"). A name that already
+    says "no", "not", "never" or "without" loses it on the bad side instead of gaining a double negation."""
+    clean = " ".join(name.split())
+    good = _lower_first(clean)
+    for word in NEGATIONS:
+        if clean.lower().startswith(word) and len(clean) > len(word):
+            return _lower_first(clean[len(word) :]), good
+    return f"no {good}", good
 
 
 PAIN_TABLE = "dr_pain"
+PAIN_COLUMNS = ("contacts", "complaints", "complaints_not_fcr", "resolve_days", "repeats", "channels", "cost")
+"""The columns of dr_pain besides customer_id (see _pain_select)."""
+PRODUCT_TABLE = "dr_product"
+CUSTOMER_TABLE = "dr_customers"
 
 
 def prepare(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
-    """Build dr_pain at publish: each customer's journey pain over all months (see _pain_sql), so a page without a month
-    filter never aggregates the touchpoints again."""
-    sql, params = _pain_select(version, Filters())
-    cur.execute(f"create or replace table {version.table(PAIN_TABLE)} as {sql}", params)
+    """Build at publish dr_pain, each customer's journey pain over all months (see _pain_sql), so a page without a month
+    filter never aggregates the touchpoints again; and dr_product, each buyer's main product (the one bought most
+    often), so no page aggregates the transactions for it."""
+    pain = _pain_select(version, Filters())
+    cur.execute(*sql(f"create or replace table {version.table(PAIN_TABLE)} as {{}}", pain))
+    cur.execute(f"create or replace table {version.table(PRODUCT_TABLE)} as {_product_select(version)}")
+    # the driver table's fixed part, one row per person in the behaviours' numbering (bh_customers.cid): attributes,
+    # signup and satisfaction, when they left, journey pain over all months and main product; a change on the page
+    # joins it to the customers of its period by that integer and reads no other table
+    text = set(_attribute_columns(version))
+    picked = "".join(f", {_as_enum(cur, version, c) if c in text else f'b.{_quoted(c)}'}" for c in _frame_columns(version))
+    product = _as_enum(cur, version, "main_product", version.table(PRODUCT_TABLE), "pr")
+    cur.execute(
+        f"""
+        create or replace table {version.table(CUSTOMER_TABLE)} as
+        select b.cid{picked}, b.defected_since, p.* exclude (customer_id), {product}
+        from {version.table("bh_customers")} b
+        left join {version.table(PAIN_TABLE)} p on p.customer_id = b.customer_id
+        left join {version.table(PRODUCT_TABLE)} pr on pr.customer_id = b.customer_id
+        order by b.cid
+        """
+    )
+
+
+def _quoted(name: str) -> str:
+    """name as a quoted SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _as_enum(cur: duckdb.DuckDBPyConnection, version: Version, column: str, table: str | None = None, alias: str = "b") -> str:
+    """SQL selecting alias.column as an ENUM of its values when it has at most 4 × MAX_LEVELS of them (it then reaches
+    pandas as a categorical, without a Python string per customer), else as it is."""
+    source = table or version.table("bh_customers")
+    name = _quoted(column)
+    values = cur.execute(
+        f"select distinct cast({name} as varchar) from {source} where {name} is not null limit {4 * MAX_LEVELS + 1}"
+    ).fetchall()
+    if not values or len(values) > 4 * MAX_LEVELS:
+        return f"{alias}.{name}"
+    levels = ", ".join("'" + str(v[0]).replace("'", "''") + "'" for v in sorted(values, key=lambda v: str(v[0])))
+    return f"cast(cast({alias}.{name} as varchar) as enum({levels})) as {name}"
+
+
+def _frame_columns(version: Version) -> list[str]:
+    """Customers' columns the driver table reads: the attributes, signup date and satisfaction."""
+    columns = version.columns.get("customers", ())
+    wanted = [*_attribute_columns(version), "signup_date", "satisfaction"]
+    return [c for c in dict.fromkeys(wanted) if c in columns]
+
+
+def _product_select(version: Version) -> str:
+    """Select of (customer_id, main_product): the product of most purchase lines per buyer (none without products)."""
+    if not version.has("transactions", "product"):
+        return "select cast(null as varchar) as customer_id, cast(null as varchar) as main_product where false"
+    return f"""
+        select customer_id, arg_max(product, n) as main_product
+        from (select customer_id, product, count(*) as n from {version.table("transactions")}
+              where product is not null and amount > 0 {group_by_all()})
+        group by customer_id
+    """
 
 
 def _pain_sql(version: Version, found: staged_profile.DataProfile, filters: Filters) -> tuple[Sql, list[Driver]]:
@@ -166,17 +250,31 @@ def _pain_sql(version: Version, found: staged_profile.DataProfile, filters: Filt
     drivers = []
     if found.has_interactions:
         drivers += [
-            Driver("pain_monthly", "at least one contact a month", PAIN),
-            Driver("pain_switch", "contacted on two channels or more", PAIN),
+            Driver("pain_monthly", "at least one contact a month", PAIN, against="fewer contacts"),
+            Driver("pain_switch", "contacted on two channels or more", PAIN, against="one channel or no contact"),
         ]
     if found.complaints:
-        drivers.append(Driver("pain_complaint", "made a complaint", PAIN))
+        drivers.append(Driver("pain_complaint", "made a complaint", PAIN, against="no complaint"))
         if found.reasons and (found.resolved_flag or found.resolved_ts):
-            drivers.append(Driver("pain_not_fcr", "a complaint not resolved at first contact", PAIN))
+            drivers.append(
+                Driver(
+                    "pain_not_fcr",
+                    "a complaint not resolved at first contact",
+                    PAIN,
+                    against="complaints resolved at first contact, or none",
+                )
+            )
         if found.resolved_ts:
-            drivers.append(Driver("pain_slow", f"a complaint took over {SLOW_DAYS} days to resolve", PAIN))
+            drivers.append(
+                Driver(
+                    "pain_slow",
+                    f"a complaint took over {SLOW_DAYS} days to resolve",
+                    PAIN,
+                    against=f"complaints resolved within {SLOW_DAYS} days, or none",
+                )
+            )
     if found.reasons:
-        drivers.append(Driver("pain_repeat", "a repeat contact", PAIN))
+        drivers.append(Driver("pain_repeat", "a repeat contact", PAIN, against="no repeat contact"))
     return pain, drivers
 
 
@@ -267,22 +365,33 @@ def customer_frame(cur: duckdb.DuckDBPyConnection, version: Version, spec: Drive
     filters = spec.filters
     facts: dict = {}
     columns = version.columns.get("customers", ())
-    wanted = [*_attribute_columns(version), "signup_date", "satisfaction"]
-    picked = "".join(f', c."{c}"' for c in dict.fromkeys(wanted) if c in columns)
+    keys: tuple[str, ...] = ()
+    pain, drivers = _pain_sql(version, found, filters)
     if spec.outcome == CONVERSION:
+        picked = "".join(f', c."{c}"' for c in _frame_columns(version))
         seg, reg = ("c.segment" if "segment" in columns else "null"), ("c.region" if "region" in columns else "null")
-        base = sql(
+        query = sql(
             f"""
-            select s.customer_id, s.counts_as_customer as outcome{{}}
-            from {version.table("stg_customers")} s
-            left join (select * from {version.table("customers")} where customer_id is not null) c using (customer_id)
-            where s.is_prospect is not null and {{}}
-        """,
-            picked,
-            filters.dimension_sql(seg, reg),
+            with base as (
+                select s.customer_id, s.counts_as_customer as outcome{{picked}}
+                from {version.table("stg_customers")} s
+                left join (select * from {version.table("customers")} where customer_id is not null) c using (customer_id)
+                where s.is_prospect is not null and {{where}}
+            )
+            select base.*, {select_except(["customer_id"], "pain")}, pr.main_product, s.defected_since
+            from base
+            left join ({{pain}}) pain using (customer_id)
+            left join {version.table(PRODUCT_TABLE)} pr using (customer_id)
+            left join {version.table("stg_customers")} s using (customer_id)
+            where base.outcome is not null
+            order by base.customer_id
+            """,
+            picked=Sql(picked),
+            where=filters.dimension_sql(seg, reg),
+            pain=pain,
         )
-        keys: tuple[str, ...] = ()
     else:
+        # the customers of the period with their behaviours, joined by integer to the table prepared at publish
         flags, keys = behaviours.customers_of_period_sql(version, spec.catalogue, filters)
         if spec.outcome == DEFECTION:
             outcome = Sql("f.defected")
@@ -290,42 +399,31 @@ def customer_frame(cur: duckdb.DuckDBPyConnection, version: Version, spec: Drive
             scale = satisfaction_scale(cur, version).iloc[0]
             threshold = spec.low_satisfaction if spec.low_satisfaction is not None else float(scale["threshold"])
             facts["threshold"] = threshold
-            outcome = sql("case when c.satisfaction is null then null else c.satisfaction <= {} end", lit(float(threshold)))
-        base = sql(
+            outcome = sql("case when d.satisfaction is null then null else d.satisfaction <= {} end", lit(float(threshold)))
+        monthly = bool(filters.month_from or filters.month_to)
+        fixed = select_except(["cid", *(PAIN_COLUMNS if monthly else ())], "d")
+        query = sql(
             f"""
-            select f.customer_id, {{}} as outcome{{}}
-                   {"".join(f", f.b_{k}" for k in keys)}
-            from ({{}}) f
-            left join (select * from {version.table("customers")} where customer_id is not null) c using (customer_id)
-        """,
-            outcome,
-            picked,
-            flags,
+            select {{outcome}} as outcome, {fixed}{"".join(f", f.b_{k}" for k in keys)}
+                   {{pain_columns}}
+            from ({{flags}}) f
+            join {version.table(CUSTOMER_TABLE)} d on d.cid = f.cid
+            {{pain_join}}
+            where outcome is not null
+            order by f.cid
+            """,
+            outcome=outcome,
+            pain_columns=sql(", {}", select_except(["customer_id"], "pain")) if monthly else Sql(""),
+            flags=flags,
+            pain_join=sql("left join ({}) pain on pain.customer_id = f.customer_id", pain) if monthly else Sql(""),
         )
-    pain, drivers = _pain_sql(version, found, filters)
-    product = (
-        f"""(select customer_id, arg_max(product, n) as main_product
-             from (select customer_id, product, count(*) as n from {version.table("transactions")}
-                   where product is not null and amount > 0 {group_by_all()}) group by customer_id)"""
-        if version.has("transactions", "product")
-        else "(select cast(null as varchar) as customer_id, cast(null as varchar) as main_product where false)"
-    )
-    query = sql(
-        f"""
-        select base.*, {select_except(["customer_id"], "pain")}, pr.main_product, s.defected_since
-        from ({{}}) base
-        left join ({{}}) pain using (customer_id)
-        left join {product} pr using (customer_id)
-        left join {version.table("stg_customers")} s using (customer_id)
-        where base.outcome is not null
-        order by base.customer_id
-        """,
-        base,
-        pain,
-    )
     frame = cur.execute(*query).df()
-    out = pd.DataFrame({"customer_id": frame["customer_id"].astype(str), "outcome": frame["outcome"].astype(bool)})
-    shown_by = [Driver(f"beh_{key}", f"without {spec.catalogue.get(key).name}", BEHAVIOUR) for key in keys]
+    out = pd.DataFrame({"outcome": frame["outcome"].astype(bool)})
+    shown_by = [
+        Driver(f"beh_{key}", bad, BEHAVIOUR, against=good)
+        for key in keys
+        for bad, good in [behaviour_sides(spec.catalogue.get(key).name)]
+    ]
     for key, d in zip(keys, shown_by, strict=True):
         out[d.column] = ~frame[f"b_{key}"].fillna(False).astype(bool)
     drivers = [*shown_by, *drivers]
@@ -349,15 +447,23 @@ def customer_frame(cur: duckdb.DuckDBPyConnection, version: Version, spec: Drive
     if spec.outcome != CONVERSION and "main_product" in frame and frame["main_product"].notna().any():  # leads buy none
         attributes.append("main_product")
     for attr in attributes:
-        values = frame[attr].astype("string").fillna(NOT_SET if attr in ("segment", "region") else "(none)")
-        counts = values.value_counts()
-        if len(counts) < 2 or len(counts) > 4 * MAX_LEVELS:
+        # levels as integer codes (a hash pass, not a string comparison per level); a missing value is a level too
+        column = frame[attr]
+        if isinstance(column.dtype, pd.CategoricalDtype):  # prepared as an enum: the codes are there already
+            codes, uniques = column.cat.codes.to_numpy(), list(column.cat.categories)
+        else:
+            codes, uniques = pd.factorize(column.astype("string"), use_na_sentinel=True)
+        names = [str(v) for v in uniques] + [NOT_SET if attr in ("segment", "region") else "(none)"]
+        codes = np.where(codes < 0, len(uniques), codes)
+        counts = np.bincount(codes, minlength=len(names))
+        present = [j for j in range(len(names)) if counts[j]]
+        if len(present) < 2 or len(present) > 4 * MAX_LEVELS:
             continue
         label = attr.removeprefix(contract.ATTRIBUTE_PREFIX).replace("_", " ")
-        for i, level in enumerate(sorted(counts.index[:MAX_LEVELS], key=lambda v: (-counts[v], v))):
+        for i, j in enumerate(sorted(present, key=lambda j: (-counts[j], names[j]))[:MAX_LEVELS]):
             col = f"att_{attr}_{i}"
-            out[col] = (values == level).to_numpy()
-            drivers.append(Driver(col, f"{label} is {level}", ATTRIBUTE, attr, str(level)))
+            out[col] = codes == j
+            drivers.append(Driver(col, f"{label} is {names[j]}", ATTRIBUTE, attr, names[j], f"any other {label}"))
     if spec.outcome != CONVERSION and "signup_date" in frame and found.as_of is not None:
         start = pd.to_datetime(frame["signup_date"], errors="coerce")
         end = pd.to_datetime(frame["defected_since"], errors="coerce").fillna(pd.Timestamp(found.as_of))
@@ -367,7 +473,7 @@ def customer_frame(cur: duckdb.DuckDBPyConnection, version: Version, spec: Drive
                 inside = (days >= lo) & (days < hi if hi is not None else True)
                 col = f"ten_{lo}"
                 out[col] = inside.fillna(False).to_numpy()
-                drivers.append(Driver(col, f"customer for {label}", TENURE, "tenure", label))
+                drivers.append(Driver(col, f"customer for {label}", TENURE, "tenure", label, "any other tenure"))
     out["cost"] = frame["cost"].astype(float) if "cost" in frame else np.nan
     for column, _name, needs in MEASURES:
         if needs(found) and column in frame:
@@ -406,29 +512,32 @@ def tipping_from(frame: pd.DataFrame) -> pd.DataFrame:
         cuts = np.unique(known[known > 0])
         if len(cuts) > MAX_CUTS:
             cuts = np.unique(np.quantile(known[known > 0], np.linspace(0, 1, MAX_CUTS)))
-        best = None
-        for cut in cuts:
-            beyond = values >= cut
-            n1 = int(beyond.sum())
-            if n1 < MIN_SIDE or len(values) - n1 < MIN_SIDE:
-                continue
-            rate_beyond, rate_below = y[beyond].mean(), y[~beyond].mean()
-            if best is None or abs(rate_beyond - rate_below) > abs(best[0]):
-                best = (rate_beyond - rate_below, float(cut), n1, rate_beyond, rate_below, y[beyond].sum())
-        if best is None:
+        # every cut at once: values sorted, outcomes counted cumulatively, the customers below a cut found by bisection
+        order = np.argsort(values, kind="stable")
+        ordered, hits_up_to = values[order], np.concatenate([[0], np.cumsum(y[order])])
+        below = np.searchsorted(ordered, cuts, side="left")
+        beyond = len(values) - below
+        valid = (beyond >= MIN_SIDE) & (len(values) - beyond >= MIN_SIDE)
+        if not valid.any():
             continue
-        gap, cut, n1, rate_beyond, rate_below, hits = best
+        hits_below = hits_up_to[below]
+        hits_beyond = hits_up_to[-1] - hits_below
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rate_beyond, rate_below = hits_beyond / beyond, hits_below / below
+        gaps = np.where(valid, rate_beyond - rate_below, 0.0)
+        best = int(np.argmax(np.where(valid, np.abs(gaps), -1.0)))  # the first cut of the largest gap
+        n1 = int(beyond[best])
         rows.append(
             {
                 "measure": name,
-                "threshold": cut,
+                "threshold": float(cuts[best]),
                 "beyond": n1,
                 "share_beyond": n1 / len(values),
-                "rate_beyond": float(rate_beyond),
-                "rate_below": float(rate_below),
-                "difference": float(gap),
-                "npv": float(1 - rate_below),
-                "sensitivity": float(hits / y.sum()) if y.sum() else None,
+                "rate_beyond": float(rate_beyond[best]),
+                "rate_below": float(rate_below[best]),
+                "difference": float(gaps[best]),
+                "npv": float(1 - rate_below[best]),
+                "sensitivity": float(hits_beyond[best] / y.sum()) if y.sum() else None,
             }
         )
     columns = ["measure", "threshold", "beyond", "share_beyond", "rate_beyond", "rate_below", "difference", "npv", "sensitivity"]
@@ -489,20 +598,22 @@ def holm(p_values: list[float]) -> list[float]:
 
 def logistic(x: np.ndarray, y: np.ndarray, ridge: float = RIDGE, max_iter: int = 50) -> tuple[np.ndarray, np.ndarray]:
     """Coefficients (intercept first) and their standard errors of a logistic regression of y on x, by Newton-Raphson
-    (IRLS) with ridge × ‖β‖² (intercept not penalised) added to minus the log-likelihood."""
-    design = np.column_stack([np.ones(len(x)), x]).astype(float)
+    (IRLS) with ridge × ‖β‖² (intercept not penalised) added to minus the log-likelihood. Customers with the same drivers
+    are one row weighted by their number (the same likelihood, fewer rows: yes/no drivers repeat a lot)."""
+    rows, counts, hits = _grouped(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
+    design = np.column_stack([np.ones(len(rows)), rows])
     k = design.shape[1]
     penalty = np.full(k, 2 * ridge)
     penalty[0] = 0.0
     beta = np.zeros(k)
-    mean = y.mean()
+    mean = hits.sum() / counts.sum()
     beta[0] = math.log(mean / (1 - mean)) if 0 < mean < 1 else 0.0
     hessian = np.eye(k)
     for _ in range(max_iter):
         eta = np.clip(design @ beta, -30, 30)
         prob = 1 / (1 + np.exp(-eta))
-        weight = prob * (1 - prob)
-        gradient = design.T @ (y - prob) - penalty * beta
+        weight = counts * prob * (1 - prob)
+        gradient = design.T @ (hits - counts * prob) - penalty * beta
         hessian = (design * weight[:, None]).T @ design + np.diag(penalty)
         step = np.linalg.solve(hessian, gradient)
         beta = beta + step
@@ -512,28 +623,45 @@ def logistic(x: np.ndarray, y: np.ndarray, ridge: float = RIDGE, max_iter: int =
     return beta, np.sqrt(np.clip(np.diag(covariance), 0, None))
 
 
+def _grouped(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct rows of x, how many customers have each, and how many of them have the outcome."""
+    if x.shape[1] <= 62 and np.isin(x, (0.0, 1.0)).all():  # yes/no drivers: one integer per row
+        keys = x.astype(np.int64) @ (np.int64(1) << np.arange(x.shape[1], dtype=np.int64))
+        _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        rows = x[first]
+    else:
+        rows, inverse = np.unique(x, axis=0, return_inverse=True)
+    inverse = inverse.ravel()
+    counts = np.bincount(inverse, minlength=len(rows)).astype(float)
+    return rows, counts, np.bincount(inverse, weights=y, minlength=len(rows))
+
+
 def _adjusted(frame: pd.DataFrame, drivers: list[Driver], rows: int) -> tuple[dict[str, tuple[float, float, float]], int]:
     """Adjusted odds ratio and 95 % interval per driver in the model, and the rows it was fitted on."""
-    sample = frame.sample(n=rows, random_state=0) if len(frame) > rows else frame
-    y = sample["outcome"].to_numpy(dtype=float)
-    if len(sample) < 10 or y.min() == y.max():
+    # a fixed random sample of the rows (seeded, in frame order), read column by column: no copy of the whole frame
+    n = len(frame)
+    pick = np.sort(np.random.default_rng(0).choice(n, rows, replace=False)) if n > rows else np.arange(n)
+    y = frame["outcome"].to_numpy(dtype=float)[pick]
+    if len(y) < 10 or y.min() == y.max():
         return {}, 0
+    columns = {d.column: frame[d.column].to_numpy(dtype=bool)[pick] for d in drivers}
+    sums = {column: int(values.sum()) for column, values in columns.items()}
     groups: dict[str, list[Driver]] = {}
     for d in drivers:
         if d.group:
             groups.setdefault(d.group, []).append(d)
-    reference = {max(levels, key=lambda d: sample[d.column].sum()).column for levels in groups.values()}
-    used = [d for d in drivers if d.column not in reference and 0 < sample[d.column].sum() < len(sample)]
+    reference = {max(levels, key=lambda d: sums[d.column]).column for levels in groups.values()}
+    used = [d for d in drivers if d.column not in reference and 0 < sums[d.column] < len(y)]
     if not used:
         return {}, 0
-    x = sample[[d.column for d in used]].to_numpy(dtype=float)
+    x = np.column_stack([columns[d.column] for d in used]).astype(float)
     beta, se = logistic(x, y)
     found = {}
     for j, d in enumerate(used, start=1):
         low, high = beta[j] - Z95 * se[j], beta[j] + Z95 * se[j]
         if max(abs(low), abs(high)) <= MAX_LOG_ODDS:  # beyond: a driver that (almost) decides the outcome alone
             found[d.column] = (math.exp(beta[j]), math.exp(low), math.exp(high))
-    return found, len(sample)
+    return found, len(y)
 
 
 def effects_from(frame: pd.DataFrame, drivers: list[Driver], model_rows: int = MODEL_ROWS) -> pd.DataFrame:
@@ -555,6 +683,7 @@ def effects_from(frame: pd.DataFrame, drivers: list[Driver], model_rows: int = M
         a, b = int((x & y).sum()), int((x & ~y).sum())
         c, e = int((~x & y).sum()), int((~x & ~y).sum())
         row = {"column": d.column, "driver": d.name, "kind": d.kind, "attribute": d.group, "level": d.level}
+        row["against"] = d.against or f"not {d.name}"
         row.update({"customers": n, "exposed": a + b})
         row.update({"prevalence": (a + b) / n, "outcomes": a + c, "outcome_with": a})
         row.update(two_by_two(a, b, c, e))
@@ -566,7 +695,7 @@ def effects_from(frame: pd.DataFrame, drivers: list[Driver], model_rows: int = M
     for row, p in zip(rows, holm([r["p"] for r in rows]), strict=True):
         row["p_holm"] = p
     rows.sort(key=lambda r: (-abs(r["difference"]), r["driver"]))
-    total = {"column": "all", "driver": "all customers", "kind": "all", "attribute": "", "level": ""}
+    total = {"column": "all", "driver": "all customers", "kind": "all", "attribute": "", "level": "", "against": ""}
     total.update({"customers": n, "exposed": n, "prevalence": 1.0})
     total.update({"outcomes": int(y.sum()), "rate_with": y.mean() if n else None, "model_rows": fitted})
     total["cost_with"] = float(cost.mean()) if cost is not None else None
@@ -576,6 +705,7 @@ def effects_from(frame: pd.DataFrame, drivers: list[Driver], model_rows: int = M
 COLUMNS = [
     "column",
     "driver",
+    "against",
     "kind",
     "attribute",
     "level",
@@ -619,11 +749,24 @@ def worth(table: pd.DataFrame, lifetime_value: float) -> pd.DataFrame:
     lifetime value per customer (worth), and the difference in cost to serve per customer (None without costs);
     largest worth first."""
     rows = table[(table["kind"].isin(FIXABLE)) & (table["difference"] > 0)].copy()
+    if "against" not in rows:
+        rows["against"] = [f"not {d}" for d in rows["driver"]]
     rows["worth"] = rows["exposed"] * rows["difference"] * lifetime_value
     rows["extra_defectors"] = rows["exposed"] * rows["difference"]
     rows["cost_difference"] = rows["cost_with"] - rows["cost_without"] if rows["cost_with"].notna().any() else None
     return rows.sort_values(["worth", "driver"], ascending=[False, True]).reset_index(drop=True)[
-        ["driver", "kind", "exposed", "rate_with", "rate_without", "difference", "extra_defectors", "worth", "cost_difference"]
+        [
+            "driver",
+            "against",
+            "kind",
+            "exposed",
+            "rate_with",
+            "rate_without",
+            "difference",
+            "extra_defectors",
+            "worth",
+            "cost_difference",
+        ]
     ]
 
 

@@ -114,6 +114,8 @@ def render_money_basis(ctx: PageContext, view: DefectionView) -> None:
     nf, valuation, saved = ctx.number_format, view.spec.valuation, view.money
     if valuation.method == "simple":
         years = f"{valuation.years:g} expected years ({saved.years_source(valuation.years)})"
+    elif valuation.method == "sbg":
+        years = f"a {valuation.horizon_years}-year horizon (contract retention, shifted-beta-geometric)"
     else:
         years = f"a {valuation.horizon_years}-year horizon (BG/NBD)"
     bound = ctx.derived(figures.risk_bound_from, defection.summary, view.spec).iloc[0]
@@ -308,6 +310,8 @@ def render_what_it_costs(ctx: PageContext, view: DefectionView, *, editable: boo
             f"**{markdown_text(nf.money(ltv['discounted']))}** in "
             f"today's money at {valuation.discount_pct:g} % a year."
         )
+    elif valuation.method == "sbg":
+        _sbg_panel(ctx, view, ltv)
     else:
         _bgnbd_panel(ctx, view, ltv)
     own = ctx.metric(figures.company_lifetime_value)
@@ -339,6 +343,26 @@ def _cannot_tell_who_left(ctx: PageContext, what: str) -> None:
     """One line where the data cannot tell who left: what is not shown, and the staged sentence on what to map."""
     said = ctx.metric(staged.sentences, None)["defected"]
     st.info(f"{what[:1].upper()}{what[1:]}: {markdown_text(said)}", icon=":material/help:")
+
+
+def _sbg_panel(ctx: PageContext, view: DefectionView, ltv: pd.Series) -> None:
+    """The contract lifetime value and the sBG fit it comes from, pointing at its holdout check."""
+    nf, valuation = ctx.number_format, view.spec.valuation
+    model = ctx.metric(defection.contract_model, None)
+    st.markdown(
+        f"Expected lifetime value of a current customer over the next {valuation.horizon_years} years: annual spend "
+        f"× {valuation.margin_pct:g} % margin × the renewals still expected after their tenure = "
+        f"**{markdown_text(nf.money(ltv['undiscounted']))}** (undiscounted), "
+        f"**{markdown_text(nf.money(ltv['discounted']))}** in today's money at {valuation.discount_pct:g} % a year."
+    )
+    st.caption(
+        markdown_text(
+            f"Shifted-beta-geometric retention fitted on every contract's tenure ({model.iloc[0]['describe']}): each "
+            "customer renews every period with their own chance, spread as a Beta over customers, so the longer a "
+            "customer has stayed the likelier they stay. Whether it predicts this data: see *Does the lifetime value "
+            "predict?* below."
+        )
+    )
 
 
 def _bgnbd_panel(ctx: PageContext, view: DefectionView, ltv: pd.Series) -> None:

@@ -176,7 +176,7 @@ def saved_money(ctx: PageContext, available_frame: pd.DataFrame | None = None) -
     base = defection.Valuation(margin_pct=margin.pct, years=lifetime.years)
     valuation = replace(defection.Valuation.from_setting(stored, base), margin_pct=margin.pct)
     years_saved = stored is not None and "years" in stored and _number(stored["years"]) == valuation.years
-    if not available["bgnbd"] and valuation.method == "bgnbd":
+    if valuation.method not in defection.methods_available(available):
         valuation = replace(valuation, method="simple")
     return SavedMoney(definition, valuation, margin, lifetime, years_saved)
 
@@ -323,7 +323,7 @@ def unsaved(ctx: PageContext) -> bool:
     valuation = saved.valuation
     if definition != saved.definition:
         return True
-    methods = list(defection.METHODS) if available["bgnbd"] else ["simple"]
+    methods = defection.methods_available(available)
     chosen = _from_state(VALUATION_CONTROLS, valuation)
     chosen["method"] = state.value("d_method", valuation.method, state.TEXT, state.one_of(methods))
     try:
@@ -387,8 +387,8 @@ def _checked(saved: defection.Definition, values: dict, available: dict[str, boo
 
 
 def _valuation_from_state(saved: defection.Valuation, available: dict[str, bool]) -> defection.Valuation:
-    """The valuation held in the page state (URL); the probabilistic method only when a BG/NBD fit exists."""
-    methods = list(defection.METHODS) if available["bgnbd"] else ["simple"]
+    """The valuation held in the page state (URL); BG/NBD only with a purchase-model fit, sBG only with a contract fit."""
+    methods = defection.methods_available(available)
     values = _from_state(VALUATION_CONTROLS, saved)
     values["method"] = state.value("d_method", saved.method, state.TEXT, state.one_of(methods))
     try:
@@ -401,7 +401,7 @@ def _valuation_from_state(saved: defection.Valuation, available: dict[str, bool]
 def valuation_editor(view: DefectionView) -> None:
     """Method, margin, years or horizon, and discount rate, in one row (their values are read at the top)."""
     saved = view.saved_valuation
-    methods = list(defection.METHODS) if view.available["bgnbd"] else ["simple"]
+    methods = defection.methods_available(view.available)
     cols = st.columns(3)
     with cols[0]:
         method = state.choice(
@@ -412,7 +412,9 @@ def valuation_editor(view: DefectionView) -> None:
             saved.method,
             format_func=defection.METHOD_LABELS.get,
         )
-    shown = {"simple": ("d_years", "d_discount"), "bgnbd": ("d_horizon", "d_discount")}[method]
+    shown = {"simple": ("d_years", "d_discount"), "bgnbd": ("d_horizon", "d_discount"), "sbg": ("d_horizon", "d_discount")}[
+        method
+    ]
     controls_shown = [c for name in shown for c in VALUATION_CONTROLS if c.name == name]
     for column, control in zip(cols[1:], controls_shown, strict=True):
         with column:

@@ -108,6 +108,7 @@ def effect_display(table: pd.DataFrame, fmt: NumberFormat) -> pd.DataFrame:
         {
             "Driver": rows["driver"],
             "Kind": rows["kind"],
+            "Compared with": rows["against"],
             "Customers on it": [fmt.number(v) for v in rows["exposed"]],
             "Share": [fmt.pct(v) for v in rows["prevalence"]],
             "Rate with": [fmt.pct(v) for v in rows["rate_with"]],
@@ -153,12 +154,14 @@ def render_effects(ctx: PageContext, view: DriverView) -> None:
     widgets.chart(charts.importance_performance(view.table, view.words), key="dr_ip_chart")
     st.caption(
         "Each point is a driver: across, how many customers are on its bad side; up, how much higher the "
-        f"{view.words} rate is among them than among the rest. Top right: common and strongly linked, look there first."
+        f"{view.words} rate is among them than among the rest. Top right: common and strongly linked, look there first. "
+        "The strongest are named where the name fits; point at the others for theirs."
     )
     widgets.table(effect_display(view.table, fmt), width="stretch", key="dr_table")
     st.caption(
-        "Rate with = customers on the driver with the outcome ÷ customers on the driver; without likewise for the rest "
-        "(an attribute's level, such as a contract type, against every other level together). "
+        "Rate with = customers on the driver with the outcome ÷ customers on the driver; without likewise for the "
+        "customers it is compared with (an attribute's level, such as a contract type, against every other level "
+        "together). "
         "Difference with a 95 % Wald interval; odds ratio with a 95 % Woolf interval (0.5 added to every cell of a "
         f"table with an empty cell). {CORRECTION}"
     )
@@ -242,6 +245,7 @@ def render_worth(ctx: PageContext, view: DriverView) -> None:
     display = pd.DataFrame(
         {
             "Driver": worth["driver"],
+            "Compared with": worth["against"],
             "Customers on it": [fmt.number(v) for v in worth["exposed"]],
             "Defection with / without": [
                 f"{fmt.pct(a)} / {fmt.pct(b)}" for a, b in zip(worth["rate_with"], worth["rate_without"], strict=True)

@@ -51,6 +51,8 @@ def lifetime_value_default(ctx: PageContext) -> LifetimeValue:
                 f"{valuation.years:g} years ({saved.years_source(valuation.years)})"
                 if valuation.method == "simple"
                 else f"BG/NBD over {valuation.horizon_years} years"
+                if valuation.method == "bgnbd"
+                else f"contract retention (shifted-beta-geometric) over {valuation.horizon_years} years"
             )
             source = (
                 f"the Defection page's saved valuation, mean over {int(row['customers']):,} current customers: annual spend "
