@@ -160,3 +160,14 @@ def test_complaints_have_resolution_times_and_some_are_unresolved(sample_tables)
     assert complaints["resolved_ts"].notna().mean() > 0.9
     assert (~complaints["resolved"].astype(bool)).sum() > 0
     assert (complaints["resolved_ts"].dropna() >= complaints.loc[complaints["resolved_ts"].notna(), "ts"]).all()
+
+
+def test_the_sample_command_streams_the_files_and_counts_their_rows(tmp_path: Path, capsys):
+    from dashboard.__main__ import main
+
+    assert main(["sample", "--customers", "40", "--seed", "3", "--out", str(tmp_path)]) == 0
+    tables = sample.read(tmp_path)
+    out = capsys.readouterr().out
+    for name, table in tables.items():
+        assert f"{name:<13} {table.num_rows:>10,} rows" in out
+    assert tables["customers"].num_rows == 40 and tables["interactions"].num_rows > 40
