@@ -110,7 +110,7 @@ def dataset_folder(customers: int, seed: int, workdir: Path | None) -> Path:
         if not (folder / "interactions.parquet").exists():
             start = time.perf_counter()
             print(f"generating {customers:,} customers (once; kept in {folder}) ...", flush=True)
-            sample.write(sample.generate(sample.SampleSpec(customers, seed)), folder)
+            sample.generate_to(folder, sample.SampleSpec(customers, seed))
             print(f"  generated in {time.perf_counter() - start:.1f} s", flush=True)
     return folder
 

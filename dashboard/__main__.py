@@ -13,10 +13,8 @@ def _sample(args: argparse.Namespace) -> int:
     from dashboard import sample
 
     spec = sample.SampleSpec(args.customers, args.seed).validate()
-    tables = sample.generate(spec)
-    paths = sample.write(tables, args.out)
-    for path, (name, table) in zip(paths, tables.items(), strict=True):
-        print(f"{name:<13} {table.num_rows:>10,} rows  {path.stat().st_size / 1e6:6.2f} MB  {path}")
+    for name, (path, rows) in sample.generate_to(args.out, spec).items():
+        print(f"{name:<13} {rows:>10,} rows  {path.stat().st_size / 1e6:6.2f} MB  {path}")
     if args.publish:
         from dashboard.store import Store
 

@@ -8,8 +8,10 @@ in the weeks after; about two thirds of touchpoints are started by the customer.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pyarrow as pa
@@ -147,112 +149,189 @@ def _cost(rng: np.random.Generator, channels: np.ndarray, table: dict) -> np.nda
     return np.round(low + rng.random(len(channels)) * (high - low), 2)
 
 
-def generate(spec: SampleSpec = SampleSpec()) -> dict[str, pa.Table]:
-    """The three contract tables of a synthetic utility company, identical for identical specs."""
-    spec.validate()
-    rng = np.random.default_rng(spec.seed)
-    n = spec.customers
+BLOCK = 50_000
+"""Most customers generated, held in memory and written at once. Each block draws from its own random streams (the
+first from the seed alone, as the generator always did, so a sample of up to 50,000 customers is what it always was)
+and its shares (the top 16 % on e-billing, each behaviour's share) are exact within the block."""
 
-    # -- customers ---------------------------------------------------------------------------
-    is_prospect = rng.random(n) < 0.07
-    segment = _pick(rng, SEGMENTS, SEGMENT_SHARE, n)
-    region = _pick(rng, REGIONS, REGION_SHARE, n)
-    product = _pick(rng, PRODUCTS, PRODUCT_SHARE, n)
-    engagement = rng.normal(size=n)
+
+def _block_sizes(customers: int) -> list[int]:
+    """Customers in each block: as few blocks as BLOCK allows, sizes differing by at most one."""
+    count = -(-customers // BLOCK)
+    return [customers // count + (i < customers % count) for i in range(count)]
+
+
+def _block_rngs(seed: int, block: int) -> tuple[np.random.Generator, np.random.Generator]:
+    """The main random stream of a block and its own stream for consideration reasons."""
+    if block == 0:
+        return np.random.default_rng(seed), np.random.default_rng((seed, 1))
+    return np.random.default_rng((seed, 2, block)), np.random.default_rng((seed, 3, block))
+
+
+def generate_blocks(spec: SampleSpec = SampleSpec()) -> Iterator[dict[str, pa.Table]]:
+    """The three contract tables block by block (customers C0000001 onwards, in order), identical for identical specs."""
+    spec.validate()
+    first = 0
+    for index, n in enumerate(_block_sizes(spec.customers)):
+        yield _block_tables(spec.seed, index, first, n)
+        first += n
+
+
+def generate(spec: SampleSpec = SampleSpec()) -> dict[str, pa.Table]:
+    """The three contract tables of a synthetic utility company, in memory (generate_to streams them to disk)."""
+    parts: dict[str, list[pa.Table]] = {}
+    for tables in generate_blocks(spec):
+        for name, table in tables.items():
+            parts.setdefault(name, []).append(table)
+    return {name: pa.concat_tables(tables) for name, tables in parts.items()}
+
+
+def _block_tables(seed: int, index: int, first: int, n: int) -> dict[str, pa.Table]:
+    """The tables of customers first+1 .. first+n, drawn from block `index`'s random streams."""
+    rng, reason_rng = _block_rngs(seed, index)
+    c = _profile(rng, n)
+    k = _complaints(rng, c)
+    _churn(rng, c, k)
+    bills = _bills(rng, c)
+    events = _touchpoints(rng, reason_rng, c, k)
+    _relationship(rng, c, k, events)
+    ids = np.array([f"C{i:07d}" for i in range(first + 1, first + n + 1)], dtype=object)
+    return {
+        "customers": _customers_table(c, ids),
+        "transactions": _transactions_table(c, bills, ids),
+        "interactions": _interactions_table(events, ids),
+    }
+
+
+def _profile(rng: np.random.Generator, n: int) -> SimpleNamespace:
+    """Who the customers are: prospect or not, segment, region, product, engagement, signup and behaviour flags."""
+    c = SimpleNamespace(n=n)
+    c.is_prospect = rng.random(n) < 0.07
+    c.segment = _pick(rng, SEGMENTS, SEGMENT_SHARE, n)
+    c.region = _pick(rng, REGIONS, REGION_SHARE, n)
+    c.product = _pick(rng, PRODUCTS, PRODUCT_SHARE, n)
+    c.engagement = rng.normal(size=n)
     joined_before = rng.random(n) < 0.78
     tenure_years = np.minimum(0.25 + rng.gamma(1.5, 4.0, n), 30.0)
     signup = np.where(
-        joined_before & ~is_prospect,
+        joined_before & ~c.is_prospect,
         WINDOW_START - (tenure_years * YEAR).astype(np.int64),
         WINDOW_START + (rng.random(n) * (WINDOW_END - WINDOW_START - 45 * DAY)).astype(np.int64),
     )
-    signup -= signup % DAY
-    start = np.maximum(signup, WINDOW_START)
-    customer = ~is_prospect
-
-    flags = {}
+    c.signup = signup - signup % DAY
+    c.start = np.maximum(c.signup, WINDOW_START)
+    c.customer = ~c.is_prospect
+    c.flags = {}
     for key, (share, weight) in FLAG_BEHAVIOURS.items():
-        score = weight * engagement + rng.logistic(size=n)
-        flags[key] = _top_share(score, share, customer) & customer
-    e_billing_score = 1.2 * engagement + rng.logistic(size=n)
-    self_service = 1 / (1 + np.exp(-(-0.5 + 1.1 * engagement)))
-    n_flags = sum(f.astype(int) for f in flags.values())
+        score = weight * c.engagement + rng.logistic(size=n)
+        c.flags[key] = _top_share(score, share, c.customer) & c.customer
+    c.e_billing_score = 1.2 * c.engagement + rng.logistic(size=n)
+    c.self_service = 1 / (1 + np.exp(-(-0.5 + 1.1 * c.engagement)))
+    c.n_flags = sum(f.astype(int) for f in c.flags.values())
+    return c
 
-    # -- complaints, over the whole window; those after churn are dropped below ----------------
-    complaint_rate = 0.3 * np.exp(-0.3 * engagement) * customer
-    years_open = (WINDOW_END - start) / YEAR
-    c_count = rng.poisson(complaint_rate * years_open)
-    c_cust = _repeat(c_count)
-    c_ts = _office_hours(rng, _uniform_times(rng, start[c_cust], np.full(len(c_cust), WINDOW_END - 20 * DAY)))
-    nc = len(c_cust)
-    c_first_contact = rng.random(nc) < 0.66
-    c_unresolved = ~c_first_contact & (rng.random(nc) < 0.06)
-    c_days = np.where(c_first_contact, rng.uniform(0.01, 0.2, nc), rng.lognormal(np.log(4.0), 0.9, nc))
-    c_resolved_ts = c_ts + (c_days * DAY).astype(np.int64)
-    c_repeats = np.where(c_first_contact, 0, 1 + rng.poisson(0.7, nc))
-    c_slow = c_days > SLA_DAYS
-    trigger_p = 0.03 + 0.16 * c_slow + 0.08 * np.minimum(c_repeats, 3) + 0.2 * c_unresolved
-    c_trigger = rng.random(nc) < trigger_p
-    c_trigger_ts = np.where(c_unresolved, c_ts + 30 * DAY, c_resolved_ts) + (rng.uniform(10, 75, nc) * DAY).astype(np.int64)
 
-    # -- churn: a baseline hazard, or soon after a badly handled complaint ---------------------
-    segment_hazard = np.array([0.075, 0.06, 0.045])[segment]
-    hazard = segment_hazard * np.exp(-0.2 * (n_flags - n_flags[customer].mean()) - 0.15 * engagement)
-    baseline_churn = start + (rng.exponential(1.0, n) / hazard * YEAR).astype(np.int64)
-    baseline_churn = np.where(customer, baseline_churn, np.iinfo(np.int64).max)
+def _complaints(rng: np.random.Generator, c: SimpleNamespace) -> SimpleNamespace:
+    """Complaints over the whole window, their handling and whether each pushes the customer to leave."""
+    k = SimpleNamespace()
+    complaint_rate = 0.3 * np.exp(-0.3 * c.engagement) * c.customer
+    years_open = (WINDOW_END - c.start) / YEAR
+    k.cust = _repeat(rng.poisson(complaint_rate * years_open))
+    k.ts = _office_hours(rng, _uniform_times(rng, c.start[k.cust], np.full(len(k.cust), WINDOW_END - 20 * DAY)))
+    nc = len(k.cust)
+    k.first_contact = rng.random(nc) < 0.66
+    k.unresolved = ~k.first_contact & (rng.random(nc) < 0.06)
+    k.days = np.where(k.first_contact, rng.uniform(0.01, 0.2, nc), rng.lognormal(np.log(4.0), 0.9, nc))
+    k.resolved_ts = k.ts + (k.days * DAY).astype(np.int64)
+    k.repeats = np.where(k.first_contact, 0, 1 + rng.poisson(0.7, nc))
+    k.slow = k.days > SLA_DAYS
+    trigger_p = 0.03 + 0.16 * k.slow + 0.08 * np.minimum(k.repeats, 3) + 0.2 * k.unresolved
+    k.trigger = rng.random(nc) < trigger_p
+    k.trigger_ts = np.where(k.unresolved, k.ts + 30 * DAY, k.resolved_ts) + (rng.uniform(10, 75, nc) * DAY).astype(np.int64)
+    return k
+
+
+def _churn(rng: np.random.Generator, c: SimpleNamespace, k: SimpleNamespace) -> None:
+    """Churn from a baseline hazard or soon after a badly handled complaint; e-billing; complaints after the end dropped."""
+    n = c.n
+    segment_hazard = np.array([0.075, 0.06, 0.045])[c.segment]
+    hazard = segment_hazard * np.exp(-0.2 * (c.n_flags - c.n_flags[c.customer].mean()) - 0.15 * c.engagement)
+    baseline_churn = c.start + (rng.exponential(1.0, n) / hazard * YEAR).astype(np.int64)
+    baseline_churn = np.where(c.customer, baseline_churn, np.iinfo(np.int64).max)
     complaint_churn = np.full(n, np.iinfo(np.int64).max)
-    triggered = np.flatnonzero(c_trigger)
-    np.minimum.at(complaint_churn, c_cust[triggered], c_trigger_ts[triggered])
-    churn_ts = np.maximum(np.minimum(baseline_churn, complaint_churn), start + 40 * DAY)
-    churned = churn_ts < WINDOW_END
-    churn_ts = np.where(churned, churn_ts - churn_ts % DAY, 0)
-    end = np.where(churned, churn_ts, WINDOW_END)
-    by_complaint = churned & (complaint_churn <= baseline_churn)
+    triggered = np.flatnonzero(k.trigger)
+    np.minimum.at(complaint_churn, k.cust[triggered], k.trigger_ts[triggered])
+    churn_ts = np.maximum(np.minimum(baseline_churn, complaint_churn), c.start + 40 * DAY)
+    c.churned = churn_ts < WINDOW_END
+    c.churn_ts = np.where(c.churned, churn_ts - churn_ts % DAY, 0)
+    c.end = np.where(c.churned, c.churn_ts, WINDOW_END)
+    by_complaint = c.churned & (complaint_churn <= baseline_churn)
     reason_code = _pick(rng, CHURN_REASONS, CHURN_REASON_SHARE, n)
     churn_reason = np.where(by_complaint, "Poor complaint handling", np.array(CHURN_REASONS, dtype=object)[reason_code])
-    churn_reason = np.where(churned, churn_reason, None)
+    c.churn_reason = np.where(c.churned, churn_reason, None)
 
     # e-billing: exactly 16 % of the customers still active at the end of the window
-    flags["e_billing"] = _top_share(e_billing_score, E_BILLING_SHARE, customer & ~churned) & customer
-    flags = {k: flags[k] for k in ("e_billing", *FLAG_BEHAVIOURS)}
+    c.flags["e_billing"] = _top_share(c.e_billing_score, E_BILLING_SHARE, c.customer & ~c.churned) & c.customer
+    c.flags = {key: c.flags[key] for key in ("e_billing", *FLAG_BEHAVIOURS)}
 
-    keep = c_ts < end[c_cust]
-    c_cust, c_ts, c_first_contact, c_unresolved = c_cust[keep], c_ts[keep], c_first_contact[keep], c_unresolved[keep]
-    c_days, c_resolved_ts, c_repeats, c_slow = c_days[keep], c_resolved_ts[keep], c_repeats[keep], c_slow[keep]
+    keep = k.ts < c.end[k.cust]
+    for name in ("cust", "ts", "first_contact", "unresolved", "days", "resolved_ts", "repeats", "slow"):
+        setattr(k, name, getattr(k, name)[keep])
 
-    # -- monthly bills -----------------------------------------------------------------------
-    first_month = np.where(customer, _month_index(start), MONTHS)
-    last_month = np.where(customer, _month_index(end - 1), -1)
+
+def _bills(rng: np.random.Generator, c: SimpleNamespace) -> SimpleNamespace:
+    """Monthly bills of each customer from the first month open to the last, with amount, channel and cost."""
+    first_month = np.where(c.customer, _month_index(c.start), MONTHS)
+    last_month = np.where(c.customer, _month_index(c.end - 1), -1)
     months_billed = np.clip(last_month - first_month + 1, 0, MONTHS)
-    cycle_day = rng.integers(1, 29, n)
+    cycle_day = rng.integers(1, 29, c.n)
     b_cust = _repeat(months_billed)
     offset = np.arange(len(b_cust)) - np.repeat(np.cumsum(months_billed) - months_billed, months_billed)
     b_month = first_month[b_cust] + offset
     b_ts = _month_start(b_month) + (cycle_day[b_cust] - 1) * DAY
-    valid = (b_ts >= start[b_cust]) & (b_ts < end[b_cust])
+    valid = (b_ts >= c.start[b_cust]) & (b_ts < c.end[b_cust])
     b_cust, b_month, b_ts = b_cust[valid], b_month[valid], b_ts[valid]
-    base_bill = rng.lognormal(np.log(np.array([105.0, 450.0, 2400.0])[segment]), 0.35)
+    base_bill = rng.lognormal(np.log(np.array([105.0, 450.0, 2400.0])[c.segment]), 0.35)
     season = 1 + 0.22 * np.cos(2 * np.pi * (b_month % 12) / 12) + 0.1 * np.cos(4 * np.pi * (b_month % 12) / 12)
-    flat = flags["budget_billing"][b_cust]
+    flat = c.flags["budget_billing"][b_cust]
     noise = 1 + rng.normal(0, 0.08, len(b_cust))
-    b_amount = np.round(base_bill[b_cust] * np.where(flat, 1.0, season * noise), 2)
-    b_channel = np.where(flags["e_billing"][b_cust], "email", "mail")
-    b_cost = np.round(
-        np.where(flags["e_billing"][b_cust], BILL_DELIVERY_COST["email"], BILL_DELIVERY_COST["mail"])
-        + np.where(flags["autopay"][b_cust], PAYMENT_COST[True], PAYMENT_COST[False]),
-        2,
+    e_bill = c.flags["e_billing"][b_cust]
+    return SimpleNamespace(
+        cust=b_cust,
+        ts=b_ts,
+        amount=np.round(base_bill[b_cust] * np.where(flat, 1.0, season * noise), 2),
+        channel=np.where(e_bill, "email", "mail"),
+        cost=np.round(
+            np.where(e_bill, BILL_DELIVERY_COST["email"], BILL_DELIVERY_COST["mail"])
+            + np.where(c.flags["autopay"][b_cust], PAYMENT_COST[True], PAYMENT_COST[False]),
+            2,
+        ),
     )
 
-    # -- touchpoints -------------------------------------------------------------------------
-    ev = _Events()
-    years_active = np.maximum(end - start, 0) / YEAR * customer
-    in_window_signup = (signup >= WINDOW_START) | is_prospect
 
-    # acquisition: awareness and consideration for leads and new customers, purchase and onboarding for customers
-    lead = np.flatnonzero(in_window_signup)
+def _touchpoints(rng: np.random.Generator, reason_rng: np.random.Generator, c: SimpleNamespace, k: SimpleNamespace) -> dict:
+    """Every touchpoint of the block inside each customer's window, a fifth of the customer-started ones surveyed."""
+    ev = _Events()
+    c.years_active = np.maximum(c.end - c.start, 0) / YEAR * c.customer
+    _lead_events(rng, reason_rng, c, ev)
+    _buyer_events(rng, c, ev)
+    _usage_and_billing_events(rng, c, ev)
+    _news_and_support_events(rng, c, ev)
+    _complaint_events(rng, k, c, ev)
+    _renewal_and_exit_events(rng, c, ev)
+    events = ev.concat()
+    event_ts = events["ts"].astype(np.int64)
+    in_window = (event_ts >= WINDOW_START) & (event_ts < c.end[events["cust"].astype(np.int64)])
+    events = {key: v[in_window] for key, v in events.items()}
+    return _survey_touchpoints(rng, events)
+
+
+def _lead_events(rng: np.random.Generator, reason_rng: np.random.Generator, c: SimpleNamespace, ev: _Events) -> None:
+    """Awareness and consideration touchpoints of leads: prospects and customers who signed up in the window."""
+    lead = np.flatnonzero((c.signup >= WINDOW_START) | c.is_prospect)
     aware_n = 1 + rng.poisson(0.6, len(lead))
     a_cust = np.repeat(lead, aware_n)
-    a_ts = signup[a_cust] - (rng.uniform(5, 60, len(a_cust)) * DAY).astype(np.int64)
+    a_ts = c.signup[a_cust] - (rng.uniform(5, 60, len(a_cust)) * DAY).astype(np.int64)
     a_channel = np.array(["social", "web", "mail"], dtype=object)[_pick(rng, ("s", "w", "m"), (0.4, 0.35, 0.25), len(a_cust))]
     ev.add(
         cust=a_cust,
@@ -265,9 +344,8 @@ def generate(spec: SampleSpec = SampleSpec()) -> dict[str, pa.Table]:
         kind="acquisition",
     )
     cons_n = rng.poisson(1.2, len(lead))
-    reason_rng = np.random.default_rng((spec.seed, 1))  # its own stream: the draws after it stay as they were
     k_cust = np.repeat(lead, cons_n)
-    k_ts = signup[k_cust] - (rng.uniform(0.5, 5, len(k_cust)) * DAY).astype(np.int64)
+    k_ts = c.signup[k_cust] - (rng.uniform(0.5, 5, len(k_cust)) * DAY).astype(np.int64)
     k_channel = np.array(["web", "phone", "chat", "store"], dtype=object)[
         _pick(rng, ("w", "p", "c", "s"), (0.5, 0.3, 0.12, 0.08), len(k_cust))
     ]
@@ -284,11 +362,15 @@ def generate(spec: SampleSpec = SampleSpec()) -> dict[str, pa.Table]:
         cost=_cost(rng, k_channel, CONTACT_COST),
         kind="acquisition",
     )
-    buyers = np.flatnonzero(in_window_signup & customer)
+
+
+def _buyer_events(rng: np.random.Generator, c: SimpleNamespace, ev: _Events) -> None:
+    """Purchase and onboarding touchpoints of customers who signed up in the window."""
+    buyers = np.flatnonzero(((c.signup >= WINDOW_START) | c.is_prospect) & c.customer)
     p_channel = np.array(["web", "phone", "store"], dtype=object)[_pick(rng, ("w", "p", "s"), (0.55, 0.35, 0.1), len(buyers))]
     ev.add(
         cust=buyers,
-        ts=signup[buyers] + (rng.uniform(0.3, 0.8, len(buyers)) * DAY).astype(np.int64),
+        ts=c.signup[buyers] + (rng.uniform(0.3, 0.8, len(buyers)) * DAY).astype(np.int64),
         channel=p_channel,
         stage="purchase",
         reason="Sign up",
@@ -299,7 +381,7 @@ def generate(spec: SampleSpec = SampleSpec()) -> dict[str, pa.Table]:
     )
     ev.add(
         cust=buyers,
-        ts=signup[buyers] + (rng.uniform(1, 3, len(buyers)) * DAY).astype(np.int64),
+        ts=c.signup[buyers] + (rng.uniform(1, 3, len(buyers)) * DAY).astype(np.int64),
         channel="email",
         stage="onboarding",
         reason="Welcome pack",
@@ -307,11 +389,11 @@ def generate(spec: SampleSpec = SampleSpec()) -> dict[str, pa.Table]:
         cost=_cost(rng, np.full(len(buyers), "email"), OUTBOUND_COST),
         kind="onboarding",
     )
-    calls = buyers[rng.random(len(buyers)) < 0.3 * (1.2 - self_service[buyers])]
+    calls = buyers[rng.random(len(buyers)) < 0.3 * (1.2 - c.self_service[buyers])]
     call_channel = np.where(rng.random(len(calls)) < 0.7, "phone", "chat").astype(object)
     ev.add(
         cust=calls,
-        ts=_office_hours(rng, signup[calls] + (rng.uniform(3, 25, len(calls)) * DAY).astype(np.int64)),
+        ts=_office_hours(rng, c.signup[calls] + (rng.uniform(3, 25, len(calls)) * DAY).astype(np.int64)),
         channel=call_channel,
         stage="onboarding",
         reason="Account set-up",
@@ -320,10 +402,10 @@ def generate(spec: SampleSpec = SampleSpec()) -> dict[str, pa.Table]:
         cost=_cost(rng, call_channel, CONTACT_COST),
         kind="onboarding",
     )
-    installs = buyers[flags["smart_meter"][buyers]]
+    installs = buyers[c.flags["smart_meter"][buyers]]
     ev.add(
         cust=installs,
-        ts=_office_hours(rng, signup[installs] + (rng.uniform(10, 40, len(installs)) * DAY).astype(np.int64)),
+        ts=_office_hours(rng, c.signup[installs] + (rng.uniform(10, 40, len(installs)) * DAY).astype(np.int64)),
         channel="field",
         stage="onboarding",
         reason="Smart meter install",
@@ -333,13 +415,16 @@ def generate(spec: SampleSpec = SampleSpec()) -> dict[str, pa.Table]:
         kind="onboarding",
     )
 
+
+def _usage_and_billing_events(rng: np.random.Generator, c: SimpleNamespace, ev: _Events) -> None:
+    """Self-service visits, billing questions (more for paper bills and manual payment) and payment reminders."""
     # usage: self-service visits
-    u_count = rng.poisson(4.5 * self_service * years_active)
+    u_count = rng.poisson(4.5 * c.self_service * c.years_active)
     u_cust = _repeat(u_count)
     u_channel = np.where(rng.random(len(u_cust)) < 0.55, "app", "web").astype(object)
     ev.add(
         cust=u_cust,
-        ts=_uniform_times(rng, start[u_cust], end[u_cust]),
+        ts=_uniform_times(rng, c.start[u_cust], c.end[u_cust]),
         channel=u_channel,
         stage="usage",
         reason=np.where(rng.random(len(u_cust)) < 0.7, "Check usage", "Update details"),
@@ -350,14 +435,14 @@ def generate(spec: SampleSpec = SampleSpec()) -> dict[str, pa.Table]:
     )
 
     # billing questions: more for paper bills and manual payment, on the phone for low self-service
-    paper = ~flags["e_billing"]
-    manual = ~flags["autopay"]
-    q_rate = 0.45 * (1 + 0.6 * paper + 0.4 * manual) * years_active
+    paper = ~c.flags["e_billing"]
+    manual = ~c.flags["autopay"]
+    q_rate = 0.45 * (1 + 0.6 * paper + 0.4 * manual) * c.years_active
     q_cust = _repeat(rng.poisson(q_rate))
-    q_channel = _service_channel(rng, self_service[q_cust])
+    q_channel = _service_channel(rng, c.self_service[q_cust])
     ev.add(
         cust=q_cust,
-        ts=_office_hours(rng, _uniform_times(rng, start[q_cust], end[q_cust])),
+        ts=_office_hours(rng, _uniform_times(rng, c.start[q_cust], c.end[q_cust])),
         channel=q_channel,
         stage="billing",
         reason=np.array(["Bill query", "Payment arrangement", "Direct debit", "Tariff question"], dtype=object)[
@@ -368,11 +453,11 @@ def generate(spec: SampleSpec = SampleSpec()) -> dict[str, pa.Table]:
         cost=_cost(rng, q_channel, CONTACT_COST),
         kind="billing",
     )
-    r_cust = _repeat(rng.poisson(1.2 * manual * years_active))
-    r_channel = np.where(flags["e_billing"][r_cust], "email", "mail").astype(object)
+    r_cust = _repeat(rng.poisson(1.2 * manual * c.years_active))
+    r_channel = np.where(c.flags["e_billing"][r_cust], "email", "mail").astype(object)
     ev.add(
         cust=r_cust,
-        ts=_uniform_times(rng, start[r_cust], end[r_cust]),
+        ts=_uniform_times(rng, c.start[r_cust], c.end[r_cust]),
         channel=r_channel,
         stage="billing",
         reason="Payment reminder",
@@ -381,12 +466,15 @@ def generate(spec: SampleSpec = SampleSpec()) -> dict[str, pa.Table]:
         kind="billing",
     )
 
+
+def _news_and_support_events(rng: np.random.Generator, c: SimpleNamespace, ev: _Events) -> None:
+    """Company news (saving tips, planned-outage notices) and customer-started service requests."""
     # company news: saving tips and planned-outage notices
-    o_cust = _repeat(rng.poisson(0.65 * years_active))
+    o_cust = _repeat(rng.poisson(0.65 * c.years_active))
     o_channel = np.array(["email", "mail", "social"], dtype=object)[_pick(rng, ("e", "m", "s"), (0.6, 0.3, 0.1), len(o_cust))]
     ev.add(
         cust=o_cust,
-        ts=_uniform_times(rng, start[o_cust], end[o_cust]),
+        ts=_uniform_times(rng, c.start[o_cust], c.end[o_cust]),
         channel=o_channel,
         stage="usage",
         reason=np.where(rng.random(len(o_cust)) < 0.6, "Energy-saving tips", "Planned outage notice"),
@@ -396,11 +484,11 @@ def generate(spec: SampleSpec = SampleSpec()) -> dict[str, pa.Table]:
     )
 
     # service requests
-    s_cust = _repeat(rng.poisson(0.55 * years_active))
-    s_channel = _service_channel(rng, self_service[s_cust])
+    s_cust = _repeat(rng.poisson(0.55 * c.years_active))
+    s_channel = _service_channel(rng, c.self_service[s_cust])
     ev.add(
         cust=s_cust,
-        ts=_office_hours(rng, _uniform_times(rng, start[s_cust], end[s_cust])),
+        ts=_office_hours(rng, _uniform_times(rng, c.start[s_cust], c.end[s_cust])),
         channel=s_channel,
         stage="support",
         reason=np.array(["Meter reading", "Outage report", "Move home", "Tariff change", "Appointment"], dtype=object)[
@@ -412,28 +500,31 @@ def generate(spec: SampleSpec = SampleSpec()) -> dict[str, pa.Table]:
         kind="support",
     )
 
+
+def _complaint_events(rng: np.random.Generator, k: SimpleNamespace, c: SimpleNamespace, ev: _Events) -> None:
+    """Each complaint's first contact and its follow-up contacts, some switching channel."""
     # complaints and their follow-up contacts
     c_channel = np.array(["phone", "email", "chat", "social", "store", "web"], dtype=object)[
-        _pick(rng, ("p", "e", "c", "s", "st", "w"), (0.5, 0.22, 0.1, 0.08, 0.05, 0.05), len(c_cust))
+        _pick(rng, ("p", "e", "c", "s", "st", "w"), (0.5, 0.22, 0.1, 0.08, 0.05, 0.05), len(k.cust))
     ]
-    c_reason = np.array(COMPLAINT_REASONS, dtype=object)[_pick(rng, COMPLAINT_REASONS, COMPLAINT_REASON_SHARE, len(c_cust))]
+    c_reason = np.array(COMPLAINT_REASONS, dtype=object)[_pick(rng, COMPLAINT_REASONS, COMPLAINT_REASON_SHARE, len(k.cust))]
     ev.add(
-        cust=c_cust,
-        ts=c_ts,
+        cust=k.cust,
+        ts=k.ts,
         channel=c_channel,
         stage="complaint",
         reason=c_reason,
         initiated_by="customer",
-        resolved=np.where(c_unresolved, 0, 1),
-        resolved_ts=np.where(c_unresolved, -1, c_resolved_ts),
+        resolved=np.where(k.unresolved, 0, 1),
+        resolved_ts=np.where(k.unresolved, -1, k.resolved_ts),
         cost=_cost(rng, c_channel, CONTACT_COST),
         kind="complaint",
     )
-    f_parent = np.repeat(np.arange(len(c_cust)), c_repeats)
-    f_cust = c_cust[f_parent]
-    f_gap = np.maximum(c_days[f_parent], 2.0) * rng.uniform(0.15, 0.95, len(f_parent))
-    f_ts = _office_hours(rng, c_ts[f_parent] + (f_gap * DAY).astype(np.int64))
-    f_ts = np.minimum(f_ts, end[f_cust] - 3600)
+    f_parent = np.repeat(np.arange(len(k.cust)), k.repeats)
+    f_cust = k.cust[f_parent]
+    f_gap = np.maximum(k.days[f_parent], 2.0) * rng.uniform(0.15, 0.95, len(f_parent))
+    f_ts = _office_hours(rng, k.ts[f_parent] + (f_gap * DAY).astype(np.int64))
+    f_ts = np.minimum(f_ts, c.end[f_cust] - 3600)
     switch = rng.random(len(f_parent)) < 0.45
     f_channel = np.where(switch, np.where(c_channel[f_parent] == "phone", "email", "phone"), c_channel[f_parent]).astype(object)
     ev.add(
@@ -443,18 +534,21 @@ def generate(spec: SampleSpec = SampleSpec()) -> dict[str, pa.Table]:
         stage="complaint",
         reason=c_reason[f_parent],
         initiated_by="customer",
-        resolved=np.where(c_unresolved[f_parent], 0, 1),
-        resolved_ts=np.where(c_unresolved[f_parent], -1, np.maximum(c_resolved_ts[f_parent], f_ts)),
+        resolved=np.where(k.unresolved[f_parent], 0, 1),
+        resolved_ts=np.where(k.unresolved[f_parent], -1, np.maximum(k.resolved_ts[f_parent], f_ts)),
         cost=_cost(rng, f_channel, CONTACT_COST),
         kind="followup",
     )
 
+
+def _renewal_and_exit_events(rng: np.random.Generator, c: SimpleNamespace, ev: _Events) -> None:
+    """Company-started renewal offers and the leaving customer's last contact."""
     # renewals, company-started, once a year for some customers
-    n_cust = _repeat(rng.poisson(0.45 * years_active))
+    n_cust = _repeat(rng.poisson(0.45 * c.years_active))
     n_channel = np.where(rng.random(len(n_cust)) < 0.75, "email", "phone").astype(object)
     ev.add(
         cust=n_cust,
-        ts=_office_hours(rng, _uniform_times(rng, start[n_cust], end[n_cust])),
+        ts=_office_hours(rng, _uniform_times(rng, c.start[n_cust], c.end[n_cust])),
         channel=n_channel,
         stage="renewal",
         reason="Renewal offer",
@@ -464,70 +558,74 @@ def generate(spec: SampleSpec = SampleSpec()) -> dict[str, pa.Table]:
     )
 
     # exit: the leaving customer's last contact
-    leavers = np.flatnonzero(churned)
+    leavers = np.flatnonzero(c.churned)
     x_channel = np.array(["phone", "email", "web"], dtype=object)[_pick(rng, ("p", "e", "w"), (0.6, 0.25, 0.15), len(leavers))]
     ev.add(
         cust=leavers,
-        ts=_office_hours(rng, churn_ts[leavers] - (rng.uniform(1, 12, len(leavers)) * DAY).astype(np.int64)),
+        ts=_office_hours(rng, c.churn_ts[leavers] - (rng.uniform(1, 12, len(leavers)) * DAY).astype(np.int64)),
         channel=x_channel,
         stage="exit",
-        reason=churn_reason[leavers],
+        reason=c.churn_reason[leavers],
         initiated_by="customer",
         resolved=1,
         cost=_cost(rng, x_channel, CONTACT_COST),
         kind="exit",
     )
 
-    events = ev.concat()
-    event_ts = events["ts"].astype(np.int64)
-    in_window = (event_ts >= WINDOW_START) & (event_ts < end[events["cust"].astype(np.int64)])
-    events = {k: v[in_window] for k, v in events.items()}
-    events = _survey_touchpoints(rng, events)
 
-    # -- relationship survey, referrals, acquisition cost --------------------------------------
-    phone_last_year = _phone_contacts_last_year(events, end, n)
+def _relationship(rng: np.random.Generator, c: SimpleNamespace, k: SimpleNamespace, events: dict) -> None:
+    """Relationship survey answer, referrals and acquisition cost of each customer."""
+    n = c.n
+    phone_last_year = _phone_contacts_last_year(events, c.end, n)
     self_service_share = _self_service_share(events, n)
-    n_behaviours = n_flags + flags["e_billing"] + (phone_last_year == 0) + (self_service_share >= 0.5)
+    n_behaviours = c.n_flags + c.flags["e_billing"] + (phone_last_year == 0) + (self_service_share >= 0.5)
     bad_complaint = np.zeros(n, dtype=bool)
-    bad_complaint[c_cust[c_slow | (c_repeats > 0) | c_unresolved]] = True
-    latent = 2.8 + 0.3 * n_behaviours + 0.2 * engagement - 0.9 * bad_complaint - 0.25 * (phone_last_year > 2)
+    bad_complaint[k.cust[k.slow | (k.repeats > 0) | k.unresolved]] = True
+    latent = 2.8 + 0.3 * n_behaviours + 0.2 * c.engagement - 0.9 * bad_complaint - 0.25 * (phone_last_year > 2)
     latent += rng.normal(0, 0.7, n)
-    satisfaction = np.clip(np.round(latent), 1, 5)
-    answered = customer & (rng.random(n) < 0.72)
-    referral_rate = (0.03 + 0.09 * np.maximum(satisfaction - 3, 0)) * np.maximum((WINDOW_END - signup) / YEAR, 0.1) ** 0.4
-    referrals = np.where(customer, rng.poisson(referral_rate), 0)
-    acq_mean = np.where(is_prospect, 35.0, np.array([140.0, 380.0, 950.0])[segment])
-    acquisition_cost = np.round(np.maximum(acq_mean * (1 + rng.normal(0, 0.25, n)), 5.0), 2)
+    c.satisfaction = np.clip(np.round(latent), 1, 5)
+    c.answered = c.customer & (rng.random(n) < 0.72)
+    tenure = np.maximum((WINDOW_END - c.signup) / YEAR, 0.1)
+    referral_rate = (0.03 + 0.09 * np.maximum(c.satisfaction - 3, 0)) * tenure**0.4
+    c.referrals = np.where(c.customer, rng.poisson(referral_rate), 0)
+    acq_mean = np.where(c.is_prospect, 35.0, np.array([140.0, 380.0, 950.0])[c.segment])
+    c.acquisition_cost = np.round(np.maximum(acq_mean * (1 + rng.normal(0, 0.25, n)), 5.0), 2)
 
-    ids = np.array([f"C{i:07d}" for i in range(1, n + 1)], dtype=object)
-    customers = pa.table(
+
+def _customers_table(c: SimpleNamespace, ids: np.ndarray) -> pa.Table:
+    """Customer columns as an Arrow table in the contract's shape, one row per customer in id order."""
+    churned = c.churned
+    churn_day = np.where(churned, c.churn_ts, 0).astype("datetime64[s]").astype("datetime64[D]")
+    return pa.table(
         {
             "customer_id": pa.array(ids, pa.string()),
-            "segment": pa.array(np.array(SEGMENTS, dtype=object)[segment], pa.string()),
-            "region": pa.array(np.array(REGIONS, dtype=object)[region], pa.string()),
-            "signup_date": pa.array(signup.astype("datetime64[s]").astype("datetime64[D]")),
-            "satisfaction": pa.array(np.where(answered, satisfaction, np.nan), pa.float64(), from_pandas=True),
+            "segment": pa.array(np.array(SEGMENTS, dtype=object)[c.segment], pa.string()),
+            "region": pa.array(np.array(REGIONS, dtype=object)[c.region], pa.string()),
+            "signup_date": pa.array(c.signup.astype("datetime64[s]").astype("datetime64[D]")),
+            "satisfaction": pa.array(np.where(c.answered, c.satisfaction, np.nan), pa.float64(), from_pandas=True),
             "churned": pa.array(churned),
-            "churn_date": pa.array(np.where(churned, churn_ts, 0).astype("datetime64[s]").astype("datetime64[D]"), mask=~churned),
-            "churn_reason": pa.array(churn_reason, pa.string()),
-            "referrals": pa.array(referrals, pa.int64()),
-            "acquisition_cost": pa.array(acquisition_cost),
-            **{f"b_{k}": pa.array(v) for k, v in flags.items()},
+            "churn_date": pa.array(churn_day, mask=~churned),
+            "churn_reason": pa.array(c.churn_reason, pa.string()),
+            "referrals": pa.array(c.referrals, pa.int64()),
+            "acquisition_cost": pa.array(c.acquisition_cost),
+            **{f"b_{key}": pa.array(v) for key, v in c.flags.items()},
         }
     )
-    order = np.lexsort((b_ts, b_cust))
-    transactions = pa.table(
+
+
+def _transactions_table(c: SimpleNamespace, bills: SimpleNamespace, ids: np.ndarray) -> pa.Table:
+    """Bill columns as an Arrow table in the contract's shape, sorted by customer and time."""
+    order = np.lexsort((bills.ts, bills.cust))
+    return pa.table(
         {
-            "customer_id": pa.array(ids[b_cust[order]], pa.string()),
-            "ts": pa.array(b_ts[order].astype("datetime64[s]").astype("datetime64[ms]")),
-            "amount": pa.array(b_amount[order]),
-            "product": pa.array(np.array(PRODUCTS, dtype=object)[product[b_cust[order]]], pa.string()),
-            "channel": pa.array(b_channel[order], pa.string()),
-            "cost": pa.array(b_cost[order]),
+            "customer_id": pa.array(ids[bills.cust[order]], pa.string()),
+            "ts": pa.array(bills.ts[order].astype("datetime64[s]").astype("datetime64[ms]")),
+            "amount": pa.array(bills.amount[order]),
+            "product": pa.array(np.array(PRODUCTS, dtype=object)[c.product[bills.cust[order]]], pa.string()),
+            "channel": pa.array(bills.channel[order], pa.string()),
+            "cost": pa.array(bills.cost[order]),
         }
     )
-    interactions = _interactions_table(events, ids)
-    return {"customers": customers, "transactions": transactions, "interactions": interactions}
 
 
 def _month_index(ts: np.ndarray) -> np.ndarray:
@@ -620,6 +718,10 @@ def _interactions_table(events: dict, ids: np.ndarray) -> pa.Table:
     )
 
 
+PARQUET_OPTIONS = {"compression": "zstd", "compression_level": 9}
+ROW_GROUP = 1_000_000
+
+
 def write(tables: dict[str, pa.Table], folder: str | Path) -> list[Path]:
     """Write each table as folder/<name>.parquet (zstd, deterministic bytes); return the paths."""
     folder = Path(folder)
@@ -627,9 +729,32 @@ def write(tables: dict[str, pa.Table], folder: str | Path) -> list[Path]:
     paths = []
     for name, table in tables.items():
         path = folder / f"{name}.parquet"
-        pq.write_table(table, path, compression="zstd", compression_level=9, row_group_size=1_000_000)
+        pq.write_table(table, path, row_group_size=ROW_GROUP, **PARQUET_OPTIONS)
         paths.append(path)
     return paths
+
+
+def generate_to(folder: str | Path, spec: SampleSpec = SampleSpec()) -> dict[str, tuple[Path, int]]:
+    """Generate spec block by block into folder/<name>.parquet, one block in memory at a time; path and rows per table.
+
+    The files equal write(generate(spec)) byte for byte when spec fits in one block; beyond, each block adds row groups.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    writers: dict[str, pq.ParquetWriter] = {}
+    rows: dict[str, int] = {}
+    try:
+        for tables in generate_blocks(spec):
+            for name, table in tables.items():
+                if name not in writers:
+                    writers[name] = pq.ParquetWriter(folder / f"{name}.parquet", table.schema, **PARQUET_OPTIONS)
+                writers[name].write_table(table.cast(writers[name].schema), row_group_size=ROW_GROUP)
+                rows[name] = rows.get(name, 0) + table.num_rows
+            del tables
+    finally:
+        for writer in writers.values():
+            writer.close()
+    return {name: (folder / f"{name}.parquet", count) for name, count in rows.items()}
 
 
 def read(folder: str | Path) -> dict[str, pa.Table]:

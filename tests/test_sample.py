@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import pytest
 
 from dashboard import config, sample
@@ -30,6 +32,50 @@ def test_committed_sample_equals_the_generators_output():
     committed = sample.read(config.SAMPLE_DIR)
     for name, table in generated.items():
         assert committed[name].equals(table), f"data/sample/{name}.parquet differs from `python -m dashboard sample`"
+
+
+def test_blocks_are_as_few_as_the_block_size_allows_and_even(monkeypatch):
+    assert sample._block_sizes(20_000) == [20_000]
+    assert sample._block_sizes(1_000_000) == [50_000] * 20
+    assert sample._block_sizes(100_001) == [33_334, 33_334, 33_333]
+    monkeypatch.setattr(sample, "BLOCK", 10)
+    assert sample._block_sizes(30) == [10, 10, 10]
+
+
+def test_streamed_files_equal_the_in_memory_ones_within_one_block(tmp_path: Path):
+    spec = sample.SampleSpec(customers=1500, seed=11)
+    sample.write(sample.generate(spec), tmp_path / "memory")
+    written = sample.generate_to(tmp_path / "streamed", spec)
+    assert _digests(tmp_path / "streamed") == _digests(tmp_path / "memory")
+    assert written["customers"][1] == 1500
+
+
+def test_streaming_holds_one_block_at_a_time(tmp_path: Path, monkeypatch):
+    monkeypatch.setattr(sample, "BLOCK", 10)
+    spec = sample.SampleSpec(customers=30, seed=5)
+    built, written = [], []
+    real_block, real_write = sample._block_tables, sample.pq.ParquetWriter.write_table
+    monkeypatch.setattr(sample, "_block_tables", lambda *a: built.append(a[1]) or real_block(*a))
+
+    def spy_write(self, table, *args, **kwargs):
+        written.append((len(built), table.num_rows if "segment" in table.column_names else None))
+        return real_write(self, table, *args, **kwargs)
+
+    monkeypatch.setattr(sample.pq.ParquetWriter, "write_table", spy_write)
+    sample.generate_to(tmp_path, spec)
+    # each block is written, three tables, before the next block is generated
+    assert [b for b, _ in written] == [1, 1, 1, 2, 2, 2, 3, 3, 3]
+    assert [rows for _, rows in written if rows is not None] == [10, 10, 10]
+    files = sample.read(tmp_path)
+    assert pq.ParquetFile(tmp_path / "customers.parquet").num_row_groups == 3
+    assert files["customers"]["customer_id"].to_pylist() == [f"C{i:07d}" for i in range(1, 31)]
+    for name, table in sample.generate(spec).items():
+        assert files[name].equals(table)
+    # the first block is the generator's output for a sample of one block; later blocks draw from their own streams
+    first = sample.generate(sample.SampleSpec(customers=10, seed=5))["interactions"]
+    assert files["interactions"].slice(0, first.num_rows).equals(first)
+    ids = pc.unique(files["interactions"]["customer_id"]).to_pylist()
+    assert ids == sorted(ids) and len(ids) > 20
 
 
 def test_sample_is_small_enough_to_commit():
@@ -114,3 +160,14 @@ def test_complaints_have_resolution_times_and_some_are_unresolved(sample_tables)
     assert complaints["resolved_ts"].notna().mean() > 0.9
     assert (~complaints["resolved"].astype(bool)).sum() > 0
     assert (complaints["resolved_ts"].dropna() >= complaints.loc[complaints["resolved_ts"].notna(), "ts"]).all()
+
+
+def test_the_sample_command_streams_the_files_and_counts_their_rows(tmp_path: Path, capsys):
+    from dashboard.__main__ import main
+
+    assert main(["sample", "--customers", "40", "--seed", "3", "--out", str(tmp_path)]) == 0
+    tables = sample.read(tmp_path)
+    out = capsys.readouterr().out
+    for name, table in tables.items():
+        assert f"{name:<13} {table.num_rows:>10,} rows" in out
+    assert tables["customers"].num_rows == 40 and tables["interactions"].num_rows > 40
