@@ -11,6 +11,7 @@ import duckdb
 
 from dashboard import staged
 from dashboard.metrics import behaviours, defection_prepare, drivers, journey_prepare, overview, stages
+from dashboard.staged import engine
 from dashboard.store import Version
 
 Preparer = Callable[[duckdb.DuckDBPyConnection, Version], None]
@@ -29,9 +30,8 @@ adds its step here."""
 
 
 def build_all(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
-    """Run every view's prepare step for a version being published."""
-    for prepare in PREPARERS:
-        prepare(cur, version)
+    """Run every view's prepare step for a version being published, on the configured engine (staged.engine)."""
+    engine.prepare_on(cur, version, PREPARERS)
 
 
 def _modules_used(module: ModuleType, seen: dict[str, ModuleType]) -> None:
