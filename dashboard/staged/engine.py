@@ -85,8 +85,7 @@ def work_dir() -> Path:
 def record(cur: duckdb.DuckDBPyConnection, version: Version, engine: str, where: str) -> None:
     """Keep which engine built the version's prepared tables, and where it ran, as the table prep_engine."""
     cur.execute(
-        f"create or replace table {version.table(RECORD)} as select cast(? as varchar) as engine, cast(? as varchar) as "
-        "ran_on",
+        f"create or replace table {version.table(RECORD)} as select cast(? as varchar) as engine, cast(? as varchar) as ran_on",
         [engine, where],
     )
 

@@ -151,9 +151,7 @@ def _to_spark(node: exp.Expression) -> exp.Expression:
     return node
 
 
-def to_spark(
-    query: str, params: Sequence[Any] | Mapping[str, Any] | None = None, tables: Mapping[str, str] | None = None
-) -> str:
+def to_spark(query: str, params: Sequence[Any] | Mapping[str, Any] | None = None, tables: Mapping[str, str] | None = None) -> str:
     """Spark SQL of a DuckDB query: its parameters inlined as typed literals, and each table named in tables (by its
     DuckDB name, e.g. '"v3"."customers"') renamed to the Spark view given there."""
     values = _values(params)

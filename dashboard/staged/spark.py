@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import warnings
 from typing import Any
 
 DEFAULT_MASTER = "local[2]"
@@ -59,6 +60,8 @@ def session(where: str | None = None, settings: dict[str, str] | None = None) ->
     builder = SparkSession.builder.master(where).appName("cx-lens-prepare")
     for key, value in {**LOCAL_SETTINGS, **(settings or {})}.items():
         builder = builder.config(key, value)
-    spark = builder.getOrCreate()
+    with warnings.catch_warnings():  # pyspark 4.3 warns that it does not yet fully support pandas 3; it is not used
+        warnings.simplefilter("ignore", FutureWarning)
+        spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     return spark
