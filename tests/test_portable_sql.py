@@ -102,6 +102,7 @@ def test_values_reach_spark_as_typed_literals() -> None:
 
 
 def test_durations_keep_their_fraction_of_a_second() -> None:
-    text = portable.to_spark("select epoch(b.ts - a.ts) as s, list_position(?, x) as p from t a, t b", [["p", "q"]])
-    assert "UNIX_MICROS(CAST(b.ts AS TIMESTAMP)) / 1000000.0 - UNIX_MICROS(CAST(a.ts AS TIMESTAMP)) / 1000000.0" in text
+    text = portable.to_spark("select epoch(b.ts - a.ts) / 3600 as s, list_position(?, x) as p from t a, t b", [["p", "q"]])
+    seconds = "((UNIX_MICROS(CAST(b.ts AS TIMESTAMP)) / 1000000.0) - (UNIX_MICROS(CAST(a.ts AS TIMESTAMP)) / 1000000.0))"
+    assert f"{seconds} / 3600 AS s" in text  # the whole difference is divided, not its second term
     assert "NULLIF(ARRAY_POSITION(ARRAY('p', 'q'), x), 0)" in text  # DuckDB: NULL for a value not in the list

@@ -143,7 +143,8 @@ def _purchase_summary(cur: duckdb.DuckDBPyConnection, version: Version, as_of: d
         select s.*,
                case when s.last_purchase is null then null
                     when s.history_from <= s.last_purchase - 365 then y.spend_last_year
-                    else y.spend_last_year * 365.0 / greatest(date_diff('day', cast(s.history_from as date), cast(s.last_purchase as date)), ?)
+                    else y.spend_last_year * 365.0
+                         / greatest(date_diff('day', cast(s.history_from as date), cast(s.last_purchase as date)), ?)
                end as annual_spend,
                (s.purchase_spend - s.first_spend) / nullif(s.purchase_days - 1, 0) as repeat_spend
         from spans s

@@ -123,7 +123,7 @@ def _values(params: Sequence[Any] | Mapping[str, Any] | None) -> dict[str, Any]:
 def _unix_seconds(node: exp.Expression) -> exp.Expression:
     """Spark SQL of the seconds since 1970 of timestamp node, with its fraction (unix_timestamp drops it)."""
     micros = exp.Anonymous(this="unix_micros", expressions=[exp.cast(node, "timestamp")])
-    return exp.Div(this=micros, expression=exp.Literal.number("1000000.0"))
+    return exp.Paren(this=exp.Div(this=micros, expression=exp.Literal.number("1000000.0")))
 
 
 def _inline(node: exp.Expression, values: Mapping[str, Any]) -> exp.Expression:
@@ -142,7 +142,7 @@ def _to_spark(node: exp.Expression) -> exp.Expression:
     if isinstance(node, exp.TimeToUnix):
         inner = node.this.unnest() if isinstance(node.this, exp.Paren) else node.this
         if isinstance(inner, exp.Sub):  # epoch(b - a): the seconds elapsed between two times
-            return exp.Sub(this=_unix_seconds(inner.this), expression=_unix_seconds(inner.expression))
+            return exp.Paren(this=exp.Sub(this=_unix_seconds(inner.this), expression=_unix_seconds(inner.expression)))
         return _unix_seconds(node.this)
     if isinstance(node, exp.Anonymous) and str(node.this).lower() in ("list_position", "list_indexof", "array_position"):
         # both count from 1; DuckDB gives NULL where Spark gives 0 for a value not in the list

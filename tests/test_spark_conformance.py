@@ -1,0 +1,106 @@
+"""Cross-engine conformance: every staged and prepared table built from tiny datasets on DuckDB and on Spark local[2]
+(one shared session) holds the same rows. Floating point agrees to a relative 1e-9 (sums in another order);
+everything else exactly. Needs Java and pyspark: `make test` installs both; without them these tests fail."""
+
+from __future__ import annotations
+
+import math
+import os
+
+import pytest
+
+from dashboard.metrics import prepared
+from dashboard.staged import engine
+from dashboard.staged import spark as spark_session
+from dashboard.store import Store
+from tests import shapes
+
+pytestmark = pytest.mark.spark
+SHAPES = ["contacts_with_several_steps", "transactions_only"]
+"""Contacts of several steps with resolutions and waits beside purchases; monthly purchases with two lapsed buyers."""
+REL_TOL = 1e-9
+MEASURED = {("df_fit", "seconds")}
+"""Columns that time the build itself, so differ on any two runs."""
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """One Spark local[2] session for the whole run (about 20 s to start)."""
+    try:
+        spark_session.check_installed()
+    except spark_session.SparkMissing as exc:
+        pytest.fail(f"{exc}: the cross-engine tests need Spark; run `make test`")
+    return spark_session.session("local[2]")
+
+
+def _tables(store: Store, version) -> dict[str, tuple[list[str], list[tuple]]]:
+    """Every derived table of version: its columns and its rows, sorted."""
+    with store.cursor() as cur:
+        names = [
+            r[0]
+            for r in cur.execute(
+                "select table_name from duckdb_tables() where schema_name = ? and table_name not in "
+                "('customers', 'transactions', 'interactions') order by 1",
+                [version.schema],
+            ).fetchall()
+        ]
+        out = {}
+        for name in names:
+            rel = cur.execute(f"select * from {version.table(name)}")
+            columns = [d[0] for d in rel.description]
+            rows = rel.fetchall()
+            out[name] = (columns, sorted(rows, key=lambda r: tuple((v is None, str(v)) for v in r)))
+        return out
+
+
+@pytest.fixture(scope="module")
+def built(spark, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, dict]]:
+    """engine -> shape -> its tables, each shape prepared once on DuckDB and once on Spark."""
+    folder = tmp_path_factory.mktemp("conformance")
+    os.environ["CXLENS_SPARK_DIR"] = str(folder / "spark")
+    store = Store(shapes.publish_all(folder / "c.duckdb", folder, SHAPES))
+    out: dict[str, dict[str, dict]] = {engine.DUCKDB: {}, engine.SPARK: {}}
+    try:
+        for name in SHAPES:
+            version = store.active_version(name)
+            for which in (engine.DUCKDB, engine.SPARK):
+                store.rebuild_prepared(
+                    version.version_id,
+                    lambda cur, v, which=which: engine.prepare_on(cur, v, prepared.PREPARERS, which, spark),
+                )
+                out[which][name] = _tables(store, version)
+    finally:
+        os.environ.pop("CXLENS_SPARK_DIR", None)
+        store.close()
+    return out
+
+
+def _same(a: object, b: object) -> bool:
+    if isinstance(a, float) and isinstance(b, float | int) or isinstance(b, float) and isinstance(a, int):
+        return math.isclose(float(a), float(b), rel_tol=REL_TOL, abs_tol=1e-12) or (math.isnan(a) and math.isnan(b))
+    return a == b
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_every_prepared_table_agrees_row_for_row(built, shape: str) -> None:
+    duck, spark = built[engine.DUCKDB][shape], built[engine.SPARK][shape]
+    assert sorted(duck) == sorted(spark)
+    assert len(duck) >= 25
+    for table, (columns, rows) in duck.items():
+        if table == engine.RECORD:
+            continue
+        other_columns, other_rows = spark[table]
+        assert other_columns == columns, table
+        assert len(other_rows) == len(rows), table
+        for row, other in zip(rows, other_rows, strict=True):
+            for column, a, b in zip(columns, row, other, strict=True):
+                if (table, column) not in MEASURED:
+                    assert _same(a, b), (table, column, row, other)
+
+
+def test_the_version_records_its_engine(built) -> None:
+    for which in (engine.DUCKDB, engine.SPARK):
+        columns, rows = built[which]["transactions_only"][engine.RECORD]
+        assert columns == ["engine", "ran_on"]
+        assert rows == [(which, "embedded" if which == engine.DUCKDB else "local[2]")]
+
