@@ -19,7 +19,8 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -65,8 +66,26 @@ def step_of(sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -
     return Step(found.group(1), found.group(2).lower(), found.group(3), params)
 
 
+_chosen: list[str] = []
+"""Engines chosen by `use` (innermost last), ahead of the environment."""
+
+
+@contextmanager
+def use(engine: str) -> Iterator[None]:
+    """Prepare on engine inside the block (the ingest command's --engine), whatever the environment says."""
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
+    _chosen.append(engine)
+    try:
+        yield
+    finally:
+        _chosen.pop()
+
+
 def configured() -> str:
-    """The engine preparation runs on: $CXLENS_PREPARE_ENGINE (duckdb or spark), else duckdb."""
+    """The engine preparation runs on: the one `use` chose, else $CXLENS_PREPARE_ENGINE (duckdb or spark), else duckdb."""
+    if _chosen:
+        return _chosen[-1]
     engine = os.environ.get("CXLENS_PREPARE_ENGINE", "").strip().lower() or DUCKDB
     if engine not in ENGINES:
         raise ValueError(f"CXLENS_PREPARE_ENGINE must be one of {', '.join(ENGINES)}, not {engine!r}")
@@ -109,6 +128,8 @@ class SparkCursor:
     root: Path
     timings: dict[str, float] = field(default_factory=dict)
     _views: dict[str, str] = field(default_factory=dict)
+    _built: dict[str, Path] = field(default_factory=dict)
+    """Where Spark wrote each table it built; a later step that reads one gets a view over that Parquet."""
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.cur, name)
@@ -134,9 +155,8 @@ class SparkCursor:
             result = result.drop("rowid")
         result.write.mode("overwrite").parquet(str(out))
         self.cur.execute(f"create or replace table {step.table} as select * from read_parquet(?)", [f"{out}/*.parquet"])
-        view = self._name(step.table)
-        self.spark.read.parquet(str(out)).createOrReplaceTempView(view)
-        self._views[step.table] = view
+        self._built[step.table] = out
+        self._views.pop(step.table, None)
         self.timings[step.name] = time.perf_counter() - started
         return self.cur
 
@@ -148,6 +168,10 @@ class SparkCursor:
         """The Spark view of a DuckDB table or view the step reads, exported as Parquet on first use (a published table
         with its file order as rowid); None for a CTE name or a table DuckDB does not know."""
         if table in self._views:
+            return self._views[table]
+        if table in self._built:
+            self.spark.read.parquet(str(self._built[table])).createOrReplaceTempView(self._name(table))
+            self._views[table] = self._name(table)
             return self._views[table]
         parts = [p.strip('"') for p in table.split(".")]
         if len(parts) == 1 and not self._known(None, parts[0]):
@@ -176,9 +200,10 @@ class SparkCursor:
         """Drop the Spark copy of any table a DuckDB statement may change (anything but a select names it)."""
         if sql.lstrip().lower().startswith(("select", "with", "describe", "summarize")):
             return
-        for table in list(self._views):
+        for table in [*self._views, *self._built]:
             if table.split(".")[-1].strip('"') in sql:
-                del self._views[table]
+                self._views.pop(table, None)
+                self._built.pop(table, None)
 
 
 def prepare_on(
