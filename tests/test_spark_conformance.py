@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import os
+from pathlib import Path
 
 import pytest
 
@@ -104,3 +105,42 @@ def test_the_version_records_its_engine(built) -> None:
         columns, rows = built[which][SHAPES[0]][engine.RECORD]
         assert columns == ["engine", "ran_on"]
         assert rows == [(which, "embedded" if which == engine.DUCKDB else "local[2]")]
+
+
+def test_ingest_reads_folders_on_spark_with_the_same_rules(spark, tmp_path: Path, monkeypatch, capsys) -> None:
+    from dashboard.__main__ import main
+
+    monkeypatch.setenv("CXLENS_DB", str(tmp_path / "cli.duckdb"))
+    monkeypatch.setenv("CXLENS_UPLOAD_DIR", str(tmp_path / "uploads"))
+    monkeypatch.setenv("CXLENS_SPARK_DIR", str(tmp_path / "uploads" / "spark"))
+    header = "customer_id,date,amount\n"
+    parts = [
+        "A1,2024-01-05,10.50\nA2,2024-01-06,20.00\n",
+        "A1,2024-02-05,11.50\nA3,2024-02-07,not a number\nA3,2024-03-01,5.00\n",
+    ]
+    folder = tmp_path / "transactions"
+    for month, rows in zip(("month=2024-01", "month=2024-02"), parts, strict=True):
+        (folder / month).mkdir(parents=True)
+        (folder / month / "part-0000.csv").write_text(header + rows)
+    whole = tmp_path / "whole.csv"
+    whole.write_text(header + "".join(parts))
+    lenient = ["--max-bad-share", "0.5"]  # one bad row in five would block at the default 1 %
+    assert main(["ingest", "--dataset", "onspark", "--engine", "spark", "--transactions", str(folder), *lenient]) == 0
+    assert main(["ingest", "--dataset", "onduck", "--transactions", str(whole), *lenient]) == 0
+    printed = capsys.readouterr()
+    assert "reading transactions on Spark" in printed.err
+    store = Store(tmp_path / "cli.duckdb")
+    try:
+        on_spark, on_duck = store.active_version("onspark"), store.active_version("onduck")
+        # the unreadable amount is refused by the same rule on both paths: 4 of 5 rows published
+        assert on_spark.row_counts["transactions"] == on_duck.row_counts["transactions"] == 4
+        with store.cursor() as cur:
+            assert engine.built_by(cur, on_spark) == engine.SPARK
+            assert engine.built_by(cur, on_duck) == engine.DUCKDB
+            rows = [
+                cur.execute(f"select customer_id, purchases, revenue from {v.table('stg_customers')} order by 1").fetchall()
+                for v in (on_spark, on_duck)
+            ]
+        assert rows[0] == rows[1] == [("A1", 2, 22.0), ("A2", 1, 20.0), ("A3", 1, 5.0)]
+    finally:
+        store.close()
