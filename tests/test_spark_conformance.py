@@ -32,7 +32,9 @@ def spark():
         spark_session.check_installed()
     except spark_session.SparkMissing as exc:
         pytest.fail(f"{exc}: the cross-engine tests need Spark; run `make test`")
-    return spark_session.session("local[2]", {"spark.sql.shuffle.partitions": "1"})
+    # tiny data: one shuffle partition, and no code generation or adaptive re-planning, which cost more than they save
+    tiny = {"spark.sql.shuffle.partitions": "1", "spark.sql.codegen.wholeStage": "false", "spark.sql.adaptive.enabled": "false"}
+    return spark_session.session("local[2]", tiny)
 
 
 def _tables(store: Store, version) -> dict[str, tuple[list[str], list[tuple]]]:
