@@ -106,3 +106,5 @@ def test_durations_keep_their_fraction_of_a_second() -> None:
     seconds = "((UNIX_MICROS(CAST(b.ts AS TIMESTAMP)) / 1000000.0) - (UNIX_MICROS(CAST(a.ts AS TIMESTAMP)) / 1000000.0))"
     assert f"{seconds} / 3600 AS s" in text  # the whole difference is divided, not its second term
     assert "NULLIF(ARRAY_POSITION(ARRAY('p', 'q'), x), 0)" in text  # DuckDB: NULL for a value not in the list
+    finite = portable.to_spark("select sum(cost) filter (where isfinite(cost)) from t")
+    assert "(NOT ISNAN(cost) AND ABS(cost) < CAST('Infinity' AS DOUBLE))" in finite  # neither NaN nor infinite

@@ -144,6 +144,11 @@ def _to_spark(node: exp.Expression) -> exp.Expression:
         if isinstance(inner, exp.Sub):  # epoch(b - a): the seconds elapsed between two times
             return exp.Paren(this=exp.Sub(this=_unix_seconds(inner.this), expression=_unix_seconds(inner.expression)))
         return _unix_seconds(node.this)
+    if isinstance(node, exp.Anonymous | exp.IsInf) and _name(node) == "isfinite" and len(node.expressions) == 1:
+        # DuckDB's isfinite: neither NaN nor infinite (NULL stays NULL)
+        value = node.expressions[0]
+        finite = exp.LT(this=exp.Abs(this=value.copy()), expression=exp.cast(exp.Literal.string("Infinity"), "double"))
+        return exp.Paren(this=exp.And(this=exp.Not(this=exp.Anonymous(this="isnan", expressions=[value])), expression=finite))
     if isinstance(node, exp.Anonymous) and str(node.this).lower() in ("list_position", "list_indexof", "array_position"):
         # both count from 1; DuckDB gives NULL where Spark gives 0 for a value not in the list
         found = exp.Anonymous(this="array_position", expressions=node.expressions)
