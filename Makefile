@@ -3,9 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt | md5sum | cut -c1-8)
+SPARK_STAMP := $(VENV)/.spark-$(shell cat requirements-spark.txt | md5sum | cut -c1-8)
 PORT ?= 8501
 
-.PHONY: setup run test lint format chromium bench sample clean
+.PHONY: setup spark java run test lint format chromium bench sample clean
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,6 +16,23 @@ $(STAMP): requirements.txt
 	touch $(STAMP)
 
 setup: $(STAMP)
+
+# pyspark for preparing on Spark and its cross-engine tests: `make test` installs it, `make run` does not
+$(SPARK_STAMP): requirements-spark.txt $(STAMP)
+	$(BIN)/python -m pip install --quiet -r requirements-spark.txt
+	rm -f $(VENV)/.spark-*
+	touch $(SPARK_STAMP)
+
+spark: $(SPARK_STAMP)
+
+java:
+	@if command -v java >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = "0" ]; then \
+		echo "installing Debian's Java for the Spark tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless >/dev/null; \
+	else \
+		echo "The Spark tests need Java 17+: run 'sudo apt-get install default-jre-headless', then 'make test' again."; exit 1; \
+	fi
 
 run: setup
 	$(BIN)/streamlit run app.py --server.port $(PORT)
@@ -28,7 +46,7 @@ chromium:
 		echo "Browser tests need Debian's chromium: run 'sudo apt-get install chromium', then 'make test' again."; exit 1; \
 	fi
 
-test: setup chromium
+test: setup spark java chromium
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest

@@ -25,6 +25,7 @@ from dashboard.ingest.report import BLOCKING, NOTE, Report, file_size
 from dashboard.ingest.rules import Rule
 from dashboard.ingest.sources import ReadOptions
 from dashboard.ingest.validate import MAX_BAD_SHARE, Options
+from dashboard.staged import engine
 
 EXIT_OK, EXIT_DATA, EXIT_USAGE = 0, 1, 2
 
@@ -64,6 +65,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--satisfaction-scale", choices=list(SATISFACTION_SCALES), help="scale of satisfaction scores")
     parser.add_argument("--no-templates", action="store_true", help="neither apply nor save mapping templates")
+    parser.add_argument(
+        "--engine",
+        choices=["duckdb", "spark"],
+        default="duckdb",
+        help="spark: read folders of partitioned Parquet or CSV with Spark and prepare the version on Spark "
+        "(needs pyspark and Java, see docs/scale.md); default duckdb",
+    )
 
 
 def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
@@ -95,13 +103,20 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
             print(f"error: a dataset called {dataset!r} already exists; leave out --new-dataset to add a version to it", file=err)
             return EXIT_USAGE
         folders = {p.resolve().parent for paths in files.values() for p in paths} | {workdir.resolve()}
+        if getattr(args, "engine", "duckdb") == "spark":
+            spark_dir = engine.work_dir()
+            spark_dir.mkdir(parents=True, exist_ok=True)
+            folders.add(spark_dir)  # where Spark writes the prepared tables DuckDB reads back
         store.restrict(sorted(folders))
+        if getattr(args, "engine", "duckdb") == "spark":
+            files = _read_on_spark(files, workdir, bar)
         upload = Upload(store, workdir)
         if args.no_templates:
             upload._template_or_suggestion = _suggestion_only(upload)
             upload._template_file_first = lambda table: None
         try:
-            return _ingest(upload, dataset, files, mapping, args, out, err, bar)
+            with engine.use(getattr(args, "engine", "duckdb")):
+                return _ingest(upload, dataset, files, mapping, args, out, err, bar)
         finally:
             upload.close()
     except (IngestError, StoreError) as exc:
@@ -113,6 +128,18 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
         for leftover in workdir.iterdir():
             leftover.unlink(missing_ok=True)
         workdir.rmdir()
+
+
+def _read_on_spark(files: dict[str, list[Path]], workdir: Path, bar) -> dict[str, list[Path]]:
+    """The tables' files and folders read by Spark into one Parquet file each (see ingest.spark_read)."""
+    from dashboard.ingest import spark_read
+    from dashboard.staged import spark
+
+    try:
+        session = spark.session()
+        return spark_read.read_folders(session, files, workdir, bar.part(0.0, 0.05))
+    except (spark.SparkMissing, spark_read.FolderError) as exc:
+        raise IngestError(str(exc)) from None
 
 
 def _suggestion_only(upload: Upload):
@@ -129,8 +156,11 @@ def _files(args: argparse.Namespace) -> dict[str, list[Path]]:
     files = {t: list(getattr(args, t)) for t in contract.TABLES if getattr(args, t)}
     if not files:
         raise UsageError("give at least one file: --customers, --transactions or --interactions")
+    folders = getattr(args, "engine", "duckdb") == "spark"
     for paths in files.values():
         for path in paths:
+            if folders and path.is_dir():
+                continue
             if not path.is_file():
                 raise UsageError(f"file not found: {path}")
     return files

@@ -143,7 +143,8 @@ def _purchase_summary(cur: duckdb.DuckDBPyConnection, version: Version, as_of: d
         select s.*,
                case when s.last_purchase is null then null
                     when s.history_from <= s.last_purchase - 365 then y.spend_last_year
-                    else y.spend_last_year * 365.0 / greatest(date_diff('day', s.history_from, s.last_purchase), ?)
+                    else y.spend_last_year * 365.0
+                         / greatest(date_diff('day', cast(s.history_from as date), cast(s.last_purchase as date)), ?)
                end as annual_spend,
                (s.purchase_spend - s.first_spend) / nullif(s.purchase_days - 1, 0) as repeat_spend
         from spans s
@@ -159,8 +160,8 @@ def _fit_models(cur: duckdb.DuckDBPyConnection, version: Version, as_of: date) -
         f"""
         select customer_id,
                cast(purchase_days - 1 as double) as x,
-               date_diff('day', first_purchase, last_purchase) / 7.0 as t_x,
-               date_diff('day', first_purchase, cast(? as date)) / 7.0 as big_t,
+               date_diff('day', cast(first_purchase as date), cast(last_purchase as date)) / 7.0 as t_x,
+               date_diff('day', cast(first_purchase as date), cast(? as date)) / 7.0 as big_t,
                repeat_spend
         from {version.table("df_summary")}
         where purchase_days > 0
@@ -362,7 +363,7 @@ def _complaints(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
             """
         )
         return
-    resolution = "date_diff('second', k.ts, k.resolved_ts) / 86400.0" if has["resolved_ts"] else "cast(null as double)"
+    resolution = "epoch(k.resolved_ts - k.ts) / 86400.0" if has["resolved_ts"] else "cast(null as double)"
     cur.execute(
         f"""
         create table {version.table("df_complaints")} as

@@ -8,6 +8,7 @@ import duckdb
 
 from dashboard import staged
 from dashboard.metrics import behaviours, defection_prepare, drivers, journey_prepare, overview, stages
+from dashboard.staged import engine
 from dashboard.store import PrepareStep, Version, register_prepare_step
 
 Preparer = Callable[[duckdb.DuckDBPyConnection, Version], None]
@@ -26,12 +27,11 @@ adds its step here."""
 
 
 def build_all(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
-    """Run every view's prepare step for a version being published."""
-    for prepare in PREPARERS:
-        prepare(cur, version)
+    """Run every view's prepare step for a version being published, on the configured engine (staged.engine)."""
+    engine.prepare_on(cur, version, PREPARERS)
 
 
-PREPARED_SCHEMA = 1
+PREPARED_SCHEMA = 2
 """The schema number of the prepared tables, changed on purpose whenever a prepare step builds different tables or
 rows (tests/test_prepared_schema.py fails until it is): versions built under another number are out of date, a page
 says so, and `python -m dashboard upgrade` or the Data page rebuilds them. Never bumped by a docstring edit."""

@@ -1,0 +1,67 @@
+"""The Spark session preparation runs on: local mode on this machine, or a cluster through Spark Connect (sc://host:port).
+
+pyspark and Java are needed only here (requirements-spark.txt; `make test` installs both): the embedded app never
+imports this module unless CXLENS_PREPARE_ENGINE=spark.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import warnings
+from typing import Any
+
+DEFAULT_MASTER = "local[2]"
+LOCAL_SETTINGS = {
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.sql.shuffle.partitions": "4",
+    "spark.default.parallelism": "2",
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.timestampType": "TIMESTAMP_NTZ",
+    "spark.sql.ansi.enabled": "false",
+    "spark.driver.memory": "1g",
+    "spark.driver.extraJavaOptions": "-XX:+UseSerialGC",
+}
+"""Local mode for one machine: no web UI, few shuffle partitions (small prepared tables), UTC, timestamps without a
+time zone (as DuckDB's TIMESTAMP, so Parquet round-trips unchanged), and NULL rather than an error on a bad cast or a
+division by zero, as DuckDB's SQL gives."""
+
+
+class SparkMissing(RuntimeError):
+    """pyspark or Java is not installed; the message says how to install them."""
+
+
+def master() -> str:
+    """Where Spark runs: $CXLENS_SPARK_MASTER (local[N], or sc://host:port for a cluster), else local[2]."""
+    return os.environ.get("CXLENS_SPARK_MASTER", "").strip() or DEFAULT_MASTER
+
+
+def check_installed() -> None:
+    """SparkMissing naming what to install when pyspark or Java is missing."""
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        raise SparkMissing(
+            "preparing on Spark needs pyspark: run `make test` (or pip install -r requirements-spark.txt)"
+        ) from None
+    if not master().startswith("sc://") and shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        raise SparkMissing("preparing on Spark needs Java 17+: run `make test` (or apt-get install default-jre-headless)")
+
+
+def session(where: str | None = None, settings: dict[str, str] | None = None) -> Any:
+    """The Spark session at where (default master()), created on first use and shared after."""
+    check_installed()
+    from pyspark.sql import SparkSession
+
+    where = where or master()
+    if where.startswith("sc://"):
+        return SparkSession.builder.remote(where).getOrCreate()
+    builder = SparkSession.builder.master(where).appName("cx-lens-prepare")
+    for key, value in {**LOCAL_SETTINGS, **(settings or {})}.items():
+        builder = builder.config(key, value)
+    with warnings.catch_warnings():  # pyspark 4.3 warns that it does not yet fully support pandas 3; it is not used
+        warnings.simplefilter("ignore", FutureWarning)
+        spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
