@@ -44,6 +44,18 @@ def page(browser: Browser) -> Iterator[Page]:
     context.close()
 
 
+def frames_received(page: Page) -> list[bytes]:
+    """A list that collects every websocket frame the server sends page from now on (cleared by the caller)."""
+    received: list[bytes] = []
+    page.on(
+        "websocket",
+        lambda ws: ws.on(
+            "framereceived", lambda payload: received.append(bytes(payload, "utf-8") if isinstance(payload, str) else payload)
+        ),
+    )
+    return received
+
+
 def wait_for_app(page: Page, timeout: float = 60_000) -> None:
     """Wait until the script has finished running and the page is drawn."""
     page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout)

@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import choose_in_sidebar, screenshot, wait_for_app
+from tests.browser.conftest import choose_in_sidebar, frames_received, screenshot, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -63,13 +63,7 @@ def test_moving_a_slider_and_the_presets_show_the_new_total(sample_server, page:
 
 def test_a_slider_move_resends_only_the_what_if_and_keeps_the_rest_of_the_page_drawn(sample_server, page: Page):
     page.set_viewport_size(TALL)
-    received: list[bytes] = []
-    page.on(
-        "websocket",
-        lambda ws: ws.on(
-            "framereceived", lambda payload: received.append(bytes(payload, "utf-8") if isinstance(payload, str) else payload)
-        ),
-    )
+    received = frames_received(page)
     page.goto(f"{sample_server.url}/What-if?ds=sample&w_pre=e_billing")
     wait_for_app(page)
     page.get_by_role("button", name="Article").click()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import SCREENSHOTS, screenshot, wait_for_app
+from tests.browser.conftest import SCREENSHOTS, frames_received, screenshot, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -51,13 +51,7 @@ def test_drill_down_from_a_shared_link(sample_server, page: Page):
 
 def test_a_sankey_control_reruns_only_the_paths_and_keeps_every_figure(sample_server, page: Page):
     page.set_viewport_size({"width": 1440, "height": 6400})
-    received: list[bytes] = []
-    page.on(
-        "websocket",
-        lambda ws: ws.on(
-            "framereceived", lambda payload: received.append(bytes(payload, "utf-8") if isinstance(payload, str) else payload)
-        ),
-    )
+    received = frames_received(page)
     page.goto(f"{sample_server.url}/Journey?ds=sample&j_nodes=channel&j_steps=3")
     wait_for_app(page)
     expect(page.locator(".js-plotly-plot")).to_have_count(9, timeout=30_000)
