@@ -18,7 +18,8 @@ from streamlit.testing.v1 import AppTest
 from benchmarks.reference import staged as staged_reference
 from dashboard.store import Store
 from tests.conftest import as_read, use_copy
-from tests.tiny_defection import defection_tables, publish_tiny, shop_tables
+from tests.tiny_defection import DEFINITIONS, defection_tables, publish_tiny, shop_tables
+from tests.worked import tiny_lifetime_value
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = "pages/5_Defection.py"
@@ -154,17 +155,23 @@ def test_saving_the_definition_stores_it_for_the_dataset(tiny_db):
 
 def test_valuation_controls(tiny_db):
     at = _page()
-    # mean annual spend of A, D, E, G 2,459.43 × the default 30 % margin × annuity(1.7 years measured, 10 %) 1.49582
-    assert _tiles(at)["Lifetime value per customer"] == "$1,104"
+
+    # mean annual spend of A, D, E, G 2,459.43 × the default 30 % margin × annuity(1.7 years measured, 10 %) 1.49582,
+    # worked with pandas from the tiny files (tests/worked.py): 3 dated defections (B, F, C's lapse on 14 Dec) over
+    # 1,895 customer-days = 57.8 % a year, so 1 ÷ 0.578 = 1.7 years
+    def ltv(**valuation) -> str:
+        return f"${tiny_lifetime_value(defection_tables(), DEFINITIONS.lapse_days, **valuation):,.0f}"
+
+    assert _tiles(at)["Lifetime value per customer"] == ltv() == "$1,104"
     assert at.number_input(key="w:d_years").value == 1.7
     basis = as_read([next(c.value for c in at.caption if c.value.startswith("**Money basis:**"))])
     assert "30 % margin (default 30 %, not yet set for this dataset" in basis
     assert "1.7 expected years (measured: customers defect at 57.8 % a year" in basis
     at.number_input(key="w:d_discount").set_value(0.0).run()
     # undiscounted: 2,459.43 × 30 % × 1.7 years
-    assert _tiles(at)["Lifetime value per customer"] == "$1,254"
+    assert _tiles(at)["Lifetime value per customer"] == ltv(discount=0.0) == "$1,254"
     at.number_input(key="w:d_years").set_value(5.0).run()
-    assert _tiles(at)["Lifetime value per customer"] == "$3,689"  # 2,459.43 × 30 % × 5
+    assert _tiles(at)["Lifetime value per customer"] == ltv(discount=0.0, years=5.0) == "$3,689"  # 2,459.43 × 30 % × 5
     assert _param(at, "d_years") == ["5.0"]
     assert "entered on this page, not saved" in as_read(c.value for c in at.caption)
     assert not [n for n in at.number_input if n.key == "w:d_margin"]  # the margin is set once, in the sidebar

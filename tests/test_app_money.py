@@ -17,7 +17,8 @@ from dashboard.metrics import money
 from dashboard.store import Store
 from dashboard.ui import data
 from tests.conftest import as_read, use_copy
-from tests.tiny_defection import publish_tiny
+from tests.tiny_defection import DEFINITIONS, defection_tables, publish_tiny
+from tests.worked import tiny_lifetime_value
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -58,21 +59,23 @@ def test_the_margin_set_once_is_the_one_funnel_defection_and_what_if_show(tiny_d
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at.query_params["ds"] = "tiny"
     at = _go(at, "pages/5_Defection.py")
-    assert at.metric[-1].label == "Lifetime value per customer" and at.metric[-1].value == "$1,104"
+    worked = tiny_lifetime_value(defection_tables(), DEFINITIONS.lapse_days)  # with pandas from the tiny files
+    assert at.metric[-1].label == "Lifetime value per customer" and at.metric[-1].value == f"${worked:,.0f}" == "$1,104"
     assert "30 % margin (default 30 %, not yet set for this dataset" in _text(at)
     at = _go(at, "pages/4_What-if.py")
     value, source = _whatif_ltv(at)
-    assert value == pytest.approx(1103.66, abs=0.01) and "30 % margin (default 30 %" in source
+    assert value == pytest.approx(worked, abs=0.01) and "30 % margin (default 30 %" in source
 
     # set once, in the sidebar of any page
     at.sidebar.number_input(key="money_margin_pct_tiny").set_value(45.0)
     at.button(key="money_margin_save").click().run()
     assert not at.exception
     value, source = _whatif_ltv(at)
-    assert value == pytest.approx(1655.49, abs=0.01)  # 2,459.43 × 45 % × 1.49582
+    at_45 = tiny_lifetime_value(defection_tables(), DEFINITIONS.lapse_days, margin=0.45)
+    assert value == pytest.approx(at_45, abs=0.01) and round(at_45, 2) == 1655.49  # 2,459.43 × 45 % × 1.49582
     assert "45 % margin (saved for this dataset)" in source and "1.7 years (measured" in source
     at = _go(at, "pages/5_Defection.py")
-    assert at.metric[-1].value == "$1,655"
+    assert at.metric[-1].value == f"${at_45:,.0f}" == "$1,655"
     assert "45 % margin (saved for this dataset" in _text(at)
     at = _go(at, "pages/2_Funnel.py", **{"f_tab": "Economics"})
     assert "gross margin (45 %: saved for this dataset" in _text(at)
@@ -88,7 +91,8 @@ def test_what_if_never_reads_the_defection_pages_unsaved_controls(tiny_db):
     at = _go(at, "pages/5_Defection.py")
     at.number_input(key="w:d_years").set_value(10.0).run()  # unsaved: this page only
     at.number_input(key="w:d_discount").set_value(0.0).run()
-    assert at.metric[-1].value == "$7,378"  # 2,459.43 × 30 % × 10
+    ten_years = tiny_lifetime_value(defection_tables(), DEFINITIONS.lapse_days, discount=0.0, years=10.0)
+    assert at.metric[-1].value == f"${ten_years:,.0f}" == "$7,378"  # 2,459.43 × 30 % × 10
     at = _go(at, "pages/4_What-if.py")
     assert _whatif_ltv(at) == before
     # saved, the valuation becomes the dataset's: What-if follows and says where the years come from
@@ -96,4 +100,4 @@ def test_what_if_never_reads_the_defection_pages_unsaved_controls(tiny_db):
     at.button(key="d_save").click().run()
     at = _go(at, "pages/4_What-if.py")
     value, source = _whatif_ltv(at)
-    assert value == pytest.approx(7378.29, abs=0.01) and "10 years (saved for this dataset)" in source
+    assert value == pytest.approx(ten_years, abs=0.01) and "10 years (saved for this dataset)" in source

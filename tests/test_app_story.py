@@ -10,9 +10,12 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from benchmarks.reference import overview as overview_reference
+from benchmarks.reference import staged as staged_reference
 from dashboard.metrics.scope import Filters
 from dashboard.store import Store
 from tests.tiny import tiny_tables
+from tests.tiny_defection import DEFINITIONS, defection_tables
+from tests.worked import best_in_class_savings, tiny_lifetime_value
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = "pages/8_Story.py"
@@ -88,6 +91,10 @@ def _set_notes(db: Path, notes: dict[str, str], dataset: str = "sample") -> None
 
 def test_every_step_renders_its_live_sections_on_the_sample(app_sample_db, sample_tables):
     customers = f"{overview_reference.kpis(sample_tables, Filters())['customers']:,}"  # worked with pandas
+    # at risk by the staged definition, with pandas from the sample files: not defected and two complaints within the
+    # 90 days up to 31 Dec 2025 (nobody still here has gone 90 days without a purchase)
+    at_risk = f"{int(staged_reference.at_risk(sample_tables).sum()):,}"
+    assert at_risk == "290"
     expected_charts = {1: 1, 2: 1, 3: 2, 4: 3, 5: 2, 6: 1, 7: 0}
     for number, title in enumerate(TITLES, start=1):
         at = _page({"s_step": str(number)})
@@ -105,16 +112,15 @@ def test_every_step_renders_its_live_sections_on_the_sample(app_sample_db, sampl
         if number == 3:
             assert "Adoption today against best-in-class" in [s.value for s in at.subheader]
         if number == 4:
-            # the What-if opens on every behaviour at best-in-class (the sum is checked line by line on its page)
-            assert _headline_money(at) == 443_818
+            # the What-if opens on every behaviour at best-in-class: $443,817.64 worked with pandas (tests/worked.py)
+            assert _headline_money(at) == round(best_in_class_savings(sample_tables)) == 443_818
             assert at.slider(key="w:w_t_e_billing").value == pytest.approx(84.0, abs=0.01)
         if number == 5:
-            # the staged at risk, as on the Funnel: 290 customers with two complaints within 90 days of 31 Dec 2025
-            assert metrics["At risk now"] == "290"
+            assert metrics["At risk now"] == at_risk  # the staged at risk, as on the Funnel
         if number == 6:
             assert "What fixing it is worth" in [s.value for s in at.subheader]
         if number == 7:
-            assert metrics["Customers"] == customers and metrics["At risk now"] == "290"
+            assert metrics["Customers"] == customers and metrics["At risk now"] == at_risk
             assert "Savings at the What-if sliders" in metrics
             assert metrics["Lowest satisfaction: complaint"] == "2.55"
 
@@ -286,7 +292,8 @@ def test_unsaved_defection_controls_never_reach_the_story_or_what_if(tiny_defect
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at.query_params["ds"] = "tiny"
     before = _story_money(at)
-    assert before["4 lifetime value"] == "1103.66" and before["5 lifetime value"] == "$1,104"
+    value = tiny_lifetime_value(defection_tables(), DEFINITIONS.lapse_days)  # worked with pandas: 1,103.66
+    assert before["4 lifetime value"] == f"{value:.2f}" and before["5 lifetime value"] == f"${value:,.0f}" == "$1,104"
     assert before["5 revenue at risk"] == before["7 revenue at risk"]
     assert "saved definition" in before["5 says"] and "unsaved changes" not in before["5 says"]
 
@@ -294,9 +301,10 @@ def test_unsaved_defection_controls_never_reach_the_story_or_what_if(tiny_defect
     at = _run(at)
     at = _run(at.number_input(key="w:d_years").set_value(10.0))  # unsaved: the Defection page only
     at = _run(at.number_input(key="w:d_discount").set_value(0.0))
-    assert _metrics(at)["Lifetime value per customer"] == "$7,378"  # 2,459.43 × 30 % × 10, on this page
+    undiscounted = tiny_lifetime_value(defection_tables(), DEFINITIONS.lapse_days, discount=0.0, years=10.0)
+    assert _metrics(at)["Lifetime value per customer"] == f"${undiscounted:,.0f}" == "$7,378"  # 2,459.43 × 30 % × 10
     at = _run(at.toggle(key="w:d_lapse").set_value(False))  # and the definition: other customers count as current
-    assert _metrics(at)["Lifetime value per customer"] != "$7,378"
+    assert _metrics(at)["Lifetime value per customer"] != f"${undiscounted:,.0f}"
     assert any(c.value.startswith(":material/edit_note: **Unsaved changes:**") for c in at.caption)
 
     after = _story_money(at)

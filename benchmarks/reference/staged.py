@@ -1,5 +1,5 @@
 """The staged definitions (dashboard/staged) rebuilt with plain pandas from the raw tables: who is a customer, who is a
-prospect, who defected and since when, and whether the data can tell who left at all.
+prospect, who defected and since when, who is at risk, and whether the data can tell who left at all.
 
 Independent of the SQL: only the vocabulary of relationship stages (dashboard.contract) and the default windows are
 shared. A purchase is a day on which a customer's transactions add up to more than zero.
@@ -98,3 +98,25 @@ def customers(tables: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, bool]:
     frame["defected_since"] = churn_date.where(churn_date.notna(), frame["last_purchase"] + pd.Timedelta(days=lapse))
     frame["defected_since"] = frame["defected_since"].where(defected & (churn_date.notna() | (lapsed & ~flag)))
     return frame, tells
+
+
+AT_RISK_LABELS = {normalise(RELATIONSHIP_STAGES.labels[5])} | {
+    normalise(w) for w in RELATIONSHIP_STAGES.synonyms.get(RELATIONSHIP_STAGES.labels[5], ())
+}
+
+
+def at_risk(tables: dict[str, pd.DataFrame], at_risk_days: int = 90, complaints: int = 2, complaint_days: int = 90) -> pd.Series:
+    """Per customer of customers(tables) (same order): not defected and (the stage says at risk, or no purchase for more
+    than at_risk_days, or at least `complaints` complaints on days within complaint_days up to the as-of day)."""
+    frame, tells = customers(tables)
+    if not tells:
+        return pd.Series(None, index=frame.index, dtype="boolean")
+    day = as_of(tables)
+    stage = _column(frame, "stage").map(lambda s: s is not None and pd.notna(s) and normalise(s) in AT_RISK_LABELS)
+    quiet = frame["last_purchase"].notna() & (day > frame["last_purchase"] + pd.Timedelta(days=at_risk_days))
+    touch = tables.get("interactions", pd.DataFrame({"customer_id": [], "ts": [], "stage": []}))
+    touch = touch[touch["customer_id"].notna() & touch["stage"].astype("string").str.lower().eq("complaint")]
+    when = pd.to_datetime(touch["ts"]).dt.normalize()
+    recent = touch[(when <= day) & (day < when + pd.Timedelta(days=complaint_days))].groupby("customer_id").size()
+    complaining = frame["customer_id"].map(recent).fillna(0).ge(complaints) if complaints > 0 else False
+    return frame["defected"].eq(False) & (stage.astype(bool) | quiet | complaining)
