@@ -8,6 +8,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
+from benchmarks.reference import staged as staged_reference
 from dashboard import staged
 from dashboard.metrics import overview
 from dashboard.metrics.scope import Filters
@@ -26,6 +27,12 @@ def _rows(store: Store, version, table: str, key: str = "customer_id") -> pd.Dat
 def _profile(store: Store, version) -> staged.DataProfile:
     with store.cursor() as cur:
         return staged.load_profile(cur, version)
+
+
+def _reference_at_risk(tables: dict[str, pd.DataFrame]) -> dict[str, bool]:
+    """At risk per customer by the pandas reference the AppTests use (benchmarks/reference/staged.py)."""
+    frame, _ = staged_reference.customers(tables)
+    return dict(zip(frame["customer_id"], staged_reference.at_risk(tables).astype(bool), strict=True))
 
 
 def transactions_only() -> dict[str, pd.DataFrame]:
@@ -87,6 +94,7 @@ def test_tiny_contract_data_is_staged_by_hand(store):
     # B made two complaints within 90 days, but has defected: never both defected and at risk; A's last purchase was
     # 49 days before 30 Mar, inside the 90 days
     assert rows["at_risk"].to_dict() == {"A": False, "B": False, "C": False, "D": False, "P": False}
+    assert _reference_at_risk(tiny_tables()) == rows["at_risk"].to_dict()  # the pandas reference agrees
 
 
 def test_transactions_only_defect_by_lapse_and_are_at_risk_by_recency(store):
@@ -104,6 +112,7 @@ def test_transactions_only_defect_by_lapse_and_are_at_risk_by_recency(store):
     # Y: 1 Mar + 90 days = 30 May, before 30 Jun: at risk; Z bought on the last day
     assert rows.loc["Y", ["defected", "at_risk", "at_risk_why"]].tolist() == [False, True, "no purchase for 90 days"]
     assert rows.loc["Z", ["defected", "at_risk"]].tolist() == [False, False]
+    assert _reference_at_risk(transactions_only()) == {"V": False, "W": False, "X": False, "Y": True, "Z": False}
     said = staged.describe(found, staged.definitions.defaults_for(found))
     assert said["defected"] == "Defected means: no purchase for more than 365 days before 2024-06-30."
     assert said["repeat"].startswith("No touchpoints in this data")
