@@ -9,6 +9,7 @@ Each repeat starts from a different region filter (North, South, ...), so a "fir
 nothing cached; the "cached" case repeats the same change in a new session, so every answer comes from the cache.
 
     python -m benchmarks.browser --customers 20000 100000 --repeat 5 --workdir /tmp/bench
+    python -m benchmarks.browser --customers 20000 --repeat 3 --engine spark   # the same pages, prepared on Spark
 
 Not a test: nothing here asserts on time.
 """
@@ -31,6 +32,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from benchmarks import harness
 from dashboard import sample
 from dashboard.metrics import prepared
+from dashboard.staged import engine as prep_engine
 from dashboard.store import Store
 from tests.browser.server import CHROMIUM, CHROMIUM_ARGS, AppServer
 
@@ -240,19 +242,26 @@ def _one_repeat(page: Page, server: Server, region: str, add: Callable[[str, Sam
         add(f"{label} filter again, answer cached", choose_segment(page, probe))
 
 
-def prepared_db(customers: int, workdir: Path) -> Path:
-    """A database with the sample of customers published as dataset "bench" (built once and kept in workdir)."""
-    db = workdir / f"browser-n{customers}.duckdb"
+def db_path(customers: int, workdir: Path, engine: str = prep_engine.DUCKDB) -> Path:
+    """The kept database of customers prepared on engine (DuckDB's keeps its earlier name)."""
+    return workdir / (f"browser-n{customers}.duckdb" if engine == prep_engine.DUCKDB else f"browser-n{customers}-{engine}.duckdb")
+
+
+def prepared_db(customers: int, workdir: Path, engine: str = prep_engine.DUCKDB) -> Path:
+    """A database with the sample of customers published as dataset "bench", its staged and prepared tables built on
+    engine (built once and kept in workdir)."""
+    db = db_path(customers, workdir, engine)
     if not db.exists():
         folder = harness.dataset_folder(customers, 1, workdir)
         building = db.with_suffix(".building")
         building.unlink(missing_ok=True)
         store = Store(building)
         start = time.perf_counter()
-        sample.publish(store, folder, DATASET)
+        with prep_engine.use(engine):
+            sample.publish(store, folder, DATASET)
         store.close()
         building.rename(db)
-        print(f"published {customers:,} customers in {time.perf_counter() - start:.1f} s", flush=True)
+        print(f"published {customers:,} customers, prepared on {engine}, in {time.perf_counter() - start:.1f} s", flush=True)
     store = Store(db)  # a database kept from earlier code gets this code's prepared tables now, not at the cold start
     start = time.perf_counter()
     if store.upgrade():
@@ -284,6 +293,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--customers", type=int, nargs="+", default=[20_000, 100_000])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--workdir", type=Path, default=harness.WORK)
+    parser.add_argument("--engine", choices=prep_engine.ENGINES, default=prep_engine.DUCKDB, help="prepares the database on")
     parser.add_argument("--label", default="run", help="name of the JSON file of raw samples written to workdir")
     args = parser.parse_args(argv)
     workdir = args.workdir.resolve()
@@ -293,7 +303,7 @@ def main(argv: list[str] | None = None) -> int:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         for customers in args.customers:
-            db = prepared_db(customers, workdir)
+            db = prepared_db(customers, workdir, args.engine)
             print(f"{customers:,} customers, median of {args.repeat}", flush=True)
             folder = workdir / f"browser-run-n{customers}"
             shutil.rmtree(folder, ignore_errors=True)

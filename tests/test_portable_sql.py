@@ -57,7 +57,7 @@ def test_every_preparation_query_is_portable(statements: list[str]) -> None:
         if portable.traps(sql):
             trapped[key] = portable.traps(sql)
     # only the steps kept on DuckDB by name (with their reason) may use DuckDB-only constructs
-    assert trapped == {"fn_customers": ["ordered list"]}
+    assert trapped == {"fn_customers": ["ordered list"], "dr_customers": ["enum"]}
     assert set(trapped) <= set(engine.KEEP_ON_DUCKDB)
 
 
@@ -72,6 +72,7 @@ def test_calendar_day_counts_are_rejected_elapsed_time_is_not() -> None:
 
 
 def test_other_traps_are_named() -> None:
+    assert portable.traps("select cast(cast(x as varchar) as enum('a', 'b')) as x from t") == ["enum"]
     assert portable.traps("select list(x) from t") == ["unordered list"]
     assert portable.traps("select list(x order by y) from t") == ["ordered list"]
     assert portable.traps("select string_agg(x, ',') from t") == ["unordered list"]

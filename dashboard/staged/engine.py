@@ -38,6 +38,7 @@ RECORD = "prep_engine"
 KEEP_ON_DUCKDB = {
     "fn_customers": "keeps each customer's purchase days as an ordered list read by position (DuckDB lists)",
     "fn_gaps": "unnests fn_customers' ordered lists",
+    "dr_customers": "casts text attributes to ENUMs (DuckDB's type, so pandas gets categoricals) over tables Spark built",
 }
 """Preparation steps that stay on DuckDB whichever engine is configured (they read what Spark built), and why."""
 

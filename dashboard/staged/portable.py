@@ -29,6 +29,7 @@ TRAPS = {
     "approximate": "approx_* and reservoir_quantile differ per engine",
     "integer division": "// is integer division in DuckDB only: use floor(a / b)",
     "strftime": "strftime/strptime patterns differ per engine: use date_trunc or cast",
+    "enum": "a cast to ENUM is DuckDB's type only (Spark cannot parse it; Parquet gives back text): keep the step on DuckDB",
 }
 """Constructs DuckDB and Spark compute differently with no error raised, and what to write instead."""
 
@@ -65,6 +66,8 @@ def traps(query: str) -> list[str]:
             found.append("integer division")
         elif isinstance(node, exp.TimeToStr | exp.StrToTime):
             found.append("strftime")
+        elif isinstance(node, exp.DataType) and node.this == exp.DataType.Type.ENUM:
+            found.append("enum")
     return sorted(set(found))
 
 
