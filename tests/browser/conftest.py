@@ -11,6 +11,10 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.browser.server import CHROMIUM, CHROMIUM_ARGS, ROOT, AppServer, start_server
 
+# a page drawn on a busy two-core machine (two test workers, a server and chromium each) can take longer than
+# Playwright's default 5 s to show its charts: every expect waits up to 30 s unless a test says otherwise
+expect.set_options(timeout=30_000)
+
 __all__ = ["AppServer", "start_server"]  # the browser tests import them from here
 
 SCREENSHOTS = ROOT / "tests" / "screenshots"
