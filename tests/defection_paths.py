@@ -9,9 +9,9 @@ import duckdb
 import pandas as pd
 
 from dashboard import staged
-from dashboard.metrics import defection
-from dashboard.metrics import defection_figures as figures
-from dashboard.metrics.defection import DefectionSpec
+from dashboard.metrics.defection import figures
+from dashboard.metrics.defection import status as defection
+from dashboard.metrics.defection.status import DefectionSpec
 from dashboard.store import Version
 
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from dashboard.metrics import behaviours, defection, funnel, overview, stages
+from dashboard.metrics import overview
+from dashboard.metrics.behaviours import adoption as behaviours
+from dashboard.metrics.defection import status as defection
+from dashboard.metrics.funnel import counts as funnel
+from dashboard.metrics.funnel import stages
 from dashboard.metrics.scope import Filters
 from dashboard.store import Store
 from tests import defection_paths

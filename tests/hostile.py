@@ -12,7 +12,9 @@ from dataclasses import replace
 import pandas as pd
 
 from dashboard import config, sample
-from dashboard.metrics import behaviour_catalogue, stages, whatif
+from dashboard.metrics import whatif
+from dashboard.metrics.behaviours import catalogue as behaviour_catalogue
+from dashboard.metrics.funnel import stages
 from dashboard.store import Store
 
 DATASET = "hostile (evil)"

@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from benchmarks.reference import behaviours as behaviours_reference
-from dashboard.metrics.behaviour_catalogue import default_catalogue
+from dashboard.metrics.behaviours.catalogue import default_catalogue
 from dashboard.store import Store
 from tests.conftest import use_copy
 from tests.worked import best_in_class_savings
@@ -249,7 +249,7 @@ def test_real_telco_data_reproduces_the_published_figures(telco_db):
 
 
 def test_an_empty_catalogue_says_what_to_do_on_both_pages(app_sample_db):
-    from dashboard.metrics.behaviour_catalogue import Catalogue, save_catalogue
+    from dashboard.metrics.behaviours.catalogue import Catalogue, save_catalogue
 
     store = Store(app_sample_db)
     save_catalogue(store, "sample", Catalogue())
@@ -283,7 +283,7 @@ def test_the_remaining_editor_controls(app_sample_db):
     assert "own contacts on web" in _adoption(at).loc["Self-service", "How it is measured"]
     # a flag the data lack, with an estimate to fall back on
     store = Store(app_sample_db)
-    from dashboard.metrics.behaviour_catalogue import Behaviour, Measure, load_catalogue, save_catalogue
+    from dashboard.metrics.behaviours.catalogue import Behaviour, Measure, load_catalogue, save_catalogue
 
     catalogue = load_catalogue(store, "sample")
     save_catalogue(

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard.metrics import money, stages
+from dashboard.metrics import money
+from dashboard.metrics.funnel import stages
 from dashboard.store import Store
 from dashboard.ui import data
 from tests.conftest import use_copy

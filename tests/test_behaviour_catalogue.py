@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from dashboard.metrics import behaviour_catalogue as bc
+from dashboard.metrics.behaviours import catalogue as bc
 from dashboard.store import Store
 
 

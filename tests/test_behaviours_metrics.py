@@ -11,8 +11,8 @@ import pytest
 from scipy import stats
 
 from benchmarks.reference import behaviours as reference
-from dashboard.metrics import behaviours as bh
-from dashboard.metrics.behaviour_catalogue import Behaviour, Catalogue, Measure, default_catalogue
+from dashboard.metrics.behaviours import adoption as bh
+from dashboard.metrics.behaviours.catalogue import Behaviour, Catalogue, Measure, default_catalogue
 from dashboard.metrics.scope import Filters
 from dashboard.store import Store
 from tests.tiny_behaviours import behaviour_tables
@@ -277,7 +277,7 @@ def test_the_steps_of_one_call_count_as_one_contact(store):
     contact, on its first step's channel: C1 2 contacts, both on ivr; C2 1, on ivr. "At most 1 contact on ivr or
     phone": C1 no (2), C2 yes (1); "at least half on ivr": both yes (2/2, 1/1). Counted per step (no contact id) C2
     has 3 touchpoints on ivr or phone, and ivr is 2 of C1's 5 and 1 of C2's 3: both behaviours no for both."""
-    from dashboard.metrics.behaviour_catalogue import NO_CONTACT, SELF_SERVICE
+    from dashboard.metrics.behaviours.catalogue import NO_CONTACT, SELF_SERVICE
     from tests.journey_contacts_tiny import call_log
 
     calls = Measure(NO_CONTACT, channels=("ivr", "phone"), max_contacts=1)

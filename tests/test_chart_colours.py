@@ -15,7 +15,7 @@ import pytest
 from dashboard.charts import defection, funnel, journey
 from dashboard.charts.theme import BAD, GREY, colour_for
 from dashboard.contract import CHANNELS, JOURNEY_STAGES, RELATIONSHIP_STAGES
-from dashboard.metrics.stages import DEFAULT_NAMES
+from dashboard.metrics.funnel.stages import DEFAULT_NAMES
 
 KINDS = {
     **{label: "channel" for label in CHANNELS.labels},

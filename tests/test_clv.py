@@ -12,8 +12,9 @@ import pytest
 from scipy import integrate, stats
 from scipy.optimize import OptimizeResult
 
-from dashboard.metrics import clv, defection
-from dashboard.metrics.defection_spec import Valuation
+from dashboard.metrics.defection import clv
+from dashboard.metrics.defection import status as defection
+from dashboard.metrics.defection.spec import Valuation
 from dashboard.sql import lit, sql
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

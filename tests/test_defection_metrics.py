@@ -17,8 +17,8 @@ import pandas as pd
 import pytest
 
 from dashboard import export
-from dashboard.metrics import defection as d
-from dashboard.metrics import defection_figures as f
+from dashboard.metrics.defection import figures as f
+from dashboard.metrics.defection import status as d
 from dashboard.metrics.scope import Filters
 from dashboard.sql import Sql
 from dashboard.store import Store

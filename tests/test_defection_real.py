@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 
 from dashboard import staged
-from dashboard.metrics import defection as d
-from dashboard.metrics import defection_figures as f
+from dashboard.metrics.defection import figures as f
+from dashboard.metrics.defection import status as d
 from dashboard.store import Store
 from tests import defection_paths
 from tests.ingest_helpers import run_upload

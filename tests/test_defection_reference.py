@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 from benchmarks.reference import defection as reference
-from dashboard.metrics import clv
-from dashboard.metrics import defection as d
-from dashboard.metrics import defection_figures as f
+from dashboard.metrics.defection import clv
+from dashboard.metrics.defection import figures as f
+from dashboard.metrics.defection import status as d
 from dashboard.metrics.scope import Filters
 from dashboard.store import Store
 from tests import defection_paths

@@ -7,9 +7,11 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from dashboard.metrics import behaviours, defection_sources, stages
-from dashboard.metrics import defection as d
-from dashboard.metrics.behaviour_catalogue import Catalogue
+from dashboard.metrics.behaviours import adoption as behaviours
+from dashboard.metrics.behaviours.catalogue import Catalogue
+from dashboard.metrics.defection import sources as defection_sources
+from dashboard.metrics.defection import status as d
+from dashboard.metrics.funnel import stages
 from dashboard.store import Store, StoreError
 from tests import defection_paths
 from tests.tiny_defection import defection_tables

@@ -23,9 +23,13 @@ import pytest
 
 from dashboard import sample
 from dashboard.formatting import NumberFormat
-from dashboard.metrics import behaviours, clv, funnel, overview, stages, whatif
-from dashboard.metrics import defection as d
-from dashboard.metrics import defection_figures as f
+from dashboard.metrics import overview, whatif
+from dashboard.metrics.behaviours import adoption as behaviours
+from dashboard.metrics.defection import clv
+from dashboard.metrics.defection import figures as f
+from dashboard.metrics.defection import status as d
+from dashboard.metrics.funnel import counts as funnel
+from dashboard.metrics.funnel import stages
 from dashboard.metrics.scope import Filters
 from dashboard.store import Store, Version
 

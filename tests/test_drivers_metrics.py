@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dashboard.metrics import behaviours, drivers
+from dashboard.metrics import drivers
+from dashboard.metrics.behaviours import adoption as behaviours
 from dashboard.store import Store
 
 

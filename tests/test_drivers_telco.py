@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard.metrics import behaviours as bh
 from dashboard.metrics import drivers as dr
+from dashboard.metrics.behaviours import adoption as bh
 from dashboard.store import Store
 from tests.conftest import TELCO, data_page, use_copy
 
@@ -121,8 +121,8 @@ def test_the_data_page_lists_kept_attributes_and_keeps_another(tmp_path, monkeyp
 def test_the_telco_snapshot_gets_a_contract_lifetime_model_and_its_holdout_check(telco):
     """The telco file flags who left in its last month without dates: each leaver leaves in the month of their tenure.
     Month 1: 380 of the 7,032 customers with a tenure of at least one month left, so 1 − 380 / 7,032 = 94.60 % stay."""
-    from dashboard.metrics import calibration
-    from dashboard.metrics import defection as dfn
+    from dashboard.metrics.defection import calibration
+    from dashboard.metrics.defection import status as dfn
 
     store, version = telco
     with store.cursor() as cur:

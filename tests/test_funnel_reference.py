@@ -9,9 +9,11 @@ import pandas as pd
 import pytest
 
 from benchmarks.reference import funnel as reference
-from dashboard.metrics import economics, funnel, movement, stages
+from dashboard.metrics import economics
+from dashboard.metrics.funnel import counts as funnel
+from dashboard.metrics.funnel import movement, stages
+from dashboard.metrics.funnel.stages import DEFAULT_MODEL, StageRules
 from dashboard.metrics.scope import Filters
-from dashboard.metrics.stages import DEFAULT_MODEL, StageRules
 from dashboard.store import Store
 
 MODELS = {

@@ -150,7 +150,8 @@ CONTACTS = "customer_id,date,channel\nC1,2024-02-01,Phone\n0,2024-02-02,Phone\nA
 
 
 def test_anonymous_ids_are_proposed_counted_and_no_customers(store: Store, tmp_path: Path):
-    from dashboard.metrics import journey, overview
+    from dashboard.metrics import overview
+    from dashboard.metrics.journey import lanes as journey
     from dashboard.metrics.scope import Filters
 
     sales, contacts = write(tmp_path, "sales.csv", SALES), write(tmp_path, "contacts.csv", CONTACTS)
@@ -222,7 +223,7 @@ TELCO = (
 
 
 def test_lifetime_value_and_churn_category_are_recognised_and_shown_for_current_customers(store: Store, tmp_path: Path):
-    from dashboard.metrics import defection_figures
+    from dashboard.metrics.defection import figures as defection_figures
     from dashboard.metrics.scope import Filters
 
     path = write(tmp_path, "telco.csv", TELCO)

@@ -30,8 +30,10 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from dashboard import staged
-from dashboard.metrics import defection, journey_service, stages
-from dashboard.metrics.journey import JourneySpec
+from dashboard.metrics.defection import status as defection
+from dashboard.metrics.funnel import stages
+from dashboard.metrics.journey import service as journey_service
+from dashboard.metrics.journey.lanes import JourneySpec
 from dashboard.metrics.money import MAX_YEARS
 from dashboard.store import Store
 from tests import defection_paths, shapes

@@ -9,9 +9,10 @@ import pandas as pd
 import pytest
 
 from dashboard.__main__ import main
-from dashboard.metrics import journey_contacts, journey_service
-from dashboard.metrics.journey import JourneySpec
-from dashboard.metrics.journey_contacts import WaitSpec
+from dashboard.metrics.journey import contacts as journey_contacts
+from dashboard.metrics.journey import service as journey_service
+from dashboard.metrics.journey.contacts import WaitSpec
+from dashboard.metrics.journey.lanes import JourneySpec
 from dashboard.store import Store
 from tests.journey_contacts_tiny import call_log, promises
 
@@ -295,7 +296,7 @@ def test_the_journey_page_shows_contacts_waits_and_promise_rules(app_tiny_db):
 
 def test_contacts_are_counted_once_per_call_in_the_journey_summary(store):
     """The call log's 8 touchpoints (every one customer-started) are 3 contacts on the Journey summary."""
-    from dashboard.metrics import journey
+    from dashboard.metrics.journey import lanes as journey
 
     version = store.publish("summary", {"interactions": call_log()})
     with store.cursor() as cur:

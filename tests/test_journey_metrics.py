@@ -8,9 +8,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dashboard.metrics import customers, journey, journey_drill, journey_paths, journey_service
-from dashboard.metrics.journey import JourneySpec
-from dashboard.metrics.journey_paths import PathSpec, VariantSpec, fold_paths
+from dashboard.metrics import customers
+from dashboard.metrics.journey import drill as journey_drill
+from dashboard.metrics.journey import lanes as journey
+from dashboard.metrics.journey import paths as journey_paths
+from dashboard.metrics.journey import service as journey_service
+from dashboard.metrics.journey.lanes import JourneySpec
+from dashboard.metrics.journey.paths import PathSpec, VariantSpec, fold_paths
 from dashboard.metrics.scope import Filters
 from dashboard.store import Store
 from tests.journey_tiny import journey_tables

@@ -7,9 +7,11 @@ from datetime import date
 import pytest
 
 from benchmarks.reference import journey as reference
-from dashboard.metrics import journey, journey_paths, journey_service
-from dashboard.metrics.journey import JourneySpec
-from dashboard.metrics.journey_paths import PathSpec, VariantSpec
+from dashboard.metrics.journey import lanes as journey
+from dashboard.metrics.journey import paths as journey_paths
+from dashboard.metrics.journey import service as journey_service
+from dashboard.metrics.journey.lanes import JourneySpec
+from dashboard.metrics.journey.paths import PathSpec, VariantSpec
 from dashboard.metrics.scope import Filters
 from dashboard.store import Store
 

@@ -13,9 +13,10 @@ from dataclasses import replace
 import pandas as pd
 import pytest
 
-from dashboard.metrics import clv, economics, money
-from dashboard.metrics import defection as d
-from dashboard.metrics import defection_figures as f
+from dashboard.metrics import economics, money
+from dashboard.metrics.defection import clv
+from dashboard.metrics.defection import figures as f
+from dashboard.metrics.defection import status as d
 from dashboard.store import Store
 from tests import defection_paths
 from tests.tiny_defection import publish_tiny, shop_tables

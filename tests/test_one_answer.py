@@ -9,7 +9,10 @@ from datetime import date
 import pandas as pd
 
 from dashboard import staged
-from dashboard.metrics import defection, defection_figures, funnel, stages
+from dashboard.metrics.defection import figures as defection_figures
+from dashboard.metrics.defection import status as defection
+from dashboard.metrics.funnel import counts as funnel
+from dashboard.metrics.funnel import stages
 from dashboard.metrics.scope import Filters
 from dashboard.store import Store
 from tests import defection_paths

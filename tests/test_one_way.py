@@ -94,7 +94,7 @@ DUCKDB_ONLY = re.compile(r"group by all|\blist_[a-z_]+\(|\bdate_?diff\(|\bunnest
 
 
 def _preparation(rel: str) -> bool:
-    return rel.startswith(PREPARATION) or rel.endswith("_prepare.py")
+    return rel.startswith(PREPARATION) or rel.endswith("/prepare.py")
 
 
 def _sql_texts(tree: ast.Module) -> list[tuple[int, str]]:

@@ -21,13 +21,15 @@ from benchmarks.reference import defection as ref_defection
 from benchmarks.reference import funnel as ref_funnel
 from benchmarks.reference import journey as ref_journey
 from benchmarks.reference import overview as ref_overview
-from dashboard.metrics import behaviours as bh
-from dashboard.metrics import defection as d
-from dashboard.metrics import funnel, journey_service, overview
-from dashboard.metrics.behaviour_catalogue import default_catalogue
-from dashboard.metrics.journey import JourneySpec
+from dashboard.metrics import overview
+from dashboard.metrics.behaviours import adoption as bh
+from dashboard.metrics.behaviours.catalogue import default_catalogue
+from dashboard.metrics.defection import status as d
+from dashboard.metrics.funnel import counts as funnel
+from dashboard.metrics.funnel.stages import DEFAULT_MODEL
+from dashboard.metrics.journey import service as journey_service
+from dashboard.metrics.journey.lanes import JourneySpec
 from dashboard.metrics.scope import Filters
-from dashboard.metrics.stages import DEFAULT_MODEL
 from dashboard.store import Store
 from tests import defection_paths
 

@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from benchmarks.reference import reasons_over_time as reference
 from dashboard.charts.reasons_over_time import cumulative_incidence
-from dashboard.metrics import reasons_over_time as rot
+from dashboard.metrics.defection import reasons as rot
 from dashboard.metrics.scope import Filters
 from dashboard.store import Store
 from tests.conftest import use_copy

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from dashboard import staged
-from dashboard.metrics import calibration, clv, sbg
+from dashboard.metrics.defection import calibration, clv, sbg
 from dashboard.store import Store
 
 REGULAR = [1000, 631, 468, 382, 326, 289, 262, 241]
@@ -259,7 +259,7 @@ def test_contract_value_factors_hand_worked():
 
 
 def test_the_contract_method_is_offered_only_with_a_contract_fit():
-    from dashboard.metrics import defection
+    from dashboard.metrics.defection import status as defection
 
     assert defection.methods_available({"bgnbd": True, "sbg": True}) == ["simple", "bgnbd", "sbg"]
     assert defection.methods_available({"bgnbd": False, "sbg": True}) == ["simple", "sbg"]
@@ -270,8 +270,8 @@ def test_the_contract_lifetime_value_on_the_sample(sample_db_file):
     """Each customer's value if retained = annual spend × margin × Σ_k S(n+k)/S(n) ÷ 1.1^(k/12) ÷ 12 over the 120 months
     of a 10-year horizon, n their whole months as a customer up to leaving or the as-of day; it feeds the lifetime
     value, revenue at risk and value lost like the other methods."""
-    from dashboard.metrics import defection
-    from dashboard.metrics import defection_figures as figures
+    from dashboard.metrics.defection import figures
+    from dashboard.metrics.defection import status as defection
 
     store = Store(sample_db_file, read_only=True)
     try:

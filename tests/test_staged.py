@@ -190,7 +190,7 @@ def test_profile_round_trips_through_json():
 
 
 def _stages_now(store: Store, version) -> dict[str, str]:
-    from dashboard.metrics import stages
+    from dashboard.metrics.funnel import stages
 
     sql, params = stages.customer_stage_sql(version, stages.DEFAULT_MODEL)
     with store.cursor() as cur:

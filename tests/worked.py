@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from benchmarks.reference import behaviours as behaviours_reference
-from dashboard.metrics.behaviour_catalogue import Catalogue, default_catalogue
+from dashboard.metrics.behaviours.catalogue import Catalogue, default_catalogue
 
 
 def best_in_class_savings(tables: dict[str, pd.DataFrame], catalogue: Catalogue | None = None) -> float:

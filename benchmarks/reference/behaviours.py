@@ -1,5 +1,5 @@
 """The Behaviours figures computed with plain pandas from the raw tables, by the definitions in
-dashboard.metrics.behaviours (customers of the period, customers in scope, derived behaviours in calendar months)."""
+dashboard.metrics.behaviours.adoption (customers of the period, customers in scope, derived behaviours in calendar months)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from datetime import date
 import pandas as pd
 
 from benchmarks.reference import staged
-from dashboard.metrics.behaviour_catalogue import FLAG, NO_CONTACT, RULE, SELF_SERVICE, Catalogue, Measure
+from dashboard.metrics.behaviours.catalogue import FLAG, NO_CONTACT, RULE, SELF_SERVICE, Catalogue, Measure
 from dashboard.metrics.scope import NOT_SET, Filters
 
 

@@ -3,7 +3,7 @@
 Independent of the SQL: it rebuilds each customer's purchase days, windows, annual spend, complaints and the
 rules from the three raw tables, then counts. The BG/NBD fit checked against publish (fit) is its own: the
 log-likelihood written out and minimised here. The statuses share the app's fitted model and P(alive) formula
-(dashboard.metrics.clv), so their counts can be compared exactly.
+(dashboard.metrics.defection.clv), so their counts can be compared exactly.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from scipy.optimize import minimize
 from scipy.special import betaln, gammaln
 
 from benchmarks.reference import staged
-from dashboard.metrics import clv
-from dashboard.metrics.defection_prepare import WINDOW_MONTHS
-from dashboard.metrics.defection_spec import (
+from dashboard.metrics.defection import clv
+from dashboard.metrics.defection.prepare import WINDOW_MONTHS
+from dashboard.metrics.defection.spec import (
     DAYS_PER_MONTH,
     FOLLOW_UP_DAYS,
     FOLLOW_UP_MONTHS,
@@ -165,7 +165,7 @@ def fit(tables: dict[str, pd.DataFrame]) -> Fit:
 
 def fit_histories(x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> Fit:
     """BG/NBD fitted here: Nelder-Mead (no gradient) on the log-parameters of the log-likelihood above, one customer
-    per row, restarted from its own answer until it stops improving; nothing shared with dashboard.metrics.clv's fit
+    per row, restarted from its own answer until it stops improving; nothing shared with dashboard.metrics.defection.clv's fit
     (L-BFGS-B, analytic gradient, histories compressed, parameters bounded)."""
     x, t_x, T = (np.asarray(v, float) for v in (x, t_x, T))
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from benchmarks.reference import behaviours
-from dashboard.metrics.behaviour_catalogue import Catalogue
+from dashboard.metrics.behaviours.catalogue import Catalogue
 from dashboard.metrics.scope import Filters
 
 

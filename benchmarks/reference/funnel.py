@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.reference import staged
+from dashboard.metrics.funnel.stages import StageModel
 from dashboard.metrics.scope import NOT_SET, Filters
-from dashboard.metrics.stages import StageModel
 
 DAY = np.timedelta64(1, "D")
 STAGED_LAPSE_DAYS, STAGED_AT_RISK_DAYS, STAGED_COMPLAINTS, STAGED_COMPLAINT_DAYS = 365, 90, 2, 90

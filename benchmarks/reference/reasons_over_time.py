@@ -1,4 +1,4 @@
-"""Defection reasons over time (dashboard/metrics/reasons_over_time.py) rebuilt with plain pandas and a plain loop.
+"""Defection reasons over time (dashboard/metrics/defection/reasons.py) rebuilt with plain pandas and a plain loop.
 
 Independent of the SQL: the staged customers come from benchmarks/reference/staged.py, and the Aalen-Johansen
 estimator is written out customer by customer. Only the pooling constants are shared.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from benchmarks.reference import staged
-from dashboard.metrics.reasons_over_time import MAX_REASONS, NO_REASON, OTHER
+from dashboard.metrics.defection.reasons import MAX_REASONS, NO_REASON, OTHER
 
 
 def tenure_and_reason(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:

@@ -6,8 +6,8 @@ from datetime import date
 
 from benchmarks.harness import BenchContext, Case
 from benchmarks.reference import behaviours as reference
-from dashboard.metrics import behaviours as bh
-from dashboard.metrics.behaviour_catalogue import default_catalogue
+from dashboard.metrics.behaviours import adoption as bh
+from dashboard.metrics.behaviours.catalogue import default_catalogue
 from dashboard.metrics.scope import Filters
 
 CATALOGUE = default_catalogue()

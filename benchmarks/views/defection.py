@@ -17,8 +17,9 @@ import numpy as np
 
 from benchmarks.harness import BenchContext, Case
 from benchmarks.reference import defection as reference
-from dashboard.metrics import clv, defection, defection_sources
-from dashboard.metrics import defection_figures as figures
+from dashboard.metrics.defection import clv, figures
+from dashboard.metrics.defection import sources as defection_sources
+from dashboard.metrics.defection import status as defection
 from dashboard.metrics.scope import Filters
 
 BASE = defection.DefectionSpec()

@@ -14,9 +14,11 @@ import pandas as pd
 
 from benchmarks.harness import BenchContext, Case
 from benchmarks.reference import funnel as reference
-from dashboard.metrics import economics, funnel, movement
+from dashboard.metrics import economics
+from dashboard.metrics.funnel import counts as funnel
+from dashboard.metrics.funnel import movement
+from dashboard.metrics.funnel.stages import DEFAULT_MODEL, StageRules
 from dashboard.metrics.scope import Filters
-from dashboard.metrics.stages import DEFAULT_MODEL, StageRules
 
 STRICT = replace(
     DEFAULT_MODEL,

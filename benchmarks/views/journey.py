@@ -13,9 +13,13 @@ import pandas as pd
 
 from benchmarks.harness import BenchContext, Case
 from benchmarks.reference import journey as reference
-from dashboard.metrics import customers, journey, journey_drill, journey_paths, journey_service
-from dashboard.metrics.journey import JourneySpec
-from dashboard.metrics.journey_paths import PathSpec, VariantSpec
+from dashboard.metrics import customers
+from dashboard.metrics.journey import drill as journey_drill
+from dashboard.metrics.journey import lanes as journey
+from dashboard.metrics.journey import paths as journey_paths
+from dashboard.metrics.journey import service as journey_service
+from dashboard.metrics.journey.lanes import JourneySpec
+from dashboard.metrics.journey.paths import PathSpec, VariantSpec
 from dashboard.metrics.scope import Filters
 
 FILTER_CHANGES = {

@@ -7,8 +7,8 @@ from benchmarks.harness import BenchContext, Case
 from benchmarks.reference import behaviours as reference
 from benchmarks.views.behaviours import CATALOGUE, floor_sql
 from dashboard.charts import whatif as charts
-from dashboard.metrics import behaviours as bh
 from dashboard.metrics import whatif
+from dashboard.metrics.behaviours import adoption as bh
 from dashboard.metrics.scope import Filters
 
 TARGETS = {

@@ -10,8 +10,8 @@ from plotly.subplots import make_subplots
 from dashboard import formatting
 from dashboard.charts.theme import BAD, GOOD, GREY, INK, PALETTE, colour_for, draws_data_as_text, empty_note, styled
 from dashboard.formatting import NumberFormat
-from dashboard.metrics.movement import DOWN, SAME, UP
-from dashboard.metrics.stages import DEFAULT_NAMES
+from dashboard.metrics.funnel.movement import DOWN, SAME, UP
+from dashboard.metrics.funnel.stages import DEFAULT_NAMES
 
 
 def role_colour(role: str) -> str:

@@ -11,7 +11,7 @@ from plotly.subplots import make_subplots
 
 from dashboard.charts.theme import BAD, FONT_SIZE, GOOD, GREY, INK, PALETTE, colour_for, draws_data_as_text, styled
 from dashboard.formatting import NumberFormat
-from dashboard.metrics.journey import HEATMAP_METRICS, PAIN_POINTS
+from dashboard.metrics.journey.lanes import HEATMAP_METRICS, PAIN_POINTS
 
 PAIN_LABELS = {key: label for key, label, _ in PAIN_POINTS}
 PAIN_SHORT = {"low_satisfaction": "Low sat.", "repeat_contacts": "Repeats", "sla_breaches": "SLA miss"}

@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 
 from dashboard.charts import palettes
 from dashboard.charts.theme import PALETTE, draws_data_as_text, styled
-from dashboard.metrics.reasons_over_time import NO_REASON, OTHER
+from dashboard.metrics.defection.reasons import NO_REASON, OTHER
 
 DAYS_PER_MONTH = 365.25 / 12
 

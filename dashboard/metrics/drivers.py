@@ -35,8 +35,8 @@ import pandas as pd
 from scipy import stats
 
 from dashboard import contract
-from dashboard.metrics import behaviours
-from dashboard.metrics.behaviour_catalogue import Catalogue
+from dashboard.metrics.behaviours import adoption as behaviours
+from dashboard.metrics.behaviours.catalogue import Catalogue
 from dashboard.metrics.scope import NOT_SET, Filters
 from dashboard.sql import Sql, group_by_all, lit, select_except, sql
 from dashboard.staged import profile as staged_profile

@@ -10,9 +10,10 @@ from datetime import date, timedelta
 import duckdb
 import pandas as pd
 
-from dashboard.metrics import money, stages
+from dashboard.metrics import money
+from dashboard.metrics.funnel import stages
+from dashboard.metrics.funnel.stages import CODE, DEFAULT_MODEL, StageModel
 from dashboard.metrics.scope import Filters, month_start
-from dashboard.metrics.stages import CODE, DEFAULT_MODEL, StageModel
 from dashboard.sql import Sql, group_by_all, lit, select_except, sql
 from dashboard.store import Store, Version
 

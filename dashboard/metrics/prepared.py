@@ -7,7 +7,11 @@ from collections.abc import Callable
 import duckdb
 
 from dashboard import staged
-from dashboard.metrics import behaviours, defection_prepare, drivers, journey_prepare, overview, stages
+from dashboard.metrics import drivers, overview
+from dashboard.metrics.behaviours import adoption as behaviours
+from dashboard.metrics.defection import prepare as defection_prepare
+from dashboard.metrics.funnel import stages
+from dashboard.metrics.journey import prepare as journey_prepare
 from dashboard.staged import engine
 from dashboard.store import PrepareStep, Version, register_prepare_step
 

@@ -12,9 +12,9 @@ from dashboard.access import Action
 from dashboard.charts import behaviours as charts
 from dashboard.escape import markdown_text
 from dashboard.formatting import NumberFormat
-from dashboard.metrics import behaviours as bh
 from dashboard.metrics import compare
-from dashboard.metrics.behaviour_catalogue import (
+from dashboard.metrics.behaviours import adoption as bh
+from dashboard.metrics.behaviours.catalogue import (
     DERIVED,
     ESTIMATE,
     FLAG,

@@ -18,8 +18,11 @@ from dashboard.charts import calibration as calibration_charts
 from dashboard.charts import defection as charts
 from dashboard.charts import reasons_over_time as reason_charts
 from dashboard.escape import markdown_text
-from dashboard.metrics import calibration, clv, compare, defection, defection_sources, money, reasons_over_time
-from dashboard.metrics import defection_figures as figures
+from dashboard.metrics import compare, money
+from dashboard.metrics.defection import calibration, clv, figures
+from dashboard.metrics.defection import reasons as reasons_over_time
+from dashboard.metrics.defection import sources as defection_sources
+from dashboard.metrics.defection import status as defection
 from dashboard.ui import auth, report, settings, state, widgets
 from dashboard.ui.frame import PageContext
 from dashboard.ui.sections import action, guarded

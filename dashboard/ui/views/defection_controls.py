@@ -19,9 +19,11 @@ import streamlit as st
 from dashboard import staged
 from dashboard.access import Action
 from dashboard.escape import markdown_text
-from dashboard.metrics import defection, defection_sources, money
-from dashboard.metrics import defection_figures as figures
-from dashboard.metrics.defection_prepare import HORIZON_YEARS
+from dashboard.metrics import money
+from dashboard.metrics.defection import figures
+from dashboard.metrics.defection import sources as defection_sources
+from dashboard.metrics.defection import status as defection
+from dashboard.metrics.defection.prepare import HORIZON_YEARS
 from dashboard.ui import auth, settings, state
 from dashboard.ui.frame import PageContext
 from dashboard.ui.sections import action, guarded

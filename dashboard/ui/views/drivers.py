@@ -10,8 +10,8 @@ import streamlit as st
 from dashboard.charts import drivers as charts
 from dashboard.escape import markdown_text
 from dashboard.formatting import NumberFormat
-from dashboard.metrics import behaviours as bh
 from dashboard.metrics import drivers
+from dashboard.metrics.behaviours import adoption as bh
 from dashboard.ui import state, widgets
 from dashboard.ui.frame import PageContext
 from dashboard.ui.sections import guarded

@@ -15,8 +15,10 @@ from dashboard.access import Action
 from dashboard.charts import funnel as charts
 from dashboard.contract import CHANNELS
 from dashboard.escape import markdown_text
-from dashboard.metrics import compare, economics, funnel, money, movement, stages
-from dashboard.metrics.stages import DEFAULT_NAMES, LADDER, NEW, OFF_RAMPS, ROLES, StageModel, StageRules
+from dashboard.metrics import compare, economics, money
+from dashboard.metrics.funnel import counts as funnel
+from dashboard.metrics.funnel import movement, stages
+from dashboard.metrics.funnel.stages import DEFAULT_NAMES, LADDER, NEW, OFF_RAMPS, ROLES, StageModel, StageRules
 from dashboard.ui import auth, data, report, settings, state, widgets
 from dashboard.ui.frame import PageContext, month_from_key, month_label, month_options
 from dashboard.ui.sections import action, guarded

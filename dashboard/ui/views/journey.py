@@ -12,11 +12,16 @@ from dashboard.access import Action
 from dashboard.charts import journey as charts
 from dashboard.contract import JOURNEY_STAGES
 from dashboard.escape import markdown_text
-from dashboard.metrics import compare, customers, journey, journey_contacts, journey_drill, journey_paths, journey_service
-from dashboard.metrics.journey import HEATMAP_METRICS, JourneySpec
-from dashboard.metrics.journey_contacts import DEFAULT_WAIT_OVER_S, MAX_WAIT_OVER_S, WaitSpec
-from dashboard.metrics.journey_paths import NODE_KINDS, PathSpec, VariantSpec
-from dashboard.metrics.journey_prepare import MAX_STEPS, MAX_WINDOW_DAYS
+from dashboard.metrics import compare, customers
+from dashboard.metrics.journey import contacts as journey_contacts
+from dashboard.metrics.journey import drill as journey_drill
+from dashboard.metrics.journey import lanes as journey
+from dashboard.metrics.journey import paths as journey_paths
+from dashboard.metrics.journey import service as journey_service
+from dashboard.metrics.journey.contacts import DEFAULT_WAIT_OVER_S, MAX_WAIT_OVER_S, WaitSpec
+from dashboard.metrics.journey.lanes import HEATMAP_METRICS, JourneySpec
+from dashboard.metrics.journey.paths import NODE_KINDS, PathSpec, VariantSpec
+from dashboard.metrics.journey.prepare import MAX_STEPS, MAX_WINDOW_DAYS
 from dashboard.ui import auth, data, report, settings, state, widgets
 from dashboard.ui.frame import PageContext
 from dashboard.ui.sections import action, guarded

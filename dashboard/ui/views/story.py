@@ -15,14 +15,14 @@ import streamlit as st
 from dashboard import story
 from dashboard.access import Action
 from dashboard.escape import markdown_text
-from dashboard.metrics import behaviours as behaviour_metrics
 from dashboard.metrics import compare
-from dashboard.metrics import journey as journey_metrics
 from dashboard.metrics import overview as overview_metrics
 from dashboard.metrics import whatif as whatif_metrics
-from dashboard.metrics.defection_figures import kpis_from
-from dashboard.metrics.journey import JourneySpec
-from dashboard.metrics.journey_prepare import MAX_WINDOW_DAYS
+from dashboard.metrics.behaviours import adoption as behaviour_metrics
+from dashboard.metrics.defection.figures import kpis_from
+from dashboard.metrics.journey import lanes as journey_metrics
+from dashboard.metrics.journey.lanes import JourneySpec
+from dashboard.metrics.journey.prepare import MAX_WINDOW_DAYS
 from dashboard.ui import auth, nav, report, state, widgets
 from dashboard.ui.frame import PageContext
 from dashboard.ui.sections import action, guarded, section

@@ -14,7 +14,8 @@ from dashboard.access import Action
 from dashboard.charts import whatif as charts
 from dashboard.charts.theme import GOOD, GREY
 from dashboard.escape import markdown_text
-from dashboard.metrics import defection_figures, whatif
+from dashboard.metrics import whatif
+from dashboard.metrics.defection import figures as defection_figures
 from dashboard.ui import auth, report, state, widgets
 from dashboard.ui.frame import PageContext
 from dashboard.ui.sections import action, guarded

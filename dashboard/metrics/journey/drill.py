@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from dashboard.metrics.journey import JourneySpec, paths_scope, reach_sql, scope_sql
-from dashboard.metrics.journey_paths import NODE_KINDS, code_columns, variant_codes
-from dashboard.metrics.journey_prepare import MAX_STEPS
+from dashboard.metrics.journey.lanes import JourneySpec, paths_scope, reach_sql, scope_sql
+from dashboard.metrics.journey.paths import NODE_KINDS, code_columns, variant_codes
+from dashboard.metrics.journey.prepare import MAX_STEPS
 from dashboard.metrics.scope import Filters
 from dashboard.sql import group_by_all, join, lit, sql
 from dashboard.store import Version

@@ -29,7 +29,7 @@ import pandas as pd
 from scipy import stats
 
 from dashboard import contract
-from dashboard.metrics.behaviour_catalogue import (
+from dashboard.metrics.behaviours.catalogue import (
     DERIVED,
     ESTIMATE,
     FLAG,

@@ -9,9 +9,9 @@ from datetime import date
 import duckdb
 import pandas as pd
 
-from dashboard.metrics import stages
+from dashboard.metrics.funnel import stages
+from dashboard.metrics.funnel.stages import CODE, DEFAULT_MODEL, LADDER, OFF_RAMPS, ROLES, StageModel
 from dashboard.metrics.scope import Filters
-from dashboard.metrics.stages import CODE, DEFAULT_MODEL, LADDER, OFF_RAMPS, ROLES, StageModel
 from dashboard.sql import Sql, group_by_all, list_contains, list_count, list_filter, list_max, lit, month_boundaries, sql
 from dashboard.store import Version
 

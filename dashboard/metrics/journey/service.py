@@ -14,8 +14,8 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from dashboard.metrics.journey import SLA_KNOWN, JourneySpec, cases_scope, paths_scope, scope_sql, within_sla
-from dashboard.metrics.journey_prepare import DAY_S
+from dashboard.metrics.journey.lanes import SLA_KNOWN, JourneySpec, cases_scope, paths_scope, scope_sql, within_sla
+from dashboard.metrics.journey.prepare import DAY_S
 from dashboard.sql import group_by_all, lit, sql
 from dashboard.store import Version
 

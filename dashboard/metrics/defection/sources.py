@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from dashboard.metrics import behaviours, defection, stages
-from dashboard.metrics.behaviour_catalogue import Catalogue
-from dashboard.metrics.defection_spec import SubQuery
+from dashboard.metrics.behaviours import adoption as behaviours
+from dashboard.metrics.behaviours.catalogue import Catalogue
+from dashboard.metrics.defection import status as defection
+from dashboard.metrics.defection.spec import SubQuery
+from dashboard.metrics.funnel import stages
+from dashboard.metrics.funnel.stages import StageModel
 from dashboard.metrics.scope import Filters
-from dashboard.metrics.stages import StageModel
 from dashboard.sql import Sql, lit, sql
 from dashboard.store import Store, Version
 

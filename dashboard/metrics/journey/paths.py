@@ -15,8 +15,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from dashboard.metrics.journey import paths_scope
-from dashboard.metrics.journey_prepare import MAX_STEPS
+from dashboard.metrics.journey.lanes import paths_scope
+from dashboard.metrics.journey.prepare import MAX_STEPS
 from dashboard.metrics.scope import Filters
 from dashboard.sql import Sql, group_by_all, join, lit, sql
 from dashboard.store import Version

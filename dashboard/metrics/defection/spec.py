@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields, replace
 
 from dashboard.metrics import money
-from dashboard.metrics.defection_prepare import HORIZON_YEARS, WINDOW_MONTHS
+from dashboard.metrics.defection.prepare import HORIZON_YEARS, WINDOW_MONTHS
 from dashboard.metrics.scope import Filters
 from dashboard.sql import Sql
 from dashboard.store import Version

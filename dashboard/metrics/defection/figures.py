@@ -15,8 +15,9 @@ import pandas as pd
 
 from dashboard.contract import RELATIONSHIP_STAGES
 from dashboard.formatting import NumberFormat
-from dashboard.metrics import defection, money
-from dashboard.metrics.defection_spec import DefectionSpec, Definition, Valuation
+from dashboard.metrics import money
+from dashboard.metrics.defection import status as defection
+from dashboard.metrics.defection.spec import DefectionSpec, Definition, Valuation
 from dashboard.metrics.scope import NOT_SET, Filters, as_date, month_start
 from dashboard.sql import sql
 from dashboard.store import Version

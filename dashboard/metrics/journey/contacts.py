@@ -12,9 +12,9 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from dashboard.metrics.journey import SLA_KNOWN, JourneySpec, cases_scope, scope_sql
-from dashboard.metrics.journey_prepare import DAY_S
-from dashboard.metrics.journey_service import case_subject
+from dashboard.metrics.journey.lanes import SLA_KNOWN, JourneySpec, cases_scope, scope_sql
+from dashboard.metrics.journey.prepare import DAY_S
+from dashboard.metrics.journey.service import case_subject
 from dashboard.metrics.scope import Filters
 from dashboard.sql import group_by_all, lit, sql
 from dashboard.staged.contacts import RULE_DUE, RULE_FLAG

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard import staged
-from dashboard.metrics import clv, sbg
+from dashboard.metrics.defection import clv, sbg
 from dashboard.sql import days_between, group_by_all
 from dashboard.staged.profile import CONTRACT
 from dashboard.staged.sql import day_total

@@ -9,10 +9,10 @@ from datetime import date
 import duckdb
 import pandas as pd
 
-from dashboard.metrics import stages
-from dashboard.metrics.funnel import DRILL_LIMIT, customer_columns_sql
+from dashboard.metrics.funnel import stages
+from dashboard.metrics.funnel.counts import DRILL_LIMIT, customer_columns_sql
+from dashboard.metrics.funnel.stages import CODE, DEFAULT_MODEL, LADDER, NEW, ROLES, StageModel
 from dashboard.metrics.scope import Filters, as_date
-from dashboard.metrics.stages import CODE, DEFAULT_MODEL, LADDER, NEW, ROLES, StageModel
 from dashboard.sql import Sql, group_by_all, join, list_item, list_transform, lit, sql, struct_of, unnest
 from dashboard.store import Version
 

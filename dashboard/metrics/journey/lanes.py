@@ -3,7 +3,7 @@
 Scope: the shared filters pick customers by segment and region and touchpoints by month (the month of the
 touchpoint's timestamp). Prospects' touchpoints count: a journey starts before the first purchase.
 The per-customer ordering (ties on timestamps broken by the row's position in the published file) is
-described in dashboard/metrics/journey_prepare.py.
+described in dashboard/metrics/journey/prepare.py.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from dashboard.metrics.journey_prepare import DAY_S, MAX_WINDOW_DAYS, NO_STAGE
+from dashboard.metrics.journey.prepare import DAY_S, MAX_WINDOW_DAYS, NO_STAGE
 from dashboard.metrics.scope import Filters
 from dashboard.sql import Sql, group_by_all, join, list_contains, lit, sql
 from dashboard.store import Version

@@ -25,7 +25,7 @@ import numpy as np
 import pyarrow as pa
 
 from dashboard import staged
-from dashboard.metrics import clv
+from dashboard.metrics.defection import clv
 from dashboard.metrics.scope import NOT_SET
 from dashboard.staged.sql import day_total
 from dashboard.store import Version

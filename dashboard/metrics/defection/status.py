@@ -30,9 +30,9 @@ import duckdb
 import pandas as pd
 
 from dashboard import staged
-from dashboard.metrics import calibration, clv
-from dashboard.metrics.defection_prepare import WINDOW_MONTHS
-from dashboard.metrics.defection_spec import (
+from dashboard.metrics.defection import calibration, clv
+from dashboard.metrics.defection.prepare import WINDOW_MONTHS
+from dashboard.metrics.defection.spec import (
     DAYS_PER_MONTH,
     FOLLOW_UP_DAYS,
     FOLLOW_UP_MONTHS,

@@ -1,0 +1,1 @@
+"""Perfect-customer behaviours: the catalogue and adoption against best-in-class."""

@@ -1,0 +1,1 @@
+"""The journey map: stage lanes, touchpoint cells, paths, service levels and contacts."""
