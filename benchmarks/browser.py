@@ -10,6 +10,7 @@ nothing cached; the "cached" case repeats the same change in a new session, so e
 
     python -m benchmarks.browser --customers 20000 100000 --repeat 5 --workdir /tmp/bench
     python -m benchmarks.browser --customers 20000 --repeat 3 --engine spark   # the same pages, prepared on Spark
+    python -m benchmarks.browser --customers 1000000 --repeat 3 --pages What-if Defection   # only these pages
 
 Not a test: nothing here asserts on time.
 """
@@ -173,7 +174,9 @@ PAGES = {"Journey": "Journey", "Funnel": "Funnel", "Behaviours": "Behaviours", "
 """Sidebar label -> URL path of each page measured."""
 
 
-def run_size(browser: Browser, db: Path, repeat: int, folder: Path) -> tuple[dict[str, list[Sample]], dict]:
+def run_size(
+    browser: Browser, db: Path, repeat: int, folder: Path, pages: tuple[str, ...] = ("Overview", *PAGES)
+) -> tuple[dict[str, list[Sample]], dict]:
     """Every action at one size; the samples per action and the server's peak memory."""
     results: dict[str, list[Sample]] = {}
 
@@ -184,7 +187,7 @@ def run_size(browser: Browser, db: Path, repeat: int, folder: Path) -> tuple[dic
 
     servers: list[Server] = []
     try:
-        _actions(browser, db, repeat, folder, add, servers)
+        _actions(browser, db, repeat, folder, add, servers, pages)
         return results, {"server_peak_mb": servers[-1].rss_mb()}
     finally:
         for started in servers:
@@ -192,11 +195,17 @@ def run_size(browser: Browser, db: Path, repeat: int, folder: Path) -> tuple[dic
 
 
 def _actions(
-    browser: Browser, db: Path, repeat: int, folder: Path, add: Callable[[str, Sample], None], servers: list[Server]
+    browser: Browser,
+    db: Path,
+    repeat: int,
+    folder: Path,
+    add: Callable[[str, Sample], None],
+    servers: list[Server],
+    pages: tuple[str, ...],
 ) -> None:
-    """Run every action repeat times, each new server appended to servers (the caller stops them)."""
+    """Run the actions of pages repeat times, each new server appended to servers (the caller stops them)."""
     server = None
-    for i in range(repeat):  # cold start: a new server process each time, its first page
+    for i in range(repeat if "Overview" in pages else 1):  # cold start: a new server process each time, its first page
         if server:
             server.stop()
             servers.remove(server)
@@ -205,26 +214,31 @@ def _actions(
         context = browser.new_context(viewport={"width": 1440, "height": 900})
         page = context.new_page()
         probe = Probe(page, server)
-        add("cold start to Overview figures", probe.timed(lambda page=page, server=server: page.goto(url(server))))
+        cold = probe.timed(lambda page=page, server=server: page.goto(url(server)))
+        if "Overview" in pages:
+            add("cold start to Overview figures", cold)
         context.close()
     assert server is not None
     for i in range(repeat):
         context = browser.new_context(viewport={"width": 1440, "height": 900})
         try:
-            _one_repeat(context.new_page(), server, REGIONS[i % len(REGIONS)], add)
+            _one_repeat(context.new_page(), server, REGIONS[i % len(REGIONS)], add, pages)
         except PlaywrightTimeout as exc:  # a lost click on a loaded machine: the repeat's other samples stand
             print(f"  repeat {i + 1}: an action did not finish ({str(exc).splitlines()[0]}); its remaining actions skipped")
         context.close()
 
 
-def _one_repeat(page: Page, server: Server, region: str, add: Callable[[str, Sample], None]) -> None:
-    """Every page's actions once, in one browser session starting from region."""
+def _one_repeat(page: Page, server: Server, region: str, add: Callable[[str, Sample], None], pages: tuple[str, ...]) -> None:
+    """The actions of pages once, in one browser session starting from region."""
     probe = Probe(page, server)
-    open_page(page, url(server, region=region))
-    add("Overview segment filter", choose_segment(page, probe))
-    open_page(page, url(server, region=region))
-    add("Overview filter again, answer cached", choose_segment(page, probe))
+    if "Overview" in pages:
+        open_page(page, url(server, region=region))
+        add("Overview segment filter", choose_segment(page, probe))
+        open_page(page, url(server, region=region))
+        add("Overview filter again, answer cached", choose_segment(page, probe))
     for label, path in PAGES.items():
+        if label not in pages:
+            continue
         open_page(page, url(server, region=region))
         add(f"{label} first open", follow_link(page, probe, label))
         if label == "What-if":
@@ -295,6 +309,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, default=harness.WORK)
     parser.add_argument("--engine", choices=prep_engine.ENGINES, default=prep_engine.DUCKDB, help="prepares the database on")
     parser.add_argument("--label", default="run", help="name of the JSON file of raw samples written to workdir")
+    parser.add_argument(
+        "--pages", nargs="+", choices=("Overview", *PAGES), default=("Overview", *PAGES), help="measure only these pages"
+    )
     args = parser.parse_args(argv)
     workdir = args.workdir.resolve()
     workdir.mkdir(parents=True, exist_ok=True)
@@ -307,7 +324,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{customers:,} customers, median of {args.repeat}", flush=True)
             folder = workdir / f"browser-run-n{customers}"
             shutil.rmtree(folder, ignore_errors=True)
-            results, memory = run_size(browser, db, args.repeat, folder)
+            results, memory = run_size(browser, db, args.repeat, folder, tuple(args.pages))
             shutil.rmtree(folder, ignore_errors=True)
             tables.append(report(customers, results) + f"\n\nServer peak resident memory: {memory['server_peak_mb']:,.0f} MB.")
             raw[customers] = {name: [s.__dict__ for s in samples] for name, samples in results.items()}
