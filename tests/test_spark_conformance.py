@@ -1,11 +1,16 @@
-"""Cross-engine conformance: every staged and prepared table built from tiny datasets on DuckDB and on Spark local[2]
-(one shared session) holds the same rows. Floating point agrees to a relative 1e-9 (sums in another order);
-everything else exactly. Needs Java and pyspark: `make test` installs both; without them these tests fail."""
+"""Cross-engine conformance: every staged and prepared table built from tiny datasets on DuckDB, on Spark local[2] (one
+shared session) and through Spark Connect (a local Connect server, as a cluster is reached) holds the same rows.
+Floating point agrees to a relative 1e-9 (sums in another order); everything else exactly. Needs Java and pyspark with
+its Connect client: `make test` installs them; without them these tests fail."""
 
 from __future__ import annotations
 
 import math
 import os
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -37,6 +42,48 @@ def spark():
     return spark_session.session("local[2]", tiny)
 
 
+CONNECT = "spark connect"
+"""The label of the run through Spark Connect."""
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def connect_url(tmp_path_factory: pytest.TempPathFactory):
+    """sc://127.0.0.1:port of a Spark Connect server started for this run from pyspark's own scripts (local[2] behind
+    it), as a cluster's would be reached; stopped at the end."""
+    spark_session.check_installed()
+    import pyspark
+
+    home = Path(pyspark.__file__).parent
+    folder = tmp_path_factory.mktemp("connect")
+    port = _free_port()
+    env = {**os.environ, "SPARK_HOME": str(home), "SPARK_PID_DIR": str(folder), "SPARK_LOG_DIR": str(folder)}
+    env["SPARK_IDENT_STRING"] = f"cxlens{port}"
+    settings = ["spark.ui.enabled=false", "spark.connect.grpc.binding.address=127.0.0.1"]
+    settings += [f"spark.connect.grpc.binding.port={port}", "spark.sql.shuffle.partitions=1", "spark.driver.memory=1g"]
+    command = ["bash", str(home / "sbin" / "start-connect-server.sh"), "--master", "local[2]"]
+    subprocess.run([*command, *[a for s in settings for a in ("--conf", s)]], env=env, check=True, capture_output=True)
+    try:
+        deadline = time.monotonic() + 600
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                logs = "".join(p.read_text() for p in folder.glob("*.out"))
+                if time.monotonic() > deadline or "Exception in thread" in logs:
+                    pytest.fail(f"the Spark Connect server did not start: {logs[-2000:]}")
+                time.sleep(1)
+        yield f"sc://127.0.0.1:{port}"
+    finally:
+        subprocess.run(["bash", str(home / "sbin" / "stop-connect-server.sh")], env=env, capture_output=True)
+
+
 def _tables(store: Store, version) -> dict[str, tuple[list[str], list[tuple]]]:
     """Every derived table of version: its columns and its rows, sorted."""
     with store.cursor() as cur:
@@ -58,12 +105,12 @@ def _tables(store: Store, version) -> dict[str, tuple[list[str], list[tuple]]]:
 
 
 @pytest.fixture(scope="module")
-def built(spark, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, dict]]:
-    """engine -> shape -> its tables, each shape prepared once on DuckDB and once on Spark."""
+def built(spark, connect_url: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, dict]]:
+    """run -> shape -> its tables, each shape prepared on DuckDB, on Spark local and through Spark Connect."""
     folder = tmp_path_factory.mktemp("conformance")
     os.environ["CXLENS_SPARK_DIR"] = str(folder / "spark")
     store = Store(shapes.publish_all(folder / "c.duckdb", folder, SHAPES))
-    out: dict[str, dict[str, dict]] = {engine.DUCKDB: {}, engine.SPARK: {}}
+    out: dict[str, dict[str, dict]] = {engine.DUCKDB: {}, engine.SPARK: {}, CONNECT: {}}
     try:
         for name in SHAPES:
             version = store.active_version(name)
@@ -73,10 +120,40 @@ def built(spark, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str
                     lambda cur, v, which=which: engine.prepare_on(cur, v, prepared.PREPARERS, which, spark),
                 )
                 out[which][name] = _tables(store, version)
+        store.close()  # one process at a time may write the database file
+        for name in SHAPES:
+            _prepare_through_connect(store.path, name, connect_url, folder / "spark")
+        store = Store(store.path)
+        for name in SHAPES:
+            out[CONNECT][name] = _tables(store, store.active_version(name))
     finally:
         os.environ.pop("CXLENS_SPARK_DIR", None)
         store.close()
     return out
+
+
+_CONNECT_PREPARE = """
+import sys
+from dashboard.metrics import prepared
+from dashboard.staged import engine, spark
+from dashboard.store import Store
+
+path, dataset, url = sys.argv[1:]
+store = Store(path)
+version = store.active_version(dataset)
+session = spark.session(url, {"spark.sql.shuffle.partitions": "1"})
+store.rebuild_prepared(version.version_id, lambda cur, v: engine.prepare_on(cur, v, prepared.PREPARERS, "spark", session))
+store.close()
+"""
+"""Prepares a dataset's active version through Spark Connect. A process that holds a local Spark session may not open
+a remote one (pyspark refuses), so this runs in a process of its own, as the app's would beside a cluster."""
+
+
+def _prepare_through_connect(db: Path, dataset: str, url: str, spark_dir: Path) -> None:
+    env = {**os.environ, "CXLENS_SPARK_DIR": str(spark_dir)}
+    command = [sys.executable, "-c", _CONNECT_PREPARE, str(db), dataset, url]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent)
+    assert done.returncode == 0, done.stderr[-3000:]
 
 
 def _same(a: object, b: object) -> bool:
@@ -85,9 +162,10 @@ def _same(a: object, b: object) -> bool:
     return a == b
 
 
+@pytest.mark.parametrize("run", [engine.SPARK, CONNECT])
 @pytest.mark.parametrize("shape", SHAPES)
-def test_every_prepared_table_agrees_row_for_row(built, shape: str) -> None:
-    duck, spark = built[engine.DUCKDB][shape], built[engine.SPARK][shape]
+def test_every_prepared_table_agrees_row_for_row(built, shape: str, run: str) -> None:
+    duck, spark = built[engine.DUCKDB][shape], built[run][shape]
     assert sorted(duck) == sorted(spark)
     assert len(duck) >= 25
     for table, (columns, rows) in duck.items():
@@ -103,10 +181,11 @@ def test_every_prepared_table_agrees_row_for_row(built, shape: str) -> None:
 
 
 def test_the_version_records_its_engine(built) -> None:
-    for which in (engine.DUCKDB, engine.SPARK):
-        columns, rows = built[which][SHAPES[0]][engine.RECORD]
-        assert columns == ["engine", "ran_on"]
-        assert rows == [(which, "embedded" if which == engine.DUCKDB else "local[2]")]
+    recorded = {label: built[label][SHAPES[0]][engine.RECORD] for label in built}
+    assert {columns == ["engine", "ran_on"] for columns, _rows in recorded.values()} == {True}
+    assert recorded[engine.DUCKDB][1] == [(engine.DUCKDB, "embedded")]
+    assert recorded[engine.SPARK][1] == [(engine.SPARK, "local[2]")]
+    assert recorded[CONNECT][1] == [(engine.SPARK, "Spark Connect (local[2])")]
 
 
 def test_ingest_reads_folders_on_spark_with_the_same_rules(spark, tmp_path: Path, monkeypatch, capsys) -> None:

@@ -235,5 +235,5 @@ def prepare_on(
         for view in wrapped._views.values():
             session.catalog.dropTempView(view)
         shutil.rmtree(root / "_read", ignore_errors=True)
-    record(cur, version, SPARK, session.conf.get("spark.master", "spark connect"))
+    record(cur, version, SPARK, spark_session.where(session))
     return wrapped.timings
