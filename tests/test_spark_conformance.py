@@ -70,7 +70,7 @@ def built(spark, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str
             for which in (engine.DUCKDB, engine.SPARK):
                 store.rebuild_prepared(
                     version.version_id,
-                    lambda cur, v, which=which: engine.prepare_on(cur, v, prepared.PREPARERS, which, spark),
+                    lambda cur, v, which=which: engine.prepare_on(cur, v, prepared.preparers(), which, spark),
                 )
                 out[which][name] = _tables(store, version)
     finally:
