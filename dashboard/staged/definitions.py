@@ -9,6 +9,7 @@ from typing import Any
 
 import duckdb
 
+from dashboard.sql import lit, sql
 from dashboard.staged.profile import CONTACTS_ONLY, CONTRACT, LEADS_TO_DEALS, DataProfile
 
 SETTING = "staged.definitions"
@@ -77,7 +78,7 @@ def with_known_defection(profile: DataProfile, d: Definitions) -> DataProfile:
 
 def load(cur: duckdb.DuckDBPyConnection, dataset: str, profile: DataProfile) -> Definitions:
     """The dataset's saved definitions, or the defaults for its profile (read on the publishing cursor)."""
-    rows = cur.execute("select value from settings where dataset = ? and key = ?", [dataset, SETTING]).fetchall()
+    rows = cur.execute(*sql("select value from settings where dataset = {} and key = {}", lit(dataset), lit(SETTING))).fetchall()
     saved = json.loads(rows[0][0]) if rows else None
     return Definitions.from_setting(saved, defaults_for(profile))
 
