@@ -91,6 +91,18 @@ def describe(profile: DataProfile, definitions: Definitions) -> dict[str, str]:
     """One sentence per concept (kind, prospect, defected, at_risk, repeat, resolved) saying how it is read from this data,
     or what is missing and which column to map."""
     d = definitions
+    return {
+        "kind": _kind_sentence(profile),
+        "prospect": _prospect_sentence(profile),
+        "defected": _defected_sentence(profile, d),
+        "at_risk": _at_risk_sentence(profile, d),
+        "repeat": _repeat_sentence(profile, d),
+        "resolved": _resolved_sentence(profile, d),
+    }
+
+
+def _kind_sentence(profile: DataProfile) -> str:
+    """The kind of business the data shows, in words."""
     kind = {
         CONTRACT: "Contract or subscription data: the data says who left.",
         LEADS_TO_DEALS: "Leads to deals: most people listed never bought; buyers mostly bought once, and time alone "
@@ -101,6 +113,11 @@ def describe(profile: DataProfile, definitions: Definitions) -> dict[str, str]:
         "Repeat purchases: customers' purchase histories tell who is still buying; time as a customer alone makes "
         "nobody repeat or loyal.",
     )
+    return kind
+
+
+def _prospect_sentence(profile: DataProfile) -> str:
+    """How a prospect is told from a customer here, or what is missing."""
     if profile.has_purchases:
         prospect = (
             "Prospect means: known but never bought (no day whose amounts add up to more than zero) and not marked as "
@@ -110,6 +127,11 @@ def describe(profile: DataProfile, definitions: Definitions) -> dict[str, str]:
         prospect = "Prospect means: the stage column says prospect (no purchases in this data)."
     else:
         prospect = "No purchases in this data: prospects cannot be told from customers; map an amount column in transactions."
+    return prospect
+
+
+def _defected_sentence(profile: DataProfile, d: Definitions) -> str:
+    """How a defected customer is told here (every way the data supports), or what is missing."""
     sources = []
     if profile.churn_flag:
         sources.append("churn flag set (from column churned)")
@@ -132,6 +154,11 @@ def describe(profile: DataProfile, definitions: Definitions) -> dict[str, str]:
             "Defection cannot be told from this data: map a churned or churn_date column in customers, "
             "or transactions with amounts."
         )
+    return defected
+
+
+def _at_risk_sentence(profile: DataProfile, d: Definitions) -> str:
+    """How an at-risk customer is told here, or what is missing."""
     risk = []
     if profile.has_purchases and profile.tells_defection:
         risk.append(f"no purchase for more than {_days(d.at_risk_days)}")
@@ -145,6 +172,11 @@ def describe(profile: DataProfile, definitions: Definitions) -> dict[str, str]:
         at_risk = (
             "At risk cannot be told from this data: it needs purchases with dates, or complaints, beside a way to tell defection."
         )
+    return at_risk
+
+
+def _repeat_sentence(profile: DataProfile, d: Definitions) -> str:
+    """When a contact repeats here, or what is missing."""
     if not profile.has_interactions:
         repeat = "No touchpoints in this data: repeat contacts are not shown; upload an interactions table."
     elif profile.reasons:
@@ -155,6 +187,11 @@ def describe(profile: DataProfile, definitions: Definitions) -> dict[str, str]:
         repeat = "Repeat contacts cannot be told: map a reason column in interactions."
     if profile.has_interactions and profile.contact_steps:
         repeat += " Touchpoints sharing a contact_id are one contact, counted once at its first step."
+    return repeat
+
+
+def _resolved_sentence(profile: DataProfile, d: Definitions) -> str:
+    """How resolution at first contact is read here, or what is missing."""
     if profile.resolved_flag:
         resolved = (
             f"Resolved at first contact means: resolved (from column resolved) and not repeated within {_days(d.fcr_days)}."
@@ -166,11 +203,4 @@ def describe(profile: DataProfile, definitions: Definitions) -> dict[str, str]:
         )
     else:
         resolved = "Resolution is not in this data: map a resolved or resolved_ts column in interactions."
-    return {
-        "kind": kind,
-        "prospect": prospect,
-        "defected": defected,
-        "at_risk": at_risk,
-        "repeat": repeat,
-        "resolved": resolved,
-    }
+    return resolved
