@@ -76,16 +76,16 @@ def generate(spec: SampleSpec = SampleSpec()) -> dict[str, pa.Table]:
 def _block_tables(seed: int, index: int, first: int, n: int) -> dict[str, pa.Table]:
     """The tables of customers first+1 .. first+n, drawn from block `index`'s random streams."""
     rng, reason_rng = _block_rngs(seed, index)
-    c = people.profile(rng, n)
-    k = people.complaints(rng, c)
-    people.churn(rng, c, k)
-    bills = people.bills(rng, c)
-    events = touchpoints.draw(rng, reason_rng, c, k)
-    people.relationship(rng, c, k, events)
+    cohort = people.profile(rng, n)
+    cases = people.complaints(rng, cohort)
+    people.churn(rng, cohort, cases)
+    bills = people.bills(rng, cohort)
+    events = touchpoints.draw(rng, reason_rng, cohort, cases)
+    people.relationship(rng, cohort, cases, events)
     ids = np.array([f"C{i:07d}" for i in range(first + 1, first + n + 1)], dtype=object)
     return {
-        "customers": people.customers_table(c, ids),
-        "transactions": people.transactions_table(c, bills, ids),
+        "customers": people.customers_table(cohort, ids),
+        "transactions": people.transactions_table(cohort, bills, ids),
         "interactions": touchpoints.interactions_table(events, ids),
     }
 

@@ -49,29 +49,29 @@ class _Events:
         return {f: np.concatenate(v) if v else np.array([]) for f, v in self.blocks.items()}
 
 
-def draw(rng: np.random.Generator, reason_rng: np.random.Generator, c: SimpleNamespace, k: SimpleNamespace) -> dict:
+def draw(rng: np.random.Generator, reason_rng: np.random.Generator, cohort: SimpleNamespace, cases: SimpleNamespace) -> dict:
     """Every touchpoint of the block inside each customer's window, a fifth of the customer-started ones surveyed."""
     ev = _Events()
-    c.years_active = np.maximum(c.end - c.start, 0) / YEAR * c.customer
-    _lead_events(rng, reason_rng, c, ev)
-    _buyer_events(rng, c, ev)
-    _usage_and_billing_events(rng, c, ev)
-    _news_and_support_events(rng, c, ev)
-    _complaint_events(rng, k, c, ev)
-    _renewal_and_exit_events(rng, c, ev)
+    cohort.years_active = np.maximum(cohort.end - cohort.start, 0) / YEAR * cohort.customer
+    _lead_events(rng, reason_rng, cohort, ev)
+    _buyer_events(rng, cohort, ev)
+    _usage_and_billing_events(rng, cohort, ev)
+    _news_and_support_events(rng, cohort, ev)
+    _complaint_events(rng, cases, cohort, ev)
+    _renewal_and_exit_events(rng, cohort, ev)
     events = ev.concat()
     event_ts = events["ts"].astype(np.int64)
-    in_window = (event_ts >= WINDOW_START) & (event_ts < c.end[events["cust"].astype(np.int64)])
+    in_window = (event_ts >= WINDOW_START) & (event_ts < cohort.end[events["cust"].astype(np.int64)])
     events = {key: v[in_window] for key, v in events.items()}
     return _survey_touchpoints(rng, events)
 
 
-def _lead_events(rng: np.random.Generator, reason_rng: np.random.Generator, c: SimpleNamespace, ev: _Events) -> None:
+def _lead_events(rng: np.random.Generator, reason_rng: np.random.Generator, cohort: SimpleNamespace, ev: _Events) -> None:
     """Awareness and consideration touchpoints of leads: prospects and customers who signed up in the window."""
-    lead = np.flatnonzero((c.signup >= WINDOW_START) | c.is_prospect)
+    lead = np.flatnonzero((cohort.signup >= WINDOW_START) | cohort.is_prospect)
     aware_n = 1 + rng.poisson(0.6, len(lead))
     a_cust = np.repeat(lead, aware_n)
-    a_ts = c.signup[a_cust] - (rng.uniform(5, 60, len(a_cust)) * DAY).astype(np.int64)
+    a_ts = cohort.signup[a_cust] - (rng.uniform(5, 60, len(a_cust)) * DAY).astype(np.int64)
     a_channel = np.array(["social", "web", "mail"], dtype=object)[pick(rng, ("s", "w", "m"), (0.4, 0.35, 0.25), len(a_cust))]
     ev.add(
         cust=a_cust,
@@ -85,7 +85,7 @@ def _lead_events(rng: np.random.Generator, reason_rng: np.random.Generator, c: S
     )
     cons_n = rng.poisson(1.2, len(lead))
     k_cust = np.repeat(lead, cons_n)
-    k_ts = c.signup[k_cust] - (rng.uniform(0.5, 5, len(k_cust)) * DAY).astype(np.int64)
+    k_ts = cohort.signup[k_cust] - (rng.uniform(0.5, 5, len(k_cust)) * DAY).astype(np.int64)
     k_channel = np.array(["web", "phone", "chat", "store"], dtype=object)[
         pick(rng, ("w", "p", "c", "s"), (0.5, 0.3, 0.12, 0.08), len(k_cust))
     ]
@@ -104,13 +104,13 @@ def _lead_events(rng: np.random.Generator, reason_rng: np.random.Generator, c: S
     )
 
 
-def _buyer_events(rng: np.random.Generator, c: SimpleNamespace, ev: _Events) -> None:
+def _buyer_events(rng: np.random.Generator, cohort: SimpleNamespace, ev: _Events) -> None:
     """Purchase and onboarding touchpoints of customers who signed up in the window."""
-    buyers = np.flatnonzero(((c.signup >= WINDOW_START) | c.is_prospect) & c.customer)
+    buyers = np.flatnonzero(((cohort.signup >= WINDOW_START) | cohort.is_prospect) & cohort.customer)
     p_channel = np.array(["web", "phone", "store"], dtype=object)[pick(rng, ("w", "p", "s"), (0.55, 0.35, 0.1), len(buyers))]
     ev.add(
         cust=buyers,
-        ts=c.signup[buyers] + (rng.uniform(0.3, 0.8, len(buyers)) * DAY).astype(np.int64),
+        ts=cohort.signup[buyers] + (rng.uniform(0.3, 0.8, len(buyers)) * DAY).astype(np.int64),
         channel=p_channel,
         stage="purchase",
         reason="Sign up",
@@ -121,7 +121,7 @@ def _buyer_events(rng: np.random.Generator, c: SimpleNamespace, ev: _Events) -> 
     )
     ev.add(
         cust=buyers,
-        ts=c.signup[buyers] + (rng.uniform(1, 3, len(buyers)) * DAY).astype(np.int64),
+        ts=cohort.signup[buyers] + (rng.uniform(1, 3, len(buyers)) * DAY).astype(np.int64),
         channel="email",
         stage="onboarding",
         reason="Welcome pack",
@@ -129,11 +129,11 @@ def _buyer_events(rng: np.random.Generator, c: SimpleNamespace, ev: _Events) -> 
         cost=cost(rng, np.full(len(buyers), "email"), OUTBOUND_COST),
         kind="onboarding",
     )
-    calls = buyers[rng.random(len(buyers)) < 0.3 * (1.2 - c.self_service[buyers])]
+    calls = buyers[rng.random(len(buyers)) < 0.3 * (1.2 - cohort.self_service[buyers])]
     call_channel = np.where(rng.random(len(calls)) < 0.7, "phone", "chat").astype(object)
     ev.add(
         cust=calls,
-        ts=office_hours(rng, c.signup[calls] + (rng.uniform(3, 25, len(calls)) * DAY).astype(np.int64)),
+        ts=office_hours(rng, cohort.signup[calls] + (rng.uniform(3, 25, len(calls)) * DAY).astype(np.int64)),
         channel=call_channel,
         stage="onboarding",
         reason="Account set-up",
@@ -142,10 +142,10 @@ def _buyer_events(rng: np.random.Generator, c: SimpleNamespace, ev: _Events) -> 
         cost=cost(rng, call_channel, CONTACT_COST),
         kind="onboarding",
     )
-    installs = buyers[c.flags["smart_meter"][buyers]]
+    installs = buyers[cohort.flags["smart_meter"][buyers]]
     ev.add(
         cust=installs,
-        ts=office_hours(rng, c.signup[installs] + (rng.uniform(10, 40, len(installs)) * DAY).astype(np.int64)),
+        ts=office_hours(rng, cohort.signup[installs] + (rng.uniform(10, 40, len(installs)) * DAY).astype(np.int64)),
         channel="field",
         stage="onboarding",
         reason="Smart meter install",
@@ -156,15 +156,15 @@ def _buyer_events(rng: np.random.Generator, c: SimpleNamespace, ev: _Events) -> 
     )
 
 
-def _usage_and_billing_events(rng: np.random.Generator, c: SimpleNamespace, ev: _Events) -> None:
+def _usage_and_billing_events(rng: np.random.Generator, cohort: SimpleNamespace, ev: _Events) -> None:
     """Self-service visits, billing questions (more for paper bills and manual payment) and payment reminders."""
     # usage: self-service visits
-    u_count = rng.poisson(4.5 * c.self_service * c.years_active)
+    u_count = rng.poisson(4.5 * cohort.self_service * cohort.years_active)
     u_cust = repeat(u_count)
     u_channel = np.where(rng.random(len(u_cust)) < 0.55, "app", "web").astype(object)
     ev.add(
         cust=u_cust,
-        ts=uniform_times(rng, c.start[u_cust], c.end[u_cust]),
+        ts=uniform_times(rng, cohort.start[u_cust], cohort.end[u_cust]),
         channel=u_channel,
         stage="usage",
         reason=np.where(rng.random(len(u_cust)) < 0.7, "Check usage", "Update details"),
@@ -175,14 +175,14 @@ def _usage_and_billing_events(rng: np.random.Generator, c: SimpleNamespace, ev: 
     )
 
     # billing questions: more for paper bills and manual payment, on the phone for low self-service
-    paper = ~c.flags["e_billing"]
-    manual = ~c.flags["autopay"]
-    q_rate = 0.45 * (1 + 0.6 * paper + 0.4 * manual) * c.years_active
+    paper = ~cohort.flags["e_billing"]
+    manual = ~cohort.flags["autopay"]
+    q_rate = 0.45 * (1 + 0.6 * paper + 0.4 * manual) * cohort.years_active
     q_cust = repeat(rng.poisson(q_rate))
-    q_channel = _service_channel(rng, c.self_service[q_cust])
+    q_channel = _service_channel(rng, cohort.self_service[q_cust])
     ev.add(
         cust=q_cust,
-        ts=office_hours(rng, uniform_times(rng, c.start[q_cust], c.end[q_cust])),
+        ts=office_hours(rng, uniform_times(rng, cohort.start[q_cust], cohort.end[q_cust])),
         channel=q_channel,
         stage="billing",
         reason=np.array(["Bill query", "Payment arrangement", "Direct debit", "Tariff question"], dtype=object)[
@@ -193,11 +193,11 @@ def _usage_and_billing_events(rng: np.random.Generator, c: SimpleNamespace, ev: 
         cost=cost(rng, q_channel, CONTACT_COST),
         kind="billing",
     )
-    r_cust = repeat(rng.poisson(1.2 * manual * c.years_active))
-    r_channel = np.where(c.flags["e_billing"][r_cust], "email", "mail").astype(object)
+    r_cust = repeat(rng.poisson(1.2 * manual * cohort.years_active))
+    r_channel = np.where(cohort.flags["e_billing"][r_cust], "email", "mail").astype(object)
     ev.add(
         cust=r_cust,
-        ts=uniform_times(rng, c.start[r_cust], c.end[r_cust]),
+        ts=uniform_times(rng, cohort.start[r_cust], cohort.end[r_cust]),
         channel=r_channel,
         stage="billing",
         reason="Payment reminder",
@@ -207,14 +207,14 @@ def _usage_and_billing_events(rng: np.random.Generator, c: SimpleNamespace, ev: 
     )
 
 
-def _news_and_support_events(rng: np.random.Generator, c: SimpleNamespace, ev: _Events) -> None:
+def _news_and_support_events(rng: np.random.Generator, cohort: SimpleNamespace, ev: _Events) -> None:
     """Company news (saving tips, planned-outage notices) and customer-started service requests."""
     # company news: saving tips and planned-outage notices
-    o_cust = repeat(rng.poisson(0.65 * c.years_active))
+    o_cust = repeat(rng.poisson(0.65 * cohort.years_active))
     o_channel = np.array(["email", "mail", "social"], dtype=object)[pick(rng, ("e", "m", "s"), (0.6, 0.3, 0.1), len(o_cust))]
     ev.add(
         cust=o_cust,
-        ts=uniform_times(rng, c.start[o_cust], c.end[o_cust]),
+        ts=uniform_times(rng, cohort.start[o_cust], cohort.end[o_cust]),
         channel=o_channel,
         stage="usage",
         reason=np.where(rng.random(len(o_cust)) < 0.6, "Energy-saving tips", "Planned outage notice"),
@@ -224,11 +224,11 @@ def _news_and_support_events(rng: np.random.Generator, c: SimpleNamespace, ev: _
     )
 
     # service requests
-    s_cust = repeat(rng.poisson(0.55 * c.years_active))
-    s_channel = _service_channel(rng, c.self_service[s_cust])
+    s_cust = repeat(rng.poisson(0.55 * cohort.years_active))
+    s_channel = _service_channel(rng, cohort.self_service[s_cust])
     ev.add(
         cust=s_cust,
-        ts=office_hours(rng, uniform_times(rng, c.start[s_cust], c.end[s_cust])),
+        ts=office_hours(rng, uniform_times(rng, cohort.start[s_cust], cohort.end[s_cust])),
         channel=s_channel,
         stage="support",
         reason=np.array(["Meter reading", "Outage report", "Move home", "Tariff change", "Appointment"], dtype=object)[
@@ -241,30 +241,30 @@ def _news_and_support_events(rng: np.random.Generator, c: SimpleNamespace, ev: _
     )
 
 
-def _complaint_events(rng: np.random.Generator, k: SimpleNamespace, c: SimpleNamespace, ev: _Events) -> None:
+def _complaint_events(rng: np.random.Generator, cases: SimpleNamespace, cohort: SimpleNamespace, ev: _Events) -> None:
     """Each complaint's first contact and its follow-up contacts, some switching channel."""
     # complaints and their follow-up contacts
     c_channel = np.array(["phone", "email", "chat", "social", "store", "web"], dtype=object)[
-        pick(rng, ("p", "e", "c", "s", "st", "w"), (0.5, 0.22, 0.1, 0.08, 0.05, 0.05), len(k.cust))
+        pick(rng, ("p", "e", "c", "s", "st", "w"), (0.5, 0.22, 0.1, 0.08, 0.05, 0.05), len(cases.cust))
     ]
-    c_reason = np.array(COMPLAINT_REASONS, dtype=object)[pick(rng, COMPLAINT_REASONS, COMPLAINT_REASON_SHARE, len(k.cust))]
+    c_reason = np.array(COMPLAINT_REASONS, dtype=object)[pick(rng, COMPLAINT_REASONS, COMPLAINT_REASON_SHARE, len(cases.cust))]
     ev.add(
-        cust=k.cust,
-        ts=k.ts,
+        cust=cases.cust,
+        ts=cases.ts,
         channel=c_channel,
         stage="complaint",
         reason=c_reason,
         initiated_by="customer",
-        resolved=np.where(k.unresolved, 0, 1),
-        resolved_ts=np.where(k.unresolved, -1, k.resolved_ts),
+        resolved=np.where(cases.unresolved, 0, 1),
+        resolved_ts=np.where(cases.unresolved, -1, cases.resolved_ts),
         cost=cost(rng, c_channel, CONTACT_COST),
         kind="complaint",
     )
-    f_parent = np.repeat(np.arange(len(k.cust)), k.repeats)
-    f_cust = k.cust[f_parent]
-    f_gap = np.maximum(k.days[f_parent], 2.0) * rng.uniform(0.15, 0.95, len(f_parent))
-    f_ts = office_hours(rng, k.ts[f_parent] + (f_gap * DAY).astype(np.int64))
-    f_ts = np.minimum(f_ts, c.end[f_cust] - 3600)
+    f_parent = np.repeat(np.arange(len(cases.cust)), cases.repeats)
+    f_cust = cases.cust[f_parent]
+    f_gap = np.maximum(cases.days[f_parent], 2.0) * rng.uniform(0.15, 0.95, len(f_parent))
+    f_ts = office_hours(rng, cases.ts[f_parent] + (f_gap * DAY).astype(np.int64))
+    f_ts = np.minimum(f_ts, cohort.end[f_cust] - 3600)
     switch = rng.random(len(f_parent)) < 0.45
     f_channel = np.where(switch, np.where(c_channel[f_parent] == "phone", "email", "phone"), c_channel[f_parent]).astype(object)
     ev.add(
@@ -274,21 +274,21 @@ def _complaint_events(rng: np.random.Generator, k: SimpleNamespace, c: SimpleNam
         stage="complaint",
         reason=c_reason[f_parent],
         initiated_by="customer",
-        resolved=np.where(k.unresolved[f_parent], 0, 1),
-        resolved_ts=np.where(k.unresolved[f_parent], -1, np.maximum(k.resolved_ts[f_parent], f_ts)),
+        resolved=np.where(cases.unresolved[f_parent], 0, 1),
+        resolved_ts=np.where(cases.unresolved[f_parent], -1, np.maximum(cases.resolved_ts[f_parent], f_ts)),
         cost=cost(rng, f_channel, CONTACT_COST),
         kind="followup",
     )
 
 
-def _renewal_and_exit_events(rng: np.random.Generator, c: SimpleNamespace, ev: _Events) -> None:
+def _renewal_and_exit_events(rng: np.random.Generator, cohort: SimpleNamespace, ev: _Events) -> None:
     """Company-started renewal offers and the leaving customer's last contact."""
     # renewals, company-started, once a year for some customers
-    n_cust = repeat(rng.poisson(0.45 * c.years_active))
+    n_cust = repeat(rng.poisson(0.45 * cohort.years_active))
     n_channel = np.where(rng.random(len(n_cust)) < 0.75, "email", "phone").astype(object)
     ev.add(
         cust=n_cust,
-        ts=office_hours(rng, uniform_times(rng, c.start[n_cust], c.end[n_cust])),
+        ts=office_hours(rng, uniform_times(rng, cohort.start[n_cust], cohort.end[n_cust])),
         channel=n_channel,
         stage="renewal",
         reason="Renewal offer",
@@ -298,14 +298,14 @@ def _renewal_and_exit_events(rng: np.random.Generator, c: SimpleNamespace, ev: _
     )
 
     # exit: the leaving customer's last contact
-    leavers = np.flatnonzero(c.churned)
+    leavers = np.flatnonzero(cohort.churned)
     x_channel = np.array(["phone", "email", "web"], dtype=object)[pick(rng, ("p", "e", "w"), (0.6, 0.25, 0.15), len(leavers))]
     ev.add(
         cust=leavers,
-        ts=office_hours(rng, c.churn_ts[leavers] - (rng.uniform(1, 12, len(leavers)) * DAY).astype(np.int64)),
+        ts=office_hours(rng, cohort.churn_ts[leavers] - (rng.uniform(1, 12, len(leavers)) * DAY).astype(np.int64)),
         channel=x_channel,
         stage="exit",
-        reason=c.churn_reason[leavers],
+        reason=cohort.churn_reason[leavers],
         initiated_by="customer",
         resolved=1,
         cost=cost(rng, x_channel, CONTACT_COST),

@@ -73,7 +73,7 @@ def _promise(version: Version) -> tuple[str, str]:
     return kept, rule
 
 
-def build(cur: duckdb.DuckDBPyConnection, version: Version, profile: DataProfile, d: Definitions) -> None:
+def build(cur: duckdb.DuckDBPyConnection, version: Version, profile: DataProfile, definitions: Definitions) -> None:
     """Create stg_contacts for a version being published (or re-staged)."""
     kept, rule = _promise(version)
     query = sql(
@@ -83,7 +83,7 @@ def build(cur: duckdb.DuckDBPyConnection, version: Version, profile: DataProfile
         interactions=version.table("interactions"),
         case_key=_case_key(version),
         known_ts=known_time("i.ts"),
-        window=str(int(d.fcr_days)),
+        window=str(int(definitions.fcr_days)),
         resolved=_resolved(profile),
         kept=kept,
         rule=rule,

@@ -34,7 +34,7 @@ LABEL_HOWS = (BY_FLAG, BY_DATE, BY_STAGE)
 PROSPECT, AT_RISK, DEFECTED = (RELATIONSHIP_STAGES.labels[i] for i in (0, 5, 6))
 
 
-def build(cur: duckdb.DuckDBPyConnection, version: Version, profile: DataProfile, d: Definitions) -> None:
+def build(cur: duckdb.DuckDBPyConnection, version: Version, profile: DataProfile, definitions: Definitions) -> None:
     """Create stg_customers for a version being published (or re-staged)."""
     customers, transactions, interactions = (version.table(t) for t in ("customers", "transactions", "interactions"))
     query = sql(
@@ -45,9 +45,9 @@ def build(cur: duckdb.DuckDBPyConnection, version: Version, profile: DataProfile
         interactions=interactions,
         known_ts=known_day("ts"),
         day_total=day_total(),
-        complaint_rows=_complaint_rows(interactions, profile, d),
-        **_flags(profile, d),
-        **_hows(profile, d),
+        complaint_rows=_complaint_rows(interactions, profile, definitions),
+        **_flags(profile, definitions),
+        **_hows(profile, definitions),
     )
     cur.execute(*query)
 
@@ -58,7 +58,7 @@ def _labelled(label: str) -> Sql:
     return sql(f"coalesce(list_contains(cast({{}} as varchar[]), {labelled}), false)", lit(stage_labels(label)))
 
 
-def _flags(profile: DataProfile, d: Definitions) -> dict[str, Sql | str]:
+def _flags(profile: DataProfile, definitions: Definitions) -> dict[str, Sql | str]:
     """Per customer, the SQL of each reason to count as a prospect, as defected or as at risk (false where the data
     cannot say)."""
     as_of = lit(profile.as_of)
@@ -76,10 +76,10 @@ def _flags(profile: DataProfile, d: Definitions) -> dict[str, Sql | str]:
         prospect = sql("case when c.stage is null then null else {} end", by_stage)
     else:
         prospect = Sql("cast(null as boolean)")
-    lapsed = sql(f"(p.last_purchase is not null and {{}} > p.last_purchase + interval {int(d.lapse_days)} day)", as_of)
-    quiet = sql(f"(p.last_purchase is not null and {{}} > p.last_purchase + interval {int(d.at_risk_days)} day)", as_of)
+    lapsed = sql(f"(p.last_purchase is not null and {{}} > p.last_purchase + interval {int(definitions.lapse_days)} day)", as_of)
+    quiet = sql(f"(p.last_purchase is not null and {{}} > p.last_purchase + interval {int(definitions.at_risk_days)} day)", as_of)
     knows_defection = profile.tells_defection
-    counts_complaints = profile.complaints and d.at_risk_complaints > 0 and knows_defection
+    counts_complaints = profile.complaints and definitions.at_risk_complaints > 0 and knows_defection
     return {
         "prospect": prospect,
         "flag": flag,
@@ -89,16 +89,16 @@ def _flags(profile: DataProfile, d: Definitions) -> dict[str, Sql | str]:
         "column_risk": column_risk,
         "lapsed": lapsed if profile.has_purchases else "false",
         "quiet": quiet if profile.has_purchases and knows_defection else "false",
-        "complaining": sql("coalesce(k.recent, 0) >= {}", lit(d.at_risk_complaints)) if counts_complaints else "false",
+        "complaining": sql("coalesce(k.recent, 0) >= {}", lit(definitions.at_risk_complaints)) if counts_complaints else "false",
     }
 
 
-def _hows(profile: DataProfile, d: Definitions) -> dict[str, Sql | str]:
+def _hows(profile: DataProfile, definitions: Definitions) -> dict[str, Sql | str]:
     """The values the statement names: what is known, how a customer was found defected or at risk, the lapse window."""
-    lapse, risk, window = int(d.lapse_days), int(d.at_risk_days), int(d.complaint_days)
+    lapse, risk, window = int(definitions.lapse_days), int(definitions.at_risk_days), int(definitions.complaint_days)
     knows_defection = profile.tells_defection
     knows_risk = knows_defection and (
-        profile.has_purchases or profile.stage_off_ramps or (profile.complaints and d.at_risk_complaints > 0)
+        profile.has_purchases or profile.stage_off_ramps or (profile.complaints and definitions.at_risk_complaints > 0)
     )
     return {
         "lapse": str(lapse),
@@ -109,15 +109,15 @@ def _hows(profile: DataProfile, d: Definitions) -> dict[str, Sql | str]:
         "by_stage": lit(BY_STAGE),
         "lapse_how": lit(f"no purchase for {lapse} days"),
         "quiet_how": lit(f"no purchase for {risk} days"),
-        "complaints_how": lit(f"{d.at_risk_complaints} complaints in {window} days"),
+        "complaints_how": lit(f"{definitions.at_risk_complaints} complaints in {window} days"),
     }
 
 
-def _complaint_rows(interactions: str, profile: DataProfile, d: Definitions) -> Sql:
+def _complaint_rows(interactions: str, profile: DataProfile, definitions: Definitions) -> Sql:
     """Per customer, the complaints in the complaint window before the as-of day (no rows without complaints)."""
     if not profile.complaints:
         return Sql(f"select cast(null as varchar) as customer_id, 0 as recent from {interactions} where false")
-    window = int(d.complaint_days)
+    window = int(definitions.complaint_days)
     return sql(
         f"""
         select customer_id, count(*) filter (
