@@ -205,3 +205,23 @@ def test_the_overview_starts_without_the_other_views_libraries():
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_a_rerun_with_nothing_changed_asks_the_database_nothing(app_tiny_db, monkeypatch):
+    """The frame's reads (datasets, active version, out-of-date check, settings) are remembered until the next write
+    and every figure is cached: a rerun of the Overview or the Story opens no cursor."""
+    opened = []
+    original = Store.cursor
+
+    def counting(self):
+        opened.append(1)
+        return original(self)
+
+    for page in ("app.py", "pages/8_Story.py"):
+        at = AppTest.from_file(str(ROOT / page), default_timeout=120).run()
+        assert not at.exception
+        monkeypatch.setattr(Store, "cursor", counting)
+        at.run()
+        monkeypatch.setattr(Store, "cursor", original)
+        assert not at.exception
+        assert (page, opened) == (page, [])
