@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
             Path("/proc/self/clear_refs").write_text("5")  # reset this process's VmHWM before the run
             started = time.perf_counter()
             store.rebuild_prepared(
-                version.version_id, lambda cur, v, w=which, s=session: engine.prepare_on(cur, v, prepared.PREPARERS, w, s)
+                version.version_id, lambda cur, v, w=which, s=session: engine.prepare_on(cur, v, prepared.preparers(), w, s)
             )
             seconds = time.perf_counter() - started
             jvm = max((_hwm_mb(c) for c in _children(os.getpid())), default=0.0)

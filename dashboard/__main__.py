@@ -68,8 +68,8 @@ def _hash_password(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Parse the command line and run one sub-command; exit code 0 ok, 1 problem in the data, 2 bad usage."""
+def command_line() -> argparse.ArgumentParser:
+    """The command line: one sub-command per job (ingest, sample, upgrade, bench, hash-password), each with its run."""
     parser = argparse.ArgumentParser(prog="python -m dashboard", description="CX Lens command line")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -115,8 +115,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("role", choices=["viewer", "analyst", "admin"], help="the role this password signs in as")
     p.set_defaults(run=_hash_password)
+    return parser
 
-    args = parser.parse_args(argv)
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line and run one sub-command; exit code 0 ok, 1 problem in the data, 2 bad usage."""
+    args = command_line().parse_args(argv)
     from dashboard.metrics import prepared  # noqa: F401  (registers the prepare step every publish runs)
     from dashboard.store import StoreError
 

@@ -160,71 +160,83 @@ def summary_figures(
     hotspots that of metrics.journey.hotspots (None without touchpoints); savings_potential the behaviours' total
     potential at best-in-class; whatif_saving the annual saving at the What-if sliders (None when nothing is priced).
     """
-    rows: list[dict[str, Any]] = []
-
-    def pick(frame: pd.DataFrame | None, step: str, keys: tuple[str, ...]) -> None:
-        if frame is None:
-            return
-        for key in keys:
-            found = frame[frame["key"] == key]
-            if len(found):
-                kpi = found.iloc[0]
-                value = kpi["value"]
-                rows.append(
-                    {
-                        "step": step,
-                        "key": key,
-                        "label": kpi["label"],
-                        "detail": "",
-                        "kind": kpi["kind"],
-                        "value": None if value is None or pd.isna(value) else float(value),
-                        "definition": kpi["definition"],
-                        "available": bool(kpi["available"]),
-                    }
-                )
-
-    pick(overview_kpis, "where_we_stand", ("customers", "churn_rate", "revenue", "cost_to_serve"))
-    if hotspots is not None:
-        spot = hotspots[hotspots["key"] == "satisfaction"]
-        if len(spot) and spot.iloc[0]["stage"] is not None:
-            rows.append(
-                {
-                    "step": "journey",
-                    "key": "worst_satisfaction",
-                    "label": "Lowest satisfaction",
-                    "detail": str(spot.iloc[0]["stage"]),
-                    "kind": "score",
-                    "value": float(spot.iloc[0]["value"]),
-                    "definition": "Mean satisfaction of the rated touchpoints of the journey stage where it is lowest "
-                    "(a stage needs enough ratings behind it; see the Journey page).",
-                    "available": True,
-                }
-            )
-    rows.append(
-        {
-            "step": "behaviours",
-            "key": "savings_potential",
-            "label": "Savings potential a year",
-            "detail": "",
-            "kind": "money",
-            "value": savings_potential,
-            "definition": "Sum over behaviours of customers in scope × (best-in-class − adoption today, when positive) × "
-            "saving per adopting customer per year.",
-            "available": savings_potential is not None,
-        }
+    savings = _figure(
+        "behaviours",
+        "savings_potential",
+        "Savings potential a year",
+        "money",
+        savings_potential,
+        "Sum over behaviours of customers in scope × (best-in-class − adoption today, when positive) × "
+        "saving per adopting customer per year.",
     )
-    rows.append(
-        {
-            "step": "whatif",
-            "key": "whatif_saving",
-            "label": "Savings at the What-if sliders",
-            "detail": "",
-            "kind": "money",
-            "value": whatif_saving,
-            "definition": "Annual savings = customers × (target adoption − adoption today) × saving per adopting customer "
-            "per year, summed over behaviours, at the targets the What-if sliders are set to.",
-            "available": whatif_saving is not None,
-        }
+    at_sliders = _figure(
+        "whatif",
+        "whatif_saving",
+        "Savings at the What-if sliders",
+        "money",
+        whatif_saving,
+        "Annual savings = customers × (target adoption − adoption today) × saving per adopting customer "
+        "per year, summed over behaviours, at the targets the What-if sliders are set to.",
     )
-    pick(defection_kpis, "defection", ("at_risk", "revenue_at_risk"))
+    rows = [
+        *_kpi_figures(overview_kpis, "where_we_stand", ("customers", "churn_rate", "revenue", "cost_to_serve")),
+        *_worst_satisfaction(hotspots),
+        savings,
+        at_sliders,
+        *_kpi_figures(defection_kpis, "defection", ("at_risk", "revenue_at_risk")),
+    ]
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+
+
+def _figure(
+    step: str,
+    key: str,
+    label: str,
+    kind: str,
+    value: float | None,
+    definition: str,
+    available: bool | None = None,
+    detail: str = "",
+) -> dict[str, Any]:
+    """One row of summary_figures; available defaults to whether there is a value."""
+    available = value is not None if available is None else available
+    return {
+        "step": step,
+        "key": key,
+        "label": label,
+        "detail": detail,
+        "kind": kind,
+        "value": value,
+        "definition": definition,
+        "available": available,
+    }
+
+
+def _kpi_figures(kpis: pd.DataFrame | None, step: str, keys: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The rows of the KPIs keys found in a KPI frame (none without the frame), in the order of keys."""
+    if kpis is None:
+        return []
+    rows = []
+    for key in keys:
+        found = kpis[kpis["key"] == key]
+        if len(found):
+            kpi = found.iloc[0]
+            value = None if kpi["value"] is None or pd.isna(kpi["value"]) else float(kpi["value"])
+            rows.append(_figure(step, key, kpi["label"], kpi["kind"], value, kpi["definition"], bool(kpi["available"])))
+    return rows
+
+
+def _worst_satisfaction(hotspots: pd.DataFrame | None) -> list[dict[str, Any]]:
+    """The journey stage with the lowest satisfaction as a row (none without touchpoints or such a stage)."""
+    if hotspots is None:
+        return []
+    spot = hotspots[hotspots["key"] == "satisfaction"]
+    if not len(spot) or spot.iloc[0]["stage"] is None:
+        return []
+    definition = (
+        "Mean satisfaction of the rated touchpoints of the journey stage where it is lowest "
+        "(a stage needs enough ratings behind it; see the Journey page)."
+    )
+    worst = spot.iloc[0]
+    label, value, stage = "Lowest satisfaction", float(worst["value"]), str(worst["stage"])
+    return [_figure("journey", "worst_satisfaction", label, "score", value, definition, True, stage)]

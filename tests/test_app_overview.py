@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
@@ -191,3 +193,35 @@ def test_number_format_chosen_per_dataset_applies_to_the_kpis(app_tiny_db):
     assert values["Contacts per customer"] == "2,00"
     assert values["Churn rate"] == "50,00 %"
     assert Store(app_tiny_db).get_setting("tiny", "number_format") == {"currency": "€", "thousands": ".", "decimal": ","}
+
+
+def test_the_overview_starts_without_the_other_views_libraries():
+    """A cold start imports what the Overview draws, not scipy and the other views' metrics (a second or more of every
+    cold start before): they load when a page that needs them opens, or when a publish runs its prepare steps."""
+    code = (
+        "import sys\n"
+        "import dashboard.ui.frame, dashboard.ui.views.overview\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'scipy' or m.startswith('dashboard.metrics.defection')))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_a_rerun_with_nothing_changed_asks_the_database_nothing(app_tiny_db, monkeypatch):
+    """The frame's reads (datasets, active version, out-of-date check, settings) are remembered until the next write
+    and every figure is cached: a rerun of the Overview or the Story opens no cursor."""
+    opened = []
+    original = Store.cursor
+
+    def counting(self):
+        opened.append(1)
+        return original(self)
+
+    for page in ("app.py", "pages/8_Story.py"):
+        at = AppTest.from_file(str(ROOT / page), default_timeout=120).run()
+        assert not at.exception
+        monkeypatch.setattr(Store, "cursor", counting)
+        at.run()
+        monkeypatch.setattr(Store, "cursor", original)
+        assert not at.exception
+        assert (page, opened) == (page, [])

@@ -224,14 +224,14 @@ def test_unknown_mapping_column_and_missing_required_column_are_named(store: Sto
 
 def test_a_publish_that_fails_midway_leaves_the_active_version(store: Store, tmp_path: Path, published, monkeypatch):
     upload, _report = run_upload(store, tmp_path, {"transactions": [write(tmp_path, "march.csv", TRANSACTIONS_CSV * 1)]})
-    from dashboard import store as store_module
     from dashboard.metrics import prepared
+    from dashboard.store import version as store_version
 
     def failing(cur, version):
         raise RuntimeError("disk full")
 
     # the prepare step every publish runs, failing after the tables are stored
-    monkeypatch.setattr(store_module, "_PREPARE_STEP", [store_module.PrepareStep(failing, prepared.PREPARED_SCHEMA)])
+    monkeypatch.setattr(store_version, "_PREPARE_STEP", [store_version.PrepareStep(failing, prepared.PREPARED_SCHEMA)])
     try:
         with pytest.raises(RuntimeError, match="disk full"):
             upload.publish("shop")

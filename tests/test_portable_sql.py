@@ -8,6 +8,7 @@ from datetime import date
 import duckdb
 import pytest
 import sqlglot
+from sqlglot.tokens import TokenType
 
 from dashboard.metrics import prepared
 from dashboard.staged import engine, portable
@@ -109,3 +110,16 @@ def test_durations_keep_their_fraction_of_a_second() -> None:
     assert "NULLIF(ARRAY_POSITION(ARRAY('p', 'q'), x), 0)" in text  # DuckDB: NULL for a value not in the list
     finite = portable.to_spark("select sum(cost) filter (where isfinite(cost)) from t")
     assert "(NOT ISNAN(cost) AND ABS(cost) < CAST('Infinity' AS DOUBLE))" in finite  # neither NaN nor infinite
+
+
+def test_every_preparation_value_is_bound_by_the_sql_block(statements: list[str]) -> None:
+    """One way of binding values: preparation passes `?` parameters built by dashboard/sql.py's Sql block, as the rest
+    of the library does, never DuckDB's `$name` parameters (a second style the Spark translation had to know)."""
+
+    def binds_by_name(statement: str) -> bool:
+        return any(t.token_type == TokenType.PARAMETER for t in sqlglot.tokenize(statement, read="duckdb"))
+
+    named = [s.strip()[:60] for s in statements if binds_by_name(s)]
+    assert named == []
+    with pytest.raises(KeyError):  # a named parameter has no value to reach Spark with
+        portable.to_spark("select $as_of as d", [date(2024, 1, 1)])

@@ -117,7 +117,7 @@ def built(spark, connect_url: str, tmp_path_factory: pytest.TempPathFactory) -> 
             for which in (engine.DUCKDB, engine.SPARK):
                 store.rebuild_prepared(
                     version.version_id,
-                    lambda cur, v, which=which: engine.prepare_on(cur, v, prepared.PREPARERS, which, spark),
+                    lambda cur, v, which=which: engine.prepare_on(cur, v, prepared.preparers(), which, spark),
                 )
                 out[which][name] = _tables(store, version)
         store.close()  # one process at a time may write the database file

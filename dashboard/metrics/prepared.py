@@ -6,36 +6,40 @@ from collections.abc import Callable
 
 import duckdb
 
-from dashboard import staged
-from dashboard.metrics import drivers, overview
-from dashboard.metrics.behaviours import adoption as behaviours
-from dashboard.metrics.defection import prepare as defection_prepare
-from dashboard.metrics.funnel import stages
-from dashboard.metrics.journey import prepare as journey_prepare
 from dashboard.staged import engine
 from dashboard.store import PrepareStep, Version, register_prepare_step
 
 Preparer = Callable[[duckdb.DuckDBPyConnection, Version], None]
 
-PREPARERS: tuple[Preparer, ...] = (
-    staged.build,
-    overview.prepare,
-    journey_prepare.prepare,
-    stages.prepare,
-    behaviours.prepare,
-    defection_prepare.prepare,
-    drivers.prepare,
-)
-"""The staged definitions first, then each view's prepare step (which reads them); a view that reads prepared tables
-adds its step here."""
+
+def preparers() -> tuple[Preparer, ...]:
+    """The staged definitions first, then each view's prepare step (which reads them); a view that reads prepared
+    tables adds its step here. Imported when a publish or upgrade runs, not when the app starts: the view modules
+    bring scipy and the rest of the metrics, a second or more of a cold start that the Overview never uses."""
+    from dashboard import staged
+    from dashboard.metrics import drivers, overview
+    from dashboard.metrics.behaviours import adoption as behaviours
+    from dashboard.metrics.defection import prepare as defection_prepare
+    from dashboard.metrics.funnel import stages
+    from dashboard.metrics.journey import prepare as journey_prepare
+
+    return (
+        staged.build,
+        overview.prepare,
+        journey_prepare.prepare,
+        stages.prepare,
+        behaviours.prepare,
+        defection_prepare.prepare,
+        drivers.prepare,
+    )
 
 
 def build_all(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
     """Run every view's prepare step for a version being published, on the configured engine (staged.engine)."""
-    engine.prepare_on(cur, version, PREPARERS)
+    engine.prepare_on(cur, version, preparers())
 
 
-PREPARED_SCHEMA = 2
+PREPARED_SCHEMA = 3
 """The schema number of the prepared tables, changed on purpose whenever a prepare step builds different tables or
 rows (tests/test_prepared_schema.py fails until it is): versions built under another number are out of date, a page
 says so, and `python -m dashboard upgrade` or the Data page rebuilds them. Never bumped by a docstring edit."""

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import duckdb
 
+from dashboard.sql import sql
 from dashboard.staged.definitions import Definitions
 from dashboard.staged.profile import DataProfile
 from dashboard.staged.sql import FILE_ORDER, known_time
@@ -72,36 +73,58 @@ def _promise(version: Version) -> tuple[str, str]:
     return kept, rule
 
 
-def build(cur: duckdb.DuckDBPyConnection, version: Version, profile: DataProfile, d: Definitions) -> None:
+def build(cur: duckdb.DuckDBPyConnection, version: Version, profile: DataProfile, definitions: Definitions) -> None:
     """Create stg_contacts for a version being published (or re-staged)."""
-    interactions = version.table("interactions")
-    window = int(d.fcr_days)
-    has = version.has
-    complaint = "lower(i.stage) = 'complaint'" if has("interactions", "stage") else "cast(null as boolean)"
-    contact = contact_sql(version)
-    resolved_ts = known_time("i.resolved_ts") if profile.resolved_ts else "cast(null as timestamp)"
-    flag = "i.resolved" if profile.resolved_flag else "cast(null as boolean)"
-    due_ts = known_time("i.due_ts") if has("interactions", "due_ts") else "cast(null as timestamp)"
-    on_time = "i.on_time" if has("interactions", "on_time") else "cast(null as boolean)"
-    if profile.resolved_flag and profile.resolved_ts:
-        resolved = "coalesce(flag, case when resolved_ts is not null then true end)"
-    elif profile.resolved_flag:
-        resolved = "flag"
-    elif profile.resolved_ts:
-        resolved = "resolved_ts is not null"
-    else:
-        resolved = "cast(null as boolean)"
     kept, rule = _promise(version)
-    cur.execute(
-        f"""
-        create or replace table {version.table(TABLE)} as
+    query = sql(
+        _STATEMENT,
+        target=version.table(TABLE),
+        file_order=FILE_ORDER,
+        interactions=version.table("interactions"),
+        case_key=_case_key(version),
+        known_ts=known_time("i.ts"),
+        window=str(int(definitions.fcr_days)),
+        resolved=_resolved(profile),
+        kept=kept,
+        rule=rule,
+        **_columns(version, profile),
+    )
+    cur.execute(*query)
+
+
+def _columns(version: Version, profile: DataProfile) -> dict[str, str]:
+    """SQL of each touchpoint's contact, complaint, resolution and promise columns (null where the data has none)."""
+    has = version.has
+    return {
+        "contact": contact_sql(version),
+        "complaint": "lower(i.stage) = 'complaint'" if has("interactions", "stage") else "cast(null as boolean)",
+        "resolved_ts": known_time("i.resolved_ts") if profile.resolved_ts else "cast(null as timestamp)",
+        "flag": "i.resolved" if profile.resolved_flag else "cast(null as boolean)",
+        "due_ts": known_time("i.due_ts") if has("interactions", "due_ts") else "cast(null as timestamp)",
+        "on_time": "i.on_time" if has("interactions", "on_time") else "cast(null as boolean)",
+    }
+
+
+def _resolved(profile: DataProfile) -> str:
+    """SQL of whether a contact (the cte `cases`) was resolved: its flag, else a resolution time, else unknown."""
+    if profile.resolved_flag and profile.resolved_ts:
+        return "coalesce(flag, case when resolved_ts is not null then true end)"
+    if profile.resolved_flag:
+        return "flag"
+    if profile.resolved_ts:
+        return "resolved_ts is not null"
+    return "cast(null as boolean)"
+
+
+_STATEMENT = """
+        create or replace table {target} as
         with raw as (
-            select {FILE_ORDER} as contact_id, {_case_key(version)} as contact_key, i.customer_id,
-                   {known_time("i.ts")} as ts, i.channel, i.stage, i.reason,
+            select {file_order} as contact_id, {case_key} as contact_key, i.customer_id,
+                   {known_ts} as ts, i.channel, i.stage, i.reason,
                    {contact} as is_contact, {complaint} as is_complaint, {resolved_ts} as resolved_ts, {flag} as flag,
                    {due_ts} as due_ts, {on_time} as on_time
             from {interactions} i
-            where i.customer_id is not null and {known_time("i.ts")} is not null
+            where i.customer_id is not null and {known_ts} is not null
         ),
         steps as (
             select *, row_number() over (partition by customer_id, contact_key order by ts, contact_id) as step
@@ -151,4 +174,4 @@ def build(cur: duckdb.DuckDBPyConnection, version: Version, profile: DataProfile
         left join judged j on j.contact_id = t.contact_id
         order by t.contact_id
         """
-    )
+"""The statement building stg_contacts; its parts come from build, _columns, _resolved and _promise."""

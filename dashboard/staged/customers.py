@@ -21,9 +21,10 @@ from __future__ import annotations
 import duckdb
 
 from dashboard.contract import RELATIONSHIP_STAGES
+from dashboard.sql import Sql, lit, sql
 from dashboard.staged.definitions import Definitions
 from dashboard.staged.profile import DataProfile, stage_labels
-from dashboard.staged.sql import bind, day_total, known_day
+from dashboard.staged.sql import day_total, known_day
 from dashboard.store import Version
 
 TABLE = "stg_customers"
@@ -33,58 +34,114 @@ LABEL_HOWS = (BY_FLAG, BY_DATE, BY_STAGE)
 PROSPECT, AT_RISK, DEFECTED = (RELATIONSHIP_STAGES.labels[i] for i in (0, 5, 6))
 
 
-def build(cur: duckdb.DuckDBPyConnection, version: Version, profile: DataProfile, d: Definitions) -> None:
+def build(cur: duckdb.DuckDBPyConnection, version: Version, profile: DataProfile, definitions: Definitions) -> None:
     """Create stg_customers for a version being published (or re-staged)."""
     customers, transactions, interactions = (version.table(t) for t in ("customers", "transactions", "interactions"))
-    lapse, risk, window = int(d.lapse_days), int(d.at_risk_days), int(d.complaint_days)
+    query = sql(
+        _STATEMENT,
+        target=version.table(TABLE),
+        customers=customers,
+        transactions=transactions,
+        interactions=interactions,
+        known_ts=known_day("ts"),
+        day_total=day_total(),
+        complaint_rows=_complaint_rows(interactions, profile, definitions),
+        **_flags(profile, definitions),
+        **_hows(profile, definitions),
+    )
+    cur.execute(*query)
+
+
+def _labelled(label: str) -> Sql:
+    """Whether the stage column reads as the relationship stage label (its name or a synonym)."""
     labelled = "regexp_replace(lower(c.stage), '[^0-9a-z]+', '', 'g')"
-    by_stage = f"coalesce(list_contains(cast($prospect_labels as varchar[]), {labelled}), false)"
-    column_left, column_risk = "false", "false"
+    return sql(f"coalesce(list_contains(cast({{}} as varchar[]), {labelled}), false)", lit(stage_labels(label)))
+
+
+def _flags(profile: DataProfile, definitions: Definitions) -> dict[str, Sql | str]:
+    """Per customer, the SQL of each reason to count as a prospect, as defected or as at risk (false where the data
+    cannot say)."""
+    as_of = lit(profile.as_of)
+    by_stage = _labelled(PROSPECT)
+    column_left, column_risk = ("false", "false")
     if profile.stage_off_ramps:
-        column_left = f"coalesce(list_contains(cast($defected_labels as varchar[]), {labelled}), false)"
-        column_risk = f"coalesce(list_contains(cast($at_risk_labels as varchar[]), {labelled}), false)"
+        column_left, column_risk = _labelled(DEFECTED), _labelled(AT_RISK)
     flag = "coalesce(c.churned, false)" if profile.churn_flag else "false"
     churn_date = known_day("c.churn_date") if profile.churn_date else "cast(null as date)"
     dated = f"{churn_date} is not null" if profile.churn_date else "false"
     if profile.has_purchases:
-        prospect = f"{by_stage} or (coalesce(p.purchases, 0) = 0 and not ({flag} or {dated} or {column_left}))"
+        left = sql("({} or {} or {})", flag, dated, column_left)
+        prospect = sql("{} or (coalesce(p.purchases, 0) = 0 and not {})", by_stage, left)
     elif profile.stage_column:
-        prospect = f"case when c.stage is null then null else {by_stage} end"
+        prospect = sql("case when c.stage is null then null else {} end", by_stage)
     else:
-        prospect = "cast(null as boolean)"
-    lapsed = f"(p.last_purchase is not null and $as_of > p.last_purchase + interval {lapse} day)"
-    lapsed = lapsed if profile.has_purchases else "false"
+        prospect = Sql("cast(null as boolean)")
+    lapsed = sql(f"(p.last_purchase is not null and {{}} > p.last_purchase + interval {int(definitions.lapse_days)} day)", as_of)
+    quiet = sql(f"(p.last_purchase is not null and {{}} > p.last_purchase + interval {int(definitions.at_risk_days)} day)", as_of)
     knows_defection = profile.tells_defection
-    quiet = f"(p.last_purchase is not null and $as_of > p.last_purchase + interval {risk} day)"
-    quiet = quiet if profile.has_purchases and knows_defection else "false"
-    counts_complaints = profile.complaints and d.at_risk_complaints > 0 and knows_defection
-    complaining = "coalesce(k.recent, 0) >= $complaints_min" if counts_complaints else "false"
+    counts_complaints = profile.complaints and definitions.at_risk_complaints > 0 and knows_defection
+    return {
+        "prospect": prospect,
+        "flag": flag,
+        "churn_date": churn_date,
+        "dated": dated,
+        "column_left": column_left,
+        "column_risk": column_risk,
+        "lapsed": lapsed if profile.has_purchases else "false",
+        "quiet": quiet if profile.has_purchases and knows_defection else "false",
+        "complaining": sql("coalesce(k.recent, 0) >= {}", lit(definitions.at_risk_complaints)) if counts_complaints else "false",
+    }
+
+
+def _hows(profile: DataProfile, definitions: Definitions) -> dict[str, Sql | str]:
+    """The values the statement names: what is known, how a customer was found defected or at risk, the lapse window."""
+    lapse, risk, window = int(definitions.lapse_days), int(definitions.at_risk_days), int(definitions.complaint_days)
+    knows_defection = profile.tells_defection
     knows_risk = knows_defection and (
-        profile.has_purchases or profile.stage_off_ramps or (profile.complaints and d.at_risk_complaints > 0)
+        profile.has_purchases or profile.stage_off_ramps or (profile.complaints and definitions.at_risk_complaints > 0)
     )
-    complaint_rows = (
+    return {
+        "lapse": str(lapse),
+        "knows_defection": lit(knows_defection),
+        "knows_risk": lit(knows_risk),
+        "by_date": lit(BY_DATE),
+        "by_flag": lit(BY_FLAG),
+        "by_stage": lit(BY_STAGE),
+        "lapse_how": lit(f"no purchase for {lapse} days"),
+        "quiet_how": lit(f"no purchase for {risk} days"),
+        "complaints_how": lit(f"{definitions.at_risk_complaints} complaints in {window} days"),
+    }
+
+
+def _complaint_rows(interactions: str, profile: DataProfile, definitions: Definitions) -> Sql:
+    """Per customer, the complaints in the complaint window before the as-of day (no rows without complaints)."""
+    if not profile.complaints:
+        return Sql(f"select cast(null as varchar) as customer_id, 0 as recent from {interactions} where false")
+    window = int(definitions.complaint_days)
+    return sql(
         f"""
         select customer_id, count(*) filter (
-                   where day <= $as_of and $as_of < day + interval {window} day
+                   where day <= {{as_of}} and {{as_of}} < day + interval {window} day
                ) as recent
         from (select customer_id, {known_day("ts")} as day from {interactions}
               where lower(stage) = 'complaint' and customer_id is not null)
         group by customer_id
-        """
-        if profile.complaints
-        else f"select cast(null as varchar) as customer_id, 0 as recent from {interactions} where false"
+        """,
+        as_of=lit(profile.as_of),
     )
-    sql = f"""
-        create or replace table {version.table(TABLE)} as
+
+
+_STATEMENT = """
+        create or replace table {target} as
         with ids as (
             select customer_id from {customers} where customer_id is not null
             union select customer_id from {transactions} where customer_id is not null
             union select customer_id from {interactions} where customer_id is not null
         ),
         days as (
-            select customer_id, {known_day("ts")} as day, {day_total()} as amount
+            select customer_id, {known_ts} as day, {day_total} as amount
             from {transactions}
-            where customer_id is not null and {known_day("ts")} is not null and amount is not null
+            where customer_id is not null and {known_ts} is not null and amount is not null
             group by all
         ),
         p as (
@@ -111,7 +168,7 @@ def build(cur: duckdb.DuckDBPyConnection, version: Version, profile: DataProfile
             select *,
                    case when coalesce(is_prospect, false) then false
                         when by_flag or by_date or by_stage or by_lapse then true
-                        when $knows_defection then false
+                        when {knows_defection} then false
                    end as defected
             from flags
         )
@@ -123,36 +180,21 @@ def build(cur: duckdb.DuckDBPyConnection, version: Version, profile: DataProfile
                     when by_lapse and not (by_flag or by_stage) then cast(last_purchase + interval {lapse} day as date)
                end as defected_since,
                case when not defected then null
-                    when by_date then $by_date
-                    when by_flag then $by_flag
-                    when by_stage then $by_stage
-                    when by_lapse then $lapse_how
+                    when by_date then {by_date}
+                    when by_flag then {by_flag}
+                    when by_stage then {by_stage}
+                    when by_lapse then {lapse_how}
                end as defected_how,
-               case when defected is null or not $knows_risk then null
+               case when defected is null or not {knows_risk} then null
                     when defected then false
                     else by_stage_risk or by_quiet or by_complaints
                end as at_risk,
                case when defected or defected is null then null
-                    when by_stage_risk then $by_stage
-                    when by_quiet then $quiet_how
-                    when by_complaints then $complaints_how
+                    when by_stage_risk then {by_stage}
+                    when by_quiet then {quiet_how}
+                    when by_complaints then {complaints_how}
                end as at_risk_why
         from defection
         order by customer_id
     """
-    values = {
-        "as_of": profile.as_of,
-        "by_date": BY_DATE,
-        "by_flag": BY_FLAG,
-        "by_stage": BY_STAGE,
-        "prospect_labels": stage_labels(PROSPECT),
-        "at_risk_labels": stage_labels(AT_RISK),
-        "defected_labels": stage_labels(DEFECTED),
-        "complaints_min": d.at_risk_complaints,
-        "knows_defection": knows_defection,
-        "knows_risk": knows_risk,
-        "lapse_how": f"no purchase for {lapse} days",
-        "quiet_how": f"no purchase for {risk} days",
-        "complaints_how": f"{d.at_risk_complaints} complaints in {window} days",
-    }
-    cur.execute(sql, bind(sql, values))
+"""The statement building stg_customers; its parts come from _flags, _hows and _complaint_rows."""

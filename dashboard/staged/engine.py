@@ -19,7 +19,7 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +28,7 @@ from typing import Any
 import duckdb
 
 from dashboard.contract import TABLES
+from dashboard.sql import lit, sql
 from dashboard.store import Version
 
 DUCKDB, SPARK = "duckdb", "spark"
@@ -51,15 +52,15 @@ _CTAS = re.compile(
 @dataclass(frozen=True)
 class Step:
     """One preparation step: the table it builds (quoted, schema-qualified), its query in DuckDB's dialect, and the
-    query's values (DuckDB parameters: a list for `?`, a dict for `$name`)."""
+    values of its `?` parameters, in order."""
 
     table: str
     name: str
     query: str
-    params: Sequence[Any] | Mapping[str, Any] | None = None
+    params: Sequence[Any] | None = None
 
 
-def step_of(sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> Step | None:
+def step_of(sql: str, params: Sequence[Any] | None = None) -> Step | None:
     """The Step of a `create [or replace] table <t> as <query>` statement; None for any other statement."""
     found = _CTAS.match(sql)
     if found is None:
@@ -105,8 +106,12 @@ def work_dir() -> Path:
 def record(cur: duckdb.DuckDBPyConnection, version: Version, engine: str, where: str) -> None:
     """Keep which engine built the version's prepared tables, and where it ran, as the table prep_engine."""
     cur.execute(
-        f"create or replace table {version.table(RECORD)} as select cast(? as varchar) as engine, cast(? as varchar) as ran_on",
-        [engine, where],
+        *sql(
+            f"create or replace table {version.table(RECORD)} as select cast({{}} as varchar) as engine, "
+            "cast({} as varchar) as ran_on",
+            lit(engine),
+            lit(where),
+        )
     )
 
 
@@ -135,7 +140,7 @@ class SparkCursor:
     def __getattr__(self, name: str) -> Any:
         return getattr(self.cur, name)
 
-    def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> duckdb.DuckDBPyConnection:
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> duckdb.DuckDBPyConnection:
         """Run a preparation step on Spark, any other statement on DuckDB."""
         step = step_of(sql, params)
         if step is None or step.name in KEEP_ON_DUCKDB or not step.table.startswith(f'"{self.version.schema}".'):
@@ -155,7 +160,8 @@ class SparkCursor:
         if "rowid" in result.columns:  # a published table's file order, read by `select *`: no column of DuckDB's
             result = result.drop("rowid")
         result.write.mode("overwrite").parquet(str(out))
-        self.cur.execute(f"create or replace table {step.table} as select * from read_parquet(?)", [f"{out}/*.parquet"])
+        parquet = lit(f"{out}/*.parquet")
+        self.cur.execute(*sql(f"create or replace table {step.table} as select * from read_parquet({{}})", parquet))
         self._built[step.table] = out
         self._views.pop(step.table, None)
         self.timings[step.name] = time.perf_counter() - started
@@ -193,9 +199,9 @@ class SparkCursor:
 
     def _known(self, schema: str | None, name: str) -> bool:
         """Whether DuckDB has a table or view called name (in schema, when given)."""
-        where = "table_name = ?" + (" and table_schema = ?" if schema else "")
-        args = [name, schema] if schema else [name]
-        return self.cur.execute(f"select count(*) from information_schema.tables where {where}", args).fetchall()[0][0] > 0
+        where = sql("table_name = {}", lit(name)) + (sql(" and table_schema = {}", lit(schema)) if schema else "")
+        query = sql("select count(*) from information_schema.tables where {}", where)
+        return self.cur.execute(*query).fetchall()[0][0] > 0
 
     def _forget(self, sql: str) -> None:
         """Drop the Spark copy of any table a DuckDB statement may change (anything but a select names it)."""

@@ -1,8 +1,8 @@
 """Portable preparation SQL: the traps two engines compute differently, and the translation of DuckDB's SQL to Spark's.
 
 The preparation SQL is written in DuckDB's dialect; sqlglot parses it once per query text (cached) and writes Spark SQL.
-Values travel as DuckDB parameters (`?` or `$name`) and are inlined into the Spark text as typed literals built by sqlglot
-(quoted and escaped by it), never pasted as text.
+Values travel as DuckDB's positional parameters (`?`, as the Sql block of dashboard/sql.py writes them) and are
+inlined into the Spark text as typed literals built by sqlglot (quoted and escaped by it), never pasted as text.
 
 Traps (TRAPS) are rejected by `traps`, which a test runs over every preparation query: each names the portable way.
 """
@@ -114,13 +114,9 @@ def literal(value: Any) -> exp.Expression:
     raise TypeError(f"no portable literal for {type(value).__name__}")
 
 
-def _values(params: Sequence[Any] | Mapping[str, Any] | None) -> dict[str, Any]:
-    """Parameters by name: `$name` as given, positional ones as p0, p1, ..."""
-    if params is None:
-        return {}
-    if isinstance(params, Mapping):
-        return dict(params)
-    return {f"p{i}": v for i, v in enumerate(params)}
+def _values(params: Sequence[Any] | None) -> dict[str, Any]:
+    """The positional parameters by the names _numbered gives their places: p0, p1, ..."""
+    return {f"p{i}": v for i, v in enumerate(params or ())}
 
 
 def _unix_seconds(node: exp.Expression) -> exp.Expression:
@@ -159,7 +155,7 @@ def _to_spark(node: exp.Expression) -> exp.Expression:
     return node
 
 
-def to_spark(query: str, params: Sequence[Any] | Mapping[str, Any] | None = None, tables: Mapping[str, str] | None = None) -> str:
+def to_spark(query: str, params: Sequence[Any] | None = None, tables: Mapping[str, str] | None = None) -> str:
     """Spark SQL of a DuckDB query: its parameters inlined as typed literals, and each table named in tables (by its
     DuckDB name, e.g. '"v3"."customers"') renamed to the Spark view given there."""
     values = _values(params)

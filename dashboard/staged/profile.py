@@ -17,6 +17,7 @@ from datetime import date
 import duckdb
 
 from dashboard.contract import RELATIONSHIP_STAGES, normalise
+from dashboard.sql import lit, sql
 from dashboard.staged.sql import known_day
 from dashboard.store import Version
 
@@ -136,8 +137,10 @@ def measure(cur: duckdb.DuckDBPyConnection, version: Version) -> DataProfile:
     if version.has("customers", "stage"):
         labelled = "regexp_replace(lower(stage), '[^0-9a-z]+', '', 'g')"
         off_ramps = cur.execute(
-            f"select count(*) from {customers} where list_contains(cast(? as varchar[]), {labelled})",
-            [[*stage_labels("at risk"), *stage_labels("defected")]],
+            *sql(
+                f"select count(*) from {customers} where list_contains(cast({{}} as varchar[]), {labelled})",
+                lit([*stage_labels("at risk"), *stage_labels("defected")]),
+            )
         ).fetchall()[0][0]
     complaints = 0
     if version.has("interactions", "stage"):
@@ -196,7 +199,7 @@ def _as_of(cur: duckdb.DuckDBPyConnection, version: Version) -> date | None:
 def store(cur: duckdb.DuckDBPyConnection, version: Version, profile: DataProfile) -> None:
     """Keep the profile with the version as the one-row table stg_profile."""
     target = version.table("stg_profile")
-    cur.execute(f"create or replace table {target} as select cast(? as varchar) as profile", [profile.to_json()])
+    cur.execute(*sql(f"create or replace table {target} as select cast({{}} as varchar) as profile", lit(profile.to_json())))
 
 
 def load(cur: duckdb.DuckDBPyConnection, version: Version) -> DataProfile:

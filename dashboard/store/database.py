@@ -1,4 +1,5 @@
-"""The DuckDB database: named datasets with versions, settings, one connection, atomic publish."""
+"""The Store: the one connection to the database file, its datasets and versions, settings, and the reads a page frame
+repeats on every rerun, remembered until the next write."""
 
 from __future__ import annotations
 
@@ -8,8 +9,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager, nullcontext, suppress
-from dataclasses import dataclass, field
+from contextlib import contextmanager, nullcontext
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -20,16 +20,21 @@ import pyarrow as pa
 
 from dashboard import config, contract
 from dashboard.sql import Sql, in_list, lit, row_of, sql
+from dashboard.store import publish
+from dashboard.store.errors import WRITE_ERRORS, DatabaseBusy, StoreError, rollback, write_failure
+from dashboard.store.version import (
+    Prebuilt,
+    Upgraded,
+    Version,
+    check_dataset_name,
+    prepare_step,
+    version_from_row,
+)
 
 SCHEMA_VERSION = 1
-_DATASET_NAME = re.compile(r"^[\w][\w .\-()]{0,59}$")
 _LOCK_MESSAGE = "Could not set lock on file"
 KEPT_PER_PREFIX = 4
 """Kept tables (Store.materialise) per prefix and version: the newest few rule sets or catalogues answer at once."""
-
-
-_WRITE_ERRORS = (duckdb.IOException, duckdb.TransactionException, duckdb.OutOfMemoryException, duckdb.PermissionException)
-"""Errors of writing to the database file (permissions, disk space, memory) rather than of the data."""
 
 
 _WRITES: dict[str, int] = {}
@@ -37,123 +42,6 @@ _WRITES: dict[str, int] = {}
 Every Store of the file in this process shares it (DuckDB shares one database instance per file and process, and no
 other process can write the file while this one holds it), so a remembered read is stale exactly when it changed."""
 _WRITES_LOCK = threading.Lock()
-
-
-def _rollback(cur: duckdb.DuckDBPyConnection) -> None:
-    """Roll back the open transaction; a failed commit has rolled back already (DuckDB then has no transaction to roll
-    back, and saying so would hide the real error)."""
-    with suppress(duckdb.TransactionException):
-        cur.execute("rollback")
-
-
-def write_failure(path: Path, exc: BaseException) -> str:
-    """One line on a publish the database file could not take: the real cause and what to do."""
-    cause = (str(exc).splitlines() or [type(exc).__name__])[0]
-    cause = cause.replace("TransactionContext Error: Failed to commit: ", "")
-    return (
-        f"nothing published: the database {path} could not be written ({cause}); check that the file and its folder "
-        "are writable and the disk has space — the previous version is still active"
-    )
-
-
-class StoreError(RuntimeError):
-    """A problem with the database that the user can act on; its message is one line."""
-
-
-@dataclass(frozen=True)
-class PrepareStep:
-    """What builds a version's prepared tables (run) and the schema number they carry once built: a version whose
-    recorded number differs is out of date until `python -m dashboard upgrade` (or the Data page) rebuilds it."""
-
-    run: Callable[[duckdb.DuckDBPyConnection, Version], None]
-    schema: int
-
-    @property
-    def label(self) -> str:
-        """The text stored in versions.prepared for tables built by this step."""
-        return str(int(self.schema))
-
-
-@dataclass(frozen=True)
-class Upgraded:
-    """One version rebuilt by an upgrade: its label, how many prepared tables it now has and how long it took."""
-
-    version_id: int
-    label: str
-    tables: int
-    seconds: float
-
-
-_PREPARE_STEP: list[PrepareStep] = []
-"""The registered prepare step (dashboard.metrics.prepared registers it when imported): the store sits below the
-metrics and never imports them, so the step is handed down rather than looked up."""
-
-
-def register_prepare_step(step: PrepareStep) -> None:
-    """Make step the one publish and upgrade run when no other is given."""
-    _PREPARE_STEP[:] = [step]
-
-
-def prepare_step() -> PrepareStep:
-    """The registered prepare step; StoreError when none is (import dashboard.metrics.prepared first)."""
-    if not _PREPARE_STEP:
-        raise StoreError("no prepare step registered: import dashboard.metrics.prepared before publishing")
-    return _PREPARE_STEP[0]
-
-
-class DatabaseBusy(StoreError):
-    """Another process holds the database file."""
-
-
-@dataclass(frozen=True)
-class Prebuilt:
-    """A table a publish's stage hook already made in the version's schema, with every contract column in order.
-
-    present names the contract columns (and b_ flags) the files really provided; the others hold nulls.
-    """
-
-    present: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Version:
-    """One published version of a dataset: its id, number within the dataset, and what it holds."""
-
-    version_id: int
-    dataset: str
-    number: int
-    created_at: datetime
-    row_counts: Mapping[str, int] = field(default_factory=dict, hash=False, compare=False)
-    columns: Mapping[str, tuple[str, ...]] = field(default_factory=dict, hash=False, compare=False)
-    source_files: tuple[Mapping[str, Any], ...] = field(default=(), hash=False, compare=False)
-    note: str = field(default="", compare=False)
-
-    @property
-    def schema(self) -> str:
-        """The schema that holds this version's tables."""
-        return f"v{int(self.version_id)}"
-
-    def table(self, name: str) -> str:
-        """Quoted, schema-qualified name of one of this version's tables."""
-        if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
-            raise ValueError(f"bad table name {name!r}")
-        return f'"{self.schema}"."{name}"'
-
-    def has(self, table: str, column: str | None = None) -> bool:
-        """Whether the published files provided table (with rows) or, given column, that column."""
-        if column is None:
-            return self.row_counts.get(table, 0) > 0
-        return self.row_counts.get(table, 0) > 0 and column in self.columns.get(table, ())
-
-    @property
-    def behaviours(self) -> tuple[str, ...]:
-        """Behaviour keys carried as b_ flag columns of customers."""
-        return tuple(contract.behaviour_keys(list(self.columns.get("customers", ()))))
-
-    @property
-    def label(self) -> str:
-        """Short human label: dataset, version number and time."""
-        return f"{self.dataset} v{self.number} ({self.created_at:%Y-%m-%d %H:%M})"
 
 
 _DDL = """
@@ -182,16 +70,6 @@ create table if not exists settings (
     updated_at timestamp not null
 );
 """
-
-
-def check_dataset_name(name: str) -> str:
-    """name, stripped, if it is a valid dataset name; StoreError saying what is allowed otherwise."""
-    cleaned = (name or "").strip()
-    if not _DATASET_NAME.fullmatch(cleaned):
-        raise StoreError(
-            f"dataset name {name!r} is not allowed: use 1 to 60 letters, digits, spaces, dots, dashes, underscores or brackets"
-        )
-    return cleaned
 
 
 class Store:
@@ -321,7 +199,7 @@ class Store:
                 """,
                 [dataset],
             ).fetchall()
-        return [_version_from_row(r) for r in rows]
+        return [version_from_row(r) for r in rows]
 
     def version(self, version_id: int) -> Version:
         """The version with this id (StoreError when it does not exist)."""
@@ -339,7 +217,7 @@ class Store:
         row = row[0] if row else None
         if row is None:
             raise StoreError(f"version {version_id} does not exist")
-        return _version_from_row(row)
+        return version_from_row(row)
 
     def active_version(self, dataset: str) -> Version | None:
         """The version of dataset that pages read, or None when it has none."""
@@ -377,66 +255,21 @@ class Store:
         unknown = set(tables) - set(contract.TABLES)
         if unknown:
             raise StoreError(f"unknown tables {sorted(unknown)}: expected customers, transactions, interactions")
-        tables = dict(tables)
         schema_label = None
         if prepare is None:
             step = prepare_step()
             prepare, schema_label = step.run, step.label
         report = progress or (lambda _step, _fraction: None)
+        files = tuple(source_files or ())
+        publishing = publish.Publishing(dataset, dict(tables), files, note, activate, prepare, schema_label, stage, report)
         with self.write_lock, nullcontext(cursor) if cursor is not None else self.cursor() as cur:
             cur.execute("begin transaction")
             try:
-                version_id = cur.execute("select nextval('version_seq')").fetchall()[0][0]
-                number = cur.execute("select coalesce(max(number), 0) + 1 from versions where dataset = ?", [dataset]).fetchall()[
-                    0
-                ][0]
-                schema = f"v{int(version_id)}"
-                cur.execute(f'create schema "{schema}"')
-                if stage is not None:
-                    report("reading and checking the files", 0.0)
-                    tables.update(stage(cur, schema))
-                row_counts: dict[str, int] = {}
-                columns: dict[str, tuple[str, ...]] = {}
-                for i, spec in enumerate(contract.TABLES.values()):
-                    report(f"storing {spec.name}", i / 4)
-                    source = tables.get(spec.name)
-                    present = _create_table(cur, schema, spec, source)
-                    columns[spec.name] = present
-                    row_counts[spec.name] = cur.execute(f'select count(*) from "{schema}"."{spec.name}"').fetchall()[0][0]
-                now = datetime.now().replace(microsecond=0)
-                version = Version(version_id, dataset, number, now, row_counts, columns, tuple(source_files or ()), note)
-                report("preparing views", 3 / 4)
-                prepare(cur, version)
-                row = row_of(
-                    version_id,
-                    dataset,
-                    number,
-                    now,
-                    json.dumps(row_counts),
-                    json.dumps({k: list(v) for k, v in columns.items()}),
-                    json.dumps(list(source_files or []), default=str),
-                    note,
-                    schema_label,
-                )
-                cur.execute(
-                    *sql(
-                        """
-                    insert into versions (version_id, dataset, number, created_at, row_counts, columns,
-                                          source_files, note, prepared)
-                    values {}
-                    """,
-                        row,
-                    )
-                )
-                exists = cur.execute("select count(*) from datasets where name = ?", [dataset]).fetchall()[0][0]
-                if not exists:
-                    cur.execute(*sql("insert into datasets values {}", row_of(dataset, version_id if activate else None, now)))
-                elif activate:
-                    cur.execute(*_activate(dataset, version_id))
+                version = publish.new_version(cur, publishing)
                 cur.execute("commit")
             except BaseException as exc:
-                _rollback(cur)
-                if isinstance(exc, _WRITE_ERRORS):
+                rollback(cur)
+                if isinstance(exc, WRITE_ERRORS):
                     raise StoreError(write_failure(self.path, exc)) from None
                 raise
         self._written()
@@ -505,7 +338,7 @@ class Store:
                     )
                 cur.execute("commit")
             except BaseException:
-                _rollback(cur)
+                rollback(cur)
                 raise
         self._written()
 
@@ -552,7 +385,7 @@ class Store:
         if version.dataset != dataset:
             raise StoreError(f"version {version_id} belongs to {version.dataset!r}, not {dataset!r}")
         with self.write_lock, self.cursor() as cur:
-            cur.execute(*_activate(dataset, int(version_id)))
+            cur.execute(*publish.activate_sql(dataset, int(version_id)))
         self._written()
 
     def delete_version(self, version_id: int) -> None:
@@ -575,7 +408,7 @@ class Store:
                 cur.execute(*query)
                 cur.execute("commit")
             except BaseException:
-                _rollback(cur)
+                rollback(cur)
                 raise
         self._written()
 
@@ -592,7 +425,7 @@ class Store:
                 cur.execute("delete from datasets where name = ?", [dataset])
                 cur.execute("commit")
             except BaseException:
-                _rollback(cur)
+                rollback(cur)
                 raise
         self._written()
 
@@ -610,7 +443,7 @@ class Store:
                     cur.execute(*sql(f"update {table} set {col} = {{}} where {col} = {{}}", lit(new), lit(old)))
                 cur.execute("commit")
             except BaseException:
-                _rollback(cur)
+                rollback(cur)
                 raise
         self._written()
 
@@ -637,7 +470,7 @@ class Store:
                 cur.execute(*sql("insert into settings values {}", row_of(dataset, key, payload, datetime.now())))
                 cur.execute("commit")
             except BaseException:
-                _rollback(cur)
+                rollback(cur)
                 raise
         self._written()
 
@@ -660,72 +493,3 @@ class Store:
 def _setting(dataset: str, key: str) -> Sql:
     """The condition picking one setting row."""
     return sql("dataset = {} and key = {}", lit(dataset), lit(key))
-
-
-def _activate(dataset: str, version_id: int) -> Sql:
-    """The statement making version_id the dataset's active version."""
-    return sql("update datasets set active_version = {} where name = {}", lit(version_id), lit(dataset))
-
-
-def _version_from_row(row: tuple) -> Version:
-    version_id, dataset, number, created_at, row_counts, columns, source_files, note = row
-    cols = {k: tuple(v) for k, v in json.loads(columns or "{}").items()}
-    return Version(
-        int(version_id),
-        dataset,
-        int(number),
-        created_at,
-        json.loads(row_counts or "{}"),
-        cols,
-        tuple(json.loads(source_files or "[]")),
-        note or "",
-    )
-
-
-def _create_table(
-    cur: duckdb.DuckDBPyConnection,
-    schema: str,
-    spec: contract.Table,
-    source: pd.DataFrame | pa.Table | Sql | Prebuilt | None,
-) -> tuple[str, ...]:
-    """Create schema.<table> with every contract column (nulls where the source has none); return the source's columns."""
-    target = f'"{schema}"."{spec.name}"'
-    if isinstance(source, Prebuilt):
-        made = [d[0] for d in cur.execute(f"select * from {target} where false").description]
-        if made[: len(spec.columns)] != list(spec.names):
-            raise StoreError(f"{spec.name}: a prebuilt table must hold the contract columns in order, not {made}")
-        for name in made[len(spec.columns) :]:
-            if contract.extra_column_type(name) is None:  # only b_ flags and a_ attributes may follow
-                raise StoreError(f"{spec.name}: column {name!r} is not in the contract (nor a b_ flag or a_ attribute)")
-        return tuple(c for c in (*spec.names, *made[len(spec.columns) :]) if c in source.present)
-    if source is None:
-        cols = ", ".join(f'cast(null as {c.sql_type}) as "{c.name}"' for c in spec.columns)
-        cur.execute(f"create table {target} as select {cols} where false")
-        return ()
-    if isinstance(source, Sql):
-        relation_sql, params = sql("({})", source)
-        available = [d[0] for d in cur.execute(f"select * from {relation_sql} where false", params).description]
-    else:
-        view = f"_publish_{spec.name}"
-        cur.register(view, source)
-        relation_sql, params = f'"{view}"', []
-        available = list(source.column_names if isinstance(source, pa.Table) else source.columns)
-    missing = [c for c in spec.required if c not in available]
-    if missing:
-        raise StoreError(f"{spec.name}: required columns missing: {', '.join(missing)}")
-    select = []
-    for col in spec.columns:
-        if col.name in available:
-            select.append(f'cast("{col.name}" as {col.sql_type}) as "{col.name}"')
-        else:
-            select.append(f'cast(null as {col.sql_type}) as "{col.name}"')
-    extras = []
-    if spec.name == "customers":
-        for name in available:
-            kind = contract.extra_column_type(name)
-            if kind is not None:
-                select.append(f'cast("{name}" as {contract.SQL_TYPES[kind]}) as "{name}"')
-                extras.append(name)
-    cur.execute(f"create table {target} as select {', '.join(select)} from {relation_sql}", params)
-    present = tuple(c.name for c in spec.columns if c.name in available) + tuple(extras)
-    return present
