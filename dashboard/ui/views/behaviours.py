@@ -28,8 +28,6 @@ class BehaviourData:
     """Everything the Behaviours and What-if pages show, for the active version, filters and catalogue."""
 
     catalogue: Catalogue
-    spec: bh.BehaviourSpec
-    """The query the figures answer (the shared filters, the catalogue's measures and scope)."""
     summary: pd.DataFrame
     adoption: pd.DataFrame
     churn: pd.DataFrame
@@ -53,14 +51,12 @@ def behaviour_data(ctx: PageContext) -> BehaviourData:
     version = ctx.version
     flag_columns = bh.flag_columns(version)
     catalogue = load_catalogue(ctx.store, ctx.dataset, flag_columns)
-    spec = bh.BehaviourSpec.of(catalogue, ctx.filters)
     has_churn = ctx.metric(staged.load_profile).tells_defection
-    every_group = spec.in_every_segment_and_region()
+    every_group = bh.BehaviourSpec.of(catalogue, ctx.filters).in_every_segment_and_region()
     summary, adoption, churn, groups = ctx.derived(tables_from, bh.cube, every_group, ctx.filters, catalogue, version, has_churn)
     total = summary[summary["dimension"] == "all"]
     return BehaviourData(
         catalogue=catalogue,
-        spec=spec,
         summary=summary,
         adoption=adoption,
         churn=churn,
@@ -86,11 +82,6 @@ def tables_from(
         churn = churn.assign(churn_with=float("nan"), churn_without=float("nan"), churn_gap=float("nan"))
         groups = groups.assign(churn_rate=float("nan"))
     return summary, bh.adoption_table(summary, catalogue, version), churn, groups
-
-
-def by_group_from(cube: pd.DataFrame, filters: Filters, catalogue: Catalogue, dimension: str) -> pd.DataFrame:
-    """Adoption and savings potential by segment or region for filters (bh.adoption_by)."""
-    return bh.adoption_by(bh.summary_of(cube, filters), catalogue, dimension)
 
 
 # -- read-only sections -------------------------------------------------------------------------------------------
@@ -246,8 +237,7 @@ def render_by_group(ctx: PageContext, data: BehaviourData) -> None:
         selection_mode="single",
         required=True,
     )
-    every_group = data.spec.in_every_segment_and_region()
-    by_group = ctx.derived(by_group_from, bh.cube, every_group, data.spec.filters, data.catalogue, dimension)
+    by_group = bh.adoption_by(data.summary, data.catalogue, dimension)
     if by_group.empty:
         st.info("No behaviour is measured in the data, so there is nothing to break down.")
         return
