@@ -98,7 +98,7 @@ def test_the_page_shows_adoption_against_best_in_class_on_the_sample(app_sample_
     assert [d.label for d in at.get("download_button")][:2] == ["Adoption table CSV", "Adoption table Excel"]
 
 
-def test_a_segment_and_region_filter_is_answered_without_asking_the_database_again(app_sample_db, sample_tables, monkeypatch):
+def test_a_segment_filter_is_answered_without_asking_the_database_again(app_sample_db, sample_tables, monkeypatch):
     asked = []
     cube = bh.cube
 
@@ -108,10 +108,10 @@ def test_a_segment_and_region_filter_is_answered_without_asking_the_database_aga
         return cube(cur, version, spec)
 
     monkeypatch.setattr(bh, "cube", counted)
-    _app()
+    _app({"region": "North"})
     at = _app({"segment": "Commercial", "region": "North"})
-    # one query, over every segment and region of the period, answered both: the filter only sums its groups
-    assert len(asked) == 1 and (asked[0].filters.segments, asked[0].filters.regions) == ((), ())
+    # one query, over every segment of the region, answered both: the segment filter only sums its groups
+    assert len(asked) == 1 and (asked[0].filters.segments, asked[0].filters.regions) == ((), ("North",))
     only = Filters(segments=("Commercial",), regions=("North",))
     flags = behaviours_reference.customer_flags(sample_tables, default_catalogue(), only)  # worked in pandas
     assert _metrics(at)["Customers in scope"] == f"{int(flags['in_scope'].sum()):,}"

@@ -111,10 +111,12 @@ def test_the_catalogue_editor_reruns_alone_and_leaves_the_figures_drawn(sample_s
     wait_for_app(page)
     expect(page.locator(".js-plotly-plot")).to_have_count(5)
     assert b"Adoption today against best-in-class" in b"".join(received)  # a full run sends the page's sections
-    page.get_by_text("Edit the catalogue: add your own behaviours, replace the assumptions").click()
-    editor = page.get_by_test_id("stExpander")
+    editor = page.get_by_test_id("stExpander").filter(has_text="Edit the catalogue")
+    editor.locator("summary").click()
+    pick = editor.get_by_test_id("stSelectbox").first  # which behaviour to edit
+    expect(pick).to_be_visible()
     received.clear()
-    editor.get_by_test_id("stSelectbox").first.click()  # which behaviour to edit
+    pick.click()
     page.get_by_role("option", name="E-billing", exact=True).click()
     wait_for_app(page)
     expect(editor.get_by_role("textbox", name="Name")).to_have_value("E-billing")  # its fields were loaded ...

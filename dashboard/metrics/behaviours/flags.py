@@ -49,9 +49,9 @@ class BehaviourSpec:
             contract.behaviour_column(key)
         return BehaviourSpec(self.filters.validate(), tuple((k, m.validate()) for k, m in self.measures), self.scope)
 
-    def in_every_segment_and_region(self) -> BehaviourSpec:
-        """Self over every segment and region (the same months, measures and scope)."""
-        return replace(self, filters=replace(self.filters, segments=(), regions=()))
+    def in_every_segment(self) -> BehaviourSpec:
+        """Self over every segment (the same regions, months, measures and scope)."""
+        return replace(self, filters=replace(self.filters, segments=()))
 
     @classmethod
     def of(cls, catalogue: Catalogue, filters: Filters = Filters()) -> BehaviourSpec:

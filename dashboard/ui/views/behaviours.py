@@ -46,14 +46,16 @@ NO_CHURN = "No churn figures: this dataset does not say which customers left (ma
 @guarded("Behaviour figures")
 def behaviour_data(ctx: PageContext) -> BehaviourData:
     """The catalogue of the active dataset and its figures: one cached query per version, months, measures and scope
-    (its cube of every segment and region answers every segment and region filter), and the tables worked out from
-    it for the filters, cached with it."""
+    (its cube of every segment answers every segment filter of the same regions), and the tables worked out from it
+    for the filters, cached with it."""
     version = ctx.version
     flag_columns = bh.flag_columns(version)
     catalogue = load_catalogue(ctx.store, ctx.dataset, flag_columns)
     has_churn = ctx.metric(staged.load_profile).tells_defection
-    every_group = bh.BehaviourSpec.of(catalogue, ctx.filters).in_every_segment_and_region()
-    summary, adoption, churn, groups = ctx.derived(tables_from, bh.cube, every_group, ctx.filters, catalogue, version, has_churn)
+    every_segment = bh.BehaviourSpec.of(catalogue, ctx.filters).in_every_segment()
+    summary, adoption, churn, groups = ctx.derived(
+        tables_from, bh.cube, every_segment, ctx.filters, catalogue, version, has_churn
+    )
     total = summary[summary["dimension"] == "all"]
     return BehaviourData(
         catalogue=catalogue,
@@ -135,8 +137,8 @@ def headline_changes(ctx: PageContext, data: BehaviourData, headline: pd.DataFra
     earlier_filters = ctx.earlier()
     if earlier_filters is None:
         return {}
-    every_group = bh.BehaviourSpec.of(data.catalogue, earlier_filters).in_every_segment_and_region()
-    summary = ctx.derived(bh.summary_of, bh.cube, every_group, earlier_filters)
+    every_segment = bh.BehaviourSpec.of(data.catalogue, earlier_filters).in_every_segment()
+    summary = ctx.derived(bh.summary_of, bh.cube, every_segment, earlier_filters)
     earlier = bh.headline(bh.adoption_table(summary, data.catalogue, ctx.version), bh.in_scope(summary))
     return compare.changes(
         headline,
