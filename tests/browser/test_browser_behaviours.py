@@ -116,8 +116,9 @@ def test_the_catalogue_editor_reruns_alone_and_leaves_the_figures_drawn(sample_s
     pick = editor.get_by_test_id("stSelectbox").first  # which behaviour to edit
     expect(pick).to_be_visible()
     received.clear()
-    pick.click()
-    page.get_by_role("option", name="E-billing", exact=True).click()
+    pick.locator("input").click()
+    page.keyboard.type("E-billing")
+    page.get_by_role("option", name="E-billing").first.click()
     wait_for_app(page)
     expect(editor.get_by_role("textbox", name="Name")).to_have_value("E-billing")  # its fields were loaded ...
     sent = b"".join(received)
