@@ -2,6 +2,7 @@
 
 from dashboard.ui import frame
 from dashboard.ui.views import behaviours as view
+from dashboard.ui.views import behaviours_editor as editor
 
 ctx = frame.page(
     "Behaviours",
@@ -15,4 +16,4 @@ view.render_by_group(ctx, data)
 view.render_count_groups(ctx, data)
 view.render_churn(ctx, data)
 if not ctx.presenting:
-    view.render_catalogue_editor(ctx, data)
+    editor.render_catalogue_editor(ctx, data)

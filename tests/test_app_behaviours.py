@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 
@@ -10,7 +11,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from benchmarks.reference import behaviours as behaviours_reference
+from dashboard.metrics.behaviours import adoption as bh
 from dashboard.metrics.behaviours.catalogue import default_catalogue
+from dashboard.metrics.scope import Filters
 from dashboard.store import Store
 from tests.conftest import use_copy
 from tests.worked import best_in_class_savings
@@ -93,6 +96,27 @@ def test_the_page_shows_adoption_against_best_in_class_on_the_sample(app_sample_
     # customers of the period showing none of the behaviours, counted with pandas from the sample files
     assert groups["Customers"].tolist()[0] == f"{int(flags['n_behaviours'].eq(0).sum()):,}" == "2,588"
     assert [d.label for d in at.get("download_button")][:2] == ["Adoption table CSV", "Adoption table Excel"]
+
+
+def test_a_segment_filter_is_answered_without_asking_the_database_again(app_sample_db, sample_tables, monkeypatch):
+    asked = []
+    cube = bh.cube
+
+    @functools.wraps(cube)
+    def counted(cur, version, spec):
+        asked.append(spec)
+        return cube(cur, version, spec)
+
+    monkeypatch.setattr(bh, "cube", counted)
+    _app({"region": "North"})
+    at = _app({"segment": "Commercial", "region": "North"})
+    # one query, over every segment of the region, answered both: the segment filter only sums its groups
+    assert len(asked) == 1 and (asked[0].filters.segments, asked[0].filters.regions) == ((), ("North",))
+    only = Filters(segments=("Commercial",), regions=("North",))
+    flags = behaviours_reference.customer_flags(sample_tables, default_catalogue(), only)  # worked in pandas
+    assert _metrics(at)["Customers in scope"] == f"{int(flags['in_scope'].sum()):,}"
+    e_billing = flags.loc[flags["in_scope"], "b_e_billing"].mean()
+    assert _adoption(at).loc["E-billing", "Adoption today"] == f"{e_billing * 100:.2f} %"
 
 
 def test_break_down_by_region_lives_in_the_url(app_sample_db):

@@ -12,6 +12,7 @@ from scipy import stats
 
 from benchmarks.reference import behaviours as reference
 from dashboard.metrics.behaviours import adoption as bh
+from dashboard.metrics.behaviours import flags
 from dashboard.metrics.behaviours.catalogue import Behaviour, Catalogue, Measure, default_catalogue
 from dashboard.metrics.scope import Filters
 from dashboard.store import Store
@@ -232,11 +233,11 @@ def test_a_dataset_without_touchpoints_or_satisfaction(store):
 
 def test_scope_follows_the_data_when_automatic(tiny, store):
     _, version = tiny
-    assert bh.resolve_scope("auto", version) == "active"
-    assert "active customers" in bh.scope_text("auto", version)
+    assert flags.resolve_scope("auto", version) == "active"
+    assert "active customers" in flags.scope_text("auto", version)
     snapshot = store.publish("snapshot", {"customers": behaviour_tables()["customers"].drop(columns=["churn_date"])})
-    assert bh.resolve_scope("auto", snapshot) == "period"
-    assert bh.resolve_scope("active", snapshot) == "active"
+    assert flags.resolve_scope("auto", snapshot) == "period"
+    assert flags.resolve_scope("active", snapshot) == "active"
 
 
 def test_the_pandas_reference_agrees_with_the_sql_on_the_sample(sample_tables, tmp_path):

@@ -1,17 +1,28 @@
-"""Behaviours charts: adoption against best-in-class, savings potential, adoption by segment, behaviours and satisfaction."""
+"""Behaviours charts: adoption against best-in-class, savings potential, adoption by segment, behaviours and satisfaction.
+
+Every figure is built from plain dicts (theme.built): they are all redrawn on every filter change, and building them
+through plotly's checked properties was most of the page's own time (tests/test_behaviours_charts.py validates them).
+"""
 
 from __future__ import annotations
 
+import copy
+import functools
+
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from dashboard.charts.theme import BAD, GOOD, GREY, INK, PALETTE, draws_data_as_text, empty_note, styled
+from dashboard.charts.theme import BAD, GOOD, GREY, INK, PALETTE, built, draws_data_as_text, note
 from dashboard.formatting import NumberFormat
 
 CURRENT, BEST = PALETTE[0], PALETTE[1]
 ESTIMATE_COLOUR = "#9DC3E6"
 SMALL_COLOUR = "#C8C8C8"
+
+ADOPTION_PANELS = ("Adoption today and best-in-class", "Savings potential a year at best-in-class")
+COUNT_PANELS = ("Mean satisfaction (95 % confidence interval)", "Churn rate during the period")
 
 
 def behaviour_colours(keys: list[str] | tuple[str, ...]) -> dict[str, str]:
@@ -23,6 +34,27 @@ def _height(rows: int, per_row: int = 46, extra: int = 150) -> int:
     return max(300, extra + per_row * rows)
 
 
+def _numbers(values: pd.Series | list) -> np.ndarray:
+    """values as a float array (missing as NaN), as plotly's checked properties would have stored them."""
+    return np.asarray(pd.Series(values, dtype="float64"))
+
+
+@functools.cache
+def _panels(titles: tuple[str, str], widths: tuple[float, float] | None, spacing: float, shared_y: bool) -> dict:
+    """The layout of two side-by-side panels (axes' domains and anchors, the panels' titles), as make_subplots lays
+    them out: worked out once per arrangement."""
+    grid = make_subplots(
+        rows=1, cols=2, shared_yaxes=shared_y, column_widths=list(widths) if widths else None, horizontal_spacing=spacing,
+        subplot_titles=titles,
+    )  # fmt: skip
+    return grid.layout.to_plotly_json()
+
+
+def _two_panels(titles: tuple[str, str], widths: tuple[float, float] | None, spacing: float, shared_y: bool) -> dict:
+    """A fresh copy of _panels' layout, to add to."""
+    return copy.deepcopy(_panels(titles, widths, spacing, shared_y))
+
+
 @draws_data_as_text
 def adoption_and_potential(adoption: pd.DataFrame, number_format: NumberFormat = NumberFormat()) -> go.Figure:
     """Left: adoption today (bar) against best-in-class (diamond); right: savings potential a year. Largest money on top.
@@ -32,88 +64,95 @@ def adoption_and_potential(adoption: pd.DataFrame, number_format: NumberFormat =
     fmt = number_format
     rows = adoption[adoption["current"].notna()].iloc[::-1]
     names = [n + (" (estimate)" if s == "estimate" else "") for n, s in zip(rows["behaviour"], rows["status"], strict=True)]
-    fig = make_subplots(
-        rows=1,
-        cols=2,
-        shared_yaxes=True,
-        column_widths=[0.56, 0.44],
-        horizontal_spacing=0.03,
-        subplot_titles=("Adoption today and best-in-class", "Savings potential a year at best-in-class"),
-    )
-    fig.add_bar(
-        y=names,
-        x=rows["current"] * 100,
-        orientation="h",
-        name="Adoption today",
-        marker_color=[ESTIMATE_COLOUR if s == "estimate" else CURRENT for s in rows["status"]],
-        text=[fmt.pct(v) for v in rows["current"]],
-        textposition=["inside" if v >= 0.12 else "outside" for v in rows["current"]],
-        textangle=0,
-        insidetextanchor="end",
-        insidetextfont={"color": "white", "size": 15},
-        outsidetextfont={"color": INK, "size": 15},
-        cliponaxis=False,
-        hovertemplate="%{y}<br>Adoption today %{x:.1f} %<extra></extra>",
-        row=1,
-        col=1,
-    )
-    has_best = rows["best_in_class"].notna()
-    fig.add_scatter(
-        y=[n for n, b in zip(names, has_best, strict=True) if b],
-        x=rows.loc[has_best, "best_in_class"] * 100,
-        mode="markers+text",
-        name="Best-in-class",
-        marker={"symbol": "diamond", "size": 17, "color": BEST, "line": {"color": INK, "width": 1}},
-        text=[_gap_text(g, fmt) for g in rows.loc[has_best, "gap"]],
-        textposition="middle right",
-        textfont={"size": 14, "color": INK},
-        hovertemplate="%{y}<br>Best-in-class %{x:.1f} %<extra></extra>",
-        row=1,
-        col=1,
-    )
+    data = [_adoption_bars(rows, names, fmt), _best_in_class_marks(rows, names, fmt), _potential_bars(rows, names, fmt)]
     potential = rows["potential"]
-    fig.add_bar(
-        y=names,
-        x=potential.fillna(0.0),
-        orientation="h",
-        name="Savings potential a year",
-        marker={
-            "color": GOOD,
-            "pattern": {
-                "shape": ["/" if a else "" for a in rows["assumption"]],
-                "fillmode": "overlay",
-                "fgcolor": "white",
-                "fgopacity": 0.7,
-                "solidity": 0.3,
-            },
-        },
-        text=[_potential_text(v, a, fmt) for v, a in zip(potential, rows["assumption"], strict=True)],
-        textposition="outside",
-        cliponaxis=False,
-        textfont={"size": 14},
-        hovertemplate=f"%{{y}}<br>{fmt.currency}%{{x:,.0f}} a year<extra></extra>",
-        showlegend=False,
-        row=1,
-        col=2,
-    )
     top = float(potential.max()) if potential.notna().any() else 0.0
-    fig.update_xaxes(
-        title_text="Share of customers in scope",
+    layout = _two_panels(ADOPTION_PANELS, (0.56, 0.44), 0.03, True)
+    for title in layout["annotations"]:
+        title["font"] = {"size": 17}
+    layout["xaxis"].update(
+        title={"text": "Share of customers in scope"},
         range=[0, 128],
         tickvals=[0, 20, 40, 60, 80, 100],
         ticktext=[f"{v} %" for v in (0, 20, 40, 60, 80, 100)],
-        row=1,
-        col=1,
     )
-    fig.update_xaxes(
-        title_text=f"{fmt.currency} a year", tickprefix=fmt.currency, range=[0, top * 1.6 if top > 0 else 1], row=1, col=2
+    layout["xaxis2"].update(
+        title={"text": f"{fmt.currency} a year"}, tickprefix=fmt.currency, range=[0, top * 1.6 if top > 0 else 1]
     )
-    fig.update_yaxes(automargin=True)
-    fig.update_layout(
+    layout["yaxis"]["automargin"] = layout["yaxis2"]["automargin"] = True
+    layout.update(
         barmode="overlay", bargap=0.3, legend={"orientation": "h", "y": -0.12, "yanchor": "top", "x": 0, "xanchor": "left"}
     )
-    fig.update_annotations(font_size=17)
-    return styled(fig, title="Where the money is: adoption gaps priced", height=_height(len(rows), 52, 170))
+    return built(data, layout, title="Where the money is: adoption gaps priced", height=_height(len(rows), 52, 170))
+
+
+def _adoption_bars(rows: pd.DataFrame, names: list[str], fmt: NumberFormat) -> dict:
+    """Adoption today per behaviour, in the left panel (estimates pale)."""
+    return {
+        "type": "bar",
+        "y": names,
+        "x": _numbers(rows["current"]) * 100,
+        "orientation": "h",
+        "name": "Adoption today",
+        "marker": {"color": [ESTIMATE_COLOUR if s == "estimate" else CURRENT for s in rows["status"]]},
+        "text": [fmt.pct(v) for v in rows["current"]],
+        "textposition": ["inside" if v >= 0.12 else "outside" for v in rows["current"]],
+        "textangle": 0,
+        "insidetextanchor": "end",
+        "insidetextfont": {"color": "white", "size": 15},
+        "outsidetextfont": {"color": INK, "size": 15},
+        "cliponaxis": False,
+        "hovertemplate": "%{y}<br>Adoption today %{x:.1f} %<extra></extra>",
+        "xaxis": "x",
+        "yaxis": "y",
+    }
+
+
+def _best_in_class_marks(rows: pd.DataFrame, names: list[str], fmt: NumberFormat) -> dict:
+    """Best-in-class per behaviour that has one, as a diamond labelled with the gap, in the left panel."""
+    has_best = rows["best_in_class"].notna()
+    return {
+        "type": "scatter",
+        "y": [n for n, b in zip(names, has_best, strict=True) if b],
+        "x": _numbers(rows.loc[has_best, "best_in_class"]) * 100,
+        "mode": "markers+text",
+        "name": "Best-in-class",
+        "marker": {"symbol": "diamond", "size": 17, "color": BEST, "line": {"color": INK, "width": 1}},
+        "text": [_gap_text(g, fmt) for g in rows.loc[has_best, "gap"]],
+        "textposition": "middle right",
+        "textfont": {"size": 14, "color": INK},
+        "hovertemplate": "%{y}<br>Best-in-class %{x:.1f} %<extra></extra>",
+        "xaxis": "x",
+        "yaxis": "y",
+    }
+
+
+def _potential_bars(rows: pd.DataFrame, names: list[str], fmt: NumberFormat) -> dict:
+    """Savings potential a year per behaviour, in the right panel (hatched where it rests on assumptions)."""
+    potential = rows["potential"]
+    pattern = {
+        "shape": ["/" if a else "" for a in rows["assumption"]],
+        "fillmode": "overlay",
+        "fgcolor": "white",
+        "fgopacity": 0.7,
+        "solidity": 0.3,
+    }
+    return {
+        "type": "bar",
+        "y": names,
+        "x": np.nan_to_num(_numbers(potential), nan=0.0),
+        "orientation": "h",
+        "name": "Savings potential a year",
+        "marker": {"color": GOOD, "pattern": pattern},
+        "text": [_potential_text(v, a, fmt) for v, a in zip(potential, rows["assumption"], strict=True)],
+        "textposition": "outside",
+        "cliponaxis": False,
+        "textfont": {"size": 14},
+        "hovertemplate": f"%{{y}}<br>{fmt.currency}%{{x:,.0f}} a year<extra></extra>",
+        "showlegend": False,
+        "xaxis": "x2",
+        "yaxis": "y2",
+    }
 
 
 def _gap_text(gap: float, fmt: NumberFormat) -> str:
@@ -136,23 +175,22 @@ def adoption_heatmap(by_group: pd.DataFrame, dimension: str, number_format: Numb
     table = by_group.pivot_table(index="behaviour", columns="group", values="current", aggfunc="first", sort=False)
     table = table.reindex(index=behaviours[::-1], columns=groups)
     text = [[number_format.pct(v) for v in row] for row in table.to_numpy()]
-    fig = go.Figure(
-        go.Heatmap(
-            z=table.to_numpy() * 100,
-            x=groups,
-            y=list(table.index),
-            text=text,
-            texttemplate="%{text}",
-            textfont={"size": 15},
-            colorscale=[[0, "#F7FBFF"], [1, CURRENT]],
-            zmin=0,
-            zmax=100,
-            colorbar={"title": {"text": "Adoption"}, "ticksuffix": " %"},
-            hovertemplate="%{y}<br>%{x}: %{text}<extra></extra>",
-        )
-    )
-    fig.update_yaxes(automargin=True)
-    return styled(fig, title=f"Adoption today by {dimension}", height=_height(len(behaviours), 44, 170))
+    cells = {
+        "type": "heatmap",
+        "z": table.to_numpy(dtype="float64") * 100,
+        "x": groups,
+        "y": list(table.index),
+        "text": text,
+        "texttemplate": "%{text}",
+        "textfont": {"size": 15},
+        "colorscale": [[0, "#F7FBFF"], [1, CURRENT]],
+        "zmin": 0,
+        "zmax": 100,
+        "colorbar": {"title": {"text": "Adoption"}, "ticksuffix": " %"},
+        "hovertemplate": "%{y}<br>%{x}: %{text}<extra></extra>",
+    }
+    layout = {"yaxis": {"automargin": True}}
+    return built([cells], layout, title=f"Adoption today by {dimension}", height=_height(len(behaviours), 44, 170))
 
 
 @draws_data_as_text
@@ -163,31 +201,44 @@ def potential_by_group(
     fmt = number_format
     colours = behaviour_colours(keys)
     groups = list(dict.fromkeys(by_group["group"]))
-    fig = go.Figure()
+    data = []
     for key, rows in by_group.groupby("key", sort=False):
         rows = rows.set_index("group").reindex(groups)
-        fig.add_bar(
-            x=groups,
-            y=rows["potential"].fillna(0.0),
-            name=rows["behaviour"].dropna().iloc[0],
-            marker_color=colours.get(key, GREY),
-            hovertemplate=f"%{{x}}<br>%{{fullData.name}}: {fmt.currency}%{{y:,.0f}} a year<extra></extra>",
+        data.append(
+            {
+                "type": "bar",
+                "x": groups,
+                "y": np.nan_to_num(_numbers(rows["potential"]), nan=0.0),
+                "name": rows["behaviour"].dropna().iloc[0],
+                "marker": {"color": colours.get(key, GREY)},
+                "hovertemplate": f"%{{x}}<br>%{{fullData.name}}: {fmt.currency}%{{y:,.0f}} a year<extra></extra>",
+            }
         )
     totals = by_group.groupby("group", sort=False)["potential"].sum().reindex(groups)
-    fig.add_scatter(
-        x=groups,
-        y=totals,
-        mode="text",
-        text=[fmt.money(v) for v in totals],
-        textposition="top center",
-        textfont={"size": 15},
-        showlegend=False,
-        hoverinfo="skip",
+    data.append(
+        {
+            "type": "scatter",
+            "x": groups,
+            "y": _numbers(totals),
+            "mode": "text",
+            "text": [fmt.money(v) for v in totals],
+            "textposition": "top center",
+            "textfont": {"size": 15},
+            "showlegend": False,
+            "hoverinfo": "skip",
+        }
     )
-    fig.update_layout(barmode="stack", legend={"orientation": "v", "y": 1, "yanchor": "top", "x": 1.02, "xanchor": "left"})
     top = float(totals.max()) if len(totals) else 0.0
-    fig.update_yaxes(title_text=f"Savings potential a year ({fmt.currency})", tickprefix=fmt.currency, range=[0, top * 1.15 or 1])
-    return styled(fig, title=f"Savings potential a year by {dimension}, if each reached best-in-class", height=480)
+    layout = {
+        "barmode": "stack",
+        "legend": {"orientation": "v", "y": 1, "yanchor": "top", "x": 1.02, "xanchor": "left"},
+        "yaxis": {
+            "title": {"text": f"Savings potential a year ({fmt.currency})"},
+            "tickprefix": fmt.currency,
+            "range": [0, top * 1.15 or 1],
+        },
+    }
+    return built(data, layout, title=f"Savings potential a year by {dimension}, if each reached best-in-class", height=480)
 
 
 @draws_data_as_text
@@ -197,86 +248,90 @@ def count_groups(groups: pd.DataFrame, scale: str = "", number_format: NumberFor
     Groups of fewer than 30 customers are grey and labelled.
     """
     fmt = number_format
-    fig = make_subplots(
-        rows=1,
-        cols=2,
-        subplot_titles=("Mean satisfaction (95 % confidence interval)", "Churn rate during the period"),
-        horizontal_spacing=0.1,
-    )
     x = [str(n) for n in groups["behaviours"]]
     small = groups["small"].astype(bool)
-    sat_colour = [SMALL_COLOUR if s else CURRENT for s in small]
-    churn_colour = [SMALL_COLOUR if s else BAD for s in small]
     has_sat = groups["mean_satisfaction"].notna().any()
     has_churn = groups["churn_rate"].notna().any()
+    data = []
     if has_sat:
-        upper = (groups["ci_high"] - groups["mean_satisfaction"]).fillna(0.0)
-        lower = (groups["mean_satisfaction"] - groups["ci_low"]).fillna(0.0)
-        fig.add_bar(
-            x=x,
-            y=groups["mean_satisfaction"],
-            marker_color=sat_colour,
-            error_y={"type": "data", "array": upper, "arrayminus": lower, "color": INK, "thickness": 1.5, "width": 6},
-            text=[_sat_text(m, s, fmt) for m, s in zip(groups["mean_satisfaction"], small, strict=True)],
-            textposition="inside",
-            insidetextanchor="start",
-            textfont={"size": 14},
-            name="Mean satisfaction",
-            customdata=list(zip(groups["customers"], groups["ci_low"], groups["ci_high"], strict=True)),
-            hovertemplate="%{x} behaviours<br>mean %{y:.2f} (%{customdata[1]:.2f} to %{customdata[2]:.2f})"
-            "<br>%{customdata[0]:,} customers<extra></extra>",
-            showlegend=False,
-            row=1,
-            col=1,
-        )
+        data.append(_satisfaction_bars(x, groups, small, fmt))
     if has_churn:
-        _churn_bars(fig, x, groups, churn_colour, small, fmt)
-    fig.update_xaxes(title_text="Number of behaviours shown", type="category")
-    fig.update_yaxes(title_text=f"Mean satisfaction{f' ({scale})' if scale else ''}", row=1, col=1)
+        data.append(_churn_bars(x, groups, small, fmt))
+    layout = _two_panels(COUNT_PANELS, None, 0.1, False)
+    for title in layout["annotations"]:
+        title["font"] = {"size": 16}
+    for axis in ("xaxis", "xaxis2"):
+        layout[axis].update(title={"text": "Number of behaviours shown"}, type="category")
+    layout["yaxis"]["title"] = {"text": f"Mean satisfaction{f' ({scale})' if scale else ''}"}
     top_churn = float((groups["churn_rate"] * 100).max()) if has_churn else 1.0
-    fig.update_yaxes(title_text="Churn rate", ticksuffix=" %", range=[0, top_churn * 1.25 or 1], row=1, col=2)
+    layout["yaxis2"].update(title={"text": "Churn rate"}, ticksuffix=" %", range=[0, top_churn * 1.25 or 1])
     if not has_sat:
-        empty_note(fig, "No satisfaction scores in this dataset", domain="x domain")
+        layout["annotations"].append(note("No satisfaction scores in this dataset", domain="x domain"))
     if not has_churn:
-        empty_note(fig, "No churn in this dataset: map churned or churn_date", domain="x2 domain")
+        layout["annotations"].append(note("No churn in this dataset: map churned or churn_date", domain="x2 domain"))
     if small.any():
-        fig.add_annotation(
-            text="Grey: fewer than 30 customers, too few to read",
-            xref="paper",
-            yref="paper",
-            x=0,
-            y=-0.2,
-            showarrow=False,
-            xanchor="left",
-            font={"size": 14, "color": GREY},
+        layout["annotations"].append(
+            {
+                "text": "Grey: fewer than 30 customers, too few to read",
+                "xref": "paper",
+                "yref": "paper",
+                "x": 0,
+                "y": -0.2,
+                "showarrow": False,
+                "xanchor": "left",
+                "font": {"size": 14, "color": GREY},
+            }
         )
-    fig.update_annotations(font_size=16, selector={"text": "Mean satisfaction (95 % confidence interval)"})
-    fig.update_annotations(font_size=16, selector={"text": "Churn rate during the period"})
-    return styled(fig, title="Satisfaction and churn by number of behaviours shown", height=470)
+    return built(data, layout, title="Satisfaction and churn by number of behaviours shown", height=470)
 
 
-def _churn_bars(
-    fig: go.Figure, x: list[str], groups: pd.DataFrame, colour: list[str], small: pd.Series, fmt: NumberFormat
-) -> None:
+def _satisfaction_bars(x: list[str], groups: pd.DataFrame, small: pd.Series, fmt: NumberFormat) -> dict:
+    """The mean satisfaction per group with its confidence interval, in the left panel."""
+    mean = groups["mean_satisfaction"]
+    upper = (groups["ci_high"] - mean).fillna(0.0)
+    lower = (mean - groups["ci_low"]).fillna(0.0)
+    error = {"type": "data", "array": _numbers(upper), "arrayminus": _numbers(lower)}
+    return {
+        "type": "bar",
+        "x": x,
+        "y": _numbers(mean),
+        "marker": {"color": [SMALL_COLOUR if s else CURRENT for s in small]},
+        "error_y": {**error, "color": INK, "thickness": 1.5, "width": 6},
+        "text": [_sat_text(m, s, fmt) for m, s in zip(mean, small, strict=True)],
+        "textposition": "inside",
+        "insidetextanchor": "start",
+        "textfont": {"size": 14},
+        "name": "Mean satisfaction",
+        "customdata": [list(row) for row in zip(groups["customers"], groups["ci_low"], groups["ci_high"], strict=True)],
+        "hovertemplate": "%{x} behaviours<br>mean %{y:.2f} (%{customdata[1]:.2f} to %{customdata[2]:.2f})"
+        "<br>%{customdata[0]:,} customers<extra></extra>",
+        "showlegend": False,
+        "xaxis": "x",
+        "yaxis": "y",
+    }
+
+
+def _churn_bars(x: list[str], groups: pd.DataFrame, small: pd.Series, fmt: NumberFormat) -> dict:
     """The churn rate per group, in the right-hand panel."""
-    fig.add_bar(
-        x=x,
-        y=groups["churn_rate"] * 100,
-        marker_color=colour,
-        text=[
+    return {
+        "type": "bar",
+        "x": x,
+        "y": _numbers(groups["churn_rate"]) * 100,
+        "marker": {"color": [SMALL_COLOUR if s else BAD for s in small]},
+        "text": [
             (fmt.pct(c) if pd.notna(c) else "") + ("<br>n < 30" if s else "")
             for c, s in zip(groups["churn_rate"], small, strict=True)
         ],
-        textposition="outside",
-        cliponaxis=False,
-        textfont={"size": 14},
-        name="Churn rate",
-        customdata=groups["customers"],
-        hovertemplate="%{x} behaviours<br>churn %{y:.1f} %<br>%{customdata:,} customers<extra></extra>",
-        showlegend=False,
-        row=1,
-        col=2,
-    )
+        "textposition": "outside",
+        "cliponaxis": False,
+        "textfont": {"size": 14},
+        "name": "Churn rate",
+        "customdata": groups["customers"].to_numpy(),
+        "hovertemplate": "%{x} behaviours<br>churn %{y:.1f} %<br>%{customdata:,} customers<extra></extra>",
+        "showlegend": False,
+        "xaxis": "x2",
+        "yaxis": "y2",
+    }
 
 
 def _sat_text(mean: float, small: bool, fmt: NumberFormat) -> str:
@@ -291,22 +346,29 @@ def churn_with_without(churn: pd.DataFrame, number_format: NumberFormat = Number
     fmt = number_format
     rows = churn.iloc[::-1]
     names = list(rows["behaviour"])
-    fig = go.Figure()
-    for column, name, colour in (("churn_without", "Without it", BAD), ("churn_with", "With it", GOOD)):
-        fig.add_bar(
-            y=names,
-            x=rows[column] * 100,
-            orientation="h",
-            name=name,
-            marker_color=colour,
-            text=[fmt.pct(v, 2) for v in rows[column]],
-            textposition="outside",
-            cliponaxis=False,
-            textfont={"size": 14},
-            hovertemplate=f"%{{y}}<br>{name}: %{{x:.2f}} %<extra></extra>",
-        )
+    data = [
+        {
+            "type": "bar",
+            "y": names,
+            "x": _numbers(rows[column]) * 100,
+            "orientation": "h",
+            "name": name,
+            "marker": {"color": colour},
+            "text": [fmt.pct(v, 2) for v in rows[column]],
+            "textposition": "outside",
+            "cliponaxis": False,
+            "textfont": {"size": 14},
+            "hovertemplate": f"%{{y}}<br>{name}: %{{x:.2f}} %<extra></extra>",
+        }
+        for column, name, colour in (("churn_without", "Without it", BAD), ("churn_with", "With it", GOOD))
+    ]
     top = float((churn[["churn_with", "churn_without"]].max().max() or 0) * 100) if len(churn) else 1.0
-    fig.update_layout(barmode="group", bargap=0.25, legend={"traceorder": "reversed"})
-    fig.update_xaxes(title_text="Churn rate during the period", ticksuffix=" %", range=[0, (top or 1) * 1.3])
-    fig.update_yaxes(automargin=True)
-    return styled(fig, title="Share who left during the period, with and without each behaviour", height=_height(len(rows), 60))
+    layout = {
+        "barmode": "group",
+        "bargap": 0.25,
+        "legend": {"traceorder": "reversed"},
+        "xaxis": {"title": {"text": "Churn rate during the period"}, "ticksuffix": " %", "range": [0, (top or 1) * 1.3]},
+        "yaxis": {"automargin": True},
+    }
+    title = "Share who left during the period, with and without each behaviour"
+    return built(data, layout, title=title, height=_height(len(rows), 60))

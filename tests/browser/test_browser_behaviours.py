@@ -104,6 +104,31 @@ def _report_charts(page: Page, browser, path) -> int:
         offline.close()
 
 
+def test_the_catalogue_editor_reruns_alone_and_leaves_the_figures_drawn(sample_server, page: Page):
+    page.set_viewport_size({"width": 1440, "height": 4800})
+    received = frames_received(page)
+    page.goto(f"{sample_server.url}/Behaviours?ds=sample")
+    wait_for_app(page)
+    expect(page.locator(".js-plotly-plot")).to_have_count(5)
+    assert b"Adoption today against best-in-class" in b"".join(received)  # a full run sends the page's sections
+    editor = page.get_by_test_id("stExpander").filter(has_text="Edit the catalogue")
+    editor.locator("summary").click()
+    pick = editor.get_by_test_id("stSelectbox").first  # which behaviour to edit
+    expect(pick).to_be_visible()
+    received.clear()
+    pick.locator("input").click()
+    page.keyboard.type("E-billing")
+    page.get_by_role("option", name="E-billing").first.click()
+    wait_for_app(page)
+    expect(editor.get_by_role("textbox", name="Name")).to_have_value("E-billing")  # its fields were loaded ...
+    sent = b"".join(received)
+    assert b"E-billing" in sent
+    # ... by a rerun of the editor alone: neither the sections above it nor the sidebar came over the wire again
+    assert b"Adoption today against best-in-class" not in sent and b"Presentation mode" not in sent
+    expect(page.locator(".js-plotly-plot")).to_have_count(5)  # and the figures are still drawn
+    assert not page.locator('[data-testid="stException"]').count()
+
+
 def test_reset_filters_resets_the_widgets_in_the_browser(sample_server, page: Page):
     page.goto(f"{sample_server.url}/?ds=sample&segment=Commercial&period=2024-01..2024-06")
     wait_for_app(page)
