@@ -1,7 +1,7 @@
 """What-if: move each behaviour's adoption towards best-in-class and see the money at once."""
 
 from dashboard.ui import frame
-from dashboard.ui.views import behaviours, drivers, whatif
+from dashboard.ui.views import behaviours, whatif
 
 ctx = frame.page(
     "What-if",
@@ -10,4 +10,4 @@ ctx = frame.page(
 )
 data = behaviours.behaviour_data(ctx)
 whatif.render_interactive(ctx, data)
-drivers.render_lever(ctx)
+whatif.render_driver_lever(ctx)

@@ -235,6 +235,48 @@ def test_retained_revenue_is_shown_apart_and_can_be_switched_off(worked_db):
     assert _headline(at)[1] == pytest.approx(110.0)  # cost savings unchanged
 
 
+def test_the_lifetime_value_is_the_defection_pages_over_the_same_customers(app_sample_db):
+    """Retained revenue is priced at the lifetime value the Defection page shows for the customers in scope: with a
+    segment filter, the mean over that segment's current customers, not over every customer."""
+    values = {}
+    for scope in ({}, {"segment": "Commercial"}):
+        params = {"ds": "sample", **scope}
+        ltv = _app(params).number_input(key="w:w_ltv").value
+        defection = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+        defection.switch_page("pages/5_Defection.py")
+        for name, value in params.items():
+            defection.query_params[name] = value
+        defection.run()
+        assert not defection.exception, defection.exception
+        tile = {m.label: m.value for m in defection.metric}["Lifetime value per customer"]
+        assert whatif.money_headline(ltv) == tile
+        values[scope.get("segment")] = tile
+    assert values["Commercial"] != values[None]
+
+
+def test_the_driver_lever_is_worked_out_only_when_opened(app_sample_db, monkeypatch):
+    """The driver lever's fit of the drivers of defection (the slowest part of a first open) runs only once its
+    expander is opened; a link that carries the lever's values opens it."""
+    import functools
+
+    from dashboard.metrics import drivers
+
+    fitted = []
+    effects = drivers.effects
+
+    @functools.wraps(effects)  # the metric cache finds the function by its module and name
+    def counted(*args):
+        fitted.append(args)
+        return effects(*args)
+
+    monkeypatch.setattr(drivers, "effects", counted)
+    at = _app({"ds": "sample"})
+    assert [e.label for e in at.expander if e.label.startswith("A driver as a lever")]
+    assert "Customers kept by fixing it" not in {m.label for m in at.metric} and not fitted
+    opened = _app({"ds": "sample", "wd_share": "100"})
+    assert "Customers kept by fixing it" in {m.label for m in opened.metric} and fitted
+
+
 def test_without_purchases_the_lifetime_value_is_the_stated_assumption(worked_db):
     store = Store(worked_db)
     # a figure once written by the Defection page from its unsaved controls is never read again

@@ -121,8 +121,17 @@ def projection(proj: pd.DataFrame, ramp_years: int, number_format: NumberFormat 
         "yaxis": "y2",
         "hovertemplate": f"Year %{{x}}<br>running total {fmt.currency}%{{y:,.0f}}<extra></extra>",
     }
-    top_year = max(saving, default=0.0)
     top = max(cumulative, default=0.0)
+    layout = _projection_layout(max(saving, default=0.0), top, ramp_years, fmt)
+    if not years:
+        layout["annotations"] = [note("Nothing to project: no behaviour with a saving is measured in this dataset")]
+        return built([bars, line], layout, title="Year by year", height=500)
+    title = f"Year by year: {whatif.money_headline(top, fmt)} over {len(years)} years"
+    return built([bars, line], layout, title=title, height=500)
+
+
+def _projection_layout(top_year: float, top: float, ramp_years: int, fmt: NumberFormat) -> dict:
+    """The projection's axes: savings in the year on the left, the running total on the right, the years below."""
     layout = {
         "yaxis": {
             "title": {"text": f"Savings in the year ({fmt.currency})"},
@@ -149,11 +158,7 @@ def projection(proj: pd.DataFrame, ramp_years: int, number_format: NumberFormat 
         zero = {"tickvals": [0], "ticktext": [f"{fmt.currency}0"]}
         layout["yaxis"].update(zero)
         layout["yaxis2"].update(zero, range=[0, 1])
-    if not years:
-        layout["annotations"] = [note("Nothing to project: no behaviour with a saving is measured in this dataset")]
-        return built([bars, line], layout, title="Year by year", height=500)
-    title = f"Year by year: {whatif.money_headline(top, fmt)} over {len(years)} years"
-    return built([bars, line], layout, title=title, height=500)
+    return layout
 
 
 def _by_year(proj: pd.DataFrame) -> tuple[list[int], list[float], list[float], list[float]]:

@@ -69,7 +69,7 @@ def test_a_slider_move_resends_only_the_what_if_and_keeps_the_rest_of_the_page_d
     page.get_by_role("button", name="Article").click()
     wait_for_app(page)
     expect(_headline(page)).to_have_text("$3.47M")
-    lever = page.get_by_role("heading", name="A driver as a lever")
+    lever = page.get_by_text("A driver as a lever: what fixing a driver of defection keeps")
     expect(lever).to_be_visible()
     charts = page.locator(".js-plotly-plot").count()
     sent = b"".join(received)

@@ -191,8 +191,9 @@ def _number(value: object) -> float | None:
 
 
 def saved_spec(ctx: PageContext, saved: SavedMoney) -> defection.DefectionSpec:
-    """The saved definition and valuation over every customer, with the observed complaint chance."""
-    spec = defection.DefectionSpec(definition=saved.definition, valuation=saved.valuation)
+    """The saved definition and valuation over the shared filters (the customers the Defection page values), with the
+    observed complaint and drop chances."""
+    spec = defection.DefectionSpec(ctx.filters, saved.definition, saved.valuation)
     return with_chances(ctx, spec)[0]
 
 
