@@ -77,21 +77,32 @@ def _from_joined_files(
 ) -> list[Example]:
     """Examples of a problem in columns that all came from one joined or looked-up file, named by that file and its own
     row (found through the first file's key); the examples as they are otherwise."""
+    origins = joined_origins(cur, source, [(columns, src) for _, src in samples])
+    return [Example(*origin, e.value) if origin else e for origin, e in zip(origins, examples, strict=True)]
+
+
+def joined_origins(
+    cur: duckdb.DuckDBPyConnection, source: SourceFile, rows: Sequence[tuple[Sequence[int], list | None]]
+) -> list[tuple[str, int] | None]:
+    """For each row (the columns that show its problem, its raw values): the joined or looked-up file all those columns
+    came from and that file's own row (found through the first file's key); None where they are the first file's."""
     wide = source.wide if isinstance(source, steps.LongSource) else source
-    if not isinstance(wide, join.JoinedSource) or not columns:
-        return examples
-    position = join.member_of(wide, [source.headers[i] for i in columns if i < len(source.headers)])
-    if position is None:
-        return examples
-    label, on = wide.labels[position], wide.stats[position - 1].on
-    if on not in source.headers:
-        return examples
-    keys = [src[source.headers.index(on)] if src else None for _, src in samples]
-    rows = join.member_rows(cur, wide, position, [str(k) for k in keys if k is not None])
-    return [
-        Example(label, rows[str(k)], e.value) if k is not None and str(k) in rows else e
-        for k, e in zip(keys, examples, strict=True)
-    ]
+    origins: list[tuple[str, int] | None] = [None] * len(rows)
+    if not isinstance(wide, join.JoinedSource):
+        return origins
+    keys_by_position: dict[int, dict[int, str]] = {}
+    for index, (columns, src) in enumerate(rows):
+        headers = [source.headers[i] for i in columns if i < len(source.headers)]
+        position = join.member_of(wide, headers) if headers else None
+        on = wide.stats[position - 1].on if position else ""
+        if position and src and on in source.headers and src[source.headers.index(on)] is not None:
+            keys_by_position.setdefault(position, {})[index] = str(src[source.headers.index(on)])
+    for position, keys in keys_by_position.items():
+        member_row = join.member_rows(cur, wide, position, list(keys.values()))
+        for index, key in keys.items():
+            if key in member_row:
+                origins[index] = (wide.labels[position], member_row[key])
+    return origins
 
 
 def _context(source: SourceFile, src: list | None) -> str:
@@ -628,8 +639,11 @@ def rejected_rows(cur: duckdb.DuckDBPyConnection, staged: StagedTable, most: int
             "limit ?",
             [max(0, most - len(out))],
         ).fetchall()
-        for row_number, problems, src in rows:
-            record = {"file": source.name, "row": int(row_number)}
+        failed_columns = [_failed_columns(f.plan.checks, problems) for _, problems, _ in rows]
+        origins = joined_origins(cur, source, [(columns, src) for columns, (_, _, src) in zip(failed_columns, rows, strict=True)])
+        for (row_number, problems, src), origin in zip(rows, origins, strict=True):
+            file_name, file_row = origin or (source.name, int(row_number))
+            record = {"file": file_name, "row": file_row}
             record["problem"] = "; ".join(text for bit, text in reasons.items() if problems & bit)
             for header, value in zip([*source.headers, "(extra field)"], src or [], strict=False):
                 if header == "(extra field)" and value is None:
@@ -657,6 +671,15 @@ def rejected_rows(cur: duckdb.DuckDBPyConnection, staged: StagedTable, most: int
                 }
             )
     return out[:most]
+
+
+def _failed_columns(checks: Sequence[Check], problems: int) -> tuple[int, ...]:
+    """The file columns that show the rejecting problems a row carries (problems: its _problems bits); none when one of
+    them names no column (a row cut short: the row as a whole)."""
+    failed = [check for check in checks if check.rejects and problems & check.mask]
+    if any(not check.columns for check in failed):
+        return ()
+    return tuple(sorted({column for check in failed for column in check.columns}))
 
 
 def _reason(check: Check, plan: TablePlan) -> str:
