@@ -41,7 +41,9 @@ from dashboard.ingest.stage import (
     samples_by_header,
     stage_table,
 )
-from dashboard.ingest.validate import Options, label_counts, rejected_rows, validate
+from dashboard.ingest.validate import Options, validate
+from dashboard.ingest.validate.rejected import rejected_rows
+from dashboard.ingest.validate.values import label_counts
 from dashboard.sql import Sql, ident, in_list, join, lit, sql
 from dashboard.store import Prebuilt, Store, StoreError, Version, check_dataset_name
 
