@@ -20,10 +20,11 @@ from dashboard.export import csv_bytes
 from dashboard.ingest import limits
 from dashboard.ingest.errors import IngestError
 from dashboard.ingest.mapping import SATISFACTION_SCALES, Mapping, TableMapping
-from dashboard.ingest.pipeline import Blocked, IncomingFile, Upload
+from dashboard.ingest.pipeline import IncomingFile, Upload
 from dashboard.ingest.report import BLOCKING, NOTE, Report, file_size
 from dashboard.ingest.rules import Rule
 from dashboard.ingest.sources import ReadOptions
+from dashboard.ingest.upload_publish import Blocked
 from dashboard.ingest.validate import MAX_BAD_SHARE, Options
 from dashboard.staged import engine
 

@@ -18,10 +18,10 @@ from dashboard.ingest import formats, limits, sniff
 from dashboard.ingest.errors import IngestError
 from dashboard.ingest.joinspec import JOIN, LOOKUP, JoinSpec
 from dashboard.ingest.report import BLOCKING, NOTE, WARNING, Example, Problem, n, verb
-from dashboard.ingest.sources import SourceFile
+from dashboard.ingest.sources import SourceFile, value_text
 from dashboard.sql import Sql, ident, lit, select_except, sql, unnest
 
-STAGING_DB = "cxlens_staging"  # stage.STAGING_DB (stage imports the mapping, which imports the join spec)
+STAGING_DB = "cxlens_staging"  # stage.plans.STAGING_DB (stage imports the mapping, which imports the join spec)
 EXAMPLES = 5
 
 
@@ -302,16 +302,7 @@ def _problems(table: str, first: str, s: MemberStats, duplicates: str, examples:
 
 
 def _text_row(headers: tuple[str, ...], values: tuple) -> dict:
-    return {h: formats_text(v) for h, v in zip(headers, values, strict=False)}
-
-
-def formats_text(value: object) -> str | None:
-    """A cell as text for a download (whole floats without ".0")."""
-    if value is None:
-        return None
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    return str(value)
+    return {header: value_text(value) for header, value in zip(headers, values, strict=False)}
 
 
 def _unmatched(cur, temp, base, member, first, s: MemberStats, keyed, first_per_key, base_key, base_pos) -> list[dict]:

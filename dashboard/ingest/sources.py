@@ -421,6 +421,15 @@ def sample(cur: duckdb.DuckDBPyConnection, source: SourceFile, rows: int = 20_00
         raise IngestError(read_error_message(source, exc)) from None
 
 
+def value_text(value: object) -> str | None:
+    """A value read from a file as text: whole floats without ".0" (17850.0 -> "17850"); None stays None."""
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return str(value)
+
+
 def read_error_message(source: SourceFile, exc: Exception) -> str:
     """A DuckDB read error as one line naming the file, the line and what to do."""
     text = str(exc)

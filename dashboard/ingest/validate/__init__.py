@@ -14,7 +14,8 @@ from datetime import datetime
 import duckdb
 
 from dashboard.ingest.report import BLOCKING, NOTE, Problem, Report, TableReport, n
-from dashboard.ingest.stage import StagedTable, TablePlan
+from dashboard.ingest.stage.plans import TablePlan
+from dashboard.ingest.stage.rows import StagedTable
 from dashboard.ingest.validate.customers import customer_checks
 from dashboard.ingest.validate.files import file_checks
 from dashboard.ingest.validate.options import MAX_BAD_SHARE, Options

@@ -5,7 +5,8 @@ from __future__ import annotations
 import duckdb
 
 from dashboard.ingest.report import NOTE, WARNING, Example, Problem, Report, TableReport, n, verb
-from dashboard.ingest.stage import StagedFile, StagedTable, TablePlan
+from dashboard.ingest.stage.plans import TablePlan
+from dashboard.ingest.stage.rows import StagedFile, StagedTable
 from dashboard.ingest.validate.options import EXAMPLES
 
 

@@ -11,7 +11,8 @@ from dashboard.ingest import join, steps
 from dashboard.ingest.report import BLOCKING, WARNING, Example, FileSummary, Problem, TableReport, n
 from dashboard.ingest.sniff import DELIMITERS, FORMAT_LABELS
 from dashboard.ingest.sources import SourceFile
-from dashboard.ingest.stage import Check, StagedFile, StagedTable, TablePlan
+from dashboard.ingest.stage.plans import Check, TablePlan
+from dashboard.ingest.stage.rows import StagedFile, StagedTable
 from dashboard.ingest.validate.messages import WHAT_VALUES, check_message, where
 from dashboard.ingest.validate.options import EXAMPLES, Options
 from dashboard.sql import Sql, ident, lit, sql

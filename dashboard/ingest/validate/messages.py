@@ -6,7 +6,7 @@ from dashboard import contract
 from dashboard.ingest import limits
 from dashboard.ingest.report import n, verb
 from dashboard.ingest.sources import SourceFile
-from dashboard.ingest.stage import Check, TablePlan
+from dashboard.ingest.stage.plans import Check, TablePlan
 
 WHAT_VALUES = {
     contract.NUMBER: "numbers",

@@ -7,7 +7,8 @@ from collections.abc import Sequence
 import duckdb
 
 from dashboard.ingest import limits
-from dashboard.ingest.stage import Check, StagedFile, StagedTable, TablePlan
+from dashboard.ingest.stage.plans import Check, TablePlan
+from dashboard.ingest.stage.rows import StagedFile, StagedTable
 from dashboard.ingest.validate.customers import where_is
 from dashboard.ingest.validate.files import joined_origins
 from dashboard.sql import Sql, lit, sql

@@ -12,7 +12,8 @@ from dashboard import contract
 from dashboard.ingest import vocab
 from dashboard.ingest.mapping import SATISFACTION_SCALES
 from dashboard.ingest.report import NOTE, WARNING, Example, Problem, TableReport, n, verb
-from dashboard.ingest.stage import StagedTable, TablePlan
+from dashboard.ingest.stage.plans import TablePlan
+from dashboard.ingest.stage.rows import StagedTable
 from dashboard.ingest.validate.options import EXAMPLES, Options
 from dashboard.sql import Sql, ident, lit, sql
 from dashboard.sql import join as join_sql
