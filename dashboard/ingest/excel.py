@@ -88,9 +88,9 @@ def _header_index(rows: list[list[object]]) -> int | None:
     most = max(counts, default=0)
     if most == 0:
         return None
-    for i, n in enumerate(counts):
-        if n >= max(1, math.ceil(most / 2)):
-            return i
+    for index, filled in enumerate(counts):
+        if filled >= max(1, math.ceil(most / 2)):
+            return index
     return None
 
 
@@ -170,8 +170,8 @@ def _merged_fill(merged: list) -> dict[int, list[tuple[int, int, int, int]]]:
     """Row -> merged ranges covering it, as (first col, last col, top row, left col)."""
     by_row: dict[int, list[tuple[int, int, int, int]]] = {}
     for (r1, c1), (r2, c2) in merged:
-        for r in range(r1, r2 + 1):
-            by_row.setdefault(r, []).append((c1, c2, r1, c1))
+        for row in range(r1, r2 + 1):
+            by_row.setdefault(row, []).append((c1, c2, r1, c1))
     return by_row
 
 
@@ -186,16 +186,16 @@ def _filled_row(row: list, abs_row: int, start_col: int, fill: dict, top_left: d
         if abs_row == r1:
             top_left[(r1, left)] = cells[left - start_col] if 0 <= left - start_col < width else None
         value = top_left.get((r1, left))
-        for c in range(c1, c2 + 1):
-            j = c - start_col
-            if 0 <= j < width and (abs_row, c) != (r1, left):
-                cells[j] = value
+        for column in range(c1, c2 + 1):
+            position = column - start_col
+            if 0 <= position < width and (abs_row, column) != (r1, left):
+                cells[position] = value
     return cells
 
 
 def _write_rows(data, header_at, start_row, start_col, width, fill, target, total, progress) -> tuple[int, int]:
     """Write the data rows below the header to target in batches; return rows written and empty rows skipped."""
-    schema = pa.schema([*(pa.field(f"c{j}", pa.string()) for j in range(width)), pa.field("_row", pa.int64())])
+    schema = pa.schema([*(pa.field(f"c{position}", pa.string()) for position in range(width)), pa.field("_row", pa.int64())])
     columns: list[list[str | None]] = [[] for _ in range(width)]
     row_numbers: list[int] = []
     written = empty = 0
@@ -210,9 +210,9 @@ def _write_rows(data, header_at, start_row, start_col, width, fill, target, tota
                     col.clear()
                 row_numbers.clear()
 
-        for i, row in enumerate(data.iter_rows()):
-            abs_row = start_row + i
-            if i <= header_at:
+        for offset, row in enumerate(data.iter_rows()):
+            abs_row = start_row + offset
+            if offset <= header_at:
                 if fill.get(abs_row):
                     _filled_row(row, abs_row, start_col, fill, top_left, width)
                 continue
@@ -220,14 +220,14 @@ def _write_rows(data, header_at, start_row, start_col, width, fill, target, tota
             if all(v is None for v in cells):
                 empty += 1
                 continue
-            for j, value in enumerate(cells):
-                columns[j].append(value)
+            for position, value in enumerate(cells):
+                columns[position].append(value)
             row_numbers.append(abs_row + 1)
             written += 1
             if len(row_numbers) >= BATCH_ROWS:
                 flush()
                 if progress:
-                    progress(min(1.0, i / total))
+                    progress(min(1.0, offset / total))
         flush()
     return written, empty
 

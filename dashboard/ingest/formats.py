@@ -136,14 +136,14 @@ class NumberStyle:
 
 def _clean_number_text(col: str, style: NumberStyle) -> Sql:
     """The text of a number with thousands separators removed and the decimal separator made a dot."""
-    expr, params = col, []
+    text = Sql(col)
     if style.thousands == " ":
-        expr = f"replace(replace(replace({expr}, ' ', ''), chr(160), ''), chr(8239), '')"
+        text = sql("replace(replace(replace({}, ' ', ''), chr(160), ''), chr(8239), '')", text)
     elif style.thousands:
-        expr, params = f"replace({expr}, ?, '')", [style.thousands]
+        text = sql("replace({}, {}, '')", text, lit(style.thousands))
     if style.decimal == ",":
-        expr = f"replace({expr}, ',', '.')"
-    return Sql(expr, tuple(params))
+        text = sql("replace({}, ',', '.')", text)
+    return text
 
 
 def number_value(col: str, kind: str, style: NumberStyle = NumberStyle()) -> Converted:

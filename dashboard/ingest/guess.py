@@ -57,7 +57,7 @@ def guess_dates(cur: duckdb.DuckDBPyConnection, values: Sequence[str]) -> DateGu
         query = sql(
             "select {}, count(try_strptime({}, {})) from {} t(v)", counts_sql, text, lit(list(formats)), unnest(lit(values))
         )
-        per_format = cur.execute(query.text, list(query.params)).fetchall()[0]
+        per_format = cur.execute(*query).fetchall()[0]
         counts[order] = per_format[-1]
         used[order] = [f for f, n in zip(formats, per_format[:-1], strict=True) if n > 0]  # in order: "%y" before "%Y"
     best = max(counts.values())
@@ -118,7 +118,7 @@ def style_for(order: str, cur: duckdb.DuckDBPyConnection | None = None, values: 
             text = date_text(order, "v")
             counts_sql = join([sql("count(try_strptime({}, {}))", text, lit(f)) for f in formats])
             query = sql("select {} from {} t(v)", counts_sql, unnest(lit(clean)))
-            counts = cur.execute(query.text, list(query.params)).fetchall()[0]
+            counts = cur.execute(*query).fetchall()[0]
             narrowed = tuple(f for f, n in zip(formats, counts, strict=True) if n > 0)
             formats = narrowed or formats
     return DateStyle(order, formats)

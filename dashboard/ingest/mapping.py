@@ -107,8 +107,8 @@ class TableMapping:
         filled = set(self.columns) | {r.target for r in self.rules}
         spec = contract.TABLES[self.table]
         ordered = [c for c in spec.names if c in filled]
-        extra = (t for t in filled if t not in spec.names)
-        return ordered + sorted(extra, key=lambda t: (t.startswith(contract.ATTRIBUTE_PREFIX), t))
+        extra = (target for target in filled if target not in spec.names)
+        return ordered + sorted(extra, key=lambda target: (target.startswith(contract.ATTRIBUTE_PREFIX), target))
 
     def source_of(self, target: str) -> str:
         """How a target is filled, in words: the file column, or the rule."""

@@ -289,8 +289,8 @@ class Upload(UploadJoins, UploadSteps, UploadPublishing):
         tables = self.tables()
         with self.store.progress_cursor() as cur:
             ensure_staging(cur)
-            for i, table in enumerate(tables):
-                step = prog.part(progress, i / max(1, len(tables)), (i + 1) / max(1, len(tables)))
+            for position, table in enumerate(tables):
+                step = prog.part(progress, position / max(1, len(tables)), (position + 1) / max(1, len(tables)))
                 self._check_table(cur, table, step)
             report = self._validated(cur, options, tables)
         if progress:
@@ -319,9 +319,11 @@ class Upload(UploadJoins, UploadSteps, UploadPublishing):
         if self.mapping.tables[table].read.encoding != "auto":
             return False
         redone = False
-        for k, f in enumerate(staged.files):
-            if f.plan.source.format == "csv" and _encoding_rejects(f):
-                self.sources[table][k] = self._decoded(cur, self.sources[table][k], self.mapping.tables[table].read, progress)
+        for position, staged_file in enumerate(staged.files):
+            if staged_file.plan.source.format == "csv" and _encoding_rejects(staged_file):
+                self.sources[table][position] = self._decoded(
+                    cur, self.sources[table][position], self.mapping.tables[table].read, progress
+                )
                 redone = True
         if redone:
             self.plans[table] = plan_table(
@@ -332,7 +334,7 @@ class Upload(UploadJoins, UploadSteps, UploadPublishing):
     def _decoded(self, cur, old: SourceFile, read: ReadOptions, progress: prog.Progress | None) -> SourceFile:
         """The file opened again, decoded in Python with the encoding the whole file shows (DuckDB found it is not UTF-8)."""
         report = progress or prog.silent
-        found = enc.detect_full(old.path, progress=lambda f: report(f"checking the encoding of {old.name}", f))
+        found = enc.detect_full(old.path, progress=lambda fraction: report(f"checking the encoding of {old.name}", fraction))
         options = ReadOptions(found.name, read.delimiter, read.header, read.sheet)
         fresh = open_source(cur, old.path, old.name, options, self.workdir, progress=progress)
         fresh.digest = old.digest
@@ -380,7 +382,7 @@ class Upload(UploadJoins, UploadSteps, UploadPublishing):
 
     def _validated(self, cur, options: Options, tables: list[str]) -> Report:
         """Validate the staged tables, put unreadable files first and block when no file came; kept as self.report."""
-        report = validate(cur, self.plans, self.staged, options, labels=lambda t, target: self._labels(cur, t, target))
+        report = validate(cur, self.plans, self.staged, options, labels=lambda name, target: self._labels(cur, name, target))
         for table, problem in self.read_errors.items():
             report.tables.setdefault(table, TableReport(table)).problems.insert(0, problem)
         self._join_problems(report)

@@ -160,8 +160,8 @@ class UploadPublishing:
         """Plan and stage every table into schema (inside the publish transaction) and validate them."""
         tables = self.tables()
         self.staged, self._staged_keys = {}, {}
-        for i, table in enumerate(tables):
-            step = prog.part(progress, i / max(1, len(tables)), (i + 1) / max(1, len(tables)))
+        for position, table in enumerate(tables):
+            step = prog.part(progress, position / max(1, len(tables)), (position + 1) / max(1, len(tables)))
             plan = plan_table(cur, table, self._planned_sources(table), self._planned(table), self.samples[table], self.today)
             self.plans[table] = plan
             if plan.blocked:

@@ -110,10 +110,10 @@ class UploadSteps:
         """Samples and preview rows of the table's current files (after they were rewritten or taken back)."""
         merged: dict[str, list[str]] = {}
         with self.store.progress_cursor() as cur:
-            for k, source in enumerate(self.sources.get(table, [])):
+            for position, source in enumerate(self.sources.get(table, [])):
                 rows = sample(cur, source)
                 for header, values in samples_by_header(source, rows).items():
                     merged.setdefault(header, []).extend(values)
-                if k == 0:
+                if position == 0:
                     self.preview_rows[table] = rows[:50]
         self.samples[table] = merged

@@ -43,7 +43,8 @@ class StagedFile:
     def accepted_before(self) -> list[int]:
         """For each line rejected while reading, how many staged rows come before it (to number rows as in the file)."""
         base = self.plan.source.row_base
-        return [max(0, r.line - base - k) for k, r in enumerate(sorted(self.read_rejects, key=lambda r: r.line))]
+        rejects = sorted(self.read_rejects, key=lambda reject: reject.line)
+        return [max(0, reject.line - base - before) for before, reject in enumerate(rejects)]
 
     def where(self) -> str:
         """SQL condition selecting this file's rows of the staged table."""
@@ -92,12 +93,12 @@ def stage_table(cur: duckdb.DuckDBPyConnection, plan: TablePlan, name: str, prog
 
     staged = StagedTable(name, plan)
     rejects_base = "rej_" + hashlib.sha256(name.encode()).hexdigest()[:12]
-    for k, file_plan in enumerate(plan.files):
-        step = prog.part(progress, k / len(plan.files), (k + 1) / len(plan.files))
+    for position, file_plan in enumerate(plan.files):
+        step = prog.part(progress, position / len(plan.files), (position + 1) / len(plan.files))
         source = file_plan.source
-        rejects = (f"{rejects_base}_{k}", f"{rejects_base}_{k}_scan") if source.format == sniff.CSV else None
+        rejects = (f"{rejects_base}_{position}", f"{rejects_base}_{position}_scan") if source.format == sniff.CSV else None
         select = file_plan.select(rejects)
-        statement = sql(f"create or replace table {name} as {{}}" if k == 0 else f"insert into {name} {{}}", select)
+        statement = sql(f"create or replace table {name} as {{}}" if position == 0 else f"insert into {name} {{}}", select)
         previous_last = staged.files[-1].offset + staged.files[-1].rows - 1 if staged.files and staged.rows else None
         try:
             prog.run(

@@ -27,10 +27,10 @@ from dashboard.ingest.stage.styles import date_styles, number_style, problem
 def samples_by_header(source: SourceFile, rows: list[tuple]) -> dict[str, list[str]]:
     """Header -> its sample values as text (typed values written as text; blanks dropped)."""
     out: dict[str, list[str]] = {}
-    for i, header in enumerate(source.headers):
+    for index, header in enumerate(source.headers):
         values = []
         for row in rows:
-            value = row[i]
+            value = row[index]
             if value is None:
                 continue
             text = value_text(value)

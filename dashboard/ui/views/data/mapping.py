@@ -36,8 +36,8 @@ def render_mapping(upload: Upload, table: str) -> None:
     spec = contract.TABLES[table]
     st.markdown("**Columns** · required ones are marked ✱; an unmapped optional column is simply left out")
     grid = st.columns(2)
-    for i, column in enumerate(spec.columns):
-        _column_select(upload, table, mapping, column.name, column, headers, samples, grid[i % 2])
+    for position, column in enumerate(spec.columns):
+        _column_select(upload, table, mapping, column.name, column, headers, samples, grid[position % 2])
     if table == "customers":
         _behaviours(upload, table, headers)
         _attributes(upload, table, headers)
