@@ -8,8 +8,9 @@ import openpyxl
 import pytest
 
 from dashboard.ingest.mapping import TableMapping
-from dashboard.ingest.pipeline import Blocked, IncomingFile, Upload
+from dashboard.ingest.pipeline import IncomingFile, Upload
 from dashboard.ingest.rules import Rule
+from dashboard.ingest.upload_publish import Blocked
 from dashboard.store import Store
 from tests.ingest_helpers import TODAY, TRANSACTIONS_CSV, write
 

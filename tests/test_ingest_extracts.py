@@ -10,6 +10,7 @@ import pandas as pd
 
 from dashboard import contract
 from dashboard.ingest import formats
+from dashboard.ingest.guess import guess_dates, looks_numeric
 from dashboard.ingest.mapping import Mapping, TableMapping, merge_template
 from dashboard.store import Store
 from tests.ingest_helpers import problems, publish, run_upload, table_rows, write
@@ -25,7 +26,7 @@ def test_two_digit_years_follow_the_stated_pivot_not_the_year_22():
     con = duckdb.connect()
     # a few months of data: read day first, the years are 2015 and 2016; read year first they would be 2022, 2013, ...
     sample = ["22-04-15", "13-05-16", "01-12-15", "05-06-15", "30-09-16"]
-    guess = formats.guess_dates(con, sample)
+    guess = guess_dates(con, sample)
     assert guess.style is not None and guess.style.order == "day-first"
     assert _read(["22-04-15", "13-05-16", "01-12-99", "31-01-68", "31-01-69"], guess.style) == [
         datetime(2015, 4, 22),
@@ -34,15 +35,15 @@ def test_two_digit_years_follow_the_stated_pivot_not_the_year_22():
         datetime(2068, 1, 31),  # 00-68 → 2000s
         datetime(1969, 1, 31),  # 69-99 → 1900s
     ]
-    month_first = formats.guess_dates(con, ["04/22/15", "05/13/16"])
+    month_first = guess_dates(con, ["04/22/15", "05/13/16"])
     assert month_first.style is not None and month_first.style.order == "month-first"
     assert _read(["04/22/15", "05/13/2016"], month_first.style) == [datetime(2015, 4, 22), datetime(2016, 5, 13)]
     # the same values year first: the years are few that way round
-    year_first = formats.guess_dates(con, ["15-04-22", "16-05-13", "15-12-01", "15-06-05", "16-09-30"])
+    year_first = guess_dates(con, ["15-04-22", "16-05-13", "15-12-01", "15-06-05", "16-09-30"])
     assert year_first.style is not None and year_first.style.order == "yy-mm-dd"
     assert _read(["15-04-22", "99-12-01"], year_first.style) == [datetime(2015, 4, 22), datetime(1999, 12, 1)]
     # nothing tells dd-mm-yy from yy-mm-dd: asked
-    assert formats.guess_dates(con, ["22-04-15", "13-05-16"]).ambiguous == ("day-first", "yy-mm-dd")
+    assert guess_dates(con, ["22-04-15", "13-05-16"]).ambiguous == ("day-first", "yy-mm-dd")
 
 
 def test_day_and_month_first_two_digit_years_that_cannot_be_told_apart_are_asked(store: Store, tmp_path: Path):
@@ -60,7 +61,7 @@ def test_day_and_month_first_two_digit_years_that_cannot_be_told_apart_are_asked
 def test_month_names_in_seven_languages():
     values = ["22-Apr-15", "3 mars 2021", "15. Okt 2022", "4 de marzo de 2020", "April 22, 2015", "1 mei 2019", "7 dez 2018",
               "12 giugno 2017", "22 Apr 2015 14:30"]  # fmt: skip
-    guess = formats.guess_dates(duckdb.connect(), values)
+    guess = guess_dates(duckdb.connect(), values)
     assert guess.style is not None and guess.style.order == "month-name"
     assert _read(values, guess.style) == [
         datetime(2015, 4, 22),
@@ -81,7 +82,7 @@ def test_durations_are_seconds():
     value = formats.number_value("x", formats.TEXT).value
     rows = con.execute(f"select {value.text} from (select unnest(?) x)", [*value.params, ["1:02:03", "02:30", "45", "1:75"]])
     assert [r[0] for r in rows.fetchall()] == [3723.0, 150.0, 45.0, None]
-    assert formats.looks_numeric(["0:45", "1:02:03", "12:00", "3:10", "0:05"], formats.NumberStyle())
+    assert looks_numeric(["0:45", "1:02:03", "12:00", "3:10", "0:05"], formats.NumberStyle())
 
 
 CALLS = (

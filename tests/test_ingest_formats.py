@@ -9,6 +9,7 @@ import pytest
 
 from dashboard import contract
 from dashboard.ingest import formats
+from dashboard.ingest.guess import style_for
 
 
 def _convert(values: list, target: str, duckdb_type: str = "VARCHAR", **styles) -> list:
@@ -75,7 +76,7 @@ def test_yes_no_values():
     ],
 )
 def test_dates_in_each_order(order: str, values: list[str], expected: list[datetime]):
-    rows = _convert(values, contract.TIMESTAMP, date=formats.style_for(order))
+    rows = _convert(values, contract.TIMESTAMP, date=style_for(order))
     assert {v for v, _ in rows} == set(expected)
 
 

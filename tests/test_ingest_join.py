@@ -443,3 +443,22 @@ def test_a_bad_value_looked_up_from_another_file_names_that_file_and_its_own_row
         assert [(e.file, e.row) for p in unreadable for e in p.examples] == [("payments.csv", 5)]
     finally:
         upload.close()
+
+
+def test_a_rejected_row_whose_bad_value_came_from_another_file_is_downloaded_as_that_files_row(store, tmp_path: Path) -> None:
+    """Order O2's date (orders.csv row 4: the orders are not in payment order) is 0224-02-10, so payment P2
+    (payments.csv row 3) is rejected: the rejected-rows download names orders.csv row 4, the row to correct, as the
+    report's example does; P4's own bad amount (payments.csv row 5) and P3's missing order (row 4) name payments.csv."""
+    payments = write(tmp_path, "payments.csv", PAYMENTS.replace("P4,O1,5.00", "P4,O1,lots"))
+    orders = write(tmp_path, "orders.csv", "Order ID,Customer,Order date\nO1,C1,2024-01-05\nO3,C3,2024-03-01\nO2,C2,0224-02-10\n")
+    upload, report = run_upload(
+        store, tmp_path, {"transactions": [payments, orders]}, mappings={"transactions": _payments_mapping()}
+    )
+    try:
+        example = problems(report, "transactions")["implausible_date"].examples[0]
+        assert (example.file, example.row) == ("orders.csv", 4)
+        rejected = upload.rejected("transactions")
+        named = rejected[["file", "row", "PaymentID"]].values.tolist()
+        assert sorted(named) == [["orders.csv", 4, "P2"], ["payments.csv", 4, "P3"], ["payments.csv", 5, "P4"]]
+    finally:
+        upload.close()

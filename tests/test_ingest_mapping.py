@@ -11,6 +11,7 @@ import pytest
 from dashboard import contract
 from dashboard.ingest import formats, templates
 from dashboard.ingest.errors import IngestError
+from dashboard.ingest.guess import guess_dates, guess_numbers
 from dashboard.ingest.mapping import Mapping, TableMapping, fingerprint
 from dashboard.ingest.rules import Rule
 from dashboard.store import Store
@@ -115,17 +116,17 @@ def test_ambiguous_thousands_are_asked(store: Store, tmp_path: Path):
 
 def test_guessers_on_their_own(store: Store):
     with store.cursor() as cur:
-        assert formats.guess_dates(cur, ["2024-01-31", "2024-02-01 10:00:00"]).style.order == "iso"
-        assert formats.guess_dates(cur, ["31/01/2024", "01/02/2024"]).style.order == "day-first"
-        assert formats.guess_dates(cur, ["1/31/2024 8:26", "12/1/2010 8:26"]).style.order == "month-first"
-        assert formats.guess_dates(cur, ["19970101", "19980630"]).style.order == "compact"
-        assert formats.guess_dates(cur, ["01/02/2024"]).ambiguous == ("day-first", "month-first")
-        assert formats.guess_dates(cur, ["hello"]).style is None
-    assert formats.guess_numbers(["1.234,56", "12,5"]).style == formats.NumberStyle(",", ".")
-    assert formats.guess_numbers(["1,234.56", "12.5"]).style == formats.NumberStyle(".", ",")
-    assert formats.guess_numbers(["1 234,56", "7,5"]).style == formats.NumberStyle(",", " ")
-    assert formats.guess_numbers(["1,234"]).ambiguous_example == "1,234"
-    assert formats.guess_numbers(["12", "13"]).style == formats.NumberStyle(".", "")
+        assert guess_dates(cur, ["2024-01-31", "2024-02-01 10:00:00"]).style.order == "iso"
+        assert guess_dates(cur, ["31/01/2024", "01/02/2024"]).style.order == "day-first"
+        assert guess_dates(cur, ["1/31/2024 8:26", "12/1/2010 8:26"]).style.order == "month-first"
+        assert guess_dates(cur, ["19970101", "19980630"]).style.order == "compact"
+        assert guess_dates(cur, ["01/02/2024"]).ambiguous == ("day-first", "month-first")
+        assert guess_dates(cur, ["hello"]).style is None
+    assert guess_numbers(["1.234,56", "12,5"]).style == formats.NumberStyle(",", ".")
+    assert guess_numbers(["1,234.56", "12.5"]).style == formats.NumberStyle(".", ",")
+    assert guess_numbers(["1 234,56", "7,5"]).style == formats.NumberStyle(",", " ")
+    assert guess_numbers(["1,234"]).ambiguous_example == "1,234"
+    assert guess_numbers(["12", "13"]).style == formats.NumberStyle(".", "")
 
 
 def test_rules_build_flags_amounts_dates_and_constants(store: Store, tmp_path: Path):

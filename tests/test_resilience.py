@@ -334,9 +334,9 @@ def test_every_view_function_a_page_calls_is_an_isolated_section():
         tree = ast.parse((ROOT / script).read_text())
         modules = {}  # the name a page script gives a views module -> the module
         for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and node.module == "dashboard.ui.views":
-                for alias in node.names:
-                    modules[alias.asname or alias.name] = importlib.import_module(f"dashboard.ui.views.{alias.name}")
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("dashboard.ui.views"):
+                for alias in node.names:  # a views module, or a module of a views package (views.data.upload)
+                    modules[alias.asname or alias.name] = importlib.import_module(f"{node.module}.{alias.name}")
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name):
                 module = modules.get(node.func.value.id)

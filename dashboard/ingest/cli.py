@@ -20,10 +20,11 @@ from dashboard.export import csv_bytes
 from dashboard.ingest import limits
 from dashboard.ingest.errors import IngestError
 from dashboard.ingest.mapping import SATISFACTION_SCALES, Mapping, TableMapping
-from dashboard.ingest.pipeline import Blocked, IncomingFile, Upload
+from dashboard.ingest.pipeline import IncomingFile, Upload
 from dashboard.ingest.report import BLOCKING, NOTE, Report, file_size
 from dashboard.ingest.rules import Rule
 from dashboard.ingest.sources import ReadOptions
+from dashboard.ingest.upload_publish import Blocked
 from dashboard.ingest.validate import MAX_BAD_SHARE, Options
 from dashboard.staged import engine
 
@@ -221,11 +222,13 @@ def _overlay(base: TableMapping, section: dict) -> TableMapping:
 def _ingest(upload: Upload, dataset: str, files, mapping_data: dict, args, out: TextIO, err: TextIO, bar) -> int:
     start = time.perf_counter()
     tables = list(files)
-    for i, table in enumerate(tables):
+    for position, table in enumerate(tables):
         section = mapping_data.get(table) or {}
         read = ReadOptions.from_json(section.get("read")) if section else None
         incoming = [IncomingFile(p, p.name) for p in files[table]]
-        upload.add_files(table, incoming, read, progress=bar.part(i / len(tables) * 0.1, (i + 1) / len(tables) * 0.1))
+        upload.add_files(
+            table, incoming, read, progress=bar.part(position / len(tables) * 0.1, (position + 1) / len(tables) * 0.1)
+        )
         if section and table in upload.mapping.tables:
             upload.set_mapping(table, _overlay(upload.mapping.tables[table], section))
     scale = args.satisfaction_scale or mapping_data.get("satisfaction_scale", "")
@@ -288,21 +291,23 @@ def print_report(report: Report, upload: Upload, out: TextIO) -> None:
     labels = {BLOCKING: "BLOCKING", "warning": "warning", NOTE: "note"}
     for problem in report.problems:
         print(f"{labels[problem.severity]:<9} {problem.message}", file=out)
-    for i, (table, t) in enumerate(report.tables.items()):
-        files = "; ".join(f"{f.name} ({file_size(f.size)}, {f.format}{', ' + f.details if f.details else ''})" for f in t.files)
-        print(("\n" if i or report.problems else "") + table + (f": {files}" if files else ""), file=out)
-        if t.files:
-            check = "✓" if t.balanced else "✗"
+    for number, (table, table_report) in enumerate(report.tables.items()):
+        files = "; ".join(
+            f"{f.name} ({file_size(f.size)}, {f.format}{', ' + f.details if f.details else ''})" for f in table_report.files
+        )
+        print(("\n" if number or report.problems else "") + table + (f": {files}" if files else ""), file=out)
+        if table_report.files:
+            check = "✓" if table_report.balanced else "✗"
             print(
-                f"  read {t.read:,} · published {t.published:,} · rejected {t.rejected:,}   (published + rejected = "
-                f"read {check})",
+                f"  read {table_report.read:,} · published {table_report.published:,} · rejected {table_report.rejected:,}   "
+                f"(published + rejected = read {check})",
                 file=out,
             )
-        if t.added:
-            print(f"  customers added from customer IDs: {t.added:,}", file=out)
+        if table_report.added:
+            print(f"  customers added from customer IDs: {table_report.added:,}", file=out)
         for note in upload.mapping_notes.get(table, []):
             print(f"  note      {note}", file=out)
-        for problem in t.problems:
+        for problem in table_report.problems:
             print(f"  {labels[problem.severity]:<9} {problem.message}", file=out)
             for example in problem.examples[:3]:
                 print(f"            e.g. {example.describe()}", file=out)

@@ -18,10 +18,10 @@ from dashboard.ingest import formats, limits, sniff
 from dashboard.ingest.errors import IngestError
 from dashboard.ingest.joinspec import JOIN, LOOKUP, JoinSpec
 from dashboard.ingest.report import BLOCKING, NOTE, WARNING, Example, Problem, n, verb
-from dashboard.ingest.sources import SourceFile
+from dashboard.ingest.sources import SourceFile, value_text
 from dashboard.sql import Sql, ident, lit, select_except, sql, unnest
 
-STAGING_DB = "cxlens_staging"  # stage.STAGING_DB (stage imports the mapping, which imports the join spec)
+STAGING_DB = "cxlens_staging"  # stage.plans.STAGING_DB (stage imports the mapping, which imports the join spec)
 EXAMPLES = 5
 
 
@@ -67,13 +67,14 @@ class JoinedSource(SourceFile):
 
     def relation(self, rejects: tuple[str, str] | None = None, *, lenient: bool = False) -> Sql:
         """SQL reading the joined rows with columns c0.., _row (the first file's row number) and the lookup flags."""
-        return Sql(f"read_parquet(?) as src({', '.join(self.columns)})", (str(self.read_path),))
+        return sql("read_parquet({}) as src({})", lit(str(self.read_path)), Sql(", ".join(self.columns)))
 
     def describe(self) -> dict:
         """The first file as recorded with a version, with the files joined to it."""
         record = self.members[0].describe()
         record["joined"] = [
-            {**m.describe(), "how": s.how, "key": s.key, "on": s.on} for m, s in zip(self.members[1:], self.stats, strict=True)
+            {**member.describe(), "how": stats.how, "key": stats.key, "on": stats.on}
+            for member, stats in zip(self.members[1:], self.stats, strict=True)
         ]
         return record
 
@@ -151,6 +152,21 @@ def build(
             cur.execute(f"drop table if exists {name}")
 
 
+@dataclass
+class _Joined:
+    """What the join builds up file by file: the joined table's columns (header, type, select), its left joins, the
+    lookup flags, and per file its counts, report lines and rows without a match."""
+
+    headers: list[str]
+    types: list[str]
+    selects: list[str]
+    joins: list[str] = field(default_factory=list)
+    flags: list[tuple[int, str]] = field(default_factory=list)
+    stats: list[MemberStats] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    unmatched: list[dict] = field(default_factory=list)
+
+
 def _joined(
     cur: duckdb.DuckDBPyConnection,
     table: str,
@@ -160,45 +176,18 @@ def _joined(
     temp: list[str],
     target: Path,
 ) -> JoinedSource:
+    """The members (read into the temp tables) joined to the first file's rows, in its order, written to target."""
     base = members[0]
-    base_pos = _position_sql(cur, temp[0], base, "b")
-    headers, types, selects = list(base.headers), list(base.types), [f"b.c{i}" for i in range(len(base.headers))]
-    joins, flags, stats, problems, unmatched = [], [], [], [], []
+    base_position = _position_sql(cur, temp[0], base, "b")
+    joined = _Joined(list(base.headers), list(base.types), [f"b.c{i}" for i in range(len(base.headers))])
     for position in range(1, len(members)):
-        member, label, settings = members[position], labels[position], spec.member(position)
-        on = settings.on or spec.key
-        on_index = _need(base, labels[0], on, f"the key {label} is matched on")
-        key_index = _need(member, label, settings.key, "its key for the join")
-        alias = f"d{position}"
-        # the file's keys and row numbers, and its first row per key, made once and read by every count below
-        keyed, first_per_key = _beside(temp[position], "k"), _beside(temp[position], "f")
-        cur.execute(
-            f"create or replace table {keyed} as select *, {_key_sql('m', member, key_index)} as _k, "
-            f"{_position_sql(cur, temp[position], member, 'm')} as _p from {temp[position]} m"
-        )
-        cur.execute(
-            f"create or replace table {first_per_key} as select * from {keyed} where _k is not null "
-            "qualify row_number() over (partition by _k order by _p) = 1"
-        )
-        base_key = _key_sql("b", base, on_index)
-        joins.append(f"left join {first_per_key} {alias} on {base_key} = {alias}._k")
-        for i, header in enumerate(member.headers):
-            if i == key_index:
-                continue
-            headers.append(header if header not in headers else f"{header} ({position + 1})")
-            types.append(member.types[i])
-            selects.append(f"{alias}.c{i}")
-        if settings.how == LOOKUP:
-            flags.append((position, f"_m{position}"))
-        one = _stats(cur, temp, base, position, label, settings.how, settings.key, on, keyed, first_per_key, base_key)
-        stats.append(one)
-        rows = _unmatched(cur, temp, base, member, labels[0], one, keyed, first_per_key, base_key, base_pos)
-        examples = tuple(Example(r["file"], r["row"], r["problem"]) for r in rows[:EXAMPLES])
-        problems.extend(_problems(table, labels[0], one, spec.duplicates, examples))
-        unmatched.extend(rows)
-    columns = ", ".join(f"{s} as c{i}" for i, s in enumerate(selects))
-    flag_columns = "".join(f", (d{p}._k is not null) as {f}" for p, f in flags)
-    select = f"select {columns}, {base_pos} as _row{flag_columns} from {temp[0]} b {' '.join(joins)} order by {base_pos}"
+        _add_member(cur, table, members, labels, spec, temp, position, base_position, joined)
+    columns = ", ".join(f"{select} as c{i}" for i, select in enumerate(joined.selects))
+    flag_columns = "".join(f", (d{position}._k is not null) as {flag}" for position, flag in joined.flags)
+    select = (
+        f"select {columns}, {base_position} as _row{flag_columns} from {temp[0]} b {' '.join(joined.joins)} "
+        f"order by {base_position}"
+    )
     path = str(target).replace("'", "''")
     try:
         cur.execute(f"copy ({select}) to '{path}' (format parquet)")
@@ -210,8 +199,8 @@ def _joined(
         size=sum(m.size for m in members),
         format=sniff.JOINED,
         read_path=Path(target),
-        headers=tuple(headers),
-        types=tuple(types),
+        headers=tuple(joined.headers),
+        types=tuple(joined.types),
         row_base=base.row_base,
         has_row_column=True,
         sheet=base.sheet,
@@ -220,11 +209,57 @@ def _joined(
         members=tuple(members),
         labels=tuple(labels),
         spec=spec,
-        stats=tuple(stats),
-        problems=tuple(problems),
-        unmatched=tuple(unmatched[: limits.MAX_REJECTED_ROWS]),
-        flags=tuple(flags),
+        stats=tuple(joined.stats),
+        problems=tuple(joined.problems),
+        unmatched=tuple(joined.unmatched[: limits.MAX_REJECTED_ROWS]),
+        flags=tuple(joined.flags),
     )
+
+
+def _add_member(
+    cur: duckdb.DuckDBPyConnection,
+    table: str,
+    members: list[SourceFile],
+    labels: list[str],
+    spec: JoinSpec,
+    temp: list[str],
+    position: int,
+    base_position: str,
+    joined: _Joined,
+) -> None:
+    """The file at position matched to the first file: its left join and columns (its key left out), its counts, report
+    lines and rows without a match."""
+    base, member, label, settings = members[0], members[position], labels[position], spec.member(position)
+    on = settings.on or spec.key
+    on_index = _need(base, labels[0], on, f"the key {label} is matched on")
+    key_index = _need(member, label, settings.key, "its key for the join")
+    alias = f"d{position}"
+    # the file's keys and row numbers, and its first row per key, made once and read by every count below
+    keyed, first_per_key = _beside(temp[position], "k"), _beside(temp[position], "f")
+    cur.execute(
+        f"create or replace table {keyed} as select *, {_key_sql('m', member, key_index)} as _k, "
+        f"{_position_sql(cur, temp[position], member, 'm')} as _p from {temp[position]} m"
+    )
+    cur.execute(
+        f"create or replace table {first_per_key} as select * from {keyed} where _k is not null "
+        "qualify row_number() over (partition by _k order by _p) = 1"
+    )
+    base_key = _key_sql("b", base, on_index)
+    joined.joins.append(f"left join {first_per_key} {alias} on {base_key} = {alias}._k")
+    for index, header in enumerate(member.headers):
+        if index == key_index:
+            continue
+        joined.headers.append(header if header not in joined.headers else f"{header} ({position + 1})")
+        joined.types.append(member.types[index])
+        joined.selects.append(f"{alias}.c{index}")
+    if settings.how == LOOKUP:
+        joined.flags.append((position, f"_m{position}"))
+    stats = _stats(cur, temp, base, position, label, settings.how, settings.key, on, keyed, first_per_key, base_key)
+    joined.stats.append(stats)
+    rows = _unmatched(cur, temp, base, member, labels[0], stats, keyed, first_per_key, base_key, base_position)
+    examples = tuple(Example(r["file"], r["row"], r["problem"]) for r in rows[:EXAMPLES])
+    joined.problems.extend(_problems(table, labels[0], stats, spec.duplicates, examples))
+    joined.unmatched.extend(rows)
 
 
 def _stats(cur, temp, base, position, label, how, key, on, keyed, first_per_key, base_key) -> MemberStats:
@@ -246,21 +281,21 @@ def _stats(cur, temp, base, position, label, how, key, on, keyed, first_per_key,
     return MemberStats(position, label, how, key, on, rows, matched, first_rows - matched, only_here, repeated, example)
 
 
-def _problems(table: str, first: str, s: MemberStats, duplicates: str, examples: tuple[Example, ...]) -> list[Problem]:
+def _problems(table: str, first: str, stats: MemberStats, duplicates: str, examples: tuple[Example, ...]) -> list[Problem]:
     """The report's lines on one joined file: its match rate, its repeated keys, the rows without a match."""
-    share = f" ({s.matched / s.first_rows:.1%})" if s.first_rows else ""
-    word = "looked up in" if s.how == LOOKUP else "joined to"
+    share = f" ({stats.matched / stats.first_rows:.1%})" if stats.first_rows else ""
+    word = "looked up in" if stats.how == LOOKUP else "joined to"
     out = [
         Problem(
             table,
             NOTE,
             "join_match",
-            f"{s.label} {word} {first} on {s.on} = {s.key}: {n(s.matched, 'row')} of {s.first_rows:,} of {first} matched"
-            f"{share}; {s.only_first:,} only in {first}; {s.only_here:,} only in {s.label}",
-            column=s.on,
+            f"{stats.label} {word} {first} on {stats.on} = {stats.key}: {n(stats.matched, 'row')} of {stats.first_rows:,} "
+            f"of {first} matched{share}; {stats.only_first:,} only in {first}; {stats.only_here:,} only in {stats.label}",
+            column=stats.on,
         )
     ]
-    if s.repeated:
+    if stats.repeated:
         blocking = duplicates == "block"
         rule = "a key must be on one row only" if blocking else "the first row per key is used, the others are left out"
         out.append(
@@ -268,23 +303,25 @@ def _problems(table: str, first: str, s: MemberStats, duplicates: str, examples:
                 table,
                 BLOCKING if blocking else WARNING,
                 "join_repeated_keys",
-                f"{s.label}: {n(s.repeated, 'row')} {verb(s.repeated, 'repeats', 'repeat')} a {s.key} already on an earlier "
-                f"row (e.g. {s.repeated_example}); {rule}",
+                f"{stats.label}: {n(stats.repeated, 'row')} {verb(stats.repeated, 'repeats', 'repeat')} a {stats.key} "
+                f"already on an earlier row (e.g. {stats.repeated_example}); {rule}",
                 "Remove the repeated rows at the source, pick another key column, or keep the first row per key "
                 '(join settings; --mapping: "duplicates": "first").'
                 if blocking
                 else "Nothing to do if the first row per key is the right one; download the unmatched rows to see the others.",
-                s.repeated,
-                s.key,
+                stats.repeated,
+                stats.key,
             )
         )
-    lost_first = s.only_first if s.how == JOIN else 0  # a lookup's first-file rows without a match are rejected rows
-    if lost_first or s.only_here:
+    lost_first = stats.only_first if stats.how == JOIN else 0  # a lookup's first-file rows without a match are rejected rows
+    if lost_first or stats.only_here:
         parts = []
         if lost_first:
-            parts.append(f"{n(lost_first, 'row')} of {first} found no {s.key} in {s.label} (published with its columns blank)")
-        if s.only_here:
-            parts.append(f"{n(s.only_here, 'row')} of {s.label} found no {s.on} in {first} (not published)")
+            parts.append(
+                f"{n(lost_first, 'row')} of {first} found no {stats.key} in {stats.label} (published with its columns blank)"
+            )
+        if stats.only_here:
+            parts.append(f"{n(stats.only_here, 'row')} of {stats.label} found no {stats.on} in {first} (not published)")
         out.append(
             Problem(
                 table,
@@ -293,8 +330,8 @@ def _problems(table: str, first: str, s: MemberStats, duplicates: str, examples:
                 f"{'; '.join(parts)}",
                 "Download the unmatched rows to see them; check that the key columns are the right ones and the extracts cover "
                 "the same period.",
-                lost_first + s.only_here,
-                s.key,
+                lost_first + stats.only_here,
+                stats.key,
                 examples,
             )
         )
@@ -302,33 +339,31 @@ def _problems(table: str, first: str, s: MemberStats, duplicates: str, examples:
 
 
 def _text_row(headers: tuple[str, ...], values: tuple) -> dict:
-    return {h: formats_text(v) for h, v in zip(headers, values, strict=False)}
+    return {header: value_text(value) for header, value in zip(headers, values, strict=False)}
 
 
-def formats_text(value: object) -> str | None:
-    """A cell as text for a download (whole floats without ".0")."""
-    if value is None:
-        return None
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    return str(value)
-
-
-def _unmatched(cur, temp, base, member, first, s: MemberStats, keyed, first_per_key, base_key, base_pos) -> list[dict]:
+def _unmatched(cur, temp, base, member, first, stats: MemberStats, keyed, first_per_key, base_key, base_pos) -> list[dict]:
     """Rows without a match on either side, as download records (bounded by limits.MAX_REJECTED_ROWS)."""
     most = limits.MAX_REJECTED_ROWS
     out: list[dict] = []
-    if s.only_first:
-        outcome = "rejected" if s.how == LOOKUP else f"published with the columns of {s.label} blank"
-        rows = cur.execute(
-            f"select {base_pos}, {base_key}, b.* from {temp[0]} b left join {first_per_key} d on {base_key} = d._k "
-            f"where d._k is null order by {base_pos} limit ?",
-            [most],
-        ).fetchall()
+    if stats.only_first:
+        outcome = "rejected" if stats.how == LOOKUP else f"published with the columns of {stats.label} blank"
+        query = sql(
+            "select {row}, {key}, b.* from {base} b left join {first} d on {key} = d._k "
+            "where d._k is null order by {row} limit {most}",
+            row=Sql(base_pos),
+            key=Sql(base_key),
+            base=Sql(temp[0]),
+            first=Sql(first_per_key),
+            most=lit(most),
+        )
+        rows = cur.execute(*query).fetchall()
         for row in rows:
-            problem = f"no row of {s.label} has {s.key} {row[1]!r}; {outcome}" if row[1] else f"blank {s.on}; {outcome}"
+            problem = (
+                f"no row of {stats.label} has {stats.key} {row[1]!r}; {outcome}" if row[1] else f"blank {stats.on}; {outcome}"
+            )
             out.append({"file": first, "row": int(row[0]), "problem": problem, **_text_row(base.headers, row[2:])})
-    if s.only_here:
+    if stats.only_here:
         rows = cur.execute(
             *sql(
                 f"select k._p, k._k, {{}} from {keyed} k "
@@ -339,8 +374,10 @@ def _unmatched(cur, temp, base, member, first, s: MemberStats, keyed, first_per_
             )
         ).fetchall()
         for row in rows:
-            problem = f"{first} has no row with {s.on} {row[1]!r}; not published" if row[1] else f"blank {s.key}; not published"
-            out.append({"file": s.label, "row": int(row[0]), "problem": problem, **_text_row(member.headers, row[2:])})
+            problem = (
+                f"{first} has no row with {stats.on} {row[1]!r}; not published" if row[1] else f"blank {stats.key}; not published"
+            )
+            out.append({"file": stats.label, "row": int(row[0]), "problem": problem, **_text_row(member.headers, row[2:])})
     return out
 
 

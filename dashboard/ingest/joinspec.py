@@ -62,11 +62,11 @@ class JoinSpec:
         where = f"{table}: join" if table else "join"
         if not self.key.strip():
             raise IngestError(f'{where}: name the first file\'s key column ("key")')
-        for i, f in enumerate(self.files, start=2):
-            if not f.key.strip():
-                raise IngestError(f'{where}: file {i} needs its key column ("key")')
-            if f.how not in HOWS:
-                raise IngestError(f"{where}: file {i} has how {f.how!r}; use join or lookup")
+        for number, file in enumerate(self.files, start=2):
+            if not file.key.strip():
+                raise IngestError(f'{where}: file {number} needs its key column ("key")')
+            if file.how not in HOWS:
+                raise IngestError(f"{where}: file {number} has how {file.how!r}; use join or lookup")
         if self.duplicates not in DUPLICATE_RULES:
             raise IngestError(f"{where}: duplicates {self.duplicates!r} must be block or first")
         if self.sheets and len(self.sheets) < 2:
@@ -102,15 +102,15 @@ class JoinSpec:
         if not isinstance(files, list):
             raise IngestError(f"{where}: files must be a list with one object per file after the first")
         members = []
-        for i, item in enumerate(files, start=2):
+        for number, item in enumerate(files, start=2):
             if not isinstance(item, dict):
-                raise IngestError(f"{where}: file {i} must be an object with key, on, how")
+                raise IngestError(f"{where}: file {number} must be an object with key, on, how")
             extra = set(item) - _FILE_KEYS
             if extra:
-                raise IngestError(f"{where}: file {i} has unknown keys {sorted(extra)}; use key, on, how")
+                raise IngestError(f"{where}: file {number} has unknown keys {sorted(extra)}; use key, on, how")
             values = {k: item.get(k, d) for k, d in (("key", None), ("on", ""), ("how", JOIN))}
             if not all(isinstance(v, str) for v in values.values()):
-                raise IngestError(f"{where}: file {i}'s key, on and how must be text")
+                raise IngestError(f"{where}: file {number}'s key, on and how must be text")
             members.append(JoinFile(values["key"], values["on"], values["how"]))
         sheets = data.get("sheets", [])
         if not isinstance(sheets, list) or not all(isinstance(s, str) for s in sheets):

@@ -38,6 +38,7 @@ from datetime import date
 from dashboard import contract
 from dashboard.ingest import formats, steps, vocab
 from dashboard.ingest.errors import IngestError
+from dashboard.ingest.guess import guess_dates, guess_numbers, looks_boolean, looks_numeric
 from dashboard.ingest.joinspec import JoinSpec
 from dashboard.ingest.rules import Rule, target_type_of
 from dashboard.ingest.sources import ReadOptions
@@ -106,8 +107,8 @@ class TableMapping:
         filled = set(self.columns) | {r.target for r in self.rules}
         spec = contract.TABLES[self.table]
         ordered = [c for c in spec.names if c in filled]
-        extra = (t for t in filled if t not in spec.names)
-        return ordered + sorted(extra, key=lambda t: (t.startswith(contract.ATTRIBUTE_PREFIX), t))
+        extra = (target for target in filled if target not in spec.names)
+        return ordered + sorted(extra, key=lambda target: (target.startswith(contract.ATTRIBUTE_PREFIX), target))
 
     def source_of(self, target: str) -> str:
         """How a target is filled, in words: the file column, or the rule."""
@@ -276,11 +277,11 @@ def _fits(target_type: str, values: list[str], number: formats.NumberStyle, cur)
     if not clean:
         return True
     if target_type in (contract.NUMBER, contract.INTEGER):
-        return formats.looks_numeric(clean, number, least=1)  # a few values too: "good" is no satisfaction score
+        return looks_numeric(clean, number, least=1)  # a few values too: "good" is no satisfaction score
     if target_type == contract.BOOLEAN:
-        return formats.looks_boolean(clean)
+        return looks_boolean(clean)
     if target_type in (contract.DATE, contract.TIMESTAMP):
-        guess = formats.guess_dates(cur, clean[:2000])
+        guess = guess_dates(cur, clean[:2000])
         return bool(guess.ambiguous) or guess.parsed_share >= 0.9
     return True
 
@@ -324,7 +325,7 @@ def suggest(
 
     samples maps each header to some of its values as text (typed values already written as text).
     """
-    number = formats.guess_numbers([v for vs in samples.values() for v in vs[:200]]).style
+    number = guess_numbers([v for vs in samples.values() for v in vs[:200]]).style
     columns = {}
     for target, header in contract.auto_map(table, list(headers)).items():
         column = contract.TABLES[table].column(target)
@@ -339,14 +340,14 @@ def suggest(
         for key, synonyms in BEHAVIOUR_SYNONYMS.items():
             for synonym in synonyms:
                 header = norm.get(synonym)
-                if header and header not in used and formats.looks_boolean(samples.get(header, [])):
+                if header and header not in used and looks_boolean(samples.get(header, [])):
                     columns[contract.behaviour_column(key)] = header
                     used.add(header)
                     break
         for key, synonyms in ATTRIBUTE_SYNONYMS.items():
             header = next((norm[s] for s in synonyms if s in norm and norm[s] not in used), None)
             values = {str(v).strip() for v in samples.get(header, []) if v is not None and str(v).strip()} if header else set()
-            if header and 2 <= len(values) <= MAX_ATTRIBUTE_VALUES and not formats.looks_boolean(list(values)):
+            if header and 2 <= len(values) <= MAX_ATTRIBUTE_VALUES and not looks_boolean(list(values)):
                 columns[contract.attribute_column(key)] = header
                 used.add(header)
         autopay = contract.behaviour_column("autopay")
@@ -356,7 +357,7 @@ def suggest(
                 rules.append(rule)
         if "signup_date" not in columns:
             tenure = next((norm[s] for s in _TENURE if s in norm), None)
-            if tenure and formats.looks_numeric(samples.get(tenure, []), number):
+            if tenure and looks_numeric(samples.get(tenure, []), number):
                 reference = (today or date.today()).isoformat()
                 rules.append(Rule("signup_date", "months_before", tenure, reference))
     times = _time_columns(table, columns, headers, samples)

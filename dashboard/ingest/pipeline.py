@@ -11,10 +11,9 @@ upload.close()                   # drops staged tables and temporary files
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from contextlib import nullcontext, suppress
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -24,26 +23,22 @@ from dashboard import config, contract
 from dashboard.ingest import encoding as enc
 from dashboard.ingest import join as joins
 from dashboard.ingest import progress as prog
-from dashboard.ingest import steps, templates, uploads, vocab
+from dashboard.ingest import templates, uploads
 from dashboard.ingest.errors import IngestError, NotUtf8
-from dashboard.ingest.joinspec import JoinSpec
 from dashboard.ingest.mapping import SATISFACTION_SCALES, Mapping, TableMapping, fingerprint, merge_template, suggest
 from dashboard.ingest.report import BLOCKING, Problem, Report, TableReport
-from dashboard.ingest.sources import ReadOptions, SourceFile, open_source, sample
-from dashboard.ingest.stage import (
-    INVALID_ENCODING,
-    STAGING_DB,
-    StagedFile,
-    StagedTable,
-    TablePlan,
-    ensure_staging,
-    plan_table,
-    samples_by_header,
-    stage_table,
-)
-from dashboard.ingest.validate import Options, label_counts, rejected_rows, validate
-from dashboard.sql import Sql, ident, in_list, join, lit, sql
-from dashboard.store import Prebuilt, Store, StoreError, Version, check_dataset_name
+from dashboard.ingest.sources import ReadOptions, SourceFile, open_source, sample, value_text
+from dashboard.ingest.stage.plans import STAGING_DB, TablePlan, ensure_staging
+from dashboard.ingest.stage.rows import INVALID_ENCODING, StagedFile, StagedTable, stage_table
+from dashboard.ingest.stage.tables import plan_table, samples_by_header
+from dashboard.ingest.upload_joins import UploadJoins, header_notes
+from dashboard.ingest.upload_publish import UploadPublishing
+from dashboard.ingest.upload_steps import UploadSteps
+from dashboard.ingest.validate import Options, validate
+from dashboard.ingest.validate.rejected import rejected_rows
+from dashboard.ingest.validate.values import label_counts
+from dashboard.sql import ident, lit, sql
+from dashboard.store import Store
 
 TABLES = tuple(contract.TABLES)
 """The tables an upload may hold, in the order they are read and shown."""
@@ -74,7 +69,7 @@ class IncomingFile:
     sha256: str | None = None
 
 
-class Upload:
+class Upload(UploadJoins, UploadSteps, UploadPublishing):
     """One upload: the files of each table, their mapping, the staged rows and the validation report."""
 
     def __init__(self, store: Store, workdir: Path | None = None, *, today: date | None = None) -> None:
@@ -130,21 +125,37 @@ class Upload:
             return []
         given = mapping or self.mapping.tables.get(table)
         read = read or (given.read if given else ReadOptions())
+        try:
+            sources, merged = self._read_files(table, files, read, progress)
+        except IngestError as exc:
+            self.read_errors[table] = Problem(table, BLOCKING, "unreadable_file", str(exc), "Upload the file again as described.")
+            return []
+        self.sources[table] = sources
+        self.samples[table] = merged
+        self._raw_samples[table] = merged
+        self._raw_preview[table] = self.preview_rows.get(table, [])
+        self.mapping_notes[table] = header_notes(sources)
+        chosen = self._chosen_mapping(table, mapping, read)
+        self.mapping.tables[table] = chosen
+        self._apply_join(table)
+        self.report = None
+        self._apply_steps(table)
+        return self.sources.get(table, [])
+
+    def _read_files(
+        self, table: str, files: list[IncomingFile], read: ReadOptions, progress: prog.Progress | None
+    ) -> tuple[list[SourceFile], dict[str, list[str]]]:
+        """The files opened (decoded in Python when DuckDB finds one is not UTF-8) with their sample values by header;
+        the first file's first rows kept for the preview. IngestError naming the file that cannot be read."""
         sources: list[SourceFile] = []
         merged: dict[str, list[str]] = {}
         try:
             with self.store.progress_cursor() as cur:
                 ensure_staging(cur)
-                for k, incoming in enumerate(files):
-                    step = prog.part(progress, k / len(files), (k + 1) / len(files))
+                for position, incoming in enumerate(files):
+                    step = prog.part(progress, position / len(files), (position + 1) / len(files))
                     source = open_source(
-                        cur,
-                        incoming.path,
-                        incoming.name,
-                        read,
-                        self.workdir,
-                        sha256=incoming.sha256,
-                        progress=step,
+                        cur, incoming.path, incoming.name, read, self.workdir, sha256=incoming.sha256, progress=step
                     )
                     try:
                         file_rows = sample(cur, source)
@@ -157,32 +168,25 @@ class Upload:
                     kept = file_rows if len(files) == 1 else file_rows[:5000]
                     for header, values in samples_by_header(source, kept).items():
                         merged.setdefault(header, []).extend(values)
-                    if k == 0:
+                    if position == 0:
                         self.preview_rows[table] = file_rows[:50]
-        except IngestError as exc:
+        except IngestError:
             for source in sources:
                 source.remove_temp_files()
-            self.read_errors[table] = Problem(table, BLOCKING, "unreadable_file", str(exc), "Upload the file again as described.")
-            return []
-        self.sources[table] = sources
-        self.samples[table] = merged
-        self._raw_samples[table] = merged
-        self._raw_preview[table] = self.preview_rows.get(table, [])
-        self.mapping_notes[table] = _header_notes(sources)
-        if mapping is not None:
-            chosen = mapping.copy(read=read)
-        elif table in self.mapping.tables and self.mapping.tables[table].columns:
-            chosen = self.mapping.tables[table].copy(read=read)
-        else:
-            self._template_file_first(table)
-            chosen = self._template_or_suggestion(table, self.sources[table][0], read)
-        self.mapping.tables[table] = chosen
-        self._apply_join(table)
-        self.report = None
-        self._apply_steps(table)
-        return self.sources.get(table, [])
+            raise
+        return sources, merged
+
+    def _chosen_mapping(self, table: str, given: TableMapping | None, read: ReadOptions) -> TableMapping:
+        """The mapping of a table whose files were just read: the one given, the one it had, a template's or a suggestion."""
+        if given is not None:
+            return given.copy(read=read)
+        if table in self.mapping.tables and self.mapping.tables[table].columns:
+            return self.mapping.tables[table].copy(read=read)
+        self._template_file_first(table)
+        return self._template_or_suggestion(table, self.sources[table][0], read)
 
     def _template_or_suggestion(self, table: str, first: SourceFile, read: ReadOptions) -> TableMapping:
+        """The mapping of the saved template for the first file's header (its join built first), or a suggestion."""
         saved = templates.find(self.store, table, fingerprint(first.headers))
         if saved is not None:
             if saved.mapping.join is not None:
@@ -212,7 +216,7 @@ class Upload:
         """The first rows of the table's first file as the file holds them (text, with the file's own column names)."""
         source = self._planned_sources(table)[0]
         data = self.preview_rows.get(table, [])[:rows]
-        return pd.DataFrame([[_as_text(v) for v in row] for row in data], columns=list(source.headers))
+        return pd.DataFrame([[value_text(value) for value in row] for row in data], columns=list(source.headers))
 
     def remove_table(self, table: str) -> None:
         """Forget a table's files: staged rows, temporary files and uploaded copies."""
@@ -241,234 +245,7 @@ class Upload:
         self.report = None
         self._apply_steps(table)
 
-    def _planned(self, table: str) -> TableMapping:
-        """The mapping staging reads the table's files with: with steps, the one that reads the rewritten files."""
-        mapping = self.mapping.tables[table]
-        return mapping.reading_steps() if self.wide.get(table) or table in self._long_joined else mapping
-
-    def _apply_steps(self, table: str) -> None:
-        """Make the table's files one row per step when its mapping has steps (steps.explode), or take back the files
-        as uploaded when it no longer has; a problem with the steps blocks the table with a message saying so."""
-        mapping = self.mapping.tables.get(table)
-        wanted = [s.to_json() for s in mapping.steps] if mapping else []
-        joined = self.joined(table)
-        if joined is not None or table in self._long_joined:
-            self._apply_steps_joined(table, wanted, joined)
-            return
-        applied = self._steps_applied.get(table, [])
-        if wanted == applied and (bool(wanted) == bool(self.wide.get(table))):
-            return
-        wide = self.wide.pop(table, None)
-        if wide is not None:
-            for source in self.sources.get(table, []):
-                source.remove_temp_files()
-            self.sources[table] = wide
-        self._steps_applied.pop(table, None)
-        self._drop_staged(table)
-        self.read_errors.pop(table, None)
-        if not wanted or not self.sources.get(table):
-            self._resample(table)
-            return
-        wide = self.sources[table]
-        long: list[SourceFile] = []
-        try:
-            with self.store.progress_cursor() as cur:
-                for source in wide:
-                    out = uploads.new_path(self.workdir, "cxlens-steps.parquet")
-                    steps.explode(cur, source, mapping.steps, mapping.columns, out)
-                    found = open_source(cur, out, f"{source.name} (one row per step)", ReadOptions(), self.workdir)
-                    found = steps.open_long(found, source)
-                    found.temp_files = (*found.temp_files, out)
-                    long.append(found)
-        except IngestError as exc:
-            for source in long:
-                source.remove_temp_files()
-            self.read_errors[table] = Problem(table, BLOCKING, "bad_steps", str(exc), "Correct the steps in the mapping.")
-            return
-        self.wide[table] = wide
-        self.sources[table] = long
-        self._steps_applied[table] = wanted
-        self._resample(table)
-
-    def _apply_steps_joined(self, table: str, wanted: list, joined: joins.JoinedSource | None) -> None:
-        """Steps on joined files: the files stay as uploaded (the join reads them) and the joined file is rewritten one
-        row per step; a problem with the steps blocks the table with a message saying so."""
-        long = self._long_joined.get(table)
-        if long is not None and getattr(long, "wide", None) is joined and self._steps_applied.get(table) == wanted:
-            return
-        wide = self.wide.pop(table, None)
-        if wide is not None:  # steps made on the files before they were joined: take the files back
-            for source in self.sources.get(table, []):
-                source.remove_temp_files()
-            self.sources[table] = wide
-            self._drop_join(table)
-            self._apply_join(table)
-            joined = self.joined(table)
-        self._drop_long_joined(table)
-        self._drop_staged(table)
-        self.read_errors.pop(table, None)
-        if not wanted or joined is None:
-            return
-        out = uploads.new_path(self.workdir, "cxlens-steps.parquet")
-        try:
-            with self.store.progress_cursor() as cur:
-                steps.explode(cur, joined, self.mapping.tables[table].steps, self.mapping.tables[table].columns, out)
-                found = open_source(cur, out, f"{joined.name} (one row per step)", ReadOptions(), self.workdir)
-                found.temp_files = (*found.temp_files, out)
-                long = steps.open_long(found, joined)
-                rows = sample(cur, long)
-        except IngestError as exc:
-            uploads.discard(out)
-            self.read_errors[table] = Problem(table, BLOCKING, "bad_steps", str(exc), "Correct the steps in the mapping.")
-            return
-        self._long_joined[table] = long
-        self._steps_applied[table] = wanted
-        self.samples[table] = samples_by_header(long, rows)
-        self.preview_rows[table] = rows[:50]
-
-    def _drop_long_joined(self, table: str) -> None:
-        """Forget a joined table's file rewritten one row per step."""
-        long = self._long_joined.pop(table, None)
-        self._steps_applied.pop(table, None)
-        if long is not None:
-            long.remove_temp_files()
-
-    def _resample(self, table: str) -> None:
-        """Samples and preview rows of the table's current files (after they were rewritten or taken back)."""
-        merged: dict[str, list[str]] = {}
-        with self.store.progress_cursor() as cur:
-            for k, source in enumerate(self.sources.get(table, [])):
-                rows = sample(cur, source)
-                for header, values in samples_by_header(source, rows).items():
-                    merged.setdefault(header, []).extend(values)
-                if k == 0:
-                    self.preview_rows[table] = rows[:50]
-        self.samples[table] = merged
-
     # -- joins and lookups --------------------------------------------------------------------
-
-    def set_join(self, table: str, spec: JoinSpec | None) -> None:
-        """Join (or look up through) the table's files as spec says, or append them (None); columns the joined files
-        add are mapped by suggestion where nothing is mapped yet."""
-        current = self.mapping.tables.get(table, TableMapping(table))
-        self.set_mapping(table, current.copy(join=spec))
-        state = self.joins.get(table)
-        if spec is None or state is None or state.source is None:
-            return
-        with self.store.progress_cursor() as cur:
-            suggested = suggest(table, self.headers(table), self.samples[table], cur, today=self.today)
-        mapping = self.mapping.tables[table]
-        used = set(mapping.columns.values())
-        filled = set(mapping.targets())
-        extra = {t: h for t, h in suggested.columns.items() if t not in filled and h not in used}
-        if extra:
-            self.mapping.tables[table] = mapping.copy(columns={**mapping.columns, **extra})
-
-    def joined(self, table: str) -> joins.JoinedSource | None:
-        """The table's files as joined (match counts, problems, unmatched rows), or None when they are appended."""
-        state = self.joins.get(table)
-        return state.source if state else None
-
-    def unmatched(self, table: str) -> pd.DataFrame:
-        """Rows of a join's files that found no match (file, row, problem, values), for download; empty without a join."""
-        source = self.joined(table)
-        if source is None or not source.unmatched:
-            return pd.DataFrame(columns=["file", "row", "problem"])
-        return pd.DataFrame.from_records(list(source.unmatched))
-
-    def set_first_file(self, table: str, name: str) -> None:
-        """Make the file called name the table's first (a join keeps the first file's rows; a template is saved under its
-        header); the join, if any, is built again."""
-        sources = self.sources.get(table, [])
-        index = next((i for i, s in enumerate(sources) if s.name == name), None)
-        if index is None:
-            raise IngestError(f"{table}: no file called {name!r} was uploaded")
-        if index == 0:
-            return
-        sources.insert(0, sources.pop(index))
-        with self.store.progress_cursor() as cur:
-            self._raw_preview[table] = sample(cur, sources[0], 50)
-        self.preview_rows[table] = self._raw_preview[table]
-        self._drop_join(table)
-        self._apply_join(table)  # built again in the new order
-        self.report = None
-
-    def _template_file_first(self, table: str) -> None:
-        """Put first the file whose header has a saved template with a join (next month's files may come in any order)."""
-        for source in self.sources[table][1:]:
-            saved = templates.find(self.store, table, fingerprint(source.headers))
-            if saved is not None and saved.mapping.join is not None:
-                self.set_first_file(table, source.name)
-                return
-
-    def _planned_sources(self, table: str) -> list[SourceFile]:
-        """The files staging reads: the joined file when the table's files are joined, else the files themselves."""
-        if table in self._long_joined:
-            return [self._long_joined[table]]
-        joined = self.joined(table)
-        return [joined] if joined is not None else self.sources.get(table, [])
-
-    def _apply_join(self, table: str) -> None:
-        """Build the table's join again when its spec changed (drop it when the mapping has none)."""
-        mapping = self.mapping.tables.get(table)
-        spec = mapping.join if mapping else None
-        state = self.joins.get(table)
-        if state is not None and state.spec == spec:
-            return
-        self._drop_join(table)
-        if spec is not None and self.sources.get(table):
-            self._build_join(table, spec)
-
-    def _build_join(self, table: str, spec: JoinSpec) -> None:
-        """Join the table's files (or a workbook's sheets) as spec says; a problem naming file and column when it cannot."""
-        self._drop_join(table)
-        state = joins.JoinState(spec)
-        self.joins[table] = state
-        files = self.sources[table]
-        target = uploads.new_path(self.workdir, "cxlens-join.parquet")
-        try:
-            with self.store.progress_cursor() as cur:
-                ensure_staging(cur)
-                if spec.sheets:
-                    first = files[0]
-                    read = self.mapping.tables[table].read if table in self.mapping.tables else ReadOptions()
-                    for sheet in spec.sheets:
-                        options = ReadOptions(read.encoding, read.delimiter, read.header, sheet)
-                        state.extra.append(open_source(cur, first.path, first.name, options, self.workdir))
-                    members = list(state.extra)
-                else:
-                    members = list(files)
-                state.source = joins.build(cur, table, members, spec, target, by_sheet=bool(spec.sheets))
-                rows = sample(cur, state.source)
-        except IngestError as exc:
-            uploads.discard(target)
-            self.join_errors[table] = Problem(
-                table,
-                BLOCKING,
-                "bad_join",
-                str(exc),
-                'Pick the key column of each file in the join settings (--mapping: "join"), or upload the missing file.',
-            )
-            return
-        self.samples[table] = samples_by_header(state.source, rows)
-        self.preview_rows[table] = rows[:50]
-        appended_only = set(_header_notes(files))  # "other columns than the first file" is what a join expects
-        self.mapping_notes[table] = [n for n in self.mapping_notes.get(table, []) if n not in appended_only]
-
-    def _drop_join(self, table: str) -> None:
-        """Forget the table's join: its joined file, the sheets opened for it, its problem; the files' own samples back."""
-        state = self.joins.pop(table, None)
-        self.join_errors.pop(table, None)
-        self._drop_long_joined(table)
-        if state is None:
-            return
-        if state.source is not None:
-            state.source.remove_temp_files()
-        for extra in state.extra:
-            extra.remove_temp_files()
-        if table in self._raw_samples:
-            self.samples[table] = self._raw_samples[table]
-            self.preview_rows[table] = self._raw_preview.get(table, [])
 
     def set_satisfaction_scale(self, scale: str) -> None:
         """The scale satisfaction scores are on (CSAT 1-5 or NPS 0-10)."""
@@ -512,8 +289,8 @@ class Upload:
         tables = self.tables()
         with self.store.progress_cursor() as cur:
             ensure_staging(cur)
-            for i, table in enumerate(tables):
-                step = prog.part(progress, i / max(1, len(tables)), (i + 1) / max(1, len(tables)))
+            for position, table in enumerate(tables):
+                step = prog.part(progress, position / max(1, len(tables)), (position + 1) / max(1, len(tables)))
                 self._check_table(cur, table, step)
             report = self._validated(cur, options, tables)
         if progress:
@@ -542,9 +319,11 @@ class Upload:
         if self.mapping.tables[table].read.encoding != "auto":
             return False
         redone = False
-        for k, f in enumerate(staged.files):
-            if f.plan.source.format == "csv" and _encoding_rejects(f):
-                self.sources[table][k] = self._decoded(cur, self.sources[table][k], self.mapping.tables[table].read, progress)
+        for position, staged_file in enumerate(staged.files):
+            if staged_file.plan.source.format == "csv" and _encoding_rejects(staged_file):
+                self.sources[table][position] = self._decoded(
+                    cur, self.sources[table][position], self.mapping.tables[table].read, progress
+                )
                 redone = True
         if redone:
             self.plans[table] = plan_table(
@@ -555,7 +334,7 @@ class Upload:
     def _decoded(self, cur, old: SourceFile, read: ReadOptions, progress: prog.Progress | None) -> SourceFile:
         """The file opened again, decoded in Python with the encoding the whole file shows (DuckDB found it is not UTF-8)."""
         report = progress or prog.silent
-        found = enc.detect_full(old.path, progress=lambda f: report(f"checking the encoding of {old.name}", f))
+        found = enc.detect_full(old.path, progress=lambda fraction: report(f"checking the encoding of {old.name}", fraction))
         options = ReadOptions(found.name, read.delimiter, read.header, read.sheet)
         fresh = open_source(cur, old.path, old.name, options, self.workdir, progress=progress)
         fresh.digest = old.digest
@@ -601,145 +380,9 @@ class Upload:
 
     # -- publishing ---------------------------------------------------------------------------
 
-    def _resolved_labels(self, cur, table: str, name: str) -> dict[str, str]:
-        """File label -> published label for a label column of a staged table (analyst's choice, synonym, or itself)."""
-        vocabulary = vocab.vocabulary_for(table, name)
-        counts = self._labels(cur, table, name)
-        return vocab.resolve(vocabulary, [label for label, _ in counts], self.plans[table].mapping.labels.get(name, {}))
-
-    def _table_select(self, table: str, with_row: bool = False) -> Sql:
-        """The rows of table to publish: the mapped columns of good staged rows, labels mapped (customers: first row per ID)."""
-        plan, staged = self.plans[table], self.staged[table]
-        names = [t for t, _ in plan.targets]
-        columns = []
-        with self.store.cursor() as cur:
-            for name in names:
-                if vocab.vocabulary_for(table, name) is None:
-                    columns.append(Sql(ident(name)))
-                else:
-                    resolved = self._resolved_labels(cur, table, name)
-                    columns.append(sql(f"{{}} as {ident(name)}", vocab.mapping_sql(ident(name), resolved)))
-        rows = sql(f"select {{}}, rowid as _i, {staged.row_sql()} as _row from {staged.name} where not _rejected", join(columns))
-        if table == "customers":
-            rows = sql("select * from ({}) qualify row_number() over (partition by customer_id order by _i) = 1", rows)
-        if with_row:
-            return rows
-        return sql("select " + ", ".join(ident(n) for n in names) + " from ({})", rows)
-
-    def publish(
-        self,
-        dataset: str,
-        *,
-        note: str = "",
-        new_dataset: bool = False,
-        activate: bool = True,
-        save_templates: bool = True,
-        progress: prog.Progress | None = None,
-    ) -> Version:
-        """Publish the checked upload as a new version of dataset (or a new dataset); nothing changes if it fails.
-
-        Customers: the customers file's rows (first row per ID) plus IDs seen only in transactions or
-        interactions (blank attributes); without a customers file, the distinct IDs of the other tables.
-        """
-        dataset = check_dataset_name(dataset)
-        if new_dataset and dataset in self.store.dataset_names():
-            raise StoreError(f"a dataset called {dataset!r} already exists: choose another name or publish a new version of it")
-        if self.report is None or any(not self._is_current(t) for t in self.tables()):
-            raise IngestError("the files or the mapping changed since the last check: check again before publishing")
-        if not self.report.ok:
-            raise IngestError(f"the report has {len(self.report.blocking)} blocking problems: fix them before publishing")
-        if not self.tables():
-            raise IngestError("no file uploaded: there is nothing to publish")
-        tables = {t: self._publish_source(t) for t in TABLES if self._publish_source(t) is not None}
-        files = [{"table": t, **s.describe(), "rows": r} for t in self.tables() for s, r in self._file_rows(t)]
-        try:
-            with self.store.progress_cursor() as cur:
-                version = prog.run(
-                    cur,
-                    lambda: self.store.publish(dataset, tables, source_files=files, note=note, activate=activate, cursor=cur),
-                    progress,
-                    "publishing",
-                )
-        finally:
-            uploads.sweep(self.workdir)  # copies left by anyone's abandoned or killed uploads; this one's stay until close()
-        self._after_publish(dataset, save_templates)
-        return version
-
-    def publish_direct(
-        self,
-        dataset: str,
-        *,
-        options: Options | None = None,
-        note: str = "",
-        new_dataset: bool = False,
-        activate: bool = True,
-        save_templates: bool = True,
-        check_only: bool = False,
-        on_report: Callable[[Report, duckdb.DuckDBPyConnection], None] | None = None,
-        progress: prog.Progress | None = None,
-    ) -> Version | None:
-        """Read, check and publish in one transaction, the files staged straight into the new version (the command line's way).
-
-        Nothing is staged twice, so this is the fast way for large files. on_report(report, cursor) sees the report
-        (and may read rejected rows with the cursor) before anything is committed; blocking problems raise Blocked and
-        check_only returns None, both rolling everything back so the active version stays as it was.
-        """
-        dataset = check_dataset_name(dataset)
-        if new_dataset and dataset in self.store.dataset_names():
-            raise StoreError(f"a dataset called {dataset!r} already exists: choose another name or publish a new version of it")
-        options = options or Options(satisfaction_scale=self.mapping.satisfaction_scale)
-        files: list[dict] = []  # filled by the stage step, read by the store once the tables are made
-
-        def stage(cur: duckdb.DuckDBPyConnection, schema: str) -> dict[str | Prebuilt]:
-            report = self._stage_in(cur, schema, options, progress)
-            if on_report:
-                on_report(report, cur)
-            if not report.ok:
-                raise Blocked(report)
-            if check_only:
-                raise CheckOnly(report)
-            files.extend({"table": t, **s.describe(), "rows": r} for t in self.tables() for s, r in self._file_rows(t))
-            return self._finalise_all(cur, schema)
-
-        try:
-            with self.store.progress_cursor() as cur:
-                version = prog.run(
-                    cur,
-                    lambda: self.store.publish(
-                        dataset, {}, source_files=files, note=note, activate=activate, cursor=cur, stage=stage
-                    ),
-                    progress,
-                    "publishing",
-                )
-        except CheckOnly:
-            return None
-        finally:
-            self.staged, self._staged_keys = {}, {}  # the staged tables were the version's own: published or rolled back
-            uploads.sweep(self.workdir)
-        self._after_publish(dataset, save_templates)
-        return version
-
-    def _stage_in(self, cur, schema: str, options: Options, progress: prog.Progress | None) -> Report:
-        """Plan and stage every table into schema (inside the publish transaction) and validate them."""
-        tables = self.tables()
-        self.staged, self._staged_keys = {}, {}
-        for i, table in enumerate(tables):
-            step = prog.part(progress, i / max(1, len(tables)), (i + 1) / max(1, len(tables)))
-            plan = plan_table(cur, table, self._planned_sources(table), self._planned(table), self.samples[table], self.today)
-            self.plans[table] = plan
-            if plan.blocked:
-                continue
-            name = f'"{schema}".{ident(table)}'
-            staged = stage_table(cur, plan, name, step)
-            if self._redecode(cur, table, staged, step):
-                staged = stage_table(cur, self.plans[table], name, step)
-            self.staged[table] = staged
-            self._staged_keys[table] = self.plans[table].key
-        return self._validated(cur, options, tables)
-
     def _validated(self, cur, options: Options, tables: list[str]) -> Report:
         """Validate the staged tables, put unreadable files first and block when no file came; kept as self.report."""
-        report = validate(cur, self.plans, self.staged, options, labels=lambda t, target: self._labels(cur, t, target))
+        report = validate(cur, self.plans, self.staged, options, labels=lambda name, target: self._labels(cur, name, target))
         for table, problem in self.read_errors.items():
             report.tables.setdefault(table, TableReport(table)).problems.insert(0, problem)
         self._join_problems(report)
@@ -760,124 +403,12 @@ class Upload:
                 problems = report.tables.setdefault(table, TableReport(table)).problems
                 problems[0:0] = list(joined.problems)
 
-    def _finalise_all(self, cur, schema: str) -> dict[str | Prebuilt]:
-        """Turn the staged tables into the version's tables: labels mapped, rejected rows and helper columns dropped."""
-        out: dict[str | Prebuilt] = {}
-        events = [t for t in ("transactions", "interactions") if t in self.staged]
-        for table in events:
-            self._finalise(cur, table)
-            out[table] = Prebuilt(self.plans[table].present)
-        ids = " union ".join(f'select customer_id from "{schema}".{ident(t)}' for t in events)
-        if "customers" in self.staged:
-            self._finalise(cur, "customers")
-            name = self.staged["customers"].name
-            if events:
-                cur.execute(
-                    f"""
-                    insert into {name} (customer_id)
-                    select distinct customer_id from ({ids})
-                    where customer_id is not null and customer_id not in (select customer_id from {name})
-                    """
-                )
-            out["customers"] = Prebuilt(self.plans["customers"].present)
-        elif events:
-            out["customers"] = Sql(f"select distinct customer_id from ({ids}) where customer_id is not null")
-        return out
-
-    def _finalise(self, cur, table: str) -> None:
-        staged, plan = self.staged[table], self.plans[table]
-        name = staged.name
-        for target in plan.label_targets:
-            changes = {raw: final for raw, final in self._resolved_labels(cur, table, target).items() if raw != final}
-            if changes:
-                case = vocab.mapping_sql(ident(target), changes)
-                cur.execute(*sql(f"update {name} set {ident(target)} = {{}} where {{}}", case, in_list(ident(target), changes)))
-        if table == "customers":
-            cur.execute(
-                f"""
-                delete from {name} where rowid in (
-                    select rowid from (
-                        select rowid, row_number() over (partition by customer_id order by rowid) as k
-                        from {name} where not _rejected
-                    ) where k > 1
-                )
-                """
-            )
-        cur.execute(f"delete from {name} where _rejected")
-        for helper in ("_problems", "_rejected", "_src", *(["_row"] if plan.has_row else [])):
-            cur.execute(f"alter table {name} drop column {helper}")
-
-    def _after_publish(self, dataset: str, save_templates: bool) -> None:
-        """Settings and templates saved with a publish: satisfaction scale, the mapping, a template per table."""
-        scale = self.mapping.satisfaction_scale or (self.suggested_scale() if self._has_satisfaction() else "")
-        if scale:
-            self.store.set_setting(dataset, "satisfaction_scale", scale)
-        self.store.set_setting(dataset, "ingest.mapping", self.mapping.to_json())
-        if save_templates:
-            for table in self.tables():
-                headers = (self.wide.get(table) or self.sources[table])[0].headers  # a call log's own, not its steps'
-                templates.save(self.store, table, headers, self.mapping.tables[table], dataset)
-
-    def _has_satisfaction(self) -> bool:
-        return any(
-            "satisfaction" in self.mapping.tables[t].targets() for t in ("customers", "interactions") if t in self.mapping.tables
-        )
-
-    def _publish_source(self, table: str) -> Sql | None:
-        events = [self.staged[t] for t in ("transactions", "interactions") if t in self.staged]
-        if table in self.staged:
-            select = self._table_select(table)
-            if table != "customers" or not events:
-                return select
-            ids = " union ".join(f"select customer_id from {e.name} where not _rejected" for e in events)
-            return sql(
-                f"select * from ({{select}}) union all by name "
-                f"select distinct customer_id from ({ids}) where customer_id is not null "
-                f"and customer_id not in (select customer_id from ({{select}}))",
-                select=select,
-            )
-        if table == "customers" and events:
-            ids = " union ".join(f"select customer_id from {e.name} where not _rejected" for e in events)
-            return Sql(f"select distinct customer_id from ({ids}) where customer_id is not null")
-        return None
-
-    def _file_rows(self, table: str) -> list[tuple[SourceFile, int]]:
-        staged = self.staged.get(table)
-        return [(f.plan.source, f.rows + f.read_rejects_total) for f in (staged.files if staged else [])]
-
     def close(self) -> None:
         """Drop every staged table and delete temporary files and uploaded copies."""
         for table in list(TABLES):
             self.remove_table(table)
 
 
-def _header_notes(sources: list[SourceFile]) -> list[str]:
-    if len(sources) < 2:
-        return []
-    first = set(sources[0].headers)
-    notes = []
-    for source in sources[1:]:
-        if set(source.headers) != first:
-            missing = sorted(first - set(source.headers))
-            extra = sorted(set(source.headers) - first)
-            notes.append(
-                f"{source.name} has other columns than {sources[0].name}"
-                + (f"; missing {', '.join(missing)}" if missing else "")
-                + (f"; extra {', '.join(extra)}" if extra else "")
-            )
-    return notes
-
-
 def _encoding_rejects(staged: StagedFile) -> bool:
     """Whether DuckDB met bytes that are not UTF-8 while reading the file."""
     return any(r.error.startswith(INVALID_ENCODING) for r in staged.read_rejects)
-
-
-def _as_text(value: object) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    if isinstance(value, datetime):
-        return value.isoformat(sep=" ")
-    return str(value)

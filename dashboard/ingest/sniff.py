@@ -107,8 +107,8 @@ def _consistency(rows: list[list[str]]) -> tuple[float, int, bool]:
     if not rows:
         return 0.0, 0, False
     counts = Counter(len(r) for r in rows[1:] or rows)
-    width, n = counts.most_common(1)[0]
-    return n / max(1, len(rows[1:] or rows)), width, len(rows[0]) == width
+    width, rows_of_width = counts.most_common(1)[0]
+    return rows_of_width / max(1, len(rows[1:] or rows)), width, len(rows[0]) == width
 
 
 def sniff_delimiter(text: str) -> str:
@@ -152,16 +152,16 @@ def unique_headers(raw: list[str]) -> tuple[list[str], list[str]]:
     names: list[str] = []
     notes: list[str] = []
     used: set[str] = set()
-    for i, header in enumerate(raw, start=1):
+    for number, header in enumerate(raw, start=1):
         base = str(header if header is not None else "").replace("\ufeff", "").strip()
         if not base:
-            base = f"column {i}"
-            notes.append(f"column {i} has no name in the header row; it is shown as '{base}'")
-        name, k = base, 2
+            base = f"column {number}"
+            notes.append(f"column {number} has no name in the header row; it is shown as '{base}'")
+        name, repeat = base, 2
         while name.lower() in used:
-            name, k = f"{base} ({k})", k + 1
+            name, repeat = f"{base} ({repeat})", repeat + 1
         if name != base:
-            notes.append(f"the column name '{base}' appears more than once; column {i} is shown as '{name}'")
+            notes.append(f"the column name '{base}' appears more than once; column {number} is shown as '{name}'")
         used.add(name.lower())
         names.append(name)
     return names, notes

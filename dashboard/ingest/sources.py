@@ -161,11 +161,13 @@ class SourceFile:
                 options.append("ignore_errors = true")
             return sql("read_csv({}, {})", lit(str(self.read_path)), join(options))
         if self.format == sniff.EXCEL:
-            return Sql("read_parquet(?)", (str(self.read_path),))
+            return sql("read_parquet({})", lit(str(self.read_path)))
         alias = ", ".join(self.columns)
         if self.format == sniff.PARQUET:
-            return Sql(f"read_parquet(?) as src({alias})", (str(self.read_path),))
-        return Sql(f"read_json(?, format = ?, sample_size = -1) as src({alias})", (str(self.read_path), self.json_format))
+            return sql("read_parquet({}) as src({})", lit(str(self.read_path)), Sql(alias))
+        return sql(
+            "read_json({}, format = {}, sample_size = -1) as src({})", lit(str(self.read_path)), lit(self.json_format), Sql(alias)
+        )
 
     def row_checks(self) -> tuple[tuple[str, int, str, str], ...]:
         """Checks the file itself asks for on every row: (code, column index, boolean column false on failing rows, detail);
@@ -226,21 +228,28 @@ def open_source(
 
 
 def _temp_path(workdir: Path, suffix: str) -> Path:
+    """A new file in the upload folder for a file rewritten to be read (deleted with the upload)."""
     return uploads.new_path(workdir, f"cxlens{suffix}")
+
+
+def _encoding(head: bytes, name: str, options: ReadOptions) -> enc.Encoding:
+    """The file's encoding: detected from its first bytes, or as chosen (a byte order mark of that encoding skipped)."""
+    if options.encoding == "auto":
+        return enc.detect(head, name)
+    bom = enc.detect(head, name) if head[:3] == b"\xef\xbb\xbf" or head[:2] in (b"\xff\xfe", b"\xfe\xff") else None
+    chosen = options.encoding
+    if chosen == "utf-8" and bom and bom.name == "utf-8-sig":
+        chosen = "utf-8-sig"
+    return enc.Encoding(chosen, bom.bom if bom and bom.name == chosen else 0, "chosen")
 
 
 def _open_text(
     path: Path, name: str, size: int, head: bytes, options: ReadOptions, workdir: Path, report: Progress
 ) -> SourceFile:
+    """A text file (CSV, TSV, pipe-separated ...) opened: its encoding and layout detected (or as chosen), rewritten as
+    UTF-8 with LF line endings where DuckDB could not read it as it is, its header row read."""
     head = enc.read_header_head(path, name)
-    if options.encoding == "auto":
-        encoding = enc.detect(head, name)
-    else:
-        bom = enc.detect(head, name) if head[:3] == b"\xef\xbb\xbf" or head[:2] in (b"\xff\xfe", b"\xfe\xff") else None
-        chosen = options.encoding
-        if chosen == "utf-8" and bom and bom.name == "utf-8-sig":
-            chosen = "utf-8-sig"
-        encoding = enc.Encoding(chosen, bom.bom if bom and bom.name == chosen else 0, "chosen")
+    encoding = _encoding(head, name, options)
     python_name = "utf-8" if encoding.name == "utf-8-sig" else encoding.name
     text = head[encoding.bom :].decode(python_name, errors="replace").replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
@@ -267,19 +276,12 @@ def _open_text(
             encoding,
             split_whitespace=found.delimiter == sniff.WHITESPACE,
             name=name,
-            progress=lambda f: report(f"decoding {name}", f),
+            progress=lambda fraction: report(f"decoding {name}", fraction),
         )
     if encoding.needs_rewrite:
         notes.append(f"{name} is {encoding.label} ({encoding.reason}); CX Lens decoded it")
         lines = enc.scan_lines(read_path)  # now UTF-8 with LF line endings: are there line breaks inside quoted cells?
-    first = list(found.first_row)
-    if not first:
-        raise IngestError(f"{name} is empty (no header row): export the data again with column names in the first row")
-    if options.header:
-        headers, header_notes = sniff.unique_headers(first)
-        notes.extend(header_notes)
-    else:
-        headers = [f"column {i}" for i in range(1, len(first) + 1)]
+    headers = _header_row(list(found.first_row), name, options, notes)
     return SourceFile(
         name=name,
         path=path,
@@ -298,11 +300,24 @@ def _open_text(
     )
 
 
+def _header_row(first: list[str], name: str, options: ReadOptions, notes: list[str]) -> list[str]:
+    """The column names: the first row made unique (what was renamed added to notes), or column 1, 2 ... without one."""
+    if not first:
+        raise IngestError(f"{name} is empty (no header row): export the data again with column names in the first row")
+    if not options.header:
+        return [f"column {number}" for number in range(1, len(first) + 1)]
+    headers, header_notes = sniff.unique_headers(first)
+    notes.extend(header_notes)
+    return headers
+
+
 def _open_excel(path: Path, name: str, size: int, options: ReadOptions, workdir: Path, report: Progress) -> SourceFile:
     target = _temp_path(workdir, ".parquet")
     try:
         if excel.scannable(path):
-            sheets, read = excel.read_table(path, name, options.sheet, target, progress=lambda f: report(f"reading {name}", f))
+            sheets, read = excel.read_table(
+                path, name, options.sheet, target, progress=lambda fraction: report(f"reading {name}", fraction)
+            )
         else:
             report(f"reading {name}", 0.0)
             sheets, read = excel.read_table_isolated(path, name, options.sheet, target)
@@ -337,10 +352,10 @@ def _open_typed(cur: duckdb.DuckDBPyConnection, path: Path, name: str, size: int
     json_format = "newline_delimited"
     if fmt == sniff.PARQUET:
         check_parquet(path, name, size)
-        relation = Sql("select * from read_parquet(?)", (str(path),))
+        relation = sql("select * from read_parquet({})", lit(str(path)))
     else:
         json_format = "auto" if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"[") else "newline_delimited"
-        relation = Sql("select * from read_json(?, format = ?, sample_size = -1)", (str(path), json_format))
+        relation = sql("select * from read_json({}, format = {}, sample_size = -1)", lit(str(path)), lit(json_format))
     try:
         description = cur.execute(*sql("describe {}", relation)).fetchall()
     except duckdb.Error as exc:
@@ -396,12 +411,12 @@ def check_parquet(path: Path, name: str, size: int) -> None:
             f"{limits.MAX_PARQUET_ROWS:,} rows",
             "split it into several files and load them one version at a time",
         )
-    for i in range(meta.num_row_groups):
-        unpacked = meta.row_group(i).total_byte_size
+    for group in range(meta.num_row_groups):
+        unpacked = meta.row_group(group).total_byte_size
         if unpacked > limits.MAX_ROW_GROUP_BYTES:
             raise limits.refuse(
                 name,
-                f"its row group {i + 1} unpacks to {limits.size_text(unpacked)}, which",
+                f"its row group {group + 1} unpacks to {limits.size_text(unpacked)}, which",
                 limits.size_text(limits.MAX_ROW_GROUP_BYTES),
                 "write it again with smaller row groups (e.g. pyarrow's row_group_size=1,000,000)",
             )
@@ -419,6 +434,15 @@ def sample(cur: duckdb.DuckDBPyConnection, source: SourceFile, rows: int = 20_00
         if "Invalid unicode" in str(exc) and source.format == sniff.CSV:
             raise NotUtf8(read_error_message(source, exc)) from None
         raise IngestError(read_error_message(source, exc)) from None
+
+
+def value_text(value: object) -> str | None:
+    """A value read from a file as text: whole floats without ".0" (17850.0 -> "17850"); None stays None."""
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return str(value)
 
 
 def read_error_message(source: SourceFile, exc: Exception) -> str:

@@ -42,10 +42,10 @@ def read_folders(
     """Each table's files and folders read by Spark and written as workdir/<table>.parquet (parts appended by column
     name; a column missing from some parts is empty there); table -> [that file]."""
     out: dict[str, list[Path]] = {}
-    for i, (table, paths) in enumerate(files.items()):
-        progress(f"reading {table} on Spark ({len(paths)} file(s) or folder(s))", i / len(files))
+    for position, (table, paths) in enumerate(files.items()):
+        progress(f"reading {table} on Spark ({len(paths)} file(s) or folder(s))", position / len(files))
         frames = [_read(spark, p) for p in paths]
-        frame = reduce(lambda a, b: a.unionByName(b, allowMissingColumns=True), frames)
+        frame = reduce(lambda left, right: left.unionByName(right, allowMissingColumns=True), frames)
         target = workdir / f"_spark_{table}"
         frame.coalesce(1).write.mode("overwrite").parquet(str(target))
         final = workdir / f"{table}.parquet"

@@ -131,12 +131,12 @@ def check(steps: list[Step], columns: dict[str, str], headers: tuple[str, ...]) 
     if clash:
         raise IngestError(f"the file already has a column called {sorted(clash)[0]!r}: rename it to use steps")
     shared_ts = columns.get("ts")
-    for k, step in enumerate(steps, start=1):
+    for number, step in enumerate(steps, start=1):
         for header in step.own.values():
             if header not in headers:
-                raise IngestError(f"interactions: step {k} reads '{header}', which the file does not have")
+                raise IngestError(f"interactions: step {number} reads '{header}', which the file does not have")
         if "ts" not in step.own and (not shared_ts or shared_ts not in headers):
-            raise IngestError(f"interactions: step {k} has no start: give it ts, or map ts to the date its time adds to")
+            raise IngestError(f"interactions: step {number} has no start: give it ts, or map ts to the date its time adds to")
 
 
 def explode(cur: duckdb.DuckDBPyConnection, source: SourceFile, steps: list[Step], columns: dict[str, str], out: Path) -> int:
@@ -150,7 +150,7 @@ def explode(cur: duckdb.DuckDBPyConnection, source: SourceFile, steps: list[Step
     row = "cast(_row as bigint)" if source.has_row_column else f"_n + {int(source.row_base) - 1}"
     flags = [flag for _, _, flag, _ in source.row_checks()]  # a lookup's match flags: its unmatched rows stay rejected
     parts = []
-    for k, step in enumerate(steps, start=1):
+    for number, step in enumerate(steps, start=1):
         own = {t: source.column_for(h) for t, h in step.own.items()}
         start = own.get("ts") or source.column_for(columns["ts"])
         # file headers are quoted text, never a template: they enter as fixed parts (Sql(...)), values as lit()
@@ -165,7 +165,7 @@ def explode(cur: duckdb.DuckDBPyConnection, source: SourceFile, steps: list[Step
         reached = Sql(" or ".join(f"nullif(trim(cast({c} as varchar)), '') is not null" for c in own.values()))
         select.append(Sql(row))
         select += [Sql(f"cast({ident(flag)} as boolean)") for flag in flags]
-        parts.append(sql(f"select {{}}, _n, {k} as _step from src where {{}}", join(select), reached))
+        parts.append(sql(f"select {{}}, _n, {number} as _step from src where {{}}", join(select), reached))
     targets = ("contact_id", "channel", "stage", "ts", "time", "wait_s", "handle_s", "abandoned")
     names = [h for _, h in kept] + [STEP_HEADERS[t] for t in targets]
     aliases = ", ".join('"' + n.replace('"', '""') + '"' for n in [*names, ROW_COLUMN, *flags, "_n", "_step"])
@@ -181,7 +181,7 @@ def explode(cur: duckdb.DuckDBPyConnection, source: SourceFile, steps: list[Step
         Sql(aliases),
     )
     try:
-        table = cur.sql(query.text, params=list(query.params)).to_arrow_table()
+        table = cur.sql(query.text, params=list(query.params)).to_arrow_table()  # a relation: sql() takes params by name
     except duckdb.Error as exc:
         raise IngestError(f"{source.name}: its steps could not be read: {str(exc).splitlines()[0]}") from None
     pq.write_table(table, out)

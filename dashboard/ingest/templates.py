@@ -84,7 +84,7 @@ def all_templates(store: Store) -> list[Template]:
         template = _from_value(key, store.get_setting(SCOPE, key))
         if template is not None:
             found.append(template)
-    return sorted(found, key=lambda t: t.saved_at, reverse=True)
+    return sorted(found, key=lambda template: template.saved_at, reverse=True)
 
 
 def delete(store: Store, key: str) -> None:

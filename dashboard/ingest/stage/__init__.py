@@ -1,0 +1,1 @@
+"""Staging: files read by DuckDB into typed, checked rows before anything is published (plans, styles, files, tables, rows)."""
