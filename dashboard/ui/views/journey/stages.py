@@ -18,8 +18,7 @@ def render_hotspots(ctx: PageContext, spec: JourneySpec) -> None:
     """Four tiles naming where the experience breaks: lowest satisfaction, highest effort, most repeats, most SLA
     breaches; each also names the next worst stage, so a stage that is worst on every measure leaves them something
     to say."""
-    lanes = ctx.metric(journey.stage_lanes, spec)
-    spots = journey.hotspots(lanes, spec.min_base)
+    spots = ctx.derived(journey.hotspots, journey.stage_lanes, spec, spec.min_base)  # worked out once per filter
     nf = ctx.number_format
     named = [s for s in spots["stage"] if s is not None]
     if len(named) > 1 and len(set(named)) == 1:
