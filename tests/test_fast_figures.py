@@ -15,6 +15,7 @@ from dashboard.charts import journey as journey_charts
 from dashboard.charts import journey_service, theme
 from dashboard.charts import whatif as charts
 from dashboard.metrics import whatif
+from tests.test_presentation_fonts import _sizes
 
 LEVERS = (
     whatif.Lever(key="e_billing", behaviour="E-billing", current=0.2, best_in_class=0.8, saving=10.0),
@@ -192,3 +193,15 @@ def test_journey_figures_pass_plotly_validation_and_draw_the_worked_numbers():
     heat = figures["heatmap"].to_dict()["data"][0]
     assert (heat["zmin"], heat["zmax"]) == (1, 5)  # satisfaction on its 1-5 scale
     assert figures["repeats"].to_dict()["layout"]["title"]["text"] == "Repeat contacts within 7 days, by stage"
+
+
+def test_journey_figures_read_from_the_back_of_a_room_in_presentation_mode():
+    lanes, mix = _journey_lanes(), _journey_mix()
+    days = pd.DataFrame({"day": [0, 1, 7, -1], "complaints": [10, 5, 2, 3], "within_sla": [True, True, False, False]})
+    for fig in (
+        journey_charts.journey_map(lanes, mix),
+        journey_service.repeat_by_stage(lanes),
+        journey_service.resolution_histogram(days, sla_days=5),
+    ):
+        enlarged = theme.presentation_fonts(go.Figure(fig))  # as present.enlarged copies a figure
+        assert min(_sizes(enlarged)) >= theme.PRESENTATION_MIN_PX, _sizes(enlarged)
