@@ -57,8 +57,8 @@ def render_service(ctx: PageContext, spec: JourneySpec) -> None:
             st.info("No resolution times to show: they need complaints with `resolved_ts`.")
     left, right = st.columns(2)
     with left:
-        groups = ctx.metric(journey_service.complaint_churn, spec)
-        if groups.loc[groups["group"] != "none", "customers"].sum() and has_churn(ctx):
+        groups = ctx.metric(journey_service.complaint_churn, spec) if has_churn(ctx) else None  # no query without churn
+        if groups is not None and groups.loc[groups["group"] != "none", "customers"].sum():
             widgets.chart(charts.complaint_churn(groups, nf), key="j_churn_chart")
             st.caption(
                 "Customers with a touchpoint in the period, by what happened to their complaints: all resolved at first "
