@@ -12,7 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from dashboard.charts import defection, funnel, journey
+from dashboard.charts import defection, funnel, journey, journey_service
 from dashboard.charts.theme import BAD, GREY, colour_for
 from dashboard.contract import CHANNELS, JOURNEY_STAGES, RELATIONSHIP_STAGES
 from dashboard.metrics.funnel.stages import DEFAULT_NAMES
@@ -128,10 +128,10 @@ def _figures() -> dict[str, go.Figure]:
         "journey map": journey.journey_map(_lanes(), _mix()),
         "sankey by channel": journey.sankey(_sankey("channel"), "channel"),
         "sankey by stage": journey.sankey(_sankey("stage"), "stage"),
-        "channel switches": journey.switches(pairs),
-        "drill by stage": journey.drill_bars(options, "stage"),
-        "drill by channel": journey.drill_bars(options, "channel"),
-        "customer timeline": journey.timeline(_events(), STAGES),
+        "channel switches": journey_service.switches(pairs),
+        "drill by stage": journey_service.drill_bars(options, "stage"),
+        "drill by channel": journey_service.drill_bars(options, "channel"),
+        "customer timeline": journey_service.timeline(_events(), STAGES),
         "stage funnel": funnel.stage_funnel(counts),
         "stages now": funnel.stages_now(counts),
         "stages by segment": funnel.breakdown_bars(breakdown, "segment"),
@@ -189,7 +189,7 @@ def test_a_label_shown_on_several_charts_has_one_colour():
 
 def test_highlight_charts_use_no_identity_colour():
     """Repeat contacts by stage marks the worst stage and greys the rest: it never gives a stage another stage's colour."""
-    fig = journey.repeat_by_stage(_lanes())
+    fig = journey_service.repeat_by_stage(_lanes())
     colours = {c.upper() for trace in fig.data for c in trace.marker.color}
     assert colours <= {GREY.upper(), BAD.upper()}
 

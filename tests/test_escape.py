@@ -161,11 +161,11 @@ def test_plotly_value_escapes_lists_series_and_the_currency_symbol():
 def test_every_public_chart_builder_draws_data_as_text():
     import inspect
 
-    from dashboard.charts import behaviours, defection, funnel, journey, overview, whatif
+    from dashboard.charts import behaviours, defection, funnel, journey, journey_service, overview, whatif
 
     builders = [
         (module.__name__, name, fn)
-        for module in (behaviours, defection, funnel, journey, overview, whatif)
+        for module in (behaviours, defection, funnel, journey, journey_service, overview, whatif)
         for name, fn in inspect.getmembers(module, inspect.isfunction)
         if fn.__module__ == module.__name__ and not name.startswith("_") and "go.Figure" in str(inspect.signature(fn))
     ]

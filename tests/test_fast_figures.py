@@ -3,13 +3,19 @@ validation accepts every property they set, and they draw the hand-worked figure
 
 from __future__ import annotations
 
+import base64
+
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
+from plotly.subplots import make_subplots
 
-from dashboard.charts import theme
+from dashboard.charts import journey as journey_charts
+from dashboard.charts import journey_service, theme
 from dashboard.charts import whatif as charts
 from dashboard.metrics import whatif
+from tests.test_presentation_fonts import _sizes
 
 LEVERS = (
     whatif.Lever(key="e_billing", behaviour="E-billing", current=0.2, best_in_class=0.8, saving=10.0),
@@ -97,3 +103,105 @@ def test_a_chart_is_built_once_per_set_of_arguments_and_handed_out_as_a_copy():
     bars(frame, "Sales", shown=object())  # an argument without a fingerprint: built every time
     bars(frame, "Sales", shown=object())
     assert len(calls) == 6
+
+
+def _numbers(value) -> list:
+    """A figure's numeric array as a list, whether plotly wrote it as a list or as base64 ({"dtype", "bdata"})."""
+    if isinstance(value, dict):
+        return np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"])).tolist()
+    return list(value)
+
+
+def _journey_lanes() -> pd.DataFrame:
+    # three stages; cost known, one stage without a next stage or pain point
+    return pd.DataFrame(
+        {
+            "stage": ["awareness", "billing", "<b>exit</b>"],
+            "touchpoints": [1200, 800, 40],
+            "customers": [600, 500, 30],
+            "satisfaction": [4.2, 2.5, None],
+            "effort": [1.5, 3.5, 2.0],
+            "sat_n": [300, 200, 0],
+            "effort_n": [300, 200, 10],
+            "cost_per_contact": [1.0, 2.5, None],
+            "days_to_next": [3.0, 12.0, None],
+            "pain": ["repeat_contacts", "low_satisfaction", None],
+            "pain_value": [0.1, 0.3, None],
+            "repeat_rate": [0.05, 0.1, None],
+            "repeat_base": [100, 80, 5],
+            "repeats": [5, 8, 0],
+        }
+    )
+
+
+def _journey_mix() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "stage": ["awareness", "awareness", "billing", "<b>exit</b>"],
+            "channel": ["web", "phone", "phone", "phone"],
+            "channel_code": [2, 0, 0, 0],
+            "share": [0.75, 0.25, 1.0, 1.0],
+            "touchpoints": [900, 300, 800, 40],
+        }
+    )
+
+
+def test_journey_map_rows_sit_where_make_subplots_puts_them():
+    for heights in ([0.8, 1.0, 1.2, 0.34, 0.34, 0.48], [0.8, 1.0, 0.34, 0.48], [1.0, 2.0]):
+        grid = make_subplots(rows=len(heights), cols=1, shared_xaxes=True, vertical_spacing=0.035, row_heights=heights)
+        wanted = [list(grid.layout[f"yaxis{'' if row == 1 else row}"].domain) for row in range(1, len(heights) + 1)]
+        assert journey_charts.row_domains(heights) == wanted
+
+
+def test_journey_figures_pass_plotly_validation_and_draw_the_worked_numbers():
+    lanes, mix = _journey_lanes(), _journey_mix()
+    cells = mix.assign(
+        stage_code=[0, 0, 5, 9], customers=[1, 2, 3, 4], satisfaction=4.0, sat_n=30, effort=2.0, effort_n=30, cost=10.0
+    )
+    cells = cells.assign(cost_per_contact=1.0, repeat_rate=0.1, repeat_base=30)
+    figures = {
+        "map": journey_charts.journey_map(lanes, mix),
+        "heatmap": journey_charts.heatmap(cells, "satisfaction"),
+        "repeats": journey_service.repeat_by_stage(lanes, repeat_days=7),
+        "switches": journey_service.switches(
+            pd.DataFrame(
+                {"stage": ["billing"], "from_channel": ["phone"], "to_channel": ["web"], "switches": [12], "rate": [0.5]}
+            )
+        ),
+    }
+    for fig in figures.values():
+        go.Figure(fig.to_dict())  # raises on any property plotly does not know or any value it does not accept
+        assert fig.to_dict()["layout"]["template"]["layout"]["font"]["size"] == theme.FONT_SIZE
+    drawn = figures["map"].to_dict()
+    volume = drawn["data"][0]
+    assert _numbers(volume["y"]) == [1200, 800, 40]
+    assert volume["text"] == ["1,200<br>600 cust.", "800<br>500 cust.", "40<br>30 cust."]
+    assert list(volume["x"]) == ["awareness", "billing", "&lt;b&gt;exit&lt;/b&gt;"]  # a label from the data is text
+    # six lanes: volume, mix, emotion, time to next stage, cost, pain; each named on the left, in its row
+    titles = [a["text"] for a in drawn["layout"]["annotations"]]
+    assert titles == [
+        "<b>Touchpoints<br>and customers</b>",
+        "<b>Channel mix</b>",
+        "<b>Emotion line</b>",
+        "<b>Median time<br>to next stage</b>",
+        "<b>Cost per<br>contact</b>",
+        "<b>Top pain point</b>",
+    ]
+    pain = drawn["data"][-1]
+    assert pain["yaxis"] == "y6" and pain["text"] == [["<b>Repeats</b><br>10 %", "<b>Low sat.</b><br>30 %", "—"]]
+    assert drawn["layout"]["height"] == 200 + 130 * 6
+    heat = figures["heatmap"].to_dict()["data"][0]
+    assert (heat["zmin"], heat["zmax"]) == (1, 5)  # satisfaction on its 1-5 scale
+    assert figures["repeats"].to_dict()["layout"]["title"]["text"] == "Repeat contacts within 7 days, by stage"
+
+
+def test_journey_figures_read_from_the_back_of_a_room_in_presentation_mode():
+    lanes, mix = _journey_lanes(), _journey_mix()
+    days = pd.DataFrame({"day": [0, 1, 7, -1], "complaints": [10, 5, 2, 3], "within_sla": [True, True, False, False]})
+    for fig in (
+        journey_charts.journey_map(lanes, mix),
+        journey_service.repeat_by_stage(lanes),
+        journey_service.resolution_histogram(days, sla_days=5),
+    ):
+        enlarged = theme.presentation_fonts(go.Figure(fig))  # as present.enlarged copies a figure
+        assert min(_sizes(enlarged)) >= theme.PRESENTATION_MIN_PX, _sizes(enlarged)

@@ -1,4 +1,7 @@
-"""Journey charts: the journey map, the stage × channel heatmap, the step-indexed Sankey, service charts, a timeline."""
+"""Journey charts: the journey map, the stage × channel heatmap and the step-indexed Sankey.
+
+Built from plain dicts (theme.built): they are redrawn on every filter change, and plotly's checked properties cost
+about half a second for the journey map alone; tests/test_fast_figures.py validates each with plotly."""
 
 from __future__ import annotations
 
@@ -7,9 +10,8 @@ import math
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
-from dashboard.charts.theme import BAD, FONT_SIZE, GOOD, GREY, INK, PALETTE, colour_for, draws_data_as_text, styled
+from dashboard.charts.theme import BAD, FONT_SIZE, GOOD, GREY, INK, PALETTE, built, colour_for, draws_data_as_text
 from dashboard.formatting import NumberFormat
 from dashboard.metrics.journey.lanes import HEATMAP_METRICS, PAIN_POINTS
 
@@ -20,6 +22,8 @@ REDS = [[0.0, "#FFF5EB"], [0.5, "#FDAE6B"], [1.0, "#D55E00"]]
 BLUES = [[0.0, "#F0F7FC"], [1.0, "#0072B2"]]
 RED_TO_GREEN = [[0.0, "#D55E00"], [0.5, "#F7F3C6"], [1.0, "#009E73"]]
 GREEN_TO_RED = [[0.0, "#009E73"], [0.5, "#F7F3C6"], [1.0, "#D55E00"]]
+ROW_SPACING = 0.035
+"""Gap between the journey map's lanes, as a share of the plot's height."""
 
 
 def _rgba(hex_colour: str, alpha: float) -> str:
@@ -28,7 +32,7 @@ def _rgba(hex_colour: str, alpha: float) -> str:
     return f"rgba({r},{g},{b},{alpha})"
 
 
-def _short(value: float | None, number_format: NumberFormat) -> str:
+def short(value: float | None, number_format: NumberFormat) -> str:
     """A count written short for a chart label: 950, 12.3K, 1.2M."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
@@ -44,6 +48,36 @@ def _days(value: float | None, number_format: NumberFormat) -> str:
     return f"{number_format.number(value, 1 if value < 10 else 0)} d"
 
 
+def row_domains(heights: list[float], spacing: float = ROW_SPACING) -> list[list[float]]:
+    """The vertical domain of each row of a one-column grid, top row first, as plotly's make_subplots lays out rows of
+    these relative heights with this gap (summed from the bottom, so the numbers are its numbers to the last digit)."""
+    room = 1.0 - spacing * (len(heights) - 1)
+    total = float(sum(heights))
+    upward = [room * (h / total) for h in reversed(heights)]
+    domains = []
+    for r, height in enumerate(upward):
+        start = sum(upward[:r]) + r * spacing
+        domains.append([start, min(start + height, 1.0)])
+    return domains[::-1]
+
+
+def _axis(row: int) -> str:
+    """The axes suffix of a row of the grid: "" for the first, "2" for the second, ..."""
+    return "" if row == 1 else str(row)
+
+
+def _map_rows(lanes: pd.DataFrame) -> list[tuple[str, str, float]]:
+    """The journey map's lanes (key, title, relative height): the emotion and cost lanes only where there are data."""
+    rows = [("volume", "Touchpoints<br>and customers", 0.8), ("mix", "Channel mix", 1.0)]
+    if lanes["satisfaction"].notna().any() or lanes["effort"].notna().any():
+        rows.append(("emotion", "Emotion line", 1.2))
+    rows.append(("next", "Median time<br>to next stage", 0.34))
+    if lanes["cost_per_contact"].notna().any():
+        rows.append(("cost", "Cost per<br>contact", 0.34))
+    rows.append(("pain", "Top pain point", 0.48))
+    return rows
+
+
 @draws_data_as_text
 def journey_map(
     lanes: pd.DataFrame,
@@ -52,166 +86,170 @@ def journey_map(
 ) -> go.Figure:
     """The journey map: a column per stage; lanes for volume, channel mix, the emotion line, time to next stage, cost, pain."""
     stages = lanes["stage"].tolist()
-    has_emotion = lanes["satisfaction"].notna().any() or lanes["effort"].notna().any()
-    has_cost = lanes["cost_per_contact"].notna().any()
-    rows = [("volume", "Touchpoints<br>and customers", 0.8), ("mix", "Channel mix", 1.0)]
-    if has_emotion:
-        rows.append(("emotion", "Emotion line", 1.2))
-    rows.append(("next", "Median time<br>to next stage", 0.34))
-    if has_cost:
-        rows.append(("cost", "Cost per<br>contact", 0.34))
-    rows.append(("pain", "Top pain point", 0.48))
-    fig = make_subplots(
-        rows=len(rows),
-        cols=1,
-        shared_xaxes=True,
-        vertical_spacing=0.035,
-        row_heights=[h for _, _, h in rows],
-    )
+    rows = _map_rows(lanes)
     index = {key: i + 1 for i, (key, _, _) in enumerate(rows)}
-    fig.add_bar(
-        x=stages,
-        y=lanes["touchpoints"],
-        marker_color="#4B5563",
-        text=[
-            f"{_short(tp, number_format)}<br>{_short(c, number_format)} cust."
-            for tp, c in zip(lanes["touchpoints"], lanes["customers"], strict=True)
-        ],
-        textposition="outside",
-        textfont={"size": FONT_SIZE - 2},
-        cliponaxis=False,
-        customdata=lanes[["customers"]].to_numpy(),
-        hovertemplate="%{x}<br>%{y:,.0f} touchpoints<br>%{customdata[0]:,.0f} customers<extra></extra>",
-        showlegend=False,
-        row=index["volume"],
-        col=1,
-    )
-    fig.update_yaxes(visible=False, range=[0, float(lanes["touchpoints"].max() or 1) * 1.45], row=index["volume"], col=1)
-    for _code, part in mix.groupby("channel_code", sort=True):
-        label = part["channel"].iloc[0]
-        fig.add_bar(
-            x=part["stage"],
-            y=part["share"],
-            name=label,
-            marker_color=colour_for(label, "channel"),
-            customdata=part[["touchpoints"]].to_numpy(),
-            hovertemplate=f"%{{x}} · {label}<br>%{{y:.0%}} of the stage's touchpoints (%{{customdata[0]:,.0f}})<extra></extra>",
-            row=index["mix"],
-            col=1,
-        )
-    fig.update_layout(barmode="stack")
-    fig.update_yaxes(tickformat=".0%", range=[0, 1], dtick=0.5, tickfont_size=FONT_SIZE - 3, row=index["mix"], col=1)
-    if has_emotion:
-        _emotion(fig, lanes, index["emotion"])
-    _text_lane(
-        fig,
-        index["next"],
-        stages,
-        lanes["days_to_next"],
-        [_days(v, number_format) for v in lanes["days_to_next"]],
-        BLUES,
-        "median days to the next stage",
-    )
-    if has_cost:
-        _text_lane(
-            fig,
-            index["cost"],
-            stages,
-            lanes["cost_per_contact"],
-            [number_format.money(v) if pd.notna(v) else "—" for v in lanes["cost_per_contact"]],
-            REDS,
-            "cost per contact",
-        )
+    layout = _grid_layout(rows, stages)
+    traces = [_volume_bar(lanes, number_format, index["volume"]), *_mix_bars(mix, index["mix"])]
+    layout[f"yaxis{_axis(index['volume'])}"].update(visible=False, range=[0, float(lanes["touchpoints"].max() or 1) * 1.45])
+    layout[f"yaxis{_axis(index['mix'])}"].update(tickformat=".0%", range=[0, 1], dtick=0.5, tickfont={"size": FONT_SIZE - 3})
+    if "emotion" in index:
+        traces += _emotion(lanes, index["emotion"], layout)
+    days = [_days(v, number_format) for v in lanes["days_to_next"]]
+    traces.append(_text_lane(index["next"], stages, lanes["days_to_next"], days, BLUES, "median days to the next stage"))
+    if "cost" in index:
+        money = [number_format.money(v) if pd.notna(v) else "—" for v in lanes["cost_per_contact"]]
+        traces.append(_text_lane(index["cost"], stages, lanes["cost_per_contact"], money, REDS, "cost per contact"))
     pain_text = [
         f"<b>{PAIN_SHORT[p]}</b><br>{number_format.pct(v, 0)}" if isinstance(p, str) else "—"
         for p, v in zip(lanes["pain"], lanes["pain_value"], strict=True)
     ]
-    _text_lane(fig, index["pain"], stages, lanes["pain_value"], pain_text, REDS, "worst share", zmax=0.5)
-    for key, title, _ in rows:
-        axis = fig.layout[f"yaxis{'' if index[key] == 1 else index[key]}"]
-        low, high = axis.domain
-        fig.add_annotation(
-            text=f"<b>{title}</b>",
-            xref="paper",
-            yref="paper",
-            x=0,
-            xshift=-48,
-            y=(low + high) / 2,
-            xanchor="right",
-            yanchor="middle",
-            align="right",
-            showarrow=False,
-            font={"size": FONT_SIZE - 1, "color": INK},
-        )
+    traces.append(_text_lane(index["pain"], stages, lanes["pain_value"], pain_text, REDS, "worst share", zmax=0.5))
+    for key in ("next", "cost", "pain"):
+        if key in index:
+            layout[f"yaxis{_axis(index[key])}"].update(showticklabels=False, showgrid=False)
+    return built(traces, layout, height=200 + 130 * len(rows))
+
+
+def _grid_layout(rows: list[tuple[str, str, float]], stages: list[str]) -> dict:
+    """The journey map's layout: one row of axes per lane sharing the stages' x axis (labels on top), each lane named
+    on its left, the channel mix's legend under the map."""
+    domains = row_domains([height for _, _, height in rows])
+    last = len(rows)
+    layout: dict = {
+        "barmode": "stack",
+        "legend": {"orientation": "h", "x": 0, "xanchor": "left", "y": -0.01, "yanchor": "top", "traceorder": "normal"},
+        "margin": {"l": 190, "r": 20, "t": 70, "b": 10},
+        "bargap": 0.22,
+        "annotations": [],
+    }
+    for row, ((_, title, _), domain) in enumerate(zip(rows, domains, strict=True), start=1):
+        x_axis = {"anchor": f"y{_axis(row)}", "domain": [0.0, 1.0], "categoryorder": "array", "categoryarray": stages}
+        x_axis.update(tickangle=0, showticklabels=False)
+        if row < last:
+            x_axis["matches"] = f"x{last}"
+        layout[f"xaxis{_axis(row)}"] = x_axis
+        layout[f"yaxis{_axis(row)}"] = {"anchor": f"x{_axis(row)}", "domain": domain}
+        layout["annotations"].append(_lane_title(title, domain))
     crowded = len(stages) > 6
     ticktext = [f"<b>{s}</b>" if not crowded or i % 2 == 0 else f"<b>{s}</b><br> " for i, s in enumerate(stages)]
     ticktext = [t if not crowded or i % 2 else f" <br>{t}" for i, t in enumerate(ticktext)]
-    fig.update_xaxes(categoryorder="array", categoryarray=stages, tickangle=0, showticklabels=False)
-    fig.update_xaxes(
-        side="top",
-        showticklabels=True,
-        tickmode="array",
-        tickvals=stages,
-        ticktext=ticktext,
-        tickfont_size=FONT_SIZE,
-        ticks="",
-        row=1,
-        col=1,
+    layout["xaxis"].update(
+        side="top", showticklabels=True, tickmode="array", tickvals=stages, ticktext=ticktext, tickfont={"size": FONT_SIZE}
     )
-    fig.update_layout(
-        legend={"orientation": "h", "x": 0, "xanchor": "left", "y": -0.01, "yanchor": "top", "traceorder": "normal"},
-        margin={"l": 190, "r": 20, "t": 70, "b": 10},
-        bargap=0.22,
-    )
-    return styled(fig, height=200 + 130 * len(rows))
+    layout["xaxis"]["ticks"] = ""
+    return layout
 
 
-def _emotion(fig: go.Figure, lanes: pd.DataFrame, row: int) -> None:
+def _lane_title(title: str, domain: list[float]) -> dict:
+    """A lane's name, bold, right-aligned to the left of its row."""
+    return {
+        "text": f"<b>{title}</b>",
+        "xref": "paper",
+        "yref": "paper",
+        "x": 0,
+        "xshift": -48,
+        "y": (domain[0] + domain[1]) / 2,
+        "xanchor": "right",
+        "yanchor": "middle",
+        "align": "right",
+        "showarrow": False,
+        "font": {"size": FONT_SIZE - 1, "color": INK},
+    }
+
+
+def _on_row(trace: dict, row: int) -> dict:
+    """trace placed on the grid's row."""
+    return {**trace, "xaxis": f"x{_axis(row)}", "yaxis": f"y{_axis(row)}"}
+
+
+def _volume_bar(lanes: pd.DataFrame, number_format: NumberFormat, row: int) -> dict:
+    """Touchpoints per stage as bars, labelled with touchpoints and customers."""
+    text = [
+        f"{short(tp, number_format)}<br>{short(c, number_format)} cust."
+        for tp, c in zip(lanes["touchpoints"], lanes["customers"], strict=True)
+    ]
+    bar = {
+        "type": "bar",
+        "x": lanes["stage"].tolist(),
+        "y": lanes["touchpoints"].to_numpy(),
+        "marker": {"color": "#4B5563"},
+        "text": text,
+        "textposition": "outside",
+        "textfont": {"size": FONT_SIZE - 2},
+        "cliponaxis": False,
+        "customdata": lanes[["customers"]].to_numpy(),
+        "hovertemplate": "%{x}<br>%{y:,.0f} touchpoints<br>%{customdata[0]:,.0f} customers<extra></extra>",
+        "showlegend": False,
+    }
+    return _on_row(bar, row)
+
+
+def _mix_bars(mix: pd.DataFrame, row: int) -> list[dict]:
+    """One stacked bar series per channel: its share of each stage's touchpoints."""
+    bars = []
+    for _code, part in mix.groupby("channel_code", sort=True):
+        label = part["channel"].iloc[0]
+        bar = {
+            "type": "bar",
+            "x": part["stage"].to_numpy(),
+            "y": part["share"].to_numpy(),
+            "name": label,
+            "marker": {"color": colour_for(label, "channel")},
+            "customdata": part[["touchpoints"]].to_numpy(),
+            "hovertemplate": f"%{{x}} · {label}<br>%{{y:.0%}} of the stage's touchpoints "
+            "(%{customdata[0]:,.0f})<extra></extra>",
+        }
+        bars.append(_on_row(bar, row))
+    return bars
+
+
+def _emotion(lanes: pd.DataFrame, row: int, layout: dict) -> list[dict]:
+    """The emotion lane's satisfaction and effort lines; its axis goes into layout."""
     stages = lanes["stage"].tolist()
-    fig.add_hrect(y0=1, y1=3, fillcolor=_rgba(BAD, 0.07), line_width=0, row=row, col=1)
+    traces = []
     sat = lanes["satisfaction"]
     if sat.notna().any():
-        fig.add_scatter(
-            x=stages,
-            y=sat,
-            mode="lines+markers+text",
-            name="Satisfaction (higher is better)",
-            line={"color": PALETTE[0], "width": 4, "shape": "spline"},
-            marker={
+        line = {
+            "type": "scatter",
+            "x": stages,
+            "y": sat.to_numpy(),
+            "mode": "lines+markers+text",
+            "name": "Satisfaction (higher is better)",
+            "line": {"color": PALETTE[0], "width": 4, "shape": "spline"},
+            "marker": {
                 "size": 16,
                 "color": [BAD if v < 3 else (AMBER if v < 3.75 else GOOD) for v in sat.fillna(5)],
                 "line": {"color": "white", "width": 2},
             },
-            text=[f"{v:.1f}" if pd.notna(v) else "" for v in sat],
-            textposition="top center",
-            textfont={"size": FONT_SIZE - 1, "color": INK},
-            customdata=lanes[["sat_n"]].to_numpy(),
-            hovertemplate="%{x}<br>mean satisfaction %{y:.2f} (%{customdata[0]:,.0f} ratings)<extra></extra>",
-            connectgaps=True,
-            row=row,
-            col=1,
-        )
+            "text": [f"{v:.1f}" if pd.notna(v) else "" for v in sat],
+            "textposition": "top center",
+            "textfont": {"size": FONT_SIZE - 1, "color": INK},
+            "customdata": lanes[["sat_n"]].to_numpy(),
+            "hovertemplate": "%{x}<br>mean satisfaction %{y:.2f} (%{customdata[0]:,.0f} ratings)<extra></extra>",
+            "connectgaps": True,
+        }
+        traces.append(_on_row(line, row))
     effort = lanes["effort"]
     if effort.notna().any():
-        fig.add_scatter(
-            x=stages,
-            y=effort,
-            mode="lines+markers",
-            name="Effort (higher is harder)",
-            line={"color": BAD, "width": 3, "dash": "dash", "shape": "spline"},
-            marker={"size": 10, "symbol": "diamond", "color": BAD},
-            customdata=lanes[["effort_n"]].to_numpy(),
-            hovertemplate="%{x}<br>mean effort %{y:.2f} (%{customdata[0]:,.0f} ratings)<extra></extra>",
-            connectgaps=True,
-            row=row,
-            col=1,
-        )
+        line = {
+            "type": "scatter",
+            "x": stages,
+            "y": effort.to_numpy(),
+            "mode": "lines+markers",
+            "name": "Effort (higher is harder)",
+            "line": {"color": BAD, "width": 3, "dash": "dash", "shape": "spline"},
+            "marker": {"size": 10, "symbol": "diamond", "color": BAD},
+            "customdata": lanes[["effort_n"]].to_numpy(),
+            "hovertemplate": "%{x}<br>mean effort %{y:.2f} (%{customdata[0]:,.0f} ratings)<extra></extra>",
+            "connectgaps": True,
+        }
+        traces.append(_on_row(line, row))
     top = max(5.0, float(np.nanmax(pd.concat([sat, effort]).to_numpy(dtype=float))) if len(lanes) else 5.0)
-    fig.update_yaxes(range=[0.6, top + 0.9], dtick=1, tickfont_size=FONT_SIZE - 3, row=row, col=1)
+    layout[f"yaxis{_axis(row)}"].update(range=[0.6, top + 0.9], dtick=1, tickfont={"size": FONT_SIZE - 3})
+    return traces
 
 
 def _text_lane(
-    fig: go.Figure,
     row: int,
     stages: list[str],
     values: pd.Series,
@@ -219,26 +257,48 @@ def _text_lane(
     colours: list,
     what: str,
     zmax: float | None = None,
-) -> None:
+) -> dict:
+    """A lane of one coloured cell per stage, its figure written in it."""
     z = pd.to_numeric(values, errors="coerce").astype(float)
     finite = z[np.isfinite(z)]
-    fig.add_heatmap(
-        x=stages,
-        y=[""],
-        z=[z.tolist()],
-        text=[text],
-        texttemplate="%{text}",
-        textfont={"size": FONT_SIZE},
-        colorscale=colours,
-        zmin=0,
-        zmax=zmax if zmax is not None else (float(finite.max()) if len(finite) else 1.0) or 1.0,
-        showscale=False,
-        xgap=3,
-        hovertemplate=f"%{{x}}<br>{what}: %{{text}}<extra></extra>",
-        row=row,
-        col=1,
-    )
-    fig.update_yaxes(showticklabels=False, showgrid=False, row=row, col=1)
+    cells = {
+        "type": "heatmap",
+        "x": stages,
+        "y": [""],
+        "z": [z.tolist()],
+        "text": [text],
+        "texttemplate": "%{text}",
+        "textfont": {"size": FONT_SIZE},
+        "colorscale": colours,
+        "zmin": 0,
+        "zmax": zmax if zmax is not None else (float(finite.max()) if len(finite) else 1.0) or 1.0,
+        "showscale": False,
+        "xgap": 3,
+        "hovertemplate": f"%{{x}}<br>{what}: %{{text}}<extra></extra>",
+    }
+    return _on_row(cells, row)
+
+
+def _cell_text(value: float, kind: str, number_format: NumberFormat) -> str:
+    """A heatmap cell's figure: counts short, money, a whole percentage or a mean to one decimal; blank when missing."""
+    if not np.isfinite(value):
+        return ""
+    if kind == "count":
+        return short(value, number_format)
+    if kind == "money":
+        return number_format.money(value)
+    if kind == "pct":
+        return number_format.pct(value, 0)
+    return number_format.number(value, 1)
+
+
+def _heat_scale(metric: str, worse_high: bool) -> list:
+    """Red to green for satisfaction, green to red for effort, reds where higher is worse, blues otherwise."""
+    if metric == "satisfaction":
+        return RED_TO_GREEN
+    if metric == "effort":
+        return GREEN_TO_RED
+    return REDS if worse_high else BLUES
 
 
 @draws_data_as_text
@@ -254,62 +314,35 @@ def heatmap(cells: pd.DataFrame, metric: str, number_format: NumberFormat = Numb
     grid = pd.DataFrame({"stage": cells["stage"], "channel": cells["channel"], "value": values})
     z = grid.pivot(index="stage", columns="channel", values="value").reindex(index=stages, columns=channels)
     tp = cells.pivot(index="stage", columns="channel", values="touchpoints").reindex(index=stages, columns=channels)
-
-    def fmt(v: float) -> str:
-        if not np.isfinite(v):
-            return ""
-        if kind == "count":
-            return _short(v, number_format)
-        if kind == "money":
-            return number_format.money(v)
-        if kind == "pct":
-            return number_format.pct(v, 0)
-        return number_format.number(v, 1)
-
-    text = [[fmt(v) for v in row] for row in z.to_numpy(dtype=float)]
-    if metric == "satisfaction":
-        scale = RED_TO_GREEN
-    elif metric == "effort":
-        scale = GREEN_TO_RED
-    elif worse_high:
-        scale = REDS
-    else:
-        scale = BLUES
-    fig = go.Figure(
-        go.Heatmap(
-            x=channels,
-            y=stages,
-            z=z.to_numpy(dtype=float),
-            text=text,
-            texttemplate="%{text}",
-            textfont={"size": FONT_SIZE - 1},
-            customdata=tp.to_numpy(dtype=float),
-            colorscale=scale,
-            xgap=2,
-            ygap=2,
-            colorbar={"title": {"text": label}, "thickness": 14},
-            hovertemplate="%{y} · %{x}<br>" + label + ": %{text}<br>%{customdata:,.0f} touchpoints<extra></extra>",
-            hoverongaps=False,
-        )
-    )
+    z_values = z.to_numpy(dtype=float)
+    trace = {
+        "type": "heatmap",
+        "x": channels,
+        "y": stages,
+        "z": z_values,
+        "text": [[_cell_text(v, kind, number_format) for v in row] for row in z_values],
+        "texttemplate": "%{text}",
+        "textfont": {"size": FONT_SIZE - 1},
+        "customdata": tp.to_numpy(dtype=float),
+        "colorscale": _heat_scale(metric, worse_high),
+        "xgap": 2,
+        "ygap": 2,
+        "colorbar": {"title": {"text": label}, "thickness": 14},
+        "hovertemplate": "%{y} · %{x}<br>" + label + ": %{text}<br>%{customdata:,.0f} touchpoints<extra></extra>",
+        "hoverongaps": False,
+    }
     if metric in ("satisfaction", "effort"):
-        fig.data[0].update(zmin=1, zmax=5)
-    fig.update_yaxes(autorange="reversed", showgrid=False)
-    fig.update_xaxes(side="top", showgrid=False)
-    fig.update_layout(margin={"l": 140, "r": 30, "t": 90, "b": 20})
-    return styled(fig, height=max(360, 70 + 44 * len(stages)))
+        trace.update(zmin=1, zmax=5)
+    layout = {
+        "yaxis": {"autorange": "reversed", "showgrid": False},
+        "xaxis": {"side": "top", "showgrid": False},
+        "margin": {"l": 140, "r": 30, "t": 90, "b": 20},
+    }
+    return built([trace], layout, height=max(360, 70 + 44 * len(stages)))
 
 
-@draws_data_as_text
-def sankey(frame: pd.DataFrame, nodes_kind: str, number_format: NumberFormat = NumberFormat()) -> go.Figure:
-    """The step-indexed Sankey: a column of nodes per step ("phone #1"), ribbons counting customers."""
-    nodes = frame[frame["kind"] == "node"].sort_values(["step", "source_code"]).reset_index(drop=True)
-    links = frame[frame["kind"] == "link"]
-    steps = int(nodes["step"].max()) if len(nodes) else 1
-    # within a step: journey / vocabulary order, Other last
-    nodes["order"] = nodes["source_code"].where(nodes["source_code"] >= 0, 10**9)
-    nodes = nodes.sort_values(["step", "order"]).reset_index(drop=True)
-    position = {(int(r.step), int(r.source_code)): i for i, r in enumerate(nodes.itertuples(index=False))}
+def _node_places(nodes: pd.DataFrame, steps: int) -> tuple[list[float], list[float]]:
+    """Each node's x (its step's column) and y (stacked in its column, sized by customers against the biggest step)."""
     totals = nodes.groupby("step")["customers"].sum()
     biggest = float(totals.max()) if len(totals) else 1.0
     xs, ys = [], []
@@ -322,221 +355,55 @@ def sankey(frame: pd.DataFrame, nodes_kind: str, number_format: NumberFormat = N
             xs.append(0.001 + 0.998 * (step - 1) / max(steps - 1, 1))
             ys.append(min(0.999, max(0.001, cursor + height / 2)))
             cursor += height + pad
-    kind = "journey_stage" if nodes_kind == "stage" else "channel"
+    return xs, ys
 
-    def colour(label: str) -> str:
-        if label == "Other":
-            return GREY
-        key = label.split(" · ")[0] if nodes_kind == "both" else label
-        return colour_for(key, kind if nodes_kind != "both" else "journey_stage")
 
-    node_colours = [colour(lbl) for lbl in nodes["source"]]
+def _node_colour(label: str, nodes_kind: str) -> str:
+    """A Sankey node's colour: its channel's or stage's (a "stage · channel" node its stage's), Other grey."""
+    if label == "Other":
+        return GREY
+    if nodes_kind == "both":
+        return colour_for(label.split(" · ")[0], "journey_stage")
+    return colour_for(label, "journey_stage" if nodes_kind == "stage" else "channel")
+
+
+@draws_data_as_text
+def sankey(frame: pd.DataFrame, nodes_kind: str, number_format: NumberFormat = NumberFormat()) -> go.Figure:
+    """The step-indexed Sankey: a column of nodes per step ("phone #1"), ribbons counting customers."""
+    nodes = frame[frame["kind"] == "node"].sort_values(["step", "source_code"]).reset_index(drop=True)
+    links = frame[frame["kind"] == "link"]
+    steps = int(nodes["step"].max()) if len(nodes) else 1
+    # within a step: journey / vocabulary order, Other last
+    nodes["order"] = nodes["source_code"].where(nodes["source_code"] >= 0, 10**9)
+    nodes = nodes.sort_values(["step", "order"]).reset_index(drop=True)
+    position = {(int(r.step), int(r.source_code)): i for i, r in enumerate(nodes.itertuples(index=False))}
+    xs, ys = _node_places(nodes, steps)
+    node_colours = [_node_colour(lbl, nodes_kind) for lbl in nodes["source"]]
     labels = [f"{lbl} #{int(step)}" for lbl, step in zip(nodes["source"], nodes["step"], strict=True)]
     source = [position[(int(s), int(c))] for s, c in zip(links["step"], links["source_code"], strict=True)]
     target = [position[(int(s) + 1, int(c))] for s, c in zip(links["step"], links["target_code"], strict=True)]
-    fig = go.Figure(
-        go.Sankey(
-            arrangement="snap",
-            node={
-                "label": labels,
-                "color": node_colours,
-                "x": xs,
-                "y": ys,
-                "pad": 12,
-                "thickness": 18,
-                "line": {"color": "white", "width": 0.5},
-                "customdata": nodes["customers"].to_numpy(),
-                "hovertemplate": "%{label}<br>%{customdata:,.0f} customers<extra></extra>",
-            },
-            link={
-                "source": source,
-                "target": target,
-                "value": links["customers"].to_numpy(dtype=float),
-                "color": [_rgba(node_colours[i], 0.35) if node_colours[i] != GREY else "rgba(140,140,140,0.25)" for i in source],
-                "hovertemplate": "%{source.label} → %{target.label}<br>%{value:,.0f} customers<extra></extra>",
-            },
-            textfont={"size": FONT_SIZE - 2, "color": INK},
-        )
-    )
-    fig.update_layout(margin={"l": 20, "r": 20, "t": 30, "b": 20})
-    return styled(fig, height=620 if nodes_kind != "both" else 720)
-
-
-@draws_data_as_text
-def repeat_by_stage(lanes: pd.DataFrame, number_format: NumberFormat = NumberFormat(), *, repeat_days: int = 7) -> go.Figure:
-    """Repeat-contact rate per stage (the complement of first-contact resolution), stages top to bottom, the worst in red."""
-    data = lanes[lanes["repeat_rate"].notna()].iloc[::-1]
-    worst = data["repeat_rate"].max() if len(data) else None
-    fig = go.Figure(
-        go.Bar(
-            y=data["stage"],
-            x=data["repeat_rate"],
-            orientation="h",
-            marker_color=[BAD if v == worst and v > 0 else GREY for v in data["repeat_rate"]],
-            text=[
-                f"{number_format.pct(v, 0)} of {_short(n, number_format)}"
-                for v, n in zip(data["repeat_rate"], data["repeat_base"], strict=True)
-            ],
-            textposition="outside",
-            cliponaxis=False,
-            customdata=data[["repeats", "repeat_base"]].to_numpy(),
-            hovertemplate="%{y}<br>%{customdata[0]:,.0f} of %{customdata[1]:,.0f} contacts repeated<extra></extra>",
-        )
-    )
-    top = float(data["repeat_rate"].max()) if len(data) else 0.1
-    fig.update_xaxes(tickformat=".0%", range=[0, max(top * 1.45, 0.05)], title_text="Contacts repeated")
-    fig.update_layout(margin={"l": 130})
-    return styled(fig, title=f"Repeat contacts within {repeat_days} days, by stage", height=max(300, 90 + 36 * len(data)))
-
-
-@draws_data_as_text
-def resolution_histogram(days: pd.DataFrame, *, sla_days: int, subject: str = "complaints") -> go.Figure:
-    """Complaints by whole days to resolution, inside the SLA in green and outside in vermillion; unresolved apart."""
-    resolved = days[days["day"] >= 0]
-    unresolved = int(days.loc[days["day"] < 0, "complaints"].sum())
-    labels = [f"{d}+" if d == 30 else str(d) for d in resolved["day"]]
-    fig = go.Figure()
-    fig.add_bar(
-        x=labels,
-        y=resolved["complaints"],
-        marker_color=[GOOD if w else BAD for w in resolved["within_sla"]],
-        hovertemplate="resolved after %{x} days<br>%{y:,.0f} " + subject + "<extra></extra>",
-        showlegend=False,
-    )
-    if unresolved:
-        fig.add_bar(
-            x=["unresolved"],
-            y=[unresolved],
-            text=[f"{unresolved:,} unresolved"],
-            textposition="outside",
-            cliponaxis=False,
-            marker_color=INK,
-            hovertemplate="%{y:,.0f} unresolved<extra></extra>",
-            showlegend=False,
-        )
-    fig.add_vline(
-        x=sla_days - 0.5,
-        line={"color": INK, "width": 2, "dash": "dot"},
-        annotation_text=f"SLA {sla_days} d",
-        annotation_position="top right",
-    )
-    fig.update_xaxes(type="category", title_text="Days to resolution")
-    fig.update_yaxes(title_text=f"{subject.capitalize()} (log scale)", tickformat=",.0f", type="log")
-    return styled(fig, title=f"How long {subject} take to resolve", height=380)
-
-
-@draws_data_as_text
-def complaint_churn(groups: pd.DataFrame, number_format: NumberFormat = NumberFormat()) -> go.Figure:
-    """Churn rate side by side: complaint resolved at first contact, not resolved at first contact, no complaint."""
-    colours = {"fcr": GOOD, "not_fcr": BAD, "none": GREY}
-    fig = go.Figure(
-        go.Bar(
-            x=groups["label"].str.replace(" at first contact", "<br>at first contact"),
-            y=groups["churn_rate"],
-            marker_color=[colours[g] for g in groups["group"]],
-            text=[
-                f"<b>{number_format.pct(r, 1)}</b><br>{number_format.number(c, 0)} of {number_format.number(n, 0)}"
-                if n
-                else "no customers"
-                for r, c, n in zip(groups["churn_rate"], groups["churned"], groups["customers"], strict=True)
-            ],
-            textposition="outside",
-            cliponaxis=False,
-            hovertemplate="%{x}<br>churn %{y:.1%}<extra></extra>",
-        )
-    )
-    top = float(groups["churn_rate"].max()) if groups["churn_rate"].notna().any() else 0.1
-    fig.update_yaxes(tickformat=".0%", range=[0, top * 1.4 or 0.1], title_text="Churned")
-    return styled(fig, title="Churn after a complaint", height=380)
-
-
-@draws_data_as_text
-def switches(pairs: pd.DataFrame, number_format: NumberFormat = NumberFormat(), *, top: int = 8) -> go.Figure:
-    """The biggest channel switches (stage: from → to) as horizontal bars."""
-    data = pairs.head(top).iloc[::-1]
-    fig = go.Figure(
-        go.Bar(
-            x=data["switches"],
-            y=[f"{s}: {f} → {t}" for s, f, t in zip(data["stage"], data["from_channel"], data["to_channel"], strict=True)],
-            orientation="h",
-            marker_color=[colour_for(t, "channel") for t in data["to_channel"]],
-            text=[
-                f"{number_format.number(n, 0)} ({number_format.pct(r, 0)})"
-                for n, r in zip(data["switches"], data["rate"], strict=True)
-            ],
-            textposition="outside",
-            cliponaxis=False,
-            hovertemplate="%{y}<br>%{x:,.0f} contacts switched channel<extra></extra>",
-        )
-    )
-    fig.update_xaxes(title_text="Contacts", tickformat=",.0f", nticks=4, range=[0, float(data["switches"].max() or 1) * 1.35])
-    fig.update_layout(margin={"l": 250, "r": 100})
-    return styled(fig, title="Same reason, another channel, within the window", height=max(300, 90 + 40 * len(data)))
-
-
-@draws_data_as_text
-def drill_bars(options: pd.DataFrame, kind: str, selected: str | None = None) -> go.Figure:
-    """Customers per stage or channel as bars; the one drilled into outlined."""
-    data = options[options["kind"] == kind]
-    colour_kind = "journey_stage" if kind == "stage" else "channel"
-    fig = go.Figure(
-        go.Bar(
-            x=data["label"],
-            y=data["customers"],
-            marker_color=[colour_for(lbl, colour_kind) for lbl in data["label"]],
-            marker_line={"color": [INK if lbl == selected else "white" for lbl in data["label"]], "width": 3},
-            customdata=data[["touchpoints"]].to_numpy(),
-            hovertemplate="%{x}<br>%{y:,.0f} customers · %{customdata[0]:,.0f} touchpoints<extra></extra>",
-        )
-    )
-    fig.update_yaxes(title_text="Customers", tickformat=",.0f")
-    return styled(fig, height=320)
-
-
-@draws_data_as_text
-def timeline(events: pd.DataFrame, stage_order: list[str]) -> go.Figure:
-    """One customer's touchpoints (by stage, coloured by channel) and transactions over time."""
-    touch = events[events["kind"] == "touchpoint"]
-    tx = events[events["kind"] == "transaction"]
-    present = [s for s in stage_order if s in set(touch["stage"].dropna())]
-    others = sorted(set(touch["stage"].dropna()) - set(present))
-    rows = [*present, *others]
-    if touch["stage"].isna().any():
-        rows.append("(no stage)")
-    if len(tx):
-        rows.append("transactions")
-    fig = go.Figure()
-    for channel, part in touch.groupby(touch["channel"].fillna("(no channel)"), sort=True):
-        sat = part["satisfaction"]
-        fig.add_scatter(
-            x=part["ts"],
-            y=part["stage"].fillna("(no stage)"),
-            mode="markers",
-            name=str(channel),
-            marker={
-                "size": 15,
-                "color": colour_for(str(channel), "channel"),
-                "symbol": ["x" if v is not None and pd.notna(v) and v < 3 else "circle" for v in sat],
-                "line": {"color": "white", "width": 1},
-            },
-            customdata=np.column_stack(
-                [part["step"], part["reason"].fillna("—"), sat.fillna(np.nan), part["effort"].fillna(np.nan)]
-            ),
-            hovertemplate=(
-                "#%{customdata[0]} · %{y} · " + str(channel) + "<br>%{x|%d %b %Y %H:%M}<br>%{customdata[1]}"
-                "<br>satisfaction %{customdata[2]} · effort %{customdata[3]}<extra></extra>"
-            ),
-        )
-    if len(tx):
-        fig.add_scatter(
-            x=tx["ts"],
-            y=["transactions"] * len(tx),
-            mode="markers",
-            name="transaction",
-            marker={"size": 9, "color": GREY, "symbol": "line-ns-open", "line": {"width": 2, "color": GREY}},
-            customdata=tx[["amount"]].to_numpy(),
-            hovertemplate="%{x|%d %b %Y}<br>amount %{customdata[0]:,.2f}<extra></extra>",
-        )
-    fig.update_yaxes(categoryorder="array", categoryarray=rows[::-1], type="category")
-    fig.update_layout(legend={"title": {"text": "Channel"}}, margin={"l": 130})
-    return styled(fig, height=max(280, 90 + 42 * len(rows)))
+    trace = {
+        "type": "sankey",
+        "arrangement": "snap",
+        "node": {
+            "label": labels,
+            "color": node_colours,
+            "x": xs,
+            "y": ys,
+            "pad": 12,
+            "thickness": 18,
+            "line": {"color": "white", "width": 0.5},
+            "customdata": nodes["customers"].to_numpy(),
+            "hovertemplate": "%{label}<br>%{customdata:,.0f} customers<extra></extra>",
+        },
+        "link": {
+            "source": source,
+            "target": target,
+            "value": links["customers"].to_numpy(dtype=float),
+            "color": [_rgba(node_colours[i], 0.35) if node_colours[i] != GREY else "rgba(140,140,140,0.25)" for i in source],
+            "hovertemplate": "%{source.label} → %{target.label}<br>%{value:,.0f} customers<extra></extra>",
+        },
+        "textfont": {"size": FONT_SIZE - 2, "color": INK},
+    }
+    layout = {"margin": {"l": 20, "r": 20, "t": 30, "b": 20}}
+    return built([trace], layout, height=620 if nodes_kind != "both" else 720)

@@ -39,7 +39,8 @@ def current() -> Report | None:
 
 def fragment_part(name: str) -> None:
     """Start fragment name's part of the page report: a rerun of the fragment alone replaces what its previous run
-    added (a fragment must come last on its page), instead of adding it again."""
+    added (a fragment must come last on its page), instead of adding it again. The parts of fragments inside it (which
+    start later) start afresh when they are drawn again by this run."""
     page_report = current()
     if page_report is None:
         return
@@ -47,5 +48,7 @@ def fragment_part(name: str) -> None:
     mark = marks.get(name)
     if mark is not None and mark[0] is page_report:
         del page_report.sections[mark[1] :]
+        for inner in [n for n, (report, start) in marks.items() if n != name and report is page_report and start >= mark[1]]:
+            del marks[inner]
     else:
         marks[name] = (page_report, len(page_report.sections))

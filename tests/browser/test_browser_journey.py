@@ -85,3 +85,52 @@ def test_a_table_download_is_built_when_clicked(sample_server, page: Page, tmp_p
     header, first = path.read_text(encoding="utf-8-sig").splitlines()[:2]
     assert header.split(",")[:3] == ["variant", "touchpoints", "customers"]
     assert " → " in first.split(",")[0] and int(first.split(",")[1]) == 3  # the most common path of three channels
+
+
+def _report_charts(page: Page, browser, path) -> int:
+    """Download the page's HTML report to path, open it offline and count its drawn plotly charts."""
+    with page.expect_download() as download:
+        page.get_by_test_id("stSidebar").get_by_role("button", name="Download report (HTML)").click()
+    download.value.save_as(path)
+    offline = browser.new_context(offline=True)
+    try:
+        report_page = offline.new_page()
+        report_page.goto(path.as_uri())
+        report_page.wait_for_selector(".js-plotly-plot .main-svg", timeout=30_000)
+        return report_page.locator(".js-plotly-plot").count()
+    finally:
+        offline.close()
+
+
+def test_a_drill_down_pick_reruns_only_the_drill_down_and_the_report_keeps_one_copy(sample_server, page: Page, browser, tmp_path):
+    page.set_viewport_size({"width": 1440, "height": 6400})
+    received = frames_received(page)
+    page.goto(f"{sample_server.url}/Journey?ds=sample&j_nodes=channel&j_steps=3&j_dkind=channel&j_dval=phone")
+    wait_for_app(page)
+    expect(page.locator(".js-plotly-plot")).to_have_count(9, timeout=30_000)
+    expect(page.locator('[data-testid="stMarkdown"]').filter(has_text="customers behind phone")).to_be_visible(timeout=30_000)
+    received.clear()
+    picker = page.get_by_test_id("stSelectbox").filter(has_text="Channel").first
+    picker.click()
+    page.get_by_role("option", name="web", exact=True).click()
+    expect(page.locator('[data-testid="stMarkdown"]').filter(has_text="customers behind web")).to_be_visible(timeout=30_000)
+    wait_for_app(page)
+    assert "j_dval=web" in page.url
+    sent = b"".join(received)
+    assert b"behind web" in sent  # the drill-down came over the wire ...
+    assert b"phone #3" not in sent and b"Top journey variants" not in sent  # ... the Sankey and variants above did not
+    assert b"Journey map" not in sent
+    expect(page.locator(".js-plotly-plot")).to_have_count(9)  # every chart is still drawn
+    # the Sankey's control reruns the paths and the drill-down inside them: the report still holds each part once
+    slider = page.get_by_test_id("stSlider").filter(has_text="Touchpoints per customer").get_by_role("slider")
+    slider.focus()
+    page.keyboard.press("ArrowRight")
+    wait_for_app(page)
+    expect(
+        page.locator(".js-plotly-plot").filter(has=page.locator(".sankey")).locator(".node-label").filter(has_text="phone #4")
+    ).to_have_count(1, timeout=30_000)
+    after_picks = _report_charts(page, browser, tmp_path / "picked.html")
+    page.goto(page.url)
+    wait_for_app(page)
+    expect(page.locator(".js-plotly-plot")).to_have_count(9, timeout=30_000)
+    assert after_picks == _report_charts(page, browser, tmp_path / "fresh.html") == 9

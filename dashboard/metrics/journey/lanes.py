@@ -178,9 +178,15 @@ def stage_lanes(cur: duckdb.DuckDBPyConnection, version: Version, spec: JourneyS
     with resolution times); pain / pain_value (the highest of the three shares with at least min_base behind it).
     """
     spec = spec.validate()
+    frame = cur.execute(*_lanes_query(version, spec)).df()
+    return _with_pain_points(frame, spec.min_base)
+
+
+def _lanes_query(version: Version, spec: JourneySpec) -> Sql:
+    """stage_lanes' query: the cube, reach, repeat, case and visit figures per stage, joined to the stage labels."""
     t = version.table
     window_s, sla_s = spec.repeat_days * DAY_S, spec.sla_days * DAY_S
-    query = sql(
+    return sql(
         f"""
         with cube as (
             select stage_code, sum(touchpoints) as touchpoints,
@@ -228,8 +234,6 @@ def stage_lanes(cur: duckdb.DuckDBPyConnection, version: Version, spec: JourneyS
         within_sla=within_sla(sla_s),
         window_s=lit(window_s),
     )
-    frame = cur.execute(*query).df()
-    return _with_pain_points(frame, spec.min_base)
 
 
 def _share(numerator: pd.Series, base: pd.Series, min_base: int) -> pd.Series:

@@ -123,15 +123,9 @@ def fold_paths(codes: np.ndarray, weights: np.ndarray | None, top_links: int) ->
             pd.DataFrame({"step": [], "code": [], "customers": []}, dtype="int64"),
             pd.DataFrame({"step": [], "source": [], "target": [], "customers": []}, dtype="int64"),
         )
-    present = np.bincount(np.maximum(codes, 0).ravel())
-    present[0] = 0
-    distinct = np.flatnonzero(present)  # the real codes in use, ascending
-    lookup = np.zeros(len(present), dtype=np.int32)
-    lookup[distinct] = np.arange(1, len(distinct) + 1, dtype=np.int32)
-    columns = [lookup[np.maximum(codes[:, k], 0)] for k in range(steps)]  # dense 1..L, 0 = ended; contiguous
-    size = len(distinct) + 2  # 0 = ended, 1..L = labels, L+1 = Other
+    columns, decode = _dense_columns(codes)
+    size = len(decode)  # 0 = ended, 1..L = labels, L+1 = Other
     other = size - 1
-    decode = np.concatenate(([0], distinct, [OTHER]))
 
     def count(keys: np.ndarray, minlength: int, mask: np.ndarray | None = None) -> np.ndarray:
         if mask is not None:
@@ -172,6 +166,18 @@ def fold_paths(codes: np.ndarray, weights: np.ndarray | None, top_links: int) ->
     nodes = pd.concat(node_frames, ignore_index=True)
     links = pd.concat(link_frames, ignore_index=True) if link_frames else pd.DataFrame()
     return nodes, links.sort_values(["step", "customers", "source", "target"], ascending=[True, False, True, True])
+
+
+def _dense_columns(codes: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+    """Each step's column of node codes numbered densely (0 = ended, 1..L = the codes in use, ascending; contiguous)
+    and the decoding of those numbers back to codes, with L + 1 decoding to Other."""
+    present = np.bincount(np.maximum(codes, 0).ravel())
+    present[0] = 0
+    distinct = np.flatnonzero(present)  # the real codes in use, ascending
+    lookup = np.zeros(len(present), dtype=np.int32)
+    lookup[distinct] = np.arange(1, len(distinct) + 1, dtype=np.int32)
+    columns = [lookup[np.maximum(codes[:, k], 0)] for k in range(codes.shape[1])]
+    return columns, np.concatenate(([0], distinct, [OTHER]))
 
 
 def _top(counts: np.ndarray, k: int) -> np.ndarray:

@@ -91,8 +91,31 @@ def case_subject(cur: duckdb.DuckDBPyConnection, version: Version) -> tuple[list
 def measures(cur: duckdb.DuckDBPyConnection, version: Version, spec: JourneySpec) -> pd.DataFrame:
     """One row per service measure (key, label, kind, value, numerator, denominator, definition, available)."""
     spec = spec.validate()
-    t = version.table
     codes, subject = case_subject(cur, version)
+    counts = _measure_counts(cur, version, spec, codes)
+    has = version.has
+    has_reason = has("interactions", "reason")
+    has_times = has("interactions", "resolved_ts") and counts["timed"] > 0
+    has_outcome = has("interactions", "resolved") or has("interactions", "resolved_ts")
+    values = {
+        "fcr": (counts["first_time"], counts["judged"], has_reason and has_outcome),
+        "repeat_rate": (counts["repeats"], counts["contacts"], has_reason),
+        "channel_switching": (counts["switches"], counts["contacts"], has_reason),
+        "customer_started": (counts["customer_started"], counts["initiator_known"], has("interactions", "initiated_by")),
+        "complaints": (counts["complaints"], None, bool(codes)),
+        "resolution_median": (counts["median_days"], None, has_times),
+        "resolution_p90": (counts["p90_days"], None, has_times),
+        "within_sla": (counts["within_sla"], counts["known_outcome"], has_times or counts["promised"] > 0),
+        "unresolved": (counts["unresolved"], counts["complaints"], bool(codes) and has_outcome),
+    }
+    return pd.DataFrame([_measure_row(measure, values[measure[0]], spec, subject) for measure in MEASURES])
+
+
+def _measure_counts(cur: duckdb.DuckDBPyConnection, version: Version, spec: JourneySpec, codes: list[int]) -> dict:
+    """The counts behind the service measures, by name: contacts, repeats, first_time, judged, switches,
+    customer_started, initiator_known, complaints, timed, median_days, p90_days, within_sla, known_outcome,
+    unresolved, promised."""
+    t = version.table
     window_s, sla_s = spec.repeat_days * DAY_S, spec.sla_days * DAY_S
     query = sql(
         f"""
@@ -129,64 +152,35 @@ def measures(cur: duckdb.DuckDBPyConnection, version: Version, spec: JourneySpec
         within_sla=within_sla(sla_s),
         cases=cases_scope(spec.filters, codes, window_s),
     )
-    row = cur.execute(*query).fetchall()[0]
-    (
-        contacts,
-        repeats,
-        first_time,
-        judged,
-        switches,
-        started,
-        known,
-        complaints,
-        timed,
-        median,
-        p90,
-        within,
-        known_outcome,
-        unresolved,
-        promised,
-    ) = row
-    has = version.has
-    has_reason = has("interactions", "reason")
-    has_times = has("interactions", "resolved_ts") and timed > 0
-    has_outcome = has("interactions", "resolved") or has("interactions", "resolved_ts")
-    values = {
-        "fcr": (first_time, judged, has_reason and has_outcome),
-        "repeat_rate": (repeats, contacts, has_reason),
-        "channel_switching": (switches, contacts, has_reason),
-        "customer_started": (started, known, has("interactions", "initiated_by")),
-        "complaints": (complaints, None, bool(codes)),
-        "resolution_median": (median, None, has_times),
-        "resolution_p90": (p90, None, has_times),
-        "within_sla": (within, known_outcome, has_times or promised > 0),
-        "unresolved": (unresolved, complaints, bool(codes) and has_outcome),
+    result = cur.execute(*query)
+    names = [column[0] for column in result.description]
+    return dict(zip(names, result.fetchall()[0], strict=True))
+
+
+def _measure_row(measure: tuple[str, str, str, str], value: tuple, spec: JourneySpec, subject: str) -> dict:
+    """One service measure's row: its value (numerator ÷ denominator, or the numerator alone), its label and definition
+    worded for the case subject and the spec's windows, and whether the dataset provides it."""
+    key, label, kind, definition = measure
+    numerator, denominator, available = value
+    if denominator is not None:
+        share = numerator / denominator if denominator else None
+    else:
+        share = None if numerator is None else float(numerator)
+    if key in ("complaints", "resolution_median", "resolution_p90", "within_sla", "unresolved") and subject != "complaints":
+        label = label.replace("complaints", subject).replace("Complaints", subject.capitalize())
+        definition = definition.replace("Complaint-stage contacts", "Contacts with a resolution time")
+    return {
+        "key": key,
+        "label": label,
+        "kind": kind,
+        "value": share if available else None,
+        "numerator": None if numerator is None else float(numerator),
+        "denominator": None if denominator is None else float(denominator),
+        "definition": definition.replace("N days", f"{spec.repeat_days} days").replace(
+            "the SLA (days)", f"the SLA ({spec.sla_days} days)"
+        ),
+        "available": bool(available),
     }
-    rows = []
-    for key, label, kind, definition in MEASURES:
-        numerator, denominator, available = values[key]
-        if denominator is not None:
-            value = numerator / denominator if denominator else None
-        else:
-            value = None if numerator is None else float(numerator)
-        if key in ("complaints", "resolution_median", "resolution_p90", "within_sla", "unresolved") and subject != "complaints":
-            label = label.replace("complaints", subject).replace("Complaints", subject.capitalize())
-            definition = definition.replace("Complaint-stage contacts", "Contacts with a resolution time")
-        rows.append(
-            {
-                "key": key,
-                "label": label,
-                "kind": kind,
-                "value": value if available else None,
-                "numerator": None if numerator is None else float(numerator),
-                "denominator": None if denominator is None else float(denominator),
-                "definition": definition.replace("N days", f"{spec.repeat_days} days").replace(
-                    "the SLA (days)", f"the SLA ({spec.sla_days} days)"
-                ),
-                "available": bool(available),
-            }
-        )
-    return pd.DataFrame(rows)
 
 
 def switches(cur: duckdb.DuckDBPyConnection, version: Version, spec: JourneySpec) -> pd.DataFrame:
