@@ -26,7 +26,9 @@ from dashboard.metrics.journey.prepare import MAX_WINDOW_DAYS
 from dashboard.ui import auth, nav, report, state, widgets
 from dashboard.ui.frame import PageContext
 from dashboard.ui.sections import action, guarded, section
-from dashboard.ui.views import behaviours, defection, defection_controls, drivers, journey, overview, whatif
+from dashboard.ui.views import behaviours, defection, defection_controls, drivers, overview, whatif
+from dashboard.ui.views.journey import controls as journey_controls
+from dashboard.ui.views.journey import stages as journey_stages
 
 STEP_NAME = "s_step"
 """URL name of the step shown (1 to 7)."""
@@ -189,8 +191,8 @@ def _between(low: int, high: int):
 
 def journey_spec(ctx: PageContext) -> JourneySpec:
     """The Journey page's repeat window and SLA as the state holds them (URL j_repeat, j_sla; else the dataset's)."""
-    repeat_saved = journey.saved_repeat_days(ctx)
-    sla_saved = journey.saved_days(ctx, journey.SLA_KEY)
+    repeat_saved = journey_controls.saved_repeat_days(ctx)
+    sla_saved = journey_controls.saved_days(ctx, journey_controls.SLA_KEY)
     repeat = state.value("j_repeat", repeat_saved, state.INT, _between(1, MAX_WINDOW_DAYS))
     sla = state.value("j_sla", sla_saved, state.INT, _between(1, MAX_WINDOW_DAYS))
     return JourneySpec(ctx.filters, int(repeat), int(sla))
@@ -204,15 +206,15 @@ def step_where_we_stand(ctx: PageContext) -> None:
 
 def step_journey(ctx: PageContext) -> None:
     """Step 2: the Journey's four hotspots and the journey map (the repeat window and SLA editable unless presenting)."""
-    if not journey.has_touchpoints(ctx):
+    if not journey_controls.has_touchpoints(ctx):
         return
     if ctx.presenting:
         spec = journey_spec(ctx)
     else:
-        journey.missing_notice(ctx)
-        spec = journey.controls(ctx)
-    journey.render_hotspots(ctx, spec)
-    journey.render_journey_map(ctx, spec)
+        journey_controls.missing_notice(ctx)
+        spec = journey_controls.controls(ctx)
+    journey_stages.render_hotspots(ctx, spec)
+    journey_stages.render_journey_map(ctx, spec)
 
 
 def step_behaviours(ctx: PageContext) -> None:
