@@ -19,8 +19,8 @@ from dashboard.metrics.defection import figures as defection_figures
 from dashboard.ui import auth, report, state, widgets
 from dashboard.ui.frame import PageContext
 from dashboard.ui.sections import action, guarded
-from dashboard.ui.views import defection_controls
 from dashboard.ui.views.behaviours import BehaviourData
+from dashboard.ui.views.defection import definition as defection_controls
 
 SLIDER_STEP = 0.1
 """Slider steps in percentage points."""
