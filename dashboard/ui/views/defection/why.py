@@ -14,6 +14,7 @@ from dashboard.metrics.defection import figures
 from dashboard.metrics.defection import reasons as reasons_over_time
 from dashboard.metrics.defection import sources as defection_sources
 from dashboard.metrics.defection import status as defection
+from dashboard.metrics.scope import as_date
 from dashboard.ui import auth, settings, state, widgets
 from dashboard.ui.frame import PageContext
 from dashboard.ui.sections import action, guarded
@@ -31,7 +32,10 @@ BREAKDOWN_TITLES = {"segment": "By segment", "stage": "By relationship stage", "
 def render_who_is_leaving(ctx: PageContext, view: DefectionView) -> None:
     """Defection by month, and by segment, relationship stage and number of perfect-customer behaviours."""
     st.header("Who is leaving", divider="gray")
-    monthly = figures.rates_by_month_from(view.timeline, ctx.metric(defection.fit_summary), view.spec.filters)
+    start, as_of = (as_date(view.fit[column]) for column in ("history_start", "as_of"))
+    monthly = ctx.derived(
+        figures.rates_by_month_from, defection.timeline, defection.timeline_spec(view.spec), start, as_of, view.spec.filters
+    )
     if monthly.empty or monthly["defected"].sum() == 0:
         st.info(
             "No monthly chart: it needs dated defections (churn dates, or the no-purchase rule with transactions).",
@@ -42,7 +46,8 @@ def render_who_is_leaving(ctx: PageContext, view: DefectionView) -> None:
     if not view.tells_defection:
         cannot_tell_who_left(ctx, "no breakdown by segment, stage or behaviours")
         return
-    groups = ctx.derived(figures.breakdown_from, defection.summary, view.spec, view.spec)
+    # the same call as What it costs makes (tells_defection is True here), so the breakdown is worked out once
+    groups = ctx.derived(figures.breakdown_from, defection.summary, view.spec, view.spec, tells_defection=view.tells_defection)
     titles = list(BREAKDOWN_TITLES.values())
     for tab, dimension in zip(state.tabs(titles, "d_by"), BREAKDOWN_TITLES, strict=True):
         with tab:
