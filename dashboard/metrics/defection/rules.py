@@ -118,13 +118,16 @@ def _base(version: Version, spec: DefectionSpec, as_of: Sql, contract: calibrati
                c.complaint_repeated, c.defected as defected_staged, c.defected_since, c.defected_how, c.at_risk, c.at_risk_why,
                {group_cols}
                {period_col}
-               {recent_purchases} as recent_purchases,
-               {upto_baseline} - {upto_recent} as baseline_purchases,
+               c.recent_purchases, c.baseline_purchases,
                cast(cast({as_of} as date) - to_months(cast({recent} as integer)) as date) as recent_start,
                cast(cast({as_of} as date) - to_months(cast({baseline} as integer)) as date) as baseline_start
-        from {customers} c
+        from (
+            -- the purchase counts are read off the monthly list here, so the joins below never carry the list
+            select *, {recent_purchases} as recent_purchases, {upto_baseline} - {upto_recent} as baseline_purchases
+            from {customers} c
+            where {scope}
+        ) c
         {joins}
-        where {scope}
         """,
         group_cols=group_cols,
         period_col=_sbg_period(contract, as_of),
