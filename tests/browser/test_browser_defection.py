@@ -55,7 +55,7 @@ def test_a_definition_change_resends_only_what_the_definition_draws(sample_serve
     expect(page.get_by_text("Error over months 18 to 35 (MAPE)")).to_be_visible(timeout=30_000)
     charts = page.locator(".js-plotly-plot").count()
     sent = b"".join(received)
-    assert b"Define defection for your business" in sent and b"Does the lifetime value predict?" in sent  # a full run
+    assert b"then see who has left or is about to" in sent and b"Does the lifetime value predict?" in sent  # a full run
     received.clear()
     page.get_by_text("Definition of a defected customer").click()
     page.get_by_text("Badly handled complaint").first.click()
@@ -64,7 +64,7 @@ def test_a_definition_change_resends_only_what_the_definition_draws(sample_serve
     sent = b"".join(received)
     assert b"294" in sent  # the new at-risk count came over the wire ...
     # ... the intro, the sidebar and the model checks did not: they were not rerun
-    assert b"Define defection for your business" not in sent and b"Presentation mode" not in sent
+    assert b"then see who has left or is about to" not in sent and b"Presentation mode" not in sent
     assert b"Does the lifetime value predict?" not in sent
     expect(page.get_by_text("Error over months 18 to 35 (MAPE)")).to_be_visible()  # and they are still on screen
     expect(page.locator(".js-plotly-plot")).to_have_count(charts)
