@@ -18,7 +18,7 @@ from tests.tiny import tiny_tables
 
 ROOT = Path(__file__).resolve().parent.parent
 
-PREPARE_SQL_SHA256 = "e165dee39d81564aed3c0c5fc4af722f2fb592387caeff2b4c35252ca9e0ba52"
+PREPARE_SQL_SHA256 = "05d51e534e9e763872788454b552054f74e6630b631fd517bc0f98464cc61f28"
 """SHA-256 of every statement the prepare steps run on the tiny dataset (schema names written as v#)."""
 
 

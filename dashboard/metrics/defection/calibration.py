@@ -162,9 +162,10 @@ def contract_tenures(cur: duckdb.DuckDBPyConnection, version: Version) -> tuple[
     who joined before the data starts are left out (their early periods are not in the data), as on the retention
     curves. A snapshot (leavers flagged but none dated, as the telco file's Churn = left within the last month) counts
     each leaver as leaving by the as-of day, and every tenure in whole periods rounded to the nearest."""
+    until = "cast(coalesce(case when defected then defected_since end, as_of) as date)"  # dates: elapsed days on any engine
     rows = cur.execute(
         f"""
-        select {days_between("start_date", "coalesce(case when defected then defected_since end, as_of)")} as days,
+        select {days_between("cast(start_date as date)", until)} as days,
                coalesce(defected, false) as left_, defected and defected_since is null as undated
         from {version.table("df_customers")}, (select as_of, history_start from {version.table("df_fit")})
         where start_date is not null and defected is not null
