@@ -7,14 +7,5 @@ ctx = frame.page(
     "Defection",
     intro="Define defection for your business, then see who has left or is about to, why, and what it costs in lifetime value.",
 )
-choices = view.controls(ctx)
-view.save_bar(ctx, choices)
-view.render_data_needs(ctx, choices)
-view.render_headline(ctx, choices)
-view.render_who_is_leaving(ctx, choices)
-view.render_why(ctx, choices)
-view.render_reasons_over_time(ctx, choices)
-view.render_what_it_costs(ctx, choices)
-view.render_at_risk_list(ctx, choices)
-view.render_retention(ctx, choices)
-view.render_model_check(ctx, choices)
+view.render_by_definition(ctx)  # the definition, then who is leaving, why, what it costs, who to call, retention
+view.render_model_check(ctx)

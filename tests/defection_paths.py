@@ -1,4 +1,4 @@
-"""The Defection page's figures worked out the way the page works them out (dashboard/ui/views/defection.py and
+"""The Defection page's figures worked out the way the page works them out (dashboard/ui/views/defection/ and
 defection_controls.view): one summary per spec and one timeline per timeline_spec(spec), each figure derived from them
 by its `*_from` function with the staged profile's tells_defection. The library keeps no per-figure query wrappers, so
 a test through these runs the path the app runs."""
@@ -52,7 +52,8 @@ def defection_by_handling(cur: duckdb.DuckDBPyConnection, version: Version, spec
 def rates_by_month(cur: duckdb.DuckDBPyConnection, version: Version, spec: DefectionSpec) -> pd.DataFrame:
     """Monthly rates from the timeline of timeline_spec(spec), as the view reads it (view: monthly section)."""
     timeline = defection.timeline(cur, version, defection.timeline_spec(spec))
-    return figures.rates_by_month_from(timeline, defection.fit_summary(cur, version), spec.filters)
+    fit = defection.fit_summary(cur, version).iloc[0]
+    return figures.rates_by_month_from(timeline, fit["history_start"], fit["as_of"], spec.filters)
 
 
 def complaints(cur: duckdb.DuckDBPyConnection, version: Version, spec: DefectionSpec, silent: float) -> pd.DataFrame:

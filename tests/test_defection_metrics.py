@@ -326,6 +326,20 @@ def test_retention_curve_by_kaplan_meier(cur, version):
     assert implied["annual_rate"] == pytest.approx(3 / (timeline["exposure_days"].sum() / 365.25))
 
 
+def test_early_warning_rules_leave_the_timeline_as_it_was(cur, version):
+    """Only the dated rules (contract ended, lapse) date a defection: switching an early-warning rule or moving its
+    parameters asks for the same timeline (the page reads it from the cache), and what the timeline reads of each
+    customer (defected, its date, undated) is the same under either definition."""
+    plain = spec_for(version, drop=False, complaint=False)
+    warned = spec_for(version, drop=True, drop_pct=30, recent_months=2, alive=True, alive_pct=80, complaint=True, sla_days=1)
+    assert d.timeline_spec(plain) == d.timeline_spec(warned)
+    assert d.timeline_spec(plain) != d.timeline_spec(spec_for(version, lapse=False))
+    read = ["defected", "defect_date", "undated", "start_date"]
+    plain_rows, warned_rows = status(cur, version, plain), status(cur, version, warned)
+    assert plain_rows[read].equals(warned_rows[read])
+    assert (warned_rows["status"] == "at risk").sum() > (plain_rows["status"] == "at risk").sum()  # the rules did fire
+
+
 # -- the at-risk list -----------------------------------------------------------------------------
 
 

@@ -212,6 +212,41 @@ def test_checks_say_why_when_the_data_cannot_support_them(sample_db_file):
         assert frame[["actual", "predicted", "mape"]].notna().all().all()
 
 
+class _Recording:
+    """A cursor that runs and remembers every SQL statement it is given."""
+
+    def __init__(self, cur) -> None:
+        self._cur, self.statements = cur, []
+
+    def execute(self, sql: str, *args, **kwargs):
+        self.statements.append(sql)
+        return self._cur.execute(sql, *args, **kwargs)
+
+    def __getattr__(self, name: str):
+        return getattr(self._cur, name)
+
+
+def test_checks_and_contract_fit_are_read_as_fitted_at_publish(sample_db_file):
+    """The page reads both holdout checks and the contract model from the tables publish fitted them into: the same
+    frames and model as fitting them now, without a look at the transactions (the BG/NBD check used to read every bill
+    again on each first open of the page)."""
+    store = Store(sample_db_file, read_only=True)
+    try:
+        version = store.active_version("sample")
+        with store.cursor() as cur:
+            recording = _Recording(cur)
+            read = {"sbg": calibration.sbg_check(recording, version), "bgnbd": calibration.bgnbd_check(recording, version)}
+            model = calibration.contract_model(recording, version)
+            fitted = {name: check(cur, version) for name, check in calibration.CHECKS.items()}
+            refitted = calibration._fit_contract_model(cur, version)
+    finally:
+        store.close()
+    assert recording.statements and not any("transactions" in text for text in recording.statements)
+    for name, frame in read.items():
+        pd.testing.assert_frame_equal(frame, fitted[name], check_dtype=False)
+    assert model == refitted and model.model is not None
+
+
 def test_sbg_check_says_why_without_signup_dates(tmp_path):
     store = Store(tmp_path / "nodates.duckdb")
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import screenshot, wait_for_app
+from tests.browser.conftest import frames_received, screenshot, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -43,3 +43,29 @@ def test_defection_page_tells_the_story_and_a_rule_can_be_switched_on(sample_ser
     assert "d_complaint=1" in page.url
     expect(page.get_by_role("button", name="Save this definition for the dataset")).to_be_visible()
     screenshot(page, "defection-complaint-rule")
+
+
+def test_a_definition_change_resends_only_what_the_definition_draws(sample_server, page: Page):
+    """Switching a rule reruns the definition's fragment: the headline moves, while the page's intro, the sidebar and the
+    model checks below (which no control of the page changes) are neither rerun nor sent again, and stay drawn."""
+    page.set_viewport_size({"width": 1440, "height": 5400})
+    received = frames_received(page)
+    page.goto(f"{sample_server.url}/Defection")
+    wait_for_app(page)
+    expect(page.get_by_text("Error over months 18 to 35 (MAPE)")).to_be_visible(timeout=30_000)
+    charts = page.locator(".js-plotly-plot").count()
+    sent = b"".join(received)
+    assert b"then see who has left or is about to" in sent and b"Does the lifetime value predict?" in sent  # a full run
+    received.clear()
+    page.get_by_text("Definition of a defected customer").click()
+    page.get_by_text("Badly handled complaint").first.click()
+    expect(page.locator('[data-testid="stMetric"]').filter(has_text="At risk now")).to_contain_text("294")
+    wait_for_app(page)
+    sent = b"".join(received)
+    assert b"294" in sent  # the new at-risk count came over the wire ...
+    # ... the intro, the sidebar and the model checks did not: they were not rerun
+    assert b"then see who has left or is about to" not in sent and b"Presentation mode" not in sent
+    assert b"Does the lifetime value predict?" not in sent
+    expect(page.get_by_text("Error over months 18 to 35 (MAPE)")).to_be_visible()  # and they are still on screen
+    expect(page.locator(".js-plotly-plot")).to_have_count(charts)
+    assert not page.locator('[data-testid="stException"]').count()

@@ -11,7 +11,6 @@ The error figure is the mean absolute percentage error (MAPE) over the compared 
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from datetime import date
 
@@ -163,9 +162,10 @@ def contract_tenures(cur: duckdb.DuckDBPyConnection, version: Version) -> tuple[
     who joined before the data starts are left out (their early periods are not in the data), as on the retention
     curves. A snapshot (leavers flagged but none dated, as the telco file's Churn = left within the last month) counts
     each leaver as leaving by the as-of day, and every tenure in whole periods rounded to the nearest."""
+    until = "cast(coalesce(case when defected then defected_since end, as_of) as date)"  # dates: elapsed days on any engine
     rows = cur.execute(
         f"""
-        select {days_between("start_date", "coalesce(case when defected then defected_since end, as_of)")} as days,
+        select {days_between("cast(start_date as date)", until)} as days,
                coalesce(defected, false) as left_, defected and defected_since is null as undated
         from {version.table("df_customers")}, (select as_of, history_start from {version.table("df_fit")})
         where start_date is not null and defected is not null
@@ -187,7 +187,7 @@ def contract_tenures(cur: duckdb.DuckDBPyConnection, version: Version) -> tuple[
     return periods, left, unit, int(undated.sum())
 
 
-def sbg_check(cur: duckdb.DuckDBPyConnection, version: Version, _spec: object = None) -> pd.DataFrame:
+def _sbg_check(cur: duckdb.DuckDBPyConnection, version: Version) -> pd.DataFrame:
     """The sBG calibration-then-holdout check on a contract version: share still a customer after each period, fitted
     on the first half of the periods (at least MIN_PERIODS), predicted and Kaplan-Meier actual; or one row saying why
     the data cannot support it."""
@@ -259,28 +259,9 @@ class ContractModel:
         return f"α {alpha}, β {beta} over {self.customers:,} customers by {self.unit}"
 
 
-_CONTRACT_MODELS: dict[tuple, ContractModel] = {}
-_CONTRACT_LOCK = threading.Lock()
-
-
-def contract_model(cur: duckdb.DuckDBPyConnection, version: Version) -> ContractModel:
-    """The sBG fit on every contract customer's whole periods (contract_tenures), kept per database file and version;
-    a model of None with the problem in words where the data cannot support it."""
-    path = cur.execute("select path from duckdb_databases() where database_name = current_database()").fetchone()
-    key = (path[0] if path else None, version.version_id, str(version.created_at))
-    with _CONTRACT_LOCK:
-        if key in _CONTRACT_MODELS:
-            return _CONTRACT_MODELS[key]
-    found = _contract_model(cur, version)
-    with _CONTRACT_LOCK:
-        if len(_CONTRACT_MODELS) > 16:
-            _CONTRACT_MODELS.clear()
-        _CONTRACT_MODELS[key] = found
-    return found
-
-
-def _contract_model(cur: duckdb.DuckDBPyConnection, version: Version) -> ContractModel:
-    """contract_model, uncached."""
+def _fit_contract_model(cur: duckdb.DuckDBPyConnection, version: Version) -> ContractModel:
+    """The sBG fit on every contract customer's whole periods (contract_tenures); a model of None with the problem in
+    words where the data cannot support it."""
     found = staged.load_profile(cur, version)
     if found.kind != CONTRACT:
         return ContractModel(None, problem=f"the data is {found.kind}, not contracts with churn labels")
@@ -325,7 +306,7 @@ def purchase_days(cur: duckdb.DuckDBPyConnection, version: Version) -> pd.DataFr
     ).df()
 
 
-def bgnbd_check(cur: duckdb.DuckDBPyConnection, version: Version, _spec: object = None) -> pd.DataFrame:
+def _bgnbd_check(cur: duckdb.DuckDBPyConnection, version: Version) -> pd.DataFrame:
     """The BG/NBD calibration-then-holdout check: fitted on the first half of the purchase history, mean repeat purchases
     per customer in the second half by calibration repeat purchases 0..7+, predicted and actual; or one row saying why
     the data cannot support it."""
@@ -352,3 +333,89 @@ def bgnbd_check(cur: duckdb.DuckDBPyConnection, version: Version, _spec: object 
         f"history split on {split.date():%d %b %Y}; {int(rows['customers'].sum()):,} customers who had bought by then{sampled}"
     )
     return _frame(check, detail, "label", rows)
+
+
+# -- fitted at publish, read by the page --------------------------------------------------------
+
+CHECKS_TABLE, CONTRACT_TABLE = "df_checks", "df_contract"
+CHECKS = {"sbg": _sbg_check, "bgnbd": _bgnbd_check}
+
+
+def prepare(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
+    """Fit the contract model and both holdout checks once at publish (df_contract: one row; df_checks: each check's
+    compared points, or its one row saying why there is none), so the page reads them instead of re-scanning bills."""
+    checks = pd.concat([check(cur, version).assign(model=name) for name, check in CHECKS.items()], ignore_index=True).assign(
+        ord=lambda frame: range(len(frame))
+    )
+    found = _fit_contract_model(cur, version)
+    fitted = found.model
+    contract = pd.DataFrame(
+        [
+            {
+                "alpha": fitted.alpha if fitted else None,
+                "beta": fitted.beta if fitted else None,
+                "log_likelihood": fitted.log_likelihood if fitted else None,
+                "fit_customers": fitted.customers if fitted else None,
+                "fit_periods": fitted.periods if fitted else None,
+                "unit": found.unit,
+                "customers": found.customers,
+                "periods": found.periods,
+                "problem": found.problem,
+            }
+        ]
+    )
+    cur.execute(
+        f"""
+        create table {version.table(CHECKS_TABLE)} (
+            model varchar, ord integer, period varchar, actual double, predicted double, calibration boolean,
+            mape double, fitted_on varchar, checked_on varchar, detail varchar, problem varchar
+        )
+        """
+    )
+    cur.execute(
+        f"""
+        create table {version.table(CONTRACT_TABLE)} (
+            alpha double, beta double, log_likelihood double, fit_customers bigint, fit_periods bigint, unit varchar,
+            customers bigint, periods bigint, problem varchar
+        )
+        """
+    )
+    for table, frame in ((CHECKS_TABLE, checks), (CONTRACT_TABLE, contract)):
+        cur.register("_df_rows", frame)
+        cur.execute(f"insert into {version.table(table)} by name select * from _df_rows")
+        cur.unregister("_df_rows")
+
+
+def _check(cur: duckdb.DuckDBPyConnection, version: Version, model: str) -> pd.DataFrame:
+    """One holdout check as fitted at publish (the columns of CHECK_COLUMNS)."""
+    return cur.execute(
+        f"select {', '.join(CHECK_COLUMNS)} from {version.table(CHECKS_TABLE)} where model = ? order by ord", [model]
+    ).df()
+
+
+def sbg_check(cur: duckdb.DuckDBPyConnection, version: Version, _spec: object = None) -> pd.DataFrame:
+    """The sBG calibration-then-holdout check (fitted at publish, see _sbg_check): share still a customer after each
+    period, predicted and Kaplan-Meier actual; or one row saying why the data cannot support it."""
+    return _check(cur, version, "sbg")
+
+
+def bgnbd_check(cur: duckdb.DuckDBPyConnection, version: Version, _spec: object = None) -> pd.DataFrame:
+    """The BG/NBD calibration-then-holdout check (fitted at publish, see _bgnbd_check): mean repeat purchases per
+    customer in the second half of the history by calibration repeat purchases 0..7+; or one row saying why."""
+    return _check(cur, version, "bgnbd")
+
+
+def contract_model(cur: duckdb.DuckDBPyConnection, version: Version) -> ContractModel:
+    """The sBG fit on every contract customer's whole periods, as fitted at publish (_fit_contract_model); a model of
+    None with the problem in words where the data cannot support it."""
+    row = cur.execute(f"select * from {version.table(CONTRACT_TABLE)}").df().iloc[0]
+    model = None
+    if pd.notna(row["alpha"]):
+        model = sbg.Sbg(
+            float(row["alpha"]),
+            float(row["beta"]),
+            float(row["log_likelihood"]),
+            int(row["fit_customers"]),
+            int(row["fit_periods"]),
+        )
+    return ContractModel(model, str(row["unit"]), int(row["customers"]), int(row["periods"]), str(row["problem"]))

@@ -194,11 +194,11 @@ def _ordered(frame: pd.DataFrame, dimension: str) -> pd.DataFrame:
     return frame.assign(_key=key).sort_values(["_key", "value"]).drop(columns="_key")
 
 
-def rates_by_month_from(timeline: pd.DataFrame, fit: pd.DataFrame, filters: Filters) -> pd.DataFrame:
-    """Per calendar month: customers at its start (joined by its end, not defected before it), defected in it, rate."""
+def rates_by_month_from(timeline: pd.DataFrame, history_start: date | None, as_of: date | None, filters: Filters) -> pd.DataFrame:
+    """Per calendar month from history_start to as_of (df_fit's), within the months of filters: customers at its start
+    (joined by its end, not defected before it), defected in it, rate."""
     columns = ["month", "customers", "defected", "rate"]
-    row = fit.iloc[0]
-    history_start, as_of = as_date(row["history_start"]), as_date(row["as_of"])
+    history_start, as_of = as_date(history_start), as_date(as_of)
     if timeline.empty or history_start is None or as_of is None:
         return pd.DataFrame(columns=columns)
     first, last = month_start(history_start), month_start(as_of)

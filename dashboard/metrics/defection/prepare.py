@@ -25,7 +25,7 @@ import numpy as np
 import pyarrow as pa
 
 from dashboard import staged
-from dashboard.metrics.defection import clv
+from dashboard.metrics.defection import calibration, clv
 from dashboard.metrics.scope import NOT_SET
 from dashboard.staged.sql import day_total
 from dashboard.store import Version
@@ -43,7 +43,8 @@ SHORT_HISTORY_DAYS = 91
 
 
 def prepare(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
-    """Build df_customers, df_complaints and df_fit for a version being published."""
+    """Build df_customers, df_complaints, df_fit, and the lifetime-value models' fits and checks (df_contract,
+    df_checks) for a version being published."""
     started = time.perf_counter()
     as_of = _as_of(cur, version)
     has_tx = version.has("transactions")
@@ -83,6 +84,7 @@ def prepare(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
             fit.get("seconds"),
         ],
     )
+    calibration.prepare(cur, version)
 
 
 def _as_of(cur: duckdb.DuckDBPyConnection, version: Version) -> date | None:
@@ -169,13 +171,29 @@ def _fit_models(cur: duckdb.DuckDBPyConnection, version: Version, as_of: date) -
         """,
         [as_of],
     ).fetchnumpy()
-    ids = rows["customer_id"]
     x, t_x, T = (np.asarray(rows[k], float) for k in ("x", "t_x", "big_t"))
     zbar = np.asarray(rows["repeat_spend"], float)
     history_weeks = float(T.max()) if len(T) else 0.0
     out: dict = {"buyers": len(x), "repeat_buyers": int(np.sum(x > 0)), "history_weeks": history_weeks}
     out["problems"] = clv.data_needs(x, history_weeks)
-    empty = pa.table(
+    models = _no_models()
+    if out["problems"]:
+        out["status"] = "not enough data"
+    else:
+        bg, gg = _fit(x, t_x, T, zbar, out)
+        out["status"], problems = _fit_status(bg, gg, history_weeks)
+        if problems:
+            out["problems"] = problems
+        else:
+            models = _models(bg, gg, rows["customer_id"], x, t_x, T, zbar)
+    cur.register("_df_models_arrow", models)
+    cur.execute("create or replace temp view _df_models as select * from _df_models_arrow")
+    return out
+
+
+def _no_models() -> pa.Table:
+    """The per-buyer model results with no rows (no fit)."""
+    return pa.table(
         {
             "customer_id": pa.array([], pa.string()),
             "bg_x": pa.array([], pa.float64()),
@@ -186,84 +204,97 @@ def _fit_models(cur: duckdb.DuckDBPyConnection, version: Version, as_of: date) -
             "gg_spend": pa.array([], pa.float64()),
         }
     )
-    models = empty
-    if out["problems"]:
-        out["status"] = "not enough data"
-    else:
-        bg = clv.fit_bgnbd(x, t_x, T)
-        repeat = (x > 0) & (zbar > 0)
-        fit_rows = np.flatnonzero(repeat)
-        if len(fit_rows) > GAMMA_GAMMA_SAMPLE:
-            fit_rows = np.sort(np.random.default_rng(0).choice(fit_rows, GAMMA_GAMMA_SAMPLE, replace=False))
-        gg = clv.fit_gamma_gamma(x[fit_rows], zbar[fit_rows])
-        out["gg_customers"] = gg.customers
-        out.update(r=bg.r, alpha=bg.alpha, a=bg.a, b=bg.b, log_likelihood=bg.log_likelihood)
-        out.update(p=gg.p, q=gg.q, gamma=gg.gamma, gg_log_likelihood=gg.log_likelihood)
-        warnings = []
-        if repeat.sum() > 2 and np.ptp(x[repeat]) > 0 and np.ptp(zbar[repeat]) > 0:  # no correlation with a constant
-            correlation = float(np.corrcoef(x[repeat], zbar[repeat])[0, 1])
-            out["spend_frequency_correlation"] = correlation
-            if abs(correlation) > 0.3:
-                warnings.append(
-                    f"spend per purchase and number of purchases are correlated ({correlation:+.2f}); Gamma-Gamma assumes "
-                    "they are independent, so expected spend is less reliable"
-                )
-        rates_on_edge = max(abs(np.log(bg.r)), abs(np.log(bg.alpha))) >= clv.LOG_BOUND - clv.EDGE
-        if rates_on_edge:
+
+
+def _fit(x: np.ndarray, t_x: np.ndarray, T: np.ndarray, zbar: np.ndarray, out: dict) -> tuple[clv.BgNbd, clv.GammaGamma]:
+    """Fit BG/NBD on every buyer and Gamma-Gamma on (a sample of) the repeat buyers; their parameters and warnings go
+    into out."""
+    bg = clv.fit_bgnbd(x, t_x, T)
+    repeat = (x > 0) & (zbar > 0)
+    fit_rows = np.flatnonzero(repeat)
+    if len(fit_rows) > GAMMA_GAMMA_SAMPLE:
+        fit_rows = np.sort(np.random.default_rng(0).choice(fit_rows, GAMMA_GAMMA_SAMPLE, replace=False))
+    gg = clv.fit_gamma_gamma(x[fit_rows], zbar[fit_rows])
+    out["gg_customers"] = gg.customers
+    out.update(r=bg.r, alpha=bg.alpha, a=bg.a, b=bg.b, log_likelihood=bg.log_likelihood)
+    out.update(p=gg.p, q=gg.q, gamma=gg.gamma, gg_log_likelihood=gg.log_likelihood)
+    out["warnings"] = _fit_warnings(bg, gg, x[repeat], zbar[repeat], out)
+    return bg, gg
+
+
+def _fit_warnings(bg: clv.BgNbd, gg: clv.GammaGamma, x: np.ndarray, zbar: np.ndarray, out: dict) -> list[str]:
+    """What a reader of the fitted models should know (x and zbar of the repeat buyers); the spend-frequency
+    correlation goes into out."""
+    warnings = []
+    if len(x) > 2 and np.ptp(x) > 0 and np.ptp(zbar) > 0:  # no correlation with a constant
+        correlation = float(np.corrcoef(x, zbar)[0, 1])
+        out["spend_frequency_correlation"] = correlation
+        if abs(correlation) > 0.3:
             warnings.append(
-                "customers buy at nearly the same rhythm (regular bills), so the BG/NBD fit reached its limit: "
-                f"r and α are not meaningful on their own, but the purchase rate ({bg.r / bg.alpha:.3f} a week) "
-                "and the probabilities alive are"
+                f"spend per purchase and number of purchases are correlated ({correlation:+.2f}); Gamma-Gamma assumes "
+                "they are independent, so expected spend is less reliable"
             )
-        if gg.on_edge and gg.p >= gg.q:
-            warnings.append(
-                "spend per purchase hardly varies within a customer, so the Gamma-Gamma fit reached its limit; "
-                "expected spend stays close to each customer's own average"
-            )
-        elif gg.on_edge:
-            warnings.append(
-                "average spend hardly differs between customers, so the Gamma-Gamma fit reached its limit; "
-                "every customer's expected spend stays close to the overall average"
-            )
-        out["warnings"] = warnings
-        if not bg.converged:
-            out["status"] = "BG/NBD did not converge"
-            out["problems"] = ["the BG/NBD fit did not settle; the purchase pattern does not suit the model"]
-        elif bg.a / (bg.a + bg.b) < MIN_DROPOUT:
-            out["status"] = "no drop-out seen"
-            out["problems"] = [
-                f"the BG/NBD fit sees no customer drop out in {history_weeks:,.0f} weeks (mean drop-out probability "
-                f"{bg.a / (bg.a + bg.b):.1e} per purchase): the history is too short to tell who has left, so the "
-                "probability alive would be 100 % for everyone"
-            ]
-        elif not gg.converged:
-            out["status"] = "Gamma-Gamma did not converge"
-            out["problems"] = ["the Gamma-Gamma spend fit did not settle; spend per purchase does not suit the model"]
-        elif gg.q <= 1:
-            out["status"] = "Gamma-Gamma mean spend infinite"
-            out["problems"] = [
-                f"the Gamma-Gamma spend fit has q = {gg.q:.3g}; its mean spend per purchase pγ/(q − 1) needs q above 1"
-            ]
-        else:
-            out["status"] = "fitted"
-            alive = clv.p_alive(bg, x, t_x, T)
-            cumulative = clv.yearly_expected_purchases_if_alive(bg, HORIZON_YEARS, x, T, clv.WEEKS_PER_YEAR)
-            spend = clv.expected_spend(gg, x, np.where(zbar > 0, zbar, 0.0))
-            offsets = pa.array(np.arange(0, (len(x) + 1) * HORIZON_YEARS, HORIZON_YEARS, dtype=np.int32))
-            models = pa.table(
-                {
-                    "customer_id": pa.array(ids, pa.string()),
-                    "bg_x": pa.array(x),
-                    "bg_t_x": pa.array(t_x),
-                    "bg_t": pa.array(T),
-                    "p_alive": pa.array(alive),
-                    "bg_expected": pa.ListArray.from_arrays(offsets, pa.array(cumulative.ravel())),
-                    "gg_spend": pa.array(spend),
-                }
-            )
-    cur.register("_df_models_arrow", models)
-    cur.execute("create or replace temp view _df_models as select * from _df_models_arrow")
-    return out
+    if max(abs(np.log(bg.r)), abs(np.log(bg.alpha))) >= clv.LOG_BOUND - clv.EDGE:
+        warnings.append(
+            "customers buy at nearly the same rhythm (regular bills), so the BG/NBD fit reached its limit: "
+            f"r and α are not meaningful on their own, but the purchase rate ({bg.r / bg.alpha:.3f} a week) "
+            "and the probabilities alive are"
+        )
+    if gg.on_edge and gg.p >= gg.q:
+        warnings.append(
+            "spend per purchase hardly varies within a customer, so the Gamma-Gamma fit reached its limit; "
+            "expected spend stays close to each customer's own average"
+        )
+    elif gg.on_edge:
+        warnings.append(
+            "average spend hardly differs between customers, so the Gamma-Gamma fit reached its limit; "
+            "every customer's expected spend stays close to the overall average"
+        )
+    return warnings
+
+
+def _fit_status(bg: clv.BgNbd, gg: clv.GammaGamma, history_weeks: float) -> tuple[str, list[str]]:
+    """The fit's status in a few words, and the problems that keep its results off the page (none when fitted)."""
+    if not bg.converged:
+        return "BG/NBD did not converge", ["the BG/NBD fit did not settle; the purchase pattern does not suit the model"]
+    dropout = bg.a / (bg.a + bg.b)
+    if dropout < MIN_DROPOUT:
+        return "no drop-out seen", [
+            f"the BG/NBD fit sees no customer drop out in {history_weeks:,.0f} weeks (mean drop-out probability "
+            f"{dropout:.1e} per purchase): the history is too short to tell who has left, so the "
+            "probability alive would be 100 % for everyone"
+        ]
+    if not gg.converged:
+        return "Gamma-Gamma did not converge", [
+            "the Gamma-Gamma spend fit did not settle; spend per purchase does not suit the model"
+        ]
+    if gg.q <= 1:
+        return "Gamma-Gamma mean spend infinite", [
+            f"the Gamma-Gamma spend fit has q = {gg.q:.3g}; its mean spend per purchase pγ/(q − 1) needs q above 1"
+        ]
+    return "fitted", []
+
+
+def _models(
+    bg: clv.BgNbd, gg: clv.GammaGamma, ids: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, zbar: np.ndarray
+) -> pa.Table:
+    """Each buyer's fitted results: probability alive, expected purchases in the next 1..HORIZON_YEARS years if alive
+    (cumulative) and expected spend per purchase."""
+    alive = clv.p_alive(bg, x, t_x, T)
+    cumulative = clv.yearly_expected_purchases_if_alive(bg, HORIZON_YEARS, x, T, clv.WEEKS_PER_YEAR)
+    spend = clv.expected_spend(gg, x, np.where(zbar > 0, zbar, 0.0))
+    offsets = pa.array(np.arange(0, (len(x) + 1) * HORIZON_YEARS, HORIZON_YEARS, dtype=np.int32))
+    return pa.table(
+        {
+            "customer_id": pa.array(ids, pa.string()),
+            "bg_x": pa.array(x),
+            "bg_t_x": pa.array(t_x),
+            "bg_t": pa.array(T),
+            "p_alive": pa.array(alive),
+            "bg_expected": pa.ListArray.from_arrays(offsets, pa.array(cumulative.ravel())),
+            "gg_spend": pa.array(spend),
+        }
+    )
 
 
 def _customers(cur: duckdb.DuckDBPyConnection, version: Version, as_of: date | None, has_tx: bool) -> None:

@@ -26,7 +26,8 @@ from dashboard.metrics.journey.prepare import MAX_WINDOW_DAYS
 from dashboard.ui import auth, nav, report, state, widgets
 from dashboard.ui.frame import PageContext
 from dashboard.ui.sections import action, guarded, section
-from dashboard.ui.views import behaviours, defection, defection_controls, drivers, overview, whatif
+from dashboard.ui.views import behaviours, defection, drivers, overview, whatif
+from dashboard.ui.views.defection import definition as defection_controls
 from dashboard.ui.views.journey import controls as journey_controls
 from dashboard.ui.views.journey import stages as journey_stages
 

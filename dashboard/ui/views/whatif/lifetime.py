@@ -11,7 +11,7 @@ import pandas as pd
 from dashboard.metrics import whatif
 from dashboard.metrics.defection import figures as defection_figures
 from dashboard.ui.frame import PageContext
-from dashboard.ui.views import defection_controls
+from dashboard.ui.views.defection import definition as defection_controls
 
 
 @dataclass(frozen=True)

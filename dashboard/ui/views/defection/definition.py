@@ -222,17 +222,12 @@ class DefectionView:
     stage_day: date | None = None  # the day stages are taken on (None: the data's own stage column, as it stands)
     tells_defection: bool = True  # the staged profile's: False shows the defection figures as "—"
 
-    # the per-customer frames are read from the cache only when a section asks for them: most draw figures derived
-    # from them and cached on their own (ctx.derived), and reading a frame of every customer back costs on each rerun
+    # the per-customer frame is read from the cache only when a section asks for it: most draw figures derived
+    # from it and cached on their own (ctx.derived), and reading a frame of every customer back costs on each rerun
     @functools.cached_property
     def summary(self) -> pd.DataFrame:
         """Per customer under spec (defection.summary)."""
         return self.ctx.metric(defection.summary, self.spec)
-
-    @functools.cached_property
-    def timeline(self) -> pd.DataFrame:
-        """Per customer: the dates the definition's rules date a defection on (defection.timeline)."""
-        return self.ctx.metric(defection.timeline, defection.timeline_spec(self.spec))
 
 
 def in_range(lo: float, hi: float) -> Callable[[float], float]:
