@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from dashboard.metrics.funnel import stages
@@ -214,18 +215,30 @@ def cohorts(cur: duckdb.DuckDBPyConnection, version: Version, spec: CohortSpec) 
     frame = cur.execute(*query).df()
     if frame.empty:
         return pd.DataFrame(columns=columns)
-    as_of_day = pd.Timestamp(frame["as_of"].max())
-    rows = []
-    for cohort, group in frame.groupby("cohort", sort=True):
-        size = int(group["customers"].sum())
-        by_month = group.dropna(subset=["months"]).set_index("months")["customers"]
-        start = pd.Timestamp(cohort)
-        observed = min((as_of_day.year - start.year) * 12 + as_of_day.month - start.month, MAX_COHORT_MONTHS)
-        reached = 0
-        for months in range(observed + 1):
-            reached += int(by_month.get(months, 0))
-            rows.append({"cohort": start, "months": months, "cohort_size": size, "reached": reached, "share": reached / size})
-    return pd.DataFrame(rows, columns=columns)
+    return _cohort_grid(frame, pd.Timestamp(frame["as_of"].max()))[columns]
+
+
+def _cohort_grid(frame: pd.DataFrame, as_of_day: pd.Timestamp) -> pd.DataFrame:
+    """From customers per (cohort, months to the target or none): one row per cohort and month since signup that had
+    ended by as_of_day (at most MAX_COHORT_MONTHS), with the cohort's size and those who had reached the target."""
+    sizes = frame.groupby("cohort", sort=True)["customers"].sum()
+    starts = pd.Series([pd.Timestamp(c) for c in sizes.index])
+    observed = ((as_of_day.year - starts.dt.year) * 12 + as_of_day.month - starts.dt.month).to_numpy()
+    lengths = np.clip(np.minimum(observed, MAX_COHORT_MONTHS) + 1, 0, None)
+    grid = pd.DataFrame(
+        {
+            "cohort": starts.repeat(lengths).reset_index(drop=True),
+            "months": np.concatenate([np.arange(n, dtype="int64") for n in lengths]),
+            "cohort_size": np.repeat(sizes.to_numpy().astype("int64"), lengths),
+        }
+    )
+    reaching = frame.dropna(subset=["months"])
+    place = dict(zip(sizes.index, range(len(sizes)), strict=True))
+    per_month = reaching.groupby([reaching["cohort"].map(place), reaching["months"].astype("int64")])["customers"].sum()
+    keys = pd.MultiIndex.from_arrays([np.repeat(np.arange(len(sizes)), lengths), grid["months"]])
+    grid["reached"] = per_month.reindex(keys, fill_value=0).groupby(level=0).cumsum().to_numpy().astype("int64")
+    grid["share"] = grid["reached"] / grid["cohort_size"]
+    return grid
 
 
 @dataclass(frozen=True)
