@@ -11,7 +11,7 @@ import duckdb
 import pandas as pd
 
 from dashboard.metrics import money
-from dashboard.metrics.funnel import stages
+from dashboard.metrics.funnel import stage_sql, stages
 from dashboard.metrics.funnel.stages import CODE, DEFAULT_MODEL, StageModel
 from dashboard.metrics.scope import Filters, month_start
 from dashboard.sql import Sql, group_by_all, lit, select_except, sql
@@ -161,7 +161,7 @@ def window_economics(cur: duckdb.DuckDBPyConnection, version: Version, spec: Eco
     spec = spec.validate()
     current, previous, has_previous = windows(cur, version, spec)
     dates = {"a": previous.day_before, "b": current.day_before, "c": current.end}
-    staged = stages.staged_sql(version, spec.model, dates, spec.filters)
+    staged = stage_sql.staged_sql(version, spec.model, dates, spec.filters)
     not_customer = ", ".join(str(c) for c in NOT_CUSTOMERS)
     defected = CODE["defected"]
     query = sql(

@@ -10,7 +10,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from dashboard.metrics.funnel import stages
+from dashboard.metrics.funnel import stage_sql, stages
 from dashboard.metrics.funnel.stages import CODE, DEFAULT_MODEL, LADDER, OFF_RAMPS, ROLES, StageModel
 from dashboard.metrics.scope import Filters
 from dashboard.sql import Sql, group_by_all, list_contains, list_count, list_filter, list_max, lit, month_boundaries, sql
@@ -50,7 +50,7 @@ def stage_counts(cur: duckdb.DuckDBPyConnection, version: Version, spec: StageSp
     stages those who had reached it (or a higher stage) by then, as a share of the first stage and of the previous one."""
     spec = spec.validate()
     model = spec.model
-    staged = stages.staged_sql(version, model, {"d": spec.as_of}, spec.filters, column_for=("d",), reached=True, known_on="d")
+    staged = stage_sql.staged_sql(version, model, {"d": spec.as_of}, spec.filters, column_for=("d",), reached=True, known_on="d")
     from_column = stages.uses_column(model, version)
     if from_column:
         # A stage column carries no history: a customer has reached every ladder stage up to the current one,
@@ -116,7 +116,7 @@ def breakdown(cur: duckdb.DuckDBPyConnection, version: Version, spec: BreakdownS
     Other; share = the stage's customers / the value's customers."""
     spec = spec.validate()
     as_of = StageSpec(spec.model, spec.filters).as_of
-    staged = stages.staged_sql(version, spec.model, {"d": as_of}, spec.filters, column_for=("d",), known_on="d")
+    staged = stage_sql.staged_sql(version, spec.model, {"d": as_of}, spec.filters, column_for=("d",), known_on="d")
     by = spec.by  # checked against BREAKDOWN_DIMENSIONS above
     query = sql(
         f"""
@@ -191,7 +191,7 @@ def cohorts(cur: duckdb.DuckDBPyConnection, version: Version, spec: CohortSpec) 
         return pd.DataFrame(columns=columns)
     as_of = StageSpec(spec.model, spec.filters).as_of
     inside = f"c.lead_date >= (select data_start from {version.table('fn_span')})"
-    staged = stages.staged_sql(
+    staged = stage_sql.staged_sql(
         version, spec.model, {"d": as_of}, spec.filters, reached=True, known_on="d", codes=False, only=inside
     )
     query = sql(
@@ -405,7 +405,7 @@ def stage_customers(cur: duckdb.DuckDBPyConnection, version: Version, spec: Dril
     """The customers in the chosen stage at the as-of date, by customer id, with what the rules read about them."""
     spec = spec.validate()
     as_of = StageSpec(spec.model, spec.filters).as_of
-    staged = stages.staged_sql(version, spec.model, {"d": as_of}, spec.filters, column_for=("d",), known_on="d")
+    staged = stage_sql.staged_sql(version, spec.model, {"d": as_of}, spec.filters, column_for=("d",), known_on="d")
     query = sql(
         f"""
         with chosen as (select * from ({{staged}}) s0 where s0.s_d = {{code}} order by s0.customer_id {{limit}})

@@ -9,7 +9,7 @@ from datetime import date
 import duckdb
 import pandas as pd
 
-from dashboard.metrics.funnel import stages
+from dashboard.metrics.funnel import stage_sql
 from dashboard.metrics.funnel.counts import DRILL_LIMIT, customer_columns_sql
 from dashboard.metrics.funnel.stages import CODE, DEFAULT_MODEL, LADDER, NEW, ROLES, StageModel
 from dashboard.metrics.scope import Filters, as_date
@@ -51,7 +51,7 @@ def transition_matrix(cur: duckdb.DuckDBPyConnection, version: Version, spec: Mo
     yet known on the first date are counted in a row of their own. Long form, in display order."""
     spec = spec.validate()
     model = spec.model
-    staged = stages.staged_sql(version, model, {"a": spec.date_from, "b": spec.date_to}, spec.filters, known_on="b")
+    staged = stage_sql.staged_sql(version, model, {"a": spec.date_from, "b": spec.date_to}, spec.filters, known_on="b")
     query = sql(
         "select s_a, s_b, count(*) as customers, any_value(day_a) as day_a, any_value(day_b) as day_b from ({}) s {}",
         staged,
@@ -128,7 +128,7 @@ def cell_customers(cur: duckdb.DuckDBPyConnection, version: Version, spec: CellS
     """The customers who were in one stage on the first date and in another on the second, by customer id."""
     spec = spec.validate()
     move = spec.move
-    staged = stages.staged_sql(version, move.model, {"a": move.date_from, "b": move.date_to}, move.filters, known_on="b")
+    staged = stage_sql.staged_sql(version, move.model, {"a": move.date_from, "b": move.date_to}, move.filters, known_on="b")
     from_condition = Sql("s0.s_a is null") if spec.from_role == "new" else sql("s0.s_a = {}", lit(CODE[spec.from_role]))
     query = sql(
         f"""
@@ -181,7 +181,7 @@ def time_in_stage(cur: duckdb.DuckDBPyConnection, version: Version, spec: TimeSp
     back), and how many spells that is."""
     spec = spec.validate()
     model = spec.model
-    staged = stages.staged_sql(version, model, {"d": spec.as_of}, spec.filters, reached=True, known_on="d", codes=False)
+    staged = stage_sql.staged_sql(version, model, {"d": spec.as_of}, spec.filters, reached=True, known_on="d", codes=False)
     ladder = model.ladder
     ladder_parts = []
     for i, role in enumerate(ladder[:-1]):
