@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -29,10 +30,13 @@ def role_colour(role: str) -> str:
     return colour_for(DEFAULT_NAMES.get(role, role), "relationship_stage")
 
 
-def _plain(values: object) -> list:
-    """values (a series, array or list) as a list of plain Python values, a missing number as None (JSON null)."""
-    items = values.tolist() if hasattr(values, "tolist") else list(values)
-    return [_plain(v) if isinstance(v, list) else None if isinstance(v, float) and math.isnan(v) else v for v in items]
+def _plain(values: object) -> object:
+    """values as plotly.js receives them: numbers as a numpy array (sent as a typed array, as plotly's own checked
+    figures send them; a missing number as NaN), anything else as a list of plain values (a missing one as None)."""
+    array = np.asarray(values.to_numpy() if hasattr(values, "to_numpy") else values)
+    if array.dtype.kind in "iuf":
+        return array
+    return [None if isinstance(v, float) and math.isnan(v) else v for v in array.tolist()]
 
 
 def _pct(nf: NumberFormat, share: float | None, decimals: int = 1) -> str:
