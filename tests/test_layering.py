@@ -53,7 +53,7 @@ def test_pages_folder_holds_only_page_scripts():
 
 def test_views_draw_tables_through_widgets_table():
     """widgets.table gives every table the same missing-value dash; a bare st.dataframe would print None."""
-    bare = [p.relative_to(ROOT).as_posix() for p in ROOT.glob("dashboard/ui/views/*.py") if "st.dataframe(" in p.read_text()]
+    bare = [p.relative_to(ROOT).as_posix() for p in ROOT.glob("dashboard/ui/views/**/*.py") if "st.dataframe(" in p.read_text()]
     bare += [p.relative_to(ROOT).as_posix() for p in ROOT.glob("pages/*.py") if "st.dataframe(" in p.read_text()]
     assert bare == []
 
