@@ -15,9 +15,7 @@ with tabs["Funnel"]:
     if view.is_open(tabs["Funnel"]):
         counts = view.render_stage_funnel(ctx, model)
         view.render_rules_in_words(ctx, model)
-        view.render_breakdown(ctx, model)
-        view.render_cohorts(ctx, model)
-        view.render_stage_drill(ctx, model, counts)
+        view.render_details(ctx, model, counts)  # breakdown, cohorts, customers in a stage
 
 with tabs["Sales funnel"]:
     if view.is_open(tabs["Sales funnel"]):
@@ -25,17 +23,13 @@ with tabs["Sales funnel"]:
 
 with tabs["Movement"]:
     if view.is_open(tabs["Movement"]):
-        view.render_movement(ctx, model)
-        view.render_time_in_stage(ctx, model)
+        view.render_movement_tab(ctx, model)  # movement, a cell's customers, time in stage
 
 with tabs["Economics"]:
     if view.is_open(tabs["Economics"]):
-        spec = view.economics_spec(ctx, model)
-        view.render_checks(ctx, spec)
-        view.render_economics(ctx, spec)
-        view.render_cost_settings(ctx, spec)
+        view.render_economics_tab(ctx, model)  # the five checks, what each stage is worth, costs
 
 if "Stage rules" in tabs:
     with tabs["Stage rules"]:
         if view.is_open(tabs["Stage rules"]):
-            view.render_model_editor(ctx, model)
+            view.render_rules_tab(ctx)

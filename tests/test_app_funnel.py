@@ -106,6 +106,9 @@ def test_funnel_tab_on_the_sample(app_sample_db):
     assert funnel_chart["x"][0] == 20_000
     assert [t.label for t in at.tabs] == ["Funnel", "Sales funnel", "Movement", "Economics", "Stage rules"]
     assert any("How customers are put in stages" in e.label for e in at.expander)
+    # the customers in a stage: only the rows on screen are sent, the download holds them all
+    assert len(at.dataframe[0].value) == 100
+    assert any("showing the first 100 by customer id" in c.value for c in at.caption)
 
 
 def test_breakdown_by_region(app_funnel_db):

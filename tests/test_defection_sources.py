@@ -11,7 +11,7 @@ from dashboard.metrics.behaviours import adoption as behaviours
 from dashboard.metrics.behaviours.catalogue import Catalogue
 from dashboard.metrics.defection import sources as defection_sources
 from dashboard.metrics.defection import status as d
-from dashboard.metrics.funnel import stages
+from dashboard.metrics.funnel import stage_sql, stages
 from dashboard.store import Store, StoreError
 from tests import defection_paths
 from tests.tiny_defection import defection_tables
@@ -37,8 +37,8 @@ def test_each_customer_gets_the_funnel_stage_and_the_behaviours_count(tiny):
     with store.cursor() as cur:
         sql, params = d.scoped_sql(cur, version, spec, groups=True)
         scoped = cur.execute(f"select customer_id, stage, behaviours from ({sql})", params).df().set_index("customer_id")
-        stage_sql, stage_params = stages.customer_stage_sql(version, model)
-        funnel = dict(cur.execute(stage_sql, stage_params).fetchall())
+        stage_query, stage_params = stage_sql.customer_stage_sql(version, model)
+        funnel = dict(cur.execute(stage_query, stage_params).fetchall())
         count_sql, count_params = behaviours.customer_behaviours_sql(version, catalogue)
         counted = {row[0]: row[1] for row in cur.execute(count_sql, count_params).fetchall()}
         rows = defection_paths.breakdown(cur, version, spec)
@@ -99,8 +99,8 @@ def test_the_page_takes_stages_a_year_before_and_names_those_who_joined_since(tm
         spec = d.DefectionSpec(definition=d.Definition(alive=False), stage_source=stage)
         sql, params = d.scoped_sql(cur, version, spec, groups=True)
         stages_then = dict(cur.execute(f"select customer_id, stage from ({sql})", params).fetchall())
-        known = dict(cur.execute(*stages.customer_stage_sql(version, stages.load_model(store, "rules"), day)).fetchall())
-        now = dict(cur.execute(*stages.customer_stage_sql(version, stages.load_model(store, "rules"))).fetchall())
+        known = dict(cur.execute(*stage_sql.customer_stage_sql(version, stages.load_model(store, "rules"), day)).fetchall())
+        now = dict(cur.execute(*stage_sql.customer_stage_sql(version, stages.load_model(store, "rules"))).fetchall())
     store.close()
     assert set(stages_then) == set("ABCDEFG")
     for customer, stage_then in stages_then.items():

@@ -11,7 +11,7 @@ import pytest
 from dashboard import export
 from dashboard.metrics import economics
 from dashboard.metrics.funnel import counts as funnel
-from dashboard.metrics.funnel import movement, stages
+from dashboard.metrics.funnel import movement, stage_sql, stages
 from dashboard.metrics.funnel.stages import DEFAULT_MODEL, StageModel, StageRules
 from dashboard.metrics.scope import Filters
 from dashboard.store import Store
@@ -28,7 +28,7 @@ def tiny(tmp_path_factory):
 
 def _stages_on(tiny, day, model: StageModel = DEFAULT_MODEL) -> dict[str, str]:
     store, version = tiny
-    sql, params = stages.customer_stage_sql(version, model, day)
+    sql, params = stage_sql.customer_stage_sql(version, model, day)
     with store.cursor() as cur:
         return dict(cur.execute(f"select customer_id, stage from ({sql}) order by 1", params).fetchall())
 
@@ -365,7 +365,7 @@ def test_a_stage_column_is_used_on_the_last_day(store: Store):
     version = store.publish("with stages", tables)
     model = DEFAULT_MODEL
     with store.cursor() as cur:
-        sql, params = stages.customer_stage_sql(version, model)
+        sql, params = stage_sql.customer_stage_sql(version, model)
         found = dict(cur.execute(f"select * from ({sql})", params).fetchall())
         # labels by synonym: Member/loyal -> loyal, Lapsing -> at risk, Lead -> prospect, Champion -> advocate,
         # new -> first purchase; blanks (X, N) and the unknown VIP (G) by the rules; but at risk and defected are the
@@ -387,13 +387,13 @@ def test_a_stage_column_is_used_on_the_last_day(store: Store):
         assert unmatched.values.tolist() == [["VIP", 1]]
         # renaming loyal to VIP makes the label match
         vip = replace(model, stages=tuple((r, "VIP" if r == "loyal" else n) for r, n in model.stages))
-        sql, params = stages.customer_stage_sql(version, vip)
+        sql, params = stage_sql.customer_stage_sql(version, vip)
         assert dict(cur.execute(f"select * from ({sql})", params).fetchall())["G"] == "VIP"
         # an earlier date comes from the rules
-        sql, params = stages.customer_stage_sql(version, model, JAN)
+        sql, params = stage_sql.customer_stage_sql(version, model, JAN)
         assert dict(cur.execute(f"select * from ({sql})", params).fetchall())["C"] == "loyal"
         # source "rules" ignores the column
-        sql, params = stages.customer_stage_sql(version, replace(model, source="rules"))
+        sql, params = stage_sql.customer_stage_sql(version, replace(model, source="rules"))
         assert dict(cur.execute(f"select * from ({sql})", params).fetchall())["M"] == "at risk"
         counts = funnel.stage_counts(cur, version, funnel.StageSpec(model)).set_index("role")
         # from the column, reached = the current stage or higher; at risk and defected have reached first purchase
@@ -406,7 +406,7 @@ def test_customers_without_transactions_are_staged_by_tenure(store: Store):
     tables = funnel_tables()
     version = store.publish("no tx", {"customers": tables["customers"]})
     with store.cursor() as cur:
-        sql, params = stages.customer_stage_sql(version, DEFAULT_MODEL)
+        sql, params = stage_sql.customer_stage_sql(version, DEFAULT_MODEL)
         found = dict(cur.execute(f"select * from ({sql})", params).fetchall())
     # Without transactions or touchpoints the data ends on the last signup (N, 2024-11-15). Everyone is a customer
     # from signup: X churned; D, C loyal and A advocate by tenure; G, P, Q repeat after 90 days; N is new.
@@ -483,7 +483,7 @@ def test_at_risk_spells_merge_complaint_and_recency_periods(store: Store):
 
 def test_customer_stage_sql_is_a_two_column_select_other_views_can_join(tiny):
     store, version = tiny
-    sql, params = stages.customer_stage_sql(version, stages.load_model(store, "fn"), DEC)
+    sql, params = stage_sql.customer_stage_sql(version, stages.load_model(store, "fn"), DEC)
     with store.cursor() as cur:
         result = cur.execute(
             f"""

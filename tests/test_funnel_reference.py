@@ -11,7 +11,7 @@ import pytest
 from benchmarks.reference import funnel as reference
 from dashboard.metrics import economics
 from dashboard.metrics.funnel import counts as funnel
-from dashboard.metrics.funnel import movement, stages
+from dashboard.metrics.funnel import movement, stage_sql
 from dashboard.metrics.funnel.stages import DEFAULT_MODEL, StageRules
 from dashboard.metrics.scope import Filters
 from dashboard.store import Store
@@ -55,7 +55,7 @@ def prep(sample_tables):
 
 def _sql_stages(sample, model, day) -> dict[str, str]:
     store, version = sample
-    sql, params = stages.customer_stage_sql(version, replace(model, source="rules"), day)
+    sql, params = stage_sql.customer_stage_sql(version, replace(model, source="rules"), day)
     with store.cursor() as cur:
         return dict(cur.execute(f"select * from ({sql})", params).fetchall())
 

@@ -31,7 +31,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard import staged
 from dashboard.metrics.defection import status as defection
-from dashboard.metrics.funnel import stages
+from dashboard.metrics.funnel import stage_sql, stages
 from dashboard.metrics.journey import service as journey_service
 from dashboard.metrics.journey.lanes import JourneySpec
 from dashboard.metrics.money import MAX_YEARS
@@ -323,7 +323,7 @@ def test_at_risk_and_defected_are_disjoint_in_the_staged_table_and_the_funnel(ba
                 from {version.table("stg_customers")}
                 """
             ).fetchall()[0]
-            sql, params = stages.customer_stage_sql(version, model)
+            sql, params = stage_sql.customer_stage_sql(version, model)
             by_stage = cur.execute(
                 f"""
                 select list(customer_id order by customer_id) filter (where stage = ?),

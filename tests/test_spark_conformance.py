@@ -142,7 +142,7 @@ path, dataset, url = sys.argv[1:]
 store = Store(path)
 version = store.active_version(dataset)
 session = spark.session(url, {"spark.sql.shuffle.partitions": "1"})
-store.rebuild_prepared(version.version_id, lambda cur, v: engine.prepare_on(cur, v, prepared.PREPARERS, "spark", session))
+store.rebuild_prepared(version.version_id, lambda cur, v: engine.prepare_on(cur, v, prepared.preparers(), "spark", session))
 store.close()
 """
 """Prepares a dataset's active version through Spark Connect. A process that holds a local Spark session may not open

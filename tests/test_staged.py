@@ -190,9 +190,9 @@ def test_profile_round_trips_through_json():
 
 
 def _stages_now(store: Store, version) -> dict[str, str]:
-    from dashboard.metrics.funnel import stages
+    from dashboard.metrics.funnel import stage_sql, stages
 
-    sql, params = stages.customer_stage_sql(version, stages.DEFAULT_MODEL)
+    sql, params = stage_sql.customer_stage_sql(version, stages.DEFAULT_MODEL)
     with store.cursor() as cur:
         return dict(cur.execute(f"select * from ({sql})", params).fetchall())
 

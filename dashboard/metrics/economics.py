@@ -11,7 +11,7 @@ import duckdb
 import pandas as pd
 
 from dashboard.metrics import money
-from dashboard.metrics.funnel import stages
+from dashboard.metrics.funnel import stage_sql, stages
 from dashboard.metrics.funnel.stages import CODE, DEFAULT_MODEL, StageModel
 from dashboard.metrics.scope import Filters, month_start
 from dashboard.sql import Sql, group_by_all, lit, select_except, sql
@@ -161,11 +161,32 @@ def window_economics(cur: duckdb.DuckDBPyConnection, version: Version, spec: Eco
     spec = spec.validate()
     current, previous, has_previous = windows(cur, version, spec)
     dates = {"a": previous.day_before, "b": current.day_before, "c": current.end}
-    staged = stages.staged_sql(version, spec.model, dates, spec.filters)
-    not_customer = ", ".join(str(c) for c in NOT_CUSTOMERS)
-    defected = CODE["defected"]
+    staged = stage_sql.staged_sql(version, spec.model, dates, spec.filters)
     query = sql(
-        f"""
+        _window_sums_template(version),
+        staged=staged,
+        s_rest=select_except(["s_a", "s_b", "s_c"]),
+        group_by=group_by_all(),
+        c_start=lit(current.start),
+        c_end=lit(current.end),
+        p_start=lit(previous.start),
+        p_end=lit(previous.end),
+    )
+    frame = cur.execute(*query).df()
+    frame["costless"] = 0.0
+    if has_costless_touchpoints(cur, version):
+        priced = _costless_cost(cur, version, staged, spec, current, previous)
+        frame = frame.merge(priced, on=["window", "code"], how="left", suffixes=("_zero", ""))
+        frame["costless"] = frame["costless"].fillna(0.0)
+        frame = frame.drop(columns=["costless_zero"])
+    frame.attrs.update({"window": current.label(), "previous_window": previous.label(), "has_previous": has_previous})
+    return frame
+
+
+def _window_sums_template(version: Version) -> str:
+    """The query of window_economics (placeholders: staged, s_rest, group_by, the windows' first and last days)."""
+    defected = CODE["defected"]
+    return f"""
         with s as materialized (
                  select ck, s_a, s_b, s_c, referrals, acquisition_cost, lead_date, since from ({{staged}}) s0
              ),
@@ -192,7 +213,23 @@ def window_economics(cur: duckdb.DuckDBPyConnection, version: Version, spec: Eco
                  where m.month >= {{p_start}} and m.month <= {{c_end}}
                  {{group_by}}
              ),
-             ends as (
+{_window_ends_cte()}
+        select p.w as window, p.code, p.customers, p.retained, p.referrers, p.referrals_known, p.acquisition_sum,
+               p.acquisition_n, coalesce(m.spend, 0) as spend, coalesce(m.known_cost, 0) as known_cost,
+               null as new_customers
+        from people p left join money m using (w, code)
+        union all
+        select w, code, customers, null, referrers, referrals_known, acquisition_sum, null, null, null, new_customers
+        from ends
+        order by 1, 2
+        """
+
+
+def _window_ends_cte() -> str:
+    """The `ends` step of window_economics: per window, the customers at its end who are neither prospects nor
+    defected, their referrers, acquisition cost of the window's signups and customers whose first purchase fell in it."""
+    not_customer = ", ".join(str(c) for c in NOT_CUSTOMERS)
+    return f"""             ends as (
                  select 'p' as w, -1 as code,
                         count(*) filter (where s_b not in ({not_customer})) as customers,
                         count(*) filter (where s_b not in ({not_customer}) and referrals >= 1) as referrers,
@@ -209,33 +246,7 @@ def window_economics(cur: duckdb.DuckDBPyConnection, version: Version, spec: Eco
                         sum(acquisition_cost) filter (where lead_date between {{c_start}} and {{c_end}}),
                         count(*) filter (where since between greatest({{c_start}}, (select tx_start from span)) and {{c_end}})
                  from s
-             )
-        select p.w as window, p.code, p.customers, p.retained, p.referrers, p.referrals_known, p.acquisition_sum,
-               p.acquisition_n, coalesce(m.spend, 0) as spend, coalesce(m.known_cost, 0) as known_cost,
-               null as new_customers
-        from people p left join money m using (w, code)
-        union all
-        select w, code, customers, null, referrers, referrals_known, acquisition_sum, null, null, null, new_customers
-        from ends
-        order by 1, 2
-        """,
-        staged=staged,
-        s_rest=select_except(["s_a", "s_b", "s_c"]),
-        group_by=group_by_all(),
-        c_start=lit(current.start),
-        c_end=lit(current.end),
-        p_start=lit(previous.start),
-        p_end=lit(previous.end),
-    )
-    frame = cur.execute(*query).df()
-    frame["costless"] = 0.0
-    if has_costless_touchpoints(cur, version):
-        priced = _costless_cost(cur, version, staged, spec, current, previous)
-        frame = frame.merge(priced, on=["window", "code"], how="left", suffixes=("_zero", ""))
-        frame["costless"] = frame["costless"].fillna(0.0)
-        frame = frame.drop(columns=["costless_zero"])
-    frame.attrs.update({"window": current.label(), "previous_window": previous.label(), "has_previous": has_previous})
-    return frame
+             )"""
 
 
 def _costless_cost(cur, version: Version, staged: Sql, spec: EconomicsSpec, current: Window, previous: Window) -> pd.DataFrame:

@@ -20,14 +20,14 @@ def preparers() -> tuple[Preparer, ...]:
     from dashboard.metrics import drivers, overview
     from dashboard.metrics.behaviours import adoption as behaviours
     from dashboard.metrics.defection import prepare as defection_prepare
-    from dashboard.metrics.funnel import stages
+    from dashboard.metrics.funnel import prepare as funnel_prepare
     from dashboard.metrics.journey import prepare as journey_prepare
 
     return (
         staged.build,
         overview.prepare,
         journey_prepare.prepare,
-        stages.prepare,
+        funnel_prepare.prepare,
         behaviours.prepare,
         defection_prepare.prepare,
         drivers.prepare,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import screenshot, wait_for_app
+from tests.browser.conftest import frames_received, screenshot, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -49,3 +49,24 @@ def test_funnel_page_tabs_and_screenshots(sample_server, page: Page):
     expect(page.get_by_text("Stage names and order")).to_be_visible()
     screenshot(page, "funnel-rules")
     assert "f_tab=Stage+rules" in page.url or "f_tab=Stage%20rules" in page.url
+
+
+def test_a_breakdown_choice_resends_only_its_fragment_and_keeps_the_funnel_drawn(sample_server, page: Page):
+    page.set_viewport_size({"width": 1440, "height": 2200})
+    received = frames_received(page)
+    page.goto(f"{sample_server.url}/Funnel?ds=sample")
+    wait_for_app(page)
+    expect(page.locator(".js-plotly-plot")).to_have_count(4)
+    sent = b"".join(received)
+    assert b"Reached each stage (or a higher one)" in sent and b"Presentation mode" in sent  # a full run sends them
+    received.clear()
+    page.get_by_test_id("stRadioGroup").get_by_text("Region", exact=True).click()  # the breakdown radio
+    wait_for_app(page)
+    expect(page.get_by_text("Stages by region")).to_be_visible()
+    sent = b"".join(received)
+    assert b"Stages by region" in sent  # the breakdown came over the wire ...
+    # ... the funnel above it and the sidebar did not: they were not rerun, and they are still on screen
+    assert b"Reached each stage (or a higher one)" not in sent and b"Presentation mode" not in sent
+    expect(page.locator(".js-plotly-plot")).to_have_count(4)
+    expect(page.get_by_text("Reached each stage (or a higher one)")).to_be_visible()
+    assert not page.locator('[data-testid="stException"]').count()

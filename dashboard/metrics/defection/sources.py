@@ -12,7 +12,7 @@ from dashboard.metrics.behaviours import adoption as behaviours
 from dashboard.metrics.behaviours.catalogue import Catalogue
 from dashboard.metrics.defection import status as defection
 from dashboard.metrics.defection.spec import SubQuery
-from dashboard.metrics.funnel import stages
+from dashboard.metrics.funnel import stage_sql, stages
 from dashboard.metrics.funnel.stages import StageModel
 from dashboard.metrics.scope import Filters
 from dashboard.sql import Sql, lit, sql
@@ -29,7 +29,7 @@ NOT_YET = "not yet a customer"
 def stage_source(version: Version, model: StageModel, as_of: date | None = None) -> SubQuery:
     """Stage per customer on as_of (None = the last day of the data), by the dataset's stage model (as the Funnel
     page shows it)."""
-    return SubQuery(stages.customer_stage_sql(version, model, as_of))
+    return SubQuery(stage_sql.customer_stage_sql(version, model, as_of))
 
 
 def stage_day(as_of: date) -> date:

@@ -9,9 +9,9 @@ from datetime import date
 import duckdb
 import pandas as pd
 
-from dashboard.metrics.funnel import stages
+from dashboard.metrics.funnel import stage_sql
 from dashboard.metrics.funnel.counts import DRILL_LIMIT, customer_columns_sql
-from dashboard.metrics.funnel.stages import CODE, DEFAULT_MODEL, LADDER, NEW, ROLES, StageModel
+from dashboard.metrics.funnel.stages import CODE, DEFAULT_MODEL, LADDER, NEW, ROLES, StageModel, StageRules
 from dashboard.metrics.scope import Filters, as_date
 from dashboard.sql import Sql, group_by_all, join, list_item, list_transform, lit, sql, struct_of, unnest
 from dashboard.store import Version
@@ -51,7 +51,7 @@ def transition_matrix(cur: duckdb.DuckDBPyConnection, version: Version, spec: Mo
     yet known on the first date are counted in a row of their own. Long form, in display order."""
     spec = spec.validate()
     model = spec.model
-    staged = stages.staged_sql(version, model, {"a": spec.date_from, "b": spec.date_to}, spec.filters, known_on="b")
+    staged = stage_sql.staged_sql(version, model, {"a": spec.date_from, "b": spec.date_to}, spec.filters, known_on="b")
     query = sql(
         "select s_a, s_b, count(*) as customers, any_value(day_a) as day_a, any_value(day_b) as day_b from ({}) s {}",
         staged,
@@ -128,7 +128,7 @@ def cell_customers(cur: duckdb.DuckDBPyConnection, version: Version, spec: CellS
     """The customers who were in one stage on the first date and in another on the second, by customer id."""
     spec = spec.validate()
     move = spec.move
-    staged = stages.staged_sql(version, move.model, {"a": move.date_from, "b": move.date_to}, move.filters, known_on="b")
+    staged = stage_sql.staged_sql(version, move.model, {"a": move.date_from, "b": move.date_to}, move.filters, known_on="b")
     from_condition = Sql("s0.s_a is null") if spec.from_role == "new" else sql("s0.s_a = {}", lit(CODE[spec.from_role]))
     query = sql(
         f"""
@@ -181,7 +181,7 @@ def time_in_stage(cur: duckdb.DuckDBPyConnection, version: Version, spec: TimeSp
     back), and how many spells that is."""
     spec = spec.validate()
     model = spec.model
-    staged = stages.staged_sql(version, model, {"d": spec.as_of}, spec.filters, reached=True, known_on="d", codes=False)
+    staged = stage_sql.staged_sql(version, model, {"d": spec.as_of}, spec.filters, reached=True, known_on="d", codes=False)
     ladder = model.ladder
     ladder_parts = []
     for i, role in enumerate(ladder[:-1]):
@@ -235,11 +235,25 @@ def _off_ramp_spells_sql(version: Version, model: StageModel) -> Sql:
     Defected by lapse: from the day the gap passes the defected days until the next purchase."""
     rules = model.rules
     parts: list[Sql] = []
-    lapse = lit(rules.defected_days or None)  # null: least() then ignores the lapse bound
     if rules.at_risk_days:
-        parts.append(
-            sql(
-                f"""
+        parts.append(_gap_risk_sql(version, rules))
+    if rules.at_risk_complaints:
+        parts.append(_complaint_risk_sql(version, rules))
+    selects = []
+    if parts:
+        selects.append(_risk_islands_sql(parts))
+    if rules.defected_days:
+        selects.append(_lapse_spells_sql(version, rules))
+    if not selects:
+        return Sql("select cast(null as varchar) as role, cast(null as integer) as days where false")
+    return join(selects, " union all ")
+
+
+def _gap_risk_sql(version: Version, rules: StageRules) -> Sql:
+    """At-risk periods from purchase gaps (inner gaps, and the one since the last purchase): (ck, day_d, start, end)."""
+    lapse = lit(rules.defected_days or None)  # null: least() then ignores the lapse bound
+    return sql(
+        f"""
             select s.ck, s.day_d, g.from_day + {{at_risk}} + 1 as start_day,
                    least(g.to_day, g.from_day + cast({{lapse}} as integer) + 1, s.churn_at) as end_day
             from {version.table("fn_gaps")} g join s using (ck)
@@ -250,21 +264,22 @@ def _off_ramp_spells_sql(version: Version, model: StageModel) -> Sql:
             from s
             where s.last_p + {{at_risk}} + 1 <= s.day_d
             """,
-                at_risk=lit(rules.at_risk_days),
-                lapse=lapse,
-            )
-        )
-    if rules.at_risk_complaints:
-        # the j-th complaint (j >= K) opens a window that lasts until C days after complaint j - K + 1; built with list
-        # functions per customer (no window function over every complaint), keeping only windows that are not empty
-        count = lit(rules.at_risk_complaints)
-        window = struct_of(
-            start_day=list_item("c.cdays", "j"),
-            end_day=sql("{} + {}", list_item("c.cdays", sql("j - {} + 1", count)), lit(rules.at_risk_complaint_days)),
-        )
-        parts.append(
-            sql(
-                f"""
+        at_risk=lit(rules.at_risk_days),
+        lapse=lapse,
+    )
+
+
+def _complaint_risk_sql(version: Version, rules: StageRules) -> Sql:
+    """At-risk periods from K complaints within C days: (ck, day_d, start, end)."""
+    # the j-th complaint (j >= K) opens a window that lasts until C days after complaint j - K + 1; built with list
+    # functions per customer (no window function over every complaint), keeping only windows that are not empty
+    count = lit(rules.at_risk_complaints)
+    window = struct_of(
+        start_day=list_item("c.cdays", "j"),
+        end_day=sql("{} + {}", list_item("c.cdays", sql("j - {} + 1", count)), lit(rules.at_risk_complaint_days)),
+    )
+    return sql(
+        f"""
             select ck, day_d, k.w.start_day, least(k.w.end_day, churn_at) as end_day
             from (
                 select s.ck, s.day_d, s.since, s.churn_at,
@@ -274,15 +289,16 @@ def _off_ramp_spells_sql(version: Version, model: StageModel) -> Sql:
             ) k
             where k.w.end_day > k.w.start_day and since is not null and k.w.start_day >= since
             """,
-                windows=unnest(list_transform(sql("range({}, len(c.cdays) + 1)", count), "j", window)),
-                count=count,
-            )
-        )
-    selects = []
-    if parts:
-        selects.append(
-            sql(
-                """
+        windows=unnest(list_transform(sql("range({}, len(c.cdays) + 1)", count), "j", window)),
+        count=count,
+    )
+
+
+def _risk_islands_sql(parts: list[Sql]) -> Sql:
+    """Completed at-risk spells: overlapping at-risk periods merged into islands that began inside the data and ended
+    by the as-of day."""
+    return sql(
+        """
             select 'at_risk' as role, island_end - island_start as days
             from (
                 select ck, min(start_day) as island_start, max(end_day) as island_end, any_value(day_d) as day_d
@@ -301,21 +317,18 @@ def _off_ramp_spells_sql(version: Version, model: StageModel) -> Sql:
             ), span
             where island_start >= span.data_start and island_end <= day_d
             """,
-                join(parts, " union all "),
-            )
-        )
-    if rules.defected_days:
-        selects.append(
-            sql(
-                f"""
+        join(parts, " union all "),
+    )
+
+
+def _lapse_spells_sql(version: Version, rules: StageRules) -> Sql:
+    """Completed defected (lapsed) spells: from the day a gap passes the defected days until the next purchase."""
+    return sql(
+        f"""
             select 'defected' as role, g.to_day - (g.from_day + {{days}} + 1) as days
             from {version.table("fn_gaps")} g join s using (ck), span
             where g.gap > {{days}} + 1 and g.to_day <= s.day_d and (s.churn_at is null or s.churn_at > g.to_day)
               and g.from_day + {{days}} + 1 >= span.data_start
             """,
-                days=lit(rules.defected_days),
-            )
-        )
-    if not selects:
-        return Sql("select cast(null as varchar) as role, cast(null as integer) as days where false")
-    return join(selects, " union all ")
+        days=lit(rules.defected_days),
+    )
