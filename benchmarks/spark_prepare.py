@@ -20,9 +20,10 @@ import pyarrow.parquet as pq
 
 from dashboard import sample
 from dashboard.metrics import prepared
+from dashboard.sql import lit, sql
 from dashboard.staged import engine
 from dashboard.staged import spark as spark_session
-from dashboard.store import SqlSource, Store
+from dashboard.store import Store
 
 
 def _hwm_mb(pid: int) -> float:
@@ -69,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         folders = write_parts(args.customers, work / "data", args.parts)
         print(f"generated {args.customers:,} customers in {time.perf_counter() - started:.1f} s", flush=True)
         store = Store(work / "bench.duckdb")
-        sources = {name: SqlSource(f"select * from read_parquet('{path}/*.parquet')") for name, path in folders.items()}
+        sources = {name: sql("select * from read_parquet({})", lit(f"{path}/*.parquet")) for name, path in folders.items()}
         started = time.perf_counter()
         version = store.publish("bench", sources)
         print(f"published (prepared on DuckDB) in {time.perf_counter() - started:.1f} s; rows {dict(version.row_counts)}")
