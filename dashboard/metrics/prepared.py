@@ -7,9 +7,10 @@ from collections.abc import Callable
 import duckdb
 
 from dashboard import staged
-from dashboard.metrics import drivers, overview
+from dashboard.metrics import overview
 from dashboard.metrics.behaviours import adoption as behaviours
 from dashboard.metrics.defection import prepare as defection_prepare
+from dashboard.metrics.drivers import prepare as drivers_prepare
 from dashboard.metrics.funnel import stages
 from dashboard.metrics.journey import prepare as journey_prepare
 from dashboard.staged import engine
@@ -24,7 +25,7 @@ PREPARERS: tuple[Preparer, ...] = (
     stages.prepare,
     behaviours.prepare,
     defection_prepare.prepare,
-    drivers.prepare,
+    drivers_prepare.prepare,
 )
 """The staged definitions first, then each view's prepare step (which reads them); a view that reads prepared tables
 adds its step here."""
@@ -35,7 +36,7 @@ def build_all(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
     engine.prepare_on(cur, version, PREPARERS)
 
 
-PREPARED_SCHEMA = 2
+PREPARED_SCHEMA = 3
 """The schema number of the prepared tables, changed on purpose whenever a prepare step builds different tables or
 rows (tests/test_prepared_schema.py fails until it is): versions built under another number are out of date, a page
 says so, and `python -m dashboard upgrade` or the Data page rebuilds them. Never bumped by a docstring edit."""

@@ -12,7 +12,7 @@ import streamlit as st
 
 from dashboard import config, sample
 from dashboard.ingest import uploads
-from dashboard.metrics import drivers, prepared  # noqa: F401  (prepared registers the prepare step publish runs)
+from dashboard.metrics import prepared  # noqa: F401  (prepared registers the prepare step publish runs)
 from dashboard.store import Store, Version
 
 
@@ -80,4 +80,3 @@ def clear_caches() -> None:
     """Forget cached metric results (after a publish, delete or activate)."""
     _cached_metric.clear()
     _cached_derived.clear()
-    drivers.clear_frames()
