@@ -4,6 +4,7 @@ pandas reference for the headline table on the sample, and the money on a driver
 from __future__ import annotations
 
 import math
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -14,6 +15,8 @@ import pytest
 from dashboard.metrics.behaviours import adoption as behaviours
 from dashboard.metrics.drivers import customers, effects, model, money, tipping
 from dashboard.metrics.drivers import spec as drivers
+from dashboard.metrics.drivers.prepare import pain_select
+from dashboard.metrics.scope import Filters
 from dashboard.sql import Sql, sql
 from dashboard.store import Store
 
@@ -189,6 +192,37 @@ def test_the_headline_table_agrees_with_a_pandas_reference_on_the_sample(sample_
     assert table.loc["all customers", "rate_with"] == pytest.approx(customers["left"].mean())
     significant = table[table["p_holm"] < 0.05]
     assert "a complaint not resolved at first contact" in significant.index
+
+
+def test_a_months_filter_sums_the_prepared_months_to_what_a_recount_of_their_touchpoints_gives(sample_cursor):
+    """Journey pain per customer for March to August 2024, summed from dr_pain_months, against the touchpoints of those
+    months counted again: contacts and complaints on their first step, complaints not resolved at first contact,
+    repeats, the slowest complaint's days and whether two channels or more were contacted on."""
+    cur, version, _catalogue = sample_cursor
+    filters = Filters(month_from=date(2024, 3, 1), month_to=date(2024, 8, 1))
+    people = version.table("bh_customers")
+    query = sql(f"select b.customer_id, p.* from ({{}}) p join {people} b using (cid)", pain_select(version, filters))
+    summed = cur.execute(*query).df()
+    recounted = cur.execute(
+        f"""
+        select customer_id,
+               count(*) filter (where is_contact and first_step) as contacts,
+               count(*) filter (where is_complaint and first_step) as complaints,
+               count(*) filter (where is_complaint and not resolved_at_first_contact) as complaints_not_fcr,
+               max(epoch(resolved_ts - ts) / 86400.0) filter (where is_complaint and resolved_ts >= ts) as resolve_days,
+               count(*) filter (where repeat) as repeats,
+               count(distinct lower(trim(channel))) filter (where is_contact and first_step) >= 2 as switched
+        from {version.table("stg_contacts")}
+        where ts >= timestamp '2024-03-01' and ts < timestamp '2024-09-01'
+        group by customer_id
+        """
+    ).df()
+    both = summed.merge(recounted, on="customer_id", how="outer", suffixes=("", "_recount"), indicator=True)
+    assert len(recounted) > 1000 and (both["_merge"] == "both").all()
+    for column in ("contacts", "complaints", "complaints_not_fcr", "repeats"):
+        assert (both[column] == both[f"{column}_recount"]).all(), column
+    assert both["switched"].fillna(False).astype(bool).equals(both["switched_recount"].astype(bool))
+    np.testing.assert_allclose(both["resolve_days"].astype(float), both["resolve_days_recount"].astype(float))
 
 
 def test_low_satisfaction_reads_the_scale_and_conversion_counts_leads(sample_cursor):
