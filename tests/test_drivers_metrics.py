@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from dashboard.metrics.behaviours import adoption as behaviours
-from dashboard.metrics.drivers import customers, effects, model, money, tipping
+from dashboard.metrics.drivers import counts, customers, effects, model, money, tipping
 from dashboard.metrics.drivers import spec as drivers
 from dashboard.metrics.drivers.prepare import pain_select
 from dashboard.metrics.scope import Filters
@@ -87,7 +87,7 @@ def effects_of_frame(frame: pd.DataFrame, found: list[drivers.Driver]) -> pd.Dat
     con = duckdb.connect()
     con.register("people", frame)
     population = customers.Population(Sql("select *, row_number() over () as row_order from people"), tuple(found))
-    return effects.effects_of(con, population)
+    return effects.effects_of(con, counts.counted(con, population))
 
 
 def _frame(rows: list[tuple[bool, bool, bool]]) -> tuple[pd.DataFrame, list[drivers.Driver]]:

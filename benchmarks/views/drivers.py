@@ -9,7 +9,7 @@ from benchmarks.harness import BenchContext, Case
 from benchmarks.reference import behaviours as ref_behaviours
 from benchmarks.reference import drivers as reference
 from benchmarks.views.behaviours import CATALOGUE, FLAG_COLUMNS
-from dashboard.metrics.drivers import effects, tipping
+from dashboard.metrics.drivers import counts, effects, tipping
 from dashboard.metrics.drivers import spec as drivers
 from dashboard.metrics.scope import Filters
 
@@ -24,7 +24,8 @@ CHANGES = {
 
 
 def figures(ctx: BenchContext, spec: drivers.DriverSpec):
-    """What the Drivers page computes on a change (nothing is kept between calls: each runs its grouped queries)."""
+    """What the Drivers page computes on a change, without any count kept from an earlier change."""
+    counts.clear_kept()
     with ctx.store.cursor() as cur:
         return effects.effects(cur, ctx.version, spec), tipping.tipping_points(cur, ctx.version, spec)
 

@@ -13,6 +13,7 @@ import streamlit as st
 from dashboard import config, sample
 from dashboard.ingest import uploads
 from dashboard.metrics import prepared  # noqa: F401  (prepared registers the prepare step publish runs)
+from dashboard.metrics.drivers import counts as driver_counts
 from dashboard.store import Store, Version
 
 
@@ -80,3 +81,4 @@ def clear_caches() -> None:
     """Forget cached metric results (after a publish, delete or activate)."""
     _cached_metric.clear()
     _cached_derived.clear()
+    driver_counts.clear_kept()

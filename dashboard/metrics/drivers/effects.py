@@ -11,9 +11,9 @@ import pandas as pd
 from scipy import stats
 
 from dashboard.metrics.drivers import model
-from dashboard.metrics.drivers.customers import Levels, Population, population
+from dashboard.metrics.drivers.counts import NONE, Cells, Counts, counts
+from dashboard.metrics.drivers.customers import Levels
 from dashboard.metrics.drivers.spec import MAX_LEVELS, MODEL_ROWS, Driver, DriverSpec
-from dashboard.sql import Sql, join, sql
 from dashboard.store import Version
 
 Z95 = float(stats.norm.ppf(0.975))
@@ -92,47 +92,29 @@ def holm(p_values: list[float]) -> list[float]:
     return adjusted
 
 
-@dataclass(frozen=True)
-class Cells:
-    """One side of the population: customers with and without the outcome, and the sum of their touchpoint costs."""
-
-    hits: int
-    misses: int
-    cost: float
-
-    def __add__(self, other: Cells) -> Cells:
-        """Both sides together."""
-        return Cells(self.hits + other.hits, self.misses + other.misses, self.cost + other.cost)
-
-    @property
-    def customers(self) -> int:
-        """Customers on this side."""
-        return self.hits + self.misses
-
-
 def effects(cur: duckdb.DuckDBPyConnection, version: Version, spec: DriverSpec) -> pd.DataFrame:
     """The driver table of the spec's outcome (see effects_of), with the facts behind it as columns of the "all" row:
     threshold (low satisfaction) and contact_months."""
-    found = population(cur, version, spec)
+    found = counts(cur, version, spec)
     table = effects_of(cur, found, spec.validate().model_rows)
-    for key, value in found.facts.items():
+    for key, value in found.population.facts.items():
         table[key] = None
         table.loc[0, key] = value
     return table
 
 
-def effects_of(cur: duckdb.DuckDBPyConnection, found: Population, model_rows: int = MODEL_ROWS) -> pd.DataFrame:
+def effects_of(cur: duckdb.DuckDBPyConnection, found: Counts, model_rows: int = MODEL_ROWS) -> pd.DataFrame:
     """One row per driver that splits the customers (some exposed, some not), largest absolute difference first, after a
     first row "all" with the whole population: customers, exposed, prevalence, outcomes, rates with and without, the
     difference and odds ratio with 95 % intervals, p and Holm-adjusted p, adjusted odds ratio and interval, cost to
     serve with and without (mean touchpoint cost per customer, a customer without touchpoints at 0), model rows."""
-    cells, total, has_cost = _cells(cur, found)
+    total, has_cost = found.total, found.has_cost
     n = total.customers
-    sides = [side for side in _sides(found, cells) if 0 < _on(cells, side).customers < n]
-    adjusted, fitted = model.adjusted(cur, found, sides, n, model_rows) if n else ({}, 0)
+    sides = [side for side in _sides(found) if 0 < _on(found, side).customers < n]
+    adjusted, fitted = model.adjusted(cur, found.population, sides, n, model_rows) if n else ({}, 0)
     rows = []
     for side in sides:
-        on = _on(cells, side)
+        on = _on(found, side)
         a, b = on.hits, on.misses
         d = side.driver
         row = {"column": d.column, "driver": d.name, "kind": d.kind, "attribute": d.group, "level": d.level}
@@ -154,33 +136,6 @@ def effects_of(cur: duckdb.DuckDBPyConnection, found: Population, model_rows: in
     return pd.DataFrame([all_row, *rows], columns=COLUMNS)
 
 
-def _cells(cur: duckdb.DuckDBPyConnection, found: Population) -> tuple[dict[str, dict[object, Cells]], Cells, bool]:
-    """Per column of the rows and value: its Cells, counted in one grouped query (one grouping set per column); the
-    whole population's Cells; whether there are costs (some customer has one and their sum is finite)."""
-    columns = [d.column for d in found.flags] + [lv.column for lv in found.levels]
-    sets = join([Sql("(outcome)"), *(Sql(f"(outcome, {c})") for c in columns)])
-    picked = "".join(f", {c}, grouping({c})" for c in columns)
-    query = sql(
-        f"""
-        select count(*), sum(coalesce(cost, 0)), count(cost), outcome{picked}
-        from ({{}}) r
-        group by grouping sets ({{}})
-        """,
-        found.rows,
-        sets,
-    )
-    cells: dict[str, dict[object, Cells]] = {c: {} for c in columns}
-    total, costed = Cells(0, 0, 0.0), 0
-    for n, cost, known, outcome, *values in cur.execute(*query).fetchall():
-        one = Cells(n, 0, cost) if outcome else Cells(0, n, cost)
-        grouped = [(c, v) for c, v, ungrouped in zip(columns, values[::2], values[1::2], strict=True) if not ungrouped]
-        if not grouped:
-            total, costed = total + one, costed + known
-        for column, value in grouped:
-            cells[column][value] = cells[column].get(value, Cells(0, 0, 0.0)) + one
-    return cells, total, costed > 0 and math.isfinite(total.cost)
-
-
 @dataclass(frozen=True)
 class Side:
     """A driver and the value of a column of the rows that puts a customer on it."""
@@ -190,16 +145,16 @@ class Side:
     value: object
 
 
-def _on(cells: dict[str, dict[object, Cells]], side: Side) -> Cells:
+def _on(found: Counts, side: Side) -> Cells:
     """The Cells of the customers on side (none when no customer is)."""
-    return cells[side.column].get(side.value, Cells(0, 0, 0.0))
+    return found.by_value[side.column].get(side.value, NONE)
 
 
-def _sides(found: Population, cells: dict[str, dict[object, Cells]]) -> list[Side]:
+def _sides(found: Counts) -> list[Side]:
     """Every candidate driver in order (behaviours, journey pain, attribute levels, tenure bands) with its side."""
-    sides = [Side(d, d.column, True) for d in found.flags]
-    for lv in found.levels:
-        sides += _tenure_sides(lv) if lv.bands else _attribute_sides(lv, cells[lv.column])
+    sides = [Side(d, d.column, True) for d in found.population.flags]
+    for lv in found.population.levels:
+        sides += _tenure_sides(lv) if lv.bands else _attribute_sides(lv, found.by_value[lv.column])
     return sides
 
 

@@ -7,9 +7,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from dashboard.metrics.drivers.customers import Population, population
+from dashboard.metrics.drivers.counts import Counts, counts
 from dashboard.metrics.drivers.spec import DriverSpec
-from dashboard.sql import Sql, join, sql
 from dashboard.store import Version
 
 MIN_SIDE = 30
@@ -20,31 +19,16 @@ COLUMNS = ["measure", "threshold", "beyond", "share_beyond", "rate_beyond", "rat
 
 def tipping_points(cur: duckdb.DuckDBPyConnection, version: Version, spec: DriverSpec) -> pd.DataFrame:
     """The tipping points of the spec's outcome (see tipping_from)."""
-    return tipping_from(value_counts(cur, population(cur, version, spec)))
+    return tipping_from(value_counts(counts(cur, version, spec)))
 
 
-def value_counts(cur: duckdb.DuckDBPyConnection, found: Population) -> pd.DataFrame:
-    """Per measure and value (None where a customer has none): customers and how many of them have the outcome; one
-    grouped query (one grouping set per measure)."""
-    if not found.measures:
-        return pd.DataFrame(columns=["measure", "value", "customers", "outcomes"])
-    columns = [f"n_{column}" for column, _ in found.measures]
-    picked = "".join(f", {c}, grouping({c})" for c in columns)
-    query = sql(
-        f"""
-        select count(*), count(*) filter (where outcome){picked}
-        from ({{}}) r
-        group by grouping sets ({{}})
-        """,
-        found.rows,
-        join([Sql(f"({c})") for c in columns]),
-    )
-    per_measure: dict[str, list[tuple]] = {name: [] for _column, name in found.measures}
-    for n, hits, *values in cur.execute(*query).fetchall():
-        for (_column, name), value, ungrouped in zip(found.measures, values[::2], values[1::2], strict=True):
-            if not ungrouped:
-                per_measure[name].append((name, value, n, hits))
-    rows = [row for name in per_measure for row in per_measure[name]]
+def value_counts(found: Counts) -> pd.DataFrame:
+    """Per measure and value (None where a customer has none): customers and how many of them have the outcome."""
+    rows = [
+        (name, value, cells.customers, cells.hits)
+        for column, name in found.population.measures
+        for value, cells in found.by_value[f"n_{column}"].items()
+    ]
     return pd.DataFrame(rows, columns=["measure", "value", "customers", "outcomes"])
 
 
