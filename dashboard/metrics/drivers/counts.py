@@ -50,11 +50,14 @@ class Counts:
 
 
 def counted(cur: duckdb.DuckDBPyConnection, found: Population) -> Counts:
-    """The Counts of found's rows: one query grouping by the outcome with each flag, level and measure column in turn."""
-    columns = [d.column for d in found.flags] + [lv.column for lv in found.levels]
-    columns += [f"n_{column}" for column, _name in found.measures]
-    sets = join([Sql("(outcome)"), *(Sql(f"(outcome, {c})") for c in columns)])
-    picked = "".join(f", {c}, grouping({c})" for c in columns)
+    """The Counts of found's rows from one grouped query with a few grouping sets, each one hash pass: the outcome with
+    every flag together (their combinations are few), with every level column together (the product of a few
+    levels each), and with each measure; per column and value the sums over the groups of its set."""
+    sets = [[d.column for d in found.flags], [lv.column for lv in found.levels]]
+    sets = [columns for columns in sets if columns] + [[f"n_{column}"] for column, _name in found.measures]
+    columns = [c for columns in sets for c in columns]
+    grouping = join([Sql("(outcome)")] if not sets else [Sql(f"(outcome, {', '.join(cs)})") for cs in sets])
+    picked = "".join(f", {c}" for c in columns) + "".join(f", grouping({cs[0]})" for cs in sets)
     query = sql(
         f"""
         select count(*), sum(coalesce(cost, 0)), count(cost), outcome{picked}
@@ -62,18 +65,27 @@ def counted(cur: duckdb.DuckDBPyConnection, found: Population) -> Counts:
         group by grouping sets ({{}})
         """,
         found.rows,
-        sets,
+        grouping,
     )
-    by_value: dict[str, dict[object, Cells]] = {c: {} for c in columns}
-    total, costed = NONE, 0
+    sums: dict[str, dict[object, list]] = {c: {} for c in columns}
+    total, costed = [0, 0, 0.0], 0
+    first = sets[0] if sets else None
     for n, cost, known, outcome, *values in cur.execute(*query).fetchall():
-        one = Cells(n, 0, cost) if outcome else Cells(0, n, cost)
-        grouped = [(c, v) for c, v, ungrouped in zip(columns, values[::2], values[1::2], strict=True) if not ungrouped]
-        if not grouped:
-            total, costed = total + one, costed + known
-        for column, value in grouped:
-            by_value[column][value] = by_value[column].get(value, NONE) + one
-    return Counts(found, by_value, total, costed > 0 and math.isfinite(total.cost))
+        at = dict(zip(columns, values, strict=False))
+        part = next((cs for cs, ungrouped in zip(sets, values[len(columns) :], strict=True) if not ungrouped), None)
+        if part is first:  # each customer once: the first set (or the outcome alone) gives the totals
+            _add(total, outcome, n, cost)
+            costed += known
+        for column in part or ():
+            _add(sums[column].setdefault(at[column], [0, 0, 0.0]), outcome, n, cost)
+    by_value = {c: {v: Cells(*cells) for v, cells in values.items()} for c, values in sums.items()}
+    return Counts(found, by_value, Cells(*total), costed > 0 and math.isfinite(total[2]))
+
+
+def _add(cells: list, outcome: bool, n: int, cost: float) -> None:
+    """Add n customers with (or without) the outcome and their cost to [hits, misses, cost]."""
+    cells[0 if outcome else 1] += n
+    cells[2] += cost
 
 
 _KEPT: OrderedDict[tuple, Counts] = OrderedDict()
