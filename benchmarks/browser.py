@@ -170,7 +170,19 @@ def toggle(page: Page, probe: Probe, label: str, inside: str | None = None) -> S
     return probe.timed(switch.click)
 
 
-PAGES = {"Journey": "Journey", "Funnel": "Funnel", "Behaviours": "Behaviours", "What-if": "What-if", "Defection": "Defection"}
+def choose_option(page: Page, probe: Probe, option: str) -> Sample:
+    """Timed: click the main area's radio option called option."""
+    return probe.timed(page.get_by_test_id("stMain").get_by_test_id("stRadio").get_by_text(option, exact=True).click)
+
+
+PAGES = {
+    "Journey": "Journey",
+    "Funnel": "Funnel",
+    "Behaviours": "Behaviours",
+    "What-if": "What-if",
+    "Defection": "Defection",
+    "Drivers": "Drivers",
+}
 """Sidebar label -> URL path of each page measured."""
 
 
@@ -250,6 +262,8 @@ def _one_repeat(page: Page, server: Server, region: str, add: Callable[[str, Sam
             add("Defection definition change", toggle(page, probe, "Own-baseline drop", DEFINITION))
             continue
         add(f"{label} segment filter", choose_segment(page, probe))
+        if label == "Drivers":
+            add("Drivers outcome change (low satisfaction)", choose_option(page, probe, "Low satisfaction"))
         if label == "Journey":
             add("Journey Sankey control (touchpoints per customer)", move_slider(page, probe, "Touchpoints per customer"))
         open_page(page, url(server, path, region=region))

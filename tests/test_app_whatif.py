@@ -259,17 +259,17 @@ def test_the_driver_lever_is_worked_out_only_when_opened(app_sample_db, monkeypa
     expander is opened; a link that carries the lever's values opens it."""
     import functools
 
-    from dashboard.metrics import drivers
+    from dashboard.metrics.drivers import effects as driver_effects
 
     fitted = []
-    effects = drivers.effects
+    effects = driver_effects.effects
 
     @functools.wraps(effects)  # the metric cache finds the function by its module and name
     def counted(*args):
         fitted.append(args)
         return effects(*args)
 
-    monkeypatch.setattr(drivers, "effects", counted)
+    monkeypatch.setattr(driver_effects, "effects", counted)
     at = _app({"ds": "sample"})
     assert [e.label for e in at.expander if e.label.startswith("A driver as a lever")]
     assert "Customers kept by fixing it" not in {m.label for m in at.metric} and not fitted

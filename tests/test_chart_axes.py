@@ -106,3 +106,33 @@ def test_a_titled_chart_puts_its_legend_on_a_line_under_the_title():
     assert one.layout.legend.y is None and one.layout.margin.t is None  # no legend: the template's 60 px top
     placed = go.Figure([go.Bar(x=["a"], y=[1]), go.Bar(x=["a"], y=[2])]).update_layout(legend_y=-0.3)
     assert styled(placed, title="Placed by its builder").layout.legend.y == -0.3
+
+
+def test_a_builder_that_adds_its_traces_after_the_title_gets_the_legend_under_it_and_presentation_type_moves_it_down():
+    """In presentation mode at 1280×720 the Drivers importance chart's legend sat on the title's line and touched its
+    end: its builder styles the figure before adding one trace per kind, so the legend stayed in the template's place
+    (above the plot, right-aligned, on the title's line). Every chart builder now ends with the legend on its own line
+    under the title, and presentation type (title 24 px, legend 19 px) moves that line down below the larger title."""
+    import plotly.graph_objects as go
+
+    from dashboard.charts.drivers import importance_performance
+    from dashboard.charts.theme import presentation_fonts
+
+    table = pd.DataFrame(
+        {
+            "kind": ["journey pain", "behaviour", "attribute"],
+            "driver": ["made a complaint", "no automatic payment", "segment is Home"],
+            "prevalence": [0.2, 0.5, 0.7],
+            "difference": [0.1, 0.05, -0.02],
+        }
+    )
+    fig = importance_performance(table, "defection")
+    assert len([t for t in fig.data if t.showlegend is not False]) > 1
+    height = fig.layout.height
+    assert fig.layout.legend.yref == "container" and fig.layout.legend.yanchor == "top" and fig.layout.legend.x == 0
+    assert (1 - fig.layout.legend.y) * height == pytest.approx(44) and fig.layout.margin.t == 96
+    big = presentation_fonts(go.Figure(fig), 21)
+    title_bottom = 10 + 1.3 * 24  # its pad and a line of 24 px type
+    legend_top = (1 - big.layout.legend.y) * height
+    assert legend_top >= title_bottom + 8
+    assert big.layout.margin.t >= legend_top + 1.4 * 19 + 20  # the legend's line clear of the plot

@@ -4,20 +4,26 @@ pandas reference for the headline table on the sample, and the money on a driver
 from __future__ import annotations
 
 import math
+from datetime import date
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
 
-from dashboard.metrics import drivers
 from dashboard.metrics.behaviours import adoption as behaviours
+from dashboard.metrics.drivers import counts, customers, effects, model, money, tipping
+from dashboard.metrics.drivers import spec as drivers
+from dashboard.metrics.drivers.prepare import pain_select
+from dashboard.metrics.scope import Filters
+from dashboard.sql import Sql, sql
 from dashboard.store import Store
 
 
 def test_a_two_by_two_table_worked_by_hand():
     # 100 exposed, 20 with the outcome; 100 not exposed, 10 with it
-    got = drivers.two_by_two(20, 80, 10, 90)
+    got = effects.two_by_two(20, 80, 10, 90)
     assert got["rate_with"] == 0.2 and got["rate_without"] == 0.1
     assert got["difference"] == pytest.approx(0.1)
     # Wald: se = sqrt(.2 × .8 / 100 + .1 × .9 / 100) = 0.05
@@ -34,7 +40,7 @@ def test_a_two_by_two_table_worked_by_hand():
 
 def test_an_empty_cell_gets_haldanes_half_in_every_cell():
     # nobody exposed has the outcome: 0.5 × 5.5 / (10.5 × 5.5) = 1/21, se = sqrt(1/0.5 + 1/10.5 + 2/5.5)
-    got = drivers.two_by_two(0, 10, 5, 5)
+    got = effects.two_by_two(0, 10, 5, 5)
     assert got["rate_with"] == 0.0 and got["rate_without"] == 0.5
     assert got["odds_ratio"] == pytest.approx(1 / 21)
     se = math.sqrt(2 + 1 / 10.5 + 2 / 5.5)
@@ -44,15 +50,15 @@ def test_an_empty_cell_gets_haldanes_half_in_every_cell():
 
 def test_holm_multiplies_the_k_th_smallest_p_by_m_minus_k_plus_one_and_keeps_the_order():
     # sorted: .005 × 4 = .02; .01 × 3 = .03; .03 × 2 = .06; .04 × 1 = .04, raised to .06 to keep the order
-    assert drivers.holm([0.01, 0.04, 0.03, 0.005]) == pytest.approx([0.03, 0.06, 0.06, 0.02])
-    assert drivers.holm([0.5, 0.9]) == [1.0, 1.0]
-    assert drivers.holm([]) == []
+    assert effects.holm([0.01, 0.04, 0.03, 0.005]) == pytest.approx([0.03, 0.06, 0.06, 0.02])
+    assert effects.holm([0.5, 0.9]) == [1.0, 1.0]
+    assert effects.holm([]) == []
 
 
 def test_the_regression_on_one_driver_gives_the_tables_odds_ratio_and_woolf_interval():
     x = np.array([1] * 100 + [0] * 100, dtype=float)[:, None]
     y = np.array([1] * 20 + [0] * 80 + [1] * 10 + [0] * 90, dtype=float)
-    beta, se = drivers.logistic(x, y)
+    beta, se = model.logistic(x, y)
     assert math.exp(beta[1]) == pytest.approx(2.25, rel=1e-3)
     assert se[1] == pytest.approx(5 / 12, rel=1e-3)
     assert math.exp(beta[0]) == pytest.approx(10 / 90, rel=1e-3)  # the odds without the driver
@@ -62,7 +68,7 @@ def test_the_regression_finds_no_link_where_there_is_none_and_recovers_a_known_e
     # perfect independence: 30 % with the outcome whether exposed or not
     x = np.array([1] * 100 + [0] * 100, dtype=float)[:, None]
     y = np.array(([1] * 30 + [0] * 70) * 2, dtype=float)
-    beta, _ = drivers.logistic(x, y)
+    beta, _ = model.logistic(x, y)
     assert math.exp(beta[1]) == pytest.approx(1.0, abs=1e-6)
     # a synthetic effect: log-odds = -1 + 0.8 x1 - 0.5 x2, x1 and x2 correlated
     rng = np.random.default_rng(7)
@@ -70,9 +76,18 @@ def test_the_regression_finds_no_link_where_there_is_none_and_recovers_a_known_e
     x2 = rng.random(40_000) < np.where(x1, 0.6, 0.3)
     eta = -1 + 0.8 * x1 - 0.5 * x2
     y = (rng.random(40_000) < 1 / (1 + np.exp(-eta))).astype(float)
-    beta, se = drivers.logistic(np.column_stack([x1, x2]).astype(float), y)
+    beta, se = model.logistic(np.column_stack([x1, x2]).astype(float), y)
     assert beta[1] == pytest.approx(0.8, abs=3 * se[1]) and beta[2] == pytest.approx(-0.5, abs=3 * se[2])
     assert se[1] < 0.04
+
+
+def effects_of_frame(frame: pd.DataFrame, found: list[drivers.Driver]) -> pd.DataFrame:
+    """The driver table of per-customer rows given as a frame (outcome, cost, one boolean column per driver), counted by
+    the same grouped SQL as the page's."""
+    con = duckdb.connect()
+    con.register("people", frame)
+    population = customers.Population(Sql("select *, row_number() over () as row_order from people"), tuple(found))
+    return effects.effects_of(con, counts.counted(con, population))
 
 
 def _frame(rows: list[tuple[bool, bool, bool]]) -> tuple[pd.DataFrame, list[drivers.Driver]]:
@@ -87,7 +102,7 @@ def _frame(rows: list[tuple[bool, bool, bool]]) -> tuple[pd.DataFrame, list[driv
 def test_the_table_leaves_out_a_driver_everyone_shows_and_puts_the_population_first():
     # 4 complainers, 3 of whom left; 6 others, 1 of whom left; everyone repeated (cannot split)
     rows = [(True, True, True)] * 3 + [(False, True, True)] + [(True, False, True)] + [(False, False, True)] * 5
-    table = drivers.effects_from(*_frame(rows))
+    table = effects_of_frame(*_frame(rows))
     assert list(table["driver"]) == ["all customers", "made a complaint"]
     total, row = table.iloc[0], table.iloc[1]
     assert (total["customers"], total["outcomes"], total["rate_with"]) == (10, 4, 0.4)
@@ -134,7 +149,7 @@ def test_money_on_a_driver_is_customers_times_the_gap_times_lifetime_value():
             },
         ]
     )
-    worth = drivers.worth(table, 7000.0)
+    worth = money.worth(table, 7000.0)
     # 200 complainers × 20 points × $7,000 = $280,000; an attribute is no lever; a protective side is worth nothing
     assert list(worth["driver"]) == ["made a complaint"]
     assert worth.loc[0, "extra_defectors"] == pytest.approx(40)
@@ -153,7 +168,7 @@ def sample_cursor(sample_db_file: Path):
 
 def test_the_headline_table_agrees_with_a_pandas_reference_on_the_sample(sample_cursor):
     cur, version, catalogue = sample_cursor
-    table = drivers.effects(cur, version, drivers.DriverSpec(catalogue=catalogue)).set_index("driver")
+    table = effects.effects(cur, version, drivers.DriverSpec(catalogue=catalogue)).set_index("driver")
     people = cur.execute(f"select customer_id, counts_as_customer, defected from {version.table('stg_customers')}").df()
     contacts = cur.execute(
         f"select customer_id, is_complaint, repeat, resolved_at_first_contact from {version.table('stg_contacts')}"
@@ -179,9 +194,40 @@ def test_the_headline_table_agrees_with_a_pandas_reference_on_the_sample(sample_
     assert "a complaint not resolved at first contact" in significant.index
 
 
+def test_a_months_filter_sums_the_prepared_months_to_what_a_recount_of_their_touchpoints_gives(sample_cursor):
+    """Journey pain per customer for March to August 2024, summed from dr_pain_months, against the touchpoints of those
+    months counted again: contacts and complaints on their first step, complaints not resolved at first contact,
+    repeats, the slowest complaint's days and whether two channels or more were contacted on."""
+    cur, version, _catalogue = sample_cursor
+    filters = Filters(month_from=date(2024, 3, 1), month_to=date(2024, 8, 1))
+    people = version.table("bh_customers")
+    query = sql(f"select b.customer_id, p.* from ({{}}) p join {people} b using (cid)", pain_select(version, filters))
+    summed = cur.execute(*query).df()
+    recounted = cur.execute(
+        f"""
+        select customer_id,
+               count(*) filter (where is_contact and first_step) as contacts,
+               count(*) filter (where is_complaint and first_step) as complaints,
+               count(*) filter (where is_complaint and not resolved_at_first_contact) as complaints_not_fcr,
+               max(epoch(resolved_ts - ts) / 86400.0) filter (where is_complaint and resolved_ts >= ts) as resolve_days,
+               count(*) filter (where repeat) as repeats,
+               count(distinct lower(trim(channel))) filter (where is_contact and first_step) >= 2 as switched
+        from {version.table("stg_contacts")}
+        where ts >= timestamp '2024-03-01' and ts < timestamp '2024-09-01'
+        group by customer_id
+        """
+    ).df()
+    both = summed.merge(recounted, on="customer_id", how="outer", suffixes=("", "_recount"), indicator=True)
+    assert len(recounted) > 1000 and (both["_merge"] == "both").all()
+    for column in ("contacts", "complaints", "complaints_not_fcr", "repeats"):
+        assert (both[column] == both[f"{column}_recount"]).all(), column
+    assert both["switched"].fillna(False).astype(bool).equals(both["switched_recount"].astype(bool))
+    np.testing.assert_allclose(both["resolve_days"].astype(float), both["resolve_days_recount"].astype(float))
+
+
 def test_low_satisfaction_reads_the_scale_and_conversion_counts_leads(sample_cursor):
     cur, version, catalogue = sample_cursor
-    low = drivers.effects(cur, version, drivers.DriverSpec(outcome=drivers.LOW_SATISFACTION, catalogue=catalogue))
+    low = effects.effects(cur, version, drivers.DriverSpec(outcome=drivers.LOW_SATISFACTION, catalogue=catalogue))
     assert low.loc[0, "threshold"] == 2.0  # a 1-5 scale
     scores = cur.execute(
         f"""select c.satisfaction from {version.table("customers")} c
@@ -190,7 +236,7 @@ def test_low_satisfaction_reads_the_scale_and_conversion_counts_leads(sample_cur
     ).df()["satisfaction"]
     assert low.loc[0, "customers"] == len(scores)
     assert low.loc[0, "rate_with"] == pytest.approx((scores <= 2).mean())
-    conversion = drivers.effects(cur, version, drivers.DriverSpec(outcome=drivers.CONVERSION, catalogue=catalogue))
+    conversion = effects.effects(cur, version, drivers.DriverSpec(outcome=drivers.CONVERSION, catalogue=catalogue))
     people = cur.execute(f"select counts_as_customer from {version.table('stg_customers')}").df()["counts_as_customer"]
     assert conversion.loc[0, "customers"] == len(people)
     assert conversion.loc[0, "rate_with"] == pytest.approx(people.mean())
@@ -200,10 +246,11 @@ def test_low_satisfaction_reads_the_scale_and_conversion_counts_leads(sample_cur
 def test_the_tipping_point_is_the_split_where_the_rate_changes_most():
     # 50 customers without contacts (5 leave), 20 with one (2 leave), 30 with three (18 leave):
     # at least 1: 40 % against 10 % (30 points); at least 3: 60 % against 7/70 = 10 % (50 points) -> 3
-    contacts = [0] * 50 + [1] * 20 + [3] * 30
-    left = [True] * 5 + [False] * 45 + [True] * 2 + [False] * 18 + [True] * 18 + [False] * 12
-    frame = pd.DataFrame({"outcome": left, "n_contacts": np.array(contacts, dtype=float)})
-    tips = drivers.tipping_from(frame)
+    counts = pd.DataFrame(
+        [("contacts", 0.0, 50, 5), ("contacts", 1.0, 20, 2), ("contacts", 3.0, 30, 18)],
+        columns=["measure", "value", "customers", "outcomes"],
+    )
+    tips = tipping.tipping_from(counts)
     assert list(tips["measure"]) == ["contacts"]
     row = tips.iloc[0]
     assert (row["threshold"], row["beyond"], row["share_beyond"]) == (3.0, 30, 0.3)
@@ -211,13 +258,28 @@ def test_the_tipping_point_is_the_split_where_the_rate_changes_most():
     assert row["npv"] == pytest.approx(0.9)
     assert row["sensitivity"] == pytest.approx(18 / 25)
     # fewer than MIN_SIDE customers on a side: no tipping point
-    assert drivers.tipping_from(frame.head(40)).empty
+    assert tipping.tipping_from(counts.iloc[[0, 1]]).empty
+
+
+def test_a_tipping_point_past_the_cuts_reads_quantiles_of_every_customer_and_customers_without_a_value_are_below():
+    # 100 distinct positive days (1 to 100, one customer each, those past 50 all leave) and 40 customers with none:
+    # more values than MAX_CUTS, so the cuts are quantiles of the 100 customers' days
+    counts = pd.DataFrame(
+        [("days", float(v), 1, int(v > 50)) for v in range(1, 101)] + [("days", None, 40, 0)],
+        columns=["measure", "value", "customers", "outcomes"],
+    )
+    row = tipping.tipping_from(counts).iloc[0]
+    # cut k of 60 is 1 + 99 k / 59: none falls between 50 and 51; cut 30 = 51.34 leaves 52 to 100 beyond (49, all
+    # leave) and 1 leaver of 91 below (40 + 51): 98.9 points, more than cut 29 = 49.66 (50 of 51 against 0 of 89)
+    assert row["threshold"] == pytest.approx(1 + 99 * 30 / 59)
+    assert (row["beyond"], row["share_beyond"]) == (49, 49 / 140)
+    assert (row["rate_beyond"], row["rate_below"]) == pytest.approx((1.0, 1 / 91))
 
 
 def test_a_driver_that_decides_the_outcome_alone_gets_no_adjusted_odds_ratio_and_a_finite_crude_one():
     # every complainer left and nobody else did: the regression cannot estimate it (separation)
     rows = [(True, True, False)] * 40 + [(False, False, True)] * 40 + [(False, False, False)] * 20
-    table = drivers.effects_from(*_frame(rows)).set_index("driver")
+    table = effects_of_frame(*_frame(rows)).set_index("driver")
     row = table.loc["made a complaint"]
     assert row["rate_with"] == 1.0 and row["rate_without"] == 0.0
     assert row["odds_ratio"] == pytest.approx(40.5 * 60.5 / (0.5 * 0.5))  # Haldane's half in every cell
@@ -226,8 +288,8 @@ def test_a_driver_that_decides_the_outcome_alone_gets_no_adjusted_odds_ratio_and
 
 def test_a_driver_as_a_lever_keeps_customers_on_it_times_share_fixed_times_the_gap():
     # 200 customers on it, half fixed, 20 points more defection among them: 20 kept, × $7,000 = $140,000
-    assert drivers.lever(200, 0.2, 0.5, 7000.0) == pytest.approx({"kept": 20.0, "value": 140_000.0})
-    assert drivers.lever(200, -0.1, 1.0, 7000.0) == {"kept": 0.0, "value": 0.0}  # the bad side leaves less: no lever
+    assert money.lever(200, 0.2, 0.5, 7000.0) == pytest.approx({"kept": 20.0, "value": 140_000.0})
+    assert money.lever(200, -0.1, 1.0, 7000.0) == {"kept": 0.0, "value": 0.0}  # the bad side leaves less: no lever
 
 
 def test_the_steps_of_one_call_are_one_contact_on_one_channel(store):
@@ -236,18 +298,19 @@ def test_the_steps_of_one_call_are_one_contact_on_one_channel(store):
     channels or more". Counted per step (no contact id): 5 and 3, and both on ivr and phone."""
     from tests.journey_contacts_tiny import call_log
 
-    customers = pd.DataFrame({"customer_id": ["C1", "C2"]})
+    people = pd.DataFrame({"customer_id": ["C1", "C2"]})
     for name, log, contacts, switched in (
         ("per contact", call_log(), [2, 1], [False, False]),
         ("per step", call_log().drop(columns=["contact_id"]), [5, 3], [True, True]),
     ):
-        version = store.publish(name, {"customers": customers, "interactions": log})
+        version = store.publish(name, {"customers": people, "interactions": log})
         with store.cursor() as cur:
-            frame, found, _facts = drivers.customer_frame(cur, version, drivers.DriverSpec())
-        assert len(frame) == 2  # one row per customer, in customer order: C1, C2
-        assert frame["n_contacts"].tolist() == contacts, name
-        assert frame["pain_switch"].tolist() == switched, name
-        assert "pain_switch" in {d.column for d in found}
+            population = customers.population(cur, version, drivers.DriverSpec())
+            rows = cur.execute(*sql("select n_contacts, pain_switch from ({}) r order by row_order", population.rows)).fetchall()
+        assert len(rows) == 2  # one row per customer, in customer order: C1, C2
+        assert [n for n, _ in rows] == contacts, name
+        assert [switch for _, switch in rows] == switched, name
+        assert "pain_switch" in {d.column for d in population.flags}
 
 
 def test_each_behaviour_driver_names_both_sides_without_a_double_negation():

@@ -12,7 +12,9 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
-from dashboard.metrics import drivers
+from dashboard.metrics.drivers import model
+from dashboard.metrics.drivers import spec as drivers
+from tests.test_drivers_metrics import effects_of_frame
 
 TRUE_LOG_ODDS = np.array([-1.2, 0.9, -0.6, 0.0, 0.45])
 """Intercept and four drivers: a strong bad side, a protective one, one without effect, a mild one."""
@@ -47,7 +49,7 @@ def reference(data):
 def test_coefficients_and_standard_errors_match_statsmodels(data, reference):
     """Log-odds within 1e-3 and standard errors within 0.1 % of statsmodels (the page's ridge of 1e-4 is negligible)."""
     x, y = data
-    beta, se = drivers.logistic(x, y)
+    beta, se = model.logistic(x, y)
     np.testing.assert_allclose(beta, reference.params, atol=1e-3)
     np.testing.assert_allclose(se, reference.bse, rtol=1e-3)
     # and the fit found the effects it was drawn from: strong bad side up, protective one down, the null one near 0
@@ -61,7 +63,7 @@ def test_the_tables_adjusted_odds_ratios_and_intervals_match_statsmodels(data, r
     columns = [f"d{j}" for j in range(x.shape[1])]
     frame = pd.DataFrame(x.astype(bool), columns=columns).assign(outcome=y.astype(bool), cost=np.nan)
     found = [drivers.Driver(c, f"driver {c}", drivers.PAIN) for c in columns]
-    table = drivers.effects_from(frame, found).set_index("column")
+    table = effects_of_frame(frame, found).set_index("column")
     ci = np.asarray(reference.conf_int(alpha=0.05))
     for j, column in enumerate(columns, start=1):
         row = table.loc[column]

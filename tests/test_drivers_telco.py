@@ -8,8 +8,9 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard.metrics import drivers as dr
 from dashboard.metrics.behaviours import adoption as bh
+from dashboard.metrics.drivers import effects
+from dashboard.metrics.drivers.spec import DriverSpec
 from dashboard.store import Store
 from tests.conftest import TELCO, data_page, use_copy
 
@@ -34,9 +35,9 @@ def test_contract_and_payment_method_are_kept_with_the_customers(telco):
 
 def test_the_documented_churn_gaps_to_two_decimals(telco):
     store, version = telco
-    spec = dr.DriverSpec(catalogue=bh.catalogue_for(store, version))  # as the Drivers page builds it
+    spec = DriverSpec(catalogue=bh.catalogue_for(store, version))  # as the Drivers page builds it
     with store.cursor() as cur:
-        table = dr.effects(cur, version, spec).set_index("driver")
+        table = effects.effects(cur, version, spec).set_index("driver")
 
     def pct(driver: str, side: str = "rate_with") -> float:
         return round(100 * float(table.loc[driver, side]), 2)
@@ -69,7 +70,7 @@ def test_a_kept_attribute_is_a_driver_and_a_churn_category_is_not(tmp_path):
     try:
         version = store.publish("kept", {"customers": customers})
         with store.cursor() as cur:
-            table = dr.effects(cur, version, dr.DriverSpec()).set_index("driver")
+            table = effects.effects(cur, version, DriverSpec()).set_index("driver")
     finally:
         store.close()
     assert not [d for d in table.index if "churn category" in d]

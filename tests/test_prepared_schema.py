@@ -18,7 +18,7 @@ from tests.tiny import tiny_tables
 
 ROOT = Path(__file__).resolve().parent.parent
 
-PREPARE_SQL_SHA256 = "aeb79fb7977c60b87916443dd059bcafadb7219b7dab92a85f8417292d5a0b5a"
+PREPARE_SQL_SHA256 = "9fbc82db118ba3d6ee2ff15e3b521ca2251c3365168240d8b39d14886e996de3"
 """SHA-256 of every statement the prepare steps run on the tiny dataset (schema names written as v#)."""
 
 

@@ -1,5 +1,5 @@
 """Drivers benchmark: a control or filter change recomputes the driver table (2×2 tables, Holm, the logistic model on a
-sample) and the tipping points from the per-customer driver table prepared at publish."""
+sample) and the tipping points, grouped in SQL over the per-customer driver rows prepared at publish."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from benchmarks.harness import BenchContext, Case
 from benchmarks.reference import behaviours as ref_behaviours
 from benchmarks.reference import drivers as reference
 from benchmarks.views.behaviours import CATALOGUE, FLAG_COLUMNS
-from dashboard.metrics import drivers
+from dashboard.metrics.drivers import counts, effects, tipping
+from dashboard.metrics.drivers import spec as drivers
 from dashboard.metrics.scope import Filters
 
 CHANGES = {
@@ -23,10 +24,10 @@ CHANGES = {
 
 
 def figures(ctx: BenchContext, spec: drivers.DriverSpec):
-    """What the Drivers page computes on a change, without any cache kept from an earlier change."""
-    drivers.clear_frames()
+    """What the Drivers page computes on a change, without any count kept from an earlier change."""
+    counts.clear_kept()
     with ctx.store.cursor() as cur:
-        return drivers.effects(cur, ctx.version, spec), drivers.tipping_points(cur, ctx.version, spec)
+        return effects.effects(cur, ctx.version, spec), tipping.tipping_points(cur, ctx.version, spec)
 
 
 def _agree(spec: drivers.DriverSpec):

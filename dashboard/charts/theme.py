@@ -86,15 +86,46 @@ def styled(fig: go.Figure, *, title: str | None = None, height: int = 420) -> go
     fig.update_layout(template=TEMPLATE_NAME, height=height)
     if title:
         fig.update_layout(title_text=title)
-        if _legend_in_template_place(fig):
-            # the title on the first line and the legend on its own line under it, so a long title never runs into
-            # the legend when the chart is half a page wide
-            fig.update_layout(
-                title={"yref": "container", "y": 1, "yanchor": "top", "pad": {"t": 10}},
-                legend={"yref": "container", "y": 1 - 44 / height, "yanchor": "top", "xanchor": "left", "x": 0},
-                margin_t=96,
-            )
+        legend_under_title(fig)
     return fig
+
+
+TITLE_PAD_PX = 10
+"""Space above a title set at the top of the figure."""
+
+
+def _legend_rows(title_px: float, legend_px: float) -> tuple[float, float]:
+    """Where a legend under the title starts (px from the figure's top) and the top margin that leaves room for both:
+    the title's line (1.3 × its size) after TITLE_PAD_PX and a gap of 8 px; the legend's line (1.4 × its size) and 31 px
+    to the plot (44 and 96 px at the template's sizes)."""
+    top = TITLE_PAD_PX + 1.3 * title_px + 8
+    return top, top + 1.4 * legend_px + 31
+
+
+def legend_under_title(fig: go.Figure) -> go.Figure:
+    """fig with the title on the first line and the legend on its own line under it, when it has a title and draws a
+    legend its builder did not place itself, so a long title never runs into the legend (half a page wide, or in
+    presentation type). Chart builders that add traces after styled() get it from draws_data_as_text."""
+    if fig.layout.title.text and _legend_in_template_place(fig):
+        _put_legend_under_title(fig, FONT_SIZE + 4, FONT_SIZE - 1)
+    return fig
+
+
+def _put_legend_under_title(fig: go.Figure, title_px: float, legend_px: float) -> None:
+    """Set fig's title at the top and its legend on the line under it, for the given font sizes."""
+    height = fig.layout.height or 420
+    top, margin = _legend_rows(title_px, legend_px)
+    fig.update_layout(
+        title={"yref": "container", "y": 1, "yanchor": "top", "pad": {"t": TITLE_PAD_PX}},
+        legend={"yref": "container", "y": 1 - top / height, "yanchor": "top", "xanchor": "left", "x": 0},
+        margin_t=margin,
+    )
+
+
+def _legend_is_under_title(fig: go.Figure) -> bool:
+    """Whether fig's legend was set on its own line under the title (by legend_under_title or built)."""
+    legend, title = fig.layout.legend, fig.layout.title
+    return title.yref == "container" and legend.yref == "container" and legend.yanchor == "top" and legend.x == 0
 
 
 @functools.cache
@@ -114,9 +145,10 @@ def built(data: list[dict], layout: dict, *, title: str | None = None, height: i
         in_template_place = layout.get("showlegend") is not False and legend.get("y") is None
         if in_template_place and (layout.get("showlegend") is True or len(shown) > 1):
             # as styled(): the legend on its own line under the title
-            layout["title"].update({"yref": "container", "y": 1, "yanchor": "top", "pad": {"t": 10}})
-            layout["legend"] = {**legend, "yref": "container", "y": 1 - 44 / height, "yanchor": "top", "xanchor": "left", "x": 0}
-            layout["margin"] = {**layout.get("margin", {}), "t": 96}
+            top, margin = _legend_rows(FONT_SIZE + 4, FONT_SIZE - 1)
+            layout["title"].update({"yref": "container", "y": 1, "yanchor": "top", "pad": {"t": TITLE_PAD_PX}})
+            layout["legend"] = {**legend, "yref": "container", "y": 1 - top / height, "yanchor": "top", "xanchor": "left", "x": 0}
+            layout["margin"] = {**layout.get("margin", {}), "t": margin}
     return go.Figure({"data": data, "layout": layout}, _validate=False)
 
 
@@ -150,6 +182,8 @@ def presentation_fonts(fig: go.Figure, size: int = 21) -> go.Figure:
     trace label, annotation and colour-bar text at least PRESENTATION_MIN_PX (axis ticks were about 11 px)."""
     small = size - 2
     fig.update_layout(font_size=size, legend_font_size=small, legend_title_font_size=small, title_font_size=size + 3)
+    if _legend_is_under_title(fig):  # the larger title and legend need their lines moved down
+        _put_legend_under_title(fig, size + 3, small)
     fig.update_xaxes(tickfont_size=small, title_font_size=small).update_yaxes(tickfont_size=small, title_font_size=small)
     for trace in fig.data:
         for part in ("textfont", "insidetextfont", "outsidetextfont"):
@@ -207,6 +241,8 @@ def draws_data_as_text(builder: Callable[..., go.Figure]) -> Callable[..., go.Fi
             if props is not None:
                 return go.Figure(copy.deepcopy(props), _validate=False)
         fig = builder(*map(plotly_value, args), **{name: plotly_value(value) for name, value in kwargs.items()})
+        if isinstance(fig, go.Figure):
+            legend_under_title(fig)  # a builder may add its traces after styled() placed the title
         if key is None or not isinstance(fig, go.Figure):
             return fig
         # the traces' and layout's own properties (fig.to_dict() would turn numeric arrays into base64 text)

@@ -17,9 +17,10 @@ def preparers() -> tuple[Preparer, ...]:
     tables adds its step here. Imported when a publish or upgrade runs, not when the app starts: the view modules
     bring scipy and the rest of the metrics, a second or more of a cold start that the Overview never uses."""
     from dashboard import staged
-    from dashboard.metrics import drivers, overview
+    from dashboard.metrics import overview
     from dashboard.metrics.behaviours import adoption as behaviours
     from dashboard.metrics.defection import prepare as defection_prepare
+    from dashboard.metrics.drivers import prepare as drivers_prepare
     from dashboard.metrics.funnel import prepare as funnel_prepare
     from dashboard.metrics.journey import prepare as journey_prepare
 
@@ -30,7 +31,7 @@ def preparers() -> tuple[Preparer, ...]:
         funnel_prepare.prepare,
         behaviours.prepare,
         defection_prepare.prepare,
-        drivers.prepare,
+        drivers_prepare.prepare,
     )
 
 

@@ -80,6 +80,6 @@ def clear_caches() -> None:
     """Forget cached metric results (after a publish, delete or activate)."""
     _cached_metric.clear()
     _cached_derived.clear()
-    from dashboard.metrics import drivers  # here, not at the top: its scipy would cost every cold start a second
+    from dashboard.metrics.drivers import counts as driver_counts  # here: the drivers package would load with every cold start
 
-    drivers.clear_frames()
+    driver_counts.clear_kept()

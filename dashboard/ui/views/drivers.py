@@ -10,8 +10,9 @@ import streamlit as st
 from dashboard.charts import drivers as charts
 from dashboard.escape import markdown_text
 from dashboard.formatting import NumberFormat
-from dashboard.metrics import drivers
 from dashboard.metrics.behaviours import adoption as bh
+from dashboard.metrics.drivers import effects, money, tipping
+from dashboard.metrics.drivers import spec as drivers
 from dashboard.ui import state, widgets
 from dashboard.ui.frame import PageContext
 from dashboard.ui.sections import guarded
@@ -80,7 +81,7 @@ def controls(ctx: PageContext) -> DriverView:
         )
     catalogue = bh.catalogue_for(ctx.store, ctx.version)
     spec = drivers.DriverSpec(ctx.filters, outcome, threshold, catalogue)
-    table = ctx.metric(drivers.effects, spec) if can[outcome] else pd.DataFrame(columns=drivers.COLUMNS)
+    table = ctx.metric(effects.effects, spec) if can[outcome] else pd.DataFrame(columns=effects.COLUMNS)
     return DriverView(spec, bool(can[outcome]), missing[outcome], table)
 
 
@@ -195,11 +196,11 @@ def render_tipping(ctx: PageContext, view: DriverView) -> None:
     if not view.available or int(view.table.iloc[0]["customers"]) == 0:
         return
     st.subheader("Tipping points")
-    tips = ctx.metric(drivers.tipping_points, view.spec)
+    tips = ctx.metric(tipping.tipping_points, view.spec)
     if tips.empty:
         st.info(
             "No tipping point: it needs touchpoints (contacts, complaints, resolution times) and at least "
-            f"{drivers.MIN_SIDE} customers on each side of a threshold."
+            f"{tipping.MIN_SIDE} customers on each side of a threshold."
         )
         return
     fmt = ctx.number_format
@@ -221,7 +222,7 @@ def render_tipping(ctx: PageContext, view: DriverView) -> None:
     widgets.table(display, width="stretch", key="dr_tipping")
     st.caption(
         "The threshold is where the outcome rate changes most: of every split into customers at or past a value and "
-        f"those below it (at least {drivers.MIN_SIDE} on each side), the one with the largest difference in rate, "
+        f"those below it (at least {tipping.MIN_SIDE} on each side), the one with the largest difference in rate, "
         "either way. Positive predictive value = the rate past it; negative = the share without the outcome below it."
     )
 
@@ -237,7 +238,7 @@ def render_worth(ctx: PageContext, view: DriverView) -> None:
         return
     fmt = ctx.number_format
     ltv = whatif_view.lifetime_value_default(ctx)
-    worth = drivers.worth(view.table, ltv.value)
+    worth = money.worth(view.table, ltv.value)
     if worth.empty:
         st.info("No behaviour or journey-pain driver goes with more defection here, so there is nothing to put money on.")
         return
@@ -276,7 +277,7 @@ def render_lever(ctx: PageContext) -> None:
         return
     spec = drivers.DriverSpec(ctx.filters, drivers.DEFECTION, None, bh.catalogue_for(ctx.store, ctx.version))
     ltv = whatif_view.lifetime_value_default(ctx)
-    worth = drivers.worth(ctx.metric(drivers.effects, spec), ltv.value)
+    worth = money.worth(ctx.metric(effects.effects, spec), ltv.value)
     st.subheader("A driver as a lever")
     if worth.empty:
         st.caption("No behaviour or journey-pain driver goes with more defection here (see the Drivers page).")
@@ -291,7 +292,7 @@ def render_lever(ctx: PageContext) -> None:
             st.slider, "Share of its customers fixed (%)", "wd_share", 50, state.INT, min_value=0, max_value=100, step=5
         )
     row = worth[worth["driver"] == chosen].iloc[0]
-    result = drivers.lever(float(row["exposed"]), float(row["difference"]), share / 100, ltv.value)
+    result = money.lever(float(row["exposed"]), float(row["difference"]), share / 100, ltv.value)
     kept_col, value_col = st.columns(2)
     kept_col.metric("Customers kept by fixing it", fmt.number(result["kept"]), border=True)
     value_col.metric("Lifetime value kept by fixing it", fmt.money(result["value"]), border=True)

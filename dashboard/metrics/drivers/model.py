@@ -1,0 +1,143 @@
+"""The adjusted odds ratios: a logistic regression of the outcome on every driver together, fitted on a fixed random
+sample of the customers, with customers of the same drivers grouped in SQL into one weighted row."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import duckdb
+import numpy as np
+from scipy import stats
+
+from dashboard.metrics.drivers.customers import Population
+from dashboard.sql import Sql, join, lit, sql, unnest
+
+if TYPE_CHECKING:
+    from dashboard.metrics.drivers.effects import Side
+
+RIDGE = 1e-4
+MAX_LOG_ODDS = 20.0
+"""An adjusted odds ratio whose interval reaches past e^±20 is not shown: the data separate the outcome on it."""
+Z95 = float(stats.norm.ppf(0.975))
+SEED = 0
+"""The sample of the model's customers is drawn with this seed, over the rows in row_order: the same every time."""
+
+
+def logistic(x: np.ndarray, y: np.ndarray, ridge: float = RIDGE, max_iter: int = 50) -> tuple[np.ndarray, np.ndarray]:
+    """Coefficients (intercept first) and their standard errors of a logistic regression of y on x (one row per
+    customer; see fit)."""
+    x = np.asarray(x, dtype=float)
+    return fit(*grouped(x, np.ones(len(x)), np.asarray(y, dtype=float)), ridge=ridge, max_iter=max_iter)
+
+
+def fit(
+    rows: np.ndarray, counts: np.ndarray, hits: np.ndarray, ridge: float = RIDGE, max_iter: int = 50
+) -> tuple[np.ndarray, np.ndarray]:
+    """Coefficients (intercept first) and their standard errors of a logistic regression of the outcome on the drivers,
+    by Newton-Raphson (IRLS) with ridge × ‖β‖² (intercept not penalised) added to minus the log-likelihood; customers
+    with the same drivers are one row of rows, weighted by their number (counts) and outcomes (hits): the same
+    likelihood as one row each."""
+    design = np.column_stack([np.ones(len(rows)), rows])
+    k = design.shape[1]
+    penalty = np.full(k, 2 * ridge)
+    penalty[0] = 0.0
+    beta = np.zeros(k)
+    mean = hits.sum() / counts.sum()
+    beta[0] = math.log(mean / (1 - mean)) if 0 < mean < 1 else 0.0
+    hessian = np.eye(k)
+    # numpy's own loops (einsum), not BLAS: a threaded BLAS on these small products spins its threads and took ten times
+    # the CPU on a loaded machine
+    for _ in range(max_iter):
+        eta = np.clip(np.einsum("ij,j->i", design, beta), -30, 30)
+        prob = 1 / (1 + np.exp(-eta))
+        weight = counts * prob * (1 - prob)
+        gradient = np.einsum("ij,i->j", design, hits - counts * prob) - penalty * beta
+        hessian = np.einsum("ij,ik->jk", design * weight[:, None], design) + np.diag(penalty)
+        step = np.linalg.solve(hessian, gradient)
+        beta = beta + step
+        if np.max(np.abs(step)) < 1e-8:
+            break
+    covariance = np.linalg.pinv(hessian)
+    return beta, np.sqrt(np.clip(np.diag(covariance), 0, None))
+
+
+def grouped(x: np.ndarray, counts: np.ndarray, hits: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct rows of x (in a fixed order), the customers of each (counts summed) and their outcomes (hits)."""
+    if x.shape[1] <= 62 and np.isin(x, (0.0, 1.0)).all():  # yes/no drivers: one integer per row
+        keys = x.astype(np.int64) @ (np.int64(1) << np.arange(x.shape[1], dtype=np.int64))
+        _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        rows = x[first]
+    else:
+        rows, inverse = np.unique(x, axis=0, return_inverse=True)
+    inverse = inverse.ravel()
+    return (
+        rows,
+        np.bincount(inverse, weights=counts, minlength=len(rows)),
+        np.bincount(inverse, weights=hits, minlength=len(rows)),
+    )
+
+
+def adjusted(
+    cur: duckdb.DuckDBPyConnection, found: Population, sides: list[Side], customers: int, sample: int
+) -> tuple[dict[str, tuple[float, float, float]], int]:
+    """Adjusted odds ratio and 95 % interval per driver in the model (one level of each attribute, its most common in the
+    sample, left out as the reference), and the customers it was fitted on."""
+    size = min(customers, sample)
+    if size < 10 or not sides:
+        return {}, 0
+    x, counts, hits = _sample(cur, found, sides, customers, sample)
+    if hits.sum() in (0, size):
+        return {}, 0
+    sums = counts @ x
+    by_group: dict[str, list[int]] = {}
+    for j, side in enumerate(sides):
+        if side.driver.group:
+            by_group.setdefault(side.driver.group, []).append(j)
+    reference = {max(members, key=lambda j: sums[j]) for members in by_group.values()}
+    used = [j for j in range(len(sides)) if j not in reference and 0 < sums[j] < size]
+    if not used:
+        return {}, 0
+    beta, se = fit(*grouped(x[:, used], counts, hits))
+    found_ratios = {}
+    for i, j in enumerate(used, start=1):
+        low, high = beta[i] - Z95 * se[i], beta[i] + Z95 * se[i]
+        if max(abs(low), abs(high)) <= MAX_LOG_ODDS:  # beyond: a driver that (almost) decides the outcome alone
+            found_ratios[sides[j].driver.column] = (math.exp(beta[i]), math.exp(low), math.exp(high))
+    return found_ratios, size
+
+
+def _sample(
+    cur: duckdb.DuckDBPyConnection, found: Population, sides: list[Side], customers: int, sample: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The model's customers grouped in SQL by the sides they are on: per group, whether it is on each side (0/1 per
+    side), its customers and its outcomes. With more customers than sample, a fixed random sample of that many (the
+    positions drawn with SEED over the rows in row_order)."""
+    rows: Sql = found.rows
+    if customers > sample:
+        picks = np.sort(np.random.default_rng(SEED).choice(customers, sample, replace=False))
+        rows = sql(
+            """
+            select * from (select *, row_number() over (order by row_order) - 1 as position from ({}) r)
+            where position in (select {})
+            """,
+            found.rows,
+            unnest(lit(picks.tolist())),
+        )
+    on = [sql(f"coalesce({{}}, false) as s{j}", _on_sql(side)) for j, side in enumerate(sides)]
+    group = ", ".join(f"s{j}" for j in range(len(sides)))
+    query = sql(
+        f"select count(*) as n, count(*) filter (where outcome) as hits, {{}} from ({{}}) r group by {group}", join(on), rows
+    )
+    groups = cur.execute(*query).fetchnumpy()
+    x = np.column_stack([np.asarray(groups[f"s{j}"], dtype=float) for j in range(len(sides))])
+    return x, np.asarray(groups["n"], dtype=float), np.asarray(groups["hits"], dtype=float)
+
+
+def _on_sql(side: Side) -> Sql:
+    """Whether a row is on side: its yes/no column, or its level column at the side's value (null: a missing value)."""
+    if side.value is True:
+        return Sql(side.column)
+    if side.value is None:
+        return Sql(f"{side.column} is null")
+    return sql(f"{side.column} = {{}}", lit(side.value))
