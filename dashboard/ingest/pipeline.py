@@ -44,22 +44,6 @@ TABLES = tuple(contract.TABLES)
 """The tables an upload may hold, in the order they are read and shown."""
 
 
-class Blocked(IngestError):
-    """Publishing stopped because the report has blocking problems; nothing was published."""
-
-    def __init__(self, report: Report) -> None:
-        super().__init__(f"{len(report.blocking)} blocking problem(s): nothing published")
-        self.report = report
-
-
-class CheckOnly(Exception):
-    """Raised inside a check-only publish so that the transaction rolls back after the report was made."""
-
-    def __init__(self, report: Report) -> None:
-        super().__init__("checked only")
-        self.report = report
-
-
 @dataclass(frozen=True)
 class IncomingFile:
     """A file to read: where it is, the name the user knows it by, and its SHA-256 when already computed."""

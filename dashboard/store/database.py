@@ -260,7 +260,7 @@ class Store:
             step = prepare_step()
             prepare, schema_label = step.run, step.label
         report = progress or (lambda _step, _fraction: None)
-        files = tuple(source_files or ())
+        files = source_files if source_files is not None else ()  # the same list: a stage step may still fill it
         publishing = publish.Publishing(dataset, dict(tables), files, note, activate, prepare, schema_label, stage, report)
         with self.write_lock, nullcontext(cursor) if cursor is not None else self.cursor() as cur:
             cur.execute("begin transaction")

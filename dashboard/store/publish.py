@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -27,7 +27,8 @@ class Publishing:
 
     dataset: str
     tables: Mapping[str, Source]
-    source_files: tuple[Mapping[str, Any], ...]
+    source_files: Sequence[Mapping[str, Any]]
+    """The files the version came from, read once the tables are made: the command line's stage step fills it."""
     note: str
     activate: bool
     prepare: Callable[[duckdb.DuckDBPyConnection, Version], None]
@@ -52,7 +53,8 @@ def new_version(cur: duckdb.DuckDBPyConnection, publishing: Publishing) -> Versi
         tables.update(publishing.stage(cur, schema))
     row_counts, columns = _store_tables(cur, schema, tables, report)
     now = datetime.now().replace(microsecond=0)
-    version = Version(version_id, dataset, number, now, row_counts, columns, publishing.source_files, publishing.note)
+    files = tuple(publishing.source_files)
+    version = Version(version_id, dataset, number, now, row_counts, columns, files, publishing.note)
     report("preparing views", 3 / 4)
     publishing.prepare(cur, version)
     _record(cur, version, publishing)

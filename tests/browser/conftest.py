@@ -114,3 +114,18 @@ def screenshot(page: Page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def report_charts(page: Page, browser, path) -> int:
+    """Download the page's HTML report to path, open it offline and count its drawn plotly charts."""
+    with page.expect_download() as download:
+        page.get_by_test_id("stSidebar").get_by_role("button", name="Download report (HTML)").click()
+    download.value.save_as(path)
+    offline = browser.new_context(offline=True)
+    try:
+        report_page = offline.new_page()
+        report_page.goto(path.as_uri())
+        report_page.wait_for_selector(".js-plotly-plot .main-svg", timeout=30_000)
+        return report_page.locator(".js-plotly-plot").count()
+    finally:
+        offline.close()

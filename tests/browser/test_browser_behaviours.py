@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import choose_in_sidebar, frames_received, screenshot, wait_for_app
+from tests.browser.conftest import choose_in_sidebar, frames_received, report_charts, screenshot, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -53,11 +53,11 @@ def test_moving_a_slider_and_the_presets_show_the_new_total(sample_server, page:
     expect(_headline(page)).to_have_text("$1.735M")
     assert "w_years=6" in page.url and "w_t_e_billing=50.0" in page.url
     # the report holds the page once, however often the sliders' fragment reran: as many charts as a fresh load
-    after_moves = _report_charts(page, browser, tmp_path / "moved.html")
+    after_moves = report_charts(page, browser, tmp_path / "moved.html")
     page.goto(page.url)
     wait_for_app(page)
     expect(_headline(page)).to_have_text("$1.735M")
-    fresh = _report_charts(page, browser, tmp_path / "fresh.html")
+    fresh = report_charts(page, browser, tmp_path / "fresh.html")
     assert after_moves == fresh >= 2
 
 
@@ -87,21 +87,6 @@ def test_a_slider_move_resends_only_the_what_if_and_keeps_the_rest_of_the_page_d
     expect(lever).to_be_visible()  # and they are still on screen
     expect(page.locator(".js-plotly-plot")).to_have_count(charts)
     assert not page.locator('[data-testid="stException"]').count()
-
-
-def _report_charts(page: Page, browser, path) -> int:
-    """Download the page's HTML report to path, open it offline and count its drawn plotly charts."""
-    with page.expect_download() as download:
-        page.get_by_test_id("stSidebar").get_by_role("button", name="Download report (HTML)").click()
-    download.value.save_as(path)
-    offline = browser.new_context(offline=True)
-    try:
-        report_page = offline.new_page()
-        report_page.goto(path.as_uri())
-        report_page.wait_for_selector(".js-plotly-plot .main-svg", timeout=30_000)
-        return report_page.locator(".js-plotly-plot").count()
-    finally:
-        offline.close()
 
 
 def test_the_catalogue_editor_reruns_alone_and_leaves_the_figures_drawn(sample_server, page: Page):

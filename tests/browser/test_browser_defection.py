@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -53,7 +55,7 @@ def test_a_definition_change_resends_only_what_the_definition_draws(sample_serve
     page.goto(f"{sample_server.url}/Defection")
     wait_for_app(page)
     expect(page.get_by_text("Error over months 18 to 35 (MAPE)")).to_be_visible(timeout=30_000)
-    charts = page.locator(".js-plotly-plot").count()
+    charts = _settled_chart_count(page)
     sent = b"".join(received)
     assert b"then see who has left or is about to" in sent and b"Does the lifetime value predict?" in sent  # a full run
     received.clear()
@@ -69,3 +71,16 @@ def test_a_definition_change_resends_only_what_the_definition_draws(sample_serve
     expect(page.get_by_text("Error over months 18 to 35 (MAPE)")).to_be_visible()  # and they are still on screen
     expect(page.locator(".js-plotly-plot")).to_have_count(charts)
     assert not page.locator('[data-testid="stException"]').count()
+
+
+def _settled_chart_count(page: Page) -> int:
+    """The number of drawn plotly charts once it has stopped growing for 2 s (plotly draws a long page's charts one
+    after another, so a count taken as soon as the page is idle can miss the last ones)."""
+    count, since = page.locator(".js-plotly-plot").count(), time.monotonic()
+    deadline = since + 60
+    while time.monotonic() - since < 2 and time.monotonic() < deadline:
+        page.wait_for_timeout(250)
+        now = page.locator(".js-plotly-plot").count()
+        if now != count:
+            count, since = now, time.monotonic()
+    return count

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import SCREENSHOTS, frames_received, screenshot, wait_for_app
+from tests.browser.conftest import SCREENSHOTS, frames_received, report_charts, screenshot, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -87,21 +87,6 @@ def test_a_table_download_is_built_when_clicked(sample_server, page: Page, tmp_p
     assert " → " in first.split(",")[0] and int(first.split(",")[1]) == 3  # the most common path of three channels
 
 
-def _report_charts(page: Page, browser, path) -> int:
-    """Download the page's HTML report to path, open it offline and count its drawn plotly charts."""
-    with page.expect_download() as download:
-        page.get_by_test_id("stSidebar").get_by_role("button", name="Download report (HTML)").click()
-    download.value.save_as(path)
-    offline = browser.new_context(offline=True)
-    try:
-        report_page = offline.new_page()
-        report_page.goto(path.as_uri())
-        report_page.wait_for_selector(".js-plotly-plot .main-svg", timeout=30_000)
-        return report_page.locator(".js-plotly-plot").count()
-    finally:
-        offline.close()
-
-
 def test_a_drill_down_pick_reruns_only_the_drill_down_and_the_report_keeps_one_copy(sample_server, page: Page, browser, tmp_path):
     page.set_viewport_size({"width": 1440, "height": 6400})
     received = frames_received(page)
@@ -129,8 +114,8 @@ def test_a_drill_down_pick_reruns_only_the_drill_down_and_the_report_keeps_one_c
     expect(
         page.locator(".js-plotly-plot").filter(has=page.locator(".sankey")).locator(".node-label").filter(has_text="phone #4")
     ).to_have_count(1, timeout=30_000)
-    after_picks = _report_charts(page, browser, tmp_path / "picked.html")
+    after_picks = report_charts(page, browser, tmp_path / "picked.html")
     page.goto(page.url)
     wait_for_app(page)
     expect(page.locator(".js-plotly-plot")).to_have_count(9, timeout=30_000)
-    assert after_picks == _report_charts(page, browser, tmp_path / "fresh.html") == 9
+    assert after_picks == report_charts(page, browser, tmp_path / "fresh.html") == 9
