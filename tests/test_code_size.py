@@ -33,4 +33,3 @@ def test_no_function_is_over_60_lines() -> None:
                 if length > MAX_FUNCTION_LINES:
                     long_functions[f"{path.relative_to(ROOT).as_posix()}:{node.lineno} {node.name}"] = length
     assert long_functions == {}, "split these into steps named for what they do"
-
