@@ -68,21 +68,30 @@ class _Digest:
 
     def __init__(self, path: Path, known: str | None = None) -> None:
         self._value = known
+        self._error: OSError | None = None
         self._thread = None
         if known is None:
-            self._thread = threading.Thread(target=self._run, args=(path,), daemon=True)
+            # Opened here, before the thread starts: a file removed while it is hashed is still read whole.
+            handle = open(path, "rb")  # noqa: SIM115 - closed by the thread
+            self._thread = threading.Thread(target=self._run, args=(handle,), daemon=True)
             self._thread.start()
 
-    def _run(self, path: Path) -> None:
+    def _run(self, handle) -> None:
         digest = hashlib.sha256()
-        with open(path, "rb") as handle:
-            while chunk := handle.read(8 << 20):
-                digest.update(chunk)
+        try:
+            with handle:
+                while chunk := handle.read(8 << 20):
+                    digest.update(chunk)
+        except OSError as error:
+            self._error = error
+            return
         self._value = digest.hexdigest()
 
     def value(self) -> str:
         if self._thread is not None:
             self._thread.join()
+        if self._error is not None:
+            raise self._error
         return self._value or ""
 
 
