@@ -18,7 +18,7 @@ from tests.tiny import tiny_tables
 
 ROOT = Path(__file__).resolve().parent.parent
 
-PREPARE_SQL_SHA256 = "9fbc82db118ba3d6ee2ff15e3b521ca2251c3365168240d8b39d14886e996de3"
+PREPARE_SQL_SHA256 = "db4e0fc9796d56acb942a042c58d29250ca302a61a6b66ab30e71457f5a5dccf"
 """SHA-256 of every statement the prepare steps run on the tiny dataset (schema names written as v#)."""
 
 

@@ -145,17 +145,21 @@ class Fit:
     customers: int
 
 
-def bgnbd_log_likelihood(params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> float:
+def bgnbd_log_likelihood(
+    params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, weights: np.ndarray | None = None
+) -> float:
     """Sum over customers of the BG/NBD log-likelihood (Fader, Hardie and Lee 2005, eq. 6), written out here:
     L = B(a, b+x)/B(a, b) · Γ(r+x) α^r / (Γ(r) (α+T)^(r+x))
-        + [x > 0] · B(a+1, b+x−1)/B(a, b) · Γ(r+x) α^r / (Γ(r) (α+t_x)^(r+x))."""
+        + [x > 0] · B(a+1, b+x−1)/B(a, b) · Γ(r+x) α^r / (Γ(r) (α+t_x)^(r+x));
+    weights[i] is how many customers share row i's history (one each when not given)."""
     r, alpha, a, b = params
     common = gammaln(r + x) - gammaln(r) + r * np.log(alpha) - betaln(a, b)
     stays = betaln(a, b + x) - (r + x) * np.log(alpha + T)
     drops = np.full_like(x, -np.inf)
     repeat = x > 0
     drops[repeat] = betaln(a + 1, b + x[repeat] - 1) - (r + x[repeat]) * np.log(alpha + t_x[repeat])
-    return float(np.sum(common + np.logaddexp(stays, drops)))
+    each = common + np.logaddexp(stays, drops)
+    return float(np.sum(each if weights is None else weights * each))
 
 
 def fit(tables: dict[str, pd.DataFrame]) -> Fit:
@@ -164,17 +168,20 @@ def fit(tables: dict[str, pd.DataFrame]) -> Fit:
 
 
 def fit_histories(x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> Fit:
-    """BG/NBD fitted here: Nelder-Mead (no gradient) on the log-parameters of the log-likelihood above, one customer
-    per row, restarted from its own answer until it stops improving; nothing shared with dashboard.metrics.defection.clv's fit
-    (L-BFGS-B, analytic gradient, histories compressed, parameters bounded)."""
+    """BG/NBD fitted here: Nelder-Mead (no gradient) on the log-parameters of the log-likelihood above, customers
+    with the same (x, t_x, T) counted once with their number (a pandas value_counts), restarted from its own answer
+    until it stops improving; nothing shared with dashboard.metrics.defection.clv's fit (L-BFGS-B, analytic gradient,
+    parameters bounded)."""
     x, t_x, T = (np.asarray(v, float) for v in (x, t_x, T))
+    same = pd.DataFrame({"x": x, "t_x": t_x, "T": T}).value_counts().reset_index(name="customers")
+    rows = [same[column].to_numpy(float) for column in ("x", "t_x", "T", "customers")]
 
     def cost(log_params: np.ndarray) -> float:
-        return -bgnbd_log_likelihood(np.exp(log_params), x, t_x, T) / len(x)
+        return -bgnbd_log_likelihood(np.exp(log_params), *rows) / len(x)
 
     start, best = np.log([1.0, float(np.mean(T)), 1.0, 1.0]), np.inf
-    for _ in range(10):
-        found = minimize(cost, start, method="Nelder-Mead", options={"xatol": 1e-10, "fatol": 1e-13, "maxiter": 20_000})
+    for _ in range(30):
+        found = minimize(cost, start, method="Nelder-Mead", options={"xatol": 1e-10, "fatol": 1e-13, "maxiter": 1_000})
         if found.fun >= best - 1e-13:
             break
         start, best = found.x, found.fun

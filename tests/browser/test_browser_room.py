@@ -29,6 +29,8 @@ CUT_CHANGES = """() => [...document.querySelectorAll(
 def _check(page: Page, name: str, width: int, height: int) -> list[str]:
     """What is wrong on the page as drawn (empty when nothing); takes its screenshot."""
     wait_for_app(page)
+    # presentation mode's style is in (html at 19 or 20 px: a loaded machine can measure before it is mounted)
+    page.wait_for_function("['19px', '20px'].includes(getComputedStyle(document.documentElement).fontSize)")
     page.wait_for_timeout(1500)  # charts draw after the script has finished
     main = page.get_by_test_id("stMain")
     line = main.get_by_text(CONTEXT)

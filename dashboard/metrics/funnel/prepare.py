@@ -129,28 +129,32 @@ def _prepare_gaps(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
 
 
 def _prepare_monthly(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
-    """fn_monthly: spend, known cost and contacts per customer and month."""
+    """fn_monthly: spend, known cost and contacts per customer and month (bills and contacts stacked, then one
+    aggregate: a full outer join of two aggregates did not fit DuckDB's 2 GB default at 1,000,000 customers)."""
     transactions, interactions = version.table("transactions"), version.table("interactions")
     cur.execute(
         f"""
         create table {version.table("fn_monthly")} as
         with ids as (select customer_id, ck from {version.table("fn_customers")}),
-             tx as (
+             stacked as (
                  select customer_id, cast(date_trunc('month', ts) as date) as month,
-                        sum(amount) as spend, coalesce(sum(cost), 0) as tx_cost
-                 from {transactions} group by all
+                        amount as spend, cost as tx_cost, cast(null as double) as ix_cost,
+                        cast(null as integer) as contact
+                 from {transactions}
+                 union all
+                 select customer_id, cast(date_trunc('month', ts) as date) as month,
+                        cast(null as double), cast(null as double), cost, 1
+                 from {interactions}
              ),
-             ix as (
-                 select customer_id, cast(date_trunc('month', ts) as date) as month,
-                        coalesce(sum(cost), 0) as ix_cost, count(*) as contacts
-                 from {interactions} group by all
+             monthly as (
+                 select customer_id, month,
+                        coalesce(sum(spend), 0) as spend,
+                        coalesce(sum(tx_cost), 0) + coalesce(sum(ix_cost), 0) as known_cost,
+                        count(contact) as contacts
+                 from stacked group by customer_id, month
              )
-        select ids.ck, month,
-               coalesce(tx.spend, 0) as spend,
-               coalesce(tx.tx_cost, 0) + coalesce(ix.ix_cost, 0) as known_cost,
-               coalesce(ix.contacts, 0) as contacts
-        from tx full outer join ix using (customer_id, month)
-        join ids using (customer_id)
+        select ids.ck, month, spend, known_cost, contacts
+        from monthly join ids using (customer_id)
         order by month
         """
     )
