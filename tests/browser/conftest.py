@@ -67,6 +67,18 @@ def wait_for_app(page: Page, timeout: float = 60_000) -> None:
     page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout)
 
 
+CHARTS_DRAWN = """() => [...document.querySelectorAll('[data-testid=stPlotlyChart]')]
+  .every(chart => chart.querySelector('.main-svg'))"""
+
+
+def wait_for_charts(page: Page, settle: float = 300, timeout: float = 30_000) -> None:
+    """Wait until the script has finished and every plotly chart on the page has drawn (plotly draws after the
+    script ends), then settle ms for the last layout pass."""
+    wait_for_app(page)
+    page.wait_for_function(CHARTS_DRAWN, timeout=timeout)
+    page.wait_for_timeout(settle)
+
+
 def _sidebar_multiselect(page: Page, index: int) -> Locator:
     return page.get_by_test_id("stSidebar").locator('[data-testid="stMultiSelect"]').nth(index)
 

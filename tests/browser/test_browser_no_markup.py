@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from dashboard.store import Store
-from tests.browser.conftest import AppServer, screenshot, start_server, wait_for_app
+from tests.browser.conftest import AppServer, screenshot, start_server, wait_for_app, wait_for_charts
 from tests.hostile import DATASET, HOSTILE_CSV, ORDINARY, publish_hostile
 
 pytestmark = pytest.mark.browser
@@ -67,8 +67,7 @@ def _open(page: Page, server: AppServer, path: str) -> list[str]:
     page.on("request", lambda request: requests.append(request.url))
     joiner = "&" if "?" in path else "?"
     page.goto(f"{server.url}/{path}{joiner}ds={quote(DATASET)}")
-    wait_for_app(page)
-    page.wait_for_timeout(2500)  # plotly draws after the script ends
+    wait_for_charts(page, settle=800)  # and anything a drawn chart would fetch
     wait_for_app(page)
     return requests
 

@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import SCREENSHOTS, wait_for_app
+from tests.browser.conftest import SCREENSHOTS, wait_for_app, wait_for_charts
 
 pytestmark = pytest.mark.browser
 
@@ -93,8 +93,7 @@ def test_presentation_text_is_at_least_16_px_and_no_tile_is_cut(sample_server, p
     for name, path in PAGES.items():
         for present in ("", "&present=1"):
             page.goto(f"{sample_server.url}/{path}?ds=sample{present}")
-            wait_for_app(page)
-            page.wait_for_timeout(1500)  # charts draw after the script has finished
+            wait_for_charts(page)
             assert page.evaluate(CUT_TILES) == [], f"{name} {width}px{present}: tile, link or button cut"
             if present:
                 assert page.evaluate(SMALL_TEXT) == [], f"{name} {width}px: text under 16 px in presentation mode"

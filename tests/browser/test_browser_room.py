@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from dashboard.story import STEP_COUNT
-from tests.browser.conftest import SCREENSHOTS, AppServer, wait_for_app
+from tests.browser.conftest import SCREENSHOTS, AppServer, wait_for_app, wait_for_charts
 from tests.browser.test_browser_readable import CUT_TILES, SMALL_TEXT
 from tests.browser.test_browser_url_restore import url_path
 
@@ -31,7 +31,7 @@ def _check(page: Page, name: str, width: int, height: int) -> list[str]:
     wait_for_app(page)
     # presentation mode's style is in (html at 19 or 20 px: a loaded machine can measure before it is mounted)
     page.wait_for_function("['19px', '20px'].includes(getComputedStyle(document.documentElement).fontSize)")
-    page.wait_for_timeout(1500)  # charts draw after the script has finished
+    wait_for_charts(page)
     main = page.get_by_test_id("stMain")
     line = main.get_by_text(CONTEXT)
     expect(line).to_be_visible()
@@ -46,7 +46,7 @@ def _check(page: Page, name: str, width: int, height: int) -> list[str]:
     # the whole page (Streamlit scrolls inside its own container, so a full-page shot needs a tall window)
     tall = page.evaluate("document.querySelector('[data-testid=stMain]').scrollHeight")
     page.set_viewport_size({"width": width, "height": min(int(tall), 9000)})
-    page.wait_for_timeout(800)
+    page.wait_for_timeout(400)
     page.screenshot(path=str(SCREENSHOTS / f"room-{name}-{width}-whole.png"))
     page.set_viewport_size({"width": width, "height": height})
     return problems
