@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
 from benchmarks.reference import reasons_over_time as reference
-from dashboard.charts.reasons_over_time import cumulative_incidence
+from dashboard.charts.reasons_over_time import MAX_POINTS, cumulative_incidence
 from dashboard.metrics.defection import reasons as rot
 from dashboard.metrics.scope import Filters
 from dashboard.store import Store
@@ -184,3 +184,17 @@ def test_a_reason_line_sends_only_the_days_its_share_changes():
     assert [round(x * days) for x in lines["Price"].x] == [0, 1, 3, 5]
     assert [round(x * days) for x in lines["Moved"].x] == [0, 3, 5]
     assert list(lines["Moved"].y) == [0, 4 / 15, 8 / 15]
+
+
+def test_a_long_line_is_read_on_a_screen_grid_and_keeps_every_share_exact():
+    # a large base: the share changes on each of 5,000 days; the line sends 600 points, each the share at its time
+    days = np.arange(5_000, dtype=float)
+    cif = np.cumsum(np.full(5_000, 1 / 10_000))
+    frame = pd.DataFrame({"time": days, "reason": "Price", "cif": cif, "survival": 1 - cif})
+    (line,) = cumulative_incidence(frame).data
+    x_days = np.asarray(line.x) * (365.25 / 12)
+    assert len(line.x) == MAX_POINTS
+    assert x_days[0] == pytest.approx(0) and x_days[-1] == pytest.approx(4_999)
+    # the share at a time t is the last change at or before t: day floor(t)'s
+    assert np.asarray(line.y) == pytest.approx(cif[np.floor(x_days + 1e-9).astype(int)])
+    assert line.y[-1] == pytest.approx(0.5)

@@ -20,15 +20,28 @@ def reason_colours(reasons: list[str]) -> dict[str, str]:
     return {**colours, OTHER: palettes.GREY, NO_REASON: palettes.GREY}
 
 
-def steps_only(rows: pd.DataFrame) -> pd.DataFrame:
-    """rows (one reason's curve by time) with only the first point, the points where its share changes and the last:
-    drawn as steps ("hv"), the line is the same, and a reason's line no longer sends a point for every day on which
-    any other reason lost a customer (535 kB of the Defection page at 20,000 customers, most of its page)."""
+MAX_POINTS = 600
+"""Points a reason's line sends at most: about one per two pixels of a full-width chart."""
+
+
+def steps_only(rows: pd.DataFrame, max_points: int = MAX_POINTS) -> pd.DataFrame:
+    """rows (one reason's curve by time, sorted) with only the first point, the points where its share changes and
+    the last: drawn as steps ("hv"), the line is the same, and a reason's line no longer sends a point for every day on
+    which any other reason lost a customer (535 kB of the Defection page at 20,000 customers, most of its page). When
+    more than max_points remain (a large customer base changes the share nearly every day), the line is read at
+    max_points evenly spaced times from the first to the last: each point is the share at that time exactly, a step
+    is drawn at most one spacing late (about a week over ten years), and the last point is the curve's last."""
     cif = rows["cif"].to_numpy()
     keep = np.ones(len(rows), dtype=bool)
     if len(rows) > 2:
         keep[1:-1] = cif[1:-1] != cif[:-2]
-    return rows[keep]
+    changes = rows[keep]
+    if len(changes) <= max_points:
+        return changes
+    times = changes["time"].to_numpy(dtype=float)
+    grid = np.linspace(times[0], times[-1], max_points)
+    at = np.searchsorted(times, grid, side="right") - 1  # the last change at or before each grid time
+    return changes.iloc[at].assign(time=grid)
 
 
 @draws_data_as_text
