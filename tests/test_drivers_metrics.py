@@ -86,7 +86,8 @@ def effects_of_frame(frame: pd.DataFrame, found: list[drivers.Driver]) -> pd.Dat
     the same grouped SQL as the page's."""
     con = duckdb.connect()
     con.register("people", frame)
-    population = customers.Population(Sql("select *, row_number() over () as row_order from people"), tuple(found))
+    rows = Sql("select *, row_number() over () as row_order, 'all' as segment_key from people")
+    population = customers.Population(rows, tuple(found))
     return effects.effects_of(con, counts.counted(con, population))
 
 
@@ -241,6 +242,57 @@ def test_low_satisfaction_reads_the_scale_and_conversion_counts_leads(sample_cur
     assert conversion.loc[0, "customers"] == len(people)
     assert conversion.loc[0, "rate_with"] == pytest.approx(people.mean())
     assert not conversion["driver"].str.startswith("main product").any(), "leads buy no product: no driver of buying"
+
+
+@pytest.mark.parametrize("outcome", [drivers.DEFECTION, drivers.LOW_SATISFACTION, drivers.CONVERSION])
+def test_a_segment_filter_summed_from_the_count_of_every_segment_is_the_count_of_its_customers(sample_cursor, outcome):
+    """The page answers a segment filter from the count over every segment (kept): per driver, level and measure value
+    the same customers, outcomes and costs as counting the filtered customers themselves, and so the same table."""
+    cur, version, catalogue = sample_cursor
+    segments = [r[0] for r in cur.execute(f"select distinct segment from {version.table('customers')} order by 1").fetchall()]
+    assert len(segments) >= 3
+    for picked in ([segments[0]], segments[1:3], ["no such segment"]):
+        counts.clear_kept()
+        spec = drivers.DriverSpec(Filters(segments=tuple(picked)), outcome, catalogue=catalogue).validate()
+        counts.counts(cur, version, spec.in_every_segment())  # the page opened on every segment first
+        summed = counts.counts(cur, version, spec)
+        direct = counts.counted(cur, customers.population(cur, version, spec))
+        assert summed.total == direct.total and summed.has_cost == direct.has_cost
+        assert summed.by_value == direct.by_value
+        if picked != ["no such segment"]:
+            assert (
+                0
+                < summed.total.customers
+                < counts.counted(cur, customers.population(cur, version, spec.in_every_segment())).total.customers
+            )
+    counts.clear_kept()
+
+
+def test_the_model_on_a_sample_reads_about_that_many_customers_the_same_ones_every_time(sample_cursor):
+    """Above the model's row limit the adjusted odds ratios are fitted on a sample: about model_rows customers (each
+    kept with probability model_rows / customers, so within five standard deviations), the same on every call, with
+    the adjusted odds ratio of the strongest driver within its interval of the fit on everyone."""
+    cur, version, catalogue = sample_cursor
+    everyone = effects.effects(cur, version, drivers.DriverSpec(catalogue=catalogue)).set_index("driver")
+    n = int(everyone.loc["all customers", "customers"])
+    assert everyone.loc["all customers", "model_rows"] == n  # under the limit: everyone
+    limit = 5000
+    assert n > 2 * limit
+    spec = drivers.DriverSpec(catalogue=catalogue, model_rows=limit)
+    first = effects.effects(cur, version, spec).set_index("driver")
+    counts.clear_kept()
+    again = effects.effects(cur, version, spec).set_index("driver")
+    fitted = int(first.loc["all customers", "model_rows"])
+    p = limit / n
+    assert abs(fitted - limit) < 5 * math.sqrt(n * p * (1 - p))
+    assert fitted == again.loc["all customers", "model_rows"]
+    pd.testing.assert_series_equal(first["adjusted_or"], again["adjusted_or"])
+    strongest = everyone.drop("all customers")["adjusted_or"].dropna().map(lambda v: abs(math.log(v))).idxmax()
+    sampled = first.loc[strongest, "adjusted_or"]
+    # the sample's estimate lies within the full fit's interval widened by the sample's larger error (sqrt(n / fitted))
+    low, high = (math.log(everyone.loc[strongest, c]) for c in ("adjusted_low", "adjusted_high"))
+    centre, half = (low + high) / 2, (high - low) / 2 * math.sqrt(n / fitted)
+    assert centre - half < math.log(sampled) < centre + half
 
 
 def test_the_tipping_point_is_the_split_where_the_rate_changes_most():

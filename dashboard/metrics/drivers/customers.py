@@ -60,8 +60,9 @@ class Levels:
 
 @dataclass(frozen=True)
 class Population:
-    """Per-customer rows (rows: outcome, row_order, cost, one boolean per flag driver, one column per Levels, n_<measure>
-    per measure) and what is read from them; facts: the threshold (low satisfaction) and contact months."""
+    """Per-customer rows (rows: outcome, row_order, segment_key (the segment label the filter reads), cost, one boolean
+    per flag driver, one column per Levels, n_<measure> per measure) and what is read from them; facts: the threshold
+    (low satisfaction) and contact months."""
 
     rows: Sql
     flags: tuple[Driver, ...] = ()
@@ -81,7 +82,9 @@ def population(cur: duckdb.DuckDBPyConnection, version: Version, spec: DriverSpe
     monthly = bool(spec.filters.month_from or spec.filters.month_to)
     pain = "p" if monthly else "d"
     keys: tuple[str, ...] = ()
+    segment_key: Sql = Sql("f.segment")  # the flags' segment label, which the filter reads
     if spec.outcome == CONVERSION:
+        segment_key = sql("coalesce(d.segment, {})", lit(NOT_SET)) if "segment" in _kept(version) else lit(NOT_SET)
         source = sql(
             f"""
             select s.counts_as_customer as outcome, b.cid
@@ -105,13 +108,14 @@ def population(cur: duckdb.DuckDBPyConnection, version: Version, spec: DriverSpe
     rows = sql(
         f"""
         select * from (
-            select {{outcome}} as outcome, f.cid as row_order, {pain}.cost, {{picked}}
+            select {{outcome}} as outcome, f.cid as row_order, {{segment_key}} as segment_key, {pain}.cost, {{picked}}
             from ({{source}}) f
             join {version.table(CUSTOMER_TABLE)} d on d.cid = f.cid
             {{pain_join}}
         ) where outcome is not null
         """,
         outcome=_outcome_sql(cur, version, spec, facts),
+        segment_key=segment_key,
         picked=join(picked),
         source=source,
         pain_join=sql("left join ({}) p on p.cid = f.cid", pain_select(version, spec.filters)) if monthly else Sql(""),

@@ -11,7 +11,7 @@ import numpy as np
 from scipy import stats
 
 from dashboard.metrics.drivers.customers import Population
-from dashboard.sql import Sql, join, lit, sql, unnest
+from dashboard.sql import Sql, join, lit, sql
 
 if TYPE_CHECKING:
     from dashboard.metrics.drivers.effects import Side
@@ -20,8 +20,9 @@ RIDGE = 1e-4
 MAX_LOG_ODDS = 20.0
 """An adjusted odds ratio whose interval reaches past e^±20 is not shown: the data separate the outcome on it."""
 Z95 = float(stats.norm.ppf(0.975))
-SEED = 0
-"""The sample of the model's customers is drawn with this seed, over the rows in row_order: the same every time."""
+HASH_RANGE = 2**64
+"""DuckDB's hash() of a row_order is an unsigned 64-bit integer: a customer is in a sample of rate p when it is below
+p × HASH_RANGE, so the same customers are drawn every time, and a smaller sample is part of a larger one."""
 
 
 def logistic(x: np.ndarray, y: np.ndarray, ridge: float = RIDGE, max_iter: int = 50) -> tuple[np.ndarray, np.ndarray]:
@@ -83,11 +84,11 @@ def adjusted(
 ) -> tuple[dict[str, tuple[float, float, float]], int]:
     """Adjusted odds ratio and 95 % interval per driver in the model (one level of each attribute, its most common in the
     sample, left out as the reference), and the customers it was fitted on."""
-    size = min(customers, sample)
-    if size < 10 or not sides:
+    if min(customers, sample) < 10 or not sides:
         return {}, 0
     x, counts, hits = _sample(cur, found, sides, customers, sample)
-    if hits.sum() in (0, size):
+    size = int(counts.sum())
+    if size < 10 or hits.sum() in (0, size):
         return {}, 0
     sums = counts @ x
     by_group: dict[str, list[int]] = {}
@@ -111,19 +112,13 @@ def _sample(
     cur: duckdb.DuckDBPyConnection, found: Population, sides: list[Side], customers: int, sample: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The model's customers grouped in SQL by the sides they are on: per group, whether it is on each side (0/1 per
-    side), its customers and its outcomes. With more customers than sample, a fixed random sample of that many (the
-    positions drawn with SEED over the rows in row_order)."""
+    side), its customers and its outcomes. With more customers than sample, a fixed random sample of about that many:
+    each customer kept with probability sample / customers, by the hash of its row_order (see HASH_RANGE; a filter on
+    the hash reaches the tables, so the sample reads a sample's share of the customers' rows)."""
     rows: Sql = found.rows
     if customers > sample:
-        picks = np.sort(np.random.default_rng(SEED).choice(customers, sample, replace=False))
-        rows = sql(
-            """
-            select * from (select *, row_number() over (order by row_order) - 1 as position from ({}) r)
-            where position in (select {})
-            """,
-            found.rows,
-            unnest(lit(picks.tolist())),
-        )
+        below = lit(min(HASH_RANGE - 1, int(HASH_RANGE * sample / customers)))
+        rows = sql("select * from ({}) r where hash(row_order) < cast({} as ubigint)", found.rows, below)
     on = [sql(f"coalesce({{}}, false) as s{j}", _on_sql(side)) for j, side in enumerate(sides)]
     group = ", ".join(f"s{j}" for j in range(len(sides)))
     query = sql(

@@ -17,7 +17,7 @@
   zero (Haldane); p from the Woolf z; Holm's step-down correction over the drivers tested.
 - Adjusted odds ratio: a logistic regression of the outcome on every driver together (one level of each attribute
   left out as the reference), fitted by Newton-Raphson (IRLS) with a tiny ridge penalty so a driver that predicts
-  perfectly stays finite; on a fixed random sample of MODEL_ROWS customers when there are more.
+  perfectly stays finite; on a fixed random sample of about MODEL_ROWS customers when there are more.
 - Worth (defection only, fixable drivers only): customers exposed × difference in defection rate × lifetime value per
   customer; an association, not a proven cause.
 
@@ -29,7 +29,7 @@ builds.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import duckdb
 import pandas as pd
@@ -48,7 +48,7 @@ FIXABLE = (BEHAVIOUR, PAIN)
 SLOW_DAYS = 7
 """A complaint taking longer than this many days to resolve counts as slow."""
 MODEL_ROWS = 50_000
-"""The logistic regression is fitted on a fixed random sample of this many customers when there are more."""
+"""The logistic regression is fitted on a fixed random sample of about this many customers when there are more."""
 MAX_LEVELS = 8
 """Attribute levels tested per column (the most common); an attribute with more is read as an identifier and skipped."""
 NO_CATALOGUE = Catalogue()
@@ -82,6 +82,10 @@ class DriverSpec:
         if self.model_rows < 100:
             raise ValueError("the model needs at least 100 rows")
         return DriverSpec(self.filters.validate(), self.outcome, self.low_satisfaction, self.catalogue, self.model_rows)
+
+    def in_every_segment(self) -> DriverSpec:
+        """Self over every segment (the same regions, months, outcome, threshold and catalogue)."""
+        return replace(self, filters=replace(self.filters, segments=()))
 
 
 @dataclass(frozen=True)
