@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import duckdb
+import pandas as pd
 
 from dashboard.metrics.drivers.customers import Population, population
 from dashboard.metrics.drivers.spec import DriverSpec
@@ -53,29 +54,29 @@ class Counts:
 
 @dataclass(frozen=True)
 class Cube:
-    """The population counted per segment label: per column, (segment, value) -> [hits, misses, cost] (cells), and per
-    segment [hits, misses, cost, customers with a cost] (totals). Counts of any segment filter are sums of its segments."""
+    """The population counted per segment label: per column a frame of (segment, value, hits, misses, cost), one row
+    per segment and value (cells), and per segment its hits, misses, cost and customers with a cost (totals). The
+    Counts of any segment filter are sums over its segments' rows."""
 
-    cells: dict[str, dict[tuple[object, object], list]]
-    totals: dict[object, list]
+    cells: dict[str, pd.DataFrame]
+    totals: pd.DataFrame
 
     def counts(self, found: Population, segments: tuple[str, ...] = ()) -> Counts:
         """The Counts of found (the population of the same spec over segments only; empty = every segment)."""
-        keep = set(segments)
-        picked = [s for s in self.totals if not keep or s in keep]
-        sums: dict[str, dict[object, list]] = {c: {} for c in self.cells}
-        for column, cells in self.cells.items():
-            into = sums[column]
-            for (segment, value), (hits, misses, cost) in cells.items():
-                if not keep or segment in keep:
-                    at = into.setdefault(value, [0, 0, 0.0])
-                    at[0] += hits
-                    at[1] += misses
-                    at[2] += cost
-        total = [sum(self.totals[s][i] for s in picked) for i in range(4)]
-        by_value = {c: {v: Cells(*cells) for v, cells in values.items()} for c, values in sums.items()}
-        everyone = Cells(int(total[0]), int(total[1]), float(total[2]))
-        return Counts(found, by_value, everyone, total[3] > 0 and math.isfinite(total[2]))
+        keep = list(segments)
+
+        def picked(frame: pd.DataFrame) -> pd.DataFrame:
+            return frame[frame["segment"].isin(keep)] if keep else frame
+
+        by_value = {}
+        for column, frame in self.cells.items():
+            summed = picked(frame).groupby("value", dropna=False, sort=False)[["hits", "misses", "cost"]].sum()
+            values = [None if isinstance(v, float) and math.isnan(v) else v for v in summed.index]
+            cells = map(Cells, summed["hits"].tolist(), summed["misses"].tolist(), summed["cost"].tolist())
+            by_value[column] = dict(zip(values, cells, strict=True))
+        total = picked(self.totals)[["hits", "misses", "cost", "known"]].sum()
+        everyone = Cells(int(total["hits"]), int(total["misses"]), float(total["cost"]))
+        return Counts(found, by_value, everyone, int(total["known"]) > 0 and math.isfinite(everyone.cost))
 
 
 def cube(cur: duckdb.DuckDBPyConnection, found: Population) -> Cube:
@@ -87,40 +88,43 @@ def cube(cur: duckdb.DuckDBPyConnection, found: Population) -> Cube:
     columns = [c for columns in sets for c in columns]
     keys = "segment_key, outcome"
     grouping = join([Sql(f"({keys})")] if not sets else [Sql(f"({keys}, {', '.join(cs)})") for cs in sets])
-    picked = "".join(f", {c}" for c in columns) + "".join(f", grouping({cs[0]})" for cs in sets)
+    picked = "".join(f", {c}" for c in columns) + "".join(f", grouping({cs[0]}) as set_{i}" for i, cs in enumerate(sets))
     query = sql(
         f"""
-        select count(*), sum(coalesce(cost, 0)), count(cost), {keys}{picked}
+        select count(*) as n, sum(coalesce(cost, 0)) as cost, count(cost) as known, {keys}{picked}
         from ({{}}) r
         group by grouping sets ({{}})
         """,
         found.rows,
         grouping,
     )
-    cells: dict[str, dict[tuple[object, object], list]] = {c: {} for c in columns}
-    totals: dict[object, list] = {}
-    first = sets[0] if sets else None
-    for n, cost, known, segment, outcome, *values in cur.execute(*query).fetchall():
-        at = dict(zip(columns, values, strict=False))
-        part = next((cs for cs, ungrouped in zip(sets, values[len(columns) :], strict=True) if not ungrouped), None)
-        if part is first:  # each customer once: the first set (or the outcome alone) gives the totals
-            total = totals.setdefault(segment, [0, 0, 0.0, 0])
-            _add(total, outcome, n, cost)
-            total[3] += known
-        for column in part or ():
-            _add(cells[column].setdefault((segment, at[column]), [0, 0, 0.0]), outcome, n, cost)
+    groups = cur.execute(*query).df()
+    groups["hits"] = groups["n"].where(groups["outcome"].astype(bool), 0)
+    groups["misses"] = groups["n"] - groups["hits"]
+    groups["segment"] = groups["segment_key"].astype(object)
+    counted = ["hits", "misses", "cost"]
+    # each customer once: the first set (or the outcome alone) gives the totals
+    first = groups[groups["set_0"] == 0] if sets else groups
+    totals = first.groupby("segment", dropna=False, sort=False)[[*counted, "known"]].sum().reset_index()
+    cells = {}
+    for i, set_columns in enumerate(sets):
+        rows = groups[groups[f"set_{i}"] == 0]
+        for column in set_columns:
+            values = rows[column]
+            frame = pd.DataFrame(
+                {
+                    "segment": rows["segment"],
+                    "value": values if column.startswith("n_") else values.astype(object),
+                    **{c: rows[c] for c in counted},
+                }
+            )
+            cells[column] = frame.groupby(["segment", "value"], dropna=False, sort=False)[counted].sum().reset_index()
     return Cube(cells, totals)
 
 
 def counted(cur: duckdb.DuckDBPyConnection, found: Population) -> Counts:
     """The Counts of found's rows (its Cube summed over every segment)."""
     return cube(cur, found).counts(found)
-
-
-def _add(cells: list, outcome: bool, n: int, cost: float) -> None:
-    """Add n customers with (or without) the outcome and their cost to [hits, misses, cost]."""
-    cells[0 if outcome else 1] += n
-    cells[2] += cost
 
 
 _KEPT: OrderedDict[tuple, Counts | Cube] = OrderedDict()
@@ -130,12 +134,14 @@ KEPT = 4
 customers): the driver table and the tipping points of one view count once, and a segment filter sums a kept cube."""
 
 
-def _kept(key: tuple, make: Callable[[], Counts | Cube]) -> Counts | Cube:
-    """make()'s answer for key, kept for the last KEPT keys."""
+def _kept(key: tuple, make: Callable[[], Counts | Cube] | None) -> Counts | Cube | None:
+    """make()'s answer for key, kept for the last KEPT keys; without make, the kept answer or None."""
     with _KEPT_LOCK:
         if key in _KEPT:
             _KEPT.move_to_end(key)
             return _KEPT[key]
+    if make is None:
+        return None
     found = make()
     with _KEPT_LOCK:
         _KEPT[key] = found
@@ -145,16 +151,20 @@ def _kept(key: tuple, make: Callable[[], Counts | Cube]) -> Counts | Cube:
 
 
 def counts(cur: duckdb.DuckDBPyConnection, version: Version, spec: DriverSpec) -> Counts:
-    """The Counts of the spec's population: the Cube of the same spec over every segment (kept, so a segment filter
-    queries nothing but the population's facts), summed over the spec's segments; kept for the last KEPT specs."""
+    """The Counts of the spec's population, kept for the last KEPT specs. Over every segment: summed from its Cube, which
+    is kept, so a segment filter of the same regions, months and outcome then sums that Cube and queries nothing but
+    the population's facts. A segment filter with no such Cube kept (an outcome changed under a segment filter) counts
+    its own customers only."""
     path = cur.execute("select path from duckdb_databases() where database_name = current_database()").fetchone()
     spec = spec.validate()
     at = (path[0] if path else None, version.version_id, str(version.created_at))
     every = spec.in_every_segment()
 
     def summed() -> Counts:
-        kept_cube = _kept((*at, "cube", every), lambda: cube(cur, population(cur, version, every)))
-        return kept_cube.counts(population(cur, version, spec), spec.filters.segments)
+        every_key = (*at, "cube", every)
+        kept_cube = _kept(every_key, None if spec.filters.segments else lambda: cube(cur, population(cur, version, every)))
+        found = population(cur, version, spec)
+        return counted(cur, found) if kept_cube is None else kept_cube.counts(found, spec.filters.segments)
 
     return _kept((*at, "counts", spec), summed)
 
