@@ -278,6 +278,41 @@ def test_a_segment_filter_summed_from_the_count_of_every_segment_is_the_count_of
     counts.clear_kept()
 
 
+@pytest.mark.parametrize("outcome", [drivers.DEFECTION, drivers.LOW_SATISFACTION, drivers.CONVERSION])
+def test_the_pages_default_period_the_whole_span_counts_as_no_period_with_the_same_answers(sample_cursor, outcome):
+    """The sidebar's default period is the data's span; it holds every date the drivers read, so it is counted as no
+    period (journey pain read whole, not summed by month): the same customers, outcomes and costs as counting the
+    months, while a period one month shorter is kept as a period and counts fewer contacts."""
+    cur, version, catalogue = sample_cursor
+    span = cur.execute(
+        f"select min(month), max(month) from (select month from {version.table('ov_tx_monthly')} "
+        f"union all select month from {version.table('ov_ix_monthly')})"
+    ).fetchone()
+    first, last = (date(d.year, d.month, 1) for d in span)
+    whole = drivers.DriverSpec(Filters(month_from=first, month_to=last), outcome, catalogue=catalogue)
+    assert customers.without_whole_period(cur, version, whole).filters == Filters()
+    counts.clear_kept()
+    read = counts.counts(cur, version, whole)
+    by_month = counts.counted(cur, customers.population(cur, version, whole.validate()))
+    assert "dr_pain_months" in by_month.population.rows.text and "dr_pain_months" not in read.population.rows.text
+    assert (read.total.hits, read.total.misses) == (by_month.total.hits, by_month.total.misses)
+    assert read.total.cost == pytest.approx(by_month.total.cost, rel=1e-9) and read.total.customers > 100
+    assert {c: {v: (x.hits, x.misses) for v, x in cells.items()} for c, cells in read.by_value.items()} == {
+        c: {v: (x.hits, x.misses) for v, x in cells.items()} for c, cells in by_month.by_value.items()
+    }
+    shorter = drivers.DriverSpec(
+        Filters(month_from=first, month_to=date(last.year - 1, last.month, 1)), outcome, catalogue=catalogue
+    )
+    assert customers.without_whole_period(cur, version, shorter).filters.month_to is not None
+    if outcome != drivers.CONVERSION:
+        contacts = {
+            c: sum(v * x.customers for v, x in counts.counts(cur, version, s).by_value["n_contacts"].items() if v)
+            for c, s in (("whole", whole), ("shorter", shorter))
+        }
+        assert contacts["shorter"] < contacts["whole"]
+    counts.clear_kept()
+
+
 def test_the_model_on_a_sample_reads_about_that_many_customers_the_same_ones_every_time(sample_cursor):
     """Above the model's row limit the adjusted odds ratios are fitted on a sample: about model_rows customers (each
     kept with probability model_rows / customers, so within five standard deviations), the same on every call, with

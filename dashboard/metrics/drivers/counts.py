@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from dashboard.metrics.drivers.customers import Population, population
+from dashboard.metrics.drivers.customers import Population, population, without_whole_period
 from dashboard.metrics.drivers.spec import DriverSpec
 from dashboard.sql import Sql, join, sql
 from dashboard.store import Version
@@ -154,9 +154,9 @@ def counts(cur: duckdb.DuckDBPyConnection, version: Version, spec: DriverSpec) -
     """The Counts of the spec's population, kept for the last KEPT specs. Over every segment: summed from its Cube, which
     is kept, so a segment filter of the same regions, months and outcome then sums that Cube and queries nothing but
     the population's facts. A segment filter with no such Cube kept (an outcome changed under a segment filter) counts
-    its own customers only."""
+    its own customers only. A period that holds every date the drivers read counts as none (without_whole_period)."""
     path = cur.execute("select path from duckdb_databases() where database_name = current_database()").fetchone()
-    spec = spec.validate()
+    spec = without_whole_period(cur, version, spec)
     at = (path[0] if path else None, version.version_id, str(version.created_at))
     every = spec.in_every_segment()
 
