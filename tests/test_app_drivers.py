@@ -51,6 +51,7 @@ def test_the_sample_shows_defection_drivers_with_money_and_the_caveat(app_sample
     assert all(v.startswith("$") for v in worth["Lifetime value at stake"])
     assert any("Association, not proven cause" in w.value and "holdout" in w.value for w in at.warning)
     assert any("Holm" in c.value for c in at.caption)
+    assert not any(c.value.startswith("No adjusted figure") for c in at.caption), "every driver is estimated here"
     tips = _table(at, "Measure", "At least")
     assert "days to resolve the slowest complaint" in tips.index
 
@@ -97,3 +98,16 @@ def test_the_what_if_takes_a_driver_as_a_lever(app_sample_db):
     assert int(full.replace(",", "")) == pytest.approx(2 * int(half.replace(",", "")), abs=1)
     assert 500 < int(full.replace(",", "")) < 530
     assert at.query_params["wd_share"] == "100"
+
+
+def test_a_driver_the_model_cannot_estimate_is_named_under_the_chart(app_sample_db, monkeypatch):
+    """Where the model gives a behaviour or journey-pain driver no adjusted odds ratio, a line under the chart names it
+    and says why, instead of a point silently missing: here the limit on a shown interval is lowered so the strongest
+    drivers of the sample fall past it."""
+    from dashboard.metrics.drivers import model
+
+    monkeypatch.setattr(model, "MAX_LOG_ODDS", 1.2)
+    at = _app({"period": "2023-02..2025-11"})  # a period of its own: nothing cached from another test
+    notes = [c.value for c in at.caption if c.value.startswith("No adjusted figure for")]
+    assert len(notes) == 1, [c.value for c in at.caption]
+    assert "a complaint not resolved at first contact" in notes[0] and "its figure alone stands" in notes[0]

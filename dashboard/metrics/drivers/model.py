@@ -36,7 +36,8 @@ def fit(
     rows: np.ndarray, counts: np.ndarray, hits: np.ndarray, ridge: float = RIDGE, max_iter: int = 50
 ) -> tuple[np.ndarray, np.ndarray]:
     """Coefficients (intercept first) and their standard errors of a logistic regression of the outcome on the drivers,
-    by Newton-Raphson (IRLS) with ridge × ‖β‖² (intercept not penalised) added to minus the log-likelihood; customers
+    by Newton-Raphson (IRLS, each step halved until the objective does not get worse) with ridge × ‖β‖² (intercept not
+    penalised) added to minus the log-likelihood; customers
     with the same drivers are one row of rows, weighted by their number (counts) and outcomes (hits): the same
     likelihood as one row each."""
     design = np.column_stack([np.ones(len(rows)), rows])
@@ -47,8 +48,15 @@ def fit(
     mean = hits.sum() / counts.sum()
     beta[0] = math.log(mean / (1 - mean)) if 0 < mean < 1 else 0.0
     hessian = np.eye(k)
+
+    def objective(b: np.ndarray) -> float:
+        """The penalised log-likelihood at b (log(1 + e^η) computed without overflow)."""
+        eta = np.einsum("ij,j->i", design, b)
+        return float(np.sum(hits * eta - counts * np.logaddexp(0.0, eta)) - np.sum(penalty / 2 * b * b))
+
     # numpy's own loops (einsum), not BLAS: a threaded BLAS on these small products spins its threads and took ten times
     # the CPU on a loaded machine
+    current = objective(beta)
     for _ in range(max_iter):
         eta = np.clip(np.einsum("ij,j->i", design, beta), -30, 30)
         prob = 1 / (1 + np.exp(-eta))
@@ -56,8 +64,14 @@ def fit(
         gradient = np.einsum("ij,i->j", design, hits - counts * prob) - penalty * beta
         hessian = np.einsum("ij,ik->jk", design * weight[:, None], design) + np.diag(penalty)
         step = np.linalg.solve(hessian, gradient)
-        beta = beta + step
-        if np.max(np.abs(step)) < 1e-8:
+        # a full Newton step can overshoot far from the optimum (many correlated drivers, a rare outcome) and run off to
+        # where every probability is 0 or 1: halve it until the penalised likelihood does not fall
+        scale = 1.0
+        while scale > 1e-10 and objective(beta + scale * step) < current - 1e-9 * abs(current):
+            scale /= 2
+        beta = beta + scale * step
+        current = objective(beta)
+        if np.max(np.abs(scale * step)) < 1e-8:
             break
     covariance = np.linalg.pinv(hessian)
     return beta, np.sqrt(np.clip(np.diag(covariance), 0, None))

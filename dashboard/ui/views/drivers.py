@@ -188,6 +188,14 @@ def render_adjusted(ctx: PageContext, view: DriverView) -> None:
         f"{sample}, with one level of each attribute and tenure left out as the reference (no adjusted figure). "
         "An adjusted odds ratio near 1 where the crude one is far from 1 means another driver explains the link."
     )
+    drivers_only = view.table.iloc[1:]
+    missing = drivers_only[drivers_only["adjusted_or"].isna() & (drivers_only["kind"].isin(drivers.FIXABLE))]
+    if len(missing):
+        names = ", ".join(markdown_text(name) for name in missing["driver"])
+        st.caption(
+            f"No adjusted figure for {names}: the outcome is almost all on one side of it, or the customers the model "
+            "was fitted on are all on one side, so the model cannot estimate it; its figure alone stands."
+        )
 
 
 @guarded("Tipping points")
