@@ -37,9 +37,8 @@ def fit(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Coefficients (intercept first) and their standard errors of a logistic regression of the outcome on the drivers,
     by Newton-Raphson (IRLS, each step halved until the objective does not get worse) with ridge × ‖β‖² (intercept not
-    penalised) added to minus the log-likelihood; customers
-    with the same drivers are one row of rows, weighted by their number (counts) and outcomes (hits): the same
-    likelihood as one row each."""
+    penalised) added to minus the log-likelihood; customers with the same drivers are one row of rows, weighted by
+    their number (counts) and outcomes (hits): the same likelihood as one row each."""
     design = np.column_stack([np.ones(len(rows)), rows])
     k = design.shape[1]
     penalty = np.full(k, 2 * ridge)
