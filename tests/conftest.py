@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, settings
 from dashboard import config, sample
 from dashboard.metrics import prepared  # noqa: F401  (registers the prepare step every publish runs)
 from dashboard.store import Store
+from dashboard.ui import nav
 from tests.tiny import tiny_tables
 
 # property tests (tests/test_properties.py): the same 25 examples on every run, so a red suite always means a change
@@ -24,6 +25,8 @@ settings.load_profile("repeatable")
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "tests" / "screenshots"
 TELCO = ROOT / "tests" / "fixtures" / "telco_customer_churn.csv"
+PAGE_PATHS = {page.label: page.path for page in nav.PAGES}
+"""Every page the sidebar lists, by its label: a test over all pages takes a new page without being edited."""
 
 
 @pytest.fixture(scope="session")
@@ -162,12 +165,19 @@ def page_text(at) -> str:
     return shown_text([e for kind in ("markdown", "caption", "info", "warning", "error", "success") for e in at.get(kind)])
 
 
-def data_page(query: dict | None = None):
-    """The Data page run through AppTest from the entry point, with query as its URL parameters."""
+def open_page(label: str, query: dict | None = None, *, timeout: int = 120, run: bool = True):
+    """The page called label run through AppTest from the entry point, as a browser reaches it, with query as its URL
+    parameters (not run when run is False, for a test that patches first)."""
     from streamlit.testing.v1 import AppTest
 
-    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=120)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
+    if PAGE_PATHS[label] != "app.py":
+        at.switch_page(PAGE_PATHS[label])
     for key, value in (query or {}).items():
         at.query_params[key] = value
-    at.switch_page("pages/9_Data.py")
-    return at.run()
+    return at.run() if run else at
+
+
+def data_page(query: dict | None = None):
+    """The Data page run through AppTest from the entry point, with query as its URL parameters."""
+    return open_page("Data", query)

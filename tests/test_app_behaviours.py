@@ -15,18 +15,14 @@ from dashboard.metrics.behaviours import adoption as bh
 from dashboard.metrics.behaviours.catalogue import default_catalogue
 from dashboard.metrics.scope import Filters
 from dashboard.store import Store
-from tests.conftest import use_copy
+from tests.conftest import open_page, use_copy
 from tests.worked import best_in_class_savings
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGE = "pages/3_Behaviours.py"
 
 
 def _app(query: dict[str, str] | None = None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.switch_page(PAGE)
-    for name, value in (query or {}).items():
-        at.query_params[name] = value
+    at = open_page("Behaviours", query, run=False)
     return _run(at)
 
 

@@ -15,20 +15,9 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard.escape import html_text, markdown_text
 from dashboard.store import Store
-from tests.conftest import use_copy
+from tests.conftest import PAGE_PATHS, open_page, use_copy
 from tests.tiny import tiny_tables
 
-ROOT = Path(__file__).resolve().parent.parent
-PAGES = {
-    "Overview": "app.py",
-    "Journey": "pages/1_Journey.py",
-    "Funnel": "pages/2_Funnel.py",
-    "Behaviours": "pages/3_Behaviours.py",
-    "What-if": "pages/4_What-if.py",
-    "Defection": "pages/5_Defection.py",
-    "Story": "pages/8_Story.py",
-    "Data": "pages/9_Data.py",
-}
 HOSTILE_SEGMENT = "*Home* <b>x</b> [y](http://e.com)"
 MARCH = {"segment": HOSTILE_SEGMENT, "period": "2024-03..2024-03"}
 
@@ -51,11 +40,7 @@ def app_db(hostile_db_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 
 
 def _run(page: str, query: dict[str, str]) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    if PAGES[page] != "app.py":
-        at.switch_page(PAGES[page])
-    at.query_params.update(query)
-    at.run()
+    at = open_page(page, query)
     assert not at.exception, [e.value for e in at.exception]
     return at
 
@@ -73,7 +58,7 @@ def _expected_line(app_db: Path) -> str:
 
 
 @pytest.mark.parametrize("present", ["0", "1"])
-@pytest.mark.parametrize("page", list(PAGES))
+@pytest.mark.parametrize("page", list(PAGE_PATHS))
 def test_every_page_says_what_it_shows_also_in_presentation_mode(app_db, page: str, present: str):
     at = _run(page, {**MARCH, "present": present})
     # one line, uploaded text escaped: the segment reads as typed, never as emphasis, a tag or a link
@@ -123,7 +108,7 @@ def test_the_comparison_is_in_the_url_and_carried_by_the_links(app_db):
     assert journey and all("vs=year" in query for query in journey)
 
 
-EXPORT_PAGES = ["Overview", "Journey", "Funnel", "Behaviours", "What-if", "Defection", "Story"]
+EXPORT_PAGES = [label for label in PAGE_PATHS if label != "Data"]
 """Pages whose downloads are views of the data (the Data page's are rejected rows and mapping templates)."""
 
 

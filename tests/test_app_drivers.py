@@ -3,23 +3,16 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import use_copy
-
-ROOT = Path(__file__).resolve().parent.parent
-PAGE = "pages/6_Drivers.py"
+from tests.conftest import open_page, use_copy
 
 
 def _app(query: dict[str, str] | None = None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
-    at.switch_page(PAGE)
-    for name, value in (query or {}).items():
-        at.query_params[name] = value
+    at = open_page("Drivers", query, timeout=180, run=False)
     at.run()
     assert not at.exception, at.exception
     return at
@@ -85,10 +78,7 @@ def test_an_outcome_the_data_cannot_tell_says_what_is_missing(telco_db_file, tmp
 
 
 def test_the_what_if_takes_a_driver_as_a_lever(app_sample_db):
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
-    at.switch_page("pages/4_What-if.py")
-    at.query_params["wd_driver"] = "a complaint not resolved at first contact"
-    at.run()
+    at = open_page("What-if", {"wd_driver": "a complaint not resolved at first contact"}, timeout=180)
     assert not at.exception, at.exception
     half = {m.label: m.value for m in at.metric}["Customers kept by fixing it"]
     at.slider(key="w:wd_share").set_value(100).run()

@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard.metrics import money
 from dashboard.metrics.funnel import stages
 from dashboard.store import Store
-from dashboard.ui import data
+from dashboard.ui import cache
 from tests.conftest import use_copy
 from tests.funnel_tiny import funnel_tables
 
@@ -58,7 +58,7 @@ def _page(ds: str | None = "fn", **params: str) -> AppTest:
 
 def _store() -> Store:
     """The app's own store (a second connection to the file would need the same configuration)."""
-    return data.get_store()
+    return cache.get_store()
 
 
 def _param(at: AppTest, name: str) -> list[str]:

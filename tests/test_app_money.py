@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard.metrics import money
 from dashboard.store import Store
-from dashboard.ui import data
+from dashboard.ui import cache
 from tests.conftest import as_read, use_copy
 from tests.tiny_defection import DEFINITIONS, defection_tables, publish_tiny
 from tests.worked import tiny_lifetime_value
@@ -80,7 +80,7 @@ def test_the_margin_set_once_is_the_one_funnel_defection_and_what_if_show(tiny_d
     at = _go(at, "pages/2_Funnel.py", **{"f_tab": "Economics"})
     assert "gross margin (45 %: saved for this dataset" in _text(at)
     assert at.sidebar.expander[-1].label == "Margin: 45 %"
-    assert data.get_store().get_setting("tiny", money.SETTING_MARGIN) == 0.45
+    assert cache.get_store().get_setting("tiny", money.SETTING_MARGIN) == 0.45
 
 
 def test_what_if_never_reads_the_defection_pages_unsaved_controls(tiny_db):

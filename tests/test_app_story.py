@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from benchmarks.reference import overview as overview_reference
 from benchmarks.reference import staged as staged_reference
+from dashboard import story
 from dashboard.metrics.scope import Filters
 from dashboard.store import Store
 from tests.tiny import tiny_tables
@@ -19,15 +20,8 @@ from tests.worked import best_in_class_savings, tiny_lifetime_value
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = "pages/8_Story.py"
-TITLES = [
-    "Where we stand",
-    "Journey pain points",
-    "Perfect behaviours",
-    "What-if",
-    "Defection",
-    "What drives it",
-    "Decisions",
-]
+TITLES = [step.title for step in story.STEPS]
+"""The steps in order (tests/test_story.py holds the order itself)."""
 
 
 def _page(params: dict[str, str] | None = None) -> AppTest:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import json
 import re
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,17 +14,12 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard.metrics import whatif
 from dashboard.store import Store
+from tests.conftest import open_page
 from tests.tiny_behaviours import worked_example_tables
-
-ROOT = Path(__file__).resolve().parent.parent
-PAGE = "pages/4_What-if.py"
 
 
 def _app(query: dict[str, str] | None = None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.switch_page(PAGE)
-    for name, value in (query or {}).items():
-        at.query_params[name] = value
+    at = open_page("What-if", query, run=False)
     at.run()
     assert not at.exception, at.exception
     return at
@@ -242,11 +236,7 @@ def test_the_lifetime_value_is_the_defection_pages_over_the_same_customers(app_s
     for scope in ({}, {"segment": "Commercial"}):
         params = {"ds": "sample", **scope}
         ltv = _app(params).number_input(key="w:w_ltv").value
-        defection = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-        defection.switch_page("pages/5_Defection.py")
-        for name, value in params.items():
-            defection.query_params[name] = value
-        defection.run()
+        defection = open_page("Defection", params)
         assert not defection.exception, defection.exception
         tile = {m.label: m.value for m in defection.metric}["Lifetime value per customer"]
         assert whatif.money_headline(ltv) == tile

@@ -147,8 +147,7 @@ def _defection(cur, version: Version) -> dict[str, str]:
     definition = d.default_definition(d.availability(cur, version))
     lifetime = f.lifetime_from(d.timeline(cur, version, f.lifetime_spec(definition)))
     spec = d.DefectionSpec(definition=definition, valuation=d.Valuation(years=lifetime.years))
-    follow = d.complaint_follow_up(cur, version, d.follow_up_spec(spec)).iloc[0]
-    spec = d.DefectionSpec(definition=definition, valuation=spec.valuation, complaint_chance=float(follow["chance_used"]))
+    # the chances after a complaint and a drop left unset: observed a year on, as the page's are
     summary = d.summary(cur, version, spec)
     kpis = f.kpis_from(summary, spec).set_index("key")["value"]
     bound = f.risk_bound_from(summary).iloc[0]

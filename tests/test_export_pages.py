@@ -9,23 +9,14 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from dashboard import export
 from dashboard.store import Store
 from dashboard.ui import widgets
-from tests.conftest import use_copy
+from tests.conftest import PAGE_PATHS, open_page, use_copy
 from tests.tiny import tiny_tables
 
-ROOT = Path(__file__).resolve().parents[1]
-PAGES = {
-    "Journey": "pages/1_Journey.py",
-    "Funnel": "pages/2_Funnel.py",
-    "Behaviours": "pages/3_Behaviours.py",
-    "What-if": "pages/4_What-if.py",
-    "Defection": "pages/5_Defection.py",
-    "Drivers": "pages/6_Drivers.py",
-}
+PAGES = [label for label in PAGE_PATHS if label not in ("Overview", "Story", "Data")]
 """Pages with table exports (the Overview and the Data page export none)."""
 
 QUERY = {"Funnel": {"f_stage": "defected"}, "Defection": {"d_show": "all"}}
@@ -48,7 +39,7 @@ def hostile_db_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def _exported_tables(script: str, query: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, pd.DataFrame]]:
+def _exported_tables(label: str, query: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, pd.DataFrame]]:
     """The frames the page hands to its download buttons (deferred ones built as a click would build them)."""
     tables: list[tuple[str, pd.DataFrame]] = []
     original = widgets.download_buttons
@@ -58,10 +49,7 @@ def _exported_tables(script: str, query: dict[str, str], monkeypatch: pytest.Mon
         return original(frame, filename, **kwargs)
 
     monkeypatch.setattr(widgets, "download_buttons", record)
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.switch_page(script)
-    at.query_params.update(query)
-    at.run()
+    at = open_page(label, query)
     assert not at.exception, at.exception
     return tables
 
@@ -77,7 +65,7 @@ def test_every_page_table_opens_in_excel_without_formulas(
     label: str, hostile_db_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
     use_copy(hostile_db_file, tmp_path, monkeypatch)
-    tables = _exported_tables(PAGES[label], QUERY.get(label, {}), monkeypatch)
+    tables = _exported_tables(label, QUERY.get(label, {}), monkeypatch)
     assert tables, f"{label} offers no table to download"
     texts = []
     for filename, frame in tables:
@@ -98,9 +86,7 @@ def test_no_download_file_is_built_until_its_button_is_clicked(
     built: list[str] = []
     monkeypatch.setattr(export, "csv_bytes", lambda frame: built.append("csv") or b"")
     monkeypatch.setattr(export, "excel_bytes", lambda sheets: built.append("xlsx") or b"")
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.switch_page(PAGES["Journey"])
-    at.run()
+    at = open_page("Journey")
     assert not at.exception, at.exception
     assert len(at.get("download_button")) >= 4  # variants and customers, CSV and Excel each
     assert built == []  # a rerun builds no file: each is made when its button is clicked

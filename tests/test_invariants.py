@@ -37,22 +37,11 @@ from dashboard.metrics.journey.lanes import JourneySpec
 from dashboard.metrics.money import MAX_YEARS
 from dashboard.store import Store
 from tests import defection_paths, shapes
+from tests.conftest import PAGE_PATHS, open_page
 from tests.figures_by_page import shared_figures
 
-ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow
 
-PAGES = {
-    "Overview": "app.py",
-    "Journey": "pages/1_Journey.py",
-    "Funnel": "pages/2_Funnel.py",
-    "Behaviours": "pages/3_Behaviours.py",
-    "What-if": "pages/4_What-if.py",
-    "Defection": "pages/5_Defection.py",
-    "Drivers": "pages/6_Drivers.py",
-    "Story": "pages/8_Story.py",
-    "Data": "pages/9_Data.py",
-}
 VIEWS: dict[str, list[dict[str, str]]] = {
     "Overview": [{}],
     "Journey": [{}],
@@ -152,12 +141,7 @@ def _collect(at: AppTest, where: str) -> Shown:
 
 def render(dataset: str, page: str, params: dict[str, str]) -> Shown:
     """Run the page on dataset with the given query parameters and keep what it shows."""
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
-    if PAGES[page] != "app.py":
-        at.switch_page(PAGES[page])
-    for name, value in {"ds": dataset, **params}.items():
-        at.query_params[name] = value
-    at.run()
+    at = open_page(page, {"ds": dataset, **params}, timeout=180)
     return _collect(at, f"{page} {params or ''}".strip())
 
 
@@ -265,7 +249,7 @@ def _shares_out_of_range(runs: list[Shown]) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("page", list(PAGES))
+@pytest.mark.parametrize("page", list(PAGE_PATHS))
 @pytest.mark.parametrize("shape", list(shapes.SHAPES))
 def test_page_shows_every_figure_or_says_why(shown, shape: str, page: str):
     runs = shown(shape, page)

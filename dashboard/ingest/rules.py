@@ -129,18 +129,17 @@ class Rule:
 def target_type_of(table: str, target: str) -> str:
     """The contract type of a mapping target: a column of table, or a behaviour flag (customers only)."""
     spec = contract.TABLES[table]
-    if target.startswith(contract.BEHAVIOUR_PREFIX) and table == "customers":
-        try:
-            contract.behaviour_column(target[len(contract.BEHAVIOUR_PREFIX) :])
-        except ValueError as exc:
-            raise IngestError(f"customers: behaviour {target!r}: {exc}") from None
-        return contract.BOOLEAN
-    if target.startswith(contract.ATTRIBUTE_PREFIX) and table == "customers":
-        try:
-            contract.attribute_column(target[len(contract.ATTRIBUTE_PREFIX) :])
-        except ValueError as exc:
-            raise IngestError(f"customers: attribute {target!r}: {exc}") from None
-        return contract.TEXT
+    named = {
+        contract.BEHAVIOUR_PREFIX: ("behaviour", contract.behaviour_column, contract.BOOLEAN),
+        contract.ATTRIBUTE_PREFIX: ("attribute", contract.attribute_column, contract.TEXT),
+    }
+    for prefix, (what, column_for, column_type) in named.items():
+        if target.startswith(prefix) and table == "customers":
+            try:
+                column_for(target[len(prefix) :])
+            except ValueError as exc:
+                raise IngestError(f"customers: {what} {target!r}: {exc}") from None
+            return column_type
     try:
         return spec.column(target).type
     except KeyError:

@@ -11,7 +11,7 @@ from dashboard.escape import markdown_text
 from dashboard.metrics import compare, overview
 from dashboard.metrics.scope import Filters, as_date
 from dashboard.store import Version
-from dashboard.ui import data, state
+from dashboard.ui import cache, state
 
 _KEY = "_view_context"
 
@@ -27,7 +27,7 @@ def comparison(version: Version, filters: Filters) -> compare.Comparison:
         format_func=compare.MODES.get,
         help="Headline figures show their change against this period, computed with the same definitions.",
     )
-    span = data.run_metric(overview.month_span, version).iloc[0]
+    span = cache.run_metric(overview.month_span, version).iloc[0]
     picked = _picked_months(filters, span["first_month"], span["last_month"]) if mode == "pick" else None
     return compare.earlier_period(filters, span["first_month"], span["last_month"], mode, picked)
 

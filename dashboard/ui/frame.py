@@ -18,7 +18,7 @@ from dashboard.formatting import NumberFormat
 from dashboard.metrics import compare, overview
 from dashboard.metrics.scope import Filters, as_date
 from dashboard.store import Store, StoreError, Version
-from dashboard.ui import auth, data, nav, present, report, sections, settings, state
+from dashboard.ui import auth, cache, nav, present, report, sections, settings, state
 from dashboard.ui import context as view_context
 
 FILTER_NAMES = ["segment", "region", "period"]
@@ -40,11 +40,11 @@ class PageContext:
 
     def metric(self, fn: Callable[..., pd.DataFrame], spec: Any = None) -> pd.DataFrame:
         """fn's result for the active version, cached; spec defaults to the shared filters."""
-        return data.run_metric(fn, self.version, self.filters if spec is None else spec)
+        return cache.run_metric(fn, self.version, self.filters if spec is None else spec)
 
     def derived(self, derive: Callable[..., pd.DataFrame], fn: Callable[..., pd.DataFrame], spec: Any, *args: Any, **kwargs: Any):
         """derive(fn's result for spec, *args, **kwargs), cached as fn's result is (not recomputed on every rerun)."""
-        return data.run_derived(derive, fn, self.version, spec, *args, **kwargs)
+        return cache.run_derived(derive, fn, self.version, spec, *args, **kwargs)
 
     def changes(
         self, fn: Callable[..., pd.DataFrame], current: pd.DataFrame, spec: Any = None, **rules: Any
@@ -68,7 +68,7 @@ class PageContext:
     def show_definitions(self, *concepts: str) -> None:
         """One caption saying how each concept (kind, prospect, defected, at_risk, repeat, resolved) is read from this
         data, or what is missing and which column to map: the staged definitions in words."""
-        said = data.run_metric(staged.sentences, self.version, None)
+        said = cache.run_metric(staged.sentences, self.version, None)
         st.caption(" ".join(said[concept] for concept in concepts))
 
 
@@ -96,7 +96,7 @@ OUT_OF_DATE = (
 
 def _page(title: str, *, needs_data: bool, intro: str | None) -> PageContext:
     try:
-        store = data.get_store()
+        store = cache.get_store()
     except StoreError as exc:
         st.error(f"CX Lens cannot open its database: {exc}")
         st.stop()
@@ -192,8 +192,8 @@ def _dataset_picker(store: Store) -> str | None:
 @sections.guarded("Filters")
 def _filters(version: Version) -> Filters:
     """Segment, region and month-range filters drawn in the sidebar; their values as a Filters spec."""
-    dims = data.run_metric(overview.dimension_values, version)
-    span = data.run_metric(overview.month_span, version)
+    dims = cache.run_metric(overview.dimension_values, version)
+    span = cache.run_metric(overview.month_span, version)
     st.sidebar.subheader("Filters")
     chosen: dict[str, list[str]] = {}
     for name, label in (("segment", "Segment"), ("region", "Region")):
@@ -301,7 +301,7 @@ def empty_state(store: Store) -> None:
     if st.button("Load the bundled sample", type="primary", icon=":material/download:") and auth.require(Action.PUBLISH):
         with st.spinner("Publishing the sample…"):
             sample.publish(store)
-        data.clear_caches()
+        cache.clear_caches()
         state.clear(["ds", *FILTER_NAMES])
         st.rerun()
     pages = [p.label for p in nav.PAGES]

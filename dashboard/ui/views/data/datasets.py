@@ -11,7 +11,7 @@ from dashboard.escape import markdown_text
 from dashboard.formatting import NumberFormat
 from dashboard.ingest.report import file_size
 from dashboard.store import StoreError, Version
-from dashboard.ui import auth, data, frame, state, widgets
+from dashboard.ui import auth, cache, frame, state, widgets
 from dashboard.ui.frame import PageContext
 from dashboard.ui.sections import guarded
 
@@ -132,7 +132,7 @@ def _upgrade(ctx: PageContext) -> None:
     except StoreError as exc:
         st.error(f"Upgrade stopped: {exc}", icon=":material/error:")
         return
-    data.clear_caches()
+    cache.clear_caches()
     said = "; ".join(f"{d.label}: {d.tables} tables, {d.seconds:.1f} s" for d in done)
     st.session_state["d_upgraded"] = markdown_text(f"Rebuilt {len(done)} version{'s' if len(done) != 1 else ''}: {said}.")
     st.rerun()
@@ -148,7 +148,7 @@ def _dataset_actions(ctx: PageContext, dataset: str, version: Version, active: V
     )
     if activate and auth.require(Action.PUBLISH):
         store.activate(dataset, version.version_id)
-        data.clear_caches()
+        cache.clear_caches()
         st.rerun()
     if not auth.can(Action.DELETE):
         delete_dataset_column.caption(access.refusal(auth.role(), Action.DELETE))
@@ -169,7 +169,7 @@ def _dataset_actions(ctx: PageContext, dataset: str, version: Version, active: V
             else:
                 if ctx.dataset == dataset:
                     state.set_value("ds", new_name.strip())
-                data.clear_caches()
+                cache.clear_caches()
                 st.rerun()
     _confirm_delete(ctx)
 
@@ -196,7 +196,7 @@ def _confirm_delete(ctx: PageContext) -> None:
             ctx.store.delete_dataset(dataset)
             if ctx.dataset == dataset:
                 state.clear(["ds", *frame.FILTER_NAMES])
-        data.clear_caches()
+        cache.clear_caches()
         st.rerun()
     if no.button("Cancel", key="d_confirm_no"):
         st.session_state.pop("d_confirm", None)

@@ -10,7 +10,7 @@ from dashboard.ingest.errors import IngestError
 from dashboard.ingest.pipeline import Upload
 from dashboard.ingest.report import Report
 from dashboard.store import StoreError
-from dashboard.ui import auth, data, frame, state
+from dashboard.ui import auth, cache, frame, state
 from dashboard.ui.frame import PageContext
 from dashboard.ui.views.data import session
 
@@ -54,7 +54,7 @@ def render_publish(upload: Upload, report: Report, ctx: PageContext) -> None:
         f"Published {version.dataset} version {version.number}: {counts}. The mapping is saved as a template."
     )
     session.discard(upload)
-    data.clear_caches()
+    cache.clear_caches()
     state.set_value("ds", version.dataset)
     state.clear(frame.FILTER_NAMES)
     st.rerun()

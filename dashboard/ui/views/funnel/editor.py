@@ -11,7 +11,7 @@ from dashboard.access import Action
 from dashboard.escape import markdown_text
 from dashboard.metrics.funnel import stages
 from dashboard.metrics.funnel.stages import DEFAULT_NAMES, LADDER, OFF_RAMPS, ROLES, StageModel, StageRules
-from dashboard.ui import auth, data, report
+from dashboard.ui import auth, cache, report
 from dashboard.ui.frame import PageContext
 from dashboard.ui.sections import action, guarded
 from dashboard.ui.views.funnel.common import can_edit, flash, stage_model
@@ -178,7 +178,7 @@ def _save_model(ctx: PageContext, candidate: StageModel, message: str) -> None:
     except ValueError as exc:
         st.session_state["f_model_msg"] = ("error", f"Not saved: {exc}.")
         return
-    data.clear_caches()  # a changed window re-stages the dataset: cached figures are stale
+    cache.clear_caches()  # a changed window re-stages the dataset: cached figures are stale
     st.session_state["f_model_msg"] = ("success", message)
     _forget_editor()
 

@@ -12,7 +12,7 @@ from dashboard.access import Action
 from dashboard.metrics.journey import lanes as journey
 from dashboard.metrics.journey.lanes import JourneySpec
 from dashboard.metrics.journey.prepare import MAX_WINDOW_DAYS
-from dashboard.ui import auth, data, settings, state
+from dashboard.ui import auth, cache, settings, state
 from dashboard.ui.frame import PageContext
 from dashboard.ui.sections import action, guarded
 
@@ -135,5 +135,5 @@ def _save_windows(ctx: PageContext, repeat_days: int, sla_days: int) -> None:
     if definitions is not None and repeat_days != definitions.fcr_days:
         with st.spinner("Re-staging the dataset with the new repeat window…"):
             staged.restage(ctx.store, ctx.dataset, replace(definitions, fcr_days=repeat_days))
-        data.clear_caches()
+        cache.clear_caches()
     st.toast("Saved: everyone opening this dataset starts from these windows.")

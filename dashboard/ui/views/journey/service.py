@@ -137,19 +137,10 @@ def render_waits(ctx: PageContext) -> None:
     table = ctx.metric(journey_contacts.waits, WaitSpec(ctx.filters, int(over)))
     nf = ctx.number_format
     for column, (_, row) in zip(st.columns(len(table)), table.iterrows(), strict=True):
-        column.metric(row["label"], _wait_text(row, nf), help=_measure_help(row, nf), border=True)
+        column.metric(row["label"], _measure_text(row, nf), help=_measure_help(row, nf), border=True)
     missing = sorted({row.needs for row in table.itertuples() if not row.available})
     if missing:
         st.caption("Not in this dataset: " + ", ".join(f"`{c}`" for c in missing) + ", so the tiles that need it show —.")
-
-
-def _wait_text(row: pd.Series, nf) -> str:
-    value = row["value"]
-    if value is None or pd.isna(value):
-        return "—"
-    if row["kind"] == "pct":
-        return nf.pct(value, 1)
-    return f"{nf.number(value, 0)} s" if value < 120 else f"{nf.number(value / 60, 1)} min"
 
 
 def _measure_figure(row: pd.Series) -> object:
@@ -160,6 +151,7 @@ def _measure_figure(row: pd.Series) -> object:
 
 
 def _measure_text(row: pd.Series, nf) -> str:
+    """A service or wait tile's figure in its kind's unit: a share, days, seconds (minutes from two), or a count."""
     value = row["value"]
     if value is None or pd.isna(value):
         return "—"
@@ -167,6 +159,8 @@ def _measure_text(row: pd.Series, nf) -> str:
         return nf.pct(value, 1)
     if row["kind"] == "days":
         return f"{nf.number(value, 1)} days"
+    if row["kind"] == "seconds":
+        return f"{nf.number(value, 0)} s" if value < 120 else f"{nf.number(value / 60, 1)} min"
     if row["key"] == "unresolved":
         return nf.number(row["numerator"], 0)
     return nf.number(value, 0)
