@@ -140,11 +140,6 @@ def select_except(columns: Iterable[str], source: str = "") -> Sql:
     return Sql(f"{star} exclude ({', '.join(columns)})")
 
 
-def list_agg(expr: Sql | str, order_by: str = "") -> Sql:
-    """The values of expr over a group as one list (DuckDB's `list()`), in order_by order when given."""
-    return sql(f"list({{}}{' order by ' + order_by if order_by else ''})", expr)
-
-
 def list_contains(items: Sql | str, item: Sql | str) -> Sql:
     """Whether the list items holds item."""
     return sql("list_contains({}, {})", items, item)

@@ -12,11 +12,18 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from dashboard.charts import defection, funnel, journey, journey_service
+from dashboard.charts import defection, funnel, journey, journey_service, palettes
 from dashboard.charts.theme import BAD, GREY, colour_for
 from dashboard.contract import CHANNELS, JOURNEY_STAGES, RELATIONSHIP_STAGES
 from dashboard.metrics.funnel.stages import DEFAULT_NAMES
 
+CHANNEL_PALETTE = frozenset(c.upper() for c in (*palettes.CHANNEL_COLOURS.values(), *palettes.CHANNEL_EXTRA)) - {GREY}
+"""Every colour a channel can be drawn in, grey excepted."""
+STAGE_PALETTE = frozenset(
+    c.upper()
+    for c in (*palettes.JOURNEY_STAGE_COLOURS.values(), *palettes.RELATIONSHIP_STAGE_COLOURS.values(), *palettes.STAGE_EXTRA)
+) - {GREY}
+"""Every colour a journey or relationship stage can be drawn in, grey excepted."""
 KINDS = {
     **{label: "channel" for label in CHANNELS.labels},
     **{label: "journey_stage" for label in JOURNEY_STAGES.labels},
@@ -206,9 +213,7 @@ def test_channels_outside_the_vocabulary_are_told_apart_and_keep_their_colour():
 
 def test_no_colour_is_both_a_channel_and_a_stage():
     """The same colour was a channel on one chart and a stage on the next (issue 15): the palettes share only grey."""
-    from dashboard.charts import palettes
-
-    assert not palettes.channel_colours() & palettes.stage_colours()
+    assert not CHANNEL_PALETTE & STAGE_PALETTE
     drawn_channels = {colour_for(c, "channel").upper() for c in [*CHANNELS.labels, "kiosk", "whatsapp", "partner portal"]}
     drawn_stages = {colour_for(s, "journey_stage").upper() for s in [*JOURNEY_STAGES.labels, "moving house", "dispute"]}
     drawn_stages |= {colour_for(s, "relationship_stage").upper() for s in RELATIONSHIP_STAGES.labels}
@@ -221,9 +226,7 @@ def test_no_colour_is_both_a_channel_and_a_stage():
 
 
 def test_every_chart_draws_channels_and_stages_from_their_own_palettes():
-    from dashboard.charts import palettes
-
     for name, fig in FIGURES.items():
         for label, colour in identity_colours(fig):
-            allowed = palettes.channel_colours() if KINDS[label] == "channel" else palettes.stage_colours()
+            allowed = CHANNEL_PALETTE if KINDS[label] == "channel" else STAGE_PALETTE
             assert colour.upper() in allowed | {GREY.upper()}, (name, label, colour)

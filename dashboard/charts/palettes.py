@@ -50,14 +50,3 @@ RELATIONSHIP_STAGE_COLOURS = {
 }
 STAGE_EXTRA = ("#77AADD", "#99DDFF", "#44BB99", "#BBCC33", "#AAAA00", "#EEDD88", "#EE8866", "#FFAABB")
 """Paul Tol's light colours for journey stages outside the vocabulary, chosen by name."""
-
-
-def channel_colours() -> frozenset[str]:
-    """Every colour a channel can be drawn in, grey excepted."""
-    return frozenset(c.upper() for c in (*CHANNEL_COLOURS.values(), *CHANNEL_EXTRA)) - {GREY}
-
-
-def stage_colours() -> frozenset[str]:
-    """Every colour a journey or relationship stage can be drawn in, grey excepted."""
-    colours = (*JOURNEY_STAGE_COLOURS.values(), *RELATIONSHIP_STAGE_COLOURS.values(), *STAGE_EXTRA)
-    return frozenset(c.upper() for c in colours) - {GREY}

@@ -122,9 +122,3 @@ def expected_lifetime(annual_rate: float | None) -> Lifetime:
     if measured > MAX_YEARS:
         words += f", capped at {MAX_YEARS:g}"
     return Lifetime(years, measured, annual_rate, words)
-
-
-def revenue_at_risk_bound(p_leaving: float, annual_margin: float, years: float) -> float:
-    """The most a customer's revenue at risk can be: P(leaving) × max(annual margin, 0) × min(expected years, MAX_YEARS)
-    (a customer whose refunds outweigh their purchases has nothing at risk)."""
-    return p_leaving * max(annual_margin, 0.0) * min(years, MAX_YEARS)

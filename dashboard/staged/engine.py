@@ -115,14 +115,6 @@ def record(cur: duckdb.DuckDBPyConnection, version: Version, engine: str, where:
     )
 
 
-def built_by(cur: duckdb.DuckDBPyConnection, version: Version) -> str:
-    """The engine that built version's prepared tables (duckdb for versions built before it was recorded)."""
-    try:
-        return cur.execute(f"select engine from {version.table(RECORD)}").fetchall()[0][0]
-    except duckdb.CatalogException:
-        return DUCKDB
-
-
 @dataclass
 class SparkCursor:
     """A publishing cursor whose preparation steps run on Spark (see the module docstring); every other statement and

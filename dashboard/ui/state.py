@@ -250,6 +250,11 @@ def tabs(labels: list[str], name: str) -> list[Any]:
     return list(containers)
 
 
+def in_url(names: Sequence[str]) -> bool:
+    """Whether the URL carries any of names (a link made while the section they belong to was open)."""
+    return any(name in st.query_params for name in names)
+
+
 def one_of(options: Sequence[Any]) -> Callable[[Any], Any]:
     """A validator for value(): the value when it is one of options, else ValueError (so the default is used)."""
 

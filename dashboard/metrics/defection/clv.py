@@ -234,13 +234,6 @@ def expected_purchases(model: BgNbd, t: float, x: np.ndarray, t_x: np.ndarray, T
     return p_alive(model, x, t_x, T) * expected_purchases_if_alive(model, t, x, T)
 
 
-def expected_purchases_new_customer(model: BgNbd, t: float) -> float:
-    """Expected purchases of a new customer in (0, t]: (a+b−1)/(a−1) · [1 − (α/(α+t))^r ₂F₁(r, b; a+b−1; t/(α+t))]."""
-    r, alpha, a, b = model.r, model.alpha, model.a, model.b
-    z = t / (alpha + t)
-    return (a + b - 1) / (a - 1) * (1 - (alpha / (alpha + t)) ** r * hyp2f1(r, b, a + b - 1, z))
-
-
 # -- Gamma-Gamma spend ---------------------------------------------------------------------
 
 

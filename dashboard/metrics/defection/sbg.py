@@ -56,12 +56,6 @@ def survival(alpha: float, beta: float, periods: int) -> np.ndarray:
     return np.exp(betaln(alpha, beta + t) - betaln(alpha, beta))
 
 
-def retention_rates(alpha: float, beta: float, periods: int) -> np.ndarray:
-    """r_t = S(t) / S(t−1) = (β + t − 1) / (α + β + t − 1) for t = 1..periods: the share renewing at period t."""
-    t = np.arange(1, periods + 1, dtype=float)
-    return (beta + t - 1) / (alpha + beta + t - 1)
-
-
 def log_likelihood(alpha: float, beta: float, survivors: np.ndarray) -> float:
     """Σ_t (n_{t−1} − n_t) ln P(T = t) + n_last ln S(last): those who left in each period and those still there."""
     counts = check_survivors(survivors)
@@ -173,11 +167,6 @@ def derl(model: Sbg, tenure: np.ndarray, discount_rate: float, horizon: int | No
     ratio = np.cumprod((b + distinct[:, None] + k[None, :] - 1) / (a + b + distinct[:, None] + k[None, :] - 1), axis=1)
     values = ratio @ (1 + discount_rate) ** -k
     return values[inverse.ravel()]
-
-
-def expected_lifetime_periods(model: Sbg) -> float:
-    """Mean number of periods a new customer stays, E[1/θ] = (α + β − 1) / (α − 1); infinite when α ≤ 1."""
-    return (model.alpha + model.beta - 1) / (model.alpha - 1) if model.alpha > 1 else float("inf")
 
 
 def data_needs(survivors: np.ndarray) -> list[str]:

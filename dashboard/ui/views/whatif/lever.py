@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from dashboard.ui import state
 from dashboard.ui.frame import PageContext
 from dashboard.ui.sections import guarded
 from dashboard.ui.views import drivers
@@ -19,7 +20,7 @@ def render_driver_lever(ctx: PageContext) -> None:
     """The driver lever (drivers.render_lever) in an expander whose content runs only while it is open: fitting the
     drivers of defection over the customers in scope is the slowest part of the page's first open (most of it at
     1,000,000 customers), for a section below the scenarios that a slider move never needs."""
-    asked = any(name in st.query_params for name in LEVER_NAMES)
+    asked = state.in_url(LEVER_NAMES)
     with st.expander(
         "A driver as a lever: what fixing a driver of defection keeps",
         expanded=asked,
