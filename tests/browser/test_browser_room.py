@@ -1,6 +1,7 @@
 """Proof for the room (issue 15): every page and every Story step in presentation mode, on the sample filtered to
-one segment and the last quarter, at 1280×720 and 1920×1080. On each: the context line is on the first screen,
-no tile label or value, change, page link or button is cut, and no text is under 16 px.
+one segment and the last quarter, at 1280×720 and 1920×1080. On each: no sidebar, no exception or error, no editing
+control, the page title at 40 px or more, the context line on the first screen, no tile label or value, change, page
+link or button cut, and no text under 16 px.
 Screenshots in tests/screenshots/room-<page>-<width>.png (the first screen) and room-<page>-<width>-whole.png
 (the whole page) for a person to look at."""
 
@@ -10,6 +11,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from dashboard.story import STEP_COUNT
+from dashboard.ui.nav import PAGES as REGISTERED
 from tests.browser.conftest import SCREENSHOTS, AppServer, wait_for_app, wait_for_charts
 from tests.browser.test_browser_readable import CUT_TILES, SMALL_TEXT
 from tests.browser.test_browser_url_restore import url_path
@@ -19,19 +21,54 @@ pytestmark = pytest.mark.browser
 SIZES = ((1280, 720), (1920, 1080))
 FILTERS = "present=1&period=2025-10..2025-12&segment=Residential"
 CONTEXT = "segments: Residential · regions: all · Oct 2025 to Dec 2025 · compared with Jul 2025 to Sep 2025"
-PAGES = ("Overview", "Journey", "Funnel", "Behaviours", "What-if", "Defection", "Drivers", "Data")
-SHOWN = [(label, "") for label in PAGES] + [("Story", f"&s_step={n}") for n in range(1, STEP_COUNT + 1)]
+EDITING = {
+    "Overview": ("Number format",),
+    "Journey": ("Save as this dataset's defaults",),
+    "Funnel": ("Stage rules", "Restore default costs"),
+    "Behaviours": ("Edit the catalogue", "The behaviour catalogue"),
+    "What-if": ("Save scenario", "Scenario name", "Delete scenario"),
+    "Defection": ("Definition of a defected customer", "Save this definition for the dataset"),
+    "Drivers": ("Driver table CSV",),
+    "Data": ("Delete version 1", "Make version 1 active", "Rename"),
+}
+"""Per page, text of the editing controls it shows outside presentation mode (with the changes in QUERY below)."""
+QUERY = {
+    "Journey": "&j_repeat=10",  # a changed window offers its save button outside presentation mode
+    "Defection": "&d_days=200",  # likewise the definition's save button
+    "Data": "&d_view=Datasets",  # the section with the dataset actions
+}
+SHOWN = [(label, QUERY.get(label, "")) for label in EDITING] + [("Story", f"&s_step={n}") for n in range(1, STEP_COUNT + 1)]
 CUT_CHANGES = """() => [...document.querySelectorAll(
   '[data-testid=stMetricDelta] div, [data-testid=stMetricDeltaDescription]'
 )].filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent.trim())"""
 
 
-def _check(page: Page, name: str, width: int, height: int) -> list[str]:
+def _presenting(page: Page, label: str) -> None:
+    """Presentation mode as the room sees it: no sidebar, nothing raised, no error, no editing control (no download,
+    no upload), and on a page the page's title at 40 px or more with the way out of the mode."""
+    main = page.get_by_test_id("stMain")
+    expect(page.get_by_test_id("stSidebar")).to_be_hidden()
+    assert not page.locator('[data-testid="stException"]').count(), f"{label} raised an exception"
+    assert not page.locator('[data-testid="stAlertContentError"]').count(), f"{label} shows an error"
+    for text in EDITING.get(label, ()):
+        expect(page.get_by_text(text, exact=False)).to_have_count(0)
+    expect(main.locator('[data-testid="stDownloadButton"]')).to_have_count(0)  # CSV and Excel buttons
+    expect(page.locator('[data-testid="stFileUploader"]')).to_have_count(0)
+    if label in EDITING:
+        title = page.get_by_role("heading", name=label, level=1)
+        expect(title).to_be_visible()
+        expect(page.get_by_role("button", name="Exit presentation")).to_be_visible()
+        size = title.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
+        assert size >= 40, f"{label}: the page title is {size}px in presentation mode"
+
+
+def _check(page: Page, label: str, name: str, width: int, height: int) -> list[str]:
     """What is wrong on the page as drawn (empty when nothing); takes its screenshot."""
     wait_for_app(page)
     # presentation mode's style is in (html at 19 or 20 px: a loaded machine can measure before it is mounted)
     page.wait_for_function("['19px', '20px'].includes(getComputedStyle(document.documentElement).fontSize)")
     wait_for_charts(page)
+    _presenting(page, label)
     main = page.get_by_test_id("stMain")
     line = main.get_by_text(CONTEXT)
     expect(line).to_be_visible()
@@ -61,7 +98,12 @@ def test_every_page_and_story_step_reads_from_the_back_of_the_room(
     problems = []
     for label, extra in SHOWN:
         page.goto(f"{sample_server.url}/{url_path(label)}?{FILTERS}{extra}")
-        name = label.lower().replace("-", "") + (f"-step{extra.rsplit('=', 1)[1]}" if extra else "")
-        problems += _check(page, name, width, height)
+        step = extra.rsplit("=", 1)[1] if label == "Story" else ""
+        name = label.lower().replace("-", "") + (f"-step{step}" if step else "")
+        problems += _check(page, label, name, width, height)
     context.close()
     assert problems == [], "\n".join(problems)
+
+
+def test_every_page_has_its_editing_controls_listed():
+    assert sorted(EDITING) == sorted(p.label for p in REGISTERED if p.label != "Story")
