@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt | md5sum | cut -c1-8)
 SPARK_STAMP := $(VENV)/.spark-$(shell cat requirements-spark.txt | md5sum | cut -c1-8)
 PORT ?= 8501
 
-.PHONY: setup spark java run test lint format chromium bench sample clean
+.PHONY: setup spark java system-packages run test lint format chromium bench sample clean
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,7 +46,13 @@ chromium:
 		echo "Browser tests need Debian's chromium: run 'sudo apt-get install chromium', then 'make test' again."; exit 1; \
 	fi
 
-test: setup spark java chromium
+# Debian's packages one apt at a time (apt holds a lock), while pip fills the venv beside them
+system-packages:
+	@$(MAKE) --no-print-directory java
+	@$(MAKE) --no-print-directory chromium
+
+test:
+	@$(MAKE) --no-print-directory -j2 spark system-packages
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -n 2 --dist loadfile
