@@ -165,7 +165,7 @@ def window_economics(cur: duckdb.DuckDBPyConnection, version: Version, spec: Eco
     query = sql(
         _window_sums_template(version),
         staged=staged,
-        s_rest=select_except(["s_a", "s_b", "s_c"]),
+        s_rest=select_except(["code_a", "code_b", "code_c"]),
         group_by=group_by_all(),
         c_start=lit(current.start),
         c_end=lit(current.end),
@@ -188,13 +188,13 @@ def _window_sums_template(version: Version) -> str:
     defected = CODE["defected"]
     return f"""
         with s as materialized (
-                 select ck, s_a, s_b, s_c, referrals, acquisition_cost, lead_date, since from ({{staged}}) s0
+                 select ck, code_a, code_b, code_c, referrals, acquisition_cost, lead_date, since from ({{staged}}) s0
              ),
              span as (select tx_start from {version.table("fn_span")}),
              cohorts as (
-                 select 'p' as w, s_a as code, s_b as at_end, {{s_rest}} from s where s_a is not null
+                 select 'p' as w, code_a as code, code_b as at_end, {{s_rest}} from s where code_a is not null
                  union all
-                 select 'c', s_b, s_c, {{s_rest}} from s where s_b is not null
+                 select 'c', code_b, code_c, {{s_rest}} from s where code_b is not null
              ),
              people as (
                  select w, code, count(*) as customers,
@@ -207,7 +207,7 @@ def _window_sums_template(version: Version) -> str:
              ),
              money as (
                  select case when m.month < {{c_start}} then 'p' else 'c' end as w,
-                        case when m.month < {{c_start}} then s.s_a else s.s_b end as code,
+                        case when m.month < {{c_start}} then s.code_a else s.code_b end as code,
                         sum(m.spend) as spend, sum(m.known_cost) as known_cost
                  from {version.table("fn_monthly")} m join s using (ck)
                  where m.month >= {{p_start}} and m.month <= {{c_end}}
@@ -231,18 +231,18 @@ def _window_ends_cte() -> str:
     not_customer = ", ".join(str(c) for c in NOT_CUSTOMERS)
     return f"""             ends as (
                  select 'p' as w, -1 as code,
-                        count(*) filter (where s_b not in ({not_customer})) as customers,
-                        count(*) filter (where s_b not in ({not_customer}) and referrals >= 1) as referrers,
-                        count(*) filter (where s_b not in ({not_customer}) and referrals is not null) as referrals_known,
+                        count(*) filter (where code_b not in ({not_customer})) as customers,
+                        count(*) filter (where code_b not in ({not_customer}) and referrals >= 1) as referrers,
+                        count(*) filter (where code_b not in ({not_customer}) and referrals is not null) as referrals_known,
                         sum(acquisition_cost) filter (where lead_date between {{p_start}} and {{p_end}}) as acquisition_sum,
                         count(*) filter (where since between greatest({{p_start}}, (select tx_start from span)) and {{p_end}})
                             as new_customers
                  from s
                  union all
                  select 'c', -1,
-                        count(*) filter (where s_c not in ({not_customer})),
-                        count(*) filter (where s_c not in ({not_customer}) and referrals >= 1),
-                        count(*) filter (where s_c not in ({not_customer}) and referrals is not null),
+                        count(*) filter (where code_c not in ({not_customer})),
+                        count(*) filter (where code_c not in ({not_customer}) and referrals >= 1),
+                        count(*) filter (where code_c not in ({not_customer}) and referrals is not null),
                         sum(acquisition_cost) filter (where lead_date between {{c_start}} and {{c_end}}),
                         count(*) filter (where since between greatest({{c_start}}, (select tx_start from span)) and {{c_end}})
                  from s
@@ -254,7 +254,7 @@ def _costless_cost(cur, version: Version, staged: Sql, spec: EconomicsSpec, curr
     query = sql(
         f"""
         select case when n.month < {{c_start}} then 'p' else 'c' end as window,
-               case when n.month < {{c_start}} then s.s_a else s.s_b end as code,
+               case when n.month < {{c_start}} then s.code_a else s.code_b end as code,
                n.channel, sum(n.contacts) as contacts
         from {version.table("fn_nocost")} n join ({{staged}}) s using (ck)
         where n.month >= {{p_start}} and n.month <= {{c_end}}

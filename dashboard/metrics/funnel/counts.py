@@ -60,10 +60,10 @@ def stage_counts(cur: duckdb.DuckDBPyConnection, version: Version, spec: StageSp
             higher = [CODE[r] for r in model.ladder[model.ladder.index(role) :]]
             if model.ladder.index(role) <= 1:
                 higher += [CODE[r] for r in OFF_RAMPS]
-            reach.append(f"count(*) filter (where s_d in ({', '.join(str(c) for c in higher)})) as reached_{role}")
+            reach.append(f"count(*) filter (where code_d in ({', '.join(str(c) for c in higher)})) as reached_{role}")
     else:
         reach = [f"count(*) filter (where r_{role} <= day_d) as reached_{role}" for role in model.ladder]
-    counts = [f"count(*) filter (where s_d = {CODE[role]}) as now_{role}" for role in ROLES]
+    counts = [f"count(*) filter (where code_d = {CODE[role]}) as now_{role}" for role in ROLES]
     row = cur.execute(*sql(f"select count(*) as known, {', '.join(counts + reach)} from ({{}}) s", staged)).fetchall()[0]
     values = dict(zip(["known", *[f"now_{r}" for r in ROLES], *[f"reached_{r}" for r in model.ladder]], row, strict=True))
     known = values["known"]
@@ -120,7 +120,7 @@ def breakdown(cur: duckdb.DuckDBPyConnection, version: Version, spec: BreakdownS
     by = spec.by  # checked against BREAKDOWN_DIMENSIONS above
     query = sql(
         f"""
-        with counts as (select {by} as value, s_d as code, count(*) as customers from ({{staged}}) s {{group_by}}),
+        with counts as (select {by} as value, code_d as code, count(*) as customers from ({{staged}}) s {{group_by}}),
              totals as (
                  select value, sum(customers) as total,
                         row_number() over (order by sum(customers) desc, value) as place
@@ -408,7 +408,7 @@ def stage_customers(cur: duckdb.DuckDBPyConnection, version: Version, spec: Dril
     staged = stage_sql.staged_sql(version, spec.model, {"d": as_of}, spec.filters, column_for=("d",), known_on="d")
     query = sql(
         f"""
-        with chosen as (select * from ({{staged}}) s0 where s0.s_d = {{code}} order by s0.customer_id {{limit}})
+        with chosen as (select * from ({{staged}}) s0 where s0.code_d = {{code}} order by s0.customer_id {{limit}})
         select {customer_columns_sql("s.day_d")}, s.stage_raw as stage_in_data
         from chosen s
         join {version.table("fn_customers")} c on c.ck = s.ck

@@ -53,7 +53,7 @@ def transition_matrix(cur: duckdb.DuckDBPyConnection, version: Version, spec: Mo
     model = spec.model
     staged = stage_sql.staged_sql(version, model, {"a": spec.date_from, "b": spec.date_to}, spec.filters, known_on="b")
     query = sql(
-        "select s_a, s_b, count(*) as customers, any_value(day_a) as day_a, any_value(day_b) as day_b from ({}) s {}",
+        "select code_a, code_b, count(*) as customers, any_value(day_a) as day_a, any_value(day_b) as day_b from ({}) s {}",
         staged,
         group_by_all(),
     )
@@ -62,8 +62,8 @@ def transition_matrix(cur: duckdb.DuckDBPyConnection, version: Version, spec: Mo
     order = {role: i for i, role in enumerate(model.roles)}
     rows = []
     for item in frame.itertuples(index=False):
-        from_role = None if pd.isna(item.s_a) else ROLES[int(item.s_a)]
-        to_role = ROLES[int(item.s_b)]
+        from_role = None if pd.isna(item.code_a) else ROLES[int(item.code_a)]
+        to_role = ROLES[int(item.code_b)]
         rows.append(
             {
                 "from_stage": NEW if from_role is None else names[CODE[from_role]],
@@ -129,15 +129,15 @@ def cell_customers(cur: duckdb.DuckDBPyConnection, version: Version, spec: CellS
     spec = spec.validate()
     move = spec.move
     staged = stage_sql.staged_sql(version, move.model, {"a": move.date_from, "b": move.date_to}, move.filters, known_on="b")
-    from_condition = Sql("s0.s_a is null") if spec.from_role == "new" else sql("s0.s_a = {}", lit(CODE[spec.from_role]))
+    from_condition = Sql("s0.code_a is null") if spec.from_role == "new" else sql("s0.code_a = {}", lit(CODE[spec.from_role]))
     query = sql(
         f"""
         with chosen as (
             select * from ({{staged}}) s0
-            where {{from_condition}} and s0.s_b = {{to_code}}
+            where {{from_condition}} and s0.code_b = {{to_code}}
             order by s0.customer_id {{limit}}
         )
-        select {customer_columns_sql("s.day_b")}, s.s_a, s.s_b
+        select {customer_columns_sql("s.day_b")}, s.code_a, s.code_b
         from chosen s
         join {version.table("fn_customers")} c on c.ck = s.ck
         order by s.customer_id
@@ -149,9 +149,9 @@ def cell_customers(cur: duckdb.DuckDBPyConnection, version: Version, spec: CellS
     )
     frame = cur.execute(*query).df()
     names = move.model.names_by_code()
-    frame.insert(3, "stage_before", [NEW if pd.isna(c) else names[int(c)] for c in frame["s_a"]])
-    frame.insert(4, "stage_after", [names[int(c)] for c in frame["s_b"]])
-    return frame.drop(columns=["s_a", "s_b"])
+    frame.insert(3, "stage_before", [NEW if pd.isna(c) else names[int(c)] for c in frame["code_a"]])
+    frame.insert(4, "stage_after", [names[int(c)] for c in frame["code_b"]])
+    return frame.drop(columns=["code_a", "code_b"])
 
 
 @dataclass(frozen=True)

@@ -217,7 +217,7 @@ def staged_sql(
     only: str | None = None,
 ) -> Sql:
     """Select the CARRIED columns of fn_customers plus, for each named date (None = end of data), the day `day_<name>`
-    and (unless codes is False) the stage code `s_<name>` (null when the customer was not yet known then); with
+    and (unless codes is False) the stage code `code_<name>` (null when the customer was not yet known then); with
     reached, `r_<role>` (the day each ladder stage was reached). Stage-column labels are used for the dates named in
     column_for when the model allows it. known_on names a date: only customers known by then are kept; only is a
     further condition (fixed SQL over fn_customers c, never user text) applied before any stage is worked out.
@@ -300,7 +300,7 @@ def _stage_columns(
             continue
         case = _stage_case(model, version, name, use_column=use_column and name in column_for)
         pre_columns.append(f"{day}, case when b.exists_from <= {day} then {case} end as p_{name}")
-        final_columns.append(f"pre.day_{name}, {_final_code(f'pre.p_{name}', f'_{name}')} as s_{name}")
+        final_columns.append(f"pre.day_{name}, {_final_code(f'pre.p_{name}', f'_{name}')} as code_{name}")
     return base_columns, pre_columns, final_columns
 
 
@@ -319,7 +319,7 @@ def customer_stage_sql(version: Version, model: StageModel, as_of: date | None =
         from ({staged}) s
         cross join (select cast({names} as varchar[]) as names)
         """,
-        stage=list_item("names", "s_d + 1"),
+        stage=list_item("names", "code_d + 1"),
         staged=staged_sql(version, model, {"d": as_of}, column_for=("d",), known_on="d"),
         names=lit(model.names_by_code()),
     )

@@ -40,8 +40,9 @@ from dashboard.ui.sections import action, guarded
 from dashboard.ui.views.behaviours import BehaviourData
 
 _NEW = "__new__"
-_E = "bh_edit_"
-_SAVED = f"{_E}saved"
+_KEY = "bh_edit_"
+"""The prefix of the editor's session-state keys."""
+_SAVED = f"{_KEY}saved"
 """Set by an action that saved the catalogue: the editor's fragment then reruns the whole page."""
 
 
@@ -93,20 +94,20 @@ def _editor_defaults(behaviour: Behaviour | None, data: BehaviourData) -> dict[s
 
 @action("Open the behaviour")
 def _load_editor(data: BehaviourData) -> None:
-    pick = st.session_state.get(f"{_E}pick", _NEW)
+    pick = st.session_state.get(f"{_KEY}pick", _NEW)
     behaviour = data.catalogue.get(pick) if pick in data.catalogue.keys else None
     for name, value in _editor_defaults(behaviour, data).items():
-        st.session_state[f"{_E}{name}"] = value
-    st.session_state[f"{_E}loaded"] = pick
+        st.session_state[f"{_KEY}{name}"] = value
+    st.session_state[f"{_KEY}loaded"] = pick
 
 
 def _field(name: str) -> object:
-    return st.session_state.get(f"{_E}{name}")
+    return st.session_state.get(f"{_KEY}{name}")
 
 
 def _behaviour_from_editor(catalogue: Catalogue) -> Behaviour:
     """The behaviour the editor's fields describe (not yet checked)."""
-    pick = st.session_state.get(f"{_E}pick", _NEW)
+    pick = st.session_state.get(f"{_KEY}pick", _NEW)
     kind = str(_field("kind"))
     name = str(_field("name") or "").strip()
     key = pick if pick in catalogue.keys else key_for(name, catalogue.keys)
@@ -142,6 +143,16 @@ def _forget_whatif(keys: list[str] | tuple[str, ...]) -> None:
     state.clear([*(f"w_{part}_{key}" for key in keys for part in ("t", "s")), "w_pre"])
 
 
+def _saved(changed: list[str] | tuple[str, ...], pick: str, message: str) -> None:
+    """After a saved change to the catalogue: What-if forgets the changed behaviours, the editor shows pick afresh and
+    says message."""
+    _forget_whatif(changed)
+    st.session_state[f"{_KEY}pick"] = pick
+    st.session_state[f"{_KEY}loaded"] = None
+    st.session_state[f"{_KEY}message"] = ("success", message)
+    st.session_state[_SAVED] = True
+
+
 @action("Save the behaviour")
 def _save(ctx: PageContext, data: BehaviourData) -> None:
     if not auth.require(Action.EDIT):
@@ -151,30 +162,22 @@ def _save(ctx: PageContext, data: BehaviourData) -> None:
         behaviour = _behaviour_from_editor(catalogue)
         saved = save_catalogue(ctx.store, ctx.dataset, catalogue.upsert(behaviour))
     except (CatalogueError, ValueError) as exc:
-        st.session_state[f"{_E}message"] = ("error", str(exc))
+        st.session_state[f"{_KEY}message"] = ("error", str(exc))
         return
-    _forget_whatif([behaviour.key])
-    st.session_state[f"{_E}pick"] = behaviour.key
-    st.session_state[f"{_E}loaded"] = None
-    st.session_state[f"{_E}message"] = ("success", f"Saved “{saved.get(behaviour.key).name}”.")
-    st.session_state[_SAVED] = True
+    _saved([behaviour.key], behaviour.key, f"Saved “{saved.get(behaviour.key).name}”.")
 
 
 @action("Delete the behaviour")
 def _delete(ctx: PageContext, data: BehaviourData) -> None:
     if not auth.require(Action.EDIT):
         return
-    pick = st.session_state.get(f"{_E}pick", _NEW)
+    pick = st.session_state.get(f"{_KEY}pick", _NEW)
     catalogue = load_catalogue(ctx.store, ctx.dataset, data.flag_columns)
     if pick not in catalogue.keys:
         return
     name = catalogue.get(pick).name
     save_catalogue(ctx.store, ctx.dataset, catalogue.without(pick))
-    _forget_whatif([pick])
-    st.session_state[f"{_E}pick"] = _NEW
-    st.session_state[f"{_E}loaded"] = None
-    st.session_state[f"{_E}message"] = ("success", f"Deleted “{name}”.")
-    st.session_state[_SAVED] = True
+    _saved([pick], _NEW, f"Deleted “{name}”.")
 
 
 @action("Reset the catalogue")
@@ -182,11 +185,7 @@ def _reset(ctx: PageContext, data: BehaviourData) -> None:
     if not auth.require(Action.EDIT):
         return
     reset_catalogue(ctx.store, ctx.dataset)
-    _forget_whatif(data.catalogue.keys)
-    st.session_state[f"{_E}pick"] = _NEW
-    st.session_state[f"{_E}loaded"] = None
-    st.session_state[f"{_E}message"] = ("success", "The default catalogue applies again.")
-    st.session_state[_SAVED] = True
+    _saved(data.catalogue.keys, _NEW, "The default catalogue applies again.")
 
 
 @action("Add the data's flags")
@@ -196,7 +195,7 @@ def _add_flags(ctx: PageContext, data: BehaviourData) -> None:
     catalogue = load_catalogue(ctx.store, ctx.dataset, data.flag_columns)
     grown = save_catalogue(ctx.store, ctx.dataset, with_data_flags(catalogue, data.flag_columns))
     added = [b.name for b in grown.behaviours if b.key not in catalogue.keys]
-    st.session_state[f"{_E}message"] = ("success", f"Added {', '.join(added)}: enter their savings and best-in-class.")
+    st.session_state[f"{_KEY}message"] = ("success", f"Added {', '.join(added)}: enter their savings and best-in-class.")
     st.session_state[_SAVED] = True
 
 
@@ -205,7 +204,7 @@ def _save_scope(ctx: PageContext, data: BehaviourData) -> None:
     if not auth.require(Action.EDIT):
         return
     catalogue = load_catalogue(ctx.store, ctx.dataset, data.flag_columns)
-    save_catalogue(ctx.store, ctx.dataset, replace(catalogue, scope=st.session_state[f"{_E}scope"]))
+    save_catalogue(ctx.store, ctx.dataset, replace(catalogue, scope=st.session_state[f"{_KEY}scope"]))
     _forget_whatif(catalogue.keys)
     st.session_state[_SAVED] = True
 
@@ -223,7 +222,7 @@ def _editor(ctx: PageContext, data: BehaviourData) -> None:
     if st.session_state.pop(_SAVED, False):
         st.rerun()  # the catalogue changed: every figure above moves with it
     st.subheader("The behaviour catalogue")
-    message = st.session_state.pop(f"{_E}message", None)
+    message = st.session_state.pop(f"{_KEY}message", None)
     if message:
         (st.success if message[0] == "success" else st.error)(markdown_text(message[1]))
     with st.expander("Edit the catalogue: add your own behaviours, replace the assumptions", expanded=message is not None):
@@ -232,13 +231,13 @@ def _editor(ctx: PageContext, data: BehaviourData) -> None:
         unused = unused_flags(data.catalogue, data.flag_columns)
         if unused:
             st.info(f"Flag columns in the data that no behaviour measures: {markdown_text(', '.join(unused))}.")
-            st.button("Add them as behaviours", key=f"{_E}add_flags", on_click=_add_flags, args=(ctx, data))
-        st.session_state[f"{_E}scope"] = data.catalogue.scope
+            st.button("Add them as behaviours", key=f"{_KEY}add_flags", on_click=_add_flags, args=(ctx, data))
+        st.session_state[f"{_KEY}scope"] = data.catalogue.scope
         st.radio(
             "Customers in scope for adoption",
             list(SCOPES),
             format_func=lambda s: SCOPES[s][0].upper() + SCOPES[s][1:],
-            key=f"{_E}scope",
+            key=f"{_KEY}scope",
             on_change=_save_scope,
             args=(ctx, data),
         )
@@ -250,46 +249,46 @@ def _editor(ctx: PageContext, data: BehaviourData) -> None:
 def _pick(data: BehaviourData) -> None:
     """The behaviour being edited (or a new one); its fields are loaded when the choice changes."""
     options = [_NEW, *data.catalogue.keys]
-    if st.session_state.get(f"{_E}pick") not in options:
-        st.session_state[f"{_E}pick"] = _NEW
+    if st.session_state.get(f"{_KEY}pick") not in options:
+        st.session_state[f"{_KEY}pick"] = _NEW
     names = {b.key: b.name for b in data.catalogue.behaviours}
     st.selectbox(
         "Behaviour",
         options,
         format_func=lambda k: "+ New behaviour" if k == _NEW else names.get(k, k),
-        key=f"{_E}pick",
+        key=f"{_KEY}pick",
         on_change=_load_editor,
         args=(data,),
     )
-    if st.session_state.get(f"{_E}loaded") != st.session_state[f"{_E}pick"]:
+    if st.session_state.get(f"{_KEY}loaded") != st.session_state[f"{_KEY}pick"]:
         _load_editor(data)
 
 
 def _buttons(ctx: PageContext, data: BehaviourData) -> None:
     """Save the behaviour, delete it, or restore the default catalogue."""
     save, delete, reset = st.columns(3)
-    save.button("Save behaviour", type="primary", icon=":material/save:", on_click=_save, args=(ctx, data), key=f"{_E}save")
+    save.button("Save behaviour", type="primary", icon=":material/save:", on_click=_save, args=(ctx, data), key=f"{_KEY}save")
     delete.button(
         "Delete behaviour",
         icon=":material/delete:",
         on_click=_delete,
         args=(ctx, data),
-        key=f"{_E}delete",
-        disabled=st.session_state[f"{_E}pick"] == _NEW,
+        key=f"{_KEY}delete",
+        disabled=st.session_state[f"{_KEY}pick"] == _NEW,
     )
     reset.button(
-        "Restore the default catalogue", icon=":material/restart_alt:", on_click=_reset, args=(ctx, data), key=f"{_E}reset"
+        "Restore the default catalogue", icon=":material/restart_alt:", on_click=_reset, args=(ctx, data), key=f"{_KEY}reset"
     )
 
 
 def _editor_fields(ctx: PageContext, data: BehaviourData) -> None:
     """The behaviour's fields: its name, how it is measured, its money and benchmark figures and their sources."""
-    st.text_input("Name", key=f"{_E}name", max_chars=80, placeholder="e.g. Reports meter readings online")
+    st.text_input("Name", key=f"{_KEY}name", max_chars=80, placeholder="e.g. Reports meter readings online")
     kind = st.selectbox(
         "How it is measured",
         list(MEASURE_KINDS),
         format_func=lambda k: MEASURE_KINDS[k][0].upper() + MEASURE_KINDS[k][1:],
-        key=f"{_E}kind",
+        key=f"{_KEY}kind",
     )
     _measure_fields(ctx, data, kind)
     _figure_fields(ctx, kind)
@@ -304,38 +303,40 @@ def _measure_fields(ctx: PageContext, data: BehaviourData, kind: str) -> None:
         if not options:
             st.info("This dataset has no b_ flag columns; choose a rule or a derived measure instead.")
         else:
-            st.selectbox("Flag column", options, key=f"{_E}flag_column")
+            st.selectbox("Flag column", options, key=f"{_KEY}flag_column")
     elif kind == RULE:
         options = list(dict.fromkeys([*customer_columns, str(_field("rule_column") or "")]))
         options = [o for o in options if o]
-        if st.session_state.get(f"{_E}rule_column") not in options and options:
-            st.session_state[f"{_E}rule_column"] = options[0]
+        if st.session_state.get(f"{_KEY}rule_column") not in options and options:
+            st.session_state[f"{_KEY}rule_column"] = options[0]
         c1, c2, c3 = st.columns(3)
-        c1.selectbox("Column", options, key=f"{_E}rule_column")
+        c1.selectbox("Column", options, key=f"{_KEY}rule_column")
         operators_help = "; ".join(f"{k}: {v}" for k, v in RULE_OPERATORS.items())
-        c2.selectbox("Rule", list(RULE_OPERATORS), key=f"{_E}rule_operator", help=operators_help)
+        c2.selectbox("Rule", list(RULE_OPERATORS), key=f"{_KEY}rule_operator", help=operators_help)
         c3.text_input(
             "Value",
-            key=f"{_E}rule_value",
+            key=f"{_KEY}rule_value",
             max_chars=200,
             help="Text, a number, a date like 2024-01-31, or comma-separated values for 'one of'.",
         )
     elif kind in DERIVED:
         channel_options = list(dict.fromkeys([*contract.CHANNELS.labels, *(_field("channels") or [])]))
         c1, c2, c3 = st.columns(3)
-        c1.multiselect("Channels" if kind == NO_CONTACT else "Self-service channels", channel_options, key=f"{_E}channels")
+        c1.multiselect("Channels" if kind == NO_CONTACT else "Self-service channels", channel_options, key=f"{_KEY}channels")
         c2.number_input(
             "Months looked back (0 = all history)",
             min_value=0,
             max_value=120,
             step=1,
-            key=f"{_E}months",
+            key=f"{_KEY}months",
             help="Calendar months up to the customer's last month as a customer within the period.",
         )
         if kind == NO_CONTACT:
-            c3.number_input("Most contacts allowed", min_value=0, max_value=10_000, step=1, key=f"{_E}max_contacts")
+            c3.number_input("Most contacts allowed", min_value=0, max_value=10_000, step=1, key=f"{_KEY}max_contacts")
         else:
-            c3.number_input("Least share of own contacts (%)", min_value=1.0, max_value=100.0, step=5.0, key=f"{_E}min_share_pct")
+            c3.number_input(
+                "Least share of own contacts (%)", min_value=1.0, max_value=100.0, step=5.0, key=f"{_KEY}min_share_pct"
+            )
 
 
 def _figure_fields(ctx: PageContext, kind: str) -> None:
@@ -347,20 +348,20 @@ def _figure_fields(ctx: PageContext, kind: str) -> None:
         max_value=1e7,
         step=1.0,
         format="%.2f",
-        key=f"{_E}saving",
+        key=f"{_KEY}saving",
     )
-    c2.checkbox("Best-in-class is known", key=f"{_E}bic_known")
+    c2.checkbox("Best-in-class is known", key=f"{_KEY}bic_known")
     c2.number_input(
         "Best-in-class adoption (%)",
         min_value=0.0,
         max_value=100.0,
         step=1.0,
-        key=f"{_E}bic_pct",
+        key=f"{_KEY}bic_pct",
         disabled=not _field("bic_known"),
     )
     c3.checkbox(
         "Use an estimated adoption when the data cannot measure it" if kind != ESTIMATE else "Estimated adoption",
-        key=f"{_E}use_estimate",
+        key=f"{_KEY}use_estimate",
         disabled=kind == ESTIMATE,
     )
     c3.number_input(
@@ -368,10 +369,10 @@ def _figure_fields(ctx: PageContext, kind: str) -> None:
         min_value=0.0,
         max_value=100.0,
         step=1.0,
-        key=f"{_E}estimate_pct",
+        key=f"{_KEY}estimate_pct",
         disabled=kind != ESTIMATE and not _field("use_estimate"),
     )
     c1, c2 = st.columns(2)
-    c1.text_input("Source of the best-in-class figure", key=f"{_E}bic_source", max_chars=300)
-    c2.text_input("Source of the saving", key=f"{_E}saving_source", max_chars=300)
-    st.checkbox("These figures are assumptions to replace (marked on screen)", key=f"{_E}assumption")
+    c1.text_input("Source of the best-in-class figure", key=f"{_KEY}bic_source", max_chars=300)
+    c2.text_input("Source of the saving", key=f"{_KEY}saving_source", max_chars=300)
+    st.checkbox("These figures are assumptions to replace (marked on screen)", key=f"{_KEY}assumption")
