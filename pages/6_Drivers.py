@@ -8,8 +8,4 @@ ctx = frame.page(
     intro="What goes with defection, low satisfaction or conversion, how strongly once the others are taken into "
     "account, and what fixing it is worth.",
 )
-choice = view.controls(ctx)
-view.render_effects(ctx, choice)
-view.render_adjusted(ctx, choice)
-view.render_tipping(ctx, choice)
-view.render_worth(ctx, choice)
+view.render_by_outcome(ctx)  # the outcome, what goes with it, adjusted, tipping points, what fixing it is worth

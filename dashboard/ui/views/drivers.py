@@ -13,7 +13,7 @@ from dashboard.formatting import NumberFormat
 from dashboard.metrics.behaviours import adoption as bh
 from dashboard.metrics.drivers import effects, money, tipping
 from dashboard.metrics.drivers import spec as drivers
-from dashboard.ui import state, widgets
+from dashboard.ui import report, state, widgets
 from dashboard.ui.frame import PageContext
 from dashboard.ui.sections import guarded
 from dashboard.ui.views import whatif as whatif_view
@@ -46,6 +46,19 @@ class DriverView:
     def words(self) -> str:
         """The outcome in words for titles."""
         return OUTCOME_LABELS[self.spec.outcome].lower()
+
+
+@st.fragment
+@guarded("Drivers")
+def render_by_outcome(ctx: PageContext) -> None:
+    """The outcome picker and every section drawn by it, as one fragment: an outcome change, or a section's own
+    control, reruns only this part of the page (not the sidebar and the page's frame)."""
+    report.fragment_part("drivers")
+    choice = controls(ctx)
+    render_effects(ctx, choice)
+    render_adjusted(ctx, choice)
+    render_tipping(ctx, choice)
+    render_worth(ctx, choice)
 
 
 @guarded("Outcome")

@@ -98,11 +98,12 @@ def _short(value: str, width: int = 24) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def _removable(upload: Upload, table: str, prefix: str, source_words) -> None:
-    """One line per mapped target named prefix<name>: what it is made from (source_words(target)) and a Remove button."""
+def _removable(upload: Upload, table: str, prefix: str, source_markdown) -> None:
+    """One line per mapped target named prefix<name>: what it is made from (source_markdown(target), its uploaded text
+    escaped) and a Remove button."""
     for target in [t for t in upload.mapping.tables[table].targets() if t.startswith(prefix)]:
         left, right = st.columns([5, 1])
-        left.markdown(f"`{target}` = {markdown_text(source_words(target))}")
+        left.markdown(f"`{target}` = {source_markdown(target)}")
         if right.button("Remove", key=session.widget_key(table, f"rm_{target}"), icon=":material/delete:"):
             _remove_target(upload, table, target)
             st.rerun()
@@ -112,7 +113,7 @@ def _behaviours(upload: Upload, table: str, headers: list[str]) -> None:
     """Behaviour flags b_<name>: each with its source and a Remove button, then the form that adds one."""
     mapping = upload.mapping.tables[table]
     st.markdown("**Behaviour flags** · yes/no per customer (e-billing, automatic payment, ...), named b_<name>")
-    _removable(upload, table, contract.BEHAVIOUR_PREFIX, lambda target: _source_words(mapping, target))
+    _removable(upload, table, contract.BEHAVIOUR_PREFIX, lambda target: markdown_text(_source_words(mapping, target)))
     # no box has a default column and the form is not cleared on submit: Enter in the name box must not add a flag bound
     # to the first column, and a refused flag keeps what was typed
     with st.form(session.widget_key(table, "add_flag"), border=True):
@@ -156,7 +157,7 @@ def _attributes(upload: Upload, table: str, headers: list[str]) -> None:
         "**Kept attributes** · text columns kept with the customer (contract type, payment method, ...), named a_<name>; "
         "Drivers compares the defection of each value"
     )
-    _removable(upload, table, contract.ATTRIBUTE_PREFIX, lambda target: f"column '{mapping.columns.get(target, '')}'")
+    _removable(upload, table, contract.ATTRIBUTE_PREFIX, lambda target: f"column '{markdown_text(mapping.columns.get(target, ''))}'")
     with st.form(session.widget_key(table, "add_attribute"), border=True):
         name_column, source_column = st.columns(2)
         key = name_column.text_input("Name (lowercase, e.g. contract)", key=session.widget_key(table, "attr_key"))
