@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from dashboard.metrics.drivers.customers import Population, population, without_whole_period
@@ -54,11 +55,11 @@ class Counts:
 
 @dataclass(frozen=True)
 class Cube:
-    """The population counted per segment label: per column a frame of (segment, value, hits, misses, cost), one row
-    per segment and value (cells), and per segment its hits, misses, cost and customers with a cost (totals). The
-    Counts of any segment filter are sums over its segments' rows."""
+    """The population counted per segment label: per grouping set its groups (segment, the set's columns, hits,
+    misses, cost) and the columns it holds (sets), and per segment its hits, misses, cost and customers with a cost
+    (totals). The Counts of any segment filter are sums over its segments' rows."""
 
-    cells: dict[str, pd.DataFrame]
+    sets: tuple[tuple[pd.DataFrame, tuple[str, ...]], ...]
     totals: pd.DataFrame
 
     def counts(self, found: Population, segments: tuple[str, ...] = ()) -> Counts:
@@ -69,20 +70,31 @@ class Cube:
             return frame[frame["segment"].isin(keep)] if keep else frame
 
         by_value = {}
-        for column, frame in self.cells.items():
-            summed = picked(frame).groupby("value", dropna=False, sort=False)[["hits", "misses", "cost"]].sum()
-            values = [None if isinstance(v, float) and math.isnan(v) else v for v in summed.index]
-            cells = map(Cells, summed["hits"].tolist(), summed["misses"].tolist(), summed["cost"].tolist())
-            by_value[column] = dict(zip(values, cells, strict=True))
+        for frame, columns in self.sets:
+            rows = picked(frame)
+            sums = [rows[c].to_numpy(dtype=float) for c in ("hits", "misses", "cost")]
+            for column in columns:
+                by_value[column] = _summed_by_value(rows[column], sums)
         total = picked(self.totals)[["hits", "misses", "cost", "known"]].sum()
         everyone = Cells(int(total["hits"]), int(total["misses"]), float(total["cost"]))
         return Counts(found, by_value, everyone, int(total["known"]) > 0 and math.isfinite(everyone.cost))
 
 
+def _summed_by_value(values: pd.Series, sums: list[np.ndarray]) -> dict[object, Cells]:
+    """Cells per distinct value (a missing one as None) of the groups' hits, misses and cost (sums, row by row)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    hits, misses, cost = (np.bincount(codes, weights=column, minlength=len(uniques)) for column in sums)
+    keys = uniques.tolist()
+    for at in np.flatnonzero(pd.isna(uniques)):
+        keys[at] = None
+    hits_n, misses_n = np.rint(hits).astype(np.int64).tolist(), np.rint(misses).astype(np.int64).tolist()
+    return dict(zip(keys, map(Cells, hits_n, misses_n, cost.tolist()), strict=True))
+
+
 def cube(cur: duckdb.DuckDBPyConnection, found: Population) -> Cube:
     """The Cube of found's rows from one grouped query with a few grouping sets, each one hash pass keyed by the segment
     label and the outcome: with every flag together (their combinations are few), with every level column together (the
-    product of a few levels each), and with each measure; per column, segment and value the sums over its set's groups."""
+    product of a few levels each), and with each measure."""
     sets = [[d.column for d in found.flags], [lv.column for lv in found.levels]]
     sets = [columns for columns in sets if columns] + [[f"n_{column}"] for column, _name in found.measures]
     columns = [c for columns in sets for c in columns]
@@ -106,20 +118,11 @@ def cube(cur: duckdb.DuckDBPyConnection, found: Population) -> Cube:
     # each customer once: the first set (or the outcome alone) gives the totals
     first = groups[groups["set_0"] == 0] if sets else groups
     totals = first.groupby("segment", dropna=False, sort=False)[[*counted, "known"]].sum().reset_index()
-    cells = {}
+    kept = []
     for i, set_columns in enumerate(sets):
-        rows = groups[groups[f"set_{i}"] == 0]
-        for column in set_columns:
-            values = rows[column]
-            frame = pd.DataFrame(
-                {
-                    "segment": rows["segment"],
-                    "value": values if column.startswith("n_") else values.astype(object),
-                    **{c: rows[c] for c in counted},
-                }
-            )
-            cells[column] = frame.groupby(["segment", "value"], dropna=False, sort=False)[counted].sum().reset_index()
-    return Cube(cells, totals)
+        rows = groups.loc[groups[f"set_{i}"] == 0, ["segment", *set_columns, *counted]]
+        kept.append((rows.reset_index(drop=True), tuple(set_columns)))
+    return Cube(tuple(kept), totals)
 
 
 def counted(cur: duckdb.DuckDBPyConnection, found: Population) -> Counts:
