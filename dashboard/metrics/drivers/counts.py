@@ -15,7 +15,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from dashboard.metrics.drivers.customers import Population, population, without_whole_period
+from dashboard.metrics.drivers.customers import Population, clear_dates, population, without_whole_period
 from dashboard.metrics.drivers.spec import DriverSpec
 from dashboard.sql import Sql, join, sql
 from dashboard.store import Version
@@ -173,6 +173,7 @@ def counts(cur: duckdb.DuckDBPyConnection, version: Version, spec: DriverSpec) -
 
 
 def clear_kept() -> None:
-    """Forget the kept counts (with the metric caches: after a publish, re-staging or a catalogue change)."""
+    """Forget the kept counts and dates (with the metric caches: after a publish, re-staging or a catalogue change)."""
     with _KEPT_LOCK:
         _KEPT.clear()
+    clear_dates()

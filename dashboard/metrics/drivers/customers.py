@@ -4,6 +4,7 @@ the cost of their touchpoints. The 2×2 tables, the model and the tipping points
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field, replace
 
 import duckdb
@@ -135,6 +136,31 @@ def without_whole_period(cur: duckdb.DuckDBPyConnection, version: Version, spec:
     lo, hi = spec.filters.month_from, spec.filters.month_to
     if lo is None and hi is None:
         return spec
+    first, last, signed_up, first_left, last_left = _data_dates(cur, version)
+    if first is None or last is None or (lo is not None and lo > first) or (hi is not None and hi < last):
+        return spec
+    end = spec.filters.period_end
+    if end is not None and ((signed_up is not None and signed_up >= end) or (last_left is not None and last_left >= end)):
+        return spec
+    if lo is not None and first_left is not None and first_left < lo:
+        return spec
+    return replace(spec, filters=replace(spec.filters, month_from=None, month_to=None))
+
+
+_DATES: dict[tuple, tuple] = {}
+_DATES_LOCK = threading.Lock()
+DATES_KEPT = 16
+"""Versions whose dates are kept (five dates each): a version's data never changes, so a filter change reads none."""
+
+
+def _data_dates(cur: duckdb.DuckDBPyConnection, version: Version) -> tuple:
+    """The version's first and last month with a transaction or touchpoint, its latest signup, and its first and last
+    departure (dates or None), kept per database file and version."""
+    path = cur.execute("select path from duckdb_databases() where database_name = current_database()").fetchone()
+    key = (path[0] if path else None, version.version_id, str(version.created_at))
+    with _DATES_LOCK:
+        if key in _DATES:
+            return _DATES[key]
     span = month_span(cur, version).iloc[0]
     customers = cur.execute(
         f"""
@@ -142,16 +168,18 @@ def without_whole_period(cur: duckdb.DuckDBPyConnection, version: Version, spec:
         from {version.table("bh_customers")} where not is_prospect
         """
     ).fetchone()
-    first, last = as_date(span["first_month"]), as_date(span["last_month"])
-    if first is None or last is None or (lo is not None and lo > first) or (hi is not None and hi < last):
-        return spec
-    end = spec.filters.period_end
-    signed_up, first_left, last_left = (as_date(v) for v in customers)
-    if end is not None and ((signed_up is not None and signed_up >= end) or (last_left is not None and last_left >= end)):
-        return spec
-    if lo is not None and first_left is not None and first_left < lo:
-        return spec
-    return replace(spec, filters=replace(spec.filters, month_from=None, month_to=None))
+    dates = (as_date(span["first_month"]), as_date(span["last_month"]), *(as_date(v) for v in customers))
+    with _DATES_LOCK:
+        if len(_DATES) >= DATES_KEPT:
+            _DATES.clear()
+        _DATES[key] = dates
+    return dates
+
+
+def clear_dates() -> None:
+    """Forget the kept dates (with the kept counts)."""
+    with _DATES_LOCK:
+        _DATES.clear()
 
 
 def _kept(version: Version) -> tuple[str, ...]:
