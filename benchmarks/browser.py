@@ -155,6 +155,13 @@ def move_slider(page: Page, probe: Probe, label: str | None = None) -> Sample:
     return probe.timed(lambda: page.keyboard.press("ArrowRight"))
 
 
+def move_period_start(page: Page, probe: Probe) -> Sample:
+    """Timed: the sidebar period's start one month later (keyboard on its first thumb), a period change."""
+    thumb = page.get_by_test_id("stSidebar").get_by_test_id("stSlider").first.get_by_role("slider").first
+    thumb.focus()
+    return probe.timed(lambda: page.keyboard.press("ArrowRight"))
+
+
 def step_number(page: Page, probe: Probe, label: str) -> Sample:
     """Timed: click the + of the number input called label."""
     box = page.get_by_test_id("stNumberInput").filter(has_text=label).first
@@ -264,6 +271,7 @@ def _one_repeat(page: Page, server: Server, region: str, add: Callable[[str, Sam
         add(f"{label} segment filter", choose_segment(page, probe))
         if label == "Drivers":
             add("Drivers outcome change (low satisfaction)", choose_option(page, probe, "Low satisfaction"))
+            add("Drivers period change (start a month later)", move_period_start(page, probe))
         if label == "Journey":
             add("Journey Sankey control (touchpoints per customer)", move_slider(page, probe, "Touchpoints per customer"))
         open_page(page, url(server, path, region=region))

@@ -4,6 +4,7 @@ pandas reference for the headline table on the sample, and the money on a driver
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -415,3 +416,21 @@ def test_each_behaviour_driver_names_both_sides_without_a_double_negation():
     assert drivers.behaviour_sides("Automatic payment") == ("no automatic payment", "automatic payment")
     assert drivers.behaviour_sides("Never  late") == ("late", "never late")
     assert drivers.behaviour_sides("SMS reminders") == ("no SMS reminders", "SMS reminders")
+
+
+def test_a_sample_of_a_period_sums_journey_pain_for_the_sample_only_with_the_same_fit(sample_cursor):
+    """With a period, the model's sample condition reaches the journey pain summed over its months (so the sample
+    reads its share of dr_pain_months): the same customers and adjusted odds ratios as sampling the whole rows."""
+    cur, version, catalogue = sample_cursor
+    spec = drivers.DriverSpec(Filters(month_from=date(2024, 3, 1), month_to=date(2024, 8, 1)), catalogue=catalogue)
+    found = counts.counts(cur, version, spec)
+    assert "dr_pain_months" in found.population.rows.text
+    sides = [s for s in effects._sides(found) if 0 < effects._on(found, s).customers < found.total.customers]
+    n = found.total.customers
+    pushed = model.adjusted(cur, found.population, sides, n, 3000)
+    filtered = model.adjusted(cur, replace(found.population, rows_of=None), sides, n, 3000)
+    assert 1000 < pushed[1] < n and pushed[1] == filtered[1]
+    assert pushed[0].keys() == filtered[0].keys() and len(pushed[0]) > 3
+    for column, (ratio, low, high) in pushed[0].items():
+        assert (ratio, low, high) == pytest.approx(filtered[0][column], rel=1e-9), column
+    counts.clear_kept()

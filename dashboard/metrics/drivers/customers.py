@@ -5,6 +5,7 @@ the cost of their touchpoints. The 2×2 tables, the model and the tipping points
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import duckdb
@@ -72,6 +73,9 @@ class Population:
     levels: tuple[Levels, ...] = ()
     measures: tuple[tuple[str, str], ...] = ()
     facts: dict = field(default_factory=dict, compare=False)
+    rows_of: Callable[[Sql | str], Sql] | None = field(default=None, compare=False, repr=False)
+    """The rows of the customers (cid) meeting a condition, which also reaches the journey pain summed over a period, so
+    a sample reads only its share of dr_pain_months (None: filter rows instead)."""
 
 
 def population(cur: duckdb.DuckDBPyConnection, version: Version, spec: DriverSpec) -> Population:
@@ -108,22 +112,27 @@ def population(cur: duckdb.DuckDBPyConnection, version: Version, spec: DriverSpe
     picked = [sql(f"{{}} as {d.column}", expressions[d.column]) for d in flags]
     picked += [sql(f"{{}} as {lv.column}", expressions[lv.column]) for lv in levels]
     picked += [Sql(f"cast({pain}.{column} as double) as n_{column}") for column, _ in measures]
-    rows = sql(
-        f"""
-        select * from (
-            select {{outcome}} as outcome, f.cid as row_order, {{segment_key}} as segment_key, {pain}.cost, {{picked}}
-            from ({{source}}) f
-            join {version.table(CUSTOMER_TABLE)} d on d.cid = f.cid
-            {{pain_join}}
-        ) where outcome is not null
-        """,
-        outcome=_outcome_sql(cur, version, spec, facts),
-        segment_key=segment_key,
-        picked=join(picked),
-        source=source,
-        pain_join=sql("left join ({}) p on p.cid = f.cid", pain_select(version, spec.filters)) if monthly else Sql(""),
-    )
-    return Population(rows, tuple(flags), levels, measures, facts)
+    outcome = _outcome_sql(cur, version, spec, facts)
+
+    def rows_of(cids: Sql | str) -> Sql:
+        pain_join = sql("left join ({}) p on p.cid = f.cid", pain_select(version, spec.filters, cids)) if monthly else Sql("")
+        return sql(
+            f"""
+            select * from (
+                select {{outcome}} as outcome, f.cid as row_order, {{segment_key}} as segment_key, {pain}.cost, {{picked}}
+                from ({{source}}) f
+                join {version.table(CUSTOMER_TABLE)} d on d.cid = f.cid
+                {{pain_join}}
+            ) where outcome is not null
+            """,
+            outcome=outcome,
+            segment_key=segment_key,
+            picked=join(picked),
+            source=source,
+            pain_join=pain_join,
+        )
+
+    return Population(rows_of("true"), tuple(flags), levels, measures, facts, rows_of)
 
 
 def without_whole_period(cur: duckdb.DuckDBPyConnection, version: Version, spec: DriverSpec) -> DriverSpec:

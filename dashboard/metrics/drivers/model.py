@@ -131,7 +131,9 @@ def _sample(
     rows: Sql = found.rows
     if customers > sample:
         below = lit(min(HASH_RANGE - 1, int(HASH_RANGE * sample / customers)))
-        rows = sql("select * from ({}) r where hash(row_order) < cast({} as ubigint)", found.rows, below)
+        if found.rows_of is not None:  # the same condition inside, so the journey pain of a period is summed for the sample only
+            rows = found.rows_of(sql("hash(cid) < cast({} as ubigint)", below))
+        rows = sql("select * from ({}) r where hash(row_order) < cast({} as ubigint)", rows, below)
     on = [sql(f"coalesce({{}}, false) as s{j}", _on_sql(side)) for j, side in enumerate(sides)]
     group = ", ".join(f"s{j}" for j in range(len(sides)))
     query = sql(

@@ -55,20 +55,22 @@ def prepare(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
     )
 
 
-def pain_select(version: Version, filters: Filters) -> Sql:
+def pain_select(version: Version, filters: Filters, cids: Sql | str = "true") -> Sql:
     """Select of each customer's journey pain (cid; contacts, complaints, complaints not resolved at first contact,
     slowest complaint resolution in days, repeat contacts, whether they contacted on two channels or more, cost of their
-    touchpoints) over the months of filters, summed from dr_pain_months."""
+    touchpoints) over the months of filters, summed from dr_pain_months, for the customers meeting cids (a condition on
+    cid)."""
     return sql(
         f"""
         select cid, sum(contacts) as contacts, sum(complaints) as complaints,
                sum(complaints_not_fcr) as complaints_not_fcr, max(resolve_days) as resolve_days, sum(repeats) as repeats,
                min(channel_low) < max(channel_high) as switched, sum(cost) as cost
         from {version.table(PAIN_MONTHS_TABLE)}
-        where {{}}
+        where {{}} and {{}}
         group by cid
         """,
         filters.period_sql("month"),
+        cids,
     )
 
 
