@@ -434,3 +434,27 @@ def test_a_sample_of_a_period_sums_journey_pain_for_the_sample_only_with_the_sam
     for column, (ratio, low, high) in pushed[0].items():
         assert (ratio, low, high) == pytest.approx(filtered[0][column], rel=1e-9), column
     counts.clear_kept()
+
+
+def test_a_period_in_some_segments_and_regions_sums_journey_pain_for_their_customers_only_with_the_same_rows(
+    sample_cursor,
+):
+    """With a period and a segment and region chosen, journey pain is summed for those customers only: their rows
+    equal their rows among every customer of the period, and they are every such customer of that segment and region."""
+    cur, version, catalogue = sample_cursor
+    months = {"month_from": date(2024, 3, 1), "month_to": date(2024, 8, 1)}
+    segment, region = cur.execute(
+        f"select segment, region from {version.table('bh_customers')} group by all order by count(*) desc limit 1"
+    ).fetchone()
+    narrow = drivers.DriverSpec(Filters(segments=(segment,), regions=(region,), **months), catalogue=catalogue)
+    wide = drivers.DriverSpec(Filters(**months), catalogue=catalogue)
+    found = customers.population(cur, version, narrow)
+    assert "dr_pain_months" in found.rows.text
+    rows = cur.execute(*found.rows).df().set_index("row_order").sort_index()
+    everyone = cur.execute(*customers.population(cur, version, wide).rows).df().set_index("row_order")
+    theirs = cur.execute(
+        f"select cid from {version.table('bh_customers')} where segment = ? and region = ?", [segment, region]
+    ).df()["cid"]
+    expected = everyone[everyone.index.isin(theirs)].sort_index()
+    assert len(rows) > 100 and rows["n_contacts"].notna().sum() > 50
+    pd.testing.assert_frame_equal(rows, expected)

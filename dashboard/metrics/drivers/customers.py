@@ -31,7 +31,7 @@ from dashboard.metrics.drivers.spec import (
 )
 from dashboard.metrics.overview import month_span
 from dashboard.metrics.scope import NOT_SET
-from dashboard.sql import Sql, join, lit, sql
+from dashboard.sql import Sql, as_sql, join, lit, sql
 from dashboard.staged import profile as staged_profile
 from dashboard.store import Version
 
@@ -114,8 +114,15 @@ def population(cur: duckdb.DuckDBPyConnection, version: Version, spec: DriverSpe
     picked += [Sql(f"cast({pain}.{column} as double) as n_{column}") for column, _ in measures]
     outcome = _outcome_sql(cur, version, spec, facts)
 
+    # the journey pain of a period is summed for the customers of the segments and regions chosen only
+    chosen = sql(
+        f"cid in (select cid from {version.table('bh_customers')} c where {{}})",
+        spec.filters.dimension_sql("c.segment", "c.region"),
+    )
+
     def rows_of(cids: Sql | str) -> Sql:
-        pain_join = sql("left join ({}) p on p.cid = f.cid", pain_select(version, spec.filters, cids)) if monthly else Sql("")
+        among = join([chosen, as_sql(cids)], " and ") if spec.filters.segments or spec.filters.regions else cids
+        pain_join = sql("left join ({}) p on p.cid = f.cid", pain_select(version, spec.filters, among)) if monthly else Sql("")
         return sql(
             f"""
             select * from (
