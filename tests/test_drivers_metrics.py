@@ -420,10 +420,15 @@ def test_each_behaviour_driver_names_both_sides_without_a_double_negation():
 
 def test_a_sample_of_a_period_sums_journey_pain_for_the_sample_only_with_the_same_fit(sample_cursor):
     """With a period, the model's sample condition reaches the journey pain summed over its months (so the sample
-    reads its share of dr_pain_months): the same customers and adjusted odds ratios as sampling the whole rows."""
+    reads its share of dr_pain_months): the same customers and adjusted odds ratios as sampling the whole rows, and as
+    the sample drawn with the counts from their scratch table, which the driver table uses."""
     cur, version, catalogue = sample_cursor
+    counts.clear_kept()
     spec = drivers.DriverSpec(Filters(month_from=date(2024, 3, 1), month_to=date(2024, 8, 1)), catalogue=catalogue)
+    spec = replace(spec, model_rows=3000)
     found = counts.counts(cur, version, spec)
+    assert found.sample is not None and found.sample.rows == 3000
+    table = effects.effects_of(cur, found, 3000).set_index("column")
     assert "dr_pain_months" in found.population.rows.text
     sides = [s for s in effects._sides(found) if 0 < effects._on(found, s).customers < found.total.customers]
     n = found.total.customers
@@ -433,6 +438,10 @@ def test_a_sample_of_a_period_sums_journey_pain_for_the_sample_only_with_the_sam
     assert pushed[0].keys() == filtered[0].keys() and len(pushed[0]) > 3
     for column, (ratio, low, high) in pushed[0].items():
         assert (ratio, low, high) == pytest.approx(filtered[0][column], rel=1e-9), column
+        assert table.loc[column, ["adjusted_or", "adjusted_low", "adjusted_high"]].tolist() == pytest.approx(
+            [ratio, low, high], rel=1e-9
+        )
+    assert table.loc["all", "model_rows"] == pushed[1]
     counts.clear_kept()
 
 

@@ -94,7 +94,8 @@ def test_a_fit_where_a_full_newton_step_runs_away_still_matches_statsmodels(samp
         table = effects.effects(cur, version, spec).set_index("column")
         found = counts.counts(cur, version, spec)
         sides = [s for s in effects._sides(found) if 0 < effects._on(found, s).customers < found.total.customers]
-        x, n, hits = model._sample(cur, found.population, sides, found.total.customers, spec.model_rows)
+        groups = model.sample_groups(cur, found.population, found.total.customers, spec.model_rows)
+        x, n, hits = model._on_sides(groups, sides)
     store.close()
     assert table.loc["all", "model_rows"] == n.sum() == 11_837
     sums = n @ x

@@ -7,16 +7,18 @@ from __future__ import annotations
 
 import math
 import threading
+import uuid
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import duckdb
 import numpy as np
 import pandas as pd
 
+from dashboard.metrics.drivers import model
 from dashboard.metrics.drivers.customers import Population, clear_dates, population, without_whole_period
-from dashboard.metrics.drivers.spec import DriverSpec
+from dashboard.metrics.drivers.spec import MODEL_ROWS, DriverSpec
 from dashboard.sql import Sql, join, sql
 from dashboard.store import Version
 
@@ -43,6 +45,14 @@ NONE = Cells(0, 0, 0.0)
 
 
 @dataclass(frozen=True)
+class ModelSample:
+    """The model's customers of a population grouped by model.sample_groups (groups), drawn for a sample of rows."""
+
+    rows: int
+    groups: pd.DataFrame
+
+
+@dataclass(frozen=True)
 class Counts:
     """The population counted: Cells per column of its rows and value (by_value), of everyone (total), and whether
     there are costs (some customer has one and their sum is finite)."""
@@ -51,6 +61,8 @@ class Counts:
     by_value: dict[str, dict[object, Cells]]
     total: Cells
     has_cost: bool
+    sample: ModelSample | None = field(default=None, compare=False)
+    """The model's customers counted with the population, when they were (a segment summed from a Cube: None)."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +73,7 @@ class Cube:
 
     sets: tuple[tuple[pd.DataFrame, tuple[str, ...]], ...]
     totals: pd.DataFrame
+    sample: ModelSample | None = None
 
     def counts(self, found: Population, segments: tuple[str, ...] = ()) -> Counts:
         """The Counts of found (the population of the same spec over segments only; empty = every segment)."""
@@ -77,7 +90,8 @@ class Cube:
                 by_value[column] = _summed_by_value(rows[column], sums)
         total = picked(self.totals)[["hits", "misses", "cost", "known"]].sum()
         everyone = Cells(int(total["hits"]), int(total["misses"]), float(total["cost"]))
-        return Counts(found, by_value, everyone, int(total["known"]) > 0 and math.isfinite(everyone.cost))
+        known = int(total["known"]) > 0 and math.isfinite(everyone.cost)
+        return Counts(found, by_value, everyone, known, None if keep else self.sample)
 
 
 def _summed_by_value(values: pd.Series, sums: list[np.ndarray]) -> dict[object, Cells]:
@@ -91,7 +105,22 @@ def _summed_by_value(values: pd.Series, sums: list[np.ndarray]) -> dict[object, 
     return dict(zip(keys, map(Cells, hits_n, misses_n, cost.tolist()), strict=True))
 
 
-def cube(cur: duckdb.DuckDBPyConnection, found: Population) -> Cube:
+def cube(cur: duckdb.DuckDBPyConnection, found: Population, model_rows: int = MODEL_ROWS) -> Cube:
+    """The Cube of found's rows, and the model's sample of them (model_rows customers or about that many: see
+    model.sample_groups): the rows are computed once into a scratch table of the cursor, which both read."""
+    scratch = f"dr_rows_{uuid.uuid4().hex}"
+    cur.execute(*sql(f"create temp table {scratch} as {{}}", found.rows))
+    try:
+        kept = replace(found, rows=Sql(f"select * from {scratch}"), rows_of=None)
+        counted_rows = _cube(cur, kept)
+        customers = int(counted_rows.totals["hits"].sum() + counted_rows.totals["misses"].sum())
+        sample = ModelSample(model_rows, model.sample_groups(cur, kept, customers, model_rows))
+    finally:
+        cur.execute(f"drop table if exists {scratch}")
+    return replace(counted_rows, sample=sample)
+
+
+def _cube(cur: duckdb.DuckDBPyConnection, found: Population) -> Cube:
     """The Cube of found's rows from one grouped query with a few grouping sets, each one hash pass keyed by the segment
     label and the outcome: with every flag together (their combinations are few), with every level column together (the
     product of a few levels each), and with each measure."""
@@ -125,9 +154,9 @@ def cube(cur: duckdb.DuckDBPyConnection, found: Population) -> Cube:
     return Cube(tuple(kept), totals)
 
 
-def counted(cur: duckdb.DuckDBPyConnection, found: Population) -> Counts:
-    """The Counts of found's rows (its Cube summed over every segment)."""
-    return cube(cur, found).counts(found)
+def counted(cur: duckdb.DuckDBPyConnection, found: Population, model_rows: int = MODEL_ROWS) -> Counts:
+    """The Counts of found's rows (its Cube summed over every segment), with the model's sample."""
+    return cube(cur, found, model_rows).counts(found)
 
 
 _KEPT: OrderedDict[tuple, Counts | Cube] = OrderedDict()
@@ -165,9 +194,10 @@ def counts(cur: duckdb.DuckDBPyConnection, version: Version, spec: DriverSpec) -
 
     def summed() -> Counts:
         every_key = (*at, "cube", every)
-        kept_cube = _kept(every_key, None if spec.filters.segments else lambda: cube(cur, population(cur, version, every)))
+        make = None if spec.filters.segments else lambda: cube(cur, population(cur, version, every), spec.model_rows)
+        kept_cube = _kept(every_key, make)
         found = population(cur, version, spec)
-        return counted(cur, found) if kept_cube is None else kept_cube.counts(found, spec.filters.segments)
+        return counted(cur, found, spec.model_rows) if kept_cube is None else kept_cube.counts(found, spec.filters.segments)
 
     return _kept((*at, "counts", spec), summed)
 

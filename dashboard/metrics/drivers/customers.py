@@ -88,23 +88,7 @@ def population(cur: duckdb.DuckDBPyConnection, version: Version, spec: DriverSpe
     facts["contact_months"] = months
     monthly = bool(spec.filters.month_from or spec.filters.month_to)
     pain = "p" if monthly else "d"
-    keys: tuple[str, ...] = ()
-    segment_key: Sql = Sql("f.segment")  # the flags' segment label, which the filter reads
-    if spec.outcome == CONVERSION:
-        segment_key = sql("coalesce(d.segment, {})", lit(NOT_SET)) if "segment" in _kept(version) else lit(NOT_SET)
-        source = sql(
-            f"""
-            select s.counts_as_customer as outcome, b.cid
-            from {version.table("stg_customers")} s
-            join {version.table("bh_customers")} b on b.customer_id = s.customer_id
-            join {version.table(CUSTOMER_TABLE)} d on d.cid = b.cid
-            where s.is_prospect is not null and {{}}
-            """,
-            spec.filters.dimension_sql("d.segment" if "segment" in _kept(version) else "null", _region(version)),
-        )
-    else:
-        # the customers of the period with their behaviours, joined by integer to the rows prepared at publish
-        source, keys = behaviours.customers_of_period_sql(version, spec.catalogue, spec.filters)
+    source, segment_key, keys = _source(version, spec)
     flags = _behaviour_drivers(spec, keys) + _pain_drivers(found)
     expressions = _flag_sql(keys, pain, months) | _level_sql(version, spec, found)
     levels = _levels(version, spec, found)
@@ -114,15 +98,7 @@ def population(cur: duckdb.DuckDBPyConnection, version: Version, spec: DriverSpe
     picked += [Sql(f"cast({pain}.{column} as double) as n_{column}") for column, _ in measures]
     outcome = _outcome_sql(cur, version, spec, facts)
 
-    # the journey pain of a period is summed for the customers of the segments and regions chosen only
-    chosen = sql(
-        f"cid in (select cid from {version.table('bh_customers')} c where {{}})",
-        spec.filters.dimension_sql("c.segment", "c.region"),
-    )
-
     def rows_of(cids: Sql | str) -> Sql:
-        among = join([chosen, as_sql(cids)], " and ") if spec.filters.segments or spec.filters.regions else cids
-        pain_join = sql("left join ({}) p on p.cid = f.cid", pain_select(version, spec.filters, among)) if monthly else Sql("")
         return sql(
             f"""
             select * from (
@@ -136,10 +112,43 @@ def population(cur: duckdb.DuckDBPyConnection, version: Version, spec: DriverSpe
             segment_key=segment_key,
             picked=join(picked),
             source=source,
-            pain_join=pain_join,
+            pain_join=_pain_join(version, spec, cids) if monthly else Sql(""),
         )
 
     return Population(rows_of("true"), tuple(flags), levels, measures, facts, rows_of)
+
+
+def _source(version: Version, spec: DriverSpec) -> tuple[Sql, Sql, tuple[str, ...]]:
+    """The select of the spec's customers (cid, outcome or defected and behaviours), the segment label the filter reads
+    and the behaviour keys measured."""
+    if spec.outcome != CONVERSION:
+        # the customers of the period with their behaviours, joined by integer to the rows prepared at publish
+        source, keys = behaviours.customers_of_period_sql(version, spec.catalogue, spec.filters)
+        return source, Sql("f.segment"), keys
+    segment_key = sql("coalesce(d.segment, {})", lit(NOT_SET)) if "segment" in _kept(version) else lit(NOT_SET)
+    source = sql(
+        f"""
+        select s.counts_as_customer as outcome, b.cid
+        from {version.table("stg_customers")} s
+        join {version.table("bh_customers")} b on b.customer_id = s.customer_id
+        join {version.table(CUSTOMER_TABLE)} d on d.cid = b.cid
+        where s.is_prospect is not null and {{}}
+        """,
+        spec.filters.dimension_sql("d.segment" if "segment" in _kept(version) else "null", _region(version)),
+    )
+    return source, segment_key, ()
+
+
+def _pain_join(version: Version, spec: DriverSpec, cids: Sql | str) -> Sql:
+    """The join of each customer's journey pain over the spec's months (p), summed for the customers meeting cids and,
+    when segments or regions are chosen, theirs only."""
+    if spec.filters.segments or spec.filters.regions:
+        chosen = sql(
+            f"cid in (select cid from {version.table('bh_customers')} c where {{}})",
+            spec.filters.dimension_sql("c.segment", "c.region"),
+        )
+        cids = join([chosen, as_sql(cids)], " and ")
+    return sql("left join ({}) p on p.cid = f.cid", pain_select(version, spec.filters, cids))
 
 
 def without_whole_period(cur: duckdb.DuckDBPyConnection, version: Version, spec: DriverSpec) -> DriverSpec:

@@ -111,7 +111,8 @@ def effects_of(cur: duckdb.DuckDBPyConnection, found: Counts, model_rows: int = 
     total, has_cost = found.total, found.has_cost
     n = total.customers
     sides = [side for side in _sides(found) if 0 < _on(found, side).customers < n]
-    adjusted, fitted = model.adjusted(cur, found.population, sides, n, model_rows) if n else ({}, 0)
+    kept = found.sample.groups if found.sample is not None and found.sample.rows == model_rows else None
+    adjusted, fitted = model.adjusted(cur, found.population, sides, n, model_rows, kept) if n else ({}, 0)
     rows = []
     for side in sides:
         on = _on(found, side)

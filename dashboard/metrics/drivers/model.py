@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING
 
 import duckdb
 import numpy as np
+import pandas as pd
 from scipy import stats
 
 from dashboard.metrics.drivers.customers import Population
-from dashboard.sql import Sql, join, lit, sql
+from dashboard.sql import Sql, group_by_all, lit, sql
 
 if TYPE_CHECKING:
     from dashboard.metrics.drivers.effects import Side
@@ -93,13 +94,19 @@ def grouped(x: np.ndarray, counts: np.ndarray, hits: np.ndarray) -> tuple[np.nda
 
 
 def adjusted(
-    cur: duckdb.DuckDBPyConnection, found: Population, sides: list[Side], customers: int, sample: int
+    cur: duckdb.DuckDBPyConnection,
+    found: Population,
+    sides: list[Side],
+    customers: int,
+    sample: int,
+    groups: pd.DataFrame | None = None,
 ) -> tuple[dict[str, tuple[float, float, float]], int]:
     """Adjusted odds ratio and 95 % interval per driver in the model (one level of each attribute, its most common in the
-    sample, left out as the reference), and the customers it was fitted on."""
+    sample, left out as the reference), and the customers it was fitted on; groups: the model's customers grouped by
+    sample_groups when already counted (else they are)."""
     if min(customers, sample) < 10 or not sides:
         return {}, 0
-    x, counts, hits = _sample(cur, found, sides, customers, sample)
+    x, counts, hits = _on_sides(sample_groups(cur, found, customers, sample) if groups is None else groups, sides)
     size = int(counts.sum())
     if size < 10 or hits.sum() in (0, size):
         return {}, 0
@@ -121,33 +128,39 @@ def adjusted(
     return found_ratios, size
 
 
-def _sample(
-    cur: duckdb.DuckDBPyConnection, found: Population, sides: list[Side], customers: int, sample: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The model's customers grouped in SQL by the sides they are on: per group, whether it is on each side (0/1 per
-    side), its customers and its outcomes. With more customers than sample, a fixed random sample of about that many:
-    each customer kept with probability sample / customers, by the hash of its row_order (see HASH_RANGE; a filter on
-    the hash reaches the tables, so the sample reads a sample's share of the customers' rows)."""
+def sample_groups(cur: duckdb.DuckDBPyConnection, found: Population, customers: int, sample: int) -> pd.DataFrame:
+    """The model's customers grouped by every flag and level column of found's rows: per group its customers (n) and
+    outcomes (hits). With more customers than sample, a fixed random sample of about that many: each customer kept
+    with probability sample / customers, by the hash of its row_order (see HASH_RANGE; a filter on the hash reaches the
+    tables, so the sample reads a sample's share of the customers' rows)."""
     rows: Sql = found.rows
     if customers > sample:
         below = lit(min(HASH_RANGE - 1, int(HASH_RANGE * sample / customers)))
         if found.rows_of is not None:  # the same condition inside, so the journey pain of a period is summed for the sample only
             rows = found.rows_of(sql("hash(cid) < cast({} as ubigint)", below))
         rows = sql("select * from ({}) r where hash(row_order) < cast({} as ubigint)", rows, below)
-    on = [sql(f"coalesce({{}}, false) as s{j}", _on_sql(side)) for j, side in enumerate(sides)]
-    group = ", ".join(f"s{j}" for j in range(len(sides)))
+    columns = [d.column for d in found.flags] + [lv.column for lv in found.levels]
+    picked = "".join(f"{c}, " for c in columns)
     query = sql(
-        f"select count(*) as n, count(*) filter (where outcome) as hits, {{}} from ({{}}) r group by {group}", join(on), rows
+        f"select {picked}count(*) as n, count(*) filter (where outcome) as hits from ({{}}) r {{}}",
+        rows,
+        group_by_all() if columns else Sql(""),
     )
-    groups = cur.execute(*query).fetchnumpy()
-    x = np.column_stack([np.asarray(groups[f"s{j}"], dtype=float) for j in range(len(sides))])
-    return x, np.asarray(groups["n"], dtype=float), np.asarray(groups["hits"], dtype=float)
+    return cur.execute(*query).df()
 
 
-def _on_sql(side: Side) -> Sql:
-    """Whether a row is on side: its yes/no column, or its level column at the side's value (null: a missing value)."""
+def _on_sides(groups: pd.DataFrame, sides: list[Side]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per group of sample_groups, whether it is on each side (0/1 per side), its customers and its outcomes."""
+    x = np.column_stack([_on(groups, side) for side in sides]).astype(float) if len(groups) else np.zeros((0, len(sides)))
+    return x, groups["n"].to_numpy(dtype=float), groups["hits"].to_numpy(dtype=float)
+
+
+def _on(groups: pd.DataFrame, side: Side) -> np.ndarray:
+    """Whether each group is on side: its yes/no column is true, or its level column holds the side's value (None: a
+    missing value)."""
+    values = groups[side.column].astype(object)
     if side.value is True:
-        return Sql(side.column)
+        return values.eq(True).to_numpy(dtype=bool)
     if side.value is None:
-        return Sql(f"{side.column} is null")
-    return sql(f"{side.column} = {{}}", lit(side.value))
+        return values.isna().to_numpy(dtype=bool)
+    return values.eq(side.value).to_numpy(dtype=bool)
