@@ -27,6 +27,16 @@ SCREENSHOTS = ROOT / "tests" / "screenshots"
 TELCO = ROOT / "tests" / "fixtures" / "telco_customer_churn.csv"
 PAGE_PATHS = {page.label: page.path for page in nav.PAGES}
 """Every page the sidebar lists, by its label: a test over all pages takes a new page without being edited."""
+LONGEST_FIRST = ("tests/test_spark_conformance.py", "tests/browser/test_browser_room.py")
+"""The test files that take longest (Spark's start and its jobs; every page at two projector sizes), run first: under
+`make test`'s two workers (`--dist loadfile`, a file per worker) a long file handed out last kept one worker busy for
+minutes after the other had finished."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Put the LONGEST_FIRST files' tests ahead of the rest, each file's own order kept."""
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))
 
 
 @pytest.fixture(scope="session")
