@@ -136,3 +136,28 @@ def test_a_builder_that_adds_its_traces_after_the_title_gets_the_legend_under_it
     legend_top = (1 - big.layout.legend.y) * height
     assert legend_top >= title_bottom + 8
     assert big.layout.margin.t >= legend_top + 1.4 * 19 + 20  # the legend's line clear of the plot
+
+
+def test_a_few_complaints_get_whole_number_ticks_and_counts_across_decades_a_log_scale_at_powers_of_ten():
+    """The resolution histogram's count axis: one complaint is drawn on a linear axis labelled 0, 1 (a log axis over
+    one bar labelled its fractions "10, 9, 8, 4, 3, 2, 1, 0, 0, 0, 0"); counts from 3 to 12,000 on a log axis labelled
+    1, 10, 100, ...; counts within a factor of 50 on a linear axis from 0 in whole numbers."""
+    from dashboard.charts.journey_service import resolution_histogram
+
+    def axis(complaints: list[int], unresolved: int = 0) -> dict:
+        days = pd.DataFrame(
+            {
+                "day": [*range(len(complaints)), -1],
+                "complaints": [*complaints, unresolved],
+                "within_sla": [True] * len(complaints) + [False],
+            }
+        )
+        return resolution_histogram(days, sla_days=5).to_dict()["layout"]["yaxis"]
+
+    one = axis([1])
+    assert one.get("type") != "log" and one["dtick"] == 1 and one["tickformat"] == ",d" and one["rangemode"] == "tozero"
+    wide = axis([12_000, 400, 3], unresolved=30)
+    assert wide["type"] == "log" and wide["dtick"] == 1 and wide["title"]["text"].endswith("(log scale)")
+    close = axis([40, 12, 5])
+    assert close.get("type") != "log" and "dtick" not in close and close["tickformat"] == ",d"
+    assert axis([])["dtick"] == 1  # nothing resolved: still whole numbers

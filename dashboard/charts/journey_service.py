@@ -79,9 +79,23 @@ def resolution_histogram(days: pd.DataFrame, *, sla_days: int, subject: str = "c
         "shapes": [{**line, "line": {"color": INK, "width": 2, "dash": "dot"}}],
         "annotations": [{**label, "xanchor": "left", "yanchor": "top"}],
         "xaxis": {"type": "category", "title": {"text": "Days to resolution"}},
-        "yaxis": {"title": {"text": f"{subject.capitalize()} (log scale)"}, "tickformat": ",.0f", "type": "log"},
+        "yaxis": _count_axis([*resolved["complaints"], unresolved], subject.capitalize()),
     }
     return built(bars, layout, title=f"How long {subject} take to resolve", height=380)
+
+
+LOG_SPREAD = 50
+"""A count axis is drawn on a log scale when its largest bar is at least this many times its smallest."""
+
+
+def _count_axis(counts: list, title: str) -> dict:
+    """A y axis for whole counts: a log scale labelled at powers of ten when the bars span LOG_SPREAD or more, else a
+    linear one from 0 labelled in whole numbers (never the 0.2 steps a scale of a few bars would get)."""
+    drawn = [float(c) for c in counts if c and c > 0]
+    if drawn and max(drawn) / min(drawn) >= LOG_SPREAD:
+        return {"title": {"text": f"{title} (log scale)"}, "type": "log", "dtick": 1, "tickformat": ",.0f"}
+    axis = {"title": {"text": title}, "rangemode": "tozero", "tickformat": ",d"}
+    return {**axis, "dtick": 1} if max(drawn, default=0) <= 10 else axis
 
 
 @draws_data_as_text
