@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -45,9 +46,13 @@ def spark():
         pytest.fail(f"{exc}: the cross-engine tests need Spark; run `make test`")
     # tiny data: one shuffle partition, and no code generation or adaptive re-planning, which cost more than they save
     tiny = {"spark.sql.shuffle.partitions": "1", "spark.sql.codegen.wholeStage": "false", "spark.sql.adaptive.enabled": "false"}
+    tiny["spark.driver.extraJavaOptions"] = QUICK_JVM
     return spark_session.session("local[2]", tiny)
 
 
+QUICK_JVM = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+"""The JVM options of the test's Spark: a run of tiny jobs spends its CPU compiling Java, and the quick compiler alone
+does it for less."""
 CONNECT = "spark connect"
 """The label of the run through Spark Connect."""
 
@@ -72,6 +77,7 @@ def connect_url(tmp_path_factory: pytest.TempPathFactory):
     env["SPARK_IDENT_STRING"] = f"cxlens{port}"
     settings = ["spark.ui.enabled=false", "spark.connect.grpc.binding.address=127.0.0.1"]
     settings += [f"spark.connect.grpc.binding.port={port}", "spark.sql.shuffle.partitions=1", "spark.driver.memory=1g"]
+    settings += [f"spark.driver.extraJavaOptions={QUICK_JVM}"]
     command = ["bash", str(home / "sbin" / "start-connect-server.sh"), "--master", "local[2]"]
     subprocess.run([*command, *[a for s in settings for a in ("--conf", s)]], env=env, check=True, capture_output=True)
     try:
@@ -111,11 +117,18 @@ def _tables(store: Store, version) -> dict[str, tuple[list[str], list[tuple]]]:
 
 
 @pytest.fixture(scope="module")
-def built(spark, connect_url: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, dict]]:
-    """run -> shape -> its tables, each shape prepared on DuckDB, on Spark local and through Spark Connect."""
+def built(connect_url: str, spark, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, dict]]:
+    """run -> shape -> its tables, each shape prepared on DuckDB, on Spark local and through Spark Connect. The Connect
+    run prepares a copy of the database in a process of its own while this one prepares on DuckDB and Spark local:
+    Spark's jobs on tiny data mostly wait, so the two overlap."""
     folder = tmp_path_factory.mktemp("conformance")
-    os.environ["CXLENS_SPARK_DIR"] = str(folder / "spark")
     store = Store(shapes.publish_all(folder / "c.duckdb", folder, SHAPES))
+    store.close()
+    remote = folder / "connect.duckdb"
+    shutil.copyfile(store.path, remote)
+    connect_runs = [_prepare_through_connect(remote, name, connect_url, folder / "spark-connect") for name in SHAPES]
+    os.environ["CXLENS_SPARK_DIR"] = str(folder / "spark")
+    store = Store(store.path)
     out: dict[str, dict[str, dict]] = {engine.DUCKDB: {}, engine.SPARK: {}, CONNECT: {}}
     try:
         for name in SHAPES:
@@ -126,15 +139,18 @@ def built(spark, connect_url: str, tmp_path_factory: pytest.TempPathFactory) -> 
                     lambda cur, v, which=which: engine.prepare_on(cur, v, prepared.preparers(), which, spark),
                 )
                 out[which][name] = _tables(store, version)
-        store.close()  # one process at a time may write the database file
-        for name in SHAPES:
-            _prepare_through_connect(store.path, name, connect_url, folder / "spark")
-        store = Store(store.path)
-        for name in SHAPES:
-            out[CONNECT][name] = _tables(store, store.active_version(name))
     finally:
         os.environ.pop("CXLENS_SPARK_DIR", None)
         store.close()
+    for run in connect_runs:
+        _, errors = run.communicate(timeout=900)
+        assert run.returncode == 0, errors[-3000:]
+    remote_store = Store(remote)
+    try:
+        for name in SHAPES:
+            out[CONNECT][name] = _tables(remote_store, remote_store.active_version(name))
+    finally:
+        remote_store.close()
     return out
 
 
@@ -155,11 +171,12 @@ store.close()
 a remote one (pyspark refuses), so this runs in a process of its own, as the app's would beside a cluster."""
 
 
-def _prepare_through_connect(db: Path, dataset: str, url: str, spark_dir: Path) -> None:
+def _prepare_through_connect(db: Path, dataset: str, url: str, spark_dir: Path) -> subprocess.Popen:
+    """The process preparing dataset's active version in db through Spark Connect at url, started."""
     env = {**os.environ, "CXLENS_SPARK_DIR": str(spark_dir)}
     command = [sys.executable, "-c", _CONNECT_PREPARE, str(db), dataset, url]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent)
-    assert done.returncode == 0, done.stderr[-3000:]
+    root = Path(__file__).resolve().parent.parent
+    return subprocess.Popen(command, env=env, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def _same(a: object, b: object) -> bool:

@@ -73,7 +73,7 @@ class Population:
     levels: tuple[Levels, ...] = ()
     measures: tuple[tuple[str, str], ...] = ()
     facts: dict = field(default_factory=dict, compare=False)
-    rows_of: Callable[[Sql | str], Sql] | None = field(default=None, compare=False, repr=False)
+    rows_of: Callable[[Sql | str | None], Sql] | None = field(default=None, compare=False, repr=False)
     """The rows of the customers (cid) meeting a condition, which also reaches the journey pain summed over a period, so
     a sample reads only its share of dr_pain_months (None: filter rows instead)."""
 
@@ -98,7 +98,7 @@ def population(cur: duckdb.DuckDBPyConnection, version: Version, spec: DriverSpe
     picked += [Sql(f"cast({pain}.{column} as double) as n_{column}") for column, _ in measures]
     outcome = _outcome_sql(cur, version, spec, facts)
 
-    def rows_of(cids: Sql | str) -> Sql:
+    def rows_of(cids: Sql | str | None = None) -> Sql:
         return sql(
             f"""
             select * from (
@@ -115,7 +115,7 @@ def population(cur: duckdb.DuckDBPyConnection, version: Version, spec: DriverSpe
             pain_join=_pain_join(version, spec, cids) if monthly else Sql(""),
         )
 
-    return Population(rows_of("true"), tuple(flags), levels, measures, facts, rows_of)
+    return Population(rows_of(), tuple(flags), levels, measures, facts, rows_of)
 
 
 def _source(version: Version, spec: DriverSpec) -> tuple[Sql, Sql, tuple[str, ...]]:
@@ -139,7 +139,7 @@ def _source(version: Version, spec: DriverSpec) -> tuple[Sql, Sql, tuple[str, ..
     return source, segment_key, ()
 
 
-def _pain_join(version: Version, spec: DriverSpec, cids: Sql | str) -> Sql:
+def _pain_join(version: Version, spec: DriverSpec, cids: Sql | str | None) -> Sql:
     """The join of each customer's journey pain over the spec's months (p), summed for the customers meeting cids and,
     when segments or regions are chosen, theirs only."""
     if spec.filters.segments or spec.filters.regions:
@@ -147,7 +147,7 @@ def _pain_join(version: Version, spec: DriverSpec, cids: Sql | str) -> Sql:
             f"cid in (select cid from {version.table('bh_customers')} c where {{}})",
             spec.filters.dimension_sql("c.segment", "c.region"),
         )
-        cids = join([chosen, as_sql(cids)], " and ")
+        cids = chosen if cids is None else join([chosen, as_sql(cids)], " and ")
     return sql("left join ({}) p on p.cid = f.cid", pain_select(version, spec.filters, cids))
 
 

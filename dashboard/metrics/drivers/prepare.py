@@ -7,7 +7,7 @@ import duckdb
 
 from dashboard.metrics.drivers.spec import MAX_LEVELS, attribute_columns, frame_columns
 from dashboard.metrics.scope import Filters
-from dashboard.sql import Sql, group_by_all, sql
+from dashboard.sql import Sql, as_sql, group_by_all, join, sql
 from dashboard.store import Version
 
 PAIN_MONTHS_TABLE = "dr_pain_months"
@@ -55,7 +55,7 @@ def prepare(cur: duckdb.DuckDBPyConnection, version: Version) -> None:
     )
 
 
-def pain_select(version: Version, filters: Filters, cids: Sql | str = "true") -> Sql:
+def pain_select(version: Version, filters: Filters, cids: Sql | str | None = None) -> Sql:
     """Select of each customer's journey pain (cid; contacts, complaints, complaints not resolved at first contact,
     slowest complaint resolution in days, repeat contacts, whether they contacted on two channels or more, cost of their
     touchpoints) over the months of filters, summed from dr_pain_months, for the customers meeting cids (a condition on
@@ -66,11 +66,10 @@ def pain_select(version: Version, filters: Filters, cids: Sql | str = "true") ->
                sum(complaints_not_fcr) as complaints_not_fcr, max(resolve_days) as resolve_days, sum(repeats) as repeats,
                min(channel_low) < max(channel_high) as switched, sum(cost) as cost
         from {version.table(PAIN_MONTHS_TABLE)}
-        where {{}} and {{}}
+        where {{}}
         group by cid
         """,
-        filters.period_sql("month"),
-        cids,
+        filters.period_sql("month") if cids is None else join([filters.period_sql("month"), as_sql(cids)], " and "),
     )
 
 
