@@ -27,10 +27,19 @@ SCREENSHOTS = ROOT / "tests" / "screenshots"
 TELCO = ROOT / "tests" / "fixtures" / "telco_customer_churn.csv"
 PAGE_PATHS = {page.label: page.path for page in nav.PAGES}
 """Every page the sidebar lists, by its label: a test over all pages takes a new page without being edited."""
-LONGEST_FIRST = ("tests/test_spark_conformance.py", "tests/browser/test_browser_room.py")
-"""The test files that take longest (Spark's start and its jobs; every page at two projector sizes), run first: under
-`make test`'s two workers (`--dist loadfile`, a file per worker) a long file handed out last kept one worker busy for
-minutes after the other had finished."""
+LONGEST_FIRST = (
+    "tests/browser/test_browser_no_markup.py",
+    "tests/browser/test_browser_url_restore.py",
+    "tests/browser/test_browser_room.py",
+    "tests/test_spark_conformance.py",
+    "tests/test_invariants.py",
+    "tests/browser/test_browser_journey.py",
+    "tests/browser/test_browser_behaviours.py",
+    "tests/test_properties.py",
+)
+"""The test files that take longest (2 to 4 minutes each under `make test`'s load), longest first: run first, so that
+under its two workers (`--dist loadfile`, a file per worker) the files handed out last are short and neither worker is
+left running a long one alone at the end."""
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
