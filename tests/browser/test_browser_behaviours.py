@@ -37,10 +37,13 @@ def test_moving_a_slider_and_the_presets_show_the_new_total(sample_server, page:
     assert page.get_by_text(re.compile(r"^Total annual savings: ")).inner_text() == "Total annual savings: $4,286,387 a year"
     assert "w_t_e_billing=100.0" in page.url
     screenshot(page, "whatif-slider-moved")
+    slider = main.get_by_role("slider").first
+    slider.focus()  # again after the full-page picture: the keys go to the slider, as a person presses them on it
     for _ in range(10):  # ten steps of 0.1 point down: 99.0 %
         page.keyboard.press("ArrowLeft")
+    expect(main.get_by_test_id("stSliderThumbValue").first).to_have_text("99.0 %")  # the browser took every key ...
     wait_for_app(page)
-    expect(_headline(page)).to_have_text("$4.235M")
+    expect(_headline(page)).to_have_text("$4.235M")  # ... and the page the value the keys came to
     assert "w_t_e_billing=99.0" in page.url
     # the halfway preset moves the slider the browser shows, and it stays there when another control changes
     page.get_by_role("button", name="Halfway").click()
