@@ -151,11 +151,11 @@ def sample_groups(cur: duckdb.DuckDBPyConnection, found: Population, customers: 
 
 def _on_sides(groups: pd.DataFrame, sides: list[Side]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per group of sample_groups, whether it is on each side (0/1 per side), its customers and its outcomes."""
-    x = np.column_stack([_on(groups, side) for side in sides]).astype(float) if len(groups) else np.zeros((0, len(sides)))
+    x = np.column_stack([_is_on(groups, side) for side in sides]).astype(float) if len(groups) else np.zeros((0, len(sides)))
     return x, groups["n"].to_numpy(dtype=float), groups["hits"].to_numpy(dtype=float)
 
 
-def _on(groups: pd.DataFrame, side: Side) -> np.ndarray:
+def _is_on(groups: pd.DataFrame, side: Side) -> np.ndarray:
     """Whether each group is on side: its yes/no column is true, or its level column holds the side's value (None: a
     missing value)."""
     values = groups[side.column].astype(object)
