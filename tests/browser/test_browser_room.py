@@ -2,8 +2,8 @@
 one segment and the last quarter, at 1280×720 and 1920×1080. On each: no sidebar, no exception or error, no editing
 control, the page title at 40 px or more, the context line on the first screen, no tile label or value, change, page
 link or button cut, and no text under 16 px.
-Screenshots in tests/screenshots/room-<page>-<width>.png (the first screen) and room-<page>-<width>-whole.png
-(the whole page) for a person to look at."""
+Screenshots in tests/screenshots/room-<page>-<width>.png (the first screen at each size) and
+room-<page>-1920-whole.png (the whole page) for a person to look at."""
 
 from __future__ import annotations
 
@@ -80,27 +80,33 @@ def _check(page: Page, label: str, name: str, width: int, height: int) -> list[s
     problems += [f"{name} {width}px: under 16 px: {text}" for text in page.evaluate(SMALL_TEXT)]
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"room-{name}-{width}.png"))  # the first screen, as the room sees it
-    # the whole page (Streamlit scrolls inside its own container, so a full-page shot needs a tall window)
+    return problems
+
+
+def _whole(page: Page, name: str, width: int) -> None:
+    """A screenshot of the whole page (Streamlit scrolls inside its own container, so it needs a tall window)."""
     tall = page.evaluate("document.querySelector('[data-testid=stMain]').scrollHeight")
     page.set_viewport_size({"width": width, "height": min(int(tall), 9000)})
     page.wait_for_timeout(400)
     page.screenshot(path=str(SCREENSHOTS / f"room-{name}-{width}-whole.png"))
-    page.set_viewport_size({"width": width, "height": height})
-    return problems
 
 
-@pytest.mark.parametrize(("width", "height"), SIZES)
-def test_every_page_and_story_step_reads_from_the_back_of_the_room(
-    sample_server: AppServer, browser: Browser, width: int, height: int
-):
-    context = browser.new_context(viewport={"width": width, "height": height})
+def test_every_page_and_story_step_reads_from_the_back_of_the_room(sample_server: AppServer, browser: Browser):
+    """Each page is opened once, at the smaller size, then the window is widened to the larger: the page lays itself
+    out again as the room's browser would (a window moved to the projector), without a second load."""
+    context = browser.new_context(viewport=dict(zip(("width", "height"), SIZES[0], strict=True)))
     page = context.new_page()
     problems = []
     for label, extra in SHOWN:
+        page.goto("about:blank")  # the window changes size on an empty page, not on the last page's charts
+        page.set_viewport_size({"width": SIZES[0][0], "height": SIZES[0][1]})
         page.goto(f"{sample_server.url}/{url_path(label)}?{FILTERS}{extra}")
         step = extra.rsplit("=", 1)[1] if label == "Story" else ""
         name = label.lower().replace("-", "") + (f"-step{step}" if step else "")
-        problems += _check(page, label, name, width, height)
+        for width, height in SIZES:
+            page.set_viewport_size({"width": width, "height": height})
+            problems += _check(page, label, name, width, height)
+        _whole(page, name, SIZES[-1][0])
     context.close()
     assert problems == [], "\n".join(problems)
 
