@@ -205,3 +205,45 @@ def test_journey_figures_read_from_the_back_of_a_room_in_presentation_mode():
     ):
         enlarged = theme.presentation_fonts(go.Figure(fig))  # as present.enlarged copies a figure
         assert min(_sizes(enlarged)) >= theme.PRESENTATION_MIN_PX, _sizes(enlarged)
+
+
+def test_driver_figures_pass_plotly_validation_and_draw_the_worked_numbers():
+    from dashboard.charts import drivers as driver_charts
+
+    table = pd.DataFrame(
+        {
+            "kind": ["all", "journey pain", "behaviour", "attribute"],
+            "driver": ["all", "a <b>complaint</b>", "no e-billing", "contract: month-to-month"],
+            "prevalence": [1.0, 0.25, 0.5, 0.4],
+            "difference": [0.0, 0.12, 0.05, -0.02],
+            "odds_ratio": [1.0, 2.5, 1.5, 0.8],
+            "or_low": [1.0, 2.0, 1.2, 0.6],
+            "or_high": [1.0, 3.0, 1.9, 1.1],
+            "adjusted_or": [None, 2.0, None, 0.9],
+            "adjusted_low": [None, 1.5, None, 0.7],
+            "adjusted_high": [None, 2.6, None, 1.2],
+        }
+    )
+    importance = driver_charts.importance_performance(table, "defection")
+    odds = driver_charts.odds_ratios(table, "defection")
+    for fig in (importance, odds):
+        go.Figure(fig.to_dict())  # raises on any property plotly does not know or any value it does not accept
+        assert fig.to_dict()["layout"]["template"]["layout"]["font"]["size"] == theme.FONT_SIZE
+    points = {t["name"]: t for t in importance.to_dict()["data"]}
+    assert sorted(points) == ["attribute", "behaviour", "journey pain"]
+    pain = points["journey pain"]
+    assert _numbers(pain["x"]) == [25.0] and _numbers(pain["y"]) == [12.0]
+    assert pain["customdata"] == ["a &lt;b&gt;complaint&lt;/b&gt;"]  # a name from the data is text
+    zero = importance.to_dict()["layout"]["shapes"][0]
+    assert (zero["yref"], zero["y0"], zero["y1"], zero["xref"]) == ("y", 0, 0, "x domain")
+    alone, adjusted = odds.to_dict()["data"]
+    # bottom to top in the table's order reversed; an interval as the distance to each end
+    assert alone["y"] == ["contract: month-to-month", "no e-billing", "a &lt;b&gt;complaint&lt;/b&gt;"]
+    assert _numbers(alone["x"]) == [0.8, 1.5, 2.5]
+    assert [round(v, 9) for v in _numbers(alone["error_x"]["array"])] == [0.3, 0.4, 0.5]
+    assert [round(v, 9) for v in _numbers(alone["error_x"]["arrayminus"])] == [0.2, 0.3, 0.5]
+    assert adjusted["y"] == ["contract: month-to-month", "a &lt;b&gt;complaint&lt;/b&gt;"]  # no adjusted figure, no point
+    assert _numbers(adjusted["x"]) == [0.9, 2.0] and adjusted["marker"]["symbol"] == "diamond"
+    layout = odds.to_dict()["layout"]
+    assert layout["xaxis"]["type"] == "log" and layout["xaxis"]["tickvals"][:3] == [0.1, 0.2, 0.5]
+    assert layout["shapes"][0]["x0"] == layout["shapes"][0]["x1"] == 1  # the dashed line at no link

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard.charts.theme import GREY, INK, PALETTE, draws_data_as_text, empty_note, styled
+from dashboard.charts.theme import GREY, INK, PALETTE, built, draws_data_as_text, empty_note, styled
 
 LABELLED = 8
 """Drivers that may be named on the importance chart (the largest differences, where a name fits without running into
@@ -100,37 +100,49 @@ def place_labels(x: list[float], y: list[float], names: list[str], order: list[i
     return chosen
 
 
+def _floats(values: pd.Series) -> list[float | None]:
+    """values as plain floats for a figure's JSON, None (a gap) where a value is missing or infinite."""
+    return [float(v) if pd.notna(v) and math.isfinite(float(v)) else None for v in values]
+
+
 @draws_data_as_text
 def importance_performance(table: pd.DataFrame, outcome: str) -> go.Figure:
     """Each driver as a point: how common its bad side is (prevalence, x) against how much higher the outcome rate is
     with it (difference in percentage points, y); the top right is what to fix first. Of the LABELLED drivers with the
     largest differences, those whose name fits clear of the other names and points are named on the chart."""
     rows = table[table["kind"] != "all"]
-    fig = styled(go.Figure(), title=f"What goes with {outcome}: how strongly, and how common", height=520)
+    title = f"What goes with {outcome}: how strongly, and how common"
     if rows.empty:
+        fig = styled(go.Figure(), title=title, height=520)
         return empty_note(fig, "No driver splits these customers: every driver is shown by all of them or by none.")
     span = y_range(rows["difference"] * 100)
     xs, ys = list(rows["prevalence"] * 100), list(rows["difference"] * 100)
     order = sorted(range(len(rows)), key=lambda i: -abs(ys[i]) if math.isfinite(ys[i]) else 0.0)
     where = dict(zip(rows.index, place_labels(xs, ys, list(rows["driver"]), order, span), strict=True))
-    for kind, group in rows.groupby("kind", sort=True):
-        fig.add_scatter(
-            x=group["prevalence"] * 100,
-            y=group["difference"] * 100,
-            mode="markers+text",
-            name=str(kind),
-            text=[d if where[i] else "" for i, d in zip(group.index, group["driver"], strict=True)],
-            customdata=group["driver"],
-            textposition=[where[i] or "top center" for i in group.index],
-            textfont={"size": 13, "color": INK},
-            marker={"size": 14, "color": KIND_COLOURS.get(str(kind), GREY), "line": {"color": INK, "width": 1}},
-            hovertemplate="%{customdata}<br>%{x:.1f} % of customers<br>%{y:+.1f} points<extra></extra>",
-            cliponaxis=False,
-        )
-    fig.add_hline(y=0, line={"color": GREY, "width": 1})
-    fig.update_xaxes(title_text="Customers on the bad side (%)", range=list(X_RANGE), ticksuffix=" %")
-    fig.update_yaxes(title_text=f"Difference in {outcome} rate (points)", range=list(span))
-    return fig
+    traces = [
+        {
+            "type": "scatter",
+            "x": _floats(group["prevalence"] * 100),
+            "y": _floats(group["difference"] * 100),
+            "mode": "markers+text",
+            "name": str(kind),
+            "text": [str(d) if where[i] else "" for i, d in zip(group.index, group["driver"], strict=True)],
+            "customdata": [str(d) for d in group["driver"]],
+            "textposition": [where[i] or "top center" for i in group.index],
+            "textfont": {"size": 13, "color": INK},
+            "marker": {"size": 14, "color": KIND_COLOURS.get(str(kind), GREY), "line": {"color": INK, "width": 1}},
+            "hovertemplate": "%{customdata}<br>%{x:.1f} % of customers<br>%{y:+.1f} points<extra></extra>",
+            "cliponaxis": False,
+        }
+        for kind, group in rows.groupby("kind", sort=True)
+    ]
+    zero = {"type": "line", "xref": "x domain", "x0": 0, "x1": 1, "yref": "y", "y0": 0, "y1": 0}
+    layout = {
+        "shapes": [{**zero, "line": {"color": GREY, "width": 1}}],
+        "xaxis": {"title": {"text": "Customers on the bad side (%)"}, "range": list(X_RANGE), "ticksuffix": " %"},
+        "yaxis": {"title": {"text": f"Difference in {outcome} rate (points)"}, "range": list(span)},
+    }
+    return built(traces, layout, title=title, height=520)
 
 
 def log_ticks(values: pd.Series) -> list[float]:
@@ -149,42 +161,43 @@ def odds_ratios(table: pd.DataFrame, outcome: str) -> go.Figure:
     """Odds ratio of each driver with its 95 % interval (log scale), crude and adjusted for the others; 1 = no link."""
     rows = table[table["kind"] != "all"].iloc[::-1]
     title = f"Odds of {outcome}: each driver alone and adjusted for the others"
-    fig = styled(go.Figure(), title=title, height=max(360, 120 + 34 * len(rows)))
+    height = max(360, 120 + 34 * len(rows))
     if rows.empty:
+        fig = styled(go.Figure(), title=title, height=height)
         return empty_note(fig, "No driver splits these customers, so there is no odds ratio to draw.")
-    fig.add_scatter(
-        x=rows["odds_ratio"],
-        y=rows["driver"],
-        mode="markers",
-        name="Alone",
-        marker={"size": 11, "color": PALETTE[0]},
-        error_x={
-            "type": "data",
-            "symmetric": False,
-            "array": rows["or_high"] - rows["odds_ratio"],
-            "arrayminus": rows["odds_ratio"] - rows["or_low"],
-        },
-        hovertemplate="%{y}<br>odds ratio %{x:.2f}<extra></extra>",
-    )
+    traces = [_intervals(rows, "odds_ratio", "or_low", "or_high", "Alone", "odds ratio")]
+    traces[0]["marker"] = {"size": 11, "color": PALETTE[0]}
     adjusted = rows[rows["adjusted_or"].notna()]
     if not adjusted.empty:
-        fig.add_scatter(
-            x=adjusted["adjusted_or"].astype(float),
-            y=adjusted["driver"],
-            mode="markers",
-            name="Adjusted",
-            marker={"size": 11, "color": PALETTE[1], "symbol": "diamond"},
-            error_x={
-                "type": "data",
-                "symmetric": False,
-                "array": adjusted["adjusted_high"].astype(float) - adjusted["adjusted_or"].astype(float),
-                "arrayminus": adjusted["adjusted_or"].astype(float) - adjusted["adjusted_low"].astype(float),
-            },
-            hovertemplate="%{y}<br>adjusted odds ratio %{x:.2f}<extra></extra>",
-        )
-    fig.add_vline(x=1, line={"color": GREY, "width": 1, "dash": "dash"})
-    ticks = log_ticks(pd.concat([rows[c] for c in ("or_low", "or_high", "adjusted_low", "adjusted_high")]))
-    ticktext = [f"{t:g}" for t in ticks]
-    fig.update_xaxes(type="log", title_text="Odds ratio (log scale; 1 = no link)", tickvals=ticks, ticktext=ticktext)
-    fig.update_layout(margin={"l": 320})
-    return fig
+        traces.append(_intervals(adjusted, "adjusted_or", "adjusted_low", "adjusted_high", "Adjusted", "adjusted odds ratio"))
+        traces[1]["marker"] = {"size": 11, "color": PALETTE[1], "symbol": "diamond"}
+    one = {"type": "line", "xref": "x", "x0": 1, "x1": 1, "yref": "y domain", "y0": 0, "y1": 1}
+    ends = ("or_low", "or_high", "adjusted_low", "adjusted_high")
+    ticks = log_ticks(pd.Series(np.concatenate([pd.to_numeric(rows[c], errors="coerce").to_numpy(float) for c in ends])))
+    layout = {
+        "shapes": [{**one, "line": {"color": GREY, "width": 1, "dash": "dash"}}],
+        "xaxis": {
+            "type": "log",
+            "title": {"text": "Odds ratio (log scale; 1 = no link)"},
+            "tickvals": ticks,
+            "ticktext": [f"{t:g}" for t in ticks],
+        },
+        "margin": {"l": 320},
+    }
+    return built(traces, layout, title=title, height=height)
+
+
+def _intervals(rows: pd.DataFrame, value: str, low: str, high: str, name: str, words: str) -> dict:
+    """A scatter trace of rows' value per driver with its interval from low to high as error bars."""
+    v = pd.to_numeric(rows[value], errors="coerce").astype(float)
+    lo = pd.to_numeric(rows[low], errors="coerce").astype(float)
+    hi = pd.to_numeric(rows[high], errors="coerce").astype(float)
+    return {
+        "type": "scatter",
+        "x": _floats(v),
+        "y": [str(d) for d in rows["driver"]],
+        "mode": "markers",
+        "name": name,
+        "error_x": {"type": "data", "symmetric": False, "array": _floats(hi - v), "arrayminus": _floats(v - lo)},
+        "hovertemplate": f"%{{y}}<br>{words} %{{x:.2f}}<extra></extra>",
+    }
