@@ -1,6 +1,6 @@
 """Shareable state, on every page: change a shared filter and a page option in the browser, open the resulting URL in a
-new tab as a new visitor (no session, no cookie, nothing stored) and find the same view; then download the page's HTML
-report there and open it offline with its charts drawn."""
+fresh browser (no session, no cookies) and find the same view; then download the page's HTML report there and open it
+offline with its charts drawn."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from dashboard.ui.nav import PAGES
 from tests.browser.conftest import AppServer, choose_in_sidebar, shows_choice, sidebar_choices, wait_for_app
@@ -165,9 +165,10 @@ def test_every_registered_page_has_a_case():
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.label)
 def test_url_restores_the_view_in_a_fresh_browser_and_the_report_opens(
-    case: Case, sample_server: AppServer, browser: Browser, browser_context: BrowserContext, tmp_path: Path
+    case: Case, sample_server: AppServer, browser: Browser, tmp_path: Path
 ):
-    page = browser_context.new_page()
+    first = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = first.new_page()
     page.goto(f"{sample_server.url}/{url_path(case.label)}")
     wait_for_app(page)
     case.change(page)
@@ -176,11 +177,10 @@ def test_url_restores_the_view_in_a_fresh_browser_and_the_report_opens(
     shared_url = page.url
     for part in case.url_has:
         assert part in shared_url, f"{case.label}: {part!r} missing from {shared_url}"
-    page.close()
+    first.close()
 
-    # a fresh visitor: a new tab with no session, no cookie and nothing stored (the context's FRESH_STORAGE)
-    browser_context.clear_cookies()
-    restored = browser_context.new_page()
+    fresh = browser.new_context(viewport={"width": 1440, "height": 900}, accept_downloads=True)
+    restored = fresh.new_page()
     restored.goto(shared_url)
     wait_for_app(restored)
     for index, name in enumerate(("segment", "region")):
@@ -194,7 +194,7 @@ def test_url_restores_the_view_in_a_fresh_browser_and_the_report_opens(
         restored.get_by_test_id("stSidebar").get_by_role("button", name="Download report (HTML)").click()
     report_file = tmp_path / "report.html"
     download_info.value.save_as(report_file)
-    restored.close()
+    fresh.close()
     offline = browser.new_context(offline=True)
     report = offline.new_page()
     report.goto(report_file.as_uri())
