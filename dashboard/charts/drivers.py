@@ -165,12 +165,12 @@ def odds_ratios(table: pd.DataFrame, outcome: str) -> go.Figure:
     if rows.empty:
         fig = styled(go.Figure(), title=title, height=height)
         return empty_note(fig, "No driver splits these customers, so there is no odds ratio to draw.")
-    traces = [_intervals(rows, "odds_ratio", "or_low", "or_high", "Alone", "odds ratio")]
-    traces[0]["marker"] = {"size": 11, "color": PALETTE[0]}
+    traces = [_intervals(rows, ("odds_ratio", "or_low", "or_high"), "Alone", "odds ratio", {"size": 11, "color": PALETTE[0]})]
     adjusted = rows[rows["adjusted_or"].notna()]
     if not adjusted.empty:
-        traces.append(_intervals(adjusted, "adjusted_or", "adjusted_low", "adjusted_high", "Adjusted", "adjusted odds ratio"))
-        traces[1]["marker"] = {"size": 11, "color": PALETTE[1], "symbol": "diamond"}
+        marker = {"size": 11, "color": PALETTE[1], "symbol": "diamond"}
+        ends_adjusted = ("adjusted_or", "adjusted_low", "adjusted_high")
+        traces.append(_intervals(adjusted, ends_adjusted, "Adjusted", "adjusted odds ratio", marker))
     one = {"type": "line", "xref": "x", "x0": 1, "x1": 1, "yref": "y domain", "y0": 0, "y1": 1}
     ends = ("or_low", "or_high", "adjusted_low", "adjusted_high")
     ticks = log_ticks(pd.Series(np.concatenate([pd.to_numeric(rows[c], errors="coerce").to_numpy(float) for c in ends])))
@@ -187,17 +187,17 @@ def odds_ratios(table: pd.DataFrame, outcome: str) -> go.Figure:
     return built(traces, layout, title=title, height=height)
 
 
-def _intervals(rows: pd.DataFrame, value: str, low: str, high: str, name: str, words: str) -> dict:
-    """A scatter trace of rows' value per driver with its interval from low to high as error bars."""
-    v = pd.to_numeric(rows[value], errors="coerce").astype(float)
-    lo = pd.to_numeric(rows[low], errors="coerce").astype(float)
-    hi = pd.to_numeric(rows[high], errors="coerce").astype(float)
+def _intervals(rows: pd.DataFrame, columns: tuple[str, str, str], name: str, words: str, marker: dict) -> dict:
+    """A scatter trace named name of rows' odds ratio per driver (columns: the ratio, its low and high end) with its
+    interval as error bars; words names the ratio on hover."""
+    v, lo, hi = (pd.to_numeric(rows[c], errors="coerce").astype(float) for c in columns)
     return {
         "type": "scatter",
         "x": _floats(v),
         "y": [str(d) for d in rows["driver"]],
         "mode": "markers",
         "name": name,
+        "marker": marker,
         "error_x": {"type": "data", "symmetric": False, "array": _floats(hi - v), "arrayminus": _floats(v - lo)},
         "hovertemplate": f"%{{y}}<br>{words} %{{x:.2f}}<extra></extra>",
     }
