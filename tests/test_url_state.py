@@ -4,6 +4,7 @@ values out of range or of the wrong type fall back or are clamped with a notice,
 from __future__ import annotations
 
 import logging
+import re
 import tomllib
 from pathlib import Path
 from types import SimpleNamespace
@@ -165,3 +166,51 @@ def test_links_in_the_formats_streamlits_own_binding_would_drop_still_open_the_s
     at = open_page("pages/1_Journey.py", {"j_nodes": "channel"})
     assert not at.exception and at.radio(key="w:j_nodes").value == "channel" and link_notices(at) == []
     assert at.query_params["j_nodes"] == "channel", "and the link keeps saying it the same way"
+
+
+def _page_with_a_fragment() -> None:
+    """A sidebar value of the page's whole run and an outcome radio in a fragment, as on Drivers; with only_the_fragment
+    set, a run draws only the fragment (what Streamlit runs when a fragment's control changes)."""
+    import streamlit as st
+
+    from dashboard.ui import state
+
+    @state.fragment
+    def outcome() -> None:
+        state.choice(st.radio, "Outcome", "dr_outcome", ["defection", "low satisfaction"], "defection")
+
+    if not st.session_state.get("only_the_fragment"):
+        state.begin_page_run()
+        state.choice(st.sidebar.selectbox, "Segment", "segment", ["All", "Commercial"], "All")
+    outcome()
+
+
+def test_a_fragment_run_keeps_the_sidebar_values_the_browser_had_not_yet_taken_into_its_url():
+    at = AppTest.from_function(_page_with_a_fragment, default_timeout=30)
+    at.run()
+    at.selectbox(key="w:segment").select("Commercial").run()
+    assert at.query_params == {"segment": "Commercial"}
+    at.query_params = {}  # the outcome is changed before the browser took that run's URL: it sends the older one
+    at.session_state["only_the_fragment"] = True
+    at.radio(key="w:dr_outcome").set_value("low satisfaction").run()
+    assert at.query_params == {"segment": "Commercial", "dr_outcome": "low satisfaction"}, "the link keeps the filter"
+
+    at.session_state["only_the_fragment"] = False
+    at.run()
+    at.selectbox(key="w:segment").select("All").run()
+    assert at.query_params == {"dr_outcome": "low satisfaction"}
+    at.query_params = {"segment": "Commercial", "dr_outcome": "low satisfaction"}  # again the older URL
+    at.session_state["only_the_fragment"] = True
+    at.radio(key="w:dr_outcome").set_value("defection").run()
+    assert at.query_params == {}, "a value the page's last run left out stays out"
+
+
+def test_every_fragment_is_made_by_the_one_url_keeping_wrapper():
+    uses = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in sorted((ROOT / "dashboard").rglob("*.py"))
+        if path.name != "state.py"
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if re.search(r"\bst\.fragment\b(?!'s)", line)
+    ]
+    assert not uses, f"use state.fragment (it keeps the URL of the page's whole run): {uses}"

@@ -78,6 +78,7 @@ def page(title: str, *, needs_data: bool = True, intro: str | None = None) -> Pa
     If setting up fails, the page shows one line with an error id (the traceback goes to the log) and stops.
     """
     entry = nav.page_for(title)
+    state.begin_page_run()
     st.set_page_config(page_title=f"{title} · CX Lens", page_icon=entry.icon, layout="wide", initial_sidebar_state="expanded")
     auth.gate()
     sections.notice_area()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -50,15 +51,51 @@ def _registry() -> dict[str, tuple[Any, Codec, bool]]:
     return st.session_state.setdefault("_state_registry", {})
 
 
-def _write_url(name: str, value: Any) -> None:
-    default, codec, always = _registry()[name]
-    encoded = [] if value == default and not always else codec.encode(value)
+def _kept() -> dict[str, list[str]]:
+    """What this page's current run (and the fragment runs since) wrote to the URL, name by name ([] for left out)."""
+    return st.session_state.setdefault("_url_kept", {})
+
+
+def begin_page_run() -> None:
+    """Start a whole run of a page: the URL values it keeps are recorded afresh (see fragment())."""
+    st.session_state["_url_kept"] = {}
+
+
+def _put_url(name: str, encoded: list[str]) -> None:
+    _kept()[name] = encoded
     if st.query_params.get_all(name) == encoded:
         return
     if encoded:
         st.query_params[name] = encoded if len(encoded) > 1 else encoded[0]
     elif name in st.query_params:
         del st.query_params[name]
+
+
+def _write_url(name: str, value: Any) -> None:
+    default, codec, always = _registry()[name]
+    _put_url(name, [] if value == default and not always else codec.encode(value))
+
+
+def _restore_url() -> None:
+    """Put back every URL value the page's last whole run (and the fragment runs since) wrote."""
+    for name, encoded in list(_kept().items()):
+        _put_url(name, encoded)
+
+
+def fragment(func: Callable[..., Any]) -> Callable[..., Any]:
+    """st.fragment for a page section, whose every run first puts back the URL values of the page's last whole run.
+
+    Streamlit refills st.query_params on every rerun, fragment runs included, from the query string the browser sent;
+    a fragment control used before the browser took the URL of the run before sends the older one, and the fragment
+    writes back only its own values, so without this a sidebar filter could drop out of the URL (and a shared link).
+    """
+
+    @functools.wraps(func)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        _restore_url()
+        return func(*args, **kwargs)
+
+    return st.fragment(run)
 
 
 def value(
@@ -163,8 +200,7 @@ def clear(names: list[str]) -> None:
         st.session_state.pop(_key(name), None)
         if _widget_key(name) in st.session_state:
             _push_to_browser(name)
-        if name in st.query_params:
-            del st.query_params[name]
+        _put_url(name, [])
 
 
 def widget(

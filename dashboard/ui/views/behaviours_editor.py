@@ -216,7 +216,7 @@ def render_catalogue_editor(ctx: PageContext, data: BehaviourData) -> None:
         _editor(ctx, data)
 
 
-@st.fragment
+@state.fragment
 def _editor(ctx: PageContext, data: BehaviourData) -> None:
     """The editor as a fragment: a change that is not saved yet reruns only the editor; a saved one, the whole page."""
     if st.session_state.pop(_SAVED, False):

@@ -48,7 +48,7 @@ class DriverView:
         return OUTCOME_LABELS[self.spec.outcome].lower()
 
 
-@st.fragment
+@state.fragment
 @guarded("Drivers")
 def render_by_outcome(ctx: PageContext) -> None:
     """The outcome picker and every section drawn by it, as one fragment: an outcome change, or a section's own

@@ -7,9 +7,7 @@ the workshop Story page can reuse them: `view = controls(ctx)` then any `render_
 
 from __future__ import annotations
 
-import streamlit as st
-
-from dashboard.ui import report
+from dashboard.ui import report, state
 from dashboard.ui.frame import PageContext
 from dashboard.ui.sections import guarded
 from dashboard.ui.views.defection.call_list import export_frame, render_at_risk_list
@@ -37,7 +35,7 @@ __all__ = [
 ]
 
 
-@st.fragment
+@state.fragment
 @guarded("Defection")
 def render_by_definition(ctx: PageContext) -> None:
     """The definition editor and every section drawn by it, as one fragment: a change of the definition or of a

@@ -16,7 +16,7 @@ from dashboard.ui.sections import action, guarded
 from dashboard.ui.views.funnel.common import can_edit, flash, heading_to_report, tiles_to_report
 
 
-@st.fragment
+@state.fragment
 @guarded("Economics tab")
 def render_economics_tab(ctx: PageContext, model: StageModel) -> None:
     """The window, the five checks, the economics per stage and the cost editor, as one fragment (the last part of the

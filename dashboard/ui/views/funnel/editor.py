@@ -11,7 +11,7 @@ from dashboard.access import Action
 from dashboard.escape import markdown_text
 from dashboard.metrics.funnel import stages
 from dashboard.metrics.funnel.stages import DEFAULT_NAMES, LADDER, OFF_RAMPS, ROLES, StageModel, StageRules
-from dashboard.ui import auth, cache, report
+from dashboard.ui import auth, cache, report, state
 from dashboard.ui.frame import PageContext
 from dashboard.ui.sections import action, guarded
 from dashboard.ui.views.funnel.common import can_edit, flash, stage_model
@@ -20,7 +20,7 @@ from dashboard.ui.views.funnel.stages_tab import render_rules_in_words
 JOINS = ["or", "and"]
 
 
-@st.fragment
+@state.fragment
 @guarded("Stage rules tab")
 def render_rules_tab(ctx: PageContext) -> None:
     """The editor as one fragment (the last part of the page); it reads the saved model itself, so what a save

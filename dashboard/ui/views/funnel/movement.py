@@ -21,7 +21,7 @@ from dashboard.ui.views.funnel.common import customers_table, heading_to_report,
 MOVES = ("Moved up", "Stayed", "Moved down", "New since the first date")
 
 
-@st.fragment
+@state.fragment
 @guarded("Movement tab")
 def render_movement_tab(ctx: PageContext, model: StageModel) -> None:
     """The movement between two month ends and the time in each stage, as one fragment (the last part of the tab)."""

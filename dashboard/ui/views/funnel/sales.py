@@ -17,7 +17,7 @@ from dashboard.ui.views.funnel.common import heading_to_report, tiles_to_report
 SALES_WINDOWS = (7, 14, 30, 60, 90, 180, 365)
 
 
-@st.fragment
+@state.fragment
 @guarded("Sales funnel")
 def render_sales_funnel(ctx: PageContext) -> None:
     """Leads (prospects) to first orders within a conversion window, when the dataset has prospects."""

@@ -79,7 +79,7 @@ def render_rules_in_words(ctx: PageContext, model: StageModel, *, expanded: bool
                 widgets.table(unmatched, width="content")
 
 
-@st.fragment
+@state.fragment
 @guarded("Breakdown, cohorts and drill-down")
 def render_details(ctx: PageContext, model: StageModel, counts: pd.DataFrame) -> None:
     """The breakdown, the cohorts and the customers in a stage as one fragment (the last part of the tab): their

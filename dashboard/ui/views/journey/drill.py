@@ -42,7 +42,7 @@ def variant_spec(spec: PathSpec) -> VariantSpec:
     return VariantSpec(spec.filters, spec.steps, spec.nodes, VARIANTS_SHOWN)
 
 
-@st.fragment
+@state.fragment
 @guarded("Drill-down")
 def render_drilldown(ctx: PageContext, spec: JourneySpec, path_spec: PathSpec) -> None:
     """Choose a stage, channel or variant (bars show how many customers each has) and see the customers behind it."""

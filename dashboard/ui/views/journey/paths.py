@@ -59,7 +59,7 @@ def path_controls(ctx: PageContext, labels: pd.DataFrame) -> PathSpec:
     return PathSpec(ctx.filters, int(steps), nodes, int(top))
 
 
-@st.fragment
+@state.fragment
 @guarded("Paths and drill-down")
 def render_paths_and_drilldown(ctx: PageContext, spec: JourneySpec) -> None:
     """The Sankey, the variants and the drill-down as one fragment (the last part of the page): their controls (steps,

@@ -52,7 +52,7 @@ def render_interactive(ctx: PageContext, data: BehaviourData) -> None:
     _interactive(ctx, data, lifetime_value_default(ctx) if RETAINED.read() else None)
 
 
-@st.fragment
+@state.fragment
 @guarded("What-if")
 def _interactive(ctx: PageContext, data: BehaviourData, ltv_default: LifetimeValue | None) -> None:
     """The What-if's sliders, figures and scenarios as one fragment: a slider change reruns only this part of the
