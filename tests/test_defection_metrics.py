@@ -19,7 +19,7 @@ import pytest
 from dashboard import export
 from dashboard.metrics.defection import figures as f
 from dashboard.metrics.defection import status as d
-from dashboard.metrics.scope import Filters
+from dashboard.metrics.scope import NOT_SET, Filters
 from dashboard.sql import Sql
 from dashboard.store import Store
 from tests import defection_paths
@@ -194,6 +194,31 @@ def test_headline_figures(cur, version):
     assert kpis["lifetime_value"] == pytest.approx(mean_spend * ANNUITY, rel=1e-6)
     ltv = f.lifetime_value(cur, version, spec_for(version)).iloc[0]
     assert ltv["customers"] == 4 and ltv["undiscounted"] == pytest.approx(mean_spend * 0.3 * 5)
+
+
+def test_lifetime_value_of_a_segment_is_its_current_customers_mean_whatever_the_months(cur, version):
+    business = replace(spec_for(version), filters=Filters(segments=("Business",), month_from=date(2024, 7, 1)))
+    ltv = f.lifetime_value(cur, version, business).iloc[0]
+    mean_spend = (SPEND["D"] + SPEND["G"]) / 2  # Business: C, D, G; C has lapsed
+    assert ltv["customers"] == 2 and ltv["discounted"] == pytest.approx(mean_spend * ANNUITY, rel=1e-6)
+    # read from the every-segment summary (cached for every segment and month); the same as the segment's own summary
+    direct = f.lifetime_value_from(d.summary(cur, version, business), business.valuation).iloc[0]
+    assert ltv["customers"] == direct["customers"] and ltv["discounted"] == pytest.approx(direct["discounted"], rel=1e-12)
+    assert f.value_spec(business).filters == Filters(), "one summary serves every segment and period"
+
+
+def test_lifetime_value_in_reads_a_blank_segment_as_not_set():
+    summary = pd.DataFrame(
+        {
+            "segment": [None, "Business", None],
+            "current": [True, True, False],
+            **{"expected_n": [2, 1, 5], "expected_sum": [300.0, 900.0, 5000.0], "undiscounted_sum": [400.0, 1000.0, 6000.0]},
+            **{"spend_sum": [200.0, 300.0, 700.0], "alive_sum": [0.0, 0.0, 0.0], "alive_n": [0, 0, 0]},
+        }
+    )
+    row = f.lifetime_value_in(summary, d.Valuation(), (NOT_SET,)).iloc[0]
+    assert row["customers"] == 2 and row["discounted"] == 150.0 and row["annual_spend"] == 100.0
+    assert f.lifetime_value_in(summary, d.Valuation()).iloc[0]["discounted"] == 400.0  # (300 + 900) / 3
 
 
 def test_the_months_filter_counts_defections_in_the_period(cur, version):

@@ -279,6 +279,34 @@ def test_a_segment_filter_summed_from_the_count_of_every_segment_is_the_count_of
     counts.clear_kept()
 
 
+@pytest.mark.parametrize("model_rows", [drivers.MODEL_ROWS, 700])
+def test_a_one_segment_filter_fits_its_model_on_the_customers_it_would_sample_itself_without_reading_them_again(
+    sample_cursor, model_rows, monkeypatch
+):
+    """The count over every segment keeps each segment's model sample (drawn as that segment alone draws it): a
+    one-segment filter's adjusted odds ratios and model rows are those of fitting its own customers (all of them under
+    the row limit, else its own sample), with no query for the model's customers."""
+    cur, version, catalogue = sample_cursor
+    segments = [r[0] for r in cur.execute(f"select distinct segment from {version.table('customers')} order by 1").fetchall()]
+    for segment in segments[:3]:
+        counts.clear_kept()
+        spec = replace(drivers.DriverSpec(Filters(segments=(segment,)), catalogue=catalogue), model_rows=model_rows).validate()
+        counts.counts(cur, version, spec.in_every_segment())
+        summed = counts.counts(cur, version, spec)
+        with monkeypatch.context() as patched:
+            patched.setattr(model, "sample_groups", lambda *a: pytest.fail("the model's customers were read again"))
+            table = effects.effects_of(cur, summed, model_rows).set_index("column")
+        direct = effects.effects_of(cur, counts.counted(cur, customers.population(cur, version, spec), model_rows), model_rows)
+        direct = direct.set_index("column")
+        n = int(table.loc["all", "customers"])
+        fitted = int(table.loc["all", "model_rows"])
+        assert fitted == direct.loc["all", "model_rows"] and (fitted == n) == (n <= model_rows), (segment, fitted, n)
+        adjusted = ["adjusted_or", "adjusted_low", "adjusted_high"]
+        assert table[adjusted].notna().sum().sum() > 6
+        pd.testing.assert_frame_equal(table[adjusted].astype(float), direct.loc[table.index, adjusted].astype(float), rtol=1e-9)
+    counts.clear_kept()
+
+
 @pytest.mark.parametrize("outcome", [drivers.DEFECTION, drivers.LOW_SATISFACTION, drivers.CONVERSION])
 def test_the_pages_default_period_the_whole_span_counts_as_no_period_with_the_same_answers(sample_cursor, outcome):
     """The sidebar's default period is the data's span; it holds every date the drivers read, so it is counted as no

@@ -8,6 +8,7 @@ and for pages that show one figure on its own.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from datetime import date
 
 import duckdb
@@ -395,10 +396,27 @@ def story(kpi_frame: pd.DataFrame, reason_frame: pd.DataFrame, number_format: Nu
 # -- metric functions (query + derivation) -----------------------------------------------------
 
 
+def value_spec(spec: DefectionSpec) -> DefectionSpec:
+    """The part of spec the lifetime value of its current customers depends on: the regions, the definition and the
+    valuation. Not the months (who is current does not depend on them), not the chances of leaving (never read by a
+    lifetime value) and not the segments (lifetime_value_in keeps the summary's rows of those): so a segment or period
+    change on What-if and Drivers reads the summary from the cache."""
+    return replace(spec, filters=Filters(regions=spec.filters.regions), complaint_chance=1.0, drop_chance=1.0)
+
+
+def lifetime_value_in(summary: pd.DataFrame, valuation: Valuation, segments: tuple[str, ...] = ()) -> pd.DataFrame:
+    """lifetime_value_from over the summary's rows of segments (all rows when none; a blank segment is NOT_SET, as the
+    segment filter reads it)."""
+    if segments:
+        keys = summary["segment"].astype(object).where(summary["segment"].notna(), NOT_SET)
+        summary = summary[keys.isin(list(segments))]
+    return lifetime_value_from(summary, valuation)
+
+
 def lifetime_value(cur: duckdb.DuckDBPyConnection, version: Version, spec: DefectionSpec) -> pd.DataFrame:
-    """Mean lifetime value of current customers (see lifetime_value_from)."""
+    """Mean lifetime value of the current customers in spec's scope (see lifetime_value_from and value_spec)."""
     spec = spec.validate()
-    return lifetime_value_from(defection.summary(cur, version, spec), spec.valuation)
+    return lifetime_value_in(defection.summary(cur, version, value_spec(spec)), spec.valuation, spec.filters.segments)
 
 
 def lifetime_from(timeline: pd.DataFrame) -> money.Lifetime:

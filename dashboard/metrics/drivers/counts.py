@@ -1,7 +1,8 @@
 """The customers of a spec counted in one grouped SQL query: per segment label, driver column, attribute or tenure level
 and measure value, the customers with and without the outcome (and their touchpoint costs), one grouping set per
 column. Kept for the last few specs, so the driver table and the tipping points of one view run it once, and a segment
-filter is summed from the count over every segment."""
+filter is summed from the count over every segment (a one-segment filter's model fitted on that count's sample of the
+segment)."""
 
 from __future__ import annotations
 
@@ -74,6 +75,8 @@ class Cube:
     sets: tuple[tuple[pd.DataFrame, tuple[str, ...]], ...]
     totals: pd.DataFrame
     sample: ModelSample | None = None
+    per_segment: pd.DataFrame | None = None
+    """model.sample_groups_per_segment of the rows: the model's customers of a one-segment filter."""
 
     def counts(self, found: Population, segments: tuple[str, ...] = ()) -> Counts:
         """The Counts of found (the population of the same spec over segments only; empty = every segment)."""
@@ -91,7 +94,22 @@ class Cube:
         total = picked(self.totals)[["hits", "misses", "cost", "known"]].sum()
         everyone = Cells(int(total["hits"]), int(total["misses"]), float(total["cost"]))
         known = int(total["known"]) > 0 and math.isfinite(everyone.cost)
-        return Counts(found, by_value, everyone, known, None if keep else self.sample)
+        return Counts(found, by_value, everyone, known, self.sample if not keep else self._one_segment(found, keep))
+
+    def _one_segment(self, found: Population, segments: list[str]) -> ModelSample | None:
+        """The model's customers of found when it is one segment's (its groups of per_segment); else None (counted)."""
+        columns = [d.column for d in found.flags] + [lv.column for lv in found.levels]
+        groups = self.per_segment
+        if self.sample is None or groups is None or len(segments) != 1 or not set(columns) <= set(groups.columns):
+            return None
+        rows = groups[groups["segment_key"] == segments[0]]
+        if len(columns) == len(groups.columns) - 3:  # the same columns: each group is one already
+            summed = rows[[*columns, "n", "hits"]].reset_index(drop=True)
+        elif columns:
+            summed = rows.groupby(columns, dropna=False, sort=False)[["n", "hits"]].sum().reset_index()
+        else:
+            summed = pd.DataFrame({"n": [int(rows["n"].sum())], "hits": [int(rows["hits"].sum())]})
+        return ModelSample(self.sample.rows, summed)
 
 
 def _summed_by_value(values: pd.Series, sums: list[np.ndarray]) -> dict[object, Cells]:
@@ -105,19 +123,23 @@ def _summed_by_value(values: pd.Series, sums: list[np.ndarray]) -> dict[object, 
     return dict(zip(keys, map(Cells, hits_n, misses_n, cost.tolist()), strict=True))
 
 
-def cube(cur: duckdb.DuckDBPyConnection, found: Population, model_rows: int = MODEL_ROWS) -> Cube:
+def cube(cur: duckdb.DuckDBPyConnection, found: Population, model_rows: int = MODEL_ROWS, *, per_segment: bool = False) -> Cube:
     """The Cube of found's rows, and the model's sample of them (model_rows customers or about that many: see
-    model.sample_groups): the rows are computed once into a scratch table of the cursor, which both read."""
+    model.sample_groups), with per_segment each segment's sample too: the rows are computed once into a scratch table
+    of the cursor, which all read."""
     scratch = f"dr_rows_{uuid.uuid4().hex}"
     cur.execute(*sql(f"create temp table {scratch} as {{}}", found.rows))
     try:
         kept = replace(found, rows=Sql(f"select * from {scratch}"), rows_of=None)
         counted_rows = _cube(cur, kept)
-        customers = int(counted_rows.totals["hits"].sum() + counted_rows.totals["misses"].sum())
+        totals = counted_rows.totals
+        customers = int(totals["hits"].sum() + totals["misses"].sum())
         sample = ModelSample(model_rows, model.sample_groups(cur, kept, customers, model_rows))
+        sizes = dict(zip(totals["segment"], (totals["hits"] + totals["misses"]).astype(int), strict=True))
+        per_segment = model.sample_groups_per_segment(cur, kept, sizes, model_rows) if per_segment and len(sizes) > 1 else None
     finally:
         cur.execute(f"drop table if exists {scratch}")
-    return replace(counted_rows, sample=sample)
+    return replace(counted_rows, sample=sample, per_segment=per_segment)
 
 
 def _cube(cur: duckdb.DuckDBPyConnection, found: Population) -> Cube:
@@ -194,7 +216,11 @@ def counts(cur: duckdb.DuckDBPyConnection, version: Version, spec: DriverSpec) -
 
     def summed() -> Counts:
         every_key = (*at, "cube", every)
-        make = None if spec.filters.segments else lambda: cube(cur, population(cur, version, every), spec.model_rows)
+        make = (
+            None
+            if spec.filters.segments
+            else lambda: cube(cur, population(cur, version, every), spec.model_rows, per_segment=True)
+        )
         kept_cube = _kept(every_key, make)
         found = population(cur, version, spec)
         return counted(cur, found, spec.model_rows) if kept_cube is None else kept_cube.counts(found, spec.filters.segments)

@@ -12,7 +12,7 @@ import pandas as pd
 from scipy import stats
 
 from dashboard.metrics.drivers.customers import Population
-from dashboard.sql import Sql, group_by_all, lit, sql
+from dashboard.sql import Sql, group_by_all, in_list, join, lit, sql
 
 if TYPE_CHECKING:
     from dashboard.metrics.drivers.effects import Side
@@ -135,11 +135,43 @@ def sample_groups(cur: duckdb.DuckDBPyConnection, found: Population, customers: 
     tables, so the sample reads a sample's share of the customers' rows)."""
     rows: Sql = found.rows
     if customers > sample:
-        below = lit(min(HASH_RANGE - 1, int(HASH_RANGE * sample / customers)))
+        below = _below(customers, sample)
         if found.rows_of is not None:  # the same condition inside, so the journey pain of a period is summed for the sample only
             rows = found.rows_of(sql("hash(cid) < cast({} as ubigint)", below))
         rows = sql("select * from ({}) r where hash(row_order) < cast({} as ubigint)", rows, below)
-    columns = [d.column for d in found.flags] + [lv.column for lv in found.levels]
+    return _grouped(cur, rows, _columns(found))
+
+
+def sample_groups_per_segment(
+    cur: duckdb.DuckDBPyConnection, found: Population, sizes: dict[str, int], sample: int
+) -> pd.DataFrame:
+    """sample_groups of each segment label alone (sizes: its customers), in one query over found's rows: the groups
+    with a segment_key column, each segment's customers sampled as sample_groups samples them when it is filtered
+    alone (at sample / its customers), so a one-segment filter fits its model without reading the rows again."""
+    whole = [segment for segment, customers in sizes.items() if customers <= sample]
+    kept = [in_list("segment_key", whole)] if whole else []
+    kept += [
+        sql("(segment_key = {} and hash(row_order) < cast({} as ubigint))", lit(segment), _below(customers, sample))
+        for segment, customers in sizes.items()
+        if customers > sample
+    ]
+    if not kept:
+        return pd.DataFrame(columns=["segment_key", *_columns(found), "n", "hits"])
+    return _grouped(cur, sql("select * from ({}) r where {}", found.rows, join(kept, " or ")), ["segment_key", *_columns(found)])
+
+
+def _below(customers: int, sample: int) -> Sql:
+    """The hash below which a customer is in the sample of about sample out of customers."""
+    return lit(min(HASH_RANGE - 1, int(HASH_RANGE * sample / customers)))
+
+
+def _columns(found: Population) -> list[str]:
+    """The flag and level columns of found's rows, which the model's customers are grouped by."""
+    return [d.column for d in found.flags] + [lv.column for lv in found.levels]
+
+
+def _grouped(cur: duckdb.DuckDBPyConnection, rows: Sql, columns: list[str]) -> pd.DataFrame:
+    """rows grouped by columns: per group its customers (n) and outcomes (hits)."""
     picked = "".join(f"{c}, " for c in columns)
     query = sql(
         f"select {picked}count(*) as n, count(*) filter (where outcome) as hits from ({{}}) r {{}}",

@@ -190,13 +190,6 @@ def _number(value: object) -> float | None:
         return None
 
 
-def saved_spec(ctx: PageContext, saved: SavedMoney) -> defection.DefectionSpec:
-    """The saved definition and valuation over the shared filters (the customers the Defection page values), with the
-    observed complaint and drop chances."""
-    spec = defection.DefectionSpec(ctx.filters, saved.definition, saved.valuation)
-    return with_chances(ctx, spec)[0]
-
-
 def with_chances(ctx: PageContext, spec: defection.DefectionSpec) -> tuple[defection.DefectionSpec, pd.Series, pd.Series]:
     """spec with the observed chances of leaving after a badly handled complaint and after a drop (no BG/NBD fit), and
     the two follow-up rows they come from."""

@@ -10,6 +10,7 @@ import pandas as pd
 
 from dashboard.metrics import whatif
 from dashboard.metrics.defection import figures as defection_figures
+from dashboard.metrics.defection import status as defection
 from dashboard.ui.frame import PageContext
 from dashboard.ui.views.defection import definition as defection_controls
 
@@ -29,7 +30,11 @@ def lifetime_value_default(ctx: PageContext) -> LifetimeValue:
     once its definition is saved; the article's $7,000, marked as an assumption, when the data have no purchases."""
     if ctx.version is not None and ctx.version.has("transactions", "amount"):
         saved = defection_controls.saved_money(ctx)
-        row = ctx.metric(defection_figures.lifetime_value, defection_controls.saved_spec(ctx, saved)).iloc[0]
+        spec = defection.DefectionSpec(ctx.filters, saved.definition, saved.valuation)
+        every_segment = defection_figures.value_spec(spec)
+        row = ctx.derived(
+            defection_figures.lifetime_value_in, defection.summary, every_segment, spec.valuation, spec.filters.segments
+        ).iloc[0]
         value = row["discounted"]
         if value is not None and pd.notna(value) and math.isfinite(float(value)):
             return LifetimeValue(round(float(value), 2), _source(saved, int(row["customers"])), True)
