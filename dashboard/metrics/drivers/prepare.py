@@ -82,7 +82,8 @@ def _pain_months_select(version: Version) -> str:
     """Select of journey pain per customer (cid) and calendar month of the touchpoint: contacts, complaints (each
     counted once, on its first step), complaints not resolved at first contact, slowest complaint resolution in days,
     repeat contacts, the first and last channel contacted on in text order (two channels or more when they differ) and
-    the cost of the touchpoints; ordered by month so a months filter reads only its months."""
+    the cost of the touchpoints; ordered by customer (cid) so a segment or region filter reads only its customers'
+    rows (see behaviours' prepare; a months filter reads every row group instead: a period is usually most of them)."""
     month = "cast(date_trunc('month', {}.ts) as date)"
     cost = (
         f"""select b.cid, {month.format("i")} as month, sum(i.cost) as cost
@@ -111,7 +112,7 @@ def _pain_months_select(version: Version) -> str:
         select coalesce(p.cid, k.cid) as cid, coalesce(p.month, k.month) as month, p.contacts, p.complaints,
                p.complaints_not_fcr, p.resolve_days, p.repeats, p.channel_low, p.channel_high, k.cost
         from p full join k on k.cid = p.cid and k.month = p.month
-        order by month, cid
+        order by cid, month
     """
 
 
