@@ -31,13 +31,16 @@ LOCAL_HOSTS = {"localhost", "127.0.0.1"}
 STREAMLIT_FAVICON = "https://fonts.gstatic.com/s/i/short-term/release/materialsymbolsrounded/"
 """Streamlit itself fetches a page icon given as ":material/...:" from Google Fonts (set_page_config); not data."""
 
-# Every element with an attribute that would load or link something from the data, or style it.
+# Every element with an attribute that would load or link something from the data, or style it, and every style sheet
+# that names the data's host: found in the whole page whether or not it is on screen (an image below the window that
+# the browser has not fetched yet still has its address in the page).
 _LIVE_FROM_DATA = """() => {
   const names = ["href", "xlink:href", "src", "srcset", "action", "formaction", "poster", "data", "background"];
-  const found = [];
+  const found = [...document.querySelectorAll("style")].filter(s => s.textContent.includes("evil.example"))
+    .map(s => "STYLE " + s.textContent.slice(0, 80));
   for (const el of document.querySelectorAll("*")) {
     for (const attr of el.attributes) {
-      const linked = names.includes(attr.name) && attr.value.includes("evil.example");
+      const linked = (names.includes(attr.name) || attr.name === "style") && attr.value.includes("evil.example");
       const styled = attr.name === "style" && attr.value.replace(/\\s/g, "").includes("font-size:80px");
       if (linked || styled) {
         const box = el.parentElement && el.parentElement.closest("[data-testid]");
@@ -74,7 +77,7 @@ def _open(page: Page, server: AppServer, path: str) -> list[str]:
 
 @pytest.mark.parametrize("path", PAGES)
 def test_no_page_turns_hostile_text_into_links_images_styles_or_requests(hostile_server: AppServer, page: Page, path):
-    page.set_viewport_size({"width": 1440, "height": 4000})
+    page.set_viewport_size({"width": 1440, "height": 1200})
     requests = _open(page, hostile_server, path)
     assert not page.locator('[data-testid="stException"]').count()
     left = [url for url in requests if urlparse(url).scheme in ("http", "https", "ws", "wss")]
