@@ -101,3 +101,22 @@ def test_what_if_never_reads_the_defection_pages_unsaved_controls(tiny_db):
     at = _go(at, "pages/4_What-if.py")
     value, source = _whatif_ltv(at)
     assert value == pytest.approx(ten_years, abs=0.01) and "10 years (saved for this dataset)" in source
+
+
+def test_a_segment_and_period_give_what_if_the_lifetime_value_the_defection_page_shows(tiny_db):
+    """What-if sums the segment's lifetime value from the every-segment summary; Defection counts the filtered customers
+    in SQL: the same figure, and the hand-worked mean of the segment's current customers (D and G of Business)."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params["ds"] = "tiny"
+    at.query_params["segment"] = "Business"
+    at.query_params["period"] = "2024-07..2024-12"
+    at = _go(at, "pages/5_Defection.py")
+    shown = at.metric[-1]
+    assert shown.label == "Lifetime value per customer"
+    at = _go(at, "pages/4_What-if.py")
+    value, source = _whatif_ltv(at)
+    assert shown.value == f"${value:,.0f}", (shown.value, value)
+    assert "mean over 2 current customers in scope" in source
+    worked = tiny_lifetime_value(defection_tables(), DEFINITIONS.lapse_days, segment="Business")  # with pandas
+    assert value == pytest.approx(worked, abs=0.01)
+    assert worked != pytest.approx(tiny_lifetime_value(defection_tables(), DEFINITIONS.lapse_days), abs=1)

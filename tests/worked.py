@@ -20,12 +20,18 @@ def best_in_class_savings(tables: dict[str, pd.DataFrame], catalogue: Catalogue 
 
 
 def tiny_lifetime_value(
-    tables: dict[str, pd.DataFrame], lapse_days: int, margin: float = 0.30, discount: float = 0.10, years: float | None = None
+    tables: dict[str, pd.DataFrame],
+    lapse_days: int,
+    margin: float = 0.30,
+    discount: float = 0.10,
+    years: float | None = None,
+    segment: str | None = None,
 ) -> float:
     """Mean simple lifetime value of the current customers (docs/defection.md "Simple"): annual spend × margin ×
     (1 − (1 + d)^−years) ÷ d, the years measured as 1 ÷ (dated defections per customer-year) rounded to 0.1 unless
     given. Annual spend: spend in the 365 days up to the last purchase, scaled to a year from at least 91 days when
     joined less than a year before it. Current: bought, no churn label, a purchase within lapse_days of the as-of day.
+    With segment, the mean over that segment's current customers (the years still measured over everyone).
     """
     customers = tables["customers"].set_index("customer_id")
     tx = tables["transactions"].assign(day=lambda t: pd.to_datetime(t["ts"]).dt.normalize())
@@ -38,7 +44,7 @@ def tiny_lifetime_value(
     lapse_day = last + pd.Timedelta(days=lapse_days)
     defect_day = churn_day.where(labelled, lapse_day.reindex(customers.index).where(lapse_day < as_of))
     signup = pd.to_datetime(customers["signup_date"])
-    current = [c for c in last.index if pd.isna(defect_day[c])]
+    current = [c for c in last.index if pd.isna(defect_day[c]) and segment in (None, customers.loc[c, "segment"])]
     spend = []
     for c in current:
         joined = min(signup[c], first[c])
