@@ -53,10 +53,12 @@ def test_driver_names_run_into_the_chart_never_off_its_edges():
     assert list(trace.textposition) == ["top right", "top center", "top left"]
 
 
-def test_driver_names_never_run_into_each_other_or_a_point():
+@pytest.mark.parametrize("text_px", [13, 19])
+def test_driver_names_never_run_into_each_other_or_a_point(text_px):
     """Seen on the sample: "a complaint took over 7 days to resolve" ran into "no self-service" and "no automatic
-    payment" into "no smart meter". Names are placed most important first where their box is clear of the names placed
-    and of every point; a name that fits nowhere is left to the hover."""
+    payment" into "no smart meter"; in presentation mode (names at 19 px) "made a complaint" into "no automatic
+    payment". Names are placed most important first where their box, at the size they are drawn, is clear of the names
+    placed and of every point; a name that fits nowhere is left to the hover."""
     from dashboard.charts import drivers as charts
 
     table = pd.DataFrame(
@@ -75,10 +77,11 @@ def test_driver_names_never_run_into_each_other_or_a_point():
             "difference": [0.23, 0.21, 0.19, 0.13, 0.063, 0.055, 0.043],
         }
     )
-    fig = charts.importance_performance(table, "defection")
+    fig = charts.importance_performance(table, "defection", text_px)
+    assert {tr.textfont.size for tr in fig.data} == {text_px}
     named = [(x, y, t, p) for tr in fig.data for x, y, t, p in zip(tr.x, tr.y, tr.text, tr.textposition, strict=True) if t]
     assert len(named) >= 4 and "call-centre contact" in [n[2] for n in named]
-    boxes = charts.label_boxes(*(list(v) for v in zip(*named, strict=True)), tuple(fig.layout.yaxis.range))
+    boxes = charts.label_boxes(*(list(v) for v in zip(*named, strict=True)), tuple(fig.layout.yaxis.range), text_px)
     for i, (left, bottom, right, top) in enumerate(boxes):
         assert left >= 0 and right <= charts.PLOT_WIDTH and bottom >= 0 and top <= charts.PLOT_HEIGHT
         for other in boxes[i + 1 :]:

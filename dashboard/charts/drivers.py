@@ -19,6 +19,8 @@ PLOT_WIDTH, PLOT_HEIGHT = 600.0, 360.0
 so names placed apart stay apart when it is wider."""
 CHAR_WIDTH, TEXT_HEIGHT, MARKER_RADIUS = 7.6, 17.0, 8.0
 """Pixels per character and per line of a 13 px name, and a marker's radius with its outline and a margin."""
+NAME_PX = 13
+"""The names' type size outside presentation mode (CHAR_WIDTH and TEXT_HEIGHT scale with the size drawn)."""
 X_RANGE = (0.0, 105.0)
 POSITIONS = {
     # textposition: (x offset of the box's left edge as a share of its width, pixels; y of its bottom, share, pixels)
@@ -41,15 +43,22 @@ def y_range(differences: pd.Series) -> tuple[float, float]:
     return low - pad, high + pad
 
 
-def label_boxes(x: list[float], y: list[float], names: list[str], positions: list[str | None], y_span: tuple[float, float]):
-    """The pixel box (left, bottom, right, top) of each placed name (None where a point is not named), in PLOT_WIDTH ×
-    PLOT_HEIGHT with y upward."""
+def label_boxes(
+    x: list[float],
+    y: list[float],
+    names: list[str],
+    positions: list[str | None],
+    y_span: tuple[float, float],
+    text_px: float = NAME_PX,
+):
+    """The pixel box (left, bottom, right, top) of each placed name in type of text_px (None where a point is not
+    named), in PLOT_WIDTH × PLOT_HEIGHT with y upward."""
     boxes = []
     for px, py, name, where in zip(*_pixels(x, y, y_span), names, positions, strict=True):
         if where is None:
             boxes.append(None)
             continue
-        w, h = CHAR_WIDTH * len(name), TEXT_HEIGHT
+        w, h = CHAR_WIDTH * text_px / NAME_PX * len(name), TEXT_HEIGHT * text_px / NAME_PX
         fx, dx, fy, dy = POSITIONS[where]
         left, bottom = px + fx * w + dx, py + fy * h + dy
         boxes.append((left, bottom, left + w, bottom + h))
@@ -65,10 +74,12 @@ def _pixels(x: list[float], y: list[float], y_span: tuple[float, float]) -> tupl
     )
 
 
-def place_labels(x: list[float], y: list[float], names: list[str], order: list[int], y_span: tuple[float, float]) -> list:
+def place_labels(
+    x: list[float], y: list[float], names: list[str], order: list[int], y_span: tuple[float, float], text_px: float = NAME_PX
+) -> list:
     """A textposition per point, or None where it stays unnamed: in `order` (most important first, at most LABELLED),
-    the first position (above a point over the zero line, below one under it, then beside it) whose box stays inside
-    the plotting area and clear of every point and every name already placed."""
+    the first position (above a point over the zero line, below one under it, then beside it) whose box, for names in
+    type of text_px, stays inside the plotting area and clear of every point and every name already placed."""
     px, py = _pixels(x, y, y_span)
     placed: list[tuple[float, float, float, float]] = []
     chosen: list[str | None] = [None] * len(x)
@@ -92,7 +103,7 @@ def place_labels(x: list[float], y: list[float], names: list[str], order: list[i
         tries = [f"{vertical[0]} center", f"{vertical[0]} {side[0]}", f"{vertical[0]} {side[1]}", f"middle {side[0]}"]
         tries += [f"middle {side[1]}", f"{vertical[1]} center", f"{vertical[1]} {side[0]}", f"{vertical[1]} {side[1]}"]
         for where in tries:
-            box = label_boxes([x[i]], [y[i]], [names[i]], [where], y_span)[0]
+            box = label_boxes([x[i]], [y[i]], [names[i]], [where], y_span, text_px)[0]
             if clear(box, i):
                 chosen[i] = where
                 placed.append(box)
@@ -106,10 +117,11 @@ def _floats(values: pd.Series) -> list[float | None]:
 
 
 @draws_data_as_text
-def importance_performance(table: pd.DataFrame, outcome: str) -> go.Figure:
+def importance_performance(table: pd.DataFrame, outcome: str, text_px: float = NAME_PX) -> go.Figure:
     """Each driver as a point: how common its bad side is (prevalence, x) against how much higher the outcome rate is
     with it (difference in percentage points, y); the top right is what to fix first. Of the LABELLED drivers with the
-    largest differences, those whose name fits clear of the other names and points are named on the chart."""
+    largest differences, those whose name fits clear of the other names and points are named on the chart, in type of
+    text_px (larger in presentation mode, so they are placed for that size)."""
     rows = table[table["kind"] != "all"]
     title = f"What goes with {outcome}: how strongly, and how common"
     if rows.empty:
@@ -118,7 +130,7 @@ def importance_performance(table: pd.DataFrame, outcome: str) -> go.Figure:
     span = y_range(rows["difference"] * 100)
     xs, ys = list(rows["prevalence"] * 100), list(rows["difference"] * 100)
     order = sorted(range(len(rows)), key=lambda i: -abs(ys[i]) if math.isfinite(ys[i]) else 0.0)
-    where = dict(zip(rows.index, place_labels(xs, ys, list(rows["driver"]), order, span), strict=True))
+    where = dict(zip(rows.index, place_labels(xs, ys, list(rows["driver"]), order, span, text_px), strict=True))
     traces = [
         {
             "type": "scatter",
@@ -129,7 +141,7 @@ def importance_performance(table: pd.DataFrame, outcome: str) -> go.Figure:
             "text": [str(d) if where[i] else "" for i, d in zip(group.index, group["driver"], strict=True)],
             "customdata": [str(d) for d in group["driver"]],
             "textposition": [where[i] or "top center" for i in group.index],
-            "textfont": {"size": 13, "color": INK},
+            "textfont": {"size": text_px, "color": INK},
             "marker": {"size": 14, "color": KIND_COLOURS.get(str(kind), GREY), "line": {"color": INK, "width": 1}},
             "hovertemplate": "%{customdata}<br>%{x:.1f} % of customers<br>%{y:+.1f} points<extra></extra>",
             "cliponaxis": False,

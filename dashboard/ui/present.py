@@ -38,6 +38,8 @@ READABLE_CSS = """
 """On every page: a tile's label wraps and its value shrinks to the tile, never cut with an ellipsis
 ("Revenue per cust…", "0.2 d…" at 1280 px)."""
 CHART_FONT_SIZE = 21
+CHART_TEXT_PX = CHART_FONT_SIZE - 2
+"""The least size of text drawn on a chart in presentation mode (theme.presentation_fonts' ticks and names)."""
 LEGEND_ROW_PX = 34
 """Height of one row of a horizontal legend at the presentation font size."""
 

@@ -13,7 +13,7 @@ from dashboard.formatting import NumberFormat
 from dashboard.metrics.behaviours import adoption as bh
 from dashboard.metrics.drivers import effects, money, tipping
 from dashboard.metrics.drivers import spec as drivers
-from dashboard.ui import report, state, widgets
+from dashboard.ui import present, report, state, widgets
 from dashboard.ui.frame import PageContext
 from dashboard.ui.sections import guarded
 from dashboard.ui.views import whatif as whatif_view
@@ -165,7 +165,8 @@ def render_effects(ctx: PageContext, view: DriverView) -> None:
             "method), products and signup dates."
         )
         return
-    widgets.chart(charts.importance_performance(view.table, view.words), key="dr_ip_chart")
+    names_px = present.CHART_TEXT_PX if ctx.presenting else charts.NAME_PX  # names placed apart at the size drawn
+    widgets.chart(charts.importance_performance(view.table, view.words, names_px), key="dr_ip_chart")
     st.caption(
         "Each point is a driver: across, how many customers are on its bad side; up, how much higher the "
         f"{view.words} rate is among them than among the rest. Top right: common and strongly linked, look there first. "
