@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
+import inspect
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -70,10 +72,20 @@ def run_derived(
     return _cached_derived(db, version.version_id, at, _path(fn), spec, _path(derive), args, tuple(sorted(kwargs.items())))
 
 
+@functools.cache
+def reads_spec(fn: Callable[..., pd.DataFrame]) -> bool:
+    """Whether fn reads its spec: a metric that names it `_spec` does not (a dataset-wide answer, such as what the data
+    can tell or its month span), so it is cached on the version alone, never once per filter."""
+    parameters = list(inspect.signature(fn).parameters)
+    return not (len(parameters) >= 3 and parameters[2] == "_spec")
+
+
 def run_metric(fn: Callable[..., pd.DataFrame], version: Version, spec: Any = None) -> pd.DataFrame:
-    """fn(cursor, version, spec), cached on the database, the version and the frozen spec (never on a frame)."""
+    """fn(cursor, version, spec), cached on the database, the version and the frozen spec (never on a frame); on the
+    version alone when fn does not read its spec."""
     fn_path = f"{fn.__module__}:{fn.__qualname__}"
-    return _cached_metric(str(get_store().path), version.version_id, version.created_at.isoformat(), fn_path, spec)
+    key_spec = spec if reads_spec(fn) else None
+    return _cached_metric(str(get_store().path), version.version_id, version.created_at.isoformat(), fn_path, key_spec)
 
 
 def clear_caches() -> None:
