@@ -38,7 +38,10 @@ def test_the_sample_shows_defection_drivers_with_money_and_the_caveat(app_sample
     assert row["Significant (Holm)"] == "yes"
     assert float(row["Rate with"].rstrip(" %")) > float(row["Rate without"].rstrip(" %"))
     assert any("how strongly, and how common" in t for t in _titles(at))
-    assert any("adjusted for the others" in t for t in _titles(at))
+    # the odds-ratio chart of every driver is drawn only once its expander is opened (a link can carry it open)
+    assert not any("adjusted for the others" in t for t in _titles(at))
+    assert any("odds ratios as a chart" in e.label for e in at.expander)
+    assert any("adjusted for the others" in t for t in _titles(_app({"dr_or": "true"})))
     worth = _table(at, "Driver", "Compared with")
     assert "a complaint not resolved at first contact" in worth.index
     assert all(v.startswith("$") for v in worth["Lifetime value at stake"])

@@ -49,7 +49,7 @@ VIEWS: dict[str, list[dict[str, str]]] = {
     "Behaviours": [{}],
     "What-if": [{}],
     "Defection": [{"d_by": tab} for tab in ("By segment", "By relationship stage", "By perfect-customer behaviours")],
-    "Drivers": [{"dr_outcome": outcome} for outcome in ("defection", "low satisfaction", "conversion")],
+    "Drivers": [{"dr_outcome": outcome, "dr_or": "true"} for outcome in ("defection", "low satisfaction", "conversion")],
     "Story": [{"s_step": str(n)} for n in range(1, 8)],
     "Data": [{}],
 }

@@ -3,6 +3,8 @@ reruns only the outcome's fragment; screenshots."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -20,7 +22,12 @@ def test_the_drivers_page_draws_the_chart_and_the_outcome_goes_into_the_url(samp
     # wait for what is read: on a loaded machine the charts are drawn after the script has finished
     expect(main.get_by_text("What fixing it is worth", exact=True)).to_be_visible(timeout=30_000)
     expect(main.get_by_text("Association, not proven cause.")).to_be_visible(timeout=30_000)
-    expect(main.locator(".js-plotly-plot")).to_have_count(2, timeout=30_000)
+    # the odds-ratio chart of every driver waits in its expander: opened, it is drawn and the link keeps it open
+    expect(main.locator(".js-plotly-plot")).to_have_count(1, timeout=30_000)
+    main.get_by_test_id("stExpander").filter(has_text="The odds ratios as a chart").locator("summary").click()
+    expect(main.locator(".js-plotly-plot")).to_have_count(2, timeout=60_000)
+    expect(page).to_have_url(re.compile(r"dr_or=true"), timeout=10_000)
+    wait_for_app(page, timeout=120_000)
     screenshot(page, "drivers-defection")
     assert b"how strongly once the others are taken into" in b"".join(received)  # the page's intro: a full run
     received.clear()

@@ -27,6 +27,8 @@ CORRECTION = (
     "Significance is corrected for the number of drivers tested by Holm's step-down method: a driver is marked "
     "significant when its Holm-adjusted p is below 5 %."
 )
+ODDS_CHART_KEY = "dr_or"
+"""The URL name of the odds-ratio chart's expander (true while it is open: a link made with it open opens it)."""
 HOLDOUT = (
     "To test it: fix it for a random half of the customers exposed, keep the other half as a holdout, and compare "
     "their defection after six to twelve months."
@@ -194,8 +196,15 @@ def render_adjusted(ctx: PageContext, view: DriverView) -> None:
     if rows == 0:
         st.info("The model could not be fitted: every customer has the same outcome, or too few customers.")
         return
-    widgets.chart(charts.odds_ratios(view.table, view.words), key="dr_or_chart")
     fmt = ctx.number_format
+    with st.expander(
+        "The odds ratios as a chart: each driver alone and adjusted, with their 95 % intervals",
+        key=ODDS_CHART_KEY,
+        bind="query-params",
+        icon=":material/bar_chart:",
+    ) as box:
+        if box.open:  # drawn only while open: a chart of every driver redrawn on each control change costs ~0.1 s
+            widgets.chart(charts.odds_ratios(view.table, view.words), key="dr_or_chart")
     sample = "every customer" if rows >= int(total["customers"]) else f"a fixed random sample of {fmt.number(rows)} customers"
     st.caption(
         "Adjusted odds ratio: from a logistic regression of the outcome on all drivers together, fitted on "
