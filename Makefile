@@ -35,7 +35,7 @@ java:
 	fi
 
 run: setup
-	$(BIN)/streamlit run app.py --server.port $(PORT)
+	$(BIN)/python -m dashboard serve --server.port $(PORT)
 
 chromium:
 	@if [ -x /usr/bin/chromium ]; then :; \

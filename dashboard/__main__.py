@@ -1,4 +1,4 @@
-"""Command line: `python -m dashboard ingest|sample|upgrade|bench ...`."""
+"""Command line: `python -m dashboard serve|ingest|sample|upgrade|bench ...`."""
 
 from __future__ import annotations
 
@@ -73,6 +73,14 @@ def command_line() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m dashboard", description="CX Lens command line")
     sub = parser.add_subparsers(dest="command", required=True)
 
+    sub.add_parser(
+        "serve",
+        help="start the dashboard (streamlit run app.py) with every page's code loaded first; streamlit's options follow",
+        description="Start the dashboard: every page's code is imported before the server listens, so the first "
+        "visitor does not wait for it; any further arguments are streamlit run's options (e.g. --server.port 8501).",
+        add_help=False,
+    )
+
     p = sub.add_parser(
         "ingest",
         help="read, map, validate and publish your files (exit 0 published, 1 data problem or database busy, 2 bad usage)",
@@ -120,6 +128,11 @@ def command_line() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run one sub-command; exit code 0 ok, 1 problem in the data, 2 bad usage."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["serve"]:  # the rest is streamlit's to parse
+        from dashboard import serve
+
+        return serve.run(argv[1:])
     args = command_line().parse_args(argv)
     from dashboard.metrics import prepared  # noqa: F401  (registers the prepare step every publish runs)
     from dashboard.store import StoreError

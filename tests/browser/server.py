@@ -1,5 +1,6 @@
-"""A `streamlit run app.py` server on a private database and a free port, and Debian's chromium's flags: one home for
-the browser tests (tests/browser/conftest.py) and the browser benchmark (benchmarks/browser.py). Imports no pytest."""
+"""The app's server (`python -m dashboard serve`) on a private database and a free port, and Debian's chromium's
+flags: one home for the browser tests (tests/browser/conftest.py) and the browser benchmark (benchmarks/browser.py).
+Imports no pytest."""
 
 from __future__ import annotations
 
@@ -35,7 +36,8 @@ def free_port() -> int:
 
 
 class AppServer:
-    """A `streamlit run app.py` process on its own database file and port, ready (health check answered) when made."""
+    """The app as `make run` starts it (`python -m dashboard serve`: streamlit run app.py with the pages' code loaded
+    first) on its own database file and port, ready (health check answered) when made."""
 
     def __init__(self, db_path: Path, upload_dir: Path, start_timeout_s: float = 60) -> None:
         self.port = free_port()
@@ -48,7 +50,7 @@ class AppServer:
         }
         self.log = open(db_path.parent / "streamlit.log", "w")  # noqa: SIM115
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(self.port), "--server.headless", "true"],
+            [sys.executable, "-m", "dashboard", "serve", "--server.port", str(self.port), "--server.headless", "true"],
             cwd=ROOT,
             env=env,
             stdout=self.log,
