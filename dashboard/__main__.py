@@ -130,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run one sub-command; exit code 0 ok, 1 problem in the data, 2 bad usage."""
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["serve"]:  # the rest is streamlit's to parse
-        from dashboard import serve
+        from dashboard.ui import serve
 
         return serve.run(argv[1:])
     args = command_line().parse_args(argv)

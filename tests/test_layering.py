@@ -59,8 +59,8 @@ def test_views_draw_tables_through_widgets_table():
 
 
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("pages",),
-    ("ui", "__main__"),
+    ("pages", "__main__"),
+    ("ui",),
     ("charts", "context", "report", "story"),
     ("metrics", "ingest", "sample"),
     ("staged",),

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from dashboard import serve
+from dashboard.ui import serve
 
 ROOT = Path(__file__).resolve().parent.parent
 VIEWS = ROOT / "dashboard" / "ui" / "views"

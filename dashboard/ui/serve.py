@@ -10,7 +10,7 @@ import pkgutil
 import sys
 from pathlib import Path
 
-APP = Path(__file__).resolve().parent.parent / "app.py"
+APP = Path(__file__).resolve().parents[2] / "app.py"
 
 
 def preload() -> list[str]:
