@@ -28,7 +28,7 @@ PAGES = {
     "Behaviours": ("pages/3_Behaviours.py", {}),
     "What-if": ("pages/4_What-if.py", {}),
     "Defection": ("pages/5_Defection.py", {}),
-    "Drivers": ("pages/6_Drivers.py", {}),
+    "Drivers": ("pages/6_Drivers.py", {"dr_or": "true"}),  # the odds-ratio chart open: drivers' names on its axis
     **{f"Story step {n}": ("pages/8_Story.py", {"s_step": str(n)}) for n in range(1, 8)},
     "Story presenting": ("pages/8_Story.py", {"s_step": "1", "present": "1"}),
     "Data": ("pages/9_Data.py", {}),

@@ -23,7 +23,7 @@ PAGES = [
     "Behaviours",
     "What-if",
     "Defection",
-    "Drivers",
+    "Drivers?dr_or=true",  # with the odds-ratio chart open: the drivers' names on its axis
     *(f"Story?s_step={n}" for n in range(1, 8)),
     "Data",
 ]

@@ -36,6 +36,7 @@ QUERY = {
     "Journey": "&j_repeat=10",  # a changed window offers its save button outside presentation mode
     "Defection": "&d_days=200",  # likewise the definition's save button
     "Data": "&d_view=Datasets",  # the section with the dataset actions
+    "Drivers": "&dr_or=true",  # the odds-ratio chart open, so its text is checked too
 }
 SHOWN = [(label, QUERY.get(label, "")) for label in EDITING] + [("Story", f"&s_step={n}") for n in range(1, STEP_COUNT + 1)]
 CUT_CHANGES = """() => [...document.querySelectorAll(
