@@ -215,6 +215,11 @@ def toggle(page: Page, probe: Probe, label: str, inside: str | None = None) -> S
     return probe.timed(switch.click)
 
 
+def open_tab(page: Page, probe: Probe, label: str) -> Sample:
+    """Timed: click the main area's tab called label (its sections run and draw only once open)."""
+    return probe.timed(page.get_by_test_id("stMain").get_by_role("tab", name=label, exact=True).click)
+
+
 def choose_option(page: Page, probe: Probe, option: str) -> Sample:
     """Timed: click the main area's radio option called option."""
     return probe.timed(page.get_by_test_id("stMain").get_by_test_id("stRadio").get_by_text(option, exact=True).click)
@@ -313,6 +318,7 @@ def _one_repeat(page: Page, server: Server, region: str, add: Callable[[str, Sam
             add("Drivers outcome change (low satisfaction)", choose_option(page, probe, "Low satisfaction"))
             add("Drivers period change (start a month later)", move_period_start(page, probe))
         if label == "Journey":
+            add("Journey tab switch (to Paths)", open_tab(page, probe, "Paths"))
             add("Journey Sankey control (touchpoints per customer)", move_slider(page, probe, "Touchpoints per customer"))
         open_page(page, url(server, path, region=region))
         add(f"{label} filter again, answer cached", choose_segment(page, probe))

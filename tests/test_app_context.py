@@ -151,7 +151,7 @@ def _tiles(at: AppTest) -> dict[str, tuple[str, str, str]]:
 
 
 def test_journey_service_tiles_march_against_february(app_db):
-    tiles = _tiles(_run("Journey", {"period": "2024-03..2024-03"}))
+    tiles = _tiles(_run("Journey", {"period": "2024-03..2024-03", "j_tab": "Service"}))
     # complaint-stage contacts: B on 1 and 3 February, D on 21 March; fewer complaints is better
     assert tiles["Complaints"] == ("-1", "vs Feb 2024", "GREEN")
     # the tiny data has no reason, resolution or initiator: those tiles show "—" and no change, never a fake 0

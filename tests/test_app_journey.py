@@ -9,16 +9,20 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard.store import Store
+from dashboard.ui.views.journey.controls import TAB_KEY, TABS
 from tests.journey_tiny import journey_tables
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = "pages/1_Journey.py"
 
 
-def _page(params: dict[str, str] | None = None) -> AppTest:
+def _page(params: dict[str, str] | None = None, tab: str | None = None) -> AppTest:
+    """The Journey page opened with params, on tab (the first, the journey map, when None)."""
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     for name, value in (params or {}).items():
         at.query_params[name] = value
+    if tab is not None:
+        at.query_params[TAB_KEY] = tab
     at.switch_page(PAGE)
     return at.run()
 
@@ -60,13 +64,27 @@ def journeys_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, app_tiny_db: Pa
 def test_page_renders_every_section_on_the_sample(app_sample_db):
     at = _page()
     assert not at.exception
-    sections = [s.value for s in at.main.subheader]
-    assert sections == ["Journey map", "Service", "Touchpoints by stage and channel", "Paths", "Who is behind it"]
-    metrics = _metrics(at)
+    assert [tab.label for tab in at.tabs] == list(TABS)
+    # only the open tab's sections run: the journey map by default
+    assert [s.value for s in at.main.subheader] == ["Journey map"]
+    assert len(at.get("plotly_chart")) == 1
+    expected = {
+        "Service": ["Service"],
+        "Stage by channel": ["Touchpoints by stage and channel"],
+        "Paths": ["Paths", "Who is behind it"],
+    }
+    charts = 1
+    for tab, sections in expected.items():
+        shown = _page(tab=tab)
+        assert not shown.exception
+        assert [s.value for s in shown.main.subheader] == sections, tab
+        assert "Journey map" not in [s.value for s in shown.main.subheader]
+        charts += len(shown.get("plotly_chart"))
+    assert charts == 9, "every chart of the page is drawn in one tab or another"
+    metrics = _metrics(_page(tab="Service"))
     assert metrics["First-contact resolution"].endswith("%")
     assert metrics["Complaints"] != "—"
-    assert all(m.help for m in at.metric), "every measure states its definition"
-    assert len(at.get("plotly_chart")) == 9
+    assert all(m.help for m in _page(tab="Service").metric), "every measure states its definition"
     assert not at.warning, "the sample has every optional column"
     hotspots = " ".join(md.value for md in at.markdown)
     assert ":red[complaint]" in hotspots
@@ -79,7 +97,7 @@ def test_page_renders_every_section_on_the_sample(app_sample_db):
 
 
 def test_repeat_window_changes_fcr_goes_to_url_and_saves_as_default(app_sample_db):
-    at = _page()
+    at = _page(tab="Service")
     before = _metrics(at)["First-contact resolution"]
     at.number_input(key="w:j_repeat").set_value(30).run()
     assert not at.exception
@@ -97,7 +115,7 @@ def test_repeat_window_changes_fcr_goes_to_url_and_saves_as_default(app_sample_d
 
 
 def test_sla_changes_the_share_within_sla(app_sample_db):
-    at = _page()
+    at = _page(tab="Service")
     before = _metrics(at)["Within SLA"]
     at.number_input(key="w:j_sla").set_value(10).run()
     assert _metrics(at)["Within SLA"] != before
@@ -107,7 +125,7 @@ def test_sla_changes_the_share_within_sla(app_sample_db):
 
 
 def test_heatmap_metric_picker(app_sample_db):
-    at = _page()
+    at = _page(tab="Stage by channel")
     assert _heatmap(at)["data"][0]["colorbar"]["title"]["text"] == "Touchpoints"
     at.selectbox(key="w:j_metric").set_value("satisfaction").run()
     heat = _heatmap(at)["data"][0]
@@ -119,7 +137,7 @@ def test_heatmap_metric_picker(app_sample_db):
 
 
 def test_sankey_controls(app_sample_db):
-    at = _page()
+    at = _page(tab="Paths")
     labels = _sankey(at)["node"]["label"]
     assert any(label.endswith("#5") for label in labels) and not any(label.endswith("#6") for label in labels)
     at.slider(key="w:j_steps").set_value(3).run()
@@ -146,7 +164,7 @@ def test_sankey_controls(app_sample_db):
 
 
 def test_drill_down_controls_and_timeline(app_sample_db):
-    at = _page()
+    at = _page(tab="Paths")
     assert at.radio(key="w:j_dkind").value == "stage"
     at.selectbox(key="w:j_dval").set_value("complaint").run()
     assert _param(at, "j_dval") == ["complaint"]
@@ -170,7 +188,7 @@ def test_drill_down_controls_and_timeline(app_sample_db):
 
 
 def test_hand_worked_journeys_on_the_page(journeys_db):
-    at = _page({"ds": "journeys"})
+    at = _page({"ds": "journeys"}, tab="Service")
     assert not at.exception
     metrics = _metrics(at)
     # see tests/test_journey_metrics.py: 5 of 10 contacts resolved and not repeated within 7 days (a4 was never
@@ -179,23 +197,48 @@ def test_hand_worked_journeys_on_the_page(journeys_db):
     assert metrics["Complaints"] == "4"
     assert metrics["Within SLA"] == "50.0 %"
     assert metrics["Unresolved"] == "1"
+    at = _page({"ds": "journeys"}, tab="Paths")
     at.selectbox(key="w:j_dval").set_value("complaint").run()
     assert _customers_listed(at)["customer_id"].tolist() == ["A", "D", "B"]
 
 
 def test_url_restores_the_controls(app_sample_db):
-    at = _page({"j_steps": "4", "j_nodes": "channel", "j_top": "5", "j_metric": "effort", "j_repeat": "14", "j_dkind": "channel"})
+    link = {"j_steps": "4", "j_nodes": "channel", "j_top": "5", "j_metric": "effort", "j_repeat": "14", "j_dkind": "channel"}
+    at = _page(link, tab="Paths")
     assert not at.exception
     assert at.slider(key="w:j_steps").value == 4
     assert at.radio(key="w:j_nodes").value == "channel"
     assert at.slider(key="w:j_top").value == 5
-    assert at.selectbox(key="w:j_metric").value == "effort"
     assert at.number_input(key="w:j_repeat").value == 14
     assert at.radio(key="w:j_dkind").value == "channel"
+    assert _param(at, TAB_KEY) == ["Paths"]
+    at = _page(link, tab="Stage by channel")
+    assert at.selectbox(key="w:j_metric").value == "effort"
+
+
+def test_a_link_opens_its_tab_and_the_first_tab_stays_out_of_the_url(app_sample_db):
+    at = _page(tab="Stage by channel")
+    assert [s.value for s in at.main.subheader] == ["Touchpoints by stage and channel"]
+    assert _param(at, TAB_KEY) == ["Stage by channel"]
+    first = _page()
+    assert [s.value for s in first.main.subheader] == ["Journey map"]
+    assert _param(first, TAB_KEY) == []
+    for link, tab in (
+        ({"j_metric": "effort"}, "Stage by channel"),
+        ({"j_nodes": "channel"}, "Paths"),
+        ({"j_wait_over": "90"}, "Service"),
+    ):
+        older = _page(link)  # a link made before the page had tabs opens the tab its control is on
+        assert not older.exception
+        assert "Journey map" not in [s.value for s in older.main.subheader], (link, tab)
+        assert older.session_state[TAB_KEY] == tab
+    stale = _page(tab="Heatmap")  # a tab name from an older link: the first tab, with the link notice
+    assert not stale.exception
+    assert [s.value for s in stale.main.subheader] == ["Journey map"]
 
 
 def test_bad_url_values_fall_back_to_defaults(app_sample_db):
-    at = _page({"j_steps": "42", "j_nodes": "reason", "j_repeat": "-3", "j_dval": "nowhere"})
+    at = _page({"j_steps": "42", "j_nodes": "reason", "j_repeat": "-3", "j_dval": "nowhere"}, tab="Paths")
     assert not at.exception
     assert at.slider(key="w:j_steps").value == 5
     assert at.radio(key="w:j_nodes").value == "stage"
@@ -203,7 +246,7 @@ def test_bad_url_values_fall_back_to_defaults(app_sample_db):
 
 
 def test_filters_from_the_frame_apply(app_sample_db):
-    at = _page()
+    at = _page(tab="Service")
     everyone = _metrics(at)["Complaints"]
     at.multiselect(key="w:segment").set_value(["Commercial"]).run()
     assert not at.exception
@@ -233,7 +276,7 @@ def test_dataset_without_optional_columns_names_the_missing_lanes(app_tiny_db):
     for column in ("satisfaction", "effort", "resolved_ts", "initiated_by"):
         assert f"`{column}`" in warning
     assert "stage" not in [line.split("`")[1] for line in warning.splitlines() if "`" in line]
-    assert _metrics(at)["Median resolution"] == "—"
+    assert _metrics(_page({"ds": "minimal"}, tab="Service"))["Median resolution"] == "—"
     journey_map = _charts(at)[0]
     assert not any(trace.get("name", "").startswith("Satisfaction") for trace in journey_map["data"])
 

@@ -19,7 +19,7 @@ from tests.tiny import tiny_tables
 PAGES = [label for label in PAGE_PATHS if label not in ("Overview", "Story", "Data")]
 """Pages with table exports (the Overview and the Data page export none)."""
 
-QUERY = {"Funnel": {"f_stage": "defected"}, "Defection": {"d_show": "all"}}
+QUERY = {"Funnel": {"f_stage": "defected"}, "Defection": {"d_show": "all"}, "Journey": {"j_tab": "Paths"}}
 """Choices that put customers of the tiny dataset into the page's customer list."""
 
 HOSTILE = {"Home": "=1+1", "North": "@SUM(A1)", "Price": '=HYPERLINK("http://x","y")'}
@@ -86,7 +86,7 @@ def test_no_download_file_is_built_until_its_button_is_clicked(
     built: list[str] = []
     monkeypatch.setattr(export, "csv_bytes", lambda frame: built.append("csv") or b"")
     monkeypatch.setattr(export, "excel_bytes", lambda sheets: built.append("xlsx") or b"")
-    at = open_page("Journey")
+    at = open_page("Journey", {"j_tab": "Paths"})
     assert not at.exception, at.exception
     assert len(at.get("download_button")) >= 4  # variants and customers, CSV and Excel each
     assert built == []  # a rerun builds no file: each is made when its button is clicked

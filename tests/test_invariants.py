@@ -36,6 +36,7 @@ from dashboard.metrics.journey import service as journey_service
 from dashboard.metrics.journey.lanes import JourneySpec
 from dashboard.metrics.money import MAX_YEARS
 from dashboard.store import Store
+from dashboard.ui.views.journey.controls import TABS as JOURNEY_TABS
 from tests import defection_paths, shapes
 from tests.conftest import PAGE_PATHS, open_page
 from tests.figures_by_page import shared_figures
@@ -44,7 +45,7 @@ pytestmark = pytest.mark.slow
 
 VIEWS: dict[str, list[dict[str, str]]] = {
     "Overview": [{}],
-    "Journey": [{}],
+    "Journey": [{"j_tab": tab} for tab in JOURNEY_TABS],
     "Funnel": [{"f_tab": tab} for tab in ("Funnel", "Sales funnel", "Movement", "Economics", "Stage rules")],
     "Behaviours": [{}],
     "What-if": [{}],

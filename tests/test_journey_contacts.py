@@ -278,6 +278,7 @@ def test_the_journey_page_shows_contacts_waits_and_promise_rules(app_tiny_db):
     found.close()
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at.query_params["ds"] = "calls"
+    at.query_params["j_tab"] = "Service"
     at.switch_page("pages/1_Journey.py")
     at.run()
     assert not at.exception

@@ -16,14 +16,15 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard.escape import WORD_JOINER
 from dashboard.store import Store
+from dashboard.ui.views.journey.controls import TABS as JOURNEY_TABS
 from tests.conftest import use_copy
 from tests.hostile import DATASET, HOSTILE_CSV, LIVE_AUTOLINK, LIVE_MARKDOWN, LIVE_TAG, publish_hostile
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = {
     "Overview": ("app.py", {}),
-    "Journey": ("pages/1_Journey.py", {}),
-    "Journey by channel": ("pages/1_Journey.py", {"j_nodes": "channel", "j_dkind": "reason"}),
+    **{f"Journey {tab}": ("pages/1_Journey.py", {"j_tab": tab}) for tab in JOURNEY_TABS},
+    "Journey by channel": ("pages/1_Journey.py", {"j_nodes": "channel", "j_dkind": "reason"}),  # an older link: Paths
     "Funnel": ("pages/2_Funnel.py", {}),
     "Behaviours": ("pages/3_Behaviours.py", {}),
     "What-if": ("pages/4_What-if.py", {}),

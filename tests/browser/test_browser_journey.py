@@ -16,12 +16,34 @@ def test_journey_page_draws_every_section(sample_server, page: Page):
     wait_for_app(page)
     expect(page.get_by_role("heading", name="Journey", level=1)).to_be_visible()
     assert not page.locator('[data-testid="stException"]').count()
-    for heading in ("Journey map", "Service", "Touchpoints by stage and channel", "Paths", "Who is behind it"):
-        expect(page.get_by_role("heading", name=heading)).to_be_visible(timeout=30_000)
-    expect(page.locator(".js-plotly-plot")).to_have_count(9, timeout=30_000)  # charts draw after the script ends
     expect(page.get_by_text("Lowest satisfaction")).to_be_visible(timeout=30_000)
+    expect(page.get_by_role("heading", name="Journey map")).to_be_visible(timeout=30_000)
+    expect(page.locator(".js-plotly-plot")).to_have_count(1, timeout=30_000)  # only the open tab draws
     page.wait_for_timeout(1500)  # let plotly finish drawing before the picture
     screenshot(page, "journey")
+    charts = 1
+    tabs = {
+        "Service": ("Service",),
+        "Stage by channel": ("Touchpoints by stage and channel",),
+        "Paths": ("Paths", "Who is behind it"),
+    }
+    for tab, headings in tabs.items():
+        page.get_by_test_id("stMain").get_by_role("tab", name=tab, exact=True).click()
+        wait_for_app(page)
+        for heading in headings:
+            expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible(timeout=30_000)
+        expect(page.get_by_role("heading", name="Journey map")).to_have_count(0)
+        assert f"j_tab={tab.replace(' ', '+')}" in page.url, "the open tab is in the link"
+        drawn = page.locator(".js-plotly-plot:visible")
+        expect(drawn.first).to_be_visible(timeout=30_000)
+        page.wait_for_timeout(500)
+        charts += drawn.count()
+        assert not page.locator('[data-testid="stException"]').count()
+    assert charts == 9, "every chart of the page is drawn in one tab or another"
+    page.get_by_test_id("stMain").get_by_role("tab", name="Journey map", exact=True).click()
+    wait_for_app(page)
+    expect(page.get_by_role("heading", name="Journey map")).to_be_visible(timeout=30_000)
+    assert "j_tab" not in page.url, "the first tab stays out of the link"
 
 
 def test_journey_sankey_by_channel_from_the_url(sample_server, page: Page):
@@ -54,10 +76,10 @@ def test_a_sankey_control_reruns_only_the_paths_and_keeps_every_figure(sample_se
     received = frames_received(page)
     page.goto(f"{sample_server.url}/Journey?ds=sample&j_nodes=channel&j_steps=3")
     wait_for_app(page)
-    expect(page.locator(".js-plotly-plot")).to_have_count(9, timeout=30_000)
     sankey = page.locator(".js-plotly-plot").filter(has=page.locator(".sankey"))
     expect(sankey.locator(".node-label").filter(has_text="phone #3")).to_have_count(1, timeout=30_000)
-    assert any(b"Journey map" in frame for frame in received)  # a full run sends the journey map's heading
+    charts = page.locator(".js-plotly-plot").count()
+    assert any(b"Lowest satisfaction" in frame for frame in received)  # a full run sends the hotspots above the tabs
     received.clear()
     slider = page.get_by_test_id("stSlider").filter(has_text="Touchpoints per customer").get_by_role("slider")
     slider.focus()
@@ -67,9 +89,9 @@ def test_a_sankey_control_reruns_only_the_paths_and_keeps_every_figure(sample_se
     assert "j_steps=4" in page.url
     sent = b"".join(received)
     assert b"phone #4" in sent  # the new Sankey came over the wire ...
-    assert b"Journey map" not in sent and b"Touchpoints by stage and channel" not in sent  # ... the page above did not
-    expect(page.locator(".js-plotly-plot")).to_have_count(9)  # and every chart above is still drawn
-    expect(page.get_by_role("heading", name="Journey map")).to_be_visible()
+    assert b"Lowest satisfaction" not in sent  # ... the page above did not
+    expect(page.locator(".js-plotly-plot")).to_have_count(charts)  # and every chart is still drawn
+    expect(page.get_by_text("Lowest satisfaction")).to_be_visible()
     assert not page.locator('[data-testid="stException"]').count()
 
 
@@ -92,8 +114,11 @@ def test_a_drill_down_pick_reruns_only_the_drill_down_and_the_report_keeps_one_c
     received = frames_received(page)
     page.goto(f"{sample_server.url}/Journey?ds=sample&j_nodes=channel&j_steps=3&j_dkind=channel&j_dval=phone")
     wait_for_app(page)
-    expect(page.locator(".js-plotly-plot")).to_have_count(9, timeout=30_000)
+    expect(page.locator(".js-plotly-plot").filter(has=page.locator(".sankey"))).to_have_count(1, timeout=30_000)
     expect(page.locator('[data-testid="stMarkdown"]').filter(has_text="customers behind phone")).to_be_visible(timeout=30_000)
+    page.wait_for_timeout(1000)  # the drill-down's timeline draws after the script ends
+    charts = page.locator(".js-plotly-plot").count()  # the Paths tab's: the Sankey, the bars and the timeline
+    assert charts >= 3
     received.clear()
     picker = page.get_by_test_id("stSelectbox").filter(has_text="Channel").first
     picker.click()
@@ -104,8 +129,8 @@ def test_a_drill_down_pick_reruns_only_the_drill_down_and_the_report_keeps_one_c
     sent = b"".join(received)
     assert b"behind web" in sent  # the drill-down came over the wire ...
     assert b"phone #3" not in sent and b"Top journey variants" not in sent  # ... the Sankey and variants above did not
-    assert b"Journey map" not in sent
-    expect(page.locator(".js-plotly-plot")).to_have_count(9)  # every chart is still drawn
+    assert b"Lowest satisfaction" not in sent  # nor the hotspots above the tabs
+    expect(page.locator(".js-plotly-plot")).to_have_count(charts)  # every chart is still drawn
     # the Sankey's control reruns the paths and the drill-down inside them: the report still holds each part once
     slider = page.get_by_test_id("stSlider").filter(has_text="Touchpoints per customer").get_by_role("slider")
     slider.focus()
@@ -117,5 +142,5 @@ def test_a_drill_down_pick_reruns_only_the_drill_down_and_the_report_keeps_one_c
     after_picks = report_charts(page, browser, tmp_path / "picked.html")
     page.goto(page.url)
     wait_for_app(page)
-    expect(page.locator(".js-plotly-plot")).to_have_count(9, timeout=30_000)
-    assert after_picks == report_charts(page, browser, tmp_path / "fresh.html") == 9
+    expect(page.locator(".js-plotly-plot")).to_have_count(charts, timeout=30_000)
+    assert after_picks == report_charts(page, browser, tmp_path / "fresh.html") == charts

@@ -33,7 +33,7 @@ def calls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer
 
 def test_journey_shows_waits_contacts_and_promise_rules(calls_server, page: Page):
     page.set_viewport_size({"width": 1440, "height": 3200})
-    page.goto(f"{calls_server.url}/Journey?ds=calls")
+    page.goto(f"{calls_server.url}/Journey?ds=calls&j_tab=Service")
     wait_for_app(page)
     assert not page.locator('[data-testid="stException"]').count()
     expect(page.get_by_text("Waiting and handling", exact=True)).to_be_visible(timeout=30_000)

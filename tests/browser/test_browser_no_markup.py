@@ -18,7 +18,9 @@ pytestmark = pytest.mark.browser
 PAGES = [
     "",
     "Journey",
-    "Journey?j_nodes=channel&j_dkind=reason",
+    "Journey?j_tab=Service",
+    "Journey?j_tab=Stage+by+channel",
+    "Journey?j_nodes=channel&j_dkind=reason",  # a link from before the tabs: it opens Paths
     "Funnel",
     "Behaviours",
     "What-if",
@@ -87,7 +89,10 @@ def test_no_page_turns_hostile_text_into_links_images_styles_or_requests(hostile
     text = page.evaluate("() => document.body.textContent")
     assert "&amp;" not in text and "&lt;" not in text  # entities are decoded on screen, never shown
     if path.startswith("Journey"):
-        screenshot(page, "no-markup-" + path.split("?")[0].lower())
+        screenshot(
+            page,
+            "no-markup-" + path.split("?")[0].lower() + ("-" + path.split("=")[1].split("&")[0].lower() if "?" in path else ""),
+        )
 
 
 def test_ordinary_text_with_an_ampersand_reads_as_typed_on_a_chart(hostile_server: AppServer, page: Page):

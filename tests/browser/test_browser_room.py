@@ -38,7 +38,11 @@ QUERY = {
     "Data": "&d_view=Datasets",  # the section with the dataset actions
     "Drivers": "&dr_or=true",  # the odds-ratio chart open, so its text is checked too
 }
-SHOWN = [(label, QUERY.get(label, "")) for label in EDITING] + [("Story", f"&s_step={n}") for n in range(1, STEP_COUNT + 1)]
+SHOWN = (
+    [(label, QUERY.get(label, "")) for label in EDITING]
+    + [("Journey", f"&j_tab={tab}") for tab in ("Service", "Stage+by+channel", "Paths")]  # each tab draws only when open
+    + [("Story", f"&s_step={n}") for n in range(1, STEP_COUNT + 1)]
+)
 CUT_CHANGES = """() => [...document.querySelectorAll(
   '[data-testid=stMetricDelta] div, [data-testid=stMetricDeltaDescription]'
 )].filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent.trim())"""
@@ -103,7 +107,8 @@ def test_every_page_and_story_step_reads_from_the_back_of_the_room(sample_server
         page.set_viewport_size({"width": SIZES[0][0], "height": SIZES[0][1]})
         page.goto(f"{sample_server.url}/{url_path(label)}?{FILTERS}{extra}")
         step = extra.rsplit("=", 1)[1] if label == "Story" else ""
-        name = label.lower().replace("-", "") + (f"-step{step}" if step else "")
+        tab = extra.split("j_tab=")[1].lower().replace("+", "-") if "j_tab=" in extra else ""
+        name = label.lower().replace("-", "") + (f"-step{step}" if step else "") + (f"-{tab}" if tab else "")
         for width, height in SIZES:
             page.set_viewport_size({"width": width, "height": height})
             problems += _check(page, label, name, width, height)

@@ -71,6 +71,13 @@ def _base(page: Page) -> dict[str, object]:
     return {"segment": sidebar_choices(page, 0), "region": sidebar_choices(page, 1)}
 
 
+def _open_tab_and(page: Page, tab: str, then: Callable[[Page], None]) -> None:
+    """Click the main area's tab called tab, wait for its run, then do the rest."""
+    page.get_by_test_id("stMain").get_by_role("tab", name=tab, exact=True).click()
+    wait_for_app(page)
+    then(page)
+
+
 def _radio(page: Page, group: str, option: str) -> None:
     page.locator('[data-testid="stRadio"]').filter(has_text=group).first.get_by_text(option, exact=True).click()
 
@@ -104,9 +111,9 @@ CASES = (
     ),
     Case(
         "Journey",
-        lambda p: _segment_and(p, lambda q: _radio(q, "Nodes by", "Channel")),
-        lambda p: {**_base(p), "nodes": checked_radio(p, "Nodes by"), "fcr": metric(p, "First-contact resolution")},
-        ("segment=Commercial", "j_nodes=channel"),
+        lambda p: _segment_and(p, lambda q: _open_tab_and(q, "Paths", lambda r: _radio(r, "Nodes by", "Channel"))),
+        lambda p: {**_base(p), "tab": selected_tab(p), "nodes": checked_radio(p, "Nodes by")},
+        ("segment=Commercial", "j_tab=Paths", "j_nodes=channel"),
         "Variants CSV",
     ),
     Case(

@@ -2,7 +2,7 @@
 the five checks, drill-downs, and the editor of stage names, order and rules. Each tab's page-local controls rerun
 only a fragment of it (the sidebar's filters rerun the page)."""
 
-from dashboard.ui.views.funnel.common import is_open, page_tabs, stage_model
+from dashboard.ui.views.funnel.common import page_tabs, stage_model
 from dashboard.ui.views.funnel.economics import render_economics_tab
 from dashboard.ui.views.funnel.editor import render_rules_tab
 from dashboard.ui.views.funnel.movement import render_movement_tab
@@ -10,7 +10,6 @@ from dashboard.ui.views.funnel.sales import render_sales_funnel
 from dashboard.ui.views.funnel.stages_tab import render_details, render_rules_in_words, render_stage_funnel
 
 __all__ = [
-    "is_open",
     "page_tabs",
     "render_details",
     "render_economics_tab",

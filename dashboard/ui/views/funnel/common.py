@@ -50,11 +50,6 @@ def page_tabs(ctx: PageContext) -> dict[str, object]:
     return dict(zip(labels, containers, strict=True))
 
 
-def is_open(tab: object) -> bool:
-    """Whether a tab is the one shown (tabs without state tracking count as open)."""
-    return getattr(tab, "open", True) is not False
-
-
 def role_picker(label: str, name: str, roles: list[str], default: str, model: StageModel, **kwargs) -> str:
     """A selectbox of stages (by role) kept in the URL as name."""
 

@@ -62,9 +62,9 @@ def path_controls(ctx: PageContext, labels: pd.DataFrame) -> PathSpec:
 @state.fragment
 @guarded("Paths and drill-down")
 def render_paths_and_drilldown(ctx: PageContext, spec: JourneySpec) -> None:
-    """The Sankey, the variants and the drill-down as one fragment (the last part of the page): their controls (steps,
-    nodes, links) rerun only this part, not the journey map, heatmap and service measures above, which their controls
-    do not change; the drill-down's own picks rerun only the drill-down (a fragment inside this one)."""
+    """The Sankey, the variants and the drill-down as one fragment (the Paths tab): their controls (steps, nodes,
+    links) rerun only this part, not the page's hotspots and tabs, which their controls do not change; the
+    drill-down's own picks rerun only the drill-down (a fragment inside this one)."""
     report.fragment_part("journey_paths")
     drill.render_drilldown(ctx, spec, render_paths(ctx))
 

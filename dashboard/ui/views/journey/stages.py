@@ -63,7 +63,9 @@ def render_journey_map(ctx: PageContext, spec: JourneySpec) -> None:
     labels = ctx.metric(journey.labels)
     st.subheader("Journey map", anchor=False)
     if not journey.has_stages(labels):
-        st.info("The touchpoints carry no journey stage (`stage`), so there is no map by stage; paths by channel work below.")
+        st.info(
+            "The touchpoints carry no journey stage (`stage`), so there is no map by stage; the Paths tab draws paths by channel."
+        )
         return
     lanes = ctx.metric(journey.stage_lanes, spec)
     if lanes.empty:
