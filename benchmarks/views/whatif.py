@@ -39,7 +39,6 @@ def cases(ctx: BenchContext) -> list[Case]:
         proj = whatif.projection(frame, 5, 3)
         whatif.formula_lines(frame, base)
         total = whatif.total_saving(frame)
-        charts.headline(total, "a year in cost savings")
         charts.waterfall(frame)
         charts.projection(proj, 3)
         return total

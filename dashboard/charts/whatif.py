@@ -1,4 +1,4 @@
-"""What-if charts: the headline money figure, the waterfall by behaviour, the multi-year projection, scenarios compared."""
+"""What-if charts: the waterfall by behaviour, the multi-year projection, scenarios compared."""
 
 from __future__ import annotations
 
@@ -10,46 +10,6 @@ from dashboard.charts.theme import GOOD, INK, PALETTE, built, draws_data_as_text
 from dashboard.escape import plotly_text
 from dashboard.formatting import NumberFormat
 from dashboard.metrics import whatif
-
-HEADLINE_SIZE = 76
-"""Pixels of the money figure: the largest text on the page, in a band short enough to stay on screen at 1280×720."""
-
-
-@draws_data_as_text
-def headline(value: float, caption: str, number_format: NumberFormat = NumberFormat(), colour: str = GOOD) -> go.Figure:
-    """The money figure as the largest text on the page ($3.47M), with a one-line caption under it."""
-    money = {
-        "text": whatif.money_headline(value, number_format),
-        "x": 0,
-        "y": 0.66,
-        "xref": "paper",
-        "yref": "paper",
-        "xanchor": "left",
-        "yanchor": "middle",
-        "showarrow": False,
-        "font": {"size": HEADLINE_SIZE, "color": colour, "family": "Source Sans Pro, Arial, sans-serif"},
-    }
-    words = {
-        "text": caption,
-        "x": 0,
-        "y": 0.02,
-        "xref": "paper",
-        "yref": "paper",
-        "xanchor": "left",
-        "yanchor": "bottom",
-        "showarrow": False,
-        "font": {"size": 18, "color": INK},
-    }
-    hidden = {"visible": False, "range": [0, 1]}
-    layout = {
-        "annotations": [money, words],
-        "xaxis": hidden,
-        "yaxis": dict(hidden),
-        "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
-        "hovermode": False,
-        "meta": {"value": float(value)},
-    }
-    return built([], layout, height=124)
 
 
 @draws_data_as_text

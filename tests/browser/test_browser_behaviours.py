@@ -16,8 +16,8 @@ TALL = {"width": 1440, "height": 2600}
 
 
 def _headline(page: Page):
-    """The big money figure: the first annotation of the What-if's headline chart."""
-    return page.locator(".st-key-w_headline .annotation-text").first
+    """The big money figure: the What-if's headline text."""
+    return page.locator(".st-key-w_headline p").first
 
 
 def test_moving_a_slider_and_the_presets_show_the_new_total(sample_server, page: Page, browser, tmp_path):

@@ -40,7 +40,7 @@ CUT_TILES = """() => [...document.querySelectorAll(
 
 
 def _headline(page: Page):
-    return page.locator(".st-key-w_headline .annotation-text").first
+    return page.locator(".st-key-w_headline p").first
 
 
 def _shot(page: Page, name: str) -> None:

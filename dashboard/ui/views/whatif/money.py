@@ -7,7 +7,6 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.charts import whatif as charts
-from dashboard.charts.theme import GOOD, GREY
 from dashboard.escape import markdown_text
 from dashboard.metrics import whatif
 from dashboard.ui import widgets
@@ -16,10 +15,14 @@ from dashboard.ui.views.behaviours import BehaviourData
 from dashboard.ui.views.whatif.lifetime import LifetimeValue
 
 STICKY_KEY = "w_sticky"
+HEADLINE_KEY = "w_headline"
+"""The money figure's container: its text is set at 76 px, the largest on the page. Text, not a chart: a chart whose
+figure changed is drawn anew by the browser on every slider move (about 80 ms of each move's wait)."""
 STICKY_CSS = """
 <style>
 [data-testid="stLayoutWrapper"]:has(> .st-key-w_sticky) { position: sticky; top: %s; z-index: 990; }
 .st-key-w_sticky { background: white; padding: 0.25rem 0 0.5rem 0; border-bottom: 1px solid #E5E7EB; }
+.st-key-w_headline p { font-size: 76px; font-weight: 600; line-height: 1.15; margin: 0; }
 </style>
 """
 """The headline stays at the top of the screen while the sliders below it scroll (under Streamlit's header bar,
@@ -39,11 +42,9 @@ def headline(ctx: PageContext, frame: pd.DataFrame, base: float, proj: pd.DataFr
     with st.container(key=STICKY_KEY):
         figure_col, words_col = st.columns([3, 2], vertical_alignment="center")
         with figure_col:
-            st.plotly_chart(
-                charts.headline(total, caption, fmt, GOOD if total > 0 else GREY),
-                key="w_headline",
-                config={"displayModeBar": False, "staticPlot": True},
-            )
+            with st.container(key=HEADLINE_KEY):
+                st.markdown(f":{'green' if total > 0 else 'gray'}[{markdown_text(whatif.money_headline(total, fmt))}]")
+            st.markdown(caption)
         with words_col:
             st.markdown(f"**Total annual savings: {markdown_text(whatif.money_full(total, fmt))} a year**")
             st.caption(
