@@ -15,14 +15,16 @@ from dashboard.metrics.behaviours import adoption as bh
 from dashboard.metrics.behaviours.catalogue import default_catalogue
 from dashboard.metrics.scope import Filters
 from dashboard.store import Store
+from dashboard.ui.views.behaviours import TAB_KEY, TABS
 from tests.conftest import open_page, use_copy
 from tests.worked import best_in_class_savings
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _app(query: dict[str, str] | None = None) -> AppTest:
-    at = open_page("Behaviours", query, run=False)
+def _app(query: dict[str, str] | None = None, tab: str | None = None) -> AppTest:
+    """The Behaviours page opened with query, on tab (the first, adoption, when None)."""
+    at = open_page("Behaviours", {**(query or {}), **({TAB_KEY: tab} if tab else {})}, run=False)
     return _run(at)
 
 
@@ -81,14 +83,17 @@ def test_the_page_shows_adoption_against_best_in_class_on_the_sample(app_sample_
     assert table.loc["E-billing", "Figures"].startswith("Source: Article")
     assert table.loc["Smart meter", "Figures"] == "Assumption: replace"
     assert "no customer-started contact on phone" in table.loc["No call-centre contact", "How it is measured"]
-    assert _chart_titles(at) == [
-        "Where the money is: adoption gaps priced",
+    assert [tab.label for tab in at.tabs] == list(TABS)
+    # only the open tab draws: adoption by default, each other tab its own charts
+    assert _chart_titles(at) == ["Where the money is: adoption gaps priced"]
+    assert _chart_titles(_app(tab="By segment or region")) == [
         "Adoption today by segment",
         "Savings potential a year by segment, if each reached best-in-class",
-        "Satisfaction and churn by number of behaviours shown",
-        "Share who left during the period, with and without each behaviour",
     ]
-    groups = _table(at, "Behaviours shown")
+    assert _chart_titles(_app(tab="By number of behaviours")) == ["Satisfaction and churn by number of behaviours shown"]
+    assert _chart_titles(_app(tab="Churn")) == ["Share who left during the period, with and without each behaviour"]
+    assert _metrics(_app(tab="Churn")) == _metrics(at), "the scope tiles stand above every tab"
+    groups = _table(_app(tab="By number of behaviours"), "Behaviours shown")
     # customers of the period showing none of the behaviours, counted with pandas from the sample files
     assert groups["Customers"].tolist()[0] == f"{int(flags['n_behaviours'].eq(0).sum()):,}" == "2,588"
     assert [d.label for d in at.get("download_button")][:2] == ["Adoption table CSV", "Adoption table Excel"]
@@ -116,16 +121,18 @@ def test_a_segment_filter_is_answered_without_asking_the_database_again(app_samp
 
 
 def test_break_down_by_region_lives_in_the_url(app_sample_db):
-    at = _app()
+    at = _app(tab="By segment or region")
     _run(at.button_group(key="w:b_by").set_value("region"))
     assert "Adoption today by region" in _chart_titles(at)
     assert at.query_params["b_by"] in ("region", ["region"])
-    again = _app({"b_by": "region"})
+    assert at.query_params[TAB_KEY] in ("By segment or region", ["By segment or region"])
+    again = _app({"b_by": "region"})  # a link from before the tabs: it opens the tab its control is on
+    assert again.session_state[TAB_KEY] == "By segment or region"
     assert "Savings potential a year by region, if each reached best-in-class" in _chart_titles(again)
 
 
 def test_small_groups_are_greyed_and_labelled(app_sample_db):
-    at = _app({"segment": "Commercial"})
+    at = _app({"segment": "Commercial"}, tab="By number of behaviours")
     groups = _table(at, "Behaviours shown").set_index("Behaviours shown")
     assert groups.loc[7, "Note"] == "Fewer than 30 customers: too few to read"
     assert groups.loc[0, "Note"] == ""
@@ -255,7 +262,7 @@ def test_real_telco_data_reproduces_the_published_figures(telco_db):
     assert f"{left[paperless].mean() * 100:.2f} %" == "33.57 %" and f"{left[~paperless].mean() * 100:.2f} %" == "16.33 %"
     assert f"{left[automatic].mean() * 100:.2f} %" == "15.98 %" and f"{left[~automatic].mean() * 100:.2f} %" == "34.67 %"
     assert table.loc["Smart meter", "Adoption today"] == "—"
-    churn = _churn(at)
+    churn = _churn(_app(tab="Churn"))
     assert churn.loc["E-billing", ["Customers with it", "Churn with it", "Churn without it"]].tolist() == [
         "4,171",
         "33.57 %",

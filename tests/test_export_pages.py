@@ -19,8 +19,14 @@ from tests.tiny import tiny_tables
 PAGES = [label for label in PAGE_PATHS if label not in ("Overview", "Story", "Data")]
 """Pages with table exports (the Overview and the Data page export none)."""
 
-QUERY = {"Funnel": {"f_stage": "defected"}, "Defection": {"d_show": "all"}, "Journey": {"j_tab": "Paths"}}
-"""Choices that put customers of the tiny dataset into the page's customer list."""
+QUERY = {
+    "Funnel": {"f_stage": "defected"},
+    "Defection": {"d_show": "all"},
+    "Journey": {"j_tab": "Paths"},
+    "Behaviours": {"b_tab": "By segment or region"},
+}
+"""Choices that put customers of the tiny dataset into the page's customer list, or open the tab whose tables hold the
+dataset's text (segments, regions, channels)."""
 
 HOSTILE = {"Home": "=1+1", "North": "@SUM(A1)", "Price": '=HYPERLINK("http://x","y")'}
 

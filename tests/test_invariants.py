@@ -36,6 +36,7 @@ from dashboard.metrics.journey import service as journey_service
 from dashboard.metrics.journey.lanes import JourneySpec
 from dashboard.metrics.money import MAX_YEARS
 from dashboard.store import Store
+from dashboard.ui.views.behaviours import TABS as BEHAVIOURS_TABS
 from dashboard.ui.views.journey.controls import TABS as JOURNEY_TABS
 from tests import defection_paths, shapes
 from tests.conftest import PAGE_PATHS, open_page
@@ -47,7 +48,7 @@ VIEWS: dict[str, list[dict[str, str]]] = {
     "Overview": [{}],
     "Journey": [{"j_tab": tab} for tab in JOURNEY_TABS],
     "Funnel": [{"f_tab": tab} for tab in ("Funnel", "Sales funnel", "Movement", "Economics", "Stage rules")],
-    "Behaviours": [{}],
+    "Behaviours": [{"b_tab": tab} for tab in BEHAVIOURS_TABS],
     "What-if": [{}],
     "Defection": [{"d_by": tab} for tab in ("By segment", "By relationship stage", "By perfect-customer behaviours")],
     "Drivers": [{"dr_outcome": outcome, "dr_or": "true"} for outcome in ("defection", "low satisfaction", "conversion")],

@@ -23,6 +23,9 @@ PAGES = [
     "Journey?j_nodes=channel&j_dkind=reason",  # a link from before the tabs: it opens Paths
     "Funnel",
     "Behaviours",
+    "Behaviours?b_tab=By+segment+or+region",
+    "Behaviours?b_tab=By+number+of+behaviours",
+    "Behaviours?b_tab=Churn",
     "What-if",
     "Defection",
     "Drivers?dr_or=true",  # with the odds-ratio chart open: the drivers' names on its axis

@@ -41,6 +41,7 @@ QUERY = {
 SHOWN = (
     [(label, QUERY.get(label, "")) for label in EDITING]
     + [("Journey", f"&j_tab={tab}") for tab in ("Service", "Stage+by+channel", "Paths")]  # each tab draws only when open
+    + [("Behaviours", f"&b_tab={tab}") for tab in ("By+segment+or+region", "By+number+of+behaviours", "Churn")]
     + [("Story", f"&s_step={n}") for n in range(1, STEP_COUNT + 1)]
 )
 CUT_CHANGES = """() => [...document.querySelectorAll(
@@ -107,7 +108,7 @@ def test_every_page_and_story_step_reads_from_the_back_of_the_room(sample_server
         page.set_viewport_size({"width": SIZES[0][0], "height": SIZES[0][1]})
         page.goto(f"{sample_server.url}/{url_path(label)}?{FILTERS}{extra}")
         step = extra.rsplit("=", 1)[1] if label == "Story" else ""
-        tab = extra.split("j_tab=")[1].lower().replace("+", "-") if "j_tab=" in extra else ""
+        tab = extra.split("_tab=")[1].lower().replace("+", "-") if "_tab=" in extra else ""
         name = label.lower().replace("-", "") + (f"-step{step}" if step else "") + (f"-{tab}" if tab else "")
         for width, height in SIZES:
             page.set_viewport_size({"width": width, "height": height})

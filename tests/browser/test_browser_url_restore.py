@@ -125,9 +125,9 @@ CASES = (
     ),
     Case(
         "Behaviours",
-        lambda p: _segment_and(p, lambda q: click_segment(q, "Region")),
-        lambda p: {**_base(p), "by": active_segment(p), "scope": metric(p, "Customers in scope")},
-        ("segment=Commercial", "b_by=region"),
+        lambda p: _segment_and(p, lambda q: _open_tab_and(q, "By segment or region", lambda r: click_segment(r, "Region"))),
+        lambda p: {**_base(p), "tab": selected_tab(p), "by": active_segment(p), "scope": metric(p, "Customers in scope")},
+        ("segment=Commercial", "b_tab=By+segment+or+region", "b_by=region"),
         "Edit the catalogue",
     ),
     Case(
