@@ -29,6 +29,7 @@ from urllib.parse import urlencode
 
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 from benchmarks import harness
 from dashboard import sample
@@ -43,15 +44,6 @@ REGIONS = ("North", "South", "West", "East", "Central")
 SEGMENT = "Small business"
 DEFINITION = "Definition of a defected customer"
 
-# Counts every change of Streamlit's script state to "running" (a page or fragment run), however short.
-_OBSERVE_RUNS = """
-window.__runs = 0;
-new MutationObserver((records) => {
-  for (const r of records) {
-    if (r.target.getAttribute && r.target.getAttribute('data-test-script-state') === 'running') window.__runs += 1;
-  }
-}).observe(document, {subtree: true, attributes: true, attributeFilter: ['data-test-script-state']});
-"""
 # When asked (window.__watch set to a text the figure starts with): the time of the last key press and the first time
 # after it that the markdown starting with that text reads differently (the What-if's money figure drawn anew).
 _OBSERVE_FIGURE = """
@@ -67,7 +59,7 @@ new MutationObserver(() => {
   if (text && text !== window.__before) window.__figure = performance.now();
 }).observe(document, {subtree: true, childList: true, characterData: true});
 """
-_IDLE = "(n) => window.__runs > n && document.querySelector('[data-testid=\"stApp\"]')?.dataset.testScriptState === 'notRunning'"
+_NOT_RUNNING = "() => document.querySelector('[data-testid=\"stApp\"]')?.dataset.testScriptState === 'notRunning'"
 _TWO_FRAMES = "() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))"
 
 
@@ -98,10 +90,10 @@ class Probe:
     page: Page
     server: Server
     received: int = 0
+    finished: int = 0
     sent_at: list[float] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.page.add_init_script(_OBSERVE_RUNS)
         self.page.add_init_script(_OBSERVE_FIGURE)
         self.page.on("websocket", self._socket)
 
@@ -111,17 +103,23 @@ class Probe:
 
     def _received(self, payload: str | bytes) -> None:
         self.received += len(payload)
-
-    def runs(self) -> int:
-        return self.page.evaluate("() => window.__runs || 0")
+        if isinstance(payload, bytes) and ForwardMsg.FromString(payload).WhichOneof("type") == "script_finished":
+            self.finished += 1
 
     def timed(self, act: Callable[[], None], timeout_ms: float = 180_000) -> Sample:
-        """Do act and wait until a run it caused has finished and the result is drawn."""
-        runs = self.runs()
+        """Do act and wait until a run it caused has finished (the server's "script finished" message, page or
+        fragment run, has arrived) and the result is drawn (Streamlit's script state notRunning, two frames later).
+        Not the script state alone: a run answered from the cache can go to running and back within one render, so
+        no change of it is ever seen (what the benchmark took for lost inputs)."""
+        finished = self.finished
         received, cpu, sends = self.received, self.server.cpu_s(), len(self.sent_at)
         start = time.perf_counter()
         act()
-        self.page.wait_for_function(_IDLE, arg=runs, polling="raf", timeout=timeout_ms)
+        while self.finished <= finished:
+            if (time.perf_counter() - start) * 1000 > timeout_ms:
+                raise PlaywrightTimeout(f"no run finished within {timeout_ms:,.0f} ms of the action")
+            self.page.wait_for_timeout(1)  # lets Playwright take the websocket's frames
+        self.page.wait_for_function(_NOT_RUNNING, polling="raf", timeout=timeout_ms)
         self.page.evaluate(_TWO_FRAMES)
         end = time.perf_counter()
         request = self.sent_at[sends] if len(self.sent_at) > sends else start
