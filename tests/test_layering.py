@@ -7,7 +7,9 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-ALLOWED = ("dashboard/ui/", "pages/", "app.py")
+ALLOWED = ("dashboard/ui/", "pages/", "app.py", "benchmarks/browser.py")
+"""Where streamlit may be imported: the ui layer and the pages, and the browser benchmark, which reads Streamlit's
+websocket messages (a run's "script finished") with Streamlit's own protobuf classes."""
 
 
 def _imports(path: Path) -> set[str]:
