@@ -12,22 +12,13 @@ if controls.has_touchpoints(ctx):
     controls.missing_notice(ctx)
     spec = controls.controls(ctx)
     stages.render_hotspots(ctx, spec)
-    tabs = controls.page_tabs()  # only the open tab runs its queries and draws its charts
-
-    with tabs["Journey map"]:
-        if state.is_open(tabs["Journey map"]):
-            stages.render_journey_map(ctx, spec)
-
-    with tabs["Service"]:
-        if state.is_open(tabs["Service"]):
-            service.render_service(ctx, spec)
-            service.render_contacts(ctx, spec)
-            service.render_waits(ctx)
-
-    with tabs["Stage by channel"]:
-        if state.is_open(tabs["Stage by channel"]):
-            stages.render_heatmap(ctx, spec)
-
-    with tabs["Paths"]:
-        if state.is_open(tabs["Paths"]):
-            paths.render_paths_and_drilldown(ctx, spec)
+    # only the open tab runs its queries and draws its charts
+    state.draw_tabs(
+        controls.page_tabs(),
+        {
+            "Journey map": lambda: stages.render_journey_map(ctx, spec),
+            "Service": lambda: service.render_service_tab(ctx, spec),
+            "Stage by channel": lambda: stages.render_heatmap(ctx, spec),
+            "Paths": lambda: paths.render_paths_and_drilldown(ctx, spec),
+        },
+    )

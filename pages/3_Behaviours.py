@@ -11,23 +11,15 @@ ctx = frame.page(
 )
 data = view.behaviour_data(ctx)
 view.render_scope(ctx, data)
-tabs = view.page_tabs()  # only the open tab draws its charts and tables
-
-with tabs["Adoption"]:
-    if state.is_open(tabs["Adoption"]):
-        view.render_adoption(ctx, data)
-
-with tabs["By segment or region"]:
-    if state.is_open(tabs["By segment or region"]):
-        view.render_by_group(ctx, data)
-
-with tabs["By number of behaviours"]:
-    if state.is_open(tabs["By number of behaviours"]):
-        view.render_count_groups(ctx, data)
-
-with tabs["Churn"]:
-    if state.is_open(tabs["Churn"]):
-        view.render_churn(ctx, data)
-
+# only the open tab draws its charts and tables
+state.draw_tabs(
+    view.page_tabs(),
+    {
+        "Adoption": lambda: view.render_adoption(ctx, data),
+        "By segment or region": lambda: view.render_by_group(ctx, data),
+        "By number of behaviours": lambda: view.render_count_groups(ctx, data),
+        "Churn": lambda: view.render_churn(ctx, data),
+    },
+)
 if not ctx.presenting:
     editor.render_catalogue_editor(ctx, data)

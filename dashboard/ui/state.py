@@ -297,6 +297,14 @@ def is_open(tab: object) -> bool:
     return getattr(tab, "open", True) is not False
 
 
+def draw_tabs(tabs: dict[str, Any], sections: dict[str, Callable[[], Any]]) -> None:
+    """Each section drawn inside its tab (tabs from tabs(), by label), the open tab's alone."""
+    for label, draw in sections.items():
+        with tabs[label]:
+            if is_open(tabs[label]):
+                draw()
+
+
 def in_url(names: Sequence[str]) -> bool:
     """Whether the URL carries any of names (a link made while the section they belong to was open)."""
     return any(name in st.query_params for name in names)

@@ -19,6 +19,14 @@ from dashboard.ui.sections import guarded
 from dashboard.ui.views.journey.controls import between, has_churn
 
 
+def render_service_tab(ctx: PageContext, spec: JourneySpec) -> None:
+    """The Service tab: the service and complaint measures, what a contact is and how SLAs were judged, and waiting
+    and handling."""
+    render_service(ctx, spec)
+    render_contacts(ctx, spec)
+    render_waits(ctx)
+
+
 @guarded("Service and complaints")
 def render_service(ctx: PageContext, spec: JourneySpec) -> None:
     """Service measures as tiles (each with its definition), then repeats by stage, resolution times, churn, switching."""
