@@ -19,6 +19,7 @@ from dashboard.ui.sections import guarded
 from dashboard.ui.views.journey.controls import between, has_churn
 
 
+@guarded("Service")
 def render_service_tab(ctx: PageContext, spec: JourneySpec) -> None:
     """The Service tab: the service and complaint measures, what a contact is and how SLAs were judged, and waiting
     and handling."""
