@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import SCREENSHOTS, frames_received, report_charts, screenshot, wait_for_app
+from tests.browser.conftest import SCREENSHOTS, frames_received, report_charts, screenshot, wait_for_app, wait_for_charts
 
 pytestmark = pytest.mark.browser
 
@@ -78,7 +78,9 @@ def test_a_sankey_control_reruns_only_the_paths_and_keeps_every_figure(sample_se
     wait_for_app(page)
     sankey = page.locator(".js-plotly-plot").filter(has=page.locator(".sankey"))
     expect(sankey.locator(".node-label").filter(has_text="phone #3")).to_have_count(1, timeout=30_000)
+    wait_for_charts(page)  # the drill-down's charts below the Sankey draw after it
     charts = page.locator(".js-plotly-plot").count()
+    assert charts == page.get_by_test_id("stPlotlyChart").count() >= 3
     assert any(b"Lowest satisfaction" in frame for frame in received)  # a full run sends the hotspots above the tabs
     received.clear()
     slider = page.get_by_test_id("stSlider").filter(has_text="Touchpoints per customer").get_by_role("slider")
@@ -116,7 +118,7 @@ def test_a_drill_down_pick_reruns_only_the_drill_down_and_the_report_keeps_one_c
     wait_for_app(page)
     expect(page.locator(".js-plotly-plot").filter(has=page.locator(".sankey"))).to_have_count(1, timeout=30_000)
     expect(page.locator('[data-testid="stMarkdown"]').filter(has_text="customers behind phone")).to_be_visible(timeout=30_000)
-    page.wait_for_timeout(1000)  # the drill-down's timeline draws after the script ends
+    wait_for_charts(page)  # the drill-down's timeline draws after the script ends
     charts = page.locator(".js-plotly-plot").count()  # the Paths tab's: the Sankey, the bars and the timeline
     assert charts >= 3
     received.clear()
