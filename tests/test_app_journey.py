@@ -223,15 +223,12 @@ def test_a_link_opens_its_tab_and_the_first_tab_stays_out_of_the_url(app_sample_
     first = _page()
     assert [s.value for s in first.main.subheader] == ["Journey map"]
     assert _param(first, TAB_KEY) == []
-    for link, tab in (
-        ({"j_metric": "effort"}, "Stage by channel"),
-        ({"j_nodes": "channel"}, "Paths"),
-        ({"j_wait_over": "90"}, "Service"),
-    ):
-        older = _page(link)  # a link made before the page had tabs opens the tab its control is on
-        assert not older.exception
-        assert "Journey map" not in [s.value for s in older.main.subheader], (link, tab)
-        assert older.session_state[TAB_KEY] == tab
+    # a link made before the tabs opens the first tab, and the control it carries is kept for its own tab (a tab
+    # guessed from it would reopen on the next visit of a link copied after going back to the first tab)
+    older = _page({"j_metric": "effort"})
+    assert [s.value for s in older.main.subheader] == ["Journey map"]
+    assert _param(older, "j_metric") == ["effort"]
+    assert _page({"j_metric": "effort"}, tab="Stage by channel").selectbox(key="w:j_metric").value == "effort"
     stale = _page(tab="Heatmap")  # a tab name from an older link: the first tab, with the link notice
     assert not stale.exception
     assert [s.value for s in stale.main.subheader] == ["Journey map"]

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PAGES = {
     "Overview": ("app.py", {}),
     **{f"Journey {tab}": ("pages/1_Journey.py", {"j_tab": tab}) for tab in JOURNEY_TABS},
-    "Journey by channel": ("pages/1_Journey.py", {"j_nodes": "channel", "j_dkind": "reason"}),  # an older link: Paths
+    "Journey by channel": ("pages/1_Journey.py", {"j_tab": "Paths", "j_nodes": "channel", "j_dkind": "reason"}),
     "Funnel": ("pages/2_Funnel.py", {}),
     **{f"Behaviours {tab}": ("pages/3_Behaviours.py", {"b_tab": tab}) for tab in BEHAVIOURS_TABS},
     "What-if": ("pages/4_What-if.py", {}),

@@ -163,7 +163,7 @@ def test_links_in_the_formats_streamlits_own_binding_would_drop_still_open_the_s
     # an option by its shown label and a range as a repeated parameter; links made so far say d_drop=1, j_nodes=channel
     at = open_page("pages/5_Defection.py", {"d_drop": "1"})
     assert not at.exception and at.toggle(key="w:d_drop").value is True and link_notices(at) == []
-    at = open_page("pages/1_Journey.py", {"j_nodes": "channel"})
+    at = open_page("pages/1_Journey.py", {"j_nodes": "channel", "j_tab": "Paths"})
     assert not at.exception and at.radio(key="w:j_nodes").value == "channel" and link_notices(at) == []
     assert at.query_params["j_nodes"] == "channel", "and the link keeps saying it the same way"
 

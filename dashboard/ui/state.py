@@ -275,16 +275,11 @@ class Control:
         return widget(render, label, self.name, self.default, self.codec, valid=self.valid, **kwargs)
 
 
-def tabs(labels: list[str], name: str, opened_by: dict[str, Sequence[str]] | None = None) -> list[Any]:
+def tabs(labels: list[str], name: str) -> list[Any]:
     """st.tabs bound by Streamlit to the URL parameter name (the open tab's label; the first tab is left out of the
     URL); tab.open tells which one is shown. A label not among labels (an old or hand-made link) opens the first tab
-    with the link notice (Streamlit drops it from the URL). opened_by names, per label, the URL parameters of that
-    tab's controls: a link without name that carries one of them (made before the page had tabs) opens that tab."""
+    with the link notice (Streamlit drops it from the URL)."""
     asked = st.query_params.get(name)
-    if asked is None and name not in st.session_state:
-        linked = [label for label, names in (opened_by or {}).items() if in_url(names)]
-        if linked:
-            st.session_state[name] = linked[0]
     containers = st.tabs(labels, key=name, bind="query-params")
     if asked is not None and asked not in labels:
         sections.notice("link", name)

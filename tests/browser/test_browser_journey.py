@@ -47,7 +47,7 @@ def test_journey_page_draws_every_section(sample_server, page: Page):
 
 
 def test_journey_sankey_by_channel_from_the_url(sample_server, page: Page):
-    page.goto(f"{sample_server.url}/Journey?ds=sample&j_nodes=channel&j_steps=4")
+    page.goto(f"{sample_server.url}/Journey?ds=sample&j_tab=Paths&j_nodes=channel&j_steps=4")
     wait_for_app(page)
     sankey = page.locator(".js-plotly-plot").filter(has=page.locator(".sankey"))
     expect(sankey).to_have_count(1, timeout=30_000)
@@ -60,7 +60,7 @@ def test_journey_sankey_by_channel_from_the_url(sample_server, page: Page):
 
 
 def test_drill_down_from_a_shared_link(sample_server, page: Page):
-    page.goto(f"{sample_server.url}/Journey?ds=sample&j_dkind=stage&j_dval=complaint")
+    page.goto(f"{sample_server.url}/Journey?ds=sample&j_tab=Paths&j_dkind=stage&j_dval=complaint")
     wait_for_app(page)
     behind = page.locator('[data-testid="stMarkdown"]').filter(has_text="customers behind complaint")
     expect(behind).to_be_visible(timeout=30_000)
@@ -74,7 +74,7 @@ def test_drill_down_from_a_shared_link(sample_server, page: Page):
 def test_a_sankey_control_reruns_only_the_paths_and_keeps_every_figure(sample_server, page: Page):
     page.set_viewport_size({"width": 1440, "height": 6400})
     received = frames_received(page)
-    page.goto(f"{sample_server.url}/Journey?ds=sample&j_nodes=channel&j_steps=3")
+    page.goto(f"{sample_server.url}/Journey?ds=sample&j_tab=Paths&j_nodes=channel&j_steps=3")
     wait_for_app(page)
     sankey = page.locator(".js-plotly-plot").filter(has=page.locator(".sankey"))
     expect(sankey.locator(".node-label").filter(has_text="phone #3")).to_have_count(1, timeout=30_000)
@@ -98,7 +98,7 @@ def test_a_sankey_control_reruns_only_the_paths_and_keeps_every_figure(sample_se
 
 
 def test_a_table_download_is_built_when_clicked(sample_server, page: Page, tmp_path):
-    page.goto(f"{sample_server.url}/Journey?ds=sample&j_nodes=channel&j_steps=3")
+    page.goto(f"{sample_server.url}/Journey?ds=sample&j_tab=Paths&j_nodes=channel&j_steps=3")
     wait_for_app(page)
     button = page.get_by_role("button", name="Variants CSV")
     button.scroll_into_view_if_needed()
@@ -114,7 +114,7 @@ def test_a_table_download_is_built_when_clicked(sample_server, page: Page, tmp_p
 def test_a_drill_down_pick_reruns_only_the_drill_down_and_the_report_keeps_one_copy(sample_server, page: Page, browser, tmp_path):
     page.set_viewport_size({"width": 1440, "height": 6400})
     received = frames_received(page)
-    page.goto(f"{sample_server.url}/Journey?ds=sample&j_nodes=channel&j_steps=3&j_dkind=channel&j_dval=phone")
+    page.goto(f"{sample_server.url}/Journey?ds=sample&j_tab=Paths&j_nodes=channel&j_steps=3&j_dkind=channel&j_dval=phone")
     wait_for_app(page)
     expect(page.locator(".js-plotly-plot").filter(has=page.locator(".sankey"))).to_have_count(1, timeout=30_000)
     expect(page.locator('[data-testid="stMarkdown"]').filter(has_text="customers behind phone")).to_be_visible(timeout=30_000)

@@ -20,7 +20,7 @@ PAGES = [
     "Journey",
     "Journey?j_tab=Service",
     "Journey?j_tab=Stage+by+channel",
-    "Journey?j_nodes=channel&j_dkind=reason",  # a link from before the tabs: it opens Paths
+    "Journey?j_tab=Paths&j_nodes=channel&j_dkind=reason",
     "Funnel",
     "Behaviours",
     "Behaviours?b_tab=By+segment+or+region",

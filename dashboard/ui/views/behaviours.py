@@ -91,15 +91,13 @@ def tables_from(
 TABS = ("Adoption", "By segment or region", "By number of behaviours", "Churn")
 """The page's tabs under the scope tiles; the open one is kept in the URL as b_tab."""
 TAB_KEY = "b_tab"
-TAB_CONTROLS = {"By segment or region": ("b_by",)}
-"""The URL parameters of each tab's own controls: a link from before the tabs that carries one opens its tab."""
 
 
 @guarded("Behaviours tabs", stop=True)
 def page_tabs() -> dict[str, object]:
     """The page's tabs by label; only the open one draws its charts and tables, so a filter change redraws the scope
     tiles and one tab, not every chart of the page."""
-    return dict(zip(TABS, state.tabs(list(TABS), TAB_KEY, TAB_CONTROLS), strict=True))
+    return dict(zip(TABS, state.tabs(list(TABS), TAB_KEY), strict=True))
 
 
 @guarded("Scope")

@@ -22,12 +22,6 @@ SAVED_DAYS = {SLA_KEY: (journey.DEFAULT_SLA_DAYS, "complaint SLA")}
 TABS = ("Journey map", "Service", "Stage by channel", "Paths")
 """The page's tabs below the hotspots, in the order a room walks them; the open one is kept in the URL as j_tab."""
 TAB_KEY = "j_tab"
-TAB_CONTROLS = {
-    "Service": ("j_wait_over",),
-    "Stage by channel": ("j_metric",),
-    "Paths": ("j_steps", "j_nodes", "j_top", "j_dkind", "j_dval", "j_cust"),
-}
-"""The URL parameters of each tab's own controls: a link from before the tabs that carries one opens its tab."""
 NEEDED = (
     "**customer_id**, **ts** and **channel** (required), and for the full picture **stage** (journey stage), "
     "**reason**, **initiated_by**, **resolved**, **resolved_ts**, **satisfaction**, **effort** and **cost**"
@@ -105,7 +99,7 @@ def saved_repeat_days(ctx: PageContext) -> int:
 def page_tabs() -> dict[str, object]:
     """The page's tabs by label; only the open one runs its queries and draws its charts, so a filter change costs
     the journey map's work, not every section's."""
-    return dict(zip(TABS, state.tabs(list(TABS), TAB_KEY, TAB_CONTROLS), strict=True))
+    return dict(zip(TABS, state.tabs(list(TABS), TAB_KEY), strict=True))
 
 
 @guarded("Journey controls")
