@@ -7,5 +7,4 @@ ctx = frame.page(
     "Defection",
     intro="Define defection for your business, then see who has left or is about to, why, and what it costs in lifetime value.",
 )
-view.render_by_definition(ctx)  # the definition, then who is leaving, why, what it costs, who to call, retention
-view.render_model_check(ctx)
+view.render_by_definition(ctx)  # the definition and headline, then tabs: who is leaving, why, costs, who to call, ...

@@ -23,6 +23,8 @@ from tests.worked import tiny_lifetime_value
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = "pages/5_Defection.py"
+COSTS_TAB, CALL_TAB = "What it costs", "Who to call"
+"""The tabs holding the lifetime-value controls and the at-risk list (only the open tab is drawn)."""
 
 
 @pytest.fixture(scope="module")
@@ -83,11 +85,11 @@ def test_page_draws_the_story_on_the_tiny_dataset(tiny_db):
     # BG/NBD is not fitted on 7 customers: the page says why instead of fitting silently
     assert any("No BG/NBD fit" in w.value and "only 6 customers bought more than once" in w.value for w in at.warning)
     assert at.toggle(key="w:d_alive").disabled
-    pareto = _chart(at, "Why customers left (Pareto)")
+    pareto = _chart(_page(d_tab="Why they leave"), "Why customers left (Pareto)")
     assert pareto["data"][0]["x"] == ["(no reason given)", "-Price rise", "Poor complaint handling"]  # C gave none
     assert any("Defected means: churn flag set" in c.value and "90 days" in c.value for c in at.caption)
-    assert any("No customer matches" in i.value for i in at.info)  # nobody is staged at risk: no list to download
-    listed = _page(d_show="left")
+    assert any("No customer matches" in i.value for i in _page(d_tab=CALL_TAB).info)  # nobody staged at risk: no list
+    listed = _page(d_tab=CALL_TAB, d_show="left")
     assert sorted(b.proto.id.split("-")[-1] for b in listed.get("download_button") if "d_download" in b.proto.id) == [
         "d_download_csv",
         "d_download_xlsx",
@@ -117,7 +119,7 @@ def test_rule_toggles_change_the_figures_and_the_url(tiny_db):
 
 
 def test_rule_parameters_change_the_figures(tiny_db):
-    at = _page(d_drop="1", d_complaint="1")
+    at = _page(d_drop="1", d_complaint="1", d_tab="Why they leave")
     assert _tiles(at)["At risk now"] == "2"  # D dropped, E complained
     at.slider(key="w:d_drop_pct").set_value(30).run()
     assert _tiles(at)["At risk now"] == "1" and _param(at, "d_drop_pct") == ["30"]  # D's 0.33 > 0.3 × 0.94
@@ -154,7 +156,7 @@ def test_saving_the_definition_stores_it_for_the_dataset(tiny_db):
 
 
 def test_valuation_controls(tiny_db):
-    at = _page()
+    at = _page(d_tab=COSTS_TAB)
 
     # mean annual spend of A, D, E, G 2,459.43 × the default 30 % margin × annuity(1.7 years measured, 10 %) 1.49582,
     # worked with pandas from the tiny files (tests/worked.py): 3 dated defections (B, F, C's lapse on 14 Dec) over
@@ -179,7 +181,7 @@ def test_valuation_controls(tiny_db):
 
 
 def test_probabilistic_method_and_alive_rule_on_a_fitted_shop(tiny_db):
-    at = _page(ds="shop")
+    at = _page(ds="shop", d_tab=COSTS_TAB)
     assert not at.exception
     assert not at.toggle(key="w:d_alive").disabled
     # opens on the staged at risk: no purchase for more than 90 days, but not the 365 that make a lapse
@@ -206,7 +208,7 @@ def test_probabilistic_method_and_alive_rule_on_a_fitted_shop(tiny_db):
 
 
 def test_silent_multiplier_is_an_editable_assumption(tiny_db):
-    at = _page()
+    at = _page(d_tab="Why they leave")
     # 4 complainers × 26 = 104, but only 7 - 4 = 3 customers did not complain: the figure stops at 3, said in a line
     assert any("about **3** more" in m.value for m in at.markdown)
     assert any("26 for each complainer would be 104" in c.value for c in at.caption)
@@ -222,7 +224,7 @@ def test_silent_multiplier_is_an_editable_assumption(tiny_db):
 
 
 def test_list_controls_choose_and_sort_the_customers(tiny_db):
-    at = _page(d_drop="1", d_complaint="1")
+    at = _page(d_drop="1", d_complaint="1", d_tab=CALL_TAB)
     table = at.dataframe[-1].value
     assert table["customer_id"].tolist() == ["D", "E"]  # revenue at risk: D 1,544.67 a year, E 1,093.05
     at.selectbox(key="w:d_show").set_value("left").run()
@@ -238,6 +240,7 @@ def test_list_controls_choose_and_sort_the_customers(tiny_db):
 def test_cohort_control_on_the_sample(app_sample_db, sample_tables):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at.switch_page(PAGE)
+    at.query_params["d_tab"] = "Retention"
     at.run()
     assert not at.exception
     years = _chart(at, "Retention by signup cohort")
@@ -252,7 +255,7 @@ def test_cohort_control_on_the_sample(app_sample_db, sample_tables):
 
 
 def test_url_values_are_restored_and_bad_ones_ignored(tiny_db):
-    at = _page(d_lapse="0", d_show="left", d_sort="nonsense", d_drop_pct="7000")
+    at = _page(d_lapse="0", d_show="left", d_sort="nonsense", d_drop_pct="7000", d_tab=CALL_TAB)
     assert not at.exception
     assert not at.toggle(key="w:d_lapse").value and _tiles(at)["Defection rate"] == "28.57 %"
     assert at.selectbox(key="w:d_show").value == "left"
@@ -285,13 +288,13 @@ def test_page_works_with_customers_only_or_transactions_only(tmp_path, monkeypat
     monkeypatch.setenv("CXLENS_DB", str(db))
     monkeypatch.setenv("CXLENS_UPLOAD_DIR", str(tmp_path / "uploads"))
     monkeypatch.setenv("CXLENS_NO_SAMPLE", "1")
-    at = _page(ds="customers only")
+    at = _page(ds="customers only", d_tab=COSTS_TAB)
     assert not at.exception
     # B and F churned of the 7 customers (P is a prospect); no purchases, so no lifetime value and no list to value
     assert _tiles(at)["Defection rate"] == "28.57 %" and _tiles(at)["Revenue at risk"] == "—"
     assert any("Lifetime value needs transactions" in i.value for i in at.info)
     assert at.toggle(key="w:d_lapse").disabled and at.toggle(key="w:d_complaint").disabled
-    at = _page(ds="purchases only")
+    at = _page(ds="purchases only", d_tab="Why they leave")
     assert not at.exception
     assert at.toggle(key="w:d_contract").disabled and not at.toggle(key="w:d_alive").disabled
     assert any("No churn reasons" in i.value for i in at.info)
@@ -310,7 +313,7 @@ def test_sidebar_filters_apply_to_the_page(tiny_db):
 
 def test_missing_values_show_as_a_dash_not_the_word_none(tiny_db):
     """A customer without a segment or a stage shows "—" in the list (Streamlit would print None)."""
-    at = _page()
+    at = _page(d_tab=CALL_TAB)
     at.selectbox(key="w:d_show").set_value("all").run()
     table = at.dataframe[-1]
     assert table.value.isna().any().any(), "the tiny list has no missing value to show"
@@ -330,7 +333,7 @@ def test_the_companys_own_lifetime_value_is_shown_beside_the_estimate(tmp_path, 
     monkeypatch.setenv("CXLENS_DB", str(db))
     monkeypatch.setenv("CXLENS_UPLOAD_DIR", str(tmp_path / "uploads"))
     monkeypatch.setenv("CXLENS_NO_SAMPLE", "1")
-    at = _page()
+    at = _page(d_tab=COSTS_TAB)
     assert not at.exception
     line = next(m.value for m in at.markdown if "company's own lifetime value" in m.value)
     assert "$2,000" in line.replace("\\", "") and "over 2 customers" in line
@@ -339,7 +342,7 @@ def test_the_companys_own_lifetime_value_is_shown_beside_the_estimate(tmp_path, 
 def test_the_contract_lifetime_value_on_the_sample_and_what_if_takes_it_once_saved(app_sample_db):
     """The sample is contract data with signup dates: the sBG method is offered; chosen, it values customers by the
     renewals still expected; saved, What-if's lifetime value comes from it."""
-    at = _page(ds="sample")
+    at = _page(ds="sample", d_tab=COSTS_TAB)
     assert not at.exception, at.exception
     assert at.radio(key="w:d_method").options[-1] == "Contract: shifted-beta-geometric retention"
     simple = _tiles(at)["Lifetime value per customer"]

@@ -20,6 +20,7 @@ def _charts(at: AppTest) -> dict[str, dict]:
 def test_model_checks_on_the_sample(app_sample_db):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
     at.switch_page(PAGE)
+    at.query_params["d_tab"] = "Model check"
     at.run()
     assert not at.exception
     charts = _charts(at)

@@ -88,6 +88,7 @@ def test_what_if_never_reads_the_defection_pages_unsaved_controls(tiny_db):
     at.query_params["ds"] = "tiny"
     at = _go(at, "pages/4_What-if.py")
     before = _whatif_ltv(at)
+    at.query_params["d_tab"] = "What it costs"  # the tab with the lifetime-value controls
     at = _go(at, "pages/5_Defection.py")
     at.number_input(key="w:d_years").set_value(10.0).run()  # unsaved: this page only
     at.number_input(key="w:d_discount").set_value(0.0).run()

@@ -288,6 +288,7 @@ def test_unsaved_defection_controls_never_reach_the_story_or_what_if(tiny_defect
     assert "saved definition" in before["5 says"] and "unsaved changes" not in before["5 says"]
 
     at.switch_page("pages/5_Defection.py")
+    at.query_params["d_tab"] = "What it costs"  # the tab with the lifetime-value controls
     at = _run(at)
     at = _run(at.number_input(key="w:d_years").set_value(10.0))  # unsaved: the Defection page only
     at = _run(at.number_input(key="w:d_discount").set_value(0.0))

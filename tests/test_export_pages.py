@@ -21,7 +21,7 @@ PAGES = [label for label in PAGE_PATHS if label not in ("Overview", "Story", "Da
 
 QUERY = {
     "Funnel": {"f_stage": "defected"},
-    "Defection": {"d_show": "all"},
+    "Defection": {"d_tab": "Who to call", "d_show": "all"},
     "Journey": {"j_tab": "Paths"},
     "Behaviours": {"b_tab": "By segment or region"},
 }

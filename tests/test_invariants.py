@@ -37,6 +37,7 @@ from dashboard.metrics.journey.lanes import JourneySpec
 from dashboard.metrics.money import MAX_YEARS
 from dashboard.store import Store
 from dashboard.ui.views.behaviours import TABS as BEHAVIOURS_TABS
+from dashboard.ui.views.defection import TABS as DEFECTION_TABS
 from dashboard.ui.views.journey.controls import TABS as JOURNEY_TABS
 from tests import defection_paths, shapes
 from tests.conftest import PAGE_PATHS, open_page
@@ -50,7 +51,8 @@ VIEWS: dict[str, list[dict[str, str]]] = {
     "Funnel": [{"f_tab": tab} for tab in ("Funnel", "Sales funnel", "Movement", "Economics", "Stage rules")],
     "Behaviours": [{"b_tab": tab} for tab in BEHAVIOURS_TABS],
     "What-if": [{}],
-    "Defection": [{"d_by": tab} for tab in ("By segment", "By relationship stage", "By perfect-customer behaviours")],
+    "Defection": [{"d_by": by} for by in ("By segment", "By relationship stage", "By perfect-customer behaviours")]
+    + [{"d_tab": tab} for tab in DEFECTION_TABS[1:]],  # the breakdowns are in the first tab
     "Drivers": [{"dr_outcome": outcome, "dr_or": "true"} for outcome in ("defection", "low satisfaction", "conversion")],
     "Story": [{"s_step": str(n)} for n in range(1, 8)],
     "Data": [{}],

@@ -7,7 +7,7 @@ import time
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import frames_received, screenshot, wait_for_app
+from tests.browser.conftest import frames_received, screenshot, wait_for_app, wait_for_charts
 
 pytestmark = pytest.mark.browser
 
@@ -18,23 +18,44 @@ def _kpi(page: Page, label: str) -> str:
 
 
 def test_defection_page_tells_the_story_and_a_rule_can_be_switched_on(sample_server, page: Page):
-    page.set_viewport_size({"width": 1440, "height": 5400})  # the whole page in one screenshot
+    page.set_viewport_size({"width": 1440, "height": 3200})  # the headline and the open tab in one screenshot
     page.goto(f"{sample_server.url}/Defection")
     wait_for_app(page)
     expect(page.get_by_role("heading", name="Defection", level=1)).to_be_visible()
     assert not page.locator('[data-testid="stException"]').count()
-    # 6 KPI tiles and the two model checks' errors (MAPE)
-    expect(page.locator('[data-testid="stMetric"]')).to_have_count(8, timeout=30_000)  # slow on a loaded machine
+    expect(page.locator('[data-testid="stMetric"]')).to_have_count(6, timeout=30_000)  # the KPI tiles; slow when loaded
     assert _kpi(page, "Defected") == "4,400"
     assert _kpi(page, "At risk now") == "290"  # staged: two complaints within 90 days, as on the Funnel
     expect(page.get_by_text("The commonest reason is “Poor complaint handling”")).to_be_visible()
-    # monthly, 3 breakdown tabs (segment; stage from the Funnel model; behaviours), Pareto, 2 complaints, 2 money, retention,
-    # when each reason bites, and the two model checks (sBG and BG/NBD predicted against actual)
-    expect(page.locator(".js-plotly-plot")).to_have_count(13, timeout=30_000)
-    expect(page.get_by_text("Error over months 18 to 35 (MAPE)")).to_be_visible()
-    expect(page.locator('[data-testid="stDataFrame"]')).to_have_count(2)  # what the page needs; who to call
+    # only the open tab draws: monthly and the open breakdown (by segment)
+    wait_for_charts(page)
+    expect(page.locator(".js-plotly-plot")).to_have_count(2, timeout=30_000)
     screenshot(page, "defection")
+    charts = 2
+    tabs = {  # per tab: a heading it shows, its charts, its tables
+        "Why they leave": ("When each reason bites", 4, 0),  # Pareto, 2 complaints, when each reason bites
+        "What it costs": ("What it costs", 2, 0),  # value by reason and by segment
+        "Who to call": ("Who to call", 0, 1),
+        "Retention": ("Retention by signup cohort", 1, 0),
+        "Model check": ("Does the lifetime value predict?", 2, 0),  # sBG and BG/NBD predicted against actual
+    }
+    for tab, (heading, tab_charts, tables) in tabs.items():
+        page.get_by_test_id("stMain").get_by_role("tab", name=tab, exact=True).click()
+        wait_for_charts(page)
+        expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible(timeout=30_000)
+        expect(page.get_by_role("heading", name="Who is leaving", exact=True)).to_have_count(0)
+        assert f"d_tab={tab.replace(' ', '+')}" in page.url, "the open tab is in the link"
+        expect(page.locator(".js-plotly-plot")).to_have_count(tab_charts, timeout=30_000)
+        expect(page.get_by_test_id("stMain").locator('[data-testid="stDataFrame"]')).to_have_count(1 + tables)  # + needs
+        charts += tab_charts
+        assert not page.locator('[data-testid="stException"]').count(), tab
+    expect(page.get_by_text("Error over months 18 to 35 (MAPE)")).to_be_visible()
+    screenshot(page, "defection-model-check")
+    assert charts + 2 == 13, "every chart of the page is drawn in one tab or another (+ the 2 other breakdowns)"
 
+    page.get_by_test_id("stMain").get_by_role("tab", name="Who is leaving", exact=True).click()
+    wait_for_app(page)
+    assert "d_tab" not in page.url, "the first tab stays out of the link"
     page.get_by_text("Definition of a defected customer").click()
     page.get_by_text("Badly handled complaint").first.click()
     wait_for_app(page)
@@ -48,27 +69,27 @@ def test_defection_page_tells_the_story_and_a_rule_can_be_switched_on(sample_ser
 
 
 def test_a_definition_change_resends_only_what_the_definition_draws(sample_server, page: Page):
-    """Switching a rule reruns the definition's fragment: the headline moves, while the page's intro, the sidebar and the
-    model checks below (which no control of the page changes) are neither rerun nor sent again, and stay drawn."""
-    page.set_viewport_size({"width": 1440, "height": 5400})
+    """Switching a rule reruns the definition's fragment: the headline and the open tab move, while the page's intro
+    and the sidebar are neither rerun nor sent again, and stay drawn; the closed tabs' sections are not run at all."""
+    page.set_viewport_size({"width": 1440, "height": 3200})
     received = frames_received(page)
     page.goto(f"{sample_server.url}/Defection")
-    wait_for_app(page)
-    expect(page.get_by_text("Error over months 18 to 35 (MAPE)")).to_be_visible(timeout=30_000)
+    wait_for_charts(page)
     charts = _settled_chart_count(page)
     sent = b"".join(received)
-    assert b"then see who has left or is about to" in sent and b"Does the lifetime value predict?" in sent  # a full run
+    assert b"then see who has left or is about to" in sent and b"Presentation mode" in sent  # a full run
+    assert b"Does the lifetime value predict?" not in sent  # a closed tab's section is not run
     received.clear()
     page.get_by_text("Definition of a defected customer").click()
     page.get_by_text("Badly handled complaint").first.click()
     expect(page.locator('[data-testid="stMetric"]').filter(has_text="At risk now")).to_contain_text("294")
     wait_for_app(page)
     sent = b"".join(received)
-    assert b"294" in sent  # the new at-risk count came over the wire ...
-    # ... the intro, the sidebar and the model checks did not: they were not rerun
+    assert b"294" in sent and b"Customers defecting each month" in sent  # the new count and the open tab came over ...
+    # ... the intro and the sidebar did not: they were not rerun
     assert b"then see who has left or is about to" not in sent and b"Presentation mode" not in sent
     assert b"Does the lifetime value predict?" not in sent
-    expect(page.get_by_text("Error over months 18 to 35 (MAPE)")).to_be_visible()  # and they are still on screen
+    expect(page.get_by_text("then see who has left or is about to")).to_be_visible()  # and they are still on screen
     expect(page.locator(".js-plotly-plot")).to_have_count(charts)
     assert not page.locator('[data-testid="stException"]').count()
 

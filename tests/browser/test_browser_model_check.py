@@ -12,7 +12,7 @@ pytestmark = pytest.mark.browser
 
 def test_model_checks_are_drawn_with_their_errors(sample_server, page: Page):
     page.set_viewport_size({"width": 1440, "height": 900})
-    page.goto(f"{sample_server.url}/Defection")
+    page.goto(f"{sample_server.url}/Defection?d_tab=Model+check")
     wait_for_app(page)
     heading = page.get_by_role("heading", name="Does the lifetime value predict?")
     expect(heading).to_be_visible(timeout=60_000)

@@ -28,6 +28,7 @@ PAGES = [
     "Behaviours?b_tab=Churn",
     "What-if",
     "Defection",
+    *(f"Defection?d_tab={tab}" for tab in ("Why+they+leave", "What+it+costs", "Who+to+call", "Retention", "Model+check")),
     "Drivers?dr_or=true",  # with the odds-ratio chart open: the drivers' names on its axis
     *(f"Story?s_step={n}" for n in range(1, 8)),
     "Data",

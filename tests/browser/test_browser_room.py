@@ -42,8 +42,16 @@ SHOWN = (
     [(label, QUERY.get(label, "")) for label in EDITING]
     + [("Journey", f"&j_tab={tab}") for tab in ("Service", "Stage+by+channel", "Paths")]  # each tab draws only when open
     + [("Behaviours", f"&b_tab={tab}") for tab in ("By+segment+or+region", "By+number+of+behaviours", "Churn")]
+    + [("Defection", f"&d_tab={tab}") for tab in ("Why+they+leave", "What+it+costs", "Who+to+call", "Retention", "Model+check")]
     + [("Story", f"&s_step={n}") for n in range(1, STEP_COUNT + 1)]
 )
+SMALL_VALUES = """() => [...document.querySelectorAll('[data-testid=stMetric]')].map(tile => {
+  const size = (sel) => { const e = tile.querySelector(sel + ' p') || tile.querySelector(sel);
+                          return e ? parseFloat(getComputedStyle(e).fontSize) : 0; };
+  const value = size('[data-testid=stMetricValue]'), label = size('[data-testid=stMetricLabel]');
+  return value < 1.5 * label ? `${tile.textContent.trim().slice(0, 40)}: value ${value}px, label ${label}px` : null;
+}).filter(Boolean)"""
+"""Tiles whose figure is drawn less than 1.5 times its label's size: the figure is what the room reads first."""
 CUT_CHANGES = """() => [...document.querySelectorAll(
   '[data-testid=stMetricDelta] div, [data-testid=stMetricDeltaDescription]'
 )].filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent.trim())"""
@@ -84,6 +92,7 @@ def _check(page: Page, label: str, name: str, width: int, height: int) -> list[s
         problems.append(f"{name} {width}px: the context line is not on the first screen")
     problems += [f"{name} {width}px: cut: {text}" for text in page.evaluate(CUT_TILES) + page.evaluate(CUT_CHANGES)]
     problems += [f"{name} {width}px: under 16 px: {text}" for text in page.evaluate(SMALL_TEXT)]
+    problems += [f"{name} {width}px: figure not above its label: {text}" for text in page.evaluate(SMALL_VALUES)]
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"room-{name}-{width}.png"))  # the first screen, as the room sees it
     return problems

@@ -144,9 +144,15 @@ CASES = (
     ),
     Case(
         "Defection",
-        lambda p: _segment_and(p, lambda q: q.get_by_role("tab", name="By relationship stage").click()),
-        lambda p: {**_base(p), "tab": selected_tab(p), "rate": metric(p, "Defection rate"), "at risk": metric(p, "At risk now")},
-        ("segment=Commercial", "d_by=By+relationship+stage"),
+        lambda p: _segment_and(p, lambda q: _open_tab_and(q, "Retention", lambda r: click_segment(r, "Quarter"))),
+        lambda p: {
+            **_base(p),
+            "tab": selected_tab(p),
+            "cohort": active_segment(p),
+            "rate": metric(p, "Defection rate"),
+            "at risk": metric(p, "At risk now"),
+        },
+        ("segment=Commercial", "d_tab=Retention", "d_cohort=quarter"),
         "Definition of a defected customer",
     ),
     Case(

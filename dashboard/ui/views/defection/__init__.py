@@ -1,5 +1,6 @@
 """The Defection page: its controls (the definition and lifetime-value settings) and its sections: who is leaving, why,
-what it costs, who to call, retention, data needs.
+what it costs, who to call, retention, data needs, and whether the lifetime value predicts; the sections below the
+headline sit in tabs of which only the open one runs.
 
 Each render function draws one section from a PageContext and the DefectionView that `controls` returns, so
 the workshop Story page can reuse them: `view = controls(ctx)` then any `render_*(ctx, view)`.
@@ -34,21 +35,36 @@ __all__ = [
     "save_bar",
 ]
 
+TABS = ("Who is leaving", "Why they leave", "What it costs", "Who to call", "Retention", "Model check")
+"""The page's tabs under the headline, in the order a room walks them; the open one is kept in the URL as d_tab."""
+TAB_KEY = "d_tab"
+
+
+@guarded("Defection tabs", stop=True)
+def page_tabs() -> dict[str, object]:
+    """The page's tabs by label; only the open one runs its queries and draws its charts, so a definition change
+    redraws the headline and one tab, not every chart of the page."""
+    return dict(zip(TABS, state.tabs(list(TABS), TAB_KEY), strict=True))
+
 
 @state.fragment
 @guarded("Defection")
 def render_by_definition(ctx: PageContext) -> None:
-    """The definition editor and every section drawn by it, as one fragment: a change of the definition or of a
-    section's own control reruns only this part of the page (not the sidebar, not the model checks below, which no
-    control of the page changes)."""
+    """The definition editor, the headline and the tabs of sections drawn by it, as one fragment: a change of the
+    definition, of a section's own control or of the open tab reruns only this part of the page (not the sidebar)."""
     report.fragment_part("defection")
     choices = controls(ctx)
     save_bar(ctx, choices)
     render_data_needs(ctx, choices)
     render_headline(ctx, choices)
-    render_who_is_leaving(ctx, choices)
-    render_why(ctx, choices)
-    render_reasons_over_time(ctx, choices)
-    render_what_it_costs(ctx, choices)
-    render_at_risk_list(ctx, choices)
-    render_retention(ctx, choices)
+    state.draw_tabs(
+        page_tabs(),
+        {
+            "Who is leaving": lambda: render_who_is_leaving(ctx, choices),
+            "Why they leave": lambda: (render_why(ctx, choices), render_reasons_over_time(ctx, choices)),
+            "What it costs": lambda: render_what_it_costs(ctx, choices),
+            "Who to call": lambda: render_at_risk_list(ctx, choices),
+            "Retention": lambda: render_retention(ctx, choices),
+            "Model check": lambda: render_model_check(ctx),  # no control of the page changes it
+        },
+    )

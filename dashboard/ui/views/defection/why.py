@@ -51,6 +51,8 @@ def render_who_is_leaving(ctx: PageContext, view: DefectionView) -> None:
     titles = list(BREAKDOWN_TITLES.values())
     for tab, dimension in zip(state.tabs(titles, "d_by"), BREAKDOWN_TITLES, strict=True):
         with tab:
+            if not state.is_open(tab):  # only the open breakdown draws its chart
+                continue
             if dimension == "stage":
                 st.caption(
                     f"Each customer's relationship stage on {formatting.day(view.stage_day)}, a year before the last day of "
