@@ -18,6 +18,7 @@ from streamlit.testing.v1 import AppTest
 from benchmarks.reference import staged as staged_reference
 from dashboard.store import Store
 from tests.conftest import as_read, use_copy
+from tests.test_url_state import link_notices
 from tests.tiny_defection import DEFINITIONS, defection_tables, publish_tiny, shop_tables
 from tests.worked import tiny_lifetime_value
 
@@ -365,3 +366,20 @@ def test_the_contract_lifetime_value_on_the_sample_and_what_if_takes_it_once_sav
     assert "contract retention (shifted-beta-geometric) over 10 years" in as_read(
         [c.value for c in whatif.caption] + [m.value for m in whatif.markdown]
     )
+
+
+def test_a_link_opens_its_tab_only_the_open_tab_runs_and_an_older_link_keeps_its_controls(tiny_db):
+    headers = lambda at: [h.value for h in at.main.header]  # noqa: E731
+    first = _page()
+    assert headers(first) == ["Who is leaving"] and _param(first, "d_tab") == []  # the first tab stays out of the URL
+    costs = _page(d_tab=COSTS_TAB)
+    assert headers(costs) == ["What it costs"] and _param(costs, "d_tab") == [COSTS_TAB]
+    assert _tiles(costs) == _tiles(first)  # the headline above the tabs is the same whichever tab is open
+    assert not [c for c in costs.get("plotly_chart") if "d_chart_monthly" in c.proto.id]  # a closed tab is not drawn
+    # a link made before the tabs opens the first tab; the control it carries applies when its tab is opened
+    older = _page(d_show="left")
+    assert headers(older) == ["Who is leaving"] and _param(older, "d_show") == ["left"]
+    assert _page(d_show="left", d_tab=CALL_TAB).selectbox(key="w:d_show").value == "left"
+    stale = _page(d_tab="Money")  # a tab name that is not one: the first tab, with the link notice
+    assert not stale.exception and headers(stale) == ["Who is leaving"]
+    assert any("d_tab" in notice for notice in link_notices(stale))
