@@ -123,7 +123,7 @@ def test_every_export_names_its_context(app_db, page: str, monkeypatch: pytest.M
 
     monkeypatch.setattr(DeltaGenerator, "download_button", record)
     monkeypatch.setattr(streamlit, "download_button", lambda *a, **k: record(streamlit._main, *a, **k))
-    query = {**MARCH, "d_show": "all", "f_stage": "defected"}
+    query = {**MARCH, "d_tab": "Who to call", "d_show": "all", "f_list": "true", "f_stage": "defected"}
     at = _run(page, query)
     line = _expected_line(app_db)
     digest = at.session_state["_view_context"].digest()

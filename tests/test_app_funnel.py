@@ -106,7 +106,9 @@ def test_funnel_tab_on_the_sample(app_sample_db):
     assert funnel_chart["x"][0] == 20_000
     assert [t.label for t in at.tabs] == ["Funnel", "Sales funnel", "Movement", "Economics", "Stage rules"]
     assert any("How customers are put in stages" in e.label for e in at.expander)
-    # the customers in a stage: only the rows on screen are sent, the download holds them all
+    # the customers in a stage, once their expander is open: only the rows on screen are sent, the download holds them all
+    assert not at.dataframe
+    at = _page("sample", f_list="true")
     assert len(at.dataframe[0].value) == 100
     assert any("showing the first 100 by customer id" in c.value for c in at.caption)
 
@@ -128,7 +130,9 @@ def test_cohort_target(app_funnel_db):
 
 
 def test_stage_drill_down(app_funnel_db):
-    at = _page()
+    closed = _page()
+    assert not closed.dataframe and "f_list" not in closed.query_params  # the list runs only while its expander is open
+    at = _page(f_list="true")
     at.selectbox(key="w:f_stage").set_value("at_risk").run()
     table = at.dataframe[0].value
     assert table["customer_id"].tolist() == ["C", "D", "M"]
@@ -244,7 +248,7 @@ def test_duplicate_names_are_refused(app_funnel_db):
 
 
 def test_edit_rules_and_restore_the_defaults(app_funnel_db):
-    at = _open(_page(), "Stage rules")
+    at = _open(_page(f_list="true"), "Stage rules")
     at.number_input(key="f_set_loyal_purchases").set_value(6)
     at.number_input(key="f_set_loyal_tenure_days").set_value(0)
     at.radio(key="f_set_repeat_join").set_value("and")
@@ -295,7 +299,9 @@ def test_url_state_is_restored_and_bad_values_fall_back(app_funnel_db):
     at = _page(f_tab="Movement", f_move="2024-03..2024-09", f_from="repeat", f_to="defected")
     assert at.select_slider(key="w:f_move").value == ("2024-03", "2024-09")
     assert at.dataframe[0].value["customer_id"].tolist() == ["X"]
-    bad = _page(f_tab="Nope", f_by="<script>", f_stage="owner", f_cohort="x", f_window="13", f_move="2031-01..1999-01")
+    bad = _page(
+        f_list="true", f_tab="Nope", f_by="<script>", f_stage="owner", f_cohort="x", f_window="13", f_move="2031-01..1999-01"
+    )
     assert bad.radio(key="w:f_by").value == "segment"
     assert bad.selectbox(key="w:f_stage").value == "at_risk"
     assert bad.selectbox(key="w:f_cohort").value == "first_purchase"

@@ -146,6 +146,7 @@ def _defection_page(dataset: str) -> AppTest:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
     at.switch_page("pages/5_Defection.py")
     at.query_params["ds"] = dataset
+    at.query_params["d_tab"] = "Why they leave"  # the tab holding when each reason bites
     at.run()
     assert not at.exception, at.exception
     return at

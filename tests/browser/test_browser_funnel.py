@@ -26,6 +26,14 @@ def test_funnel_page_tabs_and_screenshots(sample_server, page: Page):
     assert not page.locator('[data-testid="stException"]').count()
     screenshot(page, "funnel")
 
+    # the customers in a stage run only once their expander is opened, which the link then keeps
+    expect(page.get_by_test_id("stMain").locator('[data-testid="stDataFrame"]')).to_have_count(0)
+    page.get_by_text("Customers in a stage").click()
+    wait_for_app(page)
+    expect(page.get_by_text("customers in at risk on the as-of date")).to_be_visible(timeout=30_000)
+    expect(page.get_by_test_id("stMain").locator('[data-testid="stDataFrame"]')).to_have_count(1)
+    assert "f_list=true" in page.url
+
     page.get_by_test_id("stRadioGroup").get_by_text("Region", exact=True).click()  # the breakdown radio
     wait_for_app(page)
     expect(page.get_by_text("Stages by region")).to_be_visible()

@@ -79,6 +79,10 @@ def render_rules_in_words(ctx: PageContext, model: StageModel, *, expanded: bool
                 widgets.table(unmatched, width="content")
 
 
+LIST_KEY = "f_list"
+"""The URL parameter keeping the customers-in-a-stage expander open (true)."""
+
+
 @state.fragment
 @guarded("Breakdown, cohorts and drill-down")
 def render_details(ctx: PageContext, model: StageModel, counts: pd.DataFrame) -> None:
@@ -137,8 +141,21 @@ def render_cohorts(ctx: PageContext, model: StageModel) -> None:
 
 @guarded("Stage drill-down")
 def render_stage_drill(ctx: PageContext, model: StageModel, counts: pd.DataFrame) -> None:
-    """The customers of one stage, on screen (first rows) and as formula-safe CSV or Excel (all rows)."""
-    st.subheader("Customers in a stage")
+    """The customers of one stage, on screen (first rows) and as formula-safe CSV or Excel (all rows), in an expander
+    kept in the URL as f_list that runs only while open: a list of 200 customers redrawn on every filter change costs
+    the room's wait, and few changes need it."""
+    with st.expander(
+        "**Customers in a stage**: who they are, and every one as CSV or Excel",
+        key=LIST_KEY,
+        bind="query-params",
+        icon=":material/group:",
+    ) as box:
+        if box.open:
+            _stage_list(ctx, model, counts)
+
+
+def _stage_list(ctx: PageContext, model: StageModel, counts: pd.DataFrame) -> None:
+    """The stage picker, how many are in the stage, the first rows and the downloads of every row."""
     role = role_picker("Stage", "f_stage", list(model.roles), "at_risk", model)
     if role in OFF_RAMPS and not ctx.metric(staged.load_profile, None).tells_defection:
         said = ctx.metric(staged.sentences, None)
