@@ -93,6 +93,10 @@ def _check(page: Page, label: str, name: str, width: int, height: int) -> list[s
     problems += [f"{name} {width}px: cut: {text}" for text in page.evaluate(CUT_TILES) + page.evaluate(CUT_CHANGES)]
     problems += [f"{name} {width}px: under 16 px: {text}" for text in page.evaluate(SMALL_TEXT)]
     problems += [f"{name} {width}px: figure not above its label: {text}" for text in page.evaluate(SMALL_VALUES)]
+    if label == "What-if":  # the money figure is the largest text on the page, in the room too
+        money = page.locator(".st-key-w_headline p").first.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
+        if money < 60:
+            problems.append(f"{name} {width}px: the money figure is {money}px")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"room-{name}-{width}.png"))  # the first screen, as the room sees it
     return problems

@@ -25,12 +25,13 @@ STICKY_CSS = """
 <style>
 [data-testid="stLayoutWrapper"]:has(> .st-key-w_sticky) { position: sticky; top: %s; z-index: 990; }
 .st-key-w_sticky { background: white; padding: 0.25rem 0 0.5rem 0; border-bottom: 1px solid #E5E7EB; }
-.st-key-w_headline p { font-size: 76px; font-weight: 600; line-height: 1.15; margin: 0; }
+.st-key-w_headline [data-testid="stMarkdownContainer"] p {
+  font-size: 76px !important; font-weight: 600; line-height: 1.15; margin: 0; }
 </style>
 """
 """The headline stays at the top of the screen while the sliders below it scroll (under Streamlit's header bar,
 which presentation mode hides). Streamlit 1.67 wraps a keyed container in a stLayoutWrapper of the same height, so
-the wrapper is what sticks."""
+the wrapper is what sticks. The figure's size is !important, as presentation mode's 1rem for Markdown paragraphs is."""
 
 
 def headline(ctx: PageContext, frame: pd.DataFrame, base: float, proj: pd.DataFrame, years: int) -> None:
