@@ -97,13 +97,20 @@ function redraw() {
   if (!state.data || !figure) return;
   const value = total(state.data, state.touched);
   if (!Number.isFinite(value) || Math.abs(value) >= 1e15) return; // the server's figure stands
-  const target = figure.querySelector("span") || figure;
-  const text = headline(value, state.data.format);
-  if (target.textContent !== text) target.textContent = text;
+  write(figure.querySelector("span") || figure, headline(value, state.data.format));
   const words = `${state.data.words_before}${full(value, state.data.format)}${state.data.words_after}`;
   for (const strong of document.querySelectorAll(".st-key-w_sticky strong")) {
-    if (strong.textContent.startsWith(state.data.words_before) && strong.textContent !== words) strong.textContent = words;
+    if (strong.textContent.startsWith(state.data.words_before)) write(strong, words);
   }
+}
+
+function write(element, text) {
+  // text into the element's own text node, which React keeps writing the server's text into (a new node would leave
+  // React writing into one no longer on the page)
+  if (element.textContent === text) return;
+  const node = element.childNodes.length === 1 && element.firstChild.nodeType === 3 ? element.firstChild : null;
+  if (node) node.nodeValue = text;
+  else element.textContent = text;
 }
 
 function leverOf(node) {
