@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -46,12 +45,6 @@ def _key(name: str) -> str:
 
 def _widget_key(name: str) -> str:
     return f"w:{name}"
-
-
-def element_class(name: str) -> str:
-    """The CSS class Streamlit gives the element of the widget bound to name: st-key- and its key, each character other
-    than a letter, digit, - or _ written as -."""
-    return "st-key-" + re.sub(r"[^A-Za-z0-9_-]", "-", _widget_key(name))
 
 
 def _registry() -> dict[str, tuple[Any, Codec, bool]]:

@@ -15,7 +15,7 @@ from dashboard.ui.views.behaviours import BehaviourData
 from dashboard.ui.views.whatif.lifetime import LifetimeValue
 
 WORDS = ("Total annual savings: ", " a year")
-"""The sum in words under the figure, around the amount (the browser's redraw, live.py, writes the same)."""
+"""The sum in words under the figure, around the amount."""
 STICKY_KEY = "w_sticky"
 HEADLINE_KEY = "w_headline"
 """The money figure's container: its text is set at 76 px, the largest on the page. Text, not a chart: a chart whose

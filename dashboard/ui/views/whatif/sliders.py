@@ -15,7 +15,7 @@ from dashboard.ui import report, state
 from dashboard.ui.frame import PageContext
 from dashboard.ui.sections import guarded
 from dashboard.ui.views.behaviours import BehaviourData
-from dashboard.ui.views.whatif import live, money
+from dashboard.ui.views.whatif import money
 from dashboard.ui.views.whatif.controls import (
     BASE,
     LIFETIME_VALUE,
@@ -126,7 +126,6 @@ def render_whatif(ctx: PageContext, data: BehaviourData, ltv_default: LifetimeVa
     money.figures(ctx, frame, proj, inputs.ramp)
     if inputs.include_retained and inputs.ltv_default is not None:
         money.retained(ctx, data, frame, inputs.ltv, inputs.ltv_default, stored_default=inputs.stored_ltv is None)
-    live.mirror(items, frame, inputs.base, ctx.number_format)  # the figure redrawn in the browser as a slider moves
     return WhatIf(items, frame, _scenario(ctx, items, inputs), data.base)
 
 
