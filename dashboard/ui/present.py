@@ -15,11 +15,11 @@ PRESENT_CSS = """
 html { font-size: 20px; }
 [data-testid="stCaptionContainer"], [data-testid="stWidgetLabel"] p, [data-testid="stMarkdownContainer"] p,
 button p, [data-testid="stExpander"] summary p { font-size: max(1rem, 16px) !important; }
-/* a tile's value is Markdown too (Streamlit 1.67): it keeps the tile's size, not the 1rem above */
 [data-testid="stPageLink"] p { font-size: 16px !important; }
 [data-testid="stPageLink"] a { padding-left: 0.1rem; padding-right: 0.1rem; gap: 0.3rem; }
 .block-container, [data-testid="stMainBlockContainer"] { padding-top: 1.5rem !important; max-width: 100% !important; }
 [data-testid="stMetricValue"] { font-size: 2.9rem !important; }
+/* a tile's value is Markdown too (Streamlit 1.67): it keeps the tile's size, not the 1rem for paragraphs above */
 [data-testid="stMetricValue"] [data-testid="stMarkdownContainer"] p { font-size: inherit !important; }
 [data-testid="stMetricLabel"] p { font-size: 1.15rem !important; }
 @media (max-width: 1500px) {

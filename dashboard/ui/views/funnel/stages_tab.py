@@ -142,7 +142,7 @@ def render_cohorts(ctx: PageContext, model: StageModel) -> None:
 @guarded("Stage drill-down")
 def render_stage_drill(ctx: PageContext, model: StageModel, counts: pd.DataFrame) -> None:
     """The customers of one stage, on screen (first rows) and as formula-safe CSV or Excel (all rows), in an expander
-    kept in the URL as f_list that runs only while open: a list of 200 customers redrawn on every filter change costs
+    kept in the URL as f_list that runs only while open: a list of 100 customers redrawn on every filter change costs
     the room's wait, and few changes need it."""
     with st.expander(
         "**Customers in a stage**: who they are, and every one as CSV or Excel",

@@ -14,8 +14,6 @@ from dashboard.ui.frame import PageContext
 from dashboard.ui.views.behaviours import BehaviourData
 from dashboard.ui.views.whatif.lifetime import LifetimeValue
 
-WORDS = ("Total annual savings: ", " a year")
-"""The sum in words under the figure, around the amount."""
 STICKY_KEY = "w_sticky"
 HEADLINE_KEY = "w_headline"
 """The money figure's container: its text is set at 76 px, the largest on the page. Text, not a chart: a chart whose
@@ -50,7 +48,7 @@ def headline(ctx: PageContext, frame: pd.DataFrame, base: float, proj: pd.DataFr
                 st.markdown(f":{'green' if total > 0 else 'gray'}[{markdown_text(whatif.money_headline(total, fmt))}]")
             st.markdown(caption)
         with words_col:
-            st.markdown(f"**{WORDS[0]}{markdown_text(whatif.money_full(total, fmt))}{WORDS[1]}**")
+            st.markdown(f"**Total annual savings: {markdown_text(whatif.money_full(total, fmt))} a year**")
             st.caption(
                 f"Over {years} years with the ramp-up: {markdown_text(whatif.money_full(cumulative, fmt))}. "
                 "Targets open at best-in-class; the presets below set today, halfway or best-in-class."
