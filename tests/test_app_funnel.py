@@ -98,9 +98,16 @@ def _open(at: AppTest, tab: str) -> AppTest:
 
 def test_funnel_tab_on_the_sample(app_sample_db):
     at = _page("sample")
-    titles = _titles(at)
-    assert titles[:2] == ["Reached each stage (or a higher one)", "In each stage now"]
-    assert "Stages by segment" in titles and "Share of each signup month that reached first purchase" in titles
+    # the funnel and the stages now; the breakdown, the cohorts and the list wait closed until opened
+    assert _titles(at) == ["Reached each stage (or a higher one)", "In each stage now"]
+    assert [e.label for e in at.expander if e.label.startswith("**")] == [
+        "**By segment or region**: the stages of each segment or region",
+        "**Cohorts by signup month**: how soon each month's signups reached a stage",
+        "**Customers in a stage**: who they are, and every one as CSV or Excel",
+    ]
+    opened = _page("sample", f_breakdown="true", f_cohorts="true")
+    titles = _titles(opened)
+    assert titles[2:] == ["Stages by segment", "Share of each signup month that reached first purchase"]
     funnel_chart = _charts(at)[0]["data"][0]
     assert funnel_chart["y"] == ["prospect", "first purchase", "repeat", "loyal", "advocate"]
     assert funnel_chart["x"][0] == 20_000
@@ -114,7 +121,9 @@ def test_funnel_tab_on_the_sample(app_sample_db):
 
 
 def test_breakdown_by_region(app_funnel_db):
-    at = _page()
+    closed = _page()
+    assert not closed.radio and "Stages by segment" not in _titles(closed)  # runs only while its expander is open
+    at = _page(f_breakdown="true")
     at.radio(key="w:f_by").set_value("region").run()
     assert "Stages by region" in _titles(at)
     bars = next(c for c in _charts(at) if c["layout"]["title"]["text"] == "Stages by region")
@@ -123,10 +132,21 @@ def test_breakdown_by_region(app_funnel_db):
 
 
 def test_cohort_target(app_funnel_db):
-    at = _page()
+    assert not any(s.key == "w:f_cohort" for s in _page().selectbox)  # closed: no picker, no query
+    at = _page(f_cohorts="true")
     at.selectbox(key="w:f_cohort").set_value("repeat").run()
     assert "Share of each signup month that reached repeat" in _titles(at)
     assert _param(at, "f_cohort") == ["repeat"]
+
+
+def test_a_link_made_before_the_expanders_opens_the_section_its_controls_belong_to(app_funnel_db):
+    """A link from before the breakdown, cohorts and list were expanders carries their controls but not the expander's
+    own name: it opens each section whose control it carries, with that control's value."""
+    at = _page(f_by="region", f_cohort="repeat")
+    assert _titles(at)[2:] == ["Stages by region", "Share of each signup month that reached repeat"]
+    assert not at.dataframe  # the list's own control (f_stage) is not in this link: it stays closed
+    listed = _page(f_stage="prospect")
+    assert listed.dataframe[0].value["customer_id"].tolist() == ["P", "Q"]
 
 
 def test_stage_drill_down(app_funnel_db):
@@ -300,7 +320,15 @@ def test_url_state_is_restored_and_bad_values_fall_back(app_funnel_db):
     assert at.select_slider(key="w:f_move").value == ("2024-03", "2024-09")
     assert at.dataframe[0].value["customer_id"].tolist() == ["X"]
     bad = _page(
-        f_list="true", f_tab="Nope", f_by="<script>", f_stage="owner", f_cohort="x", f_window="13", f_move="2031-01..1999-01"
+        f_list="true",
+        f_breakdown="true",
+        f_cohorts="true",
+        f_tab="Nope",
+        f_by="<script>",
+        f_stage="owner",
+        f_cohort="x",
+        f_window="13",
+        f_move="2031-01..1999-01",
     )
     assert bad.radio(key="w:f_by").value == "segment"
     assert bad.selectbox(key="w:f_stage").value == "at_risk"

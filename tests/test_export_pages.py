@@ -20,7 +20,7 @@ PAGES = [label for label in PAGE_PATHS if label not in ("Overview", "Story", "Da
 """Pages with table exports (the Overview and the Data page export none)."""
 
 QUERY = {
-    "Funnel": {"f_list": "true", "f_stage": "defected"},
+    "Funnel": {"f_list": "true", "f_stage": "defected", "f_breakdown": "true", "f_cohorts": "true"},
     "Defection": {"d_tab": "Who to call", "d_show": "all"},
     "Journey": {"j_tab": "Paths"},
     "Behaviours": {"b_tab": "By segment or region"},

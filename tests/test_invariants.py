@@ -48,7 +48,10 @@ pytestmark = pytest.mark.slow
 VIEWS: dict[str, list[dict[str, str]]] = {
     "Overview": [{}],
     "Journey": [{"j_tab": tab} for tab in JOURNEY_TABS],
-    "Funnel": [{"f_tab": tab, "f_list": "true"} for tab in ("Funnel", "Sales funnel", "Movement", "Economics", "Stage rules")],
+    "Funnel": [
+        {"f_tab": tab, "f_list": "true", "f_breakdown": "true", "f_cohorts": "true"}
+        for tab in ("Funnel", "Sales funnel", "Movement", "Economics", "Stage rules")
+    ],
     "Behaviours": [{"b_tab": tab} for tab in BEHAVIOURS_TABS],
     "What-if": [{}],
     "Defection": [{"d_by": by} for by in ("By segment", "By relationship stage", "By perfect-customer behaviours")]

@@ -27,7 +27,7 @@ PAGES = {
     "Overview": ("app.py", {}),
     **{f"Journey {tab}": ("pages/1_Journey.py", {"j_tab": tab}) for tab in JOURNEY_TABS},
     "Journey by channel": ("pages/1_Journey.py", {"j_tab": "Paths", "j_nodes": "channel", "j_dkind": "reason"}),
-    "Funnel": ("pages/2_Funnel.py", {"f_list": "true"}),  # the customers-in-a-stage list open
+    "Funnel": ("pages/2_Funnel.py", {"f_list": "true", "f_breakdown": "true", "f_cohorts": "true"}),  # every section open
     **{f"Behaviours {tab}": ("pages/3_Behaviours.py", {"b_tab": tab}) for tab in BEHAVIOURS_TABS},
     "What-if": ("pages/4_What-if.py", {}),
     **{f"Defection {tab}": ("pages/5_Defection.py", {"d_tab": tab}) for tab in DEFECTION_TABS},

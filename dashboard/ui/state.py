@@ -300,6 +300,15 @@ def draw_tabs(tabs: dict[str, Any], sections: dict[str, Callable[[], Any]]) -> N
                 draw()
 
 
+def draw_expander(label: str, name: str, draw: Callable[[], Any], *, icon: str, opened_by: Sequence[str] = ()) -> None:
+    """draw() inside an expander bound by Streamlit to the URL parameter name (true while open), run only while it is
+    open: a closed section costs a rerun nothing. A link that carries any of opened_by (the section's own controls, so
+    made while it was open) opens it."""
+    with st.expander(label, expanded=in_url(opened_by), key=name, bind="query-params", icon=icon) as box:
+        if box.open:
+            draw()
+
+
 def in_url(names: Sequence[str]) -> bool:
     """Whether the URL carries any of names (a link made while the section they belong to was open)."""
     return any(name in st.query_params for name in names)

@@ -21,10 +21,19 @@ def test_funnel_page_tabs_and_screenshots(sample_server, page: Page):
     page.goto(f"{sample_server.url}/Funnel?ds=sample")
     wait_for_app(page)
     expect(page.get_by_role("heading", name="Funnel", level=1)).to_be_visible()
-    expect(page.locator(".js-plotly-plot")).to_have_count(4)  # funnel, stages now, breakdown, cohorts
+    expect(page.locator(".js-plotly-plot")).to_have_count(2)  # funnel, stages now: the breakdown and cohorts wait closed
     expect(page.get_by_text("Reached each stage (or a higher one)")).to_be_visible()
     assert not page.locator('[data-testid="stException"]').count()
     screenshot(page, "funnel")
+
+    # the breakdown and the cohorts draw once their expanders are opened, which the link then keeps
+    page.get_by_text("By segment or region").click()
+    wait_for_app(page)
+    expect(page.locator(".js-plotly-plot")).to_have_count(3)
+    page.get_by_text("Cohorts by signup month").click()
+    wait_for_app(page)
+    expect(page.locator(".js-plotly-plot")).to_have_count(4)
+    assert "f_breakdown=true" in page.url and "f_cohorts=true" in page.url
 
     # the customers in a stage run only once their expander is opened, which the link then keeps
     expect(page.get_by_test_id("stMain").locator('[data-testid="stDataFrame"]')).to_have_count(0)
@@ -38,6 +47,11 @@ def test_funnel_page_tabs_and_screenshots(sample_server, page: Page):
     wait_for_app(page)
     expect(page.get_by_text("Stages by region")).to_be_visible()
     assert "f_by=region" in page.url
+    page.goto(page.url)  # the link as it stands now opens the same view: every section open, by region
+    wait_for_app(page)
+    expect(page.get_by_text("Stages by region")).to_be_visible()
+    expect(page.locator(".js-plotly-plot")).to_have_count(4)
+    expect(page.get_by_test_id("stMain").locator('[data-testid="stDataFrame"]')).to_have_count(1)
 
     _tab(page, "Movement")
     expect(page.get_by_text("Where customers went: rows add up to 100 %")).to_be_visible()
@@ -62,7 +76,7 @@ def test_funnel_page_tabs_and_screenshots(sample_server, page: Page):
 def test_a_breakdown_choice_resends_only_its_fragment_and_keeps_the_funnel_drawn(sample_server, page: Page):
     page.set_viewport_size({"width": 1440, "height": 2200})
     received = frames_received(page)
-    page.goto(f"{sample_server.url}/Funnel?ds=sample")
+    page.goto(f"{sample_server.url}/Funnel?ds=sample&f_breakdown=true&f_cohorts=true")
     wait_for_app(page)
     expect(page.locator(".js-plotly-plot")).to_have_count(4)
     sent = b"".join(received)

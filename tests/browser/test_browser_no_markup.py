@@ -21,7 +21,7 @@ PAGES = [
     "Journey?j_tab=Service",
     "Journey?j_tab=Stage+by+channel",
     "Journey?j_tab=Paths&j_nodes=channel&j_dkind=reason",
-    "Funnel?f_list=true",
+    "Funnel?f_list=true&f_breakdown=true&f_cohorts=true",
     "Behaviours",
     "Behaviours?b_tab=By+segment+or+region",
     "Behaviours?b_tab=By+number+of+behaviours",

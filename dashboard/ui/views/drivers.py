@@ -197,14 +197,12 @@ def render_adjusted(ctx: PageContext, view: DriverView) -> None:
         st.info("The model could not be fitted: every customer has the same outcome, or too few customers.")
         return
     fmt = ctx.number_format
-    with st.expander(
+    state.draw_expander(  # drawn only while open: a chart of every driver redrawn on each control change costs ~0.1 s
         "The odds ratios as a chart: each driver alone and adjusted, with their 95 % intervals",
-        key=ODDS_CHART_KEY,
-        bind="query-params",
+        ODDS_CHART_KEY,
+        lambda: widgets.chart(charts.odds_ratios(view.table, view.words), key="dr_or_chart"),
         icon=":material/bar_chart:",
-    ) as box:
-        if box.open:  # drawn only while open: a chart of every driver redrawn on each control change costs ~0.1 s
-            widgets.chart(charts.odds_ratios(view.table, view.words), key="dr_or_chart")
+    )
     sample = "every customer" if rows >= int(total["customers"]) else f"a fixed random sample of {fmt.number(rows)} customers"
     st.caption(
         "Adjusted odds ratio: from a logistic regression of the outcome on all drivers together, fitted on "

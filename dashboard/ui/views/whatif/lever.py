@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import streamlit as st
-
 from dashboard.ui import state
 from dashboard.ui.frame import PageContext
 from dashboard.ui.sections import guarded
@@ -20,13 +18,10 @@ def render_driver_lever(ctx: PageContext) -> None:
     """The driver lever (drivers.render_lever) in an expander whose content runs only while it is open: fitting the
     drivers of defection over the customers in scope is the slowest part of the page's first open (most of it at
     1,000,000 customers), for a section below the scenarios that a slider move never needs."""
-    asked = state.in_url(LEVER_NAMES)
-    with st.expander(
+    state.draw_expander(
         "A driver as a lever: what fixing a driver of defection keeps",
-        expanded=asked,
-        key=LEVER_KEY,
-        bind="query-params",
+        LEVER_KEY,
+        lambda: drivers.render_lever(ctx),
         icon=":material/build:",
-    ) as box:
-        if box.open:
-            drivers.render_lever(ctx)
+        opened_by=LEVER_NAMES,
+    )
