@@ -155,7 +155,10 @@ def test_the_funnel_figures_draw_the_worked_numbers():
     assert ladder["text"][2] == "20 · 20.0 % of first<br>33.3 % of previous"
     now = figures["stages now"]["data"][0]
     assert now["y"] == ["at risk", "repeat", "first purchase", "prospect"] and now["x"] == [10, 20, 30, 40]
-    assert figures["stages now"]["layout"]["xaxis"]["range"] == [0, 64.0]  # the longest bar × 1.6, room for its label
+    # each stage's figures beside its name on the axis, which makes room for them (a label past a bar could run off)
+    axis = figures["stages now"]["layout"]["yaxis"]
+    assert axis["tickvals"] == now["y"] and axis["automargin"] is True
+    assert axis["ticktext"][-1] == "prospect  <b>40</b> (40.0 %)" and "text" not in now
     repeat, loyal = figures["breakdown"]["data"]
     assert (repeat["y"], repeat["x"], loyal["x"]) == (["Home", "Business"], [0.75, 1.0], [0.25, 0.0])
     assert figures["breakdown"]["layout"]["legend"]["y"] == 1 - 44 / 320  # on its own line under the title
