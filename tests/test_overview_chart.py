@@ -1,0 +1,70 @@
+"""The Overview's monthly trend, built from plain dicts (theme.built), draws what plotly's own subplot builder draws for
+the same months: revenue bars on the left axis, contacts as a line on the right, in any currency."""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
+import pytest
+from plotly.subplots import make_subplots
+
+from dashboard.charts import overview, theme
+from dashboard.formatting import NumberFormat
+
+TREND = pd.DataFrame(
+    {
+        "month": pd.date_range("2023-01-01", periods=14, freq="MS"),
+        "revenue": [1_250.5 * i for i in range(13)] + [math.nan],  # a month with contacts and no revenue
+        "contacts": [3 * i for i in range(14)],
+    }
+)
+
+
+def _reference(trend: pd.DataFrame, nf: NumberFormat) -> go.Figure:
+    """The same chart through make_subplots and plotly's checked properties, the way plotly documents it."""
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    fig.add_bar(x=trend["month"], y=trend["revenue"], name="Revenue")
+    fig.add_scatter(x=trend["month"], y=trend["contacts"], name="Contacts", mode="lines+markers", secondary_y=True)
+    fig.update_yaxes(title_text=f"Revenue ({nf.currency})", tickprefix=nf.currency, secondary_y=False)
+    fig.update_yaxes(title_text="Contacts", rangemode="tozero", secondary_y=True)
+    return fig
+
+
+def _decode(value):
+    if isinstance(value, dict) and "bdata" in value and "dtype" in value:
+        return _decode(np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"])).tolist())
+    if isinstance(value, dict):
+        return {k: _decode(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [None if isinstance(v, float) and math.isnan(v) else _decode(v) for v in value]
+    if isinstance(value, str) and value.endswith("T00:00:00.000000"):
+        return value.removesuffix(".000000")
+    return value
+
+
+def _drawn(fig: go.Figure) -> dict:
+    return _decode(json.loads(pio.to_json(fig, validate=False)))
+
+
+@pytest.mark.parametrize("currency", ["$", "€", "CHF "])
+def test_the_trend_draws_what_plotly_subplots_draw(currency):
+    nf = NumberFormat(currency=currency)
+    fig = overview.monthly_trend(TREND, nf)
+    go.Figure(fig.to_dict())  # raises on any property plotly does not know or any value it does not accept
+    drawn, reference = _drawn(fig), _drawn(_reference(TREND, nf))
+    for ours, theirs in zip(drawn["data"], reference["data"], strict=True):
+        for key in ("type", "x", "y", "name", "xaxis", "yaxis"):
+            assert ours.get(key, "x" if key == "xaxis" else "y") == theirs.get(key, "x" if key == "xaxis" else "y"), key
+    for axis in ("xaxis", "yaxis", "yaxis2"):
+        for key, value in reference["layout"][axis].items():
+            assert drawn["layout"][axis][key] == value, (axis, key)
+    assert drawn["data"][0]["y"][-1] is None and "NaN" not in pio.to_json(fig, validate=False)  # no revenue: a gap
+    assert drawn["layout"]["title"]["text"] == "Revenue and contacts per month"
+    assert drawn["layout"]["template"]["layout"]["font"]["size"] == theme.FONT_SIZE
+    assert drawn["layout"]["legend"]["x"] == 0  # on its own line under the title, as every titled chart
