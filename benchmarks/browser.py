@@ -61,7 +61,8 @@ new MutationObserver(() => {
 """
 # The page's own clock for every timed action: when the person acted (the input event's time stamp: key, pointer or
 # click, captured before any handler; a new document's navigation start), and the animation frame after the last
-# change to the page (elements, text or attributes, so Streamlit's script state too), the frame whose paint shows it.
+# change to the page (elements, text, and Streamlit's script state going back to idle), the frame whose paint shows
+# it. Not every attribute: plotly sets thousands as it draws, each a record for the observer to make.
 _OBSERVE_DRAWN = """
 window.__input = 0; window.__drawn = 0; window.__armed = true;
 for (const type of ['keydown', 'pointerdown', 'mousedown', 'click']) {
@@ -69,7 +70,7 @@ for (const type of ['keydown', 'pointerdown', 'mousedown', 'click']) {
 }
 new MutationObserver(() => {
   requestAnimationFrame(() => { window.__drawn = performance.now(); });
-}).observe(document, {subtree: true, childList: true, characterData: true, attributes: true});
+}).observe(document, {subtree: true, childList: true, characterData: true, attributeFilter: ["data-test-script-state"]});
 """
 _ARM = "() => { window.__armed = true; window.__input = 0; window.__drawn = 0; }"
 _DRAWN = "() => (window.__drawn && window.__drawn > window.__input) ? window.__drawn - window.__input : null"
