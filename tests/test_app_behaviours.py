@@ -22,6 +22,10 @@ from tests.worked import best_in_class_savings
 ROOT = Path(__file__).resolve().parent.parent
 
 
+EDITOR_OPEN = {"b_edit": "true"}
+"""The catalogue editor open: its fields run only while it is."""
+
+
 def _app(query: dict[str, str] | None = None, tab: str | None = None) -> AppTest:
     """The Behaviours page opened with query, on tab (the first, adoption, when None)."""
     at = open_page("Behaviours", {**(query or {}), **({TAB_KEY: tab} if tab else {})}, run=False)
@@ -142,7 +146,7 @@ def test_small_groups_are_greyed_and_labelled(app_sample_db):
 
 
 def test_adding_a_behaviour_with_no_data_prices_it_at_once(app_sample_db):
-    at = _app()
+    at = _app(EDITOR_OPEN)
     at.text_input(key="bh_edit_name").input("Reads its own meter")
     _run(at.selectbox(key="bh_edit_kind").set_value("estimate"))
     at.number_input(key="bh_edit_estimate_pct").set_value(20.0)
@@ -166,7 +170,7 @@ def test_adding_a_behaviour_with_no_data_prices_it_at_once(app_sample_db):
 
 
 def test_editing_deleting_and_restoring_the_catalogue(app_sample_db):
-    at = _app()
+    at = _app(EDITOR_OPEN)
     _run(at.selectbox(key="bh_edit_pick").set_value("e_billing"))
     assert at.text_input(key="bh_edit_name").value == "E-billing"
     assert at.number_input(key="bh_edit_saving").value == 11.0
@@ -202,7 +206,7 @@ def test_editing_deleting_and_restoring_the_catalogue(app_sample_db):
 
 
 def test_derived_measures_are_editable(app_sample_db):
-    at = _app()
+    at = _app(EDITOR_OPEN)
     _run(at.selectbox(key="bh_edit_pick").set_value("no_call_centre"))
     assert at.multiselect(key="bh_edit_channels").value == ["phone"]
     at.number_input(key="bh_edit_months").set_value(6)
@@ -219,11 +223,21 @@ def test_derived_measures_are_editable(app_sample_db):
 
 
 def test_the_scope_radio_changes_which_customers_count(app_sample_db):
-    at = _app()
+    at = _app(EDITOR_OPEN)
     _run(at.radio(key="bh_edit_scope").set_value("period"))
     # every customer of the period, those who left included: the Overview's 18,636
     assert _metrics(at)["Customers in scope"] == "18,636"
     assert _adoption(at).loc["E-billing", "Adoption today"] == "15.23 %"
+
+
+def test_the_editor_runs_only_while_open_and_its_link_keeps_it(app_sample_db):
+    closed = _app()
+    assert not [w for w in closed.selectbox if w.key and w.key.startswith("bh_edit_")]  # no fields sent or drawn
+    assert any(e.label.startswith("Edit the catalogue") for e in closed.expander)  # the way in is there
+    opened = _app(EDITOR_OPEN)
+    assert opened.selectbox(key="bh_edit_pick").value == "__new__"
+    _run(opened.selectbox(key="bh_edit_pick").set_value("e_billing"))
+    assert opened.text_input(key="bh_edit_name").value == "E-billing"
 
 
 def test_presentation_mode_hides_the_editor(app_sample_db):
@@ -288,7 +302,7 @@ def test_an_empty_catalogue_says_what_to_do_on_both_pages(app_sample_db):
 
 
 def test_the_remaining_editor_controls(app_sample_db):
-    at = _app()
+    at = _app(EDITOR_OPEN)
     # a flag measure on another column, with an estimate for when the data cannot measure it
     _run(at.selectbox(key="bh_edit_pick").set_value("budget_billing"))
     assert at.selectbox(key="bh_edit_flag_column").value == "b_budget_billing"

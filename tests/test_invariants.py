@@ -52,7 +52,7 @@ VIEWS: dict[str, list[dict[str, str]]] = {
         {"f_tab": tab, "f_list": "true", "f_breakdown": "true", "f_cohorts": "true"}
         for tab in ("Funnel", "Sales funnel", "Movement", "Economics", "Stage rules")
     ],
-    "Behaviours": [{"b_tab": tab} for tab in BEHAVIOURS_TABS],
+    "Behaviours": [{"b_tab": tab, "b_edit": "true"} for tab in BEHAVIOURS_TABS],  # the catalogue editor open too
     "What-if": [{}],
     "Defection": [{"d_by": by} for by in ("By segment", "By relationship stage", "By perfect-customer behaviours")]
     + [{"d_tab": tab} for tab in DEFECTION_TABS[1:]],  # the breakdowns are in the first tab

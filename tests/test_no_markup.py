@@ -28,7 +28,7 @@ PAGES = {
     **{f"Journey {tab}": ("pages/1_Journey.py", {"j_tab": tab}) for tab in JOURNEY_TABS},
     "Journey by channel": ("pages/1_Journey.py", {"j_tab": "Paths", "j_nodes": "channel", "j_dkind": "reason"}),
     "Funnel": ("pages/2_Funnel.py", {"f_list": "true", "f_breakdown": "true", "f_cohorts": "true"}),  # every section open
-    **{f"Behaviours {tab}": ("pages/3_Behaviours.py", {"b_tab": tab}) for tab in BEHAVIOURS_TABS},
+    **{f"Behaviours {tab}": ("pages/3_Behaviours.py", {"b_tab": tab, "b_edit": "true"}) for tab in BEHAVIOURS_TABS},
     "What-if": ("pages/4_What-if.py", {}),
     **{f"Defection {tab}": ("pages/5_Defection.py", {"d_tab": tab}) for tab in DEFECTION_TABS},
     "Drivers": ("pages/6_Drivers.py", {"dr_or": "true"}),  # the odds-ratio chart open: drivers' names on its axis

@@ -300,11 +300,13 @@ def draw_tabs(tabs: dict[str, Any], sections: dict[str, Callable[[], Any]]) -> N
                 draw()
 
 
-def draw_expander(label: str, name: str, draw: Callable[[], Any], *, icon: str, opened_by: Sequence[str] = ()) -> None:
+def draw_expander(
+    label: str, name: str, draw: Callable[[], Any], *, icon: str, opened_by: Sequence[str] = (), expanded: bool = False
+) -> None:
     """draw() inside an expander bound by Streamlit to the URL parameter name (true while open), run only while it is
-    open: a closed section costs a rerun nothing. A link that carries any of opened_by (the section's own controls, so
-    made while it was open) opens it."""
-    with st.expander(label, expanded=in_url(opened_by), key=name, bind="query-params", icon=icon) as box:
+    open: a closed section costs a rerun nothing. It opens by itself when expanded holds or a link carries any of
+    opened_by (the section's own controls, so made while it was open); a person's choice, kept in the URL, wins."""
+    with st.expander(label, expanded=expanded or in_url(opened_by), key=name, bind="query-params", icon=icon) as box:
         if box.open:
             draw()
 

@@ -22,7 +22,7 @@ PAGES = [
     "Journey?j_tab=Stage+by+channel",
     "Journey?j_tab=Paths&j_nodes=channel&j_dkind=reason",
     "Funnel?f_list=true&f_breakdown=true&f_cohorts=true",
-    "Behaviours",
+    "Behaviours?b_edit=true",  # the catalogue editor open: the behaviours' names in its picker
     "Behaviours?b_tab=By+segment+or+region",
     "Behaviours?b_tab=By+number+of+behaviours",
     "Behaviours?b_tab=Churn",
