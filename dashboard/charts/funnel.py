@@ -13,7 +13,18 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard import formatting
-from dashboard.charts.theme import BAD, GOOD, GREY, INK, PALETTE, built, colour_for, draws_data_as_text, note
+from dashboard.charts.theme import (
+    BAD,
+    GOOD,
+    GREY,
+    INK,
+    PALETTE,
+    bars_and_line_by_month,
+    built,
+    colour_for,
+    draws_data_as_text,
+    note,
+)
 from dashboard.formatting import NumberFormat
 from dashboard.metrics.funnel.movement import DOWN, SAME, UP
 from dashboard.metrics.funnel.stages import DEFAULT_NAMES
@@ -182,45 +193,27 @@ def sales_funnel_chart(steps: pd.DataFrame, nf: NumberFormat = NumberFormat()) -
 @draws_data_as_text
 def sales_monthly(frame: pd.DataFrame, window_days: int, nf: NumberFormat = NumberFormat()) -> go.Figure:
     """Leads per month (bars) and the share that ordered within the window (line, months whose windows have closed)."""
-    months = _plain(frame["month"])
-    bars = {
-        "type": "bar",
-        "x": months,
-        "y": _plain(frame["leads"]),
-        "name": "Leads",
-        "marker": {"color": PALETTE[4]},
-        "hovertemplate": "%{x|%b %Y}: %{y:,.0f} leads<extra></extra>",
-    }
-    line = {
-        "type": "scatter",
-        "x": months,
-        "y": _plain(frame["conversion"]),
-        "name": f"Ordered within {window_days} days",
-        "mode": "lines+markers",
-        "line": {"color": PALETTE[2], "width": 3},
-        "hovertemplate": "%{x|%b %Y}: %{y:.1%}<extra></extra>",
-        "xaxis": "x",
-        "yaxis": "y2",
-    }
-    layout = {
-        "xaxis": {"anchor": "y", "domain": [0.0, 0.94], "tickformat": "%b %Y"},
-        "yaxis": {"anchor": "x", "domain": [0.0, 1.0], "title": {"text": "Leads"}, "tickformat": ",.0f"},
-        "yaxis2": {
-            "anchor": "x",
-            "overlaying": "y",
-            "side": "right",
-            "title": {"text": "Converted"},
-            "tickformat": ".0%",
-            "range": [0, 1.05],
-            "dtick": 0.25,
-            "showgrid": False,
+    traces, layout = bars_and_line_by_month(
+        _plain(frame["month"]),
+        {
+            "y": _plain(frame["leads"]),
+            "name": "Leads",
+            "marker": {"color": PALETTE[4]},
+            "hovertemplate": "%{x|%b %Y}: %{y:,.0f} leads<extra></extra>",
         },
-        "legend": LEGEND_BELOW,
-        "margin": {"b": 90},
-    }
+        {
+            "y": _plain(frame["conversion"]),
+            "name": f"Ordered within {window_days} days",
+            "line": {"color": PALETTE[2]},
+            "hovertemplate": "%{x|%b %Y}: %{y:.1%}<extra></extra>",
+        },
+        {"title": {"text": "Leads"}, "tickformat": ",.0f"},
+        {"title": {"text": "Converted"}, "tickformat": ".0%", "range": [0, 1.05], "dtick": 0.25},
+    )
+    layout.update(legend=LEGEND_BELOW, margin={"b": 90})
     if frame.empty:
         layout["annotations"] = [note("No leads signed up inside the data's months (it needs sign-up dates within them)")]
-    return built([bars, line], layout, title="Leads and conversion by month of signup", height=400)
+    return built(traces, layout, title="Leads and conversion by month of signup", height=400)
 
 
 @draws_data_as_text

@@ -152,6 +152,23 @@ def built(data: list[dict], layout: dict, *, title: str | None = None, height: i
     return go.Figure({"data": data, "layout": layout}, _validate=False)
 
 
+def bars_and_line_by_month(months: list, bars: dict, line: dict, left: dict, right: dict) -> tuple[list[dict], dict]:
+    """The traces and axes of a chart by month for built(): bars on the left axis, a 3-px line with markers on the right
+    one (overlaying the left, no grid of its own), months read as "Jan 2024". bars and line add their y, name, colour
+    and hover; left and right their axis' title and format."""
+    traces = [
+        {"type": "bar", "x": months, **bars},
+        {"type": "scatter", "x": months, "mode": "lines+markers", **line, "xaxis": "x", "yaxis": "y2"},
+    ]
+    traces[1]["line"] = {"width": 3, **line.get("line", {})}
+    layout = {
+        "xaxis": {"anchor": "y", "domain": [0.0, 0.94], "tickformat": "%b %Y"},
+        "yaxis": {"anchor": "x", "domain": [0.0, 1.0], **left},
+        "yaxis2": {"anchor": "x", "overlaying": "y", "side": "right", "showgrid": False, **right},
+    }
+    return traces, layout
+
+
 def _legend_in_template_place(fig: go.Figure) -> bool:
     """Whether fig draws a legend (more than one named trace, or asked for) that its builder did not place itself."""
     if fig.layout.showlegend is False or fig.layout.legend.y is not None:

@@ -97,27 +97,14 @@ def render_details(ctx: PageContext, model: StageModel, counts: pd.DataFrame) ->
     their controls (break down by, cohort target, stage) rerun only this part, not the funnel above. A link made with
     one of their controls set (f_by, f_cohort, f_stage) opens its expander."""
     report.fragment_part("funnel_details")
-    state.draw_expander(
-        "**By segment or region**: the stages of each segment or region",
-        BREAKDOWN_KEY,
-        lambda: render_breakdown(ctx, model),
-        icon=":material/stacked_bar_chart:",
-        opened_by=("f_by",),
+    sections = (
+        ("**By segment or region**: the stages of each segment or region", BREAKDOWN_KEY, "stacked_bar_chart", "f_by"),
+        ("**Cohorts by signup month**: how soon each month's signups reached a stage", COHORTS_KEY, "calendar_month", "f_cohort"),
+        ("**Customers in a stage**: who they are, and every one as CSV or Excel", LIST_KEY, "group", "f_stage"),
     )
-    state.draw_expander(
-        "**Cohorts by signup month**: how soon each month's signups reached a stage",
-        COHORTS_KEY,
-        lambda: render_cohorts(ctx, model),
-        icon=":material/calendar_month:",
-        opened_by=("f_cohort",),
-    )
-    state.draw_expander(
-        "**Customers in a stage**: who they are, and every one as CSV or Excel",
-        LIST_KEY,
-        lambda: _stage_list(ctx, model, counts),
-        icon=":material/group:",
-        opened_by=("f_stage",),
-    )
+    draws = (lambda: render_breakdown(ctx, model), lambda: render_cohorts(ctx, model), lambda: _stage_list(ctx, model, counts))
+    for (label, name, icon, control), draw in zip(sections, draws, strict=True):
+        state.draw_expander(label, name, draw, icon=f":material/{icon}:", opened_by=(control,))
 
 
 @guarded("Breakdown")
