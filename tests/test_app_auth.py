@@ -247,7 +247,7 @@ def test_pages_write_settings_only_through_the_settings_layer_and_only_on_a_user
 
 EDITING = {
     "pages/2_Funnel.py": lambda at: "Stage rules" in [t.label for t in at.tabs],
-    "pages/3_Behaviours.py": lambda at: "Save behaviour" in _labels(at),
+    "pages/3_Behaviours.py": lambda at: any(e.label.startswith("Edit the catalogue") for e in at.expander),
     "pages/4_What-if.py": lambda at: "Save scenario" in _labels(at),
     "pages/8_Story.py": lambda at: len(at.text_area) == 1,
     "app.py": lambda at: any(e.label == "Number format" for e in at.sidebar.get("expander")),
