@@ -267,6 +267,9 @@ def test_the_driver_lever_is_worked_out_only_when_opened(app_sample_db, monkeypa
     assert "Customers kept by fixing it" not in {m.label for m in at.metric} and not fitted
     opened = _app({"ds": "sample", "wd_share": "100"})
     assert "Customers kept by fixing it" in {m.label for m in opened.metric} and fitted
+    # the sum under the tiles names both of its terms (it read "value = × $7,499 lifetime value")
+    sums = [c.value for c in opened.caption if c.value.startswith("Customers kept = ")]
+    assert len(sums) == 1 and "value = customers kept × $" in _unescaped(sums)
 
 
 def test_without_purchases_the_lifetime_value_is_the_stated_assumption(worked_db):

@@ -327,6 +327,7 @@ def render_lever(ctx: PageContext) -> None:
     value_col.metric("Lifetime value kept by fixing it", fmt.money(result["value"]), border=True)
     st.caption(
         f"Customers kept = {fmt.number(row['exposed'])} customers on it × {share} % fixed × "
-        f"{fmt.number(row['difference'] * 100, 1)} points more defection among them; value = × {fmt.money(ltv.value)} "
-        f"lifetime value ({markdown_text(ltv.source)}). **Association, not proven cause.** {HOLDOUT}"
+        f"{fmt.number(row['difference'] * 100, 1)} points more defection among them; "
+        f"value = customers kept × {fmt.money(ltv.value)} lifetime value ({markdown_text(ltv.source)}). "
+        f"**Association, not proven cause.** {HOLDOUT}"
     )
