@@ -43,7 +43,8 @@ def _key(name: str) -> str:
     return f"p:{name}"
 
 
-def _widget_key(name: str) -> str:
+def widget_key(name: str) -> str:
+    """The Streamlit key of the widget bound to name (a twin adds #twin)."""
     return f"w:{name}"
 
 
@@ -180,7 +181,7 @@ def _push_to_browser(name: str) -> None:
     A keyed widget whose state is merely deleted is drawn again from its value parameter on the server, but the
     browser keeps showing (and later sends back) the old value; a value set through session state reaches it.
     """
-    st.session_state.pop(_widget_key(name), None)
+    st.session_state.pop(widget_key(name), None)
     st.session_state.setdefault("_state_push", set()).add(name)
 
 
@@ -189,8 +190,8 @@ def set_value(name: str, new_value: Any) -> None:
     st.session_state[_key(name)] = new_value
     if name in _registry():
         _write_url(name, new_value)
-    widget_key = _widget_key(name)
-    if widget_key in st.session_state and st.session_state[widget_key] != new_value:
+    bound = widget_key(name)
+    if bound in st.session_state and st.session_state[bound] != new_value:
         _push_to_browser(name)
 
 
@@ -198,7 +199,7 @@ def clear(names: list[str]) -> None:
     """Forget the persisted values of names (session state, widget state and URL)."""
     for name in names:
         st.session_state.pop(_key(name), None)
-        if _widget_key(name) in st.session_state:
+        if widget_key(name) in st.session_state:
             _push_to_browser(name)
         _put_url(name, [])
 
@@ -232,27 +233,27 @@ def widget(
             sections.notice("link", name)
             set_value(name, inside)
             current = inside
-    widget_key = _widget_key(name) + (f"#{twin}" if twin else "")
+    bound = widget_key(name) + (f"#{twin}" if twin else "")
     shown = current if value_arg == "index" or to_arg is None else to_arg(current)
     pushes = st.session_state.setdefault("_state_push", set())
-    pushed = (name in pushes and not twin) or (widget_key in st.session_state and st.session_state[widget_key] != shown)
+    pushed = (name in pushes and not twin) or (bound in st.session_state and st.session_state[bound] != shown)
     if pushed:  # a value changed by the page (preset, reset, loaded scenario) reaches the browser through session state
-        st.session_state[widget_key] = shown
+        st.session_state[bound] = shown
         if not twin:
             pushes.discard(name)
 
     def _changed() -> None:
         if twin:  # applied when the value is next read, unless the main widget moved in the same run
-            st.session_state.setdefault("_twin_typed", {})[name] = st.session_state[widget_key]
+            st.session_state.setdefault("_twin_typed", {})[name] = st.session_state[bound]
             return
         st.session_state.setdefault("_twin_moved", set()).add(name)
-        set_value(name, st.session_state[widget_key])
+        set_value(name, st.session_state[bound])
 
     if not pushed:  # a pushed value is the widget's value already; passing it too would draw Streamlit's warning
         kwargs[value_arg] = to_arg(current) if to_arg else current
     elif shown is None and value_arg == "value":  # an emptied box stays empty (None is no default: no warning)
         kwargs[value_arg] = None
-    render(label, key=widget_key, on_change=_changed, **kwargs)
+    render(label, key=bound, on_change=_changed, **kwargs)
     return st.session_state[_key(name)]
 
 

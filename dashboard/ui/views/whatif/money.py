@@ -12,6 +12,7 @@ from dashboard.metrics import whatif
 from dashboard.ui import widgets
 from dashboard.ui.frame import PageContext
 from dashboard.ui.views.behaviours import BehaviourData
+from dashboard.ui.views.whatif import preview
 from dashboard.ui.views.whatif.lifetime import LifetimeValue
 
 STICKY_KEY = "w_sticky"
@@ -23,6 +24,7 @@ STICKY_CSS = """
 <style>
 [data-testid="stLayoutWrapper"]:has(> .st-key-w_sticky) { position: sticky; top: %s; z-index: 990; }
 .st-key-w_sticky { background: white; padding: 0.25rem 0 0.5rem 0; border-bottom: 1px solid #E5E7EB; }
+.st-key-w_preview { display: none; }
 .st-key-w_headline [data-testid="stMarkdownContainer"] p {
   font-size: 76px !important; font-weight: 600; line-height: 1.15; margin: 0; }
 </style>
@@ -32,27 +34,28 @@ which presentation mode hides). Streamlit 1.67 wraps a keyed container in a stLa
 the wrapper is what sticks. The figure's size is !important, as presentation mode's 1rem for Markdown paragraphs is."""
 
 
-def headline(ctx: PageContext, frame: pd.DataFrame, base: float, proj: pd.DataFrame, years: int) -> None:
+def headline(ctx: PageContext, frame: pd.DataFrame, base: float, proj: pd.DataFrame, years: int, drawn_ahead: dict) -> None:
     """The total annual savings as the largest figure on the page, kept in view while the sliders scroll, the sum in
-    words under it, and the projection total."""
+    words under it, and the projection total; drawn_ahead is what the browser needs to redraw them as a slider moves
+    (preview.data), mounted first so that it reaches the browser before the figures."""
     fmt = ctx.number_format
     total = whatif.total_saving(frame)
     moved = int((frame["change"] > 0).sum()) if len(frame) else 0
-    caption = "a year in cost savings" + (f" · {moved} behaviour{'s' if moved != 1 else ''} moved" if moved else "")
     cumulative = float(proj["cumulative"].max()) if len(proj) else 0.0
     st.html(STICKY_CSS % ("0" if ctx.presenting else "3.75rem"))
     with st.container(key=STICKY_KEY):
+        preview.mount(drawn_ahead)
         figure_col, words_col = st.columns([3, 2], vertical_alignment="center")
         with figure_col:
-            with st.container(key=HEADLINE_KEY):
+            with st.container(key=preview.HEADLINE):
                 st.markdown(f":{'green' if total > 0 else 'gray'}[{markdown_text(whatif.money_headline(total, fmt))}]")
-            st.markdown(caption)
+            with st.container(key=preview.MOVED):
+                st.markdown(preview.moved_caption(moved))
         with words_col:
-            st.markdown(f"**Total annual savings: {markdown_text(whatif.money_full(total, fmt))} a year**")
-            st.caption(
-                f"Over {years} years with the ramp-up: {markdown_text(whatif.money_full(cumulative, fmt))}. "
-                "Targets open at best-in-class; the presets below set today, halfway or best-in-class."
-            )
+            with st.container(key=preview.WORDS):
+                st.markdown(f"**{preview.words(markdown_text(whatif.money_full(total, fmt)))}**")
+            with st.container(key=preview.CUMULATIVE):
+                st.caption(preview.cumulative_caption(years, markdown_text(whatif.money_full(cumulative, fmt))))
     _formula(ctx, frame, base)
 
 

@@ -15,7 +15,7 @@ from dashboard.ui import report, state
 from dashboard.ui.frame import PageContext
 from dashboard.ui.sections import guarded
 from dashboard.ui.views.behaviours import BehaviourData
-from dashboard.ui.views.whatif import money
+from dashboard.ui.views.whatif import money, preview
 from dashboard.ui.views.whatif.controls import (
     BASE,
     LIFETIME_VALUE,
@@ -116,7 +116,8 @@ def render_whatif(ctx: PageContext, data: BehaviourData, ltv_default: LifetimeVa
     inputs = _inputs(ctx, items, data.base, ltv_default)
     frame = whatif.breakdown(items, inputs.base, inputs.targets, inputs.savings, inputs.ltv)
     proj = whatif.projection(frame, inputs.years, inputs.ramp)
-    money.headline(ctx, frame, inputs.base, proj, inputs.years)
+    drawn_ahead = preview.data(items, inputs.base, inputs.targets, inputs.savings, inputs.years, inputs.ramp, ctx.number_format)
+    money.headline(ctx, frame, inputs.base, proj, inputs.years, drawn_ahead)
     if not items:
         st.info("No behaviour has a current adoption yet: measure one in the data or enter an estimate on the Behaviours page.")
     with _presets(items):
@@ -311,8 +312,8 @@ def _lever_row(ctx: PageContext, lever: whatif.Lever, saves: float) -> None:
             help="Money saved per adopting customer per year. From the catalogue by default"
             + ("; the catalogue's figure is an assumption to replace." if lever.assumption else "."),
         )
-    with result_col:
-        st.markdown(f"**{markdown_text(whatif.money_full(saves, fmt))}**" if saves > 0 else "—")
+    with result_col, st.container(key=preview.row_key(lever)):
+        st.markdown(f"**{markdown_text(whatif.money_full(saves, fmt)) if saves > 0 else '—'}**")
 
 
 def _target_widget(ctx: PageContext, lever: whatif.Lever, render: Any, **kwargs: Any) -> None:
