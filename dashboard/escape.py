@@ -4,6 +4,7 @@ written to CSV and Excel as text, never as a formula."""
 from __future__ import annotations
 
 import html
+import json
 from dataclasses import replace
 
 import pandas as pd
@@ -63,6 +64,13 @@ def plotly_text(text: object) -> str:
 def html_text(text: object) -> str:
     """text for an HTML document: & < > " ' as entities."""
     return html.escape(str(text), quote=True)
+
+
+def script_json(value: object) -> str:
+    """value as JSON to place inside an HTML <script> element: < > & and the two line separators JavaScript once read
+    as line ends written as \\u escapes, so no text in it can close the script or open markup."""
+    text = json.dumps(value, ensure_ascii=True, allow_nan=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def plotly_frame(frame: pd.DataFrame) -> pd.DataFrame:

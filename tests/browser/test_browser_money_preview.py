@@ -32,11 +32,7 @@ def preview(browser: Browser):
     """A blank page with the preview's functions on window.preview."""
     page = browser.new_page()
     page.set_content("<html><body></body></html>")
-    page.add_script_tag(
-        content=SCRIPT.read_text() + "\nwindow.preview = {fixed, number, moneyHeadline, moneyFull, whole, figures};",
-        type="module",
-    )
-    page.wait_for_function("() => window.preview !== undefined")
+    page.add_script_tag(content=SCRIPT.read_text() + "\nwindow.preview = window.cxMoneyPreview;")
     yield page
     page.close()
 
@@ -126,10 +122,11 @@ def _hold_answers(page: Page) -> dict:
 
 
 def _release(held: dict) -> None:
+    """Let the held answers through in the order they came; any that come while they go wait their turn."""
+    queue = held["queue"]
+    while queue:
+        held["ws"].send(queue.pop(0))
     held["on"] = False
-    for message in held.pop("queue"):
-        held["ws"].send(message)
-    held["queue"] = []
 
 
 FIGURES = ["w_headline", "w_moved", "w_words", "w_cumulative", "w_saves_e_billing", "w_saves_autopay"]
@@ -164,6 +161,23 @@ def test_a_slider_move_is_drawn_before_the_rerun_answers_and_the_rerun_draws_the
         assert answered == ahead, (key, steps)  # the rerun drew exactly what the browser had drawn ahead of it
         seen.append(answered)
         before = answered
+    # dragged: the money follows the pointer while the button is still down, before anything is sent
+    thumb = page.get_by_test_id("stMain").get_by_test_id("stSlider").first.get_by_test_id("stSliderThumbValue").locator("..")
+    box = thumb.bounding_box()
+    held["on"] = True
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(box["x"] - 60, box["y"] + box["height"] / 2, steps=6)
+    page.wait_for_function(f"() => document.querySelector('.st-key-w_headline p').innerText !== {before[0]!r}")
+    page.wait_for_timeout(300)
+    dragging = _figures(page)
+    page.mouse.up()
+    page.wait_for_timeout(300)
+    assert _figures(page) == dragging
+    _release(held)
+    wait_for_app(page)
+    assert _figures(page) == dragging
+    seen.append(dragging)
     # e-billing's row moved with the headline; another behaviour's row did not
     assert len({figures[4] for figures in seen}) == len(seen)
     assert len({figures[5] for figures in seen}) == 1

@@ -10,6 +10,7 @@ from typing import Any
 
 import streamlit as st
 
+from dashboard.escape import script_json
 from dashboard.formatting import NumberFormat
 from dashboard.metrics import whatif
 from dashboard.ui import state
@@ -21,7 +22,7 @@ HEADLINE, WORDS, MOVED, CUMULATIVE = "w_headline", "w_words", "w_moved", "w_cumu
 and the projection's total."""
 _HOLE = "\0"
 
-_component = st.components.v2.component("cxlens.money_preview", js=(Path(__file__).with_name("money_preview.js")).read_text())
+SCRIPT = Path(__file__).with_name("money_preview.js").read_text()
 
 
 def key_class(key: str) -> str:
@@ -107,5 +108,7 @@ def data(
 
 
 def mount(payload: dict[str, Any]) -> None:
-    """The preview on the page (it draws nothing of its own; the page's CSS hides its empty box)."""
-    _component(key=KEY, data=payload, width="stretch", height="content")
+    """The preview on the page: the script with this run's data (it draws nothing of its own; the page's CSS hides its
+    empty box). st.html runs it again whenever the data change."""
+    with st.container(key=KEY):
+        st.html(f"<script>{SCRIPT}\nwindow.cxMoneyPreview.update({script_json(payload)});</script>", unsafe_allow_javascript=True)
