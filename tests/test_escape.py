@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pandas as pd
@@ -15,6 +16,7 @@ from dashboard.escape import (
     plotly_frame,
     plotly_text,
     plotly_value,
+    script_json,
     spreadsheet_text,
 )
 from dashboard.formatting import NumberFormat
@@ -183,3 +185,16 @@ def test_a_currency_symbol_that_could_be_markup_is_refused(symbol: str):
 @pytest.mark.parametrize("symbol", ["$", "€", "£", "R$", "kr.", "CHF", "zł", ""])
 def test_ordinary_currency_symbols_are_kept(symbol: str):
     assert NumberFormat(currency=symbol).validate().currency == symbol
+
+
+def test_script_json_cannot_close_its_script_or_open_markup_and_reads_back_the_same():
+    hostile = {"key": "</script><script>alert(1)</script>", "amp": "&lt;", "lines": "a\u2028b\u2029c", "n": [1.5, 0, -2]}
+    text = script_json(hostile)
+    for forbidden in ("<", ">", "&", "\u2028", "\u2029"):
+        assert forbidden not in text
+    assert json.loads(text) == hostile
+
+
+def test_script_json_refuses_what_javascript_cannot_read():
+    with pytest.raises(ValueError):
+        script_json({"total": float("nan")})

@@ -3,7 +3,8 @@ revenue and saved scenarios. A slider change runs no query: the adoption figures
 
 controls: the URL-bound inputs and what they hold; lifetime: the lifetime value offered for retained revenue;
 sliders: the money and the sliders (the fragment a slider move reruns); money: the headline, charts and retained
-revenue; scenarios: saved scenarios; lever: the Drivers page's lever, worked out when opened.
+revenue; preview: what the browser needs to draw the money as a slider moves (money_preview.js); scenarios: saved
+scenarios; lever: the Drivers page's lever, worked out when opened.
 """
 
 from dashboard.ui.views.whatif.controls import MAX_BASE, MAX_LIFETIME_VALUE, MAX_SAVING, WhatIf, inputs_from_state
