@@ -1,23 +1,22 @@
 """The What-if's money drawn in the browser as a slider moves, before the rerun answers: the browser's arithmetic and
 writing of money against dashboard/metrics/whatif.py on many inputs, and in the app with the server's answers held
-back: the figures change at once, to what the rerun then draws, and never to a third value."""
+back: the figures change at once, to the text the rerun then draws."""
 
 from __future__ import annotations
 
 import random
 import re
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, WebSocketRoute, expect
 
 from dashboard.formatting import NumberFormat
 from dashboard.metrics import whatif
+from dashboard.ui.views.whatif import preview as preview_script
 from tests.browser.conftest import wait_for_app
 
 pytestmark = pytest.mark.browser
 
-SCRIPT = Path(__file__).parents[2] / "dashboard" / "ui" / "views" / "whatif" / "money_preview.js"
 FORMATS = [
     NumberFormat(),
     NumberFormat("€", ".", ","),
@@ -32,7 +31,7 @@ def preview(browser: Browser):
     """A blank page with the preview's functions on window.preview."""
     page = browser.new_page()
     page.set_content("<html><body></body></html>")
-    page.add_script_tag(content=SCRIPT.read_text() + "\nwindow.preview = window.cxMoneyPreview;")
+    page.add_script_tag(content=preview_script.SCRIPT + "\nwindow.preview = window.cxMoneyPreview;")  # as the app sends it
     yield page
     page.close()
 

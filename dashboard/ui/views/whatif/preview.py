@@ -22,7 +22,10 @@ HEADLINE, WORDS, MOVED, CUMULATIVE = "w_headline", "w_words", "w_moved", "w_cumu
 and the projection's total."""
 _HOLE = "\0"
 
-SCRIPT = Path(__file__).with_name("money_preview.js").read_text()
+SCRIPT = "\n".join(
+    line for line in Path(__file__).with_name("money_preview.js").read_text().splitlines() if not line.lstrip().startswith("//")
+)
+"""The preview's script without its comment lines: it travels with every run of the What-if's fragment."""
 
 
 def key_class(key: str) -> str:
@@ -107,8 +110,12 @@ def data(
     }
 
 
+SCRIPT_START, SCRIPT_END = f"<script>{SCRIPT}\nwindow.cxMoneyPreview.update(", ");</script>"
+"""What the preview's HTML holds around its data (the data in between come from escape.script_json)."""
+
+
 def mount(payload: dict[str, Any]) -> None:
     """The preview on the page: the script with this run's data (it draws nothing of its own; the page's CSS hides its
     empty box). st.html runs it again whenever the data change."""
     with st.container(key=KEY):
-        st.html(f"<script>{SCRIPT}\nwindow.cxMoneyPreview.update({script_json(payload)});</script>", unsafe_allow_javascript=True)
+        st.html(SCRIPT_START + script_json(payload) + SCRIPT_END, unsafe_allow_javascript=True)
