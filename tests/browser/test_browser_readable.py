@@ -81,7 +81,7 @@ def test_whatif_opens_on_money_and_keeps_the_total_in_view_while_the_last_slider
     last = seasonal.get_by_role("slider").last
     last.scroll_into_view_if_needed()
     last.focus()
-    page.keyboard.press("End")  # to 100 % (Streamlit's slider takes End, not Home, from the keyboard)
+    page.keyboard.press("End")  # to 100 %
     wait_for_app(page)
     expect(_headline(page)).not_to_have_text("$443.82K")
     assert "w_t_budget_billing=100.0" in page.url
