@@ -16,10 +16,6 @@ from dashboard.ui.views.whatif import preview
 from dashboard.ui.views.whatif.lifetime import LifetimeValue
 
 STICKY_KEY = "w_sticky"
-HEADLINE_KEY = "w_headline"
-"""The money figure's container: its text is set at 76 px, the largest on the page. Text, not a chart: a chart whose
-figure changed is drawn anew by the browser on every slider move (a probe: the page idle about 80 ms sooner; the
-benchmark's time to the new figure did not change beyond its noise)."""
 STICKY_CSS = """
 <style>
 [data-testid="stLayoutWrapper"]:has(> .st-key-w_sticky) { position: sticky; top: %s; z-index: 990; }

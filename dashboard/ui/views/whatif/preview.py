@@ -19,7 +19,8 @@ from dashboard.ui.views.whatif.controls import best_pct, has_slider, target_cont
 KEY = "w_preview"
 HEADLINE, WORDS, MOVED, CUMULATIVE = "w_headline", "w_words", "w_moved", "w_cumulative"
 """The keyed containers of the figures the browser redraws: the headline, the total in words, the behaviours moved
-and the projection's total."""
+and the projection's total. The headline's text is set at 76 px, the largest on the page (money.STICKY_CSS). Text, not
+a chart: a chart whose figure changed is drawn anew by the browser on every slider move."""
 _HOLE = "\0"
 
 SCRIPT = "\n".join(
