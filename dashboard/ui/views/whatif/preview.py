@@ -75,7 +75,8 @@ def data(
     fmt: NumberFormat,
 ) -> dict[str, Any]:
     """What the browser works the figures out from: per behaviour with a slider, its slider's class, today's
-    adoption, the saving, the target this run used and the value its slider was drawn at; and the texts to write."""
+    adoption, the saving, the target this run used (inputs_from_state gives one to every behaviour with a slider) and
+    the value its slider was drawn at; and the texts to write."""
     levers = []
     texts = [
         _around(_HOLE, HEADLINE, "headline"),
@@ -86,7 +87,6 @@ def data(
     for lever in items:
         if not has_slider(lever):
             continue
-        target = targets[lever.key]
         control = target_control(lever)
         stored = control.read()
         levers.append(
@@ -95,7 +95,7 @@ def data(
                 "slider": key_class(state.widget_key(control.name)),
                 "current": lever.current,
                 "saving": float(savings[lever.key]),
-                "target": whatif.preset_target(lever, "best") if target is None else target,
+                "target": targets[lever.key],
                 "shown": best_pct(lever) if stored is None else float(stored),
             }
         )
