@@ -434,8 +434,6 @@ def test_complaint_handling_in_a_period_counts_that_periods_complaints(cur, vers
 def test_complaint_handling_in_a_period_and_a_region_counts_only_that_regions_customers(cur, version):
     # North, March to June: A's repeated complaint (Apr) and G's quick one (May); C and E had none; F's slow one is
     # South's, so the complaints classed are only those of the customers in scope, and none of theirs is lost
-    spec = replace(
-        spec_for(version), filters=Filters(regions=("North",), month_from=date(2024, 3, 1), month_to=date(2024, 6, 1))
-    )
+    spec = replace(spec_for(version), filters=Filters(regions=("North",), month_from=date(2024, 3, 1), month_to=date(2024, 6, 1)))
     rows = defection_paths.defection_by_handling(cur, version, spec).set_index("handling")
     assert rows["customers"].to_dict() == {"Repeated contact": 1, "Resolved at first contact": 1, "No complaint": 2}
