@@ -20,7 +20,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from dashboard.charts import palettes
+from dashboard.charts import palettes, room
 from dashboard.escape import plotly_value
 
 # Okabe-Ito, safe for the common colour-vision deficiencies, then Paul Tol's muted extras.
@@ -260,7 +260,11 @@ def draws_data_as_text(builder: Callable[..., go.Figure]) -> Callable[..., go.Fi
         fig = builder(*map(plotly_value, args), **{name: plotly_value(value) for name, value in kwargs.items()})
         if isinstance(fig, go.Figure):
             legend_under_title(fig)  # a builder may add its traces after styled() placed the title
-        if key is None or not isinstance(fig, go.Figure):
+        if not isinstance(fig, go.Figure):
+            return fig
+        if key is None:
+            if (made := room.changes(fig.to_plotly_json())) is not None:
+                fig.update_layout(made)
             return fig
         # the traces' and layout's own properties (fig.to_dict() would turn numeric arrays into base64 text)
         props = {
@@ -269,6 +273,7 @@ def draws_data_as_text(builder: Callable[..., go.Figure]) -> Callable[..., go.Fi
             "_grid_str": fig._grid_str,
             "_grid_ref": copy.deepcopy(fig._grid_ref),
         }
+        room.with_room(props)  # margins that hold the axis labels: plotly.js then draws the figure once, not twice
         with lock:
             kept[key] = props
             while len(kept) > FIGURES_KEPT:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard.charts import theme
+from dashboard.charts import room, theme
 from dashboard.ui import nav, state
 
 PRESENT_CSS = """
@@ -95,6 +95,8 @@ def enlarged(fig: go.Figure) -> go.Figure:
     """
     size = CHART_FONT_SIZE
     fig = theme.presentation_fonts(go.Figure(fig), size)
+    if (made := room.changes(fig.to_plotly_json())) is not None:  # the larger labels' room, so plotly draws once
+        fig.update_layout(made)
     legend = fig.layout.legend
     if legend.y is not None and legend.y < 0 and legend.yref in (None, "paper"):
         fig.update_layout(legend={"yref": "container", "y": 0, "yanchor": "bottom"})
