@@ -20,6 +20,13 @@ Y_TITLE = room.Y_STANDOFF_PX + 0.8 * room.AXIS_TITLE_PX
 """What a one-line y-axis title adds: the standoff and the rotated line."""
 
 
+def y_margin(widest_em: float, size: float = room.TICK_PX, title: bool = False) -> int:
+    """The margin a y axis needs by hand: pad, gap, its widest label (in font sizes) at size, its title, plotly's own
+    12 px and the spare."""
+    title_px = Y_TITLE if title else 0
+    return math.ceil(room.PLOT_PAD_PX + (room.LABEL_GAP + widest_em) * size + title_px + room.PUSH_PAD_PX + room.SPARE_PX)
+
+
 def test_text_is_as_wide_as_streamlits_chart_font_draws_it():
     # "advocate": a .50 + d .55 + v .47 + o .54 + c .46 + a .50 + t .34 + e .50 = 3.86 font sizes; Chromium drew 48.7 px
     assert room.text_px("advocate", 12.75) == pytest.approx(3.86 * 12.75)
@@ -35,12 +42,12 @@ def test_the_overview_trend_gets_the_margins_its_labels_need():
     trend = pd.DataFrame({"month": months, "revenue": [18e6] + [1e6] * 11, "contacts": [52_000] + [100] * 11})
     made = room.changes(overview.monthly_trend.__wrapped__(trend).to_plotly_json())
     # left: the revenue axis' widest tick is "$18.9M" (18M padded by 5 %): $ 1+8 .5 each, . .25, M .73 = 2.98 sizes
-    left = room.PLOT_PAD_PX + 1.5 + 2.98 * room.TICK_PX + Y_TITLE + room.PUSH_PAD_PX
+    left = y_margin(2.98, title=True)
     # right: contacts ",.0f": "54,600" = five digits .5 and a comma .25 = 2.75 sizes, then "Contacts" as title
-    right = room.PLOT_PAD_PX + 1.5 + 2.75 * room.TICK_PX + Y_TITLE + room.PUSH_PAD_PX
+    right = y_margin(2.75, title=True)
     # bottom: ticks, one line of months; no title
     bottom = room.PLOT_PAD_PX + room.X_TICK_LEN_PX + 4 + room.LINE_HEIGHT * room.TICK_PX + room.PUSH_PAD_PX
-    assert made["margin"] == {"l": math.ceil(left), "r": math.ceil(right), "t": made["margin"]["t"], "b": 50}
+    assert made["margin"] == {"l": left, "r": right, "t": made["margin"]["t"], "b": 50}
     assert bottom < 50  # the default bottom margin already holds the months
     # the contacts axis stands at the plot's edge, its labels in the right margin (make_subplots had left 6 % for it)
     assert made["xaxis"] == {"domain": [0.0, 1.0]}
@@ -53,16 +60,16 @@ def test_stacked_bars_make_room_for_the_tallest_stack_and_negative_values_for_th
     )
     made = room.changes(fig.to_plotly_json())
     # "12,600" (6,000 + 6,000, padded): five digits and a comma, 2.75 sizes; "−2" is narrower
-    assert made["margin"]["l"] == math.ceil(room.PLOT_PAD_PX + 1.5 + 2.75 * room.TICK_PX + room.PUSH_PAD_PX)
+    assert made["margin"]["l"] == y_margin(2.75)
 
 
 def test_horizontal_bars_make_room_for_the_longest_category_and_presentation_type_for_more():
     fig = go.Figure(go.Bar(y=["first purchase", "loyal"], x=[3, 4], orientation="h"), layout={"title": {"text": "Stages"}})
     made = room.changes(fig.to_plotly_json())
     # "first purchase": f .29 i .25 r .35 s .42 t .34, space .2, p .55 u .54 r .35 c .46 h .54 a .5 s .42 e .5 = 5.71
-    assert made["margin"]["l"] == math.ceil(room.PLOT_PAD_PX + 1.5 + 5.71 * room.TICK_PX + room.PUSH_PAD_PX)
+    assert made["margin"]["l"] == y_margin(5.71)
     larger = present.enlarged(go.Figure(fig).update_layout(margin=made["margin"]))
-    assert larger.layout.margin.l == math.ceil(room.PLOT_PAD_PX + 1.5 + 5.71 * (present.CHART_FONT_SIZE - 2) + room.PUSH_PAD_PX)
+    assert larger.layout.margin.l == y_margin(5.71, present.CHART_FONT_SIZE - 2)  # ticks at the body size − 2
 
 
 def test_a_colour_bar_or_a_format_not_read_here_leaves_that_room_to_plotly():

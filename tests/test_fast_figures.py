@@ -37,8 +37,9 @@ def test_what_if_figures_pass_plotly_validation_and_draw_the_worked_numbers():
         assert fig.to_dict()["layout"]["template"]["layout"]["font"]["size"] == theme.FONT_SIZE
     fall, years = (fig.to_dict() for fig in figures)
     bars = fall["data"][0]
-    assert list(bars["x"]) == ["E-billing", "Auto &lt;b&gt;pay&lt;/b&gt;", "Total"]  # largest first, text escaped
-    assert list(bars["y"]) == [1000.0, 500.0, 1500.0]
+    assert list(bars["y"]) == ["E-billing", "Auto &lt;b&gt;pay&lt;/b&gt;", "Total"]  # largest first, text escaped
+    assert list(bars["x"]) == [1000.0, 500.0, 1500.0]
+    assert bars["orientation"] == "h" and fall["layout"]["yaxis"]["autorange"] == "reversed"  # the largest at the top
     # ramp over 2 years: half the change in year 1 ($750), all of it from year 2 ($1,500); running total 750, 2250, 3750
     saving, running = years["data"]
     assert list(saving["x"]) == [1, 2, 3]
@@ -53,7 +54,7 @@ def test_nothing_moved_draws_a_zero_tick_and_says_why():
     fall = charts.waterfall(frame).to_dict()
     go.Figure(fall)
     assert fall["layout"]["annotations"][0]["text"] == "Move a slider above today's adoption to see savings"
-    assert fall["layout"]["yaxis"]["ticktext"] == ["$0"]
+    assert fall["layout"]["xaxis"]["ticktext"] == ["$0"]
     empty = charts.projection(whatif.projection(_frame({}).head(0), 3, 1), 1).to_dict()
     go.Figure(empty)
     assert empty["layout"]["annotations"][0]["text"].startswith("Nothing to project")

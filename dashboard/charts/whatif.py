@@ -14,7 +14,8 @@ from dashboard.metrics import whatif
 
 @draws_data_as_text
 def waterfall(frame: pd.DataFrame, number_format: NumberFormat = NumberFormat()) -> go.Figure:
-    """Annual savings built up behaviour by behaviour (largest first) to the total."""
+    """Annual savings built up behaviour by behaviour (largest first, from the top) to the total: bars across, so
+    every behaviour's name reads in full on its own line at any width (upright, eight names ran into each other)."""
     fmt = number_format
     moved = frame[frame["annual_saving"] > 0].sort_values("annual_saving", ascending=False)
     names = [str(n) for n in moved["behaviour"]]
@@ -22,8 +23,9 @@ def waterfall(frame: pd.DataFrame, number_format: NumberFormat = NumberFormat())
     values = [float(v) for v in moved["annual_saving"]] + [float(total)]
     bars = {
         "type": "waterfall",
-        "x": [*names, "Total"],
-        "y": values,
+        "orientation": "h",
+        "y": [*names, "Total"],
+        "x": values,
         "measure": ["relative"] * len(moved) + ["total"],
         "text": [whatif.money_headline(v, fmt) for v in values],
         "textposition": "outside",
@@ -32,21 +34,21 @@ def waterfall(frame: pd.DataFrame, number_format: NumberFormat = NumberFormat())
         "connector": {"line": {"color": "#BBBBBB", "dash": "dot"}},
         "increasing": {"marker": {"color": GOOD}},
         "totals": {"marker": {"color": INK}},
-        "hovertemplate": f"%{{x}}<br>{fmt.currency}%{{y:,.0f}} a year<extra></extra>",
+        "hovertemplate": f"%{{y}}<br>{fmt.currency}%{{x:,.0f}} a year<extra></extra>",
     }
-    yaxis = {
+    money_axis = {
         "title": {"text": f"Savings a year ({fmt.currency})"},
         "tickprefix": fmt.currency,
         "tickformat": ".3~s",
-        "range": [0, max(total, 1) * 1.18],
+        "range": [0, max(total, 1) * 1.25],
     }
     if total <= 0:
         # no money yet: one $0 tick, not fractions of a dollar in SI units ($800m)
-        yaxis.update(tickvals=[0], ticktext=[f"{fmt.currency}0"])
-    layout = {"yaxis": yaxis, "xaxis": {"tickangle": 0, "automargin": True}, "showlegend": False}
+        money_axis.update(tickvals=[0], ticktext=[f"{fmt.currency}0"])
+    layout = {"xaxis": money_axis, "yaxis": {"autorange": "reversed"}, "showlegend": False}
     if moved.empty:
         layout["annotations"] = [note("Move a slider above today's adoption to see savings", size=18)]
-    return built([bars], layout, title="Annual savings by behaviour", height=460)
+    return built([bars], layout, title="Annual savings by behaviour", height=max(300, 120 + 44 * len(values)))
 
 
 @draws_data_as_text

@@ -1,0 +1,50 @@
+"""Room for the axis labels in a real browser: on every page, normal and in presentation mode, no axis of any chart
+needs a margin past the one the server set (charts.room), so plotly.js draws each chart once instead of drawing it,
+measuring its labels and drawing it again. Labels plotly.js turns (when they do not fit side by side) and legends
+below a plot are not foreseen; they still get their room, by the second drawing."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page
+
+from tests.browser.conftest import wait_for_app, wait_for_charts
+
+pytestmark = pytest.mark.browser
+
+PAGES = ("", "Journey", "Funnel", "Behaviours", "What-if", "Defection", "Drivers")
+
+# Per chart: its margins as drawn and, for every axis, the margin its labels and title need at the figure's edge.
+AXIS_NEEDS = """() => [...document.querySelectorAll('.js-plotly-plot')].map(g => {
+  const L = g._fullLayout, needs = [];
+  for (const [id, push] of Object.entries(L._pushmargin || {})) {
+    if (!id.endsWith('.automargin')) continue;
+    const axis = L[id[0] + 'axis' + id.slice(1, id.indexOf('.'))];
+    const angles = Object.values(axis && axis._tickAngles || {});
+    if (angles.some(a => a !== 0 && a !== 'auto')) continue;  // turned labels: not foreseen
+    for (const [side, edge] of [['l', 0], ['r', 1], ['b', 0], ['t', 1]]) {
+      if (push[side] && push[side].val === edge) needs.push([id, side, Math.round(push[side].size * 10) / 10]);
+    }
+  }
+  const m = L.margin;
+  return {title: (L.title.text || '').replace(/<[^>]+>/g, '').slice(0, 50), margin: {l: m.l, r: m.r, t: m.t, b: m.b}, needs};
+})"""
+
+
+@pytest.mark.parametrize("present", [False, True], ids=["normal", "presentation"])
+def test_every_axis_fits_in_the_margins_the_server_set(sample_server, page: Page, present: bool):
+    page.set_viewport_size({"width": 1280, "height": 900})
+    charts, short = 0, []
+    for path in PAGES:
+        page.goto(f"{sample_server.url}/{path}?ds=sample" + ("&present=1" if present else ""))
+        wait_for_app(page)
+        wait_for_charts(page)
+        for chart in page.evaluate(AXIS_NEEDS):
+            charts += 1
+            short += [
+                f"{path or 'Overview'} '{chart['title']}' {axis}: needs {side} {need} px, has {chart['margin'][side]}"
+                for axis, side, need in chart["needs"]
+                if need > chart["margin"][side] + 0.5
+            ]
+    assert charts >= 8, f"only {charts} charts drawn"
+    assert not short, "margins plotly.js had to grow (a second drawing):\n" + "\n".join(short)
