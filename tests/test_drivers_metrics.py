@@ -329,17 +329,27 @@ def test_the_pages_default_period_the_whole_span_counts_as_no_period_with_the_sa
     assert {c: {v: (x.hits, x.misses) for v, x in cells.items()} for c, cells in read.by_value.items()} == {
         c: {v: (x.hits, x.misses) for v, x in cells.items()} for c, cells in by_month.by_value.items()
     }
+    assert read.by_measure.keys() == by_month.by_measure.keys() and read.by_measure
+    for column, frame in read.by_measure.items():
+        pd.testing.assert_frame_equal(
+            frame.sort_values("value", ignore_index=True), by_month.by_measure[column].sort_values("value", ignore_index=True)
+        )
     shorter = drivers.DriverSpec(
         Filters(month_from=first, month_to=date(last.year - 1, last.month, 1)), outcome, catalogue=catalogue
     )
     assert customers.without_whole_period(cur, version, shorter).filters.month_to is not None
     if outcome != drivers.CONVERSION:
         contacts = {
-            c: sum(v * x.customers for v, x in counts.counts(cur, version, s).by_value["n_contacts"].items() if v)
+            c: _contacts(counts.counts(cur, version, s).by_measure["n_contacts"])
             for c, s in (("whole", whole), ("shorter", shorter))
         }
         assert contacts["shorter"] < contacts["whole"]
     counts.clear_kept()
+
+
+def _contacts(by_value: pd.DataFrame) -> float:
+    """Contacts in all, from customers per number of contacts."""
+    return float((by_value["value"].fillna(0) * by_value["customers"]).sum())
 
 
 def test_the_model_on_a_sample_reads_about_that_many_customers_the_same_ones_every_time(sample_cursor):

@@ -64,6 +64,10 @@ class Counts:
     has_cost: bool
     sample: ModelSample | None = field(default=None, compare=False)
     """The model's customers counted with the population, when they were (a segment summed from a Cube: None)."""
+    by_measure: dict[str, pd.DataFrame] = field(default_factory=dict, compare=False)
+    """Per measure column (n_...): its customers and outcomes (hits) per value, a missing value as NaN. A frame, not
+    Cells per value: a duration measure has tens of thousands of values at 1,000,000 customers, and making a Python
+    object of each took 150 ms of the Drivers page's first open."""
 
 
 @dataclass(frozen=True)
@@ -85,16 +89,21 @@ class Cube:
         def picked(frame: pd.DataFrame) -> pd.DataFrame:
             return frame[frame["segment"].isin(keep)] if keep else frame
 
-        by_value = {}
+        measures = {f"n_{column}" for column, _name in found.measures}
+        by_value, by_measure = {}, {}
         for frame, columns in self.sets:
             rows = picked(frame)
+            if len(columns) == 1 and columns[0] in measures:
+                by_measure[columns[0]] = _summed_by_measure(rows[columns[0]], rows["hits"], rows["misses"])
+                continue
             sums = [rows[c].to_numpy(dtype=float) for c in ("hits", "misses", "cost")]
             for column in columns:
                 by_value[column] = _summed_by_value(rows[column], sums)
         total = picked(self.totals)[["hits", "misses", "cost", "known"]].sum()
         everyone = Cells(int(total["hits"]), int(total["misses"]), float(total["cost"]))
         known = int(total["known"]) > 0 and math.isfinite(everyone.cost)
-        return Counts(found, by_value, everyone, known, self.sample if not keep else self._one_segment(found, keep))
+        sample = self.sample if not keep else self._one_segment(found, keep)
+        return Counts(found, by_value, everyone, known, sample, by_measure)
 
     def _one_segment(self, found: Population, segments: list[str]) -> ModelSample | None:
         """The model's customers of found when it is one segment's (its groups of per_segment); else None (counted)."""
@@ -110,6 +119,18 @@ class Cube:
         else:
             summed = pd.DataFrame({"n": [int(rows["n"].sum())], "hits": [int(rows["hits"].sum())]})
         return ModelSample(self.sample.rows, summed)
+
+
+def _summed_by_measure(values: pd.Series, hits: pd.Series, misses: pd.Series) -> pd.DataFrame:
+    """Customers and outcomes (hits) per distinct value of a measure (a missing value as NaN), summed over the groups."""
+    frame = pd.DataFrame(
+        {
+            "value": values.to_numpy(dtype=float, na_value=np.nan),
+            "customers": (hits + misses).to_numpy(dtype=np.int64),
+            "hits": hits.to_numpy(dtype=np.int64),
+        }
+    )
+    return frame.groupby("value", dropna=False, sort=False)[["customers", "hits"]].sum().reset_index()
 
 
 def _summed_by_value(values: pd.Series, sums: list[np.ndarray]) -> dict[object, Cells]:

@@ -23,18 +23,14 @@ def tipping_points(cur: duckdb.DuckDBPyConnection, version: Version, spec: Drive
 
 
 def value_counts(found: Counts) -> pd.DataFrame:
-    """Per measure and value (None where a customer has none): customers and how many of them have the outcome."""
-    names: list[str] = []
-    values: list[object] = []
-    customers: list[int] = []
-    outcomes: list[int] = []
-    for column, name in found.population.measures:  # column by column: a frame built from row tuples costs more
-        cells = found.by_value[f"n_{column}"]
-        names += [name] * len(cells)
-        values += cells.keys()
-        customers += [c.customers for c in cells.values()]
-        outcomes += [c.hits for c in cells.values()]
-    return pd.DataFrame({"measure": names, "value": values, "customers": customers, "outcomes": outcomes})
+    """Per measure and value (NaN where a customer has none): customers and how many of them have the outcome."""
+    parts = [
+        found.by_measure[f"n_{column}"].assign(measure=name).rename(columns={"hits": "outcomes"})
+        for column, name in found.population.measures
+    ]
+    if not parts:
+        return pd.DataFrame({"measure": [], "value": [], "customers": [], "outcomes": []})
+    return pd.concat(parts, ignore_index=True)[["measure", "value", "customers", "outcomes"]]
 
 
 def tipping_from(counts: pd.DataFrame) -> pd.DataFrame:
