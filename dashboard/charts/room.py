@@ -3,9 +3,10 @@
 Every axis of a chart drawn by Streamlit grows the margin its labels need (plotly's automargin). plotly.js learns that
 need only by drawing: it draws the figure, measures its tick labels and titles, and when the margins it was given are
 too small, draws the whole figure again with larger ones. A figure whose margins already hold its labels is drawn once:
-the Overview's trend took 31 against 15 ms to draw in Chromium (standalone plotly.js), and a filter change waited about
-40 ms less in the app. So the margins are worked out here from the labels' text, with the widths of Streamlit's chart
-font, and automargin stays on: a label wider than foreseen is still never cut, it only costs the second drawing.
+the Overview's trend took 29 to 36 against 13 to 16 ms to draw in Chromium (plotly.js on its own), and its filter
+change waited 323 against 355 ms in the app (medians of five runs each, docs/speed.md). So the margins are worked out
+here from the labels' text, with the widths of Streamlit's chart font, and automargin stays on: a label wider than
+foreseen is still never cut, it only costs the second drawing.
 
 Measured on Streamlit 1.67's chart theme (`tests/browser/test_browser_chart_room.py` checks, on every page, that
 plotly.js pushes no margin past the ones set here).
@@ -170,8 +171,6 @@ def _side(name: str, axis: dict, layout: dict) -> str | None:
     across = (layout.get(_axis_name(other, anchor)) or {}).get("domain") or [0, 1]
     if letter == "y":
         side = axis.get("side") or "left"
-        if axis.get("overlaying"):
-            across = (layout.get(_axis_name(other, anchor)) or {}).get("domain") or [0, 1]
         return "l" if side == "left" and across[0] <= 0 else "r" if side == "right" and across[1] >= 1 else None
     side = axis.get("side") or "bottom"
     return "b" if side == "bottom" and across[0] <= 0 else None
@@ -331,8 +330,8 @@ def _number_labels(numbers: list[float], axis: dict) -> list[str] | None:
 
 
 def _formatted(value: float, tickformat: str | None) -> str | None:
-    """value as plotly.js labels a tick with tickformat (a d3 format of the kinds the charts use), or, with none,
-    the widest of its plain and its k/M/B forms. None for a format not read here."""
+    """value as plotly.js labels a tick with tickformat (a d3 format of the kinds the charts use: $ , .N f d e % s), or
+    with none as plotly.js' default does. None for a format not read here."""
     sign = "\u2212" if value < 0 else ""
     size = abs(value)
     if not tickformat:  # plotly.js: plain below 10,000 (500, 1500, 0.25), with k, M or B from there (20k, 2.5M)
