@@ -96,3 +96,21 @@ def test_every_chart_of_the_app_is_read_and_never_loses_room(name: str):
     given = {**room.DEFAULT_MARGIN, **{k: v for k, v in (figure["layout"].get("margin") or {}).items() if k in "lrtb"}}
     assert all(made["margin"][side] >= given[side] for side in "lrtb")
     assert all(made["margin"][side] < 400 for side in "lrtb")  # room for labels, never the plot given away
+
+
+def test_a_legend_under_the_plot_gets_its_rows_below_the_axis():
+    two = [
+        go.Bar(x=[1, 2], y=["a", "b"], orientation="h", name="Adoption today"),
+        go.Scatter(x=[1], y=["a"], name="Best-in-class"),
+    ]
+    legend = {"orientation": "h", "y": -0.12, "yanchor": "top", "x": 0}
+    fig = go.Figure(two, layout={"height": 586, "margin": {"t": 60}, "legend": legend})
+    # one row: "Adoption today" (6.46 sizes) and "Best-in-class" (5.32) at 12.75 px, each with its 45-px symbol, are
+    # 240 px, under LEGEND_PX;
+    # plotly.js wants the legend (10 px + a 20-px row) and its 12 px below 0.12 of the plot's height, which is what
+    # the margins leave of 586 px: b = (row + 0.12 × (586 − 60)) / 1.12
+    row = 10 + room.LEGEND_ROW * room.TICK_PX + room.PUSH_PAD_PX + room.SPARE_PX
+    assert room.changes(fig.to_plotly_json())["margin"]["b"] == math.ceil((row + 0.12 * (586 - 60)) / 1.12)
+    # ten channels would take more than two rows at LEGEND_PX: left to plotly.js, the bottom margin is the axis'
+    many = go.Figure([go.Bar(x=["a"], y=[1], name=f"channel {i}") for i in range(10)], layout={"height": 500, "legend": legend})
+    assert room.changes(many.to_plotly_json())["margin"]["b"] == 50

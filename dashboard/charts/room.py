@@ -123,9 +123,48 @@ def _room(figure: dict) -> dict | None:
     if _draws_colour_bar(traces):
         pushes.pop("r", None)
     fitted = {side: max(float(given[side]), math.ceil(pushes.get(side, 0.0)), PUSH_PAD_PX) for side in "lrtb"}
+    if (legend := _legend_below(layout, traces, fitted["t"])) is not None:
+        fitted["b"] = max(fitted["b"], math.ceil(legend))
     if fitted != {side: float(given[side]) for side in "lrtb"}:
         made["margin"] = fitted
     return made or None
+
+
+LEGEND_PX = 300
+"""The narrowest a legend under a plot is taken to be: its rows are counted for this width (a wider chart leaves a
+little room unused below its legend, never too little)."""
+LEGEND_ITEM_PX = 45
+"""What a horizontal legend draws beside each entry's name: its symbol and the gap to the next (measured in Chromium)."""
+LEGEND_ROW = 1.55
+"""A horizontal legend's row, in font sizes (20 px at 12.75), below 10 px of padding."""
+MAX_LEGEND_ROWS = 2
+"""A legend of more rows at LEGEND_PX is left to plotly.js (the Journey map's ten channels): on a wide chart they take
+two or three rows, and room for six would leave a gap under it."""
+
+
+def _legend_below(layout: dict, traces: list[dict], top: float) -> float | None:
+    """The bottom margin a horizontal legend placed under the plot (paper y below 0, anchored at its top) needs: plotly.js
+    wants its height and 12 px below the point y × the plot's height under the plot, the plot's height being what the
+    margins leave of the figure's. None without such a legend, without a figure height to work from, or for a legend
+    of more than MAX_LEGEND_ROWS rows."""
+    legend, height = layout.get("legend") or {}, layout.get("height")
+    y = legend.get("y")
+    if layout.get("showlegend") is False or not isinstance(y, Real) or y >= 0 or not isinstance(height, Real):
+        return None
+    if legend.get("yref", "paper") != "paper" or legend.get("orientation") != "h" or legend.get("yanchor") != "top":
+        return None
+    names = [str(t["name"]) for t in traces if t.get("name") and t.get("showlegend") is not False]
+    if not names or (len(names) == 1 and layout.get("showlegend") is not True):
+        return None
+    size = _font_px(legend, "font", TICK_PX)
+    items = [text_px(name, size) + LEGEND_ITEM_PX for name in names]
+    # one row when the entries fit side by side; else plotly.js sets them in columns as wide as the widest entry
+    rows = 1 if sum(items) <= LEGEND_PX else math.ceil(len(items) / max(1, int(LEGEND_PX // max(items))))
+    if rows > MAX_LEGEND_ROWS:
+        return None
+    need = 10 + rows * LEGEND_ROW * size + PUSH_PAD_PX + SPARE_PX
+    below = -float(y)
+    return (need + below * (float(height) - top)) / (1 + below)
 
 
 def _widened_for_secondary_axis(layout: dict) -> str | None:

@@ -48,7 +48,8 @@ def waterfall(frame: pd.DataFrame, number_format: NumberFormat = NumberFormat())
     layout = {"xaxis": money_axis, "yaxis": {"autorange": "reversed"}, "showlegend": False}
     if moved.empty:
         layout["annotations"] = [note("Move a slider above today's adoption to see savings", size=18)]
-    return built([bars], layout, title="Annual savings by behaviour", height=max(300, 120 + 44 * len(values)))
+    # as tall as every behaviour moved would need, whichever are: the page does not move under a slider being dragged
+    return built([bars], layout, title="Annual savings by behaviour", height=max(300, 120 + 44 * (len(frame) + 1)))
 
 
 @draws_data_as_text

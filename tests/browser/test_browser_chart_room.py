@@ -1,7 +1,8 @@
 """Room for the axis labels in a real browser: on every page, normal and in presentation mode, no axis of any chart
 needs a margin past the one the server set (charts.room), so plotly.js draws each chart once instead of drawing it,
-measuring its labels and drawing it again. Labels plotly.js turns (when they do not fit side by side) and legends
-below a plot are not foreseen; they still get their room, by the second drawing."""
+measuring its labels and drawing it again. Labels plotly.js turns (when they do not fit side by side) and a legend of
+more than two rows under a plot (the Journey map's channels) are not foreseen; they still get their room, by the
+second drawing."""
 
 from __future__ import annotations
 
@@ -18,6 +19,13 @@ PAGES = ("", "Journey", "Funnel", "Behaviours", "What-if", "Defection", "Drivers
 AXIS_NEEDS = """() => [...document.querySelectorAll('.js-plotly-plot')].map(g => {
   const L = g._fullLayout, needs = [];
   for (const [id, push] of Object.entries(L._pushmargin || {})) {
+    if (id === 'legend' && push.b && push.b.val < 0) {
+      // a legend under the plot of up to two rows (10 px of padding, 20 px a row): it needs its height below y × the
+      // plot's height; more rows are left to plotly.js
+      if (L.legend._height > 10 + 2 * 20 + 5) continue;
+      needs.push([id, 'b', Math.round((push.b.size - push.b.val * L._size.h) * 10) / 10]);
+      continue;
+    }
     if (!id.endsWith('.automargin')) continue;
     const axis = L[id[0] + 'axis' + id.slice(1, id.indexOf('.'))];
     const angles = Object.values(axis && axis._tickAngles || {});
