@@ -1,12 +1,13 @@
 """Room for the axis labels: a figure's margins set, on the server, to what plotly.js would push them to.
 
 Every axis of a chart drawn by Streamlit grows the margin its labels need (plotly's automargin). plotly.js learns that
-need only by drawing: it draws the figure, measures its tick labels and titles, and when the margins it was given are
-too small, draws the whole figure again with larger ones. A figure whose margins already hold its labels is drawn once:
-the Overview's trend took 29 to 36 against 13 to 16 ms to draw in Chromium (plotly.js on its own), and its filter
-change waited 323 against 355 ms in the app (medians of five runs each, docs/speed.md). So the margins are worked out
-here from the labels' text, with the widths of Streamlit's chart font, and automargin stays on: a label wider than
-foreseen is still never cut, it only costs the second drawing.
+need only by drawing: it lays the figure out, measures its tick labels and titles, and when the margins it was given
+are too small, lays it out again with larger ones. A figure whose margins already hold its labels is laid out once:
+the Overview's trend took 29 to 36 against 13 to 16 ms to draw in Chromium (plotly.js on its own); in the app, a
+filter change on the Overview cost the browser's main thread 663 against 746 ms of work (medians of twelve, the two
+codes served side by side), on the Behaviours 740 against 799 (docs/speed.md). So the margins are worked out here from
+the labels' text, with the widths of Streamlit's chart font, and automargin stays on: a label wider than foreseen is
+still never cut, it only costs the second layout.
 
 Measured on Streamlit 1.67's chart theme (`tests/browser/test_browser_chart_room.py` checks, on every page, that
 plotly.js pushes no margin past the ones set here).
@@ -80,7 +81,7 @@ def changes(figure: dict) -> dict | None:
     and layout): margins (l, r, t, b), never smaller than the figure's own, and a secondary y axis moved from inside
     the plot (make_subplots' x domain ending at 0.94) to its edge, its labels then held by the right margin. None for
     a figure with no axis to make room for, or one not read here: it keeps its own margins and plotly.js makes room,
-    drawing twice (a chart is never lost over this)."""
+    laying it out twice (a chart is never lost over this)."""
     try:
         return _room(figure)
     except Exception:  # a speed-up, never a reason to lose a chart
@@ -241,7 +242,7 @@ def _y_push(name: str, axis: dict, traces: list[dict], layout: dict) -> float | 
 
 def _x_push(name: str, axis: dict, traces: list[dict], layout: dict) -> float | None:
     """What an x axis at the bottom pushes: pad, ticks, one line of tick labels (more for labels with <br>) and its
-    title's line. Labels plotly.js turns when they do not fit side by side need more; they cost the second drawing."""
+    title's line. Labels plotly.js turns when they do not fit side by side need more; they cost the second layout."""
     labels = _labels(name, axis, traces, layout)
     if labels is None:
         return None

@@ -273,7 +273,7 @@ def draws_data_as_text(builder: Callable[..., go.Figure]) -> Callable[..., go.Fi
             "_grid_str": fig._grid_str,
             "_grid_ref": copy.deepcopy(fig._grid_ref),
         }
-        room.with_room(props)  # margins that hold the axis labels: plotly.js then draws the figure once, not twice
+        room.with_room(props)  # margins that hold the axis labels: plotly.js lays the figure out once, not twice
         with lock:
             kept[key] = props
             while len(kept) > FIGURES_KEPT:

@@ -99,7 +99,7 @@ def enlarged(fig: go.Figure) -> go.Figure:
     below = legend.y is not None and legend.y < 0 and legend.yref in (None, "paper")
     if below:
         fig.update_layout(legend={"yref": "container", "y": 0, "yanchor": "bottom"})
-    if (made := room.changes(fig.to_plotly_json())) is not None:  # the larger labels' room, so plotly draws once
+    if (made := room.changes(fig.to_plotly_json())) is not None:  # the larger labels' room, so plotly lays it out once
         fig.update_layout(made)
     if below:  # the legend's row under the x axis' labels and title
         fig.update_layout(margin_b=(fig.layout.margin.b or 50) + LEGEND_ROW_PX, height=(fig.layout.height or 420) + LEGEND_ROW_PX)

@@ -1,8 +1,8 @@
 """Room for the axis labels in a real browser: on every page, normal and in presentation mode, no axis of any chart
-needs a margin past the one the server set (charts.room), so plotly.js draws each chart once instead of drawing it,
-measuring its labels and drawing it again. Labels plotly.js turns (when they do not fit side by side) and a legend of
+needs a margin past the one the server set (charts.room), so plotly.js lays each chart out once instead of laying it
+out, measuring its labels and laying it out again. Labels plotly.js turns (when they do not fit side by side) and a legend of
 more than two rows under a plot (the Journey map's channels) are not foreseen; they still get their room, by the
-second drawing."""
+second layout."""
 
 from __future__ import annotations
 
@@ -55,4 +55,4 @@ def test_every_axis_fits_in_the_margins_the_server_set(sample_server, page: Page
                 if need > chart["margin"][side] + 0.5
             ]
     assert charts >= 8, f"only {charts} charts drawn"
-    assert not short, "margins plotly.js had to grow (a second drawing):\n" + "\n".join(short)
+    assert not short, "margins plotly.js had to grow (a second layout):\n" + "\n".join(short)
