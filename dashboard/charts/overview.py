@@ -32,5 +32,4 @@ def monthly_trend(trend: pd.DataFrame, number_format: NumberFormat = NumberForma
         {"title": {"text": "Contacts"}, "rangemode": "tozero", "tickformat": ",.0f"},
     )
     layout["xaxis"]["dtick"] = "M3"
-    layout["margin"] = {"l": 96, "r": 56, "b": 50}  # EXPERIMENT
     return built(traces, layout, title="Revenue and contacts per month", height=440)
