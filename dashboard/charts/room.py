@@ -3,11 +3,10 @@
 Every axis of a chart drawn by Streamlit grows the margin its labels need (plotly's automargin). plotly.js learns that
 need only by drawing: it lays the figure out, measures its tick labels and titles, and when the margins it was given
 are too small, lays it out again with larger ones. A figure whose margins already hold its labels is laid out once:
-the Overview's trend took 29 to 36 against 13 to 16 ms to draw in Chromium (plotly.js on its own); in the app, a
-filter change on the Overview cost the browser's main thread 663 against 746 ms of work (medians of twelve, the two
-codes served side by side), on the Behaviours 740 against 799 (docs/speed.md). So the margins are worked out here from
-the labels' text, with the widths of Streamlit's chart font, and automargin stays on: a label wider than foreseen is
-still never cut, it only costs the second layout.
+the Overview's trend took 29 to 36 against 13 to 16 ms to draw in Chromium (plotly.js on its own); in the app, the
+Overview drew a filter change 29 to 39 ms sooner (medians of twelve, the two codes served side by side; docs/speed.md).
+So the margins are worked out here from the labels' text, with the widths of Streamlit's chart font, and automargin
+stays on: a label wider than foreseen is still never cut, it only costs the second layout.
 
 Measured on Streamlit 1.67's chart theme (`tests/browser/test_browser_chart_room.py` checks, on every page, that
 plotly.js pushes no margin past the ones set here).
