@@ -114,3 +114,18 @@ def test_a_legend_under_the_plot_gets_its_rows_below_the_axis():
     # ten channels would take more than two rows at LEGEND_PX: left to plotly.js, the bottom margin is the axis'
     many = go.Figure([go.Bar(x=["a"], y=[1], name=f"channel {i}") for i in range(10)], layout={"height": 500, "legend": legend})
     assert room.changes(many.to_plotly_json())["margin"]["b"] == 50
+
+
+def test_an_axis_with_no_values_or_one_makes_room_for_the_halves_plotly_draws_around_it():
+    # a month with no revenue: plotly.js draws the axis from about -1.5 to 4 in halves; "−$1.5" is the widest label:
+    # minus .85 (not ASCII), $ .5, 1 .5, . .25, 5 .5 = 2.6 font sizes
+    empty = go.Figure(go.Bar(x=["Jan"], y=[None]), layout={"yaxis": {"tickprefix": "$"}})
+    assert room.changes(empty.to_plotly_json())["margin"]["l"] == y_margin(2.6)
+    zeros = go.Figure(go.Bar(x=["Jan", "Feb"], y=[0, 0]), layout={"yaxis": {"tickprefix": "$"}})
+    assert room.changes(zeros.to_plotly_json())["margin"]["l"] == y_margin(2.6)
+
+
+def test_a_three_digit_si_axis_makes_room_for_three_significant_digits():
+    # ".3~s" ticks in step with another axis can read "$1.64k": $ .5, 1.64 = 1.75, k .49 = 2.74 font sizes
+    fig = go.Figure(go.Scatter(x=[1, 2], y=[100, 2_192]), layout={"yaxis": {"tickprefix": "$", "tickformat": ".3~s"}})
+    assert room.changes(fig.to_plotly_json())["margin"]["l"] == y_margin(2.74)

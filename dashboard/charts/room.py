@@ -355,13 +355,17 @@ AUTORANGE_PAD = 1.05
 def _number_labels(numbers: list[float], axis: dict) -> list[str] | None:
     """The widest labels the axis' ticks can have, as plotly.js writes them: those of its data's ends, padded as
     autorange pads them. None for a format not read here."""
-    if not numbers:
-        return []
     prefix, suffix = str(axis.get("tickprefix") or ""), str(axis.get("ticksuffix") or "")
-    ends = {max(numbers) * AUTORANGE_PAD, min(numbers) * AUTORANGE_PAD}
+    tickformat = axis.get("tickformat")
+    ends = {max(numbers) * AUTORANGE_PAD, min(numbers) * AUTORANGE_PAD} if numbers else set()
+    if not numbers or max(numbers) == min(numbers):
+        # no data, or one value: plotly.js spans a little either side of it, in steps of a half (-1.5, 0.5, ...)
+        centre = numbers[0] if numbers else 0.0
+        ends = {centre - 1.5, centre + 4}
+        tickformat = tickformat or ".1f"
     labels = []
     for value in sorted(ends):
-        text = _formatted(value, axis.get("tickformat"))
+        text = _formatted(value, tickformat)
         if text is None:
             return None
         labels.append(prefix + text + suffix)
@@ -382,8 +386,8 @@ def _formatted(value: float, tickformat: str | None) -> str | None:
     kind = match["kind"] or "f"
     if kind == "%":
         text = f"{size * 100:{',' if match['comma'] else ''}.{digits}f}%"
-    elif kind == "s":
-        text = _si(size)
+    elif kind == "s":  # ticks in step with another axis can take any value: every significant digit shown
+        text = _si(size, digits=int(match["digits"] or 3))
     elif kind == "e":
         text = f"{size:.{digits}e}"
     else:
@@ -391,12 +395,17 @@ def _formatted(value: float, tickformat: str | None) -> str | None:
     return sign + ("$" if match["currency"] else "") + text
 
 
-def _si(size: float) -> str:
-    """size with plotly.js's default B suffixes (k, M, B) and up to three significant digits."""
-    for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+def _si(size: float, digits: int | None = None) -> str:
+    """size with plotly.js's B suffixes (k, M, B): up to three significant digits, or exactly digits of them."""
+    mantissa, suffix = size, ""
+    for limit, letter in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
         if size >= limit:
-            return f"{size / limit:.3g}{suffix}"
-    return f"{size:.3g}"
+            mantissa, suffix = size / limit, letter
+            break
+    if digits is None:
+        return f"{mantissa:.3g}{suffix}"
+    decimals = max(0, digits - 1 - math.floor(math.log10(mantissa))) if mantissa > 0 else 0
+    return f"{mantissa:.{decimals}f}{suffix}"
 
 
 def _draws_colour_bar(traces: list[dict]) -> bool:
