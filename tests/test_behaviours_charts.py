@@ -50,7 +50,7 @@ def _adoption() -> pd.DataFrame:
 @pytest.mark.parametrize("fmt", [NumberFormat(), EURO])
 def test_adoption_and_potential_draws_the_gap_and_the_money(fmt):
     fig = _figure(charts.adoption_and_potential(_adoption(), fmt))
-    today, best, money = fig.data
+    today, best, labels, money = fig.data
     # the largest money on top: plotly draws the first row at the bottom
     assert _values(today.y) == ["Autopay", "Meter &lt;b&gt;readings&lt;/b&gt; (estimate)", "E-billing"]
     assert _values(today.x) == pytest.approx([60.0, 30.0, 16.0])
@@ -58,12 +58,35 @@ def test_adoption_and_potential_draws_the_gap_and_the_money(fmt):
     assert _values(money.x) == pytest.approx([0.0, 400.0, 7480.0])
     assert list(money.text) == [fmt.money(0.0), fmt.money(400.0) + " · assumption", fmt.money(7480.0)]
     assert list(money.marker.pattern.shape) == ["", "/", ""]
-    assert list(best.text) == ["  at or above", f"  gap {fmt.number(20.0, 1)} pts", f"  gap {fmt.number(68.0, 1)} pts"]
+    assert _values(best.x) == pytest.approx([50.0, 50.0, 84.0]) and best.mode == "markers"
+    # bars of 25 % or more hold their figure; e-billing's 16 % goes after its bar, its diamond far off
+    assert list(today.text) == [fmt.pct(0.60), fmt.pct(0.30), ""]
+    gap_20, gap_68 = f"gap {fmt.number(20.0, 1)} pts", f"gap {fmt.number(68.0, 1)} pts"
+    assert list(labels.text) == ["at or above", gap_20, fmt.pct(0.16), gap_68]
+    assert _values(labels.x) == pytest.approx([60.0, 50.0, 16.0, 84.0])  # after the bar or the diamond, whichever ends later
     assert (money.xaxis, money.yaxis) == ("x2", "y2")
     layout = fig.layout
     assert [a.text for a in layout.annotations] == list(charts.ADOPTION_PANELS)
     assert layout.yaxis2.matches == "y"  # one row per behaviour across both panels
     assert layout.xaxis2.tickprefix == fmt.currency and layout.xaxis2.range == pytest.approx([0, 7480 * 1.6])
+
+
+def test_a_short_bars_figure_never_sits_under_its_diamond():
+    """7.4 % against 20 %: the figure after the bar would run under the diamond 12.6 points on, so it joins the
+    diamond's label; a short bar at or above its best-in-class, or without one, gets its figure after the bar."""
+    rows = pd.DataFrame(
+        {
+            "current": [0.074, 0.20, 0.05],
+            "best_in_class": [0.20, 0.10, float("nan")],
+            "gap": [0.126, -0.10, float("nan")],
+        }
+    )
+    labels = charts.adoption_labels(rows, ["Load control", "Autopay", "Paperless"], NumberFormat())
+    assert labels == [
+        ("Load control", pytest.approx(20.0), "7.4 % today · gap 12.6 pts"),
+        ("Autopay", pytest.approx(20.0), "20.0 % today · at or above"),
+        ("Paperless", pytest.approx(5.0), "5.0 %"),
+    ]
 
 
 def _by_group() -> pd.DataFrame:

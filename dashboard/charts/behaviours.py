@@ -64,7 +64,12 @@ def adoption_and_potential(adoption: pd.DataFrame, number_format: NumberFormat =
     fmt = number_format
     rows = adoption[adoption["current"].notna()].iloc[::-1]
     names = [n + (" (estimate)" if s == "estimate" else "") for n, s in zip(rows["behaviour"], rows["status"], strict=True)]
-    data = [_adoption_bars(rows, names, fmt), _best_in_class_marks(rows, names, fmt), _potential_bars(rows, names, fmt)]
+    data = [
+        _adoption_bars(rows, names, fmt),
+        _best_in_class_marks(rows, names),
+        _label_text(adoption_labels(rows, names, fmt)),
+        _potential_bars(rows, names, fmt),
+    ]
     potential = rows["potential"]
     top = float(potential.max()) if potential.notna().any() else 0.0
     layout = _two_panels(ADOPTION_PANELS, (0.56, 0.44), 0.03, True)
@@ -86,8 +91,14 @@ def adoption_and_potential(adoption: pd.DataFrame, number_format: NumberFormat =
     return built(data, layout, title="Where the money is: adoption gaps priced", height=_height(len(rows), 52, 170))
 
 
+INSIDE_LABEL_FROM = 0.25
+"""Adoption from which a bar holds its figure inside (about 75 px at 1,280 px wide); a shorter bar's figure goes after it."""
+NEAR_BEST = 0.25
+"""A short bar's figure this near its best-in-class diamond (a share) joins the diamond's label, not sitting under it."""
+
+
 def _adoption_bars(rows: pd.DataFrame, names: list[str], fmt: NumberFormat) -> dict:
-    """Adoption today per behaviour, in the left panel (estimates pale)."""
+    """Adoption today per behaviour, in the left panel (estimates pale); a bar holds its figure when wide enough."""
     return {
         "type": "bar",
         "y": names,
@@ -95,33 +106,69 @@ def _adoption_bars(rows: pd.DataFrame, names: list[str], fmt: NumberFormat) -> d
         "orientation": "h",
         "name": "Adoption today",
         "marker": {"color": [ESTIMATE_COLOUR if s == "estimate" else CURRENT for s in rows["status"]]},
-        "text": [fmt.pct(v) for v in rows["current"]],
-        "textposition": ["inside" if v >= 0.12 else "outside" for v in rows["current"]],
+        "text": [fmt.pct(v) if v >= INSIDE_LABEL_FROM else "" for v in rows["current"]],
+        "textposition": "inside",
         "textangle": 0,
         "insidetextanchor": "end",
         "insidetextfont": {"color": "white", "size": 15},
-        "outsidetextfont": {"color": INK, "size": 15},
-        "cliponaxis": False,
         "hovertemplate": "%{y}<br>Adoption today %{x:.1f} %<extra></extra>",
         "xaxis": "x",
         "yaxis": "y",
     }
 
 
-def _best_in_class_marks(rows: pd.DataFrame, names: list[str], fmt: NumberFormat) -> dict:
-    """Best-in-class per behaviour that has one, as a diamond labelled with the gap, in the left panel."""
+def _best_in_class_marks(rows: pd.DataFrame, names: list[str]) -> dict:
+    """Best-in-class per behaviour that has one, as a diamond, in the left panel."""
     has_best = rows["best_in_class"].notna()
     return {
         "type": "scatter",
         "y": [n for n, b in zip(names, has_best, strict=True) if b],
         "x": _numbers(rows.loc[has_best, "best_in_class"]) * 100,
-        "mode": "markers+text",
+        "mode": "markers",
         "name": "Best-in-class",
         "marker": {"symbol": "diamond", "size": 17, "color": BEST, "line": {"color": INK, "width": 1}},
-        "text": [_gap_text(g, fmt) for g in rows.loc[has_best, "gap"]],
+        "hovertemplate": "%{y}<br>Best-in-class %{x:.1f} %<extra></extra>",
+        "xaxis": "x",
+        "yaxis": "y",
+    }
+
+
+def adoption_labels(rows: pd.DataFrame, names: list[str], fmt: NumberFormat) -> list[tuple[str, float, str]]:
+    """(row, x in %, text) of every label drawn after a bar or a diamond, so that none sits under another mark: the
+    gap after whichever of the bar and the diamond ends further right; a short bar's figure after the bar, or, when
+    its diamond is near (NEAR_BEST), in the diamond's label ("7.4 % today · gap 12.6 pts")."""
+    labels = []
+    for name, current, best, gap in zip(names, rows["current"], rows["best_in_class"], rows["gap"], strict=True):
+        short = current < INSIDE_LABEL_FROM
+        if pd.isna(best):
+            if short:
+                labels.append((name, current * 100, fmt.pct(current)))
+            continue
+        gap_text = _gap_text(gap, fmt)
+        if short and best - current < NEAR_BEST:
+            labels.append((name, max(current, best) * 100, f"{fmt.pct(current)} today · {gap_text}"))
+            continue
+        if short:
+            labels.append((name, current * 100, fmt.pct(current)))
+        labels.append((name, max(current, best) * 100, gap_text))
+    return labels
+
+
+def _label_text(labels: list[tuple[str, float, str]]) -> dict:
+    """adoption_labels as one text trace in the left panel; its clear markers, the diamonds' size, keep each text
+    clear of the diamond or bar end it follows."""
+    return {
+        "type": "scatter",
+        "y": [name for name, _, _ in labels],
+        "x": _numbers([x for _, x, _ in labels]),
+        "mode": "markers+text",
+        "marker": {"size": 17, "opacity": 0},
+        "text": [text for _, _, text in labels],
         "textposition": "middle right",
         "textfont": {"size": 14, "color": INK},
-        "hovertemplate": "%{y}<br>Best-in-class %{x:.1f} %<extra></extra>",
+        "cliponaxis": False,
+        "hoverinfo": "skip",
+        "showlegend": False,
         "xaxis": "x",
         "yaxis": "y",
     }
@@ -158,7 +205,7 @@ def _potential_bars(rows: pd.DataFrame, names: list[str], fmt: NumberFormat) -> 
 def _gap_text(gap: float, fmt: NumberFormat) -> str:
     if pd.isna(gap):
         return ""
-    return f"  gap {fmt.number(gap * 100, 1)} pts" if gap > 0 else "  at or above"
+    return f"gap {fmt.number(gap * 100, 1)} pts" if gap > 0 else "at or above"
 
 
 def _potential_text(value: float, assumption: bool, fmt: NumberFormat) -> str:
