@@ -11,11 +11,12 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from benchmarks.reference import behaviours as behaviours_reference
+from dashboard.formatting import NumberFormat
 from dashboard.metrics.behaviours import adoption as bh
 from dashboard.metrics.behaviours.catalogue import default_catalogue
 from dashboard.metrics.scope import Filters
 from dashboard.store import Store
-from dashboard.ui.views.behaviours import TAB_KEY, TABS
+from dashboard.ui.views.behaviours import ADOPTION_COLUMNS, TAB_KEY, TABS, adoption_display
 from tests.conftest import open_page, use_copy
 from tests.worked import best_in_class_savings
 
@@ -339,3 +340,39 @@ def test_the_remaining_editor_controls(app_sample_db):
     row = _adoption(at).loc["Paper-free"]
     assert row["Adoption today"] == "30.00 % (estimate)"
     assert row["How it is measured"].startswith("Estimated adoption: the customers table has no column b_paper_free")
+
+
+MAIN_WIDTH_AT_1280 = 790
+"""The main area's width in px at a 1,280 px window with the sidebar open (measured in Chromium, Streamlit 1.67)."""
+
+
+def test_the_adoption_tables_figures_are_all_in_view_at_1280_px():
+    """A facilitator at 1,280 px sees the behaviour and its six figures without scrolling the table sideways; only
+    the two columns of words may run past the edge. Every column has its width set, the figures' in pixels."""
+    columns = list(adoption_display(_catalogue_free_adoption(), NumberFormat()).columns)
+    assert columns == list(ADOPTION_COLUMNS)
+    figures = columns[: columns.index("Figures")]
+    assert len(figures) == 7  # the behaviour and its six figures
+    assert sum(ADOPTION_COLUMNS[name]["width"] for name in figures) <= MAIN_WIDTH_AT_1280 - 40
+
+
+def _catalogue_free_adoption() -> pd.DataFrame:
+    """One behaviour's adoption row with every field the table reads."""
+    return pd.DataFrame(
+        [
+            {
+                "behaviour": "E-billing",
+                "status": "measured",
+                "current": 0.16,
+                "best_in_class": 0.84,
+                "gap": 0.68,
+                "saving": 11.0,
+                "potential": 7480.0,
+                "assumption": False,
+                "best_in_class_source": "article",
+                "saving_source": "article",
+                "how_measured": "flag",
+                "note": "",
+            }
+        ]
+    )
