@@ -215,8 +215,8 @@ ADOPTION_COLUMNS = {
     "Figures": st.column_config.TextColumn(width="medium"),
     "How it is measured": st.column_config.TextColumn(width="large"),
 }
-"""The adoption table's columns: the figures narrow enough that all six are in view at 1,280 px with the sidebar open,
-the two columns of words after them."""
+"""The adoption table's columns: the behaviour and its five figures narrow enough to be in view at 1,280 px with the
+sidebar open, the two columns of words after them."""
 
 
 @guarded("Adoption against best-in-class")
