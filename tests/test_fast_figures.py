@@ -206,6 +206,27 @@ def test_journey_figures_read_from_the_back_of_a_room_in_presentation_mode():
         assert min(_sizes(enlarged)) >= theme.PRESENTATION_MIN_PX, _sizes(enlarged)
 
 
+def test_the_journey_maps_cell_text_fits_its_cells_at_1280_px():
+    """Ten stages in a 790 px map leave cells of (790 - 190 - 20) / 10 - 3 - 8 = 47 px for text. "Low sat." is
+    0.49 + 0.54 + 0.72 + 0.20 + 0.42 + 0.50 + 0.34 + 0.25 = 3.46 font sizes wide: 55.4 px at 16 px, 59.8 px in bold,
+    so 16 x 47 / 59.8 = 12.6: drawn at 12 px. Six stages leave 85.7 px: 16 px, as on every other chart."""
+    pain = ["<b>Low sat.</b><br>47 %", "<b>Repeats</b><br>15 %", "—", "$24.17"]
+    assert journey_charts.lane_font_size(pain, 10) == 12
+    assert journey_charts.lane_font_size(pain, 6) == theme.FONT_SIZE
+    assert journey_charts.lane_font_size(["<b>Low sat.</b>"] * 40, 40) == journey_charts.MIN_LANE_FONT
+    lanes = pd.concat([_journey_lanes()] * 4, ignore_index=True).head(10)
+    lanes = lanes.assign(stage=[f"s{i}" for i in range(10)], pain="low_satisfaction", pain_value=0.47)
+    drawn = journey_charts.journey_map(lanes, _journey_mix()).to_dict()
+    cells = [trace for trace in drawn["data"] if trace["type"] == "heatmap"]
+    assert len(cells) == 3 and {trace["textfont"]["size"] for trace in cells} == {12}
+    # the emotion lines' long names have a legend of their own, so the channels' legend below lays out short names
+    assert {trace["name"]: trace.get("legend") for trace in drawn["data"] if trace["type"] == "scatter"} == {
+        "Satisfaction (higher is better)": "legend2",
+        "Effort (higher is harder)": "legend2",
+    }
+    assert drawn["layout"]["legend2"]["yanchor"] == "top"
+
+
 def test_driver_figures_pass_plotly_validation_and_draw_the_worked_numbers():
     from dashboard.charts import drivers as driver_charts
 

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from dashboard.charts.room import text_px
 from dashboard.charts.theme import BAD, FONT_SIZE, GOOD, GREY, INK, PALETTE, built, colour_for, draws_data_as_text
 from dashboard.formatting import NumberFormat
 from dashboard.metrics.journey.lanes import HEATMAP_METRICS, PAIN_POINTS
@@ -24,6 +25,15 @@ RED_TO_GREEN = [[0.0, "#D55E00"], [0.5, "#F7F3C6"], [1.0, "#009E73"]]
 GREEN_TO_RED = [[0.0, "#009E73"], [0.5, "#F7F3C6"], [1.0, "#D55E00"]]
 ROW_SPACING = 0.035
 """Gap between the journey map's lanes, as a share of the plot's height."""
+MAP_MARGIN = {"l": 190, "r": 20, "t": 70, "b": 10}
+MAP_WIDTH_PX = 790
+"""The journey map's width in a 1,280 px window with the sidebar open (measured in Chromium): its cells' text fits there."""
+CELL_GAP_PX = 3
+CELL_PAD_PX = 8
+"""Room kept between a cell's text and its edges."""
+BOLD = 1.08
+"""Bold text's width against regular text's, in Streamlit's chart font."""
+MIN_LANE_FONT = 11
 
 
 def _rgba(hex_colour: str, alpha: float) -> str:
@@ -104,10 +114,24 @@ def journey_map(
         for p, v in zip(lanes["pain"], lanes["pain_value"], strict=True)
     ]
     traces.append(_text_lane(index["pain"], stages, lanes["pain_value"], pain_text, REDS, "worst share", zmax=0.5))
+    size = lane_font_size([text for trace in traces if trace["type"] == "heatmap" for text in trace["text"][0]], len(stages))
+    for trace in traces:
+        if trace["type"] == "heatmap":
+            trace["textfont"] = {"size": size}
     for key in ("next", "cost", "pain"):
         if key in index:
             layout[f"yaxis{_axis(index[key])}"].update(showticklabels=False, showgrid=False)
     return built(traces, layout, height=200 + 130 * len(rows))
+
+
+def lane_font_size(labels: list[str], stages: int) -> int:
+    """The size of the text in the journey map's cells: FONT_SIZE, or smaller so that the widest label fits its cell
+    when the map is MAP_WIDTH_PX wide (never under MIN_LANE_FONT; presentation mode's larger type has a wider map)."""
+    cell_px = (MAP_WIDTH_PX - MAP_MARGIN["l"] - MAP_MARGIN["r"]) / max(stages, 1) - CELL_GAP_PX - CELL_PAD_PX
+    widest = max((text_px(text, FONT_SIZE) * (BOLD if "<b>" in text else 1) for text in labels), default=0.0)
+    if widest <= cell_px:
+        return FONT_SIZE
+    return max(MIN_LANE_FONT, math.floor(FONT_SIZE * cell_px / widest))
 
 
 def _grid_layout(rows: list[tuple[str, str, float]], stages: list[str]) -> dict:
@@ -118,7 +142,7 @@ def _grid_layout(rows: list[tuple[str, str, float]], stages: list[str]) -> dict:
     layout: dict = {
         "barmode": "stack",
         "legend": {"orientation": "h", "x": 0, "xanchor": "left", "y": -0.01, "yanchor": "top", "traceorder": "normal"},
-        "margin": {"l": 190, "r": 20, "t": 70, "b": 10},
+        "margin": dict(MAP_MARGIN),
         "bargap": 0.22,
         "annotations": [],
     }
@@ -245,8 +269,15 @@ def _emotion(lanes: pd.DataFrame, row: int, layout: dict) -> list[dict]:
         }
         traces.append(_on_row(line, row))
     top = max(5.0, float(np.nanmax(pd.concat([sat, effort]).to_numpy(dtype=float))) if len(lanes) else 5.0)
-    layout[f"yaxis{_axis(row)}"].update(range=[0.6, top + 0.9], dtick=1, tickfont={"size": FONT_SIZE - 3})
-    return traces
+    axis = layout[f"yaxis{_axis(row)}"]
+    axis.update(range=[0.6, top + 1.5], dtick=1, tickvals=list(range(1, math.floor(top) + 1)), tickfont={"size": FONT_SIZE - 3})
+    # the lines' own legend in the lane's top right corner, above every point and its label (the range's headroom), so
+    # the channels' legend under the map has only short names to lay out
+    layout["legend2"] = {
+        "orientation": "h", "x": 1, "xanchor": "right", "y": axis["domain"][1], "yanchor": "top", "yref": "paper",
+        "bgcolor": "rgba(0,0,0,0)",
+    }  # fmt: skip
+    return [{**trace, "legend": "legend2"} for trace in traces]
 
 
 def _text_lane(
@@ -273,7 +304,7 @@ def _text_lane(
         "zmin": 0,
         "zmax": zmax if zmax is not None else (float(finite.max()) if len(finite) else 1.0) or 1.0,
         "showscale": False,
-        "xgap": 3,
+        "xgap": CELL_GAP_PX,
         "hovertemplate": f"%{{x}}<br>{what}: %{{text}}<extra></extra>",
     }
     return _on_row(cells, row)

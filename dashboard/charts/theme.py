@@ -199,6 +199,9 @@ def presentation_fonts(fig: go.Figure, size: int = 21) -> go.Figure:
     trace label, annotation and colour-bar text at least PRESENTATION_MIN_PX (axis ticks were about 11 px)."""
     small = size - 2
     fig.update_layout(font_size=size, legend_font_size=small, legend_title_font_size=small, title_font_size=size + 3)
+    for name in fig.layout:  # a second legend (legend2, ...) as the first
+        if name.startswith("legend") and name[len("legend") :].isdigit() and fig.layout[name] is not None:
+            fig.layout[name].font.size = small
     if _legend_is_under_title(fig):  # the larger title and legend need their lines moved down
         _put_legend_under_title(fig, size + 3, small)
     fig.update_xaxes(tickfont_size=small, title_font_size=small).update_yaxes(tickfont_size=small, title_font_size=small)

@@ -146,3 +146,29 @@ def test_a_drill_down_pick_reruns_only_the_drill_down_and_the_report_keeps_one_c
     wait_for_app(page)
     expect(page.locator(".js-plotly-plot")).to_have_count(charts, timeout=30_000)
     assert after_picks == report_charts(page, browser, tmp_path / "fresh.html") == charts
+
+
+CELL_TEXT = """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"] .heatmaplayer g.hm')].map((lane) => {
+  const texts = [...lane.querySelectorAll('text')];
+  const drawn = Number(lane.querySelector('image').getAttribute('width'));
+  return {cell: drawn / texts.length - 3, texts: texts.map((t) => [t.textContent, t.getBBox().width])};
+})"""
+"""Each text lane of the journey map: its cells' width in px (the lane's picture over its cells, less the gap) and
+each cell's text with its drawn width."""
+
+
+@pytest.mark.parametrize("width", [1280, 1920])
+def test_the_journey_maps_cell_text_stays_in_its_cells(sample_server, page: Page, width: int):
+    """At 1,280 px with the sidebar open, ten stages leave cells about 53 px wide: "Low sat." in bold at 16 px ran
+    into the next cell; every lane's text now fits its cell, at 1,920 px too."""
+    page.set_viewport_size({"width": width, "height": 1000})
+    page.goto(f"{sample_server.url}/Journey?ds=sample")
+    wait_for_app(page)
+    expect(page.locator(".heatmaplayer g.hm")).to_have_count(3, timeout=30_000)  # next stage, cost, pain point
+    page.wait_for_timeout(500)
+    lanes = page.evaluate(CELL_TEXT)
+    assert [len(lane["texts"]) for lane in lanes] == [10, 10, 10]
+    for lane in lanes:
+        assert lane["cell"] > 40
+        too_wide = [(text, round(drawn)) for text, drawn in lane["texts"] if drawn > lane["cell"]]
+        assert not too_wide, f"text wider than its {lane['cell']:.0f} px cell: {too_wide}"
