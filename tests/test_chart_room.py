@@ -116,6 +116,19 @@ def test_a_legend_under_the_plot_gets_its_rows_below_the_axis():
     assert room.changes(many.to_plotly_json())["margin"]["b"] == 50
 
 
+def test_a_full_width_figure_lays_its_legend_out_in_the_width_it_names():
+    """The journey map's ten channels ("channel 0": c .46 h .54 a .50 n .55 n .55 e .50 l .25, space .20, 0 .50 =
+    4.05 font sizes, 51.6 px at 12.75, 96.6 with its symbol) fit 6 a row in the 580 px its meta names: two rows, so
+    the room is made (at LEGEND_PX, three: left to plotly.js); a line in a legend of its own (legend2) is not counted."""
+    legend = {"orientation": "h", "y": -0.12, "yanchor": "top", "x": 0}
+    channels = [go.Bar(x=["a"], y=[1], name=f"channel {i}") for i in range(10)]
+    own = go.Scatter(x=["a"], y=[1], name="Satisfaction (higher is better), a long name", legend="legend2")
+    layout = {"height": 500, "margin": {"t": 60}, "legend": legend, "meta": {"legend_px": 580}}
+    fig = go.Figure([*channels, own], layout=layout)
+    rows = 10 + 2 * room.LEGEND_ROW * room.TICK_PX + room.PUSH_PAD_PX + room.SPARE_PX
+    assert room.changes(fig.to_plotly_json())["margin"]["b"] == math.ceil((rows + 0.12 * (500 - 60)) / 1.12)
+
+
 def test_an_axis_with_no_values_or_one_makes_room_for_the_halves_plotly_draws_around_it():
     # a month with no revenue: plotly.js draws the axis from about -1.5 to 4 in halves; "−$1.5" is the widest label:
     # minus .85 (not ASCII), $ .5, 1 .5, . .25, 5 .5 = 2.6 font sizes

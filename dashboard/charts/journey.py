@@ -145,6 +145,8 @@ def _grid_layout(rows: list[tuple[str, str, float]], stages: list[str]) -> dict:
         "margin": dict(MAP_MARGIN),
         "bargap": 0.22,
         "annotations": [],
+        # drawn at full width only: the channels' legend is laid out in the plot's width at a 1,280 px window (room.py)
+        "meta": {"legend_px": MAP_WIDTH_PX - MAP_MARGIN["l"] - MAP_MARGIN["r"]},
     }
     for row, ((_, title, _), domain) in enumerate(zip(rows, domains, strict=True), start=1):
         x_axis = {"anchor": f"y{_axis(row)}", "domain": [0.0, 1.0], "categoryorder": "array", "categoryarray": stages}

@@ -138,8 +138,8 @@ LEGEND_ITEM_PX = 45
 LEGEND_ROW = 1.55
 """A horizontal legend's row, in font sizes (20 px at 12.75), below 10 px of padding."""
 MAX_LEGEND_ROWS = 2
-"""A legend of more rows at LEGEND_PX is left to plotly.js (the Journey map's ten channels): on a wide chart they take
-two or three rows, and room for six would leave a gap under it."""
+"""A legend of more rows in its width is left to plotly.js (ten channels at LEGEND_PX): on a wider chart they take
+fewer rows, and room for six would leave a gap under it."""
 
 
 def _legend_below(layout: dict, traces: list[dict], top: float) -> float | None:
@@ -153,18 +153,31 @@ def _legend_below(layout: dict, traces: list[dict], top: float) -> float | None:
         return None
     if legend.get("yref", "paper") != "paper" or legend.get("orientation") != "h" or legend.get("yanchor") != "top":
         return None
-    names = [str(t["name"]) for t in traces if t.get("name") and t.get("showlegend") is not False]
+    names = [
+        str(t["name"])
+        for t in traces
+        if t.get("name") and t.get("showlegend") is not False and t.get("legend", "legend") == "legend"
+    ]
     if not names or (len(names) == 1 and layout.get("showlegend") is not True):
         return None
     size = _font_px(legend, "font", TICK_PX)
     items = [text_px(name, size) + LEGEND_ITEM_PX for name in names]
+    width = _legend_px(layout)
     # one row when the entries fit side by side; else plotly.js sets them in columns as wide as the widest entry
-    rows = 1 if sum(items) <= LEGEND_PX else math.ceil(len(items) / max(1, int(LEGEND_PX // max(items))))
+    rows = 1 if sum(items) <= width else math.ceil(len(items) / max(1, int(width // max(items))))
     if rows > MAX_LEGEND_ROWS:
         return None
     need = 10 + rows * LEGEND_ROW * size + PUSH_PAD_PX + SPARE_PX
     below = -float(y)
     return (need + below * (float(height) - top)) / (1 + below)
+
+
+def _legend_px(layout: dict) -> float:
+    """The width a legend under the plot is laid out in: LEGEND_PX, or what a figure drawn only at full width says in
+    its meta ({"legend_px": 580}: the journey map's plot at a 1,280 px window)."""
+    meta = layout.get("meta")
+    given = meta.get("legend_px") if isinstance(meta, dict) else None
+    return float(given) if isinstance(given, Real) and given > 0 else LEGEND_PX
 
 
 def _widened_for_secondary_axis(layout: dict) -> str | None:
