@@ -1,8 +1,8 @@
 """Room for the axis labels in a real browser: on every page, normal and in presentation mode, no axis of any chart
 needs a margin past the one the server set (charts.room), so plotly.js lays each chart out once instead of laying it
-out, measuring its labels and laying it out again. Labels plotly.js turns (when they do not fit side by side) and a legend of
-more than two rows under a plot (the Journey map's channels below a 1,280 px window) are not foreseen; they still get their room, by the
-second layout."""
+out, measuring its labels and laying it out again. Labels plotly.js turns (when they do not fit side by side) and a
+legend of more than two rows under a plot (the Journey map's channels below a 1,280 px window) are not foreseen; they
+still get their room, by the second layout."""
 
 from __future__ import annotations
 
