@@ -164,3 +164,22 @@ def test_a_few_complaints_get_whole_number_ticks_and_counts_across_decades_a_log
     close = axis([40, 12, 5])
     assert close.get("type") != "log" and "dtick" not in close and close["tickformat"] == ",d"
     assert axis([])["dtick"] == 1  # nothing resolved: still whole numbers
+
+
+def _overlaid_axes(fig) -> list[tuple[str, object]]:
+    return [(key, fig.layout[key]) for key in fig.layout if key[1:5] == "axis" and fig.layout[key].overlaying]
+
+
+def test_a_second_axis_ticks_round_values_of_its_own_not_the_first_axis_gridlines():
+    """Streamlit's chart theme ticks a second y axis at the first one's gridlines: a defection rate up to 1.2 % read
+    "0.0 %, 0.3 %, 0.7 %, 1.0 %" (0.333 % written 0.3 %). Every chart's overlaid axis chooses its own ticks."""
+    from dashboard.charts import overview
+    from tests.test_overview_chart import TREND
+
+    figures = {**FIGURES, "overview trend": overview.monthly_trend(TREND)}
+    overlaid = {name: _overlaid_axes(fig) for name, fig in figures.items() if _overlaid_axes(fig)}
+    assert {"overview trend", "defection by month"} <= set(overlaid), "both draw a second axis"
+    synced = [
+        (name, key, axis.tickmode) for name, axes in overlaid.items() for key, axis in axes if axis.tickmode in (None, "sync")
+    ]
+    assert not synced

@@ -111,6 +111,17 @@ def legend_under_title(fig: go.Figure) -> go.Figure:
     return fig
 
 
+def own_ticks_on_overlaid_axes(fig: go.Figure) -> go.Figure:
+    """fig with every axis drawn over another (a second y axis) ticked on its own scale: round values ("0.2 %",
+    "2k"), not the other axis' gridlines, at which Streamlit's chart theme puts them ("0.3 %" for 0.333 %)."""
+    for name in fig.layout:
+        if name[1:5] == "axis" and fig.layout[name] is not None:
+            axis = fig.layout[name]
+            if axis.overlaying and axis.tickmode is None:
+                axis.tickmode = "linear" if axis.dtick is not None else "auto"
+    return fig
+
+
 def _put_legend_under_title(fig: go.Figure, title_px: float, legend_px: float) -> None:
     """Set fig's title at the top and its legend on the line under it, for the given font sizes."""
     height = fig.layout.height or 420
@@ -263,6 +274,7 @@ def draws_data_as_text(builder: Callable[..., go.Figure]) -> Callable[..., go.Fi
         fig = builder(*map(plotly_value, args), **{name: plotly_value(value) for name, value in kwargs.items()})
         if isinstance(fig, go.Figure):
             legend_under_title(fig)  # a builder may add its traces after styled() placed the title
+            own_ticks_on_overlaid_axes(fig)
         if not isinstance(fig, go.Figure):
             return fig
         if key is None:
