@@ -16,6 +16,7 @@ from dashboard.metrics.behaviours import adoption as bh
 from dashboard.metrics.behaviours.catalogue import default_catalogue
 from dashboard.metrics.scope import Filters
 from dashboard.store import Store
+from dashboard.ui import widgets
 from dashboard.ui.views.behaviours import ADOPTION_COLUMNS, TAB_KEY, TABS, adoption_display
 from tests.conftest import open_page, use_copy
 from tests.worked import best_in_class_savings
@@ -342,10 +343,6 @@ def test_the_remaining_editor_controls(app_sample_db):
     assert row["How it is measured"].startswith("Estimated adoption: the customers table has no column b_paper_free")
 
 
-MAIN_WIDTH_AT_1280 = 790
-"""The main area's width in px at a 1,280 px window with the sidebar open (measured in Chromium, Streamlit 1.67)."""
-
-
 def test_the_adoption_tables_figures_are_all_in_view_at_1280_px():
     """A facilitator at 1,280 px sees the behaviour and its five figures without scrolling the table sideways; only
     the two columns of words may run past the edge. Every column has its width set, the figures' in pixels."""
@@ -353,7 +350,7 @@ def test_the_adoption_tables_figures_are_all_in_view_at_1280_px():
     assert columns == list(ADOPTION_COLUMNS)
     figures = columns[: columns.index("Figures")]
     assert len(figures) == 6  # the behaviour and its five figures
-    assert sum(ADOPTION_COLUMNS[name]["width"] for name in figures) <= MAIN_WIDTH_AT_1280 - 40
+    assert sum(ADOPTION_COLUMNS[name]["width"] for name in figures) <= widgets.MAIN_PX_AT_1280 - 40
 
 
 def _catalogue_free_adoption() -> pd.DataFrame:

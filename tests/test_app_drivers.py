@@ -32,7 +32,7 @@ def _titles(at: AppTest) -> list[str]:
 
 def test_the_sample_shows_defection_drivers_with_money_and_the_caveat(app_sample_db):
     at = _app()
-    table = _table(at, "Driver", "Kind")
+    table = _table(at, "Driver", "Rate with")
     # unresolved complaints go with more defection on the sample (generated that way), and significantly so
     row = table.loc["a complaint not resolved at first contact"]
     assert row["Significant (Holm)"] == "yes"
@@ -42,7 +42,7 @@ def test_the_sample_shows_defection_drivers_with_money_and_the_caveat(app_sample
     assert not any("adjusted for the others" in t for t in _titles(at))
     assert any("odds ratios as a chart" in e.label for e in at.expander)
     assert any("adjusted for the others" in t for t in _titles(_app({"dr_or": "true"})))
-    worth = _table(at, "Driver", "Compared with")
+    worth = _table(at, "Driver", "Lifetime value at stake")
     assert "a complaint not resolved at first contact" in worth.index
     assert all(v.startswith("$") for v in worth["Lifetime value at stake"])
     assert any("Association, not proven cause" in w.value and "holdout" in w.value for w in at.warning)
@@ -70,7 +70,7 @@ def test_the_outcome_is_kept_in_the_url_and_low_satisfaction_states_its_threshol
 def test_an_outcome_the_data_cannot_tell_says_what_is_missing(telco_db_file, tmp_path, monkeypatch):
     use_copy(telco_db_file, tmp_path, monkeypatch)
     at = _app({"ds": "telco"})
-    table = _table(at, "Driver", "Kind")
+    table = _table(at, "Driver", "Rate with")
     # the telco file's documented churn gaps: no automatic payment 34.67 % against 15.98 %; paperless 33.57 % against 16.33 %
     autopay = table.loc["no automatic payment"]
     assert (autopay["Rate with"], autopay["Rate without"]) == ("34.7 %", "16.0 %")
@@ -104,3 +104,23 @@ def test_a_driver_the_model_cannot_estimate_is_named_under_the_chart(app_sample_
     notes = [c.value for c in at.caption if c.value.startswith("No adjusted figure for")]
     assert len(notes) == 1, [c.value for c in at.caption]
     assert "a complaint not resolved at first contact" in notes[0] and "its figure alone stands" in notes[0]
+
+
+def test_each_driver_its_difference_and_the_money_at_stake_are_in_view_at_1280_px():
+    """The driver table leads with each driver's rates, their difference and whether it holds; the worth table with
+    the lifetime value at stake; both fit with the sidebar open, the driver's name pinned when scrolled sideways."""
+    from dashboard.ui import widgets
+    from dashboard.ui.views.drivers import EFFECT_COLUMNS, TIPPING_COLUMNS, WORTH_COLUMNS
+
+    at = _app()
+    leading = {
+        ("Driver", "Rate with"): EFFECT_COLUMNS,
+        ("Measure", "At least"): TIPPING_COLUMNS,
+        ("Driver", "Lifetime value at stake"): WORTH_COLUMNS,
+    }
+    for (first, second), columns in leading.items():
+        shown = [first, *_table(at, first, second).columns]
+        assert shown[: len(columns)] == list(columns), (first, second)
+        assert sum(column["width"] for column in columns.values()) <= widgets.MAIN_PX_AT_1280 - 40
+        assert [name for name, column in columns.items() if column["pinned"]] == [first]
+    assert "Difference, points (95 %)" in EFFECT_COLUMNS and "Significant (Holm)" in EFFECT_COLUMNS

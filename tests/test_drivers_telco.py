@@ -86,7 +86,7 @@ def test_the_drivers_page_shows_the_contract_gap(telco_db_file, tmp_path, monkey
     at.query_params["ds"] = "telco"
     at.run()
     assert not at.exception, at.exception
-    table = next(f.value for f in at.dataframe if list(f.value.columns)[:2] == ["Driver", "Kind"]).set_index("Driver")
+    table = next(f.value for f in at.dataframe if list(f.value.columns)[:2] == ["Driver", "Rate with"]).set_index("Driver")
     shown = {lvl: table.loc[f"contract is {lvl}", "Rate with"] for lvl in ("Month-to-month", "One year", "Two year")}
     assert shown == {"Month-to-month": "42.7 %", "One year": "11.3 %", "Two year": "2.8 %"}
     assert table.loc["contract is Month-to-month", "Kind"] == "attribute"

@@ -123,26 +123,43 @@ def effect_display(table: pd.DataFrame, fmt: NumberFormat) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "Driver": rows["driver"],
-            "Kind": rows["kind"],
-            "Compared with": rows["against"],
-            "Customers on it": [fmt.number(v) for v in rows["exposed"]],
-            "Share": [fmt.pct(v) for v in rows["prevalence"]],
             "Rate with": [fmt.pct(v) for v in rows["rate_with"]],
             "Rate without": [fmt.pct(v) for v in rows["rate_without"]],
             "Difference, points (95 %)": [
                 interval(v * 100, lo * 100, hi * 100, 1)
                 for v, lo, hi in zip(rows["difference"], rows["difference_low"], rows["difference_high"], strict=True)
             ],
+            "Significant (Holm)": ["yes" if p < 0.05 else "no" for p in rows["p_holm"]],
+            "Customers on it": [fmt.number(v) for v in rows["exposed"]],
+            "Share": [fmt.pct(v) for v in rows["prevalence"]],
+            "Compared with": rows["against"],
+            "Kind": rows["kind"],
             "Odds ratio (95 %)": [
                 interval(v, lo, hi) for v, lo, hi in zip(rows["odds_ratio"], rows["or_low"], rows["or_high"], strict=True)
             ],
-            "Significant (Holm)": ["yes" if p < 0.05 else "no" for p in rows["p_holm"]],
             "Adjusted odds ratio (95 %)": [
                 interval(v, lo, hi)
                 for v, lo, hi in zip(rows["adjusted_or"], rows["adjusted_low"], rows["adjusted_high"], strict=True)
             ],
         }
     )
+
+
+def _columns(widths: dict[str, int]) -> dict[str, dict]:
+    """Column settings for a table whose first column names the row: that column pinned (it stays in view when the
+    table is scrolled sideways), every column listed the width given in px."""
+    first = next(iter(widths))
+    return {name: st.column_config.TextColumn(width=px, pinned=name == first) for name, px in widths.items()}
+
+
+EFFECT_COLUMNS = _columns(
+    {"Driver": 260, "Rate with": 85, "Rate without": 105, "Difference, points (95 %)": 175, "Significant (Holm)": 125}
+)
+"""The driver table at 1,280 px with the sidebar open: each driver, its rates, their difference and whether it holds in
+view; how common it is, what it is compared with and the odds ratios to the right."""
+TIPPING_COLUMNS = _columns({"Measure": 250, "At least": 80, "Customers at or past it": 170})
+WORTH_COLUMNS = _columns({"Driver": 260, "Lifetime value at stake": 155, "Customers on it": 110, "Defection with / without": 170})
+"""The worth table at 1,280 px with the sidebar open: each driver and the money at stake in view first."""
 
 
 @guarded("What goes with the outcome")
@@ -174,7 +191,7 @@ def render_effects(ctx: PageContext, view: DriverView) -> None:
         f"{view.words} rate is among them than among the rest. Top right: common and strongly linked, look there first. "
         "The strongest are named where the name fits; point at the others for theirs."
     )
-    widgets.table(effect_display(view.table, fmt), width="stretch", key="dr_table")
+    widgets.table(effect_display(view.table, fmt), width="stretch", key="dr_table", column_config=EFFECT_COLUMNS)
     st.caption(
         "Rate with = customers on the driver with the outcome ÷ customers on the driver; without likewise for the "
         "customers it is compared with (an attribute's level, such as a contract type, against every other level "
@@ -248,7 +265,7 @@ def render_tipping(ctx: PageContext, view: DriverView) -> None:
             "Share of the outcomes past it": [fmt.pct(v) for v in tips["sensitivity"]],
         }
     )
-    widgets.table(display, width="stretch", key="dr_tipping")
+    widgets.table(display, width="stretch", key="dr_tipping", column_config=TIPPING_COLUMNS)
     st.caption(
         "The threshold is where the outcome rate changes most: of every split into customers at or past a value and "
         f"those below it (at least {tipping.MIN_SIDE} on each side), the one with the largest difference in rate, "
@@ -275,18 +292,18 @@ def render_worth(ctx: PageContext, view: DriverView) -> None:
     display = pd.DataFrame(
         {
             "Driver": worth["driver"],
-            "Compared with": worth["against"],
+            "Lifetime value at stake": [fmt.money(v) for v in worth["worth"]],
             "Customers on it": [fmt.number(v) for v in worth["exposed"]],
             "Defection with / without": [
                 f"{fmt.pct(a)} / {fmt.pct(b)}" for a, b in zip(worth["rate_with"], worth["rate_without"], strict=True)
             ],
             "Defectors beyond the rest's rate": [fmt.number(v, 1) for v in worth["extra_defectors"]],
-            "Lifetime value at stake": [fmt.money(v) for v in worth["worth"]],
         }
     )
     if has_cost:
         display["Extra cost to serve per customer"] = [fmt.money(v) for v in worth["cost_difference"]]
-    widgets.table(display, width="stretch", key="dr_worth")
+    display["Compared with"] = worth["against"].to_numpy()
+    widgets.table(display, width="stretch", key="dr_worth", column_config=WORTH_COLUMNS)
     st.caption(
         f"Worth = customers on the driver × (defection rate with − without) × lifetime value per customer "
         f"({fmt.money(ltv.value)}, {markdown_text(ltv.source)}). "
