@@ -46,7 +46,17 @@ def test_what_if_figures_pass_plotly_validation_and_draw_the_worked_numbers():
     assert list(saving["y"]) == [750.0, 1500.0, 1500.0]
     assert list(saving["customdata"]) == [50, 100, 100]
     assert list(running["y"]) == [750.0, 2250.0, 3750.0]
+    # each year's bar says its figure to three significant digits at its full size: $147,940 reads $148K
+    assert list(saving["text"]) == ["$750", "$1,500", "$1,500"] and saving["constraintext"] == "none"
+    assert charts.projection(_ramp_of(147_940.4), 1).to_dict()["data"][0]["text"] == ["$148K"]
+    # the running total ends at 1 / 1.45 of the height, under the last bar's top (1 / 1.2) and its figure
+    assert years["layout"]["yaxis2"]["range"] == [0, 3750 * 1.45] and years["layout"]["yaxis"]["range"] == [0, 1500 * 1.2]
     assert years["layout"]["title"]["text"] == "Year by year: $3,750 over 3 years"
+
+
+def _ramp_of(saving: float) -> pd.DataFrame:
+    """A one-year projection saving the given amount."""
+    return pd.DataFrame({"year": [1], "behaviour": ["E-billing"], "saving": [saving], "cumulative": [saving], "reached": [1.0]})
 
 
 def test_nothing_moved_draws_a_zero_tick_and_says_why():

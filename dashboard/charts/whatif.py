@@ -66,10 +66,11 @@ def projection(proj: pd.DataFrame, ramp_years: int, number_format: NumberFormat 
         "y": saving,
         "name": "Savings in the year",
         "marker": {"color": GOOD},
-        "text": [whatif.money_headline(v, fmt) for v in saving],
+        "text": [whatif.money_headline(float(f"{v:.3g}"), fmt) for v in saving],
         "textposition": "outside",
+        "constraintext": "none",  # never shrunk to the bar's width: three figures fit over a bar half a page wide
         "cliponaxis": False,
-        "textfont": {"size": 15},
+        "textfont": {"size": 14},
         "customdata": [round(r * 100) for r in reached],
         "hovertemplate": f"Year %{{x}}: {fmt.currency}%{{y:,.0f}} (%{{customdata}} % of the change reached)<extra></extra>",
     }
@@ -93,6 +94,10 @@ def projection(proj: pd.DataFrame, ramp_years: int, number_format: NumberFormat 
     return built([bars, line], layout, title=title, height=500)
 
 
+RUNNING_TOTAL_HEADROOM = 1.45
+"""The running total's axis runs to this times its end, so its line stays below the bars' figures."""
+
+
 def _projection_layout(top_year: float, top: float, ramp_years: int, fmt: NumberFormat) -> dict:
     """The projection's axes: savings in the year on the left, the running total on the right, the years below."""
     layout = {
@@ -109,7 +114,9 @@ def _projection_layout(top_year: float, top: float, ramp_years: int, fmt: Number
             "showgrid": False,
             "tickprefix": fmt.currency,
             "tickformat": ".3~s",
-            "rangemode": "tozero",
+            # the running total ends under the tallest bar's top (1 / 1.45 of the height against 1 / 1.2), never
+            # through the figure written over the last bar
+            "range": [0, max(top, 1) * RUNNING_TOTAL_HEADROOM],
         },
         "legend": {"orientation": "h", "y": -0.18, "yanchor": "top", "x": 0, "xanchor": "left"},
         "xaxis": {
