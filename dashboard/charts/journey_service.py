@@ -141,7 +141,8 @@ def switches(pairs: pd.DataFrame, number_format: NumberFormat = NumberFormat(), 
         "hovertemplate": "%{y}<br>%{x:,.0f} contacts switched channel<extra></extra>",
     }
     x_axis = {"title": {"text": "Contacts"}, "tickformat": ",.0f", "nticks": 4}
-    layout = {"xaxis": {**x_axis, "range": [0, float(data["switches"].max() or 1) * 1.35]}, "margin": {"l": 250, "r": 100}}
+    # the names' margin is worked out from their text (room.py); the longest bar leaves room for its figure after it
+    layout = {"xaxis": {**x_axis, "range": [0, float(data["switches"].max() or 1) * 1.6]}, "margin": {"r": 30}}
     title = "Same reason, another channel, within the window"
     return built([bars], layout, title=title, height=max(300, 90 + 40 * len(data)))
 
