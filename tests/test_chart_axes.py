@@ -183,3 +183,15 @@ def test_a_second_axis_ticks_round_values_of_its_own_not_the_first_axis_gridline
         (name, key, axis.tickmode) for name, axes in overlaid.items() for key, axis in axes if axis.tickmode in (None, "sync")
     ]
     assert not synced
+
+
+def test_a_second_axis_keeps_the_ticks_its_builder_named():
+    """Nothing projected: the What-if's running total names its one tick ("$0"); a dtick keeps its steps."""
+    from dashboard.charts import whatif as whatif_charts
+    from dashboard.metrics import whatif
+
+    frame = whatif.breakdown([], 1000, {})
+    empty = whatif_charts.projection(whatif.projection(frame, 3, 1), 1).layout.yaxis2
+    assert (empty.tickmode, list(empty.tickvals), list(empty.ticktext)) == ("array", [0], ["$0"])
+    stepped = [axis for fig in FIGURES.values() for _, axis in _overlaid_axes(fig) if axis.dtick is not None]
+    assert stepped and all(axis.tickmode == "linear" for axis in stepped)  # the reasons' cumulative share, by 25 %

@@ -118,7 +118,7 @@ def own_ticks_on_overlaid_axes(fig: go.Figure) -> go.Figure:
         if name[1:5] == "axis" and fig.layout[name] is not None:
             axis = fig.layout[name]
             if axis.overlaying and axis.tickmode is None:
-                axis.tickmode = "linear" if axis.dtick is not None else "auto"
+                axis.tickmode = "array" if axis.tickvals is not None else "linear" if axis.dtick is not None else "auto"
     return fig
 
 
