@@ -142,3 +142,17 @@ def test_a_three_digit_si_axis_makes_room_for_three_significant_digits():
     # ".3~s" ticks in step with another axis can read "$1.64k": $ .5, 1.64 = 1.75, k .49 = 2.74 font sizes
     fig = go.Figure(go.Scatter(x=[1, 2], y=[100, 2_192]), layout={"yaxis": {"tickprefix": "$", "tickformat": ".3~s"}})
     assert room.changes(fig.to_plotly_json())["margin"]["l"] == y_margin(2.74)
+
+
+def test_an_axis_of_a_few_whole_numbers_is_ticked_one_apart():
+    """Contacts of 0 and 1 a month: plotly.js would tick 0, 0.2, 0.4 ... and write them "0, 0, 0, 1, 1, 1" with
+    ",.0f"; ticked one apart instead. Eleven or more, or a format with decimals, or ticks the builder set: untouched."""
+    few = go.Figure(go.Scatter(x=["Jan", "Feb"], y=[0, 1]), layout={"yaxis": {"tickformat": ",.0f"}})
+    assert room.changes(few.to_plotly_json())["yaxis"] == {"tickmode": "linear", "tick0": 0, "dtick": 1}
+    stacked = go.Figure(
+        [go.Bar(x=["a"], y=[6]), go.Bar(x=["a"], y=[5])], layout={"barmode": "stack", "yaxis": {"tickformat": ",d"}}
+    )
+    assert "yaxis" not in (room.changes(stacked.to_plotly_json()) or {})  # 11 stacked: plotly.js steps by 2 or more
+    for yaxis in ({"tickformat": ",.1f"}, {"tickformat": ",.0f", "dtick": 5}, {"tickformat": ",.0f", "tickvals": [0, 1]}):
+        untouched = go.Figure(go.Scatter(x=["Jan", "Feb"], y=[0, 1]), layout={"yaxis": yaxis})
+        assert "yaxis" not in (room.changes(untouched.to_plotly_json()) or {})

@@ -49,6 +49,10 @@ def test_what_if_figures_pass_plotly_validation_and_draw_the_worked_numbers():
     # each year's bar says its figure to three significant digits at its full size: $147,940 reads $148K
     assert list(saving["text"]) == ["$750", "$1,500", "$1,500"] and saving["constraintext"] == "none"
     assert charts.projection(_ramp_of(147_940.4), 1).to_dict()["data"][0]["text"] == ["$148K"]
+    # money under a thousand is written as it is ("$500", "$0.5"), not with SI prefixes ("500m" for half a dollar)
+    small = charts.projection(_ramp_of(0.6), 1).to_dict()["layout"]
+    assert small["yaxis"]["tickformat"] == small["yaxis2"]["tickformat"] == ",.2~f"
+    assert years["layout"]["yaxis"]["tickformat"] == years["layout"]["yaxis2"]["tickformat"] == ".3~s"  # $1,500: "$1.2k"
     # the running total ends at 1 / 1.45 of the height, under the last bar's top (1 / 1.2) and its figure
     assert years["layout"]["yaxis2"]["range"] == [0, 3750 * 1.45] and years["layout"]["yaxis"]["range"] == [0, 1500 * 1.2]
     assert years["layout"]["title"]["text"] == "Year by year: $3,750 over 3 years"

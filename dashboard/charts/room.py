@@ -78,7 +78,8 @@ def _lines(text: str) -> int:
 def changes(figure: dict) -> dict | None:
     """The layout changes that give figure's axis labels and titles the room they need, for figure as plotly JSON (data
     and layout): margins (l, r, t, b), never smaller than the figure's own, and a secondary y axis moved from inside
-    the plot (make_subplots' x domain ending at 0.94) to its edge, its labels then held by the right margin. None for
+    the plot (make_subplots' x domain ending at 0.94) to its edge, its labels then held by the right margin, and ticks
+    one apart on an axis of a few whole numbers (its labels written once each, as their room is counted). None for
     a figure with no axis to make room for, or one not read here: it keeps its own margins and plotly.js makes room,
     laying it out twice (a chart is never lost over this)."""
     try:
@@ -107,6 +108,10 @@ def _room(figure: dict) -> dict | None:
     if widened is not None:
         made[widened] = {"domain": [layout[widened].get("domain", [0, 1])[0], 1.0]}
         layout[widened] = {**layout[widened], **made[widened]}
+    for name, axis in list(_axes(layout, traces)):
+        if (whole := _whole_steps(name, axis, traces, layout)) is not None:
+            made[name] = {**made.get(name, {}), **whole}
+            layout[name] = {**axis, **whole}
     given = {**DEFAULT_MARGIN, **{side: value for side, value in (layout.get("margin") or {}).items() if side in "lrtb"}}
     pushes: dict[str, float] = {}
     for name, axis in _axes(layout, traces):
@@ -205,6 +210,27 @@ def _axes(layout: dict, traces: list[dict]) -> Iterable[tuple[str, dict]]:
         if axis.get("visible") is False or axis.get("automargin") is False:
             continue
         yield name, axis
+
+
+_WHOLE = re.compile(r"^,?(\.0f|d)$")
+WHOLE_STEPS_UP_TO = 10
+"""plotly.js ticks an axis whose values stay at or under this in steps under 1 (0.2, 0.5)."""
+
+
+def _whole_steps(name: str, axis: dict, traces: list[dict], layout: dict) -> dict | None:
+    """Ticks one apart for an axis of whole numbers (tick format ",.0f" or ",d") whose values stay within
+    WHOLE_STEPS_UP_TO: plotly.js would tick it in 0.2 steps and write them "0, 0, 0, 1, 1, 1". None for any other
+    axis, or one whose builder set its ticks."""
+    if not _WHOLE.match(str(axis.get("tickformat") or "").replace("~", "")) or axis.get("type") in ("log", "category"):
+        return None
+    if axis.get("tickmode") in ("array", "linear") or axis.get("dtick") is not None or axis.get("tickvals") is not None:
+        return None
+    numbers = [float(v) for trace in _on_axis(name, traces) for v in _values(trace, name[0], layout) if isinstance(v, Real)]
+    numbers += _stacks(name, traces, layout) + [float(end) for end in _seq(axis.get("range")) if isinstance(end, Real)]
+    finite = [abs(n) for n in numbers if math.isfinite(n)]
+    if not finite or max(finite) > WHOLE_STEPS_UP_TO:
+        return None
+    return {"tickmode": "linear", "tick0": 0, "dtick": 1}
 
 
 def _axis_name(letter: str, ref: str | None) -> str:

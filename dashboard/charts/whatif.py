@@ -94,6 +94,12 @@ def projection(proj: pd.DataFrame, ramp_years: int, number_format: NumberFormat 
     return built([bars, line], layout, title=title, height=500)
 
 
+def _money_ticks(top: float) -> str:
+    """The tick format of a money axis running to about top: "$200k", "$1.5M" from a thousand up; below, the amount
+    itself ("$0.5", "$250"), never an SI prefix under one ("$500m" would read as half a million)."""
+    return ".3~s" if top >= 1000 else ",.2~f"
+
+
 RUNNING_TOTAL_HEADROOM = 1.45
 """The running total's axis runs to this times its end, so its line stays below the bars' figures."""
 
@@ -104,7 +110,7 @@ def _projection_layout(top_year: float, top: float, ramp_years: int, fmt: Number
         "yaxis": {
             "title": {"text": f"Savings in the year ({fmt.currency})"},
             "tickprefix": fmt.currency,
-            "tickformat": ".3~s",
+            "tickformat": _money_ticks(top_year),
             "range": [0, max(top_year, 1) * 1.2],
         },
         "yaxis2": {
@@ -113,7 +119,7 @@ def _projection_layout(top_year: float, top: float, ramp_years: int, fmt: Number
             "side": "right",
             "showgrid": False,
             "tickprefix": fmt.currency,
-            "tickformat": ".3~s",
+            "tickformat": _money_ticks(top),
             # the running total ends under the tallest bar's top (1 / 1.45 of the height against 1 / 1.2), never
             # through the figure written over the last bar
             "range": [0, max(top, 1) * RUNNING_TOTAL_HEADROOM],

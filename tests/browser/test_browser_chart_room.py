@@ -55,13 +55,26 @@ UNLIKE_THE_SAMPLE = (
 """Shapes whose charts draw empty axes, one month, tiny and huge numbers: two of them once needed more than was set."""
 
 
+REPEATED_TICKS = """() => [...document.querySelectorAll('.js-plotly-plot')].flatMap((g) => {
+  const L = g._fullLayout;
+  return Object.keys(L).filter((k) => /^[xy]axis\\d*$/.test(k) && L[k].visible !== false).flatMap((k) => {
+    const texts = (L[k]._vals || []).map((t) => t.text);
+    const title = (L.title.text || '').replace(/<[^>]+>/g, '');
+    return new Set(texts).size < texts.length ? [`'${title}' ${k}: ${texts.join(' | ')}`] : [];
+  });
+})"""
+"""Every axis that writes one tick label twice (whole numbers ticked in 0.2 steps read "0 | 0 | 0 | 1")."""
+
+
 def _short_margins(page: Page, url: str, paths: tuple[str, ...], dataset: str, present: bool = False) -> tuple[int, list[str]]:
-    """(charts drawn, every axis or legend that needed more margin than it had) over the pages of a dataset."""
+    """(charts drawn, every axis or legend that needed more margin than it had, and every axis that writes a tick
+    label twice) over the pages of a dataset."""
     charts, short = 0, []
     for path in paths:
         page.goto(f"{url}/{path}?ds={dataset}" + ("&present=1" if present else ""))
         wait_for_app(page)
         wait_for_charts(page)
+        short += [f"{dataset} {path or 'Overview'} repeats a tick label: {axis}" for axis in page.evaluate(REPEATED_TICKS)]
         for chart in page.evaluate(AXIS_NEEDS):
             charts += 1
             short += [
