@@ -50,6 +50,7 @@ def test_what_if_figures_pass_plotly_validation_and_draw_the_worked_numbers():
     assert list(saving["text"]) == ["$750", "$1,500", "$1,500"] and saving["constraintext"] == "none"
     assert charts.projection(_ramp_of(147_940.4), 1).to_dict()["data"][0]["text"] == ["$148K"]
     # money under a thousand is written as it is ("$500", "$0.5"), not with SI prefixes ("500m" for half a dollar)
+    assert fall["layout"]["xaxis"]["tickformat"] == ".3~s"  # the waterfall's $1,500 total: "$1.5k"
     small = charts.projection(_ramp_of(0.6), 1).to_dict()["layout"]
     assert small["yaxis"]["tickformat"] == small["yaxis2"]["tickformat"] == ",.2~f"
     assert years["layout"]["yaxis"]["tickformat"] == years["layout"]["yaxis2"]["tickformat"] == ".3~s"  # $1,500: "$1.2k"

@@ -12,6 +12,12 @@ from dashboard.formatting import NumberFormat
 from dashboard.metrics import whatif
 
 
+def _money_ticks(top: float) -> str:
+    """The tick format of a money axis running to about top: "$200k", "$1.5M" from a thousand up; below, the amount
+    itself ("$0.5", "$250"), never an SI prefix under one ("$500m" would read as half a million)."""
+    return ".3~s" if top >= 1000 else ",.2~f"
+
+
 @draws_data_as_text
 def waterfall(frame: pd.DataFrame, number_format: NumberFormat = NumberFormat()) -> go.Figure:
     """Annual savings built up behaviour by behaviour (largest first, from the top) to the total: bars across, so
@@ -39,7 +45,7 @@ def waterfall(frame: pd.DataFrame, number_format: NumberFormat = NumberFormat())
     money_axis = {
         "title": {"text": f"Savings a year ({fmt.currency})"},
         "tickprefix": fmt.currency,
-        "tickformat": ".3~s",
+        "tickformat": _money_ticks(total),
         "range": [0, max(total, 1) * 1.25],
     }
     if total <= 0:
@@ -92,12 +98,6 @@ def projection(proj: pd.DataFrame, ramp_years: int, number_format: NumberFormat 
         return built([bars, line], layout, title="Year by year", height=500)
     title = f"Year by year: {whatif.money_headline(top, fmt)} over {len(years)} years"
     return built([bars, line], layout, title=title, height=500)
-
-
-def _money_ticks(top: float) -> str:
-    """The tick format of a money axis running to about top: "$200k", "$1.5M" from a thousand up; below, the amount
-    itself ("$0.5", "$250"), never an SI prefix under one ("$500m" would read as half a million)."""
-    return ".3~s" if top >= 1000 else ",.2~f"
 
 
 RUNNING_TOTAL_HEADROOM = 1.45
