@@ -69,6 +69,8 @@ def test_adoption_and_potential_draws_the_gap_and_the_money(fmt):
     assert [a.text for a in layout.annotations] == list(charts.ADOPTION_PANELS)
     assert layout.yaxis2.matches == "y"  # one row per behaviour across both panels
     assert layout.xaxis2.tickprefix == fmt.currency and layout.xaxis2.range == pytest.approx([0, 7480 * 1.6])
+    # the legend on a line under the title: under the plot it ran into the axis' labels on a chart of one behaviour
+    assert layout.legend.yref == "container" and layout.legend.yanchor == "top" and layout.legend.y > 0.5
 
 
 def test_a_short_bars_figure_never_sits_under_its_diamond():

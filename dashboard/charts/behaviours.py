@@ -85,9 +85,9 @@ def adoption_and_potential(adoption: pd.DataFrame, number_format: NumberFormat =
         title={"text": f"{fmt.currency} a year"}, tickprefix=fmt.currency, range=[0, top * 1.6 if top > 0 else 1]
     )
     layout["yaxis"]["automargin"] = layout["yaxis2"]["automargin"] = True
-    layout.update(
-        barmode="overlay", bargap=0.3, legend={"orientation": "h", "y": -0.12, "yanchor": "top", "x": 0, "xanchor": "left"}
-    )
+    # the legend on its own line under the title, as on every titled chart (theme.legend_under_title): under the plot
+    # it ran into the axis' labels when one or two behaviours make the chart short
+    layout.update(barmode="overlay", bargap=0.3)
     return built(data, layout, title="Where the money is: adoption gaps priced", height=_height(len(rows), 52, 170))
 
 
