@@ -11,12 +11,12 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from benchmarks.reference import behaviours as behaviours_reference
+from dashboard.charts import theme
 from dashboard.formatting import NumberFormat
 from dashboard.metrics.behaviours import adoption as bh
 from dashboard.metrics.behaviours.catalogue import default_catalogue
 from dashboard.metrics.scope import Filters
 from dashboard.store import Store
-from dashboard.ui import widgets
 from dashboard.ui.views.behaviours import ADOPTION_COLUMNS, TAB_KEY, TABS, adoption_display
 from tests.conftest import open_page, use_copy
 from tests.worked import best_in_class_savings
@@ -350,7 +350,7 @@ def test_the_adoption_tables_figures_are_all_in_view_at_1280_px():
     assert columns == list(ADOPTION_COLUMNS)
     figures = columns[: columns.index("Figures")]
     assert len(figures) == 6  # the behaviour and its five figures
-    assert sum(ADOPTION_COLUMNS[name]["width"] for name in figures) <= widgets.MAIN_PX_AT_1280 - 40
+    assert sum(ADOPTION_COLUMNS[name]["width"] for name in figures) <= theme.MAIN_PX_AT_1280 - 40
 
 
 def _catalogue_free_adoption() -> pd.DataFrame:

@@ -109,7 +109,7 @@ def test_a_driver_the_model_cannot_estimate_is_named_under_the_chart(app_sample_
 def test_each_driver_its_difference_and_the_money_at_stake_are_in_view_at_1280_px():
     """The driver table leads with each driver's rates, their difference and whether it holds; the worth table with
     the lifetime value at stake; both fit with the sidebar open, the driver's name pinned when scrolled sideways."""
-    from dashboard.ui import widgets
+    from dashboard.charts import theme
     from dashboard.ui.views.drivers import EFFECT_COLUMNS, TIPPING_COLUMNS, WORTH_COLUMNS
 
     at = _app()
@@ -121,6 +121,6 @@ def test_each_driver_its_difference_and_the_money_at_stake_are_in_view_at_1280_p
     for (first, second), columns in leading.items():
         shown = [first, *_table(at, first, second).columns]
         assert shown[: len(columns)] == list(columns), (first, second)
-        assert sum(column["width"] for column in columns.values()) <= widgets.MAIN_PX_AT_1280 - 40
+        assert sum(column["width"] for column in columns.values()) <= theme.MAIN_PX_AT_1280 - 40
         assert [name for name, column in columns.items() if column["pinned"]] == [first]
     assert "Difference, points (95 %)" in EFFECT_COLUMNS and "Significant (Holm)" in EFFECT_COLUMNS

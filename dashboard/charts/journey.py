@@ -12,7 +12,18 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard.charts.room import text_px
-from dashboard.charts.theme import BAD, FONT_SIZE, GOOD, GREY, INK, PALETTE, built, colour_for, draws_data_as_text
+from dashboard.charts.theme import (
+    BAD,
+    FONT_SIZE,
+    GOOD,
+    GREY,
+    INK,
+    MAIN_PX_AT_1280,
+    PALETTE,
+    built,
+    colour_for,
+    draws_data_as_text,
+)
 from dashboard.formatting import NumberFormat
 from dashboard.metrics.journey.lanes import HEATMAP_METRICS, PAIN_POINTS
 
@@ -26,8 +37,6 @@ GREEN_TO_RED = [[0.0, "#009E73"], [0.5, "#F7F3C6"], [1.0, "#D55E00"]]
 ROW_SPACING = 0.035
 """Gap between the journey map's lanes, as a share of the plot's height."""
 MAP_MARGIN = {"l": 190, "r": 20, "t": 70, "b": 10}
-MAP_WIDTH_PX = 790
-"""The journey map's width in a 1,280 px window with the sidebar open (measured in Chromium): its cells' text fits there."""
 CELL_GAP_PX = 3
 CELL_PAD_PX = 8
 """Room kept between a cell's text and its edges."""
@@ -126,8 +135,8 @@ def journey_map(
 
 def lane_font_size(labels: list[str], stages: int) -> int:
     """The size of the text in the journey map's cells: FONT_SIZE, or smaller so that the widest label fits its cell
-    when the map is MAP_WIDTH_PX wide (never under MIN_LANE_FONT; presentation mode's larger type has a wider map)."""
-    cell_px = (MAP_WIDTH_PX - MAP_MARGIN["l"] - MAP_MARGIN["r"]) / max(stages, 1) - CELL_GAP_PX - CELL_PAD_PX
+    when the map is MAIN_PX_AT_1280 wide (never under MIN_LANE_FONT; presentation mode's larger type has a wider map)."""
+    cell_px = (MAIN_PX_AT_1280 - MAP_MARGIN["l"] - MAP_MARGIN["r"]) / max(stages, 1) - CELL_GAP_PX - CELL_PAD_PX
     widest = max((text_px(text, FONT_SIZE) * (BOLD if "<b>" in text else 1) for text in labels), default=0.0)
     if widest <= cell_px:
         return FONT_SIZE
@@ -146,7 +155,7 @@ def _grid_layout(rows: list[tuple[str, str, float]], stages: list[str]) -> dict:
         "bargap": 0.22,
         "annotations": [],
         # drawn at full width only: the channels' legend is laid out in the plot's width at a 1,280 px window (room.py)
-        "meta": {"legend_px": MAP_WIDTH_PX - MAP_MARGIN["l"] - MAP_MARGIN["r"]},
+        "meta": {"legend_px": MAIN_PX_AT_1280 - MAP_MARGIN["l"] - MAP_MARGIN["r"]},
     }
     for row, ((_, title, _), domain) in enumerate(zip(rows, domains, strict=True), start=1):
         x_axis = {"anchor": f"y{_axis(row)}", "domain": [0.0, 1.0], "categoryorder": "array", "categoryarray": stages}

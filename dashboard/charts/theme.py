@@ -63,6 +63,9 @@ def colour_for(label: str, kind: str = "channel") -> str:
 
 
 TEMPLATE_NAME = "cxlens"
+MAIN_PX_AT_1280 = 790
+"""The main area's width in px in a 1,280 px window with the sidebar open (Chromium, Streamlit 1.67): a full-width
+chart is this wide, and a table's leading columns, whose widths are set, fit in it with room for the scroll bar."""
 FONT_SIZE = 16
 
 pio.templates[TEMPLATE_NAME] = go.layout.Template(

@@ -60,11 +60,6 @@ MISSING = "—"
 """What a table shows in a cell with no value (Streamlit's default prints the word None)."""
 
 
-MAIN_PX_AT_1280 = 790
-"""The main area's width in px in a 1,280 px window with the sidebar open (Chromium, Streamlit 1.67): a table's
-leading columns, whose widths are set, fit in it with room for the scroll bar."""
-
-
 def table(data: object, **options) -> object:
     """st.dataframe with the app's defaults: no index column, and a dash where a value is missing."""
     options.setdefault("hide_index", True)
