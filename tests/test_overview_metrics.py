@@ -150,3 +150,22 @@ def test_contacts_per_customer_counts_a_call_of_several_steps_once(store):
         with store.cursor() as cur:
             trend = overview.monthly_trend(cur, version, Filters())
         assert trend["contacts"].tolist() == [per_customer * 2], name
+
+
+def test_a_measure_the_data_does_not_have_is_missing_in_the_trend_not_zero(store):
+    """Purchases only (no touchpoints): January 30 + 20 = 50, February 5; contacts unknown, as the KPI tile's dash
+    says, so the chart draws revenue alone and its title says there are no touchpoints, not a line at 0."""
+    from dashboard.charts import overview as overview_charts
+
+    customers = pd.DataFrame({"customer_id": ["C1", "C2"]})
+    purchases = pd.DataFrame(
+        {"customer_id": ["C1", "C2", "C1"], "ts": ["2024-01-05", "2024-01-20", "2024-02-03"], "amount": [30.0, 20.0, 5.0]}
+    )
+    version = store.publish("purchases only", {"customers": customers, "transactions": purchases})
+    with store.cursor() as cur:
+        trend = overview.monthly_trend(cur, version, Filters())
+    assert trend["revenue"].tolist() == [50.0, 5.0] and trend["contacts"].isna().all()
+    fig = overview_charts.monthly_trend(trend)
+    assert [trace.name for trace in fig.data] == ["Revenue"]
+    assert fig.layout.title.text == "Revenue per month (no touchpoints in this data)"
+    assert "yaxis2" not in fig.layout.to_plotly_json()

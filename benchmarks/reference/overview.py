@@ -91,4 +91,7 @@ def monthly_trend(tables: dict[str, pd.DataFrame], filters: Filters) -> pd.DataF
     contacts = ix.groupby(pd.to_datetime(ix["ts"]).dt.to_period("M")).size().rename("contacts")
     out = pd.concat([revenue, contacts], axis=1).fillna(0).sort_index()
     out.index = out.index.to_timestamp()
+    for column, table in (("revenue", "transactions"), ("contacts", "interactions")):
+        if tables.get(table) is None or tables[table].empty:  # no such table: unknown, not 0
+            out[column] = float("nan")
     return out.rename_axis("month").reset_index()

@@ -201,7 +201,8 @@ def kpis(cur: duckdb.DuckDBPyConnection, version: Version, filters: Filters) -> 
 
 
 def monthly_trend(cur: duckdb.DuckDBPyConnection, version: Version, filters: Filters) -> pd.DataFrame:
-    """Revenue (sum of amounts) and contacts (each once, at its first step) per calendar month in scope, oldest first."""
+    """Revenue (sum of amounts) and contacts (each once, at its first step) per calendar month in scope, oldest first;
+    a measure whose table the data does not have (no transactions, no touchpoints) is missing (NaN), not 0."""
     filters = filters.validate()
     query = sql(
         """
@@ -216,7 +217,11 @@ def monthly_trend(cur: duckdb.DuckDBPyConnection, version: Version, filters: Fil
         tx=_monthly_sql(version, "ov_tx_monthly", filters),
         ix=_monthly_sql(version, "ov_ix_monthly", filters),
     )
-    return cur.execute(*query).df()
+    trend = cur.execute(*query).df()
+    for column, table in (("revenue", "transactions"), ("contacts", "interactions")):
+        if not version.has(table):
+            trend[column] = float("nan")
+    return trend
 
 
 def dimension_values(cur: duckdb.DuckDBPyConnection, version: Version, _spec: object = None) -> pd.DataFrame:
