@@ -344,3 +344,29 @@ def test_every_view_function_a_page_calls_is_an_isolated_section():
                 if module is not None and not reads_only and not hasattr(getattr(module, node.func.attr), "section_name"):
                     unguarded.append(f"{script}: {node.func.value.id}.{node.func.attr}")
     assert not unguarded, "decorate these with sections.guarded: " + ", ".join(unguarded)
+
+
+def _nested_failure_script() -> None:
+    """A failing section inside a column beside a healthy one, then a section after the columns."""
+    import streamlit as st
+
+    from dashboard.ui import sections
+
+    left, right = st.columns(2)
+    with left, sections.section("Left chart"):
+        st.markdown("left")
+    with right, sections.section("Right chart"):
+        st.markdown("right, half drawn")
+        raise ValueError("broken")
+    with sections.section("Below"):
+        st.markdown("below")
+
+
+def test_a_failing_section_in_a_column_is_replaced_there_alone():
+    at = AppTest.from_function(_nested_failure_script, default_timeout=30)
+    at.run()
+    assert not at.exception
+    assert [m.value for m in at.markdown] == ["left", "below"]
+    (error,) = at.error
+    assert error.value.startswith("**Right chart** could not be shown")
+    assert [m.value for m in at.columns[0].markdown] == ["left"] and at.columns[1].error[0].value == error.value

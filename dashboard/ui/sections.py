@@ -13,6 +13,8 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import streamlit as st
+from streamlit.cursor import LockedCursor
+from streamlit.delta_generator import DeltaGenerator
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
 LOG = logging.getLogger("cxlens")
@@ -93,17 +95,31 @@ def section(name: str, *, stop: bool = False) -> Iterator[None]:
     With stop, the rest of the page is not drawn either (for steps whose result later parts need).
     Streamlit's own control flow (st.stop, st.rerun) passes through untouched.
     """
-    holder = st.empty()
+    box = st.container()
     try:
-        with holder.container():
+        with box:
             yield
     except ScriptControlException:
         raise
     except Exception as exc:  # isolating any failure is the point
         eid = log_failure(name, exc)
-        holder.error(failure_line(name, eid, stop=stop), icon=":material/error:")
+        in_place_of(box).error(failure_line(name, eid, stop=stop), icon=":material/error:")
         if stop:
             st.stop()
+
+
+def in_place_of(block: DeltaGenerator) -> DeltaGenerator:
+    """A writer whose one element takes the place of block and everything in it (the cursor st.empty() gives, locked
+    at the block's own position).
+
+    A section is a plain container, not st.empty().container(): that writes an empty element where the section's
+    block stood and then the block again, and a browser that draws in between unmounts all the section holds (its
+    charts are drawn anew, a focused slider loses the focus and the keys pressed on it)."""
+    cursor, root = block._cursor, block._root_container
+    if cursor is None or root is None or not cursor.parent_path:  # no script run: nothing on a screen to replace
+        return block
+    *parent, index = cursor.parent_path
+    return DeltaGenerator(root_container=root, cursor=LockedCursor(root, tuple(parent), index), parent=block._parent)
 
 
 def guarded(name: str, *, stop: bool = False) -> Callable[[F], F]:
