@@ -218,6 +218,9 @@ def test_data_needs_say_what_is_missing():
     assert "only 99 customers bought more than once" in problems[0]
     assert "20 weeks" in problems[1]
     assert clv.data_needs(np.ones(100), 26.0) == []
+    # nobody or one person bought again: said in words, not "only 0 customers"
+    assert clv.data_needs(np.zeros(5), 30.0)[0].startswith("no customer bought more than once;")
+    assert clv.data_needs(np.r_[1.0, 0.0], 30.0)[0].startswith("only 1 customer bought more than once;")
 
 
 def test_a_gamma_gamma_fit_whose_line_search_stops_at_the_optimum_is_kept():

@@ -69,3 +69,29 @@ def test_the_trend_draws_what_plotly_subplots_draw(currency):
     assert drawn["layout"]["title"]["text"] == "Revenue and contacts per month"
     assert drawn["layout"]["template"]["layout"]["font"]["size"] == theme.FONT_SIZE
     assert drawn["layout"]["legend"]["x"] == 0  # on its own line under the title, as every titled chart
+
+
+@pytest.mark.parametrize(
+    ("first", "months", "step"),
+    [
+        ("2024-02-01", 1, "M1"),  # one month: its own tick
+        ("2024-02-01", 3, "M1"),  # Feb, Mar, Apr: three ticks (a quarter from January ticked Apr alone)
+        ("2024-02-01", 6, "M1"),
+        ("2024-02-01", 12, "M2"),  # six labels across a year
+        ("2023-05-01", 14, "M3"),
+        ("2021-01-01", 40, "M6"),
+        ("2015-01-01", 100, "M12"),
+    ],
+)
+def test_monthly_axes_tick_the_first_month_and_every_few_after_it(first, months, step):
+    trend = pd.DataFrame(
+        {"month": pd.date_range(first, periods=months, freq="MS"), "revenue": [100.0] * months, "contacts": [1.0] * months}
+    )
+    xaxis = overview.monthly_trend(trend).layout.xaxis
+    assert (xaxis.tick0, xaxis.dtick, xaxis.tickformat) == (first, step, "%b %Y")
+    labels = len(pd.date_range(first, periods=months, freq="MS")[:: int(step[1:])])
+    assert labels == months if months <= 6 else 5 <= labels <= 9  # every month up to six; beyond, never crowded
+
+
+def test_a_monthly_axis_without_months_keeps_plotlys_ticks():
+    assert theme.month_ticks([]) == theme.month_ticks([None, "not a date"]) == {"tickformat": "%b %Y"}

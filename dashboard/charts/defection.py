@@ -6,7 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from dashboard.charts.theme import BAD, GREY, INK, PALETTE, colour_for, draws_data_as_text, styled
+from dashboard.charts.theme import BAD, GREY, INK, PALETTE, colour_for, draws_data_as_text, month_ticks, styled
 from dashboard.formatting import NumberFormat
 
 LOST, AT_RISK = colour_for("defected", "relationship_stage"), colour_for("at risk", "relationship_stage")
@@ -39,7 +39,7 @@ def monthly_rates(frame: pd.DataFrame, number_format: NumberFormat = NumberForma
     )
     fig.update_yaxes(title_text="Customers defected", tickformat=",.0f", rangemode="tozero", secondary_y=False)
     fig.update_yaxes(title_text="Defection rate", tickformat=".1%", rangemode="tozero", showgrid=False, secondary_y=True)
-    fig.update_xaxes(tickformat="%b %Y")
+    fig.update_xaxes(**month_ticks(list(frame["month"])))
     return styled(fig, title="Customers defecting each month", height=420)
 
 

@@ -39,5 +39,4 @@ def monthly_trend(trend: pd.DataFrame, number_format: NumberFormat = NumberForma
         traces, title = [{**traces[1], "yaxis": "y"}], "Contacts per month (no purchases in this data)"
         layout.pop("yaxis2")
         layout.update(yaxis={"anchor": "x", "domain": [0.0, 1.0], **count_axis}, xaxis={**layout["xaxis"], "domain": [0.0, 1.0]})
-    layout["xaxis"]["dtick"] = "M3"
     return built(traces, layout, title=title, height=440)

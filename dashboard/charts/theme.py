@@ -166,6 +166,24 @@ def built(data: list[dict], layout: dict, *, title: str | None = None, height: i
     return go.Figure({"data": data, "layout": layout}, _validate=False)
 
 
+MONTH_TICK_STEPS = ((6, 1), (12, 2), (36, 3), (72, 6))
+"""Months between a monthly axis' ticks by the months it spans: every month up to six, every other up to a year, a
+quarter up to three years, half a year up to six, a year beyond (a label ("Sep 2024") is about 60 px wide)."""
+
+
+def month_ticks(months: list) -> dict:
+    """A monthly axis' ticks: on the first month and every few months after it (MONTH_TICK_STEPS), read as "Jan 2024".
+    Plotly's own choice on a few months ticks mid-month and writes a month twice; a fixed quarter from January ticks
+    none of February and March."""
+    stamps = pd.to_datetime(pd.Series(months), errors="coerce").dropna()
+    if stamps.empty:
+        return {"tickformat": "%b %Y"}
+    first, last = stamps.min(), stamps.max()
+    spanned = (last.year - first.year) * 12 + last.month - first.month + 1
+    step = next((step for most, step in MONTH_TICK_STEPS if spanned <= most), 12)
+    return {"tickformat": "%b %Y", "tick0": first.strftime("%Y-%m-%d"), "dtick": f"M{step}"}
+
+
 def bars_and_line_by_month(months: list, bars: dict, line: dict, left: dict, right: dict) -> tuple[list[dict], dict]:
     """The traces and axes of a chart by month for built(): bars on the left axis, a 3-px line with markers on the right
     one (overlaying the left, no grid of its own), months read as "Jan 2024". bars and line add their y, name, colour
@@ -176,7 +194,7 @@ def bars_and_line_by_month(months: list, bars: dict, line: dict, left: dict, rig
     ]
     traces[1]["line"] = {"width": 3, **line.get("line", {})}
     layout = {
-        "xaxis": {"anchor": "y", "domain": [0.0, 0.94], "tickformat": "%b %Y"},
+        "xaxis": {"anchor": "y", "domain": [0.0, 0.94], **month_ticks(months)},
         "yaxis": {"anchor": "x", "domain": [0.0, 1.0], **left},
         "yaxis2": {"anchor": "x", "overlaying": "y", "side": "right", "showgrid": False, **right},
     }

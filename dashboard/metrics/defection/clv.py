@@ -336,9 +336,8 @@ def data_needs(x: np.ndarray, history_weeks: float) -> list[str]:
     problems = []
     repeaters = int(np.sum(x > 0))
     if repeaters < MIN_REPEAT_BUYERS:
-        problems.append(
-            f"only {repeaters:,} customers bought more than once; the models need at least {MIN_REPEAT_BUYERS:,} repeat buyers"
-        )
+        who = {0: "no customer", 1: "only 1 customer"}.get(repeaters, f"only {repeaters:,} customers")
+        problems.append(f"{who} bought more than once; the models need at least {MIN_REPEAT_BUYERS:,} repeat buyers")
     if history_weeks < MIN_HISTORY_WEEKS:
         problems.append(
             f"the purchase history covers {history_weeks:,.0f} weeks; the models need at least {MIN_HISTORY_WEEKS:,.0f} weeks"
