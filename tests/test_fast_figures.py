@@ -203,6 +203,15 @@ def test_journey_figures_pass_plotly_validation_and_draw_the_worked_numbers():
     ]
     pain = drawn["data"][-1]
     assert pain["yaxis"] == "y6" and pain["text"] == [["<b>Repeats</b><br>10 %", "<b>Low sat.</b><br>30 %", "—"]]
+    # one stage, the last: no next stage and no pain point measured; plotly draws nothing of a heatmap without a value
+    # (not even its text), so those lanes are written by a text trace, the dash in the stage's place
+    alone = journey_charts.journey_map(lanes.tail(1), mix).to_dict()
+    written = {t["yaxis"]: t for t in alone["data"] if t.get("meta") == journey_charts.UNMEASURED_CELLS}
+    titles = [a["text"] for a in alone["layout"]["annotations"]]
+    assert titles[3:] == ["<b>Median time<br>to next stage</b>", "<b>Top pain point</b>"]  # no cost known: no cost lane
+    assert sorted(written) == ["y4", "y5"]
+    for trace in written.values():
+        assert (trace["mode"], trace["text"], list(trace["x"])) == ("text", ["—"], ["&lt;b&gt;exit&lt;/b&gt;"])
     assert drawn["layout"]["height"] == 200 + 130 * 6
     heat = figures["heatmap"].to_dict()["data"][0]
     assert (heat["zmin"], heat["zmax"]) == (1, 5)  # satisfaction on its 1-5 scale

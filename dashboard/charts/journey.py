@@ -114,19 +114,19 @@ def journey_map(
     if "emotion" in index:
         traces += _emotion(lanes, index["emotion"], layout)
     days = [_days(v, number_format) for v in lanes["days_to_next"]]
-    traces.append(_text_lane(index["next"], stages, lanes["days_to_next"], days, BLUES, "median days to the next stage"))
+    traces += _text_lane(index["next"], stages, lanes["days_to_next"], days, BLUES, "median days to the next stage")
     if "cost" in index:
         money = [number_format.money(v) if pd.notna(v) else "—" for v in lanes["cost_per_contact"]]
-        traces.append(_text_lane(index["cost"], stages, lanes["cost_per_contact"], money, REDS, "cost per contact"))
+        traces += _text_lane(index["cost"], stages, lanes["cost_per_contact"], money, REDS, "cost per contact")
     pain_text = [
         f"<b>{PAIN_SHORT[p]}</b><br>{number_format.pct(v, 0)}" if isinstance(p, str) else "—"
         for p, v in zip(lanes["pain"], lanes["pain_value"], strict=True)
     ]
-    traces.append(_text_lane(index["pain"], stages, lanes["pain_value"], pain_text, REDS, "worst share", zmax=0.5))
+    traces += _text_lane(index["pain"], stages, lanes["pain_value"], pain_text, REDS, "worst share", zmax=0.5)
     size = lane_font_size([text for trace in traces if trace["type"] == "heatmap" for text in trace["text"][0]], len(stages))
     for trace in traces:
-        if trace["type"] == "heatmap":
-            trace["textfont"] = {"size": size}
+        if trace["type"] == "heatmap" or trace.get("meta") == UNMEASURED_CELLS:
+            trace["textfont"] = {**trace["textfont"], "size": size}
     for key in ("next", "cost", "pain"):
         if key in index:
             layout[f"yaxis{_axis(index[key])}"].update(showticklabels=False, showgrid=False)
@@ -291,6 +291,10 @@ def _emotion(lanes: pd.DataFrame, row: int, layout: dict) -> list[dict]:
     return [{**trace, "legend": "legend2"} for trace in traces]
 
 
+UNMEASURED_CELLS = "unmeasured lane"
+"""The meta of the text trace that writes a lane where no stage has a figure."""
+
+
 def _text_lane(
     row: int,
     stages: list[str],
@@ -299,8 +303,10 @@ def _text_lane(
     colours: list,
     what: str,
     zmax: float | None = None,
-) -> dict:
-    """A lane of one coloured cell per stage, its figure written in it."""
+) -> list[dict]:
+    """A lane of one coloured cell per stage, its figure written in it (a stage without a figure: a blank cell with its
+    text, "—"). Plotly draws nothing of a heatmap without a single value, not even its text, so a lane where no stage
+    has a figure is written by a text trace instead."""
     z = pd.to_numeric(values, errors="coerce").astype(float)
     finite = z[np.isfinite(z)]
     cells = {
@@ -318,7 +324,20 @@ def _text_lane(
         "xgap": CELL_GAP_PX,
         "hovertemplate": f"%{{x}}<br>{what}: %{{text}}<extra></extra>",
     }
-    return _on_row(cells, row)
+    if len(finite):
+        return [_on_row(cells, row)]
+    written = {
+        "type": "scatter",
+        "mode": "text",
+        "x": stages,
+        "y": [""] * len(stages),
+        "text": text,
+        "textfont": {"size": FONT_SIZE, "color": INK},
+        "hovertemplate": f"%{{x}}<br>{what}: %{{text}}<extra></extra>",
+        "showlegend": False,
+        "meta": UNMEASURED_CELLS,
+    }
+    return [_on_row(cells, row), _on_row(written, row)]
 
 
 def _cell_text(value: float, kind: str, number_format: NumberFormat) -> str:
