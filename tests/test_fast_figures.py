@@ -4,11 +4,13 @@ validation accepts every property they set, and they draw the hand-worked figure
 from __future__ import annotations
 
 import base64
+import math
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
+import pytest
 from plotly.subplots import make_subplots
 
 from dashboard.charts import journey as journey_charts
@@ -291,3 +293,24 @@ def test_driver_figures_pass_plotly_validation_and_draw_the_worked_numbers():
     layout = odds.to_dict()["layout"]
     assert layout["xaxis"]["type"] == "log" and layout["xaxis"]["tickvals"][:3] == [0.1, 0.2, 0.5]
     assert layout["shapes"][0]["x0"] == layout["shapes"][0]["x1"] == 1  # the dashed line at no link
+
+
+@pytest.mark.parametrize(
+    ("metric", "said"),
+    [
+        ("satisfaction", "No stage and channel has a mean satisfaction from at least 20 ratings for these filters"),
+        ("repeat_rate", "No stage and channel has a repeat-contact rate from at least 20 contacts for these filters"),
+        ("cost", "No stage and channel has a cost for these filters"),
+    ],
+)
+def test_a_heatmap_with_no_cell_measured_says_what_is_missing(metric, said):
+    """Plotly draws an empty grid for a heatmap without a value; the chart says what is missing instead."""
+    cells = _journey_mix().assign(
+        stage_code=[0, 0, 5, 9], customers=[1, 2, 3, 4], satisfaction=4.0, sat_n=19, effort=2.0, effort_n=30, cost=math.nan
+    )
+    cells = cells.assign(cost_per_contact=math.nan, repeat_rate=0.1, repeat_base=5)
+    drawn = journey_charts.heatmap(cells, metric, min_base=20).to_dict()
+    assert [a["text"] for a in drawn["layout"]["annotations"]] == [said]
+    assert drawn["data"][0]["showscale"] is False
+    measured = journey_charts.heatmap(cells, "effort", min_base=20).to_dict()  # 30 ratings each: drawn, no note
+    assert "annotations" not in measured["layout"] or not measured["layout"]["annotations"]

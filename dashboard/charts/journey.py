@@ -23,6 +23,7 @@ from dashboard.charts.theme import (
     built,
     colour_for,
     draws_data_as_text,
+    note,
 )
 from dashboard.formatting import NumberFormat
 from dashboard.metrics.journey.lanes import HEATMAP_METRICS, PAIN_POINTS
@@ -399,6 +400,11 @@ def heatmap(cells: pd.DataFrame, metric: str, number_format: NumberFormat = Numb
         "xaxis": {"side": "top", "showgrid": False},
         "margin": {"l": 140, "r": 30, "t": 90, "b": 20},
     }
+    if not np.isfinite(z_values).any():  # plotly would draw an empty grid: say what is missing instead
+        trace["showscale"] = False
+        behind = {"sat_n": "ratings", "effort_n": "ratings", "repeat_base": "contacts"}.get(base_col or "")
+        enough = f" from at least {min_base:,} {behind}" if behind else ""
+        layout["annotations"] = [note(f"No stage and channel has a {label.lower()}{enough} for these filters")]
     return built([trace], layout, height=max(360, 70 + 44 * len(stages)))
 
 
