@@ -27,9 +27,12 @@ def test_a_two_by_two_table_worked_by_hand():
     got = effects.two_by_two(20, 80, 10, 90)
     assert got["rate_with"] == 0.2 and got["rate_without"] == 0.1
     assert got["difference"] == pytest.approx(0.1)
-    # Wald: se = sqrt(.2 × .8 / 100 + .1 × .9 / 100) = 0.05
-    assert got["difference_low"] == pytest.approx(0.1 - 1.959964 * 0.05, abs=1e-6)
-    assert got["difference_high"] == pytest.approx(0.1 + 1.959964 * 0.05, abs=1e-6)
+    # Wilson 95 %: 20 of 100 -> 0.13337 to 0.28883; 10 of 100 -> 0.05523 to 0.17437 (centre (p + z²/2n) ÷ (1 + z²/n))
+    assert effects.wilson(20, 100) == pytest.approx((0.1333669, 0.2888292), abs=1e-7)
+    assert effects.wilson(10, 100) == pytest.approx((0.0552291, 0.1743657), abs=1e-7)
+    # Newcombe: 0.1 - sqrt((0.2 - 0.13337)² + (0.17437 - 0.1)²) = 0.00015; 0.1 + sqrt((0.28883 - 0.2)² + (0.1 - 0.05523)²)
+    assert got["difference_low"] == pytest.approx(0.000149, abs=1e-6)
+    assert got["difference_high"] == pytest.approx(0.199474, abs=1e-6)
     # odds ratio 20 × 90 / (80 × 10) = 2.25; Woolf se of its log = sqrt(1/20 + 1/80 + 1/10 + 1/90) = 5/12
     assert got["odds_ratio"] == pytest.approx(2.25)
     assert got["or_low"] == pytest.approx(2.25 * math.exp(-1.959964 * 5 / 12), rel=1e-6)
@@ -37,6 +40,20 @@ def test_a_two_by_two_table_worked_by_hand():
     assert (round(got["or_low"], 2), round(got["or_high"], 2)) == (0.99, 5.09)
     # z = ln 2.25 ÷ (5/12) = 1.9462, two-sided p = 0.0516
     assert got["p"] == pytest.approx(0.0516, abs=1e-4)
+
+
+@pytest.mark.parametrize("table", [(20, 80, 10, 90), (1, 2, 2, 1), (0, 3, 3, 0), (0, 10, 0, 10), (5, 0, 1, 4), (7, 993, 0, 12)])
+def test_the_difference_interval_is_newcombes_and_stays_within_100_points(table):
+    """statsmodels' Newcombe interval as the reference; on few customers with a rate of 0 % or 100 % the Wald interval
+    ran past ±100 points (seen: -108.8 to 42.1 points, 3 customers a side) or had no width at all."""
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
+    a, b, c, d = table
+    got = effects.two_by_two(*table)
+    low, high = confint_proportions_2indep(a, a + b, c, c + d, method="newcomb", compare="diff")
+    assert (got["difference_low"], got["difference_high"]) == pytest.approx((low, high), abs=1e-9)
+    assert -1 <= got["difference_low"] <= got["difference"] <= got["difference_high"] <= 1
+    assert got["difference_low"] < got["difference_high"]  # some width, even at 0 of 10 against 0 of 10
 
 
 def test_an_empty_cell_gets_haldanes_half_in_every_cell():

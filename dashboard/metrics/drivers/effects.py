@@ -48,18 +48,29 @@ COLUMNS = [
 ]
 
 
+def wilson(successes: float, n: float) -> tuple[float, float]:
+    """Wilson's 95 % score interval of the proportion successes ÷ n (n > 0): inside 0..1, never of zero width."""
+    p, z2 = successes / n, Z95 * Z95
+    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+    half = Z95 * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
 def two_by_two(a: float, b: float, c: float, d: float) -> dict:
-    """Rates, difference (Wald 95 %), odds ratio (Woolf 95 %, Haldane's 0.5 in every cell when one is zero) and the
-    two-sided p of the odds ratio's z, from a = exposed with the outcome, b = exposed without, c = unexposed with,
-    d = neither. Rates are None where their group is empty."""
+    """Rates, difference (Newcombe's 95 % hybrid score interval), odds ratio (Woolf 95 %, Haldane's 0.5 in every cell
+    when one is zero) and the two-sided p of the odds ratio's z, from a = exposed with the outcome, b = exposed without,
+    c = unexposed with, d = neither. Rates are None where their group is empty."""
     n1, n0 = a + b, c + d
     p1 = a / n1 if n1 else None
     p0 = c / n0 if n0 else None
     diff = lo = hi = None
     if p1 is not None and p0 is not None:
+        # Newcombe (1998, method 10) from each rate's Wilson interval: inside -1..1 and of some width at rates of 0 or 1
+        # on few customers, where the Wald interval ran past ±100 points or shrank to nothing
         diff = p1 - p0
-        se = math.sqrt(p1 * (1 - p1) / n1 + p0 * (1 - p0) / n0)
-        lo, hi = diff - Z95 * se, diff + Z95 * se
+        (low1, high1), (low0, high0) = wilson(a, n1), wilson(c, n0)
+        lo = diff - math.sqrt((p1 - low1) ** 2 + (high0 - p0) ** 2)
+        hi = diff + math.sqrt((high1 - p1) ** 2 + (p0 - low0) ** 2)
     cells = (a, b, c, d)
     if min(cells) == 0:
         cells = tuple(x + 0.5 for x in cells)

@@ -13,8 +13,9 @@
   an attribute level (segment, region, main product, any other text column of customers); a tenure band.
 - Effect, from the 2×2 table a = exposed with the outcome, b = exposed without, c = not exposed with, d = neither:
   prevalence = (a + b) ÷ n; rate with = a ÷ (a + b); rate without = c ÷ (c + d); difference = rate with − rate
-  without, 95 % Wald interval; odds ratio = ad ÷ bc with a Woolf 95 % interval, 0.5 added to every cell when one is
-  zero (Haldane); p from the Woolf z; Holm's step-down correction over the drivers tested.
+  without, Newcombe's 95 % hybrid score interval (from each rate's Wilson interval); odds ratio = ad ÷ bc with a
+  Woolf 95 % interval, 0.5 added to every cell when one is zero (Haldane); p from the Woolf z; Holm's step-down
+  correction over the drivers tested.
 - Adjusted odds ratio: a logistic regression of the outcome on every driver together (one level of each attribute
   left out as the reference), fitted by Newton-Raphson (IRLS) with a tiny ridge penalty so a driver that predicts
   perfectly stays finite; on a fixed random sample of about MODEL_ROWS customers when there are more.
