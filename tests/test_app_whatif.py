@@ -118,6 +118,24 @@ def test_the_worked_example_exactly_by_moving_widgets(worked_db):
     assert "w_t_e_billing" not in at.query_params
 
 
+def _chart_titles(at: AppTest) -> list[str]:
+    return [json.loads(c.proto.spec)["layout"].get("title", {}).get("text", "") for c in at.get("plotly_chart")]
+
+
+def test_with_nothing_saved_one_line_says_how_to_see_the_charts_not_two_empty_charts(worked_db):
+    at = _app()
+    assert any(t.startswith("Annual savings by behaviour") for t in _chart_titles(at))
+    _run(at.button(key="w_preset_current").click())  # every slider at today's adoption: $0
+    titles = _chart_titles(at)
+    assert not any(t.startswith(("Annual savings by behaviour", "Year by year")) for t in titles), titles
+    assert any(i.value.startswith("Move a slider above today's adoption, or pick a preset") for i in at.info)
+    _run(at.slider(key="w:w_t_e_billing").set_value(50.0))  # one slider moved: both charts are back
+    titles = _chart_titles(at)
+    assert any(t.startswith("Annual savings by behaviour") for t in titles)
+    assert any(t.startswith("Year by year: ") for t in titles)
+    assert not any(i.value.startswith("Move a slider above") for i in at.info)
+
+
 def test_a_target_can_be_typed_and_the_slider_follows(worked_db):
     at = _app()
     _run(at.number_input(key="w:w_t_e_billing#typed").set_value(56.0))

@@ -71,7 +71,13 @@ def _formula(ctx: PageContext, frame: pd.DataFrame, base: float) -> None:
 
 
 def figures(ctx: PageContext, frame: pd.DataFrame, proj: pd.DataFrame, ramp: int) -> None:
-    """The waterfall by behaviour and the year-by-year projection, side by side."""
+    """The waterfall by behaviour and the year-by-year projection, side by side; while nothing is saved (no slider above
+    today's adoption, or no behaviour measured) one line says how to get them, not two empty charts."""
+    if frame.empty:  # the page says above that no behaviour has a current adoption yet
+        return
+    if whatif.total_saving(frame) <= 0:
+        st.info("Move a slider above today's adoption, or pick a preset, to see the savings by behaviour and year by year.")
+        return
     left, right = st.columns(2)
     with left:
         widgets.chart(charts.waterfall(frame, ctx.number_format), key="w_waterfall")
