@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pandas as pd
 import pytest
@@ -47,6 +48,11 @@ def test_the_sample_shows_defection_drivers_with_money_and_the_caveat(app_sample
     assert all(v.startswith("$") for v in worth["Lifetime value at stake"])
     assert any("Association, not proven cause" in w.value and "holdout" in w.value for w in at.warning)
     assert any("Holm" in c.value for c in at.caption)
+    # the caption names the interval the table shows, and every interval holds its difference within ±100 points
+    assert any("Newcombe" in c.value and "Wald" not in c.value for c in at.caption)
+    for text in table["Difference, points (95 %)"]:
+        diff, low, high = (float(x.replace("−", "-")) for x in re.findall(r"[−-]?\d+\.\d", text))
+        assert -100 <= low <= diff <= high <= 100, text
     assert not any(c.value.startswith("No adjusted figure") for c in at.caption), "every driver is estimated here"
     tips = _table(at, "Measure", "At least")
     assert "days to resolve the slowest complaint" in tips.index

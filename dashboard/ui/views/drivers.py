@@ -196,7 +196,8 @@ def render_effects(ctx: PageContext, view: DriverView) -> None:
         "Rate with = customers on the driver with the outcome ÷ customers on the driver; without likewise for the "
         "customers it is compared with (an attribute's level, such as a contract type, against every other level "
         "together). "
-        "Difference with a 95 % Wald interval; odds ratio with a 95 % Woolf interval (0.5 added to every cell of a "
+        "Difference with a 95 % interval (Newcombe's, from each rate's Wilson interval: it stays within ±100 points "
+        "on few customers); odds ratio with a 95 % Woolf interval (0.5 added to every cell of a "
         f"table with an empty cell). {CORRECTION}"
     )
     widgets.download_buttons(view.table, f"drivers_{view.spec.outcome.replace(' ', '_')}", key="dr_dl", label="Driver table")
