@@ -166,9 +166,10 @@ def built(data: list[dict], layout: dict, *, title: str | None = None, height: i
     return go.Figure({"data": data, "layout": layout}, _validate=False)
 
 
-MONTH_TICK_STEPS = ((6, 1), (12, 2), (36, 3), (72, 6))
+MONTH_TICK_STEPS = ((6, 1), (12, 2), (24, 3), (60, 6))
 """Months between a monthly axis' ticks by the months it spans: every month up to six, every other up to a year, a
-quarter up to three years, half a year up to six, a year beyond (a label ("Sep 2024") is about 60 px wide)."""
+quarter up to two years, half a year up to five, a year beyond. At most about ten labels: a label ("Sep 2024") is about
+60 px wide, and more than ten in a 1,280 px window's plot are turned on their side (a quarter over three years was)."""
 
 
 def month_ticks(months: list) -> dict:
